@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Runs Workq locally: starts RabbitMQ and PostgreSQL (scripts/servers.sh),
+# builds the solution, starts the four services from their build output, waits
+# until each is ready, and keeps them running until Ctrl-C / SIGTERM.
+# Logs: .run/logs/<service>.log
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT="$PWD"
+
+log() { echo "[run] $*"; }
+
+# Settings the services read; anything already in the environment wins.
+export WORKQ_ADMIN_TOKEN="${WORKQ_ADMIN_TOKEN:-workq-dev-admin-token}"
+export WORKQ_RABBITMQ_URL="${WORKQ_RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/}"
+export WORKQ_RABBITMQ_MANAGEMENT_URL="${WORKQ_RABBITMQ_MANAGEMENT_URL:-http://guest:guest@127.0.0.1:15672/}"
+export WORKQ_POSTGRES="${WORKQ_POSTGRES:-Host=127.0.0.1;Port=5432;Username=workq;Password=workq;Database=workq}"
+READY_TIMEOUT="${WORKQ_READY_TIMEOUT:-60}"
+
+# name | project dir | assembly | port
+SERVICES=(
+  "control|services/control|Workq.Control|8080"
+  "emitter|services/emitter|Workq.Emitter|8081"
+  "dispatcher|services/dispatcher|Workq.Dispatcher|8082"
+  "worker|services/worker|Workq.Worker|8083"
+)
+
+bash scripts/servers.sh
+
+log "building (Release)"
+dotnet build Workq.sln -c Release -nologo
+
+LOG_DIR="$ROOT/.run/logs"
+mkdir -p "$LOG_DIR"
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Refuse to start over a previous run that still holds the ports; the new
+# services would fail to bind and the readiness checks would hit the old ones.
+for s in "${SERVICES[@]}"; do
+  IFS='|' read -r name _ _ port <<<"$s"
+  if port_open "$port"; then
+    echo "[run] ERROR: port $port ($name) is already in use; is another run.sh still running?" >&2
+    exit 1
+  fi
+done
+
+declare -A PIDS=()
+STOPPED=0
+
+# Stop every service we started: SIGTERM (graceful host shutdown), then
+# SIGKILL whatever is still alive after 15 s.
+stop_all() {
+  ((STOPPED == 0)) || return 0
+  STOPPED=1
+  local name pid
+  for name in "${!PIDS[@]}"; do
+    kill -TERM "${PIDS[$name]}" 2>/dev/null || true
+  done
+  local deadline=$((SECONDS + 15))
+  for name in "${!PIDS[@]}"; do
+    pid="${PIDS[$name]}"
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "$name did not stop in time; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+  done
+  log "all services stopped"
+}
+
+fail() {
+  local name="$1" why="$2"
+  echo "[run] ERROR: $name $why; last lines of $LOG_DIR/$name.log:" >&2
+  tail -n 40 "$LOG_DIR/$name.log" >&2 || true
+  stop_all
+  exit 1
+}
+
+# Any exit (error, set -e) stops the services; signals stop them and exit 0.
+trap stop_all EXIT
+trap 'echo; log "stopping"; stop_all; exit 0' INT TERM HUP
+
+for s in "${SERVICES[@]}"; do
+  IFS='|' read -r name dir asm port <<<"$s"
+  dll="$dir/bin/Release/net10.0/$asm.dll"
+  [[ -f "$dll" ]] || { echo "[run] ERROR: $dll not found after build" >&2; exit 1; }
+  # Working directory = the project directory, like `dotnet run`, so the
+  # content root (appsettings.json, wwwroot for the dashboard) is found.
+  # setsid: own session, so a terminal Ctrl-C reaches only this script, which
+  # then stops the services itself (otherwise they would race it and look
+  # like crashes). exec keeps $! = the service's pid.
+  (cd "$dir" && WORKQ_PORT="$port" exec setsid dotnet "bin/Release/net10.0/$asm.dll") \
+    </dev/null >"$LOG_DIR/$name.log" 2>&1 &
+  PIDS[$name]=$!
+  log "started $name (pid ${PIDS[$name]}, port $port)"
+done
+
+# Poll every service's /readyz until all answer 200, within one deadline.
+deadline=$((SECONDS + READY_TIMEOUT))
+declare -A READY=()
+while ((${#READY[@]} < ${#SERVICES[@]})); do
+  for s in "${SERVICES[@]}"; do
+    IFS='|' read -r name _ _ port <<<"$s"
+    [[ -n "${READY[$name]:-}" ]] && continue
+    kill -0 "${PIDS[$name]}" 2>/dev/null || fail "$name" "exited during startup"
+    if curl -fsS -o /dev/null -m 2 "http://127.0.0.1:$port/readyz" 2>/dev/null; then
+      READY[$name]=1
+      log "$name ready on :$port"
+    fi
+  done
+  ((${#READY[@]} == ${#SERVICES[@]})) && break
+  if ((SECONDS >= deadline)); then
+    for s in "${SERVICES[@]}"; do
+      IFS='|' read -r name _ _ _ <<<"$s"
+      [[ -n "${READY[$name]:-}" ]] || fail "$name" "not ready after ${READY_TIMEOUT}s (GET /readyz)"
+    done
+  fi
+  sleep 0.5
+done
+
+cat <<EOF
+
+Workq is running.
+  Dashboard:    http://127.0.0.1:8080/
+  Emit:         POST http://127.0.0.1:8081/v1/canvases/{canvas}/workers/{worker}/events
+  Admin token:  $WORKQ_ADMIN_TOKEN
+  Logs:         $LOG_DIR/
+Press Ctrl-C to stop.
+
+EOF
+
+# Wait for Ctrl-C/SIGTERM (the trap handles them) or for a service to die.
+while true; do
+  wait -n "${PIDS[@]}" 2>/dev/null || true
+  for name in "${!PIDS[@]}"; do
+    kill -0 "${PIDS[$name]}" 2>/dev/null || fail "$name" "exited unexpectedly"
+  done
+done

@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# Installs (if missing), configures and starts the servers Workq needs, from
+# Debian 12's own packages: RabbitMQ (+ management plugin) and PostgreSQL.
+# Works as root on a fresh machine without systemd; idempotent (a second run
+# only checks). Usage:
+#   scripts/servers.sh [start]   # default: install/configure/start + checks
+#   scripts/servers.sh stop      # stop both (to simulate a fresh CI machine)
+#   scripts/servers.sh status    # report what is up
+# May also be sourced; then it runs in a subshell so it does not change the
+# caller's shell options (it only honours start/stop/status as first arg,
+# since a sourced script sees the caller's arguments).
+#
+# Tunables (env): WORKQ_SERVERS_TIMEOUT (seconds per wait, default 120).
+
+# Strict mode only when executed; when sourced, main runs in a subshell below.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  set -euo pipefail
+fi
+
+_srv_log() { echo "[servers] $*"; }
+_srv_die() { echo "[servers] ERROR: $*" >&2; exit 1; }
+
+_SRV_TIMEOUT="${WORKQ_SERVERS_TIMEOUT:-120}"
+_SRV_PG_ROLE=workq
+_SRV_PG_PASSWORD=workq
+_SRV_PG_DB=workq
+
+# Poll a command until it succeeds or the deadline passes.
+# Usage: _srv_wait_for <what> <timeout-seconds> <command...>
+_srv_wait_for() {
+  local what="$1" timeout="$2"; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      _srv_die "timed out after ${timeout}s waiting for ${what}"
+    fi
+    sleep 0.5
+  done
+}
+
+_srv_tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# apt-get update runs at most once, and only when something must be installed.
+_SRV_APT_UPDATED=0
+_srv_apt_install() {
+  [[ $(id -u) -eq 0 ]] || _srv_die "must run as root to install: $*"
+  export DEBIAN_FRONTEND=noninteractive
+  if ((_SRV_APT_UPDATED == 0)); then
+    _srv_log "apt-get update"
+    apt-get update -qq
+    _SRV_APT_UPDATED=1
+  fi
+  _srv_log "apt-get install $*"
+  # Debian's postinst scripts try to start services; without systemd/init
+  # that may fail harmlessly, we start the servers ourselves below.
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+_srv_short_hostname() {
+  hostname -s 2>/dev/null || uname -n | cut -d. -f1
+}
+
+# RabbitMQ's node name is rabbit@<short hostname>; the CLI tools and the
+# server must be able to resolve that name, or everything fails with
+# "unable to perform an operation on node".
+_srv_ensure_hostname_resolves() {
+  local h
+  h="$(_srv_short_hostname)"
+  if ! getent hosts "$h" >/dev/null 2>&1; then
+    _srv_log "hostname '$h' does not resolve; adding it to /etc/hosts"
+    echo "127.0.0.1 $h" >>/etc/hosts || _srv_die "cannot write /etc/hosts"
+  fi
+}
+
+# ---------------------------------------------------------------- RabbitMQ
+
+_srv_rabbit_running() { rabbitmqctl -q status >/dev/null 2>&1; }
+
+_srv_rabbit_mgmt_up() {
+  curl -fsS -m 5 -u guest:guest http://127.0.0.1:15672/api/overview >/dev/null 2>&1
+}
+
+_srv_rabbit_stats_interval() {
+  rabbitmqctl -q eval 'application:get_env(rabbit, collect_statistics_interval).' 2>/dev/null \
+    | tr -d ' \n'
+}
+
+_srv_rabbit_start() {
+  command -v rabbitmq-server >/dev/null 2>&1 || _srv_apt_install rabbitmq-server
+  command -v curl >/dev/null 2>&1 || _srv_apt_install curl ca-certificates
+  _srv_ensure_hostname_resolves
+
+  # Management UI/API stats every 1 s instead of the default 5 s, so the
+  # dashboard and tests see queue rates quickly. rabbitmq.conf (sysctl
+  # format) is read at boot; only add the line if it is not there yet.
+  local conf=/etc/rabbitmq/rabbitmq.conf
+  mkdir -p /etc/rabbitmq
+  if ! grep -qsE '^[[:space:]]*collect_statistics_interval[[:space:]]*=' "$conf"; then
+    _srv_log "setting collect_statistics_interval = 1000 in $conf"
+    echo "collect_statistics_interval = 1000" >>"$conf"
+  fi
+
+  if _srv_rabbit_running; then
+    _srv_log "rabbitmq already running"
+    # Running node: enable the plugin online (no-op when already enabled).
+    if ! _srv_rabbit_mgmt_up; then
+      _srv_log "enabling rabbitmq_management (online)"
+      rabbitmq-plugins -q enable rabbitmq_management >/dev/null
+    fi
+  else
+    # Offline enable writes /etc/rabbitmq/enabled_plugins without a node.
+    if ! grep -qs rabbitmq_management /etc/rabbitmq/enabled_plugins; then
+      _srv_log "enabling rabbitmq_management (offline)"
+      rabbitmq-plugins -q enable --offline rabbitmq_management >/dev/null
+    fi
+    _srv_log "starting rabbitmq"
+    # The Debian wrapper switches to the rabbitmq user and logs to
+    # /var/log/rabbitmq/startup_{log,err}.
+    rabbitmq-server -detached
+    # await_startup fails at once if the node is not up yet; retry it.
+    if ! _srv_wait_for_quiet "$_SRV_TIMEOUT" rabbitmqctl -q -t 10 await_startup; then
+      tail -n 30 /var/log/rabbitmq/startup_log /var/log/rabbitmq/startup_err 2>/dev/null >&2 || true
+      _srv_die "rabbitmq did not start within ${_SRV_TIMEOUT}s"
+    fi
+  fi
+
+  _srv_wait_for "AMQP port 5672" "$_SRV_TIMEOUT" _srv_tcp_open 127.0.0.1 5672
+  _srv_wait_for "management API on 15672" "$_SRV_TIMEOUT" _srv_rabbit_mgmt_up
+
+  # A node started before the conf line existed still has the default
+  # (5000); set it at runtime so new channels/queues use 1 s. A restart
+  # makes it apply to everything.
+  local interval
+  interval="$(_srv_rabbit_stats_interval)"
+  if [[ "$interval" != "{ok,1000}" ]]; then
+    _srv_log "collect_statistics_interval is $interval; setting 1000 at runtime (restart for full effect)"
+    rabbitmqctl -q eval 'application:set_env(rabbit, collect_statistics_interval, 1000).' >/dev/null
+  fi
+  _srv_log "rabbitmq ready (amqp :5672, management :15672, stats interval 1000 ms)"
+}
+
+# Like _srv_wait_for but returns non-zero instead of exiting on timeout.
+_srv_wait_for_quiet() {
+  local timeout="$1"; shift
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.5
+  done
+}
+
+_srv_rabbit_stop() {
+  if command -v rabbitmqctl >/dev/null 2>&1 && _srv_rabbit_running; then
+    _srv_log "stopping rabbitmq"
+    rabbitmqctl -q stop >/dev/null
+  else
+    _srv_log "rabbitmq not running"
+  fi
+}
+
+# -------------------------------------------------------------- PostgreSQL
+
+_srv_pg_version() {
+  # Highest installed server major version.
+  local v
+  v="$(ls -1 /usr/lib/postgresql/*/bin/postgres 2>/dev/null \
+    | sed -E 's#^/usr/lib/postgresql/([0-9]+)/bin/postgres$#\1#' | sort -n | tail -n 1)"
+  echo "$v"
+}
+
+# Run SQL (from $1, via stdin) as the postgres superuser over the local
+# socket; cd / so su does not complain about the working directory.
+_srv_psql_admin() {
+  (cd / && su postgres -s /bin/sh -c 'psql -X -q -v ON_ERROR_STOP=1 -tA') <<<"$1"
+}
+
+_srv_pg_check_workq() {
+  PGPASSWORD="$_SRV_PG_PASSWORD" PGCONNECT_TIMEOUT=5 \
+    psql -X -h 127.0.0.1 -U "$_SRV_PG_ROLE" -d "$_SRV_PG_DB" -tAc 'select 1' 2>&1
+}
+
+_srv_pg_start() {
+  local ver
+  ver="$(_srv_pg_version)"
+  if [[ -z "$ver" ]] || ! command -v pg_lsclusters >/dev/null 2>&1; then
+    _srv_apt_install postgresql
+    ver="$(_srv_pg_version)"
+    [[ -n "$ver" ]] || _srv_die "postgresql installed but no server binary found"
+  fi
+
+  # The package normally creates <ver>/main; create it if it is missing.
+  if ! pg_lsclusters -h "$ver" main 2>/dev/null | grep -q .; then
+    _srv_log "creating postgresql cluster $ver/main"
+    pg_createcluster "$ver" main >/dev/null
+  fi
+
+  # pg_lsclusters -h: no header; column 4 is the status (online/down).
+  local status
+  status="$(pg_lsclusters -h "$ver" main | awk '{print $4}')"
+  if [[ "$status" == online* ]]; then
+    _srv_log "postgresql $ver/main already running"
+  else
+    _srv_log "starting postgresql $ver/main"
+    pg_ctlcluster "$ver" main start
+  fi
+  _srv_wait_for "postgresql on 127.0.0.1:5432" "$_SRV_TIMEOUT" pg_isready -q -h 127.0.0.1 -p 5432
+
+  # Role and database, created only when missing. The password is (re)set
+  # each time so a role created elsewhere without it still works.
+  if [[ "$(_srv_psql_admin "select 1 from pg_roles where rolname = '$_SRV_PG_ROLE'")" != 1 ]]; then
+    _srv_log "creating role $_SRV_PG_ROLE"
+    _srv_psql_admin "create role $_SRV_PG_ROLE login createdb password '$_SRV_PG_PASSWORD'"
+  else
+    _srv_psql_admin "alter role $_SRV_PG_ROLE login createdb password '$_SRV_PG_PASSWORD'"
+  fi
+  if [[ "$(_srv_psql_admin "select 1 from pg_database where datname = '$_SRV_PG_DB'")" != 1 ]]; then
+    _srv_log "creating database $_SRV_PG_DB"
+    _srv_psql_admin "create database $_SRV_PG_DB owner $_SRV_PG_ROLE"
+  fi
+
+  # Debian's pg_hba allows password (scram) logins on 127.0.0.1, which is
+  # what the services use. If a customised pg_hba rejects it, add an
+  # explicit rule for our role at the top and reload.
+  local out
+  if ! out="$(_srv_pg_check_workq)"; then
+    local hba
+    hba="$(_srv_psql_admin "show hba_file")"
+    _srv_log "password login on 127.0.0.1 failed ($out); adding a rule to $hba"
+    sed -i "1i host all $_SRV_PG_ROLE 127.0.0.1/32 scram-sha-256" "$hba"
+    pg_ctlcluster "$ver" main reload
+    out="$(_srv_pg_check_workq)" || _srv_die "psql -h 127.0.0.1 -U $_SRV_PG_ROLE still fails: $out"
+  fi
+  _srv_log "postgresql $ver ready (127.0.0.1:5432, role/db $_SRV_PG_ROLE)"
+}
+
+_srv_pg_stop() {
+  local ver
+  ver="$(_srv_pg_version)"
+  if [[ -n "$ver" ]] && pg_lsclusters -h "$ver" main 2>/dev/null | awk '{print $4}' | grep -q '^online'; then
+    _srv_log "stopping postgresql $ver/main"
+    pg_ctlcluster "$ver" main stop
+  else
+    _srv_log "postgresql not running"
+  fi
+}
+
+# -------------------------------------------------------------------- main
+
+_srv_status() {
+  if command -v rabbitmqctl >/dev/null 2>&1 && _srv_rabbit_running; then
+    _srv_log "rabbitmq: running"
+  else
+    _srv_log "rabbitmq: down"
+  fi
+  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    _srv_log "postgresql: running"
+  else
+    _srv_log "postgresql: down"
+  fi
+}
+
+_srv_main() {
+  case "${1:-start}" in
+    start)
+      local t0=$SECONDS
+      _srv_rabbit_start
+      _srv_pg_start
+      _srv_log "all servers ready ($((SECONDS - t0))s)"
+      ;;
+    stop)
+      _srv_rabbit_stop
+      _srv_pg_stop
+      ;;
+    status) _srv_status ;;
+    *) _srv_die "usage: $0 [start|stop|status]" ;;
+  esac
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  _srv_main "$@"
+else
+  # Sourced: strict mode and exits stay inside the subshell.
+  case "${1:-}" in
+    start | stop | status) (set -euo pipefail; _srv_main "$1") ;;
+    *) (set -euo pipefail; _srv_main start) ;;
+  esac
+fi

@@ -1,0 +1,215 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MassTransit;
+using Workq.Control.Stats;
+using Workq.Shared;
+using Workq.Shared.Configuration;
+using Workq.Shared.ControlPlane;
+using Workq.Shared.Http;
+using Workq.Shared.Messaging;
+using Workq.Shared.Scripting;
+using Workq.Shared.Storage;
+
+namespace Workq.Control.Apis;
+
+public sealed record PutWorkerRequest(string? Code, int? Concurrency);
+public sealed record BlockRequest(string? Reason);
+
+/// <summary>Workers: deploy code, read, change settings, delete, and steer their state.</summary>
+public static class WorkersApi
+{
+    public const int DefaultConcurrency = 10;
+    public const int MaxConcurrency = 1_000;
+    public const int MaxCodeLength = 100_000;
+
+    public static IEndpointRouteBuilder MapWorkersApi(this IEndpointRouteBuilder app)
+    {
+        var workers = app.MapGroup("/v1/canvases/{canvas}/workers");
+        workers.MapGet("", ListAsync);
+        workers.MapPut("/{worker}", PutAsync);
+        workers.MapGet("/{worker}", GetAsync);
+        workers.MapPatch("/{worker}", PatchAsync);
+        workers.MapDelete("/{worker}", DeleteAsync);
+        workers.MapPost("/{worker}/pause", (string canvas, string worker, HttpContext http, WorkerCommands commands, CancellationToken ct) =>
+            commands.SetStateAsync(http, canvas, worker, adminOnly: false, "state = case when state = 'blocked' then state else 'paused' end, state_under_block = case when state = 'blocked' then 'paused' else state_under_block end", null, ct));
+        workers.MapPost("/{worker}/resume", (string canvas, string worker, HttpContext http, WorkerCommands commands, CancellationToken ct) =>
+            commands.SetStateAsync(http, canvas, worker, adminOnly: false, "state = case when state = 'blocked' then state else 'running' end", null, ct,
+                conflictIfBlocked: "is blocked by an administrator; it can only be unblocked by the admin"));
+        workers.MapPost("/{worker}/block", BlockAsync);
+        workers.MapPost("/{worker}/unblock", (string canvas, string worker, HttpContext http, WorkerCommands commands, CancellationToken ct) =>
+            commands.SetStateAsync(http, canvas, worker, adminOnly: true, "state = case when state = 'blocked' then coalesce(state_under_block, 'running') else state end, blocked_reason = null, state_under_block = null", null, ct));
+        workers.MapGet("/{worker}/traces", TracesAsync);
+        return app;
+    }
+
+    private static async Task<IResult> ListAsync(string canvas, HttpContext http, AccessControl access, WorkerStore store, QueueStats queues, CancellationToken cancellationToken)
+    {
+        if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return denied;
+        var workers = await store.ListAsync(canvas, cancellationToken);
+        var views = new List<WorkerView>(workers.Count);
+        foreach (var worker in workers) views.Add(await WorkerView.CreateAsync(worker, queues, withCode: false, cancellationToken));
+        return Results.Ok(views);
+    }
+
+    private static async Task<IResult> GetAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, QueueStats queues, CancellationToken cancellationToken)
+    {
+        var (record, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
+        return problem ?? Results.Ok(await WorkerView.CreateAsync(record!, queues, withCode: true, cancellationToken));
+    }
+
+    private static async Task<IResult> PutAsync(string canvas, string worker, HttpContext http, AccessControl access, ScriptCompiler compiler,
+        WorkerStore store, Topology topology, QueueStats queues, IPublishEndpoint controlPlane, ILogger<PutWorkerRequest> logger, CancellationToken cancellationToken)
+    {
+        if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return denied;
+        if (!Names.IsValid(worker)) return Problems.BadName("worker", worker);
+        var (request, problem) = await RequestJson.ReadAsync<PutWorkerRequest>(http.Request, cancellationToken);
+        if (problem is not null) return problem;
+        if (string.IsNullOrWhiteSpace(request!.Code)) return Problems.BadRequest("\"code\" is required: the handler's C# script body.");
+        if (request.Code.Length > MaxCodeLength) return Problems.BadRequest($"\"code\" is longer than {MaxCodeLength} characters.");
+        if (ConcurrencyProblem(request.Concurrency) is { } bad) return bad;
+
+        // Compiling here refuses bad code before it reaches any worker instance.
+        var compilation = compiler.Compile(request.Code, cancellationToken);
+        compilation.Handler?.Dispose();
+        if (!compilation.Succeeded)
+        {
+            return Problems.BadRequest($"The code does not compile or uses a forbidden API ({compilation.Errors.Count} error(s)).",
+                new Dictionary<string, object?> { ["errors"] = compilation.Errors.Select(e => new { line = e.Line, column = e.Column, message = e.Message }).ToList() });
+        }
+
+        // The queue exists before the answer, so an emit right after the PUT is never taken for an unknown worker.
+        await topology.DeclareWorkerAsync(canvas, worker, cancellationToken);
+        var (record, created) = await store.PutAsync(canvas, worker, request.Code, request.Concurrency, DefaultConcurrency, cancellationToken);
+        await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
+        logger.LogInformation("{Canvas}/{Worker} deployed as version {Version}", canvas, worker, record.Version);
+        var view = await WorkerView.CreateAsync(record, queues, withCode: true, cancellationToken);
+        return created ? Results.Created($"/v1/canvases/{canvas}/workers/{worker}", view) : Results.Ok(view);
+    }
+
+    private static async Task<IResult> PatchAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, WorkerStore store,
+        QueueStats queues, IPublishEndpoint controlPlane, CancellationToken cancellationToken)
+    {
+        var (_, denied) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
+        if (denied is not null) return denied;
+        var (body, problem) = await RequestJson.ReadAsync<JsonObject>(http.Request, cancellationToken);
+        if (problem is not null) return problem;
+
+        int? concurrency = null;
+        if (body!.TryGetPropertyValue("concurrency", out var concurrencyNode))
+        {
+            if (concurrencyNode is not JsonValue value || !value.TryGetValue<int>(out var parsed))
+                return Problems.BadRequest($"\"concurrency\" must be a whole number from 1 to {MaxConcurrency}.");
+            if (ConcurrencyProblem(parsed) is { } bad) return bad;
+            concurrency = parsed;
+        }
+        RetryPolicy? retry = null;
+        var clearRetry = false;
+        if (body.TryGetPropertyValue("retry", out var retryNode))
+        {
+            if (retryNode is null) clearRetry = true;
+            else if (RetryPolicies.Parse(retryNode) is { Error: { } error }) return Problems.BadRequest(error);
+            else retry = RetryPolicies.Parse(retryNode).Policy;
+        }
+        var unknown = body.Select(p => p.Key).Where(k => k is not ("concurrency" or "retry")).ToList();
+        if (unknown.Count > 0) return Problems.BadRequest($"Unknown setting(s): {string.Join(", ", unknown)}. PATCH takes \"concurrency\" and \"retry\"; deploy code with PUT.");
+
+        var record = await store.UpdateSettingsAsync(canvas, worker, concurrency, retry, clearRetry, cancellationToken);
+        if (record is null) return Problems.NotFound($"There is no worker '{worker}' on canvas '{canvas}'.");
+        await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
+        return Results.Ok(await WorkerView.CreateAsync(record, queues, withCode: false, cancellationToken));
+    }
+
+    private static async Task<IResult> DeleteAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, WorkerStore store,
+        Topology topology, IPublishEndpoint controlPlane, CancellationToken cancellationToken)
+    {
+        var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
+        if (problem is not null) return problem;
+        await store.DeleteAsync(canvas, worker, cancellationToken);
+        await topology.DeleteWorkerAsync(canvas, worker, cancellationToken);
+        await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> BlockAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, CancellationToken cancellationToken)
+    {
+        var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: true, cancellationToken);
+        if (problem is not null) return problem;
+        string reason = "Blocked by an administrator.";
+        if (http.Request.ContentLength is not 0)
+        {
+            var (request, bad) = await RequestJson.ReadAsync<BlockRequest>(http.Request, cancellationToken);
+            if (bad is not null) return bad;
+            if (request!.Reason is { Length: > 1_000 }) return Problems.BadRequest("\"reason\" is longer than 1000 characters.");
+            if (!string.IsNullOrWhiteSpace(request.Reason)) reason = request.Reason;
+        }
+        return await commands.SetStateAsync(http, canvas, worker, adminOnly: true,
+            "state_under_block = case when state = 'blocked' then state_under_block else state end, state = 'blocked', blocked_reason = @reason",
+            new { reason }, cancellationToken);
+    }
+
+    private static async Task<IResult> TracesAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, TraceStore traces,
+        WorkqOptions options, CancellationToken cancellationToken)
+    {
+        var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
+        if (problem is not null) return problem;
+        var stored = await traces.ListAsync(canvas, worker, options.TracesPerWorker, cancellationToken);
+        return Results.Text("[" + string.Join(",", stored) + "]", "application/json");
+    }
+
+    private static IResult? ConcurrencyProblem(int? concurrency) =>
+        concurrency is < 1 or > MaxConcurrency ? Problems.BadRequest($"\"concurrency\" must be from 1 to {MaxConcurrency}, not {concurrency}.") : null;
+}
+
+/// <summary>Checks shared by the worker routes: who may act, on which worker, and the state changes that tell every instance.</summary>
+public sealed class WorkerCommands(AccessControl access, WorkerStore store, QueueStats queues, IPublishEndpoint controlPlane, ILogger<WorkerCommands> logger)
+{
+    public async Task<(WorkerRecord? Worker, IResult? Problem)> FindAsync(HttpContext http, string canvas, string worker, bool adminOnly, CancellationToken cancellationToken)
+    {
+        if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return (null, denied);
+        if (adminOnly && await access.AuthorizeAdminAsync(http) is { } notAdmin) return (null, notAdmin);
+        if (!Names.IsValid(worker)) return (null, Problems.BadName("worker", worker));
+        var record = await store.GetAsync(canvas, worker, cancellationToken);
+        return record is null ? (null, Problems.NotFound($"There is no worker '{worker}' on canvas '{canvas}'.")) : (record, null);
+    }
+
+    public async Task<IResult> SetStateAsync(HttpContext http, string canvas, string worker, bool adminOnly, string setSql, object? parameters,
+        CancellationToken cancellationToken, string? conflictIfBlocked = null)
+    {
+        var (_, problem) = await FindAsync(http, canvas, worker, adminOnly, cancellationToken);
+        if (problem is not null) return problem;
+        var record = await store.SetStateAsync(canvas, worker, setSql, parameters, cancellationToken);
+        if (record is null) return Problems.NotFound($"There is no worker '{worker}' on canvas '{canvas}'.");
+        await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
+        logger.LogInformation("{Canvas}/{Worker} is now {State}", canvas, worker, record.State);
+        if (conflictIfBlocked is not null && record.State == WorkerStates.Blocked)
+            return Problems.Conflict($"Worker '{worker}' {conflictIfBlocked} (reason: {record.BlockedReason}).");
+        return Results.Ok(await WorkerView.CreateAsync(record, queues, withCode: false, cancellationToken));
+    }
+}
+
+/// <summary>Validation of the opt-in retry policy <c>{"maxAttempts": 3, "backoffSeconds": [5, 30]}</c>.</summary>
+public static class RetryPolicies
+{
+    public const int MaxAttempts = 100;
+    public const int MaxBackoffSeconds = 86_400;
+
+    public static (RetryPolicy? Policy, string? Error) Parse(JsonNode node)
+    {
+        RetryPolicy? policy;
+        try
+        {
+            policy = node.Deserialize<RetryPolicy>(JsonDefaults.Web);
+        }
+        catch (JsonException)
+        {
+            policy = null;
+        }
+        const string shape = "\"retry\" must be null or {\"maxAttempts\": 1-100, \"backoffSeconds\": [seconds, ...]}";
+        if (policy is null || node is not JsonObject) return (null, shape);
+        if (policy.MaxAttempts is < 1 or > MaxAttempts) return (null, $"{shape}; maxAttempts was {policy.MaxAttempts}.");
+        var backoff = policy.BackoffSeconds ?? [];
+        if (backoff.Length > 20 || backoff.Any(s => s is < 0 or > MaxBackoffSeconds))
+            return (null, $"{shape}; each backoff is 0 to {MaxBackoffSeconds} seconds, at most 20 of them.");
+        return (policy with { BackoffSeconds = backoff }, null);
+    }
+}

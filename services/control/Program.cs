@@ -1,0 +1,22 @@
+using Workq.Control.Apis;
+using Workq.Control.Stats;
+using Workq.Shared.ControlPlane;
+using Workq.Shared.Hosting;
+using Workq.Shared.Http;
+using Workq.Shared.Scripting;
+
+var builder = WebApplication.CreateBuilder(args);
+var options = builder.AddWorkqDefaults(defaultPort: 8080);
+builder.Services.AddSingleton<AccessControl>();
+builder.Services.AddSingleton<ScriptCompiler>();
+builder.Services.AddHostedService<CompilerWarmup>();
+builder.Services.AddSingleton<QueueStats>();
+builder.Services.AddSingleton<WorkerCommands>();
+builder.Services.AddControlPlane(options, bus => bus.AddConsumer<CanvasChangedConsumer>());
+
+var app = builder.Build();
+app.UseWorkqDefaults();
+app.MapCanvasesApi();
+app.MapWorkersApi();
+app.MapUnhandledApi();
+app.Run();

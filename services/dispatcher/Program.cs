@@ -1,0 +1,16 @@
+using Workq.Dispatcher.Parking;
+using Workq.Dispatcher.Topology;
+using Workq.Shared.ControlPlane;
+using Workq.Shared.Hosting;
+
+var builder = WebApplication.CreateBuilder(args);
+var options = builder.AddWorkqDefaults(defaultPort: 8082);
+builder.Services.AddHostedService<TopologyReconciler>();
+builder.Services.AddHostedService<ParkingConsumer>();
+builder.Services.AddSingleton<UnhandledReplayer>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<UnhandledReplayer>());
+builder.Services.AddControlPlane(options, bus => bus.AddConsumer<ReplayOnWorkerChanged>());
+
+var app = builder.Build();
+app.UseWorkqDefaults();
+app.Run();

@@ -1,0 +1,108 @@
+using System.Text.Json;
+using Workq.Shared;
+
+namespace Workq.Emitter.Emitting;
+
+/// <summary>One item of a batch emit: the event is a slice of the request body, never copied or re-serialized.</summary>
+public readonly record struct BatchItem(string Worker, ReadOnlyMemory<byte> Event, string? IdempotencyKey);
+
+public readonly record struct BatchParse(List<BatchItem>? Items, string? Error, bool EventTooLarge = false)
+{
+    public static BatchParse Invalid(string error) => new(null, error);
+}
+
+/// <summary>Parses <c>[{"worker", "event", "idempotencyKey"?}]</c> with a forward-only reader, rejecting the whole batch on the first bad item.</summary>
+public static class EventBatch
+{
+    public const int MaxItems = 1_000;
+
+    public static BatchParse Parse(ReadOnlyMemory<byte> body, int maxEventBytes)
+    {
+        var reader = new Utf8JsonReader(body.Span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
+        try
+        {
+            if (!reader.Read()) return BatchParse.Invalid("The body is empty; send a JSON array of {\"worker\", \"event\"} items.");
+            if (reader.TokenType != JsonTokenType.StartArray) return BatchParse.Invalid("The body must be a JSON array of {\"worker\", \"event\"} items.");
+            var items = new List<BatchItem>();
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                var index = items.Count;
+                if (index == MaxItems) return BatchParse.Invalid($"A batch holds at most {MaxItems} items.");
+                if (reader.TokenType != JsonTokenType.StartObject) return BatchParse.Invalid($"Item {index} must be an object with \"worker\" and \"event\".");
+                string? worker = null, key = null;
+                ReadOnlyMemory<byte>? evt = null;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+                {
+                    var property = reader.GetString();
+                    reader.Read();
+                    switch (property)
+                    {
+                        case "worker":
+                            if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"worker\" must be a string.");
+                            worker = reader.GetString();
+                            break;
+                        case "idempotencyKey":
+                            if (reader.TokenType == JsonTokenType.Null) break;
+                            if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"idempotencyKey\" must be a string.");
+                            key = reader.GetString();
+                            if (IdempotencyKeys.Problem(key) is { } keyProblem) return BatchParse.Invalid($"Item {index}: {keyProblem}");
+                            break;
+                        case "event":
+                            var start = (int)reader.TokenStartIndex;
+                            reader.Skip();
+                            var end = (int)reader.BytesConsumed;
+                            if (end - start > maxEventBytes) return new BatchParse(null, $"Item {index}: the event is larger than {maxEventBytes} bytes (WORKQ_MAX_EVENT_BYTES).", EventTooLarge: true);
+                            evt = body[start..end];
+                            break;
+                        default:
+                            reader.Skip();
+                            break;
+                    }
+                }
+                if (!Names.IsValid(worker)) return BatchParse.Invalid($"Item {index}: invalid worker name '{worker}': use {Names.Rule}.");
+                if (evt is null) return BatchParse.Invalid($"Item {index}: \"event\" is missing (use null for an empty event).");
+                items.Add(new BatchItem(worker!, evt.Value, key));
+            }
+            reader.Read();
+            if (items.Count == 0) return BatchParse.Invalid("The batch is empty.");
+            return new BatchParse(items, null);
+        }
+        catch (JsonException e)
+        {
+            return BatchParse.Invalid($"The body is not valid JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>Checks that the body is exactly one well-formed JSON value, without building a document.</summary>
+    public static string? ValidateSingle(ReadOnlySpan<byte> body)
+    {
+        if (body.Trim(" \t\r\n"u8).IsEmpty) return "The body is empty; send the event as a JSON value (null is fine).";
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 256 });
+        try
+        {
+            reader.Read();
+            reader.Skip();
+            // The reader itself refuses anything but white space after the value.
+            reader.Read();
+            return null;
+        }
+        catch (JsonException e)
+        {
+            return $"The body is not valid JSON: {e.Message}";
+        }
+    }
+}
+
+public static class IdempotencyKeys
+{
+    public const string Header = "Idempotency-Key";
+    public const int MaxLength = 256;
+
+    public static string? Problem(string? key) => key switch
+    {
+        null => null,
+        { Length: 0 } => "the idempotency key is empty.",
+        { Length: > MaxLength } => $"the idempotency key is longer than {MaxLength} characters.",
+        _ => null,
+    };
+}

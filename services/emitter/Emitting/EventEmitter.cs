@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using Workq.Shared.Messaging;
+using Workq.Shared.Storage;
+
+namespace Workq.Emitter.Emitting;
+
+public readonly record struct Emitted(Guid Id, DateTimeOffset EnqueuedAt);
+
+/// <summary>
+/// Enqueues events for the emit API: claims idempotency keys (one round trip for a whole batch, and
+/// only when keys were given), then publishes every new event at once and waits for all confirms.
+/// </summary>
+public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idempotency)
+{
+    public async Task<Emitted[]> EmitAsync(string canvas, IReadOnlyList<BatchItem> items, string? traceParent, CancellationToken cancellationToken)
+    {
+        // Microseconds: what PostgreSQL and the message headers keep, so a replayed answer is identical.
+        var now = DateTimeOffset.UtcNow;
+        var enqueuedAt = now.AddTicks(-(now.Ticks % 10));
+        var results = new Emitted[items.Count];
+        for (var i = 0; i < items.Count; i++) results[i] = new Emitted(Guid.CreateVersion7(enqueuedAt), enqueuedAt);
+
+        var claims = new List<(string Key, Guid Id)>();
+        var publish = new bool[items.Count];
+        Array.Fill(publish, true);
+        if (items.Any(i => i.IdempotencyKey is not null))
+        {
+            var firstIndexOfKey = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (var i = 0; i < items.Count; i++)
+            {
+                if (items[i].IdempotencyKey is not { } key) continue;
+                if (firstIndexOfKey.TryGetValue(key, out var first))
+                {
+                    // The same key twice in one batch: one event, one id.
+                    results[i] = results[first];
+                    publish[i] = false;
+                    continue;
+                }
+                firstIndexOfKey[key] = i;
+                claims.Add((key, results[i].Id));
+            }
+            var owners = await idempotency.ClaimAsync(canvas, claims, enqueuedAt, cancellationToken);
+            for (var i = 0; i < items.Count; i++)
+            {
+                if (items[i].IdempotencyKey is not { } key || !owners.TryGetValue(key, out var owner) || owner.Id == results[i].Id) continue;
+                results[i] = new Emitted(owner.Id, owner.EnqueuedAt);
+                publish[i] = false;
+            }
+            claims.RemoveAll(c => owners.TryGetValue(c.Key, out var owner) && owner.Id != c.Id);
+        }
+
+        traceParent ??= NewTraceParent();
+        var pending = new List<Task>(items.Count);
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (!publish[i]) continue;
+            var envelope = new EventEnvelope(results[i].Id, canvas, items[i].Worker, enqueuedAt, Depth: 0, traceParent);
+            pending.Add(publisher.PublishAsync(envelope, items[i].Event, cancellationToken));
+        }
+        try
+        {
+            await Task.WhenAll(pending);
+        }
+        catch (BrokerUnavailableException)
+        {
+            // Keys whose events may not have been enqueued are given back, so the client's retry enqueues them.
+            await idempotency.ReleaseAsync(canvas, claims, CancellationToken.None);
+            throw;
+        }
+        return results;
+    }
+
+    private static string NewTraceParent() =>
+        Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity
+            ? activity.Id!
+            : $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";
+}

@@ -1,0 +1,169 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Workq.Shared.Configuration;
+using Workq.Shared.Messaging;
+using Workq.Shared.Scripting;
+using Workq.Shared.Storage;
+using Workq.Worker.Recording;
+
+namespace Workq.Worker.Consuming;
+
+public enum RunOutcome { Completed, Failed, TimedOut, ShuttingDown }
+
+/// <summary>
+/// Runs one delivered event through its worker's compiled handler and records the trace. Whatever the
+/// handler returns or throws, the event is complete (Darklang's rule); only shutdown leaves it to be
+/// delivered again.
+/// </summary>
+public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, WorkqOptions options, HandlerHttp http, ILogger<EventRunner> logger)
+{
+    private const int MaxResultBytes = 65_536;
+
+    public async Task<RunOutcome> RunAsync(CompiledHandler handler, int version, EventEnvelope envelope, int attempt, ReadOnlyMemory<byte> body, CancellationToken stopping)
+    {
+        var startedAt = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(options.HandlerTimeout);
+
+        var meta = new HandlerMeta(envelope.Id, envelope.Canvas, envelope.Worker, envelope.EnqueuedAt, attempt, envelope.Depth);
+        using var client = http.CreateClient();
+        var globals = new HandlerGlobals(ParseEvent(body), meta, new HandlerEmitter(publisher, envelope, options.MaxEmitDepth), client, timeout.Token);
+
+        RunOutcome outcome;
+        object? result = null;
+        Exception? error = null;
+        try
+        {
+            // WaitAsync: code that ignores its token still cannot hold the slot past the time-out.
+            result = await handler.RunAsync(globals).WaitAsync(options.HandlerTimeout, stopping);
+            outcome = RunOutcome.Completed;
+        }
+        catch (Exception) when (stopping.IsCancellationRequested)
+        {
+            return RunOutcome.ShuttingDown;
+        }
+        catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && timeout.IsCancellationRequested))
+        {
+            outcome = RunOutcome.TimedOut;
+            error = new TimeoutException($"The handler ran longer than {options.HandlerTimeout.TotalSeconds:0.###} s (WORKQ_HANDLER_TIMEOUT) and was cancelled.");
+        }
+        catch (Exception e)
+        {
+            outcome = RunOutcome.Failed;
+            error = e;
+            logger.LogDebug(e, "Handler of {Canvas}/{Worker} threw on event {EventId}", envelope.Canvas, envelope.Worker, envelope.Id);
+        }
+        var duration = clock.Elapsed;
+        var finishedAt = startedAt + duration;
+
+        var json = WriteTrace(envelope, version, attempt, body, outcome, JsonResult.ToJson(result, handler.SerializerOptions), error, globals, startedAt, finishedAt, duration);
+        recorder.Record(new TraceEntry(envelope.Canvas, envelope.Worker, envelope.Id, finishedAt, json), failed: outcome != RunOutcome.Completed);
+        return outcome;
+    }
+
+    private static JsonNode? ParseEvent(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            return JsonNode.Parse(body.Span);
+        }
+        catch (JsonException)
+        {
+            // Emitters validate JSON; anything else reaching a queue is handed over as a string, not dropped.
+            return JsonValue.Create(System.Text.Encoding.UTF8.GetString(body.Span));
+        }
+    }
+
+    private static string WriteTrace(EventEnvelope envelope, int version, int attempt, ReadOnlyMemory<byte> body, RunOutcome outcome, JsonNode? result,
+        Exception? error, HandlerGlobals globals, DateTimeOffset startedAt, DateTimeOffset finishedAt, TimeSpan duration)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256 + body.Length);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("eventId", envelope.Id);
+            writer.WriteString("status", outcome switch
+            {
+                RunOutcome.Completed => "completed",
+                RunOutcome.TimedOut => "timedOut",
+                _ => "failed",
+            });
+            writer.WriteString("canvas", envelope.Canvas);
+            writer.WriteString("worker", envelope.Worker);
+            writer.WriteNumber("version", version);
+            writer.WritePropertyName("event");
+            WriteRawOrString(writer, body.Span);
+            writer.WritePropertyName("result");
+            WriteResult(writer, result);
+            writer.WritePropertyName("error");
+            if (error is null) writer.WriteNullValue();
+            else
+            {
+                writer.WriteStartObject();
+                writer.WriteString("type", error.GetType().Name);
+                writer.WriteString("message", error.Message);
+                writer.WriteEndObject();
+            }
+            writer.WriteNumber("attempt", attempt);
+            writer.WriteNumber("depth", envelope.Depth);
+            writer.WriteString("enqueuedAt", envelope.EnqueuedAt);
+            writer.WriteString("startedAt", startedAt);
+            writer.WriteString("finishedAt", finishedAt);
+            writer.WriteNumber("queueWaitMs", Math.Round(Math.Max(0, (startedAt - envelope.EnqueuedAt).TotalMilliseconds), 3));
+            writer.WriteNumber("durationMs", Math.Round(duration.TotalMilliseconds, 3));
+            writer.WriteStartArray("emitted");
+            foreach (var emitted in globals.Emitted)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("worker", emitted.Worker);
+                writer.WriteString("id", emitted.Id);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteStartArray("logs");
+            foreach (var line in globals.Logs) writer.WriteStringValue(line);
+            writer.WriteEndArray();
+            writer.WriteString("traceId", TraceId(envelope.TraceParent));
+            writer.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void WriteResult(Utf8JsonWriter writer, JsonNode? result)
+    {
+        var json = result?.ToJsonString() ?? "null";
+        if (json.Length > MaxResultBytes) writer.WriteStringValue($"[result of {json.Length} characters not kept; the limit is {MaxResultBytes}]");
+        else writer.WriteRawValue(json, skipInputValidation: true);
+    }
+
+    private static void WriteRawOrString(Utf8JsonWriter writer, ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            writer.WriteRawValue(json);
+        }
+        catch (ArgumentException)
+        {
+            writer.WriteStringValue(System.Text.Encoding.UTF8.GetString(json));
+        }
+    }
+
+    private static string? TraceId(string? traceParent) =>
+        traceParent is { Length: 55 } && traceParent[2] == '-' ? traceParent.Substring(3, 32) : null;
+}
+
+/// <summary>
+/// The <c>Http</c> that handlers get: a client of their own per run (a script may change or dispose it)
+/// over one shared connection pool for the instance.
+/// </summary>
+public sealed class HandlerHttp : IDisposable
+{
+    private readonly SocketsHttpHandler pool = new() { PooledConnectionLifetime = TimeSpan.FromMinutes(2) };
+
+    public HttpClient CreateClient() => new(pool, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(30) };
+
+    public void Dispose() => pool.Dispose();
+}

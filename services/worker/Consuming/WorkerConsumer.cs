@@ -1,0 +1,88 @@
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+using Workq.Shared.Messaging;
+using Workq.Shared.Scripting;
+
+namespace Workq.Worker.Consuming;
+
+/// <summary>The code version a worker runs; swapped in place when a new version is deployed.</summary>
+public sealed record HandlerVersion(int Version, CompiledHandler Handler);
+
+/// <summary>
+/// Consumes one worker's queue on a channel of its own whose prefetch is the worker's concurrency,
+/// and acks each event after its handler finished. Stopping cancels the consumer and lets the
+/// events in flight finish, so pausing or changing concurrency never runs an event twice.
+/// </summary>
+public sealed class WorkerConsumer(string canvas, string worker, int concurrency, HandlerVersion handler,
+    BrokerConnection broker, EventRunner runner, ILogger logger)
+{
+    private readonly CancellationTokenSource stopping = new();
+    private IChannel? channel;
+    private string? consumerTag;
+    private int inFlight;
+
+    public int Concurrency => concurrency;
+    public HandlerVersion Handler { get; set; } = handler;
+    public bool IsHealthy => channel is { IsOpen: true };
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var connection = await broker.GetAsync(cancellationToken);
+        channel = await connection.CreateChannelAsync(new CreateChannelOptions(
+            publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
+            consumerDispatchConcurrency: (ushort)concurrency), cancellationToken);
+        await channel.BasicQosAsync(0, (ushort)concurrency, global: false, cancellationToken);
+        var consumer = new AsyncEventingBasicConsumer(channel);
+        consumer.ReceivedAsync += OnReceivedAsync;
+        consumerTag = await channel.BasicConsumeAsync(Topology.WorkerQueue(canvas, worker), autoAck: false, consumer, cancellationToken);
+        logger.LogInformation("Consuming {Canvas}/{Worker} v{Version} with concurrency {Concurrency}", canvas, worker, Handler.Version, concurrency);
+    }
+
+    private async Task OnReceivedAsync(object sender, BasicDeliverEventArgs delivery)
+    {
+        Interlocked.Increment(ref inFlight);
+        try
+        {
+            var envelope = EventHeaders.Read(delivery.BasicProperties, delivery.RoutingKey) with { Canvas = canvas, Worker = worker };
+            var current = Handler;
+            // The body is only valid until this callback returns, and the run completes before it does.
+            var outcome = await runner.RunAsync(current.Handler, current.Version, envelope, EventHeaders.Attempt(delivery.BasicProperties), delivery.Body, stopping.Token);
+            if (outcome == RunOutcome.ShuttingDown)
+                await channel!.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true);
+            else
+                await channel!.BasicAckAsync(delivery.DeliveryTag, multiple: false);
+        }
+        catch (Exception e)
+        {
+            // Not acked: the broker redelivers it (and dead-letters it after the delivery limit).
+            logger.LogWarning(e, "Event delivery on {Canvas}/{Worker} was not acknowledged", canvas, worker);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref inFlight);
+        }
+    }
+
+    /// <summary>Stops taking events, waits for those in flight (up to <paramref name="drainFor"/>), then closes the channel.</summary>
+    public async Task StopAsync(TimeSpan drainFor, bool shuttingDown)
+    {
+        if (shuttingDown) await stopping.CancelAsync();
+        if (channel is not { IsOpen: true } open) return;
+        try
+        {
+            if (consumerTag is not null) await open.BasicCancelAsync(consumerTag);
+            var deadline = DateTimeOffset.UtcNow + drainFor;
+            while (Volatile.Read(ref inFlight) > 0 && DateTimeOffset.UtcNow < deadline) await Task.Delay(10);
+            await open.CloseAsync();
+        }
+        catch (Exception e) when (e is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or IOException)
+        {
+            // Closed under us: its unacked events go back to the queue, which is what stopping wants.
+        }
+        finally
+        {
+            open.Dispose();
+            logger.LogInformation("Stopped consuming {Canvas}/{Worker}", canvas, worker);
+        }
+    }
+}

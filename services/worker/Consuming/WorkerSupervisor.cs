@@ -1,0 +1,149 @@
+using MassTransit;
+using Workq.Shared.Configuration;
+using Workq.Shared.ControlPlane;
+using Workq.Shared.Messaging;
+using Workq.Shared.Scripting;
+using Workq.Shared.Storage;
+
+namespace Workq.Worker.Consuming;
+
+/// <summary>
+/// Makes this instance consume exactly the running workers of the registry, with their current code
+/// and concurrency. Converges on control-plane events within milliseconds, and re-reads the whole
+/// registry periodically as a safety net for anything missed while disconnected.
+/// </summary>
+public sealed class WorkerSupervisor(WorkerStore store, ScriptCompiler compiler, BrokerConnection broker, EventRunner runner,
+    WorkqOptions options, ILoggerFactory loggers) : BackgroundService
+{
+    private readonly ILogger logger = loggers.CreateLogger<WorkerSupervisor>();
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly Dictionary<(string Canvas, string Worker), HandlerVersion> handlers = [];
+    private readonly Dictionary<(string Canvas, string Worker), WorkerConsumer> consumers = [];
+
+    private TimeSpan DrainFor => options.HandlerTimeout + TimeSpan.FromSeconds(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.ReconcileInterval);
+        try
+        {
+            do
+            {
+                try
+                {
+                    await ReconcileAllAsync(stoppingToken);
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogWarning(e, "Reconciling workers from the registry failed; retrying on the next tick");
+                }
+            } while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public async Task ReconcileAllAsync(CancellationToken cancellationToken)
+    {
+        var workers = await store.ListAsync(canvas: null, cancellationToken);
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            foreach (var worker in workers) await ApplyAsync(worker, cancellationToken);
+            var known = workers.Select(w => (w.Canvas, w.Name)).ToHashSet();
+            foreach (var gone in handlers.Keys.Where(k => !known.Contains(k)).ToList()) await RemoveAsync(gone);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public async Task ReconcileAsync(string canvas, string worker, CancellationToken cancellationToken)
+    {
+        var record = await store.GetAsync(canvas, worker, cancellationToken);
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (record is null) await RemoveAsync((canvas, worker));
+            else await ApplyAsync(record, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task ApplyAsync(WorkerRecord worker, CancellationToken cancellationToken)
+    {
+        var key = (worker.Canvas, worker.Name);
+        if (!handlers.TryGetValue(key, out var handler) || handler.Version != worker.Version)
+        {
+            var compilation = compiler.Compile(worker.Code);
+            if (compilation.Handler is null)
+            {
+                logger.LogError("{Canvas}/{Worker} v{Version} does not compile here; not consuming it: {Errors}",
+                    worker.Canvas, worker.Name, worker.Version, string.Join("; ", compilation.Errors.Select(e => $"{e.Line}:{e.Column} {e.Message}")));
+                await RemoveAsync(key);
+                return;
+            }
+            var previous = handler;
+            handler = new HandlerVersion(worker.Version, compilation.Handler);
+            handlers[key] = handler;
+            if (consumers.TryGetValue(key, out var live)) live.Handler = handler;
+            // In-flight runs keep the old version alive until they finish; unloading is cooperative.
+            previous?.Handler.Dispose();
+        }
+
+        consumers.TryGetValue(key, out var consumer);
+        var wanted = worker.IsRunning;
+        if (consumer is not null && (!wanted || consumer.Concurrency != worker.Concurrency || !consumer.IsHealthy))
+        {
+            consumers.Remove(key);
+            await consumer.StopAsync(DrainFor, shuttingDown: false);
+            consumer = null;
+        }
+        if (wanted && consumer is null)
+        {
+            consumer = new WorkerConsumer(worker.Canvas, worker.Name, worker.Concurrency, handler, broker, runner, loggers.CreateLogger<WorkerConsumer>());
+            try
+            {
+                await consumer.StartAsync(cancellationToken);
+                consumers[key] = consumer;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Could not start consuming {Canvas}/{Worker}; retrying on the next reconcile", worker.Canvas, worker.Name);
+            }
+        }
+    }
+
+    private async Task RemoveAsync((string Canvas, string Worker) key)
+    {
+        if (consumers.Remove(key, out var consumer)) await consumer.StopAsync(DrainFor, shuttingDown: false);
+        if (handlers.Remove(key, out var handler)) handler.Handler.Dispose();
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await gate.WaitAsync(CancellationToken.None);
+        try
+        {
+            await Task.WhenAll(consumers.Values.Select(c => c.StopAsync(TimeSpan.FromSeconds(5), shuttingDown: true)));
+            consumers.Clear();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+}
+
+/// <summary>Hears the control plane and reconciles the one worker it names.</summary>
+public sealed class WorkerChangedConsumer(WorkerSupervisor supervisor) : IConsumer<WorkerChanged>
+{
+    public Task Consume(ConsumeContext<WorkerChanged> context) =>
+        supervisor.ReconcileAsync(context.Message.Canvas, context.Message.Worker, context.CancellationToken);
+}

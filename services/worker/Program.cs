@@ -1,0 +1,22 @@
+using Workq.Shared.ControlPlane;
+using Workq.Shared.Hosting;
+using Workq.Shared.Scripting;
+using Workq.Worker.Consuming;
+using Workq.Worker.Recording;
+
+var builder = WebApplication.CreateBuilder(args);
+var options = builder.AddWorkqDefaults(defaultPort: 8083);
+builder.Services.AddSingleton<ScriptCompiler>();
+builder.Services.AddHostedService<CompilerWarmup>();
+builder.Services.AddSingleton<HandlerHttp>();
+builder.Services.AddSingleton<EventRunner>();
+// The recorder is registered first so that it stops last and writes what the consumers finished.
+builder.Services.AddSingleton<RunRecorder>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<RunRecorder>());
+builder.Services.AddSingleton<WorkerSupervisor>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerSupervisor>());
+builder.Services.AddControlPlane(options, bus => bus.AddConsumer<WorkerChangedConsumer>());
+
+var app = builder.Build();
+app.UseWorkqDefaults();
+app.Run();

@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using Workq.Shared.Configuration;
+using Workq.Shared.Storage;
+
+namespace Workq.Worker.Recording;
+
+/// <summary>
+/// Keeps traces and counters off the hot path: each finished event is noted in memory (only the last
+/// N traces per worker are kept, since only those are shown) and a background loop writes them all in
+/// one batch a few times a second. If PostgreSQL is away, what is pending waits for the next flush.
+/// </summary>
+public sealed class RunRecorder(TraceStore traces, WorkerStore workers, WorkqOptions options, ILogger<RunRecorder> logger) : BackgroundService
+{
+    private static readonly TimeSpan FlushEvery = TimeSpan.FromMilliseconds(250);
+
+    private readonly Lock gate = new();
+    private Dictionary<(string Canvas, string Worker), Pending> pending = [];
+
+    private sealed class Pending
+    {
+        public readonly Queue<TraceEntry> Traces = new();
+        public long Processed;
+        public long Failed;
+        public long DeadLettered;
+    }
+
+    public void Record(TraceEntry trace, bool failed)
+    {
+        lock (gate)
+        {
+            var entry = Entry(trace.Canvas, trace.Worker);
+            entry.Traces.Enqueue(trace);
+            if (entry.Traces.Count > options.TracesPerWorker) entry.Traces.Dequeue();
+            entry.Processed++;
+            if (failed) entry.Failed++;
+        }
+    }
+
+    public void RecordDeadLettered(string canvas, string worker)
+    {
+        lock (gate) Entry(canvas, worker).DeadLettered++;
+    }
+
+    private Pending Entry(string canvas, string worker)
+    {
+        if (!pending.TryGetValue((canvas, worker), out var entry)) pending[(canvas, worker)] = entry = new Pending();
+        return entry;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(FlushEvery);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken)) await FlushAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        // What finished during shutdown is still written.
+        await FlushAsync(CancellationToken.None);
+    }
+
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        Dictionary<(string Canvas, string Worker), Pending> batch;
+        lock (gate)
+        {
+            if (pending.Count == 0) return;
+            batch = pending;
+            pending = [];
+        }
+        try
+        {
+            await traces.AppendAsync(batch.Values.SelectMany(p => p.Traces).ToList(), options.TracesPerWorker, cancellationToken);
+            await workers.AddCountsAsync(batch.Select(p => new WorkerCounts(p.Key.Canvas, p.Key.Worker, p.Value.Processed, p.Value.Failed, p.Value.DeadLettered)).ToList(), cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning(e, "Could not write {Count} workers' traces and counters; will retry", batch.Count);
+            Requeue(batch);
+        }
+    }
+
+    private void Requeue(Dictionary<(string Canvas, string Worker), Pending> batch)
+    {
+        lock (gate)
+        {
+            foreach (var (key, old) in batch)
+            {
+                var entry = Entry(key.Canvas, key.Worker);
+                // The unwritten traces are older than those recorded since.
+                var merged = old.Traces.Concat(entry.Traces).TakeLast(options.TracesPerWorker).ToList();
+                entry.Traces.Clear();
+                foreach (var trace in merged) entry.Traces.Enqueue(trace);
+                entry.Processed += old.Processed;
+                entry.Failed += old.Failed;
+                entry.DeadLettered += old.DeadLettered;
+            }
+        }
+    }
+}

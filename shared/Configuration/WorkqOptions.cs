@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Workq.Shared.Configuration;
+
+/// <summary>Settings every service reads from <c>WORKQ_*</c> environment variables (see README).</summary>
+public sealed class WorkqOptions
+{
+    public string Host { get; init; } = "127.0.0.1";
+    public int Port { get; init; }
+    public string RabbitMqUrl { get; init; } = "amqp://guest:guest@127.0.0.1:5672/";
+    public string RabbitMqManagementUrl { get; init; } = "http://guest:guest@127.0.0.1:15672/";
+    public string Postgres { get; init; } = "Host=127.0.0.1;Port=5432;Username=workq;Password=workq;Database=workq";
+    public string? AdminToken { get; init; }
+    public int MaxEventBytes { get; init; } = 262_144;
+    public TimeSpan HandlerTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    public int TracesPerWorker { get; init; } = 10;
+    public int MaxEmitDepth { get; init; } = 1_000;
+    public int UnhandledMaxPerWorker { get; init; } = 10_000;
+    public int DeadLettersMaxPerWorker { get; init; } = 10_000;
+    public TimeSpan ReconcileInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    public static WorkqOptions From(IConfiguration config, int defaultPort)
+    {
+        var defaults = new WorkqOptions();
+        return new WorkqOptions
+        {
+            Host = config["WORKQ_HOST"] ?? defaults.Host,
+            Port = Int(config, "WORKQ_PORT", defaultPort),
+            RabbitMqUrl = config["WORKQ_RABBITMQ_URL"] ?? defaults.RabbitMqUrl,
+            RabbitMqManagementUrl = config["WORKQ_RABBITMQ_MANAGEMENT_URL"] ?? defaults.RabbitMqManagementUrl,
+            Postgres = config["WORKQ_POSTGRES"] ?? defaults.Postgres,
+            AdminToken = string.IsNullOrEmpty(config["WORKQ_ADMIN_TOKEN"]) ? null : config["WORKQ_ADMIN_TOKEN"],
+            MaxEventBytes = Int(config, "WORKQ_MAX_EVENT_BYTES", defaults.MaxEventBytes),
+            HandlerTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_HANDLER_TIMEOUT", defaults.HandlerTimeout.TotalSeconds)),
+            TracesPerWorker = Int(config, "WORKQ_TRACES_PER_WORKER", defaults.TracesPerWorker),
+            MaxEmitDepth = Int(config, "WORKQ_MAX_EMIT_DEPTH", defaults.MaxEmitDepth),
+            UnhandledMaxPerWorker = Int(config, "WORKQ_UNHANDLED_MAX_PER_WORKER", defaults.UnhandledMaxPerWorker),
+            DeadLettersMaxPerWorker = Int(config, "WORKQ_DEAD_LETTERS_MAX_PER_WORKER", defaults.DeadLettersMaxPerWorker),
+            ReconcileInterval = TimeSpan.FromSeconds(Double(config, "WORKQ_RECONCILE_SECONDS", defaults.ReconcileInterval.TotalSeconds)),
+        };
+    }
+
+    private static int Int(IConfiguration config, string key, int fallback) =>
+        config[key] is { Length: > 0 } raw
+            ? int.TryParse(raw, out var value) && value > 0 ? value : throw new InvalidOperationException($"{key} must be a positive whole number, not '{raw}'.")
+            : fallback;
+
+    private static double Double(IConfiguration config, string key, double fallback) =>
+        config[key] is { Length: > 0 } raw
+            ? double.TryParse(raw, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0 ? value : throw new InvalidOperationException($"{key} must be a positive number of seconds, not '{raw}'.")
+            : fallback;
+}

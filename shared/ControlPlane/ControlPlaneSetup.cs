@@ -1,0 +1,34 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Workq.Shared.Configuration;
+
+namespace Workq.Shared.ControlPlane;
+
+/// <summary>
+/// The control plane on MassTransit: control publishes typed state-change events, and every instance
+/// of every service hears them on a queue of its own (a temporary, auto-deleted endpoint), so all
+/// instances converge within milliseconds. Events carry only names; each instance re-reads the
+/// registry, which stays the source of truth.
+/// </summary>
+public static class ControlPlaneSetup
+{
+    public static IServiceCollection AddControlPlane(this IServiceCollection services, WorkqOptions options, Action<IBusRegistrationConfigurator>? addConsumers = null)
+    {
+        services.AddMassTransit(bus =>
+        {
+            addConsumers?.Invoke(bus);
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                rabbit.Host(new Uri(options.RabbitMqUrl));
+                if (addConsumers is not null)
+                {
+                    rabbit.ReceiveEndpoint(new TemporaryEndpointDefinition("workq-control"), endpoint =>
+                    {
+                        endpoint.ConfigureConsumers(context);
+                    });
+                }
+            });
+        });
+        return services;
+    }
+}

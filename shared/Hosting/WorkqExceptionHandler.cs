@@ -1,0 +1,34 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Workq.Shared.Messaging;
+
+namespace Workq.Shared.Hosting;
+
+/// <summary>Turns the exceptions a request can meet into problem+json with the right status: bad input is a 4xx, a missing dependency a 503.</summary>
+public sealed class WorkqExceptionHandler(IProblemDetailsService problems, ILogger<WorkqExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, title, detail) = exception switch
+        {
+            BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message),
+            JsonException json => (StatusCodes.Status400BadRequest, "Bad request", $"The body is not valid JSON: {json.Message}"),
+            BrokerUnavailableException broker => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", broker.Message),
+            NpgsqlException or TimeoutException => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "The registry database cannot be reached; try again shortly."),
+            OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => (499, "Client closed request", "The request was cancelled."),
+            _ => (StatusCodes.Status500InternalServerError, "Internal error", "An unexpected error occurred; it has been logged."),
+        };
+        if (status >= 500) logger.LogError(exception, "{Method} {Path} failed", httpContext.Request.Method, httpContext.Request.Path);
+        if (status == StatusCodes.Status503ServiceUnavailable) httpContext.Response.Headers.RetryAfter = "1";
+        httpContext.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
+        });
+    }
+}

@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.Http;
+using Workq.Shared.Auth;
+using Workq.Shared.Configuration;
+
+namespace Workq.Shared.Http;
+
+/// <summary>
+/// API.md "Auth": the admin token acts on every canvas, a canvas token on its own canvas only.
+/// No or unknown token: 401; a canvas token elsewhere or on an admin route: 403.
+/// </summary>
+public sealed class AccessControl(WorkqOptions options, CanvasDirectory directory)
+{
+    private abstract record Caller;
+    private sealed record Admin : Caller;
+    private sealed record CanvasOwner(string Canvas) : Caller;
+
+    /// <returns>null when the caller may act on the canvas (which then exists), else the problem to answer.</returns>
+    public async ValueTask<IResult?> AuthorizeCanvasAsync(HttpContext http, string canvas)
+    {
+        var caller = await IdentifyAsync(http);
+        if (caller is null) return Problems.Unauthorized("A valid 'Authorization: Bearer <token>' header is required.");
+        if (!Names.IsValid(canvas)) return Problems.BadName("canvas", canvas);
+        if (caller is CanvasOwner owner && owner.Canvas != canvas) return Problems.Forbidden($"This token belongs to canvas '{owner.Canvas}', not '{canvas}'.");
+        if (!await directory.ExistsAsync(canvas, http.RequestAborted)) return Problems.NotFound($"There is no canvas '{canvas}'.");
+        return null;
+    }
+
+    /// <returns>null for the admin, else the problem to answer.</returns>
+    public async ValueTask<IResult?> AuthorizeAdminAsync(HttpContext http) => await IdentifyAsync(http) switch
+    {
+        null => Problems.Unauthorized("A valid 'Authorization: Bearer <token>' header is required."),
+        Admin => null,
+        _ => Problems.Forbidden("This route needs the admin token."),
+    };
+
+    public async ValueTask<bool> IsAdminAsync(HttpContext http) => await IdentifyAsync(http) is Admin;
+
+    private async ValueTask<Caller?> IdentifyAsync(HttpContext http)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        const string scheme = "Bearer ";
+        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)) return null;
+        var token = header[scheme.Length..].Trim();
+        if (token.Length is 0 or > 512) return null;
+        if (options.AdminToken is { } admin && Tokens.FixedTimeEquals(token, admin)) return new Admin();
+        return await directory.CanvasOfTokenAsync(token, http.RequestAborted) is { } canvas ? new CanvasOwner(canvas) : null;
+    }
+}

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Workq.Shared.Http;
+
+/// <summary>
+/// Reads a JSON request body into a DTO and explains what is wrong when it cannot, instead of the
+/// framework's bare 400 (or worse). Routes take <see cref="HttpRequest"/> and call this.
+/// </summary>
+public static class RequestJson
+{
+    public const int MaxControlBodyBytes = 1_048_576;
+
+    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class
+    {
+        if (request.ContentLength > MaxControlBodyBytes)
+            return (null, Problems.BadRequest($"The body is larger than {MaxControlBodyBytes} bytes."));
+        try
+        {
+            var value = await JsonSerializer.DeserializeAsync<T>(new LimitedStream(request.Body, MaxControlBodyBytes), JsonDefaults.Web, cancellationToken);
+            return value is null ? (null, Problems.BadRequest("The body must be a JSON object, not null.")) : (value, null);
+        }
+        catch (JsonException e)
+        {
+            var where = e.Path is { Length: > 0 } path ? $" at {path}" : "";
+            return (null, Problems.BadRequest(e.LineNumber is null && e.BytePositionInLine is null && request.ContentLength is 0 or null && e.Path is "$"
+                ? "The body is empty; a JSON object is required."
+                : $"The body is not valid JSON for this route{where}: {FirstSentence(e.Message)}"));
+        }
+        catch (BodyTooLargeException)
+        {
+            return (null, Problems.BadRequest($"The body is larger than {MaxControlBodyBytes} bytes."));
+        }
+    }
+
+    private static string FirstSentence(string message) => message.Split(". Path:", 2)[0].Split(" LineNumber:", 2)[0];
+
+    private sealed class BodyTooLargeException : Exception;
+
+    /// <summary>Stops reading past the limit, for bodies sent without Content-Length.</summary>
+    private sealed class LimitedStream(Stream inner, long limit) : Stream
+    {
+        private long read;
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => read; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Synchronous reads are not allowed.");
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var n = await inner.ReadAsync(buffer, cancellationToken);
+            read += n;
+            if (read > limit) throw new BodyTooLargeException();
+            return n;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+}

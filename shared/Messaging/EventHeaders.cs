@@ -1,0 +1,77 @@
+using System.Text;
+using RabbitMQ.Client;
+
+namespace Workq.Shared.Messaging;
+
+/// <summary>
+/// How an event travels: the body is the emitted JSON exactly as sent (never re-serialized), the
+/// message id is the event id, and these headers carry what the worker needs to run and trace it.
+/// </summary>
+public static class EventHeaders
+{
+    public const string Canvas = "workq-canvas";
+    public const string Worker = "workq-worker";
+    public const string EnqueuedAt = "workq-enqueued-at";
+    public const string Depth = "workq-depth";
+    public const string TraceParent = "traceparent";
+    public const string DeliveryCount = "x-delivery-count";
+
+    public static BasicProperties Create(in EventEnvelope envelope)
+    {
+        var headers = new Dictionary<string, object?>(5)
+        {
+            [Canvas] = envelope.Canvas,
+            [Worker] = envelope.Worker,
+            [EnqueuedAt] = (envelope.EnqueuedAt.UtcTicks - DateTimeOffset.UnixEpoch.Ticks) / 10,
+            [Depth] = envelope.Depth,
+        };
+        if (envelope.TraceParent is not null) headers[TraceParent] = envelope.TraceParent;
+        return new BasicProperties
+        {
+            MessageId = envelope.Id.ToString(),
+            ContentType = "application/json",
+            DeliveryMode = DeliveryModes.Persistent,
+            Headers = headers,
+        };
+    }
+
+    public static EventEnvelope Read(IReadOnlyBasicProperties properties, string routingKey)
+    {
+        var headers = properties.Headers;
+        var canvas = String(headers, Canvas) ?? "";
+        var worker = String(headers, Worker) ?? routingKey;
+        var enqueuedMicros = Long(headers, EnqueuedAt);
+        var enqueuedAt = enqueuedMicros is { } micros
+            ? DateTimeOffset.UnixEpoch.AddTicks(micros * 10)
+            : DateTimeOffset.UtcNow;
+        var id = Guid.TryParse(properties.MessageId, out var parsed) ? parsed : Guid.Empty;
+        return new EventEnvelope(id, canvas, worker, enqueuedAt, (int)(Long(headers, Depth) ?? 0), String(headers, TraceParent));
+    }
+
+    /// <summary>1 on first delivery; quorum queues count earlier deliveries in x-delivery-count.</summary>
+    public static int Attempt(IReadOnlyBasicProperties properties) => (int)(Long(properties.Headers, DeliveryCount) ?? 0) + 1;
+
+    public static string? String(IDictionary<string, object?>? headers, string key) =>
+        headers is not null && headers.TryGetValue(key, out var value) ? value switch
+        {
+            byte[] bytes => Encoding.UTF8.GetString(bytes),
+            string text => text,
+            null => null,
+            _ => value.ToString(),
+        } : null;
+
+    public static long? Long(IDictionary<string, object?>? headers, string key) =>
+        headers is not null && headers.TryGetValue(key, out var value) ? value switch
+        {
+            long l => l,
+            int i => i,
+            short s => s,
+            byte b => b,
+            uint u => u,
+            ulong ul => (long)ul,
+            byte[] bytes when long.TryParse(Encoding.UTF8.GetString(bytes), out var parsed) => parsed,
+            _ => null,
+        } : null;
+}
+
+public readonly record struct EventEnvelope(Guid Id, string Canvas, string Worker, DateTimeOffset EnqueuedAt, int Depth, string? TraceParent);

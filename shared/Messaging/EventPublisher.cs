@@ -1,0 +1,86 @@
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Logging;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace Workq.Shared.Messaging;
+
+/// <summary>
+/// Publishes events with publisher confirms. Each publish completes only when the broker has made
+/// the event durable, but many publishes are in flight at once on a small pool of channels, so a batch
+/// costs about one round trip rather than one per event.
+/// </summary>
+public sealed class EventPublisher(BrokerConnection broker, ILogger<EventPublisher> logger) : IAsyncDisposable
+{
+    private const int ChannelCount = 4;
+    private const int MaxOutstandingConfirmsPerChannel = 1_000;
+
+    private readonly IChannel?[] channels = new IChannel?[ChannelCount];
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private int next;
+
+    /// <summary>Publishes one event and returns once the broker confirmed it. Throws <see cref="BrokerUnavailableException"/> otherwise.</summary>
+    public async Task PublishAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var slot = (int)((uint)Interlocked.Increment(ref next) % ChannelCount);
+        var channel = channels[slot] is { IsOpen: true } open ? open : await OpenAsync(slot, cancellationToken);
+        try
+        {
+            await channel.BasicPublishAsync(Topology.CanvasExchange(envelope.Canvas), envelope.Worker, mandatory: false,
+                EventHeaders.Create(envelope), body, cancellationToken);
+        }
+        catch (Exception e) when (e is PublishException or AlreadyClosedException or OperationInterruptedException or BrokerUnreachableException or IOException)
+        {
+            logger.LogWarning(e, "Publish of event {EventId} to {Canvas}/{Worker} was not confirmed", envelope.Id, envelope.Canvas, envelope.Worker);
+            throw new BrokerUnavailableException("The broker did not confirm the event.", e);
+        }
+    }
+
+    /// <summary>
+    /// Publishes events one after another so they enter the queue in this order (replays and redrives
+    /// promise oldest first), each confirmed before the next is sent.
+    /// </summary>
+    public async Task PublishInOrderAsync(IEnumerable<(EventEnvelope Envelope, ReadOnlyMemory<byte> Body)> events, CancellationToken cancellationToken)
+    {
+        foreach (var (envelope, body) in events) await PublishAsync(envelope, body, cancellationToken);
+    }
+
+    private async Task<IChannel> OpenAsync(int slot, CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (channels[slot] is { IsOpen: true } open) return open;
+            var connection = await broker.GetAsync(cancellationToken);
+            var options = new CreateChannelOptions(
+                publisherConfirmationsEnabled: true,
+                publisherConfirmationTrackingEnabled: true,
+                outstandingPublisherConfirmationsRateLimiter: new ThrottlingRateLimiter(MaxOutstandingConfirmsPerChannel));
+            var channel = await connection.CreateChannelAsync(options, cancellationToken);
+            if (channels[slot] is { } stale) stale.Dispose();
+            channels[slot] = channel;
+            return channel;
+        }
+        catch (Exception e) when (e is BrokerUnreachableException or OperationInterruptedException or AlreadyClosedException or IOException)
+        {
+            throw new BrokerUnavailableException("The broker cannot be reached.", e);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var channel in channels)
+        {
+            if (channel is null) continue;
+            if (channel.IsOpen) await channel.CloseAsync();
+            channel.Dispose();
+        }
+        gate.Dispose();
+    }
+}
+
+public sealed class BrokerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,90 @@
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace Workq.Shared.Messaging;
+
+/// <summary>
+/// The RabbitMQ topology of DESIGN.md: a topic exchange per canvas (routing key = worker name) whose
+/// alternate exchange catches events for workers that do not exist, and a quorum queue per worker
+/// with a delivery limit and at-least-once dead-lettering, so a poison event ends in the dead letters
+/// instead of looping or vanishing. Every declaration is idempotent.
+/// </summary>
+public sealed class Topology(BrokerConnection broker)
+{
+    public const string UnhandledExchange = "workq.unhandled";
+    public const string UnhandledQueue = "workq.unhandled";
+    public const string DeadLetterExchange = "workq.dead-letters";
+    public const string DeadLetterQueue = "workq.dead-letters";
+    public const int DeliveryLimit = 5;
+
+    public static string CanvasExchange(string canvas) => $"workq.canvas.{canvas}";
+    public static string WorkerQueue(string canvas, string worker) => $"workq.worker.{canvas}.{worker}";
+
+    private static readonly Dictionary<string, object?> QuorumArguments = new() { ["x-queue-type"] = "quorum" };
+
+    private static readonly Dictionary<string, object?> WorkerQueueArguments = new()
+    {
+        ["x-queue-type"] = "quorum",
+        ["x-delivery-limit"] = DeliveryLimit,
+        ["x-dead-letter-exchange"] = DeadLetterExchange,
+        ["x-dead-letter-strategy"] = "at-least-once",
+        ["x-overflow"] = "reject-publish",
+    };
+
+    public Task DeclareSharedAsync(CancellationToken cancellationToken) => WithChannelAsync(async channel =>
+    {
+        await channel.ExchangeDeclareAsync(UnhandledExchange, ExchangeType.Fanout, durable: true, cancellationToken: cancellationToken);
+        await channel.QueueDeclareAsync(UnhandledQueue, durable: true, exclusive: false, autoDelete: false, QuorumArguments, cancellationToken: cancellationToken);
+        await channel.QueueBindAsync(UnhandledQueue, UnhandledExchange, "", cancellationToken: cancellationToken);
+        await channel.ExchangeDeclareAsync(DeadLetterExchange, ExchangeType.Fanout, durable: true, cancellationToken: cancellationToken);
+        await channel.QueueDeclareAsync(DeadLetterQueue, durable: true, exclusive: false, autoDelete: false, QuorumArguments, cancellationToken: cancellationToken);
+        await channel.QueueBindAsync(DeadLetterQueue, DeadLetterExchange, "", cancellationToken: cancellationToken);
+    }, cancellationToken);
+
+    public Task DeclareCanvasAsync(string canvas, CancellationToken cancellationToken) => WithChannelAsync(async channel =>
+    {
+        await channel.ExchangeDeclareAsync(CanvasExchange(canvas), ExchangeType.Topic, durable: true, autoDelete: false,
+            new Dictionary<string, object?> { ["alternate-exchange"] = UnhandledExchange }, cancellationToken: cancellationToken);
+    }, cancellationToken);
+
+    public Task DeclareWorkerAsync(string canvas, string worker, CancellationToken cancellationToken) => WithChannelAsync(async channel =>
+    {
+        var queue = WorkerQueue(canvas, worker);
+        await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, WorkerQueueArguments, cancellationToken: cancellationToken);
+        await channel.QueueBindAsync(queue, CanvasExchange(canvas), worker, cancellationToken: cancellationToken);
+    }, cancellationToken);
+
+    /// <summary>Deletes the worker's queue; the events still in it are dropped (API.md DELETE worker).</summary>
+    public Task DeleteWorkerAsync(string canvas, string worker, CancellationToken cancellationToken) =>
+        WithChannelAsync(channel => channel.QueueDeleteAsync(WorkerQueue(canvas, worker), cancellationToken: cancellationToken), cancellationToken);
+
+    public async Task DeleteCanvasAsync(string canvas, IEnumerable<string> workers, CancellationToken cancellationToken)
+    {
+        foreach (var worker in workers) await DeleteWorkerAsync(canvas, worker, cancellationToken);
+        await WithChannelAsync(channel => channel.ExchangeDeleteAsync(CanvasExchange(canvas), cancellationToken: cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Ready and unacknowledged counts of a queue, or null when it does not exist.</summary>
+    public async Task<uint?> CountReadyAsync(string canvas, string worker, CancellationToken cancellationToken)
+    {
+        try
+        {
+            uint? count = null;
+            await WithChannelAsync(async channel => count = await channel.MessageCountAsync(WorkerQueue(canvas, worker), cancellationToken), cancellationToken);
+            return count;
+        }
+        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
+        {
+            return null;
+        }
+    }
+
+    // A channel per operation: a failed declaration closes its channel, and must not take a shared one with it.
+    private async Task WithChannelAsync(Func<IChannel, Task> action, CancellationToken cancellationToken)
+    {
+        var connection = await broker.GetAsync(cancellationToken);
+        await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+        await action(channel);
+        if (channel.IsOpen) await channel.CloseAsync(cancellationToken);
+    }
+}

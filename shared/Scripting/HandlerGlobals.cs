@@ -1,0 +1,112 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Workq.Shared.Scripting;
+
+/// <summary>What a handler script knows about the event it runs for.</summary>
+public sealed record HandlerMeta(Guid Id, string Canvas, string Worker, DateTimeOffset EnqueuedAt, int Attempt, int Depth);
+
+/// <summary>An event a handler emitted, for its trace.</summary>
+public sealed record EmittedEvent(string Worker, Guid Id);
+
+/// <summary>Publishes a handler's emits; the worker service publishes to the same canvas with depth + 1.</summary>
+public interface IHandlerEmitter
+{
+    Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The globals of a handler script: one instance per run. Scripts may touch only
+/// <see cref="Event"/>, <see cref="Meta"/>, <see cref="Emit"/>, <see cref="Log"/>,
+/// <see cref="Http"/> and <see cref="CancellationToken"/>; the API guard refuses the rest.
+/// </summary>
+public class HandlerGlobals(
+    JsonNode? @event,
+    HandlerMeta meta,
+    IHandlerEmitter emitter,
+    HttpClient http,
+    CancellationToken cancellationToken)
+{
+    public const int MaxLogLines = 100;
+    public const int MaxLogLineLength = 2_000;
+
+    private readonly Lock _gate = new();
+    private readonly List<string> _logs = [];
+    private readonly List<EmittedEvent> _emitted = [];
+    private int _droppedLogLines;
+
+    public JsonNode? Event { get; } = @event;
+
+    public HandlerMeta Meta { get; } = meta;
+
+    public HttpClient Http { get; } = http;
+
+    public CancellationToken CancellationToken { get; } = cancellationToken;
+
+    /// <summary>Host side: the trace's log lines (a snapshot), with a final note when lines were dropped.</summary>
+    public IReadOnlyList<string> Logs
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_droppedLogLines == 0)
+                {
+                    return [.. _logs];
+                }
+
+                // Keep the total at MaxLogLines: the last kept line makes room for the note.
+                return [.. _logs.Take(MaxLogLines - 1), $"[{_droppedLogLines + 1} more log lines dropped]"];
+            }
+        }
+    }
+
+    /// <summary>Host side: the events this run emitted (a snapshot), in completion order.</summary>
+    public IReadOnlyList<EmittedEvent> Emitted
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _emitted];
+            }
+        }
+    }
+
+    public async Task<Guid> Emit(string worker, object? value)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(worker);
+        var json = JsonSerializer.SerializeToUtf8Bytes(value, SerializerOptions);
+        var id = await emitter.EmitAsync(worker, json, CancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            _emitted.Add(new EmittedEvent(worker, id));
+        }
+
+        return id;
+    }
+
+    public void Log(string text)
+    {
+        text ??= "";
+        if (text.Length > MaxLogLineLength)
+        {
+            text = $"{text[..MaxLogLineLength]}… [truncated, {text.Length} chars]";
+        }
+
+        lock (_gate)
+        {
+            if (_logs.Count < MaxLogLines)
+            {
+                _logs.Add(text);
+            }
+            else
+            {
+                _droppedLogLines++;
+            }
+        }
+    }
+
+    /// <summary>Set by <see cref="CompiledHandler.RunAsync"/> so serializing script types does not pin an unloaded version.</summary>
+    internal JsonSerializerOptions SerializerOptions { get; set; } = JsonSerializerOptions.Default;
+}

@@ -1,0 +1,150 @@
+using System.Collections.Immutable;
+using System.Reflection;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Scripting;
+using Microsoft.CodeAnalysis.Scripting;
+
+namespace Workq.Shared.Scripting;
+
+/// <summary>
+/// Compiles handler code (a C# script body over <see cref="HandlerGlobals"/>), refuses code that
+/// leaves the sandbox, and loads each version into its own collectible context.
+/// Thread-safe; meant to be a singleton.
+/// </summary>
+public sealed class ScriptCompiler
+{
+    private static readonly string[] Imports =
+    [
+        "System", "System.Collections.Generic", "System.Linq", "System.Text", "System.Text.Json",
+        "System.Text.Json.Nodes", "System.Threading", "System.Threading.Tasks", "System.Net.Http",
+    ];
+
+    // Only what handlers need: the guard decides what is allowed, and these decide what even exists.
+    private static readonly string[] ReferencedAssemblies =
+    [
+        "System.Private.CoreLib", "System.Private.Uri", "System.Runtime", "System.Collections", "System.Collections.Concurrent", "System.Linq",
+        "System.Memory", "System.Runtime.Numerics", "System.Text.RegularExpressions", "System.Text.Json",
+        "System.Text.Encodings.Web", "System.Threading", "System.Net.Http", "System.Net.Primitives", "System.Web.HttpUtility",
+    ];
+
+    private readonly ScriptOptions _options;
+
+    public ScriptCompiler()
+    {
+        var references = ReferencedAssemblies
+            .Select(name => MetadataReference.CreateFromFile(Assembly.Load(name).Location))
+            .Append(MetadataReference.CreateFromFile(typeof(HandlerGlobals).Assembly.Location));
+
+        _options = ScriptOptions.Default
+            .WithReferences(references)
+            .WithImports(Imports)
+            .WithAllowUnsafe(false)
+            .WithCheckOverflow(false)
+            .WithOptimizationLevel(OptimizationLevel.Release)
+            .WithEmitDebugInformation(false)
+            // #r and #load would read files at compile time: resolve nothing.
+            .WithMetadataResolver(NoMetadataResolver.Instance)
+            .WithSourceResolver(NoSourceResolver.Instance);
+    }
+
+    /// <summary>Pays the first-compile cost (about a second) up front.</summary>
+    public void Warmup()
+    {
+        using var handler = Compile("Log(Event?.ToJsonString() ?? \"\"); return 1;").Handler;
+    }
+
+    public ScriptCompilation Compile(string code, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        var script = CSharpScript.Create<object>(code, _options, typeof(HandlerGlobals));
+        var compilation = script.GetCompilation();
+        var tree = compilation.SyntaxTrees.Single();
+
+        var errors = compilation.GetDiagnostics(cancellationToken)
+            .Where(d => d.Severity == DiagnosticSeverity.Error)
+            .Select(ToError)
+            .Distinct()
+            .ToList();
+        if (errors.Count > 0)
+        {
+            return ScriptCompilation.Failed(errors);
+        }
+
+        var forbidden = ApiGuard.Check(compilation, tree, cancellationToken);
+        if (forbidden.Count > 0)
+        {
+            return ScriptCompilation.Failed(forbidden);
+        }
+
+        return ScriptCompilation.Compiled(Load(compilation, cancellationToken));
+    }
+
+    private static CompiledHandler Load(Compilation compilation, CancellationToken cancellationToken)
+    {
+        using var pe = new MemoryStream();
+        var emitted = compilation.Emit(pe, cancellationToken: cancellationToken);
+        if (!emitted.Success)
+        {
+            // Diagnostics were clean, so this is a compiler limitation rather than the user's mistake.
+            var first = emitted.Diagnostics.First(d => d.Severity == DiagnosticSeverity.Error);
+            throw new InvalidOperationException($"handler code compiled but could not be emitted: {first}");
+        }
+
+        var entry = compilation.GetEntryPoint(cancellationToken)
+            ?? throw new InvalidOperationException("a script compilation has no entry point");
+        var typeName = entry.ContainingNamespace.IsGlobalNamespace
+            ? entry.ContainingType.MetadataName
+            : $"{entry.ContainingNamespace.ToDisplayString()}.{entry.ContainingType.MetadataName}";
+
+        var context = new HandlerLoadContext(compilation.AssemblyName ?? "handler");
+        try
+        {
+            pe.Position = 0;
+            var assembly = context.LoadFromStream(pe);
+            var method = assembly.GetType(typeName, throwOnError: true)!
+                .GetMethod(entry.MetadataName, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
+                ?? throw new InvalidOperationException($"entry point {typeName}.{entry.MetadataName} not found");
+            return new CompiledHandler(context, method.CreateDelegate<Func<object[], Task<object?>>>());
+        }
+        catch
+        {
+            context.Unload();
+            throw;
+        }
+    }
+
+    private static ScriptError ToError(Diagnostic diagnostic)
+    {
+        var position = diagnostic.Location.IsInSource
+            ? diagnostic.Location.GetLineSpan().StartLinePosition
+            : default;
+        return new ScriptError(position.Line + 1, position.Character + 1, $"{diagnostic.Id}: {diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}");
+    }
+
+    private sealed class NoMetadataResolver : MetadataReferenceResolver
+    {
+        public static readonly NoMetadataResolver Instance = new();
+
+        public override ImmutableArray<PortableExecutableReference> ResolveReference(string reference, string? baseFilePath, MetadataReferenceProperties properties) => [];
+
+        public override bool Equals(object? other) => other is NoMetadataResolver;
+
+        public override int GetHashCode() => nameof(NoMetadataResolver).GetHashCode(StringComparison.Ordinal);
+    }
+
+    private sealed class NoSourceResolver : SourceReferenceResolver
+    {
+        public static readonly NoSourceResolver Instance = new();
+
+        public override string? NormalizePath(string path, string? baseFilePath) => null;
+
+        public override string? ResolveReference(string path, string? baseFilePath) => null;
+
+        public override Stream OpenRead(string resolvedPath) => throw new NotSupportedException("#load is not allowed");
+
+        public override bool Equals(object? other) => other is NoSourceResolver;
+
+        public override int GetHashCode() => nameof(NoSourceResolver).GetHashCode(StringComparison.Ordinal);
+    }
+}

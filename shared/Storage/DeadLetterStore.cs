@@ -1,0 +1,71 @@
+using Dapper;
+using Npgsql;
+using Workq.Shared.Messaging;
+
+namespace Workq.Shared.Storage;
+
+public sealed record DeadLetter(Guid Id, string Event, string Reason, int Attempts, DateTimeOffset DeadLetteredAt);
+
+/// <summary>Events the broker gave up on (delivery limit) or that exhausted a retry policy, kept per worker.</summary>
+public sealed class DeadLetterStore(NpgsqlDataSource db)
+{
+    public async Task AddAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, string reason, int attempts, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, trace_parent, body, reason, attempts)
+            select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @reason, @attempts
+             where exists (select 1 from workers where canvas = @Canvas and name = @Worker);
+            update workers set dead_lettered = dead_lettered + 1 where canvas = @Canvas and name = @Worker;
+            """, new { envelope.Canvas, envelope.Worker, envelope.Id, EnqueuedAt = envelope.EnqueuedAt.UtcDateTime, envelope.Depth, envelope.TraceParent, body = body.ToArray(), reason, attempts },
+            cancellationToken: cancellationToken));
+    }
+
+    public async Task TrimAsync(int maxPerWorker, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            delete from dead_letters d using (
+                select seq, row_number() over (partition by canvas, worker order by seq desc) as n from dead_letters) r
+             where d.seq = r.seq and r.n > @maxPerWorker
+            """, new { maxPerWorker }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<IReadOnlyList<DeadLetter>> ListAsync(string canvas, string worker, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(Guid EventId, byte[] Body, string Reason, int Attempts, DateTime DeadLetteredAt)>(new CommandDefinition("""
+            select event_id, body, reason, attempts, dead_lettered_at from dead_letters
+             where canvas = @canvas and worker = @worker order by seq desc limit 1000
+            """, new { canvas, worker }, cancellationToken: cancellationToken));
+        return rows.Select(r => new DeadLetter(r.EventId, System.Text.Encoding.UTF8.GetString(r.Body), r.Reason, r.Attempts, UnhandledStore.Utc(r.DeadLetteredAt))).ToList();
+    }
+
+    public async Task<int> DiscardAsync(string canvas, string worker, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "delete from dead_letters where canvas = @canvas and worker = @worker", new { canvas, worker }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Puts a worker's dead letters back into its queue (with the attempt count starting over), deleting each once confirmed.</summary>
+    public async Task<int> RedriveAsync(string canvas, string worker, Func<IReadOnlyList<ParkedEvent>, Task> publishInOrder, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (true)
+        {
+            await using var connection = await db.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var rows = (await connection.QueryAsync<UnhandledStore.Row>(new CommandDefinition("""
+                select seq, canvas, worker, event_id, enqueued_at, depth, trace_parent, body from dead_letters
+                 where canvas = @canvas and worker = @worker order by seq limit 1000 for update skip locked
+                """, new { canvas, worker }, transaction, cancellationToken: cancellationToken))).ToList();
+            if (rows.Count == 0) return total;
+            await publishInOrder(rows.Select(r => r.ToParked()).ToList());
+            await connection.ExecuteAsync(new CommandDefinition("delete from dead_letters where seq = any(@seqs)",
+                new { seqs = rows.Select(r => r.Seq).ToArray() }, transaction, cancellationToken: cancellationToken));
+            await transaction.CommitAsync(cancellationToken);
+            total += rows.Count;
+        }
+    }
+}

@@ -1,0 +1,111 @@
+using Dapper;
+using Npgsql;
+using Workq.Shared.Messaging;
+
+namespace Workq.Shared.Storage;
+
+/// <summary>An event kept outside any queue: parked because its worker did not exist, or dead-lettered.</summary>
+public sealed record ParkedEvent(long Seq, EventEnvelope Envelope, byte[] Body);
+
+public sealed record UnhandledSummary(string Worker, long Count, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, string Sample, long Dropped);
+
+/// <summary>The unhandled ("404") list: events emitted to workers that do not exist, kept until the worker is created.</summary>
+public sealed class UnhandledStore(NpgsqlDataSource db)
+{
+    public async Task ParkAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        // A canvas deleted meanwhile takes its events with it.
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into unhandled_events (canvas, worker, event_id, enqueued_at, depth, trace_parent, body)
+            select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body
+             where exists (select 1 from canvases where name = @Canvas)
+            """, new { envelope.Canvas, envelope.Worker, envelope.Id, EnqueuedAt = envelope.EnqueuedAt.UtcDateTime, envelope.Depth, envelope.TraceParent, body = body.ToArray() },
+            cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Keeps at most <paramref name="maxPerWorker"/> parked events per name, dropping the oldest and counting them.</summary>
+    public async Task TrimAsync(int maxPerWorker, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            with ranked as (
+                select seq, canvas, worker, row_number() over (partition by canvas, worker order by enqueued_at desc, seq desc) as n from unhandled_events),
+            dropped as (
+                delete from unhandled_events u using ranked r where u.seq = r.seq and r.n > @maxPerWorker returning u.canvas, u.worker)
+            insert into unhandled_dropped (canvas, worker, dropped)
+            select canvas, worker, count(*) from dropped group by canvas, worker
+            on conflict (canvas, worker) do update set dropped = unhandled_dropped.dropped + excluded.dropped
+            """, new { maxPerWorker }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<IReadOnlyList<UnhandledSummary>> ListAsync(string canvas, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string Worker, long Count, DateTime FirstSeen, DateTime LastSeen, byte[] Sample, long? Dropped)>(new CommandDefinition("""
+            select u.worker, u.count, u.first_seen, u.last_seen,
+                   (select body from unhandled_events s where s.canvas = @canvas and s.worker = u.worker order by enqueued_at desc, seq desc limit 1),
+                   d.dropped
+              from (select worker, count(*) as count, min(received_at) as first_seen, max(received_at) as last_seen
+                      from unhandled_events where canvas = @canvas group by worker) u
+              left join unhandled_dropped d on d.canvas = @canvas and d.worker = u.worker
+             order by u.last_seen desc
+            """, new { canvas }, cancellationToken: cancellationToken));
+        return rows.Select(r => new UnhandledSummary(r.Worker, r.Count, Utc(r.FirstSeen), Utc(r.LastSeen), System.Text.Encoding.UTF8.GetString(r.Sample), r.Dropped ?? 0)).ToList();
+    }
+
+    /// <returns>How many parked events were dropped.</returns>
+    public async Task<int> DropAsync(string canvas, string worker, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            delete from unhandled_dropped where canvas = @canvas and worker = @worker;
+            delete from unhandled_events where canvas = @canvas and worker = @worker;
+            """, new { canvas, worker }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// Moves parked events of workers that now exist back into their queues, oldest first. Rows are locked
+    /// (skip locked) while published and deleted only after the broker confirmed them, so several
+    /// dispatchers never replay the same event and a crash midway replays rather than loses.
+    /// </summary>
+    public async Task<int> ReplayAsync(Func<IReadOnlyList<ParkedEvent>, Task> publishInOrder, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var rows = (await connection.QueryAsync<Row>(new CommandDefinition("""
+            select u.seq, u.canvas, u.worker, u.event_id, u.enqueued_at, u.depth, u.trace_parent, u.body
+              from unhandled_events u
+              join workers w on w.canvas = u.canvas and w.name = u.worker
+             order by u.enqueued_at, u.seq
+             limit 1000
+               for update of u skip locked
+            """, transaction: transaction, cancellationToken: cancellationToken))).ToList();
+        if (rows.Count == 0) return 0;
+        await publishInOrder(rows.Select(r => r.ToParked()).ToList());
+        await connection.ExecuteAsync(new CommandDefinition("delete from unhandled_events where seq = any(@seqs)",
+            new { seqs = rows.Select(r => r.Seq).ToArray() }, transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition("""
+            delete from unhandled_dropped d where not exists (select 1 from unhandled_events u where u.canvas = d.canvas and u.worker = d.worker)
+               and exists (select 1 from workers w where w.canvas = d.canvas and w.name = d.worker)
+            """, transaction: transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return rows.Count;
+    }
+
+    internal static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    internal sealed class Row
+    {
+        public long Seq { get; set; }
+        public string Canvas { get; set; } = "";
+        public string Worker { get; set; } = "";
+        public Guid Event_Id { get; set; }
+        public DateTime Enqueued_At { get; set; }
+        public int Depth { get; set; }
+        public string? Trace_Parent { get; set; }
+        public byte[] Body { get; set; } = [];
+
+        public ParkedEvent ToParked() => new(Seq, new EventEnvelope(Event_Id, Canvas, Worker, Utc(Enqueued_At), Depth, Trace_Parent), Body);
+    }
+}

@@ -1,0 +1,94 @@
+using Dapper;
+using Npgsql;
+
+namespace Workq.Shared.Storage;
+
+/// <summary>
+/// Creates the tables every service relies on. Any service may start first, so each runs this under
+/// an advisory lock; every statement is idempotent.
+/// </summary>
+public static class Schema
+{
+    private const long MigrationLock = 0x776F726B71; // "workq"
+
+    private const string Ddl = """
+        create table if not exists canvases (
+            name text primary key,
+            token_hash text not null unique,
+            created_at timestamptz not null default now());
+
+        create table if not exists workers (
+            canvas text not null references canvases(name) on delete cascade,
+            name text not null,
+            version int not null,
+            code text not null,
+            state text not null default 'running',
+            blocked_reason text,
+            state_under_block text,
+            concurrency int not null,
+            retry jsonb,
+            processed bigint not null default 0,
+            failed bigint not null default 0,
+            dead_lettered bigint not null default 0,
+            created_at timestamptz not null default now(),
+            updated_at timestamptz not null default now(),
+            primary key (canvas, name));
+
+        create table if not exists traces (
+            seq bigserial primary key,
+            canvas text not null,
+            worker text not null,
+            event_id uuid not null,
+            finished_at timestamptz not null,
+            body json not null);
+        create index if not exists traces_by_worker on traces (canvas, worker, finished_at desc, seq desc);
+
+        create table if not exists idempotency_keys (
+            canvas text not null,
+            key text not null,
+            event_id uuid not null,
+            enqueued_at timestamptz not null,
+            primary key (canvas, key));
+
+        create table if not exists unhandled_events (
+            seq bigserial primary key,
+            canvas text not null,
+            worker text not null,
+            event_id uuid not null,
+            enqueued_at timestamptz not null,
+            depth int not null,
+            trace_parent text,
+            body bytea not null,
+            received_at timestamptz not null default now());
+        create index if not exists unhandled_by_worker on unhandled_events (canvas, worker, enqueued_at, seq);
+
+        create table if not exists unhandled_dropped (
+            canvas text not null,
+            worker text not null,
+            dropped bigint not null,
+            primary key (canvas, worker));
+
+        create table if not exists dead_letters (
+            seq bigserial primary key,
+            canvas text not null,
+            worker text not null,
+            event_id uuid not null,
+            enqueued_at timestamptz not null,
+            depth int not null,
+            trace_parent text,
+            body bytea not null,
+            reason text not null,
+            attempts int not null,
+            dead_lettered_at timestamptz not null default now());
+        create index if not exists dead_letters_by_worker on dead_letters (canvas, worker, seq);
+        """;
+
+    public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(@MigrationLock)", new { MigrationLock }, transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(Ddl, transaction: transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,31 @@
+using System.Text.Json.Serialization;
+
+namespace Workq.Shared.Storage;
+
+public static class WorkerStates
+{
+    public const string Running = "running";
+    public const string Paused = "paused";
+    public const string Blocked = "blocked";
+}
+
+/// <summary>Opt-in retry after a thrown exception (API.md <c>retry</c>).</summary>
+public sealed record RetryPolicy(int MaxAttempts, int[] BackoffSeconds);
+
+/// <summary>A worker's row in the registry.</summary>
+public sealed record WorkerRecord(
+    string Canvas,
+    string Name,
+    int Version,
+    string Code,
+    string State,
+    string? BlockedReason,
+    string? StateUnderBlock,
+    int Concurrency,
+    RetryPolicy? Retry,
+    long Processed,
+    long Failed,
+    long DeadLettered)
+{
+    [JsonIgnore] public bool IsRunning => State == WorkerStates.Running;
+}

@@ -1,0 +1,124 @@
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+
+namespace Workq.Shared.Storage;
+
+public sealed record WorkerCounts(string Canvas, string Worker, long Processed, long Failed, long DeadLettered);
+
+/// <summary>The worker registry: code, version, state, settings and the counters since creation.</summary>
+public sealed class WorkerStore(NpgsqlDataSource db)
+{
+    private const string Columns = "canvas, name, version, code, state, blocked_reason, state_under_block, concurrency, retry::text as retry, processed, failed, dead_lettered";
+
+    /// <summary>Creates the worker (version 1) or replaces its code (next version).</summary>
+    public async Task<(WorkerRecord Worker, bool Created)> PutAsync(string canvas, string name, string code, int? concurrency, int defaultConcurrency, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition($"""
+            insert into workers as w (canvas, name, version, code, concurrency)
+            values (@canvas, @name, 1, @code, coalesce(@concurrency, @defaultConcurrency))
+            on conflict (canvas, name) do update
+               set version = w.version + 1, code = excluded.code,
+                   concurrency = coalesce(@concurrency, w.concurrency), updated_at = now()
+            returning {Columns}, (xmax = 0) as created
+            """, new { canvas, name, code, concurrency, defaultConcurrency }, cancellationToken: cancellationToken));
+        return (row.ToRecord(), row.Created);
+    }
+
+    public async Task<WorkerRecord?> GetAsync(string canvas, string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
+            $"select {Columns} from workers where canvas = @canvas and name = @name", new { canvas, name }, cancellationToken: cancellationToken));
+        return row?.ToRecord();
+    }
+
+    public async Task<IReadOnlyList<WorkerRecord>> ListAsync(string? canvas, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<Row>(new CommandDefinition(
+            $"select {Columns} from workers where @canvas::text is null or canvas = @canvas order by canvas, name",
+            new { canvas }, cancellationToken: cancellationToken));
+        return rows.Select(r => r.ToRecord()).ToList();
+    }
+
+    public async Task<bool> DeleteAsync(string canvas, string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            delete from traces where canvas = @canvas and worker = @name;
+            delete from dead_letters where canvas = @canvas and worker = @name;
+            delete from workers where canvas = @canvas and name = @name;
+            """, new { canvas, name }, cancellationToken: cancellationToken)) > 0;
+    }
+
+    /// <summary>Changes settings only; a null argument leaves that setting as it is.</summary>
+    public async Task<WorkerRecord?> UpdateSettingsAsync(string canvas, string name, int? concurrency, RetryPolicy? retry, bool clearRetry, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"""
+            update workers set concurrency = coalesce(@concurrency, concurrency),
+                   retry = case when @clearRetry then null else coalesce(@retry::jsonb, retry) end,
+                   updated_at = now()
+             where canvas = @canvas and name = @name
+            returning {Columns}
+            """, new { canvas, name, concurrency, retry = retry is null ? null : JsonSerializer.Serialize(retry, JsonDefaults.Web), clearRetry },
+            cancellationToken: cancellationToken));
+        return row?.ToRecord();
+    }
+
+    /// <summary>Sets the state in one statement whose SQL decides from the current row, so concurrent calls cannot interleave.</summary>
+    public async Task<WorkerRecord?> SetStateAsync(string canvas, string name, string setSql, object? parameters, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var args = new DynamicParameters(parameters);
+        args.Add("canvas", canvas);
+        args.Add("name", name);
+        var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
+            $"update workers set {setSql}, updated_at = now() where canvas = @canvas and name = @name returning {Columns}",
+            args, cancellationToken: cancellationToken));
+        return row?.ToRecord();
+    }
+
+    /// <summary>Adds counter deltas for many workers in one round trip.</summary>
+    public async Task AddCountsAsync(IReadOnlyCollection<WorkerCounts> deltas, CancellationToken cancellationToken)
+    {
+        if (deltas.Count == 0) return;
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            update workers w
+               set processed = w.processed + d.processed, failed = w.failed + d.failed, dead_lettered = w.dead_lettered + d.dead_lettered
+              from unnest(@canvases, @workers, @processed, @failed, @deadLettered) as d(canvas, worker, processed, failed, dead_lettered)
+             where w.canvas = d.canvas and w.name = d.worker
+            """, new
+        {
+            canvases = deltas.Select(d => d.Canvas).ToArray(),
+            workers = deltas.Select(d => d.Worker).ToArray(),
+            processed = deltas.Select(d => d.Processed).ToArray(),
+            failed = deltas.Select(d => d.Failed).ToArray(),
+            deadLettered = deltas.Select(d => d.DeadLettered).ToArray(),
+        }, cancellationToken: cancellationToken));
+    }
+
+    private sealed class Row
+    {
+        public string Canvas { get; set; } = "";
+        public string Name { get; set; } = "";
+        public int Version { get; set; }
+        public string Code { get; set; } = "";
+        public string State { get; set; } = "";
+        public string? Blocked_Reason { get; set; }
+        public string? State_Under_Block { get; set; }
+        public int Concurrency { get; set; }
+        public string? Retry { get; set; }
+        public long Processed { get; set; }
+        public long Failed { get; set; }
+        public long Dead_Lettered { get; set; }
+        public bool Created { get; set; }
+
+        public WorkerRecord ToRecord() => new(Canvas, Name, Version, Code, State, Blocked_Reason, State_Under_Block, Concurrency,
+            Retry is null ? null : JsonSerializer.Deserialize<RetryPolicy>(Retry, JsonDefaults.Web),
+            Processed, Failed, Dead_Lettered);
+    }
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds Workq and runs its test suite against real RabbitMQ and PostgreSQL
+# (installed and started by scripts/servers.sh). Extra arguments go to
+# `dotnet test`, e.g. ./test.sh --filter "FullyQualifiedName~Emit".
+# Exit code = dotnet test's. The last line is "N passed, N failed, N skipped"
+# for CI to read.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+bash scripts/servers.sh
+
+echo "[test] building (Release)"
+dotnet build Workq.sln -c Release -nologo
+
+# The tests start the services from the build output themselves; these tell
+# them where the servers are. The workq role has CREATEDB, so tests can make
+# throwaway databases through the "postgres" database.
+export WORKQ_TEST_POSTGRES_ADMIN="${WORKQ_TEST_POSTGRES_ADMIN:-Host=127.0.0.1;Port=5432;Username=workq;Password=workq;Database=postgres}"
+export WORKQ_TEST_RABBITMQ_URL="${WORKQ_TEST_RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/}"
+export WORKQ_TEST_RABBITMQ_MANAGEMENT_URL="${WORKQ_TEST_RABBITMQ_MANAGEMENT_URL:-http://guest:guest@127.0.0.1:15672/}"
+
+mkdir -p .run
+OUT=.run/test-output.log
+
+# tee keeps the live output; the copy is parsed for the summary below.
+set +e
+dotnet test tests/Workq.Tests/Workq.Tests.csproj -c Release --no-build \
+  --logger "console;verbosity=normal" "$@" 2>&1 | tee "$OUT"
+rc=${PIPESTATUS[0]}
+set -e
+
+# Counts from VSTest's summary. With the "normal" console logger it is a block
+#   Total tests: 14 /  Passed: 11 /  Failed: 1 /  Skipped: 2 / Total time: ...
+# (one line each); at "minimal" verbosity one line per test assembly:
+#   Failed!  - Failed:     1, Passed:    11, Skipped:     2, Total:    14, ...
+# Either is summed over all occurrences; the block wins when both appear.
+summary="$(awk '
+  /^Total tests: +[0-9]+/ { inblock = 1; found_b = 1; next }
+  inblock && /^ *Total time:/ { inblock = 0; next }
+  inblock && /^ *Passed: +[0-9]+ *$/  { bp += $2 }
+  inblock && /^ *Failed: +[0-9]+ *$/  { bf += $2 }
+  inblock && /^ *Skipped: +[0-9]+ *$/ { bs += $2 }
+  /(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/ {
+    line = $0; sub(/.*Failed: +/, "", line); lf += line + 0
+    line = $0; sub(/.*Passed: +/, "", line); lp += line + 0
+    line = $0; sub(/.*Skipped: +/, "", line); ls += line + 0
+    found_l = 1
+  }
+  END {
+    if (found_b)      printf "%d passed, %d failed, %d skipped\n", bp, bf, bs
+    else if (found_l) printf "%d passed, %d failed, %d skipped\n", lp, lf, ls
+  }
+' "$OUT")"
+
+echo
+if [[ -n "$summary" ]]; then
+  echo "$summary"
+elif ((rc == 0)); then
+  echo "0 passed, 0 failed, 0 skipped"   # ran fine but found no tests
+else
+  # Crash/abort before a summary: say so rather than invent counts.
+  echo "[test] dotnet test exited $rc without a summary (see $OUT)"
+fi
+exit "$rc"

@@ -1,0 +1,40 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Workq.Tests.Infrastructure;
+
+/// <summary>The broker's own view (management HTTP API), for tests that check what exists on it.</summary>
+public sealed class RabbitManagement : IDisposable
+{
+    private readonly HttpClient http;
+
+    public RabbitManagement(string url)
+    {
+        var uri = new Uri(url);
+        http = new HttpClient { BaseAddress = new Uri(uri.GetLeftPart(UriPartial.Authority) + "/"), Timeout = TimeSpan.FromSeconds(10) };
+        var credentials = uri.UserInfo.Length > 0 ? Uri.UnescapeDataString(uri.UserInfo) : "guest:guest";
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+    }
+
+    public async Task CreateVirtualHostAsync(string vhost)
+    {
+        (await http.PutAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}", JsonContent.Create(new { }))).EnsureSuccessStatusCode();
+        (await http.PutAsync($"api/permissions/{Uri.EscapeDataString(vhost)}/guest", JsonContent.Create(new { configure = ".*", write = ".*", read = ".*" }))).EnsureSuccessStatusCode();
+    }
+
+    public async Task DeleteVirtualHostAsync(string vhost) => await http.DeleteAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}");
+
+    public async Task<IReadOnlyList<string>> QueuesAsync(string vhost) => await NamesAsync($"api/queues/{Uri.EscapeDataString(vhost)}?columns=name");
+
+    public async Task<IReadOnlyList<string>> ExchangesAsync(string vhost) => await NamesAsync($"api/exchanges/{Uri.EscapeDataString(vhost)}?columns=name");
+
+    private async Task<IReadOnlyList<string>> NamesAsync(string path)
+    {
+        var array = JsonNode.Parse(await http.GetStringAsync(path))!.AsArray();
+        return array.Select(q => q!["name"]!.GetValue<string>()).ToList();
+    }
+
+    public void Dispose() => http.Dispose();
+}

@@ -1,0 +1,175 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Npgsql;
+
+namespace Workq.Tests.Infrastructure;
+
+/// <summary>
+/// A whole Workq on the real RabbitMQ and PostgreSQL that ./test.sh starts: its own virtual host and
+/// database (so runs never see each other's queues or rows), and the four services as processes.
+/// More worker instances can be started and killed.
+/// </summary>
+public sealed class WorkqCluster : IAsyncLifetime
+{
+    private static readonly string Suffix = Guid.NewGuid().ToString("N")[..10];
+
+    public string AdminToken { get; } = "test-admin-" + Guid.NewGuid().ToString("N");
+    public string VirtualHost { get; } = "workq-test-" + Suffix;
+    public string Database { get; } = "workq_test_" + Suffix;
+    public string LogDirectory { get; } = Path.Combine(Path.GetTempPath(), "workq-test-logs", Suffix);
+
+    public static string PostgresAdmin => Environment.GetEnvironmentVariable("WORKQ_TEST_POSTGRES_ADMIN")
+        ?? "Host=127.0.0.1;Port=5432;Username=workq;Password=workq;Database=postgres";
+    public static string RabbitMqBase => (Environment.GetEnvironmentVariable("WORKQ_TEST_RABBITMQ_URL") ?? "amqp://guest:guest@127.0.0.1:5672/").TrimEnd('/');
+    public static string ManagementUrl => Environment.GetEnvironmentVariable("WORKQ_TEST_RABBITMQ_MANAGEMENT_URL") ?? "http://guest:guest@127.0.0.1:15672/";
+
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+    public RabbitManagement Rabbit { get; } = new(ManagementUrl);
+
+    public ServiceProcess Control { get; private set; } = null!;
+    public ServiceProcess Emitter { get; private set; } = null!;
+    public ServiceProcess Dispatcher { get; private set; } = null!;
+    public List<ServiceProcess> Workers { get; } = [];
+
+    /// <summary>Short enough that time-out tests finish quickly.</summary>
+    public static readonly TimeSpan HandlerTimeout = TimeSpan.FromSeconds(3);
+
+    public Dictionary<string, string> ServiceEnvironment => new()
+    {
+        ["WORKQ_RABBITMQ_URL"] = $"{RabbitMqBase}/{Uri.EscapeDataString(VirtualHost)}",
+        ["WORKQ_RABBITMQ_MANAGEMENT_URL"] = ManagementUrl,
+        ["WORKQ_POSTGRES"] = new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = Database }.ConnectionString,
+        ["WORKQ_ADMIN_TOKEN"] = AdminToken,
+        ["WORKQ_HANDLER_TIMEOUT"] = HandlerTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["WORKQ_RECONCILE_SECONDS"] = "5",
+        ["Logging__LogLevel__Default"] = "Information",
+        ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
+    };
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(LogDirectory);
+        await Rabbit.CreateVirtualHostAsync(VirtualHost);
+        await using (var admin = new NpgsqlConnection(PostgresAdmin))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"create database {Database}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+        var environment = ServiceEnvironment;
+        Control = ServiceProcess.Start("Control", "control", environment, LogDirectory);
+        Emitter = ServiceProcess.Start("Emitter", "emitter", environment, LogDirectory);
+        Dispatcher = ServiceProcess.Start("Dispatcher", "dispatcher", environment, LogDirectory);
+        await Task.WhenAll(Control.WaitReadyAsync(Http, TimeSpan.FromSeconds(90)), Emitter.WaitReadyAsync(Http, TimeSpan.FromSeconds(90)),
+            Dispatcher.WaitReadyAsync(Http, TimeSpan.FromSeconds(90)));
+        await StartWorkerAsync();
+    }
+
+    public async Task<ServiceProcess> StartWorkerAsync()
+    {
+        var worker = ServiceProcess.Start("Worker", $"worker-{Workers.Count + 1}", ServiceEnvironment, LogDirectory);
+        Workers.Add(worker);
+        await worker.WaitReadyAsync(Http, TimeSpan.FromSeconds(90));
+        return worker;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var service in Workers.Append(Dispatcher).Append(Emitter).Append(Control).Where(s => s is not null))
+            await service.DisposeAsync();
+        try
+        {
+            await Rabbit.DeleteVirtualHostAsync(VirtualHost);
+            NpgsqlConnection.ClearAllPools();
+            await using var admin = new NpgsqlConnection(PostgresAdmin);
+            await admin.OpenAsync();
+            await using var drop = new NpgsqlCommand($"drop database if exists {Database} with (force)", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"Cleanup of the test cluster failed: {e.Message}");
+        }
+        Http.Dispose();
+        Rabbit.Dispose();
+    }
+
+    /// <summary>The last lines of every service's log, for a failing test's message.</summary>
+    public string Logs() => string.Join("\n", Workers.Append(Dispatcher).Append(Emitter).Append(Control).Select(s => $"--- {s.Name}\n{s.Tail(25)}"));
+
+    // ---- API helpers ----
+
+    public Uri ControlUrl(string path) => new(Control.Url, path.TrimStart('/'));
+    public Uri EmitUrl(string path) => new(Emitter.Url, path.TrimStart('/'));
+
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri url, string? token, string? body = null, string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        return await Http.SendAsync(request);
+    }
+
+    public async Task<JsonNode?> JsonAsync(HttpMethod method, Uri url, string? token, string? body = null, int expect = 200)
+    {
+        using var response = await SendAsync(method, url, token, body);
+        var text = await response.Content.ReadAsStringAsync();
+        if ((int)response.StatusCode != expect)
+            throw new Xunit.Sdk.XunitException($"{method} {url} answered {(int)response.StatusCode}, expected {expect}: {text}");
+        return text.Length == 0 ? null : JsonNode.Parse(text);
+    }
+
+    /// <summary>A fresh canvas for one test: its name and token.</summary>
+    public async Task<(string Name, string Token)> CreateCanvasAsync(string prefix = "c")
+    {
+        var name = $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 64)];
+        var created = await JsonAsync(HttpMethod.Post, ControlUrl("/v1/canvases"), AdminToken, $$"""{"name":"{{name}}"}""", expect: 201);
+        return (name, created!["token"]!.GetValue<string>());
+    }
+
+    public Task<JsonNode?> DeployAsync(string canvas, string worker, string code, int? concurrency = null, string? token = null, int expect = 201) =>
+        JsonAsync(HttpMethod.Put, ControlUrl($"/v1/canvases/{canvas}/workers/{worker}"), token ?? AdminToken,
+            new JsonObject { ["code"] = code, ["concurrency"] = concurrency }.ToJsonString(), expect);
+
+    public async Task<Guid> EmitAsync(string canvas, string worker, string eventJson, string? token = null)
+    {
+        var accepted = await JsonAsync(HttpMethod.Post, EmitUrl($"/v1/canvases/{canvas}/workers/{worker}/events"), token ?? AdminToken, eventJson, expect: 202);
+        return Guid.Parse(accepted!["id"]!.GetValue<string>());
+    }
+
+    public async Task<IReadOnlyList<Guid>> EmitBatchAsync(string canvas, IEnumerable<(string Worker, string EventJson)> items, string? token = null)
+    {
+        var body = "[" + string.Join(",", items.Select(i => $$"""{"worker":"{{i.Worker}}","event":{{i.EventJson}}}""")) + "]";
+        var accepted = await JsonAsync(HttpMethod.Post, EmitUrl($"/v1/canvases/{canvas}/events"), token ?? AdminToken, body, expect: 202);
+        return accepted!["ids"]!.AsArray().Select(id => Guid.Parse(id!.GetValue<string>())).ToList();
+    }
+
+    public async Task<JsonArray> TracesAsync(string canvas, string worker) =>
+        (await JsonAsync(HttpMethod.Get, ControlUrl($"/v1/canvases/{canvas}/workers/{worker}/traces"), AdminToken))!.AsArray();
+
+    public async Task<JsonNode> WorkerAsync(string canvas, string worker) =>
+        (await JsonAsync(HttpMethod.Get, ControlUrl($"/v1/canvases/{canvas}/workers/{worker}"), AdminToken))!;
+
+    /// <summary>Polls until the condition holds; fails with the last observed state and the services' logs.</summary>
+    public async Task<T> EventuallyAsync<T>(Func<Task<T>> observe, Func<T, bool> done, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        T last;
+        do
+        {
+            last = await observe();
+            if (done(last)) return last;
+            await Task.Delay(50);
+        } while (DateTime.UtcNow < deadline);
+        throw new Xunit.Sdk.XunitException($"Timed out after {timeout.TotalSeconds}s waiting for {what}; last seen: {last}\n{Logs()}");
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<WorkqCluster>
+{
+    public const string Name = "Workq cluster";
+}

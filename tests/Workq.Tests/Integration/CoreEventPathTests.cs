@@ -1,0 +1,227 @@
+using System.Text.Json.Nodes;
+using Workq.Tests.Infrastructure;
+
+namespace Workq.Tests.Integration;
+
+/// <summary>Emit over HTTP -> RabbitMQ -> the worker runs the canvas's code -> traces, on the real services.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class CoreEventPathTests(WorkqCluster cluster)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private const string CountCode = """
+        var n = Event!["n"]!.GetValue<int>();
+        if (n < 3) await Emit("count", new { n = n + 1 });
+        Log($"saw {n}");
+        return n * 2;
+        """;
+
+    [Fact]
+    public async Task Deployed_code_runs_for_an_emitted_event_and_is_traced_with_result_logs_timings_and_children()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync();
+        var worker = await cluster.DeployAsync(canvas, "count", CountCode, token: token);
+        Assert.Equal(1, worker!["version"]!.GetValue<int>());
+        Assert.Equal("running", worker["state"]!.GetValue<string>());
+
+        var id = await cluster.EmitAsync(canvas, "count", """{"n":1}""", token);
+
+        var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "count"), t => t.Count == 3, Patience, "three runs of the count chain");
+        var first = traces.Single(t => t!["eventId"]!.GetValue<string>() == id.ToString())!;
+        Assert.Equal("completed", first["status"]!.GetValue<string>());
+        Assert.Equal(2, first["result"]!.GetValue<int>());
+        Assert.Equal(1, first["event"]!["n"]!.GetValue<int>());
+        Assert.Equal(["saw 1"], first["logs"]!.AsArray().Select(l => l!.GetValue<string>()));
+        Assert.Equal(1, first["attempt"]!.GetValue<int>());
+        Assert.Null(first["error"]);
+        Assert.True(first["queueWaitMs"]!.GetValue<double>() >= 0);
+        Assert.True(first["durationMs"]!.GetValue<double>() >= 0);
+        Assert.Matches("^[0-9a-f]{32}$", first["traceId"]!.GetValue<string>());
+        var child = Assert.Single(first["emitted"]!.AsArray())!;
+        Assert.Equal("count", child["worker"]!.GetValue<string>());
+
+        // The whole chain shares the emit's trace id, and each child is one level deeper.
+        Assert.Single(traces.Select(t => t!["traceId"]!.GetValue<string>()).Distinct());
+        Assert.Equal([0, 1, 2], traces.Select(t => t!["depth"]!.GetValue<int>()).Order());
+        Assert.Equal([2, 4, 6], traces.Select(t => t!["result"]!.GetValue<int>()).Order());
+        var second = traces.Single(t => t!["eventId"]!.GetValue<string>() == child["id"]!.GetValue<string>())!;
+        Assert.Equal(2, second["event"]!["n"]!.GetValue<int>());
+
+        var stats = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "count"),
+            w => w["stats"]!["processed"]!.GetValue<long>() == 3, Patience, "processed = 3");
+        Assert.Equal(0, stats["stats"]!["failed"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task A_thousand_batch_emitted_events_are_each_processed_exactly_once()
+    {
+        await using var sink = await CallbackSink.StartAsync();
+        var (canvas, token) = await cluster.CreateCanvasAsync();
+        await cluster.DeployAsync(canvas, "record", $$"""
+            using (var response = await Http.PostAsync("{{sink.Url}}", new StringContent(Meta.Id.ToString()), CancellationToken)) { }
+            return null;
+            """, concurrency: 20, token: token);
+
+        var ids = new List<Guid>();
+        for (var batch = 0; batch < 2; batch++)
+            ids.AddRange(await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 500).Select(i => ("record", $$"""{"i":{{batch * 500 + i}}}""")), token));
+        Assert.Equal(1000, ids.Distinct().Count());
+
+        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c >= 1000, TimeSpan.FromSeconds(90), "1000 handler runs");
+        var worker = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "record"),
+            w => w["stats"]!["processed"]!.GetValue<long>() >= 1000 && w["stats"]!["queued"]!.GetValue<long>() == 0 && w["stats"]!["inFlight"]!.GetValue<long>() == 0,
+            Patience, "the queue drained and all counted");
+
+        var seen = sink.Calls.Select(Guid.Parse).ToList();
+        Assert.Equal(1000, seen.Count);
+        Assert.Equal(ids.Order(), seen.Order());
+        Assert.Equal(1000, worker["stats"]!["processed"]!.GetValue<long>());
+        Assert.Equal(0, worker["stats"]!["failed"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task A_handler_that_throws_is_traced_failed_and_not_run_again()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync();
+        await cluster.DeployAsync(canvas, "boom", """
+            Log("about to fail");
+            throw new InvalidOperationException("kaboom " + Event!["x"]);
+            """, token: token);
+        var id = await cluster.EmitAsync(canvas, "boom", """{"x":7}""", token);
+
+        var worker = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "boom"),
+            w => w["stats"]!["failed"]!.GetValue<long>() == 1 && w["stats"]!["queued"]!.GetValue<long>() == 0 && w["stats"]!["inFlight"]!.GetValue<long>() == 0,
+            Patience, "one failure counted and nothing left in the queue");
+        Assert.Equal(1, worker["stats"]!["processed"]!.GetValue<long>());
+
+        var trace = Assert.Single(await cluster.TracesAsync(canvas, "boom"))!;
+        Assert.Equal(id.ToString(), trace["eventId"]!.GetValue<string>());
+        Assert.Equal("failed", trace["status"]!.GetValue<string>());
+        Assert.Equal("InvalidOperationException", trace["error"]!["type"]!.GetValue<string>());
+        Assert.Equal("kaboom 7", trace["error"]!["message"]!.GetValue<string>());
+        Assert.Equal(["about to fail"], trace["logs"]!.AsArray().Select(l => l!.GetValue<string>()));
+        Assert.Equal(1, trace["attempt"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task A_handler_fans_out_to_itself_and_to_another_worker()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync();
+        await cluster.DeployAsync(canvas, "sink", "return Event![\"from\"]!.GetValue<int>();", token: token);
+        await cluster.DeployAsync(canvas, "fan", """
+            var n = Event!["n"]!.GetValue<int>();
+            await Task.WhenAll(n < 2 ? Emit("fan", new { n = n + 1 }) : Task.FromResult(Guid.Empty), Emit("sink", new { from = n }));
+            return n;
+            """, token: token);
+        await cluster.EmitAsync(canvas, "fan", """{"n":0}""", token);
+
+        var sinkTraces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "sink"), t => t.Count == 3, Patience, "three events at sink");
+        Assert.Equal([0, 1, 2], sinkTraces.Select(t => t!["result"]!.GetValue<int>()).Order());
+        var fanTraces = await cluster.TracesAsync(canvas, "fan");
+        Assert.Equal(3, fanTraces.Count);
+        Assert.Equal(5, fanTraces.Sum(t => t!["emitted"]!.AsArray().Count));
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_enqueues_once_and_returns_the_first_id()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync();
+        await cluster.DeployAsync(canvas, "once", "return 1;", token: token);
+        var url = cluster.EmitUrl($"/v1/canvases/{canvas}/workers/once/events");
+
+        async Task<JsonNode> EmitWithKey(string key)
+        {
+            using var response = await cluster.SendAsync(HttpMethod.Post, url, token, """{"a":1}""", key);
+            Assert.Equal(202, (int)response.StatusCode);
+            return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        }
+        var first = await EmitWithKey("order-42");
+        var again = await EmitWithKey("order-42");
+        Assert.Equal(first["id"]!.GetValue<string>(), again["id"]!.GetValue<string>());
+        Assert.Equal(first["enqueuedAt"]!.GetValue<DateTimeOffset>(), again["enqueuedAt"]!.GetValue<DateTimeOffset>());
+
+        // In a batch: a known key returns its id; a key repeated within the batch is one event.
+        var batch = await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/events"), token, """
+            [{"worker":"once","event":1,"idempotencyKey":"order-42"},
+             {"worker":"once","event":2,"idempotencyKey":"order-43"},
+             {"worker":"once","event":3,"idempotencyKey":"order-43"}]
+            """, expect: 202);
+        var ids = batch!["ids"]!.AsArray().Select(i => i!.GetValue<string>()).ToList();
+        Assert.Equal(first["id"]!.GetValue<string>(), ids[0]);
+        Assert.Equal(ids[1], ids[2]);
+        Assert.NotEqual(ids[0], ids[1]);
+
+        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "once"),
+            w => w["stats"]!["processed"]!.GetValue<long>() == 2 && w["stats"]!["queued"]!.GetValue<long>() == 0, Patience, "two distinct events processed");
+        // Settled: the duplicates never ran.
+        var traces = await cluster.TracesAsync(canvas, "once");
+        Assert.Equal(2, traces.Count);
+    }
+
+    [Fact]
+    public async Task A_handler_past_its_time_out_is_cancelled_and_traced_timed_out()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync();
+        await cluster.DeployAsync(canvas, "slow", """
+            await Task.Delay(TimeSpan.FromMinutes(5), CancellationToken);
+            return "never";
+            """, token: token);
+        await cluster.DeployAsync(canvas, "deaf", """
+            await Task.Delay(TimeSpan.FromSeconds(30));
+            return "ignored the token";
+            """, token: token);
+        await cluster.EmitAsync(canvas, "slow", "null", token);
+        await cluster.EmitAsync(canvas, "deaf", "null", token);
+
+        foreach (var worker in new[] { "slow", "deaf" })
+        {
+            var trace = (await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, worker), t => t.Count == 1, Patience, $"{worker} traced"))[0]!;
+            Assert.Equal("timedOut", trace["status"]!.GetValue<string>());
+            Assert.Contains("WORKQ_HANDLER_TIMEOUT", trace["error"]!["message"]!.GetValue<string>());
+            var duration = trace["durationMs"]!.GetValue<double>();
+            Assert.InRange(duration, WorkqCluster.HandlerTimeout.TotalMilliseconds * 0.9, WorkqCluster.HandlerTimeout.TotalMilliseconds + 5_000);
+        }
+    }
+
+    [Fact]
+    public async Task Meta_carries_the_event_identity()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync();
+        await cluster.DeployAsync(canvas, "meta", """
+            return new { id = Meta.Id, canvas = Meta.Canvas, worker = Meta.Worker, attempt = Meta.Attempt, depth = Meta.Depth, enqueuedAt = Meta.EnqueuedAt, isNull = Event is null };
+            """, token: token);
+        var id = await cluster.EmitAsync(canvas, "meta", "null", token);
+        var trace = (await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "meta"), t => t.Count == 1, Patience, "meta traced"))[0]!;
+        var result = trace["result"]!;
+        Assert.Equal(id.ToString(), result["id"]!.GetValue<string>());
+        Assert.Equal(canvas, result["canvas"]!.GetValue<string>());
+        Assert.Equal("meta", result["worker"]!.GetValue<string>());
+        Assert.Equal(1, result["attempt"]!.GetValue<int>());
+        Assert.Equal(0, result["depth"]!.GetValue<int>());
+        Assert.True(result["isNull"]!.GetValue<bool>());
+        Assert.Equal(trace["enqueuedAt"]!.GetValue<DateTimeOffset>(), result["enqueuedAt"]!.GetValue<DateTimeOffset>());
+    }
+
+    [Fact]
+    public async Task Redeploying_swaps_the_code_on_the_running_worker_without_a_restart()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync();
+        await cluster.DeployAsync(canvas, "v", "return 1;", token: token);
+        await cluster.EmitAsync(canvas, "v", "null", token);
+        await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "v"), t => t.Count == 1, Patience, "v1 ran");
+
+        var updated = await cluster.DeployAsync(canvas, "v", "return 2;", token: token, expect: 200);
+        Assert.Equal(2, updated!["version"]!.GetValue<int>());
+
+        // Instances converge on the new version through the control plane: within moments, and for good.
+        async Task<int> RunOnceAsync()
+        {
+            var id = await cluster.EmitAsync(canvas, "v", "null", token);
+            var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "v"),
+                t => t.Any(x => x!["eventId"]!.GetValue<string>() == id.ToString()), Patience, $"event {id} traced");
+            return traces.Single(x => x!["eventId"]!.GetValue<string>() == id.ToString())!["result"]!.GetValue<int>();
+        }
+        await cluster.EventuallyAsync(RunOnceAsync, result => result == 2, TimeSpan.FromSeconds(10), "an event run by version 2");
+        for (var i = 0; i < 3; i++) Assert.Equal(2, await RunOnceAsync());
+    }
+}

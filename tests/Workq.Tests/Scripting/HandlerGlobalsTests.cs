@@ -1,0 +1,105 @@
+using System.Text.Json.Nodes;
+using Workq.Shared.Scripting;
+using Xunit;
+
+namespace Workq.Tests.Scripting;
+
+public sealed class HandlerGlobalsTests
+{
+    [Fact]
+    public void Logs_are_capped_and_the_drop_is_noted()
+    {
+        var globals = Scripts.Globals(null);
+        for (var i = 0; i < 250; i++)
+        {
+            globals.Log($"line {i}");
+        }
+
+        var logs = globals.Logs;
+        Assert.Equal(HandlerGlobals.MaxLogLines, logs.Count);
+        Assert.Equal("line 98", logs[^2]);
+        Assert.Equal("[151 more log lines dropped]", logs[^1]);
+    }
+
+    [Fact]
+    public void Long_lines_are_truncated_and_the_cut_is_noted()
+    {
+        var globals = Scripts.Globals(null);
+        globals.Log(new string('x', 5_000));
+        globals.Log(null!);
+
+        var line = globals.Logs[0];
+        Assert.StartsWith(new string('x', HandlerGlobals.MaxLogLineLength) + "…", line);
+        Assert.EndsWith("[truncated, 5000 chars]", line);
+        Assert.Equal("", globals.Logs[1]);
+    }
+
+    [Fact]
+    public async Task Logging_from_many_threads_keeps_every_line_up_to_the_cap()
+    {
+        var globals = Scripts.Globals(null);
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(() =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                globals.Log($"{t}:{i}");
+            }
+        })));
+
+        Assert.Equal(80, globals.Logs.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Emit_serializes_values_and_json_nodes_as_themselves_and_passes_the_token()
+    {
+        using var cts = new CancellationTokenSource();
+        var emitter = new RecordingEmitter();
+        var globals = new HandlerGlobals(null, Scripts.Meta(), emitter, Scripts.Http, cts.Token);
+
+        await globals.Emit("a", new { x = 1, s = "é" });
+        await globals.Emit("b", JsonNode.Parse("""{"k":[1,null]}"""));
+        await globals.Emit("c", null);
+        await globals.Emit("d", 42);
+
+        Assert.Equal(["""{"x":1,"s":"\u00E9"}""", """{"k":[1,null]}""", "null", "42"], emitter.Json);
+        Assert.All(emitter.Tokens, token => Assert.Equal(cts.Token, token));
+        Assert.Equal(["a", "b", "c", "d"], globals.Emitted.Select(e => e.Worker));
+    }
+
+    [Fact]
+    public async Task Emit_refuses_an_empty_worker_name()
+    {
+        var globals = Scripts.Globals(null);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => globals.Emit(" ", 1));
+        Assert.Empty(globals.Emitted);
+    }
+
+    [Fact]
+    public void Snapshots_do_not_change_after_the_fact()
+    {
+        var globals = Scripts.Globals(null);
+        globals.Log("one");
+        var before = globals.Logs;
+
+        globals.Log("two");
+
+        Assert.Equal(["one"], before);
+        Assert.Equal(["one", "two"], globals.Logs);
+    }
+
+    private sealed class RecordingEmitter : IHandlerEmitter
+    {
+        public List<string> Json { get; } = [];
+
+        public List<CancellationToken> Tokens { get; } = [];
+
+        public Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, CancellationToken cancellationToken)
+        {
+            Json.Add(System.Text.Encoding.UTF8.GetString(eventJson.Span));
+            Tokens.Add(cancellationToken);
+            return Task.FromResult(Guid.NewGuid());
+        }
+    }
+}

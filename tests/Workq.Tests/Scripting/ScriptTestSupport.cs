@@ -1,0 +1,51 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json.Nodes;
+using Workq.Shared.Scripting;
+using Xunit;
+
+namespace Workq.Tests.Scripting;
+
+internal sealed class FakeEmitter : IHandlerEmitter
+{
+    public ConcurrentQueue<(string Worker, string Json, Guid Id)> Emits { get; } = new();
+
+    public async Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, CancellationToken cancellationToken)
+    {
+        // Yield so concurrent emits really interleave.
+        await Task.Yield();
+        var id = Guid.NewGuid();
+        Emits.Enqueue((worker, Encoding.UTF8.GetString(eventJson.Span), id));
+        return id;
+    }
+}
+
+internal static class Scripts
+{
+    // One compiler for all tests, as in the services: it is the thing under test for thread-safety too.
+    public static ScriptCompiler Compiler { get; } = new();
+
+    public static readonly HttpClient Http = new();
+
+    public static HandlerMeta Meta(int attempt = 1, int depth = 0) =>
+        new(Guid.Parse("6f1f8a59-6f43-4a8a-9d8a-0d6f7c1b2a01"), "shop", "count", new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero), attempt, depth);
+
+    public static HandlerGlobals Globals(JsonNode? @event, IHandlerEmitter? emitter = null, CancellationToken cancellationToken = default) =>
+        new(@event, Meta(), emitter ?? new FakeEmitter(), Http, cancellationToken);
+
+    public static CompiledHandler CompileOrFail(string code)
+    {
+        var result = Compiler.Compile(code);
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+        return result.Handler;
+    }
+
+    public static IReadOnlyList<ScriptError> Errors(string code)
+    {
+        var result = Compiler.Compile(code);
+        result.Handler?.Dispose();
+        Assert.False(result.Succeeded, $"expected the code to be refused:\n{code}");
+        Assert.NotEmpty(result.Errors);
+        return result.Errors;
+    }
+}
