@@ -38,6 +38,16 @@ _srv_wait_for() {
   done
 }
 
+# Like _srv_wait_for but returns non-zero instead of exiting on timeout.
+_srv_wait_for_quiet() {
+  local timeout="$1"; shift
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.5
+  done
+}
+
 _srv_tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 # apt-get update runs at most once, and only when something must be installed.
@@ -51,9 +61,16 @@ _srv_apt_install() {
     _SRV_APT_UPDATED=1
   fi
   _srv_log "apt-get install $*"
-  # Debian's postinst scripts try to start services; without systemd/init
-  # that may fail harmlessly, we start the servers ourselves below.
-  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  # Keep the packages' postinst from starting the servers (policy-rc.d exit
+  # 101 = "not allowed"): we start them below, after configuring them, the
+  # same way whether or not this machine has an init system.
+  local policy=/usr/sbin/policy-rc.d added=0 rc=0
+  if [[ ! -e "$policy" ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && added=1
+  fi
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null || rc=$?
+  if ((added)); then rm -f "$policy"; fi
+  ((rc == 0)) || _srv_die "apt-get install $* failed (exit $rc)"
 }
 
 _srv_short_hostname() {
@@ -74,14 +91,36 @@ _srv_ensure_hostname_resolves() {
 
 # ---------------------------------------------------------------- RabbitMQ
 
-_srv_rabbit_running() { rabbitmqctl -q status >/dev/null 2>&1; }
+# rabbitmqctl with a hard time limit: <seconds> <args...>. Debian's
+# /usr/sbin/rabbitmqctl wrapper re-runs itself via `su rabbitmq`, which puts
+# the CLI in a new session that `timeout` cannot kill (the CLI's Erlang VM
+# would linger), so as root call the real CLI as the rabbitmq user with
+# runuser, which stays in timeout's process group.
+_srv_rabbitmqctl() {
+  local limit="$1"; shift
+  if [[ $(id -u) -eq 0 && -x /usr/lib/rabbitmq/bin/rabbitmqctl ]] && id rabbitmq >/dev/null 2>&1; then
+    (cd /var/lib/rabbitmq && timeout -k 5 "$limit" \
+      runuser -u rabbitmq -- /usr/lib/rabbitmq/bin/rabbitmqctl "$@" </dev/null)
+  else
+    timeout -k 5 "$limit" rabbitmqctl "$@" </dev/null
+  fi
+}
+
+# `ping` (node up and reachable) rather than `status`: status also sums the
+# node's memory use and was seen to hang for minutes on a broker with a stuck
+# vhost deletion.
+_srv_rabbit_running() { _srv_rabbitmqctl 30 -q -t 20 ping >/dev/null 2>&1; }
+
+# A node registered with epmd but not answering ping is up-but-unresponsive
+# (or still booting); starting another would only fail on the name clash.
+_srv_rabbit_registered() { epmd -names 2>/dev/null | grep -q '^name rabbit at port'; }
 
 _srv_rabbit_mgmt_up() {
   curl -fsS -m 5 -u guest:guest http://127.0.0.1:15672/api/overview >/dev/null 2>&1
 }
 
 _srv_rabbit_stats_interval() {
-  rabbitmqctl -q eval 'application:get_env(rabbit, collect_statistics_interval).' 2>/dev/null \
+  _srv_rabbitmqctl 30 -q -t 20 eval 'application:get_env(rabbit, collect_statistics_interval).' 2>/dev/null \
     | tr -d ' \n'
 }
 
@@ -100,12 +139,22 @@ _srv_rabbit_start() {
     echo "collect_statistics_interval = 1000" >>"$conf"
   fi
 
+  if ! _srv_rabbit_running && _srv_rabbit_registered; then
+    _srv_log "rabbit node registered but not answering yet; waiting"
+    _srv_wait_for_quiet "$_SRV_TIMEOUT" _srv_rabbit_running \
+      || _srv_die "rabbit node is registered with epmd but does not answer rabbitmqctl ping; check /var/log/rabbitmq/"
+  fi
+
   if _srv_rabbit_running; then
     _srv_log "rabbitmq already running"
+    # The node may be up with the app still booting (or stopped by stop_app).
+    _srv_rabbitmqctl $((_SRV_TIMEOUT + 10)) -q -t "$_SRV_TIMEOUT" await_startup >/dev/null \
+      || _srv_die "rabbitmq node is up but the rabbit app did not start (try: $0 stop; $0)"
     # Running node: enable the plugin online (no-op when already enabled).
     if ! _srv_rabbit_mgmt_up; then
       _srv_log "enabling rabbitmq_management (online)"
-      rabbitmq-plugins -q enable rabbitmq_management >/dev/null
+      # (Debian's wrapper runs rabbitmq-plugins as root, without su.)
+      timeout -k 5 120 rabbitmq-plugins -q enable rabbitmq_management >/dev/null
     fi
   else
     # Offline enable writes /etc/rabbitmq/enabled_plugins without a node.
@@ -118,7 +167,7 @@ _srv_rabbit_start() {
     # /var/log/rabbitmq/startup_{log,err}.
     rabbitmq-server -detached
     # await_startup fails at once if the node is not up yet; retry it.
-    if ! _srv_wait_for_quiet "$_SRV_TIMEOUT" rabbitmqctl -q -t 10 await_startup; then
+    if ! _srv_wait_for_quiet "$_SRV_TIMEOUT" _srv_rabbitmqctl 20 -q -t 10 await_startup; then
       tail -n 30 /var/log/rabbitmq/startup_log /var/log/rabbitmq/startup_err 2>/dev/null >&2 || true
       _srv_die "rabbitmq did not start within ${_SRV_TIMEOUT}s"
     fi
@@ -134,25 +183,15 @@ _srv_rabbit_start() {
   interval="$(_srv_rabbit_stats_interval)"
   if [[ "$interval" != "{ok,1000}" ]]; then
     _srv_log "collect_statistics_interval is $interval; setting 1000 at runtime (restart for full effect)"
-    rabbitmqctl -q eval 'application:set_env(rabbit, collect_statistics_interval, 1000).' >/dev/null
+    _srv_rabbitmqctl 30 -q -t 20 eval 'application:set_env(rabbit, collect_statistics_interval, 1000).' >/dev/null
   fi
   _srv_log "rabbitmq ready (amqp :5672, management :15672, stats interval 1000 ms)"
-}
-
-# Like _srv_wait_for but returns non-zero instead of exiting on timeout.
-_srv_wait_for_quiet() {
-  local timeout="$1"; shift
-  local deadline=$((SECONDS + timeout))
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.5
-  done
 }
 
 _srv_rabbit_stop() {
   if command -v rabbitmqctl >/dev/null 2>&1 && _srv_rabbit_running; then
     _srv_log "stopping rabbitmq"
-    rabbitmqctl -q stop >/dev/null
+    _srv_rabbitmqctl 180 -q -t 120 stop >/dev/null
   else
     _srv_log "rabbitmq not running"
   fi

@@ -10,12 +10,20 @@ builder.Services.AddSingleton<ScriptCompiler>();
 builder.Services.AddHostedService<CompilerWarmup>();
 builder.Services.AddSingleton<HandlerHttp>();
 builder.Services.AddSingleton<EventRunner>();
+builder.Services.AddSingleton<RetryScheduler>();
+builder.Services.AddSingleton<CancelledEvents>();
+builder.Services.AddSingleton<LoopGuard>();
+builder.Services.AddSingleton<ConsumerServices>();
 // The recorder is registered first so that it stops last and writes what the consumers finished.
 builder.Services.AddSingleton<RunRecorder>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RunRecorder>());
 builder.Services.AddSingleton<WorkerSupervisor>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerSupervisor>());
-builder.Services.AddControlPlane(options, bus => bus.AddConsumer<WorkerChangedConsumer>());
+builder.Services.AddControlPlane(options, bus =>
+{
+    bus.AddConsumer<WorkerChangedConsumer>();
+    bus.AddConsumer<EventCancelledConsumer>();
+});
 
 var app = builder.Build();
 app.UseWorkqDefaults();

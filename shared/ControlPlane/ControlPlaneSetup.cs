@@ -24,6 +24,8 @@ public static class ControlPlaneSetup
                 {
                     rabbit.ReceiveEndpoint(new TemporaryEndpointDefinition("workq-control"), endpoint =>
                     {
+                        // One at a time, in publish order: "cancel then resume" or "deploy then pause" must not be applied backwards.
+                        endpoint.ConcurrentMessageLimit = 1;
                         endpoint.ConfigureConsumers(context);
                     });
                 }

@@ -41,6 +41,7 @@ public static class WorkqDefaults
         services.AddSingleton<TraceStore>();
         services.AddSingleton<UnhandledStore>();
         services.AddSingleton<DeadLetterStore>();
+        services.AddSingleton<CancelledEventStore>();
         services.AddSingleton<CanvasDirectory>();
         services.AddSingleton<Readiness>();
         services.AddHostedService<SchemaInitializer>();

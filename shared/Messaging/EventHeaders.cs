@@ -15,8 +15,12 @@ public static class EventHeaders
     public const string Depth = "workq-depth";
     public const string TraceParent = "traceparent";
     public const string DeliveryCount = "x-delivery-count";
+    /// <summary>The attempt a retried event starts at (a retry is a new message, so the broker's count starts over).</summary>
+    public const string Attempt = "workq-attempt";
+    public const string DeadLetterReason = "workq-dead-letter-reason";
+    public const string Attempts = "workq-attempts";
 
-    public static BasicProperties Create(in EventEnvelope envelope)
+    public static BasicProperties Create(in EventEnvelope envelope, int attempt = 1)
     {
         var headers = new Dictionary<string, object?>(5)
         {
@@ -26,6 +30,7 @@ public static class EventHeaders
             [Depth] = envelope.Depth,
         };
         if (envelope.TraceParent is not null) headers[TraceParent] = envelope.TraceParent;
+        if (attempt > 1) headers[Attempt] = attempt;
         return new BasicProperties
         {
             MessageId = envelope.Id.ToString(),
@@ -48,8 +53,9 @@ public static class EventHeaders
         return new EventEnvelope(id, canvas, worker, enqueuedAt, (int)(Long(headers, Depth) ?? 0), String(headers, TraceParent));
     }
 
-    /// <summary>1 on first delivery; quorum queues count earlier deliveries in x-delivery-count.</summary>
-    public static int Attempt(IReadOnlyBasicProperties properties) => (int)(Long(properties.Headers, DeliveryCount) ?? 0) + 1;
+    /// <summary>1 on first delivery; retries start where the last run left off, and quorum queues count redeliveries in x-delivery-count.</summary>
+    public static int AttemptOf(IReadOnlyBasicProperties properties) =>
+        (int)(Long(properties.Headers, Attempt) ?? 1) + (int)(Long(properties.Headers, DeliveryCount) ?? 0);
 
     public static string? String(IDictionary<string, object?>? headers, string key) =>
         headers is not null && headers.TryGetValue(key, out var value) ? value switch

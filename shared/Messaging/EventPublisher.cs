@@ -19,15 +19,18 @@ public sealed class EventPublisher(BrokerConnection broker, ILogger<EventPublish
     private readonly SemaphoreSlim gate = new(1, 1);
     private int next;
 
-    /// <summary>Publishes one event and returns once the broker confirmed it. Throws <see cref="BrokerUnavailableException"/> otherwise.</summary>
-    public async Task PublishAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    /// <summary>Publishes one event to its canvas and returns once the broker confirmed it. Throws <see cref="BrokerUnavailableException"/> otherwise.</summary>
+    public Task PublishAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
+        PublishAsync(Topology.CanvasExchange(envelope.Canvas), envelope.Worker, envelope, EventHeaders.Create(envelope), body, cancellationToken);
+
+    /// <summary>Publishes an event to any exchange (retries, dead letters) with confirms.</summary>
+    public async Task PublishAsync(string exchange, string routingKey, EventEnvelope envelope, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var slot = (int)((uint)Interlocked.Increment(ref next) % ChannelCount);
         var channel = channels[slot] is { IsOpen: true } open ? open : await OpenAsync(slot, cancellationToken);
         try
         {
-            await channel.BasicPublishAsync(Topology.CanvasExchange(envelope.Canvas), envelope.Worker, mandatory: false,
-                EventHeaders.Create(envelope), body, cancellationToken);
+            await channel.BasicPublishAsync(exchange, routingKey, mandatory: false, properties, body, cancellationToken);
         }
         catch (Exception e) when (e is PublishException or AlreadyClosedException or OperationInterruptedException or BrokerUnreachableException or IOException)
         {

@@ -15,10 +15,13 @@ public sealed class Topology(BrokerConnection broker)
     public const string UnhandledQueue = "workq.unhandled";
     public const string DeadLetterExchange = "workq.dead-letters";
     public const string DeadLetterQueue = "workq.dead-letters";
+    /// <summary>Direct exchange that takes retried events back to their worker's queue (routing key = queue name).</summary>
+    public const string RetryExchange = "workq.retry";
     public const int DeliveryLimit = 5;
 
     public static string CanvasExchange(string canvas) => $"workq.canvas.{canvas}";
     public static string WorkerQueue(string canvas, string worker) => $"workq.worker.{canvas}.{worker}";
+    public static string DelayQueue(int seconds) => $"workq.delay.{seconds}s";
 
     private static readonly Dictionary<string, object?> QuorumArguments = new() { ["x-queue-type"] = "quorum" };
 
@@ -39,6 +42,26 @@ public sealed class Topology(BrokerConnection broker)
         await channel.ExchangeDeclareAsync(DeadLetterExchange, ExchangeType.Fanout, durable: true, cancellationToken: cancellationToken);
         await channel.QueueDeclareAsync(DeadLetterQueue, durable: true, exclusive: false, autoDelete: false, QuorumArguments, cancellationToken: cancellationToken);
         await channel.QueueBindAsync(DeadLetterQueue, DeadLetterExchange, "", cancellationToken: cancellationToken);
+        await channel.ExchangeDeclareAsync(RetryExchange, ExchangeType.Direct, durable: true, cancellationToken: cancellationToken);
+    }, cancellationToken);
+
+    /// <summary>
+    /// A queue where a retried event waits out its backoff: its TTL expires it into the retry exchange,
+    /// which routes it back to the worker's queue. Durable, so a waiting retry survives restarts.
+    /// </summary>
+    public Task DeclareDelayAsync(int seconds, CancellationToken cancellationToken) => WithChannelAsync(async channel =>
+    {
+        var queue = DelayQueue(seconds);
+        await channel.ExchangeDeclareAsync(queue, ExchangeType.Fanout, durable: true, cancellationToken: cancellationToken);
+        await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, new Dictionary<string, object?>
+        {
+            ["x-queue-type"] = "quorum",
+            ["x-message-ttl"] = seconds * 1000,
+            ["x-dead-letter-exchange"] = RetryExchange,
+            ["x-dead-letter-strategy"] = "at-least-once",
+            ["x-overflow"] = "reject-publish",
+        }, cancellationToken: cancellationToken);
+        await channel.QueueBindAsync(queue, queue, "", cancellationToken: cancellationToken);
     }, cancellationToken);
 
     public Task DeclareCanvasAsync(string canvas, CancellationToken cancellationToken) => WithChannelAsync(async channel =>
@@ -52,7 +75,16 @@ public sealed class Topology(BrokerConnection broker)
         var queue = WorkerQueue(canvas, worker);
         await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, WorkerQueueArguments, cancellationToken: cancellationToken);
         await channel.QueueBindAsync(queue, CanvasExchange(canvas), worker, cancellationToken: cancellationToken);
+        await channel.QueueBindAsync(queue, RetryExchange, queue, cancellationToken: cancellationToken);
     }, cancellationToken);
+
+    /// <summary>Empties the worker's queue of ready events; returns how many were dropped.</summary>
+    public async Task<uint> PurgeWorkerAsync(string canvas, string worker, CancellationToken cancellationToken)
+    {
+        uint purged = 0;
+        await WithChannelAsync(async channel => purged = await channel.QueuePurgeAsync(WorkerQueue(canvas, worker), cancellationToken), cancellationToken);
+        return purged;
+    }
 
     /// <summary>Deletes the worker's queue; the events still in it are dropped (API.md DELETE worker).</summary>
     public Task DeleteWorkerAsync(string canvas, string worker, CancellationToken cancellationToken) =>
@@ -64,14 +96,21 @@ public sealed class Topology(BrokerConnection broker)
         await WithChannelAsync(channel => channel.ExchangeDeleteAsync(CanvasExchange(canvas), cancellationToken: cancellationToken), cancellationToken);
     }
 
-    /// <summary>Ready and unacknowledged counts of a queue, or null when it does not exist.</summary>
-    public async Task<uint?> CountReadyAsync(string canvas, string worker, CancellationToken cancellationToken)
+    /// <summary>The ready count of a worker's queue straight from the broker, or null when it does not exist.</summary>
+    public async Task<uint?> CountReadyAsync(string canvas, string worker, CancellationToken cancellationToken) =>
+        (await DeclarePassiveAsync(canvas, worker, cancellationToken))?.MessageCount;
+
+    /// <summary>How many consumers the broker has on a worker's queue right now (not the management API's sampled figure).</summary>
+    public async Task<uint?> CountConsumersAsync(string canvas, string worker, CancellationToken cancellationToken) =>
+        (await DeclarePassiveAsync(canvas, worker, cancellationToken))?.ConsumerCount;
+
+    private async Task<QueueDeclareOk?> DeclarePassiveAsync(string canvas, string worker, CancellationToken cancellationToken)
     {
         try
         {
-            uint? count = null;
-            await WithChannelAsync(async channel => count = await channel.MessageCountAsync(WorkerQueue(canvas, worker), cancellationToken), cancellationToken);
-            return count;
+            QueueDeclareOk? ok = null;
+            await WithChannelAsync(async channel => ok = await channel.QueueDeclarePassiveAsync(WorkerQueue(canvas, worker), cancellationToken), cancellationToken);
+            return ok;
         }
         catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
         {

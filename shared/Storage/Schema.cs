@@ -81,6 +81,12 @@ public static class Schema
             attempts int not null,
             dead_lettered_at timestamptz not null default now());
         create index if not exists dead_letters_by_worker on dead_letters (canvas, worker, seq);
+
+        create table if not exists cancelled_events (
+            canvas text not null,
+            worker text not null,
+            event_id uuid primary key,
+            cancelled_at timestamptz not null default now());
         """;
 
     public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

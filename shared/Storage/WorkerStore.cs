@@ -4,7 +4,7 @@ using Npgsql;
 
 namespace Workq.Shared.Storage;
 
-public sealed record WorkerCounts(string Canvas, string Worker, long Processed, long Failed, long DeadLettered);
+public sealed record WorkerCounts(string Canvas, string Worker, long Processed, long Failed);
 
 /// <summary>The worker registry: code, version, state, settings and the counters since creation.</summary>
 public sealed class WorkerStore(NpgsqlDataSource db)
@@ -88,8 +88,8 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
             update workers w
-               set processed = w.processed + d.processed, failed = w.failed + d.failed, dead_lettered = w.dead_lettered + d.dead_lettered
-              from unnest(@canvases, @workers, @processed, @failed, @deadLettered) as d(canvas, worker, processed, failed, dead_lettered)
+               set processed = w.processed + d.processed, failed = w.failed + d.failed
+              from unnest(@canvases, @workers, @processed, @failed) as d(canvas, worker, processed, failed)
              where w.canvas = d.canvas and w.name = d.worker
             """, new
         {
@@ -97,7 +97,6 @@ public sealed class WorkerStore(NpgsqlDataSource db)
             workers = deltas.Select(d => d.Worker).ToArray(),
             processed = deltas.Select(d => d.Processed).ToArray(),
             failed = deltas.Select(d => d.Failed).ToArray(),
-            deadLettered = deltas.Select(d => d.DeadLettered).ToArray(),
         }, cancellationToken: cancellationToken));
     }
 

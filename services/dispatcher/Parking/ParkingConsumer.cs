@@ -12,9 +12,6 @@ namespace Workq.Dispatcher.Parking;
 /// </summary>
 public sealed class ParkingConsumer(BrokerConnection broker, UnhandledStore unhandled, DeadLetterStore deadLetters, ILogger<ParkingConsumer> logger) : BackgroundService
 {
-    public const string ReasonHeader = "workq-dead-letter-reason";
-    public const string AttemptsHeader = "workq-attempts";
-
     private IChannel? channel;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -58,13 +55,13 @@ public sealed class ParkingConsumer(BrokerConnection broker, UnhandledStore unha
     {
         var headers = delivery.BasicProperties.Headers;
         var envelope = EventHeaders.Read(delivery.BasicProperties, delivery.RoutingKey);
-        var reason = EventHeaders.String(headers, ReasonHeader) ?? EventHeaders.String(headers, "x-first-death-reason") switch
+        var reason = EventHeaders.String(headers, EventHeaders.DeadLetterReason) ?? EventHeaders.String(headers, "x-first-death-reason") switch
         {
             "delivery_limit" => $"delivery limit: delivered {Shared.Messaging.Topology.DeliveryLimit + 1} times without completing (a worker process died or lost its connection each time)",
             { } other => other,
             null => "dead-lettered by the broker",
         };
-        var attempts = (int)(EventHeaders.Long(headers, AttemptsHeader) ?? (EventHeaders.Long(headers, EventHeaders.DeliveryCount) ?? Shared.Messaging.Topology.DeliveryLimit) + 1);
+        var attempts = (int)(EventHeaders.Long(headers, EventHeaders.Attempts) ?? (EventHeaders.Long(headers, EventHeaders.DeliveryCount) ?? Shared.Messaging.Topology.DeliveryLimit) + 1);
         await deadLetters.AddAsync(envelope, delivery.Body, reason, attempts, cancellationToken);
         logger.LogWarning("Event {EventId} of {Canvas}/{Worker} dead-lettered: {Reason}", envelope.Id, envelope.Canvas, envelope.Worker, reason);
     }

@@ -10,18 +10,20 @@ using Workq.Worker.Recording;
 
 namespace Workq.Worker.Consuming;
 
-public enum RunOutcome { Completed, Failed, TimedOut, ShuttingDown }
+public enum RunOutcome { Completed, Failed, TimedOut, Cancelled, ShuttingDown }
+
+public readonly record struct RunResult(RunOutcome Outcome, string? Error = null);
 
 /// <summary>
 /// Runs one delivered event through its worker's compiled handler and records the trace. Whatever the
 /// handler returns or throws, the event is complete (Darklang's rule); only shutdown leaves it to be
 /// delivered again.
 /// </summary>
-public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, WorkqOptions options, HandlerHttp http, ILogger<EventRunner> logger)
+public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, LoopGuard loopGuard, WorkqOptions options, HandlerHttp http, ILogger<EventRunner> logger)
 {
     private const int MaxResultBytes = 65_536;
 
-    public async Task<RunOutcome> RunAsync(CompiledHandler handler, int version, EventEnvelope envelope, int attempt, ReadOnlyMemory<byte> body, CancellationToken stopping)
+    public async Task<RunResult> RunAsync(CompiledHandler handler, int version, EventEnvelope envelope, int attempt, ReadOnlyMemory<byte> body, CancellationToken stopping)
     {
         var startedAt = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
@@ -43,7 +45,7 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
         }
         catch (Exception) when (stopping.IsCancellationRequested)
         {
-            return RunOutcome.ShuttingDown;
+            return new RunResult(RunOutcome.ShuttingDown);
         }
         catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && timeout.IsCancellationRequested))
         {
@@ -59,9 +61,21 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
         var duration = clock.Elapsed;
         var finishedAt = startedAt + duration;
 
-        var json = WriteTrace(envelope, version, attempt, body, outcome, JsonResult.ToJson(result, handler.SerializerOptions), error, globals, startedAt, finishedAt, duration);
-        recorder.Record(new TraceEntry(envelope.Canvas, envelope.Worker, envelope.Id, finishedAt, json), failed: outcome != RunOutcome.Completed);
-        return outcome;
+        var json = WriteTrace(envelope, version, attempt, body, outcome, JsonResult.ToJson(result, handler.SerializerOptions), error,
+            globals.Emitted, globals.Logs, startedAt, finishedAt, duration);
+        recorder.Record(new TraceEntry(envelope.Canvas, envelope.Worker, envelope.Id, finishedAt, json), outcome);
+        var selfEmits = 0;
+        foreach (var emitted in globals.Emitted) if (emitted.Worker == envelope.Worker) selfEmits++;
+        loopGuard.Observe(envelope.Canvas, envelope.Worker, selfEmits);
+        return new RunResult(outcome, error is null ? null : $"{error.GetType().Name}: {error.Message}");
+    }
+
+    /// <summary>An un-enqueued event reached its worker: it is traced as cancelled and not run.</summary>
+    public void RecordCancelled(int version, EventEnvelope envelope, int attempt, ReadOnlyMemory<byte> body)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var json = WriteTrace(envelope, version, attempt, body, RunOutcome.Cancelled, null, null, [], [], now, now, TimeSpan.Zero);
+        recorder.Record(new TraceEntry(envelope.Canvas, envelope.Worker, envelope.Id, now, json), RunOutcome.Cancelled);
     }
 
     private static JsonNode? ParseEvent(ReadOnlyMemory<byte> body)
@@ -78,7 +92,7 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
     }
 
     private static string WriteTrace(EventEnvelope envelope, int version, int attempt, ReadOnlyMemory<byte> body, RunOutcome outcome, JsonNode? result,
-        Exception? error, HandlerGlobals globals, DateTimeOffset startedAt, DateTimeOffset finishedAt, TimeSpan duration)
+        Exception? error, IReadOnlyList<EmittedEvent> emittedEvents, IReadOnlyList<string> logs, DateTimeOffset startedAt, DateTimeOffset finishedAt, TimeSpan duration)
     {
         var buffer = new ArrayBufferWriter<byte>(256 + body.Length);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -89,6 +103,7 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
             {
                 RunOutcome.Completed => "completed",
                 RunOutcome.TimedOut => "timedOut",
+                RunOutcome.Cancelled => "cancelled",
                 _ => "failed",
             });
             writer.WriteString("canvas", envelope.Canvas);
@@ -115,7 +130,7 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
             writer.WriteNumber("queueWaitMs", Math.Round(Math.Max(0, (startedAt - envelope.EnqueuedAt).TotalMilliseconds), 3));
             writer.WriteNumber("durationMs", Math.Round(duration.TotalMilliseconds, 3));
             writer.WriteStartArray("emitted");
-            foreach (var emitted in globals.Emitted)
+            foreach (var emitted in emittedEvents)
             {
                 writer.WriteStartObject();
                 writer.WriteString("worker", emitted.Worker);
@@ -124,7 +139,7 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
             }
             writer.WriteEndArray();
             writer.WriteStartArray("logs");
-            foreach (var line in globals.Logs) writer.WriteStringValue(line);
+            foreach (var line in logs) writer.WriteStringValue(line);
             writer.WriteEndArray();
             writer.WriteString("traceId", TraceId(envelope.TraceParent));
             writer.WriteEndObject();

@@ -2,19 +2,23 @@ using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;
+using Workq.Shared.Storage;
 
 namespace Workq.Worker.Consuming;
 
 /// <summary>The code version a worker runs; swapped in place when a new version is deployed.</summary>
 public sealed record HandlerVersion(int Version, CompiledHandler Handler);
 
+/// <summary>What a consumer needs besides its queue: shared per instance.</summary>
+public sealed record ConsumerServices(BrokerConnection Broker, EventRunner Runner, RetryScheduler Retries, CancelledEvents Cancelled);
+
 /// <summary>
 /// Consumes one worker's queue on a channel of its own whose prefetch is the worker's concurrency,
 /// and acks each event after its handler finished. Stopping cancels the consumer and lets the
 /// events in flight finish, so pausing or changing concurrency never runs an event twice.
 /// </summary>
-public sealed class WorkerConsumer(string canvas, string worker, int concurrency, HandlerVersion handler,
-    BrokerConnection broker, EventRunner runner, ILogger logger)
+public sealed class WorkerConsumer(string canvas, string worker, int concurrency, HandlerVersion handler, RetryPolicy? retry,
+    ConsumerServices services, ILogger logger)
 {
     private readonly CancellationTokenSource stopping = new();
     private IChannel? channel;
@@ -23,16 +27,21 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
 
     public int Concurrency => concurrency;
     public HandlerVersion Handler { get; set; } = handler;
-    public bool IsHealthy => channel is { IsOpen: true };
+    public RetryPolicy? Retry { get; set; } = retry;
+
+    /// <summary>False once the broker cancelled the consumer (its queue was deleted, say). While the connection is down, automatic recovery brings it back.</summary>
+    public bool IsHealthy => consumer is { IsRunning: true } || !services.Broker.IsOpen;
+
+    private AsyncEventingBasicConsumer? consumer;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var connection = await broker.GetAsync(cancellationToken);
+        var connection = await services.Broker.GetAsync(cancellationToken);
         channel = await connection.CreateChannelAsync(new CreateChannelOptions(
             publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
             consumerDispatchConcurrency: (ushort)concurrency), cancellationToken);
         await channel.BasicQosAsync(0, (ushort)concurrency, global: false, cancellationToken);
-        var consumer = new AsyncEventingBasicConsumer(channel);
+        consumer = new AsyncEventingBasicConsumer(channel);
         consumer.ReceivedAsync += OnReceivedAsync;
         consumerTag = await channel.BasicConsumeAsync(Topology.WorkerQueue(canvas, worker), autoAck: false, consumer, cancellationToken);
         logger.LogInformation("Consuming {Canvas}/{Worker} v{Version} with concurrency {Concurrency}", canvas, worker, Handler.Version, concurrency);
@@ -44,13 +53,25 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
         try
         {
             var envelope = EventHeaders.Read(delivery.BasicProperties, delivery.RoutingKey) with { Canvas = canvas, Worker = worker };
+            var attempt = EventHeaders.AttemptOf(delivery.BasicProperties);
             var current = Handler;
-            // The body is only valid until this callback returns, and the run completes before it does.
-            var outcome = await runner.RunAsync(current.Handler, current.Version, envelope, EventHeaders.Attempt(delivery.BasicProperties), delivery.Body, stopping.Token);
-            if (outcome == RunOutcome.ShuttingDown)
-                await channel!.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true);
-            else
+            if (services.Cancelled.IsCancelled(envelope.Id))
+            {
+                services.Runner.RecordCancelled(current.Version, envelope, attempt, delivery.Body);
                 await channel!.BasicAckAsync(delivery.DeliveryTag, multiple: false);
+                services.Cancelled.Forget(envelope.Id);
+                return;
+            }
+            // The body is only valid until this callback returns, and everything below completes before it does.
+            var result = await services.Runner.RunAsync(current.Handler, current.Version, envelope, attempt, delivery.Body, stopping.Token);
+            if (result.Outcome == RunOutcome.ShuttingDown)
+            {
+                await channel!.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true);
+                return;
+            }
+            if (result.Outcome != RunOutcome.Completed && Retry is { } policy)
+                await services.Retries.SettleFailureAsync(policy, envelope, attempt, result.Error!, delivery.Body, stopping.Token);
+            await channel!.BasicAckAsync(delivery.DeliveryTag, multiple: false);
         }
         catch (Exception e)
         {
@@ -67,13 +88,16 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
     public async Task StopAsync(TimeSpan drainFor, bool shuttingDown)
     {
         if (shuttingDown) await stopping.CancelAsync();
-        if (channel is not { IsOpen: true } open) return;
+        if (channel is not { } open) return;
         try
         {
-            if (consumerTag is not null) await open.BasicCancelAsync(consumerTag);
-            var deadline = DateTimeOffset.UtcNow + drainFor;
-            while (Volatile.Read(ref inFlight) > 0 && DateTimeOffset.UtcNow < deadline) await Task.Delay(10);
-            await open.CloseAsync();
+            if (open.IsOpen)
+            {
+                if (consumerTag is not null) await open.BasicCancelAsync(consumerTag);
+                var deadline = DateTimeOffset.UtcNow + drainFor;
+                while (Volatile.Read(ref inFlight) > 0 && DateTimeOffset.UtcNow < deadline) await Task.Delay(10);
+                await open.CloseAsync();
+            }
         }
         catch (Exception e) when (e is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or IOException)
         {
@@ -81,6 +105,7 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
         }
         finally
         {
+            // Disposed even when closed: a recovering channel would otherwise come back with a consumer nobody owns.
             open.Dispose();
             logger.LogInformation("Stopped consuming {Canvas}/{Worker}", canvas, worker);
         }

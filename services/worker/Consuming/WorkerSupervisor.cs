@@ -12,7 +12,7 @@ namespace Workq.Worker.Consuming;
 /// and concurrency. Converges on control-plane events within milliseconds, and re-reads the whole
 /// registry periodically as a safety net for anything missed while disconnected.
 /// </summary>
-public sealed class WorkerSupervisor(WorkerStore store, ScriptCompiler compiler, BrokerConnection broker, EventRunner runner,
+public sealed class WorkerSupervisor(WorkerStore store, ScriptCompiler compiler, ConsumerServices consumerServices,
     WorkqOptions options, ILoggerFactory loggers) : BackgroundService
 {
     private readonly ILogger logger = loggers.CreateLogger<WorkerSupervisor>();
@@ -44,12 +44,14 @@ public sealed class WorkerSupervisor(WorkerStore store, ScriptCompiler compiler,
         }
     }
 
+    // Reads happen inside the gate: a read taken before it could be applied after a newer one and undo it.
     public async Task ReconcileAllAsync(CancellationToken cancellationToken)
     {
-        var workers = await store.ListAsync(canvas: null, cancellationToken);
+        await consumerServices.Cancelled.ReloadAsync(cancellationToken);
         await gate.WaitAsync(cancellationToken);
         try
         {
+            var workers = await store.ListAsync(canvas: null, cancellationToken);
             foreach (var worker in workers) await ApplyAsync(worker, cancellationToken);
             var known = workers.Select(w => (w.Canvas, w.Name)).ToHashSet();
             foreach (var gone in handlers.Keys.Where(k => !known.Contains(k)).ToList()) await RemoveAsync(gone);
@@ -62,10 +64,10 @@ public sealed class WorkerSupervisor(WorkerStore store, ScriptCompiler compiler,
 
     public async Task ReconcileAsync(string canvas, string worker, CancellationToken cancellationToken)
     {
-        var record = await store.GetAsync(canvas, worker, cancellationToken);
         await gate.WaitAsync(cancellationToken);
         try
         {
+            var record = await store.GetAsync(canvas, worker, cancellationToken);
             if (record is null) await RemoveAsync((canvas, worker));
             else await ApplyAsync(record, cancellationToken);
         }
@@ -97,6 +99,7 @@ public sealed class WorkerSupervisor(WorkerStore store, ScriptCompiler compiler,
         }
 
         consumers.TryGetValue(key, out var consumer);
+        if (consumer is not null) consumer.Retry = worker.Retry;
         var wanted = worker.IsRunning;
         if (consumer is not null && (!wanted || consumer.Concurrency != worker.Concurrency || !consumer.IsHealthy))
         {
@@ -106,7 +109,7 @@ public sealed class WorkerSupervisor(WorkerStore store, ScriptCompiler compiler,
         }
         if (wanted && consumer is null)
         {
-            consumer = new WorkerConsumer(worker.Canvas, worker.Name, worker.Concurrency, handler, broker, runner, loggers.CreateLogger<WorkerConsumer>());
+            consumer = new WorkerConsumer(worker.Canvas, worker.Name, worker.Concurrency, handler, worker.Retry, consumerServices, loggers.CreateLogger<WorkerConsumer>());
             try
             {
                 await consumer.StartAsync(cancellationToken);

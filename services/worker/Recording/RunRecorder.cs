@@ -21,24 +21,20 @@ public sealed class RunRecorder(TraceStore traces, WorkerStore workers, WorkqOpt
         public readonly Queue<TraceEntry> Traces = new();
         public long Processed;
         public long Failed;
-        public long DeadLettered;
     }
 
-    public void Record(TraceEntry trace, bool failed)
+    public void Record(TraceEntry trace, Consuming.RunOutcome outcome)
     {
         lock (gate)
         {
             var entry = Entry(trace.Canvas, trace.Worker);
             entry.Traces.Enqueue(trace);
             if (entry.Traces.Count > options.TracesPerWorker) entry.Traces.Dequeue();
+            // A cancelled event never ran: traced, but not counted.
+            if (outcome == Consuming.RunOutcome.Cancelled) return;
             entry.Processed++;
-            if (failed) entry.Failed++;
+            if (outcome != Consuming.RunOutcome.Completed) entry.Failed++;
         }
-    }
-
-    public void RecordDeadLettered(string canvas, string worker)
-    {
-        lock (gate) Entry(canvas, worker).DeadLettered++;
     }
 
     private Pending Entry(string canvas, string worker)
@@ -73,7 +69,7 @@ public sealed class RunRecorder(TraceStore traces, WorkerStore workers, WorkqOpt
         try
         {
             await traces.AppendAsync(batch.Values.SelectMany(p => p.Traces).ToList(), options.TracesPerWorker, cancellationToken);
-            await workers.AddCountsAsync(batch.Select(p => new WorkerCounts(p.Key.Canvas, p.Key.Worker, p.Value.Processed, p.Value.Failed, p.Value.DeadLettered)).ToList(), cancellationToken);
+            await workers.AddCountsAsync(batch.Select(p => new WorkerCounts(p.Key.Canvas, p.Key.Worker, p.Value.Processed, p.Value.Failed)).ToList(), cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -95,7 +91,6 @@ public sealed class RunRecorder(TraceStore traces, WorkerStore workers, WorkqOpt
                 foreach (var trace in merged) entry.Traces.Enqueue(trace);
                 entry.Processed += old.Processed;
                 entry.Failed += old.Failed;
-                entry.DeadLettered += old.DeadLettered;
             }
         }
     }

@@ -5,7 +5,7 @@ namespace Workq.Tests.Integration;
 
 /// <summary>Pause, resume, block, unblock, and the unhandled ("404") list, on the real broker.</summary>
 [Collection(ClusterCollection.Name)]
-public sealed class QueueControlTests(WorkqCluster cluster)
+public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
@@ -79,7 +79,8 @@ public sealed class QueueControlTests(WorkqCluster cluster)
         var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "later"), t => t.Count == 5, Patience, "the parked events run");
         var order = traces.OrderBy(t => t!["startedAt"]!.GetValue<DateTimeOffset>()).Select(t => t!["result"]!.GetValue<int>()).ToList();
         Assert.Equal([1, 2, 3, 4, 5], order);
-        Assert.Empty((await cluster.JsonAsync(HttpMethod.Get, unhandledUrl, token))!.AsArray());
+        // The replay removes them from the list once the broker confirmed all of them.
+        await cluster.EventuallyAsync(async () => (await cluster.JsonAsync(HttpMethod.Get, unhandledUrl, token))!.AsArray(), l => l.Count == 0, Patience, "the list emptied");
     }
 
     [Fact]
@@ -98,5 +99,122 @@ public sealed class QueueControlTests(WorkqCluster cluster)
         await cluster.EmitAsync(canvas, "ghost", "2", token);
         var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "ghost"), t => t.Count >= 1, Patience, "the new event ran");
         Assert.Equal(2, Assert.Single(traces)!["event"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task An_un_enqueued_event_is_never_run_and_is_traced_cancelled()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync();
+        await cluster.DeployAsync(canvas, "u", "return Event;", token: token);
+        await PostAsync(canvas, "u/pause", token);
+        var ids = await cluster.EmitBatchAsync(canvas, [("u", "1"), ("u", "2"), ("u", "3")], token);
+
+        using (var cancel = await cluster.SendAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/u/events/{ids[1]}"), token))
+            Assert.Equal(202, (int)cancel.StatusCode);
+        await PostAsync(canvas, "u/resume", token);
+
+        var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "u"), t => t.Count == 3, Patience, "three traces");
+        var byId = traces.ToDictionary(t => Guid.Parse(t!["eventId"]!.GetValue<string>()), t => t!);
+        Assert.Equal("completed", byId[ids[0]]["status"]!.GetValue<string>());
+        Assert.Equal("cancelled", byId[ids[1]]["status"]!.GetValue<string>());
+        Assert.Null(byId[ids[1]]["result"]);
+        Assert.Equal("completed", byId[ids[2]]["status"]!.GetValue<string>());
+        var worker = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "u"), w => w["stats"]!["processed"]!.GetValue<long>() == 2, Patience, "two processed");
+        Assert.Equal(0, worker["stats"]!["failed"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Purge_empties_the_queue_and_says_how_many_events_went()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync();
+        await cluster.DeployAsync(canvas, "full", "return 1;", token: token);
+        await PostAsync(canvas, "full/pause", token);
+        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "full"), w => w["stats"]!["consumers"]!.GetValue<long>() == 0, Patience, "no consumers");
+        await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 7).Select(i => ("full", i.ToString())), token);
+
+        var purged = await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/full/events"), token);
+        Assert.Equal(7, purged!["purged"]!.GetValue<long>());
+        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "full"), w => w["stats"]!["queued"]!.GetValue<long>() == 0, Patience, "queue empty");
+        await PostAsync(canvas, "full/resume", token);
+        await cluster.EmitAsync(canvas, "full", "99", token);
+        var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "full"), t => t.Count >= 1, Patience, "the later event ran");
+        Assert.Equal(99, Assert.Single(traces)!["event"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Concurrency_changes_live_without_losing_or_repeating_an_event()
+    {
+        await using var sink = await CallbackSink.StartAsync();
+        var (canvas, token) = await cluster.CreateCanvasAsync();
+        // Each run reports its id and when it finished; runs take one second, so completions come in waves of "concurrency" per instance.
+        await cluster.DeployAsync(canvas, "slow", $$"""
+            await Task.Delay(1000, CancellationToken);
+            using (var r = await Http.PostAsync("{{sink.Url}}", new StringContent($"{Meta.Id} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}"), CancellationToken)) { }
+            return null;
+            """, concurrency: 2, token: token);
+        var instances = cluster.Workers.Count(w => !w.HasExited);
+        var ids = await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 20 * instances + 8 * instances).Select(i => ("slow", i.ToString())), token);
+
+        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c >= 4 * instances, Patience, "two waves at concurrency 2");
+        var patchedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var patched = await cluster.JsonAsync(HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/slow"), token, """{"concurrency":20}""");
+        Assert.Equal(20, patched!["concurrency"]!.GetValue<int>());
+
+        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c >= ids.Count, TimeSpan.FromSeconds(90), "every event ran");
+        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "slow"),
+            w => w["stats"]!["processed"]!.GetValue<long>() == ids.Count && w["stats"]!["queued"]!.GetValue<long>() == 0, Patience, "the queue drained");
+
+        var runs = sink.Calls.Select(c => c.Split(' ')).Select(p => (Id: Guid.Parse(p[0]), At: long.Parse(p[1]))).ToList();
+        Assert.Equal(ids.Order(), runs.Select(r => r.Id).Order());
+        static int Busiest(IEnumerable<long> times)
+        {
+            var sorted = times.Order().ToList();
+            return sorted.Count == 0 ? 0 : sorted.Select((t, i) => sorted.Skip(i).TakeWhile(u => u - t < 500).Count()).Max();
+        }
+        // Before the change no half second saw more than one wave; after it, a wave far larger than that.
+        Assert.InRange(Busiest(runs.Where(r => r.At < patchedAt).Select(r => r.At)), 1, 2 * instances);
+        Assert.True(Busiest(runs.Where(r => r.At > patchedAt).Select(r => r.At)) > 2 * instances, "no wave larger than the old concurrency after the change");
+    }
+
+    [Fact]
+    public async Task Pause_and_resume_take_effect_on_every_instance_within_a_second()
+    {
+        while (cluster.Workers.Count(w => !w.HasExited) < 2) await cluster.StartWorkerAsync();
+        await using var sink = await CallbackSink.StartAsync();
+        var (canvas, token) = await cluster.CreateCanvasAsync();
+        await cluster.DeployAsync(canvas, "tick", $$"""
+            using (var r = await Http.PostAsync("{{sink.Url}}", new StringContent(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString()), CancellationToken)) { }
+            return null;
+            """, concurrency: 5, token: token);
+        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "tick"), w => w["stats"]!["consumers"]!.GetValue<long>() >= 2, Patience, "both instances consuming");
+
+        using var emitting = new CancellationTokenSource();
+        var emitter = Task.Run(async () =>
+        {
+            while (!emitting.IsCancellationRequested)
+            {
+                await cluster.EmitAsync(canvas, "tick", "null", token);
+                await Task.Delay(10);
+            }
+        });
+        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c >= 20, Patience, "events flowing");
+
+        await PostAsync(canvas, "tick/pause", token);
+        var pausedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "tick"), w => w["stats"]!["queued"]!.GetValue<long>() >= 20, Patience, "events queueing while paused");
+        var lastRun = sink.Calls.Select(long.Parse).Max();
+        var pauseToStop = lastRun - pausedAt;
+
+        var before = sink.Calls.Count;
+        await PostAsync(canvas, "tick/resume", token);
+        var resumedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c > before, Patience, "runs after resume");
+        var resumeToFirstRun = sink.Calls.Skip(before).Select(long.Parse).Min() - resumedAt;
+        await emitting.CancelAsync();
+        await emitter;
+
+        output.WriteLine($"pause-to-stop: {pauseToStop} ms (last run after the pause answer; negative = stopped before it returned); resume-to-first-run: {resumeToFirstRun} ms");
+        Assert.True(pauseToStop < 1000, $"a run started {pauseToStop} ms after the pause");
+        Assert.True(resumeToFirstRun < 1000, $"the first run came {resumeToFirstRun} ms after the resume");
     }
 }

@@ -1,0 +1,73 @@
+using System.Collections.Concurrent;
+using MassTransit;
+using Workq.Shared.ControlPlane;
+using Workq.Shared.Storage;
+
+namespace Workq.Worker.Consuming;
+
+/// <summary>
+/// Stops a runaway self-emit loop before it floods the broker: when a worker's runs emit to the same
+/// worker more than once per run on average (the queue then grows exponentially) and that adds up to
+/// many events within a short window, the worker is blocked with a reason naming the loop. The
+/// admin can unblock it. A linear chain is left to WORKQ_MAX_EMIT_DEPTH.
+/// </summary>
+public sealed class LoopGuard(WorkerStore store, IBus bus, ILogger<LoopGuard> logger)
+{
+    public const int MinSelfEmits = 1_000;
+    public const double MaxSelfEmitsPerRun = 1.2;
+    private static readonly TimeSpan Window = TimeSpan.FromSeconds(2);
+
+    private sealed class Counter
+    {
+        public long WindowStart;
+        public int Runs;
+        public int SelfEmits;
+        public int Tripped;
+    }
+
+    private readonly ConcurrentDictionary<(string Canvas, string Worker), Counter> counters = new();
+
+    /// <summary>Called after every run with how many events it emitted to its own worker.</summary>
+    public void Observe(string canvas, string worker, int selfEmits)
+    {
+        var counter = counters.GetOrAdd((canvas, worker), _ => new Counter { WindowStart = Environment.TickCount64 });
+        int runs, emits;
+        lock (counter)
+        {
+            var now = Environment.TickCount64;
+            if (now - counter.WindowStart > Window.TotalMilliseconds)
+            {
+                counter.WindowStart = now;
+                counter.Runs = 0;
+                counter.SelfEmits = 0;
+            }
+            runs = ++counter.Runs;
+            emits = counter.SelfEmits += selfEmits;
+        }
+        if (emits >= MinSelfEmits && emits > runs * MaxSelfEmitsPerRun && Interlocked.Exchange(ref counter.Tripped, 1) == 0)
+            _ = BlockAsync(canvas, worker, runs, emits, counter);
+    }
+
+    private async Task BlockAsync(string canvas, string worker, int runs, int emits, Counter counter)
+    {
+        var reason = $"Runaway self-emit loop: {emits} events emitted to '{worker}' by {runs} of its own runs within {Window.TotalSeconds:0} s. Blocked automatically; fix the code, then ask the admin to unblock.";
+        try
+        {
+            await store.SetStateAsync(canvas, worker,
+                "state_under_block = case when state = 'blocked' then state_under_block else state end, state = 'blocked', blocked_reason = @reason",
+                new { reason }, CancellationToken.None);
+            await bus.Publish(new WorkerChanged(canvas, worker));
+            logger.LogWarning("Blocked {Canvas}/{Worker}: {Reason}", canvas, worker, reason);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Could not block runaway worker {Canvas}/{Worker}", canvas, worker);
+        }
+        finally
+        {
+            // Armed again for the next loop, once this window is over.
+            await Task.Delay(Window);
+            Interlocked.Exchange(ref counter.Tripped, 0);
+        }
+    }
+}

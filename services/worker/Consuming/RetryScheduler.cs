@@ -1,0 +1,41 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Workq.Shared.Messaging;
+using Workq.Shared.Storage;
+
+namespace Workq.Worker.Consuming;
+
+/// <summary>
+/// A worker's opt-in retry policy: a failed run is published again through a delay queue (its TTL
+/// is the backoff; no timer in memory holds the event, so a waiting retry survives any restart),
+/// and after the last attempt the event goes to the dead letters with the error as the reason.
+/// Either publish is confirmed before the original delivery is acked.
+/// </summary>
+public sealed class RetryScheduler(EventPublisher publisher, Topology topology)
+{
+    private const int MaxReasonLength = 2_000;
+    private readonly ConcurrentDictionary<int, Task> declaredDelays = new();
+
+    public async Task SettleFailureAsync(RetryPolicy policy, EventEnvelope envelope, int attempt, string error, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        if (attempt < policy.MaxAttempts)
+        {
+            var seconds = policy.BackoffSeconds.Length == 0 ? 0 : policy.BackoffSeconds[Math.Min(attempt - 1, policy.BackoffSeconds.Length - 1)];
+            var properties = EventHeaders.Create(envelope, attempt + 1);
+            if (seconds == 0)
+            {
+                await publisher.PublishAsync(Topology.RetryExchange, Topology.WorkerQueue(envelope.Canvas, envelope.Worker), envelope, properties, body, cancellationToken);
+                return;
+            }
+            await declaredDelays.GetOrAdd(seconds, s => topology.DeclareDelayAsync(s, CancellationToken.None));
+            await publisher.PublishAsync(Topology.DelayQueue(seconds), Topology.WorkerQueue(envelope.Canvas, envelope.Worker), envelope, properties, body, cancellationToken);
+            return;
+        }
+
+        var deadLetter = EventHeaders.Create(envelope, attempt);
+        var reason = $"retries exhausted after {attempt} attempts; last error: {error}";
+        deadLetter.Headers![EventHeaders.DeadLetterReason] = Encoding.UTF8.GetBytes(reason.Length > MaxReasonLength ? reason[..MaxReasonLength] : reason);
+        deadLetter.Headers[EventHeaders.Attempts] = attempt;
+        await publisher.PublishAsync(Topology.DeadLetterExchange, envelope.Worker, envelope, deadLetter, body, cancellationToken);
+    }
+}

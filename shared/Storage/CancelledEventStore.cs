@@ -1,0 +1,28 @@
+using Dapper;
+using Npgsql;
+
+namespace Workq.Shared.Storage;
+
+/// <summary>Un-enqueued event ids. Worker instances hold them in memory; this is what a starting instance loads.</summary>
+public sealed class CancelledEventStore(NpgsqlDataSource db)
+{
+    public static readonly TimeSpan KeepFor = TimeSpan.FromDays(1);
+
+    public async Task AddAsync(string canvas, string worker, Guid eventId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "insert into cancelled_events (canvas, worker, event_id) values (@canvas, @worker, @eventId) on conflict do nothing",
+            new { canvas, worker, eventId }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>The ids cancelled within <see cref="KeepFor"/>; older ones are forgotten.</summary>
+    public async Task<IReadOnlyList<Guid>> RecentAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<Guid>(new CommandDefinition("""
+            delete from cancelled_events where cancelled_at < now() - make_interval(secs => @seconds);
+            select event_id from cancelled_events;
+            """, new { seconds = KeepFor.TotalSeconds }, cancellationToken: cancellationToken))).AsList();
+    }
+}

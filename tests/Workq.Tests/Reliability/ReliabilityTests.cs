@@ -1,0 +1,235 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Workq.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Workq.Tests.Reliability;
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ReliabilityCollection : ICollectionFixture<WorkqCluster>
+{
+    public const string Name = "Reliability (faults; runs alone)";
+}
+
+/// <summary>
+/// "Nothing lost", proven under faults: worker processes killed mid-flight, a poison event that
+/// crashes its worker every time, PostgreSQL stopped, RabbitMQ restarted under load. Every event
+/// that got a 202 must end processed or dead-lettered. Runs alone: it stops shared servers.
+/// </summary>
+[Collection(ReliabilityCollection.Name)]
+[Trait("Category", "Reliability")]
+public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper output)
+{
+    private const string RecordCode = """
+        using (var r = await Http.PostAsync("{0}", new StringContent(Meta.Id.ToString()), CancellationToken)) {{ }}
+        return null;
+        """;
+
+    private async Task<(string Canvas, string Token)> RecordingWorkerAsync(CallbackSink sink, string worker, int concurrency)
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync("rel");
+        await cluster.DeployAsync(canvas, worker, string.Format(RecordCode, sink.Url), concurrency, token);
+        return (canvas, token);
+    }
+
+    private async Task EnsureWorkersAsync(int count)
+    {
+        foreach (var dead in cluster.Workers.Where(w => w.HasExited).ToList()) cluster.Workers.Remove(dead);
+        while (cluster.Workers.Count < count) await cluster.StartWorkerAsync();
+    }
+
+    private ReliabilityRow Settle(string scenario, IReadOnlyCollection<Guid> accepted, CallbackSink sink, int deadLettered, string notes)
+    {
+        var calls = sink.Calls.Select(Guid.Parse).ToList();
+        var distinct = calls.ToHashSet();
+        var lost = accepted.Count(id => !distinct.Contains(id)) - deadLettered;
+        var row = new ReliabilityRow(scenario, accepted.Count, distinct.Count(accepted.Contains), calls.Count - distinct.Count, deadLettered, lost, notes);
+        output.WriteLine(ReliabilityReport.Add(row));
+        return row;
+    }
+
+    private async Task WaitForAllAsync(IReadOnlyCollection<Guid> accepted, CallbackSink sink, TimeSpan timeout, string what) =>
+        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Select(Guid.Parse).ToHashSet()), seen => accepted.All(seen.Contains), timeout, what);
+
+    [Fact]
+    public async Task Killing_a_worker_process_mid_flight_loses_no_event()
+    {
+        await EnsureWorkersAsync(2);
+        await using var sink = await CallbackSink.StartAsync();
+        var (canvas, token) = await RecordingWorkerAsync(sink, "rec", concurrency: 50);
+        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "rec"), w => w["stats"]!["consumers"]!.GetValue<long>() == 2, TimeSpan.FromSeconds(30), "two consumers");
+
+        var accepted = new List<Guid>();
+        for (var batch = 0; batch < 20; batch++)
+            accepted.AddRange(await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 500).Select(i => ("rec", $$"""{"n":{{batch * 500 + i}}}""")), token));
+        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c >= 1_500, TimeSpan.FromSeconds(60), "events in flight");
+
+        var victim = cluster.Workers[0];
+        victim.Kill();
+        var killedAfter = sink.Calls.Count;
+        await EnsureWorkersAsync(2);
+
+        await WaitForAllAsync(accepted, sink, TimeSpan.FromMinutes(3), "all 10,000 events processed after the kill");
+        var row = Settle("kill -9 a worker instance with 10,000 events in flight", accepted, sink, 0, $"killed after {killedAfter} runs; a replacement started");
+        Assert.Equal(0, row.Lost);
+    }
+
+    [Fact]
+    public async Task A_poison_event_that_crashes_its_worker_every_time_is_dead_lettered_and_others_keep_flowing()
+    {
+        await EnsureWorkersAsync(2);
+        await using var sink = await CallbackSink.StartAsync();
+        var (canvas, token) = await cluster.CreateCanvasAsync("poison");
+        // A stack overflow cannot be caught: the worker process dies while running this event, every time.
+        await cluster.DeployAsync(canvas, "p", $$"""
+            if (Event!["poison"] is not null)
+            {
+                int Recurse(int n) => Recurse(n + 1) + 1;
+                return Recurse(0);
+            }
+            {{string.Format(RecordCode, sink.Url)}}
+            """, concurrency: 5, token: token);
+
+        var poison = await cluster.EmitAsync(canvas, "p", """{"poison":true}""", token);
+        var accepted = new List<Guid>();
+        var crashes = 0;
+        var deadLettersUrl = cluster.ControlUrl($"/v1/canvases/{canvas}/workers/p/dead-letters");
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(4);
+        JsonArray deadLetters = [];
+        while (deadLetters.Count == 0 && DateTime.UtcNow < deadline)
+        {
+            accepted.Add(await cluster.EmitAsync(canvas, "p", """{"ok":true}""", token));
+            var exited = cluster.Workers.Count(w => w.HasExited);
+            if (exited > 0)
+            {
+                crashes += exited;
+                await EnsureWorkersAsync(2);
+            }
+            deadLetters = (await cluster.JsonAsync(HttpMethod.Get, deadLettersUrl, token))!.AsArray();
+            await Task.Delay(200);
+        }
+        var deadLetter = Assert.Single(deadLetters)!;
+        Assert.Equal(poison.ToString(), deadLetter["id"]!.GetValue<string>());
+        Assert.Contains("delivery limit", deadLetter["reason"]!.GetValue<string>());
+        Assert.Equal(6, deadLetter["attempts"]!.GetValue<int>());
+        Assert.InRange(crashes, 6, 12);
+
+        await EnsureWorkersAsync(2);
+        await WaitForAllAsync(accepted, sink, TimeSpan.FromMinutes(2), "the other events processed");
+        var row = Settle("poison event crashing its worker process on every delivery", [.. accepted, poison], sink, 1, $"{crashes} worker crashes; dead-lettered after 6 deliveries");
+        Assert.Equal(0, row.Lost);
+    }
+
+    [Fact]
+    public async Task Stopping_PostgreSQL_for_ten_seconds_keeps_emits_working_and_loses_nothing()
+    {
+        await EnsureWorkersAsync(2);
+        await using var sink = await CallbackSink.StartAsync();
+        var (canvas, token) = await RecordingWorkerAsync(sink, "db", concurrency: 20);
+        await cluster.EmitAsync(canvas, "db", "0", token);
+        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c == 1, TimeSpan.FromSeconds(30), "warm");
+
+        var accepted = new ConcurrentBag<Guid>();
+        var refused = 0;
+        await Servers.PostgresAsync("stop");
+        var stoppedAt = Stopwatch.StartNew();
+        try
+        {
+            while (stoppedAt.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                using var response = await cluster.SendAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/db/events"), token, """{"during":"outage"}""");
+                if ((int)response.StatusCode == 202) accepted.Add(Guid.Parse(JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<string>()));
+                else refused++;
+                await Task.Delay(20);
+            }
+        }
+        finally
+        {
+            await Servers.PostgresAsync("start");
+        }
+        Assert.True(accepted.Count > 100, $"only {accepted.Count} emits accepted while PostgreSQL was down ({refused} refused)");
+        Assert.Equal(0, refused);
+
+        await WaitForAllAsync(accepted, sink, TimeSpan.FromMinutes(2), "events emitted during the outage processed");
+        // Counters written in batches catch up once the database is back.
+        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "db"), w => w["stats"]!["processed"]!.GetValue<long>() >= accepted.Count + 1,
+            TimeSpan.FromSeconds(60), "counters caught up");
+        var row = Settle("PostgreSQL stopped for 10 s during emits", accepted, sink, 0, "emitter authorized from its cache; traces and counters flushed after");
+        Assert.Equal(0, row.Lost);
+    }
+
+    [Fact]
+    public async Task Restarting_RabbitMQ_under_emit_load_answers_503_during_the_outage_and_loses_nothing()
+    {
+        await EnsureWorkersAsync(2);
+        await using var sink = await CallbackSink.StartAsync();
+        var (canvas, token) = await RecordingWorkerAsync(sink, "rb", concurrency: 20);
+
+        var accepted = new ConcurrentBag<Guid>();
+        var unavailable = 0;
+        var otherStatuses = new ConcurrentBag<string>();
+        using var stop = new CancellationTokenSource();
+        var load = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    using var response = await cluster.SendAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/rb/events"), token, """{"load":1}""");
+                    var status = (int)response.StatusCode;
+                    if (status == 202) accepted.Add(Guid.Parse(JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<string>()));
+                    else if (status == 503 && response.Headers.RetryAfter is not null) Interlocked.Increment(ref unavailable);
+                    else otherStatuses.Add($"{status}: {await response.Content.ReadAsStringAsync()}");
+                }
+                catch (HttpRequestException e)
+                {
+                    otherStatuses.Add(e.Message);
+                }
+                await Task.Delay(10);
+            }
+        })).ToList();
+
+        await cluster.EventuallyAsync(() => Task.FromResult(accepted.Count), c => c > 200, TimeSpan.FromSeconds(30), "load running");
+        await Servers.RabbitMqAsync("stop_app");
+        var before = accepted.Count;
+        await cluster.EventuallyAsync(() => Task.FromResult(Volatile.Read(ref unavailable)), u => u > 20, TimeSpan.FromSeconds(30), "503s while the broker is down");
+        await Servers.RabbitMqAsync("start_app");
+        // The services recover on their own: emits are accepted again.
+        await cluster.EventuallyAsync(() => Task.FromResult(accepted.Count), c => c > before + 200, TimeSpan.FromSeconds(90), "emits accepted after the restart");
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+
+        Assert.Empty(otherStatuses);
+        await WaitForAllAsync(accepted.ToList(), sink, TimeSpan.FromMinutes(3), "every accepted event processed after the restart");
+        var row = Settle("RabbitMQ stopped and started under emit load", accepted.ToList(), sink, 0, $"{unavailable} emits answered 503 + Retry-After during the outage");
+        Assert.Equal(0, row.Lost);
+    }
+}
+
+/// <summary>Stops and starts the real servers the suite runs on (root, as in CI).</summary>
+public static class Servers
+{
+    public static async Task RabbitMqAsync(string command) => await RunAsync("rabbitmqctl", command);
+
+    public static async Task PostgresAsync(string command)
+    {
+        var cluster = (await RunAsync("pg_lsclusters", "-h")).Split('\n', StringSplitOptions.RemoveEmptyEntries)[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        await RunAsync("pg_ctlcluster", $"{cluster[0]} {cluster[1]} {command}");
+        if (command == "start")
+        {
+            for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(200))
+                if ((await RunAsync("pg_isready", "-h 127.0.0.1", check: false)).Contains("accepting")) return;
+        }
+    }
+
+    private static async Task<string> RunAsync(string file, string arguments, bool check = true)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stdout = await process.StandardOutput.ReadToEndAsync();
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (check && process.ExitCode != 0) throw new InvalidOperationException($"{file} {arguments} failed ({process.ExitCode}): {stderr}");
+        return stdout + stderr;
+    }
+}
