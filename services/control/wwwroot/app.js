@@ -44,8 +44,9 @@ function signOut(reason) {
 // ---- API ----
 
 class ApiError extends Error {
-  constructor(status, problem) {
-    super(problem.detail ?? problem.title ?? `HTTP ${status}`);
+  constructor(method, path, status, problem) {
+    // Without a detail (a route this control service does not serve), say which request it was.
+    super(problem.detail ?? `${method} ${path} answered ${status}.`);
     this.status = status;
     this.problem = problem;
   }
@@ -67,7 +68,7 @@ async function api(method, path, { body, signal, token = session?.token } = {}) 
     data = { detail: text };
   }
   if (response.ok) return data;
-  const error = new ApiError(response.status, data ?? {});
+  const error = new ApiError(method, path, response.status, data ?? {});
   // A revoked or changed token ends the session rather than failing every poll.
   if (response.status === 401 && session && token === session.token) signOut(`Signed out: ${error.message}`);
   throw error;
