@@ -10,6 +10,7 @@ cd "$(dirname "$0")"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 bash scripts/servers.sh
+bash scripts/chromium.sh   # for the dashboard's browser tests
 
 echo "[test] building (Release)"
 dotnet build Workq.sln -c Release -nologo

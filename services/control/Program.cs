@@ -1,3 +1,4 @@
+using Workq.Control;
 using Workq.Control.Apis;
 using Workq.Control.Stats;
 using Workq.Shared.ControlPlane;
@@ -16,6 +17,7 @@ builder.Services.AddControlPlane(options, bus => bus.AddConsumer<CanvasChangedCo
 
 var app = builder.Build();
 app.UseWorkqDefaults();
+app.UseDashboard();
 app.MapCanvasesApi();
 app.MapWorkersApi();
 app.MapUnhandledApi();
