@@ -25,6 +25,13 @@ internal sealed class CliContext(ParseResult parse, TextWriter output, string co
 
     public void WriteJson<T>(T value) => output.WriteLine(JsonSerializer.Serialize(value, Indented));
 
+    /// <summary>What every listing command prints: JSON with <c>--json</c>, else an aligned table.</summary>
+    public void WriteList<T>(IReadOnlyList<T> items, Option<bool> json, IReadOnlyList<string> headers, Func<T, string[]> row)
+    {
+        if (Get(json)) WriteJson(items);
+        else TextTable.Write(output, headers, items.Select(row));
+    }
+
     /// <summary>Splits <c>CANVAS/NAME</c>.</summary>
     public static (string Canvas, string Name) Target(string value, string what = "WORKER")
     {

@@ -17,9 +17,7 @@ internal static class CanvasCommands
         var json = CliApp.JsonOption();
         var list = app.Action(new Command("list", "List canvases with their worker counts") { json }, async (cli, ct) =>
         {
-            var canvases = await cli.Control.ListCanvasesAsync(ct);
-            if (cli.Get(json)) cli.WriteJson(canvases);
-            else TextTable.Write(cli.Out, ["NAME", "WORKERS"], canvases.Select(c => new[] { c.Name, c.Workers.ToString() }));
+            cli.WriteList(await cli.Control.ListCanvasesAsync(ct), json, ["NAME", "WORKERS"], c => [c.Name, c.Workers.ToString()]);
         });
 
         var deleteName = new Argument<string>("NAME") { Description = "Canvas name" };

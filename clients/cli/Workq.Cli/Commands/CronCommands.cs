@@ -11,16 +11,8 @@ internal static class CronCommands
         var json = CliApp.JsonOption();
         var list = app.Action(new Command("list", "List a canvas's crons with their next and last runs") { canvas, json }, async (cli, ct) =>
         {
-            var crons = await cli.Control.ListCronsAsync(cli.Get(canvas), ct);
-            if (cli.Get(json))
-            {
-                cli.WriteJson(crons);
-                return;
-            }
-            TextTable.Write(cli.Out, ["NAME", "SCHEDULE", "WORKER", "NEXT-RUN", "LAST-RUN", "EVENT"], crons.Select(c => new[]
-            {
-                c.Name, c.Schedule, c.Worker, TextTable.Time(c.NextRun), TextTable.Time(c.LastRun), TextTable.Json(c.Event),
-            }));
+            cli.WriteList(await cli.Control.ListCronsAsync(cli.Get(canvas), ct), json, ["NAME", "SCHEDULE", "WORKER", "NEXT-RUN", "LAST-RUN", "EVENT"], c =>
+                [c.Name, c.Schedule, c.Worker, TextTable.Time(c.NextRun), TextTable.Time(c.LastRun), TextTable.Json(c.Event)]);
         });
 
         var setTarget = new Argument<string>("CANVAS/NAME");

@@ -34,17 +34,11 @@ internal static class EventCommands
         return app.Action(new Command("traces", "The last processed events of a worker, newest first") { target, json }, async (cli, ct) =>
         {
             var (canvas, worker) = CliContext.Target(cli.Get(target));
-            var traces = await cli.Control.GetTracesAsync(canvas, worker, ct);
-            if (cli.Get(json))
-            {
-                cli.WriteJson(traces);
-                return;
-            }
-            TextTable.Write(cli.Out, ["FINISHED", "EVENT", "STATUS", "ATTEMPT", "MS", "RESULT"], traces.Select(t => new[]
-            {
+            cli.WriteList(await cli.Control.GetTracesAsync(canvas, worker, ct), json, ["FINISHED", "EVENT", "STATUS", "ATTEMPT", "MS", "RESULT"], t =>
+            [
                 TextTable.Time(t.FinishedAt), t.EventId.ToString(), t.Status, t.Attempt.ToString(), TextTable.Number(t.DurationMs),
                 t.Error is { } error ? TextTable.Json(System.Text.Json.Nodes.JsonValue.Create($"{error.Type}: {error.Message}")) : TextTable.Json(t.Result),
-            }));
+            ]);
         });
     }
 
@@ -63,14 +57,8 @@ internal static class EventCommands
             else if (cli.Get(discard))
                 cli.Out.WriteLine($"discarded {await cli.Control.DiscardDeadLettersAsync(canvas, worker, ct)} dead letter(s) of {canvas}/{worker}");
             else
-            {
-                var letters = await cli.Control.ListDeadLettersAsync(canvas, worker, ct);
-                if (cli.Get(json)) cli.WriteJson(letters);
-                else TextTable.Write(cli.Out, ["ID", "ATTEMPTS", "DEAD-LETTERED", "REASON", "EVENT"], letters.Select(d => new[]
-                {
-                    d.Id.ToString(), d.Attempts.ToString(), TextTable.Time(d.DeadLetteredAt), WorkqCli.OneLine(d.Reason), TextTable.Json(d.Event),
-                }));
-            }
+                cli.WriteList(await cli.Control.ListDeadLettersAsync(canvas, worker, ct), json, ["ID", "ATTEMPTS", "DEAD-LETTERED", "REASON", "EVENT"], d =>
+                    [d.Id.ToString(), d.Attempts.ToString(), TextTable.Time(d.DeadLetteredAt), WorkqCli.OneLine(d.Reason), TextTable.Json(d.Event)]);
         });
     }
 
@@ -80,16 +68,8 @@ internal static class EventCommands
         var json = CliApp.JsonOption();
         return app.Action(new Command("unhandled", "Events emitted to workers that do not exist, parked until they do") { canvas, json }, async (cli, ct) =>
         {
-            var unhandled = await cli.Control.ListUnhandledAsync(cli.Get(canvas), ct);
-            if (cli.Get(json))
-            {
-                cli.WriteJson(unhandled);
-                return;
-            }
-            TextTable.Write(cli.Out, ["WORKER", "COUNT", "FIRST-SEEN", "LAST-SEEN", "SAMPLE"], unhandled.Select(u => new[]
-            {
-                u.Worker, u.Count.ToString(), TextTable.Time(u.FirstSeen), TextTable.Time(u.LastSeen), TextTable.Json(u.Sample),
-            }));
+            cli.WriteList(await cli.Control.ListUnhandledAsync(cli.Get(canvas), ct), json, ["WORKER", "COUNT", "FIRST-SEEN", "LAST-SEEN", "SAMPLE"], u =>
+                [u.Worker, u.Count.ToString(), TextTable.Time(u.FirstSeen), TextTable.Time(u.LastSeen), TextTable.Json(u.Sample)]);
         });
     }
 

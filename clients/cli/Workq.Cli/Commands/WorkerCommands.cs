@@ -56,18 +56,12 @@ internal static class WorkerCommands
         var json = CliApp.JsonOption();
         return app.Action(new Command("workers", "List a canvas's workers with state and counts") { canvas, json }, async (cli, ct) =>
         {
-            var workers = await cli.Control.ListWorkersAsync(cli.Get(canvas), ct);
-            if (cli.Get(json))
-            {
-                cli.WriteJson(workers);
-                return;
-            }
-            TextTable.Write(cli.Out, ["NAME", "STATE", "VERSION", "CONCURRENCY", "QUEUED", "IN-FLIGHT", "PROCESSED", "FAILED", "DEAD-LETTERED", "CONSUMERS"],
-                workers.Select(w => new[]
-                {
+            cli.WriteList(await cli.Control.ListWorkersAsync(cli.Get(canvas), ct), json,
+                ["NAME", "STATE", "VERSION", "CONCURRENCY", "QUEUED", "IN-FLIGHT", "PROCESSED", "FAILED", "DEAD-LETTERED", "CONSUMERS"], w =>
+                [
                     w.Name, w.State, w.Version.ToString(), w.Concurrency.ToString(), w.Stats.Queued.ToString(), w.Stats.InFlight.ToString(),
                     w.Stats.Processed.ToString(), w.Stats.Failed.ToString(), w.Stats.DeadLettered.ToString(), w.Stats.Consumers.ToString(),
-                }));
+                ]);
         });
     }
 
