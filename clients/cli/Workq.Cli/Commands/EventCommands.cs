@@ -1,0 +1,85 @@
+using System.CommandLine;
+
+namespace Workq.Cli.Commands;
+
+/// <summary><c>emit</c>, <c>traces</c>, <c>dead-letters</c>, <c>unhandled</c>, <c>purge</c>: what flows through a worker.</summary>
+internal static class EventCommands
+{
+    public static IEnumerable<Command> Build(CliApp app)
+    {
+        yield return Emit(app);
+        yield return Traces(app);
+        yield return DeadLetters(app);
+        yield return Unhandled(app);
+        yield return Purge(app);
+    }
+
+    private static Command Emit(CliApp app)
+    {
+        var target = new Argument<string>("CANVAS/WORKER");
+        var value = new Argument<string>("JSON") { Description = "The event, any JSON value" };
+        var key = new Option<string>("--key") { Description = "Idempotency key: the same key within 24 hours returns the first id" };
+        return app.Action(new Command("emit", "Emit an event; prints its id") { target, value, key }, async (cli, ct) =>
+        {
+            var (canvas, worker) = CliContext.Target(cli.Get(target));
+            var id = await cli.Emitter.EmitAsync(canvas, worker, CliContext.ParseJson(cli.Get(value), "JSON"), cli.Get(key), ct);
+            cli.Out.WriteLine(id);
+        });
+    }
+
+    private static Command Traces(CliApp app)
+    {
+        var target = new Argument<string>("CANVAS/WORKER");
+        var json = CliApp.JsonOption();
+        return app.Action(new Command("traces", "The last processed events of a worker, newest first") { target, json }, async (cli, ct) =>
+        {
+            var (canvas, worker) = CliContext.Target(cli.Get(target));
+            cli.WriteList(await cli.Control.GetTracesAsync(canvas, worker, ct), json, ["FINISHED", "EVENT", "STATUS", "ATTEMPT", "MS", "RESULT"], t =>
+            [
+                TextTable.Time(t.FinishedAt), t.EventId.ToString(), t.Status, t.Attempt.ToString(), TextTable.Number(t.DurationMs),
+                t.Error is { } error ? TextTable.Json(System.Text.Json.Nodes.JsonValue.Create($"{error.Type}: {error.Message}")) : TextTable.Json(t.Result),
+            ]);
+        });
+    }
+
+    private static Command DeadLetters(CliApp app)
+    {
+        var target = new Argument<string>("CANVAS/WORKER");
+        var redrive = new Option<bool>("--redrive") { Description = "Put every dead letter back into the worker's queue" };
+        var discard = new Option<bool>("--discard") { Description = "Drop every dead letter" };
+        var json = CliApp.JsonOption();
+        return app.Action(new Command("dead-letters", "List a worker's dead letters, or redrive or discard them") { target, redrive, discard, json }, async (cli, ct) =>
+        {
+            var (canvas, worker) = CliContext.Target(cli.Get(target));
+            if (cli.Get(redrive) && cli.Get(discard)) throw new UsageException("--redrive and --discard cannot be used together");
+            if (cli.Get(redrive))
+                cli.Out.WriteLine($"redrove {await cli.Control.RedriveDeadLettersAsync(canvas, worker, ct)} dead letter(s) into {canvas}/{worker}");
+            else if (cli.Get(discard))
+                cli.Out.WriteLine($"discarded {await cli.Control.DiscardDeadLettersAsync(canvas, worker, ct)} dead letter(s) of {canvas}/{worker}");
+            else
+                cli.WriteList(await cli.Control.ListDeadLettersAsync(canvas, worker, ct), json, ["ID", "ATTEMPTS", "DEAD-LETTERED", "REASON", "EVENT"], d =>
+                    [d.Id.ToString(), d.Attempts.ToString(), TextTable.Time(d.DeadLetteredAt), WorkqCli.OneLine(d.Reason), TextTable.Json(d.Event)]);
+        });
+    }
+
+    private static Command Unhandled(CliApp app)
+    {
+        var canvas = new Argument<string>("CANVAS");
+        var json = CliApp.JsonOption();
+        return app.Action(new Command("unhandled", "Events emitted to workers that do not exist, parked until they do") { canvas, json }, async (cli, ct) =>
+        {
+            cli.WriteList(await cli.Control.ListUnhandledAsync(cli.Get(canvas), ct), json, ["WORKER", "COUNT", "FIRST-SEEN", "LAST-SEEN", "SAMPLE"], u =>
+                [u.Worker, u.Count.ToString(), TextTable.Time(u.FirstSeen), TextTable.Time(u.LastSeen), TextTable.Json(u.Sample)]);
+        });
+    }
+
+    private static Command Purge(CliApp app)
+    {
+        var target = new Argument<string>("CANVAS/WORKER");
+        return app.Action(new Command("purge", "Drop every queued event of a worker") { target }, async (cli, ct) =>
+        {
+            var (canvas, worker) = CliContext.Target(cli.Get(target));
+            cli.Out.WriteLine($"purged {await cli.Control.PurgeAsync(canvas, worker, ct)} event(s) from {canvas}/{worker}");
+        });
+    }
+}

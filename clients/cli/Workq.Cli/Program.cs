@@ -1,0 +1,1 @@
+return await Workq.Cli.WorkqCli.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,84 @@
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace Workq.Client;
+
+// The shapes of docs/API.md, as the services send them (camelCase JSON).
+
+/// <summary>One event of a batch emit; without a key the client generates one, so a retry never enqueues it twice.</summary>
+public sealed record EmitItem(string Worker, object? Event, string? IdempotencyKey = null);
+
+/// <summary>The 202 answer to a single emit.</summary>
+public sealed record EmitAccepted(Guid Id, DateTimeOffset EnqueuedAt);
+
+/// <summary>A canvas in <c>GET /v1/canvases</c>.</summary>
+public sealed record Canvas(string Name, int Workers);
+
+/// <summary>The 201 answer to creating a canvas: its token is shown this once.</summary>
+public sealed record CreatedCanvas(string Name, string Token);
+
+/// <summary>Opt-in retry after a handler throws: re-run up to <c>MaxAttempts</c>, waiting <c>BackoffSeconds</c> between runs.</summary>
+public sealed record RetryPolicy(int MaxAttempts, IReadOnlyList<int>? BackoffSeconds = null);
+
+/// <summary><c>Queued</c>, <c>InFlight</c> and <c>Consumers</c> come from the broker; the rest are totals since the worker was created.</summary>
+public sealed record WorkerStats(long Queued, long InFlight, long Processed, long Failed, long DeadLettered, long Consumers);
+
+/// <summary>A worker; <c>Code</c> is only filled when one worker is read or deployed.</summary>
+public sealed record Worker(
+    string Canvas,
+    string Name,
+    int Version,
+    string State,
+    string? BlockedReason,
+    int Concurrency,
+    RetryPolicy? Retry,
+    WorkerStats Stats,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Code = null);
+
+/// <summary>
+/// A PATCH of a worker's settings: only what is set changes. <c>ClearRetry</c> removes the retry
+/// policy (sends <c>"retry": null</c>), which a null <c>Retry</c> alone cannot say.
+/// </summary>
+public sealed record WorkerSettings(int? Concurrency = null, RetryPolicy? Retry = null, bool ClearRetry = false);
+
+/// <summary>One processed event: the last runs of a worker, newest first.</summary>
+public sealed record Trace(
+    Guid EventId,
+    string Status,
+    JsonNode? Event,
+    JsonNode? Result,
+    TraceError? Error,
+    int Attempt,
+    DateTimeOffset EnqueuedAt,
+    DateTimeOffset StartedAt,
+    DateTimeOffset FinishedAt,
+    double QueueWaitMs,
+    double DurationMs,
+    IReadOnlyList<EmittedEvent> Emitted,
+    IReadOnlyList<string> Logs,
+    string? TraceId,
+    string? Canvas = null,
+    string? Worker = null,
+    int? Version = null,
+    int Depth = 0);
+
+public sealed record TraceError(string Type, string Message);
+
+/// <summary>An event a handler emitted while it ran.</summary>
+public sealed record EmittedEvent(string Worker, Guid Id);
+
+public sealed record DeadLetter(Guid Id, JsonNode? Event, string Reason, int Attempts, DateTimeOffset DeadLetteredAt);
+
+/// <summary>Events emitted to a worker name that does not exist (yet), parked until it is created.</summary>
+public sealed record Unhandled(string Worker, long Count, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, JsonNode? Sample, long Dropped = 0);
+
+/// <summary>A five-field UTC cron schedule that emits <c>Event</c> to <c>Worker</c> on each tick.</summary>
+public sealed record Cron(string Name, string Schedule, string Worker, JsonNode? Event, DateTimeOffset? LastRun, DateTimeOffset? NextRun);
+
+/// <summary>A compile or forbidden-API error of a deploy, 1-based like a compiler's.</summary>
+public sealed record CompileError(int Line, int Column, string Message);
+
+internal sealed record BatchAccepted(IReadOnlyList<Guid> Ids);
+internal sealed record PurgeResult(long Purged);
+internal sealed record RedriveResult(long Redriven);
+internal sealed record DiscardResult(long Discarded);

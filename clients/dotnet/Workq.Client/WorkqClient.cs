@@ -1,0 +1,40 @@
+namespace Workq.Client;
+
+/// <summary>
+/// Emits events to a Workq emitter. Transient failures are retried (see <see cref="WorkqRetryOptions"/>)
+/// with the same idempotency key, generated when the caller gives none, so a retry after a lost answer
+/// returns the first id instead of enqueuing the event again.
+/// </summary>
+/// <param name="emitterUrl">The emitter, e.g. http://127.0.0.1:8081.</param>
+/// <param name="token">The canvas token (or the admin token).</param>
+/// <param name="http">An HttpClient to use (not disposed here); by default the client makes its own.</param>
+/// <param name="retry">Retry settings; the defaults make 3 retries with exponential backoff.</param>
+public sealed class WorkqClient(Uri emitterUrl, string token, HttpClient? http = null, WorkqRetryOptions? retry = null) : IDisposable
+{
+    private readonly WorkqTransport transport = new(emitterUrl, token, http, retry);
+
+    /// <summary>Emits one event; returns its id once the broker holds it durably (202).</summary>
+    public async Task<Guid> EmitAsync(string canvas, string worker, object? value, string? idempotencyKey = null, CancellationToken ct = default)
+    {
+        var accepted = await transport.SendAsync<EmitAccepted>(HttpMethod.Post, WorkqTransport.Path("v1", "canvases", canvas, "workers", worker, "events"),
+            WorkqTransport.Serialize(value), retry: true, ct, idempotencyKey ?? NewKey());
+        return accepted.Id;
+    }
+
+    /// <summary>Emits up to 1000 events in one request; returns their ids in order.</summary>
+    public async Task<IReadOnlyList<Guid>> EmitBatchAsync(string canvas, IEnumerable<EmitItem> items, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        // A 503 on a batch may follow a partial enqueue: a key on every item makes the retry exactly-once.
+        var body = items.Select(i => new BatchItemBody(i.Worker, i.Event, i.IdempotencyKey ?? NewKey())).ToList();
+        var accepted = await transport.SendAsync<BatchAccepted>(HttpMethod.Post, WorkqTransport.Path("v1", "canvases", canvas, "events"),
+            WorkqTransport.Serialize(body), retry: true, ct);
+        return accepted.Ids;
+    }
+
+    private static string NewKey() => Guid.NewGuid().ToString("N");
+
+    public void Dispose() => transport.Dispose();
+
+    private sealed record BatchItemBody(string Worker, object? Event, string IdempotencyKey);
+}

@@ -1,0 +1,127 @@
+using System.Text.Json.Nodes;
+
+namespace Workq.Client;
+
+/// <summary>
+/// The control API of docs/API.md: canvases (admin token), workers, their state, traces, queued
+/// events, dead letters, unhandled events and crons. Reads are retried on transient failures;
+/// writes are not, since only emits carry idempotency keys.
+/// </summary>
+/// <param name="controlUrl">The control service, e.g. http://127.0.0.1:8080.</param>
+/// <param name="token">The admin token, or a canvas token for that canvas's routes.</param>
+/// <param name="http">An HttpClient to use (not disposed here); by default the client makes its own.</param>
+/// <param name="retry">Retry settings for reads.</param>
+public sealed class WorkqControlClient(Uri controlUrl, string token, HttpClient? http = null, WorkqRetryOptions? retry = null) : IDisposable
+{
+    private readonly WorkqTransport transport = new(controlUrl, token, http, retry);
+
+    // ---- Canvases (admin) ----
+
+    public Task<CreatedCanvas> CreateCanvasAsync(string name, CancellationToken ct = default) =>
+        transport.SendAsync<CreatedCanvas>(HttpMethod.Post, "v1/canvases", WorkqTransport.Serialize(new { name }), retry: false, ct);
+
+    public Task<IReadOnlyList<Canvas>> ListCanvasesAsync(CancellationToken ct = default) =>
+        transport.SendAsync<IReadOnlyList<Canvas>>(HttpMethod.Get, "v1/canvases", null, retry: true, ct);
+
+    /// <summary>Deletes the canvas with its workers, queues, crons and traces.</summary>
+    public Task DeleteCanvasAsync(string name, CancellationToken ct = default) =>
+        transport.SendAsync(HttpMethod.Delete, WorkqTransport.Path("v1", "canvases", name), null, retry: false, ct);
+
+    // ---- Workers ----
+
+    /// <summary>Deploys code as a new version (creating the worker if need be); a refused compile is a 400 with <see cref="WorkqException.Errors"/>.</summary>
+    public Task<Worker> DeployWorkerAsync(string canvas, string worker, string code, int? concurrency = null, CancellationToken ct = default) =>
+        transport.SendAsync<Worker>(HttpMethod.Put, WorkerPath(canvas, worker), WorkqTransport.Serialize(new { code, concurrency }), retry: false, ct);
+
+    public Task<Worker> GetWorkerAsync(string canvas, string worker, CancellationToken ct = default) =>
+        transport.SendAsync<Worker>(HttpMethod.Get, WorkerPath(canvas, worker), null, retry: true, ct);
+
+    public Task<IReadOnlyList<Worker>> ListWorkersAsync(string canvas, CancellationToken ct = default) =>
+        transport.SendAsync<IReadOnlyList<Worker>>(HttpMethod.Get, WorkqTransport.Path("v1", "canvases", canvas, "workers"), null, retry: true, ct);
+
+    /// <summary>Changes settings only (concurrency, retry policy); code changes go through <see cref="DeployWorkerAsync"/>.</summary>
+    public Task<Worker> PatchWorkerAsync(string canvas, string worker, WorkerSettings settings, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        // Built by hand: an absent "retry" keeps the policy, "retry": null removes it.
+        var body = new JsonObject();
+        if (settings.Concurrency is { } concurrency) body["concurrency"] = concurrency;
+        if (settings.ClearRetry) body["retry"] = null;
+        else if (settings.Retry is { } policy) body["retry"] = System.Text.Json.JsonSerializer.SerializeToNode(policy, WorkqJson.Options);
+        return transport.SendAsync<Worker>(HttpMethod.Patch, WorkerPath(canvas, worker), WorkqTransport.Serialize(body), retry: false, ct);
+    }
+
+    /// <summary>Deletes the worker; its queued events are dropped.</summary>
+    public Task DeleteWorkerAsync(string canvas, string worker, CancellationToken ct = default) =>
+        transport.SendAsync(HttpMethod.Delete, WorkerPath(canvas, worker), null, retry: false, ct);
+
+    /// <summary>Stops running events; emits keep queueing.</summary>
+    public Task<Worker> PauseAsync(string canvas, string worker, CancellationToken ct = default) => PostWorkerAsync(canvas, worker, "pause", null, ct);
+
+    /// <summary>Runs the queued events again; 409 if an administrator blocked the worker.</summary>
+    public Task<Worker> ResumeAsync(string canvas, string worker, CancellationToken ct = default) => PostWorkerAsync(canvas, worker, "resume", null, ct);
+
+    /// <summary>Admin only: stops the worker whatever its owner does, until <see cref="UnblockAsync"/>.</summary>
+    public Task<Worker> BlockAsync(string canvas, string worker, string? reason = null, CancellationToken ct = default) =>
+        PostWorkerAsync(canvas, worker, "block", WorkqTransport.Serialize(new { reason }), ct);
+
+    /// <summary>Admin only: returns the worker to the state it had under the block.</summary>
+    public Task<Worker> UnblockAsync(string canvas, string worker, CancellationToken ct = default) => PostWorkerAsync(canvas, worker, "unblock", null, ct);
+
+    /// <summary>The last processed events (10 by default), newest first.</summary>
+    public Task<IReadOnlyList<Trace>> GetTracesAsync(string canvas, string worker, CancellationToken ct = default) =>
+        transport.SendAsync<IReadOnlyList<Trace>>(HttpMethod.Get, WorkerPath(canvas, worker, "traces"), null, retry: true, ct);
+
+    // ---- Queued events ----
+
+    /// <summary>Un-enqueues one event: if it is still queued it is never run (202).</summary>
+    public Task UnenqueueAsync(string canvas, string worker, Guid eventId, CancellationToken ct = default) =>
+        transport.SendAsync(HttpMethod.Delete, WorkerPath(canvas, worker, "events", eventId.ToString()), null, retry: false, ct);
+
+    /// <summary>Drops every queued event of the worker; returns how many.</summary>
+    public async Task<long> PurgeAsync(string canvas, string worker, CancellationToken ct = default) =>
+        (await transport.SendAsync<PurgeResult>(HttpMethod.Delete, WorkerPath(canvas, worker, "events"), null, retry: false, ct)).Purged;
+
+    // ---- Dead letters ----
+
+    public Task<IReadOnlyList<DeadLetter>> ListDeadLettersAsync(string canvas, string worker, CancellationToken ct = default) =>
+        transport.SendAsync<IReadOnlyList<DeadLetter>>(HttpMethod.Get, WorkerPath(canvas, worker, "dead-letters"), null, retry: true, ct);
+
+    /// <summary>Puts every dead letter back into the worker's queue; returns how many.</summary>
+    public async Task<long> RedriveDeadLettersAsync(string canvas, string worker, CancellationToken ct = default) =>
+        (await transport.SendAsync<RedriveResult>(HttpMethod.Post, WorkerPath(canvas, worker, "dead-letters", "redrive"), null, retry: false, ct)).Redriven;
+
+    /// <summary>Drops every dead letter of the worker; returns how many.</summary>
+    public async Task<long> DiscardDeadLettersAsync(string canvas, string worker, CancellationToken ct = default) =>
+        (await transport.SendAsync<DiscardResult>(HttpMethod.Delete, WorkerPath(canvas, worker, "dead-letters"), null, retry: false, ct)).Discarded;
+
+    // ---- Unhandled events ----
+
+    public Task<IReadOnlyList<Unhandled>> ListUnhandledAsync(string canvas, CancellationToken ct = default) =>
+        transport.SendAsync<IReadOnlyList<Unhandled>>(HttpMethod.Get, WorkqTransport.Path("v1", "canvases", canvas, "unhandled"), null, retry: true, ct);
+
+    /// <summary>Drops the parked events of one unknown worker name.</summary>
+    public Task DeleteUnhandledAsync(string canvas, string worker, CancellationToken ct = default) =>
+        transport.SendAsync(HttpMethod.Delete, WorkqTransport.Path("v1", "canvases", canvas, "unhandled", worker), null, retry: false, ct);
+
+    // ---- Crons ----
+
+    /// <summary>Creates or replaces a cron: a five-field UTC schedule (a bad one is a 400) emitting <paramref name="value"/> to <paramref name="worker"/>.</summary>
+    public Task PutCronAsync(string canvas, string name, string schedule, string worker, object? value = null, CancellationToken ct = default) =>
+        transport.SendAsync(HttpMethod.Put, WorkqTransport.Path("v1", "canvases", canvas, "crons", name),
+            WorkqTransport.Serialize(new { schedule, worker, @event = value }), retry: false, ct);
+
+    public Task<IReadOnlyList<Cron>> ListCronsAsync(string canvas, CancellationToken ct = default) =>
+        transport.SendAsync<IReadOnlyList<Cron>>(HttpMethod.Get, WorkqTransport.Path("v1", "canvases", canvas, "crons"), null, retry: true, ct);
+
+    public Task DeleteCronAsync(string canvas, string name, CancellationToken ct = default) =>
+        transport.SendAsync(HttpMethod.Delete, WorkqTransport.Path("v1", "canvases", canvas, "crons", name), null, retry: false, ct);
+
+    private Task<Worker> PostWorkerAsync(string canvas, string worker, string action, byte[]? body, CancellationToken ct) =>
+        transport.SendAsync<Worker>(HttpMethod.Post, WorkerPath(canvas, worker, action), body, retry: false, ct);
+
+    private static string WorkerPath(string canvas, string worker, params string[] rest) =>
+        WorkqTransport.Path(["v1", "canvases", canvas, "workers", worker, .. rest]);
+
+    public void Dispose() => transport.Dispose();
+}

@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Workq.Cli;
+using Workq.Tests.Infrastructure;
+
+namespace Workq.Tests.Client;
+
+/// <summary>The workq CLI end to end against the real services: output, exit codes, one-line errors.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class CliTests(WorkqCluster cluster)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    public sealed record Run(int Code, string Out, string Err)
+    {
+        public string[] Lines => Out.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        public override string ToString() => $"exit {Code}\n--- stdout\n{Out}--- stderr\n{Err}";
+    }
+
+    /// <summary>Runs the CLI's entry point in-process, addressed at the test cluster through its flags.</summary>
+    private async Task<Run> WorkqAsync(string? token, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        string[] connection = ["--url", cluster.Control.Url.ToString(), "--emit-url", cluster.Emitter.Url.ToString()];
+        var code = await WorkqCli.RunAsync([.. args, .. connection, .. token is null ? Array.Empty<string>() : ["--token", token]], output, error, _ => null);
+        return new Run(code, output.ToString(), error.ToString());
+    }
+
+    private static void AssertOk(Run run)
+    {
+        Assert.True(run.Code == 0 && run.Err.Length == 0, run.ToString());
+    }
+
+    /// <summary>A failure is one line on stderr, never a stack trace, and nothing on stdout.</summary>
+    private static void AssertFails(Run run, int code, string contains)
+    {
+        Assert.True(run.Code == code, run.ToString());
+        var line = Assert.Single(run.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("workq: ", line);
+        Assert.Contains(contains, line);
+        Assert.Empty(run.Out);
+    }
+
+    private async Task<(string Canvas, string Token)> CanvasAsync()
+    {
+        var name = $"cli-{Guid.NewGuid():N}"[..20];
+        var created = await WorkqAsync(cluster.AdminToken, "canvases", "create", name);
+        AssertOk(created);
+        return (name, Assert.Single(created.Lines));
+    }
+
+    private static async Task<string> CodeFileAsync(string code)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"workq-cli-{Guid.NewGuid():N}.csx");
+        await File.WriteAllTextAsync(path, code);
+        return path;
+    }
+
+    [Fact]
+    public async Task Canvases_create_list_and_delete()
+    {
+        var (canvas, token) = await CanvasAsync();
+        Assert.StartsWith("wq_", token);
+
+        var list = await WorkqAsync(cluster.AdminToken, "canvases", "list");
+        AssertOk(list);
+        Assert.Matches(@"^NAME\s+WORKERS$", list.Lines[0]);
+        Assert.Contains(list.Lines, l => l.StartsWith(canvas + " ") && l.EndsWith(" 0"));
+        var json = await WorkqAsync(cluster.AdminToken, "canvases", "list", "--json");
+        Assert.Contains(JsonNode.Parse(json.Out)!.AsArray(), c => c!["name"]!.GetValue<string>() == canvas);
+
+        AssertFails(await WorkqAsync(token, "canvases", "list"), 1, "403");
+        var deleted = await WorkqAsync(cluster.AdminToken, "canvases", "delete", canvas);
+        AssertOk(deleted);
+        Assert.Equal($"deleted canvas {canvas}", deleted.Out.Trim());
+        AssertFails(await WorkqAsync(cluster.AdminToken, "canvases", "delete", canvas), 1, $"404 Not found: There is no canvas '{canvas}'");
+    }
+
+    [Fact]
+    public async Task Deploy_list_show_emit_and_read_traces()
+    {
+        var (canvas, token) = await CanvasAsync();
+        var file = await CodeFileAsync("Log(\"hi\");\nreturn Event![\"n\"]!.GetValue<int>() * 2;");
+
+        var deployed = await WorkqAsync(token, "deploy", $"{canvas}/double", file, "--concurrency", "2");
+        AssertOk(deployed);
+        Assert.Equal($"deployed {canvas}/double version 1 (running, concurrency 2)", deployed.Out.Trim());
+
+        var workers = await WorkqAsync(token, "workers", canvas);
+        AssertOk(workers);
+        Assert.Matches(@"^NAME\s+STATE\s+VERSION\s+CONCURRENCY\s+QUEUED\s+IN-FLIGHT\s+PROCESSED\s+FAILED\s+DEAD-LETTERED\s+CONSUMERS$", workers.Lines[0]);
+        Assert.Matches(@"^double\s+running\s+1\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+$", workers.Lines[1]);
+        Assert.Equal("double", JsonNode.Parse((await WorkqAsync(token, "workers", canvas, "--json")).Out)![0]!["name"]!.GetValue<string>());
+
+        var worker = await WorkqAsync(token, "worker", $"{canvas}/double");
+        AssertOk(worker);
+        Assert.Contains(worker.Lines, l => l == $"worker:         {canvas}/double");
+        Assert.Contains(worker.Lines, l => l == "state:          running");
+        Assert.EndsWith("code:\nLog(\"hi\");\nreturn Event![\"n\"]!.GetValue<int>() * 2;\n", worker.Out.ReplaceLineEndings("\n"));
+
+        var emitted = await WorkqAsync(token, "emit", $"{canvas}/double", """{"n":21}""", "--key", "k-1");
+        AssertOk(emitted);
+        var id = Guid.Parse(emitted.Out.Trim());
+        Assert.Equal(id, Guid.Parse((await WorkqAsync(token, "emit", $"{canvas}/double", """{"n":21}""", "--key", "k-1")).Out.Trim()));
+
+        var traces = await cluster.EventuallyAsync(() => WorkqAsync(token, "traces", $"{canvas}/double"), r => r.Lines.Length == 2, Patience, "one trace row");
+        Assert.Matches(@"^FINISHED\s+EVENT\s+STATUS\s+ATTEMPT\s+MS\s+RESULT$", traces.Lines[0]);
+        Assert.Matches($@"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+{id}\s+completed\s+1\s+[\d.]+\s+42$", traces.Lines[1]);
+        var trace = JsonNode.Parse((await WorkqAsync(token, "traces", $"{canvas}/double", "--json")).Out)![0]!;
+        Assert.Equal(["hi"], trace["logs"]!.AsArray().Select(l => l!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Deploy_prints_compile_errors_like_a_compiler()
+    {
+        var (canvas, token) = await CanvasAsync();
+        var file = await CodeFileAsync("var x = 1;\nreturn x +;");
+
+        var refused = await WorkqAsync(token, "deploy", $"{canvas}/broken", file);
+
+        Assert.True(refused.Code == 1, refused.ToString());
+        var lines = refused.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches($@"^{System.Text.RegularExpressions.Regex.Escape(file)}:2:\d+: CS\d{{4}}: ", lines[0]);
+        Assert.StartsWith("workq: 400 Bad request: The code does not compile", lines[^1]);
+        Assert.Empty(refused.Out);
+    }
+
+    [Fact]
+    public async Task Pause_resume_block_and_unblock()
+    {
+        var (canvas, token) = await CanvasAsync();
+        AssertOk(await WorkqAsync(token, "deploy", $"{canvas}/w", await CodeFileAsync("return 1;")));
+        var target = $"{canvas}/w";
+
+        Assert.Equal($"{target}: paused", (await WorkqAsync(token, "pause", target)).Out.Trim());
+        Assert.Equal($"{target}: running", (await WorkqAsync(token, "resume", target)).Out.Trim());
+        AssertFails(await WorkqAsync(token, "block", target), 1, "403");
+        Assert.Equal($"{target}: blocked", (await WorkqAsync(cluster.AdminToken, "block", target, "--reason", "runaway loop")).Out.Trim());
+        Assert.Contains((await WorkqAsync(token, "worker", target)).Lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, "^blocked reason: +runaway loop$"));
+        AssertFails(await WorkqAsync(token, "resume", target), 1, "409 Conflict");
+        Assert.Equal($"{target}: running", (await WorkqAsync(cluster.AdminToken, "unblock", target)).Out.Trim());
+    }
+
+    [Fact]
+    public async Task Unhandled_lists_events_for_workers_that_do_not_exist()
+    {
+        var (canvas, token) = await CanvasAsync();
+        AssertOk(await WorkqAsync(token, "emit", $"{canvas}/ghost", """{"x":1}"""));
+
+        var unhandled = await cluster.EventuallyAsync(() => WorkqAsync(token, "unhandled", canvas), r => r.Lines.Length == 2, Patience, "ghost parked");
+        Assert.Matches(@"^WORKER\s+COUNT\s+FIRST-SEEN\s+LAST-SEEN\s+SAMPLE$", unhandled.Lines[0]);
+        Assert.Matches(@"^ghost\s+1\s+\S+ \S+\s+\S+ \S+\s+\{""x"":1\}$", unhandled.Lines[1]);
+        Assert.Equal("ghost", JsonNode.Parse((await WorkqAsync(token, "unhandled", canvas, "--json")).Out)![0]!["worker"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Usage_mistakes_exit_2_with_one_line()
+    {
+        AssertFails(await WorkqAsync(cluster.AdminToken), 2, "Required command was not provided");
+        AssertFails(await WorkqAsync(cluster.AdminToken, "emit", "no-slash", "1"), 2, "expected CANVAS/WORKER, got 'no-slash'");
+        AssertFails(await WorkqAsync(cluster.AdminToken, "emit", "c/w", "{"), 2, "JSON is not valid JSON");
+        AssertFails(await WorkqAsync(cluster.AdminToken, "workers", "c", "--frobnicate"), 2, "--frobnicate");
+        AssertFails(await WorkqAsync(cluster.AdminToken, "deploy", "c/w", "/no/such/file.csx"), 2, "cannot read /no/such/file.csx");
+        AssertFails(await WorkqAsync(cluster.AdminToken, "dead-letters", "c/w", "--redrive", "--discard"), 2, "cannot be used together");
+        AssertFails(await WorkqAsync(cluster.AdminToken, "crons", "set", "c/nightly", "--worker", "w"), 2, "--schedule");
+        AssertFails(await WorkqAsync(null, "workers", "c"), 2, "no token: pass --token or set WORKQ_TOKEN");
+        using var error = new StringWriter();
+        Assert.Equal(2, await WorkqCli.RunAsync(["workers", "c", "--token", "t", "--url", "ftp://x"], TextWriter.Null, error, _ => null));
+        Assert.Equal("workq: --url must be an http(s) address, not 'ftp://x'", error.ToString().Trim());
+    }
+
+    [Fact]
+    public async Task Api_errors_exit_1_with_the_problem_on_one_line()
+    {
+        AssertFails(await WorkqAsync("wq_not-a-real-token", "workers", "nowhere"), 1, "401 Unauthorized");
+        AssertFails(await WorkqAsync(cluster.AdminToken, "worker", "no-such-canvas/w"), 1, "404 Not found");
+        var (canvas, token) = await CanvasAsync();
+        AssertFails(await WorkqAsync(token, "emit", $"{canvas}/bad name", "1"), 1, "400 Bad request: Invalid worker name");
+    }
+
+    [Fact]
+    public async Task Settings_come_from_the_environment()
+    {
+        var (canvas, token) = await CanvasAsync();
+        var environment = new Dictionary<string, string>
+        {
+            ["WORKQ_URL"] = cluster.Control.Url.ToString(),
+            ["WORKQ_EMIT_URL"] = cluster.Emitter.Url.ToString(),
+            ["WORKQ_TOKEN"] = token,
+        };
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await WorkqCli.RunAsync(["emit", $"{canvas}/later", "1"], output, error, environment.GetValueOrDefault);
+
+        Assert.True(code == 0, error.ToString());
+        Assert.True(Guid.TryParse(output.ToString().Trim(), out _), output.ToString());
+    }
+
+    [Fact]
+    public async Task The_built_cli_runs_as_a_process_with_exit_codes_and_no_stack_traces()
+    {
+        var dll = Path.Combine(RepoPaths.Root, "clients", "cli", "Workq.Cli", "bin", RepoPaths.Configuration, "net10.0", "workq.dll");
+        async Task<Run> ProcessAsync(params string[] args)
+        {
+            var start = new ProcessStartInfo("dotnet", [dll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.Environment["WORKQ_URL"] = cluster.Control.Url.ToString();
+            start.Environment["WORKQ_TOKEN"] = cluster.AdminToken;
+            using var process = Process.Start(start)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            return new Run(process.ExitCode, await stdout, await stderr);
+        }
+
+        var list = await ProcessAsync("canvases", "list");
+        AssertOk(list);
+        Assert.StartsWith("NAME", list.Out);
+        AssertFails(await ProcessAsync("worker", "no-such-canvas/w"), 1, "404 Not found");
+        AssertFails(await ProcessAsync("worker", "oops"), 2, "expected CANVAS/WORKER");
+    }
+}

@@ -1,0 +1,180 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Workq.Client;
+using Workq.Tests.Infrastructure;
+
+namespace Workq.Tests.Client;
+
+/// <summary>WorkqClient against the real services: emits, batches, retries that never enqueue twice, and error mapping.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class WorkqClientTests(WorkqCluster cluster)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private async Task<(string Canvas, string Token)> CanvasWithWorkerAsync(string worker, string code = "return Event;")
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync("cl");
+        await cluster.DeployAsync(canvas, worker, code, token: token);
+        return (canvas, token);
+    }
+
+    /// <summary>Waits until the worker has processed <paramref name="count"/> events, then a stats flush longer, so a duplicate would show.</summary>
+    private async Task<IReadOnlyList<Trace>> ProcessedExactlyAsync(string canvas, string worker, int count)
+    {
+        using var control = FastRetry.Control(cluster);
+        await cluster.EventuallyAsync(() => control.GetWorkerAsync(canvas, worker), w => w.Stats.Processed >= count, Patience, $"{count} processed");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var settled = await control.GetWorkerAsync(canvas, worker);
+        Assert.Equal(count, settled.Stats.Processed);
+        Assert.Equal(0, settled.Stats.Queued);
+        return await control.GetTracesAsync(canvas, worker);
+    }
+
+    [Fact]
+    public async Task Emit_returns_the_id_the_worker_runs_it_under()
+    {
+        var (canvas, token) = await CanvasWithWorkerAsync("echo");
+        using var client = new WorkqClient(cluster.Emitter.Url, token);
+
+        var id = await client.EmitAsync(canvas, "echo", new { n = 7, who = "ada" });
+
+        var trace = Assert.Single(await ProcessedExactlyAsync(canvas, "echo", 1));
+        Assert.Equal(id, trace.EventId);
+        Assert.Equal("completed", trace.Status);
+        Assert.Equal(7, trace.Event!["n"]!.GetValue<int>());
+        Assert.Equal("ada", trace.Result!["who"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_batch_returns_ids_in_order_and_a_callers_key_is_honoured()
+    {
+        var (canvas, token) = await CanvasWithWorkerAsync("echo");
+        using var client = new WorkqClient(cluster.Emitter.Url, token);
+        var first = await client.EmitAsync(canvas, "echo", 0, idempotencyKey: "order-1");
+
+        var ids = await client.EmitBatchAsync(canvas, [new EmitItem("echo", 1), new EmitItem("echo", 2, "order-1"), new EmitItem("echo", null)]);
+
+        Assert.Equal(3, ids.Count);
+        Assert.Equal(first, ids[1]);
+        var traces = await ProcessedExactlyAsync(canvas, "echo", 3);
+        Assert.Equal(traces.Select(t => t.EventId).Order(), new[] { first, ids[0], ids[2] }.Order());
+        Assert.Null(traces.Single(t => t.EventId == ids[2]).Event);
+    }
+
+    [Theory]
+    [InlineData(FailurePoint.BeforeForwarding)]
+    [InlineData(FailurePoint.AfterForwarding)]
+    public async Task A_503_is_retried_with_the_same_key_and_the_event_runs_exactly_once(FailurePoint point)
+    {
+        var (canvas, token) = await CanvasWithWorkerAsync("once");
+        var flaky = new FirstAttemptFails(point);
+        using var client = FastRetry.Emitter(cluster, token, flaky);
+
+        var id = await client.EmitAsync(canvas, "once", new { n = 1 });
+
+        Assert.Equal(2, flaky.Attempts);
+        var keys = flaky.IdempotencyKeys.ToList();
+        Assert.NotNull(keys[0]);
+        Assert.Equal(keys[0], keys[1]);
+        if (point == FailurePoint.AfterForwarding)
+            Assert.Equal(id, Guid.Parse(JsonNode.Parse(flaky.LostAnswer!)!["id"]!.GetValue<string>()));
+        var trace = Assert.Single(await ProcessedExactlyAsync(canvas, "once", 1));
+        Assert.Equal(id, trace.EventId);
+    }
+
+    [Fact]
+    public async Task A_batch_whose_answer_was_lost_is_retried_with_a_key_per_item_and_enqueued_once()
+    {
+        var (canvas, token) = await CanvasWithWorkerAsync("once");
+        var flaky = new FirstAttemptFails(FailurePoint.AfterForwarding);
+        using var client = FastRetry.Emitter(cluster, token, flaky);
+
+        var ids = await client.EmitBatchAsync(canvas, Enumerable.Range(0, 5).Select(i => new EmitItem("once", i)).Append(new EmitItem("once", 5, "mine")));
+
+        var bodies = flaky.RequestBodies.ToList();
+        Assert.Equal(2, bodies.Count);
+        Assert.Equal(bodies[0], bodies[1]);
+        var sentKeys = JsonNode.Parse(bodies[0])!.AsArray().Select(i => i!["idempotencyKey"]!.GetValue<string>()).ToList();
+        Assert.Equal(6, sentKeys.Distinct().Count());
+        Assert.Equal("mine", sentKeys[5]);
+        var lost = JsonNode.Parse(flaky.LostAnswer!)!["ids"]!.AsArray().Select(i => Guid.Parse(i!.GetValue<string>()));
+        Assert.Equal(lost, ids);
+        var traces = await ProcessedExactlyAsync(canvas, "once", 6);
+        Assert.Equal(ids.Order(), traces.Select(t => t.EventId).Order());
+    }
+
+    [Fact]
+    public async Task A_503_that_persists_is_thrown_after_the_retries_with_its_problem_details()
+    {
+        var attempts = 0;
+        var handler = new ScriptedHandler((_, _) =>
+        {
+            Interlocked.Increment(ref attempts);
+            return FirstAttemptFails.Unavailable();
+        });
+        using var client = new WorkqClient(new Uri("http://workq.invalid/"), "t", new HttpClient(handler), FastRetry.Options);
+
+        var error = await Assert.ThrowsAsync<WorkqException>(() => client.EmitAsync("c", "w", 1));
+
+        Assert.Equal(4, attempts);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, error.StatusCode);
+        Assert.Equal("Service unavailable", error.Title);
+        Assert.Equal("The broker did not confirm.", error.Detail);
+    }
+
+    [Fact]
+    public async Task A_refused_connection_is_retried_then_surfaces_as_HttpRequestException()
+    {
+        using var client = new WorkqClient(new Uri("http://127.0.0.1:1/"), "t", retry: FastRetry.Options);
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.EmitAsync("c", "w", 1));
+    }
+
+    [Fact]
+    public async Task Error_answers_become_WorkqException_with_status_title_detail_and_compile_errors()
+    {
+        var (canvas, token) = await CanvasWithWorkerAsync("w");
+        using var client = FastRetry.Emitter(cluster, token);
+
+        using var admin = FastRetry.Emitter(cluster, cluster.AdminToken);
+        var unknownCanvas = await Assert.ThrowsAsync<WorkqException>(() => admin.EmitAsync("no-such-canvas", "w", 1));
+        Assert.Equal(HttpStatusCode.NotFound, unknownCanvas.StatusCode);
+        Assert.Equal("Not found", unknownCanvas.Title);
+
+        var badName = await Assert.ThrowsAsync<WorkqException>(() => client.EmitAsync(canvas, "bad name", 1));
+        Assert.Equal(HttpStatusCode.BadRequest, badName.StatusCode);
+        Assert.Contains("Invalid worker name", badName.Detail);
+        Assert.Empty(badName.Errors);
+
+        using var stranger = FastRetry.Emitter(cluster, "wq_not-a-real-token");
+        var unauthorized = await Assert.ThrowsAsync<WorkqException>(() => stranger.EmitBatchAsync(canvas, [new EmitItem("w", 1)]));
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
+        Assert.StartsWith("401 Unauthorized", unauthorized.Message);
+
+        using var control = FastRetry.Control(cluster, token);
+        var refused = await Assert.ThrowsAsync<WorkqException>(() => control.DeployWorkerAsync(canvas, "broken", "var x = 1;\nreturn x +;\nSystem.IO.File.Delete(\"/x\");"));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains(refused.Errors, e => e.Line == 2 && e.Column > 1 && e.Message.StartsWith("CS"));
+        Assert.All(refused.Errors, e => Assert.False(string.IsNullOrWhiteSpace(e.Message)));
+    }
+
+    [Fact]
+    public async Task AddWorkqClient_registers_typed_clients_that_work()
+    {
+        var (canvas, token) = await CanvasWithWorkerAsync("echo");
+        var services = new ServiceCollection();
+        services.AddWorkqClient(options =>
+        {
+            options.EmitterUrl = cluster.Emitter.Url;
+            options.ControlUrl = cluster.Control.Url;
+            options.Token = token;
+        });
+        await using var provider = services.BuildServiceProvider();
+
+        var id = await provider.GetRequiredService<WorkqClient>().EmitAsync(canvas, "echo", "hi");
+        var workers = await provider.GetRequiredService<WorkqControlClient>().ListWorkersAsync(canvas);
+
+        Assert.NotEqual(Guid.Empty, id);
+        Assert.Equal("echo", Assert.Single(workers).Name);
+    }
+}
