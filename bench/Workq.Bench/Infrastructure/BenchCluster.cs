@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+
+namespace Workq.Bench.Infrastructure;
+
+/// <summary>
+/// A private place on the machine's RabbitMQ and PostgreSQL for one bench run: a fresh virtual host and
+/// database (so nothing of ./run.sh or the tests is touched), and, once started, the four services on it.
+/// </summary>
+public sealed class BenchCluster : IAsyncDisposable
+{
+    private static readonly string Suffix = DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+
+    public static string PostgresAdmin => Environment.GetEnvironmentVariable("WORKQ_BENCH_POSTGRES_ADMIN")
+        ?? "Host=127.0.0.1;Port=5432;Username=workq;Password=workq;Database=postgres";
+    public static string RabbitMqBase => (Environment.GetEnvironmentVariable("WORKQ_BENCH_RABBITMQ_URL") ?? "amqp://guest:guest@127.0.0.1:5672/").TrimEnd('/');
+    public static string ManagementUrl => Environment.GetEnvironmentVariable("WORKQ_BENCH_RABBITMQ_MANAGEMENT_URL") ?? "http://guest:guest@127.0.0.1:15672/";
+
+    public string AdminToken { get; } = "bench-admin-" + Guid.NewGuid().ToString("N");
+    public string VirtualHost { get; } = "workq-bench-" + Suffix;
+    public string Database { get; } = "workq_bench_" + Suffix;
+    public string LogDirectory { get; } = Path.Combine(Path.GetTempPath(), "workq-bench-logs", Suffix);
+    public string AmqpUrl => $"{RabbitMqBase}/{Uri.EscapeDataString(VirtualHost)}";
+
+    public HttpClient Management { get; } = CreateManagementClient();
+
+    public ServiceHost? Control { get; private set; }
+    public ServiceHost? Emitter { get; private set; }
+    public ServiceHost? Dispatcher { get; private set; }
+    public ServiceHost? Worker { get; private set; }
+    public IEnumerable<ServiceHost> Services => new[] { Control, Emitter, Dispatcher, Worker }.OfType<ServiceHost>();
+
+    public async Task CreateAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(LogDirectory);
+        var vhost = Uri.EscapeDataString(VirtualHost);
+        (await Management.PutAsync($"api/vhosts/{vhost}", JsonContent.Create(new { }), cancellationToken)).EnsureSuccessStatusCode();
+        (await Management.PutAsync($"api/permissions/{vhost}/guest", JsonContent.Create(new { configure = ".*", write = ".*", read = ".*" }), cancellationToken))
+            .EnsureSuccessStatusCode();
+        await AdminSqlAsync($"create database {Database}", cancellationToken);
+    }
+
+    /// <summary>Starts the four services in Release on free ports, as production would run them, and waits until each is ready.</summary>
+    public async Task StartServicesAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["WORKQ_RABBITMQ_URL"] = AmqpUrl,
+            ["WORKQ_RABBITMQ_MANAGEMENT_URL"] = ManagementUrl,
+            ["WORKQ_POSTGRES"] = new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = Database }.ConnectionString,
+            ["WORKQ_ADMIN_TOKEN"] = AdminToken,
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        Control = ServiceHost.Start("Control", environment, LogDirectory);
+        Emitter = ServiceHost.Start("Emitter", environment, LogDirectory);
+        Dispatcher = ServiceHost.Start("Dispatcher", environment, LogDirectory);
+        Worker = ServiceHost.Start("Worker", environment, LogDirectory);
+        await Task.WhenAll(Services.Select(s => s.WaitReadyAsync(http, cancellationToken)));
+    }
+
+    /// <summary>Consumer count of every queue of the run's virtual host, by name, from the management API.</summary>
+    public async Task<Dictionary<string, long>> QueueConsumersAsync(CancellationToken cancellationToken)
+    {
+        await using var stream = await Management.GetStreamAsync($"api/queues/{Uri.EscapeDataString(VirtualHost)}?columns=name,consumers", cancellationToken);
+        using var document = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+        return document.RootElement.EnumerateArray().ToDictionary(
+            q => q.GetProperty("name").GetString()!,
+            q => q.TryGetProperty("consumers", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt64() : 0);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var service in Services) await service.DisposeAsync();
+        try
+        {
+            NpgsqlConnection.ClearAllPools();
+            await AdminSqlAsync($"drop database if exists {Database} with (force)", CancellationToken.None);
+            await Management.DeleteAsync($"api/vhosts/{Uri.EscapeDataString(VirtualHost)}");
+        }
+        catch (Exception e) when (e is HttpRequestException or NpgsqlException or OperationCanceledException)
+        {
+            Console.Error.WriteLine($"[bench] cleanup of {VirtualHost} / {Database} failed: {e.Message}");
+        }
+        Management.Dispose();
+    }
+
+    private static async Task AdminSqlAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var admin = new NpgsqlConnection(PostgresAdmin);
+        await admin.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, admin);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static HttpClient CreateManagementClient()
+    {
+        var uri = new Uri(ManagementUrl);
+        // Generous: deleting a virtual host with a thousand quorum queues takes the broker a while.
+        var client = new HttpClient { BaseAddress = new Uri(uri.GetLeftPart(UriPartial.Authority) + "/"), Timeout = TimeSpan.FromMinutes(5) };
+        var credentials = uri.UserInfo.Length > 0 ? Uri.UnescapeDataString(uri.UserInfo) : "guest:guest";
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+        return client;
+    }
+}

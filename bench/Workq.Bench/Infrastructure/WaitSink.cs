@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace Workq.Bench.Infrastructure;
+
+/// <summary>
+/// Where the queue-wait handler reports: each POST body is one number, the milliseconds from
+/// <c>Meta.EnqueuedAt</c> to the handler's first line, measured inside the worker. Every event is
+/// reported (the traces keep only ten per worker, too few for a p99).
+/// </summary>
+public sealed class WaitSink(WebApplication app, Uri url, ConcurrentQueue<double> waits) : IAsyncDisposable
+{
+    public Uri Url { get; } = url;
+    public int Count => waits.Count;
+
+    public static async Task<WaitSink> StartAsync(CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var waits = new ConcurrentQueue<double>();
+        app.MapPost("/wait", (HttpRequest request) => ReceiveAsync(request, waits));
+        await app.StartAsync(cancellationToken);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new WaitSink(app, new Uri(address + "/wait"), waits);
+    }
+
+    private static async Task<IResult> ReceiveAsync(HttpRequest request, ConcurrentQueue<double> waits)
+    {
+        using var reader = new StreamReader(request.Body);
+        if (!double.TryParse(await reader.ReadToEndAsync(request.HttpContext.RequestAborted), NumberStyles.Float, CultureInfo.InvariantCulture, out var ms))
+            return Results.BadRequest();
+        waits.Enqueue(ms);
+        return Results.NoContent();
+    }
+
+    /// <summary>Takes what arrived so far and starts afresh (drops the warm-up).</summary>
+    public List<double> Drain()
+    {
+        var taken = new List<double>(waits.Count);
+        while (waits.TryDequeue(out var ms)) taken.Add(ms);
+        return taken;
+    }
+
+    public async ValueTask DisposeAsync() => await app.DisposeAsync();
+}

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using Workq.Bench;
+using Workq.Bench.Infrastructure;
+using Workq.Bench.Reporting;
+using Workq.Bench.Scenarios;
+
+// Progress goes to stderr; stdout carries only the markdown table.
+var machine = MachineInfo.Read();
+var options = BenchOptions.Parse(args);
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+var ct = cancel.Token;
+var startedAt = DateTimeOffset.UtcNow;
+var total = Stopwatch.StartNew();
+var payload = Payloads.Event(options.EventBytes);
+var failures = new Dictionary<string, string>();
+
+async Task<T?> Run<T>(string scenario, Func<Task<T>> run) where T : class
+{
+    Console.Error.WriteLine($"[bench] {total.Elapsed:mm\\:ss} {scenario} ...");
+    try
+    {
+        var result = await run();
+        Console.Error.WriteLine($"[bench] {total.Elapsed:mm\\:ss} {scenario} done");
+        return result;
+    }
+    catch (Exception e) when (!ct.IsCancellationRequested)
+    {
+        // One scenario failing must not cost the others' figures: it is reported instead.
+        Console.Error.WriteLine($"[bench] {scenario} failed: {e}");
+        failures[scenario] = $"{e.GetType().Name}: {e.Message}";
+        return null;
+    }
+}
+
+await using var cluster = new BenchCluster();
+await cluster.CreateAsync(ct);
+Console.Error.WriteLine($"[bench] vhost {cluster.VirtualHost}, database {cluster.Database}, logs in {cluster.LogDirectory}");
+
+// The baselines run before the Workq services start, so those idle processes do not share their CPU.
+var raw = options.Runs("raw")
+    ? await Run("raw", () => RawRabbitScenario.RunAsync(cluster.AmqpUrl, options.RawMessages, options.Prefetch, payload, ct))
+    : null;
+var massTransit = options.Runs("masstransit")
+    ? await Run("masstransit", () => MassTransitScenario.RunAsync(cluster.AmqpUrl, options.MassTransitMessages, options.Prefetch, payload, ct))
+    : null;
+
+BatchResult? batch = null;
+SingleResult? single = null;
+WaitResult? wait = null;
+ScaleResult? scale = null;
+if (new[] { "batch", "single", "wait", "scale" }.Any(options.Runs))
+{
+    using var http = WorkqApi.CreateLoadClient(Math.Max(256, options.SingleClients * 2));
+    await using var sink = await WaitSink.StartAsync(ct);
+    var workq = await Run("setup", async () =>
+    {
+        await cluster.StartServicesAsync(http, ct);
+        var api = new WorkqApi(http, cluster.Control!.Url, cluster.Emitter!.Url, cluster.AdminToken);
+        var scenarios = new WorkqScenarios(api, cluster, options, payload);
+        await scenarios.SetUpAsync(sink.Url, ct);
+        return scenarios;
+    });
+    if (workq is not null)
+    {
+        if (options.Runs("batch")) batch = await Run("batch", () => workq.BatchAsync(ct));
+        if (options.Runs("single")) single = await Run("single", () => workq.SingleAsync(ct));
+        if (options.Runs("wait"))
+        {
+            // Half of scenario 3's rate; without it, half of what single emits reached in scenario 4.
+            var rate = 0.5 * (batch?.Run.PerSecond ?? single?.PerSecond ?? 1_000);
+            wait = await Run("wait", () => workq.QueueWaitAsync(rate, sink, ct));
+        }
+        if (options.Runs("scale")) scale = await Run("scale", () => new ScaleScenario(workq.Api, cluster, options, payload).RunAsync(ct));
+    }
+}
+
+double? Ratio(double? over, double? under) => over is { } o && under is { } u && u > 0 ? Math.Round(o / u, 3) : null;
+var report = new BenchReport(startedAt, Math.Round(total.Elapsed.TotalSeconds, 1), machine, options, raw, massTransit, batch, single, wait, scale,
+    Ratio(batch?.Run.PerSecond, raw?.PerSecond), Ratio(batch?.Run.PerSecond, massTransit?.PerSecond), [], failures);
+report = report with { Targets = Report.Targets(report) };
+var markdown = Report.Markdown(report);
+Console.WriteLine(markdown);
+Console.Error.WriteLine($"[bench] results written to {await Report.WriteAsync(report, markdown, ct)}");
+return failures.Count == 0 ? 0 : 1;

@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Workq.Bench.Infrastructure;
+
+namespace Workq.Bench.Reporting;
+
+/// <summary>Turns a run into the markdown table (stdout, and BENCHMARKS.md by hand) and the JSON kept under bench/results.</summary>
+public static class Report
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerOptions.Web)
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static IReadOnlyList<Target> Targets(BenchReport r) =>
+    [
+        new("Workq batch (3) vs raw (1)", ">= 60 %", Percent(r.WorkqOverRaw), r.WorkqOverRaw is { } raw ? raw >= 0.6 : null),
+        new("Workq batch (3) vs MassTransit (2)", ">= 2x", Times(r.WorkqOverMassTransit), r.WorkqOverMassTransit is { } mt ? mt >= 2 : null),
+        new("p99 queue wait at half load (5)", "< 20 ms", r.Wait is { } w ? $"{N(w.Reported.P99)} ms" : "not run", r.Wait is { Reported.Count: > 0 } wait ? wait.Reported.P99 < 20 : null),
+        new($"worker RSS with {r.Scale?.Workers ?? r.Options.ScaleWorkers} workers (6)", "< 400 MB", r.Scale is { } s ? $"{N(s.WorkerRssAfterMb)} MB" : "not run",
+            r.Scale is { Workers: >= 1_000 } scale ? scale.WorkerRssAfterMb < 400 : null),
+    ];
+
+    public static string Markdown(BenchReport r)
+    {
+        var md = new StringBuilder();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Run of {r.StartedAt:yyyy-MM-dd HH:mm} UTC, {N(r.TotalSeconds)} s; {r.Options.EventBytes}-byte JSON events, prefetch/concurrency {r.Options.Prefetch}.");
+        md.AppendLine();
+        md.AppendLine("| # | scenario | result | detail |");
+        md.AppendLine("| --- | --- | --- | --- |");
+        if (r.Raw is { } raw)
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 1 | raw RabbitMQ.Client 7.1.2: quorum queue, persistent, pipelined confirms, manual acks | **{N(raw.PerSecond)} msg/s** | {N(raw.Messages)} messages in {N(raw.Seconds)} s (all confirmed at {N(raw.PublishSeconds)} s) |");
+        if (r.MassTransit is { } mt)
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 2 | MassTransit 8.4.0: Publish with confirms, quorum receive endpoint | **{N(mt.PerSecond)} msg/s** | {N(mt.Messages)} messages in {N(mt.Seconds)} s (all confirmed at {N(mt.PublishSeconds)} s) |");
+        if (r.Batch is { } batch)
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 3 | Workq end to end: batch emit ({r.Options.BatchSize}/request, {r.Options.ParallelBatches} in parallel) → `return null;` → ack | **{N(batch.Run.PerSecond)} events/s** | {N(batch.Run.Messages)} events in {N(batch.Run.Seconds)} s; all 202s at {N(batch.Run.PublishSeconds)} s ({N(batch.EmitPerSecond)} events/s emitted); Workq/raw {Percent(r.WorkqOverRaw)}, Workq/MassTransit {Times(r.WorkqOverMassTransit)} |");
+        if (r.Single is { } single)
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 4 | Workq single emits, {r.Options.SingleClients} concurrent clients | **{N(single.PerSecond)} req/s** | 202 latency p50 {N(single.Latency.P50)} / p95 {N(single.Latency.P95)} / p99 {N(single.Latency.P99)} ms (max {N(single.Latency.Max)}); {N(single.Requests)} requests in {N(single.Seconds)} s, {single.Errors} errors |");
+        if (r.Wait is { } wait)
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 5 | queue wait (enqueue → handler start) at {N(wait.AchievedPerSecond)} events/s (target {N(wait.TargetPerSecond)} = 50 % of 3) | **p50 {N(wait.Reported.P50)} / p95 {N(wait.Reported.P95)} / p99 {N(wait.Reported.P99)} ms** | every event, as its handler reported it ({N(wait.Reported.Count)} events, max {N(wait.Reported.Max)} ms); runner's queueWaitMs from {N(wait.Traced.Count)} sampled traces: p50 {N(wait.Traced.P50)} / p95 {N(wait.Traced.P95)} / p99 {N(wait.Traced.P99)} ms |");
+        if (r.Scale is { } scale)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 6a | deploy {N(scale.Workers)} workers on {N(scale.Canvases)} canvases ({r.Options.DeployParallelism} PUTs at a time) | **{N(scale.AllConsumingSeconds)} s** | all PUTs answered at {N(scale.DeploySeconds)} s; all consumed by the worker instance at {N(scale.AllConsumingSeconds)} s |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 6b | worker instance RSS, {N(scale.Workers)} idle workers | **{N(scale.WorkerRssAfterMb)} MB** | {N(scale.WorkerRssBeforeMb)} MB before the deploy (2 workers) |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 6c | control `GET /v1/canvases/{{c}}/workers`, {scale.ListWorkers}-worker canvas | **p50 {N(scale.List.P50)} / p95 {N(scale.List.P95)} / p99 {N(scale.List.P99)} ms** | {scale.List.Count} sequential requests |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 6d | throughput spread over {scale.ListWorkers} workers (batch emit as in 3) | **{N(scale.Spread.PerSecond)} events/s** | {N(scale.Spread.Messages)} events in {N(scale.Spread.Seconds)} s (all 202s at {N(scale.Spread.PublishSeconds)} s) |");
+        }
+        md.AppendLine();
+        md.AppendLine("| target | goal | measured | met |");
+        md.AppendLine("| --- | --- | --- | --- |");
+        foreach (var t in r.Targets) md.AppendLine(CultureInfo.InvariantCulture, $"| {t.What} | {t.Goal} | {t.Measured} | {t.Met switch { true => "yes", false => "**no**", null => "n/a" }} |");
+        if (r.Batch is { } b)
+        {
+            md.AppendLine();
+            md.AppendLine("CPU per event in scenario 3 (µs of CPU time per event, by process; postgres counts every backend on the server):");
+            md.AppendLine();
+            md.AppendLine("| " + string.Join(" | ", b.Cpu.Select(c => c.Process)) + " | total |");
+            md.AppendLine("|" + string.Concat(Enumerable.Repeat(" --- |", b.Cpu.Count + 1)));
+            md.AppendLine("| " + string.Join(" | ", b.Cpu.Select(c => N(c.MicrosPerEvent))) + $" | {N(b.Cpu.Sum(c => c.MicrosPerEvent))} |");
+        }
+        foreach (var (scenario, failure) in r.Failures) md.AppendLine(CultureInfo.InvariantCulture, $"\n**{scenario} failed:** {failure}");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Machine: {r.Machine.Cores} cores, {N(r.Machine.MemoryMb)} MB, {r.Machine.Os} ({r.Machine.Kernel}), {r.Machine.DotNet}; load average at start {r.Machine.LoadAverageAtStart}. {r.Machine.Note}.");
+        return md.ToString();
+    }
+
+    /// <summary>Writes bench/results/&lt;date&gt;.json and the same table as &lt;date&gt;.md; returns the JSON path.</summary>
+    public static async Task<string> WriteAsync(BenchReport report, string markdown, CancellationToken cancellationToken)
+    {
+        var directory = Path.Combine(RepoRoot.Path, report.Options.Results);
+        Directory.CreateDirectory(directory);
+        var stem = Path.Combine(directory, report.StartedAt.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        await File.WriteAllTextAsync(stem + ".json", JsonSerializer.Serialize(report, Json), cancellationToken);
+        await File.WriteAllTextAsync(stem + ".md", markdown, cancellationToken);
+        return stem + ".json";
+    }
+
+    private static string N(double value) =>
+        double.IsNaN(value) ? "n/a" : value.ToString(Math.Abs(value) >= 100 ? "#,0" : "0.##", CultureInfo.InvariantCulture);
+
+    private static string Percent(double? ratio) => ratio is { } r ? (r * 100).ToString("0", CultureInfo.InvariantCulture) + " %" : "n/a";
+
+    private static string Times(double? ratio) => ratio is { } r ? r.ToString("0.00", CultureInfo.InvariantCulture) + "x" : "n/a";
+}

@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using System.Text.Json;
+using MassTransit;
+using Workq.Bench.Infrastructure;
+using Workq.Bench.Reporting;
+
+namespace Workq.Bench.Scenarios;
+
+/// <summary>The event as a MassTransit message: the same fields as the raw payload (MassTransit wraps it in its envelope).</summary>
+public sealed record BenchOrder(int Order, string Customer, decimal Amount, string Currency, string Note);
+
+/// <summary>
+/// MassTransit 8.4 on the same broker: Publish with publisher confirms into a quorum receive endpoint
+/// (declared by MassTransit as quorum, see PACKAGES.md), a handler that does nothing, its automatic ack.
+/// </summary>
+public static class MassTransitScenario
+{
+    private const int Window = 1_000;
+
+    public static async Task<Throughput> RunAsync(string amqpUrl, int messages, int prefetch, byte[] payload, CancellationToken cancellationToken)
+    {
+        var order = JsonSerializer.Deserialize<BenchOrder>(payload, JsonSerializerOptions.Web)!;
+        var received = 0;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var bus = Bus.Factory.CreateUsingRabbitMq(bus =>
+        {
+            bus.Host(new Uri(amqpUrl), host => host.PublisherConfirmation = true);
+            bus.ReceiveEndpoint("bench-masstransit", endpoint =>
+            {
+                endpoint.SetQuorumQueue();
+                endpoint.PrefetchCount = prefetch;
+                endpoint.Handler<BenchOrder>(_ =>
+                {
+                    if (Interlocked.Increment(ref received) == messages) done.TrySetResult();
+                    return Task.CompletedTask;
+                });
+            });
+        });
+        await bus.StartAsync(cancellationToken);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            await Pipeline.RunAsync(messages, Window, _ => bus.Publish(order, cancellationToken), cancellationToken);
+            var published = clock.Elapsed;
+            await done.Task.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken);
+            return new Throughput(messages, clock.Elapsed.TotalSeconds, published.TotalSeconds);
+        }
+        finally
+        {
+            await bus.StopAsync(CancellationToken.None);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+using Workq.Bench.Infrastructure;
+using Workq.Bench.Reporting;
+using Workq.Shared.Configuration;
+using Workq.Shared.Messaging;
+
+namespace Workq.Bench.Scenarios;
+
+/// <summary>
+/// The limit: plain RabbitMQ.Client on a queue declared by Workq's own <see cref="Topology"/> (same
+/// quorum arguments, same exchange and binding), persistent messages, publisher confirms pipelined on
+/// four channels as Workq's publisher does, and a consumer acking each message, all at once.
+/// </summary>
+public static class RawRabbitScenario
+{
+    private const string Canvas = "bench-raw";
+    private const string Worker = "raw";
+    private const int Channels = 4;
+    private const int WindowPerChannel = 1_000;
+
+    public static async Task<Throughput> RunAsync(string amqpUrl, int messages, int prefetch, byte[] body, CancellationToken cancellationToken)
+    {
+        await using var broker = new BrokerConnection(new WorkqOptions { RabbitMqUrl = amqpUrl }, NullLogger<BrokerConnection>.Instance);
+        var topology = new Topology(broker);
+        await topology.DeclareSharedAsync(cancellationToken);
+        await topology.DeclareCanvasAsync(Canvas, cancellationToken);
+        await topology.DeclareWorkerAsync(Canvas, Worker, cancellationToken);
+
+        var factory = new ConnectionFactory { Uri = new Uri(amqpUrl) };
+        await using var consuming = await factory.CreateConnectionAsync(cancellationToken);
+        await using var publishing = await factory.CreateConnectionAsync(cancellationToken);
+        await using var channel = await consuming.CreateChannelAsync(cancellationToken: cancellationToken);
+        await channel.BasicQosAsync(0, (ushort)prefetch, global: false, cancellationToken);
+
+        var received = 0;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var consumer = new AsyncEventingBasicConsumer(channel);
+        consumer.ReceivedAsync += async (_, delivery) =>
+        {
+            await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false);
+            if (Interlocked.Increment(ref received) == messages) done.TrySetResult();
+        };
+        await channel.BasicConsumeAsync(Topology.WorkerQueue(Canvas, Worker), autoAck: false, consumer, cancellationToken);
+
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, Channels).Select(c =>
+            PublishAsync(publishing, messages / Channels + (c < messages % Channels ? 1 : 0), body, cancellationToken)));
+        var published = clock.Elapsed;
+        await done.Task.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken);
+        var elapsed = clock.Elapsed;
+
+        await topology.DeleteCanvasAsync(Canvas, [Worker], cancellationToken);
+        return new Throughput(messages, elapsed.TotalSeconds, published.TotalSeconds);
+    }
+
+    private static async Task PublishAsync(IConnection connection, int count, byte[] body, CancellationToken cancellationToken)
+    {
+        await using var channel = await connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken);
+        var properties = new BasicProperties { DeliveryMode = DeliveryModes.Persistent, ContentType = "application/json" };
+        var exchange = Topology.CanvasExchange(Canvas);
+        await Pipeline.RunAsync(count, WindowPerChannel,
+            _ => channel.BasicPublishAsync(exchange, Worker, mandatory: false, properties, body, cancellationToken).AsTask(), cancellationToken);
+    }
+}

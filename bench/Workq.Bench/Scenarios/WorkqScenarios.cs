@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using Workq.Bench.Infrastructure;
+using Workq.Bench.Reporting;
+
+namespace Workq.Bench.Scenarios;
+
+/// <summary>Workq end to end through its HTTP APIs: batch throughput, single-emit latency, and queue wait under paced load.</summary>
+public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOptions options, byte[] payload)
+{
+    public const string Canvas = "bench";
+    private const string Noop = "noop";
+    private const string Timed = "timed";
+    private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(2);
+
+    public WorkqApi Api => api;
+
+    /// <summary>A canvas with the trivial worker and the one that reports its queue wait to <paramref name="sink"/>.</summary>
+    public async Task SetUpAsync(Uri sink, CancellationToken cancellationToken)
+    {
+        await api.CreateCanvasAsync(Canvas, cancellationToken);
+        await api.DeployAsync(Canvas, Noop, "return null;", options.Prefetch, cancellationToken);
+        // Measured at the handler's first line, on the worker's clock, which is also the emitter's: one machine.
+        var timed = $$"""
+            var waitMs = (DateTimeOffset.UtcNow - Meta.EnqueuedAt).TotalMilliseconds;
+            (await Http.PostAsync("{{sink}}", new StringContent(waitMs.ToString(System.Globalization.CultureInfo.InvariantCulture)), CancellationToken)).Dispose();
+            return null;
+            """;
+        await api.DeployAsync(Canvas, Timed, timed, options.Prefetch, cancellationToken);
+        await WaitConsumingAsync(cluster, [$"workq.worker.{Canvas}.{Noop}", $"workq.worker.{Canvas}.{Timed}"], cancellationToken);
+    }
+
+    /// <summary>Scenario 3: batches over HTTP, several at once; from the first emit until the worker's processed counter has them all.</summary>
+    public async Task<BatchResult> BatchAsync(CancellationToken cancellationToken)
+    {
+        var body = Payloads.Batch(payload, options.BatchSize, [Noop]);
+        var batches = Math.Max(1, options.WorkqEvents / options.BatchSize);
+        var events = (long)batches * options.BatchSize;
+        var before = await api.ProcessedAsync(Canvas, Noop, cancellationToken);
+        var cpu = new CpuMeter(cluster);
+        cpu.Start();
+        var clock = Stopwatch.StartNew();
+        await EmitBatchesAsync(api, api.BatchUrl(Canvas), body, batches, options.ParallelBatches, cancellationToken);
+        var emitted = clock.Elapsed;
+        await WaitProcessedAsync(() => api.ProcessedAsync(Canvas, Noop, cancellationToken), before + events, cancellationToken);
+        var run = new Throughput(events, clock.Elapsed.TotalSeconds, emitted.TotalSeconds);
+        return new BatchResult(run, Math.Round(events / emitted.TotalSeconds, 1), cpu.PerEvent(events));
+    }
+
+    /// <summary>Scenario 4: single emits from many clients at once, each waiting for its 202 before the next.</summary>
+    public async Task<SingleResult> SingleAsync(CancellationToken cancellationToken)
+    {
+        var before = await api.ProcessedAsync(Canvas, Noop, cancellationToken);
+        var url = api.SingleUrl(Canvas, Noop);
+        var accepted = 0L;
+        var errors = 0;
+        async Task<List<double>> ClientAsync(TimeSpan duration)
+        {
+            var latencies = new List<double>();
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < duration)
+            {
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    await api.EmitAsync(url, payload, cancellationToken);
+                    latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    Interlocked.Increment(ref accepted);
+                }
+                catch (HttpRequestException)
+                {
+                    Interlocked.Increment(ref errors);
+                }
+            }
+            return latencies;
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, options.SingleClients).Select(_ => ClientAsync(Warmup)));
+        errors = 0;
+        var measured = Stopwatch.StartNew();
+        var perClient = await Task.WhenAll(Enumerable.Range(0, options.SingleClients).Select(_ => ClientAsync(TimeSpan.FromSeconds(options.SingleSeconds))));
+        var seconds = measured.Elapsed.TotalSeconds;
+        // Let the worker drain, so the next scenario starts on an empty queue.
+        await WaitProcessedAsync(() => api.ProcessedAsync(Canvas, Noop, cancellationToken), before + Interlocked.Read(ref accepted), cancellationToken);
+        var all = perClient.SelectMany(l => l).ToList();
+        return new SingleResult(all.Count, seconds, errors, Latencies.Of(all));
+    }
+
+    /// <summary>
+    /// Scenario 5: events emitted at a steady <paramref name="rate"/> (small batches every 5 ms), each handler
+    /// reporting its queue wait to the sink; the runner's own queueWaitMs is sampled from the traces alongside.
+    /// </summary>
+    public async Task<WaitResult> QueueWaitAsync(double rate, WaitSink sink, CancellationToken cancellationToken)
+    {
+        var url = api.BatchUrl(Canvas);
+        var bodies = new Dictionary<int, byte[]>();
+        byte[] BodyOf(int count) => bodies.TryGetValue(count, out var body) ? body : bodies[count] = Payloads.Batch(payload, count, [Timed]);
+
+        await PaceAsync(Warmup, cancellationToken);
+        await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+        sink.Drain();
+        using var sampling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var traced = SampleTracesAsync(sampling.Token);
+        var clock = Stopwatch.StartNew();
+        var sent = await PaceAsync(TimeSpan.FromSeconds(options.WaitSeconds), cancellationToken);
+        var achieved = sent / clock.Elapsed.TotalSeconds;
+        var deadline = Stopwatch.StartNew();
+        while (sink.Count < sent && deadline.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(50, cancellationToken);
+        await Task.Delay(TimeSpan.FromMilliseconds(600), cancellationToken);
+        await sampling.CancelAsync();
+        var traces = await traced;
+        return new WaitResult(Math.Round(rate, 1), Math.Round(achieved, 1), Latencies.Of(sink.Drain()), Latencies.Of(traces.Values));
+
+        async Task<long> PaceAsync(TimeSpan duration, CancellationToken token)
+        {
+            var pending = new List<Task>();
+            var clock = Stopwatch.StartNew();
+            long count = 0;
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(5));
+            while (clock.Elapsed < duration && await timer.WaitForNextTickAsync(token))
+            {
+                var due = (long)(rate * clock.Elapsed.TotalSeconds) - count;
+                if (due <= 0) continue;
+                var batch = (int)Math.Min(due, 1_000);
+                count += batch;
+                pending.Add(api.EmitAsync(url, BodyOf(batch), token));
+            }
+            await Task.WhenAll(pending);
+            return count;
+        }
+    }
+
+    /// <summary>The traces keep the last ten runs; read them often and keep every distinct one seen.</summary>
+    private async Task<Dictionary<string, double>> SampleTracesAsync(CancellationToken cancellationToken)
+    {
+        var seen = new Dictionary<string, double>();
+        var url = new Uri(api.ListUrl(Canvas) + $"/{Timed}/traces");
+        try
+        {
+            while (true)
+            {
+                using (var traces = await api.GetJsonAsync(url, cancellationToken))
+                    foreach (var trace in traces.RootElement.EnumerateArray())
+                        seen.TryAdd(trace.GetProperty("eventId").GetString()!, trace.GetProperty("queueWaitMs").GetDouble());
+                await Task.Delay(100, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return seen;
+        }
+    }
+
+    public static async Task EmitBatchesAsync(WorkqApi api, Uri url, byte[] body, int batches, int parallel, CancellationToken cancellationToken)
+    {
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, parallel).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) < batches) await api.EmitAsync(url, body, cancellationToken);
+        }));
+    }
+
+    /// <summary>Polls a processed counter until it reaches <paramref name="target"/>; the counters are written every 250 ms, so this errs late by at most that.</summary>
+    public static async Task WaitProcessedAsync(Func<Task<long>> observe, long target, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        long last;
+        while ((last = await observe()) < target)
+        {
+            if (deadline.Elapsed > TimeSpan.FromMinutes(5))
+                throw new TimeoutException($"Only {last} of {target} events were processed after 5 minutes.");
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+
+    /// <summary>Waits until every named queue has a consumer: the worker instance has compiled the code and subscribed.</summary>
+    public static async Task WaitConsumingAsync(BenchCluster cluster, IReadOnlyCollection<string> queues, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var consumers = await cluster.QueueConsumersAsync(cancellationToken);
+            var missing = queues.Count(q => consumers.GetValueOrDefault(q) == 0);
+            if (missing == 0) return;
+            if (deadline.Elapsed > TimeSpan.FromMinutes(10))
+                throw new TimeoutException($"{missing} of {queues.Count} queues still have no consumer after 10 minutes.");
+            await Task.Delay(250, cancellationToken);
+        }
+    }
+}
