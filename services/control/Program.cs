@@ -13,6 +13,7 @@ builder.Services.AddSingleton<ScriptCompiler>();
 builder.Services.AddHostedService<CompilerWarmup>();
 builder.Services.AddSingleton<QueueStats>();
 builder.Services.AddSingleton<WorkerCommands>();
+builder.Services.AddSingleton<Convergence>();
 builder.Services.AddControlPlane(options, bus => bus.AddConsumer<CanvasChangedConsumer>());
 
 var app = builder.Build();

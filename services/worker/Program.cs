@@ -17,6 +17,8 @@ builder.Services.AddSingleton<ConsumerServices>();
 // The recorder is registered first so that it stops last and writes what the consumers finished.
 builder.Services.AddSingleton<RunRecorder>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RunRecorder>());
+builder.Services.AddSingleton<InstanceHeartbeat>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<InstanceHeartbeat>());
 builder.Services.AddSingleton<WorkerSupervisor>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerSupervisor>());
 builder.Services.AddControlPlane(options, bus =>

@@ -42,6 +42,7 @@ public static class WorkqDefaults
         services.AddSingleton<UnhandledStore>();
         services.AddSingleton<DeadLetterStore>();
         services.AddSingleton<CancelledEventStore>();
+        services.AddSingleton<InstanceStore>();
         services.AddSingleton<CanvasDirectory>();
         services.AddSingleton<Readiness>();
         services.AddHostedService<SchemaInitializer>();

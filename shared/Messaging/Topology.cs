@@ -100,10 +100,6 @@ public sealed class Topology(BrokerConnection broker)
     public async Task<uint?> CountReadyAsync(string canvas, string worker, CancellationToken cancellationToken) =>
         (await DeclarePassiveAsync(canvas, worker, cancellationToken))?.MessageCount;
 
-    /// <summary>How many consumers the broker has on a worker's queue right now (not the management API's sampled figure).</summary>
-    public async Task<uint?> CountConsumersAsync(string canvas, string worker, CancellationToken cancellationToken) =>
-        (await DeclarePassiveAsync(canvas, worker, cancellationToken))?.ConsumerCount;
-
     private async Task<QueueDeclareOk?> DeclarePassiveAsync(string canvas, string worker, CancellationToken cancellationToken)
     {
         try

@@ -82,6 +82,22 @@ public static class Schema
             dead_lettered_at timestamptz not null default now());
         create index if not exists dead_letters_by_worker on dead_letters (canvas, worker, seq);
 
+        create sequence if not exists worker_changes;
+        alter table workers add column if not exists change bigint not null default nextval('worker_changes');
+
+        create table if not exists instances (
+            id uuid primary key,
+            kind text not null,
+            started_at timestamptz not null default now(),
+            last_seen timestamptz not null default now());
+
+        create table if not exists applied_changes (
+            instance uuid not null,
+            canvas text not null,
+            worker text not null,
+            change bigint not null,
+            primary key (instance, canvas, worker));
+
         create table if not exists cancelled_events (
             canvas text not null,
             worker text not null,

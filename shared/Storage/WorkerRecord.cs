@@ -12,7 +12,7 @@ public static class WorkerStates
 /// <summary>Opt-in retry after a thrown exception (API.md <c>retry</c>).</summary>
 public sealed record RetryPolicy(int MaxAttempts, int[] BackoffSeconds);
 
-/// <summary>A worker's row in the registry.</summary>
+/// <summary>A worker's row in the registry. <c>Change</c> grows with every change of code, settings or state.</summary>
 public sealed record WorkerRecord(
     string Canvas,
     string Name,
@@ -25,7 +25,8 @@ public sealed record WorkerRecord(
     RetryPolicy? Retry,
     long Processed,
     long Failed,
-    long DeadLettered)
+    long DeadLettered,
+    long Change)
 {
     [JsonIgnore] public bool IsRunning => State == WorkerStates.Running;
 }

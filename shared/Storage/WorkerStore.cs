@@ -9,7 +9,8 @@ public sealed record WorkerCounts(string Canvas, string Worker, long Processed, 
 /// <summary>The worker registry: code, version, state, settings and the counters since creation.</summary>
 public sealed class WorkerStore(NpgsqlDataSource db)
 {
-    private const string Columns = "canvas, name, version, code, state, blocked_reason, state_under_block, concurrency, retry::text as retry, processed, failed, dead_lettered";
+    private const string Columns = "canvas, name, version, code, state, blocked_reason, state_under_block, concurrency, retry::text as retry, processed, failed, dead_lettered, change";
+    private const string NextChange = "change = nextval('worker_changes')";
 
     /// <summary>Creates the worker (version 1) or replaces its code (next version).</summary>
     public async Task<(WorkerRecord Worker, bool Created)> PutAsync(string canvas, string name, string code, int? concurrency, int defaultConcurrency, CancellationToken cancellationToken)
@@ -20,7 +21,7 @@ public sealed class WorkerStore(NpgsqlDataSource db)
             values (@canvas, @name, 1, @code, coalesce(@concurrency, @defaultConcurrency))
             on conflict (canvas, name) do update
                set version = w.version + 1, code = excluded.code,
-                   concurrency = coalesce(@concurrency, w.concurrency), updated_at = now()
+                   concurrency = coalesce(@concurrency, w.concurrency), updated_at = now(), {NextChange}
             returning {Columns}, (xmax = 0) as created
             """, new { canvas, name, code, concurrency, defaultConcurrency }, cancellationToken: cancellationToken));
         return (row.ToRecord(), row.Created);
@@ -60,7 +61,7 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"""
             update workers set concurrency = coalesce(@concurrency, concurrency),
                    retry = case when @clearRetry then null else coalesce(@retry::jsonb, retry) end,
-                   updated_at = now()
+                   updated_at = now(), {NextChange}
              where canvas = @canvas and name = @name
             returning {Columns}
             """, new { canvas, name, concurrency, retry = retry is null ? null : JsonSerializer.Serialize(retry, JsonDefaults.Web), clearRetry },
@@ -76,7 +77,7 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         args.Add("canvas", canvas);
         args.Add("name", name);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            $"update workers set {setSql}, updated_at = now() where canvas = @canvas and name = @name returning {Columns}",
+            $"update workers set {setSql}, updated_at = now(), {NextChange} where canvas = @canvas and name = @name returning {Columns}",
             args, cancellationToken: cancellationToken));
         return row?.ToRecord();
     }
@@ -114,10 +115,11 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         public long Processed { get; set; }
         public long Failed { get; set; }
         public long Dead_Lettered { get; set; }
+        public long Change { get; set; }
         public bool Created { get; set; }
 
         public WorkerRecord ToRecord() => new(Canvas, Name, Version, Code, State, Blocked_Reason, State_Under_Block, Concurrency,
             Retry is null ? null : JsonSerializer.Deserialize<RetryPolicy>(Retry, JsonDefaults.Web),
-            Processed, Failed, Dead_Lettered);
+            Processed, Failed, Dead_Lettered, Change);
     }
 }

@@ -58,7 +58,7 @@ public static class WorkersApi
     }
 
     private static async Task<IResult> PutAsync(string canvas, string worker, HttpContext http, AccessControl access, ScriptCompiler compiler,
-        WorkerStore store, Topology topology, QueueStats queues, IPublishEndpoint controlPlane, ILogger<PutWorkerRequest> logger, CancellationToken cancellationToken)
+        WorkerStore store, Topology topology, QueueStats queues, IPublishEndpoint controlPlane, Convergence convergence, ILogger<PutWorkerRequest> logger, CancellationToken cancellationToken)
     {
         if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return denied;
         if (!Names.IsValid(worker)) return Problems.BadName("worker", worker);
@@ -81,13 +81,14 @@ public static class WorkersApi
         await topology.DeclareWorkerAsync(canvas, worker, cancellationToken);
         var (record, created) = await store.PutAsync(canvas, worker, request.Code, request.Concurrency, DefaultConcurrency, cancellationToken);
         await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
+        await convergence.WaitAsync(record, cancellationToken);
         logger.LogInformation("{Canvas}/{Worker} deployed as version {Version}", canvas, worker, record.Version);
         var view = await WorkerView.CreateAsync(record, queues, withCode: true, cancellationToken);
         return created ? Results.Created($"/v1/canvases/{canvas}/workers/{worker}", view) : Results.Ok(view);
     }
 
     private static async Task<IResult> PatchAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, WorkerStore store,
-        QueueStats queues, IPublishEndpoint controlPlane, CancellationToken cancellationToken)
+        QueueStats queues, IPublishEndpoint controlPlane, Convergence convergence, CancellationToken cancellationToken)
     {
         var (_, denied) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
         if (denied is not null) return denied;
@@ -116,6 +117,7 @@ public static class WorkersApi
         var record = await store.UpdateSettingsAsync(canvas, worker, concurrency, retry, clearRetry, cancellationToken);
         if (record is null) return Problems.NotFound($"There is no worker '{worker}' on canvas '{canvas}'.");
         await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
+        await convergence.WaitAsync(record, cancellationToken);
         return Results.Ok(await WorkerView.CreateAsync(record, queues, withCode: false, cancellationToken));
     }
 
@@ -161,11 +163,8 @@ public static class WorkersApi
 }
 
 /// <summary>Checks shared by the worker routes: who may act, on which worker, and the state changes that tell every instance.</summary>
-public sealed class WorkerCommands(AccessControl access, WorkerStore store, QueueStats queues, Topology topology, IPublishEndpoint controlPlane, ILogger<WorkerCommands> logger)
+public sealed class WorkerCommands(AccessControl access, WorkerStore store, QueueStats queues, Convergence convergence, IPublishEndpoint controlPlane, ILogger<WorkerCommands> logger)
 {
-    /// <summary>How long pause and block wait for every instance to stop consuming before they answer.</summary>
-    public static readonly TimeSpan StopWait = TimeSpan.FromSeconds(2);
-
     public async Task<(WorkerRecord? Worker, IResult? Problem)> FindAsync(HttpContext http, string canvas, string worker, bool adminOnly, CancellationToken cancellationToken)
     {
         if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return (null, denied);
@@ -184,28 +183,10 @@ public sealed class WorkerCommands(AccessControl access, WorkerStore store, Queu
         if (record is null) return Problems.NotFound($"There is no worker '{worker}' on canvas '{canvas}'.");
         await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
         logger.LogInformation("{Canvas}/{Worker} is now {State}", canvas, worker, record.State);
-        if (!record.IsRunning) await WaitForNoConsumersAsync(canvas, worker, cancellationToken);
+        await convergence.WaitAsync(record, cancellationToken);
         if (conflictIfBlocked is not null && record.State == WorkerStates.Blocked)
             return Problems.Conflict($"Worker '{worker}' {conflictIfBlocked} (reason: {record.BlockedReason}).");
         return Results.Ok(await WorkerView.CreateAsync(record, queues, withCode: false, cancellationToken));
-    }
-
-    /// <summary>
-    /// Pause and block answer once the broker shows no consumer left on the queue, so that when they
-    /// return nothing new starts. Events already running finish. Bounded, in case an instance is unreachable.
-    /// </summary>
-    private async Task WaitForNoConsumersAsync(string canvas, string worker, CancellationToken cancellationToken)
-    {
-        var deadline = DateTimeOffset.UtcNow + StopWait;
-        while (await topology.CountConsumersAsync(canvas, worker, cancellationToken) is > 0)
-        {
-            if (DateTimeOffset.UtcNow > deadline)
-            {
-                logger.LogWarning("{Canvas}/{Worker} still has consumers {Seconds} s after it stopped running", canvas, worker, StopWait.TotalSeconds);
-                return;
-            }
-            await Task.Delay(20, cancellationToken);
-        }
     }
 }
 

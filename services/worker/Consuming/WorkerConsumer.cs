@@ -84,20 +84,30 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
         }
     }
 
-    /// <summary>Stops taking events, waits for those in flight (up to <paramref name="drainFor"/>), then closes the channel.</summary>
-    public async Task StopAsync(TimeSpan drainFor, bool shuttingDown)
+    /// <summary>Stops taking new events: once this returns, nothing new starts on this consumer.</summary>
+    public async Task CancelAsync()
+    {
+        if (channel is not { IsOpen: true } open || consumerTag is null) return;
+        try
+        {
+            await open.BasicCancelAsync(consumerTag);
+        }
+        catch (Exception e) when (e is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or IOException)
+        {
+            // Closed under us: nothing more will be delivered on it either.
+        }
+    }
+
+    /// <summary>Lets the events in flight finish (up to <paramref name="drainFor"/>), then closes the channel.</summary>
+    public async Task DrainAndCloseAsync(TimeSpan drainFor, bool shuttingDown)
     {
         if (shuttingDown) await stopping.CancelAsync();
         if (channel is not { } open) return;
         try
         {
-            if (open.IsOpen)
-            {
-                if (consumerTag is not null) await open.BasicCancelAsync(consumerTag);
-                var deadline = DateTimeOffset.UtcNow + drainFor;
-                while (Volatile.Read(ref inFlight) > 0 && DateTimeOffset.UtcNow < deadline) await Task.Delay(10);
-                await open.CloseAsync();
-            }
+            var deadline = DateTimeOffset.UtcNow + drainFor;
+            while (Volatile.Read(ref inFlight) > 0 && DateTimeOffset.UtcNow < deadline) await Task.Delay(10);
+            if (open.IsOpen) await open.CloseAsync();
         }
         catch (Exception e) when (e is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or IOException)
         {

@@ -12,13 +12,15 @@ namespace Workq.Worker.Consuming;
 /// and concurrency. Converges on control-plane events within milliseconds, and re-reads the whole
 /// registry periodically as a safety net for anything missed while disconnected.
 /// </summary>
-public sealed class WorkerSupervisor(WorkerStore store, ScriptCompiler compiler, ConsumerServices consumerServices,
-    WorkqOptions options, ILoggerFactory loggers) : BackgroundService
+public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances, InstanceHeartbeat instance, ScriptCompiler compiler,
+    ConsumerServices consumerServices, WorkqOptions options, ILoggerFactory loggers) : BackgroundService
 {
     private readonly ILogger logger = loggers.CreateLogger<WorkerSupervisor>();
     private readonly SemaphoreSlim gate = new(1, 1);
     private readonly Dictionary<(string Canvas, string Worker), HandlerVersion> handlers = [];
     private readonly Dictionary<(string Canvas, string Worker), WorkerConsumer> consumers = [];
+    private readonly Dictionary<(string Canvas, string Worker), long> applied = [];
+    private readonly List<Task> draining = [];
 
     private TimeSpan DrainFor => options.HandlerTimeout + TimeSpan.FromSeconds(5);
 
@@ -55,6 +57,7 @@ public sealed class WorkerSupervisor(WorkerStore store, ScriptCompiler compiler,
             foreach (var worker in workers) await ApplyAsync(worker, cancellationToken);
             var known = workers.Select(w => (w.Canvas, w.Name)).ToHashSet();
             foreach (var gone in handlers.Keys.Where(k => !known.Contains(k)).ToList()) await RemoveAsync(gone);
+            await MarkAppliedAsync(workers, cancellationToken);
         }
         finally
         {
@@ -69,7 +72,11 @@ public sealed class WorkerSupervisor(WorkerStore store, ScriptCompiler compiler,
         {
             var record = await store.GetAsync(canvas, worker, cancellationToken);
             if (record is null) await RemoveAsync((canvas, worker));
-            else await ApplyAsync(record, cancellationToken);
+            else
+            {
+                await ApplyAsync(record, cancellationToken);
+                await MarkAppliedAsync([record], cancellationToken);
+            }
         }
         finally
         {
@@ -104,7 +111,7 @@ public sealed class WorkerSupervisor(WorkerStore store, ScriptCompiler compiler,
         if (consumer is not null && (!wanted || consumer.Concurrency != worker.Concurrency || !consumer.IsHealthy))
         {
             consumers.Remove(key);
-            await consumer.StopAsync(DrainFor, shuttingDown: false);
+            await StopAsync(consumer);
             consumer = null;
         }
         if (wanted && consumer is null)
@@ -124,8 +131,30 @@ public sealed class WorkerSupervisor(WorkerStore store, ScriptCompiler compiler,
 
     private async Task RemoveAsync((string Canvas, string Worker) key)
     {
-        if (consumers.Remove(key, out var consumer)) await consumer.StopAsync(DrainFor, shuttingDown: false);
+        if (consumers.Remove(key, out var consumer)) await StopAsync(consumer);
         if (handlers.Remove(key, out var handler)) handler.Handler.Dispose();
+        applied.Remove(key);
+    }
+
+    /// <summary>
+    /// Nothing new starts once the consumer is cancelled; the events in flight finish in the background,
+    /// so a slow handler never holds up other workers' changes on this instance.
+    /// </summary>
+    private async Task StopAsync(WorkerConsumer consumer)
+    {
+        await consumer.CancelAsync();
+        draining.RemoveAll(t => t.IsCompleted);
+        draining.Add(consumer.DrainAndCloseAsync(DrainFor, shuttingDown: false));
+    }
+
+    /// <summary>Records which registry change this instance now acts on; control waits for these marks.</summary>
+    private async Task MarkAppliedAsync(IEnumerable<WorkerRecord> workers, CancellationToken cancellationToken)
+    {
+        var fresh = workers.Where(w => !applied.TryGetValue((w.Canvas, w.Name), out var change) || change < w.Change)
+            .Select(w => (w.Canvas, w.Name, w.Change)).ToList();
+        if (fresh.Count == 0) return;
+        await instances.MarkAppliedAsync(instance.Id, fresh, cancellationToken);
+        foreach (var (canvas, name, change) in fresh) applied[(canvas, name)] = change;
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -134,7 +163,8 @@ public sealed class WorkerSupervisor(WorkerStore store, ScriptCompiler compiler,
         await gate.WaitAsync(CancellationToken.None);
         try
         {
-            await Task.WhenAll(consumers.Values.Select(c => c.StopAsync(TimeSpan.FromSeconds(5), shuttingDown: true)));
+            foreach (var consumer in consumers.Values) await consumer.CancelAsync();
+            await Task.WhenAll(consumers.Values.Select(c => c.DrainAndCloseAsync(TimeSpan.FromSeconds(5), shuttingDown: true)).Concat(draining));
             consumers.Clear();
         }
         finally
