@@ -19,4 +19,5 @@ app.UseWorkqDefaults();
 app.MapCanvasesApi();
 app.MapWorkersApi();
 app.MapUnhandledApi();
+app.MapCronsApi();
 app.Run();

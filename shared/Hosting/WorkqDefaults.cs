@@ -41,6 +41,8 @@ public static class WorkqDefaults
         services.AddSingleton<TraceStore>();
         services.AddSingleton<UnhandledStore>();
         services.AddSingleton<DeadLetterStore>();
+        services.AddSingleton<CronStore>();
+        services.AddSingleton(TimeProvider.System);
         services.AddSingleton<CanvasDirectory>();
         services.AddSingleton<Readiness>();
         services.AddHostedService<SchemaInitializer>();
