@@ -110,16 +110,20 @@ public sealed class CronStore(NpgsqlDataSource db)
         return won ? cron : null;
     }
 
-    /// <summary>The tick's event is on the broker: record it, and move the cron on unless a change meanwhile already did.</summary>
+    /// <summary>
+    /// The tick's event is on the broker: record it, and move the cron on unless a change meanwhile
+    /// already did. The cron row is locked before the tick row, in the same order as a claim, so
+    /// the two never deadlock.
+    /// </summary>
     public async Task CompleteAsync(string canvas, string name, DateTimeOffset tick, Guid eventId, DateTimeOffset nextRun, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
-            update cron_ticks set published_at = @now where canvas = @canvas and name = @name and tick_time = @tick and event_id = @eventId;
             update crons set last_run = greatest(last_run, @tick),
                    next_run = case when next_run <= @tick then @nextRun else next_run end
              where canvas = @canvas and name = @name;
+            update cron_ticks set published_at = @now where canvas = @canvas and name = @name and tick_time = @tick and event_id = @eventId;
             """, new { canvas, name, tick = tick.UtcDateTime, eventId, nextRun = nextRun.UtcDateTime, now = now.UtcDateTime },
             cancellationToken: cancellationToken));
     }
