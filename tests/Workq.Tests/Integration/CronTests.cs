@@ -22,7 +22,8 @@ public sealed class CronTests(WorkqCluster cluster)
         var text = await response.Content.ReadAsStringAsync();
         Assert.True((int)response.StatusCode == status, $"{method} {url} with {body} answered {(int)response.StatusCode}, expected {status}: {text}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains(detailContains, JsonNode.Parse(text)!["detail"]!.GetValue<string>());
+        var detail = JsonNode.Parse(text)!["detail"]!.GetValue<string>();
+        Assert.True(detail.Contains(detailContains, StringComparison.Ordinal), $"{method} {url} with {body}: '{detail}' does not say '{detailContains}'");
     }
 
     [Fact]
@@ -77,7 +78,7 @@ public sealed class CronTests(WorkqCluster cluster)
             ("""{"schedule":"* * * * *","worker":"no spaces"}""", "Invalid worker name"),
             ("""{"schedule":5,"worker":"w"}""", "not valid JSON for this route"),
             ("""{"schedule":"* * * * *",""", "not valid JSON"),
-            ("", "empty"),
+            ("", "does not contain any JSON"),
             ("[]", "not valid JSON"),
         };
         foreach (var (body, detail) in cases) await ExpectProblemAsync(HttpMethod.Put, url, token, body, 400, detail);
