@@ -23,4 +23,5 @@ app.MapCanvasesApi();
 app.MapWorkersApi();
 app.MapUnhandledApi();
 app.MapQueueApi();
+app.MapCronsApi();
 app.Run();

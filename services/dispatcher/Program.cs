@@ -1,7 +1,10 @@
+using Workq.Dispatcher.Crons;
 using Workq.Dispatcher.Parking;
 using Workq.Dispatcher.Topology;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Hosting;
+using Workq.Shared.Messaging;
+using Workq.Shared.Scheduling;
 
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8082);
@@ -9,6 +12,9 @@ builder.Services.AddHostedService<TopologyReconciler>();
 builder.Services.AddHostedService<ParkingConsumer>();
 builder.Services.AddSingleton<UnhandledReplayer>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<UnhandledReplayer>());
+builder.Services.AddSingleton<PublishEvent>(sp => sp.GetRequiredService<EventPublisher>().PublishAsync);
+builder.Services.AddSingleton<CronFirer>();
+builder.Services.AddHostedService<CronLoop>();
 builder.Services.AddControlPlane(options, bus => bus.AddConsumer<ReplayOnWorkerChanged>());
 
 var app = builder.Build();

@@ -43,6 +43,8 @@ public static class WorkqDefaults
         services.AddSingleton<DeadLetterStore>();
         services.AddSingleton<CancelledEventStore>();
         services.AddSingleton<InstanceStore>();
+        services.AddSingleton<CronStore>();
+        services.AddSingleton(TimeProvider.System);
         services.AddSingleton<CanvasDirectory>();
         services.AddSingleton<Readiness>();
         services.AddHostedService<SchemaInitializer>();

@@ -57,6 +57,8 @@ public sealed class CanvasStore(NpgsqlDataSource db)
             delete from unhandled_dropped where canvas = @name;
             delete from dead_letters where canvas = @name;
             delete from cancelled_events where canvas = @name;
+            delete from cron_ticks where canvas = @name;
+            delete from crons where canvas = @name;
             delete from canvases where name = @name;
             """, new { name }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);

@@ -103,6 +103,28 @@ public static class Schema
             worker text not null,
             event_id uuid primary key,
             cancelled_at timestamptz not null default now());
+
+        create table if not exists crons (
+            canvas text not null references canvases(name) on delete cascade,
+            name text not null,
+            schedule text not null,
+            worker text not null,
+            event json not null,
+            created_at timestamptz not null default now(),
+            updated_at timestamptz not null default now(),
+            last_run timestamptz,
+            next_run timestamptz not null,
+            primary key (canvas, name));
+        create index if not exists crons_by_next_run on crons (next_run);
+
+        create table if not exists cron_ticks (
+            canvas text not null,
+            name text not null,
+            tick_time timestamptz not null,
+            event_id uuid not null,
+            claimed_at timestamptz not null,
+            published_at timestamptz,
+            primary key (canvas, name, tick_time));
         """;
 
     public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

@@ -32,6 +32,7 @@ public sealed class WorkqCluster : IAsyncLifetime
     public ServiceProcess Emitter { get; private set; } = null!;
     public ServiceProcess Dispatcher { get; private set; } = null!;
     public List<ServiceProcess> Workers { get; } = [];
+    public List<ServiceProcess> ExtraDispatchers { get; } = [];
 
     /// <summary>Short enough that time-out tests finish quickly.</summary>
     public static readonly TimeSpan HandlerTimeout = TimeSpan.FromSeconds(3);
@@ -75,9 +76,18 @@ public sealed class WorkqCluster : IAsyncLifetime
         return worker;
     }
 
+    /// <summary>Another dispatcher instance, as a scaled-out deployment runs them.</summary>
+    public async Task<ServiceProcess> StartDispatcherAsync()
+    {
+        var dispatcher = ServiceProcess.Start("Dispatcher", $"dispatcher-{ExtraDispatchers.Count + 2}", ServiceEnvironment, LogDirectory);
+        ExtraDispatchers.Add(dispatcher);
+        await dispatcher.WaitReadyAsync(Http, TimeSpan.FromSeconds(90));
+        return dispatcher;
+    }
+
     public async Task DisposeAsync()
     {
-        foreach (var service in Workers.Append(Dispatcher).Append(Emitter).Append(Control).Where(s => s is not null))
+        foreach (var service in Workers.Concat(ExtraDispatchers).Append(Dispatcher).Append(Emitter).Append(Control).Where(s => s is not null))
             await service.DisposeAsync();
         try
         {
@@ -97,7 +107,7 @@ public sealed class WorkqCluster : IAsyncLifetime
     }
 
     /// <summary>The last lines of every service's log, for a failing test's message.</summary>
-    public string Logs() => string.Join("\n", Workers.Append(Dispatcher).Append(Emitter).Append(Control).Select(s => $"--- {s.Name}\n{s.Tail(25)}"));
+    public string Logs() => string.Join("\n", Workers.Concat(ExtraDispatchers).Append(Dispatcher).Append(Emitter).Append(Control).Select(s => $"--- {s.Name}\n{s.Tail(25)}"));
 
     // ---- API helpers ----
 
