@@ -167,8 +167,7 @@ public sealed class DashboardTests(WorkqCluster cluster, DashboardBrowser browse
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "later" })).ToBeVisibleAsync();
         await Expect(page.Locator(".stats [data-stat='processed']")).ToHaveTextAsync("3");
         await Expect(page.Locator("details.trace")).ToHaveCountAsync(3);
-        await page.GoBackAsync();
-        await page.GoBackAsync();
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Breadcrumb" }).GetByRole(AriaRole.Link, new() { Name = canvas }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Unhandled events" })).ToContainTextAsync("Nothing unhandled.");
         await Expect(page.Locator("tr[data-worker='later'] [data-stat='processed']")).ToHaveTextAsync("3");
         dashboard.AssertNoErrors();
