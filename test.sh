@@ -27,8 +27,10 @@ OUT=.run/test-output.log
 
 # tee keeps the live output; the copy is parsed for the summary below.
 set +e
+# A hung test fails the run (with a dump) instead of eating CI's time.
+rm -f .run/reliability.md
 dotnet test tests/Workq.Tests/Workq.Tests.csproj -c Release --no-build \
-  --logger "console;verbosity=normal" "$@" 2>&1 | tee "$OUT"
+  --logger "console;verbosity=normal" --blame-hang-timeout 10m "$@" 2>&1 | tee "$OUT"
 rc=${PIPESTATUS[0]}
 set -e
 
@@ -54,6 +56,11 @@ summary="$(awk '
     else if (found_l) printf "%d passed, %d failed, %d skipped\n", lp, lf, ls
   }
 ' "$OUT")"
+
+# The reliability suite's table: every fault scenario, and where each accepted event ended.
+if [[ -f .run/reliability.md ]]; then
+  echo; echo "Reliability (events with a 202, and where they ended):"; cat .run/reliability.md
+fi
 
 echo
 if [[ -n "$summary" ]]; then

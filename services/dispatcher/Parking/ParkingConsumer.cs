@@ -57,11 +57,12 @@ public sealed class ParkingConsumer(BrokerConnection broker, UnhandledStore unha
         var envelope = EventHeaders.Read(delivery.BasicProperties, delivery.RoutingKey);
         var reason = EventHeaders.String(headers, EventHeaders.DeadLetterReason) ?? EventHeaders.String(headers, "x-first-death-reason") switch
         {
-            "delivery_limit" => $"delivery limit: delivered {Shared.Messaging.Topology.DeliveryLimit + 1} times without completing (a worker process died or lost its connection each time)",
+            "delivery_limit" => $"delivery limit: delivered {Shared.Messaging.Topology.DeliveryLimit} times without completing (a worker process died or lost its connection each time)",
             { } other => other,
             null => "dead-lettered by the broker",
         };
-        var attempts = (int)(EventHeaders.Long(headers, EventHeaders.Attempts) ?? (EventHeaders.Long(headers, EventHeaders.DeliveryCount) ?? Shared.Messaging.Topology.DeliveryLimit) + 1);
+        // The broker counts every failed delivery in x-delivery-count and gives up when it reaches the limit.
+        var attempts = (int)(EventHeaders.Long(headers, EventHeaders.Attempts) ?? EventHeaders.Long(headers, EventHeaders.DeliveryCount) ?? Shared.Messaging.Topology.DeliveryLimit);
         await deadLetters.AddAsync(envelope, delivery.Body, reason, attempts, cancellationToken);
         logger.LogWarning("Event {EventId} of {Canvas}/{Worker} dead-lettered: {Reason}", envelope.Id, envelope.Canvas, envelope.Worker, reason);
     }
