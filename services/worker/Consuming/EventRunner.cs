@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -21,8 +20,6 @@ public readonly record struct RunResult(RunOutcome Outcome, string? Error = null
 /// </summary>
 public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, LoopGuard loopGuard, WorkqOptions options, HandlerHttp http, ILogger<EventRunner> logger)
 {
-    private const int MaxResultBytes = 65_536;
-
     public async Task<RunResult> RunAsync(CompiledHandler handler, int version, EventEnvelope envelope, int attempt, ReadOnlyMemory<byte> body, CancellationToken stopping)
     {
         var startedAt = DateTimeOffset.UtcNow;
@@ -61,11 +58,12 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
         var duration = clock.Elapsed;
         var finishedAt = startedAt + duration;
 
-        var json = WriteTrace(envelope, version, attempt, body, outcome, JsonResult.ToJson(result, handler.SerializerOptions), error,
-            globals.Emitted, globals.Logs, startedAt, finishedAt, duration);
-        recorder.Record(new TraceEntry(envelope.Canvas, envelope.Worker, envelope.Id, finishedAt, json), outcome);
+        var emitted = globals.Emitted;
+        // Only the inputs are kept here; the trace JSON is written only for the runs the recorder keeps.
+        recorder.Record(new RunTrace(envelope, version, attempt, body.ToArray(), outcome, result, handler.SerializerOptions,
+            error?.GetType().Name, error?.Message, emitted, globals.Logs, startedAt, finishedAt, duration));
         var selfEmits = 0;
-        foreach (var emitted in globals.Emitted) if (emitted.Worker == envelope.Worker) selfEmits++;
+        foreach (var child in emitted) if (child.Worker == envelope.Worker) selfEmits++;
         loopGuard.Observe(envelope.Canvas, envelope.Worker, selfEmits);
         return new RunResult(outcome, error is null ? null : $"{error.GetType().Name}: {error.Message}");
     }
@@ -74,8 +72,7 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
     public void RecordCancelled(int version, EventEnvelope envelope, int attempt, ReadOnlyMemory<byte> body)
     {
         var now = DateTimeOffset.UtcNow;
-        var json = WriteTrace(envelope, version, attempt, body, RunOutcome.Cancelled, null, null, [], [], now, now, TimeSpan.Zero);
-        recorder.Record(new TraceEntry(envelope.Canvas, envelope.Worker, envelope.Id, now, json), RunOutcome.Cancelled);
+        recorder.Record(new RunTrace(envelope, version, attempt, body.ToArray(), RunOutcome.Cancelled, null, null, null, null, [], [], now, now, TimeSpan.Zero));
     }
 
     private static JsonNode? ParseEvent(ReadOnlyMemory<byte> body)
@@ -90,84 +87,6 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
             return JsonValue.Create(System.Text.Encoding.UTF8.GetString(body.Span));
         }
     }
-
-    private static string WriteTrace(EventEnvelope envelope, int version, int attempt, ReadOnlyMemory<byte> body, RunOutcome outcome, JsonNode? result,
-        Exception? error, IReadOnlyList<EmittedEvent> emittedEvents, IReadOnlyList<string> logs, DateTimeOffset startedAt, DateTimeOffset finishedAt, TimeSpan duration)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256 + body.Length);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("eventId", envelope.Id);
-            writer.WriteString("status", outcome switch
-            {
-                RunOutcome.Completed => "completed",
-                RunOutcome.TimedOut => "timedOut",
-                RunOutcome.Cancelled => "cancelled",
-                _ => "failed",
-            });
-            writer.WriteString("canvas", envelope.Canvas);
-            writer.WriteString("worker", envelope.Worker);
-            writer.WriteNumber("version", version);
-            writer.WritePropertyName("event");
-            WriteRawOrString(writer, body.Span);
-            writer.WritePropertyName("result");
-            WriteResult(writer, result);
-            writer.WritePropertyName("error");
-            if (error is null) writer.WriteNullValue();
-            else
-            {
-                writer.WriteStartObject();
-                writer.WriteString("type", error.GetType().Name);
-                writer.WriteString("message", error.Message);
-                writer.WriteEndObject();
-            }
-            writer.WriteNumber("attempt", attempt);
-            writer.WriteNumber("depth", envelope.Depth);
-            writer.WriteString("enqueuedAt", envelope.EnqueuedAt);
-            writer.WriteString("startedAt", startedAt);
-            writer.WriteString("finishedAt", finishedAt);
-            writer.WriteNumber("queueWaitMs", Math.Round(Math.Max(0, (startedAt - envelope.EnqueuedAt).TotalMilliseconds), 3));
-            writer.WriteNumber("durationMs", Math.Round(duration.TotalMilliseconds, 3));
-            writer.WriteStartArray("emitted");
-            foreach (var emitted in emittedEvents)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("worker", emitted.Worker);
-                writer.WriteString("id", emitted.Id);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            writer.WriteStartArray("logs");
-            foreach (var line in logs) writer.WriteStringValue(line);
-            writer.WriteEndArray();
-            writer.WriteString("traceId", TraceId(envelope.TraceParent));
-            writer.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    private static void WriteResult(Utf8JsonWriter writer, JsonNode? result)
-    {
-        var json = result?.ToJsonString() ?? "null";
-        if (json.Length > MaxResultBytes) writer.WriteStringValue($"[result of {json.Length} characters not kept; the limit is {MaxResultBytes}]");
-        else writer.WriteRawValue(json, skipInputValidation: true);
-    }
-
-    private static void WriteRawOrString(Utf8JsonWriter writer, ReadOnlySpan<byte> json)
-    {
-        try
-        {
-            writer.WriteRawValue(json);
-        }
-        catch (ArgumentException)
-        {
-            writer.WriteStringValue(System.Text.Encoding.UTF8.GetString(json));
-        }
-    }
-
-    private static string? TraceId(string? traceParent) =>
-        traceParent is { Length: 55 } && traceParent[2] == '-' ? traceParent.Substring(3, 32) : null;
 }
 
 /// <summary>

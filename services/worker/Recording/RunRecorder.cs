@@ -18,16 +18,17 @@ public sealed class RunRecorder(TraceStore traces, WorkerStore workers, WorkqOpt
 
     private sealed class Pending
     {
-        public readonly Queue<TraceEntry> Traces = new();
+        public readonly Queue<RunTrace> Traces = new();
         public long Processed;
         public long Failed;
     }
 
-    public void Record(TraceEntry trace, Consuming.RunOutcome outcome)
+    public void Record(RunTrace trace)
     {
+        var outcome = trace.Outcome;
         lock (gate)
         {
-            var entry = Entry(trace.Canvas, trace.Worker);
+            var entry = Entry(trace.Envelope.Canvas, trace.Envelope.Worker);
             entry.Traces.Enqueue(trace);
             if (entry.Traces.Count > options.TracesPerWorker) entry.Traces.Dequeue();
             // A cancelled event never ran: traced, but not counted.
@@ -68,7 +69,7 @@ public sealed class RunRecorder(TraceStore traces, WorkerStore workers, WorkqOpt
         }
         try
         {
-            await traces.AppendAsync(batch.Values.SelectMany(p => p.Traces).ToList(), options.TracesPerWorker, cancellationToken);
+            await traces.AppendAsync(batch.Values.SelectMany(p => p.Traces).Select(t => t.ToEntry()).ToList(), options.TracesPerWorker, cancellationToken);
             await workers.AddCountsAsync(batch.Select(p => new WorkerCounts(p.Key.Canvas, p.Key.Worker, p.Value.Processed, p.Value.Failed)).ToList(), cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

@@ -1,0 +1,98 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Workq.Shared.Messaging;
+using Workq.Shared.Scripting;
+using Workq.Shared.Storage;
+using Workq.Worker.Consuming;
+
+namespace Workq.Worker.Recording;
+
+/// <summary>What a finished run leaves for its trace. Cheap to keep; turned into JSON only if it is among the last N kept.</summary>
+public sealed record RunTrace(EventEnvelope Envelope, int Version, int Attempt, byte[] Body, RunOutcome Outcome, object? Result,
+    JsonSerializerOptions? ResultOptions, string? ErrorType, string? ErrorMessage, IReadOnlyList<EmittedEvent> Emitted,
+    IReadOnlyList<string> Logs, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, TimeSpan Duration)
+{
+    private const int MaxResultBytes = 65_536;
+
+    public TraceEntry ToEntry() => new(Envelope.Canvas, Envelope.Worker, Envelope.Id, FinishedAt, Write());
+
+    /// <summary>The trace object of API.md.</summary>
+    private string Write()
+    {
+        var buffer = new ArrayBufferWriter<byte>(256 + Body.Length);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("eventId", Envelope.Id);
+            writer.WriteString("status", Outcome switch
+            {
+                RunOutcome.Completed => "completed",
+                RunOutcome.TimedOut => "timedOut",
+                RunOutcome.Cancelled => "cancelled",
+                _ => "failed",
+            });
+            writer.WriteString("canvas", Envelope.Canvas);
+            writer.WriteString("worker", Envelope.Worker);
+            writer.WriteNumber("version", Version);
+            writer.WritePropertyName("event");
+            WriteRawOrString(writer, Body);
+            writer.WritePropertyName("result");
+            WriteResult(writer, JsonResult.ToJson(Result, ResultOptions));
+            writer.WritePropertyName("error");
+            if (ErrorType is null) writer.WriteNullValue();
+            else
+            {
+                writer.WriteStartObject();
+                writer.WriteString("type", ErrorType);
+                writer.WriteString("message", ErrorMessage);
+                writer.WriteEndObject();
+            }
+            writer.WriteNumber("attempt", Attempt);
+            writer.WriteNumber("depth", Envelope.Depth);
+            writer.WriteString("enqueuedAt", Envelope.EnqueuedAt);
+            writer.WriteString("startedAt", StartedAt);
+            writer.WriteString("finishedAt", FinishedAt);
+            writer.WriteNumber("queueWaitMs", Math.Round(Math.Max(0, (StartedAt - Envelope.EnqueuedAt).TotalMilliseconds), 3));
+            writer.WriteNumber("durationMs", Math.Round(Duration.TotalMilliseconds, 3));
+            writer.WriteStartArray("emitted");
+            foreach (var child in Emitted)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("worker", child.Worker);
+                writer.WriteString("id", child.Id);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteStartArray("logs");
+            foreach (var line in Logs) writer.WriteStringValue(line);
+            writer.WriteEndArray();
+            writer.WriteString("traceId", TraceId(Envelope.TraceParent));
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void WriteResult(Utf8JsonWriter writer, JsonNode? result)
+    {
+        var json = result?.ToJsonString() ?? "null";
+        if (json.Length > MaxResultBytes) writer.WriteStringValue($"[result of {json.Length} characters not kept; the limit is {MaxResultBytes}]");
+        else writer.WriteRawValue(json, skipInputValidation: true);
+    }
+
+    private static void WriteRawOrString(Utf8JsonWriter writer, ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            writer.WriteRawValue(json);
+        }
+        catch (ArgumentException)
+        {
+            writer.WriteStringValue(Encoding.UTF8.GetString(json));
+        }
+    }
+
+    private static string? TraceId(string? traceParent) =>
+        traceParent is { Length: 55 } && traceParent[2] == '-' ? traceParent.Substring(3, 32) : null;
+}
