@@ -1,5 +1,7 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
@@ -15,6 +17,22 @@ public sealed class EventPublisher(BrokerConnection broker, ILogger<EventPublish
     private const int ChannelCount = 4;
     private const int MaxOutstandingConfirmsPerChannel = 1_000;
 
+    /// <summary>
+    /// A blip (a channel closed under us, a nack) is retried twice, quickly and with jitter, on a fresh
+    /// channel; a broker that stays away is reported at once as 503. A retried event whose first confirm
+    /// was lost may be enqueued twice: delivery is at least once.
+    /// </summary>
+    private static readonly ResiliencePipeline Blips = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<BrokerUnavailableException>(),
+            MaxRetryAttempts = 2,
+            Delay = TimeSpan.FromMilliseconds(50),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+        })
+        .Build();
+
     private readonly IChannel?[] channels = new IChannel?[ChannelCount];
     private readonly SemaphoreSlim gate = new(1, 1);
     private int next;
@@ -24,7 +42,11 @@ public sealed class EventPublisher(BrokerConnection broker, ILogger<EventPublish
         PublishAsync(Topology.CanvasExchange(envelope.Canvas), envelope.Worker, envelope, EventHeaders.Create(envelope), body, cancellationToken);
 
     /// <summary>Publishes an event to any exchange (retries, dead letters) with confirms.</summary>
-    public async Task PublishAsync(string exchange, string routingKey, EventEnvelope envelope, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    public Task PublishAsync(string exchange, string routingKey, EventEnvelope envelope, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
+        Blips.ExecuteAsync(static async (state, token) => await state.Self.PublishOnceAsync(state.Exchange, state.RoutingKey, state.Envelope, state.Properties, state.Body, token),
+            (Self: this, Exchange: exchange, RoutingKey: routingKey, Envelope: envelope, Properties: properties, Body: body), cancellationToken).AsTask();
+
+    private async Task PublishOnceAsync(string exchange, string routingKey, EventEnvelope envelope, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var slot = (int)((uint)Interlocked.Increment(ref next) % ChannelCount);
         var channel = channels[slot] is { IsOpen: true } open ? open : await OpenAsync(slot, cancellationToken);
