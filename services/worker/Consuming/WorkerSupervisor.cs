@@ -51,7 +51,8 @@ public sealed class WorkerSupervisor(WorkerStore store, ScriptCompiler compiler,
         await gate.WaitAsync(cancellationToken);
         try
         {
-            var workers = await store.ListAsync(canvas: null, cancellationToken);
+            // Workers of canvases outside this instance's pool (WORKQ_CANVASES) are not consumed, nor compiled.
+            var workers = (await store.ListAsync(canvas: null, cancellationToken)).Where(w => options.Canvases.Matches(w.Canvas)).ToList();
             foreach (var worker in workers) await ApplyAsync(worker, cancellationToken);
             var known = workers.Select(w => (w.Canvas, w.Name)).ToHashSet();
             foreach (var gone in handlers.Keys.Where(k => !known.Contains(k)).ToList()) await RemoveAsync(gone);
@@ -68,7 +69,7 @@ public sealed class WorkerSupervisor(WorkerStore store, ScriptCompiler compiler,
         try
         {
             var record = await store.GetAsync(canvas, worker, cancellationToken);
-            if (record is null) await RemoveAsync((canvas, worker));
+            if (record is null || !options.Canvases.Matches(canvas)) await RemoveAsync((canvas, worker));
             else await ApplyAsync(record, cancellationToken);
         }
         finally
