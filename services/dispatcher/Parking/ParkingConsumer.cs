@@ -63,6 +63,7 @@ public sealed class ParkingConsumer(BrokerConnection broker, UnhandledStore unha
         };
         var attempts = (int)(EventHeaders.Long(headers, EventHeaders.Attempts) ?? (EventHeaders.Long(headers, EventHeaders.DeliveryCount) ?? Shared.Messaging.Topology.DeliveryLimit) + 1);
         await deadLetters.AddAsync(envelope, delivery.Body, reason, attempts, cancellationToken);
+        Shared.Telemetry.WorkqDiagnostics.DeadLettered.Add(1, Shared.Telemetry.WorkqDiagnostics.Tags(envelope.Canvas, envelope.Worker));
         logger.LogWarning("Event {EventId} of {Canvas}/{Worker} dead-lettered: {Reason}", envelope.Id, envelope.Canvas, envelope.Worker, reason);
     }
 

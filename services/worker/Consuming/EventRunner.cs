@@ -7,6 +7,7 @@ using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;
 using Workq.Shared.Storage;
 using Workq.Worker.Recording;
+using Workq.Worker.Telemetry;
 
 namespace Workq.Worker.Consuming;
 
@@ -30,6 +31,9 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         timeout.CancelAfter(options.HandlerTimeout);
 
+        using var activity = RunTelemetry.StartRun(envelope, attempt);
+        // The run's span is the parent of what the handler emits, and its trace id is the one the trace keeps.
+        if (activity is not null) envelope = envelope with { TraceParent = activity.Id };
         var meta = new HandlerMeta(envelope.Id, envelope.Canvas, envelope.Worker, envelope.EnqueuedAt, attempt, envelope.Depth);
         using var client = http.CreateClient();
         var globals = new HandlerGlobals(ParseEvent(body), meta, new HandlerEmitter(publisher, envelope, options.MaxEmitDepth), client, timeout.Token);
@@ -60,6 +64,7 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
         }
         var duration = clock.Elapsed;
         var finishedAt = startedAt + duration;
+        RunTelemetry.Finish(activity, envelope, outcome, error, duration, startedAt - envelope.EnqueuedAt);
 
         var json = WriteTrace(envelope, version, attempt, body, outcome, JsonResult.ToJson(result, handler.SerializerOptions), error,
             globals.Emitted, globals.Logs, startedAt, finishedAt, duration);
