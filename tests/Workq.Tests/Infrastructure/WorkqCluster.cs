@@ -36,7 +36,12 @@ public sealed class WorkqCluster : IAsyncLifetime
     /// <summary>Short enough that time-out tests finish quickly.</summary>
     public static readonly TimeSpan HandlerTimeout = TimeSpan.FromSeconds(3);
 
-    public Dictionary<string, string> ServiceEnvironment => new()
+    /// <summary>Set by fixtures that need more than the defaults in every service (telemetry export, say).</summary>
+    public IReadOnlyDictionary<string, string> ExtraEnvironment { get; init; } = new Dictionary<string, string>();
+
+    public Dictionary<string, string> ServiceEnvironment => new(ExtraEnvironment.Concat(BaseEnvironment));
+
+    private Dictionary<string, string> BaseEnvironment => new()
     {
         ["WORKQ_RABBITMQ_URL"] = $"{RabbitMqBase}/{Uri.EscapeDataString(VirtualHost)}",
         ["WORKQ_RABBITMQ_MANAGEMENT_URL"] = ManagementUrl,
@@ -67,9 +72,11 @@ public sealed class WorkqCluster : IAsyncLifetime
         await StartWorkerAsync();
     }
 
-    public async Task<ServiceProcess> StartWorkerAsync()
+    public async Task<ServiceProcess> StartWorkerAsync(IReadOnlyDictionary<string, string>? environment = null)
     {
-        var worker = ServiceProcess.Start("Worker", $"worker-{Workers.Count + 1}", ServiceEnvironment, LogDirectory);
+        var merged = ServiceEnvironment;
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) merged[key] = value;
+        var worker = ServiceProcess.Start("Worker", $"worker-{Workers.Count + 1}", merged, LogDirectory);
         Workers.Add(worker);
         await worker.WaitReadyAsync(Http, TimeSpan.FromSeconds(90));
         return worker;
