@@ -2,7 +2,8 @@ namespace Workq.Shared.Configuration;
 
 /// <summary>
 /// Which canvases a worker instance consumes (<c>WORKQ_CANVASES</c>): a comma-separated list of names
-/// and simple globs where <c>*</c> stands for any run of characters. Empty means every canvas.
+/// and simple globs where <c>*</c> stands for any run of characters; a pattern starting with <c>!</c>
+/// excludes (so a default pool can leave a big canvas to a dedicated one). Empty means every canvas.
 /// </summary>
 public sealed class CanvasFilter
 {
@@ -21,10 +22,22 @@ public sealed class CanvasFilter
 
     public bool Matches(string canvas)
     {
-        if (patterns.Length == 0) return true;
+        var hasInclusions = false;
+        var included = false;
         foreach (var pattern in patterns)
-            if (Glob(pattern, canvas)) return true;
-        return false;
+        {
+            if (pattern.StartsWith('!'))
+            {
+                if (Glob(pattern.AsSpan(1), canvas)) return false;
+            }
+            else
+            {
+                hasInclusions = true;
+                included |= Glob(pattern, canvas);
+            }
+        }
+        // Only exclusions: everything else is in the pool.
+        return included || !hasInclusions;
     }
 
     // Names are case-sensitive everywhere else in Workq, so patterns are too.

@@ -18,6 +18,10 @@ public sealed class WorkerPoolTests(ObservedCluster observed)
     [InlineData("*-eu", "shop-eu", true)]
     [InlineData("a*b*c", "a-x-b-y-c", true)]
     [InlineData("a*b*c", "a-x-c", false)]
+    [InlineData("!bigshop", "shop", true)]
+    [InlineData("!bigshop", "bigshop", false)]
+    [InlineData("shop*, !shop-eu", "shop-eu", false)]
+    [InlineData("shop*, !shop-eu", "shop-us", true)]
     public void Canvas_patterns_are_names_or_star_globs(string? list, string canvas, bool matches) =>
         Assert.Equal(matches, CanvasFilter.Parse(list).Matches(canvas));
 
