@@ -13,12 +13,13 @@ namespace Workq.Tests.Infrastructure;
 /// </summary>
 public sealed class WorkqCluster : IAsyncLifetime
 {
-    private static readonly string Suffix = Guid.NewGuid().ToString("N")[..10];
+    // Per cluster: a test run may start more than one (the observability tests have their own).
+    private readonly string suffix = Guid.NewGuid().ToString("N")[..10];
 
     public string AdminToken { get; } = "test-admin-" + Guid.NewGuid().ToString("N");
-    public string VirtualHost { get; } = "workq-test-" + Suffix;
-    public string Database { get; } = "workq_test_" + Suffix;
-    public string LogDirectory { get; } = Path.Combine(Path.GetTempPath(), "workq-test-logs", Suffix);
+    public string VirtualHost => "workq-test-" + suffix;
+    public string Database => "workq_test_" + suffix;
+    public string LogDirectory => Path.Combine(Path.GetTempPath(), "workq-test-logs", suffix);
 
     public static string PostgresAdmin => Environment.GetEnvironmentVariable("WORKQ_TEST_POSTGRES_ADMIN")
         ?? "Host=127.0.0.1;Port=5432;Username=workq;Password=workq;Database=postgres";
