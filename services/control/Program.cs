@@ -12,6 +12,7 @@ builder.Services.AddSingleton<AccessControl>();
 builder.Services.AddSingleton<ScriptCompiler>();
 builder.Services.AddHostedService<CompilerWarmup>();
 builder.Services.AddSingleton<QueueStats>();
+builder.Services.AddHostedService<QueueDepthGauge>();
 builder.Services.AddSingleton<WorkerCommands>();
 builder.Services.AddSingleton<Convergence>();
 builder.Services.AddControlPlane(options, bus => bus.AddConsumer<CanvasChangedConsumer>());

@@ -14,5 +14,6 @@ builder.Services.AddControlPlane(options, bus => bus.AddConsumer<CanvasChangedCo
 
 var app = builder.Build();
 app.UseWorkqDefaults();
+app.UseEmitMetrics();
 app.MapEmitApi();
 app.Run();

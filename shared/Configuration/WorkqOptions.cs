@@ -18,6 +18,8 @@ public sealed class WorkqOptions
     public int UnhandledMaxPerWorker { get; init; } = 10_000;
     public int DeadLettersMaxPerWorker { get; init; } = 10_000;
     public TimeSpan ReconcileInterval { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>The canvases a worker instance consumes (a pool); every canvas by default.</summary>
+    public CanvasFilter Canvases { get; init; } = CanvasFilter.All;
 
     public static WorkqOptions From(IConfiguration config, int defaultPort)
     {
@@ -37,6 +39,7 @@ public sealed class WorkqOptions
             UnhandledMaxPerWorker = Int(config, "WORKQ_UNHANDLED_MAX_PER_WORKER", defaults.UnhandledMaxPerWorker),
             DeadLettersMaxPerWorker = Int(config, "WORKQ_DEAD_LETTERS_MAX_PER_WORKER", defaults.DeadLettersMaxPerWorker),
             ReconcileInterval = TimeSpan.FromSeconds(Double(config, "WORKQ_RECONCILE_SECONDS", defaults.ReconcileInterval.TotalSeconds)),
+            Canvases = CanvasFilter.Parse(config["WORKQ_CANVASES"]),
         };
     }
 

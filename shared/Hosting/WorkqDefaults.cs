@@ -8,6 +8,7 @@ using Workq.Shared.Auth;
 using Workq.Shared.Configuration;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
+using Workq.Shared.Telemetry;
 
 namespace Workq.Shared.Hosting;
 
@@ -24,7 +25,9 @@ public static class WorkqDefaults
             console.SingleLine = true;
             console.TimestampFormat = "HH:mm:ss.fff ";
             console.UseUtcTimestamp = true;
+            console.IncludeScopes = true;
         });
+        builder.AddWorkqTelemetry();
 
         var services = builder.Services;
         services.AddSingleton(options);
@@ -53,6 +56,7 @@ public static class WorkqDefaults
 
     public static WebApplication UseWorkqDefaults(this WebApplication app)
     {
+        app.UseWorkqTelemetry();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapGet("/healthz", () => Results.Text("ok"));

@@ -4,6 +4,7 @@ using Polly;
 using Polly.Retry;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
+using Workq.Shared.Telemetry;
 
 namespace Workq.Shared.Messaging;
 
@@ -38,8 +39,30 @@ public sealed class EventPublisher(BrokerConnection broker, ILogger<EventPublish
     private int next;
 
     /// <summary>Publishes one event to its canvas and returns once the broker confirmed it. Throws <see cref="BrokerUnavailableException"/> otherwise.</summary>
-    public Task PublishAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
-        PublishAsync(Topology.CanvasExchange(envelope.Canvas), envelope.Worker, envelope, EventHeaders.Create(envelope), body, cancellationToken);
+    public Task PublishAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var exchange = Topology.CanvasExchange(envelope.Canvas);
+        // Untraced publishes stay as cheap as before: no span, no extra state machine.
+        return WorkqDiagnostics.Source.HasListeners()
+            ? PublishTracedAsync(exchange, envelope, body, cancellationToken)
+            : PublishAsync(exchange, envelope.Worker, envelope, EventHeaders.Create(envelope), body, cancellationToken);
+    }
+
+    private async Task PublishTracedAsync(string exchange, EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        using var activity = WorkqDiagnostics.StartPublish(envelope, exchange);
+        // The event carries the publish span's context, so its run becomes that span's child in the same trace.
+        if (activity is not null) envelope = envelope with { TraceParent = activity.Id };
+        try
+        {
+            await PublishAsync(exchange, envelope.Worker, envelope, EventHeaders.Create(envelope), body, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
+            throw;
+        }
+    }
 
     /// <summary>Publishes an event to any exchange (retries, dead letters) with confirms.</summary>
     public Task PublishAsync(string exchange, string routingKey, EventEnvelope envelope, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>

@@ -28,6 +28,11 @@ public sealed class QueueStats(WorkqOptions options, Topology topology, ILogger<
         return new QueueCounts(await topology.CountReadyAsync(canvas, worker, cancellationToken) ?? 0, 0, 0);
     }
 
+    /// <summary>The counts of every queue as last read, without asking the broker (null when never read or unavailable).</summary>
+    public IReadOnlyDictionary<string, QueueCounts>? Cached => cache.Queues;
+
+    public async Task<IReadOnlyDictionary<string, QueueCounts>?> RefreshAsync(CancellationToken cancellationToken) => await AllAsync(cancellationToken);
+
     private async Task<Dictionary<string, QueueCounts>?> AllAsync(CancellationToken cancellationToken)
     {
         if (DateTimeOffset.UtcNow - cache.At < CacheFor) return cache.Queues;

@@ -64,6 +64,7 @@ public sealed class ParkingConsumer(BrokerConnection broker, UnhandledStore unha
         // The broker counts every failed delivery in x-delivery-count and gives up when it reaches the limit.
         var attempts = (int)(EventHeaders.Long(headers, EventHeaders.Attempts) ?? EventHeaders.Long(headers, EventHeaders.DeliveryCount) ?? Shared.Messaging.Topology.DeliveryLimit);
         await deadLetters.AddAsync(envelope, delivery.Body, reason, attempts, cancellationToken);
+        Shared.Telemetry.WorkqDiagnostics.DeadLettered.Add(1, Shared.Telemetry.WorkqDiagnostics.Tags(envelope.Canvas, envelope.Worker));
         logger.LogWarning("Event {EventId} of {Canvas}/{Worker} dead-lettered: {Reason}", envelope.Id, envelope.Canvas, envelope.Worker, reason);
     }
 

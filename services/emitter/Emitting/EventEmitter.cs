@@ -49,7 +49,8 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
             claims.RemoveAll(c => owners.TryGetValue(c.Key, out var owner) && owner.Id != c.Id);
         }
 
-        traceParent ??= NewTraceParent();
+        // The request's span (itself a child of the caller's traceparent) is the parent of every event's publish.
+        traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } request ? request.Id! : traceParent ?? NewTraceParent();
         var pending = new List<Task>(items.Count);
         for (var i = 0; i < items.Count; i++)
         {
@@ -70,8 +71,5 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
         return results;
     }
 
-    private static string NewTraceParent() =>
-        Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity
-            ? activity.Id!
-            : $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";
+    private static string NewTraceParent() => $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";
 }

@@ -6,6 +6,7 @@ using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;
 using Workq.Shared.Storage;
 using Workq.Worker.Recording;
+using Workq.Worker.Telemetry;
 
 namespace Workq.Worker.Consuming;
 
@@ -27,6 +28,9 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         timeout.CancelAfter(options.HandlerTimeout);
 
+        using var activity = RunTelemetry.StartRun(envelope, attempt);
+        // The run's span is the parent of what the handler emits, and its trace id is the one the trace keeps.
+        if (activity is not null) envelope = envelope with { TraceParent = activity.Id };
         var meta = new HandlerMeta(envelope.Id, envelope.Canvas, envelope.Worker, envelope.EnqueuedAt, attempt, envelope.Depth);
         using var client = http.CreateClient();
         var globals = new HandlerGlobals(ParseEvent(body), meta, new HandlerEmitter(publisher, envelope, options.MaxEmitDepth), client, timeout.Token);
@@ -57,6 +61,7 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
         }
         var duration = clock.Elapsed;
         var finishedAt = startedAt + duration;
+        RunTelemetry.Finish(activity, envelope, outcome, error, duration, startedAt - envelope.EnqueuedAt);
 
         var emitted = globals.Emitted;
         // Only the inputs are kept here; the trace JSON is written only for the runs the recorder keeps.

@@ -24,6 +24,7 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
     private IChannel? channel;
     private string? consumerTag;
     private int inFlight;
+    private IDisposable? inFlightGauge;
 
     public int Concurrency => concurrency;
     public HandlerVersion Handler { get; set; } = handler;
@@ -44,6 +45,7 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
         consumer = new AsyncEventingBasicConsumer(channel);
         consumer.ReceivedAsync += OnReceivedAsync;
         consumerTag = await channel.BasicConsumeAsync(Topology.WorkerQueue(canvas, worker), autoAck: false, consumer, cancellationToken);
+        inFlightGauge = Workq.Shared.Telemetry.WorkqDiagnostics.TrackInFlight(canvas, worker, () => Volatile.Read(ref inFlight));
         logger.LogInformation("Consuming {Canvas}/{Worker} v{Version} with concurrency {Concurrency}", canvas, worker, Handler.Version, concurrency);
     }
 
@@ -117,6 +119,7 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
         {
             // Disposed even when closed: a recovering channel would otherwise come back with a consumer nobody owns.
             open.Dispose();
+            inFlightGauge?.Dispose();
             logger.LogInformation("Stopped consuming {Canvas}/{Worker}", canvas, worker);
         }
     }

@@ -53,11 +53,14 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
         await gate.WaitAsync(cancellationToken);
         try
         {
-            var workers = await store.ListAsync(canvas: null, cancellationToken);
+            // Workers of canvases outside this instance's pool (WORKQ_CANVASES) are not consumed, nor compiled.
+            var all = await store.ListAsync(canvas: null, cancellationToken);
+            var workers = all.Where(w => options.Canvases.Matches(w.Canvas)).ToList();
             foreach (var worker in workers) await ApplyAsync(worker, cancellationToken);
             var known = workers.Select(w => (w.Canvas, w.Name)).ToHashSet();
             foreach (var gone in handlers.Keys.Where(k => !known.Contains(k)).ToList()) await RemoveAsync(gone);
-            await MarkAppliedAsync(workers, cancellationToken);
+            // Marked for every worker, ours or not: control waits for every live instance.
+            await MarkAppliedAsync(all, cancellationToken);
         }
         finally
         {
@@ -74,7 +77,9 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
             if (record is null) await RemoveAsync((canvas, worker));
             else
             {
-                await ApplyAsync(record, cancellationToken);
+                // A worker outside this instance's pool is applied by leaving it alone.
+                if (options.Canvases.Matches(canvas)) await ApplyAsync(record, cancellationToken);
+                else await RemoveAsync((canvas, worker));
                 await MarkAppliedAsync([record], cancellationToken);
             }
         }

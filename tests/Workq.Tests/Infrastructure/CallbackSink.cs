@@ -1,11 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Workq.Tests.Infrastructure;
 
@@ -28,20 +23,14 @@ public sealed class CallbackSink : IAsyncDisposable
 
     public static async Task<CallbackSink> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
         CallbackSink? sink = null;
-        app.MapPost("/", async (HttpRequest request) =>
+        var (app, url) = await LocalServer.StartAsync(app => app.MapPost("/", async (HttpRequest request) =>
         {
             using var reader = new StreamReader(request.Body);
             sink!.Calls.Enqueue(await reader.ReadToEndAsync());
             return Results.Ok();
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        sink = new CallbackSink(app, new Uri(address + "/"));
+        }));
+        sink = new CallbackSink(app, url);
         return sink;
     }
 

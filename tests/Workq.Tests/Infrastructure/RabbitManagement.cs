@@ -30,6 +30,13 @@ public sealed class RabbitManagement : IDisposable
 
     public async Task<IReadOnlyList<string>> ExchangesAsync(string vhost) => await NamesAsync($"api/exchanges/{Uri.EscapeDataString(vhost)}?columns=name");
 
+    /// <summary>How many consumers each queue has, by queue name.</summary>
+    public async Task<IReadOnlyDictionary<string, int>> ConsumersAsync(string vhost)
+    {
+        var array = JsonNode.Parse(await http.GetStringAsync($"api/queues/{Uri.EscapeDataString(vhost)}?columns=name,consumers"))!.AsArray();
+        return array.ToDictionary(q => q!["name"]!.GetValue<string>(), q => q!["consumers"]?.GetValue<int>() ?? 0);
+    }
+
     private async Task<IReadOnlyList<string>> NamesAsync(string path)
     {
         var array = JsonNode.Parse(await http.GetStringAsync(path))!.AsArray();

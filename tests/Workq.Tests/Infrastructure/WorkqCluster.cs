@@ -13,12 +13,13 @@ namespace Workq.Tests.Infrastructure;
 /// </summary>
 public sealed class WorkqCluster : IAsyncLifetime
 {
-    private static readonly string Suffix = Guid.NewGuid().ToString("N")[..10];
+    // Per cluster: a test run may start more than one (the observability tests have their own).
+    private readonly string suffix = Guid.NewGuid().ToString("N")[..10];
 
     public string AdminToken { get; } = "test-admin-" + Guid.NewGuid().ToString("N");
-    public string VirtualHost { get; } = "workq-test-" + Suffix;
-    public string Database { get; } = "workq_test_" + Suffix;
-    public string LogDirectory { get; } = Path.Combine(Path.GetTempPath(), "workq-test-logs", Suffix);
+    public string VirtualHost => "workq-test-" + suffix;
+    public string Database => "workq_test_" + suffix;
+    public string LogDirectory => Path.Combine(Path.GetTempPath(), "workq-test-logs", suffix);
 
     public static string PostgresAdmin => Environment.GetEnvironmentVariable("WORKQ_TEST_POSTGRES_ADMIN")
         ?? "Host=127.0.0.1;Port=5432;Username=workq;Password=workq;Database=postgres";
@@ -37,7 +38,12 @@ public sealed class WorkqCluster : IAsyncLifetime
     /// <summary>Short enough that time-out tests finish quickly.</summary>
     public static readonly TimeSpan HandlerTimeout = TimeSpan.FromSeconds(3);
 
-    public Dictionary<string, string> ServiceEnvironment => new()
+    /// <summary>Set by fixtures that need more than the defaults in every service (telemetry export, say).</summary>
+    public IReadOnlyDictionary<string, string> ExtraEnvironment { get; init; } = new Dictionary<string, string>();
+
+    public Dictionary<string, string> ServiceEnvironment => new(ExtraEnvironment.Concat(BaseEnvironment));
+
+    private Dictionary<string, string> BaseEnvironment => new()
     {
         ["WORKQ_RABBITMQ_URL"] = $"{RabbitMqBase}/{Uri.EscapeDataString(VirtualHost)}",
         ["WORKQ_RABBITMQ_MANAGEMENT_URL"] = ManagementUrl,
@@ -68,9 +74,11 @@ public sealed class WorkqCluster : IAsyncLifetime
         await StartWorkerAsync();
     }
 
-    public async Task<ServiceProcess> StartWorkerAsync()
+    public async Task<ServiceProcess> StartWorkerAsync(IReadOnlyDictionary<string, string>? environment = null)
     {
-        var worker = ServiceProcess.Start("Worker", $"worker-{Workers.Count + 1}", ServiceEnvironment, LogDirectory);
+        var merged = ServiceEnvironment;
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) merged[key] = value;
+        var worker = ServiceProcess.Start("Worker", $"worker-{Workers.Count + 1}", merged, LogDirectory);
         Workers.Add(worker);
         await worker.WaitReadyAsync(Http, TimeSpan.FromSeconds(90));
         return worker;
