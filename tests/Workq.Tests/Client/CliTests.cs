@@ -220,4 +220,44 @@ public sealed class CliTests(WorkqCluster cluster)
         AssertFails(await ProcessAsync("worker", "no-such-canvas/w"), 1, "404 Not found");
         AssertFails(await ProcessAsync("worker", "oops"), 2, "expected CANVAS/WORKER");
     }
+
+    [Fact]
+    public async Task Dead_letters_purge_and_crons_work_end_to_end()
+    {
+        var (canvas, token) = await CanvasAsync();
+        AssertOk(await WorkqAsync(token, "deploy", $"{canvas}/bad", await CodeFileAsync("throw new InvalidOperationException(\"nope\");")));
+        await cluster.JsonAsync(HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bad"), token, """{"retry":{"maxAttempts":1,"backoffSeconds":[]}}""");
+        AssertOk(await WorkqAsync(token, "emit", $"{canvas}/bad", """{"k":1}"""));
+
+        // The dead letter shows in the table and as JSON, then goes back to the queue on --redrive.
+        var listed = await cluster.EventuallyAsync(() => WorkqAsync(token, "dead-letters", $"{canvas}/bad", "--json"),
+            r => r.Code == 0 && JsonNode.Parse(r.Out)!.AsArray().Count == 1, Patience, "one dead letter");
+        Assert.Contains("nope", JsonNode.Parse(listed.Out)![0]!["reason"]!.GetValue<string>());
+        var redriven = await WorkqAsync(token, "dead-letters", $"{canvas}/bad", "--redrive");
+        AssertOk(redriven);
+        Assert.Contains("1", redriven.Out);
+        await cluster.EventuallyAsync(() => WorkqAsync(token, "dead-letters", $"{canvas}/bad", "--json"),
+            r => r.Code == 0 && JsonNode.Parse(r.Out)!.AsArray().Count == 1, Patience, "dead-lettered again after the redrive");
+        var discarded = await WorkqAsync(token, "dead-letters", $"{canvas}/bad", "--discard");
+        AssertOk(discarded);
+        Assert.Empty(JsonNode.Parse((await WorkqAsync(token, "dead-letters", $"{canvas}/bad", "--json")).Out)!.AsArray());
+
+        // Purge drops what a paused worker has queued.
+        AssertOk(await WorkqAsync(token, "pause", $"{canvas}/bad"));
+        for (var i = 0; i < 3; i++) AssertOk(await WorkqAsync(token, "emit", $"{canvas}/bad", i.ToString()));
+        var purged = await WorkqAsync(token, "purge", $"{canvas}/bad");
+        AssertOk(purged);
+        Assert.Contains("3", purged.Out);
+
+        // Crons: set, list, delete.
+        AssertOk(await WorkqAsync(token, "crons", "set", $"{canvas}/nightly", "--schedule", "0 3 * * *", "--worker", "bad", "--event", """{"n":1}"""));
+        var crons = await WorkqAsync(token, "crons", "list", canvas, "--json");
+        AssertOk(crons);
+        var cron = Assert.Single(JsonNode.Parse(crons.Out)!.AsArray())!;
+        Assert.Equal("0 3 * * *", cron["schedule"]!.GetValue<string>());
+        Assert.Equal("bad", cron["worker"]!.GetValue<string>());
+        AssertOk(await WorkqAsync(token, "crons", "delete", $"{canvas}/nightly"));
+        Assert.Empty(JsonNode.Parse((await WorkqAsync(token, "crons", "list", canvas, "--json")).Out)!.AsArray());
+        AssertFails(await WorkqAsync(token, "crons", "set", $"{canvas}/broken", "--schedule", "61 * * * *", "--worker", "bad"), 1, "400");
+    }
 }
