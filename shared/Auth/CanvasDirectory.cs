@@ -6,11 +6,14 @@ namespace Workq.Shared.Auth;
 /// <summary>
 /// Which canvases exist and which token opens each, kept in memory so that authorizing an emit
 /// costs no database round trip. Refreshed on control-plane events and periodically; a name it
-/// does not know is looked up once in the database before it answers "no such canvas".
+/// does not know is answered from a reload at most five times a second, so unknown tokens or
+/// canvases, however many, cost the database no more than that.
 /// </summary>
 public sealed class CanvasDirectory(CanvasStore canvases, ILogger<CanvasDirectory> logger)
 {
     private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ReloadOnMissEvery = TimeSpan.FromMilliseconds(200);
+    private readonly SemaphoreSlim reloading = new(1, 1);
     private volatile Snapshot current = new(new Dictionary<string, string>(StringComparer.Ordinal), DateTimeOffset.MinValue);
 
     private sealed record Snapshot(IReadOnlyDictionary<string, string> TokenHashByCanvas, DateTimeOffset LoadedAt)
@@ -26,29 +29,37 @@ public sealed class CanvasDirectory(CanvasStore canvases, ILogger<CanvasDirector
     public async ValueTask<string?> CanvasOfTokenAsync(string token, CancellationToken cancellationToken)
     {
         var hash = Tokens.Hash(token);
-        var snapshot = await FreshAsync(cancellationToken);
+        var snapshot = await FreshAsync(RefreshEvery, cancellationToken);
         if (snapshot.CanvasByTokenHash.TryGetValue(hash, out var canvas)) return canvas;
-        // A canvas created a moment ago on another instance: reload once.
-        snapshot = await ReloadAsync(cancellationToken);
+        // Perhaps a canvas created a moment ago elsewhere.
+        snapshot = await FreshAsync(ReloadOnMissEvery, cancellationToken);
         return snapshot.CanvasByTokenHash.GetValueOrDefault(hash);
     }
 
     private async ValueTask<string?> TokenHashAsync(string canvas, CancellationToken cancellationToken)
     {
-        var snapshot = await FreshAsync(cancellationToken);
+        var snapshot = await FreshAsync(RefreshEvery, cancellationToken);
         if (snapshot.TokenHashByCanvas.TryGetValue(canvas, out var hash)) return hash;
-        var stored = await canvases.TokenHashAsync(canvas, cancellationToken);
-        if (stored is not null) await ReloadAsync(cancellationToken);
-        return stored;
+        snapshot = await FreshAsync(ReloadOnMissEvery, cancellationToken);
+        return snapshot.TokenHashByCanvas.GetValueOrDefault(canvas);
     }
 
     /// <summary>Forgets everything; the next question reloads. Called when a canvas is created or deleted anywhere.</summary>
     public void Invalidate() => current = current with { LoadedAt = DateTimeOffset.MinValue };
 
-    private async ValueTask<Snapshot> FreshAsync(CancellationToken cancellationToken)
+    /// <summary>The snapshot, reloaded first if it is older than <paramref name="maxAge"/>; concurrent callers share one reload.</summary>
+    private async ValueTask<Snapshot> FreshAsync(TimeSpan maxAge, CancellationToken cancellationToken)
     {
-        var snapshot = current;
-        return DateTimeOffset.UtcNow - snapshot.LoadedAt < RefreshEvery ? snapshot : await ReloadAsync(cancellationToken);
+        if (DateTimeOffset.UtcNow - current.LoadedAt < maxAge) return current;
+        await reloading.WaitAsync(cancellationToken);
+        try
+        {
+            return DateTimeOffset.UtcNow - current.LoadedAt < maxAge ? current : await ReloadAsync(cancellationToken);
+        }
+        finally
+        {
+            reloading.Release();
+        }
     }
 
     private async Task<Snapshot> ReloadAsync(CancellationToken cancellationToken)
@@ -61,8 +72,9 @@ public sealed class CanvasDirectory(CanvasStore canvases, ILogger<CanvasDirector
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException && current.TokenHashByCanvas.Count > 0)
         {
-            // The database is away: keep authorizing from what we knew, so emits go on.
+            // The database is away: keep authorizing from what we knew, so emits go on, and try again shortly.
             logger.LogWarning(e, "Could not refresh canvases; using the cached list");
+            current = current with { LoadedAt = DateTimeOffset.UtcNow - RefreshEvery + ReloadOnMissEvery };
             return current;
         }
     }

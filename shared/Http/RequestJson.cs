@@ -15,15 +15,16 @@ public static class RequestJson
     {
         if (request.ContentLength > MaxControlBodyBytes)
             return (null, Problems.BadRequest($"The body is larger than {MaxControlBodyBytes} bytes."));
+        var body = new LimitedStream(request.Body, MaxControlBodyBytes);
         try
         {
-            var value = await JsonSerializer.DeserializeAsync<T>(new LimitedStream(request.Body, MaxControlBodyBytes), JsonDefaults.Web, cancellationToken);
+            var value = await JsonSerializer.DeserializeAsync<T>(body, JsonDefaults.Web, cancellationToken);
             return value is null ? (null, Problems.BadRequest("The body must be a JSON object, not null.")) : (value, null);
         }
         catch (JsonException e)
         {
             var where = e.Path is { Length: > 0 } path ? $" at {path}" : "";
-            return (null, Problems.BadRequest(e.LineNumber is null && e.BytePositionInLine is null && request.ContentLength is 0 or null && e.Path is "$"
+            return (null, Problems.BadRequest(body.Position == 0
                 ? "The body is empty; a JSON object is required."
                 : $"The body is not valid JSON for this route{where}: {FirstSentence(e.Message)}"));
         }

@@ -36,13 +36,6 @@ public sealed class CanvasStore(NpgsqlDataSource db)
         return rows.ToDictionary(r => r.Name, r => r.TokenHash, StringComparer.Ordinal);
     }
 
-    public async Task<string?> TokenHashAsync(string name, CancellationToken cancellationToken)
-    {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        return await connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
-            "select token_hash from canvases where name = @name", new { name }, cancellationToken: cancellationToken));
-    }
-
     /// <summary>Deletes the canvas and everything it owns; returns its workers' names, or null when there was no such canvas.</summary>
     public async Task<IReadOnlyList<string>?> DeleteAsync(string name, CancellationToken cancellationToken)
     {

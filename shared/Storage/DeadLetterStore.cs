@@ -4,7 +4,7 @@ using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Storage;
 
-public sealed record DeadLetter(Guid Id, string Event, string Reason, int Attempts, DateTimeOffset DeadLetteredAt);
+public sealed record DeadLetter(Guid Id, System.Text.Json.Nodes.JsonNode? Event, string Reason, int Attempts, DateTimeOffset DeadLetteredAt);
 
 /// <summary>Events the broker gave up on (delivery limit) or that exhausted a retry policy, kept per worker.</summary>
 public sealed class DeadLetterStore(NpgsqlDataSource db)
@@ -38,7 +38,7 @@ public sealed class DeadLetterStore(NpgsqlDataSource db)
             select event_id, body, reason, attempts, dead_lettered_at from dead_letters
              where canvas = @canvas and worker = @worker order by seq desc limit 1000
             """, new { canvas, worker }, cancellationToken: cancellationToken));
-        return rows.Select(r => new DeadLetter(r.EventId, System.Text.Encoding.UTF8.GetString(r.Body), r.Reason, r.Attempts, UnhandledStore.Utc(r.DeadLetteredAt))).ToList();
+        return rows.Select(r => new DeadLetter(r.EventId, JsonText.ParseOrString(r.Body), r.Reason, r.Attempts, UnhandledStore.Utc(r.DeadLetteredAt))).ToList();
     }
 
     public async Task<int> DiscardAsync(string canvas, string worker, CancellationToken cancellationToken)

@@ -9,7 +9,6 @@ namespace Workq.Control.Apis;
 public sealed record PurgedResponse(long Purged);
 public sealed record RedrivenResponse(int Redriven);
 public sealed record DiscardedResponse(int Discarded);
-public sealed record DeadLetterView(Guid Id, System.Text.Json.Nodes.JsonNode? Event, string Reason, int Attempts, DateTimeOffset DeadLetteredAt);
 
 /// <summary>What is in a worker's queue and beside it: un-enqueue, purge, and the dead letters.</summary>
 public static class QueueApi
@@ -47,8 +46,7 @@ public static class QueueApi
     {
         var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
         if (problem is not null) return problem;
-        var list = await deadLetters.ListAsync(canvas, worker, cancellationToken);
-        return Results.Ok(list.Select(d => new DeadLetterView(d.Id, ParseOrString(d.Event), d.Reason, d.Attempts, d.DeadLetteredAt)));
+        return Results.Ok(await deadLetters.ListAsync(canvas, worker, cancellationToken));
     }
 
     private static async Task<IResult> RedriveAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, DeadLetterStore deadLetters,
@@ -66,17 +64,5 @@ public static class QueueApi
         var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
         if (problem is not null) return problem;
         return Results.Ok(new DiscardedResponse(await deadLetters.DiscardAsync(canvas, worker, cancellationToken)));
-    }
-
-    private static System.Text.Json.Nodes.JsonNode? ParseOrString(string json)
-    {
-        try
-        {
-            return System.Text.Json.Nodes.JsonNode.Parse(json);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return System.Text.Json.Nodes.JsonValue.Create(json);
-        }
     }
 }

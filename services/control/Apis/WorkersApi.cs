@@ -108,8 +108,11 @@ public static class WorkersApi
         if (body.TryGetPropertyValue("retry", out var retryNode))
         {
             if (retryNode is null) clearRetry = true;
-            else if (RetryPolicies.Parse(retryNode) is { Error: { } error }) return Problems.BadRequest(error);
-            else retry = RetryPolicies.Parse(retryNode).Policy;
+            else
+            {
+                (retry, var error) = RetryPolicies.Parse(retryNode);
+                if (error is not null) return Problems.BadRequest(error);
+            }
         }
         var unknown = body.Select(p => p.Key).Where(k => k is not ("concurrency" or "retry")).ToList();
         if (unknown.Count > 0) return Problems.BadRequest($"Unknown setting(s): {string.Join(", ", unknown)}. PATCH takes \"concurrency\" and \"retry\"; deploy code with PUT.");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Workq.Shared;
 using Workq.Shared.Configuration;
 using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;
@@ -33,7 +34,7 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
         if (activity is not null) envelope = envelope with { TraceParent = activity.Id };
         var meta = new HandlerMeta(envelope.Id, envelope.Canvas, envelope.Worker, envelope.EnqueuedAt, attempt, envelope.Depth);
         using var client = http.CreateClient();
-        var globals = new HandlerGlobals(ParseEvent(body), meta, new HandlerEmitter(publisher, envelope, options.MaxEmitDepth), client, timeout.Token);
+        var globals = new HandlerGlobals(JsonText.ParseOrString(body.Span), meta, new HandlerEmitter(publisher, envelope, options.MaxEmitDepth), client, timeout.Token);
 
         RunOutcome outcome;
         object? result = null;
@@ -80,18 +81,6 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
         recorder.Record(new RunTrace(envelope, version, attempt, body.ToArray(), RunOutcome.Cancelled, null, null, null, null, [], [], now, now, TimeSpan.Zero));
     }
 
-    private static JsonNode? ParseEvent(ReadOnlyMemory<byte> body)
-    {
-        try
-        {
-            return JsonNode.Parse(body.Span);
-        }
-        catch (JsonException)
-        {
-            // Emitters validate JSON; anything else reaching a queue is handed over as a string, not dropped.
-            return JsonValue.Create(System.Text.Encoding.UTF8.GetString(body.Span));
-        }
-    }
 }
 
 /// <summary>

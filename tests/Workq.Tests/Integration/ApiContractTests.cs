@@ -75,7 +75,7 @@ public sealed class ApiContractTests(WorkqCluster cluster)
         {
             // Canvases
             (HttpMethod.Post, cluster.ControlUrl("/v1/canvases"), "{", 400, "not valid JSON"),
-            (HttpMethod.Post, cluster.ControlUrl("/v1/canvases"), "", 400, null),
+            (HttpMethod.Post, cluster.ControlUrl("/v1/canvases"), "", 400, "The body is empty"),
             (HttpMethod.Post, cluster.ControlUrl("/v1/canvases"), "[]", 400, null),
             (HttpMethod.Post, cluster.ControlUrl("/v1/canvases"), """{"name":42}""", 400, null),
             (HttpMethod.Post, cluster.ControlUrl("/v1/canvases"), """{"name":"has space"}""", 400, "Invalid canvas name"),

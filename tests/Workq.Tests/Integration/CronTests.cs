@@ -78,7 +78,7 @@ public sealed class CronTests(WorkqCluster cluster)
             ("""{"schedule":"* * * * *","worker":"no spaces"}""", "Invalid worker name"),
             ("""{"schedule":5,"worker":"w"}""", "not valid JSON for this route"),
             ("""{"schedule":"* * * * *",""", "not valid JSON"),
-            ("", "does not contain any JSON"),
+            ("", "The body is empty"),
             ("[]", "not valid JSON"),
         };
         foreach (var (body, detail) in cases) await ExpectProblemAsync(HttpMethod.Put, url, token, body, 400, detail);
