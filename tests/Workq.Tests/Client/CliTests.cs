@@ -233,11 +233,12 @@ public sealed class CliTests(WorkqCluster cluster)
         var listed = await cluster.EventuallyAsync(() => WorkqAsync(token, "dead-letters", $"{canvas}/bad", "--json"),
             r => r.Code == 0 && JsonNode.Parse(r.Out)!.AsArray().Count == 1, Patience, "one dead letter");
         Assert.Contains("nope", JsonNode.Parse(listed.Out)![0]!["reason"]!.GetValue<string>());
+        // Delivery is at least once, so a dead letter may be kept twice; at least the one listed goes back.
         var redriven = await WorkqAsync(token, "dead-letters", $"{canvas}/bad", "--redrive");
         AssertOk(redriven);
-        Assert.Contains("1", redriven.Out);
+        Assert.Matches(@"^redrove [1-9]\d* dead letter", redriven.Out);
         await cluster.EventuallyAsync(() => WorkqAsync(token, "dead-letters", $"{canvas}/bad", "--json"),
-            r => r.Code == 0 && JsonNode.Parse(r.Out)!.AsArray().Count == 1, Patience, "dead-lettered again after the redrive");
+            r => r.Code == 0 && JsonNode.Parse(r.Out)!.AsArray().Count >= 1, Patience, "dead-lettered again after the redrive");
         var discarded = await WorkqAsync(token, "dead-letters", $"{canvas}/bad", "--discard");
         AssertOk(discarded);
         Assert.Empty(JsonNode.Parse((await WorkqAsync(token, "dead-letters", $"{canvas}/bad", "--json")).Out)!.AsArray());

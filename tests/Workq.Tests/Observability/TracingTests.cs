@@ -37,9 +37,17 @@ public sealed class TracingTests(ObservedCluster observed)
         Assert.Equal(traceId, childTraces[0]!["traceId"]!.GetValue<string>());
         var childId = childTraces[0]!["eventId"]!.GetValue<string>();
 
+        // Each service exports its spans in its own batches, on its own schedule: wait for every one the assertions use.
+        static bool Has(List<OtlpSpan> spans, int kind, string eventId) =>
+            spans.Any(x => x.Scope == "Workq" && x.Kind == kind && x.Attributes.GetValueOrDefault("messaging.message.id") == eventId);
         var spans = await Cluster.EventuallyAsync(() => Task.FromResult(observed.Receiver.Spans.Where(s => s.TraceId == traceId).ToList()),
-            s => s.Any(x => x.Kind == OtlpSpan.Consumer && x.Attributes.GetValueOrDefault("messaging.message.id") == childId && x.Scope == "Workq"),
-            Wait, "the child's process span");
+            s => s.Any(x => x.Kind == OtlpSpan.Server && x.Service == "workq-emitter")
+                 && Has(s, OtlpSpan.Producer, parentId) && Has(s, OtlpSpan.Consumer, parentId)
+                 && Has(s, OtlpSpan.Producer, childId) && Has(s, OtlpSpan.Consumer, childId)
+                 && s.Any(x => x.Scope == "RabbitMQ.Client.Publisher")
+                 && s.Where(x => x.Scope == "Workq" && x.Kind == OtlpSpan.Consumer).SelectMany(x => x.LinkedSpanIds)
+                     .Any(linked => observed.Receiver.Spans.Any(d => d.Scope == "RabbitMQ.Client.Subscriber" && d.SpanId == linked)),
+            Wait, "every span of the chain");
         var byId = spans.GroupBy(s => s.SpanId).ToDictionary(g => g.Key, g => g.First());
         OtlpSpan Workq(int kind, string eventId) => spans.Single(s => s.Scope == "Workq" && s.Kind == kind && s.Attributes.GetValueOrDefault("messaging.message.id") == eventId);
         bool Descends(OtlpSpan span, OtlpSpan ancestor)
