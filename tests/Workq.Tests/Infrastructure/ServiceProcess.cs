@@ -76,6 +76,22 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.WaitForExit();
     }
 
+    /// <summary>SIGTERM, as an orchestrator stops a service: it drains and deregisters; SIGKILL if it has not exited in time.</summary>
+    public async Task StopAsync(TimeSpan patience)
+    {
+        if (process.HasExited) return;
+        using (var term = Process.Start("kill", ["-TERM", process.Id.ToString()])) await term.WaitForExitAsync();
+        using var deadline = new CancellationTokenSource(patience);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill();
+        }
+    }
+
     public string Tail(int lines = 40) => File.Exists(LogPath) ? string.Join('\n', File.ReadLines(LogPath).TakeLast(lines)) : "";
 
     public async ValueTask DisposeAsync()

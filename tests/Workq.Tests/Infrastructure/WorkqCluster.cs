@@ -84,6 +84,16 @@ public sealed class WorkqCluster : IAsyncLifetime
         return worker;
     }
 
+    /// <summary>
+    /// Leaves exactly one live worker instance (stopping extras gracefully, or starting one), for tests
+    /// whose assertions hold per instance, such as run order at concurrency 1.
+    /// </summary>
+    public async Task UseOneWorkerInstanceAsync()
+    {
+        foreach (var extra in Workers.Where(w => !w.HasExited).Skip(1).ToList()) await extra.StopAsync(TimeSpan.FromSeconds(20));
+        if (Workers.All(w => w.HasExited)) await StartWorkerAsync();
+    }
+
     /// <summary>Another dispatcher instance, as a scaled-out deployment runs them.</summary>
     public async Task<ServiceProcess> StartDispatcherAsync()
     {

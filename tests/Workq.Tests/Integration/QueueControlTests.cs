@@ -63,6 +63,8 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
     [Fact]
     public async Task Events_for_a_worker_that_does_not_exist_are_parked_and_run_in_order_once_it_is_created()
     {
+        // Concurrency is per instance: with two instances consuming, run order would not show queue order.
+        await cluster.UseOneWorkerInstanceAsync();
         var (canvas, token) = await cluster.CreateCanvasAsync();
         for (var i = 1; i <= 5; i++) await cluster.EmitAsync(canvas, "later", $$"""{"i":{{i}}}""", token);
 
@@ -74,7 +76,7 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
         Assert.True(entry["firstSeen"]!.GetValue<DateTimeOffset>() <= entry["lastSeen"]!.GetValue<DateTimeOffset>());
         Assert.Equal(5, JsonNode.Parse(entry["sample"]!.GetValue<string>())!["i"]!.GetValue<int>());
 
-        // Concurrency 1 so the run order shows the queue order.
+        // Concurrency 1 on the one instance, so the run order shows the queue order.
         await cluster.DeployAsync(canvas, "later", "return Event![\"i\"]!.GetValue<int>();", concurrency: 1, token: token);
         var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "later"), t => t.Count == 5, Patience, "the parked events run");
         var order = traces.OrderBy(t => t!["startedAt"]!.GetValue<DateTimeOffset>()).Select(t => t!["result"]!.GetValue<int>()).ToList();
