@@ -1,3 +1,4 @@
+using Workq.Shared;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -20,11 +21,15 @@ public interface IHandlerEmitter
 /// <see cref="Event"/>, <see cref="Meta"/>, <see cref="Emit"/>, <see cref="Log"/>,
 /// <see cref="Http"/> and <see cref="CancellationToken"/>; the API guard refuses the rest.
 /// </summary>
+/// <remarks>
+/// <see cref="Event"/> is parsed and <see cref="Http"/> created on first use: most handlers need one or
+/// neither, and this is paid on every run.
+/// </remarks>
 public class HandlerGlobals(
-    JsonNode? @event,
+    ReadOnlyMemory<byte> eventJson,
     HandlerMeta meta,
     IHandlerEmitter emitter,
-    HttpClient http,
+    Func<HttpClient> createHttp,
     CancellationToken cancellationToken)
 {
     public const int MaxLogLines = 100;
@@ -34,12 +39,39 @@ public class HandlerGlobals(
     private readonly List<string> _logs = [];
     private readonly List<EmittedEvent> _emitted = [];
     private int _droppedLogLines;
+    private JsonNode? _event;
+    private bool _eventParsed;
+    private HttpClient? _http;
 
-    public JsonNode? Event { get; } = @event;
+    public JsonNode? Event
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (!_eventParsed)
+                {
+                    _event = eventJson.IsEmpty ? null : JsonText.ParseOrString(eventJson.Span);
+                    _eventParsed = true;
+                }
+
+                return _event;
+            }
+        }
+    }
 
     public HandlerMeta Meta { get; } = meta;
 
-    public HttpClient Http { get; } = http;
+    public HttpClient Http
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _http ??= createHttp();
+            }
+        }
+    }
 
     public CancellationToken CancellationToken { get; } = cancellationToken;
 
@@ -50,6 +82,11 @@ public class HandlerGlobals(
         {
             lock (_gate)
             {
+                if (_logs.Count == 0)
+                {
+                    return [];
+                }
+
                 if (_droppedLogLines == 0)
                 {
                     return [.. _logs];
@@ -68,7 +105,7 @@ public class HandlerGlobals(
         {
             lock (_gate)
             {
-                return [.. _emitted];
+                return _emitted.Count == 0 ? [] : [.. _emitted];
             }
         }
     }
@@ -104,6 +141,15 @@ public class HandlerGlobals(
             {
                 _droppedLogLines++;
             }
+        }
+    }
+
+    /// <summary>Host side, after the run: disposes the <see cref="Http"/> client if the handler used one.</summary>
+    public void ReleaseHttp()
+    {
+        lock (_gate)
+        {
+            _http?.Dispose();
         }
     }
 

@@ -6,9 +6,9 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 namespace Workq.Bench.Infrastructure;
 
 /// <summary>
-/// Where the queue-wait handler reports: each POST body is one number, the milliseconds from
-/// <c>Meta.EnqueuedAt</c> to the handler's first line, measured inside the worker. Every event is
-/// reported (the traces keep only ten per worker, too few for a p99).
+/// Where the queue-wait handler reports: each POST body is a batch of numbers, one per line, the
+/// milliseconds from <c>Meta.EnqueuedAt</c> to the handler's first line, measured inside the worker.
+/// Every event is reported (the traces keep only ten per worker, too few for a p99).
 /// </summary>
 public sealed class WaitSink(WebApplication app, Uri url, ConcurrentQueue<double> waits) : IAsyncDisposable
 {
@@ -31,9 +31,14 @@ public sealed class WaitSink(WebApplication app, Uri url, ConcurrentQueue<double
     private static async Task<IResult> ReceiveAsync(HttpRequest request, ConcurrentQueue<double> waits)
     {
         using var reader = new StreamReader(request.Body);
-        if (!double.TryParse(await reader.ReadToEndAsync(request.HttpContext.RequestAborted), NumberStyles.Float, CultureInfo.InvariantCulture, out var ms))
-            return Results.BadRequest();
-        waits.Enqueue(ms);
+        var lines = (await reader.ReadToEndAsync(request.HttpContext.RequestAborted)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var parsed = new List<double>(lines.Length);
+        foreach (var line in lines)
+        {
+            if (!double.TryParse(line, NumberStyles.Float, CultureInfo.InvariantCulture, out var ms)) return Results.BadRequest();
+            parsed.Add(ms);
+        }
+        foreach (var ms in parsed) waits.Enqueue(ms);
         return Results.NoContent();
     }
 

@@ -14,6 +14,13 @@ public sealed class WorkqApi(HttpClient http, Uri control, Uri emitter, string a
     public async Task CreateCanvasAsync(string canvas, CancellationToken cancellationToken) =>
         await SendAsync(HttpMethod.Post, new Uri(control, "v1/canvases"), new JsonObject { ["name"] = canvas }.ToJsonString(), HttpStatusCode.Created, cancellationToken);
 
+    public async Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken)
+    {
+        using var request = Request(HttpMethod.Delete, new Uri(control, $"v1/canvases/{canvas}"));
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureAsync(response, HttpStatusCode.NoContent, cancellationToken);
+    }
+
     public async Task DeployAsync(string canvas, string worker, string code, int concurrency, CancellationToken cancellationToken) =>
         await SendAsync(HttpMethod.Put, new Uri(control, $"v1/canvases/{canvas}/workers/{worker}"),
             new JsonObject { ["code"] = code, ["concurrency"] = concurrency }.ToJsonString(), HttpStatusCode.Created, cancellationToken);

@@ -41,12 +41,15 @@ public static class Report
             md.AppendLine(CultureInfo.InvariantCulture, $"| 4 | Workq single emits, {r.Options.SingleClients} concurrent clients | **{N(single.PerSecond)} req/s** | 202 latency p50 {N(single.Latency.P50)} / p95 {N(single.Latency.P95)} / p99 {N(single.Latency.P99)} ms (max {N(single.Latency.Max)}); {N(single.Requests)} requests in {N(single.Seconds)} s, {single.Errors} errors |");
         if (r.Wait is { } wait)
             md.AppendLine(CultureInfo.InvariantCulture, $"| 5 | queue wait (enqueue → handler start) at {N(wait.AchievedPerSecond)} events/s (target {N(wait.TargetPerSecond)} = 50 % of 3) | **p50 {N(wait.Reported.P50)} / p95 {N(wait.Reported.P95)} / p99 {N(wait.Reported.P99)} ms** | every event, as its handler reported it ({N(wait.Reported.Count)} events, max {N(wait.Reported.Max)} ms); runner's queueWaitMs from {N(wait.Traced.Count)} sampled traces: p50 {N(wait.Traced.P50)} / p95 {N(wait.Traced.P95)} / p99 {N(wait.Traced.P99)} ms |");
+        if (r.Wait is { Raw: { } rawWait } w5)
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 5r | the floor: raw RabbitMQ.Client publish → consume on the same kind of queue at {N(w5.TargetPerSecond)} msg/s | **p50 {N(rawWait.P50)} / p95 {N(rawWait.P95)} / p99 {N(rawWait.P99)} ms** | {N(rawWait.Count)} messages, max {N(rawWait.Max)} ms, with the idle Workq services running beside it |");
         if (r.Scale is { } scale)
         {
             md.AppendLine(CultureInfo.InvariantCulture, $"| 6a | deploy {N(scale.Workers)} workers on {N(scale.Canvases)} canvases ({r.Options.DeployParallelism} PUTs at a time) | **{N(scale.AllConsumingSeconds)} s** | all PUTs answered at {N(scale.DeploySeconds)} s; all consumed by the worker instance at {N(scale.AllConsumingSeconds)} s |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| 6b | worker instance RSS, {N(scale.Workers)} idle workers | **{N(scale.WorkerRssAfterMb)} MB** | {N(scale.WorkerRssBeforeMb)} MB before the deploy (2 workers) |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| 6c | control `GET /v1/canvases/{{c}}/workers`, {scale.ListWorkers}-worker canvas | **p50 {N(scale.List.P50)} / p95 {N(scale.List.P95)} / p99 {N(scale.List.P99)} ms** | {scale.List.Count} sequential requests |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| 6d | throughput spread over {scale.ListWorkers} workers (batch emit as in 3) | **{N(scale.Spread.PerSecond)} events/s** | {N(scale.Spread.Messages)} events in {N(scale.Spread.Seconds)} s (all 202s at {N(scale.Spread.PublishSeconds)} s) |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 6e | delete the {N(scale.Canvases)} canvases with their workers and queues ({r.Options.DeployParallelism} at a time) | **{N(scale.DeleteSeconds)} s** | `DELETE /v1/canvases/{{c}}`, answered once the queues are gone |");
         }
         md.AppendLine();
         md.AppendLine("| target | goal | measured | met |");

@@ -18,11 +18,14 @@ public sealed record SingleResult(long Requests, double Seconds, int Errors, Lat
     public double PerSecond => Math.Round(Requests / Seconds, 1);
 }
 
-/// <summary>Queue wait two ways: every event as its handler reported it, and the runner's own queueWaitMs from sampled traces.</summary>
-public sealed record WaitResult(double TargetPerSecond, double AchievedPerSecond, Latencies Reported, Latencies Traced);
+/// <summary>
+/// Queue wait two ways: every event as its handler reported it, and the runner's own queueWaitMs from sampled
+/// traces; and, as the floor, plain RabbitMQ.Client publishing to a consumer at the same rate.
+/// </summary>
+public sealed record WaitResult(double TargetPerSecond, double AchievedPerSecond, Latencies Reported, Latencies Traced, Latencies? Raw = null);
 
 public sealed record ScaleResult(int Canvases, int Workers, double DeploySeconds, double AllConsumingSeconds, double WorkerRssBeforeMb,
-    double WorkerRssAfterMb, int ListWorkers, Latencies List, Throughput Spread);
+    double WorkerRssAfterMb, int ListWorkers, Latencies List, Throughput Spread, double DeleteSeconds);
 
 public sealed record Target(string What, string Goal, string Measured, bool? Met);
 

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using RabbitMQ.Client;
@@ -64,5 +65,62 @@ public static class RawRabbitScenario
         var exchange = Topology.CanvasExchange(Canvas);
         await Pipeline.RunAsync(count, WindowPerChannel,
             _ => channel.BasicPublishAsync(exchange, Worker, mandatory: false, properties, body, cancellationToken).AsTask(), cancellationToken);
+    }
+
+    /// <summary>
+    /// The floor under scenario 5: the same broker, queue and rate with nothing in between. Each message
+    /// carries its publish time in its first 8 bytes; the consumer notes how long it waited.
+    /// </summary>
+    public static async Task<Latencies> QueueWaitAsync(string amqpUrl, double rate, int seconds, int prefetch, byte[] body, CancellationToken cancellationToken)
+    {
+        const string canvas = "bench-raw-wait";
+        await using var broker = new BrokerConnection(new WorkqOptions { RabbitMqUrl = amqpUrl }, NullLogger<BrokerConnection>.Instance);
+        var topology = new Topology(broker);
+        await topology.DeclareSharedAsync(cancellationToken);
+        await topology.DeclareCanvasAsync(canvas, cancellationToken);
+        await topology.DeclareWorkerAsync(canvas, Worker, cancellationToken);
+
+        var factory = new ConnectionFactory { Uri = new Uri(amqpUrl) };
+        await using var connection = await factory.CreateConnectionAsync(cancellationToken);
+        await using var consuming = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+        await consuming.BasicQosAsync(0, (ushort)prefetch, global: false, cancellationToken);
+        var waits = new List<double>();
+        var consumer = new AsyncEventingBasicConsumer(consuming);
+        consumer.ReceivedAsync += async (_, delivery) =>
+        {
+            var waited = Stopwatch.GetElapsedTime(BinaryPrimitives.ReadInt64LittleEndian(delivery.Body.Span)).TotalMilliseconds;
+            lock (waits) waits.Add(waited);
+            await consuming.BasicAckAsync(delivery.DeliveryTag, multiple: false);
+        };
+        await consuming.BasicConsumeAsync(Topology.WorkerQueue(canvas, Worker), autoAck: false, consumer, cancellationToken);
+
+        await using var publishing = await connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken);
+        var properties = new BasicProperties { DeliveryMode = DeliveryModes.Persistent, ContentType = "application/json" };
+        var exchange = Topology.CanvasExchange(canvas);
+        var pending = new List<Task>();
+        long sent = 0;
+        var clock = Stopwatch.StartNew();
+        using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(5)))
+        {
+            while (clock.Elapsed < TimeSpan.FromSeconds(seconds) && await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                for (var due = (long)(rate * clock.Elapsed.TotalSeconds) - sent; due > 0; due--, sent++)
+                {
+                    var message = body.ToArray();
+                    BinaryPrimitives.WriteInt64LittleEndian(message, Stopwatch.GetTimestamp());
+                    pending.Add(publishing.BasicPublishAsync(exchange, Worker, mandatory: false, properties, message, cancellationToken).AsTask());
+                }
+            }
+        }
+        await Task.WhenAll(pending);
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            lock (waits) if (waits.Count >= sent) break;
+            await Task.Delay(20, cancellationToken);
+        }
+        await topology.DeleteCanvasAsync(canvas, [Worker], cancellationToken);
+        lock (waits) return Latencies.Of(waits);
     }
 }

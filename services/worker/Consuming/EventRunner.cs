@@ -22,6 +22,8 @@ public readonly record struct RunResult(RunOutcome Outcome, string? Error = null
 /// </summary>
 public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, LoopGuard loopGuard, WorkqOptions options, HandlerHttp http, ILogger<EventRunner> logger)
 {
+    private readonly Func<HttpClient> createHttp = http.CreateClient;
+
     public async Task<RunResult> RunAsync(CompiledHandler handler, int version, EventEnvelope envelope, int attempt, ReadOnlyMemory<byte> body, CancellationToken stopping)
     {
         var startedAt = DateTimeOffset.UtcNow;
@@ -33,8 +35,9 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
         // The run's span is the parent of what the handler emits, and its trace id is the one the trace keeps.
         if (activity is not null) envelope = envelope with { TraceParent = activity.Id };
         var meta = new HandlerMeta(envelope.Id, envelope.Canvas, envelope.Worker, envelope.EnqueuedAt, attempt, envelope.Depth);
-        using var client = http.CreateClient();
-        var globals = new HandlerGlobals(JsonText.ParseOrString(body.Span), meta, new HandlerEmitter(publisher, envelope, options.MaxEmitDepth), client, timeout.Token);
+        // One copy of the body: the delivery's buffer is reused once the callback returns, and the trace keeps it.
+        var eventJson = body.ToArray();
+        var globals = new HandlerGlobals(eventJson, meta, new HandlerEmitter(publisher, envelope, options.MaxEmitDepth), createHttp, timeout.Token);
 
         RunOutcome outcome;
         object? result = null;
@@ -61,12 +64,13 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
             logger.LogDebug(e, "Handler of {Canvas}/{Worker} threw on event {EventId}", envelope.Canvas, envelope.Worker, envelope.Id);
         }
         var duration = clock.Elapsed;
+        globals.ReleaseHttp();
         var finishedAt = startedAt + duration;
         RunTelemetry.Finish(activity, envelope, outcome, error, duration, startedAt - envelope.EnqueuedAt);
 
         var emitted = globals.Emitted;
         // Only the inputs are kept here; the trace JSON is written only for the runs the recorder keeps.
-        recorder.Record(new RunTrace(envelope, version, attempt, body.ToArray(), outcome, result, handler.SerializerOptions,
+        recorder.Record(new RunTrace(envelope, version, attempt, eventJson, outcome, result, handler.SerializerOptions,
             error?.GetType().Name, error?.Message, emitted, globals.Logs, startedAt, finishedAt, duration));
         var selfEmits = 0;
         foreach (var child in emitted) if (child.Worker == envelope.Worker) selfEmits++;

@@ -14,7 +14,7 @@ public sealed record ConsumerServices(BrokerConnection Broker, EventRunner Runne
 
 /// <summary>
 /// Consumes one worker's queue on a channel of its own whose prefetch is the worker's concurrency,
-/// and acks each event after its handler finished. Stopping cancels the consumer and lets the
+/// and acks each event after its handler finished (in batches: <see cref="DeliverySettler"/>). Stopping cancels the consumer and lets the
 /// events in flight finish, so pausing or changing concurrency never runs an event twice.
 /// </summary>
 public sealed class WorkerConsumer(string canvas, string worker, int concurrency, HandlerVersion handler, RetryPolicy? retry,
@@ -22,6 +22,7 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
 {
     private readonly CancellationTokenSource stopping = new();
     private IChannel? channel;
+    private DeliverySettler? settler;
     private string? consumerTag;
     private int inFlight;
     private IDisposable? inFlightGauge;
@@ -42,6 +43,7 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
             publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
             consumerDispatchConcurrency: (ushort)concurrency), cancellationToken);
         await channel.BasicQosAsync(0, (ushort)concurrency, global: false, cancellationToken);
+        settler = new DeliverySettler(channel, concurrency);
         consumer = new AsyncEventingBasicConsumer(channel);
         consumer.ReceivedAsync += OnReceivedAsync;
         consumerTag = await channel.BasicConsumeAsync(Topology.WorkerQueue(canvas, worker), autoAck: false, consumer, cancellationToken);
@@ -52,6 +54,8 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
     private async Task OnReceivedAsync(object sender, BasicDeliverEventArgs delivery)
     {
         Interlocked.Increment(ref inFlight);
+        settler!.Started();
+        var requeue = true;
         try
         {
             var envelope = EventHeaders.Read(delivery.BasicProperties, delivery.RoutingKey) with { Canvas = canvas, Worker = worker };
@@ -60,28 +64,25 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
             if (services.Cancelled.IsCancelled(envelope.Id))
             {
                 services.Runner.RecordCancelled(current.Version, envelope, attempt, delivery.Body);
-                await channel!.BasicAckAsync(delivery.DeliveryTag, multiple: false);
+                requeue = false;
                 services.Cancelled.Forget(envelope.Id);
                 return;
             }
             // The body is only valid until this callback returns, and everything below completes before it does.
             var result = await services.Runner.RunAsync(current.Handler, current.Version, envelope, attempt, delivery.Body, stopping.Token);
-            if (result.Outcome == RunOutcome.ShuttingDown)
-            {
-                await channel!.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true);
-                return;
-            }
+            if (result.Outcome == RunOutcome.ShuttingDown) return;
             if (result.Outcome != RunOutcome.Completed && Retry is { } policy)
                 await services.Retries.SettleFailureAsync(policy, envelope, attempt, result.Error!, delivery.Body, stopping.Token);
-            await channel!.BasicAckAsync(delivery.DeliveryTag, multiple: false);
+            requeue = false;
         }
         catch (Exception e)
         {
-            // Not acked: the broker redelivers it (and dead-letters it after the delivery limit).
-            logger.LogWarning(e, "Event delivery on {Canvas}/{Worker} was not acknowledged", canvas, worker);
+            // Given back: the broker redelivers it (and dead-letters it after the delivery limit).
+            logger.LogWarning(e, "Event delivery on {Canvas}/{Worker} failed before it completed; it goes back to the queue", canvas, worker);
         }
         finally
         {
+            await settler.FinishAsync(delivery.DeliveryTag, requeue);
             Interlocked.Decrement(ref inFlight);
         }
     }
@@ -109,6 +110,7 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
         {
             var deadline = DateTimeOffset.UtcNow + drainFor;
             while (Volatile.Read(ref inFlight) > 0 && DateTimeOffset.UtcNow < deadline) await Task.Delay(10);
+            if (settler is not null) await settler.FlushAsync();
             if (open.IsOpen) await open.CloseAsync();
         }
         catch (Exception e) when (e is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or IOException)

@@ -55,7 +55,7 @@ public sealed class HandlerGlobalsTests
     {
         using var cts = new CancellationTokenSource();
         var emitter = new RecordingEmitter();
-        var globals = new HandlerGlobals(null, Scripts.Meta(), emitter, Scripts.Http, cts.Token);
+        var globals = new HandlerGlobals(default, Scripts.Meta(), emitter, () => Scripts.Http, cts.Token);
 
         await globals.Emit("a", new { x = 1, s = "é" });
         await globals.Emit("b", JsonNode.Parse("""{"k":[1,null]}"""));

@@ -31,7 +31,7 @@ internal static class Scripts
         new(Guid.Parse("6f1f8a59-6f43-4a8a-9d8a-0d6f7c1b2a01"), "shop", "count", new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero), attempt, depth);
 
     public static HandlerGlobals Globals(JsonNode? @event, IHandlerEmitter? emitter = null, CancellationToken cancellationToken = default) =>
-        new(@event, Meta(), emitter ?? new FakeEmitter(), Http, cancellationToken);
+        new(@event is null ? default : System.Text.Encoding.UTF8.GetBytes(@event.ToJsonString()), Meta(), emitter ?? new FakeEmitter(), () => Http, cancellationToken);
 
     public static CompiledHandler CompileOrFail(string code)
     {
