@@ -8,9 +8,9 @@ namespace Workq.Bench;
 /// </summary>
 public sealed record BenchOptions
 {
-    public int RawMessages { get; init; } = 100_000;
-    public int MassTransitMessages { get; init; } = 30_000;
-    public int WorkqEvents { get; init; } = 50_000;
+    public int RawMessages { get; init; } = 200_000;
+    public int MassTransitMessages { get; init; } = 60_000;
+    public int WorkqEvents { get; init; } = 150_000;
     public int BatchSize { get; init; } = 500;
     public int ParallelBatches { get; init; } = 4;
     /// <summary>One prefetch for all three consumers (raw, MassTransit, and the Workq worker's concurrency), so they compete on equal terms.</summary>
@@ -19,6 +19,8 @@ public sealed record BenchOptions
     public int SingleClients { get; init; } = 64;
     public int SingleSeconds { get; init; } = 15;
     public int WaitSeconds { get; init; } = 20;
+    /// <summary>Events/s for the queue-wait scenario; 0 = half of scenario 3's rate.</summary>
+    public int WaitRate { get; init; }
     public int ScaleCanvases { get; init; } = 100;
     public int ScaleWorkers { get; init; } = 1_000;
     public int ScaleBigCanvasWorkers { get; init; } = 100;
@@ -42,6 +44,7 @@ public sealed record BenchOptions
         ["single-clients"] = (o, v) => o with { SingleClients = Int(v) },
         ["single-seconds"] = (o, v) => o with { SingleSeconds = Int(v) },
         ["wait-seconds"] = (o, v) => o with { WaitSeconds = Int(v) },
+        ["wait-rate"] = (o, v) => o with { WaitRate = Int(v) },
         ["scale-canvases"] = (o, v) => o with { ScaleCanvases = Int(v) },
         ["scale-workers"] = (o, v) => o with { ScaleWorkers = Int(v) },
         ["scale-big-canvas-workers"] = (o, v) => o with { ScaleBigCanvasWorkers = Int(v) },

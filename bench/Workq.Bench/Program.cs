@@ -21,9 +21,10 @@ var failures = new Dictionary<string, string>();
 
 async Task<T?> Run<T>(string scenario, Func<Task<T>> run) where T : class
 {
-    Console.Error.WriteLine($"[bench] {total.Elapsed:mm\\:ss} {scenario} ...");
     try
     {
+        await Quiet.WaitAsync(ct);
+        Console.Error.WriteLine($"[bench] {total.Elapsed:mm\\:ss} {scenario} ...");
         var result = await run();
         Console.Error.WriteLine($"[bench] {total.Elapsed:mm\\:ss} {scenario} done");
         return result;
@@ -61,6 +62,7 @@ var massTransit = options.Runs("masstransit")
 BatchResult? batch = null;
 SingleResult? single = null;
 WaitResult? wait = null;
+WaitResult? lightWait = null;
 ScaleResult? scale = null;
 if (new[] { "batch", "single", "wait", "scale" }.Any(options.Runs))
 {
@@ -81,8 +83,10 @@ if (new[] { "batch", "single", "wait", "scale" }.Any(options.Runs))
         if (options.Runs("wait"))
         {
             // Half of scenario 3's rate; without it, half of what single emits reached in scenario 4.
-            var rate = 0.5 * (batch?.Run.PerSecond ?? single?.PerSecond ?? 1_000);
+            var rate = options.WaitRate > 0 ? options.WaitRate : 0.5 * (batch?.Run.PerSecond ?? single?.PerSecond ?? 1_000);
             wait = await Run("wait", () => workq.QueueWaitAsync(rate, sink, ct));
+            // And at a quarter: where the tail stands when the machine is not near its limit.
+            if (options.WaitRate == 0) lightWait = await Run("wait at a quarter", () => workq.QueueWaitAsync(rate / 2, sink, ct));
             if (wait is not null && options.Runs("raw"))
             {
                 var rawWait = await Run("raw wait", () => RawRabbitScenario.QueueWaitAsync(cluster.AmqpUrl, wait.TargetPerSecond, options.WaitSeconds, options.Prefetch, payload, ct));
@@ -94,7 +98,7 @@ if (new[] { "batch", "single", "wait", "scale" }.Any(options.Runs))
 }
 
 double? Ratio(double? over, double? under) => over is { } o && under is { } u && u > 0 ? Math.Round(o / u, 3) : null;
-var report = new BenchReport(startedAt, Math.Round(total.Elapsed.TotalSeconds, 1), machine, options, raw, massTransit, batch, single, wait, scale,
+var report = new BenchReport(startedAt, Math.Round(total.Elapsed.TotalSeconds, 1), machine, options, raw, massTransit, batch, single, wait, lightWait, scale,
     Ratio(batch?.Run.PerSecond, raw?.PerSecond), Ratio(batch?.Run.PerSecond, massTransit?.PerSecond), [], failures);
 report = report with { Targets = Report.Targets(report) };
 var markdown = Report.Markdown(report);

@@ -6,17 +6,23 @@ namespace Workq.Shared.Storage;
 
 public sealed record DeadLetter(Guid Id, System.Text.Json.Nodes.JsonNode? Event, string Reason, int Attempts, DateTimeOffset DeadLetteredAt);
 
-/// <summary>Events the broker gave up on (delivery limit) or that exhausted a retry policy, kept per worker.</summary>
+/// <summary>Events the broker gave up on (delivery limit) or that exhausted a retry policy, kept per worker, one row per event.</summary>
 public sealed class DeadLetterStore(NpgsqlDataSource db)
 {
     public async Task AddAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, string reason, int attempts, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
-            insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, trace_parent, body, reason, attempts)
-            select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @reason, @attempts
-             where exists (select 1 from workers where canvas = @Canvas and name = @Worker);
-            update workers set dead_lettered = dead_lettered + 1 where canvas = @Canvas and name = @Worker;
+            with kept as (
+                insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, trace_parent, body, reason, attempts)
+                select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @reason, @attempts
+                 where exists (select 1 from workers where canvas = @Canvas and name = @Worker)
+                    on conflict (canvas, worker, event_id) do update
+                   set reason = excluded.reason, attempts = excluded.attempts, body = excluded.body, dead_lettered_at = now()
+                returning (xmax = 0) as inserted)
+            -- Counted once per event: a second copy of the same dead letter only refreshes the row.
+            update workers set dead_lettered = dead_lettered + 1
+             where canvas = @Canvas and name = @Worker and exists (select 1 from kept where inserted);
             """, new { envelope.Canvas, envelope.Worker, envelope.Id, EnqueuedAt = envelope.EnqueuedAt.UtcDateTime, envelope.Depth, envelope.TraceParent, body = body.ToArray(), reason, attempts },
             cancellationToken: cancellationToken));
     }

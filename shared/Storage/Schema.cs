@@ -81,6 +81,10 @@ public static class Schema
             attempts int not null,
             dead_lettered_at timestamptz not null default now());
         create index if not exists dead_letters_by_worker on dead_letters (canvas, worker, seq);
+        -- One row per event: a redelivered dead letter (an ack lost in a crash) must not be listed twice.
+        delete from dead_letters a using dead_letters b
+         where a.canvas = b.canvas and a.worker = b.worker and a.event_id = b.event_id and a.seq < b.seq;
+        create unique index if not exists dead_letters_one_per_event on dead_letters (canvas, worker, event_id);
 
         create sequence if not exists worker_changes;
         alter table workers add column if not exists change bigint not null default nextval('worker_changes');

@@ -40,7 +40,9 @@ public static class Report
         if (r.Single is { } single)
             md.AppendLine(CultureInfo.InvariantCulture, $"| 4 | Workq single emits, {r.Options.SingleClients} concurrent clients | **{N(single.PerSecond)} req/s** | 202 latency p50 {N(single.Latency.P50)} / p95 {N(single.Latency.P95)} / p99 {N(single.Latency.P99)} ms (max {N(single.Latency.Max)}); {N(single.Requests)} requests in {N(single.Seconds)} s, {single.Errors} errors |");
         if (r.Wait is { } wait)
-            md.AppendLine(CultureInfo.InvariantCulture, $"| 5 | queue wait (enqueue → handler start) at {N(wait.AchievedPerSecond)} events/s (target {N(wait.TargetPerSecond)} = 50 % of 3) | **p50 {N(wait.Reported.P50)} / p95 {N(wait.Reported.P95)} / p99 {N(wait.Reported.P99)} ms** | every event, as its handler reported it ({N(wait.Reported.Count)} events, max {N(wait.Reported.Max)} ms); runner's queueWaitMs from {N(wait.Traced.Count)} sampled traces: p50 {N(wait.Traced.P50)} / p95 {N(wait.Traced.P95)} / p99 {N(wait.Traced.P99)} ms |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 5 | queue wait (enqueue → handler start) at {N(wait.AchievedPerSecond)} events/s ({(r.Options.WaitRate > 0 ? "--wait-rate" : "50 % of 3")}; the machine {Percent(wait.MachineBusy)} busy) | **p50 {N(wait.Reported.P50)} / p95 {N(wait.Reported.P95)} / p99 {N(wait.Reported.P99)} ms** | every event, as its handler reported it ({N(wait.Reported.Count)} events, max {N(wait.Reported.Max)} ms); runner's queueWaitMs from {N(wait.Traced.Count)} sampled traces: p50 {N(wait.Traced.P50)} / p95 {N(wait.Traced.P95)} / p99 {N(wait.Traced.P99)} ms |");
+        if (r.LightWait is { } light)
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 5b | queue wait as in 5, at {N(light.AchievedPerSecond)} events/s (25 % of 3; the machine {Percent(light.MachineBusy)} busy) | **p50 {N(light.Reported.P50)} / p95 {N(light.Reported.P95)} / p99 {N(light.Reported.P99)} ms** | {N(light.Reported.Count)} events, max {N(light.Reported.Max)} ms |");
         if (r.Wait is { Raw: { } rawWait } w5)
             md.AppendLine(CultureInfo.InvariantCulture, $"| 5r | the floor: raw RabbitMQ.Client publish → consume on the same kind of queue at {N(w5.TargetPerSecond)} msg/s | **p50 {N(rawWait.P50)} / p95 {N(rawWait.P95)} / p99 {N(rawWait.P99)} ms** | {N(rawWait.Count)} messages, max {N(rawWait.Max)} ms, with the idle Workq services running beside it |");
         if (r.Scale is { } scale)
@@ -55,14 +57,20 @@ public static class Report
         md.AppendLine("| target | goal | measured | met |");
         md.AppendLine("| --- | --- | --- | --- |");
         foreach (var t in r.Targets) md.AppendLine(CultureInfo.InvariantCulture, $"| {t.What} | {t.Goal} | {t.Measured} | {t.Met switch { true => "yes", false => "**no**", null => "n/a" }} |");
-        if (r.Batch is { } b)
+        var cpuRows = new List<(string Scenario, IReadOnlyList<CpuShare> Cpu)>();
+        if (r.Batch is { } b) cpuRows.Add(("3 batch", b.Cpu));
+        if (r.Wait is { } w) cpuRows.Add(("5 queue wait", w.Cpu));
+        if (r.LightWait is { } lw) cpuRows.Add(("5b queue wait, 25 %", lw.Cpu));
+        if (cpuRows.Count > 0)
         {
+            var processes = cpuRows[0].Cpu.Select(c => c.Process).ToList();
             md.AppendLine();
-            md.AppendLine("CPU per event in scenario 3 (µs of CPU time per event, by process; postgres counts every backend on the server):");
+            md.AppendLine("CPU per event (µs of CPU time per event, by process; postgres counts every backend on the server):");
             md.AppendLine();
-            md.AppendLine("| " + string.Join(" | ", b.Cpu.Select(c => c.Process)) + " | total |");
-            md.AppendLine("|" + string.Concat(Enumerable.Repeat(" --- |", b.Cpu.Count + 1)));
-            md.AppendLine("| " + string.Join(" | ", b.Cpu.Select(c => N(c.MicrosPerEvent))) + $" | {N(b.Cpu.Sum(c => c.MicrosPerEvent))} |");
+            md.AppendLine("| scenario | " + string.Join(" | ", processes) + " | total |");
+            md.AppendLine("| --- |" + string.Concat(Enumerable.Repeat(" ---: |", processes.Count + 1)));
+            foreach (var (scenario, cpu) in cpuRows)
+                md.AppendLine($"| {scenario} | " + string.Join(" | ", cpu.Select(c => N(c.MicrosPerEvent))) + $" | {N(cpu.Sum(c => c.MicrosPerEvent))} |");
         }
         foreach (var (scenario, failure) in r.Failures) md.AppendLine(CultureInfo.InvariantCulture, $"\n**{scenario} failed:** {failure}");
         md.AppendLine();

@@ -130,16 +130,20 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
         sink.Drain();
         using var sampling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var traced = SampleTracesAsync(sampling.Token);
+        var cpu = new CpuMeter(cluster);
+        cpu.Start();
         var clock = Stopwatch.StartNew();
         var sent = await PaceAsync(TimeSpan.FromSeconds(options.WaitSeconds), cancellationToken);
         var achieved = sent / clock.Elapsed.TotalSeconds;
+        var cpuShares = cpu.PerEvent(sent);
+        var busy = cpuShares.Sum(c => c.MicrosPerEvent) * achieved / 1e6 / Environment.ProcessorCount;
         await SendHeldAsync();
         var deadline = Stopwatch.StartNew();
         while (sink.Count < sent && deadline.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(50, cancellationToken);
         await Task.Delay(TimeSpan.FromMilliseconds(600), cancellationToken);
         await sampling.CancelAsync();
         var traces = await traced;
-        return new WaitResult(Math.Round(rate, 1), Math.Round(achieved, 1), Latencies.Of(sink.Drain()), Latencies.Of(traces.Values));
+        return new WaitResult(Math.Round(rate, 1), Math.Round(achieved, 1), Latencies.Of(sink.Drain()), Latencies.Of(traces.Values), Math.Round(busy, 2), cpuShares);
 
         // One more event, later than the handler's batching interval, makes it send what it still holds.
         async Task SendHeldAsync()

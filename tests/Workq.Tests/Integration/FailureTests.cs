@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Workq.Shared.Messaging;
 using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Integration;
@@ -85,6 +86,35 @@ public sealed class FailureTests(WorkqCluster cluster)
         var discarded = await cluster.JsonAsync(HttpMethod.Delete, listUrl, token);
         Assert.True(discarded!["discarded"]!.GetValue<int>() >= 1);
         Assert.Empty((await cluster.JsonAsync(HttpMethod.Get, listUrl, token))!.AsArray());
+    }
+
+    [Fact]
+    public async Task A_dead_letter_delivered_twice_is_listed_and_counted_once()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync();
+        await cluster.DeployAsync(canvas, "w", "return null;", token: token);
+        // What a dispatcher that crashed between storing a dead letter and acking it sees: the same message again.
+        // A second event goes last: the dispatcher takes dead letters in order, so once it is listed both copies were handled.
+        var twice = new EventEnvelope(Guid.CreateVersion7(), canvas, "w", DateTimeOffset.UtcNow, 0, null);
+        var last = twice with { Id = Guid.CreateVersion7() };
+        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(cluster.ServiceEnvironment["WORKQ_RABBITMQ_URL"]) };
+        await using (var connection = await factory.CreateConnectionAsync())
+        await using (var channel = await connection.CreateChannelAsync(new RabbitMQ.Client.CreateChannelOptions(true, true)))
+        {
+            foreach (var envelope in new[] { twice, twice, last })
+            {
+                var properties = EventHeaders.Create(envelope, attempt: 3);
+                properties.Headers![EventHeaders.DeadLetterReason] = "gave up";
+                properties.Headers[EventHeaders.Attempts] = 3;
+                await channel.BasicPublishAsync(Topology.DeadLetterExchange, "w", mandatory: false, properties, """{"n":1}"""u8.ToArray());
+            }
+        }
+
+        var listUrl = cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters");
+        var list = await cluster.EventuallyAsync(async () => (await cluster.JsonAsync(HttpMethod.Get, listUrl, token))!.AsArray(),
+            l => l.Any(d => d!["id"]!.GetValue<Guid>() == last.Id), Patience, "the last dead letter listed");
+        Assert.Equal(new[] { twice.Id, last.Id }.Order(), list.Select(d => d!["id"]!.GetValue<Guid>()).Order());
+        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "w"), w => w["stats"]!["deadLettered"]!.GetValue<long>() == 2, Patience, "each event counted once");
     }
 
     [Fact]
