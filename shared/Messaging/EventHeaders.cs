@@ -20,9 +20,22 @@ public static class EventHeaders
     public const string DeadLetterReason = "workq-dead-letter-reason";
     public const string Attempts = "workq-attempts";
 
-    public static BasicProperties Create(in EventEnvelope envelope, int attempt = 1)
+    /// <summary>The message properties of an event, with a header table of its own (callers may add to it).</summary>
+    public static BasicProperties Create(in EventEnvelope envelope, int attempt = 1) => Create(envelope.Id, Table(envelope, attempt));
+
+    /// <summary>The message properties of an event whose header table is shared with others (it must not be changed).</summary>
+    public static BasicProperties Create(Guid id, IDictionary<string, object?> headers) => new()
     {
-        var headers = new Dictionary<string, object?>(5)
+        MessageId = id.ToString(),
+        ContentType = "application/json",
+        DeliveryMode = DeliveryModes.Persistent,
+        Headers = headers,
+    };
+
+    /// <summary>Everything but the id: equal for every event of a batch to the same worker.</summary>
+    public static Dictionary<string, object?> Table(in EventEnvelope envelope, int attempt = 1)
+    {
+        var headers = new Dictionary<string, object?>(6)
         {
             [Canvas] = envelope.Canvas,
             [Worker] = envelope.Worker,
@@ -31,13 +44,7 @@ public static class EventHeaders
         };
         if (envelope.TraceParent is not null) headers[TraceParent] = envelope.TraceParent;
         if (attempt > 1) headers[Attempt] = attempt;
-        return new BasicProperties
-        {
-            MessageId = envelope.Id.ToString(),
-            ContentType = "application/json",
-            DeliveryMode = DeliveryModes.Persistent,
-            Headers = headers,
-        };
+        return headers;
     }
 
     public static EventEnvelope Read(IReadOnlyBasicProperties properties, string routingKey)

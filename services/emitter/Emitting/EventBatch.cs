@@ -24,6 +24,7 @@ public static class EventBatch
             if (!reader.Read()) return BatchParse.Invalid("The body is empty; send a JSON array of {\"worker\", \"event\"} items.");
             if (reader.TokenType != JsonTokenType.StartArray) return BatchParse.Invalid("The body must be a JSON array of {\"worker\", \"event\"} items.");
             var items = new List<BatchItem>();
+            string? previousWorker = null;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
                 var index = items.Count;
@@ -33,35 +34,40 @@ public static class EventBatch
                 ReadOnlyMemory<byte>? evt = null;
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
                 {
-                    var property = reader.GetString();
-                    reader.Read();
-                    switch (property)
+                    // Names compared as bytes, and a worker named like the previous item's reuses its string: no allocation per item for either.
+                    if (reader.ValueTextEquals("worker"u8))
                     {
-                        case "worker":
-                            if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"worker\" must be a string.");
-                            worker = reader.GetString();
-                            break;
-                        case "idempotencyKey":
-                            if (reader.TokenType == JsonTokenType.Null) break;
-                            if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"idempotencyKey\" must be a string.");
-                            key = reader.GetString();
-                            if (IdempotencyKeys.Problem(key) is { } keyProblem) return BatchParse.Invalid($"Item {index}: {keyProblem}");
-                            break;
-                        case "event":
-                            var start = (int)reader.TokenStartIndex;
-                            reader.Skip();
-                            var end = (int)reader.BytesConsumed;
-                            if (end - start > maxEventBytes) return new BatchParse(null, $"Item {index}: the event is larger than {maxEventBytes} bytes (WORKQ_MAX_EVENT_BYTES).", EventTooLarge: true);
-                            evt = body[start..end];
-                            break;
-                        default:
-                            reader.Skip();
-                            break;
+                        reader.Read();
+                        if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"worker\" must be a string.");
+                        worker = previousWorker is not null && reader.ValueTextEquals(previousWorker) ? previousWorker : reader.GetString();
+                    }
+                    else if (reader.ValueTextEquals("event"u8))
+                    {
+                        reader.Read();
+                        var start = (int)reader.TokenStartIndex;
+                        reader.Skip();
+                        var end = (int)reader.BytesConsumed;
+                        if (end - start > maxEventBytes) return new BatchParse(null, $"Item {index}: the event is larger than {maxEventBytes} bytes (WORKQ_MAX_EVENT_BYTES).", EventTooLarge: true);
+                        evt = body[start..end];
+                    }
+                    else if (reader.ValueTextEquals("idempotencyKey"u8))
+                    {
+                        reader.Read();
+                        if (reader.TokenType == JsonTokenType.Null) continue;
+                        if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"idempotencyKey\" must be a string.");
+                        key = reader.GetString();
+                        if (IdempotencyKeys.Problem(key) is { } keyProblem) return BatchParse.Invalid($"Item {index}: {keyProblem}");
+                    }
+                    else
+                    {
+                        reader.Read();
+                        reader.Skip();
                     }
                 }
                 if (!Names.IsValid(worker)) return BatchParse.Invalid($"Item {index}: invalid worker name '{worker}': use {Names.Rule}.");
                 if (evt is null) return BatchParse.Invalid($"Item {index}: \"event\" is missing (use null for an empty event).");
                 items.Add(new BatchItem(worker!, evt.Value, key));
+                previousWorker = worker;
             }
             reader.Read();
             if (items.Count == 0) return BatchParse.Invalid("The batch is empty.");

@@ -32,7 +32,8 @@ public sealed class TracingTests(ObservedCluster observed)
         var parentId = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
 
         var childTraces = await Cluster.EventuallyAsync(() => Cluster.TracesAsync(canvas, "child"), t => t.Count > 0, Wait, "the child's trace");
-        var parentTrace = (await Cluster.TracesAsync(canvas, "parent")).Single()!;
+        // The child can finish (and be flushed) before the parent's own run is recorded.
+        var parentTrace = (await Cluster.EventuallyAsync(() => Cluster.TracesAsync(canvas, "parent"), t => t.Count > 0, Wait, "the parent's trace")).Single()!;
         Assert.Equal(traceId, parentTrace["traceId"]!.GetValue<string>());
         Assert.Equal(traceId, childTraces[0]!["traceId"]!.GetValue<string>());
         var childId = childTraces[0]!["eventId"]!.GetValue<string>();
