@@ -104,6 +104,30 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
     }
 
     [Fact]
+    public async Task Past_the_limit_per_name_the_oldest_parked_events_are_dropped_and_counted()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync();
+        for (var i = 1; i <= 5; i++) await cluster.EmitAsync(canvas, "crowd", i.ToString(), token);
+        var unhandledUrl = cluster.ControlUrl($"/v1/canvases/{canvas}/unhandled");
+        await cluster.EventuallyAsync(async () => (await cluster.JsonAsync(HttpMethod.Get, unhandledUrl, token))!.AsArray(),
+            l => l.Count == 1 && l[0]!["count"]!.GetValue<long>() == 5, Patience, "five parked");
+
+        // What the dispatcher does every few seconds with WORKQ_UNHANDLED_MAX_PER_WORKER, here with a limit of 3.
+        await using (var db = Npgsql.NpgsqlDataSource.Create(cluster.ServiceEnvironment["WORKQ_POSTGRES"]))
+            await new Workq.Shared.Storage.UnhandledStore(db).TrimAsync(3, CancellationToken.None);
+
+        var entry = Assert.Single((await cluster.JsonAsync(HttpMethod.Get, unhandledUrl, token))!.AsArray())!;
+        Assert.Equal(3, entry["count"]!.GetValue<long>());
+        Assert.Equal(2, entry["dropped"]!.GetValue<long>());
+        Assert.Equal("5", entry["sample"]!.GetValue<string>());
+
+        // The newest three are the ones that run once the worker exists.
+        await cluster.DeployAsync(canvas, "crowd", "return Event;", token: token);
+        var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "crowd"), t => t.Count == 3, Patience, "the kept events ran");
+        Assert.Equal([3, 4, 5], traces.Select(t => t!["result"]!.GetValue<int>()).Order());
+    }
+
+    [Fact]
     public async Task An_un_enqueued_event_is_never_run_and_is_traced_cancelled()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync();
