@@ -35,6 +35,9 @@ public sealed class EventPublisher(BrokerConnection broker, ILogger<EventPublish
         .Build();
 
     private readonly IChannel?[] channels = new IChannel?[ChannelCount];
+    // Unconfirmed publishes per channel. Past the window a publish waits for room: a burst of large batches
+    // is slowed down, never refused (the client's own limiter, set wider, would throw instead).
+    private readonly SemaphoreSlim[] windows = [.. Enumerable.Range(0, ChannelCount).Select(_ => new SemaphoreSlim(MaxOutstandingConfirmsPerChannel))];
     private readonly SemaphoreSlim gate = new(1, 1);
     private int next;
 
@@ -87,6 +90,7 @@ public sealed class EventPublisher(BrokerConnection broker, ILogger<EventPublish
     {
         var slot = (int)((uint)Interlocked.Increment(ref next) % ChannelCount);
         var channel = channels[slot] is { IsOpen: true } open ? open : await OpenAsync(slot, cancellationToken);
+        await windows[slot].WaitAsync(cancellationToken);
         try
         {
             await channel.BasicPublishAsync(exchange, routingKey, mandatory: false, properties, body, cancellationToken);
@@ -95,6 +99,10 @@ public sealed class EventPublisher(BrokerConnection broker, ILogger<EventPublish
         {
             logger.LogWarning(e, "Publish of event {EventId} to {Canvas}/{Worker} was not confirmed", envelope.Id, envelope.Canvas, envelope.Worker);
             throw new BrokerUnavailableException("The broker did not confirm the event.", e);
+        }
+        finally
+        {
+            windows[slot].Release();
         }
     }
 
@@ -117,7 +125,8 @@ public sealed class EventPublisher(BrokerConnection broker, ILogger<EventPublish
             var options = new CreateChannelOptions(
                 publisherConfirmationsEnabled: true,
                 publisherConfirmationTrackingEnabled: true,
-                outstandingPublisherConfirmationsRateLimiter: new ThrottlingRateLimiter(MaxOutstandingConfirmsPerChannel));
+                // Twice our window: it never refuses, nor slows down (it throttles past half of its size).
+                outstandingPublisherConfirmationsRateLimiter: new ThrottlingRateLimiter(2 * MaxOutstandingConfirmsPerChannel));
             var channel = await connection.CreateChannelAsync(options, cancellationToken);
             if (channels[slot] is { } stale) stale.Dispose();
             channels[slot] = channel;
@@ -142,6 +151,7 @@ public sealed class EventPublisher(BrokerConnection broker, ILogger<EventPublish
             channel.Dispose();
         }
         gate.Dispose();
+        foreach (var window in windows) window.Dispose();
     }
 }
 

@@ -80,6 +80,20 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
     }
 
     [Fact]
+    public async Task Many_full_batches_at_once_are_all_accepted_and_run()
+    {
+        // 16 x 1,000 events in flight at once: more unconfirmed publishes than the emitter keeps open per
+        // channel, so some publishes must wait for room rather than fail.
+        var (canvas, token) = await cluster.CreateCanvasAsync();
+        await cluster.DeployAsync(canvas, "bulk", "return null;", concurrency: 100, token: token);
+        var batches = await Task.WhenAll(Enumerable.Range(0, 16).Select(b =>
+            cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 1_000).Select(i => ("bulk", $$"""{"b":{{b}},"i":{{i}}}""")), token)));
+        Assert.Equal(16_000, batches.SelectMany(ids => ids).Distinct().Count());
+        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "bulk"), w => w["stats"]!["processed"]!.GetValue<long>() == 16_000,
+            TimeSpan.FromSeconds(90), "all 16,000 run");
+    }
+
+    [Fact]
     public async Task A_handler_that_throws_is_traced_failed_and_not_run_again()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync();
