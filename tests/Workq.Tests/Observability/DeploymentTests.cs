@@ -109,6 +109,9 @@ public sealed partial class DeploymentTests
                 Assert.True(Path.Exists(Repo(path)), path);
             }
         }
+        // The build reads these too: an image built without them would silently lose their settings.
+        foreach (var props in Directory.GetFiles(Repo("services"), "Directory.Build.props"))
+            Assert.Contains($"COPY services/{Path.GetFileName(props)} services/", dockerfile);
         Assert.Matches(@"(?m)^USER \$APP_UID$", dockerfile);
         Assert.Contains("WORKQ_HOST=0.0.0.0", dockerfile);
     }
