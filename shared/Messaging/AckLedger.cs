@@ -22,6 +22,8 @@ public sealed class AckLedger(int window)
     // Once the channel was closed or recovered, its tags no longer count from 1 here: ack one by one.
     private bool singly;
 
+    public int Running => running;
+
     public void Started() => running++;
 
     /// <summary>Records a finished delivery; true when the settlements should be sent now rather than a moment later.</summary>

@@ -26,6 +26,15 @@ public sealed class DeliverySettler
         channel.ChannelShutdownAsync += OnShutdownAsync;
     }
 
+    /// <summary>Deliveries handed to the handler and not finished yet.</summary>
+    public int Running
+    {
+        get
+        {
+            lock (gate) return ledger.Running;
+        }
+    }
+
     public void Started()
     {
         lock (gate) ledger.Started();

@@ -47,11 +47,13 @@ public static class EventHeaders
         return headers;
     }
 
-    public static EventEnvelope Read(IReadOnlyBasicProperties properties, string routingKey)
+    public static EventEnvelope Read(IReadOnlyBasicProperties properties, string routingKey) =>
+        Read(properties, String(properties.Headers, Canvas) ?? "", String(properties.Headers, Worker) ?? routingKey);
+
+    /// <summary>For a consumer that knows whose queue it reads: the canvas and worker headers are not decoded again.</summary>
+    public static EventEnvelope Read(IReadOnlyBasicProperties properties, string canvas, string worker)
     {
         var headers = properties.Headers;
-        var canvas = String(headers, Canvas) ?? "";
-        var worker = String(headers, Worker) ?? routingKey;
         var enqueuedMicros = Long(headers, EnqueuedAt);
         var enqueuedAt = enqueuedMicros is { } micros
             ? DateTimeOffset.UnixEpoch.AddTicks(micros * 10)

@@ -24,11 +24,8 @@ public static class RawRabbitScenario
 
     public static async Task<Throughput> RunAsync(string amqpUrl, int messages, int prefetch, byte[] body, CancellationToken cancellationToken)
     {
-        await using var broker = new BrokerConnection(new WorkqOptions { RabbitMqUrl = amqpUrl }, NullLogger<BrokerConnection>.Instance);
-        var topology = new Topology(broker);
-        await topology.DeclareSharedAsync(cancellationToken);
-        await topology.DeclareCanvasAsync(Canvas, cancellationToken);
-        await topology.DeclareWorkerAsync(Canvas, Worker, cancellationToken);
+        var (broker, topology) = await DeclareAsync(amqpUrl, Canvas, cancellationToken);
+        await using var _ = broker;
 
         var factory = new ConnectionFactory { Uri = new Uri(amqpUrl) };
         await using var consuming = await factory.CreateConnectionAsync(cancellationToken);
@@ -74,11 +71,8 @@ public static class RawRabbitScenario
     public static async Task<Latencies> QueueWaitAsync(string amqpUrl, double rate, int seconds, int prefetch, byte[] body, CancellationToken cancellationToken)
     {
         const string canvas = "bench-raw-wait";
-        await using var broker = new BrokerConnection(new WorkqOptions { RabbitMqUrl = amqpUrl }, NullLogger<BrokerConnection>.Instance);
-        var topology = new Topology(broker);
-        await topology.DeclareSharedAsync(cancellationToken);
-        await topology.DeclareCanvasAsync(canvas, cancellationToken);
-        await topology.DeclareWorkerAsync(canvas, Worker, cancellationToken);
+        var (broker, topology) = await DeclareAsync(amqpUrl, canvas, cancellationToken);
+        await using var _ = broker;
 
         var factory = new ConnectionFactory { Uri = new Uri(amqpUrl) };
         await using var connection = await factory.CreateConnectionAsync(cancellationToken);
@@ -122,5 +116,24 @@ public static class RawRabbitScenario
         }
         await topology.DeleteCanvasAsync(canvas, [Worker], cancellationToken);
         lock (waits) return Latencies.Of(waits);
+    }
+
+    /// <summary>A worker queue declared by Workq's own <see cref="Topology"/>: the same arguments, exchange and binding as the product's.</summary>
+    private static async Task<(BrokerConnection Broker, Topology Topology)> DeclareAsync(string amqpUrl, string canvas, CancellationToken cancellationToken)
+    {
+        var broker = new BrokerConnection(new WorkqOptions { RabbitMqUrl = amqpUrl }, NullLogger<BrokerConnection>.Instance);
+        var topology = new Topology(broker);
+        try
+        {
+            await topology.DeclareSharedAsync(cancellationToken);
+            await topology.DeclareCanvasAsync(canvas, cancellationToken);
+            await topology.DeclareWorkerAsync(canvas, Worker, cancellationToken);
+            return (broker, topology);
+        }
+        catch
+        {
+            await broker.DisposeAsync();
+            throw;
+        }
     }
 }

@@ -24,7 +24,6 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
     private IChannel? channel;
     private DeliverySettler? settler;
     private string? consumerTag;
-    private int inFlight;
     private IDisposable? inFlightGauge;
 
     public int Concurrency => concurrency;
@@ -47,18 +46,17 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
         consumer = new AsyncEventingBasicConsumer(channel);
         consumer.ReceivedAsync += OnReceivedAsync;
         consumerTag = await channel.BasicConsumeAsync(Topology.WorkerQueue(canvas, worker), autoAck: false, consumer, cancellationToken);
-        inFlightGauge = Workq.Shared.Telemetry.WorkqDiagnostics.TrackInFlight(canvas, worker, () => Volatile.Read(ref inFlight));
+        inFlightGauge = Workq.Shared.Telemetry.WorkqDiagnostics.TrackInFlight(canvas, worker, () => settler.Running);
         logger.LogInformation("Consuming {Canvas}/{Worker} v{Version} with concurrency {Concurrency}", canvas, worker, Handler.Version, concurrency);
     }
 
     private async Task OnReceivedAsync(object sender, BasicDeliverEventArgs delivery)
     {
-        Interlocked.Increment(ref inFlight);
         settler!.Started();
         var requeue = true;
         try
         {
-            var envelope = EventHeaders.Read(delivery.BasicProperties, delivery.RoutingKey) with { Canvas = canvas, Worker = worker };
+            var envelope = EventHeaders.Read(delivery.BasicProperties, canvas, worker);
             var attempt = EventHeaders.AttemptOf(delivery.BasicProperties);
             var current = Handler;
             if (services.Cancelled.IsCancelled(envelope.Id))
@@ -83,7 +81,6 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
         finally
         {
             await settler.FinishAsync(delivery.DeliveryTag, requeue);
-            Interlocked.Decrement(ref inFlight);
         }
     }
 
@@ -109,7 +106,8 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
         try
         {
             var deadline = DateTimeOffset.UtcNow + drainFor;
-            while (Volatile.Read(ref inFlight) > 0 && DateTimeOffset.UtcNow < deadline) await Task.Delay(10);
+            while (settler is { Running: > 0 } && DateTimeOffset.UtcNow < deadline) await Task.Delay(10);
+            // What finished last may still wait for its ack: sent before the channel closes.
             if (settler is not null) await settler.FlushAsync();
             if (open.IsOpen) await open.CloseAsync();
         }
