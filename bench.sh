@@ -12,6 +12,10 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 echo "[bench] nproc $(nproc), load average $(cut -d' ' -f1-3 /proc/loadavg) at start" >&2
 bash scripts/servers.sh >&2
+source scripts/credentials.sh
+export WORKQ_BENCH_POSTGRES_ADMIN="${WORKQ_BENCH_POSTGRES_ADMIN:-${WORKQ_POSTGRES/Database=workq/Database=postgres}}"
+export WORKQ_BENCH_RABBITMQ_URL="${WORKQ_BENCH_RABBITMQ_URL:-$WORKQ_RABBITMQ_URL}"
+export WORKQ_BENCH_RABBITMQ_MANAGEMENT_URL="${WORKQ_BENCH_RABBITMQ_MANAGEMENT_URL:-$WORKQ_RABBITMQ_MANAGEMENT_URL}"
 
 echo "[bench] building (Release)" >&2
 dotnet build Workq.sln -c Release -nologo -v quiet >&2

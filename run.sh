@@ -9,11 +9,6 @@ ROOT="$PWD"
 
 log() { echo "[run] $*"; }
 
-# Settings the services read; anything already in the environment wins.
-export WORKQ_ADMIN_TOKEN="${WORKQ_ADMIN_TOKEN:-workq-dev-admin-token}"
-export WORKQ_RABBITMQ_URL="${WORKQ_RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/}"
-export WORKQ_RABBITMQ_MANAGEMENT_URL="${WORKQ_RABBITMQ_MANAGEMENT_URL:-http://guest:guest@127.0.0.1:15672/}"
-export WORKQ_POSTGRES="${WORKQ_POSTGRES:-Host=127.0.0.1;Port=5432;Username=workq;Password=workq;Database=workq}"
 READY_TIMEOUT="${WORKQ_READY_TIMEOUT:-60}"
 
 # name | project dir | assembly | port
@@ -25,6 +20,17 @@ SERVICES=(
 )
 
 bash scripts/servers.sh
+source scripts/credentials.sh
+
+# The admin token: yours if WORKQ_ADMIN_TOKEN is set, else one generated for this checkout on
+# first run and kept in .run/admin-token (the services refuse a well-known token).
+if [[ -z "${WORKQ_ADMIN_TOKEN:-}" ]]; then
+  if [[ ! -s .run/admin-token ]]; then
+    (umask 077 && tr -dc 'A-Za-z0-9' </dev/urandom | head -c 40 >.run/admin-token || true)
+  fi
+  WORKQ_ADMIN_TOKEN="$(cat .run/admin-token)"
+fi
+export WORKQ_ADMIN_TOKEN
 
 log "building (Release)"
 dotnet build Workq.sln -c Release -nologo

@@ -10,17 +10,19 @@ cd "$(dirname "$0")"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 bash scripts/servers.sh
+source scripts/credentials.sh
 bash scripts/chromium.sh   # for the dashboard's browser tests
 
 echo "[test] building (Release)"
 dotnet build Workq.sln -c Release -nologo
 
 # The tests start the services from the build output themselves; these tell
-# them where the servers are. The workq role has CREATEDB, so tests can make
-# throwaway databases through the "postgres" database.
-export WORKQ_TEST_POSTGRES_ADMIN="${WORKQ_TEST_POSTGRES_ADMIN:-Host=127.0.0.1;Port=5432;Username=workq;Password=workq;Database=postgres}"
-export WORKQ_TEST_RABBITMQ_URL="${WORKQ_TEST_RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/}"
-export WORKQ_TEST_RABBITMQ_MANAGEMENT_URL="${WORKQ_TEST_RABBITMQ_MANAGEMENT_URL:-http://guest:guest@127.0.0.1:15672/}"
+# them where the servers are (with the credentials servers.sh generated). The
+# workq role has CREATEDB, so tests can make throwaway databases through the
+# "postgres" database.
+export WORKQ_TEST_POSTGRES_ADMIN="${WORKQ_TEST_POSTGRES_ADMIN:-${WORKQ_POSTGRES/Database=workq/Database=postgres}}"
+export WORKQ_TEST_RABBITMQ_URL="${WORKQ_TEST_RABBITMQ_URL:-$WORKQ_RABBITMQ_URL}"
+export WORKQ_TEST_RABBITMQ_MANAGEMENT_URL="${WORKQ_TEST_RABBITMQ_MANAGEMENT_URL:-$WORKQ_RABBITMQ_MANAGEMENT_URL}"
 
 mkdir -p .run
 OUT=.run/test-output.log

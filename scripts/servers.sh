@@ -11,6 +11,11 @@
 # since a sourced script sees the caller's arguments).
 #
 # Tunables (env): WORKQ_SERVERS_TIMEOUT (seconds per wait, default 120).
+#
+# Credentials: RabbitMQ and PostgreSQL each get a user "workq" with a password
+# generated on first use and kept in .run/servers.env (mode 600), which
+# ./run.sh, ./test.sh and ./bench.sh read. RabbitMQ's default "guest" user is
+# deleted, so no default credentials reach the broker or its management API.
 
 # Strict mode only when executed; when sourced, main runs in a subshell below.
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
@@ -21,8 +26,12 @@ _srv_log() { echo "[servers] $*"; }
 _srv_die() { echo "[servers] ERROR: $*" >&2; exit 1; }
 
 _SRV_TIMEOUT="${WORKQ_SERVERS_TIMEOUT:-120}"
+_SRV_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+_SRV_ENV_FILE="$_SRV_ROOT/.run/servers.env"
+_SRV_RABBIT_USER=workq
+_SRV_RABBIT_PASSWORD=""
 _SRV_PG_ROLE=workq
-_SRV_PG_PASSWORD=workq
+_SRV_PG_PASSWORD=""
 _SRV_PG_DB=workq
 
 # Poll a command until it succeeds or the deadline passes.
@@ -89,6 +98,38 @@ _srv_ensure_hostname_resolves() {
   fi
 }
 
+# ------------------------------------------------------------- credentials
+
+# 24 characters of [A-Za-z0-9]: nothing to escape in a URI or a connection string.
+_srv_new_password() { tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24 || true; }
+
+# Reuses the passwords of an earlier run of this checkout, or makes new ones;
+# either way they are (re)applied to the servers below, so the file and the
+# servers always agree.
+_srv_load_credentials() {
+  if [[ -f "$_SRV_ENV_FILE" ]]; then
+    _SRV_RABBIT_PASSWORD="$(sed -n 's/^WORKQ_SERVERS_RABBITMQ_PASSWORD=//p' "$_SRV_ENV_FILE")"
+    _SRV_PG_PASSWORD="$(sed -n 's/^WORKQ_SERVERS_POSTGRES_PASSWORD=//p' "$_SRV_ENV_FILE")"
+  fi
+  [[ -n "$_SRV_RABBIT_PASSWORD" ]] || _SRV_RABBIT_PASSWORD="$(_srv_new_password)"
+  [[ -n "$_SRV_PG_PASSWORD" ]] || _SRV_PG_PASSWORD="$(_srv_new_password)"
+}
+
+_srv_write_credentials() {
+  mkdir -p "$(dirname "$_SRV_ENV_FILE")"
+  (umask 077 && cat >"$_SRV_ENV_FILE" <<EOF
+# Written by scripts/servers.sh: this machine's credentials for Workq. Keep it private.
+WORKQ_SERVERS_RABBITMQ_USER=$_SRV_RABBIT_USER
+WORKQ_SERVERS_RABBITMQ_PASSWORD=$_SRV_RABBIT_PASSWORD
+WORKQ_SERVERS_POSTGRES_USER=$_SRV_PG_ROLE
+WORKQ_SERVERS_POSTGRES_PASSWORD=$_SRV_PG_PASSWORD
+WORKQ_RABBITMQ_URL='amqp://$_SRV_RABBIT_USER:$_SRV_RABBIT_PASSWORD@127.0.0.1:5672/'
+WORKQ_RABBITMQ_MANAGEMENT_URL='http://$_SRV_RABBIT_USER:$_SRV_RABBIT_PASSWORD@127.0.0.1:15672/'
+WORKQ_POSTGRES='Host=127.0.0.1;Port=5432;Username=$_SRV_PG_ROLE;Password=$_SRV_PG_PASSWORD;Database=$_SRV_PG_DB'
+EOF
+  )
+}
+
 # ---------------------------------------------------------------- RabbitMQ
 
 # rabbitmqctl with a hard time limit: <seconds> <args...>. Debian's
@@ -116,7 +157,26 @@ _srv_rabbit_running() { _srv_rabbitmqctl 30 -q -t 20 ping >/dev/null 2>&1; }
 _srv_rabbit_registered() { epmd -names 2>/dev/null | grep -q '^name rabbit at port'; }
 
 _srv_rabbit_mgmt_up() {
-  curl -fsS -m 5 -u guest:guest http://127.0.0.1:15672/api/overview >/dev/null 2>&1
+  curl -fsS -m 5 -u "$_SRV_RABBIT_USER:$_SRV_RABBIT_PASSWORD" http://127.0.0.1:15672/api/overview >/dev/null 2>&1
+}
+
+# The workq user (administrator: Workq's tests and bench create a virtual host
+# each) with this checkout's password, and no guest user at all.
+_srv_rabbit_users() {
+  local users
+  users="$(_srv_rabbitmqctl 30 -q -t 20 list_users 2>/dev/null | awk '{print $1}')"
+  if grep -qx "$_SRV_RABBIT_USER" <<<"$users"; then
+    _srv_rabbitmqctl 30 -q -t 20 change_password "$_SRV_RABBIT_USER" "$_SRV_RABBIT_PASSWORD" >/dev/null
+  else
+    _srv_log "creating rabbitmq user $_SRV_RABBIT_USER"
+    _srv_rabbitmqctl 30 -q -t 20 add_user "$_SRV_RABBIT_USER" "$_SRV_RABBIT_PASSWORD" >/dev/null
+  fi
+  _srv_rabbitmqctl 30 -q -t 20 set_user_tags "$_SRV_RABBIT_USER" administrator >/dev/null
+  _srv_rabbitmqctl 30 -q -t 20 set_permissions -p / "$_SRV_RABBIT_USER" '.*' '.*' '.*' >/dev/null
+  if grep -qx guest <<<"$users"; then
+    _srv_log "deleting rabbitmq's default guest user"
+    _srv_rabbitmqctl 30 -q -t 20 delete_user guest >/dev/null
+  fi
 }
 
 _srv_rabbit_stats_interval() {
@@ -151,7 +211,7 @@ _srv_rabbit_start() {
     _srv_rabbitmqctl $((_SRV_TIMEOUT + 10)) -q -t "$_SRV_TIMEOUT" await_startup >/dev/null \
       || _srv_die "rabbitmq node is up but the rabbit app did not start (try: $0 stop; $0)"
     # Running node: enable the plugin online (no-op when already enabled).
-    if ! _srv_rabbit_mgmt_up; then
+    if ! grep -qs rabbitmq_management /etc/rabbitmq/enabled_plugins; then
       _srv_log "enabling rabbitmq_management (online)"
       # (Debian's wrapper runs rabbitmq-plugins as root, without su.)
       timeout -k 5 120 rabbitmq-plugins -q enable rabbitmq_management >/dev/null
@@ -174,6 +234,7 @@ _srv_rabbit_start() {
   fi
 
   _srv_wait_for "AMQP port 5672" "$_SRV_TIMEOUT" _srv_tcp_open 127.0.0.1 5672
+  _srv_rabbit_users
   _srv_wait_for "management API on 15672" "$_SRV_TIMEOUT" _srv_rabbit_mgmt_up
 
   # A node started before the conf line existed still has the default
@@ -185,7 +246,7 @@ _srv_rabbit_start() {
     _srv_log "collect_statistics_interval is $interval; setting 1000 at runtime (restart for full effect)"
     _srv_rabbitmqctl 30 -q -t 20 eval 'application:set_env(rabbit, collect_statistics_interval, 1000).' >/dev/null
   fi
-  _srv_log "rabbitmq ready (amqp :5672, management :15672, stats interval 1000 ms)"
+  _srv_log "rabbitmq ready (amqp :5672, management :15672, user $_SRV_RABBIT_USER, stats interval 1000 ms)"
 }
 
 _srv_rabbit_stop() {
@@ -269,7 +330,7 @@ _srv_pg_start() {
     pg_ctlcluster "$ver" main reload
     out="$(_srv_pg_check_workq)" || _srv_die "psql -h 127.0.0.1 -U $_SRV_PG_ROLE still fails: $out"
   fi
-  _srv_log "postgresql $ver ready (127.0.0.1:5432, role/db $_SRV_PG_ROLE)"
+  _srv_log "postgresql $ver ready (127.0.0.1:5432, role/db $_SRV_PG_ROLE, password in .run/servers.env)"
 }
 
 _srv_pg_stop() {
@@ -302,8 +363,10 @@ _srv_main() {
   case "${1:-start}" in
     start)
       local t0=$SECONDS
+      _srv_load_credentials
       _srv_rabbit_start
       _srv_pg_start
+      _srv_write_credentials
       _srv_log "all servers ready ($((SECONDS - t0))s)"
       ;;
     stop)

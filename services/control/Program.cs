@@ -8,6 +8,7 @@ using Workq.Shared.Scripting;
 
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8080);
+builder.RequireAdminToken(options);
 builder.Services.AddSingleton<AccessControl>();
 builder.Services.AddSingleton<ScriptCompiler>();
 builder.Services.AddHostedService<CompilerWarmup>();

@@ -5,6 +5,10 @@ namespace Workq.Shared.Configuration;
 /// <summary>Settings every service reads from <c>WORKQ_*</c> environment variables (see README).</summary>
 public sealed class WorkqOptions
 {
+    /// <summary>The token older docs and scripts used for local runs: refused outside Development, like no token at all.</summary>
+    public const string DevelopmentAdminToken = "workq-dev-admin-token";
+    public const int MinAdminTokenLength = 16;
+
     public string Host { get; init; } = "127.0.0.1";
     public int Port { get; init; }
     public string RabbitMqUrl { get; init; } = "amqp://guest:guest@127.0.0.1:5672/";
@@ -42,6 +46,15 @@ public sealed class WorkqOptions
             Canvases = CanvasFilter.Parse(config["WORKQ_CANVASES"]),
         };
     }
+
+    /// <summary>Why this admin token must not guard a deployment outside Development, or null when it may.</summary>
+    public string? AdminTokenProblem() => AdminToken switch
+    {
+        null => "WORKQ_ADMIN_TOKEN is not set: set it to a long random secret (ASPNETCORE_ENVIRONMENT=Development allows running without one).",
+        DevelopmentAdminToken => $"WORKQ_ADMIN_TOKEN is the well-known development token '{DevelopmentAdminToken}': set it to a long random secret.",
+        { Length: < MinAdminTokenLength } => $"WORKQ_ADMIN_TOKEN is shorter than {MinAdminTokenLength} characters: set it to a long random secret.",
+        _ => null,
+    };
 
     private static int Int(IConfiguration config, string key, int fallback) =>
         config[key] is { Length: > 0 } raw

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Workq.Shared.Auth;
@@ -17,7 +18,16 @@ public static class WorkqDefaults
 {
     public static WorkqOptions AddWorkqDefaults(this WebApplicationBuilder builder, int defaultPort)
     {
-        var options = WorkqOptions.From(builder.Configuration, defaultPort);
+        WorkqOptions options;
+        try
+        {
+            options = WorkqOptions.From(builder.Configuration, defaultPort);
+        }
+        catch (InvalidOperationException e)
+        {
+            RefuseToStart(builder, e.Message);
+            throw;
+        }
         builder.WebHost.UseUrls($"http://{options.Host}:{options.Port}");
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         builder.Logging.AddSimpleConsole(console =>
@@ -52,6 +62,23 @@ public static class WorkqDefaults
         services.AddSingleton<Readiness>();
         services.AddHostedService<SchemaInitializer>();
         return options;
+    }
+
+    /// <summary>
+    /// For the services that authenticate requests: outside Development, no admin token, the development
+    /// token or a short one stops the service before it listens, with the reason on one line.
+    /// </summary>
+    public static void RequireAdminToken(this WebApplicationBuilder builder, WorkqOptions options)
+    {
+        if (!builder.Environment.IsDevelopment() && options.AdminTokenProblem() is { } problem) RefuseToStart(builder, problem);
+    }
+
+    /// <summary>One line on stderr and exit code 78 (EX_CONFIG): a configuration mistake is not a crash with a stack trace.</summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void RefuseToStart(WebApplicationBuilder builder, string why)
+    {
+        Console.Error.WriteLine($"{builder.Environment.ApplicationName} refuses to start: {why}");
+        Environment.Exit(78);
     }
 
     public static WebApplication UseWorkqDefaults(this WebApplication app)

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
+using Workq.Testing;
 
 namespace Workq.Bench.Infrastructure;
 
@@ -15,10 +16,9 @@ public sealed class BenchCluster : IAsyncDisposable
 {
     private static readonly string Suffix = DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
 
-    public static string PostgresAdmin => Environment.GetEnvironmentVariable("WORKQ_BENCH_POSTGRES_ADMIN")
-        ?? "Host=127.0.0.1;Port=5432;Username=workq;Password=workq;Database=postgres";
-    public static string RabbitMqBase => (Environment.GetEnvironmentVariable("WORKQ_BENCH_RABBITMQ_URL") ?? "amqp://guest:guest@127.0.0.1:5672/").TrimEnd('/');
-    public static string ManagementUrl => Environment.GetEnvironmentVariable("WORKQ_BENCH_RABBITMQ_MANAGEMENT_URL") ?? "http://guest:guest@127.0.0.1:15672/";
+    public static string PostgresAdmin => LocalServers.PostgresAdmin("WORKQ_BENCH_POSTGRES_ADMIN");
+    public static string RabbitMqBase => LocalServers.RabbitMqUrl("WORKQ_BENCH_RABBITMQ_URL").TrimEnd('/');
+    public static string ManagementUrl => LocalServers.ManagementUrl("WORKQ_BENCH_RABBITMQ_MANAGEMENT_URL");
 
     public string AdminToken { get; } = "bench-admin-" + Guid.NewGuid().ToString("N");
     public string VirtualHost { get; } = "workq-bench-" + Suffix;
@@ -39,7 +39,7 @@ public sealed class BenchCluster : IAsyncDisposable
         Directory.CreateDirectory(LogDirectory);
         var vhost = Uri.EscapeDataString(VirtualHost);
         (await Management.PutAsync($"api/vhosts/{vhost}", JsonContent.Create(new { }), cancellationToken)).EnsureSuccessStatusCode();
-        (await Management.PutAsync($"api/permissions/{vhost}/guest", JsonContent.Create(new { configure = ".*", write = ".*", read = ".*" }), cancellationToken))
+        (await Management.PutAsync($"api/permissions/{vhost}/{Uri.EscapeDataString(LocalServers.Credentials(ManagementUrl).User)}", JsonContent.Create(new { configure = ".*", write = ".*", read = ".*" }), cancellationToken))
             .EnsureSuccessStatusCode();
         await AdminSqlAsync($"create database {Database}", cancellationToken);
     }
@@ -103,8 +103,8 @@ public sealed class BenchCluster : IAsyncDisposable
         var uri = new Uri(ManagementUrl);
         // Generous: deleting a virtual host with a thousand quorum queues takes the broker a while.
         var client = new HttpClient { BaseAddress = new Uri(uri.GetLeftPart(UriPartial.Authority) + "/"), Timeout = TimeSpan.FromMinutes(5) };
-        var credentials = uri.UserInfo.Length > 0 ? Uri.UnescapeDataString(uri.UserInfo) : "guest:guest";
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+        var (user, password) = LocalServers.Credentials(ManagementUrl);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
         return client;
     }
 }

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Workq.Testing;
 
 namespace Workq.Tests.Infrastructure;
 
@@ -9,19 +10,20 @@ namespace Workq.Tests.Infrastructure;
 public sealed class RabbitManagement : IDisposable
 {
     private readonly HttpClient http;
+    private readonly string user;
 
     public RabbitManagement(string url)
     {
         var uri = new Uri(url);
         http = new HttpClient { BaseAddress = new Uri(uri.GetLeftPart(UriPartial.Authority) + "/"), Timeout = TimeSpan.FromSeconds(60) };
-        var credentials = uri.UserInfo.Length > 0 ? Uri.UnescapeDataString(uri.UserInfo) : "guest:guest";
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+        (user, var password) = LocalServers.Credentials(url);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
     }
 
     public async Task CreateVirtualHostAsync(string vhost)
     {
         (await http.PutAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}", JsonContent.Create(new { }))).EnsureSuccessStatusCode();
-        (await http.PutAsync($"api/permissions/{Uri.EscapeDataString(vhost)}/guest", JsonContent.Create(new { configure = ".*", write = ".*", read = ".*" }))).EnsureSuccessStatusCode();
+        (await http.PutAsync($"api/permissions/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(user)}", JsonContent.Create(new { configure = ".*", write = ".*", read = ".*" }))).EnsureSuccessStatusCode();
     }
 
     public async Task DeleteVirtualHostAsync(string vhost) => await http.DeleteAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}");

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Npgsql;
+using Workq.Testing;
 
 namespace Workq.Tests.Infrastructure;
 
@@ -21,10 +22,9 @@ public sealed class WorkqCluster : IAsyncLifetime
     public string Database => "workq_test_" + suffix;
     public string LogDirectory => Path.Combine(Path.GetTempPath(), "workq-test-logs", suffix);
 
-    public static string PostgresAdmin => Environment.GetEnvironmentVariable("WORKQ_TEST_POSTGRES_ADMIN")
-        ?? "Host=127.0.0.1;Port=5432;Username=workq;Password=workq;Database=postgres";
-    public static string RabbitMqBase => (Environment.GetEnvironmentVariable("WORKQ_TEST_RABBITMQ_URL") ?? "amqp://guest:guest@127.0.0.1:5672/").TrimEnd('/');
-    public static string ManagementUrl => Environment.GetEnvironmentVariable("WORKQ_TEST_RABBITMQ_MANAGEMENT_URL") ?? "http://guest:guest@127.0.0.1:15672/";
+    public static string PostgresAdmin => LocalServers.PostgresAdmin("WORKQ_TEST_POSTGRES_ADMIN");
+    public static string RabbitMqBase => LocalServers.RabbitMqUrl("WORKQ_TEST_RABBITMQ_URL").TrimEnd('/');
+    public static string ManagementUrl => LocalServers.ManagementUrl("WORKQ_TEST_RABBITMQ_MANAGEMENT_URL");
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
     public RabbitManagement Rabbit { get; } = new(ManagementUrl);

@@ -1,0 +1,48 @@
+namespace Workq.Testing;
+
+/// <summary>
+/// Where this machine's RabbitMQ and PostgreSQL are, for the tests and the bench: the variables that
+/// ./test.sh and ./bench.sh export, or else the credentials scripts/servers.sh generated in
+/// .run/servers.env (so a test run started from an IDE finds them too). Linked into the bench.
+/// </summary>
+public static class LocalServers
+{
+    private static readonly Lazy<IReadOnlyDictionary<string, string>> Generated = new(ReadGenerated);
+
+    /// <summary>A connection string to the "postgres" database, as the workq role (which may create databases).</summary>
+    public static string PostgresAdmin(string variable) =>
+        Environment.GetEnvironmentVariable(variable)
+        ?? Setting("WORKQ_POSTGRES").Replace("Database=workq", "Database=postgres", StringComparison.Ordinal);
+
+    public static string RabbitMqUrl(string variable) => Environment.GetEnvironmentVariable(variable) ?? Setting("WORKQ_RABBITMQ_URL");
+
+    public static string ManagementUrl(string variable) => Environment.GetEnvironmentVariable(variable) ?? Setting("WORKQ_RABBITMQ_MANAGEMENT_URL");
+
+    /// <summary>The management API's user and password from its URL: the user a new virtual host is opened to.</summary>
+    public static (string User, string Password) Credentials(string url)
+    {
+        var userInfo = Uri.UnescapeDataString(new Uri(url).UserInfo);
+        var colon = userInfo.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0) throw new InvalidOperationException($"The management URL must carry a user and password (user:password@host), not '{new Uri(url).GetLeftPart(UriPartial.Authority)}'.");
+        return (userInfo[..colon], userInfo[(colon + 1)..]);
+    }
+
+    private static string Setting(string name) =>
+        Generated.Value.TryGetValue(name, out var value)
+            ? value
+            : throw new InvalidOperationException($"{name} is not set and .run/servers.env has none: run scripts/servers.sh (or ./test.sh) first.");
+
+    private static IReadOnlyDictionary<string, string> ReadGenerated()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var file = Path.Combine(dir.FullName, ".run", "servers.env");
+            if (!File.Exists(file)) continue;
+            return File.ReadAllLines(file)
+                .Where(line => line.Length > 0 && line[0] != '#' && line.Contains('=', StringComparison.Ordinal))
+                .Select(line => (Key: line[..line.IndexOf('=', StringComparison.Ordinal)], Value: line[(line.IndexOf('=', StringComparison.Ordinal) + 1)..].Trim('\'')))
+                .ToDictionary(p => p.Key, p => p.Value);
+        }
+        return new Dictionary<string, string>();
+    }
+}
