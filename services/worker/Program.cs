@@ -8,7 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8083);
 builder.Services.AddSingleton<ScriptCompiler>();
 builder.Services.AddHostedService<CompilerWarmup>();
-builder.Services.AddSingleton<HandlerHttp>();
+builder.Services.AddSingleton(_ => new HandlerHttp(options.HandlerEgress));
 builder.Services.AddSingleton<EventRunner>();
 builder.Services.AddSingleton<RetryScheduler>();
 builder.Services.AddSingleton<CancelledEvents>();

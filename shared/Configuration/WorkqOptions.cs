@@ -24,6 +24,8 @@ public sealed class WorkqOptions
     public TimeSpan ReconcileInterval { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>The canvases a worker instance consumes (a pool); every canvas by default.</summary>
     public CanvasFilter Canvases { get; init; } = CanvasFilter.All;
+    /// <summary>Where handler code's <c>Http</c> may connect beyond the public internet (WORKQ_HANDLER_HTTP_ALLOW).</summary>
+    public Scripting.EgressPolicy HandlerEgress { get; init; } = Scripting.EgressPolicy.Default;
 
     public static WorkqOptions From(IConfiguration config, int defaultPort)
     {
@@ -44,6 +46,7 @@ public sealed class WorkqOptions
             DeadLettersMaxPerWorker = Int(config, "WORKQ_DEAD_LETTERS_MAX_PER_WORKER", defaults.DeadLettersMaxPerWorker),
             ReconcileInterval = TimeSpan.FromSeconds(Double(config, "WORKQ_RECONCILE_SECONDS", defaults.ReconcileInterval.TotalSeconds)),
             Canvases = CanvasFilter.Parse(config["WORKQ_CANVASES"]),
+            HandlerEgress = Scripting.EgressPolicy.Parse(config[Scripting.EgressPolicy.AllowVariable]),
         };
     }
 

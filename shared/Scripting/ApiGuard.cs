@@ -20,15 +20,22 @@ internal static class ApiGuard
     private const string EnvironmentAccess = "environment access is not allowed";
     private const string Runtime = "controlling the runtime is not allowed";
     private const string Threads = "threads and OS synchronization are not allowed";
+    private const string AsyncVoid = "async void is not allowed: its exceptions would crash the worker (return a Task)";
     private const string ConsoleAccess = "console access is not allowed (use Log)";
     private const string Host = "host internals are not accessible";
+    private const string Egress = "only the Http client given to the handler may make requests";
+    private const string Shared = "shared process state is not allowed: other canvases use it too";
+    private const string Background = "work that outlives the event is not allowed";
+    private const string ProcessSettings = "changing process-wide settings is not allowed";
+    private const string Metadata = "serializer metadata can reach host objects and is not allowed";
+    private const string Subclass = "deriving from this type is not allowed: the framework can hand a subclass buffers shared with other canvases";
 
     private static readonly FrozenSet<string> AllowedNamespaces = FrozenSet.ToFrozenSet(
     [
-        "System", "System.Linq", "System.Threading", "System.Net", "System.Net.Sockets", "System.Net.Mime",
+        "System", "System.Linq", "System.Threading", "System.Net", "System.Net.Mime",
         "System.Globalization", "System.Numerics", "System.Diagnostics.CodeAnalysis",
         // Restricted to the types in RestrictedNamespaceTypes:
-        "System.IO", "System.Diagnostics", "System.Runtime.CompilerServices",
+        "System.IO", "System.Diagnostics", "System.Runtime.CompilerServices", "System.Net.Sockets",
     ]);
 
     // A namespace is allowed with everything under it.
@@ -45,6 +52,8 @@ internal static class ApiGuard
                 "EndOfStreamException", "InvalidDataException",
             ]), FileSystem),
             ["System.Diagnostics"] = (FrozenSet.ToFrozenSet(["Stopwatch"]), Processes),
+            // What HttpRequestException and IPAddress report; no sockets of the script's own.
+            ["System.Net.Sockets"] = (FrozenSet.ToFrozenSet(["SocketError", "SocketException", "AddressFamily"]), Egress),
             ["System.Runtime.CompilerServices"] = (FrozenSet.ToFrozenSet(
             [
                 // What await, interpolated strings and async streams bind to.
@@ -90,7 +99,83 @@ internal static class ApiGuard
         ["System.Net.WebRequest"] = FileSystem,
         ["System.Net.FileWebRequest"] = FileSystem,
         ["System.Net.WebClient"] = FileSystem,
+        // Other ways out than the policed Http client, and process-wide network settings.
+        ["System.Net.HttpWebRequest"] = Egress,
+        ["System.Net.FtpWebRequest"] = Egress,
+        ["System.Net.ServicePointManager"] = ProcessSettings,
+        ["System.Net.ServicePoint"] = ProcessSettings,
+        ["System.Net.WebProxy"] = Egress,
+        ["System.Net.GlobalProxySelection"] = ProcessSettings,
+        ["System.Net.CredentialCache"] = EnvironmentAccess,
+        ["System.Net.Dns"] = Egress,
+        ["System.Net.Http.HttpMessageHandler"] = Egress,
+        ["System.Net.Http.DelegatingHandler"] = Egress,
+        ["System.Net.Http.HttpClientHandler"] = Egress,
+        ["System.Net.Http.SocketsHttpHandler"] = Egress,
+        ["System.Net.Http.SocketsHttpConnectionContext"] = Egress,
+        ["System.Net.Http.SocketsHttpPlaintextStreamFilterContext"] = Egress,
+        // Work scheduled to run after the event, or on threads of its own.
+        ["System.Threading.Timer"] = Background,
+        ["System.Threading.PeriodicTimer"] = Background,
+        ["System.Threading.ITimer"] = Background,
+        ["System.Threading.SynchronizationContext"] = ProcessSettings,
+        ["System.Threading.Tasks.TaskScheduler"] = Background,
+        ["System.Threading.Tasks.TaskFactory"] = Background,
+        ["System.Threading.Tasks.TaskFactory`1"] = Background,
+        ["System.Threading.Tasks.Parallel"] = Background,
+        ["System.Threading.Tasks.ParallelLoopState"] = Background,
+        ["System.Threading.Tasks.ParallelOptions"] = Background,
+        ["System.Linq.ParallelEnumerable"] = Background,
+        ["System.Linq.ParallelQuery"] = Background,
+        ["System.Linq.ParallelQuery`1"] = Background,
     }.ToFrozenDictionary();
+
+    /// <summary>Members of allowed types that are still dangerous, by declaring type's metadata name and member name.</summary>
+    private static readonly FrozenDictionary<(string Type, string Member), string> DeniedMembers = new Dictionary<(string, string), string>
+    {
+        [("System.Net.Http.HttpClient", ".ctor")] = Egress,
+        [("System.Net.Http.HttpClient", "DefaultProxy")] = ProcessSettings,
+        [("System.Net.Http.HttpMessageInvoker", ".ctor")] = Egress,
+        [("System.Buffers.ArrayPool`1", "Shared")] = Shared + " (ArrayPool<T>.Create() makes a private pool)",
+        [("System.Buffers.MemoryPool`1", "Shared")] = Shared,
+        [("System.Threading.Tasks.Task", "Run")] = Background,
+        [("System.Threading.Tasks.Task", "Factory")] = Background,
+        [("System.Threading.Tasks.Task", "Start")] = Background,
+        [("System.Threading.Tasks.Task", "ContinueWith")] = Background + " (use await)",
+        [("System.Threading.Tasks.Task", ".ctor")] = Background,
+        [("System.Threading.Tasks.Task`1", "Factory")] = Background,
+        [("System.Threading.Tasks.Task`1", "ContinueWith")] = Background + " (use await)",
+        [("System.Threading.Tasks.Task`1", ".ctor")] = Background,
+        [("System.Threading.CancellationToken", "Register")] = Background,
+        [("System.Threading.CancellationToken", "UnsafeRegister")] = Background,
+        [("System.TimeProvider", "CreateTimer")] = Background,
+        [("System.String", "Intern")] = Shared,
+        [("System.String", "IsInterned")] = Shared,
+        [("System.TimeZoneInfo", "ClearCachedData")] = ProcessSettings,
+        [("System.Globalization.CultureInfo", "ClearCachedData")] = ProcessSettings,
+        [("System.Globalization.CultureInfo", "DefaultThreadCurrentCulture")] = ProcessSettings,
+        [("System.Globalization.CultureInfo", "DefaultThreadCurrentUICulture")] = ProcessSettings,
+        [("System.Text.Encoding", "RegisterProvider")] = ProcessSettings,
+        [("System.Text.Json.JsonSerializerOptions", "TypeInfoResolver")] = Metadata,
+        [("System.Text.Json.JsonSerializerOptions", "TypeInfoResolverChain")] = Metadata,
+        [("System.Text.Json.JsonSerializerOptions", "GetTypeInfo")] = Metadata,
+        [("System.Text.Json.JsonSerializerOptions", "TryGetTypeInfo")] = Metadata,
+    }.ToFrozenDictionary();
+
+    /// <summary>
+    /// What a script's own types may derive from. Framework base classes such as Stream or TextWriter pass
+    /// pooled arrays (that held other canvases' data) to overridable methods, so only these are open.
+    /// </summary>
+    private static readonly FrozenSet<string> AllowedBaseTypes = FrozenSet.ToFrozenSet(
+    [
+        "System.Object", "System.ValueType", "System.Enum", "System.EventArgs", "System.Attribute",
+        "System.Collections.Generic.Comparer`1", "System.Collections.Generic.EqualityComparer`1",
+        "System.Collections.ObjectModel.Collection`1", "System.Collections.ObjectModel.KeyedCollection`2",
+        "System.Text.Json.Serialization.JsonConverter`1",
+    ]);
+
+    /// <summary>Interfaces through which the framework hands a script's type a span over a shared pooled buffer.</summary>
+    private static readonly FrozenSet<string> DeniedInterfaces = FrozenSet.ToFrozenSet(["System.ISpanFormattable", "System.IUtf8SpanFormattable"]);
 
     // System.Type members that reveal nothing beyond the type's name and shape.
     private static readonly FrozenSet<string> AllowedTypeMembers = FrozenSet.ToFrozenSet(
@@ -100,7 +185,8 @@ internal static class ApiGuard
         "ToString", "Equals", "GetHashCode", "op_Equality", "op_Inequality",
     ]);
 
-    private static readonly FrozenSet<string> DeniedDelegateMembers = FrozenSet.ToFrozenSet(["CreateDelegate", "DynamicInvoke", "Method"]);
+    // Target hands out the object a delegate closes over: for a method group such as Emit, the handler's globals.
+    private static readonly FrozenSet<string> DeniedDelegateMembers = FrozenSet.ToFrozenSet(["CreateDelegate", "DynamicInvoke", "Method", "Target"]);
 
     private static readonly FrozenSet<string> ScriptGlobals =
         FrozenSet.ToFrozenSet(["Event", "Meta", "Emit", "Log", "Http", "CancellationToken"]);
@@ -164,6 +250,29 @@ internal static class ApiGuard
                 case ExpressionSyntax when node.IsKind(SyntaxKind.ArgListExpression):
                     Add(node, "__arglist", Interop, isMember: false);
                     return;
+                case StackAllocArrayCreationExpressionSyntax or ImplicitStackAllocArrayCreationExpressionSyntax:
+                    Add(node, "stackalloc", "stackalloc is not allowed (a deep stack takes the whole process down)", isMember: false);
+                    return;
+                case MethodDeclarationSyntax { Modifiers: var am, ReturnType: PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword } } when am.Any(SyntaxKind.AsyncKeyword):
+                case LocalFunctionStatementSyntax { Modifiers: var alm, ReturnType: PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword } } when alm.Any(SyntaxKind.AsyncKeyword):
+                    Add(node, "async void", AsyncVoid, isMember: false);
+                    break;
+                case AnonymousFunctionExpressionSyntax { AsyncKeyword.RawKind: (int)SyntaxKind.AsyncKeyword } lambda
+                    when model.GetSymbolInfo(lambda, cancellationToken).Symbol is IMethodSymbol { ReturnsVoid: true }:
+                    Add(node, "async void", AsyncVoid, isMember: false);
+                    break;
+                case AssignmentExpressionSyntax assignment:
+                    CheckStaticWrite(assignment.Left);
+                    break;
+                case PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PreIncrementExpression or (int)SyntaxKind.PreDecrementExpression } prefix:
+                    CheckStaticWrite(prefix.Operand);
+                    break;
+                case PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PostIncrementExpression or (int)SyntaxKind.PostDecrementExpression } postfix:
+                    CheckStaticWrite(postfix.Operand);
+                    break;
+                case ArgumentSyntax { RefKindKeyword.RawKind: (int)SyntaxKind.RefKeyword or (int)SyntaxKind.OutKeyword } byRef:
+                    CheckStaticWrite(byRef.Expression);
+                    break;
                 case MethodDeclarationSyntax { Modifiers: var m } when m.Any(SyntaxKind.ExternKeyword):
                 case LocalFunctionStatementSyntax { Modifiers: var lm } when lm.Any(SyntaxKind.ExternKeyword):
                     Add(node, "extern", Interop, isMember: false);
@@ -203,6 +312,37 @@ internal static class ApiGuard
                 _ => null,
             };
             CheckSymbol(node, declared);
+            if (declared is INamedTypeSymbol scriptType) CheckAncestry(node, scriptType);
+        }
+
+        private void CheckAncestry(SyntaxNode node, INamedTypeSymbol type)
+        {
+            if (type.BaseType is { } baseType && !IsScriptType(baseType)
+                && !AllowedBaseTypes.Contains(MetadataName(baseType.OriginalDefinition)) && !IsException(baseType))
+            {
+                Add(node, Display(baseType.OriginalDefinition), Subclass, isMember: false);
+            }
+
+            foreach (var implemented in type.AllInterfaces)
+            {
+                if (DeniedInterfaces.Contains(MetadataName(implemented.OriginalDefinition)))
+                    Add(node, Display(implemented.OriginalDefinition), "implementing this interface is not allowed: the framework formats into buffers shared with other canvases", isMember: false);
+            }
+        }
+
+        private static bool IsException(INamedTypeSymbol type)
+        {
+            for (var current = type; current is not null; current = current.BaseType)
+                if (MetadataName(current.OriginalDefinition) == "System.Exception") return true;
+            return false;
+        }
+
+        /// <summary>Assigning a static field or property, or subscribing to a static event, of the framework changes it for every canvas.</summary>
+        private void CheckStaticWrite(ExpressionSyntax target)
+        {
+            var symbol = model.GetSymbolInfo(target, cancellationToken).Symbol;
+            if (symbol is IFieldSymbol or IPropertySymbol or IEventSymbol && symbol.IsStatic && symbol.ContainingType is { } owner && !IsScriptType(owner))
+                Add(target, $"{Display(owner)}.{symbol.Name}", ProcessSettings, isMember: true);
         }
 
         private void VisitExpression(ExpressionSyntax expression)
@@ -287,6 +427,8 @@ internal static class ApiGuard
         private string? MemberVerdict(ISymbol member, INamedTypeSymbol owner)
         {
             var ownerName = MetadataName(owner.OriginalDefinition);
+            var memberName = member is IMethodSymbol { MethodKind: MethodKind.Constructor } ? ".ctor" : member.Name;
+            if (DeniedMembers.TryGetValue((ownerName, memberName), out var denied)) return denied;
             switch (ownerName)
             {
                 case "Workq.Shared.Scripting.HandlerGlobals":
@@ -358,6 +500,11 @@ internal static class ApiGuard
             if (DeniedTypes.TryGetValue(name, out var denied))
             {
                 return denied;
+            }
+
+            if (ns.StartsWith("System.Text.Json.Serialization.Metadata", StringComparison.Ordinal))
+            {
+                return Metadata;
             }
 
             if (ns == "Workq" || ns.StartsWith("Workq.", StringComparison.Ordinal))

@@ -53,6 +53,8 @@ public sealed class BenchCluster : IAsyncDisposable
             ["WORKQ_RABBITMQ_MANAGEMENT_URL"] = ManagementUrl,
             ["WORKQ_POSTGRES"] = new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = Database }.ConnectionString,
             ["WORKQ_ADMIN_TOKEN"] = AdminToken,
+            // The queue-wait sink listens there (WaitSink); handler code may reach nothing else on loopback.
+            ["WORKQ_HANDLER_HTTP_ALLOW"] = "127.0.0.2/32",
             ["DOTNET_ENVIRONMENT"] = "Production",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Logging__LogLevel__Default"] = "Warning",

@@ -19,7 +19,8 @@ public sealed class WaitSink(WebApplication app, Uri url, ConcurrentQueue<double
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        // 127.0.0.2: the one loopback address the bench lets handler code reach (WORKQ_HANDLER_HTTP_ALLOW).
+        builder.WebHost.UseUrls("http://127.0.0.2:0");
         var app = builder.Build();
         var waits = new ConcurrentQueue<double>();
         app.MapPost("/wait", (HttpRequest request) => ReceiveAsync(request, waits));

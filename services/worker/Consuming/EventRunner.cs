@@ -22,8 +22,6 @@ public readonly record struct RunResult(RunOutcome Outcome, string? Error = null
 /// </summary>
 public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, LoopGuard loopGuard, WorkqOptions options, HandlerHttp http, ILogger<EventRunner> logger)
 {
-    private readonly Func<HttpClient> createHttp = http.CreateClient;
-
     public async Task<RunResult> RunAsync(CompiledHandler handler, int version, EventEnvelope envelope, int attempt, ReadOnlyMemory<byte> body, CancellationToken stopping)
     {
         var startedAt = DateTimeOffset.UtcNow;
@@ -37,7 +35,7 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
         var meta = new HandlerMeta(envelope.Id, envelope.Canvas, envelope.Worker, envelope.EnqueuedAt, attempt, envelope.Depth);
         // One copy of the body: the delivery's buffer is reused once the callback returns, and the trace keeps it.
         var eventJson = body.ToArray();
-        var globals = new HandlerGlobals(eventJson, meta, new HandlerEmitter(publisher, envelope, options.MaxEmitDepth), createHttp, timeout.Token);
+        var globals = new HandlerGlobals(eventJson, meta, new HandlerEmitter(publisher, envelope, options.MaxEmitDepth), http.For(envelope.Canvas), timeout.Token);
 
         RunOutcome outcome;
         object? result = null;
@@ -84,18 +82,4 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
         var now = DateTimeOffset.UtcNow;
         recorder.Record(new RunTrace(envelope, version, attempt, body.ToArray(), RunOutcome.Cancelled, null, null, null, null, [], [], now, now, TimeSpan.Zero));
     }
-
-}
-
-/// <summary>
-/// The <c>Http</c> that handlers get: a client of their own per run (a script may change or dispose it)
-/// over one shared connection pool for the instance.
-/// </summary>
-public sealed class HandlerHttp : IDisposable
-{
-    private readonly SocketsHttpHandler pool = new() { PooledConnectionLifetime = TimeSpan.FromMinutes(2) };
-
-    public HttpClient CreateClient() => new(pool, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(30) };
-
-    public void Dispose() => pool.Dispose();
 }

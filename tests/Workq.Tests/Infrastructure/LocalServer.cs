@@ -14,7 +14,8 @@ public static class LocalServer
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        // 127.0.0.2: the one loopback address the test clusters let handler code reach (WORKQ_HANDLER_HTTP_ALLOW).
+        builder.WebHost.UseUrls("http://127.0.0.2:0");
         var app = builder.Build();
         map(app);
         await app.StartAsync();

@@ -35,6 +35,8 @@ public sealed class WorkqCluster : IAsyncLifetime
     public List<ServiceProcess> Workers { get; } = [];
     public List<ServiceProcess> ExtraDispatchers { get; } = [];
 
+    public const string TestSinkAddress = "127.0.0.2";
+
     /// <summary>Short enough that time-out tests finish quickly.</summary>
     public static readonly TimeSpan HandlerTimeout = TimeSpan.FromSeconds(3);
 
@@ -51,6 +53,8 @@ public sealed class WorkqCluster : IAsyncLifetime
         ["WORKQ_ADMIN_TOKEN"] = AdminToken,
         ["WORKQ_HANDLER_TIMEOUT"] = HandlerTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["WORKQ_RECONCILE_SECONDS"] = "5",
+        // The tests' own sinks listen here (LocalServer); the rest of loopback stays refused to handlers.
+        ["WORKQ_HANDLER_HTTP_ALLOW"] = TestSinkAddress + "/32",
         ["Logging__LogLevel__Default"] = "Information",
         ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
     };

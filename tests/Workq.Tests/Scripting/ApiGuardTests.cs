@@ -47,6 +47,84 @@ public sealed class ApiGuardTests
         Assert.Contains(errors, e => e.Line == 1 && e.Message.Contains(api, StringComparison.Ordinal) && e.Message.Contains(reason, StringComparison.Ordinal));
     }
 
+    /// <summary>Issue 12's doors: other ways out than the policed Http, shared process state, work that outlives the event.</summary>
+    [Theory]
+    [InlineData("var c = new HttpClient(); return c.Timeout;", "new System.Net.Http.HttpClient", "only the Http client")]
+    [InlineData("var h = new SocketsHttpHandler(); return 1;", "System.Net.Http.SocketsHttpHandler", "only the Http client")]
+    [InlineData("var h = new HttpClientHandler(); return 1;", "System.Net.Http.HttpClientHandler", "only the Http client")]
+    [InlineData("var i = new HttpMessageInvoker(null!); return 1;", "new System.Net.Http.HttpMessageInvoker", "only the Http client")]
+    [InlineData("class H : DelegatingHandler { }", "System.Net.Http.DelegatingHandler", "only the Http client")]
+    [InlineData("HttpClient.DefaultProxy = null!;", "System.Net.Http.HttpClient.DefaultProxy", "process-wide")]
+    [InlineData("return HttpClient.DefaultProxy.GetProxy(new Uri(\"http://x\"));", "System.Net.Http.HttpClient.DefaultProxy", "process-wide")]
+    [InlineData("return System.Buffers.ArrayPool<byte>.Shared.Rent(16);", "System.Buffers.ArrayPool<System.Byte>.Shared", "shared process state")]
+    [InlineData("return System.Buffers.MemoryPool<byte>.Shared.Rent(16);", "System.Buffers.MemoryPool<System.Byte>.Shared", "shared process state")]
+    [InlineData("return System.Buffers.ArrayPool<char>.Shared;", "System.Buffers.ArrayPool<System.Char>.Shared", "shared process state")]
+    [InlineData("return JsonSerializerOptions.Default.GetTypeInfo(typeof(string)).Properties.Count;", "System.Text.Json.JsonSerializerOptions.GetTypeInfo", "serializer metadata")]
+    [InlineData("return JsonSerializerOptions.Default.TypeInfoResolver;", "System.Text.Json.JsonSerializerOptions.TypeInfoResolver", "serializer metadata")]
+    [InlineData("var r = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(); return 1;", "System.Text.Json.Serialization.Metadata", "not allowed")]
+    [InlineData("Func<string, object?, Task<Guid>> emit = Emit; return emit.Target;", "System.Delegate.Target", "reflection")]
+    [InlineData("async void Later() { await Task.Delay(10); throw new Exception(); } Later();", "async void", "async void")]
+    [InlineData("Action a = async () => { await Task.Delay(10); throw new Exception(); }; a();", "async void", "async void")]
+    [InlineData("_ = Task.Run(() => 1); return 1;", "System.Threading.Tasks.Task.Run", "outlives the event")]
+    [InlineData("_ = Task.Factory.StartNew(() => 1); return 1;", "System.Threading.Tasks.Task.Factory", "outlives the event")]
+    [InlineData("new Task(() => { }).Start();", "new System.Threading.Tasks.Task", "outlives the event")]
+    [InlineData("_ = Task.Delay(5000).ContinueWith(_ => 1); return 1;", "System.Threading.Tasks.Task.ContinueWith", "outlives the event")]
+    [InlineData("var t = new Timer(_ => { }, null, 1000, 1000); return 1;", "System.Threading.Timer", "outlives the event")]
+    [InlineData("var t = new PeriodicTimer(TimeSpan.FromSeconds(1)); return 1;", "System.Threading.PeriodicTimer", "outlives the event")]
+    [InlineData("var t = TimeProvider.System.CreateTimer(_ => { }, null, TimeSpan.Zero, TimeSpan.Zero); return 1;", "System.TimeProvider.CreateTimer", "outlives the event")]
+    [InlineData("new CancellationTokenSource(5000).Token.Register(() => { });", "System.Threading.CancellationToken.Register", "outlives the event")]
+    [InlineData("TaskScheduler.UnobservedTaskException += (s, e) => { };", "System.Threading.Tasks.TaskScheduler", "outlives the event")]
+    [InlineData("SynchronizationContext.SetSynchronizationContext(null);", "System.Threading.SynchronizationContext", "process-wide")]
+    [InlineData("int Deep() { Span<byte> b = stackalloc byte[1024]; return b.Length; } return Deep();", "stackalloc", "stackalloc")]
+    [InlineData("System.Globalization.CultureInfo.DefaultThreadCurrentCulture = new System.Globalization.CultureInfo(\"fr-FR\");", "System.Globalization.CultureInfo.DefaultThreadCurrentCulture", "process-wide")]
+    [InlineData("System.Text.RegularExpressions.Regex.CacheSize = 0;", "System.Text.RegularExpressions.Regex.CacheSize", "process-wide")]
+    [InlineData("TimeZoneInfo.ClearCachedData();", "System.TimeZoneInfo.ClearCachedData", "process-wide")]
+    [InlineData("return string.IsInterned(\"wq_secret\");", "System.String.IsInterned", "shared process state")]
+    [InlineData("class Leak : System.IO.Stream { public override bool CanRead => true; public override bool CanSeek => false; public override bool CanWrite => false; public override long Length => 0; public override long Position { get; set; } public override void Flush() { } public override int Read(byte[] b, int o, int c) => 0; public override long Seek(long o, System.IO.SeekOrigin s) => 0; public override void SetLength(long v) { } public override void Write(byte[] b, int o, int c) { } }", "System.IO.Stream", "deriving from this type")]
+    [InlineData("class Leak : System.IO.TextWriter { public override Encoding Encoding => Encoding.UTF8; }", "System.IO.TextWriter", "deriving from this type")]
+    [InlineData("struct Peek : ISpanFormattable { public string ToString(string? f, IFormatProvider? p) => \"\"; public bool TryFormat(Span<char> d, out int n, ReadOnlySpan<char> f, IFormatProvider? p) { n = 0; return true; } }", "System.ISpanFormattable", "implementing this interface")]
+    public void Escape_hatches_and_shared_state_are_refused(string code, string api, string reason)
+    {
+        var errors = Scripts.Errors(code);
+
+        Assert.Contains(errors, e => e.Line == 1 && e.Message.Contains(api, StringComparison.Ordinal) && e.Message.Contains(reason, StringComparison.Ordinal));
+    }
+
+    /// <summary>Sockets, DNS, proxies and parallel loops live in assemblies a script is not compiled against: they do not exist for it.</summary>
+    [Theory]
+    [InlineData("var s = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);")]
+    [InlineData("var c = new System.Net.Sockets.TcpClient(\"127.0.0.1\", 5672);")]
+    [InlineData("System.Net.ServicePointManager.DefaultConnectionLimit = 1;")]
+    [InlineData("return new System.Net.WebProxy(\"http://evil\");")]
+    [InlineData("return (await System.Net.Dns.GetHostAddressesAsync(\"localhost\")).Length;")]
+    [InlineData("return new[] { 1, 2 }.AsParallel().Sum();")]
+    [InlineData("Parallel.For(0, 10, i => { });")]
+    public void Unreferenced_escape_hatches_do_not_exist_for_scripts(string code)
+    {
+        var errors = Scripts.Errors(code);
+
+        Assert.Contains(errors, e => e.Message.StartsWith("CS0234", StringComparison.Ordinal) || e.Message.StartsWith("CS0103", StringComparison.Ordinal)
+            || e.Message.StartsWith("CS1061", StringComparison.Ordinal) || e.Message.StartsWith("CS0246", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("private pool", "var pool = System.Buffers.ArrayPool<byte>.Create(); var b = pool.Rent(8); pool.Return(b); return b.Length >= 8;", true)]
+    [InlineData("own exception type", "class Oops(string m) : InvalidOperationException(m); try { throw new Oops(\"x\"); } catch (Oops e) { return e.Message; }", "x")]
+    [InlineData("own converter", "class Up : System.Text.Json.Serialization.JsonConverter<string> { public override string Read(ref Utf8JsonReader r, Type t, JsonSerializerOptions o) => r.GetString()!.ToUpperInvariant(); public override void Write(Utf8JsonWriter w, string v, JsonSerializerOptions o) => w.WriteStringValue(v); } var o = new JsonSerializerOptions(); o.Converters.Add(new Up()); return JsonSerializer.Deserialize<string>(\"\\\"a\\\"\", o);", "A")]
+    [InlineData("a linked time-out", "using (var cts = CancellationTokenSource.CreateLinkedTokenSource(CancellationToken)) { cts.CancelAfter(TimeSpan.FromSeconds(5)); await Task.Delay(1, cts.Token); } return 1;", 1)]
+    [InlineData("async lambdas that return a Task", "var n = 0; Func<Task> f = async () => { await Task.Yield(); n++; }; await f(); return n;", 1)]
+    [InlineData("static state of its own", "class Count { public static int N; } Count.N++; Count.N += 2; return Count.N;", 3)]
+    [InlineData("reading the culture", "return System.Globalization.CultureInfo.CurrentCulture.Name.Length >= 0;", true)]
+    [InlineData("a socket error code", "return System.Net.Sockets.SocketError.ConnectionRefused.ToString();", "ConnectionRefused")]
+    public async Task Safe_neighbours_of_the_refused_apis_still_work(string what, string code, object expected)
+    {
+        var result = Scripts.Compiler.Compile(code);
+        Assert.True(result.Succeeded, $"{what}: {string.Join("\n", result.Errors)}");
+        using var handler = result.Handler;
+
+        Assert.Equal(expected, await handler.RunAsync(Scripts.Globals(new JsonObject())));
+    }
+
     [Fact]
     public void Forbidden_api_error_points_at_the_member_on_the_users_line()
     {
