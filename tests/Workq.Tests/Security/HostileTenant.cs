@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Workq.Tests.Infrastructure;
+
+namespace Workq.Tests.Security;
+
+/// <summary>
+/// A Workq of its own with two tenants: a victim canvas whose worker runs a steady stream of events that
+/// carry a secret, and an attacker canvas for the tests to misbehave on. After each attack the test asks
+/// <see cref="AssertVictimUnharmedAsync"/>: every victim event accepted so far ran, nothing else ran there,
+/// and the secret never shows up in anything the attacker can read.
+/// </summary>
+public sealed class HostileTenant : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StreamInterval = TimeSpan.FromMilliseconds(50);
+
+    private readonly CancellationTokenSource stopStream = new();
+    private readonly ConcurrentDictionary<Guid, bool> victimEvents = new();
+    private Task stream = Task.CompletedTask;
+    private int streamErrors;
+
+    public WorkqCluster Cluster { get; } = new();
+    public string Secret { get; } = "victim-secret-" + Guid.NewGuid().ToString("N");
+    public string Victim { get; private set; } = "";
+    public string VictimToken { get; private set; } = "";
+    public string Attacker { get; private set; } = "";
+    public string AttackerToken { get; private set; } = "";
+    public const string VictimWorker = "steady";
+
+    public async Task InitializeAsync()
+    {
+        await Cluster.InitializeAsync();
+        (Victim, VictimToken) = await Cluster.CreateCanvasAsync("victim");
+        (Attacker, AttackerToken) = await Cluster.CreateCanvasAsync("attacker");
+        await Cluster.DeployAsync(Victim, VictimWorker, """
+            var secret = Event!["secret"]!.GetValue<string>();
+            Log($"handled {secret}");
+            return new { secret, n = Event["n"]!.GetValue<int>() };
+            """, concurrency: 4, token: VictimToken);
+        stream = Task.Run(() => StreamAsync(stopStream.Token));
+    }
+
+    private async Task StreamAsync(CancellationToken cancellationToken)
+    {
+        var n = 0;
+        using var timer = new PeriodicTimer(StreamInterval);
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                var id = await Cluster.EmitAsync(Victim, VictimWorker, $$"""{"secret":"{{Secret}}","n":{{n++}}}""", VictimToken);
+                victimEvents[id] = true;
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref streamErrors);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every victim event accepted until now is processed, none failed, no more ran than were accepted, each
+    /// kept trace is one of ours with our secret, and the attacker's traces and unhandled list never hold it.
+    /// </summary>
+    public async Task AssertVictimUnharmedAsync()
+    {
+        Assert.Equal(0, Volatile.Read(ref streamErrors));
+        var accepted = victimEvents.Count;
+        Assert.True(accepted > 0, "the victim's stream has not started");
+        var worker = await Cluster.EventuallyAsync(() => Cluster.WorkerAsync(Victim, VictimWorker),
+            w => w["stats"]!["processed"]!.GetValue<long>() >= accepted, Patience, $"the victim's {accepted} accepted events to be processed");
+        Assert.Equal(0, worker["stats"]!["failed"]!.GetValue<long>());
+        Assert.Equal(0, worker["stats"]!["deadLettered"]!.GetValue<long>());
+        Assert.Equal("running", worker["state"]!.GetValue<string>());
+
+        // Nothing forged: every run on the victim's worker is an event the victim emitted, with its own secret.
+        Assert.True(worker["stats"]!["processed"]!.GetValue<long>() <= victimEvents.Count, "the victim's worker ran more events than the victim emitted");
+        foreach (var trace in await Cluster.TracesAsync(Victim, VictimWorker))
+        {
+            Assert.True(victimEvents.ContainsKey(Guid.Parse(trace!["eventId"]!.GetValue<string>())), $"a trace on the victim's worker is not one of its events: {trace}");
+            Assert.Equal("completed", trace["status"]!.GetValue<string>());
+            Assert.Equal(Secret, trace["result"]!["secret"]!.GetValue<string>());
+        }
+
+        foreach (var attackerWorker in (await Cluster.JsonAsync(HttpMethod.Get, Cluster.ControlUrl($"/v1/canvases/{Attacker}/workers"), AttackerToken))!.AsArray())
+        {
+            var traces = await Cluster.TracesAsync(Attacker, attackerWorker!["name"]!.GetValue<string>());
+            Assert.DoesNotContain(Secret, traces.ToJsonString(), StringComparison.Ordinal);
+        }
+        var unhandled = await Cluster.JsonAsync(HttpMethod.Get, Cluster.ControlUrl($"/v1/canvases/{Attacker}/unhandled"), AttackerToken);
+        Assert.DoesNotContain(Secret, unhandled!.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Deploys attacker code, runs one event through it and returns its trace.</summary>
+    public async Task<JsonNode> RunAttackAsync(string worker, string code, string eventJson = "null")
+    {
+        await Cluster.DeployAsync(Attacker, worker, code, token: AttackerToken);
+        var id = await Cluster.EmitAsync(Attacker, worker, eventJson, AttackerToken);
+        var traces = await Cluster.EventuallyAsync(() => Cluster.TracesAsync(Attacker, worker),
+            t => t.Any(x => x!["eventId"]!.GetValue<string>() == id.ToString()), Patience, $"the trace of {worker}'s run");
+        return traces.Single(x => x!["eventId"]!.GetValue<string>() == id.ToString())!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await stopStream.CancelAsync();
+        try
+        {
+            await stream;
+        }
+        catch (OperationCanceledException)
+        {
+            // The stream stops by cancellation.
+        }
+        await Cluster.DisposeAsync();
+        stopStream.Dispose();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class HostileTenantCollection : ICollectionFixture<HostileTenant>
+{
+    public const string Name = "Hostile tenant";
+}
