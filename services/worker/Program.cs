@@ -4,6 +4,9 @@ using Workq.Shared.Scripting;
 using Workq.Worker.Consuming;
 using Workq.Worker.Recording;
 
+// Handler code runs in this process: a catastrophic regular expression stops after a second instead of holding a core.
+AppContext.SetData("REGEX_DEFAULT_MATCH_TIMEOUT", TimeSpan.FromSeconds(1));
+
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8083);
 builder.Services.AddSingleton<ScriptCompiler>();

@@ -50,7 +50,8 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
         {
             return new RunResult(RunOutcome.ShuttingDown);
         }
-        catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && timeout.IsCancellationRequested))
+        // The run's own deadline passed. A TimeoutException of the handler's own (a regular expression's, say) is a failure.
+        catch (Exception e) when (timeout.IsCancellationRequested || (e is TimeoutException && clock.Elapsed >= options.HandlerTimeout))
         {
             outcome = RunOutcome.TimedOut;
             error = new TimeoutException($"The handler ran longer than {options.HandlerTimeout.TotalSeconds:0.###} s (WORKQ_HANDLER_TIMEOUT) and was cancelled.");

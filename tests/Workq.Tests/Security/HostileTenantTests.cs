@@ -134,6 +134,19 @@ public sealed class HostileTenantTests(HostileTenant tenants)
     }
 
     [Fact]
+    public async Task A_catastrophic_regular_expression_stops_after_a_second()
+    {
+        var trace = await tenants.RunAttackAsync("redos", """
+            return System.Text.RegularExpressions.Regex.IsMatch(new string('a', 40) + "!", "^(a+)+$");
+            """);
+
+        Assert.True(trace["status"]!.GetValue<string>() == "failed", trace.ToJsonString());
+        Assert.Equal("RegexMatchTimeoutException", trace["error"]!["type"]!.GetValue<string>());
+        Assert.InRange(trace["durationMs"]!.GetValue<double>(), 900, 10_000);
+        await tenants.AssertVictimUnharmedAsync();
+    }
+
+    [Fact]
     public async Task A_handler_cannot_emit_into_another_canvas()
     {
         // Emit is same-canvas by construction: a worker name cannot carry a canvas, and the victim's name is only a worker name here.
