@@ -50,15 +50,6 @@ internal sealed class CompilerProcess : IAsyncDisposable
             if (e.Data is { Length: > 0 } line) logger.LogWarning("compiler process {Pid}: {Line}", id, line);
         };
         process.BeginErrorReadLine();
-        try
-        {
-            // The compiler competes for the cores with control, the broker and the database: a compile waits, they do not.
-            process.PriorityClass = ProcessPriorityClass.BelowNormal;
-        }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            logger.LogDebug("compiler process {Pid} keeps its priority: {Reason}", id, e.Message);
-        }
         return new CompilerProcess(process);
     }
 

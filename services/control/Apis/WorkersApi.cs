@@ -76,7 +76,7 @@ public static class WorkersApi
         var compilation = await compilers.CompileAsync(request.Code, cancellationToken);
         if (CompileProblem(compilation, options) is { } refused)
         {
-            logger.LogInformation("{Canvas}/{Worker} refused: compile {Status} ({Errors} error(s))", canvas, worker, compilation.Status, compilation.Errors.Count);
+            logger.LogInformation("{Canvas}/{Worker} not deployed: compile {Status}, {Errors} error(s)", canvas, worker, compilation.Status, compilation.Errors.Count);
             return refused;
         }
 
