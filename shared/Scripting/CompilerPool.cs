@@ -110,7 +110,7 @@ public sealed class CompilerPool(CompilerPoolOptions options, ILogger<CompilerPo
                 var errors = await compile.WaitAsync(options.Timeout, cancellationToken);
                 if (errors is null)
                 {
-                    logger.LogWarning("compiler process {Pid} died compiling {Bytes} bytes of code", process.Id, code.Length);
+                    logger.LogWarning("compiler process {Pid} died compiling {Chars} characters of code", process.Id, code.Length);
                     return CompileOutcome.Of(CompileStatus.Crashed);
                 }
                 sound = true;
