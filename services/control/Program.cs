@@ -10,8 +10,10 @@ var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8080);
 builder.RequireAdminToken(options);
 builder.Services.AddSingleton<AccessControl>();
-builder.Services.AddSingleton<ScriptCompiler>();
-builder.Services.AddHostedService<CompilerWarmup>();
+// Handler code is compiled in separate processes that can be killed (see docs/DESIGN.md, "Handler code").
+builder.Services.AddSingleton(CompilerPoolOptions.From(options));
+builder.Services.AddSingleton<CompilerPool>();
+builder.Services.AddHostedService(services => services.GetRequiredService<CompilerPool>());
 builder.Services.AddSingleton<QueueStats>();
 builder.Services.AddHostedService<QueueDepthGauge>();
 builder.Services.AddSingleton<WorkerCommands>();

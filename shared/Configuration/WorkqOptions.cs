@@ -22,6 +22,14 @@ public sealed class WorkqOptions
     public int UnhandledMaxPerWorker { get; init; } = 10_000;
     public int DeadLettersMaxPerWorker { get; init; } = 10_000;
     public TimeSpan ReconcileInterval { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Control only: how long one deploy's compile may take before its compiler process is killed.</summary>
+    public TimeSpan CompileTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Control only: the largest handler code accepted, in UTF-8 bytes.</summary>
+    public int MaxCodeBytes { get; init; } = 65_536;
+    /// <summary>Control only: compiler processes, so compiles running at once.</summary>
+    public int MaxConcurrentCompiles { get; init; } = 2;
+    /// <summary>Control only: each compiler process's GC heap limit.</summary>
+    public int CompilerHeapMegabytes { get; init; } = 512;
     /// <summary>The canvases a worker instance consumes (a pool); every canvas by default.</summary>
     public CanvasFilter Canvases { get; init; } = CanvasFilter.All;
     /// <summary>Where handler code's <c>Http</c> may connect beyond the public internet (WORKQ_HANDLER_HTTP_ALLOW).</summary>
@@ -45,6 +53,10 @@ public sealed class WorkqOptions
             UnhandledMaxPerWorker = Int(config, "WORKQ_UNHANDLED_MAX_PER_WORKER", defaults.UnhandledMaxPerWorker),
             DeadLettersMaxPerWorker = Int(config, "WORKQ_DEAD_LETTERS_MAX_PER_WORKER", defaults.DeadLettersMaxPerWorker),
             ReconcileInterval = TimeSpan.FromSeconds(Double(config, "WORKQ_RECONCILE_SECONDS", defaults.ReconcileInterval.TotalSeconds)),
+            CompileTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_COMPILE_TIMEOUT", defaults.CompileTimeout.TotalSeconds)),
+            MaxCodeBytes = Int(config, "WORKQ_MAX_CODE_BYTES", defaults.MaxCodeBytes),
+            MaxConcurrentCompiles = Int(config, "WORKQ_MAX_CONCURRENT_COMPILES", defaults.MaxConcurrentCompiles),
+            CompilerHeapMegabytes = Int(config, "WORKQ_COMPILER_HEAP_MB", defaults.CompilerHeapMegabytes),
             Canvases = CanvasFilter.Parse(config["WORKQ_CANVASES"]),
             HandlerEgress = Scripting.EgressPolicy.Parse(config[Scripting.EgressPolicy.AllowVariable]),
         };

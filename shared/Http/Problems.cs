@@ -26,6 +26,9 @@ public static class Problems
     public static IResult TooLarge(int limit) =>
         Results.Problem(detail: $"The body is larger than the limit of {limit} bytes (WORKQ_MAX_EVENT_BYTES).", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large");
 
+    public static IResult CodeTooLarge(int limit) =>
+        Results.Problem(detail: $"\"code\" is larger than the limit of {limit} bytes of UTF-8 (WORKQ_MAX_CODE_BYTES).", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large");
+
     public static IResult Unavailable(string detail, int retryAfterSeconds) =>
         new RetryAfterResult(Results.Problem(detail: detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable"), retryAfterSeconds);
 

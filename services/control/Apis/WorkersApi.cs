@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MassTransit;
@@ -20,7 +21,8 @@ public static class WorkersApi
 {
     public const int DefaultConcurrency = 10;
     public const int MaxConcurrency = 1_000;
-    public const int MaxCodeLength = 100_000;
+    /// <summary>An ordinary compile takes a fraction of a second, so a busy compiler frees up soon.</summary>
+    private const int RetryAfterSeconds = 1;
 
     public static IEndpointRouteBuilder MapWorkersApi(this IEndpointRouteBuilder app)
     {
@@ -57,24 +59,25 @@ public static class WorkersApi
         return problem ?? Results.Ok(await WorkerView.CreateAsync(record!, queues, withCode: true, cancellationToken));
     }
 
-    private static async Task<IResult> PutAsync(string canvas, string worker, HttpContext http, AccessControl access, ScriptCompiler compiler,
+    private static async Task<IResult> PutAsync(string canvas, string worker, HttpContext http, AccessControl access, CompilerPool compilers, WorkqOptions options,
         WorkerStore store, Topology topology, QueueStats queues, IPublishEndpoint controlPlane, Convergence convergence, ILogger<PutWorkerRequest> logger, CancellationToken cancellationToken)
     {
         if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return denied;
         if (!Names.IsValid(worker)) return Problems.BadName("worker", worker);
+        // A body past the JSON limit cannot hold code within the code limit either: say so as the code limit.
+        if (http.Request.ContentLength > RequestJson.MaxControlBodyBytes) return Problems.CodeTooLarge(options.MaxCodeBytes);
         var (request, problem) = await RequestJson.ReadAsync<PutWorkerRequest>(http.Request, cancellationToken);
         if (problem is not null) return problem;
         if (string.IsNullOrWhiteSpace(request!.Code)) return Problems.BadRequest("\"code\" is required: the handler's C# script body.");
-        if (request.Code.Length > MaxCodeLength) return Problems.BadRequest($"\"code\" is longer than {MaxCodeLength} characters.");
+        if (Encoding.UTF8.GetByteCount(request.Code) > options.MaxCodeBytes) return Problems.CodeTooLarge(options.MaxCodeBytes);
         if (ConcurrencyProblem(request.Concurrency) is { } bad) return bad;
 
         // Compiling here refuses bad code before it reaches any worker instance.
-        var compilation = compiler.Compile(request.Code, cancellationToken);
-        compilation.Handler?.Dispose();
-        if (!compilation.Succeeded)
+        var compilation = await compilers.CompileAsync(request.Code, cancellationToken);
+        if (CompileProblem(compilation, options) is { } refused)
         {
-            return Problems.BadRequest($"The code does not compile or uses a forbidden API ({compilation.Errors.Count} error(s)).",
-                new Dictionary<string, object?> { ["errors"] = compilation.Errors.Select(e => new { line = e.Line, column = e.Column, message = e.Message }).ToList() });
+            logger.LogInformation("{Canvas}/{Worker} not deployed: compile {Status}, {Errors} error(s)", canvas, worker, compilation.Status, compilation.Errors.Count);
+            return refused;
         }
 
         // The queue exists before the answer, so an emit right after the PUT is never taken for an unknown worker.
@@ -160,6 +163,20 @@ public static class WorkersApi
         var stored = await traces.ListAsync(canvas, worker, options.TracesPerWorker, cancellationToken);
         return Results.Text("[" + string.Join(",", stored) + "]", "application/json");
     }
+
+    /// <summary>Why this compile refuses the deploy, or null when the code compiled.</summary>
+    private static IResult? CompileProblem(CompileOutcome compilation, WorkqOptions options) => compilation.Status switch
+    {
+        CompileStatus.Compiled when compilation.Errors.Count == 0 => null,
+        CompileStatus.Compiled => Problems.BadRequest($"The code does not compile or uses a forbidden API ({compilation.Errors.Count} error(s)).",
+            new Dictionary<string, object?> { ["errors"] = compilation.Errors.Select(e => new { line = e.Line, column = e.Column, message = e.Message }).ToList() }),
+        CompileStatus.TimedOut => Problems.BadRequest(
+            $"The compile took too long: it was stopped at the limit of {options.CompileTimeout.TotalSeconds:0.###} s (WORKQ_COMPILE_TIMEOUT). Simplify the code (deeply nested lambdas over overloaded methods are the usual cause)."),
+        CompileStatus.Crashed => Problems.BadRequest(
+            $"The compiler failed on this code: it passed the compiler's memory limit of {options.CompilerHeapMegabytes} MB (WORKQ_COMPILER_HEAP_MB) or nested too deeply. Simplify the code."),
+        CompileStatus.Busy => Problems.Unavailable($"Every compiler is busy ({options.MaxConcurrentCompiles} compiles at once, WORKQ_MAX_CONCURRENT_COMPILES); try again shortly.", RetryAfterSeconds),
+        _ => Problems.Unavailable("The compiler could not be started; try again shortly.", RetryAfterSeconds),
+    };
 
     private static IResult? ConcurrencyProblem(int? concurrency) =>
         concurrency is < 1 or > MaxConcurrency ? Problems.BadRequest($"\"concurrency\" must be from 1 to {MaxConcurrency}, not {concurrency}.") : null;

@@ -1,0 +1,156 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Workq.Shared.Configuration;
+
+namespace Workq.Shared.Scripting;
+
+public enum CompileStatus
+{
+    /// <summary>The compiler answered: <see cref="CompileOutcome.Errors"/> is empty when the code compiled.</summary>
+    Compiled,
+    /// <summary>The compile ran past the timeout and its process was killed.</summary>
+    TimedOut,
+    /// <summary>Every compiler process was busy for the whole wait.</summary>
+    Busy,
+    /// <summary>The compiler process died on this code (its heap limit, a stack overflow).</summary>
+    Crashed,
+    /// <summary>No compiler process could be started or warmed up.</summary>
+    Unavailable,
+}
+
+public sealed record CompileOutcome(CompileStatus Status, IReadOnlyList<ScriptError> Errors)
+{
+    public bool Succeeded => Status == CompileStatus.Compiled && Errors.Count == 0;
+
+    internal static CompileOutcome Of(CompileStatus status) => new(status, []);
+}
+
+public sealed record CompilerPoolOptions(string CompilerDll, int Processes, TimeSpan Timeout, int HeapMegabytes)
+{
+    /// <summary>How long a compile waits for a free process before it is refused as busy: a burst of ordinary deploys fits in it.</summary>
+    public TimeSpan SlotWait { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a compile waits for a new process to warm up (about a second when the cores are free).</summary>
+    public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The compiler built next to this service (control references Workq.Compiler, so its output is copied here).</summary>
+    public static CompilerPoolOptions From(WorkqOptions options) =>
+        new(Path.Combine(AppContext.BaseDirectory, "Workq.Compiler.dll"), options.MaxConcurrentCompiles, options.CompileTimeout, options.CompilerHeapMegabytes);
+}
+
+/// <summary>
+/// Compiles handler code in a few warm Workq.Compiler processes, one compile per process at a time.
+/// A compile past the timeout, or one whose client went away, kills its process (Roslyn does not
+/// reliably observe cancellation, and a thread cannot be aborted) and a fresh one takes its place.
+/// </summary>
+public sealed class CompilerPool(CompilerPoolOptions options, ILogger<CompilerPool> logger) : IHostedService, IAsyncDisposable
+{
+    // One item per process slot; null is a slot whose process could not be started, retried on its next use.
+    private readonly Channel<CompilerProcess?> _idle = Channel.CreateBounded<CompilerProcess?>(options.Processes);
+    private readonly string _host = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!File.Exists(options.CompilerDll))
+            throw new FileNotFoundException($"The compiler {options.CompilerDll} is missing: build or publish services/control, which references services/compiler.");
+        for (var i = 0; i < options.Processes; i++) _idle.Writer.TryWrite(TryStart());
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_idle.Writer.TryComplete()) return;
+        while (_idle.Reader.TryRead(out var process))
+            if (process is not null) await process.DisposeAsync();
+    }
+
+    public async Task<CompileOutcome> CompileAsync(string code, CancellationToken cancellationToken)
+    {
+        CompilerProcess? process;
+        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            wait.CancelAfter(options.SlotWait);
+            try
+            {
+                process = await _idle.Reader.ReadAsync(wait.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return CompileOutcome.Of(CompileStatus.Busy);
+            }
+        }
+
+        var sound = false;
+        try
+        {
+            process ??= TryStart();
+            if (process is null) return CompileOutcome.Of(CompileStatus.Unavailable);
+            try
+            {
+                await process.Ready.WaitAsync(options.StartupTimeout, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                sound = true;
+                throw;
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or TimeoutException)
+            {
+                logger.LogError("compiler process {Pid} did not start: {Reason}", process.Id, e.Message);
+                return CompileOutcome.Of(CompileStatus.Unavailable);
+            }
+
+            // Never cancelled itself: a kill of the process ends it.
+            var compile = process.CompileAsync(code, options.Timeout);
+            try
+            {
+                var errors = await compile.WaitAsync(options.Timeout, cancellationToken);
+                if (errors is null)
+                {
+                    logger.LogWarning("compiler process {Pid} died compiling {Chars} characters of code", process.Id, code.Length);
+                    return CompileOutcome.Of(CompileStatus.Crashed);
+                }
+                sound = true;
+                return new CompileOutcome(CompileStatus.Compiled, errors);
+            }
+            catch (TimeoutException)
+            {
+                logger.LogWarning("compiler process {Pid} passed the compile timeout of {Timeout}; killing it", process.Id, options.Timeout);
+                return CompileOutcome.Of(CompileStatus.TimedOut);
+            }
+        }
+        finally
+        {
+            await ReleaseAsync(process, sound);
+        }
+    }
+
+    private async Task ReleaseAsync(CompilerProcess? process, bool sound)
+    {
+        if (!sound && process is not null)
+        {
+            await process.DisposeAsync();
+            process = TryStart();
+        }
+        // Fails only once the pool is stopped.
+        if (!_idle.Writer.TryWrite(process) && process is not null) await process.DisposeAsync();
+    }
+
+    private CompilerProcess? TryStart()
+    {
+        try
+        {
+            var process = CompilerProcess.Start(_host, options.CompilerDll, options.HeapMegabytes, logger);
+            logger.LogInformation("compiler process {Pid} started", process.Id);
+            return process;
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException or InvalidOperationException)
+        {
+            logger.LogError(e, "could not start a compiler process ({Host} {Dll})", _host, options.CompilerDll);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+
+namespace Workq.Shared.Scripting;
+
+/// <summary>
+/// One Workq.Compiler process, used by one compile at a time. It cannot be cancelled, only killed:
+/// killing it closes its stdout, which ends any read in progress.
+/// </summary>
+internal sealed class CompilerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly Stream _input;
+    private readonly Stream _output;
+
+    private CompilerProcess(Process process)
+    {
+        _process = process;
+        _input = process.StandardInput.BaseStream;
+        _output = process.StandardOutput.BaseStream;
+        Ready = ReadReadyAsync();
+    }
+
+    public int Id => _process.Id;
+
+    /// <summary>Completes when the process has warmed up (its first compile done); faults if it died first.</summary>
+    public Task Ready { get; }
+
+    public static CompilerProcess Start(string host, string compilerDll, int heapMegabytes, ILogger logger)
+    {
+        var start = new ProcessStartInfo(host, [compilerDll])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(compilerDll)!,
+        };
+        // Handler code is hostile: the compiler sees none of control's environment (its WORKQ_* secrets).
+        start.Environment.Clear();
+        foreach (var (key, value) in Environment(heapMegabytes)) start.Environment[key] = value;
+
+        var process = new Process { StartInfo = start };
+        process.Start();
+        var id = process.Id;
+        // A crash (a stack overflow, the heap limit) prints its reason here.
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { Length: > 0 } line) logger.LogWarning("compiler process {Pid}: {Line}", id, line);
+        };
+        process.BeginErrorReadLine();
+        return new CompilerProcess(process);
+    }
+
+    /// <summary>The whole environment of a compiler process.</summary>
+    internal static IReadOnlyDictionary<string, string> Environment(int heapMegabytes)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            // Hexadecimal bytes; past it the process fails with OutOfMemory instead of taking the machine's memory.
+            ["DOTNET_GCHeapHardLimit"] = "0x" + (heapMegabytes * 1024L * 1024L).ToString("X", CultureInfo.InvariantCulture),
+            ["DOTNET_gcServer"] = "0",
+            // No diagnostics IPC socket: nothing should attach to a process that reads hostile code.
+            ["DOTNET_EnableDiagnostics"] = "0",
+        };
+        // Where the runtime is, when control itself was started by an apphost rather than `dotnet`.
+        if (System.Environment.GetEnvironmentVariable("DOTNET_ROOT") is { Length: > 0 } root) environment["DOTNET_ROOT"] = root;
+        return environment;
+    }
+
+    /// <summary>The compile's errors (none when the code compiled), or null when the process died before answering.</summary>
+    public async Task<IReadOnlyList<ScriptError>?> CompileAsync(string code, TimeSpan timeout)
+    {
+        try
+        {
+            await CompilerProtocol.WriteAsync(_input, new CompileRequest(code, (int)timeout.TotalMilliseconds), CancellationToken.None);
+            return (await CompilerProtocol.ReadAsync<CompileReply>(_output, CancellationToken.None))?.Errors;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            return null;
+        }
+    }
+
+    public void Kill()
+    {
+        try
+        {
+            _process.Kill();
+        }
+        catch (InvalidOperationException)
+        {
+            // It had exited already.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Kill();
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+    }
+
+    private async Task ReadReadyAsync()
+    {
+        var reply = await CompilerProtocol.ReadAsync<CompileReply>(_output, CancellationToken.None);
+        if (reply is not { Ready: true }) throw new IOException("the compiler process exited before it was ready");
+    }
+}
