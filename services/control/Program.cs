@@ -13,6 +13,7 @@ builder.Services.AddSingleton<AccessControl>();
 builder.Services.AddSingleton<ScriptCompiler>();
 builder.Services.AddHostedService<CompilerWarmup>();
 builder.Services.AddSingleton<QueueStats>();
+builder.Services.AddSingleton<WorkerViews>();
 builder.Services.AddHostedService<QueueDepthGauge>();
 builder.Services.AddSingleton<WorkerCommands>();
 builder.Services.AddSingleton<Convergence>();
