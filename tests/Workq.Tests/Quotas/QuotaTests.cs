@@ -169,6 +169,27 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
     }
 
     [Fact]
+    public async Task A_queue_declared_before_the_limit_is_kept_with_a_warning_and_its_worker_deploys_and_runs()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync("q");
+        var queue = $"workq.worker.{canvas}.legacy";
+        // As the previous release declared it: no x-max-length.
+        await cluster.Rabbit.DeclareQueueAsync(cluster.VirtualHost, queue, new Dictionary<string, object>
+        {
+            ["x-queue-type"] = "quorum", ["x-delivery-limit"] = 5, ["x-dead-letter-exchange"] = "workq.dead-letters",
+            ["x-dead-letter-strategy"] = "at-least-once", ["x-overflow"] = "reject-publish",
+        });
+
+        await cluster.DeployAsync(canvas, "legacy", "return Event;", token: token);
+        await cluster.EmitAsync(canvas, "legacy", """{"still":"served"}""", token);
+        var trace = (await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "legacy"), t => t.Count == 1, Patience, "legacy traced"))[0]!;
+        Assert.Equal("completed", trace["status"]!.GetValue<string>());
+        Assert.Equal("served", trace["result"]!["still"]!.GetValue<string>());
+        Assert.False((await cluster.Rabbit.QueueArgumentsAsync(cluster.VirtualHost, queue)).ContainsKey("x-max-length"));
+        Assert.Contains(File.ReadLines(cluster.Control.LogPath), line => line.Contains($"{canvas}/legacy exists with other arguments"));
+    }
+
+    [Fact]
     public async Task The_worker_object_shows_its_limits()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("q");
