@@ -62,7 +62,7 @@ public static class EmitApi
         { Refused: EmitRateDecision.Refusal.LargerThanBurst } => Problems.BadRequest(
             $"A batch of {events} events is larger than the burst of canvas '{canvas}' (WORKQ_CANVAS_EMIT_RATE = {options.CanvasEmitRate}): send at most {options.CanvasEmitRate!.Burst} events per request."),
         var over => Problems.TooManyRequests(
-            $"Canvas '{canvas}' is over its emit rate of {options.CanvasEmitRate} (WORKQ_CANVAS_EMIT_RATE); nothing was enqueued. Retry after the Retry-After seconds.", over.RetryAfter),
+            $"Canvas '{canvas}' is over its emit rate of {options.CanvasEmitRate} (WORKQ_CANVAS_EMIT_RATE); nothing was enqueued. Retry after the seconds in Retry-After.", over.RetryAfter),
     };
 
     private static string? TraceParent(HttpContext http) =>
