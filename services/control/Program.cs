@@ -15,6 +15,7 @@ builder.Services.AddSingleton(CompilerPoolOptions.From(options));
 builder.Services.AddSingleton<CompilerPool>();
 builder.Services.AddHostedService(services => services.GetRequiredService<CompilerPool>());
 builder.Services.AddSingleton<QueueStats>();
+builder.Services.AddSingleton<WorkerViews>();
 builder.Services.AddHostedService<QueueDepthGauge>();
 builder.Services.AddSingleton<WorkerCommands>();
 builder.Services.AddSingleton<Convergence>();

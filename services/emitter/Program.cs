@@ -11,6 +11,7 @@ builder.RequireAdminToken(options);
 builder.Services.AddSingleton<AccessControl>();
 builder.Services.AddSingleton<IdempotencyStore>();
 builder.Services.AddSingleton<EventEmitter>();
+builder.Services.AddSingleton<CanvasEmitRate>();
 builder.Services.AddControlPlane(options, bus => bus.AddConsumer<CanvasChangedConsumer>());
 
 var app = builder.Build();

@@ -19,6 +19,12 @@ public sealed class WorkqOptions
     public TimeSpan HandlerTimeout { get; init; } = TimeSpan.FromSeconds(60);
     public int TracesPerWorker { get; init; } = 10;
     public int MaxEmitDepth { get; init; } = 1_000;
+    /// <summary>Emits one handler run may make; the one past it throws.</summary>
+    public int MaxEmitsPerEvent { get; init; } = 1_000;
+    /// <summary>Events a worker's queue holds (its <c>x-max-length</c>); an emit past it is refused, never dropped.</summary>
+    public int MaxQueuedPerWorker { get; init; } = 1_000_000;
+    /// <summary>Events per canvas the emitter accepts (a token bucket per canvas); null = no limit.</summary>
+    public EmitRate? CanvasEmitRate { get; init; }
     public int UnhandledMaxPerWorker { get; init; } = 10_000;
     public int DeadLettersMaxPerWorker { get; init; } = 10_000;
     public TimeSpan ReconcileInterval { get; init; } = TimeSpan.FromSeconds(10);
@@ -50,6 +56,9 @@ public sealed class WorkqOptions
             HandlerTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_HANDLER_TIMEOUT", defaults.HandlerTimeout.TotalSeconds)),
             TracesPerWorker = Int(config, "WORKQ_TRACES_PER_WORKER", defaults.TracesPerWorker),
             MaxEmitDepth = Int(config, "WORKQ_MAX_EMIT_DEPTH", defaults.MaxEmitDepth),
+            MaxEmitsPerEvent = Int(config, "WORKQ_MAX_EMITS_PER_EVENT", defaults.MaxEmitsPerEvent),
+            MaxQueuedPerWorker = Int(config, "WORKQ_MAX_QUEUED_PER_WORKER", defaults.MaxQueuedPerWorker),
+            CanvasEmitRate = EmitRate.Parse(config["WORKQ_CANVAS_EMIT_RATE"]),
             UnhandledMaxPerWorker = Int(config, "WORKQ_UNHANDLED_MAX_PER_WORKER", defaults.UnhandledMaxPerWorker),
             DeadLettersMaxPerWorker = Int(config, "WORKQ_DEAD_LETTERS_MAX_PER_WORKER", defaults.DeadLettersMaxPerWorker),
             ReconcileInterval = TimeSpan.FromSeconds(Double(config, "WORKQ_RECONCILE_SECONDS", defaults.ReconcileInterval.TotalSeconds)),

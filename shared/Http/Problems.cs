@@ -29,6 +29,11 @@ public static class Problems
     public static IResult CodeTooLarge(int limit) =>
         Results.Problem(detail: $"\"code\" is larger than the limit of {limit} bytes of UTF-8 (WORKQ_MAX_CODE_BYTES).", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large");
 
+    /// <summary>429 with Retry-After: whole seconds, rounded up, at least 1.</summary>
+    public static IResult TooManyRequests(string detail, TimeSpan retryAfter) =>
+        new RetryAfterResult(Results.Problem(detail: detail, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests"),
+            Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)));
+
     public static IResult Unavailable(string detail, int retryAfterSeconds) =>
         new RetryAfterResult(Results.Problem(detail: detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable"), retryAfterSeconds);
 

@@ -4,6 +4,7 @@ using Polly;
 using Polly.Retry;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
+using Workq.Shared.Configuration;
 using Workq.Shared.Telemetry;
 
 namespace Workq.Shared.Messaging;
@@ -13,15 +14,16 @@ namespace Workq.Shared.Messaging;
 /// the event durable, but many publishes are in flight at once on a small pool of channels, so a batch
 /// costs about one round trip rather than one per event.
 /// </summary>
-public sealed class EventPublisher(BrokerConnection broker, ILogger<EventPublisher> logger) : IAsyncDisposable
+public sealed class EventPublisher(BrokerConnection broker, WorkqOptions options, ILogger<EventPublisher> logger) : IAsyncDisposable
 {
     private const int ChannelCount = 4;
     private const int MaxOutstandingConfirmsPerChannel = 1_000;
 
     /// <summary>
-    /// A blip (a channel closed under us, a nack) is retried twice, quickly and with jitter, on a fresh
+    /// A blip (a channel closed under us, a lost confirm) is retried twice, quickly and with jitter, on a fresh
     /// channel; a broker that stays away is reported at once as 503. A retried event whose first confirm
-    /// was lost may be enqueued twice: delivery is at least once.
+    /// was lost may be enqueued twice: delivery is at least once. A nack is no blip: it is the broker
+    /// refusing the event, and it is reported at once (<see cref="QueueFullException"/>).
     /// </summary>
     private static readonly ResiliencePipeline Blips = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
@@ -54,7 +56,10 @@ public sealed class EventPublisher(BrokerConnection broker, ILogger<EventPublish
 
     [ThreadStatic] private static SharedHeaders? lastHeaders;
 
-    /// <summary>Publishes one event to its canvas and returns once the broker confirmed it. Throws <see cref="BrokerUnavailableException"/> otherwise.</summary>
+    /// <summary>
+    /// Publishes one event to its canvas and returns once the broker confirmed it. Throws <see cref="QueueFullException"/>
+    /// when the broker refused it, <see cref="BrokerUnavailableException"/> when it could not confirm it.
+    /// </summary>
     public Task PublishAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         // Traced publishes carry a span of their own in each event's headers, so nothing is shared.
@@ -95,6 +100,12 @@ public sealed class EventPublisher(BrokerConnection broker, ILogger<EventPublish
         {
             await channel.BasicPublishAsync(exchange, routingKey, mandatory: false, properties, body, cancellationToken);
         }
+        catch (PublishException nack) when (!nack.IsReturn)
+        {
+            // A nack: the queue refused the event. Every queue we publish to that can refuse is a worker's queue at its
+            // x-max-length (reject-publish); the others have no length limit.
+            throw new QueueFullException(envelope.Canvas, envelope.Worker, options.MaxQueuedPerWorker);
+        }
         catch (Exception e) when (e is PublishException or AlreadyClosedException or OperationInterruptedException or BrokerUnreachableException or IOException)
         {
             logger.LogWarning(e, "Publish of event {EventId} to {Canvas}/{Worker} was not confirmed", envelope.Id, envelope.Canvas, envelope.Worker);
@@ -104,15 +115,6 @@ public sealed class EventPublisher(BrokerConnection broker, ILogger<EventPublish
         {
             windows[slot].Release();
         }
-    }
-
-    /// <summary>
-    /// Publishes events one after another so they enter the queue in this order (replays and redrives
-    /// promise oldest first), each confirmed before the next is sent.
-    /// </summary>
-    public async Task PublishInOrderAsync(IEnumerable<(EventEnvelope Envelope, ReadOnlyMemory<byte> Body)> events, CancellationToken cancellationToken)
-    {
-        foreach (var (envelope, body) in events) await PublishAsync(envelope, body, cancellationToken);
     }
 
     private async Task<IChannel> OpenAsync(int slot, CancellationToken cancellationToken)
@@ -156,3 +158,11 @@ public sealed class EventPublisher(BrokerConnection broker, ILogger<EventPublish
 }
 
 public sealed class BrokerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A worker's queue holds <c>WORKQ_MAX_QUEUED_PER_WORKER</c> events and the broker refused (nacked) one more.</summary>
+public sealed class QueueFullException(string canvas, string worker, int limit)
+    : Exception($"Queue full: worker {canvas}/{worker} already holds its limit of {limit} queued events (WORKQ_MAX_QUEUED_PER_WORKER); the event was not enqueued. Retry once the worker has drained its queue.")
+{
+    public string Canvas { get; } = canvas;
+    public string Worker { get; } = worker;
+}

@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
+using Workq.Shared.Configuration;
 
 namespace Workq.Shared.Messaging;
 
@@ -7,9 +9,10 @@ namespace Workq.Shared.Messaging;
 /// The RabbitMQ topology of DESIGN.md: a topic exchange per canvas (routing key = worker name) whose
 /// alternate exchange catches events for workers that do not exist, and a quorum queue per worker
 /// with a delivery limit and at-least-once dead-lettering, so a poison event ends in the dead letters
-/// instead of looping or vanishing. Every declaration is idempotent.
+/// instead of looping or vanishing, and a length limit past which the broker refuses publishes (never
+/// drops them). Every declaration is idempotent.
 /// </summary>
-public sealed class Topology(BrokerConnection broker)
+public sealed class Topology(BrokerConnection broker, WorkqOptions options, ILogger<Topology> logger)
 {
     public const string UnhandledExchange = "workq.unhandled";
     public const string UnhandledQueue = "workq.unhandled";
@@ -25,12 +28,13 @@ public sealed class Topology(BrokerConnection broker)
 
     private static readonly Dictionary<string, object?> QuorumArguments = new() { ["x-queue-type"] = "quorum" };
 
-    private static readonly Dictionary<string, object?> WorkerQueueArguments = new()
+    private readonly Dictionary<string, object?> workerQueueArguments = new()
     {
         ["x-queue-type"] = "quorum",
         ["x-delivery-limit"] = DeliveryLimit,
         ["x-dead-letter-exchange"] = DeadLetterExchange,
         ["x-dead-letter-strategy"] = "at-least-once",
+        ["x-max-length"] = options.MaxQueuedPerWorker,
         ["x-overflow"] = "reject-publish",
     };
 
@@ -70,13 +74,36 @@ public sealed class Topology(BrokerConnection broker)
             new Dictionary<string, object?> { ["alternate-exchange"] = UnhandledExchange }, cancellationToken: cancellationToken);
     }, cancellationToken);
 
-    public Task DeclareWorkerAsync(string canvas, string worker, CancellationToken cancellationToken) => WithChannelAsync(async channel =>
+    /// <summary>
+    /// Declares the worker's queue and binds it. A queue that already exists with other arguments (declared before
+    /// <c>x-max-length</c>, or with another <c>WORKQ_MAX_QUEUED_PER_WORKER</c>) cannot be redeclared (406): it is kept
+    /// as it is, with a warning, so an upgrade or a changed limit never breaks a deploy (docs/DESIGN.md).
+    /// </summary>
+    public async Task DeclareWorkerAsync(string canvas, string worker, CancellationToken cancellationToken)
     {
         var queue = WorkerQueue(canvas, worker);
-        await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, WorkerQueueArguments, cancellationToken: cancellationToken);
+        try
+        {
+            await WithChannelAsync(async channel =>
+            {
+                await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, workerQueueArguments, cancellationToken: cancellationToken);
+                await BindWorkerAsync(channel, canvas, worker, cancellationToken);
+            }, cancellationToken);
+        }
+        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 406)
+        {
+            logger.LogWarning("The queue of {Canvas}/{Worker} exists with other arguments and is kept as it is ({Reason}); to apply WORKQ_MAX_QUEUED_PER_WORKER = {Limit}, drain and delete the queue, then deploy the worker again",
+                canvas, worker, e.ShutdownReason.ReplyText, options.MaxQueuedPerWorker);
+            await WithChannelAsync(channel => BindWorkerAsync(channel, canvas, worker, cancellationToken), cancellationToken);
+        }
+    }
+
+    private static async Task BindWorkerAsync(IChannel channel, string canvas, string worker, CancellationToken cancellationToken)
+    {
+        var queue = WorkerQueue(canvas, worker);
         await channel.QueueBindAsync(queue, CanvasExchange(canvas), worker, cancellationToken: cancellationToken);
         await channel.QueueBindAsync(queue, RetryExchange, queue, cancellationToken: cancellationToken);
-    }, cancellationToken);
+    }
 
     /// <summary>Empties the worker's queue of ready events; returns how many were dropped.</summary>
     public async Task<uint> PurgeWorkerAsync(string canvas, string worker, CancellationToken cancellationToken)

@@ -54,8 +54,11 @@ public sealed class DeadLetterStore(NpgsqlDataSource db)
             "delete from dead_letters where canvas = @canvas and worker = @worker", new { canvas, worker }, cancellationToken: cancellationToken));
     }
 
-    /// <summary>Puts a worker's dead letters back into its queue (with the attempt count starting over), deleting each once confirmed.</summary>
-    public async Task<int> RedriveAsync(string canvas, string worker, Func<IReadOnlyList<ParkedEvent>, Task> publishInOrder, CancellationToken cancellationToken)
+    /// <summary>
+    /// Puts a worker's dead letters back into its queue (with the attempt count starting over), deleting each once confirmed.
+    /// When the broker refuses one (the queue is full), those before it are deleted and the error is thrown: the rest stay.
+    /// </summary>
+    public async Task<int> RedriveAsync(string canvas, string worker, Func<ParkedEvent, Task> publish, CancellationToken cancellationToken)
     {
         var total = 0;
         while (true)
@@ -67,10 +70,11 @@ public sealed class DeadLetterStore(NpgsqlDataSource db)
                  where canvas = @canvas and worker = @worker order by seq limit 1000 for update skip locked
                 """, new { canvas, worker }, transaction, cancellationToken: cancellationToken))).ToList();
             if (rows.Count == 0) return total;
-            await publishInOrder(rows.Select(r => r.ToParked()).ToList());
+            var (published, error) = await UnhandledStore.Row.PublishInOrderAsync(rows, publish);
             await connection.ExecuteAsync(new CommandDefinition("delete from dead_letters where seq = any(@seqs)",
-                new { seqs = rows.Select(r => r.Seq).ToArray() }, transaction, cancellationToken: cancellationToken));
+                new { seqs = published }, transaction, cancellationToken: cancellationToken));
             await transaction.CommitAsync(cancellationToken);
+            error?.Throw();
             total += rows.Count;
         }
     }

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Dapper;
 using Npgsql;
 using Workq.Shared.Messaging;
@@ -67,9 +68,10 @@ public sealed class UnhandledStore(NpgsqlDataSource db)
     /// <summary>
     /// Moves parked events of workers that now exist back into their queues, oldest first. Rows are locked
     /// (skip locked) while published and deleted only after the broker confirmed them, so several
-    /// dispatchers never replay the same event and a crash midway replays rather than loses.
+    /// dispatchers never replay the same event and a crash midway replays rather than loses. When the broker refuses
+    /// one (its worker's queue is full), those confirmed before it are deleted and the error is thrown: the rest stay parked.
     /// </summary>
-    public async Task<int> ReplayAsync(Func<IReadOnlyList<ParkedEvent>, Task> publishInOrder, CancellationToken cancellationToken)
+    public async Task<int> ReplayAsync(Func<ParkedEvent, Task> publish, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -82,14 +84,15 @@ public sealed class UnhandledStore(NpgsqlDataSource db)
                for update of u skip locked
             """, transaction: transaction, cancellationToken: cancellationToken))).ToList();
         if (rows.Count == 0) return 0;
-        await publishInOrder(rows.Select(r => r.ToParked()).ToList());
+        var (published, error) = await Row.PublishInOrderAsync(rows, publish);
         await connection.ExecuteAsync(new CommandDefinition("delete from unhandled_events where seq = any(@seqs)",
-            new { seqs = rows.Select(r => r.Seq).ToArray() }, transaction, cancellationToken: cancellationToken));
+            new { seqs = published }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition("""
             delete from unhandled_dropped d where not exists (select 1 from unhandled_events u where u.canvas = d.canvas and u.worker = d.worker)
                and exists (select 1 from workers w where w.canvas = d.canvas and w.name = d.worker)
             """, transaction: transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
+        error?.Throw();
         return rows.Count;
     }
 
@@ -107,5 +110,28 @@ public sealed class UnhandledStore(NpgsqlDataSource db)
         public byte[] Body { get; set; } = [];
 
         public ParkedEvent ToParked() => new(Seq, new EventEnvelope(Event_Id, Canvas, Worker, Utc(Enqueued_At), Depth, Trace_Parent), Body);
+
+        /// <summary>
+        /// Publishes the rows oldest first, each confirmed before the next (replays and redrives promise that order).
+        /// Returns the seqs confirmed and the error that stopped it, if any: those before it are in their queue, and
+        /// deleting them keeps the next try from enqueuing them twice.
+        /// </summary>
+        public static async Task<(long[] Published, ExceptionDispatchInfo? Error)> PublishInOrderAsync(IReadOnlyList<Row> rows, Func<ParkedEvent, Task> publish)
+        {
+            var published = new List<long>(rows.Count);
+            try
+            {
+                foreach (var row in rows)
+                {
+                    await publish(row.ToParked());
+                    published.Add(row.Seq);
+                }
+                return ([.. published], null);
+            }
+            catch (Exception e)
+            {
+                return ([.. published], ExceptionDispatchInfo.Capture(e));
+            }
+        }
     }
 }

@@ -121,8 +121,9 @@ public static class RawRabbitScenario
     /// <summary>A worker queue declared by Workq's own <see cref="Topology"/>: the same arguments, exchange and binding as the product's.</summary>
     private static async Task<(BrokerConnection Broker, Topology Topology)> DeclareAsync(string amqpUrl, string canvas, CancellationToken cancellationToken)
     {
-        var broker = new BrokerConnection(new WorkqOptions { RabbitMqUrl = amqpUrl }, NullLogger<BrokerConnection>.Instance);
-        var topology = new Topology(broker);
+        var options = new WorkqOptions { RabbitMqUrl = amqpUrl };
+        var broker = new BrokerConnection(options, NullLogger<BrokerConnection>.Instance);
+        var topology = new Topology(broker, options, NullLogger<Topology>.Instance);
         try
         {
             await topology.DeclareSharedAsync(cancellationToken);

@@ -55,7 +55,7 @@ public static class QueueApi
         var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
         if (problem is not null) return problem;
         var redriven = await deadLetters.RedriveAsync(canvas, worker,
-            events => publisher.PublishInOrderAsync(events.Select(e => (e.Envelope, (ReadOnlyMemory<byte>)e.Body)), cancellationToken), cancellationToken);
+            e => publisher.PublishAsync(e.Envelope, e.Body, cancellationToken), cancellationToken);
         return Results.Ok(new RedrivenResponse(redriven));
     }
 

@@ -44,23 +44,23 @@ public static class WorkersApi
         return app;
     }
 
-    private static async Task<IResult> ListAsync(string canvas, HttpContext http, AccessControl access, WorkerStore store, QueueStats queues, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(string canvas, HttpContext http, AccessControl access, WorkerStore store, WorkerViews views, CancellationToken cancellationToken)
     {
         if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return denied;
         var workers = await store.ListAsync(canvas, cancellationToken);
-        var views = new List<WorkerView>(workers.Count);
-        foreach (var worker in workers) views.Add(await WorkerView.CreateAsync(worker, queues, withCode: false, cancellationToken));
-        return Results.Ok(views);
+        var list = new List<WorkerView>(workers.Count);
+        foreach (var worker in workers) list.Add(await views.CreateAsync(worker, withCode: false, cancellationToken));
+        return Results.Ok(list);
     }
 
-    private static async Task<IResult> GetAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, QueueStats queues, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, WorkerViews views, CancellationToken cancellationToken)
     {
         var (record, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
-        return problem ?? Results.Ok(await WorkerView.CreateAsync(record!, queues, withCode: true, cancellationToken));
+        return problem ?? Results.Ok(await views.CreateAsync(record!, withCode: true, cancellationToken));
     }
 
     private static async Task<IResult> PutAsync(string canvas, string worker, HttpContext http, AccessControl access, CompilerPool compilers, WorkqOptions options,
-        WorkerStore store, Topology topology, QueueStats queues, IPublishEndpoint controlPlane, Convergence convergence, ILogger<PutWorkerRequest> logger, CancellationToken cancellationToken)
+        WorkerStore store, Topology topology, WorkerViews views, IPublishEndpoint controlPlane, Convergence convergence, ILogger<PutWorkerRequest> logger, CancellationToken cancellationToken)
     {
         if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return denied;
         if (!Names.IsValid(worker)) return Problems.BadName("worker", worker);
@@ -86,12 +86,12 @@ public static class WorkersApi
         await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
         await convergence.WaitAsync(record, cancellationToken);
         logger.LogInformation("{Canvas}/{Worker} deployed as version {Version}", canvas, worker, record.Version);
-        var view = await WorkerView.CreateAsync(record, queues, withCode: true, cancellationToken);
+        var view = await views.CreateAsync(record, withCode: true, cancellationToken);
         return created ? Results.Created($"/v1/canvases/{canvas}/workers/{worker}", view) : Results.Ok(view);
     }
 
     private static async Task<IResult> PatchAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, WorkerStore store,
-        QueueStats queues, IPublishEndpoint controlPlane, Convergence convergence, CancellationToken cancellationToken)
+        WorkerViews views, IPublishEndpoint controlPlane, Convergence convergence, CancellationToken cancellationToken)
     {
         var (_, denied) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
         if (denied is not null) return denied;
@@ -124,7 +124,7 @@ public static class WorkersApi
         if (record is null) return Problems.NotFound($"There is no worker '{worker}' on canvas '{canvas}'.");
         await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
         await convergence.WaitAsync(record, cancellationToken);
-        return Results.Ok(await WorkerView.CreateAsync(record, queues, withCode: false, cancellationToken));
+        return Results.Ok(await views.CreateAsync(record, withCode: false, cancellationToken));
     }
 
     private static async Task<IResult> DeleteAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, WorkerStore store,
@@ -183,7 +183,7 @@ public static class WorkersApi
 }
 
 /// <summary>Checks shared by the worker routes: who may act, on which worker, and the state changes that tell every instance.</summary>
-public sealed class WorkerCommands(AccessControl access, WorkerStore store, QueueStats queues, Convergence convergence, IPublishEndpoint controlPlane, ILogger<WorkerCommands> logger)
+public sealed class WorkerCommands(AccessControl access, WorkerStore store, WorkerViews views, Convergence convergence, IPublishEndpoint controlPlane, ILogger<WorkerCommands> logger)
 {
     public async Task<(WorkerRecord? Worker, IResult? Problem)> FindAsync(HttpContext http, string canvas, string worker, bool adminOnly, CancellationToken cancellationToken)
     {
@@ -206,7 +206,7 @@ public sealed class WorkerCommands(AccessControl access, WorkerStore store, Queu
         await convergence.WaitAsync(record, cancellationToken);
         if (conflictIfBlocked is not null && record.State == WorkerStates.Blocked)
             return Problems.Conflict($"Worker '{worker}' {conflictIfBlocked} (reason: {record.BlockedReason}).");
-        return Results.Ok(await WorkerView.CreateAsync(record, queues, withCode: false, cancellationToken));
+        return Results.Ok(await views.CreateAsync(record, withCode: false, cancellationToken));
     }
 }
 

@@ -31,11 +31,16 @@ public sealed class UnhandledReplayer(UnhandledStore unhandled, DeadLetterStore 
                 int replayed;
                 do
                 {
-                    replayed = await unhandled.ReplayAsync(events => publisher.PublishInOrderAsync(events.Select(e => (e.Envelope, (ReadOnlyMemory<byte>)e.Body)), stoppingToken), stoppingToken);
+                    replayed = await unhandled.ReplayAsync(e => publisher.PublishAsync(e.Envelope, e.Body, stoppingToken), stoppingToken);
                     if (replayed > 0) logger.LogInformation("Replayed {Count} parked events into their new workers' queues", replayed);
                 } while (replayed > 0);
                 await unhandled.TrimAsync(options.UnhandledMaxPerWorker, stoppingToken);
                 await deadLetters.TrimAsync(options.DeadLettersMaxPerWorker, stoppingToken);
+            }
+            catch (QueueFullException full)
+            {
+                logger.LogWarning("Replaying parked events paused: the queue of {Canvas}/{Worker} is full; its events stay parked and are replayed once it drains",
+                    full.Canvas, full.Worker);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {

@@ -62,10 +62,14 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
         {
             await Task.WhenAll(pending);
         }
-        catch (BrokerUnavailableException)
+        catch (Exception e) when (e is BrokerUnavailableException or QueueFullException)
         {
-            // Keys whose events may not have been enqueued are given back, so the client's retry enqueues them.
-            await idempotency.ReleaseAsync(canvas, claims, CancellationToken.None);
+            // The keys of events that may not have been enqueued are given back, so the client's retry enqueues them;
+            // the keys of confirmed ones stay, so that retry does not enqueue those twice. pending follows the published items' order.
+            var failed = new HashSet<Guid>();
+            for (int i = 0, p = 0; i < items.Count; i++)
+                if (publish[i] && !pending[p++].IsCompletedSuccessfully) failed.Add(results[i].Id);
+            await idempotency.ReleaseAsync(canvas, claims.FindAll(c => failed.Contains(c.Id)), CancellationToken.None);
             throw;
         }
         return results;

@@ -35,7 +35,8 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
         var meta = new HandlerMeta(envelope.Id, envelope.Canvas, envelope.Worker, envelope.EnqueuedAt, attempt, envelope.Depth);
         // One copy of the body: the delivery's buffer is reused once the callback returns, and the trace keeps it.
         var eventJson = body.ToArray();
-        var globals = new HandlerGlobals(eventJson, meta, new HandlerEmitter(publisher, envelope, options.MaxEmitDepth), http.For(envelope.Canvas), timeout.Token);
+        var emitter = new HandlerEmitter(publisher, envelope, options.MaxEmitDepth, options.MaxEmitsPerEvent);
+        var globals = new HandlerGlobals(eventJson, meta, emitter, http.For(envelope.Canvas), timeout.Token);
 
         RunOutcome outcome;
         object? result = null;
@@ -45,6 +46,8 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
             // WaitAsync: code that ignores its token still cannot hold the slot past the time-out.
             result = await handler.RunAsync(globals).WaitAsync(options.HandlerTimeout, stopping);
             outcome = RunOutcome.Completed;
+            // Code that swallowed the refusal still went past the limit: the run fails with it.
+            if (emitter.OverLimit is { } overLimit) (outcome, error, result) = (RunOutcome.Failed, overLimit, null);
         }
         catch (Exception) when (stopping.IsCancellationRequested)
         {

@@ -3,9 +3,17 @@ using Workq.Shared.Scripting;
 
 namespace Workq.Worker.Consuming;
 
-/// <summary>A handler's <c>Emit</c>: same canvas, one level deeper, same trace, confirmed like any emit.</summary>
-public sealed class HandlerEmitter(EventPublisher publisher, EventEnvelope parent, int maxDepth) : IHandlerEmitter
+/// <summary>
+/// A handler's <c>Emit</c>: same canvas, one level deeper, same trace, confirmed like any emit; at most
+/// <c>maxEmits</c> per run, so one event cannot fan out without bound.
+/// </summary>
+public sealed class HandlerEmitter(EventPublisher publisher, EventEnvelope parent, int maxDepth, int maxEmits) : IHandlerEmitter
 {
+    private int emits;
+
+    /// <summary>Set once an emit went past the limit: the run fails with it even if the handler caught the exception.</summary>
+    public InvalidOperationException? OverLimit { get; private set; }
+
     public async Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, CancellationToken cancellationToken)
     {
         if (!Workq.Shared.Names.IsValid(worker))
@@ -13,6 +21,13 @@ public sealed class HandlerEmitter(EventPublisher publisher, EventEnvelope paren
         var depth = parent.Depth + 1;
         if (depth > maxDepth)
             throw new InvalidOperationException($"Emit refused: the emit chain is {depth} events deep, over the limit of {maxDepth} (WORKQ_MAX_EMIT_DEPTH).");
+        // Counted before publishing, so concurrent emits cannot overshoot the limit together.
+        if (Interlocked.Increment(ref emits) > maxEmits)
+        {
+            var refused = new InvalidOperationException($"Emit refused: this event already emitted {maxEmits} events, the limit per event (WORKQ_MAX_EMITS_PER_EVENT = {maxEmits}).");
+            OverLimit ??= refused;
+            throw refused;
+        }
         var now = DateTimeOffset.UtcNow;
         var envelope = new EventEnvelope(Guid.CreateVersion7(now), parent.Canvas, worker, now, depth, parent.TraceParent);
         await publisher.PublishAsync(envelope, eventJson, cancellationToken);

@@ -32,6 +32,14 @@ public sealed class RabbitManagement : IDisposable
 
     public async Task<IReadOnlyList<string>> ExchangesAsync(string vhost) => await NamesAsync($"api/exchanges/{Uri.EscapeDataString(vhost)}?columns=name");
 
+    /// <summary>Declares a durable queue with these arguments, as an older Workq or an operator would have.</summary>
+    public async Task DeclareQueueAsync(string vhost, string queue, IReadOnlyDictionary<string, object> arguments) =>
+        (await http.PutAsync($"api/queues/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(queue)}", JsonContent.Create(new { durable = true, arguments }))).EnsureSuccessStatusCode();
+
+    /// <summary>The arguments a queue was declared with.</summary>
+    public async Task<JsonObject> QueueArgumentsAsync(string vhost, string queue) =>
+        JsonNode.Parse(await http.GetStringAsync($"api/queues/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(queue)}?columns=arguments"))!["arguments"]!.AsObject();
+
     /// <summary>How many consumers each queue has, by queue name.</summary>
     public async Task<IReadOnlyDictionary<string, int>> ConsumersAsync(string vhost)
     {
