@@ -134,6 +134,35 @@ public sealed class HostileTenantTests(HostileTenant tenants)
     }
 
     [Fact]
+    public async Task A_compile_bomb_is_stopped_at_the_compile_timeout_and_costs_the_victim_nothing()
+    {
+        var started = DateTime.UtcNow;
+        var refused = await Cluster.JsonAsync(HttpMethod.Put, Cluster.ControlUrl($"/v1/canvases/{tenants.Attacker}/workers/bomb"), tenants.AttackerToken,
+            new JsonObject { ["code"] = Scripting.CompileBomb.Code() }.ToJsonString(), expect: 400);
+
+        Assert.Contains("compile took too long", refused!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(30));
+        await tenants.AssertVictimUnharmedAsync();
+        // The victim can still deploy right after.
+        await Cluster.DeployAsync(tenants.Victim, "after-bomb", "return 1;", token: tenants.VictimToken);
+    }
+
+    [Fact]
+    public async Task One_event_cannot_fan_out_past_the_emit_limit()
+    {
+        var trace = await tenants.RunAttackAsync("fanout", """
+            // 50,000 in all, a hundred at a time (the test cluster's handler time-out is 3 s).
+            for (var i = 0; i < 500; i++) await Task.WhenAll(Enumerable.Range(0, 100).Select(j => Emit("sink", j)));
+            return "all emitted";
+            """);
+
+        Assert.True(trace["status"]!.GetValue<string>() == "failed", trace.ToJsonString()[..Math.Min(2000, trace.ToJsonString().Length)]);
+        Assert.Contains("WORKQ_MAX_EMITS_PER_EVENT", trace["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(1_000, trace["emitted"]!.AsArray().Count);
+        await tenants.AssertVictimUnharmedAsync();
+    }
+
+    [Fact]
     public async Task A_catastrophic_regular_expression_stops_after_a_second()
     {
         var trace = await tenants.RunAttackAsync("redos", """
