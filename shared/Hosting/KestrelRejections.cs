@@ -25,13 +25,19 @@ public static class KestrelRejections
     public const string BadRequestEvent = "Microsoft.AspNetCore.Server.Kestrel.BadRequest";
 
     /// <summary>Connection middleware: every connection writes through its own <see cref="RejectionWriter"/>.</summary>
-    public static void UseRejectionProblems(this ListenOptions listen) => listen.Use(next => connection =>
+    public static void UseRejectionProblems(this ListenOptions listen)
     {
-        var writer = new RejectionWriter(connection.Transport.Output);
-        connection.Features.Set(writer);
-        connection.Transport = new DuplexPipe(connection.Transport.Input, writer);
-        return next(connection);
-    });
+        // What cleartext endpoints speak anyway (HTTP/2 needs TLS to be negotiated), made explicit: the writer
+        // reads and rewrites an HTTP/1.1 answer, and only HTTP/1.1 writes one response at a time per connection.
+        listen.Protocols = HttpProtocols.Http1;
+        listen.Use(next => connection =>
+        {
+            var writer = new RejectionWriter(connection.Transport.Output);
+            connection.Features.Set(writer);
+            connection.Transport = new DuplexPipe(connection.Transport.Input, writer);
+            return next(connection);
+        });
+    }
 
     /// <summary>Listens for Kestrel's rejections; the server reports them on the application's DiagnosticListener.</summary>
     public static IDisposable SubscribeRejectionProblems(this IServiceProvider services) =>
@@ -42,8 +48,10 @@ public static class KestrelRejections
         public void OnNext(KeyValuePair<string, object?> value)
         {
             // The event's value is the request's feature collection, which falls back to the connection's features.
-            // Once the response has started (a body that turns bad after the answer) there is nothing to rewrite.
-            if (value.Key == BadRequestEvent && value.Value is IFeatureCollection features && features.Get<IHttpResponseFeature>() is { HasStarted: false })
+            // Once the response has started (a body that turns bad after the answer) there is nothing to rewrite,
+            // and an answer to HEAD has no body.
+            if (value.Key == BadRequestEvent && value.Value is IFeatureCollection features && features.Get<IHttpResponseFeature>() is { HasStarted: false }
+                && features.Get<IHttpRequestFeature>()?.Method != "HEAD")
                 features.Get<RejectionWriter>()?.Arm(features.Get<IBadRequestExceptionFeature>()?.Error?.Message);
         }
 
