@@ -43,6 +43,17 @@ public sealed class KestrelRejectionTests(WorkqCluster cluster)
     }
 
     [Fact]
+    public async Task A_rejected_HEAD_keeps_its_empty_answer()
+    {
+        await using var connection = await RawConnection.OpenAsync(cluster.Emitter.Port);
+        await connection.SendAsync("HEAD /healthz HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n");
+        var response = await connection.ReadResponseAsync();
+        Assert.Equal(400, response.Status);
+        Assert.Equal("0", response.Header("Content-Length"));
+        Assert.True(await connection.IsClosedAsync(), "nothing follows the head");
+    }
+
+    [Fact]
     public async Task A_body_over_the_limit_answers_413_problem_json_on_emit_and_control()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("big");
