@@ -29,7 +29,11 @@ public static class WorkqDefaults
             throw;
         }
         builder.WebHost.UseUrls($"http://{options.Host}:{options.Port}");
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.ConfigureEndpointDefaults(listen => listen.UseRejectionProblems());
+        });
         builder.Logging.AddSimpleConsole(console =>
         {
             console.SingleLine = true;
@@ -41,7 +45,7 @@ public static class WorkqDefaults
 
         var services = builder.Services;
         services.AddSingleton(options);
-        services.AddProblemDetails();
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ProblemDefaults.Apply);
         services.AddExceptionHandler<WorkqExceptionHandler>();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = JsonDefaults.Web.PropertyNamingPolicy);
 
@@ -83,6 +87,7 @@ public static class WorkqDefaults
 
     public static WebApplication UseWorkqDefaults(this WebApplication app)
     {
+        app.Services.SubscribeRejectionProblems();
         app.UseWorkqTelemetry();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

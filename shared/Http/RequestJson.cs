@@ -14,7 +14,7 @@ public static class RequestJson
     public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class
     {
         if (request.ContentLength > MaxControlBodyBytes)
-            return (null, Problems.BadRequest($"The body is larger than {MaxControlBodyBytes} bytes."));
+            return (null, TooLarge);
         var body = new LimitedStream(request.Body, MaxControlBodyBytes);
         try
         {
@@ -30,9 +30,12 @@ public static class RequestJson
         }
         catch (BodyTooLargeException)
         {
-            return (null, Problems.BadRequest($"The body is larger than {MaxControlBodyBytes} bytes."));
+            return (null, TooLarge);
         }
     }
+
+    private static IResult TooLarge => Results.Problem(detail: $"The body is larger than the limit of {MaxControlBodyBytes} bytes.",
+        statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large");
 
     private static string FirstSentence(string message) => message.Split(". Path:", 2)[0].Split(" LineNumber:", 2)[0];
 

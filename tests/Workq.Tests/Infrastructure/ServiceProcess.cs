@@ -14,6 +14,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public Uri Url => new($"http://127.0.0.1:{Port}/");
     public string LogPath { get; }
     public bool HasExited => process.HasExited;
+    public int ExitCode => process.ExitCode;
     public int Id => process.Id;
 
     private ServiceProcess(string name, int port, Process process, string logPath)
@@ -68,6 +69,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
         throw new TimeoutException($"{Name} was not ready within {timeout}:\n{Tail()}");
     }
+
+    /// <summary>Waits for a process that is expected to stop by itself (a refused start, say), and for its output.</summary>
+    public Task WaitForExitAsync(CancellationToken cancellationToken) => process.WaitForExitAsync(cancellationToken);
 
     /// <summary>SIGKILL: no shutdown, no acks, nothing flushed — a crash.</summary>
     public void Kill()

@@ -54,6 +54,23 @@ public sealed partial class DeploymentTests
 
     private static IEnumerable<object?> List(object? node) => node as List<object?> ?? [];
 
+    /// <summary>What may never appear in a shipped file: the development admin token and the old shipped passwords.</summary>
+    private static void AssertNoShippedSecret(string file, string text)
+    {
+        Assert.DoesNotContain(WorkqOptions.DevelopmentAdminToken, text);
+        Assert.DoesNotContain("change-me", text);
+        Assert.DoesNotMatch(@"(?i)(default_pass|password)\s*[:=]\s*(workq|guest)\b", text);
+        Assert.DoesNotMatch("workq:workq@|guest:guest@", text);
+        // Every password in a URL or connection string is a reference, never a value.
+        foreach (Match password in Regex.Matches(text, @"(?i)(?<=Password=)[^;\s]+|(?<=://[^:/@\s]+:)[^@\s]+(?=@)"))
+            Assert.True(password.Value.StartsWith("${") || password.Value.StartsWith("$("), $"{file}: a literal password '{password.Value}'");
+    }
+
+    /// <summary>The one command that creates the Secret the manifests expect, as the README and 01-config.yaml give it.</summary>
+    private static string SecretCommand(string text) =>
+        Regex.Match(text, @"kubectl -n workq create secret generic workq-secrets[^\n]*").Value is { Length: > 0 } command ? command
+            : throw new Xunit.Sdk.XunitException("no `kubectl -n workq create secret generic workq-secrets ...` command");
+
     [Fact]
     public void The_code_reads_the_variables_the_deployments_must_set() =>
         Assert.Subset(CodeKeys, Required.ToHashSet());
@@ -95,6 +112,51 @@ public sealed partial class DeploymentTests
         foreach (var (name, service) in services)
             foreach (var volume in List(At(service, "volumes")).Cast<string>())
                 Assert.True(Path.Exists(Repo(volume.Split(':')[0])), $"{name} mounts {volume}");
+    }
+
+    [Fact]
+    public void Compose_ships_no_password_and_requires_the_token_and_both_passwords()
+    {
+        var text = File.ReadAllText(Repo("docker-compose.yml"));
+        AssertNoShippedSecret("docker-compose.yml", text);
+        var services = Map(At(Yaml(text), "services"), "services");
+        static void Required(string? value, string variable) =>
+            Assert.Matches($@"\$\{{{variable}:\?[^}}]+\}}", value ?? "");
+
+        Required((string?)At(services, "rabbitmq", "environment", "RABBITMQ_DEFAULT_PASS"), "WORKQ_RABBITMQ_PASSWORD");
+        Required((string?)At(services, "postgres", "environment", "POSTGRES_PASSWORD"), "WORKQ_POSTGRES_PASSWORD");
+        foreach (var name in Services)
+        {
+            var environment = Map(At(services[name], "environment"), $"{name} environment").ToDictionary(e => (string)e.Key, e => e.Value?.ToString() ?? "");
+            Assert.Matches(@"^\$\{WORKQ_ADMIN_TOKEN:\?[^}]+\}$", environment["WORKQ_ADMIN_TOKEN"]);
+            Required(environment["WORKQ_RABBITMQ_URL"], "WORKQ_RABBITMQ_PASSWORD");
+            Required(environment["WORKQ_RABBITMQ_MANAGEMENT_URL"], "WORKQ_RABBITMQ_PASSWORD");
+            Required(environment["WORKQ_POSTGRES"], "WORKQ_POSTGRES_PASSWORD");
+        }
+        Assert.Contains(".env", File.ReadAllLines(Repo(".gitignore")));
+    }
+
+    [Fact]
+    public void Kubernetes_ships_no_password_and_reads_the_user_created_and_the_generated_secrets()
+    {
+        foreach (var file in Directory.EnumerateFiles(Repo("k8s"), "*.yaml")) AssertNoShippedSecret(file, File.ReadAllText(file));
+        var documents = Directory.EnumerateFiles(Repo("k8s"), "*.yaml").SelectMany(f => YamlDocuments(File.ReadAllText(f))).ToList();
+        Assert.DoesNotContain(documents, d => (string?)d.GetValueOrDefault("kind") == "Secret");
+        // The command is the same in the manifest's comment and in the README, and sets the token from a generator.
+        var command = SecretCommand(File.ReadAllText(Repo("k8s/01-config.yaml")));
+        Assert.Equal(command, SecretCommand(File.ReadAllText(Repo("README.md"))));
+        Assert.Contains("--from-literal=WORKQ_ADMIN_TOKEN=\"$(openssl rand", command);
+        Assert.Null(At(documents.Single(d => (string?)d.GetValueOrDefault("kind") == "RabbitmqCluster"), "spec", "rabbitmq", "additionalConfig"));
+        Assert.Null(At(documents.Single(d => (string?)d.GetValueOrDefault("kind") == "Cluster"), "spec", "bootstrap", "initdb", "secret"));
+
+        // Secrets read: the user's, and those the RabbitMQ and CloudNativePG operators generate for these clusters.
+        var expected = new HashSet<string> { "workq-secrets", "workq-rabbitmq-default-user", "workq-postgres-app" };
+        var text = string.Join("\n", Directory.EnumerateFiles(Repo("k8s"), "*.yaml").Select(File.ReadAllText));
+        var referenced = Regex.Matches(text, @"secret(?:Key)?Ref: \{ name: ([a-z-]+)").Select(m => m.Groups[1].Value)
+            .Concat(documents.Where(d => (string?)d.GetValueOrDefault("kind") == "TriggerAuthentication")
+                .SelectMany(a => List(At(a, "spec", "secretTargetRef")).Select(r => (string)At(r, "name")!)))
+            .ToHashSet();
+        Assert.Equal(expected, referenced);
     }
 
     [Fact]
@@ -164,10 +226,21 @@ public sealed partial class DeploymentTests
             foreach (var source in List(At(container, "envFrom")))
             {
                 if (At(source, "configMapRef", "name") is string map) foreach (var key in Keys("ConfigMap", map, "data")) variables.TryAdd(key, null);
-                if (At(source, "secretRef", "name") is string secret) foreach (var key in Keys("Secret", secret, "stringData")) variables.TryAdd(key, null);
+                // workq-secrets is created by the user (01-config.yaml): its keys are those of the documented command.
+                if (At(source, "secretRef", "name") is "workq-secrets")
+                    foreach (Match key in Regex.Matches(SecretCommand(File.ReadAllText(Repo("k8s/01-config.yaml"))), "--from-literal=([A-Z_]+)="))
+                        variables.TryAdd(key.Groups[1].Value, null);
             }
             Assert.Superset(Required.ToHashSet(), variables.Keys.ToHashSet());
             Assert.Subset(CodeKeys, variables.Keys.Where(k => k.StartsWith("WORKQ_")).ToHashSet());
+            // Kubernetes expands $(NAME) only from variables defined before it in the same list.
+            var defined = new HashSet<string>();
+            foreach (var entry in List(At(container, "env")))
+            {
+                foreach (Match reference in Regex.Matches(At(entry, "value")?.ToString() ?? "", @"\$\(([A-Z_]+)\)"))
+                    Assert.True(defined.Contains(reference.Groups[1].Value), $"{name}: $({reference.Groups[1].Value}) is used before it is defined");
+                defined.Add((string)At(entry, "name")!);
+            }
             var port = int.Parse(variables["WORKQ_PORT"]!);
             Assert.Equal("/readyz", At(container, "readinessProbe", "httpGet", "path"));
             Assert.Equal("/healthz", At(container, "livenessProbe", "httpGet", "path"));
