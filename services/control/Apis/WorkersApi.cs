@@ -183,7 +183,7 @@ public static class WorkersApi
 }
 
 /// <summary>Checks shared by the worker routes: who may act, on which worker, and the state changes that tell every instance.</summary>
-public sealed class WorkerCommands(AccessControl access, WorkerStore store, WorkerViews views, Convergence convergence, IPublishEndpoint controlPlane, ILogger<WorkerCommands> logger)
+public sealed class WorkerCommands(AccessControl access, WorkerStore store, WorkerViews views, Convergence convergence, IBus controlPlane, ILogger<WorkerCommands> logger)
 {
     public async Task<(WorkerRecord? Worker, IResult? Problem)> FindAsync(HttpContext http, string canvas, string worker, bool adminOnly, CancellationToken cancellationToken)
     {
