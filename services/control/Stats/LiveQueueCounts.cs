@@ -12,14 +12,16 @@ namespace Workq.Control.Stats;
 public sealed class LiveQueueCounts(QueueProbe probe, ILogger<LiveQueueCounts> logger) : BackgroundService
 {
     public static readonly TimeSpan RefreshEvery = TimeSpan.FromMilliseconds(500);
-    /// <summary>Above a background round (<see cref="RefreshEvery"/> plus the time it takes), below the promised second.</summary>
+    /// <summary>Above a background refresh (<see cref="RefreshEvery"/> plus the time it takes), below the promised second.</summary>
     public static readonly TimeSpan FreshFor = TimeSpan.FromMilliseconds(800);
+    /// <summary>The background loop reads what came due this often, so the reads of a thousand queues spread over the half second.</summary>
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(100);
     public static readonly TimeSpan WatchFor = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(3);
 
     private readonly ConcurrentDictionary<string, Watched> watched = new();
 
-    /// <summary>The counts of each queue, in order; a queue that does not exist reads zero.</summary>
+    /// <summary>The counts of each queue, in order; a queue that does not exist reads zero (and is not watched).</summary>
     public async Task<IReadOnlyList<QueueReading>> GetAsync(IReadOnlyList<string> queues, CancellationToken cancellationToken)
     {
         var now = Environment.TickCount64;
@@ -37,7 +39,7 @@ public sealed class LiveQueueCounts(QueueProbe probe, ILogger<LiveQueueCounts> l
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(RefreshEvery);
+        using var timer = new PeriodicTimer(Tick);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
@@ -47,8 +49,7 @@ public sealed class LiveQueueCounts(QueueProbe probe, ILogger<LiveQueueCounts> l
                 foreach (var (queue, entry) in watched)
                 {
                     if (entry.WatchedUntil <= now) watched.TryRemove(new KeyValuePair<string, Watched>(queue, entry));
-                    // Read by a request a moment ago: fresh until the next round.
-                    else if (now - entry.Reading.At >= RefreshEvery.TotalMilliseconds / 2) due.Add(entry);
+                    else if (now - entry.Reading.At >= (RefreshEvery - Tick).TotalMilliseconds) due.Add(entry);
                 }
                 if (due.Count > 0) await ReadAsync(due, stoppingToken);
             }
@@ -72,7 +73,10 @@ public sealed class LiveQueueCounts(QueueProbe probe, ILogger<LiveQueueCounts> l
                     var at = Environment.TickCount64;
                     try
                     {
-                        entry.Reading = new Reading(await probe.ReadAsync(entry.Queue, token) ?? default, at);
+                        var counts = await probe.ReadAsync(entry.Queue, token);
+                        entry.Reading = new Reading(counts ?? default, at);
+                        // Gone (its worker or canvas was deleted): not read again, each 404 costs a channel.
+                        if (counts is null) watched.TryRemove(new KeyValuePair<string, Watched>(entry.Queue, entry));
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {

@@ -14,7 +14,7 @@ public readonly record struct QueueReading(long Queued, long Consumers);
 /// </summary>
 public sealed class QueueProbe(BrokerConnection broker) : IDisposable
 {
-    public const int Parallelism = 4;
+    public const int Parallelism = 8;
 
     private readonly Channel<IChannel?> channels = CreatePool();
 

@@ -43,8 +43,15 @@ public sealed class LiveStatsTests(WorkqCluster cluster, Xunit.Abstractions.ITes
         for (var i = 0; i < 5; i++) await cluster.EmitAsync(canvas, "held", i.ToString(), token);
         await FollowsAsync(canvas, "held", Stopwatch.GetTimestamp(), Reads("queued", 25), "queued 25 after the last 202");
 
+        // A watched queue that goes answers 404, which closes its channel: the reads of the others go on.
+        await cluster.DeployAsync(canvas, "gone", "return null;", token: token);
+        await cluster.WorkerAsync(canvas, "gone");
+        await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/gone"), token, expect: 204);
+        await cluster.EmitAsync(canvas, "held", "25", token);
+        await FollowsAsync(canvas, "held", Stopwatch.GetTimestamp(), Reads("queued", 26), "queued 26 after a watched neighbour was deleted");
+
         var purged = await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/held/events"), token);
-        Assert.Equal(25, purged!["purged"]!.GetValue<long>());
+        Assert.Equal(26, purged!["purged"]!.GetValue<long>());
         var stats = await FollowsAsync(canvas, "held", Stopwatch.GetTimestamp(), Reads("queued", 0), "queued 0 after the purge");
         Assert.Equal(0, stats["inFlight"]!.GetValue<long>());
         Assert.Equal(0, stats["processed"]!.GetValue<long>());
