@@ -14,12 +14,20 @@ builder.Services.AddSingleton<AccessControl>();
 builder.Services.AddSingleton(CompilerPoolOptions.From(options));
 builder.Services.AddSingleton<CompilerPool>();
 builder.Services.AddHostedService(services => services.GetRequiredService<CompilerPool>());
-builder.Services.AddSingleton<QueueStats>();
+builder.Services.AddSingleton<QueueProbe>();
+builder.Services.AddSingleton<LiveQueueCounts>();
+builder.Services.AddHostedService(services => services.GetRequiredService<LiveQueueCounts>());
+builder.Services.AddSingleton<InstanceLoads>();
 builder.Services.AddSingleton<WorkerViews>();
+builder.Services.AddSingleton<QueueStats>();
 builder.Services.AddHostedService<QueueDepthGauge>();
 builder.Services.AddSingleton<WorkerCommands>();
 builder.Services.AddSingleton<Convergence>();
-builder.Services.AddControlPlane(options, bus => bus.AddConsumer<CanvasChangedConsumer>());
+builder.Services.AddControlPlane(options, bus =>
+{
+    bus.AddConsumer<CanvasChangedConsumer>();
+    bus.AddConsumer<WorkerInstanceLoadConsumer>();
+});
 
 var app = builder.Build();
 app.UseWorkqDefaults();

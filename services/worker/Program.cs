@@ -16,12 +16,14 @@ builder.Services.AddSingleton<EventRunner>();
 builder.Services.AddSingleton<RetryScheduler>();
 builder.Services.AddSingleton<CancelledEvents>();
 builder.Services.AddSingleton<LoopGuard>();
+builder.Services.AddSingleton<ConsumerLoads>();
 builder.Services.AddSingleton<ConsumerServices>();
 // The recorder is registered first so that it stops last and writes what the consumers finished.
 builder.Services.AddSingleton<RunRecorder>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RunRecorder>());
 builder.Services.AddSingleton<InstanceHeartbeat>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<InstanceHeartbeat>());
+builder.Services.AddHostedService<LoadReporter>();
 builder.Services.AddSingleton<WorkerSupervisor>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerSupervisor>());
 builder.Services.AddControlPlane(options, bus =>

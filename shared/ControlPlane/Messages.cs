@@ -8,3 +8,16 @@ public sealed record CanvasChanged(string Canvas, bool Deleted);
 
 /// <summary>An event was un-enqueued: when it is delivered, ack it without running it.</summary>
 public sealed record EventCancelled(string Canvas, string Worker, Guid EventId);
+
+/// <summary>
+/// What one worker instance is running, sent every half second while it runs anything (and once more when it stops):
+/// control sums the last report of every live instance into each worker's <c>inFlight</c>. A report replaces the
+/// instance's previous one, so a worker missing from it has nothing in flight there.
+/// </summary>
+public sealed record WorkerInstanceLoad(Guid Instance, IReadOnlyList<WorkerLoad> Workers);
+
+/// <summary>
+/// Events of one worker in flight on the reporting instance, and how many of its consumers there are cancelled (paused,
+/// say) but still finishing them: the broker counts such a consumer until its deliveries are settled.
+/// </summary>
+public sealed record WorkerLoad(string Canvas, string Worker, long InFlight, int Draining);

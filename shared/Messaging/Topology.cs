@@ -123,24 +123,6 @@ public sealed class Topology(BrokerConnection broker, WorkqOptions options, ILog
         await WithChannelAsync(channel => channel.ExchangeDeleteAsync(CanvasExchange(canvas), cancellationToken: cancellationToken), cancellationToken);
     }
 
-    /// <summary>The ready count of a worker's queue straight from the broker, or null when it does not exist.</summary>
-    public async Task<uint?> CountReadyAsync(string canvas, string worker, CancellationToken cancellationToken) =>
-        (await DeclarePassiveAsync(canvas, worker, cancellationToken))?.MessageCount;
-
-    private async Task<QueueDeclareOk?> DeclarePassiveAsync(string canvas, string worker, CancellationToken cancellationToken)
-    {
-        try
-        {
-            QueueDeclareOk? ok = null;
-            await WithChannelAsync(async channel => ok = await channel.QueueDeclarePassiveAsync(WorkerQueue(canvas, worker), cancellationToken), cancellationToken);
-            return ok;
-        }
-        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
-        {
-            return null;
-        }
-    }
-
     // A channel per operation: a failed declaration closes its channel, and must not take a shared one with it.
     private async Task WithChannelAsync(Func<IChannel, Task> action, CancellationToken cancellationToken)
     {

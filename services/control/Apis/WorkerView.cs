@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Workq.Control.Stats;
 using Workq.Shared.Configuration;
+using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
@@ -21,16 +22,32 @@ public sealed record WorkerLimitsView(int MaxQueued, int MaxEmitsPerEvent, [prop
 public sealed record WorkerView(string Canvas, string Name, int Version, string State, string? BlockedReason, int Concurrency,
     RetryPolicy? Retry, WorkerStatsView Stats, WorkerLimitsView Limits, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Code = null);
 
-/// <summary>Builds worker objects: the registry's record, the broker's counts, and the limits.</summary>
-public sealed class WorkerViews(QueueStats queues, WorkqOptions options)
+/// <summary>
+/// Builds worker objects: the registry's record, the live counts (<c>queued</c> and <c>consumers</c> from the queue,
+/// <c>inFlight</c> and draining consumers from the worker instances' reports), and the limits.
+/// </summary>
+public sealed class WorkerViews(LiveQueueCounts queues, InstanceLoads loads, WorkqOptions options)
 {
     private readonly WorkerLimitsView limits = WorkerLimitsView.From(options);
 
-    public async Task<WorkerView> CreateAsync(WorkerRecord worker, bool withCode, CancellationToken cancellationToken)
+    public async Task<WorkerView> CreateAsync(WorkerRecord worker, bool withCode, CancellationToken cancellationToken) =>
+        (await CreateAsync([worker], withCode, cancellationToken))[0];
+
+    /// <summary>Many at once: their queues are read together, in parallel, when the live counts are not fresh.</summary>
+    public async Task<IReadOnlyList<WorkerView>> CreateAsync(IReadOnlyList<WorkerRecord> workers, bool withCode, CancellationToken cancellationToken)
     {
-        var counts = await queues.GetAsync(worker.Canvas, worker.Name, cancellationToken);
-        return new WorkerView(worker.Canvas, worker.Name, worker.Version, worker.State, worker.BlockedReason, worker.Concurrency, worker.Retry,
-            new WorkerStatsView(counts.Queued, counts.InFlight, worker.Processed, worker.Failed, worker.DeadLettered, counts.Consumers),
-            limits, withCode ? worker.Code : null);
+        var counts = await queues.GetAsync(workers.Select(w => Topology.WorkerQueue(w.Canvas, w.Name)).ToList(), cancellationToken);
+        var views = new WorkerView[workers.Count];
+        for (var i = 0; i < workers.Count; i++)
+        {
+            var worker = workers[i];
+            var load = loads.Of(worker.Canvas, worker.Name);
+            // A quorum queue counts a cancelled consumer until its deliveries settle: a paused worker finishing its events has none.
+            var consumers = Math.Max(0, counts[i].Consumers - load.Draining);
+            views[i] = new WorkerView(worker.Canvas, worker.Name, worker.Version, worker.State, worker.BlockedReason, worker.Concurrency, worker.Retry,
+                new WorkerStatsView(counts[i].Queued, load.InFlight, worker.Processed, worker.Failed, worker.DeadLettered, consumers),
+                limits, withCode ? worker.Code : null);
+        }
+        return views;
     }
 }

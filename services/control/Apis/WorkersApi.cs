@@ -48,9 +48,7 @@ public static class WorkersApi
     {
         if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return denied;
         var workers = await store.ListAsync(canvas, cancellationToken);
-        var list = new List<WorkerView>(workers.Count);
-        foreach (var worker in workers) list.Add(await views.CreateAsync(worker, withCode: false, cancellationToken));
-        return Results.Ok(list);
+        return Results.Ok(await views.CreateAsync(workers, withCode: false, cancellationToken));
     }
 
     private static async Task<IResult> GetAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, WorkerViews views, CancellationToken cancellationToken)

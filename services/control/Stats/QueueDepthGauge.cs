@@ -37,13 +37,13 @@ public sealed class QueueDepthGauge(QueueStats stats, ILogger<QueueDepthGauge> l
     private IEnumerable<Measurement<long>> Observe()
     {
         if (stats.Cached is not { } queues) yield break;
-        foreach (var (queue, counts) in queues)
+        foreach (var (queue, ready) in queues)
         {
             // workq.worker.{canvas}.{worker}: names cannot hold dots, so the first one after the prefix splits them.
             if (!queue.StartsWith(Prefix, StringComparison.Ordinal)) continue;
             var dot = queue.IndexOf('.', Prefix.Length);
             if (dot < 0) continue;
-            yield return new Measurement<long>(counts.Queued, WorkqDiagnostics.Tags(queue[Prefix.Length..dot], queue[(dot + 1)..]));
+            yield return new Measurement<long>(ready, WorkqDiagnostics.Tags(queue[Prefix.Length..dot], queue[(dot + 1)..]));
         }
     }
 }

@@ -10,7 +10,7 @@ namespace Workq.Worker.Consuming;
 public sealed record HandlerVersion(int Version, CompiledHandler Handler);
 
 /// <summary>What a consumer needs besides its queue: shared per instance.</summary>
-public sealed record ConsumerServices(BrokerConnection Broker, EventRunner Runner, RetryScheduler Retries, CancelledEvents Cancelled);
+public sealed record ConsumerServices(BrokerConnection Broker, EventRunner Runner, RetryScheduler Retries, CancelledEvents Cancelled, ConsumerLoads Loads);
 
 /// <summary>
 /// Consumes one worker's queue on a channel of its own whose prefetch is the worker's concurrency,
@@ -26,7 +26,13 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
     private string? consumerTag;
     private IDisposable? inFlightGauge;
 
+    public string Canvas => canvas;
+    public string Worker => worker;
     public int Concurrency => concurrency;
+    /// <summary>Deliveries handed to the handler and not finished yet.</summary>
+    public int InFlight => settler?.Running ?? 0;
+    /// <summary>True once cancelled: nothing new starts, what runs finishes.</summary>
+    public bool IsCancelled { get; private set; }
     public HandlerVersion Handler { get; set; } = handler;
     public RetryPolicy? Retry { get; set; } = retry;
 
@@ -47,6 +53,7 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
         consumer.ReceivedAsync += OnReceivedAsync;
         consumerTag = await channel.BasicConsumeAsync(Topology.WorkerQueue(canvas, worker), autoAck: false, consumer, cancellationToken);
         inFlightGauge = Workq.Shared.Telemetry.WorkqDiagnostics.TrackInFlight(canvas, worker, () => settler.Running);
+        services.Loads.Add(this);
         logger.LogInformation("Consuming {Canvas}/{Worker} v{Version} with concurrency {Concurrency}", canvas, worker, Handler.Version, concurrency);
     }
 
@@ -87,6 +94,7 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
     /// <summary>Stops taking new events: once this returns, nothing new starts on this consumer.</summary>
     public async Task CancelAsync()
     {
+        IsCancelled = true;
         if (channel is not { IsOpen: true } open || consumerTag is null) return;
         try
         {
@@ -120,6 +128,7 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
             // Disposed even when closed: a recovering channel would otherwise come back with a consumer nobody owns.
             open.Dispose();
             inFlightGauge?.Dispose();
+            services.Loads.Remove(this);
             logger.LogInformation("Stopped consuming {Canvas}/{Worker}", canvas, worker);
         }
     }

@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using MassTransit;
+using Workq.Shared.ControlPlane;
+
+namespace Workq.Control.Stats;
+
+/// <summary>What the worker instances run of one worker: events in flight, and cancelled consumers still finishing theirs.</summary>
+public readonly record struct RunningLoad(long InFlight, int Draining);
+
+/// <summary>
+/// The last load report of every worker instance (<see cref="WorkerInstanceLoad"/>): a worker's load is the sum over the
+/// instances heard from within <see cref="AliveFor"/>, so a killed instance stops counting two seconds later.
+/// </summary>
+public sealed class InstanceLoads
+{
+    public static readonly TimeSpan AliveFor = TimeSpan.FromSeconds(2);
+
+    private readonly ConcurrentDictionary<Guid, Report> reports = new();
+
+    public void Record(WorkerInstanceLoad load)
+    {
+        var now = Environment.TickCount64;
+        reports[load.Instance] = new Report(now, load.Workers.ToDictionary(w => (w.Canvas, w.Worker), w => new RunningLoad(w.InFlight, w.Draining)));
+        foreach (var (instance, report) in reports)
+            if (!report.IsAlive(now)) reports.TryRemove(new KeyValuePair<Guid, Report>(instance, report));
+    }
+
+    public RunningLoad Of(string canvas, string worker)
+    {
+        var now = Environment.TickCount64;
+        long inFlight = 0;
+        var draining = 0;
+        foreach (var report in reports.Values)
+        {
+            if (!report.IsAlive(now) || !report.Workers.TryGetValue((canvas, worker), out var load)) continue;
+            inFlight += load.InFlight;
+            draining += load.Draining;
+        }
+        return new RunningLoad(inFlight, draining);
+    }
+
+    private sealed record Report(long HeardAt, Dictionary<(string Canvas, string Worker), RunningLoad> Workers)
+    {
+        public bool IsAlive(long now) => now - HeardAt < AliveFor.TotalMilliseconds;
+    }
+}
+
+/// <summary>Hears the worker instances' load reports.</summary>
+public sealed class WorkerInstanceLoadConsumer(InstanceLoads loads) : IConsumer<WorkerInstanceLoad>
+{
+    public Task Consume(ConsumeContext<WorkerInstanceLoad> context)
+    {
+        loads.Record(context.Message);
+        return Task.CompletedTask;
+    }
+}
