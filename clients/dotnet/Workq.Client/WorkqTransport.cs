@@ -80,13 +80,16 @@ internal sealed class WorkqTransport : IDisposable
                     .Handle<TimeoutRejectedException>()
                     // HttpClient.Timeout: a TaskCanceledException that the caller did not ask for.
                     .Handle<TaskCanceledException>(e => e.InnerException is TimeoutException)
-                    .HandleResult(r => r.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout),
+                    .HandleResult(r => r.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout
+                        // Over the canvas's emit rate: nothing was enqueued, and Retry-After says when the bucket has room.
+                        // A 429 without it (a full queue) waits for the worker to drain, which is no client retry's business.
+                        || (r.StatusCode == HttpStatusCode.TooManyRequests && r.Headers.RetryAfter is not null)),
                 MaxRetryAttempts = options.MaxRetryAttempts,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = options.BaseDelay,
                 MaxDelay = options.MaxDelay,
-                // The server knows best how long it needs (Retry-After on 503); otherwise the backoff above.
+                // The server knows best how long it needs (Retry-After on 503 and 429); otherwise the backoff above.
                 DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, options.MaxRetryAfter)),
             });
         }

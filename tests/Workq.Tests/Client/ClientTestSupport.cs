@@ -52,14 +52,18 @@ public sealed class FirstAttemptFails(FailurePoint point) : DelegatingHandler(ne
         return Unavailable();
     }
 
-    public static HttpResponseMessage Unavailable()
+    public static HttpResponseMessage Unavailable() =>
+        Problem(HttpStatusCode.ServiceUnavailable, "Service unavailable", "The broker did not confirm.", TimeSpan.Zero);
+
+    /// <summary>A problem+json answer as the services give it, with a Retry-After when one is given.</summary>
+    public static HttpResponseMessage Problem(HttpStatusCode status, string title, string detail, TimeSpan? retryAfter)
     {
-        var response = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable)
+        var response = new HttpResponseMessage(status)
         {
-            Content = new StringContent("""{"type":"about:blank","title":"Service unavailable","status":503,"detail":"The broker did not confirm."}""",
+            Content = new StringContent(new System.Text.Json.Nodes.JsonObject { ["type"] = "about:blank", ["title"] = title, ["status"] = (int)status, ["detail"] = detail }.ToJsonString(),
                 Encoding.UTF8, "application/problem+json"),
         };
-        response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.Zero);
+        if (retryAfter is { } delay) response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(delay);
         return response;
     }
 }

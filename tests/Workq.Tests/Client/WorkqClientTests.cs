@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Workq.Client;
@@ -121,6 +122,32 @@ public sealed class WorkqClientTests(WorkqCluster cluster)
         Assert.Equal(HttpStatusCode.ServiceUnavailable, error.StatusCode);
         Assert.Equal("Service unavailable", error.Title);
         Assert.Equal("The broker did not confirm.", error.Detail);
+    }
+
+    [Fact]
+    public async Task A_429_with_Retry_After_is_retried_and_one_without_it_is_thrown_at_once()
+    {
+        var attempts = 0;
+        var rateLimited = new ScriptedHandler((_, _) => Interlocked.Increment(ref attempts) == 1
+            ? FirstAttemptFails.Problem(HttpStatusCode.TooManyRequests, "Too many requests", "Canvas 'c' is over its emit rate.", TimeSpan.FromMilliseconds(1))
+            : new HttpResponseMessage(HttpStatusCode.Accepted) { Content = JsonContent.Create(new { id = Guid.CreateVersion7(), enqueuedAt = DateTimeOffset.UtcNow }) });
+        using (var client = new WorkqClient(new Uri("http://workq.invalid/"), "t", new HttpClient(rateLimited), FastRetry.Options))
+        {
+            await client.EmitAsync("c", "w", 1);
+        }
+        Assert.Equal(2, attempts);
+
+        attempts = 0;
+        var full = new ScriptedHandler((_, _) =>
+        {
+            Interlocked.Increment(ref attempts);
+            return FirstAttemptFails.Problem(HttpStatusCode.TooManyRequests, "Queue full", "Queue full: worker c/w already holds its limit.", retryAfter: null);
+        });
+        using var fullClient = new WorkqClient(new Uri("http://workq.invalid/"), "t", new HttpClient(full), FastRetry.Options);
+        var error = await Assert.ThrowsAsync<WorkqException>(() => fullClient.EmitAsync("c", "w", 1));
+        Assert.Equal(1, attempts);
+        Assert.Equal(HttpStatusCode.TooManyRequests, error.StatusCode);
+        Assert.Equal("Queue full", error.Title);
     }
 
     [Fact]
