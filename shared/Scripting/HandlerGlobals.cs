@@ -39,6 +39,7 @@ public class HandlerGlobals(
     private readonly List<string> _logs = [];
     private readonly List<EmittedEvent> _emitted = [];
     private int _droppedLogLines;
+    private bool _finished;
     private JsonNode? _event;
     private bool _eventParsed;
     private HttpClient? _http;
@@ -68,6 +69,7 @@ public class HandlerGlobals(
         {
             lock (_gate)
             {
+                ObjectDisposedException.ThrowIf(_finished, "Http: the run has finished; requests must complete before the handler returns");
                 return _http ??= createHttp();
             }
         }
@@ -113,6 +115,11 @@ public class HandlerGlobals(
     public async Task<Guid> Emit(string worker, object? value)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(worker);
+        lock (_gate)
+        {
+            // Work the handler left running (a task it never awaited) cannot emit on the event's behalf.
+            if (_finished) throw new InvalidOperationException($"Emit refused: the run of event {Meta.Id} has finished; await every Emit before the handler returns.");
+        }
         var json = JsonSerializer.SerializeToUtf8Bytes(value, SerializerOptions);
         var id = await emitter.EmitAsync(worker, json, CancellationToken).ConfigureAwait(false);
         lock (_gate)
@@ -144,11 +151,15 @@ public class HandlerGlobals(
         }
     }
 
-    /// <summary>Host side, after the run: disposes the <see cref="Http"/> client if the handler used one.</summary>
-    public void ReleaseHttp()
+    /// <summary>
+    /// Host side, after the run: disposes the <see cref="Http"/> client if the handler used one, and refuses
+    /// <see cref="Http"/> and <see cref="Emit"/> from then on, to whatever the handler left running.
+    /// </summary>
+    public void Finish()
     {
         lock (_gate)
         {
+            _finished = true;
             _http?.Dispose();
         }
     }

@@ -66,7 +66,7 @@ public sealed class EventRunner(EventPublisher publisher, RunRecorder recorder, 
             logger.LogDebug(e, "Handler of {Canvas}/{Worker} threw on event {EventId}", envelope.Canvas, envelope.Worker, envelope.Id);
         }
         var duration = clock.Elapsed;
-        globals.ReleaseHttp();
+        globals.Finish();
         var finishedAt = startedAt + duration;
         RunTelemetry.Finish(activity, envelope, outcome, error, duration, startedAt - envelope.EnqueuedAt);
 

@@ -77,6 +77,36 @@ public sealed class HandlerGlobalsTests
     }
 
     [Fact]
+    public async Task Work_left_running_after_the_run_cannot_emit_or_use_Http()
+    {
+        var emitter = new FakeEmitter();
+        var globals = Scripts.Globals(null, emitter);
+        // A task the handler started and never awaited.
+        var handler = Scripts.CompileOrFail("""
+            var started = new TaskCompletionSource();
+            async Task<string> Later()
+            {
+                started.SetResult();
+                // Runs on until the host finishes the run: from then on Http refuses...
+                while (true) { try { _ = Http; await Task.Delay(5); } catch (ObjectDisposedException) { break; } }
+                // ...and so does Emit.
+                try { await Emit("w", 1); return "emitted"; } catch (InvalidOperationException e) { return e.Message; }
+            }
+            var later = Later();
+            await started.Task;
+            return later;
+            """);
+        var later = (Task<string>)(await handler.RunAsync(globals))!;
+
+        globals.Finish();
+
+        Assert.Contains("the run of event", await later.WaitAsync(TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+        Assert.Empty(emitter.Emits);
+        Assert.Empty(globals.Emitted);
+        handler.Dispose();
+    }
+
+    [Fact]
     public void Snapshots_do_not_change_after_the_fact()
     {
         var globals = Scripts.Globals(null);
