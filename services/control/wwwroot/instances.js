@@ -2,7 +2,7 @@
 import { h, api, crumbs, section, table, number, clock, every, views, panels } from './app.js';
 
 function instanceCard(instance) {
-  const facts = (...pairs) => h('dl', { class: 'facts' }, pairs.map(([label, value]) => [h('dt', {}, label), h('dd', {}, value)]));
+  const facts = (...pairs) => h('dl', { class: 'facts' }, pairs.flatMap(([label, value]) => [h('dt', {}, label), h('dd', {}, value)]));
   const consumers = instance.consumers.map((c) => h('tr', { 'data-consumer': `${c.canvas}/${c.worker}` },
     h('td', {}, h('a', { href: `#/c/${encodeURIComponent(c.canvas)}` }, c.canvas)),
     h('th', { scope: 'row' }, h('a', { href: `#/c/${encodeURIComponent(c.canvas)}/w/${encodeURIComponent(c.worker)}` }, c.worker)),

@@ -16,7 +16,7 @@ function lookupForm(canvas, id = '') {
 }
 
 function hit(canvas, found) {
-  const facts = (...pairs) => h('dl', { class: 'facts' }, pairs.map(([label, value]) => [h('dt', {}, label), h('dd', {}, value)]));
+  const facts = (...pairs) => h('dl', { class: 'facts' }, pairs.flatMap(([label, value]) => [h('dt', {}, label), h('dd', {}, value)]));
   const block = (label, value) => h('div', { class: 'block' }, h('h4', {}, label), h('pre', {}, json(value)));
   const worker = h('a', { href: `#/c/${enc(canvas)}/w/${enc(found.worker)}` }, found.worker);
   switch (found.where) {

@@ -47,6 +47,7 @@ public sealed class LookupDashboardTests(WorkqCluster cluster, DashboardBrowser 
         var parked = page.Locator(".hit[data-where='unhandled']");
         await Expect(parked).ToContainTextAsync("there is no worker missing");
         await Expect(parked).ToContainTextAsync("\"p\": 1");
+        await Expect(parked.Locator("dl.facts dt")).ToHaveTextAsync(["Enqueued", "Parked"]);
         await Expect(parked.GetByRole(AriaRole.Link, new() { Name = "Create worker" })).ToBeVisibleAsync();
 
         await page.GotoAsync($"/#/find/{canvas}/{Guid.NewGuid()}");
