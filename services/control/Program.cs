@@ -37,4 +37,6 @@ app.MapWorkersApi();
 app.MapUnhandledApi();
 app.MapQueueApi();
 app.MapCronsApi();
+app.MapLookupApi();
+app.MapInstancesApi();
 app.Run();

@@ -10,11 +10,18 @@ public sealed record CanvasChanged(string Canvas, bool Deleted);
 public sealed record EventCancelled(string Canvas, string Worker, Guid EventId);
 
 /// <summary>
-/// What one worker instance is running, sent every half second while it runs anything (and once more when it stops):
+/// What one worker instance is running, sent every half second while it runs anything (and every second while idle):
 /// control sums the last report of every live instance into each worker's <c>inFlight</c>. A report replaces the
-/// instance's previous one, so a worker missing from it has nothing in flight there.
+/// instance's previous one, so a worker missing from it has nothing in flight there. <c>Description</c> feeds the
+/// instances view (null from instances older than it).
 /// </summary>
-public sealed record WorkerInstanceLoad(Guid Instance, IReadOnlyList<WorkerLoad> Workers);
+public sealed record WorkerInstanceLoad(Guid Instance, IReadOnlyList<WorkerLoad> Workers, InstanceDescription? Description = null);
+
+/// <summary>Who a worker instance is and what it consumes: its canvas filter (<c>WORKQ_CANVASES</c>) and its consumers.</summary>
+public sealed record InstanceDescription(string Host, int Pid, DateTimeOffset StartedAt, IReadOnlyList<string> Canvases, IReadOnlyList<ConsumerDescription> Consumers);
+
+/// <summary>One consumer of an instance: prefetch is the worker's concurrency; a draining one is cancelled and finishing its events.</summary>
+public sealed record ConsumerDescription(string Canvas, string Worker, int Prefetch, int InFlight, bool Draining);
 
 /// <summary>
 /// Events of one worker in flight on the reporting instance, and how many of its consumers there are cancelled (paused,

@@ -25,4 +25,14 @@ public sealed class CancelledEventStore(NpgsqlDataSource db)
             select event_id from cancelled_events;
             """, new { seconds = KeepFor.TotalSeconds }, cancellationToken: cancellationToken))).AsList();
     }
+
+    /// <summary>When the event was un-enqueued, and from which worker; null if it was not (or longer ago than <see cref="KeepFor"/>).</summary>
+    public async Task<(string Worker, DateTimeOffset CancelledAt)?> FindAsync(string canvas, Guid eventId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string Worker, DateTime CancelledAt)>(new CommandDefinition(
+            "select worker, cancelled_at from cancelled_events where event_id = @eventId and canvas = @canvas",
+            new { canvas, eventId }, cancellationToken: cancellationToken));
+        return rows.Select(r => ((string, DateTimeOffset)?)(r.Worker, UnhandledStore.Utc(r.CancelledAt))).FirstOrDefault();
+    }
 }

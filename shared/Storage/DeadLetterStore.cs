@@ -47,6 +47,17 @@ public sealed class DeadLetterStore(NpgsqlDataSource db)
         return rows.Select(r => new DeadLetter(r.EventId, JsonText.ParseOrString(r.Body), r.Reason, r.Attempts, UnhandledStore.Utc(r.DeadLetteredAt))).ToList();
     }
 
+    /// <summary>The dead letters of one event on a canvas, with the worker each belongs to.</summary>
+    public async Task<IReadOnlyList<(string Worker, DeadLetter Letter)>> FindAsync(string canvas, Guid eventId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string Worker, byte[] Body, string Reason, int Attempts, DateTime DeadLetteredAt)>(new CommandDefinition("""
+            select worker, body, reason, attempts, dead_lettered_at from dead_letters
+             where event_id = @eventId and canvas = @canvas order by seq desc
+            """, new { canvas, eventId }, cancellationToken: cancellationToken));
+        return rows.Select(r => (r.Worker, new DeadLetter(eventId, JsonText.ParseOrString(r.Body), r.Reason, r.Attempts, UnhandledStore.Utc(r.DeadLetteredAt)))).ToList();
+    }
+
     public async Task<int> DiscardAsync(string canvas, string worker, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);

@@ -8,6 +8,9 @@ namespace Workq.Shared.Storage;
 /// <summary>An event kept outside any queue: parked because its worker did not exist, or dead-lettered.</summary>
 public sealed record ParkedEvent(long Seq, EventEnvelope Envelope, byte[] Body);
 
+/// <summary>One parked event of the unhandled list, as the event lookup shows it.</summary>
+public sealed record UnhandledEvent(string Worker, System.Text.Json.Nodes.JsonNode? Event, DateTimeOffset EnqueuedAt, DateTimeOffset ReceivedAt);
+
 public sealed record UnhandledSummary(string Worker, long Count, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, string Sample, long Dropped);
 
 /// <summary>The unhandled ("404") list: events emitted to workers that do not exist, kept until the worker is created.</summary>
@@ -53,6 +56,17 @@ public sealed class UnhandledStore(NpgsqlDataSource db)
              order by u.last_seen desc
             """, new { canvas }, cancellationToken: cancellationToken));
         return rows.Select(r => new UnhandledSummary(r.Worker, r.Count, Utc(r.FirstSeen), Utc(r.LastSeen), System.Text.Encoding.UTF8.GetString(r.Sample), r.Dropped ?? 0)).ToList();
+    }
+
+    /// <summary>The parked copies of one event on a canvas (more than one only if it was emitted to a missing worker twice).</summary>
+    public async Task<IReadOnlyList<UnhandledEvent>> FindAsync(string canvas, Guid eventId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string Worker, byte[] Body, DateTime EnqueuedAt, DateTime ReceivedAt)>(new CommandDefinition("""
+            select worker, body, enqueued_at, received_at from unhandled_events
+             where event_id = @eventId and canvas = @canvas order by seq desc
+            """, new { canvas, eventId }, cancellationToken: cancellationToken));
+        return rows.Select(r => new UnhandledEvent(r.Worker, JsonText.ParseOrString(r.Body), Utc(r.EnqueuedAt), Utc(r.ReceivedAt))).ToList();
     }
 
     /// <returns>How many parked events were dropped.</returns>

@@ -42,6 +42,8 @@ public static class Schema
             finished_at timestamptz not null,
             body json not null);
         create index if not exists traces_by_worker on traces (canvas, worker, finished_at desc, seq desc);
+        -- The event lookup finds an id in every store by these.
+        create index if not exists traces_by_event on traces (event_id);
 
         create table if not exists idempotency_keys (
             canvas text not null,
@@ -61,6 +63,7 @@ public static class Schema
             body bytea not null,
             received_at timestamptz not null default now());
         create index if not exists unhandled_by_worker on unhandled_events (canvas, worker, enqueued_at, seq);
+        create index if not exists unhandled_by_event on unhandled_events (event_id);
 
         create table if not exists unhandled_dropped (
             canvas text not null,
@@ -85,6 +88,7 @@ public static class Schema
         delete from dead_letters a using dead_letters b
          where a.canvas = b.canvas and a.worker = b.worker and a.event_id = b.event_id and a.seq < b.seq;
         create unique index if not exists dead_letters_one_per_event on dead_letters (canvas, worker, event_id);
+        create index if not exists dead_letters_by_event on dead_letters (event_id);
 
         create sequence if not exists worker_changes;
         alter table workers add column if not exists change bigint not null default nextval('worker_changes');

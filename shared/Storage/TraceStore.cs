@@ -46,4 +46,15 @@ public sealed class TraceStore(NpgsqlDataSource db)
             """, new { canvas, worker, limit }, cancellationToken: cancellationToken));
         return rows.AsList();
     }
+
+    /// <summary>The kept traces of one event on a canvas (one per attempt), newest first.</summary>
+    public async Task<IReadOnlyList<(string Worker, string Json)>> FindAsync(string canvas, Guid eventId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string Worker, string Json)>(new CommandDefinition("""
+            select worker, body::text from traces where event_id = @eventId and canvas = @canvas
+             order by finished_at desc, seq desc
+            """, new { canvas, eventId }, cancellationToken: cancellationToken));
+        return rows.AsList();
+    }
 }

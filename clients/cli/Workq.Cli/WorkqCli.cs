@@ -48,7 +48,7 @@ internal sealed class CliApp(TextWriter output, TextWriter error, Func<string, s
     public RootCommand BuildRoot()
     {
         var root = new RootCommand("workq: drive Workq background workers over their HTTP API.") { url, emitUrl, token };
-        foreach (var command in CanvasCommands.Build(this).Concat(WorkerCommands.Build(this)).Concat(EventCommands.Build(this)).Concat(CronCommands.Build(this)))
+        foreach (var command in CanvasCommands.Build(this).Concat(WorkerCommands.Build(this)).Concat(EventCommands.Build(this)).Concat(CronCommands.Build(this)).Concat(InstanceCommands.Build(this)))
             root.Subcommands.Add(command);
         return root;
     }

@@ -72,6 +72,26 @@ public sealed record DeadLetter(Guid Id, JsonNode? Event, string Reason, int Att
 /// <summary>Events emitted to a worker name that does not exist (yet), parked until it is created.</summary>
 public sealed record Unhandled(string Worker, long Count, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, JsonNode? Sample, long Dropped = 0);
 
+/// <summary>
+/// Where an event id is known on a canvas (<see cref="WorkqControlClient.FindEventAsync"/>): every place it was found, and a note on
+/// what is not searched (queued and running events; traces beyond the last 10 per worker).
+/// </summary>
+public sealed record EventLookup(Guid Id, IReadOnlyList<EventLocation> Found, string Note);
+
+/// <summary>One place an event was found: <c>Where</c> is trace, deadLetter, unhandled or cancelled, and only that place's detail is set.</summary>
+public sealed record EventLocation(string Where, string Worker, Trace? Trace = null, DeadLetter? DeadLetter = null, ParkedEvent? Unhandled = null,
+    DateTimeOffset? CancelledAt = null);
+
+/// <summary>An event parked in the unhandled list because its worker did not exist.</summary>
+public sealed record ParkedEvent(JsonNode? Event, DateTimeOffset EnqueuedAt, DateTimeOffset ReceivedAt);
+
+/// <summary>A live worker instance: its canvas filter (WORKQ_CANVASES, empty for every canvas) and consumers; runners are null until runner processes exist.</summary>
+public sealed record WorkerInstance(Guid Id, string Host, int Pid, DateTimeOffset StartedAt, DateTimeOffset LastSeen, IReadOnlyList<string> Canvases,
+    IReadOnlyList<InstanceConsumer> Consumers, JsonNode? Runners);
+
+/// <summary>One queue an instance consumes: prefetch is the worker's concurrency; state is consuming or draining (cancelled, finishing its events).</summary>
+public sealed record InstanceConsumer(string Canvas, string Worker, int Prefetch, int InFlight, string State);
+
 /// <summary>A five-field UTC cron schedule that emits <c>Event</c> to <c>Worker</c> on each tick.</summary>
 public sealed record Cron(string Name, string Schedule, string Worker, JsonNode? Event, DateTimeOffset? LastRun, DateTimeOffset? NextRun);
 

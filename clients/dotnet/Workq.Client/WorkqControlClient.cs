@@ -72,6 +72,14 @@ public sealed class WorkqControlClient(Uri controlUrl, string token, HttpClient?
     public Task<IReadOnlyList<Trace>> GetTracesAsync(string canvas, string worker, CancellationToken ct = default) =>
         transport.SendAsync<IReadOnlyList<Trace>>(HttpMethod.Get, WorkerPath(canvas, worker, "traces"), null, retry: true, ct);
 
+    /// <summary>Where the event is known on the canvas: its kept traces, dead letters, parked and cancelled copies. Queued events are not searched.</summary>
+    public Task<EventLookup> FindEventAsync(string canvas, Guid id, CancellationToken ct = default) =>
+        transport.SendAsync<EventLookup>(HttpMethod.Get, WorkqTransport.Path("v1", "canvases", canvas, "lookup", id.ToString()), null, retry: true, ct);
+
+    /// <summary>The live worker instances with their consumers (admin token).</summary>
+    public Task<IReadOnlyList<WorkerInstance>> ListInstancesAsync(CancellationToken ct = default) =>
+        transport.SendAsync<IReadOnlyList<WorkerInstance>>(HttpMethod.Get, "v1/instances", null, retry: true, ct);
+
     // ---- Queued events ----
 
     /// <summary>Un-enqueues one event: if it is still queued it is never run (202).</summary>

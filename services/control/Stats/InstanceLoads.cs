@@ -20,7 +20,8 @@ public sealed class InstanceLoads
     public void Record(WorkerInstanceLoad load)
     {
         var now = Environment.TickCount64;
-        reports[load.Instance] = new Report(now, load.Workers.ToDictionary(w => (w.Canvas, w.Worker), w => new RunningLoad(w.InFlight, w.Draining)));
+        reports[load.Instance] = new Report(now, DateTimeOffset.UtcNow, load.Workers.ToDictionary(w => (w.Canvas, w.Worker), w => new RunningLoad(w.InFlight, w.Draining)),
+            load.Description);
         foreach (var (instance, report) in reports)
             if (!report.IsAlive(now)) reports.TryRemove(new KeyValuePair<Guid, Report>(instance, report));
     }
@@ -39,7 +40,15 @@ public sealed class InstanceLoads
         return new RunningLoad(inFlight, draining);
     }
 
-    private sealed record Report(long HeardAt, Dictionary<(string Canvas, string Worker), RunningLoad> Workers)
+    /// <summary>The live instances that describe themselves, with when each was last heard from.</summary>
+    public List<(Guid Instance, DateTimeOffset LastSeen, InstanceDescription Description)> Instances()
+    {
+        var now = Environment.TickCount64;
+        return reports.Where(r => r.Value.IsAlive(now) && r.Value.Description is not null)
+            .Select(r => (r.Key, r.Value.LastSeen, r.Value.Description!)).ToList();
+    }
+
+    private sealed record Report(long HeardAt, DateTimeOffset LastSeen, Dictionary<(string Canvas, string Worker), RunningLoad> Workers, InstanceDescription? Description)
     {
         public bool IsAlive(long now) => now - HeardAt < AliveFor.TotalMilliseconds;
     }

@@ -289,6 +289,7 @@ function canvasesView(root, signal) {
       h('td', {}, h('a', { href: `#/c/${enc(canvas.name)}` }, canvas.name)), h('td', { class: 'num' }, number(canvas.workers)))));
     if (!canvases.length) body.append(h('tr', {}, h('td', { colspan: 2, class: 'empty' }, 'No canvases yet: create one with POST /v1/canvases.')));
   }, signal);
+  root.append(...panels.home.map((panel) => panel(signal)));
 }
 
 function canvasView(root, canvas, signal) {
@@ -347,7 +348,8 @@ function canvasView(root, canvas, signal) {
     section('Unhandled events',
       h('p', { class: 'hint' }, 'Emits to workers that do not exist yet. They are parked, and run once the worker is created.'),
       table('Unhandled events', ['Worker', 'Count#', 'First seen', 'Last seen', 'Sample', 'Actions'], unhandled)),
-    section('Crons', crons));
+    section('Crons', crons),
+    ...panels.canvas.map((panel) => panel(canvas, signal)));
 
   every(1000, refresh, signal);
   every(2000, async () => {
@@ -632,6 +634,7 @@ function route() {
     }
   });
   if (!session) return signInView(root);
+  if (views[kind]) return views[kind](root, [canvas, sub, worker, traceKind, trace], signal);
   if (kind !== 'c' || !canvas) {
     if (session.admin) return canvasesView(root, signal);
     return location.replace(`#/c/${enc(session.canvas)}`);
@@ -641,7 +644,16 @@ function route() {
   return canvasView(root, canvas, signal);
 }
 
+// ---- extensions: modules index.html loads after this one (lookup.js, instances.js) add views and panels ----
+
+/** Views by the hash's first part (#/kind/a/b): view(root, [a, b, ...], signal). */
+export const views = {};
+/** Sections appended to a page: canvas panels get (canvas, signal), home panels (signal). */
+export const panels = { canvas: [], home: [] };
+export { h, api, act, report, go, crumbs, section, table, number, clock, enc, canvasPath, json, preview, every, traceItem, session };
+
 $('#sign-out').addEventListener('click', () => signOut());
 window.addEventListener('hashchange', () => { clearAlert(); route(); });
 setSession(session);
-route();
+// Module scripts all run before DOMContentLoaded, so the extensions have registered by the first route.
+document.addEventListener('DOMContentLoaded', route);

@@ -261,4 +261,31 @@ public sealed class CliTests(WorkqCluster cluster)
         Assert.Empty(JsonNode.Parse((await WorkqAsync(token, "crons", "list", canvas, "--json")).Out)!.AsArray());
         AssertFails(await WorkqAsync(token, "crons", "set", $"{canvas}/broken", "--schedule", "61 * * * *", "--worker", "bad"), 1, "400");
     }
+
+    [Fact]
+    public async Task Find_shows_where_an_event_is_and_instances_lists_the_consumers()
+    {
+        var (canvas, token) = await CanvasAsync();
+        AssertOk(await WorkqAsync(token, "deploy", $"{canvas}/look", await CodeFileAsync("return 7;"), "--concurrency", "4"));
+        var id = Assert.Single((await WorkqAsync(token, "emit", $"{canvas}/look", "1")).Lines);
+
+        var found = await cluster.EventuallyAsync(() => WorkqAsync(token, "find", canvas, id), r => r.Code == 0 && r.Out.StartsWith("WHERE"), Patience, "the trace found");
+        AssertOk(found);
+        Assert.Matches(@"^WHERE\s+WORKER\s+WHEN\s+DETAIL$", found.Lines[0]);
+        Assert.Matches(@"^trace\s+look\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+completed, attempt 1: 7$", found.Lines[1]);
+        Assert.StartsWith("note: Queued and running events are not searched", found.Lines[^1]);
+        var json = JsonNode.Parse((await WorkqAsync(token, "find", canvas, id, "--json")).Out)!;
+        Assert.Equal("completed", json["found"]![0]!["trace"]!["status"]!.GetValue<string>());
+
+        var unknown = await WorkqAsync(token, "find", canvas, Guid.NewGuid().ToString());
+        AssertOk(unknown);
+        Assert.StartsWith("note: Not found in the kept traces, dead letters or unhandled events", Assert.Single(unknown.Lines));
+        AssertFails(await WorkqAsync(token, "find", canvas, "nope"), 2, "not an event id");
+
+        var instances = await cluster.EventuallyAsync(() => WorkqAsync(cluster.AdminToken, "instances"),
+            r => r.Code == 0 && r.Lines.Any(l => l.Contains($" {canvas}/look ")), Patience, "the consumer listed");
+        Assert.Matches(@"^INSTANCE\s+HOST\s+PID\s+CANVASES\s+CONSUMER\s+PREFETCH\s+IN-FLIGHT\s+STATE$", instances.Lines[0]);
+        Assert.Matches($@"\s\*\s+{canvas}/look\s+4\s+\d+\s+consuming$", instances.Lines.First(l => l.Contains($" {canvas}/look ")));
+        AssertFails(await WorkqAsync(token, "instances"), 1, "403");
+    }
 }

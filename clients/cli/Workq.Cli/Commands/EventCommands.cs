@@ -2,13 +2,14 @@ using System.CommandLine;
 
 namespace Workq.Cli.Commands;
 
-/// <summary><c>emit</c>, <c>traces</c>, <c>dead-letters</c>, <c>unhandled</c>, <c>purge</c>: what flows through a worker.</summary>
+/// <summary><c>emit</c>, <c>traces</c>, <c>find</c>, <c>dead-letters</c>, <c>unhandled</c>, <c>purge</c>: what flows through a worker.</summary>
 internal static class EventCommands
 {
     public static IEnumerable<Command> Build(CliApp app)
     {
         yield return Emit(app);
         yield return Traces(app);
+        yield return Find(app);
         yield return DeadLetters(app);
         yield return Unhandled(app);
         yield return Purge(app);
@@ -39,6 +40,33 @@ internal static class EventCommands
                 TextTable.Time(t.FinishedAt), t.EventId.ToString(), t.Status, t.Attempt.ToString(), TextTable.Number(t.DurationMs),
                 t.Error is { } error ? TextTable.Json(System.Text.Json.Nodes.JsonValue.Create($"{error.Type}: {error.Message}")) : TextTable.Json(t.Result),
             ]);
+        });
+    }
+
+    private static Command Find(CliApp app)
+    {
+        var canvas = new Argument<string>("CANVAS");
+        var id = new Argument<string>("ID") { Description = "The event id emit printed" };
+        var json = CliApp.JsonOption();
+        return app.Action(new Command("find", "Where an event is: its traces, dead letter, parked or cancelled copy") { canvas, id, json }, async (cli, ct) =>
+        {
+            if (!Guid.TryParse(cli.Get(id), out var eventId)) throw new UsageException($"'{cli.Get(id)}' is not an event id (a GUID)");
+            var lookup = await cli.Control.FindEventAsync(cli.Get(canvas), eventId, ct);
+            if (cli.Get(json))
+            {
+                cli.WriteJson(lookup);
+                return;
+            }
+            if (lookup.Found.Count > 0)
+                TextTable.Write(cli.Out, ["WHERE", "WORKER", "WHEN", "DETAIL"], lookup.Found.Select(f => (IReadOnlyList<string>)(f switch
+                {
+                    { Trace: { } t } => [f.Where, f.Worker, TextTable.Time(t.FinishedAt),
+                        $"{t.Status}, attempt {t.Attempt}: " + (t.Error is { } e ? WorkqCli.OneLine($"{e.Type}: {e.Message}") : TextTable.Json(t.Result))],
+                    { DeadLetter: { } d } => [f.Where, f.Worker, TextTable.Time(d.DeadLetteredAt), $"after {d.Attempts} attempt(s): {WorkqCli.OneLine(d.Reason)}"],
+                    { Unhandled: { } u } => [f.Where, f.Worker, TextTable.Time(u.ReceivedAt), $"parked: {TextTable.Json(u.Event)}"],
+                    _ => [f.Where, f.Worker, TextTable.Time(f.CancelledAt), "un-enqueued"],
+                })));
+            cli.Out.WriteLine($"note: {lookup.Note}");
         });
     }
 

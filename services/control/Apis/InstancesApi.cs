@@ -1,0 +1,28 @@
+using Workq.Control.Stats;
+using Workq.Shared.Http;
+
+namespace Workq.Control.Apis;
+
+public sealed record ConsumerView(string Canvas, string Worker, int Prefetch, int InFlight, string State);
+
+/// <summary>A live worker instance. <c>Canvases</c> is its WORKQ_CANVASES filter (empty: every canvas); runners come with runner processes.</summary>
+public sealed record InstanceView(Guid Id, string Host, int Pid, DateTimeOffset StartedAt, DateTimeOffset LastSeen, IReadOnlyList<string> Canvases,
+    IReadOnlyList<ConsumerView> Consumers, object? Runners);
+
+/// <summary>The instances view (admin): what each live worker instance consumes, from their load reports.</summary>
+public static class InstancesApi
+{
+    public static IEndpointRouteBuilder MapInstancesApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/instances", async (HttpContext http, AccessControl access, InstanceLoads loads) =>
+        {
+            if (await access.AuthorizeAdminAsync(http) is { } denied) return denied;
+            return Results.Ok(loads.Instances()
+                .OrderBy(i => i.Description.Host, StringComparer.Ordinal).ThenBy(i => i.Description.StartedAt).ThenBy(i => i.Instance)
+                .Select(i => new InstanceView(i.Instance, i.Description.Host, i.Description.Pid, i.Description.StartedAt, i.LastSeen, i.Description.Canvases,
+                    i.Description.Consumers.Select(c => new ConsumerView(c.Canvas, c.Worker, c.Prefetch, c.InFlight, c.Draining ? "draining" : "consuming")).ToList(),
+                    Runners: null)));
+        });
+        return app;
+    }
+}
