@@ -10,7 +10,7 @@ export function deadLetterPanel({ h, api, act, ask, notify, table, clock, previe
   const from = h('input', { type: 'datetime-local', step: 1, 'aria-label': 'Dead-lettered from' });
   const to = h('input', { type: 'datetime-local', step: 1, 'aria-label': 'Dead-lettered before' });
   const clear = h('button', { type: 'button', class: 'ghost' }, 'Clear');
-  const form = h('form', { class: 'inline', role: 'search' }, q, reason, from, to, h('button', { type: 'submit' }, 'Search'), clear);
+  const form = h('form', { class: 'inline search', role: 'search' }, q, reason, from, to, h('button', { type: 'submit' }, 'Search'), clear);
   const list = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
 
   // What the list shows: the applied filter, and the cursors of the pages before (for "Previous").
