@@ -11,7 +11,7 @@ public sealed record RedrivenResponse(int Redriven);
 public sealed record DiscardedResponse(int Discarded);
 
 /// <summary>What is in a worker's queue and beside it: un-enqueue, purge, and the dead letters.</summary>
-public static class QueueApi
+public static partial class QueueApi
 {
     public static IEndpointRouteBuilder MapQueueApi(this IEndpointRouteBuilder app)
     {
@@ -108,12 +108,15 @@ public static class QueueApi
         foreach (var name in new[] { "from", "to" })
         {
             if (!query.TryGetValue(name, out var values)) continue;
-            // ISO 8601 with a date and time; without an offset it is UTC.
-            if (values.Count != 1 || values.ToString().Length < 11 || !DateTimeOffset.TryParse(values.ToString(), System.Globalization.CultureInfo.InvariantCulture,
+            // ISO 8601 only (TryParse alone takes "1/2/2026" too); without an offset it is UTC.
+            if (values.Count != 1 || !IsoTime().IsMatch(values.ToString()) || !DateTimeOffset.TryParse(values.ToString(), System.Globalization.CultureInfo.InvariantCulture,
                     System.Globalization.DateTimeStyles.AssumeUniversal, out var at))
-                return Problems.BadRequest($"\"{name}\" must be an ISO 8601 date and time, such as 2026-01-31T12:00:00Z.");
+                return Problems.BadRequest($"\"{name}\" must be an ISO 8601 date or date and time, such as 2026-01-31T12:00:00Z.");
             filter = name == "from" ? filter with { From = at } : filter with { To = at };
         }
         return filter is { From: { } f, To: { } t } && f > t ? Problems.BadRequest("\"from\" must not be after \"to\".") : null;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:?\d{2})?)?$", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex IsoTime();
 }

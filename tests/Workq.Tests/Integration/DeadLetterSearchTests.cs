@@ -163,7 +163,7 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
         (string Query, string Parameter)[] bad =
         [
             ("limit=0", "limit"), ("limit=1001", "limit"), ("limit=ten", "limit"), ("limit=-5", "limit"),
-            ("cursor=not-a-cursor", "cursor"), ("from=yesterday", "from"), ("to=2026-13-40T00:00:00Z", "to"),
+            ("cursor=not-a-cursor", "cursor"), ("from=yesterday", "from"), ("from=1%2F2%2F2026", "from"), ("to=2026-13-40T00:00:00Z", "to"),
             ("from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "from"), ("q=", "q"), ("q=a&q=b", "q"), ($"reason={new string('x', 501)}", "reason"),
         ];
         foreach (var (query, parameter) in bad)
@@ -190,6 +190,8 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
         }
         Assert.Equal(1, await CountAsync(canvas));
         Assert.Single((await cluster.JsonAsync(HttpMethod.Get, Url(canvas, "q=S3CR3T"), token))!.AsArray());
+        // A date alone and a time with an offset are ISO 8601 too.
+        Assert.Single((await cluster.JsonAsync(HttpMethod.Get, Url(canvas, "from=2000-01-01&to=2999-12-31T00:00:00%2B02:00"), token))!.AsArray());
     }
 
     private Uri Url(string canvas, string query) => cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters" + (query.Length > 0 ? "?" + query : ""));
