@@ -101,9 +101,21 @@ public static class Schema
             end loop;
         end $$;
         create index if not exists dead_letters_by_time on dead_letters (canvas, worker, dead_lettered_at desc, event_id desc);
-        create extension if not exists pg_trgm;
-        create index if not exists dead_letters_reason_trgm on dead_letters using gin (reason gin_trgm_ops);
-        create index if not exists dead_letters_body_trgm on dead_letters using gin (body_text gin_trgm_ops);
+        -- Trigram indexes make q fast beyond one worker's 10,000 rows; without pg_trgm (not installed, or a role
+        -- that may not create it) search still works, scanning the worker's rows by time.
+        do $$
+        begin
+            create extension if not exists pg_trgm;
+        exception when others then
+            raise warning 'pg_trgm unavailable (%): dead-letter search runs without trigram indexes', sqlerrm;
+        end $$;
+        do $$
+        begin
+            if exists (select 1 from pg_extension where extname = 'pg_trgm') then
+                create index if not exists dead_letters_reason_trgm on dead_letters using gin (reason gin_trgm_ops);
+                create index if not exists dead_letters_body_trgm on dead_letters using gin (body_text gin_trgm_ops);
+            end if;
+        end $$;
 
         create sequence if not exists worker_changes;
         alter table workers add column if not exists change bigint not null default nextval('worker_changes');
