@@ -1,3 +1,4 @@
+using System.Text;
 using Dapper;
 using Npgsql;
 using Workq.Shared.Messaging;
@@ -5,6 +6,39 @@ using Workq.Shared.Messaging;
 namespace Workq.Shared.Storage;
 
 public sealed record DeadLetter(Guid Id, System.Text.Json.Nodes.JsonNode? Event, string Reason, int Attempts, DateTimeOffset DeadLetteredAt);
+
+/// <summary>
+/// Which dead letters a search, redrive or discard means; every part is optional and they all apply.
+/// <paramref name="Q"/> is a case-insensitive substring of the reason (which holds the error) or the payload text,
+/// <paramref name="Reason"/> a case-insensitive start of the reason, <paramref name="From"/> inclusive, <paramref name="To"/> exclusive.
+/// </summary>
+public sealed record DeadLetterFilter(string? Q = null, string? Reason = null, DateTimeOffset? From = null, DateTimeOffset? To = null);
+
+/// <summary>Where a page starts: after the dead letter at this position in the newest-first order.</summary>
+public sealed record DeadLetterCursor(DateTimeOffset DeadLetteredAt, Guid Id)
+{
+    public string Encode() => Convert.ToBase64String(Encoding.ASCII.GetBytes($"{DeadLetteredAt.UtcTicks}.{Id:N}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public static DeadLetterCursor? TryDecode(string value)
+    {
+        try
+        {
+            var padded = value.Replace('-', '+').Replace('_', '/');
+            var text = Encoding.ASCII.GetString(Convert.FromBase64String(padded + new string('=', (4 - padded.Length % 4) % 4)));
+            var parts = text.Split('.');
+            return parts.Length == 2 && long.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ticks)
+                   && ticks <= DateTimeOffset.MaxValue.UtcTicks && Guid.TryParseExact(parts[1], "N", out var id)
+                ? new DeadLetterCursor(new DateTimeOffset(ticks, TimeSpan.Zero), id)
+                : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}
+
+public sealed record DeadLetterPage(IReadOnlyList<DeadLetter> Items, DeadLetterCursor? Next);
 
 /// <summary>Events the broker gave up on (delivery limit) or that exhausted a retry policy, kept per worker, one row per event.</summary>
 public sealed class DeadLetterStore(NpgsqlDataSource db)
@@ -14,16 +48,16 @@ public sealed class DeadLetterStore(NpgsqlDataSource db)
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
             with kept as (
-                insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, trace_parent, body, reason, attempts)
-                select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @reason, @attempts
+                insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, trace_parent, body, body_text, reason, attempts)
+                select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @bodyText, @reason, @attempts
                  where exists (select 1 from workers where canvas = @Canvas and name = @Worker)
                     on conflict (canvas, worker, event_id) do update
-                   set reason = excluded.reason, attempts = excluded.attempts, body = excluded.body, dead_lettered_at = now()
+                   set reason = excluded.reason, attempts = excluded.attempts, body = excluded.body, body_text = excluded.body_text, dead_lettered_at = now()
                 returning (xmax = 0) as inserted)
             -- Counted once per event: a second copy of the same dead letter only refreshes the row.
             update workers set dead_lettered = dead_lettered + 1
              where canvas = @Canvas and name = @Worker and exists (select 1 from kept where inserted);
-            """, new { envelope.Canvas, envelope.Worker, envelope.Id, EnqueuedAt = envelope.EnqueuedAt.UtcDateTime, envelope.Depth, envelope.TraceParent, body = body.ToArray(), reason, attempts },
+            """, new { envelope.Canvas, envelope.Worker, envelope.Id, EnqueuedAt = envelope.EnqueuedAt.UtcDateTime, envelope.Depth, envelope.TraceParent, body = body.ToArray(), bodyText = SearchText(body.Span), reason, attempts },
             cancellationToken: cancellationToken));
     }
 
@@ -37,14 +71,25 @@ public sealed class DeadLetterStore(NpgsqlDataSource db)
             """, new { maxPerWorker }, cancellationToken: cancellationToken));
     }
 
-    public async Task<IReadOnlyList<DeadLetter>> ListAsync(string canvas, string worker, CancellationToken cancellationToken)
+    /// <summary>A page of the dead letters the filter selects, newest first (then by id), and where the next page starts.</summary>
+    public async Task<DeadLetterPage> SearchAsync(string canvas, string worker, DeadLetterFilter filter, DeadLetterCursor? after, int limit, CancellationToken cancellationToken)
     {
+        var (where, args) = Where(canvas, worker, filter);
+        if (after is not null)
+        {
+            where += " and (dead_lettered_at, event_id) < (@afterAt, @afterId)";
+            args.Add("afterAt", after.DeadLetteredAt.UtcDateTime);
+            args.Add("afterId", after.Id);
+        }
+        // One row more than asked says whether there is a next page without counting.
+        args.Add("take", limit + 1);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(Guid EventId, byte[] Body, string Reason, int Attempts, DateTime DeadLetteredAt)>(new CommandDefinition("""
+        var rows = (await connection.QueryAsync<(Guid EventId, byte[] Body, string Reason, int Attempts, DateTime DeadLetteredAt)>(new CommandDefinition($"""
             select event_id, body, reason, attempts, dead_lettered_at from dead_letters
-             where canvas = @canvas and worker = @worker order by seq desc limit 1000
-            """, new { canvas, worker }, cancellationToken: cancellationToken));
-        return rows.Select(r => new DeadLetter(r.EventId, JsonText.ParseOrString(r.Body), r.Reason, r.Attempts, UnhandledStore.Utc(r.DeadLetteredAt))).ToList();
+             where {where} order by dead_lettered_at desc, event_id desc limit @take
+            """, args, cancellationToken: cancellationToken))).ToList();
+        var items = rows.Take(limit).Select(r => new DeadLetter(r.EventId, JsonText.ParseOrString(r.Body), r.Reason, r.Attempts, UnhandledStore.Utc(r.DeadLetteredAt))).ToList();
+        return new DeadLetterPage(items, rows.Count > limit ? new DeadLetterCursor(items[^1].DeadLetteredAt, items[^1].Id) : null);
     }
 
     /// <summary>The dead letters of one event on a canvas, with the worker each belongs to.</summary>
@@ -58,28 +103,29 @@ public sealed class DeadLetterStore(NpgsqlDataSource db)
         return rows.Select(r => (r.Worker, new DeadLetter(eventId, JsonText.ParseOrString(r.Body), r.Reason, r.Attempts, UnhandledStore.Utc(r.DeadLetteredAt)))).ToList();
     }
 
-    public async Task<int> DiscardAsync(string canvas, string worker, CancellationToken cancellationToken)
+    public async Task<int> DiscardAsync(string canvas, string worker, DeadLetterFilter filter, CancellationToken cancellationToken)
     {
+        var (where, args) = Where(canvas, worker, filter);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            "delete from dead_letters where canvas = @canvas and worker = @worker", new { canvas, worker }, cancellationToken: cancellationToken));
+        return await connection.ExecuteAsync(new CommandDefinition($"delete from dead_letters where {where}", args, cancellationToken: cancellationToken));
     }
 
     /// <summary>
-    /// Puts a worker's dead letters back into its queue (with the attempt count starting over), deleting each once confirmed.
+    /// Puts a worker's dead letters the filter selects back into its queue, oldest first (with the attempt count starting over), deleting each once confirmed.
     /// When the broker refuses one (the queue is full), those before it are deleted and the error is thrown: the rest stay.
     /// </summary>
-    public async Task<int> RedriveAsync(string canvas, string worker, Func<ParkedEvent, Task> publish, CancellationToken cancellationToken)
+    public async Task<int> RedriveAsync(string canvas, string worker, DeadLetterFilter filter, Func<ParkedEvent, Task> publish, CancellationToken cancellationToken)
     {
+        var (where, args) = Where(canvas, worker, filter);
         var total = 0;
         while (true)
         {
             await using var connection = await db.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var rows = (await connection.QueryAsync<UnhandledStore.Row>(new CommandDefinition("""
+            var rows = (await connection.QueryAsync<UnhandledStore.Row>(new CommandDefinition($"""
                 select seq, canvas, worker, event_id, enqueued_at, depth, trace_parent, body from dead_letters
-                 where canvas = @canvas and worker = @worker order by seq limit 1000 for update skip locked
-                """, new { canvas, worker }, transaction, cancellationToken: cancellationToken))).ToList();
+                 where {where} order by seq limit 1000 for update skip locked
+                """, args, transaction, cancellationToken: cancellationToken))).ToList();
             if (rows.Count == 0) return total;
             var (published, error) = await UnhandledStore.Row.PublishInOrderAsync(rows, publish);
             await connection.ExecuteAsync(new CommandDefinition("delete from dead_letters where seq = any(@seqs)",
@@ -89,4 +135,36 @@ public sealed class DeadLetterStore(NpgsqlDataSource db)
             total += rows.Count;
         }
     }
+
+    private static (string Sql, DynamicParameters Args) Where(string canvas, string worker, DeadLetterFilter filter)
+    {
+        var sql = new StringBuilder("canvas = @canvas and worker = @worker");
+        var args = new DynamicParameters(new { canvas, worker });
+        if (filter.Q is { } q)
+        {
+            sql.Append(" and (reason ilike @q or body_text ilike @q)");
+            args.Add("q", "%" + Like(q) + "%");
+        }
+        if (filter.Reason is { } reason)
+        {
+            sql.Append(" and reason ilike @reason");
+            args.Add("reason", Like(reason) + "%");
+        }
+        if (filter.From is { } from)
+        {
+            sql.Append(" and dead_lettered_at >= @from");
+            args.Add("from", from.UtcDateTime);
+        }
+        if (filter.To is { } to)
+        {
+            sql.Append(" and dead_lettered_at < @to");
+            args.Add("to", to.UtcDateTime);
+        }
+        return (sql.ToString(), args);
+    }
+
+    /// <summary>The text the payload is searched as: PostgreSQL text cannot hold NUL, and bytes that are not UTF-8 become U+FFFD.</summary>
+    private static string SearchText(ReadOnlySpan<byte> body) => Encoding.UTF8.GetString(body).Replace("\0", "", StringComparison.Ordinal);
+
+    private static string Like(string text) => text.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_");
 }

@@ -89,6 +89,37 @@ public static class Schema
          where a.canvas = b.canvas and a.worker = b.worker and a.event_id = b.event_id and a.seq < b.seq;
         create unique index if not exists dead_letters_one_per_event on dead_letters (canvas, worker, event_id);
         create index if not exists dead_letters_by_event on dead_letters (event_id);
+        -- Search: keyset pages newest first, and substring matches on the reason (which holds the error) or the payload.
+        -- The payload is kept as text beside the bytes because converting bytea in an index is not immutable.
+        alter table dead_letters add column if not exists body_text text;
+        do $$
+        declare r record;
+        begin
+            for r in select seq, body from dead_letters where body_text is null loop
+                begin
+                    update dead_letters set body_text = convert_from(r.body, 'UTF8') where seq = r.seq;
+                exception when others then
+                    -- Not UTF-8 (or holding NUL): searchable as escaped bytes rather than blocking the start.
+                    update dead_letters set body_text = encode(r.body, 'escape') where seq = r.seq;
+                end;
+            end loop;
+        end $$;
+        create index if not exists dead_letters_by_time on dead_letters (canvas, worker, dead_lettered_at desc, event_id desc);
+        -- Trigram indexes make q fast beyond one worker's 10,000 rows; without pg_trgm (not installed, or a role
+        -- that may not create it) search still works, scanning the worker's rows by time.
+        do $$
+        begin
+            create extension if not exists pg_trgm;
+        exception when others then
+            raise warning 'pg_trgm unavailable (%): dead-letter search runs without trigram indexes', sqlerrm;
+        end $$;
+        do $$
+        begin
+            if exists (select 1 from pg_extension where extname = 'pg_trgm') then
+                create index if not exists dead_letters_reason_trgm on dead_letters using gin (reason gin_trgm_ops);
+                create index if not exists dead_letters_body_trgm on dead_letters using gin (body_text gin_trgm_ops);
+            end if;
+        end $$;
 
         create sequence if not exists worker_changes;
         alter table workers add column if not exists change bigint not null default nextval('worker_changes');

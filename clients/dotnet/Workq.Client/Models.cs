@@ -69,6 +69,16 @@ public sealed record EmittedEvent(string Worker, Guid Id);
 
 public sealed record DeadLetter(Guid Id, JsonNode? Event, string Reason, int Attempts, DateTimeOffset DeadLetteredAt);
 
+/// <summary>
+/// Which dead letters a search, redrive or discard means; unset parts select everything. <c>Q</c>: a case-insensitive substring of the
+/// reason (which holds the error) or the payload; <c>Reason</c>: how the reason starts (e.g. "delivery limit", "retries exhausted");
+/// <c>From</c> inclusive, <c>To</c> exclusive.
+/// </summary>
+public sealed record DeadLetterFilter(string? Q = null, string? Reason = null, DateTimeOffset? From = null, DateTimeOffset? To = null);
+
+/// <summary>One page of a dead-letter search, newest first; <c>NextCursor</c> is null on the last page.</summary>
+public sealed record DeadLetterPage(IReadOnlyList<DeadLetter> Items, string? NextCursor);
+
 /// <summary>Events emitted to a worker name that does not exist (yet), parked until it is created.</summary>
 public sealed record Unhandled(string Worker, long Count, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, JsonNode? Sample, long Dropped = 0);
 

@@ -92,16 +92,40 @@ public sealed class WorkqControlClient(Uri controlUrl, string token, HttpClient?
 
     // ---- Dead letters ----
 
+    /// <summary>The newest dead letters (the first page of 100); <see cref="SearchDeadLettersAsync"/> filters and pages.</summary>
     public Task<IReadOnlyList<DeadLetter>> ListDeadLettersAsync(string canvas, string worker, CancellationToken ct = default) =>
         transport.SendAsync<IReadOnlyList<DeadLetter>>(HttpMethod.Get, WorkerPath(canvas, worker, "dead-letters"), null, retry: true, ct);
 
+    /// <summary>A page of the dead letters the filter selects, newest first: <paramref name="limit"/> 1-1000 (100 by default), <paramref name="cursor"/> from the previous page.</summary>
+    public async Task<DeadLetterPage> SearchDeadLettersAsync(string canvas, string worker, DeadLetterFilter? filter = null, int? limit = null, string? cursor = null, CancellationToken ct = default)
+    {
+        var (items, next) = await transport.SendReadingHeaderAsync<IReadOnlyList<DeadLetter>>(HttpMethod.Get,
+            WorkerPath(canvas, worker, "dead-letters") + Query(filter, ("limit", limit?.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("cursor", cursor)),
+            null, retry: true, "X-Next-Cursor", idempotencyKey: null, ct);
+        return new DeadLetterPage(items, next);
+    }
+
     /// <summary>Puts every dead letter back into the worker's queue; returns how many.</summary>
-    public async Task<long> RedriveDeadLettersAsync(string canvas, string worker, CancellationToken ct = default) =>
-        (await transport.SendAsync<RedriveResult>(HttpMethod.Post, WorkerPath(canvas, worker, "dead-letters", "redrive"), null, retry: false, ct)).Redriven;
+    public Task<long> RedriveDeadLettersAsync(string canvas, string worker, CancellationToken ct = default) => RedriveDeadLettersAsync(canvas, worker, null, ct);
+
+    /// <summary>Puts the dead letters the filter selects (every one without a filter) back into the worker's queue, oldest first; returns how many.</summary>
+    public async Task<long> RedriveDeadLettersAsync(string canvas, string worker, DeadLetterFilter? filter, CancellationToken ct = default) =>
+        (await transport.SendAsync<RedriveResult>(HttpMethod.Post, WorkerPath(canvas, worker, "dead-letters", "redrive") + Query(filter), null, retry: false, ct)).Redriven;
 
     /// <summary>Drops every dead letter of the worker; returns how many.</summary>
-    public async Task<long> DiscardDeadLettersAsync(string canvas, string worker, CancellationToken ct = default) =>
-        (await transport.SendAsync<DiscardResult>(HttpMethod.Delete, WorkerPath(canvas, worker, "dead-letters"), null, retry: false, ct)).Discarded;
+    public Task<long> DiscardDeadLettersAsync(string canvas, string worker, CancellationToken ct = default) => DiscardDeadLettersAsync(canvas, worker, null, ct);
+
+    /// <summary>Drops the dead letters the filter selects (every one without a filter); returns how many.</summary>
+    public async Task<long> DiscardDeadLettersAsync(string canvas, string worker, DeadLetterFilter? filter, CancellationToken ct = default) =>
+        (await transport.SendAsync<DiscardResult>(HttpMethod.Delete, WorkerPath(canvas, worker, "dead-letters") + Query(filter), null, retry: false, ct)).Discarded;
+
+    private static string Query(DeadLetterFilter? filter, params (string Name, string? Value)[] more)
+    {
+        static string? Time(DateTimeOffset? at) => at?.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        var parts = new (string Name, string? Value)[] { ("q", filter?.Q), ("reason", filter?.Reason), ("from", Time(filter?.From)), ("to", Time(filter?.To)) }
+            .Concat(more).Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
+        return parts.Count == 0 ? "" : "?" + string.Join('&', parts);
+    }
 
     // ---- Unhandled events ----
 

@@ -40,11 +40,17 @@ internal sealed class WorkqTransport : IDisposable
     public static byte[] Serialize(object? value) => JsonSerializer.SerializeToUtf8Bytes(value, WorkqJson.Options);
 
     /// <summary>Sends and reads the JSON answer; error answers become <see cref="WorkqException"/>.</summary>
-    public async Task<T> SendAsync<T>(HttpMethod method, string path, byte[]? body, bool retry, CancellationToken cancellationToken, string? idempotencyKey = null)
+    public async Task<T> SendAsync<T>(HttpMethod method, string path, byte[]? body, bool retry, CancellationToken cancellationToken, string? idempotencyKey = null) =>
+        (await SendReadingHeaderAsync<T>(method, path, body, retry, header: null, idempotencyKey, cancellationToken)).Value;
+
+    /// <summary>Sends and reads the JSON answer and one response header (null when absent), e.g. a paged list's next cursor.</summary>
+    public async Task<(T Value, string? Header)> SendReadingHeaderAsync<T>(HttpMethod method, string path, byte[]? body, bool retry, string? header,
+        string? idempotencyKey, CancellationToken cancellationToken)
     {
         using var response = await SendCoreAsync(method, path, body, retry, idempotencyKey, cancellationToken);
-        var value = await JsonSerializer.DeserializeAsync<T>(await response.Content.ReadAsStreamAsync(cancellationToken), WorkqJson.Options, cancellationToken);
-        return value ?? throw new JsonException($"{method} {path} answered {(int)response.StatusCode} with a null body.");
+        var value = await JsonSerializer.DeserializeAsync<T>(await response.Content.ReadAsStreamAsync(cancellationToken), WorkqJson.Options, cancellationToken)
+                    ?? throw new JsonException($"{method} {path} answered {(int)response.StatusCode} with a null body.");
+        return (value, header is not null && response.Headers.TryGetValues(header, out var values) ? values.FirstOrDefault() : null);
     }
 
     /// <summary>Sends where the answer has no body worth reading (204, 202).</summary>

@@ -11,7 +11,7 @@ public sealed record RedrivenResponse(int Redriven);
 public sealed record DiscardedResponse(int Discarded);
 
 /// <summary>What is in a worker's queue and beside it: un-enqueue, purge, and the dead letters.</summary>
-public static class QueueApi
+public static partial class QueueApi
 {
     public static IEndpointRouteBuilder MapQueueApi(this IEndpointRouteBuilder app)
     {
@@ -42,11 +42,36 @@ public static class QueueApi
         return Results.Ok(new PurgedResponse(await topology.PurgeWorkerAsync(canvas, worker, cancellationToken)));
     }
 
+    private const int DefaultPageSize = 100, MaxPageSize = 1_000, MaxSearchLength = 500;
+
+    /// <summary>
+    /// The body stays the plain array it always was; the next page is in the <c>Link</c> (rel="next") and
+    /// <c>X-Next-Cursor</c> headers, as paged REST lists commonly do, so clients that ignore paging keep working.
+    /// </summary>
     private static async Task<IResult> ListDeadLettersAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, DeadLetterStore deadLetters, CancellationToken cancellationToken)
     {
         var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
         if (problem is not null) return problem;
-        return Results.Ok(await deadLetters.ListAsync(canvas, worker, cancellationToken));
+        var query = http.Request.Query;
+        if (ParseFilter(query, out var filter) is { } badFilter) return badFilter;
+        var limit = DefaultPageSize;
+        if (query.TryGetValue("limit", out var limitText)
+            && (!int.TryParse(limitText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxPageSize))
+            return Problems.BadRequest($"\"limit\" must be a whole number from 1 to {MaxPageSize}.");
+        DeadLetterCursor? after = null;
+        if (query.TryGetValue("cursor", out var cursorText) && (after = DeadLetterCursor.TryDecode(cursorText.ToString())) is null)
+            return Problems.BadRequest("\"cursor\" is not a cursor this service gave out (take it from X-Next-Cursor or the Link header).");
+
+        var page = await deadLetters.SearchAsync(canvas, worker, filter, after, limit, cancellationToken);
+        if (page.Next is { } next)
+        {
+            var cursor = next.Encode();
+            var nextQuery = QueryString.Create(query.Where(p => p.Key != "cursor")
+                .Select(p => KeyValuePair.Create(p.Key, (string?)p.Value.ToString())).Append(KeyValuePair.Create("cursor", (string?)cursor)));
+            http.Response.Headers["X-Next-Cursor"] = cursor;
+            http.Response.Headers.Link = $"<{http.Request.PathBase}{http.Request.Path}{nextQuery}>; rel=\"next\"";
+        }
+        return Results.Ok(page.Items);
     }
 
     private static async Task<IResult> RedriveAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, DeadLetterStore deadLetters,
@@ -54,7 +79,8 @@ public static class QueueApi
     {
         var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
         if (problem is not null) return problem;
-        var redriven = await deadLetters.RedriveAsync(canvas, worker,
+        if (ParseFilter(http.Request.Query, out var filter) is { } badFilter) return badFilter;
+        var redriven = await deadLetters.RedriveAsync(canvas, worker, filter,
             e => publisher.PublishAsync(e.Envelope, e.Body, cancellationToken), cancellationToken);
         return Results.Ok(new RedrivenResponse(redriven));
     }
@@ -63,6 +89,34 @@ public static class QueueApi
     {
         var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
         if (problem is not null) return problem;
-        return Results.Ok(new DiscardedResponse(await deadLetters.DiscardAsync(canvas, worker, cancellationToken)));
+        if (ParseFilter(http.Request.Query, out var filter) is { } badFilter) return badFilter;
+        return Results.Ok(new DiscardedResponse(await deadLetters.DiscardAsync(canvas, worker, filter, cancellationToken)));
     }
+
+    /// <summary>The search filters (q, reason, from, to) shared by the list, redrive and discard; a problem naming the parameter when one is bad.</summary>
+    private static IResult? ParseFilter(IQueryCollection query, out DeadLetterFilter filter)
+    {
+        filter = new DeadLetterFilter();
+        foreach (var name in new[] { "q", "reason" })
+        {
+            if (!query.TryGetValue(name, out var values)) continue;
+            var text = values.ToString();
+            if (values.Count != 1 || text.Length is 0 or > MaxSearchLength)
+                return Problems.BadRequest($"\"{name}\" must be given once, 1 to {MaxSearchLength} characters.");
+            filter = name == "q" ? filter with { Q = text } : filter with { Reason = text };
+        }
+        foreach (var name in new[] { "from", "to" })
+        {
+            if (!query.TryGetValue(name, out var values)) continue;
+            // ISO 8601 only (TryParse alone takes "1/2/2026" too); without an offset it is UTC.
+            if (values.Count != 1 || !IsoTime().IsMatch(values.ToString()) || !DateTimeOffset.TryParse(values.ToString(), System.Globalization.CultureInfo.InvariantCulture,
+                    System.Globalization.DateTimeStyles.AssumeUniversal, out var at))
+                return Problems.BadRequest($"\"{name}\" must be an ISO 8601 date or date and time, such as 2026-01-31T12:00:00Z.");
+            filter = name == "from" ? filter with { From = at } : filter with { To = at };
+        }
+        return filter is { From: { } f, To: { } t } && f > t ? Problems.BadRequest("\"from\" must not be after \"to\".") : null;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:?\d{2})?)?$", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex IsoTime();
 }

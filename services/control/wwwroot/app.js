@@ -1,5 +1,7 @@
 // Workq dashboard: a hash-routed page over the control API (docs/API.md). Plain DOM, no build step, no dependencies.
 
+import { deadLetterPanel } from './deadletters.js';
+
 const $ = (selector) => document.querySelector(selector);
 
 /** Builds an element: props are attributes, except on* (listeners) and value (a property). */
@@ -56,7 +58,8 @@ const enc = encodeURIComponent;
 const canvasPath = (canvas, rest = '') => `/v1/canvases/${enc(canvas)}${rest}`;
 const workerPath = (canvas, worker, rest = '') => canvasPath(canvas, `/workers/${enc(worker)}${rest}`);
 
-async function api(method, path, { body, signal, token = session?.token } = {}) {
+/** onResponse sees a successful answer's headers (e.g. a page's X-Next-Cursor). */
+async function api(method, path, { body, signal, token = session?.token, onResponse } = {}) {
   const headers = { Authorization: `Bearer ${token}` };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetch(path, { method, signal, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -67,7 +70,10 @@ async function api(method, path, { body, signal, token = session?.token } = {}) 
   } catch {
     data = { detail: text };
   }
-  if (response.ok) return data;
+  if (response.ok) {
+    onResponse?.(response);
+    return data;
+  }
   const error = new ApiError(method, path, response.status, data ?? {});
   // A revoked or changed token ends the session rather than failing every poll.
   if (response.status === 401 && session && token === session.token) signOut(`Signed out: ${error.message}`);
@@ -522,7 +528,7 @@ function workerView(root, canvas, name, traceToOpen, signal) {
   saveShortcut(save, signal);
 
   const traces = h('div', { class: 'traces' }, h('p', { class: 'muted' }, 'Loading…'));
-  const deadLetters = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  const deadLetters = deadLetterPanel({ h, api, act, ask, notify, table, clock, preview, number, every, path: (rest) => workerPath(canvas, name, rest), name, signal });
 
   root.append(
     h('div', { class: 'heading' },
@@ -568,31 +574,6 @@ function workerView(root, canvas, name, traceToOpen, signal) {
       traceToOpen = null;
     }
   }, signal);
-
-  every(3000, async () => {
-    const list = await optional(workerPath(canvas, name, '/dead-letters'), signal);
-    deadLetters.replaceChildren(list === null
-      ? h('p', { class: 'muted' }, 'Dead letters unavailable: this control service does not serve them.')
-      : deadLetterList(list));
-    return list !== null;
-  }, signal);
-
-  function deadLetterList(list) {
-    if (!list.length) return h('p', { class: 'empty' }, 'No dead letters.');
-    const redrive = h('button', { type: 'button' }, `Redrive all (${number(list.length)})`);
-    redrive.addEventListener('click', () => act(redrive, async () =>
-      notify(`Redrove ${number((await api('POST', workerPath(canvas, name, '/dead-letters/redrive'))).redriven)} event(s)`)));
-    const discard = h('button', { type: 'button', class: 'danger-outline' }, 'Discard all');
-    discard.addEventListener('click', async () => {
-      const sure = await ask({ title: `Discard dead letters of ${name}`, message: `Drop ${number(list.length)} dead-lettered event(s) for good?`, ok: 'Discard', danger: true });
-      if (sure) await act(discard, async () => notify(`Discarded ${number((await api('DELETE', workerPath(canvas, name, '/dead-letters'))).discarded)} event(s)`));
-    });
-    return h('div', {},
-      table('Dead letters', ['Event id', 'Dead-lettered', 'Attempts#', 'Reason', 'Event'], h('tbody', {}, list.map((letter) => h('tr', {},
-        h('td', {}, h('code', {}, letter.id)), h('td', {}, clock(letter.deadLetteredAt)), h('td', { class: 'num' }, letter.attempts),
-        h('td', {}, letter.reason), h('td', {}, h('code', { title: preview(letter.event, 2000) }, preview(letter.event, 40))))))),
-      h('div', { class: 'actions' }, redrive, discard));
-  }
 }
 
 function traceItem(canvas, trace, open) {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Workq.Client;
 
 namespace Workq.Cli.Commands;
 
@@ -73,22 +74,42 @@ internal static class EventCommands
     private static Command DeadLetters(CliApp app)
     {
         var target = new Argument<string>("CANVAS/WORKER");
-        var redrive = new Option<bool>("--redrive") { Description = "Put every dead letter back into the worker's queue" };
-        var discard = new Option<bool>("--discard") { Description = "Drop every dead letter" };
+        var redrive = new Option<bool>("--redrive") { Description = "Put the dead letters the filters select (every one without filters) back into the worker's queue" };
+        var discard = new Option<bool>("--discard") { Description = "Drop the dead letters the filters select (every one without filters)" };
+        var q = new Option<string>("--q") { Description = "Only those whose error (reason) or payload contains TEXT, case-insensitive" };
+        var reason = new Option<string>("--reason") { Description = "Only those whose reason starts with R, e.g. \"delivery limit\" or \"retries exhausted\"" };
+        var from = new Option<string>("--from") { Description = "Only those dead-lettered at or after T (ISO 8601; UTC without an offset)" };
+        var to = new Option<string>("--to") { Description = "Only those dead-lettered before T (ISO 8601; UTC without an offset)" };
+        var limit = new Option<int?>("--limit") { Description = "Dead letters per page (1-1000, default 100)" };
+        var cursor = new Option<string>("--cursor") { Description = "The page after the one that printed this cursor" };
         var json = CliApp.JsonOption();
-        return app.Action(new Command("dead-letters", "List a worker's dead letters, or redrive or discard them") { target, redrive, discard, json }, async (cli, ct) =>
+        return app.Action(new Command("dead-letters", "List or search a worker's dead letters, newest first, or redrive or discard them")
+            { target, redrive, discard, q, reason, from, to, limit, cursor, json }, async (cli, ct) =>
         {
             var (canvas, worker) = CliContext.Target(cli.Get(target));
             if (cli.Get(redrive) && cli.Get(discard)) throw new UsageException("--redrive and --discard cannot be used together");
+            var filter = new DeadLetterFilter(cli.Get(q), cli.Get(reason), Time(cli.Get(from), "--from"), Time(cli.Get(to), "--to"));
+            if ((cli.Get(redrive) || cli.Get(discard)) && (cli.Get(limit) is not null || cli.Get(cursor) is not null))
+                throw new UsageException("--limit and --cursor page a listing; --redrive and --discard act on everything the filters select");
             if (cli.Get(redrive))
-                cli.Out.WriteLine($"redrove {await cli.Control.RedriveDeadLettersAsync(canvas, worker, ct)} dead letter(s) into {canvas}/{worker}");
+                cli.Out.WriteLine($"redrove {await cli.Control.RedriveDeadLettersAsync(canvas, worker, filter, ct)} dead letter(s) into {canvas}/{worker}");
             else if (cli.Get(discard))
-                cli.Out.WriteLine($"discarded {await cli.Control.DiscardDeadLettersAsync(canvas, worker, ct)} dead letter(s) of {canvas}/{worker}");
+                cli.Out.WriteLine($"discarded {await cli.Control.DiscardDeadLettersAsync(canvas, worker, filter, ct)} dead letter(s) of {canvas}/{worker}");
             else
-                cli.WriteList(await cli.Control.ListDeadLettersAsync(canvas, worker, ct), json, ["ID", "ATTEMPTS", "DEAD-LETTERED", "REASON", "EVENT"], d =>
+            {
+                var page = await cli.Control.SearchDeadLettersAsync(canvas, worker, filter, cli.Get(limit), cli.Get(cursor), ct);
+                cli.WriteList(page.Items, json, ["ID", "ATTEMPTS", "DEAD-LETTERED", "REASON", "EVENT"], d =>
                     [d.Id.ToString(), d.Attempts.ToString(), TextTable.Time(d.DeadLetteredAt), WorkqCli.OneLine(d.Reason), TextTable.Json(d.Event)]);
+                // The JSON stays the plain array scripts read; the table says where the next page is.
+                if (page.NextCursor is { } next && !cli.Get(json)) cli.Out.WriteLine($"more: --cursor {next}");
+            }
         });
     }
+
+    private static DateTimeOffset? Time(string? value, string option) =>
+        value is null ? null
+        : DateTimeOffset.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at
+        : throw new UsageException($"{option} must be an ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z");
 
     private static Command Unhandled(CliApp app)
     {
