@@ -37,4 +37,5 @@ app.MapWorkersApi();
 app.MapUnhandledApi();
 app.MapQueueApi();
 app.MapCronsApi();
+app.MapMetricsApi();
 app.Run();
