@@ -94,13 +94,21 @@ public sealed class RunRecorder(TraceStore traces, WorkerStore workers, MetricsS
 
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        await FlushMinutesAsync(cancellationToken);
         Dictionary<(string Canvas, string Worker), Pending> batch;
+        Dictionary<(string Canvas, string Worker, DateTime At), MinuteTally> minuteBatch;
+        // Both taken at once, and the minutes written first: the minutes never hold fewer runs than the counters.
         lock (gate)
         {
             if (pending.Count == 0) return;
             batch = pending;
             pending = [];
+            minuteBatch = minutes;
+            minutes = [];
+        }
+        if (!await WriteMinutesAsync(minuteBatch, cancellationToken))
+        {
+            Requeue(batch);
+            return;
         }
         try
         {
@@ -115,19 +123,13 @@ public sealed class RunRecorder(TraceStore traces, WorkerStore workers, MetricsS
     }
 
     /// <summary>Each delta is written exactly once: taken out before the write, put back only if the write failed.</summary>
-    private async Task FlushMinutesAsync(CancellationToken cancellationToken)
+    private async Task<bool> WriteMinutesAsync(Dictionary<(string Canvas, string Worker, DateTime At), MinuteTally> batch, CancellationToken cancellationToken)
     {
-        Dictionary<(string Canvas, string Worker, DateTime At), MinuteTally> batch;
-        lock (gate)
-        {
-            if (minutes.Count == 0) return;
-            batch = minutes;
-            minutes = [];
-        }
         try
         {
             await metrics.AddAsync(batch.Select(m => new MinuteDelta(m.Key.Canvas, m.Key.Worker, m.Key.At, m.Value.Processed, m.Value.Failed,
                 m.Value.TimedOut, m.Value.Emitted, m.Value.QueueWait, m.Value.Duration)).ToList(), cancellationToken);
+            return true;
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -140,6 +142,7 @@ public sealed class RunRecorder(TraceStore traces, WorkerStore workers, MetricsS
                     else minutes[key] = old;
                 }
             }
+            return false;
         }
     }
 

@@ -106,12 +106,12 @@ public sealed class MetricsDashboardTests(WorkqCluster cluster, DashboardBrowser
         await over.HoverAsync(new() { Position = new() { X = box.Width - 3, Y = box.Height / 2 } });
         await Expect(metrics.Locator("[data-chart='throughput'] .u-legend")).ToContainTextAsync("UTC)");
         await Expect(metrics.Locator("[data-chart='throughput'] .u-legend")).ToContainTextAsync("events / min");
-        output.WriteLine($"screenshot: {await dashboard.ScreenshotAsync("9-worker-metrics-hour")}");
+        output.WriteLine($"screenshot: {await dashboard.ScreenshotAsync("metrics-1-worker-hour")}");
 
         await metrics.GetByRole(AriaRole.Button, new() { Name = "Last week" }).ClickAsync();
         await PlotsTheApiAsync(page, $"/v1/canvases/{canvas}/workers/steady/metrics", 3600, 15, steps: 168);
         await Expect(metrics.Locator("figcaption").First).ToHaveTextAsync("Throughput (events / hour)");
-        output.WriteLine($"screenshot: {await dashboard.ScreenshotAsync("10-worker-metrics-week")}");
+        output.WriteLine($"screenshot: {await dashboard.ScreenshotAsync("metrics-2-worker-week")}");
 
         await page.GetByRole(AriaRole.Navigation, new() { Name = "Breadcrumb" }).GetByRole(AriaRole.Link, new() { Name = canvas }).ClickAsync();
         var whole = await PlotsTheApiAsync(page, canvasPath, 60, 33, steps: 60);
@@ -120,7 +120,11 @@ public sealed class MetricsDashboardTests(WorkqCluster cluster, DashboardBrowser
         await metrics.GetByRole(AriaRole.Button, new() { Name = "Last day" }).ClickAsync();
         await Expect(metrics.GetByRole(AriaRole.Button, new() { Name = "Last day" })).ToHaveAttributeAsync("aria-pressed", "true");
         await PlotsTheApiAsync(page, canvasPath, 60, 33, steps: 1440);
-        output.WriteLine($"screenshot: {await dashboard.ScreenshotAsync("11-canvas-metrics-day")}");
+        output.WriteLine($"screenshot: {await dashboard.ScreenshotAsync("metrics-3-canvas-day")}");
+        // The card alone, as the README shows it.
+        var card = Path.Combine(DashboardBrowser.ArtifactDirectory, "metrics-4-canvas-card.png");
+        await metrics.ScreenshotAsync(new() { Path = card });
+        output.WriteLine($"screenshot: {card}");
         dashboard.AssertNoErrors();
     }
 }
