@@ -8,8 +8,8 @@ namespace Workq.Worker.Recording;
 /// Keeps traces and counters off the hot path: each finished event is noted in memory (only the last
 /// N traces per worker are kept, since only those are shown) and a background loop writes them all in
 /// one batch a few times a second. If PostgreSQL is away, what is pending waits for the next flush.
-/// The per-minute metrics ride along: added up in memory per (canvas, worker, minute) and written as one
-/// upsert per flush, on their own, so a failure elsewhere never writes a minute's delta twice.
+/// The per-minute metrics ride along: added up in memory per (canvas, worker, minute) and written first in
+/// each flush, as one upsert of their own, so a failed trace write never sends a minute's delta twice.
 /// </summary>
 public sealed class RunRecorder(TraceStore traces, WorkerStore workers, MetricsStore metrics, WorkqOptions options, ILogger<RunRecorder> logger) : BackgroundService
 {
