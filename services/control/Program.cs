@@ -39,4 +39,5 @@ app.MapQueueApi();
 app.MapCronsApi();
 app.MapLookupApi();
 app.MapInstancesApi();
+app.MapMetricsApi();
 app.Run();

@@ -1,4 +1,5 @@
 using Workq.Dispatcher.Crons;
+using Workq.Dispatcher.Metrics;
 using Workq.Dispatcher.Parking;
 using Workq.Dispatcher.Topology;
 using Workq.Shared.ControlPlane;
@@ -15,6 +16,7 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<UnhandledReplayer>
 builder.Services.AddSingleton<PublishEvent>(sp => sp.GetRequiredService<EventPublisher>().PublishAsync);
 builder.Services.AddSingleton<CronFirer>();
 builder.Services.AddHostedService<CronLoop>();
+builder.Services.AddHostedService<MetricsRollup>();
 builder.Services.AddControlPlane(options, bus => bus.AddConsumer<ReplayOnWorkerChanged>());
 
 var app = builder.Build();

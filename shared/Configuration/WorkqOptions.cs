@@ -28,6 +28,10 @@ public sealed class WorkqOptions
     public int UnhandledMaxPerWorker { get; init; } = 10_000;
     public int DeadLettersMaxPerWorker { get; init; } = 10_000;
     public TimeSpan ReconcileInterval { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>How long the per-minute metrics are kept (and so the longest range at a 60 s step).</summary>
+    public TimeSpan MetricsMinuteRetention { get; init; } = TimeSpan.FromHours(48);
+    /// <summary>How long the hourly metrics are kept (and so the longest range at a 3600 s step).</summary>
+    public TimeSpan MetricsHourRetention { get; init; } = TimeSpan.FromDays(30);
     /// <summary>Control only: how long one deploy's compile may take before its compiler process is killed.</summary>
     public TimeSpan CompileTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Control only: the largest handler code accepted, in UTF-8 bytes.</summary>
@@ -62,6 +66,8 @@ public sealed class WorkqOptions
             UnhandledMaxPerWorker = Int(config, "WORKQ_UNHANDLED_MAX_PER_WORKER", defaults.UnhandledMaxPerWorker),
             DeadLettersMaxPerWorker = Int(config, "WORKQ_DEAD_LETTERS_MAX_PER_WORKER", defaults.DeadLettersMaxPerWorker),
             ReconcileInterval = TimeSpan.FromSeconds(Double(config, "WORKQ_RECONCILE_SECONDS", defaults.ReconcileInterval.TotalSeconds)),
+            MetricsMinuteRetention = TimeSpan.FromHours(Int(config, "WORKQ_METRICS_RETENTION_MINUTES_HOURS", (int)defaults.MetricsMinuteRetention.TotalHours)),
+            MetricsHourRetention = TimeSpan.FromDays(Int(config, "WORKQ_METRICS_RETENTION_HOURS_DAYS", (int)defaults.MetricsHourRetention.TotalDays)),
             CompileTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_COMPILE_TIMEOUT", defaults.CompileTimeout.TotalSeconds)),
             MaxCodeBytes = Int(config, "WORKQ_MAX_CODE_BYTES", defaults.MaxCodeBytes),
             MaxConcurrentCompiles = Int(config, "WORKQ_MAX_CONCURRENT_COMPILES", defaults.MaxConcurrentCompiles),

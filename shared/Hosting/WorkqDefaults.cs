@@ -58,6 +58,7 @@ public static class WorkqDefaults
         services.AddSingleton<TraceStore>();
         services.AddSingleton<UnhandledStore>();
         services.AddSingleton<DeadLetterStore>();
+        services.AddSingleton<MetricsStore>();
         services.AddSingleton<CancelledEventStore>();
         services.AddSingleton<InstanceStore>();
         services.AddSingleton<CronStore>();

@@ -49,6 +49,8 @@ public sealed class CanvasStore(NpgsqlDataSource db)
             delete from unhandled_events where canvas = @name;
             delete from unhandled_dropped where canvas = @name;
             delete from dead_letters where canvas = @name;
+            delete from metrics_minute where canvas = @name;
+            delete from metrics_hour where canvas = @name;
             delete from cancelled_events where canvas = @name;
             delete from cron_ticks where canvas = @name;
             delete from crons where canvas = @name;

@@ -53,10 +53,16 @@ public sealed class DeadLetterStore(NpgsqlDataSource db)
                  where exists (select 1 from workers where canvas = @Canvas and name = @Worker)
                     on conflict (canvas, worker, event_id) do update
                    set reason = excluded.reason, attempts = excluded.attempts, body = excluded.body, body_text = excluded.body_text, dead_lettered_at = now()
-                returning (xmax = 0) as inserted)
+                returning (xmax = 0) as inserted),
             -- Counted once per event: a second copy of the same dead letter only refreshes the row.
-            update workers set dead_lettered = dead_lettered + 1
-             where canvas = @Canvas and name = @Worker and exists (select 1 from kept where inserted);
+            counted as (
+                update workers set dead_lettered = dead_lettered + 1
+                 where canvas = @Canvas and name = @Worker and exists (select 1 from kept where inserted)
+                returning 1)
+            -- ... and in the minute it was dead-lettered (MetricsStore).
+            insert into metrics_minute as m (canvas, worker, at, dead_lettered)
+            select @Canvas, @Worker, date_bin('1 minute', now(), timestamptz '1970-01-01Z'), 1 from counted
+                on conflict (canvas, worker, at) do update set dead_lettered = m.dead_lettered + 1;
             """, new { envelope.Canvas, envelope.Worker, envelope.Id, EnqueuedAt = envelope.EnqueuedAt.UtcDateTime, envelope.Depth, envelope.TraceParent, body = body.ToArray(), bodyText = SearchText(body.Span), reason, attempts },
             cancellationToken: cancellationToken));
     }

@@ -164,6 +164,40 @@ public static class Schema
             claimed_at timestamptz not null,
             published_at timestamptz,
             primary key (canvas, name, tick_time));
+
+        -- Per-minute aggregates (MetricsStore): counts add, and each histogram is a fixed log-scale
+        -- bucket array (LatencyHistogram) added element-wise, so rows merge across instances and flushes.
+        create or replace function workq_add_buckets(a bigint[], b bigint[]) returns bigint[] language sql immutable as $$
+            select coalesce(array_agg(coalesce(x, 0) + coalesce(y, 0) order by i), '{}')
+              from unnest(a, b) with ordinality as t(x, y, i) $$;
+        create or replace aggregate workq_sum_buckets(bigint[]) (sfunc = workq_add_buckets, stype = bigint[], initcond = '{}');
+        create table if not exists metrics_minute (
+            canvas text not null,
+            worker text not null,
+            at timestamptz not null,
+            processed bigint not null default 0,
+            failed bigint not null default 0,
+            timed_out bigint not null default 0,
+            dead_lettered bigint not null default 0,
+            emitted bigint not null default 0,
+            queue_wait bigint[] not null default '{}',
+            duration bigint[] not null default '{}',
+            primary key (canvas, worker, at));
+        create index if not exists metrics_minute_by_time on metrics_minute (at);
+        -- Filled from metrics_minute by the dispatcher's roll-up (MetricsRollup), kept longer.
+        create table if not exists metrics_hour (
+            canvas text not null,
+            worker text not null,
+            at timestamptz not null,
+            processed bigint not null,
+            failed bigint not null,
+            timed_out bigint not null,
+            dead_lettered bigint not null,
+            emitted bigint not null,
+            queue_wait bigint[] not null,
+            duration bigint[] not null,
+            primary key (canvas, worker, at));
+        create index if not exists metrics_hour_by_time on metrics_hour (at);
         """;
 
     public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

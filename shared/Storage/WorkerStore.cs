@@ -50,6 +50,8 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         return await connection.ExecuteAsync(new CommandDefinition("""
             delete from traces where canvas = @canvas and worker = @name;
             delete from dead_letters where canvas = @canvas and worker = @name;
+            delete from metrics_minute where canvas = @canvas and worker = @name;
+            delete from metrics_hour where canvas = @canvas and worker = @name;
             delete from workers where canvas = @canvas and name = @name;
             """, new { canvas, name }, cancellationToken: cancellationToken)) > 0;
     }

@@ -1,4 +1,6 @@
-// Workq dashboard: a hash-routed page over the control API (docs/API.md). Plain DOM, no build step, no dependencies.
+// Workq dashboard: a hash-routed page over the control API (docs/API.md). Plain DOM, no build step; the charts use the vendored uPlot.
+
+import { metricsPanel } from './metrics.js';
 
 import { deadLetterPanel } from './deadletters.js';
 
@@ -351,6 +353,7 @@ function canvasView(root, canvas, signal) {
   root.append(
     h('div', { class: 'heading' }, h('h1', {}, canvas), newForm),
     section('Workers', table('Workers', ['Worker', 'State', 'Queued#', 'In flight#', 'Processed#', 'Failed#', 'Dead-lettered#', 'Concurrency#', 'Actions'], workers)),
+    metricsPanel(api, canvasPath(canvas, '/metrics'), signal),
     section('Unhandled events',
       h('p', { class: 'hint' }, 'Emits to workers that do not exist yet. They are parked, and run once the worker is created.'),
       table('Unhandled events', ['Worker', 'Count#', 'First seen', 'Last seen', 'Sample', 'Actions'], unhandled)),
@@ -541,6 +544,7 @@ function workerView(root, canvas, name, traceToOpen, signal) {
     h('div', { class: 'columns' },
       section('Code', editor.element, h('div', { class: 'actions' }, saved, save)),
       section('Recent traces', traces)),
+    metricsPanel(api, workerPath(canvas, name, '/metrics'), signal),
     section('Dead letters', deadLetters));
 
   function render(worker) {

@@ -1,0 +1,82 @@
+using System.Globalization;
+using Workq.Shared.Configuration;
+using Workq.Shared.Http;
+using Workq.Shared.Storage;
+
+namespace Workq.Control.Apis;
+
+public sealed record MetricsAnswer(int Step, IReadOnlyList<MetricsPoint> Points);
+
+/// <summary>Per-minute and per-hour aggregates of a worker, or of a whole canvas (docs/API.md, "Metrics").</summary>
+public static class MetricsApi
+{
+    public static IEndpointRouteBuilder MapMetricsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/canvases/{canvas}/workers/{worker}/metrics", WorkerAsync);
+        app.MapGet("/v1/canvases/{canvas}/metrics", CanvasAsync);
+        return app;
+    }
+
+    private static async Task<IResult> WorkerAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, MetricsStore metrics,
+        WorkqOptions options, CancellationToken cancellationToken)
+    {
+        var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
+        return problem ?? await AnswerAsync(http.Request.Query, canvas, worker, metrics, options, cancellationToken);
+    }
+
+    private static async Task<IResult> CanvasAsync(string canvas, HttpContext http, AccessControl access, MetricsStore metrics,
+        WorkqOptions options, CancellationToken cancellationToken)
+    {
+        if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return denied;
+        return await AnswerAsync(http.Request.Query, canvas, null, metrics, options, cancellationToken);
+    }
+
+    private static async Task<IResult> AnswerAsync(IQueryCollection query, string canvas, string? worker, MetricsStore metrics, WorkqOptions options,
+        CancellationToken cancellationToken)
+    {
+        var (range, problem) = Parse(query, options, DateTime.UtcNow);
+        if (problem is not null) return Problems.BadRequest(problem);
+        var points = await metrics.ReadAsync(canvas, worker, range.From, range.To, range.Step, options.MetricsMinuteRetention, cancellationToken);
+        return Results.Ok(new MetricsAnswer(range.Step, points));
+    }
+
+    public readonly record struct Range(DateTime From, DateTime To, int Step);
+
+    /// <summary>
+    /// <c>step</c> is 60 (default) or 3600; <c>to</c> defaults to now and <c>from</c> to an hour (a day at 3600) before it.
+    /// A range may span at most the retention of its step, since nothing older is kept.
+    /// </summary>
+    public static (Range Range, string? Problem) Parse(IQueryCollection query, WorkqOptions options, DateTime now)
+    {
+        var step = MetricsStore.Minute;
+        if (query.TryGetValue("step", out var rawStep))
+        {
+            if (!int.TryParse(rawStep, NumberStyles.None, CultureInfo.InvariantCulture, out step) || step is not (MetricsStore.Minute or MetricsStore.Hour))
+                return (default, $"\"step\" must be 60 or 3600 (seconds), not '{Truncate(rawStep)}'.");
+        }
+        if (!Time(query, "to", now, out var to, out var bad) || !Time(query, "from", to - (step == MetricsStore.Minute ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1)), out var from, out bad))
+            return (default, bad);
+        if (from > to) return (default, $"\"from\" ({from:O}) is after \"to\" ({to:O}).");
+        var longest = step == MetricsStore.Minute ? options.MetricsMinuteRetention : options.MetricsHourRetention;
+        if (to - from > longest)
+            return (default, $"The range is longer than {longest.TotalHours:0.##} hours, all that is kept at a step of {step} s (WORKQ_METRICS_RETENTION_*); use step=3600 or a shorter range.");
+        return (new Range(from, to, step), null);
+    }
+
+    private static bool Time(IQueryCollection query, string name, DateTime fallback, out DateTime value, out string? problem)
+    {
+        problem = null;
+        value = fallback;
+        if (!query.TryGetValue(name, out var raw)) return true;
+        if (DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) && raw.ToString().Contains('T')
+            && parsed.Year is > 1970 and < 9999)
+        {
+            value = parsed.UtcDateTime;
+            return true;
+        }
+        problem = $"\"{name}\" must be an ISO 8601 time such as 2026-11-23T12:00:00Z, not '{Truncate(raw)}'.";
+        return false;
+    }
+
+    private static string Truncate(string? value) => value is null ? "" : value.Length <= 80 ? value : value[..80] + "…";
+}
