@@ -39,6 +39,8 @@ public sealed class HostileTenant : IAsyncLifetime
             return new { secret, n = Event["n"]!.GetValue<int>() };
             """, concurrency: 4, token: VictimToken);
         stream = Task.Run(() => StreamAsync(stopStream.Token));
+        // Every attack runs beside a stream that is already flowing.
+        await Cluster.EventuallyAsync(() => Task.FromResult(victimEvents.Count), accepted => accepted > 0, Patience, "the victim's stream to start");
     }
 
     private async Task StreamAsync(CancellationToken cancellationToken)
