@@ -1,7 +1,7 @@
 using Workq.Shared.Scripting;
 
 // A compiler process: control starts a few, sends each one handler code at a time on stdin, reads the
-// errors on stdout, and kills one whose compile runs past the timeout, because Roslyn does not observe
+// compiled assembly (or the errors) on stdout, and kills one whose compile runs past the timeout, because Roslyn does not observe
 // cancellation deep inside overload resolution and a thread cannot be aborted. Its heap is bounded by
 // DOTNET_GCHeapHardLimit, which control sets; past it, the process dies and control starts another.
 var compiler = new ScriptCompiler();
@@ -17,7 +17,6 @@ while (await CompilerProtocol.ReadAsync<CompileRequest>(input, CancellationToken
     // Control kills this process at the timeout; should control itself have died meanwhile, nobody
     // would, so the process also ends itself a while after.
     using var watchdog = new Timer(_ => Environment.Exit(3), null, TimeSpan.FromMilliseconds(2.0 * request.TimeoutMilliseconds) + TimeSpan.FromSeconds(5), Timeout.InfiniteTimeSpan);
-    var compilation = compiler.Compile(request.Code);
-    compilation.Handler?.Dispose();
-    await CompilerProtocol.WriteAsync(output, new CompileReply(false, compilation.Errors), CancellationToken.None);
+    var compiled = compiler.Emit(request.Code);
+    await CompilerProtocol.WriteAsync(output, new CompileReply(false, compiled.Errors, compiled.Assembly), CancellationToken.None);
 }

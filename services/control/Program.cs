@@ -1,5 +1,6 @@
 using Workq.Control;
 using Workq.Control.Apis;
+using Workq.Control.Deploying;
 using Workq.Control.Stats;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Hosting;
@@ -14,6 +15,7 @@ builder.Services.AddSingleton<AccessControl>();
 builder.Services.AddSingleton(CompilerPoolOptions.From(options));
 builder.Services.AddSingleton<CompilerPool>();
 builder.Services.AddHostedService(services => services.GetRequiredService<CompilerPool>());
+builder.Services.AddHostedService<AssemblyBackfill>();
 builder.Services.AddSingleton<QueueProbe>();
 builder.Services.AddSingleton<LiveQueueCounts>();
 builder.Services.AddHostedService(services => services.GetRequiredService<LiveQueueCounts>());

@@ -1,17 +1,15 @@
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Hosting;
-using Workq.Shared.Scripting;
 using Workq.Worker.Consuming;
+using Workq.Worker.Isolation;
 using Workq.Worker.Recording;
 
-// Handler code runs in this process: a catastrophic regular expression stops after a second instead of holding a core.
+// With WORKQ_ISOLATION=none handler code runs in this process: a catastrophic regular expression stops after a second.
 AppContext.SetData("REGEX_DEFAULT_MATCH_TIMEOUT", TimeSpan.FromSeconds(1));
 
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8083);
-builder.Services.AddSingleton<ScriptCompiler>();
-builder.Services.AddHostedService<CompilerWarmup>();
-builder.Services.AddSingleton(_ => new HandlerHttp(options.HandlerEgress));
+builder.AddHandlerHost(options);
 builder.Services.AddSingleton<EventRunner>();
 builder.Services.AddSingleton<RetryScheduler>();
 builder.Services.AddSingleton<CancelledEvents>();

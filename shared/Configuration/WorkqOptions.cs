@@ -45,6 +45,17 @@ public sealed class WorkqOptions
     /// <summary>Where handler code's <c>Http</c> may connect beyond the public internet (WORKQ_HANDLER_HTTP_ALLOW).</summary>
     public Scripting.EgressPolicy HandlerEgress { get; init; } = Scripting.EgressPolicy.Default;
 
+    /// <summary>Worker only: <c>canvas</c> runs each canvas's handlers in a runner process of its own; <c>none</c> runs them in the worker service.</summary>
+    public HandlerIsolation Isolation { get; init; } = HandlerIsolation.Canvas;
+    /// <summary>Worker only: a runner with no runs for this long is stopped.</summary>
+    public TimeSpan RunnerIdle { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Worker only: each runner's GC heap limit.</summary>
+    public int RunnerMemoryMegabytes { get; init; } = 256;
+    /// <summary>Worker only: each runner's thread-pool cap.</summary>
+    public int RunnerThreads { get; init; } = 64;
+    /// <summary>Worker only: each runner's CPU quota in cores, where a cgroup is writable.</summary>
+    public double RunnerCpus { get; init; } = 1;
+
     public static WorkqOptions From(IConfiguration config, int defaultPort)
     {
         var defaults = new WorkqOptions();
@@ -74,6 +85,16 @@ public sealed class WorkqOptions
             CompilerHeapMegabytes = Int(config, "WORKQ_COMPILER_HEAP_MB", defaults.CompilerHeapMegabytes),
             Canvases = CanvasFilter.Parse(config["WORKQ_CANVASES"]),
             HandlerEgress = Scripting.EgressPolicy.Parse(config[Scripting.EgressPolicy.AllowVariable]),
+            Isolation = config["WORKQ_ISOLATION"] switch
+            {
+                null or "" or "canvas" => HandlerIsolation.Canvas,
+                "none" => HandlerIsolation.None,
+                var other => throw new InvalidOperationException($"WORKQ_ISOLATION must be 'canvas' (a runner process per canvas) or 'none' (in the worker service), not '{other}'."),
+            },
+            RunnerIdle = TimeSpan.FromSeconds(Double(config, "WORKQ_RUNNER_IDLE_SECONDS", defaults.RunnerIdle.TotalSeconds)),
+            RunnerMemoryMegabytes = Int(config, "WORKQ_RUNNER_MEMORY_MB", defaults.RunnerMemoryMegabytes),
+            RunnerThreads = Int(config, "WORKQ_RUNNER_THREADS", defaults.RunnerThreads),
+            RunnerCpus = Double(config, "WORKQ_RUNNER_CPUS", defaults.RunnerCpus),
         };
     }
 
@@ -96,3 +117,6 @@ public sealed class WorkqOptions
             ? double.TryParse(raw, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0 ? value : throw new InvalidOperationException($"{key} must be a positive number of seconds, not '{raw}'.")
             : fallback;
 }
+
+/// <summary>Where handler code runs (<c>WORKQ_ISOLATION</c>).</summary>
+public enum HandlerIsolation { Canvas, None }

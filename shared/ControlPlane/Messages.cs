@@ -18,7 +18,15 @@ public sealed record EventCancelled(string Canvas, string Worker, Guid EventId);
 public sealed record WorkerInstanceLoad(Guid Instance, IReadOnlyList<WorkerLoad> Workers, InstanceDescription? Description = null);
 
 /// <summary>Who a worker instance is and what it consumes: its canvas filter (<c>WORKQ_CANVASES</c>) and its consumers.</summary>
-public sealed record InstanceDescription(string Host, int Pid, DateTimeOffset StartedAt, IReadOnlyList<string> Canvases, IReadOnlyList<ConsumerDescription> Consumers);
+public sealed record InstanceDescription(string Host, int Pid, DateTimeOffset StartedAt, IReadOnlyList<string> Canvases, IReadOnlyList<ConsumerDescription> Consumers,
+    string Isolation = "none", IReadOnlyList<RunnerDescription>? Runners = null);
+
+/// <summary>
+/// A canvas's runner process on an instance: <c>warm</c>, <c>starting</c> or <c>stopped</c> (idle, or between a crash and
+/// the next event), how often it was restarted after a crash or kill, and the last crash's cause.
+/// </summary>
+public sealed record RunnerDescription(string Canvas, string State, int? Pid, int Running, int Restarts, int Crashes, string? LastCrash,
+    DateTimeOffset? LastCrashAt, double? ColdStartMs);
 
 /// <summary>One consumer of an instance: prefetch is the worker's concurrency; a draining one is cancelled and finishing its events.</summary>
 public sealed record ConsumerDescription(string Canvas, string Worker, int Prefetch, int InFlight, bool Draining);

@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Runtime.Loader;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -28,6 +29,31 @@ public sealed class CompiledHandler : IDisposable
     {
         TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
     };
+
+    /// <summary>
+    /// Loads a compiled handler (<see cref="ScriptCompiler.Emit"/>) into a collectible context of its own. Needs no
+    /// compiler: a script's entry point is the static <c>&lt;Factory&gt;</c> method of its submission class.
+    /// </summary>
+    public static CompiledHandler Load(byte[] assembly)
+    {
+        ArgumentNullException.ThrowIfNull(assembly);
+        var context = new HandlerLoadContext("handler");
+        try
+        {
+            using var pe = new MemoryStream(assembly, writable: false);
+            var loaded = context.LoadFromStream(pe);
+            var entry = loaded.GetTypes()
+                .Select(t => t.GetMethod("<Factory>", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static))
+                .FirstOrDefault(m => m is not null)
+                ?? throw new InvalidOperationException("the assembly is not a compiled handler: it has no script entry point");
+            return new CompiledHandler(context, entry.CreateDelegate<Func<object[], Task<object?>>>());
+        }
+        catch
+        {
+            context.Unload();
+            throw;
+        }
+    }
 
     /// <summary>Runs the handler; the task ends with its return value (null when it returns nothing).</summary>
     public Task<object?> RunAsync(HandlerGlobals globals)

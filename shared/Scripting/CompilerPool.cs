@@ -19,9 +19,11 @@ public enum CompileStatus
     Unavailable,
 }
 
-public sealed record CompileOutcome(CompileStatus Status, IReadOnlyList<ScriptError> Errors)
+/// <summary>A compile's outcome; <see cref="Assembly"/> holds the compiled handler when it succeeded.</summary>
+public sealed record CompileOutcome(CompileStatus Status, IReadOnlyList<ScriptError> Errors, byte[]? Assembly = null)
 {
-    public bool Succeeded => Status == CompileStatus.Compiled && Errors.Count == 0;
+    [System.Diagnostics.CodeAnalysis.MemberNotNullWhen(true, nameof(Assembly))]
+    public bool Succeeded => Status == CompileStatus.Compiled && Errors.Count == 0 && Assembly is not null;
 
     internal static CompileOutcome Of(CompileStatus status) => new(status, []);
 }
@@ -107,14 +109,14 @@ public sealed class CompilerPool(CompilerPoolOptions options, ILogger<CompilerPo
             var compile = process.CompileAsync(code, options.Timeout);
             try
             {
-                var errors = await compile.WaitAsync(options.Timeout, cancellationToken);
-                if (errors is null)
+                var reply = await compile.WaitAsync(options.Timeout, cancellationToken);
+                if (reply is null)
                 {
                     logger.LogWarning("compiler process {Pid} died compiling {Chars} characters of code", process.Id, code.Length);
                     return CompileOutcome.Of(CompileStatus.Crashed);
                 }
                 sound = true;
-                return new CompileOutcome(CompileStatus.Compiled, errors);
+                return new CompileOutcome(CompileStatus.Compiled, reply.Errors, reply.Assembly);
             }
             catch (TimeoutException)
             {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Microsoft.Extensions.Logging;
 
 namespace Workq.Shared.Scripting;
@@ -54,28 +53,15 @@ internal sealed class CompilerProcess : IAsyncDisposable
     }
 
     /// <summary>The whole environment of a compiler process.</summary>
-    internal static IReadOnlyDictionary<string, string> Environment(int heapMegabytes)
-    {
-        var environment = new Dictionary<string, string>
-        {
-            // Hexadecimal bytes; past it the process fails with OutOfMemory instead of taking the machine's memory.
-            ["DOTNET_GCHeapHardLimit"] = "0x" + (heapMegabytes * 1024L * 1024L).ToString("X", CultureInfo.InvariantCulture),
-            ["DOTNET_gcServer"] = "0",
-            // No diagnostics IPC socket: nothing should attach to a process that reads hostile code.
-            ["DOTNET_EnableDiagnostics"] = "0",
-        };
-        // Where the runtime is, when control itself was started by an apphost rather than `dotnet`.
-        if (System.Environment.GetEnvironmentVariable("DOTNET_ROOT") is { Length: > 0 } root) environment["DOTNET_ROOT"] = root;
-        return environment;
-    }
+    internal static IReadOnlyDictionary<string, string> Environment(int heapMegabytes) => Isolation.SandboxEnvironment.For(heapMegabytes);
 
-    /// <summary>The compile's errors (none when the code compiled), or null when the process died before answering.</summary>
-    public async Task<IReadOnlyList<ScriptError>?> CompileAsync(string code, TimeSpan timeout)
+    /// <summary>The compile's answer, or null when the process died before answering.</summary>
+    public async Task<CompileReply?> CompileAsync(string code, TimeSpan timeout)
     {
         try
         {
             await CompilerProtocol.WriteAsync(_input, new CompileRequest(code, (int)timeout.TotalMilliseconds), CancellationToken.None);
-            return (await CompilerProtocol.ReadAsync<CompileReply>(_output, CancellationToken.None))?.Errors;
+            return await CompilerProtocol.ReadAsync<CompileReply>(_output, CancellationToken.None);
         }
         catch (Exception e) when (e is IOException or InvalidDataException)
         {

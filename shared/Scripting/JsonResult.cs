@@ -6,6 +6,18 @@ namespace Workq.Shared.Scripting;
 /// <summary>Turns a handler's return value into the JSON stored in its trace.</summary>
 public static class JsonResult
 {
+    /// <summary>A trace keeps a result up to this many characters of JSON.</summary>
+    public const int MaxTraceResultChars = 65_536;
+
+    /// <summary>The result as the trace stores it: its JSON, or a note in its place when it is too long.</summary>
+    public static string ToTraceJson(object? result, JsonSerializerOptions? options = null)
+    {
+        var json = ToJson(result, options)?.ToJsonString() ?? "null";
+        return json.Length > MaxTraceResultChars
+            ? JsonSerializer.Serialize($"[result of {json.Length} characters not kept; the limit is {MaxTraceResultChars}]")
+            : json;
+    }
+
     /// <summary>
     /// null stays null, a <see cref="JsonNode"/> is kept as is, anything else is serialized;
     /// a value that cannot be serialized (a cycle, an unsupported type) becomes its ToString() as a JSON string.

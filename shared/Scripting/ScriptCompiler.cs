@@ -54,7 +54,18 @@ public sealed class ScriptCompiler
         using var handler = Compile("Log(Event?.ToJsonString() ?? \"\"); return 1;").Handler;
     }
 
+    /// <summary>Compiles and loads the code here: for tests and the in-process mode's tools; services load stored assemblies.</summary>
     public ScriptCompilation Compile(string code, CancellationToken cancellationToken = default)
+    {
+        var emitted = Emit(code, cancellationToken);
+        return emitted.Assembly is null ? ScriptCompilation.Failed(emitted.Errors) : ScriptCompilation.Compiled(CompiledHandler.Load(emitted.Assembly));
+    }
+
+    /// <summary>
+    /// Compiles the code to an assembly, or to the errors that refuse it. The bytes are what control stores with the
+    /// worker's version and what runners load (<see cref="CompiledHandler.Load"/>), so no service but the compiler runs Roslyn.
+    /// </summary>
+    public HandlerAssembly Emit(string code, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(code);
         var script = CSharpScript.Create<object>(code, _options, typeof(HandlerGlobals));
@@ -68,20 +79,15 @@ public sealed class ScriptCompiler
             .ToList();
         if (errors.Count > 0)
         {
-            return ScriptCompilation.Failed(errors);
+            return new HandlerAssembly(null, errors);
         }
 
         var forbidden = ApiGuard.Check(compilation, tree, cancellationToken);
         if (forbidden.Count > 0)
         {
-            return ScriptCompilation.Failed(forbidden);
+            return new HandlerAssembly(null, forbidden);
         }
 
-        return ScriptCompilation.Compiled(Load(compilation, cancellationToken));
-    }
-
-    private static CompiledHandler Load(Compilation compilation, CancellationToken cancellationToken)
-    {
         using var pe = new MemoryStream();
         var emitted = compilation.Emit(pe, cancellationToken: cancellationToken);
         if (!emitted.Success)
@@ -90,28 +96,7 @@ public sealed class ScriptCompiler
             var first = emitted.Diagnostics.First(d => d.Severity == DiagnosticSeverity.Error);
             throw new InvalidOperationException($"handler code compiled but could not be emitted: {first}");
         }
-
-        var entry = compilation.GetEntryPoint(cancellationToken)
-            ?? throw new InvalidOperationException("a script compilation has no entry point");
-        var typeName = entry.ContainingNamespace.IsGlobalNamespace
-            ? entry.ContainingType.MetadataName
-            : $"{entry.ContainingNamespace.ToDisplayString()}.{entry.ContainingType.MetadataName}";
-
-        var context = new HandlerLoadContext(compilation.AssemblyName ?? "handler");
-        try
-        {
-            pe.Position = 0;
-            var assembly = context.LoadFromStream(pe);
-            var method = assembly.GetType(typeName, throwOnError: true)!
-                .GetMethod(entry.MetadataName, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
-                ?? throw new InvalidOperationException($"entry point {typeName}.{entry.MetadataName} not found");
-            return new CompiledHandler(context, method.CreateDelegate<Func<object[], Task<object?>>>());
-        }
-        catch
-        {
-            context.Unload();
-            throw;
-        }
+        return new HandlerAssembly(pe.ToArray(), []);
     }
 
     private static ScriptError ToError(Diagnostic diagnostic)

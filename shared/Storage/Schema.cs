@@ -137,6 +137,15 @@ public static class Schema
             change bigint not null,
             primary key (instance, canvas, worker));
 
+        -- The compiled handler of each worker's current version (control compiles at deploy; runners load these bytes).
+        create table if not exists worker_assemblies (
+            canvas text not null,
+            name text not null,
+            version int not null,
+            assembly bytea not null,
+            primary key (canvas, name, version),
+            foreign key (canvas, name) references workers(canvas, name) on delete cascade);
+
         create table if not exists cancelled_events (
             canvas text not null,
             worker text not null,

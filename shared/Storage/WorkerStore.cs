@@ -12,10 +12,11 @@ public sealed class WorkerStore(NpgsqlDataSource db)
     private const string Columns = "canvas, name, version, code, state, blocked_reason, state_under_block, concurrency, retry::text as retry, processed, failed, dead_lettered, change";
     private const string NextChange = "change = nextval('worker_changes')";
 
-    /// <summary>Creates the worker (version 1) or replaces its code (next version).</summary>
-    public async Task<(WorkerRecord Worker, bool Created)> PutAsync(string canvas, string name, string code, int? concurrency, int defaultConcurrency, CancellationToken cancellationToken)
+    /// <summary>Creates the worker (version 1) or replaces its code (next version), with the version's compiled assembly.</summary>
+    public async Task<(WorkerRecord Worker, bool Created)> PutAsync(string canvas, string name, string code, byte[] assembly, int? concurrency, int defaultConcurrency, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var row = await connection.QuerySingleAsync<Row>(new CommandDefinition($"""
             insert into workers as w (canvas, name, version, code, concurrency)
             values (@canvas, @name, 1, @code, coalesce(@concurrency, @defaultConcurrency))
@@ -23,9 +24,52 @@ public sealed class WorkerStore(NpgsqlDataSource db)
                set version = w.version + 1, code = excluded.code,
                    concurrency = coalesce(@concurrency, w.concurrency), updated_at = now(), {NextChange}
             returning {Columns}, (xmax = 0) as created
-            """, new { canvas, name, code, concurrency, defaultConcurrency }, cancellationToken: cancellationToken));
+            """, new { canvas, name, code, concurrency, defaultConcurrency }, transaction, cancellationToken: cancellationToken));
+        await SaveAssemblyAsync(connection, transaction, canvas, name, row.Version, assembly, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return (row.ToRecord(), row.Created);
     }
+
+    /// <summary>The compiled handler of one version, or null when it was not compiled (a worker deployed before assemblies were stored).</summary>
+    public async Task<byte[]?> GetAssemblyAsync(string canvas, string name, int version, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<byte[]>(new CommandDefinition(
+            "select assembly from worker_assemblies where canvas = @canvas and name = @name and version = @version",
+            new { canvas, name, version }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Workers whose current version has no compiled assembly yet: deployed by a release that did not store them.</summary>
+    public async Task<IReadOnlyList<WorkerRecord>> ListUncompiledAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<Row>(new CommandDefinition($"""
+            select {Columns} from workers w
+             where not exists (select 1 from worker_assemblies a where a.canvas = w.canvas and a.name = w.name and a.version = w.version)
+            """, cancellationToken: cancellationToken));
+        return rows.Select(r => r.ToRecord()).ToList();
+    }
+
+    /// <summary>Stores the assembly of a version that is still current, and announces nothing: the caller publishes the change.</summary>
+    public async Task<bool> SaveAssemblyAsync(string canvas, string name, int version, byte[] assembly, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var current = await connection.ExecuteScalarAsync<int?>(new CommandDefinition(
+            "select version from workers where canvas = @canvas and name = @name for update", new { canvas, name }, transaction, cancellationToken: cancellationToken));
+        if (current != version) return false;
+        await SaveAssemblyAsync(connection, transaction, canvas, name, version, assembly, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    // Older versions' assemblies go: instances still running one keep it loaded, and nothing loads it again.
+    private static Task SaveAssemblyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string canvas, string name, int version, byte[] assembly, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition("""
+            insert into worker_assemblies (canvas, name, version, assembly) values (@canvas, @name, @version, @assembly)
+            on conflict (canvas, name, version) do update set assembly = excluded.assembly;
+            delete from worker_assemblies where canvas = @canvas and name = @name and version < @version;
+            """, new { canvas, name, version, assembly }, transaction, cancellationToken: cancellationToken));
 
     public async Task<WorkerRecord?> GetAsync(string canvas, string name, CancellationToken cancellationToken)
     {

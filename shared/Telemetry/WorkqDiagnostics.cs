@@ -24,6 +24,10 @@ public static class WorkqDiagnostics
     public static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>("workq.events.dead_lettered", "{event}", "Events kept as dead letters.");
     public static readonly Histogram<double> HandlerDuration = Meter.CreateHistogram<double>("workq.handler.duration", "ms", "How long a handler ran.");
     public static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>("workq.queue.wait", "ms", "From enqueue to the handler's start.");
+    public static readonly Counter<long> RunnerStarts = Meter.CreateCounter<long>("workq.runner.starts", "{process}", "Runner processes started, by canvas.");
+    public static readonly Counter<long> RunnerCrashes = Meter.CreateCounter<long>("workq.runner.crashes", "{process}", "Runner processes that died of their handlers' doing.");
+    public static readonly Counter<long> RunnerKills = Meter.CreateCounter<long>("workq.runner.kills", "{process}", "Runner processes killed by the worker service (a run past its time-out).");
+    public static readonly Histogram<double> RunnerColdStart = Meter.CreateHistogram<double>("workq.runner.cold_start", "ms", "From starting a runner process to its taking runs.");
     public static readonly Counter<long> EmitRequests = Meter.CreateCounter<long>("workq.emit.requests", "{request}", "Emit API requests, by HTTP status.");
     public static readonly Counter<long> EmitRejections = Meter.CreateCounter<long>("workq.emit.rejections", "{request}", "Emit API requests answered with an error status.");
 

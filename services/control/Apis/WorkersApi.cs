@@ -80,7 +80,7 @@ public static class WorkersApi
 
         // The queue exists before the answer, so an emit right after the PUT is never taken for an unknown worker.
         await topology.DeclareWorkerAsync(canvas, worker, cancellationToken);
-        var (record, created) = await store.PutAsync(canvas, worker, request.Code, request.Concurrency, DefaultConcurrency, cancellationToken);
+        var (record, created) = await store.PutAsync(canvas, worker, request.Code, compilation.Assembly!, request.Concurrency, DefaultConcurrency, cancellationToken);
         await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
         await convergence.WaitAsync(record, cancellationToken);
         logger.LogInformation("{Canvas}/{Worker} deployed as version {Version}", canvas, worker, record.Version);

@@ -9,13 +9,35 @@ namespace Workq.Worker.Consuming;
 /// </summary>
 public sealed class HandlerEmitter(EventPublisher publisher, EventEnvelope parent, int maxDepth, int maxEmits) : IHandlerEmitter
 {
+    private readonly Lock gate = new();
+    private List<EmittedEvent>? emitted;
+    private bool finished;
     private int emits;
 
     /// <summary>Set once an emit went past the limit: the run fails with it even if the handler caught the exception.</summary>
     public InvalidOperationException? OverLimit { get; private set; }
 
+    /// <summary>The events this run emitted, in completion order.</summary>
+    public IReadOnlyList<EmittedEvent> Emitted
+    {
+        get
+        {
+            lock (gate) return emitted is null ? [] : [.. emitted];
+        }
+    }
+
+    /// <summary>After the run: whatever the handler left running cannot emit on the event's behalf.</summary>
+    public void Finish()
+    {
+        lock (gate) finished = true;
+    }
+
     public async Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, CancellationToken cancellationToken)
     {
+        lock (gate)
+        {
+            if (finished) throw new InvalidOperationException($"Emit refused: the run of event {parent.Id} has finished; await every Emit before the handler returns.");
+        }
         if (!Workq.Shared.Names.IsValid(worker))
             throw new ArgumentException($"Invalid worker name '{worker}': use {Workq.Shared.Names.Rule}.", nameof(worker));
         var depth = parent.Depth + 1;
@@ -31,6 +53,7 @@ public sealed class HandlerEmitter(EventPublisher publisher, EventEnvelope paren
         var now = DateTimeOffset.UtcNow;
         var envelope = new EventEnvelope(Guid.CreateVersion7(now), parent.Canvas, worker, now, depth, parent.TraceParent);
         await publisher.PublishAsync(envelope, eventJson, cancellationToken);
+        lock (gate) (emitted ??= []).Add(new EmittedEvent(worker, envelope.Id));
         return envelope.Id;
     }
 }

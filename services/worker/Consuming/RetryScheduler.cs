@@ -32,8 +32,13 @@ public sealed class RetryScheduler(EventPublisher publisher, Topology topology)
             return;
         }
 
+        await DeadLetterAsync(envelope, attempt, $"retries exhausted after {attempt} attempts; last error: {error}", body, cancellationToken);
+    }
+
+    /// <summary>Publishes the event to the dead letters with the reason, confirmed, before its delivery is acked.</summary>
+    public async Task DeadLetterAsync(EventEnvelope envelope, int attempt, string reason, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
         var deadLetter = EventHeaders.Create(envelope, attempt);
-        var reason = $"retries exhausted after {attempt} attempts; last error: {error}";
         deadLetter.Headers![EventHeaders.DeadLetterReason] = Encoding.UTF8.GetBytes(reason.Length > MaxReasonLength ? reason[..MaxReasonLength] : reason);
         deadLetter.Headers[EventHeaders.Attempts] = attempt;
         await publisher.PublishAsync(Topology.DeadLetterExchange, envelope.Worker, envelope, deadLetter, body, cancellationToken);

@@ -1,13 +1,10 @@
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using Workq.Shared.Messaging;
-using Workq.Shared.Scripting;
 using Workq.Shared.Storage;
+using Workq.Worker.Isolation;
 
 namespace Workq.Worker.Consuming;
-
-/// <summary>The code version a worker runs; swapped in place when a new version is deployed.</summary>
-public sealed record HandlerVersion(int Version, CompiledHandler Handler);
 
 /// <summary>What a consumer needs besides its queue: shared per instance.</summary>
 public sealed record ConsumerServices(BrokerConnection Broker, EventRunner Runner, RetryScheduler Retries, CancelledEvents Cancelled, ConsumerLoads Loads);
@@ -74,9 +71,12 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
                 return;
             }
             // The body is only valid until this callback returns, and everything below completes before it does.
-            var result = await services.Runner.RunAsync(current.Handler, current.Version, envelope, attempt, delivery.Body, stopping.Token);
-            if (result.Outcome == RunOutcome.ShuttingDown) return;
-            if (result.Outcome != RunOutcome.Completed && Retry is { } policy)
+            var result = await services.Runner.RunAsync(current, envelope, attempt, delivery.Body, stopping.Token);
+            if (result.Outcome is RunOutcome.ShuttingDown or RunOutcome.Requeue) return;
+            // It crashed its runner twice: retrying it would only crash it again.
+            if (result.Outcome == RunOutcome.Crashed)
+                await services.Retries.DeadLetterAsync(envelope, attempt, $"{result.Error}; it crashed its canvas's runner {RunnerPool.CrashesBeforeDeadLetter} times", delivery.Body, stopping.Token);
+            else if (result.Outcome != RunOutcome.Completed && Retry is { } policy)
                 await services.Retries.SettleFailureAsync(policy, envelope, attempt, result.Error!, delivery.Body, stopping.Token);
             requeue = false;
         }

@@ -2,8 +2,8 @@ using MassTransit;
 using Workq.Shared.Configuration;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Messaging;
-using Workq.Shared.Scripting;
 using Workq.Shared.Storage;
+using Workq.Worker.Isolation;
 
 namespace Workq.Worker.Consuming;
 
@@ -12,7 +12,7 @@ namespace Workq.Worker.Consuming;
 /// and concurrency. Converges on control-plane events within milliseconds, and re-reads the whole
 /// registry periodically as a safety net for anything missed while disconnected.
 /// </summary>
-public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances, InstanceHeartbeat instance, ScriptCompiler compiler,
+public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances, InstanceHeartbeat instance, IHandlerHost host,
     ConsumerServices consumerServices, WorkqOptions options, ILoggerFactory loggers) : BackgroundService
 {
     private readonly ILogger logger = loggers.CreateLogger<WorkerSupervisor>();
@@ -94,20 +94,20 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
         var key = (worker.Canvas, worker.Name);
         if (!handlers.TryGetValue(key, out var handler) || handler.Version != worker.Version)
         {
-            var compilation = compiler.Compile(worker.Code);
-            if (compilation.Handler is null)
+            // Control compiled it at deploy: this service never runs the compiler on handler code.
+            var assembly = await store.GetAssemblyAsync(worker.Canvas, worker.Name, worker.Version, cancellationToken);
+            if (assembly is null)
             {
-                logger.LogError("{Canvas}/{Worker} v{Version} does not compile here; not consuming it: {Errors}",
-                    worker.Canvas, worker.Name, worker.Version, string.Join("; ", compilation.Errors.Select(e => $"{e.Line}:{e.Column} {e.Message}")));
+                logger.LogWarning("{Canvas}/{Worker} v{Version} has no compiled assembly yet (control compiles it when it starts); not consuming it",
+                    worker.Canvas, worker.Name, worker.Version);
                 await RemoveAsync(key);
                 return;
             }
             var previous = handler;
-            handler = new HandlerVersion(worker.Version, compilation.Handler);
+            handler = new HandlerVersion(worker.Canvas, worker.Name, worker.Version, assembly);
             handlers[key] = handler;
             if (consumers.TryGetValue(key, out var live)) live.Handler = handler;
-            // In-flight runs keep the old version alive until they finish; unloading is cooperative.
-            previous?.Handler.Dispose();
+            if (previous is not null) host.Retire(previous);
         }
 
         consumers.TryGetValue(key, out var consumer);
@@ -137,7 +137,7 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
     private async Task RemoveAsync((string Canvas, string Worker) key)
     {
         if (consumers.Remove(key, out var consumer)) await StopAsync(consumer);
-        if (handlers.Remove(key, out var handler)) handler.Handler.Dispose();
+        if (handlers.Remove(key, out var handler)) host.Retire(handler);
         applied.Remove(key);
     }
 

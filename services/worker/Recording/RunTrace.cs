@@ -9,13 +9,14 @@ using Workq.Worker.Consuming;
 
 namespace Workq.Worker.Recording;
 
+/// <summary>A result a runner process already turned into the trace's JSON (<see cref="JsonResult.ToTraceJson"/>).</summary>
+public sealed record TraceResult(string Json);
+
 /// <summary>What a finished run leaves for its trace. Cheap to keep; turned into JSON only if it is among the last N kept.</summary>
 public sealed record RunTrace(EventEnvelope Envelope, int Version, int Attempt, byte[] Body, RunOutcome Outcome, object? Result,
     JsonSerializerOptions? ResultOptions, string? ErrorType, string? ErrorMessage, IReadOnlyList<EmittedEvent> Emitted,
     IReadOnlyList<string> Logs, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, TimeSpan Duration)
 {
-    private const int MaxResultBytes = 65_536;
-
     public TraceEntry ToEntry() => new(Envelope.Canvas, Envelope.Worker, Envelope.Id, FinishedAt, Write());
 
     /// <summary>The trace object of API.md.</summary>
@@ -39,7 +40,7 @@ public sealed record RunTrace(EventEnvelope Envelope, int Version, int Attempt, 
             writer.WritePropertyName("event");
             WriteRawOrString(writer, Body);
             writer.WritePropertyName("result");
-            WriteResult(writer, JsonResult.ToJson(Result, ResultOptions));
+            WriteResult(writer, Result, ResultOptions);
             writer.WritePropertyName("error");
             if (ErrorType is null) writer.WriteNullValue();
             else
@@ -74,11 +75,15 @@ public sealed record RunTrace(EventEnvelope Envelope, int Version, int Attempt, 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private static void WriteResult(Utf8JsonWriter writer, JsonNode? result)
+    private static void WriteResult(Utf8JsonWriter writer, object? result, JsonSerializerOptions? options)
     {
-        var json = result?.ToJsonString() ?? "null";
-        if (json.Length > MaxResultBytes) writer.WriteStringValue($"[result of {json.Length} characters not kept; the limit is {MaxResultBytes}]");
-        else writer.WriteRawValue(json, skipInputValidation: true);
+        if (result is TraceResult { Json: var json })
+        {
+            // Written by a runner, which holds hostile code: checked, so that it cannot reshape the trace around it.
+            WriteRawOrString(writer, Encoding.UTF8.GetBytes(json));
+            return;
+        }
+        writer.WriteRawValue(JsonResult.ToTraceJson(result, options), skipInputValidation: true);
     }
 
     private static void WriteRawOrString(Utf8JsonWriter writer, ReadOnlySpan<byte> json)
@@ -87,7 +92,7 @@ public sealed record RunTrace(EventEnvelope Envelope, int Version, int Attempt, 
         {
             writer.WriteRawValue(json);
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or JsonException)
         {
             writer.WriteStringValue(Encoding.UTF8.GetString(json));
         }

@@ -13,7 +13,7 @@ public static class RunTelemetry
             ? WorkqDiagnostics.StartProcess(envelope, Topology.WorkerQueue(envelope.Canvas, envelope.Worker), attempt)
             : null;
 
-    public static void Finish(Activity? activity, in EventEnvelope envelope, RunOutcome outcome, Exception? error, TimeSpan duration, TimeSpan queueWait)
+    public static void Finish(Activity? activity, in EventEnvelope envelope, RunOutcome outcome, string? errorType, string? errorMessage, TimeSpan duration, TimeSpan queueWait)
     {
         var name = outcome switch
         {
@@ -24,7 +24,7 @@ public static class RunTelemetry
         if (activity is not null)
         {
             activity.SetTag("workq.outcome", name);
-            if (error is not null) activity.SetStatus(ActivityStatusCode.Error, $"{error.GetType().Name}: {error.Message}");
+            if (errorType is not null) activity.SetStatus(ActivityStatusCode.Error, $"{errorType}: {errorMessage}");
         }
         var tags = WorkqDiagnostics.Tags(envelope.Canvas, envelope.Worker, name);
         WorkqDiagnostics.Processed.Add(1, tags);

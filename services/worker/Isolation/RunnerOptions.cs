@@ -1,0 +1,22 @@
+using Workq.Shared.Configuration;
+
+namespace Workq.Worker.Isolation;
+
+/// <summary>How runner processes are started and bounded (see docs/DESIGN.md, "Runner processes").</summary>
+public sealed record RunnerOptions(string Host, string RunnerDll, string? Nice, int MemoryMegabytes, int Threads, TimeSpan Idle, string? EgressAllow)
+{
+    /// <summary>How long past its time-out a run may take to end by itself before its runner is killed.</summary>
+    public TimeSpan TimeoutGrace { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public RunnerCgroups? Cgroups { get; init; }
+
+    /// <summary>The runner built next to this service (the worker references Workq.Runner, so its output is copied here).</summary>
+    public static RunnerOptions From(WorkqOptions options, IConfiguration config, RunnerCgroups? cgroups) =>
+        new(Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet",
+            Path.Combine(AppContext.BaseDirectory, "Workq.Runner.dll"),
+            cgroups is null && File.Exists("/usr/bin/nice") ? "/usr/bin/nice" : null,
+            options.RunnerMemoryMegabytes, options.RunnerThreads, options.RunnerIdle, config[Shared.Scripting.EgressPolicy.AllowVariable])
+        {
+            Cgroups = cgroups,
+        };
+}

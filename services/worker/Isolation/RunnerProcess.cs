@@ -1,0 +1,353 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Workq.Shared.Isolation;
+using Workq.Worker.Consuming;
+using Workq.Worker.Recording;
+
+namespace Workq.Worker.Isolation;
+
+/// <summary>
+/// One runner process and the runs it holds. It is never asked to stop a run: past a run's time-out the supervisor kills
+/// the process, and its end settles every run it held (<see cref="Ended"/>).
+/// </summary>
+public sealed class RunnerProcess
+{
+    private const int StderrLinesKept = 12;
+
+    private readonly Process process;
+    private readonly FrameOutput output;
+    private readonly FrameInput input;
+    private readonly RunnerOptions options;
+    private readonly ILogger logger;
+    private readonly ConcurrentDictionary<long, Pending> pending = new();
+    private readonly HashSet<int> loaded = [];
+    private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Queue<string> stderr = new();
+    private readonly Stopwatch sinceStart = Stopwatch.StartNew();
+    private readonly CpuLimit? cpu;
+    private bool stackOverflow;
+    private bool outOfMemory;
+    private long lastRunId;
+    private string? killReason;
+    private long killedRun;
+
+    private RunnerProcess(string canvas, Process process, RunnerOptions options, CpuLimit? cpu, ILogger logger)
+    {
+        Canvas = canvas;
+        this.process = process;
+        this.options = options;
+        this.cpu = cpu;
+        this.logger = logger;
+        output = new FrameOutput(process.StandardInput.BaseStream);
+        input = new FrameInput(process.StandardOutput.BaseStream);
+        using (var init = output.Begin(RunnerProtocol.Init))
+        {
+            init.String(canvas);
+            init.String(options.EgressAllow);
+            init.Int(options.Threads);
+        }
+        Ended = ReadAsync();
+    }
+
+    public string Canvas { get; }
+    public int Pid => process.Id;
+    public bool IsReady => ready.Task.IsCompletedSuccessfully && !Ended.IsCompleted;
+    public int Running => pending.Count;
+    /// <summary>When the last run was handed over or finished, in <see cref="Environment.TickCount64"/> milliseconds.</summary>
+    public long LastActive { get; private set; } = Environment.TickCount64;
+    /// <summary>Completes once the process is gone and every run it held is settled, with why it ended (null: stopped when idle).</summary>
+    public Task<RunnerExit> Ended { get; }
+
+    public static RunnerProcess Start(string canvas, RunnerOptions options, ILogger logger)
+    {
+        var start = new ProcessStartInfo
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(options.RunnerDll)!,
+        };
+        // Below the supervisor's priority, where no cgroup is writable; inherited by every thread the runner starts.
+        if (options.Nice is { } nice)
+        {
+            start.FileName = nice;
+            foreach (var arg in new[] { "-n", "10", options.Host, options.RunnerDll }) start.ArgumentList.Add(arg);
+        }
+        else
+        {
+            start.FileName = options.Host;
+            start.ArgumentList.Add(options.RunnerDll);
+        }
+        // Handler code is hostile: the runner sees none of the worker service's environment (its WORKQ_* secrets).
+        start.Environment.Clear();
+        foreach (var (key, value) in SandboxEnvironment.For(options.MemoryMegabytes)) start.Environment[key] = value;
+
+        var process = new Process { StartInfo = start };
+        process.Start();
+        var cpu = options.Cgroups?.Limit(canvas, process.Id, logger);
+        var runner = new RunnerProcess(canvas, process, options, cpu, logger);
+        process.ErrorDataReceived += (_, e) => runner.OnStderr(e.Data);
+        process.BeginErrorReadLine();
+        return runner;
+    }
+
+    /// <summary>Completes when the runner takes runs; faults if it died first or did not start in time.</summary>
+    public Task WaitReadyAsync(CancellationToken cancellationToken) => ready.Task.WaitAsync(options.StartupTimeout, cancellationToken);
+
+    public async Task<HandlerOutcome> RunAsync(HandlerVersion version, HandlerRun run, CancellationToken stopping)
+    {
+        var id = Interlocked.Increment(ref lastRunId);
+        var waiting = new Pending(run, Environment.TickCount64 + (long)(run.Timeout + options.TimeoutGrace).TotalMilliseconds, stopping);
+        pending[id] = waiting;
+        LastActive = Environment.TickCount64;
+        try
+        {
+            lock (loaded)
+            {
+                if (loaded.Add(version.Key))
+                {
+                    using var load = output.Begin(RunnerProtocol.Load);
+                    load.Int(version.Key);
+                    load.Bytes(version.Assembly);
+                }
+            }
+            var envelope = run.Envelope;
+            using (var frame = output.Begin(RunnerProtocol.Run))
+            {
+                frame.Long(id);
+                frame.Int(version.Key);
+                frame.Guid(envelope.Id);
+                frame.String(envelope.Worker);
+                frame.Long(envelope.EnqueuedAt.UtcTicks);
+                frame.Int(run.Attempt);
+                frame.Int(envelope.Depth);
+                frame.Int((int)Math.Min(int.MaxValue, run.Timeout.TotalMilliseconds));
+                frame.Bytes(run.Body);
+            }
+        }
+        catch (IOException)
+        {
+            // The process is going: its end settles this run with the others.
+        }
+        try
+        {
+            return await waiting.Outcome.Task.WaitAsync(stopping);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            pending.TryRemove(id, out _);
+            return HandlerOutcome.ShuttingDown;
+        }
+        finally
+        {
+            LastActive = Environment.TickCount64;
+        }
+    }
+
+    public void Unload(int key)
+    {
+        lock (loaded)
+        {
+            if (!loaded.Remove(key)) return;
+            try
+            {
+                using var unload = output.Begin(RunnerProtocol.Unload);
+                unload.Int(key);
+            }
+            catch (IOException)
+            {
+                // Gone: nothing to unload.
+            }
+        }
+    }
+
+    /// <summary>Kills the runner once a run passed its time-out and grace: the handler ignored its token and nothing else stops it.</summary>
+    public void KillOverdue(long now)
+    {
+        foreach (var (id, run) in pending)
+        {
+            if (now < run.Deadline) continue;
+            Kill($"a run passed WORKQ_HANDLER_TIMEOUT ({run.Run.Timeout.TotalSeconds:0.###} s) and did not stop", id);
+            return;
+        }
+    }
+
+    /// <summary>Stops the runner; its runs (there are none when it is idle) go back to their queues.</summary>
+    public void Kill(string reason, long overdueRun = 0)
+    {
+        lock (pending)
+        {
+            if (killReason is not null) return;
+            killReason = reason;
+            killedRun = overdueRun;
+        }
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // It had exited already.
+        }
+    }
+
+    private async Task<RunnerExit> ReadAsync()
+    {
+        try
+        {
+            while (await input.ReadAsync(CancellationToken.None) is { } frame)
+            {
+                switch (frame.Type)
+                {
+                    case RunnerProtocol.Ready:
+                        ready.TrySetResult();
+                        break;
+                    case RunnerProtocol.Done:
+                        OnDone(frame.Payload.Span);
+                        break;
+                    case RunnerProtocol.Emit:
+                        OnEmit(frame.Payload.Span);
+                        break;
+                    default:
+                        throw new InvalidDataException($"frame type {frame.Type} is not one a runner sends");
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException or ArgumentOutOfRangeException or IndexOutOfRangeException)
+        {
+            // A runner that writes what is not a frame is treated as one that crashed.
+            logger.LogWarning("Runner {Pid} of canvas {Canvas} broke the channel: {Reason}", Pid, Canvas, e.Message);
+        }
+        return await SettleAsync();
+    }
+
+    private void OnDone(ReadOnlySpan<byte> payload)
+    {
+        var reader = new FrameReader(payload);
+        var id = reader.Long();
+        var outcome = (RunnerOutcome)reader.Byte();
+        var duration = TimeSpan.FromTicks(reader.Long());
+        var result = reader.String();
+        var errorType = reader.String();
+        var errorMessage = reader.String();
+        var count = Math.Min(reader.Int(), Shared.Scripting.HandlerGlobals.MaxLogLines);
+        var logs = count == 0 ? [] : new string[count];
+        for (var i = 0; i < count; i++) logs[i] = reader.String() ?? "";
+        if (!pending.TryRemove(id, out var run)) return;
+        run.Outcome.TrySetResult(outcome switch
+        {
+            RunnerOutcome.Completed => new HandlerOutcome(RunOutcome.Completed, duration, new TraceResult(result ?? "null"), Logs: logs),
+            RunnerOutcome.TimedOut => HandlerOutcome.TimedOut(run.Run.Timeout, duration, logs),
+            _ => new HandlerOutcome(RunOutcome.Failed, duration, ErrorType: errorType, ErrorMessage: errorMessage, Logs: logs),
+        });
+    }
+
+    private void OnEmit(ReadOnlySpan<byte> payload)
+    {
+        var reader = new FrameReader(payload);
+        var id = reader.Long();
+        var number = reader.Int();
+        var worker = reader.String() ?? "";
+        var json = reader.Bytes().ToArray();
+        _ = EmitAsync(id, number, worker, json);
+    }
+
+    private async Task EmitAsync(long id, int number, string worker, byte[] json)
+    {
+        Guid emitted = default;
+        string? refusal = null;
+        var kind = RunnerProtocol.EmitRefused;
+        // The run id is the runner's only handle: an emit is published for that run's event, in that run's canvas, or not at all.
+        if (!pending.TryGetValue(id, out var run)) refusal = "Emit refused: the run has finished; await every Emit before the handler returns.";
+        else
+        {
+            try
+            {
+                emitted = await run.Run.Emitter.EmitAsync(worker, json, run.Stopping);
+            }
+            catch (ArgumentException e)
+            {
+                (refusal, kind) = (e.Message, RunnerProtocol.EmitInvalidArgument);
+            }
+            catch (Exception e)
+            {
+                refusal = e is InvalidOperationException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            }
+        }
+        try
+        {
+            using var reply = output.Begin(RunnerProtocol.EmitReply);
+            reply.Long(id);
+            reply.Int(number);
+            reply.Bool(refusal is null);
+            reply.Guid(emitted);
+            reply.Byte(kind);
+            reply.String(refusal);
+        }
+        catch (IOException)
+        {
+            // The runner is gone.
+        }
+    }
+
+    private void OnStderr(string? line)
+    {
+        if (string.IsNullOrEmpty(line)) return;
+        lock (stderr)
+        {
+            stackOverflow |= line.Contains("Stack overflow", StringComparison.Ordinal);
+            outOfMemory |= line.Contains("OutOfMemory", StringComparison.Ordinal) || line.Contains("Out of memory", StringComparison.OrdinalIgnoreCase);
+            // A stack overflow prints thousands of frames: the first lines and the cause are what matter.
+            if (stderr.Count < StderrLinesKept) stderr.Enqueue(line.Length > 500 ? line[..500] : line);
+        }
+    }
+
+    private async Task<RunnerExit> SettleAsync()
+    {
+        Kill("its channel closed");
+        lock (pending) killReason ??= "its channel closed";
+        await process.WaitForExitAsync();
+        await output.DisposeAsync();
+        cpu?.Dispose();
+        ready.TrySetException(new IOException("the runner exited before it was ready"));
+        var exit = Describe();
+        foreach (var id in pending.Keys)
+        {
+            if (!pending.TryRemove(id, out var run)) continue;
+            run.Outcome.TrySetResult(exit.Crash is { } crash
+                ? new HandlerOutcome(RunOutcome.Crashed, TimeSpan.Zero, ErrorType: "RunnerCrashed", ErrorMessage: $"runner crashed: {crash}")
+                : id == killedRun
+                    ? HandlerOutcome.TimedOut(run.Run.Timeout, run.Run.Timeout, after: "stopped by killing its canvas's runner process (it ignored its CancellationToken)")
+                    : new HandlerOutcome(RunOutcome.Requeue, TimeSpan.Zero, ErrorMessage: $"the canvas's runner was stopped: {exit.Reason}"));
+        }
+        process.Dispose();
+        return exit;
+    }
+
+    /// <summary>Why the process ended: a crash names its cause; a kill of ours (a time-out, idle, shutdown) is no crash.</summary>
+    private RunnerExit Describe()
+    {
+        var code = process.ExitCode;
+        string[] lines;
+        lock (stderr) lines = [.. stderr];
+        var ours = killReason is not null && killReason != "its channel closed";
+        if (ours) return new RunnerExit(killReason!, null, code, sinceStart.Elapsed);
+        string crash;
+        if (stackOverflow) crash = "stack overflow";
+        else if (outOfMemory) crash = $"out of memory (the runner's limit is {options.MemoryMegabytes} MB, WORKQ_RUNNER_MEMORY_MB)";
+        else if (lines.FirstOrDefault(l => l.StartsWith("Unhandled exception.", StringComparison.Ordinal)) is { } unhandled)
+            crash = $"unhandled exception in background code: {unhandled["Unhandled exception.".Length..].Trim()}";
+        else if (code == 137) crash = "killed by the system (SIGKILL), most likely for memory";
+        else crash = $"exited with code {code}{(lines.Length > 0 ? $": {lines[^1]}" : "")}";
+        return new RunnerExit(crash, crash, code, sinceStart.Elapsed);
+    }
+
+    private sealed record Pending(HandlerRun Run, long Deadline, CancellationToken Stopping)
+    {
+        public TaskCompletionSource<HandlerOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
+
+/// <summary>How a runner ended: <see cref="Crash"/> is set when it died of its own accord, naming the cause.</summary>
+public sealed record RunnerExit(string Reason, string? Crash, int ExitCode, TimeSpan Lifetime);

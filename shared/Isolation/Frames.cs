@@ -1,0 +1,304 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Workq.Shared.Isolation;
+
+/// <summary>
+/// Length-prefixed binary frames between the worker service and its runner processes: a 4-byte little-endian
+/// length, a type byte, then the fields in order. Frames written while the stream is busy go out together in
+/// one write, so a busy runner costs a system call per batch rather than per event.
+/// </summary>
+public sealed class FrameOutput : IAsyncDisposable
+{
+    private readonly Stream stream;
+    private readonly Lock gate = new();
+    private readonly SemaphoreSlim due = new(0, 1);
+    private readonly Task flushing;
+    private ArrayBufferWriter<byte> pending = new(64 * 1024);
+    private ArrayBufferWriter<byte> writing = new(64 * 1024);
+    private bool signalled;
+    private bool completed;
+
+    public FrameOutput(Stream stream)
+    {
+        this.stream = stream;
+        flushing = Task.Run(FlushLoopAsync);
+    }
+
+    /// <summary>Faults when the stream broke (the other side died); completes once disposed.</summary>
+    public Task Completion => flushing;
+
+    /// <summary>Starts a frame; its fields are written under a lock that <see cref="Frame.Dispose"/> releases.</summary>
+    public Frame Begin(byte type) => new(this, type);
+
+    private async Task FlushLoopAsync()
+    {
+        while (true)
+        {
+            await due.WaitAsync();
+            ArrayBufferWriter<byte> batch;
+            bool last;
+            lock (gate)
+            {
+                (batch, pending, writing) = (pending, writing, pending);
+                signalled = false;
+                last = completed;
+            }
+            if (batch.WrittenCount > 0)
+            {
+                await stream.WriteAsync(batch.WrittenMemory);
+                await stream.FlushAsync();
+                batch.ResetWrittenCount();
+            }
+            if (last) return;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        lock (gate)
+        {
+            if (completed) return;
+            completed = true;
+            Signal();
+        }
+        try
+        {
+            await flushing;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // The other side is gone: nothing left to tell it.
+        }
+    }
+
+    // Called under the gate.
+    private void Signal()
+    {
+        if (signalled) return;
+        signalled = true;
+        due.Release();
+    }
+
+    public ref struct Frame
+    {
+        private readonly FrameOutput output;
+        private readonly ArrayBufferWriter<byte> buffer;
+        private readonly int start;
+        private Lock.Scope scope;
+
+        internal Frame(FrameOutput output, byte type)
+        {
+            this.output = output;
+            scope = output.gate.EnterScope();
+            if (output.completed || output.flushing.IsCompleted)
+            {
+                scope.Dispose();
+                throw new IOException("the runner channel is closed");
+            }
+            buffer = output.pending;
+            start = buffer.WrittenCount;
+            buffer.GetSpan(5);
+            buffer.Advance(4);
+            Byte(type);
+        }
+
+        public readonly void Byte(byte value)
+        {
+            buffer.GetSpan(1)[0] = value;
+            buffer.Advance(1);
+        }
+
+        public readonly void Bool(bool value) => Byte(value ? (byte)1 : (byte)0);
+
+        public readonly void Int(int value)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(buffer.GetSpan(4), value);
+            buffer.Advance(4);
+        }
+
+        public readonly void Long(long value)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(buffer.GetSpan(8), value);
+            buffer.Advance(8);
+        }
+
+        public readonly void Guid(Guid value)
+        {
+            value.TryWriteBytes(buffer.GetSpan(16));
+            buffer.Advance(16);
+        }
+
+        /// <summary>A length (-1 for null) and the bytes.</summary>
+        public readonly void Bytes(ReadOnlySpan<byte> value, bool isNull = false)
+        {
+            if (isNull)
+            {
+                Int(-1);
+                return;
+            }
+            Int(value.Length);
+            value.CopyTo(buffer.GetSpan(value.Length));
+            buffer.Advance(value.Length);
+        }
+
+        public readonly void String(string? value)
+        {
+            if (value is null)
+            {
+                Int(-1);
+                return;
+            }
+            var length = Encoding.UTF8.GetByteCount(value);
+            Int(length);
+            Encoding.UTF8.GetBytes(value, buffer.GetSpan(length));
+            buffer.Advance(length);
+        }
+
+        public void Dispose()
+        {
+            var header = MemoryMarshal.AsMemory(buffer.WrittenMemory).Span.Slice(start, 4);
+            BinaryPrimitives.WriteInt32LittleEndian(header, buffer.WrittenCount - start - 4);
+            output.Signal();
+            scope.Dispose();
+        }
+    }
+}
+
+/// <summary>Reads the frames <see cref="FrameOutput"/> writes. One reader per stream; a frame's payload is valid until the next read.</summary>
+public sealed class FrameInput(Stream stream)
+{
+    /// <summary>Far above any frame (an event is at most a few MB, an assembly a few hundred KB): a larger length means a corrupt stream.</summary>
+    public const int MaxFrameBytes = 64 * 1024 * 1024;
+
+    private byte[] buffer = new byte[64 * 1024];
+    private int start;
+    private int end;
+
+    /// <summary>The next frame, or null when the stream ended cleanly between frames.</summary>
+    public async ValueTask<(byte Type, ReadOnlyMemory<byte> Payload)?> ReadAsync(CancellationToken cancellationToken)
+    {
+        if (!await FillAsync(4, cancellationToken)) return null;
+        var length = BinaryPrimitives.ReadInt32LittleEndian(buffer.AsSpan(start, 4));
+        if (length is < 1 or > MaxFrameBytes) throw new InvalidDataException($"a frame of {length} bytes is not a runner message");
+        if (!await FillAsync(4 + length, cancellationToken)) throw new EndOfStreamException("the stream ended inside a frame");
+        var type = buffer[start + 4];
+        var payload = buffer.AsMemory(start + 5, length - 1);
+        start += 4 + length;
+        return (type, payload);
+    }
+
+    /// <summary>The blocking form, for a reader on a thread of its own that must keep reading when the thread pool does not.</summary>
+    public (byte Type, ReadOnlyMemory<byte> Payload)? Read()
+    {
+        if (!Fill(4)) return null;
+        var length = BinaryPrimitives.ReadInt32LittleEndian(buffer.AsSpan(start, 4));
+        if (length is < 1 or > MaxFrameBytes) throw new InvalidDataException($"a frame of {length} bytes is not a runner message");
+        if (!Fill(4 + length)) throw new EndOfStreamException("the stream ended inside a frame");
+        var type = buffer[start + 4];
+        var payload = buffer.AsMemory(start + 5, length - 1);
+        start += 4 + length;
+        return (type, payload);
+    }
+
+    private async ValueTask<bool> FillAsync(int count, CancellationToken cancellationToken)
+    {
+        Prepare(count);
+        while (end - start < count)
+        {
+            var read = await stream.ReadAsync(buffer.AsMemory(end), cancellationToken);
+            if (read == 0) return Ended(count);
+            end += read;
+        }
+        return true;
+    }
+
+    private bool Fill(int count)
+    {
+        Prepare(count);
+        while (end - start < count)
+        {
+            var read = stream.Read(buffer.AsSpan(end));
+            if (read == 0) return Ended(count);
+            end += read;
+        }
+        return true;
+    }
+
+    // Moves what is left to the front (the previous payload is given up) and grows the buffer to hold a whole frame.
+    private void Prepare(int count)
+    {
+        if (end - start >= count) return;
+        if (buffer.Length < count)
+        {
+            var larger = new byte[Math.Max(count, buffer.Length * 2)];
+            buffer.AsSpan(start, end - start).CopyTo(larger);
+            buffer = larger;
+        }
+        else if (start > 0)
+        {
+            buffer.AsSpan(start, end - start).CopyTo(buffer);
+        }
+        end -= start;
+        start = 0;
+    }
+
+    private bool Ended(int count)
+    {
+        if (end - start == 0) return false;
+        throw new EndOfStreamException($"the stream ended {end - start} bytes into a frame of at least {count}");
+    }
+}
+
+/// <summary>Reads a frame's fields in the order <see cref="FrameOutput.Frame"/> wrote them.</summary>
+public ref struct FrameReader(ReadOnlySpan<byte> payload)
+{
+    private readonly ReadOnlySpan<byte> payload = payload;
+    private int position;
+
+    public byte Byte() => payload[position++];
+
+    public bool Bool() => Byte() != 0;
+
+    public int Int()
+    {
+        var value = BinaryPrimitives.ReadInt32LittleEndian(payload[position..]);
+        position += 4;
+        return value;
+    }
+
+    public long Long()
+    {
+        var value = BinaryPrimitives.ReadInt64LittleEndian(payload[position..]);
+        position += 8;
+        return value;
+    }
+
+    public Guid Guid()
+    {
+        var value = new Guid(payload.Slice(position, 16));
+        position += 16;
+        return value;
+    }
+
+    /// <summary>The bytes, or an empty span with <paramref name="isNull"/> set.</summary>
+    public ReadOnlySpan<byte> Bytes(out bool isNull)
+    {
+        var length = Int();
+        isNull = length < 0;
+        if (isNull) return default;
+        var value = payload.Slice(position, length);
+        position += length;
+        return value;
+    }
+
+    public ReadOnlySpan<byte> Bytes() => Bytes(out _);
+
+    public string? String()
+    {
+        var bytes = Bytes(out var isNull);
+        return isNull ? null : Encoding.UTF8.GetString(bytes);
+    }
+}

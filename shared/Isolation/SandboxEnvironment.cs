@@ -1,0 +1,28 @@
+using System.Globalization;
+
+namespace Workq.Shared.Isolation;
+
+/// <summary>
+/// The whole environment of a process that holds hostile code (a compiler or a runner): none of the parent's, so no
+/// <c>WORKQ_*</c> connection string or token, only what bounds the runtime.
+/// </summary>
+public static class SandboxEnvironment
+{
+    public static IReadOnlyDictionary<string, string> For(int heapMegabytes)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            // Hexadecimal bytes; past it the process fails with OutOfMemory instead of taking the machine's memory.
+            ["DOTNET_GCHeapHardLimit"] = "0x" + (heapMegabytes * 1024L * 1024L).ToString("X", CultureInfo.InvariantCulture),
+            ["DOTNET_gcServer"] = "0",
+            ["DOTNET_gcConcurrent"] = "0",
+            // No diagnostics IPC socket: nothing should attach to a process that holds hostile code.
+            ["DOTNET_EnableDiagnostics"] = "0",
+            ["DOTNET_DbgEnableMiniDump"] = "0",
+            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+        };
+        // Where the runtime is, when the parent itself was started by an apphost rather than `dotnet`.
+        if (Environment.GetEnvironmentVariable("DOTNET_ROOT") is { Length: > 0 } root) environment["DOTNET_ROOT"] = root;
+        return environment;
+    }
+}
