@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Workq.Shared.Isolation;
+using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;
 
 namespace Workq.Runner;
@@ -26,7 +27,7 @@ public sealed class HandlerRuns(RunnerSettings settings, FrameOutput output)
     private readonly FrameOutput output = output;
     private readonly ConcurrentDictionary<int, CompiledHandler> versions = new();
     private readonly ConcurrentDictionary<int, string> unloadable = new();
-    private readonly ConcurrentDictionary<(long Run, int Emit), TaskCompletionSource<Guid>> emits = new();
+    private readonly ConcurrentDictionary<(long Run, int Emit), PendingEmit> emits = new();
     private readonly HandlerHttp http = new(EgressPolicy.Parse(settings.EgressAllow));
 
     public void Dispatch(byte type, ReadOnlySpan<byte> payload)
@@ -46,14 +47,20 @@ public sealed class HandlerRuns(RunnerSettings settings, FrameOutput output)
                 ThreadPool.UnsafeQueueUserWorkItem(static r => _ = r.ExecuteAsync(), run, preferLocal: false);
                 break;
             case RunnerProtocol.EmitReply:
-                var key = (reader.Long(), reader.Int());
+                var key = (Run: reader.Long(), Emit: reader.Int());
                 var ok = reader.Bool();
                 var id = reader.Guid();
                 var kind = reader.Byte();
                 var message = reader.String();
                 if (!emits.TryRemove(key, out var waiting)) break;
                 if (ok) waiting.TrySetResult(id);
-                else waiting.TrySetException(kind == RunnerProtocol.EmitInvalidArgument ? new ArgumentException(message) : new InvalidOperationException(message));
+                // Thrown in the handler as the worker service's own emit would have thrown it.
+                else waiting.TrySetException(kind switch
+                {
+                    RunnerProtocol.EmitInvalidArgument => new ArgumentException(message),
+                    RunnerProtocol.EmitQueueFull => QueueFullException.Relayed(message ?? "", settings.Canvas, waiting.Worker),
+                    _ => new InvalidOperationException(message),
+                });
                 break;
         }
     }
@@ -68,6 +75,11 @@ public sealed class HandlerRuns(RunnerSettings settings, FrameOutput output)
         {
             unloadable[key] = $"{e.GetType().Name}: {e.Message}";
         }
+    }
+
+    private sealed class PendingEmit(string worker) : TaskCompletionSource<Guid>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public string Worker => worker;
     }
 
     private sealed class Run(HandlerRuns runs, long id, int version, Guid eventId, string worker, DateTimeOffset enqueuedAt, int attempt, int depth, TimeSpan timeout, byte[] body)
@@ -125,7 +137,7 @@ public sealed class HandlerRuns(RunnerSettings settings, FrameOutput output)
         public Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, CancellationToken cancellationToken)
         {
             var number = Interlocked.Increment(ref emitted);
-            var reply = new TaskCompletionSource<Guid>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var reply = new PendingEmit(worker);
             runs.emits[(id, number)] = reply;
             using (var emit = runs.output.Begin(RunnerProtocol.Emit))
             {

@@ -33,6 +33,7 @@ public static class RunnerProtocol
     /// <summary>Failure kinds in <see cref="EmitReply"/>: thrown in the handler as these exception types.</summary>
     public const byte EmitInvalidArgument = 1;
     public const byte EmitRefused = 2;
+    public const byte EmitQueueFull = 3;
 
     /// <summary>What the runner writes on stderr when it ends itself because the supervisor went away.</summary>
     public const string OrphanedExit = "the worker service closed the channel";

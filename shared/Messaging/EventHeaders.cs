@@ -19,6 +19,8 @@ public static class EventHeaders
     public const string Attempt = "workq-attempt";
     public const string DeadLetterReason = "workq-dead-letter-reason";
     public const string Attempts = "workq-attempts";
+    /// <summary>Set on an event that was running when its canvas's runner crashed: it runs alone next time, so a crash then is its own.</summary>
+    public const string CrashSuspect = "workq-crash-suspect";
 
     /// <summary>The message properties of an event, with a header table of its own (callers may add to it).</summary>
     public static BasicProperties Create(in EventEnvelope envelope, int attempt = 1) => Create(envelope.Id, Table(envelope, attempt));

@@ -261,6 +261,9 @@ internal static class ApiGuard
                     when model.GetSymbolInfo(lambda, cancellationToken).Symbol is IMethodSymbol { ReturnsVoid: true }:
                     Add(node, "async void", AsyncVoid, isMember: false);
                     break;
+                case DestructorDeclarationSyntax:
+                    Add(node, "finalizer", "finalizers are not allowed: they run on the runtime's finalizer thread after the run, where an exception ends the whole process", isMember: false);
+                    break;
                 case AssignmentExpressionSyntax assignment:
                     CheckStaticWrite(assignment.Left);
                     break;

@@ -18,9 +18,17 @@ public sealed record WorkerLimitsView(int MaxQueued, int MaxEmitsPerEvent, [prop
         new(options.MaxQueuedPerWorker, options.MaxEmitsPerEvent, options.CanvasEmitRate?.ToString());
 }
 
+/// <summary>
+/// The worker's canvas's runner processes over the live worker instances (API.md "Runner processes"): <c>warm</c> when one
+/// takes runs, crashes and restarts summed, and the latest crash's cause. Absent where handler code runs in process.
+/// </summary>
+public sealed record RunnerView(string State, int Restarts, int Crashes, string? LastCrash, DateTimeOffset? LastCrashAt);
+
 /// <summary>The worker object of API.md; <c>code</c> only when one worker is asked for.</summary>
 public sealed record WorkerView(string Canvas, string Name, int Version, string State, string? BlockedReason, int Concurrency,
-    RetryPolicy? Retry, WorkerStatsView Stats, WorkerLimitsView Limits, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Code = null);
+    RetryPolicy? Retry, WorkerStatsView Stats, WorkerLimitsView Limits,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RunnerView? Runner = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Code = null);
 
 /// <summary>
 /// Builds worker objects: the registry's record, the live counts (<c>queued</c> and <c>consumers</c> from the queue,
@@ -46,7 +54,7 @@ public sealed class WorkerViews(LiveQueueCounts queues, InstanceLoads loads, Wor
             var consumers = Math.Max(0, counts[i].Consumers - load.Draining);
             views[i] = new WorkerView(worker.Canvas, worker.Name, worker.Version, worker.State, worker.BlockedReason, worker.Concurrency, worker.Retry,
                 new WorkerStatsView(counts[i].Queued, load.InFlight, worker.Processed, worker.Failed, worker.DeadLettered, consumers),
-                limits, withCode ? worker.Code : null);
+                limits, loads.RunnerOf(worker.Canvas), withCode ? worker.Code : null);
         }
         return views;
     }

@@ -9,7 +9,7 @@ namespace Workq.Control.Deploying;
 /// Compiles, once at start, the workers a release before stored assemblies left without one, so that worker instances
 /// (which no longer compile) can run them. Code that no longer compiles stays as it is and is not consumed.
 /// </summary>
-public sealed class AssemblyBackfill(WorkerStore store, CompilerPool compilers, IPublishEndpoint controlPlane, ILogger<AssemblyBackfill> logger) : BackgroundService
+public sealed class AssemblyBackfill(WorkerStore store, CompilerPool compilers, IBus controlPlane, ILogger<AssemblyBackfill> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -40,6 +40,30 @@ public sealed class InstanceLoads
         return new RunningLoad(inFlight, draining);
     }
 
+    /// <summary>The canvas's runners on the live instances, or null when none runs handler code in runners.</summary>
+    public Apis.RunnerView? RunnerOf(string canvas)
+    {
+        var now = Environment.TickCount64;
+        RunnerDescription? latest = null;
+        var (isolated, warm, starting, restarts, crashes) = (false, false, false, 0, 0);
+        foreach (var report in reports.Values)
+        {
+            if (!report.IsAlive(now) || report.Description is not { Isolation: "canvas" } description) continue;
+            isolated = true;
+            foreach (var runner in description.Runners ?? [])
+            {
+                if (runner.Canvas != canvas) continue;
+                warm |= runner.State == "warm";
+                starting |= runner.State == "starting";
+                restarts += runner.Restarts;
+                crashes += runner.Crashes;
+                if (runner.LastCrashAt > (latest?.LastCrashAt ?? DateTimeOffset.MinValue)) latest = runner;
+            }
+        }
+        if (!isolated) return null;
+        return new Apis.RunnerView(warm ? "warm" : starting ? "starting" : "stopped", restarts, crashes, latest?.LastCrash, latest?.LastCrashAt);
+    }
+
     /// <summary>The live instances that describe themselves, with when each was last heard from.</summary>
     public List<(Guid Instance, DateTimeOffset LastSeen, InstanceDescription Description)> Instances()
     {

@@ -8,10 +8,11 @@ using Workq.Worker.Telemetry;
 namespace Workq.Worker.Consuming;
 
 /// <summary>
-/// <see cref="Requeue"/>: the event goes back to its queue unrun (its canvas's runner died under it, or was killed for
-/// another run). <see cref="Crashed"/>: it crashed its runner again, and is dead-lettered.
+/// <see cref="Requeue"/>: the event goes back to its queue unrun (its canvas's runner was killed for another run, or could
+/// not start). <see cref="Suspect"/>: its canvas's runner crashed while it ran; it goes back marked, to run alone.
+/// <see cref="Crashed"/>: it crashed a runner it had to itself, and is dead-lettered.
 /// </summary>
-public enum RunOutcome { Completed, Failed, TimedOut, Cancelled, ShuttingDown, Requeue, Crashed }
+public enum RunOutcome { Completed, Failed, TimedOut, Cancelled, ShuttingDown, Requeue, Suspect, Crashed }
 
 public readonly record struct RunResult(RunOutcome Outcome, string? Error = null);
 
@@ -22,7 +23,7 @@ public readonly record struct RunResult(RunOutcome Outcome, string? Error = null
 /// </summary>
 public sealed class EventRunner(IHandlerHost host, EventPublisher publisher, RunRecorder recorder, LoopGuard loopGuard, WorkqOptions options)
 {
-    public async Task<RunResult> RunAsync(HandlerVersion handler, EventEnvelope envelope, int attempt, ReadOnlyMemory<byte> body, CancellationToken stopping)
+    public async Task<RunResult> RunAsync(HandlerVersion handler, EventEnvelope envelope, int attempt, bool suspect, ReadOnlyMemory<byte> body, CancellationToken stopping)
     {
         var startedAt = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
@@ -33,9 +34,9 @@ public sealed class EventRunner(IHandlerHost host, EventPublisher publisher, Run
         var eventJson = body.ToArray();
         var emitter = new HandlerEmitter(publisher, envelope, options.MaxEmitDepth, options.MaxEmitsPerEvent);
 
-        var ran = await host.RunAsync(handler, new HandlerRun(envelope, attempt, eventJson, emitter, options.HandlerTimeout), stopping);
+        var ran = await host.RunAsync(handler, new HandlerRun(envelope, attempt, eventJson, emitter, options.HandlerTimeout, suspect), stopping);
         emitter.Finish();
-        if (ran.Outcome is RunOutcome.ShuttingDown or RunOutcome.Requeue) return new RunResult(ran.Outcome, ran.ErrorMessage);
+        if (ran.Outcome is RunOutcome.ShuttingDown or RunOutcome.Requeue or RunOutcome.Suspect) return new RunResult(ran.Outcome, ran.ErrorMessage);
         // Code that swallowed the refusal still went past the limit: the run fails with it.
         if (ran.Outcome == RunOutcome.Completed && emitter.OverLimit is { } overLimit)
             ran = ran with { Outcome = RunOutcome.Failed, Result = null, ErrorType = overLimit.GetType().Name, ErrorMessage = overLimit.Message };

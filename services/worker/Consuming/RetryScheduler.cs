@@ -35,6 +35,17 @@ public sealed class RetryScheduler(EventPublisher publisher, Topology topology)
         await DeadLetterAsync(envelope, attempt, $"retries exhausted after {attempt} attempts; last error: {error}", body, cancellationToken);
     }
 
+    /// <summary>
+    /// Puts an event that was running when its canvas's runner crashed back in its queue, marked as a suspect so that any
+    /// worker instance runs it alone next time (confirmed before the delivery is acked; its attempt count goes up).
+    /// </summary>
+    public async Task RequeueSuspectAsync(EventEnvelope envelope, int attempt, string crash, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var properties = EventHeaders.Create(envelope, attempt + 1);
+        properties.Headers![EventHeaders.CrashSuspect] = Encoding.UTF8.GetBytes(crash.Length > MaxReasonLength ? crash[..MaxReasonLength] : crash);
+        await publisher.PublishAsync(Topology.RetryExchange, Topology.WorkerQueue(envelope.Canvas, envelope.Worker), envelope, properties, body, cancellationToken);
+    }
+
     /// <summary>Publishes the event to the dead letters with the reason, confirmed, before its delivery is acked.</summary>
     public async Task DeadLetterAsync(EventEnvelope envelope, int attempt, string reason, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {

@@ -71,11 +71,14 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
                 return;
             }
             // The body is only valid until this callback returns, and everything below completes before it does.
-            var result = await services.Runner.RunAsync(current, envelope, attempt, delivery.Body, stopping.Token);
+            var suspect = EventHeaders.String(delivery.BasicProperties.Headers, EventHeaders.CrashSuspect) is not null;
+            var result = await services.Runner.RunAsync(current, envelope, attempt, suspect, delivery.Body, stopping.Token);
             if (result.Outcome is RunOutcome.ShuttingDown or RunOutcome.Requeue) return;
-            // It crashed its runner twice: retrying it would only crash it again.
-            if (result.Outcome == RunOutcome.Crashed)
-                await services.Retries.DeadLetterAsync(envelope, attempt, $"{result.Error}; it crashed its canvas's runner {RunnerPool.CrashesBeforeDeadLetter} times", delivery.Body, stopping.Token);
+            if (result.Outcome == RunOutcome.Suspect)
+                await services.Retries.RequeueSuspectAsync(envelope, attempt, result.Error!, delivery.Body, stopping.Token);
+            // It crashed a runner it had to itself, after crashing the canvas's: running it again would crash it again.
+            else if (result.Outcome == RunOutcome.Crashed)
+                await services.Retries.DeadLetterAsync(envelope, attempt, $"{result.Error}; it crashed its canvas's runner twice, the second time running alone", delivery.Body, stopping.Token);
             else if (result.Outcome != RunOutcome.Completed && Retry is { } policy)
                 await services.Retries.SettleFailureAsync(policy, envelope, attempt, result.Error!, delivery.Body, stopping.Token);
             requeue = false;

@@ -17,11 +17,14 @@ public sealed class HandlerVersion(string canvas, string worker, int version, by
     public int Key { get; } = Interlocked.Increment(ref lastKey);
 }
 
-/// <summary>One delivery to run: the handler's <c>Emit</c> goes through <paramref name="Emitter"/> whichever host runs it.</summary>
-public sealed record HandlerRun(EventEnvelope Envelope, int Attempt, byte[] Body, HandlerEmitter Emitter, TimeSpan Timeout);
+/// <summary>
+/// One delivery to run: the handler's <c>Emit</c> goes through <paramref name="Emitter"/> whichever host runs it.
+/// <paramref name="Suspect"/>: it was running when its canvas's runner crashed (<see cref="Shared.Messaging.EventHeaders.CrashSuspect"/>).
+/// </summary>
+public sealed record HandlerRun(EventEnvelope Envelope, int Attempt, byte[] Body, HandlerEmitter Emitter, TimeSpan Timeout, bool Suspect = false);
 
 /// <summary>
-/// How a run ended. <see cref="RunOutcome.Requeue"/> and <see cref="RunOutcome.Crashed"/> come only from runner processes;
+/// How a run ended. <see cref="RunOutcome.Requeue"/>, <see cref="RunOutcome.Suspect"/> and <see cref="RunOutcome.Crashed"/> come only from runner processes;
 /// <see cref="Result"/> is the handler's value (in process) or its JSON as a <see cref="Recording.TraceResult"/> (from a runner).
 /// </summary>
 public sealed record HandlerOutcome(RunOutcome Outcome, TimeSpan Duration, object? Result = null, JsonSerializerOptions? ResultOptions = null,

@@ -13,49 +13,59 @@ namespace Workq.Worker.Isolation;
 /// </summary>
 public sealed class RunnerPool(RunnerOptions options, ILogger<RunnerPool> logger) : BackgroundService, IHandlerHost
 {
-    /// <summary>Crashes of one event's runner after which it is dead-lettered instead of given back.</summary>
-    public const int CrashesBeforeDeadLetter = 2;
+    private const string QuarantineSuffix = "\0quarantine";
 
     private static readonly TimeSpan SweepEvery = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan CrashMemory = TimeSpan.FromMinutes(10);
 
     private readonly ConcurrentDictionary<string, RunnerSlot> slots = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<Guid, (int Crashes, long At)> crashes = new();
 
     public async Task<HandlerOutcome> RunAsync(HandlerVersion version, HandlerRun run, CancellationToken stopping)
     {
-        var slot = slots.GetOrAdd(version.Canvas, canvas => new RunnerSlot(canvas));
-        RunnerProcess runner;
+        // A suspect runs alone, in a runner of its own beside the canvas's: if that one crashes too, the event is the cause.
+        var slot = slots.GetOrAdd(run.Suspect ? version.Canvas + QuarantineSuffix : version.Canvas, key => new RunnerSlot(version.Canvas, key.EndsWith(QuarantineSuffix, StringComparison.Ordinal)));
+        if (slot.Quarantine is { } alone)
+        {
+            try
+            {
+                await alone.WaitAsync(stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                return HandlerOutcome.ShuttingDown;
+            }
+        }
         try
         {
-            runner = await slot.GetAsync(this, stopping);
+            RunnerProcess runner;
+            try
+            {
+                runner = await slot.GetAsync(this, stopping);
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested)
+            {
+                // Not the event's fault: it goes back, after a pause so that a runner that cannot start does not spin the queue.
+                logger.LogError(e, "No runner for canvas {Canvas}: {Reason}", version.Canvas, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), stopping);
+                return new HandlerOutcome(RunOutcome.Requeue, TimeSpan.Zero, ErrorMessage: $"no runner could be started: {e.Message}");
+            }
+            catch (OperationCanceledException)
+            {
+                return HandlerOutcome.ShuttingDown;
+            }
+            var outcome = await runner.RunAsync(version, run, stopping);
+            // In the canvas's runner any of the runs in flight may have caused the crash: each goes back as a suspect.
+            return outcome.Outcome == RunOutcome.Crashed && !run.Suspect ? outcome with { Outcome = RunOutcome.Suspect } : outcome;
         }
-        catch (Exception e) when (!stopping.IsCancellationRequested)
+        finally
         {
-            // Not the event's fault: it goes back, after a pause so that a runner that cannot start does not spin the queue.
-            logger.LogError(e, "No runner for canvas {Canvas}: {Reason}", version.Canvas, e.Message);
-            await Task.Delay(TimeSpan.FromSeconds(1), stopping);
-            return new HandlerOutcome(RunOutcome.Requeue, TimeSpan.Zero, ErrorMessage: $"no runner could be started: {e.Message}");
+            slot.Quarantine?.Release();
         }
-        catch (OperationCanceledException)
-        {
-            return HandlerOutcome.ShuttingDown;
-        }
-        var outcome = await runner.RunAsync(version, run, stopping);
-        if (outcome.Outcome != RunOutcome.Crashed) return outcome;
-        // Only its canvas's runs were in the runner. Blame is counted per event, so the one that crashes it every time ends here.
-        var count = crashes.AddOrUpdate(run.Envelope.Id, (1, Environment.TickCount64), (_, c) => (c.Crashes + 1, Environment.TickCount64)).Crashes;
-        if (count >= CrashesBeforeDeadLetter)
-        {
-            crashes.TryRemove(run.Envelope.Id, out _);
-            return outcome;
-        }
-        return outcome with { Outcome = RunOutcome.Requeue };
     }
 
     public void Retire(HandlerVersion version)
     {
         if (slots.TryGetValue(version.Canvas, out var slot)) slot.Current?.Unload(version.Key);
+        if (slots.TryGetValue(version.Canvas + QuarantineSuffix, out var quarantine)) quarantine.Current?.Unload(version.Key);
     }
 
     /// <summary>Every canvas's runner as the instances view and worker stats show it.</summary>
@@ -69,23 +79,34 @@ public sealed class RunnerPool(RunnerOptions options, ILogger<RunnerPool> logger
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                var now = Environment.TickCount64;
-                foreach (var slot in slots.Values)
+                try
                 {
-                    if (slot.Current is not { } runner) continue;
-                    runner.KillOverdue(now);
-                    if (runner.Running == 0 && runner.IsReady && now - runner.LastActive > options.Idle.TotalMilliseconds)
-                    {
-                        logger.LogInformation("Runner {Pid} of canvas {Canvas} stopped after {Idle} s idle", runner.Pid, runner.Canvas, options.Idle.TotalSeconds);
-                        runner.Kill("idle");
-                    }
+                    Sweep();
                 }
-                foreach (var (id, crash) in crashes)
-                    if (now - crash.At > CrashMemory.TotalMilliseconds) crashes.TryRemove(id, out _);
+                catch (Exception e)
+                {
+                    // The watchdog must outlive any one runner's trouble.
+                    logger.LogError(e, "Sweeping the runners failed; sweeping again on the next tick");
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    private void Sweep()
+    {
+        var now = Environment.TickCount64;
+        foreach (var slot in slots.Values)
+        {
+            if (slot.Current is not { } runner) continue;
+            runner.KillOverdue(now);
+            if (runner.Running == 0 && runner.IsReady && now - runner.LastActive > options.Idle.TotalMilliseconds)
+            {
+                logger.LogInformation("Runner {Pid} of canvas {Canvas} stopped after {Idle} s idle", runner.Pid, runner.Canvas, options.Idle.TotalSeconds);
+                runner.Kill("idle");
+            }
         }
     }
 
@@ -103,15 +124,16 @@ public sealed class RunnerPool(RunnerOptions options, ILogger<RunnerPool> logger
         options.Cgroups?.Dispose();
     }
 
-    private RunnerProcess Start(string canvas)
+    private RunnerProcess Start(string canvas, bool quarantine)
     {
         var runner = RunnerProcess.Start(canvas, options, logger);
+        if (quarantine) logger.LogInformation("Runner {Pid} of canvas {Canvas} runs the events its last crash left suspect, one at a time", runner.Pid, canvas);
         WorkqDiagnostics.RunnerStarts.Add(1, new TagList { { "workq.canvas", canvas } });
         logger.LogInformation("Runner {Pid} of canvas {Canvas} started", runner.Pid, canvas);
         return runner;
     }
 
-    private void OnEnded(RunnerSlot slot, RunnerProcess runner, RunnerExit exit)
+    private void OnEnded(RunnerProcess runner, RunnerExit exit)
     {
         var tags = new TagList { { "workq.canvas", runner.Canvas } };
         if (exit.Crash is { } crash)
@@ -124,12 +146,14 @@ public sealed class RunnerPool(RunnerOptions options, ILogger<RunnerPool> logger
             WorkqDiagnostics.RunnerKills.Add(1, tags);
             logger.LogWarning("Runner {Pid} of canvas {Canvas} killed: {Reason}", runner.Pid, runner.Canvas, exit.Reason);
         }
-        slot.Ended(runner, exit);
     }
 
     /// <summary>A canvas's current runner, and its history across restarts.</summary>
-    private sealed class RunnerSlot(string canvas)
+    private sealed class RunnerSlot(string canvas, bool quarantine)
     {
+        /// <summary>Set for a canvas's quarantine runner: one suspect at a time.</summary>
+        public SemaphoreSlim? Quarantine { get; } = quarantine ? new SemaphoreSlim(1, 1) : null;
+
         private readonly SemaphoreSlim starting = new(1, 1);
         private int restarts;
         private bool faulted;
@@ -152,11 +176,11 @@ public sealed class RunnerPool(RunnerOptions options, ILogger<RunnerPool> logger
                     return current;
                 }
                 var clock = Stopwatch.StartNew();
-                var runner = pool.Start(canvas);
+                var runner = pool.Start(canvas, Quarantine is not null);
                 Current = runner;
                 if (faulted) restarts++;
                 faulted = false;
-                _ = runner.Ended.ContinueWith(t => pool.OnEnded(this, runner, t.Result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                _ = WatchAsync(pool, runner);
                 try
                 {
                     await runner.WaitReadyAsync(cancellationToken);
@@ -176,7 +200,20 @@ public sealed class RunnerPool(RunnerOptions options, ILogger<RunnerPool> logger
             }
         }
 
-        public void Ended(RunnerProcess runner, RunnerExit exit)
+        private async Task WatchAsync(RunnerPool pool, RunnerProcess runner)
+        {
+            var exit = await runner.Ended;
+            try
+            {
+                pool.OnEnded(runner, exit);
+            }
+            finally
+            {
+                Ended(runner, exit);
+            }
+        }
+
+        private void Ended(RunnerProcess runner, RunnerExit exit)
         {
             lock (this)
             {

@@ -29,11 +29,12 @@ public sealed class RunnerProcess
     private bool outOfMemory;
     private long lastRunId;
     private string? killReason;
-    private long killedRun;
+    private HashSet<long> overdue = [];
 
     private RunnerProcess(string canvas, Process process, RunnerOptions options, CpuLimit? cpu, ILogger logger)
     {
         Canvas = canvas;
+        Pid = process.Id;
         this.process = process;
         this.options = options;
         this.cpu = cpu;
@@ -50,7 +51,7 @@ public sealed class RunnerProcess
     }
 
     public string Canvas { get; }
-    public int Pid => process.Id;
+    public int Pid { get; }
     public bool IsReady => ready.Task.IsCompletedSuccessfully && !Ended.IsCompleted;
     public int Running => pending.Count;
     /// <summary>When the last run was handed over or finished, in <see cref="Environment.TickCount64"/> milliseconds.</summary>
@@ -162,25 +163,28 @@ public sealed class RunnerProcess
         }
     }
 
-    /// <summary>Kills the runner once a run passed its time-out and grace: the handler ignored its token and nothing else stops it.</summary>
+    /// <summary>
+    /// Kills the runner once runs passed their time-out and grace: the handler ignored its token and nothing else stops it.
+    /// Every run past its deadline is timed out; the others go back to their queues.
+    /// </summary>
     public void KillOverdue(long now)
     {
+        HashSet<long>? late = null;
         foreach (var (id, run) in pending)
-        {
-            if (now < run.Deadline) continue;
-            Kill($"a run passed WORKQ_HANDLER_TIMEOUT ({run.Run.Timeout.TotalSeconds:0.###} s) and did not stop", id);
-            return;
-        }
+            if (now >= run.Deadline) (late ??= []).Add(id);
+        if (late is null) return;
+        var timeout = pending.TryGetValue(late.First(), out var first) ? first.Run.Timeout : TimeSpan.Zero;
+        Kill($"{late.Count} run(s) passed WORKQ_HANDLER_TIMEOUT ({timeout.TotalSeconds:0.###} s) and did not stop", late);
     }
 
-    /// <summary>Stops the runner; its runs (there are none when it is idle) go back to their queues.</summary>
-    public void Kill(string reason, long overdueRun = 0)
+    /// <summary>Stops the runner; its runs (there are none when it is idle) go back to their queues, but for the overdue ones.</summary>
+    public void Kill(string reason, HashSet<long>? overdueRuns = null)
     {
         lock (pending)
         {
             if (killReason is not null) return;
             killReason = reason;
-            killedRun = overdueRun;
+            if (overdueRuns is not null) overdue = overdueRuns;
         }
         try
         {
@@ -270,6 +274,10 @@ public sealed class RunnerProcess
             {
                 (refusal, kind) = (e.Message, RunnerProtocol.EmitInvalidArgument);
             }
+            catch (Shared.Messaging.QueueFullException e)
+            {
+                (refusal, kind) = (e.Message, RunnerProtocol.EmitQueueFull);
+            }
             catch (Exception e)
             {
                 refusal = e is InvalidOperationException ? e.Message : $"{e.GetType().Name}: {e.Message}";
@@ -317,7 +325,7 @@ public sealed class RunnerProcess
             if (!pending.TryRemove(id, out var run)) continue;
             run.Outcome.TrySetResult(exit.Crash is { } crash
                 ? new HandlerOutcome(RunOutcome.Crashed, TimeSpan.Zero, ErrorType: "RunnerCrashed", ErrorMessage: $"runner crashed: {crash}")
-                : id == killedRun
+                : overdue.Contains(id)
                     ? HandlerOutcome.TimedOut(run.Run.Timeout, run.Run.Timeout, after: "stopped by killing its canvas's runner process (it ignored its CancellationToken)")
                     : new HandlerOutcome(RunOutcome.Requeue, TimeSpan.Zero, ErrorMessage: $"the canvas's runner was stopped: {exit.Reason}"));
         }

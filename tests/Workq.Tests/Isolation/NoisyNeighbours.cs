@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Workq.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Workq.Tests.Isolation;
+
+/// <summary>
+/// A Workq of its own, isolation on (the default), with two canvases: the neighbour, whose worker runs a steady
+/// stream and reports every run (its id and queue wait) to a sink, and the noisy canvas that the tests attack from.
+/// After each attack <see cref="AssertNeighbourUnharmedAsync"/> checks the neighbour's side of issue 13's promise.
+/// </summary>
+public sealed class NoisyNeighbours : IAsyncLifetime
+{
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan StreamInterval = TimeSpan.FromMilliseconds(50);
+    public const string NeighbourWorker = "steady";
+
+    private readonly CancellationTokenSource stopStream = new();
+    private readonly ConcurrentDictionary<Guid, bool> accepted = new();
+    private Task stream = Task.CompletedTask;
+    private int streamErrors;
+    private ServiceProcess supervisor = null!;
+    private int supervisorPid;
+
+    public WorkqCluster Cluster { get; } = new();
+    public CallbackSink Sink { get; private set; } = null!;
+    public string Neighbour { get; private set; } = "";
+    public string NeighbourToken { get; private set; } = "";
+    public string Noisy { get; private set; } = "";
+    public string NoisyToken { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        await Cluster.InitializeAsync();
+        await Cluster.UseOneWorkerInstanceAsync();
+        supervisor = Cluster.Workers.Single(w => !w.HasExited);
+        supervisorPid = supervisor.Id;
+        Sink = await CallbackSink.StartAsync();
+        (Neighbour, NeighbourToken) = await Cluster.CreateCanvasAsync("neighbour");
+        (Noisy, NoisyToken) = await Cluster.CreateCanvasAsync("noisy");
+        await Cluster.DeployAsync(Neighbour, NeighbourWorker, $$"""
+            var waited = (DateTimeOffset.UtcNow - Meta.EnqueuedAt).TotalMilliseconds;
+            using (var sent = await Http.PostAsync("{{Sink.Url}}", new StringContent($"{Meta.Id} {waited:0.0}"), CancellationToken)) { }
+            return waited;
+            """, concurrency: 4, token: NeighbourToken);
+        stream = Task.Run(() => StreamAsync(stopStream.Token));
+        await Cluster.EventuallyAsync(() => Task.FromResult(Sink.Calls.Count), calls => calls > 10, Patience, "the neighbour's stream to flow");
+    }
+
+    private async Task StreamAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(StreamInterval);
+        var n = 0;
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                accepted[await Cluster.EmitAsync(Neighbour, NeighbourWorker, $$"""{"n":{{n++}}}""", NeighbourToken)] = true;
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref streamErrors);
+            }
+        }
+    }
+
+    /// <summary>Where the neighbour's reports stood when an attack began.</summary>
+    public int Mark() => Sink.Calls.Count;
+
+    /// <summary>
+    /// Every neighbour event accepted so far ran exactly once, its p99 queue wait since <paramref name="since"/> is under a
+    /// second (printed), the emitter never refused it, and the worker service (the supervisor) is the same process throughout.
+    /// </summary>
+    public async Task AssertNeighbourUnharmedAsync(int since, string attack, ITestOutputHelper output)
+    {
+        // The neighbour's share is judged over at least a second of its stream.
+        await Cluster.EventuallyAsync(() => Task.FromResult(Sink.Calls.Count), calls => calls >= since + 20, Patience, "20 neighbour events after the attack began");
+        var expected = accepted.Keys.ToList();
+        await Cluster.EventuallyAsync(() => Task.FromResult(Reports().Select(r => r.Id).ToHashSet()),
+            seen => expected.All(seen.Contains), Patience, $"the neighbour's {expected.Count} accepted events to run");
+        var reports = Reports();
+        var twice = reports.GroupBy(r => r.Id).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(twice.Count == 0, $"{twice.Count} neighbour events ran more than once during '{attack}', e.g. {twice.FirstOrDefault()}");
+        Assert.True(reports.All(r => accepted.ContainsKey(r.Id)), "the neighbour's worker ran an event the neighbour never emitted");
+
+        var waits = reports.Skip(since).Select(r => r.WaitMs).Order().ToList();
+        Assert.True(waits.Count >= 20, $"only {waits.Count} neighbour events ran during '{attack}'");
+        var p99 = waits[(int)Math.Ceiling(0.99 * waits.Count) - 1];
+        output.WriteLine($"noisy neighbour | {attack} | neighbour events {waits.Count} | p50 {waits[waits.Count / 2]:0.0} ms | p99 {p99:0.0} ms | max {waits[^1]:0.0} ms");
+        Assert.True(p99 < 1_000, $"the neighbour's p99 queue wait was {p99:0.0} ms during '{attack}' (max {waits[^1]:0.0} ms)");
+        Assert.Equal(0, Volatile.Read(ref streamErrors));
+
+        Assert.False(supervisor.HasExited, $"the worker service exited during '{attack}'");
+        Assert.Equal(supervisorPid, supervisor.Id);
+        var neighbour = await Cluster.WorkerAsync(Neighbour, NeighbourWorker);
+        Assert.Equal(0, neighbour["stats"]!["failed"]!.GetValue<long>());
+        Assert.Equal(0, neighbour["runner"]!["crashes"]!.GetValue<int>());
+        Assert.Equal(0, neighbour["runner"]!["restarts"]!.GetValue<int>());
+    }
+
+    private List<(Guid Id, double WaitMs)> Reports() =>
+        Sink.Calls.Select(call => call.Split(' ')).Select(parts => (Guid.Parse(parts[0]), double.Parse(parts[1], CultureInfo.InvariantCulture))).ToList();
+
+    /// <summary>Deploys noisy code, emits <paramref name="events"/> events to it and returns their ids.</summary>
+    public async Task<IReadOnlyList<Guid>> AttackAsync(string worker, string code, int events = 1, int concurrency = 1)
+    {
+        await Cluster.DeployAsync(Noisy, worker, code, concurrency: concurrency, token: NoisyToken);
+        var ids = new List<Guid>();
+        for (var i = 0; i < events; i++) ids.Add(await Cluster.EmitAsync(Noisy, worker, "null", NoisyToken));
+        return ids;
+    }
+
+    /// <summary>The trace of one noisy event, once it has one.</summary>
+    public async Task<JsonNode> TraceAsync(string worker, Guid id)
+    {
+        var traces = await Cluster.EventuallyAsync(() => Cluster.TracesAsync(Noisy, worker),
+            t => t.Any(x => x!["eventId"]!.GetValue<string>() == id.ToString()), Patience, $"the trace of {worker}'s event {id}");
+        return traces.Single(x => x!["eventId"]!.GetValue<string>() == id.ToString())!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await stopStream.CancelAsync();
+        try
+        {
+            await stream;
+        }
+        catch (OperationCanceledException)
+        {
+            // The stream stops by cancellation.
+        }
+        await Cluster.DisposeAsync();
+        if (Sink is not null) await Sink.DisposeAsync();
+        stopStream.Dispose();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class NoisyNeighbourCollection : ICollectionFixture<NoisyNeighbours>
+{
+    public const string Name = "Noisy neighbours";
+}
