@@ -94,7 +94,7 @@ public sealed class WorkqOptions
             RunnerIdle = TimeSpan.FromSeconds(Double(config, "WORKQ_RUNNER_IDLE_SECONDS", defaults.RunnerIdle.TotalSeconds)),
             RunnerMemoryMegabytes = Int(config, "WORKQ_RUNNER_MEMORY_MB", defaults.RunnerMemoryMegabytes),
             RunnerThreads = Int(config, "WORKQ_RUNNER_THREADS", defaults.RunnerThreads),
-            RunnerCpus = Double(config, "WORKQ_RUNNER_CPUS", defaults.RunnerCpus),
+            RunnerCpus = Double(config, "WORKQ_RUNNER_CPUS", defaults.RunnerCpus, "cores"),
         };
     }
 
@@ -112,9 +112,9 @@ public sealed class WorkqOptions
             ? int.TryParse(raw, out var value) && value > 0 ? value : throw new InvalidOperationException($"{key} must be a positive whole number, not '{raw}'.")
             : fallback;
 
-    private static double Double(IConfiguration config, string key, double fallback) =>
+    private static double Double(IConfiguration config, string key, double fallback, string unit = "seconds") =>
         config[key] is { Length: > 0 } raw
-            ? double.TryParse(raw, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0 ? value : throw new InvalidOperationException($"{key} must be a positive number of seconds, not '{raw}'.")
+            ? double.TryParse(raw, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0 ? value : throw new InvalidOperationException($"{key} must be a positive number of {unit}, not '{raw}'.")
             : fallback;
 }
 

@@ -23,10 +23,11 @@ public sealed record InstanceDescription(string Host, int Pid, DateTimeOffset St
 
 /// <summary>
 /// A canvas's runner process on an instance: <c>warm</c>, <c>starting</c> or <c>stopped</c> (idle, or between a crash and
-/// the next event), how often it was restarted after a crash or kill, and the last crash's cause.
+/// the next event), how often it was restarted after a crash or kill, and the last crash's cause. A quarantine runner runs
+/// the events a crash left suspect, one at a time.
 /// </summary>
 public sealed record RunnerDescription(string Canvas, string State, int? Pid, int Running, int Restarts, int Crashes, string? LastCrash,
-    DateTimeOffset? LastCrashAt, double? ColdStartMs);
+    DateTimeOffset? LastCrashAt, double? ColdStartMs, bool Quarantine = false);
 
 /// <summary>One consumer of an instance: prefetch is the worker's concurrency; a draining one is cancelled and finishing its events.</summary>
 public sealed record ConsumerDescription(string Canvas, string Worker, int Prefetch, int InFlight, bool Draining);

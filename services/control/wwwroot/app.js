@@ -530,6 +530,10 @@ function workerView(root, canvas, name, traceToOpen, signal) {
   });
   saveShortcut(save, signal);
 
+  const runnerState = h('span', { 'data-runner': '' });
+  const lastCrash = h('span', { class: 'muted small', 'data-last-crash': '' });
+  const runnerStat = h('div', { class: 'stat', hidden: true, title: "The canvas's runner process: its handlers run there" },
+    h('span', { class: 'label' }, 'Runner'), runnerState, lastCrash);
   const traces = h('div', { class: 'traces' }, h('p', { class: 'muted' }, 'Loading…'));
   const deadLetters = deadLetterPanel({ h, api, act, ask, notify, table, clock, preview, number, every, path: (rest) => workerPath(canvas, name, rest), name, signal });
 
@@ -540,7 +544,8 @@ function workerView(root, canvas, name, traceToOpen, signal) {
     h('div', { class: 'stats' },
       stat('queued', 'Queued'), stat('inFlight', 'In flight'), stat('processed', 'Processed'), stat('failed', 'Failed'),
       stat('deadLettered', 'Dead-lettered'), stat('consumers', 'Consumers'),
-      h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Concurrency'), h('span', {}, concurrency, ' ', controls.concurrency))),
+      h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Concurrency'), h('span', {}, concurrency, ' ', controls.concurrency)),
+      runnerStat),
     h('div', { class: 'columns' },
       section('Code', editor.element, h('div', { class: 'actions' }, saved, save)),
       section('Recent traces', traces)),
@@ -549,6 +554,14 @@ function workerView(root, canvas, name, traceToOpen, signal) {
 
   function render(worker) {
     state.replaceChildren(badge(worker));
+    // The canvas's runner process (absent where handler code runs in the worker service).
+    const runner = worker.runner;
+    runnerStat.hidden = !runner;
+    if (runner) {
+      runnerState.textContent = [runner.state, runner.restarts ? `${runner.restarts} restarts` : '', runner.crashes ? `${runner.crashes} crashes` : ''].filter(Boolean).join(' · ');
+      runnerState.classList.toggle('bad', runner.crashes > 0);
+      lastCrash.textContent = runner.lastCrash ? `last crash ${clock(runner.lastCrashAt)}: ${runner.lastCrash}` : '';
+    }
     version.textContent = `version ${worker.version}`;
     for (const key of Object.keys(stats)) stats[key].textContent = number(worker.stats[key]);
     stats.failed.classList.toggle('bad', worker.stats.failed > 0);

@@ -12,7 +12,16 @@ function instanceCard(instance) {
     h('h2', {}, `${instance.host} · pid ${instance.pid}`),
     facts(['Instance', h('code', {}, instance.id)], ['Started', clock(instance.startedAt)], ['Last report', clock(instance.lastSeen)],
       ['Canvases', instance.canvases.length ? h('code', {}, instance.canvases.join(', ')) : 'every canvas'],
-      ['Runners', instance.runners === null ? 'none (runner processes come later)' : String(instance.runners.length)]),
+      ['Handler code', instance.runners === null ? 'in the instance (WORKQ_ISOLATION=none)' : 'a runner process per canvas']),
+    instance.runners?.length
+      ? table(`Runners of ${instance.host} pid ${instance.pid}`, ['Canvas', 'State', 'Pid', 'Running#', 'Restarts#', 'Crashes#', 'Last crash'], h('tbody', {},
+        instance.runners.map((r) => h('tr', { 'data-runner': r.canvas },
+          h('td', {}, h('a', { href: `#/c/${encodeURIComponent(r.canvas)}` }, r.canvas), r.quarantine ? ' (quarantine)' : ''),
+          h('td', {}, h('span', { class: `badge ${r.state === 'warm' ? 'running' : 'paused'}` }, r.state)),
+          h('td', { class: 'num' }, r.pid ?? '—'), h('td', { class: 'num' }, number(r.running)),
+          h('td', { class: 'num' }, number(r.restarts)), h('td', { class: 'num' }, number(r.crashes)),
+          h('td', {}, r.lastCrash ? `${clock(r.lastCrashAt)}: ${r.lastCrash}` : '—')))))
+      : null,
     consumers.length
       ? table(`Consumers of ${instance.host} pid ${instance.pid}`, ['Canvas', 'Worker', 'Prefetch#', 'In flight#', 'State'], h('tbody', {}, consumers))
       : h('p', { class: 'empty' }, 'Consumes nothing.'));

@@ -233,7 +233,7 @@ public sealed class RunnerPool(RunnerOptions options, ILogger<RunnerPool> logger
             var current = Current;
             var state = current is null ? "stopped" : current.IsReady ? "warm" : "starting";
             lock (this)
-                return new RunnerDescription(canvas, state, current?.Pid, current?.Running ?? 0, restarts, crashCount, lastCrash, lastCrashAt, coldStartMs);
+                return new RunnerDescription(canvas, state, current?.Pid, current?.Running ?? 0, restarts, crashCount, lastCrash, lastCrashAt, coldStartMs, Quarantine is not null);
         }
     }
 }

@@ -13,6 +13,8 @@ namespace Workq.Worker.Isolation;
 public sealed class RunnerProcess
 {
     private const int StderrLinesKept = 12;
+    // The read loop ended on its own: the process died (or wrote garbage), which makes it a crash, not a kill of ours.
+    private const string ChannelClosed = "its channel closed";
 
     private readonly Process process;
     private readonly FrameOutput output;
@@ -313,8 +315,7 @@ public sealed class RunnerProcess
 
     private async Task<RunnerExit> SettleAsync()
     {
-        Kill("its channel closed");
-        lock (pending) killReason ??= "its channel closed";
+        Kill(ChannelClosed);
         await process.WaitForExitAsync();
         await output.DisposeAsync();
         cpu?.Dispose();
@@ -339,8 +340,7 @@ public sealed class RunnerProcess
         var code = process.ExitCode;
         string[] lines;
         lock (stderr) lines = [.. stderr];
-        var ours = killReason is not null && killReason != "its channel closed";
-        if (ours) return new RunnerExit(killReason!, null, code, sinceStart.Elapsed);
+        if (killReason != ChannelClosed) return new RunnerExit(killReason!, null, code, sinceStart.Elapsed);
         string crash;
         if (stackOverflow) crash = "stack overflow";
         else if (outOfMemory) crash = $"out of memory (the runner's limit is {options.MemoryMegabytes} MB, WORKQ_RUNNER_MEMORY_MB)";

@@ -30,7 +30,9 @@ public sealed class InstancesTests(WorkqCluster cluster)
             Assert.NotEqual(Guid.Empty, instance!["id"]!.GetValue<Guid>());
             Assert.False(string.IsNullOrEmpty(instance["host"]!.GetValue<string>()));
             Assert.Empty(instance["canvases"]!.AsArray());
-            Assert.Null(instance["runners"]);
+            // Handler code runs in runner processes by default; none has started yet, since nothing was emitted.
+            Assert.Equal("canvas", instance["isolation"]!.GetValue<string>());
+            Assert.DoesNotContain(instance["runners"]!.AsArray(), r => r!["canvas"]!.GetValue<string>() == canvas);
             Assert.True(instance["lastSeen"]!.GetValue<DateTimeOffset>() > DateTimeOffset.UtcNow.AddSeconds(-10));
             var mine = instance["consumers"]!.AsArray().Where(c => c!["canvas"]!.GetValue<string>() == canvas).ToDictionary(c => c!["worker"]!.GetValue<string>());
             Assert.Equal(7, mine["a"]!["prefetch"]!.GetValue<int>());
