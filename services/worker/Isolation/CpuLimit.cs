@@ -30,6 +30,7 @@ public sealed class RunnerCgroups : IDisposable
         var name = $"workq-runners-{Environment.ProcessId}";
         foreach (var (root, v2) in Candidates())
         {
+            RemoveLeftovers(root);
             var parent = Path.Combine(root, name);
             try
             {
@@ -44,6 +45,24 @@ public sealed class RunnerCgroups : IDisposable
             }
         }
         return null;
+    }
+
+    // A worker instance killed with -9 leaves its (empty) cgroups behind: removed by the next one to start.
+    private static void RemoveLeftovers(string root)
+    {
+        try
+        {
+            foreach (var stale in Directory.EnumerateDirectories(root, "workq-runners-*"))
+            {
+                if (int.TryParse(Path.GetFileName(stale)["workq-runners-".Length..], out var pid) && Directory.Exists($"/proc/{pid}")) continue;
+                foreach (var runner in Directory.EnumerateDirectories(stale)) TryDelete(runner);
+                TryDelete(stale);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not ours to list: nothing to clean.
+        }
     }
 
     private static IEnumerable<(string Root, bool V2)> Candidates()

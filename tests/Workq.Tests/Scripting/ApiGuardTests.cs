@@ -65,6 +65,7 @@ public sealed class ApiGuardTests
     [InlineData("Func<string, object?, Task<Guid>> emit = Emit; return emit.Target;", "System.Delegate.Target", "reflection")]
     [InlineData("async void Later() { await Task.Delay(10); throw new Exception(); } Later();", "async void", "async void")]
     [InlineData("Action a = async () => { await Task.Delay(10); throw new Exception(); }; a();", "async void", "async void")]
+    [InlineData("class Late { ~Late() { throw new Exception(); } } new Late(); return 1;", "finalizer", "finalizer thread")]
     [InlineData("_ = Task.Run(() => 1); return 1;", "System.Threading.Tasks.Task.Run", "outlives the event")]
     [InlineData("_ = Task.Factory.StartNew(() => 1); return 1;", "System.Threading.Tasks.Task.Factory", "outlives the event")]
     [InlineData("new Task(() => { }).Start();", "new System.Threading.Tasks.Task", "outlives the event")]
