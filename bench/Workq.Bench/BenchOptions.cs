@@ -27,7 +27,9 @@ public sealed record BenchOptions
     public int ScaleEvents { get; init; } = 50_000;
     public int DeployParallelism { get; init; } = 4;
     public int ListRequests { get; init; } = 50;
-    public string Only { get; init; } = "raw,masstransit,batch,single,wait,scale";
+    /// <summary>Fresh canvases whose first event is measured (scenario 7), one more run unmeasured first.</summary>
+    public int ColdStarts { get; init; } = 10;
+    public string Only { get; init; } = "raw,masstransit,batch,single,wait,scale,coldstart,isolation";
     public string Results { get; init; } = "bench/results";
 
     public bool Runs(string scenario) => Only.Split(',', StringSplitOptions.TrimEntries).Contains(scenario, StringComparer.OrdinalIgnoreCase);
@@ -51,6 +53,7 @@ public sealed record BenchOptions
         ["scale-events"] = (o, v) => o with { ScaleEvents = Int(v) },
         ["deploy-parallelism"] = (o, v) => o with { DeployParallelism = Int(v) },
         ["list-requests"] = (o, v) => o with { ListRequests = Int(v) },
+        ["cold-starts"] = (o, v) => o with { ColdStarts = Int(v) },
         ["only"] = (o, v) => o with { Only = v },
         ["results"] = (o, v) => o with { Results = v },
     };
@@ -87,6 +90,7 @@ public sealed record BenchOptions
         ScaleBigCanvasWorkers = Math.Max(1, ScaleBigCanvasWorkers / 10),
         ScaleEvents = ScaleEvents / 10,
         ListRequests = Math.Max(5, ListRequests / 5),
+        ColdStarts = Math.Max(3, ColdStarts / 3),
     };
 
     private static int Int(string value) =>

@@ -64,7 +64,9 @@ SingleResult? single = null;
 WaitResult? wait = null;
 WaitResult? lightWait = null;
 ScaleResult? scale = null;
-if (new[] { "batch", "single", "wait", "scale" }.Any(options.Runs))
+ColdStartResult? coldStart = null;
+IsolationResult? isolation = null;
+if (new[] { "batch", "single", "wait", "scale", "coldstart", "isolation" }.Any(options.Runs))
 {
     using var http = WorkqApi.CreateLoadClient(Math.Max(256, options.SingleClients * 2));
     await using var sink = await WaitSink.StartAsync(ct);
@@ -94,14 +96,38 @@ if (new[] { "batch", "single", "wait", "scale" }.Any(options.Runs))
             }
         }
         if (options.Runs("scale")) scale = await Run("scale", () => new ScaleScenario(workq.Api, cluster, options, payload).RunAsync(ct));
+        if (options.Runs("coldstart")) coldStart = await Run("cold start", () => new RunnerScenario(workq.Api, cluster, options, payload).RunAsync(sink, ct));
+        if (options.Runs("isolation"))
+        {
+            // Everything above ran with runner processes (canvas isolation, the default): that is the first canvas pass.
+            // Then the worker service alone is restarted, without them and with them again, so canvas brackets none.
+            var quarterRate = lightWait?.TargetPerSecond ?? (options.WaitRate > 0 ? options.WaitRate / 2.0 : 0.25 * (batch?.Run.PerSecond ?? 4_000));
+            var passes = new List<IsolationPass>();
+            if (batch is not null || lightWait is not null) passes.Add(new IsolationPass("canvas", batch, lightWait, Ratio(batch?.Run.PerSecond, raw?.PerSecond)));
+            foreach (var mode in new[] { "none", "canvas" })
+            {
+                var restarted = await Run($"worker restart, WORKQ_ISOLATION={mode}", async () =>
+                {
+                    await cluster.RestartWorkerAsync(mode, http, ct);
+                    await workq.WaitConsumingAsync(ct);
+                    return mode;
+                });
+                if (restarted is null) break;
+                var passBatch = await Run($"batch, isolation {mode}", () => workq.BatchAsync(ct));
+                var passWait = await Run($"wait at a quarter, isolation {mode}", () => workq.QueueWaitAsync(quarterRate, sink, ct));
+                passes.Add(new IsolationPass(mode, passBatch, passWait, Ratio(passBatch?.Run.PerSecond, raw?.PerSecond)));
+            }
+            isolation = IsolationResult.Of(passes, raw);
+        }
     }
 }
 
-double? Ratio(double? over, double? under) => over is { } o && under is { } u && u > 0 ? Math.Round(o / u, 3) : null;
 var report = new BenchReport(startedAt, Math.Round(total.Elapsed.TotalSeconds, 1), machine, options, raw, massTransit, batch, single, wait, lightWait, scale,
-    Ratio(batch?.Run.PerSecond, raw?.PerSecond), Ratio(batch?.Run.PerSecond, massTransit?.PerSecond), [], failures);
-report = report with { Targets = Report.Targets(report) };
+    coldStart, isolation, Ratio(batch?.Run.PerSecond, raw?.PerSecond), Ratio(batch?.Run.PerSecond, massTransit?.PerSecond), [], [], failures);
+report = report with { Targets = Report.Targets(report), RunnerBudget = Report.RunnerBudget(report) };
 var markdown = Report.Markdown(report);
 Console.WriteLine(markdown);
 Console.Error.WriteLine($"[bench] results written to {await Report.WriteAsync(report, markdown, ct)}");
 return failures.Count == 0 ? 0 : 1;
+
+static double? Ratio(double? over, double? under) => over is { } o && under is { } u && u > 0 ? Math.Round(o / u, 3) : null;

@@ -33,6 +33,11 @@ public sealed class BenchCluster : IAsyncDisposable
     public ServiceHost? Dispatcher { get; private set; }
     public ServiceHost? Worker { get; private set; }
     public IEnumerable<ServiceHost> Services => new[] { Control, Emitter, Dispatcher, Worker }.OfType<ServiceHost>();
+    /// <summary>The running worker service's <c>WORKQ_ISOLATION</c>: <c>canvas</c> (runner processes, the default) or <c>none</c>.</summary>
+    public string Isolation { get; private set; } = "canvas";
+
+    private Dictionary<string, string> environment = [];
+    private int workerStarts;
 
     public async Task CreateAsync(CancellationToken cancellationToken)
     {
@@ -47,7 +52,7 @@ public sealed class BenchCluster : IAsyncDisposable
     /// <summary>Starts the four services in Release on free ports, as production would run them, and waits until each is ready.</summary>
     public async Task StartServicesAsync(HttpClient http, CancellationToken cancellationToken)
     {
-        var environment = new Dictionary<string, string>
+        environment = new Dictionary<string, string>
         {
             ["WORKQ_RABBITMQ_URL"] = AmqpUrl,
             ["WORKQ_RABBITMQ_MANAGEMENT_URL"] = ManagementUrl,
@@ -58,12 +63,26 @@ public sealed class BenchCluster : IAsyncDisposable
             ["DOTNET_ENVIRONMENT"] = "Production",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Logging__LogLevel__Default"] = "Warning",
+            ["WORKQ_ISOLATION"] = Isolation,
         };
         Control = ServiceHost.Start("Control", environment, LogDirectory);
         Emitter = ServiceHost.Start("Emitter", environment, LogDirectory);
         Dispatcher = ServiceHost.Start("Dispatcher", environment, LogDirectory);
         Worker = ServiceHost.Start("Worker", environment, LogDirectory);
         await Task.WhenAll(Services.Select(s => s.WaitReadyAsync(http, cancellationToken)));
+    }
+
+    /// <summary>
+    /// Stops the worker service (its runners with it; unacked events go back to their queues) and starts it again with
+    /// <c>WORKQ_ISOLATION=<paramref name="isolation"/></c>, the other services untouched, so both modes run on one set of servers.
+    /// </summary>
+    public async Task RestartWorkerAsync(string isolation, HttpClient http, CancellationToken cancellationToken)
+    {
+        if (Worker is { } old) await old.DisposeAsync();
+        Isolation = isolation;
+        environment["WORKQ_ISOLATION"] = isolation;
+        Worker = ServiceHost.Start("Worker", environment, LogDirectory, $"worker-{++workerStarts}-{isolation}");
+        await Worker.WaitReadyAsync(http, cancellationToken);
     }
 
     /// <summary>Consumer count of every queue of the run's virtual host, by name, from the management API.</summary>

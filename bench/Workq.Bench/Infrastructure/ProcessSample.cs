@@ -16,11 +16,7 @@ public readonly record struct ProcessSample(long RssBytes, TimeSpan Cpu)
                 .Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
                 .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024)
                 .FirstOrDefault();
-            // Fields after the command name, which may itself hold spaces: state is field 3, utime 14, stime 15.
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-            return new ProcessSample(rss, TimeSpan.FromSeconds(ticks / TicksPerSecond));
+            return new ProcessSample(rss, ReadStat(pid) is { } stat ? Time(stat.Ticks) : TimeSpan.Zero);
         }
         catch (IOException)
         {
@@ -28,18 +24,48 @@ public readonly record struct ProcessSample(long RssBytes, TimeSpan Cpu)
         }
     }
 
+    /// <summary>
+    /// CPU time of <paramref name="pid"/>'s child processes (a worker's runners, control's compilers): the live ones as they
+    /// stand, plus every one that exited and was waited for (the parent's cutime + cstime), so a runner stopped mid-scenario
+    /// still counts. A child's time moves from the first part to the second when it is reaped, so the sum only grows.
+    /// </summary>
+    public static TimeSpan ChildrenCpu(int pid)
+    {
+        var reaped = ReadStat(pid)?.ChildTicks ?? 0;
+        var live = AllPids().Select(ReadStat).Where(s => s?.ParentId == pid).Sum(s => s!.Value.Ticks + s.Value.ChildTicks);
+        return Time(reaped + live);
+    }
+
+    /// <summary>The live children of <paramref name="pid"/> whose command line contains <paramref name="commandLine"/> (e.g. Workq.Runner.dll).</summary>
+    public static IReadOnlyList<int> Children(int pid, string commandLine) =>
+        AllPids().Where(p => ReadStat(p)?.ParentId == pid && (ReadText($"/proc/{p}/cmdline")?.Contains(commandLine, StringComparison.Ordinal) ?? false)).ToList();
+
     /// <summary>The processes whose command is <paramref name="comm"/> (e.g. beam.smp, postgres), for the servers' share of the CPU.</summary>
     public static IReadOnlyList<int> FindByCommand(string comm) =>
+        AllPids().Where(pid => ReadText($"/proc/{pid}/comm")?.Trim() == comm).ToList();
+
+    private static IEnumerable<int> AllPids() =>
         Directory.EnumerateDirectories("/proc")
             .Select(d => int.TryParse(System.IO.Path.GetFileName(d), out var pid) ? pid : 0)
-            .Where(pid => pid > 0 && ReadComm(pid) == comm)
-            .ToList();
+            .Where(pid => pid > 0);
 
-    private static string? ReadComm(int pid)
+    private static TimeSpan Time(long ticks) => TimeSpan.FromSeconds(ticks / TicksPerSecond);
+
+    /// <summary>Parent pid, own utime + stime, and waited-for children's cutime + cstime; null once the process is gone.</summary>
+    private static (int ParentId, long Ticks, long ChildTicks)? ReadStat(int pid)
+    {
+        // Fields after the command name, which may itself hold spaces: state is field 3, ppid 4, utime 14, stime 15, cutime 16, cstime 17.
+        if (ReadText($"/proc/{pid}/stat") is not { } stat) return null;
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        long Field(int index) => long.Parse(fields[index], CultureInfo.InvariantCulture);
+        return ((int)Field(1), Field(11) + Field(12), Field(13) + Field(14));
+    }
+
+    private static string? ReadText(string path)
     {
         try
         {
-            return File.ReadAllText($"/proc/{pid}/comm").Trim();
+            return File.ReadAllText(path);
         }
         catch (IOException)
         {

@@ -22,7 +22,8 @@ public sealed class ServiceHost : IAsyncDisposable
         this.log = log;
     }
 
-    public static ServiceHost Start(string service, IReadOnlyDictionary<string, string> environment, string logDirectory)
+    /// <param name="logName">The log file's name without .log; the service's name by default (a restarted service needs another, to keep the first log).</param>
+    public static ServiceHost Start(string service, IReadOnlyDictionary<string, string> environment, string logDirectory, string? logName = null)
     {
         var dll = Path.Combine(RepoRoot.Path, "services", service.ToLowerInvariant(), "bin", "Release", "net10.0", $"Workq.{service}.dll");
         if (!File.Exists(dll)) throw new FileNotFoundException($"Build Release first (./bench.sh does): {dll} is missing.");
@@ -36,7 +37,7 @@ public sealed class ServiceHost : IAsyncDisposable
         };
         foreach (var (key, value) in environment) start.Environment[key] = value;
         start.Environment["WORKQ_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var log = new StreamWriter(Path.Combine(logDirectory, $"{service.ToLowerInvariant()}.log")) { AutoFlush = true };
+        var log = new StreamWriter(Path.Combine(logDirectory, $"{logName ?? service.ToLowerInvariant()}.log")) { AutoFlush = true };
         var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => Write(log, e.Data);
         process.ErrorDataReceived += (_, e) => Write(log, e.Data);

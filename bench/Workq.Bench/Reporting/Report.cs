@@ -24,6 +24,31 @@ public static class Report
             r.Scale is { Workers: >= 1_000 } scale ? scale.WorkerRssAfterMb < 400 : null),
     ];
 
+    /// <summary>Issue 13's performance budget for runner processes (canvas isolation), against none and the raw client of the same run.</summary>
+    public static IReadOnlyList<Target> RunnerBudget(BenchReport r)
+    {
+        var i = r.Isolation;
+        var c = r.ColdStart;
+        double? Over(double? a, double? b) => a is { } x && b is { } y && y > 0 ? x / y : null;
+        var p50 = Over(i?.CanvasWaitP50, i?.NoneWaitP50);
+        var p99 = Over(i?.CanvasWaitP99, i?.NoneWaitP99);
+        return
+        [
+            new("batch events/s (3), canvas isolation vs raw RabbitMQ.Client (1)", ">= 70 %",
+                i?.CanvasOverRaw is { } canvas ? $"{Percent(canvas)} (none: {Percent(i.NoneOverRaw)})" : "not run", i?.CanvasOverRaw is { } met ? met >= 0.7 : null),
+            new("queue wait p50 at a quarter load (5b), canvas vs none", "<= 1.5x",
+                p50 is { } a ? $"{N(i!.CanvasWaitP50!.Value)} vs {N(i.NoneWaitP50!.Value)} ms: {Times(a)}" : "not run", p50 is { } pa ? pa <= 1.5 : null),
+            new("queue wait p99 at a quarter load (5b), canvas vs none", "<= 1.5x",
+                p99 is { } b ? $"{N(i!.CanvasWaitP99!.Value)} vs {N(i.NoneWaitP99!.Value)} ms: {Times(b)}" : "not run", p99 is { } pb ? pb <= 1.5 : null),
+            new("cold start (7): queue wait of the first event after idle, p50", "<= 300 ms",
+                c is { Cold.Count: > 0 } ? $"{N(c.Cold.P50)} ms (p90 {N(c.Cold.P90)}, max {N(c.Cold.Max)}; warm p50 {N(c.Warm.P50)})" : "not run",
+                c is { Cold.Count: > 0 } cold ? cold.Cold.P50 <= 300 : null),
+            new("warm runner RSS, one small handler (7)", "<= 60 MB",
+                c is not null ? $"{N(c.RunnerRssMaxMb)} MB at most (median {N(c.RunnerRssMedianMb)}; worker service {N(c.WorkerRssMb)} MB)" : "not run",
+                c is not null ? c.RunnerRssMaxMb <= 60 : null),
+        ];
+    }
+
     public static string Markdown(BenchReport r)
     {
         var md = new StringBuilder();
@@ -56,16 +81,22 @@ public static class Report
         md.AppendLine();
         md.AppendLine("| target | goal | measured | met |");
         md.AppendLine("| --- | --- | --- | --- |");
-        foreach (var t in r.Targets) md.AppendLine(CultureInfo.InvariantCulture, $"| {t.What} | {t.Goal} | {t.Measured} | {t.Met switch { true => "yes", false => "**no**", null => "n/a" }} |");
+        foreach (var t in r.Targets) md.AppendLine(CultureInfo.InvariantCulture, $"| {t.What} | {t.Goal} | {t.Measured} | {Met(t.Met)} |");
+        RunnerSection(md, r);
         var cpuRows = new List<(string Scenario, IReadOnlyList<CpuShare> Cpu)>();
         if (r.Batch is { } b) cpuRows.Add(("3 batch", b.Cpu));
         if (r.Wait is { } w) cpuRows.Add(("5 queue wait", w.Cpu));
         if (r.LightWait is { } lw) cpuRows.Add(("5b queue wait, 25 %", lw.Cpu));
+        foreach (var (pass, n) in (r.Isolation?.Passes ?? []).Select((p, n) => (p, n + 1)).Skip(r.Batch is null && r.LightWait is null ? 0 : 1))
+        {
+            if (pass.Batch is { } pb) cpuRows.Add(($"3 batch, pass {n} ({pass.Isolation})", pb.Cpu));
+            if (pass.QuarterWait is { } pw) cpuRows.Add(($"5b queue wait, pass {n} ({pass.Isolation})", pw.Cpu));
+        }
         if (cpuRows.Count > 0)
         {
             var processes = cpuRows[0].Cpu.Select(c => c.Process).ToList();
             md.AppendLine();
-            md.AppendLine("CPU per event (µs of CPU time per event, by process; postgres counts every backend on the server):");
+            md.AppendLine("CPU per event (µs of CPU time per event, by process; runners are the worker's child processes, live or exited; postgres counts every backend on the server):");
             md.AppendLine();
             md.AppendLine("| scenario | " + string.Join(" | ", processes) + " | total |");
             md.AppendLine("| --- |" + string.Concat(Enumerable.Repeat(" ---: |", processes.Count + 1)));
@@ -76,6 +107,43 @@ public static class Report
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Machine: {r.Machine.Cores} cores, {N(r.Machine.MemoryMb)} MB, {r.Machine.Os} ({r.Machine.Kernel}), {r.Machine.DotNet}; load average at start {r.Machine.LoadAverageAtStart}. {r.Machine.Note}.");
         return md.ToString();
+    }
+
+    /// <summary>Issue 13: scenarios 3 and 5b in each isolation mode, the cold start, the runner's memory, and the budget.</summary>
+    private static void RunnerSection(StringBuilder md, BenchReport r)
+    {
+        if (r.Isolation is null && r.ColdStart is null) return;
+        md.AppendLine();
+        md.AppendLine("Runner processes (issue 13): isolation on (`WORKQ_ISOLATION=canvas`, a runner process per canvas) and off (`none`, handlers in the worker service):");
+        if (r.Isolation is { Passes.Count: > 0 } isolation)
+        {
+            md.AppendLine();
+            md.AppendLine("| pass | isolation | batch (3) | vs raw | queue wait at a quarter load (5b) | at | machine busy |");
+            md.AppendLine("| --- | --- | ---: | ---: | --- | ---: | ---: |");
+            foreach (var (pass, n) in isolation.Passes.Select((p, n) => (p, n + 1)))
+                md.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {n} | {pass.Isolation} | {(pass.Batch is { } b ? $"{N(b.Run.PerSecond)} events/s" : "failed")} | {Percent(pass.BatchOverRaw)} | {(pass.QuarterWait is { } w ? $"p50 {N(w.Reported.P50)} / p95 {N(w.Reported.P95)} / p99 {N(w.Reported.P99)} ms (max {N(w.Reported.Max)})" : "failed")} | {(pass.QuarterWait is { } a ? $"{N(a.AchievedPerSecond)}/s" : "")} | {(pass.QuarterWait is { } m ? Percent(m.MachineBusy) : "")} |");
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| mean | canvas | {Opt(isolation.CanvasBatchPerSecond, " events/s")} | {Percent(isolation.CanvasOverRaw)} | p50 {Opt(isolation.CanvasWaitP50)} / p99 {Opt(isolation.CanvasWaitP99)} ms | | |");
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| mean | none | {Opt(isolation.NoneBatchPerSecond, " events/s")} | {Percent(isolation.NoneOverRaw)} | p50 {Opt(isolation.NoneWaitP50)} / p99 {Opt(isolation.NoneWaitP99)} ms | | |");
+        }
+        if (r.ColdStart is { } cold)
+        {
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"Cold start (7): {cold.Cold.Count} fresh canvases, each with no runner until its first event, then {cold.WarmEventsPerCanvas} warm events one after another (queue wait: enqueue → the handler's first line):");
+            md.AppendLine();
+            md.AppendLine("| event | n | p50 | p90 | max |");
+            md.AppendLine("| --- | ---: | ---: | ---: | ---: |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| first after idle (cold) | {cold.Cold.Count} | {N(cold.Cold.P50)} ms | {N(cold.Cold.P90)} ms | {N(cold.Cold.Max)} ms |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| warm, same canvas right after | {cold.Warm.Count} | {N(cold.Warm.P50)} ms | {N(cold.Warm.P90)} ms | {N(cold.Warm.Max)} ms |");
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"Warm runner VmRSS after {cold.WarmEventsPerCanvas + 1} events of one small handler: median {N(cold.RunnerRssMedianMb)} MB, max {N(cold.RunnerRssMaxMb)} MB over {cold.RunnerRssMb.Count} runners; the worker service itself: {N(cold.WorkerRssMb)} MB.");
+        }
+        md.AppendLine();
+        md.AppendLine("| budget (issue 13) | budget | measured | pass |");
+        md.AppendLine("| --- | --- | --- | --- |");
+        foreach (var t in r.RunnerBudget) md.AppendLine(CultureInfo.InvariantCulture, $"| {t.What} | {t.Goal} | {t.Measured} | {Met(t.Met)} |");
     }
 
     /// <summary>Writes bench/results/&lt;date&gt;.json and the same table as &lt;date&gt;.md; returns the JSON path.</summary>
@@ -91,6 +159,10 @@ public static class Report
 
     private static string N(double value) =>
         double.IsNaN(value) ? "n/a" : value.ToString(Math.Abs(value) >= 100 ? "#,0" : "0.##", CultureInfo.InvariantCulture);
+
+    private static string Met(bool? met) => met switch { true => "yes", false => "**no**", null => "n/a" };
+
+    private static string Opt(double? value, string unit = "") => value is { } v ? N(v) + unit : "n/a";
 
     private static string Percent(double? ratio) => ratio is { } r ? (r * 100).ToString("0", CultureInfo.InvariantCulture) + " %" : "n/a";
 

@@ -27,10 +27,40 @@ public sealed record WaitResult(double TargetPerSecond, double AchievedPerSecond
 public sealed record ScaleResult(int Canvases, int Workers, double DeploySeconds, double AllConsumingSeconds, double WorkerRssBeforeMb,
     double WorkerRssAfterMb, int ListWorkers, Latencies List, Throughput Spread, double DeleteSeconds);
 
+/// <summary>One pass of scenarios 3 and 5b with the worker service in one <c>WORKQ_ISOLATION</c> mode.</summary>
+public sealed record IsolationPass(string Isolation, BatchResult? Batch, WaitResult? QuarterWait, double? BatchOverRaw);
+
+/// <summary>
+/// Issue 13's comparison: the passes in the order they ran (canvas, none, canvas: the mode that is measured twice
+/// brackets the other, so neither gets a systematically quieter machine), and each mode's mean over its passes.
+/// </summary>
+public sealed record IsolationResult(IReadOnlyList<IsolationPass> Passes, double? CanvasBatchPerSecond, double? NoneBatchPerSecond,
+    double? CanvasOverRaw, double? NoneOverRaw, double? CanvasWaitP50, double? NoneWaitP50, double? CanvasWaitP99, double? NoneWaitP99)
+{
+    public static IsolationResult Of(IReadOnlyList<IsolationPass> passes, Throughput? raw)
+    {
+        double? Mean(string isolation, Func<IsolationPass, double?> figure) =>
+            passes.Where(p => p.Isolation == isolation).Select(figure).OfType<double>().Where(double.IsFinite).ToList() is { Count: > 0 } values
+                ? Math.Round(values.Average(), 2)
+                : null;
+        double? OverRaw(double? perSecond) => perSecond is { } p && raw is { PerSecond: > 0 } r ? Math.Round(p / r.PerSecond, 3) : null;
+        var canvas = Mean("canvas", p => p.Batch?.Run.PerSecond);
+        var none = Mean("none", p => p.Batch?.Run.PerSecond);
+        return new IsolationResult(passes, canvas, none, OverRaw(canvas), OverRaw(none),
+            Mean("canvas", p => p.QuarterWait?.Reported.P50), Mean("none", p => p.QuarterWait?.Reported.P50),
+            Mean("canvas", p => p.QuarterWait?.Reported.P99), Mean("none", p => p.QuarterWait?.Reported.P99));
+    }
+}
+
+/// <summary>Queue wait of the first event on a canvas without a runner, and of the warm events right after; the warm runners' VmRSS.</summary>
+public sealed record ColdStartResult(Latencies Cold, Latencies Warm, IReadOnlyList<double> ColdMs, double RunnerRssMedianMb, double RunnerRssMaxMb,
+    IReadOnlyList<double> RunnerRssMb, double WorkerRssMb, int WarmEventsPerCanvas);
+
 public sealed record Target(string What, string Goal, string Measured, bool? Met);
 
 public sealed record Machine(int Cores, long MemoryMb, string Os, string Kernel, string DotNet, string LoadAverageAtStart, string Note);
 
 public sealed record BenchReport(DateTimeOffset StartedAt, double TotalSeconds, Machine Machine, BenchOptions Options, Throughput? Raw,
     Throughput? MassTransit, BatchResult? Batch, SingleResult? Single, WaitResult? Wait, WaitResult? LightWait, ScaleResult? Scale,
-    double? WorkqOverRaw, double? WorkqOverMassTransit, IReadOnlyList<Target> Targets, IReadOnlyDictionary<string, string> Failures);
+    ColdStartResult? ColdStart, IsolationResult? Isolation, double? WorkqOverRaw, double? WorkqOverMassTransit, IReadOnlyList<Target> Targets,
+    IReadOnlyList<Target> RunnerBudget, IReadOnlyDictionary<string, string> Failures);

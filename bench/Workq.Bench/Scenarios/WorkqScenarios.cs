@@ -50,8 +50,12 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
             }
             """;
         await api.DeployAsync(Canvas, Timed, timed, options.Prefetch, cancellationToken);
-        await WaitConsumingAsync(cluster, [$"workq.worker.{Canvas}.{Noop}", $"workq.worker.{Canvas}.{Timed}"], cancellationToken);
+        await WaitConsumingAsync(cancellationToken);
     }
+
+    /// <summary>Waits until the worker service (after a start or a restart) consumes both of the bench canvas's queues.</summary>
+    public Task WaitConsumingAsync(CancellationToken cancellationToken) =>
+        WaitConsumingAsync(cluster, [$"workq.worker.{Canvas}.{Noop}", $"workq.worker.{Canvas}.{Timed}"], cancellationToken);
 
     /// <summary>Scenario 3: batches over HTTP, several at once; from the first emit until the worker's processed counter has them all.</summary>
     public async Task<BatchResult> BatchAsync(CancellationToken cancellationToken)
