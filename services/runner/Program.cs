@@ -18,7 +18,7 @@ var settings = RunnerSettings.Read(init.Payload.Span);
 ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
 ThreadPool.SetMaxThreads(Math.Max(settings.MaxThreads, minWorkers), Math.Max(settings.MaxThreads, minIo));
 
-await using var output = new FrameOutput(stdout);
+await using var output = new FrameOutput(stdout, synchronous: true);
 var runs = new HandlerRuns(settings, output);
 using (var ready = output.Begin(RunnerProtocol.Ready)) ready.Int(Environment.ProcessId);
 

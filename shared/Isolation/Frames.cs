@@ -7,53 +7,91 @@ namespace Workq.Shared.Isolation;
 
 /// <summary>
 /// Length-prefixed binary frames between the worker service and its runner processes: a 4-byte little-endian
-/// length, a type byte, then the fields in order. Frames written while the stream is busy go out together in
-/// one write, so a busy runner costs a system call per batch rather than per event.
+/// length, a type byte, then the fields in order. The thread that ends a frame while nothing is being written
+/// writes it itself (no hand-off to another thread, which costs a wake-up per event at low load); frames ended
+/// while a write is in progress go out together in its next write, so a busy runner costs a system call per batch.
+/// <paramref name="synchronous"/> writes with <see cref="Stream.Write(ReadOnlySpan{byte})"/> (a runner's stdout,
+/// whose asynchronous writes would hop to the thread pool); otherwise writes are asynchronous and complete inline
+/// while the pipe has room.
 /// </summary>
-public sealed class FrameOutput : IAsyncDisposable
+public sealed class FrameOutput(Stream stream, bool synchronous = false) : IAsyncDisposable
 {
-    private readonly Stream stream;
     private readonly Lock gate = new();
-    private readonly SemaphoreSlim due = new(0, 1);
-    private readonly Task flushing;
+    private readonly TaskCompletionSource failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ArrayBufferWriter<byte> pending = new(64 * 1024);
     private ArrayBufferWriter<byte> writing = new(64 * 1024);
-    private bool signalled;
+    private bool busy;
     private bool completed;
 
-    public FrameOutput(Stream stream)
-    {
-        this.stream = stream;
-        flushing = Task.Run(FlushLoopAsync);
-    }
-
-    /// <summary>Faults when the stream broke (the other side died); completes once disposed.</summary>
-    public Task Completion => flushing;
+    /// <summary>Faults when the stream broke (the other side died); completes once disposed and drained.</summary>
+    public Task Completion => Task.WhenAny(failed.Task, drained.Task).Unwrap();
 
     /// <summary>Starts a frame; its fields are written under a lock that <see cref="Frame.Dispose"/> releases.</summary>
     public Frame Begin(byte type) => new(this, type);
 
-    private async Task FlushLoopAsync()
+    // Called by the thread that ended a frame and found no write in progress: it writes until nothing is pending.
+    private void Pump()
     {
-        while (true)
+        if (synchronous) PumpSynchronously();
+        else _ = PumpAsync();
+    }
+
+    private void PumpSynchronously()
+    {
+        try
         {
-            await due.WaitAsync();
-            ArrayBufferWriter<byte> batch;
-            bool last;
-            lock (gate)
+            while (TakeBatch() is { } batch)
             {
-                (batch, pending, writing) = (pending, writing, pending);
-                signalled = false;
-                last = completed;
+                stream.Write(batch.WrittenSpan);
+                stream.Flush();
+                batch.ResetWrittenCount();
             }
-            if (batch.WrittenCount > 0)
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            Fail(e);
+        }
+    }
+
+    private async Task PumpAsync()
+    {
+        try
+        {
+            while (TakeBatch() is { } batch)
             {
                 await stream.WriteAsync(batch.WrittenMemory);
                 await stream.FlushAsync();
                 batch.ResetWrittenCount();
             }
-            if (last) return;
         }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            Fail(e);
+        }
+    }
+
+    // The frames ended so far, or null (and no longer busy) when there are none.
+    private ArrayBufferWriter<byte>? TakeBatch()
+    {
+        lock (gate)
+        {
+            if (pending.WrittenCount == 0)
+            {
+                busy = false;
+                if (completed) drained.TrySetResult();
+                return null;
+            }
+            (pending, writing) = (writing, pending);
+            return writing;
+        }
+    }
+
+    private void Fail(Exception e)
+    {
+        lock (gate) completed = true;
+        failed.TrySetException(e);
+        drained.TrySetResult();
     }
 
     public async ValueTask DisposeAsync()
@@ -62,24 +100,9 @@ public sealed class FrameOutput : IAsyncDisposable
         {
             if (completed) return;
             completed = true;
-            Signal();
+            if (!busy) drained.TrySetResult();
         }
-        try
-        {
-            await flushing;
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
-        {
-            // The other side is gone: nothing left to tell it.
-        }
-    }
-
-    // Called under the gate.
-    private void Signal()
-    {
-        if (signalled) return;
-        signalled = true;
-        due.Release();
+        await Task.WhenAny(drained.Task, failed.Task);
     }
 
     public ref struct Frame
@@ -93,7 +116,7 @@ public sealed class FrameOutput : IAsyncDisposable
         {
             this.output = output;
             scope = output.gate.EnterScope();
-            if (output.completed || output.flushing.IsCompleted)
+            if (output.completed)
             {
                 scope.Dispose();
                 throw new IOException("the runner channel is closed");
@@ -161,8 +184,10 @@ public sealed class FrameOutput : IAsyncDisposable
         {
             var header = MemoryMarshal.AsMemory(buffer.WrittenMemory).Span.Slice(start, 4);
             BinaryPrimitives.WriteInt32LittleEndian(header, buffer.WrittenCount - start - 4);
-            output.Signal();
+            var pump = !output.busy;
+            output.busy = true;
             scope.Dispose();
+            if (pump) output.Pump();
         }
     }
 }
