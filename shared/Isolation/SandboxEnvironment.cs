@@ -21,8 +21,10 @@ public static class SandboxEnvironment
             ["DOTNET_DbgEnableMiniDump"] = "0",
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
         };
-        // Where the runtime is, when the parent itself was started by an apphost rather than `dotnet`.
-        if (Environment.GetEnvironmentVariable("DOTNET_ROOT") is { Length: > 0 } root) environment["DOTNET_ROOT"] = root;
+        // Where the runtime is, when the parent itself was started by an apphost rather than `dotnet`; and the locale and
+        // time zone, so that handler code formats and tells the time as it would in the parent. None is a secret.
+        foreach (var name in (string[])["DOTNET_ROOT", "LANG", "LC_ALL", "TZ"])
+            if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } value) environment[name] = value;
         return environment;
     }
 }

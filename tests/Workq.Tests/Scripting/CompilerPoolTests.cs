@@ -51,7 +51,8 @@ public sealed class CompilerProtocolTests
         var environment = CompilerProcess.Environment(512);
 
         Assert.Equal("0x20000000", environment["DOTNET_GCHeapHardLimit"]);
-        Assert.All(environment.Keys, key => Assert.StartsWith("DOTNET_", key));
+        // Runtime settings, and the locale and time zone so that code behaves as in the parent: nothing else of the parent's.
+        Assert.All(environment.Keys, key => Assert.True(key.StartsWith("DOTNET_", StringComparison.Ordinal) || key is "LANG" or "LC_ALL" or "TZ", key));
     }
 }
 
