@@ -8,6 +8,10 @@ namespace Workq.Shared.Isolation;
 /// </summary>
 public static class SandboxEnvironment
 {
+    /// <summary>The <c>dotnet</c> host to start such a process with: the parent's own when it was started by <c>dotnet</c>.</summary>
+    public static string DotnetHost { get; } =
+        Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
+
     public static IReadOnlyDictionary<string, string> For(int heapMegabytes)
     {
         var environment = new Dictionary<string, string>

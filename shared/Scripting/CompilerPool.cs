@@ -50,7 +50,7 @@ public sealed class CompilerPool(CompilerPoolOptions options, ILogger<CompilerPo
 {
     // One item per process slot; null is a slot whose process could not be started, retried on its next use.
     private readonly Channel<CompilerProcess?> _idle = Channel.CreateBounded<CompilerProcess?>(options.Processes);
-    private readonly string _host = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
+    private readonly string _host = Isolation.SandboxEnvironment.DotnetHost;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using Workq.Shared.Configuration;
+using Workq.Shared.Isolation;
 
 namespace Workq.Worker.Isolation;
 
@@ -12,7 +13,7 @@ public sealed record RunnerOptions(string Host, string RunnerDll, string? Nice, 
 
     /// <summary>The runner built next to this service (the worker references Workq.Runner, so its output is copied here).</summary>
     public static RunnerOptions From(WorkqOptions options, IConfiguration config, RunnerCgroups? cgroups) =>
-        new(Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet",
+        new(SandboxEnvironment.DotnetHost,
             Path.Combine(AppContext.BaseDirectory, "Workq.Runner.dll"),
             cgroups is null && File.Exists("/usr/bin/nice") ? "/usr/bin/nice" : null,
             options.RunnerMemoryMegabytes, options.RunnerThreads, options.RunnerIdle, config[Shared.Scripting.EgressPolicy.AllowVariable])

@@ -170,7 +170,7 @@ public sealed class RunnerPool(RunnerOptions options, ILogger<RunnerPool> logger
             await starting.WaitAsync(cancellationToken);
             try
             {
-                if (Current is { Ended.IsCompleted: false } current)
+                if (Current is { Closed: false } current)
                 {
                     await current.WaitReadyAsync(cancellationToken);
                     return current;

@@ -31,6 +31,8 @@ public sealed class RunnerProcess
     private bool outOfMemory;
     private long lastRunId;
     private string? killReason;
+    // Set under the pending lock once the process is gone: a run handed over after that would never be settled.
+    private bool closed;
     private HashSet<long> overdue = [];
 
     private RunnerProcess(string canvas, Process process, RunnerOptions options, CpuLimit? cpu, ILogger logger)
@@ -54,7 +56,9 @@ public sealed class RunnerProcess
 
     public string Canvas { get; }
     public int Pid { get; }
-    public bool IsReady => ready.Task.IsCompletedSuccessfully && !Ended.IsCompleted;
+    public bool IsReady => ready.Task.IsCompletedSuccessfully && !Closed;
+    /// <summary>The process is gone or going: it takes no new runs, and its end settles the ones it holds.</summary>
+    public bool Closed => Volatile.Read(ref closed);
     public int Running => pending.Count;
     /// <summary>When the last run was handed over or finished, in <see cref="Environment.TickCount64"/> milliseconds.</summary>
     public long LastActive { get; private set; } = Environment.TickCount64;
@@ -102,7 +106,11 @@ public sealed class RunnerProcess
     {
         var id = Interlocked.Increment(ref lastRunId);
         var waiting = new Pending(run, Environment.TickCount64 + (long)(run.Timeout + options.TimeoutGrace).TotalMilliseconds, stopping);
-        pending[id] = waiting;
+        lock (pending)
+        {
+            if (closed) return new HandlerOutcome(RunOutcome.Requeue, TimeSpan.Zero, ErrorMessage: "the canvas's runner was stopping");
+            pending[id] = waiting;
+        }
         LastActive = Environment.TickCount64;
         try
         {
@@ -234,7 +242,7 @@ public sealed class RunnerProcess
         var id = reader.Long();
         var outcome = (RunnerOutcome)reader.Byte();
         var duration = TimeSpan.FromTicks(reader.Long());
-        var result = reader.String();
+        var result = TraceResult.From(reader.Bytes());
         var errorType = reader.String();
         var errorMessage = reader.String();
         var count = Math.Min(reader.Int(), Shared.Scripting.HandlerGlobals.MaxLogLines);
@@ -243,7 +251,7 @@ public sealed class RunnerProcess
         if (!pending.TryRemove(id, out var run)) return;
         run.Outcome.TrySetResult(outcome switch
         {
-            RunnerOutcome.Completed => new HandlerOutcome(RunOutcome.Completed, duration, new TraceResult(result ?? "null"), Logs: logs),
+            RunnerOutcome.Completed => new HandlerOutcome(RunOutcome.Completed, duration, result, Logs: logs),
             RunnerOutcome.TimedOut => HandlerOutcome.TimedOut(run.Run.Timeout, duration, logs),
             _ => new HandlerOutcome(RunOutcome.Failed, duration, ErrorType: errorType, ErrorMessage: errorMessage, Logs: logs),
         });
@@ -315,6 +323,7 @@ public sealed class RunnerProcess
 
     private async Task<RunnerExit> SettleAsync()
     {
+        lock (pending) Volatile.Write(ref closed, true);
         Kill(ChannelClosed);
         await process.WaitForExitAsync();
         await output.DisposeAsync();

@@ -9,8 +9,16 @@ using Workq.Worker.Consuming;
 
 namespace Workq.Worker.Recording;
 
-/// <summary>A result a runner process already turned into the trace's JSON (<see cref="JsonResult.ToTraceJson"/>).</summary>
-public sealed record TraceResult(string Json);
+/// <summary>A result a runner process already turned into the trace's JSON (<see cref="JsonResult.ToTraceJson"/>), as UTF-8.</summary>
+public sealed class TraceResult(byte[] json)
+{
+    /// <summary>What most handlers return: one instance, so that a run returning nothing allocates nothing for it.</summary>
+    public static readonly TraceResult Null = new("null"u8.ToArray());
+
+    public byte[] Json => json;
+
+    public static TraceResult From(ReadOnlySpan<byte> json) => json.IsEmpty || json.SequenceEqual("null"u8) ? Null : new(json.ToArray());
+}
 
 /// <summary>What a finished run leaves for its trace. Cheap to keep; turned into JSON only if it is among the last N kept.</summary>
 public sealed record RunTrace(EventEnvelope Envelope, int Version, int Attempt, byte[] Body, RunOutcome Outcome, object? Result,
@@ -80,7 +88,7 @@ public sealed record RunTrace(EventEnvelope Envelope, int Version, int Attempt, 
         if (result is TraceResult { Json: var json })
         {
             // Written by a runner, which holds hostile code: checked, so that it cannot reshape the trace around it.
-            WriteRawOrString(writer, Encoding.UTF8.GetBytes(json));
+            WriteRawOrString(writer, json);
             return;
         }
         writer.WriteRawValue(JsonResult.ToTraceJson(result, options), skipInputValidation: true);

@@ -182,6 +182,14 @@ public sealed class WorkqCluster : IAsyncLifetime
     public async Task<JsonArray> TracesAsync(string canvas, string worker) =>
         (await JsonAsync(HttpMethod.Get, ControlUrl($"/v1/canvases/{canvas}/workers/{worker}/traces"), AdminToken))!.AsArray();
 
+    /// <summary>The trace of one event, once its worker has kept one.</summary>
+    public async Task<JsonNode> TraceOfAsync(string canvas, string worker, Guid id, TimeSpan timeout)
+    {
+        var traces = await EventuallyAsync(() => TracesAsync(canvas, worker),
+            t => t.Any(x => x!["eventId"]!.GetValue<string>() == id.ToString()), timeout, $"the trace of {canvas}/{worker}'s event {id}");
+        return traces.Single(x => x!["eventId"]!.GetValue<string>() == id.ToString())!;
+    }
+
     public async Task<JsonNode> WorkerAsync(string canvas, string worker) =>
         (await JsonAsync(HttpMethod.Get, ControlUrl($"/v1/canvases/{canvas}/workers/{worker}"), AdminToken))!;
 

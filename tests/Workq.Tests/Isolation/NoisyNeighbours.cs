@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Workq.Tests.Infrastructure;
@@ -17,10 +16,7 @@ public sealed class NoisyNeighbours : IAsyncLifetime
     private static readonly TimeSpan StreamInterval = TimeSpan.FromMilliseconds(50);
     public const string NeighbourWorker = "steady";
 
-    private readonly CancellationTokenSource stopStream = new();
-    private readonly ConcurrentDictionary<Guid, bool> accepted = new();
-    private Task stream = Task.CompletedTask;
-    private int streamErrors;
+    private EmitStream? stream;
     private ServiceProcess supervisor = null!;
     private int supervisorPid;
 
@@ -45,25 +41,8 @@ public sealed class NoisyNeighbours : IAsyncLifetime
             using (var sent = await Http.PostAsync("{{Sink.Url}}", new StringContent($"{Meta.Id} {waited:0.0}"), CancellationToken)) { }
             return waited;
             """, concurrency: 4, token: NeighbourToken);
-        stream = Task.Run(() => StreamAsync(stopStream.Token));
+        stream = new EmitStream(Cluster, Neighbour, NeighbourWorker, NeighbourToken, StreamInterval, n => $$"""{"n":{{n}}}""");
         await Cluster.EventuallyAsync(() => Task.FromResult(Sink.Calls.Count), calls => calls > 10, Patience, "the neighbour's stream to flow");
-    }
-
-    private async Task StreamAsync(CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(StreamInterval);
-        var n = 0;
-        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
-        {
-            try
-            {
-                accepted[await Cluster.EmitAsync(Neighbour, NeighbourWorker, $$"""{"n":{{n++}}}""", NeighbourToken)] = true;
-            }
-            catch (Exception) when (!cancellationToken.IsCancellationRequested)
-            {
-                Interlocked.Increment(ref streamErrors);
-            }
-        }
     }
 
     /// <summary>Where the neighbour's reports stood when an attack began.</summary>
@@ -77,20 +56,20 @@ public sealed class NoisyNeighbours : IAsyncLifetime
     {
         // The neighbour's share is judged over at least a second of its stream.
         await Cluster.EventuallyAsync(() => Task.FromResult(Sink.Calls.Count), calls => calls >= since + 20, Patience, "20 neighbour events after the attack began");
-        var expected = accepted.Keys.ToList();
+        var expected = stream!.AcceptedSoFar();
         await Cluster.EventuallyAsync(() => Task.FromResult(Reports().Select(r => r.Id).ToHashSet()),
             seen => expected.All(seen.Contains), Patience, $"the neighbour's {expected.Count} accepted events to run");
         var reports = Reports();
         var twice = reports.GroupBy(r => r.Id).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
         Assert.True(twice.Count == 0, $"{twice.Count} neighbour events ran more than once during '{attack}', e.g. {twice.FirstOrDefault()}");
-        Assert.True(reports.All(r => accepted.ContainsKey(r.Id)), "the neighbour's worker ran an event the neighbour never emitted");
+        Assert.True(reports.All(r => stream.Accepted(r.Id)), "the neighbour's worker ran an event the neighbour never emitted");
 
         var waits = reports.Skip(since).Select(r => r.WaitMs).Order().ToList();
         Assert.True(waits.Count >= 20, $"only {waits.Count} neighbour events ran during '{attack}'");
         var p99 = waits[(int)Math.Ceiling(0.99 * waits.Count) - 1];
         output.WriteLine($"noisy neighbour | {attack} | neighbour events {waits.Count} | p50 {waits[waits.Count / 2]:0.0} ms | p99 {p99:0.0} ms | max {waits[^1]:0.0} ms");
         Assert.True(p99 < 1_000, $"the neighbour's p99 queue wait was {p99:0.0} ms during '{attack}' (max {waits[^1]:0.0} ms)");
-        Assert.Equal(0, Volatile.Read(ref streamErrors));
+        Assert.Equal(0, stream.Errors);
 
         Assert.False(supervisor.HasExited, $"the worker service exited during '{attack}'");
         Assert.Equal(supervisorPid, supervisor.Id);
@@ -113,27 +92,13 @@ public sealed class NoisyNeighbours : IAsyncLifetime
     }
 
     /// <summary>The trace of one noisy event, once it has one.</summary>
-    public async Task<JsonNode> TraceAsync(string worker, Guid id)
-    {
-        var traces = await Cluster.EventuallyAsync(() => Cluster.TracesAsync(Noisy, worker),
-            t => t.Any(x => x!["eventId"]!.GetValue<string>() == id.ToString()), Patience, $"the trace of {worker}'s event {id}");
-        return traces.Single(x => x!["eventId"]!.GetValue<string>() == id.ToString())!;
-    }
+    public Task<JsonNode> TraceAsync(string worker, Guid id) => Cluster.TraceOfAsync(Noisy, worker, id, Patience);
 
     public async Task DisposeAsync()
     {
-        await stopStream.CancelAsync();
-        try
-        {
-            await stream;
-        }
-        catch (OperationCanceledException)
-        {
-            // The stream stops by cancellation.
-        }
+        if (stream is not null) await stream.DisposeAsync();
         await Cluster.DisposeAsync();
         if (Sink is not null) await Sink.DisposeAsync();
-        stopStream.Dispose();
     }
 }
 

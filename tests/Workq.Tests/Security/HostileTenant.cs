@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Workq.Tests.Infrastructure;
 
@@ -15,10 +14,7 @@ public sealed class HostileTenant : IAsyncLifetime
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StreamInterval = TimeSpan.FromMilliseconds(50);
 
-    private readonly CancellationTokenSource stopStream = new();
-    private readonly ConcurrentDictionary<Guid, bool> victimEvents = new();
-    private Task stream = Task.CompletedTask;
-    private int streamErrors;
+    private EmitStream? stream;
 
     public WorkqCluster Cluster { get; } = new();
     public string Secret { get; } = "victim-secret-" + Guid.NewGuid().ToString("N");
@@ -38,27 +34,9 @@ public sealed class HostileTenant : IAsyncLifetime
             Log($"handled {secret}");
             return new { secret, n = Event["n"]!.GetValue<int>() };
             """, concurrency: 4, token: VictimToken);
-        stream = Task.Run(() => StreamAsync(stopStream.Token));
+        stream = new EmitStream(Cluster, Victim, VictimWorker, VictimToken, StreamInterval, n => $$"""{"secret":"{{Secret}}","n":{{n}}}""");
         // Every attack runs beside a stream that is already flowing.
-        await Cluster.EventuallyAsync(() => Task.FromResult(victimEvents.Count), accepted => accepted > 0, Patience, "the victim's stream to start");
-    }
-
-    private async Task StreamAsync(CancellationToken cancellationToken)
-    {
-        var n = 0;
-        using var timer = new PeriodicTimer(StreamInterval);
-        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
-        {
-            try
-            {
-                var id = await Cluster.EmitAsync(Victim, VictimWorker, $$"""{"secret":"{{Secret}}","n":{{n++}}}""", VictimToken);
-                victimEvents[id] = true;
-            }
-            catch (Exception) when (!cancellationToken.IsCancellationRequested)
-            {
-                Interlocked.Increment(ref streamErrors);
-            }
-        }
+        await Cluster.EventuallyAsync(() => Task.FromResult(stream.Count), accepted => accepted > 0, Patience, "the victim's stream to start");
     }
 
     /// <summary>
@@ -67,8 +45,8 @@ public sealed class HostileTenant : IAsyncLifetime
     /// </summary>
     public async Task AssertVictimUnharmedAsync()
     {
-        Assert.Equal(0, Volatile.Read(ref streamErrors));
-        var accepted = victimEvents.Count;
+        Assert.Equal(0, stream!.Errors);
+        var accepted = stream.Count;
         Assert.True(accepted > 0, "the victim's stream has not started");
         var worker = await Cluster.EventuallyAsync(() => Cluster.WorkerAsync(Victim, VictimWorker),
             w => w["stats"]!["processed"]!.GetValue<long>() >= accepted, Patience, $"the victim's {accepted} accepted events to be processed");
@@ -77,10 +55,10 @@ public sealed class HostileTenant : IAsyncLifetime
         Assert.Equal("running", worker["state"]!.GetValue<string>());
 
         // Nothing forged: every run on the victim's worker is an event the victim emitted, with its own secret.
-        Assert.True(worker["stats"]!["processed"]!.GetValue<long>() <= victimEvents.Count, "the victim's worker ran more events than the victim emitted");
+        Assert.True(worker["stats"]!["processed"]!.GetValue<long>() <= stream.Count, "the victim's worker ran more events than the victim emitted");
         foreach (var trace in await Cluster.TracesAsync(Victim, VictimWorker))
         {
-            Assert.True(victimEvents.ContainsKey(Guid.Parse(trace!["eventId"]!.GetValue<string>())), $"a trace on the victim's worker is not one of its events: {trace}");
+            Assert.True(stream.Accepted(Guid.Parse(trace!["eventId"]!.GetValue<string>())), $"a trace on the victim's worker is not one of its events: {trace}");
             Assert.Equal("completed", trace["status"]!.GetValue<string>());
             Assert.Equal(Secret, trace["result"]!["secret"]!.GetValue<string>());
         }
@@ -99,24 +77,13 @@ public sealed class HostileTenant : IAsyncLifetime
     {
         await Cluster.DeployAsync(Attacker, worker, code, token: AttackerToken);
         var id = await Cluster.EmitAsync(Attacker, worker, eventJson, AttackerToken);
-        var traces = await Cluster.EventuallyAsync(() => Cluster.TracesAsync(Attacker, worker),
-            t => t.Any(x => x!["eventId"]!.GetValue<string>() == id.ToString()), Patience, $"the trace of {worker}'s run");
-        return traces.Single(x => x!["eventId"]!.GetValue<string>() == id.ToString())!;
+        return await Cluster.TraceOfAsync(Attacker, worker, id, Patience);
     }
 
     public async Task DisposeAsync()
     {
-        await stopStream.CancelAsync();
-        try
-        {
-            await stream;
-        }
-        catch (OperationCanceledException)
-        {
-            // The stream stops by cancellation.
-        }
+        if (stream is not null) await stream.DisposeAsync();
         await Cluster.DisposeAsync();
-        stopStream.Dispose();
     }
 }
 
