@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Builds Workq and runs its test suite against real RabbitMQ and PostgreSQL
-# (installed and started by scripts/servers.sh). Extra arguments go to
-# `dotnet test`, e.g. ./test.sh --filter "FullyQualifiedName~Emit".
+# (installed and started by scripts/servers.sh), and the cluster collection
+# against RabbitMQ nodes in containers (Docker and the images from
+# scripts/images.sh). Extra arguments go to `dotnet test`, e.g.
+# ./test.sh --filter "FullyQualifiedName~Emit".
+# WORKQ_TEST_CLUSTER=0 skips the container tests (reported as skipped) and
+# their set-up, for a quicker local run; CI runs them.
 # Exit code = dotnet test's. The last line is "N passed, N failed, N skipped"
 # for CI to read.
 set -euo pipefail
@@ -12,6 +16,11 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 bash scripts/servers.sh
 source scripts/credentials.sh
 bash scripts/chromium.sh   # for the dashboard's browser tests
+if [[ "${WORKQ_TEST_CLUSTER:-1}" != 0 ]]; then
+  bash scripts/images.sh   # Docker, and the RabbitMQ image the cluster tests start three of
+fi
+# Testcontainers' resource reaper image cannot be pulled here; the tests remove their own containers.
+export TESTCONTAINERS_RYUK_DISABLED=true
 
 echo "[test] building (Release)"
 dotnet build Workq.sln -c Release -nologo
@@ -30,7 +39,7 @@ OUT=.run/test-output.log
 # tee keeps the live output; the copy is parsed for the summary below.
 set +e
 # A hung test fails the run (with a dump) instead of eating CI's time.
-rm -f .run/reliability.md
+rm -f .run/reliability.md .run/cluster.md
 dotnet test tests/Workq.Tests/Workq.Tests.csproj -c Release --no-build \
   --logger "console;verbosity=normal" --blame-hang-timeout 10m "$@" 2>&1 | tee "$OUT"
 rc=${PIPESTATUS[0]}
@@ -59,9 +68,12 @@ summary="$(awk '
   }
 ' "$OUT")"
 
-# The reliability suite's table: every fault scenario, and where each accepted event ended.
+# The fault suites' tables: every fault scenario, and where each accepted event ended.
 if [[ -f .run/reliability.md ]]; then
   echo; echo "Reliability (events with a 202, and where they ended):"; cat .run/reliability.md
+fi
+if [[ -f .run/cluster.md ]]; then
+  echo; echo "RabbitMQ cluster faults (events with a 202, and where they ended):"; cat .run/cluster.md
 fi
 
 echo

@@ -8,15 +8,21 @@ public sealed class WorkqOptions
     /// <summary>The token older docs and scripts used for local runs: refused outside Development, like no token at all.</summary>
     public const string DevelopmentAdminToken = "workq-dev-admin-token";
     public const int MinAdminTokenLength = 16;
+    private static readonly string[] BrokerSchemes = ["amqp", "amqps"];
+    private static readonly string[] ManagementSchemes = ["http", "https"];
 
     public string Host { get; init; } = "127.0.0.1";
     public int Port { get; init; }
-    public string RabbitMqUrl { get; init; } = "amqp://guest:guest@127.0.0.1:5672/";
-    public string RabbitMqManagementUrl { get; init; } = "http://guest:guest@127.0.0.1:15672/";
+    /// <summary>The broker's AMQP nodes (<c>WORKQ_RABBITMQ_URL</c>: one URI, or one per cluster node separated by commas).</summary>
+    public BrokerNodes RabbitMq { get; init; } = BrokerNodes.Parse("amqp://guest:guest@127.0.0.1:5672/", "WORKQ_RABBITMQ_URL", BrokerSchemes);
+    /// <summary>The same nodes' management API (<c>WORKQ_RABBITMQ_MANAGEMENT_URL</c>, likewise).</summary>
+    public BrokerNodes RabbitMqManagement { get; init; } = BrokerNodes.Parse("http://guest:guest@127.0.0.1:15672/", "WORKQ_RABBITMQ_MANAGEMENT_URL", ManagementSchemes);
     public string Postgres { get; init; } = "Host=127.0.0.1;Port=5432;Username=workq;Password=workq;Database=workq";
     public string? AdminToken { get; init; }
     public int MaxEventBytes { get; init; } = 262_144;
     public TimeSpan HandlerTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>How long a publish waits for the broker's confirm before the emit is answered 503 (a node that does not answer).</summary>
+    public TimeSpan PublishTimeout { get; init; } = TimeSpan.FromSeconds(5);
     public int TracesPerWorker { get; init; } = 10;
     public int MaxEmitDepth { get; init; } = 1_000;
     /// <summary>Emits one handler run may make; the one past it throws.</summary>
@@ -63,12 +69,15 @@ public sealed class WorkqOptions
         {
             Host = config["WORKQ_HOST"] ?? defaults.Host,
             Port = Int(config, "WORKQ_PORT", defaultPort),
-            RabbitMqUrl = config["WORKQ_RABBITMQ_URL"] ?? defaults.RabbitMqUrl,
-            RabbitMqManagementUrl = config["WORKQ_RABBITMQ_MANAGEMENT_URL"] ?? defaults.RabbitMqManagementUrl,
+            RabbitMq = config["WORKQ_RABBITMQ_URL"] is { } amqp ? BrokerNodes.Parse(amqp, "WORKQ_RABBITMQ_URL", BrokerSchemes) : defaults.RabbitMq,
+            RabbitMqManagement = config["WORKQ_RABBITMQ_MANAGEMENT_URL"] is { } management
+                ? BrokerNodes.Parse(management, "WORKQ_RABBITMQ_MANAGEMENT_URL", ManagementSchemes)
+                : defaults.RabbitMqManagement,
             Postgres = config["WORKQ_POSTGRES"] ?? defaults.Postgres,
             AdminToken = string.IsNullOrEmpty(config["WORKQ_ADMIN_TOKEN"]) ? null : config["WORKQ_ADMIN_TOKEN"],
             MaxEventBytes = Int(config, "WORKQ_MAX_EVENT_BYTES", defaults.MaxEventBytes),
             HandlerTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_HANDLER_TIMEOUT", defaults.HandlerTimeout.TotalSeconds)),
+            PublishTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_PUBLISH_TIMEOUT_SECONDS", defaults.PublishTimeout.TotalSeconds)),
             TracesPerWorker = Int(config, "WORKQ_TRACES_PER_WORKER", defaults.TracesPerWorker),
             MaxEmitDepth = Int(config, "WORKQ_MAX_EMIT_DEPTH", defaults.MaxEmitDepth),
             MaxEmitsPerEvent = Int(config, "WORKQ_MAX_EMITS_PER_EVENT", defaults.MaxEmitsPerEvent),

@@ -19,7 +19,12 @@ public static class ControlPlaneSetup
             addConsumers?.Invoke(bus);
             bus.UsingRabbitMq((context, rabbit) =>
             {
-                rabbit.Host(new Uri(options.RabbitMqUrl));
+                rabbit.Host(options.RabbitMq.First, host =>
+                {
+                    // MassTransit's own failover: its connection moves to another node when its node goes.
+                    if (options.RabbitMq.Nodes.Count > 1)
+                        host.UseCluster(cluster => { foreach (var node in options.RabbitMq.Nodes) cluster.Node(node.Authority); });
+                });
                 if (addConsumers is not null)
                 {
                     rabbit.ReceiveEndpoint(new TemporaryEndpointDefinition("workq-control"), endpoint =>

@@ -6,7 +6,9 @@ namespace Workq.Shared.Messaging;
 
 /// <summary>
 /// The service's one AMQP connection (channels are cheap, connections are not). Opened lazily with
-/// automatic recovery, so consumers and channels come back by themselves after a broker restart.
+/// automatic recovery, so consumers and channels come back by themselves after a broker restart. With a cluster
+/// (several nodes in <c>WORKQ_RABBITMQ_URL</c>) it opens to any node that answers, in random order so that
+/// instances spread over the nodes, and recovers on any node left when its own goes.
 /// </summary>
 public sealed class BrokerConnection(WorkqOptions options, ILogger<BrokerConnection> logger) : IAsyncDisposable
 {
@@ -24,22 +26,24 @@ public sealed class BrokerConnection(WorkqOptions options, ILogger<BrokerConnect
             if (connection is not null) return connection;
             var factory = new ConnectionFactory
             {
-                Uri = new Uri(options.RabbitMqUrl),
+                Uri = options.RabbitMq.First,
                 AutomaticRecoveryEnabled = true,
                 TopologyRecoveryEnabled = true,
                 NetworkRecoveryInterval = TimeSpan.FromSeconds(1),
-                RequestedHeartbeat = TimeSpan.FromSeconds(15),
+                // A frozen node (a grey failure) is given up after two missed heartbeats, 10 s, and the connection recovers elsewhere.
+                RequestedHeartbeat = TimeSpan.FromSeconds(5),
                 ClientProvidedName = $"workq-{AppDomain.CurrentDomain.FriendlyName}-{Environment.ProcessId}",
             };
-            connection = await factory.CreateConnectionAsync(cancellationToken);
+            connection = await factory.CreateConnectionAsync(options.RabbitMq.Nodes.Select(Endpoint).ToList(), cancellationToken);
             connection.ConnectionShutdownAsync += (_, e) =>
             {
                 logger.LogWarning("Broker connection shut down: {Reason}", e.ReplyText);
                 return Task.CompletedTask;
             };
+            logger.LogInformation("Broker connection open to {Node} (of {Nodes})", connection.Endpoint, options.RabbitMq);
             connection.RecoverySucceededAsync += (_, _) =>
             {
-                logger.LogInformation("Broker connection recovered");
+                logger.LogInformation("Broker connection recovered on {Node}", connection.Endpoint);
                 return Task.CompletedTask;
             };
             return connection;
@@ -48,6 +52,13 @@ public sealed class BrokerConnection(WorkqOptions options, ILogger<BrokerConnect
         {
             gate.Release();
         }
+    }
+
+    private static AmqpTcpEndpoint Endpoint(Uri node)
+    {
+        var tls = node.Scheme.Equals("amqps", StringComparison.OrdinalIgnoreCase);
+        var port = node.Port > 0 ? node.Port : tls ? 5671 : 5672;
+        return tls ? new AmqpTcpEndpoint(node.Host, port, new SslOption(node.Host, enabled: true)) : new AmqpTcpEndpoint(node.Host, port);
     }
 
     public async ValueTask DisposeAsync()

@@ -23,12 +23,13 @@ public sealed class EventPublisher(BrokerConnection broker, WorkqOptions options
     /// A blip (a channel closed under us, a lost confirm) is retried twice, quickly and with jitter, on a fresh
     /// channel; a broker that stays away is reported at once as 503. A retried event whose first confirm
     /// was lost may be enqueued twice: delivery is at least once. A nack is no blip: it is the broker
-    /// refusing the event, and it is reported at once (<see cref="QueueFullException"/>).
+    /// refusing the event, and it is reported at once (<see cref="QueueFullException"/>). Nor is a confirm that did not
+    /// come in time: the connection's node is not answering, and another try would only wait as long again.
     /// </summary>
     private static readonly ResiliencePipeline Blips = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<BrokerUnavailableException>(),
+            ShouldHandle = new PredicateBuilder().Handle<BrokerUnavailableException>(e => e.InnerException is not TimeoutException),
             MaxRetryAttempts = 2,
             Delay = TimeSpan.FromMilliseconds(50),
             BackoffType = DelayBackoffType.Exponential,
@@ -41,6 +42,7 @@ public sealed class EventPublisher(BrokerConnection broker, WorkqOptions options
     // is slowed down, never refused (the client's own limiter, set wider, would throw instead).
     private readonly SemaphoreSlim[] windows = [.. Enumerable.Range(0, ChannelCount).Select(_ => new SemaphoreSlim(MaxOutstandingConfirmsPerChannel))];
     private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly ConfirmDeadline deadline = new(options.PublishTimeout);
     private int next;
 
     /// <summary>
@@ -96,9 +98,18 @@ public sealed class EventPublisher(BrokerConnection broker, WorkqOptions options
         var slot = (int)((uint)Interlocked.Increment(ref next) % ChannelCount);
         var channel = channels[slot] is { IsOpen: true } open ? open : await OpenAsync(slot, cancellationToken);
         await windows[slot].WaitAsync(cancellationToken);
+        var timeout = deadline.Token;
+        // The request's own token is linked only when it can fire, so a publish without one allocates no token source.
+        using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout) : null;
         try
         {
-            await channel.BasicPublishAsync(exchange, routingKey, mandatory: false, properties, body, cancellationToken);
+            await channel.BasicPublishAsync(exchange, routingKey, mandatory: false, properties, body, linked?.Token ?? timeout);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // A node that holds the connection open but does not answer (frozen, or cut off from the queue's leader).
+            logger.LogWarning("Publish of event {EventId} to {Canvas}/{Worker} was not confirmed within {Timeout}", envelope.Id, envelope.Canvas, envelope.Worker, options.PublishTimeout);
+            throw new BrokerUnavailableException("The broker did not confirm the event in time.", new TimeoutException());
         }
         catch (PublishException nack) when (!nack.IsReturn)
         {
@@ -154,6 +165,32 @@ public sealed class EventPublisher(BrokerConnection broker, WorkqOptions options
         }
         gate.Dispose();
         foreach (var window in windows) window.Dispose();
+    }
+}
+
+/// <summary>
+/// The deadline for a publish's confirm, shared by every publish started in the same second: one token source a second
+/// instead of one per event. A publish so gets between <c>timeout</c> and <c>timeout</c> + 1 s.
+/// </summary>
+internal sealed class ConfirmDeadline(TimeSpan timeout)
+{
+    private sealed record Window(long Second, CancellationTokenSource Source);
+
+    private Window? current;
+
+    public CancellationToken Token
+    {
+        get
+        {
+            var second = Environment.TickCount64 / 1000;
+            var window = Volatile.Read(ref current);
+            if (window is not null && window.Second == second) return window.Source.Token;
+            // Two threads may both open the second's window; either one serves. The old source is left to its timer:
+            // publishes still hold its token, and it cancels itself at its deadline.
+            var opened = new Window(second, new CancellationTokenSource(timeout + TimeSpan.FromSeconds(1)));
+            Volatile.Write(ref current, opened);
+            return opened.Source.Token;
+        }
     }
 }
 

@@ -17,14 +17,15 @@ public sealed class BenchCluster : IAsyncDisposable
     private static readonly string Suffix = DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
 
     public static string PostgresAdmin => LocalServers.PostgresAdmin("WORKQ_BENCH_POSTGRES_ADMIN");
-    public static string RabbitMqBase => LocalServers.RabbitMqUrl("WORKQ_BENCH_RABBITMQ_URL").TrimEnd('/');
-    public static string ManagementUrl => LocalServers.ManagementUrl("WORKQ_BENCH_RABBITMQ_MANAGEMENT_URL");
+    /// <summary>This machine's RabbitMQ, or every node of a cluster when the variables list several (comma-separated).</summary>
+    public static TestBroker Broker { get; set; } = TestBroker.FromEnvironment("WORKQ_BENCH_RABBITMQ_URL", "WORKQ_BENCH_RABBITMQ_MANAGEMENT_URL");
+    public static string ManagementUrl => Broker.ManagementUrls[0];
 
     public string AdminToken { get; } = "bench-admin-" + Guid.NewGuid().ToString("N");
     public string VirtualHost { get; } = "workq-bench-" + Suffix;
     public string Database { get; } = "workq_bench_" + Suffix;
     public string LogDirectory { get; } = Path.Combine(Path.GetTempPath(), "workq-bench-logs", Suffix);
-    public string AmqpUrl => $"{RabbitMqBase}/{Uri.EscapeDataString(VirtualHost)}";
+    public string AmqpUrl => Broker.AmqpUrl(VirtualHost);
 
     public HttpClient Management { get; } = CreateManagementClient();
 
@@ -55,7 +56,7 @@ public sealed class BenchCluster : IAsyncDisposable
         environment = new Dictionary<string, string>
         {
             ["WORKQ_RABBITMQ_URL"] = AmqpUrl,
-            ["WORKQ_RABBITMQ_MANAGEMENT_URL"] = ManagementUrl,
+            ["WORKQ_RABBITMQ_MANAGEMENT_URL"] = Broker.ManagementUrl,
             ["WORKQ_POSTGRES"] = new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = Database }.ConnectionString,
             ["WORKQ_ADMIN_TOKEN"] = AdminToken,
             // The queue-wait sink listens there (WaitSink); handler code may reach nothing else on loopback.

@@ -121,7 +121,7 @@ public static class RawRabbitScenario
     /// <summary>A worker queue declared by Workq's own <see cref="Topology"/>: the same arguments, exchange and binding as the product's.</summary>
     private static async Task<(BrokerConnection Broker, Topology Topology)> DeclareAsync(string amqpUrl, string canvas, CancellationToken cancellationToken)
     {
-        var options = new WorkqOptions { RabbitMqUrl = amqpUrl };
+        var options = new WorkqOptions { RabbitMq = BrokerNodes.Parse(amqpUrl, "WORKQ_BENCH_RABBITMQ_URL", "amqp", "amqps") };
         var broker = new BrokerConnection(options, NullLogger<BrokerConnection>.Instance);
         var topology = new Topology(broker, options, NullLogger<Topology>.Instance);
         try

@@ -52,11 +52,13 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
         // The request's span (itself a child of the caller's traceparent) is the parent of every event's publish.
         traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } request ? request.Id! : traceParent ?? NewTraceParent();
         var pending = new List<Task>(items.Count);
+        // Not the request's token: a publish on the wire may be enqueued whether or not we wait for its confirm, so a client
+        // that hangs up must not leave a claimed key without its event. Each publish ends at its confirm or its deadline.
         for (var i = 0; i < items.Count; i++)
         {
             if (!publish[i]) continue;
             var envelope = new EventEnvelope(results[i].Id, canvas, items[i].Worker, enqueuedAt, Depth: 0, traceParent);
-            pending.Add(publisher.PublishAsync(envelope, items[i].Event, cancellationToken));
+            pending.Add(publisher.PublishAsync(envelope, items[i].Event, CancellationToken.None));
         }
         try
         {

@@ -13,6 +13,8 @@ public sealed class CallbackSink : IAsyncDisposable
     private readonly WebApplication app;
 
     public ConcurrentQueue<string> Calls { get; } = new();
+    /// <summary>When each body first arrived (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), for queue waits.</summary>
+    public ConcurrentDictionary<string, long> FirstSeen { get; } = new();
     public Uri Url { get; }
 
     private CallbackSink(WebApplication app, Uri url)
@@ -27,7 +29,9 @@ public sealed class CallbackSink : IAsyncDisposable
         var (app, url) = await LocalServer.StartAsync(app => app.MapPost("/", async (HttpRequest request) =>
         {
             using var reader = new StreamReader(request.Body);
-            sink!.Calls.Enqueue(await reader.ReadToEndAsync());
+            var body = await reader.ReadToEndAsync();
+            sink!.FirstSeen.TryAdd(body, System.Diagnostics.Stopwatch.GetTimestamp());
+            sink.Calls.Enqueue(body);
             return Results.Ok();
         }));
         sink = new CallbackSink(app, url);

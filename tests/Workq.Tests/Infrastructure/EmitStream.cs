@@ -1,39 +1,62 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
 
 namespace Workq.Tests.Infrastructure;
 
 /// <summary>
-/// A steady stream of single emits to one worker, one per <c>interval</c>, for the tests that attack a canvas while
-/// another one runs beside it: what was accepted (202) and how many emits failed.
+/// A steady stream of single emits to one worker, one per <c>interval</c> on each of <c>streams</c> loops: for the tests
+/// that attack a canvas while another one runs beside it, and for the faults the cluster tests put the broker through.
+/// It keeps what was accepted (202) and when, the 503s that came with Retry-After, and every other answer.
 /// </summary>
 public sealed class EmitStream : IAsyncDisposable
 {
     private readonly CancellationTokenSource stop = new();
-    private readonly ConcurrentDictionary<Guid, bool> accepted = new();
+    private readonly ConcurrentDictionary<Guid, long> accepted = new();
+    private readonly ConcurrentQueue<long> unavailable = new();
+    private readonly ConcurrentQueue<string> failures = new();
     private readonly Task running;
-    private int errors;
 
-    public EmitStream(WorkqCluster cluster, string canvas, string worker, string token, TimeSpan interval, Func<int, string> eventJson) =>
-        running = Task.Run(() => RunAsync(cluster, canvas, worker, token, interval, eventJson, stop.Token));
+    public EmitStream(WorkqCluster cluster, string canvas, string worker, string token, TimeSpan interval, Func<int, string> eventJson, int streams = 1)
+    {
+        var n = -1;
+        running = Task.WhenAll(Enumerable.Range(0, streams).Select(_ =>
+            Task.Run(() => RunAsync(cluster, canvas, worker, token, interval, () => eventJson(Interlocked.Increment(ref n)), stop.Token))));
+    }
 
-    public int Errors => Volatile.Read(ref errors);
+    /// <summary>Every emit that was not accepted.</summary>
+    public int Errors => unavailable.Count + failures.Count;
     public int Count => accepted.Count;
     public bool Accepted(Guid id) => accepted.ContainsKey(id);
     public IReadOnlyList<Guid> AcceptedSoFar() => [.. accepted.Keys];
 
-    private async Task RunAsync(WorkqCluster cluster, string canvas, string worker, string token, TimeSpan interval, Func<int, string> eventJson, CancellationToken cancellationToken)
+    /// <summary>Accepted events with the <see cref="Stopwatch"/> timestamp of their 202.</summary>
+    public IReadOnlyDictionary<Guid, long> AcceptedAt => accepted;
+
+    /// <summary>When each 503 with Retry-After came (<see cref="Stopwatch"/> timestamps).</summary>
+    public IReadOnlyCollection<long> Unavailable => unavailable;
+
+    /// <summary>Every answer that was neither a 202 nor a 503 with Retry-After, and every request that failed.</summary>
+    public IReadOnlyCollection<string> Failures => failures;
+
+    private async Task RunAsync(WorkqCluster cluster, string canvas, string worker, string token, TimeSpan interval, Func<string> eventJson, CancellationToken cancellationToken)
     {
+        var url = cluster.EmitUrl($"/v1/canvases/{canvas}/workers/{worker}/events");
         using var timer = new PeriodicTimer(interval);
-        var n = 0;
         while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
         {
             try
             {
-                accepted[await cluster.EmitAsync(canvas, worker, eventJson(n++), token)] = true;
+                using var response = await cluster.SendAsync(HttpMethod.Post, url, token, eventJson());
+                var status = (int)response.StatusCode;
+                var body = await response.Content.ReadAsStringAsync(cancellationToken);
+                if (status == 202) accepted[Guid.Parse(JsonNode.Parse(body)!["id"]!.GetValue<string>())] = Stopwatch.GetTimestamp();
+                else if (status == 503 && response.Headers.RetryAfter is not null) unavailable.Enqueue(Stopwatch.GetTimestamp());
+                else failures.Enqueue($"{status}: {body}");
             }
-            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                Interlocked.Increment(ref errors);
+                failures.Enqueue(e.Message);
             }
         }
     }

@@ -7,7 +7,8 @@ namespace Workq.Testing;
 /// </summary>
 public static class LocalServers
 {
-    private static readonly Lazy<IReadOnlyDictionary<string, string>> Generated = new(ReadGenerated);
+    private static readonly Lazy<IReadOnlyDictionary<string, string>> Generated = new(() => ReadRunFile("servers.env"));
+    private static readonly Lazy<IReadOnlyDictionary<string, string>> Images = new(() => ReadRunFile("images.env"));
 
     /// <summary>A connection string to the "postgres" database, as the workq role (which may create databases).</summary>
     public static string PostgresAdmin(string variable) =>
@@ -17,6 +18,14 @@ public static class LocalServers
     public static string RabbitMqUrl(string variable) => Environment.GetEnvironmentVariable(variable) ?? Setting("WORKQ_RABBITMQ_URL");
 
     public static string ManagementUrl(string variable) => Environment.GetEnvironmentVariable(variable) ?? Setting("WORKQ_RABBITMQ_MANAGEMENT_URL");
+
+    /// <summary>
+    /// The RabbitMQ image scripts/images.sh built for the cluster tests (WORKQ_TEST_RABBITMQ_IMAGE, or .run/images.env),
+    /// or null when none was built.
+    /// </summary>
+    public static string? RabbitMqImage =>
+        Environment.GetEnvironmentVariable("WORKQ_TEST_RABBITMQ_IMAGE") is { Length: > 0 } image ? image
+        : Images.Value.TryGetValue("WORKQ_TEST_RABBITMQ_IMAGE", out var built) ? built : null;
 
     /// <summary>The management API's user and password from its URL: the user a new virtual host is opened to.</summary>
     public static (string User, string Password) Credentials(string url)
@@ -32,11 +41,12 @@ public static class LocalServers
             ? value
             : throw new InvalidOperationException($"{name} is not set and .run/servers.env has none: run scripts/servers.sh (or ./test.sh) first.");
 
-    private static IReadOnlyDictionary<string, string> ReadGenerated()
+    /// <summary>The NAME='value' lines a script wrote to .run/<paramref name="name"/>, found from the build output upwards.</summary>
+    private static IReadOnlyDictionary<string, string> ReadRunFile(string name)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var file = Path.Combine(dir.FullName, ".run", "servers.env");
+            var file = Path.Combine(dir.FullName, ".run", name);
             if (!File.Exists(file)) continue;
             return File.ReadAllLines(file)
                 .Where(line => line.Length > 0 && line[0] != '#' && line.Contains('=', StringComparison.Ordinal))

@@ -23,11 +23,14 @@ public sealed class WorkqCluster : IAsyncLifetime
     public string LogDirectory => Path.Combine(Path.GetTempPath(), "workq-test-logs", suffix);
 
     public static string PostgresAdmin => LocalServers.PostgresAdmin("WORKQ_TEST_POSTGRES_ADMIN");
-    public static string RabbitMqBase => LocalServers.RabbitMqUrl("WORKQ_TEST_RABBITMQ_URL").TrimEnd('/');
     public static string ManagementUrl => LocalServers.ManagementUrl("WORKQ_TEST_RABBITMQ_MANAGEMENT_URL");
 
+    /// <summary>This machine's RabbitMQ unless a fixture gives a cluster's nodes.</summary>
+    public TestBroker Broker { get; init; } = TestBroker.FromEnvironment("WORKQ_TEST_RABBITMQ_URL", "WORKQ_TEST_RABBITMQ_MANAGEMENT_URL");
+
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
-    public RabbitManagement Rabbit { get; } = new(ManagementUrl);
+    private RabbitManagement? rabbit;
+    public RabbitManagement Rabbit => rabbit ??= new(Broker.ManagementUrls[0]);
 
     public ServiceProcess Control { get; private set; } = null!;
     public ServiceProcess Emitter { get; private set; } = null!;
@@ -47,8 +50,8 @@ public sealed class WorkqCluster : IAsyncLifetime
 
     private Dictionary<string, string> BaseEnvironment => new()
     {
-        ["WORKQ_RABBITMQ_URL"] = $"{RabbitMqBase}/{Uri.EscapeDataString(VirtualHost)}",
-        ["WORKQ_RABBITMQ_MANAGEMENT_URL"] = ManagementUrl,
+        ["WORKQ_RABBITMQ_URL"] = Broker.AmqpUrl(VirtualHost),
+        ["WORKQ_RABBITMQ_MANAGEMENT_URL"] = Broker.ManagementUrl,
         ["WORKQ_POSTGRES"] = new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = Database }.ConnectionString,
         ["WORKQ_ADMIN_TOKEN"] = AdminToken,
         ["WORKQ_HANDLER_TIMEOUT"] = HandlerTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -125,7 +128,7 @@ public sealed class WorkqCluster : IAsyncLifetime
             Console.Error.WriteLine($"Cleanup of the test cluster failed: {e.Message}");
         }
         Http.Dispose();
-        Rabbit.Dispose();
+        rabbit?.Dispose();
     }
 
     /// <summary>The last lines of every service's log, for a failing test's message.</summary>

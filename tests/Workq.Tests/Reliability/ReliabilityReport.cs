@@ -4,24 +4,29 @@ namespace Workq.Tests.Reliability;
 
 public sealed record ReliabilityRow(string Scenario, int Accepted, int Processed, int Duplicated, int DeadLettered, int Lost, string Notes);
 
-/// <summary>The table the reliability suite prints: every scenario's accepted events and where each one ended.</summary>
-public static class ReliabilityReport
+/// <summary>
+/// A table a fault suite prints, one row per scenario: every accepted event and where it ended. Kept in .run/, which
+/// ./test.sh prints after the run.
+/// </summary>
+public sealed class FaultReport(string file, params string[] columns)
 {
-    private static readonly ConcurrentQueue<ReliabilityRow> Rows = new();
+    /// <summary>The reliability suite's table (faults of this machine's servers and of worker processes).</summary>
+    public static readonly FaultReport Reliability = new("reliability.md", "scenario", "accepted (202)", "processed", "duplicated", "dead-lettered", "lost", "notes");
 
-    /// <summary>./test.sh prints this file after the run.</summary>
-    public static string Path => System.IO.Path.Combine(Infrastructure.RepoPaths.Root, ".run", "reliability.md");
+    private readonly ConcurrentQueue<string[]> rows = new();
 
-    public static string Add(ReliabilityRow row)
+    public string Path => System.IO.Path.Combine(Infrastructure.RepoPaths.Root, ".run", file);
+
+    public string Add(params string[] cells)
     {
-        Rows.Enqueue(row);
-        var table = Render();
+        rows.Enqueue(cells);
+        var table = $"| {string.Join(" | ", columns)} |\n|{string.Concat(columns.Select((_, i) => i is 0 || i == columns.Length - 1 ? " --- |" : " ---: |"))}\n"
+            + string.Concat(rows.Select(r => $"| {string.Join(" | ", r)} |\n"));
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
         File.WriteAllText(Path, table);
         return table;
     }
 
-    private static string Render() =>
-        "| scenario | accepted (202) | processed | duplicated | dead-lettered | lost | notes |\n| --- | ---: | ---: | ---: | ---: | ---: | --- |\n" +
-        string.Concat(Rows.Select(r => $"| {r.Scenario} | {r.Accepted} | {r.Processed} | {r.Duplicated} | {r.DeadLettered} | {r.Lost} | {r.Notes} |\n"));
+    public string Add(ReliabilityRow r) =>
+        Add(r.Scenario, $"{r.Accepted}", $"{r.Processed}", $"{r.Duplicated}", $"{r.DeadLettered}", $"{r.Lost}", r.Notes);
 }

@@ -53,7 +53,7 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
         var distinct = calls.ToHashSet();
         var lost = accepted.Count(id => !distinct.Contains(id)) - deadLettered;
         var row = new ReliabilityRow(scenario, accepted.Count, distinct.Count(accepted.Contains), calls.Count - distinct.Count, deadLettered, lost, notes);
-        output.WriteLine(ReliabilityReport.Add(row));
+        output.WriteLine(FaultReport.Reliability.Add(row));
         return row;
     }
 
