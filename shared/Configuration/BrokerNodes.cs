@@ -16,7 +16,7 @@ public sealed class BrokerNodes
     public Uri First => Nodes[0];
 
     /// <summary>The nodes' hosts and ports, for logs: never the credentials.</summary>
-    public override string ToString() => string.Join(",", Nodes.Select(n => n.IsDefaultPort || n.Port < 0 ? n.Host : $"{n.Host}:{n.Port}"));
+    public override string ToString() => string.Join(",", Nodes.Select(n => n.Port < 0 ? n.Host : $"{n.Host}:{n.Port}"));
 
     public static BrokerNodes Parse(string value, string variable, params string[] schemes)
     {
@@ -26,7 +26,7 @@ public sealed class BrokerNodes
         foreach (var part in parts)
         {
             if (!Uri.TryCreate(part, UriKind.Absolute, out var uri) || !schemes.Contains(uri.Scheme, StringComparer.OrdinalIgnoreCase) || uri.Host.Length == 0)
-                throw new InvalidOperationException($"{variable} holds '{Redacted(part)}', which is not a {string.Join(" or ", schemes)} URI.");
+                throw new InvalidOperationException($"{variable} holds '{Redacted(part)}', which is not an {string.Join(" or ", schemes)} URI.");
             nodes.Add(uri);
         }
         var first = nodes[0];

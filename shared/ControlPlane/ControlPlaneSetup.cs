@@ -21,7 +21,10 @@ public static class ControlPlaneSetup
             {
                 rabbit.Host(options.RabbitMq.First, host =>
                 {
-                    // MassTransit's own failover: its connection moves to another node when its node goes.
+                    // As the data plane's connection (BrokerConnection): a silent node is given up in seconds. With a cluster,
+                    // MassTransit's own failover moves its connection to another node when its node goes.
+                    host.Heartbeat(TimeSpan.FromSeconds(5));
+                    host.RequestedConnectionTimeout(TimeSpan.FromSeconds(5));
                     if (options.RabbitMq.Nodes.Count > 1)
                         host.UseCluster(cluster => { foreach (var node in options.RabbitMq.Nodes) cluster.Node(node.Authority); });
                 });

@@ -32,6 +32,8 @@ public sealed class BrokerConnection(WorkqOptions options, ILogger<BrokerConnect
                 NetworkRecoveryInterval = TimeSpan.FromSeconds(1),
                 // A frozen node (a grey failure) is given up after two missed heartbeats, 10 s, and the connection recovers elsewhere.
                 RequestedHeartbeat = TimeSpan.FromSeconds(5),
+                // A node cut off from the network answers no SYN: give up on it in 5 s (not 30) and try the next node.
+                RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
                 ClientProvidedName = $"workq-{AppDomain.CurrentDomain.FriendlyName}-{Environment.ProcessId}",
             };
             connection = await factory.CreateConnectionAsync(options.RabbitMq.Nodes.Select(Endpoint).ToList(), cancellationToken);
