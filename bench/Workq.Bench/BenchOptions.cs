@@ -29,8 +29,16 @@ public sealed record BenchOptions
     public int ListRequests { get; init; } = 50;
     /// <summary>Fresh canvases whose first event is measured (scenario 7), one more run unmeasured first.</summary>
     public int ColdStarts { get; init; } = 10;
+    /// <summary>Scenario 8 (issue 14) runs scenario 3 with 1, 2, ... up to this many worker instances.</summary>
+    public int MaxInstances { get; init; } = 3;
+    /// <summary><c>local</c>: the broker in WORKQ_BENCH_RABBITMQ_URL (this machine's); <c>cluster</c>: a <see cref="ClusterNodes"/>-node cluster in containers, started for the run.</summary>
+    public string Broker { get; init; } = "local";
+    /// <summary>Scenario 8 (<c>instances</c>) is not in the default list: opt in with <c>--only instances</c>.</summary>
     public string Only { get; init; } = "raw,masstransit,batch,single,wait,scale,coldstart,isolation";
     public string Results { get; init; } = "bench/results";
+
+    public const string ClusterBroker = "cluster";
+    public const int ClusterNodes = 3;
 
     public bool Runs(string scenario) => Only.Split(',', StringSplitOptions.TrimEntries).Contains(scenario, StringComparer.OrdinalIgnoreCase);
 
@@ -54,6 +62,8 @@ public sealed record BenchOptions
         ["deploy-parallelism"] = (o, v) => o with { DeployParallelism = Int(v) },
         ["list-requests"] = (o, v) => o with { ListRequests = Int(v) },
         ["cold-starts"] = (o, v) => o with { ColdStarts = Int(v) },
+        ["max-instances"] = (o, v) => o with { MaxInstances = Int(v) },
+        ["broker"] = (o, v) => o with { Broker = v.ToLowerInvariant() is "local" or ClusterBroker ? v.ToLowerInvariant() : throw Usage($"--broker is local or {ClusterBroker}, not '{v}'") },
         ["only"] = (o, v) => o with { Only = v },
         ["results"] = (o, v) => o with { Results = v },
     };

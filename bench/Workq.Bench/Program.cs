@@ -3,8 +3,12 @@ using Workq.Bench;
 using Workq.Bench.Infrastructure;
 using Workq.Bench.Reporting;
 using Workq.Bench.Scenarios;
+using Workq.Testing;
 
-// Progress goes to stderr; stdout carries only the markdown table.
+// Progress goes to stderr; stdout carries only the markdown table. Whatever else writes to the console (Testcontainers'
+// logger, with --broker cluster) goes to stderr with the progress.
+var table = Console.Out;
+Console.SetOut(Console.Error);
 var machine = MachineInfo.Read();
 var options = BenchOptions.Parse(args);
 using var cancel = new CancellationTokenSource();
@@ -38,6 +42,15 @@ async Task<T?> Run<T>(string scenario, Func<Task<T>> run) where T : class
     }
 }
 
+// --broker cluster: the run's virtual host, the services and the baselines all go to a cluster started for it, removed at the end
+// (after the bench cluster's own cleanup, which still needs it: disposal runs in reverse order).
+await using var nodes = options.Broker == BenchOptions.ClusterBroker ? await StartNodesAsync(ct) : null;
+if (nodes is not null)
+{
+    BenchCluster.Broker = nodes.Broker;
+    BenchCluster.BrokerContainers = [.. nodes.Nodes.Select(n => n.Container.Id)];
+}
+
 await using var cluster = new BenchCluster();
 await cluster.CreateAsync(ct);
 Console.Error.WriteLine($"[bench] vhost {cluster.VirtualHost}, database {cluster.Database}, logs in {cluster.LogDirectory}");
@@ -66,7 +79,8 @@ WaitResult? lightWait = null;
 ScaleResult? scale = null;
 ColdStartResult? coldStart = null;
 IsolationResult? isolation = null;
-if (new[] { "batch", "single", "wait", "scale", "coldstart", "isolation" }.Any(options.Runs))
+InstancesResult? instances = null;
+if (new[] { "batch", "single", "wait", "scale", "coldstart", "isolation", "instances" }.Any(options.Runs))
 {
     using var http = WorkqApi.CreateLoadClient(Math.Max(256, options.SingleClients * 2));
     await using var sink = await WaitSink.StartAsync(ct);
@@ -119,15 +133,36 @@ if (new[] { "batch", "single", "wait", "scale", "coldstart", "isolation" }.Any(o
             }
             isolation = IsolationResult.Of(passes, raw);
         }
+        if (options.Runs("instances"))
+        {
+            // Last: the instances it starts run until the end, and would share the machine with any scenario after them.
+            var passes = new List<InstancesPass>();
+            for (var n = 1; n <= options.MaxInstances; n++)
+            {
+                var pass = await Run($"batch with {n} worker instance{(n == 1 ? "" : "s")}", () => workq.InstancesAsync(n, ct));
+                if (pass is null) break;
+                passes.Add(pass);
+            }
+            instances = new InstancesResult(options.Broker, BenchCluster.Broker.AmqpBases.Count, passes);
+        }
     }
 }
 
 var report = new BenchReport(startedAt, Math.Round(total.Elapsed.TotalSeconds, 1), machine, options, raw, massTransit, batch, single, wait, lightWait, scale,
-    coldStart, isolation, Ratio(batch?.Run.PerSecond, raw?.PerSecond), Ratio(batch?.Run.PerSecond, massTransit?.PerSecond), [], [], failures);
+    coldStart, isolation, Ratio(batch?.Run.PerSecond, raw?.PerSecond), Ratio(batch?.Run.PerSecond, massTransit?.PerSecond), [], [], failures, instances);
 report = report with { Targets = Report.Targets(report), RunnerBudget = Report.RunnerBudget(report) };
 var markdown = Report.Markdown(report);
-Console.WriteLine(markdown);
+table.WriteLine(markdown);
 Console.Error.WriteLine($"[bench] results written to {await Report.WriteAsync(report, markdown, ct)}");
 return failures.Count == 0 ? 0 : 1;
+
+async Task<RabbitNodes> StartNodesAsync(CancellationToken cancellationToken)
+{
+    if (RabbitNodes.Unavailable is { } why) throw new InvalidOperationException($"--broker {BenchOptions.ClusterBroker}: {why}");
+    Console.Error.WriteLine($"[bench] {total.Elapsed:mm\\:ss} starting a {BenchOptions.ClusterNodes}-node RabbitMQ cluster in containers ...");
+    var started = await RabbitNodes.StartAsync(BenchOptions.ClusterNodes, cancellationToken);
+    Console.Error.WriteLine($"[bench] {total.Elapsed:mm\\:ss} cluster up: {string.Join(", ", started.Nodes.Select(n => $"{n.Name} {n.Address}"))} (network {started.NetworkName})");
+    return started;
+}
 
 static double? Ratio(double? over, double? under) => over is { } o && under is { } u && u > 0 ? Math.Round(o / u, 3) : null;

@@ -20,6 +20,11 @@ public sealed class BenchCluster : IAsyncDisposable
     /// <summary>This machine's RabbitMQ, or every node of a cluster when the variables list several (comma-separated).</summary>
     public static TestBroker Broker { get; set; } = TestBroker.FromEnvironment("WORKQ_BENCH_RABBITMQ_URL", "WORKQ_BENCH_RABBITMQ_MANAGEMENT_URL");
     public static string ManagementUrl => Broker.ManagementUrls[0];
+    /// <summary>
+    /// The ids of the containers the broker's nodes run in (<c>--broker cluster</c>), so the CPU meter counts those nodes
+    /// and not this machine's own RabbitMQ; null: every beam.smp on the machine is the broker.
+    /// </summary>
+    public static IReadOnlyList<string>? BrokerContainers { get; set; }
 
     public string AdminToken { get; } = "bench-admin-" + Guid.NewGuid().ToString("N");
     public string VirtualHost { get; } = "workq-bench-" + Suffix;
@@ -32,13 +37,17 @@ public sealed class BenchCluster : IAsyncDisposable
     public ServiceHost? Control { get; private set; }
     public ServiceHost? Emitter { get; private set; }
     public ServiceHost? Dispatcher { get; private set; }
+    /// <summary>The first worker instance: the one every scenario but 8 runs with, and the one <see cref="RestartWorkerAsync"/> restarts.</summary>
     public ServiceHost? Worker { get; private set; }
-    public IEnumerable<ServiceHost> Services => new[] { Control, Emitter, Dispatcher, Worker }.OfType<ServiceHost>();
+    /// <summary>Every worker instance: <see cref="Worker"/>, then those <see cref="StartWorkersAsync"/> added (worker-2, worker-3...).</summary>
+    public IReadOnlyList<ServiceHost> Workers => [.. new[] { Worker }.OfType<ServiceHost>(), .. extraWorkers];
+    public IEnumerable<ServiceHost> Services => new[] { Control, Emitter, Dispatcher }.OfType<ServiceHost>().Concat(Workers);
     /// <summary>The running worker service's <c>WORKQ_ISOLATION</c>: <c>canvas</c> (runner processes, the default) or <c>none</c>.</summary>
     public string Isolation { get; private set; } = "canvas";
 
     private Dictionary<string, string> environment = [];
     private int workerStarts;
+    private readonly List<ServiceHost> extraWorkers = [];
 
     public async Task CreateAsync(CancellationToken cancellationToken)
     {
@@ -84,6 +93,23 @@ public sealed class BenchCluster : IAsyncDisposable
         environment["WORKQ_ISOLATION"] = isolation;
         Worker = ServiceHost.Start("Worker", environment, LogDirectory, $"worker-{++workerStarts}-{isolation}");
         await Worker.WaitReadyAsync(http, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts more worker instances, with the first one's environment, until <paramref name="count"/> run, and waits until each
+    /// is ready. They consume the same queues as the first; they run until the cluster is disposed.
+    /// </summary>
+    public async Task StartWorkersAsync(int count, HttpClient http, CancellationToken cancellationToken)
+    {
+        if (Worker is null) throw new InvalidOperationException("The services are not running.");
+        var started = new List<ServiceHost>();
+        for (var n = Workers.Count + 1; n <= count; n++)
+        {
+            var instance = ServiceHost.Start("Worker", environment, LogDirectory, name: $"Worker-{n}");
+            extraWorkers.Add(instance);
+            started.Add(instance);
+        }
+        await Task.WhenAll(started.Select(s => s.WaitReadyAsync(http, cancellationToken)));
     }
 
     /// <summary>Consumer count of every queue of the run's virtual host, by name, from the management API.</summary>

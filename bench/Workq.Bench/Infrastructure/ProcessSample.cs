@@ -44,6 +44,10 @@ public readonly record struct ProcessSample(long RssBytes, TimeSpan Cpu)
     public static IReadOnlyList<int> FindByCommand(string comm) =>
         AllPids().Where(pid => ReadText($"/proc/{pid}/comm")?.Trim() == comm).ToList();
 
+    /// <summary>As <see cref="FindByCommand(string)"/>, only those in one of these containers (whose id their /proc/&lt;pid&gt;/cgroup names).</summary>
+    public static IReadOnlyList<int> FindByCommand(string comm, IReadOnlyCollection<string> containerIds) =>
+        FindByCommand(comm).Where(pid => ReadText($"/proc/{pid}/cgroup") is { } cgroup && containerIds.Any(id => cgroup.Contains(id, StringComparison.Ordinal))).ToList();
+
     private static IEnumerable<int> AllPids() =>
         Directory.EnumerateDirectories("/proc")
             .Select(d => int.TryParse(System.IO.Path.GetFileName(d), out var pid) ? pid : 0)

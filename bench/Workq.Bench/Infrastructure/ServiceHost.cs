@@ -22,8 +22,9 @@ public sealed class ServiceHost : IAsyncDisposable
         this.log = log;
     }
 
-    /// <param name="logName">The log file's name without .log; the service's name by default (a restarted service needs another, to keep the first log).</param>
-    public static ServiceHost Start(string service, IReadOnlyDictionary<string, string> environment, string logDirectory, string? logName = null)
+    /// <param name="logName">The log file's name without .log; <paramref name="name"/> by default (a restarted service needs another, to keep the first log).</param>
+    /// <param name="name">What it is called in the figures (its CPU column); the service's name by default. A second instance of a service needs another.</param>
+    public static ServiceHost Start(string service, IReadOnlyDictionary<string, string> environment, string logDirectory, string? logName = null, string? name = null)
     {
         var dll = Path.Combine(RepoRoot.Path, "services", service.ToLowerInvariant(), "bin", "Release", "net10.0", $"Workq.{service}.dll");
         if (!File.Exists(dll)) throw new FileNotFoundException($"Build Release first (./bench.sh does): {dll} is missing.");
@@ -37,14 +38,14 @@ public sealed class ServiceHost : IAsyncDisposable
         };
         foreach (var (key, value) in environment) start.Environment[key] = value;
         start.Environment["WORKQ_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var log = new StreamWriter(Path.Combine(logDirectory, $"{logName ?? service.ToLowerInvariant()}.log")) { AutoFlush = true };
+        var log = new StreamWriter(Path.Combine(logDirectory, $"{logName ?? (name ?? service).ToLowerInvariant()}.log")) { AutoFlush = true };
         var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => Write(log, e.Data);
         process.ErrorDataReceived += (_, e) => Write(log, e.Data);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new ServiceHost(service, new Uri($"http://127.0.0.1:{port}/"), process, log);
+        return new ServiceHost(name ?? service, new Uri($"http://127.0.0.1:{port}/"), process, log);
     }
 
     public async Task WaitReadyAsync(HttpClient http, CancellationToken cancellationToken)

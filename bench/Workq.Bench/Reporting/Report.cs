@@ -52,7 +52,8 @@ public static class Report
     public static string Markdown(BenchReport r)
     {
         var md = new StringBuilder();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Run of {r.StartedAt:yyyy-MM-dd HH:mm} UTC, {N(r.TotalSeconds)} s; {r.Options.EventBytes}-byte JSON events, prefetch/concurrency {r.Options.Prefetch}.");
+        var onCluster = r.Options.Broker == BenchOptions.ClusterBroker ? $" Broker: a {BenchOptions.ClusterNodes}-node RabbitMQ cluster in containers." : "";
+        md.AppendLine(CultureInfo.InvariantCulture, $"Run of {r.StartedAt:yyyy-MM-dd HH:mm} UTC, {N(r.TotalSeconds)} s; {r.Options.EventBytes}-byte JSON events, prefetch/concurrency {r.Options.Prefetch}.{onCluster}");
         md.AppendLine();
         md.AppendLine("| # | scenario | result | detail |");
         md.AppendLine("| --- | --- | --- | --- |");
@@ -103,6 +104,7 @@ public static class Report
             foreach (var (scenario, cpu) in cpuRows)
                 md.AppendLine($"| {scenario} | " + string.Join(" | ", cpu.Select(c => N(c.MicrosPerEvent))) + $" | {N(cpu.Sum(c => c.MicrosPerEvent))} |");
         }
+        InstancesSection(md, r);
         foreach (var (scenario, failure) in r.Failures) md.AppendLine(CultureInfo.InvariantCulture, $"\n**{scenario} failed:** {failure}");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Machine: {r.Machine.Cores} cores, {N(r.Machine.MemoryMb)} MB, {r.Machine.Os} ({r.Machine.Kernel}), {r.Machine.DotNet}; load average at start {r.Machine.LoadAverageAtStart}. {r.Machine.Note}.");
@@ -144,6 +146,42 @@ public static class Report
         md.AppendLine("| budget (issue 13) | budget | measured | pass |");
         md.AppendLine("| --- | --- | --- | --- |");
         foreach (var t in r.RunnerBudget) md.AppendLine(CultureInfo.InvariantCulture, $"| {t.What} | {t.Goal} | {t.Measured} | {Met(t.Met)} |");
+    }
+
+    /// <summary>Issue 14: scenario 3 by worker instance count, against one instance, and where the CPU went.</summary>
+    private static void InstancesSection(StringBuilder md, BenchReport r)
+    {
+        if (r.Instances is not { } instances) return;
+        var broker = instances.Broker == BenchOptions.ClusterBroker
+            ? $"a {instances.BrokerNodes}-node RabbitMQ cluster in containers on this machine (`--broker {BenchOptions.ClusterBroker}`)"
+            : instances.BrokerNodes == 1 ? "this machine's RabbitMQ, a single node" : $"the {instances.BrokerNodes} RabbitMQ nodes in WORKQ_BENCH_RABBITMQ_URL";
+        md.AppendLine();
+        md.AppendLine("Worker instances (issue 14): batch throughput by instance count");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture,
+            $"Scenario 3 ({N(r.Options.WorkqEvents)} events, {r.Options.BatchSize}/request, {r.Options.ParallelBatches} in parallel) with 1 to {r.Options.MaxInstances} worker instances consuming the same queues. Broker: {broker}; nproc {r.Machine.Cores}, shared by the broker, the database, every service and the bench.");
+        md.AppendLine();
+        md.AppendLine("| instances | batch events/s | vs 1 instance | machine busy |");
+        md.AppendLine("| ---: | ---: | ---: | ---: |");
+        var one = instances.Passes.FirstOrDefault(p => p.Instances == 1)?.Batch.Run.PerSecond;
+        foreach (var pass in instances.Passes)
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| {pass.Instances} | **{N(pass.Batch.Run.PerSecond)}** | {Percent(one is > 0 ? pass.Batch.Run.PerSecond / one : null)} | {(pass.MachineBusy is { } busy ? Percent(busy) : "n/a (broker not visible)")} |");
+        for (var n = instances.Passes.Count + 1; n <= r.Options.MaxInstances; n++) md.AppendLine(CultureInfo.InvariantCulture, $"| {n} | failed | | |");
+        if (instances.Passes.MaxBy(p => p.Batch.Cpu.Count) is not { } widest) return;
+        // Columns of the run with the most instances: the others lack its extra workers' columns.
+        var processes = widest.Batch.Cpu.Select(c => c.Process).ToList();
+        md.AppendLine();
+        md.AppendLine("CPU per event by instance count (µs of CPU time per event, by process; worker-2 and runners-2 are the second instance and its runner processes; rabbitmq is every beam.smp on the machine, or the cluster's nodes; postgres counts every backend on the server):");
+        md.AppendLine();
+        md.AppendLine("| instances | " + string.Join(" | ", processes) + " | total |");
+        md.AppendLine("| ---: |" + string.Concat(Enumerable.Repeat(" ---: |", processes.Count + 1)));
+        foreach (var pass in instances.Passes)
+        {
+            var cpu = pass.Batch.Cpu.ToDictionary(c => c.Process, c => c.MicrosPerEvent);
+            var cells = string.Join(" | ", processes.Select(p => cpu.TryGetValue(p, out var micros) ? N(micros) : ""));
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {pass.Instances} | {cells} | {N(cpu.Values.Sum())} |");
+        }
     }
 
     /// <summary>Writes bench/results/&lt;date&gt;.json and the same table as &lt;date&gt;.md; returns the JSON path.</summary>

@@ -56,6 +56,21 @@ public sealed record IsolationResult(IReadOnlyList<IsolationPass> Passes, double
 public sealed record ColdStartResult(Latencies Cold, Latencies Warm, IReadOnlyList<double> ColdMs, double RunnerRssMedianMb, double RunnerRssMaxMb,
     IReadOnlyList<double> RunnerRssMb, double WorkerRssMb, int WarmEventsPerCanvas);
 
+/// <summary>
+/// Scenario 3 with <paramref name="Instances"/> worker instances on the same queues, and how busy the machine was: the CPU time
+/// of every process on the event path over the run's cores, null when the broker's processes could not be seen.
+/// </summary>
+public sealed record InstancesPass(int Instances, BatchResult Batch, double? MachineBusy)
+{
+    public static InstancesPass Of(int instances, BatchResult batch) =>
+        new(instances, batch, batch.Cpu.Any(c => c.Process == "rabbitmq")
+            ? Math.Round(batch.Cpu.Sum(c => c.MicrosPerEvent) * batch.Run.PerSecond / 1e6 / Environment.ProcessorCount, 2)
+            : null);
+}
+
+/// <summary>Issue 14: batch throughput by worker instance count, on <paramref name="Broker"/> (<c>local</c> or <c>cluster</c>) of <paramref name="BrokerNodes"/> nodes.</summary>
+public sealed record InstancesResult(string Broker, int BrokerNodes, IReadOnlyList<InstancesPass> Passes);
+
 public sealed record Target(string What, string Goal, string Measured, bool? Met);
 
 public sealed record Machine(int Cores, long MemoryMb, string Os, string Kernel, string DotNet, string LoadAverageAtStart, string Note);
@@ -63,4 +78,4 @@ public sealed record Machine(int Cores, long MemoryMb, string Os, string Kernel,
 public sealed record BenchReport(DateTimeOffset StartedAt, double TotalSeconds, Machine Machine, BenchOptions Options, Throughput? Raw,
     Throughput? MassTransit, BatchResult? Batch, SingleResult? Single, WaitResult? Wait, WaitResult? LightWait, ScaleResult? Scale,
     ColdStartResult? ColdStart, IsolationResult? Isolation, double? WorkqOverRaw, double? WorkqOverMassTransit, IReadOnlyList<Target> Targets,
-    IReadOnlyList<Target> RunnerBudget, IReadOnlyDictionary<string, string> Failures);
+    IReadOnlyList<Target> RunnerBudget, IReadOnlyDictionary<string, string> Failures, InstancesResult? Instances);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using MassTransit;
 using Workq.Bench.Infrastructure;
 using Workq.Bench.Reporting;
+using Workq.Shared.Configuration;
 
 namespace Workq.Bench.Scenarios;
 
@@ -24,7 +25,8 @@ public static class MassTransitScenario
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var bus = Bus.Factory.CreateUsingRabbitMq(bus =>
         {
-            bus.Host(new Uri(amqpUrl), host => host.PublisherConfirmation = true);
+            // The first node of a cluster's list: MassTransit's Host takes one URI, and a baseline needs no failover.
+            bus.Host(BrokerNodes.Parse(amqpUrl, "WORKQ_BENCH_RABBITMQ_URL", "amqp", "amqps").First, host => host.PublisherConfirmation = true);
             bus.ReceiveEndpoint("bench-masstransit", endpoint =>
             {
                 endpoint.SetQuorumQueue();

@@ -27,7 +27,7 @@ public static class RawRabbitScenario
         var (broker, topology) = await DeclareAsync(amqpUrl, Canvas, cancellationToken);
         await using var _ = broker;
 
-        var factory = new ConnectionFactory { Uri = new Uri(amqpUrl) };
+        var factory = new ConnectionFactory { Uri = Nodes(amqpUrl).First };
         await using var consuming = await factory.CreateConnectionAsync(cancellationToken);
         await using var publishing = await factory.CreateConnectionAsync(cancellationToken);
         await using var channel = await consuming.CreateChannelAsync(cancellationToken: cancellationToken);
@@ -74,7 +74,7 @@ public static class RawRabbitScenario
         var (broker, topology) = await DeclareAsync(amqpUrl, canvas, cancellationToken);
         await using var _ = broker;
 
-        var factory = new ConnectionFactory { Uri = new Uri(amqpUrl) };
+        var factory = new ConnectionFactory { Uri = Nodes(amqpUrl).First };
         await using var connection = await factory.CreateConnectionAsync(cancellationToken);
         await using var consuming = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
         await consuming.BasicQosAsync(0, (ushort)prefetch, global: false, cancellationToken);
@@ -118,10 +118,13 @@ public static class RawRabbitScenario
         lock (waits) return Latencies.Of(waits);
     }
 
+    /// <summary>The broker's nodes as Workq parses them: its Topology takes them all, the raw connections the first (a baseline needs no failover).</summary>
+    private static BrokerNodes Nodes(string amqpUrl) => BrokerNodes.Parse(amqpUrl, "WORKQ_BENCH_RABBITMQ_URL", "amqp", "amqps");
+
     /// <summary>A worker queue declared by Workq's own <see cref="Topology"/>: the same arguments, exchange and binding as the product's.</summary>
     private static async Task<(BrokerConnection Broker, Topology Topology)> DeclareAsync(string amqpUrl, string canvas, CancellationToken cancellationToken)
     {
-        var options = new WorkqOptions { RabbitMq = BrokerNodes.Parse(amqpUrl, "WORKQ_BENCH_RABBITMQ_URL", "amqp", "amqps") };
+        var options = new WorkqOptions { RabbitMq = Nodes(amqpUrl) };
         var broker = new BrokerConnection(options, NullLogger<BrokerConnection>.Instance);
         var topology = new Topology(broker, options, NullLogger<Topology>.Instance);
         try

@@ -11,6 +11,7 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
     private const string Noop = "noop";
     private const string Timed = "timed";
     private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(2);
+    private static readonly string[] Queues = [$"workq.worker.{Canvas}.{Noop}", $"workq.worker.{Canvas}.{Timed}"];
 
     public WorkqApi Api => api;
 
@@ -54,8 +55,7 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
     }
 
     /// <summary>Waits until the worker service (after a start or a restart) consumes both of the bench canvas's queues.</summary>
-    public Task WaitConsumingAsync(CancellationToken cancellationToken) =>
-        WaitConsumingAsync(cluster, [$"workq.worker.{Canvas}.{Noop}", $"workq.worker.{Canvas}.{Timed}"], cancellationToken);
+    public Task WaitConsumingAsync(CancellationToken cancellationToken) => WaitConsumingAsync(cluster, Queues, cancellationToken);
 
     /// <summary>Scenario 3: batches over HTTP, several at once; from the first emit until the worker's processed counter has them all.</summary>
     public async Task<BatchResult> BatchAsync(CancellationToken cancellationToken)
@@ -77,6 +77,17 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
         await WaitProcessedAsync(() => api.ProcessedAsync(Canvas, Noop, cancellationToken), before + events, cancellationToken);
         var run = new Throughput(events, clock.Elapsed.TotalSeconds, emitted.TotalSeconds);
         return new BatchResult(run, Math.Round(events / emitted.TotalSeconds, 1), cpu.PerEvent(events));
+    }
+
+    /// <summary>
+    /// Scenario 8 (issue 14): scenario 3 with <paramref name="instances"/> worker instances, the missing ones started first.
+    /// Measured once every instance consumes both queues: a new one compiles the canvas's code and subscribes before it takes a share.
+    /// </summary>
+    public async Task<InstancesPass> InstancesAsync(int instances, CancellationToken cancellationToken)
+    {
+        await cluster.StartWorkersAsync(instances, api.Http, cancellationToken);
+        await WaitConsumingAsync(cluster, Queues, instances, cancellationToken);
+        return InstancesPass.Of(instances, await BatchAsync(cancellationToken));
     }
 
     /// <summary>Scenario 4: single emits from many clients at once, each waiting for its 202 before the next.</summary>
@@ -219,16 +230,20 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
     }
 
     /// <summary>Waits until every named queue has a consumer: the worker instance has compiled the code and subscribed.</summary>
-    public static async Task WaitConsumingAsync(BenchCluster cluster, IReadOnlyCollection<string> queues, CancellationToken cancellationToken)
+    public static Task WaitConsumingAsync(BenchCluster cluster, IReadOnlyCollection<string> queues, CancellationToken cancellationToken) =>
+        WaitConsumingAsync(cluster, queues, 1, cancellationToken);
+
+    /// <summary>Waits until every named queue has <paramref name="consumers"/> consumers: that many worker instances have compiled the code and subscribed.</summary>
+    public static async Task WaitConsumingAsync(BenchCluster cluster, IReadOnlyCollection<string> queues, int consumers, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
         {
-            var consumers = await cluster.QueueConsumersAsync(cancellationToken);
-            var missing = queues.Count(q => consumers.GetValueOrDefault(q) == 0);
+            var counts = await cluster.QueueConsumersAsync(cancellationToken);
+            var missing = queues.Count(q => counts.GetValueOrDefault(q) < consumers);
             if (missing == 0) return;
             if (deadline.Elapsed > TimeSpan.FromMinutes(10))
-                throw new TimeoutException($"{missing} of {queues.Count} queues still have no consumer after 10 minutes.");
+                throw new TimeoutException($"{missing} of {queues.Count} queues still have fewer than {consumers} consumers after 10 minutes.");
             await Task.Delay(250, cancellationToken);
         }
     }
