@@ -81,7 +81,7 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
 
     /// <summary>
     /// Scenario 8 (issue 14): scenario 3 with <paramref name="instances"/> worker instances, the missing ones started first.
-    /// Measured once every instance consumes both queues: a new one compiles the canvas's code and subscribes before it takes a share.
+    /// Measured once every instance consumes both queues: a new one loads the canvas's handlers and subscribes before it takes a share.
     /// </summary>
     public async Task<InstancesPass> InstancesAsync(int instances, CancellationToken cancellationToken)
     {
