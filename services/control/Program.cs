@@ -10,7 +10,6 @@ using Workq.Shared.Scripting;
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8080);
 builder.RequireAdminToken(options);
-builder.Services.AddSingleton<AccessControl>();
 // Handler code is compiled in separate processes that can be killed (see docs/DESIGN.md, "Handler code").
 builder.Services.AddSingleton(CompilerPoolOptions.From(options));
 builder.Services.AddSingleton<CompilerPool>();

@@ -1,7 +1,7 @@
 using Workq.Dispatcher.Crons;
 using Workq.Dispatcher.Metrics;
 using Workq.Dispatcher.Parking;
-using Workq.Dispatcher.Topology;
+using Workq.Dispatcher.Reconciling;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Hosting;
 using Workq.Shared.Messaging;

@@ -8,7 +8,6 @@ using Workq.Shared.Storage;
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8081);
 builder.RequireAdminToken(options);
-builder.Services.AddSingleton<AccessControl>();
 builder.Services.AddSingleton<IdempotencyStore>();
 builder.Services.AddSingleton<EventEmitter>();
 builder.Services.AddSingleton<CanvasEmitRate>();

@@ -64,7 +64,8 @@ public static class WorkqDefaults
         services.AddSingleton<CronStore>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<CanvasDirectory>();
-        services.AddSingleton<Readiness>();
+        services.AddSingleton<Http.AccessControl>();
+        services.AddWorkqHealthChecks();
         services.AddHostedService<SchemaInitializer>();
         return options;
     }
@@ -92,11 +93,7 @@ public static class WorkqDefaults
         app.UseWorkqTelemetry();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/readyz", async (Readiness readiness, CancellationToken cancellationToken) =>
-            await readiness.CheckAsync(cancellationToken) is { } problem
-                ? Results.Problem(detail: problem, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not ready")
-                : Results.Text("ready"));
+        app.MapWorkqHealthChecks();
         return app;
     }
 }

@@ -33,7 +33,6 @@ public sealed class AccessControl(WorkqOptions options, CanvasDirectory director
         _ => Problems.Forbidden("This route needs the admin token."),
     };
 
-    public async ValueTask<bool> IsAdminAsync(HttpContext http) => await IdentifyAsync(http) is Admin;
 
     private async ValueTask<Caller?> IdentifyAsync(HttpContext http)
     {

@@ -23,8 +23,9 @@ public static class Problems
     public static IResult Forbidden(string detail) =>
         Results.Problem(detail: detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
 
-    public static IResult TooLarge(int limit) =>
-        Results.Problem(detail: $"The body is larger than the limit of {limit} bytes (WORKQ_MAX_EVENT_BYTES).", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large");
+    /// <summary>413 naming the limit that was passed and where it is set (a setting, or the fixed batch limit).</summary>
+    public static IResult TooLarge(int limit, string setBy) =>
+        Results.Problem(detail: $"The body is larger than the limit of {limit} bytes ({setBy}).", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large");
 
     public static IResult CodeTooLarge(int limit) =>
         Results.Problem(detail: $"\"code\" is larger than the limit of {limit} bytes of UTF-8 (WORKQ_MAX_CODE_BYTES).", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large");

@@ -6,6 +6,17 @@ namespace Workq.Shared.Storage;
 
 public sealed record WorkerCounts(string Canvas, string Worker, long Processed, long Failed);
 
+/// <summary>
+/// The settings a deploy (PUT) or a settings change (PATCH) carries. A null setting is left as it is (on a new worker: its
+/// default); <paramref name="ClearRetry"/> removes the retry policy.
+/// </summary>
+public sealed record WorkerSettings(int? Concurrency, RetryPolicy? Retry, bool ClearRetry)
+{
+    public static readonly WorkerSettings Unchanged = new(null, null, false);
+
+    internal string? RetryJson => Retry is null ? null : JsonSerializer.Serialize(Retry, JsonDefaults.Web);
+}
+
 /// <summary>The worker registry: code, version, state, settings and the counters since creation.</summary>
 public sealed class WorkerStore(NpgsqlDataSource db)
 {
@@ -13,18 +24,22 @@ public sealed class WorkerStore(NpgsqlDataSource db)
     private const string NextChange = "change = nextval('worker_changes')";
 
     /// <summary>Creates the worker (version 1) or replaces its code (next version), with the version's compiled assembly.</summary>
-    public async Task<(WorkerRecord Worker, bool Created)> PutAsync(string canvas, string name, string code, byte[] assembly, int? concurrency, int defaultConcurrency, CancellationToken cancellationToken)
+    public async Task<(WorkerRecord Worker, bool Created)> PutAsync(string canvas, string name, string code, byte[] assembly, WorkerSettings settings,
+        int defaultConcurrency, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var row = await connection.QuerySingleAsync<Row>(new CommandDefinition($"""
-            insert into workers as w (canvas, name, version, code, concurrency)
-            values (@canvas, @name, 1, @code, coalesce(@concurrency, @defaultConcurrency))
+            insert into workers as w (canvas, name, version, code, concurrency, retry)
+            values (@canvas, @name, 1, @code, coalesce(@concurrency, @defaultConcurrency), @retry::jsonb)
             on conflict (canvas, name) do update
                set version = w.version + 1, code = excluded.code,
-                   concurrency = coalesce(@concurrency, w.concurrency), updated_at = now(), {NextChange}
+                   concurrency = coalesce(@concurrency, w.concurrency),
+                   retry = case when @clearRetry then null else coalesce(@retry::jsonb, w.retry) end,
+                   updated_at = now(), {NextChange}
             returning {Columns}, (xmax = 0) as created
-            """, new { canvas, name, code, concurrency, defaultConcurrency }, transaction, cancellationToken: cancellationToken));
+            """, new { canvas, name, code, concurrency = settings.Concurrency, defaultConcurrency, retry = settings.RetryJson, clearRetry = settings.ClearRetry },
+            transaction, cancellationToken: cancellationToken));
         await SaveAssemblyAsync(connection, transaction, canvas, name, row.Version, assembly, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return (row.ToRecord(), row.Created);
@@ -101,7 +116,7 @@ public sealed class WorkerStore(NpgsqlDataSource db)
     }
 
     /// <summary>Changes settings only; a null argument leaves that setting as it is.</summary>
-    public async Task<WorkerRecord?> UpdateSettingsAsync(string canvas, string name, int? concurrency, RetryPolicy? retry, bool clearRetry, CancellationToken cancellationToken)
+    public async Task<WorkerRecord?> UpdateSettingsAsync(string canvas, string name, WorkerSettings settings, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"""
@@ -110,13 +125,35 @@ public sealed class WorkerStore(NpgsqlDataSource db)
                    updated_at = now(), {NextChange}
              where canvas = @canvas and name = @name
             returning {Columns}
-            """, new { canvas, name, concurrency, retry = retry is null ? null : JsonSerializer.Serialize(retry, JsonDefaults.Web), clearRetry },
+            """, new { canvas, name, concurrency = settings.Concurrency, retry = settings.RetryJson, clearRetry = settings.ClearRetry },
             cancellationToken: cancellationToken));
         return row?.ToRecord();
     }
 
-    /// <summary>Sets the state in one statement whose SQL decides from the current row, so concurrent calls cannot interleave.</summary>
-    public async Task<WorkerRecord?> SetStateAsync(string canvas, string name, string setSql, object? parameters, CancellationToken cancellationToken)
+    // The worker's state machine, in one place. Each transition is one statement that decides from the current row, so
+    // concurrent calls cannot interleave. A block remembers the state under it, and an unblock returns to that state;
+    // pause and resume under a block change only that remembered state (resume: not even that, control answers 409).
+
+    /// <summary>running → paused; under a block, paused is what the unblock returns to.</summary>
+    public Task<WorkerRecord?> PauseAsync(string canvas, string name, CancellationToken cancellationToken) => TransitionAsync(canvas, name,
+        $"state = case when state = '{WorkerStates.Blocked}' then state else '{WorkerStates.Paused}' end, " +
+        $"state_under_block = case when state = '{WorkerStates.Blocked}' then '{WorkerStates.Paused}' else state_under_block end", null, cancellationToken);
+
+    /// <summary>paused → running; a blocked worker stays blocked.</summary>
+    public Task<WorkerRecord?> ResumeAsync(string canvas, string name, CancellationToken cancellationToken) => TransitionAsync(canvas, name,
+        $"state = case when state = '{WorkerStates.Blocked}' then state else '{WorkerStates.Running}' end", null, cancellationToken);
+
+    /// <summary>any → blocked, with a reason; the state it was in is kept for the unblock.</summary>
+    public Task<WorkerRecord?> BlockAsync(string canvas, string name, string reason, CancellationToken cancellationToken) => TransitionAsync(canvas, name,
+        $"state_under_block = case when state = '{WorkerStates.Blocked}' then state_under_block else state end, state = '{WorkerStates.Blocked}', blocked_reason = @reason",
+        new { reason }, cancellationToken);
+
+    /// <summary>blocked → the state it was blocked in (running when unknown).</summary>
+    public Task<WorkerRecord?> UnblockAsync(string canvas, string name, CancellationToken cancellationToken) => TransitionAsync(canvas, name,
+        $"state = case when state = '{WorkerStates.Blocked}' then coalesce(state_under_block, '{WorkerStates.Running}') else state end, " +
+        "blocked_reason = null, state_under_block = null", null, cancellationToken);
+
+    private async Task<WorkerRecord?> TransitionAsync(string canvas, string name, string setSql, object? parameters, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var args = new DynamicParameters(parameters);

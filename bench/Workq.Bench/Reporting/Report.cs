@@ -58,9 +58,9 @@ public static class Report
         md.AppendLine("| # | scenario | result | detail |");
         md.AppendLine("| --- | --- | --- | --- |");
         if (r.Raw is { } raw)
-            md.AppendLine(CultureInfo.InvariantCulture, $"| 1 | raw RabbitMQ.Client 7.1.2: quorum queue, persistent, pipelined confirms, manual acks | **{N(raw.PerSecond)} msg/s** | {N(raw.Messages)} messages in {N(raw.Seconds)} s (all confirmed at {N(raw.PublishSeconds)} s) |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 1 | raw RabbitMQ.Client {VersionOf(typeof(RabbitMQ.Client.IConnection))}: quorum queue, persistent, pipelined confirms, manual acks | **{N(raw.PerSecond)} msg/s** | {N(raw.Messages)} messages in {N(raw.Seconds)} s (all confirmed at {N(raw.PublishSeconds)} s) |");
         if (r.MassTransit is { } mt)
-            md.AppendLine(CultureInfo.InvariantCulture, $"| 2 | MassTransit 8.4.0: Publish with confirms, quorum receive endpoint | **{N(mt.PerSecond)} msg/s** | {N(mt.Messages)} messages in {N(mt.Seconds)} s (all confirmed at {N(mt.PublishSeconds)} s) |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 2 | MassTransit {VersionOf(typeof(MassTransit.IBus))}: Publish with confirms, quorum receive endpoint | **{N(mt.PerSecond)} msg/s** | {N(mt.Messages)} messages in {N(mt.Seconds)} s (all confirmed at {N(mt.PublishSeconds)} s) |");
         if (r.Batch is { } batch)
             md.AppendLine(CultureInfo.InvariantCulture, $"| 3 | Workq end to end: batch emit ({r.Options.BatchSize}/request, {r.Options.ParallelBatches} in parallel) → `return null;` → ack | **{N(batch.Run.PerSecond)} events/s** | {N(batch.Run.Messages)} events in {N(batch.Run.Seconds)} s; all 202s at {N(batch.Run.PublishSeconds)} s ({N(batch.EmitPerSecond)} events/s emitted); Workq/raw {Percent(r.WorkqOverRaw)}, Workq/MassTransit {Times(r.WorkqOverMassTransit)} |");
         if (r.Single is { } single)
@@ -205,4 +205,9 @@ public static class Report
     private static string Percent(double? ratio) => ratio is { } r ? (r * 100).ToString("0", CultureInfo.InvariantCulture) + " %" : "n/a";
 
     private static string Times(double? ratio) => ratio is { } r ? r.ToString("0.00", CultureInfo.InvariantCulture) + "x" : "n/a";
+
+    /// <summary>The package version an assembly was built as (its informational version, without the commit).</summary>
+    private static string VersionOf(Type type) =>
+        (System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(type.Assembly)?.InformationalVersion
+            ?? type.Assembly.GetName().Version?.ToString() ?? "?").Split('+')[0];
 }

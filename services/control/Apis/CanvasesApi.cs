@@ -23,7 +23,7 @@ public static class CanvasesApi
     }
 
     private static async Task<IResult> CreateAsync(HttpContext http, AccessControl access, CanvasStore canvases, Topology topology,
-        CanvasDirectory directory, IPublishEndpoint controlPlane, ILogger<CreateCanvasRequest> logger, CancellationToken cancellationToken)
+        CanvasDirectory directory, IPublishEndpoint controlPlane, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (await access.AuthorizeAdminAsync(http) is { } denied) return denied;
         var (request, problem) = await RequestJson.ReadAsync<CreateCanvasRequest>(http.Request, cancellationToken);
@@ -36,7 +36,7 @@ public static class CanvasesApi
         await topology.DeclareCanvasAsync(request.Name!, cancellationToken);
         directory.Invalidate();
         await controlPlane.Publish(new CanvasChanged(request.Name!, Deleted: false), cancellationToken);
-        logger.LogInformation("Canvas {Canvas} created", request.Name);
+        loggers.CreateLogger(typeof(CanvasesApi)).LogInformation("Canvas {Canvas} created", request.Name);
         return Results.Created($"/v1/canvases/{request.Name}", new CreatedCanvas(request.Name!, token));
     }
 
@@ -47,7 +47,7 @@ public static class CanvasesApi
     }
 
     private static async Task<IResult> DeleteAsync(string canvas, HttpContext http, AccessControl access, CanvasStore canvases, Topology topology,
-        CanvasDirectory directory, IPublishEndpoint controlPlane, ILogger<CreateCanvasRequest> logger, CancellationToken cancellationToken)
+        CanvasDirectory directory, IPublishEndpoint controlPlane, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (await access.AuthorizeAdminAsync(http) is { } denied) return denied;
         if (!Names.IsValid(canvas)) return Problems.BadName("canvas", canvas);
@@ -57,7 +57,7 @@ public static class CanvasesApi
         await topology.DeleteCanvasAsync(canvas, workers, cancellationToken);
         await controlPlane.Publish(new CanvasChanged(canvas, Deleted: true), cancellationToken);
         foreach (var worker in workers) await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
-        logger.LogInformation("Canvas {Canvas} deleted with {Workers} workers", canvas, workers.Count);
+        loggers.CreateLogger(typeof(CanvasesApi)).LogInformation("Canvas {Canvas} deleted with {Workers} workers", canvas, workers.Count);
         return Results.NoContent();
     }
 }

@@ -43,7 +43,7 @@ public static class CronsApi
     }
 
     private static async Task<IResult> PutAsync(string canvas, string cron, HttpContext http, AccessControl access, CronStore store, WorkqOptions options,
-        TimeProvider clock, ILogger<PutCronRequest> logger, CancellationToken cancellationToken)
+        TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (await AuthorizeAsync(http, access, canvas, cron) is { } denied) return denied;
         var (request, problem) = await RequestJson.ReadAsync<PutCronRequest>(http.Request, cancellationToken);
@@ -60,17 +60,17 @@ public static class CronsApi
         var stored = await store.PutAsync(canvas, cron, schedule!.Expression, request.Worker, eventJson, schedule.NextAfter(clock.GetUtcNow()), cancellationToken);
         if (stored is not { } put) return Problems.NotFound($"There is no canvas '{canvas}'.");
         var (record, created) = put;
-        logger.LogInformation("Cron {Canvas}/{Cron} set to '{Schedule}' for worker {Worker}; next tick {NextRun:O}", canvas, cron, record.Schedule, record.Worker, record.NextRun);
+        loggers.CreateLogger(typeof(CronsApi)).LogInformation("Cron {Canvas}/{Cron} set to '{Schedule}' for worker {Worker}; next tick {NextRun:O}", canvas, cron, record.Schedule, record.Worker, record.NextRun);
         var view = CronView.From(record);
         return created ? Results.Created($"/v1/canvases/{canvas}/crons/{cron}", view) : Results.Ok(view);
     }
 
     private static async Task<IResult> DeleteAsync(string canvas, string cron, HttpContext http, AccessControl access, CronStore store,
-        ILogger<PutCronRequest> logger, CancellationToken cancellationToken)
+        ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (await AuthorizeAsync(http, access, canvas, cron) is { } denied) return denied;
         if (!await store.DeleteAsync(canvas, cron, cancellationToken)) return NoSuchCron(canvas, cron);
-        logger.LogInformation("Cron {Canvas}/{Cron} deleted", canvas, cron);
+        loggers.CreateLogger(typeof(CronsApi)).LogInformation("Cron {Canvas}/{Cron} deleted", canvas, cron);
         return Results.NoContent();
     }
 

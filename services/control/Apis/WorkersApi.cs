@@ -13,7 +13,6 @@ using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
 
-public sealed record PutWorkerRequest(string? Code, int? Concurrency);
 public sealed record BlockRequest(string? Reason);
 
 /// <summary>Workers: deploy code, read, change settings, delete, and steer their state.</summary>
@@ -32,14 +31,14 @@ public static class WorkersApi
         workers.MapGet("/{worker}", GetAsync);
         workers.MapPatch("/{worker}", PatchAsync);
         workers.MapDelete("/{worker}", DeleteAsync);
-        workers.MapPost("/{worker}/pause", (string canvas, string worker, HttpContext http, WorkerCommands commands, CancellationToken ct) =>
-            commands.SetStateAsync(http, canvas, worker, adminOnly: false, "state = case when state = 'blocked' then state else 'paused' end, state_under_block = case when state = 'blocked' then 'paused' else state_under_block end", null, ct));
-        workers.MapPost("/{worker}/resume", (string canvas, string worker, HttpContext http, WorkerCommands commands, CancellationToken ct) =>
-            commands.SetStateAsync(http, canvas, worker, adminOnly: false, "state = case when state = 'blocked' then state else 'running' end", null, ct,
+        workers.MapPost("/{worker}/pause", (string canvas, string worker, HttpContext http, WorkerCommands commands, WorkerStore store, CancellationToken ct) =>
+            commands.SetStateAsync(http, canvas, worker, adminOnly: false, () => store.PauseAsync(canvas, worker, ct), ct));
+        workers.MapPost("/{worker}/resume", (string canvas, string worker, HttpContext http, WorkerCommands commands, WorkerStore store, CancellationToken ct) =>
+            commands.SetStateAsync(http, canvas, worker, adminOnly: false, () => store.ResumeAsync(canvas, worker, ct), ct,
                 conflictIfBlocked: "is blocked by an administrator; it can only be unblocked by the admin"));
         workers.MapPost("/{worker}/block", BlockAsync);
-        workers.MapPost("/{worker}/unblock", (string canvas, string worker, HttpContext http, WorkerCommands commands, CancellationToken ct) =>
-            commands.SetStateAsync(http, canvas, worker, adminOnly: true, "state = case when state = 'blocked' then coalesce(state_under_block, 'running') else state end, blocked_reason = null, state_under_block = null", null, ct));
+        workers.MapPost("/{worker}/unblock", (string canvas, string worker, HttpContext http, WorkerCommands commands, WorkerStore store, CancellationToken ct) =>
+            commands.SetStateAsync(http, canvas, worker, adminOnly: true, () => store.UnblockAsync(canvas, worker, ct), ct));
         workers.MapGet("/{worker}/traces", TracesAsync);
         return app;
     }
@@ -58,20 +57,24 @@ public static class WorkersApi
     }
 
     private static async Task<IResult> PutAsync(string canvas, string worker, HttpContext http, AccessControl access, CompilerPool compilers, WorkqOptions options,
-        WorkerStore store, Topology topology, WorkerViews views, IPublishEndpoint controlPlane, Convergence convergence, ILogger<PutWorkerRequest> logger, CancellationToken cancellationToken)
+        WorkerStore store, Topology topology, WorkerViews views, IPublishEndpoint controlPlane, Convergence convergence, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return denied;
         if (!Names.IsValid(worker)) return Problems.BadName("worker", worker);
         // A body past the JSON limit cannot hold code within the code limit either: say so as the code limit.
         if (http.Request.ContentLength > RequestJson.MaxControlBodyBytes) return Problems.CodeTooLarge(options.MaxCodeBytes);
-        var (request, problem) = await RequestJson.ReadAsync<PutWorkerRequest>(http.Request, cancellationToken);
+        var (body, problem) = await RequestJson.ReadAsync<JsonObject>(http.Request, cancellationToken);
         if (problem is not null) return problem;
-        if (string.IsNullOrWhiteSpace(request!.Code)) return Problems.BadRequest("\"code\" is required: the handler's C# script body.");
-        if (Encoding.UTF8.GetByteCount(request.Code) > options.MaxCodeBytes) return Problems.CodeTooLarge(options.MaxCodeBytes);
-        if (ConcurrencyProblem(request.Concurrency) is { } bad) return bad;
+        if (UnknownFields(body!, "PUT", ["code", .. SettingNames]) is { } unknown) return unknown;
+        if (body!["code"] is not JsonValue codeNode || !codeNode.TryGetValue<string>(out var code) || string.IsNullOrWhiteSpace(code))
+            return Problems.BadRequest("\"code\" is required: the handler's C# script body.");
+        if (Encoding.UTF8.GetByteCount(code) > options.MaxCodeBytes) return Problems.CodeTooLarge(options.MaxCodeBytes);
+        var (settings, invalid) = ParseSettings(body);
+        if (invalid is not null) return invalid;
 
         // Compiling here refuses bad code before it reaches any worker instance.
-        var compilation = await compilers.CompileAsync(request.Code, cancellationToken);
+        var compilation = await compilers.CompileAsync(code, cancellationToken);
+        var logger = loggers.CreateLogger(typeof(WorkersApi));
         if (CompileProblem(compilation, options) is { } refused)
         {
             logger.LogInformation("{Canvas}/{Worker} not deployed: compile {Status}, {Errors} error(s)", canvas, worker, compilation.Status, compilation.Errors.Count);
@@ -80,7 +83,7 @@ public static class WorkersApi
 
         // The queue exists before the answer, so an emit right after the PUT is never taken for an unknown worker.
         await topology.DeclareWorkerAsync(canvas, worker, cancellationToken);
-        var (record, created) = await store.PutAsync(canvas, worker, request.Code, compilation.Assembly!, request.Concurrency, DefaultConcurrency, cancellationToken);
+        var (record, created) = await store.PutAsync(canvas, worker, code, compilation.Assembly!, settings!, DefaultConcurrency, cancellationToken);
         await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
         await convergence.WaitAsync(record, cancellationToken);
         logger.LogInformation("{Canvas}/{Worker} deployed as version {Version}", canvas, worker, record.Version);
@@ -95,13 +98,28 @@ public static class WorkersApi
         if (denied is not null) return denied;
         var (body, problem) = await RequestJson.ReadAsync<JsonObject>(http.Request, cancellationToken);
         if (problem is not null) return problem;
+        var (settings, invalid) = ParseSettings(body!);
+        if (invalid is not null) return invalid;
+        if (UnknownFields(body!, "PATCH", SettingNames) is { } unknown) return unknown;
 
+        var record = await store.UpdateSettingsAsync(canvas, worker, settings!, cancellationToken);
+        if (record is null) return Problems.NotFound($"There is no worker '{worker}' on canvas '{canvas}'.");
+        await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
+        await convergence.WaitAsync(record, cancellationToken);
+        return Results.Ok(await views.CreateAsync(record, withCode: false, cancellationToken));
+    }
+
+    /// <summary>The worker's settings, which PUT and PATCH both take: a new setting is added here once, for both.</summary>
+    private static readonly string[] SettingNames = ["concurrency", "retry"];
+
+    private static (WorkerSettings? Settings, IResult? Problem) ParseSettings(JsonObject body)
+    {
         int? concurrency = null;
-        if (body!.TryGetPropertyValue("concurrency", out var concurrencyNode))
+        if (body.TryGetPropertyValue("concurrency", out var concurrencyNode) && concurrencyNode is not null)
         {
             if (concurrencyNode is not JsonValue value || !value.TryGetValue<int>(out var parsed))
-                return Problems.BadRequest($"\"concurrency\" must be a whole number from 1 to {MaxConcurrency}.");
-            if (ConcurrencyProblem(parsed) is { } bad) return bad;
+                return (null, Problems.BadRequest($"\"concurrency\" must be a whole number from 1 to {MaxConcurrency}."));
+            if (ConcurrencyProblem(parsed) is { } bad) return (null, bad);
             concurrency = parsed;
         }
         RetryPolicy? retry = null;
@@ -112,17 +130,21 @@ public static class WorkersApi
             else
             {
                 (retry, var error) = RetryPolicies.Parse(retryNode);
-                if (error is not null) return Problems.BadRequest(error);
+                if (error is not null) return (null, Problems.BadRequest(error));
             }
         }
-        var unknown = body.Select(p => p.Key).Where(k => k is not ("concurrency" or "retry")).ToList();
-        if (unknown.Count > 0) return Problems.BadRequest($"Unknown setting(s): {string.Join(", ", unknown)}. PATCH takes \"concurrency\" and \"retry\"; deploy code with PUT.");
+        return (new WorkerSettings(concurrency, retry, clearRetry), null);
+    }
 
-        var record = await store.UpdateSettingsAsync(canvas, worker, concurrency, retry, clearRetry, cancellationToken);
-        if (record is null) return Problems.NotFound($"There is no worker '{worker}' on canvas '{canvas}'.");
-        await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
-        await convergence.WaitAsync(record, cancellationToken);
-        return Results.Ok(await views.CreateAsync(record, withCode: false, cancellationToken));
+    /// <summary>A field the route does not take is refused by name: a misspelt setting must not be silently ignored.</summary>
+    private static IResult? UnknownFields(JsonObject body, string method, string[] allowed)
+    {
+        var unknown = body.Select(p => p.Key).Where(k => !allowed.Contains(k, StringComparer.Ordinal)).ToList();
+        if (unknown.Count == 0) return null;
+        var takes = string.Join(", ", allowed.Select(a => $"\"{a}\""));
+        return Problems.BadRequest(method == "PATCH"
+            ? $"Unknown setting(s): {string.Join(", ", unknown)}. PATCH takes {takes}; deploy code with PUT."
+            : $"Unknown field(s): {string.Join(", ", unknown)}. PUT takes {takes}.");
     }
 
     private static async Task<IResult> DeleteAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, WorkerStore store,
@@ -136,7 +158,7 @@ public static class WorkersApi
         return Results.NoContent();
     }
 
-    private static async Task<IResult> BlockAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, CancellationToken cancellationToken)
+    private static async Task<IResult> BlockAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, WorkerStore store, CancellationToken cancellationToken)
     {
         var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: true, cancellationToken);
         if (problem is not null) return problem;
@@ -148,9 +170,7 @@ public static class WorkersApi
             if (request!.Reason is { Length: > 1_000 }) return Problems.BadRequest("\"reason\" is longer than 1000 characters.");
             if (!string.IsNullOrWhiteSpace(request.Reason)) reason = request.Reason;
         }
-        return await commands.SetStateAsync(http, canvas, worker, adminOnly: true,
-            "state_under_block = case when state = 'blocked' then state_under_block else state end, state = 'blocked', blocked_reason = @reason",
-            new { reason }, cancellationToken);
+        return await commands.SetStateAsync(http, canvas, worker, adminOnly: true, () => store.BlockAsync(canvas, worker, reason, cancellationToken), cancellationToken);
     }
 
     private static async Task<IResult> TracesAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, TraceStore traces,
@@ -192,12 +212,13 @@ public sealed class WorkerCommands(AccessControl access, WorkerStore store, Work
         return record is null ? (null, Problems.NotFound($"There is no worker '{worker}' on canvas '{canvas}'.")) : (record, null);
     }
 
-    public async Task<IResult> SetStateAsync(HttpContext http, string canvas, string worker, bool adminOnly, string setSql, object? parameters,
+    /// <summary>Applies one of <see cref="WorkerStore"/>'s state transitions once the caller may, and tells every instance.</summary>
+    public async Task<IResult> SetStateAsync(HttpContext http, string canvas, string worker, bool adminOnly, Func<Task<WorkerRecord?>> transition,
         CancellationToken cancellationToken, string? conflictIfBlocked = null)
     {
         var (_, problem) = await FindAsync(http, canvas, worker, adminOnly, cancellationToken);
         if (problem is not null) return problem;
-        var record = await store.SetStateAsync(canvas, worker, setSql, parameters, cancellationToken);
+        var record = await transition();
         if (record is null) return Problems.NotFound($"There is no worker '{worker}' on canvas '{canvas}'.");
         await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
         logger.LogInformation("{Canvas}/{Worker} is now {State}", canvas, worker, record.State);

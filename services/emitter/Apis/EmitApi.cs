@@ -30,7 +30,7 @@ public static class EmitApi
         if (IdempotencyKeys.Problem(key) is { } keyProblem) return Problems.BadRequest($"{IdempotencyKeys.Header}: {keyProblem}");
 
         using var body = await BodyBuffer.ReadAsync(http.Request, options.MaxEventBytes, cancellationToken);
-        if (body is null) return Problems.TooLarge(options.MaxEventBytes);
+        if (body is null) return Problems.TooLarge(options.MaxEventBytes, "WORKQ_MAX_EVENT_BYTES");
         if (EventBatch.ValidateSingle(body.Memory.Span) is { } invalid) return Problems.BadRequest(invalid);
         if (OverRate(rate, canvas, 1, options) is { } refused) return refused;
 
@@ -43,7 +43,7 @@ public static class EmitApi
     {
         if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return denied;
         using var body = await BodyBuffer.ReadAsync(http.Request, MaxBatchBytes, cancellationToken);
-        if (body is null) return Problems.TooLarge(MaxBatchBytes);
+        if (body is null) return Problems.TooLarge(MaxBatchBytes, "the limit of a batch request, 32 MiB");
         var batch = EventBatch.Parse(body.Memory, options.MaxEventBytes);
         if (batch.Items is not { } items)
             return batch.EventTooLarge

@@ -53,9 +53,7 @@ public sealed class LoopGuard(WorkerStore store, IBus bus, ILogger<LoopGuard> lo
         var reason = $"Runaway self-emit loop: {emits} events emitted to '{worker}' by {runs} of its own runs within {Window.TotalSeconds:0} s. Blocked automatically; fix the code, then ask the admin to unblock.";
         try
         {
-            await store.SetStateAsync(canvas, worker,
-                "state_under_block = case when state = 'blocked' then state_under_block else state end, state = 'blocked', blocked_reason = @reason",
-                new { reason }, CancellationToken.None);
+            await store.BlockAsync(canvas, worker, reason, CancellationToken.None);
             await bus.Publish(new WorkerChanged(canvas, worker));
             logger.LogWarning("Blocked {Canvas}/{Worker}: {Reason}", canvas, worker, reason);
         }

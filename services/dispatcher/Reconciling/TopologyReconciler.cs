@@ -1,6 +1,6 @@
 using Workq.Shared.Storage;
 
-namespace Workq.Dispatcher.Topology;
+namespace Workq.Dispatcher.Reconciling;
 
 /// <summary>
 /// At start, re-declares every canvas exchange and worker queue from the registry, so a broker that

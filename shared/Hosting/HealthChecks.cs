@@ -1,0 +1,82 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+using Workq.Shared.Messaging;
+
+namespace Workq.Shared.Hosting;
+
+/// <summary>
+/// /healthz (alive: the process answers) and /readyz (ready: RabbitMQ and PostgreSQL both answer), on ASP.NET Core's health
+/// checks. Not ready is a 503 problem naming what is missing, as every other error.
+/// </summary>
+public static class HealthChecks
+{
+    private const string Ready = "ready";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
+
+    public static IServiceCollection AddWorkqHealthChecks(this IServiceCollection services)
+    {
+        services.AddHealthChecks()
+            .AddCheck<BrokerHealthCheck>("rabbitmq", tags: [Ready], timeout: Timeout)
+            .AddCheck<DatabaseHealthCheck>("postgresql", tags: [Ready], timeout: Timeout);
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapWorkqHealthChecks(this IEndpointRouteBuilder app)
+    {
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(Ready), ResponseWriter = WriteAsync });
+        return app;
+    }
+
+    private static Task WriteAsync(HttpContext http, HealthReport report)
+    {
+        if (report.Status == HealthStatus.Healthy)
+        {
+            http.Response.ContentType = "text/plain";
+            return http.Response.WriteAsync(http.Request.Path == "/healthz" ? "ok" : "ready");
+        }
+        var missing = string.Join("; ", report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy)
+            .Select(e => e.Value.Description ?? e.Value.Exception?.Message ?? $"{e.Key} did not answer within {Timeout.TotalSeconds:0} s"));
+        return Results.Problem(detail: missing, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not ready").ExecuteAsync(http);
+    }
+}
+
+/// <summary>Ready when the service's broker connection is open (it is opened on first use, to any node that answers).</summary>
+public sealed class BrokerHealthCheck(BrokerConnection broker) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var connection = await broker.GetAsync(cancellationToken);
+            return connection.IsOpen ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("RabbitMQ connection is closed");
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return HealthCheckResult.Unhealthy($"RabbitMQ unreachable: {e.Message}");
+        }
+    }
+}
+
+/// <summary>Ready when PostgreSQL answers a query.</summary>
+public sealed class DatabaseHealthCheck(NpgsqlDataSource db) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var command = db.CreateCommand("select 1");
+            await command.ExecuteScalarAsync(cancellationToken);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return HealthCheckResult.Unhealthy($"PostgreSQL unreachable: {e.Message}");
+        }
+    }
+}

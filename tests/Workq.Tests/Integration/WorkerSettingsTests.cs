@@ -1,0 +1,31 @@
+using Workq.Tests.Infrastructure;
+
+namespace Workq.Tests.Integration;
+
+/// <summary>PUT takes every setting PATCH takes: a deploy with a retry policy gets it, and a later deploy without one keeps it.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class WorkerSettingsTests(WorkqCluster cluster)
+{
+    [Fact]
+    public async Task A_deploy_with_a_retry_policy_stores_it_a_redeploy_without_one_keeps_it_and_null_clears_it()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync("settings");
+        var url = cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w");
+
+        var created = await cluster.JsonAsync(HttpMethod.Put, url, token,
+            """{"code":"return 1;","concurrency":3,"retry":{"maxAttempts":4,"backoffSeconds":[1,5]}}""", expect: 201);
+        Assert.Equal(4, created!["retry"]!["maxAttempts"]!.GetValue<int>());
+        Assert.Equal([1, 5], created["retry"]!["backoffSeconds"]!.AsArray().Select(n => n!.GetValue<int>()));
+        Assert.Equal(3, created["concurrency"]!.GetValue<int>());
+
+        // A new version of the code alone leaves the settings as they were, as PATCH leaves what it is not given.
+        var redeployed = await cluster.JsonAsync(HttpMethod.Put, url, token, """{"code":"return 2;"}""");
+        Assert.Equal(2, redeployed!["version"]!.GetValue<int>());
+        Assert.Equal(4, redeployed["retry"]!["maxAttempts"]!.GetValue<int>());
+        Assert.Equal(3, redeployed["concurrency"]!.GetValue<int>());
+
+        var cleared = await cluster.JsonAsync(HttpMethod.Put, url, token, """{"code":"return 3;","retry":null}""");
+        Assert.Null(cleared!["retry"]);
+        Assert.Null((await cluster.WorkerAsync(canvas, "w"))["retry"]);
+    }
+}
