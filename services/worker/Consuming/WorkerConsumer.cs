@@ -44,11 +44,24 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
         channel = await connection.CreateChannelAsync(new CreateChannelOptions(
             publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
             consumerDispatchConcurrency: (ushort)concurrency), cancellationToken);
-        await channel.BasicQosAsync(0, (ushort)concurrency, global: false, cancellationToken);
-        settler = new DeliverySettler(channel, concurrency);
-        consumer = new AsyncEventingBasicConsumer(channel);
-        consumer.ReceivedAsync += OnReceivedAsync;
-        consumerTag = await channel.BasicConsumeAsync(Topology.WorkerQueue(canvas, worker), autoAck: false, consumer, cancellationToken);
+        try
+        {
+            await channel.BasicQosAsync(0, (ushort)concurrency, global: false, cancellationToken);
+            settler = new DeliverySettler(channel, concurrency);
+            consumer = new AsyncEventingBasicConsumer(channel);
+            consumer.ReceivedAsync += OnReceivedAsync;
+            consumerTag = await channel.BasicConsumeAsync(Topology.WorkerQueue(canvas, worker), autoAck: false, consumer, cancellationToken);
+        }
+        catch
+        {
+            // A consume the client gave up on (a queue whose leader is unreachable answers late) may still be registered
+            // by the broker later: on this channel, it would hold its prefetch of events unacked, with nobody to run them.
+            // Closing the channel cancels any such consumer and puts its events back in the queue.
+            await channel.AbortAsync(CancellationToken.None);
+            channel.Dispose();
+            channel = null;
+            throw;
+        }
         inFlightGauge = Workq.Shared.Telemetry.WorkqDiagnostics.TrackInFlight(canvas, worker, () => settler.Running);
         services.Loads.Add(this);
         logger.LogInformation("Consuming {Canvas}/{Worker} v{Version} with concurrency {Concurrency}", canvas, worker, Handler.Version, concurrency);

@@ -10,9 +10,9 @@ namespace Workq.Tests.Cluster;
 /// partitioned away, a rolling restart, a frozen node, and the node a worker instance is connected to dying. Each
 /// runs under a steady emit load and ends with every accepted event accounted for (<see cref="BrokerFaults"/>).
 /// </summary>
-[Collection(ClusterCollection.Name)]
+[Collection(BrokerClusterCollection.Name)]
 [Trait("Category", "Cluster")]
-public sealed class ClusterFaultTests(ClusterFixture fixture, ITestOutputHelper output)
+public sealed class ClusterFaultTests(BrokerClusterFixture fixture, ITestOutputHelper output)
 {
     private WorkqCluster Workq => fixture.Workq;
     private RabbitNodes Nodes => fixture.Nodes;

@@ -12,7 +12,7 @@ namespace Workq.Tests.Cluster;
 /// put through without taking the other suites with it: the broker killed with SIGKILL under load. Workq gets the
 /// single URI it has always taken.
 /// </summary>
-[Collection(ClusterCollection.Name)]
+[Collection(BrokerClusterCollection.Name)]
 [Trait("Category", "Cluster")]
 public sealed class SingleNodeBrokerTests(ITestOutputHelper output)
 {
@@ -25,6 +25,8 @@ public sealed class SingleNodeBrokerTests(ITestOutputHelper output)
         var (amqp, management) = (FreePort(), FreePort());
         await using var broker = new RabbitMqBuilder()
             .WithImage(LocalServers.RabbitMqImage)
+            // The prefix scripts/images.sh clears, should a killed run leave the container behind.
+            .WithName($"workq-rabbitmq-single-{Guid.NewGuid():N}"[..36])
             .WithUsername(RabbitNodes.User)
             .WithPassword(Password)
             .WithPortBinding(amqp, RabbitMqBuilder.RabbitMqPort)

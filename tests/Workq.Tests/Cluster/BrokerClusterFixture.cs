@@ -4,7 +4,7 @@ using Workq.Tests.Infrastructure;
 namespace Workq.Tests.Cluster;
 
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+public sealed class BrokerClusterCollection : ICollectionFixture<BrokerClusterFixture>
 {
     public const string Name = "RabbitMQ cluster (containers; runs alone)";
 }
@@ -28,7 +28,7 @@ public sealed class ContainersFactAttribute : FactAttribute
 /// Three RabbitMQ nodes in containers, one cluster, and a whole Workq on it: control, the emitter, the dispatcher and
 /// two worker instances on this machine, each given all three nodes. PostgreSQL is this machine's.
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public sealed class BrokerClusterFixture : IAsyncLifetime
 {
     public RabbitNodes Nodes { get; private set; } = null!;
     public WorkqCluster Workq { get; private set; } = null!;
