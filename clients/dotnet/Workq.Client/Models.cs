@@ -36,7 +36,7 @@ public sealed record Worker(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Code = null);
 
 /// <summary>
-/// A PATCH of a worker's settings: only what is set changes. <c>ClearRetry</c> removes the retry
+/// A worker's settings, for a PATCH or with a deploy: only what is set changes. <c>ClearRetry</c> removes the retry
 /// policy (sends <c>"retry": null</c>), which a null <c>Retry</c> alone cannot say.
 /// </summary>
 public sealed record WorkerSettings(int? Concurrency = null, RetryPolicy? Retry = null, bool ClearRetry = false);

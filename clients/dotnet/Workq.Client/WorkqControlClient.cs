@@ -31,7 +31,16 @@ public sealed class WorkqControlClient(Uri controlUrl, string token, HttpClient?
 
     /// <summary>Deploys code as a new version (creating the worker if need be); a refused compile is a 400 with <see cref="WorkqException.Errors"/>.</summary>
     public Task<Worker> DeployWorkerAsync(string canvas, string worker, string code, int? concurrency = null, CancellationToken ct = default) =>
-        transport.SendAsync<Worker>(HttpMethod.Put, WorkerPath(canvas, worker), WorkqTransport.Serialize(new { code, concurrency }), retry: false, ct);
+        DeployWorkerAsync(canvas, worker, code, new WorkerSettings(concurrency), ct);
+
+    /// <summary>Deploys code with settings, as PATCH takes them: what is not set keeps its value (a new worker: its default).</summary>
+    public Task<Worker> DeployWorkerAsync(string canvas, string worker, string code, WorkerSettings settings, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var body = SettingsBody(settings);
+        body["code"] = code;
+        return transport.SendAsync<Worker>(HttpMethod.Put, WorkerPath(canvas, worker), WorkqTransport.Serialize(body), retry: false, ct);
+    }
 
     public Task<Worker> GetWorkerAsync(string canvas, string worker, CancellationToken ct = default) =>
         transport.SendAsync<Worker>(HttpMethod.Get, WorkerPath(canvas, worker), null, retry: true, ct);
@@ -39,16 +48,21 @@ public sealed class WorkqControlClient(Uri controlUrl, string token, HttpClient?
     public Task<IReadOnlyList<Worker>> ListWorkersAsync(string canvas, CancellationToken ct = default) =>
         transport.SendAsync<IReadOnlyList<Worker>>(HttpMethod.Get, WorkqTransport.Path("v1", "canvases", canvas, "workers"), null, retry: true, ct);
 
-    /// <summary>Changes settings only (concurrency, retry policy); code changes go through <see cref="DeployWorkerAsync"/>.</summary>
+    /// <summary>Changes settings only (concurrency, retry policy); code changes go through <see cref="DeployWorkerAsync(string, string, string, WorkerSettings, CancellationToken)"/>.</summary>
     public Task<Worker> PatchWorkerAsync(string canvas, string worker, WorkerSettings settings, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        // Built by hand: an absent "retry" keeps the policy, "retry": null removes it.
+        return transport.SendAsync<Worker>(HttpMethod.Patch, WorkerPath(canvas, worker), WorkqTransport.Serialize(SettingsBody(settings)), retry: false, ct);
+    }
+
+    // Built by hand: an absent "retry" keeps the policy, "retry": null removes it.
+    private static JsonObject SettingsBody(WorkerSettings settings)
+    {
         var body = new JsonObject();
         if (settings.Concurrency is { } concurrency) body["concurrency"] = concurrency;
         if (settings.ClearRetry) body["retry"] = null;
         else if (settings.Retry is { } policy) body["retry"] = System.Text.Json.JsonSerializer.SerializeToNode(policy, WorkqJson.Options);
-        return transport.SendAsync<Worker>(HttpMethod.Patch, WorkerPath(canvas, worker), WorkqTransport.Serialize(body), retry: false, ct);
+        return body;
     }
 
     /// <summary>Deletes the worker; its queued events are dropped.</summary>

@@ -1,3 +1,5 @@
+using Workq.Client;
+using Workq.Tests.Client;
 using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Integration;
@@ -27,5 +29,18 @@ public sealed class WorkerSettingsTests(WorkqCluster cluster)
         var cleared = await cluster.JsonAsync(HttpMethod.Put, url, token, """{"code":"return 3;","retry":null}""");
         Assert.Null(cleared!["retry"]);
         Assert.Null((await cluster.WorkerAsync(canvas, "w"))["retry"]);
+    }
+
+    [Fact]
+    public async Task The_client_deploys_with_a_retry_policy()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync("settings");
+        using var control = FastRetry.Control(cluster, token);
+        var worker = await control.DeployWorkerAsync(canvas, "w", "return 1;", new WorkerSettings(Concurrency: 2, Retry: new RetryPolicy(3, [2])));
+        Assert.Equal(3, worker.Retry!.MaxAttempts);
+        Assert.Equal(2, worker.Concurrency);
+        var cleared = await control.DeployWorkerAsync(canvas, "w", "return 2;", new WorkerSettings(ClearRetry: true));
+        Assert.Null(cleared.Retry);
+        Assert.Equal(2, cleared.Concurrency);
     }
 }
