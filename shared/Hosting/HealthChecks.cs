@@ -28,8 +28,10 @@ public static class HealthChecks
 
     public static IEndpointRouteBuilder MapWorkqHealthChecks(this IEndpointRouteBuilder app)
     {
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(Ready), ResponseWriter = WriteAsync });
+        // GET only, as before: another method is a 405 problem (with Allow: GET), not a health answer.
+        var reads = new HttpMethodMetadata([HttpMethods.Get]);
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync }).WithMetadata(reads);
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(Ready), ResponseWriter = WriteAsync }).WithMetadata(reads);
         return app;
     }
 

@@ -67,6 +67,6 @@ public static class WorkqTelemetry
             if (await http.RequestServices.GetRequiredService<AccessControl>().AuthorizeAdminAsync(http) is { } denied) await denied.ExecuteAsync(http);
             else await next(http);
         }));
-        app.MapPrometheusScrapingEndpoint(ScrapePath);
+        app.MapPrometheusScrapingEndpoint(ScrapePath).WithMetadata(new Microsoft.AspNetCore.Routing.HttpMethodMetadata([HttpMethods.Get]));
     }
 }
