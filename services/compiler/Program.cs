@@ -1,3 +1,4 @@
+using Workq.Compiler;
 using Workq.Shared.Scripting;
 
 // A compiler process: control starts a few, sends each one handler code at a time on stdin, reads the

@@ -1,15 +1,25 @@
 using Workq.Control;
 using Workq.Control.Apis;
+using Workq.Control.Compiling;
 using Workq.Control.Deploying;
 using Workq.Control.Stats;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Hosting;
 using Workq.Shared.Http;
 using Workq.Shared.Scripting;
+using Workq.Shared.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8080);
 builder.RequireAdminToken(options);
+builder.Services.AddSingleton<WorkerStore>();
+builder.Services.AddSingleton<TraceStore>();
+builder.Services.AddSingleton<UnhandledStore>();
+builder.Services.AddSingleton<DeadLetterStore>();
+builder.Services.AddSingleton<MetricsStore>();
+builder.Services.AddSingleton<CancelledEventStore>();
+builder.Services.AddSingleton<InstanceStore>();
+builder.Services.AddSingleton<CronStore>();
 // Handler code is compiled in separate processes that can be killed (see docs/DESIGN.md, "Handler code").
 builder.Services.AddSingleton(CompilerPoolOptions.From(options));
 builder.Services.AddSingleton<CompilerPool>();

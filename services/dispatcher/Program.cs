@@ -5,10 +5,15 @@ using Workq.Dispatcher.Reconciling;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Hosting;
 using Workq.Shared.Messaging;
-using Workq.Shared.Scheduling;
+using Workq.Shared.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8082);
+builder.Services.AddSingleton<WorkerStore>();
+builder.Services.AddSingleton<UnhandledStore>();
+builder.Services.AddSingleton<DeadLetterStore>();
+builder.Services.AddSingleton<MetricsStore>();
+builder.Services.AddSingleton<CronStore>();
 builder.Services.AddHostedService<TopologyReconciler>();
 builder.Services.AddHostedService<ParkingConsumer>();
 builder.Services.AddSingleton<UnhandledReplayer>();

@@ -1,5 +1,6 @@
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Hosting;
+using Workq.Shared.Storage;
 using Workq.Worker.Consuming;
 using Workq.Worker.Isolation;
 using Workq.Worker.Recording;
@@ -9,6 +10,11 @@ AppContext.SetData("REGEX_DEFAULT_MATCH_TIMEOUT", TimeSpan.FromSeconds(1));
 
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8083);
+builder.Services.AddSingleton<WorkerStore>();
+builder.Services.AddSingleton<TraceStore>();
+builder.Services.AddSingleton<MetricsStore>();
+builder.Services.AddSingleton<CancelledEventStore>();
+builder.Services.AddSingleton<InstanceStore>();
 builder.AddHandlerHost(options);
 builder.Services.AddSingleton<EventRunner>();
 builder.Services.AddSingleton<RetryScheduler>();

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MassTransit;
+using Workq.Control.Compiling;
 using Workq.Control.Stats;
 using Workq.Shared;
 using Workq.Shared.Configuration;

@@ -1,4 +1,5 @@
 using MassTransit;
+using Workq.Control.Compiling;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Scripting;
 using Workq.Shared.Storage;

@@ -1,3 +1,4 @@
+using Workq.Dispatcher.Crons;
 using System.Collections.Concurrent;
 using System.Text;
 using Dapper;

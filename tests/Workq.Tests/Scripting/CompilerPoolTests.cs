@@ -1,3 +1,4 @@
+using Workq.Control.Compiling;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Workq.Shared.Scripting;

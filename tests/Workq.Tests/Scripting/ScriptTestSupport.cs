@@ -1,3 +1,4 @@
+using Workq.Compiler;
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json.Nodes;

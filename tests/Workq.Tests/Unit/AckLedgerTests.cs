@@ -1,3 +1,4 @@
+using Workq.Worker.Consuming;
 using Workq.Shared.Messaging;
 
 namespace Workq.Tests.Unit;

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Workq.Shared.Isolation;
+using Workq.Shared.Scripting;
 
-namespace Workq.Shared.Scripting;
+namespace Workq.Control.Compiling;
 
 /// <summary>
 /// One Workq.Compiler process, used by one compile at a time. It cannot be cancelled, only killed:
@@ -53,7 +55,7 @@ internal sealed class CompilerProcess : IAsyncDisposable
     }
 
     /// <summary>The whole environment of a compiler process.</summary>
-    internal static IReadOnlyDictionary<string, string> Environment(int heapMegabytes) => Isolation.SandboxEnvironment.For(heapMegabytes);
+    internal static IReadOnlyDictionary<string, string> Environment(int heapMegabytes) => SandboxEnvironment.For(heapMegabytes);
 
     /// <summary>The compile's answer, or null when the process died before answering.</summary>
     public async Task<CompileReply?> CompileAsync(string code, TimeSpan timeout)

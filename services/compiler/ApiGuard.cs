@@ -2,8 +2,9 @@ using System.Collections.Frozen;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Workq.Shared.Scripting;
 
-namespace Workq.Shared.Scripting;
+namespace Workq.Compiler;
 
 /// <summary>
 /// Refuses handler code that reaches outside the sandbox. Every type a script names, creates,

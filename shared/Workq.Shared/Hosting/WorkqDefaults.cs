@@ -13,7 +13,7 @@ using Workq.Shared.Telemetry;
 
 namespace Workq.Shared.Hosting;
 
-/// <summary>What every Workq service has: options, logging, storage, broker, problem details, health.</summary>
+/// <summary>What every Workq service has: options, logging, the database and broker connections, problem details, health.</summary>
 public static class WorkqDefaults
 {
     public static WorkqOptions AddWorkqDefaults(this WebApplicationBuilder builder, int defaultPort)
@@ -53,15 +53,9 @@ public static class WorkqDefaults
         services.AddSingleton<BrokerConnection>();
         services.AddSingleton<Topology>();
         services.AddSingleton<EventPublisher>();
+        // The canvases' tokens, for every route that authenticates (/metrics on every service); each service
+        // registers the other stores it uses in its Program.cs.
         services.AddSingleton<CanvasStore>();
-        services.AddSingleton<WorkerStore>();
-        services.AddSingleton<TraceStore>();
-        services.AddSingleton<UnhandledStore>();
-        services.AddSingleton<DeadLetterStore>();
-        services.AddSingleton<MetricsStore>();
-        services.AddSingleton<CancelledEventStore>();
-        services.AddSingleton<InstanceStore>();
-        services.AddSingleton<CronStore>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<CanvasDirectory>();
         services.AddSingleton<Http.AccessControl>();

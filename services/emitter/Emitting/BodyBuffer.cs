@@ -1,7 +1,7 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Http;
 
-namespace Workq.Shared.Http;
+namespace Workq.Emitter.Emitting;
 
 /// <summary>A request body read whole into a pooled buffer, or refused once it passes the limit.</summary>
 public sealed class BodyBuffer : IDisposable

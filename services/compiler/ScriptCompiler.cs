@@ -4,8 +4,9 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Scripting;
+using Workq.Shared.Scripting;
 
-namespace Workq.Shared.Scripting;
+namespace Workq.Compiler;
 
 /// <summary>
 /// Compiles handler code (a C# script body over <see cref="HandlerGlobals"/>), refuses code that

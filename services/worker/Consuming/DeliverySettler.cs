@@ -1,8 +1,9 @@
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
+using Workq.Shared.Messaging;
 
-namespace Workq.Shared.Messaging;
+namespace Workq.Worker.Consuming;
 
 /// <summary>
 /// Acks one consumer channel's deliveries in as few frames as it safely can (see <see cref="AckLedger"/>).

@@ -2,8 +2,10 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Workq.Shared.Configuration;
+using Workq.Shared.Isolation;
+using Workq.Shared.Scripting;
 
-namespace Workq.Shared.Scripting;
+namespace Workq.Control.Compiling;
 
 public enum CompileStatus
 {
@@ -50,7 +52,7 @@ public sealed class CompilerPool(CompilerPoolOptions options, ILogger<CompilerPo
 {
     // One item per process slot; null is a slot whose process could not be started, retried on its next use.
     private readonly Channel<CompilerProcess?> _idle = Channel.CreateBounded<CompilerProcess?>(options.Processes);
-    private readonly string _host = Isolation.SandboxEnvironment.DotnetHost;
+    private readonly string _host = SandboxEnvironment.DotnetHost;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {

@@ -3,8 +3,9 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
+using Workq.Shared.Scheduling;
 
-namespace Workq.Shared.Scheduling;
+namespace Workq.Dispatcher.Crons;
 
 /// <summary>Puts one event on the broker and returns once it is durable; in production <see cref="EventPublisher.PublishAsync"/>.</summary>
 public delegate Task PublishEvent(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken);

@@ -1,7 +1,7 @@
 using Dapper;
 using Npgsql;
 
-namespace Workq.Shared.Storage;
+namespace Workq.Emitter.Emitting;
 
 /// <summary>
 /// Idempotency keys: the first emit with a key on a canvas claims it for 24 hours; later emits with

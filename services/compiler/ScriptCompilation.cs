@@ -1,9 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
+using Workq.Shared.Scripting;
 
-namespace Workq.Shared.Scripting;
-
-/// <summary>A problem in handler code, at a 1-based position in the user's code.</summary>
-public sealed record ScriptError(int Line, int Column, string Message);
+namespace Workq.Compiler;
 
 /// <summary>The outcome of <see cref="ScriptCompiler.Compile"/>: a handler, or the errors that refused the code.</summary>
 public sealed record ScriptCompilation(CompiledHandler? Handler, IReadOnlyList<ScriptError> Errors)

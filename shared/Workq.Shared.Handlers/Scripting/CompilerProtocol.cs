@@ -48,3 +48,6 @@ public static class CompilerProtocol
         return JsonSerializer.Deserialize<T>(body, JsonDefaults.Web) ?? throw new InvalidDataException("a compiler message was JSON null");
     }
 }
+
+/// <summary>A problem in handler code, at a 1-based position in the user's code.</summary>
+public sealed record ScriptError(int Line, int Column, string Message);

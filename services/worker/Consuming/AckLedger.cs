@@ -1,4 +1,5 @@
-namespace Workq.Shared.Messaging;
+using Workq.Shared.Messaging;
+namespace Workq.Worker.Consuming;
 
 /// <summary>
 /// Decides how a channel's finished deliveries are settled. The channel has one consumer, so its

@@ -1,7 +1,10 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
-namespace Workq.Shared.Http;
+using Workq.Shared;
+using Workq.Shared.Http;
+
+namespace Workq.Control.Apis;
 
 /// <summary>
 /// Reads a JSON request body into a DTO and explains what is wrong when it cannot, instead of the
