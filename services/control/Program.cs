@@ -1,15 +1,19 @@
 using Workq.Control;
 using Workq.Control.Apis;
+using Workq.Control.Canvases;
 using Workq.Control.Deploying;
 using Workq.Control.Stats;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Hosting;
 using Workq.Shared.Http;
 using Workq.Shared.Scripting;
+using Workq.Traces.MongoDb;
 
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8080);
 builder.RequireAdminToken(options);
+builder.Services.AddTraceStore(options);
+builder.Services.AddDeletions();
 // Handler code is compiled in separate processes that can be killed (see docs/DESIGN.md, "Handler code").
 builder.Services.AddSingleton(CompilerPoolOptions.From(options));
 builder.Services.AddSingleton<CompilerPool>();

@@ -3,6 +3,7 @@ using Workq.Shared.Hosting;
 using Workq.Worker.Consuming;
 using Workq.Worker.Isolation;
 using Workq.Worker.Recording;
+using Workq.Traces.MongoDb;
 
 // With WORKQ_ISOLATION=none handler code runs in this process: a catastrophic regular expression stops after a second.
 AppContext.SetData("REGEX_DEFAULT_MATCH_TIMEOUT", TimeSpan.FromSeconds(1));
@@ -10,6 +11,7 @@ AppContext.SetData("REGEX_DEFAULT_MATCH_TIMEOUT", TimeSpan.FromSeconds(1));
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8083);
 builder.AddHandlerHost(options);
+builder.Services.AddTraceStore(options);
 builder.Services.AddSingleton<EventRunner>();
 builder.Services.AddSingleton<RetryScheduler>();
 builder.Services.AddSingleton<CancelledEvents>();

@@ -55,7 +55,6 @@ public static class WorkqDefaults
         services.AddSingleton<EventPublisher>();
         services.AddSingleton<CanvasStore>();
         services.AddSingleton<WorkerStore>();
-        services.AddSingleton<TraceStore>();
         services.AddSingleton<UnhandledStore>();
         services.AddSingleton<DeadLetterStore>();
         services.AddSingleton<MetricsStore>();
