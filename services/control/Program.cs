@@ -1,5 +1,6 @@
 using Workq.Control;
 using Workq.Control.Apis;
+using Workq.Control.Canvases;
 using Workq.Control.Compiling;
 using Workq.Control.Deploying;
 using Workq.Control.Stats;
@@ -8,18 +9,20 @@ using Workq.Shared.Hosting;
 using Workq.Shared.Http;
 using Workq.Shared.Scripting;
 using Workq.Shared.Storage;
+using Workq.Traces.MongoDb;
 
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8080);
 builder.RequireAdminToken(options);
 builder.Services.AddSingleton<WorkerStore>();
-builder.Services.AddSingleton<TraceStore>();
 builder.Services.AddSingleton<UnhandledStore>();
 builder.Services.AddSingleton<DeadLetterStore>();
 builder.Services.AddSingleton<MetricsStore>();
 builder.Services.AddSingleton<CancelledEventStore>();
 builder.Services.AddSingleton<InstanceStore>();
 builder.Services.AddSingleton<CronStore>();
+builder.Services.AddTraceStore(options);
+builder.Services.AddDeletions();
 // Handler code is compiled in separate processes that can be killed (see docs/DESIGN.md, "Handler code").
 builder.Services.AddSingleton(CompilerPoolOptions.From(options));
 builder.Services.AddSingleton<CompilerPool>();

@@ -3,6 +3,7 @@ using Workq.Emitter.Emitting;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Hosting;
 using Workq.Shared.Http;
+using Workq.Shared.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8081);

@@ -1,4 +1,5 @@
 using MassTransit;
+using Workq.Control.Canvases;
 using Workq.Shared;
 using Workq.Shared.Auth;
 using Workq.Shared.ControlPlane;
@@ -46,12 +47,12 @@ public static class CanvasesApi
         return Results.Ok(await canvases.ListAsync(cancellationToken));
     }
 
-    private static async Task<IResult> DeleteAsync(string canvas, HttpContext http, AccessControl access, CanvasStore canvases, Topology topology,
+    private static async Task<IResult> DeleteAsync(string canvas, HttpContext http, AccessControl access, CanvasDeletion deletion, Topology topology,
         CanvasDirectory directory, IPublishEndpoint controlPlane, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (await access.AuthorizeAdminAsync(http) is { } denied) return denied;
         if (!Names.IsValid(canvas)) return Problems.BadName("canvas", canvas);
-        var workers = await canvases.DeleteAsync(canvas, cancellationToken);
+        var workers = await deletion.DeleteAsync(canvas, cancellationToken);
         if (workers is null) return Problems.NotFound($"There is no canvas '{canvas}'.");
         directory.Invalidate();
         await topology.DeleteCanvasAsync(canvas, workers, cancellationToken);

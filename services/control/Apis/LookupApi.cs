@@ -37,7 +37,7 @@ public static class LookupApi
         return app;
     }
 
-    private static async Task<IResult> LookupAsync(string canvas, string id, HttpContext http, AccessControl access, TraceStore traces, DeadLetterStore deadLetters,
+    private static async Task<IResult> LookupAsync(string canvas, string id, HttpContext http, AccessControl access, ITraceStore traces, DeadLetterStore deadLetters,
         UnhandledStore unhandled, CancelledEventStore cancelled, CancellationToken cancellationToken)
     {
         if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return denied;

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MassTransit;
+using Workq.Control.Canvases;
 using Workq.Control.Compiling;
 using Workq.Control.Stats;
 using Workq.Shared;
@@ -148,12 +149,12 @@ public static class WorkersApi
             : $"Unknown field(s): {string.Join(", ", unknown)}. PUT takes {takes}.");
     }
 
-    private static async Task<IResult> DeleteAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, WorkerStore store,
+    private static async Task<IResult> DeleteAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, WorkerDeletion deletion,
         Topology topology, IPublishEndpoint controlPlane, CancellationToken cancellationToken)
     {
         var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
         if (problem is not null) return problem;
-        await store.DeleteAsync(canvas, worker, cancellationToken);
+        await deletion.DeleteAsync(canvas, worker, cancellationToken);
         await topology.DeleteWorkerAsync(canvas, worker, cancellationToken);
         await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
         return Results.NoContent();
@@ -174,7 +175,7 @@ public static class WorkersApi
         return await commands.SetStateAsync(http, canvas, worker, adminOnly: true, () => store.BlockAsync(canvas, worker, reason, cancellationToken), cancellationToken);
     }
 
-    private static async Task<IResult> TracesAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, TraceStore traces,
+    private static async Task<IResult> TracesAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, ITraceStore traces,
         WorkqOptions options, CancellationToken cancellationToken)
     {
         var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);

@@ -11,7 +11,7 @@ namespace Workq.Worker.Recording;
 /// The per-minute metrics ride along: added up in memory per (canvas, worker, minute) and written first in
 /// each flush, as one upsert of their own, so a failed trace write never sends a minute's delta twice.
 /// </summary>
-public sealed class RunRecorder(TraceStore traces, WorkerStore workers, MetricsStore metrics, WorkqOptions options, ILogger<RunRecorder> logger) : BackgroundService
+public sealed class RunRecorder(ITraceStore traces, WorkerStore workers, MetricsStore metrics, WorkqOptions options, ILogger<RunRecorder> logger) : BackgroundService
 {
     private static readonly TimeSpan FlushEvery = TimeSpan.FromMilliseconds(250);
 

@@ -19,6 +19,8 @@ public sealed class WorkqOptions
     public BrokerNodes RabbitMqManagement { get; init; } = BrokerNodes.Parse("http://guest:guest@127.0.0.1:15672/", "WORKQ_RABBITMQ_MANAGEMENT_URL", ManagementSchemes);
     public string Postgres { get; init; } = "Host=127.0.0.1;Port=5432;Username=workq;Password=workq;Database=workq";
     public string? AdminToken { get; init; }
+    /// <summary>Control and worker: keep traces in this MongoDB (<c>mongodb://</c> or <c>mongodb+srv://</c>) instead of PostgreSQL.</summary>
+    public string? TracesMongoDb { get; init; }
     public int MaxEventBytes { get; init; } = 262_144;
     public TimeSpan HandlerTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>How long a publish waits for the broker's confirm before the emit is answered 503 (a node that does not answer).</summary>
@@ -75,6 +77,7 @@ public sealed class WorkqOptions
                 : defaults.RabbitMqManagement,
             Postgres = config["WORKQ_POSTGRES"] ?? defaults.Postgres,
             AdminToken = string.IsNullOrEmpty(config["WORKQ_ADMIN_TOKEN"]) ? null : config["WORKQ_ADMIN_TOKEN"],
+            TracesMongoDb = MongoDbUrl(config["WORKQ_TRACES_MONGODB"]),
             MaxEventBytes = Int(config, "WORKQ_MAX_EVENT_BYTES", defaults.MaxEventBytes),
             HandlerTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_HANDLER_TIMEOUT", defaults.HandlerTimeout.TotalSeconds)),
             PublishTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_PUBLISH_TIMEOUT_SECONDS", defaults.PublishTimeout.TotalSeconds)),
@@ -114,6 +117,13 @@ public sealed class WorkqOptions
         DevelopmentAdminToken => $"WORKQ_ADMIN_TOKEN is the well-known development token '{DevelopmentAdminToken}': set it to a long random secret.",
         { Length: < MinAdminTokenLength } => $"WORKQ_ADMIN_TOKEN is shorter than {MinAdminTokenLength} characters: set it to a long random secret.",
         _ => null,
+    };
+
+    private static string? MongoDbUrl(string? raw) => raw switch
+    {
+        null or "" => null,
+        _ when raw.StartsWith("mongodb://", StringComparison.Ordinal) || raw.StartsWith("mongodb+srv://", StringComparison.Ordinal) => raw,
+        _ => throw new InvalidOperationException("WORKQ_TRACES_MONGODB must be a MongoDB URL (mongodb://host:27017/workq), or unset to keep traces in PostgreSQL."),
     };
 
     private static int Int(IConfiguration config, string key, int fallback) =>

@@ -15,8 +15,9 @@ namespace Workq.Shared.Hosting;
 /// </summary>
 public static class HealthChecks
 {
-    private const string Ready = "ready";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
+    /// <summary>The tag of the checks /readyz runs; a store that a service may be configured with adds its own.</summary>
+    public const string Ready = "ready";
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
     public static IServiceCollection AddWorkqHealthChecks(this IServiceCollection services)
     {

@@ -4,9 +4,12 @@ using Npgsql;
 namespace Workq.Shared.Storage;
 
 /// <summary>Un-enqueued event ids. Worker instances hold them in memory; this is what a starting instance loads.</summary>
-public sealed class CancelledEventStore(NpgsqlDataSource db)
+public sealed class CancelledEventStore(NpgsqlDataSource db) : ICanvasData
 {
     public static readonly TimeSpan KeepFor = TimeSpan.FromDays(1);
+
+    public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("delete from cancelled_events where canvas = @canvas", new { canvas }, cancellationToken);
 
     public async Task AddAsync(string canvas, string worker, Guid eventId, CancellationToken cancellationToken)
     {

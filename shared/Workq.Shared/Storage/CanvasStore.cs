@@ -36,27 +36,21 @@ public sealed class CanvasStore(NpgsqlDataSource db)
         return rows.ToDictionary(r => r.Name, r => r.TokenHash, StringComparer.Ordinal);
     }
 
-    /// <summary>Deletes the canvas and everything it owns; returns its workers' names, or null when there was no such canvas.</summary>
-    public async Task<IReadOnlyList<string>?> DeleteAsync(string name, CancellationToken cancellationToken)
+    public async Task<bool> ExistsAsync(string name, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var workers = (await connection.QueryAsync<string>(new CommandDefinition(
-            "select name from workers where canvas = @name", new { name }, transaction, cancellationToken: cancellationToken))).ToList();
-        var deleted = await connection.ExecuteAsync(new CommandDefinition("""
-            delete from traces where canvas = @name;
-            delete from idempotency_keys where canvas = @name;
-            delete from unhandled_events where canvas = @name;
-            delete from unhandled_dropped where canvas = @name;
-            delete from dead_letters where canvas = @name;
-            delete from metrics_minute where canvas = @name;
-            delete from metrics_hour where canvas = @name;
-            delete from cancelled_events where canvas = @name;
-            delete from cron_ticks where canvas = @name;
-            delete from crons where canvas = @name;
-            delete from canvases where name = @name;
-            """, new { name }, transaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
-        return deleted == 0 ? null : workers;
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select exists (select 1 from canvases where name = @name)", new { name }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// Deletes the canvas row, its token and (by the schema's cascade) its workers; the other stores' rows are theirs to
+    /// delete first (control's CanvasDeletion). Returns false when there was no such canvas.
+    /// </summary>
+    public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "delete from canvases where name = @name", new { name }, cancellationToken: cancellationToken)) > 0;
     }
 }

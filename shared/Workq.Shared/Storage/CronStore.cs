@@ -16,9 +16,12 @@ public sealed record CronClaim(string Worker, string Event);
 /// Crons and their ticks. A tick is claimed by inserting (cron, tick time) into <c>cron_ticks</c>:
 /// the primary key lets exactly one dispatcher win it, however many run.
 /// </summary>
-public sealed class CronStore(NpgsqlDataSource db)
+public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
 {
     private const string Columns = "canvas, name, schedule, worker, event::text as event, last_run, next_run";
+
+    public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("delete from cron_ticks where canvas = @canvas; delete from crons where canvas = @canvas", new { canvas }, cancellationToken);
 
     /// <summary>
     /// Creates or replaces the cron. An unchanged schedule keeps its pending next tick (so changing only

@@ -41,8 +41,14 @@ public sealed record DeadLetterCursor(DateTimeOffset DeadLetteredAt, Guid Id)
 public sealed record DeadLetterPage(IReadOnlyList<DeadLetter> Items, DeadLetterCursor? Next);
 
 /// <summary>Events the broker gave up on (delivery limit) or that exhausted a retry policy, kept per worker, one row per event.</summary>
-public sealed class DeadLetterStore(NpgsqlDataSource db)
+public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerData
 {
+    public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("delete from dead_letters where canvas = @canvas", new { canvas }, cancellationToken);
+
+    public Task DeleteWorkerAsync(string canvas, string worker, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("delete from dead_letters where canvas = @canvas and worker = @worker", new { canvas, worker }, cancellationToken);
+
     public async Task AddAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, string reason, int attempts, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);

@@ -16,11 +16,20 @@ public sealed record MetricsPoint(DateTimeOffset At, long Processed, long Failed
 /// retention. Writers only add: counts add and histograms add bucket by bucket, so any number of worker
 /// instances and dispatchers may write the same minute.
 /// </summary>
-public sealed class MetricsStore(NpgsqlDataSource db)
+public sealed class MetricsStore(NpgsqlDataSource db) : ICanvasData, IWorkerData
 {
     public const int Minute = 60;
     public const int Hour = 3600;
     private static readonly DateTime Origin = DateTime.UnixEpoch;
+
+    public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("delete from metrics_minute where canvas = @canvas; delete from metrics_hour where canvas = @canvas", new { canvas }, cancellationToken);
+
+    public Task DeleteWorkerAsync(string canvas, string worker, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("""
+            delete from metrics_minute where canvas = @canvas and worker = @worker;
+            delete from metrics_hour where canvas = @canvas and worker = @worker;
+            """, new { canvas, worker }, cancellationToken);
 
     /// <summary>The start of the step holding <paramref name="at"/> (UTC).</summary>
     public static DateTime Floor(DateTime at, int stepSeconds)

@@ -14,8 +14,11 @@ public sealed record UnhandledEvent(string Worker, System.Text.Json.Nodes.JsonNo
 public sealed record UnhandledSummary(string Worker, long Count, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, string Sample, long Dropped);
 
 /// <summary>The unhandled ("404") list: events emitted to workers that do not exist, kept until the worker is created.</summary>
-public sealed class UnhandledStore(NpgsqlDataSource db)
+public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
 {
+    public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("delete from unhandled_events where canvas = @canvas; delete from unhandled_dropped where canvas = @canvas", new { canvas }, cancellationToken);
+
     public async Task ParkAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);

@@ -103,16 +103,15 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         return rows.Select(r => r.ToRecord()).ToList();
     }
 
+    /// <summary>
+    /// Deletes the registry row (and, by the schema's cascade, its compiled assemblies); the other stores' rows are theirs to
+    /// delete first (control's WorkerDeletion). Returns false when there was no such worker.
+    /// </summary>
     public async Task<bool> DeleteAsync(string canvas, string name, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition("""
-            delete from traces where canvas = @canvas and worker = @name;
-            delete from dead_letters where canvas = @canvas and worker = @name;
-            delete from metrics_minute where canvas = @canvas and worker = @name;
-            delete from metrics_hour where canvas = @canvas and worker = @name;
-            delete from workers where canvas = @canvas and name = @name;
-            """, new { canvas, name }, cancellationToken: cancellationToken)) > 0;
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "delete from workers where canvas = @canvas and name = @name", new { canvas, name }, cancellationToken: cancellationToken)) > 0;
     }
 
     /// <summary>Changes settings only; a null argument leaves that setting as it is.</summary>

@@ -109,9 +109,24 @@ public sealed partial class DeploymentTests
         Assert.Equal("2", At(services, "worker", "deploy", "replicas")!.ToString());
         Assert.Null(At(services, "worker", "ports"));
 
+        // Traces in MongoDB (optional in the code, on in compose): control and the workers, never the others.
+        Assert.StartsWith("mongo:7", (string)At(services, "mongodb", "image")!);
+        foreach (var name in Services)
+        {
+            var mongo = At(services, name, "environment", "WORKQ_TRACES_MONGODB") as string;
+            if (name is "control" or "worker")
+            {
+                Assert.StartsWith("mongodb://mongodb:27017/", mongo);
+                Assert.True(Map(At(services, name, "depends_on"), $"{name} depends_on").ContainsKey("mongodb"), $"{name} depends on mongodb");
+            }
+            else Assert.Null(mongo);
+        }
+
+        // A volume is a file of the repo mounted in, or a named volume the file declares.
+        var named = Map(At(Yaml(File.ReadAllText(Repo("docker-compose.yml"))), "volumes") ?? new Dictionary<object, object?>(), "volumes");
         foreach (var (name, service) in services)
             foreach (var volume in List(At(service, "volumes")).Cast<string>())
-                Assert.True(Path.Exists(Repo(volume.Split(':')[0])), $"{name} mounts {volume}");
+                Assert.True(named.ContainsKey(volume.Split(':')[0]) || Path.Exists(Repo(volume.Split(':')[0])), $"{name} mounts {volume}");
     }
 
     [Fact]

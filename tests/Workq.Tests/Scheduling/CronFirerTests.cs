@@ -12,39 +12,12 @@ using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Scheduling;
 
-/// <summary>A throwaway PostgreSQL database with Workq's tables, for store-level tests without services or a broker.</summary>
-public sealed class SchedulingDatabase : IAsyncLifetime
-{
-    private readonly string name = "workq_sched_" + Guid.NewGuid().ToString("N")[..10];
-
-    public NpgsqlDataSource Db { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        await using (var admin = new NpgsqlConnection(WorkqCluster.PostgresAdmin))
-        {
-            await admin.OpenAsync();
-            await admin.ExecuteAsync($"create database {name}");
-        }
-        Db = new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(WorkqCluster.PostgresAdmin) { Database = name }.ConnectionString).Build();
-        await Schema.EnsureAsync(Db, CancellationToken.None);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Db.DisposeAsync();
-        await using var admin = new NpgsqlConnection(WorkqCluster.PostgresAdmin);
-        await admin.OpenAsync();
-        await admin.ExecuteAsync($"drop database if exists {name} with (force)");
-    }
-}
-
 /// <summary>
 /// The dispatchers' firing logic on the real PostgreSQL with a fake clock and a recording publisher:
 /// due ticks fire once, never early, the latest only after downtime, one winner among dispatchers,
 /// changes and deletes count at once, and a failed publish gives the tick back.
 /// </summary>
-public sealed class CronFirerTests(SchedulingDatabase database) : IClassFixture<SchedulingDatabase>, IAsyncLifetime
+public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<ThrowawayDatabase>, IAsyncLifetime
 {
     // A Wednesday, half a minute past midnight.
     private static readonly DateTimeOffset Start = new(2030, 1, 2, 0, 0, 30, TimeSpan.Zero);
@@ -61,7 +34,11 @@ public sealed class CronFirerTests(SchedulingDatabase database) : IClassFixture<
     public Task InitializeAsync() => Task.CompletedTask;
 
     /// <summary>The tests share a database, and a dispatcher fires every due cron in it: each test takes its canvas away.</summary>
-    public async Task DisposeAsync() => await new CanvasStore(database.Db).DeleteAsync(canvas, CancellationToken.None);
+    public async Task DisposeAsync()
+    {
+        await Store.DeleteCanvasAsync(canvas, CancellationToken.None);
+        await new CanvasStore(database.Db).DeleteAsync(canvas, CancellationToken.None);
+    }
 
     private Task Record(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
@@ -231,7 +208,7 @@ public sealed class CronFirerTests(SchedulingDatabase database) : IClassFixture<
     }
 
     [Fact]
-    public async Task Old_tick_records_are_cleaned_up_and_canvas_delete_takes_crons_and_ticks()
+    public async Task Old_tick_records_are_cleaned_up_and_the_canvas_delete_takes_crons_and_ticks()
     {
         await PutAsync("old", "0 * * * *");
         clock.SetUtcNow(At(1, 0));
@@ -243,7 +220,7 @@ public sealed class CronFirerTests(SchedulingDatabase database) : IClassFixture<
         await Firer().CleanUpAsync(CancellationToken.None);
         Assert.Equal(1, await TickCountAsync());
 
-        Assert.NotNull(await new CanvasStore(database.Db).DeleteAsync(canvas, CancellationToken.None));
+        await Store.DeleteCanvasAsync(canvas, CancellationToken.None);
         Assert.Equal(0, await TickCountAsync());
         await using var connection = await database.Db.OpenConnectionAsync();
         Assert.Equal(0, await connection.ExecuteScalarAsync<long>("select count(*) from crons where canvas = @canvas", new { canvas }));

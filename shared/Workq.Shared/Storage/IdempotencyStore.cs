@@ -1,16 +1,19 @@
 using Dapper;
 using Npgsql;
 
-namespace Workq.Emitter.Emitting;
+namespace Workq.Shared.Storage;
 
 /// <summary>
 /// Idempotency keys: the first emit with a key on a canvas claims it for 24 hours; later emits with
 /// the same key get the first event's id back and enqueue nothing. Only keyed emits touch the
 /// database, and a whole batch's keys cost one round trip.
 /// </summary>
-public sealed class IdempotencyStore(NpgsqlDataSource db)
+public sealed class IdempotencyStore(NpgsqlDataSource db) : ICanvasData
 {
     public static readonly TimeSpan Window = TimeSpan.FromHours(24);
+
+    public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("delete from idempotency_keys where canvas = @canvas", new { canvas }, cancellationToken);
 
     /// <summary>Claims each key for its proposed id. Returns, per key, the id (and time) that owns it: the proposed one when this call won.</summary>
     public async Task<IReadOnlyDictionary<string, (Guid Id, DateTimeOffset EnqueuedAt)>> ClaimAsync(string canvas, IReadOnlyList<(string Key, Guid Id)> claims, DateTimeOffset enqueuedAt, CancellationToken cancellationToken)

@@ -3,11 +3,8 @@ using Npgsql;
 
 namespace Workq.Shared.Storage;
 
-/// <summary>A finished event's trace, already serialized as the JSON that API.md's Trace describes.</summary>
-public sealed record TraceEntry(string Canvas, string Worker, Guid EventId, DateTimeOffset FinishedAt, string Json);
-
-/// <summary>The last N traces of each worker (JSON, kept as written). Written in batches by the worker instances, never per event.</summary>
-public sealed class TraceStore(NpgsqlDataSource db)
+/// <summary>The embedded default trace store: the <c>traces</c> table, the JSON kept as written (a <c>json</c> column).</summary>
+public sealed class PostgresTraceStore(NpgsqlDataSource db) : ITraceStore
 {
     public async Task AppendAsync(IReadOnlyCollection<TraceEntry> traces, int keepPerWorker, CancellationToken cancellationToken)
     {
@@ -36,7 +33,6 @@ public sealed class TraceStore(NpgsqlDataSource db)
         }, cancellationToken: cancellationToken));
     }
 
-    /// <summary>The newest traces first, as stored JSON documents.</summary>
     public async Task<IReadOnlyList<string>> ListAsync(string canvas, string worker, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -47,7 +43,6 @@ public sealed class TraceStore(NpgsqlDataSource db)
         return rows.AsList();
     }
 
-    /// <summary>The kept traces of one event on a canvas (one per attempt), newest first.</summary>
     public async Task<IReadOnlyList<(string Worker, string Json)>> FindAsync(string canvas, Guid eventId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -57,4 +52,10 @@ public sealed class TraceStore(NpgsqlDataSource db)
             """, new { canvas, eventId }, cancellationToken: cancellationToken));
         return rows.AsList();
     }
+
+    public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("delete from traces where canvas = @canvas", new { canvas }, cancellationToken);
+
+    public Task DeleteWorkerAsync(string canvas, string worker, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("delete from traces where canvas = @canvas and worker = @worker", new { canvas, worker }, cancellationToken);
 }
