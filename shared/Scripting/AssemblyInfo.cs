@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
 
-// Lets the unload tests watch a handler's load context.
+// The unit tests watch a handler's load context and a confirm's deadline; the compiler pool's tests reach its processes.
+[assembly: InternalsVisibleTo("Workq.UnitTests")]
 [assembly: InternalsVisibleTo("Workq.Tests")]
