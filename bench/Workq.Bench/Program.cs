@@ -3,7 +3,6 @@ using Workq.Bench;
 using Workq.Bench.Infrastructure;
 using Workq.Bench.Reporting;
 using Workq.Bench.Scenarios;
-using Workq.Testing;
 
 // Progress goes to stderr; stdout carries only the markdown table. Whatever else writes to the console (Testcontainers'
 // logger, with --broker cluster) goes to stderr with the progress.

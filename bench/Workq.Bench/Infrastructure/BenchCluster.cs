@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
-using Workq.Testing;
 
 namespace Workq.Bench.Infrastructure;
 
@@ -15,6 +14,8 @@ namespace Workq.Bench.Infrastructure;
 public sealed class BenchCluster : IAsyncDisposable
 {
     private static readonly string Suffix = DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+
+    private static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(90);
 
     public static string PostgresAdmin => LocalServers.PostgresAdmin("WORKQ_BENCH_POSTGRES_ADMIN");
     /// <summary>This machine's RabbitMQ, or every node of a cluster when the variables list several (comma-separated).</summary>
@@ -34,20 +35,20 @@ public sealed class BenchCluster : IAsyncDisposable
 
     public HttpClient Management { get; } = CreateManagementClient();
 
-    public ServiceHost? Control { get; private set; }
-    public ServiceHost? Emitter { get; private set; }
-    public ServiceHost? Dispatcher { get; private set; }
+    public ServiceProcess? Control { get; private set; }
+    public ServiceProcess? Emitter { get; private set; }
+    public ServiceProcess? Dispatcher { get; private set; }
     /// <summary>The first worker instance: the one every scenario but 8 runs with, and the one <see cref="RestartWorkerAsync"/> restarts.</summary>
-    public ServiceHost? Worker { get; private set; }
+    public ServiceProcess? Worker { get; private set; }
     /// <summary>Every worker instance: <see cref="Worker"/>, then those <see cref="StartWorkersAsync"/> added (worker-2, worker-3...).</summary>
-    public IReadOnlyList<ServiceHost> Workers => [.. new[] { Worker }.OfType<ServiceHost>(), .. extraWorkers];
-    public IEnumerable<ServiceHost> Services => new[] { Control, Emitter, Dispatcher }.OfType<ServiceHost>().Concat(Workers);
+    public IReadOnlyList<ServiceProcess> Workers => [.. new[] { Worker }.OfType<ServiceProcess>(), .. extraWorkers];
+    public IEnumerable<ServiceProcess> Services => new[] { Control, Emitter, Dispatcher }.OfType<ServiceProcess>().Concat(Workers);
     /// <summary>The running worker service's <c>WORKQ_ISOLATION</c>: <c>canvas</c> (runner processes, the default) or <c>none</c>.</summary>
     public string Isolation { get; private set; } = "canvas";
 
     private Dictionary<string, string> environment = [];
     private int workerStarts;
-    private readonly List<ServiceHost> extraWorkers = [];
+    private readonly List<ServiceProcess> extraWorkers = [];
 
     public async Task CreateAsync(CancellationToken cancellationToken)
     {
@@ -75,11 +76,11 @@ public sealed class BenchCluster : IAsyncDisposable
             ["Logging__LogLevel__Default"] = "Warning",
             ["WORKQ_ISOLATION"] = Isolation,
         };
-        Control = ServiceHost.Start("Control", environment, LogDirectory);
-        Emitter = ServiceHost.Start("Emitter", environment, LogDirectory);
-        Dispatcher = ServiceHost.Start("Dispatcher", environment, LogDirectory);
-        Worker = ServiceHost.Start("Worker", environment, LogDirectory);
-        await Task.WhenAll(Services.Select(s => s.WaitReadyAsync(http, cancellationToken)));
+        Control = ServiceProcess.Start("Control", "Control", environment, LogDirectory);
+        Emitter = ServiceProcess.Start("Emitter", "Emitter", environment, LogDirectory);
+        Dispatcher = ServiceProcess.Start("Dispatcher", "Dispatcher", environment, LogDirectory);
+        Worker = ServiceProcess.Start("Worker", "Worker", environment, LogDirectory);
+        await Task.WhenAll(Services.Select(s => s.WaitReadyAsync(http, StartPatience, cancellationToken)));
     }
 
     /// <summary>
@@ -91,8 +92,8 @@ public sealed class BenchCluster : IAsyncDisposable
         if (Worker is { } old) await old.DisposeAsync();
         Isolation = isolation;
         environment["WORKQ_ISOLATION"] = isolation;
-        Worker = ServiceHost.Start("Worker", environment, LogDirectory, $"worker-{++workerStarts}-{isolation}");
-        await Worker.WaitReadyAsync(http, cancellationToken);
+        Worker = ServiceProcess.Start("Worker", "Worker", environment, LogDirectory, $"worker-{++workerStarts}-{isolation}");
+        await Worker.WaitReadyAsync(http, StartPatience, cancellationToken);
     }
 
     /// <summary>
@@ -102,14 +103,14 @@ public sealed class BenchCluster : IAsyncDisposable
     public async Task StartWorkersAsync(int count, HttpClient http, CancellationToken cancellationToken)
     {
         if (Worker is null) throw new InvalidOperationException("The services are not running.");
-        var started = new List<ServiceHost>();
+        var started = new List<ServiceProcess>();
         for (var n = Workers.Count + 1; n <= count; n++)
         {
-            var instance = ServiceHost.Start("Worker", environment, LogDirectory, name: $"Worker-{n}");
+            var instance = ServiceProcess.Start("Worker", $"Worker-{n}", environment, LogDirectory);
             extraWorkers.Add(instance);
             started.Add(instance);
         }
-        await Task.WhenAll(started.Select(s => s.WaitReadyAsync(http, cancellationToken)));
+        await Task.WhenAll(started.Select(s => s.WaitReadyAsync(http, StartPatience, cancellationToken)));
     }
 
     /// <summary>Consumer count of every queue of the run's virtual host, by name, from the management API.</summary>

@@ -26,11 +26,11 @@ public sealed class CpuMeter(BenchCluster cluster)
         var cpu = new Dictionary<string, TimeSpan>();
         var workers = cluster.Workers;
         foreach (var service in cluster.Services.Except(workers))
-            cpu[service.Name.ToLowerInvariant()] = service.Sample().Cpu + ProcessSample.ChildrenCpu(service.ProcessId);
+            cpu[service.Name.ToLowerInvariant()] = service.Sample().Cpu + ProcessSample.ChildrenCpu(service.Id);
         foreach (var (worker, n) in workers.Select((w, i) => (w, i + 1)))
         {
             cpu[worker.Name.ToLowerInvariant()] = worker.Sample().Cpu;
-            cpu[n == 1 ? "runners" : $"runners-{n}"] = ProcessSample.ChildrenCpu(worker.ProcessId);
+            cpu[n == 1 ? "runners" : $"runners-{n}"] = ProcessSample.ChildrenCpu(worker.Id);
         }
         var broker = BenchCluster.BrokerContainers is { } containers
             ? ProcessSample.FindByCommand("beam.smp", containers)

@@ -187,7 +187,7 @@ public static class Report
     /// <summary>Writes bench/results/&lt;date&gt;.json and the same table as &lt;date&gt;.md; returns the JSON path.</summary>
     public static async Task<string> WriteAsync(BenchReport report, string markdown, CancellationToken cancellationToken)
     {
-        var directory = Path.Combine(RepoRoot.Path, report.Options.Results);
+        var directory = Path.Combine(RepoPaths.Root, report.Options.Results);
         Directory.CreateDirectory(directory);
         var stem = Path.Combine(directory, report.StartedAt.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
         await File.WriteAllTextAsync(stem + ".json", JsonSerializer.Serialize(report, Json), cancellationToken);

@@ -40,12 +40,12 @@ public sealed class RunnerScenario(WorkqApi api, BenchCluster cluster, BenchOpti
             await WorkqScenarios.WaitConsumingAsync(cluster, [$"workq.worker.{canvas}.{Worker}"], cancellationToken);
             // Let the deploy's own work (compile, subscribe) settle, so the first event meets a worker that is merely idle.
             await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-            var runnersBefore = ProcessSample.Children(worker.ProcessId, "Workq.Runner.dll");
+            var runnersBefore = ProcessSample.Children(worker.Id, "Workq.Runner.dll");
             sink.Drain();
             var first = await OneAsync(canvas, sink, cancellationToken);
             var warmWaits = new List<double>();
             for (var w = 0; w < WarmEvents; w++) warmWaits.Add(await OneAsync(canvas, sink, cancellationToken));
-            var started = ProcessSample.Children(worker.ProcessId, "Workq.Runner.dll").Except(runnersBefore).ToList();
+            var started = ProcessSample.Children(worker.Id, "Workq.Runner.dll").Except(runnersBefore).ToList();
             // Exactly one new runner proves the first event was a cold start, and names the process whose memory to read.
             if (started.Count != 1)
                 throw new InvalidOperationException($"The first event of canvas {canvas} should have started one runner process; {started.Count} appeared.");

@@ -23,7 +23,7 @@ public sealed class WorkqClientTests(WorkqCluster cluster)
     /// <summary>Waits until the worker has processed <paramref name="count"/> events, then a stats flush longer, so a duplicate would show.</summary>
     private async Task<IReadOnlyList<Trace>> ProcessedExactlyAsync(string canvas, string worker, int count)
     {
-        using var control = FastRetry.Control(cluster);
+        using var control = FastClients.Control(cluster);
         await cluster.EventuallyAsync(() => control.GetWorkerAsync(canvas, worker), w => w.Stats.Processed >= count, Patience, $"{count} processed");
         await Task.Delay(TimeSpan.FromSeconds(1));
         var settled = await control.GetWorkerAsync(canvas, worker);
@@ -70,7 +70,7 @@ public sealed class WorkqClientTests(WorkqCluster cluster)
     {
         var (canvas, token) = await CanvasWithWorkerAsync("once");
         var flaky = new FirstAttemptFails(point);
-        using var client = FastRetry.Emitter(cluster, token, flaky);
+        using var client = FastClients.Emitter(cluster, token, flaky);
 
         var id = await client.EmitAsync(canvas, "once", new { n = 1 });
 
@@ -89,7 +89,7 @@ public sealed class WorkqClientTests(WorkqCluster cluster)
     {
         var (canvas, token) = await CanvasWithWorkerAsync("once");
         var flaky = new FirstAttemptFails(FailurePoint.AfterForwarding);
-        using var client = FastRetry.Emitter(cluster, token, flaky);
+        using var client = FastClients.Emitter(cluster, token, flaky);
 
         var ids = await client.EmitBatchAsync(canvas, Enumerable.Range(0, 5).Select(i => new EmitItem("once", i)).Append(new EmitItem("once", 5, "mine")));
 
@@ -106,64 +106,12 @@ public sealed class WorkqClientTests(WorkqCluster cluster)
     }
 
     [Fact]
-    public async Task A_503_that_persists_is_thrown_after_the_retries_with_its_problem_details()
-    {
-        var attempts = 0;
-        var handler = new ScriptedHandler((_, _) =>
-        {
-            Interlocked.Increment(ref attempts);
-            return FirstAttemptFails.Unavailable();
-        });
-        using var client = new WorkqClient(new Uri("http://workq.invalid/"), "t", new HttpClient(handler), FastRetry.Options);
-
-        var error = await Assert.ThrowsAsync<WorkqException>(() => client.EmitAsync("c", "w", 1));
-
-        Assert.Equal(4, attempts);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, error.StatusCode);
-        Assert.Equal("Service unavailable", error.Title);
-        Assert.Equal("The broker did not confirm.", error.Detail);
-    }
-
-    [Fact]
-    public async Task A_429_with_Retry_After_is_retried_and_one_without_it_is_thrown_at_once()
-    {
-        var attempts = 0;
-        var rateLimited = new ScriptedHandler((_, _) => Interlocked.Increment(ref attempts) == 1
-            ? FirstAttemptFails.Problem(HttpStatusCode.TooManyRequests, "Too many requests", "Canvas 'c' is over its emit rate.", TimeSpan.FromMilliseconds(1))
-            : new HttpResponseMessage(HttpStatusCode.Accepted) { Content = JsonContent.Create(new { id = Guid.CreateVersion7(), enqueuedAt = DateTimeOffset.UtcNow }) });
-        using (var client = new WorkqClient(new Uri("http://workq.invalid/"), "t", new HttpClient(rateLimited), FastRetry.Options))
-        {
-            await client.EmitAsync("c", "w", 1);
-        }
-        Assert.Equal(2, attempts);
-
-        attempts = 0;
-        var full = new ScriptedHandler((_, _) =>
-        {
-            Interlocked.Increment(ref attempts);
-            return FirstAttemptFails.Problem(HttpStatusCode.TooManyRequests, "Queue full", "Queue full: worker c/w already holds its limit.", retryAfter: null);
-        });
-        using var fullClient = new WorkqClient(new Uri("http://workq.invalid/"), "t", new HttpClient(full), FastRetry.Options);
-        var error = await Assert.ThrowsAsync<WorkqException>(() => fullClient.EmitAsync("c", "w", 1));
-        Assert.Equal(1, attempts);
-        Assert.Equal(HttpStatusCode.TooManyRequests, error.StatusCode);
-        Assert.Equal("Queue full", error.Title);
-    }
-
-    [Fact]
-    public async Task A_refused_connection_is_retried_then_surfaces_as_HttpRequestException()
-    {
-        using var client = new WorkqClient(new Uri("http://127.0.0.1:1/"), "t", retry: FastRetry.Options);
-        await Assert.ThrowsAsync<HttpRequestException>(() => client.EmitAsync("c", "w", 1));
-    }
-
-    [Fact]
     public async Task Error_answers_become_WorkqException_with_status_title_detail_and_compile_errors()
     {
         var (canvas, token) = await CanvasWithWorkerAsync("w");
-        using var client = FastRetry.Emitter(cluster, token);
+        using var client = FastClients.Emitter(cluster, token);
 
-        using var admin = FastRetry.Emitter(cluster, cluster.AdminToken);
+        using var admin = FastClients.Emitter(cluster, cluster.AdminToken);
         var unknownCanvas = await Assert.ThrowsAsync<WorkqException>(() => admin.EmitAsync("no-such-canvas", "w", 1));
         Assert.Equal(HttpStatusCode.NotFound, unknownCanvas.StatusCode);
         Assert.Equal("Not found", unknownCanvas.Title);
@@ -173,12 +121,12 @@ public sealed class WorkqClientTests(WorkqCluster cluster)
         Assert.Contains("Invalid worker name", badName.Detail);
         Assert.Empty(badName.Errors);
 
-        using var stranger = FastRetry.Emitter(cluster, "wq_not-a-real-token");
+        using var stranger = FastClients.Emitter(cluster, "wq_not-a-real-token");
         var unauthorized = await Assert.ThrowsAsync<WorkqException>(() => stranger.EmitBatchAsync(canvas, [new EmitItem("w", 1)]));
         Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
         Assert.StartsWith("401 Unauthorized", unauthorized.Message);
 
-        using var control = FastRetry.Control(cluster, token);
+        using var control = FastClients.Control(cluster, token);
         var refused = await Assert.ThrowsAsync<WorkqException>(() => control.DeployWorkerAsync(canvas, "broken", "var x = 1;\nreturn x +;\nSystem.IO.File.Delete(\"/x\");"));
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains(refused.Errors, e => e.Line == 2 && e.Column > 1 && e.Message.StartsWith("CS"));

@@ -13,7 +13,7 @@ public sealed class WorkqControlClientTests(WorkqCluster cluster)
     [Fact]
     public async Task Canvases_are_created_listed_and_deleted()
     {
-        using var admin = FastRetry.Control(cluster);
+        using var admin = FastClients.Control(cluster);
         var name = $"cc-{Guid.NewGuid():N}"[..20];
 
         var created = await admin.CreateCanvasAsync(name);
@@ -22,7 +22,7 @@ public sealed class WorkqControlClientTests(WorkqCluster cluster)
         var conflict = await Assert.ThrowsAsync<WorkqException>(() => admin.CreateCanvasAsync(name));
         Assert.Equal(HttpStatusCode.Conflict, conflict.StatusCode);
 
-        using var owner = FastRetry.Control(cluster, created.Token);
+        using var owner = FastClients.Control(cluster, created.Token);
         await owner.DeployWorkerAsync(name, "w", "return 1;");
         Assert.Equal(1, (await admin.ListCanvasesAsync()).Single(c => c.Name == name).Workers);
         var forbidden = await Assert.ThrowsAsync<WorkqException>(() => owner.ListCanvasesAsync());
@@ -37,7 +37,7 @@ public sealed class WorkqControlClientTests(WorkqCluster cluster)
     public async Task Workers_are_deployed_read_listed_patched_and_deleted()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("cw");
-        using var control = FastRetry.Control(cluster, token);
+        using var control = FastClients.Control(cluster, token);
 
         var deployed = await control.DeployWorkerAsync(canvas, "w", "return 1;", concurrency: 3);
         Assert.Equal((canvas, "w", 1, "running", 3), (deployed.Canvas, deployed.Name, deployed.Version, deployed.State, deployed.Concurrency));
@@ -68,8 +68,8 @@ public sealed class WorkqControlClientTests(WorkqCluster cluster)
     public async Task Pause_resume_block_and_unblock_move_the_state()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("cs");
-        using var owner = FastRetry.Control(cluster, token);
-        using var admin = FastRetry.Control(cluster);
+        using var owner = FastClients.Control(cluster, token);
+        using var admin = FastClients.Control(cluster);
         await owner.DeployWorkerAsync(canvas, "w", "return 1;");
 
         Assert.Equal("paused", (await owner.PauseAsync(canvas, "w")).State);
@@ -92,8 +92,8 @@ public sealed class WorkqControlClientTests(WorkqCluster cluster)
     public async Task Traces_and_unhandled_events_read_into_records()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("ct");
-        using var control = FastRetry.Control(cluster, token);
-        using var emitter = FastRetry.Emitter(cluster, token);
+        using var control = FastClients.Control(cluster, token);
+        using var emitter = FastClients.Emitter(cluster, token);
         await control.DeployWorkerAsync(canvas, "w", """
             var n = Event!["n"]!.GetValue<int>();
             Log($"n is {n}");

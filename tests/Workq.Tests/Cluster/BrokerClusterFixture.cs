@@ -1,4 +1,3 @@
-using Workq.Testing;
 using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Cluster;

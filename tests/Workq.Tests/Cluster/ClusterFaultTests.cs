@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Workq.Testing;
 using Workq.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -19,7 +18,7 @@ public sealed class ClusterFaultTests(BrokerClusterFixture fixture, ITestOutputH
 
     private Task HealedAsync() => Nodes.WaitHealthyAsync(TimeSpan.FromMinutes(3));
 
-    private async Task<Infrastructure.ServiceProcess[]> TwoWorkerInstancesAsync()
+    private async Task<ServiceProcess[]> TwoWorkerInstancesAsync()
     {
         await HealedAsync();
         foreach (var dead in Workq.Workers.Where(w => w.HasExited).ToList()) Workq.Workers.Remove(dead);

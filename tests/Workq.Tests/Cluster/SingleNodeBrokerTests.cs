@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Testcontainers.RabbitMq;
-using Workq.Testing;
 using Workq.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Npgsql;
-using Workq.Testing;
 
 namespace Workq.Tests.Infrastructure;
 

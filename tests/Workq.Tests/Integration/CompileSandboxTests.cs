@@ -141,7 +141,7 @@ public sealed class CompileSandboxTests(CompileSandboxCluster fixture)
     [Fact]
     public async Task Compiler_processes_run_without_controls_environment_and_with_a_bounded_heap()
     {
-        var compilers = await cluster.EventuallyAsync(() => Task.FromResult(CompilerChildren(cluster.Control.Id)),
+        var compilers = await cluster.EventuallyAsync(() => Task.FromResult(ProcessSample.Children(cluster.Control.Id, "Workq.Compiler.dll")),
             c => c.Count == CompileSandboxCluster.Compilers, TimeSpan.FromSeconds(30), $"{CompileSandboxCluster.Compilers} compiler processes under control");
 
         foreach (var pid in compilers)
@@ -152,30 +152,5 @@ public sealed class CompileSandboxTests(CompileSandboxCluster fixture)
             Assert.Equal("0x20000000", environment["DOTNET_GCHeapHardLimit"]);
         }
         Assert.Contains("WORKQ_ADMIN_TOKEN=", File.ReadAllText($"/proc/{cluster.Control.Id}/environ"));
-    }
-
-    /// <summary>The live Workq.Compiler processes whose parent is this one.</summary>
-    private static List<int> CompilerChildren(int parent) =>
-        Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsAsciiDigit)).Select(n => int.Parse(n!))
-            .Where(pid => Read($"/proc/{pid}/stat") is { } stat && ParentOf(stat) == parent && (Read($"/proc/{pid}/cmdline") ?? "").Contains("Workq.Compiler.dll"))
-            .ToList();
-
-    // The fields after the parenthesised command: state, then the parent's pid.
-    private static int ParentOf(string stat) => int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
-
-    private static string? Read(string path)
-    {
-        try
-        {
-            return File.ReadAllText(path);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 }

@@ -35,7 +35,7 @@ public sealed class WorkerSettingsTests(WorkqCluster cluster)
     public async Task The_client_deploys_with_a_retry_policy()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("settings");
-        using var control = FastRetry.Control(cluster, token);
+        using var control = FastClients.Control(cluster, token);
         var worker = await control.DeployWorkerAsync(canvas, "w", "return 1;", new WorkerSettings(Concurrency: 2, Retry: new RetryPolicy(3, [2])));
         Assert.Equal(3, worker.Retry!.MaxAttempts);
         Assert.Equal(2, worker.Concurrency);

@@ -139,7 +139,7 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
     {
         await tenants.AttackAsync("env", "return 1;");
         var supervisor = tenants.Cluster.Workers.Single(w => !w.HasExited);
-        var runners = await tenants.Cluster.EventuallyAsync(() => Task.FromResult(ProcessTree.ChildrenOf(supervisor.Id)), r => r.Count >= 2, NoisyNeighbours.Patience,
+        var runners = await tenants.Cluster.EventuallyAsync(() => Task.FromResult(ProcessSample.Children(supervisor.Id)), r => r.Count >= 2, NoisyNeighbours.Patience,
             "the neighbour's and the noisy canvas's runners");
 
         // Secrets the worker service was started with: none may reach a process that holds hostile code.

@@ -15,7 +15,7 @@ public sealed class FaultReport(string file, params string[] columns)
 
     private readonly ConcurrentQueue<string[]> rows = new();
 
-    public string Path => System.IO.Path.Combine(Infrastructure.RepoPaths.Root, ".run", file);
+    public string Path => System.IO.Path.Combine(RepoPaths.Root, ".run", file);
 
     public string Add(params string[] cells)
     {

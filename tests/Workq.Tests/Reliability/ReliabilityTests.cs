@@ -74,7 +74,7 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
         await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c >= 1_500, TimeSpan.FromSeconds(60), "events in flight");
 
         var victim = cluster.Workers[0];
-        var runners = ProcessTree.ChildrenOf(victim.Id);
+        var runners = ProcessSample.Children(victim.Id);
         Assert.NotEmpty(runners);
         victim.Kill();
         var killedAfter = sink.Calls.Count;

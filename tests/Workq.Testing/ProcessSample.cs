@@ -1,11 +1,11 @@
 using System.Globalization;
 
-namespace Workq.Bench.Infrastructure;
+namespace Workq.Testing;
 
 /// <summary>A process's resident set (VmRSS) and CPU time (user + system) at one moment, read from /proc.</summary>
 public readonly record struct ProcessSample(long RssBytes, TimeSpan Cpu)
 {
-    // USER_HZ is 100 on every Linux the bench targets; /proc/<pid>/stat counts in those ticks.
+    // USER_HZ is 100 on every Linux Workq targets; /proc/<pid>/stat counts in those ticks.
     private const double TicksPerSecond = 100;
 
     public static ProcessSample Of(int pid)
@@ -36,9 +36,13 @@ public readonly record struct ProcessSample(long RssBytes, TimeSpan Cpu)
         return Time(reaped + live);
     }
 
-    /// <summary>The live children of <paramref name="pid"/> whose command line contains <paramref name="commandLine"/> (e.g. Workq.Runner.dll).</summary>
-    public static IReadOnlyList<int> Children(int pid, string commandLine) =>
-        AllPids().Where(p => ReadStat(p)?.ParentId == pid && (ReadText($"/proc/{p}/cmdline")?.Contains(commandLine, StringComparison.Ordinal) ?? false)).ToList();
+    /// <summary>
+    /// The live children of <paramref name="pid"/> (a worker's runners, control's compilers); only those whose command line
+    /// contains <paramref name="commandLine"/> (e.g. Workq.Runner.dll) when it is given.
+    /// </summary>
+    public static IReadOnlyList<int> Children(int pid, string? commandLine = null) =>
+        AllPids().Where(p => ReadStat(p)?.ParentId == pid
+            && (commandLine is null || (ReadText($"/proc/{p}/cmdline")?.Contains(commandLine, StringComparison.Ordinal) ?? false))).ToList();
 
     /// <summary>The processes whose command is <paramref name="comm"/> (e.g. beam.smp, postgres), for the servers' share of the CPU.</summary>
     public static IReadOnlyList<int> FindByCommand(string comm) =>

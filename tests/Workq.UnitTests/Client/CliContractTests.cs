@@ -1,8 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Workq.Cli;
+using Workq.Testing;
 
-namespace Workq.Tests.Client;
+namespace Workq.UnitTests.Client;
 
 /// <summary>
 /// The CLI commands over API.md routes that other branches are still building (dead letters, purge,

@@ -1,6 +1,6 @@
 using Workq.Shared.Storage;
 
-namespace Workq.Tests.Unit;
+namespace Workq.UnitTests;
 
 public sealed class LatencyHistogramTests
 {

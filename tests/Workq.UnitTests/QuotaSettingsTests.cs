@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Workq.Shared.Configuration;
 
-namespace Workq.Tests.Unit;
+namespace Workq.UnitTests;
 
 /// <summary>The quota settings: WORKQ_CANVAS_EMIT_RATE's format, and the defaults of the per-event and per-queue limits.</summary>
 public sealed class QuotaSettingsTests

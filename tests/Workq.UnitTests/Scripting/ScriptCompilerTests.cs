@@ -5,7 +5,7 @@ using Workq.Shared.Scripting;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace Workq.Tests.Scripting;
+namespace Workq.UnitTests.Scripting;
 
 public sealed class ScriptCompilerTests(ITestOutputHelper output)
 {

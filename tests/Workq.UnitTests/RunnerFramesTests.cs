@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using Workq.Shared.Isolation;
 
-namespace Workq.Tests.Unit;
+namespace Workq.UnitTests;
 
 /// <summary>The frames between the worker service and its runners: every field comes back as written, whatever the stream's chunking.</summary>
 public sealed class RunnerFramesTests

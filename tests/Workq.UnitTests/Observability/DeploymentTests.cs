@@ -1,11 +1,11 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Workq.Shared.Configuration;
-using Workq.Tests.Infrastructure;
+using Workq.Testing;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 
-namespace Workq.Tests.Observability;
+namespace Workq.UnitTests.Observability;
 
 /// <summary>
 /// No container engine runs here, so docker-compose.yml, the Dockerfile, the collector, Prometheus and

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using Workq.Shared.Scripting;
 using Xunit;
 
-namespace Workq.Tests.Scripting;
+namespace Workq.UnitTests.Scripting;
 
 internal sealed class FakeEmitter : IHandlerEmitter
 {

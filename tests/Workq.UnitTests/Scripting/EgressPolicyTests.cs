@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Workq.Shared.Scripting;
 
-namespace Workq.Tests.Scripting;
+namespace Workq.UnitTests.Scripting;
 
 /// <summary>The egress policy judges addresses only: these tests never open a connection.</summary>
 public sealed class EgressPolicyTests

@@ -13,7 +13,7 @@ namespace Workq.Testing;
 /// A RabbitMQ cluster in containers (Testcontainers' generic container API), from the image scripts/images.sh built:
 /// nodes rmq1..rmqN on a network of their own, one Erlang cookie, joined to rmq1. Each node has a fixed address on
 /// that network, which this machine reaches directly, so a node keeps its address through a restart or a partition
-/// and Workq's node list stays true. Faults are Docker's own: kill, pause, network disconnect. Linked into the bench.
+/// and Workq's node list stays true. Faults are Docker's own: kill, pause, network disconnect.
 /// </summary>
 public sealed class RabbitNodes : IAsyncDisposable
 {

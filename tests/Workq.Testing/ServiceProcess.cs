@@ -1,14 +1,20 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Workq.Tests.Infrastructure;
+namespace Workq.Testing;
 
-/// <summary>One Workq service running as a real process from the build output, its output kept in a log file.</summary>
+/// <summary>
+/// One Workq service running as a real process from the build output, on a free port, its output kept in a log file:
+/// the one launcher of the tests and the bench.
+/// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process process;
+    private readonly StreamWriter log;
 
+    /// <summary>What the instance is called: in failure messages, and in the bench's figures (its CPU column).</summary>
     public string Name { get; }
     public int Port { get; }
     public Uri Url => new($"http://127.0.0.1:{Port}/");
@@ -17,19 +23,23 @@ public sealed class ServiceProcess : IAsyncDisposable
     public int ExitCode => process.ExitCode;
     public int Id => process.Id;
 
-    private ServiceProcess(string name, int port, Process process, string logPath)
+    private ServiceProcess(string name, int port, Process process, StreamWriter log, string logPath)
     {
         Name = name;
         Port = port;
         this.process = process;
+        this.log = log;
         LogPath = logPath;
     }
 
-    public static ServiceProcess Start(string service, string instanceName, IReadOnlyDictionary<string, string> environment, string logDirectory)
+    /// <param name="service">The service's project name: Control, Emitter, Dispatcher or Worker.</param>
+    /// <param name="name">The instance's name; a second instance of a service needs another.</param>
+    /// <param name="logName">The log file's name without .log, <paramref name="name"/> by default (a restarted instance keeps its first log under another).</param>
+    public static ServiceProcess Start(string service, string name, IReadOnlyDictionary<string, string> environment, string logDirectory, string? logName = null)
     {
-        var port = FreePort();
         var dll = Path.Combine(RepoPaths.Root, "services", service.ToLowerInvariant(), "bin", RepoPaths.Configuration, "net10.0", $"Workq.{service}.dll");
-        if (!File.Exists(dll)) throw new FileNotFoundException($"Build the solution first: {dll} is missing.");
+        if (!File.Exists(dll)) throw new FileNotFoundException($"Build the solution ({RepoPaths.Configuration}) first: {dll} is missing.");
+        var port = FreePort();
         var start = new ProcessStartInfo("dotnet", [dll])
         {
             RedirectStandardOutput = true,
@@ -38,20 +48,21 @@ public sealed class ServiceProcess : IAsyncDisposable
             WorkingDirectory = RepoPaths.Root,
         };
         foreach (var (key, value) in environment) start.Environment[key] = value;
-        start.Environment["WORKQ_PORT"] = port.ToString();
-        var logPath = Path.Combine(logDirectory, $"{instanceName}.log");
+        start.Environment["WORKQ_PORT"] = port.ToString(CultureInfo.InvariantCulture);
+        var logPath = Path.Combine(logDirectory, $"{(logName ?? name).ToLowerInvariant()}.log");
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.Exited += (_, _) => { lock (log) log.WriteLine($"[process exited with {process.ExitCode}]"); };
+        process.OutputDataReceived += (_, e) => Write(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Write(log, e.Data);
+        process.Exited += (_, _) => Write(log, $"[process exited with {process.ExitCode}]");
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new ServiceProcess(instanceName, port, process, logPath);
+        return new ServiceProcess(name, port, process, log, logPath);
     }
 
-    public async Task WaitReadyAsync(HttpClient http, TimeSpan timeout)
+    /// <summary>Polls /readyz until it answers 2xx; fails at once, with the log's tail, if the process exits first.</summary>
+    public async Task WaitReadyAsync(HttpClient http, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
@@ -59,13 +70,14 @@ public sealed class ServiceProcess : IAsyncDisposable
             if (process.HasExited) throw new InvalidOperationException($"{Name} exited during start:\n{Tail()}");
             try
             {
-                using var response = await http.GetAsync(new Uri(Url, "readyz"));
+                using var response = await http.GetAsync(new Uri(Url, "readyz"), cancellationToken);
                 if (response.IsSuccessStatusCode) return;
             }
             catch (HttpRequestException)
             {
+                // Not listening yet.
             }
-            await Task.Delay(100);
+            await Task.Delay(100, cancellationToken);
         }
         throw new TimeoutException($"{Name} was not ready within {timeout}:\n{Tail()}");
     }
@@ -73,7 +85,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Waits for a process that is expected to stop by itself (a refused start, say), and for its output.</summary>
     public Task WaitForExitAsync(CancellationToken cancellationToken) => process.WaitForExitAsync(cancellationToken);
 
-    /// <summary>SIGKILL: no shutdown, no acks, nothing flushed — a crash.</summary>
+    /// <summary>SIGKILL, its children with it: no shutdown, no acks, nothing flushed — a crash.</summary>
     public void Kill()
     {
         if (!process.HasExited) process.Kill(entireProcessTree: true);
@@ -84,7 +96,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public async Task StopAsync(TimeSpan patience)
     {
         if (process.HasExited) return;
-        using (var term = Process.Start("kill", ["-TERM", process.Id.ToString()])) await term.WaitForExitAsync();
+        using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)])) await term.WaitForExitAsync();
         using var deadline = new CancellationTokenSource(patience);
         try
         {
@@ -96,6 +108,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Resident memory and CPU time so far, from /proc.</summary>
+    public ProcessSample Sample() => ProcessSample.Of(process.Id);
+
     public string Tail(int lines = 40) => File.Exists(LogPath) ? string.Join('\n', File.ReadLines(LogPath).TakeLast(lines)) : "";
 
     public async ValueTask DisposeAsync()
@@ -106,6 +121,14 @@ public sealed class ServiceProcess : IAsyncDisposable
             await process.WaitForExitAsync();
         }
         process.Dispose();
+        lock (log) log.Dispose();
+    }
+
+    private static void Write(StreamWriter log, string? line)
+    {
+        if (line is null) return;
+        // Output can still arrive while the instance is disposed.
+        lock (log) if (log.BaseStream.CanWrite) log.WriteLine(line);
     }
 
     private static int FreePort()
@@ -120,13 +143,15 @@ public static class RepoPaths
 {
     public static readonly string Root = FindRoot();
 
-    /// <summary>The tests run the services built in the same configuration as themselves.</summary>
+    /// <summary>Services are run as built in the same configuration as the code that starts them.</summary>
     public static readonly string Configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
 
     private static string FindRoot()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Workq.sln"))) return dir.FullName;
+        // The build output first; the working directory for a program run from somewhere else.
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "Workq.sln"))) return dir.FullName;
         throw new InvalidOperationException("Cannot find the repository root (Workq.sln).");
     }
 }

@@ -2,7 +2,7 @@ namespace Workq.Testing;
 
 /// <summary>
 /// Where a Workq under test finds its broker: this machine's RabbitMQ (one node) or a cluster's nodes. Workq is given
-/// every node, comma-separated, in <c>WORKQ_RABBITMQ_URL</c> and <c>WORKQ_RABBITMQ_MANAGEMENT_URL</c>. Linked into the bench.
+/// every node, comma-separated, in <c>WORKQ_RABBITMQ_URL</c> and <c>WORKQ_RABBITMQ_MANAGEMENT_URL</c>.
 /// </summary>
 public sealed record TestBroker(IReadOnlyList<string> AmqpBases, IReadOnlyList<string> ManagementUrls)
 {

@@ -1,8 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Workq.Client;
+using Workq.Testing;
 
-namespace Workq.Tests.Client;
+namespace Workq.UnitTests.Client;
 
 /// <summary>
 /// The routes of docs/API.md that are being built on other branches (un-enqueue, purge, dead letters,
@@ -81,7 +82,7 @@ public sealed class ControlClientContractTests
     [Fact]
     public async Task Writes_are_not_retried_but_reads_are()
     {
-        var (client, handler) = Client((_, _) => FirstAttemptFails.Unavailable());
+        var (client, handler) = Client((_, _) => ScriptedHandler.Unavailable());
         using (client)
         {
             await Assert.ThrowsAsync<WorkqException>(() => client.PauseAsync("shop", "mail"));

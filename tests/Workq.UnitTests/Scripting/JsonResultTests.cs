@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Workq.Shared.Scripting;
 using Xunit;
 
-namespace Workq.Tests.Scripting;
+namespace Workq.UnitTests.Scripting;
 
 public sealed class JsonResultTests
 {

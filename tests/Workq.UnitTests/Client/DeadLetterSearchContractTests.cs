@@ -1,8 +1,9 @@
 using System.Net;
 using Workq.Cli;
 using Workq.Client;
+using Workq.Testing;
 
-namespace Workq.Tests.Client;
+namespace Workq.UnitTests.Client;
 
 /// <summary>Dead-letter search in the .NET client and the CLI: the filters go out as API.md's query parameters, the next cursor comes back.</summary>
 public sealed class DeadLetterSearchContractTests

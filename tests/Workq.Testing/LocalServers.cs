@@ -3,7 +3,7 @@ namespace Workq.Testing;
 /// <summary>
 /// Where this machine's RabbitMQ and PostgreSQL are, for the tests and the bench: the variables that
 /// ./test.sh and ./bench.sh export, or else the credentials scripts/servers.sh generated in
-/// .run/servers.env (so a test run started from an IDE finds them too). Linked into the bench.
+/// .run/servers.env (so a test run started from an IDE finds them too).
 /// </summary>
 public static class LocalServers
 {

@@ -1,6 +1,6 @@
 using Workq.Shared.Messaging;
 
-namespace Workq.Tests.Unit;
+namespace Workq.UnitTests;
 
 /// <summary>The publish confirm deadline: one token source a second, shared by that second's publishes, and it fires.</summary>
 public sealed class ConfirmDeadlineTests

@@ -1,6 +1,6 @@
 using Workq.Shared.Scheduling;
 
-namespace Workq.Tests.Scheduling;
+namespace Workq.UnitTests.Scheduling;
 
 /// <summary>Five-field cron parsing, its conversion to Quartz, and tick computation (all UTC).</summary>
 public sealed class CronScheduleTests

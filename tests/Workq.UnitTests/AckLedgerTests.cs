@@ -1,7 +1,7 @@
 using Workq.Worker.Consuming;
 using Workq.Shared.Messaging;
 
-namespace Workq.Tests.Unit;
+namespace Workq.UnitTests;
 
 /// <summary>
 /// The ledger against a model of the broker's unacked set: a multiple ack settles every unacked tag up

@@ -6,7 +6,7 @@ using System.Text.Json.Serialization.Metadata;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace Workq.Tests.Scripting;
+namespace Workq.UnitTests.Scripting;
 
 public sealed class UnloadTests(ITestOutputHelper output)
 {

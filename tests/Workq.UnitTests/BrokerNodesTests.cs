@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Workq.Shared.Configuration;
 
-namespace Workq.Tests.Unit;
+namespace Workq.UnitTests;
 
 /// <summary>WORKQ_RABBITMQ_URL and WORKQ_RABBITMQ_MANAGEMENT_URL: one URI as always, or one per cluster node.</summary>
 public sealed class BrokerNodesTests
