@@ -1,3 +1,4 @@
+using Scalar.AspNetCore;
 using Workq.Control;
 using Workq.Control.Apis;
 using Workq.Control.Canvases;
@@ -36,6 +37,8 @@ builder.Services.AddSingleton<WorkerViews>();
 builder.Services.AddSingleton<QueueStats>();
 builder.Services.AddHostedService<QueueDepthGauge>();
 builder.Services.AddSingleton<WorkerCommands>();
+builder.Services.AddSingleton<WorkerDeployment>();
+builder.Services.AddOpenApi();
 builder.Services.AddSingleton<Convergence>();
 builder.Services.AddControlPlane(options, bus =>
 {
@@ -46,12 +49,9 @@ builder.Services.AddControlPlane(options, bus =>
 var app = builder.Build();
 app.UseWorkqDefaults();
 app.UseDashboard();
-app.MapCanvasesApi();
-app.MapWorkersApi();
-app.MapUnhandledApi();
-app.MapQueueApi();
-app.MapCronsApi();
-app.MapLookupApi();
-app.MapInstancesApi();
-app.MapMetricsApi();
+// The OpenAPI document and its rendered page are public, like /healthz: they describe the routes, not any canvas.
+app.MapOpenApi();
+app.MapScalarApiReference(scalar => scalar.WithTitle("Workq control API").DisableDefaultFonts());
+app.MapAdminGroup().MapCanvasesApi().MapInstancesApi();
+app.MapCanvasGroup().MapWorkersApi().MapUnhandledApi().MapQueueApi().MapCronsApi().MapLookupApi().MapMetricsApi();
 app.Run();

@@ -1,3 +1,4 @@
+using Scalar.AspNetCore;
 using Workq.Emitter.Apis;
 using Workq.Emitter.Emitting;
 using Workq.Shared.ControlPlane;
@@ -11,10 +12,14 @@ builder.RequireAdminToken(options);
 builder.Services.AddSingleton<IdempotencyStore>();
 builder.Services.AddSingleton<EventEmitter>();
 builder.Services.AddSingleton<CanvasEmitRate>();
+builder.Services.AddOpenApi();
 builder.Services.AddControlPlane(options, bus => bus.AddConsumer<CanvasChangedConsumer>());
 
 var app = builder.Build();
 app.UseWorkqDefaults();
 app.UseEmitMetrics();
-app.MapEmitApi();
+// The OpenAPI document and its rendered page are public, like /healthz: they describe the routes, not any canvas.
+app.MapOpenApi();
+app.MapScalarApiReference(scalar => scalar.WithTitle("Workq emit API").DisableDefaultFonts());
+app.MapCanvasGroup().MapEmitApi();
 app.Run();

@@ -1,4 +1,5 @@
 using MassTransit;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Workq.Control.Canvases;
 using Workq.Shared;
 using Workq.Shared.Auth;
@@ -15,19 +16,18 @@ public sealed record CreatedCanvas(string Name, string Token);
 /// <summary>Canvases (admin only): create returns the canvas's token once; only its hash is kept.</summary>
 public static class CanvasesApi
 {
-    public static IEndpointRouteBuilder MapCanvasesApi(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapCanvasesApi(this RouteGroupBuilder admin)
     {
-        app.MapPost("/v1/canvases", CreateAsync);
-        app.MapGet("/v1/canvases", ListAsync);
-        app.MapDelete("/v1/canvases/{canvas}", DeleteAsync);
-        return app;
+        admin.MapPost("/canvases", CreateAsync).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapGet("/canvases", ListAsync);
+        admin.MapDelete("/canvases/{canvas}", DeleteAsync).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        return admin;
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext http, AccessControl access, CanvasStore canvases, Topology topology,
+    private static async Task<Results<Created<CreatedCanvas>, ProblemHttpResult>> CreateAsync(HttpRequest httpRequest, CanvasStore canvases, Topology topology,
         CanvasDirectory directory, IPublishEndpoint controlPlane, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        if (await access.AuthorizeAdminAsync(http) is { } denied) return denied;
-        var (request, problem) = await RequestJson.ReadAsync<CreateCanvasRequest>(http.Request, cancellationToken);
+        var (request, problem) = await RequestJson.ReadAsync<CreateCanvasRequest>(httpRequest, cancellationToken);
         if (problem is not null) return problem;
         if (!Names.IsValid(request!.Name)) return Problems.BadName("canvas", request.Name);
 
@@ -38,20 +38,16 @@ public static class CanvasesApi
         directory.Invalidate();
         await controlPlane.Publish(new CanvasChanged(request.Name!, Deleted: false), cancellationToken);
         loggers.CreateLogger(typeof(CanvasesApi)).LogInformation("Canvas {Canvas} created", request.Name);
-        return Results.Created($"/v1/canvases/{request.Name}", new CreatedCanvas(request.Name!, token));
+        return TypedResults.Created($"/v1/canvases/{request.Name}", new CreatedCanvas(request.Name!, token));
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, AccessControl access, CanvasStore canvases, CancellationToken cancellationToken)
-    {
-        if (await access.AuthorizeAdminAsync(http) is { } denied) return denied;
-        return Results.Ok(await canvases.ListAsync(cancellationToken));
-    }
+    private static async Task<Ok<IReadOnlyList<CanvasSummary>>> ListAsync(CanvasStore canvases, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await canvases.ListAsync(cancellationToken));
 
-    private static async Task<IResult> DeleteAsync(string canvas, HttpContext http, AccessControl access, CanvasDeletion deletion, Topology topology,
+    /// <summary>The admin group's filter has checked the name.</summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string canvas, CanvasDeletion deletion, Topology topology,
         CanvasDirectory directory, IPublishEndpoint controlPlane, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        if (await access.AuthorizeAdminAsync(http) is { } denied) return denied;
-        if (!Names.IsValid(canvas)) return Problems.BadName("canvas", canvas);
         var workers = await deletion.DeleteAsync(canvas, cancellationToken);
         if (workers is null) return Problems.NotFound($"There is no canvas '{canvas}'.");
         directory.Invalidate();
@@ -59,6 +55,6 @@ public static class CanvasesApi
         await controlPlane.Publish(new CanvasChanged(canvas, Deleted: true), cancellationToken);
         foreach (var worker in workers) await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
         loggers.CreateLogger(typeof(CanvasesApi)).LogInformation("Canvas {Canvas} deleted with {Workers} workers", canvas, workers.Count);
-        return Results.NoContent();
+        return TypedResults.NoContent();
     }
 }

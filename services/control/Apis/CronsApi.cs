@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Workq.Shared;
 using Workq.Shared.Configuration;
 using Workq.Shared.Http;
@@ -20,33 +21,27 @@ public sealed record CronView(string Name, string Schedule, string Worker, JsonN
 /// </summary>
 public static class CronsApi
 {
-    public static IEndpointRouteBuilder MapCronsApi(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapCronsApi(this RouteGroupBuilder canvas)
     {
-        var crons = app.MapGroup("/v1/canvases/{canvas}/crons");
+        var crons = canvas.MapGroup("/crons");
         crons.MapGet("", ListAsync);
         crons.MapPut("/{cron}", PutAsync);
         crons.MapGet("/{cron}", GetAsync);
         crons.MapDelete("/{cron}", DeleteAsync);
-        return app;
+        return canvas;
     }
 
-    private static async Task<IResult> ListAsync(string canvas, HttpContext http, AccessControl access, CronStore store, CancellationToken cancellationToken)
-    {
-        if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return denied;
-        return Results.Ok((await store.ListAsync(canvas, cancellationToken)).Select(CronView.From));
-    }
+    private static async Task<Ok<IEnumerable<CronView>>> ListAsync(string canvas, CronStore store, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await store.ListAsync(canvas, cancellationToken)).Select(CronView.From));
 
-    private static async Task<IResult> GetAsync(string canvas, string cron, HttpContext http, AccessControl access, CronStore store, CancellationToken cancellationToken)
-    {
-        if (await AuthorizeAsync(http, access, canvas, cron) is { } denied) return denied;
-        return await store.GetAsync(canvas, cron, cancellationToken) is { } record ? Results.Ok(CronView.From(record)) : NoSuchCron(canvas, cron);
-    }
+    private static async Task<Results<Ok<CronView>, ProblemHttpResult>> GetAsync([AsParameters] CronRoute route, CronStore store, CancellationToken cancellationToken) =>
+        await store.GetAsync(route.Canvas, route.Cron, cancellationToken) is { } record ? TypedResults.Ok(CronView.From(record)) : NoSuchCron(route);
 
-    private static async Task<IResult> PutAsync(string canvas, string cron, HttpContext http, AccessControl access, CronStore store, WorkqOptions options,
-        TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<Results<Created<CronView>, Ok<CronView>, ProblemHttpResult>> PutAsync([AsParameters] CronRoute route, HttpRequest http, CronStore store,
+        WorkqOptions options, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        if (await AuthorizeAsync(http, access, canvas, cron) is { } denied) return denied;
-        var (request, problem) = await RequestJson.ReadAsync<PutCronRequest>(http.Request, cancellationToken);
+        var (canvas, cron) = route;
+        var (request, problem) = await RequestJson.ReadAsync<PutCronRequest>(http, cancellationToken);
         if (problem is not null) return problem;
         if (request!.Schedule is null)
             return Problems.BadRequest("\"schedule\" is required: a five-field cron expression in UTC (minute hour day-of-month month day-of-week), e.g. \"*/5 * * * *\".");
@@ -62,20 +57,16 @@ public static class CronsApi
         var (record, created) = put;
         loggers.CreateLogger(typeof(CronsApi)).LogInformation("Cron {Canvas}/{Cron} set to '{Schedule}' for worker {Worker}; next tick {NextRun:O}", canvas, cron, record.Schedule, record.Worker, record.NextRun);
         var view = CronView.From(record);
-        return created ? Results.Created($"/v1/canvases/{canvas}/crons/{cron}", view) : Results.Ok(view);
+        return created ? TypedResults.Created($"/v1/canvases/{canvas}/crons/{cron}", view) : TypedResults.Ok(view);
     }
 
-    private static async Task<IResult> DeleteAsync(string canvas, string cron, HttpContext http, AccessControl access, CronStore store,
-        ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync([AsParameters] CronRoute route, CronStore store, ILoggerFactory loggers,
+        CancellationToken cancellationToken)
     {
-        if (await AuthorizeAsync(http, access, canvas, cron) is { } denied) return denied;
-        if (!await store.DeleteAsync(canvas, cron, cancellationToken)) return NoSuchCron(canvas, cron);
-        loggers.CreateLogger(typeof(CronsApi)).LogInformation("Cron {Canvas}/{Cron} deleted", canvas, cron);
-        return Results.NoContent();
+        if (!await store.DeleteAsync(route.Canvas, route.Cron, cancellationToken)) return NoSuchCron(route);
+        loggers.CreateLogger(typeof(CronsApi)).LogInformation("Cron {Canvas}/{Cron} deleted", route.Canvas, route.Cron);
+        return TypedResults.NoContent();
     }
 
-    private static async Task<IResult?> AuthorizeAsync(HttpContext http, AccessControl access, string canvas, string cron) =>
-        await access.AuthorizeCanvasAsync(http, canvas) ?? (Names.IsValid(cron) ? null : Problems.BadName("cron", cron));
-
-    private static IResult NoSuchCron(string canvas, string cron) => Problems.NotFound($"There is no cron '{cron}' on canvas '{canvas}'.");
+    private static ProblemHttpResult NoSuchCron(CronRoute route) => Problems.NotFound($"There is no cron '{route.Cron}' on canvas '{route.Canvas}'.");
 }

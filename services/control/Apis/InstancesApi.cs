@@ -1,5 +1,4 @@
 using Workq.Control.Stats;
-using Workq.Shared.Http;
 
 namespace Workq.Control.Apis;
 
@@ -15,17 +14,14 @@ public sealed record InstanceView(Guid Id, string Host, int Pid, DateTimeOffset 
 /// <summary>The instances view (admin): what each live worker instance consumes, from their load reports.</summary>
 public static class InstancesApi
 {
-    public static IEndpointRouteBuilder MapInstancesApi(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapInstancesApi(this RouteGroupBuilder admin)
     {
-        app.MapGet("/v1/instances", async (HttpContext http, AccessControl access, InstanceLoads loads) =>
-        {
-            if (await access.AuthorizeAdminAsync(http) is { } denied) return denied;
-            return Results.Ok(loads.Instances()
+        admin.MapGet("/instances", (InstanceLoads loads) =>
+            TypedResults.Ok(loads.Instances()
                 .OrderBy(i => i.Description.Host, StringComparer.Ordinal).ThenBy(i => i.Description.StartedAt).ThenBy(i => i.Instance)
                 .Select(i => new InstanceView(i.Instance, i.Description.Host, i.Description.Pid, i.Description.StartedAt, i.LastSeen, i.Description.Canvases,
                     i.Description.Consumers.Select(c => new ConsumerView(c.Canvas, c.Worker, c.Prefetch, c.InFlight, c.Draining ? "draining" : "consuming")).ToList(),
-                    i.Description.Isolation, i.Description.Isolation == "canvas" ? i.Description.Runners ?? [] : null)));
-        });
-        return app;
+                    i.Description.Isolation, i.Description.Isolation == "canvas" ? i.Description.Runners ?? [] : null))));
+        return admin;
     }
 }

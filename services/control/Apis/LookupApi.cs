@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Workq.Shared.Http;
 using Workq.Shared.Storage;
 
@@ -31,16 +32,15 @@ public static class LookupApi
     public const string NotFoundNote =
         "Not found in the kept traces, dead letters or unhandled events; traces keep the last 10 runs per worker. " + QueuedNote;
 
-    public static IEndpointRouteBuilder MapLookupApi(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapLookupApi(this RouteGroupBuilder canvas)
     {
-        app.MapGet("/v1/canvases/{canvas}/lookup/{id}", LookupAsync);
-        return app;
+        canvas.MapGet("/lookup/{id}", LookupAsync);
+        return canvas;
     }
 
-    private static async Task<IResult> LookupAsync(string canvas, string id, HttpContext http, AccessControl access, ITraceStore traces, DeadLetterStore deadLetters,
+    private static async Task<Results<Ok<LookupResponse>, ProblemHttpResult>> LookupAsync(string canvas, string id, ITraceStore traces, DeadLetterStore deadLetters,
         UnhandledStore unhandled, CancelledEventStore cancelled, CancellationToken cancellationToken)
     {
-        if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return denied;
         if (!Guid.TryParse(id, out var eventId)) return Problems.BadRequest($"'{id}' is not an event id (a GUID).");
 
         // Four indexed reads, side by side on pooled connections.
@@ -55,6 +55,6 @@ public static class LookupApi
         found.AddRange((await dead).Select(d => new LookupHit("deadLetter", d.Worker, DeadLetter: d.Letter)));
         found.AddRange((await parked).Select(p => new LookupHit("unhandled", p.Worker, Unhandled: new ParkedView(p.Event, p.EnqueuedAt, p.ReceivedAt))));
         if (await unEnqueued is { } c) found.Add(new LookupHit("cancelled", c.Worker, CancelledAt: c.CancelledAt));
-        return Results.Ok(new LookupResponse(eventId, found, found.Count == 0 ? NotFoundNote : QueuedNote));
+        return TypedResults.Ok(new LookupResponse(eventId, found, found.Count == 0 ? NotFoundNote : QueuedNote));
     }
 }

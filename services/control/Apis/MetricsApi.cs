@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Workq.Shared.Configuration;
 using Workq.Shared.Http;
 using Workq.Shared.Storage;
@@ -10,34 +11,28 @@ public sealed record MetricsAnswer(int Step, IReadOnlyList<MetricsPoint> Points)
 /// <summary>Per-minute and per-hour aggregates of a worker, or of a whole canvas (docs/API.md, "Metrics").</summary>
 public static class MetricsApi
 {
-    public static IEndpointRouteBuilder MapMetricsApi(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapMetricsApi(this RouteGroupBuilder canvas)
     {
-        app.MapGet("/v1/canvases/{canvas}/workers/{worker}/metrics", WorkerAsync);
-        app.MapGet("/v1/canvases/{canvas}/metrics", CanvasAsync);
-        return app;
+        canvas.MapGet("/workers/{worker}/metrics", WorkerAsync);
+        canvas.MapGet("/metrics", CanvasAsync);
+        return canvas;
     }
 
-    private static async Task<IResult> WorkerAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, MetricsStore metrics,
-        WorkqOptions options, CancellationToken cancellationToken)
-    {
-        var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
-        return problem ?? await AnswerAsync(http.Request.Query, canvas, worker, metrics, options, cancellationToken);
-    }
+    private static async Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> WorkerAsync([AsParameters] WorkerRoute route, HttpRequest request, WorkerCommands commands,
+        MetricsStore metrics, WorkqOptions options, CancellationToken cancellationToken) =>
+        await commands.MissingAsync(route, cancellationToken) ?? await AnswerAsync(request.Query, route.Canvas, route.Worker, metrics, options, cancellationToken);
 
-    private static async Task<IResult> CanvasAsync(string canvas, HttpContext http, AccessControl access, MetricsStore metrics,
-        WorkqOptions options, CancellationToken cancellationToken)
-    {
-        if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return denied;
-        return await AnswerAsync(http.Request.Query, canvas, null, metrics, options, cancellationToken);
-    }
+    private static Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> CanvasAsync(string canvas, HttpRequest request, MetricsStore metrics, WorkqOptions options,
+        CancellationToken cancellationToken) =>
+        AnswerAsync(request.Query, canvas, null, metrics, options, cancellationToken);
 
-    private static async Task<IResult> AnswerAsync(IQueryCollection query, string canvas, string? worker, MetricsStore metrics, WorkqOptions options,
+    private static async Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> AnswerAsync(IQueryCollection query, string canvas, string? worker, MetricsStore metrics, WorkqOptions options,
         CancellationToken cancellationToken)
     {
         var (range, problem) = Parse(query, options, DateTime.UtcNow);
         if (problem is not null) return Problems.BadRequest(problem);
         var points = await metrics.ReadAsync(canvas, worker, range.From, range.To, range.Step, options.MetricsMinuteRetention, cancellationToken);
-        return Results.Ok(new MetricsAnswer(range.Step, points));
+        return TypedResults.Ok(new MetricsAnswer(range.Step, points));
     }
 
     public readonly record struct Range(DateTime From, DateTime To, int Step);

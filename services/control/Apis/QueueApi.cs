@@ -1,4 +1,5 @@
 using MassTransit;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Http;
 using Workq.Shared.Messaging;
@@ -13,33 +14,32 @@ public sealed record DiscardedResponse(int Discarded);
 /// <summary>What is in a worker's queue and beside it: un-enqueue, purge, and the dead letters.</summary>
 public static partial class QueueApi
 {
-    public static IEndpointRouteBuilder MapQueueApi(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapQueueApi(this RouteGroupBuilder canvas)
     {
-        var worker = app.MapGroup("/v1/canvases/{canvas}/workers/{worker}");
+        var worker = canvas.MapGroup("/workers/{worker}");
         worker.MapDelete("/events/{id}", UnEnqueueAsync);
         worker.MapDelete("/events", PurgeAsync);
         worker.MapGet("/dead-letters", ListDeadLettersAsync);
-        worker.MapPost("/dead-letters/redrive", RedriveAsync);
+        worker.MapPost("/dead-letters/redrive", RedriveAsync).ProducesProblem(StatusCodes.Status429TooManyRequests);
         worker.MapDelete("/dead-letters", DiscardAsync);
-        return app;
+        return canvas;
     }
 
-    private static async Task<IResult> UnEnqueueAsync(string canvas, string worker, string id, HttpContext http, WorkerCommands commands,
+    private static async Task<Results<Accepted, ProblemHttpResult>> UnEnqueueAsync([AsParameters] EventRoute route, WorkerCommands commands,
         CancelledEventStore cancelled, IPublishEndpoint controlPlane, CancellationToken cancellationToken)
     {
-        var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
-        if (problem is not null) return problem;
-        if (!Guid.TryParse(id, out var eventId)) return Problems.BadRequest($"'{id}' is not an event id (a GUID).");
-        await cancelled.AddAsync(canvas, worker, eventId, cancellationToken);
-        await controlPlane.Publish(new EventCancelled(canvas, worker, eventId), cancellationToken);
-        return Results.Accepted();
+        if (await commands.MissingAsync(route.WorkerRoute, cancellationToken) is { } missing) return missing;
+        if (!Guid.TryParse(route.Id, out var eventId)) return Problems.BadRequest($"'{route.Id}' is not an event id (a GUID).");
+        await cancelled.AddAsync(route.Canvas, route.Worker, eventId, cancellationToken);
+        await controlPlane.Publish(new EventCancelled(route.Canvas, route.Worker, eventId), cancellationToken);
+        return TypedResults.Accepted((string?)null);
     }
 
-    private static async Task<IResult> PurgeAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, Topology topology, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<PurgedResponse>, ProblemHttpResult>> PurgeAsync([AsParameters] WorkerRoute route, WorkerCommands commands, Topology topology,
+        CancellationToken cancellationToken)
     {
-        var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
-        if (problem is not null) return problem;
-        return Results.Ok(new PurgedResponse(await topology.PurgeWorkerAsync(canvas, worker, cancellationToken)));
+        if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
+        return TypedResults.Ok(new PurgedResponse(await topology.PurgeWorkerAsync(route.Canvas, route.Worker, cancellationToken)));
     }
 
     private const int DefaultPageSize = 100, MaxPageSize = 1_000, MaxSearchLength = 500;
@@ -48,10 +48,10 @@ public static partial class QueueApi
     /// The body stays the plain array it always was; the next page is in the <c>Link</c> (rel="next") and
     /// <c>X-Next-Cursor</c> headers, as paged REST lists commonly do, so clients that ignore paging keep working.
     /// </summary>
-    private static async Task<IResult> ListDeadLettersAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, DeadLetterStore deadLetters, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<IReadOnlyList<DeadLetter>>, ProblemHttpResult>> ListDeadLettersAsync([AsParameters] WorkerRoute route, HttpContext http,
+        WorkerCommands commands, DeadLetterStore deadLetters, CancellationToken cancellationToken)
     {
-        var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
-        if (problem is not null) return problem;
+        if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
         var query = http.Request.Query;
         if (ParseFilter(query, out var filter) is { } badFilter) return badFilter;
         var limit = DefaultPageSize;
@@ -62,7 +62,7 @@ public static partial class QueueApi
         if (query.TryGetValue("cursor", out var cursorText) && (after = DeadLetterCursor.TryDecode(cursorText.ToString())) is null)
             return Problems.BadRequest("\"cursor\" is not a cursor this service gave out (take it from X-Next-Cursor or the Link header).");
 
-        var page = await deadLetters.SearchAsync(canvas, worker, filter, after, limit, cancellationToken);
+        var page = await deadLetters.SearchAsync(route.Canvas, route.Worker, filter, after, limit, cancellationToken);
         if (page.Next is { } next)
         {
             var cursor = next.Encode();
@@ -71,30 +71,29 @@ public static partial class QueueApi
             http.Response.Headers["X-Next-Cursor"] = cursor;
             http.Response.Headers.Link = $"<{http.Request.PathBase}{http.Request.Path}{nextQuery}>; rel=\"next\"";
         }
-        return Results.Ok(page.Items);
+        return TypedResults.Ok(page.Items);
     }
 
-    private static async Task<IResult> RedriveAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, DeadLetterStore deadLetters,
-        EventPublisher publisher, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAsync([AsParameters] WorkerRoute route, HttpRequest request,
+        WorkerCommands commands, DeadLetterStore deadLetters, EventPublisher publisher, CancellationToken cancellationToken)
     {
-        var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
-        if (problem is not null) return problem;
-        if (ParseFilter(http.Request.Query, out var filter) is { } badFilter) return badFilter;
-        var redriven = await deadLetters.RedriveAsync(canvas, worker, filter,
+        if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
+        if (ParseFilter(request.Query, out var filter) is { } badFilter) return badFilter;
+        var redriven = await deadLetters.RedriveAsync(route.Canvas, route.Worker, filter,
             e => publisher.PublishAsync(e.Envelope, e.Body, cancellationToken), cancellationToken);
-        return Results.Ok(new RedrivenResponse(redriven));
+        return TypedResults.Ok(new RedrivenResponse(redriven));
     }
 
-    private static async Task<IResult> DiscardAsync(string canvas, string worker, HttpContext http, WorkerCommands commands, DeadLetterStore deadLetters, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<DiscardedResponse>, ProblemHttpResult>> DiscardAsync([AsParameters] WorkerRoute route, HttpRequest request,
+        WorkerCommands commands, DeadLetterStore deadLetters, CancellationToken cancellationToken)
     {
-        var (_, problem) = await commands.FindAsync(http, canvas, worker, adminOnly: false, cancellationToken);
-        if (problem is not null) return problem;
-        if (ParseFilter(http.Request.Query, out var filter) is { } badFilter) return badFilter;
-        return Results.Ok(new DiscardedResponse(await deadLetters.DiscardAsync(canvas, worker, filter, cancellationToken)));
+        if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
+        if (ParseFilter(request.Query, out var filter) is { } badFilter) return badFilter;
+        return TypedResults.Ok(new DiscardedResponse(await deadLetters.DiscardAsync(route.Canvas, route.Worker, filter, cancellationToken)));
     }
 
     /// <summary>The search filters (q, reason, from, to) shared by the list, redrive and discard; a problem naming the parameter when one is bad.</summary>
-    private static IResult? ParseFilter(IQueryCollection query, out DeadLetterFilter filter)
+    private static ProblemHttpResult? ParseFilter(IQueryCollection query, out DeadLetterFilter filter)
     {
         filter = new DeadLetterFilter();
         foreach (var name in new[] { "q", "reason" })

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 using Workq.Shared;
 using Workq.Shared.Http;
@@ -14,7 +15,7 @@ public static class RequestJson
 {
     public const int MaxControlBodyBytes = 1_048_576;
 
-    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class
+    public static async Task<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class
     {
         if (request.ContentLength > MaxControlBodyBytes)
             return (null, TooLarge);
@@ -37,7 +38,7 @@ public static class RequestJson
         }
     }
 
-    private static IResult TooLarge => Results.Problem(detail: $"The body is larger than the limit of {MaxControlBodyBytes} bytes.",
+    private static ProblemHttpResult TooLarge => TypedResults.Problem(detail: $"The body is larger than the limit of {MaxControlBodyBytes} bytes.",
         statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large");
 
     private static string FirstSentence(string message) => message.Split(". Path:", 2)[0].Split(" LineNumber:", 2)[0];

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Workq.Emitter.Emitting;
 using Workq.Shared;
 using Workq.Shared.Configuration;
@@ -8,55 +9,57 @@ namespace Workq.Emitter.Apis;
 public sealed record EmitResponse(Guid Id, DateTimeOffset EnqueuedAt);
 public sealed record BatchEmitResponse(IReadOnlyList<Guid> Ids);
 
+/// <summary>The route values of a single emit, bound with <c>[AsParameters]</c>.</summary>
+public sealed record EmitTarget(string Canvas, string Worker);
+
 public static class EmitApi
 {
     /// <summary>A batch may carry up to 1,000 events, each up to WORKQ_MAX_EVENT_BYTES; this bounds the request as a whole.</summary>
     private const int MaxBatchBytes = 32 * 1024 * 1024;
 
-    public static IEndpointRouteBuilder MapEmitApi(this IEndpointRouteBuilder app)
+    /// <summary>The emit routes, on the canvas group (its filter has checked access and the worker's name); 503 with Retry-After when the broker cannot confirm.</summary>
+    public static RouteGroupBuilder MapEmitApi(this RouteGroupBuilder canvas)
     {
-        var canvases = app.MapGroup("/v1/canvases/{canvas}");
-        canvases.MapPost("/workers/{worker}/events", EmitOneAsync);
-        canvases.MapPost("/events", EmitBatchAsync);
-        return app;
+        canvas.MapPost("/workers/{worker}/events", EmitOneAsync);
+        canvas.MapPost("/events", EmitBatchAsync);
+        canvas.ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        return canvas;
     }
 
-    private static async Task<IResult> EmitOneAsync(string canvas, string worker, HttpContext http, AccessControl access,
-        EventEmitter emitter, CanvasEmitRate rate, WorkqOptions options, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<EmitResponse>, ProblemHttpResult, Problems.RetryAfterResult>> EmitOneAsync([AsParameters] EmitTarget target,
+        HttpRequest request, EventEmitter emitter, CanvasEmitRate rate, WorkqOptions options, CancellationToken cancellationToken)
     {
-        if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return denied;
-        if (!Names.IsValid(worker)) return Problems.BadName("worker", worker);
-        var key = http.Request.Headers[IdempotencyKeys.Header].FirstOrDefault();
+        var key = request.Headers[IdempotencyKeys.Header].FirstOrDefault();
         if (IdempotencyKeys.Problem(key) is { } keyProblem) return Problems.BadRequest($"{IdempotencyKeys.Header}: {keyProblem}");
 
-        using var body = await BodyBuffer.ReadAsync(http.Request, options.MaxEventBytes, cancellationToken);
+        using var body = await BodyBuffer.ReadAsync(request, options.MaxEventBytes, cancellationToken);
         if (body is null) return Problems.TooLarge(options.MaxEventBytes, "WORKQ_MAX_EVENT_BYTES");
         if (EventBatch.ValidateSingle(body.Memory.Span) is { } invalid) return Problems.BadRequest(invalid);
-        if (OverRate(rate, canvas, 1, options) is { } refused) return refused;
+        if (OverRate<EmitResponse>(rate, target.Canvas, 1, options) is { } refused) return refused;
 
-        var emitted = await emitter.EmitAsync(canvas, [new BatchItem(worker, body.Memory, key)], TraceParent(http), cancellationToken);
-        return Results.Accepted(value: new EmitResponse(emitted[0].Id, emitted[0].EnqueuedAt));
+        var emitted = await emitter.EmitAsync(target.Canvas, [new BatchItem(target.Worker, body.Memory, key)], TraceParent(request), cancellationToken);
+        return TypedResults.Accepted((string?)null, new EmitResponse(emitted[0].Id, emitted[0].EnqueuedAt));
     }
 
-    private static async Task<IResult> EmitBatchAsync(string canvas, HttpContext http, AccessControl access,
+    private static async Task<Results<Accepted<BatchEmitResponse>, ProblemHttpResult, Problems.RetryAfterResult>> EmitBatchAsync(string canvas, HttpRequest request,
         EventEmitter emitter, CanvasEmitRate rate, WorkqOptions options, CancellationToken cancellationToken)
     {
-        if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return denied;
-        using var body = await BodyBuffer.ReadAsync(http.Request, MaxBatchBytes, cancellationToken);
+        using var body = await BodyBuffer.ReadAsync(request, MaxBatchBytes, cancellationToken);
         if (body is null) return Problems.TooLarge(MaxBatchBytes, "the limit of a batch request, 32 MiB");
         var batch = EventBatch.Parse(body.Memory, options.MaxEventBytes);
         if (batch.Items is not { } items)
             return batch.EventTooLarge
-                ? Results.Problem(detail: batch.Error, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large")
+                ? TypedResults.Problem(detail: batch.Error, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large")
                 : Problems.BadRequest(batch.Error!);
-        if (OverRate(rate, canvas, items.Count, options) is { } refused) return refused;
+        if (OverRate<BatchEmitResponse>(rate, canvas, items.Count, options) is { } refused) return refused;
 
-        var emitted = await emitter.EmitAsync(canvas, items, TraceParent(http), cancellationToken);
-        return Results.Accepted(value: new BatchEmitResponse(Array.ConvertAll(emitted, e => e.Id)));
+        var emitted = await emitter.EmitAsync(canvas, items, TraceParent(request), cancellationToken);
+        return TypedResults.Accepted((string?)null, new BatchEmitResponse(Array.ConvertAll(emitted, e => e.Id)));
     }
 
-    /// <summary>Null when the canvas may emit these events now (one token each); else why not.</summary>
-    private static IResult? OverRate(CanvasEmitRate rate, string canvas, int events, WorkqOptions options) => rate.TryTake(canvas, events) switch
+    /// <summary>Null when the canvas may emit these events now (one token each); else why not, as the route's answer.</summary>
+    private static Results<Accepted<TResponse>, ProblemHttpResult, Problems.RetryAfterResult>? OverRate<TResponse>(CanvasEmitRate rate, string canvas, int events, WorkqOptions options) => rate.TryTake(canvas, events) switch
     {
         { Refused: EmitRateDecision.Refusal.None } => null,
         { Refused: EmitRateDecision.Refusal.LargerThanBurst } => Problems.BadRequest(
@@ -65,6 +68,6 @@ public static class EmitApi
             $"Canvas '{canvas}' is over its emit rate of {options.CanvasEmitRate} (WORKQ_CANVAS_EMIT_RATE); nothing was enqueued. Retry after the seconds in Retry-After.", over.RetryAfter),
     };
 
-    private static string? TraceParent(HttpContext http) =>
-        http.Request.Headers.TryGetValue("traceparent", out var value) && value.ToString() is { Length: 55 } parent ? parent : null;
+    private static string? TraceParent(HttpRequest request) =>
+        request.Headers.TryGetValue("traceparent", out var value) && value.ToString() is { Length: 55 } parent ? parent : null;
 }

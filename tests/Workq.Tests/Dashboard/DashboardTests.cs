@@ -30,6 +30,8 @@ public sealed class DashboardTests(WorkqCluster cluster, DashboardBrowser browse
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
         Assert.Contains("default-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single());
+        // The top bar links the API reference page (OpenApiDocumentTests checks that it is served).
+        Assert.Contains("href=\"scalar/v1\"", await page.Content.ReadAsStringAsync());
         foreach (var file in new[] { "/app.js", "/app.css", "/favicon.svg" })
         {
             using var asset = await cluster.Http.GetAsync(cluster.ControlUrl(file));

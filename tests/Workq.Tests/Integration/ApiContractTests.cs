@@ -61,6 +61,31 @@ public sealed class ApiContractTests(WorkqCluster cluster)
         await cluster.EmitAsync(mine, "w", "1", myToken);
     }
 
+    /// <summary>The route groups' access filters keep the order the handlers checked in: who may act, then which canvas, then the other names.</summary>
+    [Fact]
+    public async Task Access_is_checked_before_the_names_in_the_path()
+    {
+        var (mine, myToken) = await cluster.CreateCanvasAsync("mine");
+        var (other, _) = await cluster.CreateCanvasAsync("other");
+        var cases = new (HttpMethod Method, Uri Url, string? Token, int Status, string Detail)[]
+        {
+            (HttpMethod.Get, cluster.ControlUrl("/v1/canvases/bad.canvas/workers/bad.worker"), null, 401, "Bearer"),
+            (HttpMethod.Get, cluster.ControlUrl("/v1/canvases/bad.canvas/workers/bad.worker"), myToken, 400, "Invalid canvas name"),
+            (HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{other}/workers/bad.worker"), myToken, 403, mine),
+            (HttpMethod.Get, cluster.ControlUrl("/v1/canvases/no-such-canvas/workers/bad.worker"), cluster.AdminToken, 404, "no canvas"),
+            (HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{mine}/workers/bad.worker/block"), myToken, 403, "admin token"),
+            (HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{mine}/workers/bad.worker/block"), cluster.AdminToken, 400, "Invalid worker name"),
+            (HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{mine}/unhandled/bad.worker"), myToken, 400, "Invalid worker name"),
+            (HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{mine}/crons/bad.cron"), myToken, 400, "Invalid cron name"),
+            (HttpMethod.Delete, cluster.ControlUrl("/v1/canvases/bad.canvas"), myToken, 403, "admin token"),
+            (HttpMethod.Get, cluster.ControlUrl("/v1/instances"), myToken, 403, "admin token"),
+            (HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{other}/workers/bad.worker/events"), myToken, 403, mine),
+            (HttpMethod.Post, cluster.EmitUrl("/v1/canvases/no-such-canvas/workers/bad.worker/events"), cluster.AdminToken, 404, "no canvas"),
+        };
+        foreach (var (method, url, token, status, detail) in cases)
+            await ExpectAsync(method, url, token, method == HttpMethod.Get || method == HttpMethod.Delete ? null : "{}", status, detail);
+    }
+
     [Fact]
     public async Task Bad_input_gets_problem_json_4xx_never_a_500()
     {
