@@ -1,5 +1,5 @@
-using Workq.Worker.Consuming;
 using Workq.Shared.Messaging;
+using Workq.Worker.Consuming;
 
 namespace Workq.UnitTests;
 

@@ -1,6 +1,6 @@
 using MassTransit;
-using Workq.Control.Compiling;
 using Workq.Control.Apis;
+using Workq.Control.Compiling;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Workq.Shared.Messaging;
-using Workq.Shared.Storage;
 using Workq.Shared.Scheduling;
+using Workq.Shared.Storage;
 
 namespace Workq.Dispatcher.Crons;
 

@@ -1,6 +1,6 @@
-using Workq.Shared;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Workq.Shared;
 
 namespace Workq.Shared.Scripting;
 

@@ -167,17 +167,17 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
             ("from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "from"), ("q=", "q"), ("q=a&q=b", "q"), ($"reason={new string('x', 501)}", "reason"),
         ];
         foreach (var (query, parameter) in bad)
-        foreach (var method in new[] { HttpMethod.Get, HttpMethod.Post, HttpMethod.Delete })
-        {
-            // Redrive and discard take only the filters: paging means nothing to them.
-            if (method != HttpMethod.Get && parameter is "limit" or "cursor") continue;
-            var url = method == HttpMethod.Post ? cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters/redrive?{query}") : Url(canvas, query);
-            using var response = await cluster.SendAsync(method, url, token);
-            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-            var detail = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["detail"]!.GetValue<string>();
-            Assert.Contains($"\"{parameter}\"", detail);
-        }
+            foreach (var method in new[] { HttpMethod.Get, HttpMethod.Post, HttpMethod.Delete })
+            {
+                // Redrive and discard take only the filters: paging means nothing to them.
+                if (method != HttpMethod.Get && parameter is "limit" or "cursor") continue;
+                var url = method == HttpMethod.Post ? cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters/redrive?{query}") : Url(canvas, query);
+                using var response = await cluster.SendAsync(method, url, token);
+                Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                var detail = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["detail"]!.GetValue<string>();
+                Assert.Contains($"\"{parameter}\"", detail);
+            }
         Assert.Equal(1, await CountAsync(canvas));
 
         var (_, otherToken) = await cluster.CreateCanvasAsync("dls");

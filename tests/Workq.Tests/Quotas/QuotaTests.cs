@@ -176,8 +176,11 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
         // As the previous release declared it: no x-max-length.
         await cluster.Rabbit.DeclareQueueAsync(cluster.VirtualHost, queue, new Dictionary<string, object>
         {
-            ["x-queue-type"] = "quorum", ["x-delivery-limit"] = 5, ["x-dead-letter-exchange"] = "workq.dead-letters",
-            ["x-dead-letter-strategy"] = "at-least-once", ["x-overflow"] = "reject-publish",
+            ["x-queue-type"] = "quorum",
+            ["x-delivery-limit"] = 5,
+            ["x-dead-letter-exchange"] = "workq.dead-letters",
+            ["x-dead-letter-strategy"] = "at-least-once",
+            ["x-overflow"] = "reject-publish",
         });
 
         await cluster.DeployAsync(canvas, "legacy", "return Event;", token: token);

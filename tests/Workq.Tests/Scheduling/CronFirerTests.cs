@@ -1,10 +1,10 @@
-using Workq.Dispatcher.Crons;
 using System.Collections.Concurrent;
 using System.Text;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
+using Workq.Dispatcher.Crons;
 using Workq.Shared.Messaging;
 using Workq.Shared.Scheduling;
 using Workq.Shared.Storage;

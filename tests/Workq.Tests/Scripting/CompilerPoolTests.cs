@@ -1,6 +1,6 @@
-using Workq.Control.Compiling;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
+using Workq.Control.Compiling;
 using Workq.Shared.Scripting;
 using Workq.Tests.Infrastructure;
 

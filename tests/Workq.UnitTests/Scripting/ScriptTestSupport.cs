@@ -1,7 +1,7 @@
-using Workq.Compiler;
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json.Nodes;
+using Workq.Compiler;
 using Workq.Shared.Scripting;
 using Xunit;
 
