@@ -205,7 +205,7 @@ public sealed partial class DeploymentTests
         var scrape = Yaml(File.ReadAllText(Repo("deploy/prometheus.yml")));
         Assert.Equal($"otel-collector:{prometheusPort}", List(At(List(At(List(At(scrape, "scrape_configs")).Single(), "static_configs")).Single(), "targets")).Single());
 
-        var instruments = Regex.Matches(File.ReadAllText(Repo("shared/Telemetry/WorkqDiagnostics.cs")) + File.ReadAllText(Repo("services/control/Stats/QueueDepthGauge.cs")),
+        var instruments = Regex.Matches(File.ReadAllText(Repo("shared/Workq.Shared/Telemetry/WorkqDiagnostics.cs")) + File.ReadAllText(Repo("services/control/Stats/QueueDepthGauge.cs")),
             "\"(workq\\.[a-z_.]+)\"").Select(m => m.Groups[1].Value.Replace('.', '_')).ToHashSet();
         var dashboard = JsonNode.Parse(File.ReadAllText(Repo("deploy/grafana/dashboards/workq.json")))!;
         var used = dashboard["panels"]!.AsArray().SelectMany(p => p!["targets"]!.AsArray()).Select(t => t!["expr"]!.GetValue<string>())
