@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using Workq.Bench;
-using Workq.Bench.Infrastructure;
-using Workq.Bench.Reporting;
 using Workq.Bench.Scenarios;
 
 // Progress goes to stderr; stdout carries only the markdown table. Whatever else writes to the console (Testcontainers'

@@ -1,5 +1,3 @@
-using Workq.Bench.Reporting;
-
 namespace Workq.Bench.Infrastructure;
 
 /// <summary>

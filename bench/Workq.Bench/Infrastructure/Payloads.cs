@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Workq.Bench.Infrastructure;
 
 /// <summary>The event every scenario sends: a JSON object of exactly the requested size, so all three systems carry the same bytes.</summary>

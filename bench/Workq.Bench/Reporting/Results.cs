@@ -1,5 +1,3 @@
-using Workq.Bench.Infrastructure;
-
 namespace Workq.Bench.Reporting;
 
 /// <summary>Messages moved end to end (published, confirmed, consumed, acked) and how long it took.</summary>

@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using System.Text.Json;
 using MassTransit;
-using Workq.Bench.Infrastructure;
-using Workq.Bench.Reporting;
 using Workq.Shared.Configuration;
 
 namespace Workq.Bench.Scenarios;

@@ -1,10 +1,7 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
-using Workq.Bench.Infrastructure;
-using Workq.Bench.Reporting;
 using Workq.Shared.Configuration;
 using Workq.Shared.Messaging;
 

@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using Workq.Bench.Infrastructure;
-using Workq.Bench.Reporting;
-
 namespace Workq.Bench.Scenarios;
 
 /// <summary>

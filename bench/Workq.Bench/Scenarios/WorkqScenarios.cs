@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using Workq.Bench.Infrastructure;
-using Workq.Bench.Reporting;
-
 namespace Workq.Bench.Scenarios;
 
 /// <summary>Workq end to end through its HTTP APIs: batch throughput, single-emit latency, and queue wait under paced load.</summary>

@@ -1,7 +1,4 @@
-using System.Diagnostics;
-using System.Text.Json.Nodes;
 using Workq.Cli;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Client;
 

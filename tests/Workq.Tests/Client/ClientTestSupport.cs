@@ -1,7 +1,4 @@
-using System.Collections.Concurrent;
-using System.Net;
 using Workq.Client;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Client;
 

@@ -1,9 +1,6 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Workq.Client;
-using Workq.Tests.Infrastructure;
+using Trace = Workq.Client.Trace;
 
 namespace Workq.Tests.Client;
 

@@ -1,6 +1,4 @@
-using System.Net;
 using Workq.Client;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Client;
 

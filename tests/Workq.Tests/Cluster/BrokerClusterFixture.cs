@@ -1,5 +1,3 @@
-using Workq.Tests.Infrastructure;
-
 namespace Workq.Tests.Cluster;
 
 [CollectionDefinition(Name, DisableParallelization = true)]

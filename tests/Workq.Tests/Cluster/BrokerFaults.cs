@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json.Nodes;
-using Workq.Tests.Infrastructure;
 using Workq.Tests.Reliability;
 
 namespace Workq.Tests.Cluster;

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using Workq.Tests.Infrastructure;
-using Xunit.Abstractions;
-
 namespace Workq.Tests.Cluster;
 
 /// <summary>

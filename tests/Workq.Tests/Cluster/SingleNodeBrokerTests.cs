@@ -1,8 +1,5 @@
-using System.Net;
 using System.Net.Sockets;
 using Testcontainers.RabbitMq;
-using Workq.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace Workq.Tests.Cluster;
 

@@ -1,5 +1,4 @@
 using Microsoft.Playwright;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Dashboard;
 

@@ -1,7 +1,5 @@
 using Microsoft.Playwright;
 using Npgsql;
-using Workq.Tests.Infrastructure;
-using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
 
 namespace Workq.Tests.Dashboard;

@@ -1,6 +1,4 @@
 using Microsoft.Playwright;
-using Workq.Tests.Infrastructure;
-using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
 
 namespace Workq.Tests.Dashboard;

@@ -1,7 +1,4 @@
-using System.Text.Json.Nodes;
 using Microsoft.Playwright;
-using Workq.Tests.Infrastructure;
-using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
 
 namespace Workq.Tests.Dashboard;

@@ -1,7 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Text.Json.Nodes;
-
 namespace Workq.Tests.Infrastructure;
 
 /// <summary>

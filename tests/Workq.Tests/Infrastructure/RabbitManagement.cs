@@ -1,8 +1,3 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json.Nodes;
-
 namespace Workq.Tests.Infrastructure;
 
 /// <summary>The broker's own view (management HTTP API), for tests that check what exists on it.</summary>

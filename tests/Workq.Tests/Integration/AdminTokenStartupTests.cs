@@ -1,5 +1,4 @@
 using Workq.Shared.Configuration;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Integration;
 

@@ -1,7 +1,3 @@
-using System.Net;
-using System.Text.Json.Nodes;
-using Workq.Tests.Infrastructure;
-
 namespace Workq.Tests.Integration;
 
 /// <summary>API.md as written: auth, names, bad input always problem+json 4xx, compile errors, canvases.</summary>

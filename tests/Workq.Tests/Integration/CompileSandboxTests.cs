@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Text.Json.Nodes;
-using Workq.Tests.Infrastructure;
 using Workq.Tests.Scripting;
 
 namespace Workq.Tests.Integration;

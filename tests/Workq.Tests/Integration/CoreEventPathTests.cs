@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using Workq.Tests.Infrastructure;
-
 namespace Workq.Tests.Integration;
 
 /// <summary>Emit over HTTP -> RabbitMQ -> the worker runs the canvas's code -> traces, on the real services.</summary>

@@ -1,7 +1,5 @@
-using System.Text.Json.Nodes;
 using Dapper;
 using Npgsql;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Integration;
 

@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using System.Net;
-using System.Text.Json.Nodes;
 using Npgsql;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Integration;
 

@@ -1,6 +1,5 @@
 using Dapper;
 using Npgsql;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Integration;
 

@@ -1,6 +1,4 @@
-using System.Text.Json.Nodes;
 using Workq.Shared.Messaging;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Integration;
 

@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using Workq.Tests.Infrastructure;
-
 namespace Workq.Tests.Integration;
 
 /// <summary>The instances view (GET /v1/instances): live worker instances with their consumers, from their load reports.</summary>

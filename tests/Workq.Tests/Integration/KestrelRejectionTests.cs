@@ -1,7 +1,4 @@
 using System.Net.Sockets;
-using System.Text;
-using System.Text.Json.Nodes;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Integration;
 

@@ -1,8 +1,5 @@
-using System.Diagnostics;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Integration;
 

@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using Workq.Tests.Infrastructure;
-
 namespace Workq.Tests.Integration;
 
 /// <summary>The event lookup (GET /v1/canvases/{c}/lookup/{id}): where an event id is known, on the real services.</summary>

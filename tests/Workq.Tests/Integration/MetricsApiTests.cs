@@ -1,7 +1,4 @@
-using System.Net;
-using System.Text.Json.Nodes;
 using Workq.Shared.Storage;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Integration;
 

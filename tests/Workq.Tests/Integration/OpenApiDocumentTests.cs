@@ -1,6 +1,4 @@
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Integration;
 

@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using Workq.Tests.Infrastructure;
-
 namespace Workq.Tests.Integration;
 
 /// <summary>Pause, resume, block, unblock, and the unhandled ("404") list, on the real broker.</summary>

@@ -1,6 +1,5 @@
 using Workq.Client;
 using Workq.Tests.Client;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Integration;
 

@@ -1,7 +1,3 @@
-using System.Text.Json.Nodes;
-using Workq.Tests.Infrastructure;
-using Xunit.Abstractions;
-
 namespace Workq.Tests.Isolation;
 
 /// <summary>

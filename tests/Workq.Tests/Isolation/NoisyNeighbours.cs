@@ -1,7 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
-using Workq.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace Workq.Tests.Isolation;
 

@@ -1,5 +1,3 @@
-using Workq.Tests.Infrastructure;
-
 namespace Workq.Tests.Isolation;
 
 /// <summary>Handler code behaves the same in a runner process as it did in the worker service: framework messages, emits.</summary>

@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using Workq.Shared.Telemetry;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Observability;
 

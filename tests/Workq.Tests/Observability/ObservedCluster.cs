@@ -1,5 +1,3 @@
-using Workq.Tests.Infrastructure;
-
 namespace Workq.Tests.Observability;
 
 /// <summary>A Workq of its own whose services export traces and metrics over OTLP to the test's receiver, quickly.</summary>

@@ -1,9 +1,6 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Observability;
 

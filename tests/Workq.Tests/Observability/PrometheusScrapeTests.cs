@@ -1,6 +1,3 @@
-using System.Net.Http.Headers;
-using Workq.Tests.Infrastructure;
-
 namespace Workq.Tests.Observability;
 
 /// <summary>/metrics: every service serves its instruments for Prometheus, to the admin token only (the labels name every canvas).</summary>

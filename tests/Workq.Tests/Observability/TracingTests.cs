@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using Workq.Tests.Infrastructure;
-
 namespace Workq.Tests.Observability;
 
 [Collection(ObservedCollection.Name)]

@@ -1,7 +1,4 @@
-using System.Net;
-using System.Text.Json.Nodes;
 using Npgsql;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Quotas;
 

@@ -1,7 +1,3 @@
-using System.Net;
-using System.Text.Json.Nodes;
-using Workq.Tests.Infrastructure;
-
 namespace Workq.Tests.Quotas;
 
 /// <summary>A Workq of its own with small quotas, so reaching them is quick: 20 emits per event, 20 queued per worker, 1 event/s per canvas with a burst of 50.</summary>

@@ -1,6 +1,3 @@
-using Workq.Tests.Infrastructure;
-using Xunit.Abstractions;
-
 namespace Workq.Tests.Reliability;
 
 /// <summary>The per-minute metrics across a worker kill -9: no flushed delta is written twice.</summary>

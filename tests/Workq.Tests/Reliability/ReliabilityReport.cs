@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Workq.Tests.Reliability;
 
 public sealed record ReliabilityRow(string Scenario, int Accepted, int Processed, int Duplicated, int DeadLettered, int Lost, string Notes);

@@ -1,9 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Text.Json.Nodes;
-using Workq.Tests.Infrastructure;
-using Xunit.Abstractions;
-
 namespace Workq.Tests.Reliability;
 
 [CollectionDefinition(Name, DisableParallelization = true)]

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Text;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
@@ -8,7 +6,6 @@ using Workq.Dispatcher.Crons;
 using Workq.Shared.Messaging;
 using Workq.Shared.Scheduling;
 using Workq.Shared.Storage;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Scheduling;
 

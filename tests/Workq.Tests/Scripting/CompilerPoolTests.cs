@@ -1,8 +1,6 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Workq.Control.Compiling;
 using Workq.Shared.Scripting;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Scripting;
 

@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using Workq.Tests.Infrastructure;
-
 namespace Workq.Tests.Security;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using Workq.Shared.Storage;
-using Workq.Tests.Infrastructure;
 
 namespace Workq.Tests.Storage;
 

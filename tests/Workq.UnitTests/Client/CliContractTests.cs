@@ -1,7 +1,4 @@
-using System.Net;
-using System.Text.Json.Nodes;
 using Workq.Cli;
-using Workq.Testing;
 
 namespace Workq.UnitTests.Client;
 

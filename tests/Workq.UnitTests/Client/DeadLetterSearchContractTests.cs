@@ -1,7 +1,5 @@
-using System.Net;
 using Workq.Cli;
 using Workq.Client;
-using Workq.Testing;
 
 namespace Workq.UnitTests.Client;
 

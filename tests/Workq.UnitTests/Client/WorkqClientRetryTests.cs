@@ -1,7 +1,5 @@
-using System.Net;
 using System.Net.Http.Json;
 using Workq.Client;
-using Workq.Testing;
 
 namespace Workq.UnitTests.Client;
 

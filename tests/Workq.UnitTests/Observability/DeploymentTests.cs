@@ -1,7 +1,5 @@
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Workq.Shared.Configuration;
-using Workq.Testing;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 

@@ -1,6 +1,4 @@
-using System.Text.Json.Nodes;
 using Workq.Shared.Scripting;
-using Xunit;
 
 namespace Workq.UnitTests.Scripting;
 

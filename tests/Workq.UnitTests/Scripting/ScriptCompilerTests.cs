@@ -1,9 +1,6 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using Workq.Compiler;
 using Workq.Shared.Scripting;
-using Xunit;
-using Xunit.Abstractions;
 
 namespace Workq.UnitTests.Scripting;
 

@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
-using System.Text.Json.Nodes;
 using Workq.Compiler;
 using Workq.Shared.Scripting;
-using Xunit;
 
 namespace Workq.UnitTests.Scripting;
 

@@ -1,10 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
-using Xunit;
-using Xunit.Abstractions;
 
 namespace Workq.UnitTests.Scripting;
 
