@@ -18,7 +18,7 @@ public sealed record DeployOutcome(CompileOutcome Compilation, WorkerView? Worke
 /// The deploy sequence of a worker: compile (refusing bad code before it reaches any worker instance), declare its
 /// queue, store code, assembly and settings, tell every instance, and wait until they run the new version.
 /// </summary>
-public sealed class WorkerDeployment(CompilerPool compilers, Topology topology, WorkerStore store, IPublishEndpoint controlPlane,
+public sealed class WorkerDeployment(CompilerPool compilers, Topology topology, WorkerStore store, IBus controlPlane,
     Convergence convergence, WorkerViews views, ILogger<WorkerDeployment> logger)
 {
     public const int DefaultConcurrency = 10;

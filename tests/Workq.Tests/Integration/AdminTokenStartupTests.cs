@@ -38,9 +38,13 @@ public sealed class AdminTokenStartupTests(WorkqCluster cluster)
         if (token == "short-token") Assert.DoesNotContain(token, line);   // a real token, however weak, is not echoed
     }
 
+    // Development also validates the service container at build (a singleton holding a scoped service fails it), so
+    // every service is started here, not only the two that take tokens.
     [Theory]
     [InlineData("Control")]
     [InlineData("Emitter")]
+    [InlineData("Dispatcher")]
+    [InlineData("Worker")]
     public async Task In_Development_the_service_starts_without_a_token(string service)
     {
         var environment = cluster.ServiceEnvironment;
