@@ -152,6 +152,19 @@ public static class Schema
             event_id uuid primary key,
             cancelled_at timestamptz not null default now());
 
+        -- Delayed emits until they are due (ScheduledEventStore); the dispatchers' pump publishes and deletes them.
+        create table if not exists scheduled_events (
+            event_id uuid primary key,
+            canvas text not null,
+            worker text not null,
+            enqueued_at timestamptz not null,
+            run_at timestamptz not null,
+            depth int not null,
+            trace_parent text,
+            body bytea not null);
+        create index if not exists scheduled_by_run_at on scheduled_events (run_at);
+        create index if not exists scheduled_by_worker on scheduled_events (canvas, worker);
+
         create table if not exists crons (
             canvas text not null references canvases(name) on delete cascade,
             name text not null,
