@@ -103,6 +103,7 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
         // Published together: once the kept one ran, the cancelled one would have been in the queue before it.
         var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(victim, "w"), t => t.Count >= 1, Patience, "the victim's traces");
         Assert.DoesNotContain(traces, t => t!["eventId"]!.GetValue<Guid>() == cancelled);
+        await cluster.EventuallyAsync(() => cluster.WorkerAsync(victim, "w"), w => w["stats"]!["processed"]!.GetValue<long>() >= 1, Patience, "the counter caught up");
         Assert.Equal(1, (await cluster.WorkerAsync(victim, "w"))["stats"]!["processed"]!.GetValue<long>());
         Assert.Empty(await cluster.TracesAsync(attacker, "w"));
     }
