@@ -114,6 +114,9 @@ public class HandlerGlobals(
         }
     }
 
+    /// <summary>Emits to a worker of this canvas now. Kept as its own overload, so code that takes <c>Emit</c> as a two-argument delegate still compiles.</summary>
+    public Task<Guid> Emit(string worker, object? value) => Emit(worker, value, delay: null);
+
     /// <summary>Emits to a worker of this canvas: now, after <paramref name="delay"/>, or at <paramref name="runAt"/> (one of the two, up to 30 days ahead).</summary>
     public async Task<Guid> Emit(string worker, object? value, TimeSpan? delay = null, DateTimeOffset? runAt = null)
     {
