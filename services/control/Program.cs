@@ -22,6 +22,7 @@ builder.Services.AddSingleton<MetricsStore>();
 builder.Services.AddSingleton<CancelledEventStore>();
 builder.Services.AddSingleton<InstanceStore>();
 builder.Services.AddSingleton<CronStore>();
+builder.Services.AddSingleton<ScheduledEventStore>();
 builder.Services.AddTraceStore(options);
 builder.Services.AddDeletions();
 // Handler code is compiled in separate processes that can be killed (see docs/DESIGN.md, "Handler code").

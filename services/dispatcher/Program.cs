@@ -2,6 +2,7 @@ using Workq.Dispatcher.Crons;
 using Workq.Dispatcher.Metrics;
 using Workq.Dispatcher.Parking;
 using Workq.Dispatcher.Reconciling;
+using Workq.Dispatcher.Scheduling;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Hosting;
 using Workq.Shared.Messaging;
@@ -14,6 +15,7 @@ builder.Services.AddSingleton<UnhandledStore>();
 builder.Services.AddSingleton<DeadLetterStore>();
 builder.Services.AddSingleton<MetricsStore>();
 builder.Services.AddSingleton<CronStore>();
+builder.Services.AddSingleton<ScheduledEventStore>();
 builder.Services.AddHostedService<TopologyReconciler>();
 builder.Services.AddHostedService<ParkingConsumer>();
 builder.Services.AddSingleton<UnhandledReplayer>();
@@ -21,6 +23,7 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<UnhandledReplayer>
 builder.Services.AddSingleton<PublishEvent>(sp => sp.GetRequiredService<EventPublisher>().PublishAsync);
 builder.Services.AddSingleton<CronFirer>();
 builder.Services.AddHostedService<CronLoop>();
+builder.Services.AddHostedService<ScheduledPump>();
 builder.Services.AddHostedService<MetricsRollup>();
 builder.Services.AddControlPlane(options, bus => bus.AddConsumer<ReplayOnWorkerChanged>());
 

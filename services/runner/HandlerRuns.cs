@@ -134,7 +134,7 @@ public sealed class HandlerRuns(RunnerSettings settings, FrameOutput output)
             }
         }
 
-        public Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, CancellationToken cancellationToken)
+        public Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, EmitWhen when, CancellationToken cancellationToken)
         {
             var number = Interlocked.Increment(ref emitted);
             var reply = new PendingEmit(worker);
@@ -145,6 +145,7 @@ public sealed class HandlerRuns(RunnerSettings settings, FrameOutput output)
                 emit.Int(number);
                 emit.String(worker);
                 emit.Bytes(eventJson.Span);
+                emit.When(when);
             }
             return reply.Task.WaitAsync(cancellationToken);
         }

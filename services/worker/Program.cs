@@ -14,6 +14,7 @@ var options = builder.AddWorkqDefaults(defaultPort: 8083);
 builder.Services.AddSingleton<WorkerStore>();
 builder.Services.AddSingleton<MetricsStore>();
 builder.Services.AddSingleton<CancelledEventStore>();
+builder.Services.AddSingleton<ScheduledEventStore>();
 builder.Services.AddSingleton<InstanceStore>();
 builder.Services.AddTraceStore(options);
 builder.AddHandlerHost(options);

@@ -6,7 +6,10 @@ namespace Workq.Client;
 // The shapes of docs/API.md, as the services send them (camelCase JSON).
 
 /// <summary>One event of a batch emit; without a key the client generates one, so a retry never enqueues it twice.</summary>
-public sealed record EmitItem(string Worker, object? Event, string? IdempotencyKey = null);
+public sealed record EmitItem(string Worker, object? Event, string? IdempotencyKey = null, TimeSpan? Delay = null, DateTimeOffset? RunAt = null);
+
+/// <summary>When an emitted event runs: after <c>Delay</c> or at <c>RunAt</c> (one of the two, up to 30 days ahead); neither runs it now.</summary>
+public sealed record EmitTiming(TimeSpan? Delay = null, DateTimeOffset? RunAt = null);
 
 /// <summary>The 202 answer to a single emit.</summary>
 public sealed record EmitAccepted(Guid Id, DateTimeOffset EnqueuedAt);

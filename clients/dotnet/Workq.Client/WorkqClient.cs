@@ -14,10 +14,19 @@ public sealed class WorkqClient(Uri emitterUrl, string token, HttpClient? http =
     private readonly WorkqTransport transport = new(emitterUrl, token, http, retry);
 
     /// <summary>Emits one event; returns its id once the broker holds it durably (202).</summary>
-    public async Task<Guid> EmitAsync(string canvas, string worker, object? value, string? idempotencyKey = null, CancellationToken ct = default)
+    public Task<Guid> EmitAsync(string canvas, string worker, object? value, string? idempotencyKey = null, CancellationToken ct = default) =>
+        EmitAsync(canvas, worker, value, timing: null, idempotencyKey, ct);
+
+    /// <summary>Emits one event to run later (<paramref name="timing"/>); returns its id once it is stored durably (202).</summary>
+    public async Task<Guid> EmitAsync(string canvas, string worker, object? value, EmitTiming? timing, string? idempotencyKey = null, CancellationToken ct = default)
     {
-        var accepted = await transport.SendAsync<EmitAccepted>(HttpMethod.Post, WorkqTransport.Path("v1", "canvases", canvas, "workers", worker, "events"),
-            WorkqTransport.Serialize(value), retry: true, ct, idempotencyKey ?? NewKey());
+        var path = WorkqTransport.Path("v1", "canvases", canvas, "workers", worker, "events") + timing switch
+        {
+            { Delay: { } delay } => "?delaySeconds=" + delay.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            { RunAt: { } runAt } => "?runAt=" + Uri.EscapeDataString(runAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture)),
+            _ => "",
+        };
+        var accepted = await transport.SendAsync<EmitAccepted>(HttpMethod.Post, path, WorkqTransport.Serialize(value), retry: true, ct, idempotencyKey ?? NewKey());
         return accepted.Id;
     }
 
@@ -26,7 +35,7 @@ public sealed class WorkqClient(Uri emitterUrl, string token, HttpClient? http =
     {
         ArgumentNullException.ThrowIfNull(items);
         // A 503 on a batch may follow a partial enqueue: a key on every item makes the retry exactly-once.
-        var body = items.Select(i => new BatchItemBody(i.Worker, i.Event, i.IdempotencyKey ?? NewKey())).ToList();
+        var body = items.Select(i => new BatchItemBody(i.Worker, i.Event, i.IdempotencyKey ?? NewKey(), i.Delay?.TotalSeconds, i.RunAt)).ToList();
         var accepted = await transport.SendAsync<BatchAccepted>(HttpMethod.Post, WorkqTransport.Path("v1", "canvases", canvas, "events"),
             WorkqTransport.Serialize(body), retry: true, ct);
         return accepted.Ids;
@@ -36,5 +45,7 @@ public sealed class WorkqClient(Uri emitterUrl, string token, HttpClient? http =
 
     public void Dispose() => transport.Dispose();
 
-    private sealed record BatchItemBody(string Worker, object? Event, string IdempotencyKey);
+    private sealed record BatchItemBody(string Worker, object? Event, string IdempotencyKey,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] double? DelaySeconds,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? RunAt);
 }

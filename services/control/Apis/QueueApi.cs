@@ -26,20 +26,24 @@ public static partial class QueueApi
     }
 
     private static async Task<Results<Accepted, ProblemHttpResult>> UnEnqueueAsync([AsParameters] EventRoute route, WorkerCommands commands,
-        CancelledEventStore cancelled, IPublishEndpoint controlPlane, CancellationToken cancellationToken)
+        CancelledEventStore cancelled, ScheduledEventStore scheduled, IPublishEndpoint controlPlane, CancellationToken cancellationToken)
     {
         if (await commands.MissingAsync(route.WorkerRoute, cancellationToken) is { } missing) return missing;
         if (!Guid.TryParse(route.Id, out var eventId)) return Problems.BadRequest($"'{route.Id}' is not an event id (a GUID).");
+        // A delayed event not yet due is deleted; the mark below still catches one a pump is publishing right now.
+        await scheduled.DeleteAsync(route.Canvas, route.Worker, eventId, cancellationToken);
         await cancelled.AddAsync(route.Canvas, route.Worker, eventId, cancellationToken);
         await controlPlane.Publish(new EventCancelled(route.Canvas, route.Worker, eventId), cancellationToken);
         return TypedResults.Accepted((string?)null);
     }
 
     private static async Task<Results<Ok<PurgedResponse>, ProblemHttpResult>> PurgeAsync([AsParameters] WorkerRoute route, WorkerCommands commands, Topology topology,
-        CancellationToken cancellationToken)
+        ScheduledEventStore scheduled, CancellationToken cancellationToken)
     {
         if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
-        return TypedResults.Ok(new PurgedResponse(await topology.PurgeWorkerAsync(route.Canvas, route.Worker, cancellationToken)));
+        // The scheduled ones first: one due meanwhile is then in the queue when it is purged.
+        var delayed = await scheduled.PurgeAsync(route.Canvas, route.Worker, cancellationToken);
+        return TypedResults.Ok(new PurgedResponse(delayed + await topology.PurgeWorkerAsync(route.Canvas, route.Worker, cancellationToken)));
     }
 
     private const int DefaultPageSize = 100, MaxPageSize = 1_000, MaxSearchLength = 500;

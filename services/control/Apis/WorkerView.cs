@@ -6,16 +6,18 @@ using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
 
-public sealed record WorkerStatsView(long Queued, long InFlight, long Processed, long Failed, long DeadLettered, long Consumers);
+/// <summary><c>scheduled</c>: delayed emits waiting for their time (not yet in the queue, so not in <c>queued</c>).</summary>
+public sealed record WorkerStatsView(long Queued, long InFlight, long Processed, long Failed, long DeadLettered, long Consumers, long Scheduled);
 
 /// <summary>
 /// The quotas every worker runs under (WORKQ_* settings, the same on every service): its queue's length limit, the
 /// emits one event may make, and its canvas's emit rate when there is one (<c>500/s,burst=1000</c>).
 /// </summary>
-public sealed record WorkerLimitsView(int MaxQueued, int MaxEmitsPerEvent, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CanvasEmitRate)
+public sealed record WorkerLimitsView(int MaxQueued, int MaxEmitsPerEvent, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CanvasEmitRate,
+    int MaxScheduled)
 {
     public static WorkerLimitsView From(WorkqOptions options) =>
-        new(options.MaxQueuedPerWorker, options.MaxEmitsPerEvent, options.CanvasEmitRate?.ToString());
+        new(options.MaxQueuedPerWorker, options.MaxEmitsPerEvent, options.CanvasEmitRate?.ToString(), options.MaxScheduledPerWorker);
 }
 
 /// <summary>
@@ -34,7 +36,7 @@ public sealed record WorkerView(string Canvas, string Name, int Version, string 
 /// Builds worker objects: the registry's record, the live counts (<c>queued</c> and <c>consumers</c> from the queue,
 /// <c>inFlight</c> and draining consumers from the worker instances' reports), and the limits.
 /// </summary>
-public sealed class WorkerViews(LiveQueueCounts queues, InstanceLoads loads, WorkqOptions options)
+public sealed class WorkerViews(LiveQueueCounts queues, InstanceLoads loads, ScheduledEventStore scheduled, WorkqOptions options)
 {
     private readonly WorkerLimitsView limits = WorkerLimitsView.From(options);
 
@@ -44,7 +46,9 @@ public sealed class WorkerViews(LiveQueueCounts queues, InstanceLoads loads, Wor
     /// <summary>Many at once: their queues are read together, in parallel, when the live counts are not fresh.</summary>
     public async Task<IReadOnlyList<WorkerView>> CreateAsync(IReadOnlyList<WorkerRecord> workers, bool withCode, CancellationToken cancellationToken)
     {
-        var counts = await queues.GetAsync(workers.Select(w => Topology.WorkerQueue(w.Canvas, w.Name)).ToList(), cancellationToken);
+        var queueCounts = queues.GetAsync(workers.Select(w => Topology.WorkerQueue(w.Canvas, w.Name)).ToList(), cancellationToken);
+        var delayed = await scheduled.CountAsync(workers.Select(w => (w.Canvas, w.Name)).ToList(), cancellationToken);
+        var counts = await queueCounts;
         var views = new WorkerView[workers.Count];
         for (var i = 0; i < workers.Count; i++)
         {
@@ -53,7 +57,8 @@ public sealed class WorkerViews(LiveQueueCounts queues, InstanceLoads loads, Wor
             // A quorum queue counts a cancelled consumer until its deliveries settle: a paused worker finishing its events has none.
             var consumers = Math.Max(0, counts[i].Consumers - load.Draining);
             views[i] = new WorkerView(worker.Canvas, worker.Name, worker.Version, worker.State, worker.BlockedReason, worker.Concurrency, worker.Retry,
-                new WorkerStatsView(counts[i].Queued, load.InFlight, worker.Processed, worker.Failed, worker.DeadLettered, consumers),
+                new WorkerStatsView(counts[i].Queued, load.InFlight, worker.Processed, worker.Failed, worker.DeadLettered, consumers,
+                    delayed.GetValueOrDefault((worker.Canvas, worker.Name))),
                 limits, loads.RunnerOf(worker.Canvas), withCode ? worker.Code : null);
         }
         return views;

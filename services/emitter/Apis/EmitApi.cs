@@ -36,9 +36,11 @@ public static class EmitApi
         using var body = await BodyBuffer.ReadAsync(request, options.MaxEventBytes, cancellationToken);
         if (body is null) return Problems.TooLarge(options.MaxEventBytes, "WORKQ_MAX_EVENT_BYTES");
         if (EventBatch.ValidateSingle(body.Memory.Span) is { } invalid) return Problems.BadRequest(invalid);
+        var (runAt, timeProblem) = EmitTime.FromQuery(request.Query, DateTimeOffset.UtcNow);
+        if (timeProblem is not null) return Problems.BadRequest(timeProblem);
         if (OverRate<EmitResponse>(rate, target.Canvas, 1, options) is { } refused) return refused;
 
-        var emitted = await emitter.EmitAsync(target.Canvas, [new BatchItem(target.Worker, body.Memory, key)], TraceParent(request), cancellationToken);
+        var emitted = await emitter.EmitAsync(target.Canvas, [new BatchItem(target.Worker, body.Memory, key, runAt)], TraceParent(request), cancellationToken);
         return TypedResults.Accepted((string?)null, new EmitResponse(emitted[0].Id, emitted[0].EnqueuedAt));
     }
 
@@ -47,7 +49,7 @@ public static class EmitApi
     {
         using var body = await BodyBuffer.ReadAsync(request, MaxBatchBytes, cancellationToken);
         if (body is null) return Problems.TooLarge(MaxBatchBytes, "the limit of a batch request, 32 MiB");
-        var batch = EventBatch.Parse(body.Memory, options.MaxEventBytes);
+        var batch = EventBatch.Parse(body.Memory, options.MaxEventBytes, DateTimeOffset.UtcNow);
         if (batch.Items is not { } items)
             return batch.EventTooLarge
                 ? TypedResults.Problem(detail: batch.Error, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large")

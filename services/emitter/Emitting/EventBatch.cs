@@ -3,20 +3,21 @@ using Workq.Shared;
 
 namespace Workq.Emitter.Emitting;
 
-/// <summary>One item of a batch emit: the event is a slice of the request body, never copied or re-serialized.</summary>
-public readonly record struct BatchItem(string Worker, ReadOnlyMemory<byte> Event, string? IdempotencyKey);
+/// <summary>One item of a batch emit: the event is a slice of the request body, never copied or re-serialized. <c>RunAt</c> null runs it now.</summary>
+public readonly record struct BatchItem(string Worker, ReadOnlyMemory<byte> Event, string? IdempotencyKey, DateTimeOffset? RunAt = null);
 
 public readonly record struct BatchParse(List<BatchItem>? Items, string? Error, bool EventTooLarge = false)
 {
     public static BatchParse Invalid(string error) => new(null, error);
 }
 
-/// <summary>Parses <c>[{"worker", "event", "idempotencyKey"?}]</c> with a forward-only reader, rejecting the whole batch on the first bad item.</summary>
+/// <summary>Parses <c>[{"worker", "event", "idempotencyKey"?, "delaySeconds"?, "runAt"?}]</c> with a forward-only reader, rejecting the whole batch on the first bad item.</summary>
 public static class EventBatch
 {
     public const int MaxItems = 1_000;
 
-    public static BatchParse Parse(ReadOnlyMemory<byte> body, int maxEventBytes)
+    /// <param name="now">What <c>delaySeconds</c> counts from and <c>runAt</c> is checked against.</param>
+    public static BatchParse Parse(ReadOnlyMemory<byte> body, int maxEventBytes, DateTimeOffset now)
     {
         var reader = new Utf8JsonReader(body.Span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
         try
@@ -30,7 +31,8 @@ public static class EventBatch
                 var index = items.Count;
                 if (index == MaxItems) return BatchParse.Invalid($"A batch holds at most {MaxItems} items.");
                 if (reader.TokenType != JsonTokenType.StartObject) return BatchParse.Invalid($"Item {index} must be an object with \"worker\" and \"event\".");
-                string? worker = null, key = null;
+                string? worker = null, key = null, runAt = null;
+                double? delaySeconds = null;
                 ReadOnlyMemory<byte>? evt = null;
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
                 {
@@ -58,6 +60,21 @@ public static class EventBatch
                         key = reader.GetString();
                         if (IdempotencyKeys.Problem(key) is { } keyProblem) return BatchParse.Invalid($"Item {index}: {keyProblem}");
                     }
+                    else if (reader.ValueTextEquals("delaySeconds"u8))
+                    {
+                        reader.Read();
+                        if (reader.TokenType == JsonTokenType.Null) continue;
+                        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var seconds))
+                            return BatchParse.Invalid($"Item {index}: \"delaySeconds\" must be a number of seconds.");
+                        delaySeconds = seconds;
+                    }
+                    else if (reader.ValueTextEquals("runAt"u8))
+                    {
+                        reader.Read();
+                        if (reader.TokenType == JsonTokenType.Null) continue;
+                        if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"runAt\" must be an ISO 8601 string.");
+                        runAt = reader.GetString();
+                    }
                     else
                     {
                         reader.Read();
@@ -66,7 +83,9 @@ public static class EventBatch
                 }
                 if (!Names.IsValid(worker)) return BatchParse.Invalid($"Item {index}: invalid worker name '{worker}': use {Names.Rule}.");
                 if (evt is null) return BatchParse.Invalid($"Item {index}: \"event\" is missing (use null for an empty event).");
-                items.Add(new BatchItem(worker!, evt.Value, key));
+                var (at, timeProblem) = delaySeconds is null && runAt is null ? (null, null) : EmitTime.Resolve(delaySeconds, runAt, now);
+                if (timeProblem is not null) return BatchParse.Invalid($"Item {index}: {timeProblem}");
+                items.Add(new BatchItem(worker!, evt.Value, key, at));
                 previousWorker = worker;
             }
             reader.Read();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Workq.Shared.Configuration;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 
@@ -8,9 +9,10 @@ public readonly record struct Emitted(Guid Id, DateTimeOffset EnqueuedAt);
 
 /// <summary>
 /// Enqueues events for the emit API: claims idempotency keys (one round trip for a whole batch, and
-/// only when keys were given), then publishes every new event at once and waits for all confirms.
+/// only when keys were given), stores the delayed ones (one round trip, only when there are any), then
+/// publishes every new immediate event at once and waits for all confirms.
 /// </summary>
-public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idempotency)
+public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idempotency, ScheduledEventStore scheduled, WorkqOptions options)
 {
     public async Task<Emitted[]> EmitAsync(string canvas, IReadOnlyList<BatchItem> items, string? traceParent, CancellationToken cancellationToken)
     {
@@ -51,6 +53,23 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
 
         // The request's span (itself a child of the caller's traceparent) is the parent of every event's publish.
         traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } request ? request.Id! : traceParent ?? NewTraceParent();
+        var delayed = new List<ScheduledEvent>();
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (!publish[i] || items[i].RunAt is not { } runAt) continue;
+            delayed.Add(new ScheduledEvent(new EventEnvelope(results[i].Id, canvas, items[i].Worker, enqueuedAt, Depth: 0, traceParent), runAt, items[i].Event));
+            publish[i] = false;
+        }
+        try
+        {
+            // Before any publish, so a refused batch enqueues nothing; the commit is what makes the delayed events durable.
+            await scheduled.ScheduleAsync(canvas, delayed, options.MaxScheduledPerWorker, CancellationToken.None);
+        }
+        catch
+        {
+            await idempotency.ReleaseAsync(canvas, claims, CancellationToken.None);
+            throw;
+        }
         var pending = new List<Task>(items.Count);
         // Not the request's token: a publish on the wire may be enqueued whether or not we wait for its confirm, so a client
         // that hangs up must not leave a claimed key without its event. Each publish ends at its confirm or its deadline.

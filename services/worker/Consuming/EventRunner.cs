@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Workq.Shared.Configuration;
 using Workq.Shared.Messaging;
+using Workq.Shared.Storage;
 using Workq.Worker.Isolation;
 using Workq.Worker.Recording;
 using Workq.Worker.Telemetry;
@@ -21,7 +22,8 @@ public readonly record struct RunResult(RunOutcome Outcome, string? Error = null
 /// canvas, or this process), and records the trace. Whatever the handler returns or throws, the event is complete
 /// (Darklang's rule); only shutdown or a runner that died under it leaves it to be delivered again.
 /// </summary>
-public sealed class EventRunner(IHandlerHost host, EventPublisher publisher, RunRecorder recorder, LoopGuard loopGuard, WorkqOptions options)
+public sealed class EventRunner(IHandlerHost host, EventPublisher publisher, ScheduledEventStore scheduled, RunRecorder recorder, LoopGuard loopGuard,
+    WorkqOptions options)
 {
     public async Task<RunResult> RunAsync(HandlerVersion handler, EventEnvelope envelope, int attempt, bool suspect, ReadOnlyMemory<byte> body, CancellationToken stopping)
     {
@@ -32,7 +34,7 @@ public sealed class EventRunner(IHandlerHost host, EventPublisher publisher, Run
         if (activity is not null) envelope = envelope with { TraceParent = activity.Id };
         // One copy of the body: the delivery's buffer is reused once the callback returns, and the trace keeps it.
         var eventJson = body.ToArray();
-        var emitter = new HandlerEmitter(publisher, envelope, options.MaxEmitDepth, options.MaxEmitsPerEvent);
+        var emitter = new HandlerEmitter(publisher, scheduled, envelope, options.MaxEmitDepth, options.MaxEmitsPerEvent, options.MaxScheduledPerWorker);
 
         var ran = await host.RunAsync(handler, new HandlerRun(envelope, attempt, eventJson, emitter, options.HandlerTimeout, suspect), stopping);
         emitter.Finish();

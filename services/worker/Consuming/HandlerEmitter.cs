@@ -1,13 +1,16 @@
 using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;
+using Workq.Shared.Storage;
 
 namespace Workq.Worker.Consuming;
 
 /// <summary>
 /// A handler's <c>Emit</c>: same canvas, one level deeper, same trace, confirmed like any emit; at most
-/// <c>maxEmits</c> per run, so one event cannot fan out without bound.
+/// <c>maxEmits</c> per run, so one event cannot fan out without bound. A delayed one is stored for the dispatchers'
+/// pump instead, under the worker's <c>maxScheduled</c>.
 /// </summary>
-public sealed class HandlerEmitter(EventPublisher publisher, EventEnvelope parent, int maxDepth, int maxEmits) : IHandlerEmitter
+public sealed class HandlerEmitter(EventPublisher publisher, ScheduledEventStore scheduled, EventEnvelope parent, int maxDepth, int maxEmits, int maxScheduled)
+    : IHandlerEmitter
 {
     private readonly Lock gate = new();
     private List<EmittedEvent>? emitted;
@@ -32,7 +35,7 @@ public sealed class HandlerEmitter(EventPublisher publisher, EventEnvelope paren
         lock (gate) finished = true;
     }
 
-    public async Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, CancellationToken cancellationToken)
+    public async Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, EmitWhen when, CancellationToken cancellationToken)
     {
         lock (gate)
         {
@@ -40,6 +43,9 @@ public sealed class HandlerEmitter(EventPublisher publisher, EventEnvelope paren
         }
         if (!Workq.Shared.Names.IsValid(worker))
             throw new ArgumentException($"Invalid worker name '{worker}': use {Workq.Shared.Names.Rule}.", nameof(worker));
+        var now = DateTimeOffset.UtcNow;
+        var (runAt, timeProblem) = EmitSchedule.Resolve(when.Delay, when.RunAt, now, "delay", "runAt");
+        if (timeProblem is not null) throw new ArgumentException($"Emit refused: {timeProblem}");
         var depth = parent.Depth + 1;
         if (depth > maxDepth)
             throw new InvalidOperationException($"Emit refused: the emit chain is {depth} events deep, over the limit of {maxDepth} (WORKQ_MAX_EMIT_DEPTH).");
@@ -50,9 +56,12 @@ public sealed class HandlerEmitter(EventPublisher publisher, EventEnvelope paren
             OverLimit ??= refused;
             throw refused;
         }
-        var now = DateTimeOffset.UtcNow;
+        // Microseconds: what PostgreSQL and the message headers keep.
+        now = now.AddTicks(-(now.Ticks % 10));
+        // The parent's canvas, never one the handler names: a delayed emit lands in its own canvas like any other.
         var envelope = new EventEnvelope(Guid.CreateVersion7(now), parent.Canvas, worker, now, depth, parent.TraceParent);
-        await publisher.PublishAsync(envelope, eventJson, cancellationToken);
+        if (runAt is { } at) await scheduled.ScheduleAsync(parent.Canvas, [new ScheduledEvent(envelope, at, eventJson)], maxScheduled, cancellationToken);
+        else await publisher.PublishAsync(envelope, eventJson, cancellationToken);
         lock (gate) (emitted ??= []).Add(new EmittedEvent(worker, envelope.Id));
         return envelope.Id;
     }

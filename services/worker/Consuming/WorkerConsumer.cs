@@ -76,11 +76,11 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
             var envelope = EventHeaders.Read(delivery.BasicProperties, canvas, worker);
             var attempt = EventHeaders.AttemptOf(delivery.BasicProperties);
             var current = Handler;
-            if (services.Cancelled.IsCancelled(envelope.Id))
+            if (services.Cancelled.IsCancelled(canvas, worker, envelope.Id))
             {
                 services.Runner.RecordCancelled(current.Version, envelope, attempt, delivery.Body);
                 requeue = false;
-                services.Cancelled.Forget(envelope.Id);
+                services.Cancelled.Forget(canvas, worker, envelope.Id);
                 return;
             }
             // The body is only valid until this callback returns, and everything below completes before it does.

@@ -264,21 +264,32 @@ public sealed class RunnerProcess
         var number = reader.Int();
         var worker = reader.String() ?? "";
         var json = reader.Bytes().ToArray();
-        _ = EmitAsync(id, number, worker, json);
+        var when = Shared.Messaging.EmitWhen.Now;
+        string? badTime = null;
+        try
+        {
+            when = reader.When();
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            badTime = "Emit refused: \"runAt\" is not a representable time.";
+        }
+        _ = EmitAsync(id, number, worker, json, when, badTime);
     }
 
-    private async Task EmitAsync(long id, int number, string worker, byte[] json)
+    private async Task EmitAsync(long id, int number, string worker, byte[] json, Shared.Messaging.EmitWhen when, string? badTime)
     {
         Guid emitted = default;
         string? refusal = null;
         var kind = RunnerProtocol.EmitRefused;
         // The run id is the runner's only handle: an emit is published for that run's event, in that run's canvas, or not at all.
         if (!pending.TryGetValue(id, out var run)) refusal = "Emit refused: the run has finished; await every Emit before the handler returns.";
+        else if (badTime is not null) (refusal, kind) = (badTime, RunnerProtocol.EmitInvalidArgument);
         else
         {
             try
             {
-                emitted = await run.Run.Emitter.EmitAsync(worker, json, run.Stopping);
+                emitted = await run.Run.Emitter.EmitAsync(worker, json, when, run.Stopping);
             }
             catch (ArgumentException e)
             {

@@ -180,6 +180,14 @@ public sealed class FrameOutput(Stream stream, bool synchronous = false) : IAsyn
             buffer.Advance(length);
         }
 
+        /// <summary>An emit's time: a flag byte (1 delay, 2 run-at), then the delay's ticks and the run-at's UTC ticks.</summary>
+        public readonly void When(Messaging.EmitWhen when)
+        {
+            Byte((byte)((when.Delay is null ? 0 : 1) | (when.RunAt is null ? 0 : 2)));
+            Long(when.Delay?.Ticks ?? 0);
+            Long(when.RunAt?.UtcTicks ?? 0);
+        }
+
         public void Dispose()
         {
             var header = MemoryMarshal.AsMemory(buffer.WrittenMemory).Span.Slice(start, 4);
@@ -325,5 +333,14 @@ public ref struct FrameReader(ReadOnlySpan<byte> payload)
     {
         var bytes = Bytes(out var isNull);
         return isNull ? null : Encoding.UTF8.GetString(bytes);
+    }
+
+    /// <summary>Reads <see cref="FrameOutput.Frame.When"/>; a run-at out of range (a hostile runner) throws <see cref="ArgumentOutOfRangeException"/>.</summary>
+    public Messaging.EmitWhen When()
+    {
+        var flags = Byte();
+        var delay = Long();
+        var runAt = Long();
+        return new Messaging.EmitWhen((flags & 1) != 0 ? TimeSpan.FromTicks(delay) : null, (flags & 2) != 0 ? new DateTimeOffset(runAt, TimeSpan.Zero) : null);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Workq.Shared;
+using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Scripting;
 
@@ -13,7 +14,8 @@ public sealed record EmittedEvent(string Worker, Guid Id);
 /// <summary>Publishes a handler's emits; the worker service publishes to the same canvas with depth + 1.</summary>
 public interface IHandlerEmitter
 {
-    Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, CancellationToken cancellationToken);
+    /// <param name="when">Now, or later: the trusted side checks it (at most 30 days ahead, not both a delay and a time).</param>
+    Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, EmitWhen when, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -112,7 +114,11 @@ public class HandlerGlobals(
         }
     }
 
-    public async Task<Guid> Emit(string worker, object? value)
+    /// <summary>Emits to a worker of this canvas now. Kept as its own overload, so code that takes <c>Emit</c> as a two-argument delegate still compiles.</summary>
+    public Task<Guid> Emit(string worker, object? value) => Emit(worker, value, delay: null);
+
+    /// <summary>Emits to a worker of this canvas: now, after <paramref name="delay"/>, or at <paramref name="runAt"/> (one of the two, up to 30 days ahead).</summary>
+    public async Task<Guid> Emit(string worker, object? value, TimeSpan? delay = null, DateTimeOffset? runAt = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(worker);
         lock (_gate)
@@ -121,7 +127,7 @@ public class HandlerGlobals(
             if (_finished) throw new InvalidOperationException($"Emit refused: the run of event {Meta.Id} has finished; await every Emit before the handler returns.");
         }
         var json = JsonSerializer.SerializeToUtf8Bytes(value, SerializerOptions);
-        var id = await emitter.EmitAsync(worker, json, CancellationToken).ConfigureAwait(false);
+        var id = await emitter.EmitAsync(worker, json, new EmitWhen(delay, runAt), CancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
             _emitted.Add(new EmittedEvent(worker, id));

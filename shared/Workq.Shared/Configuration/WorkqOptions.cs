@@ -31,6 +31,8 @@ public sealed class WorkqOptions
     public int MaxEmitsPerEvent { get; init; } = 1_000;
     /// <summary>Events a worker's queue holds (its <c>x-max-length</c>); an emit past it is refused, never dropped.</summary>
     public int MaxQueuedPerWorker { get; init; } = 1_000_000;
+    /// <summary>Delayed emits a worker may have waiting for their time (rows in PostgreSQL); one past it is refused with 429.</summary>
+    public int MaxScheduledPerWorker { get; init; } = 100_000;
     /// <summary>Events per canvas the emitter accepts (a token bucket per canvas); null = no limit.</summary>
     public EmitRate? CanvasEmitRate { get; init; }
     public int UnhandledMaxPerWorker { get; init; } = 10_000;
@@ -85,6 +87,7 @@ public sealed class WorkqOptions
             MaxEmitDepth = Int(config, "WORKQ_MAX_EMIT_DEPTH", defaults.MaxEmitDepth),
             MaxEmitsPerEvent = Int(config, "WORKQ_MAX_EMITS_PER_EVENT", defaults.MaxEmitsPerEvent),
             MaxQueuedPerWorker = Int(config, "WORKQ_MAX_QUEUED_PER_WORKER", defaults.MaxQueuedPerWorker),
+            MaxScheduledPerWorker = Int(config, "WORKQ_MAX_SCHEDULED_PER_WORKER", defaults.MaxScheduledPerWorker),
             CanvasEmitRate = EmitRate.Parse(config["WORKQ_CANVAS_EMIT_RATE"]),
             UnhandledMaxPerWorker = Int(config, "WORKQ_UNHANDLED_MAX_PER_WORKER", defaults.UnhandledMaxPerWorker),
             DeadLettersMaxPerWorker = Int(config, "WORKQ_DEAD_LETTERS_MAX_PER_WORKER", defaults.DeadLettersMaxPerWorker),

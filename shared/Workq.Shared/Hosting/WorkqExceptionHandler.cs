@@ -18,6 +18,7 @@ public sealed class WorkqExceptionHandler(IProblemDetailsService problems, ILogg
             JsonException json => (StatusCodes.Status400BadRequest, "Bad request", $"The body is not valid JSON: {json.Message}"),
             // The caller may retry once the worker has drained: a 429, not a failure of ours.
             QueueFullException full => (StatusCodes.Status429TooManyRequests, "Queue full", full.Message),
+            ScheduledFullException full => (StatusCodes.Status429TooManyRequests, "Too many scheduled events", full.Message),
             BrokerUnavailableException broker => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", broker.Message),
             NpgsqlException or TimeoutException => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "The registry database cannot be reached; try again shortly."),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => (499, "Client closed request", "The request was cancelled."),

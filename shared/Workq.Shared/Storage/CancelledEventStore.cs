@@ -20,12 +20,12 @@ public sealed class CancelledEventStore(NpgsqlDataSource db) : ICanvasData
     }
 
     /// <summary>The ids cancelled within <see cref="KeepFor"/>; older ones are forgotten.</summary>
-    public async Task<IReadOnlyList<Guid>> RecentAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string Canvas, string Worker, Guid Id)>> RecentAsync(CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<Guid>(new CommandDefinition("""
+        return (await connection.QueryAsync<(string Canvas, string Worker, Guid Id)>(new CommandDefinition("""
             delete from cancelled_events where cancelled_at < now() - make_interval(secs => @seconds);
-            select event_id from cancelled_events;
+            select canvas, worker, event_id from cancelled_events;
             """, new { seconds = KeepFor.TotalSeconds }, cancellationToken: cancellationToken))).AsList();
     }
 

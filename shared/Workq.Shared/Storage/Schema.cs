@@ -149,8 +149,25 @@ public static class Schema
         create table if not exists cancelled_events (
             canvas text not null,
             worker text not null,
-            event_id uuid primary key,
+            event_id uuid not null,
             cancelled_at timestamptz not null default now());
+        -- Per canvas and worker, not per id alone: another canvas naming the same id must not take the mark's place.
+        alter table cancelled_events drop constraint if exists cancelled_events_pkey;
+        create unique index if not exists cancelled_events_by_worker on cancelled_events (canvas, worker, event_id);
+        create index if not exists cancelled_events_by_event on cancelled_events (event_id);
+
+        -- Delayed emits until they are due (ScheduledEventStore); the dispatchers' pump publishes and deletes them.
+        create table if not exists scheduled_events (
+            event_id uuid primary key,
+            canvas text not null,
+            worker text not null,
+            enqueued_at timestamptz not null,
+            run_at timestamptz not null,
+            depth int not null,
+            trace_parent text,
+            body bytea not null);
+        create index if not exists scheduled_by_run_at on scheduled_events (run_at);
+        create index if not exists scheduled_by_worker on scheduled_events (canvas, worker);
 
         create table if not exists crons (
             canvas text not null references canvases(name) on delete cascade,

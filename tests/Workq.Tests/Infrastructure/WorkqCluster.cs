@@ -96,6 +96,22 @@ public sealed class WorkqCluster : IAsyncLifetime
         if (Workers.All(w => w.HasExited)) await StartWorkerAsync();
     }
 
+    /// <summary>
+    /// SIGKILL of the emitter, the dispatcher and every worker instance at once, then all started again (new ports, the
+    /// same database and broker): what an event that got its 202 must survive.
+    /// </summary>
+    public async Task KillAndRestartDataPathAsync()
+    {
+        foreach (var service in Workers.Where(w => !w.HasExited).Append(Dispatcher).Append(Emitter)) service.Kill();
+        var instances = Workers.Count;
+        Workers.Clear();
+        var environment = ServiceEnvironment;
+        Emitter = ServiceProcess.Start("Emitter", "emitter", environment, LogDirectory, "emitter-restarted");
+        Dispatcher = ServiceProcess.Start("Dispatcher", "dispatcher", environment, LogDirectory, "dispatcher-restarted");
+        await Task.WhenAll(Emitter.WaitReadyAsync(Http, TimeSpan.FromSeconds(90)), Dispatcher.WaitReadyAsync(Http, TimeSpan.FromSeconds(90)));
+        for (var i = 0; i < Math.Max(1, instances); i++) await StartWorkerAsync();
+    }
+
     /// <summary>Another dispatcher instance, as a scaled-out deployment runs them.</summary>
     public async Task<ServiceProcess> StartDispatcherAsync()
     {

@@ -28,6 +28,8 @@ public sealed class DeletionTests(WorkqCluster cluster)
         insert into metrics_hour (canvas, worker, at, processed, failed, timed_out, dead_lettered, emitted, queue_wait, duration)
              values (@canvas, @worker, date_trunc('hour', now()) - interval '10 hours', 1, 0, 0, 0, 0, '{}', '{}');
         insert into cancelled_events (canvas, worker, event_id) values (@canvas, @worker, gen_random_uuid());
+        insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, body)
+             values (gen_random_uuid(), @canvas, @worker, now(), now() + interval '10 days', 0, '\x31');
         insert into crons (canvas, name, schedule, worker, event, next_run) values (@canvas, 'n-' || @worker, '0 0 1 1 *', @worker, 'null', '2100-01-01Z');
         insert into cron_ticks (canvas, name, tick_time, event_id, claimed_at) values (@canvas, 'n-' || @worker, now(), gen_random_uuid(), now());
         """, new { canvas, worker });

@@ -82,6 +82,27 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
         Assert.Equal(0, row.Lost);
     }
 
+    [Fact]
+    public async Task Delayed_emits_survive_kill_9_of_the_emitter_dispatcher_and_workers_and_run_no_earlier_than_their_time()
+    {
+        await EnsureWorkersAsync(1);
+        await using var sink = await CallbackSink.StartAsync();
+        var (canvas, token) = await RecordingWorkerAsync(sink, "later", concurrency: 10);
+        var due = DateTimeOffset.UtcNow.AddSeconds(3);
+        var single = await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/later/events?delaySeconds=3"), token, "1", expect: 202);
+        var accepted = new List<Guid> { single!["id"]!.GetValue<Guid>() };
+        var body = "[" + string.Join(",", Enumerable.Range(0, 20).Select(i => """{"worker":"later","event":0,"delaySeconds":3}""")) + "]";
+        accepted.AddRange((await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/events"), token, body, expect: 202))!["ids"]!
+            .AsArray().Select(i => i!.GetValue<Guid>()));
+
+        await cluster.KillAndRestartDataPathAsync();
+        await WaitForAllAsync(accepted, sink, TimeSpan.FromMinutes(2), "every delayed event run after the kill");
+        var traces = await cluster.TracesAsync(canvas, "later");
+        Assert.All(traces, t => Assert.True(t!["startedAt"]!.GetValue<DateTimeOffset>() >= due, "a delayed event ran early"));
+        var row = Settle("kill -9 of emitter, dispatcher and workers with 20 delayed emits waiting", accepted, sink, 0, "all started again; the events were 3 s ahead");
+        Assert.Equal(0, row.Lost);
+    }
+
     private string PoisonCode(CallbackSink sink) => $$"""
         if (Event!["poison"] is not null)
         {

@@ -1,3 +1,4 @@
+using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;
 
 namespace Workq.UnitTests.Scripting;
@@ -123,7 +124,7 @@ public sealed class HandlerGlobalsTests
 
         public List<CancellationToken> Tokens { get; } = [];
 
-        public Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, CancellationToken cancellationToken)
+        public Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, EmitWhen when, CancellationToken cancellationToken)
         {
             Json.Add(System.Text.Encoding.UTF8.GetString(eventJson.Span));
             Tokens.Add(cancellationToken);

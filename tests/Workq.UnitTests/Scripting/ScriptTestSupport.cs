@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Workq.Compiler;
+using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;
 
 namespace Workq.UnitTests.Scripting;
@@ -9,7 +10,7 @@ internal sealed class FakeEmitter : IHandlerEmitter
 {
     public ConcurrentQueue<(string Worker, string Json, Guid Id)> Emits { get; } = new();
 
-    public async Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, CancellationToken cancellationToken)
+    public async Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, EmitWhen when, CancellationToken cancellationToken)
     {
         // Yield so concurrent emits really interleave.
         await Task.Yield();

@@ -21,10 +21,14 @@ internal static class EventCommands
         var target = new Argument<string>("CANVAS/WORKER");
         var value = new Argument<string>("JSON") { Description = "The event, any JSON value" };
         var key = new Option<string>("--key") { Description = "Idempotency key: the same key within 24 hours returns the first id" };
-        return app.Action(new Command("emit", "Emit an event; prints its id") { target, value, key }, async (cli, ct) =>
+        var delay = new Option<double?>("--delay") { Description = "Run it this many seconds from now (up to 30 days)" };
+        var runAt = new Option<DateTimeOffset?>("--run-at") { Description = "Run it at this ISO 8601 time with an offset, e.g. 2026-12-01T18:00:00Z (up to 30 days ahead)" };
+        return app.Action(new Command("emit", "Emit an event, now or later; prints its id") { target, value, key, delay, runAt }, async (cli, ct) =>
         {
             var (canvas, worker) = CliContext.Target(cli.Get(target));
-            var id = await cli.Emitter.EmitAsync(canvas, worker, CliContext.ParseJson(cli.Get(value), "JSON"), cli.Get(key), ct);
+            if (cli.Get(delay) is not null && cli.Get(runAt) is not null) throw new UsageException("give --delay or --run-at, not both");
+            var timing = new EmitTiming(cli.Get(delay) is { } seconds ? TimeSpan.FromSeconds(seconds) : null, cli.Get(runAt));
+            var id = await cli.Emitter.EmitAsync(canvas, worker, CliContext.ParseJson(cli.Get(value), "JSON"), timing, cli.Get(key), ct);
             cli.Out.WriteLine(id);
         });
     }

@@ -1,0 +1,144 @@
+using Dapper;
+using Npgsql;
+using Workq.Shared.Messaging;
+
+namespace Workq.Shared.Storage;
+
+/// <summary>A delayed emit waiting for its time: what the publisher needs to enqueue it then.</summary>
+public sealed record ScheduledEvent(EventEnvelope Envelope, DateTimeOffset RunAt, ReadOnlyMemory<byte> Body);
+
+/// <summary>
+/// Delayed emits, from the emitter's 202 until a dispatcher's pump publishes them (docs/DESIGN.md, "Delayed emits").
+/// The row is the event's only copy until then: it is deleted only after the broker confirmed the publish.
+/// </summary>
+public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWorkerData
+{
+    /// <summary>The channel an insert notifies, so a sleeping pump looks again at once.</summary>
+    public const string Channel = "workq_scheduled";
+
+    public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("delete from scheduled_events where canvas = @canvas", new { canvas }, cancellationToken);
+
+    public Task DeleteWorkerAsync(string canvas, string worker, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("delete from scheduled_events where canvas = @canvas and worker = @worker", new { canvas, worker }, cancellationToken);
+
+    /// <summary>
+    /// Stores the events of one request in one round trip, all or none: none when that would put a worker past
+    /// <paramref name="maxPerWorker"/> (that worker is thrown as <see cref="ScheduledFullException"/>). An id already stored is kept as it is.
+    /// The count and insert are one statement, so concurrent requests may overshoot the limit by what they insert together.
+    /// </summary>
+    public async Task ScheduleAsync(string canvas, IReadOnlyList<ScheduledEvent> events, int maxPerWorker, CancellationToken cancellationToken)
+    {
+        if (events.Count == 0) return;
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var over = await connection.QueryFirstOrDefaultAsync<string>(new CommandDefinition($"""
+            with new as (
+                select * from unnest(@ids, @workers, @enqueuedAts, @runAts, @depths, @traceParents, @bodies)
+                    as n(event_id, worker, enqueued_at, run_at, depth, trace_parent, body)),
+            over as (
+                select n.worker from (select worker, count(*) as adding from new group by worker) n
+                 where n.adding + (select count(*) from scheduled_events s where s.canvas = @canvas and s.worker = n.worker) > @maxPerWorker
+                 limit 1),
+            inserted as (
+                insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body)
+                select event_id, @canvas, worker, enqueued_at, run_at, depth, trace_parent, body from new
+                 where not exists (select 1 from over)
+                on conflict (event_id) do nothing
+                returning 1)
+            select worker from over
+            union all
+            -- Delivered at commit: a pump sleeping towards a later event wakes for this one.
+            select null from (select pg_notify('{Channel}', '') from inserted limit 1) notified
+            """, new
+        {
+            canvas,
+            ids = events.Select(e => e.Envelope.Id).ToArray(),
+            workers = events.Select(e => e.Envelope.Worker).ToArray(),
+            enqueuedAts = events.Select(e => e.Envelope.EnqueuedAt.UtcDateTime).ToArray(),
+            runAts = events.Select(e => e.RunAt.UtcDateTime).ToArray(),
+            depths = events.Select(e => e.Envelope.Depth).ToArray(),
+            traceParents = events.Select(e => e.Envelope.TraceParent).ToArray(),
+            bodies = events.Select(e => e.Body.ToArray()).ToArray(),
+            maxPerWorker,
+        }, cancellationToken: cancellationToken));
+        if (over is not null) throw new ScheduledFullException(canvas, over, maxPerWorker);
+    }
+
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> events due at <paramref name="now"/> (rows other pumps hold are skipped), hands them
+    /// to <paramref name="publish"/>, and deletes those it reports published, in the claim's transaction. A crash before the commit
+    /// leaves the rows to be claimed again: the event may be published twice, with the same id.
+    /// </summary>
+    /// <param name="publish">Publishes the events; returns those the broker confirmed and those to look at again at a later time.</param>
+    /// <returns>How many events were claimed.</returns>
+    public async Task<int> PumpAsync(DateTimeOffset now, int limit,
+        Func<IReadOnlyList<ScheduledEvent>, Task<(IReadOnlyList<Guid> Published, IReadOnlyList<Guid> Later)>> publish, TimeSpan later,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var rows = (await connection.QueryAsync<(Guid EventId, string Canvas, string Worker, DateTime EnqueuedAt, DateTime RunAt, int Depth, string? TraceParent, byte[] Body)>(
+            new CommandDefinition("""
+                select event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body from scheduled_events
+                 where run_at <= @now order by run_at limit @limit for update skip locked
+                """, new { now = now.UtcDateTime, limit }, transaction, cancellationToken: cancellationToken))).AsList();
+        if (rows.Count == 0) return 0;
+        var due = rows.ConvertAll(r => new ScheduledEvent(
+            new EventEnvelope(r.EventId, r.Canvas, r.Worker, UnhandledStore.Utc(r.EnqueuedAt), r.Depth, r.TraceParent), UnhandledStore.Utc(r.RunAt), r.Body));
+        var (published, retry) = await publish(due);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            delete from scheduled_events where event_id = any(@published);
+            update scheduled_events set run_at = @retryAt where event_id = any(@retry);
+            """, new { published = published.ToArray(), retry = retry.ToArray(), retryAt = (now + later).UtcDateTime }, transaction, cancellationToken: CancellationToken.None));
+        await transaction.CommitAsync(CancellationToken.None);
+        return rows.Count;
+    }
+
+    /// <summary>When the earliest event is due; null when none waits.</summary>
+    public async Task<DateTimeOffset?> NextRunAtAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var next = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition("select min(run_at) from scheduled_events", cancellationToken: cancellationToken));
+        return next is { } at ? UnhandledStore.Utc(at) : null;
+    }
+
+    /// <summary>Un-enqueues a scheduled event; false when the worker has none with that id (maybe already published).</summary>
+    public async Task<bool> DeleteAsync(string canvas, string worker, Guid eventId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "delete from scheduled_events where event_id = @eventId and canvas = @canvas and worker = @worker",
+            new { canvas, worker, eventId }, cancellationToken: cancellationToken)) > 0;
+    }
+
+    /// <summary>Purges a worker's scheduled events; returns how many there were.</summary>
+    public async Task<int> PurgeAsync(string canvas, string worker, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "delete from scheduled_events where canvas = @canvas and worker = @worker", new { canvas, worker }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>The events waiting per worker of these, in one query; a worker with none is absent.</summary>
+    public async Task<IReadOnlyDictionary<(string Canvas, string Worker), long>> CountAsync(IReadOnlyList<(string Canvas, string Worker)> workers, CancellationToken cancellationToken)
+    {
+        if (workers.Count == 0) return new Dictionary<(string, string), long>();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string Canvas, string Worker, long Count)>(new CommandDefinition("""
+            select s.canvas, s.worker, count(*) from scheduled_events s
+              join unnest(@canvases, @workers) as w(canvas, worker) on s.canvas = w.canvas and s.worker = w.worker
+             group by s.canvas, s.worker
+            """, new { canvases = workers.Select(w => w.Canvas).ToArray(), workers = workers.Select(w => w.Worker).ToArray() }, cancellationToken: cancellationToken));
+        return rows.ToDictionary(r => (r.Canvas, r.Worker), r => r.Count);
+    }
+
+    /// <summary>A scheduled event of the canvas by id, for the event-status route; null when none waits with that id.</summary>
+    public async Task<(string Worker, DateTimeOffset EnqueuedAt, DateTimeOffset RunAt)?> FindAsync(string canvas, Guid eventId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string Worker, DateTime EnqueuedAt, DateTime RunAt)>(new CommandDefinition(
+            "select worker, enqueued_at, run_at from scheduled_events where event_id = @eventId and canvas = @canvas",
+            new { canvas, eventId }, cancellationToken: cancellationToken));
+        return rows.Select(r => ((string, DateTimeOffset, DateTimeOffset)?)(r.Worker, UnhandledStore.Utc(r.EnqueuedAt), UnhandledStore.Utc(r.RunAt))).FirstOrDefault();
+    }
+}
