@@ -7,7 +7,8 @@ using Workq.Worker.Isolation;
 namespace Workq.Worker.Consuming;
 
 /// <summary>What a consumer needs besides its queue: shared per instance.</summary>
-public sealed record ConsumerServices(BrokerConnection Broker, EventRunner Runner, RetryScheduler Retries, CancelledEvents Cancelled, ConsumerLoads Loads);
+public sealed record ConsumerServices(BrokerConnection Broker, EventRunner Runner, RetryScheduler Retries, CancelledEvents Cancelled, ConsumerLoads Loads,
+    RateBuckets RateBuckets);
 
 /// <summary>
 /// Consumes one worker's queue on a channel of its own whose prefetch is the worker's concurrency,
@@ -18,6 +19,9 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
     ConsumerServices services, ILogger logger)
 {
     private readonly CancellationTokenSource stopping = new();
+    // Cancelled with the consumer: deliveries still waiting for a rate-limit token stop waiting and go back to the queue unrun.
+    private readonly CancellationTokenSource holding = new();
+    private readonly RateGate rateGate = new(canvas, worker, services.RateBuckets, logger);
     private IChannel? channel;
     private DeliverySettler? settler;
     private string? consumerTag;
@@ -32,6 +36,13 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
     public bool IsCancelled { get; private set; }
     public HandlerVersion Handler { get; set; } = handler;
     public RetryPolicy? Retry { get; set; } = retry;
+
+    /// <summary>Applied live: deliveries already waiting go by the new limit.</summary>
+    public RateLimit? RateLimit
+    {
+        get => rateGate.Limit;
+        set => rateGate.Limit = value;
+    }
 
     /// <summary>False once the broker cancelled the consumer (its queue was deleted, say). While the connection is down, automatic recovery brings it back.</summary>
     public bool IsHealthy => consumer is { IsRunning: true } || !services.Broker.IsOpen;
@@ -69,6 +80,7 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
 
     private async Task OnReceivedAsync(object sender, BasicDeliverEventArgs delivery)
     {
+        if (!await TakeRateTokenAsync()) return;
         settler!.Started();
         var requeue = true;
         try
@@ -107,10 +119,28 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
         }
     }
 
+    /// <summary>
+    /// False when the consumer stopped before a token came: the delivery is left unsettled, and closing the channel gives it
+    /// back to the queue as it was (not run, not an attempt).
+    /// </summary>
+    private async Task<bool> TakeRateTokenAsync()
+    {
+        try
+        {
+            await rateGate.WaitAsync(holding.Token);
+            return true;
+        }
+        catch (OperationCanceledException) when (holding.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Stops taking new events: once this returns, nothing new starts on this consumer.</summary>
     public async Task CancelAsync()
     {
         IsCancelled = true;
+        await holding.CancelAsync();
         if (channel is not { IsOpen: true } open || consumerTag is null) return;
         try
         {
@@ -125,6 +155,7 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
     /// <summary>Lets the events in flight finish (up to <paramref name="drainFor"/>), then closes the channel.</summary>
     public async Task DrainAndCloseAsync(TimeSpan drainFor, bool shuttingDown)
     {
+        await holding.CancelAsync();
         if (shuttingDown) await stopping.CancelAsync();
         if (channel is not { } open) return;
         try
