@@ -90,8 +90,10 @@ public sealed class RateGate(string canvas, string worker, RateBuckets buckets, 
             return;
         }
         // Slots in the database's clock, moved to this process's: the offset is taken at the answer, so clocks need not agree.
-        var offset = Now() - grant.Now;
-        for (var i = 0; i < grant.Tokens; i++) tokens.Enqueue(grant.First + i * current.Interval + offset);
+        var now = Now();
+        var offset = now - grant.Now;
+        // A full bucket's slots lie in the past: they are usable from now, and go stale a horizon from now.
+        for (var i = 0; i < grant.Tokens; i++) tokens.Enqueue(Math.Max(now, grant.First + i * current.Interval + offset));
         // Another instance holds the slots of the next horizon: come back when half a horizon of slots is free, so grants stay a few tokens.
         if (grant.Tokens == 0) nextGrantAt = grant.First + offset - Horizon / 2;
     }
