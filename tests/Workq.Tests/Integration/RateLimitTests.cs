@@ -155,6 +155,45 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
         await cluster.JsonAsync(HttpMethod.Delete, WorkerUrl(slowCanvas, "tiny"), slowToken, expect: 204);
     }
 
+    /// <summary>
+    /// Deliveries waiting for a token are not runs: the worker object does not count them in flight, and pausing gives them back
+    /// to the queue unrun, so after resume each event runs once, as its first attempt.
+    /// </summary>
+    [Fact]
+    public async Task Events_waiting_for_a_token_are_not_in_flight_and_a_pause_gives_them_back_as_first_attempts()
+    {
+        await using var sink = await CallbackSink.StartAsync();
+        var (canvas, token) = await cluster.CreateCanvasAsync("rate");
+        // One token, then none for an hour: every other delivery waits.
+        await cluster.JsonAsync(HttpMethod.Put, WorkerUrl(canvas, "w"), token, new JsonObject
+        {
+            ["code"] = $$"""
+                using (var r = await Http.PostAsync("{{sink.Url}}", new StringContent($"{Meta.Id} {Meta.Attempt}"), CancellationToken)) { }
+                return null;
+                """,
+            ["concurrency"] = 10,
+            ["rateLimit"] = new JsonObject { ["events"] = 1, ["perSeconds"] = 3600 },
+        }.ToJsonString(), expect: 201);
+        var ids = await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 30).Select(i => ("w", i.ToString())), token);
+        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c == 1, TimeSpan.FromSeconds(30), "the one run the bucket allows");
+        var instances = cluster.Workers.Count(w => !w.HasExited);
+        // Up to concurrency per instance wait delivered but unstarted; the rest are still queued.
+        var waiting = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "w"),
+            w => w["stats"]!["processed"]!.GetValue<long>() == 1 && w["stats"]!["queued"]!.GetValue<long>() <= 19,
+            TimeSpan.FromSeconds(10), "one processed, the waiting ones delivered");
+        Assert.Equal(0, waiting["stats"]!["inFlight"]!.GetValue<long>());
+        Assert.InRange(waiting["stats"]!["queued"]!.GetValue<long>(), Math.Max(0, 29 - 10 * instances), 19);
+        Assert.Single(sink.Calls);
+
+        await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/pause"), token);
+        await cluster.JsonAsync(HttpMethod.Patch, WorkerUrl(canvas, "w"), token, """{"rateLimit":null}""");
+        await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/resume"), token);
+        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c >= ids.Count, TimeSpan.FromSeconds(30), "every event run after the resume");
+        var runs = sink.Calls.Select(c => c.Split(' ')).ToList();
+        Assert.Equal(ids.Order(), runs.Select(r => Guid.Parse(r[0])).Order());
+        Assert.All(runs, r => Assert.Equal("1", r[1]));
+    }
+
     /// <summary>Each instance's processed count for the canvas, from its /metrics.</summary>
     private async Task<List<long>> SharesAsync(IReadOnlyList<ServiceProcess> instances, string canvas)
     {
