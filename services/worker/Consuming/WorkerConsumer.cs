@@ -13,11 +13,13 @@ public sealed record ConsumerServices(BrokerConnection Broker, EventRunner Runne
 /// <summary>
 /// Consumes one worker's queue on a channel of its own whose prefetch is the worker's concurrency,
 /// and acks each event after its handler finished (in batches: <see cref="DeliverySettler"/>). Stopping cancels the consumer and lets the
-/// events in flight finish, so pausing or changing concurrency never runs an event twice.
+/// events in flight finish, so pausing or changing concurrency never runs an event twice. A rate-limited worker's deliveries
+/// first wait for a token (<see cref="RateGate"/>), unstarted.
 /// </summary>
 public sealed class WorkerConsumer(string canvas, string worker, int concurrency, HandlerVersion handler, RetryPolicy? retry,
     ConsumerServices services, ILogger logger)
 {
+    private static readonly TimeSpan UnrunRequeueTimeout = TimeSpan.FromSeconds(5);
     private readonly CancellationTokenSource stopping = new();
     // Cancelled with the consumer: deliveries still waiting for a rate-limit token stop waiting and go back to the queue unrun.
     private readonly CancellationTokenSource holding = new();
@@ -80,7 +82,11 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
 
     private async Task OnReceivedAsync(object sender, BasicDeliverEventArgs delivery)
     {
-        if (!await TakeRateTokenAsync()) return;
+        if (!await TakeRateTokenAsync())
+        {
+            await RequeueUnrunAsync(delivery);
+            return;
+        }
         settler!.Started();
         var requeue = true;
         try
@@ -119,10 +125,7 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
         }
     }
 
-    /// <summary>
-    /// False when the consumer stopped before a token came: the delivery is left unsettled, and closing the channel gives it
-    /// back to the queue as it was (not run, not an attempt).
-    /// </summary>
+    /// <summary>False when the consumer stopped before a token came.</summary>
     private async Task<bool> TakeRateTokenAsync()
     {
         try
@@ -133,6 +136,34 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
         catch (OperationCanceledException) when (holding.IsCancellationRequested)
         {
             return false;
+        }
+    }
+
+    /// <summary>
+    /// A delivery that waited for a token when its consumer stopped goes back unrun, as a copy with its attempt unchanged (then
+    /// acked): the broker counts a given-back delivery as an attempt. If the copy cannot be published, the delivery is given
+    /// back after all (nacked), and counted.
+    /// </summary>
+    private async Task RequeueUnrunAsync(BasicDeliverEventArgs delivery)
+    {
+        settler!.Started();
+        var requeue = true;
+        try
+        {
+            using var timeout = new CancellationTokenSource(UnrunRequeueTimeout);
+            var headers = delivery.BasicProperties.Headers;
+            var suspect = headers is not null && headers.TryGetValue(EventHeaders.CrashSuspect, out var mark) ? mark as byte[] : null;
+            await services.Retries.RequeueUnrunAsync(EventHeaders.Read(delivery.BasicProperties, canvas, worker), EventHeaders.AttemptOf(delivery.BasicProperties),
+                suspect, delivery.Body, timeout.Token);
+            requeue = false;
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "An event of {Canvas}/{Worker} waiting for a rate-limit token could not be put back as a copy; it goes back to the queue", canvas, worker);
+        }
+        finally
+        {
+            await settler.FinishAsync(delivery.DeliveryTag, requeue);
         }
     }
 
