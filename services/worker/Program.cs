@@ -23,6 +23,7 @@ builder.Services.AddSingleton<RetryScheduler>();
 builder.Services.AddSingleton<CancelledEvents>();
 builder.Services.AddSingleton<LoopGuard>();
 builder.Services.AddSingleton<ConsumerLoads>();
+builder.Services.AddSingleton<RateBuckets>();
 builder.Services.AddSingleton<ConsumerServices>();
 // The recorder is registered first so that it stops last and writes what the consumers finished.
 builder.Services.AddSingleton<RunRecorder>();

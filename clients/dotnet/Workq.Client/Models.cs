@@ -23,6 +23,9 @@ public sealed record CreatedCanvas(string Name, string Token);
 /// <summary>Opt-in retry after a handler throws: re-run up to <c>MaxAttempts</c>, waiting <c>BackoffSeconds</c> between runs.</summary>
 public sealed record RetryPolicy(int MaxAttempts, IReadOnlyList<int>? BackoffSeconds = null);
 
+/// <summary>At most <c>Events</c> handler runs per <c>PerSeconds</c> seconds, over every worker instance.</summary>
+public sealed record RateLimit(int Events, double PerSeconds);
+
 /// <summary><c>Queued</c>, <c>InFlight</c> and <c>Consumers</c> come from the broker; the rest are totals since the worker was created.</summary>
 public sealed record WorkerStats(long Queued, long InFlight, long Processed, long Failed, long DeadLettered, long Consumers);
 
@@ -36,13 +39,15 @@ public sealed record Worker(
     int Concurrency,
     RetryPolicy? Retry,
     WorkerStats Stats,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Code = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Code = null,
+    RateLimit? RateLimit = null);
 
 /// <summary>
 /// A worker's settings, for a PATCH or with a deploy: only what is set changes. <c>ClearRetry</c> removes the retry
-/// policy (sends <c>"retry": null</c>), which a null <c>Retry</c> alone cannot say.
+/// policy (sends <c>"retry": null</c>), which a null <c>Retry</c> alone cannot say; <c>ClearRateLimit</c> likewise removes the rate limit.
 /// </summary>
-public sealed record WorkerSettings(int? Concurrency = null, RetryPolicy? Retry = null, bool ClearRetry = false);
+public sealed record WorkerSettings(int? Concurrency = null, RetryPolicy? Retry = null, bool ClearRetry = false,
+    RateLimit? RateLimit = null, bool ClearRateLimit = false);
 
 /// <summary>One processed event: the last runs of a worker, newest first.</summary>
 public sealed record Trace(

@@ -48,20 +48,22 @@ public sealed class WorkqControlClient(Uri controlUrl, string token, HttpClient?
     public Task<IReadOnlyList<Worker>> ListWorkersAsync(string canvas, CancellationToken ct = default) =>
         transport.SendAsync<IReadOnlyList<Worker>>(HttpMethod.Get, WorkqTransport.Path("v1", "canvases", canvas, "workers"), null, retry: true, ct);
 
-    /// <summary>Changes settings only (concurrency, retry policy); code changes go through <see cref="DeployWorkerAsync(string, string, string, WorkerSettings, CancellationToken)"/>.</summary>
+    /// <summary>Changes settings only (concurrency, retry policy, rate limit); code changes go through <see cref="DeployWorkerAsync(string, string, string, WorkerSettings, CancellationToken)"/>.</summary>
     public Task<Worker> PatchWorkerAsync(string canvas, string worker, WorkerSettings settings, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         return transport.SendAsync<Worker>(HttpMethod.Patch, WorkerPath(canvas, worker), WorkqTransport.Serialize(SettingsBody(settings)), retry: false, ct);
     }
 
-    // Built by hand: an absent "retry" keeps the policy, "retry": null removes it.
+    // Built by hand: an absent "retry" (or "rateLimit") keeps it, null removes it.
     private static JsonObject SettingsBody(WorkerSettings settings)
     {
         var body = new JsonObject();
         if (settings.Concurrency is { } concurrency) body["concurrency"] = concurrency;
         if (settings.ClearRetry) body["retry"] = null;
         else if (settings.Retry is { } policy) body["retry"] = System.Text.Json.JsonSerializer.SerializeToNode(policy, WorkqJson.Options);
+        if (settings.ClearRateLimit) body["rateLimit"] = null;
+        else if (settings.RateLimit is { } limit) body["rateLimit"] = System.Text.Json.JsonSerializer.SerializeToNode(limit, WorkqJson.Options);
         return body;
     }
 

@@ -14,7 +14,7 @@ public static class WorkerRequests
     public const int MaxConcurrency = 1_000;
 
     /// <summary>The worker's settings, which PUT and PATCH both take: a new setting is added here once, for both.</summary>
-    private static readonly string[] SettingNames = ["concurrency", "retry"];
+    private static readonly string[] SettingNames = ["concurrency", "retry", "rateLimit"];
 
     public static async Task<(WorkerDeploy? Deploy, ProblemHttpResult? Problem)> ReadPutAsync(HttpRequest request, WorkqOptions options, CancellationToken cancellationToken)
     {
@@ -60,7 +60,29 @@ public static class WorkerRequests
                 if (error is not null) return (null, Problems.BadRequest(error));
             }
         }
-        return (new WorkerSettings(concurrency, retry, clearRetry), null);
+        var (rateLimit, clearRateLimit, rateError) = ParseRateLimit(body);
+        if (rateError is not null) return (null, Problems.BadRequest(rateError));
+        return (new WorkerSettings(concurrency, retry, clearRetry, rateLimit, clearRateLimit), null);
+    }
+
+    public const int MaxRateEvents = 1_000_000;
+    public const double MaxRatePerSeconds = 86_400;
+
+    /// <summary><c>rateLimit</c>: absent leaves it, <c>null</c> removes it, else <c>{"events": 1..1,000,000, "perSeconds": (0, 86,400]}</c>.</summary>
+    private static (RateLimit? Limit, bool Clear, string? Error) ParseRateLimit(JsonObject body)
+    {
+        if (!body.TryGetPropertyValue("rateLimit", out var node)) return (null, false, null);
+        if (node is null) return (null, true, null);
+        const string Shape = "\"rateLimit\" must be {\"events\": N, \"perSeconds\": S} or null";
+        if (node is not JsonObject limit) return (null, false, $"{Shape}.");
+        if (limit.Select(p => p.Key).FirstOrDefault(k => k is not ("events" or "perSeconds")) is { } unknown)
+            return (null, false, $"{Shape}; \"{unknown}\" is not one of its fields.");
+        if (limit["events"] is not JsonValue eventsNode || !eventsNode.TryGetValue<int>(out var events) || events is < 1 or > MaxRateEvents)
+            return (null, false, $"\"rateLimit.events\" must be a whole number from 1 to 1,000,000.");
+        if (limit["perSeconds"] is not JsonValue secondsNode || !secondsNode.TryGetValue<double>(out var perSeconds)
+            || !double.IsFinite(perSeconds) || perSeconds <= 0 || perSeconds > MaxRatePerSeconds)
+            return (null, false, $"\"rateLimit.perSeconds\" must be a number of seconds above 0 and at most 86,400.");
+        return (new RateLimit(events, perSeconds), false, null);
     }
 
     /// <summary>A field the route does not take is refused by name: a misspelt setting must not be silently ignored.</summary>

@@ -28,7 +28,7 @@ public sealed record RunnerView(string State, int Restarts, int Crashes, string?
 
 /// <summary>The worker object of API.md; <c>code</c> only when one worker is asked for.</summary>
 public sealed record WorkerView(string Canvas, string Name, int Version, string State, string? BlockedReason, int Concurrency,
-    RetryPolicy? Retry, WorkerStatsView Stats, WorkerLimitsView Limits,
+    RetryPolicy? Retry, RateLimit? RateLimit, WorkerStatsView Stats, WorkerLimitsView Limits,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RunnerView? Runner = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Code = null);
 
@@ -56,7 +56,7 @@ public sealed class WorkerViews(LiveQueueCounts queues, InstanceLoads loads, Sch
             var load = loads.Of(worker.Canvas, worker.Name);
             // A quorum queue counts a cancelled consumer until its deliveries settle: a paused worker finishing its events has none.
             var consumers = Math.Max(0, counts[i].Consumers - load.Draining);
-            views[i] = new WorkerView(worker.Canvas, worker.Name, worker.Version, worker.State, worker.BlockedReason, worker.Concurrency, worker.Retry,
+            views[i] = new WorkerView(worker.Canvas, worker.Name, worker.Version, worker.State, worker.BlockedReason, worker.Concurrency, worker.Retry, worker.RateLimit,
                 new WorkerStatsView(counts[i].Queued, load.InFlight, worker.Processed, worker.Failed, worker.DeadLettered, consumers,
                     delayed.GetValueOrDefault((worker.Canvas, worker.Name))),
                 limits, loads.RunnerOf(worker.Canvas), withCode ? worker.Code : null);

@@ -505,6 +505,8 @@ function workerView(root, canvas, name, traceToOpen, signal) {
   const stats = {};
   const stat = (key, label) => h('div', { class: 'stat' }, h('span', { class: 'label' }, label), stats[key] = h('span', { class: 'value', 'data-stat': key }, '—'));
   const concurrency = h('span', { class: 'value' }, '—');
+  // The worker's rate limit, over every worker instance (set by PUT or PATCH rateLimit).
+  const rateLimit = h('span', { class: 'value', 'data-rate-limit': '' }, '—');
 
   const purge = h('button', { type: 'button', class: 'danger-outline' }, 'Purge queue');
   purge.addEventListener('click', async () => {
@@ -545,6 +547,8 @@ function workerView(root, canvas, name, traceToOpen, signal) {
       stat('queued', 'Queued'), stat('inFlight', 'In flight'), stat('processed', 'Processed'), stat('failed', 'Failed'),
       stat('deadLettered', 'Dead-lettered'), stat('consumers', 'Consumers'),
       h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Concurrency'), h('span', {}, concurrency, ' ', controls.concurrency)),
+      h('div', { class: 'stat', title: 'At most this many runs over every worker instance; events over it wait in the queue' },
+        h('span', { class: 'label' }, 'Rate limit'), rateLimit),
       runnerStat),
     h('div', { class: 'columns' },
       section('Code', editor.element, h('div', { class: 'actions' }, saved, save)),
@@ -566,6 +570,7 @@ function workerView(root, canvas, name, traceToOpen, signal) {
     for (const key of Object.keys(stats)) stats[key].textContent = number(worker.stats[key]);
     stats.failed.classList.toggle('bad', worker.stats.failed > 0);
     concurrency.textContent = worker.concurrency;
+    rateLimit.textContent = worker.rateLimit ? `${number(worker.rateLimit.events)} per ${worker.rateLimit.perSeconds} s` : 'none';
     controls.update(worker);
     if (!loaded && worker.code !== undefined) {
       loaded = true;

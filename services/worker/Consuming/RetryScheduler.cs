@@ -46,6 +46,17 @@ public sealed class RetryScheduler(EventPublisher publisher, Topology topology)
         await publisher.PublishAsync(Topology.RetryExchange, Topology.WorkerQueue(envelope.Canvas, envelope.Worker), envelope, properties, body, cancellationToken);
     }
 
+    /// <summary>
+    /// Puts an event that never started (it waited for a rate-limit token when its consumer stopped) back in its queue as it
+    /// was: same attempt, a crash-suspect mark kept. Giving the delivery back instead would count as a delivery attempt.
+    /// </summary>
+    public async Task RequeueUnrunAsync(EventEnvelope envelope, int attempt, byte[]? suspect, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var properties = EventHeaders.Create(envelope, attempt);
+        if (suspect is not null) properties.Headers![EventHeaders.CrashSuspect] = suspect;
+        await publisher.PublishAsync(Topology.RetryExchange, Topology.WorkerQueue(envelope.Canvas, envelope.Worker), envelope, properties, body, cancellationToken);
+    }
+
     /// <summary>Publishes the event to the dead letters with the reason, confirmed, before its delivery is acked.</summary>
     public async Task DeadLetterAsync(EventEnvelope envelope, int attempt, string reason, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {

@@ -7,17 +7,23 @@ using Workq.Worker.Isolation;
 namespace Workq.Worker.Consuming;
 
 /// <summary>What a consumer needs besides its queue: shared per instance.</summary>
-public sealed record ConsumerServices(BrokerConnection Broker, EventRunner Runner, RetryScheduler Retries, CancelledEvents Cancelled, ConsumerLoads Loads);
+public sealed record ConsumerServices(BrokerConnection Broker, EventRunner Runner, RetryScheduler Retries, CancelledEvents Cancelled, ConsumerLoads Loads,
+    RateBuckets RateBuckets);
 
 /// <summary>
 /// Consumes one worker's queue on a channel of its own whose prefetch is the worker's concurrency,
 /// and acks each event after its handler finished (in batches: <see cref="DeliverySettler"/>). Stopping cancels the consumer and lets the
-/// events in flight finish, so pausing or changing concurrency never runs an event twice.
+/// events in flight finish, so pausing or changing concurrency never runs an event twice. A rate-limited worker's deliveries
+/// first wait for a token (<see cref="RateGate"/>), unstarted.
 /// </summary>
 public sealed class WorkerConsumer(string canvas, string worker, int concurrency, HandlerVersion handler, RetryPolicy? retry,
     ConsumerServices services, ILogger logger)
 {
+    private static readonly TimeSpan UnrunRequeueTimeout = TimeSpan.FromSeconds(5);
     private readonly CancellationTokenSource stopping = new();
+    // Cancelled with the consumer: deliveries still waiting for a rate-limit token stop waiting and go back to the queue unrun.
+    private readonly CancellationTokenSource holding = new();
+    private readonly RateGate rateGate = new(canvas, worker, services.RateBuckets, logger);
     private IChannel? channel;
     private DeliverySettler? settler;
     private string? consumerTag;
@@ -32,6 +38,13 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
     public bool IsCancelled { get; private set; }
     public HandlerVersion Handler { get; set; } = handler;
     public RetryPolicy? Retry { get; set; } = retry;
+
+    /// <summary>Applied live: deliveries already waiting go by the new limit.</summary>
+    public RateLimit? RateLimit
+    {
+        get => rateGate.Limit;
+        set => rateGate.Limit = value;
+    }
 
     /// <summary>False once the broker cancelled the consumer (its queue was deleted, say). While the connection is down, automatic recovery brings it back.</summary>
     public bool IsHealthy => consumer is { IsRunning: true } || !services.Broker.IsOpen;
@@ -69,6 +82,11 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
 
     private async Task OnReceivedAsync(object sender, BasicDeliverEventArgs delivery)
     {
+        if (!await TakeRateTokenAsync())
+        {
+            await RequeueUnrunAsync(delivery);
+            return;
+        }
         settler!.Started();
         var requeue = true;
         try
@@ -107,10 +125,53 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
         }
     }
 
+    /// <summary>False when the consumer stopped before a token came.</summary>
+    private async Task<bool> TakeRateTokenAsync()
+    {
+        try
+        {
+            await rateGate.WaitAsync(holding.Token);
+            return true;
+        }
+        catch (OperationCanceledException) when (holding.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// A delivery that waited for a token when its consumer stopped goes back unrun, as a copy with its attempt unchanged (then
+    /// acked): the broker counts a given-back delivery as an attempt. If the copy cannot be published, the delivery is given
+    /// back after all (nacked), and counted.
+    /// </summary>
+    private async Task RequeueUnrunAsync(BasicDeliverEventArgs delivery)
+    {
+        settler!.Started();
+        var requeue = true;
+        try
+        {
+            using var timeout = new CancellationTokenSource(UnrunRequeueTimeout);
+            var headers = delivery.BasicProperties.Headers;
+            var suspect = headers is not null && headers.TryGetValue(EventHeaders.CrashSuspect, out var mark) ? mark as byte[] : null;
+            await services.Retries.RequeueUnrunAsync(EventHeaders.Read(delivery.BasicProperties, canvas, worker), EventHeaders.AttemptOf(delivery.BasicProperties),
+                suspect, delivery.Body, timeout.Token);
+            requeue = false;
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "An event of {Canvas}/{Worker} waiting for a rate-limit token could not be put back as a copy; it goes back to the queue", canvas, worker);
+        }
+        finally
+        {
+            await settler.FinishAsync(delivery.DeliveryTag, requeue);
+        }
+    }
+
     /// <summary>Stops taking new events: once this returns, nothing new starts on this consumer.</summary>
     public async Task CancelAsync()
     {
         IsCancelled = true;
+        await holding.CancelAsync();
         if (channel is not { IsOpen: true } open || consumerTag is null) return;
         try
         {
@@ -125,6 +186,7 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
     /// <summary>Lets the events in flight finish (up to <paramref name="drainFor"/>), then closes the channel.</summary>
     public async Task DrainAndCloseAsync(TimeSpan drainFor, bool shuttingDown)
     {
+        await holding.CancelAsync();
         if (shuttingDown) await stopping.CancelAsync();
         if (channel is not { } open) return;
         try

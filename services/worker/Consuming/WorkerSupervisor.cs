@@ -111,7 +111,11 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
         }
 
         consumers.TryGetValue(key, out var consumer);
-        if (consumer is not null) consumer.Retry = worker.Retry;
+        if (consumer is not null)
+        {
+            consumer.Retry = worker.Retry;
+            consumer.RateLimit = worker.RateLimit;
+        }
         var wanted = worker.IsRunning;
         if (consumer is not null && (!wanted || consumer.Concurrency != worker.Concurrency || !consumer.IsHealthy))
         {
@@ -121,7 +125,10 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
         }
         if (wanted && consumer is null)
         {
-            consumer = new WorkerConsumer(worker.Canvas, worker.Name, worker.Concurrency, handler, worker.Retry, consumerServices, loggers.CreateLogger<WorkerConsumer>());
+            consumer = new WorkerConsumer(worker.Canvas, worker.Name, worker.Concurrency, handler, worker.Retry, consumerServices, loggers.CreateLogger<WorkerConsumer>())
+            {
+                RateLimit = worker.RateLimit,
+            };
             try
             {
                 await consumer.StartAsync(cancellationToken);

@@ -224,6 +224,16 @@ public static class Schema
             duration bigint[] not null,
             primary key (canvas, worker, at));
         create index if not exists metrics_hour_by_time on metrics_hour (at);
+
+        -- A worker's rate limit (API.md rateLimit), and the bucket every worker instance draws its grants from:
+        -- next_slot is the epoch second of the next token to be granted (WorkerRateBuckets).
+        alter table workers add column if not exists rate_limit jsonb;
+        create table if not exists worker_rate_buckets (
+            canvas text not null,
+            worker text not null,
+            next_slot double precision not null,
+            primary key (canvas, worker),
+            foreign key (canvas, worker) references workers(canvas, name) on delete cascade);
         """;
 
     public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

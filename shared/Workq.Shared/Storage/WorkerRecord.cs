@@ -12,6 +12,13 @@ public static class WorkerStates
 /// <summary>Opt-in retry after a thrown exception (API.md <c>retry</c>).</summary>
 public sealed record RetryPolicy(int MaxAttempts, int[] BackoffSeconds);
 
+/// <summary>At most <c>Events</c> handler runs per <c>PerSeconds</c>, over every worker instance (API.md <c>rateLimit</c>).</summary>
+public sealed record RateLimit(int Events, double PerSeconds)
+{
+    /// <summary>Seconds between two tokens.</summary>
+    [JsonIgnore] public double Interval => PerSeconds / Events;
+}
+
 /// <summary>A worker's row in the registry. <c>Change</c> grows with every change of code, settings or state.</summary>
 public sealed record WorkerRecord(
     string Canvas,
@@ -26,7 +33,8 @@ public sealed record WorkerRecord(
     long Processed,
     long Failed,
     long DeadLettered,
-    long Change)
+    long Change,
+    RateLimit? RateLimit = null)
 {
     [JsonIgnore] public bool IsRunning => State == WorkerStates.Running;
 }

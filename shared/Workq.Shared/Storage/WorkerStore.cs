@@ -10,17 +10,21 @@ public sealed record WorkerCounts(string Canvas, string Worker, long Processed, 
 /// The settings a deploy (PUT) or a settings change (PATCH) carries. A null setting is left as it is (on a new worker: its
 /// default); <paramref name="ClearRetry"/> removes the retry policy.
 /// </summary>
-public sealed record WorkerSettings(int? Concurrency, RetryPolicy? Retry, bool ClearRetry)
+public sealed record WorkerSettings(int? Concurrency, RetryPolicy? Retry, bool ClearRetry, RateLimit? RateLimit = null, bool ClearRateLimit = false)
 {
     public static readonly WorkerSettings Unchanged = new(null, null, false);
 
     internal string? RetryJson => Retry is null ? null : JsonSerializer.Serialize(Retry, JsonDefaults.Web);
+    internal string? RateLimitJson => RateLimit is null ? null : JsonSerializer.Serialize(RateLimit, JsonDefaults.Web);
 }
 
 /// <summary>The worker registry: code, version, state, settings and the counters since creation.</summary>
 public sealed class WorkerStore(NpgsqlDataSource db)
 {
-    private const string Columns = "canvas, name, version, code, state, blocked_reason, state_under_block, concurrency, retry::text as retry, processed, failed, dead_lettered, change";
+    private const string Columns = "canvas, name, version, code, state, blocked_reason, state_under_block, concurrency, retry::text as retry, processed, failed, dead_lettered, change, rate_limit::text as rate_limit";
+    // A new or removed limit starts from a full bucket: slots granted under the old one must not hold up the new one.
+    private const string ResetRateBucket = "reset as (delete from worker_rate_buckets where canvas = @canvas and worker = @name and (@rateLimit::jsonb is not null or @clearRateLimit))";
+    private const string SetRateLimit = "case when @clearRateLimit then null else coalesce(@rateLimit::jsonb, {0}rate_limit) end";
     private const string NextChange = "change = nextval('worker_changes')";
 
     /// <summary>Creates the worker (version 1) or replaces its code (next version), with the version's compiled assembly.</summary>
@@ -30,15 +34,21 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var row = await connection.QuerySingleAsync<Row>(new CommandDefinition($"""
-            insert into workers as w (canvas, name, version, code, concurrency, retry)
-            values (@canvas, @name, 1, @code, coalesce(@concurrency, @defaultConcurrency), @retry::jsonb)
+            with {ResetRateBucket}
+            insert into workers as w (canvas, name, version, code, concurrency, retry, rate_limit)
+            values (@canvas, @name, 1, @code, coalesce(@concurrency, @defaultConcurrency), @retry::jsonb, @rateLimit::jsonb)
             on conflict (canvas, name) do update
                set version = w.version + 1, code = excluded.code,
                    concurrency = coalesce(@concurrency, w.concurrency),
                    retry = case when @clearRetry then null else coalesce(@retry::jsonb, w.retry) end,
+                   rate_limit = {string.Format(SetRateLimit, "w.")},
                    updated_at = now(), {NextChange}
             returning {Columns}, (xmax = 0) as created
-            """, new { canvas, name, code, concurrency = settings.Concurrency, defaultConcurrency, retry = settings.RetryJson, clearRetry = settings.ClearRetry },
+            """, new
+        {
+            canvas, name, code, concurrency = settings.Concurrency, defaultConcurrency, retry = settings.RetryJson, clearRetry = settings.ClearRetry,
+            rateLimit = settings.RateLimitJson, clearRateLimit = settings.ClearRateLimit,
+        },
             transaction, cancellationToken: cancellationToken));
         await SaveAssemblyAsync(connection, transaction, canvas, name, row.Version, assembly, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -119,12 +129,18 @@ public sealed class WorkerStore(NpgsqlDataSource db)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"""
+            with {ResetRateBucket}
             update workers set concurrency = coalesce(@concurrency, concurrency),
                    retry = case when @clearRetry then null else coalesce(@retry::jsonb, retry) end,
+                   rate_limit = {string.Format(SetRateLimit, "")},
                    updated_at = now(), {NextChange}
              where canvas = @canvas and name = @name
             returning {Columns}
-            """, new { canvas, name, concurrency = settings.Concurrency, retry = settings.RetryJson, clearRetry = settings.ClearRetry },
+            """, new
+        {
+            canvas, name, concurrency = settings.Concurrency, retry = settings.RetryJson, clearRetry = settings.ClearRetry,
+            rateLimit = settings.RateLimitJson, clearRateLimit = settings.ClearRateLimit,
+        },
             cancellationToken: cancellationToken));
         return row?.ToRecord();
     }
@@ -198,10 +214,12 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         public long Failed { get; set; }
         public long Dead_Lettered { get; set; }
         public long Change { get; set; }
+        public string? Rate_Limit { get; set; }
         public bool Created { get; set; }
 
         public WorkerRecord ToRecord() => new(Canvas, Name, Version, Code, State, Blocked_Reason, State_Under_Block, Concurrency,
             Retry is null ? null : JsonSerializer.Deserialize<RetryPolicy>(Retry, JsonDefaults.Web),
-            Processed, Failed, Dead_Lettered, Change);
+            Processed, Failed, Dead_Lettered, Change,
+            Rate_Limit is null ? null : JsonSerializer.Deserialize<RateLimit>(Rate_Limit, JsonDefaults.Web));
     }
 }

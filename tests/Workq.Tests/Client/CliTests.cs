@@ -55,6 +55,22 @@ public sealed class CliTests(WorkqCluster cluster)
     }
 
     [Fact]
+    public async Task Rate_limit_sets_shows_and_removes_a_workers_limit_and_refuses_a_bad_one()
+    {
+        var (canvas, token) = await CanvasAsync();
+        var code = await CodeFileAsync("return 1;");
+        AssertOk(await WorkqAsync(token, "deploy", $"{canvas}/w", code, "--rate-limit", "100/1m"));
+        Assert.Matches(@"rate limit:\s+100 per 60s", (await WorkqAsync(token, "worker", $"{canvas}/w")).Out);
+        var set = await WorkqAsync(token, "rate-limit", $"{canvas}/w", "10/0.5s");
+        AssertOk(set);
+        Assert.Equal($"{canvas}/w: rate limit 10 per 0.5s", Assert.Single(set.Lines));
+        Assert.Equal($"{canvas}/w: rate limit none", Assert.Single((await WorkqAsync(token, "rate-limit", $"{canvas}/w", "none")).Lines));
+        AssertFails(await WorkqAsync(token, "rate-limit", $"{canvas}/w", "10/x"), 2, "is not N/PERIOD");
+        // Out of range is the API's 400, named.
+        AssertFails(await WorkqAsync(token, "rate-limit", $"{canvas}/w", "0/1s"), 1, "rateLimit.events");
+    }
+
+    [Fact]
     public async Task Canvases_create_list_and_delete()
     {
         var (canvas, token) = await CanvasAsync();

@@ -11,6 +11,7 @@ internal static class WorkerCommands
         yield return Deploy(app);
         yield return Workers(app);
         yield return Worker(app);
+        yield return RateLimitCommand(app);
         yield return State(app, "pause", "Pause a worker: events keep queueing", (c, canvas, worker, _, ct) => c.PauseAsync(canvas, worker, ct));
         yield return State(app, "resume", "Resume a paused worker: its queue drains", (c, canvas, worker, _, ct) => c.ResumeAsync(canvas, worker, ct));
         yield return State(app, "block", "Block a worker (admin); only unblock undoes it", (c, canvas, worker, reason, ct) => c.BlockAsync(canvas, worker, reason, ct), withReason: true);
@@ -22,7 +23,8 @@ internal static class WorkerCommands
         var target = new Argument<string>("CANVAS/WORKER") { Description = "The worker to create or update" };
         var file = new Argument<string>("FILE") { Description = "The handler's C# script body" };
         var concurrency = new Option<int?>("--concurrency") { Description = "Events one worker instance runs at once (1-1000)" };
-        return app.Action(new Command("deploy", "Deploy a worker's code as a new version") { target, file, concurrency }, async (cli, ct) =>
+        var rateLimit = RateLimitOption();
+        return app.Action(new Command("deploy", "Deploy a worker's code as a new version") { target, file, concurrency, rateLimit }, async (cli, ct) =>
         {
             var (canvas, worker) = CliContext.Target(cli.Get(target));
             var path = cli.Get(file);
@@ -38,7 +40,7 @@ internal static class WorkerCommands
             Worker deployed;
             try
             {
-                deployed = await cli.Control.DeployWorkerAsync(canvas, worker, code, cli.Get(concurrency), ct);
+                deployed = await cli.Control.DeployWorkerAsync(canvas, worker, code, RateLimitSettings(cli.Get(rateLimit)) with { Concurrency = cli.Get(concurrency) }, ct);
             }
             catch (WorkqException e) when (e.Errors.Count > 0)
             {
@@ -94,12 +96,52 @@ internal static class WorkerCommands
         yield return ("retry", worker.Retry is { } retry
             ? $"{retry.MaxAttempts} attempts, backoff {string.Join(", ", (retry.BackoffSeconds ?? []).Select(s => $"{s}s"))}".TrimEnd(' ', ',')
             : "none");
+        yield return ("rate limit", RateLimitText(worker.RateLimit));
         yield return ("queued", worker.Stats.Queued.ToString());
         yield return ("in flight", worker.Stats.InFlight.ToString());
         yield return ("processed", worker.Stats.Processed.ToString());
         yield return ("failed", worker.Stats.Failed.ToString());
         yield return ("dead-lettered", worker.Stats.DeadLettered.ToString());
         yield return ("consumers", worker.Stats.Consumers.ToString());
+    }
+
+    // Rate limit: "10/1s", "100/1m", "5/s" (events per seconds, minutes or hours), or "none" to remove it.
+    private static Option<string> RateLimitOption() =>
+        new("--rate-limit") { Description = "At most N events per period over every worker instance: 10/1s, 100/1m, 5/s; none removes it" };
+
+    private static Command RateLimitCommand(CliApp app)
+    {
+        var target = new Argument<string>("CANVAS/WORKER");
+        var limit = new Argument<string>("LIMIT") { Description = "N/PERIOD (10/1s, 100/1m, 5/s), or none to remove it" };
+        return app.Action(new Command("rate-limit", "Set or remove a worker's rate limit, applied live") { target, limit }, async (cli, ct) =>
+        {
+            var (canvas, worker) = CliContext.Target(cli.Get(target));
+            var changed = await cli.Control.PatchWorkerAsync(canvas, worker, RateLimitSettings(cli.Get(limit)), ct);
+            cli.Out.WriteLine($"{canvas}/{worker}: rate limit {RateLimitText(changed.RateLimit)}");
+        });
+    }
+
+    private static string RateLimitText(RateLimit? limit) =>
+        limit is null ? "none" : $"{limit.Events} per {limit.PerSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}s";
+
+    private static WorkerSettings RateLimitSettings(string? text)
+    {
+        if (text is null) return new WorkerSettings();
+        if (text.Equals("none", StringComparison.OrdinalIgnoreCase)) return new WorkerSettings(ClearRateLimit: true);
+        var parts = text.Split('/', 2);
+        if (parts.Length == 2 && int.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture, out var events) && PeriodSeconds(parts[1]) is { } seconds)
+            return new WorkerSettings(RateLimit: new RateLimit(events, seconds));
+        throw new UsageException($"rate limit \"{text}\" is not N/PERIOD (10/1s, 100/1m, 5/s) or none");
+    }
+
+    private static double? PeriodSeconds(string period)
+    {
+        if (period.Length == 0) return null;
+        var unit = period[^1] switch { 's' => 1, 'm' => 60, 'h' => 3600, _ => 0 };
+        if (unit == 0) return null;
+        var number = period[..^1];
+        if (number.Length == 0) return unit;
+        return double.TryParse(number, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value * unit : null;
     }
 
     private static Command State(CliApp app, string name, string description,
