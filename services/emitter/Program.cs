@@ -10,6 +10,7 @@ var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8081);
 builder.RequireAdminToken(options);
 builder.Services.AddSingleton<IdempotencyStore>();
+builder.Services.AddEventStatus();
 builder.Services.AddSingleton<EventEmitter>();
 builder.Services.AddSingleton<CanvasEmitRate>();
 builder.Services.AddOpenApi();

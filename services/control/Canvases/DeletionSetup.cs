@@ -15,7 +15,8 @@ public static class DeletionSetup
             .Owns<DeadLetterStore>(perWorker: true)
             .Owns<MetricsStore>(perWorker: true)
             .Owns<CancelledEventStore>(perWorker: false)
-            .Owns<CronStore>(perWorker: false);
+            .Owns<CronStore>(perWorker: false)
+            .Owns<EventStatusStore>(perWorker: false);
         services.AddSingleton<CanvasDeletion>();
         services.AddSingleton<WorkerDeletion>();
         return services;

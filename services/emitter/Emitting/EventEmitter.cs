@@ -10,7 +10,7 @@ public readonly record struct Emitted(Guid Id, DateTimeOffset EnqueuedAt);
 /// Enqueues events for the emit API: claims idempotency keys (one round trip for a whole batch, and
 /// only when keys were given), then publishes every new event at once and waits for all confirms.
 /// </summary>
-public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idempotency)
+public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idempotency, EventStatusRecorder statuses)
 {
     public async Task<Emitted[]> EmitAsync(string canvas, IReadOnlyList<BatchItem> items, string? traceParent, CancellationToken cancellationToken)
     {
@@ -66,6 +66,7 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
         }
         catch (Exception e) when (e is BrokerUnavailableException or QueueFullException)
         {
+            RecordQueued(canvas, items, results, publish, pending);
             // The keys of events that may not have been enqueued are given back, so the client's retry enqueues them;
             // the keys of confirmed ones stay, so that retry does not enqueue those twice. pending follows the published items' order.
             var failed = new HashSet<Guid>();
@@ -74,7 +75,16 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
             await idempotency.ReleaseAsync(canvas, claims.FindAll(c => failed.Contains(c.Id)), CancellationToken.None);
             throw;
         }
+        RecordQueued(canvas, items, results, publish, pending);
         return results;
+    }
+
+    /// <summary>Each confirmed event is queued; noted for the status store's next flush, which the answer does not wait for.</summary>
+    private void RecordQueued(string canvas, IReadOnlyList<BatchItem> items, Emitted[] results, bool[] publish, List<Task> pending)
+    {
+        for (int i = 0, p = 0; i < items.Count; i++)
+            if (publish[i] && pending[p++].IsCompletedSuccessfully)
+                statuses.Record(EventStatusUpdate.Queued(canvas, results[i].Id, items[i].Worker, results[i].EnqueuedAt));
     }
 
     private static string NewTraceParent() => $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";

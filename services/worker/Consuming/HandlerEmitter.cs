@@ -1,5 +1,6 @@
 using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;
+using Workq.Shared.Storage;
 
 namespace Workq.Worker.Consuming;
 
@@ -7,7 +8,7 @@ namespace Workq.Worker.Consuming;
 /// A handler's <c>Emit</c>: same canvas, one level deeper, same trace, confirmed like any emit; at most
 /// <c>maxEmits</c> per run, so one event cannot fan out without bound.
 /// </summary>
-public sealed class HandlerEmitter(EventPublisher publisher, EventEnvelope parent, int maxDepth, int maxEmits) : IHandlerEmitter
+public sealed class HandlerEmitter(EventPublisher publisher, EventStatusRecorder statuses, EventEnvelope parent, int maxDepth, int maxEmits) : IHandlerEmitter
 {
     private readonly Lock gate = new();
     private List<EmittedEvent>? emitted;
@@ -53,6 +54,7 @@ public sealed class HandlerEmitter(EventPublisher publisher, EventEnvelope paren
         var now = DateTimeOffset.UtcNow;
         var envelope = new EventEnvelope(Guid.CreateVersion7(now), parent.Canvas, worker, now, depth, parent.TraceParent);
         await publisher.PublishAsync(envelope, eventJson, cancellationToken);
+        statuses.Record(EventStatusUpdate.Queued(envelope.Canvas, envelope.Id, worker, now));
         lock (gate) (emitted ??= []).Add(new EmittedEvent(worker, envelope.Id));
         return envelope.Id;
     }
