@@ -17,7 +17,7 @@ public static class EventStatuses
 }
 
 /// <summary>
-/// One write of an event's status. <c>Restart</c> (a redrive) replaces whatever is there; otherwise a write replaces the
+/// One write of an event's status. <c>Restart</c> (a redrive) replaces a dead letter; otherwise a write replaces the
 /// stored one only if it is further along, so writes that arrive out of order never move an event backwards.
 /// </summary>
 public sealed record EventStatusUpdate(string Canvas, Guid Id, string Worker, string Status, short Rank, int Attempts, DateTimeOffset EnqueuedAt,
@@ -30,11 +30,12 @@ public sealed record EventStatusUpdate(string Canvas, Guid Id, string Worker, st
         new(canvas, id, worker, EventStatuses.DeadLettered, EventStatuses.DeadLetteredRank, attempts, enqueuedAt, FinishedAt: DateTimeOffset.UtcNow, Error: reason);
 
     /// <summary>
-    /// The same rule as the store's upsert: a dead letter beats anything else; a finished state is final; before that,
-    /// the later attempt wins and, within an attempt, the higher rank.
+    /// The same rule as the store's upsert: a dead letter beats anything else and is replaced only by its redrive (the
+    /// restart, or a run that started after it was dead-lettered, whichever lands first); a finished state is final;
+    /// before that, the later attempt wins and, within an attempt, the higher rank.
     /// </summary>
     public bool Supersedes(EventStatusUpdate old) =>
-        Restart
+        (old.Rank == EventStatuses.DeadLetteredRank && (Restart || StartedAt > old.FinishedAt))
         || (Rank == EventStatuses.DeadLetteredRank && old.Rank < EventStatuses.DeadLetteredRank)
         || (old.Rank < EventStatuses.FinishedRank && (Attempts > old.Attempts || (Attempts == old.Attempts && Rank > old.Rank)));
 
@@ -65,10 +66,11 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         if (updates.Count == 0) return;
         var canvases = string.Join(',', updates.Select(u => u.Canvas).Distinct(StringComparer.Ordinal));
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        // A restart (a redrive) drops what was there first, so the insert below takes it whatever its rank.
+        // A restart (a redrive) drops the dead letter first, so the insert below takes its place. Only a dead letter:
+        // the redriven run may already have written its own status, which the restart must not overwrite.
         await using var command = new NpgsqlCommand("""
             delete from event_status s using unnest(@canvases, @ids, @restarts) as r(canvas, id, restart)
-             where r.restart and s.canvas = r.canvas and s.id = r.id;
+             where r.restart and s.canvas = r.canvas and s.id = r.id and s.rank = 40;
             insert into event_status as s (canvas, id, worker, status, rank, attempts, enqueued_at, run_at, started_at, finished_at, result, error, updated_at)
             select u.canvas, u.id, u.worker, u.status, u.rank, u.attempts, u.enqueued_at, u.run_at, u.started_at, u.finished_at, u.result::json, u.error, now()
               from unnest(@canvases, @ids, @workers, @statuses, @ranks, @attempts, @enqueued, @runAt, @started, @finished, @results, @errors)
@@ -79,6 +81,7 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
                    started_at = coalesce(excluded.started_at, s.started_at), finished_at = excluded.finished_at,
                    result = excluded.result, error = excluded.error, updated_at = now()
              where (excluded.rank = 40 and s.rank < 40)
+                or (s.rank = 40 and excluded.started_at > s.finished_at)
                 or (s.rank < 30 and (excluded.attempts, excluded.rank) > (s.attempts, s.rank));
             select pg_notify(@channel, @payload);
             """, connection);
