@@ -91,6 +91,7 @@ if (new[] { "batch", "single", "wait", "scale", "coldstart", "isolation", "insta
     if (workq is not null)
     {
         if (options.Runs("batch")) batch = await Run("batch", () => workq.BatchAsync(ct));
+        if (options.Runs("status") && batch is not null) await StatusCostAsync(workq, batch);
         if (options.Runs("single")) single = await Run("single", () => workq.SingleAsync(ct));
         if (options.Runs("wait"))
         {
@@ -151,6 +152,30 @@ var markdown = Report.Markdown(report);
 table.WriteLine(markdown);
 Console.Error.WriteLine($"[bench] results written to {await Report.WriteAsync(report, markdown, ct)}");
 return failures.Count == 0 ? 0 : 1;
+
+// Event status on (the batch above) against off, in the same run: the worker service, which writes two statuses per event,
+// restarted without them, then with them again. Printed and kept beside the results (BENCHMARKS.md takes both numbers).
+async Task StatusCostAsync(WorkqScenarios workq, BatchResult on)
+{
+    using var http = new HttpClient();
+    var off = await Run("batch, WORKQ_EVENT_STATUS=off (worker)", async () =>
+    {
+        await cluster.RestartWorkerWithEventStatusAsync(on: false, http, ct);
+        await workq.WaitConsumingAsync(ct);
+        return await workq.BatchAsync(ct);
+    });
+    await Run("worker restart, WORKQ_EVENT_STATUS=on", async () =>
+    {
+        await cluster.RestartWorkerWithEventStatusAsync(on: true, http, ct);
+        await workq.WaitConsumingAsync(ct);
+        return "on";
+    });
+    if (off is null) return;
+    var line = $"event status: batch {on.Run.PerSecond:F0} events/s on, {off.Run.PerSecond:F0} events/s off (worker), on/off = {on.Run.PerSecond / off.Run.PerSecond:P1}";
+    Console.Error.WriteLine($"[bench] {line}");
+    Directory.CreateDirectory(options.Results);
+    await File.WriteAllTextAsync(Path.Combine(options.Results, "event-status.txt"), line + Environment.NewLine, ct);
+}
 
 async Task<RabbitNodes> StartNodesAsync(CancellationToken cancellationToken)
 {

@@ -1,4 +1,5 @@
 using Workq.Dispatcher.Crons;
+using Workq.Dispatcher.Statuses;
 using Workq.Dispatcher.Metrics;
 using Workq.Dispatcher.Parking;
 using Workq.Dispatcher.Reconciling;
@@ -20,7 +21,9 @@ builder.Services.AddHostedService<TopologyReconciler>();
 builder.Services.AddHostedService<ParkingConsumer>();
 builder.Services.AddSingleton<UnhandledReplayer>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<UnhandledReplayer>());
-builder.Services.AddSingleton<PublishEvent>(sp => sp.GetRequiredService<EventPublisher>().PublishAsync);
+builder.Services.AddEventStatus();
+builder.Services.AddHostedService<EventStatusPruner>();
+builder.Services.AddSingleton<PublishEvent>(sp => CronPublishing.RecordingQueued(sp.GetRequiredService<EventPublisher>(), sp.GetRequiredService<EventStatusRecorder>()));
 builder.Services.AddSingleton<CronFirer>();
 builder.Services.AddHostedService<CronLoop>();
 builder.Services.AddHostedService<ScheduledPump>();

@@ -11,6 +11,7 @@ var options = builder.AddWorkqDefaults(defaultPort: 8081);
 builder.RequireAdminToken(options);
 builder.Services.AddSingleton<IdempotencyStore>();
 builder.Services.AddSingleton<ScheduledEventStore>();
+builder.Services.AddEventStatus();
 builder.Services.AddSingleton<EventEmitter>();
 builder.Services.AddSingleton<CanvasEmitRate>();
 builder.Services.AddOpenApi();

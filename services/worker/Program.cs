@@ -27,6 +27,7 @@ builder.Services.AddSingleton<RateBuckets>();
 builder.Services.AddSingleton<ConsumerServices>();
 // The recorder is registered first so that it stops last and writes what the consumers finished.
 builder.Services.AddSingleton<RunRecorder>();
+builder.Services.AddEventStatus();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RunRecorder>());
 builder.Services.AddSingleton<InstanceHeartbeat>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<InstanceHeartbeat>());

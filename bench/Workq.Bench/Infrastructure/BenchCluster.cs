@@ -93,6 +93,13 @@ public sealed class BenchCluster : IAsyncDisposable
         await Worker.WaitReadyAsync(http, StartPatience, cancellationToken);
     }
 
+    /// <summary>Restarts the worker service with <c>WORKQ_EVENT_STATUS</c> on or off (the <c>status</c> pass measures what statuses cost).</summary>
+    public Task RestartWorkerWithEventStatusAsync(bool on, HttpClient http, CancellationToken cancellationToken)
+    {
+        environment["WORKQ_EVENT_STATUS"] = on ? "on" : "off";
+        return RestartWorkerAsync(Isolation, http, cancellationToken);
+    }
+
     /// <summary>
     /// Starts more worker instances, with the first one's environment, until <paramref name="count"/> run, and waits until each
     /// is ready. They consume the same queues as the first; they run until the cluster is disposed.

@@ -100,6 +100,17 @@ public sealed record EventLookup(Guid Id, IReadOnlyList<EventLocation> Found, st
 public sealed record EventLocation(string Where, string Worker, Trace? Trace = null, DeadLetter? DeadLetter = null, ParkedEvent? Unhandled = null,
     DateTimeOffset? CancelledAt = null);
 
+/// <summary>
+/// An event's status (<see cref="WorkqControlClient.GetEventAsync"/>): <c>Status</c> is scheduled, queued, running, completed,
+/// failed, timedOut, cancelled or deadLettered; the last five are null until known.
+/// </summary>
+public sealed record EventStatus(Guid Id, string Worker, string Status, int Attempts, DateTimeOffset EnqueuedAt, DateTimeOffset? RunAt,
+    DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, JsonNode? Result, string? Error)
+{
+    /// <summary>Completed, failed, timed out, cancelled or dead-lettered: it will not change again (unless redriven).</summary>
+    public bool IsFinished => Status is not ("scheduled" or "queued" or "running");
+}
+
 /// <summary>An event parked in the unhandled list because its worker did not exist.</summary>
 public sealed record ParkedEvent(JsonNode? Event, DateTimeOffset EnqueuedAt, DateTimeOffset ReceivedAt);
 

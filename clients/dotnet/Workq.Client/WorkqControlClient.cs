@@ -14,6 +14,9 @@ namespace Workq.Client;
 public sealed class WorkqControlClient(Uri controlUrl, string token, HttpClient? http = null, WorkqRetryOptions? retry = null) : IDisposable
 {
     private readonly WorkqTransport transport = new(controlUrl, token, http, retry);
+    // One long poll stays within an attempt's time-out, with room for the answer.
+    private readonly int longestWaitSeconds = Math.Clamp((int)(retry ?? new WorkqRetryOptions()).AttemptTimeout.TotalSeconds - 5, 1, MaxWaitSeconds);
+    private const int MaxWaitSeconds = 60;
 
     // ---- Canvases (admin) ----
 
@@ -91,6 +94,27 @@ public sealed class WorkqControlClient(Uri controlUrl, string token, HttpClient?
     /// <summary>Where the event is known on the canvas: its kept traces, dead letters, parked and cancelled copies. Queued events are not searched.</summary>
     public Task<EventLookup> FindEventAsync(string canvas, Guid id, CancellationToken ct = default) =>
         transport.SendAsync<EventLookup>(HttpMethod.Get, WorkqTransport.Path("v1", "canvases", canvas, "lookup", id.ToString()), null, retry: true, ct);
+
+    /// <summary>The event's status now; a <see cref="WorkqException"/> with 404 when the canvas has no such event (or its status expired).</summary>
+    public Task<EventStatus> GetEventAsync(string canvas, Guid id, CancellationToken ct = default) =>
+        transport.SendAsync<EventStatus>(HttpMethod.Get, EventPath(canvas, id), null, retry: true, ct);
+
+    /// <summary>
+    /// The event's status once it finished, or as it is when <paramref name="timeout"/> ran out (BullMQ's waitUntilFinished).
+    /// Long-polls control (<c>?wait=N</c>) in steps that fit one attempt's time-out, so any timeout works.
+    /// </summary>
+    public async Task<EventStatus> WaitForEventAsync(string canvas, Guid id, TimeSpan timeout, CancellationToken ct = default)
+    {
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        while (true)
+        {
+            var seconds = (int)Math.Clamp(Math.Ceiling((deadline - DateTimeOffset.UtcNow).TotalSeconds), 0, longestWaitSeconds);
+            var status = await transport.SendAsync<EventStatus>(HttpMethod.Get, EventPath(canvas, id) + $"?wait={seconds}", null, retry: true, ct);
+            if (status.IsFinished || DateTimeOffset.UtcNow >= deadline) return status;
+        }
+    }
+
+    private static string EventPath(string canvas, Guid id) => WorkqTransport.Path("v1", "canvases", canvas, "events", id.ToString());
 
     /// <summary>The live worker instances with their consumers (admin token).</summary>
     public Task<IReadOnlyList<WorkerInstance>> ListInstancesAsync(CancellationToken ct = default) =>

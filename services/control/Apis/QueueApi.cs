@@ -26,7 +26,7 @@ public static partial class QueueApi
     }
 
     private static async Task<Results<Accepted, ProblemHttpResult>> UnEnqueueAsync([AsParameters] EventRoute route, WorkerCommands commands,
-        CancelledEventStore cancelled, ScheduledEventStore scheduled, IPublishEndpoint controlPlane, CancellationToken cancellationToken)
+        CancelledEventStore cancelled, ScheduledEventStore scheduled, EventStatusStore statuses, IPublishEndpoint controlPlane, CancellationToken cancellationToken)
     {
         if (await commands.MissingAsync(route.WorkerRoute, cancellationToken) is { } missing) return missing;
         if (!Guid.TryParse(route.Id, out var eventId)) return Problems.BadRequest($"'{route.Id}' is not an event id (a GUID).");
@@ -34,6 +34,7 @@ public static partial class QueueApi
         await scheduled.DeleteAsync(route.Canvas, route.Worker, eventId, cancellationToken);
         await cancelled.AddAsync(route.Canvas, route.Worker, eventId, cancellationToken);
         await controlPlane.Publish(new EventCancelled(route.Canvas, route.Worker, eventId), cancellationToken);
+        await statuses.CancelAsync(route.Canvas, eventId, cancellationToken);
         return TypedResults.Accepted((string?)null);
     }
 
@@ -79,12 +80,16 @@ public static partial class QueueApi
     }
 
     private static async Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAsync([AsParameters] WorkerRoute route, HttpRequest request,
-        WorkerCommands commands, DeadLetterStore deadLetters, EventPublisher publisher, CancellationToken cancellationToken)
+        WorkerCommands commands, DeadLetterStore deadLetters, EventPublisher publisher, EventStatusRecorder statuses, CancellationToken cancellationToken)
     {
         if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
         if (ParseFilter(request.Query, out var filter) is { } badFilter) return badFilter;
-        var redriven = await deadLetters.RedriveAsync(route.Canvas, route.Worker, filter,
-            e => publisher.PublishAsync(e.Envelope, e.Body, cancellationToken), cancellationToken);
+        // A redriven dead letter starts again: queued, attempt 1, whatever its status said.
+        var redriven = await deadLetters.RedriveAsync(route.Canvas, route.Worker, filter, async e =>
+        {
+            await publisher.PublishAsync(e.Envelope, e.Body, cancellationToken);
+            statuses.Record(EventStatusUpdate.Queued(e.Envelope.Canvas, e.Envelope.Id, e.Envelope.Worker, e.Envelope.EnqueuedAt, restart: true));
+        }, cancellationToken);
         return TypedResults.Ok(new RedrivenResponse(redriven));
     }
 

@@ -16,7 +16,8 @@ public static class DeletionSetup
             .Owns<MetricsStore>(perWorker: true)
             .Owns<CancelledEventStore>(perWorker: false)
             .Owns<CronStore>(perWorker: false)
-            .Owns<ScheduledEventStore>(perWorker: true);
+            .Owns<ScheduledEventStore>(perWorker: true)
+            .Owns<EventStatusStore>(perWorker: false);
         services.AddSingleton<CanvasDeletion>();
         services.AddSingleton<WorkerDeletion>();
         return services;

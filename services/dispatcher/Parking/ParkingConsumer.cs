@@ -10,7 +10,8 @@ namespace Workq.Dispatcher.Parking;
 /// queue (emits to workers that do not exist) and the dead-letter queue. Each event is acked only
 /// after PostgreSQL has it, so neither path can lose one.
 /// </summary>
-public sealed class ParkingConsumer(BrokerConnection broker, UnhandledStore unhandled, DeadLetterStore deadLetters, ILogger<ParkingConsumer> logger) : BackgroundService
+public sealed class ParkingConsumer(BrokerConnection broker, UnhandledStore unhandled, DeadLetterStore deadLetters, EventStatusRecorder statuses,
+    ILogger<ParkingConsumer> logger) : BackgroundService
 {
     private IChannel? channel;
 
@@ -64,6 +65,7 @@ public sealed class ParkingConsumer(BrokerConnection broker, UnhandledStore unha
         // The broker counts every failed delivery in x-delivery-count and gives up when it reaches the limit.
         var attempts = (int)(EventHeaders.Long(headers, EventHeaders.Attempts) ?? EventHeaders.Long(headers, EventHeaders.DeliveryCount) ?? Shared.Messaging.Topology.DeliveryLimit);
         await deadLetters.AddAsync(envelope, delivery.Body, reason, attempts, cancellationToken);
+        statuses.Record(EventStatusUpdate.DeadLettered(envelope.Canvas, envelope.Id, envelope.Worker, attempts, envelope.EnqueuedAt, reason));
         Shared.Telemetry.WorkqDiagnostics.DeadLettered.Add(1, Shared.Telemetry.WorkqDiagnostics.Tags(envelope.Canvas, envelope.Worker));
         logger.LogWarning("Event {EventId} of {Canvas}/{Worker} dead-lettered: {Reason}", envelope.Id, envelope.Canvas, envelope.Worker, reason);
     }

@@ -10,7 +10,8 @@ namespace Workq.Dispatcher.Scheduling;
 /// It sleeps until the next event is due, at most <see cref="MaxSleep"/>, and an emit that schedules something wakes it at once
 /// (LISTEN/NOTIFY), so an event leaves well within a second of its time.
 /// </summary>
-public sealed class ScheduledPump(ScheduledEventStore store, NpgsqlDataSource db, EventPublisher publisher, TimeProvider clock, ILogger<ScheduledPump> logger)
+public sealed class ScheduledPump(ScheduledEventStore store, NpgsqlDataSource db, EventPublisher publisher, EventStatusRecorder statuses, TimeProvider clock,
+    ILogger<ScheduledPump> logger)
     : BackgroundService
 {
     private const int ClaimLimit = 500;
@@ -80,7 +81,17 @@ public sealed class ScheduledPump(ScheduledEventStore store, NpgsqlDataSource db
         }
         var published = new List<Guid>(due.Count);
         var later = new List<Guid>();
-        for (var i = 0; i < due.Count; i++) (publishes[i].IsCompletedSuccessfully ? published : later).Add(due[i].Envelope.Id);
+        for (var i = 0; i < due.Count; i++)
+        {
+            var envelope = due[i].Envelope;
+            if (!publishes[i].IsCompletedSuccessfully)
+            {
+                later.Add(envelope.Id);
+                continue;
+            }
+            published.Add(envelope.Id);
+            statuses.Record(EventStatusUpdate.Queued(envelope.Canvas, envelope.Id, envelope.Worker, envelope.EnqueuedAt));
+        }
         return (published, later);
     }
 }

@@ -12,7 +12,8 @@ public readonly record struct Emitted(Guid Id, DateTimeOffset EnqueuedAt);
 /// only when keys were given), stores the delayed ones (one round trip, only when there are any), then
 /// publishes every new immediate event at once and waits for all confirms.
 /// </summary>
-public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idempotency, ScheduledEventStore scheduled, WorkqOptions options)
+public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idempotency, ScheduledEventStore scheduled, EventStatusRecorder statuses,
+    WorkqOptions options)
 {
     public async Task<Emitted[]> EmitAsync(string canvas, IReadOnlyList<BatchItem> items, string? traceParent, CancellationToken cancellationToken)
     {
@@ -70,6 +71,8 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
             await idempotency.ReleaseAsync(canvas, claims, CancellationToken.None);
             throw;
         }
+        foreach (var due in delayed)
+            statuses.Record(EventStatusUpdate.Scheduled(canvas, due.Envelope.Id, due.Envelope.Worker, due.Envelope.EnqueuedAt, due.RunAt));
         var pending = new List<Task>(items.Count);
         // Not the request's token: a publish on the wire may be enqueued whether or not we wait for its confirm, so a client
         // that hangs up must not leave a claimed key without its event. Each publish ends at its confirm or its deadline.
@@ -85,6 +88,7 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
         }
         catch (Exception e) when (e is BrokerUnavailableException or QueueFullException)
         {
+            RecordQueued(canvas, items, results, publish, pending);
             // The keys of events that may not have been enqueued are given back, so the client's retry enqueues them;
             // the keys of confirmed ones stay, so that retry does not enqueue those twice. pending follows the published items' order.
             var failed = new HashSet<Guid>();
@@ -93,7 +97,16 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
             await idempotency.ReleaseAsync(canvas, claims.FindAll(c => failed.Contains(c.Id)), CancellationToken.None);
             throw;
         }
+        RecordQueued(canvas, items, results, publish, pending);
         return results;
+    }
+
+    /// <summary>Each confirmed event is queued; noted for the status store's next flush, which the answer does not wait for.</summary>
+    private void RecordQueued(string canvas, IReadOnlyList<BatchItem> items, Emitted[] results, bool[] publish, List<Task> pending)
+    {
+        for (int i = 0, p = 0; i < items.Count; i++)
+            if (publish[i] && pending[p++].IsCompletedSuccessfully)
+                statuses.Record(EventStatusUpdate.Queued(canvas, results[i].Id, items[i].Worker, results[i].EnqueuedAt));
     }
 
     private static string NewTraceParent() => $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";

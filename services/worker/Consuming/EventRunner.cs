@@ -15,15 +15,16 @@ namespace Workq.Worker.Consuming;
 /// </summary>
 public enum RunOutcome { Completed, Failed, TimedOut, Cancelled, ShuttingDown, Requeue, Suspect, Crashed }
 
-public readonly record struct RunResult(RunOutcome Outcome, string? Error = null);
+/// <summary>How a run ended; <c>Result</c> is the handler's return value as JSON (null for none) for the event's status.</summary>
+public readonly record struct RunResult(RunOutcome Outcome, string? Error = null, string? Result = null);
 
 /// <summary>
 /// Runs one delivered event through its worker's handler, on the <see cref="IHandlerHost"/> (a runner process of the
 /// canvas, or this process), and records the trace. Whatever the handler returns or throws, the event is complete
 /// (Darklang's rule); only shutdown or a runner that died under it leaves it to be delivered again.
 /// </summary>
-public sealed class EventRunner(IHandlerHost host, EventPublisher publisher, ScheduledEventStore scheduled, RunRecorder recorder, LoopGuard loopGuard,
-    WorkqOptions options)
+public sealed class EventRunner(IHandlerHost host, EventPublisher publisher, ScheduledEventStore scheduled, RunRecorder recorder, EventStatusRecorder statuses,
+    LoopGuard loopGuard, WorkqOptions options)
 {
     public async Task<RunResult> RunAsync(HandlerVersion handler, EventEnvelope envelope, int attempt, bool suspect, ReadOnlyMemory<byte> body, CancellationToken stopping)
     {
@@ -34,7 +35,7 @@ public sealed class EventRunner(IHandlerHost host, EventPublisher publisher, Sch
         if (activity is not null) envelope = envelope with { TraceParent = activity.Id };
         // One copy of the body: the delivery's buffer is reused once the callback returns, and the trace keeps it.
         var eventJson = body.ToArray();
-        var emitter = new HandlerEmitter(publisher, scheduled, envelope, options.MaxEmitDepth, options.MaxEmitsPerEvent, options.MaxScheduledPerWorker);
+        var emitter = new HandlerEmitter(publisher, scheduled, statuses, envelope, options.MaxEmitDepth, options.MaxEmitsPerEvent, options.MaxScheduledPerWorker);
 
         var ran = await host.RunAsync(handler, new HandlerRun(envelope, attempt, eventJson, emitter, options.HandlerTimeout, suspect), stopping);
         emitter.Finish();
@@ -54,7 +55,8 @@ public sealed class EventRunner(IHandlerHost host, EventPublisher publisher, Sch
         var selfEmits = 0;
         foreach (var child in emitted) if (child.Worker == envelope.Worker) selfEmits++;
         loopGuard.Observe(envelope.Canvas, envelope.Worker, selfEmits);
-        return new RunResult(ran.Outcome, ran.ErrorType is null ? null : $"{ran.ErrorType}: {ran.ErrorMessage}");
+        return new RunResult(ran.Outcome, ran.ErrorType is null ? null : $"{ran.ErrorType}: {ran.ErrorMessage}",
+            ran.Outcome == RunOutcome.Completed ? RunTrace.StatusResult(ran.Result, ran.ResultOptions) : null);
     }
 
     /// <summary>An un-enqueued event reached its worker: it is traced as cancelled and not run.</summary>

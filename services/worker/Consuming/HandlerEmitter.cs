@@ -9,8 +9,8 @@ namespace Workq.Worker.Consuming;
 /// <c>maxEmits</c> per run, so one event cannot fan out without bound. A delayed one is stored for the dispatchers'
 /// pump instead, under the worker's <c>maxScheduled</c>.
 /// </summary>
-public sealed class HandlerEmitter(EventPublisher publisher, ScheduledEventStore scheduled, EventEnvelope parent, int maxDepth, int maxEmits, int maxScheduled)
-    : IHandlerEmitter
+public sealed class HandlerEmitter(EventPublisher publisher, ScheduledEventStore scheduled, EventStatusRecorder statuses, EventEnvelope parent, int maxDepth,
+    int maxEmits, int maxScheduled) : IHandlerEmitter
 {
     private readonly Lock gate = new();
     private List<EmittedEvent>? emitted;
@@ -60,8 +60,16 @@ public sealed class HandlerEmitter(EventPublisher publisher, ScheduledEventStore
         now = now.AddTicks(-(now.Ticks % 10));
         // The parent's canvas, never one the handler names: a delayed emit lands in its own canvas like any other.
         var envelope = new EventEnvelope(Guid.CreateVersion7(now), parent.Canvas, worker, now, depth, parent.TraceParent);
-        if (runAt is { } at) await scheduled.ScheduleAsync(parent.Canvas, [new ScheduledEvent(envelope, at, eventJson)], maxScheduled, cancellationToken);
-        else await publisher.PublishAsync(envelope, eventJson, cancellationToken);
+        if (runAt is { } at)
+        {
+            await scheduled.ScheduleAsync(parent.Canvas, [new ScheduledEvent(envelope, at, eventJson)], maxScheduled, cancellationToken);
+            statuses.Record(EventStatusUpdate.Scheduled(envelope.Canvas, envelope.Id, worker, now, at));
+        }
+        else
+        {
+            await publisher.PublishAsync(envelope, eventJson, cancellationToken);
+            statuses.Record(EventStatusUpdate.Queued(envelope.Canvas, envelope.Id, worker, now));
+        }
         lock (gate) (emitted ??= []).Add(new EmittedEvent(worker, envelope.Id));
         return envelope.Id;
     }

@@ -3,12 +3,13 @@ using RabbitMQ.Client.Events;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 using Workq.Worker.Isolation;
+using Workq.Worker.Recording;
 
 namespace Workq.Worker.Consuming;
 
 /// <summary>What a consumer needs besides its queue: shared per instance.</summary>
 public sealed record ConsumerServices(BrokerConnection Broker, EventRunner Runner, RetryScheduler Retries, CancelledEvents Cancelled, ConsumerLoads Loads,
-    RateBuckets RateBuckets);
+    RateBuckets RateBuckets, EventStatusRecorder Statuses);
 
 /// <summary>
 /// Consumes one worker's queue on a channel of its own whose prefetch is the worker's concurrency,
@@ -89,33 +90,46 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
         }
         settler!.Started();
         var requeue = true;
+        EventEnvelope? read = null;
+        var attempt = 0;
         try
         {
             var envelope = EventHeaders.Read(delivery.BasicProperties, canvas, worker);
-            var attempt = EventHeaders.AttemptOf(delivery.BasicProperties);
+            read = envelope;
+            attempt = EventHeaders.AttemptOf(delivery.BasicProperties);
             var current = Handler;
             if (services.Cancelled.IsCancelled(canvas, worker, envelope.Id))
             {
                 services.Runner.RecordCancelled(current.Version, envelope, attempt, delivery.Body);
+                services.Statuses.Record(RunStatus.Cancelled(envelope, attempt));
                 requeue = false;
                 services.Cancelled.Forget(canvas, worker, envelope.Id);
                 return;
             }
             // The body is only valid until this callback returns, and everything below completes before it does.
             var suspect = EventHeaders.String(delivery.BasicProperties.Headers, EventHeaders.CrashSuspect) is not null;
+            var startedAt = DateTimeOffset.UtcNow;
+            services.Statuses.Record(RunStatus.Running(envelope, attempt, startedAt));
             var result = await services.Runner.RunAsync(current, envelope, attempt, suspect, delivery.Body, stopping.Token);
-            if (result.Outcome is RunOutcome.ShuttingDown or RunOutcome.Requeue) return;
+            var retry = Retry;
+            if (result.Outcome is RunOutcome.ShuttingDown or RunOutcome.Requeue)
+            {
+                services.Statuses.Record(RunStatus.Settled(envelope, attempt, startedAt, result, retry));
+                return;
+            }
             if (result.Outcome == RunOutcome.Suspect)
                 await services.Retries.RequeueSuspectAsync(envelope, attempt, result.Error!, delivery.Body, stopping.Token);
             // It crashed a runner it had to itself, after crashing the canvas's: running it again would crash it again.
             else if (result.Outcome == RunOutcome.Crashed)
                 await services.Retries.DeadLetterAsync(envelope, attempt, $"{result.Error}; it crashed its canvas's runner twice, the second time running alone", delivery.Body, stopping.Token);
-            else if (result.Outcome != RunOutcome.Completed && Retry is { } policy)
+            else if (result.Outcome != RunOutcome.Completed && retry is { } policy)
                 await services.Retries.SettleFailureAsync(policy, envelope, attempt, result.Error!, delivery.Body, stopping.Token);
             requeue = false;
+            services.Statuses.Record(RunStatus.Settled(envelope, attempt, startedAt, result, retry));
         }
         catch (Exception e)
         {
+            if (read is { } given) services.Statuses.Record(RunStatus.Again(given, attempt, null));
             // Given back: the broker redelivers it (and dead-letters it after the delivery limit).
             logger.LogWarning(e, "Event delivery on {Canvas}/{Worker} failed before it completed; it goes back to the queue", canvas, worker);
         }

@@ -83,6 +83,36 @@ public sealed record RunTrace(EventEnvelope Envelope, int Version, int Attempt, 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
+    /// <summary>The result as the event's status keeps it: JSON text capped like the trace's, or null when the handler returned nothing.</summary>
+    public static string? StatusResult(object? result, JsonSerializerOptions? options)
+    {
+        if (result is TraceResult { Json: var json })
+        {
+            if (ReferenceEquals(result, TraceResult.Null)) return null;
+            // Written by a runner, which holds hostile code: anything that is not one JSON value is kept as a string.
+            // Too long whatever it holds (a UTF-8 character is at most 4 bytes): not even decoded.
+            if (json.Length > JsonResult.MaxTraceResultChars * 4) return JsonResult.TooLong(json.Length);
+            var text = Encoding.UTF8.GetString(json);
+            return JsonResult.Capped(IsJson(json) ? text : JsonSerializer.Serialize(text));
+        }
+        return result is null ? null : JsonResult.ToTraceJson(result, options);
+    }
+
+    private static bool IsJson(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            reader.Read();
+            reader.Skip();
+            return !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
     private static void WriteResult(Utf8JsonWriter writer, object? result, JsonSerializerOptions? options)
     {
         if (result is TraceResult { Json: var json })

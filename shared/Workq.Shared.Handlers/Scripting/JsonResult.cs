@@ -13,10 +13,13 @@ public static class JsonResult
     public static string ToTraceJson(object? result, JsonSerializerOptions? options = null)
     {
         var json = ToJson(result, options)?.ToJsonString() ?? "null";
-        return json.Length > MaxTraceResultChars
-            ? JsonSerializer.Serialize($"[result of {json.Length} characters not kept; the limit is {MaxTraceResultChars}]")
-            : json;
+        return Capped(json);
     }
+
+    /// <summary>The JSON as kept: itself, or a note in its place when it is too long.</summary>
+    public static string Capped(string json) => json.Length > MaxTraceResultChars ? TooLong(json.Length) : json;
+
+    public static string TooLong(int length) => JsonSerializer.Serialize($"[result of {length} characters not kept; the limit is {MaxTraceResultChars}]");
 
     /// <summary>
     /// null stays null, a <see cref="JsonNode"/> is kept as is, anything else is serialized;

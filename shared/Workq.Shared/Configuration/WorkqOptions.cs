@@ -42,6 +42,10 @@ public sealed class WorkqOptions
     public TimeSpan MetricsMinuteRetention { get; init; } = TimeSpan.FromHours(48);
     /// <summary>How long the hourly metrics are kept (and so the longest range at a 3600 s step).</summary>
     public TimeSpan MetricsHourRetention { get; init; } = TimeSpan.FromDays(30);
+    /// <summary>Whether events' statuses are written (<c>WORKQ_EVENT_STATUS</c>, on by default; off only to measure what they cost).</summary>
+    public bool EventStatus { get; init; } = true;
+    /// <summary>How long an event's status is kept after its last change (<c>WORKQ_EVENT_STATUS_HOURS</c>).</summary>
+    public TimeSpan EventStatusRetention { get; init; } = TimeSpan.FromHours(24);
     /// <summary>Control only: how long one deploy's compile may take before its compiler process is killed.</summary>
     public TimeSpan CompileTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Control only: the largest handler code accepted, in UTF-8 bytes.</summary>
@@ -94,6 +98,13 @@ public sealed class WorkqOptions
             ReconcileInterval = TimeSpan.FromSeconds(Double(config, "WORKQ_RECONCILE_SECONDS", defaults.ReconcileInterval.TotalSeconds)),
             MetricsMinuteRetention = TimeSpan.FromHours(Int(config, "WORKQ_METRICS_RETENTION_MINUTES_HOURS", (int)defaults.MetricsMinuteRetention.TotalHours)),
             MetricsHourRetention = TimeSpan.FromDays(Int(config, "WORKQ_METRICS_RETENTION_HOURS_DAYS", (int)defaults.MetricsHourRetention.TotalDays)),
+            EventStatus = config["WORKQ_EVENT_STATUS"] switch
+            {
+                null or "" or "on" => true,
+                "off" => false,
+                var other => throw new InvalidOperationException($"WORKQ_EVENT_STATUS must be 'on' or 'off', not '{other}'."),
+            },
+            EventStatusRetention = TimeSpan.FromHours(Int(config, "WORKQ_EVENT_STATUS_HOURS", (int)defaults.EventStatusRetention.TotalHours)),
             CompileTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_COMPILE_TIMEOUT", defaults.CompileTimeout.TotalSeconds)),
             MaxCodeBytes = Int(config, "WORKQ_MAX_CODE_BYTES", defaults.MaxCodeBytes),
             MaxConcurrentCompiles = Int(config, "WORKQ_MAX_CONCURRENT_COMPILES", defaults.MaxConcurrentCompiles),

@@ -131,14 +131,4 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
             """, new { canvases = workers.Select(w => w.Canvas).ToArray(), workers = workers.Select(w => w.Worker).ToArray() }, cancellationToken: cancellationToken));
         return rows.ToDictionary(r => (r.Canvas, r.Worker), r => r.Count);
     }
-
-    /// <summary>A scheduled event of the canvas by id, for the event-status route; null when none waits with that id.</summary>
-    public async Task<(string Worker, DateTimeOffset EnqueuedAt, DateTimeOffset RunAt)?> FindAsync(string canvas, Guid eventId, CancellationToken cancellationToken)
-    {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(string Worker, DateTime EnqueuedAt, DateTime RunAt)>(new CommandDefinition(
-            "select worker, enqueued_at, run_at from scheduled_events where event_id = @eventId and canvas = @canvas",
-            new { canvas, eventId }, cancellationToken: cancellationToken));
-        return rows.Select(r => ((string, DateTimeOffset, DateTimeOffset)?)(r.Worker, UnhandledStore.Utc(r.EnqueuedAt), UnhandledStore.Utc(r.RunAt))).FirstOrDefault();
-    }
 }

@@ -234,6 +234,24 @@ public static class Schema
             next_slot double precision not null,
             primary key (canvas, worker),
             foreign key (canvas, worker) references workers(canvas, name) on delete cascade);
+
+        -- Each event's latest status (EventStatusStore): rank orders the states so that late writes never move one backwards.
+        create table if not exists event_status (
+            canvas text not null,
+            id uuid not null,
+            worker text not null,
+            status text not null,
+            rank smallint not null,
+            attempts int not null,
+            enqueued_at timestamptz not null,
+            run_at timestamptz,
+            started_at timestamptz,
+            finished_at timestamptz,
+            result json,
+            error text,
+            updated_at timestamptz not null default now(),
+            primary key (canvas, id));
+        create index if not exists event_status_by_time on event_status (updated_at);
         """;
 
     public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

@@ -301,4 +301,24 @@ public sealed class CliTests(WorkqCluster cluster)
         Assert.Matches($@"\s\*\s+{canvas}/look\s+4\s+\d+\s+consuming$", instances.Lines.First(l => l.Contains($" {canvas}/look ")));
         AssertFails(await WorkqAsync(token, "instances"), 1, "403");
     }
+
+    [Fact]
+    public async Task Event_shows_an_events_status_and_waits_for_it_to_finish()
+    {
+        var (canvas, token) = await CanvasAsync();
+        AssertOk(await WorkqAsync(token, "deploy", $"{canvas}/st", await CodeFileAsync("await Task.Delay(500, CancellationToken); return 7;")));
+        var id = Assert.Single((await WorkqAsync(token, "emit", $"{canvas}/st", "1")).Lines);
+
+        var waited = await WorkqAsync(token, "event", canvas, id, "--wait");
+        AssertOk(waited);
+        Assert.Matches(@"^EVENT\s+WORKER\s+STATUS\s+ATTEMPTS\s+ENQUEUED\s+STARTED\s+FINISHED\s+RESULT$", waited.Lines[0]);
+        Assert.Matches($@"^{id}\s+st\s+completed\s+1\s+.*\s7$", waited.Lines[1]);
+        var json = JsonNode.Parse((await WorkqAsync(token, "event", canvas, id, "--wait", "5", "--json")).Out)!;
+        Assert.Equal("completed", json["status"]!.GetValue<string>());
+        Assert.Equal(7, json["result"]!.GetValue<int>());
+
+        AssertFails(await WorkqAsync(token, "event", canvas, Guid.NewGuid().ToString()), 1, "404");
+        AssertFails(await WorkqAsync(token, "event", canvas, "nope"), 2, "not an event id");
+        AssertFails(await WorkqAsync(token, "event", canvas, id, "--wait", "soon"), 2, "whole seconds");
+    }
 }

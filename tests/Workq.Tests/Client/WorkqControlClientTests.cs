@@ -118,4 +118,29 @@ public sealed class WorkqControlClientTests(WorkqCluster cluster)
         await control.DeleteUnhandledAsync(canvas, "ghost");
         Assert.Empty(await control.ListUnhandledAsync(canvas));
     }
+
+    [Fact]
+    public async Task GetEventAsync_reads_a_status_and_WaitForEventAsync_returns_it_finished_or_when_the_timeout_runs_out()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync("ce");
+        using var control = FastClients.Control(cluster, token);
+        using var emitter = FastClients.Emitter(cluster, token);
+        await control.DeployWorkerAsync(canvas, "done", "await Task.Delay(500, CancellationToken); return new { ok = true };");
+        await control.DeployWorkerAsync(canvas, "held", "return 1;");
+        await control.PauseAsync(canvas, "held");
+
+        var id = await emitter.EmitAsync(canvas, "done", new { n = 1 });
+        var finished = await control.WaitForEventAsync(canvas, id, TimeSpan.FromSeconds(30));
+        Assert.Equal(("completed", "done", 1, true), (finished.Status, finished.Worker, finished.Attempts, finished.IsFinished));
+        Assert.True(finished.Result!["ok"]!.GetValue<bool>());
+        Assert.Equal("completed", (await control.GetEventAsync(canvas, id)).Status);
+
+        var held = await emitter.EmitAsync(canvas, "held", 1);
+        var current = await control.WaitForEventAsync(canvas, held, TimeSpan.FromSeconds(2));
+        Assert.Equal("queued", current.Status);
+        Assert.False(current.IsFinished);
+
+        var missing = await Assert.ThrowsAsync<WorkqException>(() => control.GetEventAsync(canvas, Guid.NewGuid()));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
 }

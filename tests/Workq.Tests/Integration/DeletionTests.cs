@@ -32,6 +32,7 @@ public sealed class DeletionTests(WorkqCluster cluster)
              values (gen_random_uuid(), @canvas, @worker, now(), now() + interval '10 days', 0, '\x31');
         insert into crons (canvas, name, schedule, worker, event, next_run) values (@canvas, 'n-' || @worker, '0 0 1 1 *', @worker, 'null', '2100-01-01Z');
         insert into cron_ticks (canvas, name, tick_time, event_id, claimed_at) values (@canvas, 'n-' || @worker, now(), gen_random_uuid(), now());
+        insert into event_status (canvas, id, worker, status, rank, attempts, enqueued_at) values (@canvas, gen_random_uuid(), @worker, 'queued', 10, 1, now());
         """, new { canvas, worker });
 
     /// <summary>Rows per table (every table with a canvas column, and the canvas row itself) that belong to the canvas, or to one worker of it.</summary>

@@ -3,12 +3,13 @@ using Workq.Client;
 
 namespace Workq.Cli.Commands;
 
-/// <summary><c>emit</c>, <c>traces</c>, <c>find</c>, <c>dead-letters</c>, <c>unhandled</c>, <c>purge</c>: what flows through a worker.</summary>
+/// <summary><c>emit</c>, <c>event</c>, <c>traces</c>, <c>find</c>, <c>dead-letters</c>, <c>unhandled</c>, <c>purge</c>: what flows through a worker.</summary>
 internal static class EventCommands
 {
     public static IEnumerable<Command> Build(CliApp app)
     {
         yield return Emit(app);
+        yield return Status(app);
         yield return Traces(app);
         yield return Find(app);
         yield return DeadLetters(app);
@@ -30,6 +31,47 @@ internal static class EventCommands
             var timing = new EmitTiming(cli.Get(delay) is { } seconds ? TimeSpan.FromSeconds(seconds) : null, cli.Get(runAt));
             var id = await cli.Emitter.EmitAsync(canvas, worker, CliContext.ParseJson(cli.Get(value), "JSON"), timing, cli.Get(key), ct);
             cli.Out.WriteLine(id);
+        });
+    }
+
+    private const int DefaultWaitSeconds = 30;
+
+    private static Command Status(CliApp app)
+    {
+        var canvas = new Argument<string>("CANVAS");
+        var id = new Argument<string>("ID") { Description = "The event id emit printed" };
+        var wait = new Option<int?>("--wait")
+        {
+            Description = "Wait until the event finishes, at most SECONDS (default 30)",
+            Arity = ArgumentArity.ZeroOrOne,
+            CustomParser = r =>
+            {
+                if (r.Tokens.Count == 0) return DefaultWaitSeconds;
+                if (int.TryParse(r.Tokens[0].Value, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds >= 0) return seconds;
+                r.AddError($"--wait takes whole seconds, not '{r.Tokens[0].Value}'");
+                return null;
+            },
+        };
+        var json = CliApp.JsonOption();
+        return app.Action(new Command("event", "An event's status: queued, running, completed, failed, ...; with --wait, once it finished") { canvas, id, wait, json },
+            async (cli, ct) =>
+        {
+            if (!Guid.TryParse(cli.Get(id), out var eventId)) throw new UsageException($"'{cli.Get(id)}' is not an event id (a GUID)");
+            // Given without SECONDS, the option has no value to parse: its presence means the default wait.
+            var seconds = cli.Parse.GetResult(wait) is { } given ? cli.Get(wait) ?? (given.Tokens.Count == 0 ? DefaultWaitSeconds : null) : null;
+            var status = seconds is { } waitFor
+                ? await cli.Control.WaitForEventAsync(cli.Get(canvas), eventId, TimeSpan.FromSeconds(waitFor), ct)
+                : await cli.Control.GetEventAsync(cli.Get(canvas), eventId, ct);
+            if (cli.Get(json))
+            {
+                cli.WriteJson(status);
+                return;
+            }
+            TextTable.Write(cli.Out, ["EVENT", "WORKER", "STATUS", "ATTEMPTS", "ENQUEUED", "STARTED", "FINISHED", "RESULT"],
+            [[
+                status.Id.ToString(), status.Worker, status.Status, status.Attempts.ToString(), TextTable.Time(status.EnqueuedAt), TextTable.Time(status.StartedAt),
+                TextTable.Time(status.FinishedAt), status.Error is { } error ? WorkqCli.OneLine(error) : TextTable.Json(status.Result),
+            ]]);
         });
     }
 

@@ -1,0 +1,54 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Workq.Shared.Http;
+using Workq.Shared.Storage;
+
+namespace Workq.Control.Events;
+
+/// <summary>An event's status (API.md, "Event status"); the last five are null until known.</summary>
+public sealed record EventStatusView(Guid Id, string Worker, string Status, int Attempts, DateTimeOffset EnqueuedAt, DateTimeOffset? RunAt,
+    DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, JsonNode? Result, string? Error)
+{
+    public static EventStatusView From(EventStatusRow row) => new(row.Id, row.Worker, row.Status, row.Attempts, row.EnqueuedAt, row.RunAt,
+        row.StartedAt, row.FinishedAt, row.Result is null ? null : JsonNode.Parse(row.Result), row.Error);
+}
+
+/// <summary>The route values and query of the event status route.</summary>
+public sealed record EventStatusRoute(string Canvas, string Id, string? Wait);
+
+/// <summary><c>GET /v1/canvases/{canvas}/events/{id}</c>, and <c>?wait=N</c>: the answer once the event finished or N seconds passed.</summary>
+public static class EventsApi
+{
+    public const int MaxWaitSeconds = 60;
+    // Notifications wake waiters; this bounds how late one is when a notification was lost.
+    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
+
+    public static RouteGroupBuilder MapEventsApi(this RouteGroupBuilder canvas)
+    {
+        canvas.MapGet("/events/{id}", GetAsync);
+        return canvas;
+    }
+
+    private static async Task<Results<Ok<EventStatusView>, ProblemHttpResult>> GetAsync([AsParameters] EventStatusRoute route, EventStatusStore statuses,
+        EventStatusWaiters waiters, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(route.Id, out var id)) return Problems.BadRequest($"'{route.Id}' is not an event id (a GUID).");
+        var wait = 0;
+        if (route.Wait is { } text && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out wait) || wait > MaxWaitSeconds))
+            return Problems.BadRequest($"\"wait\" must be a whole number of seconds from 0 to {MaxWaitSeconds}.");
+
+        var deadline = clock.GetUtcNow().AddSeconds(wait);
+        while (true)
+        {
+            var changed = waiters.NextChange(route.Canvas);
+            var row = await statuses.FindAsync(route.Canvas, id, cancellationToken);
+            var left = deadline - clock.GetUtcNow();
+            // An id not written yet may be a 202 whose status is still in the emitter's next flush: a wait waits for it too.
+            if ((row is not null && EventStatuses.IsFinal(row.Status)) || left <= TimeSpan.Zero)
+                return row is null ? Problems.NotFound($"No event '{id}' on canvas '{route.Canvas}' (statuses are kept for WORKQ_EVENT_STATUS_HOURS).") : TypedResults.Ok(EventStatusView.From(row));
+            await Task.WhenAny(changed, Task.Delay(left < Poll ? left : Poll, clock, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+}

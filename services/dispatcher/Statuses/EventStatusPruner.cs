@@ -1,0 +1,45 @@
+using Workq.Shared.Configuration;
+using Workq.Shared.Storage;
+
+namespace Workq.Dispatcher.Statuses;
+
+/// <summary>Drops event statuses past <c>WORKQ_EVENT_STATUS_HOURS</c>. Idempotent, so any number of dispatchers may run it.</summary>
+public sealed class EventStatusPruner(EventStatusStore statuses, WorkqOptions options, ILogger<EventStatusPruner> logger) : BackgroundService
+{
+    private static readonly TimeSpan Every = TimeSpan.FromMinutes(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Every);
+        try
+        {
+            do
+            {
+                try
+                {
+                    var pruned = await statuses.PruneAsync(options.EventStatusRetention, stoppingToken);
+                    if (pruned > 0) logger.LogInformation("Pruned {Count} event statuses older than {Hours} hours", pruned, options.EventStatusRetention.TotalHours);
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogWarning(e, "Could not prune event statuses; will retry in {Interval}", Every);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+}
+
+/// <summary>A cron's event is an ordinary event: queued once the broker confirmed it.</summary>
+public static class CronPublishing
+{
+    public static Crons.PublishEvent RecordingQueued(Shared.Messaging.EventPublisher publisher, EventStatusRecorder statuses) =>
+        async (envelope, body, cancellationToken) =>
+        {
+            await publisher.PublishAsync(envelope, body, cancellationToken);
+            statuses.Record(EventStatusUpdate.Queued(envelope.Canvas, envelope.Id, envelope.Worker, envelope.EnqueuedAt));
+        };
+}

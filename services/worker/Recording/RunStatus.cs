@@ -1,0 +1,54 @@
+using Workq.Shared.Messaging;
+using Workq.Shared.Storage;
+using Workq.Worker.Consuming;
+
+namespace Workq.Worker.Recording;
+
+/// <summary>What a delivery's run means for its event's status (API.md, "Event status").</summary>
+public static class RunStatus
+{
+    private const int MaxErrorLength = 2_000;
+
+    public static EventStatusUpdate Running(EventEnvelope envelope, int attempt, DateTimeOffset startedAt) =>
+        new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.Running, EventStatuses.RunningRank, attempt, envelope.EnqueuedAt, StartedAt: startedAt);
+
+    /// <summary>An event that goes back to its queue (requeued, a retry, a crash suspect) is queued again, one attempt on.</summary>
+    public static EventStatusUpdate Again(EventEnvelope envelope, int attempt, string? error) =>
+        EventStatusUpdate.Queued(envelope.Canvas, envelope.Id, envelope.Worker, envelope.EnqueuedAt, attempt + 1, error: Clean(error));
+
+    public static EventStatusUpdate Cancelled(EventEnvelope envelope, int attempt)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.Cancelled, EventStatuses.FinishedRank, attempt, envelope.EnqueuedAt, FinishedAt: now);
+    }
+
+    /// <summary>The status once the delivery was settled: retried, dead-lettered, or finished as the run ended.</summary>
+    public static EventStatusUpdate Settled(EventEnvelope envelope, int attempt, DateTimeOffset startedAt, RunResult result, RetryPolicy? retry)
+    {
+        var error = Clean(result.Error);
+        switch (result.Outcome)
+        {
+            case RunOutcome.ShuttingDown or RunOutcome.Requeue or RunOutcome.Suspect:
+                return Again(envelope, attempt, error);
+            case RunOutcome.Crashed:
+                return EventStatusUpdate.DeadLettered(envelope.Canvas, envelope.Id, envelope.Worker, attempt, envelope.EnqueuedAt, error ?? "runner crashed") with { StartedAt = startedAt };
+            case RunOutcome.Failed or RunOutcome.TimedOut when retry is { } policy:
+                return attempt < policy.MaxAttempts
+                    ? Again(envelope, attempt, error)
+                    : EventStatusUpdate.DeadLettered(envelope.Canvas, envelope.Id, envelope.Worker, attempt, envelope.EnqueuedAt, error ?? "failed") with { StartedAt = startedAt };
+        }
+        var status = result.Outcome switch
+        {
+            RunOutcome.Completed => EventStatuses.Completed,
+            RunOutcome.TimedOut => EventStatuses.TimedOut,
+            RunOutcome.Cancelled => EventStatuses.Cancelled,
+            _ => EventStatuses.Failed,
+        };
+        return new(envelope.Canvas, envelope.Id, envelope.Worker, status, EventStatuses.FinishedRank, attempt, envelope.EnqueuedAt,
+            StartedAt: startedAt, FinishedAt: DateTimeOffset.UtcNow, Result: result.Result, Error: error);
+    }
+
+    /// <summary>Handler code writes the error: capped, and without NUL, which PostgreSQL text cannot hold.</summary>
+    private static string? Clean(string? error) => error is null ? null
+        : (error.Length > MaxErrorLength ? error[..MaxErrorLength] : error).Replace("\0", "", StringComparison.Ordinal);
+}
