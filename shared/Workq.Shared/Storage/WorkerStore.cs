@@ -46,8 +46,15 @@ public sealed class WorkerStore(NpgsqlDataSource db)
             returning {Columns}, (xmax = 0) as created
             """, new
         {
-            canvas, name, code, concurrency = settings.Concurrency, defaultConcurrency, retry = settings.RetryJson, clearRetry = settings.ClearRetry,
-            rateLimit = settings.RateLimitJson, clearRateLimit = settings.ClearRateLimit,
+            canvas,
+            name,
+            code,
+            concurrency = settings.Concurrency,
+            defaultConcurrency,
+            retry = settings.RetryJson,
+            clearRetry = settings.ClearRetry,
+            rateLimit = settings.RateLimitJson,
+            clearRateLimit = settings.ClearRateLimit,
         },
             transaction, cancellationToken: cancellationToken));
         await SaveAssemblyAsync(connection, transaction, canvas, name, row.Version, assembly, cancellationToken);
@@ -138,8 +145,13 @@ public sealed class WorkerStore(NpgsqlDataSource db)
             returning {Columns}
             """, new
         {
-            canvas, name, concurrency = settings.Concurrency, retry = settings.RetryJson, clearRetry = settings.ClearRetry,
-            rateLimit = settings.RateLimitJson, clearRateLimit = settings.ClearRateLimit,
+            canvas,
+            name,
+            concurrency = settings.Concurrency,
+            retry = settings.RetryJson,
+            clearRetry = settings.ClearRetry,
+            rateLimit = settings.RateLimitJson,
+            clearRateLimit = settings.ClearRateLimit,
         },
             cancellationToken: cancellationToken));
         return row?.ToRecord();
