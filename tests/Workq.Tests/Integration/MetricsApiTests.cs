@@ -68,7 +68,8 @@ public sealed class MetricsApiTests(WorkqCluster cluster)
         await cluster.DeployAsync(canvas, "nap", "await Task.Delay(20, CancellationToken); return null;", token: token);
         await cluster.EmitAsync(canvas, "nap", "1", token);
         var points = await SettledAsync($"/v1/canvases/{canvas}/workers/nap/metrics?{RecentRange()}", "processed", 1, "one run of nap");
-        var trace = (await cluster.TracesAsync(canvas, "nap")).Single()!;
+        // A flush writes the minute's counts before the traces, so the trace may land a moment after the count.
+        var trace = (await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "nap"), t => t.Count == 1, TimeSpan.FromSeconds(10), "the trace of nap's run")).Single()!;
 
         var point = points.Single(p => p!["processed"]!.GetValue<long>() == 1)!;
         foreach (var (field, measured) in new[] { ("durationMs", trace["durationMs"]!.GetValue<double>()), ("queueWaitMs", trace["queueWaitMs"]!.GetValue<double>()) })

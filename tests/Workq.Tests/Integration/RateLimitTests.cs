@@ -179,8 +179,11 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
         var instances = cluster.Workers.Count(w => !w.HasExited);
         // Up to concurrency per instance wait delivered but unstarted; the rest are still queued.
         var waiting = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "w"),
-            w => w["stats"]!["processed"]!.GetValue<long>() == 1 && w["stats"]!["queued"]!.GetValue<long>() <= 19,
-            TimeSpan.FromSeconds(10), "one processed, the waiting ones delivered");
+            // inFlight comes from the instances' load reports (every second), so it is awaited too: waiting deliveries
+            // counted as in flight would keep it above 0 and fail here.
+            w => w["stats"]!["processed"]!.GetValue<long>() == 1 && w["stats"]!["queued"]!.GetValue<long>() <= 19
+                && w["stats"]!["inFlight"]!.GetValue<long>() == 0,
+            TimeSpan.FromSeconds(10), "one processed, none in flight, the waiting ones delivered");
         Assert.Equal(0, waiting["stats"]!["inFlight"]!.GetValue<long>());
         Assert.InRange(waiting["stats"]!["queued"]!.GetValue<long>(), Math.Max(0, 29 - 10 * instances), 19);
         Assert.Single(sink.Calls);
