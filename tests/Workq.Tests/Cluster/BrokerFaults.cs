@@ -116,6 +116,19 @@ public static class BrokerFaults
             .Select(c => c!["node"]!.GetValue<string>()).ToList();
     }
 
+    /// <summary>A management API read that may time out while the cluster heals: null then, so a poll tries again.</summary>
+    public static async Task<T?> WhileHealingAsync<T>(Func<Task<T>> read) where T : class
+    {
+        try
+        {
+            return await read();
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
+    }
+
     public static string Seconds(long stopwatchTicks) =>
         stopwatchTicks < Stopwatch.Frequency ? $"{stopwatchTicks * 1000 / Stopwatch.Frequency} ms" : $"{stopwatchTicks / (double)Stopwatch.Frequency:0.0} s";
 }
