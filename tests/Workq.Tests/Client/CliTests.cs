@@ -173,6 +173,9 @@ public sealed class CliTests(WorkqCluster cluster)
         AssertFails(await WorkqAsync(cluster.AdminToken), 2, "Required command was not provided");
         AssertFails(await WorkqAsync(cluster.AdminToken, "emit", "no-slash", "1"), 2, "expected CANVAS/WORKER, got 'no-slash'");
         AssertFails(await WorkqAsync(cluster.AdminToken, "emit", "c/w", "{"), 2, "JSON is not valid JSON");
+        AssertFails(await WorkqAsync(cluster.AdminToken, "emit", "c/w", "1", "--delay", "1e300"), 2, "--delay takes 0 to 2592000 seconds (30 days), not 1E+300");
+        AssertFails(await WorkqAsync(cluster.AdminToken, "emit", "c/w", "1", "--delay", "-1"), 2, "--delay takes 0 to 2592000 seconds");
+        AssertFails(await WorkqAsync(cluster.AdminToken, "emit", "c/w", "1", "--delay", "5", "--run-at", "2030-01-01T00:00:00Z"), 2, "not both");
         AssertFails(await WorkqAsync(cluster.AdminToken, "workers", "c", "--frobnicate"), 2, "--frobnicate");
         AssertFails(await WorkqAsync(cluster.AdminToken, "deploy", "c/w", "/no/such/file.csx"), 2, "cannot read /no/such/file.csx");
         AssertFails(await WorkqAsync(cluster.AdminToken, "dead-letters", "c/w", "--redrive", "--discard"), 2, "cannot be used together");

@@ -60,6 +60,29 @@ public sealed class WorkqClientTests(WorkqCluster cluster)
         Assert.Null(traces.Single(t => t.EventId == ids[2]).Event);
     }
 
+    [Fact]
+    public async Task Delay_and_run_at_schedule_single_and_batch_emits_and_they_run_no_earlier()
+    {
+        var (canvas, token) = await CanvasWithWorkerAsync("later");
+        using var client = new WorkqClient(cluster.Emitter.Url, token);
+        using var control = FastClients.Control(cluster);
+        var before = DateTimeOffset.UtcNow;
+
+        var delayed = await client.EmitAsync(canvas, "later", 1, new EmitTiming(Delay: TimeSpan.FromSeconds(2)));
+        var ids = await client.EmitBatchAsync(canvas, [new EmitItem("later", 2, Delay: TimeSpan.FromSeconds(2)), new EmitItem("later", 3, RunAt: before.AddSeconds(3))]);
+
+        var expected = new[] { (delayed, before.AddSeconds(2)), (ids[0], before.AddSeconds(2)), (ids[1], before.AddSeconds(3)) };
+        foreach (var (id, earliest) in expected)
+        {
+            var scheduled = await cluster.EventuallyAsync(() => control.GetEventAsync(canvas, id), e => e.Status is "scheduled" or "completed", Patience, $"{id}'s status");
+            // Scheduled for its time (the batch's runAt exactly, the delays from when the emitter took them).
+            Assert.InRange(scheduled.RunAt!.Value, earliest.AddMilliseconds(-1), DateTimeOffset.UtcNow.AddSeconds(3));
+            var done = await control.WaitForEventAsync(canvas, id, Patience);
+            Assert.Equal("completed", done.Status);
+            Assert.True(done.StartedAt >= scheduled.RunAt, $"{id} started at {done.StartedAt:O}, before its time {scheduled.RunAt:O}");
+        }
+    }
+
     [Theory]
     [InlineData(FailurePoint.BeforeForwarding)]
     [InlineData(FailurePoint.AfterForwarding)]

@@ -28,11 +28,18 @@ internal static class EventCommands
         {
             var (canvas, worker) = CliContext.Target(cli.Get(target));
             if (cli.Get(delay) is not null && cli.Get(runAt) is not null) throw new UsageException("give --delay or --run-at, not both");
-            var timing = new EmitTiming(cli.Get(delay) is { } seconds ? TimeSpan.FromSeconds(seconds) : null, cli.Get(runAt));
+            var timing = new EmitTiming(cli.Get(delay) is { } seconds ? DelayOf(seconds) : null, cli.Get(runAt));
             var id = await cli.Emitter.EmitAsync(canvas, worker, CliContext.ParseJson(cli.Get(value), "JSON"), timing, cli.Get(key), ct);
             cli.Out.WriteLine(id);
         });
     }
+
+    private const double MaxDelaySeconds = 30 * 24 * 3600;
+
+    // Checked here as well as by the emitter: a number past TimeSpan's range (1e300, say) would not even reach it.
+    private static TimeSpan DelayOf(double seconds) => seconds is >= 0 and <= MaxDelaySeconds
+        ? TimeSpan.FromSeconds(seconds)
+        : throw new UsageException($"--delay takes 0 to {MaxDelaySeconds:0} seconds (30 days), not {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
 
     private const int DefaultWaitSeconds = 30;
 
