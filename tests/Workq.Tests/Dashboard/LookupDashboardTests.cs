@@ -83,6 +83,32 @@ public sealed class LookupDashboardTests(WorkqCluster cluster, DashboardBrowser 
     }
 
     [Fact]
+    public async Task A_looked_up_event_shows_its_status_and_follows_it_from_scheduled_to_completed()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync("status");
+        await cluster.DeployAsync(canvas, "calc", "return new { twice = Event![\"n\"]!.GetValue<int>() * 2 };", token: token);
+        var id = Guid.Parse((await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/calc/events?delaySeconds=8"), token, """{"n":21}""",
+            expect: 202))!["id"]!.GetValue<string>());
+
+        await using var dashboard = await browser.OpenAsync(cluster);
+        await dashboard.SignInAsAdminAsync($"#/find/{canvas}/{id}");
+        var page = dashboard.Page;
+        var status = page.Locator(".event-status");
+        await Expect(status).ToHaveAttributeAsync("data-status", "scheduled", new() { Timeout = 10_000 });
+        await Expect(status).ToContainTextAsync("(following)");
+        await Expect(status.Locator("dl.facts dt")).ToHaveTextAsync(["Attempts", "Enqueued", "Runs at", "Started", "Finished"]);
+        await ScreenshotAsync(dashboard, "11-event-status-scheduled");
+
+        // Followed without a reload: completed, with its result.
+        await Expect(status).ToHaveAttributeAsync("data-status", "completed", new() { Timeout = 30_000 });
+        await Expect(status).Not.ToContainTextAsync("(following)");
+        await Expect(status.Locator("dl.facts")).ToContainTextAsync("\"twice\": 42");
+
+        await page.GotoAsync($"/#/find/{canvas}/{Guid.NewGuid()}");
+        await Expect(page.Locator("[data-status='none']")).ToContainTextAsync("No status");
+    }
+
+    [Fact]
     public async Task A_canvas_token_sees_the_lookup_but_the_instances_view_is_refused()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("owner");
