@@ -544,7 +544,7 @@ function workerView(root, canvas, name, traceToOpen, signal) {
       h('h1', {}, name, ' ', state, ' ', version),
       h('div', { class: 'actions' }, controls.toggle, controls.block, purge, remove)),
     h('div', { class: 'stats' },
-      stat('queued', 'Queued'), stat('inFlight', 'In flight'), stat('processed', 'Processed'), stat('failed', 'Failed'),
+      stat('queued', 'Queued'), stat('scheduled', 'Scheduled'), stat('inFlight', 'In flight'), stat('processed', 'Processed'), stat('failed', 'Failed'),
       stat('deadLettered', 'Dead-lettered'), stat('consumers', 'Consumers'),
       h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Concurrency'), h('span', {}, concurrency, ' ', controls.concurrency)),
       h('div', { class: 'stat', title: 'At most this many runs over every worker instance; events over it wait in the queue' },

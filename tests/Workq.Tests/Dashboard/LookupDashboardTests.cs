@@ -87,12 +87,17 @@ public sealed class LookupDashboardTests(WorkqCluster cluster, DashboardBrowser 
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("status");
         await cluster.DeployAsync(canvas, "calc", "return new { twice = Event![\"n\"]!.GetValue<int>() * 2 };", token: token);
-        var id = Guid.Parse((await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/calc/events?delaySeconds=8"), token, """{"n":21}""",
+        var id = Guid.Parse((await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/calc/events?delaySeconds=15"), token, """{"n":21}""",
             expect: 202))!["id"]!.GetValue<string>());
 
         await using var dashboard = await browser.OpenAsync(cluster);
-        await dashboard.SignInAsAdminAsync($"#/find/{canvas}/{id}");
+        await dashboard.SignInAsAdminAsync($"#/c/{canvas}/w/calc");
         var page = dashboard.Page;
+        // Not yet in the queue: the worker page counts it as scheduled.
+        await Expect(page.Locator(".stats [data-stat='scheduled']")).ToHaveTextAsync("1");
+        await Expect(page.Locator(".stats [data-stat='queued']")).ToHaveTextAsync("0");
+
+        await page.GotoAsync($"/#/find/{canvas}/{id}");
         var status = page.Locator(".event-status");
         await Expect(status).ToHaveAttributeAsync("data-status", "scheduled", new() { Timeout = 10_000 });
         await Expect(status).ToContainTextAsync("(following)");
