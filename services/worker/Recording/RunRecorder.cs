@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Workq.Shared.Configuration;
+using Workq.Shared.Hosting;
 using Workq.Shared.Storage;
 
 namespace Workq.Worker.Recording;
@@ -11,9 +12,9 @@ namespace Workq.Worker.Recording;
 /// The per-minute metrics ride along: added up in memory per (canvas, worker, minute) and written first in
 /// each flush, as one upsert of their own, so a failed trace write never sends a minute's delta twice.
 /// </summary>
-public sealed class RunRecorder(ITraceStore traces, WorkerStore workers, MetricsStore metrics, WorkqOptions options, ILogger<RunRecorder> logger) : BackgroundService
+public sealed class RunRecorder(ITraceStore traces, WorkerStore workers, MetricsStore metrics, WorkqOptions options, ILogger<RunRecorder> logger)
+    : PeriodicWriter(TimeSpan.FromMilliseconds(250))
 {
-    private static readonly TimeSpan FlushEvery = TimeSpan.FromMilliseconds(250);
 
     private readonly Lock gate = new();
     private Dictionary<(string Canvas, string Worker), Pending> pending = [];
@@ -78,21 +79,7 @@ public sealed class RunRecorder(ITraceStore traces, WorkerStore workers, Metrics
         return entry;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(FlushEvery);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken)) await FlushAsync(stoppingToken);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-        // What finished during shutdown is still written.
-        await FlushAsync(CancellationToken.None);
-    }
-
-    public async Task FlushAsync(CancellationToken cancellationToken)
+    public override async Task FlushAsync(CancellationToken cancellationToken)
     {
         Dictionary<(string Canvas, string Worker), Pending> batch;
         Dictionary<(string Canvas, string Worker, DateTime At), MinuteTally> minuteBatch;

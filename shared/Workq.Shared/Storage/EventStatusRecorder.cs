@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
+using Workq.Shared.Hosting;
 using Microsoft.Extensions.Logging;
 using Workq.Shared.Configuration;
 
@@ -10,9 +10,9 @@ namespace Workq.Shared.Storage;
 /// event that starts and finishes between two flushes is written once, finished) and a background loop writes them
 /// all in one upsert a few times a second. Nothing waits for it: not the 202, not the ack.
 /// </summary>
-public sealed class EventStatusRecorder(EventStatusStore store, WorkqOptions options, ILogger<EventStatusRecorder> logger) : BackgroundService
+public sealed class EventStatusRecorder(EventStatusStore store, WorkqOptions options, ILogger<EventStatusRecorder> logger)
+    : PeriodicWriter(TimeSpan.FromMilliseconds(200))
 {
-    private static readonly TimeSpan FlushEvery = TimeSpan.FromMilliseconds(200);
     // Past this many unwritten statuses (PostgreSQL away for long), a failed batch is dropped rather than kept: memory stays bounded.
     private const int MaxPending = 200_000;
 
@@ -33,20 +33,7 @@ public sealed class EventStatusRecorder(EventStatusStore store, WorkqOptions opt
         else if (update.Supersedes(old)) pending[key] = update.After(old) with { Restart = update.Restart || old.Restart };
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(FlushEvery);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken)) await FlushAsync(stoppingToken);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-        await FlushAsync(CancellationToken.None);
-    }
-
-    public async Task FlushAsync(CancellationToken cancellationToken)
+    public override async Task FlushAsync(CancellationToken cancellationToken)
     {
         Dictionary<(string Canvas, Guid Id), EventStatusUpdate> batch;
         lock (gate)

@@ -14,6 +14,18 @@ public sealed class EventStatusTests(WorkqCluster cluster)
     private async Task<JsonNode> StatusAsync(string canvas, Guid id, string token, int? wait = null) =>
         (await cluster.JsonAsync(HttpMethod.Get, StatusUrl(canvas, id.ToString(), wait?.ToString(System.Globalization.CultureInfo.InvariantCulture)), token))!;
 
+    /// <summary>An event queued for worker <c>held</c>, which is paused; <c>Worker</c> is its control URL.</summary>
+    private async Task<(string Canvas, string Token, Uri Worker, Guid Id)> QueuedOnAPausedWorkerAsync()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync();
+        var worker = cluster.ControlUrl($"/v1/canvases/{canvas}/workers/held");
+        await cluster.DeployAsync(canvas, "held", "return 1;", token: token);
+        await cluster.JsonAsync(HttpMethod.Post, new Uri(worker + "/pause"), token);
+        var id = await cluster.EmitAsync(canvas, "held", "1", token);
+        await StatusEventuallyAsync(canvas, id, token, "queued");
+        return (canvas, token, worker, id);
+    }
+
     private async Task<JsonNode> StatusEventuallyAsync(string canvas, Guid id, string token, string status, Func<JsonNode, bool>? also = null) =>
         await cluster.EventuallyAsync(async () =>
         {
@@ -75,12 +87,7 @@ public sealed class EventStatusTests(WorkqCluster cluster)
     [Fact]
     public async Task A_wait_on_an_event_that_cannot_run_answers_its_current_status_when_the_wait_runs_out()
     {
-        var (canvas, token) = await cluster.CreateCanvasAsync();
-        var worker = cluster.ControlUrl($"/v1/canvases/{canvas}/workers/held");
-        await cluster.DeployAsync(canvas, "held", "return 1;", token: token);
-        await cluster.JsonAsync(HttpMethod.Post, new Uri(worker + "/pause"), token);
-        var id = await cluster.EmitAsync(canvas, "held", "1", token);
-        await StatusEventuallyAsync(canvas, id, token, "queued");
+        var (canvas, token, worker, id) = await QueuedOnAPausedWorkerAsync();
 
         var clock = Stopwatch.StartNew();
         var answer = await StatusAsync(canvas, id, token, wait: 2);
@@ -128,12 +135,7 @@ public sealed class EventStatusTests(WorkqCluster cluster)
     [Fact]
     public async Task An_un_enqueued_event_is_cancelled_at_once_and_stays_cancelled_when_its_worker_reaches_it()
     {
-        var (canvas, token) = await cluster.CreateCanvasAsync();
-        var worker = cluster.ControlUrl($"/v1/canvases/{canvas}/workers/held");
-        await cluster.DeployAsync(canvas, "held", "return 1;", token: token);
-        await cluster.JsonAsync(HttpMethod.Post, new Uri(worker + "/pause"), token);
-        var id = await cluster.EmitAsync(canvas, "held", "1", token);
-        await StatusEventuallyAsync(canvas, id, token, "queued");
+        var (canvas, token, worker, id) = await QueuedOnAPausedWorkerAsync();
 
         await cluster.JsonAsync(HttpMethod.Delete, new Uri(worker + $"/events/{id}"), token, expect: 202);
         var cancelled = await StatusAsync(canvas, id, token);
