@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
-using Workq.Shared.Hosting;
 using Microsoft.Extensions.Logging;
 using Workq.Shared.Configuration;
+using Workq.Shared.Hosting;
 
 namespace Workq.Shared.Storage;
 
