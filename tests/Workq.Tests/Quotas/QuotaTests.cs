@@ -40,9 +40,10 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
             for (var i = 0; i < 1001; i++) await Emit("child", new { i });
             return "all sent";
             """, token: token);
-        // Hostile code swallowing the refusal still fails.
+        // Hostile code swallowing the refusal still fails. (80 refusals, not 981: each is a round trip to the worker service,
+        // and the cluster's 3 s handler time-out must not be what ends the run on a busy machine.)
         await cluster.DeployAsync(canvas, "sneaky", """
-            for (var i = 0; i < 1001; i++) { try { await Emit("child", new { i }); } catch (InvalidOperationException) { } }
+            for (var i = 0; i < 100; i++) { try { await Emit("child", new { i }); } catch (InvalidOperationException) { } }
             return "got away with it";
             """, token: token);
 
@@ -52,7 +53,7 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
         foreach (var worker in new[] { "spray", "sneaky" })
         {
             var trace = (await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, worker), t => t.Count == 1, Patience, $"{worker} traced"))[0]!;
-            Assert.Equal("failed", trace["status"]!.GetValue<string>());
+            Assert.True(trace["status"]!.GetValue<string>() == "failed", $"{worker}'s run: {trace}");
             var message = trace["error"]!["message"]!.GetValue<string>();
             Assert.Contains("WORKQ_MAX_EMITS_PER_EVENT", message);
             Assert.Contains($"{QuotaCluster.MaxEmitsPerEvent}", message);
