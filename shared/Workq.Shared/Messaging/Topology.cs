@@ -25,6 +25,11 @@ public sealed class Topology(BrokerConnection broker, WorkqOptions options, ILog
     public static string CanvasExchange(string canvas) => $"workq.canvas.{canvas}";
     public static string WorkerQueue(string canvas, string worker) => $"workq.worker.{canvas}.{worker}";
     public static string DelayQueue(int seconds) => $"workq.delay.{seconds}s";
+    public static string LaneQueue(string canvas, string worker, int lane) => $"{WorkerQueue(canvas, worker)}.lane{lane}";
+
+    /// <summary>The worker's queue and then its ordering lanes, if it has any: what counts, purges and deletes cover.</summary>
+    public static IEnumerable<string> WorkerQueues(string canvas, string worker, int lanes) =>
+        Enumerable.Range(0, lanes).Select(lane => LaneQueue(canvas, worker, lane)).Prepend(WorkerQueue(canvas, worker));
 
     private static readonly Dictionary<string, object?> QuorumArguments = new() { ["x-queue-type"] = "quorum" };
 
@@ -98,6 +103,28 @@ public sealed class Topology(BrokerConnection broker, WorkqOptions options, ILog
         }
     }
 
+    /// <summary>
+    /// The worker's ordering lanes (docs/DESIGN.md "Ordering keys"): quorum queues like its own, with a single active consumer, so
+    /// each lane is consumed by one worker instance at a time, in queue order. Bound to the canvas exchange under the lane's
+    /// routing key and to the retry exchange under the queue's name.
+    /// </summary>
+    public Task DeclareLanesAsync(string canvas, string worker, int lanes, CancellationToken cancellationToken) => WithChannelAsync(async channel =>
+    {
+        var arguments = new Dictionary<string, object?>(workerQueueArguments) { ["x-single-active-consumer"] = true };
+        for (var lane = 0; lane < lanes; lane++)
+        {
+            var queue = LaneQueue(canvas, worker, lane);
+            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments, cancellationToken: cancellationToken);
+            await channel.QueueBindAsync(queue, CanvasExchange(canvas), OrderingKeys.RoutingKey(worker, lane), cancellationToken: cancellationToken);
+            await channel.QueueBindAsync(queue, RetryExchange, queue, cancellationToken: cancellationToken);
+        }
+    }, cancellationToken);
+
+    public Task DeleteLanesAsync(string canvas, string worker, int lanes, CancellationToken cancellationToken) => WithChannelAsync(async channel =>
+    {
+        for (var lane = 0; lane < lanes; lane++) await channel.QueueDeleteAsync(LaneQueue(canvas, worker, lane), cancellationToken: cancellationToken);
+    }, cancellationToken);
+
     private static async Task BindWorkerAsync(IChannel channel, string canvas, string worker, CancellationToken cancellationToken)
     {
         var queue = WorkerQueue(canvas, worker);
@@ -105,21 +132,27 @@ public sealed class Topology(BrokerConnection broker, WorkqOptions options, ILog
         await channel.QueueBindAsync(queue, RetryExchange, queue, cancellationToken: cancellationToken);
     }
 
-    /// <summary>Empties the worker's queue of ready events; returns how many were dropped.</summary>
-    public async Task<uint> PurgeWorkerAsync(string canvas, string worker, CancellationToken cancellationToken)
+    /// <summary>Empties the worker's queue and its ordering lanes of ready events; returns how many were dropped.</summary>
+    public async Task<uint> PurgeWorkerAsync(string canvas, string worker, int lanes, CancellationToken cancellationToken)
     {
         uint purged = 0;
-        await WithChannelAsync(async channel => purged = await channel.QueuePurgeAsync(WorkerQueue(canvas, worker), cancellationToken), cancellationToken);
+        await WithChannelAsync(async channel =>
+        {
+            foreach (var queue in WorkerQueues(canvas, worker, lanes)) purged += await channel.QueuePurgeAsync(queue, cancellationToken);
+        }, cancellationToken);
         return purged;
     }
 
-    /// <summary>Deletes the worker's queue; the events still in it are dropped (API.md DELETE worker).</summary>
-    public Task DeleteWorkerAsync(string canvas, string worker, CancellationToken cancellationToken) =>
-        WithChannelAsync(channel => channel.QueueDeleteAsync(WorkerQueue(canvas, worker), cancellationToken: cancellationToken), cancellationToken);
+    /// <summary>Deletes the worker's queue and its ordering lanes; the events still in them are dropped (API.md DELETE worker).</summary>
+    public Task DeleteWorkerAsync(string canvas, string worker, int lanes, CancellationToken cancellationToken) =>
+        WithChannelAsync(async channel =>
+        {
+            foreach (var queue in WorkerQueues(canvas, worker, lanes)) await channel.QueueDeleteAsync(queue, cancellationToken: cancellationToken);
+        }, cancellationToken);
 
-    public async Task DeleteCanvasAsync(string canvas, IEnumerable<string> workers, CancellationToken cancellationToken)
+    public async Task DeleteCanvasAsync(string canvas, IEnumerable<(string Worker, int Lanes)> workers, CancellationToken cancellationToken)
     {
-        foreach (var worker in workers) await DeleteWorkerAsync(canvas, worker, cancellationToken);
+        foreach (var (worker, lanes) in workers) await DeleteWorkerAsync(canvas, worker, lanes, cancellationToken);
         await WithChannelAsync(channel => channel.ExchangeDeleteAsync(CanvasExchange(canvas), cancellationToken: cancellationToken), cancellationToken);
     }
 
