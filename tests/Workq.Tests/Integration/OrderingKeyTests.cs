@@ -132,8 +132,14 @@ public sealed class OrderingKeyTests(WorkqCluster cluster, ITestOutputHelper out
 
         // Mid-key: some events of the keys ran, and one is running now.
         await cluster.EventuallyAsync(() => Task.FromResult(Marks(sink)), m => m.Count(x => !x.Start) >= 24 && m[^1].Start, Patience, "keys in flight");
-        var victim = cluster.Workers.First(w => !w.HasExited);
-        victim.Kill();
+        // The instance that is active on the lanes (single active consumer), so the kill cuts keys that are running.
+        // The management API lists consumers a moment after they start: polled.
+        var victim = await cluster.EventuallyAsync(async () =>
+        {
+            var owners = await cluster.Rabbit.ActiveConsumerConnectionsAsync(cluster.VirtualHost, $"workq.worker.{canvas}.w.lane");
+            return cluster.Workers.FirstOrDefault(w => !w.HasExited && owners.Any(o => o.EndsWith($"-{w.Id}", StringComparison.Ordinal)));
+        }, w => w is not null, Patience, "the lanes' active instance");
+        victim!.Kill();
         var killedAt = sink.Calls.Count;
         await EnsureWorkersAsync(2);
 
@@ -151,6 +157,8 @@ public sealed class OrderingKeyTests(WorkqCluster cluster, ITestOutputHelper out
             Assert.Equal(perKey - 1, starts[^1]);
         }
         Assert.Equal(keys.Length * perKey, marks.Where(m => !m.Start).Select(m => (m.Key, m.N)).Distinct().Count());
+        // The kill gave events back: the broker delivered them again, counted.
+        Assert.Contains(marks, m => m.Start && m.Attempt > 1);
     }
 
     [Fact]
