@@ -84,22 +84,26 @@ public sealed class Topology(BrokerConnection broker, WorkqOptions options, ILog
     /// <c>x-max-length</c>, or with another <c>WORKQ_MAX_QUEUED_PER_WORKER</c>) cannot be redeclared (406): it is kept
     /// as it is, with a warning, so an upgrade or a changed limit never breaks a deploy (docs/DESIGN.md).
     /// </summary>
-    public async Task DeclareWorkerAsync(string canvas, string worker, CancellationToken cancellationToken)
+    public Task DeclareWorkerAsync(string canvas, string worker, CancellationToken cancellationToken) =>
+        DeclareQueueAsync(canvas, worker, WorkerQueue(canvas, worker), workerQueueArguments, channel => BindWorkerAsync(channel, canvas, worker, cancellationToken), cancellationToken);
+
+    /// <summary>Declares and binds a queue of the worker's; one that exists with other arguments is kept (and bound) with a warning.</summary>
+    private async Task DeclareQueueAsync(string canvas, string worker, string queue, Dictionary<string, object?> arguments, Func<IChannel, Task> bind,
+        CancellationToken cancellationToken)
     {
-        var queue = WorkerQueue(canvas, worker);
         try
         {
             await WithChannelAsync(async channel =>
             {
-                await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, workerQueueArguments, cancellationToken: cancellationToken);
-                await BindWorkerAsync(channel, canvas, worker, cancellationToken);
+                await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments, cancellationToken: cancellationToken);
+                await bind(channel);
             }, cancellationToken);
         }
         catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 406)
         {
-            logger.LogWarning("The queue of {Canvas}/{Worker} exists with other arguments and is kept as it is ({Reason}); to apply WORKQ_MAX_QUEUED_PER_WORKER = {Limit}, drain and delete the queue, then deploy the worker again",
-                canvas, worker, e.ShutdownReason.ReplyText, options.MaxQueuedPerWorker);
-            await WithChannelAsync(channel => BindWorkerAsync(channel, canvas, worker, cancellationToken), cancellationToken);
+            logger.LogWarning("The queue {Queue} of {Canvas}/{Worker} exists with other arguments and is kept as it is ({Reason}); to apply WORKQ_MAX_QUEUED_PER_WORKER = {Limit}, drain and delete the queue, then deploy the worker again",
+                queue, canvas, worker, e.ShutdownReason.ReplyText, options.MaxQueuedPerWorker);
+            await WithChannelAsync(bind, cancellationToken);
         }
     }
 
@@ -108,17 +112,19 @@ public sealed class Topology(BrokerConnection broker, WorkqOptions options, ILog
     /// each lane is consumed by one worker instance at a time, in queue order. Bound to the canvas exchange under the lane's
     /// routing key and to the retry exchange under the queue's name.
     /// </summary>
-    public Task DeclareLanesAsync(string canvas, string worker, int lanes, CancellationToken cancellationToken) => WithChannelAsync(async channel =>
+    public async Task DeclareLanesAsync(string canvas, string worker, int lanes, CancellationToken cancellationToken)
     {
         var arguments = new Dictionary<string, object?>(workerQueueArguments) { ["x-single-active-consumer"] = true };
         for (var lane = 0; lane < lanes; lane++)
         {
-            var queue = LaneQueue(canvas, worker, lane);
-            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments, cancellationToken: cancellationToken);
-            await channel.QueueBindAsync(queue, CanvasExchange(canvas), OrderingKeys.RoutingKey(worker, lane), cancellationToken: cancellationToken);
-            await channel.QueueBindAsync(queue, RetryExchange, queue, cancellationToken: cancellationToken);
+            var (queue, routingKey) = (LaneQueue(canvas, worker, lane), OrderingKeys.RoutingKey(worker, lane));
+            await DeclareQueueAsync(canvas, worker, queue, arguments, async channel =>
+            {
+                await channel.QueueBindAsync(queue, CanvasExchange(canvas), routingKey, cancellationToken: cancellationToken);
+                await channel.QueueBindAsync(queue, RetryExchange, queue, cancellationToken: cancellationToken);
+            }, cancellationToken);
         }
-    }, cancellationToken);
+    }
 
     public Task DeleteLanesAsync(string canvas, string worker, int lanes, CancellationToken cancellationToken) => WithChannelAsync(async channel =>
     {
