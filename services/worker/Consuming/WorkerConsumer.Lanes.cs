@@ -104,7 +104,8 @@ public sealed partial class WorkerConsumer
         var envelope = delivery.Envelope;
         var attempt = delivery.Attempt;
         var suspect = delivery.Suspect;
-        for (var requeues = 0; ; )
+        var requeues = 0;
+        while (true)
         {
             if (lanesBroken) return false;
             var current = Handler;
