@@ -16,7 +16,6 @@ using Workq.Traces.MongoDb;
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8080);
 builder.RequireAdminToken(options);
-builder.Services.AddSingleton<WorkerStore>();
 builder.Services.AddSingleton<UnhandledStore>();
 builder.Services.AddSingleton<DeadLetterStore>();
 builder.Services.AddSingleton<MetricsStore>();

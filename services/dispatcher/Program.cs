@@ -11,7 +11,6 @@ using Workq.Shared.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8082);
-builder.Services.AddSingleton<WorkerStore>();
 builder.Services.AddSingleton<UnhandledStore>();
 builder.Services.AddSingleton<DeadLetterStore>();
 builder.Services.AddSingleton<MetricsStore>();

@@ -47,7 +47,7 @@ public static class RawRabbitScenario
         await done.Task.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken);
         var elapsed = clock.Elapsed;
 
-        await topology.DeleteCanvasAsync(Canvas, [Worker], cancellationToken);
+        await topology.DeleteCanvasAsync(Canvas, [(Worker, 0)], cancellationToken);
         return new Throughput(messages, elapsed.TotalSeconds, published.TotalSeconds);
     }
 
@@ -111,7 +111,7 @@ public static class RawRabbitScenario
             lock (waits) if (waits.Count >= sent) break;
             await Task.Delay(20, cancellationToken);
         }
-        await topology.DeleteCanvasAsync(canvas, [Worker], cancellationToken);
+        await topology.DeleteCanvasAsync(canvas, [(Worker, 0)], cancellationToken);
         lock (waits) return Latencies.Of(waits);
     }
 

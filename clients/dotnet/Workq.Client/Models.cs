@@ -5,11 +5,18 @@ namespace Workq.Client;
 
 // The shapes of docs/API.md, as the services send them (camelCase JSON).
 
-/// <summary>One event of a batch emit; without a key the client generates one, so a retry never enqueues it twice.</summary>
-public sealed record EmitItem(string Worker, object? Event, string? IdempotencyKey = null, TimeSpan? Delay = null, DateTimeOffset? RunAt = null);
+/// <summary>
+/// One event of a batch emit; without a key the client generates one, so a retry never enqueues it twice. With an
+/// <c>OrderingKey</c> it runs after the worker's earlier events with that key, one at a time (API.md "Ordering keys").
+/// </summary>
+public sealed record EmitItem(string Worker, object? Event, string? IdempotencyKey = null, TimeSpan? Delay = null, DateTimeOffset? RunAt = null,
+    string? OrderingKey = null);
 
-/// <summary>When an emitted event runs: after <c>Delay</c> or at <c>RunAt</c> (one of the two, up to 30 days ahead); neither runs it now.</summary>
-public sealed record EmitTiming(TimeSpan? Delay = null, DateTimeOffset? RunAt = null);
+/// <summary>
+/// When an emitted event runs: after <c>Delay</c> or at <c>RunAt</c> (one of the two, up to 30 days ahead); neither runs it now.
+/// With an <c>OrderingKey</c> (1 to 128 characters) it runs after the worker's earlier events with that key, one at a time.
+/// </summary>
+public sealed record EmitTiming(TimeSpan? Delay = null, DateTimeOffset? RunAt = null, string? OrderingKey = null);
 
 /// <summary>The 202 answer to a single emit.</summary>
 public sealed record EmitAccepted(Guid Id, DateTimeOffset EnqueuedAt);
@@ -68,7 +75,8 @@ public sealed record Trace(
     string? Canvas = null,
     string? Worker = null,
     int? Version = null,
-    int Depth = 0);
+    int Depth = 0,
+    string? OrderingKey = null);
 
 public sealed record TraceError(string Type, string Message);
 

@@ -17,15 +17,14 @@ public sealed class WorkqClient(Uri emitterUrl, string token, HttpClient? http =
     public Task<Guid> EmitAsync(string canvas, string worker, object? value, string? idempotencyKey = null, CancellationToken ct = default) =>
         EmitAsync(canvas, worker, value, timing: null, idempotencyKey, ct);
 
-    /// <summary>Emits one event to run later (<paramref name="timing"/>); returns its id once it is stored durably (202).</summary>
+    /// <summary>Emits one event to run later or in its key's order (<paramref name="timing"/>); returns its id once it is stored durably (202).</summary>
     public async Task<Guid> EmitAsync(string canvas, string worker, object? value, EmitTiming? timing, string? idempotencyKey = null, CancellationToken ct = default)
     {
-        var path = WorkqTransport.Path("v1", "canvases", canvas, "workers", worker, "events") + timing switch
-        {
-            { Delay: { } delay } => "?delaySeconds=" + delay.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-            { RunAt: { } runAt } => "?runAt=" + Uri.EscapeDataString(runAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture)),
-            _ => "",
-        };
+        var query = new List<string>(2);
+        if (timing?.Delay is { } delay) query.Add("delaySeconds=" + delay.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        else if (timing?.RunAt is { } runAt) query.Add("runAt=" + Uri.EscapeDataString(runAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture)));
+        if (timing?.OrderingKey is { } orderingKey) query.Add("orderingKey=" + Uri.EscapeDataString(orderingKey));
+        var path = WorkqTransport.Path("v1", "canvases", canvas, "workers", worker, "events") + (query.Count == 0 ? "" : "?" + string.Join('&', query));
         var accepted = await transport.SendAsync<EmitAccepted>(HttpMethod.Post, path, WorkqTransport.Serialize(value), retry: true, ct, idempotencyKey ?? NewKey());
         return accepted.Id;
     }
@@ -35,7 +34,7 @@ public sealed class WorkqClient(Uri emitterUrl, string token, HttpClient? http =
     {
         ArgumentNullException.ThrowIfNull(items);
         // A 503 on a batch may follow a partial enqueue: a key on every item makes the retry exactly-once.
-        var body = items.Select(i => new BatchItemBody(i.Worker, i.Event, i.IdempotencyKey ?? NewKey(), i.Delay?.TotalSeconds, i.RunAt)).ToList();
+        var body = items.Select(i => new BatchItemBody(i.Worker, i.Event, i.IdempotencyKey ?? NewKey(), i.Delay?.TotalSeconds, i.RunAt, i.OrderingKey)).ToList();
         var accepted = await transport.SendAsync<BatchAccepted>(HttpMethod.Post, WorkqTransport.Path("v1", "canvases", canvas, "events"),
             WorkqTransport.Serialize(body), retry: true, ct);
         return accepted.Ids;
@@ -47,5 +46,6 @@ public sealed class WorkqClient(Uri emitterUrl, string token, HttpClient? http =
 
     private sealed record BatchItemBody(string Worker, object? Event, string IdempotencyKey,
         [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] double? DelaySeconds,
-        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? RunAt);
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? RunAt,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? OrderingKey);
 }

@@ -53,7 +53,7 @@ public static class CanvasesApi
         directory.Invalidate();
         await topology.DeleteCanvasAsync(canvas, workers, cancellationToken);
         await controlPlane.Publish(new CanvasChanged(canvas, Deleted: true), cancellationToken);
-        foreach (var worker in workers) await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
+        foreach (var (worker, _) in workers) await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
         loggers.CreateLogger(typeof(CanvasesApi)).LogInformation("Canvas {Canvas} deleted with {Workers} workers", canvas, workers.Count);
         return TypedResults.NoContent();
     }

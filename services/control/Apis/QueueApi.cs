@@ -41,10 +41,11 @@ public static partial class QueueApi
     private static async Task<Results<Ok<PurgedResponse>, ProblemHttpResult>> PurgeAsync([AsParameters] WorkerRoute route, WorkerCommands commands, Topology topology,
         ScheduledEventStore scheduled, CancellationToken cancellationToken)
     {
-        if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
+        if (await commands.FindAsync(route, cancellationToken) is not { } worker) return WorkerCommands.NoSuchWorker(route);
         // The scheduled ones first: one due meanwhile is then in the queue when it is purged.
         var delayed = await scheduled.PurgeAsync(route.Canvas, route.Worker, cancellationToken);
-        return TypedResults.Ok(new PurgedResponse(delayed + await topology.PurgeWorkerAsync(route.Canvas, route.Worker, cancellationToken)));
+        var queued = await topology.PurgeWorkerAsync(route.Canvas, route.Worker, worker.OrderingLanes, cancellationToken);
+        return TypedResults.Ok(new PurgedResponse(delayed + queued));
     }
 
     private const int DefaultPageSize = 100, MaxPageSize = 1_000, MaxSearchLength = 500;

@@ -46,18 +46,21 @@ public sealed class WorkerViews(LiveQueueCounts queues, InstanceLoads loads, Sch
     /// <summary>Many at once: their queues are read together, in parallel, when the live counts are not fresh.</summary>
     public async Task<IReadOnlyList<WorkerView>> CreateAsync(IReadOnlyList<WorkerRecord> workers, bool withCode, CancellationToken cancellationToken)
     {
-        var queueCounts = queues.GetAsync(workers.Select(w => Topology.WorkerQueue(w.Canvas, w.Name)).ToList(), cancellationToken);
+        // Each worker's queue, then its ordering lanes: queued counts them all.
+        var queueCounts = queues.GetAsync(workers.SelectMany(w => Topology.WorkerQueues(w.Canvas, w.Name, w.OrderingLanes)).ToList(), cancellationToken);
         var delayed = await scheduled.CountAsync(workers.Select(w => (w.Canvas, w.Name)).ToList(), cancellationToken);
         var counts = await queueCounts;
         var views = new WorkerView[workers.Count];
-        for (var i = 0; i < workers.Count; i++)
+        for (int i = 0, first = 0; i < workers.Count; first += 1 + workers[i].OrderingLanes, i++)
         {
             var worker = workers[i];
+            var queued = 0L;
+            for (var q = first; q <= first + worker.OrderingLanes; q++) queued += counts[q].Queued;
             var load = loads.Of(worker.Canvas, worker.Name);
             // A quorum queue counts a cancelled consumer until its deliveries settle: a paused worker finishing its events has none.
-            var consumers = Math.Max(0, counts[i].Consumers - load.Draining);
+            var consumers = Math.Max(0, counts[first].Consumers - load.Draining);
             views[i] = new WorkerView(worker.Canvas, worker.Name, worker.Version, worker.State, worker.BlockedReason, worker.Concurrency, worker.Retry, worker.RateLimit,
-                new WorkerStatsView(counts[i].Queued, load.InFlight, worker.Processed, worker.Failed, worker.DeadLettered, consumers,
+                new WorkerStatsView(queued, load.InFlight, worker.Processed, worker.Failed, worker.DeadLettered, consumers,
                     delayed.GetValueOrDefault((worker.Canvas, worker.Name))),
                 limits, loads.RunnerOf(worker.Canvas), withCode ? worker.Code : null);
         }

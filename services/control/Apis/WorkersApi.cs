@@ -78,8 +78,9 @@ public static class WorkersApi
     {
         if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
         var (canvas, worker) = route;
-        await deletion.DeleteAsync(canvas, worker, cancellationToken);
-        await topology.DeleteWorkerAsync(canvas, worker, cancellationToken);
+        // Null when another request deleted it meanwhile: that one deletes its lanes.
+        var lanes = await deletion.DeleteAsync(canvas, worker, cancellationToken);
+        await topology.DeleteWorkerAsync(canvas, worker, lanes ?? 0, cancellationToken);
         await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
         return TypedResults.NoContent();
     }

@@ -8,11 +8,11 @@ namespace Workq.Control.Canvases;
 /// </summary>
 public sealed class CanvasDeletion(CanvasStore canvases, WorkerStore workers, IEnumerable<ICanvasData> stores, ILogger<CanvasDeletion> logger)
 {
-    /// <returns>The canvas's workers (their queues are the caller's to delete), or null when there is no such canvas.</returns>
-    public async Task<IReadOnlyList<string>?> DeleteAsync(string canvas, CancellationToken cancellationToken)
+    /// <returns>The canvas's workers and their ordering lanes (their queues are the caller's to delete), or null when there is no such canvas.</returns>
+    public async Task<IReadOnlyList<(string Worker, int Lanes)>?> DeleteAsync(string canvas, CancellationToken cancellationToken)
     {
         if (!await canvases.ExistsAsync(canvas, cancellationToken)) return null;
-        var names = (await workers.ListAsync(canvas, cancellationToken)).Select(w => w.Name).ToList();
+        var names = (await workers.ListAsync(canvas, cancellationToken)).Select(w => (w.Name, w.OrderingLanes)).ToList();
         // The stores are independent of one another: side by side, each on a pooled connection of its own.
         await Task.WhenAll(stores.Select(store => store.DeleteCanvasAsync(canvas, cancellationToken)));
         // The canvas row takes its token and (the schema's cascade) its workers with it, at once.

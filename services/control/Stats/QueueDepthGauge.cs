@@ -37,13 +37,18 @@ public sealed class QueueDepthGauge(QueueStats stats, ILogger<QueueDepthGauge> l
     private IEnumerable<Measurement<long>> Observe()
     {
         if (stats.Cached is not { } queues) yield break;
+        var depths = new Dictionary<(string Canvas, string Worker), long>();
         foreach (var (queue, ready) in queues)
         {
-            // workq.worker.{canvas}.{worker}: names cannot hold dots, so the first one after the prefix splits them.
+            // workq.worker.{canvas}.{worker}[.lane{i}]: names cannot hold dots, so the first one after the prefix splits them, and
+            // an ordering lane's depth counts for its worker.
             if (!queue.StartsWith(Prefix, StringComparison.Ordinal)) continue;
             var dot = queue.IndexOf('.', Prefix.Length);
             if (dot < 0) continue;
-            yield return new Measurement<long>(ready, WorkqDiagnostics.Tags(queue[Prefix.Length..dot], queue[(dot + 1)..]));
+            var lane = queue.IndexOf('.', dot + 1);
+            var key = (queue[Prefix.Length..dot], lane < 0 ? queue[(dot + 1)..] : queue[(dot + 1)..lane]);
+            depths[key] = depths.GetValueOrDefault(key) + ready;
         }
+        foreach (var ((canvas, worker), ready) in depths) yield return new Measurement<long>(ready, WorkqDiagnostics.Tags(canvas, worker));
     }
 }

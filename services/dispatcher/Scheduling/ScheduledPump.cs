@@ -69,7 +69,8 @@ public sealed class ScheduledPump(ScheduledEventStore store, NpgsqlDataSource db
     private async Task<(IReadOnlyList<Guid> Published, IReadOnlyList<Guid> Later)> PublishAsync(IReadOnlyList<ScheduledEvent> due)
     {
         // Not the stopping token: a publish already on the wire is finished, so its row is deleted rather than sent again.
-        var publishes = due.Select(e => publisher.PublishAsync(e.Envelope, e.Body, CancellationToken.None)).ToArray();
+        // In their claim's order (run_at, then emit order): the same key's events reach its lane in that order.
+        var publishes = publisher.PublishInOrder(due.Select(e => (e.Envelope, (ReadOnlyMemory<byte>)e.Body)).ToList(), CancellationToken.None);
         try
         {
             await Task.WhenAll(publishes);

@@ -3,6 +3,7 @@ using Workq.Emitter.Emitting;
 using Workq.Shared;
 using Workq.Shared.Configuration;
 using Workq.Shared.Http;
+using Workq.Shared.Messaging;
 
 namespace Workq.Emitter.Apis;
 
@@ -38,9 +39,11 @@ public static class EmitApi
         if (EventBatch.ValidateSingle(body.Memory.Span) is { } invalid) return Problems.BadRequest(invalid);
         var (runAt, timeProblem) = EmitTime.FromQuery(request.Query, DateTimeOffset.UtcNow);
         if (timeProblem is not null) return Problems.BadRequest(timeProblem);
+        var orderingKey = request.Query["orderingKey"].FirstOrDefault();
+        if (OrderingKeys.Problem(orderingKey) is { } orderingProblem) return Problems.BadRequest($"orderingKey: {orderingProblem}");
         if (OverRate<EmitResponse>(rate, target.Canvas, 1, options) is { } refused) return refused;
 
-        var emitted = await emitter.EmitAsync(target.Canvas, [new BatchItem(target.Worker, body.Memory, key, runAt)], TraceParent(request), cancellationToken);
+        var emitted = await emitter.EmitAsync(target.Canvas, [new BatchItem(target.Worker, body.Memory, key, runAt, orderingKey)], TraceParent(request), cancellationToken);
         return TypedResults.Accepted((string?)null, new EmitResponse(emitted[0].Id, emitted[0].EnqueuedAt));
     }
 

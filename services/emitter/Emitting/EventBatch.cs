@@ -1,17 +1,21 @@
 using System.Text.Json;
 using Workq.Shared;
+using Workq.Shared.Messaging;
 
 namespace Workq.Emitter.Emitting;
 
-/// <summary>One item of a batch emit: the event is a slice of the request body, never copied or re-serialized. <c>RunAt</c> null runs it now.</summary>
-public readonly record struct BatchItem(string Worker, ReadOnlyMemory<byte> Event, string? IdempotencyKey, DateTimeOffset? RunAt = null);
+/// <summary>
+/// One item of a batch emit: the event is a slice of the request body, never copied or re-serialized. <c>RunAt</c> null runs it now;
+/// <c>OrderingKey</c> null runs it in no particular order.
+/// </summary>
+public readonly record struct BatchItem(string Worker, ReadOnlyMemory<byte> Event, string? IdempotencyKey, DateTimeOffset? RunAt = null, string? OrderingKey = null);
 
 public readonly record struct BatchParse(List<BatchItem>? Items, string? Error, bool EventTooLarge = false)
 {
     public static BatchParse Invalid(string error) => new(null, error);
 }
 
-/// <summary>Parses <c>[{"worker", "event", "idempotencyKey"?, "delaySeconds"?, "runAt"?}]</c> with a forward-only reader, rejecting the whole batch on the first bad item.</summary>
+/// <summary>Parses <c>[{"worker", "event", "idempotencyKey"?, "delaySeconds"?, "runAt"?, "orderingKey"?}]</c> with a forward-only reader, rejecting the whole batch on the first bad item.</summary>
 public static class EventBatch
 {
     public const int MaxItems = 1_000;
@@ -31,7 +35,7 @@ public static class EventBatch
                 var index = items.Count;
                 if (index == MaxItems) return BatchParse.Invalid($"A batch holds at most {MaxItems} items.");
                 if (reader.TokenType != JsonTokenType.StartObject) return BatchParse.Invalid($"Item {index} must be an object with \"worker\" and \"event\".");
-                string? worker = null, key = null, runAt = null;
+                string? worker = null, key = null, runAt = null, orderingKey = null;
                 double? delaySeconds = null;
                 ReadOnlyMemory<byte>? evt = null;
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
@@ -75,6 +79,14 @@ public static class EventBatch
                         if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"runAt\" must be an ISO 8601 string.");
                         runAt = reader.GetString();
                     }
+                    else if (reader.ValueTextEquals("orderingKey"u8))
+                    {
+                        reader.Read();
+                        if (reader.TokenType == JsonTokenType.Null) continue;
+                        if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"orderingKey\" must be a string.");
+                        orderingKey = reader.GetString();
+                        if (OrderingKeys.Problem(orderingKey) is { } orderingProblem) return BatchParse.Invalid($"Item {index}: \"orderingKey\": {orderingProblem}");
+                    }
                     else
                     {
                         reader.Read();
@@ -85,7 +97,7 @@ public static class EventBatch
                 if (evt is null) return BatchParse.Invalid($"Item {index}: \"event\" is missing (use null for an empty event).");
                 var (at, timeProblem) = delaySeconds is null && runAt is null ? (null, null) : EmitTime.Resolve(delaySeconds, runAt, now);
                 if (timeProblem is not null) return BatchParse.Invalid($"Item {index}: {timeProblem}");
-                items.Add(new BatchItem(worker!, evt.Value, key, at));
+                items.Add(new BatchItem(worker!, evt.Value, key, at, orderingKey));
                 previousWorker = worker;
             }
             reader.Read();

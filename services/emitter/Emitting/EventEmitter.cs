@@ -58,7 +58,7 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
         for (var i = 0; i < items.Count; i++)
         {
             if (!publish[i] || items[i].RunAt is not { } runAt) continue;
-            delayed.Add(new ScheduledEvent(new EventEnvelope(results[i].Id, canvas, items[i].Worker, enqueuedAt, Depth: 0, traceParent), runAt, items[i].Event));
+            delayed.Add(new ScheduledEvent(Envelope(canvas, items[i], results[i].Id, enqueuedAt, traceParent), runAt, items[i].Event));
             publish[i] = false;
         }
         try
@@ -73,15 +73,12 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
         }
         foreach (var due in delayed)
             statuses.Record(EventStatusUpdate.Scheduled(canvas, due.Envelope.Id, due.Envelope.Worker, due.Envelope.EnqueuedAt, due.RunAt));
-        var pending = new List<Task>(items.Count);
+        var events = new List<(EventEnvelope, ReadOnlyMemory<byte>)>(items.Count);
+        for (var i = 0; i < items.Count; i++)
+            if (publish[i]) events.Add((Envelope(canvas, items[i], results[i].Id, enqueuedAt, traceParent), items[i].Event));
         // Not the request's token: a publish on the wire may be enqueued whether or not we wait for its confirm, so a client
         // that hangs up must not leave a claimed key without its event. Each publish ends at its confirm or its deadline.
-        for (var i = 0; i < items.Count; i++)
-        {
-            if (!publish[i]) continue;
-            var envelope = new EventEnvelope(results[i].Id, canvas, items[i].Worker, enqueuedAt, Depth: 0, traceParent);
-            pending.Add(publisher.PublishAsync(envelope, items[i].Event, CancellationToken.None));
-        }
+        var pending = publisher.PublishInOrder(events, CancellationToken.None);
         try
         {
             await Task.WhenAll(pending);
@@ -102,12 +99,15 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
     }
 
     /// <summary>Each confirmed event is queued; noted for the status store's next flush, which the answer does not wait for.</summary>
-    private void RecordQueued(string canvas, IReadOnlyList<BatchItem> items, Emitted[] results, bool[] publish, List<Task> pending)
+    private void RecordQueued(string canvas, IReadOnlyList<BatchItem> items, Emitted[] results, bool[] publish, IReadOnlyList<Task> pending)
     {
         for (int i = 0, p = 0; i < items.Count; i++)
             if (publish[i] && pending[p++].IsCompletedSuccessfully)
                 statuses.Record(EventStatusUpdate.Queued(canvas, results[i].Id, items[i].Worker, results[i].EnqueuedAt));
     }
+
+    private static EventEnvelope Envelope(string canvas, BatchItem item, Guid id, DateTimeOffset enqueuedAt, string traceParent) =>
+        new(id, canvas, item.Worker, enqueuedAt, Depth: 0, traceParent, item.OrderingKey);
 
     private static string NewTraceParent() => $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";
 }

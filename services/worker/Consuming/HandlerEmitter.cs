@@ -46,6 +46,7 @@ public sealed class HandlerEmitter(EventPublisher publisher, ScheduledEventStore
         var now = DateTimeOffset.UtcNow;
         var (runAt, timeProblem) = EmitSchedule.Resolve(when.Delay, when.RunAt, now, "delay", "runAt");
         if (timeProblem is not null) throw new ArgumentException($"Emit refused: {timeProblem}");
+        if (OrderingKeys.Problem(when.OrderingKey) is { } keyProblem) throw new ArgumentException($"Emit refused: orderingKey: {keyProblem}");
         var depth = parent.Depth + 1;
         if (depth > maxDepth)
             throw new InvalidOperationException($"Emit refused: the emit chain is {depth} events deep, over the limit of {maxDepth} (WORKQ_MAX_EMIT_DEPTH).");
@@ -59,7 +60,8 @@ public sealed class HandlerEmitter(EventPublisher publisher, ScheduledEventStore
         // Microseconds: what PostgreSQL and the message headers keep.
         now = now.AddTicks(-(now.Ticks % 10));
         // The parent's canvas, never one the handler names: a delayed emit lands in its own canvas like any other.
-        var envelope = new EventEnvelope(Guid.CreateVersion7(now), parent.Canvas, worker, now, depth, parent.TraceParent);
+        // The key orders events of this canvas's worker only: it names no queue, and picks one of that worker's lanes.
+        var envelope = new EventEnvelope(Guid.CreateVersion7(now), parent.Canvas, worker, now, depth, parent.TraceParent, when.OrderingKey);
         if (runAt is { } at)
         {
             await scheduled.ScheduleAsync(parent.Canvas, [new ScheduledEvent(envelope, at, eventJson)], maxScheduled, cancellationToken);

@@ -15,9 +15,10 @@ public sealed record ConsumerServices(BrokerConnection Broker, EventRunner Runne
 /// Consumes one worker's queue on a channel of its own whose prefetch is the worker's concurrency,
 /// and acks each event after its handler finished (in batches: <see cref="DeliverySettler"/>). Stopping cancels the consumer and lets the
 /// events in flight finish, so pausing or changing concurrency never runs an event twice. A rate-limited worker's deliveries
-/// first wait for a token (<see cref="RateGate"/>), unstarted.
+/// first wait for a token (<see cref="RateGate"/>), unstarted. A worker with ordering lanes is also consumed on its lanes
+/// (WorkerConsumer.Lanes.cs), and then its keyed and unkeyed runs share its concurrency.
 /// </summary>
-public sealed class WorkerConsumer(string canvas, string worker, int concurrency, HandlerVersion handler, RetryPolicy? retry,
+public sealed partial class WorkerConsumer(string canvas, string worker, int concurrency, int lanes, HandlerVersion handler, RetryPolicy? retry,
     ConsumerServices services, ILogger logger)
 {
     private static readonly TimeSpan UnrunRequeueTimeout = TimeSpan.FromSeconds(5);
@@ -33,8 +34,9 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
     public string Canvas => canvas;
     public string Worker => worker;
     public int Concurrency => concurrency;
+    public int Lanes => lanes;
     /// <summary>Deliveries handed to the handler and not finished yet.</summary>
-    public int InFlight => settler?.Running ?? 0;
+    public int InFlight => (settler?.Running ?? 0) + keyedRunning;
     /// <summary>True once cancelled: nothing new starts, what runs finishes.</summary>
     public bool IsCancelled { get; private set; }
     public HandlerVersion Handler { get; set; } = handler;
@@ -48,7 +50,7 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
     }
 
     /// <summary>False once the broker cancelled the consumer (its queue was deleted, say). While the connection is down, automatic recovery brings it back.</summary>
-    public bool IsHealthy => consumer is { IsRunning: true } || !services.Broker.IsOpen;
+    public bool IsHealthy => (consumer is { IsRunning: true } && LanesHealthy) || !services.Broker.IsOpen;
 
     private AsyncEventingBasicConsumer? consumer;
 
@@ -65,6 +67,7 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
             consumer = new AsyncEventingBasicConsumer(channel);
             consumer.ReceivedAsync += OnReceivedAsync;
             consumerTag = await channel.BasicConsumeAsync(Topology.WorkerQueue(canvas, worker), autoAck: false, consumer, cancellationToken);
+            if (lanes > 0) await StartLanesAsync(connection, cancellationToken);
         }
         catch
         {
@@ -74,14 +77,39 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
             await channel.AbortAsync(CancellationToken.None);
             channel.Dispose();
             channel = null;
+            await AbortLanesAsync();
             throw;
         }
-        inFlightGauge = Workq.Shared.Telemetry.WorkqDiagnostics.TrackInFlight(canvas, worker, () => settler.Running);
+        inFlightGauge = Workq.Shared.Telemetry.WorkqDiagnostics.TrackInFlight(canvas, worker, () => InFlight);
         services.Loads.Add(this);
-        logger.LogInformation("Consuming {Canvas}/{Worker} v{Version} with concurrency {Concurrency}", canvas, worker, Handler.Version, concurrency);
+        logger.LogInformation("Consuming {Canvas}/{Worker} v{Version} with concurrency {Concurrency} and {Lanes} ordering lanes", canvas, worker, Handler.Version, concurrency, lanes);
     }
 
-    private async Task OnReceivedAsync(object sender, BasicDeliverEventArgs delivery)
+    private Task OnReceivedAsync(object sender, BasicDeliverEventArgs delivery) => slots is null ? ReceiveAsync(delivery) : ReceiveInSlotAsync(delivery);
+
+    /// <summary>A worker with lanes: an unkeyed run takes one of the instance's slots, which its keyed runs share.</summary>
+    private async Task ReceiveInSlotAsync(BasicDeliverEventArgs delivery)
+    {
+        try
+        {
+            await slots!.WaitAsync(holding.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await RequeueUnrunAsync(delivery);
+            return;
+        }
+        try
+        {
+            await ReceiveAsync(delivery);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private async Task ReceiveAsync(BasicDeliverEventArgs delivery)
     {
         if (!await TakeRateTokenAsync())
         {
@@ -206,7 +234,7 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
         try
         {
             var deadline = DateTimeOffset.UtcNow + drainFor;
-            while (settler is { Running: > 0 } && DateTimeOffset.UtcNow < deadline) await Task.Delay(10);
+            while ((settler is { Running: > 0 } || chains.Pending > 0) && DateTimeOffset.UtcNow < deadline) await Task.Delay(10);
             // What finished last may still wait for its ack: sent before the channel closes.
             if (settler is not null) await settler.FlushAsync();
             if (open.IsOpen) await open.CloseAsync();
@@ -219,6 +247,7 @@ public sealed class WorkerConsumer(string canvas, string worker, int concurrency
         {
             // Disposed even when closed: a recovering channel would otherwise come back with a consumer nobody owns.
             open.Dispose();
+            await CloseLanesAsync();
             inFlightGauge?.Dispose();
             services.Loads.Remove(this);
             logger.LogInformation("Stopped consuming {Canvas}/{Worker}", canvas, worker);

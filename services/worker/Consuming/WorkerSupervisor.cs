@@ -117,7 +117,7 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
             consumer.RateLimit = worker.RateLimit;
         }
         var wanted = worker.IsRunning;
-        if (consumer is not null && (!wanted || consumer.Concurrency != worker.Concurrency || !consumer.IsHealthy))
+        if (consumer is not null && (!wanted || consumer.Concurrency != worker.Concurrency || consumer.Lanes != worker.OrderingLanes || !consumer.IsHealthy))
         {
             consumers.Remove(key);
             await StopAsync(consumer);
@@ -125,7 +125,7 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
         }
         if (wanted && consumer is null)
         {
-            consumer = new WorkerConsumer(worker.Canvas, worker.Name, worker.Concurrency, handler, worker.Retry, consumerServices, loggers.CreateLogger<WorkerConsumer>())
+            consumer = new WorkerConsumer(worker.Canvas, worker.Name, worker.Concurrency, worker.OrderingLanes, handler, worker.Retry, consumerServices, loggers.CreateLogger<WorkerConsumer>())
             {
                 RateLimit = worker.RateLimit,
             };

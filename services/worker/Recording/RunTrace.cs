@@ -60,6 +60,7 @@ public sealed record RunTrace(EventEnvelope Envelope, int Version, int Attempt, 
             }
             writer.WriteNumber("attempt", Attempt);
             writer.WriteNumber("depth", Envelope.Depth);
+            if (Envelope.OrderingKey is not null) writer.WriteString("orderingKey", Envelope.OrderingKey);
             writer.WriteString("enqueuedAt", Envelope.EnqueuedAt);
             writer.WriteString("startedAt", StartedAt);
             writer.WriteString("finishedAt", FinishedAt);

@@ -180,12 +180,13 @@ public sealed class FrameOutput(Stream stream, bool synchronous = false) : IAsyn
             buffer.Advance(length);
         }
 
-        /// <summary>An emit's time: a flag byte (1 delay, 2 run-at), then the delay's ticks and the run-at's UTC ticks.</summary>
+        /// <summary>An emit's time: a flag byte (1 delay, 2 run-at), then the delay's ticks and the run-at's UTC ticks; then its ordering key.</summary>
         public readonly void When(Messaging.EmitWhen when)
         {
             Byte((byte)((when.Delay is null ? 0 : 1) | (when.RunAt is null ? 0 : 2)));
             Long(when.Delay?.Ticks ?? 0);
             Long(when.RunAt?.UtcTicks ?? 0);
+            String(when.OrderingKey);
         }
 
         public void Dispose()
@@ -341,6 +342,7 @@ public ref struct FrameReader(ReadOnlySpan<byte> payload)
         var flags = Byte();
         var delay = Long();
         var runAt = Long();
-        return new Messaging.EmitWhen((flags & 1) != 0 ? TimeSpan.FromTicks(delay) : null, (flags & 2) != 0 ? new DateTimeOffset(runAt, TimeSpan.Zero) : null);
+        var orderingKey = String();
+        return new Messaging.EmitWhen((flags & 1) != 0 ? TimeSpan.FromTicks(delay) : null, (flags & 2) != 0 ? new DateTimeOffset(runAt, TimeSpan.Zero) : null, orderingKey);
     }
 }

@@ -117,8 +117,11 @@ public class HandlerGlobals(
     /// <summary>Emits to a worker of this canvas now. Kept as its own overload, so code that takes <c>Emit</c> as a two-argument delegate still compiles.</summary>
     public Task<Guid> Emit(string worker, object? value) => Emit(worker, value, delay: null);
 
-    /// <summary>Emits to a worker of this canvas: now, after <paramref name="delay"/>, or at <paramref name="runAt"/> (one of the two, up to 30 days ahead).</summary>
-    public async Task<Guid> Emit(string worker, object? value, TimeSpan? delay = null, DateTimeOffset? runAt = null)
+    /// <summary>
+    /// Emits to a worker of this canvas: now, after <paramref name="delay"/>, or at <paramref name="runAt"/> (one of the two, up to 30 days ahead);
+    /// with an <paramref name="orderingKey"/>, it runs after the events emitted to that worker earlier with the same key, one at a time.
+    /// </summary>
+    public async Task<Guid> Emit(string worker, object? value, TimeSpan? delay = null, DateTimeOffset? runAt = null, string? orderingKey = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(worker);
         lock (_gate)
@@ -127,7 +130,7 @@ public class HandlerGlobals(
             if (_finished) throw new InvalidOperationException($"Emit refused: the run of event {Meta.Id} has finished; await every Emit before the handler returns.");
         }
         var json = JsonSerializer.SerializeToUtf8Bytes(value, SerializerOptions);
-        var id = await emitter.EmitAsync(worker, json, new EmitWhen(delay, runAt), CancellationToken).ConfigureAwait(false);
+        var id = await emitter.EmitAsync(worker, json, new EmitWhen(delay, runAt, orderingKey), CancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
             _emitted.Add(new EmittedEvent(worker, id));

@@ -17,6 +17,8 @@ public static class ControlPlaneSetup
         services.AddMassTransit(bus =>
         {
             addConsumers?.Invoke(bus);
+            // Every service publishes keyed events (emits, handler emits, the pump, redrives): each forgets a changed worker's lanes.
+            bus.AddConsumer<Messaging.ForgetLanesOnWorkerChanged>();
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(options.RabbitMq.First, host =>
@@ -28,15 +30,12 @@ public static class ControlPlaneSetup
                     if (options.RabbitMq.Nodes.Count > 1)
                         host.UseCluster(cluster => { foreach (var node in options.RabbitMq.Nodes) cluster.Node(node.Authority); });
                 });
-                if (addConsumers is not null)
+                rabbit.ReceiveEndpoint(new TemporaryEndpointDefinition("workq-control"), endpoint =>
                 {
-                    rabbit.ReceiveEndpoint(new TemporaryEndpointDefinition("workq-control"), endpoint =>
-                    {
-                        // One at a time, in publish order: "cancel then resume" or "deploy then pause" must not be applied backwards.
-                        endpoint.ConcurrentMessageLimit = 1;
-                        endpoint.ConfigureConsumers(context);
-                    });
-                }
+                    // One at a time, in publish order: "cancel then resume" or "deploy then pause" must not be applied backwards.
+                    endpoint.ConcurrentMessageLimit = 1;
+                    endpoint.ConfigureConsumers(context);
+                });
             });
         });
         return services;

@@ -53,6 +53,9 @@ public static class WorkqDefaults
         services.AddSingleton<BrokerConnection>();
         services.AddSingleton<Topology>();
         services.AddSingleton<EventPublisher>();
+        // Keyed events need their worker's lanes (OrderingLanes), whichever service publishes them.
+        services.AddSingleton<OrderingLanes>();
+        services.AddSingleton<WorkerStore>();
         // The canvases' tokens, for every route that authenticates (/metrics on every service); each service
         // registers the other stores it uses in its Program.cs.
         services.AddSingleton<CanvasStore>();

@@ -21,6 +21,8 @@ public static class EventHeaders
     public const string Attempts = "workq-attempts";
     /// <summary>Set on an event that was running when its canvas's runner crashed: it runs alone next time, so a crash then is its own.</summary>
     public const string CrashSuspect = "workq-crash-suspect";
+    /// <summary>The emit's ordering key (API.md "Ordering keys"): the event travels in its worker's lane for that key.</summary>
+    public const string OrderingKey = "workq-ordering-key";
 
     /// <summary>The message properties of an event, with a header table of its own (callers may add to it).</summary>
     public static BasicProperties Create(in EventEnvelope envelope, int attempt = 1) => Create(envelope.Id, Table(envelope, attempt));
@@ -46,6 +48,7 @@ public static class EventHeaders
         };
         if (envelope.TraceParent is not null) headers[TraceParent] = envelope.TraceParent;
         if (attempt > 1) headers[Attempt] = attempt;
+        if (envelope.OrderingKey is not null) headers[OrderingKey] = envelope.OrderingKey;
         return headers;
     }
 
@@ -61,7 +64,8 @@ public static class EventHeaders
             ? DateTimeOffset.UnixEpoch.AddTicks(micros * 10)
             : DateTimeOffset.UtcNow;
         var id = Guid.TryParse(properties.MessageId, out var parsed) ? parsed : Guid.Empty;
-        return new EventEnvelope(id, canvas, worker, enqueuedAt, (int)(Long(headers, Depth) ?? 0), String(headers, TraceParent));
+        return new EventEnvelope(id, canvas, worker, enqueuedAt, (int)(Long(headers, Depth) ?? 0), String(headers, TraceParent),
+            String(headers, OrderingKey));
     }
 
     /// <summary>1 on first delivery; retries start where the last run left off, and quorum queues count redeliveries in x-delivery-count.</summary>
@@ -91,4 +95,6 @@ public static class EventHeaders
         } : null;
 }
 
-public readonly record struct EventEnvelope(Guid Id, string Canvas, string Worker, DateTimeOffset EnqueuedAt, int Depth, string? TraceParent);
+/// <summary>An event's identity and routing; <c>OrderingKey</c> null for an event without one.</summary>
+public readonly record struct EventEnvelope(Guid Id, string Canvas, string Worker, DateTimeOffset EnqueuedAt, int Depth, string? TraceParent,
+    string? OrderingKey = null);

@@ -14,7 +14,7 @@ namespace Workq.Shared.Messaging;
 /// the event durable, but many publishes are in flight at once on a small pool of channels, so a batch
 /// costs about one round trip rather than one per event.
 /// </summary>
-public sealed class EventPublisher(BrokerConnection broker, WorkqOptions options, ILogger<EventPublisher> logger) : IAsyncDisposable
+public sealed class EventPublisher(BrokerConnection broker, OrderingLanes lanes, WorkqOptions options, ILogger<EventPublisher> logger) : IAsyncDisposable
 {
     private const int ChannelCount = 4;
     private const int MaxOutstandingConfirmsPerChannel = 1_000;
@@ -62,24 +62,63 @@ public sealed class EventPublisher(BrokerConnection broker, WorkqOptions options
     /// Publishes one event to its canvas and returns once the broker confirmed it. Throws <see cref="QueueFullException"/>
     /// when the broker refused it, <see cref="BrokerUnavailableException"/> when it could not confirm it.
     /// </summary>
+    /// <remarks>An event with an ordering key goes to its worker's lane for the key (docs/DESIGN.md "Ordering keys"), declared first if need be.</remarks>
     public Task PublishAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
+        if (envelope.OrderingKey is not null) return PublishKeyedAsync(envelope, body, cancellationToken);
         // Traced publishes carry a span of their own in each event's headers, so nothing is shared.
-        if (WorkqDiagnostics.Source.HasListeners()) return PublishTracedAsync(Topology.CanvasExchange(envelope.Canvas), envelope, body, cancellationToken);
+        if (WorkqDiagnostics.Source.HasListeners()) return PublishTracedAsync(Topology.CanvasExchange(envelope.Canvas), envelope.Worker, envelope, body, cancellationToken);
         var shared = lastHeaders;
         if (shared is null || !shared.Fits(envelope))
             lastHeaders = shared = new SharedHeaders(envelope, Topology.CanvasExchange(envelope.Canvas), EventHeaders.Table(envelope));
         return PublishAsync(shared.Exchange, envelope.Worker, envelope, EventHeaders.Create(envelope.Id, shared.Table), body, cancellationToken);
     }
 
-    private async Task PublishTracedAsync(string exchange, EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    private async Task PublishKeyedAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var routingKey = await lanes.RoutingKeyAsync(envelope.Canvas, envelope.Worker, envelope.OrderingKey!, cancellationToken);
+        await PublishTracedAsync(Topology.CanvasExchange(envelope.Canvas), routingKey, envelope, body, cancellationToken);
+    }
+
+    /// <summary>
+    /// Publishes events one after another, each after the previous one's confirm, where their order matters: those with the same
+    /// worker and ordering key. The others, and different keys, go at once. The tasks follow <paramref name="events"/>.
+    /// </summary>
+    public IReadOnlyList<Task> PublishInOrder(IReadOnlyList<(EventEnvelope Envelope, ReadOnlyMemory<byte> Body)> events, CancellationToken cancellationToken)
+    {
+        var tasks = new Task[events.Count];
+        Dictionary<(string Worker, string Key), Task>? tails = null;
+        for (var i = 0; i < events.Count; i++)
+        {
+            var (envelope, body) = events[i];
+            if (envelope.OrderingKey is not { } key)
+            {
+                tasks[i] = PublishAsync(envelope, body, cancellationToken);
+                continue;
+            }
+            tails ??= [];
+            tasks[i] = tails[(envelope.Worker, key)] = tails.TryGetValue((envelope.Worker, key), out var previous)
+                ? AfterAsync(previous, envelope, body, cancellationToken)
+                : PublishAsync(envelope, body, cancellationToken);
+        }
+        return tasks;
+    }
+
+    // Two publishes on different channels, or a retried one, may reach the queue in either order: the next waits for the confirm.
+    private async Task AfterAsync(Task previous, EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        await previous;
+        await PublishAsync(envelope, body, cancellationToken);
+    }
+
+    private async Task PublishTracedAsync(string exchange, string routingKey, EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         using var activity = WorkqDiagnostics.StartPublish(envelope, exchange);
         // The event carries the publish span's context, so its run becomes that span's child in the same trace.
         if (activity is not null) envelope = envelope with { TraceParent = activity.Id };
         try
         {
-            await PublishAsync(exchange, envelope.Worker, envelope, EventHeaders.Create(envelope), body, cancellationToken);
+            await PublishAsync(exchange, routingKey, envelope, EventHeaders.Create(envelope), body, cancellationToken);
         }
         catch (Exception e)
         {

@@ -25,6 +25,11 @@ public sealed class Topology(BrokerConnection broker, WorkqOptions options, ILog
     public static string CanvasExchange(string canvas) => $"workq.canvas.{canvas}";
     public static string WorkerQueue(string canvas, string worker) => $"workq.worker.{canvas}.{worker}";
     public static string DelayQueue(int seconds) => $"workq.delay.{seconds}s";
+    public static string LaneQueue(string canvas, string worker, int lane) => $"{WorkerQueue(canvas, worker)}.lane{lane}";
+
+    /// <summary>The worker's queue and then its ordering lanes, if it has any: what counts, purges and deletes cover.</summary>
+    public static IEnumerable<string> WorkerQueues(string canvas, string worker, int lanes) =>
+        Enumerable.Range(0, lanes).Select(lane => LaneQueue(canvas, worker, lane)).Prepend(WorkerQueue(canvas, worker));
 
     private static readonly Dictionary<string, object?> QuorumArguments = new() { ["x-queue-type"] = "quorum" };
 
@@ -79,24 +84,52 @@ public sealed class Topology(BrokerConnection broker, WorkqOptions options, ILog
     /// <c>x-max-length</c>, or with another <c>WORKQ_MAX_QUEUED_PER_WORKER</c>) cannot be redeclared (406): it is kept
     /// as it is, with a warning, so an upgrade or a changed limit never breaks a deploy (docs/DESIGN.md).
     /// </summary>
-    public async Task DeclareWorkerAsync(string canvas, string worker, CancellationToken cancellationToken)
+    public Task DeclareWorkerAsync(string canvas, string worker, CancellationToken cancellationToken) =>
+        DeclareQueueAsync(canvas, worker, WorkerQueue(canvas, worker), workerQueueArguments, channel => BindWorkerAsync(channel, canvas, worker, cancellationToken), cancellationToken);
+
+    /// <summary>Declares and binds a queue of the worker's; one that exists with other arguments is kept (and bound) with a warning.</summary>
+    private async Task DeclareQueueAsync(string canvas, string worker, string queue, Dictionary<string, object?> arguments, Func<IChannel, Task> bind,
+        CancellationToken cancellationToken)
     {
-        var queue = WorkerQueue(canvas, worker);
         try
         {
             await WithChannelAsync(async channel =>
             {
-                await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, workerQueueArguments, cancellationToken: cancellationToken);
-                await BindWorkerAsync(channel, canvas, worker, cancellationToken);
+                await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments, cancellationToken: cancellationToken);
+                await bind(channel);
             }, cancellationToken);
         }
         catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 406)
         {
-            logger.LogWarning("The queue of {Canvas}/{Worker} exists with other arguments and is kept as it is ({Reason}); to apply WORKQ_MAX_QUEUED_PER_WORKER = {Limit}, drain and delete the queue, then deploy the worker again",
-                canvas, worker, e.ShutdownReason.ReplyText, options.MaxQueuedPerWorker);
-            await WithChannelAsync(channel => BindWorkerAsync(channel, canvas, worker, cancellationToken), cancellationToken);
+            logger.LogWarning("The queue {Queue} of {Canvas}/{Worker} exists with other arguments and is kept as it is ({Reason}); to apply WORKQ_MAX_QUEUED_PER_WORKER = {Limit}, drain and delete the queue, then deploy the worker again",
+                queue, canvas, worker, e.ShutdownReason.ReplyText, options.MaxQueuedPerWorker);
+            await WithChannelAsync(bind, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// The worker's ordering lanes (docs/DESIGN.md "Ordering keys"): quorum queues like its own, with a single active consumer, so
+    /// each lane is consumed by one worker instance at a time, in queue order. Bound to the canvas exchange under the lane's
+    /// routing key and to the retry exchange under the queue's name.
+    /// </summary>
+    public async Task DeclareLanesAsync(string canvas, string worker, int lanes, CancellationToken cancellationToken)
+    {
+        var arguments = new Dictionary<string, object?>(workerQueueArguments) { ["x-single-active-consumer"] = true };
+        for (var lane = 0; lane < lanes; lane++)
+        {
+            var (queue, routingKey) = (LaneQueue(canvas, worker, lane), OrderingKeys.RoutingKey(worker, lane));
+            await DeclareQueueAsync(canvas, worker, queue, arguments, async channel =>
+            {
+                await channel.QueueBindAsync(queue, CanvasExchange(canvas), routingKey, cancellationToken: cancellationToken);
+                await channel.QueueBindAsync(queue, RetryExchange, queue, cancellationToken: cancellationToken);
+            }, cancellationToken);
+        }
+    }
+
+    public Task DeleteLanesAsync(string canvas, string worker, int lanes, CancellationToken cancellationToken) => WithChannelAsync(async channel =>
+    {
+        for (var lane = 0; lane < lanes; lane++) await channel.QueueDeleteAsync(LaneQueue(canvas, worker, lane), cancellationToken: cancellationToken);
+    }, cancellationToken);
 
     private static async Task BindWorkerAsync(IChannel channel, string canvas, string worker, CancellationToken cancellationToken)
     {
@@ -105,21 +138,27 @@ public sealed class Topology(BrokerConnection broker, WorkqOptions options, ILog
         await channel.QueueBindAsync(queue, RetryExchange, queue, cancellationToken: cancellationToken);
     }
 
-    /// <summary>Empties the worker's queue of ready events; returns how many were dropped.</summary>
-    public async Task<uint> PurgeWorkerAsync(string canvas, string worker, CancellationToken cancellationToken)
+    /// <summary>Empties the worker's queue and its ordering lanes of ready events; returns how many were dropped.</summary>
+    public async Task<uint> PurgeWorkerAsync(string canvas, string worker, int lanes, CancellationToken cancellationToken)
     {
         uint purged = 0;
-        await WithChannelAsync(async channel => purged = await channel.QueuePurgeAsync(WorkerQueue(canvas, worker), cancellationToken), cancellationToken);
+        await WithChannelAsync(async channel =>
+        {
+            foreach (var queue in WorkerQueues(canvas, worker, lanes)) purged += await channel.QueuePurgeAsync(queue, cancellationToken);
+        }, cancellationToken);
         return purged;
     }
 
-    /// <summary>Deletes the worker's queue; the events still in it are dropped (API.md DELETE worker).</summary>
-    public Task DeleteWorkerAsync(string canvas, string worker, CancellationToken cancellationToken) =>
-        WithChannelAsync(channel => channel.QueueDeleteAsync(WorkerQueue(canvas, worker), cancellationToken: cancellationToken), cancellationToken);
+    /// <summary>Deletes the worker's queue and its ordering lanes; the events still in them are dropped (API.md DELETE worker).</summary>
+    public Task DeleteWorkerAsync(string canvas, string worker, int lanes, CancellationToken cancellationToken) =>
+        WithChannelAsync(async channel =>
+        {
+            foreach (var queue in WorkerQueues(canvas, worker, lanes)) await channel.QueueDeleteAsync(queue, cancellationToken: cancellationToken);
+        }, cancellationToken);
 
-    public async Task DeleteCanvasAsync(string canvas, IEnumerable<string> workers, CancellationToken cancellationToken)
+    public async Task DeleteCanvasAsync(string canvas, IEnumerable<(string Worker, int Lanes)> workers, CancellationToken cancellationToken)
     {
-        foreach (var worker in workers) await DeleteWorkerAsync(canvas, worker, cancellationToken);
+        foreach (var (worker, lanes) in workers) await DeleteWorkerAsync(canvas, worker, lanes, cancellationToken);
         await WithChannelAsync(channel => channel.ExchangeDeleteAsync(CanvasExchange(canvas), cancellationToken: cancellationToken), cancellationToken);
     }
 

@@ -54,8 +54,8 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
             with kept as (
-                insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, trace_parent, body, body_text, reason, attempts)
-                select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @bodyText, @reason, @attempts
+                insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, trace_parent, body, body_text, reason, attempts, ordering_key)
+                select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @bodyText, @reason, @attempts, @OrderingKey
                  where exists (select 1 from workers where canvas = @Canvas and name = @Worker)
                     on conflict (canvas, worker, event_id) do update
                    set reason = excluded.reason, attempts = excluded.attempts, body = excluded.body, body_text = excluded.body_text, dead_lettered_at = now()
@@ -69,7 +69,7 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
             insert into metrics_minute as m (canvas, worker, at, dead_lettered)
             select @Canvas, @Worker, date_bin('1 minute', now(), timestamptz '1970-01-01Z'), 1 from counted
                 on conflict (canvas, worker, at) do update set dead_lettered = m.dead_lettered + 1;
-            """, new { envelope.Canvas, envelope.Worker, envelope.Id, EnqueuedAt = envelope.EnqueuedAt.UtcDateTime, envelope.Depth, envelope.TraceParent, body = body.ToArray(), bodyText = SearchText(body.Span), reason, attempts },
+            """, new { envelope.Canvas, envelope.Worker, envelope.Id, EnqueuedAt = envelope.EnqueuedAt.UtcDateTime, envelope.Depth, envelope.TraceParent, body = body.ToArray(), bodyText = SearchText(body.Span), reason, attempts, envelope.OrderingKey },
             cancellationToken: cancellationToken));
     }
 
@@ -135,7 +135,7 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
             await using var connection = await db.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             var rows = (await connection.QueryAsync<UnhandledStore.Row>(new CommandDefinition($"""
-                select seq, canvas, worker, event_id, enqueued_at, depth, trace_parent, body from dead_letters
+                select seq, canvas, worker, event_id, enqueued_at, depth, trace_parent, body, ordering_key from dead_letters
                  where {where} order by seq limit 1000 for update skip locked
                 """, args, transaction, cancellationToken: cancellationToken))).ToList();
             if (rows.Count == 0) return total;

@@ -33,15 +33,15 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var over = await connection.QueryFirstOrDefaultAsync<string>(new CommandDefinition($"""
             with new as (
-                select * from unnest(@ids, @workers, @enqueuedAts, @runAts, @depths, @traceParents, @bodies)
-                    as n(event_id, worker, enqueued_at, run_at, depth, trace_parent, body)),
+                select * from unnest(@ids, @workers, @enqueuedAts, @runAts, @depths, @traceParents, @bodies, @orderingKeys)
+                    as n(event_id, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key)),
             over as (
                 select n.worker from (select worker, count(*) as adding from new group by worker) n
                  where n.adding + (select count(*) from scheduled_events s where s.canvas = @canvas and s.worker = n.worker) > @maxPerWorker
                  limit 1),
             inserted as (
-                insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body)
-                select event_id, @canvas, worker, enqueued_at, run_at, depth, trace_parent, body from new
+                insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key)
+                select event_id, @canvas, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key from new
                  where not exists (select 1 from over)
                 on conflict (event_id) do nothing
                 returning 1)
@@ -59,6 +59,7 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
             depths = events.Select(e => e.Envelope.Depth).ToArray(),
             traceParents = events.Select(e => e.Envelope.TraceParent).ToArray(),
             bodies = events.Select(e => e.Body.ToArray()).ToArray(),
+            orderingKeys = events.Select(e => e.Envelope.OrderingKey).ToArray(),
             maxPerWorker,
         }, cancellationToken: cancellationToken));
         if (over is not null) throw new ScheduledFullException(canvas, over, maxPerWorker);
@@ -77,14 +78,14 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var rows = (await connection.QueryAsync<(Guid EventId, string Canvas, string Worker, DateTime EnqueuedAt, DateTime RunAt, int Depth, string? TraceParent, byte[] Body)>(
+        var rows = (await connection.QueryAsync<(Guid EventId, string Canvas, string Worker, DateTime EnqueuedAt, DateTime RunAt, int Depth, string? TraceParent, byte[] Body, string? OrderingKey)>(
             new CommandDefinition("""
-                select event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body from scheduled_events
-                 where run_at <= @now order by run_at limit @limit for update skip locked
+                select event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key from scheduled_events
+                 where run_at <= @now order by run_at, seq limit @limit for update skip locked
                 """, new { now = now.UtcDateTime, limit }, transaction, cancellationToken: cancellationToken))).AsList();
         if (rows.Count == 0) return 0;
         var due = rows.ConvertAll(r => new ScheduledEvent(
-            new EventEnvelope(r.EventId, r.Canvas, r.Worker, UnhandledStore.Utc(r.EnqueuedAt), r.Depth, r.TraceParent), UnhandledStore.Utc(r.RunAt), r.Body));
+            new EventEnvelope(r.EventId, r.Canvas, r.Worker, UnhandledStore.Utc(r.EnqueuedAt), r.Depth, r.TraceParent, r.OrderingKey), UnhandledStore.Utc(r.RunAt), r.Body));
         var (published, retry) = await publish(due);
         await connection.ExecuteAsync(new CommandDefinition("""
             delete from scheduled_events where event_id = any(@published);

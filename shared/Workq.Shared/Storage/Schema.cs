@@ -252,6 +252,15 @@ public static class Schema
             updated_at timestamptz not null default now(),
             primary key (canvas, id));
         create index if not exists event_status_by_time on event_status (updated_at);
+
+        -- Ordering keys (docs/DESIGN.md): a worker's lane queues (0 until its first keyed event), and the key of a delayed,
+        -- parked or dead-lettered event, so it goes back to its lane.
+        alter table workers add column if not exists ordering_lanes int not null default 0;
+        alter table scheduled_events add column if not exists ordering_key text;
+        -- Insert order: delayed events due at the same time are published in the order they were emitted.
+        alter table scheduled_events add column if not exists seq bigserial;
+        alter table unhandled_events add column if not exists ordering_key text;
+        alter table dead_letters add column if not exists ordering_key text;
         """;
 
     public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

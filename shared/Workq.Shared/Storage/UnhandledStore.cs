@@ -24,10 +24,10 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         // A canvas deleted meanwhile takes its events with it.
         await connection.ExecuteAsync(new CommandDefinition("""
-            insert into unhandled_events (canvas, worker, event_id, enqueued_at, depth, trace_parent, body)
-            select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body
+            insert into unhandled_events (canvas, worker, event_id, enqueued_at, depth, trace_parent, body, ordering_key)
+            select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @OrderingKey
              where exists (select 1 from canvases where name = @Canvas)
-            """, new { envelope.Canvas, envelope.Worker, envelope.Id, EnqueuedAt = envelope.EnqueuedAt.UtcDateTime, envelope.Depth, envelope.TraceParent, body = body.ToArray() },
+            """, new { envelope.Canvas, envelope.Worker, envelope.Id, EnqueuedAt = envelope.EnqueuedAt.UtcDateTime, envelope.Depth, envelope.TraceParent, body = body.ToArray(), envelope.OrderingKey },
             cancellationToken: cancellationToken));
     }
 
@@ -93,7 +93,7 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var rows = (await connection.QueryAsync<Row>(new CommandDefinition("""
-            select u.seq, u.canvas, u.worker, u.event_id, u.enqueued_at, u.depth, u.trace_parent, u.body
+            select u.seq, u.canvas, u.worker, u.event_id, u.enqueued_at, u.depth, u.trace_parent, u.body, u.ordering_key
               from unhandled_events u
               join workers w on w.canvas = u.canvas and w.name = u.worker
              order by u.enqueued_at, u.seq
@@ -125,8 +125,9 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
         public int Depth { get; set; }
         public string? Trace_Parent { get; set; }
         public byte[] Body { get; set; } = [];
+        public string? Ordering_Key { get; set; }
 
-        public ParkedEvent ToParked() => new(Seq, new EventEnvelope(Event_Id, Canvas, Worker, Utc(Enqueued_At), Depth, Trace_Parent), Body);
+        public ParkedEvent ToParked() => new(Seq, new EventEnvelope(Event_Id, Canvas, Worker, Utc(Enqueued_At), Depth, Trace_Parent, Ordering_Key), Body);
 
         /// <summary>
         /// Publishes the rows oldest first, each confirmed before the next (replays and redrives promise that order).

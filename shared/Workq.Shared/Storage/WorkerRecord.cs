@@ -19,7 +19,10 @@ public sealed record RateLimit(int Events, double PerSeconds)
     [JsonIgnore] public double Interval => PerSeconds / Events;
 }
 
-/// <summary>A worker's row in the registry. <c>Change</c> grows with every change of code, settings or state.</summary>
+/// <summary>
+/// A worker's row in the registry. <c>Change</c> grows with every change of code, settings or state. <c>OrderingLanes</c> is 0 until
+/// its first keyed event (docs/DESIGN.md "Ordering keys"), then the number of its lane queues, for good.
+/// </summary>
 public sealed record WorkerRecord(
     string Canvas,
     string Name,
@@ -34,7 +37,8 @@ public sealed record WorkerRecord(
     long Failed,
     long DeadLettered,
     long Change,
-    RateLimit? RateLimit = null)
+    RateLimit? RateLimit = null,
+    int OrderingLanes = 0)
 {
     [JsonIgnore] public bool IsRunning => State == WorkerStates.Running;
 }

@@ -21,7 +21,7 @@ public sealed record WorkerSettings(int? Concurrency, RetryPolicy? Retry, bool C
 /// <summary>The worker registry: code, version, state, settings and the counters since creation.</summary>
 public sealed class WorkerStore(NpgsqlDataSource db)
 {
-    private const string Columns = "canvas, name, version, code, state, blocked_reason, state_under_block, concurrency, retry::text as retry, processed, failed, dead_lettered, change, rate_limit::text as rate_limit";
+    private const string Columns = "canvas, name, version, code, state, blocked_reason, state_under_block, concurrency, retry::text as retry, processed, failed, dead_lettered, change, rate_limit::text as rate_limit, ordering_lanes";
     // A new or removed limit starts from a full bucket: slots granted under the old one must not hold up the new one.
     private const string ResetRateBucket = "reset as (delete from worker_rate_buckets where canvas = @canvas and worker = @name and (@rateLimit::jsonb is not null or @clearRateLimit))";
     private const string SetRateLimit = "case when @clearRateLimit then null else coalesce(@rateLimit::jsonb, {0}rate_limit) end";
@@ -124,11 +124,26 @@ public sealed class WorkerStore(NpgsqlDataSource db)
     /// Deletes the registry row (and, by the schema's cascade, its compiled assemblies); the other stores' rows are theirs to
     /// delete first (control's WorkerDeletion). Returns false when there was no such worker.
     /// </summary>
-    public async Task<bool> DeleteAsync(string canvas, string name, CancellationToken cancellationToken)
+    /// <returns>The deleted worker's ordering lanes (their queues are the caller's to delete), or null when there was no such worker.</returns>
+    public async Task<int?> DeleteAsync(string canvas, string name, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            "delete from workers where canvas = @canvas and name = @name", new { canvas, name }, cancellationToken: cancellationToken)) > 0;
+        return await connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition(
+            "delete from workers where canvas = @canvas and name = @name returning ordering_lanes", new { canvas, name }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// Records that the worker has <paramref name="lanes"/> ordering lanes, unless it has some already (a worker's lanes never
+    /// change, so a key keeps its lane). Not a change of the worker's settings: <c>change</c> stays. Returns the worker's lanes, 0 when it does not exist.
+    /// </summary>
+    public async Task<int> EnableOrderingLanesAsync(string canvas, string name, int lanes, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition("""
+            update workers set ordering_lanes = case when ordering_lanes = 0 then @lanes else ordering_lanes end
+             where canvas = @canvas and name = @name
+            returning ordering_lanes
+            """, new { canvas, name, lanes }, cancellationToken: cancellationToken)) ?? 0;
     }
 
     /// <summary>Changes settings only; a null argument leaves that setting as it is.</summary>
@@ -227,11 +242,12 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         public long Dead_Lettered { get; set; }
         public long Change { get; set; }
         public string? Rate_Limit { get; set; }
+        public int Ordering_Lanes { get; set; }
         public bool Created { get; set; }
 
         public WorkerRecord ToRecord() => new(Canvas, Name, Version, Code, State, Blocked_Reason, State_Under_Block, Concurrency,
             Retry is null ? null : JsonSerializer.Deserialize<RetryPolicy>(Retry, JsonDefaults.Web),
             Processed, Failed, Dead_Lettered, Change,
-            Rate_Limit is null ? null : JsonSerializer.Deserialize<RateLimit>(Rate_Limit, JsonDefaults.Web));
+            Rate_Limit is null ? null : JsonSerializer.Deserialize<RateLimit>(Rate_Limit, JsonDefaults.Web), Ordering_Lanes);
     }
 }

@@ -122,6 +122,13 @@ public sealed class CliTests(WorkqCluster cluster)
         Assert.Matches($@"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+{id}\s+completed\s+1\s+[\d.]+\s+42$", traces.Lines[1]);
         var trace = JsonNode.Parse((await WorkqAsync(token, "traces", $"{canvas}/double", "--json")).Out)![0]!;
         Assert.Equal(["hi"], trace["logs"]!.AsArray().Select(l => l!.GetValue<string>()));
+
+        var keyed = await WorkqAsync(token, "emit", $"{canvas}/double", """{"n":1}""", "--ordering-key", "order-7");
+        AssertOk(keyed);
+        var keyedId = Guid.Parse(keyed.Out.Trim());
+        var keyedTrace = await cluster.EventuallyAsync(async () => JsonNode.Parse((await WorkqAsync(token, "traces", $"{canvas}/double", "--json")).Out)!.AsArray()
+            .FirstOrDefault(t => t!["eventId"]!.GetValue<Guid>() == keyedId), t => t is not null, Patience, "the keyed event's trace");
+        Assert.Equal("order-7", keyedTrace!["orderingKey"]!.GetValue<string>());
     }
 
     [Fact]

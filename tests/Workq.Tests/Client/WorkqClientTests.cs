@@ -45,6 +45,23 @@ public sealed class WorkqClientTests(WorkqCluster cluster)
     }
 
     [Fact]
+    public async Task Ordering_keys_go_with_single_and_batch_emits_and_show_in_the_trace()
+    {
+        var (canvas, token) = await CanvasWithWorkerAsync("echo");
+        using var client = new WorkqClient(cluster.Emitter.Url, token);
+
+        var single = await client.EmitAsync(canvas, "echo", 1, new EmitTiming(OrderingKey: "order/42"));
+        var batch = await client.EmitBatchAsync(canvas, [new EmitItem("echo", 2, OrderingKey: "order/42"), new EmitItem("echo", 3)]);
+
+        var traces = await ProcessedExactlyAsync(canvas, "echo", 3);
+        Assert.Equal("order/42", traces.Single(t => t.EventId == single).OrderingKey);
+        Assert.Equal("order/42", traces.Single(t => t.EventId == batch[0]).OrderingKey);
+        Assert.Null(traces.Single(t => t.EventId == batch[1]).OrderingKey);
+        var refused = await Assert.ThrowsAsync<WorkqException>(() => client.EmitAsync(canvas, "echo", 4, new EmitTiming(OrderingKey: new string('k', 129))));
+        Assert.Equal(400, (int)refused.StatusCode);
+    }
+
+    [Fact]
     public async Task A_batch_returns_ids_in_order_and_a_callers_key_is_honoured()
     {
         var (canvas, token) = await CanvasWithWorkerAsync("echo");

@@ -41,6 +41,16 @@ public sealed class RabbitManagement : IDisposable
         return array.ToDictionary(q => q!["name"]!.GetValue<string>(), q => q!["consumers"]?.GetValue<int>() ?? 0);
     }
 
+    /// <summary>The client-provided names of the connections whose consumers are active on the queues named with this prefix (single active consumer).</summary>
+    public async Task<IReadOnlySet<string>> ActiveConsumerConnectionsAsync(string vhost, string queuePrefix)
+    {
+        var consumers = JsonNode.Parse(await http.GetStringAsync($"api/consumers/{Uri.EscapeDataString(vhost)}"))!.AsArray();
+        var connections = JsonNode.Parse(await http.GetStringAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}/connections"))!.AsArray()
+            .ToDictionary(c => c!["name"]!.GetValue<string>(), c => c!["client_properties"]?["connection_name"]?.GetValue<string>() ?? "");
+        return consumers.Where(c => c!["queue"]!["name"]!.GetValue<string>().StartsWith(queuePrefix, StringComparison.Ordinal) && c["active"]?.GetValue<bool>() == true)
+            .Select(c => connections.GetValueOrDefault(c!["channel_details"]!["connection_name"]!.GetValue<string>(), "")).ToHashSet();
+    }
+
     private async Task<IReadOnlyList<string>> NamesAsync(string path)
     {
         var array = JsonNode.Parse(await http.GetStringAsync(path))!.AsArray();

@@ -24,11 +24,12 @@ internal static class EventCommands
         var key = new Option<string>("--key") { Description = "Idempotency key: the same key within 24 hours returns the first id" };
         var delay = new Option<double?>("--delay") { Description = "Run it this many seconds from now (up to 30 days)" };
         var runAt = new Option<DateTimeOffset?>("--run-at") { Description = "Run it at this ISO 8601 time with an offset, e.g. 2026-12-01T18:00:00Z (up to 30 days ahead)" };
-        return app.Action(new Command("emit", "Emit an event, now or later; prints its id") { target, value, key, delay, runAt }, async (cli, ct) =>
+        var orderingKey = new Option<string>("--ordering-key") { Description = "Run it after the worker's earlier events with this key, one at a time (1 to 128 characters)" };
+        return app.Action(new Command("emit", "Emit an event, now or later; prints its id") { target, value, key, delay, runAt, orderingKey }, async (cli, ct) =>
         {
             var (canvas, worker) = CliContext.Target(cli.Get(target));
             if (cli.Get(delay) is not null && cli.Get(runAt) is not null) throw new UsageException("give --delay or --run-at, not both");
-            var timing = new EmitTiming(cli.Get(delay) is { } seconds ? DelayOf(seconds) : null, cli.Get(runAt));
+            var timing = new EmitTiming(cli.Get(delay) is { } seconds ? DelayOf(seconds) : null, cli.Get(runAt), cli.Get(orderingKey));
             var id = await cli.Emitter.EmitAsync(canvas, worker, CliContext.ParseJson(cli.Get(value), "JSON"), timing, cli.Get(key), ct);
             cli.Out.WriteLine(id);
         });
