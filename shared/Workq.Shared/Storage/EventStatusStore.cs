@@ -69,26 +69,31 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         if (updates.Count == 0) return;
         var canvases = string.Join(',', updates.Select(u => u.Canvas).Distinct(StringComparer.Ordinal));
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        // One transaction, not one per statement, and without waiting for its WAL to reach the disk: a status is a record of
+        // what happened to an event, not the event, and a database crash may lose the last fraction of a second of them.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var rows = updates as IList<EventStatusUpdate> ?? updates.ToList();
         // A restart (a redrive) drops the dead letter first, so the insert below takes its place. Only a dead letter:
         // the redriven run may already have written its own status, which the restart must not overwrite.
-        await using var command = new NpgsqlCommand("""
+        var restarts = rows.Any(u => u.Restart) ? """
             delete from event_status s using unnest(@canvases, @ids, @restarts) as r(canvas, id, restart)
              where r.restart and s.canvas = r.canvas and s.id = r.id and s.rank = 40;
+            """ : "";
+        await using var command = new NpgsqlCommand("set local synchronous_commit = off;" + restarts + """
             insert into event_status as s (canvas, id, worker, status, rank, attempts, enqueued_at, run_at, started_at, finished_at, result, error, updated_at)
             select u.canvas, u.id, u.worker, u.status, u.rank, u.attempts, u.enqueued_at, u.run_at, u.started_at, u.finished_at, u.result::json, u.error, now()
               from unnest(@canvases, @ids, @workers, @statuses, @ranks, @attempts, @enqueued, @runAt, @started, @finished, @results, @errors)
                    as u(canvas, id, worker, status, rank, attempts, enqueued_at, run_at, started_at, finished_at, result, error)
                 on conflict (canvas, id) do update
                set worker = excluded.worker, status = excluded.status, rank = excluded.rank, attempts = excluded.attempts,
-                   enqueued_at = excluded.enqueued_at, run_at = coalesce(excluded.run_at, s.run_at),
+                   run_at = coalesce(excluded.run_at, s.run_at),
                    started_at = coalesce(excluded.started_at, s.started_at), finished_at = excluded.finished_at,
                    result = excluded.result, error = excluded.error, updated_at = now()
              where (excluded.rank = 40 and s.rank < 40)
                 or (s.rank = 40 and excluded.started_at > s.finished_at)
                 or (s.rank < 30 and (excluded.attempts, excluded.rank) > (s.attempts, s.rank));
             select pg_notify(@channel, @payload);
-            """, connection);
-        var rows = updates as IList<EventStatusUpdate> ?? updates.ToList();
+            """, connection, transaction);
         command.Parameters.Add(Array("canvases", NpgsqlDbType.Text, rows.Select(u => u.Canvas)));
         command.Parameters.Add(Array("ids", NpgsqlDbType.Uuid, rows.Select(u => u.Id)));
         command.Parameters.Add(Array("workers", NpgsqlDbType.Text, rows.Select(u => u.Worker)));
@@ -105,6 +110,7 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         command.Parameters.AddWithValue("channel", Channel);
         command.Parameters.AddWithValue("payload", canvases.Length > MaxPayload ? "" : canvases);
         await command.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>
@@ -140,7 +146,11 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
     public async Task<int> PruneAsync(TimeSpan keepFor, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition("delete from event_status where updated_at < now() - make_interval(secs => @seconds)",
+        // enqueued_at is never later than updated_at: its BRIN index narrows the scan to the old rows.
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            delete from event_status
+             where enqueued_at < now() - make_interval(secs => @seconds) and updated_at < now() - make_interval(secs => @seconds)
+            """,
             new { seconds = keepFor.TotalSeconds }, cancellationToken: cancellationToken));
     }
 

@@ -251,7 +251,11 @@ public static class Schema
             error text,
             updated_at timestamptz not null default now(),
             primary key (canvas, id));
-        create index if not exists event_status_by_time on event_status (updated_at);
+        -- Cheap to write: a run's later status replaces its row in place (a HOT update: room left on each page, and no index on a
+        -- column that changes), and pruning finds old rows through a BRIN index on enqueued_at, which the rows arrive in.
+        drop index if exists event_status_by_time;
+        create index if not exists event_status_by_enqueued on event_status using brin (enqueued_at);
+        alter table event_status set (fillfactor = 70);
 
         -- Ordering keys (docs/DESIGN.md): a worker's lane queues (0 until its first keyed event), and the key of a delayed,
         -- parked or dead-lettered event, so it goes back to its lane.
