@@ -173,7 +173,24 @@ public sealed class RabbitNode : IAsyncDisposable
     public Task RestartAsync() => DockerCli.RunAsync("restart", "--time", "60", Container.Id);
 
     /// <summary>A grey failure: every process of the node frozen, its connections left open.</summary>
-    public Task PauseAsync() => DockerCli.RunAsync("pause", Container.Id);
+    /// <remarks>
+    /// The cgroup freezer gives up ("unable to freeze") when a process will not stop in time, on a busy machine, and then
+    /// leaves the container running: the fault is tried again, a few times, before the test fails for want of it.
+    /// </remarks>
+    public async Task PauseAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await DockerCli.RunAsync("pause", Container.Id);
+                return;
+            }
+            catch (InvalidOperationException e) when (attempt < 5 && e.Message.Contains("unable to freeze", StringComparison.Ordinal))
+            {
+            }
+        }
+    }
 
     public Task UnpauseAsync() => DockerCli.RunAsync("unpause", Container.Id);
 
