@@ -35,11 +35,13 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <param name="service">The service's project name: Control, Emitter, Dispatcher or Worker.</param>
     /// <param name="name">The instance's name; a second instance of a service needs another.</param>
     /// <param name="logName">The log file's name without .log, <paramref name="name"/> by default (a restarted instance keeps its first log under another).</param>
-    public static ServiceProcess Start(string service, string name, IReadOnlyDictionary<string, string> environment, string logDirectory, string? logName = null)
+    /// <param name="port">The port to listen on (a restarted service keeps its clients' address); a free one by default.</param>
+    public static ServiceProcess Start(string service, string name, IReadOnlyDictionary<string, string> environment, string logDirectory, string? logName = null,
+        int? port = null)
     {
         var dll = Path.Combine(RepoPaths.Root, "services", service.ToLowerInvariant(), "bin", RepoPaths.Configuration, "net10.0", $"Workq.{service}.dll");
         if (!File.Exists(dll)) throw new FileNotFoundException($"Build the solution ({RepoPaths.Configuration}) first: {dll} is missing.");
-        var port = FreePort();
+        var listenOn = port ?? FreePort();
         var start = new ProcessStartInfo("dotnet", [dll])
         {
             RedirectStandardOutput = true,
@@ -48,7 +50,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             WorkingDirectory = RepoPaths.Root,
         };
         foreach (var (key, value) in environment) start.Environment[key] = value;
-        start.Environment["WORKQ_PORT"] = port.ToString(CultureInfo.InvariantCulture);
+        start.Environment["WORKQ_PORT"] = listenOn.ToString(CultureInfo.InvariantCulture);
         var logPath = Path.Combine(logDirectory, $"{(logName ?? name).ToLowerInvariant()}.log");
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
@@ -58,7 +60,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new ServiceProcess(name, port, process, log, logPath);
+        return new ServiceProcess(name, listenOn, process, log, logPath);
     }
 
     /// <summary>Polls /readyz until it answers 2xx; fails at once, with the log's tail, if the process exits first.</summary>

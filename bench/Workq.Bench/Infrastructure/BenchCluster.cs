@@ -93,11 +93,20 @@ public sealed class BenchCluster : IAsyncDisposable
         await Worker.WaitReadyAsync(http, StartPatience, cancellationToken);
     }
 
-    /// <summary>Restarts the worker service with <c>WORKQ_EVENT_STATUS</c> on or off (the <c>status</c> pass measures what statuses cost).</summary>
-    public Task RestartWorkerWithEventStatusAsync(bool on, HttpClient http, CancellationToken cancellationToken)
+    /// <summary>
+    /// Restarts the two services that write a status for every event, the emitter (on its port) and the worker, with
+    /// <c>WORKQ_EVENT_STATUS</c> on or off: the <c>status</c> pass measures what statuses cost.
+    /// </summary>
+    public async Task RestartWithEventStatusAsync(bool on, HttpClient http, CancellationToken cancellationToken)
     {
         environment["WORKQ_EVENT_STATUS"] = on ? "on" : "off";
-        return RestartWorkerAsync(Isolation, http, cancellationToken);
+        if (Emitter is { } old)
+        {
+            await old.DisposeAsync();
+            Emitter = ServiceProcess.Start("Emitter", "Emitter", environment, LogDirectory, $"emitter-status-{(on ? "on" : "off")}", old.Port);
+            await Emitter.WaitReadyAsync(http, StartPatience, cancellationToken);
+        }
+        await RestartWorkerAsync(Isolation, http, cancellationToken);
     }
 
     /// <summary>

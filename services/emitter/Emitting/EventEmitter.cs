@@ -85,7 +85,7 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
         }
         catch (Exception e) when (e is BrokerUnavailableException or QueueFullException)
         {
-            RecordQueued(canvas, items, results, publish, pending);
+            RecordQueued(canvas, enqueuedAt, items, results, publish, pending);
             // The keys of events that may not have been enqueued are given back, so the client's retry enqueues them;
             // the keys of confirmed ones stay, so that retry does not enqueue those twice. pending follows the published items' order.
             var failed = new HashSet<Guid>();
@@ -94,16 +94,25 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
             await idempotency.ReleaseAsync(canvas, claims.FindAll(c => failed.Contains(c.Id)), CancellationToken.None);
             throw;
         }
-        RecordQueued(canvas, items, results, publish, pending);
+        RecordQueued(canvas, enqueuedAt, items, results, publish, pending);
         return results;
     }
 
-    /// <summary>Each confirmed event is queued; noted for the status store's next flush, which the answer does not wait for.</summary>
-    private void RecordQueued(string canvas, IReadOnlyList<BatchItem> items, Emitted[] results, bool[] publish, IReadOnlyList<Task> pending)
+    /// <summary>
+    /// Each confirmed event is queued: noted, all of the request's at once, for the status store's next flush, which the
+    /// answer does not wait for. They share <paramref name="enqueuedAt"/>, which their ids were made from.
+    /// </summary>
+    private void RecordQueued(string canvas, DateTimeOffset enqueuedAt, IReadOnlyList<BatchItem> items, Emitted[] results, bool[] publish, IReadOnlyList<Task> pending)
     {
+        var ids = new List<Guid>(pending.Count);
+        var workers = new List<string>(pending.Count);
         for (int i = 0, p = 0; i < items.Count; i++)
-            if (publish[i] && pending[p++].IsCompletedSuccessfully)
-                statuses.Record(EventStatusUpdate.Queued(canvas, results[i].Id, items[i].Worker, results[i].EnqueuedAt));
+        {
+            if (!publish[i] || !pending[p++].IsCompletedSuccessfully) continue;
+            ids.Add(results[i].Id);
+            workers.Add(items[i].Worker);
+        }
+        statuses.RecordEmitted(new EmittedEvents(canvas, enqueuedAt, [.. ids], [.. workers]));
     }
 
     private static EventEnvelope Envelope(string canvas, BatchItem item, Guid id, DateTimeOffset enqueuedAt, string traceParent) =>

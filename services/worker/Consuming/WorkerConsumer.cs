@@ -49,8 +49,11 @@ public sealed partial class WorkerConsumer(string canvas, string worker, int con
         set => rateGate.Limit = value;
     }
 
-    /// <summary>False once the broker cancelled the consumer (its queue was deleted, say). While the connection is down, automatic recovery brings it back.</summary>
-    public bool IsHealthy => (consumer is { IsRunning: true } && LanesHealthy) || !services.Broker.IsOpen;
+    /// <summary>
+    /// False once the broker cancelled the consumer (its queue was deleted, say). While the connection is down or recovering,
+    /// automatic recovery brings it back (<see cref="BrokerConnection.IsRecovering"/>): replaced then, it would be consumed twice.
+    /// </summary>
+    public bool IsHealthy => (consumer is { IsRunning: true } && LanesHealthy) || !services.Broker.IsOpen || services.Broker.IsRecovering;
 
     private AsyncEventingBasicConsumer? consumer;
 

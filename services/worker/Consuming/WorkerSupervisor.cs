@@ -123,6 +123,11 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
             await StopAsync(consumer);
             consumer = null;
         }
+        if (wanted && consumer is null && consumerServices.Broker.IsRecovering)
+        {
+            logger.LogInformation("Not consuming {Canvas}/{Worker} until the broker connection has recovered; retrying on the next reconcile", worker.Canvas, worker.Name);
+            return;
+        }
         if (wanted && consumer is null)
         {
             consumer = new WorkerConsumer(worker.Canvas, worker.Name, worker.Concurrency, worker.OrderingLanes, handler, worker.Retry, consumerServices, loggers.CreateLogger<WorkerConsumer>())

@@ -14,8 +14,17 @@ public sealed class BrokerConnection(WorkqOptions options, ILogger<BrokerConnect
 {
     private readonly SemaphoreSlim gate = new(1, 1);
     private IConnection? connection;
+    private volatile bool recovering;
 
     public bool IsOpen => connection?.IsOpen == true;
+
+    /// <summary>
+    /// True from a connection loss until automatic recovery has brought back every channel and consumer. The client takes the
+    /// list of channels to recover only after it has reconnected: a channel opened in between is on the new connection already,
+    /// yet recovered a second time, and its first copy stays open, with any consumer on it, owned by nobody. So consumers are
+    /// neither replaced nor started while this is true.
+    /// </summary>
+    public bool IsRecovering => recovering;
 
     public async ValueTask<IConnection> GetAsync(CancellationToken cancellationToken)
     {
@@ -39,12 +48,14 @@ public sealed class BrokerConnection(WorkqOptions options, ILogger<BrokerConnect
             connection = await factory.CreateConnectionAsync(options.RabbitMq.Nodes.Select(Endpoint).ToList(), cancellationToken);
             connection.ConnectionShutdownAsync += (_, e) =>
             {
+                recovering = true;
                 logger.LogWarning("Broker connection shut down: {Reason}", e.ReplyText);
                 return Task.CompletedTask;
             };
             logger.LogInformation("Broker connection open to {Node} (of {Nodes})", connection.Endpoint, options.RabbitMq);
             connection.RecoverySucceededAsync += (_, _) =>
             {
+                recovering = false;
                 logger.LogInformation("Broker connection recovered on {Node}", connection.Endpoint);
                 return Task.CompletedTask;
             };

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Workq.Shared.Configuration;
@@ -6,9 +7,10 @@ using Workq.Shared.Hosting;
 namespace Workq.Shared.Storage;
 
 /// <summary>
-/// Keeps event statuses off the hot path: a write is merged in memory with the pending one of the same event (so an
-/// event that starts and finishes between two flushes is written once, finished) and a background loop writes them
-/// all in one upsert a few times a second. Nothing waits for it: not the 202, not the ack.
+/// Keeps event statuses off the hot path: a write only joins a lock-free queue (no lock, no hashing where events are emitted
+/// and run), and a background loop a few times a second merges what came in with the pending write of the same event (so an
+/// event that starts and finishes between two flushes is written once, finished) and writes them all in one upsert.
+/// Nothing waits for it: not the 202, not the ack.
 /// </summary>
 public sealed class EventStatusRecorder(EventStatusStore store, WorkqOptions options, ILogger<EventStatusRecorder> logger)
     : PeriodicWriter(TimeSpan.FromMilliseconds(200))
@@ -16,16 +18,26 @@ public sealed class EventStatusRecorder(EventStatusStore store, WorkqOptions opt
     // Past this many unwritten statuses (PostgreSQL away for long), a failed batch is dropped rather than kept: memory stays bounded.
     private const int MaxPending = 200_000;
 
-    private readonly Lock gate = new();
-    private Dictionary<(string Canvas, Guid Id), EventStatusUpdate> pending = [];
+    private readonly ConcurrentQueue<EventStatusUpdate> recorded = new();
+    private readonly ConcurrentQueue<EmittedEvents> emitted = new();
+    private readonly SemaphoreSlim flushing = new(1, 1);
+    // Only under flushing: what a failed write left, merged into the next one.
+    private Dictionary<(string Canvas, Guid Id), EventStatusUpdate> unwritten = [];
+    private List<EmittedEvents> unwrittenEmits = [];
+    private int lastBatch = 16;
 
     public void Record(EventStatusUpdate update)
     {
-        if (!options.EventStatus) return;
-        lock (gate) Merge(update);
+        if (options.EventStatus) recorded.Enqueue(update);
     }
 
-    private void Merge(EventStatusUpdate update)
+    /// <summary>The events of one emit request, queued: one record, and one row in the store, for all of them.</summary>
+    public void RecordEmitted(EmittedEvents events)
+    {
+        if (options.EventStatus && events.Ids.Length > 0) emitted.Enqueue(events);
+    }
+
+    private static void Merge(Dictionary<(string Canvas, Guid Id), EventStatusUpdate> pending, EventStatusUpdate update)
     {
         var key = (update.Canvas, update.Id);
         if (!pending.TryGetValue(key, out var old)) pending[key] = update;
@@ -35,32 +47,44 @@ public sealed class EventStatusRecorder(EventStatusStore store, WorkqOptions opt
 
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
-        Dictionary<(string Canvas, Guid Id), EventStatusUpdate> batch;
-        lock (gate)
-        {
-            if (pending.Count == 0) return;
-            batch = pending;
-            pending = [];
-        }
+        // The periodic flush and the last one at shutdown never interleave: each takes what the other left.
+        await flushing.WaitAsync(CancellationToken.None);
         try
         {
-            await store.UpsertAsync(batch.Values, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            lock (gate)
+            var batch = unwritten.Count > 0 ? unwritten : new Dictionary<(string Canvas, Guid Id), EventStatusUpdate>(lastBatch);
+            var emits = unwrittenEmits;
+            unwritten = [];
+            unwrittenEmits = [];
+            // Oldest first, as recorded: a later write of an event is merged onto an earlier one.
+            while (recorded.TryDequeue(out var update)) Merge(batch, update);
+            while (emitted.TryDequeue(out var events)) emits.Add(events);
+            if (batch.Count == 0 && emits.Count == 0) return;
+            lastBatch = Math.Max(batch.Count, 16);
+            try
             {
-                if (pending.Count + batch.Count > MaxPending)
+                await store.WriteAsync(batch.Values, emits, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopping: the last flush writes them.
+                (unwritten, unwrittenEmits) = (batch, emits);
+                throw;
+            }
+            catch (Exception e)
+            {
+                var count = batch.Count + emits.Sum(events => events.Ids.Length);
+                if (count > MaxPending)
                 {
-                    logger.LogError(e, "Could not write {Count} event statuses, and too many are waiting: these are dropped", batch.Count);
+                    logger.LogError(e, "Could not write {Count} event statuses, and too many are waiting: these are dropped", count);
                     return;
                 }
-                logger.LogWarning(e, "Could not write {Count} event statuses; will retry", batch.Count);
-                var since = pending;
-                pending = batch;
-                // What was recorded since the failed write is newer: merged on top.
-                foreach (var update in since.Values) Merge(update);
+                logger.LogWarning(e, "Could not write {Count} event statuses; will retry", count);
+                (unwritten, unwrittenEmits) = (batch, emits);
             }
+        }
+        finally
+        {
+            flushing.Release();
         }
     }
 }

@@ -47,27 +47,38 @@ public sealed record EventStatusUpdate(string Canvas, Guid Id, string Worker, st
         StartedAt is null && old.StartedAt is not null && !Restart ? this with { StartedAt = old.StartedAt } : this;
 }
 
+/// <summary>
+/// The events one emit request enqueued, all queued at <paramref name="EnqueuedAt"/> (their version-7 ids carry that
+/// millisecond): stored as one row, which any status written for one of them later outranks.
+/// </summary>
+public sealed record EmittedEvents(string Canvas, DateTimeOffset EnqueuedAt, Guid[] Ids, string[] Workers);
+
 /// <summary>The event status of API.md, as stored.</summary>
 public sealed record EventStatusRow(Guid Id, string Worker, string Status, int Attempts, DateTimeOffset EnqueuedAt, DateTimeOffset? RunAt,
     DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Result, string? Error);
 
 /// <summary>
-/// Each event's latest status (<c>event_status</c>), kept <c>WORKQ_EVENT_STATUS_HOURS</c>. Written only in batches
-/// (<see cref="EventStatusRecorder"/>), one upsert per flush, which also notifies control's waiters of the canvases it touched.
+/// Each event's latest status (<c>event_status</c>), kept <c>WORKQ_EVENT_STATUS_HOURS</c>, and the emitter's <c>queued</c>
+/// of whole emit requests (<c>event_emits</c>), which a row of the event in <c>event_status</c> outranks. Written only in
+/// batches (<see cref="EventStatusRecorder"/>), one transaction per flush, which also notifies control's waiters of the
+/// canvases it touched.
 /// </summary>
 public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
 {
     /// <summary>The channel control listens on; the payload is the canvases of the flush, comma-separated (empty: any).</summary>
     public const string Channel = "workq_event_status";
     private const int MaxPayload = 7_000;
+    private static readonly long LastMillisecond = (DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond - 1;
 
     public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("delete from event_status where canvas = @canvas", new { canvas }, cancellationToken);
+        db.ExecuteAsync("delete from event_status where canvas = @canvas; delete from event_emits where canvas = @canvas", new { canvas }, cancellationToken);
 
-    public async Task UpsertAsync(IReadOnlyCollection<EventStatusUpdate> updates, CancellationToken cancellationToken)
+    public Task UpsertAsync(IReadOnlyCollection<EventStatusUpdate> updates, CancellationToken cancellationToken) => WriteAsync(updates, [], cancellationToken);
+
+    public async Task WriteAsync(IReadOnlyCollection<EventStatusUpdate> updates, IReadOnlyCollection<EmittedEvents> emits, CancellationToken cancellationToken)
     {
-        if (updates.Count == 0) return;
-        var canvases = string.Join(',', updates.Select(u => u.Canvas).Distinct(StringComparer.Ordinal));
+        if (updates.Count == 0 && emits.Count == 0) return;
+        var canvases = string.Join(',', updates.Select(u => u.Canvas).Concat(emits.Select(e => e.Canvas)).Distinct(StringComparer.Ordinal));
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         // One transaction, not one per statement, and without waiting for its WAL to reach the disk: a status is a record of
         // what happened to an event, not the event, and a database crash may lose the last fraction of a second of them.
@@ -79,7 +90,13 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
             delete from event_status s using unnest(@canvases, @ids, @restarts) as r(canvas, id, restart)
              where r.restart and s.canvas = r.canvas and s.id = r.id and s.rank = 40;
             """ : "";
-        await using var command = new NpgsqlCommand("set local synchronous_commit = off;" + restarts + """
+        // An emit request's events in one row: their ids and workers are sent flat, each request its slice.
+        var emitted = emits.Count == 0 ? "" : """
+            insert into event_emits (canvas, enqueued_at, ids, workers)
+            select e.canvas, e.enqueued_at, @emitIds[e.first:e.first + e.count - 1], @emitWorkers[e.first:e.first + e.count - 1]
+              from unnest(@emitCanvases, @emitEnqueued, @emitFirsts, @emitCounts) as e(canvas, enqueued_at, first, count);
+            """;
+        await using var command = new NpgsqlCommand("set local synchronous_commit = off;" + restarts + emitted + """
             insert into event_status as s (canvas, id, worker, status, rank, attempts, enqueued_at, run_at, started_at, finished_at, result, error, updated_at)
             select u.canvas, u.id, u.worker, u.status, u.rank, u.attempts, u.enqueued_at, u.run_at, u.started_at, u.finished_at, u.result::json, u.error, now()
               from unnest(@canvases, @ids, @workers, @statuses, @ranks, @attempts, @enqueued, @runAt, @started, @finished, @results, @errors)
@@ -107,6 +124,23 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         command.Parameters.Add(Array("results", NpgsqlDbType.Text, rows.Select(u => u.Result)));
         command.Parameters.Add(Array("errors", NpgsqlDbType.Text, rows.Select(u => u.Error)));
         command.Parameters.Add(Array("restarts", NpgsqlDbType.Boolean, rows.Select(u => u.Restart)));
+        if (emits.Count > 0)
+        {
+            var firsts = new int[emits.Count];
+            var next = 1;
+            var i = 0;
+            foreach (var emit in emits)
+            {
+                firsts[i++] = next;
+                next += emit.Ids.Length;
+            }
+            command.Parameters.Add(Array("emitCanvases", NpgsqlDbType.Text, emits.Select(e => e.Canvas)));
+            command.Parameters.Add(Array("emitEnqueued", NpgsqlDbType.TimestampTz, emits.Select(e => e.EnqueuedAt.UtcDateTime)));
+            command.Parameters.Add(Array("emitFirsts", NpgsqlDbType.Integer, firsts));
+            command.Parameters.Add(Array("emitCounts", NpgsqlDbType.Integer, emits.Select(e => e.Ids.Length)));
+            command.Parameters.Add(Array("emitIds", NpgsqlDbType.Uuid, emits.SelectMany(e => e.Ids)));
+            command.Parameters.Add(Array("emitWorkers", NpgsqlDbType.Text, emits.SelectMany(e => e.Workers)));
+        }
         command.Parameters.AddWithValue("channel", Channel);
         command.Parameters.AddWithValue("payload", canvases.Length > MaxPayload ? "" : canvases);
         await command.ExecuteNonQueryAsync(cancellationToken);
@@ -120,24 +154,53 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
     public async Task CancelAsync(string canvas, Guid id, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var (from, to) = EmittedWithin(id);
+        // An event known only from its emit request gets its own row, cancelled.
         await connection.ExecuteAsync(new CommandDefinition("""
             update event_status set status = @status, rank = @rank, finished_at = now(), updated_at = now()
              where canvas = @canvas and id = @id and rank < @rank;
+            insert into event_status (canvas, id, worker, status, rank, attempts, enqueued_at, finished_at, updated_at)
+            select b.canvas, e.id, e.worker, @status, @rank, 1, b.enqueued_at, now(), now()
+              from event_emits b cross join lateral unnest(b.ids, b.workers) as e(id, worker)
+             where b.canvas = @canvas and b.enqueued_at >= @from and b.enqueued_at < @to and e.id = @id
+             limit 1
+                on conflict (canvas, id) do nothing;
             select pg_notify(@channel, @canvas);
-            """, new { canvas, id, status = EventStatuses.Cancelled, rank = EventStatuses.CancelRequestRank, channel = Channel }, cancellationToken: cancellationToken));
+            """, new { canvas, id, from, to, status = EventStatuses.Cancelled, rank = EventStatuses.CancelRequestRank, channel = Channel },
+            cancellationToken: cancellationToken));
     }
 
     private static NpgsqlParameter Array<T>(string name, NpgsqlDbType type, IEnumerable<T> values) =>
-        new(name, NpgsqlDbType.Array | type) { Value = values.ToArray() };
+        new(name, NpgsqlDbType.Array | type) { Value = values as T[] ?? values.ToArray() };
+
+    /// <summary>The millisecond a version-7 id was made in: an emit request's events were enqueued within it (any other id finds no request).</summary>
+    private static (DateTime From, DateTime To) EmittedWithin(Guid id)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        id.TryWriteBytes(bytes, bigEndian: true, out _);
+        var milliseconds = 0L;
+        for (var i = 0; i < 6; i++) milliseconds = (milliseconds << 8) | bytes[i];
+        // The first 48 bits of another kind of id can be past the year 9999.
+        var from = DateTime.UnixEpoch.AddMilliseconds(Math.Min(milliseconds, LastMillisecond));
+        return (from, from.AddMilliseconds(1));
+    }
 
     public async Task<EventStatusRow?> FindAsync(string canvas, Guid id, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<(Guid Id, string Worker, string Status, int Attempts, DateTime EnqueuedAt, DateTime? RunAt,
+        var (from, to) = EmittedWithin(id);
+        // The event's own row outranks its emit request's queued.
+        var row = await connection.QueryFirstOrDefaultAsync<(Guid Id, string Worker, string Status, int Attempts, DateTime EnqueuedAt, DateTime? RunAt,
             DateTime? StartedAt, DateTime? FinishedAt, string? Result, string? Error)?>(new CommandDefinition("""
-            select id, worker, status, attempts, enqueued_at, run_at, started_at, finished_at, result::text, error
-              from event_status where canvas = @canvas and id = @id
-            """, new { canvas, id }, cancellationToken: cancellationToken));
+            select id, worker, status, attempts, enqueued_at, run_at, started_at, finished_at, result, error from (
+                select 0 as source, id, worker, status, attempts, enqueued_at, run_at, started_at, finished_at, result::text as result, error
+                  from event_status where canvas = @canvas and id = @id
+                union all
+                select 1, e.id, e.worker, @queued, 1, b.enqueued_at, null, null, null, null, null
+                  from event_emits b cross join lateral unnest(b.ids, b.workers) as e(id, worker)
+                 where b.canvas = @canvas and b.enqueued_at >= @from and b.enqueued_at < @to and e.id = @id) found
+             order by source limit 1
+            """, new { canvas, id, from, to, queued = EventStatuses.Queued }, cancellationToken: cancellationToken));
         return row is not { } r ? null : new EventStatusRow(r.Id, r.Worker, r.Status, r.Attempts, UnhandledStore.Utc(r.EnqueuedAt), Utc(r.RunAt),
             Utc(r.StartedAt), Utc(r.FinishedAt), r.Result, r.Error);
     }
@@ -149,7 +212,8 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         // enqueued_at is never later than updated_at: its BRIN index narrows the scan to the old rows.
         return await connection.ExecuteAsync(new CommandDefinition("""
             delete from event_status
-             where enqueued_at < now() - make_interval(secs => @seconds) and updated_at < now() - make_interval(secs => @seconds)
+             where enqueued_at < now() - make_interval(secs => @seconds) and updated_at < now() - make_interval(secs => @seconds);
+            delete from event_emits where enqueued_at < now() - make_interval(secs => @seconds);
             """,
             new { seconds = keepFor.TotalSeconds }, cancellationToken: cancellationToken));
     }

@@ -263,7 +263,18 @@ public static class Schema
         end $$;
         drop index if exists event_status_by_time;
         create index if not exists event_status_by_enqueued on event_status using brin (enqueued_at);
+        -- Most rows are written once (the emitter's queued lives in event_emits); room is kept for the runs written twice.
         alter table event_status set (fillfactor = 70);
+
+        -- The emitter's queued (EventStatusStore): one row per emit request, not per event. The events of a request share their
+        -- enqueued time, which their version-7 ids carry, so a lookup by id reads only its canvas's rows of that millisecond.
+        create table if not exists event_emits (
+            canvas text collate "C" not null,
+            enqueued_at timestamptz not null,
+            ids uuid[] not null,
+            workers text[] not null);
+        create index if not exists event_emits_by_canvas on event_emits (canvas, enqueued_at);
+        create index if not exists event_emits_by_enqueued on event_emits using brin (enqueued_at);
 
         -- Ordering keys (docs/DESIGN.md): a worker's lane queues (0 until its first keyed event), and the key of a delayed,
         -- parked or dead-lettered event, so it goes back to its lane.

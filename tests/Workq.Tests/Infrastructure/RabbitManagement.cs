@@ -51,6 +51,16 @@ public sealed class RabbitManagement : IDisposable
             .Select(c => connections.GetValueOrDefault(c!["channel_details"]!["connection_name"]!.GetValue<string>(), "")).ToHashSet();
     }
 
+    /// <summary>Has the broker close every connection of this virtual host whose client-provided name ends so; returns how many.</summary>
+    public async Task<int> CloseConnectionsAsync(string vhost, string nameSuffix)
+    {
+        var connections = JsonNode.Parse(await http.GetStringAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}/connections"))!.AsArray()
+            .Where(c => c!["client_properties"]?["connection_name"]?.GetValue<string>()?.EndsWith(nameSuffix, StringComparison.Ordinal) == true)
+            .Select(c => c!["name"]!.GetValue<string>()).ToList();
+        foreach (var name in connections) (await http.DeleteAsync($"api/connections/{Uri.EscapeDataString(name)}")).EnsureSuccessStatusCode();
+        return connections.Count;
+    }
+
     private async Task<IReadOnlyList<string>> NamesAsync(string path)
     {
         var array = JsonNode.Parse(await http.GetStringAsync(path))!.AsArray();

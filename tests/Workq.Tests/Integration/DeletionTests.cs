@@ -34,6 +34,7 @@ public sealed class DeletionTests(WorkqCluster cluster)
         insert into cron_ticks (canvas, name, tick_time, event_id, claimed_at) values (@canvas, 'n-' || @worker, now(), gen_random_uuid(), now());
         insert into event_status (canvas, id, worker, status, rank, attempts, enqueued_at) values (@canvas, gen_random_uuid(), @worker, 'queued', 10, 1, now());
         insert into worker_rate_buckets (canvas, worker, next_slot) values (@canvas, @worker, 0);
+        insert into event_emits (canvas, enqueued_at, ids, workers) values (@canvas, now(), array[gen_random_uuid()], array[@worker]);
         """, new { canvas, worker });
 
     /// <summary>Rows per table (every table with a canvas column, and the canvas row itself) that belong to the canvas, or to one worker of it.</summary>

@@ -83,6 +83,42 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
     }
 
     [Fact]
+    public async Task A_worker_instance_whose_broker_connection_drops_while_its_workers_change_comes_back_with_one_consumer_per_queue()
+    {
+        await EnsureWorkersAsync(1);
+        var instances = cluster.Workers.Count(w => !w.HasExited);
+        await using var sink = await CallbackSink.StartAsync();
+        var (canvas, token) = await cluster.CreateCanvasAsync("rec");
+        string[] workers = ["a", "b", "c"];
+        foreach (var worker in workers) await cluster.DeployAsync(canvas, worker, string.Format(RecordCode, sink.Url), concurrency: 5, token);
+        var queues = workers.Select(w => $"workq.worker.{canvas}.{w}").ToList();
+        Task<IReadOnlyDictionary<string, int>> Consumers() => cluster.Rabbit.ConsumersAsync(cluster.VirtualHost);
+        bool OnePerInstance(IReadOnlyDictionary<string, int> consumers) => queues.All(q => consumers.GetValueOrDefault(q) == instances);
+        await cluster.EventuallyAsync(Consumers, OnePerInstance, TimeSpan.FromSeconds(30), "one consumer per instance on every worker queue");
+
+        var victim = cluster.Workers.First(w => !w.HasExited);
+        for (var round = 0; round < 3; round++)
+        {
+            // The management API lists a recovered connection a few seconds after it opened.
+            await cluster.EventuallyAsync(() => cluster.Rabbit.CloseConnectionsAsync(cluster.VirtualHost, $"-{victim.Id}"), closed => closed == 1,
+                TimeSpan.FromSeconds(30), $"{victim.Name}'s broker connection closed (drop {round + 1})");
+            // While the client recovers the connection, every worker changes: each change replaces its consumer on the instance.
+            foreach (var worker in workers)
+                await cluster.JsonAsync(HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/{worker}"), token, $$"""{"concurrency":{{6 + round}}}""");
+            await cluster.EventuallyAsync(Consumers, OnePerInstance, TimeSpan.FromSeconds(60), $"one consumer per instance on every worker queue after drop {round + 1}");
+        }
+
+        var accepted = await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 300).Select(i => (workers[i % 3], $$"""{"n":{{i}}}""")), token);
+        await WaitForAllAsync(accepted, sink, TimeSpan.FromSeconds(60), "every event emitted after the drops");
+        // No copy of a consumer was left behind by a recovery: it would hold events unacked and count here.
+        var after = await Consumers();
+        Assert.All(queues, q => Assert.Equal(instances, after.GetValueOrDefault(q)));
+        var row = Settle("broker connection of a worker instance closed 3 times while its workers change", accepted.ToList(), sink, 0,
+            $"{instances} instance(s); one consumer each on every queue afterwards");
+        Assert.Equal(0, row.Lost);
+    }
+
+    [Fact]
     public async Task Delayed_emits_survive_kill_9_of_the_emitter_dispatcher_and_workers_and_run_no_earlier_than_their_time()
     {
         await EnsureWorkersAsync(1);

@@ -3,7 +3,10 @@ using Workq.Shared.Storage;
 
 namespace Workq.Tests.Storage;
 
-/// <summary>The event status store on PostgreSQL: one row per event that later writes replace in place, and pruning by last change.</summary>
+/// <summary>
+/// The event status store on PostgreSQL: one row per event that later writes replace in place, the emitter's queued of a
+/// whole request in one row that the event's own row outranks, and pruning by last change.
+/// </summary>
 public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFixture<ThrowawayDatabase>
 {
     private readonly EventStatusStore store = new(database.Db);
@@ -48,5 +51,78 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
         Assert.Equal(EventStatuses.Completed, row!.Status);
         Assert.Equal("7", row.Result);
         Assert.NotNull(row.StartedAt);
+    }
+    private static EmittedEvents Request(string canvas, DateTimeOffset enqueuedAt, params string[] workers) =>
+        new(canvas, enqueuedAt, [.. workers.Select(_ => Guid.CreateVersion7(enqueuedAt))], workers);
+
+    [Fact]
+    public async Task An_emit_requests_events_read_as_queued_from_its_one_row_until_a_later_status_outranks_it()
+    {
+        var canvas = "emits-" + Guid.NewGuid().ToString("N")[..8];
+        var enqueued = DateTimeOffset.UtcNow;
+        var request = Request(canvas, enqueued, "a", "b", "a");
+        var other = Request(canvas, enqueued, "c");
+        await store.WriteAsync([], [request, other], CancellationToken.None);
+        await using (var connection = await database.Db.OpenConnectionAsync())
+            Assert.Equal(2, await connection.ExecuteScalarAsync<int>("select count(*) from event_emits where canvas = @canvas", new { canvas }));
+
+        for (var i = 0; i < 3; i++)
+        {
+            var row = await store.FindAsync(canvas, request.Ids[i], CancellationToken.None);
+            Assert.Equal((request.Ids[i], request.Workers[i], EventStatuses.Queued, 1), (row!.Id, row.Worker, row.Status, row.Attempts));
+            Assert.Equal(enqueued.ToUnixTimeMilliseconds(), row.EnqueuedAt.ToUnixTimeMilliseconds());
+            Assert.Null(row.StartedAt);
+        }
+        Assert.Equal("c", (await store.FindAsync(canvas, other.Ids[0], CancellationToken.None))!.Worker);
+        // Another canvas's token asks for the same ids: they are not its events.
+        Assert.Null(await store.FindAsync(canvas + "x", request.Ids[0], CancellationToken.None));
+        // An id of the same millisecond that no request enqueued, and one of another kind.
+        Assert.Null(await store.FindAsync(canvas, Guid.CreateVersion7(enqueued), CancellationToken.None));
+        Assert.Null(await store.FindAsync(canvas, Guid.NewGuid(), CancellationToken.None));
+
+        // The worker's row, whichever flush lands first, outranks the request's queued.
+        await store.UpsertAsync([new EventStatusUpdate(canvas, request.Ids[1], "b", EventStatuses.Completed, EventStatuses.FinishedRank, 1, enqueued,
+            StartedAt: enqueued, FinishedAt: enqueued.AddMilliseconds(2), Result: "1")], CancellationToken.None);
+        Assert.Equal(EventStatuses.Completed, (await store.FindAsync(canvas, request.Ids[1], CancellationToken.None))!.Status);
+        Assert.Equal(EventStatuses.Queued, (await store.FindAsync(canvas, request.Ids[0], CancellationToken.None))!.Status);
+    }
+
+    [Fact]
+    public async Task Cancelling_an_event_known_only_from_its_emit_request_gives_it_a_cancelled_row_and_a_run_already_started_keeps_its_status()
+    {
+        var canvas = "cancel-" + Guid.NewGuid().ToString("N")[..8];
+        var enqueued = DateTimeOffset.UtcNow;
+        var request = Request(canvas, enqueued, "w", "w");
+        await store.WriteAsync([], [request], CancellationToken.None);
+        await store.UpsertAsync([new EventStatusUpdate(canvas, request.Ids[1], "w", EventStatuses.Running, EventStatuses.RunningRank, 1, enqueued,
+            StartedAt: DateTimeOffset.UtcNow)], CancellationToken.None);
+
+        await store.CancelAsync(canvas, request.Ids[0], CancellationToken.None);
+        await store.CancelAsync(canvas, request.Ids[1], CancellationToken.None);
+        // Another canvas cannot cancel them.
+        await store.CancelAsync(canvas + "x", request.Ids[0], CancellationToken.None);
+
+        var cancelled = await store.FindAsync(canvas, request.Ids[0], CancellationToken.None);
+        Assert.Equal((EventStatuses.Cancelled, "w"), (cancelled!.Status, cancelled.Worker));
+        Assert.NotNull(cancelled.FinishedAt);
+        Assert.Equal(EventStatuses.Running, (await store.FindAsync(canvas, request.Ids[1], CancellationToken.None))!.Status);
+        Assert.Null(await store.FindAsync(canvas + "x", request.Ids[0], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Emit_requests_are_pruned_after_the_retention_and_go_with_their_canvas()
+    {
+        var (old, deleted) = ("prune-emits-" + Guid.NewGuid().ToString("N")[..8], "gone-" + Guid.NewGuid().ToString("N")[..8]);
+        var stale = Request(old, DateTimeOffset.UtcNow.AddDays(-2), "w");
+        var fresh = Request(old, DateTimeOffset.UtcNow, "w");
+        var doomed = Request(deleted, DateTimeOffset.UtcNow, "w");
+        await store.WriteAsync([], [stale, fresh, doomed], CancellationToken.None);
+
+        Assert.True(await store.PruneAsync(TimeSpan.FromHours(24), CancellationToken.None) >= 1);
+        await store.DeleteCanvasAsync(deleted, CancellationToken.None);
+
+        Assert.Null(await store.FindAsync(old, stale.Ids[0], CancellationToken.None));
+        Assert.Equal(EventStatuses.Queued, (await store.FindAsync(old, fresh.Ids[0], CancellationToken.None))!.Status);
+        Assert.Null(await store.FindAsync(deleted, doomed.Ids[0], CancellationToken.None));
     }
 }
