@@ -1,72 +1,73 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text;
 using Workq.Shared.Isolation;
 using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;
 
 namespace Workq.Runner;
 
-/// <summary>What the supervisor's first frame tells a runner.</summary>
-public sealed record RunnerSettings(string Canvas, string? EgressAllow, int MaxThreads)
-{
-    public static RunnerSettings Read(ReadOnlySpan<byte> payload)
-    {
-        var reader = new FrameReader(payload);
-        return new RunnerSettings(reader.String()!, reader.String(), reader.Int());
-    }
-}
-
 /// <summary>
 /// Runs the supervisor's events through the loaded handler versions, each on a thread-pool thread of its own, and reports
 /// every end: completed, failed, or timed out when the handler honoured its token. A handler that does not is left to
 /// the supervisor, which kills the whole runner past the time-out.
 /// </summary>
-public sealed class HandlerRuns(RunnerSettings settings, FrameOutput output)
+public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
 {
-    private readonly RunnerSettings settings = settings;
+    private readonly InitFrame settings = settings;
     private readonly FrameOutput output = output;
     private readonly ConcurrentDictionary<int, CompiledHandler> versions = new();
     private readonly ConcurrentDictionary<int, string> unloadable = new();
     private readonly ConcurrentDictionary<(long Run, int Emit), PendingEmit> emits = new();
-    private readonly HandlerHttp http = new(EgressPolicy.Parse(settings.EgressAllow));
+    private readonly HttpRelay http = new(output, settings.HttpConcurrency, settings.HttpMaxBytes);
 
+    /// <summary>One frame from the supervisor; a type it does not send is a broken channel.</summary>
     public void Dispatch(byte type, ReadOnlySpan<byte> payload)
     {
-        var reader = new FrameReader(payload);
         switch (type)
         {
-            case RunnerProtocol.Load:
-                Load(reader.Int(), reader.Bytes().ToArray());
+            case LoadFrame.Type:
+                Load(LoadFrame.Read(payload));
                 break;
-            case RunnerProtocol.Unload:
-                if (versions.TryRemove(reader.Int(), out var retired)) retired.Dispose();
+            case UnloadFrame.Type:
+                if (versions.TryRemove(UnloadFrame.Read(payload).Key, out var retired)) retired.Dispose();
                 break;
-            case RunnerProtocol.Run:
-                var run = new Run(this, reader.Long(), reader.Int(), reader.Guid(), reader.String()!, new DateTimeOffset(reader.Long(), TimeSpan.Zero),
-                    reader.Int(), reader.Int(), TimeSpan.FromMilliseconds(reader.Int()), reader.Bytes().ToArray());
-                ThreadPool.UnsafeQueueUserWorkItem(static r => _ = r.ExecuteAsync(), run, preferLocal: false);
+            case RunFrame.Type:
+                ThreadPool.UnsafeQueueUserWorkItem(static r => _ = r.ExecuteAsync(), new Run(this, RunFrame.Read(payload)), preferLocal: false);
                 break;
-            case RunnerProtocol.EmitReply:
-                var key = (Run: reader.Long(), Emit: reader.Int());
-                var ok = reader.Bool();
-                var id = reader.Guid();
-                var kind = reader.Byte();
-                var message = reader.String();
-                if (!emits.TryRemove(key, out var waiting)) break;
-                if (ok) waiting.TrySetResult(id);
-                // Thrown in the handler as the worker service's own emit would have thrown it.
-                else waiting.TrySetException(kind switch
-                {
-                    RunnerProtocol.EmitInvalidArgument => new ArgumentException(message),
-                    RunnerProtocol.EmitQueueFull => QueueFullException.Relayed(message ?? "", settings.Canvas, waiting.Worker),
-                    _ => new InvalidOperationException(message),
-                });
+            case EmitReplyFrame.Type:
+                Reply(EmitReplyFrame.Read(payload));
                 break;
+            case HttpResponseFrame.Type:
+                http.OnResponse(HttpResponseFrame.Read(payload));
+                break;
+            case HttpBodyFrame.Type:
+                http.OnBody(HttpBodyFrame.Read(payload));
+                break;
+            case HttpEndFrame.Type:
+                http.OnEnd(HttpEndFrame.Read(payload));
+                break;
+            default:
+                throw new InvalidDataException($"frame type {type} is not one the supervisor sends");
         }
     }
 
-    private void Load(int key, byte[] assembly)
+    private void Reply(EmitReplyFrame reply)
     {
+        if (!emits.TryRemove((reply.RunId, reply.Number), out var waiting)) return;
+        if (reply.EventId is { } id) waiting.TrySetResult(id);
+        // Thrown in the handler as the worker service's own emit would have thrown it.
+        else waiting.TrySetException(reply.FailureKind switch
+        {
+            RunnerProtocol.EmitInvalidArgument => new ArgumentException(reply.Refusal),
+            RunnerProtocol.EmitQueueFull => QueueFullException.Relayed(reply.Refusal ?? "", settings.Canvas, waiting.Worker),
+            _ => new InvalidOperationException(reply.Refusal),
+        });
+    }
+
+    private void Load(LoadFrame load)
+    {
+        var (key, assembly) = (load.Key, load.Assembly.ToArray());
         try
         {
             versions[key] = CompiledHandler.Load(assembly);
@@ -82,29 +83,29 @@ public sealed class HandlerRuns(RunnerSettings settings, FrameOutput output)
         public string Worker => worker;
     }
 
-    private sealed class Run(HandlerRuns runs, long id, int version, Guid eventId, string worker, DateTimeOffset enqueuedAt, int attempt, int depth, TimeSpan timeout, byte[] body)
-        : IHandlerEmitter
+    private sealed class Run(HandlerRuns runs, RunFrame frame) : IHandlerEmitter
     {
         private int emitted;
 
         public async Task ExecuteAsync()
         {
             var clock = Stopwatch.StartNew();
-            using var deadline = new CancellationTokenSource(timeout);
-            var meta = new HandlerMeta(eventId, runs.settings.Canvas, worker, enqueuedAt, attempt, depth);
-            var globals = new HandlerGlobals(body, meta, this, runs.http.For(runs.settings.Canvas), deadline.Token);
+            using var deadline = new CancellationTokenSource(frame.Timeout);
+            var meta = new HandlerMeta(frame.EventId, runs.settings.Canvas, frame.Worker, frame.EnqueuedAt, frame.Attempt, frame.Depth);
+            var globals = new HandlerGlobals(frame.Body, meta, this, () => runs.http.ClientFor(frame.RunId), deadline.Token);
             RunnerOutcome outcome;
-            string? result = null, errorType = null, errorMessage = null;
+            byte[]? result = null;
+            string? errorType = null, errorMessage = null;
             try
             {
-                if (!runs.versions.TryGetValue(version, out var handler))
-                    throw new InvalidOperationException(runs.unloadable.TryGetValue(version, out var why) ? $"the handler could not be loaded: {why}" : "the handler version is not loaded");
+                if (!runs.versions.TryGetValue(frame.Key, out var handler))
+                    throw new InvalidOperationException(runs.unloadable.TryGetValue(frame.Key, out var why) ? $"the handler could not be loaded: {why}" : "the handler version is not loaded");
                 var value = await handler.RunAsync(globals);
-                result = JsonResult.ToTraceJson(value, handler.SerializerOptions);
+                result = Encoding.UTF8.GetBytes(JsonResult.ToTraceJson(value, handler.SerializerOptions));
                 outcome = RunnerOutcome.Completed;
             }
             // The run's own deadline passed. A TimeoutException of the handler's own (a regular expression's, say) is a failure.
-            catch (Exception e) when (deadline.IsCancellationRequested || (e is TimeoutException && clock.Elapsed >= timeout))
+            catch (Exception e) when (deadline.IsCancellationRequested || (e is TimeoutException && clock.Elapsed >= frame.Timeout))
             {
                 outcome = RunnerOutcome.TimedOut;
             }
@@ -117,16 +118,7 @@ public sealed class HandlerRuns(RunnerSettings settings, FrameOutput output)
             globals.Finish();
             try
             {
-                using var done = runs.output.Begin(RunnerProtocol.Done);
-                done.Long(id);
-                done.Byte((byte)outcome);
-                done.Long(duration.Ticks);
-                done.String(result);
-                done.String(errorType);
-                done.String(errorMessage);
-                var logs = globals.Logs;
-                done.Int(logs.Count);
-                foreach (var line in logs) done.String(line);
+                new DoneFrame(frame.RunId, outcome, duration, result is { } json ? (ReadOnlyMemory<byte>?)json : null, errorType, errorMessage, globals.Logs).Write(runs.output);
             }
             catch (IOException)
             {
@@ -138,15 +130,8 @@ public sealed class HandlerRuns(RunnerSettings settings, FrameOutput output)
         {
             var number = Interlocked.Increment(ref emitted);
             var reply = new PendingEmit(worker);
-            runs.emits[(id, number)] = reply;
-            using (var emit = runs.output.Begin(RunnerProtocol.Emit))
-            {
-                emit.Long(id);
-                emit.Int(number);
-                emit.String(worker);
-                emit.Bytes(eventJson.Span);
-                emit.When(when);
-            }
+            runs.emits[(frame.RunId, number)] = reply;
+            new EmitFrame(frame.RunId, number, worker, eventJson, when).Write(runs.output);
             return reply.Task.WaitAsync(cancellationToken);
         }
 

@@ -12,15 +12,15 @@ AppContext.SetData("REGEX_DEFAULT_MATCH_TIMEOUT", TimeSpan.FromSeconds(1));
 await using var stdout = Console.OpenStandardOutput();
 using var stdin = Console.OpenStandardInput();
 var input = new FrameInput(stdin);
-if (input.Read() is not { Type: RunnerProtocol.Init } init) return 2;
-var settings = RunnerSettings.Read(init.Payload.Span);
+if (input.Read() is not { Type: InitFrame.Type } init) return 2;
+var settings = InitFrame.Read(init.Payload.Span);
 // A cap on threads: handlers that block them starve their own canvas only, and a watchdog in the supervisor ends that.
 ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
 ThreadPool.SetMaxThreads(Math.Max(settings.MaxThreads, minWorkers), Math.Max(settings.MaxThreads, minIo));
 
 await using var output = new FrameOutput(stdout, synchronous: true);
 var runs = new HandlerRuns(settings, output);
-using (var ready = output.Begin(RunnerProtocol.Ready)) ready.Int(Environment.ProcessId);
+new ReadyFrame(Environment.ProcessId).Write(output);
 
 // Reading stays on this thread, off the thread pool, so that the runner hears the supervisor even when handlers starve the pool.
 try

@@ -34,14 +34,18 @@ public sealed class EmitScheduleTests
     {
         var written = new MemoryStream();
         var output = new FrameOutput(written);
-        EmitWhen[] sent = [EmitWhen.Now, new(TimeSpan.FromSeconds(2.5), null), new(null, Now.AddHours(1))];
-        foreach (var when in sent)
-            using (var frame = output.Begin(RunnerProtocol.Emit)) frame.When(when);
-        using (var hostile = output.Begin(RunnerProtocol.Emit))
+        EmitWhen[] sent = [EmitWhen.Now, new(TimeSpan.FromSeconds(2.5), null), new(null, Now.AddHours(1)), new(null, null, "cart-9")];
+        foreach (var when in sent) new EmitFrame(1, 1, "w", "{}"u8.ToArray(), when).Write(output);
+        using (var hostile = output.Begin(EmitFrame.Type))
         {
+            hostile.Long(1);
+            hostile.Int(1);
+            hostile.String("w");
+            hostile.Bytes("{}"u8);
             hostile.Byte(2);
             hostile.Long(0);
             hostile.Long(long.MaxValue);
+            hostile.String(null);
         }
         await output.DisposeAsync();
 
@@ -49,9 +53,10 @@ public sealed class EmitScheduleTests
         foreach (var when in sent)
         {
             var frame = (await input.ReadAsync(CancellationToken.None))!.Value;
-            Assert.Equal(when, new FrameReader(frame.Payload.Span).When());
+            Assert.Equal(when, EmitFrame.Read(frame.Payload.Span).When);
         }
         var bad = (await input.ReadAsync(CancellationToken.None))!.Value;
-        Assert.Throws<ArgumentOutOfRangeException>(() => new FrameReader(bad.Payload.Span).When());
+        var refused = Assert.Throws<InvalidDataException>(() => EmitFrame.Read(bad.Payload.Span));
+        Assert.Contains("run-at", refused.Message);
     }
 }

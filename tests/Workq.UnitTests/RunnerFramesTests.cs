@@ -16,7 +16,7 @@ public sealed class RunnerFramesTests
         {
             for (var i = 0; i < 250; i++)
             {
-                using var frame = output.Begin(RunnerProtocol.Run);
+                using var frame = output.Begin(RunFrame.Type);
                 frame.Long(writer * 1_000L + i);
                 frame.Guid(new Guid(writer, 0, 0, new byte[8]));
                 frame.String(i % 3 == 0 ? null : $"worker-{i}-é");
@@ -30,8 +30,8 @@ public sealed class RunnerFramesTests
         var seen = new Dictionary<int, int>();
         while (await input.ReadAsync(CancellationToken.None) is { } frame)
         {
-            Assert.Equal(RunnerProtocol.Run, frame.Type);
-            var reader = new FrameReader(frame.Payload.Span);
+            Assert.Equal(RunFrame.Type, frame.Type);
+            var reader = new FrameReader(frame.Payload.Span, "test");
             var id = reader.Long();
             var (writer, i) = ((int)(id / 1_000), (int)(id % 1_000));
             // Each writer's frames stay in its own order, whole.
@@ -88,11 +88,11 @@ public sealed class RunnerFramesTests
         var closed = new MemoryStream();
         closed.Dispose();
         var output = new FrameOutput(closed);
-        using (var first = output.Begin(RunnerProtocol.Ready)) first.Int(1);
+        using (var first = output.Begin(ReadyFrame.Type)) first.Int(1);
         await Assert.ThrowsAnyAsync<Exception>(() => output.Completion);
         Assert.Throws<IOException>(() =>
         {
-            using var frame = output.Begin(RunnerProtocol.Ready);
+            using var frame = output.Begin(ReadyFrame.Type);
         });
     }
 

@@ -10,6 +10,10 @@ public sealed record RunnerOptions(string Host, string RunnerDll, string? Nice, 
     public TimeSpan TimeoutGrace { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public RunnerCgroups? Cgroups { get; init; }
+    public HandlerHttpLimits Http { get; init; } = new(10 * 1024 * 1024, 8);
+    /// <summary>The largest frame a runner may send: an emit or a relayed request body, with room for their fields.</summary>
+    public int MaxFrameBytes => Math.Max(Http.MaxBytes, MaxEventBytes) + 64 * 1024;
+    public int MaxEventBytes { get; init; } = 256 * 1024;
 
     /// <summary>The runner built next to this service (the worker references Workq.Runner, so its output is copied here).</summary>
     public static RunnerOptions From(WorkqOptions options, IConfiguration config, RunnerCgroups? cgroups) =>
@@ -19,5 +23,7 @@ public sealed record RunnerOptions(string Host, string RunnerDll, string? Nice, 
             options.RunnerMemoryMegabytes, options.RunnerThreads, options.RunnerIdle, config[Shared.Scripting.EgressPolicy.AllowVariable])
         {
             Cgroups = cgroups,
+            Http = new HandlerHttpLimits(options.HandlerHttpMaxBytes, options.HandlerHttpConcurrency),
+            MaxEventBytes = options.MaxEventBytes,
         };
 }

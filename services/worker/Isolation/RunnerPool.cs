@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Workq.Shared.ControlPlane;
+using Workq.Shared.Scripting;
 using Workq.Shared.Telemetry;
 using Workq.Worker.Consuming;
 
@@ -11,7 +12,7 @@ namespace Workq.Worker.Isolation;
 /// has traffic and stopped after <c>WORKQ_RUNNER_IDLE_SECONDS</c>. A runner that dies takes only its canvas's runs with
 /// it: they go back to their queues, and an event that has crashed its runner twice is dead-lettered at once.
 /// </summary>
-public sealed class RunnerPool(RunnerOptions options, ILogger<RunnerPool> logger) : BackgroundService, IHandlerHost
+public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<RunnerPool> logger) : BackgroundService, IHandlerHost
 {
     private const string QuarantineSuffix = "\0quarantine";
 
@@ -126,7 +127,7 @@ public sealed class RunnerPool(RunnerOptions options, ILogger<RunnerPool> logger
 
     private RunnerProcess Start(string canvas, bool quarantine)
     {
-        var runner = RunnerProcess.Start(canvas, options, logger);
+        var runner = RunnerProcess.Start(canvas, options, http.InvokerFor(canvas), logger);
         if (quarantine) logger.LogInformation("Runner {Pid} of canvas {Canvas} runs the events its last crash left suspect, one at a time", runner.Pid, canvas);
         WorkqDiagnostics.RunnerStarts.Add(1, new TagList { { "workq.canvas", canvas } });
         logger.LogInformation("Runner {Pid} of canvas {Canvas} started", runner.Pid, canvas);

@@ -8,19 +8,20 @@ namespace Workq.Worker.Isolation;
 
 /// <summary>
 /// One runner process and the runs it holds. It is never asked to stop a run: past a run's time-out the supervisor kills
-/// the process, and its end settles every run it held (<see cref="Ended"/>).
+/// the process, and its end settles every run it held (<see cref="Ended"/>). Nothing the runner sends is trusted: a frame
+/// that is malformed, too large, of a type a runner does not send, or about a run it was never given ends the runner, and
+/// its end says "runner broke the protocol: ..." (<see cref="RunnerExits"/>).
 /// </summary>
 public sealed class RunnerProcess
 {
     private const int StderrLinesKept = 12;
-    // The read loop ended on its own: the process died (or wrote garbage), which makes it a crash, not a kill of ours.
-    private const string ChannelClosed = "its channel closed";
 
     private readonly Process process;
     private readonly FrameOutput output;
     private readonly FrameInput input;
     private readonly RunnerOptions options;
     private readonly ILogger logger;
+    private readonly RunnerHttpRelay http;
     private readonly ConcurrentDictionary<long, Pending> pending = new();
     private readonly HashSet<int> loaded = [];
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -31,11 +32,12 @@ public sealed class RunnerProcess
     private bool outOfMemory;
     private long lastRunId;
     private string? killReason;
+    private string? protocolBreak;
     // Set under the pending lock once the process is gone: a run handed over after that would never be settled.
     private bool closed;
     private HashSet<long> overdue = [];
 
-    private RunnerProcess(string canvas, Process process, RunnerOptions options, CpuLimit? cpu, ILogger logger)
+    private RunnerProcess(string canvas, Process process, RunnerOptions options, CpuLimit? cpu, HttpMessageInvoker pool, ILogger logger)
     {
         Canvas = canvas;
         Pid = process.Id;
@@ -44,13 +46,9 @@ public sealed class RunnerProcess
         this.cpu = cpu;
         this.logger = logger;
         output = new FrameOutput(process.StandardInput.BaseStream);
-        input = new FrameInput(process.StandardOutput.BaseStream);
-        using (var init = output.Begin(RunnerProtocol.Init))
-        {
-            init.String(canvas);
-            init.String(options.EgressAllow);
-            init.Int(options.Threads);
-        }
+        input = new FrameInput(process.StandardOutput.BaseStream, options.MaxFrameBytes);
+        http = new RunnerHttpRelay(pool, output, options.Http, logger);
+        new InitFrame(canvas, options.Threads, options.Http.Concurrency, options.Http.MaxBytes).Write(output);
         Ended = ReadAsync();
     }
 
@@ -65,7 +63,7 @@ public sealed class RunnerProcess
     /// <summary>Completes once the process is gone and every run it held is settled, with why it ended (null: stopped when idle).</summary>
     public Task<RunnerExit> Ended { get; }
 
-    public static RunnerProcess Start(string canvas, RunnerOptions options, ILogger logger)
+    public static RunnerProcess Start(string canvas, RunnerOptions options, HttpMessageInvoker pool, ILogger logger)
     {
         var start = new ProcessStartInfo
         {
@@ -93,7 +91,7 @@ public sealed class RunnerProcess
         var process = new Process { StartInfo = start };
         process.Start();
         var cpu = options.Cgroups?.Limit(canvas, process.Id, logger);
-        var runner = new RunnerProcess(canvas, process, options, cpu, logger);
+        var runner = new RunnerProcess(canvas, process, options, cpu, pool, logger);
         process.ErrorDataReceived += (_, e) => runner.OnStderr(e.Data);
         process.BeginErrorReadLine();
         return runner;
@@ -116,26 +114,10 @@ public sealed class RunnerProcess
         {
             lock (loaded)
             {
-                if (loaded.Add(version.Key))
-                {
-                    using var load = output.Begin(RunnerProtocol.Load);
-                    load.Int(version.Key);
-                    load.Bytes(version.Assembly);
-                }
+                if (loaded.Add(version.Key)) new LoadFrame(version.Key, version.Assembly).Write(output);
             }
             var envelope = run.Envelope;
-            using (var frame = output.Begin(RunnerProtocol.Run))
-            {
-                frame.Long(id);
-                frame.Int(version.Key);
-                frame.Guid(envelope.Id);
-                frame.String(envelope.Worker);
-                frame.Long(envelope.EnqueuedAt.UtcTicks);
-                frame.Int(run.Attempt);
-                frame.Int(envelope.Depth);
-                frame.Int((int)Math.Min(int.MaxValue, run.Timeout.TotalMilliseconds));
-                frame.Bytes(run.Body);
-            }
+            new RunFrame(id, version.Key, envelope.Id, envelope.Worker, envelope.EnqueuedAt, run.Attempt, envelope.Depth, run.Timeout, run.Body).Write(output);
         }
         catch (IOException)
         {
@@ -163,8 +145,7 @@ public sealed class RunnerProcess
             if (!loaded.Remove(key)) return;
             try
             {
-                using var unload = output.Begin(RunnerProtocol.Unload);
-                unload.Int(key);
+                new UnloadFrame(key).Write(output);
             }
             catch (IOException)
             {
@@ -210,109 +191,119 @@ public sealed class RunnerProcess
     {
         try
         {
-            while (await input.ReadAsync(CancellationToken.None) is { } frame)
-            {
-                switch (frame.Type)
-                {
-                    case RunnerProtocol.Ready:
-                        ready.TrySetResult();
-                        break;
-                    case RunnerProtocol.Done:
-                        OnDone(frame.Payload.Span);
-                        break;
-                    case RunnerProtocol.Emit:
-                        OnEmit(frame.Payload.Span);
-                        break;
-                    default:
-                        throw new InvalidDataException($"frame type {frame.Type} is not one a runner sends");
-                }
-            }
+            while (await input.ReadAsync(CancellationToken.None) is { } frame) Dispatch(frame.Type, frame.Payload.Span);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException or ArgumentOutOfRangeException or IndexOutOfRangeException)
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
         {
-            // A runner that writes what is not a frame is treated as one that crashed.
-            logger.LogWarning("Runner {Pid} of canvas {Canvas} broke the channel: {Reason}", Pid, Canvas, e.Message);
+            // Garbage, a forged or oversized frame: the runner is no longer one we can talk to. (A pipe that just closes is a crash.)
+            protocolBreak = e.Message;
+            logger.LogWarning("Runner {Pid} of canvas {Canvas} broke the protocol: {Reason}", Pid, Canvas, e.Message);
+        }
+        catch (IOException e)
+        {
+            logger.LogDebug("Runner {Pid} of canvas {Canvas}: its channel failed: {Reason}", Pid, Canvas, e.Message);
         }
         return await SettleAsync();
     }
 
-    private void OnDone(ReadOnlySpan<byte> payload)
+    private void Dispatch(byte type, ReadOnlySpan<byte> payload)
     {
-        var reader = new FrameReader(payload);
-        var id = reader.Long();
-        var outcome = (RunnerOutcome)reader.Byte();
-        var duration = TimeSpan.FromTicks(reader.Long());
-        var result = TraceResult.From(reader.Bytes());
-        var errorType = reader.String();
-        var errorMessage = reader.String();
-        var count = Math.Min(reader.Int(), Shared.Scripting.HandlerGlobals.MaxLogLines);
-        var logs = count == 0 ? [] : new string[count];
-        for (var i = 0; i < count; i++) logs[i] = reader.String() ?? "";
-        if (!pending.TryRemove(id, out var run)) return;
-        run.Outcome.TrySetResult(outcome switch
+        switch (type)
         {
-            RunnerOutcome.Completed => new HandlerOutcome(RunOutcome.Completed, duration, result, Logs: logs),
-            RunnerOutcome.TimedOut => HandlerOutcome.TimedOut(run.Run.Timeout, duration, logs),
-            _ => new HandlerOutcome(RunOutcome.Failed, duration, ErrorType: errorType, ErrorMessage: errorMessage, Logs: logs),
+            case ReadyFrame.Type:
+                ReadyFrame.Read(payload);
+                if (!ready.TrySetResult()) throw new InvalidDataException("a second Ready frame");
+                break;
+            case DoneFrame.Type:
+                OnDone(DoneFrame.Read(payload));
+                break;
+            case EmitFrame.Type:
+                OnEmit(EmitFrame.Read(payload));
+                break;
+            case HttpRequestFrame.Type:
+                OnHttpRequest(HttpRequestFrame.Read(payload));
+                break;
+            case HttpCancelFrame.Type:
+                http.Cancel(HttpCancelFrame.Read(payload));
+                break;
+            default:
+                throw new InvalidDataException($"a frame of type {type}, which a runner does not send");
+        }
+    }
+
+    /// <summary>
+    /// The run it names, when it still runs; null when it has ended (or the supervisor gave up on it at shutdown). An id this
+    /// runner was never given is no race: only a forged frame names one.
+    /// </summary>
+    private Pending? RunNamed(long id, string frame)
+    {
+        if (id <= 0 || id > Interlocked.Read(ref lastRunId)) throw new InvalidDataException($"a {frame} frame about run {id}, which this runner was never given");
+        return pending.TryGetValue(id, out var run) ? run : null;
+    }
+
+    private void OnDone(DoneFrame done)
+    {
+        if (RunNamed(done.RunId, "Done") is null || !pending.TryRemove(done.RunId, out var run)) return;
+        http.EndRun(done.RunId);
+        var result = TraceResult.From(done.Result is { } json ? json.Span : "null"u8);
+        run.Outcome.TrySetResult(done.Outcome switch
+        {
+            RunnerOutcome.Completed => new HandlerOutcome(RunOutcome.Completed, done.Duration, result, Logs: done.Logs),
+            RunnerOutcome.TimedOut => HandlerOutcome.TimedOut(run.Run.Timeout, done.Duration, done.Logs),
+            _ => new HandlerOutcome(RunOutcome.Failed, done.Duration, ErrorType: done.ErrorType, ErrorMessage: done.ErrorMessage, Logs: done.Logs),
         });
     }
 
-    private void OnEmit(ReadOnlySpan<byte> payload)
+    private void OnEmit(EmitFrame emit)
     {
-        var reader = new FrameReader(payload);
-        var id = reader.Long();
-        var number = reader.Int();
-        var worker = reader.String() ?? "";
-        var json = reader.Bytes().ToArray();
-        var when = Shared.Messaging.EmitWhen.Now;
-        string? badTime = null;
-        try
-        {
-            when = reader.When();
-        }
-        catch (ArgumentOutOfRangeException)
-        {
-            badTime = "Emit refused: \"runAt\" is not a representable time.";
-        }
-        _ = EmitAsync(id, number, worker, json, when, badTime);
+        // The run id is the runner's only handle: an emit is published for that run's event, in that run's canvas, or not at all.
+        var run = RunNamed(emit.RunId, "Emit");
+        _ = EmitAsync(emit, run);
     }
 
-    private async Task EmitAsync(long id, int number, string worker, byte[] json, Shared.Messaging.EmitWhen when, string? badTime)
+    private async Task EmitAsync(EmitFrame emit, Pending? run)
     {
-        Guid emitted = default;
-        string? refusal = null;
-        var kind = RunnerProtocol.EmitRefused;
-        // The run id is the runner's only handle: an emit is published for that run's event, in that run's canvas, or not at all.
-        if (!pending.TryGetValue(id, out var run)) refusal = "Emit refused: the run has finished; await every Emit before the handler returns.";
-        else if (badTime is not null) (refusal, kind) = (badTime, RunnerProtocol.EmitInvalidArgument);
+        EmitReplyFrame reply;
+        if (run is null) reply = EmitReplyFrame.Refused(emit.RunId, emit.Number, RunnerProtocol.EmitRefused, "Emit refused: the run has finished; await every Emit before the handler returns.");
         else
         {
             try
             {
-                emitted = await run.Run.Emitter.EmitAsync(worker, json, when, run.Stopping);
+                reply = EmitReplyFrame.Emitted(emit.RunId, emit.Number, await run.Run.Emitter.EmitAsync(emit.Worker, emit.Json.ToArray(), emit.When, run.Stopping));
             }
             catch (ArgumentException e)
             {
-                (refusal, kind) = (e.Message, RunnerProtocol.EmitInvalidArgument);
+                reply = EmitReplyFrame.Refused(emit.RunId, emit.Number, RunnerProtocol.EmitInvalidArgument, e.Message);
             }
             catch (Shared.Messaging.QueueFullException e)
             {
-                (refusal, kind) = (e.Message, RunnerProtocol.EmitQueueFull);
+                reply = EmitReplyFrame.Refused(emit.RunId, emit.Number, RunnerProtocol.EmitQueueFull, e.Message);
             }
             catch (Exception e)
             {
-                refusal = e is InvalidOperationException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+                reply = EmitReplyFrame.Refused(emit.RunId, emit.Number, RunnerProtocol.EmitRefused, e is InvalidOperationException ? e.Message : $"{e.GetType().Name}: {e.Message}");
             }
         }
         try
         {
-            using var reply = output.Begin(RunnerProtocol.EmitReply);
-            reply.Long(id);
-            reply.Int(number);
-            reply.Bool(refusal is null);
-            reply.Guid(emitted);
-            reply.Byte(kind);
-            reply.String(refusal);
+            reply.Write(output);
+        }
+        catch (IOException)
+        {
+            // The runner is gone.
+        }
+    }
+
+    private void OnHttpRequest(HttpRequestFrame request)
+    {
+        if (RunNamed(request.RunId, "HttpRequest") is { } run)
+        {
+            http.Start(request, run.Stopping, TimeSpan.FromMilliseconds(run.Deadline - Environment.TickCount64));
+            return;
+        }
+        try
+        {
+            new HttpEndFrame(request.RequestId, HttpFailure.Request, "Http refused: the run has finished; await every request before the handler returns.").Write(output);
         }
         catch (IOException)
         {
@@ -335,17 +326,21 @@ public sealed class RunnerProcess
     private async Task<RunnerExit> SettleAsync()
     {
         lock (pending) Volatile.Write(ref closed, true);
-        Kill(ChannelClosed);
+        Kill(RunnerExits.ChannelClosed);
+        http.EndAll();
         await process.WaitForExitAsync();
         await output.DisposeAsync();
         cpu?.Dispose();
         ready.TrySetException(new IOException("the runner exited before it was ready"));
-        var exit = Describe();
+        string[] lines;
+        lock (stderr) lines = [.. stderr];
+        var exit = RunnerExits.Describe(new RunnerEnd(killReason!, protocolBreak, stackOverflow, outOfMemory, lines, process.ExitCode, options.MemoryMegabytes),
+            sinceStart.Elapsed);
         foreach (var id in pending.Keys)
         {
             if (!pending.TryRemove(id, out var run)) continue;
-            run.Outcome.TrySetResult(exit.Crash is { } crash
-                ? new HandlerOutcome(RunOutcome.Crashed, TimeSpan.Zero, ErrorType: "RunnerCrashed", ErrorMessage: $"runner crashed: {crash}")
+            run.Outcome.TrySetResult(exit.RunError is { } crash
+                ? new HandlerOutcome(RunOutcome.Crashed, TimeSpan.Zero, ErrorType: "RunnerCrashed", ErrorMessage: crash)
                 : overdue.Contains(id)
                     ? HandlerOutcome.TimedOut(run.Run.Timeout, run.Run.Timeout, after: "stopped by killing its canvas's runner process (it ignored its CancellationToken)")
                     : new HandlerOutcome(RunOutcome.Requeue, TimeSpan.Zero, ErrorMessage: $"the canvas's runner was stopped: {exit.Reason}"));
@@ -354,28 +349,8 @@ public sealed class RunnerProcess
         return exit;
     }
 
-    /// <summary>Why the process ended: a crash names its cause; a kill of ours (a time-out, idle, shutdown) is no crash.</summary>
-    private RunnerExit Describe()
-    {
-        var code = process.ExitCode;
-        string[] lines;
-        lock (stderr) lines = [.. stderr];
-        if (killReason != ChannelClosed) return new RunnerExit(killReason!, null, code, sinceStart.Elapsed);
-        string crash;
-        if (stackOverflow) crash = "stack overflow";
-        else if (outOfMemory) crash = $"out of memory (the runner's limit is {options.MemoryMegabytes} MB, WORKQ_RUNNER_MEMORY_MB)";
-        else if (lines.FirstOrDefault(l => l.StartsWith("Unhandled exception.", StringComparison.Ordinal)) is { } unhandled)
-            crash = $"unhandled exception in background code: {unhandled["Unhandled exception.".Length..].Trim()}";
-        else if (code == 137) crash = "killed by the system (SIGKILL), most likely for memory";
-        else crash = $"exited with code {code}{(lines.Length > 0 ? $": {lines[^1]}" : "")}";
-        return new RunnerExit(crash, crash, code, sinceStart.Elapsed);
-    }
-
     private sealed record Pending(HandlerRun Run, long Deadline, CancellationToken Stopping)
     {
         public TaskCompletionSource<HandlerOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
-
-/// <summary>How a runner ended: <see cref="Crash"/> is set when it died of its own accord, naming the cause.</summary>
-public sealed record RunnerExit(string Reason, string? Crash, int ExitCode, TimeSpan Lifetime);

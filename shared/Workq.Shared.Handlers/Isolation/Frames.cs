@@ -23,12 +23,32 @@ public sealed class FrameOutput(Stream stream, bool synchronous = false) : IAsyn
     private ArrayBufferWriter<byte> writing = new(64 * 1024);
     private bool busy;
     private bool completed;
+    // Set only while someone waits for room (WaitForRoomAsync): the writes of a busy runner allocate nothing for it.
+    private TaskCompletionSource? room;
 
     /// <summary>Faults when the stream broke (the other side died); completes once disposed and drained.</summary>
     public Task Completion => Task.WhenAny(failed.Task, drained.Task).Unwrap();
 
     /// <summary>Starts a frame; its fields are written under a lock that <see cref="Frame.Dispose"/> releases.</summary>
     public Frame Begin(byte type) => new(this, type);
+
+    /// <summary>
+    /// Waits until fewer than <paramref name="limit"/> bytes wait to be written, so that a writer of many frames (a relayed
+    /// response body) cannot grow the buffer without bound when the other side stops reading. Returns at once once closed.
+    /// </summary>
+    public async ValueTask WaitForRoomAsync(int limit, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task written;
+            lock (gate)
+            {
+                if (completed || pending.WrittenCount < limit) return;
+                written = (room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+            await written.WaitAsync(cancellationToken);
+        }
+    }
 
     // Called by the thread that ended a frame and found no write in progress: it writes until nothing is pending.
     private void Pump()
@@ -71,25 +91,40 @@ public sealed class FrameOutput(Stream stream, bool synchronous = false) : IAsyn
         }
     }
 
-    // The frames ended so far, or null (and no longer busy) when there are none.
+    // The frames ended so far, or null (and no longer busy) when there are none. Either way what was pending has been
+    // written or taken, so whoever waits for room may look again.
     private ArrayBufferWriter<byte>? TakeBatch()
     {
+        TaskCompletionSource? waiting;
+        ArrayBufferWriter<byte>? batch;
         lock (gate)
         {
+            (waiting, room) = (room, null);
             if (pending.WrittenCount == 0)
             {
                 busy = false;
                 if (completed) drained.TrySetResult();
-                return null;
+                batch = null;
             }
-            (pending, writing) = (writing, pending);
-            return writing;
+            else
+            {
+                (pending, writing) = (writing, pending);
+                batch = writing;
+            }
         }
+        waiting?.TrySetResult();
+        return batch;
     }
 
     private void Fail(Exception e)
     {
-        lock (gate) completed = true;
+        TaskCompletionSource? waiting;
+        lock (gate)
+        {
+            completed = true;
+            (waiting, room) = (room, null);
+        }
+        waiting?.TrySetResult();
         failed.TrySetException(e);
         drained.TrySetResult();
     }
@@ -202,12 +237,15 @@ public sealed class FrameOutput(Stream stream, bool synchronous = false) : IAsyn
 }
 
 /// <summary>Reads the frames <see cref="FrameOutput"/> writes. One reader per stream; a frame's payload is valid until the next read.</summary>
-public sealed class FrameInput(Stream stream)
+public sealed class FrameInput(Stream stream, int maxFrameBytes = FrameInput.MaxFrameBytes)
 {
-    /// <summary>Far above any frame (an event is at most a few MB, an assembly a few hundred KB): a larger length means a corrupt stream.</summary>
+    /// <summary>Far above any frame the supervisor sends (an event is at most a few MB, an assembly a few hundred KB).</summary>
     public const int MaxFrameBytes = 64 * 1024 * 1024;
 
-    private byte[] buffer = new byte[64 * 1024];
+    private const int InitialBuffer = 64 * 1024;
+    private const int LargeBuffer = 1024 * 1024;
+
+    private byte[] buffer = new byte[InitialBuffer];
     private int start;
     private int end;
 
@@ -216,7 +254,7 @@ public sealed class FrameInput(Stream stream)
     {
         if (!await FillAsync(4, cancellationToken)) return null;
         var length = BinaryPrimitives.ReadInt32LittleEndian(buffer.AsSpan(start, 4));
-        if (length is < 1 or > MaxFrameBytes) throw new InvalidDataException($"a frame of {length} bytes is not a runner message");
+        CheckLength(length);
         if (!await FillAsync(4 + length, cancellationToken)) throw new EndOfStreamException("the stream ended inside a frame");
         var type = buffer[start + 4];
         var payload = buffer.AsMemory(start + 5, length - 1);
@@ -229,12 +267,18 @@ public sealed class FrameInput(Stream stream)
     {
         if (!Fill(4)) return null;
         var length = BinaryPrimitives.ReadInt32LittleEndian(buffer.AsSpan(start, 4));
-        if (length is < 1 or > MaxFrameBytes) throw new InvalidDataException($"a frame of {length} bytes is not a runner message");
+        CheckLength(length);
         if (!Fill(4 + length)) throw new EndOfStreamException("the stream ended inside a frame");
         var type = buffer[start + 4];
         var payload = buffer.AsMemory(start + 5, length - 1);
         start += 4 + length;
         return (type, payload);
+    }
+
+    private void CheckLength(int length)
+    {
+        if (length < 1) throw new InvalidDataException($"a frame length of {length}");
+        if (length > maxFrameBytes) throw new InvalidDataException($"a frame of {length} bytes, over the {maxFrameBytes} a frame may hold");
     }
 
     private async ValueTask<bool> FillAsync(int count, CancellationToken cancellationToken)
@@ -261,11 +305,18 @@ public sealed class FrameInput(Stream stream)
         return true;
     }
 
-    // Moves what is left to the front (the previous payload is given up) and grows the buffer to hold a whole frame.
+    // Moves what is left to the front (the previous payload is given up) and grows the buffer to hold a whole frame; after a
+    // large frame (a relayed request body) it goes back to its usual size, so a runner's one big frame is not kept for good.
     private void Prepare(int count)
     {
         if (end - start >= count) return;
-        if (buffer.Length < count)
+        if (buffer.Length > LargeBuffer && count <= InitialBuffer && end - start <= InitialBuffer)
+        {
+            var usual = new byte[InitialBuffer];
+            buffer.AsSpan(start, end - start).CopyTo(usual);
+            buffer = usual;
+        }
+        else if (buffer.Length < count)
         {
             var larger = new byte[Math.Max(count, buffer.Length * 2)];
             buffer.AsSpan(start, end - start).CopyTo(larger);
@@ -286,46 +337,47 @@ public sealed class FrameInput(Stream stream)
     }
 }
 
-/// <summary>Reads a frame's fields in the order <see cref="FrameOutput.Frame"/> wrote them.</summary>
-public ref struct FrameReader(ReadOnlySpan<byte> payload)
+/// <summary>
+/// Reads a frame's fields in the order <see cref="FrameOutput.Frame"/> wrote them. The other side may be hostile (a runner
+/// whose handler escaped the guard): a payload shorter than its fields, or with bytes left over (<see cref="End"/>), throws
+/// <see cref="InvalidDataException"/> naming the frame, never an index error.
+/// </summary>
+public ref struct FrameReader(ReadOnlySpan<byte> payload, string frame)
 {
     private readonly ReadOnlySpan<byte> payload = payload;
+    private readonly string frame = frame;
     private int position;
 
-    public byte Byte() => payload[position++];
+    public byte Byte() => Take(1)[0];
 
-    public bool Bool() => Byte() != 0;
-
-    public int Int()
+    public bool Bool() => Byte() switch
     {
-        var value = BinaryPrimitives.ReadInt32LittleEndian(payload[position..]);
-        position += 4;
-        return value;
+        0 => false,
+        1 => true,
+        var other => throw Broken($"a flag of {other}"),
+    };
+
+    public int Int() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
+
+    /// <summary>A count or size that must lie within 0..<paramref name="max"/>.</summary>
+    public int Count(int max, string what)
+    {
+        var value = Int();
+        return value >= 0 && value <= max ? value : throw Broken($"{value} {what}, outside 0..{max}");
     }
 
-    public long Long()
-    {
-        var value = BinaryPrimitives.ReadInt64LittleEndian(payload[position..]);
-        position += 8;
-        return value;
-    }
+    public long Long() => BinaryPrimitives.ReadInt64LittleEndian(Take(8));
 
-    public Guid Guid()
-    {
-        var value = new Guid(payload.Slice(position, 16));
-        position += 16;
-        return value;
-    }
+    public Guid Guid() => new(Take(16));
 
     /// <summary>The bytes, or an empty span with <paramref name="isNull"/> set.</summary>
     public ReadOnlySpan<byte> Bytes(out bool isNull)
     {
         var length = Int();
-        isNull = length < 0;
+        isNull = length == -1;
         if (isNull) return default;
-        var value = payload.Slice(position, length);
-        position += length;
-        return value;
+        if (length < 0) throw Broken($"a length of {length}");
+        return Take(length);
     }
 
     public ReadOnlySpan<byte> Bytes() => Bytes(out _);
@@ -336,13 +388,34 @@ public ref struct FrameReader(ReadOnlySpan<byte> payload)
         return isNull ? null : Encoding.UTF8.GetString(bytes);
     }
 
-    /// <summary>Reads <see cref="FrameOutput.Frame.When"/>; a run-at out of range (a hostile runner) throws <see cref="ArgumentOutOfRangeException"/>.</summary>
+    /// <summary>A string the frame must have.</summary>
+    public string Text(string what) => String() ?? throw Broken($"no {what}");
+
+    /// <summary>Reads <see cref="FrameOutput.Frame.When"/>.</summary>
     public Messaging.EmitWhen When()
     {
         var flags = Byte();
         var delay = Long();
         var runAt = Long();
         var orderingKey = String();
+        if (flags > 3) throw Broken($"time flags {flags}");
+        if ((flags & 2) != 0 && runAt is < 0 or > 3_155_378_975_999_999_999) throw Broken($"a run-at of {runAt} ticks");
         return new Messaging.EmitWhen((flags & 1) != 0 ? TimeSpan.FromTicks(delay) : null, (flags & 2) != 0 ? new DateTimeOffset(runAt, TimeSpan.Zero) : null, orderingKey);
+    }
+
+    /// <summary>Every field has been read: bytes left over mean the two sides do not agree on the frame.</summary>
+    public readonly void End()
+    {
+        if (position != payload.Length) throw Broken($"{payload.Length - position} bytes after its last field");
+    }
+
+    public readonly InvalidDataException Broken(string what) => new($"a {frame} frame with {what}");
+
+    private ReadOnlySpan<byte> Take(int count)
+    {
+        if (count > payload.Length - position) throw Broken($"{payload.Length} bytes, too few for its fields");
+        var taken = payload.Slice(position, count);
+        position += count;
+        return taken;
     }
 }

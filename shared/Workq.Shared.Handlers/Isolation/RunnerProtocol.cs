@@ -5,36 +5,24 @@ public enum RunnerOutcome : byte { Completed, Failed, TimedOut }
 
 /// <summary>
 /// The messages between a worker instance (the supervisor) and one runner process, over the runner's stdin and stdout
-/// (<see cref="FrameOutput"/>). The supervisor holds every credential and decides everything; a runner only loads
-/// compiled handlers, runs them and asks the supervisor to publish what they emit, naming nothing but its own run ids.
+/// (<see cref="FrameOutput"/>); each is a record of its own in RunnerFrames.cs and RunnerHttpFrames.cs. The supervisor holds
+/// every credential and decides everything; a runner only loads compiled handlers, runs them, and asks the supervisor to
+/// publish what they emit and to make their Http requests, naming nothing but its own run ids.
+/// Supervisor to runner: <see cref="InitFrame"/>, <see cref="LoadFrame"/>, <see cref="UnloadFrame"/>, <see cref="RunFrame"/>,
+/// <see cref="EmitReplyFrame"/>, <see cref="HttpResponseFrame"/>, <see cref="HttpBodyFrame"/>, <see cref="HttpEndFrame"/>.
+/// Runner to supervisor: <see cref="ReadyFrame"/>, <see cref="EmitFrame"/>, <see cref="DoneFrame"/>, <see cref="HttpRequestFrame"/>,
+/// <see cref="HttpCancelFrame"/>.
 /// </summary>
 public static class RunnerProtocol
 {
-    // Supervisor to runner.
-    /// <summary>First frame: canvas, egress allow-list (or null), thread cap.</summary>
-    public const byte Init = 1;
-    /// <summary>A handler version: key, assembly bytes.</summary>
-    public const byte Load = 2;
-    /// <summary>A retired version: key.</summary>
-    public const byte Unload = 3;
-    /// <summary>Run id, version key, event id, worker, enqueued-at ticks, attempt, depth, time-out ms, body.</summary>
-    public const byte Run = 4;
-    /// <summary>Run id, emit number, success, event id, failure kind, message.</summary>
-    public const byte EmitReply = 5;
-
-    // Runner to supervisor.
-    /// <summary>Sent once, after <see cref="Init"/>: the runner takes runs.</summary>
-    public const byte Ready = 101;
-    /// <summary>Run id, emit number, worker, event JSON.</summary>
-    public const byte Emit = 102;
-    /// <summary>Run id, outcome, duration ticks, result JSON (or null), error type, error message, log lines.</summary>
-    public const byte Done = 103;
-
-    /// <summary>Failure kinds in <see cref="EmitReply"/>: thrown in the handler as these exception types.</summary>
+    /// <summary>Failure kinds in <see cref="EmitReplyFrame"/>: thrown in the handler as these exception types.</summary>
     public const byte EmitInvalidArgument = 1;
     public const byte EmitRefused = 2;
     public const byte EmitQueueFull = 3;
 
     /// <summary>What the runner writes on stderr when it ends itself because the supervisor went away.</summary>
     public const string OrphanedExit = "the worker service closed the channel";
+
+    /// <summary>The start of a runner's end when what it sent is not the protocol: the crash cause says what it sent.</summary>
+    public const string BrokeProtocol = "runner broke the protocol";
 }

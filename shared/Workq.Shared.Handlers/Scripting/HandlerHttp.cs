@@ -18,7 +18,12 @@ public sealed class HandlerHttp(EgressPolicy policy) : IDisposable
     private readonly ConcurrentDictionary<string, CanvasPool> pools = new(StringComparer.Ordinal);
 
     /// <summary>Creates the clients of one canvas's runs; cached, so a run costs no allocation until it uses <c>Http</c>.</summary>
-    public Func<HttpClient> For(string canvas) => pools.GetOrAdd(canvas, static (_, policy) => new CanvasPool(policy), policy).CreateClient;
+    public Func<HttpClient> For(string canvas) => Pool(canvas).CreateClient;
+
+    /// <summary>Sends over one canvas's pool, for the requests a runner relays: the caller bounds them with its own token.</summary>
+    public HttpMessageInvoker InvokerFor(string canvas) => Pool(canvas).Invoker;
+
+    private CanvasPool Pool(string canvas) => pools.GetOrAdd(canvas, static (_, policy) => new CanvasPool(policy), policy);
 
     public void Dispose()
     {
@@ -42,9 +47,11 @@ public sealed class HandlerHttp(EgressPolicy policy) : IDisposable
                 ConnectCallback = (context, cancellationToken) => ConnectAsync(policy, context.DnsEndPoint, cancellationToken),
             };
             CreateClient = () => new HttpClient(handler, disposeHandler: false) { Timeout = RequestTimeout };
+            Invoker = new HttpMessageInvoker(handler, disposeHandler: false);
         }
 
         public Func<HttpClient> CreateClient { get; }
+        public HttpMessageInvoker Invoker { get; }
 
         public void Dispose() => handler.Dispose();
     }

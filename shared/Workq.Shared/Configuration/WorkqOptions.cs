@@ -69,6 +69,10 @@ public sealed class WorkqOptions
     public int RunnerThreads { get; init; } = 64;
     /// <summary>Worker only: each runner's CPU quota in cores, where a cgroup is writable.</summary>
     public double RunnerCpus { get; init; } = 1;
+    /// <summary>Worker only: the largest request or response body of a handler's <c>Http</c>.</summary>
+    public int HandlerHttpMaxBytes { get; init; } = 10 * 1024 * 1024;
+    /// <summary>Worker only: how many <c>Http</c> requests one runner (a canvas) may have in flight; more wait in the runner.</summary>
+    public int HandlerHttpConcurrency { get; init; } = 8;
 
     public static WorkqOptions From(IConfiguration config, int defaultPort)
     {
@@ -121,6 +125,8 @@ public sealed class WorkqOptions
             RunnerMemoryMegabytes = Int(config, "WORKQ_RUNNER_MEMORY_MB", defaults.RunnerMemoryMegabytes),
             RunnerThreads = Int(config, "WORKQ_RUNNER_THREADS", defaults.RunnerThreads),
             RunnerCpus = Double(config, "WORKQ_RUNNER_CPUS", defaults.RunnerCpus, "cores"),
+            HandlerHttpMaxBytes = Int(config, "WORKQ_HANDLER_HTTP_MAX_BYTES", defaults.HandlerHttpMaxBytes),
+            HandlerHttpConcurrency = Int(config, "WORKQ_HANDLER_HTTP_CONCURRENCY", defaults.HandlerHttpConcurrency),
         };
     }
 
