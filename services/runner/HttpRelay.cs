@@ -174,7 +174,8 @@ public sealed class HttpRelay(FrameOutput output, int concurrency, int maxBodyBy
                 Head.TrySetException(new HttpRequestException(HttpRequestError.InvalidResponse, "The request ended without a response."));
                 return;
             }
-            if (!Head.TrySetException(failure)) body.Writer.Complete(failure as IOException ?? new IOException(failure.Message, failure));
+            // Not an IOException: HttpClient passes other exceptions from a body read on as they are, so the handler reads the cause.
+            if (!Head.TrySetException(failure)) body.Writer.Complete(failure);
         }
     }
 }
