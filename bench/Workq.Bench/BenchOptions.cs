@@ -32,7 +32,7 @@ public sealed record BenchOptions
     /// <summary><c>local</c>: the broker in WORKQ_BENCH_RABBITMQ_URL (this machine's); <c>cluster</c>: a <see cref="ClusterNodes"/>-node cluster in containers, started for the run.</summary>
     public string Broker { get; init; } = "local";
     /// <summary>Scenario 8 (<c>instances</c>) and the event-status pass (<c>status</c>, after <c>batch</c>) are not in the default list: opt in with <c>--only</c>.</summary>
-    public string Only { get; init; } = "raw,masstransit,batch,single,wait,scale,coldstart,isolation";
+    public string Only { get; init; } = "raw,masstransit,batch,single,wait,scale,coldstart,isolation,walls";
     public string Results { get; init; } = "bench/results";
 
     public const string ClusterBroker = "cluster";

@@ -76,7 +76,8 @@ ScaleResult? scale = null;
 ColdStartResult? coldStart = null;
 IsolationResult? isolation = null;
 InstancesResult? instances = null;
-if (new[] { "batch", "single", "wait", "scale", "coldstart", "isolation", "instances" }.Any(options.Runs))
+WallsResult? walls = null;
+if (new[] { "batch", "single", "wait", "scale", "coldstart", "isolation", "walls", "instances" }.Any(options.Runs))
 {
     using var http = WorkqApi.CreateLoadClient(Math.Max(256, options.SingleClients * 2));
     await using var sink = await WaitSink.StartAsync(ct);
@@ -130,6 +131,7 @@ if (new[] { "batch", "single", "wait", "scale", "coldstart", "isolation", "insta
             }
             isolation = IsolationResult.Of(passes, raw);
         }
+        if (options.Runs("walls")) walls = await Run("walls (sandbox off, on; Http in process)", () => new WallsScenario(workq, cluster, options, payload).RunAsync(http, sink, ct));
         if (options.Runs("instances"))
         {
             // Last: the instances it starts run until the end, and would share the machine with any scenario after them.
@@ -146,8 +148,8 @@ if (new[] { "batch", "single", "wait", "scale", "coldstart", "isolation", "insta
 }
 
 var report = new BenchReport(startedAt, Math.Round(total.Elapsed.TotalSeconds, 1), machine, options, raw, massTransit, batch, single, wait, lightWait, scale,
-    coldStart, isolation, Ratio(batch?.Run.PerSecond, raw?.PerSecond), Ratio(batch?.Run.PerSecond, massTransit?.PerSecond), [], [], failures, instances);
-report = report with { Targets = Report.Targets(report), RunnerBudget = Report.RunnerBudget(report) };
+    coldStart, isolation, Ratio(batch?.Run.PerSecond, raw?.PerSecond), Ratio(batch?.Run.PerSecond, massTransit?.PerSecond), [], [], failures, instances, walls);
+report = report with { Targets = Report.Targets(report), RunnerBudget = Report.RunnerBudget(report), WallsBudget = Report.WallsBudget(report) };
 var markdown = Report.Markdown(report);
 table.WriteLine(markdown);
 Console.Error.WriteLine($"[bench] results written to {await Report.WriteAsync(report, markdown, ct)}");

@@ -84,11 +84,13 @@ public sealed class BenchCluster : IAsyncDisposable
     /// Stops the worker service (its runners with it; unacked events go back to their queues) and starts it again with
     /// <c>WORKQ_ISOLATION=<paramref name="isolation"/></c>, the other services untouched, so both modes run on one set of servers.
     /// </summary>
-    public async Task RestartWorkerAsync(string isolation, HttpClient http, CancellationToken cancellationToken)
+    public async Task RestartWorkerAsync(string isolation, HttpClient http, CancellationToken cancellationToken, string? sandbox = null)
     {
         if (Worker is { } old) await old.DisposeAsync();
         Isolation = isolation;
         environment["WORKQ_ISOLATION"] = isolation;
+        if (sandbox is null) environment.Remove("WORKQ_SANDBOX");
+        else environment["WORKQ_SANDBOX"] = sandbox;
         Worker = ServiceProcess.Start("Worker", "Worker", environment, LogDirectory, $"worker-{++workerStarts}-{isolation}");
         await Worker.WaitReadyAsync(http, StartPatience, cancellationToken);
     }

@@ -13,6 +13,7 @@ public sealed class WaitSink(WebApplication app, Uri url, ConcurrentQueue<double
 {
     public Uri Url { get; } = url;
     public int Count => waits.Count;
+    public Uri PingUrl => new(Url, "ping");
 
     public static async Task<WaitSink> StartAsync(CancellationToken cancellationToken)
     {
@@ -23,6 +24,8 @@ public sealed class WaitSink(WebApplication app, Uri url, ConcurrentQueue<double
         var app = builder.Build();
         var waits = new ConcurrentQueue<double>();
         app.MapPost("/wait", (HttpRequest request) => ReceiveAsync(request, waits));
+        // What the Http probe calls: the least a server can answer, so that the time measured is the client's.
+        app.MapGet("/ping", () => Results.Text("pong"));
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new WaitSink(app, new Uri(address + "/wait"), waits);

@@ -45,6 +45,24 @@ public static class Report
         ];
     }
 
+    /// <summary>Issue 24's budget for the two walls (scenario 9): the OS sandbox on against off, and Http relayed against in process.</summary>
+    public static IReadOnlyList<Target> WallsBudget(BenchReport r)
+    {
+        if (r.Walls is not { On: { } on, Off: { } off } walls) return [];
+        var ratio = on.Batch.Run.PerSecond / off.Batch.Run.PerSecond;
+        var overhead = on.Http.P50 - walls.InProcessHttp.P50;
+        return
+        [
+            new("cold start p50 (9), sandbox on", "<= 300 ms", $"{N(on.ColdStart.Cold.P50)} ms (off: {N(off.ColdStart.Cold.P50)} ms)", on.ColdStart.Cold.P50 <= 300),
+            new("warm runner RSS (9), sandbox on", "<= 60 MB", $"{N(on.ColdStart.RunnerRssMaxMb)} MB at most (off: {N(off.ColdStart.RunnerRssMaxMb)} MB)",
+                on.ColdStart.RunnerRssMaxMb <= 60),
+            new("batch events/s (9), sandbox on vs off", ">= 95 %", $"{N(on.Batch.Run.PerSecond)} vs {N(off.Batch.Run.PerSecond)}: {Percent(ratio)}", ratio >= 0.95),
+            new("Http p50 per request (9), relayed by the supervisor vs in process", "<= +1 ms",
+                $"{N(on.Http.P50)} vs {N(walls.InProcessHttp.P50)} ms: {(overhead >= 0 ? "+" : "")}{N(overhead)} ms (p99 {N(on.Http.P99)} vs {N(walls.InProcessHttp.P99)}; sandbox off {N(off.Http.P50)})",
+                overhead <= 1),
+        ];
+    }
+
     public static string Markdown(BenchReport r)
     {
         var md = new StringBuilder();
@@ -80,6 +98,7 @@ public static class Report
         md.AppendLine("| --- | --- | --- | --- |");
         foreach (var t in r.Targets) md.AppendLine(CultureInfo.InvariantCulture, $"| {t.What} | {t.Goal} | {t.Measured} | {Met(t.Met)} |");
         RunnerSection(md, r);
+        WallsSection(md, r);
         var cpuRows = new List<(string Scenario, IReadOnlyList<CpuShare> Cpu)>();
         if (r.Batch is { } b) cpuRows.Add(("3 batch", b.Cpu));
         if (r.Wait is { } w) cpuRows.Add(("5 queue wait", w.Cpu));
@@ -142,6 +161,26 @@ public static class Report
         md.AppendLine("| budget (issue 13) | budget | measured | pass |");
         md.AppendLine("| --- | --- | --- | --- |");
         foreach (var t in r.RunnerBudget) md.AppendLine(CultureInfo.InvariantCulture, $"| {t.What} | {t.Goal} | {t.Measured} | {Met(t.Met)} |");
+    }
+
+    /// <summary>Issue 24: scenario 9's passes (OS sandbox off, then on) and the budget.</summary>
+    private static void WallsSection(StringBuilder md, BenchReport r)
+    {
+        if (r.Walls is not { } walls || r.WallsBudget is not { Count: > 0 } budget) return;
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture,
+            $"The two walls (issue 24, scenario 9): the worker service restarted with runner processes outside the OS sandbox (`WORKQ_SANDBOX=off`), then inside it (the default); each pass runs scenario 3, the cold starts of scenario 7 and the Http probe (200 sequential GETs of a local server, timed in the handler), which runs once more with `WORKQ_ISOLATION=none` (an ordinary client in the worker service, nothing relayed).");
+        md.AppendLine();
+        md.AppendLine("| sandbox | batch events/s | cold start p50 / p90 | runner RSS max | Http p50 / p99 |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: |");
+        foreach (var p in walls.Passes)
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| {p.Sandbox} | {N(p.Batch.Run.PerSecond)} | {N(p.ColdStart.Cold.P50)} / {N(p.ColdStart.Cold.P90)} ms | {N(p.ColdStart.RunnerRssMaxMb)} MB | {N(p.Http.P50)} / {N(p.Http.P99)} ms |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| (in process) | | | | {N(walls.InProcessHttp.P50)} / {N(walls.InProcessHttp.P99)} ms |");
+        md.AppendLine();
+        md.AppendLine("| budget (issue 24) | budget | measured | pass |");
+        md.AppendLine("| --- | --- | --- | --- |");
+        foreach (var t in budget) md.AppendLine(CultureInfo.InvariantCulture, $"| {t.What} | {t.Goal} | {t.Measured} | {Met(t.Met)} |");
     }
 
     /// <summary>Issue 14: scenario 3 by worker instance count, against one instance, and where the CPU went.</summary>

@@ -69,6 +69,16 @@ public sealed record InstancesPass(int Instances, BatchResult Batch, double? Mac
 /// <summary>Issue 14: batch throughput by worker instance count, on <paramref name="Broker"/> (<c>local</c> or <c>cluster</c>) of <paramref name="BrokerNodes"/> nodes.</summary>
 public sealed record InstancesResult(string Broker, int BrokerNodes, IReadOnlyList<InstancesPass> Passes);
 
+/// <summary>One pass of scenario 9: runner processes with the OS sandbox off or on (<paramref name="Sandbox"/>).</summary>
+public sealed record WallsPass(string Sandbox, BatchResult Batch, Latencies Http, ColdStartResult ColdStart);
+
+/// <summary>Scenario 9: the passes, and the Http probe with handler code in the worker service (nothing relayed).</summary>
+public sealed record WallsResult(IReadOnlyList<WallsPass> Passes, Latencies InProcessHttp)
+{
+    public WallsPass? Off => Passes.FirstOrDefault(p => p.Sandbox == "off");
+    public WallsPass? On => Passes.FirstOrDefault(p => p.Sandbox != "off");
+}
+
 public sealed record Target(string What, string Goal, string Measured, bool? Met);
 
 public sealed record Machine(int Cores, long MemoryMb, string Os, string Kernel, string DotNet, string LoadAverageAtStart, string Note);
@@ -76,4 +86,5 @@ public sealed record Machine(int Cores, long MemoryMb, string Os, string Kernel,
 public sealed record BenchReport(DateTimeOffset StartedAt, double TotalSeconds, Machine Machine, BenchOptions Options, Throughput? Raw,
     Throughput? MassTransit, BatchResult? Batch, SingleResult? Single, WaitResult? Wait, WaitResult? LightWait, ScaleResult? Scale,
     ColdStartResult? ColdStart, IsolationResult? Isolation, double? WorkqOverRaw, double? WorkqOverMassTransit, IReadOnlyList<Target> Targets,
-    IReadOnlyList<Target> RunnerBudget, IReadOnlyDictionary<string, string> Failures, InstancesResult? Instances);
+    IReadOnlyList<Target> RunnerBudget, IReadOnlyDictionary<string, string> Failures, InstancesResult? Instances, WallsResult? Walls = null,
+    IReadOnlyList<Target>? WallsBudget = null);
