@@ -12,8 +12,11 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 echo "[bench] nproc $(nproc), load average $(cut -d' ' -f1-3 /proc/loadavg) at start" >&2
 bash scripts/servers.sh >&2
-source scripts/credentials.sh
-export WORKQ_BENCH_POSTGRES_ADMIN="${WORKQ_BENCH_POSTGRES_ADMIN:-${WORKQ_POSTGRES/Database=workq/Database=postgres}}"
+source scripts/credentials.sh admin
+# The servers' administrator makes the run's virtual host and database; the services get the narrower user.
+export WORKQ_BENCH_POSTGRES_ADMIN="${WORKQ_BENCH_POSTGRES_ADMIN:-$WORKQ_SERVERS_ADMIN_POSTGRES}"
+export WORKQ_BENCH_RABBITMQ_ADMIN="${WORKQ_BENCH_RABBITMQ_ADMIN:-$WORKQ_SERVERS_ADMIN_RABBITMQ_MANAGEMENT_URL}"
+export WORKQ_BENCH_POSTGRES="${WORKQ_BENCH_POSTGRES:-$WORKQ_POSTGRES}"
 export WORKQ_BENCH_RABBITMQ_URL="${WORKQ_BENCH_RABBITMQ_URL:-$WORKQ_RABBITMQ_URL}"
 export WORKQ_BENCH_RABBITMQ_MANAGEMENT_URL="${WORKQ_BENCH_RABBITMQ_MANAGEMENT_URL:-$WORKQ_RABBITMQ_MANAGEMENT_URL}"
 

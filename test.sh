@@ -49,7 +49,7 @@ if ((rc != 0)); then
   echo "[test] unit tests failed: the integration tests are not run"
 else
   bash scripts/servers.sh
-  source scripts/credentials.sh
+  source scripts/credentials.sh admin
   bash scripts/chromium.sh   # for the dashboard's browser tests
   if [[ "${WORKQ_TEST_CLUSTER:-1}" != 0 ]]; then
     bash scripts/images.sh   # Docker, and the RabbitMQ image the cluster tests start three of
@@ -59,9 +59,11 @@ else
 
   # The tests start the services from the build output themselves; these tell
   # them where the servers are (with the credentials servers.sh generated). The
-  # workq role has CREATEDB, so tests can make throwaway databases through the
-  # "postgres" database.
-  export WORKQ_TEST_POSTGRES_ADMIN="${WORKQ_TEST_POSTGRES_ADMIN:-${WORKQ_POSTGRES/Database=workq/Database=postgres}}"
+  # servers' administrator (the *_ADMIN pair) makes each Workq's virtual host and
+  # database; the services get the narrower user, which owns that database.
+  export WORKQ_TEST_POSTGRES_ADMIN="${WORKQ_TEST_POSTGRES_ADMIN:-$WORKQ_SERVERS_ADMIN_POSTGRES}"
+  export WORKQ_TEST_RABBITMQ_ADMIN="${WORKQ_TEST_RABBITMQ_ADMIN:-$WORKQ_SERVERS_ADMIN_RABBITMQ_MANAGEMENT_URL}"
+  export WORKQ_TEST_POSTGRES="${WORKQ_TEST_POSTGRES:-$WORKQ_POSTGRES}"
   export WORKQ_TEST_RABBITMQ_URL="${WORKQ_TEST_RABBITMQ_URL:-$WORKQ_RABBITMQ_URL}"
   export WORKQ_TEST_RABBITMQ_MANAGEMENT_URL="${WORKQ_TEST_RABBITMQ_MANAGEMENT_URL:-$WORKQ_RABBITMQ_MANAGEMENT_URL}"
 

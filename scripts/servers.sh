@@ -10,12 +10,28 @@
 # caller's shell options (it only honours start/stop/status as first arg,
 # since a sourced script sees the caller's arguments).
 #
-# Tunables (env): WORKQ_SERVERS_TIMEOUT (seconds per wait, default 120).
+# Tunables (env): WORKQ_SERVERS_TIMEOUT (seconds per wait, default 120);
+# WORKQ_SERVERS_USER and WORKQ_SERVERS_ADMIN, the two users' names below
+# (default workq and workq_admin; kept in .run/servers.env once chosen), for a
+# checkout whose services must stay apart from another's on the same servers.
 #
-# Credentials: RabbitMQ and PostgreSQL each get a user "workq" with a password
-# generated on first use and kept in .run/servers.env (mode 600), which
-# ./run.sh, ./test.sh and ./bench.sh read. RabbitMQ's default "guest" user is
-# deleted, so no default credentials reach the broker or its management API.
+# Credentials, each with a password generated on first use and kept in
+# .run/servers.env (mode 600), which ./run.sh, ./test.sh and ./bench.sh read:
+# - "workq", the services' user: on RabbitMQ, permissions on the "/" virtual
+#   host and the management tag only (control lists that virtual host's queues
+#   for the queue depth metric); on PostgreSQL, a role that may not create
+#   databases or roles and owns the "workq" database.
+# - "workq_admin", for the tests and the bench, which make a virtual host and a
+#   database each for the services: a RabbitMQ administrator, and a PostgreSQL
+#   role that may create databases and is a member of "workq" (so it can make
+#   them owned by workq, and drop them). Never given to the services.
+# A machine set up by an earlier version (workq an administrator with
+# CREATEDB) is narrowed in place, password unchanged. RabbitMQ's default
+# "guest" user is deleted, so no default credentials reach the broker or its
+# management API.
+# As root it also makes two system users without a login or a home: "workq",
+# which ./run.sh starts control, the emitter and the dispatcher as, and
+# "workq-runner", for the worker service's runner processes.
 
 # Strict mode only when executed; when sourced, main runs in a subshell below.
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
@@ -28,11 +44,17 @@ _srv_die() { echo "[servers] ERROR: $*" >&2; exit 1; }
 _SRV_TIMEOUT="${WORKQ_SERVERS_TIMEOUT:-120}"
 _SRV_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 _SRV_ENV_FILE="$_SRV_ROOT/.run/servers.env"
-_SRV_RABBIT_USER=workq
+# The services' user (broker user, database role and database) and the admin's
+# (broker user and database role): names from _srv_load_credentials.
+_SRV_USER=""
 _SRV_RABBIT_PASSWORD=""
-_SRV_PG_ROLE=workq
 _SRV_PG_PASSWORD=""
-_SRV_PG_DB=workq
+_SRV_ADMIN=""
+_SRV_ADMIN_RABBIT_PASSWORD=""
+_SRV_ADMIN_PG_PASSWORD=""
+# System users for ./run.sh as root: the services' and the runners'.
+_SRV_OS_USER=workq
+_SRV_OS_RUNNER_USER=workq-runner
 
 # Poll a command until it succeeds or the deadline passes.
 # Usage: _srv_wait_for <what> <timeout-seconds> <command...>
@@ -103,31 +125,75 @@ _srv_ensure_hostname_resolves() {
 # 24 characters of [A-Za-z0-9]: nothing to escape in a URI or a connection string.
 _srv_new_password() { tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24 || true; }
 
-# Reuses the passwords of an earlier run of this checkout, or makes new ones;
-# either way they are (re)applied to the servers below, so the file and the
-# servers always agree.
+_srv_env_value() { sed -n "s/^$1=//p" "$_SRV_ENV_FILE" 2>/dev/null | head -n 1; }
+
+# Reuses the names and passwords of an earlier run of this checkout, or makes
+# new ones; either way they are (re)applied to the servers below, so the file
+# and the servers always agree. A password is reused only for the name it was
+# made for.
 _srv_load_credentials() {
-  if [[ -f "$_SRV_ENV_FILE" ]]; then
-    _SRV_RABBIT_PASSWORD="$(sed -n 's/^WORKQ_SERVERS_RABBITMQ_PASSWORD=//p' "$_SRV_ENV_FILE")"
-    _SRV_PG_PASSWORD="$(sed -n 's/^WORKQ_SERVERS_POSTGRES_PASSWORD=//p' "$_SRV_ENV_FILE")"
+  local file_user file_admin name
+  file_user="$(_srv_env_value WORKQ_SERVERS_RABBITMQ_USER)"
+  file_admin="$(_srv_env_value WORKQ_SERVERS_ADMIN_USER)"
+  _SRV_USER="${WORKQ_SERVERS_USER:-${file_user:-workq}}"
+  _SRV_ADMIN="${WORKQ_SERVERS_ADMIN:-${file_admin:-workq_admin}}"
+  # Both names go into SQL and URIs unquoted.
+  for name in "$_SRV_USER" "$_SRV_ADMIN"; do
+    [[ "$name" =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || _srv_die "user name '$name': use lower-case letters, digits and _"
+  done
+  [[ "$_SRV_USER" != "$_SRV_ADMIN" ]] || _srv_die "the services' user and the admin must differ (both '$_SRV_USER')"
+  if [[ "$_SRV_USER" == "$file_user" ]]; then
+    _SRV_RABBIT_PASSWORD="$(_srv_env_value WORKQ_SERVERS_RABBITMQ_PASSWORD)"
+    _SRV_PG_PASSWORD="$(_srv_env_value WORKQ_SERVERS_POSTGRES_PASSWORD)"
+  fi
+  if [[ "$_SRV_ADMIN" == "$file_admin" ]]; then
+    _SRV_ADMIN_RABBIT_PASSWORD="$(_srv_env_value WORKQ_SERVERS_ADMIN_RABBITMQ_PASSWORD)"
+    _SRV_ADMIN_PG_PASSWORD="$(_srv_env_value WORKQ_SERVERS_ADMIN_POSTGRES_PASSWORD)"
   fi
   [[ -n "$_SRV_RABBIT_PASSWORD" ]] || _SRV_RABBIT_PASSWORD="$(_srv_new_password)"
   [[ -n "$_SRV_PG_PASSWORD" ]] || _SRV_PG_PASSWORD="$(_srv_new_password)"
+  [[ -n "$_SRV_ADMIN_RABBIT_PASSWORD" ]] || _SRV_ADMIN_RABBIT_PASSWORD="$(_srv_new_password)"
+  [[ -n "$_SRV_ADMIN_PG_PASSWORD" ]] || _SRV_ADMIN_PG_PASSWORD="$(_srv_new_password)"
 }
 
 _srv_write_credentials() {
   mkdir -p "$(dirname "$_SRV_ENV_FILE")"
   (umask 077 && cat >"$_SRV_ENV_FILE" <<EOF
 # Written by scripts/servers.sh: this machine's credentials for Workq. Keep it private.
-WORKQ_SERVERS_RABBITMQ_USER=$_SRV_RABBIT_USER
+WORKQ_SERVERS_RABBITMQ_USER=$_SRV_USER
 WORKQ_SERVERS_RABBITMQ_PASSWORD=$_SRV_RABBIT_PASSWORD
-WORKQ_SERVERS_POSTGRES_USER=$_SRV_PG_ROLE
+WORKQ_SERVERS_POSTGRES_USER=$_SRV_USER
 WORKQ_SERVERS_POSTGRES_PASSWORD=$_SRV_PG_PASSWORD
-WORKQ_RABBITMQ_URL='amqp://$_SRV_RABBIT_USER:$_SRV_RABBIT_PASSWORD@127.0.0.1:5672/'
-WORKQ_RABBITMQ_MANAGEMENT_URL='http://$_SRV_RABBIT_USER:$_SRV_RABBIT_PASSWORD@127.0.0.1:15672/'
-WORKQ_POSTGRES='Host=127.0.0.1;Port=5432;Username=$_SRV_PG_ROLE;Password=$_SRV_PG_PASSWORD;Database=$_SRV_PG_DB'
+WORKQ_SERVERS_ADMIN_USER=$_SRV_ADMIN
+WORKQ_SERVERS_ADMIN_RABBITMQ_PASSWORD=$_SRV_ADMIN_RABBIT_PASSWORD
+WORKQ_SERVERS_ADMIN_POSTGRES_PASSWORD=$_SRV_ADMIN_PG_PASSWORD
+# The services' settings (scripts/credentials.sh):
+WORKQ_RABBITMQ_URL='amqp://$_SRV_USER:$_SRV_RABBIT_PASSWORD@127.0.0.1:5672/'
+WORKQ_RABBITMQ_MANAGEMENT_URL='http://$_SRV_USER:$_SRV_RABBIT_PASSWORD@127.0.0.1:15672/'
+WORKQ_POSTGRES='Host=127.0.0.1;Port=5432;Username=$_SRV_USER;Password=$_SRV_PG_PASSWORD;Database=$_SRV_USER'
+# The servers' administrator, for the tests and the bench only (never the services'):
+WORKQ_SERVERS_ADMIN_RABBITMQ_MANAGEMENT_URL='http://$_SRV_ADMIN:$_SRV_ADMIN_RABBIT_PASSWORD@127.0.0.1:15672/'
+WORKQ_SERVERS_ADMIN_POSTGRES='Host=127.0.0.1;Port=5432;Username=$_SRV_ADMIN;Password=$_SRV_ADMIN_PG_PASSWORD;Database=postgres'
 EOF
   )
+}
+
+# ------------------------------------------------------------ system users
+
+# ./run.sh as root starts control, the emitter and the dispatcher as
+# $_SRV_OS_USER; the worker service starts its runners as $_SRV_OS_RUNNER_USER.
+# Neither can log in or has a home.
+_srv_os_users() {
+  if [[ $(id -u) -ne 0 ]]; then
+    _srv_log "not root: system users $_SRV_OS_USER and $_SRV_OS_RUNNER_USER not checked"
+    return 0
+  fi
+  local name
+  for name in "$_SRV_OS_USER" "$_SRV_OS_RUNNER_USER"; do
+    id -u "$name" >/dev/null 2>&1 && continue
+    _srv_log "creating system user $name"
+    useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$name"
+  done
 }
 
 # ---------------------------------------------------------------- RabbitMQ
@@ -157,22 +223,37 @@ _srv_rabbit_running() { _srv_rabbitmqctl 30 -q -t 20 ping >/dev/null 2>&1; }
 _srv_rabbit_registered() { epmd -names 2>/dev/null | grep -q '^name rabbit at port'; }
 
 _srv_rabbit_mgmt_up() {
-  curl -fsS -m 5 -u "$_SRV_RABBIT_USER:$_SRV_RABBIT_PASSWORD" http://127.0.0.1:15672/api/overview >/dev/null 2>&1
+  curl -fsS -m 5 -u "$_SRV_USER:$_SRV_RABBIT_PASSWORD" http://127.0.0.1:15672/api/overview >/dev/null 2>&1
 }
 
-# The workq user (administrator: Workq's tests and bench create a virtual host
-# each) with this checkout's password, and no guest user at all.
-_srv_rabbit_users() {
-  local users
-  users="$(_srv_rabbitmqctl 30 -q -t 20 list_users 2>/dev/null | awk '{print $1}')"
-  if grep -qx "$_SRV_RABBIT_USER" <<<"$users"; then
-    _srv_rabbitmqctl 30 -q -t 20 change_password "$_SRV_RABBIT_USER" "$_SRV_RABBIT_PASSWORD" >/dev/null
+# Creates the user, or sets its password: <users listed> <user> <password>.
+_srv_rabbit_user() {
+  if grep -qx "$2" <<<"$1"; then
+    _srv_rabbitmqctl 30 -q -t 20 change_password "$2" "$3" >/dev/null
   else
-    _srv_log "creating rabbitmq user $_SRV_RABBIT_USER"
-    _srv_rabbitmqctl 30 -q -t 20 add_user "$_SRV_RABBIT_USER" "$_SRV_RABBIT_PASSWORD" >/dev/null
+    _srv_log "creating rabbitmq user $2"
+    _srv_rabbitmqctl 30 -q -t 20 add_user "$2" "$3" >/dev/null
   fi
-  _srv_rabbitmqctl 30 -q -t 20 set_user_tags "$_SRV_RABBIT_USER" administrator >/dev/null
-  _srv_rabbitmqctl 30 -q -t 20 set_permissions -p / "$_SRV_RABBIT_USER" '.*' '.*' '.*' >/dev/null
+}
+
+# The services' user: everything on the "/" virtual host and nothing anywhere
+# else; the management tag, the least that lets control list that host's
+# queues (other hosts answer 401, and users, vhosts and permissions cannot be
+# changed). The admin: administrator (the tests and the bench create a virtual
+# host each and open it to the services' user), no permissions of its own.
+# No guest user at all.
+_srv_rabbit_users() {
+  local listed users
+  listed="$(_srv_rabbitmqctl 30 -q -t 20 list_users 2>/dev/null)"
+  users="$(awk '{print $1}' <<<"$listed")"
+  if grep -qE "^$_SRV_USER[[:space:]].*administrator" <<<"$listed"; then
+    _srv_log "narrowing rabbitmq user $_SRV_USER: administrator -> management"
+  fi
+  _srv_rabbit_user "$users" "$_SRV_USER" "$_SRV_RABBIT_PASSWORD"
+  _srv_rabbitmqctl 30 -q -t 20 set_user_tags "$_SRV_USER" management >/dev/null
+  _srv_rabbitmqctl 30 -q -t 20 set_permissions -p / "$_SRV_USER" '.*' '.*' '.*' >/dev/null
+  _srv_rabbit_user "$users" "$_SRV_ADMIN" "$_SRV_ADMIN_RABBIT_PASSWORD"
+  _srv_rabbitmqctl 30 -q -t 20 set_user_tags "$_SRV_ADMIN" administrator >/dev/null
   if grep -qx guest <<<"$users"; then
     _srv_log "deleting rabbitmq's default guest user"
     _srv_rabbitmqctl 30 -q -t 20 delete_user guest >/dev/null
@@ -246,7 +327,7 @@ _srv_rabbit_start() {
     _srv_log "collect_statistics_interval is $interval; setting 1000 at runtime (restart for full effect)"
     _srv_rabbitmqctl 30 -q -t 20 eval 'application:set_env(rabbit, collect_statistics_interval, 1000).' >/dev/null
   fi
-  _srv_log "rabbitmq ready (amqp :5672, management :15672, user $_SRV_RABBIT_USER, stats interval 1000 ms)"
+  _srv_log "rabbitmq ready (amqp :5672, management :15672, users $_SRV_USER and $_SRV_ADMIN, stats interval 1000 ms)"
 }
 
 _srv_rabbit_stop() {
@@ -274,9 +355,43 @@ _srv_psql_admin() {
   (cd / && su postgres -s /bin/sh -c 'psql -X -q -v ON_ERROR_STOP=1 -tA') <<<"$1"
 }
 
-_srv_pg_check_workq() {
-  PGPASSWORD="$_SRV_PG_PASSWORD" PGCONNECT_TIMEOUT=5 \
-    psql -X -h 127.0.0.1 -U "$_SRV_PG_ROLE" -d "$_SRV_PG_DB" -tAc 'select 1' 2>&1
+# A password login over TCP, as the services and the tests make: <role> <password> <database>.
+_srv_pg_check_login() {
+  PGPASSWORD="$2" PGCONNECT_TIMEOUT=5 psql -X -h 127.0.0.1 -U "$1" -d "$3" -tAc 'select 1' 2>&1
+}
+
+# Creates the role, or sets its attributes and password: <role> <attributes> <password>.
+_srv_pg_role() {
+  local verb=alter
+  if [[ "$(_srv_psql_admin "select 1 from pg_roles where rolname = '$1'")" != 1 ]]; then
+    _srv_log "creating role $1"
+    verb=create
+  fi
+  _srv_psql_admin "$verb role $1 $2 password '$3'"
+}
+
+# The services' role may log in and nothing more; it owns its database (so it
+# creates its tables and the trusted pg_trgm extension there). The admin may
+# create databases and is a member of the services' role: it makes the tests'
+# and the bench's databases owned by that role, and drops them.
+_srv_pg_roles() {
+  if [[ "$(_srv_psql_admin "select rolcreatedb or rolcreaterole from pg_roles where rolname = '$_SRV_USER'")" == t ]]; then
+    _srv_log "narrowing role $_SRV_USER: no longer creates databases or roles"
+  fi
+  _srv_pg_role "$_SRV_USER" "login nosuperuser nocreatedb nocreaterole noreplication nobypassrls" "$_SRV_PG_PASSWORD"
+  _srv_pg_role "$_SRV_ADMIN" "login nosuperuser createdb nocreaterole noreplication nobypassrls inherit" "$_SRV_ADMIN_PG_PASSWORD"
+  if [[ "$(_srv_psql_admin "select pg_has_role('$_SRV_ADMIN', '$_SRV_USER', 'member')")" != t ]]; then
+    _srv_psql_admin "grant $_SRV_USER to $_SRV_ADMIN"
+  fi
+  local owner
+  owner="$(_srv_psql_admin "select pg_get_userbyid(datdba) from pg_database where datname = '$_SRV_USER'")"
+  if [[ -z "$owner" ]]; then
+    _srv_log "creating database $_SRV_USER"
+    _srv_psql_admin "create database $_SRV_USER owner $_SRV_USER"
+  elif [[ "$owner" != "$_SRV_USER" ]]; then
+    _srv_log "database $_SRV_USER was owned by $owner; now by $_SRV_USER"
+    _srv_psql_admin "alter database $_SRV_USER owner to $_SRV_USER"
+  fi
 }
 
 _srv_pg_start() {
@@ -305,32 +420,25 @@ _srv_pg_start() {
   fi
   _srv_wait_for "postgresql on 127.0.0.1:5432" "$_SRV_TIMEOUT" pg_isready -q -h 127.0.0.1 -p 5432
 
-  # Role and database, created only when missing. The password is (re)set
-  # each time so a role created elsewhere without it still works.
-  if [[ "$(_srv_psql_admin "select 1 from pg_roles where rolname = '$_SRV_PG_ROLE'")" != 1 ]]; then
-    _srv_log "creating role $_SRV_PG_ROLE"
-    _srv_psql_admin "create role $_SRV_PG_ROLE login createdb password '$_SRV_PG_PASSWORD'"
-  else
-    _srv_psql_admin "alter role $_SRV_PG_ROLE login createdb password '$_SRV_PG_PASSWORD'"
-  fi
-  if [[ "$(_srv_psql_admin "select 1 from pg_database where datname = '$_SRV_PG_DB'")" != 1 ]]; then
-    _srv_log "creating database $_SRV_PG_DB"
-    _srv_psql_admin "create database $_SRV_PG_DB owner $_SRV_PG_ROLE"
-  fi
+  # Roles and database: created when missing, else (re)set, so roles created
+  # elsewhere or by an earlier version end up as described above.
+  _srv_pg_roles
 
   # Debian's pg_hba allows password (scram) logins on 127.0.0.1, which is
-  # what the services use. If a customised pg_hba rejects it, add an
-  # explicit rule for our role at the top and reload.
-  local out
-  if ! out="$(_srv_pg_check_workq)"; then
-    local hba
-    hba="$(_srv_psql_admin "show hba_file")"
-    _srv_log "password login on 127.0.0.1 failed ($out); adding a rule to $hba"
-    sed -i "1i host all $_SRV_PG_ROLE 127.0.0.1/32 scram-sha-256" "$hba"
-    pg_ctlcluster "$ver" main reload
-    out="$(_srv_pg_check_workq)" || _srv_die "psql -h 127.0.0.1 -U $_SRV_PG_ROLE still fails: $out"
-  fi
-  _srv_log "postgresql $ver ready (127.0.0.1:5432, role/db $_SRV_PG_ROLE, password in .run/servers.env)"
+  # what the services and the tests use. If a customised pg_hba rejects one,
+  # add an explicit rule for that role at the top and reload.
+  local login role password db out hba
+  for login in "$_SRV_USER:$_SRV_PG_PASSWORD:$_SRV_USER" "$_SRV_ADMIN:$_SRV_ADMIN_PG_PASSWORD:postgres"; do
+    IFS=: read -r role password db <<<"$login"
+    if ! out="$(_srv_pg_check_login "$role" "$password" "$db")"; then
+      hba="$(_srv_psql_admin "show hba_file")"
+      _srv_log "password login of $role on 127.0.0.1 failed ($out); adding a rule to $hba"
+      sed -i "1i host all $role 127.0.0.1/32 scram-sha-256" "$hba"
+      pg_ctlcluster "$ver" main reload
+      out="$(_srv_pg_check_login "$role" "$password" "$db")" || _srv_die "psql -h 127.0.0.1 -U $role still fails: $out"
+    fi
+  done
+  _srv_log "postgresql $ver ready (127.0.0.1:5432, roles $_SRV_USER (owns database $_SRV_USER) and $_SRV_ADMIN, passwords in .run/servers.env)"
 }
 
 _srv_pg_stop() {
@@ -364,6 +472,7 @@ _srv_main() {
     start)
       local t0=$SECONDS
       _srv_load_credentials
+      _srv_os_users
       _srv_rabbit_start
       _srv_pg_start
       _srv_write_credentials

@@ -11,6 +11,8 @@ namespace Workq.Testing;
 /// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
+    private static readonly string[] AdminPrefixes = ["WORKQ_TEST_", "WORKQ_BENCH_", "WORKQ_SERVERS_"];
+
     private readonly Process process;
     private readonly StreamWriter log;
 
@@ -49,6 +51,8 @@ public sealed class ServiceProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = RepoPaths.Root,
         };
+        // The tests' and the bench's own settings hold the servers' administrator: never the services'.
+        foreach (var key in start.Environment.Keys.Where(k => AdminPrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList()) start.Environment.Remove(key);
         foreach (var (key, value) in environment) start.Environment[key] = value;
         start.Environment["WORKQ_PORT"] = listenOn.ToString(CultureInfo.InvariantCulture);
         var logPath = Path.Combine(logDirectory, $"{(logName ?? name).ToLowerInvariant()}.log");

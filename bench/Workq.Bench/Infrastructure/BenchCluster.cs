@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using Npgsql;
 
 namespace Workq.Bench.Infrastructure;
@@ -7,6 +5,7 @@ namespace Workq.Bench.Infrastructure;
 /// <summary>
 /// A private place on the machine's RabbitMQ and PostgreSQL for one bench run: a fresh virtual host and
 /// database (so nothing of ./run.sh or the tests is touched), and, once started, the four services on it.
+/// The servers' administrator makes and removes both; the services get only their own narrower user.
 /// </summary>
 public sealed class BenchCluster : IAsyncDisposable
 {
@@ -15,9 +14,10 @@ public sealed class BenchCluster : IAsyncDisposable
     private static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(90);
 
     public static string PostgresAdmin => LocalServers.PostgresAdmin("WORKQ_BENCH_POSTGRES_ADMIN");
+    public static string ServicePostgres => LocalServers.Postgres("WORKQ_BENCH_POSTGRES", "WORKQ_BENCH_POSTGRES_ADMIN");
     /// <summary>This machine's RabbitMQ, or every node of a cluster when the variables list several (comma-separated).</summary>
-    public static TestBroker Broker { get; set; } = TestBroker.FromEnvironment("WORKQ_BENCH_RABBITMQ_URL", "WORKQ_BENCH_RABBITMQ_MANAGEMENT_URL");
-    public static string ManagementUrl => Broker.ManagementUrls[0];
+    public static TestBroker Broker { get; set; } =
+        TestBroker.FromEnvironment("WORKQ_BENCH_RABBITMQ_URL", "WORKQ_BENCH_RABBITMQ_MANAGEMENT_URL", "WORKQ_BENCH_RABBITMQ_ADMIN");
     /// <summary>
     /// The ids of the containers the broker's nodes run in (<c>--broker cluster</c>), so the CPU meter counts those nodes
     /// and not this machine's own RabbitMQ; null: every beam.smp on the machine is the broker.
@@ -30,7 +30,9 @@ public sealed class BenchCluster : IAsyncDisposable
     public string LogDirectory { get; } = Path.Combine(Path.GetTempPath(), "workq-bench-logs", Suffix);
     public string AmqpUrl => Broker.AmqpUrl(VirtualHost);
 
-    public HttpClient Management { get; } = CreateManagementClient();
+    /// <summary>Generous time-outs: deleting a virtual host with a thousand quorum queues takes the broker a while.</summary>
+    private readonly RabbitManagement management = new(Broker.AdminManagementUrl, TimeSpan.FromMinutes(5));
+    private string postgres = "";
 
     public ServiceProcess? Control { get; private set; }
     public ServiceProcess? Emitter { get; private set; }
@@ -50,11 +52,8 @@ public sealed class BenchCluster : IAsyncDisposable
     public async Task CreateAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(LogDirectory);
-        var vhost = Uri.EscapeDataString(VirtualHost);
-        (await Management.PutAsync($"api/vhosts/{vhost}", JsonContent.Create(new { }), cancellationToken)).EnsureSuccessStatusCode();
-        (await Management.PutAsync($"api/permissions/{vhost}/{Uri.EscapeDataString(LocalServers.Credentials(ManagementUrl).User)}", JsonContent.Create(new { configure = ".*", write = ".*", read = ".*" }), cancellationToken))
-            .EnsureSuccessStatusCode();
-        await AdminSqlAsync($"create database {Database}", cancellationToken);
+        await management.CreateVirtualHostAsync(VirtualHost, Broker.ServiceUser, cancellationToken);
+        postgres = await ServiceDatabase.CreateAsync(PostgresAdmin, ServicePostgres, Database, cancellationToken);
     }
 
     /// <summary>Starts the four services in Release on free ports, as production would run them, and waits until each is ready.</summary>
@@ -64,7 +63,7 @@ public sealed class BenchCluster : IAsyncDisposable
         {
             ["WORKQ_RABBITMQ_URL"] = AmqpUrl,
             ["WORKQ_RABBITMQ_MANAGEMENT_URL"] = Broker.ManagementUrl,
-            ["WORKQ_POSTGRES"] = new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = Database }.ConnectionString,
+            ["WORKQ_POSTGRES"] = postgres,
             ["WORKQ_ADMIN_TOKEN"] = AdminToken,
             // The queue-wait sink listens there (WaitSink); handler code may reach nothing else on loopback.
             ["WORKQ_HANDLER_HTTP_ALLOW"] = "127.0.0.2/32",
@@ -129,46 +128,21 @@ public sealed class BenchCluster : IAsyncDisposable
     }
 
     /// <summary>Consumer count of every queue of the run's virtual host, by name, from the management API.</summary>
-    public async Task<Dictionary<string, long>> QueueConsumersAsync(CancellationToken cancellationToken)
-    {
-        await using var stream = await Management.GetStreamAsync($"api/queues/{Uri.EscapeDataString(VirtualHost)}?columns=name,consumers", cancellationToken);
-        using var document = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
-        return document.RootElement.EnumerateArray().ToDictionary(
-            q => q.GetProperty("name").GetString()!,
-            q => q.TryGetProperty("consumers", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt64() : 0);
-    }
+    public Task<IReadOnlyDictionary<string, int>> QueueConsumersAsync(CancellationToken cancellationToken) =>
+        management.ConsumersAsync(VirtualHost, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
         foreach (var service in Services) await service.DisposeAsync();
         try
         {
-            NpgsqlConnection.ClearAllPools();
-            await AdminSqlAsync($"drop database if exists {Database} with (force)", CancellationToken.None);
-            await Management.DeleteAsync($"api/vhosts/{Uri.EscapeDataString(VirtualHost)}");
+            await ServiceDatabase.DropAsync(PostgresAdmin, Database);
+            await management.DeleteVirtualHostAsync(VirtualHost);
         }
         catch (Exception e) when (e is HttpRequestException or NpgsqlException or OperationCanceledException)
         {
             Console.Error.WriteLine($"[bench] cleanup of {VirtualHost} / {Database} failed: {e.Message}");
         }
-        Management.Dispose();
-    }
-
-    private static async Task AdminSqlAsync(string sql, CancellationToken cancellationToken)
-    {
-        await using var admin = new NpgsqlConnection(PostgresAdmin);
-        await admin.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(sql, admin);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static HttpClient CreateManagementClient()
-    {
-        var uri = new Uri(ManagementUrl);
-        // Generous: deleting a virtual host with a thousand quorum queues takes the broker a while.
-        var client = new HttpClient { BaseAddress = new Uri(uri.GetLeftPart(UriPartial.Authority) + "/"), Timeout = TimeSpan.FromMinutes(5) };
-        var (user, password) = LocalServers.Credentials(ManagementUrl);
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
-        return client;
+        management.Dispose();
     }
 }

@@ -5,7 +5,8 @@ namespace Workq.Tests.Infrastructure;
 /// <summary>
 /// A whole Workq on the real RabbitMQ and PostgreSQL that ./test.sh starts: its own virtual host and
 /// database (so runs never see each other's queues or rows), and the four services as processes.
-/// More worker instances can be started and killed.
+/// More worker instances can be started and killed. The servers' administrator makes and removes the
+/// virtual host and the database; the services get only their own narrower user, as in production.
 /// </summary>
 public sealed class WorkqCluster : IAsyncLifetime
 {
@@ -17,15 +18,23 @@ public sealed class WorkqCluster : IAsyncLifetime
     public string Database => "workq_test_" + suffix;
     public string LogDirectory => Path.Combine(Path.GetTempPath(), "workq-test-logs", suffix);
 
+    /// <summary>The servers' admin role, on the "postgres" database: makes and drops each cluster's database.</summary>
     public static string PostgresAdmin => LocalServers.PostgresAdmin("WORKQ_TEST_POSTGRES_ADMIN");
+    /// <summary>The services' role, which owns each cluster's database.</summary>
+    public static string ServicePostgres => LocalServers.Postgres("WORKQ_TEST_POSTGRES", "WORKQ_TEST_POSTGRES_ADMIN");
+    /// <summary>This machine's management API as the services have it.</summary>
     public static string ManagementUrl => LocalServers.ManagementUrl("WORKQ_TEST_RABBITMQ_MANAGEMENT_URL");
 
     /// <summary>This machine's RabbitMQ unless a fixture gives a cluster's nodes.</summary>
-    public TestBroker Broker { get; init; } = TestBroker.FromEnvironment("WORKQ_TEST_RABBITMQ_URL", "WORKQ_TEST_RABBITMQ_MANAGEMENT_URL");
+    public TestBroker Broker { get; init; } = TestBroker.FromEnvironment("WORKQ_TEST_RABBITMQ_URL", "WORKQ_TEST_RABBITMQ_MANAGEMENT_URL", "WORKQ_TEST_RABBITMQ_ADMIN");
+
+    /// <summary>The cluster's database as the services reach it (<c>WORKQ_POSTGRES</c>).</summary>
+    public string Postgres => new NpgsqlConnectionStringBuilder(ServicePostgres) { Database = Database }.ConnectionString;
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
     private RabbitManagement? rabbit;
-    public RabbitManagement Rabbit => rabbit ??= new(Broker.ManagementUrls[0]);
+    /// <summary>The broker as its administrator: for what tests check on it, or do to it, beyond what the services may.</summary>
+    public RabbitManagement Rabbit => rabbit ??= new(Broker.AdminManagementUrl);
 
     public ServiceProcess Control { get; private set; } = null!;
     public ServiceProcess Emitter { get; private set; } = null!;
@@ -47,7 +56,7 @@ public sealed class WorkqCluster : IAsyncLifetime
     {
         ["WORKQ_RABBITMQ_URL"] = Broker.AmqpUrl(VirtualHost),
         ["WORKQ_RABBITMQ_MANAGEMENT_URL"] = Broker.ManagementUrl,
-        ["WORKQ_POSTGRES"] = new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = Database }.ConnectionString,
+        ["WORKQ_POSTGRES"] = Postgres,
         ["WORKQ_ADMIN_TOKEN"] = AdminToken,
         ["WORKQ_HANDLER_TIMEOUT"] = HandlerTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["WORKQ_RECONCILE_SECONDS"] = "5",
@@ -60,13 +69,8 @@ public sealed class WorkqCluster : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(LogDirectory);
-        await Rabbit.CreateVirtualHostAsync(VirtualHost);
-        await using (var admin = new NpgsqlConnection(PostgresAdmin))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"create database {Database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
+        await Rabbit.CreateVirtualHostAsync(VirtualHost, Broker.ServiceUser);
+        await ServiceDatabase.CreateAsync(PostgresAdmin, ServicePostgres, Database);
         var environment = ServiceEnvironment;
         Control = ServiceProcess.Start("Control", "control", environment, LogDirectory);
         Emitter = ServiceProcess.Start("Emitter", "emitter", environment, LogDirectory);
@@ -128,11 +132,7 @@ public sealed class WorkqCluster : IAsyncLifetime
         try
         {
             await Rabbit.DeleteVirtualHostAsync(VirtualHost);
-            NpgsqlConnection.ClearAllPools();
-            await using var admin = new NpgsqlConnection(PostgresAdmin);
-            await admin.OpenAsync();
-            await using var drop = new NpgsqlCommand($"drop database if exists {Database} with (force)", admin);
-            await drop.ExecuteNonQueryAsync();
+            await ServiceDatabase.DropAsync(PostgresAdmin, Database);
         }
         catch (Exception e)
         {

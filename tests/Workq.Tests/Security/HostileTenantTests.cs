@@ -225,9 +225,83 @@ public sealed class HostileTenantTests(HostileTenant tenants)
         var amqp = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri($"amqp://guest:guest@{managementUrl.Host}:5672/") };
         await Assert.ThrowsAnyAsync<RabbitMQ.Client.Exceptions.BrokerUnreachableException>(() => amqp.CreateConnectionAsync());
 
-        var postgres = new Npgsql.NpgsqlConnectionStringBuilder(WorkqCluster.PostgresAdmin) { Password = "workq", Timeout = 5 };
+        var postgres = new Npgsql.NpgsqlConnectionStringBuilder(Cluster.ServiceEnvironment["WORKQ_POSTGRES"]) { Password = "workq", Timeout = 5 };
         await using var connection = new Npgsql.NpgsqlConnection(postgres.ConnectionString);
         var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => connection.OpenAsync());
         Assert.Equal("28P01", refused.SqlState); // invalid_password
+    }
+
+    /// <summary>
+    /// The credentials the services run with, as handler code that got hold of them (docs/security.md) would use them: a broker
+    /// user with the management tag and its own virtual host only, a database role that only owns its database.
+    /// </summary>
+    [Fact]
+    public async Task The_services_broker_user_and_database_role_cannot_administer_their_servers()
+    {
+        var services = Cluster.ServiceEnvironment;
+        var managementUrl = services["WORKQ_RABBITMQ_MANAGEMENT_URL"].Split(',')[0];
+        var (user, password) = LocalServers.Credentials(managementUrl);
+        using var management = new HttpClient { BaseAddress = new Uri(new Uri(managementUrl).GetLeftPart(UriPartial.Authority) + "/"), Timeout = TimeSpan.FromSeconds(30) };
+        management.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+
+        var whoami = JsonNode.Parse(await management.GetStringAsync("api/whoami"))!;
+        Assert.Equal(["management"], whoami["tags"]!.AsArray().Select(t => t!.GetValue<string>()));
+        // What control needs (the queue depth metric) works: the refusals below are not a wrong password.
+        using (var own = await management.GetAsync($"api/queues/{Uri.EscapeDataString(Cluster.VirtualHost)}?columns=name"))
+            Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+
+        // Another virtual host, with a queue, opened to the administrator only.
+        var other = "workq-test-other-" + Guid.NewGuid().ToString("N")[..10];
+        var secretQueue = "secret-" + Guid.NewGuid().ToString("N");
+        await Cluster.Rabbit.CreateVirtualHostAsync(other, serviceUser: null);
+        try
+        {
+            await Cluster.Rabbit.DeclareQueueAsync(other, secretQueue, new Dictionary<string, object>());
+            using (var theirs = await management.GetAsync($"api/queues/{Uri.EscapeDataString(other)}"))
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, theirs.StatusCode);
+                Assert.DoesNotContain(secretQueue, await theirs.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+            Assert.DoesNotContain(secretQueue, await management.GetStringAsync("api/queues?columns=name"), StringComparison.Ordinal);
+            using (var grant = await management.PutAsJsonAsync($"api/permissions/{Uri.EscapeDataString(other)}/{Uri.EscapeDataString(user)}",
+                new { configure = ".*", write = ".*", read = ".*" }))
+                Assert.Equal(HttpStatusCode.Unauthorized, grant.StatusCode);
+            // The broker refuses the virtual host in answer to connection.open, which the client may not wait for: the channel shows it.
+            var amqp = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(Cluster.Broker.AmqpUrl(other).Split(',')[0]) };
+            var refused = await Assert.ThrowsAnyAsync<Exception>(async () =>
+            {
+                await using var connection = await amqp.CreateConnectionAsync();
+                await using var channel = await connection.CreateChannelAsync();
+                await channel.QueueDeclarePassiveAsync(secretQueue);
+            });
+            Assert.Contains("access to vhost", refused.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await Cluster.Rabbit.DeleteVirtualHostAsync(other);
+        }
+        var made = "workq-test-made-" + Guid.NewGuid().ToString("N")[..10];
+        using (var create = await management.PutAsJsonAsync($"api/vhosts/{made}", new { }))
+            Assert.Equal(HttpStatusCode.Unauthorized, create.StatusCode);
+        using (var users = await management.GetAsync("api/users"))
+            Assert.Equal(HttpStatusCode.Unauthorized, users.StatusCode);
+
+        await using var db = new Npgsql.NpgsqlConnection(services["WORKQ_POSTGRES"]);
+        await db.OpenAsync();
+        await using (var role = new Npgsql.NpgsqlCommand("""
+            select r.rolsuper, r.rolcreatedb, r.rolcreaterole, d.datdba = r.oid
+            from pg_roles r, pg_database d where r.rolname = current_user and d.datname = current_database()
+            """, db))
+        await using (var attributes = await role.ExecuteReaderAsync())
+        {
+            Assert.True(await attributes.ReadAsync());
+            Assert.Equal((false, false, false, true), (attributes.GetBoolean(0), attributes.GetBoolean(1), attributes.GetBoolean(2), attributes.GetBoolean(3)));
+        }
+        foreach (var sql in new[] { $"create database workq_test_made_{Guid.NewGuid():N}", $"create role workq_test_made_{Guid.NewGuid():N}" })
+        {
+            await using var command = new Npgsql.NpgsqlCommand(sql, db);
+            var refusal = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => command.ExecuteNonQueryAsync());
+            Assert.Equal("42501", refusal.SqlState); // insufficient_privilege
+        }
     }
 }

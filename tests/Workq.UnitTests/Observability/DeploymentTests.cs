@@ -128,7 +128,7 @@ public sealed partial class DeploymentTests
     }
 
     [Fact]
-    public void Compose_ships_no_password_and_requires_the_token_and_both_passwords()
+    public void Compose_ships_no_password_and_requires_the_token_and_every_password()
     {
         var text = File.ReadAllText(Repo("docker-compose.yml"));
         AssertNoShippedSecret("docker-compose.yml", text);
@@ -136,8 +136,11 @@ public sealed partial class DeploymentTests
         static void Required(string? value, string variable) =>
             Assert.Matches($@"\$\{{{variable}:\?[^}}]+\}}", value ?? "");
 
-        Required((string?)At(services, "rabbitmq", "environment", "RABBITMQ_DEFAULT_PASS"), "WORKQ_RABBITMQ_PASSWORD");
-        Required((string?)At(services, "postgres", "environment", "POSTGRES_PASSWORD"), "WORKQ_POSTGRES_PASSWORD");
+        // The servers' administrators are the images' own users; the services' narrower users are made from them.
+        Required((string?)At(services, "rabbitmq", "environment", "RABBITMQ_DEFAULT_PASS"), "WORKQ_RABBITMQ_ADMIN_PASSWORD");
+        Required((string?)At(services, "postgres", "environment", "POSTGRES_PASSWORD"), "WORKQ_POSTGRES_ADMIN_PASSWORD");
+        Required((string?)At(services, "postgres", "environment", "WORKQ_POSTGRES_PASSWORD"), "WORKQ_POSTGRES_PASSWORD");
+        Required(string.Join(" ", List(At(services, "rabbitmq-users", "command"))), "WORKQ_RABBITMQ_PASSWORD");
         foreach (var name in Services)
         {
             var environment = Map(At(services[name], "environment"), $"{name} environment").ToDictionary(e => (string)e.Key, e => e.Value?.ToString() ?? "");
@@ -145,7 +148,16 @@ public sealed partial class DeploymentTests
             Required(environment["WORKQ_RABBITMQ_URL"], "WORKQ_RABBITMQ_PASSWORD");
             Required(environment["WORKQ_RABBITMQ_MANAGEMENT_URL"], "WORKQ_RABBITMQ_PASSWORD");
             Required(environment["WORKQ_POSTGRES"], "WORKQ_POSTGRES_PASSWORD");
+            Assert.StartsWith("amqp://workq:", environment["WORKQ_RABBITMQ_URL"]);
+            Assert.Contains("Username=workq;", environment["WORKQ_POSTGRES"]);
+            Assert.True(Map(At(services[name], "depends_on"), $"{name} depends_on").ContainsKey("rabbitmq-users"), $"{name} waits for its broker user");
         }
+        Assert.NotEqual("workq", At(services, "rabbitmq", "environment", "RABBITMQ_DEFAULT_USER"));
+        Assert.NotEqual("workq", At(services, "postgres", "environment", "POSTGRES_USER"));
+        Assert.Contains("tags=management", string.Join(" ", List(At(services, "rabbitmq-users", "command"))));
+        var init = File.ReadAllText(Repo("deploy/postgres-init.sh"));
+        Assert.Contains("create role workq login nosuperuser nocreatedb nocreaterole", init);
+        Assert.Contains("create database workq owner workq", init);
         Assert.Contains(".env", File.ReadAllLines(Repo(".gitignore")));
     }
 
@@ -162,8 +174,14 @@ public sealed partial class DeploymentTests
         Assert.Null(At(documents.Single(d => (string?)d.GetValueOrDefault("kind") == "RabbitmqCluster"), "spec", "rabbitmq", "additionalConfig"));
         Assert.Null(At(documents.Single(d => (string?)d.GetValueOrDefault("kind") == "Cluster"), "spec", "bootstrap", "initdb", "secret"));
 
-        // Secrets read: the user's, and those the RabbitMQ and CloudNativePG operators generate for these clusters.
-        var expected = new HashSet<string> { "workq-secrets", "workq-rabbitmq-default-user", "workq-postgres-app" };
+        // The services' broker user: the management tag and the "/" virtual host, its Secret generated from its name.
+        var user = documents.Single(d => (string?)d.GetValueOrDefault("kind") == "User");
+        Assert.Equal(["management"], List(At(user, "spec", "tags")));
+        var permission = documents.Single(d => (string?)d.GetValueOrDefault("kind") == "Permission");
+        Assert.Equal(("/", At(user, "metadata", "name")), (At(permission, "spec", "vhost"), At(permission, "spec", "userReference", "name")));
+
+        // Secrets read: the user's, and those the operators generate for the services' broker user and database owner.
+        var expected = new HashSet<string> { "workq-secrets", $"{At(user, "metadata", "name")}-user-credentials", "workq-postgres-app" };
         var text = string.Join("\n", Directory.EnumerateFiles(Repo("k8s"), "*.yaml").Select(File.ReadAllText));
         var referenced = Regex.Matches(text, @"secret(?:Key)?Ref: \{ name: ([a-z-]+)").Select(m => m.Groups[1].Value)
             .Concat(documents.Where(d => (string?)d.GetValueOrDefault("kind") == "TriggerAuthentication")

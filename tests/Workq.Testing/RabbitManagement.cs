@@ -1,26 +1,53 @@
-namespace Workq.Tests.Infrastructure;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
 
-/// <summary>The broker's own view (management HTTP API), for tests that check what exists on it.</summary>
+namespace Workq.Testing;
+
+/// <summary>
+/// The broker's own view (management HTTP API) as the servers' administrator: the virtual host each Workq under test or
+/// bench gets, and what tests check exists on it.
+/// </summary>
 public sealed class RabbitManagement : IDisposable
 {
     private readonly HttpClient http;
     private readonly string user;
 
-    public RabbitManagement(string url)
+    /// <param name="url">The management API, with an administrator's user and password.</param>
+    /// <param name="timeout">Per request; deleting a virtual host with a thousand quorum queues takes the broker minutes.</param>
+    public RabbitManagement(string url, TimeSpan? timeout = null)
     {
         var uri = new Uri(url);
-        http = new HttpClient { BaseAddress = new Uri(uri.GetLeftPart(UriPartial.Authority) + "/"), Timeout = TimeSpan.FromSeconds(60) };
+        http = new HttpClient { BaseAddress = new Uri(uri.GetLeftPart(UriPartial.Authority) + "/"), Timeout = timeout ?? TimeSpan.FromSeconds(60) };
         (user, var password) = LocalServers.Credentials(url);
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
     }
 
-    public async Task CreateVirtualHostAsync(string vhost)
+    /// <summary>
+    /// Makes the virtual host and opens it to the services' user (when given), and to the administrator itself: declaring a
+    /// queue through the management API takes permissions on its virtual host, administrator or not.
+    /// </summary>
+    public async Task CreateVirtualHostAsync(string vhost, string? serviceUser, CancellationToken cancellationToken = default)
     {
-        (await http.PutAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}", JsonContent.Create(new { }))).EnsureSuccessStatusCode();
-        (await http.PutAsync($"api/permissions/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(user)}", JsonContent.Create(new { configure = ".*", write = ".*", read = ".*" }))).EnsureSuccessStatusCode();
+        using var created = await http.PutAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}", JsonContent.Create(new { }), cancellationToken);
+        if (created.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            throw new InvalidOperationException($"The broker's user {user} may not create virtual hosts: the tests and the bench make theirs as an " +
+                "administrator (WORKQ_TEST_RABBITMQ_ADMIN, WORKQ_BENCH_RABBITMQ_ADMIN; scripts/servers.sh writes one to .run/servers.env).");
+        created.EnsureSuccessStatusCode();
+        foreach (var grantee in new[] { user, serviceUser }.OfType<string>().Distinct())
+        {
+            using var granted = await http.PutAsync($"api/permissions/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(grantee)}",
+                JsonContent.Create(new { configure = ".*", write = ".*", read = ".*" }), cancellationToken);
+            granted.EnsureSuccessStatusCode();
+        }
     }
 
-    public async Task DeleteVirtualHostAsync(string vhost) => await http.DeleteAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}");
+    public async Task DeleteVirtualHostAsync(string vhost, CancellationToken cancellationToken = default)
+    {
+        using var _ = await http.DeleteAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}", cancellationToken);
+    }
 
     public async Task<IReadOnlyList<string>> QueuesAsync(string vhost) => await NamesAsync($"api/queues/{Uri.EscapeDataString(vhost)}?columns=name");
 
@@ -35,9 +62,9 @@ public sealed class RabbitManagement : IDisposable
         JsonNode.Parse(await http.GetStringAsync($"api/queues/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(queue)}?columns=arguments"))!["arguments"]!.AsObject();
 
     /// <summary>How many consumers each queue has, by queue name.</summary>
-    public async Task<IReadOnlyDictionary<string, int>> ConsumersAsync(string vhost)
+    public async Task<IReadOnlyDictionary<string, int>> ConsumersAsync(string vhost, CancellationToken cancellationToken = default)
     {
-        var array = JsonNode.Parse(await http.GetStringAsync($"api/queues/{Uri.EscapeDataString(vhost)}?columns=name,consumers"))!.AsArray();
+        var array = JsonNode.Parse(await http.GetStringAsync($"api/queues/{Uri.EscapeDataString(vhost)}?columns=name,consumers", cancellationToken))!.AsArray();
         return array.ToDictionary(q => q!["name"]!.GetValue<string>(), q => q!["consumers"]?.GetValue<int>() ?? 0);
     }
 
