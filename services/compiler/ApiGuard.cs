@@ -145,7 +145,10 @@ internal static class ApiGuard
                 Add(node, HandlerApi.Display(baseType.OriginalDefinition), Subclass, isMember: false);
             }
 
-            foreach (var implemented in type.AllInterfaces)
+            // What a framework base (System.Enum) implements, the framework formats itself.
+            var frameworkBase = type.BaseType;
+            while (frameworkBase is not null && IsScriptType(frameworkBase)) frameworkBase = frameworkBase.BaseType;
+            foreach (var implemented in type.AllInterfaces.Except(frameworkBase?.AllInterfaces ?? [], SymbolEqualityComparer.Default).OfType<INamedTypeSymbol>())
             {
                 if (DeniedInterfaces.Contains(HandlerApi.MetadataName(implemented.OriginalDefinition)))
                     Add(node, HandlerApi.Display(implemented.OriginalDefinition), "implementing this interface is not allowed: the framework formats into buffers shared with other canvases", isMember: false);
@@ -228,7 +231,8 @@ internal static class ApiGuard
                     return;
             }
 
-            var member = symbol is IMethodSymbol { ReducedFrom: { } unreduced } ? unreduced : symbol;
+            // An extension method as declared, with the type arguments of this call.
+            var member = symbol is IMethodSymbol { ReducedFrom: { } unreduced } reduced ? reduced.GetConstructedReducedFrom() ?? unreduced : symbol;
             var returnType = member switch
             {
                 IMethodSymbol method => method.MethodKind == MethodKind.Constructor ? null : method.ReturnType,

@@ -30,6 +30,7 @@ internal static partial class HandlerApi
     public const string NamedUnsafe = "named Unsafe: it skips a safety check, so it is refused by construction";
     public const string TakesType = "it takes a System.Type and creates, binds or calls through it";
     public const string TakesTypeName = "it takes a type's name and resolves it";
+    public const string CreatesByReflection = "it creates instances of its type argument through reflection";
     public const string TakesMethod = "it takes a delegate or a method and binds or calls through it";
     public const string ObjectGraph = "it hands out an object the framework holds, which may be the host's";
     public const string ExpressionTrees = "expression trees are not allowed";
@@ -57,9 +58,9 @@ internal static partial class HandlerApi
         ["System.RuntimeArgumentHandle"] = Interop,
         ["System.Buffer"] = MemoryUnsafe,
         ["System.Runtime.CompilerServices.Unsafe"] = Interop,
-        ["System.Lazy`1"] = TakesType,
-        ["System.Lazy`2"] = TakesType,
-        ["System.Threading.LazyInitializer"] = TakesType,
+        ["System.Lazy`1"] = CreatesByReflection,
+        ["System.Lazy`2"] = CreatesByReflection,
+        ["System.Threading.LazyInitializer"] = CreatesByReflection,
         ["System.Threading.Thread"] = Threads,
         ["System.Threading.ThreadPool"] = Threads,
         ["System.Threading.ThreadPoolBoundHandle"] = Threads,
@@ -145,10 +146,10 @@ internal static partial class HandlerApi
     public static string? MemberReason(ISymbol member)
     {
         member = Definition(member);
-        var owner = member.ContainingType;
+        if (member.ContainingType is not { } owner) return Unlisted;
         if (TypeReason(owner) is { } unlisted) return unlisted;
+        if (Lookup(owner) is not { } listed) return Unlisted;
 
-        var listed = Lookup(owner)!;
         var name = MemberKey(member);
         foreach (var refusal in listed.Refusals)
         {
