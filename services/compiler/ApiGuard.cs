@@ -110,7 +110,9 @@ internal static class ApiGuard
             {
                 var info = model.GetForEachStatementInfo((CommonForEachStatementSyntax)node);
                 CheckSymbol(node, info.GetEnumeratorMethod);
+                CheckSymbol(node, info.MoveNextMethod);
                 CheckSymbol(node, info.CurrentProperty);
+                CheckSymbol(node, info.DisposeMethod);
                 CheckType(node, info.ElementType);
             }
             else if (node is QueryClauseSyntax clause)
@@ -175,11 +177,31 @@ internal static class ApiGuard
 
             var typeInfo = model.GetTypeInfo(expression, cancellationToken);
             CheckType(expression, typeInfo.Type);
-            CheckType(expression, typeInfo.ConvertedType);
+            // The compiler builds what an interpolated string converts to; the script may not hold one itself.
+            if (!(expression is InterpolatedStringExpressionSyntax && typeInfo.ConvertedType is INamedTypeSymbol handler && HandlerApi.IsCompilerOnly(handler)))
+                CheckType(expression, typeInfo.ConvertedType);
             if (symbolInfo.Symbol is not (ITypeSymbol or IAliasSymbol or INamespaceSymbol)) CheckTypeValue(expression, typeInfo.Type, symbolInfo.Symbol);
 
             var conversion = model.GetConversion(expression, cancellationToken);
             CheckSymbol(expression, conversion.MethodSymbol);
+
+            // What the syntax calls without naming it.
+            switch (expression)
+            {
+                case AwaitExpressionSyntax awaited:
+                    var awaiter = model.GetAwaitExpressionInfo(awaited);
+                    CheckSymbol(expression, awaiter.GetAwaiterMethod);
+                    CheckSymbol(expression, awaiter.IsCompletedProperty);
+                    CheckSymbol(expression, awaiter.GetResultMethod);
+                    break;
+                case InitializerExpressionSyntax { RawKind: (int)SyntaxKind.CollectionInitializerExpression } initializer:
+                    foreach (var element in initializer.Expressions)
+                        CheckSymbol(element, model.GetCollectionInitializerSymbolInfo(element, cancellationToken).Symbol);
+                    break;
+                case AssignmentExpressionSyntax { Left: TupleExpressionSyntax or DeclarationExpressionSyntax } deconstruction:
+                    CheckSymbol(expression, model.GetDeconstructionInfo(deconstruction).Method);
+                    break;
+            }
         }
 
         /// <summary>

@@ -34,6 +34,7 @@ internal static partial class HandlerApi
     public const string TakesMethod = "it takes a delegate or a method and binds or calls through it";
     public const string ObjectGraph = "it hands out an object the framework holds, which may be the host's";
     public const string ExpressionTrees = "expression trees are not allowed";
+    public const string CompilerHeld = "only the compiler may hold one: it rents from the shared array pool, and a copy could return its array twice";
     public const string Unlisted = "not on the list of APIs handler code may use (docs/handler-api-surface.md)";
     public const string SerializerCreates = "its type argument is created by the serializer: it must be a data type";
 
@@ -135,6 +136,7 @@ internal static partial class HandlerApi
     {
         type = type.OriginalDefinition;
         if (type.SpecialType == SpecialType.System_Void || Lookup(type) is not null) return null;
+        if (IsCompilerOnly(type)) return CompilerHeld;
 
         var outer = type;
         while (outer.ContainingType is { } container) outer = container;
@@ -170,6 +172,9 @@ internal static partial class HandlerApi
 
     /// <summary>The types listed by name, for the surface table.</summary>
     public static IEnumerable<string> ListedTypeNames => Listed.Keys.Order(StringComparer.Ordinal);
+
+    /// <summary>Whether the type may appear in a framework signature and as what an interpolated string converts to, but nowhere else.</summary>
+    public static bool IsCompilerOnly(INamedTypeSymbol type) => CompilerOnly.Contains(MetadataName(type.OriginalDefinition));
 
     /// <summary>Whether only the named members of this listed type are allowed.</summary>
     public static bool IsPartlyAllowed(INamedTypeSymbol type) => Lookup(type.OriginalDefinition)?.Only is not null;
@@ -257,6 +262,8 @@ internal static partial class HandlerApi
                 return FirstUnlisted(array.ElementType);
             case IPointerTypeSymbol or IFunctionPointerTypeSymbol:
                 return (type, Interop);
+            case INamedTypeSymbol named when IsCompilerOnly(named):
+                return null;
             case INamedTypeSymbol named:
                 if (TypeReason(named) is { } reason) return (named.OriginalDefinition, reason);
                 foreach (var argument in named.TypeArguments)

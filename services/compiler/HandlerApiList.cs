@@ -46,8 +46,6 @@ internal static partial class HandlerApi
         All("System.Runtime.CompilerServices.CallerFilePathAttribute"), All("System.Runtime.CompilerServices.CallerArgumentExpressionAttribute"),
         All("System.Runtime.CompilerServices.EnumeratorCancellationAttribute"), All("System.Runtime.CompilerServices.IsExternalInit"),
         All("System.Runtime.CompilerServices.ITuple"), All("System.Runtime.CompilerServices.FormattableStringFactory"), All("System.FormattableString"),
-        // What interpolated strings convert to: the compiler drives it; code of the script's own could copy it and write to a returned pooled array.
-        Only("System.Runtime.CompilerServices.DefaultInterpolatedStringHandler", Shared),
         All("System.Diagnostics.CodeAnalysis.AllowNullAttribute"), All("System.Diagnostics.CodeAnalysis.DisallowNullAttribute"),
         All("System.Diagnostics.CodeAnalysis.MaybeNullAttribute"), All("System.Diagnostics.CodeAnalysis.MaybeNullWhenAttribute"),
         All("System.Diagnostics.CodeAnalysis.NotNullAttribute"), All("System.Diagnostics.CodeAnalysis.NotNullWhenAttribute"),
@@ -237,6 +235,12 @@ internal static partial class HandlerApi
             "op_Equality", "op_Inequality", "ToString", "Worker"),
         Only("Workq.Shared.Messaging.QueueFullException", Host, "Canvas", "Worker"),
     ]);
+
+    /// <summary>
+    /// Types an interpolated string converts to, which framework signatures may take, but which only the compiler may
+    /// hold: it rents from the shared array pool, and a copy in the script's own code could return the array twice.
+    /// </summary>
+    private static readonly FrozenSet<string> CompilerOnly = FrozenSet.ToFrozenSet(["System.Runtime.CompilerServices.DefaultInterpolatedStringHandler"]);
 
     /// <summary>What a script's own types may derive from, besides exceptions; protected members of these are listed too.</summary>
     /// <remarks>

@@ -148,6 +148,9 @@ public sealed class ApiGuardClassTests
         "System.ArgumentOutOfRangeException.ActualValue", 99)]
     [InlineData("return CancellationToken.WaitHandle;", "System.Threading.CancellationToken.WaitHandle", 26)]
     [InlineData("return ((System.Runtime.CompilerServices.ITuple)(Meta.Canvas, Http))[1];", "System.Runtime.CompilerServices.ITuple.this[]", 8)]
+    // The shared array pool through a copy of the handler an interpolated string rents from it.
+    [InlineData("string Twice(ref System.Runtime.CompilerServices.DefaultInterpolatedStringHandler h) { var copy = h; string.Create(null, ref h); "
+        + "return string.Create(null, ref copy); } return Twice($\"{Meta.Canvas}\");", "System.Runtime.CompilerServices.DefaultInterpolatedStringHandler", 99)]
     public void Object_graph_walks_from_the_globals_are_refused(string code, string api, int column) => AssertRefusedAt(code, api, column);
 
     [Theory]
@@ -158,6 +161,7 @@ public sealed class ApiGuardClassTests
     [InlineData("deserializing the script's data types",
         "enum Size { S, L } record Line(string Sku, int Qty, decimal? Price, Size Size, DateTimeOffset At, string[] Tags, Dictionary<string, JsonNode> Extra); "
         + "return JsonSerializer.Deserialize<List<Line>>(\"[{\\\"Sku\\\":\\\"a\\\",\\\"Qty\\\":2}]\")![0].Qty;", 2)]
+    [InlineData("formatting an interpolated string with a culture", "return string.Create(System.Globalization.CultureInfo.InvariantCulture, $\"{1.5}\");", "1.5")]
     [InlineData("a new() constraint met by a type of the script's own", "T Make<T>() where T : new() => new T(); class Bag { public int N = 3; } return Make<Bag>().N;", 3)]
     public async Task Neighbours_of_the_refused_classes_still_work(string what, string code, object expected)
     {
