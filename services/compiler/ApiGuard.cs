@@ -129,6 +129,14 @@ internal static class ApiGuard
             {
                 CheckSymbol(node, model.GetSymbolInfo(ordering, cancellationToken).Symbol);
             }
+            else if (node is ConstructorInitializerSyntax initializer)
+            {
+                CheckSymbol(node, model.GetSymbolInfo(initializer, cancellationToken).Symbol);
+            }
+            else if (node is PrimaryConstructorBaseTypeSyntax primaryBase)
+            {
+                CheckSymbol(node, model.GetSymbolInfo(primaryBase, cancellationToken).Symbol);
+            }
 
             var declared = node switch
             {

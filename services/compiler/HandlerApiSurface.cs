@@ -23,6 +23,11 @@ internal static class HandlerApiSurface
         miscellaneousOptions: SymbolDisplayMiscellaneousOptions.UseSpecialTypes | SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier
             | SymbolDisplayMiscellaneousOptions.ExpandValueTuple);
 
+    private static readonly MethodKind[] UnlistedKinds =
+    [
+        MethodKind.PropertyGet, MethodKind.PropertySet, MethodKind.EventAdd, MethodKind.EventRemove, MethodKind.EventRaise, MethodKind.StaticConstructor,
+    ];
+
     public static string Generate(Compilation compilation)
     {
         var types = new List<INamedTypeSymbol>();
@@ -112,11 +117,8 @@ internal static class HandlerApiSurface
 
     private static bool IsListed(ISymbol member, bool derivable)
     {
-        if (member is INamedTypeSymbol or IMethodSymbol { MethodKind: MethodKind.PropertyGet or MethodKind.PropertySet or MethodKind.EventAdd
-            or MethodKind.EventRemove or MethodKind.EventRaise or MethodKind.StaticConstructor })
-        {
-            return false;
-        }
+        // Nested types have sections of their own; accessors are judged as their property or event.
+        if (member is INamedTypeSymbol || (member is IMethodSymbol method && UnlistedKinds.Contains(method.MethodKind))) return false;
 
         return member.DeclaredAccessibility == Accessibility.Public
             || (derivable && member.DeclaredAccessibility is Accessibility.Protected or Accessibility.ProtectedOrInternal);
