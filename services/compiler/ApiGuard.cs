@@ -403,6 +403,11 @@ internal static class ApiGuard
             Violations.Add(new Violation(node.GetLocation().GetLineSpan(), node.Span.Length, api, reason, isMember));
     }
 
-    private static string MemberName(ISymbol member, INamedTypeSymbol owner) =>
-        member is IMethodSymbol { MethodKind: MethodKind.Constructor } ? $"new {HandlerApi.Display(owner)}" : $"{HandlerApi.Display(owner)}.{member.Name}";
+    /// <summary>The member as the code names it: a constructor as new, an event's add or remove accessor as the event.</summary>
+    private static string MemberName(ISymbol member, INamedTypeSymbol owner) => member switch
+    {
+        IMethodSymbol { MethodKind: MethodKind.Constructor } => $"new {HandlerApi.Display(owner)}",
+        IMethodSymbol { AssociatedSymbol: { } associated } => $"{HandlerApi.Display(owner)}.{associated.Name}",
+        _ => $"{HandlerApi.Display(owner)}.{member.Name}",
+    };
 }
