@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -7,201 +8,19 @@ using Workq.Shared.Scripting;
 namespace Workq.Compiler;
 
 /// <summary>
-/// Refuses handler code that reaches outside the sandbox. Every type a script names, creates,
-/// infers or calls into must live in an allowed namespace and not be on the deny list; members
-/// are checked through their declaring type and their return type.
+/// Refuses handler code that reaches outside the sandbox. Every symbol a script names, creates, infers or calls into
+/// is judged by <see cref="HandlerApi"/> (only listed types, and of those the members that are safe by construction);
+/// what only the syntax shows (unsafe code, async void, finalizers, static writes, what a Type value is used for,
+/// what the serializer or a new() constraint would create) is judged here.
 /// </summary>
 internal static class ApiGuard
 {
-    private const string FileSystem = "file system access is not allowed";
-    private const string Processes = "processes and diagnostics are not allowed";
-    private const string Reflection = "reflection is not allowed";
-    private const string Interop = "interop and unsafe code are not allowed";
-    private const string Loading = "assembly loading is not allowed";
-    private const string EnvironmentAccess = "environment access is not allowed";
-    private const string Runtime = "controlling the runtime is not allowed";
-    private const string Threads = "threads and OS synchronization are not allowed";
     private const string AsyncVoid = "async void is not allowed: its exceptions would crash the worker (return a Task)";
-    private const string ConsoleAccess = "console access is not allowed (use Log)";
-    private const string Host = "host internals are not accessible";
-    private const string Egress = "only the Http client given to the handler may make requests";
-    private const string Shared = "shared process state is not allowed: other canvases use it too";
-    private const string Background = "work that outlives the event is not allowed";
-    private const string ProcessSettings = "changing process-wide settings is not allowed";
-    private const string Metadata = "serializer metadata can reach host objects and is not allowed";
     private const string Subclass = "deriving from this type is not allowed: the framework can hand a subclass buffers shared with other canvases";
-
-    private static readonly FrozenSet<string> AllowedNamespaces = FrozenSet.ToFrozenSet(
-    [
-        "System", "System.Linq", "System.Threading", "System.Net", "System.Net.Mime",
-        "System.Globalization", "System.Numerics", "System.Diagnostics.CodeAnalysis",
-        // Restricted to the types in RestrictedNamespaceTypes:
-        "System.IO", "System.Diagnostics", "System.Runtime.CompilerServices", "System.Net.Sockets",
-    ]);
-
-    // A namespace is allowed with everything under it.
-    private static readonly string[] AllowedNamespaceTrees =
-        ["System.Collections", "System.Text", "System.Threading.Tasks", "System.Threading.Channels", "System.Buffers", "System.Net.Http"];
-
-    private static readonly FrozenDictionary<string, (FrozenSet<string> Types, string Reason)> RestrictedNamespaceTypes =
-        new Dictionary<string, (FrozenSet<string>, string)>
-        {
-            ["System.IO"] = (FrozenSet.ToFrozenSet(
-            [
-                "Stream", "MemoryStream", "StreamReader", "StreamWriter", "StringReader", "StringWriter", "TextReader",
-                "TextWriter", "BinaryReader", "BinaryWriter", "BufferedStream", "SeekOrigin", "IOException",
-                "EndOfStreamException", "InvalidDataException",
-            ]), FileSystem),
-            ["System.Diagnostics"] = (FrozenSet.ToFrozenSet(["Stopwatch"]), Processes),
-            // What HttpRequestException and IPAddress report; no sockets of the script's own.
-            ["System.Net.Sockets"] = (FrozenSet.ToFrozenSet(["SocketError", "SocketException", "AddressFamily"]), Egress),
-            ["System.Runtime.CompilerServices"] = (FrozenSet.ToFrozenSet(
-            [
-                // What await, interpolated strings and async streams bind to.
-                "TaskAwaiter", "TaskAwaiter`1", "ConfiguredTaskAwaitable", "ConfiguredTaskAwaitable`1", "ValueTaskAwaiter",
-                "ValueTaskAwaiter`1", "ConfiguredValueTaskAwaitable", "ConfiguredValueTaskAwaitable`1", "YieldAwaitable",
-                "ConfiguredCancelableAsyncEnumerable`1", "DefaultInterpolatedStringHandler", "FormattableStringFactory",
-                "ITuple", "EnumeratorCancellationAttribute", "CallerMemberNameAttribute", "CallerLineNumberAttribute",
-                "CallerFilePathAttribute", "CallerArgumentExpressionAttribute", "IsExternalInit",
-            ]), "compiler services are not allowed"),
-        }.ToFrozenDictionary();
-
-    // Types of allowed namespaces that are still dangerous, by metadata name.
-    private static readonly FrozenDictionary<string, string> DeniedTypes = new Dictionary<string, string>
-    {
-        ["System.Environment"] = EnvironmentAccess,
-        ["System.AppContext"] = EnvironmentAccess,
-        ["System.AppDomain"] = Loading,
-        ["System.AppDomainSetup"] = Loading,
-        ["System.Activator"] = Reflection,
-        ["System.GC"] = Runtime,
-        ["System.Console"] = ConsoleAccess,
-        ["System.RuntimeTypeHandle"] = Reflection,
-        ["System.RuntimeMethodHandle"] = Reflection,
-        ["System.RuntimeFieldHandle"] = Reflection,
-        ["System.ModuleHandle"] = Reflection,
-        ["System.TypedReference"] = Reflection,
-        ["System.ArgIterator"] = Interop,
-        ["System.RuntimeArgumentHandle"] = Interop,
-        ["System.Runtime.CompilerServices.Unsafe"] = Interop,
-        ["System.Threading.Thread"] = Threads,
-        ["System.Threading.ThreadPool"] = Threads,
-        ["System.Threading.ThreadPoolBoundHandle"] = Threads,
-        ["System.Threading.RegisteredWaitHandle"] = Threads,
-        ["System.Threading.Overlapped"] = Interop,
-        ["System.Threading.PreAllocatedOverlapped"] = Interop,
-        ["System.Threading.ExecutionContext"] = Threads,
-        ["System.Threading.CompressedStack"] = Threads,
-        // Named handles are shared across processes.
-        ["System.Threading.WaitHandle"] = Threads,
-        ["System.Threading.EventWaitHandle"] = Threads,
-        ["System.Threading.Mutex"] = Threads,
-        ["System.Threading.Semaphore"] = Threads,
-        ["System.Net.WebRequest"] = FileSystem,
-        ["System.Net.FileWebRequest"] = FileSystem,
-        ["System.Net.WebClient"] = FileSystem,
-        // Other ways out than the policed Http client, and process-wide network settings.
-        ["System.Net.HttpWebRequest"] = Egress,
-        ["System.Net.FtpWebRequest"] = Egress,
-        ["System.Net.ServicePointManager"] = ProcessSettings,
-        ["System.Net.ServicePoint"] = ProcessSettings,
-        ["System.Net.WebProxy"] = Egress,
-        ["System.Net.GlobalProxySelection"] = ProcessSettings,
-        ["System.Net.CredentialCache"] = EnvironmentAccess,
-        ["System.Net.Dns"] = Egress,
-        ["System.Net.Http.HttpMessageHandler"] = Egress,
-        ["System.Net.Http.DelegatingHandler"] = Egress,
-        ["System.Net.Http.HttpClientHandler"] = Egress,
-        ["System.Net.Http.SocketsHttpHandler"] = Egress,
-        ["System.Net.Http.SocketsHttpConnectionContext"] = Egress,
-        ["System.Net.Http.SocketsHttpPlaintextStreamFilterContext"] = Egress,
-        // Work scheduled to run after the event, or on threads of its own.
-        ["System.Threading.Timer"] = Background,
-        ["System.Threading.PeriodicTimer"] = Background,
-        ["System.Threading.ITimer"] = Background,
-        ["System.Threading.SynchronizationContext"] = ProcessSettings,
-        ["System.Threading.Tasks.TaskScheduler"] = Background,
-        ["System.Threading.Tasks.TaskFactory"] = Background,
-        ["System.Threading.Tasks.TaskFactory`1"] = Background,
-        ["System.Threading.Tasks.Parallel"] = Background,
-        ["System.Threading.Tasks.ParallelLoopState"] = Background,
-        ["System.Threading.Tasks.ParallelOptions"] = Background,
-        ["System.Linq.ParallelEnumerable"] = Background,
-        ["System.Linq.ParallelQuery"] = Background,
-        ["System.Linq.ParallelQuery`1"] = Background,
-    }.ToFrozenDictionary();
-
-    /// <summary>Members of allowed types that are still dangerous, by declaring type's metadata name and member name.</summary>
-    private static readonly FrozenDictionary<(string Type, string Member), string> DeniedMembers = new Dictionary<(string, string), string>
-    {
-        [("System.Net.Http.HttpClient", ".ctor")] = Egress,
-        [("System.Net.Http.HttpClient", "DefaultProxy")] = ProcessSettings,
-        [("System.Net.Http.HttpMessageInvoker", ".ctor")] = Egress,
-        [("System.Buffers.ArrayPool`1", "Shared")] = Shared + " (ArrayPool<T>.Create() makes a private pool)",
-        [("System.Buffers.MemoryPool`1", "Shared")] = Shared,
-        [("System.Threading.Tasks.Task", "Run")] = Background,
-        [("System.Threading.Tasks.Task", "Factory")] = Background,
-        [("System.Threading.Tasks.Task", "Start")] = Background,
-        [("System.Threading.Tasks.Task", "ContinueWith")] = Background + " (use await)",
-        [("System.Threading.Tasks.Task", ".ctor")] = Background,
-        [("System.Threading.Tasks.Task`1", "Factory")] = Background,
-        [("System.Threading.Tasks.Task`1", "ContinueWith")] = Background + " (use await)",
-        [("System.Threading.Tasks.Task`1", ".ctor")] = Background,
-        [("System.Threading.CancellationToken", "Register")] = Background,
-        [("System.Threading.CancellationToken", "UnsafeRegister")] = Background,
-        [("System.TimeProvider", "CreateTimer")] = Background,
-        [("System.String", "Intern")] = Shared,
-        [("System.String", "IsInterned")] = Shared,
-        [("System.TimeZoneInfo", "ClearCachedData")] = ProcessSettings,
-        [("System.Globalization.CultureInfo", "ClearCachedData")] = ProcessSettings,
-        [("System.Globalization.CultureInfo", "DefaultThreadCurrentCulture")] = ProcessSettings,
-        [("System.Globalization.CultureInfo", "DefaultThreadCurrentUICulture")] = ProcessSettings,
-        [("System.Text.Encoding", "RegisterProvider")] = ProcessSettings,
-        [("System.Text.Json.JsonSerializerOptions", "TypeInfoResolver")] = Metadata,
-        [("System.Text.Json.JsonSerializerOptions", "TypeInfoResolverChain")] = Metadata,
-        [("System.Text.Json.JsonSerializerOptions", "GetTypeInfo")] = Metadata,
-        [("System.Text.Json.JsonSerializerOptions", "TryGetTypeInfo")] = Metadata,
-    }.ToFrozenDictionary();
-
-    /// <summary>
-    /// What a script's own types may derive from. Framework base classes such as Stream or TextWriter pass
-    /// pooled arrays (that held other canvases' data) to overridable methods, so only these are open.
-    /// </summary>
-    private static readonly FrozenSet<string> AllowedBaseTypes = FrozenSet.ToFrozenSet(
-    [
-        "System.Object", "System.ValueType", "System.Enum", "System.EventArgs", "System.Attribute",
-        "System.Collections.Generic.Comparer`1", "System.Collections.Generic.EqualityComparer`1",
-        "System.Collections.ObjectModel.Collection`1", "System.Collections.ObjectModel.KeyedCollection`2",
-        "System.Text.Json.Serialization.JsonConverter`1",
-    ]);
+    private const string TypeForName = "a Type may be used only for its name (.Name, .FullName, .Namespace) or compared with == and !=";
 
     /// <summary>Interfaces through which the framework hands a script's type a span over a shared pooled buffer.</summary>
     private static readonly FrozenSet<string> DeniedInterfaces = FrozenSet.ToFrozenSet(["System.ISpanFormattable", "System.IUtf8SpanFormattable"]);
-
-    // System.Type members that reveal nothing beyond the type's name and shape.
-    private static readonly FrozenSet<string> AllowedTypeMembers = FrozenSet.ToFrozenSet(
-    [
-        "Name", "FullName", "Namespace", "IsArray", "IsEnum", "IsClass", "IsInterface", "IsValueType", "IsPrimitive",
-        "IsGenericType", "IsAbstract", "IsSealed", "IsAssignableFrom", "IsAssignableTo", "IsInstanceOfType",
-        "ToString", "Equals", "GetHashCode", "op_Equality", "op_Inequality",
-    ]);
-
-    // Target hands out the object a delegate closes over: for a method group such as Emit, the handler's globals.
-    private static readonly FrozenSet<string> DeniedDelegateMembers = FrozenSet.ToFrozenSet(["CreateDelegate", "DynamicInvoke", "Method", "Target"]);
-
-    private static readonly FrozenSet<string> ScriptGlobals =
-        FrozenSet.ToFrozenSet(["Event", "Meta", "Emit", "Log", "Http", "CancellationToken"]);
-
-    private static readonly FrozenSet<string> MetaMembers = FrozenSet.ToFrozenSet(
-    [
-        "Id", "Canvas", "Worker", "EnqueuedAt", "Attempt", "Depth", "ToString", "Equals", "GetHashCode", "op_Equality",
-        "op_Inequality", "Deconstruct",
-    ]);
-
-    private static readonly SymbolDisplayFormat ApiFormat = new(
-        typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces,
-        genericsOptions: SymbolDisplayGenericsOptions.IncludeTypeParameters,
-        miscellaneousOptions: SymbolDisplayMiscellaneousOptions.ExpandNullable);
 
     private sealed record Violation(FileLinePositionSpan Span, int Length, string Api, string Reason, bool IsMember);
 
@@ -243,13 +62,13 @@ internal static class ApiGuard
             switch (node)
             {
                 case UnsafeStatementSyntax or PointerTypeSyntax or FunctionPointerTypeSyntax or FixedStatementSyntax:
-                    Add(node, "unsafe", Interop, isMember: false);
+                    Add(node, "unsafe", HandlerApi.Interop, isMember: false);
                     return;
                 case MakeRefExpressionSyntax or RefTypeExpressionSyntax or RefValueExpressionSyntax:
-                    Add(node, node.GetFirstToken().Text, Reflection, isMember: false);
+                    Add(node, node.GetFirstToken().Text, HandlerApi.Reflection, isMember: false);
                     return;
                 case ExpressionSyntax when node.IsKind(SyntaxKind.ArgListExpression):
-                    Add(node, "__arglist", Interop, isMember: false);
+                    Add(node, "__arglist", HandlerApi.Interop, isMember: false);
                     return;
                 case StackAllocArrayCreationExpressionSyntax or ImplicitStackAllocArrayCreationExpressionSyntax:
                     Add(node, "stackalloc", "stackalloc is not allowed (a deep stack takes the whole process down)", isMember: false);
@@ -279,7 +98,7 @@ internal static class ApiGuard
                     break;
                 case MethodDeclarationSyntax { Modifiers: var m } when m.Any(SyntaxKind.ExternKeyword):
                 case LocalFunctionStatementSyntax { Modifiers: var lm } when lm.Any(SyntaxKind.ExternKeyword):
-                    Add(node, "extern", Interop, isMember: false);
+                    Add(node, "extern", HandlerApi.Interop, isMember: false);
                     break;
             }
 
@@ -291,7 +110,9 @@ internal static class ApiGuard
             {
                 var info = model.GetForEachStatementInfo((CommonForEachStatementSyntax)node);
                 CheckSymbol(node, info.GetEnumeratorMethod);
+                CheckSymbol(node, info.MoveNextMethod);
                 CheckSymbol(node, info.CurrentProperty);
+                CheckSymbol(node, info.DisposeMethod);
                 CheckType(node, info.ElementType);
             }
             else if (node is QueryClauseSyntax clause)
@@ -308,6 +129,14 @@ internal static class ApiGuard
             {
                 CheckSymbol(node, model.GetSymbolInfo(ordering, cancellationToken).Symbol);
             }
+            else if (node is ConstructorInitializerSyntax initializer)
+            {
+                CheckSymbol(node, model.GetSymbolInfo(initializer, cancellationToken).Symbol);
+            }
+            else if (node is PrimaryConstructorBaseTypeSyntax primaryBase)
+            {
+                CheckSymbol(node, model.GetSymbolInfo(primaryBase, cancellationToken).Symbol);
+            }
 
             var declared = node switch
             {
@@ -321,24 +150,19 @@ internal static class ApiGuard
 
         private void CheckAncestry(SyntaxNode node, INamedTypeSymbol type)
         {
-            if (type.BaseType is { } baseType && !IsScriptType(baseType)
-                && !AllowedBaseTypes.Contains(MetadataName(baseType.OriginalDefinition)) && !IsException(baseType))
+            if (type.BaseType is { } baseType && !IsScriptType(baseType) && !HandlerApi.IsDerivable(baseType))
             {
-                Add(node, Display(baseType.OriginalDefinition), Subclass, isMember: false);
+                Add(node, HandlerApi.Display(baseType.OriginalDefinition), Subclass, isMember: false);
             }
 
-            foreach (var implemented in type.AllInterfaces)
+            // What a framework base (System.Enum) implements, the framework formats itself.
+            var frameworkBase = type.BaseType;
+            while (frameworkBase is not null && IsScriptType(frameworkBase)) frameworkBase = frameworkBase.BaseType;
+            foreach (var implemented in type.AllInterfaces.Except(frameworkBase?.AllInterfaces ?? [], SymbolEqualityComparer.Default).OfType<INamedTypeSymbol>())
             {
-                if (DeniedInterfaces.Contains(MetadataName(implemented.OriginalDefinition)))
-                    Add(node, Display(implemented.OriginalDefinition), "implementing this interface is not allowed: the framework formats into buffers shared with other canvases", isMember: false);
+                if (DeniedInterfaces.Contains(HandlerApi.MetadataName(implemented.OriginalDefinition)))
+                    Add(node, HandlerApi.Display(implemented.OriginalDefinition), "implementing this interface is not allowed: the framework formats into buffers shared with other canvases", isMember: false);
             }
-        }
-
-        private static bool IsException(INamedTypeSymbol type)
-        {
-            for (var current = type; current is not null; current = current.BaseType)
-                if (MetadataName(current.OriginalDefinition) == "System.Exception") return true;
-            return false;
         }
 
         /// <summary>Assigning a static field or property, or subscribing to a static event, of the framework changes it for every canvas.</summary>
@@ -346,7 +170,7 @@ internal static class ApiGuard
         {
             var symbol = model.GetSymbolInfo(target, cancellationToken).Symbol;
             if (symbol is IFieldSymbol or IPropertySymbol or IEventSymbol && symbol.IsStatic && symbol.ContainingType is { } owner && !IsScriptType(owner))
-                Add(target, $"{Display(owner)}.{symbol.Name}", ProcessSettings, isMember: true);
+                Add(target, $"{HandlerApi.Display(owner)}.{symbol.Name}", HandlerApi.ProcessSettings, isMember: true);
         }
 
         private void VisitExpression(ExpressionSyntax expression)
@@ -361,10 +185,58 @@ internal static class ApiGuard
 
             var typeInfo = model.GetTypeInfo(expression, cancellationToken);
             CheckType(expression, typeInfo.Type);
-            CheckType(expression, typeInfo.ConvertedType);
+            // The compiler builds what an interpolated string converts to; the script may not hold one itself.
+            if (!(expression is InterpolatedStringExpressionSyntax && typeInfo.ConvertedType is INamedTypeSymbol handler && HandlerApi.IsCompilerOnly(handler)))
+                CheckType(expression, typeInfo.ConvertedType);
+            if (symbolInfo.Symbol is not (ITypeSymbol or IAliasSymbol or INamespaceSymbol)) CheckTypeValue(expression, typeInfo.Type, symbolInfo.Symbol);
 
             var conversion = model.GetConversion(expression, cancellationToken);
             CheckSymbol(expression, conversion.MethodSymbol);
+
+            // What the syntax calls without naming it.
+            switch (expression)
+            {
+                case AwaitExpressionSyntax awaited:
+                    var awaiter = model.GetAwaitExpressionInfo(awaited);
+                    CheckSymbol(expression, awaiter.GetAwaiterMethod);
+                    CheckSymbol(expression, awaiter.IsCompletedProperty);
+                    CheckSymbol(expression, awaiter.GetResultMethod);
+                    break;
+                case InitializerExpressionSyntax { RawKind: (int)SyntaxKind.CollectionInitializerExpression } initializer:
+                    foreach (var element in initializer.Expressions)
+                        CheckSymbol(element, model.GetCollectionInitializerSymbolInfo(element, cancellationToken).Symbol);
+                    break;
+                case AssignmentExpressionSyntax { Left: TupleExpressionSyntax or DeclarationExpressionSyntax } deconstruction:
+                    CheckSymbol(expression, model.GetDeconstructionInfo(deconstruction).Method);
+                    break;
+            }
+        }
+
+        /// <summary>
+        /// A Type is for its name: passed on, stored or converted, it could reach an API that creates or binds through it
+        /// (a serializer's Type overload, Convert.ChangeType) however that API is reached.
+        /// </summary>
+        private void CheckTypeValue(ExpressionSyntax expression, ITypeSymbol? type, ISymbol? symbol)
+        {
+            if (type is not INamedTypeSymbol named || HandlerApi.MetadataName(named) != "System.Type") return;
+            // The name of a member access is judged with the whole access, and the part after ?. with the whole conditional access.
+            if (expression.Parent is MemberAccessExpressionSyntax { Name: var name } && name == expression) return;
+            if (expression.Parent is MemberBindingExpressionSyntax) return;
+            if (expression.Parent is ConditionalAccessExpressionSyntax { WhenNotNull: var whenNotNull } && whenNotNull == expression) return;
+
+            SyntaxNode used = expression;
+            while (used.Parent is ParenthesizedExpressionSyntax or PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.SuppressNullableWarningExpression })
+                used = used.Parent;
+            switch (used.Parent)
+            {
+                case MemberAccessExpressionSyntax access when access.Expression == used:
+                case ConditionalAccessExpressionSyntax conditional when conditional.Expression == used:
+                case BinaryExpressionSyntax { RawKind: (int)SyntaxKind.EqualsExpression or (int)SyntaxKind.NotEqualsExpression }:
+                    return;
+            }
+
+            var api = expression is TypeOfExpressionSyntax ? "typeof" : symbol is IMethodSymbol { Name: "GetType" } ? "GetType()" : "System.Type";
+            Add(expression, api, TypeForName, isMember: false);
         }
 
         private void CheckSymbol(SyntaxNode node, ISymbol? symbol)
@@ -389,7 +261,8 @@ internal static class ApiGuard
                     return;
             }
 
-            var member = symbol is IMethodSymbol { ReducedFrom: { } unreduced } ? unreduced : symbol;
+            // An extension method as declared, with the type arguments of this call.
+            var member = symbol is IMethodSymbol { ReducedFrom: { } unreduced } reduced ? reduced.GetConstructedReducedFrom() ?? unreduced : symbol;
             var returnType = member switch
             {
                 IMethodSymbol method => method.MethodKind == MethodKind.Constructor ? null : method.ReturnType,
@@ -401,7 +274,7 @@ internal static class ApiGuard
 
             if (member is IMethodSymbol { IsExtern: true } && SymbolEqualityComparer.Default.Equals(member.ContainingAssembly, script))
             {
-                Add(node, member.Name, Interop, isMember: true);
+                Add(node, member.Name, HandlerApi.Interop, isMember: true);
             }
 
             if (member.ContainingType is { } scriptOwner && IsScriptType(scriptOwner))
@@ -409,47 +282,82 @@ internal static class ApiGuard
                 // The script's own fields, properties and methods: only their types can be wrong.
                 CheckType(node, returnType);
             }
-            else if (member.ContainingType is { } owner && MemberVerdict(member, owner) is { } reason)
+            else if (member.ContainingType is { } owner && HandlerApi.MemberReason(member) is { } reason)
             {
                 Add(node, MemberName(member, owner), reason, isMember: true);
             }
             else if (TypeVerdict(returnType) is { } returned)
             {
-                var ownerName = member.ContainingType is null ? "" : Display(member.ContainingType) + ".";
+                var ownerName = member.ContainingType is null ? "" : HandlerApi.Display(member.ContainingType) + ".";
                 Add(node, ownerName + member.Name, returned.Reason, isMember: true);
             }
 
-            if (member is IMethodSymbol { TypeArguments: var typeArguments })
+            if (member is IMethodSymbol { TypeArguments: var typeArguments } generic)
             {
                 foreach (var argument in typeArguments)
                 {
                     CheckType(node, argument);
                 }
+
+                if (ConstructedArgument(generic.TypeParameters, typeArguments) is { } constructed)
+                    Add(node, constructed.Api, constructed.Reason, isMember: true);
+                if (HandlerApi.CreatesTypeArgument(generic) && typeArguments.Select(a => NotData(a, [])).FirstOrDefault(d => d is not null) is { } notData)
+                    Add(node, MemberName(member, member.ContainingType!), $"{HandlerApi.SerializerCreates}, and {notData} is not one", isMember: true);
             }
         }
 
-        private string? MemberVerdict(ISymbol member, INamedTypeSymbol owner)
+        /// <summary>A type argument for a new() constraint is constructed by its parameterless constructor, which must be allowed.</summary>
+        private (string Api, string Reason)? ConstructedArgument(ImmutableArray<ITypeParameterSymbol> parameters, ImmutableArray<ITypeSymbol> arguments)
         {
-            var ownerName = MetadataName(owner.OriginalDefinition);
-            var memberName = member is IMethodSymbol { MethodKind: MethodKind.Constructor } ? ".ctor" : member.Name;
-            if (DeniedMembers.TryGetValue((ownerName, memberName), out var denied)) return denied;
-            switch (ownerName)
+            for (var i = 0; i < parameters.Length && i < arguments.Length; i++)
             {
-                case "Workq.Shared.Scripting.HandlerGlobals":
-                    return ScriptGlobals.Contains(member.Name) ? null : Host;
-                case "Workq.Shared.Scripting.HandlerMeta":
-                    return MetaMembers.Contains(member.Name) ? null : Host;
-                case "System.Type" or "System.Reflection.MemberInfo":
-                    return AllowedTypeMembers.Contains(member.Name) ? null : Reflection;
-                case "System.Delegate" or "System.MulticastDelegate":
-                    return DeniedDelegateMembers.Contains(member.Name) ? Reflection : null;
-                case "System.IO.StreamReader" or "System.IO.StreamWriter"
-                    when member is IMethodSymbol { MethodKind: MethodKind.Constructor, Parameters: [{ Type.SpecialType: SpecialType.System_String }, ..] }:
-                    return FileSystem;
+                if (!parameters[i].HasConstructorConstraint || arguments[i] is not INamedTypeSymbol { TypeKind: TypeKind.Class } created || IsScriptType(created))
+                    continue;
+                var constructor = created.InstanceConstructors.FirstOrDefault(c => c.Parameters.IsEmpty);
+                if (constructor is not null && HandlerApi.MemberReason(constructor) is { } reason)
+                    return ($"new {HandlerApi.Display(created)}", reason);
             }
 
-            return TypeVerdict(owner)?.Reason;
+            return null;
         }
+
+        /// <summary>
+        /// What the serializer would create for a type, if it is not data: numbers, strings, dates, JSON, collections of
+        /// these, and the script's own types made of them (their public properties and fields, and their constructors' parameters).
+        /// </summary>
+        private string? NotData(ITypeSymbol type, HashSet<ITypeSymbol> seen)
+        {
+            if (!seen.Add(type)) return null;
+            switch (type)
+            {
+                case IArrayTypeSymbol array:
+                    return NotData(array.ElementType, seen);
+                case INamedTypeSymbol { TypeKind: TypeKind.Enum }:
+                    return null;
+                case INamedTypeSymbol named when named.IsAnonymousType || IsScriptType(named):
+                    foreach (var member in named.GetMembers())
+                    {
+                        var created = member switch
+                        {
+                            IPropertySymbol { IsStatic: false, IsIndexer: false } property when IsSerialized(property) => [property.Type],
+                            IFieldSymbol { IsStatic: false, IsImplicitlyDeclared: false } field when IsSerialized(field) => [field.Type],
+                            IMethodSymbol { MethodKind: MethodKind.Constructor } constructor when IsSerialized(constructor) =>
+                                constructor.Parameters.Select(p => p.Type),
+                            _ => [],
+                        };
+                        if (created.Select(t => NotData(t, seen)).FirstOrDefault(d => d is not null) is { } inner) return inner;
+                    }
+
+                    return named.BaseType is { SpecialType: SpecialType.System_Object or SpecialType.System_ValueType } or null ? null : NotData(named.BaseType, seen);
+                case INamedTypeSymbol named when HandlerApi.IsSerializerData(named):
+                    return named.TypeArguments.Select(a => NotData(a, seen)).FirstOrDefault(d => d is not null);
+                default:
+                    return HandlerApi.Display(type);
+            }
+        }
+
+        private static bool IsSerialized(ISymbol member) => member.DeclaredAccessibility == Accessibility.Public
+            || member.GetAttributes().Any(a => a.AttributeClass?.Name is "JsonIncludeAttribute" or "JsonConstructorAttribute");
 
         private void CheckType(SyntaxNode node, ITypeSymbol? type)
         {
@@ -468,7 +376,7 @@ internal static class ApiGuard
                 case IDynamicTypeSymbol:
                     return ("dynamic", "dynamic code is not allowed");
                 case IPointerTypeSymbol or IFunctionPointerTypeSymbol:
-                    return ("pointers", Interop);
+                    return ("pointers", HandlerApi.Interop);
                 case IArrayTypeSymbol array:
                     return TypeVerdict(array.ElementType);
                 case INamedTypeSymbol named:
@@ -480,65 +388,14 @@ internal static class ApiGuard
                         }
                     }
 
-                    return NamedTypeReason(named) is { } reason ? (Display(named.OriginalDefinition), reason) : null;
+                    if (ConstructedArgument(named.TypeParameters, named.TypeArguments) is { } constructed) return constructed;
+                    return named.IsAnonymousType || IsScriptType(named) || HandlerApi.TypeReason(named) is not { } reason
+                        ? null
+                        : (HandlerApi.Display(named.OriginalDefinition), reason);
                 default:
                     return null;
             }
         }
-
-        private string? NamedTypeReason(INamedTypeSymbol type)
-        {
-            if (type.IsAnonymousType || IsScriptType(type))
-            {
-                return null;
-            }
-
-            var outer = type;
-            while (outer.ContainingType is { } container)
-            {
-                outer = container;
-            }
-
-            var ns = outer.ContainingNamespace.ToDisplayString();
-            var name = MetadataName(outer.OriginalDefinition);
-            if (DeniedTypes.TryGetValue(name, out var denied))
-            {
-                return denied;
-            }
-
-            if (ns.StartsWith("System.Text.Json.Serialization.Metadata", StringComparison.Ordinal))
-            {
-                return Metadata;
-            }
-
-            if (ns == "Workq" || ns.StartsWith("Workq.", StringComparison.Ordinal))
-            {
-                return name == "Workq.Shared.Scripting.HandlerMeta" ? null : Host;
-            }
-
-            if (RestrictedNamespaceTypes.TryGetValue(ns, out var restricted))
-            {
-                return restricted.Types.Contains(outer.MetadataName) ? null : restricted.Reason;
-            }
-
-            if (AllowedNamespaces.Contains(ns) || AllowedNamespaceTrees.Any(tree => ns == tree || ns.StartsWith(tree + ".", StringComparison.Ordinal)))
-            {
-                return null;
-            }
-
-            return NamespaceReason(ns);
-        }
-
-        private static string NamespaceReason(string ns) => ns switch
-        {
-            _ when ns.StartsWith("System.IO", StringComparison.Ordinal) => FileSystem,
-            _ when ns.StartsWith("System.Reflection", StringComparison.Ordinal) => Reflection,
-            _ when ns.StartsWith("System.Runtime.InteropServices", StringComparison.Ordinal) => Interop,
-            _ when ns.StartsWith("System.Runtime.Loader", StringComparison.Ordinal) => Loading,
-            _ when ns.StartsWith("System.Diagnostics", StringComparison.Ordinal) => Processes,
-            _ when ns.StartsWith("Microsoft", StringComparison.Ordinal) => $"{ns} is not allowed",
-            _ => $"namespace {(ns.Length == 0 ? "<global>" : ns)} is not allowed",
-        };
 
         private bool IsScriptType(INamedTypeSymbol type) => SymbolEqualityComparer.Default.Equals(type.ContainingAssembly, script);
 
@@ -546,11 +403,11 @@ internal static class ApiGuard
             Violations.Add(new Violation(node.GetLocation().GetLineSpan(), node.Span.Length, api, reason, isMember));
     }
 
-    private static string MemberName(ISymbol member, INamedTypeSymbol owner) =>
-        member is IMethodSymbol { MethodKind: MethodKind.Constructor } ? $"new {Display(owner)}" : $"{Display(owner)}.{member.Name}";
-
-    private static string Display(ITypeSymbol type) => type.ToDisplayString(ApiFormat);
-
-    private static string MetadataName(INamedTypeSymbol type) =>
-        type.ContainingNamespace is { IsGlobalNamespace: false } ns ? $"{ns.ToDisplayString()}.{type.MetadataName}" : type.MetadataName;
+    /// <summary>The member as the code names it: a constructor as new, an event's add or remove accessor as the event.</summary>
+    private static string MemberName(ISymbol member, INamedTypeSymbol owner) => member switch
+    {
+        IMethodSymbol { MethodKind: MethodKind.Constructor } => $"new {HandlerApi.Display(owner)}",
+        IMethodSymbol { AssociatedSymbol: { } associated } => $"{HandlerApi.Display(owner)}.{associated.Name}",
+        _ => $"{HandlerApi.Display(owner)}.{member.Name}",
+    };
 }

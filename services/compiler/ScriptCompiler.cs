@@ -68,9 +68,7 @@ public sealed class ScriptCompiler
     /// </summary>
     public HandlerAssembly Emit(string code, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(code);
-        var script = CSharpScript.Create<object>(code, _options, typeof(HandlerGlobals));
-        var compilation = script.GetCompilation();
+        var compilation = CreateCompilation(code);
         var tree = compilation.SyntaxTrees.Single();
 
         var errors = compilation.GetDiagnostics(cancellationToken)
@@ -98,6 +96,13 @@ public sealed class ScriptCompiler
             throw new InvalidOperationException($"handler code compiled but could not be emitted: {first}");
         }
         return new HandlerAssembly(pe.ToArray(), []);
+    }
+
+    /// <summary>The code as a script over <see cref="HandlerGlobals"/>, against the assemblies handlers are compiled against.</summary>
+    internal Compilation CreateCompilation(string code)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        return CSharpScript.Create<object>(code, _options, typeof(HandlerGlobals)).GetCompilation();
     }
 
     private static ScriptError ToError(Diagnostic diagnostic)
