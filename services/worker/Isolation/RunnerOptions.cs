@@ -10,14 +10,16 @@ public sealed record RunnerOptions(string Host, string RunnerDll, string? Nice, 
     public TimeSpan TimeoutGrace { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public RunnerCgroups? Cgroups { get; init; }
+    /// <summary>The OS sandbox every runner starts in; null with <c>WORKQ_SANDBOX=off</c>.</summary>
+    public RunnerSandbox? Sandbox { get; init; }
+
+    /// <summary>What is in force, as the instances view, the worker object and /readyz say it.</summary>
+    public string SandboxName => Sandbox is null ? RunnerSandbox.Off : RunnerSandbox.InForce;
 
     /// <summary>The runner built next to this service (the worker references Workq.Runner, so its output is copied here).</summary>
-    public static RunnerOptions From(WorkqOptions options, IConfiguration config, RunnerCgroups? cgroups) =>
+    public static RunnerOptions From(WorkqOptions options, IConfiguration config) =>
         new(SandboxEnvironment.DotnetHost,
             Path.Combine(AppContext.BaseDirectory, "Workq.Runner.dll"),
-            cgroups is null && File.Exists("/usr/bin/nice") ? "/usr/bin/nice" : null,
-            options.RunnerMemoryMegabytes, options.RunnerThreads, options.RunnerIdle, config[Shared.Scripting.EgressPolicy.AllowVariable])
-        {
-            Cgroups = cgroups,
-        };
+            File.Exists("/usr/bin/nice") ? "/usr/bin/nice" : null,
+            options.RunnerMemoryMegabytes, options.RunnerThreads, options.RunnerIdle, config[Shared.Scripting.EgressPolicy.AllowVariable]);
 }

@@ -122,11 +122,12 @@ public sealed class RunnerPool(RunnerOptions options, ILogger<RunnerPool> logger
         }
         await Task.WhenAll(ends).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         options.Cgroups?.Dispose();
+        options.Sandbox?.Dispose();
     }
 
-    private RunnerProcess Start(string canvas, bool quarantine)
+    private async Task<RunnerProcess> StartAsync(string canvas, bool quarantine)
     {
-        var runner = RunnerProcess.Start(canvas, options, logger);
+        var runner = await RunnerProcess.StartAsync(canvas, options, logger);
         if (quarantine) logger.LogInformation("Runner {Pid} of canvas {Canvas} runs the events its last crash left suspect, one at a time", runner.Pid, canvas);
         WorkqDiagnostics.RunnerStarts.Add(1, new TagList { { "workq.canvas", canvas } });
         logger.LogInformation("Runner {Pid} of canvas {Canvas} started", runner.Pid, canvas);
@@ -176,7 +177,7 @@ public sealed class RunnerPool(RunnerOptions options, ILogger<RunnerPool> logger
                     return current;
                 }
                 var clock = Stopwatch.StartNew();
-                var runner = pool.Start(canvas, Quarantine is not null);
+                var runner = await pool.StartAsync(canvas, Quarantine is not null);
                 Current = runner;
                 if (faulted) restarts++;
                 faulted = false;

@@ -69,6 +69,13 @@ public sealed class WorkqOptions
     public int RunnerThreads { get; init; } = 64;
     /// <summary>Worker only: each runner's CPU quota in cores, where a cgroup is writable.</summary>
     public double RunnerCpus { get; init; } = 1;
+    /// <summary>
+    /// Worker only: each runner's tasks (threads and processes) at once, where a cgroup is writable: the thread pool's
+    /// <see cref="RunnerThreads"/> and the runtime's own threads fit with room to spare, a thread bomb does not.
+    /// </summary>
+    public int RunnerPids { get; init; } = 256;
+    /// <summary>Worker only: the OS sandbox around every runner process (<c>WORKQ_SANDBOX</c>).</summary>
+    public RunnerSandboxMode Sandbox { get; init; } = RunnerSandboxMode.Namespaces;
 
     public static WorkqOptions From(IConfiguration config, int defaultPort)
     {
@@ -121,6 +128,14 @@ public sealed class WorkqOptions
             RunnerMemoryMegabytes = Int(config, "WORKQ_RUNNER_MEMORY_MB", defaults.RunnerMemoryMegabytes),
             RunnerThreads = Int(config, "WORKQ_RUNNER_THREADS", defaults.RunnerThreads),
             RunnerCpus = Double(config, "WORKQ_RUNNER_CPUS", defaults.RunnerCpus, "cores"),
+            RunnerPids = Int(config, "WORKQ_RUNNER_PIDS", defaults.RunnerPids),
+            Sandbox = config["WORKQ_SANDBOX"] switch
+            {
+                null or "" or "namespaces" or "on" => RunnerSandboxMode.Namespaces,
+                "off" => RunnerSandboxMode.Off,
+                var other => throw new InvalidOperationException(
+                    $"WORKQ_SANDBOX must be 'namespaces' (bubblewrap and seccomp around every runner process; 'on' too) or 'off', not '{other}'."),
+            },
         };
     }
 
@@ -153,3 +168,6 @@ public sealed class WorkqOptions
 
 /// <summary>Where handler code runs (<c>WORKQ_ISOLATION</c>).</summary>
 public enum HandlerIsolation { Canvas, None }
+
+/// <summary>The OS sandbox around runner processes (<c>WORKQ_SANDBOX</c>): namespaces and seccomp, or none (cgroups apply either way).</summary>
+public enum RunnerSandboxMode { Namespaces, Off }

@@ -11,7 +11,8 @@ namespace Workq.Shared.Hosting;
 
 /// <summary>
 /// /healthz (alive: the process answers) and /readyz (ready: RabbitMQ and PostgreSQL both answer), on ASP.NET Core's health
-/// checks. Not ready is a 503 problem naming what is missing, as every other error.
+/// checks. Not ready is a 503 problem naming what is missing, as every other error; ready is "ready" and a line per fact a
+/// check reports.
 /// </summary>
 public static class HealthChecks
 {
@@ -41,7 +42,10 @@ public static class HealthChecks
         if (report.Status == HealthStatus.Healthy)
         {
             http.Response.ContentType = "text/plain";
-            return http.Response.WriteAsync(http.Request.Path == "/healthz" ? "ok" : "ready");
+            if (http.Request.Path == "/healthz") return http.Response.WriteAsync("ok");
+            // "ready", then a line per fact a check reports (the worker's "sandbox: namespaces+seccomp").
+            var facts = report.Entries.Values.SelectMany(e => e.Data).Select(d => $"\n{d.Key}: {d.Value}");
+            return http.Response.WriteAsync("ready" + string.Concat(facts));
         }
         var missing = string.Join("; ", report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy)
             .Select(e => e.Value.Description ?? e.Value.Exception?.Message ?? $"{e.Key} did not answer within {Timeout.TotalSeconds:0} s"));
