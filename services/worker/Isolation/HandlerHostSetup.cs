@@ -14,7 +14,7 @@ public static class HandlerHostSetup
     /// </summary>
     public static async Task AddHandlerHostAsync(this WebApplicationBuilder builder, WorkqOptions options)
     {
-        builder.Services.AddHealthChecks().AddCheck<SandboxHealthCheck>("sandbox", tags: [HealthChecks.Ready]);
+        builder.Services.AddHealthChecks().AddCheck<SandboxHealthCheck>("sandbox", tags: [HealthChecks.Ready, HealthChecks.Facts]);
         if (options.Isolation == HandlerIsolation.None)
         {
             builder.Services.AddSingleton(_ => new HandlerHttp(options.HandlerEgress));

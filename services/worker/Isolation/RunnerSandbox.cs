@@ -74,7 +74,15 @@ public sealed class RunnerSandbox : IDisposable
         var bwrap = FindOnPath("bwrap") ?? throw new SandboxUnavailableException("bwrap is not installed (Debian's bubblewrap package)");
         var dotnet = DotnetExecutable(dotnetHost);
         RemoveLeftovers();
-        var directory = Directory.CreateTempSubdirectory(Prefix + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-").FullName;
+        string directory;
+        try
+        {
+            directory = Directory.CreateTempSubdirectory(Prefix + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-").FullName;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SandboxUnavailableException($"its private directory cannot be made under {Path.GetTempPath()}: {e.Message}");
+        }
         try
         {
             // Others may pass through (the runner's user binds the runner's files from here), not list: the BPF stays this service's.
@@ -105,11 +113,12 @@ public sealed class RunnerSandbox : IDisposable
 
     private static IEnumerable<string> BwrapOptions(string dotnetRoot, string runner)
     {
-        // Namespaces: --unshare-all is user, PID, mount, IPC, UTS, cgroup and network (a loopback only). --as-pid-1: the runner is
-        // alone in its PID namespace, with no bwrap process beside it whose memory it could write through /proc (bwrap's own
-        // pid 1 runs outside the seccomp filter). --die-with-parent: it ends with the worker service.
-        string[] options = ["--unshare-all", "--as-pid-1", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-            "--uid", Text(Nobody), "--gid", Text(Nobody), "--hostname", "runner"];
+        // Namespaces of its own: user, PID, IPC, UTS, cgroup and network (a loopback only), and mount (always). Named one by one:
+        // --unshare-all only tries the user namespace, and bwrap with privileges would carry on without one. --as-pid-1: the
+        // runner is alone in its PID namespace, with no bwrap process beside it whose memory it could write through /proc (bwrap's
+        // own pid 1 runs outside the seccomp filter). --die-with-parent: it ends with the worker service.
+        string[] options = ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup", "--unshare-net",
+            "--as-pid-1", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--uid", Text(Nobody), "--gid", Text(Nobody), "--hostname", "runner"];
         foreach (var option in options) yield return option;
         // The runtime (its host, its resolver and Microsoft.NETCore.App) at the path it has here, and the shared libraries it loads.
         foreach (var path in new[] { "dotnet", "host", "shared/Microsoft.NETCore.App" })
