@@ -39,7 +39,7 @@ public static class HandlerHostSetup
             {
                 runner.Sandbox?.Dispose();
                 cgroups?.Dispose();
-                builder.RefuseToStart($"runner processes cannot start in their sandbox here: {e.Message}. WORKQ_SANDBOX=off runs them without it " +
+                builder.RefuseToStart($"runner processes cannot start in their sandbox here: {e.Message.TrimEnd('.')}. WORKQ_SANDBOX=off runs them without it " +
                     "(docs/security.md, \"The OS wall\").");
             }
         }
