@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 
 namespace Workq.Worker.Isolation;
@@ -24,6 +25,9 @@ public sealed class RunnerCgroups : IDisposable
 
     private readonly IReadOnlyList<Hierarchy> hierarchies;
     private readonly RunnerLimits limits;
+    // Cgroups of runners that have ended but still held a dying process when their runner was settled (its bwrap is reaped
+    // first, and the runner itself a moment later, by whoever inherits it): removed by RemoveEnded once empty.
+    private readonly ConcurrentQueue<string> ended = new();
     private int created;
 
     private RunnerCgroups(IReadOnlyList<Hierarchy> hierarchies, RunnerLimits limits)
@@ -142,7 +146,7 @@ public sealed class RunnerCgroups : IDisposable
                     if (controller == "memory") memory = path;
                 }
             }
-            return new RunnerCgroup(paths, memory, hierarchies.Any(h => h.Controllers.Contains("cpu")), hierarchies[0].V2);
+            return new RunnerCgroup(this, paths, memory, hierarchies.Any(h => h.Controllers.Contains("cpu")), hierarchies[0].V2);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -191,20 +195,35 @@ public sealed class RunnerCgroups : IDisposable
         if (File.Exists(Path.Combine(path, file))) Write(path, file, value);
     }
 
+    /// <summary>Removes the cgroups of ended runners that have emptied since (the runner pool's sweep calls it).</summary>
+    public void RemoveEnded()
+    {
+        for (var count = ended.Count; count > 0 && ended.TryDequeue(out var path); count--)
+            if (!TryDelete(path)) ended.Enqueue(path);
+    }
+
+    internal void Ended(string path)
+    {
+        if (!TryDelete(path)) ended.Enqueue(path);
+    }
+
     public void Dispose()
     {
+        RemoveEnded();
         foreach (var hierarchy in hierarchies) TryDelete(hierarchy.Path);
     }
 
-    internal static void TryDelete(string path)
+    /// <summary>False while the cgroup still holds a process (or is not ours to remove): the next worker instance to start removes it.</summary>
+    internal static bool TryDelete(string path)
     {
         try
         {
             if (Directory.Exists(path)) Directory.Delete(path);
+            return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Still holds a process, or was never ours: the system removes empty ones at the next boot.
+            return false;
         }
     }
 
@@ -212,7 +231,7 @@ public sealed class RunnerCgroups : IDisposable
 }
 
 /// <summary>One runner's cgroups (one per v1 hierarchy, or one v2 cgroup), removed once the runner has exited.</summary>
-public sealed class RunnerCgroup(IReadOnlyList<string> paths, string? memory, bool cpu, bool v2) : IDisposable
+public sealed class RunnerCgroup(RunnerCgroups parent, IReadOnlyList<string> paths, string? memory, bool cpu, bool v2) : IDisposable
 {
     /// <summary>The files the runner's launch writes its own pid to, before it starts bwrap.</summary>
     public IEnumerable<string> ProcsFiles => paths.Select(p => Path.Combine(p, "cgroup.procs"));
@@ -227,7 +246,7 @@ public sealed class RunnerCgroup(IReadOnlyList<string> paths, string? memory, bo
     public void Dispose()
     {
         OutOfMemoryKilled = memory is not null && OomKills(memory, v2) > 0;
-        foreach (var path in paths) RunnerCgroups.TryDelete(path);
+        foreach (var path in paths) parent.Ended(path);
     }
 
     // v1's memory.oom_control and v2's memory.events both count kills on a line "oom_kill N".

@@ -97,6 +97,7 @@ public sealed class RunnerPool(RunnerOptions options, ILogger<RunnerPool> logger
 
     private void Sweep()
     {
+        options.Cgroups?.RemoveEnded();
         var now = Environment.TickCount64;
         foreach (var slot in slots.Values)
         {
