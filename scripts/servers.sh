@@ -467,10 +467,17 @@ _srv_status() {
   fi
 }
 
+# The worker runs handler code in runner processes inside bubblewrap (docs/security.md, "The OS wall"); libseccomp2,
+# with which it builds the sandbox's seccomp filter, comes with apt itself on Debian 12.
+_srv_sandbox_tools() {
+  command -v bwrap >/dev/null 2>&1 || _srv_apt_install bubblewrap
+}
+
 _srv_main() {
   case "${1:-start}" in
     start)
       local t0=$SECONDS
+      _srv_sandbox_tools
       _srv_load_credentials
       _srv_os_users
       _srv_rabbit_start

@@ -6,6 +6,9 @@ using Workq.Shared.Isolation;
 // logs and emits go back over stdout. It holds no credentials (its environment is SandboxEnvironment's), loads
 // compiled handlers only, and may be killed at any moment: the worker service decides what becomes of its runs.
 
+// In the OS sandbox, its own seccomp filter (no execve) before anything else; the worker's start-up probe ends here.
+if (SandboxEntry.Enter(args) is { } probed) return probed;
+
 // A catastrophic regular expression stops after a second instead of holding a core.
 AppContext.SetData("REGEX_DEFAULT_MATCH_TIMEOUT", TimeSpan.FromSeconds(1));
 

@@ -16,7 +16,7 @@ builder.Services.AddSingleton<CancelledEventStore>();
 builder.Services.AddSingleton<ScheduledEventStore>();
 builder.Services.AddSingleton<InstanceStore>();
 builder.Services.AddTraceStore(options);
-builder.AddHandlerHost(options);
+await builder.AddHandlerHostAsync(options);
 builder.Services.AddSingleton<EventRunner>();
 builder.Services.AddSingleton<RetryScheduler>();
 builder.Services.AddSingleton<CancelledEvents>();

@@ -38,13 +38,15 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <param name="name">The instance's name; a second instance of a service needs another.</param>
     /// <param name="logName">The log file's name without .log, <paramref name="name"/> by default (a restarted instance keeps its first log under another).</param>
     /// <param name="port">The port to listen on (a restarted service keeps its clients' address); a free one by default.</param>
+    /// <param name="launcher">A command that starts <c>dotnet</c> and the service's dll (its last arguments), to put the service somewhere.</param>
     public static ServiceProcess Start(string service, string name, IReadOnlyDictionary<string, string> environment, string logDirectory, string? logName = null,
-        int? port = null)
+        int? port = null, IReadOnlyList<string>? launcher = null)
     {
         var dll = Path.Combine(RepoPaths.Root, "services", service.ToLowerInvariant(), "bin", RepoPaths.Configuration, "net10.0", $"Workq.{service}.dll");
         if (!File.Exists(dll)) throw new FileNotFoundException($"Build the solution ({RepoPaths.Configuration}) first: {dll} is missing.");
         var listenOn = port ?? FreePort();
-        var start = new ProcessStartInfo("dotnet", [dll])
+        string[] command = [.. launcher ?? [], "dotnet", dll];
+        var start = new ProcessStartInfo(command[0], command[1..])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -40,16 +40,23 @@ public sealed class InstanceLoads
         return new RunningLoad(inFlight, draining);
     }
 
-    /// <summary>The canvas's runners on the live instances, or null when none runs handler code in runners.</summary>
+    /// <summary>
+    /// The canvas's runners on the live instances, or null when none runs handler code in runners. Their sandbox is the weakest
+    /// in force on the instances that consume the canvas (on every isolated instance when none does yet): <c>off</c> if any
+    /// runs without it, since the canvas's events may land there.
+    /// </summary>
     public Apis.RunnerView? RunnerOf(string canvas)
     {
         var now = Environment.TickCount64;
         RunnerDescription? latest = null;
         var (isolated, warm, starting, restarts, crashes) = (false, false, false, 0, 0);
+        var (sandboxes, consuming) = (new HashSet<string?>(), new HashSet<string?>());
         foreach (var report in reports.Values)
         {
             if (!report.IsAlive(now) || report.Description is not { Isolation: "canvas" } description) continue;
             isolated = true;
+            sandboxes.Add(description.Sandbox);
+            if (description.Consumers.Any(c => c.Canvas == canvas)) consuming.Add(description.Sandbox);
             foreach (var runner in description.Runners ?? [])
             {
                 if (runner.Canvas != canvas) continue;
@@ -61,7 +68,9 @@ public sealed class InstanceLoads
             }
         }
         if (!isolated) return null;
-        return new Apis.RunnerView(warm ? "warm" : starting ? "starting" : "stopped", restarts, crashes, latest?.LastCrash, latest?.LastCrashAt);
+        var inForce = consuming.Count > 0 ? consuming : sandboxes;
+        var sandbox = inForce.Contains("off") ? "off" : inForce.Contains(null) ? null : inForce.First();
+        return new Apis.RunnerView(warm ? "warm" : starting ? "starting" : "stopped", restarts, crashes, latest?.LastCrash, latest?.LastCrashAt, sandbox);
     }
 
     /// <summary>The live instances that describe themselves, with when each was last heard from.</summary>

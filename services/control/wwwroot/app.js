@@ -562,7 +562,8 @@ function workerView(root, canvas, name, traceToOpen, signal) {
     const runner = worker.runner;
     runnerStat.hidden = !runner;
     if (runner) {
-      runnerState.textContent = [runner.state, runner.restarts ? `${runner.restarts} restarts` : '', runner.crashes ? `${runner.crashes} crashes` : ''].filter(Boolean).join(' · ');
+      runnerState.textContent = [runner.state, runner.restarts ? `${runner.restarts} restarts` : '', runner.crashes ? `${runner.crashes} crashes` : '',
+        runner.sandbox === 'off' ? 'no sandbox' : ''].filter(Boolean).join(' · ');
       runnerState.classList.toggle('bad', runner.crashes > 0);
       lastCrash.textContent = runner.lastCrash ? `last crash ${clock(runner.lastCrashAt)}: ${runner.lastCrash}` : '';
     }

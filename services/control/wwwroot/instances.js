@@ -12,7 +12,8 @@ function instanceCard(instance) {
     h('h2', {}, `${instance.host} · pid ${instance.pid}`),
     facts(['Instance', h('code', {}, instance.id)], ['Started', clock(instance.startedAt)], ['Last report', clock(instance.lastSeen)],
       ['Canvases', instance.canvases.length ? h('code', {}, instance.canvases.join(', ')) : 'every canvas'],
-      ['Handler code', instance.runners === null ? 'in the instance (WORKQ_ISOLATION=none)' : 'a runner process per canvas']),
+      ['Handler code', instance.runners === null ? 'in the instance (WORKQ_ISOLATION=none)' : 'a runner process per canvas'],
+      ...(instance.runners === null ? [] : [['Runner sandbox', instance.sandbox === 'off' ? 'off (WORKQ_SANDBOX=off)' : instance.sandbox ?? 'not reported']])),
     instance.runners?.length
       ? table(`Runners of ${instance.host} pid ${instance.pid}`, ['Canvas', 'State', 'Pid', 'Running#', 'Restarts#', 'Crashes#', 'Last crash'], h('tbody', {},
         instance.runners.map((r) => h('tr', { 'data-runner': r.canvas },

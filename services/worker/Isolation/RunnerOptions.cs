@@ -14,15 +14,19 @@ public sealed record RunnerOptions(string Host, string RunnerDll, string? Nice, 
     /// <summary>The largest frame a runner may send: an emit or a relayed request body, with room for their fields.</summary>
     public int MaxFrameBytes => Math.Max(Http.MaxBytes, MaxEventBytes) + 64 * 1024;
     public int MaxEventBytes { get; init; } = 256 * 1024;
+    /// <summary>The OS sandbox every runner starts in; null with <c>WORKQ_SANDBOX=off</c>.</summary>
+    public RunnerSandbox? Sandbox { get; init; }
+
+    /// <summary>What is in force, as the instances view, the worker object and /readyz say it.</summary>
+    public string SandboxName => Sandbox is null ? RunnerSandbox.Off : RunnerSandbox.InForce;
 
     /// <summary>The runner built next to this service (the worker references Workq.Runner, so its output is copied here).</summary>
-    public static RunnerOptions From(WorkqOptions options, IConfiguration config, RunnerCgroups? cgroups) =>
+    public static RunnerOptions From(WorkqOptions options, IConfiguration config) =>
         new(SandboxEnvironment.DotnetHost,
             Path.Combine(AppContext.BaseDirectory, "Workq.Runner.dll"),
-            cgroups is null && File.Exists("/usr/bin/nice") ? "/usr/bin/nice" : null,
+            File.Exists("/usr/bin/nice") ? "/usr/bin/nice" : null,
             options.RunnerMemoryMegabytes, options.RunnerThreads, options.RunnerIdle, config[Shared.Scripting.EgressPolicy.AllowVariable])
         {
-            Cgroups = cgroups,
             Http = new HandlerHttpLimits(options.HandlerHttpMaxBytes, options.HandlerHttpConcurrency),
             MaxEventBytes = options.MaxEventBytes,
         };

@@ -98,6 +98,7 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
 
     private void Sweep()
     {
+        options.Cgroups?.RemoveEnded();
         var now = Environment.TickCount64;
         foreach (var slot in slots.Values)
         {
@@ -123,11 +124,12 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
         }
         await Task.WhenAll(ends).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         options.Cgroups?.Dispose();
+        options.Sandbox?.Dispose();
     }
 
-    private RunnerProcess Start(string canvas, bool quarantine)
+    private async Task<RunnerProcess> StartAsync(string canvas, bool quarantine)
     {
-        var runner = RunnerProcess.Start(canvas, options, http.InvokerFor(canvas), logger);
+        var runner = await RunnerProcess.StartAsync(canvas, options, http.InvokerFor(canvas), logger);
         if (quarantine) logger.LogInformation("Runner {Pid} of canvas {Canvas} runs the events its last crash left suspect, one at a time", runner.Pid, canvas);
         WorkqDiagnostics.RunnerStarts.Add(1, new TagList { { "workq.canvas", canvas } });
         logger.LogInformation("Runner {Pid} of canvas {Canvas} started", runner.Pid, canvas);
@@ -177,7 +179,7 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
                     return current;
                 }
                 var clock = Stopwatch.StartNew();
-                var runner = pool.Start(canvas, Quarantine is not null);
+                var runner = await pool.StartAsync(canvas, Quarantine is not null);
                 Current = runner;
                 if (faulted) restarts++;
                 faulted = false;

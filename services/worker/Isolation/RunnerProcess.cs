@@ -27,7 +27,7 @@ public sealed class RunnerProcess
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Queue<string> stderr = new();
     private readonly Stopwatch sinceStart = Stopwatch.StartNew();
-    private readonly CpuLimit? cpu;
+    private readonly RunnerCgroup? cpu;
     private bool stackOverflow;
     private bool outOfMemory;
     private long lastRunId;
@@ -37,7 +37,7 @@ public sealed class RunnerProcess
     private bool closed;
     private HashSet<long> overdue = [];
 
-    private RunnerProcess(string canvas, Process process, RunnerOptions options, CpuLimit? cpu, HttpMessageInvoker pool, ILogger logger)
+    private RunnerProcess(string canvas, Process process, RunnerOptions options, RunnerCgroup? cpu, HttpMessageInvoker pool, ILogger logger)
     {
         Canvas = canvas;
         Pid = process.Id;
@@ -63,35 +63,22 @@ public sealed class RunnerProcess
     /// <summary>Completes once the process is gone and every run it held is settled, with why it ended (null: stopped when idle).</summary>
     public Task<RunnerExit> Ended { get; }
 
-    public static RunnerProcess Start(string canvas, RunnerOptions options, HttpMessageInvoker pool, ILogger logger)
+    /// <summary>Starts the canvas's runner in its cgroup and, unless <c>WORKQ_SANDBOX=off</c>, its sandbox (<see cref="RunnerLaunch"/>).</summary>
+    public static async Task<RunnerProcess> StartAsync(string canvas, RunnerOptions options, HttpMessageInvoker pool, ILogger logger)
     {
-        var start = new ProcessStartInfo
+        var cgroup = options.Cgroups?.Create(canvas, logger);
+        var process = new Process { StartInfo = RunnerLaunch.StartInfo(options, cgroup) };
+        try
         {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(options.RunnerDll)!,
-        };
-        // Below the supervisor's priority, where no cgroup is writable; inherited by every thread the runner starts.
-        if (options.Nice is { } nice)
-        {
-            start.FileName = nice;
-            foreach (var arg in new[] { "-n", "10", options.Host, options.RunnerDll }) start.ArgumentList.Add(arg);
+            await RunnerLaunch.StartAsync(process);
         }
-        else
+        catch
         {
-            start.FileName = options.Host;
-            start.ArgumentList.Add(options.RunnerDll);
+            process.Dispose();
+            cgroup?.Dispose();
+            throw;
         }
-        // Handler code is hostile: the runner sees none of the worker service's environment (its WORKQ_* secrets).
-        start.Environment.Clear();
-        foreach (var (key, value) in SandboxEnvironment.For(options.MemoryMegabytes)) start.Environment[key] = value;
-
-        var process = new Process { StartInfo = start };
-        process.Start();
-        var cpu = options.Cgroups?.Limit(canvas, process.Id, logger);
-        var runner = new RunnerProcess(canvas, process, options, cpu, pool, logger);
+        var runner = new RunnerProcess(canvas, process, options, cgroup, pool, logger);
         process.ErrorDataReceived += (_, e) => runner.OnStderr(e.Data);
         process.BeginErrorReadLine();
         return runner;
@@ -334,7 +321,7 @@ public sealed class RunnerProcess
         ready.TrySetException(new IOException("the runner exited before it was ready"));
         string[] lines;
         lock (stderr) lines = [.. stderr];
-        var exit = RunnerExits.Describe(new RunnerEnd(killReason!, protocolBreak, stackOverflow, outOfMemory, lines, process.ExitCode, options.MemoryMegabytes),
+        var exit = RunnerExits.Describe(new RunnerEnd(killReason!, protocolBreak, stackOverflow, outOfMemory, lines, process.ExitCode, options.MemoryMegabytes, cpu?.OutOfMemoryKilled == true),
             sinceStart.Elapsed);
         foreach (var id in pending.Keys)
         {

@@ -8,6 +8,11 @@ namespace Workq.Shared.Isolation;
 /// </summary>
 public static class SandboxEnvironment
 {
+    /// <summary>The runner's argument when it starts in the OS sandbox: it loads its own seccomp filter before anything else.</summary>
+    public const string SandboxedArgument = "--sandboxed";
+    /// <summary>With <see cref="SandboxedArgument"/>: the worker service's start-up probe; the runner reports its sandbox and exits.</summary>
+    public const string ProbeArgument = "--probe";
+
     /// <summary>The <c>dotnet</c> host to start such a process with: the parent's own when it was started by <c>dotnet</c>.</summary>
     public static string DotnetHost { get; } =
         Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";

@@ -73,6 +73,13 @@ public sealed class WorkqOptions
     public int HandlerHttpMaxBytes { get; init; } = 10 * 1024 * 1024;
     /// <summary>Worker only: how many <c>Http</c> requests one runner (a canvas) may have in flight; more wait in the runner.</summary>
     public int HandlerHttpConcurrency { get; init; } = 8;
+    /// <summary>
+    /// Worker only: each runner's tasks (threads and processes) at once, where a cgroup is writable: the thread pool's
+    /// <see cref="RunnerThreads"/> and the runtime's own threads fit with room to spare, a thread bomb does not.
+    /// </summary>
+    public int RunnerPids { get; init; } = 256;
+    /// <summary>Worker only: the OS sandbox around every runner process (<c>WORKQ_SANDBOX</c>).</summary>
+    public RunnerSandboxMode Sandbox { get; init; } = RunnerSandboxMode.Namespaces;
 
     public static WorkqOptions From(IConfiguration config, int defaultPort)
     {
@@ -127,6 +134,14 @@ public sealed class WorkqOptions
             RunnerCpus = Double(config, "WORKQ_RUNNER_CPUS", defaults.RunnerCpus, "cores"),
             HandlerHttpMaxBytes = Int(config, "WORKQ_HANDLER_HTTP_MAX_BYTES", defaults.HandlerHttpMaxBytes),
             HandlerHttpConcurrency = Int(config, "WORKQ_HANDLER_HTTP_CONCURRENCY", defaults.HandlerHttpConcurrency),
+            RunnerPids = Int(config, "WORKQ_RUNNER_PIDS", defaults.RunnerPids),
+            Sandbox = config["WORKQ_SANDBOX"] switch
+            {
+                null or "" or "namespaces" or "on" => RunnerSandboxMode.Namespaces,
+                "off" => RunnerSandboxMode.Off,
+                var other => throw new InvalidOperationException(
+                    $"WORKQ_SANDBOX must be 'namespaces' (bubblewrap and seccomp around every runner process; 'on' too) or 'off', not '{other}'."),
+            },
         };
     }
 
@@ -159,3 +174,6 @@ public sealed class WorkqOptions
 
 /// <summary>Where handler code runs (<c>WORKQ_ISOLATION</c>).</summary>
 public enum HandlerIsolation { Canvas, None }
+
+/// <summary>The OS sandbox around runner processes (<c>WORKQ_SANDBOX</c>): namespaces and seccomp, or none (cgroups apply either way).</summary>
+public enum RunnerSandboxMode { Namespaces, Off }

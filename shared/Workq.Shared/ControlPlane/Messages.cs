@@ -17,9 +17,12 @@ public sealed record EventCancelled(string Canvas, string Worker, Guid EventId);
 /// </summary>
 public sealed record WorkerInstanceLoad(Guid Instance, IReadOnlyList<WorkerLoad> Workers, InstanceDescription? Description = null);
 
-/// <summary>Who a worker instance is and what it consumes: its canvas filter (<c>WORKQ_CANVASES</c>) and its consumers.</summary>
+/// <summary>
+/// Who a worker instance is and what it consumes: its canvas filter (<c>WORKQ_CANVASES</c>) and its consumers; where handler
+/// code runs, and the OS sandbox its runners start in (<c>namespaces+seccomp</c> or <c>off</c>; null from older instances).
+/// </summary>
 public sealed record InstanceDescription(string Host, int Pid, DateTimeOffset StartedAt, IReadOnlyList<string> Canvases, IReadOnlyList<ConsumerDescription> Consumers,
-    string Isolation = "none", IReadOnlyList<RunnerDescription>? Runners = null);
+    string Isolation = "none", IReadOnlyList<RunnerDescription>? Runners = null, string? Sandbox = null);
 
 /// <summary>
 /// A canvas's runner process on an instance: <c>warm</c>, <c>starting</c> or <c>stopped</c> (idle, or between a crash and

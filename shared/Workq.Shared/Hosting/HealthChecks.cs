@@ -11,12 +11,15 @@ namespace Workq.Shared.Hosting;
 
 /// <summary>
 /// /healthz (alive: the process answers) and /readyz (ready: RabbitMQ and PostgreSQL both answer), on ASP.NET Core's health
-/// checks. Not ready is a 503 problem naming what is missing, as every other error.
+/// checks. Not ready is a 503 problem naming what is missing, as every other error; ready is "ready", and a line per fact of the
+/// checks tagged <see cref="Facts"/>.
 /// </summary>
 public static class HealthChecks
 {
     /// <summary>The tag of the checks /readyz runs; a store that a service may be configured with adds its own.</summary>
     public const string Ready = "ready";
+    /// <summary>The tag of the checks whose data /readyz prints when ready, a line "key: value" each (the worker's sandbox).</summary>
+    public const string Facts = "facts";
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
     public static IServiceCollection AddWorkqHealthChecks(this IServiceCollection services)
@@ -41,7 +44,10 @@ public static class HealthChecks
         if (report.Status == HealthStatus.Healthy)
         {
             http.Response.ContentType = "text/plain";
-            return http.Response.WriteAsync(http.Request.Path == "/healthz" ? "ok" : "ready");
+            if (http.Request.Path == "/healthz") return http.Response.WriteAsync("ok");
+            // "ready", then a line per fact a check tagged Facts reports (the worker's "sandbox: namespaces+seccomp").
+            var facts = report.Entries.Values.Where(e => e.Tags.Contains(Facts)).SelectMany(e => e.Data).Select(d => $"\n{d.Key}: {d.Value}");
+            return http.Response.WriteAsync("ready" + string.Concat(facts));
         }
         var missing = string.Join("; ", report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy)
             .Select(e => e.Value.Description ?? e.Value.Exception?.Message ?? $"{e.Key} did not answer within {Timeout.TotalSeconds:0} s"));

@@ -78,7 +78,7 @@ public static class WorkqDefaults
 
     /// <summary>One line on stderr and exit code 78 (EX_CONFIG): a configuration mistake is not a crash with a stack trace.</summary>
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-    private static void RefuseToStart(WebApplicationBuilder builder, string why)
+    public static void RefuseToStart(this WebApplicationBuilder builder, string why)
     {
         Console.Error.WriteLine($"{builder.Environment.ApplicationName} refuses to start: {why}");
         Environment.Exit(78);

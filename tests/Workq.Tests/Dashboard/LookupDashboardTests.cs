@@ -74,6 +74,7 @@ public sealed class LookupDashboardTests(WorkqCluster cluster, DashboardBrowser 
         await Expect(row.Locator("[data-stat='prefetch']")).ToHaveTextAsync("5");
         await Expect(row.Locator(".badge")).ToHaveTextAsync("consuming");
         await Expect(page.Locator(".instance").First).ToContainTextAsync("every canvas");
+        await Expect(page.Locator(".instance").First).ToContainTextAsync("namespaces+seccomp");
         await ScreenshotAsync(dashboard, "11-instances");
 
         // Paused, the worker's consumers leave every instance.
