@@ -23,7 +23,7 @@ public static class HandlerHostSetup
             builder.Services.AddSingleton(new SandboxInForce(RunnerSandbox.Off));
             return;
         }
-        var runner = RunnerOptions.From(options, builder.Configuration);
+        var runner = RunnerOptions.From(options);
         if (!File.Exists(runner.RunnerDll))
             throw new FileNotFoundException($"The runner {runner.RunnerDll} is missing: build or publish services/worker, which references services/runner.");
         var cgroups = RunnerCgroups.TryCreate(new RunnerLimits(options.RunnerCpus, options.RunnerMemoryMegabytes, options.RunnerPids), NullLogger.Instance);

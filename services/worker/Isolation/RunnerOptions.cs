@@ -4,7 +4,7 @@ using Workq.Shared.Isolation;
 namespace Workq.Worker.Isolation;
 
 /// <summary>How runner processes are started and bounded (see docs/DESIGN.md, "Runner processes").</summary>
-public sealed record RunnerOptions(string Host, string RunnerDll, string? Nice, int MemoryMegabytes, int Threads, TimeSpan Idle, string? EgressAllow)
+public sealed record RunnerOptions(string Host, string RunnerDll, string? Nice, int MemoryMegabytes, int Threads, TimeSpan Idle)
 {
     /// <summary>How long past its time-out a run may take to end by itself before its runner is killed.</summary>
     public TimeSpan TimeoutGrace { get; init; } = TimeSpan.FromSeconds(1);
@@ -21,11 +21,11 @@ public sealed record RunnerOptions(string Host, string RunnerDll, string? Nice, 
     public string SandboxName => Sandbox is null ? RunnerSandbox.Off : RunnerSandbox.InForce;
 
     /// <summary>The runner built next to this service (the worker references Workq.Runner, so its output is copied here).</summary>
-    public static RunnerOptions From(WorkqOptions options, IConfiguration config) =>
+    public static RunnerOptions From(WorkqOptions options) =>
         new(SandboxEnvironment.DotnetHost,
             Path.Combine(AppContext.BaseDirectory, "Workq.Runner.dll"),
             File.Exists("/usr/bin/nice") ? "/usr/bin/nice" : null,
-            options.RunnerMemoryMegabytes, options.RunnerThreads, options.RunnerIdle, config[Shared.Scripting.EgressPolicy.AllowVariable])
+            options.RunnerMemoryMegabytes, options.RunnerThreads, options.RunnerIdle)
         {
             Http = new HandlerHttpLimits(options.HandlerHttpMaxBytes, options.HandlerHttpConcurrency),
             MaxEventBytes = options.MaxEventBytes,
