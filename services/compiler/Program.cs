@@ -18,6 +18,20 @@ while (await CompilerProtocol.ReadAsync<CompileRequest>(input, CancellationToken
     // Control kills this process at the timeout; should control itself have died meanwhile, nobody
     // would, so the process also ends itself a while after.
     using var watchdog = new Timer(_ => Environment.Exit(3), null, TimeSpan.FromMilliseconds(2.0 * request.TimeoutMilliseconds) + TimeSpan.FromSeconds(5), Timeout.InfiniteTimeSpan);
-    var compiled = compiler.Emit(request.Code);
-    await CompilerProtocol.WriteAsync(output, new CompileReply(false, compiled.Errors, compiled.Assembly), CancellationToken.None);
+    await CompilerProtocol.WriteAsync(output, Compile(request.Code), CancellationToken.None);
+}
+
+// Roslyn itself can fail on hostile code (a NullReferenceException deep in its binder was seen): that refuses the code, as a
+// compile error at its start, rather than ending this process and reading as an outage.
+CompileReply Compile(string code)
+{
+    try
+    {
+        var compiled = compiler.Emit(code);
+        return new CompileReply(false, compiled.Errors, compiled.Assembly);
+    }
+    catch (Exception e) when (e is not OutOfMemoryException)
+    {
+        return new CompileReply(false, [new ScriptError(1, 1, $"the compiler failed on this code ({e.GetType().Name}: {e.Message}); change it and deploy again")], null);
+    }
 }

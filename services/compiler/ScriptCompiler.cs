@@ -91,9 +91,11 @@ public sealed class ScriptCompiler
         var emitted = compilation.Emit(pe, cancellationToken: cancellationToken);
         if (!emitted.Success)
         {
-            // Diagnostics were clean, so this is a compiler limitation rather than the user's mistake.
-            var first = emitted.Diagnostics.First(d => d.Severity == DiagnosticSeverity.Error);
-            throw new InvalidOperationException($"handler code compiled but could not be emitted: {first}");
+            // Diagnostics were clean: Roslyn emits no script without a statement (code that is empty or only comments and usings).
+            var first = emitted.Diagnostics.FirstOrDefault(d => d.Severity == DiagnosticSeverity.Error);
+            return new HandlerAssembly(null, [first is null
+                ? new ScriptError(1, 1, "the code has no statement to run: write at least one (return null; does nothing)")
+                : ToError(first)]);
         }
         return new HandlerAssembly(pe.ToArray(), []);
     }

@@ -58,6 +58,18 @@ public sealed class ScriptCompilerTests(ITestOutputHelper output)
         Assert.Equal(Enumerable.Range(0, 50).Select(i => (object?)(i * 2)), results);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("// only a comment")]
+    [InlineData("using System.Text;")]
+    public void Code_with_no_statement_is_refused_as_a_compile_error_not_a_crash(string code)
+    {
+        var emitted = new ScriptCompiler().Emit(code);
+
+        Assert.Null(emitted.Assembly);
+        Assert.Contains("no statement to run", Assert.Single(emitted.Errors).Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Code_without_return_returns_null()
     {
