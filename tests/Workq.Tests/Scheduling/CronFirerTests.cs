@@ -26,7 +26,7 @@ public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<T
 
     private readonly WarningLog log = new();
 
-    private CronFirer Firer(PublishEvent? publish = null) => new(Store, publish ?? Record, clock, log);
+    private CronFirer Firer(PublishEvent? publish = null) => new(Store, new QuarantineStore(database.Db), publish ?? Record, clock, log);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
