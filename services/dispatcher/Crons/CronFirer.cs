@@ -21,7 +21,9 @@ public delegate Task PublishEvent(EventEnvelope envelope, ReadOnlyMemory<byte> b
 /// <see cref="PoisonGuard.MaxAttempts"/> passes, then its event goes to the quarantine and the cron moves on; a cron that
 /// cannot be fired at all (its schedule no longer parses) is quarantined once and stops firing until it is put again.
 /// </summary>
-public sealed class CronFirer(CronStore store, QuarantineStore quarantine, PublishEvent publish, TimeProvider clock, ILogger<CronFirer> logger)
+/// <param name="exchanges">Tells a tick of a canvas that is gone (its exchange refused at once) from one that shared a refused publish's channel.</param>
+public sealed class CronFirer(CronStore store, QuarantineStore quarantine, PublishEvent publish, TimeProvider clock, ILogger<CronFirer> logger,
+    Scheduling.ExchangeCheck? exchanges = null)
 {
     /// <summary>A claim not published within this long belongs to a dispatcher that died: another may take the tick over.</summary>
     public static readonly TimeSpan StaleClaim = TimeSpan.FromMinutes(1);
@@ -37,7 +39,7 @@ public sealed class CronFirer(CronStore store, QuarantineStore quarantine, Publi
     private readonly Attempts<(string Canvas, string Cron)> cronFailures = new();
 
     /// <summary>A claimed tick whose publish the broker refused: tried again alone once the others are done.</summary>
-    private sealed record Refused(DueCron Cron, CronSchedule Schedule, DateTimeOffset Tick, EventEnvelope Envelope, byte[] Body);
+    private sealed record Refused(DueCron Cron, CronSchedule Schedule, DateTimeOffset Tick, EventEnvelope Envelope, byte[] Body, Exception Refusal);
 
     /// <returns>How many ticks this call published.</returns>
     public async Task<int> FireDueAsync(CancellationToken cancellationToken)
@@ -94,7 +96,7 @@ public sealed class CronFirer(CronStore store, QuarantineStore quarantine, Publi
         catch (Exception e) when (!Failures.IsTransient(e))
         {
             // Kept claimed: tried again alone after this pass.
-            refused.Enqueue(new Refused(cron, schedule, tick, envelope, body));
+            refused.Enqueue(new Refused(cron, schedule, tick, envelope, body, e));
             return false;
         }
         catch (Exception e)
@@ -113,6 +115,8 @@ public sealed class CronFirer(CronStore store, QuarantineStore quarantine, Publi
         var (cron, envelope) = (tick.Cron, tick.Envelope);
         try
         {
+            if (exchanges is not null && Scheduling.ExchangeCheck.IsNotFound(tick.Refusal) && await exchanges.BlameAsync(envelope, cancellationToken) is { } blamed)
+                throw blamed;
             await publish(envelope, tick.Body, cancellationToken);
             await CompleteAsync(cron, tick.Schedule, tick.Tick, envelope, now);
             return true;
@@ -121,7 +125,7 @@ public sealed class CronFirer(CronStore store, QuarantineStore quarantine, Publi
         {
             var key = (cron.Canvas, cron.Name, tick.Tick);
             var (count, firstFailedAt) = Failures.IsTransient(e) ? (0, now) : tickFailures.Fail(key, now);
-            if (count < PoisonGuard.MaxAttempts)
+            if (count < PoisonGuard.MaxAttempts && e is not PoisonMessageException)
             {
                 // The next pass, a second on, tries the tick again.
                 await store.ReleaseAsync(cron.Canvas, cron.Name, tick.Tick, envelope.Id, CancellationToken.None);

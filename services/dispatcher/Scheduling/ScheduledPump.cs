@@ -13,8 +13,8 @@ namespace Workq.Dispatcher.Scheduling;
 /// (its canvas's exchange is gone, say) is tried <see cref="PoisonGuard.MaxAttempts"/> times with backoff, then moved to the
 /// quarantine: it never holds up the events due after it.
 /// </summary>
-public sealed class ScheduledPump(ScheduledEventStore store, NpgsqlDataSource db, EventPublisher publisher, EventStatusRecorder statuses, TimeProvider clock,
-    ILogger<ScheduledPump> logger)
+public sealed class ScheduledPump(ScheduledEventStore store, NpgsqlDataSource db, EventPublisher publisher, ExchangeCheck exchanges, EventStatusRecorder statuses,
+    TimeProvider clock, ILogger<ScheduledPump> logger)
     : BackgroundService
 {
     private const int ClaimLimit = 500;
@@ -118,7 +118,7 @@ public sealed class ScheduledPump(ScheduledEventStore store, NpgsqlDataSource db
                 continue;
             }
             var error = publishes[i].Exception?.InnerException;
-            if (error is not null && !Failures.IsTransient(error)) error = await PublishAloneAsync(envelope, body);
+            if (error is not null && !Failures.IsTransient(error)) error = await RetryOrBlameAsync(envelope, body, error);
             if (error is null)
             {
                 published.Add(envelope.Id);
@@ -134,7 +134,7 @@ public sealed class ScheduledPump(ScheduledEventStore store, NpgsqlDataSource db
                 continue;
             }
             var (count, firstFailedAt) = attempts.Fail(envelope.Id, now);
-            if (count < PoisonGuard.MaxAttempts)
+            if (count < PoisonGuard.MaxAttempts && error is not PoisonMessageException)
             {
                 later.Add((envelope.Id, now + PoisonGuard.Backoff(count)));
                 continue;
@@ -145,10 +145,12 @@ public sealed class ScheduledPump(ScheduledEventStore store, NpgsqlDataSource db
         return new PumpOutcome(published, later, quarantined);
     }
 
-    private async Task<Exception?> PublishAloneAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body)
+    /// <summary>After a refusal: the event is to blame when its canvas's exchange is gone; else it is published again, alone.</summary>
+    private async Task<Exception?> RetryOrBlameAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, Exception refusal)
     {
         try
         {
+            if (ExchangeCheck.IsNotFound(refusal) && await exchanges.BlameAsync(envelope, CancellationToken.None) is { } blamed) return blamed;
             await publisher.PublishAsync(envelope, body, CancellationToken.None);
             return null;
         }
