@@ -16,8 +16,12 @@ public sealed class ControlPlaneQuarantine(QuarantineStore store, ILogger<Contro
 {
     private readonly PoisonGuard guard = new(new OutageLog(logger, "Quarantining control-plane messages"));
 
-    Task IFilter<ExceptionReceiveContext>.Send(ExceptionReceiveContext context, IPipe<ExceptionReceiveContext> next) =>
-        QuarantineAsync(context, context.Exception, context.TryGetPayload<ConsumeContext>(out _) ? PoisonGuard.MaxAttempts : 1, () => next.Send(context));
+    async Task IFilter<ExceptionReceiveContext>.Send(ExceptionReceiveContext context, IPipe<ExceptionReceiveContext> next)
+    {
+        // Faulted (and logged so by MassTransit) once: else the skipped pipe would take the message as well, unconsumed.
+        if (!context.IsFaulted) await context.NotifyFaulted(context.Exception);
+        await QuarantineAsync(context, context.Exception, context.TryGetPayload<ConsumeContext>(out _) ? PoisonGuard.MaxAttempts : 1, () => next.Send(context));
+    }
 
     Task IFilter<ReceiveContext>.Send(ReceiveContext context, IPipe<ReceiveContext> next) =>
         QuarantineAsync(context, new PoisonMessageException("No consumer of this endpoint takes the message: its type is none the control plane sends here."), 1,
