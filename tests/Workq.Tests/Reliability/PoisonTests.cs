@@ -324,11 +324,12 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
     }
 
     [Fact]
-    public async Task A_cron_whose_canvas_lost_its_exchange_and_one_that_cannot_be_fired_are_quarantined_once_each()
+    public async Task A_cron_and_a_parked_event_whose_canvas_lost_its_exchange_and_a_cron_that_cannot_be_fired_are_quarantined_once_each()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("crn");
         await cluster.DeployAsync(canvas, "w", "return 6;", token: token);
         var (broken, orphan) = ("broken-" + Guid.NewGuid().ToString("N")[..6], "orphan-" + Guid.NewGuid().ToString("N")[..6]);
+        var parked = Guid.CreateVersion7();
         var lines = LogLines(cluster.Dispatcher);
         // The exchange of the canvas is gone (deleted by hand): a tick of its cron can never be published.
         await channel.ExchangeDeleteAsync(Topology.CanvasExchange(canvas));
@@ -339,13 +340,22 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
                     (@canvas, @orphan, '* * * * *', 'w', '{"tick": 1}', date_trunc('minute', now())),
                     (@canvas, @broken, 'every full moon', 'w', '{"tick": 2}', now() - interval '1 second')
                 """, new { canvas, orphan, broken });
+            // Parked while w did not exist; w exists now, so the replayer publishes it.
+            await db.ExecuteAsync("""
+                insert into unhandled_events (canvas, worker, event_id, enqueued_at, depth, body) values (@canvas, 'w', @parked, now(), 0, '{"parked": 1}'::bytea)
+                """, new { canvas, parked });
         }
 
         var items = await cluster.EventuallyAsync(() => QuarantineAsync($"&source=crons&canvas={canvas}"), i => i.Count == 2, Within, "both crons quarantined");
         Assert.Contains(items, i => i!["queue"]!.GetValue<string>() == orphan && i["error"]!.GetValue<string>().Contains("does not exist", StringComparison.Ordinal));
         Assert.Contains(items, i => i!["queue"]!.GetValue<string>() == broken && i["error"]!.GetValue<string>().Contains("every full moon", StringComparison.Ordinal));
         await AssertDispatcherIdleAsync();
-        AssertLogGrewLittle(cluster.Dispatcher, lines, 2);
+        var item = (await cluster.EventuallyAsync(() => QuarantineAsync($"&source=workq.unhandled&canvas={canvas}"), i => i.Count == 1, Within,
+            "the parked event quarantined")).Single()!;
+        Assert.Equal((parked, "emit"), (item["eventId"]!.GetValue<Guid>(), item["redrive"]!.GetValue<string>()));
+        Assert.Contains("does not exist", item["error"]!.GetValue<string>());
+        Assert.Equal("quarantined", await cluster.EventuallyAsync(() => StatusAsync(canvas, parked), s => s == "quarantined", Within, "the parked event's status"));
+        AssertLogGrewLittle(cluster.Dispatcher, lines, 3);
         // Once each: the broken cron stopped firing, the orphan moved on to its next minute.
         Assert.Equal(2, (await QuarantineAsync($"&source=crons&canvas={canvas}")).Count);
         var crons = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/crons"), token))!.AsArray();
