@@ -39,7 +39,8 @@ public static class QuarantineApi
         admin.MapGet("/quarantine/{id}", GetAsync).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         admin.MapDelete("/quarantine/{id}", DiscardAsync).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         admin.MapPost("/quarantine/{id}/redrive", RedriveAsync).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return admin;
     }
 
@@ -51,7 +52,8 @@ public static class QuarantineApi
         if (ParseFilter(query, out var filter) is { } bad) return bad;
         var limit = DefaultPageSize;
         if (query.TryGetValue("limit", out var limitText)
-            && (!int.TryParse(limitText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxPageSize))
+            && (!int.TryParse(limitText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit)
+                || limit is < 1 or > MaxPageSize))
             return Problems.BadRequest($"\"limit\" must be a whole number from 1 to {MaxPageSize}.");
         long? before = null;
         if (query.TryGetValue("cursor", out var cursorText))
@@ -115,7 +117,8 @@ public static class QuarantineApi
         if (ParseFilter(request.Query, out var filter) is { } bad) return bad;
         try
         {
-            return TypedResults.Ok(new RedrivenResponse(await store.RedriveAsync(filter, message => redrive.RedriveAsync(message, cancellationToken), cancellationToken)));
+            return TypedResults.Ok(new RedrivenResponse(await store.RedriveAsync(filter, message => redrive.RedriveAsync(message, cancellationToken),
+                cancellationToken)));
         }
         catch (NotRedrivableException e)
         {
@@ -151,9 +154,9 @@ public static class QuarantineApi
     {
         var truncated = message.Body.Length < message.BodyBytes;
         var (body, encoding) = Text(message.Body, truncated);
-        return new QuarantineItem(message.Id, message.Source, message.Queue, message.Canvas, message.Worker, message.EventId, message.Error, message.Attempts,
-            message.FirstFailedAt, message.QuarantinedAt, message.Redrive.ToString().ToLowerInvariant(), message.Exchange, message.RoutingKey, message.BodyBytes,
-            body, encoding, truncated, message.Properties);
+        return new QuarantineItem(message.Id, message.Source, message.Queue, message.Canvas, message.Worker, message.EventId, message.Error,
+            message.Attempts, message.FirstFailedAt, message.QuarantinedAt, message.Redrive.ToString().ToLowerInvariant(), message.Exchange,
+            message.RoutingKey, message.BodyBytes, body, encoding, truncated, message.Properties);
     }
 
     /// <summary>UTF-8 text, or base64 when it is not (a cut body may end inside a character: up to three bytes are let go).</summary>
@@ -199,18 +202,20 @@ public sealed class QuarantineRedrive(BrokerConnection broker, EventPublisher pu
                 }
                 catch (BrokerUnavailableException e) when (e.InnerException is OperationInterruptedException { ShutdownReason.ReplyCode: NotFound })
                 {
-                    throw new NotRedrivableException($"Quarantined message {message.Id} cannot be redriven: canvas '{canvas}' has no exchange (is it deleted?).");
+                    throw new NotRedrivableException(
+                        $"Quarantined message {message.Id} cannot be redriven: canvas '{canvas}' has no exchange (is it deleted?).");
                 }
                 break;
             case { Redrive: RedriveKind.Publish, Exchange: { } exchange }:
                 await PublishAsync(message, exchange, properties, cancellationToken);
                 break;
             default:
-                throw new NotRedrivableException($"Quarantined message {message.Id} ({message.Source}) is a record of what happened, not a message to deliver: " +
-                    "it is kept to be read, and can only be discarded.");
+                throw new NotRedrivableException($"Quarantined message {message.Id} ({message.Source}) is a record of what happened, " +
+                    "not a message to deliver: it is kept to be read, and can only be discarded.");
         }
         if (message is { EventId: { } id, Canvas: { } eventCanvas, Worker: { } eventWorker })
-            statuses.Record(EventStatusUpdate.Queued(eventCanvas, id, eventWorker, EventHeaders.Read(properties, eventCanvas, eventWorker).EnqueuedAt, restart: true));
+            statuses.Record(EventStatusUpdate.Queued(eventCanvas, id, eventWorker, EventHeaders.Read(properties, eventCanvas, eventWorker).EnqueuedAt,
+                restart: true));
     }
 
     private async Task PublishAsync(QuarantinedMessage message, string exchange, BasicProperties properties, CancellationToken cancellationToken)

@@ -115,7 +115,8 @@ public sealed class CronFirer(CronStore store, QuarantineStore quarantine, Publi
         var (cron, envelope) = (tick.Cron, tick.Envelope);
         try
         {
-            if (exchanges is not null && Scheduling.ExchangeCheck.IsNotFound(tick.Refusal) && await exchanges.BlameAsync(envelope, cancellationToken) is { } blamed)
+            if (exchanges is not null && Scheduling.ExchangeCheck.IsNotFound(tick.Refusal)
+                && await exchanges.BlameAsync(envelope, cancellationToken) is { } blamed)
                 throw blamed;
             await publish(envelope, tick.Body, cancellationToken);
             await CompleteAsync(cron, tick.Schedule, tick.Tick, envelope, now);
@@ -133,11 +134,13 @@ public sealed class CronFirer(CronStore store, QuarantineStore quarantine, Publi
                 return false;
             }
             tickFailures.Forget(key);
-            var entry = QuarantineEntry.Event(QuarantineSources.Crons, envelope, tick.Body, new PoisonFailure(e, count, firstFailedAt)) with { Queue = cron.Name };
+            var failure = new PoisonFailure(e, count, firstFailedAt);
+            var entry = QuarantineEntry.Event(QuarantineSources.Crons, envelope, tick.Body, failure) with { Queue = cron.Name };
             var id = await quarantine.AddAsync(entry, CancellationToken.None);
             // Given up on: the cron moves on to its next tick, as if this one fired.
             await store.CompleteAsync(cron.Canvas, cron.Name, tick.Tick, envelope.Id, tick.Schedule.NextAfter(tick.Tick), now, CancellationToken.None);
-            logger.LogWarning("Cron {Canvas}/{Cron} tick {Tick:O} (event {EventId} to {Worker}) was quarantined as item {QuarantineId} after {Attempts} attempts: {Error}",
+            logger.LogWarning(
+                "Cron {Canvas}/{Cron} tick {Tick:O} (event {EventId} to {Worker}) was quarantined as item {QuarantineId} after {Attempts} attempts: {Error}",
                 cron.Canvas, cron.Name, tick.Tick, envelope.Id, envelope.Worker, id, count, entry.Error);
             return false;
         }
@@ -148,10 +151,13 @@ public sealed class CronFirer(CronStore store, QuarantineStore quarantine, Publi
         tickFailures.Forget((cron.Canvas, cron.Name, tick));
         await store.CompleteAsync(cron.Canvas, cron.Name, tick, envelope.Id, schedule.NextAfter(tick), now, CancellationToken.None);
         outage.Succeeded();
-        logger.LogInformation("Cron {Canvas}/{Cron} fired tick {Tick:O} as event {EventId} to {Worker}", cron.Canvas, cron.Name, tick, envelope.Id, envelope.Worker);
+        logger.LogInformation("Cron {Canvas}/{Cron} fired tick {Tick:O} as event {EventId} to {Worker}", cron.Canvas, cron.Name, tick, envelope.Id,
+            envelope.Worker);
     }
 
-    /// <summary>A failure outside the publish: an outage is logged as one; the cron's own, on <see cref="PoisonGuard.MaxAttempts"/> passes, suspends it.</summary>
+    /// <summary>
+    /// A failure outside the publish: an outage is logged as one; the cron's own, on <see cref="PoisonGuard.MaxAttempts"/> passes, suspends it.
+    /// </summary>
     private async Task FailedAsync(DueCron cron, Exception e, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (Failures.IsTransient(e))
@@ -180,8 +186,10 @@ public sealed class CronFirer(CronStore store, QuarantineStore quarantine, Publi
     {
         if (await store.GetAsync(cron.Canvas, cron.Name, cancellationToken) is not { } record) return;
         var envelope = new EventEnvelope(Guid.CreateVersion7(now), cron.Canvas, record.Worker, now, Depth: 0, NewTraceParent());
-        var entry = QuarantineEntry.Event(QuarantineSources.Crons, envelope, Encoding.UTF8.GetBytes(record.Event),
-            new PoisonFailure(new PoisonMessageException($"Cron {cron.Name} cannot be fired: {why}"), attempts, now)) with { Queue = cron.Name, EventId = null };
+        var failure = new PoisonFailure(new PoisonMessageException($"Cron {cron.Name} cannot be fired: {why}"), attempts, now);
+        // No event id: no event of this cron exists; a redrive emits this one, under the id its properties carry.
+        var quarantined = QuarantineEntry.Event(QuarantineSources.Crons, envelope, Encoding.UTF8.GetBytes(record.Event), failure);
+        var entry = quarantined with { Queue = cron.Name, EventId = null };
         var id = await quarantine.AddAsync(entry, cancellationToken);
         await store.SuspendAsync(cron.Canvas, cron.Name, cancellationToken);
         logger.LogWarning("Cron {Canvas}/{Cron} stops firing until it is put again, and its event was quarantined as item {QuarantineId}: {Why}",

@@ -13,7 +13,8 @@ namespace Workq.Dispatcher.Parking;
 /// </summary>
 public static class ParkedEventCheck
 {
-    private static readonly string[] NumberHeaders = [EventHeaders.EnqueuedAt, EventHeaders.Depth, EventHeaders.Attempt, EventHeaders.Attempts, EventHeaders.DeliveryCount];
+    private static readonly string[] NumberHeaders = [EventHeaders.EnqueuedAt, EventHeaders.Depth, EventHeaders.Attempt, EventHeaders.Attempts,
+        EventHeaders.DeliveryCount];
     private static readonly JsonReaderOptions Json = new() { MaxDepth = 256 };
 
     /// <param name="worker">The worker the event is for: its header, or the routing key it was published with.</param>

@@ -52,8 +52,7 @@ public sealed class ParkingConsumer(BrokerConnection broker, UnhandledStore unha
 
     private async Task ParkAsync(BasicDeliverEventArgs delivery, CancellationToken cancellationToken)
     {
-        var envelope = ParkedEventCheck.Read(delivery.BasicProperties, EventHeaders.String(delivery.BasicProperties.Headers, EventHeaders.Worker) ?? delivery.RoutingKey,
-            delivery.Body.Span, options.MaxEventBytes);
+        var envelope = ParkedEventCheck.Read(delivery.BasicProperties, WorkerOf(delivery), delivery.Body.Span, options.MaxEventBytes);
         await unhandled.ParkAsync(envelope, delivery.Body, cancellationToken);
         logger.LogDebug("Parked event {EventId} for unknown worker {Canvas}/{Worker}", envelope.Id, envelope.Canvas, envelope.Worker);
     }
@@ -61,11 +60,11 @@ public sealed class ParkingConsumer(BrokerConnection broker, UnhandledStore unha
     private async Task KeepDeadLetterAsync(BasicDeliverEventArgs delivery, CancellationToken cancellationToken)
     {
         var headers = delivery.BasicProperties.Headers;
-        var envelope = ParkedEventCheck.Read(delivery.BasicProperties, EventHeaders.String(headers, EventHeaders.Worker) ?? delivery.RoutingKey, delivery.Body.Span,
-            options.MaxEventBytes);
+        var envelope = ParkedEventCheck.Read(delivery.BasicProperties, WorkerOf(delivery), delivery.Body.Span, options.MaxEventBytes);
         var reason = EventHeaders.String(headers, EventHeaders.DeadLetterReason) ?? EventHeaders.String(headers, "x-first-death-reason") switch
         {
-            "delivery_limit" => $"delivery limit: delivered {Topology.DeliveryLimit} times without completing (a worker process died or lost its connection each time)",
+            "delivery_limit" =>
+                $"delivery limit: delivered {Topology.DeliveryLimit} times without completing (a worker process died or lost its connection each time)",
             { } other => other,
             null => "dead-lettered by the broker",
         };
@@ -77,8 +76,13 @@ public sealed class ParkingConsumer(BrokerConnection broker, UnhandledStore unha
         logger.LogWarning("Event {EventId} of {Canvas}/{Worker} dead-lettered: {Reason}", envelope.Id, envelope.Canvas, envelope.Worker, reason);
     }
 
+    /// <summary>The worker an event is for: its header, or the routing key it was published with.</summary>
+    private static string? WorkerOf(BasicDeliverEventArgs delivery) =>
+        EventHeaders.String(delivery.BasicProperties.Headers, EventHeaders.Worker) ?? delivery.RoutingKey;
+
     private static int AttemptsOf(IDictionary<string, object?>? headers) =>
-        (int)Math.Clamp(EventHeaders.Long(headers, EventHeaders.Attempts) ?? EventHeaders.Long(headers, EventHeaders.DeliveryCount) ?? Topology.DeliveryLimit, 1, int.MaxValue);
+        (int)Math.Clamp(EventHeaders.Long(headers, EventHeaders.Attempts) ?? EventHeaders.Long(headers, EventHeaders.DeliveryCount)
+            ?? Topology.DeliveryLimit, 1, int.MaxValue);
 
     /// <summary>The message, whole, to the quarantine; its event (when it names one) says so in its status. Logged once, here.</summary>
     private async Task QuarantineAsync(string queue, BasicDeliverEventArgs delivery, PoisonFailure failure, CancellationToken cancellationToken)
@@ -88,9 +92,11 @@ public sealed class ParkingConsumer(BrokerConnection broker, UnhandledStore unha
         if (entry is { Canvas: { } canvas, Worker: { } worker, EventId: { } eventId })
         {
             var enqueuedAt = EventHeaders.Read(delivery.BasicProperties, canvas, worker).EnqueuedAt;
-            statuses.Record(EventStatusUpdate.Quarantined(canvas, eventId, worker, AttemptsOf(delivery.BasicProperties.Headers), enqueuedAt, id, queue, entry.Error));
+            statuses.Record(EventStatusUpdate.Quarantined(canvas, eventId, worker, AttemptsOf(delivery.BasicProperties.Headers), enqueuedAt, id,
+                queue, entry.Error));
         }
-        logger.LogWarning("A message from {Queue} ({Canvas}/{Worker}, event {EventId}) was quarantined as item {QuarantineId} after {Attempts} attempts: {Error}",
+        logger.LogWarning(
+            "A message from {Queue} ({Canvas}/{Worker}, event {EventId}) was quarantined as item {QuarantineId} after {Attempts} attempts: {Error}",
             queue, entry.Canvas, entry.Worker, entry.EventId, id, failure.Attempts, entry.Error);
     }
 

@@ -83,9 +83,10 @@ public sealed class UnhandledReplayer(UnhandledStore unhandled, DeadLetterStore 
 
     private void Quarantined(QuarantineEntry entry, long id)
     {
-        statuses.Record(EventStatusUpdate.Quarantined(entry.Canvas!, entry.EventId!.Value, entry.Worker!, 1, DateTimeOffset.UtcNow, id, entry.Source, entry.Error));
-        logger.LogWarning("Parked event {EventId} of {Canvas}/{Worker} was quarantined as item {QuarantineId} after {Attempts} refusals: {Error}", entry.EventId,
-            entry.Canvas, entry.Worker, id, entry.Attempts, entry.Error);
+        statuses.Record(EventStatusUpdate.Quarantined(entry.Canvas!, entry.EventId!.Value, entry.Worker!, 1, DateTimeOffset.UtcNow, id, entry.Source,
+            entry.Error));
+        logger.LogWarning("Parked event {EventId} of {Canvas}/{Worker} was quarantined as item {QuarantineId} after {Attempts} refusals: {Error}",
+            entry.EventId, entry.Canvas, entry.Worker, id, entry.Attempts, entry.Error);
     }
 }
 

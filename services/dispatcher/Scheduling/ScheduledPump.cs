@@ -10,11 +10,11 @@ namespace Workq.Dispatcher.Scheduling;
 /// rows another holds, so each event goes out once (twice only if a pump dies between the broker's confirm and its commit).
 /// It sleeps until the next event is due, at most <see cref="MaxSleep"/>, and an emit that schedules something wakes it at once
 /// (LISTEN/NOTIFY), so an event leaves well within a second of its time. An event the broker cannot take for its own reasons
-/// (its canvas's exchange is gone, say) is tried <see cref="PoisonGuard.MaxAttempts"/> times with backoff, then moved to the
-/// quarantine: it never holds up the events due after it.
+/// is moved to the quarantine, at once when its canvas's exchange is gone, else after <see cref="PoisonGuard.MaxAttempts"/> passes
+/// with backoff: it never holds up the events due after it.
 /// </summary>
-public sealed class ScheduledPump(ScheduledEventStore store, NpgsqlDataSource db, EventPublisher publisher, ExchangeCheck exchanges, EventStatusRecorder statuses,
-    TimeProvider clock, ILogger<ScheduledPump> logger)
+public sealed class ScheduledPump(ScheduledEventStore store, NpgsqlDataSource db, EventPublisher publisher, ExchangeCheck exchanges,
+    EventStatusRecorder statuses, TimeProvider clock, ILogger<ScheduledPump> logger)
     : BackgroundService
 {
     private const int ClaimLimit = 500;
@@ -79,7 +79,8 @@ public sealed class ScheduledPump(ScheduledEventStore store, NpgsqlDataSource db
         outage.Succeeded();
         foreach (var (entry, id) in quarantined)
         {
-            statuses.Record(EventStatusUpdate.Quarantined(entry.Canvas!, entry.EventId!.Value, entry.Worker!, 1, DateTimeOffset.UtcNow, id, entry.Source, entry.Error));
+            statuses.Record(EventStatusUpdate.Quarantined(entry.Canvas!, entry.EventId!.Value, entry.Worker!, 1, DateTimeOffset.UtcNow, id,
+                entry.Source, entry.Error));
             logger.LogWarning("Scheduled event {EventId} of {Canvas}/{Worker} was quarantined as item {QuarantineId} after {Attempts} attempts: {Error}",
                 entry.EventId, entry.Canvas, entry.Worker, id, entry.Attempts, entry.Error);
         }

@@ -64,10 +64,13 @@ public sealed class RetryScheduler(EventPublisher publisher, Topology topology)
     public async Task DeadLetterUnreadableAsync(string canvas, string worker, RabbitMQ.Client.IReadOnlyBasicProperties properties, string reason,
         ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
-        var copy = new RabbitMQ.Client.BasicProperties(properties) { Headers = new Dictionary<string, object?>(properties.Headers ?? new Dictionary<string, object?>()) };
-        copy.Headers[EventHeaders.DeadLetterReason] = Encoding.UTF8.GetBytes(reason);
-        await publisher.PublishAsync(Topology.DeadLetterExchange, worker, new EventEnvelope(Guid.Empty, canvas, worker, DateTimeOffset.UtcNow, 0, null), copy, body,
-            cancellationToken);
+        var headers = new Dictionary<string, object?>(properties.Headers ?? new Dictionary<string, object?>())
+        {
+            [EventHeaders.DeadLetterReason] = Encoding.UTF8.GetBytes(reason),
+        };
+        var copy = new RabbitMQ.Client.BasicProperties(properties) { Headers = headers };
+        var envelope = new EventEnvelope(Guid.Empty, canvas, worker, DateTimeOffset.UtcNow, 0, null);
+        await publisher.PublishAsync(Topology.DeadLetterExchange, worker, envelope, copy, body, cancellationToken);
     }
 
     /// <summary>Publishes the event to the dead letters with the reason, confirmed, before its delivery is acked.</summary>

@@ -99,7 +99,8 @@ public sealed class RunRecorder(ITraceStore traces, WorkerStore workers, Metrics
         }
         // Each part of a write is written once: what one wrote is not put back, only what an outage (or stopping) left.
         var minuteRows = await BatchSplitter.WriteAsync([.. minuteBatch], (part, token) => metrics.AddAsync([.. part.Select(Delta)], token),
-            (row, error, token) => QuarantineAsync(QuarantineSources.Metrics, Delta(row), error, row.Key.Canvas, row.Key.Worker, null, token), cancellationToken);
+            (row, error, token) => QuarantineAsync(QuarantineSources.Metrics, Delta(row), error, row.Key.Canvas, row.Key.Worker, null, token),
+            cancellationToken);
         if (minuteRows.Outage is { } minutesFailed)
         {
             RequeueMinutes(minuteRows.Unwritten);
@@ -109,13 +110,14 @@ public sealed class RunRecorder(ITraceStore traces, WorkerStore workers, Metrics
         }
         var traceRows = await BatchSplitter.WriteAsync([.. batch.Values.SelectMany(p => p.Traces)],
             (part, token) => traces.AppendAsync([.. part.Select(t => t.ToEntry())], options.TracesPerWorker, token),
-            (trace, error, token) => QuarantineAsync(QuarantineSources.Traces, trace.ToEntry(), error, trace.Envelope.Canvas, trace.Envelope.Worker, trace.Envelope.Id,
-                token), cancellationToken);
+            (trace, error, token) =>
+                QuarantineAsync(QuarantineSources.Traces, trace.ToEntry(), error, trace.Envelope.Canvas, trace.Envelope.Worker, trace.Envelope.Id, token),
+            cancellationToken);
+        List<WorkerCounts> counts = [.. batch.Select(p => new WorkerCounts(p.Key.Canvas, p.Key.Worker, p.Value.Processed, p.Value.Failed))];
         var countRows = traceRows.Outage is null
-            ? await BatchSplitter.WriteAsync([.. batch.Select(p => new WorkerCounts(p.Key.Canvas, p.Key.Worker, p.Value.Processed, p.Value.Failed))],
-                workers.AddCountsAsync, (counts, error, token) => QuarantineAsync(QuarantineSources.WorkerCounters, counts, error, counts.Canvas, counts.Worker, null, token),
-                cancellationToken)
-            : new SplitResult<WorkerCounts>([.. batch.Select(p => new WorkerCounts(p.Key.Canvas, p.Key.Worker, p.Value.Processed, p.Value.Failed))], null);
+            ? await BatchSplitter.WriteAsync(counts, workers.AddCountsAsync,
+                (row, error, token) => QuarantineAsync(QuarantineSources.WorkerCounters, row, error, row.Canvas, row.Worker, null, token), cancellationToken)
+            : new SplitResult<WorkerCounts>(counts, null);
         if ((traceRows.Outage ?? countRows.Outage) is { } failed)
         {
             Requeue(traceRows.Unwritten, countRows.Unwritten);
@@ -135,11 +137,12 @@ public sealed class RunRecorder(ITraceStore traces, WorkerStore workers, Metrics
     }
 
     /// <summary>A row PostgreSQL (or MongoDB) refuses for its own reasons: to the quarantine, as its JSON, logged once.</summary>
-    private async Task QuarantineAsync<T>(string source, T row, Exception error, string canvas, string worker, Guid? eventId, CancellationToken cancellationToken)
+    private async Task QuarantineAsync<T>(string source, T row, Exception error, string canvas, string worker, Guid? eventId,
+        CancellationToken cancellationToken)
     {
         var id = await quarantine.AddAsync(QuarantineEntry.Row(source, row, error, canvas, worker, eventId), cancellationToken);
-        logger.LogWarning("A row of {Source} for {Canvas}/{Worker} that the store refuses was quarantined as item {QuarantineId}: {Error}", source, canvas, worker, id,
-            Failures.Describe(error));
+        logger.LogWarning("A row of {Source} for {Canvas}/{Worker} that the store refuses was quarantined as item {QuarantineId}: {Error}",
+            source, canvas, worker, id, Failures.Describe(error));
     }
 
     private void RequeueMinutes(IEnumerable<KeyValuePair<(string Canvas, string Worker, DateTime At), MinuteTally>> unwritten)

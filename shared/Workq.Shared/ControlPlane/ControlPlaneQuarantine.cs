@@ -12,7 +12,8 @@ namespace Workq.Shared.ControlPlane;
 /// <c>_skipped</c> queue, which expires with the temporary endpoint a minute after the instance stops.) While PostgreSQL is away
 /// the message is held, and the quarantine tried again with backoff.
 /// </summary>
-public sealed class ControlPlaneQuarantine(QuarantineStore store, ILogger<ControlPlaneQuarantine> logger) : IFilter<ExceptionReceiveContext>, IFilter<ReceiveContext>
+public sealed class ControlPlaneQuarantine(QuarantineStore store, ILogger<ControlPlaneQuarantine> logger)
+    : IFilter<ExceptionReceiveContext>, IFilter<ReceiveContext>
 {
     private readonly PoisonGuard guard = new(new OutageLog(logger, "Quarantining control-plane messages"));
 
@@ -24,8 +25,8 @@ public sealed class ControlPlaneQuarantine(QuarantineStore store, ILogger<Contro
     }
 
     Task IFilter<ReceiveContext>.Send(ReceiveContext context, IPipe<ReceiveContext> next) =>
-        QuarantineAsync(context, new PoisonMessageException("No consumer of this endpoint takes the message: its type is none the control plane sends here."), 1,
-            () => next.Send(context));
+        QuarantineAsync(context, new PoisonMessageException("No consumer of this endpoint takes the message: its type is none the control plane sends here."),
+            1, () => next.Send(context));
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("workq-quarantine");
 
@@ -36,7 +37,9 @@ public sealed class ControlPlaneQuarantine(QuarantineStore store, ILogger<Contro
         var body = context.Body.GetBytes();
         var entry = context.TryGetPayload<RabbitMqBasicConsumeContext>(out var delivery)
             ? QuarantineEntry.Delivery(QuarantineSources.ControlPlane, queue, delivery.Exchange, delivery.RoutingKey ?? "", delivery.Properties, body, failure)
-            : new QuarantineEntry(QuarantineSources.ControlPlane, RedriveKind.None, body, [], Failures.Describe(error), attempts, failure.FirstFailedAt) { Queue = queue };
+            : new QuarantineEntry(QuarantineSources.ControlPlane, RedriveKind.None, body, [], Failures.Describe(error), attempts,
+                failure.FirstFailedAt)
+            { Queue = queue };
         var id = 0L;
         await guard.KeepTryingAsync(async token => id = await store.AddAsync(entry, token), context.CancellationToken);
         logger.LogWarning("A control-plane message on {Queue} was quarantined as item {QuarantineId}: {Error}", queue, id, entry.Error);

@@ -40,7 +40,8 @@ public static class ControlPlaneSetup
                     endpoint.UseMessageRetry(retry =>
                     {
                         retry.Handle<Exception>(Poison.Failures.IsTransient);
-                        retry.Exponential(int.MaxValue, Poison.PoisonGuard.FirstOutageBackoff, Poison.PoisonGuard.MaxOutageBackoff, Poison.PoisonGuard.FirstOutageBackoff);
+                        retry.Exponential(int.MaxValue, Poison.PoisonGuard.FirstOutageBackoff, Poison.PoisonGuard.MaxOutageBackoff,
+                            Poison.PoisonGuard.FirstOutageBackoff);
                     });
                     endpoint.UseMessageRetry(retry => retry.Intervals(Poison.PoisonGuard.Backoff(1), Poison.PoisonGuard.Backoff(2)));
                     var quarantine = context.GetRequiredService<ControlPlaneQuarantine>();

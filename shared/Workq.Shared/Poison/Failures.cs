@@ -37,7 +37,8 @@ public static class Failures
     /// but for the write errors, which a document of its own causes (too large, say).
     /// </summary>
     private static bool IsMongoOutage(Exception e) =>
-        e.GetType().Namespace?.StartsWith("MongoDB.", StringComparison.Ordinal) == true && e.GetType().Name is not ("MongoWriteException" or "MongoBulkWriteException");
+        e.GetType().Namespace?.StartsWith("MongoDB.", StringComparison.Ordinal) == true
+            && e.GetType().Name is not ("MongoWriteException" or "MongoBulkWriteException");
 
     private static bool IsRowError(string sqlState) => sqlState.Length == 5 && sqlState[..2] is "22" or "23" or "54";
 

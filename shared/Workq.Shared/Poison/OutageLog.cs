@@ -51,7 +51,8 @@ public sealed class OutageLog(ILogger logger, string what, TimeProvider? clock =
         lock (gate)
         {
             if (since is not { } start) return;
-            logger.LogInformation("{What} works again after {Seconds:0.0} s and {Failures} failed tries", what, (time.GetUtcNow() - start).TotalSeconds, failures);
+            logger.LogInformation("{What} works again after {Seconds:0.0} s and {Failures} failed tries", what,
+                (time.GetUtcNow() - start).TotalSeconds, failures);
             since = null;
             failures = 0;
         }

@@ -95,8 +95,9 @@ public sealed class EventStatusRecorder(EventStatusStore store, QuarantineStore 
         CancellationToken cancellationToken)
     {
         var updates = await BatchSplitter.WriteAsync([.. batch.Values], (part, token) => store.WriteAsync(part, [], token),
-            (update, error, token) => QuarantineAsync(QuarantineEntry.Row(QuarantineSources.EventStatus, update, error, update.Canvas, update.Worker, update.Id),
-                token), cancellationToken);
+            (update, error, token) =>
+                QuarantineAsync(QuarantineEntry.Row(QuarantineSources.EventStatus, update, error, update.Canvas, update.Worker, update.Id), token),
+            cancellationToken);
         var emitted = await BatchSplitter.WriteAsync(emits, (part, token) => store.WriteAsync([], part, token),
             (events, error, token) => QuarantineAsync(QuarantineEntry.Row(QuarantineSources.EventStatus, events, error, events.Canvas, null, null), token),
             cancellationToken);

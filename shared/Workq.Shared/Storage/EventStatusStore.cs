@@ -38,8 +38,8 @@ public sealed record EventStatusUpdate(string Canvas, Guid Id, string Worker, st
         new(canvas, id, worker, EventStatuses.DeadLettered, EventStatuses.DeadLetteredRank, attempts, enqueuedAt, FinishedAt: DateTimeOffset.UtcNow, Error: reason);
 
     /// <summary>The event's message is in the quarantine, as item <paramref name="quarantineId"/>: <c>error</c> says so, and why.</summary>
-    public static EventStatusUpdate Quarantined(string canvas, Guid id, string worker, int attempts, DateTimeOffset enqueuedAt, long quarantineId, string source,
-        string error) =>
+    public static EventStatusUpdate Quarantined(string canvas, Guid id, string worker, int attempts, DateTimeOffset enqueuedAt, long quarantineId,
+        string source, string error) =>
         new(canvas, id, worker, EventStatuses.Quarantined, EventStatuses.QuarantinedRank, attempts, enqueuedAt, FinishedAt: DateTimeOffset.UtcNow,
             Error: Poison.MessageCodec.Clean($"quarantined as item {quarantineId} (GET /v1/quarantine/{quarantineId}), taken from {source}: {error}"));
 

@@ -46,7 +46,8 @@ public sealed record QuarantineEntry(string Source, RedriveKind Redrive, ReadOnl
     {
         var canvas = Messaging.EventHeaders.String(properties.Headers, Messaging.EventHeaders.Canvas);
         var worker = Messaging.EventHeaders.String(properties.Headers, Messaging.EventHeaders.Worker);
-        return new(source, RedriveKind.Publish, body, MessageCodec.Encode(properties), Failures.Describe(failure.Error), failure.Attempts, failure.FirstFailedAt)
+        return new(source, RedriveKind.Publish, body, MessageCodec.Encode(properties), Failures.Describe(failure.Error), failure.Attempts,
+            failure.FirstFailedAt)
         {
             Queue = queue,
             Exchange = exchange,
@@ -71,7 +72,12 @@ public sealed record QuarantineEntry(string Source, RedriveKind Redrive, ReadOnl
 
     /// <summary>A row of a flush that PostgreSQL refused, kept as its JSON.</summary>
     public static QuarantineEntry Row<T>(string source, T row, Exception error, string? canvas, string? worker, Guid? eventId) =>
-        new(source, RedriveKind.None, RowJson(row), [], Failures.Describe(error), 1, DateTimeOffset.UtcNow) { Canvas = canvas, Worker = worker, EventId = eventId };
+        new(source, RedriveKind.None, RowJson(row), [], Failures.Describe(error), 1, DateTimeOffset.UtcNow)
+        {
+            Canvas = canvas,
+            Worker = worker,
+            EventId = eventId,
+        };
 
     private static byte[] RowJson<T>(T row)
     {
@@ -116,7 +122,8 @@ public sealed class QuarantineStore(NpgsqlDataSource db)
     }
 
     /// <summary>In the caller's transaction: a row moved from another table to the quarantine is in exactly one of them.</summary>
-    public static async Task<long> AddAsync(QuarantineEntry entry, NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+    public static async Task<long> AddAsync(QuarantineEntry entry, NpgsqlConnection connection, NpgsqlTransaction? transaction,
+        CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
             insert into quarantine (source, redrive, queue, exchange, routing_key, canvas, worker, event_id, body, properties, error, attempts, first_failed_at)
@@ -171,7 +178,8 @@ public sealed class QuarantineStore(NpgsqlDataSource db)
     public async Task<bool> DeleteAsync(long id, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition("delete from quarantine where id = @id", new { id }, cancellationToken: cancellationToken)) > 0;
+        return await connection.ExecuteAsync(new CommandDefinition("delete from quarantine where id = @id", new { id },
+            cancellationToken: cancellationToken)) > 0;
     }
 
     public async Task<int> DeleteAsync(QuarantineFilter filter, CancellationToken cancellationToken)
@@ -193,7 +201,8 @@ public sealed class QuarantineStore(NpgsqlDataSource db)
             $"select {Columns}, body from quarantine where id = @id for update", new { id }, transaction, cancellationToken: cancellationToken));
         if (row is null) return false;
         await redrive(row.ToMessage());
-        await connection.ExecuteAsync(new CommandDefinition("delete from quarantine where id = @id", new { id }, transaction, cancellationToken: CancellationToken.None));
+        await connection.ExecuteAsync(new CommandDefinition("delete from quarantine where id = @id", new { id }, transaction,
+            cancellationToken: CancellationToken.None));
         await transaction.CommitAsync(CancellationToken.None);
         return true;
     }
@@ -293,8 +302,8 @@ public sealed class QuarantineStore(NpgsqlDataSource db)
         public string Properties { get; set; } = "{}";
         public byte[] Body { get; set; } = [];
 
-        public QuarantinedMessage ToMessage() => new(Id, Source, Enum.Parse<RedriveKind>(Redrive, ignoreCase: true), Queue, Exchange, Routing_Key, Canvas, Worker,
-            Event_Id, Error, Attempts, UnhandledStore.Utc(First_Failed_At), UnhandledStore.Utc(Quarantined_At), Body_Bytes, Body,
+        public QuarantinedMessage ToMessage() => new(Id, Source, Enum.Parse<RedriveKind>(Redrive, ignoreCase: true), Queue, Exchange, Routing_Key,
+            Canvas, Worker, Event_Id, Error, Attempts, UnhandledStore.Utc(First_Failed_At), UnhandledStore.Utc(Quarantined_At), Body_Bytes, Body,
             JsonNode.Parse(Properties) as JsonObject ?? []);
     }
 }

@@ -13,7 +13,7 @@ namespace Workq.Tests.Reliability;
 /// its log grows by a few lines per message at most, and the next good message flows.
 /// </summary>
 [Trait("Category", "Poison")]
-public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqCluster>, IAsyncLifetime
+public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) : IClassFixture<WorkqCluster>, IAsyncLifetime
 {
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(20);
     /// <summary>A quarantined message logs one line; the broker client and MassTransit may add one or two.</summary>
@@ -28,7 +28,8 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
     {
         var factory = new ConnectionFactory { Uri = new Uri(cluster.ServiceEnvironment["WORKQ_RABBITMQ_URL"]) };
         connection = await factory.CreateConnectionAsync();
-        channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true,
+            publisherConfirmationTrackingEnabled: true));
     }
 
     public async Task DisposeAsync()
@@ -55,8 +56,10 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
     [
         new("bad JSON", Event(canvas, worker), """{"n": """u8.ToArray()),
         new("no headers at all", new BasicProperties(), """{"n": 1}"""u8.ToArray()),
-        new("wrong types", Event(canvas, worker, change: h => (h[EventHeaders.EnqueuedAt], h[EventHeaders.Depth]) = ("yesterday"u8.ToArray(), true)), "1"u8.ToArray()),
-        new("a table for a canvas", Event(canvas, worker, change: h => h[EventHeaders.Canvas] = new Dictionary<string, object?> { ["a"] = 1 }), "1"u8.ToArray()),
+        new("wrong types", Event(canvas, worker, change: h => (h[EventHeaders.EnqueuedAt], h[EventHeaders.Depth]) = ("yesterday"u8.ToArray(), true)),
+            "1"u8.ToArray()),
+        new("a table for a canvas", Event(canvas, worker, change: h => h[EventHeaders.Canvas] = new Dictionary<string, object?> { ["a"] = 1 }),
+            "1"u8.ToArray()),
         new("NUL in the canvas", Event(canvas, worker, change: h => h[EventHeaders.Canvas] = Encoding.UTF8.GetBytes(canvas + "\0")), "1"u8.ToArray()),
         new("NUL in the worker", Event(canvas, worker, change: h => h[EventHeaders.Worker] = Encoding.UTF8.GetBytes("w\0")), "1"u8.ToArray()),
         new("NUL in the message id", new BasicProperties(Event(canvas, worker)) { MessageId = Guid.NewGuid() + "\0" }, "1"u8.ToArray()),
@@ -65,7 +68,8 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
         // Text a store may keep (PostgreSQL text cannot hold NUL; the stores may clean it): quarantined, or kept where it belongs.
         new("NUL in the trace parent", Event(canvas, worker, change: h => h[EventHeaders.TraceParent] = "00-\0"u8.ToArray()), "1"u8.ToArray(), Always: false),
         new("NUL in the ordering key", Event(canvas, worker, change: h => h[EventHeaders.OrderingKey] = "k\0"u8.ToArray()), "1"u8.ToArray(), Always: false),
-        new("NUL in the reason", Event(canvas, worker, change: h => h[EventHeaders.DeadLetterReason] = "dead\0letter"u8.ToArray()), "1"u8.ToArray(), Always: false),
+        new("NUL in the reason", Event(canvas, worker, change: h => h[EventHeaders.DeadLetterReason] = "dead\0letter"u8.ToArray()), "1"u8.ToArray(),
+            Always: false),
     ];
 
     private async Task PublishAsync(string exchange, string routingKey, Poison poison)
@@ -85,7 +89,9 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
     private async Task<JsonArray> QuarantinedAsync(IReadOnlyList<Poison> poisons, string source)
     {
         var must = poisons.Where(p => p.Always).ToList();
-        var items = await cluster.EventuallyAsync(() => QuarantineAsync($"&source={Uri.EscapeDataString(source)}"), i => must.All(p => Find(i, p) is not null), Within,
+        var watch = Stopwatch.StartNew();
+        var items = await cluster.EventuallyAsync(() => QuarantineAsync($"&source={Uri.EscapeDataString(source)}"), i => must.All(p => Find(i,
+            p) is not null), Within,
             $"{string.Join(", ", must.Where(p => true).Select(p => p.What))} quarantined from {source}");
         foreach (var poison in must)
         {
@@ -93,6 +99,7 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
             Assert.False(string.IsNullOrWhiteSpace(item["error"]!.GetValue<string>()), poison.What);
             Assert.True(item["attempts"]!.GetValue<int>() is >= 1 and <= 3, $"{poison.What}: {item}");
         }
+        output.WriteLine($"{must.Count} messages quarantined from {source} within {watch.Elapsed.TotalSeconds:0.0} s");
         return items;
     }
 
@@ -106,10 +113,12 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
         return lines;
     }
 
-    private static void AssertLogGrewLittle(ServiceProcess service, int before, int messages)
+    private void AssertLogGrewLittle(ServiceProcess service, int before, int messages)
     {
         var grown = LogLines(service) - before;
-        Assert.True(grown <= LinesPerMessage * messages + LineSlack, $"{service.Name}'s log grew by {grown} lines for {messages} poison messages:\n{service.Tail(40)}");
+        output.WriteLine($"{service.Name}'s log: +{grown} lines for {messages} messages");
+        Assert.True(grown <= LinesPerMessage * messages + LineSlack,
+            $"{service.Name}'s log grew by {grown} lines for {messages} poison messages:\n{service.Tail(40)}");
     }
 
     /// <summary>
@@ -127,8 +136,11 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
             var watch = Stopwatch.StartNew();
             await cluster.EventuallyAsync(() => Task.FromResult(watch.Elapsed), e => e >= window, window * 2, "a sampling window");
             var used = ProcessSample.Of(pid).Cpu - before;
+            var share = used.TotalMilliseconds / watch.Elapsed.TotalMilliseconds;
+            output.WriteLine($"dispatcher CPU: {share:P1} of a core over {watch.Elapsed.TotalSeconds:0.0} s");
             if (used.TotalSeconds < 0.1 * watch.Elapsed.TotalSeconds) return;
-            Assert.True(DateTime.UtcNow < deadline, $"the dispatcher still used {used.TotalMilliseconds:0} ms of CPU in {watch.Elapsed.TotalMilliseconds:0} ms");
+            Assert.True(DateTime.UtcNow < deadline,
+                $"the dispatcher still used {used.TotalMilliseconds:0} ms of CPU in {watch.Elapsed.TotalMilliseconds:0} ms");
         }
     }
 
@@ -154,7 +166,8 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
         // Those a store may keep are kept somewhere visible: in the quarantine or in the dead letters.
         await cluster.EventuallyAsync(
             async () => (Quarantined: await QuarantineAsync($"&canvas={canvas}"),
-                Listed: (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters"), cluster.AdminToken))!.AsArray()),
+                Listed: (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters"),
+                    cluster.AdminToken))!.AsArray()),
             seen => poisons.Where(p => !p.Always).All(p => Find(seen.Quarantined, p) is not null
                 || seen.Listed.Any(d => d!["id"]!.GetValue<string>() == p.Properties.MessageId)),
             Within, "each NUL-bearing dead letter kept or quarantined");
@@ -166,16 +179,19 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
         var badJson = poisons[0];
         var item = Find(items, badJson)!;
         Assert.Equal((canvas, "w", "publish"), (item["canvas"]!.GetValue<string>(), item["worker"]!.GetValue<string>(), item["redrive"]!.GetValue<string>()));
-        Assert.Equal("quarantined", await cluster.EventuallyAsync(() => StatusAsync(canvas, Guid.Parse(badJson.Properties.MessageId!)), s => s == "quarantined", Within,
+        Assert.Equal("quarantined", await cluster.EventuallyAsync(() => StatusAsync(canvas, Guid.Parse(badJson.Properties.MessageId!)), s =>
+            s == "quarantined", Within,
             "the bad-JSON event's status"));
         var tenMegabytes = Find(items, poisons.Single(p => p.What == "a 10 MB body"))!;
         Assert.Equal(TenMegabytes.Length, tenMegabytes["bodyBytes"]!.GetValue<int>());
         Assert.Contains("WORKQ_MAX_EVENT_BYTES", tenMegabytes["error"]!.GetValue<string>());
 
-        var good = new Poison("good", Event(canvas, "w", change: h => h[EventHeaders.DeadLetterReason] = "gave up"u8.ToArray()), """{"n": 1}"""u8.ToArray(), Always: false);
+        var reasoned = Event(canvas, "w", change: h => h[EventHeaders.DeadLetterReason] = "gave up"u8.ToArray());
+        var good = new Poison("good", reasoned, """{"n": 1}"""u8.ToArray(), Always: false);
         await PublishAsync(Topology.DeadLetterExchange, "w", good);
         await cluster.EventuallyAsync(
-            async () => (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters"), cluster.AdminToken))!.AsArray(),
+            async () => (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters"),
+                cluster.AdminToken))!.AsArray(),
             l => l.Any(d => d!["id"]!.GetValue<string>() == good.Properties.MessageId), Within, "the good dead letter listed");
     }
 
@@ -192,7 +208,8 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
         await AssertDispatcherIdleAsync();
         AssertLogGrewLittle(cluster.Dispatcher, lines, poisons.Count);
         Assert.Equal(0u, await ReadyAsync(Topology.UnhandledQueue));
-        Assert.Equal("quarantined", await cluster.EventuallyAsync(() => StatusAsync(canvas, Guid.Parse(poisons[0].Properties.MessageId!)), s => s == "quarantined",
+        Assert.Equal("quarantined", await cluster.EventuallyAsync(() => StatusAsync(canvas, Guid.Parse(poisons[0].Properties.MessageId!)), s =>
+            s == "quarantined",
             Within, "the bad-JSON event's status"));
         Assert.NotNull(Find(items, poisons[0]));
 
@@ -207,7 +224,8 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
     {
         // Each service instance hears the control plane on a temporary queue of its own (MassTransit's, named after the host).
         var queues = (await cluster.Rabbit.QueuesAsync(cluster.VirtualHost))
-            .Where(q => !q.StartsWith("workq.", StringComparison.Ordinal) && !q.EndsWith("_error", StringComparison.Ordinal) && !q.EndsWith("_skipped", StringComparison.Ordinal))
+            .Where(q => !q.StartsWith("workq.", StringComparison.Ordinal) && !q.EndsWith("_error", StringComparison.Ordinal)
+                && !q.EndsWith("_skipped", StringComparison.Ordinal))
             .ToList();
         Assert.True(queues.Count >= 4, $"control-plane queues: {string.Join(", ", queues)}");
         var services = cluster.Workers.Where(w => !w.HasExited).Append(cluster.Dispatcher).Append(cluster.Emitter).Append(cluster.Control).ToList();
@@ -285,7 +303,8 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
                 """, new { id, gone });
         }
 
-        var item = (await cluster.EventuallyAsync(() => QuarantineAsync("&source=scheduled-events"), i => i.Any(x => x!["eventId"]?.GetValue<Guid>() == id), Within,
+        var item = (await cluster.EventuallyAsync(() => QuarantineAsync("&source=scheduled-events"), i => i.Any(x =>
+            x!["eventId"]?.GetValue<Guid>() == id), Within,
             "the scheduled event quarantined")).Single(x => x!["eventId"]!.GetValue<Guid>() == id)!;
         Assert.Equal((gone, "emit"), (item["canvas"]!.GetValue<string>(), item["redrive"]!.GetValue<string>()));
         Assert.Contains("does not exist", item["error"]!.GetValue<string>());
@@ -315,7 +334,8 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
             Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
         }
         // Once the canvas and its worker exist, the redrive runs it, under its own id.
-        var created = await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl("/v1/canvases"), cluster.AdminToken, $$"""{"name":"{{gone}}"}""", expect: 201);
+        var created = await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl("/v1/canvases"), cluster.AdminToken, $$"""{"name":"{{gone}}"}""",
+            expect: 201);
         await cluster.DeployAsync(gone, "w", "return 5;", token: created!["token"]!.GetValue<string>());
         Assert.Equal(1, (await cluster.JsonAsync(HttpMethod.Post, redrive, cluster.AdminToken))!["redriven"]!.GetValue<int>());
         await cluster.TraceOfAsync(gone, "w", id, Within);
@@ -342,19 +362,23 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
                 """, new { canvas, orphan, broken });
             // Parked while w did not exist; w exists now, so the replayer publishes it.
             await db.ExecuteAsync("""
-                insert into unhandled_events (canvas, worker, event_id, enqueued_at, depth, body) values (@canvas, 'w', @parked, now(), 0, '{"parked": 1}'::bytea)
+                insert into unhandled_events (canvas, worker, event_id, enqueued_at, depth, body) values (@canvas, 'w', @parked, now(), 0,
+                    '{"parked": 1}'::bytea)
                 """, new { canvas, parked });
         }
 
         var items = await cluster.EventuallyAsync(() => QuarantineAsync($"&source=crons&canvas={canvas}"), i => i.Count == 2, Within, "both crons quarantined");
-        Assert.Contains(items, i => i!["queue"]!.GetValue<string>() == orphan && i["error"]!.GetValue<string>().Contains("does not exist", StringComparison.Ordinal));
-        Assert.Contains(items, i => i!["queue"]!.GetValue<string>() == broken && i["error"]!.GetValue<string>().Contains("every full moon", StringComparison.Ordinal));
+        Assert.Contains(items, i => i!["queue"]!.GetValue<string>() == orphan && i["error"]!.GetValue<string>().Contains("does not exist",
+            StringComparison.Ordinal));
+        Assert.Contains(items, i => i!["queue"]!.GetValue<string>() == broken && i["error"]!.GetValue<string>().Contains("every full moon",
+            StringComparison.Ordinal));
         await AssertDispatcherIdleAsync();
         var item = (await cluster.EventuallyAsync(() => QuarantineAsync($"&source=workq.unhandled&canvas={canvas}"), i => i.Count == 1, Within,
             "the parked event quarantined")).Single()!;
         Assert.Equal((parked, "emit"), (item["eventId"]!.GetValue<Guid>(), item["redrive"]!.GetValue<string>()));
         Assert.Contains("does not exist", item["error"]!.GetValue<string>());
-        Assert.Equal("quarantined", await cluster.EventuallyAsync(() => StatusAsync(canvas, parked), s => s == "quarantined", Within, "the parked event's status"));
+        Assert.Equal("quarantined", await cluster.EventuallyAsync(() => StatusAsync(canvas, parked), s => s == "quarantined", Within,
+            "the parked event's status"));
         AssertLogGrewLittle(cluster.Dispatcher, lines, 3);
         // Once each: the broken cron stopped firing, the orphan moved on to its next minute.
         Assert.Equal(2, (await QuarantineAsync($"&source=crons&canvas={canvas}")).Count);
@@ -368,7 +392,8 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("nul");
         await cluster.DeployAsync(canvas, "w", """throw new Exception("dead\u0000letter");""", token: token);
-        await cluster.JsonAsync(HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w"), token, """{"retry":{"maxAttempts":1,"backoffSeconds":[]}}""");
+        await cluster.JsonAsync(HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w"), token,
+            """{"retry":{"maxAttempts":1,"backoffSeconds":[]}}""");
         var lines = LogLines(cluster.Dispatcher);
 
         var id = await cluster.EmitAsync(canvas, "w", "1", token);
@@ -396,7 +421,8 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
     public async Task The_quarantine_api_lists_pages_shows_redrives_and_discards_for_admins_only()
     {
         var (canvas, canvasToken) = await cluster.CreateCanvasAsync("qapi");
-        var poisons = Enumerable.Range(0, 3).Select(i => new Poison($"bad JSON {i}", Event(canvas, "nobody"), Encoding.UTF8.GetBytes($"{{\"n\": {i},"))).ToList();
+        var poisons = Enumerable.Range(0, 3).Select(i => new Poison($"bad JSON {i}", Event(canvas, "nobody"),
+            Encoding.UTF8.GetBytes($"{{\"n\": {i},"))).ToList();
         foreach (var poison in poisons) await PublishAsync("", Topology.UnhandledQueue, poison);
         await QuarantinedAsync(poisons, Topology.UnhandledQueue);
 
@@ -407,24 +433,30 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
         Assert.True(page[0]!["id"]!.GetValue<long>() > page[1]!["id"]!.GetValue<long>());
         var cursor = Assert.Single(first.Headers.GetValues("X-Next-Cursor"));
         Assert.Contains($"cursor={cursor}", first.Headers.GetValues("Link").Single());
-        var rest = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/quarantine?canvas={canvas}&limit=2&cursor={cursor}"), cluster.AdminToken))!.AsArray();
+        var rest = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/quarantine?canvas={canvas}&limit=2&cursor={cursor}"),
+            cluster.AdminToken))!.AsArray();
         var oldest = Assert.Single(rest)!;
         Assert.Equal(poisons[0].Marker, oldest["properties"]!["headers"]![Marker]!.GetValue<string>());
 
         // One in full: the body as it was, its properties, where a redrive puts it.
         var one = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/quarantine/{oldest["id"]}"), cluster.AdminToken))!;
-        Assert.Equal(("{\"n\": 0,", "utf-8", false), (one["body"]!.GetValue<string>(), one["bodyEncoding"]!.GetValue<string>(), one["bodyTruncated"]!.GetValue<bool>()));
-        Assert.Equal(("", Topology.UnhandledQueue, "workq.unhandled"), (one["exchange"]!.GetValue<string>(), one["routingKey"]!.GetValue<string>(), one["source"]!.GetValue<string>()));
+        Assert.Equal(("{\"n\": 0,", "utf-8", false), (one["body"]!.GetValue<string>(), one["bodyEncoding"]!.GetValue<string>(),
+            one["bodyTruncated"]!.GetValue<bool>()));
+        Assert.Equal(("", Topology.UnhandledQueue, "workq.unhandled"), (one["exchange"]!.GetValue<string>(), one["routingKey"]!.GetValue<string>(),
+            one["source"]!.GetValue<string>()));
 
         // A redrive puts it back where it came from; still poison, it comes back to the quarantine (once), under a new id.
-        Assert.Equal(1, (await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/quarantine/{oldest["id"]}/redrive"), cluster.AdminToken))!["redriven"]!.GetValue<int>());
-        var again = await cluster.EventuallyAsync(() => QuarantineAsync($"&canvas={canvas}"), i => i.Count == 3 && i.All(x => x!["id"]!.GetValue<long>() != oldest["id"]!.GetValue<long>()),
+        Assert.Equal(1, (await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/quarantine/{oldest["id"]}/redrive"),
+            cluster.AdminToken))!["redriven"]!.GetValue<int>());
+        var again = await cluster.EventuallyAsync(() => QuarantineAsync($"&canvas={canvas}"), i => i.Count == 3 && i.All(x =>
+            x!["id"]!.GetValue<long>() != oldest["id"]!.GetValue<long>()),
             Within, "the redriven message back in the quarantine");
         Assert.NotNull(Find(again, poisons[0]));
 
         // A flush's record is kept to be read, not redriven.
         var store = new QuarantineStore(NpgsqlDataSource.Create(cluster.ServiceEnvironment["WORKQ_POSTGRES"]));
-        var record = await store.AddAsync(QuarantineEntry.Row(QuarantineSources.EventStatus, new { status = "x" }, new FormatException("refused"), canvas, "w", null),
+        var record = await store.AddAsync(QuarantineEntry.Row(QuarantineSources.EventStatus, new { status = "x" }, new FormatException("refused"),
+            canvas, "w", null),
             CancellationToken.None);
         using (var conflict = await cluster.SendAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/quarantine/{record}/redrive"), cluster.AdminToken))
             Assert.Equal(HttpStatusCode.Conflict, conflict.StatusCode);
@@ -433,7 +465,8 @@ public sealed class PoisonTests(WorkqCluster cluster) : IClassFixture<WorkqClust
         var discard = cluster.ControlUrl($"/v1/quarantine/{record}");
         using (var gone = await cluster.SendAsync(HttpMethod.Delete, discard, cluster.AdminToken)) Assert.Equal(HttpStatusCode.NoContent, gone.StatusCode);
         using (var twice = await cluster.SendAsync(HttpMethod.Delete, discard, cluster.AdminToken)) Assert.Equal(HttpStatusCode.NotFound, twice.StatusCode);
-        Assert.Equal(3, (await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/quarantine?canvas={canvas}"), cluster.AdminToken))!["discarded"]!.GetValue<int>());
+        Assert.Equal(3, (await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/quarantine?canvas={canvas}"),
+            cluster.AdminToken))!["discarded"]!.GetValue<int>());
         Assert.Empty(await QuarantineAsync($"&canvas={canvas}"));
 
         // Admins only, and bad input is a 4xx problem, never a 500.

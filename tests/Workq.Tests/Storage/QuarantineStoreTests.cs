@@ -28,7 +28,12 @@ public sealed class QuarantineStoreTests(ThrowawayDatabase database) : IClassFix
         var properties = new RabbitMQ.Client.BasicProperties
         {
             MessageId = "not-a-guid\0",
-            Headers = new Dictionary<string, object?> { ["workq-canvas"] = "c\0"u8.ToArray(), ["\0key"] = new byte[] { 0xc3, 0x28 }, ["depth"] = "deep"u8.ToArray() },
+            Headers = new Dictionary<string, object?>
+            {
+                ["workq-canvas"] = "c\0"u8.ToArray(),
+                ["\0key"] = new byte[] { 0xc3, 0x28 },
+                ["depth"] = "deep"u8.ToArray()
+            },
         };
         var entry = new QuarantineEntry("workq.dead-letters", RedriveKind.Publish, body, MessageCodec.Encode(properties), "dead\0letter \ud800", 3,
             DateTimeOffset.UtcNow.AddSeconds(-1))
@@ -60,7 +65,8 @@ public sealed class QuarantineStoreTests(ThrowawayDatabase database) : IClassFix
         var now = DateTimeOffset.UtcNow;
         foreach (var id in good.Take(25)) recorder.Record(EventStatusUpdate.Queued(canvas, id, "w", now));
         // A result that is not JSON: the upsert's result::json refuses it (22P02), and with it, whole, every status of the flush.
-        recorder.Record(new EventStatusUpdate(canvas, bad, "w", EventStatuses.Completed, EventStatuses.FinishedRank, 1, now, FinishedAt: now, Result: "{not json"));
+        recorder.Record(new EventStatusUpdate(canvas, bad, "w", EventStatuses.Completed, EventStatuses.FinishedRank, 1, now, FinishedAt: now,
+            Result: "{not json"));
         foreach (var id in good.Skip(25)) recorder.Record(EventStatusUpdate.Queued(canvas, id, "w", now));
 
         await recorder.FlushAsync(CancellationToken.None);
@@ -68,7 +74,8 @@ public sealed class QuarantineStoreTests(ThrowawayDatabase database) : IClassFix
 
         foreach (var id in good) Assert.Equal(EventStatuses.Queued, (await statuses.FindAsync(canvas, id, CancellationToken.None))?.Status);
         Assert.Null(await statuses.FindAsync(canvas, bad, CancellationToken.None));
-        var item = Assert.Single(await quarantine.ListAsync(new QuarantineFilter(QuarantineSources.EventStatus, canvas), null, 10, 4_096, CancellationToken.None));
+        var item = Assert.Single(await quarantine.ListAsync(new QuarantineFilter(QuarantineSources.EventStatus, canvas), null, 10, 4_096,
+            CancellationToken.None));
         Assert.Equal((bad, "w", RedriveKind.None), (item.EventId, item.Worker, item.Redrive));
         Assert.Contains("22P02", item.Error);
         Assert.Contains("{not json", Encoding.UTF8.GetString(item.Body));
@@ -102,7 +109,8 @@ public sealed class QuarantineStoreTests(ThrowawayDatabase database) : IClassFix
         await quarantine.AddAsync(Entry(QuarantineSources.EventStatus, canvas, [9], RedriveKind.None), CancellationToken.None);
 
         // Each redriven message fails again and comes straight back: the redrive must still end.
-        var redriven = await quarantine.RedriveAsync(filter, message => quarantine.AddAsync(Entry("workq.unhandled", canvas, message.Body), CancellationToken.None),
+        var redriven = await quarantine.RedriveAsync(filter, message => quarantine.AddAsync(Entry("workq.unhandled", canvas, message.Body),
+            CancellationToken.None),
             CancellationToken.None);
 
         Assert.Equal(3, redriven);
