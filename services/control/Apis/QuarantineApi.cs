@@ -220,12 +220,15 @@ public sealed class QuarantineRedrive(BrokerConnection broker, EventPublisher pu
 
     private async Task PublishAsync(QuarantinedMessage message, string exchange, BasicProperties properties, CancellationToken cancellationToken)
     {
-        var connection = await broker.GetAsync(cancellationToken);
-        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true,
-            publisherConfirmationTrackingEnabled: true), cancellationToken);
+        // A node that holds the connection open but does not answer: 503 after the publish time-out, as an emit.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.PublishTimeout);
         try
         {
-            await channel.BasicPublishAsync(exchange, message.RoutingKey ?? "", mandatory: true, properties, message.Body, cancellationToken);
+            var connection = await broker.GetAsync(timeout.Token);
+            await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true,
+                publisherConfirmationTrackingEnabled: true), timeout.Token);
+            await channel.BasicPublishAsync(exchange, message.RoutingKey ?? "", mandatory: true, properties, message.Body, timeout.Token);
         }
         catch (PublishException e) when (e.IsReturn)
         {
@@ -240,6 +243,11 @@ public sealed class QuarantineRedrive(BrokerConnection broker, EventPublisher pu
         catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == NotFound)
         {
             throw new NotRedrivableException($"Quarantined message {message.Id} cannot be redriven: the exchange '{exchange}' does not exist.");
+        }
+        catch (Exception e) when (e is OperationInterruptedException or BrokerUnreachableException or IOException
+            || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new BrokerUnavailableException("The broker did not confirm the redriven message; it stays in the quarantine.", e);
         }
     }
 }

@@ -92,8 +92,9 @@ public sealed class ParkingConsumer(BrokerConnection broker, UnhandledStore unha
         if (entry is { Canvas: { } canvas, Worker: { } worker, EventId: { } eventId })
         {
             var enqueuedAt = EventHeaders.Read(delivery.BasicProperties, canvas, worker).EnqueuedAt;
-            statuses.Record(EventStatusUpdate.Quarantined(canvas, eventId, worker, AttemptsOf(delivery.BasicProperties.Headers), enqueuedAt, id,
-                queue, entry.Error));
+            // A dead letter's attempts are its runs'; a parked event never ran.
+            var attempts = queue == Topology.DeadLetterQueue ? AttemptsOf(delivery.BasicProperties.Headers) : 1;
+            statuses.Record(EventStatusUpdate.Quarantined(canvas, eventId, worker, attempts, enqueuedAt, id, queue, entry.Error));
         }
         logger.LogWarning(
             "A message from {Queue} ({Canvas}/{Worker}, event {EventId}) was quarantined as item {QuarantineId} after {Attempts} attempts: {Error}",

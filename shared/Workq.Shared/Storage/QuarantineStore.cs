@@ -104,16 +104,19 @@ public sealed record QuarantineFilter(string? Source = null, string? Canvas = nu
 /// <summary>
 /// The quarantine (table <c>quarantine</c>): messages an internal consumer gave up on after a bounded number of attempts,
 /// whole, until an operator redrives or discards them (docs/DESIGN.md "Quarantine"). Never trimmed: nothing in it is dropped
-/// but by an operator. Everything it writes is text PostgreSQL takes (see <see cref="MessageCodec.Clean"/>): the last stop
+/// but by an operator, or with its canvas (a canvas's messages go when it is deleted). Everything it writes is text PostgreSQL takes (see <see cref="MessageCodec.Clean"/>): the last stop
 /// must not refuse what it is given.
 /// </summary>
-public sealed class QuarantineStore(NpgsqlDataSource db)
+public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
 {
     private const string Columns = """
         id, source, redrive, queue, exchange, routing_key, canvas, worker, event_id, error, attempts, first_failed_at, quarantined_at,
         length(body) as body_bytes, properties::text as properties
         """;
     private const int MaxNameLength = 255, MaxErrorLength = 8_000;
+
+    public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
+        db.ExecuteAsync("delete from quarantine where canvas = @canvas", new { canvas }, cancellationToken);
 
     public async Task<long> AddAsync(QuarantineEntry entry, CancellationToken cancellationToken)
     {
