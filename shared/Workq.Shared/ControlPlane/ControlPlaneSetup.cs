@@ -8,12 +8,18 @@ namespace Workq.Shared.ControlPlane;
 /// The control plane on MassTransit: control publishes typed state-change events, and every instance
 /// of every service hears them on a queue of its own (a temporary, auto-deleted endpoint), so all
 /// instances converge within milliseconds. Events carry only names; each instance re-reads the
-/// registry, which stays the source of truth. A consumer that throws is retried, without end (with backoff) while the
+/// registry, which stays the source of truth. A consumer that throws is retried, for some twelve minutes (with backoff) while the
 /// database or broker is away and twice more when the message is to blame; a message that still fails, or cannot be read at
 /// all, goes to the quarantine (<see cref="ControlPlaneQuarantine"/>) and never loops.
 /// </summary>
 public static class ControlPlaneSetup
 {
+    /// <summary>
+    /// Tries of a consumer through an outage, backing off to 30 s: about twelve minutes, after which the message is quarantined
+    /// (and redriven once the outage is over) rather than holding up the endpoint's later messages for good.
+    /// </summary>
+    private const int OutageRetries = 30;
+
     public static IServiceCollection AddControlPlane(this IServiceCollection services, WorkqOptions options, Action<IBusRegistrationConfigurator>? addConsumers = null)
     {
         services.AddSingleton<ControlPlaneQuarantine>();
@@ -40,7 +46,7 @@ public static class ControlPlaneSetup
                     endpoint.UseMessageRetry(retry =>
                     {
                         retry.Handle<Exception>(Poison.Failures.IsTransient);
-                        retry.Exponential(int.MaxValue, Poison.PoisonGuard.FirstOutageBackoff, Poison.PoisonGuard.MaxOutageBackoff,
+                        retry.Exponential(OutageRetries, Poison.PoisonGuard.FirstOutageBackoff, Poison.PoisonGuard.MaxOutageBackoff,
                             Poison.PoisonGuard.FirstOutageBackoff);
                     });
                     endpoint.UseMessageRetry(retry => retry.Intervals(Poison.PoisonGuard.Backoff(1), Poison.PoisonGuard.Backoff(2)));

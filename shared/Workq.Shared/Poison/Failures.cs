@@ -11,12 +11,17 @@ public sealed class PoisonMessageException(string message) : Exception(message);
 /// <summary>
 /// Tells an outage from poison. A failure of the database or the broker themselves (unreachable, a connection lost, a time-out,
 /// a queue full) is transient: the same message will go through once they are back. Anything else (data PostgreSQL refuses,
-/// a message that does not parse, an exchange that does not exist) is the message's own and fails again every time.
+/// a message that does not parse, an exchange that does not exist, a message larger than the broker takes) is the message's own
+/// and fails again every time.
 /// </summary>
 public static class Failures
 {
-    /// <summary>The 404 the broker closes a channel with when a publish names an exchange that does not exist.</summary>
-    private const int NotFound = 404;
+    /// <summary>
+    /// The soft errors a broker closes a channel with when it refuses what was asked: access refused (403), not found (404: a publish
+    /// to an exchange that does not exist), resource locked (405), precondition failed (406: a message over its size limit, say).
+    /// Other closes (a connection forced shut, a node going away) are outages.
+    /// </summary>
+    private static readonly int[] Refusals = [403, 404, 405, 406];
 
     public static bool IsTransient(Exception e) => e switch
     {
@@ -26,7 +31,8 @@ public static class Failures
         PostgresException postgres => !IsRowError(postgres.SqlState),
         NpgsqlException => true,
         BrokerUnavailableException unavailable => unavailable.InnerException is not { } inner || IsTransient(inner),
-        OperationInterruptedException interrupted => interrupted.ShutdownReason?.ReplyCode != NotFound,
+        OperationInterruptedException interrupted => interrupted.ShutdownReason is not { Initiator: RabbitMQ.Client.ShutdownInitiator.Peer } reason
+            || !Refusals.Contains(reason.ReplyCode),
         QueueFullException or BrokerUnreachableException or TimeoutException or IOException or SocketException or OperationCanceledException => true,
         AggregateException { InnerExceptions.Count: 1 } single => IsTransient(single.InnerExceptions[0]),
         _ => IsMongoOutage(e),

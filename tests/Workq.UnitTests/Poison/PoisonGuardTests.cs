@@ -30,6 +30,7 @@ public sealed class PoisonGuardTests
         Assert.False(Failures.IsTransient(new JsonException("bad")));
         Assert.False(Failures.IsTransient(new FormatException("bad")));
         Assert.False(Failures.IsTransient(new BrokerUnavailableException("not confirmed", ChannelClosed(404))));
+        Assert.False(Failures.IsTransient(ChannelClosed(406)));
 
         Assert.True(Failures.IsTransient(Postgres("08006")));
         Assert.True(Failures.IsTransient(Postgres("57P01")));
