@@ -42,6 +42,8 @@ builder.Services.AddSingleton<QueueStats>();
 builder.Services.AddHostedService<QueueDepthGauge>();
 builder.Services.AddSingleton<WorkerCommands>();
 builder.Services.AddSingleton<WorkerDeployment>();
+builder.Services.AddSingleton<QuarantineRedrive>();
+builder.Services.AddHostedService<QuarantineGauge>();
 builder.Services.AddOpenApi();
 builder.Services.AddSingleton<Convergence>();
 builder.Services.AddControlPlane(options, bus =>
@@ -56,6 +58,6 @@ app.UseDashboard();
 // The OpenAPI document and its rendered page are public, like /healthz: they describe the routes, not any canvas.
 app.MapOpenApi();
 app.MapScalarApiReference(scalar => scalar.WithTitle("Workq control API").DisableDefaultFonts());
-app.MapAdminGroup().MapCanvasesApi().MapInstancesApi();
+app.MapAdminGroup().MapCanvasesApi().MapInstancesApi().MapQuarantineApi();
 app.MapCanvasGroup().MapWorkersApi().MapUnhandledApi().MapQueueApi().MapCronsApi().MapLookupApi().MapMetricsApi().MapEventsApi();
 app.Run();

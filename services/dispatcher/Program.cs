@@ -16,6 +16,7 @@ builder.Services.AddSingleton<DeadLetterStore>();
 builder.Services.AddSingleton<MetricsStore>();
 builder.Services.AddSingleton<CronStore>();
 builder.Services.AddSingleton<ScheduledEventStore>();
+builder.Services.AddSingleton<ExchangeCheck>();
 builder.Services.AddHostedService<TopologyReconciler>();
 builder.Services.AddHostedService<ParkingConsumer>();
 builder.Services.AddSingleton<UnhandledReplayer>();

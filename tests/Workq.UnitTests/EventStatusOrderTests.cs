@@ -57,6 +57,28 @@ public sealed class EventStatusOrderTests
     }
 
     [Fact]
+    public void A_quarantined_event_beats_even_its_dead_letter_and_only_its_redrive_replaces_it()
+    {
+        var quarantined = EventStatusUpdate.Quarantined("c", Guid.Empty, "w", 2, At, 7, "workq.dead-letters", "22021: invalid byte sequence");
+        Assert.True(quarantined.Supersedes(Dead));
+        Assert.True(quarantined.Supersedes(Completed));
+        Assert.False(Dead.Supersedes(quarantined));
+        Assert.False(Completed.Supersedes(quarantined));
+        Assert.True(Write(EventStatuses.Queued, EventStatuses.QueuedRank, 1, restart: true).Supersedes(quarantined));
+        Assert.Equal(EventStatuses.Quarantined, quarantined.Status);
+        Assert.True(EventStatuses.IsFinal(quarantined.Status));
+        Assert.Contains("GET /v1/quarantine/7", quarantined.Error);
+    }
+
+    [Fact]
+    public void A_quarantined_status_holds_no_text_postgresql_refuses()
+    {
+        var quarantined = EventStatusUpdate.Quarantined("c", Guid.Empty, "w", 1, At, 1, "workq.dead-letters", "dead\0letter \ud800");
+        Assert.DoesNotContain('\0', quarantined.Error!);
+        Assert.DoesNotContain('\ud800', quarantined.Error!);
+    }
+
+    [Fact]
     public void A_finish_that_replaces_a_pending_start_keeps_its_start_time()
     {
         var finished = Write(EventStatuses.Completed, EventStatuses.FinishedRank, 1, finishedAt: At.AddSeconds(2));

@@ -17,7 +17,8 @@ public static class DeletionSetup
             .Owns<CancelledEventStore>(perWorker: false)
             .Owns<CronStore>(perWorker: false)
             .Owns<ScheduledEventStore>(perWorker: true)
-            .Owns<EventStatusStore>(perWorker: false);
+            .Owns<EventStatusStore>(perWorker: false)
+            .Owns<QuarantineStore>(perWorker: false);
         services.AddSingleton<CanvasDeletion>();
         services.AddSingleton<WorkerDeletion>();
         return services;

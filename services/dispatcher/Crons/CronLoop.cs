@@ -1,4 +1,4 @@
-using Workq.Shared.Scheduling;
+using Workq.Shared.Poison;
 
 namespace Workq.Dispatcher.Crons;
 
@@ -11,6 +11,8 @@ public sealed class CronLoop(CronFirer firer, TimeProvider clock, ILogger<CronLo
 {
     private static readonly TimeSpan CleanUpEvery = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan PastTheSecond = TimeSpan.FromMilliseconds(20);
+
+    private readonly OutageLog outage = new(logger, "Reading due crons", clock);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -26,10 +28,12 @@ public sealed class CronLoop(CronFirer firer, TimeProvider clock, ILogger<CronLo
                     if (removed > 0) logger.LogInformation("Removed {Count} cron tick records older than a day", removed);
                     lastCleanUp = clock.GetUtcNow();
                 }
+                outage.Succeeded();
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning(e, "Firing crons failed; retrying in a second");
+                // Every second while it lasts: logged once, and a summary a minute.
+                outage.Failed(e);
             }
             try
             {

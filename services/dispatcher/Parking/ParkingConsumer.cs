@@ -1,6 +1,8 @@
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
+using Workq.Shared.Configuration;
 using Workq.Shared.Messaging;
+using Workq.Shared.Poison;
 using Workq.Shared.Storage;
 
 namespace Workq.Dispatcher.Parking;
@@ -8,11 +10,14 @@ namespace Workq.Dispatcher.Parking;
 /// <summary>
 /// Takes events off the two shared queues that hold what no worker queue would: the unhandled
 /// queue (emits to workers that do not exist) and the dead-letter queue. Each event is acked only
-/// after PostgreSQL has it, so neither path can lose one.
+/// after PostgreSQL has it, so neither path can lose one. A message it cannot keep is never given back
+/// to its queue to come round again: <see cref="PoisonGuard"/> holds it while PostgreSQL is away, and
+/// moves it whole to the quarantine when it fails on its own (docs/DESIGN.md "Quarantine").
 /// </summary>
-public sealed class ParkingConsumer(BrokerConnection broker, UnhandledStore unhandled, DeadLetterStore deadLetters, EventStatusRecorder statuses,
-    ILogger<ParkingConsumer> logger) : BackgroundService
+public sealed class ParkingConsumer(BrokerConnection broker, UnhandledStore unhandled, DeadLetterStore deadLetters, QuarantineStore quarantine,
+    EventStatusRecorder statuses, WorkqOptions options, ILogger<ParkingConsumer> logger) : BackgroundService
 {
+    private readonly PoisonGuard guard = new(new OutageLog(logger, "Keeping parked and dead-lettered events"));
     private IChannel? channel;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -23,31 +28,31 @@ public sealed class ParkingConsumer(BrokerConnection broker, UnhandledStore unha
         await channel.BasicQosAsync(0, 64, global: false, stoppingToken);
 
         var parking = new AsyncEventingBasicConsumer(channel);
-        parking.ReceivedAsync += (_, delivery) => HandleAsync(delivery, ParkAsync, stoppingToken);
-        await channel.BasicConsumeAsync(Shared.Messaging.Topology.UnhandledQueue, autoAck: false, parking, stoppingToken);
+        parking.ReceivedAsync += (_, delivery) => HandleAsync(delivery, Topology.UnhandledQueue, ParkAsync, stoppingToken);
+        await channel.BasicConsumeAsync(Topology.UnhandledQueue, autoAck: false, parking, stoppingToken);
 
         var dead = new AsyncEventingBasicConsumer(channel);
-        dead.ReceivedAsync += (_, delivery) => HandleAsync(delivery, KeepDeadLetterAsync, stoppingToken);
-        await channel.BasicConsumeAsync(Shared.Messaging.Topology.DeadLetterQueue, autoAck: false, dead, stoppingToken);
+        dead.ReceivedAsync += (_, delivery) => HandleAsync(delivery, Topology.DeadLetterQueue, KeepDeadLetterAsync, stoppingToken);
+        await channel.BasicConsumeAsync(Topology.DeadLetterQueue, autoAck: false, dead, stoppingToken);
     }
 
-    private async Task HandleAsync(BasicDeliverEventArgs delivery, Func<BasicDeliverEventArgs, CancellationToken, Task> keep, CancellationToken stoppingToken)
+    private async Task HandleAsync(BasicDeliverEventArgs delivery, string queue, Func<BasicDeliverEventArgs, CancellationToken, Task> keep,
+        CancellationToken stoppingToken)
     {
         try
         {
-            await keep(delivery, stoppingToken);
+            await guard.RunAsync(token => keep(delivery, token), (failure, token) => QuarantineAsync(queue, delivery, failure, token), stoppingToken);
             await channel!.BasicAckAsync(delivery.DeliveryTag, multiple: false, stoppingToken);
         }
-        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            logger.LogWarning(e, "Could not store an event from {Queue}; it goes back to the queue", delivery.Exchange);
-            await channel!.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true, CancellationToken.None);
+            // Stopping: unacked, it goes back to its queue when the channel closes.
         }
     }
 
     private async Task ParkAsync(BasicDeliverEventArgs delivery, CancellationToken cancellationToken)
     {
-        var envelope = EventHeaders.Read(delivery.BasicProperties, delivery.RoutingKey);
+        var envelope = ParkedEventCheck.Read(delivery.BasicProperties, WorkerOf(delivery), delivery.Body.Span, options.MaxEventBytes);
         await unhandled.ParkAsync(envelope, delivery.Body, cancellationToken);
         logger.LogDebug("Parked event {EventId} for unknown worker {Canvas}/{Worker}", envelope.Id, envelope.Canvas, envelope.Worker);
     }
@@ -55,19 +60,45 @@ public sealed class ParkingConsumer(BrokerConnection broker, UnhandledStore unha
     private async Task KeepDeadLetterAsync(BasicDeliverEventArgs delivery, CancellationToken cancellationToken)
     {
         var headers = delivery.BasicProperties.Headers;
-        var envelope = EventHeaders.Read(delivery.BasicProperties, delivery.RoutingKey);
+        var envelope = ParkedEventCheck.Read(delivery.BasicProperties, WorkerOf(delivery), delivery.Body.Span, options.MaxEventBytes);
         var reason = EventHeaders.String(headers, EventHeaders.DeadLetterReason) ?? EventHeaders.String(headers, "x-first-death-reason") switch
         {
-            "delivery_limit" => $"delivery limit: delivered {Shared.Messaging.Topology.DeliveryLimit} times without completing (a worker process died or lost its connection each time)",
+            "delivery_limit" =>
+                $"delivery limit: delivered {Topology.DeliveryLimit} times without completing (a worker process died or lost its connection each time)",
             { } other => other,
             null => "dead-lettered by the broker",
         };
         // The broker counts every failed delivery in x-delivery-count and gives up when it reaches the limit.
-        var attempts = (int)(EventHeaders.Long(headers, EventHeaders.Attempts) ?? EventHeaders.Long(headers, EventHeaders.DeliveryCount) ?? Shared.Messaging.Topology.DeliveryLimit);
+        var attempts = AttemptsOf(headers);
         await deadLetters.AddAsync(envelope, delivery.Body, reason, attempts, cancellationToken);
         statuses.Record(EventStatusUpdate.DeadLettered(envelope.Canvas, envelope.Id, envelope.Worker, attempts, envelope.EnqueuedAt, reason));
         Shared.Telemetry.WorkqDiagnostics.DeadLettered.Add(1, Shared.Telemetry.WorkqDiagnostics.Tags(envelope.Canvas, envelope.Worker));
         logger.LogWarning("Event {EventId} of {Canvas}/{Worker} dead-lettered: {Reason}", envelope.Id, envelope.Canvas, envelope.Worker, reason);
+    }
+
+    /// <summary>The worker an event is for: its header, or the routing key it was published with.</summary>
+    private static string? WorkerOf(BasicDeliverEventArgs delivery) =>
+        EventHeaders.String(delivery.BasicProperties.Headers, EventHeaders.Worker) ?? delivery.RoutingKey;
+
+    private static int AttemptsOf(IDictionary<string, object?>? headers) =>
+        (int)Math.Clamp(EventHeaders.Long(headers, EventHeaders.Attempts) ?? EventHeaders.Long(headers, EventHeaders.DeliveryCount)
+            ?? Topology.DeliveryLimit, 1, int.MaxValue);
+
+    /// <summary>The message, whole, to the quarantine; its event (when it names one) says so in its status. Logged once, here.</summary>
+    private async Task QuarantineAsync(string queue, BasicDeliverEventArgs delivery, PoisonFailure failure, CancellationToken cancellationToken)
+    {
+        var entry = QuarantineEntry.Delivery(queue, queue, delivery.Exchange, delivery.RoutingKey, delivery.BasicProperties, delivery.Body, failure);
+        var id = await quarantine.AddAsync(entry, cancellationToken);
+        if (entry is { Canvas: { } canvas, Worker: { } worker, EventId: { } eventId })
+        {
+            var enqueuedAt = EventHeaders.Read(delivery.BasicProperties, canvas, worker).EnqueuedAt;
+            // A dead letter's attempts are its runs'; a parked event never ran.
+            var attempts = queue == Topology.DeadLetterQueue ? AttemptsOf(delivery.BasicProperties.Headers) : 1;
+            statuses.Record(EventStatusUpdate.Quarantined(canvas, eventId, worker, attempts, enqueuedAt, id, queue, entry.Error));
+        }
+        logger.LogWarning(
+            "A message from {Queue} ({Canvas}/{Worker}, event {EventId}) was quarantined as item {QuarantineId} after {Attempts} attempts: {Error}",
+            queue, entry.Canvas, entry.Worker, entry.EventId, id, failure.Attempts, entry.Error);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

@@ -57,6 +57,22 @@ public sealed class RetryScheduler(EventPublisher publisher, Topology topology)
         await publisher.PublishAsync(Topology.RetryExchange, Topology.WorkerQueue(envelope.Canvas, envelope.Worker), envelope, properties, body, cancellationToken);
     }
 
+    /// <summary>
+    /// Passes a delivery that is no event (its message id is no event id) to the dead letters as it came, with the reason, without
+    /// running it: the dispatcher's check then moves it whole to the quarantine (docs/DESIGN.md "Quarantine").
+    /// </summary>
+    public async Task DeadLetterUnreadableAsync(string canvas, string worker, RabbitMQ.Client.IReadOnlyBasicProperties properties, string reason,
+        ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var headers = new Dictionary<string, object?>(properties.Headers ?? new Dictionary<string, object?>())
+        {
+            [EventHeaders.DeadLetterReason] = Encoding.UTF8.GetBytes(reason),
+        };
+        var copy = new RabbitMQ.Client.BasicProperties(properties) { Headers = headers };
+        var envelope = new EventEnvelope(Guid.Empty, canvas, worker, DateTimeOffset.UtcNow, 0, null);
+        await publisher.PublishAsync(Topology.DeadLetterExchange, worker, envelope, copy, body, cancellationToken);
+    }
+
     /// <summary>Publishes the event to the dead letters with the reason, confirmed, before its delivery is acked.</summary>
     public async Task DeadLetterAsync(EventEnvelope envelope, int attempt, string reason, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {

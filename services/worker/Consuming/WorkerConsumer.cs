@@ -125,6 +125,15 @@ public sealed partial class WorkerConsumer(string canvas, string worker, int con
         var attempt = 0;
         try
         {
+            if (!Guid.TryParse(delivery.BasicProperties.MessageId, out _))
+            {
+                // Not an event (no one but a broker admin could have put it here): not run, and not given back to come round again.
+                await services.Retries.DeadLetterUnreadableAsync(canvas, worker, delivery.BasicProperties,
+                    "not an event: its message id is not an event id (a GUID); it was not run", delivery.Body, stopping.Token);
+                requeue = false;
+                logger.LogWarning("A delivery on {Canvas}/{Worker} without an event id was passed to the dead letters unrun", canvas, worker);
+                return;
+            }
             var envelope = EventHeaders.Read(delivery.BasicProperties, canvas, worker);
             read = envelope;
             attempt = EventHeaders.AttemptOf(delivery.BasicProperties);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Workq.Shared.Configuration;
 using Workq.Shared.Hosting;
+using Workq.Shared.Poison;
 using Workq.Shared.Storage;
 
 namespace Workq.Worker.Recording;
@@ -10,11 +11,15 @@ namespace Workq.Worker.Recording;
 /// N traces per worker are kept, since only those are shown) and a background loop writes them all in
 /// one batch a few times a second. If PostgreSQL is away, what is pending waits for the next flush.
 /// The per-minute metrics ride along: added up in memory per (canvas, worker, minute) and written first in
-/// each flush, as one upsert of their own, so a failed trace write never sends a minute's delta twice.
+/// each flush, as one upsert of their own, so a failed trace write never sends a minute's delta twice. A write the store
+/// refuses for a row's own reasons is split (<see cref="BatchSplitter"/>): the other rows land, and the bad one goes to the
+/// quarantine, so one bad row never blocks every flush.
 /// </summary>
-public sealed class RunRecorder(ITraceStore traces, WorkerStore workers, MetricsStore metrics, WorkqOptions options, ILogger<RunRecorder> logger)
+public sealed class RunRecorder(ITraceStore traces, WorkerStore workers, MetricsStore metrics, QuarantineStore quarantine, WorkqOptions options,
+    ILogger<RunRecorder> logger)
     : PeriodicWriter(TimeSpan.FromMilliseconds(250))
 {
+    private readonly OutageLog outage = new(logger, "Writing traces, counters and metrics");
 
     private readonly Lock gate = new();
     private Dictionary<(string Canvas, string Worker), Pending> pending = [];
@@ -92,45 +97,79 @@ public sealed class RunRecorder(ITraceStore traces, WorkerStore workers, Metrics
             minuteBatch = minutes;
             minutes = [];
         }
-        if (!await WriteMinutesAsync(minuteBatch, cancellationToken))
+        // Each part of a write is written once: what one wrote is not put back, only what an outage (or stopping) left.
+        var minuteRows = await BatchSplitter.WriteAsync([.. minuteBatch], (part, token) => metrics.AddAsync([.. part.Select(Delta)], token),
+            (row, error, token) => QuarantineAsync(QuarantineSources.Metrics, Delta(row), error, row.Key.Canvas, row.Key.Worker, null, token),
+            cancellationToken);
+        if (minuteRows.Outage is { } minutesFailed)
         {
+            RequeueMinutes(minuteRows.Unwritten);
             Requeue(batch);
+            Failed(minutesFailed, cancellationToken);
             return;
         }
-        try
+        var traceRows = await BatchSplitter.WriteAsync([.. batch.Values.SelectMany(p => p.Traces)],
+            (part, token) => traces.AppendAsync([.. part.Select(t => t.ToEntry())], options.TracesPerWorker, token),
+            (trace, error, token) =>
+                QuarantineAsync(QuarantineSources.Traces, trace.ToEntry(), error, trace.Envelope.Canvas, trace.Envelope.Worker, trace.Envelope.Id, token),
+            cancellationToken);
+        List<WorkerCounts> counts = [.. batch.Select(p => new WorkerCounts(p.Key.Canvas, p.Key.Worker, p.Value.Processed, p.Value.Failed))];
+        var countRows = traceRows.Outage is null
+            ? await BatchSplitter.WriteAsync(counts, workers.AddCountsAsync,
+                (row, error, token) => QuarantineAsync(QuarantineSources.WorkerCounters, row, error, row.Canvas, row.Worker, null, token), cancellationToken)
+            : new SplitResult<WorkerCounts>(counts, null);
+        if ((traceRows.Outage ?? countRows.Outage) is { } failed)
         {
-            await traces.AppendAsync(batch.Values.SelectMany(p => p.Traces).Select(t => t.ToEntry()).ToList(), options.TracesPerWorker, cancellationToken);
-            await workers.AddCountsAsync(batch.Select(p => new WorkerCounts(p.Key.Canvas, p.Key.Worker, p.Value.Processed, p.Value.Failed)).ToList(), cancellationToken);
+            Requeue(traceRows.Unwritten, countRows.Unwritten);
+            Failed(failed, cancellationToken);
+            return;
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        outage.Succeeded();
+    }
+
+    private static MinuteDelta Delta(KeyValuePair<(string Canvas, string Worker, DateTime At), MinuteTally> minute) =>
+        new(minute.Key.Canvas, minute.Key.Worker, minute.Key.At, minute.Value.Processed, minute.Value.Failed, minute.Value.TimedOut, minute.Value.Emitted,
+            minute.Value.QueueWait, minute.Value.Duration);
+
+    private void Failed(Exception e, CancellationToken cancellationToken)
+    {
+        if (!cancellationToken.IsCancellationRequested) outage.Failed(e);
+    }
+
+    /// <summary>A row PostgreSQL (or MongoDB) refuses for its own reasons: to the quarantine, as its JSON, logged once.</summary>
+    private async Task QuarantineAsync<T>(string source, T row, Exception error, string canvas, string worker, Guid? eventId,
+        CancellationToken cancellationToken)
+    {
+        var id = await quarantine.AddAsync(QuarantineEntry.Row(source, row, error, canvas, worker, eventId), cancellationToken);
+        logger.LogWarning("A row of {Source} for {Canvas}/{Worker} that the store refuses was quarantined as item {QuarantineId}: {Error}",
+            source, canvas, worker, id, Failures.Describe(error));
+    }
+
+    private void RequeueMinutes(IEnumerable<KeyValuePair<(string Canvas, string Worker, DateTime At), MinuteTally>> unwritten)
+    {
+        lock (gate)
         {
-            logger.LogWarning(e, "Could not write {Count} workers' traces and counters; will retry", batch.Count);
-            Requeue(batch);
+            foreach (var (key, old) in unwritten)
+            {
+                if (minutes.TryGetValue(key, out var since)) since.Add(old);
+                else minutes[key] = old;
+            }
         }
     }
 
-    /// <summary>Each delta is written exactly once: taken out before the write, put back only if the write failed.</summary>
-    private async Task<bool> WriteMinutesAsync(Dictionary<(string Canvas, string Worker, DateTime At), MinuteTally> batch, CancellationToken cancellationToken)
+    /// <summary>What an outage left of a flush's traces and counters, back in front of what was recorded since.</summary>
+    private void Requeue(IReadOnlyList<RunTrace> unwrittenTraces, IReadOnlyList<WorkerCounts> unwrittenCounts)
     {
-        try
+        var batch = new Dictionary<(string Canvas, string Worker), Pending>();
+        Pending Of(string canvas, string worker) => batch.TryGetValue((canvas, worker), out var entry) ? entry : batch[(canvas, worker)] = new Pending();
+        foreach (var trace in unwrittenTraces) Of(trace.Envelope.Canvas, trace.Envelope.Worker).Traces.Enqueue(trace);
+        foreach (var counts in unwrittenCounts)
         {
-            await metrics.AddAsync(batch.Select(m => new MinuteDelta(m.Key.Canvas, m.Key.Worker, m.Key.At, m.Value.Processed, m.Value.Failed,
-                m.Value.TimedOut, m.Value.Emitted, m.Value.QueueWait, m.Value.Duration)).ToList(), cancellationToken);
-            return true;
+            var entry = Of(counts.Canvas, counts.Worker);
+            entry.Processed += counts.Processed;
+            entry.Failed += counts.Failed;
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            logger.LogWarning(e, "Could not write {Count} per-minute metrics rows; will retry", batch.Count);
-            lock (gate)
-            {
-                foreach (var (key, old) in batch)
-                {
-                    if (minutes.TryGetValue(key, out var since)) since.Add(old);
-                    else minutes[key] = old;
-                }
-            }
-            return false;
-        }
+        Requeue(batch);
     }
 
     private void Requeue(Dictionary<(string Canvas, string Worker), Pending> batch)

@@ -59,6 +59,8 @@ public static class WorkqDefaults
         // The canvases' tokens, for every route that authenticates (/metrics on every service); each service
         // registers the other stores it uses in its Program.cs.
         services.AddSingleton<CanvasStore>();
+        // Every service's internal consumers (the control plane's, the flushes) quarantine what they give up on.
+        services.AddSingleton<QuarantineStore>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<CanvasDirectory>();
         services.AddSingleton<Http.AccessControl>();

@@ -131,6 +131,14 @@ public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
             cancellationToken: cancellationToken));
     }
 
+    /// <summary>Stops a cron from firing (its next run at infinity) until a put gives it a new schedule; false when it is gone.</summary>
+    public async Task<bool> SuspendAsync(string canvas, string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition("update crons set next_run = 'infinity' where canvas = @canvas and name = @name",
+            new { canvas, name }, cancellationToken: cancellationToken)) > 0;
+    }
+
     /// <summary>Gives back a claim whose event could not be published, so the tick is tried again.</summary>
     public async Task ReleaseAsync(string canvas, string name, DateTimeOffset tick, Guid eventId, CancellationToken cancellationToken)
     {

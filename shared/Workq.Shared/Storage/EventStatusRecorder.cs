@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Workq.Shared.Configuration;
 using Workq.Shared.Hosting;
+using Workq.Shared.Poison;
 
 namespace Workq.Shared.Storage;
 
@@ -10,11 +11,14 @@ namespace Workq.Shared.Storage;
 /// Keeps event statuses off the hot path: a write only joins a lock-free queue (no lock, no hashing where events are emitted
 /// and run), and a background loop a few times a second merges what came in with the pending write of the same event (so an
 /// event that starts and finishes between two flushes is written once, finished) and writes them all in one upsert.
-/// Nothing waits for it: not the 202, not the ack.
+/// Nothing waits for it: not the 202, not the ack. A batch PostgreSQL refuses for a row's own reasons is written in parts
+/// (<see cref="BatchSplitter"/>), so one bad status never holds up the others: it goes to the quarantine.
 /// </summary>
-public sealed class EventStatusRecorder(EventStatusStore store, WorkqOptions options, ILogger<EventStatusRecorder> logger)
+public sealed class EventStatusRecorder(EventStatusStore store, QuarantineStore quarantine, WorkqOptions options, ILogger<EventStatusRecorder> logger)
     : PeriodicWriter(TimeSpan.FromMilliseconds(200))
 {
+    private readonly OutageLog outage = new(logger, "Writing event statuses");
+
     // Past this many unwritten statuses (PostgreSQL away for long), a failed batch is dropped rather than kept: memory stays bounded.
     private const int MaxPending = 200_000;
 
@@ -63,6 +67,7 @@ public sealed class EventStatusRecorder(EventStatusStore store, WorkqOptions opt
             try
             {
                 await store.WriteAsync(batch.Values, emits, cancellationToken);
+                outage.Succeeded();
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -70,22 +75,63 @@ public sealed class EventStatusRecorder(EventStatusStore store, WorkqOptions opt
                 (unwritten, unwrittenEmits) = (batch, emits);
                 throw;
             }
+            catch (Exception e) when (!Failures.IsTransient(e))
+            {
+                await WriteInPartsAsync(batch, emits, cancellationToken);
+            }
             catch (Exception e)
             {
-                var count = batch.Count + emits.Sum(events => events.Ids.Length);
-                if (count > MaxPending)
-                {
-                    logger.LogError(e, "Could not write {Count} event statuses, and too many are waiting: these are dropped", count);
-                    return;
-                }
-                logger.LogWarning(e, "Could not write {Count} event statuses; will retry", count);
-                (unwritten, unwrittenEmits) = (batch, emits);
+                KeepForRetry(batch, emits, e);
             }
         }
         finally
         {
             flushing.Release();
         }
+    }
+
+    /// <summary>Only under flushing: the statuses and emits one by one where need be, the bad ones quarantined.</summary>
+    private async Task WriteInPartsAsync(Dictionary<(string Canvas, Guid Id), EventStatusUpdate> batch, List<EmittedEvents> emits,
+        CancellationToken cancellationToken)
+    {
+        var updates = await BatchSplitter.WriteAsync([.. batch.Values], (part, token) => store.WriteAsync(part, [], token),
+            (update, error, token) =>
+                QuarantineAsync(QuarantineEntry.Row(QuarantineSources.EventStatus, update, error, update.Canvas, update.Worker, update.Id), token),
+            cancellationToken);
+        var emitted = await BatchSplitter.WriteAsync(emits, (part, token) => store.WriteAsync([], part, token),
+            (events, error, token) => QuarantineAsync(QuarantineEntry.Row(QuarantineSources.EventStatus, events, error, events.Canvas, null, null), token),
+            cancellationToken);
+        if ((updates.Outage ?? emitted.Outage) is not { } failed)
+        {
+            outage.Succeeded();
+            return;
+        }
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: the last flush writes them.
+            (unwritten, unwrittenEmits) = (updates.Unwritten.ToDictionary(u => (u.Canvas, u.Id)), [.. emitted.Unwritten]);
+            return;
+        }
+        KeepForRetry(updates.Unwritten.ToDictionary(u => (u.Canvas, u.Id)), [.. emitted.Unwritten], failed);
+    }
+
+    private async Task QuarantineAsync(QuarantineEntry entry, CancellationToken cancellationToken)
+    {
+        var id = await quarantine.AddAsync(entry, cancellationToken);
+        logger.LogWarning("An event status of {Canvas} that PostgreSQL refuses was quarantined as item {QuarantineId}: {Error}", entry.Canvas, id, entry.Error);
+    }
+
+    /// <summary>Only under flushing: an outage keeps what was not written for the next flush, up to <see cref="MaxPending"/>.</summary>
+    private void KeepForRetry(Dictionary<(string Canvas, Guid Id), EventStatusUpdate> batch, List<EmittedEvents> emits, Exception e)
+    {
+        var count = batch.Count + emits.Sum(events => events.Ids.Length);
+        if (count > MaxPending)
+        {
+            logger.LogError("Could not write {Count} event statuses, and too many are waiting: these are dropped ({Error})", count, Failures.Describe(e));
+            return;
+        }
+        outage.Failed(e);
+        (unwritten, unwrittenEmits) = (batch, emits);
     }
 }
 

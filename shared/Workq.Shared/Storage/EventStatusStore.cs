@@ -8,10 +8,15 @@ namespace Workq.Shared.Storage;
 public static class EventStatuses
 {
     public const string Scheduled = "scheduled", Queued = "queued", Running = "running", Completed = "completed", Failed = "failed",
-        TimedOut = "timedOut", Cancelled = "cancelled", DeadLettered = "deadLettered";
+        TimedOut = "timedOut", Cancelled = "cancelled", DeadLettered = "deadLettered", Quarantined = "quarantined";
 
-    /// <summary>Ranks: scheduled 5, queued 10, cancelled by control 15 (a run that had already started still wins), running 20, finished 30, dead-lettered 40.</summary>
-    public const short ScheduledRank = 5, QueuedRank = 10, CancelRequestRank = 15, RunningRank = 20, FinishedRank = 30, DeadLetteredRank = 40;
+    /// <summary>
+    /// Ranks: scheduled 5, queued 10, cancelled by control 15 (a run that had already started still wins), running 20, finished 30,
+    /// dead-lettered 40, quarantined 45 (the dispatcher could not keep the dead letter the worker reported). From 40 on, the event
+    /// is parked outside any queue, and only its redrive moves it on.
+    /// </summary>
+    public const short ScheduledRank = 5, QueuedRank = 10, CancelRequestRank = 15, RunningRank = 20, FinishedRank = 30, DeadLetteredRank = 40,
+        QuarantinedRank = 45;
 
     public static bool IsFinal(string status) => status is not (Scheduled or Queued or Running);
 }
@@ -32,14 +37,20 @@ public sealed record EventStatusUpdate(string Canvas, Guid Id, string Worker, st
     public static EventStatusUpdate DeadLettered(string canvas, Guid id, string worker, int attempts, DateTimeOffset enqueuedAt, string reason) =>
         new(canvas, id, worker, EventStatuses.DeadLettered, EventStatuses.DeadLetteredRank, attempts, enqueuedAt, FinishedAt: DateTimeOffset.UtcNow, Error: reason);
 
+    /// <summary>The event's message is in the quarantine, as item <paramref name="quarantineId"/>: <c>error</c> says so, and why.</summary>
+    public static EventStatusUpdate Quarantined(string canvas, Guid id, string worker, int attempts, DateTimeOffset enqueuedAt, long quarantineId,
+        string source, string error) =>
+        new(canvas, id, worker, EventStatuses.Quarantined, EventStatuses.QuarantinedRank, attempts, enqueuedAt, FinishedAt: DateTimeOffset.UtcNow,
+            Error: Poison.MessageCodec.Clean($"quarantined as item {quarantineId} (GET /v1/quarantine/{quarantineId}), taken from {source}: {error}"));
+
     /// <summary>
-    /// The same rule as the store's upsert: a dead letter beats anything else and is replaced only by its redrive (the
-    /// restart, or a run that started after it was dead-lettered, whichever lands first); a finished state is final;
-    /// before that, the later attempt wins and, within an attempt, the higher rank.
+    /// The same rule as the store's upsert: a dead letter beats anything else, a quarantined event even a dead letter, and
+    /// either is replaced only by its redrive (the restart, or a run that started after it was parked, whichever lands
+    /// first); a finished state is final; before that, the later attempt wins and, within an attempt, the higher rank.
     /// </summary>
     public bool Supersedes(EventStatusUpdate old) =>
-        (old.Rank == EventStatuses.DeadLetteredRank && (Restart || StartedAt > old.FinishedAt))
-        || (Rank == EventStatuses.DeadLetteredRank && old.Rank < EventStatuses.DeadLetteredRank)
+        (old.Rank >= EventStatuses.DeadLetteredRank && (Restart || StartedAt > old.FinishedAt))
+        || (Rank >= EventStatuses.DeadLetteredRank && old.Rank < Rank)
         || (old.Rank < EventStatuses.FinishedRank && (Attempts > old.Attempts || (Attempts == old.Attempts && Rank > old.Rank)));
 
     /// <summary>What a later write leaves of an earlier one it replaced: the start time, when it does not know it.</summary>
@@ -84,11 +95,11 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         // what happened to an event, not the event, and a database crash may lose the last fraction of a second of them.
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var rows = updates as IList<EventStatusUpdate> ?? updates.ToList();
-        // A restart (a redrive) drops the dead letter first, so the insert below takes its place. Only a dead letter:
+        // A restart (a redrive) drops the dead letter (or quarantined) first, so the insert below takes its place. Only a dead letter:
         // the redriven run may already have written its own status, which the restart must not overwrite.
         var restarts = rows.Any(u => u.Restart) ? """
             delete from event_status s using unnest(@canvases, @ids, @restarts) as r(canvas, id, restart)
-             where r.restart and s.canvas = r.canvas and s.id = r.id and s.rank = 40;
+             where r.restart and s.canvas = r.canvas and s.id = r.id and s.rank >= 40;
             """ : "";
         // An emit request's events in one row: their ids and workers are sent flat, each request its slice.
         var emitted = emits.Count == 0 ? "" : """
@@ -106,8 +117,8 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
                    run_at = coalesce(excluded.run_at, s.run_at),
                    started_at = coalesce(excluded.started_at, s.started_at), finished_at = excluded.finished_at,
                    result = excluded.result, error = excluded.error, updated_at = now()
-             where (excluded.rank = 40 and s.rank < 40)
-                or (s.rank = 40 and excluded.started_at > s.finished_at)
+             where (excluded.rank >= 40 and s.rank < excluded.rank)
+                or (s.rank >= 40 and excluded.started_at > s.finished_at)
                 or (s.rank < 30 and (excluded.attempts, excluded.rank) > (s.attempts, s.rank));
             select pg_notify(@channel, @payload);
             """, connection, transaction);

@@ -7,6 +7,9 @@ namespace Workq.Shared.Storage;
 /// <summary>A delayed emit waiting for its time: what the publisher needs to enqueue it then.</summary>
 public sealed record ScheduledEvent(EventEnvelope Envelope, DateTimeOffset RunAt, ReadOnlyMemory<byte> Body);
 
+/// <summary>What a pump made of the events it claimed: those the broker confirmed, those to try again at a later time, those it gave up on.</summary>
+public sealed record PumpOutcome(IReadOnlyList<Guid> Published, IReadOnlyList<(Guid Id, DateTimeOffset At)> Later, IReadOnlyList<QuarantineEntry> Quarantined);
+
 /// <summary>
 /// Delayed emits, from the emitter's 202 until a dispatcher's pump publishes them (docs/DESIGN.md, "Delayed emits").
 /// The row is the event's only copy until then: it is deleted only after the broker confirmed the publish.
@@ -67,14 +70,13 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
 
     /// <summary>
     /// Claims up to <paramref name="limit"/> events due at <paramref name="now"/> (rows other pumps hold are skipped), hands them
-    /// to <paramref name="publish"/>, and deletes those it reports published, in the claim's transaction. A crash before the commit
-    /// leaves the rows to be claimed again: the event may be published twice, with the same id.
+    /// to <paramref name="publish"/>, and settles each as it says, in the claim's transaction: a published one is deleted, one to
+    /// try again gets its new time, and one given up on moves to the quarantine (so it is in exactly one of the two tables). A
+    /// crash before the commit leaves the rows to be claimed again: the event may be published twice, with the same id.
     /// </summary>
-    /// <param name="publish">Publishes the events; returns those the broker confirmed and those to look at again at a later time.</param>
-    /// <returns>How many events were claimed.</returns>
-    public async Task<int> PumpAsync(DateTimeOffset now, int limit,
-        Func<IReadOnlyList<ScheduledEvent>, Task<(IReadOnlyList<Guid> Published, IReadOnlyList<Guid> Later)>> publish, TimeSpan later,
-        CancellationToken cancellationToken)
+    /// <returns>How many events were claimed, and those quarantined with their quarantine ids.</returns>
+    public async Task<(int Claimed, IReadOnlyList<(QuarantineEntry Entry, long Id)> Quarantined)> PumpAsync(DateTimeOffset now, int limit,
+        Func<IReadOnlyList<ScheduledEvent>, Task<PumpOutcome>> publish, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -83,16 +85,28 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
                 select event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key from scheduled_events
                  where run_at <= @now order by run_at, seq limit @limit for update skip locked
                 """, new { now = now.UtcDateTime, limit }, transaction, cancellationToken: cancellationToken))).AsList();
-        if (rows.Count == 0) return 0;
+        if (rows.Count == 0) return (0, []);
         var due = rows.ConvertAll(r => new ScheduledEvent(
             new EventEnvelope(r.EventId, r.Canvas, r.Worker, UnhandledStore.Utc(r.EnqueuedAt), r.Depth, r.TraceParent, r.OrderingKey), UnhandledStore.Utc(r.RunAt), r.Body));
-        var (published, retry) = await publish(due);
+        var outcome = await publish(due);
         await connection.ExecuteAsync(new CommandDefinition("""
             delete from scheduled_events where event_id = any(@published);
-            update scheduled_events set run_at = @retryAt where event_id = any(@retry);
-            """, new { published = published.ToArray(), retry = retry.ToArray(), retryAt = (now + later).UtcDateTime }, transaction, cancellationToken: CancellationToken.None));
+            update scheduled_events s set run_at = l.run_at from unnest(@later, @laterAt) as l(event_id, run_at) where s.event_id = l.event_id;
+            """, new
+        {
+            published = outcome.Published.ToArray(),
+            later = outcome.Later.Select(l => l.Id).ToArray(),
+            laterAt = outcome.Later.Select(l => l.At.UtcDateTime).ToArray(),
+        }, transaction, cancellationToken: CancellationToken.None));
+        var quarantined = new List<(QuarantineEntry, long)>(outcome.Quarantined.Count);
+        foreach (var entry in outcome.Quarantined)
+        {
+            quarantined.Add((entry, await QuarantineStore.AddAsync(entry, connection, transaction, CancellationToken.None)));
+            await connection.ExecuteAsync(new CommandDefinition("delete from scheduled_events where event_id = @id", new { id = entry.EventId }, transaction,
+                cancellationToken: CancellationToken.None));
+        }
         await transaction.CommitAsync(CancellationToken.None);
-        return rows.Count;
+        return (rows.Count, quarantined);
     }
 
     /// <summary>When the earliest event is due; null when none waits.</summary>

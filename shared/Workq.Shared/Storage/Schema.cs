@@ -284,6 +284,27 @@ public static class Schema
         alter table scheduled_events add column if not exists seq bigserial;
         alter table unhandled_events add column if not exists ordering_key text;
         alter table dead_letters add column if not exists ordering_key text;
+
+        -- The quarantine (QuarantineStore, docs/DESIGN.md "Quarantine"): messages an internal consumer gave up on, whole (the body's
+        -- bytes, the properties and headers as binary-safe JSON), with where they came from and where a redrive puts them.
+        create table if not exists quarantine (
+            id bigserial primary key,
+            source text not null,
+            redrive text not null,
+            queue text,
+            exchange text,
+            routing_key text,
+            canvas text,
+            worker text,
+            event_id uuid,
+            body bytea not null,
+            properties jsonb not null,
+            error text not null,
+            attempts int not null,
+            first_failed_at timestamptz not null,
+            quarantined_at timestamptz not null default now());
+        create index if not exists quarantine_by_source on quarantine (source, id);
+        create index if not exists quarantine_by_canvas on quarantine (canvas, id);
         """;
 
     public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

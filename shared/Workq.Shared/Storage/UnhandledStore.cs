@@ -87,8 +87,11 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
     /// (skip locked) while published and deleted only after the broker confirmed them, so several
     /// dispatchers never replay the same event and a crash midway replays rather than loses. When the broker refuses
     /// one (its worker's queue is full), those confirmed before it are deleted and the error is thrown: the rest stay parked.
+    /// Unless <paramref name="giveUp"/> gives up on the refused one: then it moves to the quarantine, in the same transaction.
     /// </summary>
-    public async Task<int> ReplayAsync(Func<ParkedEvent, Task> publish, CancellationToken cancellationToken)
+    /// <returns>How many parked events were taken, and the one quarantined with its quarantine id, if any.</returns>
+    public async Task<(int Replayed, (QuarantineEntry Entry, long Id)? Quarantined)> ReplayAsync(Func<ParkedEvent, Task> publish,
+        CancellationToken cancellationToken, Func<ParkedEvent, Exception, Task<QuarantineEntry?>>? giveUp = null)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -100,8 +103,16 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
              limit 1000
                for update of u skip locked
             """, transaction: transaction, cancellationToken: cancellationToken))).ToList();
-        if (rows.Count == 0) return 0;
+        if (rows.Count == 0) return (0, null);
         var (published, error) = await Row.PublishInOrderAsync(rows, publish);
+        var refused = error is not null && published.Length < rows.Count ? rows[published.Length] : null;
+        var quarantined = refused is not null && giveUp is not null ? await giveUp(refused.ToParked(), error!.SourceException) : null;
+        var quarantineId = 0L;
+        if (quarantined is not null)
+        {
+            quarantineId = await QuarantineStore.AddAsync(quarantined, connection, transaction, cancellationToken);
+            published = [.. published, refused!.Seq];
+        }
         await connection.ExecuteAsync(new CommandDefinition("delete from unhandled_events where seq = any(@seqs)",
             new { seqs = published }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition("""
@@ -109,8 +120,8 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
                and exists (select 1 from workers w where w.canvas = d.canvas and w.name = d.worker)
             """, transaction: transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
-        error?.Throw();
-        return rows.Count;
+        if (quarantined is null) error?.Throw();
+        return (rows.Count, quarantined is null ? null : (quarantined, quarantineId));
     }
 
     internal static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));

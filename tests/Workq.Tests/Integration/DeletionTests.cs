@@ -35,6 +35,8 @@ public sealed class DeletionTests(WorkqCluster cluster)
         insert into event_status (canvas, id, worker, status, rank, attempts, enqueued_at) values (@canvas, gen_random_uuid(), @worker, 'queued', 10, 1, now());
         insert into worker_rate_buckets (canvas, worker, next_slot) values (@canvas, @worker, 0);
         insert into event_emits (canvas, enqueued_at, ids, workers) values (@canvas, now(), array[gen_random_uuid()], array[@worker]);
+        insert into quarantine (source, redrive, canvas, worker, body, properties, error, attempts, first_failed_at)
+             values ('workq.dead-letters', 'publish', @canvas, @worker, '\x31', '{}', 'seeded', 3, now());
         """, new { canvas, worker });
 
     /// <summary>Rows per table (every table with a canvas column, and the canvas row itself) that belong to the canvas, or to one worker of it.</summary>

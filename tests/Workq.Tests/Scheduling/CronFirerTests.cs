@@ -26,7 +26,7 @@ public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<T
 
     private readonly WarningLog log = new();
 
-    private CronFirer Firer(PublishEvent? publish = null) => new(Store, publish ?? Record, clock, log);
+    private CronFirer Firer(PublishEvent? publish = null) => new(Store, new QuarantineStore(database.Db), publish ?? Record, clock, log);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -179,6 +179,65 @@ public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<T
         Assert.Equal(1, await FireAsync());
         Assert.Equal(2, Mine().Count);
         Assert.Equal(At(3, 0), (await GetAsync("flaky")).LastRun);
+    }
+
+    private static Task Refuse(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
+        throw new InvalidOperationException("message size 268435456 is larger than configured max size");
+
+    private async Task<IReadOnlyList<QuarantinedMessage>> QuarantinedAsync() =>
+        await new QuarantineStore(database.Db).ListAsync(new QuarantineFilter(QuarantineSources.Crons, canvas), null, 10, 4_096, CancellationToken.None);
+
+    [Fact]
+    public async Task A_tick_the_broker_refuses_for_its_own_reasons_is_quarantined_on_the_third_pass_and_the_cron_moves_on()
+    {
+        await PutAsync("refused", "0 * * * *", worker: "report", eventJson: """{"big": true}""");
+        var firer = Firer(Refuse);
+        for (var pass = 0; pass < 2; pass++)
+        {
+            clock.SetUtcNow(At(1, 0).AddSeconds(pass));
+            Assert.Equal(0, await FireAsync(firer));
+            Assert.Empty(await QuarantinedAsync());
+            Assert.Null((await GetAsync("refused")).LastRun);
+        }
+        Assert.Empty(log.Warnings);
+
+        clock.SetUtcNow(At(1, 0).AddSeconds(2));
+        Assert.Equal(0, await FireAsync(firer));
+        var item = Assert.Single(await QuarantinedAsync());
+        Assert.Equal(("report", 3, RedriveKind.Emit, "refused"), (item.Worker, item.Attempts, item.Redrive, item.Queue));
+        Assert.Equal("""{"big": true}""", Encoding.UTF8.GetString(item.Body));
+        Assert.Contains("larger than configured max size", item.Error);
+        // Logged once, and the cron moved on to its next tick as if this one fired.
+        Assert.Single(log.Warnings);
+        var cron = await GetAsync("refused");
+        Assert.Equal((At(1, 0), At(2, 0)), (cron.LastRun, cron.NextRun));
+        clock.SetUtcNow(At(1, 0).AddSeconds(3));
+        Assert.Equal(0, await FireAsync(firer));
+        Assert.Single(await QuarantinedAsync());
+    }
+
+    [Fact]
+    public async Task A_cron_whose_schedule_no_longer_parses_is_quarantined_once_and_stops_firing_until_it_is_put_again()
+    {
+        await PutAsync("broken", "0 * * * *", eventJson: "7");
+        await using (var connection = await database.Db.OpenConnectionAsync())
+            await connection.ExecuteAsync("update crons set schedule = '61 * * * *' where canvas = @canvas and name = 'broken'", new { canvas });
+
+        for (var pass = 0; pass < 3; pass++)
+        {
+            clock.SetUtcNow(At(1, 0).AddSeconds(pass));
+            Assert.Equal(0, await FireAsync(Firer()));
+        }
+
+        var item = Assert.Single(await QuarantinedAsync());
+        Assert.Contains("61 * * * *", item.Error);
+        Assert.Equal("7", Encoding.UTF8.GetString(item.Body));
+        Assert.Single(log.Warnings);
+        Assert.DoesNotContain(await Store.DueAsync(At(23, 0), 1_000, CancellationToken.None), c => c.Canvas == canvas);
+
+        await PutAsync("broken", "30 * * * *", eventJson: "7");
+        clock.SetUtcNow(At(1, 30));
+        Assert.Equal(1, await FireAsync(Firer()));
     }
 
     [Fact]

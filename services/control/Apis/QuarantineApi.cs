@@ -1,0 +1,253 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+using Workq.Shared;
+using Workq.Shared.Configuration;
+using Workq.Shared.Http;
+using Workq.Shared.Messaging;
+using Workq.Shared.Poison;
+using Workq.Shared.Storage;
+
+namespace Workq.Control.Apis;
+
+/// <summary>
+/// One quarantined message (API.md "Quarantine"). <c>Body</c> is the body as text when it is UTF-8 (<c>BodyEncoding</c> "utf-8"),
+/// else base64; in a list only its first <see cref="QuarantineApi.ListBodyBytes"/> bytes (<c>BodyTruncated</c>).
+/// </summary>
+public sealed record QuarantineItem(long Id, string Source, string? Queue, string? Canvas, string? Worker, Guid? EventId, string Error, int Attempts,
+    DateTimeOffset FirstFailedAt, DateTimeOffset QuarantinedAt, string Redrive, string? Exchange, string? RoutingKey, int BodyBytes, string Body,
+    string BodyEncoding, bool BodyTruncated, JsonObject Properties);
+
+/// <summary>
+/// The quarantine (admin only): what internal consumers gave up on, across canvases, newest first; each message redriven to
+/// where it came from, or discarded.
+/// </summary>
+public static class QuarantineApi
+{
+    public const int ListBodyBytes = 4_096;
+    private const int DefaultPageSize = 100, MaxPageSize = 1_000;
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static RouteGroupBuilder MapQuarantineApi(this RouteGroupBuilder admin)
+    {
+        admin.MapGet("/quarantine", ListAsync).ProducesProblem(StatusCodes.Status400BadRequest);
+        admin.MapDelete("/quarantine", DiscardAllAsync).ProducesProblem(StatusCodes.Status400BadRequest);
+        admin.MapPost("/quarantine/redrive", RedriveAllAsync).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        admin.MapGet("/quarantine/{id}", GetAsync).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        admin.MapDelete("/quarantine/{id}", DiscardAsync).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        admin.MapPost("/quarantine/{id}/redrive", RedriveAsync).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        return admin;
+    }
+
+    /// <summary>As the dead-letter list: a plain array, the next page in <c>X-Next-Cursor</c> and <c>Link</c> (rel="next").</summary>
+    private static async Task<Results<Ok<IReadOnlyList<QuarantineItem>>, ProblemHttpResult>> ListAsync(HttpContext http, QuarantineStore store,
+        CancellationToken cancellationToken)
+    {
+        var query = http.Request.Query;
+        if (ParseFilter(query, out var filter) is { } bad) return bad;
+        var limit = DefaultPageSize;
+        if (query.TryGetValue("limit", out var limitText)
+            && (!int.TryParse(limitText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit)
+                || limit is < 1 or > MaxPageSize))
+            return Problems.BadRequest($"\"limit\" must be a whole number from 1 to {MaxPageSize}.");
+        long? before = null;
+        if (query.TryGetValue("cursor", out var cursorText))
+        {
+            if (!long.TryParse(cursorText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var cursor))
+                return Problems.BadRequest("\"cursor\" is not a cursor this service gave out (take it from X-Next-Cursor or the Link header).");
+            before = cursor;
+        }
+        var page = await store.ListAsync(filter, before, limit + 1, ListBodyBytes, cancellationToken);
+        var items = page.Take(limit).Select(View).ToList();
+        if (page.Count > limit)
+        {
+            var next = items[^1].Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var nextQuery = QueryString.Create(query.Where(p => p.Key != "cursor")
+                .Select(p => KeyValuePair.Create(p.Key, (string?)p.Value.ToString())).Append(KeyValuePair.Create("cursor", (string?)next)));
+            http.Response.Headers["X-Next-Cursor"] = next;
+            http.Response.Headers.Link = $"<{http.Request.PathBase}{http.Request.Path}{nextQuery}>; rel=\"next\"";
+        }
+        return TypedResults.Ok<IReadOnlyList<QuarantineItem>>(items);
+    }
+
+    private static async Task<Results<Ok<QuarantineItem>, ProblemHttpResult>> GetAsync(string id, QuarantineStore store, CancellationToken cancellationToken)
+    {
+        if (ParseId(id, out var number) is { } bad) return bad;
+        return await store.GetAsync(number, cancellationToken) is { } message ? TypedResults.Ok(View(message)) : NoSuchItem(number);
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DiscardAsync(string id, QuarantineStore store, CancellationToken cancellationToken)
+    {
+        if (ParseId(id, out var number) is { } bad) return bad;
+        return await store.DeleteAsync(number, cancellationToken) ? TypedResults.NoContent() : NoSuchItem(number);
+    }
+
+    private static async Task<Results<Ok<DiscardedResponse>, ProblemHttpResult>> DiscardAllAsync(HttpRequest request, QuarantineStore store,
+        CancellationToken cancellationToken)
+    {
+        if (ParseFilter(request.Query, out var filter) is { } bad) return bad;
+        return TypedResults.Ok(new DiscardedResponse(await store.DeleteAsync(filter, cancellationToken)));
+    }
+
+    private static async Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAsync(string id, QuarantineStore store, QuarantineRedrive redrive,
+        CancellationToken cancellationToken)
+    {
+        if (ParseId(id, out var number) is { } bad) return bad;
+        try
+        {
+            return await store.RedriveAsync(number, message => redrive.RedriveAsync(message, cancellationToken), cancellationToken)
+                ? TypedResults.Ok(new RedrivenResponse(1))
+                : NoSuchItem(number);
+        }
+        catch (NotRedrivableException e)
+        {
+            return Problems.Conflict(e.Message);
+        }
+    }
+
+    /// <summary>The redrivable messages the filter selects, oldest first; one that cannot be redriven stops it (those before stay redriven).</summary>
+    private static async Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAllAsync(HttpRequest request, QuarantineStore store,
+        QuarantineRedrive redrive, CancellationToken cancellationToken)
+    {
+        if (ParseFilter(request.Query, out var filter) is { } bad) return bad;
+        try
+        {
+            return TypedResults.Ok(new RedrivenResponse(await store.RedriveAsync(filter, message => redrive.RedriveAsync(message, cancellationToken),
+                cancellationToken)));
+        }
+        catch (NotRedrivableException e)
+        {
+            return Problems.Conflict(e.Message);
+        }
+    }
+
+    private static ProblemHttpResult NoSuchItem(long id) => Problems.NotFound($"There is no quarantined message {id} (redriven or discarded already?).");
+
+    private static ProblemHttpResult? ParseId(string text, out long id) =>
+        long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out id) && id > 0
+            ? null
+            : Problems.BadRequest($"'{(text.Length <= 40 ? text : text[..40] + "…")}' is not a quarantine id (a whole number).");
+
+    /// <summary><c>source</c> (one of the sources API.md lists, or any other text, which matches nothing) and <c>canvas</c> (a canvas name).</summary>
+    private static ProblemHttpResult? ParseFilter(IQueryCollection query, out QuarantineFilter filter)
+    {
+        filter = new QuarantineFilter();
+        if (query.TryGetValue("source", out var source))
+        {
+            if (source.Count != 1 || source.ToString().Length is 0 or > 255) return Problems.BadRequest("\"source\" must be given once, 1 to 255 characters.");
+            filter = filter with { Source = source.ToString() };
+        }
+        if (query.TryGetValue("canvas", out var canvas))
+        {
+            if (canvas.Count != 1 || !Names.IsValid(canvas.ToString())) return Problems.BadName("canvas", canvas.ToString());
+            filter = filter with { Canvas = canvas.ToString() };
+        }
+        return null;
+    }
+
+    private static QuarantineItem View(QuarantinedMessage message)
+    {
+        var truncated = message.Body.Length < message.BodyBytes;
+        var (body, encoding) = Text(message.Body, truncated);
+        return new QuarantineItem(message.Id, message.Source, message.Queue, message.Canvas, message.Worker, message.EventId, message.Error,
+            message.Attempts, message.FirstFailedAt, message.QuarantinedAt, message.Redrive.ToString().ToLowerInvariant(), message.Exchange,
+            message.RoutingKey, message.BodyBytes, body, encoding, truncated, message.Properties);
+    }
+
+    /// <summary>UTF-8 text, or base64 when it is not (a cut body may end inside a character: up to three bytes are let go).</summary>
+    private static (string Body, string Encoding) Text(byte[] body, bool truncated)
+    {
+        for (var cut = 0; cut <= (truncated ? Math.Min(3, body.Length) : 0); cut++)
+        {
+            try
+            {
+                return (StrictUtf8.GetString(body, 0, body.Length - cut), "utf-8");
+            }
+            catch (DecoderFallbackException)
+            {
+                // Not UTF-8 (yet): one byte less, or base64.
+            }
+        }
+        return (Convert.ToBase64String(body), "base64");
+    }
+}
+
+/// <summary>Why a quarantined message cannot be redriven (409): a flush's row, or nowhere left to put it.</summary>
+public sealed class NotRedrivableException(string message) : Exception(message);
+
+/// <summary>
+/// Puts a quarantined message back where it came from. A broker message is published as it was (body and properties) to the
+/// exchange and routing key it had, mandatory and confirmed, so one no queue takes any more is refused (409), never dropped; an
+/// event (a delayed emit, a cron's tick) is published to its worker. An event id the message carries starts again: queued.
+/// </summary>
+public sealed class QuarantineRedrive(BrokerConnection broker, EventPublisher publisher, EventStatusRecorder statuses, WorkqOptions options)
+{
+    private const int NotFound = 404;
+
+    public async Task RedriveAsync(QuarantinedMessage message, CancellationToken cancellationToken)
+    {
+        var properties = MessageCodec.Decode(message.Properties);
+        switch (message)
+        {
+            case { Redrive: RedriveKind.Emit, Canvas: { } canvas, Worker: { } worker }:
+                var envelope = EventHeaders.Read(properties, canvas, worker);
+                try
+                {
+                    await publisher.PublishAsync(envelope, message.Body, cancellationToken);
+                }
+                catch (BrokerUnavailableException e) when (e.InnerException is OperationInterruptedException { ShutdownReason.ReplyCode: NotFound })
+                {
+                    throw new NotRedrivableException(
+                        $"Quarantined message {message.Id} cannot be redriven: canvas '{canvas}' has no exchange (is it deleted?).");
+                }
+                break;
+            case { Redrive: RedriveKind.Publish, Exchange: { } exchange }:
+                await PublishAsync(message, exchange, properties, cancellationToken);
+                break;
+            default:
+                throw new NotRedrivableException($"Quarantined message {message.Id} ({message.Source}) is a record of what happened, " +
+                    "not a message to deliver: it is kept to be read, and can only be discarded.");
+        }
+        if (message is { EventId: { } id, Canvas: { } eventCanvas, Worker: { } eventWorker })
+            statuses.Record(EventStatusUpdate.Queued(eventCanvas, id, eventWorker, EventHeaders.Read(properties, eventCanvas, eventWorker).EnqueuedAt,
+                restart: true));
+    }
+
+    private async Task PublishAsync(QuarantinedMessage message, string exchange, BasicProperties properties, CancellationToken cancellationToken)
+    {
+        // A node that holds the connection open but does not answer: 503 after the publish time-out, as an emit.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.PublishTimeout);
+        try
+        {
+            var connection = await broker.GetAsync(timeout.Token);
+            await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true,
+                publisherConfirmationTrackingEnabled: true), timeout.Token);
+            await channel.BasicPublishAsync(exchange, message.RoutingKey ?? "", mandatory: true, properties, message.Body, timeout.Token);
+        }
+        catch (PublishException e) when (e.IsReturn)
+        {
+            throw new NotRedrivableException($"Quarantined message {message.Id} cannot be redriven: no queue takes it at exchange '{exchange}' " +
+                $"with routing key '{message.RoutingKey}' any more (the queue it came from is gone).");
+        }
+        catch (PublishException)
+        {
+            // A nack: the queue it goes to is full.
+            throw new QueueFullException(message.Canvas ?? "?", message.Worker ?? message.RoutingKey ?? "?", options.MaxQueuedPerWorker);
+        }
+        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == NotFound)
+        {
+            throw new NotRedrivableException($"Quarantined message {message.Id} cannot be redriven: the exchange '{exchange}' does not exist.");
+        }
+        catch (Exception e) when (e is OperationInterruptedException or BrokerUnreachableException or IOException
+            || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new BrokerUnavailableException("The broker did not confirm the redriven message; it stays in the quarantine.", e);
+        }
+    }
+}
