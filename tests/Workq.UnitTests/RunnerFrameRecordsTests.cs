@@ -23,14 +23,16 @@ public sealed class RunnerFrameRecordsTests
             var load = LoadFrame.Read(p);
             Assert.Equal(7, load.Key);
             Assert.Equal([1, 2, 3], load.Assembly.ToArray());
-        }),
+        }
+        ),
         ["Unload"] = (UnloadFrame.Type, o => new UnloadFrame(9).Write(o), p => Assert.Equal(new UnloadFrame(9), UnloadFrame.Read(p))),
         ["Run"] = (RunFrame.Type, o => SampleRun.Write(o), p =>
         {
             var run = RunFrame.Read(p);
             Assert.Equal(SampleRun with { Body = default }, run with { Body = default });
             Assert.Equal("{\"n\":1}", System.Text.Encoding.UTF8.GetString(run.Body.Span));
-        }),
+        }
+        ),
         ["EmitReply"] = (EmitReplyFrame.Type, o => EmitReplyFrame.Refused(3, 2, RunnerProtocol.EmitQueueFull, "full").Write(o),
             p => Assert.Equal(EmitReplyFrame.Refused(3, 2, RunnerProtocol.EmitQueueFull, "full"), EmitReplyFrame.Read(p))),
         ["EmitReply (emitted)"] = (EmitReplyFrame.Type, o => EmitReplyFrame.Emitted(3, 2, Id).Write(o),
@@ -41,14 +43,16 @@ public sealed class RunnerFrameRecordsTests
             var emit = EmitFrame.Read(p);
             Assert.Equal((5L, 1, "next", new EmitWhen(TimeSpan.FromSeconds(3), null, "k")), (emit.RunId, emit.Number, emit.Worker, emit.When));
             Assert.Equal("[1]", System.Text.Encoding.UTF8.GetString(emit.Json.Span));
-        }),
+        }
+        ),
         ["Done"] = (DoneFrame.Type, o => new DoneFrame(6, RunnerOutcome.Failed, TimeSpan.FromMilliseconds(12), null, "Boom", "it broke", ["a", "b"]).Write(o), p =>
         {
             var done = DoneFrame.Read(p);
             Assert.Equal((6L, RunnerOutcome.Failed, TimeSpan.FromMilliseconds(12), "Boom", "it broke"), (done.RunId, done.Outcome, done.Duration, done.ErrorType, done.ErrorMessage));
             Assert.Null(done.Result);
             Assert.Equal(["a", "b"], done.Logs);
-        }),
+        }
+        ),
         ["Done (result)"] = (DoneFrame.Type, o => new DoneFrame(6, RunnerOutcome.Completed, TimeSpan.Zero, "42"u8.ToArray(), null, null, []).Write(o),
             p => Assert.Equal("42", System.Text.Encoding.UTF8.GetString(DoneFrame.Read(p).Result!.Value.Span))),
         ["HttpRequest"] = (HttpRequestFrame.Type, o => new HttpRequestFrame(8, 1, "POST", "https://example.com/x?y=1", Headers, "body"u8.ToArray()).Write(o), p =>
@@ -57,7 +61,8 @@ public sealed class RunnerFrameRecordsTests
             Assert.Equal((8L, 1, "POST", "https://example.com/x?y=1"), (request.RunId, request.RequestId, request.Method, request.Uri));
             Assert.Equal(Headers, request.Headers);
             Assert.Equal("body", System.Text.Encoding.UTF8.GetString(request.Body!.Value.Span));
-        }),
+        }
+        ),
         ["HttpRequest (no body)"] = (HttpRequestFrame.Type, o => new HttpRequestFrame(8, 2, "GET", "http://h/", [], null).Write(o),
             p => Assert.Null(HttpRequestFrame.Read(p).Body)),
         ["HttpCancel"] = (HttpCancelFrame.Type, o => new HttpCancelFrame(3).Write(o), p => Assert.Equal(new HttpCancelFrame(3), HttpCancelFrame.Read(p))),
@@ -66,7 +71,8 @@ public sealed class RunnerFrameRecordsTests
             var response = HttpResponseFrame.Read(p);
             Assert.Equal((3, 201, "Created", HttpVersion.Version11, "https://example.com/z"), (response.RequestId, response.Status, response.Reason, response.Version, response.RequestUri));
             Assert.Equal(Headers, response.Headers);
-        }),
+        }
+        ),
         ["HttpBody"] = (HttpBodyFrame.Type, o => new HttpBodyFrame(3, new byte[] { 9, 8 }).Write(o), p => Assert.Equal([9, 8], HttpBodyFrame.Read(p).Chunk.ToArray())),
         ["HttpEnd"] = (HttpEndFrame.Type, o => new HttpEndFrame(3, HttpFailure.Request, "refused", HttpRequestError.ConnectionError).Write(o),
             p => Assert.Equal(new HttpEndFrame(3, HttpFailure.Request, "refused", HttpRequestError.ConnectionError), HttpEndFrame.Read(p))),
