@@ -25,7 +25,7 @@ public static class CronsApi
     {
         var crons = canvas.MapGroup("/crons");
         crons.MapGet("", ListAsync);
-        crons.MapPut("/{cron}", PutAsync);
+        crons.MapPut("/{cron}", PutAsync).WithJsonBody<PutCronRequest>();
         crons.MapGet("/{cron}", GetAsync);
         crons.MapDelete("/{cron}", DeleteAsync);
         return canvas;

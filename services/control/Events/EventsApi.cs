@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Workq.Shared.Http;
 using Workq.Shared.Storage;
 
@@ -15,7 +16,7 @@ public sealed record EventStatusView(Guid Id, string Worker, string Status, int 
 }
 
 /// <summary>The route values and query of the event status route.</summary>
-public sealed record EventStatusRoute(string Canvas, string Id, string? Wait);
+public sealed record EventStatusRoute(string Canvas, string Id, [property: FromQuery(Name = "wait")] string? Wait);
 
 /// <summary><c>GET /v1/canvases/{canvas}/events/{id}</c>, and <c>?wait=N</c>: the answer once the event finished or N seconds passed.</summary>
 public static class EventsApi

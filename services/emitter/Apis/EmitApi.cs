@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
 using Workq.Emitter.Emitting;
 using Workq.Shared;
 using Workq.Shared.Configuration;
@@ -9,6 +11,9 @@ namespace Workq.Emitter.Apis;
 
 public sealed record EmitResponse(Guid Id, DateTimeOffset EnqueuedAt);
 public sealed record BatchEmitResponse(IReadOnlyList<Guid> Ids);
+
+/// <summary>One item of a batch emit, as the OpenAPI document describes it; <see cref="EventBatch"/> reads it.</summary>
+public sealed record BatchItemBody(string Worker, JsonNode? Event, string? IdempotencyKey, double? DelaySeconds, string? RunAt, string? OrderingKey);
 
 /// <summary>The route values of a single emit, bound with <c>[AsParameters]</c>.</summary>
 public sealed record EmitTarget(string Canvas, string Worker);
@@ -21,8 +26,13 @@ public static class EmitApi
     /// <summary>The emit routes, on the canvas group (its filter has checked access and the worker's name); 503 with Retry-After when the broker cannot confirm.</summary>
     public static RouteGroupBuilder MapEmitApi(this RouteGroupBuilder canvas)
     {
-        canvas.MapPost("/workers/{worker}/events", EmitOneAsync);
-        canvas.MapPost("/events", EmitBatchAsync);
+        canvas.MapPost("/workers/{worker}/events", EmitOneAsync).WithJsonBody<JsonNode>().WithInputs(
+            new ApiInput(EmitTime.Delay, JsonSchemaType.Number, "Run the event this many seconds from now.", Minimum: "0", Maximum: "2592000"),
+            new ApiInput(EmitTime.RunAt, JsonSchemaType.String, "Run the event at this ISO 8601 time with an offset, at most 30 days ahead.", Format: "date-time"),
+            new ApiInput("orderingKey", JsonSchemaType.String, "Run after the worker's earlier events with this key, one at a time.", MaxLength: OrderingKeys.MaxLength),
+            new ApiInput(IdempotencyKeys.Header, JsonSchemaType.String, "The same key on the canvas within 24 hours returns the first id.",
+                MaxLength: IdempotencyKeys.MaxLength, InHeader: true));
+        canvas.MapPost("/events", EmitBatchAsync).WithJsonBody<BatchItemBody[]>();
         canvas.ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return canvas;
