@@ -12,7 +12,7 @@ namespace Workq.Control.Apis;
 public sealed record PutCronRequest(string? Schedule, string? Worker, JsonElement? Event);
 public sealed record CronView(string Name, string Schedule, string Worker, JsonNode? Event, DateTimeOffset? LastRun, DateTimeOffset NextRun)
 {
-    public static CronView From(CronRecord cron) => new(cron.Name, cron.Schedule, cron.Worker, JsonNode.Parse(cron.Event), cron.LastRun, cron.NextRun);
+    public static CronView From(CronRecord cron) => new(cron.Name, cron.Schedule, cron.Worker, JsonText.ParseOrString(cron.Event), cron.LastRun, cron.NextRun);
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.OpenApi;
@@ -41,7 +42,9 @@ public static class EmitApi
     private static async Task<Results<Accepted<EmitResponse>, ProblemHttpResult, Problems.RetryAfterResult>> EmitOneAsync([AsParameters] EmitTarget target,
         HttpRequest request, EventEmitter emitter, CanvasEmitRate rate, WorkqOptions options, CancellationToken cancellationToken)
     {
-        var key = request.Headers[IdempotencyKeys.Header].FirstOrDefault();
+        var keys = request.Headers[IdempotencyKeys.Header];
+        if (keys.Count > 1) return Problems.BadRequest($"{IdempotencyKeys.Header} is given {keys.Count} times; it takes one key.");
+        var key = keys.FirstOrDefault();
         if (IdempotencyKeys.Problem(key) is { } keyProblem) return Problems.BadRequest($"{IdempotencyKeys.Header}: {keyProblem}");
 
         using var body = await BodyBuffer.ReadAsync(request, options.MaxEventBytes, cancellationToken);
@@ -83,6 +86,7 @@ public static class EmitApi
             $"Canvas '{canvas}' is over its emit rate of {options.CanvasEmitRate} (WORKQ_CANVAS_EMIT_RATE); nothing was enqueued. Retry after the seconds in Retry-After.", over.RetryAfter),
     };
 
+    /// <summary>The caller's W3C traceparent, when it is one (it is stored with a delayed event, and sent on with it).</summary>
     private static string? TraceParent(HttpRequest request) =>
-        request.Headers.TryGetValue("traceparent", out var value) && value.ToString() is { Length: 55 } parent ? parent : null;
+        request.Headers.TryGetValue("traceparent", out var value) && value.ToString() is { Length: 55 } parent && ActivityContext.TryParse(parent, null, out _) ? parent : null;
 }

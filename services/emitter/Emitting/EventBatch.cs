@@ -45,7 +45,7 @@ public static class EventBatch
                     {
                         reader.Read();
                         if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"worker\" must be a string.");
-                        worker = previousWorker is not null && reader.ValueTextEquals(previousWorker) ? previousWorker : reader.GetString();
+                        worker = previousWorker is not null && reader.ValueTextEquals(previousWorker) ? previousWorker : TenantText.GetString(ref reader);
                     }
                     else if (reader.ValueTextEquals("event"u8))
                     {
@@ -61,7 +61,7 @@ public static class EventBatch
                         reader.Read();
                         if (reader.TokenType == JsonTokenType.Null) continue;
                         if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"idempotencyKey\" must be a string.");
-                        key = reader.GetString();
+                        key = TenantText.GetString(ref reader);
                         if (IdempotencyKeys.Problem(key) is { } keyProblem) return BatchParse.Invalid($"Item {index}: {keyProblem}");
                     }
                     else if (reader.ValueTextEquals("delaySeconds"u8))
@@ -77,14 +77,14 @@ public static class EventBatch
                         reader.Read();
                         if (reader.TokenType == JsonTokenType.Null) continue;
                         if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"runAt\" must be an ISO 8601 string.");
-                        runAt = reader.GetString();
+                        runAt = TenantText.GetString(ref reader);
                     }
                     else if (reader.ValueTextEquals("orderingKey"u8))
                     {
                         reader.Read();
                         if (reader.TokenType == JsonTokenType.Null) continue;
                         if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"orderingKey\" must be a string.");
-                        orderingKey = reader.GetString();
+                        orderingKey = TenantText.GetString(ref reader);
                         if (OrderingKeys.Problem(orderingKey) is { } orderingProblem) return BatchParse.Invalid($"Item {index}: \"orderingKey\": {orderingProblem}");
                     }
                     else

@@ -48,6 +48,8 @@ public sealed class WorkqOptions
     public TimeSpan EventStatusRetention { get; init; } = TimeSpan.FromHours(24);
     /// <summary>Control only: how long one deploy's compile may take before its compiler process is killed.</summary>
     public TimeSpan CompileTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Control only: event status requests that may <c>?wait</c> at once on one control instance; one more is answered 429.</summary>
+    public int MaxEventWaits { get; init; } = 1_000;
     /// <summary>Control only: the largest handler code accepted, in UTF-8 bytes.</summary>
     public int MaxCodeBytes { get; init; } = 65_536;
     /// <summary>Control only: compiler processes, so compiles running at once.</summary>
@@ -111,6 +113,7 @@ public sealed class WorkqOptions
             EventStatusRetention = TimeSpan.FromHours(Int(config, "WORKQ_EVENT_STATUS_HOURS", (int)defaults.EventStatusRetention.TotalHours)),
             CompileTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_COMPILE_TIMEOUT", defaults.CompileTimeout.TotalSeconds)),
             MaxCodeBytes = Int(config, "WORKQ_MAX_CODE_BYTES", defaults.MaxCodeBytes),
+            MaxEventWaits = Int(config, "WORKQ_MAX_EVENT_WAITS", defaults.MaxEventWaits),
             MaxConcurrentCompiles = Int(config, "WORKQ_MAX_CONCURRENT_COMPILES", defaults.MaxConcurrentCompiles),
             CompilerHeapMegabytes = Int(config, "WORKQ_COMPILER_HEAP_MB", defaults.CompilerHeapMegabytes),
             Canvases = CanvasFilter.Parse(config["WORKQ_CANVASES"]),
