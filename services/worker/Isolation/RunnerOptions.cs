@@ -14,6 +14,8 @@ public sealed record RunnerOptions(string Host, string RunnerDll, string? Nice, 
     /// <summary>The largest frame a runner may send: an emit or a relayed request body, with room for their fields.</summary>
     public int MaxFrameBytes => Math.Max(Http.MaxBytes, MaxEventBytes) + 64 * 1024;
     public int MaxEventBytes { get; init; } = 256 * 1024;
+    /// <summary>WORKQ_MAX_TRACE_BYTES: a runner sends no more of a run's result or error than could be kept.</summary>
+    public int MaxTraceBytes { get; init; } = 64 * 1024;
 
     /// <summary>The runner built next to this service (the worker references Workq.Runner, so its output is copied here).</summary>
     public static RunnerOptions From(WorkqOptions options, IConfiguration config, RunnerCgroups? cgroups) =>
@@ -25,5 +27,6 @@ public sealed record RunnerOptions(string Host, string RunnerDll, string? Nice, 
             Cgroups = cgroups,
             Http = new HandlerHttpLimits(options.HandlerHttpMaxBytes, options.HandlerHttpConcurrency),
             MaxEventBytes = options.MaxEventBytes,
+            MaxTraceBytes = options.MaxTraceBytes,
         };
 }

@@ -3,23 +3,11 @@ using System.Text.Json.Nodes;
 
 namespace Workq.Shared.Scripting;
 
-/// <summary>Turns a handler's return value into the JSON stored in its trace.</summary>
+/// <summary>Turns a handler's return value into the JSON stored in its trace (the worker service holds it to WORKQ_MAX_TRACE_BYTES).</summary>
 public static class JsonResult
 {
-    /// <summary>A trace keeps a result up to this many characters of JSON.</summary>
-    public const int MaxTraceResultChars = 65_536;
-
-    /// <summary>The result as the trace stores it: its JSON, or a note in its place when it is too long.</summary>
-    public static string ToTraceJson(object? result, JsonSerializerOptions? options = null)
-    {
-        var json = ToJson(result, options)?.ToJsonString() ?? "null";
-        return Capped(json);
-    }
-
-    /// <summary>The JSON as kept: itself, or a note in its place when it is too long.</summary>
-    public static string Capped(string json) => json.Length > MaxTraceResultChars ? TooLong(json.Length) : json;
-
-    public static string TooLong(int length) => JsonSerializer.Serialize($"[result of {length} characters not kept; the limit is {MaxTraceResultChars}]");
+    /// <summary>The result's JSON, <c>null</c> for none.</summary>
+    public static string ToTraceJson(object? result, JsonSerializerOptions? options = null) => ToJson(result, options)?.ToJsonString() ?? "null";
 
     /// <summary>
     /// null stays null, a <see cref="JsonNode"/> is kept as is, anything else is serialized;

@@ -22,6 +22,8 @@ public sealed class WorkqOptions
     /// <summary>Control and worker: keep traces in this MongoDB (<c>mongodb://</c> or <c>mongodb+srv://</c>) instead of PostgreSQL.</summary>
     public string? TracesMongoDb { get; init; }
     public int MaxEventBytes { get; init; } = 262_144;
+    /// <summary>Worker only: what one run's trace keeps of its result, error and logs together, in UTF-8 bytes (each cut field marked).</summary>
+    public int MaxTraceBytes { get; init; } = 65_536;
     public TimeSpan HandlerTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>How long a publish waits for the broker's confirm before the emit is answered 503 (a node that does not answer).</summary>
     public TimeSpan PublishTimeout { get; init; } = TimeSpan.FromSeconds(5);
@@ -91,6 +93,7 @@ public sealed class WorkqOptions
             AdminToken = string.IsNullOrEmpty(config["WORKQ_ADMIN_TOKEN"]) ? null : config["WORKQ_ADMIN_TOKEN"],
             TracesMongoDb = MongoDbUrl(config["WORKQ_TRACES_MONGODB"]),
             MaxEventBytes = Int(config, "WORKQ_MAX_EVENT_BYTES", defaults.MaxEventBytes),
+            MaxTraceBytes = Int(config, "WORKQ_MAX_TRACE_BYTES", defaults.MaxTraceBytes),
             HandlerTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_HANDLER_TIMEOUT", defaults.HandlerTimeout.TotalSeconds)),
             PublishTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_PUBLISH_TIMEOUT_SECONDS", defaults.PublishTimeout.TotalSeconds)),
             TracesPerWorker = Int(config, "WORKQ_TRACES_PER_WORKER", defaults.TracesPerWorker),
