@@ -38,6 +38,7 @@ public sealed class ApiFuzzTests(WorkqCluster cluster, ITestOutputHelper output)
         // Compiles are few at once by design (WORKQ_MAX_CONCURRENT_COMPILES; past it a documented 503): deploys go one at a time.
         using var compiles = new SemaphoreSlim(1, 1);
         var findings = new ConcurrentBag<Finding>();
+        var slow = new ConcurrentBag<FuzzRequest>();
         var statuses = new ConcurrentDictionary<(string Operation, int Status), int>();
         var slowest = TimeSpan.Zero;
         var unsendable = 0;
@@ -64,8 +65,11 @@ public sealed class ApiFuzzTests(WorkqCluster cluster, ITestOutputHelper output)
                         continue;
                     }
                     statuses.AddOrUpdate((request.Operation.Name, status.Value), 1, (_, n) => n + 1);
-                    lock (findings) if (took > slowest) slowest = took;
                     if (finding is not null) findings.Add(new Finding(request, finding));
+                    // The first pass over the operations is each route's first call in these services (JIT, first connections): not timed.
+                    if (number < operations.Count) continue;
+                    lock (findings) if (took > slowest) slowest = took;
+                    if (took > request.Budget) slow.Add(request);
                 }
                 finally
                 {
@@ -75,6 +79,14 @@ public sealed class ApiFuzzTests(WorkqCluster cluster, ITestOutputHelper output)
         })));
 
         output.WriteLine($"{cases} cases over {operations.Count} operations in {clock.Elapsed.TotalSeconds:0.0} s ({unsendable} not sendable by HttpClient); slowest answer {slowest.TotalMilliseconds:0} ms");
+        // A slow answer is sent again, alone: this machine is shared, and six requests at once beside other work can stall any
+        // process for a moment. A request that is slow by itself is slow again, and is a finding.
+        foreach (var request in slow.OrderBy(r => r.Case))
+        {
+            var (_, took, _) = await SendAsync(http, request);
+            output.WriteLine($"slow #{request.Case} {request.Operation.Name}: again alone in {took.TotalMilliseconds:0} ms");
+            if (took > request.Budget) findings.Add(new Finding(request, $"took {took.TotalMilliseconds:0} ms, over {request.Budget.TotalSeconds:0.#} s (also when sent again alone)"));
+        }
         foreach (var operation in operations)
             output.WriteLine($"  {operation.Service,-7} {operation.Name,-70} " +
                 string.Join(" ", statuses.Where(s => s.Key.Operation == operation.Name).OrderBy(s => s.Key.Status).Select(s => $"{s.Key.Status}×{s.Value}")));
@@ -87,7 +99,7 @@ public sealed class ApiFuzzTests(WorkqCluster cluster, ITestOutputHelper output)
             $"seed {seed}: {findings.Count} bad answers in {report.Count} kinds; not ready afterwards: {string.Join(", ", ready)}\n{string.Join("\n", report)}\n{cluster.Logs()}");
     }
 
-    /// <summary>Sends one request: its status and time, and what is wrong with the answer (null when nothing); no status when HttpClient would not send it.</summary>
+    /// <summary>Sends one request: its status and time, and what is wrong with the answer but its time (null when nothing); no status when HttpClient would not send it.</summary>
     private static async Task<(int? Status, TimeSpan Took, string? Finding)> SendAsync(HttpClient http, FuzzRequest request)
     {
         var clock = Stopwatch.StartNew();
@@ -121,7 +133,6 @@ public sealed class ApiFuzzTests(WorkqCluster cluster, ITestOutputHelper output)
             var status = (int)response.StatusCode;
             var text = RequestGenerator.Printable(Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(body.Length, 600))));
             if (status >= 500) return (status, took, $"{status}\n{text}");
-            if (took > request.Budget) return (status, took, $"took {took.TotalMilliseconds:0} ms, over {request.Budget.TotalSeconds:0.#} s\n{status} {text}");
             if (status >= 400 && Problem(response, body, status) is { } notProblem) return (status, took, $"{status} is not problem+json: {notProblem}\n{text}");
             return (status, took, null);
         }

@@ -136,13 +136,19 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
         return new FuzzRequest(number, operation, pathAndQuery, headers, body, contentType, BudgetOf(operation, query));
     }
 
-    /// <summary>2 s, and a long-poll's wait on top (at most 60 s, as API.md allows).</summary>
-    private static TimeSpan BudgetOf(ApiOperation operation, List<(string Name, string Value)> query) =>
-        operation.Path.EndsWith("/events/{id}", StringComparison.Ordinal) && operation.Method == "GET"
-        && query.Count(q => q.Name == "wait") == 1 && int.TryParse(query.Single(q => q.Name == "wait").Value, NumberStyles.None, CultureInfo.InvariantCulture, out var wait)
-        && wait <= 60
+    /// <summary>A deploy compiles: its answer may take a compile's time on top (a few seconds; WORKQ_COMPILE_TIMEOUT bounds it).</summary>
+    public static readonly TimeSpan CompileAllowance = TimeSpan.FromSeconds(3);
+
+    /// <summary>2 s; a long-poll's wait on top (at most 60 s, as API.md allows), and a deploy's compile.</summary>
+    private static TimeSpan BudgetOf(ApiOperation operation, List<(string Name, string Value)> query)
+    {
+        if (operation is { Method: "PUT", Path: "/v1/canvases/{canvas}/workers/{worker}" }) return Budget + CompileAllowance;
+        return operation.Path.EndsWith("/events/{id}", StringComparison.Ordinal) && operation.Method == "GET"
+               && query.Count(q => q.Name == "wait") == 1
+               && int.TryParse(query.Single(q => q.Name == "wait").Value, NumberStyles.None, CultureInfo.InvariantCulture, out var wait) && wait <= 60
             ? Budget + TimeSpan.FromSeconds(wait)
             : Budget;
+    }
 
     private string PathValue(ApiOperation operation, string name)
     {
