@@ -15,6 +15,8 @@ public static class RequestJson
 {
     public const int MaxControlBodyBytes = 1_048_576;
 
+    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
+
     public static async Task<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class
     {
         if (request.ContentLength > MaxControlBodyBytes)
@@ -31,8 +33,10 @@ public static class RequestJson
         if (body.Length == 0) return (null, Problems.BadRequest("The body is empty; a JSON object is required."));
         try
         {
-            // Read by the tenant-text rule: a lone surrogate in a string is U+FFFD, not a value System.Text.Json cannot read.
-            var value = JsonSerializer.Deserialize<T>(TenantText.Json(body.GetBuffer().AsSpan(0, (int)body.Length)), JsonDefaults.Web);
+            // Read by the tenant-text rule (a lone surrogate in a string is U+FFFD, not a value System.Text.Json cannot read), and a
+            // property given twice is refused: which one would win is ambiguous.
+            using var document = JsonDocument.Parse(TenantText.Json(body.GetBuffer().AsSpan(0, (int)body.Length)).ToArray(), Strict);
+            var value = document.Deserialize<T>(JsonDefaults.Web);
             return value is null ? (null, Problems.BadRequest("The body must be a JSON object, not null.")) : (value, null);
         }
         catch (JsonException e)

@@ -61,10 +61,24 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
     }
 
     [Fact]
-    public async Task A_repeated_single_valued_parameter_is_a_400_naming_it()
+    public async Task A_repeated_single_valued_parameter_or_field_is_a_400_naming_it()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync();
         await cluster.DeployAsync(canvas, "w", "return 1;", token: token);
+        foreach (var (method, url, body, says) in new[]
+                 {
+                     (HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/events"), """[{"worker": "w", "event": 1, "worker": "x"}]""", "\"worker\" is given twice"),
+                     (HttpMethod.Put, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w"), """{"code": "return 1;", "code": "return 2;"}""", "Duplicate property 'code'"),
+                     (HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w"), """{"concurrency": 1, "concurrency": 2}""", "Duplicate property 'concurrency'"),
+                     (HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/block"), """{"reason": "a", "reason": "b"}""", "Duplicate property 'reason'"),
+                 })
+        {
+            using var response = await cluster.SendAsync(method, url, cluster.AdminToken, body);
+            var refusal = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{method} {url}: {(int)response.StatusCode} {refusal}");
+            Assert.Contains(says, JsonNode.Parse(refusal)!["detail"]!.GetValue<string>());
+        }
+
         foreach (var (url, name) in new[]
                  {
                      (cluster.EmitUrl($"/v1/canvases/{canvas}/workers/w/events?orderingKey=a&orderingKey=b"), "orderingKey"),
