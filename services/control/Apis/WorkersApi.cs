@@ -27,7 +27,8 @@ public static class WorkersApi
     {
         var workers = canvas.MapGroup("/workers");
         workers.MapGet("", ListAsync);
-        workers.MapPut("/{worker}", PutAsync).WithJsonBody<WorkerDeployBody>().ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        workers.MapPut("/{worker}", PutAsync).WithJsonBody<WorkerDeployBody>()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         workers.MapGet("/{worker}", GetAsync);
         workers.MapPatch("/{worker}", PatchAsync).WithJsonBody<WorkerSettingsBody>();
         workers.MapDelete("/{worker}", DeleteAsync);

@@ -71,5 +71,7 @@ public static class EventsApi
     }
 
     private static Results<Ok<EventStatusView>, ProblemHttpResult, Problems.RetryAfterResult> Answer(EventStatusRoute route, Guid id, EventStatusRow? row) =>
-        row is null ? Problems.NotFound($"No event '{id}' on canvas '{route.Canvas}' (statuses are kept for WORKQ_EVENT_STATUS_HOURS).") : TypedResults.Ok(EventStatusView.From(row));
+        row is null
+            ? Problems.NotFound($"No event '{id}' on canvas '{route.Canvas}' (statuses are kept for WORKQ_EVENT_STATUS_HOURS).")
+            : TypedResults.Ok(EventStatusView.From(row));
 }

@@ -29,8 +29,10 @@ public static class EmitApi
     {
         canvas.MapPost("/workers/{worker}/events", EmitOneAsync).WithJsonBody<JsonNode>().WithInputs(
             new ApiInput(EmitTime.Delay, JsonSchemaType.Number, "Run the event this many seconds from now.", Minimum: "0", Maximum: "2592000"),
-            new ApiInput(EmitTime.RunAt, JsonSchemaType.String, "Run the event at this ISO 8601 time with an offset, at most 30 days ahead.", Format: "date-time"),
-            new ApiInput("orderingKey", JsonSchemaType.String, "Run after the worker's earlier events with this key, one at a time.", MaxLength: OrderingKeys.MaxLength),
+            new ApiInput(EmitTime.RunAt, JsonSchemaType.String, "Run the event at this ISO 8601 time with an offset, at most 30 days ahead.",
+                Format: "date-time"),
+            new ApiInput("orderingKey", JsonSchemaType.String, "Run after the worker's earlier events with this key, one at a time.",
+                MaxLength: OrderingKeys.MaxLength),
             new ApiInput(IdempotencyKeys.Header, JsonSchemaType.String, "The same key on the canvas within 24 hours returns the first id.",
                 MaxLength: IdempotencyKeys.MaxLength, InHeader: true));
         canvas.MapPost("/events", EmitBatchAsync).WithJsonBody<BatchItemBody[]>();
@@ -88,5 +90,7 @@ public static class EmitApi
 
     /// <summary>The caller's W3C traceparent, when it is one (it is stored with a delayed event, and sent on with it).</summary>
     private static string? TraceParent(HttpRequest request) =>
-        request.Headers.TryGetValue("traceparent", out var value) && value.ToString() is { Length: 55 } parent && ActivityContext.TryParse(parent, null, out _) ? parent : null;
+        request.Headers.TryGetValue("traceparent", out var value) && value.ToString() is { Length: 55 } parent && ActivityContext.TryParse(parent, null, out _)
+            ? parent
+            : null;
 }

@@ -35,8 +35,8 @@ public sealed class EventRunner(IHandlerHost host, EventPublisher publisher, Sch
         if (activity is not null) envelope = envelope with { TraceParent = activity.Id };
         // One copy of the body: the delivery's buffer is reused once the callback returns, and the trace keeps it.
         var eventJson = body.ToArray();
-        var emitter = new HandlerEmitter(publisher, scheduled, statuses, envelope, options.MaxEmitDepth, options.MaxEmitsPerEvent, options.MaxScheduledPerWorker,
-            options.MaxEventBytes);
+        var emitter = new HandlerEmitter(publisher, scheduled, statuses, envelope, options.MaxEmitDepth, options.MaxEmitsPerEvent,
+            options.MaxScheduledPerWorker, options.MaxEventBytes);
 
         var ran = await host.RunAsync(handler, new HandlerRun(envelope, attempt, eventJson, emitter, options.HandlerTimeout, suspect), stopping);
         emitter.Finish();
@@ -64,6 +64,7 @@ public sealed class EventRunner(IHandlerHost host, EventPublisher publisher, Sch
     public void RecordCancelled(int version, EventEnvelope envelope, int attempt, ReadOnlyMemory<byte> body)
     {
         var now = DateTimeOffset.UtcNow;
-        recorder.Record(new RunTrace(envelope, version, attempt, body.ToArray(), RunOutcome.Cancelled, new KeptRun(null, null, null, [], []), [], now, now, TimeSpan.Zero));
+        recorder.Record(new RunTrace(envelope, version, attempt, body.ToArray(), RunOutcome.Cancelled, new KeptRun(null, null, null, [], []), [], now, now,
+            TimeSpan.Zero));
     }
 }

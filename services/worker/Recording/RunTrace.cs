@@ -10,7 +10,10 @@ using Workq.Worker.Consuming;
 
 namespace Workq.Worker.Recording;
 
-/// <summary>A result a runner process already turned into JSON (<see cref="JsonResult.ToTraceJson"/>), as UTF-8: checked by <see cref="TraceBudget"/>.</summary>
+/// <summary>
+/// A result a runner process already turned into JSON (<see cref="JsonResult.ToTraceJson"/>), as UTF-8: checked by
+/// <see cref="TraceBudget"/>.
+/// </summary>
 public sealed class TraceResult(byte[] json)
 {
     /// <summary>What most handlers return: one instance, so that a run returning nothing allocates nothing for it.</summary>

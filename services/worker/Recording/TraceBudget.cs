@@ -101,7 +101,8 @@ public static class TraceBudget
     /// <summary>The log lines that fit, the one after them cut, and a last line saying how much was left out.</summary>
     private static List<string> CutLogs(IReadOnlyList<string> logs, long share, long total, int maxBytes)
     {
-        var note = $"[truncated at WORKQ_MAX_TRACE_BYTES ({maxBytes.ToString(CultureInfo.InvariantCulture)} bytes): {{0}} of {total.ToString(CultureInfo.InvariantCulture)} bytes of logs left out]";
+        var note = string.Create(CultureInfo.InvariantCulture,
+            $"[truncated at WORKQ_MAX_TRACE_BYTES ({maxBytes} bytes): {{0}} of {total} bytes of logs left out]");
         var room = share - Bytes(note) - 20;
         var kept = new List<string>();
         long keptBytes = 0;

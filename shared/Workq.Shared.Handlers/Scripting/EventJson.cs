@@ -18,8 +18,9 @@ public static class EventJson
         return buffer.WrittenSpan.ToArray();
     }
 
-    public static ArgumentException TooLarge(int maxBytes, long? bytes = null) =>
-        new($"Emit refused: the event is {(bytes is { } n ? $"{n} bytes" : "more than that")} of JSON, over the limit of {maxBytes} bytes (WORKQ_MAX_EVENT_BYTES).", "value");
+    public static ArgumentException TooLarge(int maxBytes, long? bytes = null) => new(
+        $"Emit refused: the event is {(bytes is { } n ? $"{n} bytes" : "more than that")} of JSON, over the limit of {maxBytes} bytes (WORKQ_MAX_EVENT_BYTES).",
+        "value");
 
     /// <summary>
     /// Grows to what the writer asks for, up to the limit. The writer asks before it writes, and a string of n characters takes at

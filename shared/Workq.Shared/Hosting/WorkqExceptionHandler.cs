@@ -31,7 +31,8 @@ public sealed class WorkqExceptionHandler(IProblemDetailsService problems, ILogg
             PostgresException { SqlState: ['2', '3', ..] } conflict =>
                 (StatusCodes.Status409Conflict, "Conflict", $"The request conflicts with what is stored: {conflict.MessageText}."),
             // Npgsql encodes text as strict UTF-8: a lone surrogate in a value is the request's.
-            EncoderFallbackException => (StatusCodes.Status400BadRequest, "Bad request", "The request holds text that is not valid Unicode (a lone surrogate)."),
+            EncoderFallbackException =>
+                (StatusCodes.Status400BadRequest, "Bad request", "The request holds text that is not valid Unicode (a lone surrogate)."),
             NpgsqlException or TimeoutException => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "The registry database cannot be reached; try again shortly."),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => (499, "Client closed request", "The request was cancelled."),
             _ => (StatusCodes.Status500InternalServerError, "Internal error", "An unexpected error occurred; it has been logged."),
@@ -39,7 +40,8 @@ public sealed class WorkqExceptionHandler(IProblemDetailsService problems, ILogg
         if (status >= 500) logger.LogError(exception, "{Method} {Path} failed", httpContext.Request.Method, httpContext.Request.Path);
         // Answered, but a value reached the database unchecked: the route should have refused it with a problem naming the field.
         else if (exception is PostgresException or EncoderFallbackException)
-            logger.LogWarning(exception, "{Method} {Path}: the database refused a value of the request ({Status})", httpContext.Request.Method, httpContext.Request.Path, status);
+            logger.LogWarning(exception, "{Method} {Path}: the database refused a value of the request ({Status})", httpContext.Request.Method,
+                httpContext.Request.Path, status);
         if (status == StatusCodes.Status503ServiceUnavailable) httpContext.Response.Headers.RetryAfter = "1";
         httpContext.Response.StatusCode = status;
         return await problems.TryWriteAsync(new ProblemDetailsContext

@@ -50,7 +50,10 @@ public sealed class AdminAccessFilter(AccessControl access) : IEndpointFilter
 
 public static class AccessFilterExtensions
 {
-    /// <summary>The group of routes under <c>/v1/canvases/{canvas}</c>, behind <see cref="CanvasAccessFilter"/> and <see cref="SingleValuedQuery"/>, with the problems they answer.</summary>
+    /// <summary>
+    /// The group of routes under <c>/v1/canvases/{canvas}</c>, behind <see cref="CanvasAccessFilter"/> and <see cref="SingleValuedQuery"/>, with the
+    /// problems they answer.
+    /// </summary>
     public static RouteGroupBuilder MapCanvasGroup(this IEndpointRouteBuilder app) =>
         app.MapGroup("/v1/canvases/{canvas}").AddEndpointFilter<CanvasAccessFilter>().AddEndpointFilter<SingleValuedQuery>()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)

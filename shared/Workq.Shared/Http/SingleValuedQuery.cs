@@ -13,7 +13,8 @@ public sealed class SingleValuedQuery : IEndpointFilter
         foreach (var (name, values) in context.HttpContext.Request.Query)
         {
             if (values.Count > 1)
-                return ValueTask.FromResult<object?>(Problems.BadRequest($"The query parameter \"{Problems.Truncate(name)}\" is given {values.Count} times; it takes one value."));
+                return ValueTask.FromResult<object?>(
+                    Problems.BadRequest($"The query parameter \"{Problems.Truncate(name)}\" is given {values.Count} times; it takes one value."));
         }
         return next(context);
     }

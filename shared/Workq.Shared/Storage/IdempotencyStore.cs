@@ -46,6 +46,7 @@ public sealed class IdempotencyStore(NpgsqlDataSource db) : ICanvasData
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "delete from idempotency_keys k using unnest(@keys, @ids) as c(key, id) where k.canvas = @canvas and k.key = c.key and k.event_id = c.id",
-            new { canvas, keys = claims.Select(c => TenantText.Store(c.Key)).ToArray(), ids = claims.Select(c => c.Id).ToArray() }, cancellationToken: cancellationToken));
+            new { canvas, keys = claims.Select(c => TenantText.Store(c.Key)).ToArray(), ids = claims.Select(c => c.Id).ToArray() },
+            cancellationToken: cancellationToken));
     }
 }

@@ -10,7 +10,7 @@ public sealed class EventWaitTests(WorkqCluster cluster)
         const int Waits = 500, Events = 50;
         var (canvas, token) = await cluster.CreateCanvasAsync();
         await cluster.DeployAsync(canvas, "slow", "await Task.Delay(1500, CancellationToken); return Event;", concurrency: Events, token: token);
-        var ids = await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, Events).Select(n => ("slow", n.ToString(System.Globalization.CultureInfo.InvariantCulture))), token);
+        var ids = await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, Events).Select(n => ("slow", $"{n}")), token);
 
         // 450 wait for events that finish while they wait; 50 for ids that never were, which answer 404 once their wait runs out.
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = Waits };

@@ -19,13 +19,14 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
     {
         var (canvas, token) = await cluster.CreateCanvasAsync();
         // The code holds a NUL in a comment (it compiles), and throws and logs text with NUL and a lone surrogate.
-        var deployed = await cluster.JsonAsync(HttpMethod.Put, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/fails"), token, """
-            {"code": "Log(\"log \\u0000 \" + (char)0xD800); throw new InvalidOperationException(\"nul \\u0000 lone \" + (char)0xD800 + \" end\"); // a \u0000 b",
-             "retry": {"maxAttempts": 1}}
-            """, expect: 201);
+        var code = """
+            Log("log \u0000 " + (char)0xD800);
+            throw new InvalidOperationException("nul \u0000 lone " + (char)0xD800 + " end");
+            """ + "\n// a \0 b";
+        var deployed = await cluster.JsonAsync(HttpMethod.Put, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/fails"), token,
+            new JsonObject { ["code"] = code, ["retry"] = new JsonObject { ["maxAttempts"] = 1 } }.ToJsonString(), expect: 201);
         Assert.Equal(1, deployed!["version"]!.GetValue<int>());
-        var code = (await cluster.WorkerAsync(canvas, "fails"))["code"]!.GetValue<string>();
-        Assert.EndsWith("// a \u2400 b", code);
+        Assert.EndsWith("// a \u2400 b", (await cluster.WorkerAsync(canvas, "fails"))["code"]!.GetValue<string>());
 
         var id = await cluster.EmitAsync(canvas, "fails", """{"payload": "p\u0000q\ud800"}""", token);
         var status = await StatusAsync(canvas, id, token);
@@ -39,7 +40,9 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
         Assert.Equal("p\0q\ufffd", trace["event"]!["payload"]!.GetValue<string>());
 
         var letters = cluster.ControlUrl($"/v1/canvases/{canvas}/workers/fails/dead-letters");
-        var letter = (await cluster.EventuallyAsync(async () => (await cluster.JsonAsync(HttpMethod.Get, letters, token))!.AsArray(), l => l.Count == 1, Patience, "the dead letter"))[0]!;
+        var listed = await cluster.EventuallyAsync(async () => (await cluster.JsonAsync(HttpMethod.Get, letters, token))!.AsArray(), l => l.Count == 1,
+            Patience, "the dead letter");
+        var letter = listed[0]!;
         Assert.Contains("nul \u2400 lone \ufffd end", letter["reason"]!.GetValue<string>());
         Assert.Equal("p\0q\ufffd", letter["event"]!["payload"]!.GetValue<string>());
         // A search holding NUL is searched by the same rule, so it finds the NUL; so does the stand-in itself.
@@ -53,11 +56,12 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
 
         // Idempotency keys are kept by the rule too: one holding NUL is the same key however often it is given, and so is its stand-in.
         var batch = cluster.EmitUrl($"/v1/canvases/{canvas}/events");
-        var first = (await cluster.JsonAsync(HttpMethod.Post, batch, token, """[{"worker": "later", "event": 1, "idempotencyKey": "k\u0000\ud800"}]""", expect: 202))!["ids"]![0]!;
-        var again = (await cluster.JsonAsync(HttpMethod.Post, batch, token, """[{"worker": "later", "event": 2, "idempotencyKey": "k\u0000\ud800"}]""", expect: 202))!["ids"]![0]!;
-        var standIn = (await cluster.JsonAsync(HttpMethod.Post, batch, token, """[{"worker": "later", "event": 3, "idempotencyKey": "k\u2400\ufffd"}]""", expect: 202))!["ids"]![0]!;
-        Assert.Equal(first.GetValue<Guid>(), again.GetValue<Guid>());
-        Assert.Equal(first.GetValue<Guid>(), standIn.GetValue<Guid>());
+        async Task<Guid> EmitWithKeyAsync(string key) =>
+            (await cluster.JsonAsync(HttpMethod.Post, batch, token, $$"""[{"worker": "later", "event": 1, "idempotencyKey": "{{key}}"}]""", expect: 202))!
+            ["ids"]![0]!.GetValue<Guid>();
+        var first = await EmitWithKeyAsync("k\\u0000\\ud800");
+        Assert.Equal(first, await EmitWithKeyAsync("k\\u0000\\ud800"));
+        Assert.Equal(first, await EmitWithKeyAsync("k\\u2400\\ufffd"));
     }
 
     [Fact]
@@ -67,10 +71,14 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
         await cluster.DeployAsync(canvas, "w", "return 1;", token: token);
         foreach (var (method, url, body, says) in new[]
                  {
-                     (HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/events"), """[{"worker": "w", "event": 1, "worker": "x"}]""", "\"worker\" is given twice"),
-                     (HttpMethod.Put, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w"), """{"code": "return 1;", "code": "return 2;"}""", "Duplicate property 'code'"),
-                     (HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w"), """{"concurrency": 1, "concurrency": 2}""", "Duplicate property 'concurrency'"),
-                     (HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/block"), """{"reason": "a", "reason": "b"}""", "Duplicate property 'reason'"),
+                     (HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/events"), """[{"worker": "w", "event": 1, "worker": "x"}]""",
+                         "\"worker\" is given twice"),
+                     (HttpMethod.Put, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w"), """{"code": "return 1;", "code": "return 2;"}""",
+                         "Duplicate property 'code'"),
+                     (HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w"), """{"concurrency": 1, "concurrency": 2}""",
+                         "Duplicate property 'concurrency'"),
+                     (HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/block"), """{"reason": "a", "reason": "b"}""",
+                         "Duplicate property 'reason'"),
                  })
         {
             using var response = await cluster.SendAsync(method, url, cluster.AdminToken, body);
@@ -195,7 +203,8 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
         await cluster.DeployAsync(canvas, "big", BigValues, concurrency: 4, token: token);
         async Task RunAsync(int events, int n)
         {
-            var ids = await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, events).Select(i => ("big", $$"""{"kind": "{{(i % 2 == 0 ? "all" : "result")}}", "n": {{n}}}""")), token);
+            var items = Enumerable.Range(0, events).Select(i => ("big", $$"""{"kind": "{{(i % 2 == 0 ? "all" : "result")}}", "n": {{n}}}"""));
+            var ids = await cluster.EmitBatchAsync(canvas, items, token);
             foreach (var id in ids) await StatusAsync(canvas, id, token);
         }
 

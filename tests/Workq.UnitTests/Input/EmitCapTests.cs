@@ -51,7 +51,8 @@ public sealed class EmitCapTests
         // A runner holds hostile code: its JSON is checked again, before anything is published (nothing is, so none is given).
         var parent = new EventEnvelope(Guid.CreateVersion7(), "shop", "count", DateTimeOffset.UtcNow, 0, null);
         var emitter = new HandlerEmitter(null!, null!, null!, parent, maxDepth: 10, maxEmits: 10, maxScheduled: 10, maxEventBytes: Limit);
-        var refused = await Assert.ThrowsAsync<ArgumentException>(() => emitter.EmitAsync("w", new byte[Limit + 1], new EmitWhen(null, null), CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<ArgumentException>(
+            () => emitter.EmitAsync("w", new byte[Limit + 1], new EmitWhen(null, null), CancellationToken.None));
         Assert.Contains("WORKQ_MAX_EVENT_BYTES", refused.Message);
         Assert.Contains($"{Limit + 1} bytes", refused.Message);
         Assert.Empty(emitter.Emitted);

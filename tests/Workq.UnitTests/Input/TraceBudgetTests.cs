@@ -13,7 +13,8 @@ public sealed class TraceBudgetTests
 
     private static HandlerOutcome Ran(string? resultJson = null, string? error = null, params string[] logs) =>
         new(error is null ? RunOutcome.Completed : RunOutcome.Failed, TimeSpan.Zero,
-            resultJson is null ? null : TraceResult.From(Encoding.UTF8.GetBytes(resultJson)), ErrorType: error is null ? null : "Exception", ErrorMessage: error, Logs: logs);
+            resultJson is null ? null : TraceResult.From(Encoding.UTF8.GetBytes(resultJson)), ErrorType: error is null ? null : "Exception",
+            ErrorMessage: error, Logs: logs);
 
     private static long Size(KeptRun kept) => Encoding.UTF8.GetByteCount(kept.ResultJson ?? "") + Encoding.UTF8.GetByteCount(kept.ErrorType ?? "")
         + Encoding.UTF8.GetByteCount(kept.ErrorMessage ?? "") + kept.Logs.Sum(l => Encoding.UTF8.GetByteCount(l));
@@ -29,7 +30,8 @@ public sealed class TraceBudgetTests
         Assert.Equal(30_000 - 2, JsonNode.Parse(kept.ResultJson!)!.GetValue<string>().Length);
 
         // One byte more: the largest field gives it up.
-        var overByOne = TraceBudget.Apply(Ran(JsonSerializer.Serialize(new string('r', 30_000 - 2)), new string('e', 20_000 - 9), new string('l', Budget - 50_000 + 1)), Budget);
+        var overByOne = TraceBudget.Apply(
+            Ran(JsonSerializer.Serialize(new string('r', 30_000 - 2)), new string('e', 20_000 - 9), new string('l', Budget - 50_000 + 1)), Budget);
         Assert.Equal(["result"], overByOne.Truncated);
         Assert.Equal(new string('e', 20_000 - 9), overByOne.ErrorMessage);
     }
@@ -49,7 +51,8 @@ public sealed class TraceBudgetTests
     [Fact]
     public void Three_huge_fields_share_the_budget_and_each_is_marked()
     {
-        var kept = TraceBudget.Apply(Ran("\"" + new string('r', 1_000_000) + "\"", new string('e', 2_000_000), Enumerable.Range(0, 100).Select(_ => new string('l', 2_000)).ToArray()), Budget);
+        var logs = Enumerable.Range(0, 100).Select(_ => new string('l', 2_000)).ToArray();
+        var kept = TraceBudget.Apply(Ran("\"" + new string('r', 1_000_000) + "\"", new string('e', 2_000_000), logs), Budget);
         Assert.Equal(["result", "error", "logs"], kept.Truncated);
         Assert.True(Size(kept) <= Budget + 200, $"{Size(kept)} bytes kept");
         Assert.True(Encoding.UTF8.GetByteCount(kept.ErrorMessage!) > Budget / 4, "the error got less than a fair share");

@@ -25,15 +25,16 @@ public sealed class ApiFuzzTests(WorkqCluster cluster, ITestOutputHelper output)
         var cases = int.TryParse(Environment.GetEnvironmentVariable("WORKQ_FUZZ_CASES"), out var asked) && asked > 0 ? asked : DefaultCases;
         output.WriteLine($"API fuzz: seed {seed} (WORKQ_FUZZ_SEED), {cases} cases (WORKQ_FUZZ_CASES)");
 
-        var operations = ApiOperation.Read((await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl("/openapi/v1.json"), token: null))!, "control", cluster.Control.Url)
-            .Concat(ApiOperation.Read((await cluster.JsonAsync(HttpMethod.Get, cluster.EmitUrl("/openapi/v1.json"), token: null))!, "emitter", cluster.Emitter.Url))
+        var control = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl("/openapi/v1.json"), token: null))!;
+        var emitter = (await cluster.JsonAsync(HttpMethod.Get, cluster.EmitUrl("/openapi/v1.json"), token: null))!;
+        var operations = ApiOperation.Read(control, "control", cluster.Control.Url).Concat(ApiOperation.Read(emitter, "emitter", cluster.Emitter.Url))
             .OrderBy(o => o.Service).ThenBy(o => o.Path).ThenBy(o => o.Method).ToList();
         Assert.True(operations.Count >= 30, $"only {operations.Count} operations in the OpenAPI documents");
         Assert.Contains(operations, o => o.BodySchema is not null);
         Assert.Contains(operations, o => o.Parameters.Any(p => p.In == "query"));
 
         var generator = new RequestGenerator(await SetUpAsync(), PCG.Parse(seed));
-        using var handler = new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => Encoding.UTF8, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        using var handler = new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => Encoding.UTF8 };
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(90) };
         // Compiles are few at once by design (WORKQ_MAX_CONCURRENT_COMPILES; past it a documented 503): deploys go one at a time.
         using var compiles = new SemaphoreSlim(1, 1);
@@ -78,35 +79,43 @@ public sealed class ApiFuzzTests(WorkqCluster cluster, ITestOutputHelper output)
             }
         })));
 
-        output.WriteLine($"{cases} cases over {operations.Count} operations in {clock.Elapsed.TotalSeconds:0.0} s ({unsendable} not sendable by HttpClient); slowest answer {slowest.TotalMilliseconds:0} ms");
+        output.WriteLine($"{cases} cases over {operations.Count} operations in {clock.Elapsed.TotalSeconds:0.0} s ({unsendable} not sendable by HttpClient); " +
+            $"slowest answer {slowest.TotalMilliseconds:0} ms");
         // A slow answer is sent again, alone: this machine is shared, and six requests at once beside other work can stall any
         // process for a moment. A request that is slow by itself is slow again, and is a finding.
         foreach (var request in slow.OrderBy(r => r.Case))
         {
             var (_, took, _) = await SendAsync(http, request);
             output.WriteLine($"slow #{request.Case} {request.Operation.Name}: again alone in {took.TotalMilliseconds:0} ms");
-            if (took > request.Budget) findings.Add(new Finding(request, $"took {took.TotalMilliseconds:0} ms, over {request.Budget.TotalSeconds:0.#} s (also when sent again alone)"));
+            if (took > request.Budget)
+                findings.Add(new Finding(request, $"took {took.TotalMilliseconds:0} ms, over {request.Budget.TotalSeconds:0.#} s (also sent again alone)"));
         }
         foreach (var operation in operations)
             output.WriteLine($"  {operation.Service,-7} {operation.Name,-70} " +
                 string.Join(" ", statuses.Where(s => s.Key.Operation == operation.Name).OrderBy(s => s.Key.Status).Select(s => $"{s.Key.Status}×{s.Value}")));
         var ready = await NotReadyAsync(http);
         var report = findings.GroupBy(f => (f.Request.Operation.Name, Kind: f.What.Split('\n')[0]))
-            .Select(g => $"{g.Count()}× {g.Key.Name}: {g.Key.Kind}\n  first: {g.OrderBy(f => f.Request.Case).First().Request}\n  answer: {g.OrderBy(f => f.Request.Case).First().What}")
+            .Select(g => (Count: g.Count(), g.Key, First: g.OrderBy(f => f.Request.Case).First()))
+            .Select(g => $"{g.Count}× {g.Key.Name}: {g.Key.Kind}\n  first: {g.First.Request}\n  answer: {g.First.What}")
             .ToList();
         foreach (var line in report) output.WriteLine(line);
         Assert.True(report.Count == 0 && ready.Count == 0,
-            $"seed {seed}: {findings.Count} bad answers in {report.Count} kinds; not ready afterwards: {string.Join(", ", ready)}\n{string.Join("\n", report)}\n{cluster.Logs()}");
+            $"seed {seed}: {findings.Count} bad answers in {report.Count} kinds; not ready afterwards: {string.Join(", ", ready)}\n" +
+            $"{string.Join("\n", report)}\n{cluster.Logs()}");
     }
 
-    /// <summary>Sends one request: its status and time, and what is wrong with the answer but its time (null when nothing); no status when HttpClient would not send it.</summary>
+    /// <summary>
+    /// Sends one request: its status and time, and what is wrong with the answer but its time (null when nothing); no status when
+    /// HttpClient would not send it.
+    /// </summary>
     private static async Task<(int? Status, TimeSpan Took, string? Finding)> SendAsync(HttpClient http, FuzzRequest request)
     {
         var clock = Stopwatch.StartNew();
         HttpResponseMessage response;
         try
         {
-            using var message = new HttpRequestMessage(new HttpMethod(request.Operation.Method), request.Operation.BaseUrl + request.PathAndQuery.TrimStart('/'));
+            var url = request.Operation.BaseUrl + request.PathAndQuery.TrimStart('/');
+            using var message = new HttpRequestMessage(new HttpMethod(request.Operation.Method), url);
             foreach (var (name, value) in request.Headers) message.Headers.TryAddWithoutValidation(name, value);
             if (request.Body is not null)
             {
@@ -133,14 +142,16 @@ public sealed class ApiFuzzTests(WorkqCluster cluster, ITestOutputHelper output)
             var status = (int)response.StatusCode;
             var text = RequestGenerator.Printable(Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(body.Length, 600))));
             if (status >= 500) return (status, took, $"{status}\n{text}");
-            if (status >= 400 && Problem(response, body, status) is { } notProblem) return (status, took, $"{status} is not problem+json: {notProblem}\n{text}");
+            if (status >= 400 && Problem(response, body, status) is { } notProblem)
+                return (status, took, $"{status} is not problem+json: {notProblem}\n{text}");
             return (status, took, null);
         }
     }
 
     /// <summary>Header values HttpClient itself refuses (new lines), or a URL it cannot hold: the request never reached the service.</summary>
     private static bool Unsendable(Exception e) =>
-        e is UriFormatException || (e is HttpRequestException or InvalidOperationException or FormatException && e.Message.Contains("header", StringComparison.OrdinalIgnoreCase));
+        e is UriFormatException
+        || (e is HttpRequestException or InvalidOperationException or FormatException && e.Message.Contains("header", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Null when the answer is an RFC 9457 problem with its status; else what is wrong.</summary>
     private static string? Problem(HttpResponseMessage response, byte[] body, int status)
@@ -188,7 +199,10 @@ public sealed class ApiFuzzTests(WorkqCluster cluster, ITestOutputHelper output)
             ["code"] = """
                 var fail = Event?["fail"];
                 Log("event " + (Event?.ToJsonString() ?? "null"));
-                if (fail is not null) throw new InvalidOperationException(fail.GetValueKind() == System.Text.Json.JsonValueKind.String ? fail.GetValue<string>() : fail.ToJsonString());
+                if (fail is not null)
+                    throw new InvalidOperationException(fail.GetValueKind() == System.Text.Json.JsonValueKind.String
+                        ? fail.GetValue<string>()
+                        : fail.ToJsonString());
                 return Event;
                 """,
             ["retry"] = new JsonObject { ["maxAttempts"] = 1 },
@@ -196,7 +210,9 @@ public sealed class ApiFuzzTests(WorkqCluster cluster, ITestOutputHelper output)
         await cluster.JsonAsync(HttpMethod.Put, cluster.ControlUrl($"/v1/canvases/{canvas}/crons/{cron}"), cluster.AdminToken,
             """{"schedule": "0 3 * * *", "worker": "fuzz", "event": {"text": "a\u0000b"}}""", expect: 201);
         var ids = new List<Guid>();
-        foreach (var payload in (string[])[@"{""fail"": ""nul \u0000 here""}", @"{""fail"": ""lone \ud800 here""}", @"{""ok"": ""nul \u0000""}", @"{""ok"": ""lone \udc00""}", "[1, 2]"])
+        string[] payloads =
+            [@"{""fail"": ""nul \u0000 here""}", @"{""fail"": ""lone \ud800 here""}", @"{""ok"": ""nul \u0000""}", @"{""ok"": ""lone \udc00""}", "[1, 2]"];
+        foreach (var payload in payloads)
             ids.Add(await cluster.EmitAsync(canvas, worker, payload));
         ids.Add(await cluster.EmitAsync(canvas, "ghost", @"{""parked"": ""\u0000\ud800""}"));
         // The two failing events dead-lettered, for the reads to find (reading them may fail: that is what the run looks for).
@@ -204,7 +220,8 @@ public sealed class ApiFuzzTests(WorkqCluster cluster, ITestOutputHelper output)
         while (DateTime.UtcNow < deadline)
         {
             using var response = await cluster.SendAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/{worker}"), cluster.AdminToken);
-            if (response.IsSuccessStatusCode && JsonNode.Parse(await response.Content.ReadAsStringAsync())!["stats"]!["deadLettered"]!.GetValue<long>() >= 2) break;
+            var answer = response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync()) : null;
+            if (answer?["stats"]?["deadLettered"]?.GetValue<long>() >= 2) break;
             await Task.Delay(100);
         }
         return new FuzzTargets(cluster.AdminToken, canvas, token, worker, cron, ids);

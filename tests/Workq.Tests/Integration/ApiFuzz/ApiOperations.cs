@@ -21,7 +21,8 @@ public sealed record ApiOperation(string Service, Uri BaseUrl, string Method, st
                     .Select(p => new ApiParameter(p!["name"]!.GetValue<string>(), p["in"]!.GetValue<string>(), Resolve(document, p["schema"], 0)))
                     .ToList();
                 var body = operation["requestBody"]?["content"]?["application/json"]?["schema"];
-                operations.Add(new ApiOperation(service, baseUrl, method.ToUpperInvariant(), path, parameters, body is null ? null : Resolve(document, body, 0)));
+                var bodySchema = body is null ? null : Resolve(document, body, 0);
+                operations.Add(new ApiOperation(service, baseUrl, method.ToUpperInvariant(), path, parameters, bodySchema));
             }
         }
         return operations;

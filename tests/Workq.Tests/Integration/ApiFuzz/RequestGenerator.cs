@@ -153,7 +153,8 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
     private string PathValue(ApiOperation operation, string name)
     {
         // Deleting the canvas or the worker every other request aims at would leave the rest of the run with 404s.
-        var destructive = operation.Method == "DELETE" && (operation.Path == "/v1/canvases/{canvas}" || operation.Path.EndsWith("/workers/{worker}", StringComparison.Ordinal));
+        var destructive = operation.Method == "DELETE"
+                          && (operation.Path == "/v1/canvases/{canvas}" || operation.Path.EndsWith("/workers/{worker}", StringComparison.Ordinal));
         var roll = wild ? Int(1, 100) : Int(1, 85);
         if (roll > 88) return HostileString();
         if (roll > 82 || (destructive && name is "canvas" or "worker")) return "fuzz-absent-" + Token.Generate(pcg, null, out _);
@@ -162,7 +163,9 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
             "canvas" => targets.Canvas,
             "worker" => targets.Worker,
             "cron" => targets.Cron,
-            "id" => Chance(60) && targets.EventIds.Count > 0 ? Pick(targets.EventIds).ToString() : new Guid(Gen.Byte.Array[16].Generate(pcg, null, out _)).ToString(Pick<string>(["D", "N", "B"])),
+            "id" => Chance(60) && targets.EventIds.Count > 0
+                ? Pick(targets.EventIds).ToString()
+                : new Guid(Gen.Byte.Array[16].Generate(pcg, null, out _)).ToString(Pick<string>(["D", "N", "B"])),
             _ => Token.Generate(pcg, null, out _),
         };
     }
@@ -177,15 +180,18 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
             "limit" when !wild => Int(1, 1_000).ToString(CultureInfo.InvariantCulture),
             "step" when !wild => Pick<string>(["60", "3600"]),
             "delaySeconds" when !wild => Pick<string>(["0", "0.5", "30", "2592000"]),
-            "from" or "to" or "runAt" when !wild => DateTimeOffset.UtcNow.AddMinutes(Int(-120, 120)).ToString(parameter.Name == "runAt" ? "O" : "yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            "from" or "to" or "runAt" when !wild => Near(parameter.Name == "runAt" ? "O" : "yyyy-MM-ddTHH:mm:ssZ"),
             "orderingKey" when !wild => Token.Generate(pcg, null, out _),
-            "from" or "to" or "runAt" => Chance(70) ? Pick(Times) : DateTimeOffset.UtcNow.AddMinutes(Int(-120, 120)).ToString("O", CultureInfo.InvariantCulture),
+            "from" or "to" or "runAt" => Chance(70) ? Pick(Times) : Near("O"),
             "wait" => Pick<string>(["0", "1", "2", "61", "-1", "1.5", "99999999999", ""]),
             "cursor" => Chance(50) ? "MTIzNDU2Nzg5LjAw" : Convert.ToBase64String(Encoding.UTF8.GetBytes(HostileString())),
             _ when SchemaType(parameter.Schema) is "integer" or "number" => Pick(Numbers),
             _ => Chance(50) ? Token.Generate(pcg, null, out _) : HostileString(),
         };
     }
+
+    /// <summary>A time within two hours of now.</summary>
+    private string Near(string format) => DateTimeOffset.UtcNow.AddMinutes(Int(-120, 120)).ToString(format, CultureInfo.InvariantCulture);
 
     private (byte[]? Body, string? ContentType) Body(JsonNode? schema)
     {
@@ -231,7 +237,8 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
             "integer" or "number" when !wild => ValidNumber(name),
             "integer" or "number" => Pick(Numbers),
             "boolean" => Chance(50) ? "true" : "false",
-            "array" => "[" + string.Join(",", Enumerable.Range(0, wild ? Pick<int>([0, 1, 2, 3, 1_001]) : Int(1, 3)).Select(_ => Json(schema["items"], null, depth + 1))) + "]",
+            "array" => "[" + string.Join(",", Enumerable.Range(0, wild ? Pick<int>([0, 1, 2, 3, 1_001]) : Int(1, 3))
+                .Select(_ => Json(schema["items"], null, depth + 1))) + "]",
             "object" => Object(schema, depth),
             _ => AnyJson(depth),
         };
@@ -241,7 +248,8 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
     {
         var members = new List<string>();
         foreach (var (property, propertySchema) in schema["properties"]?.AsObject() ?? [])
-            if (Chance(wild ? 75 : property is "code" or "schedule" or "worker" or "event" or "name" ? 95 : 50)) members.Add(Quote(property) + ":" + Json(propertySchema, property, depth + 1));
+            if (Chance(wild ? 75 : property is "code" or "schedule" or "worker" or "event" or "name" ? 95 : 50))
+                members.Add(Quote(property) + ":" + Json(propertySchema, property, depth + 1));
         if (wild && Chance(6)) members.Add(Quote(HostileString()) + ":" + AnyJson(depth + 1));
         return "{" + string.Join(",", members) + "}";
     }
@@ -280,7 +288,8 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
         <= 30 => Quote(HostileString()),
         <= 50 => Pick(Numbers),
         <= 58 => Pick<string>(["true", "false", "null"]),
-        <= 78 when depth < 4 => "{" + string.Join(",", Enumerable.Range(0, Int(0, 4)).Select(_ => Quote(Chance(20) ? "__proto__" : HostileString()) + ":" + AnyJson(depth + 1))) + "}",
+        <= 78 when depth < 4 => "{" + string.Join(",", Enumerable.Range(0, Int(0, 4))
+            .Select(_ => Quote(Chance(20) ? "__proto__" : HostileString()) + ":" + AnyJson(depth + 1))) + "}",
         <= 93 when depth < 4 => "[" + string.Join(",", Enumerable.Range(0, Int(0, 4)).Select(_ => AnyJson(depth + 1))) + "]",
         <= 96 => Deep(),
         _ => Quote(HostileString()),
@@ -313,7 +322,10 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
     /// <summary>Text outside JSON strings (a malformed body) may hold a lone surrogate too: sent as U+FFFD, UTF-8 having none.</summary>
     private static string ReplaceLoneSurrogates(string text) => Printable(text, escapeControls: false);
 
-    /// <summary>Percent-encodes the UTF-8 of a path segment or query part; a lone surrogate goes as its three bytes (WTF-8), which no valid UTF-8 holds.</summary>
+    /// <summary>
+    /// Percent-encodes the UTF-8 of a path segment or query part; a lone surrogate goes as its three bytes (WTF-8), which no
+    /// valid UTF-8 holds.
+    /// </summary>
     public static string Encode(string value)
     {
         var encoded = new StringBuilder(value.Length);
@@ -326,8 +338,7 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
             else bytes = Encoding.UTF8.GetBytes(c.ToString());
             foreach (var b in bytes)
             {
-                if (b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9' or (byte)'-' or (byte)'.' or (byte)'_' or (byte)'~')
-                    encoded.Append((char)b);
+                if (char.IsAsciiLetterOrDigit((char)b) || b is (byte)'-' or (byte)'.' or (byte)'_' or (byte)'~') encoded.Append((char)b);
                 else encoded.Append(CultureInfo.InvariantCulture, $"%{b:X2}");
             }
         }
