@@ -64,7 +64,7 @@ public static class TraceBudget
     {
         if (result is TraceResult { Json: var json })
             return ReferenceEquals(result, TraceResult.Null) ? (null, true) : (Encoding.UTF8.GetString(json), IsJson(json));
-        return (result is null ? null : Shared.Scripting.JsonResult.ToJson(result, options)?.ToJsonString(), true);
+        return (result is null ? null : Shared.Scripting.JsonResult.ToTraceJson(result, options), true);
     }
 
     private static bool IsJson(ReadOnlySpan<byte> json)

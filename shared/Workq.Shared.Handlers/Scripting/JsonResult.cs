@@ -6,8 +6,22 @@ namespace Workq.Shared.Scripting;
 /// <summary>Turns a handler's return value into the JSON stored in its trace (the worker service holds it to WORKQ_MAX_TRACE_BYTES).</summary>
 public static class JsonResult
 {
-    /// <summary>The result's JSON, <c>null</c> for none.</summary>
-    public static string ToTraceJson(object? result, JsonSerializerOptions? options = null) => ToJson(result, options)?.ToJsonString() ?? "null";
+    /// <summary>Written as deep as stored JSON is read: a handler may return its event (the emitter takes 256 levels).</summary>
+    private static readonly JsonSerializerOptions Writing = new() { MaxDepth = JsonText.MaxDepth };
+
+    /// <summary>The result's JSON, <c>null</c> for none; a node that cannot be written (deeper still) becomes a string saying why.</summary>
+    public static string ToTraceJson(object? result, JsonSerializerOptions? options = null)
+    {
+        var node = ToJson(result, options);
+        try
+        {
+            return node?.ToJsonString(Writing) ?? "null";
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return JsonSerializer.Serialize($"[the result could not be written as JSON: {e.Message}]", Writing);
+        }
+    }
 
     /// <summary>
     /// null stays null, a <see cref="JsonNode"/> is kept as is, anything else is serialized;
