@@ -87,6 +87,8 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
     {
         private int emitted;
 
+        public int MaxEventBytes => runs.settings.MaxEventBytes;
+
         public async Task ExecuteAsync()
         {
             var clock = Stopwatch.StartNew();
@@ -101,7 +103,7 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
                 if (!runs.versions.TryGetValue(frame.Key, out var handler))
                     throw new InvalidOperationException(runs.unloadable.TryGetValue(frame.Key, out var why) ? $"the handler could not be loaded: {why}" : "the handler version is not loaded");
                 var value = await handler.RunAsync(globals);
-                result = Encoding.UTF8.GetBytes(JsonResult.ToTraceJson(value, handler.SerializerOptions));
+                result = Sendable(Encoding.UTF8.GetBytes(JsonResult.ToTraceJson(value, handler.SerializerOptions)));
                 outcome = RunnerOutcome.Completed;
             }
             // The run's own deadline passed. A TimeoutException of the handler's own (a regular expression's, say) is a failure.
@@ -112,7 +114,7 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
             catch (Exception e)
             {
                 outcome = RunnerOutcome.Failed;
-                (errorType, errorMessage) = (e.GetType().Name, SafeMessage(e));
+                (errorType, errorMessage) = (e.GetType().Name, Sendable(SafeMessage(e)));
             }
             var duration = clock.Elapsed;
             globals.Finish();
@@ -134,6 +136,16 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
             new EmitFrame(frame.RunId, number, worker, eventJson, when).Write(runs.output);
             return reply.Task.WaitAsync(cancellationToken);
         }
+
+        /// <summary>
+        /// No more of a result or an error than the worker service could keep (WORKQ_MAX_TRACE_BYTES): it cuts and marks them, and
+        /// what is sent stays just past the budget, so that it still sees that it must.
+        /// </summary>
+        private byte[] Sendable(byte[] json) => json.Length > SendLimit ? json[..SendLimit] : json;
+
+        private string Sendable(string text) => text.Length > SendLimit ? text[..SendLimit] : text;
+
+        private int SendLimit => runs.settings.MaxTraceBytes + 1024;
 
         // User code: a Message getter may throw too.
         private static string SafeMessage(Exception e)

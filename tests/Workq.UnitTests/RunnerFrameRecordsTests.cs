@@ -17,7 +17,7 @@ public sealed class RunnerFrameRecordsTests
 
     private static readonly Dictionary<string, (byte Type, Action<FrameOutput> Write, Action<byte[]> ReadBack)> Samples = new()
     {
-        ["Init"] = (InitFrame.Type, o => new InitFrame("shop", 64, 8, 1024).Write(o), p => Assert.Equal(new InitFrame("shop", 64, 8, 1024), InitFrame.Read(p))),
+        ["Init"] = (InitFrame.Type, o => new InitFrame("shop", 64, 8, 1024, 256, 512).Write(o), p => Assert.Equal(new InitFrame("shop", 64, 8, 1024, 256, 512), InitFrame.Read(p))),
         ["Load"] = (LoadFrame.Type, o => new LoadFrame(7, new byte[] { 1, 2, 3 }).Write(o), p =>
         {
             var load = LoadFrame.Read(p);

@@ -18,7 +18,8 @@ public static class CanvasesApi
 {
     public static RouteGroupBuilder MapCanvasesApi(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/canvases", CreateAsync).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapPost("/canvases", CreateAsync).WithJsonBody<CreateCanvasRequest>()
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
         admin.MapGet("/canvases", ListAsync);
         admin.MapDelete("/canvases/{canvas}", DeleteAsync).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         return admin;

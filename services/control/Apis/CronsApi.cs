@@ -12,7 +12,7 @@ namespace Workq.Control.Apis;
 public sealed record PutCronRequest(string? Schedule, string? Worker, JsonElement? Event);
 public sealed record CronView(string Name, string Schedule, string Worker, JsonNode? Event, DateTimeOffset? LastRun, DateTimeOffset NextRun)
 {
-    public static CronView From(CronRecord cron) => new(cron.Name, cron.Schedule, cron.Worker, JsonNode.Parse(cron.Event), cron.LastRun, cron.NextRun);
+    public static CronView From(CronRecord cron) => new(cron.Name, cron.Schedule, cron.Worker, JsonText.ParseOrString(cron.Event), cron.LastRun, cron.NextRun);
 }
 
 /// <summary>
@@ -25,7 +25,7 @@ public static class CronsApi
     {
         var crons = canvas.MapGroup("/crons");
         crons.MapGet("", ListAsync);
-        crons.MapPut("/{cron}", PutAsync);
+        crons.MapPut("/{cron}", PutAsync).WithJsonBody<PutCronRequest>();
         crons.MapGet("/{cron}", GetAsync);
         crons.MapDelete("/{cron}", DeleteAsync);
         return canvas;

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Workq.Shared;
 using Workq.Shared.Http;
 using Workq.Shared.Storage;
 
@@ -51,7 +52,7 @@ public static class LookupApi
         await Task.WhenAll(traced, dead, parked, unEnqueued);
 
         var found = new List<LookupHit>();
-        found.AddRange((await traced).Select(t => new LookupHit("trace", t.Worker, Trace: JsonNode.Parse(t.Json))));
+        found.AddRange((await traced).Select(t => new LookupHit("trace", t.Worker, Trace: JsonText.ParseOrString(t.Json))));
         found.AddRange((await dead).Select(d => new LookupHit("deadLetter", d.Worker, DeadLetter: d.Letter)));
         found.AddRange((await parked).Select(p => new LookupHit("unhandled", p.Worker, Unhandled: new ParkedView(p.Event, p.EnqueuedAt, p.ReceivedAt))));
         if (await unEnqueued is { } c) found.Add(new LookupHit("cancelled", c.Worker, CancelledAt: c.CancelledAt));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
 using Workq.Shared.Configuration;
 using Workq.Shared.Http;
 using Workq.Shared.Storage;
@@ -13,10 +14,17 @@ public static class MetricsApi
 {
     public static RouteGroupBuilder MapMetricsApi(this RouteGroupBuilder canvas)
     {
-        canvas.MapGet("/workers/{worker}/metrics", WorkerAsync);
-        canvas.MapGet("/metrics", CanvasAsync);
+        canvas.MapGet("/workers/{worker}/metrics", WorkerAsync).WithInputs(Inputs);
+        canvas.MapGet("/metrics", CanvasAsync).WithInputs(Inputs);
         return canvas;
     }
+
+    private static readonly ApiInput[] Inputs =
+    [
+        new("from", JsonSchemaType.String, "The first step's time (ISO 8601); default an hour (a day at step 3600) before to.", Format: "date-time"),
+        new("to", JsonSchemaType.String, "The last step's time (ISO 8601); default now.", Format: "date-time"),
+        new("step", JsonSchemaType.Integer, "Seconds per point: 60 (default) or 3600.", Minimum: "60", Maximum: "3600"),
+    ];
 
     private static async Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> WorkerAsync([AsParameters] WorkerRoute route, HttpRequest request, WorkerCommands commands,
         MetricsStore metrics, WorkqOptions options, CancellationToken cancellationToken) =>

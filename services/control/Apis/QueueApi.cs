@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Http;
 using Workq.Shared.Messaging;
@@ -19,9 +20,11 @@ public static partial class QueueApi
         var worker = canvas.MapGroup("/workers/{worker}");
         worker.MapDelete("/events/{id}", UnEnqueueAsync);
         worker.MapDelete("/events", PurgeAsync);
-        worker.MapGet("/dead-letters", ListDeadLettersAsync);
-        worker.MapPost("/dead-letters/redrive", RedriveAsync).ProducesProblem(StatusCodes.Status429TooManyRequests);
-        worker.MapDelete("/dead-letters", DiscardAsync);
+        worker.MapGet("/dead-letters", ListDeadLettersAsync).WithInputs([.. FilterInputs,
+            new ApiInput("limit", JsonSchemaType.Integer, $"Dead letters per page, default {DefaultPageSize}.", Minimum: "1", Maximum: $"{MaxPageSize}"),
+            new ApiInput("cursor", JsonSchemaType.String, "Where the page starts: X-Next-Cursor of the previous page.")]);
+        worker.MapPost("/dead-letters/redrive", RedriveAsync).WithInputs(FilterInputs).ProducesProblem(StatusCodes.Status429TooManyRequests);
+        worker.MapDelete("/dead-letters", DiscardAsync).WithInputs(FilterInputs);
         return canvas;
     }
 
@@ -49,6 +52,15 @@ public static partial class QueueApi
     }
 
     private const int DefaultPageSize = 100, MaxPageSize = 1_000, MaxSearchLength = 500;
+
+    /// <summary>The filters of the list, the redrive and the discard alike.</summary>
+    private static readonly ApiInput[] FilterInputs =
+    [
+        new("q", JsonSchemaType.String, "A case-insensitive substring of the reason or of the event's payload text.", MaxLength: MaxSearchLength),
+        new("reason", JsonSchemaType.String, "How the reason starts, case-insensitive.", MaxLength: MaxSearchLength),
+        new("from", JsonSchemaType.String, "Dead-lettered at or after this ISO 8601 date or time.", Format: "date-time"),
+        new("to", JsonSchemaType.String, "Dead-lettered before this ISO 8601 date or time.", Format: "date-time"),
+    ];
 
     /// <summary>
     /// The body stays the plain array it always was; the next page is in the <c>Link</c> (rel="next") and

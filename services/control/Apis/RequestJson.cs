@@ -15,26 +15,34 @@ public static class RequestJson
 {
     public const int MaxControlBodyBytes = 1_048_576;
 
+    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
+
     public static async Task<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class
     {
         if (request.ContentLength > MaxControlBodyBytes)
             return (null, TooLarge);
-        var body = new LimitedStream(request.Body, MaxControlBodyBytes);
+        using var body = new MemoryStream();
         try
         {
-            var value = await JsonSerializer.DeserializeAsync<T>(body, JsonDefaults.Web, cancellationToken);
+            await new LimitedStream(request.Body, MaxControlBodyBytes).CopyToAsync(body, cancellationToken);
+        }
+        catch (BodyTooLargeException)
+        {
+            return (null, TooLarge);
+        }
+        if (body.Length == 0) return (null, Problems.BadRequest("The body is empty; a JSON object is required."));
+        try
+        {
+            // Read by the tenant-text rule (a lone surrogate in a string is U+FFFD, not a value System.Text.Json cannot read), and a
+            // property given twice is refused: which one would win is ambiguous.
+            using var document = JsonDocument.Parse(TenantText.Json(body.GetBuffer().AsSpan(0, (int)body.Length)).ToArray(), Strict);
+            var value = document.Deserialize<T>(JsonDefaults.Web);
             return value is null ? (null, Problems.BadRequest("The body must be a JSON object, not null.")) : (value, null);
         }
         catch (JsonException e)
         {
             var where = e.Path is { Length: > 0 } path ? $" at {path}" : "";
-            return (null, Problems.BadRequest(body.Position == 0
-                ? "The body is empty; a JSON object is required."
-                : $"The body is not valid JSON for this route{where}: {FirstSentence(e.Message)}"));
-        }
-        catch (BodyTooLargeException)
-        {
-            return (null, TooLarge);
+            return (null, Problems.BadRequest($"The body is not valid JSON for this route{where}: {FirstSentence(e.Message)}"));
         }
     }
 

@@ -27,14 +27,15 @@ public static class WorkersApi
     {
         var workers = canvas.MapGroup("/workers");
         workers.MapGet("", ListAsync);
-        workers.MapPut("/{worker}", PutAsync).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        workers.MapPut("/{worker}", PutAsync).WithJsonBody<WorkerDeployBody>()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         workers.MapGet("/{worker}", GetAsync);
-        workers.MapPatch("/{worker}", PatchAsync);
+        workers.MapPatch("/{worker}", PatchAsync).WithJsonBody<WorkerSettingsBody>();
         workers.MapDelete("/{worker}", DeleteAsync);
         MapTransition(workers, "pause", (store, route, ct) => store.PauseAsync(route.Canvas, route.Worker, ct));
         MapTransition(workers, "resume", (store, route, ct) => store.ResumeAsync(route.Canvas, route.Worker, ct),
             conflictIfBlocked: "is blocked by an administrator; it can only be unblocked by the admin").ProducesProblem(StatusCodes.Status409Conflict);
-        workers.MapPost("/{worker}/block", BlockAsync).RequireAdmin();
+        workers.MapPost("/{worker}/block", BlockAsync).WithJsonBody<BlockRequest>().RequireAdmin();
         MapTransition(workers, "unblock", (store, route, ct) => store.UnblockAsync(route.Canvas, route.Worker, ct)).RequireAdmin();
         workers.MapGet("/{worker}/traces", TracesAsync).Produces<JsonArray>(StatusCodes.Status200OK);
         return canvas;

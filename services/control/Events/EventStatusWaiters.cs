@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Npgsql;
+using Workq.Shared.Configuration;
 using Workq.Shared.Storage;
 
 namespace Workq.Control.Events;
@@ -7,12 +8,43 @@ namespace Workq.Control.Events;
 /// <summary>
 /// Wakes the <c>?wait</c> requests of a canvas when a status flush touched it: one LISTEN connection for the whole
 /// service, so waiting costs the database nothing per waiter. A lost connection (or notification) only slows the
-/// waiters down to their fallback poll.
+/// waiters down to their fallback poll. The waits are bounded: at most <c>WORKQ_MAX_EVENT_WAITS</c> at once, and their
+/// reads go a few at a time, so that a flush waking hundreds of them never asks the database for a connection each
+/// (PostgreSQL refuses past max_connections, and a refused read would answer 503).
 /// </summary>
-public sealed class EventStatusWaiters(NpgsqlDataSource db, ILogger<EventStatusWaiters> logger) : BackgroundService
+public sealed class EventStatusWaiters(NpgsqlDataSource db, WorkqOptions options, ILogger<EventStatusWaiters> logger) : BackgroundService
 {
+    /// <summary>Reads the waiters make at once; the service's other routes keep the rest of its connection pool.</summary>
+    public const int ConcurrentReads = 8;
+
     private static readonly TimeSpan Reconnect = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> changes = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim reads = new(ConcurrentReads, ConcurrentReads);
+    private int waiting;
+
+    /// <summary>Takes one of the <c>WORKQ_MAX_EVENT_WAITS</c> places; false when none is free. Give it back with <see cref="Leave"/>.</summary>
+    public bool TryEnter()
+    {
+        if (Interlocked.Increment(ref waiting) <= options.MaxEventWaits) return true;
+        Interlocked.Decrement(ref waiting);
+        return false;
+    }
+
+    public void Leave() => Interlocked.Decrement(ref waiting);
+
+    /// <summary>A waiter's read of its event's status, among at most <see cref="ConcurrentReads"/> at once.</summary>
+    public async Task<T> ReadAsync<T>(Func<Task<T>> read, CancellationToken cancellationToken)
+    {
+        await reads.WaitAsync(cancellationToken);
+        try
+        {
+            return await read();
+        }
+        finally
+        {
+            reads.Release();
+        }
+    }
 
     /// <summary>Completes at the next flush that touched <paramref name="canvas"/>. Taken before reading, so no flush falls between.</summary>
     public Task NextChange(string canvas) =>

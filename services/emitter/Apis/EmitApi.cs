@@ -1,4 +1,7 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
 using Workq.Emitter.Emitting;
 using Workq.Shared;
 using Workq.Shared.Configuration;
@@ -9,6 +12,9 @@ namespace Workq.Emitter.Apis;
 
 public sealed record EmitResponse(Guid Id, DateTimeOffset EnqueuedAt);
 public sealed record BatchEmitResponse(IReadOnlyList<Guid> Ids);
+
+/// <summary>One item of a batch emit, as the OpenAPI document describes it; <see cref="EventBatch"/> reads it.</summary>
+public sealed record BatchItemBody(string Worker, JsonNode? Event, string? IdempotencyKey, double? DelaySeconds, string? RunAt, string? OrderingKey);
 
 /// <summary>The route values of a single emit, bound with <c>[AsParameters]</c>.</summary>
 public sealed record EmitTarget(string Canvas, string Worker);
@@ -21,8 +27,15 @@ public static class EmitApi
     /// <summary>The emit routes, on the canvas group (its filter has checked access and the worker's name); 503 with Retry-After when the broker cannot confirm.</summary>
     public static RouteGroupBuilder MapEmitApi(this RouteGroupBuilder canvas)
     {
-        canvas.MapPost("/workers/{worker}/events", EmitOneAsync);
-        canvas.MapPost("/events", EmitBatchAsync);
+        canvas.MapPost("/workers/{worker}/events", EmitOneAsync).WithJsonBody<JsonNode>().WithInputs(
+            new ApiInput(EmitTime.Delay, JsonSchemaType.Number, "Run the event this many seconds from now.", Minimum: "0", Maximum: "2592000"),
+            new ApiInput(EmitTime.RunAt, JsonSchemaType.String, "Run the event at this ISO 8601 time with an offset, at most 30 days ahead.",
+                Format: "date-time"),
+            new ApiInput("orderingKey", JsonSchemaType.String, "Run after the worker's earlier events with this key, one at a time.",
+                MaxLength: OrderingKeys.MaxLength),
+            new ApiInput(IdempotencyKeys.Header, JsonSchemaType.String, "The same key on the canvas within 24 hours returns the first id.",
+                MaxLength: IdempotencyKeys.MaxLength, InHeader: true));
+        canvas.MapPost("/events", EmitBatchAsync).WithJsonBody<BatchItemBody[]>();
         canvas.ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return canvas;
@@ -31,7 +44,9 @@ public static class EmitApi
     private static async Task<Results<Accepted<EmitResponse>, ProblemHttpResult, Problems.RetryAfterResult>> EmitOneAsync([AsParameters] EmitTarget target,
         HttpRequest request, EventEmitter emitter, CanvasEmitRate rate, WorkqOptions options, CancellationToken cancellationToken)
     {
-        var key = request.Headers[IdempotencyKeys.Header].FirstOrDefault();
+        var keys = request.Headers[IdempotencyKeys.Header];
+        if (keys.Count > 1) return Problems.BadRequest($"{IdempotencyKeys.Header} is given {keys.Count} times; it takes one key.");
+        var key = keys.FirstOrDefault();
         if (IdempotencyKeys.Problem(key) is { } keyProblem) return Problems.BadRequest($"{IdempotencyKeys.Header}: {keyProblem}");
 
         using var body = await BodyBuffer.ReadAsync(request, options.MaxEventBytes, cancellationToken);
@@ -73,6 +88,9 @@ public static class EmitApi
             $"Canvas '{canvas}' is over its emit rate of {options.CanvasEmitRate} (WORKQ_CANVAS_EMIT_RATE); nothing was enqueued. Retry after the seconds in Retry-After.", over.RetryAfter),
     };
 
+    /// <summary>The caller's W3C traceparent, when it is one (it is stored with a delayed event, and sent on with it).</summary>
     private static string? TraceParent(HttpRequest request) =>
-        request.Headers.TryGetValue("traceparent", out var value) && value.ToString() is { Length: 55 } parent ? parent : null;
+        request.Headers.TryGetValue("traceparent", out var value) && value.ToString() is { Length: 55 } parent && ActivityContext.TryParse(parent, null, out _)
+            ? parent
+            : null;
 }

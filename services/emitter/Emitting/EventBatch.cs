@@ -38,16 +38,21 @@ public static class EventBatch
                 string? worker = null, key = null, runAt = null, orderingKey = null;
                 double? delaySeconds = null;
                 ReadOnlyMemory<byte>? evt = null;
+                var seen = 0;
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
                 {
                     // Names compared as bytes, and a worker named like the previous item's reuses its string: no allocation per item for either.
-                    if (reader.ValueTextEquals("worker"u8))
+                    var field = Field(ref reader);
+                    // A field given twice is ambiguous (which one would win?).
+                    if (field > 0 && (seen & (1 << field)) != 0) return BatchParse.Invalid($"Item {index}: \"{Fields[field]}\" is given twice.");
+                    seen |= 1 << field;
+                    if (field == 1)
                     {
                         reader.Read();
                         if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"worker\" must be a string.");
-                        worker = previousWorker is not null && reader.ValueTextEquals(previousWorker) ? previousWorker : reader.GetString();
+                        worker = previousWorker is not null && reader.ValueTextEquals(previousWorker) ? previousWorker : TenantText.GetString(ref reader);
                     }
-                    else if (reader.ValueTextEquals("event"u8))
+                    else if (field == 2)
                     {
                         reader.Read();
                         var start = (int)reader.TokenStartIndex;
@@ -56,15 +61,15 @@ public static class EventBatch
                         if (end - start > maxEventBytes) return new BatchParse(null, $"Item {index}: the event is larger than {maxEventBytes} bytes (WORKQ_MAX_EVENT_BYTES).", EventTooLarge: true);
                         evt = body[start..end];
                     }
-                    else if (reader.ValueTextEquals("idempotencyKey"u8))
+                    else if (field == 3)
                     {
                         reader.Read();
                         if (reader.TokenType == JsonTokenType.Null) continue;
                         if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"idempotencyKey\" must be a string.");
-                        key = reader.GetString();
+                        key = TenantText.GetString(ref reader);
                         if (IdempotencyKeys.Problem(key) is { } keyProblem) return BatchParse.Invalid($"Item {index}: {keyProblem}");
                     }
-                    else if (reader.ValueTextEquals("delaySeconds"u8))
+                    else if (field == 4)
                     {
                         reader.Read();
                         if (reader.TokenType == JsonTokenType.Null) continue;
@@ -72,19 +77,19 @@ public static class EventBatch
                             return BatchParse.Invalid($"Item {index}: \"delaySeconds\" must be a number of seconds.");
                         delaySeconds = seconds;
                     }
-                    else if (reader.ValueTextEquals("runAt"u8))
+                    else if (field == 5)
                     {
                         reader.Read();
                         if (reader.TokenType == JsonTokenType.Null) continue;
                         if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"runAt\" must be an ISO 8601 string.");
-                        runAt = reader.GetString();
+                        runAt = TenantText.GetString(ref reader);
                     }
-                    else if (reader.ValueTextEquals("orderingKey"u8))
+                    else if (field == 6)
                     {
                         reader.Read();
                         if (reader.TokenType == JsonTokenType.Null) continue;
                         if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"orderingKey\" must be a string.");
-                        orderingKey = reader.GetString();
+                        orderingKey = TenantText.GetString(ref reader);
                         if (OrderingKeys.Problem(orderingKey) is { } orderingProblem) return BatchParse.Invalid($"Item {index}: \"orderingKey\": {orderingProblem}");
                     }
                     else
@@ -109,6 +114,18 @@ public static class EventBatch
             return BatchParse.Invalid($"The body is not valid JSON: {e.Message}");
         }
     }
+
+    /// <summary>The fields of an item, by the number <see cref="Field"/> gives them (0: one it does not take).</summary>
+    private static readonly string[] Fields = ["", "worker", "event", "idempotencyKey", EmitTime.Delay, EmitTime.RunAt, "orderingKey"];
+
+    private static int Field(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("worker"u8) ? 1
+        : reader.ValueTextEquals("event"u8) ? 2
+        : reader.ValueTextEquals("idempotencyKey"u8) ? 3
+        : reader.ValueTextEquals("delaySeconds"u8) ? 4
+        : reader.ValueTextEquals("runAt"u8) ? 5
+        : reader.ValueTextEquals("orderingKey"u8) ? 6
+        : 0;
 
     /// <summary>Checks that the body is exactly one well-formed JSON value, without building a document.</summary>
     public static string? ValidateSingle(ReadOnlySpan<byte> body)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Workq.Shared;
 using Workq.Shared.Configuration;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
@@ -28,10 +29,12 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
         Array.Fill(publish, true);
         if (items.Any(i => i.IdempotencyKey is not null))
         {
+            // Keys as stored: two that differ only where the store's rule maps them alike are one key, here as there.
+            var keys = items.Select(i => TenantText.Store(i.IdempotencyKey)).ToArray();
             var firstIndexOfKey = new Dictionary<string, int>(StringComparer.Ordinal);
             for (var i = 0; i < items.Count; i++)
             {
-                if (items[i].IdempotencyKey is not { } key) continue;
+                if (keys[i] is not { } key) continue;
                 if (firstIndexOfKey.TryGetValue(key, out var first))
                 {
                     // The same key twice in one batch: one event, one id.
@@ -45,7 +48,7 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
             var owners = await idempotency.ClaimAsync(canvas, claims, enqueuedAt, cancellationToken);
             for (var i = 0; i < items.Count; i++)
             {
-                if (items[i].IdempotencyKey is not { } key || !owners.TryGetValue(key, out var owner) || owner.Id == results[i].Id) continue;
+                if (keys[i] is not { } key || !owners.TryGetValue(key, out var owner) || owner.Id == results[i].Id) continue;
                 results[i] = new Emitted(owner.Id, owner.EnqueuedAt);
                 publish[i] = false;
             }

@@ -35,7 +35,8 @@ public sealed class EventRunner(IHandlerHost host, EventPublisher publisher, Sch
         if (activity is not null) envelope = envelope with { TraceParent = activity.Id };
         // One copy of the body: the delivery's buffer is reused once the callback returns, and the trace keeps it.
         var eventJson = body.ToArray();
-        var emitter = new HandlerEmitter(publisher, scheduled, statuses, envelope, options.MaxEmitDepth, options.MaxEmitsPerEvent, options.MaxScheduledPerWorker);
+        var emitter = new HandlerEmitter(publisher, scheduled, statuses, envelope, options.MaxEmitDepth, options.MaxEmitsPerEvent,
+            options.MaxScheduledPerWorker, options.MaxEventBytes);
 
         var ran = await host.RunAsync(handler, new HandlerRun(envelope, attempt, eventJson, emitter, options.HandlerTimeout, suspect), stopping);
         emitter.Finish();
@@ -49,20 +50,21 @@ public sealed class EventRunner(IHandlerHost host, EventPublisher publisher, Sch
         RunTelemetry.Finish(activity, envelope, ran.Outcome, ran.ErrorType, ran.ErrorMessage, duration, startedAt - envelope.EnqueuedAt);
 
         var emitted = emitter.Emitted;
+        // Held to WORKQ_MAX_TRACE_BYTES once, here, for the trace and the status alike, whichever host ran it.
+        var kept = TraceBudget.Apply(ran, options.MaxTraceBytes);
         // Only the inputs are kept here; the trace JSON is written only for the runs the recorder keeps.
-        recorder.Record(new RunTrace(envelope, handler.Version, attempt, eventJson, ran.Outcome, ran.Result, ran.ResultOptions,
-            ran.ErrorType, ran.ErrorMessage, emitted, ran.Logs ?? [], startedAt, finishedAt, duration));
+        recorder.Record(new RunTrace(envelope, handler.Version, attempt, eventJson, ran.Outcome, kept, emitted, startedAt, finishedAt, duration));
         var selfEmits = 0;
         foreach (var child in emitted) if (child.Worker == envelope.Worker) selfEmits++;
         loopGuard.Observe(envelope.Canvas, envelope.Worker, selfEmits);
-        return new RunResult(ran.Outcome, ran.ErrorType is null ? null : $"{ran.ErrorType}: {ran.ErrorMessage}",
-            ran.Outcome == RunOutcome.Completed ? RunTrace.StatusResult(ran.Result, ran.ResultOptions) : null);
+        return new RunResult(ran.Outcome, kept.Error, ran.Outcome == RunOutcome.Completed ? kept.ResultJson : null);
     }
 
     /// <summary>An un-enqueued event reached its worker: it is traced as cancelled and not run.</summary>
     public void RecordCancelled(int version, EventEnvelope envelope, int attempt, ReadOnlyMemory<byte> body)
     {
         var now = DateTimeOffset.UtcNow;
-        recorder.Record(new RunTrace(envelope, version, attempt, body.ToArray(), RunOutcome.Cancelled, null, null, null, null, [], [], now, now, TimeSpan.Zero));
+        recorder.Record(new RunTrace(envelope, version, attempt, body.ToArray(), RunOutcome.Cancelled, new KeptRun(null, null, null, [], []), [], now, now,
+            TimeSpan.Zero));
     }
 }

@@ -10,8 +10,10 @@ namespace Workq.Worker.Consuming;
 /// pump instead, under the worker's <c>maxScheduled</c>.
 /// </summary>
 public sealed class HandlerEmitter(EventPublisher publisher, ScheduledEventStore scheduled, EventStatusRecorder statuses, EventEnvelope parent, int maxDepth,
-    int maxEmits, int maxScheduled) : IHandlerEmitter
+    int maxEmits, int maxScheduled, int maxEventBytes) : IHandlerEmitter
 {
+    public int MaxEventBytes => maxEventBytes;
+
     private readonly Lock gate = new();
     private List<EmittedEvent>? emitted;
     private bool finished;
@@ -41,6 +43,8 @@ public sealed class HandlerEmitter(EventPublisher publisher, ScheduledEventStore
         {
             if (finished) throw new InvalidOperationException($"Emit refused: the run of event {parent.Id} has finished; await every Emit before the handler returns.");
         }
+        // Checked here whoever serialized it: a runner holds hostile code, and the API holds every emit to the same limit.
+        if (eventJson.Length > maxEventBytes) throw EventJson.TooLarge(maxEventBytes, eventJson.Length);
         if (!Workq.Shared.Names.IsValid(worker))
             throw new ArgumentException($"Invalid worker name '{worker}': use {Workq.Shared.Names.Rule}.", nameof(worker));
         var now = DateTimeOffset.UtcNow;

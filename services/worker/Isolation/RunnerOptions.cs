@@ -19,6 +19,8 @@ public sealed record RunnerOptions(string Host, string RunnerDll, string? Nice, 
 
     /// <summary>What is in force, as the instances view, the worker object and /readyz say it.</summary>
     public string SandboxName => Sandbox is null ? RunnerSandbox.Off : RunnerSandbox.InForce;
+    /// <summary>WORKQ_MAX_TRACE_BYTES: a runner sends no more of a run's result or error than could be kept.</summary>
+    public int MaxTraceBytes { get; init; } = 64 * 1024;
 
     /// <summary>The runner built next to this service (the worker references Workq.Runner, so its output is copied here).</summary>
     public static RunnerOptions From(WorkqOptions options) =>
@@ -29,5 +31,6 @@ public sealed record RunnerOptions(string Host, string RunnerDll, string? Nice, 
         {
             Http = new HandlerHttpLimits(options.HandlerHttpMaxBytes, options.HandlerHttpConcurrency),
             MaxEventBytes = options.MaxEventBytes,
+            MaxTraceBytes = options.MaxTraceBytes,
         };
 }

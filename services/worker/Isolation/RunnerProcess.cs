@@ -48,7 +48,7 @@ public sealed class RunnerProcess
         output = new FrameOutput(process.StandardInput.BaseStream);
         input = new FrameInput(process.StandardOutput.BaseStream, options.MaxFrameBytes);
         http = new RunnerHttpRelay(pool, output, options.Http, logger);
-        new InitFrame(canvas, options.Threads, options.Http.Concurrency, options.Http.MaxBytes).Write(output);
+        new InitFrame(canvas, options.Threads, options.Http.Concurrency, options.Http.MaxBytes, options.MaxEventBytes, options.MaxTraceBytes).Write(output);
         Ended = ReadAsync();
     }
 
@@ -256,7 +256,7 @@ public sealed class RunnerProcess
         {
             try
             {
-                reply = EmitReplyFrame.Emitted(emit.RunId, emit.Number, await run.Run.Emitter.EmitAsync(emit.Worker, emit.Json.ToArray(), emit.When, run.Stopping));
+                reply = EmitReplyFrame.Emitted(emit.RunId, emit.Number, await run.Run.Emitter.EmitAsync(emit.Worker, emit.Json, emit.When, run.Stopping));
             }
             catch (ArgumentException e)
             {

@@ -48,7 +48,13 @@ public static class RunStatus
             StartedAt: startedAt, FinishedAt: DateTimeOffset.UtcNow, Result: result.Result, Error: error);
     }
 
-    /// <summary>Handler code writes the error: capped, and without NUL, which PostgreSQL text cannot hold.</summary>
-    private static string? Clean(string? error) => error is null ? null
-        : (error.Length > MaxErrorLength ? error[..MaxErrorLength] : error).Replace("\0", "", StringComparison.Ordinal);
+    /// <summary>
+    /// Handler code writes the error: kept up to 2,000 characters, a cut one marked as the trace marks its fields; the store
+    /// keeps what PostgreSQL text cannot hold by TenantText's rule.
+    /// </summary>
+    private static string? Clean(string? error) => error is not { Length: > MaxErrorLength }
+        ? error
+        : TraceBudget.Cut(error, MaxErrorLength - Marker.Length) + Marker;
+
+    private const string Marker = "… [truncated at 2000 characters]";
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Workq.Shared;
 using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;
 using Workq.Shared.Storage;
@@ -9,7 +10,10 @@ using Workq.Worker.Consuming;
 
 namespace Workq.Worker.Recording;
 
-/// <summary>A result a runner process already turned into the trace's JSON (<see cref="JsonResult.ToTraceJson"/>), as UTF-8.</summary>
+/// <summary>
+/// A result a runner process already turned into JSON (<see cref="JsonResult.ToTraceJson"/>), as UTF-8: checked by
+/// <see cref="TraceBudget"/>.
+/// </summary>
 public sealed class TraceResult(byte[] json)
 {
     /// <summary>What most handlers return: one instance, so that a run returning nothing allocates nothing for it.</summary>
@@ -20,10 +24,12 @@ public sealed class TraceResult(byte[] json)
     public static TraceResult From(ReadOnlySpan<byte> json) => json.IsEmpty || json.SequenceEqual("null"u8) ? Null : new(json.ToArray());
 }
 
-/// <summary>What a finished run leaves for its trace. Cheap to keep; turned into JSON only if it is among the last N kept.</summary>
-public sealed record RunTrace(EventEnvelope Envelope, int Version, int Attempt, byte[] Body, RunOutcome Outcome, object? Result,
-    JsonSerializerOptions? ResultOptions, string? ErrorType, string? ErrorMessage, IReadOnlyList<EmittedEvent> Emitted,
-    IReadOnlyList<string> Logs, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, TimeSpan Duration)
+/// <summary>
+/// What a finished run leaves for its trace, its result, error and logs already held to WORKQ_MAX_TRACE_BYTES (<see cref="TraceBudget"/>).
+/// Cheap to keep; turned into JSON only if it is among the last N kept.
+/// </summary>
+public sealed record RunTrace(EventEnvelope Envelope, int Version, int Attempt, byte[] Body, RunOutcome Outcome, KeptRun Kept,
+    IReadOnlyList<EmittedEvent> Emitted, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, TimeSpan Duration)
 {
     public TraceEntry ToEntry() => new(Envelope.Canvas, Envelope.Worker, Envelope.Id, FinishedAt, Write());
 
@@ -45,17 +51,19 @@ public sealed record RunTrace(EventEnvelope Envelope, int Version, int Attempt, 
             writer.WriteString("canvas", Envelope.Canvas);
             writer.WriteString("worker", Envelope.Worker);
             writer.WriteNumber("version", Version);
+            // The trace's copy of the event is read by the tenant-text rule, so that every reader of the trace can read it.
             writer.WritePropertyName("event");
-            WriteRawOrString(writer, Body);
+            WriteRawOrString(writer, TenantText.Json(Body));
+            // Checked JSON (a runner's) or serialized here: written as it is.
             writer.WritePropertyName("result");
-            WriteResult(writer, Result, ResultOptions);
+            writer.WriteRawValue(Kept.ResultJson ?? "null", skipInputValidation: true);
             writer.WritePropertyName("error");
-            if (ErrorType is null) writer.WriteNullValue();
+            if (Kept.ErrorType is null) writer.WriteNullValue();
             else
             {
                 writer.WriteStartObject();
-                writer.WriteString("type", ErrorType);
-                writer.WriteString("message", ErrorMessage);
+                writer.WriteString("type", Kept.ErrorType);
+                writer.WriteString("message", Kept.ErrorMessage);
                 writer.WriteEndObject();
             }
             writer.WriteNumber("attempt", Attempt);
@@ -76,53 +84,18 @@ public sealed record RunTrace(EventEnvelope Envelope, int Version, int Attempt, 
             }
             writer.WriteEndArray();
             writer.WriteStartArray("logs");
-            foreach (var line in Logs) writer.WriteStringValue(line);
+            foreach (var line in Kept.Logs) writer.WriteStringValue(line);
             writer.WriteEndArray();
+            if (Kept.Truncated.Count > 0)
+            {
+                writer.WriteStartArray("truncated");
+                foreach (var field in Kept.Truncated) writer.WriteStringValue(field);
+                writer.WriteEndArray();
+            }
             writer.WriteString("traceId", TraceId(Envelope.TraceParent));
             writer.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    /// <summary>The result as the event's status keeps it: JSON text capped like the trace's, or null when the handler returned nothing.</summary>
-    public static string? StatusResult(object? result, JsonSerializerOptions? options)
-    {
-        if (result is TraceResult { Json: var json })
-        {
-            if (ReferenceEquals(result, TraceResult.Null)) return null;
-            // Written by a runner, which holds hostile code: anything that is not one JSON value is kept as a string.
-            // Too long whatever it holds (a UTF-8 character is at most 4 bytes): not even decoded.
-            if (json.Length > JsonResult.MaxTraceResultChars * 4) return JsonResult.TooLong(json.Length);
-            var text = Encoding.UTF8.GetString(json);
-            return JsonResult.Capped(IsJson(json) ? text : JsonSerializer.Serialize(text));
-        }
-        return result is null ? null : JsonResult.ToTraceJson(result, options);
-    }
-
-    private static bool IsJson(ReadOnlySpan<byte> json)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(json);
-            reader.Read();
-            reader.Skip();
-            return !reader.Read();
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
-
-    private static void WriteResult(Utf8JsonWriter writer, object? result, JsonSerializerOptions? options)
-    {
-        if (result is TraceResult { Json: var json })
-        {
-            // Written by a runner, which holds hostile code: checked, so that it cannot reshape the trace around it.
-            WriteRawOrString(writer, json);
-            return;
-        }
-        writer.WriteRawValue(JsonResult.ToTraceJson(result, options), skipInputValidation: true);
     }
 
     private static void WriteRawOrString(Utf8JsonWriter writer, ReadOnlySpan<byte> json)

@@ -6,7 +6,7 @@ namespace Workq.Shared.Isolation;
 // read checks every field and that nothing is left over, so a runner that sends anything else breaks the protocol.
 
 /// <summary>Supervisor to runner, first: the canvas, the thread cap, how many Http requests may be in flight and how large a request body may be.</summary>
-public readonly record struct InitFrame(string Canvas, int MaxThreads, int HttpConcurrency, int HttpMaxBytes)
+public readonly record struct InitFrame(string Canvas, int MaxThreads, int HttpConcurrency, int HttpMaxBytes, int MaxEventBytes, int MaxTraceBytes)
 {
     public const byte Type = 1;
 
@@ -17,12 +17,14 @@ public readonly record struct InitFrame(string Canvas, int MaxThreads, int HttpC
         frame.Int(MaxThreads);
         frame.Int(HttpConcurrency);
         frame.Int(HttpMaxBytes);
+        frame.Int(MaxEventBytes);
+        frame.Int(MaxTraceBytes);
     }
 
     public static InitFrame Read(ReadOnlySpan<byte> payload)
     {
         var reader = new FrameReader(payload, "Init");
-        var frame = new InitFrame(reader.Text("canvas"), reader.Int(), reader.Int(), reader.Int());
+        var frame = new InitFrame(reader.Text("canvas"), reader.Int(), reader.Int(), reader.Int(), reader.Int(), reader.Int());
         reader.End();
         return frame;
     }

@@ -14,6 +14,9 @@ public sealed record EmittedEvent(string Worker, Guid Id);
 /// <summary>Publishes a handler's emits; the worker service publishes to the same canvas with depth + 1.</summary>
 public interface IHandlerEmitter
 {
+    /// <summary>WORKQ_MAX_EVENT_BYTES: the largest event's JSON, in bytes, as for the emit API. The worker service checks it again.</summary>
+    int MaxEventBytes { get; }
+
     /// <param name="when">Now, or later: the trusted side checks it (at most 30 days ahead, not both a delay and a time).</param>
     Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, EmitWhen when, CancellationToken cancellationToken);
 }
@@ -129,7 +132,7 @@ public class HandlerGlobals(
             // Work the handler left running (a task it never awaited) cannot emit on the event's behalf.
             if (_finished) throw new InvalidOperationException($"Emit refused: the run of event {Meta.Id} has finished; await every Emit before the handler returns.");
         }
-        var json = JsonSerializer.SerializeToUtf8Bytes(value, SerializerOptions);
+        var json = EventJson.Serialize(value, SerializerOptions, emitter.MaxEventBytes);
         var id = await emitter.EmitAsync(worker, json, new EmitWhen(delay, runAt, orderingKey), CancellationToken).ConfigureAwait(false);
         lock (_gate)
         {

@@ -3,23 +3,25 @@ using System.Text.Json.Nodes;
 
 namespace Workq.Shared.Scripting;
 
-/// <summary>Turns a handler's return value into the JSON stored in its trace.</summary>
+/// <summary>Turns a handler's return value into the JSON stored in its trace (the worker service holds it to WORKQ_MAX_TRACE_BYTES).</summary>
 public static class JsonResult
 {
-    /// <summary>A trace keeps a result up to this many characters of JSON.</summary>
-    public const int MaxTraceResultChars = 65_536;
+    /// <summary>Written as deep as stored JSON is read: a handler may return its event (the emitter takes 256 levels).</summary>
+    private static readonly JsonSerializerOptions Writing = new() { MaxDepth = JsonText.MaxDepth };
 
-    /// <summary>The result as the trace stores it: its JSON, or a note in its place when it is too long.</summary>
+    /// <summary>The result's JSON, <c>null</c> for none; a node that cannot be written (deeper still) becomes a string saying why.</summary>
     public static string ToTraceJson(object? result, JsonSerializerOptions? options = null)
     {
-        var json = ToJson(result, options)?.ToJsonString() ?? "null";
-        return Capped(json);
+        var node = ToJson(result, options);
+        try
+        {
+            return node?.ToJsonString(Writing) ?? "null";
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return JsonSerializer.Serialize($"[the result could not be written as JSON: {e.Message}]", Writing);
+        }
     }
-
-    /// <summary>The JSON as kept: itself, or a note in its place when it is too long.</summary>
-    public static string Capped(string json) => json.Length > MaxTraceResultChars ? TooLong(json.Length) : json;
-
-    public static string TooLong(int length) => JsonSerializer.Serialize($"[result of {length} characters not kept; the limit is {MaxTraceResultChars}]");
 
     /// <summary>
     /// null stays null, a <see cref="JsonNode"/> is kept as is, anything else is serialized;

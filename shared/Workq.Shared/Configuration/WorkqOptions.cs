@@ -22,6 +22,8 @@ public sealed class WorkqOptions
     /// <summary>Control and worker: keep traces in this MongoDB (<c>mongodb://</c> or <c>mongodb+srv://</c>) instead of PostgreSQL.</summary>
     public string? TracesMongoDb { get; init; }
     public int MaxEventBytes { get; init; } = 262_144;
+    /// <summary>Worker only: what one run's trace keeps of its result, error and logs together, in UTF-8 bytes (each cut field marked).</summary>
+    public int MaxTraceBytes { get; init; } = 65_536;
     public TimeSpan HandlerTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>How long a publish waits for the broker's confirm before the emit is answered 503 (a node that does not answer).</summary>
     public TimeSpan PublishTimeout { get; init; } = TimeSpan.FromSeconds(5);
@@ -48,6 +50,8 @@ public sealed class WorkqOptions
     public TimeSpan EventStatusRetention { get; init; } = TimeSpan.FromHours(24);
     /// <summary>Control only: how long one deploy's compile may take before its compiler process is killed.</summary>
     public TimeSpan CompileTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Control only: event status requests that may <c>?wait</c> at once on one control instance; one more is answered 429.</summary>
+    public int MaxEventWaits { get; init; } = 1_000;
     /// <summary>Control only: the largest handler code accepted, in UTF-8 bytes.</summary>
     public int MaxCodeBytes { get; init; } = 65_536;
     /// <summary>Control only: compiler processes, so compiles running at once.</summary>
@@ -96,6 +100,7 @@ public sealed class WorkqOptions
             AdminToken = string.IsNullOrEmpty(config["WORKQ_ADMIN_TOKEN"]) ? null : config["WORKQ_ADMIN_TOKEN"],
             TracesMongoDb = MongoDbUrl(config["WORKQ_TRACES_MONGODB"]),
             MaxEventBytes = Int(config, "WORKQ_MAX_EVENT_BYTES", defaults.MaxEventBytes),
+            MaxTraceBytes = Int(config, "WORKQ_MAX_TRACE_BYTES", defaults.MaxTraceBytes),
             HandlerTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_HANDLER_TIMEOUT", defaults.HandlerTimeout.TotalSeconds)),
             PublishTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_PUBLISH_TIMEOUT_SECONDS", defaults.PublishTimeout.TotalSeconds)),
             TracesPerWorker = Int(config, "WORKQ_TRACES_PER_WORKER", defaults.TracesPerWorker),
@@ -118,6 +123,7 @@ public sealed class WorkqOptions
             EventStatusRetention = TimeSpan.FromHours(Int(config, "WORKQ_EVENT_STATUS_HOURS", (int)defaults.EventStatusRetention.TotalHours)),
             CompileTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_COMPILE_TIMEOUT", defaults.CompileTimeout.TotalSeconds)),
             MaxCodeBytes = Int(config, "WORKQ_MAX_CODE_BYTES", defaults.MaxCodeBytes),
+            MaxEventWaits = Int(config, "WORKQ_MAX_EVENT_WAITS", defaults.MaxEventWaits),
             MaxConcurrentCompiles = Int(config, "WORKQ_MAX_CONCURRENT_COMPILES", defaults.MaxConcurrentCompiles),
             CompilerHeapMegabytes = Int(config, "WORKQ_COMPILER_HEAP_MB", defaults.CompilerHeapMegabytes),
             Canvases = CanvasFilter.Parse(config["WORKQ_CANVASES"]),

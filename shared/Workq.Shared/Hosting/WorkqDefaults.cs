@@ -47,7 +47,12 @@ public static class WorkqDefaults
         services.AddSingleton(options);
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ProblemDefaults.Apply);
         services.AddExceptionHandler<WorkqExceptionHandler>();
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = JsonDefaults.Web.PropertyNamingPolicy);
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.PropertyNamingPolicy = JsonDefaults.Web.PropertyNamingPolicy;
+            // Answers carry stored JSON (an event up to the emitter's depth) inside a few levels of their own.
+            json.SerializerOptions.MaxDepth = JsonText.MaxDepth;
+        });
 
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(options.Postgres).Build());
         services.AddSingleton<BrokerConnection>();

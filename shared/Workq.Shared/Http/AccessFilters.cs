@@ -50,15 +50,18 @@ public sealed class AdminAccessFilter(AccessControl access) : IEndpointFilter
 
 public static class AccessFilterExtensions
 {
-    /// <summary>The group of routes under <c>/v1/canvases/{canvas}</c>, behind <see cref="CanvasAccessFilter"/>, with the problems it answers.</summary>
+    /// <summary>
+    /// The group of routes under <c>/v1/canvases/{canvas}</c>, behind <see cref="CanvasAccessFilter"/> and <see cref="SingleValuedQuery"/>, with the
+    /// problems they answer.
+    /// </summary>
     public static RouteGroupBuilder MapCanvasGroup(this IEndpointRouteBuilder app) =>
-        app.MapGroup("/v1/canvases/{canvas}").AddEndpointFilter<CanvasAccessFilter>()
+        app.MapGroup("/v1/canvases/{canvas}").AddEndpointFilter<CanvasAccessFilter>().AddEndpointFilter<SingleValuedQuery>()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
 
-    /// <summary>The admin-only routes under <c>/v1</c>, behind <see cref="AdminAccessFilter"/>.</summary>
+    /// <summary>The admin-only routes under <c>/v1</c>, behind <see cref="AdminAccessFilter"/> and <see cref="SingleValuedQuery"/>.</summary>
     public static RouteGroupBuilder MapAdminGroup(this IEndpointRouteBuilder app) =>
-        app.MapGroup("/v1").AddEndpointFilter<AdminAccessFilter>()
+        app.MapGroup("/v1").AddEndpointFilter<AdminAccessFilter>().AddEndpointFilter<SingleValuedQuery>()
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
 
     /// <summary>Only the admin token may use this route of a canvas group (a canvas token gets 403, even on its own canvas).</summary>

@@ -42,7 +42,7 @@ public static class Problems
     public static RetryAfterResult Unavailable(string detail, int retryAfterSeconds) =>
         new RetryAfterResult(TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable"), retryAfterSeconds);
 
-    private static string Truncate(string? value) => value is null ? "" : value.Length <= 80 ? value : value[..80] + "…";
+    internal static string Truncate(string? value) => value is null ? "" : value.Length <= 80 ? value : value[..80] + "…";
 
     /// <summary>A problem answered with a Retry-After header (429, 503).</summary>
     public sealed class RetryAfterResult(ProblemHttpResult inner, int seconds) : IResult

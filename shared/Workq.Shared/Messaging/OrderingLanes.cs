@@ -13,15 +13,19 @@ public static class OrderingKeys
     public const int MaxLength = 128;
     /// <summary>The lanes a worker gets with its first keyed event; kept per worker (workers.ordering_lanes), so a key's lane never moves.</summary>
     public const int Lanes = 8;
-    public const string Rule = "1 to 128 characters, no control characters";
+    public const string Rule = "1 to 128 characters, no control characters or lone surrogates";
 
     /// <summary>Null when <paramref name="key"/> is a valid ordering key (or none); else why not, naming the key.</summary>
     public static string? Problem(string? key)
     {
         if (key is null) return null;
         if (key.Length is 0 or > MaxLength) return $"the ordering key must be {Rule}; it has {key.Length}.";
-        foreach (var c in key)
-            if (char.IsControl(c)) return $"the ordering key must be {Rule}; it has U+{(int)c:X4}.";
+        for (var i = 0; i < key.Length; i++)
+        {
+            var c = key[i];
+            if (char.IsHighSurrogate(c) && i + 1 < key.Length && char.IsLowSurrogate(key[i + 1])) i++;
+            else if (char.IsControl(c) || char.IsSurrogate(c)) return $"the ordering key must be {Rule}; it has U+{(int)c:X4}.";
+        }
         return null;
     }
 

@@ -69,7 +69,7 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
             insert into metrics_minute as m (canvas, worker, at, dead_lettered)
             select @Canvas, @Worker, date_bin('1 minute', now(), timestamptz '1970-01-01Z'), 1 from counted
                 on conflict (canvas, worker, at) do update set dead_lettered = m.dead_lettered + 1;
-            """, new { envelope.Canvas, envelope.Worker, envelope.Id, EnqueuedAt = envelope.EnqueuedAt.UtcDateTime, envelope.Depth, envelope.TraceParent, body = body.ToArray(), bodyText = SearchText(body.Span), reason, attempts, envelope.OrderingKey },
+            """, new { envelope.Canvas, envelope.Worker, envelope.Id, EnqueuedAt = envelope.EnqueuedAt.UtcDateTime, envelope.Depth, envelope.TraceParent, body = body.ToArray(), bodyText = SearchText(body.Span), reason = TenantText.Store(reason), attempts, envelope.OrderingKey },
             cancellationToken: cancellationToken));
     }
 
@@ -155,12 +155,12 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
         if (filter.Q is { } q)
         {
             sql.Append(" and (reason ilike @q or body_text ilike @q)");
-            args.Add("q", "%" + Like(q) + "%");
+            args.Add("q", "%" + Like(TenantText.Store(q)) + "%");
         }
         if (filter.Reason is { } reason)
         {
             sql.Append(" and reason ilike @reason");
-            args.Add("reason", Like(reason) + "%");
+            args.Add("reason", Like(TenantText.Store(reason)) + "%");
         }
         if (filter.From is { } from)
         {
@@ -175,8 +175,8 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
         return (sql.ToString(), args);
     }
 
-    /// <summary>The text the payload is searched as: PostgreSQL text cannot hold NUL, and bytes that are not UTF-8 become U+FFFD.</summary>
-    private static string SearchText(ReadOnlySpan<byte> body) => Encoding.UTF8.GetString(body).Replace("\0", "", StringComparison.Ordinal);
+    /// <summary>The text the payload is searched as: bytes that are not UTF-8 become U+FFFD, and it is stored by <see cref="TenantText"/>'s rule.</summary>
+    private static string SearchText(ReadOnlySpan<byte> body) => TenantText.Store(Encoding.UTF8.GetString(body));
 
     private static string Like(string text) => text.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_");
 }

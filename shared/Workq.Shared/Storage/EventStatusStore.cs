@@ -132,8 +132,8 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         command.Parameters.Add(Array("runAt", NpgsqlDbType.TimestampTz, rows.Select(u => u.RunAt?.UtcDateTime)));
         command.Parameters.Add(Array("started", NpgsqlDbType.TimestampTz, rows.Select(u => u.StartedAt?.UtcDateTime)));
         command.Parameters.Add(Array("finished", NpgsqlDbType.TimestampTz, rows.Select(u => u.FinishedAt?.UtcDateTime)));
-        command.Parameters.Add(Array("results", NpgsqlDbType.Text, rows.Select(u => u.Result)));
-        command.Parameters.Add(Array("errors", NpgsqlDbType.Text, rows.Select(u => u.Error)));
+        command.Parameters.Add(Array("results", NpgsqlDbType.Text, rows.Select(u => TenantText.Store(u.Result))));
+        command.Parameters.Add(Array("errors", NpgsqlDbType.Text, rows.Select(u => TenantText.Store(u.Error))));
         command.Parameters.Add(Array("restarts", NpgsqlDbType.Boolean, rows.Select(u => u.Restart)));
         if (emits.Count > 0)
         {

@@ -15,7 +15,10 @@ public sealed class IdempotencyStore(NpgsqlDataSource db) : ICanvasData
     public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
         db.ExecuteAsync("delete from idempotency_keys where canvas = @canvas", new { canvas }, cancellationToken);
 
-    /// <summary>Claims each key for its proposed id. Returns, per key, the id (and time) that owns it: the proposed one when this call won.</summary>
+    /// <summary>
+    /// Claims each key for its proposed id. Returns, per key, the id (and time) that owns it: the proposed one when this call won.
+    /// Keys are compared as stored (<see cref="TenantText.Store"/>): give them in that form, each once.
+    /// </summary>
     public async Task<IReadOnlyDictionary<string, (Guid Id, DateTimeOffset EnqueuedAt)>> ClaimAsync(string canvas, IReadOnlyList<(string Key, Guid Id)> claims, DateTimeOffset enqueuedAt, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -29,7 +32,7 @@ public sealed class IdempotencyStore(NpgsqlDataSource db) : ICanvasData
         {
             canvas,
             enqueuedAt = enqueuedAt.UtcDateTime,
-            keys = claims.Select(c => c.Key).ToArray(),
+            keys = claims.Select(c => TenantText.Store(c.Key)).ToArray(),
             ids = claims.Select(c => c.Id).ToArray(),
             windowSeconds = Window.TotalSeconds,
         }, cancellationToken: cancellationToken));
@@ -43,6 +46,7 @@ public sealed class IdempotencyStore(NpgsqlDataSource db) : ICanvasData
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "delete from idempotency_keys k using unnest(@keys, @ids) as c(key, id) where k.canvas = @canvas and k.key = c.key and k.event_id = c.id",
-            new { canvas, keys = claims.Select(c => c.Key).ToArray(), ids = claims.Select(c => c.Id).ToArray() }, cancellationToken: cancellationToken));
+            new { canvas, keys = claims.Select(c => TenantText.Store(c.Key)).ToArray(), ids = claims.Select(c => c.Id).ToArray() },
+            cancellationToken: cancellationToken));
     }
 }

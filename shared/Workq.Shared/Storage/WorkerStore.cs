@@ -48,7 +48,7 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         {
             canvas,
             name,
-            code,
+            code = TenantText.Store(code),
             concurrency = settings.Concurrency,
             defaultConcurrency,
             retry = settings.RetryJson,
@@ -188,7 +188,7 @@ public sealed class WorkerStore(NpgsqlDataSource db)
     /// <summary>any → blocked, with a reason; the state it was in is kept for the unblock.</summary>
     public Task<WorkerRecord?> BlockAsync(string canvas, string name, string reason, CancellationToken cancellationToken) => TransitionAsync(canvas, name,
         $"state_under_block = case when state = '{WorkerStates.Blocked}' then state_under_block else state end, state = '{WorkerStates.Blocked}', blocked_reason = @reason",
-        new { reason }, cancellationToken);
+        new { reason = TenantText.Store(reason) }, cancellationToken);
 
     /// <summary>blocked → the state it was blocked in (running when unknown).</summary>
     public Task<WorkerRecord?> UnblockAsync(string canvas, string name, CancellationToken cancellationToken) => TransitionAsync(canvas, name,

@@ -122,6 +122,8 @@ public sealed class HandlerGlobalsTests
     {
         public List<string> Json { get; } = [];
 
+        public int MaxEventBytes => 262_144;
+
         public List<CancellationToken> Tokens { get; } = [];
 
         public Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, EmitWhen when, CancellationToken cancellationToken)

@@ -44,6 +44,15 @@ public sealed class JsonResultTests
         Assert.Equal("<Throwing: ToString threw InvalidOperationException>", JsonResult.ToJson(new Throwing())!.GetValue<string>());
     }
 
+    [Fact]
+    public void A_result_as_deep_as_an_event_is_written_and_a_deeper_one_becomes_a_string_saying_why()
+    {
+        static JsonNode Deep(int depth) => JsonNode.Parse(new string('[', depth) + new string(']', depth), documentOptions: new() { MaxDepth = 1_000 })!;
+
+        Assert.Equal(new string('[', 250) + new string(']', 250), JsonResult.ToTraceJson(Deep(250)));
+        Assert.StartsWith("\"[the result could not be written as JSON", JsonResult.ToTraceJson(Deep(400)));
+    }
+
     public sealed class Node
     {
         public Node? Next { get; set; }

@@ -10,6 +10,8 @@ internal sealed class FakeEmitter : IHandlerEmitter
 {
     public ConcurrentQueue<(string Worker, string Json, Guid Id)> Emits { get; } = new();
 
+    public int MaxEventBytes { get; init; } = 262_144;
+
     public async Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, EmitWhen when, CancellationToken cancellationToken)
     {
         // Yield so concurrent emits really interleave.
