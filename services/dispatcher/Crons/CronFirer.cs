@@ -67,7 +67,8 @@ public sealed class CronFirer(CronStore store, PublishEvent publish, TimeProvide
         var id = Guid.CreateVersion7(enqueuedAt);
         if (await store.ClaimAsync(cron.Canvas, cron.Name, tick, id, now, now - StaleClaim, cancellationToken) is not { } claim) return false;
 
-        var envelope = new EventEnvelope(id, cron.Canvas, claim.Worker, enqueuedAt, Depth: 0, NewTraceParent());
+        // Of the canvas that claimed it: an event that outlives the canvas (published as it is deleted) is dropped by a re-created one.
+        var envelope = new EventEnvelope(id, cron.Canvas, claim.Worker, enqueuedAt, Depth: 0, NewTraceParent(), CanvasIncarnation: claim.CanvasIncarnation);
         try
         {
             await publish(envelope, Encoding.UTF8.GetBytes(claim.Event), cancellationToken);
@@ -79,7 +80,7 @@ public sealed class CronFirer(CronStore store, PublishEvent publish, TimeProvide
             logger.LogWarning(e, "Cron {Canvas}/{Cron} tick {Tick:O} was not published; released for a retry", cron.Canvas, cron.Name, tick);
             return false;
         }
-        await store.CompleteAsync(cron.Canvas, cron.Name, tick, id, schedule.NextAfter(tick), now, CancellationToken.None);
+        await store.CompleteAsync(cron.Canvas, claim.CanvasIncarnation, cron.Name, tick, id, schedule.NextAfter(tick), now, CancellationToken.None);
         logger.LogInformation("Cron {Canvas}/{Cron} fired tick {Tick:O} as event {EventId} to {Worker}", cron.Canvas, cron.Name, tick, id, claim.Worker);
         return true;
     }

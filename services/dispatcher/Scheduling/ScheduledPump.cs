@@ -91,7 +91,7 @@ public sealed class ScheduledPump(ScheduledEventStore store, NpgsqlDataSource db
                 continue;
             }
             published.Add(envelope.Id);
-            statuses.Record(EventStatusUpdate.Queued(envelope.Canvas, envelope.Id, envelope.Worker, envelope.EnqueuedAt));
+            statuses.Record(EventStatusUpdate.Queued(envelope));
         }
         return (published, later);
     }

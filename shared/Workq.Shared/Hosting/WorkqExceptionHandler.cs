@@ -20,6 +20,8 @@ public sealed class WorkqExceptionHandler(IProblemDetailsService problems, ILogg
             QueueFullException full => (StatusCodes.Status429TooManyRequests, "Queue full", full.Message),
             ScheduledFullException full => (StatusCodes.Status429TooManyRequests, "Too many scheduled events", full.Message),
             BrokerUnavailableException broker => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", broker.Message),
+            // Deleted (or re-created) while the request ran: for the caller, the canvas it was authorized for is no more.
+            Storage.CanvasGoneException gone => (StatusCodes.Status404NotFound, "Not found", gone.Message),
             NpgsqlException or TimeoutException => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "The registry database cannot be reached; try again shortly."),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => (499, "Client closed request", "The request was cancelled."),
             _ => (StatusCodes.Status500InternalServerError, "Internal error", "An unexpected error occurred; it has been logged."),

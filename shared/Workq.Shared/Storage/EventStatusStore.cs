@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using NpgsqlTypes;
+using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Storage;
 
@@ -19,28 +20,37 @@ public static class EventStatuses
 /// <summary>
 /// One write of an event's status. <c>Restart</c> (a redrive) replaces a dead letter; otherwise a write replaces the
 /// stored one only if it is further along, so writes that arrive out of order never move an event backwards.
+/// <c>CanvasIncarnation</c> is the canvas the write is for (0: the one alive): none lands in a canvas deleted or re-created since.
 /// </summary>
 public sealed record EventStatusUpdate(string Canvas, Guid Id, string Worker, string Status, short Rank, int Attempts, DateTimeOffset EnqueuedAt,
-    DateTimeOffset? RunAt = null, DateTimeOffset? StartedAt = null, DateTimeOffset? FinishedAt = null, string? Result = null, string? Error = null, bool Restart = false)
+    DateTimeOffset? RunAt = null, DateTimeOffset? StartedAt = null, DateTimeOffset? FinishedAt = null, string? Result = null, string? Error = null, bool Restart = false,
+    long CanvasIncarnation = 0)
 {
-    public static EventStatusUpdate Queued(string canvas, Guid id, string worker, DateTimeOffset enqueuedAt, int attempts = 1, bool restart = false, string? error = null) =>
-        new(canvas, id, worker, EventStatuses.Queued, EventStatuses.QueuedRank, attempts, enqueuedAt, Error: error, Restart: restart);
+    public static EventStatusUpdate Queued(in EventEnvelope envelope, int attempts = 1, bool restart = false, string? error = null) =>
+        new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.Queued, EventStatuses.QueuedRank, attempts, envelope.EnqueuedAt, Error: error, Restart: restart,
+            CanvasIncarnation: envelope.CanvasIncarnation);
 
-    public static EventStatusUpdate Scheduled(string canvas, Guid id, string worker, DateTimeOffset enqueuedAt, DateTimeOffset runAt) =>
-        new(canvas, id, worker, EventStatuses.Scheduled, EventStatuses.ScheduledRank, 1, enqueuedAt, RunAt: runAt);
+    public static EventStatusUpdate Scheduled(in EventEnvelope envelope, DateTimeOffset runAt) =>
+        new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.Scheduled, EventStatuses.ScheduledRank, 1, envelope.EnqueuedAt, RunAt: runAt,
+            CanvasIncarnation: envelope.CanvasIncarnation);
 
-    public static EventStatusUpdate DeadLettered(string canvas, Guid id, string worker, int attempts, DateTimeOffset enqueuedAt, string reason) =>
-        new(canvas, id, worker, EventStatuses.DeadLettered, EventStatuses.DeadLetteredRank, attempts, enqueuedAt, FinishedAt: DateTimeOffset.UtcNow, Error: reason);
+    public static EventStatusUpdate DeadLettered(in EventEnvelope envelope, int attempts, string reason) =>
+        new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.DeadLettered, EventStatuses.DeadLetteredRank, attempts, envelope.EnqueuedAt,
+            FinishedAt: DateTimeOffset.UtcNow, Error: reason, CanvasIncarnation: envelope.CanvasIncarnation);
 
     /// <summary>
-    /// The same rule as the store's upsert: a dead letter beats anything else and is replaced only by its redrive (the
-    /// restart, or a run that started after it was dead-lettered, whichever lands first); a finished state is final;
-    /// before that, the later attempt wins and, within an attempt, the higher rank.
+    /// The same rule as the store's upsert, so that whatever order writes land in, an event ends in the same status and a final one
+    /// (completed, failed, timed out, cancelled, dead-lettered) never shows an earlier one:
+    /// a dead letter is replaced only by its redrive (the restart, or a run that started after it was dead-lettered, whichever lands
+    /// first); a dead letter replaces anything else that did not start after it was dead-lettered (a late copy of one that was
+    /// redriven since does not); another final state replaces any state that is not final, whatever its attempt, and is replaced
+    /// by nothing else; among the states that are not final, the later attempt wins and, within an attempt, the higher rank.
     /// </summary>
     public bool Supersedes(EventStatusUpdate old) =>
-        (old.Rank == EventStatuses.DeadLetteredRank && (Restart || StartedAt > old.FinishedAt))
-        || (Rank == EventStatuses.DeadLetteredRank && old.Rank < EventStatuses.DeadLetteredRank)
-        || (old.Rank < EventStatuses.FinishedRank && (Attempts > old.Attempts || (Attempts == old.Attempts && Rank > old.Rank)));
+        old.Rank == EventStatuses.DeadLetteredRank ? Restart || StartedAt > old.FinishedAt
+        : Rank == EventStatuses.DeadLetteredRank ? !(FinishedAt < old.StartedAt)
+        : old.Rank < EventStatuses.FinishedRank
+          && (Rank == EventStatuses.FinishedRank || Attempts > old.Attempts || (Attempts == old.Attempts && Rank > old.Rank));
 
     /// <summary>What a later write leaves of an earlier one it replaced: the start time, when it does not know it.</summary>
     public EventStatusUpdate After(EventStatusUpdate old) =>
@@ -51,7 +61,7 @@ public sealed record EventStatusUpdate(string Canvas, Guid Id, string Worker, st
 /// The events one emit request enqueued, all queued at <paramref name="EnqueuedAt"/> (their version-7 ids carry that
 /// millisecond): stored as one row, which any status written for one of them later outranks.
 /// </summary>
-public sealed record EmittedEvents(string Canvas, DateTimeOffset EnqueuedAt, Guid[] Ids, string[] Workers);
+public sealed record EmittedEvents(string Canvas, DateTimeOffset EnqueuedAt, Guid[] Ids, string[] Workers, long CanvasIncarnation = 0);
 
 /// <summary>The event status of API.md, as stored.</summary>
 public sealed record EventStatusRow(Guid Id, string Worker, string Status, int Attempts, DateTimeOffset EnqueuedAt, DateTimeOffset? RunAt,
@@ -78,12 +88,15 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
     public async Task WriteAsync(IReadOnlyCollection<EventStatusUpdate> updates, IReadOnlyCollection<EmittedEvents> emits, CancellationToken cancellationToken)
     {
         if (updates.Count == 0 && emits.Count == 0) return;
-        var canvases = string.Join(',', updates.Select(u => u.Canvas).Concat(emits.Select(e => e.Canvas)).Distinct(StringComparer.Ordinal));
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
         // One transaction, not one per statement, and without waiting for its WAL to reach the disk: a status is a record of
         // what happened to an event, not the event, and a database crash may lose the last fraction of a second of them.
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var rows = updates as IList<EventStatusUpdate> ?? updates.ToList();
+        // It holds the canvases it writes for (one statement), and drops what is for one deleted or re-created since.
+        await using var batch = await FencedBatch.CanvasesAsync(db, updates.Select(u => u.Canvas).Concat(emits.Select(e => e.Canvas)), cancellationToken);
+        var rows = updates.Where(u => batch.Admits(u.Canvas, u.CanvasIncarnation)).ToList();
+        emits = emits.Where(e => batch.Admits(e.Canvas, e.CanvasIncarnation)).ToList();
+        if (rows.Count == 0 && emits.Count == 0) return;
+        var canvases = string.Join(',', rows.Select(u => u.Canvas).Concat(emits.Select(e => e.Canvas)).Distinct(StringComparer.Ordinal));
+        var (connection, transaction) = (batch.Connection, batch.Transaction);
         // A restart (a redrive) drops the dead letter first, so the insert below takes its place. Only a dead letter:
         // the redriven run may already have written its own status, which the restart must not overwrite.
         var restarts = rows.Any(u => u.Restart) ? """
@@ -106,9 +119,10 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
                    run_at = coalesce(excluded.run_at, s.run_at),
                    started_at = coalesce(excluded.started_at, s.started_at), finished_at = excluded.finished_at,
                    result = excluded.result, error = excluded.error, updated_at = now()
-             where (excluded.rank = 40 and s.rank < 40)
-                or (s.rank = 40 and excluded.started_at > s.finished_at)
-                or (s.rank < 30 and (excluded.attempts, excluded.rank) > (s.attempts, s.rank));
+             where (s.rank = 40 and excluded.started_at > s.finished_at)
+                or (excluded.rank = 40 and s.rank < 40 and coalesce(excluded.finished_at >= s.started_at, true))
+                or (s.rank < 30 and excluded.rank = 30)
+                or (s.rank < 30 and excluded.rank < 30 and (excluded.attempts, excluded.rank) > (s.attempts, s.rank));
             select pg_notify(@channel, @payload);
             """, connection, transaction);
         command.Parameters.Add(Array("canvases", NpgsqlDbType.Text, rows.Select(u => u.Canvas)));
@@ -148,15 +162,18 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
     }
 
     /// <summary>
-    /// An un-enqueue: a queued event is cancelled at once (a waiter wakes); one that already runs or finished keeps its
-    /// status, and one not written yet becomes cancelled when its worker reaches it.
+    /// An un-enqueue. A delayed event whose row it removed (<paramref name="removedEnqueuedAt"/>: that row's enqueued time) can never
+    /// run: it is cancelled for good, a final state that its emit's own <c>scheduled</c>, landing later, does not change. Otherwise a
+    /// queued event is cancelled at once (a waiter wakes), though a run that already started wins, and one not written yet becomes
+    /// cancelled when its worker reaches it. Nothing is written for a canvas deleted or re-created since (<paramref name="canvasIncarnation"/>).
     /// </summary>
-    public async Task CancelAsync(string canvas, Guid id, CancellationToken cancellationToken)
+    public async Task CancelAsync(string canvas, long canvasIncarnation, string worker, Guid id, DateTimeOffset? removedEnqueuedAt, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var batch = await FencedBatch.CanvasesAsync(db, [canvas], cancellationToken);
+        if (!batch.Admits(canvas, canvasIncarnation)) return;
         var (from, to) = EmittedWithin(id);
         // An event known only from its emit request gets its own row, cancelled.
-        await connection.ExecuteAsync(new CommandDefinition("""
+        var cancel = removedEnqueuedAt is null ? """
             update event_status set status = @status, rank = @rank, finished_at = now(), updated_at = now()
              where canvas = @canvas and id = @id and rank < @rank;
             insert into event_status (canvas, id, worker, status, rank, attempts, enqueued_at, finished_at, updated_at)
@@ -165,9 +182,26 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
              where b.canvas = @canvas and b.enqueued_at >= @from and b.enqueued_at < @to and e.id = @id
              limit 1
                 on conflict (canvas, id) do nothing;
-            select pg_notify(@channel, @canvas);
-            """, new { canvas, id, from, to, status = EventStatuses.Cancelled, rank = EventStatuses.CancelRequestRank, channel = Channel },
-            cancellationToken: cancellationToken));
+            """ : """
+            insert into event_status as s (canvas, id, worker, status, rank, attempts, enqueued_at, finished_at, updated_at)
+            values (@canvas, @id, @worker, @status, @final, 1, @removedEnqueuedAt, now(), now())
+                on conflict (canvas, id) do update set status = excluded.status, rank = excluded.rank, finished_at = excluded.finished_at, updated_at = now()
+             where s.rank < @final;
+            """;
+        await batch.Connection.ExecuteAsync(new CommandDefinition(cancel + "select pg_notify(@channel, @canvas);", new
+        {
+            canvas,
+            id,
+            worker,
+            from,
+            to,
+            removedEnqueuedAt = removedEnqueuedAt?.UtcDateTime,
+            status = EventStatuses.Cancelled,
+            rank = EventStatuses.CancelRequestRank,
+            final = EventStatuses.FinishedRank,
+            channel = Channel,
+        }, batch.Transaction, cancellationToken: cancellationToken));
+        await batch.CommitAsync(cancellationToken);
     }
 
     private static NpgsqlParameter Array<T>(string name, NpgsqlDbType type, IEnumerable<T> values) =>

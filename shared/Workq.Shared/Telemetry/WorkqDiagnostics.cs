@@ -22,6 +22,8 @@ public static class WorkqDiagnostics
     public static readonly Counter<long> Failed = Meter.CreateCounter<long>("workq.events.failed", "{event}", "Handler runs that threw or timed out.");
     public static readonly Counter<long> TimedOut = Meter.CreateCounter<long>("workq.events.timed_out", "{event}", "Handler runs cancelled by WORKQ_HANDLER_TIMEOUT.");
     public static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>("workq.events.dead_lettered", "{event}", "Events kept as dead letters.");
+    public static readonly Counter<long> Dropped = Meter.CreateCounter<long>("workq.events.dropped", "{event}",
+        "Deliveries of a deleted canvas or worker incarnation, dropped unrun.");
     public static readonly Histogram<double> HandlerDuration = Meter.CreateHistogram<double>("workq.handler.duration", "ms", "How long a handler ran.");
     public static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>("workq.queue.wait", "ms", "From enqueue to the handler's start.");
     public static readonly Counter<long> RunnerStarts = Meter.CreateCounter<long>("workq.runner.starts", "{process}", "Runner processes started, by canvas.");

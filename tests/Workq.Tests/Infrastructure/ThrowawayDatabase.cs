@@ -22,6 +22,14 @@ public sealed class ThrowawayDatabase : IAsyncLifetime
         await Schema.EnsureAsync(Db, CancellationToken.None);
     }
 
+    /// <summary>A canvas row, as control creates it: the stores write only for a canvas that is alive. Returns its incarnation.</summary>
+    public async Task<long> CreateCanvasAsync(string canvas)
+    {
+        await using var connection = await Db.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>(
+            "insert into canvases (name, token_hash) values (@canvas, 'hash-' || @canvas) returning incarnation", new { canvas });
+    }
+
     public async Task DisposeAsync()
     {
         await Db.DisposeAsync();
