@@ -90,7 +90,7 @@ public static partial class QueueApi
         var redriven = await deadLetters.RedriveAsync(worker, filter, async e =>
         {
             await publisher.PublishAsync(e.Envelope, e.Body, cancellationToken);
-            statuses.Record(EventStatusUpdate.Queued(e.Envelope, restart: true));
+            statuses.Record(EventStatusUpdate.Queued(e.Envelope, restartedAt: DateTimeOffset.UtcNow));
         }, cancellationToken);
         return TypedResults.Ok(new RedrivenResponse(redriven));
     }

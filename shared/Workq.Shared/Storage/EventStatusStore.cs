@@ -18,16 +18,18 @@ public static class EventStatuses
 }
 
 /// <summary>
-/// One write of an event's status. <c>Restart</c> (a redrive) replaces a dead letter; otherwise a write replaces the
+/// One write of an event's status. <c>RestartedAt</c> (a redrive, then) replaces a dead letter made before it; otherwise a write replaces the
 /// stored one only if it is further along, so writes that arrive out of order never move an event backwards.
 /// <c>CanvasIncarnation</c> is the canvas the write is for (0: the one alive): none lands in a canvas deleted or re-created since.
 /// </summary>
 public sealed record EventStatusUpdate(string Canvas, Guid Id, string Worker, string Status, short Rank, int Attempts, DateTimeOffset EnqueuedAt,
-    DateTimeOffset? RunAt = null, DateTimeOffset? StartedAt = null, DateTimeOffset? FinishedAt = null, string? Result = null, string? Error = null, bool Restart = false,
+    DateTimeOffset? RunAt = null, DateTimeOffset? StartedAt = null, DateTimeOffset? FinishedAt = null, string? Result = null, string? Error = null,
+    DateTimeOffset? RestartedAt = null,
     long CanvasIncarnation = 0)
 {
-    public static EventStatusUpdate Queued(in EventEnvelope envelope, int attempts = 1, bool restart = false, string? error = null) =>
-        new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.Queued, EventStatuses.QueuedRank, attempts, envelope.EnqueuedAt, Error: error, Restart: restart,
+    /// <param name="restartedAt">When a redrive put the event back: it starts again, at attempt 1, whatever dead letter was made before.</param>
+    public static EventStatusUpdate Queued(in EventEnvelope envelope, int attempts = 1, DateTimeOffset? restartedAt = null, string? error = null) =>
+        new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.Queued, EventStatuses.QueuedRank, attempts, envelope.EnqueuedAt, Error: error, RestartedAt: restartedAt,
             CanvasIncarnation: envelope.CanvasIncarnation);
 
     public static EventStatusUpdate Scheduled(in EventEnvelope envelope, DateTimeOffset runAt) =>
@@ -41,20 +43,20 @@ public sealed record EventStatusUpdate(string Canvas, Guid Id, string Worker, st
     /// <summary>
     /// The same rule as the store's upsert, so that whatever order writes land in, an event ends in the same status and a final one
     /// (completed, failed, timed out, cancelled, dead-lettered) never shows an earlier one:
-    /// a dead letter is replaced only by its redrive (the restart, or a run that started after it was dead-lettered, whichever lands
-    /// first); a dead letter replaces anything else that did not start after it was dead-lettered (a late copy of one that was
+    /// a dead letter is replaced only by its redrive (the restart, made after it, or a run that started after it was dead-lettered,
+    /// whichever lands first); a dead letter replaces anything else that did not start after it was dead-lettered (a late copy of one that was
     /// redriven since does not); another final state replaces any state that is not final, whatever its attempt, and is replaced
     /// by nothing else; among the states that are not final, the later attempt wins and, within an attempt, the higher rank.
     /// </summary>
     public bool Supersedes(EventStatusUpdate old) =>
-        old.Rank == EventStatuses.DeadLetteredRank ? Restart || StartedAt > old.FinishedAt
+        old.Rank == EventStatuses.DeadLetteredRank ? RestartedAt >= old.FinishedAt || StartedAt > old.FinishedAt
         : Rank == EventStatuses.DeadLetteredRank ? !(FinishedAt < old.StartedAt)
         : old.Rank < EventStatuses.FinishedRank
           && (Rank == EventStatuses.FinishedRank || Attempts > old.Attempts || (Attempts == old.Attempts && Rank > old.Rank));
 
     /// <summary>What a later write leaves of an earlier one it replaced: the start time, when it does not know it.</summary>
     public EventStatusUpdate After(EventStatusUpdate old) =>
-        StartedAt is null && old.StartedAt is not null && !Restart ? this with { StartedAt = old.StartedAt } : this;
+        StartedAt is null && old.StartedAt is not null && RestartedAt is null ? this with { StartedAt = old.StartedAt } : this;
 }
 
 /// <summary>
@@ -97,11 +99,11 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         if (rows.Count == 0 && emits.Count == 0) return;
         var canvases = string.Join(',', rows.Select(u => u.Canvas).Concat(emits.Select(e => e.Canvas)).Distinct(StringComparer.Ordinal));
         var (connection, transaction) = (batch.Connection, batch.Transaction);
-        // A restart (a redrive) drops the dead letter first, so the insert below takes its place. Only a dead letter:
-        // the redriven run may already have written its own status, which the restart must not overwrite.
-        var restarts = rows.Any(u => u.Restart) ? """
-            delete from event_status s using unnest(@canvases, @ids, @restarts) as r(canvas, id, restart)
-             where r.restart and s.canvas = r.canvas and s.id = r.id and s.rank = 40;
+        // A restart (a redrive) drops the dead letter first, so the insert below takes its place. Only a dead letter made before
+        // it: the redriven run may already have written its own status, or been dead-lettered again, which the restart must not overwrite.
+        var restarts = rows.Any(u => u.RestartedAt is not null) ? """
+            delete from event_status s using unnest(@canvases, @ids, @restarts) as r(canvas, id, restarted_at)
+             where r.restarted_at >= s.finished_at and s.canvas = r.canvas and s.id = r.id and s.rank = 40;
             """ : "";
         // An emit request's events in one row: their ids and workers are sent flat, each request its slice.
         var emitted = emits.Count == 0 ? "" : """
@@ -137,7 +139,7 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         command.Parameters.Add(Array("finished", NpgsqlDbType.TimestampTz, rows.Select(u => u.FinishedAt?.UtcDateTime)));
         command.Parameters.Add(Array("results", NpgsqlDbType.Text, rows.Select(u => u.Result)));
         command.Parameters.Add(Array("errors", NpgsqlDbType.Text, rows.Select(u => u.Error)));
-        command.Parameters.Add(Array("restarts", NpgsqlDbType.Boolean, rows.Select(u => u.Restart)));
+        command.Parameters.Add(Array("restarts", NpgsqlDbType.TimestampTz, rows.Select(u => u.RestartedAt?.UtcDateTime)));
         if (emits.Count > 0)
         {
             var firsts = new int[emits.Count];

@@ -9,6 +9,8 @@ public sealed class ThrowawayDatabase : IAsyncLifetime
 {
     private readonly string name = "workq_store_" + Guid.NewGuid().ToString("N")[..10];
 
+    public string Name => name;
+
     public NpgsqlDataSource Db { get; private set; } = null!;
 
     public async Task InitializeAsync()

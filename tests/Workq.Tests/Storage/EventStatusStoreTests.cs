@@ -122,6 +122,54 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
         Assert.Null(await store.FindAsync(other, request.Ids[0], CancellationToken.None));
     }
 
+    /// <summary>
+    /// The upsert's rule is the recorder's (<see cref="EventStatusUpdate.Supersedes"/>): every order of every history's writes, each
+    /// order its own event and each step one flush, ends in the history's last status.
+    /// </summary>
+    [Fact]
+    public async Task Whatever_order_a_historys_writes_land_in_the_store_keeps_its_last_status()
+    {
+        var canvas = await CanvasAsync("history-");
+        var expected = new Dictionary<Guid, (string Ends, string Order)>();
+        foreach (var (name, writes, ends) in EventStatusHistories.All)
+        {
+            var orders = EventStatusHistories.Orders(writes).Select(order => (Id: Guid.NewGuid(), Writes: order)).ToList();
+            for (var step = 0; step < writes.Length; step++)
+                await store.UpsertAsync(orders.Select(o => o.Writes[step] with { Canvas = canvas, Id = o.Id }).ToList(), CancellationToken.None);
+            foreach (var (id, order) in orders) expected[id] = (ends, $"{name}: {string.Join(" → ", order.Select(w => $"{w.Status}/{w.Attempts}"))}");
+        }
+
+        await using var connection = await database.Db.OpenConnectionAsync();
+        var stored = (await connection.QueryAsync<(Guid Id, string Status)>("select id, status from event_status where canvas = @canvas", new { canvas }))
+            .ToDictionary(r => r.Id, r => r.Status);
+        var wrong = expected.Where(e => stored.GetValueOrDefault(e.Key) != e.Value.Ends)
+            .Select(e => $"{e.Value.Order} ends {stored.GetValueOrDefault(e.Key)}, not {e.Value.Ends}").ToList();
+        Assert.True(expected.Count > 300, $"only {expected.Count} orders");
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong.Take(20)));
+    }
+
+    [Fact]
+    public async Task An_un_enqueue_that_removed_a_delayed_event_cancels_it_for_good_whenever_its_emits_scheduled_lands()
+    {
+        var canvas = await CanvasAsync("cancel-delayed-");
+        var enqueued = DateTimeOffset.UtcNow;
+        var envelope = new EventEnvelope(Guid.CreateVersion7(enqueued), canvas, "w", enqueued, 0, null);
+        var early = envelope with { Id = Guid.CreateVersion7(enqueued) };
+
+        // The issue's order: the cancel first, the emit's flush after it. And the other order.
+        await store.CancelAsync(canvas, 0, "w", envelope.Id, enqueued, CancellationToken.None);
+        await store.UpsertAsync([EventStatusUpdate.Scheduled(envelope, enqueued.AddMinutes(1))], CancellationToken.None);
+        await store.UpsertAsync([EventStatusUpdate.Scheduled(early, enqueued.AddMinutes(1))], CancellationToken.None);
+        await store.CancelAsync(canvas, 0, "w", early.Id, enqueued, CancellationToken.None);
+
+        foreach (var id in new[] { envelope.Id, early.Id })
+        {
+            var row = await store.FindAsync(canvas, id, CancellationToken.None);
+            Assert.Equal((EventStatuses.Cancelled, "w"), (row!.Status, row.Worker));
+            Assert.NotNull(row.FinishedAt);
+        }
+    }
+
     [Fact]
     public async Task Emit_requests_are_pruned_after_the_retention_and_go_with_their_canvas()
     {
