@@ -54,7 +54,7 @@ public sealed class EventRunner(IHandlerHost host, EventPublisher publisher, Sch
             ran.ErrorType, ran.ErrorMessage, emitted, ran.Logs ?? [], startedAt, finishedAt, duration));
         var selfEmits = 0;
         foreach (var child in emitted) if (child.Worker == envelope.Worker) selfEmits++;
-        loopGuard.Observe(envelope.Canvas, envelope.Worker, selfEmits);
+        loopGuard.Observe(envelope.Canvas, envelope.Worker, envelope.WorkerIncarnation, selfEmits);
         return new RunResult(ran.Outcome, ran.ErrorType is null ? null : $"{ran.ErrorType}: {ran.ErrorMessage}",
             ran.Outcome == RunOutcome.Completed ? RunTrace.StatusResult(ran.Result, ran.ResultOptions) : null);
     }

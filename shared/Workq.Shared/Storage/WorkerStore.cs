@@ -178,25 +178,29 @@ public sealed class WorkerStore(NpgsqlDataSource db)
     public Task<WorkerRecord?> ResumeAsync(string canvas, string name, CancellationToken cancellationToken) => TransitionAsync(canvas, name,
         $"state = case when state = '{WorkerStates.Blocked}' then state else '{WorkerStates.Running}' end", null, cancellationToken);
 
-    /// <summary>any → blocked, with a reason; the state it was in is kept for the unblock.</summary>
-    public Task<WorkerRecord?> BlockAsync(string canvas, string name, string reason, CancellationToken cancellationToken) => TransitionAsync(canvas, name,
+    /// <summary>any → blocked, with a reason; the state it was in is kept for the unblock. Only that incarnation of the worker (0: the one alive).</summary>
+    public Task<WorkerRecord?> BlockAsync(string canvas, string name, string reason, CancellationToken cancellationToken, long incarnation = 0) => TransitionAsync(canvas, name,
         $"state_under_block = case when state = '{WorkerStates.Blocked}' then state_under_block else state end, state = '{WorkerStates.Blocked}', blocked_reason = @reason",
-        new { reason }, cancellationToken);
+        new { reason }, cancellationToken, incarnation);
 
     /// <summary>blocked → the state it was blocked in (running when unknown).</summary>
     public Task<WorkerRecord?> UnblockAsync(string canvas, string name, CancellationToken cancellationToken) => TransitionAsync(canvas, name,
         $"state = case when state = '{WorkerStates.Blocked}' then coalesce(state_under_block, '{WorkerStates.Running}') else state end, " +
         "blocked_reason = null, state_under_block = null", null, cancellationToken);
 
-    private async Task<WorkerRecord?> TransitionAsync(string canvas, string name, string setSql, object? parameters, CancellationToken cancellationToken)
+    private async Task<WorkerRecord?> TransitionAsync(string canvas, string name, string setSql, object? parameters, CancellationToken cancellationToken,
+        long incarnation = 0)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var args = new DynamicParameters(parameters);
         args.Add("canvas", canvas);
         args.Add("name", name);
-        var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            $"update workers set {setSql}, updated_at = now(), {NextChange} where canvas = @canvas and name = @name and not deleting returning {Columns}",
-            args, cancellationToken: cancellationToken));
+        args.Add("incarnation", incarnation);
+        var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"""
+            update workers set {setSql}, updated_at = now(), {NextChange}
+             where canvas = @canvas and name = @name and not deleting and (@incarnation = 0 or incarnation = @incarnation)
+            returning {Columns}
+            """, args, cancellationToken: cancellationToken));
         return row?.ToRecord();
     }
 
