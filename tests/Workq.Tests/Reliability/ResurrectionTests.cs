@@ -12,7 +12,7 @@ namespace Workq.Tests.Reliability;
 /// those has finished (the old consumers closed, the retries landed, and the dispatcher and worker past a marker of their own).
 /// </summary>
 [Collection(ClusterCollection.Name)]
-public sealed class ResurrectionTests(WorkqCluster cluster)
+public sealed class ResurrectionTests(WorkqCluster cluster, ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     /// <summary>Long enough that an old retry lands in the worker deployed again, not before it.</summary>
@@ -55,20 +55,26 @@ public sealed class ResurrectionTests(WorkqCluster cluster)
         await cluster.EventuallyAsync(() => QueueNamesAsync(canvas), q => q.Contains($"workq.worker.{canvas}.slow.lane0"), Patience, "the ordering lanes of slow");
 
         // Under way at the delete: runs, retries waiting in their delay queue, delayed events, ticking crons, a redrive, flushes.
+        var before = Started(sink);
         old.AddRange(await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 8).Select(_ => ("slow", "{}")), oldToken));
         old.AddRange(await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 3).Select(_ => ("flaky", """{"fail": true}""")), oldToken));
-        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count(c => c.StartsWith("start:", StringComparison.Ordinal))), n => n >= 4, Patience, "runs in flight");
+        await cluster.EventuallyAsync(() => Task.FromResult(Started(sink) - before), n => n >= 4, Patience, "runs in flight");
         await cluster.EventuallyAsync(() => ReadyAsync(Delay), n => n >= 3, Patience, "the retries waiting in their delay queue");
         old.AddRange(await DelayedAsync(canvas, oldToken, "slow", 10));
         await ArmCronsAsync(canvas);
         var logFrom = new FileInfo(Worker.LogPath).Length;
         var redrive = cluster.SendAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/fail/dead-letters/redrive"), cluster.AdminToken);
+        var started = Started(sink) - before;
+        var clock = Stopwatch.StartNew();
 
         await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}"), cluster.AdminToken, expect: 204);
+        var deleted = clock.Elapsed;
         var created = await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl("/v1/canvases"), cluster.AdminToken, $$"""{"name":"{{canvas}}"}""", expect: 201);
         var token = created!["token"]!.GetValue<string>();
         Assert.NotEqual(oldToken, token);
-        using (var redriven = await redrive) Assert.True((int)redriven.StatusCode is 200 or 404, $"the redrive answered {(int)redriven.StatusCode}");
+        int redriveStatus;
+        using (var redriven = await redrive) redriveStatus = (int)redriven.StatusCode;
+        Assert.True(redriveStatus is 200 or 404, $"the redrive answered {redriveStatus}");
         foreach (var worker in new[] { "flaky", "slow", "fail" }) await PutAsync(canvas, worker, NewCode(sink), "{}", token);
 
         // The old token opens nothing; right away, the new canvas has nothing of the old.
@@ -80,9 +86,12 @@ public sealed class ResurrectionTests(WorkqCluster cluster)
         // and the worker's and the dispatcher's flushes go past a marker of another canvas.
         foreach (var worker in new[] { "slow", "flaky", "fail" }) await LoggedAsync(logFrom, $"Stopped consuming {canvas}/{worker}");
         await cluster.EventuallyAsync(() => ReadyAsync(Delay), n => n == 0, Patience, "the old retries out of their delay queue");
-        await LoggedAsync(logFrom, $"of {canvas}/flaky: it belongs to a deleted incarnation", times: 3);
+        await LoggedAsync(logFrom, $"of {canvas}/flaky: {DroppedLine}", times: 3);
         await BarrierAsync(sink);
         await AssertNothingOfTheOldAsync(canvas, token, ["slow", "flaky", "fail"], old, sink);
+        await ReportAsync("canvas deleted and created again at once",
+            $"8 slow runs ({started} started), 3 retries in their delay queue, 10 delayed events due, 3 crons ticking, a redrive of 40 (answered {redriveStatus})",
+            canvas, worker: null, logFrom, $"DELETE answered in {deleted.TotalMilliseconds:0} ms; everything old finished {clock.Elapsed.TotalSeconds:0.0} s after it; the old token answered 401");
         // The old idempotency key is not the new canvas's: the same key enqueues a new event.
         Assert.NotEqual(keyed, await EmitAsync(canvas, token, "slow", "{}", idempotencyKey: "k1"));
     }
@@ -106,29 +115,48 @@ public sealed class ResurrectionTests(WorkqCluster cluster)
         await cluster.JsonAsync(HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w"), token,
             $$$"""{"retry": {"maxAttempts": 3, "backoffSeconds": [{{{RetryBackoffSeconds}}}]}}""");
 
+        var before = Started(sink);
         old.AddRange(await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 8).Select(_ => ("w", "{}")), token));
         old.AddRange(await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 3).Select(_ => ("w", """{"fail": true}""")), token));
-        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count(c => c.StartsWith("start:", StringComparison.Ordinal))), n => n >= 4, Patience, "runs in flight");
+        await cluster.EventuallyAsync(() => Task.FromResult(Started(sink) - before), n => n >= 4, Patience, "runs in flight");
         await cluster.EventuallyAsync(() => ReadyAsync(Delay), n => n >= 3, Patience, "the retries waiting in their delay queue");
         old.AddRange(await DelayedAsync(canvas, token, "w", 10));
         var logFrom = new FileInfo(Worker.LogPath).Length;
         var redrive = cluster.SendAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters/redrive"), token);
+        var started = Started(sink) - before;
+        var clock = Stopwatch.StartNew();
 
         await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w"), token, expect: 204);
+        var deleted = clock.Elapsed;
         await PutAsync(canvas, "w", NewCode(sink), "{}", token, expect: 201);
-        using (var redriven = await redrive) Assert.True((int)redriven.StatusCode is 200 or 404, $"the redrive answered {(int)redriven.StatusCode}");
+        int redriveStatus;
+        using (var redriven = await redrive) redriveStatus = (int)redriven.StatusCode;
+        Assert.True(redriveStatus is 200 or 404, $"the redrive answered {redriveStatus}");
 
         await AssertNothingOfTheOldWorkerAsync(canvas, token, old, sink);
         await LoggedAsync(logFrom, $"Stopped consuming {canvas}/w");
         await cluster.EventuallyAsync(() => ReadyAsync(Delay), n => n == 0, Patience, "the old retries out of their delay queue");
-        await LoggedAsync(logFrom, $"of {canvas}/w: it belongs to a deleted incarnation", times: 3);
+        await LoggedAsync(logFrom, $"of {canvas}/w: {DroppedLine}", times: 3);
         await BarrierAsync(sink);
         await AssertNothingOfTheOldWorkerAsync(canvas, token, old, sink);
+        await ReportAsync("worker deleted and deployed again at once",
+            $"8 slow runs ({started} started), 3 retries in their delay queue, 10 delayed events due, a redrive of 30 (answered {redriveStatus})",
+            canvas, "w", logFrom, $"DELETE answered in {deleted.TotalMilliseconds:0} ms; everything old finished {clock.Elapsed.TotalSeconds:0.0} s after it; its sibling untouched");
         // Its sibling kept what it had.
         Assert.Contains((await cluster.TracesAsync(canvas, "keep")), t => t!["eventId"]!.GetValue<string>() == kept.ToString());
     }
 
     private static string Delay => $"workq.delay.{RetryBackoffSeconds}s";
+
+    /// <summary>The suite's row (FaultReport.Resurrection): what of the old reached the new one, counted where the assertions looked.</summary>
+    private async Task ReportAsync(string scenario, string underWay, string canvas, string? worker, long logFrom, string notes)
+    {
+        var rows = await RowsAsync(canvas, worker);
+        var oldRows = worker is null ? rows.Values.Sum() : rows["traces"] + rows["dead_letters"] + rows["metrics_minute"] + rows["scheduled_events"];
+        output.WriteLine(FaultReport.Resurrection.Add(scenario, underWay, $"{oldRows}", "0", "0", $"{Logged(logFrom, DroppedLine)}", notes));
+    }
+
+    private const string DroppedLine = "it belongs to a deleted incarnation";
 
     /// <summary>The one live worker instance (<see cref="WorkqCluster.UseOneWorkerInstanceAsync"/>).</summary>
     private ServiceProcess Worker => cluster.Workers.Single(w => !w.HasExited);
@@ -175,6 +203,8 @@ public sealed class ResurrectionTests(WorkqCluster cluster)
         Assert.Equal(new[] { $"workq.worker.{canvas}.keep", $"workq.worker.{canvas}.w" }, (await QueueNamesAsync(canvas)).Order());
         Assert.DoesNotContain(sink.Calls, c => c.StartsWith("new:", StringComparison.Ordinal));
     }
+
+    private static int Started(CallbackSink sink) => sink.Calls.Count(c => c.StartsWith("start:", StringComparison.Ordinal));
 
     private static int Stat(JsonNode worker, string name) => worker["stats"]![name]!.GetValue<int>();
 
@@ -288,7 +318,11 @@ public sealed class ResurrectionTests(WorkqCluster cluster)
     }
 
     /// <summary>Until the worker instance's log, from <paramref name="from"/> on, holds the text at least so many times.</summary>
-    private Task LoggedAsync(long from, string text, int times = 1) => cluster.EventuallyAsync(() =>
+    private Task LoggedAsync(long from, string text, int times = 1) =>
+        cluster.EventuallyAsync(() => Task.FromResult(Logged(from, text)), count => count >= times, Patience, $"'{text}' {times} time(s) in the worker's log");
+
+    /// <summary>How often the text is in the worker instance's log from <paramref name="from"/> on.</summary>
+    private int Logged(long from, string text)
     {
         using var log = new FileStream(Worker.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         log.Seek(from, SeekOrigin.Begin);
@@ -296,6 +330,6 @@ public sealed class ResurrectionTests(WorkqCluster cluster)
         var content = reader.ReadToEnd();
         var count = 0;
         for (var at = content.IndexOf(text, StringComparison.Ordinal); at >= 0; at = content.IndexOf(text, at + text.Length, StringComparison.Ordinal)) count++;
-        return Task.FromResult(count);
-    }, count => count >= times, Patience, $"'{text}' {times} time(s) in the worker's log");
+        return count;
+    }
 }
