@@ -51,7 +51,8 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
 
     /// <summary>
     /// Keeps the dead letter, counted in its worker's counters and metrics. Only for the worker and canvas incarnations the envelope
-    /// names (0: the ones alive), held FOR SHARE meanwhile: false, keeping nothing, when they were deleted or re-created since.
+    /// names (0: the ones alive), the worker row held meanwhile (FOR NO KEY UPDATE: the statement updates its counter, see
+    /// <see cref="FencedBatch.WorkersAsync"/>): false, keeping nothing, when they were deleted or re-created since.
     /// </summary>
     public async Task<bool> AddAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, string reason, int attempts, CancellationToken cancellationToken)
     {
@@ -61,7 +62,7 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
                 select 1 from workers w join canvases c on c.name = w.canvas
                  where w.canvas = @Canvas and w.name = @Worker and not w.deleting
                    and (@WorkerIncarnation = 0 or w.incarnation = @WorkerIncarnation) and (@CanvasIncarnation = 0 or c.incarnation = @CanvasIncarnation)
-                   for share of w),
+                   for no key update of w),
             kept as (
                 insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, trace_parent, body, body_text, reason, attempts, ordering_key)
                 select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @bodyText, @reason, @attempts, @OrderingKey
@@ -80,22 +81,7 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
                 select @Canvas, @Worker, date_bin('1 minute', now(), timestamptz '1970-01-01Z'), 1 from counted
                     on conflict (canvas, worker, at) do update set dead_lettered = m.dead_lettered + 1)
             select exists (select 1 from kept)
-            """, new
-        {
-            envelope.Canvas,
-            envelope.Worker,
-            envelope.Id,
-            EnqueuedAt = envelope.EnqueuedAt.UtcDateTime,
-            envelope.Depth,
-            envelope.TraceParent,
-            body = body.ToArray(),
-            bodyText = SearchText(body.Span),
-            reason,
-            attempts,
-            envelope.OrderingKey,
-            envelope.CanvasIncarnation,
-            envelope.WorkerIncarnation
-        },
+            """, Parameters(envelope, body, reason, attempts),
             cancellationToken: cancellationToken));
     }
 
@@ -206,6 +192,15 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
             args.Add("to", to.UtcDateTime);
         }
         return (sql.ToString(), args);
+    }
+
+    private static DynamicParameters Parameters(in EventEnvelope envelope, ReadOnlyMemory<byte> body, string reason, int attempts)
+    {
+        var parameters = DataSourceCommands.EventParameters(envelope, body);
+        parameters.Add("bodyText", SearchText(body.Span));
+        parameters.Add("reason", reason);
+        parameters.Add("attempts", attempts);
+        return parameters;
     }
 
     /// <summary>The text the payload is searched as: PostgreSQL text cannot hold NUL, and bytes that are not UTF-8 become U+FFFD.</summary>

@@ -32,19 +32,7 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
             select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @OrderingKey
              where exists (select 1 from alive)
                and (@WorkerIncarnation = 0 or exists (select 1 from workers w where w.canvas = @Canvas and w.name = @Worker and w.incarnation = @WorkerIncarnation and not w.deleting))
-            """, new
-        {
-            envelope.Canvas,
-            envelope.Worker,
-            envelope.Id,
-            EnqueuedAt = envelope.EnqueuedAt.UtcDateTime,
-            envelope.Depth,
-            envelope.TraceParent,
-            body = body.ToArray(),
-            envelope.OrderingKey,
-            envelope.CanvasIncarnation,
-            envelope.WorkerIncarnation
-        },
+            """, DataSourceCommands.EventParameters(envelope, body),
             cancellationToken: cancellationToken));
     }
 

@@ -90,7 +90,7 @@ public sealed class ResurrectionTests(WorkqCluster cluster, ITestOutputHelper ou
         await BarrierAsync(sink);
         await AssertNothingOfTheOldAsync(canvas, token, ["slow", "flaky", "fail"], old, sink);
         await ReportAsync("canvas deleted and created again at once",
-            $"8 slow runs ({started} started), 3 retries in their delay queue, 10 delayed events due, 3 crons ticking, a redrive of 40 (answered {redriveStatus})",
+            $"8 slow runs, each emitting a child ({started} runs started), 3 retries in their delay queue, 10 delayed events due, 3 crons ticking, a redrive of 40 (answered {redriveStatus})",
             canvas, worker: null, logFrom, $"DELETE answered in {deleted.TotalMilliseconds:0} ms; everything old finished {clock.Elapsed.TotalSeconds:0.0} s after it; the old token answered 401");
         // The old idempotency key is not the new canvas's: the same key enqueues a new event.
         Assert.NotEqual(keyed, await EmitAsync(canvas, token, "slow", "{}", idempotencyKey: "k1"));
@@ -140,7 +140,7 @@ public sealed class ResurrectionTests(WorkqCluster cluster, ITestOutputHelper ou
         await BarrierAsync(sink);
         await AssertNothingOfTheOldWorkerAsync(canvas, token, old, sink);
         await ReportAsync("worker deleted and deployed again at once",
-            $"8 slow runs ({started} started), 3 retries in their delay queue, 10 delayed events due, a redrive of 30 (answered {redriveStatus})",
+            $"8 slow runs, each emitting a child ({started} runs started), 3 retries in their delay queue, 10 delayed events due, a redrive of 30 (answered {redriveStatus})",
             canvas, "w", logFrom, $"DELETE answered in {deleted.TotalMilliseconds:0} ms; everything old finished {clock.Elapsed.TotalSeconds:0.0} s after it; its sibling untouched");
         // Its sibling kept what it had.
         Assert.Contains((await cluster.TracesAsync(canvas, "keep")), t => t!["eventId"]!.GetValue<string>() == kept.ToString());
