@@ -95,16 +95,21 @@ public sealed class RunRecorder(ITraceStore traces, NpgsqlDataSource db, WorkqOp
         try
         {
             await using var fence = await FencedBatch.WorkersAsync(db, batch.Keys.Select(k => (k.Canvas, k.Worker)), cancellationToken);
-            var kept = batch.Where(p => fence.Admits(p.Key.Canvas, p.Key.Worker, p.Key.Incarnation)).ToList();
+            // In name order, as every flush of every instance locks them.
+            var kept = batch.Where(p => fence.Admits(p.Key.Canvas, p.Key.Worker, p.Key.Incarnation))
+                .OrderBy(p => p.Key.Canvas, StringComparer.Ordinal).ThenBy(p => p.Key.Worker, StringComparer.Ordinal).ToList();
             if (kept.Count < batch.Count)
                 logger.LogInformation("Dropped the runs of {Count} deleted worker incarnation(s): nothing of theirs is written", batch.Count - kept.Count);
-            await MetricsStore.AddAsync(fence, minuteBatch.Where(m => fence.Admits(m.Key.Canvas, m.Key.Worker, m.Key.Incarnation))
-                .Select(m => new MinuteDelta(m.Key.Canvas, m.Key.Worker, m.Key.At, m.Value.Processed, m.Value.Failed, m.Value.TimedOut, m.Value.Emitted,
-                    m.Value.QueueWait, m.Value.Duration)).ToList(), cancellationToken);
+            // While the fence holds the workers (the trace store may be another database): a deletion waits for it too.
+            await traces.AppendAsync(kept.SelectMany(p => p.Value.Traces).Select(t => t.ToEntry()).ToList(), options.TracesPerWorker, cancellationToken);
+            // The rows other instances' flushes update too last, so they are held only until the commit: the counters, then the
+            // minutes, in the order a dead letter updates them (DeadLetterStore.AddAsync), so the two never wait for each other both ways.
             await WorkerStore.AddCountsAsync(fence, kept.Select(p => new WorkerCounts(p.Key.Canvas, p.Key.Worker, p.Value.Processed, p.Value.Failed)).ToList(),
                 cancellationToken);
-            // Last, and while the fence holds the workers (the trace store may be another database): a deletion waits for it too.
-            await traces.AppendAsync(kept.SelectMany(p => p.Value.Traces).Select(t => t.ToEntry()).ToList(), options.TracesPerWorker, cancellationToken);
+            await MetricsStore.AddAsync(fence, minuteBatch.Where(m => fence.Admits(m.Key.Canvas, m.Key.Worker, m.Key.Incarnation))
+                .OrderBy(m => m.Key.Canvas, StringComparer.Ordinal).ThenBy(m => m.Key.Worker, StringComparer.Ordinal).ThenBy(m => m.Key.At)
+                .Select(m => new MinuteDelta(m.Key.Canvas, m.Key.Worker, m.Key.At, m.Value.Processed, m.Value.Failed, m.Value.TimedOut, m.Value.Emitted,
+                    m.Value.QueueWait, m.Value.Duration)).ToList(), cancellationToken);
             await fence.CommitAsync(cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

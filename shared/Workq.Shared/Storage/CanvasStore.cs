@@ -72,11 +72,16 @@ public sealed class CanvasStore(NpgsqlDataSource db)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (await connection.ExecuteAsync(new CommandDefinition("update canvases set deleting = true where name = @name", new { name }, transaction,
-                cancellationToken: cancellationToken)) == 0)
+        // FOR UPDATE first: the one lock that every fence's lock (FOR SHARE, FOR KEY SHARE) waits for and makes wait.
+        if (await connection.ExecuteAsync(new CommandDefinition("""
+                with locked as (select name from canvases where name = @name for update)
+                update canvases c set deleting = true from locked where c.name = locked.name
+                """, new { name }, transaction, cancellationToken: cancellationToken)) == 0)
             return null;
-        var workers = await connection.QueryAsync<(string Worker, int Lanes)>(new CommandDefinition(
-            "update workers set deleting = true where canvas = @name returning name, ordering_lanes", new { name }, transaction, cancellationToken: cancellationToken));
+        var workers = await connection.QueryAsync<(string Worker, int Lanes)>(new CommandDefinition("""
+            with locked as (select canvas, name from workers where canvas = @name order by name for update)
+            update workers w set deleting = true from locked l where w.canvas = l.canvas and w.name = l.name returning w.name, w.ordering_lanes
+            """, new { name }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         return workers.AsList();
     }

@@ -51,7 +51,7 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
 
     /// <summary>
     /// Keeps the dead letter, counted in its worker's counters and metrics. Only for the worker and canvas incarnations the envelope
-    /// names (0: the ones alive), the worker row held meanwhile (FOR NO KEY UPDATE: the statement updates its counter, see
+    /// names (0: the ones alive), the worker row held meanwhile (FOR KEY SHARE: the statement updates its counter, see
     /// <see cref="FencedBatch.WorkersAsync"/>): false, keeping nothing, when they were deleted or re-created since.
     /// </summary>
     public async Task<bool> AddAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, string reason, int attempts, CancellationToken cancellationToken)
@@ -62,7 +62,7 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
                 select 1 from workers w join canvases c on c.name = w.canvas
                  where w.canvas = @Canvas and w.name = @Worker and not w.deleting
                    and (@WorkerIncarnation = 0 or w.incarnation = @WorkerIncarnation) and (@CanvasIncarnation = 0 or c.incarnation = @CanvasIncarnation)
-                   for no key update of w),
+                   for key share of w),
             kept as (
                 insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, trace_parent, body, body_text, reason, attempts, ordering_key)
                 select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @bodyText, @reason, @attempts, @OrderingKey

@@ -60,9 +60,10 @@ public sealed class FencedBatch : IAsyncDisposable
     }
 
     /// <summary>
-    /// Opens a batch that holds these workers, those alive, until it commits or is disposed. Held FOR NO KEY UPDATE, not FOR SHARE:
-    /// the batch updates their counters, and two transactions that both share a row and then update it wait for each other for good
-    /// (a deadlock); this lock is the update's own, taken first and in name order.
+    /// Opens a batch that holds these workers, those alive, until it commits or is disposed. Held FOR KEY SHARE, not FOR SHARE: the
+    /// batch updates their counters, and two transactions that both share a row and then update it wait for each other for good (a
+    /// deadlock), while an update does not conflict with a key share; nor do flushes of the same workers wait for one another. Only
+    /// the deletion's FOR UPDATE (the mark) conflicts with it.
     /// </summary>
     public static async Task<FencedBatch> WorkersAsync(NpgsqlDataSource db, IEnumerable<(string Canvas, string Worker)> keys, CancellationToken cancellationToken)
     {
@@ -73,7 +74,7 @@ public sealed class FencedBatch : IAsyncDisposable
             // A canvas being deleted marks its workers too: the worker rows are all a worker's batch needs to hold.
             var alive = await connection.QueryAsync<(string Canvas, string Name, long Incarnation)>(new CommandDefinition("""
                 select w.canvas, w.name, w.incarnation from workers w join unnest(@canvases, @workers) as k(canvas, name) on w.canvas = k.canvas and w.name = k.name
-                 where not w.deleting order by w.canvas, w.name for no key update of w
+                 where not w.deleting order by w.canvas, w.name for key share of w
                 """, new { canvases = distinct.Select(k => k.Canvas).ToArray(), workers = distinct.Select(k => k.Worker).ToArray() }, transaction,
                 cancellationToken: cancellationToken));
             return new FencedBatch(connection, transaction, new Dictionary<string, long>(StringComparer.Ordinal),

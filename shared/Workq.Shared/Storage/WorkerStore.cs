@@ -124,8 +124,11 @@ public sealed class WorkerStore(NpgsqlDataSource db)
     public async Task<int?> MarkDeletingAsync(string canvas, string name, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        return await connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition(
-            "update workers set deleting = true where canvas = @canvas and name = @name returning ordering_lanes", new { canvas, name }, cancellationToken: cancellationToken));
+        // FOR UPDATE first: the one lock that a run flush's FOR KEY SHARE waits for and makes wait (see FencedBatch.WorkersAsync).
+        return await connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition("""
+            with locked as (select canvas, name from workers where canvas = @canvas and name = @name for update)
+            update workers w set deleting = true from locked l where w.canvas = l.canvas and w.name = l.name returning w.ordering_lanes
+            """, new { canvas, name }, cancellationToken: cancellationToken));
     }
 
     /// <summary>

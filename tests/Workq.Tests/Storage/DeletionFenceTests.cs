@@ -136,7 +136,7 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
         var flush = await FencedBatch.CanvasesAsync(database.Db, [canvas], CancellationToken.None);
         Assert.True(flush.Admits(canvas, incarnation));
         var marking = canvases.MarkDeletingAsync(canvas, CancellationToken.None);
-        await WaitForLockAsync("update canvases set deleting");
+        await WaitForLockAsync("with locked as (select name from canvases");
         Assert.False(marking.IsCompleted, "the mark did not wait for the flush");
         await flush.Connection.ExecuteAsync("""
             insert into event_status (canvas, id, worker, status, rank, attempts, enqueued_at) values (@canvas, @id, 'w', 'queued', 10, 1, now())
@@ -162,7 +162,7 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
         var flush = await FencedBatch.WorkersAsync(database.Db, [(canvas, "w")], CancellationToken.None);
         Assert.True(flush.Admits(canvas, "w", incarnation));
         var marking = workers.MarkDeletingAsync(canvas, "w", CancellationToken.None);
-        await WaitForLockAsync("update workers set deleting");
+        await WaitForLockAsync("with locked as (select canvas, name from workers");
         Assert.False(marking.IsCompleted, "the mark did not wait for the flush");
         await WorkerStore.AddCountsAsync(flush, [new WorkerCounts(canvas, "w", 1, 0)], CancellationToken.None);
         await flush.CommitAsync(CancellationToken.None);
