@@ -68,7 +68,7 @@ else
   export WORKQ_TEST_RABBITMQ_MANAGEMENT_URL="${WORKQ_TEST_RABBITMQ_MANAGEMENT_URL:-$WORKQ_RABBITMQ_MANAGEMENT_URL}"
 
   echo "[test] integration tests"
-  rm -f .run/reliability.md .run/cluster.md
+  rm -f .run/reliability.md .run/cluster.md .run/resurrection.md
   run_tests "$OUT" tests/Workq.Tests/Workq.Tests.csproj "$@" || rc=$?
   logs+=("$OUT")
 fi
@@ -102,6 +102,9 @@ if [[ -f .run/reliability.md ]]; then
 fi
 if [[ -f .run/cluster.md ]]; then
   echo; echo "RabbitMQ cluster faults (events with a 202, and where they ended):"; cat .run/cluster.md
+fi
+if [[ -f .run/resurrection.md ]]; then
+  echo; echo "Deleted and created again (what reached the new one):"; cat .run/resurrection.md
 fi
 
 echo

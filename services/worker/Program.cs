@@ -11,7 +11,6 @@ AppContext.SetData("REGEX_DEFAULT_MATCH_TIMEOUT", TimeSpan.FromSeconds(1));
 
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.AddWorkqDefaults(defaultPort: 8083);
-builder.Services.AddSingleton<MetricsStore>();
 builder.Services.AddSingleton<CancelledEventStore>();
 builder.Services.AddSingleton<ScheduledEventStore>();
 builder.Services.AddSingleton<InstanceStore>();

@@ -7,8 +7,9 @@ public sealed class EventStatusOrderTests
 {
     private static readonly DateTimeOffset At = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private static EventStatusUpdate Write(string status, short rank, int attempts, DateTimeOffset? startedAt = null, DateTimeOffset? finishedAt = null, bool restart = false) =>
-        new("c", Guid.Empty, "w", status, rank, attempts, At, StartedAt: startedAt, FinishedAt: finishedAt, Restart: restart);
+    private static EventStatusUpdate Write(string status, short rank, int attempts, DateTimeOffset? startedAt = null, DateTimeOffset? finishedAt = null,
+        DateTimeOffset? restartedAt = null) =>
+        new("c", Guid.Empty, "w", status, rank, attempts, At, StartedAt: startedAt, FinishedAt: finishedAt, RestartedAt: restartedAt);
 
     private static readonly EventStatusUpdate Queued = Write(EventStatuses.Queued, EventStatuses.QueuedRank, 1);
     private static readonly EventStatusUpdate Running = Write(EventStatuses.Running, EventStatuses.RunningRank, 1, At.AddSeconds(1));
@@ -52,7 +53,9 @@ public sealed class EventStatusOrderTests
         Assert.True(Dead.Supersedes(Running));
         Assert.False(Completed.Supersedes(Dead));
         Assert.False(Write(EventStatuses.Running, EventStatuses.RunningRank, 2, At.AddSeconds(4)).Supersedes(Dead));
-        Assert.True(Write(EventStatuses.Queued, EventStatuses.QueuedRank, 1, restart: true).Supersedes(Dead));
+        Assert.True(Write(EventStatuses.Queued, EventStatuses.QueuedRank, 1, restartedAt: At.AddSeconds(6)).Supersedes(Dead));
+        // A late restart does not undo a dead letter the redriven run made after it.
+        Assert.False(Write(EventStatuses.Queued, EventStatuses.QueuedRank, 1, restartedAt: At.AddSeconds(4)).Supersedes(Dead));
         Assert.True(Write(EventStatuses.Running, EventStatuses.RunningRank, 1, At.AddSeconds(6)).Supersedes(Dead));
     }
 
@@ -64,7 +67,7 @@ public sealed class EventStatusOrderTests
         Assert.True(quarantined.Supersedes(Completed));
         Assert.False(Dead.Supersedes(quarantined));
         Assert.False(Completed.Supersedes(quarantined));
-        Assert.True(Write(EventStatuses.Queued, EventStatuses.QueuedRank, 1, restart: true).Supersedes(quarantined));
+        Assert.True(Write(EventStatuses.Queued, EventStatuses.QueuedRank, 1, restartedAt: DateTimeOffset.UtcNow.AddSeconds(1)).Supersedes(quarantined));
         Assert.Equal(EventStatuses.Quarantined, quarantined.Status);
         Assert.True(EventStatuses.IsFinal(quarantined.Status));
         Assert.Contains("GET /v1/quarantine/7", quarantined.Error);
@@ -76,6 +79,45 @@ public sealed class EventStatusOrderTests
         var quarantined = EventStatusUpdate.Quarantined("c", Guid.Empty, "w", 1, At, 1, "workq.dead-letters", "dead\0letter \ud800");
         Assert.DoesNotContain('\0', quarantined.Error!);
         Assert.DoesNotContain('\ud800', quarantined.Error!);
+    }
+
+    [Fact]
+    public void A_final_state_beats_any_state_that_is_not_final_whatever_its_attempt_and_a_dead_letter_older_than_the_run_loses()
+    {
+        var duplicate = Write(EventStatuses.Running, EventStatuses.RunningRank, 2, At.AddSeconds(3));
+        Assert.True(Completed.Supersedes(duplicate));
+        Assert.False(duplicate.Supersedes(Completed));
+        var cancelledForGood = Write(EventStatuses.Cancelled, EventStatuses.FinishedRank, 1, finishedAt: At);
+        Assert.True(cancelledForGood.Supersedes(Write(EventStatuses.Scheduled, EventStatuses.ScheduledRank, 1)));
+        Assert.False(Write(EventStatuses.Scheduled, EventStatuses.ScheduledRank, 1).Supersedes(cancelledForGood));
+        var redrivenRun = Write(EventStatuses.Running, EventStatuses.RunningRank, 1, At.AddSeconds(9));
+        Assert.False(Dead.Supersedes(redrivenRun));
+        Assert.True(Write(EventStatuses.DeadLettered, EventStatuses.DeadLetteredRank, 1, At.AddSeconds(9), At.AddSeconds(10)).Supersedes(redrivenRun));
+    }
+
+    public static TheoryData<string> Histories() => [.. EventStatusHistories.All.Select(h => h.Name)];
+
+    /// <summary>
+    /// Every order in which a history's writes can land, merged as the recorder merges them: each ends in the history's last status,
+    /// and once a completed, failed or cancelled status was reached no later write shows an earlier one.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Histories))]
+    public void Whatever_order_the_writes_of_a_history_land_in_the_event_ends_in_its_last_status(string name)
+    {
+        var (_, writes, ends) = EventStatusHistories.All.Single(h => h.Name == name);
+        foreach (var order in EventStatusHistories.Orders(writes))
+        {
+            var current = order[0];
+            foreach (var update in order.Skip(1))
+            {
+                var wasFinal = current.Rank == EventStatuses.FinishedRank;
+                if (update.Supersedes(current)) current = update.After(current);
+                Assert.False(wasFinal && current.Rank != EventStatuses.FinishedRank && current.Rank != EventStatuses.DeadLetteredRank,
+                    $"{name}: {string.Join(" → ", order.Select(w => w.Status))} went back to {current.Status}");
+            }
+            Assert.True(current.Status == ends, $"{name}: {string.Join(" → ", order.Select(w => $"{w.Status}/{w.Attempts}"))} ends {current.Status}, not {ends}");
+        }
     }
 
     [Fact]

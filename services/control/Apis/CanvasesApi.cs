@@ -33,9 +33,8 @@ public static class CanvasesApi
         if (!Names.IsValid(request!.Name)) return Problems.BadName("canvas", request.Name);
 
         var token = Tokens.NewCanvasToken();
-        if (!await canvases.CreateAsync(request.Name!, Tokens.Hash(token), cancellationToken))
+        if (!await canvases.CreateAsync(request.Name!, Tokens.Hash(token), ct => topology.DeclareCanvasAsync(request.Name!, ct), cancellationToken))
             return Problems.Conflict($"Canvas '{request.Name}' exists already.");
-        await topology.DeclareCanvasAsync(request.Name!, cancellationToken);
         directory.Invalidate();
         await controlPlane.Publish(new CanvasChanged(request.Name!, Deleted: false), cancellationToken);
         loggers.CreateLogger(typeof(CanvasesApi)).LogInformation("Canvas {Canvas} created", request.Name);
@@ -46,13 +45,12 @@ public static class CanvasesApi
         TypedResults.Ok(await canvases.ListAsync(cancellationToken));
 
     /// <summary>The admin group's filter has checked the name.</summary>
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string canvas, CanvasDeletion deletion, Topology topology,
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string canvas, CanvasDeletion deletion,
         CanvasDirectory directory, IPublishEndpoint controlPlane, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var workers = await deletion.DeleteAsync(canvas, cancellationToken);
         if (workers is null) return Problems.NotFound($"There is no canvas '{canvas}'.");
         directory.Invalidate();
-        await topology.DeleteCanvasAsync(canvas, workers, cancellationToken);
         await controlPlane.Publish(new CanvasChanged(canvas, Deleted: true), cancellationToken);
         foreach (var (worker, _) in workers) await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
         loggers.CreateLogger(typeof(CanvasesApi)).LogInformation("Canvas {Canvas} deleted with {Workers} workers", canvas, workers.Count);

@@ -52,7 +52,8 @@ public static class CronsApi
         if (eventJson.Length > options.MaxEventBytes)
             return Problems.BadRequest($"\"event\" is larger than the limit of {options.MaxEventBytes} bytes (WORKQ_MAX_EVENT_BYTES).");
 
-        var stored = await store.PutAsync(canvas, cron, schedule!.Expression, request.Worker, eventJson, schedule.NextAfter(clock.GetUtcNow()), cancellationToken);
+        var stored = await store.PutAsync(canvas, http.HttpContext.CanvasIncarnation(), cron, schedule!.Expression, request.Worker, eventJson, schedule.NextAfter(clock.GetUtcNow()),
+            cancellationToken);
         if (stored is not { } put) return Problems.NotFound($"There is no canvas '{canvas}'.");
         var (record, created) = put;
         loggers.CreateLogger(typeof(CronsApi)).LogInformation("Cron {Canvas}/{Cron} set to '{Schedule}' for worker {Worker}; next tick {NextRun:O}", canvas, cron, record.Schedule, record.Worker, record.NextRun);

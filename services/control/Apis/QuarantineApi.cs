@@ -214,8 +214,7 @@ public sealed class QuarantineRedrive(BrokerConnection broker, EventPublisher pu
                     "not a message to deliver: it is kept to be read, and can only be discarded.");
         }
         if (message is { EventId: { } id, Canvas: { } eventCanvas, Worker: { } eventWorker })
-            statuses.Record(EventStatusUpdate.Queued(eventCanvas, id, eventWorker, EventHeaders.Read(properties, eventCanvas, eventWorker).EnqueuedAt,
-                restart: true));
+            statuses.Record(EventStatusUpdate.Queued(EventHeaders.Read(properties, eventCanvas, eventWorker) with { Id = id }, restartedAt: DateTimeOffset.UtcNow));
     }
 
     private async Task PublishAsync(QuarantinedMessage message, string exchange, BasicProperties properties, CancellationToken cancellationToken)

@@ -28,16 +28,17 @@ public static partial class QueueApi
         return canvas;
     }
 
-    private static async Task<Results<Accepted, ProblemHttpResult>> UnEnqueueAsync([AsParameters] EventRoute route, WorkerCommands commands,
+    private static async Task<Results<Accepted, ProblemHttpResult>> UnEnqueueAsync([AsParameters] EventRoute route, HttpContext http, WorkerCommands commands,
         CancelledEventStore cancelled, ScheduledEventStore scheduled, EventStatusStore statuses, IPublishEndpoint controlPlane, CancellationToken cancellationToken)
     {
         if (await commands.MissingAsync(route.WorkerRoute, cancellationToken) is { } missing) return missing;
         if (!Guid.TryParse(route.Id, out var eventId)) return Problems.BadRequest($"'{route.Id}' is not an event id (a GUID).");
-        // A delayed event not yet due is deleted; the mark below still catches one a pump is publishing right now.
-        await scheduled.DeleteAsync(route.Canvas, route.Worker, eventId, cancellationToken);
-        await cancelled.AddAsync(route.Canvas, route.Worker, eventId, cancellationToken);
+        var incarnation = http.CanvasIncarnation();
+        await cancelled.AddAsync(route.Canvas, incarnation, route.Worker, eventId, cancellationToken);
+        // A delayed event not yet due is deleted; the mark above still catches one a pump is publishing right now.
+        var removed = await scheduled.DeleteAsync(route.Canvas, route.Worker, eventId, cancellationToken);
         await controlPlane.Publish(new EventCancelled(route.Canvas, route.Worker, eventId), cancellationToken);
-        await statuses.CancelAsync(route.Canvas, eventId, cancellationToken);
+        await statuses.CancelAsync(route.Canvas, incarnation, route.Worker, eventId, removed, cancellationToken);
         return TypedResults.Accepted((string?)null);
     }
 
@@ -95,13 +96,13 @@ public static partial class QueueApi
     private static async Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAsync([AsParameters] WorkerRoute route, HttpRequest request,
         WorkerCommands commands, DeadLetterStore deadLetters, EventPublisher publisher, EventStatusRecorder statuses, CancellationToken cancellationToken)
     {
-        if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
+        if (await commands.FindAsync(route, cancellationToken) is not { } worker) return WorkerCommands.NoSuchWorker(route);
         if (ParseFilter(request.Query, out var filter) is { } badFilter) return badFilter;
         // A redriven dead letter starts again: queued, attempt 1, whatever its status said.
-        var redriven = await deadLetters.RedriveAsync(route.Canvas, route.Worker, filter, async e =>
+        var redriven = await deadLetters.RedriveAsync(worker, filter, async e =>
         {
             await publisher.PublishAsync(e.Envelope, e.Body, cancellationToken);
-            statuses.Record(EventStatusUpdate.Queued(e.Envelope.Canvas, e.Envelope.Id, e.Envelope.Worker, e.Envelope.EnqueuedAt, restart: true));
+            statuses.Record(EventStatusUpdate.Queued(e.Envelope, restartedAt: DateTimeOffset.UtcNow));
         }, cancellationToken);
         return TypedResults.Ok(new RedrivenResponse(redriven));
     }

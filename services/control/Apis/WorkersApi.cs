@@ -28,7 +28,8 @@ public static class WorkersApi
         var workers = canvas.MapGroup("/workers");
         workers.MapGet("", ListAsync);
         workers.MapPut("/{worker}", PutAsync).WithJsonBody<WorkerDeployBody>()
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         workers.MapGet("/{worker}", GetAsync);
         workers.MapPatch("/{worker}", PatchAsync).WithJsonBody<WorkerSettingsBody>();
         workers.MapDelete("/{worker}", DeleteAsync);
@@ -60,7 +61,9 @@ public static class WorkersApi
     {
         var (deploy, problem) = await WorkerRequests.ReadPutAsync(request, options, cancellationToken);
         if (problem is not null) return problem;
-        var outcome = await deployment.DeployAsync(route, deploy!, cancellationToken);
+        var outcome = await deployment.DeployAsync(route, request.HttpContext.CanvasIncarnation(), deploy!, cancellationToken);
+        if (outcome.Deleting)
+            return Problems.Conflict($"Worker '{route.Worker}' is still being deleted (a DELETE of it failed part-way): repeat the DELETE, then deploy it.");
         if (outcome.Worker is not { } view) return CompileProblem(outcome.Compilation, options);
         return outcome.Created ? TypedResults.Created($"/v1/canvases/{route.Canvas}/workers/{route.Worker}", view) : TypedResults.Ok(view);
     }
@@ -74,15 +77,12 @@ public static class WorkersApi
         return await commands.ChangeAsync(route, () => store.UpdateSettingsAsync(route.Canvas, route.Worker, settings!, cancellationToken), cancellationToken);
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync([AsParameters] WorkerRoute route, WorkerCommands commands, WorkerDeletion deletion,
-        Topology topology, IPublishEndpoint controlPlane, CancellationToken cancellationToken)
+    /// <summary>Also finishes a deletion that failed half-way: the worker is then gone for every other route, but not for this one.</summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync([AsParameters] WorkerRoute route, WorkerDeletion deletion,
+        IPublishEndpoint controlPlane, CancellationToken cancellationToken)
     {
-        if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
-        var (canvas, worker) = route;
-        // Null when another request deleted it meanwhile: that one deletes its lanes.
-        var lanes = await deletion.DeleteAsync(canvas, worker, cancellationToken);
-        await topology.DeleteWorkerAsync(canvas, worker, lanes ?? 0, cancellationToken);
-        await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
+        if (!await deletion.DeleteAsync(route.Canvas, route.Worker, cancellationToken)) return WorkerCommands.NoSuchWorker(route);
+        await controlPlane.Publish(new WorkerChanged(route.Canvas, route.Worker), cancellationToken);
         return TypedResults.NoContent();
     }
 

@@ -1,26 +1,31 @@
+using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 
 namespace Workq.Control.Canvases;
 
 /// <summary>
-/// Deletes a canvas store by store: each store deletes its own rows (<see cref="ICanvasData"/>), and the canvas row goes
-/// last, so a delete that fails half-way still finds the canvas and its workers, and a retry finishes the job.
+/// Deletes a canvas (docs/DESIGN.md "Deleting a canvas or a worker"): marks it and its workers deleting first, which waits for
+/// every batch write holding them and turns away every later one; then each store deletes its own rows (<see cref="ICanvasData"/>),
+/// the queues and the exchange go, and the canvas row goes last. A delete that fails half-way leaves the canvas marked: gone for
+/// every route but this one, whose retry finishes the job.
 /// </summary>
-public sealed class CanvasDeletion(CanvasStore canvases, WorkerStore workers, IEnumerable<ICanvasData> stores, ILogger<CanvasDeletion> logger)
+public sealed class CanvasDeletion(CanvasStore canvases, Topology topology, IEnumerable<ICanvasData> stores, ILogger<CanvasDeletion> logger)
 {
-    /// <returns>The canvas's workers and their ordering lanes (their queues are the caller's to delete), or null when there is no such canvas.</returns>
+    /// <returns>The canvas's workers and their ordering lanes, or null when there is no such canvas.</returns>
     public async Task<IReadOnlyList<(string Worker, int Lanes)>?> DeleteAsync(string canvas, CancellationToken cancellationToken)
     {
-        if (!await canvases.ExistsAsync(canvas, cancellationToken)) return null;
-        var names = (await workers.ListAsync(canvas, cancellationToken)).Select(w => (w.Name, w.OrderingLanes)).ToList();
+        var workers = await canvases.MarkDeletingAsync(canvas, cancellationToken);
+        if (workers is null) return null;
         // The stores are independent of one another: side by side, each on a pooled connection of its own.
         await Task.WhenAll(stores.Select(store => store.DeleteCanvasAsync(canvas, cancellationToken)));
+        // Nothing declares a queue of a canvas marked deleting, so none comes back after this.
+        await topology.DeleteCanvasAsync(canvas, workers, cancellationToken);
         // The canvas row takes its token and (the schema's cascade) its workers with it, at once.
         if (!await canvases.DeleteAsync(canvas, cancellationToken))
         {
             logger.LogInformation("Canvas {Canvas} was deleted by another request meanwhile", canvas);
             return null;
         }
-        return names;
+        return workers;
     }
 }

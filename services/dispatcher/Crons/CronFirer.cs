@@ -87,7 +87,8 @@ public sealed class CronFirer(CronStore store, QuarantineStore quarantine, Publi
         var id = Guid.CreateVersion7(enqueuedAt);
         if (await store.ClaimAsync(cron.Canvas, cron.Name, tick, id, now, now - StaleClaim, cancellationToken) is not { } claim) return false;
 
-        var envelope = new EventEnvelope(id, cron.Canvas, claim.Worker, enqueuedAt, Depth: 0, NewTraceParent());
+        // Of the canvas that claimed it: an event that outlives the canvas (published as it is deleted) is dropped by a re-created one.
+        var envelope = new EventEnvelope(id, cron.Canvas, claim.Worker, enqueuedAt, Depth: 0, NewTraceParent(), CanvasIncarnation: claim.CanvasIncarnation);
         var body = Encoding.UTF8.GetBytes(claim.Event);
         try
         {
@@ -138,7 +139,7 @@ public sealed class CronFirer(CronStore store, QuarantineStore quarantine, Publi
             var entry = QuarantineEntry.Event(QuarantineSources.Crons, envelope, tick.Body, failure) with { Queue = cron.Name };
             var id = await quarantine.AddAsync(entry, CancellationToken.None);
             // Given up on: the cron moves on to its next tick, as if this one fired.
-            await store.CompleteAsync(cron.Canvas, cron.Name, tick.Tick, envelope.Id, tick.Schedule.NextAfter(tick.Tick), now, CancellationToken.None);
+            await store.CompleteAsync(cron.Canvas, envelope.CanvasIncarnation, cron.Name, tick.Tick, envelope.Id, tick.Schedule.NextAfter(tick.Tick), now, CancellationToken.None);
             logger.LogWarning(
                 "Cron {Canvas}/{Cron} tick {Tick:O} (event {EventId} to {Worker}) was quarantined as item {QuarantineId} after {Attempts} attempts: {Error}",
                 cron.Canvas, cron.Name, tick.Tick, envelope.Id, envelope.Worker, id, count, entry.Error);
@@ -149,7 +150,7 @@ public sealed class CronFirer(CronStore store, QuarantineStore quarantine, Publi
     private async Task CompleteAsync(DueCron cron, CronSchedule schedule, DateTimeOffset tick, EventEnvelope envelope, DateTimeOffset now)
     {
         tickFailures.Forget((cron.Canvas, cron.Name, tick));
-        await store.CompleteAsync(cron.Canvas, cron.Name, tick, envelope.Id, schedule.NextAfter(tick), now, CancellationToken.None);
+        await store.CompleteAsync(cron.Canvas, envelope.CanvasIncarnation, cron.Name, tick, envelope.Id, schedule.NextAfter(tick), now, CancellationToken.None);
         outage.Succeeded();
         logger.LogInformation("Cron {Canvas}/{Cron} fired tick {Tick:O} as event {EventId} to {Worker}", cron.Canvas, cron.Name, tick, envelope.Id,
             envelope.Worker);

@@ -70,8 +70,13 @@ public sealed class ParkingConsumer(BrokerConnection broker, UnhandledStore unha
         };
         // The broker counts every failed delivery in x-delivery-count and gives up when it reaches the limit.
         var attempts = AttemptsOf(headers);
-        await deadLetters.AddAsync(envelope, delivery.Body, reason, attempts, cancellationToken);
-        statuses.Record(EventStatusUpdate.DeadLettered(envelope.Canvas, envelope.Id, envelope.Worker, attempts, envelope.EnqueuedAt, reason));
+        if (!await deadLetters.AddAsync(envelope, delivery.Body, reason, attempts, cancellationToken))
+        {
+            // Its worker or canvas was deleted (and perhaps created again) since: the dead letter went with it.
+            logger.LogInformation("Dropped the dead letter of event {EventId} of {Canvas}/{Worker}: its worker is deleted", envelope.Id, envelope.Canvas, envelope.Worker);
+            return;
+        }
+        statuses.Record(EventStatusUpdate.DeadLettered(envelope, attempts, reason));
         Shared.Telemetry.WorkqDiagnostics.DeadLettered.Add(1, Shared.Telemetry.WorkqDiagnostics.Tags(envelope.Canvas, envelope.Worker));
         logger.LogWarning("Event {EventId} of {Canvas}/{Worker} dead-lettered: {Reason}", envelope.Id, envelope.Canvas, envelope.Worker, reason);
     }

@@ -124,7 +124,7 @@ public sealed class ScheduledPump(ScheduledEventStore store, NpgsqlDataSource db
             {
                 published.Add(envelope.Id);
                 attempts.Forget(envelope.Id);
-                statuses.Record(EventStatusUpdate.Queued(envelope.Canvas, envelope.Id, envelope.Worker, envelope.EnqueuedAt));
+                statuses.Record(EventStatusUpdate.Queued(envelope));
                 continue;
             }
             if (envelope.OrderingKey is { } held) (heldKeys ??= []).Add((envelope.Worker, held));

@@ -40,6 +40,6 @@ public static class CronPublishing
         async (envelope, body, cancellationToken) =>
         {
             await publisher.PublishAsync(envelope, body, cancellationToken);
-            statuses.Record(EventStatusUpdate.Queued(envelope.Canvas, envelope.Id, envelope.Worker, envelope.EnqueuedAt));
+            statuses.Record(EventStatusUpdate.Queued(envelope));
         };
 }

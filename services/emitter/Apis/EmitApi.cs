@@ -58,7 +58,8 @@ public static class EmitApi
         if (OrderingKeys.Problem(orderingKey) is { } orderingProblem) return Problems.BadRequest($"orderingKey: {orderingProblem}");
         if (OverRate<EmitResponse>(rate, target.Canvas, 1, options) is { } refused) return refused;
 
-        var emitted = await emitter.EmitAsync(target.Canvas, [new BatchItem(target.Worker, body.Memory, key, runAt, orderingKey)], TraceParent(request), cancellationToken);
+        var emitted = await emitter.EmitAsync(target.Canvas, request.HttpContext.CanvasIncarnation(), [new BatchItem(target.Worker, body.Memory, key, runAt, orderingKey)],
+            TraceParent(request), cancellationToken);
         return TypedResults.Accepted((string?)null, new EmitResponse(emitted[0].Id, emitted[0].EnqueuedAt));
     }
 
@@ -74,7 +75,7 @@ public static class EmitApi
                 : Problems.BadRequest(batch.Error!);
         if (OverRate<BatchEmitResponse>(rate, canvas, items.Count, options) is { } refused) return refused;
 
-        var emitted = await emitter.EmitAsync(canvas, items, TraceParent(request), cancellationToken);
+        var emitted = await emitter.EmitAsync(canvas, request.HttpContext.CanvasIncarnation(), items, TraceParent(request), cancellationToken);
         return TypedResults.Accepted((string?)null, new BatchEmitResponse(Array.ConvertAll(emitted, e => e.Id)));
     }
 

@@ -11,12 +11,13 @@ public readonly record struct Emitted(Guid Id, DateTimeOffset EnqueuedAt);
 /// <summary>
 /// Enqueues events for the emit API: claims idempotency keys (one round trip for a whole batch, and
 /// only when keys were given), stores the delayed ones (one round trip, only when there are any), then
-/// publishes every new immediate event at once and waits for all confirms.
+/// publishes every new immediate event at once and waits for all confirms. Everything is for the canvas
+/// incarnation the caller was authorized for: its events carry it, and nothing is stored for it once it is deleted.
 /// </summary>
 public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idempotency, ScheduledEventStore scheduled, EventStatusRecorder statuses,
     WorkqOptions options)
 {
-    public async Task<Emitted[]> EmitAsync(string canvas, IReadOnlyList<BatchItem> items, string? traceParent, CancellationToken cancellationToken)
+    public async Task<Emitted[]> EmitAsync(string canvas, long incarnation, IReadOnlyList<BatchItem> items, string? traceParent, CancellationToken cancellationToken)
     {
         // Microseconds: what PostgreSQL and the message headers keep, so a replayed answer is identical.
         var now = DateTimeOffset.UtcNow;
@@ -45,7 +46,7 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
                 firstIndexOfKey[key] = i;
                 claims.Add((key, results[i].Id));
             }
-            var owners = await idempotency.ClaimAsync(canvas, claims, enqueuedAt, cancellationToken);
+            var owners = await idempotency.ClaimAsync(canvas, incarnation, claims, enqueuedAt, cancellationToken);
             for (var i = 0; i < items.Count; i++)
             {
                 if (keys[i] is not { } key || !owners.TryGetValue(key, out var owner) || owner.Id == results[i].Id) continue;
@@ -61,13 +62,13 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
         for (var i = 0; i < items.Count; i++)
         {
             if (!publish[i] || items[i].RunAt is not { } runAt) continue;
-            delayed.Add(new ScheduledEvent(Envelope(canvas, items[i], results[i].Id, enqueuedAt, traceParent), runAt, items[i].Event));
+            delayed.Add(new ScheduledEvent(Envelope(canvas, incarnation, items[i], results[i].Id, enqueuedAt, traceParent), runAt, items[i].Event));
             publish[i] = false;
         }
         try
         {
             // Before any publish, so a refused batch enqueues nothing; the commit is what makes the delayed events durable.
-            await scheduled.ScheduleAsync(canvas, delayed, options.MaxScheduledPerWorker, CancellationToken.None);
+            await scheduled.ScheduleAsync(canvas, incarnation, delayed, options.MaxScheduledPerWorker, CancellationToken.None);
         }
         catch
         {
@@ -75,10 +76,10 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
             throw;
         }
         foreach (var due in delayed)
-            statuses.Record(EventStatusUpdate.Scheduled(canvas, due.Envelope.Id, due.Envelope.Worker, due.Envelope.EnqueuedAt, due.RunAt));
+            statuses.Record(EventStatusUpdate.Scheduled(due.Envelope, due.RunAt));
         var events = new List<(EventEnvelope, ReadOnlyMemory<byte>)>(items.Count);
         for (var i = 0; i < items.Count; i++)
-            if (publish[i]) events.Add((Envelope(canvas, items[i], results[i].Id, enqueuedAt, traceParent), items[i].Event));
+            if (publish[i]) events.Add((Envelope(canvas, incarnation, items[i], results[i].Id, enqueuedAt, traceParent), items[i].Event));
         // Not the request's token: a publish on the wire may be enqueued whether or not we wait for its confirm, so a client
         // that hangs up must not leave a claimed key without its event. Each publish ends at its confirm or its deadline.
         var pending = publisher.PublishInOrder(events, CancellationToken.None);
@@ -88,7 +89,7 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
         }
         catch (Exception e) when (e is BrokerUnavailableException or QueueFullException)
         {
-            RecordQueued(canvas, enqueuedAt, items, results, publish, pending);
+            RecordQueued(canvas, incarnation, enqueuedAt, items, results, publish, pending);
             // The keys of events that may not have been enqueued are given back, so the client's retry enqueues them;
             // the keys of confirmed ones stay, so that retry does not enqueue those twice. pending follows the published items' order.
             var failed = new HashSet<Guid>();
@@ -97,7 +98,7 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
             await idempotency.ReleaseAsync(canvas, claims.FindAll(c => failed.Contains(c.Id)), CancellationToken.None);
             throw;
         }
-        RecordQueued(canvas, enqueuedAt, items, results, publish, pending);
+        RecordQueued(canvas, incarnation, enqueuedAt, items, results, publish, pending);
         return results;
     }
 
@@ -105,7 +106,7 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
     /// Each confirmed event is queued: noted, all of the request's at once, for the status store's next flush, which the
     /// answer does not wait for. They share <paramref name="enqueuedAt"/>, which their ids were made from.
     /// </summary>
-    private void RecordQueued(string canvas, DateTimeOffset enqueuedAt, IReadOnlyList<BatchItem> items, Emitted[] results, bool[] publish, IReadOnlyList<Task> pending)
+    private void RecordQueued(string canvas, long incarnation, DateTimeOffset enqueuedAt, IReadOnlyList<BatchItem> items, Emitted[] results, bool[] publish, IReadOnlyList<Task> pending)
     {
         var ids = new List<Guid>(pending.Count);
         var workers = new List<string>(pending.Count);
@@ -115,11 +116,11 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
             ids.Add(results[i].Id);
             workers.Add(items[i].Worker);
         }
-        statuses.RecordEmitted(new EmittedEvents(canvas, enqueuedAt, [.. ids], [.. workers]));
+        statuses.RecordEmitted(new EmittedEvents(canvas, enqueuedAt, [.. ids], [.. workers], incarnation));
     }
 
-    private static EventEnvelope Envelope(string canvas, BatchItem item, Guid id, DateTimeOffset enqueuedAt, string traceParent) =>
-        new(id, canvas, item.Worker, enqueuedAt, Depth: 0, traceParent, item.OrderingKey);
+    private static EventEnvelope Envelope(string canvas, long incarnation, BatchItem item, Guid id, DateTimeOffset enqueuedAt, string traceParent) =>
+        new(id, canvas, item.Worker, enqueuedAt, Depth: 0, traceParent, item.OrderingKey, incarnation);
 
     private static string NewTraceParent() => $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";
 }

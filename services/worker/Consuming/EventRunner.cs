@@ -56,7 +56,7 @@ public sealed class EventRunner(IHandlerHost host, EventPublisher publisher, Sch
         recorder.Record(new RunTrace(envelope, handler.Version, attempt, eventJson, ran.Outcome, kept, emitted, startedAt, finishedAt, duration));
         var selfEmits = 0;
         foreach (var child in emitted) if (child.Worker == envelope.Worker) selfEmits++;
-        loopGuard.Observe(envelope.Canvas, envelope.Worker, selfEmits);
+        loopGuard.Observe(envelope.Canvas, envelope.Worker, envelope.WorkerIncarnation, selfEmits);
         return new RunResult(ran.Outcome, kept.Error, ran.Outcome == RunOutcome.Completed ? kept.ResultJson : null);
     }
 

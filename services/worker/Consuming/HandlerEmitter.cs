@@ -65,16 +65,19 @@ public sealed class HandlerEmitter(EventPublisher publisher, ScheduledEventStore
         now = now.AddTicks(-(now.Ticks % 10));
         // The parent's canvas, never one the handler names: a delayed emit lands in its own canvas like any other.
         // The key orders events of this canvas's worker only: it names no queue, and picks one of that worker's lanes.
-        var envelope = new EventEnvelope(Guid.CreateVersion7(now), parent.Canvas, worker, now, depth, parent.TraceParent, when.OrderingKey);
+        // Of the parent's canvas incarnation, and of its worker's when it emits to itself: an event that outlives either
+        // (its run went on as they were deleted) is dropped by a canvas or worker re-created under the name.
+        var envelope = new EventEnvelope(Guid.CreateVersion7(now), parent.Canvas, worker, now, depth, parent.TraceParent, when.OrderingKey, parent.CanvasIncarnation,
+            worker == parent.Worker ? parent.WorkerIncarnation : 0);
         if (runAt is { } at)
         {
-            await scheduled.ScheduleAsync(parent.Canvas, [new ScheduledEvent(envelope, at, eventJson)], maxScheduled, cancellationToken);
-            statuses.Record(EventStatusUpdate.Scheduled(envelope.Canvas, envelope.Id, worker, now, at));
+            await scheduled.ScheduleAsync(parent.Canvas, parent.CanvasIncarnation, [new ScheduledEvent(envelope, at, eventJson)], maxScheduled, cancellationToken);
+            statuses.Record(EventStatusUpdate.Scheduled(envelope, at));
         }
         else
         {
             await publisher.PublishAsync(envelope, eventJson, cancellationToken);
-            statuses.Record(EventStatusUpdate.Queued(envelope.Canvas, envelope.Id, worker, now));
+            statuses.Record(EventStatusUpdate.Queued(envelope));
         }
         lock (gate) (emitted ??= []).Add(new EmittedEvent(worker, envelope.Id));
         return envelope.Id;

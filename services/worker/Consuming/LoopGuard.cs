@@ -25,12 +25,13 @@ public sealed class LoopGuard(WorkerStore store, IBus bus, ILogger<LoopGuard> lo
         public int Tripped;
     }
 
-    private readonly ConcurrentDictionary<(string Canvas, string Worker), Counter> counters = new();
+    // Per incarnation: the loop of a worker deleted meanwhile neither adds to the new one's count nor blocks it.
+    private readonly ConcurrentDictionary<(string Canvas, string Worker, long Incarnation), Counter> counters = new();
 
     /// <summary>Called after every run with how many events it emitted to its own worker.</summary>
-    public void Observe(string canvas, string worker, int selfEmits)
+    public void Observe(string canvas, string worker, long incarnation, int selfEmits)
     {
-        var counter = counters.GetOrAdd((canvas, worker), _ => new Counter { WindowStart = Environment.TickCount64 });
+        var counter = counters.GetOrAdd((canvas, worker, incarnation), _ => new Counter { WindowStart = Environment.TickCount64 });
         int runs, emits;
         lock (counter)
         {
@@ -45,15 +46,15 @@ public sealed class LoopGuard(WorkerStore store, IBus bus, ILogger<LoopGuard> lo
             emits = counter.SelfEmits += selfEmits;
         }
         if (emits >= MinSelfEmits && emits > runs * MaxSelfEmitsPerRun && Interlocked.Exchange(ref counter.Tripped, 1) == 0)
-            _ = BlockAsync(canvas, worker, runs, emits, counter);
+            _ = BlockAsync(canvas, worker, incarnation, runs, emits, counter);
     }
 
-    private async Task BlockAsync(string canvas, string worker, int runs, int emits, Counter counter)
+    private async Task BlockAsync(string canvas, string worker, long incarnation, int runs, int emits, Counter counter)
     {
         var reason = $"Runaway self-emit loop: {emits} events emitted to '{worker}' by {runs} of its own runs within {Window.TotalSeconds:0} s. Blocked automatically; fix the code, then ask the admin to unblock.";
         try
         {
-            await store.BlockAsync(canvas, worker, reason, CancellationToken.None);
+            await store.BlockAsync(canvas, worker, reason, CancellationToken.None, incarnation);
             await bus.Publish(new WorkerChanged(canvas, worker));
             logger.LogWarning("Blocked {Canvas}/{Worker}: {Reason}", canvas, worker, reason);
         }

@@ -53,7 +53,8 @@ public sealed partial class WorkerConsumer
         // Left unacked: it goes back with the channel. A cancelled consumer keeps its lanes (not cancelled at the broker) until it
         // has drained, so no other consumer can take a lane while events of its keys still run here.
         if (lanesBroken || IsCancelled) return Task.CompletedTask;
-        var envelope = EventHeaders.Read(delivery.BasicProperties, canvas, worker);
+        if (Stale(delivery)) return AckLaneAsync(delivery.DeliveryTag);
+        var envelope = Read(delivery);
         var keyed = new KeyedDelivery(envelope, delivery.DeliveryTag, EventHeaders.AttemptOf(delivery.BasicProperties),
             EventHeaders.String(delivery.BasicProperties.Headers, EventHeaders.CrashSuspect) is not null, delivery.Body.ToArray());
         // An event in a lane without a key (sent there by hand) still runs in the lane's order.
@@ -88,7 +89,7 @@ public sealed partial class WorkerConsumer
         {
             if (e is not OperationCanceledException || !stopping.IsCancellationRequested)
                 logger.LogWarning(e, "Keyed event delivery on {Canvas}/{Worker} failed before it completed; its lanes' events go back to their queues", canvas, worker);
-            services.Statuses.Record(RunStatus.Again(delivery.Envelope, delivery.Attempt, null));
+            Note(RunStatus.Again(delivery.Envelope, delivery.Attempt, null));
             BreakLanes();
         }
         finally
@@ -112,15 +113,15 @@ public sealed partial class WorkerConsumer
             if (services.Cancelled.IsCancelled(canvas, worker, envelope.Id))
             {
                 services.Runner.RecordCancelled(current.Version, envelope, attempt, delivery.Body);
-                services.Statuses.Record(RunStatus.Cancelled(envelope, attempt));
+                Note(RunStatus.Cancelled(envelope, attempt));
                 services.Cancelled.Forget(canvas, worker, envelope.Id);
                 return true;
             }
             var startedAt = DateTimeOffset.UtcNow;
-            services.Statuses.Record(RunStatus.Running(envelope, attempt, startedAt));
+            Note(RunStatus.Running(envelope, attempt, startedAt));
             var result = await services.Runner.RunAsync(current, envelope, attempt, suspect, delivery.Body, stopping.Token);
             var retry = Retry;
-            services.Statuses.Record(RunStatus.Settled(envelope, attempt, startedAt, result, retry));
+            Note(RunStatus.Settled(envelope, attempt, startedAt, result, retry));
             switch (result.Outcome)
             {
                 case RunOutcome.ShuttingDown:

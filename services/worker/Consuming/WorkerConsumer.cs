@@ -16,10 +16,12 @@ public sealed record ConsumerServices(BrokerConnection Broker, EventRunner Runne
 /// and acks each event after its handler finished (in batches: <see cref="DeliverySettler"/>). Stopping cancels the consumer and lets the
 /// events in flight finish, so pausing or changing concurrency never runs an event twice. A rate-limited worker's deliveries
 /// first wait for a token (<see cref="RateGate"/>), unstarted. A worker with ordering lanes is also consumed on its lanes
-/// (WorkerConsumer.Lanes.cs), and then its keyed and unkeyed runs share its concurrency.
+/// (WorkerConsumer.Lanes.cs), and then its keyed and unkeyed runs share its concurrency. It consumes for one incarnation of the
+/// worker and its canvas (<paramref name="incarnation"/>): a delivery of another (deleted) one is acked unrun, and what it publishes
+/// and writes carries this one.
 /// </summary>
-public sealed partial class WorkerConsumer(string canvas, string worker, int concurrency, int lanes, HandlerVersion handler, RetryPolicy? retry,
-    ConsumerServices services, ILogger logger)
+public sealed partial class WorkerConsumer(string canvas, string worker, (long Canvas, long Worker) incarnation, int concurrency, int lanes, HandlerVersion handler,
+    RetryPolicy? retry, ConsumerServices services, ILogger logger)
 {
     private static readonly TimeSpan UnrunRequeueTimeout = TimeSpan.FromSeconds(5);
     private readonly CancellationTokenSource stopping = new();
@@ -33,6 +35,7 @@ public sealed partial class WorkerConsumer(string canvas, string worker, int con
 
     public string Canvas => canvas;
     public string Worker => worker;
+    public (long Canvas, long Worker) Incarnation => incarnation;
     public int Concurrency => concurrency;
     public int Lanes => lanes;
     /// <summary>Deliveries handed to the handler and not finished yet.</summary>
@@ -114,6 +117,12 @@ public sealed partial class WorkerConsumer(string canvas, string worker, int con
 
     private async Task ReceiveAsync(BasicDeliverEventArgs delivery)
     {
+        if (Stale(delivery))
+        {
+            settler!.Started();
+            await settler.FinishAsync(delivery.DeliveryTag, requeue: false);
+            return;
+        }
         if (!await TakeRateTokenAsync())
         {
             await RequeueUnrunAsync(delivery);
@@ -134,14 +143,14 @@ public sealed partial class WorkerConsumer(string canvas, string worker, int con
                 logger.LogWarning("A delivery on {Canvas}/{Worker} without an event id was passed to the dead letters unrun", canvas, worker);
                 return;
             }
-            var envelope = EventHeaders.Read(delivery.BasicProperties, canvas, worker);
+            var envelope = Read(delivery);
             read = envelope;
             attempt = EventHeaders.AttemptOf(delivery.BasicProperties);
             var current = Handler;
             if (services.Cancelled.IsCancelled(canvas, worker, envelope.Id))
             {
                 services.Runner.RecordCancelled(current.Version, envelope, attempt, delivery.Body);
-                services.Statuses.Record(RunStatus.Cancelled(envelope, attempt));
+                Note(RunStatus.Cancelled(envelope, attempt));
                 requeue = false;
                 services.Cancelled.Forget(canvas, worker, envelope.Id);
                 return;
@@ -149,12 +158,12 @@ public sealed partial class WorkerConsumer(string canvas, string worker, int con
             // The body is only valid until this callback returns, and everything below completes before it does.
             var suspect = EventHeaders.String(delivery.BasicProperties.Headers, EventHeaders.CrashSuspect) is not null;
             var startedAt = DateTimeOffset.UtcNow;
-            services.Statuses.Record(RunStatus.Running(envelope, attempt, startedAt));
+            Note(RunStatus.Running(envelope, attempt, startedAt));
             var result = await services.Runner.RunAsync(current, envelope, attempt, suspect, delivery.Body, stopping.Token);
             var retry = Retry;
             if (result.Outcome is RunOutcome.ShuttingDown or RunOutcome.Requeue)
             {
-                services.Statuses.Record(RunStatus.Settled(envelope, attempt, startedAt, result, retry));
+                Note(RunStatus.Settled(envelope, attempt, startedAt, result, retry));
                 return;
             }
             if (result.Outcome == RunOutcome.Suspect)
@@ -165,11 +174,11 @@ public sealed partial class WorkerConsumer(string canvas, string worker, int con
             else if (result.Outcome != RunOutcome.Completed && retry is { } policy)
                 await services.Retries.SettleFailureAsync(policy, envelope, attempt, result.Error!, delivery.Body, stopping.Token);
             requeue = false;
-            services.Statuses.Record(RunStatus.Settled(envelope, attempt, startedAt, result, retry));
+            Note(RunStatus.Settled(envelope, attempt, startedAt, result, retry));
         }
         catch (Exception e)
         {
-            if (read is { } given) services.Statuses.Record(RunStatus.Again(given, attempt, null));
+            if (read is { } given) Note(RunStatus.Again(given, attempt, null));
             // Given back: the broker redelivers it (and dead-letters it after the delivery limit).
             logger.LogWarning(e, "Event delivery on {Canvas}/{Worker} failed before it completed; it goes back to the queue", canvas, worker);
         }
@@ -177,6 +186,38 @@ public sealed partial class WorkerConsumer(string canvas, string worker, int con
         {
             await settler.FinishAsync(delivery.DeliveryTag, requeue);
         }
+    }
+
+    /// <summary>The delivery's event, as this incarnation's: what it publishes (retries, dead letters, emits) and writes carries it.</summary>
+    private EventEnvelope Read(BasicDeliverEventArgs delivery) =>
+        EventHeaders.Read(delivery.BasicProperties, canvas, worker) with { CanvasIncarnation = incarnation.Canvas, WorkerIncarnation = incarnation.Worker };
+
+    /// <summary>
+    /// An event of another incarnation of the canvas or worker, which was deleted (a retry waiting in a delay queue, an emit of the
+    /// old canvas published as it was deleted): it belongs to nobody now, and is dropped unrun, with a log line and a count.
+    /// </summary>
+    private bool Stale(BasicDeliverEventArgs delivery)
+    {
+        var headers = delivery.BasicProperties.Headers;
+        if (headers is null) return false;
+        var envelope = new EventEnvelope(Guid.Empty, canvas, worker, default, 0, null, null,
+            EventHeaders.Long(headers, EventHeaders.CanvasIncarnation) ?? 0, EventHeaders.Long(headers, EventHeaders.WorkerIncarnation) ?? 0);
+        if (envelope.BelongsTo(incarnation.Canvas, incarnation.Worker)) return false;
+        Workq.Shared.Telemetry.WorkqDiagnostics.Dropped.Add(1, Workq.Shared.Telemetry.WorkqDiagnostics.Tags(canvas, worker));
+        logger.LogInformation("Dropped event {EventId} of {Canvas}/{Worker}: it belongs to a deleted incarnation ({CanvasIncarnation}/{WorkerIncarnation}, now {Current})",
+            delivery.BasicProperties.MessageId, canvas, worker, envelope.CanvasIncarnation, envelope.WorkerIncarnation, incarnation);
+        return true;
+    }
+
+    /// <summary>
+    /// Set once the worker (or its canvas) is deleted: its runs are stopped, and what they would still say of their events' status
+    /// (queued again) is not said.
+    /// </summary>
+    public bool Deleted { get; set; }
+
+    private void Note(EventStatusUpdate update)
+    {
+        if (!Deleted) services.Statuses.Record(update);
     }
 
     /// <summary>False when the consumer stopped before a token came.</summary>
@@ -207,7 +248,7 @@ public sealed partial class WorkerConsumer(string canvas, string worker, int con
             using var timeout = new CancellationTokenSource(UnrunRequeueTimeout);
             var headers = delivery.BasicProperties.Headers;
             var suspect = headers is not null && headers.TryGetValue(EventHeaders.CrashSuspect, out var mark) ? mark as byte[] : null;
-            await services.Retries.RequeueUnrunAsync(EventHeaders.Read(delivery.BasicProperties, canvas, worker), EventHeaders.AttemptOf(delivery.BasicProperties),
+            await services.Retries.RequeueUnrunAsync(Read(delivery), EventHeaders.AttemptOf(delivery.BasicProperties),
                 suspect, delivery.Body, timeout.Token);
             requeue = false;
         }

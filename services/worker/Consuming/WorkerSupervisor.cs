@@ -18,6 +18,8 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
     private readonly ILogger logger = loggers.CreateLogger<WorkerSupervisor>();
     private readonly SemaphoreSlim gate = new(1, 1);
     private readonly Dictionary<(string Canvas, string Worker), HandlerVersion> handlers = [];
+    // The worker incarnation each handler is of.
+    private readonly Dictionary<(string Canvas, string Worker), long> incarnations = [];
     private readonly Dictionary<(string Canvas, string Worker), WorkerConsumer> consumers = [];
     private readonly Dictionary<(string Canvas, string Worker), long> applied = [];
     private readonly List<Task> draining = [];
@@ -58,7 +60,8 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
             var workers = all.Where(w => options.Canvases.Matches(w.Canvas)).ToList();
             foreach (var worker in workers) await ApplyAsync(worker, cancellationToken);
             var known = workers.Select(w => (w.Canvas, w.Name)).ToHashSet();
-            foreach (var gone in handlers.Keys.Where(k => !known.Contains(k)).ToList()) await RemoveAsync(gone);
+            var anywhere = all.Select(w => (w.Canvas, w.Name)).ToHashSet();
+            foreach (var gone in handlers.Keys.Where(k => !known.Contains(k)).ToList()) await RemoveAsync(gone, deleted: !anywhere.Contains(gone));
             // Marked for every worker, ours or not: control waits for every live instance.
             await MarkAppliedAsync(all, cancellationToken);
         }
@@ -74,12 +77,12 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
         try
         {
             var record = await store.GetAsync(canvas, worker, cancellationToken);
-            if (record is null) await RemoveAsync((canvas, worker));
+            if (record is null) await RemoveAsync((canvas, worker), deleted: true);
             else
             {
                 // A worker outside this instance's pool is applied by leaving it alone.
                 if (options.Canvases.Matches(canvas)) await ApplyAsync(record, cancellationToken);
-                else await RemoveAsync((canvas, worker));
+                else await RemoveAsync((canvas, worker), deleted: false);
                 await MarkAppliedAsync([record], cancellationToken);
             }
         }
@@ -92,7 +95,9 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
     private async Task ApplyAsync(WorkerRecord worker, CancellationToken cancellationToken)
     {
         var key = (worker.Canvas, worker.Name);
-        if (!handlers.TryGetValue(key, out var handler) || handler.Version != worker.Version)
+        // Deleted and created again (or its canvas) since: the old incarnation is gone, and its version 1 is not the new one's.
+        if (consumers.TryGetValue(key, out var old) && old.Incarnation != (worker.CanvasIncarnation, worker.Incarnation)) await RemoveAsync(key, deleted: true);
+        if (!handlers.TryGetValue(key, out var handler) || handler.Version != worker.Version || incarnations.GetValueOrDefault(key) != worker.Incarnation)
         {
             // Control compiled it at deploy: this service never runs the compiler on handler code.
             var assembly = await store.GetAssemblyAsync(worker.Canvas, worker.Name, worker.Version, cancellationToken);
@@ -100,12 +105,13 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
             {
                 logger.LogWarning("{Canvas}/{Worker} v{Version} has no compiled assembly yet (control compiles it when it starts); not consuming it",
                     worker.Canvas, worker.Name, worker.Version);
-                await RemoveAsync(key);
+                await RemoveAsync(key, deleted: false);
                 return;
             }
             var previous = handler;
             handler = new HandlerVersion(worker.Canvas, worker.Name, worker.Version, assembly);
             handlers[key] = handler;
+            incarnations[key] = worker.Incarnation;
             if (consumers.TryGetValue(key, out var live)) live.Handler = handler;
             if (previous is not null) host.Retire(previous);
         }
@@ -130,7 +136,8 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
         }
         if (wanted && consumer is null)
         {
-            consumer = new WorkerConsumer(worker.Canvas, worker.Name, worker.Concurrency, worker.OrderingLanes, handler, worker.Retry, consumerServices, loggers.CreateLogger<WorkerConsumer>())
+            consumer = new WorkerConsumer(worker.Canvas, worker.Name, (worker.CanvasIncarnation, worker.Incarnation), worker.Concurrency, worker.OrderingLanes, handler,
+                worker.Retry, consumerServices, loggers.CreateLogger<WorkerConsumer>())
             {
                 RateLimit = worker.RateLimit,
             };
@@ -146,22 +153,26 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
         }
     }
 
-    private async Task RemoveAsync((string Canvas, string Worker) key)
+    /// <param name="deleted">The worker (or its canvas) is gone, not only no longer consumed here: its runs are stopped too.</param>
+    private async Task RemoveAsync((string Canvas, string Worker) key, bool deleted)
     {
-        if (consumers.Remove(key, out var consumer)) await StopAsync(consumer);
+        if (consumers.Remove(key, out var consumer)) await StopAsync(consumer, deleted);
         if (handlers.Remove(key, out var handler)) host.Retire(handler);
+        incarnations.Remove(key);
         applied.Remove(key);
     }
 
     /// <summary>
     /// Nothing new starts once the consumer is cancelled; the events in flight finish in the background,
-    /// so a slow handler never holds up other workers' changes on this instance.
+    /// so a slow handler never holds up other workers' changes on this instance. A deleted worker's runs do not finish: they
+    /// are stopped as at shutdown (docs/DESIGN.md "Deleting a canvas or a worker"), so they emit nothing more.
     /// </summary>
-    private async Task StopAsync(WorkerConsumer consumer)
+    private async Task StopAsync(WorkerConsumer consumer, bool deleted = false)
     {
+        consumer.Deleted = deleted;
         await consumer.CancelAsync();
         draining.RemoveAll(t => t.IsCompleted);
-        draining.Add(consumer.DrainAndCloseAsync(DrainFor, shuttingDown: false));
+        draining.Add(consumer.DrainAndCloseAsync(DrainFor, shuttingDown: deleted));
     }
 
     /// <summary>Records which registry change this instance now acts on; control waits for these marks.</summary>

@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using Npgsql;
 using Workq.Shared.Configuration;
 using Workq.Shared.Hosting;
 using Workq.Shared.Poison;
@@ -10,20 +10,20 @@ namespace Workq.Worker.Recording;
 /// Keeps traces and counters off the hot path: each finished event is noted in memory (only the last
 /// N traces per worker are kept, since only those are shown) and a background loop writes them all in
 /// one batch a few times a second. If PostgreSQL is away, what is pending waits for the next flush.
-/// The per-minute metrics ride along: added up in memory per (canvas, worker, minute) and written first in
-/// each flush, as one upsert of their own, so a failed trace write never sends a minute's delta twice. A write the store
-/// refuses for a row's own reasons is split (<see cref="BatchSplitter"/>): the other rows land, and the bad one goes to the
-/// quarantine, so one bad row never blocks every flush.
+/// The per-minute metrics ride along, added up in memory per (canvas, worker, minute). A flush is one transaction
+/// that holds the workers it writes for (<see cref="FencedBatch"/>, one statement): the runs of a worker incarnation
+/// deleted meanwhile are dropped, never written, and a flush an outage stops is retried, so no delta is written twice.
+/// A row the store refuses for its own reasons is found by splitting the flush (<see cref="BatchSplitter"/>): the other rows
+/// land, and the bad one goes to the quarantine, so one bad row never blocks every flush.
 /// </summary>
-public sealed class RunRecorder(ITraceStore traces, WorkerStore workers, MetricsStore metrics, QuarantineStore quarantine, WorkqOptions options,
-    ILogger<RunRecorder> logger)
+public sealed class RunRecorder(ITraceStore traces, NpgsqlDataSource db, QuarantineStore quarantine, WorkqOptions options, ILogger<RunRecorder> logger)
     : PeriodicWriter(TimeSpan.FromMilliseconds(250))
 {
     private readonly OutageLog outage = new(logger, "Writing traces, counters and metrics");
 
     private readonly Lock gate = new();
-    private Dictionary<(string Canvas, string Worker), Pending> pending = [];
-    private Dictionary<(string Canvas, string Worker, DateTime At), MinuteTally> minutes = [];
+    private Dictionary<(string Canvas, string Worker, long Incarnation), Pending> pending = [];
+    private Dictionary<(string Canvas, string Worker, long Incarnation, DateTime At), MinuteTally> minutes = [];
 
     private sealed class Pending
     {
@@ -60,14 +60,14 @@ public sealed class RunRecorder(ITraceStore traces, WorkerStore workers, Metrics
         var outcome = trace.Outcome;
         lock (gate)
         {
-            var entry = Entry(trace.Envelope.Canvas, trace.Envelope.Worker);
+            var entry = Entry((trace.Envelope.Canvas, trace.Envelope.Worker, trace.Envelope.WorkerIncarnation));
             entry.Traces.Enqueue(trace);
             if (entry.Traces.Count > options.TracesPerWorker) entry.Traces.Dequeue();
             // A cancelled event never ran: traced, but not counted.
             if (outcome == Consuming.RunOutcome.Cancelled) return;
             entry.Processed++;
             if (outcome != Consuming.RunOutcome.Completed) entry.Failed++;
-            var key = (trace.Envelope.Canvas, trace.Envelope.Worker, MetricsStore.Floor(trace.FinishedAt.UtcDateTime, MetricsStore.Minute));
+            var key = (trace.Envelope.Canvas, trace.Envelope.Worker, trace.Envelope.WorkerIncarnation, MetricsStore.Floor(trace.FinishedAt.UtcDateTime, MetricsStore.Minute));
             if (!minutes.TryGetValue(key, out var minute)) minutes[key] = minute = new MinuteTally();
             minute.Processed++;
             if (outcome != Consuming.RunOutcome.Completed) minute.Failed++;
@@ -78,17 +78,17 @@ public sealed class RunRecorder(ITraceStore traces, WorkerStore workers, Metrics
         }
     }
 
-    private Pending Entry(string canvas, string worker)
+    private Pending Entry((string Canvas, string Worker, long Incarnation) key)
     {
-        if (!pending.TryGetValue((canvas, worker), out var entry)) pending[(canvas, worker)] = entry = new Pending();
+        if (!pending.TryGetValue(key, out var entry)) pending[key] = entry = new Pending();
         return entry;
     }
 
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
-        Dictionary<(string Canvas, string Worker), Pending> batch;
-        Dictionary<(string Canvas, string Worker, DateTime At), MinuteTally> minuteBatch;
-        // Both taken at once, and the minutes written first: the minutes never hold fewer runs than the counters.
+        Dictionary<(string Canvas, string Worker, long Incarnation), Pending> batch;
+        Dictionary<(string Canvas, string Worker, long Incarnation, DateTime At), MinuteTally> minuteBatch;
+        // Both taken at once, and written in one transaction: the minutes never hold fewer runs than the counters.
         lock (gate)
         {
             if (pending.Count == 0) return;
@@ -97,95 +97,92 @@ public sealed class RunRecorder(ITraceStore traces, WorkerStore workers, Metrics
             minuteBatch = minutes;
             minutes = [];
         }
-        // Each part of a write is written once: what one wrote is not put back, only what an outage (or stopping) left.
-        var minuteRows = await BatchSplitter.WriteAsync([.. minuteBatch], (part, token) => metrics.AddAsync([.. part.Select(Delta)], token),
-            (row, error, token) => QuarantineAsync(QuarantineSources.Metrics, Delta(row), error, row.Key.Canvas, row.Key.Worker, null, token),
-            cancellationToken);
-        if (minuteRows.Outage is { } minutesFailed)
+        // One row per trace, per worker's counts and per minute, in name order (as every flush of every instance locks the workers):
+        // written all at once, and split only when the store refuses one of them.
+        var rows = batch.OrderBy(p => p.Key.Canvas, StringComparer.Ordinal).ThenBy(p => p.Key.Worker, StringComparer.Ordinal)
+            .SelectMany(p => p.Value.Traces.Select(t => (FlushRow)new TraceRow(p.Key, t)).Append(new CountsRow(p.Key, p.Value.Processed, p.Value.Failed)))
+            .Concat(minuteBatch.OrderBy(m => m.Key.Canvas, StringComparer.Ordinal).ThenBy(m => m.Key.Worker, StringComparer.Ordinal).ThenBy(m => m.Key.At)
+                .Select(m => new MinuteRow((m.Key.Canvas, m.Key.Worker, m.Key.Incarnation), m.Key.At, m.Value)))
+            .ToList();
+        var written = await BatchSplitter.WriteAsync(rows, WriteAsync, QuarantineAsync, cancellationToken);
+        if (written.Outage is { } failed)
         {
-            RequeueMinutes(minuteRows.Unwritten);
-            Requeue(batch);
-            Failed(minutesFailed, cancellationToken);
-            return;
-        }
-        var traceRows = await BatchSplitter.WriteAsync([.. batch.Values.SelectMany(p => p.Traces)],
-            (part, token) => traces.AppendAsync([.. part.Select(t => t.ToEntry())], options.TracesPerWorker, token),
-            (trace, error, token) =>
-                QuarantineAsync(QuarantineSources.Traces, trace.ToEntry(), error, trace.Envelope.Canvas, trace.Envelope.Worker, trace.Envelope.Id, token),
-            cancellationToken);
-        List<WorkerCounts> counts = [.. batch.Select(p => new WorkerCounts(p.Key.Canvas, p.Key.Worker, p.Value.Processed, p.Value.Failed))];
-        var countRows = traceRows.Outage is null
-            ? await BatchSplitter.WriteAsync(counts, workers.AddCountsAsync,
-                (row, error, token) => QuarantineAsync(QuarantineSources.WorkerCounters, row, error, row.Canvas, row.Worker, null, token), cancellationToken)
-            : new SplitResult<WorkerCounts>(counts, null);
-        if ((traceRows.Outage ?? countRows.Outage) is { } failed)
-        {
-            Requeue(traceRows.Unwritten, countRows.Unwritten);
-            Failed(failed, cancellationToken);
+            Requeue(written.Unwritten);
+            if (!cancellationToken.IsCancellationRequested) outage.Failed(failed);
             return;
         }
         outage.Succeeded();
     }
 
-    private static MinuteDelta Delta(KeyValuePair<(string Canvas, string Worker, DateTime At), MinuteTally> minute) =>
-        new(minute.Key.Canvas, minute.Key.Worker, minute.Key.At, minute.Value.Processed, minute.Value.Failed, minute.Value.TimedOut, minute.Value.Emitted,
-            minute.Value.QueueWait, minute.Value.Duration);
-
-    private void Failed(Exception e, CancellationToken cancellationToken)
+    /// <summary>Rows of a flush in one transaction that holds their workers; those of a worker incarnation deleted meanwhile are dropped.</summary>
+    private async Task WriteAsync(IReadOnlyList<FlushRow> rows, CancellationToken cancellationToken)
     {
-        if (!cancellationToken.IsCancellationRequested) outage.Failed(e);
+        await using var fence = await FencedBatch.WorkersAsync(db, rows.Select(r => (r.Key.Canvas, r.Key.Worker)).Distinct(), cancellationToken);
+        var kept = rows.Where(r => fence.Admits(r.Key.Canvas, r.Key.Worker, r.Key.Incarnation)).ToList();
+        if (kept.Count < rows.Count)
+            logger.LogInformation("Dropped {Count} trace, counter and metric rows of deleted worker incarnations: nothing of theirs is written", rows.Count - kept.Count);
+        // While the fence holds the workers (the trace store may be another database): a deletion waits for it too.
+        await traces.AppendAsync(kept.OfType<TraceRow>().Select(t => t.Trace.ToEntry()).ToList(), options.TracesPerWorker, cancellationToken);
+        // The rows other instances' flushes update too last, so they are held only until the commit: the counters, then the
+        // minutes, in the order a dead letter updates them (DeadLetterStore.AddAsync), so the two never wait for each other both ways.
+        await WorkerStore.AddCountsAsync(fence, kept.OfType<CountsRow>().Select(c => new WorkerCounts(c.Key.Canvas, c.Key.Worker, c.Processed, c.Failed)).ToList(),
+            cancellationToken);
+        await MetricsStore.AddAsync(fence, kept.OfType<MinuteRow>().Select(m => m.Delta).ToList(), cancellationToken);
+        await fence.CommitAsync(cancellationToken);
     }
 
     /// <summary>A row PostgreSQL (or MongoDB) refuses for its own reasons: to the quarantine, as its JSON, logged once.</summary>
-    private async Task QuarantineAsync<T>(string source, T row, Exception error, string canvas, string worker, Guid? eventId,
-        CancellationToken cancellationToken)
+    private async Task QuarantineAsync(FlushRow row, Exception error, CancellationToken cancellationToken)
     {
-        var id = await quarantine.AddAsync(QuarantineEntry.Row(source, row, error, canvas, worker, eventId), cancellationToken);
+        var (source, value, eventId) = row switch
+        {
+            TraceRow t => (QuarantineSources.Traces, (object)t.Trace.ToEntry(), (Guid?)t.Trace.Envelope.Id),
+            CountsRow c => (QuarantineSources.WorkerCounters, new WorkerCounts(c.Key.Canvas, c.Key.Worker, c.Processed, c.Failed), null),
+            MinuteRow m => (QuarantineSources.Metrics, m.Delta, null),
+            _ => throw new ArgumentOutOfRangeException(nameof(row)),
+        };
+        var id = await quarantine.AddAsync(QuarantineEntry.Row(source, value, error, row.Key.Canvas, row.Key.Worker, eventId), cancellationToken);
         logger.LogWarning("A row of {Source} for {Canvas}/{Worker} that the store refuses was quarantined as item {QuarantineId}: {Error}",
-            source, canvas, worker, id, Failures.Describe(error));
+            source, row.Key.Canvas, row.Key.Worker, id, Failures.Describe(error));
     }
 
-    private void RequeueMinutes(IEnumerable<KeyValuePair<(string Canvas, string Worker, DateTime At), MinuteTally>> unwritten)
+    /// <summary>What an outage (or stopping) left of a flush, back in front of what was recorded since: each delta is written exactly once.</summary>
+    private void Requeue(IReadOnlyList<FlushRow> unwritten)
     {
         lock (gate)
         {
-            foreach (var (key, old) in unwritten)
+            foreach (var group in unwritten.OfType<TraceRow>().GroupBy(t => t.Key))
             {
-                if (minutes.TryGetValue(key, out var since)) since.Add(old);
-                else minutes[key] = old;
-            }
-        }
-    }
-
-    /// <summary>What an outage left of a flush's traces and counters, back in front of what was recorded since.</summary>
-    private void Requeue(IReadOnlyList<RunTrace> unwrittenTraces, IReadOnlyList<WorkerCounts> unwrittenCounts)
-    {
-        var batch = new Dictionary<(string Canvas, string Worker), Pending>();
-        Pending Of(string canvas, string worker) => batch.TryGetValue((canvas, worker), out var entry) ? entry : batch[(canvas, worker)] = new Pending();
-        foreach (var trace in unwrittenTraces) Of(trace.Envelope.Canvas, trace.Envelope.Worker).Traces.Enqueue(trace);
-        foreach (var counts in unwrittenCounts)
-        {
-            var entry = Of(counts.Canvas, counts.Worker);
-            entry.Processed += counts.Processed;
-            entry.Failed += counts.Failed;
-        }
-        Requeue(batch);
-    }
-
-    private void Requeue(Dictionary<(string Canvas, string Worker), Pending> batch)
-    {
-        lock (gate)
-        {
-            foreach (var (key, old) in batch)
-            {
-                var entry = Entry(key.Canvas, key.Worker);
+                var entry = Entry(group.Key);
                 // The unwritten traces are older than those recorded since.
-                var merged = old.Traces.Concat(entry.Traces).TakeLast(options.TracesPerWorker).ToList();
+                var merged = group.Select(t => t.Trace).Concat(entry.Traces).TakeLast(options.TracesPerWorker).ToList();
                 entry.Traces.Clear();
                 foreach (var trace in merged) entry.Traces.Enqueue(trace);
-                entry.Processed += old.Processed;
-                entry.Failed += old.Failed;
+            }
+            foreach (var counts in unwritten.OfType<CountsRow>())
+            {
+                var entry = Entry(counts.Key);
+                entry.Processed += counts.Processed;
+                entry.Failed += counts.Failed;
+            }
+            foreach (var minute in unwritten.OfType<MinuteRow>())
+            {
+                var key = (minute.Key.Canvas, minute.Key.Worker, minute.Key.Incarnation, minute.At);
+                if (minutes.TryGetValue(key, out var since)) since.Add(minute.Tally);
+                else minutes[key] = minute.Tally;
             }
         }
+    }
+
+    /// <summary>One row of a flush, of one worker incarnation.</summary>
+    private abstract record FlushRow((string Canvas, string Worker, long Incarnation) Key);
+
+    private sealed record TraceRow((string Canvas, string Worker, long Incarnation) Key, RunTrace Trace) : FlushRow(Key);
+
+    private sealed record CountsRow((string Canvas, string Worker, long Incarnation) Key, long Processed, long Failed) : FlushRow(Key);
+
+    private sealed record MinuteRow((string Canvas, string Worker, long Incarnation) Key, DateTime At, MinuteTally Tally) : FlushRow(Key)
+    {
+        public MinuteDelta Delta => new(Key.Canvas, Key.Worker, At, Tally.Processed, Tally.Failed, Tally.TimedOut, Tally.Emitted, Tally.QueueWait, Tally.Duration);
     }
 }

@@ -10,16 +10,18 @@ public static class RunStatus
     private const int MaxErrorLength = 2_000;
 
     public static EventStatusUpdate Running(EventEnvelope envelope, int attempt, DateTimeOffset startedAt) =>
-        new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.Running, EventStatuses.RunningRank, attempt, envelope.EnqueuedAt, StartedAt: startedAt);
+        new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.Running, EventStatuses.RunningRank, attempt, envelope.EnqueuedAt, StartedAt: startedAt,
+            CanvasIncarnation: envelope.CanvasIncarnation);
 
     /// <summary>An event that goes back to its queue (requeued, a retry, a crash suspect) is queued again, one attempt on.</summary>
     public static EventStatusUpdate Again(EventEnvelope envelope, int attempt, string? error) =>
-        EventStatusUpdate.Queued(envelope.Canvas, envelope.Id, envelope.Worker, envelope.EnqueuedAt, attempt + 1, error: Clean(error));
+        EventStatusUpdate.Queued(envelope, attempt + 1, error: Clean(error));
 
     public static EventStatusUpdate Cancelled(EventEnvelope envelope, int attempt)
     {
         var now = DateTimeOffset.UtcNow;
-        return new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.Cancelled, EventStatuses.FinishedRank, attempt, envelope.EnqueuedAt, FinishedAt: now);
+        return new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.Cancelled, EventStatuses.FinishedRank, attempt, envelope.EnqueuedAt, FinishedAt: now,
+            CanvasIncarnation: envelope.CanvasIncarnation);
     }
 
     /// <summary>The status once the delivery was settled: retried, dead-lettered, or finished as the run ended.</summary>
@@ -31,11 +33,11 @@ public static class RunStatus
             case RunOutcome.ShuttingDown or RunOutcome.Requeue or RunOutcome.Suspect:
                 return Again(envelope, attempt, error);
             case RunOutcome.Crashed:
-                return EventStatusUpdate.DeadLettered(envelope.Canvas, envelope.Id, envelope.Worker, attempt, envelope.EnqueuedAt, error ?? "runner crashed") with { StartedAt = startedAt };
+                return EventStatusUpdate.DeadLettered(envelope, attempt, error ?? "runner crashed") with { StartedAt = startedAt };
             case RunOutcome.Failed or RunOutcome.TimedOut when retry is { } policy:
                 return attempt < policy.MaxAttempts
                     ? Again(envelope, attempt, error)
-                    : EventStatusUpdate.DeadLettered(envelope.Canvas, envelope.Id, envelope.Worker, attempt, envelope.EnqueuedAt, error ?? "failed") with { StartedAt = startedAt };
+                    : EventStatusUpdate.DeadLettered(envelope, attempt, error ?? "failed") with { StartedAt = startedAt };
         }
         var status = result.Outcome switch
         {
@@ -45,7 +47,7 @@ public static class RunStatus
             _ => EventStatuses.Failed,
         };
         return new(envelope.Canvas, envelope.Id, envelope.Worker, status, EventStatuses.FinishedRank, attempt, envelope.EnqueuedAt,
-            StartedAt: startedAt, FinishedAt: DateTimeOffset.UtcNow, Result: result.Result, Error: error);
+            StartedAt: startedAt, FinishedAt: DateTimeOffset.UtcNow, Result: result.Result, Error: error, CanvasIncarnation: envelope.CanvasIncarnation);
     }
 
     /// <summary>

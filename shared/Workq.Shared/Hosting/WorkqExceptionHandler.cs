@@ -33,6 +33,8 @@ public sealed class WorkqExceptionHandler(IProblemDetailsService problems, ILogg
             // Npgsql encodes text as strict UTF-8: a lone surrogate in a value is the request's.
             EncoderFallbackException =>
                 (StatusCodes.Status400BadRequest, "Bad request", "The request holds text that is not valid Unicode (a lone surrogate)."),
+            // Deleted (or re-created) while the request ran: for the caller, the canvas it was authorized for is no more.
+            Storage.CanvasGoneException gone => (StatusCodes.Status404NotFound, "Not found", gone.Message),
             NpgsqlException or TimeoutException => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "The registry database cannot be reached; try again shortly."),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => (499, "Client closed request", "The request was cancelled."),
             _ => (StatusCodes.Status500InternalServerError, "Internal error", "An unexpected error occurred; it has been logged."),

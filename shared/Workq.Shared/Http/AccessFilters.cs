@@ -64,6 +64,9 @@ public static class AccessFilterExtensions
         app.MapGroup("/v1").AddEndpointFilter<AdminAccessFilter>().AddEndpointFilter<SingleValuedQuery>()
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
 
+    /// <summary>The incarnation of the canvas a canvas route's caller was authorized for: what the request writes is for it alone.</summary>
+    public static long CanvasIncarnation(this HttpContext http) => AccessControl.CanvasIncarnation(http);
+
     /// <summary>Only the admin token may use this route of a canvas group (a canvas token gets 403, even on its own canvas).</summary>
     public static RouteHandlerBuilder RequireAdmin(this RouteHandlerBuilder route) => route.WithMetadata(new AdminOnly());
 }

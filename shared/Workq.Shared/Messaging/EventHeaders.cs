@@ -23,6 +23,12 @@ public static class EventHeaders
     public const string CrashSuspect = "workq-crash-suspect";
     /// <summary>The emit's ordering key (API.md "Ordering keys"): the event travels in its worker's lane for that key.</summary>
     public const string OrderingKey = "workq-ordering-key";
+    /// <summary>
+    /// The incarnation of the canvas the event was emitted in, and of the worker it belongs to once known (a retry, a requeue,
+    /// a redrive, a replay): a consumer of another incarnation of the same names drops it (docs/DESIGN.md "Deleting a canvas or a worker").
+    /// </summary>
+    public const string CanvasIncarnation = "workq-canvas-incarnation";
+    public const string WorkerIncarnation = "workq-worker-incarnation";
 
     /// <summary>The message properties of an event, with a header table of its own (callers may add to it).</summary>
     public static BasicProperties Create(in EventEnvelope envelope, int attempt = 1) => Create(envelope.Id, Table(envelope, attempt));
@@ -49,6 +55,8 @@ public static class EventHeaders
         if (envelope.TraceParent is not null) headers[TraceParent] = envelope.TraceParent;
         if (attempt > 1) headers[Attempt] = attempt;
         if (envelope.OrderingKey is not null) headers[OrderingKey] = envelope.OrderingKey;
+        if (envelope.CanvasIncarnation != 0) headers[CanvasIncarnation] = envelope.CanvasIncarnation;
+        if (envelope.WorkerIncarnation != 0) headers[WorkerIncarnation] = envelope.WorkerIncarnation;
         return headers;
     }
 
@@ -65,7 +73,7 @@ public static class EventHeaders
             : DateTimeOffset.UtcNow;
         var id = Guid.TryParse(properties.MessageId, out var parsed) ? parsed : Guid.Empty;
         return new EventEnvelope(id, canvas, worker, enqueuedAt, (int)(Long(headers, Depth) ?? 0), String(headers, TraceParent),
-            String(headers, OrderingKey));
+            String(headers, OrderingKey), Long(headers, CanvasIncarnation) ?? 0, Long(headers, WorkerIncarnation) ?? 0);
     }
 
     /// <summary>1 on first delivery; retries start where the last run left off, and quorum queues count redeliveries in x-delivery-count.</summary>
@@ -95,6 +103,17 @@ public static class EventHeaders
         } : null;
 }
 
-/// <summary>An event's identity and routing; <c>OrderingKey</c> null for an event without one.</summary>
+/// <summary>
+/// An event's identity and routing; <c>OrderingKey</c> null for an event without one. The incarnations are those of its canvas and
+/// worker, 0 where not known (an emit names its worker, not an incarnation of it; an event from before incarnations names neither).
+/// </summary>
 public readonly record struct EventEnvelope(Guid Id, string Canvas, string Worker, DateTimeOffset EnqueuedAt, int Depth, string? TraceParent,
-    string? OrderingKey = null);
+    string? OrderingKey = null, long CanvasIncarnation = 0, long WorkerIncarnation = 0)
+{
+    /// <summary>
+    /// False for an event of another incarnation of its canvas or worker than these: one deleted since, whose events are dropped.
+    /// An event without incarnations counts as current.
+    /// </summary>
+    public bool BelongsTo(long canvasIncarnation, long workerIncarnation) =>
+        (CanvasIncarnation == 0 || CanvasIncarnation == canvasIncarnation) && (WorkerIncarnation == 0 || WorkerIncarnation == workerIncarnation);
+}

@@ -53,7 +53,8 @@ public sealed class EventPublisher(BrokerConnection broker, OrderingLanes lanes,
     {
         public bool Fits(in EventEnvelope envelope) =>
             string.Equals(Of.Canvas, envelope.Canvas, StringComparison.Ordinal) && string.Equals(Of.Worker, envelope.Worker, StringComparison.Ordinal)
-            && Of.EnqueuedAt == envelope.EnqueuedAt && Of.Depth == envelope.Depth && string.Equals(Of.TraceParent, envelope.TraceParent, StringComparison.Ordinal);
+            && Of.EnqueuedAt == envelope.EnqueuedAt && Of.Depth == envelope.Depth && string.Equals(Of.TraceParent, envelope.TraceParent, StringComparison.Ordinal)
+            && Of.CanvasIncarnation == envelope.CanvasIncarnation && Of.WorkerIncarnation == envelope.WorkerIncarnation;
     }
 
     [ThreadStatic] private static SharedHeaders? lastHeaders;

@@ -79,18 +79,35 @@ public sealed class OrderingLanes(WorkerStore workers, Topology topology, IBus c
     }
 
     // Not the caller's token: the result is shared by every caller, and a declaration on the wire is finished either way.
+    // The worker is held meanwhile (its canvas alive, its name locked as deploys and deletions lock it): lanes declared here never
+    // outlive a worker or canvas deleted at the same moment.
     private async Task<int> EnsureAsync(string canvas, string worker)
     {
-        var record = await workers.GetAsync(canvas, worker, CancellationToken.None);
-        if (record is null) return 0;
-        if (record.OrderingLanes > 0) return record.OrderingLanes;
-        await topology.DeclareLanesAsync(canvas, worker, OrderingKeys.Lanes, CancellationToken.None);
-        var lanes = await workers.EnableOrderingLanesAsync(canvas, worker, OrderingKeys.Lanes, CancellationToken.None);
-        if (lanes == 0)
+        WorkerStore.WorkerHold hold;
+        try
         {
-            // Deleted meanwhile: its lanes go with it, as its queue did.
-            await topology.DeleteLanesAsync(canvas, worker, OrderingKeys.Lanes, CancellationToken.None);
+            hold = await workers.HoldAsync(canvas, canvasIncarnation: 0, worker, CancellationToken.None);
+        }
+        catch (CanvasGoneException)
+        {
             return 0;
+        }
+        int lanes;
+        await using (hold)
+        {
+            if (hold.Worker is not { } record) return 0;
+            if (record.OrderingLanes > 0) return record.OrderingLanes;
+            try
+            {
+                await topology.DeclareLanesAsync(canvas, worker, OrderingKeys.Lanes, CancellationToken.None);
+            }
+            catch
+            {
+                await topology.DeleteLanesAsync(canvas, worker, OrderingKeys.Lanes, CancellationToken.None);
+                throw;
+            }
+            lanes = await hold.EnableOrderingLanesAsync(OrderingKeys.Lanes, CancellationToken.None);
+            await hold.CommitAsync(CancellationToken.None);
         }
         await controlPlane.Publish(new WorkerChanged(canvas, worker));
         logger.LogInformation("Ordering lanes of {Canvas}/{Worker} declared: {Lanes}", canvas, worker, lanes);

@@ -11,12 +11,17 @@ public sealed class CancelledEventStore(NpgsqlDataSource db) : ICanvasData
     public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
         db.ExecuteAsync("delete from cancelled_events where canvas = @canvas", new { canvas }, cancellationToken);
 
-    public async Task AddAsync(string canvas, string worker, Guid eventId, CancellationToken cancellationToken)
+    /// <summary>Marks the event; <see cref="CanvasGoneException"/> when the canvas was deleted or re-created since <paramref name="canvasIncarnation"/>.</summary>
+    public async Task AddAsync(string canvas, long canvasIncarnation, string worker, Guid eventId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "insert into cancelled_events (canvas, worker, event_id) values (@canvas, @worker, @eventId) on conflict do nothing",
-            new { canvas, worker, eventId }, cancellationToken: cancellationToken));
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition($"""
+                with {FencedBatch.AliveCanvas("canvas", "canvasIncarnation")},
+                marked as (
+                    insert into cancelled_events (canvas, worker, event_id) select @canvas, @worker, @eventId from alive on conflict do nothing)
+                select exists (select 1 from alive)
+                """, new { canvas, canvasIncarnation, worker, eventId }, cancellationToken: cancellationToken)))
+            throw new CanvasGoneException(canvas);
     }
 
     /// <summary>The ids cancelled within <see cref="KeepFor"/>; older ones are forgotten.</summary>

@@ -9,8 +9,8 @@ public sealed record CronRecord(string Canvas, string Name, string Schedule, str
 /// <summary>A cron whose next tick is due.</summary>
 public sealed record DueCron(string Canvas, string Name, string Schedule, DateTimeOffset NextRun);
 
-/// <summary>A claimed tick: what to emit, read under the claim so it is the cron's latest worker and event.</summary>
-public sealed record CronClaim(string Worker, string Event);
+/// <summary>A claimed tick: what to emit, read under the claim so it is the cron's latest worker and event, and its canvas's incarnation.</summary>
+public sealed record CronClaim(string Worker, string Event, long CanvasIncarnation);
 
 /// <summary>
 /// Crons and their ticks. A tick is claimed by inserting (cron, tick time) into <c>cron_ticks</c>:
@@ -26,21 +26,22 @@ public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
     /// <summary>
     /// Creates or replaces the cron. An unchanged schedule keeps its pending next tick (so changing only
     /// the event never skips a due tick); a new one starts from <paramref name="nextRun"/>.
-    /// Returns null when the canvas does not exist (any more).
+    /// Returns null when the canvas does not exist (any more), or not in <paramref name="canvasIncarnation"/> (0: any).
     /// </summary>
-    public async Task<(CronRecord Cron, bool Created)?> PutAsync(string canvas, string name, string schedule, string worker, string eventJson,
+    public async Task<(CronRecord Cron, bool Created)?> PutAsync(string canvas, long canvasIncarnation, string name, string schedule, string worker, string eventJson,
         DateTimeOffset nextRun, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"""
+            with {FencedBatch.AliveCanvas("canvas", "canvasIncarnation")}
             insert into crons as c (canvas, name, schedule, worker, event, next_run)
             select @canvas, @name, @schedule, @worker, @eventJson::json, @nextRun
-             where exists (select 1 from canvases where name = @canvas)
+             where exists (select 1 from alive)
             on conflict (canvas, name) do update
                set schedule = excluded.schedule, worker = excluded.worker, event = excluded.event, updated_at = now(),
                    next_run = case when c.schedule = excluded.schedule then c.next_run else excluded.next_run end
             returning {Columns}, (xmax = 0) as created
-            """, new { canvas, name, schedule, worker, eventJson, nextRun = nextRun.UtcDateTime }, cancellationToken: cancellationToken));
+            """, new { canvas, canvasIncarnation, name, schedule, worker, eventJson, nextRun = nextRun.UtcDateTime }, cancellationToken: cancellationToken));
         return row is null ? null : (row.ToRecord(), row.Created);
     }
 
@@ -93,10 +94,11 @@ public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var args = new { canvas, name, tick = tick.UtcDateTime, eventId, now = now.UtcDateTime, staleBefore = staleBefore.UtcDateTime };
+        // The cron row locked: a deletion of the canvas waits for the claim to commit, and the event carries the canvas's incarnation.
         var cron = await connection.QuerySingleOrDefaultAsync<CronClaim>(new CommandDefinition("""
-            select worker, event::text as event from crons
-             where canvas = @canvas and name = @name and next_run <= @tick and (last_run is null or last_run < @tick)
-               for update
+            select r.worker, r.event::text as event, c.incarnation as canvasincarnation from crons r join canvases c on c.name = r.canvas and not c.deleting
+             where r.canvas = @canvas and r.name = @name and r.next_run <= @tick and (r.last_run is null or r.last_run < @tick)
+               for update of r
             """, args, transaction, cancellationToken: cancellationToken));
         if (cron is null) return null;
         var won = await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
@@ -116,18 +118,19 @@ public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
     /// <summary>
     /// The tick's event is on the broker: record it, and move the cron on unless a change meanwhile
     /// already did. The cron row is locked before the tick row, in the same order as a claim, so
-    /// the two never deadlock.
+    /// the two never deadlock. Only in the canvas incarnation that claimed it: a cron of the same name in a canvas
+    /// re-created meanwhile is another cron.
     /// </summary>
-    public async Task CompleteAsync(string canvas, string name, DateTimeOffset tick, Guid eventId, DateTimeOffset nextRun, DateTimeOffset now,
+    public async Task CompleteAsync(string canvas, long canvasIncarnation, string name, DateTimeOffset tick, Guid eventId, DateTimeOffset nextRun, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
             update crons set last_run = greatest(last_run, @tick),
                    next_run = case when next_run <= @tick then @nextRun else next_run end
-             where canvas = @canvas and name = @name;
+             where canvas = @canvas and name = @name and exists (select 1 from canvases where name = @canvas and incarnation = @canvasIncarnation);
             update cron_ticks set published_at = @now where canvas = @canvas and name = @name and tick_time = @tick and event_id = @eventId;
-            """, new { canvas, name, tick = tick.UtcDateTime, eventId, nextRun = nextRun.UtcDateTime, now = now.UtcDateTime },
+            """, new { canvas, canvasIncarnation, name, tick = tick.UtcDateTime, eventId, nextRun = nextRun.UtcDateTime, now = now.UtcDateTime },
             cancellationToken: cancellationToken));
     }
 

@@ -49,14 +49,24 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
     public Task DeleteWorkerAsync(string canvas, string worker, CancellationToken cancellationToken) =>
         db.ExecuteAsync("delete from dead_letters where canvas = @canvas and worker = @worker", new { canvas, worker }, cancellationToken);
 
-    public async Task AddAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, string reason, int attempts, CancellationToken cancellationToken)
+    /// <summary>
+    /// Keeps the dead letter, counted in its worker's counters and metrics. Only for the worker and canvas incarnations the envelope
+    /// names (0: the ones alive), the worker row held meanwhile (FOR KEY SHARE: the statement updates its counter, see
+    /// <see cref="FencedBatch.WorkersAsync"/>): false, keeping nothing, when they were deleted or re-created since.
+    /// </summary>
+    public async Task<bool> AddAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, string reason, int attempts, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition("""
-            with kept as (
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
+            with alive as (
+                select 1 from workers w join canvases c on c.name = w.canvas
+                 where w.canvas = @Canvas and w.name = @Worker and not w.deleting
+                   and (@WorkerIncarnation = 0 or w.incarnation = @WorkerIncarnation) and (@CanvasIncarnation = 0 or c.incarnation = @CanvasIncarnation)
+                   for key share of w),
+            kept as (
                 insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, trace_parent, body, body_text, reason, attempts, ordering_key)
                 select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @bodyText, @reason, @attempts, @OrderingKey
-                 where exists (select 1 from workers where canvas = @Canvas and name = @Worker)
+                 where exists (select 1 from alive)
                     on conflict (canvas, worker, event_id) do update
                    set reason = excluded.reason, attempts = excluded.attempts, body = excluded.body, body_text = excluded.body_text, dead_lettered_at = now()
                 returning (xmax = 0) as inserted),
@@ -64,12 +74,14 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
             counted as (
                 update workers set dead_lettered = dead_lettered + 1
                  where canvas = @Canvas and name = @Worker and exists (select 1 from kept where inserted)
-                returning 1)
+                returning 1),
             -- ... and in the minute it was dead-lettered (MetricsStore).
-            insert into metrics_minute as m (canvas, worker, at, dead_lettered)
-            select @Canvas, @Worker, date_bin('1 minute', now(), timestamptz '1970-01-01Z'), 1 from counted
-                on conflict (canvas, worker, at) do update set dead_lettered = m.dead_lettered + 1;
-            """, new { envelope.Canvas, envelope.Worker, envelope.Id, EnqueuedAt = envelope.EnqueuedAt.UtcDateTime, envelope.Depth, envelope.TraceParent, body = body.ToArray(), bodyText = SearchText(body.Span), reason = TenantText.Store(reason), attempts, envelope.OrderingKey },
+            minute as (
+                insert into metrics_minute as m (canvas, worker, at, dead_lettered)
+                select @Canvas, @Worker, date_bin('1 minute', now(), timestamptz '1970-01-01Z'), 1 from counted
+                    on conflict (canvas, worker, at) do update set dead_lettered = m.dead_lettered + 1)
+            select exists (select 1 from kept)
+            """, Parameters(envelope, body, reason, attempts),
             cancellationToken: cancellationToken));
     }
 
@@ -126,17 +138,24 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
     /// Puts a worker's dead letters the filter selects back into its queue, oldest first (with the attempt count starting over), deleting each once confirmed.
     /// When the broker refuses one (the queue is full), those before it are deleted and the error is thrown: the rest stay.
     /// </summary>
-    public async Task<int> RedriveAsync(string canvas, string worker, DeadLetterFilter filter, Func<ParkedEvent, Task> publish, CancellationToken cancellationToken)
+    public async Task<int> RedriveAsync(WorkerRecord worker, DeadLetterFilter filter, Func<ParkedEvent, Task> publish, CancellationToken cancellationToken)
     {
-        var (where, args) = Where(canvas, worker, filter);
+        var (where, args) = Where(worker.Canvas, worker.Name, filter);
+        args.Add("canvasIncarnation", worker.CanvasIncarnation);
+        args.Add("workerIncarnation", worker.Incarnation);
         var total = 0;
         while (true)
         {
             await using var connection = await db.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            // Only while that incarnation of the worker is alive, and stamped with it: its deletion waits for these rows, and a
+            // redriven event that outlives it anyway (a retry in a delay queue) is dropped by a worker deployed again under its name.
             var rows = (await connection.QueryAsync<UnhandledStore.Row>(new CommandDefinition($"""
-                select seq, canvas, worker, event_id, enqueued_at, depth, trace_parent, body, ordering_key from dead_letters
-                 where {where} order by seq limit 1000 for update skip locked
+                select seq, canvas, worker, event_id, enqueued_at, depth, trace_parent, body, ordering_key,
+                       @canvasIncarnation as canvas_incarnation, @workerIncarnation as worker_incarnation
+                  from dead_letters
+                 where {where} and exists (select 1 from workers w where w.canvas = @canvas and w.name = @worker and w.incarnation = @workerIncarnation and not w.deleting)
+                 order by seq limit 1000 for update skip locked
                 """, args, transaction, cancellationToken: cancellationToken))).ToList();
             if (rows.Count == 0) return total;
             var (published, error) = await UnhandledStore.Row.PublishInOrderAsync(rows, publish);
@@ -173,6 +192,15 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
             args.Add("to", to.UtcDateTime);
         }
         return (sql.ToString(), args);
+    }
+
+    private static DynamicParameters Parameters(in EventEnvelope envelope, ReadOnlyMemory<byte> body, string reason, int attempts)
+    {
+        var parameters = DataSourceCommands.EventParameters(envelope, body);
+        parameters.Add("bodyText", SearchText(body.Span));
+        parameters.Add("reason", TenantText.Store(reason));
+        parameters.Add("attempts", attempts);
+        return parameters;
     }
 
     /// <summary>The text the payload is searched as: bytes that are not UTF-8 become U+FFFD, and it is stored by <see cref="TenantText"/>'s rule.</summary>

@@ -46,7 +46,7 @@ public sealed class EventStatusRecorder(EventStatusStore store, QuarantineStore 
         var key = (update.Canvas, update.Id);
         if (!pending.TryGetValue(key, out var old)) pending[key] = update;
         // A restart replaces the stored row; what follows it in the same flush keeps that, or it would not beat the row.
-        else if (update.Supersedes(old)) pending[key] = update.After(old) with { Restart = update.Restart || old.Restart };
+        else if (update.Supersedes(old)) pending[key] = update.After(old) with { RestartedAt = update.RestartedAt ?? old.RestartedAt };
     }
 
     public override async Task FlushAsync(CancellationToken cancellationToken)

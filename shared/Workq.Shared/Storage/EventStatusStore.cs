@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using NpgsqlTypes;
+using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Storage;
 
@@ -22,20 +23,27 @@ public static class EventStatuses
 }
 
 /// <summary>
-/// One write of an event's status. <c>Restart</c> (a redrive) replaces a dead letter; otherwise a write replaces the
+/// One write of an event's status. <c>RestartedAt</c> (a redrive, then) replaces a dead letter made before it; otherwise a write replaces the
 /// stored one only if it is further along, so writes that arrive out of order never move an event backwards.
+/// <c>CanvasIncarnation</c> is the canvas the write is for (0: the one alive): none lands in a canvas deleted or re-created since.
 /// </summary>
 public sealed record EventStatusUpdate(string Canvas, Guid Id, string Worker, string Status, short Rank, int Attempts, DateTimeOffset EnqueuedAt,
-    DateTimeOffset? RunAt = null, DateTimeOffset? StartedAt = null, DateTimeOffset? FinishedAt = null, string? Result = null, string? Error = null, bool Restart = false)
+    DateTimeOffset? RunAt = null, DateTimeOffset? StartedAt = null, DateTimeOffset? FinishedAt = null, string? Result = null, string? Error = null,
+    DateTimeOffset? RestartedAt = null,
+    long CanvasIncarnation = 0)
 {
-    public static EventStatusUpdate Queued(string canvas, Guid id, string worker, DateTimeOffset enqueuedAt, int attempts = 1, bool restart = false, string? error = null) =>
-        new(canvas, id, worker, EventStatuses.Queued, EventStatuses.QueuedRank, attempts, enqueuedAt, Error: error, Restart: restart);
+    /// <param name="restartedAt">When a redrive put the event back: it starts again, at attempt 1, whatever dead letter was made before.</param>
+    public static EventStatusUpdate Queued(in EventEnvelope envelope, int attempts = 1, DateTimeOffset? restartedAt = null, string? error = null) =>
+        new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.Queued, EventStatuses.QueuedRank, attempts, envelope.EnqueuedAt, Error: error, RestartedAt: restartedAt,
+            CanvasIncarnation: envelope.CanvasIncarnation);
 
-    public static EventStatusUpdate Scheduled(string canvas, Guid id, string worker, DateTimeOffset enqueuedAt, DateTimeOffset runAt) =>
-        new(canvas, id, worker, EventStatuses.Scheduled, EventStatuses.ScheduledRank, 1, enqueuedAt, RunAt: runAt);
+    public static EventStatusUpdate Scheduled(in EventEnvelope envelope, DateTimeOffset runAt) =>
+        new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.Scheduled, EventStatuses.ScheduledRank, 1, envelope.EnqueuedAt, RunAt: runAt,
+            CanvasIncarnation: envelope.CanvasIncarnation);
 
-    public static EventStatusUpdate DeadLettered(string canvas, Guid id, string worker, int attempts, DateTimeOffset enqueuedAt, string reason) =>
-        new(canvas, id, worker, EventStatuses.DeadLettered, EventStatuses.DeadLetteredRank, attempts, enqueuedAt, FinishedAt: DateTimeOffset.UtcNow, Error: reason);
+    public static EventStatusUpdate DeadLettered(in EventEnvelope envelope, int attempts, string reason) =>
+        new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.DeadLettered, EventStatuses.DeadLetteredRank, attempts, envelope.EnqueuedAt,
+            FinishedAt: DateTimeOffset.UtcNow, Error: reason, CanvasIncarnation: envelope.CanvasIncarnation);
 
     /// <summary>The event's message is in the quarantine, as item <paramref name="quarantineId"/>: <c>error</c> says so, and why.</summary>
     public static EventStatusUpdate Quarantined(string canvas, Guid id, string worker, int attempts, DateTimeOffset enqueuedAt, long quarantineId,
@@ -44,25 +52,30 @@ public sealed record EventStatusUpdate(string Canvas, Guid Id, string Worker, st
             Error: Poison.MessageCodec.Clean($"quarantined as item {quarantineId} (GET /v1/quarantine/{quarantineId}), taken from {source}: {error}"));
 
     /// <summary>
-    /// The same rule as the store's upsert: a dead letter beats anything else, a quarantined event even a dead letter, and
-    /// either is replaced only by its redrive (the restart, or a run that started after it was parked, whichever lands
-    /// first); a finished state is final; before that, the later attempt wins and, within an attempt, the higher rank.
+    /// The same rule as the store's upsert, so that whatever order writes land in, an event ends in the same status and a final one
+    /// (completed, failed, timed out, cancelled, dead-lettered, quarantined) never shows an earlier one:
+    /// a dead letter or a quarantined event is replaced only by its redrive (the restart, made after it, or a run that started after it
+    /// was parked, whichever lands first), and a quarantined event also replaces its dead letter; either replaces anything else that did
+    /// not start after it was parked (a late copy of one that was redriven since does not); another final state replaces any state that
+    /// is not final, whatever its attempt, and is replaced by nothing else; among the states that are not final, the later attempt wins
+    /// and, within an attempt, the higher rank.
     /// </summary>
     public bool Supersedes(EventStatusUpdate old) =>
-        (old.Rank >= EventStatuses.DeadLetteredRank && (Restart || StartedAt > old.FinishedAt))
-        || (Rank >= EventStatuses.DeadLetteredRank && old.Rank < Rank)
-        || (old.Rank < EventStatuses.FinishedRank && (Attempts > old.Attempts || (Attempts == old.Attempts && Rank > old.Rank)));
+        old.Rank >= EventStatuses.DeadLetteredRank ? RestartedAt >= old.FinishedAt || StartedAt > old.FinishedAt || Rank > old.Rank
+        : Rank >= EventStatuses.DeadLetteredRank ? !(FinishedAt < old.StartedAt)
+        : old.Rank < EventStatuses.FinishedRank
+          && (Rank == EventStatuses.FinishedRank || Attempts > old.Attempts || (Attempts == old.Attempts && Rank > old.Rank));
 
     /// <summary>What a later write leaves of an earlier one it replaced: the start time, when it does not know it.</summary>
     public EventStatusUpdate After(EventStatusUpdate old) =>
-        StartedAt is null && old.StartedAt is not null && !Restart ? this with { StartedAt = old.StartedAt } : this;
+        StartedAt is null && old.StartedAt is not null && RestartedAt is null ? this with { StartedAt = old.StartedAt } : this;
 }
 
 /// <summary>
 /// The events one emit request enqueued, all queued at <paramref name="EnqueuedAt"/> (their version-7 ids carry that
 /// millisecond): stored as one row, which any status written for one of them later outranks.
 /// </summary>
-public sealed record EmittedEvents(string Canvas, DateTimeOffset EnqueuedAt, Guid[] Ids, string[] Workers);
+public sealed record EmittedEvents(string Canvas, DateTimeOffset EnqueuedAt, Guid[] Ids, string[] Workers, long CanvasIncarnation = 0);
 
 /// <summary>The event status of API.md, as stored.</summary>
 public sealed record EventStatusRow(Guid Id, string Worker, string Status, int Attempts, DateTimeOffset EnqueuedAt, DateTimeOffset? RunAt,
@@ -89,17 +102,20 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
     public async Task WriteAsync(IReadOnlyCollection<EventStatusUpdate> updates, IReadOnlyCollection<EmittedEvents> emits, CancellationToken cancellationToken)
     {
         if (updates.Count == 0 && emits.Count == 0) return;
-        var canvases = string.Join(',', updates.Select(u => u.Canvas).Concat(emits.Select(e => e.Canvas)).Distinct(StringComparer.Ordinal));
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
         // One transaction, not one per statement, and without waiting for its WAL to reach the disk: a status is a record of
         // what happened to an event, not the event, and a database crash may lose the last fraction of a second of them.
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var rows = updates as IList<EventStatusUpdate> ?? updates.ToList();
-        // A restart (a redrive) drops the dead letter (or quarantined) first, so the insert below takes its place. Only a dead letter:
-        // the redriven run may already have written its own status, which the restart must not overwrite.
-        var restarts = rows.Any(u => u.Restart) ? """
-            delete from event_status s using unnest(@canvases, @ids, @restarts) as r(canvas, id, restart)
-             where r.restart and s.canvas = r.canvas and s.id = r.id and s.rank >= 40;
+        // It holds the canvases it writes for (one statement), and drops what is for one deleted or re-created since.
+        await using var batch = await FencedBatch.CanvasesAsync(db, updates.Select(u => u.Canvas).Concat(emits.Select(e => e.Canvas)), cancellationToken);
+        var rows = updates.Where(u => batch.Admits(u.Canvas, u.CanvasIncarnation)).ToList();
+        emits = emits.Where(e => batch.Admits(e.Canvas, e.CanvasIncarnation)).ToList();
+        if (rows.Count == 0 && emits.Count == 0) return;
+        var canvases = string.Join(',', rows.Select(u => u.Canvas).Concat(emits.Select(e => e.Canvas)).Distinct(StringComparer.Ordinal));
+        var (connection, transaction) = (batch.Connection, batch.Transaction);
+        // A restart (a redrive) drops the dead letter (or quarantined) first, so the insert below takes its place. Only one made before
+        // it: the redriven run may already have written its own status, or been dead-lettered again, which the restart must not overwrite.
+        var restarts = rows.Any(u => u.RestartedAt is not null) ? """
+            delete from event_status s using unnest(@canvases, @ids, @restarts) as r(canvas, id, restarted_at)
+             where r.restarted_at >= s.finished_at and s.canvas = r.canvas and s.id = r.id and s.rank >= 40;
             """ : "";
         // An emit request's events in one row: their ids and workers are sent flat, each request its slice.
         var emitted = emits.Count == 0 ? "" : """
@@ -117,9 +133,10 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
                    run_at = coalesce(excluded.run_at, s.run_at),
                    started_at = coalesce(excluded.started_at, s.started_at), finished_at = excluded.finished_at,
                    result = excluded.result, error = excluded.error, updated_at = now()
-             where (excluded.rank >= 40 and s.rank < excluded.rank)
-                or (s.rank >= 40 and excluded.started_at > s.finished_at)
-                or (s.rank < 30 and (excluded.attempts, excluded.rank) > (s.attempts, s.rank));
+             where (s.rank >= 40 and (excluded.started_at > s.finished_at or excluded.rank > s.rank))
+                or (excluded.rank >= 40 and s.rank < 40 and coalesce(excluded.finished_at >= s.started_at, true))
+                or (s.rank < 30 and excluded.rank = 30)
+                or (s.rank < 30 and excluded.rank < 30 and (excluded.attempts, excluded.rank) > (s.attempts, s.rank));
             select pg_notify(@channel, @payload);
             """, connection, transaction);
         command.Parameters.Add(Array("canvases", NpgsqlDbType.Text, rows.Select(u => u.Canvas)));
@@ -134,7 +151,7 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         command.Parameters.Add(Array("finished", NpgsqlDbType.TimestampTz, rows.Select(u => u.FinishedAt?.UtcDateTime)));
         command.Parameters.Add(Array("results", NpgsqlDbType.Text, rows.Select(u => TenantText.Store(u.Result))));
         command.Parameters.Add(Array("errors", NpgsqlDbType.Text, rows.Select(u => TenantText.Store(u.Error))));
-        command.Parameters.Add(Array("restarts", NpgsqlDbType.Boolean, rows.Select(u => u.Restart)));
+        command.Parameters.Add(Array("restarts", NpgsqlDbType.TimestampTz, rows.Select(u => u.RestartedAt?.UtcDateTime)));
         if (emits.Count > 0)
         {
             var firsts = new int[emits.Count];
@@ -159,15 +176,18 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
     }
 
     /// <summary>
-    /// An un-enqueue: a queued event is cancelled at once (a waiter wakes); one that already runs or finished keeps its
-    /// status, and one not written yet becomes cancelled when its worker reaches it.
+    /// An un-enqueue. A delayed event whose row it removed (<paramref name="removedEnqueuedAt"/>: that row's enqueued time) can never
+    /// run: it is cancelled for good, a final state that its emit's own <c>scheduled</c>, landing later, does not change. Otherwise a
+    /// queued event is cancelled at once (a waiter wakes), though a run that already started wins, and one not written yet becomes
+    /// cancelled when its worker reaches it. Nothing is written for a canvas deleted or re-created since (<paramref name="canvasIncarnation"/>).
     /// </summary>
-    public async Task CancelAsync(string canvas, Guid id, CancellationToken cancellationToken)
+    public async Task CancelAsync(string canvas, long canvasIncarnation, string worker, Guid id, DateTimeOffset? removedEnqueuedAt, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var batch = await FencedBatch.CanvasesAsync(db, [canvas], cancellationToken);
+        if (!batch.Admits(canvas, canvasIncarnation)) return;
         var (from, to) = EmittedWithin(id);
         // An event known only from its emit request gets its own row, cancelled.
-        await connection.ExecuteAsync(new CommandDefinition("""
+        var cancel = removedEnqueuedAt is null ? """
             update event_status set status = @status, rank = @rank, finished_at = now(), updated_at = now()
              where canvas = @canvas and id = @id and rank < @rank;
             insert into event_status (canvas, id, worker, status, rank, attempts, enqueued_at, finished_at, updated_at)
@@ -176,9 +196,26 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
              where b.canvas = @canvas and b.enqueued_at >= @from and b.enqueued_at < @to and e.id = @id
              limit 1
                 on conflict (canvas, id) do nothing;
-            select pg_notify(@channel, @canvas);
-            """, new { canvas, id, from, to, status = EventStatuses.Cancelled, rank = EventStatuses.CancelRequestRank, channel = Channel },
-            cancellationToken: cancellationToken));
+            """ : """
+            insert into event_status as s (canvas, id, worker, status, rank, attempts, enqueued_at, finished_at, updated_at)
+            values (@canvas, @id, @worker, @status, @final, 1, @removedEnqueuedAt, now(), now())
+                on conflict (canvas, id) do update set status = excluded.status, rank = excluded.rank, finished_at = excluded.finished_at, updated_at = now()
+             where s.rank < @final;
+            """;
+        await batch.Connection.ExecuteAsync(new CommandDefinition(cancel + "select pg_notify(@channel, @canvas);", new
+        {
+            canvas,
+            id,
+            worker,
+            from,
+            to,
+            removedEnqueuedAt = removedEnqueuedAt?.UtcDateTime,
+            status = EventStatuses.Cancelled,
+            rank = EventStatuses.CancelRequestRank,
+            final = EventStatuses.FinishedRank,
+            channel = Channel,
+        }, batch.Transaction, cancellationToken: cancellationToken));
+        await batch.CommitAsync(cancellationToken);
     }
 
     private static NpgsqlParameter Array<T>(string name, NpgsqlDbType type, IEnumerable<T> values) =>

@@ -18,24 +18,34 @@ public sealed class IdempotencyStore(NpgsqlDataSource db) : ICanvasData
     /// <summary>
     /// Claims each key for its proposed id. Returns, per key, the id (and time) that owns it: the proposed one when this call won.
     /// Keys are compared as stored (<see cref="TenantText.Store"/>): give them in that form, each once.
+    /// <see cref="CanvasGoneException"/> when the canvas was deleted or re-created since <paramref name="canvasIncarnation"/>: no key is claimed.
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, (Guid Id, DateTimeOffset EnqueuedAt)>> ClaimAsync(string canvas, IReadOnlyList<(string Key, Guid Id)> claims, DateTimeOffset enqueuedAt, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, (Guid Id, DateTimeOffset EnqueuedAt)>> ClaimAsync(string canvas, long canvasIncarnation, IReadOnlyList<(string Key, Guid Id)> claims,
+        DateTimeOffset enqueuedAt, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(string Key, Guid EventId, DateTime EnqueuedAt)>(new CommandDefinition("""
-            insert into idempotency_keys as k (canvas, key, event_id, enqueued_at)
-            select @canvas, key, id, @enqueuedAt from unnest(@keys, @ids) as c(key, id)
-            on conflict (canvas, key) do update set event_id = excluded.event_id, enqueued_at = excluded.enqueued_at
-             where k.enqueued_at < now() - make_interval(secs => @windowSeconds);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        using var results = await connection.QueryMultipleAsync(new CommandDefinition($"""
+            with {FencedBatch.AliveCanvas("canvas", "canvasIncarnation")},
+            claimed as (
+                insert into idempotency_keys as k (canvas, key, event_id, enqueued_at)
+                select @canvas, key, id, @enqueuedAt from unnest(@keys, @ids) as c(key, id) where exists (select 1 from alive)
+                on conflict (canvas, key) do update set event_id = excluded.event_id, enqueued_at = excluded.enqueued_at
+                 where k.enqueued_at < now() - make_interval(secs => @windowSeconds))
+            select exists (select 1 from alive);
             select key, event_id, enqueued_at from idempotency_keys where canvas = @canvas and key = any(@keys);
             """, new
         {
             canvas,
+            canvasIncarnation,
             enqueuedAt = enqueuedAt.UtcDateTime,
             keys = claims.Select(c => TenantText.Store(c.Key)).ToArray(),
             ids = claims.Select(c => c.Id).ToArray(),
             windowSeconds = Window.TotalSeconds,
-        }, cancellationToken: cancellationToken));
+        }, transaction, cancellationToken: cancellationToken));
+        if (!await results.ReadSingleAsync<bool>()) throw new CanvasGoneException(canvas);
+        var rows = await results.ReadAsync<(string Key, Guid EventId, DateTime EnqueuedAt)>();
+        await transaction.CommitAsync(cancellationToken);
         return rows.ToDictionary(r => r.Key, r => (r.EventId, new DateTimeOffset(DateTime.SpecifyKind(r.EnqueuedAt, DateTimeKind.Utc))), StringComparer.Ordinal);
     }
 

@@ -39,12 +39,11 @@ public sealed class MetricsStore(NpgsqlDataSource db) : ICanvasData, IWorkerData
         return new DateTime(utc.Ticks - (utc.Ticks - Origin.Ticks) % ticks, DateTimeKind.Utc);
     }
 
-    /// <summary>One statement for every row a flush touched.</summary>
-    public async Task AddAsync(IReadOnlyCollection<MinuteDelta> deltas, CancellationToken cancellationToken)
+    /// <summary>One statement for every row a flush touched, in a batch that holds their workers (the caller keeps only those it admits).</summary>
+    public static async Task AddAsync(FencedBatch batch, IReadOnlyCollection<MinuteDelta> deltas, CancellationToken cancellationToken)
     {
         if (deltas.Count == 0) return;
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition("""
+        await batch.Connection.ExecuteAsync(new CommandDefinition("""
             insert into metrics_minute as m (canvas, worker, at, processed, failed, timed_out, emitted, queue_wait, duration)
             select d.canvas, d.worker, d.at, d.processed, d.failed, d.timed_out, d.emitted,
                    (@waits)[(d.n - 1) * @width + 1 : d.n * @width], (@durations)[(d.n - 1) * @width + 1 : d.n * @width]
@@ -67,7 +66,7 @@ public sealed class MetricsStore(NpgsqlDataSource db) : ICanvasData, IWorkerData
             emitted = deltas.Select(d => d.Emitted).ToArray(),
             waits = deltas.SelectMany(d => d.QueueWait).ToArray(),
             durations = deltas.SelectMany(d => d.Duration).ToArray(),
-        }, cancellationToken: cancellationToken));
+        }, batch.Transaction, cancellationToken: cancellationToken));
     }
 
     /// <summary>

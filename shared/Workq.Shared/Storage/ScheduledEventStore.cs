@@ -27,15 +27,17 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
 
     /// <summary>
     /// Stores the events of one request in one round trip, all or none: none when that would put a worker past
-    /// <paramref name="maxPerWorker"/> (that worker is thrown as <see cref="ScheduledFullException"/>). An id already stored is kept as it is.
+    /// <paramref name="maxPerWorker"/> (that worker is thrown as <see cref="ScheduledFullException"/>), none when the canvas was deleted
+    /// or re-created since <paramref name="canvasIncarnation"/> (<see cref="CanvasGoneException"/>). An id already stored is kept as it is.
     /// The count and insert are one statement, so concurrent requests may overshoot the limit by what they insert together.
     /// </summary>
-    public async Task ScheduleAsync(string canvas, IReadOnlyList<ScheduledEvent> events, int maxPerWorker, CancellationToken cancellationToken)
+    public async Task ScheduleAsync(string canvas, long canvasIncarnation, IReadOnlyList<ScheduledEvent> events, int maxPerWorker, CancellationToken cancellationToken)
     {
         if (events.Count == 0) return;
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var over = await connection.QueryFirstOrDefaultAsync<string>(new CommandDefinition($"""
-            with new as (
+        var (over, alive) = await connection.QuerySingleAsync<(string? Over, bool Alive)>(new CommandDefinition($"""
+            with {FencedBatch.AliveCanvas("canvas", "canvasIncarnation")},
+            new as (
                 select * from unnest(@ids, @workers, @enqueuedAts, @runAts, @depths, @traceParents, @bodies, @orderingKeys)
                     as n(event_id, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key)),
             over as (
@@ -45,16 +47,16 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
             inserted as (
                 insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key)
                 select event_id, @canvas, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key from new
-                 where not exists (select 1 from over)
+                 where not exists (select 1 from over) and exists (select 1 from alive)
                 on conflict (event_id) do nothing
                 returning 1)
-            select worker from over
-            union all
             -- Delivered at commit: a pump sleeping towards a later event wakes for this one.
-            select null from (select pg_notify('{Channel}', '') from inserted limit 1) notified
+            select (select worker from over), exists (select 1 from alive)
+              from (select count(*) from (select pg_notify('{Channel}', '') from inserted limit 1) notify) notified
             """, new
         {
             canvas,
+            canvasIncarnation,
             ids = events.Select(e => e.Envelope.Id).ToArray(),
             workers = events.Select(e => e.Envelope.Worker).ToArray(),
             enqueuedAts = events.Select(e => e.Envelope.EnqueuedAt.UtcDateTime).ToArray(),
@@ -65,6 +67,7 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
             orderingKeys = events.Select(e => e.Envelope.OrderingKey).ToArray(),
             maxPerWorker,
         }, cancellationToken: cancellationToken));
+        if (!alive) throw new CanvasGoneException(canvas);
         if (over is not null) throw new ScheduledFullException(canvas, over, maxPerWorker);
     }
 
@@ -80,14 +83,18 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var rows = (await connection.QueryAsync<(Guid EventId, string Canvas, string Worker, DateTime EnqueuedAt, DateTime RunAt, int Depth, string? TraceParent, byte[] Body, string? OrderingKey)>(
-            new CommandDefinition("""
-                select event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key from scheduled_events
-                 where run_at <= @now order by run_at, seq limit @limit for update skip locked
+        // A canvas being deleted is skipped: its deletion deletes these rows. Its rows are never another incarnation's (an insert
+        // holds the canvas alive, and the deletion removes them all), so the canvas's incarnation now is the events'.
+        var rows = (await connection.QueryAsync<(Guid EventId, string Canvas, string Worker, DateTime EnqueuedAt, DateTime RunAt, int Depth, string? TraceParent, byte[] Body,
+            string? OrderingKey, long Incarnation)>(new CommandDefinition("""
+                select s.event_id, s.canvas, s.worker, s.enqueued_at, s.run_at, s.depth, s.trace_parent, s.body, s.ordering_key, c.incarnation
+                  from scheduled_events s join canvases c on c.name = s.canvas and not c.deleting
+                 where s.run_at <= @now order by s.run_at, s.seq limit @limit for update of s skip locked
                 """, new { now = now.UtcDateTime, limit }, transaction, cancellationToken: cancellationToken))).AsList();
         if (rows.Count == 0) return (0, []);
         var due = rows.ConvertAll(r => new ScheduledEvent(
-            new EventEnvelope(r.EventId, r.Canvas, r.Worker, UnhandledStore.Utc(r.EnqueuedAt), r.Depth, r.TraceParent, r.OrderingKey), UnhandledStore.Utc(r.RunAt), r.Body));
+            new EventEnvelope(r.EventId, r.Canvas, r.Worker, UnhandledStore.Utc(r.EnqueuedAt), r.Depth, r.TraceParent, r.OrderingKey, r.Incarnation),
+            UnhandledStore.Utc(r.RunAt), r.Body));
         var outcome = await publish(due);
         await connection.ExecuteAsync(new CommandDefinition("""
             delete from scheduled_events where event_id = any(@published);
@@ -109,21 +116,26 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
         return (rows.Count, quarantined);
     }
 
-    /// <summary>When the earliest event is due; null when none waits.</summary>
+    /// <summary>When the earliest event is due; null when none waits (those of a canvas being deleted do not).</summary>
     public async Task<DateTimeOffset?> NextRunAtAsync(CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var next = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition("select min(run_at) from scheduled_events", cancellationToken: cancellationToken));
+        var next = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition(
+            "select min(s.run_at) from scheduled_events s join canvases c on c.name = s.canvas and not c.deleting", cancellationToken: cancellationToken));
         return next is { } at ? UnhandledStore.Utc(at) : null;
     }
 
-    /// <summary>Un-enqueues a scheduled event; false when the worker has none with that id (maybe already published).</summary>
-    public async Task<bool> DeleteAsync(string canvas, string worker, Guid eventId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Un-enqueues a scheduled event: the removed event's enqueued time, or null when the worker has none with that id (maybe already
+    /// published: a pump publishing it holds its row, so this waits and then finds nothing).
+    /// </summary>
+    public async Task<DateTimeOffset?> DeleteAsync(string canvas, string worker, Guid eventId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            "delete from scheduled_events where event_id = @eventId and canvas = @canvas and worker = @worker",
-            new { canvas, worker, eventId }, cancellationToken: cancellationToken)) > 0;
+        var enqueuedAt = await connection.QuerySingleOrDefaultAsync<DateTime?>(new CommandDefinition(
+            "delete from scheduled_events where event_id = @eventId and canvas = @canvas and worker = @worker returning enqueued_at",
+            new { canvas, worker, eventId }, cancellationToken: cancellationToken));
+        return enqueuedAt is { } at ? UnhandledStore.Utc(at) : null;
     }
 
     /// <summary>Purges a worker's scheduled events; returns how many there were.</summary>

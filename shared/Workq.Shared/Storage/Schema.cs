@@ -305,6 +305,14 @@ public static class Schema
             quarantined_at timestamptz not null default now());
         create index if not exists quarantine_by_source on quarantine (source, id);
         create index if not exists quarantine_by_canvas on quarantine (canvas, id);
+        -- Incarnations (docs/DESIGN.md "Deleting a canvas or a worker"): a canvas or worker row gets a new one on every create
+        -- (existing rows are numbered here once), and events, runs and batch writes carry it. Deletion first marks the row
+        -- deleting, which waits for every write holding the row FOR SHARE; a write that comes later sees the mark and writes nothing.
+        create sequence if not exists workq_incarnations;
+        alter table canvases add column if not exists incarnation bigint not null default nextval('workq_incarnations');
+        alter table canvases add column if not exists deleting boolean not null default false;
+        alter table workers add column if not exists incarnation bigint not null default nextval('workq_incarnations');
+        alter table workers add column if not exists deleting boolean not null default false;
         """;
 
     public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

@@ -19,15 +19,20 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
     public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
         db.ExecuteAsync("delete from unhandled_events where canvas = @canvas; delete from unhandled_dropped where canvas = @canvas", new { canvas }, cancellationToken);
 
+    /// <summary>
+    /// Parks the event, unless its canvas was deleted or re-created since it was emitted (a canvas deleted meanwhile takes its events
+    /// with it), or it names a worker incarnation that is gone (a retry or redrive of a deleted worker: that worker's events went with it).
+    /// </summary>
     public async Task ParkAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        // A canvas deleted meanwhile takes its events with it.
-        await connection.ExecuteAsync(new CommandDefinition("""
+        await connection.ExecuteAsync(new CommandDefinition($"""
+            with {FencedBatch.AliveCanvas("Canvas", "CanvasIncarnation")}
             insert into unhandled_events (canvas, worker, event_id, enqueued_at, depth, trace_parent, body, ordering_key)
             select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @OrderingKey
-             where exists (select 1 from canvases where name = @Canvas)
-            """, new { envelope.Canvas, envelope.Worker, envelope.Id, EnqueuedAt = envelope.EnqueuedAt.UtcDateTime, envelope.Depth, envelope.TraceParent, body = body.ToArray(), envelope.OrderingKey },
+             where exists (select 1 from alive)
+               and (@WorkerIncarnation = 0 or exists (select 1 from workers w where w.canvas = @Canvas and w.name = @Worker and w.incarnation = @WorkerIncarnation and not w.deleting))
+            """, DataSourceCommands.EventParameters(envelope, body),
             cancellationToken: cancellationToken));
     }
 
@@ -95,10 +100,14 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Stamped with the incarnations they go to (a parked row is never another canvas incarnation's: parking holds the canvas
+        // alive, and its deletion removes them all); a worker being deleted gets none.
         var rows = (await connection.QueryAsync<Row>(new CommandDefinition("""
-            select u.seq, u.canvas, u.worker, u.event_id, u.enqueued_at, u.depth, u.trace_parent, u.body, u.ordering_key
+            select u.seq, u.canvas, u.worker, u.event_id, u.enqueued_at, u.depth, u.trace_parent, u.body, u.ordering_key,
+                   c.incarnation as canvas_incarnation, w.incarnation as worker_incarnation
               from unhandled_events u
-              join workers w on w.canvas = u.canvas and w.name = u.worker
+              join workers w on w.canvas = u.canvas and w.name = u.worker and not w.deleting
+              join canvases c on c.name = u.canvas
              order by u.enqueued_at, u.seq
              limit 1000
                for update of u skip locked
@@ -137,8 +146,11 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
         public string? Trace_Parent { get; set; }
         public byte[] Body { get; set; } = [];
         public string? Ordering_Key { get; set; }
+        public long Canvas_Incarnation { get; set; }
+        public long Worker_Incarnation { get; set; }
 
-        public ParkedEvent ToParked() => new(Seq, new EventEnvelope(Event_Id, Canvas, Worker, Utc(Enqueued_At), Depth, Trace_Parent, Ordering_Key), Body);
+        public ParkedEvent ToParked() =>
+            new(Seq, new EventEnvelope(Event_Id, Canvas, Worker, Utc(Enqueued_At), Depth, Trace_Parent, Ordering_Key, Canvas_Incarnation, Worker_Incarnation), Body);
 
         /// <summary>
         /// Publishes the rows oldest first, each confirmed before the next (replays and redrives promise that order).

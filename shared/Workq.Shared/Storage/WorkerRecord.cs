@@ -21,7 +21,8 @@ public sealed record RateLimit(int Events, double PerSeconds)
 
 /// <summary>
 /// A worker's row in the registry. <c>Change</c> grows with every change of code, settings or state. <c>OrderingLanes</c> is 0 until
-/// its first keyed event (docs/DESIGN.md "Ordering keys"), then the number of its lane queues, for good.
+/// its first keyed event (docs/DESIGN.md "Ordering keys"), then the number of its lane queues, for good. <c>Incarnation</c> is new
+/// with every create of the name, <c>CanvasIncarnation</c> its canvas's (docs/DESIGN.md "Deleting a canvas or a worker").
 /// </summary>
 public sealed record WorkerRecord(
     string Canvas,
@@ -38,7 +39,9 @@ public sealed record WorkerRecord(
     long DeadLettered,
     long Change,
     RateLimit? RateLimit = null,
-    int OrderingLanes = 0)
+    int OrderingLanes = 0,
+    long Incarnation = 0,
+    long CanvasIncarnation = 0)
 {
     [JsonIgnore] public bool IsRunning => State == WorkerStates.Running;
 }

@@ -25,6 +25,8 @@ public static class WorkqDiagnostics
     /// <summary>By <c>workq.source</c>: the queue or component that gave up on the message (API.md "Quarantine").</summary>
     public static readonly Counter<long> Quarantined = Meter.CreateCounter<long>("workq.quarantined", "{message}",
         "Messages an internal consumer gave up on and moved to the quarantine.");
+    public static readonly Counter<long> Dropped = Meter.CreateCounter<long>("workq.events.dropped", "{event}",
+        "Deliveries of a deleted canvas or worker incarnation, dropped unrun.");
     public static readonly Histogram<double> HandlerDuration = Meter.CreateHistogram<double>("workq.handler.duration", "ms", "How long a handler ran.");
     public static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>("workq.queue.wait", "ms", "From enqueue to the handler's start.");
     public static readonly Counter<long> RunnerStarts = Meter.CreateCounter<long>("workq.runner.starts", "{process}", "Runner processes started, by canvas.");

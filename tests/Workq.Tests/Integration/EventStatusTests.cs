@@ -148,6 +148,37 @@ public sealed class EventStatusTests(WorkqCluster cluster)
         Assert.Equal("cancelled", Status(await StatusAsync(canvas, id, token)));
     }
 
+    /// <summary>
+    /// Issue 25, "A status that never moves on": an un-enqueue sent right after a delayed emit's 202 lands before the emitter's
+    /// flush writes the event's <c>scheduled</c>. The event never runs, and its status is <c>cancelled</c> for good.
+    /// </summary>
+    [Fact]
+    public async Task A_delayed_emit_un_enqueued_right_after_its_202_is_cancelled_for_good_whichever_write_lands_first()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync();
+        await cluster.DeployAsync(canvas, "later", "return 1;", token: token);
+        var ids = new List<Guid>();
+        for (var i = 0; i < 10; i++)
+        {
+            var accepted = await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/later/events?delaySeconds=600"), token, "{}", expect: 202);
+            var id = Guid.Parse(accepted!["id"]!.GetValue<string>());
+            await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/later/events/{id}"), token, expect: 202);
+            ids.Add(id);
+        }
+        // A marker the emitter notes after them: once its status is readable, the emitter's flush of every scheduled above has landed.
+        var marker = await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/later/events?delaySeconds=600"), token, "{}", expect: 202);
+        await StatusEventuallyAsync(canvas, Guid.Parse(marker!["id"]!.GetValue<string>()), token, "scheduled");
+
+        foreach (var id in ids)
+        {
+            var status = await StatusAsync(canvas, id, token);
+            Assert.True(Status(status) == "cancelled", $"event {id}: {status}");
+            Assert.NotNull(status["finishedAt"]);
+        }
+        // Only the marker still waits.
+        Assert.Equal(1, (await cluster.WorkerAsync(canvas, "later"))["stats"]!["scheduled"]!.GetValue<int>());
+    }
+
     [Fact]
     public async Task Retries_go_back_to_queued_a_dead_letter_is_dead_lettered_and_a_redrive_starts_again()
     {

@@ -20,7 +20,7 @@ public sealed partial class OpenApiDocumentTests(WorkqCluster cluster)
         var routes = DocumentedRoutes(File.ReadAllLines(Path.Combine(RepoPaths.Root, "docs", "API.md")));
         // A parser that finds nothing would pass vacuously: API.md has over 30 routes, the deploy among them with its codes.
         Assert.True(routes.Count >= 30, $"only {routes.Count} routes parsed from docs/API.md");
-        Assert.Contains(routes, r => r is { Method: "PUT", Path: "/v1/canvases/{}/workers/{}" } && r.Statuses.SetEquals(["200", "201", "400", "413", "503"]));
+        Assert.Contains(routes, r => r is { Method: "PUT", Path: "/v1/canvases/{}/workers/{}" } && r.Statuses.SetEquals(["200", "201", "400", "409", "413", "503"]));
         Assert.Contains(routes, r => r.OnEmitter);
 
         var missing = new List<string>();

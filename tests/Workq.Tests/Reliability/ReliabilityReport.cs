@@ -11,6 +11,10 @@ public sealed class FaultReport(string file, params string[] columns)
     /// <summary>The reliability suite's table (faults of this machine's servers and of worker processes).</summary>
     public static readonly FaultReport Reliability = new("reliability.md", "scenario", "accepted (202)", "processed", "duplicated", "dead-lettered", "lost", "notes");
 
+    /// <summary>The resurrection suite's table: what was under way when a canvas or worker was deleted, and what of it reached the new one.</summary>
+    public static readonly FaultReport Resurrection = new("resurrection.md", "scenario", "under way at the delete", "old rows in the new one", "old queues left",
+        "old events run by the new one", "old deliveries dropped", "notes");
+
     private readonly ConcurrentQueue<string[]> rows = new();
 
     public string Path => System.IO.Path.Combine(RepoPaths.Root, ".run", file);

@@ -33,8 +33,10 @@ public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<T
     /// <summary>The tests share a database, and a dispatcher fires every due cron in it: each test takes its canvas away.</summary>
     public async Task DisposeAsync()
     {
+        var canvases = new CanvasStore(database.Db);
+        await canvases.MarkDeletingAsync(canvas, CancellationToken.None);
         await Store.DeleteCanvasAsync(canvas, CancellationToken.None);
-        await new CanvasStore(database.Db).DeleteAsync(canvas, CancellationToken.None);
+        await canvases.DeleteAsync(canvas, CancellationToken.None);
     }
 
     private Task Record(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
@@ -48,9 +50,9 @@ public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<T
 
     private async Task PutAsync(string name, string schedule, string worker = "w", string eventJson = "null")
     {
-        await new CanvasStore(database.Db).CreateAsync(canvas, "hash-" + canvas, CancellationToken.None);
+        await new CanvasStore(database.Db).CreateAsync(canvas, "hash-" + canvas, _ => Task.CompletedTask, CancellationToken.None);
         Assert.True(CronSchedule.TryParse(schedule, out var parsed, out var error), error);
-        Assert.NotNull(await Store.PutAsync(canvas, name, parsed!.Expression, worker, eventJson, parsed.NextAfter(clock.GetUtcNow()), CancellationToken.None));
+        Assert.NotNull(await Store.PutAsync(canvas, 0, name, parsed!.Expression, worker, eventJson, parsed.NextAfter(clock.GetUtcNow()), CancellationToken.None));
     }
 
     private async Task<CronRecord> GetAsync(string name) => (await Store.GetAsync(canvas, name, CancellationToken.None))!;

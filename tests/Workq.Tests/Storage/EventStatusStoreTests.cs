@@ -1,4 +1,5 @@
 using Dapper;
+using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 
 namespace Workq.Tests.Storage;
@@ -11,14 +12,25 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
 {
     private readonly EventStatusStore store = new(database.Db);
 
+    /// <summary>A fresh canvas (the store writes only for one that is alive): its name.</summary>
+    private async Task<string> CanvasAsync(string prefix)
+    {
+        var canvas = prefix + Guid.NewGuid().ToString("N")[..8];
+        await database.CreateCanvasAsync(canvas);
+        return canvas;
+    }
+
+    private static EventStatusUpdate Queued(string canvas, Guid id, DateTimeOffset enqueuedAt) =>
+        EventStatusUpdate.Queued(new EventEnvelope(id, canvas, "w", enqueuedAt, 0, null));
+
     [Fact]
     public async Task Pruning_drops_what_has_not_changed_for_the_retention_and_keeps_an_old_event_that_changed_since()
     {
-        var canvas = "prune-" + Guid.NewGuid().ToString("N")[..8];
+        var canvas = await CanvasAsync("prune-");
         var enqueued = DateTimeOffset.UtcNow.AddDays(-3);
         var (stale, revived, fresh) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
-        await store.UpsertAsync([EventStatusUpdate.Queued(canvas, stale, "w", enqueued), EventStatusUpdate.Queued(canvas, revived, "w", enqueued),
-            EventStatusUpdate.Queued(canvas, fresh, "w", DateTimeOffset.UtcNow)], CancellationToken.None);
+        await store.UpsertAsync([Queued(canvas, stale, enqueued), Queued(canvas, revived, enqueued), Queued(canvas, fresh, DateTimeOffset.UtcNow)],
+            CancellationToken.None);
         // Both old events were last written two days ago; then one of them runs now (a delayed event, say).
         await using (var connection = await database.Db.OpenConnectionAsync())
             await connection.ExecuteAsync("update event_status set updated_at = now() - interval '2 days' where canvas = @canvas and id <> @fresh", new { canvas, fresh });
@@ -38,14 +50,14 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
     [Fact]
     public async Task A_later_status_replaces_the_row_and_an_earlier_one_arriving_late_does_not()
     {
-        var canvas = "order-" + Guid.NewGuid().ToString("N")[..8];
+        var canvas = await CanvasAsync("order-");
         var id = Guid.NewGuid();
         var enqueued = DateTimeOffset.UtcNow;
         var started = enqueued.AddMilliseconds(5);
         await store.UpsertAsync([new EventStatusUpdate(canvas, id, "w", EventStatuses.Completed, EventStatuses.FinishedRank, 1, enqueued, StartedAt: started,
             FinishedAt: started.AddMilliseconds(3), Result: "7")], CancellationToken.None);
         // The emitter's queued, flushed after the worker's completed.
-        await store.UpsertAsync([EventStatusUpdate.Queued(canvas, id, "w", enqueued)], CancellationToken.None);
+        await store.UpsertAsync([Queued(canvas, id, enqueued)], CancellationToken.None);
 
         var row = await store.FindAsync(canvas, id, CancellationToken.None);
         Assert.Equal(EventStatuses.Completed, row!.Status);
@@ -58,7 +70,7 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
     [Fact]
     public async Task An_emit_requests_events_read_as_queued_from_its_one_row_until_a_later_status_outranks_it()
     {
-        var canvas = "emits-" + Guid.NewGuid().ToString("N")[..8];
+        var canvas = await CanvasAsync("emits-");
         var enqueued = DateTimeOffset.UtcNow;
         var request = Request(canvas, enqueued, "a", "b", "a");
         var other = Request(canvas, enqueued, "c");
@@ -90,29 +102,78 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
     [Fact]
     public async Task Cancelling_an_event_known_only_from_its_emit_request_gives_it_a_cancelled_row_and_a_run_already_started_keeps_its_status()
     {
-        var canvas = "cancel-" + Guid.NewGuid().ToString("N")[..8];
+        var canvas = await CanvasAsync("cancel-");
         var enqueued = DateTimeOffset.UtcNow;
         var request = Request(canvas, enqueued, "w", "w");
         await store.WriteAsync([], [request], CancellationToken.None);
         await store.UpsertAsync([new EventStatusUpdate(canvas, request.Ids[1], "w", EventStatuses.Running, EventStatuses.RunningRank, 1, enqueued,
             StartedAt: DateTimeOffset.UtcNow)], CancellationToken.None);
 
-        await store.CancelAsync(canvas, request.Ids[0], CancellationToken.None);
-        await store.CancelAsync(canvas, request.Ids[1], CancellationToken.None);
+        await store.CancelAsync(canvas, 0, "w", request.Ids[0], null, CancellationToken.None);
+        await store.CancelAsync(canvas, 0, "w", request.Ids[1], null, CancellationToken.None);
         // Another canvas cannot cancel them.
-        await store.CancelAsync(canvas + "x", request.Ids[0], CancellationToken.None);
+        var other = await CanvasAsync("cancel-other-");
+        await store.CancelAsync(other, 0, "w", request.Ids[0], null, CancellationToken.None);
 
         var cancelled = await store.FindAsync(canvas, request.Ids[0], CancellationToken.None);
         Assert.Equal((EventStatuses.Cancelled, "w"), (cancelled!.Status, cancelled.Worker));
         Assert.NotNull(cancelled.FinishedAt);
         Assert.Equal(EventStatuses.Running, (await store.FindAsync(canvas, request.Ids[1], CancellationToken.None))!.Status);
-        Assert.Null(await store.FindAsync(canvas + "x", request.Ids[0], CancellationToken.None));
+        Assert.Null(await store.FindAsync(other, request.Ids[0], CancellationToken.None));
+    }
+
+    /// <summary>
+    /// The upsert's rule is the recorder's (<see cref="EventStatusUpdate.Supersedes"/>): every order of every history's writes, each
+    /// order its own event and each step one flush, ends in the history's last status.
+    /// </summary>
+    [Fact]
+    public async Task Whatever_order_a_historys_writes_land_in_the_store_keeps_its_last_status()
+    {
+        var canvas = await CanvasAsync("history-");
+        var expected = new Dictionary<Guid, (string Ends, string Order)>();
+        foreach (var (name, writes, ends) in EventStatusHistories.All)
+        {
+            var orders = EventStatusHistories.Orders(writes).Select(order => (Id: Guid.NewGuid(), Writes: order)).ToList();
+            for (var step = 0; step < writes.Length; step++)
+                await store.UpsertAsync(orders.Select(o => o.Writes[step] with { Canvas = canvas, Id = o.Id }).ToList(), CancellationToken.None);
+            foreach (var (id, order) in orders) expected[id] = (ends, $"{name}: {string.Join(" → ", order.Select(w => $"{w.Status}/{w.Attempts}"))}");
+        }
+
+        await using var connection = await database.Db.OpenConnectionAsync();
+        var stored = (await connection.QueryAsync<(Guid Id, string Status)>("select id, status from event_status where canvas = @canvas", new { canvas }))
+            .ToDictionary(r => r.Id, r => r.Status);
+        var wrong = expected.Where(e => stored.GetValueOrDefault(e.Key) != e.Value.Ends)
+            .Select(e => $"{e.Value.Order} ends {stored.GetValueOrDefault(e.Key)}, not {e.Value.Ends}").ToList();
+        Assert.True(expected.Count > 300, $"only {expected.Count} orders");
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong.Take(20)));
+    }
+
+    [Fact]
+    public async Task An_un_enqueue_that_removed_a_delayed_event_cancels_it_for_good_whenever_its_emits_scheduled_lands()
+    {
+        var canvas = await CanvasAsync("cancel-delayed-");
+        var enqueued = DateTimeOffset.UtcNow;
+        var envelope = new EventEnvelope(Guid.CreateVersion7(enqueued), canvas, "w", enqueued, 0, null);
+        var early = envelope with { Id = Guid.CreateVersion7(enqueued) };
+
+        // The issue's order: the cancel first, the emit's flush after it. And the other order.
+        await store.CancelAsync(canvas, 0, "w", envelope.Id, enqueued, CancellationToken.None);
+        await store.UpsertAsync([EventStatusUpdate.Scheduled(envelope, enqueued.AddMinutes(1))], CancellationToken.None);
+        await store.UpsertAsync([EventStatusUpdate.Scheduled(early, enqueued.AddMinutes(1))], CancellationToken.None);
+        await store.CancelAsync(canvas, 0, "w", early.Id, enqueued, CancellationToken.None);
+
+        foreach (var id in new[] { envelope.Id, early.Id })
+        {
+            var row = await store.FindAsync(canvas, id, CancellationToken.None);
+            Assert.Equal((EventStatuses.Cancelled, "w"), (row!.Status, row.Worker));
+            Assert.NotNull(row.FinishedAt);
+        }
     }
 
     [Fact]
     public async Task Emit_requests_are_pruned_after_the_retention_and_go_with_their_canvas()
     {
-        var (old, deleted) = ("prune-emits-" + Guid.NewGuid().ToString("N")[..8], "gone-" + Guid.NewGuid().ToString("N")[..8]);
+        var (old, deleted) = (await CanvasAsync("prune-emits-"), await CanvasAsync("gone-"));
         var stale = Request(old, DateTimeOffset.UtcNow.AddDays(-2), "w");
         var fresh = Request(old, DateTimeOffset.UtcNow, "w");
         var doomed = Request(deleted, DateTimeOffset.UtcNow, "w");

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Workq.Shared.Configuration;
+using Workq.Shared.Messaging;
 using Workq.Shared.Poison;
 using Workq.Shared.Storage;
 
@@ -63,11 +64,13 @@ public sealed class QuarantineStoreTests(ThrowawayDatabase database) : IClassFix
         var good = Enumerable.Range(0, 50).Select(_ => Guid.NewGuid()).ToList();
         var bad = Guid.NewGuid();
         var now = DateTimeOffset.UtcNow;
-        foreach (var id in good.Take(25)) recorder.Record(EventStatusUpdate.Queued(canvas, id, "w", now));
+        await database.CreateCanvasAsync(canvas);
+        EventEnvelope Envelope(Guid id) => new(id, canvas, "w", now, 0, null);
+        foreach (var id in good.Take(25)) recorder.Record(EventStatusUpdate.Queued(Envelope(id)));
         // A result that is not JSON: the upsert's result::json refuses it (22P02), and with it, whole, every status of the flush.
         recorder.Record(new EventStatusUpdate(canvas, bad, "w", EventStatuses.Completed, EventStatuses.FinishedRank, 1, now, FinishedAt: now,
             Result: "{not json"));
-        foreach (var id in good.Skip(25)) recorder.Record(EventStatusUpdate.Queued(canvas, id, "w", now));
+        foreach (var id in good.Skip(25)) recorder.Record(EventStatusUpdate.Queued(Envelope(id)));
 
         await recorder.FlushAsync(CancellationToken.None);
         await recorder.FlushAsync(CancellationToken.None);
@@ -87,17 +90,19 @@ public sealed class QuarantineStoreTests(ThrowawayDatabase database) : IClassFix
         var canvas = "rank-" + Guid.NewGuid().ToString("N")[..8];
         var id = Guid.NewGuid();
         var now = DateTimeOffset.UtcNow;
+        await database.CreateCanvasAsync(canvas);
+        var envelope = new EventEnvelope(id, canvas, "w", now, 0, null);
         async Task<string?> StatusAfter(EventStatusUpdate update)
         {
             await statuses.UpsertAsync([update], CancellationToken.None);
             return (await statuses.FindAsync(canvas, id, CancellationToken.None))?.Status;
         }
 
-        Assert.Equal(EventStatuses.DeadLettered, await StatusAfter(EventStatusUpdate.DeadLettered(canvas, id, "w", 1, now, "dead\u2400letter")));
+        Assert.Equal(EventStatuses.DeadLettered, await StatusAfter(EventStatusUpdate.DeadLettered(envelope, 1, "dead\u2400letter")));
         Assert.Equal(EventStatuses.Quarantined, await StatusAfter(EventStatusUpdate.Quarantined(canvas, id, "w", 1, now, 12, "workq.dead-letters", "22021")));
-        Assert.Equal(EventStatuses.Quarantined, await StatusAfter(EventStatusUpdate.DeadLettered(canvas, id, "w", 1, now, "again")));
-        Assert.Equal(EventStatuses.Queued, await StatusAfter(EventStatusUpdate.Queued(canvas, id, "w", now, restart: true)));
-        Assert.Equal(EventStatuses.DeadLettered, await StatusAfter(EventStatusUpdate.DeadLettered(canvas, id, "w", 1, now, "kept this time")));
+        Assert.Equal(EventStatuses.Quarantined, await StatusAfter(EventStatusUpdate.DeadLettered(envelope, 1, "again")));
+        Assert.Equal(EventStatuses.Queued, await StatusAfter(EventStatusUpdate.Queued(envelope, restartedAt: DateTimeOffset.UtcNow)));
+        Assert.Equal(EventStatuses.DeadLettered, await StatusAfter(EventStatusUpdate.DeadLettered(envelope, 1, "kept this time")));
     }
 
     [Fact]
