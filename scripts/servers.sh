@@ -125,7 +125,12 @@ _srv_ensure_hostname_resolves() {
 # 24 characters of [A-Za-z0-9]: nothing to escape in a URI or a connection string.
 _srv_new_password() { tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24 || true; }
 
-_srv_env_value() { sed -n "s/^$1=//p" "$_SRV_ENV_FILE" 2>/dev/null | head -n 1; }
+# A fresh machine has no file yet: then every value is empty (and not an error, which would end the
+# script under set -e).
+_srv_env_value() {
+  [[ -f "$_SRV_ENV_FILE" ]] || return 0
+  sed -n "/^$1=/{s/^$1=//p;q}" "$_SRV_ENV_FILE"
+}
 
 # Reuses the names and passwords of an earlier run of this checkout, or makes
 # new ones; either way they are (re)applied to the servers below, so the file

@@ -84,12 +84,13 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         // A canvas being deleted is skipped: its deletion deletes these rows. Its rows are never another incarnation's (an insert
-        // holds the canvas alive, and the deletion removes them all), so the canvas's incarnation now is the events'.
+        // holds the canvas alive, and the deletion removes them all), so the canvas's incarnation now is the events'. A row whose
+        // canvas does not exist at all (none but a hand in the database makes one) is taken: its publish fails, and it is quarantined.
         var rows = (await connection.QueryAsync<(Guid EventId, string Canvas, string Worker, DateTime EnqueuedAt, DateTime RunAt, int Depth, string? TraceParent, byte[] Body,
             string? OrderingKey, long Incarnation)>(new CommandDefinition("""
-                select s.event_id, s.canvas, s.worker, s.enqueued_at, s.run_at, s.depth, s.trace_parent, s.body, s.ordering_key, c.incarnation
-                  from scheduled_events s join canvases c on c.name = s.canvas and not c.deleting
-                 where s.run_at <= @now order by s.run_at, s.seq limit @limit for update of s skip locked
+                select s.event_id, s.canvas, s.worker, s.enqueued_at, s.run_at, s.depth, s.trace_parent, s.body, s.ordering_key, coalesce(c.incarnation, 0)
+                  from scheduled_events s left join canvases c on c.name = s.canvas
+                 where s.run_at <= @now and not coalesce(c.deleting, false) order by s.run_at, s.seq limit @limit for update of s skip locked
                 """, new { now = now.UtcDateTime, limit }, transaction, cancellationToken: cancellationToken))).AsList();
         if (rows.Count == 0) return (0, []);
         var due = rows.ConvertAll(r => new ScheduledEvent(

@@ -120,7 +120,10 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
 
         // The same writes for the new incarnation land everywhere: the check above could fail.
         Assert.Empty(await WriteEverythingAsync(canvas, newCanvas, newWorker));
-        Assert.All(await RowsAsync(canvas), table => Assert.True(table.Value > 0 || table.Key is "unhandled_dropped" or "cron_ticks" or "metrics_hour" or "worker_rate_buckets",
+        Assert.All(await RowsAsync(canvas), table => Assert.True(table.Value > 0 || table.Key is "unhandled_dropped" or "cron_ticks" or "metrics_hour" or "worker_rate_buckets"
+                // The operators' quarantine, which no tenant reads: an item keeps its incarnation headers, so a redrive into a canvas
+                // created again is dropped by its consumer.
+                or "quarantine",
             $"nothing written in {table.Key}: the test does not check it"));
     }
 
