@@ -1,34 +1,8 @@
-using Workq.Dispatcher.Crons;
-using Workq.Dispatcher.Metrics;
-using Workq.Dispatcher.Parking;
-using Workq.Dispatcher.Reconciling;
-using Workq.Dispatcher.Scheduling;
-using Workq.Dispatcher.Statuses;
-using Workq.Shared.ControlPlane;
+using Workq.Dispatcher;
 using Workq.Shared.Hosting;
-using Workq.Shared.Messaging;
-using Workq.Shared.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
-var options = builder.AddWorkqDefaults(defaultPort: 8082);
-builder.Services.AddSingleton<UnhandledStore>();
-builder.Services.AddSingleton<DeadLetterStore>();
-builder.Services.AddSingleton<MetricsStore>();
-builder.Services.AddSingleton<CronStore>();
-builder.Services.AddSingleton<ScheduledEventStore>();
-builder.Services.AddSingleton<ExchangeCheck>();
-builder.Services.AddHostedService<TopologyReconciler>();
-builder.Services.AddHostedService<ParkingConsumer>();
-builder.Services.AddSingleton<UnhandledReplayer>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<UnhandledReplayer>());
-builder.Services.AddEventStatus();
-builder.Services.AddHostedService<EventStatusPruner>();
-builder.Services.AddSingleton<PublishEvent>(sp => CronPublishing.RecordingQueued(sp.GetRequiredService<EventPublisher>(), sp.GetRequiredService<EventStatusRecorder>()));
-builder.Services.AddSingleton<CronFirer>();
-builder.Services.AddHostedService<CronLoop>();
-builder.Services.AddHostedService<ScheduledPump>();
-builder.Services.AddHostedService<MetricsRollup>();
-builder.Services.AddControlPlane(options, bus => bus.AddConsumer<ReplayOnWorkerChanged>());
+builder.AddDispatcherServices();
 
 var app = builder.Build();
 app.UseWorkqDefaults();

@@ -140,8 +140,7 @@ public static class EventStatusSetup
     public static IServiceCollection AddEventStatus(this IServiceCollection services)
     {
         services.AddSingleton<EventStatusStore>();
-        services.AddSingleton<EventStatusRecorder>();
-        services.AddHostedService(provider => provider.GetRequiredService<EventStatusRecorder>());
+        services.AddHostedSingleton<EventStatusRecorder>();
         return services;
     }
 }

@@ -1,0 +1,69 @@
+using Workq.Control.Apis;
+using Workq.Control.Canvases;
+using Workq.Control.Compiling;
+using Workq.Control.Deploying;
+using Workq.Control.Events;
+using Workq.Control.Stats;
+using Workq.Shared.Configuration;
+using Workq.Shared.ControlPlane;
+using Workq.Shared.Hosting;
+using Workq.Shared.Http;
+using Workq.Shared.Scripting;
+using Workq.Shared.Storage;
+using Workq.Traces.MongoDb;
+
+namespace Workq.Control;
+
+/// <summary>What the control service is made of: the stores it reads, compiling, queue statistics, worker commands.</summary>
+public static class ControlServices
+{
+    public static WebApplicationBuilder AddControlServices(this WebApplicationBuilder builder)
+    {
+        var options = builder.AddWorkqDefaults(defaultPort: 8080);
+        builder.RequireAdminToken(options);
+        var services = builder.Services;
+        services.AddStores(options);
+        // Handler code is compiled in separate processes that can be killed (see docs/DESIGN.md, "Handler code").
+        services.AddSingleton(CompilerPoolOptions.From(options));
+        services.AddHostedSingleton<CompilerPool>();
+        services.AddHostedService<AssemblyBackfill>();
+        services.AddQueueStats();
+        services.AddSingleton<WorkerCommands>();
+        services.AddSingleton<WorkerDeployment>();
+        services.AddSingleton<QuarantineRedrive>();
+        services.AddHostedService<QuarantineGauge>();
+        services.AddOpenApi();
+        services.AddSingleton<Convergence>();
+        services.AddControlPlane(options, bus =>
+        {
+            bus.AddConsumer<CanvasChangedConsumer>();
+            bus.AddConsumer<WorkerInstanceLoadConsumer>();
+        });
+        return builder;
+    }
+
+    private static void AddStores(this IServiceCollection services, WorkqOptions options)
+    {
+        services.AddSingleton<UnhandledStore>();
+        services.AddSingleton<DeadLetterStore>();
+        services.AddSingleton<MetricsStore>();
+        services.AddSingleton<CancelledEventStore>();
+        services.AddSingleton<InstanceStore>();
+        services.AddSingleton<CronStore>();
+        services.AddSingleton<ScheduledEventStore>();
+        services.AddEventStatus();
+        services.AddHostedSingleton<EventStatusWaiters>();
+        services.AddTraceStore(options);
+        services.AddDeletions();
+    }
+
+    private static void AddQueueStats(this IServiceCollection services)
+    {
+        services.AddSingleton<QueueProbe>();
+        services.AddHostedSingleton<LiveQueueCounts>();
+        services.AddSingleton<InstanceLoads>();
+        services.AddSingleton<WorkerViews>();
+        services.AddSingleton<QueueStats>();
+        services.AddHostedService<QueueDepthGauge>();
+    }
+}

@@ -1,0 +1,25 @@
+using Workq.Emitter.Emitting;
+using Workq.Shared.ControlPlane;
+using Workq.Shared.Hosting;
+using Workq.Shared.Storage;
+
+namespace Workq.Emitter;
+
+/// <summary>What the emitter service is made of: the emit path's stores, the emitter and the canvases' emit rates.</summary>
+public static class EmitterServices
+{
+    public static WebApplicationBuilder AddEmitterServices(this WebApplicationBuilder builder)
+    {
+        var options = builder.AddWorkqDefaults(defaultPort: 8081);
+        builder.RequireAdminToken(options);
+        var services = builder.Services;
+        services.AddSingleton<IdempotencyStore>();
+        services.AddSingleton<ScheduledEventStore>();
+        services.AddEventStatus();
+        services.AddSingleton<EventEmitter>();
+        services.AddSingleton<CanvasEmitRate>();
+        services.AddOpenApi();
+        services.AddControlPlane(options, bus => bus.AddConsumer<CanvasChangedConsumer>());
+        return builder;
+    }
+}

@@ -1,0 +1,48 @@
+using Workq.Shared.ControlPlane;
+using Workq.Shared.Hosting;
+using Workq.Shared.Storage;
+using Workq.Traces.MongoDb;
+using Workq.Worker.Consuming;
+using Workq.Worker.Isolation;
+using Workq.Worker.Recording;
+
+namespace Workq.Worker;
+
+/// <summary>What the worker service is made of: where handler code runs, the consumers, the recorders, the instance's reports.</summary>
+public static class WorkerServices
+{
+    /// <summary>
+    /// Hosted services stop in the reverse order of their registration, and here that order matters: the control plane's
+    /// bus stops first, then the consumers (<see cref="WorkerSupervisor"/>), then what they used: the recorders, which
+    /// write what the consumers finished, and last the runner processes.
+    /// </summary>
+    public static async Task<WebApplicationBuilder> AddWorkerServicesAsync(this WebApplicationBuilder builder)
+    {
+        var options = builder.AddWorkqDefaults(defaultPort: 8083);
+        var services = builder.Services;
+        services.AddSingleton<CancelledEventStore>();
+        services.AddSingleton<ScheduledEventStore>();
+        services.AddSingleton<InstanceStore>();
+        services.AddTraceStore(options);
+        await builder.AddHandlerHostAsync(options);
+        services.AddSingleton<EventRunner>();
+        services.AddSingleton<RetryScheduler>();
+        services.AddSingleton<CancelledEvents>();
+        services.AddSingleton<LoopGuard>();
+        services.AddSingleton<ConsumerLoads>();
+        services.AddSingleton<RateBuckets>();
+        services.AddSingleton<ConsumerServices>();
+        // The recorders before the consumers: they stop after them.
+        services.AddEventStatus();
+        services.AddHostedSingleton<RunRecorder>();
+        services.AddHostedSingleton<InstanceHeartbeat>();
+        services.AddHostedService<LoadReporter>();
+        services.AddHostedSingleton<WorkerSupervisor>();
+        services.AddControlPlane(options, bus =>
+        {
+            bus.AddConsumer<WorkerChangedConsumer>();
+            bus.AddConsumer<EventCancelledConsumer>();
+        });
+        return builder;
+    }
+}
