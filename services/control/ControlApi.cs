@@ -10,12 +10,14 @@ public static class ControlApi
 {
     public static WebApplication MapControlApi(this WebApplication app)
     {
-        // The OpenAPI document and its rendered page are public, like /healthz: they describe the routes, not any canvas.
+        // The OpenAPI document and its rendered page are public, like /healthz: they describe the routes, not any
+        // canvas.
         app.MapOpenApi();
         app.MapScalarApiReference(scalar => scalar.WithTitle("Workq control API").DisableDefaultFonts());
         app.MapAdminGroup().MapCanvasesApi().MapInstancesApi().MapQuarantineApi();
         app.MapCanvasGroup()
-            .MapWorkersApi().MapUnhandledApi().MapQueueApi().MapCronsApi().MapLookupApi().MapMetricsApi().MapEventsApi();
+            .MapWorkersApi().MapUnhandledApi().MapQueueApi().MapCronsApi()
+            .MapLookupApi().MapMetricsApi().MapEventsApi();
         return app;
     }
 }

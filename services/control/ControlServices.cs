@@ -14,7 +14,7 @@ using Workq.Traces.MongoDb;
 
 namespace Workq.Control;
 
-/// <summary>What the control service is made of: the stores it reads, compiling, queue statistics, worker commands.</summary>
+/// <summary>What the control service is made of: its stores, compiling, queue statistics, worker commands.</summary>
 public static class ControlServices
 {
     public static WebApplicationBuilder AddControlServices(this WebApplicationBuilder builder)

@@ -9,7 +9,8 @@ public static class EmitterApi
 {
     public static WebApplication MapEmitterApi(this WebApplication app)
     {
-        // The OpenAPI document and its rendered page are public, like /healthz: they describe the routes, not any canvas.
+        // The OpenAPI document and its rendered page are public, like /healthz: they describe the routes, not any
+        // canvas.
         app.MapOpenApi();
         app.MapScalarApiReference(scalar => scalar.WithTitle("Workq emit API").DisableDefaultFonts());
         app.MapCanvasGroup().MapEmitApi();

@@ -5,7 +5,7 @@ using Workq.Shared.Storage;
 
 namespace Workq.Emitter;
 
-/// <summary>What the emitter service is made of: the emit path's stores, the emitter and the canvases' emit rates.</summary>
+/// <summary>What the emitter service is made of: its stores, the emitter, the canvases' emit rates.</summary>
 public static class EmitterServices
 {
     public static WebApplicationBuilder AddEmitterServices(this WebApplicationBuilder builder)

@@ -8,13 +8,15 @@ using Workq.Worker.Recording;
 
 namespace Workq.Worker;
 
-/// <summary>What the worker service is made of: where handler code runs, the consumers, the recorders, the instance's reports.</summary>
+/// <summary>
+/// What the worker service is made of: where handler code runs, the consumers, the recorders, the instance's reports.
+/// </summary>
 public static class WorkerServices
 {
     /// <summary>
-    /// Hosted services stop in the reverse order of their registration, and here that order matters: the control plane's
-    /// bus stops first, then the consumers (<see cref="WorkerSupervisor"/>), then what they used: the recorders, which
-    /// write what the consumers finished, and last the runner processes.
+    /// Hosted services stop in the reverse order of their registration, and here that order matters: the control
+    /// plane's bus stops first, then the consumers (<see cref="WorkerSupervisor"/>), then what they used: the
+    /// recorders, which write what the consumers finished, and last the runner processes.
     /// </summary>
     public static async Task<WebApplicationBuilder> AddWorkerServicesAsync(this WebApplicationBuilder builder)
     {
