@@ -117,7 +117,7 @@ public static class WorkersApi
             CompileStatus.Compiled => Problems.BadRequest($"The code does not compile or uses a forbidden API ({compilation.Errors.Count} error(s)).",
                 new Dictionary<string, object?> { ["errors"] = compilation.Errors.Select(e => new { line = e.Line, column = e.Column, message = e.Message }).ToList() }),
             CompileStatus.TimedOut => Problems.BadRequest(
-                $"The compile took too long: it was stopped at the limit of {options.CompileTimeout.TotalSeconds:0.###} s (WORKQ_COMPILE_TIMEOUT). Simplify the code (deeply nested lambdas over overloaded methods are the usual cause)."),
+                $"The compile took too long: it was stopped at the limit of {options.CompileTimeout.TotalSeconds:0.###} s (WORKQ_COMPILE_TIMEOUT_SECONDS). Simplify the code (deeply nested lambdas over overloaded methods are the usual cause)."),
             CompileStatus.Crashed => Problems.BadRequest(
                 $"The compiler failed on this code: it passed the compiler's memory limit of {options.CompilerHeapMegabytes} MB (WORKQ_COMPILER_HEAP_MB) or nested too deeply. Simplify the code."),
             CompileStatus.Busy => Problems.Unavailable($"Every compiler is busy ({options.MaxConcurrentCompiles} compiles at once, WORKQ_MAX_CONCURRENT_COMPILES); try again shortly.", RetryAfterSeconds),

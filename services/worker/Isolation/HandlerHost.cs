@@ -34,7 +34,7 @@ public sealed record HandlerOutcome(RunOutcome Outcome, TimeSpan Duration, objec
 
     public static HandlerOutcome TimedOut(TimeSpan timeout, TimeSpan duration, IReadOnlyList<string>? logs = null, string? after = null) =>
         new(RunOutcome.TimedOut, duration, ErrorType: nameof(TimeoutException),
-            ErrorMessage: $"The handler ran longer than {timeout.TotalSeconds:0.###} s (WORKQ_HANDLER_TIMEOUT) and was {after ?? "cancelled"}.", Logs: logs);
+            ErrorMessage: $"The handler ran longer than {timeout.TotalSeconds:0.###} s (WORKQ_HANDLER_TIMEOUT_SECONDS) and was {after ?? "cancelled"}.", Logs: logs);
 }
 
 /// <summary>Where handler code runs: in this process (<c>WORKQ_ISOLATION=none</c>) or in a runner process per canvas.</summary>

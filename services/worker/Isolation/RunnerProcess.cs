@@ -152,7 +152,7 @@ public sealed class RunnerProcess
             if (now >= run.Deadline) (late ??= []).Add(id);
         if (late is null) return;
         var timeout = pending.TryGetValue(late.First(), out var first) ? first.Run.Timeout : TimeSpan.Zero;
-        Kill($"{late.Count} run(s) passed WORKQ_HANDLER_TIMEOUT ({timeout.TotalSeconds:0.###} s) and did not stop", late);
+        Kill($"{late.Count} run(s) passed WORKQ_HANDLER_TIMEOUT_SECONDS ({timeout.TotalSeconds:0.###} s) and did not stop", late);
     }
 
     /// <summary>Stops the runner; its runs (there are none when it is idle) go back to their queues, but for the overdue ones.</summary>

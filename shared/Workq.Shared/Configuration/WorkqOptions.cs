@@ -101,7 +101,7 @@ public sealed class WorkqOptions
             TracesMongoDb = MongoDbUrl(config["WORKQ_TRACES_MONGODB"]),
             MaxEventBytes = Int(config, "WORKQ_MAX_EVENT_BYTES", defaults.MaxEventBytes),
             MaxTraceBytes = Int(config, "WORKQ_MAX_TRACE_BYTES", defaults.MaxTraceBytes),
-            HandlerTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_HANDLER_TIMEOUT", defaults.HandlerTimeout.TotalSeconds)),
+            HandlerTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_HANDLER_TIMEOUT_SECONDS", defaults.HandlerTimeout.TotalSeconds)),
             PublishTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_PUBLISH_TIMEOUT_SECONDS", defaults.PublishTimeout.TotalSeconds)),
             TracesPerWorker = Int(config, "WORKQ_TRACES_PER_WORKER", defaults.TracesPerWorker),
             MaxEmitDepth = Int(config, "WORKQ_MAX_EMIT_DEPTH", defaults.MaxEmitDepth),
@@ -112,8 +112,8 @@ public sealed class WorkqOptions
             UnhandledMaxPerWorker = Int(config, "WORKQ_UNHANDLED_MAX_PER_WORKER", defaults.UnhandledMaxPerWorker),
             DeadLettersMaxPerWorker = Int(config, "WORKQ_DEAD_LETTERS_MAX_PER_WORKER", defaults.DeadLettersMaxPerWorker),
             ReconcileInterval = TimeSpan.FromSeconds(Double(config, "WORKQ_RECONCILE_SECONDS", defaults.ReconcileInterval.TotalSeconds)),
-            MetricsMinuteRetention = TimeSpan.FromHours(Int(config, "WORKQ_METRICS_RETENTION_MINUTES_HOURS", (int)defaults.MetricsMinuteRetention.TotalHours)),
-            MetricsHourRetention = TimeSpan.FromDays(Int(config, "WORKQ_METRICS_RETENTION_HOURS_DAYS", (int)defaults.MetricsHourRetention.TotalDays)),
+            MetricsMinuteRetention = TimeSpan.FromHours(Int(config, "WORKQ_METRICS_MINUTE_RETENTION_HOURS", (int)defaults.MetricsMinuteRetention.TotalHours)),
+            MetricsHourRetention = TimeSpan.FromDays(Int(config, "WORKQ_METRICS_HOUR_RETENTION_DAYS", (int)defaults.MetricsHourRetention.TotalDays)),
             EventStatus = config["WORKQ_EVENT_STATUS"] switch
             {
                 null or "" or "on" => true,
@@ -121,7 +121,7 @@ public sealed class WorkqOptions
                 var other => throw new InvalidOperationException($"WORKQ_EVENT_STATUS must be 'on' or 'off', not '{other}'."),
             },
             EventStatusRetention = TimeSpan.FromHours(Int(config, "WORKQ_EVENT_STATUS_HOURS", (int)defaults.EventStatusRetention.TotalHours)),
-            CompileTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_COMPILE_TIMEOUT", defaults.CompileTimeout.TotalSeconds)),
+            CompileTimeout = TimeSpan.FromSeconds(Double(config, "WORKQ_COMPILE_TIMEOUT_SECONDS", defaults.CompileTimeout.TotalSeconds)),
             MaxCodeBytes = Int(config, "WORKQ_MAX_CODE_BYTES", defaults.MaxCodeBytes),
             MaxEventWaits = Int(config, "WORKQ_MAX_EVENT_WAITS", defaults.MaxEventWaits),
             MaxConcurrentCompiles = Int(config, "WORKQ_MAX_CONCURRENT_COMPILES", defaults.MaxConcurrentCompiles),
@@ -167,14 +167,19 @@ public sealed class WorkqOptions
         _ => throw new InvalidOperationException("WORKQ_TRACES_MONGODB must be a MongoDB URL (mongodb://host:27017/workq), or unset to keep traces in PostgreSQL."),
     };
 
+    // Numbers are read under their name or the old name it replaced (RenamedSetting), and an error names the one set.
     private static int Int(IConfiguration config, string key, int fallback) =>
-        config[key] is { Length: > 0 } raw
-            ? int.TryParse(raw, out var value) && value > 0 ? value : throw new InvalidOperationException($"{key} must be a positive whole number, not '{raw}'.")
+        RenamedSetting.Read(config, key) is (var name, { } raw)
+            ? int.TryParse(raw, out var value) && value > 0
+                ? value
+                : throw new InvalidOperationException($"{name} must be a positive whole number, not '{raw}'.")
             : fallback;
 
     private static double Double(IConfiguration config, string key, double fallback, string unit = "seconds") =>
-        config[key] is { Length: > 0 } raw
-            ? double.TryParse(raw, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0 ? value : throw new InvalidOperationException($"{key} must be a positive number of {unit}, not '{raw}'.")
+        RenamedSetting.Read(config, key) is (var name, { } raw)
+            ? double.TryParse(raw, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0
+                ? value
+                : throw new InvalidOperationException($"{name} must be a positive number of {unit}, not '{raw}'.")
             : fallback;
 }
 

@@ -93,6 +93,7 @@ public static class WorkqDefaults
 
     public static WebApplication UseWorkqDefaults(this WebApplication app)
     {
+        RenamedSetting.LogWarnings(app.Configuration, app.Logger);
         app.Services.SubscribeRejectionProblems();
         app.UseWorkqTelemetry();
         app.UseExceptionHandler();

@@ -20,7 +20,7 @@ public static class WorkqDiagnostics
 
     public static readonly Counter<long> Processed = Meter.CreateCounter<long>("workq.events.processed", "{event}", "Handler runs finished, by outcome.");
     public static readonly Counter<long> Failed = Meter.CreateCounter<long>("workq.events.failed", "{event}", "Handler runs that threw or timed out.");
-    public static readonly Counter<long> TimedOut = Meter.CreateCounter<long>("workq.events.timed_out", "{event}", "Handler runs cancelled by WORKQ_HANDLER_TIMEOUT.");
+    public static readonly Counter<long> TimedOut = Meter.CreateCounter<long>("workq.events.timed_out", "{event}", "Handler runs cancelled by WORKQ_HANDLER_TIMEOUT_SECONDS.");
     public static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>("workq.events.dead_lettered", "{event}", "Events kept as dead letters.");
     /// <summary>By <c>workq.source</c>: the queue or component that gave up on the message (API.md "Quarantine").</summary>
     public static readonly Counter<long> Quarantined = Meter.CreateCounter<long>("workq.quarantined", "{message}",

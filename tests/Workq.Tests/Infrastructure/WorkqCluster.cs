@@ -58,7 +58,7 @@ public sealed class WorkqCluster : IAsyncLifetime
         ["WORKQ_RABBITMQ_MANAGEMENT_URL"] = Broker.ManagementUrl,
         ["WORKQ_POSTGRES"] = Postgres,
         ["WORKQ_ADMIN_TOKEN"] = AdminToken,
-        ["WORKQ_HANDLER_TIMEOUT"] = HandlerTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["WORKQ_HANDLER_TIMEOUT_SECONDS"] = HandlerTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["WORKQ_RECONCILE_SECONDS"] = "5",
         // The tests' own sinks listen here (LocalServer); the rest of loopback stays refused to handlers.
         ["WORKQ_HANDLER_HTTP_ALLOW"] = TestSinkAddress + "/32",

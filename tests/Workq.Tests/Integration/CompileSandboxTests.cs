@@ -12,7 +12,7 @@ public sealed class CompileSandboxCluster : IAsyncLifetime
     {
         ExtraEnvironment = new Dictionary<string, string>
         {
-            ["WORKQ_COMPILE_TIMEOUT"] = CompileTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["WORKQ_COMPILE_TIMEOUT_SECONDS"] = CompileTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["WORKQ_MAX_CONCURRENT_COMPILES"] = Compilers.ToString(System.Globalization.CultureInfo.InvariantCulture),
         },
     };
@@ -70,7 +70,7 @@ public sealed class CompileSandboxTests(CompileSandboxCluster fixture)
 
         var detail = (await ProblemAsync(response, HttpStatusCode.BadRequest))["detail"]!.GetValue<string>();
         Assert.Contains("compile took too long", detail);
-        Assert.Contains("2 s (WORKQ_COMPILE_TIMEOUT)", detail);
+        Assert.Contains("2 s (WORKQ_COMPILE_TIMEOUT_SECONDS)", detail);
         Assert.InRange(elapsed, CompileSandboxCluster.CompileTimeout, CompileSandboxCluster.CompileTimeout + TimeSpan.FromSeconds(5));
         Assert.True(gets >= 3, $"only {gets} GETs while the bomb compiled");
         Assert.True(slowestGet < TimeSpan.FromSeconds(1), $"a GET took {slowestGet} while the bomb compiled");

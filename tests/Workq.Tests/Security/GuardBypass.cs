@@ -43,7 +43,7 @@ public sealed class GuardBypass : IAsyncLifetime
             await ReplaceAssemblyAsync(name, Compile(GuardBypassAttacks.Prelude + code));
         }
         // Time enough for a runner that thrashes at its memory limit (on two busy cores) to meet the cgroup's OOM killer before the watchdog.
-        supervisor = await Cluster.StartWorkerAsync(new Dictionary<string, string> { ["WORKQ_HANDLER_TIMEOUT"] = "15" });
+        supervisor = await Cluster.StartWorkerAsync(new Dictionary<string, string> { ["WORKQ_HANDLER_TIMEOUT_SECONDS"] = "15" });
         SupervisorPid = supervisor.Id;
         stream = new EmitStream(Cluster, Neighbour, NeighbourWorker, neighbourToken, StreamInterval, n => $$"""{"n":{{n}}}""");
         await Cluster.EventuallyAsync(() => Cluster.WorkerAsync(Neighbour, NeighbourWorker), w => w["stats"]!["processed"]!.GetValue<long>() > 10, Patience,

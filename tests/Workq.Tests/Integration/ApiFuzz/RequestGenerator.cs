@@ -136,7 +136,7 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
         return new FuzzRequest(number, operation, pathAndQuery, headers, body, contentType, BudgetOf(operation, query));
     }
 
-    /// <summary>A deploy compiles: its answer may take a compile's time on top (a few seconds; WORKQ_COMPILE_TIMEOUT bounds it).</summary>
+    /// <summary>A deploy compiles: its answer may take a compile's time on top (a few seconds; WORKQ_COMPILE_TIMEOUT_SECONDS bounds it).</summary>
     public static readonly TimeSpan CompileAllowance = TimeSpan.FromSeconds(3);
 
     /// <summary>2 s; a long-poll's wait on top (at most 60 s, as API.md allows), and a deploy's compile.</summary>
