@@ -1,6 +1,5 @@
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
-using RabbitMQ.Client.Exceptions;
 using Workq.Shared.Messaging;
 
 namespace Workq.Worker.Consuming;
@@ -76,7 +75,7 @@ public sealed class DeliverySettler
             if (due.AckThrough > 0) await channel.BasicAckAsync(due.AckThrough, multiple: true);
             foreach (var tag in due.AckSingly) await channel.BasicAckAsync(tag, multiple: false);
         }
-        catch (Exception e) when (e is AlreadyClosedException or OperationInterruptedException or IOException or ObjectDisposedException)
+        catch (Exception e) when (BrokerErrors.IsChannelGone(e) || e is ObjectDisposedException)
         {
             // Closed under us: the broker puts back whatever was not acked, to be delivered again.
         }

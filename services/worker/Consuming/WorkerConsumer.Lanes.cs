@@ -162,7 +162,7 @@ public sealed partial class WorkerConsumer
         {
             await open.BasicAckAsync(tag, multiple: false);
         }
-        catch (Exception e) when (e is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or IOException)
+        catch (Exception e) when (BrokerErrors.IsChannelGone(e))
         {
             // Closed under us: the broker gives the event to the lane's next consumer, and it runs again.
             lanesBroken = true;
@@ -185,7 +185,7 @@ public sealed partial class WorkerConsumer
         {
             if (open.IsOpen) await open.CloseAsync();
         }
-        catch (Exception e) when (e is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or IOException)
+        catch (Exception e) when (BrokerErrors.IsChannelGone(e))
         {
             // Closed under us: its unacked events went back already.
         }

@@ -272,7 +272,7 @@ public sealed partial class WorkerConsumer(string canvas, string worker, (long C
         {
             await open.BasicCancelAsync(consumerTag);
         }
-        catch (Exception e) when (e is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or IOException)
+        catch (Exception e) when (BrokerErrors.IsChannelGone(e))
         {
             // Closed under us: nothing more will be delivered on it either.
         }
@@ -292,7 +292,7 @@ public sealed partial class WorkerConsumer(string canvas, string worker, (long C
             if (settler is not null) await settler.FlushAsync();
             if (open.IsOpen) await open.CloseAsync();
         }
-        catch (Exception e) when (e is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or IOException)
+        catch (Exception e) when (BrokerErrors.IsChannelGone(e))
         {
             // Closed under us: its unacked events go back to the queue, which is what stopping wants.
         }

@@ -157,7 +157,7 @@ public sealed class EventPublisher(BrokerConnection broker, OrderingLanes lanes,
             // x-max-length (reject-publish); the others have no length limit.
             throw new QueueFullException(envelope.Canvas, envelope.Worker, options.MaxQueuedPerWorker);
         }
-        catch (Exception e) when (e is PublishException or AlreadyClosedException or OperationInterruptedException or BrokerUnreachableException or IOException)
+        catch (Exception e) when (e is PublishException or BrokerUnreachableException || BrokerErrors.IsChannelGone(e))
         {
             logger.LogWarning(e, "Publish of event {EventId} to {Canvas}/{Worker} was not confirmed", envelope.Id, envelope.Canvas, envelope.Worker);
             throw new BrokerUnavailableException("The broker did not confirm the event.", e);
@@ -185,7 +185,7 @@ public sealed class EventPublisher(BrokerConnection broker, OrderingLanes lanes,
             channels[slot] = channel;
             return channel;
         }
-        catch (Exception e) when (e is BrokerUnreachableException or OperationInterruptedException or AlreadyClosedException or IOException)
+        catch (Exception e) when (e is BrokerUnreachableException || BrokerErrors.IsChannelGone(e))
         {
             throw new BrokerUnavailableException("The broker cannot be reached.", e);
         }
