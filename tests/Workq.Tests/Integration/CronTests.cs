@@ -4,7 +4,7 @@ using Npgsql;
 namespace Workq.Tests.Integration;
 
 /// <summary>Crons through the real services: the routes, their 400s, canvas delete, and real ticks with two dispatchers.</summary>
-[Collection(ClusterCollection.Name)]
+[Collection(CronCollection.Name)]
 public sealed class CronTests(WorkqCluster cluster)
 {
     private Uri CronsUrl(string canvas, string? cron = null) => cluster.ControlUrl($"/v1/canvases/{canvas}/crons" + (cron is null ? "" : $"/{cron}"));
