@@ -124,6 +124,7 @@ public sealed class CronTests(WorkqCluster cluster)
         // Two boundaries are at most two minutes away; a third event would be a duplicate.
         var patience = TimeSpan.FromSeconds(140);
         var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "tick"), t => t.Count >= 2, patience, "two minutely ticks");
+        // Nothing to poll for: a duplicate of the second tick would be traced within these seconds, or never.
         await Task.Delay(TimeSpan.FromSeconds(3));
         traces = await cluster.TracesAsync(canvas, "tick");
 
