@@ -96,6 +96,21 @@ summary="$(awk '
   }
 ' "${logs[@]}")"
 
+# The ten slowest tests of both runs, from the console logger's per-test times: "  Passed Name [1 m 2 s]"
+# (also "[< 1 ms]", "[450 ms]", "[6 s]", "[1 h 2 m]"). Fixture start-up is in no test's time.
+slowest="$(awk '
+  /^  (Passed|Failed|Skipped) / && match($0, / \[(< )?[0-9]+ ms\]$| \[[0-9]+ s\]$| \[[0-9]+ m [0-9]+ s\]$| \[[0-9]+ h [0-9]+ m\]$/) {
+    name = substr($0, 1, RSTART - 1); sub(/^  [A-Za-z]+ /, "", name)
+    n = split(substr($0, RSTART + 2, RLENGTH - 3), part, " "); seconds = 0
+    for (i = 1; i < n; i += 2) {
+      if (part[i] == "<") i++
+      unit = part[i + 1]
+      seconds += part[i] * (unit == "ms" ? 0.001 : unit == "s" ? 1 : unit == "m" ? 60 : 3600)
+    }
+    printf "%10.1f s  %s\n", seconds, name
+  }
+' "${logs[@]}" | sort -rn | head -10)"
+
 # The fault suites' tables: every fault scenario, and where each accepted event ended.
 if [[ -f .run/reliability.md ]]; then
   echo; echo "Reliability (events with a 202, and where they ended):"; cat .run/reliability.md
@@ -105,6 +120,10 @@ if [[ -f .run/cluster.md ]]; then
 fi
 if [[ -f .run/resurrection.md ]]; then
   echo; echo "Deleted and created again (what reached the new one):"; cat .run/resurrection.md
+fi
+
+if [[ -n "$slowest" ]]; then
+  echo; echo "Ten slowest tests (both runs):"; echo "$slowest"
 fi
 
 echo

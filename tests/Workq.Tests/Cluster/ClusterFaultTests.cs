@@ -63,7 +63,7 @@ public sealed class ClusterFaultTests(BrokerClusterFixture fixture, ITestOutputH
             var victim = Nodes.Nodes.FirstOrDefault(n => n.NodeName == emitterNode) ?? Nodes.Nodes[^1];
             var leadership = await LeadershipAsync(victim);
             await victim.DisconnectAsync();
-            await Task.Delay(TimeSpan.FromSeconds(30));
+            await Task.Delay(TimeSpan.FromSeconds(30));   // the partition's length
             await victim.ReconnectAsync();
             return new FaultNotes($"partitioned {victim.Name}, the emitter's node ({leadership})");
         }, HealedAsync, output.WriteLine);
@@ -98,7 +98,7 @@ public sealed class ClusterFaultTests(BrokerClusterFixture fixture, ITestOutputH
             var victim = await BusiestLeaderAsync();
             var leadership = await LeadershipAsync(victim);
             await victim.PauseAsync();
-            await Task.Delay(TimeSpan.FromSeconds(20));
+            await Task.Delay(TimeSpan.FromSeconds(20));   // the freeze's length
             await victim.UnpauseAsync();
             return new FaultNotes($"froze {victim.Name} ({leadership})");
         }, HealedAsync, output.WriteLine);

@@ -2,7 +2,10 @@ using Microsoft.Playwright;
 
 namespace Workq.Tests.Dashboard;
 
-/// <summary>One headless Debian Chromium for all dashboard tests (Playwright cannot download its own browsers here).</summary>
+/// <summary>
+/// One headless Debian Chromium for all dashboard tests, a fixture of DashboardCollection (Playwright cannot download
+/// its own browsers here).
+/// </summary>
 public sealed class DashboardBrowser : IAsyncLifetime
 {
     public static string ExecutablePath => Environment.GetEnvironmentVariable("WORKQ_TEST_CHROMIUM") ?? "/usr/bin/chromium";

@@ -5,8 +5,8 @@ using static Microsoft.Playwright.Assertions;
 namespace Workq.Tests.Dashboard;
 
 /// <summary>The worker page's dead-letter search: the box narrows the list, pages follow, and "Discard these" acts on the search only.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class DeadLetterSearchDashboardTests(WorkqCluster cluster, DashboardBrowser browser, ITestOutputHelper output) : IClassFixture<DashboardBrowser>
+[Collection(DashboardCollection.Name)]
+public sealed class DeadLetterSearchDashboardTests(WorkqCluster cluster, DashboardBrowser browser, ITestOutputHelper output)
 {
     [Fact]
     public async Task Search_narrows_the_dead_letters_pages_through_them_and_discards_only_what_it_selected()

@@ -4,8 +4,8 @@ using static Microsoft.Playwright.Assertions;
 namespace Workq.Tests.Dashboard;
 
 /// <summary>The dashboard's event lookup and instances view (lookup.js, instances.js), in a real Chromium against the real services.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class LookupDashboardTests(WorkqCluster cluster, DashboardBrowser browser, ITestOutputHelper output) : IClassFixture<DashboardBrowser>
+[Collection(DashboardCollection.Name)]
+public sealed class LookupDashboardTests(WorkqCluster cluster, DashboardBrowser browser, ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 

@@ -4,8 +4,8 @@ using static Microsoft.Playwright.Assertions;
 namespace Workq.Tests.Dashboard;
 
 /// <summary>The metrics charts after a known load in two distinct minutes: what they plot is what the API answers.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class MetricsDashboardTests(WorkqCluster cluster, DashboardBrowser browser, ITestOutputHelper output) : IClassFixture<DashboardBrowser>
+[Collection(DashboardCollection.Name)]
+public sealed class MetricsDashboardTests(WorkqCluster cluster, DashboardBrowser browser, ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     // Not UTC, so the screenshots and the checks show local time beside UTC.

@@ -1,3 +1,6 @@
+using Workq.Client;
+using Trace = Workq.Client.Trace;
+
 namespace Workq.Tests.Integration;
 
 /// <summary>Emit over HTTP -> RabbitMQ -> the worker runs the canvas's code -> traces, on the real services.</summary>
@@ -17,36 +20,35 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
     public async Task Deployed_code_runs_for_an_emitted_event_and_is_traced_with_result_logs_timings_and_children()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync();
-        var worker = await cluster.DeployAsync(canvas, "count", CountCode, token: token);
-        Assert.Equal(1, worker!["version"]!.GetValue<int>());
-        Assert.Equal("running", worker["state"]!.GetValue<string>());
+        var worker = (await cluster.DeployAsync(canvas, "count", CountCode, token: token)).As<Worker>();
+        Assert.Equal(1, worker.Version);
+        Assert.Equal("running", worker.State);
 
         var id = await cluster.EmitAsync(canvas, "count", """{"n":1}""", token);
 
-        var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "count"), t => t.Count == 3, Patience, "three runs of the count chain");
-        var first = traces.Single(t => t!["eventId"]!.GetValue<string>() == id.ToString())!;
-        Assert.Equal("completed", first["status"]!.GetValue<string>());
-        Assert.Equal(2, first["result"]!.GetValue<int>());
-        Assert.Equal(1, first["event"]!["n"]!.GetValue<int>());
-        Assert.Equal(["saw 1"], first["logs"]!.AsArray().Select(l => l!.GetValue<string>()));
-        Assert.Equal(1, first["attempt"]!.GetValue<int>());
-        Assert.Null(first["error"]);
-        Assert.True(first["queueWaitMs"]!.GetValue<double>() >= 0);
-        Assert.True(first["durationMs"]!.GetValue<double>() >= 0);
-        Assert.Matches("^[0-9a-f]{32}$", first["traceId"]!.GetValue<string>());
-        var child = Assert.Single(first["emitted"]!.AsArray())!;
-        Assert.Equal("count", child["worker"]!.GetValue<string>());
+        var traces = await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "count"), t => t.Count == 3, Patience, "three runs of the count chain");
+        var first = traces.Single(t => t.EventId == id);
+        Assert.Equal("completed", first.Status);
+        Assert.Equal(2, first.Result!.GetValue<int>());
+        Assert.Equal(1, first.Event!["n"]!.GetValue<int>());
+        Assert.Equal(["saw 1"], first.Logs);
+        Assert.Equal(1, first.Attempt);
+        Assert.Null(first.Error);
+        Assert.True(first.QueueWaitMs >= 0);
+        Assert.True(first.DurationMs >= 0);
+        Assert.Matches("^[0-9a-f]{32}$", first.TraceId);
+        var child = Assert.Single(first.Emitted);
+        Assert.Equal("count", child.Worker);
 
         // The whole chain shares the emit's trace id, and each child is one level deeper.
-        Assert.Single(traces.Select(t => t!["traceId"]!.GetValue<string>()).Distinct());
-        Assert.Equal([0, 1, 2], traces.Select(t => t!["depth"]!.GetValue<int>()).Order());
-        Assert.Equal([2, 4, 6], traces.Select(t => t!["result"]!.GetValue<int>()).Order());
-        var second = traces.Single(t => t!["eventId"]!.GetValue<string>() == child["id"]!.GetValue<string>())!;
-        Assert.Equal(2, second["event"]!["n"]!.GetValue<int>());
+        Assert.Single(traces.Select(t => t.TraceId).Distinct());
+        Assert.Equal([0, 1, 2], traces.Select(t => t.Depth).Order());
+        Assert.Equal([2, 4, 6], traces.Select(t => t.Result!.GetValue<int>()).Order());
+        var second = traces.Single(t => t.EventId == child.Id);
+        Assert.Equal(2, second.Event!["n"]!.GetValue<int>());
 
-        var stats = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "count"),
-            w => w["stats"]!["processed"]!.GetValue<long>() == 3, Patience, "processed = 3");
-        Assert.Equal(0, stats["stats"]!["failed"]!.GetValue<long>());
+        var stats = await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "count"), w => w.Stats.Processed == 3, Patience, "processed = 3");
+        Assert.Equal(0, stats.Stats.Failed);
     }
 
     [Fact]
@@ -65,15 +67,14 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
         Assert.Equal(1000, ids.Distinct().Count());
 
         await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c >= 1000, TimeSpan.FromSeconds(90), "1000 handler runs");
-        var worker = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "record"),
-            w => w["stats"]!["processed"]!.GetValue<long>() >= 1000 && w["stats"]!["queued"]!.GetValue<long>() == 0 && w["stats"]!["inFlight"]!.GetValue<long>() == 0,
-            Patience, "the queue drained and all counted");
+        var worker = await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "record"),
+            w => w.Stats is { Processed: >= 1000, Queued: 0, InFlight: 0 }, Patience, "the queue drained and all counted");
 
         var seen = sink.Calls.Select(Guid.Parse).ToList();
         Assert.Equal(1000, seen.Count);
         Assert.Equal(ids.Order(), seen.Order());
-        Assert.Equal(1000, worker["stats"]!["processed"]!.GetValue<long>());
-        Assert.Equal(0, worker["stats"]!["failed"]!.GetValue<long>());
+        Assert.Equal(1000, worker.Stats.Processed);
+        Assert.Equal(0, worker.Stats.Failed);
     }
 
     [Fact]
@@ -86,7 +87,7 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
         var batches = await Task.WhenAll(Enumerable.Range(0, 16).Select(b =>
             cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 1_000).Select(i => ("bulk", $$"""{"b":{{b}},"i":{{i}}}""")), token)));
         Assert.Equal(16_000, batches.SelectMany(ids => ids).Distinct().Count());
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "bulk"), w => w["stats"]!["processed"]!.GetValue<long>() == 16_000,
+        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "bulk"), w => w.Stats.Processed == 16_000,
             TimeSpan.FromSeconds(90), "all 16,000 run");
     }
 
@@ -100,18 +101,17 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
             """, token: token);
         var id = await cluster.EmitAsync(canvas, "boom", """{"x":7}""", token);
 
-        var worker = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "boom"),
-            w => w["stats"]!["failed"]!.GetValue<long>() == 1 && w["stats"]!["queued"]!.GetValue<long>() == 0 && w["stats"]!["inFlight"]!.GetValue<long>() == 0,
-            Patience, "one failure counted and nothing left in the queue");
-        Assert.Equal(1, worker["stats"]!["processed"]!.GetValue<long>());
+        var worker = await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "boom"),
+            w => w.Stats is { Failed: 1, Queued: 0, InFlight: 0 }, Patience, "one failure counted and nothing left in the queue");
+        Assert.Equal(1, worker.Stats.Processed);
 
-        var trace = Assert.Single(await cluster.TracesAsync(canvas, "boom"))!;
-        Assert.Equal(id.ToString(), trace["eventId"]!.GetValue<string>());
-        Assert.Equal("failed", trace["status"]!.GetValue<string>());
-        Assert.Equal("InvalidOperationException", trace["error"]!["type"]!.GetValue<string>());
-        Assert.Equal("kaboom 7", trace["error"]!["message"]!.GetValue<string>());
-        Assert.Equal(["about to fail"], trace["logs"]!.AsArray().Select(l => l!.GetValue<string>()));
-        Assert.Equal(1, trace["attempt"]!.GetValue<int>());
+        var trace = Assert.Single(await cluster.GetTracesAsync(canvas, "boom"));
+        Assert.Equal(id, trace.EventId);
+        Assert.Equal("failed", trace.Status);
+        Assert.Equal("InvalidOperationException", trace.Error!.Type);
+        Assert.Equal("kaboom 7", trace.Error.Message);
+        Assert.Equal(["about to fail"], trace.Logs);
+        Assert.Equal(1, trace.Attempt);
     }
 
     [Fact]
@@ -126,11 +126,11 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
             """, token: token);
         await cluster.EmitAsync(canvas, "fan", """{"n":0}""", token);
 
-        var sinkTraces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "sink"), t => t.Count == 3, Patience, "three events at sink");
-        Assert.Equal([0, 1, 2], sinkTraces.Select(t => t!["result"]!.GetValue<int>()).Order());
-        var fanTraces = await cluster.TracesAsync(canvas, "fan");
+        var sinkTraces = await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "sink"), t => t.Count == 3, Patience, "three events at sink");
+        Assert.Equal([0, 1, 2], sinkTraces.Select(t => t.Result!.GetValue<int>()).Order());
+        var fanTraces = await cluster.GetTracesAsync(canvas, "fan");
         Assert.Equal(3, fanTraces.Count);
-        Assert.Equal(5, fanTraces.Sum(t => t!["emitted"]!.AsArray().Count));
+        Assert.Equal(5, fanTraces.Sum(t => t.Emitted.Count));
     }
 
     [Fact]
@@ -140,16 +140,16 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
         await cluster.DeployAsync(canvas, "once", "return 1;", token: token);
         var url = cluster.EmitUrl($"/v1/canvases/{canvas}/workers/once/events");
 
-        async Task<JsonNode> EmitWithKey(string key)
+        async Task<EmitAccepted> EmitWithKey(string key)
         {
             using var response = await cluster.SendAsync(HttpMethod.Post, url, token, """{"a":1}""", key);
             Assert.Equal(202, (int)response.StatusCode);
-            return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            return JsonNode.Parse(await response.Content.ReadAsStringAsync()).As<EmitAccepted>();
         }
         var first = await EmitWithKey("order-42");
         var again = await EmitWithKey("order-42");
-        Assert.Equal(first["id"]!.GetValue<string>(), again["id"]!.GetValue<string>());
-        Assert.Equal(first["enqueuedAt"]!.GetValue<DateTimeOffset>(), again["enqueuedAt"]!.GetValue<DateTimeOffset>());
+        Assert.Equal(first.Id, again.Id);
+        Assert.Equal(first.EnqueuedAt, again.EnqueuedAt);
 
         // In a batch: a known key returns its id; a key repeated within the batch is one event.
         var batch = await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/events"), token, """
@@ -157,13 +157,13 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
              {"worker":"once","event":2,"idempotencyKey":"order-43"},
              {"worker":"once","event":3,"idempotencyKey":"order-43"}]
             """, expect: 202);
-        var ids = batch!["ids"]!.AsArray().Select(i => i!.GetValue<string>()).ToList();
-        Assert.Equal(first["id"]!.GetValue<string>(), ids[0]);
+        var ids = batch.As<AcceptedIds>().Ids;
+        Assert.Equal(first.Id, ids[0]);
         Assert.Equal(ids[1], ids[2]);
         Assert.NotEqual(ids[0], ids[1]);
 
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "once"),
-            w => w["stats"]!["processed"]!.GetValue<long>() == 2 && w["stats"]!["queued"]!.GetValue<long>() == 0, Patience, "two distinct events processed");
+        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "once"), w => w.Stats is { Processed: 2, Queued: 0 }, Patience,
+            "two distinct events processed");
         // Settled: the duplicates never ran.
         var traces = await cluster.TracesAsync(canvas, "once");
         Assert.Equal(2, traces.Count);
@@ -186,11 +186,10 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
 
         foreach (var worker in new[] { "slow", "deaf" })
         {
-            var trace = (await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, worker), t => t.Count == 1, Patience, $"{worker} traced"))[0]!;
-            Assert.Equal("timedOut", trace["status"]!.GetValue<string>());
-            Assert.Contains("WORKQ_HANDLER_TIMEOUT", trace["error"]!["message"]!.GetValue<string>());
-            var duration = trace["durationMs"]!.GetValue<double>();
-            Assert.InRange(duration, WorkqCluster.HandlerTimeout.TotalMilliseconds * 0.9, WorkqCluster.HandlerTimeout.TotalMilliseconds + 5_000);
+            var trace = (await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, worker), t => t.Count == 1, Patience, $"{worker} traced"))[0];
+            Assert.Equal("timedOut", trace.Status);
+            Assert.Contains("WORKQ_HANDLER_TIMEOUT", trace.Error!.Message);
+            Assert.InRange(trace.DurationMs, WorkqCluster.HandlerTimeout.TotalMilliseconds * 0.9, WorkqCluster.HandlerTimeout.TotalMilliseconds + 5_000);
         }
     }
 
@@ -202,15 +201,15 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
             return new { id = Meta.Id, canvas = Meta.Canvas, worker = Meta.Worker, attempt = Meta.Attempt, depth = Meta.Depth, enqueuedAt = Meta.EnqueuedAt, isNull = Event is null };
             """, token: token);
         var id = await cluster.EmitAsync(canvas, "meta", "null", token);
-        var trace = (await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "meta"), t => t.Count == 1, Patience, "meta traced"))[0]!;
-        var result = trace["result"]!;
-        Assert.Equal(id.ToString(), result["id"]!.GetValue<string>());
-        Assert.Equal(canvas, result["canvas"]!.GetValue<string>());
-        Assert.Equal("meta", result["worker"]!.GetValue<string>());
-        Assert.Equal(1, result["attempt"]!.GetValue<int>());
-        Assert.Equal(0, result["depth"]!.GetValue<int>());
-        Assert.True(result["isNull"]!.GetValue<bool>());
-        Assert.Equal(trace["enqueuedAt"]!.GetValue<DateTimeOffset>(), result["enqueuedAt"]!.GetValue<DateTimeOffset>());
+        var trace = (await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "meta"), t => t.Count == 1, Patience, "meta traced"))[0];
+        var result = trace.Result.As<MetaSeen>();
+        Assert.Equal(id, result.Id);
+        Assert.Equal(canvas, result.Canvas);
+        Assert.Equal("meta", result.Worker);
+        Assert.Equal(1, result.Attempt);
+        Assert.Equal(0, result.Depth);
+        Assert.True(result.IsNull);
+        Assert.Equal(trace.EnqueuedAt, result.EnqueuedAt);
     }
 
     [Fact]
@@ -221,17 +220,21 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
         await cluster.EmitAsync(canvas, "v", "null", token);
         await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "v"), t => t.Count == 1, Patience, "v1 ran");
 
-        var updated = await cluster.DeployAsync(canvas, "v", "return 2;", token: token, expect: 200);
-        Assert.Equal(2, updated!["version"]!.GetValue<int>());
+        var updated = (await cluster.DeployAsync(canvas, "v", "return 2;", token: token, expect: 200)).As<Worker>();
+        Assert.Equal(2, updated.Version);
 
         // The PUT answers once every worker instance has the new version: the very next event runs it.
         async Task<int> RunOnceAsync()
         {
             var id = await cluster.EmitAsync(canvas, "v", "null", token);
-            var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "v"),
-                t => t.Any(x => x!["eventId"]!.GetValue<string>() == id.ToString()), Patience, $"event {id} traced");
-            return traces.Single(x => x!["eventId"]!.GetValue<string>() == id.ToString())!["result"]!.GetValue<int>();
+            var traces = await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "v"), t => t.Any(x => x.EventId == id), Patience,
+                $"event {id} traced");
+            return traces.Single(x => x.EventId == id).Result!.GetValue<int>();
         }
         for (var i = 0; i < 3; i++) Assert.Equal(2, await RunOnceAsync());
     }
+
+    /// <summary>What the meta handler returns: its own event identity as Meta gave it.</summary>
+    private sealed record MetaSeen(
+        Guid Id, string Canvas, string Worker, int Attempt, int Depth, DateTimeOffset EnqueuedAt, bool IsNull);
 }

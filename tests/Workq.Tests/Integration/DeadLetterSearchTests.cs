@@ -1,4 +1,5 @@
 using Npgsql;
+using Workq.Client;
 
 namespace Workq.Tests.Integration;
 
@@ -121,7 +122,7 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
         var (canvas, token, baseAt, rows) = await SeedAsync();
         await cluster.DeployAsync(canvas, "w", "return \"fixed\";", token: token, expect: 200);
         // "processed" counts every finished run, failed ones included: the real dead letters' five.
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "w"), w => w["stats"]!["processed"]!.GetValue<long>() == RealCount, Patience, "the real runs counted");
+        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "w"), w => w.Stats.Processed == RealCount, Patience, "the real runs counted");
 
         const string redriveQuery = "q=cust-7%22&reason=retries%20exhausted";
         var redrive = rows.Where(r => Has(r.Body, "cust-7\"") && r.Reason.StartsWith("retries exhausted", StringComparison.Ordinal)).Select(r => r.Id).ToHashSet();
@@ -129,16 +130,16 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
         Assert.Equal(redrive.Count, redriven!["redriven"]!.GetValue<int>());
         Assert.Equal(rows.Select(r => r.Id).Where(id => !redrive.Contains(id)).Order(), (await IdsAsync(canvas)).Order());
         // Each redriven event runs once, with the fixed code.
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "w"), w => w["stats"]!["processed"]!.GetValue<long>() == RealCount + redrive.Count, Patience, $"{redrive.Count} redriven events processed");
+        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "w"), w => w.Stats.Processed == RealCount + redrive.Count, Patience, $"{redrive.Count} redriven events processed");
 
         var (from, to) = (baseAt.AddSeconds(2000), baseAt.AddSeconds(4000));
         var discard = rows.Where(r => !redrive.Contains(r.Id) && r.Reason.StartsWith("delivery limit", StringComparison.Ordinal) && r.At >= from && r.At < to).Select(r => r.Id).ToHashSet();
         var discarded = await cluster.JsonAsync(HttpMethod.Delete, Url(canvas, $"reason=delivery%20limit&from={Iso(from)}&to={Iso(to)}"), token);
         Assert.Equal(discard.Count, discarded!["discarded"]!.GetValue<int>());
         Assert.Equal(rows.Select(r => r.Id).Where(id => !redrive.Contains(id) && !discard.Contains(id)).Order(), (await IdsAsync(canvas)).Order());
-        var stats = (await cluster.WorkerAsync(canvas, "w"))["stats"]!;
-        Assert.Equal(RealCount + redrive.Count, stats["processed"]!.GetValue<long>());
-        Assert.Equal(RealCount, stats["failed"]!.GetValue<long>());
+        var stats = (await cluster.GetWorkerAsync(canvas, "w")).Stats;
+        Assert.Equal(RealCount + redrive.Count, stats.Processed);
+        Assert.Equal(RealCount, stats.Failed);
     }
 
     [Fact]

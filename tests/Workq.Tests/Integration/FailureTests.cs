@@ -1,3 +1,4 @@
+using Workq.Client;
 using Workq.Shared.Messaging;
 
 namespace Workq.Tests.Integration;
@@ -7,6 +8,9 @@ namespace Workq.Tests.Integration;
 public sealed class FailureTests(WorkqCluster cluster)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(45);
+
+    private async Task<IReadOnlyList<DeadLetter>> DeadLettersAsync(Uri url, string token) =>
+        (await cluster.JsonAsync(HttpMethod.Get, url, token)).As<List<DeadLetter>>();
 
     [Fact]
     public async Task A_retry_policy_reruns_with_backoff_then_dead_letters_and_a_redrive_after_the_fix_completes()
@@ -18,51 +22,49 @@ public sealed class FailureTests(WorkqCluster cluster)
             """, token: token);
         var url = cluster.ControlUrl($"/v1/canvases/{canvas}/workers/flaky");
         var patched = await cluster.JsonAsync(HttpMethod.Patch, url, token, """{"retry":{"maxAttempts":3,"backoffSeconds":[1,2]}}""");
-        Assert.Equal(3, patched!["retry"]!["maxAttempts"]!.GetValue<int>());
+        Assert.Equal(3, patched.As<Worker>().Retry!.MaxAttempts);
         // The policy reaches the instances through the control plane within moments; an event that ran before
         // that was simply complete. Emit until one is dead-lettered.
         var deadLettersUrl = cluster.ControlUrl($"/v1/canvases/{canvas}/workers/flaky/dead-letters");
-        var deadLetters = new JsonArray();
+        IReadOnlyList<DeadLetter> deadLetters = [];
         var deadline = DateTime.UtcNow + Patience;
         while (deadLetters.Count == 0 && DateTime.UtcNow < deadline)
         {
             await cluster.EmitAsync(canvas, "flaky", """{"order":1}""", token);
             // Three attempts, 1 s and 2 s apart, are over within a few seconds.
             for (var probe = DateTime.UtcNow + TimeSpan.FromSeconds(8); deadLetters.Count == 0 && DateTime.UtcNow < probe; await Task.Delay(200))
-                deadLetters = (await cluster.JsonAsync(HttpMethod.Get, deadLettersUrl, token))!.AsArray();
+                deadLetters = await DeadLettersAsync(deadLettersUrl, token);
         }
         Assert.True(deadLetters.Count > 0, $"no dead letter within {Patience}\n{cluster.Logs()}");
-        var id = Guid.Parse(deadLetters[0]!["id"]!.GetValue<string>());
-        var deadLetter = deadLetters[0]!;
-        Assert.Equal(id.ToString(), deadLetter["id"]!.GetValue<string>());
-        Assert.Equal(3, deadLetter["attempts"]!.GetValue<int>());
-        Assert.Contains("downstream is down", deadLetter["reason"]!.GetValue<string>());
-        Assert.Equal(1, deadLetter["event"]!["order"]!.GetValue<int>());
+        var deadLetter = deadLetters[0];
+        var id = deadLetter.Id;
+        Assert.Equal(3, deadLetter.Attempts);
+        Assert.Contains("downstream is down", deadLetter.Reason);
+        Assert.Equal(1, deadLetter.Event!["order"]!.GetValue<int>());
 
         // Traces are written in batches, a moment after the dead letter may be stored.
-        var traces = await cluster.EventuallyAsync(async () => new JsonArray((await cluster.TracesAsync(canvas, "flaky"))
-                .Where(t => t!["eventId"]!.GetValue<string>() == id.ToString()).Select(t => t!.DeepClone()).ToArray()),
+        var traces = await cluster.EventuallyAsync(async () => (await cluster.GetTracesAsync(canvas, "flaky")).Where(t => t.EventId == id).ToList(),
             t => t.Count == 3, Patience, "three attempts traced");
-        Assert.Equal([1, 2, 3], traces.Select(t => t!["attempt"]!.GetValue<int>()).Order());
-        Assert.All(traces, t => Assert.Equal("failed", t!["status"]!.GetValue<string>()));
+        Assert.Equal([1, 2, 3], traces.Select(t => t.Attempt).Order());
+        Assert.All(traces, t => Assert.Equal("failed", t.Status));
         // The backoff was waited out: attempt 2 started at least 1 s after attempt 1 finished.
-        var first = traces.Single(t => t!["attempt"]!.GetValue<int>() == 1)!;
-        var second = traces.Single(t => t!["attempt"]!.GetValue<int>() == 2)!;
-        Assert.True(second["startedAt"]!.GetValue<DateTimeOffset>() - first["finishedAt"]!.GetValue<DateTimeOffset>() >= TimeSpan.FromMilliseconds(900));
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "flaky"), w => w["stats"]!["deadLettered"]!.GetValue<long>() == 1, Patience, "deadLettered counted");
+        var first = traces.Single(t => t.Attempt == 1);
+        var second = traces.Single(t => t.Attempt == 2);
+        Assert.True(second.StartedAt - first.FinishedAt >= TimeSpan.FromMilliseconds(900));
+        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "flaky"), w => w.Stats.DeadLettered == 1, Patience, "deadLettered counted");
 
         await cluster.DeployAsync(canvas, "flaky", "return $\"fixed on attempt {Meta.Attempt}\";", token: token, expect: 200);
         // Wait until the fix is live before redriving (instances converge through the control plane).
         await cluster.EmitAsync(canvas, "flaky", """{"probe":true}""", token);
-        await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "flaky"), t => t.Any(x => x!["status"]!.GetValue<string>() == "completed"), Patience, "the fix is live");
+        await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "flaky"), t => t.Any(x => x.Status == "completed"), Patience, "the fix is live");
 
         var redriven = await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/flaky/dead-letters/redrive"), token);
         Assert.Equal(1, redriven!["redriven"]!.GetValue<int>());
-        var done = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "flaky"),
-            t => t.Any(x => x!["eventId"]!.GetValue<string>() == id.ToString() && x["status"]!.GetValue<string>() == "completed"), Patience, "the redriven event completed");
-        var completed = done.First(x => x!["eventId"]!.GetValue<string>() == id.ToString() && x["status"]!.GetValue<string>() == "completed")!;
-        Assert.Equal(1, completed["attempt"]!.GetValue<int>());
-        Assert.Equal("fixed on attempt 1", completed["result"]!.GetValue<string>());
+        var done = await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "flaky"),
+            t => t.Any(x => x.EventId == id && x.Status == "completed"), Patience, "the redriven event completed");
+        var completed = done.First(x => x.EventId == id && x.Status == "completed");
+        Assert.Equal(1, completed.Attempt);
+        Assert.Equal("fixed on attempt 1", completed.Result!.GetValue<string>());
         Assert.Empty((await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/flaky/dead-letters"), token))!.AsArray());
     }
 
@@ -72,7 +74,7 @@ public sealed class FailureTests(WorkqCluster cluster)
         var (canvas, token) = await cluster.CreateCanvasAsync();
         await cluster.DeployAsync(canvas, "bad", "throw new Exception(\"no\");", token: token);
         await cluster.JsonAsync(HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bad"), token, """{"retry":{"maxAttempts":1,"backoffSeconds":[]}}""");
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "bad"), w => w["retry"] is not null, Patience, "policy stored");
+        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "bad"), w => w.Retry is not null, Patience, "policy stored");
         // Until the instances have the policy, a failure is simply complete; emit until dead letters appear.
         var listUrl = cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bad/dead-letters");
         await cluster.EventuallyAsync(async () =>
@@ -109,10 +111,10 @@ public sealed class FailureTests(WorkqCluster cluster)
         }
 
         var listUrl = cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters");
-        var list = await cluster.EventuallyAsync(async () => (await cluster.JsonAsync(HttpMethod.Get, listUrl, token))!.AsArray(),
-            l => l.Any(d => d!["id"]!.GetValue<Guid>() == last.Id), Patience, "the last dead letter listed");
-        Assert.Equal(new[] { twice.Id, last.Id }.Order(), list.Select(d => d!["id"]!.GetValue<Guid>()).Order());
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "w"), w => w["stats"]!["deadLettered"]!.GetValue<long>() == 2, Patience, "each event counted once");
+        var list = await cluster.EventuallyAsync(() => DeadLettersAsync(listUrl, token), l => l.Any(d => d.Id == last.Id), Patience,
+            "the last dead letter listed");
+        Assert.Equal(new[] { twice.Id, last.Id }.Order(), list.Select(d => d.Id).Order());
+        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "w"), w => w.Stats.DeadLettered == 2, Patience, "each event counted once");
     }
 
     [Fact]
@@ -127,15 +129,15 @@ public sealed class FailureTests(WorkqCluster cluster)
         var started = DateTimeOffset.UtcNow;
         await cluster.EmitAsync(canvas, "bomb", "0", token);
 
-        var blocked = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "bomb"), w => w["state"]!.GetValue<string>() == "blocked",
+        var blocked = await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "bomb"), w => w.State == "blocked",
             TimeSpan.FromSeconds(10), "the loop blocked");
         Assert.True(DateTimeOffset.UtcNow - started < TimeSpan.FromSeconds(10));
-        Assert.Contains("self-emit loop", blocked["blockedReason"]!.GetValue<string>());
+        Assert.Contains("self-emit loop", blocked.BlockedReason);
         // Stopped with its backlog kept, and far from flooding the broker.
-        var queued = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "bomb"),
-            w => w["stats"]!["inFlight"]!.GetValue<long>() == 0 && w["stats"]!["queued"]!.GetValue<long>() > 0 && w["stats"]!["consumers"]!.GetValue<long>() == 0,
+        var queued = await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "bomb"),
+            w => w.Stats.InFlight == 0 && w.Stats.Queued > 0 && w.Stats.Consumers == 0,
             Patience, "consumers stopped with the backlog kept");
-        Assert.InRange(queued["stats"]!["queued"]!.GetValue<long>(), 1, 99_999);
+        Assert.InRange(queued.Stats.Queued, 1, 99_999);
 
         // The owner cannot resume it; the admin can purge and unblock.
         using (var resume = await cluster.SendAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bomb/resume"), token))
@@ -143,7 +145,7 @@ public sealed class FailureTests(WorkqCluster cluster)
         await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bomb/events"), token);
         await cluster.DeployAsync(canvas, "bomb", "return null;", token: token, expect: 200);
         var unblocked = await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bomb/unblock"), cluster.AdminToken);
-        Assert.Equal("running", unblocked!["state"]!.GetValue<string>());
+        Assert.Equal("running", unblocked.As<Worker>().State);
     }
 
     [Fact]
@@ -156,12 +158,12 @@ public sealed class FailureTests(WorkqCluster cluster)
             return Meta.Depth;
             """, concurrency: 1, token: token);
         await cluster.EmitAsync(canvas, "chain", "0", token);
-        var failedRun = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "chain"),
-            t => t.Any(x => x!["status"]!.GetValue<string>() == "failed"), TimeSpan.FromSeconds(90), "the chain to hit the depth limit");
-        var failed = failedRun.First(x => x!["status"]!.GetValue<string>() == "failed")!;
-        Assert.Equal(1000, failed["depth"]!.GetValue<int>());
-        Assert.Contains("WORKQ_MAX_EMIT_DEPTH", failed["error"]!["message"]!.GetValue<string>());
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "chain"),
-            w => w["stats"]!["queued"]!.GetValue<long>() == 0 && w["stats"]!["inFlight"]!.GetValue<long>() == 0, Patience, "the chain ended");
+        var failedRun = await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "chain"),
+            t => t.Any(x => x.Status == "failed"), TimeSpan.FromSeconds(90), "the chain to hit the depth limit");
+        var failed = failedRun.First(x => x.Status == "failed");
+        Assert.Equal(1000, failed.Depth);
+        Assert.Contains("WORKQ_MAX_EMIT_DEPTH", failed.Error!.Message);
+        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "chain"),
+            w => w.Stats.Queued == 0 && w.Stats.InFlight == 0, Patience, "the chain ended");
     }
 }

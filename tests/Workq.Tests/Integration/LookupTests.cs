@@ -1,3 +1,5 @@
+using Workq.Client;
+
 namespace Workq.Tests.Integration;
 
 /// <summary>The event lookup (GET /v1/canvases/{c}/lookup/{id}): where an event id is known, on the real services.</summary>
@@ -8,14 +10,15 @@ public sealed class LookupTests(WorkqCluster cluster)
 
     private Uri LookupUrl(string canvas, string id) => cluster.ControlUrl($"/v1/canvases/{canvas}/lookup/{id}");
 
-    private async Task<JsonNode> LookupAsync(string canvas, Guid id, string token) => (await cluster.JsonAsync(HttpMethod.Get, LookupUrl(canvas, id.ToString()), token))!;
+    private async Task<EventLookup> LookupAsync(string canvas, Guid id, string token) =>
+        (await cluster.JsonAsync(HttpMethod.Get, LookupUrl(canvas, id.ToString()), token)).As<EventLookup>();
 
-    /// <summary>Polls the lookup until it has found the event where <paramref name="where"/> says (and any other condition).</summary>
-    private Task<JsonNode> FoundAsync(string canvas, Guid id, string token, string where, Func<JsonNode, bool>? also = null) =>
-        cluster.EventuallyAsync(() => LookupAsync(canvas, id, token),
-            r => r["found"]!.AsArray().Any(f => f!["where"]!.GetValue<string>() == where && (also?.Invoke(f) ?? true)), Patience, $"event {id} found in {where}");
+    /// <summary>Polls the lookup until it has found the event where <paramref name="where"/> says.</summary>
+    private Task<EventLookup> FoundAsync(string canvas, Guid id, string token, string where) =>
+        cluster.EventuallyAsync(() => LookupAsync(canvas, id, token), r => r.Found.Any(f => f.Where == where), Patience,
+            $"event {id} found in {where}");
 
-    private static JsonNode Hit(JsonNode answer, string where) => answer["found"]!.AsArray().First(f => f!["where"]!.GetValue<string>() == where)!;
+    private static EventLocation Hit(EventLookup answer, string where) => answer.Found.First(f => f.Where == where);
 
     [Fact]
     public async Task A_completed_event_is_found_with_its_trace()
@@ -25,15 +28,15 @@ public sealed class LookupTests(WorkqCluster cluster)
         var id = await cluster.EmitAsync(canvas, "done", """{"n":21}""", token);
 
         var answer = await FoundAsync(canvas, id, token, "trace");
-        Assert.Equal(id, answer["id"]!.GetValue<Guid>());
+        Assert.Equal(id, answer.Id);
         var hit = Hit(answer, "trace");
-        Assert.Equal("done", hit["worker"]!.GetValue<string>());
-        var trace = hit["trace"]!;
-        Assert.Equal(id, trace["eventId"]!.GetValue<Guid>());
-        Assert.Equal("completed", trace["status"]!.GetValue<string>());
-        Assert.Equal(42, trace["result"]!.GetValue<int>());
-        Assert.Equal("ran", trace["logs"]![0]!.GetValue<string>());
-        Assert.Contains("Queued and running events are not searched", answer["note"]!.GetValue<string>());
+        Assert.Equal("done", hit.Worker);
+        var trace = hit.Trace!;
+        Assert.Equal(id, trace.EventId);
+        Assert.Equal("completed", trace.Status);
+        Assert.Equal(42, trace.Result!.GetValue<int>());
+        Assert.Equal("ran", trace.Logs[0]);
+        Assert.Contains("Queued and running events are not searched", answer.Note);
     }
 
     [Fact]
@@ -43,9 +46,9 @@ public sealed class LookupTests(WorkqCluster cluster)
         await cluster.DeployAsync(canvas, "fails", "throw new InvalidOperationException(\"boom\");", token: token);
         var id = await cluster.EmitAsync(canvas, "fails", "1", token);
 
-        var trace = Hit(await FoundAsync(canvas, id, token, "trace"), "trace")["trace"]!;
-        Assert.Equal("failed", trace["status"]!.GetValue<string>());
-        Assert.Equal("boom", trace["error"]!["message"]!.GetValue<string>());
+        var trace = Hit(await FoundAsync(canvas, id, token, "trace"), "trace").Trace!;
+        Assert.Equal("failed", trace.Status);
+        Assert.Equal("boom", trace.Error!.Message);
     }
 
     [Fact]
@@ -58,13 +61,13 @@ public sealed class LookupTests(WorkqCluster cluster)
 
         var answer = await FoundAsync(canvas, id, token, "deadLetter");
         var letter = Hit(answer, "deadLetter");
-        Assert.Equal("dies", letter["worker"]!.GetValue<string>());
-        Assert.Equal(id, letter["deadLetter"]!["id"]!.GetValue<Guid>());
-        Assert.Equal("v", letter["deadLetter"]!["event"]!["k"]!.GetValue<string>());
-        Assert.Contains("fatal", letter["deadLetter"]!["reason"]!.GetValue<string>());
-        Assert.Equal(1, letter["deadLetter"]!["attempts"]!.GetValue<int>());
-        var trace = Hit(await FoundAsync(canvas, id, token, "trace"), "trace")["trace"]!;
-        Assert.Equal("failed", trace["status"]!.GetValue<string>());
+        Assert.Equal("dies", letter.Worker);
+        Assert.Equal(id, letter.DeadLetter!.Id);
+        Assert.Equal("v", letter.DeadLetter.Event!["k"]!.GetValue<string>());
+        Assert.Contains("fatal", letter.DeadLetter.Reason);
+        Assert.Equal(1, letter.DeadLetter.Attempts);
+        var trace = Hit(await FoundAsync(canvas, id, token, "trace"), "trace").Trace!;
+        Assert.Equal("failed", trace.Status);
     }
 
     [Fact]
@@ -74,9 +77,9 @@ public sealed class LookupTests(WorkqCluster cluster)
         var id = await cluster.EmitAsync(canvas, "nobody", """{"lost":true}""", token);
 
         var hit = Hit(await FoundAsync(canvas, id, token, "unhandled"), "unhandled");
-        Assert.Equal("nobody", hit["worker"]!.GetValue<string>());
-        Assert.True(hit["unhandled"]!["event"]!["lost"]!.GetValue<bool>());
-        Assert.True(hit["unhandled"]!["receivedAt"]!.GetValue<DateTimeOffset>() >= hit["unhandled"]!["enqueuedAt"]!.GetValue<DateTimeOffset>().AddSeconds(-1));
+        Assert.Equal("nobody", hit.Worker);
+        Assert.True(hit.Unhandled!.Event!["lost"]!.GetValue<bool>());
+        Assert.True(hit.Unhandled.ReceivedAt >= hit.Unhandled.EnqueuedAt.AddSeconds(-1));
     }
 
     [Fact]
@@ -90,12 +93,12 @@ public sealed class LookupTests(WorkqCluster cluster)
         await cluster.JsonAsync(HttpMethod.Delete, new Uri(worker + $"/events/{id}"), token, expect: 202);
 
         var cancelled = Hit(await FoundAsync(canvas, id, token, "cancelled"), "cancelled");
-        Assert.Equal("held", cancelled["worker"]!.GetValue<string>());
-        Assert.NotNull(cancelled["cancelledAt"]);
+        Assert.Equal("held", cancelled.Worker);
+        Assert.NotNull(cancelled.CancelledAt);
 
         await cluster.JsonAsync(HttpMethod.Post, new Uri(worker + "/resume"), token);
-        var trace = Hit(await FoundAsync(canvas, id, token, "trace"), "trace")["trace"]!;
-        Assert.Equal("cancelled", trace["status"]!.GetValue<string>());
+        var trace = Hit(await FoundAsync(canvas, id, token, "trace"), "trace").Trace!;
+        Assert.Equal("cancelled", trace.Status);
     }
 
     [Fact]
@@ -104,9 +107,9 @@ public sealed class LookupTests(WorkqCluster cluster)
         var (canvas, token) = await cluster.CreateCanvasAsync();
         var id = Guid.NewGuid();
         var answer = await LookupAsync(canvas, id, token);
-        Assert.Equal(id, answer["id"]!.GetValue<Guid>());
-        Assert.Empty(answer["found"]!.AsArray());
-        var note = answer["note"]!.GetValue<string>();
+        Assert.Equal(id, answer.Id);
+        Assert.Empty(answer.Found);
+        var note = answer.Note;
         Assert.Contains("not found in the kept traces, dead letters or unhandled events", note, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("traces keep the last 10 runs per worker", note);
     }

@@ -1,3 +1,5 @@
+using Workq.Client;
+
 namespace Workq.Tests.Integration;
 
 /// <summary>Pause, resume, block, unblock, and the unhandled ("404") list, on the real broker.</summary>
@@ -9,23 +11,26 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
     private Task<JsonNode?> PostAsync(string canvas, string path, string token, string? body = null, int expect = 200) =>
         cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/{path}"), token, body, expect);
 
+    private async Task<IReadOnlyList<Unhandled>> UnhandledAsync(Uri url, string token) =>
+        (await cluster.JsonAsync(HttpMethod.Get, url, token)).As<List<Unhandled>>();
+
     [Fact]
     public async Task A_paused_worker_keeps_its_events_queued_and_resume_drains_them()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync();
         await cluster.DeployAsync(canvas, "p", "return 1;", token: token);
-        var paused = await PostAsync(canvas, "p/pause", token);
-        Assert.Equal("paused", paused!["state"]!.GetValue<string>());
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "p"), w => w["stats"]!["consumers"]!.GetValue<long>() == 0, Patience, "no consumers while paused");
+        var paused = (await PostAsync(canvas, "p/pause", token)).As<Worker>();
+        Assert.Equal("paused", paused.State);
+        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "p"), w => w.Stats.Consumers == 0, Patience, "no consumers while paused");
 
         await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 20).Select(i => ("p", i.ToString())), token);
-        var queued = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "p"), w => w["stats"]!["queued"]!.GetValue<long>() == 20, Patience, "20 queued while paused");
-        Assert.Equal(0, queued["stats"]!["processed"]!.GetValue<long>());
+        var queued = await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "p"), w => w.Stats.Queued == 20, Patience, "20 queued while paused");
+        Assert.Equal(0, queued.Stats.Processed);
         Assert.Empty(await cluster.TracesAsync(canvas, "p"));
 
-        Assert.Equal("running", (await PostAsync(canvas, "p/resume", token))!["state"]!.GetValue<string>());
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "p"),
-            w => w["stats"]!["processed"]!.GetValue<long>() == 20 && w["stats"]!["queued"]!.GetValue<long>() == 0, Patience, "drained after resume");
+        Assert.Equal("running", (await PostAsync(canvas, "p/resume", token)).As<Worker>().State);
+        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "p"),
+            w => w.Stats.Processed == 20 && w.Stats.Queued == 0, Patience, "drained after resume");
     }
 
     [Fact]
@@ -35,9 +40,10 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
         await cluster.DeployAsync(canvas, "b", "return 1;", token: token);
         await PostAsync(canvas, "b/pause", token);
 
-        var blocked = await PostAsync(canvas, "b/block", cluster.AdminToken, """{"reason":"runaway loop"}""");
-        Assert.Equal("blocked", blocked!["state"]!.GetValue<string>());
-        Assert.Equal("runaway loop", blocked["blockedReason"]!.GetValue<string>());
+        var blocked = (await PostAsync(canvas, "b/block", cluster.AdminToken, """{"reason":"runaway loop"}"""))
+            .As<Worker>();
+        Assert.Equal("blocked", blocked.State);
+        Assert.Equal("runaway loop", blocked.BlockedReason);
 
         // The owner cannot resume a blocked worker; emits are still accepted and kept.
         using (var resume = await cluster.SendAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/b/resume"), token))
@@ -45,16 +51,16 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
             Assert.Equal(409, (int)resume.StatusCode);
             Assert.Contains("runaway loop", await resume.Content.ReadAsStringAsync());
         }
-        Assert.Equal("blocked", (await cluster.WorkerAsync(canvas, "b"))["state"]!.GetValue<string>());
+        Assert.Equal("blocked", (await cluster.GetWorkerAsync(canvas, "b")).State);
         await cluster.EmitAsync(canvas, "b", "1", token);
 
-        var unblocked = await PostAsync(canvas, "b/unblock", cluster.AdminToken);
-        Assert.Equal("paused", unblocked!["state"]!.GetValue<string>());
-        Assert.Null(unblocked["blockedReason"]);
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "b"), w => w["stats"]!["queued"]!.GetValue<long>() == 1, Patience, "the event kept");
+        var unblocked = (await PostAsync(canvas, "b/unblock", cluster.AdminToken)).As<Worker>();
+        Assert.Equal("paused", unblocked.State);
+        Assert.Null(unblocked.BlockedReason);
+        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "b"), w => w.Stats.Queued == 1, Patience, "the event kept");
 
         await PostAsync(canvas, "b/resume", token);
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "b"), w => w["stats"]!["processed"]!.GetValue<long>() == 1, Patience, "processed after resume");
+        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "b"), w => w.Stats.Processed == 1, Patience, "processed after resume");
     }
 
     [Fact]
@@ -66,17 +72,17 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
         for (var i = 1; i <= 5; i++) await cluster.EmitAsync(canvas, "later", $$"""{"i":{{i}}}""", token);
 
         var unhandledUrl = cluster.ControlUrl($"/v1/canvases/{canvas}/unhandled");
-        var list = await cluster.EventuallyAsync(async () => (await cluster.JsonAsync(HttpMethod.Get, unhandledUrl, token))!.AsArray(),
-            l => l.Count == 1 && l[0]!["count"]!.GetValue<long>() == 5, Patience, "five parked events for 'later'");
-        var entry = list[0]!;
-        Assert.Equal("later", entry["worker"]!.GetValue<string>());
-        Assert.True(entry["firstSeen"]!.GetValue<DateTimeOffset>() <= entry["lastSeen"]!.GetValue<DateTimeOffset>());
-        Assert.Equal(5, JsonNode.Parse(entry["sample"]!.GetValue<string>())!["i"]!.GetValue<int>());
+        var list = await cluster.EventuallyAsync(() => UnhandledAsync(unhandledUrl, token), l => l.Count == 1 && l[0].Count == 5, Patience,
+            "five parked events for 'later'");
+        var entry = list[0];
+        Assert.Equal("later", entry.Worker);
+        Assert.True(entry.FirstSeen <= entry.LastSeen);
+        Assert.Equal(5, JsonNode.Parse(entry.Sample!.GetValue<string>())!["i"]!.GetValue<int>());
 
         // Concurrency 1 on the one instance, so the run order shows the queue order.
         await cluster.DeployAsync(canvas, "later", "return Event![\"i\"]!.GetValue<int>();", concurrency: 1, token: token);
-        var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "later"), t => t.Count == 5, Patience, "the parked events run");
-        var order = traces.OrderBy(t => t!["startedAt"]!.GetValue<DateTimeOffset>()).Select(t => t!["result"]!.GetValue<int>()).ToList();
+        var traces = await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "later"), t => t.Count == 5, Patience, "the parked events run");
+        var order = traces.OrderBy(t => t.StartedAt).Select(t => t.Result!.GetValue<int>()).ToList();
         Assert.Equal([1, 2, 3, 4, 5], order);
         // The replay removes them from the list once the broker confirmed all of them.
         await cluster.EventuallyAsync(async () => (await cluster.JsonAsync(HttpMethod.Get, unhandledUrl, token))!.AsArray(), l => l.Count == 0, Patience, "the list emptied");
@@ -96,8 +102,8 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
         // Creating the worker now finds nothing to replay.
         await cluster.DeployAsync(canvas, "ghost", "return 1;", token: token);
         await cluster.EmitAsync(canvas, "ghost", "2", token);
-        var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "ghost"), t => t.Count >= 1, Patience, "the new event ran");
-        Assert.Equal(2, Assert.Single(traces)!["event"]!.GetValue<int>());
+        var traces = await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "ghost"), t => t.Count >= 1, Patience, "the new event ran");
+        Assert.Equal(2, Assert.Single(traces).Event!.GetValue<int>());
     }
 
     [Fact]
@@ -106,22 +112,21 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
         var (canvas, token) = await cluster.CreateCanvasAsync();
         for (var i = 1; i <= 5; i++) await cluster.EmitAsync(canvas, "crowd", i.ToString(), token);
         var unhandledUrl = cluster.ControlUrl($"/v1/canvases/{canvas}/unhandled");
-        await cluster.EventuallyAsync(async () => (await cluster.JsonAsync(HttpMethod.Get, unhandledUrl, token))!.AsArray(),
-            l => l.Count == 1 && l[0]!["count"]!.GetValue<long>() == 5, Patience, "five parked");
+        await cluster.EventuallyAsync(() => UnhandledAsync(unhandledUrl, token), l => l.Count == 1 && l[0].Count == 5, Patience, "five parked");
 
         // What the dispatcher does every few seconds with WORKQ_UNHANDLED_MAX_PER_WORKER, here with a limit of 3.
         await using (var db = Npgsql.NpgsqlDataSource.Create(cluster.ServiceEnvironment["WORKQ_POSTGRES"]))
             await new Workq.Shared.Storage.UnhandledStore(db).TrimAsync(3, CancellationToken.None);
 
-        var entry = Assert.Single((await cluster.JsonAsync(HttpMethod.Get, unhandledUrl, token))!.AsArray())!;
-        Assert.Equal(3, entry["count"]!.GetValue<long>());
-        Assert.Equal(2, entry["dropped"]!.GetValue<long>());
-        Assert.Equal("5", entry["sample"]!.GetValue<string>());
+        var entry = Assert.Single(await UnhandledAsync(unhandledUrl, token));
+        Assert.Equal(3, entry.Count);
+        Assert.Equal(2, entry.Dropped);
+        Assert.Equal("5", entry.Sample!.GetValue<string>());
 
         // The newest three are the ones that run once the worker exists.
         await cluster.DeployAsync(canvas, "crowd", "return Event;", token: token);
-        var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "crowd"), t => t.Count == 3, Patience, "the kept events ran");
-        Assert.Equal([3, 4, 5], traces.Select(t => t!["result"]!.GetValue<int>()).Order());
+        var traces = await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "crowd"), t => t.Count == 3, Patience, "the kept events ran");
+        Assert.Equal([3, 4, 5], traces.Select(t => t.Result!.GetValue<int>()).Order());
     }
 
     [Fact]
@@ -136,14 +141,14 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
             Assert.Equal(202, (int)cancel.StatusCode);
         await PostAsync(canvas, "u/resume", token);
 
-        var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "u"), t => t.Count == 3, Patience, "three traces");
-        var byId = traces.ToDictionary(t => Guid.Parse(t!["eventId"]!.GetValue<string>()), t => t!);
-        Assert.Equal("completed", byId[ids[0]]["status"]!.GetValue<string>());
-        Assert.Equal("cancelled", byId[ids[1]]["status"]!.GetValue<string>());
-        Assert.Null(byId[ids[1]]["result"]);
-        Assert.Equal("completed", byId[ids[2]]["status"]!.GetValue<string>());
-        var worker = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "u"), w => w["stats"]!["processed"]!.GetValue<long>() == 2, Patience, "two processed");
-        Assert.Equal(0, worker["stats"]!["failed"]!.GetValue<long>());
+        var traces = await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "u"), t => t.Count == 3, Patience, "three traces");
+        var byId = traces.ToDictionary(t => t.EventId);
+        Assert.Equal("completed", byId[ids[0]].Status);
+        Assert.Equal("cancelled", byId[ids[1]].Status);
+        Assert.Null(byId[ids[1]].Result);
+        Assert.Equal("completed", byId[ids[2]].Status);
+        var worker = await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "u"), w => w.Stats.Processed == 2, Patience, "two processed");
+        Assert.Equal(0, worker.Stats.Failed);
     }
 
     [Fact]
@@ -152,16 +157,16 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
         var (canvas, token) = await cluster.CreateCanvasAsync();
         await cluster.DeployAsync(canvas, "full", "return 1;", token: token);
         await PostAsync(canvas, "full/pause", token);
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "full"), w => w["stats"]!["consumers"]!.GetValue<long>() == 0, Patience, "no consumers");
+        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "full"), w => w.Stats.Consumers == 0, Patience, "no consumers");
         await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 7).Select(i => ("full", i.ToString())), token);
 
         var purged = await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/full/events"), token);
         Assert.Equal(7, purged!["purged"]!.GetValue<long>());
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "full"), w => w["stats"]!["queued"]!.GetValue<long>() == 0, Patience, "queue empty");
+        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "full"), w => w.Stats.Queued == 0, Patience, "queue empty");
         await PostAsync(canvas, "full/resume", token);
         await cluster.EmitAsync(canvas, "full", "99", token);
-        var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "full"), t => t.Count >= 1, Patience, "the later event ran");
-        Assert.Equal(99, Assert.Single(traces)!["event"]!.GetValue<int>());
+        var traces = await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "full"), t => t.Count >= 1, Patience, "the later event ran");
+        Assert.Equal(99, Assert.Single(traces).Event!.GetValue<int>());
     }
 
     [Fact]
@@ -181,11 +186,11 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
         await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c >= 4 * instances, Patience, "two waves at concurrency 2");
         var patchedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var patched = await cluster.JsonAsync(HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/slow"), token, """{"concurrency":20}""");
-        Assert.Equal(20, patched!["concurrency"]!.GetValue<int>());
+        Assert.Equal(20, patched.As<Worker>().Concurrency);
 
         await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c >= ids.Count, TimeSpan.FromSeconds(90), "every event ran");
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "slow"),
-            w => w["stats"]!["processed"]!.GetValue<long>() == ids.Count && w["stats"]!["queued"]!.GetValue<long>() == 0, Patience, "the queue drained");
+        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "slow"),
+            w => w.Stats.Processed == ids.Count && w.Stats.Queued == 0, Patience, "the queue drained");
 
         var runs = sink.Calls.Select(c => c.Split(' ')).Select(p => (Id: Guid.Parse(p[0]), At: long.Parse(p[1]))).ToList();
         Assert.Equal(ids.Order(), runs.Select(r => r.Id).Order());
@@ -209,7 +214,7 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
             using (var r = await Http.PostAsync("{{sink.Url}}", new StringContent(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString()), CancellationToken)) { }
             return null;
             """, concurrency: 5, token: token);
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "tick"), w => w["stats"]!["consumers"]!.GetValue<long>() >= 2, Patience, "both instances consuming");
+        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "tick"), w => w.Stats.Consumers >= 2, Patience, "both instances consuming");
 
         using var emitting = new CancellationTokenSource();
         var emitter = Task.Run(async () =>
@@ -224,7 +229,7 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
 
         await PostAsync(canvas, "tick/pause", token);
         var pausedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "tick"), w => w["stats"]!["queued"]!.GetValue<long>() >= 20, Patience, "events queueing while paused");
+        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "tick"), w => w.Stats.Queued >= 20, Patience, "events queueing while paused");
         var lastRun = sink.Calls.Select(long.Parse).Max();
         var pauseToStop = lastRun - pausedAt;
 

@@ -8,7 +8,7 @@ namespace Workq.Tests.Integration;
 /// <summary>
 /// <c>rateLimit</c>: at most N runs per S seconds over every worker instance, applied live; events over it wait in the queue.
 /// </summary>
-[Collection(ClusterCollection.Name)]
+[Collection(RateLimitCollection.Name)]
 public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper output)
 {
     private static string RecordCode(CallbackSink sink) => $$"""
