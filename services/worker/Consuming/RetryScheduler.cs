@@ -2,59 +2,60 @@ using System.Collections.Concurrent;
 using System.Text;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
+using Workq.Worker.Settling;
 
 namespace Workq.Worker.Consuming;
 
 /// <summary>
-/// A worker's opt-in retry policy: a failed run is published again through a delay queue (its TTL
-/// is the backoff; no timer in memory holds the event, so a waiting retry survives any restart),
-/// and after the last attempt the event goes to the dead letters with the error as the reason.
-/// Either publish is confirmed before the original delivery is acked.
+/// Publishes what settling an unkeyed delivery needs (<see cref="Settlement.Decide"/> decides what): a failed run's retry
+/// through a delay queue whose TTL is the backoff, a crash suspect's copy, or the dead letter with its reason. Each publish is
+/// confirmed before the original delivery is acked.
 /// </summary>
 public sealed class RetryScheduler(EventPublisher publisher, Topology topology)
 {
     private const int MaxReasonLength = 2_000;
     private readonly ConcurrentDictionary<int, Task> declaredDelays = new();
 
-    public async Task SettleFailureAsync(RetryPolicy policy, EventEnvelope envelope, int attempt, string error, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
-    {
-        if (attempt < policy.MaxAttempts)
-        {
-            var seconds = policy.BackoffSeconds.Length == 0 ? 0 : policy.BackoffSeconds[Math.Min(attempt - 1, policy.BackoffSeconds.Length - 1)];
-            var properties = EventHeaders.Create(envelope, attempt + 1);
-            if (seconds == 0)
-            {
-                await publisher.PublishAsync(Topology.RetryExchange, Topology.WorkerQueue(envelope.Canvas, envelope.Worker), envelope, properties, body, cancellationToken);
-                return;
-            }
-            await declaredDelays.GetOrAdd(seconds, s => topology.DeclareDelayAsync(s, CancellationToken.None));
-            await publisher.PublishAsync(Topology.DelayQueue(seconds), Topology.WorkerQueue(envelope.Canvas, envelope.Worker), envelope, properties, body, cancellationToken);
-            return;
-        }
-
-        await DeadLetterAsync(envelope, attempt, $"retries exhausted after {attempt} attempts; last error: {error}", body, cancellationToken);
-    }
-
     /// <summary>
-    /// Puts an event that was running when its canvas's runner crashed back in its queue, marked as a suspect so that any
-    /// worker instance runs it alone next time (confirmed before the delivery is acked; its attempt count goes up).
+    /// Publishes what an unkeyed delivery's settlement needs before the delivery is acked: the copy that runs again (through a
+    /// delay queue for a backoff, marked when it is to run alone as a crash suspect), or the dead letter.
     /// </summary>
-    public async Task RequeueSuspectAsync(EventEnvelope envelope, int attempt, string crash, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
-    {
-        var properties = EventHeaders.Create(envelope, attempt + 1);
-        properties.Headers![EventHeaders.CrashSuspect] = Encoding.UTF8.GetBytes(crash.Length > MaxReasonLength ? crash[..MaxReasonLength] : crash);
-        await publisher.PublishAsync(Topology.RetryExchange, Topology.WorkerQueue(envelope.Canvas, envelope.Worker), envelope, properties, body, cancellationToken);
-    }
+    public Task PublishAsync(Settlement settlement, EventEnvelope envelope, ReadOnlyMemory<byte> body,
+        CancellationToken cancellationToken) =>
+        settlement.Verdict switch
+        {
+            SettleVerdict.RunAgain => PublishAgainAsync(envelope, settlement.Attempt, settlement.Delay,
+                settlement.Suspect ? Encoding.UTF8.GetBytes(Cut(settlement.Reason ?? "")) : null, body, cancellationToken),
+            SettleVerdict.DeadLetter => DeadLetterAsync(envelope, settlement.Attempt, settlement.Reason ?? "", body, cancellationToken),
+            _ => Task.CompletedTask,
+        };
 
     /// <summary>
     /// Puts an event that never started (it waited for a rate-limit token when its consumer stopped) back in its queue as it
     /// was: same attempt, a crash-suspect mark kept. Giving the delivery back instead would count as a delivery attempt.
     /// </summary>
-    public async Task RequeueUnrunAsync(EventEnvelope envelope, int attempt, byte[]? suspect, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    public Task RequeueUnrunAsync(EventEnvelope envelope, int attempt, byte[]? suspect, ReadOnlyMemory<byte> body,
+        CancellationToken cancellationToken) =>
+        PublishAgainAsync(envelope, attempt, TimeSpan.Zero, suspect, body, cancellationToken);
+
+    /// <summary>
+    /// A copy of the event, as <paramref name="attempt"/>, to its worker's queue: straight through the retry exchange, or
+    /// through the delay queue whose TTL is <paramref name="delay"/> (no timer in memory holds it, so it survives any restart).
+    /// </summary>
+    private async Task PublishAgainAsync(EventEnvelope envelope, int attempt, TimeSpan delay, byte[]? suspect,
+        ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var properties = EventHeaders.Create(envelope, attempt);
         if (suspect is not null) properties.Headers![EventHeaders.CrashSuspect] = suspect;
-        await publisher.PublishAsync(Topology.RetryExchange, Topology.WorkerQueue(envelope.Canvas, envelope.Worker), envelope, properties, body, cancellationToken);
+        var queue = Topology.WorkerQueue(envelope.Canvas, envelope.Worker);
+        var seconds = (int)delay.TotalSeconds;
+        if (seconds == 0)
+        {
+            await publisher.PublishAsync(Topology.RetryExchange, queue, envelope, properties, body, cancellationToken);
+            return;
+        }
+        await declaredDelays.GetOrAdd(seconds, s => topology.DeclareDelayAsync(s, CancellationToken.None));
+        await publisher.PublishAsync(Topology.DelayQueue(seconds), queue, envelope, properties, body, cancellationToken);
     }
 
     /// <summary>
@@ -77,8 +78,10 @@ public sealed class RetryScheduler(EventPublisher publisher, Topology topology)
     public async Task DeadLetterAsync(EventEnvelope envelope, int attempt, string reason, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var deadLetter = EventHeaders.Create(envelope, attempt);
-        deadLetter.Headers![EventHeaders.DeadLetterReason] = Encoding.UTF8.GetBytes(reason.Length > MaxReasonLength ? reason[..MaxReasonLength] : reason);
+        deadLetter.Headers![EventHeaders.DeadLetterReason] = Encoding.UTF8.GetBytes(Cut(reason));
         deadLetter.Headers[EventHeaders.Attempts] = attempt;
         await publisher.PublishAsync(Topology.DeadLetterExchange, envelope.Worker, envelope, deadLetter, body, cancellationToken);
     }
+
+    private static string Cut(string reason) => reason.Length > MaxReasonLength ? reason[..MaxReasonLength] : reason;
 }
