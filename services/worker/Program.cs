@@ -3,8 +3,11 @@ using Workq.Shared.Hosting;
 using Workq.Shared.Storage;
 using Workq.Traces.MongoDb;
 using Workq.Worker.Consuming;
+using Workq.Worker.Emitting;
+using Workq.Worker.Instance;
 using Workq.Worker.Isolation;
 using Workq.Worker.Recording;
+using Workq.Worker.Settling;
 
 // With WORKQ_ISOLATION=none handler code runs in this process: a catastrophic regular expression stops after a second.
 AppContext.SetData("REGEX_DEFAULT_MATCH_TIMEOUT", TimeSpan.FromSeconds(1));

@@ -2,6 +2,7 @@ using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using Workq.Shared.Messaging;
 using Workq.Worker.Recording;
+using Workq.Worker.Runs;
 using Workq.Worker.Settling;
 
 namespace Workq.Worker.Consuming;

@@ -2,8 +2,9 @@ using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
-using Workq.Worker.Isolation;
+using Workq.Worker.Instance;
 using Workq.Worker.Recording;
+using Workq.Worker.Runs;
 using Workq.Worker.Settling;
 
 namespace Workq.Worker.Consuming;
@@ -22,7 +23,7 @@ public sealed record ConsumerServices(BrokerConnection Broker, EventRunner Runne
 /// and writes carries this one.
 /// </summary>
 public sealed partial class WorkerConsumer(string canvas, string worker, (long Canvas, long Worker) incarnation, int concurrency, int lanes, HandlerVersion handler,
-    RetryPolicy? retry, ConsumerServices services, ILogger logger)
+    RetryPolicy? retry, ConsumerServices services, ILogger logger) : IConsumerLoad
 {
     private static readonly TimeSpan UnrunRequeueTimeout = TimeSpan.FromSeconds(5);
     private readonly CancellationTokenSource stopping = new();

@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Workq.Shared.Isolation;
-using Workq.Worker.Consuming;
-using Workq.Worker.Recording;
+using Workq.Worker.Runs;
 
 namespace Workq.Worker.Isolation;
 

@@ -2,9 +2,8 @@ using System.Collections.Concurrent;
 using System.Text;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
-using Workq.Worker.Settling;
 
-namespace Workq.Worker.Consuming;
+namespace Workq.Worker.Settling;
 
 /// <summary>
 /// Publishes what settling an unkeyed delivery needs (<see cref="Settlement.Decide"/> decides what): a failed run's retry

@@ -1,5 +1,5 @@
 using Workq.Shared.Messaging;
-namespace Workq.Worker.Consuming;
+namespace Workq.Worker.Settling;
 
 /// <summary>
 /// Decides how a channel's finished deliveries are settled. The channel has one consumer, so its

@@ -3,7 +3,7 @@ using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
 using Workq.Shared.Messaging;
 
-namespace Workq.Worker.Consuming;
+namespace Workq.Worker.Settling;
 
 /// <summary>
 /// Acks one consumer channel's deliveries in as few frames as it safely can (see <see cref="AckLedger"/>).

@@ -2,7 +2,7 @@ using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;
 using Workq.Shared.Storage;
 
-namespace Workq.Worker.Consuming;
+namespace Workq.Worker.Emitting;
 
 /// <summary>
 /// A handler's <c>Emit</c>: same canvas, one level deeper, same trace, confirmed like any emit; at most

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Workq.Shared.ControlPlane;
 
-namespace Workq.Worker.Consuming;
+namespace Workq.Worker.Instance;
 
 /// <summary>
 /// This instance's consumers from start until their last event finished (a cancelled one drains after the supervisor has
@@ -9,11 +9,11 @@ namespace Workq.Worker.Consuming;
 /// </summary>
 public sealed class ConsumerLoads
 {
-    private readonly ConcurrentDictionary<WorkerConsumer, byte> consumers = new();
+    private readonly ConcurrentDictionary<IConsumerLoad, byte> consumers = new();
 
-    public void Add(WorkerConsumer consumer) => consumers.TryAdd(consumer, 0);
+    public void Add(IConsumerLoad consumer) => consumers.TryAdd(consumer, 0);
 
-    public void Remove(WorkerConsumer consumer) => consumers.TryRemove(consumer, out _);
+    public void Remove(IConsumerLoad consumer) => consumers.TryRemove(consumer, out _);
 
     /// <summary>The workers with events in flight here, summed over their consumers (a draining one and its successor run side by side).</summary>
     public List<WorkerLoad> Now() =>
