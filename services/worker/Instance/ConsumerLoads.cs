@@ -4,8 +4,8 @@ using Workq.Shared.ControlPlane;
 namespace Workq.Worker.Instance;
 
 /// <summary>
-/// This instance's consumers from start until their last event finished (a cancelled one drains after the supervisor has
-/// let go of it), so the load report sees every event still running.
+/// This instance's consumers from start until their last event finished (a cancelled one drains after the supervisor
+/// has let go of it), so the load report sees every event still running.
 /// </summary>
 public sealed class ConsumerLoads
 {
@@ -15,7 +15,10 @@ public sealed class ConsumerLoads
 
     public void Remove(IConsumerLoad consumer) => consumers.TryRemove(consumer, out _);
 
-    /// <summary>The workers with events in flight here, summed over their consumers (a draining one and its successor run side by side).</summary>
+    /// <summary>
+    /// The workers with events in flight here, summed over their consumers (a draining one and its successor run side
+    /// by side).
+    /// </summary>
     public List<WorkerLoad> Now() =>
         consumers.Keys.Where(c => c.InFlight > 0).GroupBy(c => (c.Canvas, c.Worker))
             .Select(g => new WorkerLoad(g.Key.Canvas, g.Key.Worker, g.Sum(c => c.InFlight), g.Count(c => c.IsCancelled)))

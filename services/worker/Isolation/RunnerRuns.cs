@@ -14,10 +14,13 @@ public sealed class RunnerRuns
     private long lastId;
     private bool closed;
 
-    /// <summary>A run the runner holds: it ends with <see cref="Outcome"/>, or is overdue past <see cref="Deadline"/>.</summary>
+    /// <summary>
+    /// A run the runner holds: it ends with <see cref="Outcome"/>, or is overdue past <see cref="Deadline"/>.
+    /// </summary>
     public sealed record Held(long Id, HandlerRun Run, long Deadline, CancellationToken Stopping)
     {
-        public TaskCompletionSource<HandlerOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<HandlerOutcome> Outcome { get; } =
+            new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     public int Count => runs.Count;
@@ -54,7 +57,9 @@ public sealed class RunnerRuns
     /// <summary>Takes the run out, once: true for the one caller that settles it.</summary>
     public bool TryTake(long id, out Held held) => runs.TryRemove(id, out held!);
 
-    /// <summary>The runs past their deadline at <paramref name="now"/>, and the time-out of one of them; null when none.</summary>
+    /// <summary>
+    /// The runs past their deadline at <paramref name="now"/>, and the time-out of one of them; null when none.
+    /// </summary>
     public (HashSet<long> Ids, TimeSpan Timeout)? Overdue(long now)
     {
         HashSet<long>? late = null;

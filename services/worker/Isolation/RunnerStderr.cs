@@ -26,7 +26,9 @@ public sealed class RunnerStderr
         }
     }
 
-    /// <summary>What it said so far: the lines kept, and whether it reported a stack overflow or running out of memory.</summary>
+    /// <summary>
+    /// What it said so far: the lines kept, and whether it reported a stack overflow or running out of memory.
+    /// </summary>
     public (string[] Lines, bool StackOverflow, bool OutOfMemory) Seen()
     {
         lock (gate) return ([.. lines], stackOverflow, outOfMemory);

@@ -8,7 +8,9 @@ namespace Workq.Worker.Runs;
 /// </summary>
 public sealed class TraceResult(byte[] json)
 {
-    /// <summary>What most handlers return: one instance, so that a run returning nothing allocates nothing for it.</summary>
+    /// <summary>
+    /// What most handlers return: one instance, so that a run returning nothing allocates nothing for it.
+    /// </summary>
     public static readonly TraceResult Null = new("null"u8.ToArray());
 
     public byte[] Json => json;

@@ -6,9 +6,9 @@ using Workq.Shared.Storage;
 namespace Workq.Worker.Settling;
 
 /// <summary>
-/// Publishes what settling an unkeyed delivery needs (<see cref="Settlement.Decide"/> decides what): a failed run's retry
-/// through a delay queue whose TTL is the backoff, a crash suspect's copy, or the dead letter with its reason. Each publish is
-/// confirmed before the original delivery is acked.
+/// Publishes what settling an unkeyed delivery needs (<see cref="Settlement.Decide"/> decides what): a failed run's
+/// retry through a delay queue whose TTL is the backoff, a crash suspect's copy, or the dead letter with its reason.
+/// Each publish is confirmed before the original delivery is acked.
 /// </summary>
 public sealed class RetryScheduler(EventPublisher publisher, Topology topology)
 {
@@ -16,30 +16,34 @@ public sealed class RetryScheduler(EventPublisher publisher, Topology topology)
     private readonly ConcurrentDictionary<int, Task> declaredDelays = new();
 
     /// <summary>
-    /// Publishes what an unkeyed delivery's settlement needs before the delivery is acked: the copy that runs again (through a
-    /// delay queue for a backoff, marked when it is to run alone as a crash suspect), or the dead letter.
+    /// Publishes what an unkeyed delivery's settlement needs before the delivery is acked: the copy that runs again
+    /// (through a delay queue for a backoff, marked when it is to run alone as a crash suspect), or the dead letter.
     /// </summary>
     public Task PublishAsync(Settlement settlement, EventEnvelope envelope, ReadOnlyMemory<byte> body,
         CancellationToken cancellationToken) =>
         settlement.Verdict switch
         {
             SettleVerdict.RunAgain => PublishAgainAsync(envelope, settlement.Attempt, settlement.Delay,
-                settlement.Suspect ? Encoding.UTF8.GetBytes(Cut(settlement.Reason ?? "")) : null, body, cancellationToken),
-            SettleVerdict.DeadLetter => DeadLetterAsync(envelope, settlement.Attempt, settlement.Reason ?? "", body, cancellationToken),
+                settlement.Suspect ? Encoding.UTF8.GetBytes(Cut(settlement.Reason ?? "")) : null, body,
+                cancellationToken),
+            SettleVerdict.DeadLetter =>
+                DeadLetterAsync(envelope, settlement.Attempt, settlement.Reason ?? "", body, cancellationToken),
             _ => Task.CompletedTask,
         };
 
     /// <summary>
-    /// Puts an event that never started (it waited for a rate-limit token when its consumer stopped) back in its queue as it
-    /// was: same attempt, a crash-suspect mark kept. Giving the delivery back instead would count as a delivery attempt.
+    /// Puts an event that never started (it waited for a rate-limit token when its consumer stopped) back in its queue
+    /// as it was: same attempt, a crash-suspect mark kept. Giving the delivery back instead would count as a delivery
+    /// attempt.
     /// </summary>
     public Task RequeueUnrunAsync(EventEnvelope envelope, int attempt, byte[]? suspect, ReadOnlyMemory<byte> body,
         CancellationToken cancellationToken) =>
         PublishAgainAsync(envelope, attempt, TimeSpan.Zero, suspect, body, cancellationToken);
 
     /// <summary>
-    /// A copy of the event, as <paramref name="attempt"/>, to its worker's queue: straight through the retry exchange, or
-    /// through the delay queue whose TTL is <paramref name="delay"/> (no timer in memory holds it, so it survives any restart).
+    /// A copy of the event, as <paramref name="attempt"/>, to its worker's queue: straight through the retry exchange,
+    /// or through the delay queue whose TTL is <paramref name="delay"/> (no timer in memory holds it, so it survives
+    /// any restart).
     /// </summary>
     private async Task PublishAgainAsync(EventEnvelope envelope, int attempt, TimeSpan delay, byte[]? suspect,
         ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
@@ -54,12 +58,14 @@ public sealed class RetryScheduler(EventPublisher publisher, Topology topology)
             return;
         }
         await declaredDelays.GetOrAdd(seconds, s => topology.DeclareDelayAsync(s, CancellationToken.None));
-        await publisher.PublishAsync(Topology.DelayQueue(seconds), queue, envelope, properties, body, cancellationToken);
+        await publisher.PublishAsync(Topology.DelayQueue(seconds), queue, envelope, properties, body,
+            cancellationToken);
     }
 
     /// <summary>
-    /// Passes a delivery that is no event (its message id is no event id) to the dead letters as it came, with the reason, without
-    /// running it: the dispatcher's check then moves it whole to the quarantine (docs/DESIGN.md "Quarantine").
+    /// Passes a delivery that is no event (its message id is no event id) to the dead letters as it came, with the
+    /// reason, without running it: the dispatcher's check then moves it whole to the quarantine (docs/DESIGN.md
+    /// "Quarantine").
     /// </summary>
     public async Task DeadLetterUnreadableAsync(string canvas, string worker, RabbitMQ.Client.IReadOnlyBasicProperties properties, string reason,
         ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
@@ -73,7 +79,9 @@ public sealed class RetryScheduler(EventPublisher publisher, Topology topology)
         await publisher.PublishAsync(Topology.DeadLetterExchange, worker, envelope, copy, body, cancellationToken);
     }
 
-    /// <summary>Publishes the event to the dead letters with the reason, confirmed, before its delivery is acked.</summary>
+    /// <summary>
+    /// Publishes the event to the dead letters with the reason, confirmed, before its delivery is acked.
+    /// </summary>
     public async Task DeadLetterAsync(EventEnvelope envelope, int attempt, string reason, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var deadLetter = EventHeaders.Create(envelope, attempt);
