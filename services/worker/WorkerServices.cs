@@ -3,8 +3,11 @@ using Workq.Shared.Hosting;
 using Workq.Shared.Storage;
 using Workq.Traces.MongoDb;
 using Workq.Worker.Consuming;
+using Workq.Worker.Emitting;
+using Workq.Worker.Instance;
 using Workq.Worker.Isolation;
 using Workq.Worker.Recording;
+using Workq.Worker.Settling;
 
 namespace Workq.Worker;
 

@@ -1,5 +1,5 @@
 using Workq.Shared.Messaging;
-using Workq.Worker.Consuming;
+using Workq.Worker.Settling;
 
 namespace Workq.UnitTests;
 

@@ -2,21 +2,12 @@ using System.Diagnostics;
 using Workq.Shared.Configuration;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
-using Workq.Worker.Isolation;
+using Workq.Worker.Emitting;
 using Workq.Worker.Recording;
+using Workq.Worker.Runs;
 using Workq.Worker.Telemetry;
 
 namespace Workq.Worker.Consuming;
-
-/// <summary>
-/// <see cref="Requeue"/>: the event goes back to its queue unrun (its canvas's runner was killed for another run, or could
-/// not start). <see cref="Suspect"/>: its canvas's runner crashed while it ran; it goes back marked, to run alone.
-/// <see cref="Crashed"/>: it crashed a runner it had to itself, and is dead-lettered.
-/// </summary>
-public enum RunOutcome { Completed, Failed, TimedOut, Cancelled, ShuttingDown, Requeue, Suspect, Crashed }
-
-/// <summary>How a run ended; <c>Result</c> is the handler's return value as JSON (null for none) for the event's status.</summary>
-public readonly record struct RunResult(RunOutcome Outcome, string? Error = null, string? Result = null);
 
 /// <summary>
 /// Runs one delivered event through its worker's handler, on the <see cref="IHandlerHost"/> (a runner process of the

@@ -2,6 +2,8 @@ using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using Workq.Shared.Messaging;
 using Workq.Worker.Recording;
+using Workq.Worker.Runs;
+using Workq.Worker.Settling;
 
 namespace Workq.Worker.Consuming;
 
@@ -16,7 +18,6 @@ namespace Workq.Worker.Consuming;
 /// </summary>
 public sealed partial class WorkerConsumer
 {
-    private static readonly TimeSpan RequeuePause = TimeSpan.FromSeconds(1);
     private readonly KeyChains chains = new();
     private readonly SemaphoreSlim? slots = lanes > 0 ? new SemaphoreSlim(concurrency) : null;
     private IChannel? laneChannel;
@@ -122,32 +123,21 @@ public sealed partial class WorkerConsumer
             var result = await services.Runner.RunAsync(current, envelope, attempt, suspect, delivery.Body, stopping.Token);
             var retry = Retry;
             Note(RunStatus.Settled(envelope, attempt, startedAt, result, retry));
-            switch (result.Outcome)
+            var settlement = Settlement.Decide(result, new DeliveryState(attempt, retry, InLane: true, suspect, requeues));
+            switch (settlement.Verdict)
             {
-                case RunOutcome.ShuttingDown:
+                case SettleVerdict.GiveBack:
                     return false;
-                case RunOutcome.Requeue when ++requeues < Topology.DeliveryLimit:
-                    await Task.Delay(RequeuePause, stopping.Token);
-                    continue;
-                case RunOutcome.Requeue:
-                    await services.Retries.DeadLetterAsync(envelope, attempt, $"could not be run {requeues} times in a row: {result.Error}", delivery.Body, stopping.Token);
-                    return true;
-                // It ran beside other events of its canvas when their runner crashed: again, alone, so that a crash then is its own.
-                case RunOutcome.Suspect:
-                    attempt++;
-                    suspect = true;
-                    continue;
-                case RunOutcome.Crashed:
-                    await services.Retries.DeadLetterAsync(envelope, attempt, $"{result.Error}; it crashed its canvas's runner twice, the second time running alone", delivery.Body, stopping.Token);
-                    return true;
-                case not RunOutcome.Completed when retry is { } policy && attempt < policy.MaxAttempts:
+                case SettleVerdict.RunAgain:
                     // The key waits with it: its successors run after it succeeds or is dead-lettered.
-                    await Task.Delay(TimeSpan.FromSeconds(policy.BackoffSeconds.Length == 0 ? 0 : policy.BackoffSeconds[Math.Min(attempt - 1, policy.BackoffSeconds.Length - 1)]), stopping.Token);
-                    attempt++;
-                    suspect = false;
+                    if (result.Outcome == RunOutcome.Requeue) requeues++;
+                    if (settlement.Delay > TimeSpan.Zero) await Task.Delay(settlement.Delay, stopping.Token);
+                    attempt = settlement.Attempt;
+                    suspect = settlement.Suspect;
                     continue;
-                case not RunOutcome.Completed when retry is not null:
-                    await services.Retries.DeadLetterAsync(envelope, attempt, $"retries exhausted after {attempt} attempts; last error: {result.Error}", delivery.Body, stopping.Token);
+                case SettleVerdict.DeadLetter:
+                    await services.Retries.DeadLetterAsync(envelope, settlement.Attempt, settlement.Reason ?? "", delivery.Body,
+                        stopping.Token);
                     return true;
                 default:
                     return true;

@@ -2,8 +2,10 @@ using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
-using Workq.Worker.Isolation;
+using Workq.Worker.Instance;
 using Workq.Worker.Recording;
+using Workq.Worker.Runs;
+using Workq.Worker.Settling;
 
 namespace Workq.Worker.Consuming;
 
@@ -21,7 +23,7 @@ public sealed record ConsumerServices(BrokerConnection Broker, EventRunner Runne
 /// and writes carries this one.
 /// </summary>
 public sealed partial class WorkerConsumer(string canvas, string worker, (long Canvas, long Worker) incarnation, int concurrency, int lanes, HandlerVersion handler,
-    RetryPolicy? retry, ConsumerServices services, ILogger logger)
+    RetryPolicy? retry, ConsumerServices services, ILogger logger) : IConsumerLoad
 {
     private static readonly TimeSpan UnrunRequeueTimeout = TimeSpan.FromSeconds(5);
     private readonly CancellationTokenSource stopping = new();
@@ -161,18 +163,13 @@ public sealed partial class WorkerConsumer(string canvas, string worker, (long C
             Note(RunStatus.Running(envelope, attempt, startedAt));
             var result = await services.Runner.RunAsync(current, envelope, attempt, suspect, delivery.Body, stopping.Token);
             var retry = Retry;
-            if (result.Outcome is RunOutcome.ShuttingDown or RunOutcome.Requeue)
+            var settlement = Settlement.Decide(result, new DeliveryState(attempt, retry, InLane: false, suspect));
+            if (settlement.Verdict == SettleVerdict.GiveBack)
             {
                 Note(RunStatus.Settled(envelope, attempt, startedAt, result, retry));
                 return;
             }
-            if (result.Outcome == RunOutcome.Suspect)
-                await services.Retries.RequeueSuspectAsync(envelope, attempt, result.Error!, delivery.Body, stopping.Token);
-            // It crashed a runner it had to itself, after crashing the canvas's: running it again would crash it again.
-            else if (result.Outcome == RunOutcome.Crashed)
-                await services.Retries.DeadLetterAsync(envelope, attempt, $"{result.Error}; it crashed its canvas's runner twice, the second time running alone", delivery.Body, stopping.Token);
-            else if (result.Outcome != RunOutcome.Completed && retry is { } policy)
-                await services.Retries.SettleFailureAsync(policy, envelope, attempt, result.Error!, delivery.Body, stopping.Token);
+            await services.Retries.PublishAsync(settlement, envelope, delivery.Body, stopping.Token);
             requeue = false;
             Note(RunStatus.Settled(envelope, attempt, startedAt, result, retry));
         }

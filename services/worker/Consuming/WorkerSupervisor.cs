@@ -3,7 +3,8 @@ using Workq.Shared.Configuration;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
-using Workq.Worker.Isolation;
+using Workq.Worker.Instance;
+using Workq.Worker.Runs;
 
 namespace Workq.Worker.Consuming;
 

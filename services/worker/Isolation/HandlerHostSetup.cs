@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Workq.Shared.Configuration;
 using Workq.Shared.Hosting;
 using Workq.Shared.Scripting;
+using Workq.Worker.Runs;
 
 namespace Workq.Worker.Isolation;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Workq.Shared.Scripting;
-using Workq.Worker.Consuming;
+using Workq.Worker.Runs;
 
 namespace Workq.Worker.Isolation;
 

@@ -1,4 +1,5 @@
 using Workq.Shared.Isolation;
+using Workq.Worker.Runs;
 
 namespace Workq.Worker.Isolation;
 
@@ -27,6 +28,20 @@ public static class RunnerExits
         if (end.KillReason != ChannelClosed) return new RunnerExit(end.KillReason, null, end.ExitCode, lifetime);
         var crash = Cause(end);
         return new RunnerExit(crash, crash, end.ExitCode, lifetime);
+    }
+
+    /// <summary>
+    /// How a run the runner still held when it ended ends: with the crash when it crashed; timed out when it was one of
+    /// the overdue runs it was killed for; otherwise back to its queue, unrun as far as anyone knows.
+    /// </summary>
+    public static HandlerOutcome HeldRunOutcome(RunnerExit exit, bool overdue, TimeSpan timeout)
+    {
+        if (exit.RunError is { } crash)
+            return new HandlerOutcome(RunOutcome.Crashed, TimeSpan.Zero, ErrorType: "RunnerCrashed", ErrorMessage: crash);
+        if (overdue)
+            return HandlerOutcome.TimedOut(timeout, timeout,
+                after: "stopped by killing its canvas's runner process (it ignored its CancellationToken)");
+        return new HandlerOutcome(RunOutcome.Requeue, TimeSpan.Zero, ErrorMessage: $"the canvas's runner was stopped: {exit.Reason}");
     }
 
     private static string Cause(RunnerEnd end)

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Scripting;
 using Workq.Shared.Telemetry;
-using Workq.Worker.Consuming;
+using Workq.Worker.Runs;
 
 namespace Workq.Worker.Isolation;
 

@@ -1,8 +1,6 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Workq.Shared.Isolation;
-using Workq.Worker.Consuming;
-using Workq.Worker.Recording;
+using Workq.Worker.Runs;
 
 namespace Workq.Worker.Isolation;
 
@@ -14,27 +12,22 @@ namespace Workq.Worker.Isolation;
 /// </summary>
 public sealed class RunnerProcess
 {
-    private const int StderrLinesKept = 12;
-
     private readonly Process process;
     private readonly FrameOutput output;
     private readonly FrameInput input;
     private readonly RunnerOptions options;
     private readonly ILogger logger;
     private readonly RunnerHttpRelay http;
-    private readonly ConcurrentDictionary<long, Pending> pending = new();
+    private readonly RunnerEmitRelay emits;
+    private readonly RunnerRuns runs = new();
+    private readonly RunnerStderr stderr = new();
+    private readonly Lock killing = new();
     private readonly HashSet<int> loaded = [];
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Queue<string> stderr = new();
     private readonly Stopwatch sinceStart = Stopwatch.StartNew();
     private readonly RunnerCgroup? cpu;
-    private bool stackOverflow;
-    private bool outOfMemory;
-    private long lastRunId;
     private string? killReason;
     private string? protocolBreak;
-    // Set under the pending lock once the process is gone: a run handed over after that would never be settled.
-    private bool closed;
     private HashSet<long> overdue = [];
 
     private RunnerProcess(string canvas, Process process, RunnerOptions options, RunnerCgroup? cpu, HttpMessageInvoker pool, ILogger logger)
@@ -48,6 +41,7 @@ public sealed class RunnerProcess
         output = new FrameOutput(process.StandardInput.BaseStream);
         input = new FrameInput(process.StandardOutput.BaseStream, options.MaxFrameBytes);
         http = new RunnerHttpRelay(pool, output, options.Http, logger);
+        emits = new RunnerEmitRelay(output);
         new InitFrame(canvas, options.Threads, options.Http.Concurrency, options.Http.MaxBytes, options.MaxEventBytes, options.MaxTraceBytes).Write(output);
         Ended = ReadAsync();
     }
@@ -56,8 +50,8 @@ public sealed class RunnerProcess
     public int Pid { get; }
     public bool IsReady => ready.Task.IsCompletedSuccessfully && !Closed;
     /// <summary>The process is gone or going: it takes no new runs, and its end settles the ones it holds.</summary>
-    public bool Closed => Volatile.Read(ref closed);
-    public int Running => pending.Count;
+    public bool Closed => runs.Closed;
+    public int Running => runs.Count;
     /// <summary>When the last run was handed over or finished, in <see cref="Environment.TickCount64"/> milliseconds.</summary>
     public long LastActive { get; private set; } = Environment.TickCount64;
     /// <summary>Completes once the process is gone and every run it held is settled, with why it ended (null: stopped when idle).</summary>
@@ -79,7 +73,7 @@ public sealed class RunnerProcess
             throw;
         }
         var runner = new RunnerProcess(canvas, process, options, cgroup, pool, logger);
-        process.ErrorDataReceived += (_, e) => runner.OnStderr(e.Data);
+        process.ErrorDataReceived += (_, e) => runner.stderr.Add(e.Data);
         process.BeginErrorReadLine();
         return runner;
     }
@@ -89,13 +83,10 @@ public sealed class RunnerProcess
 
     public async Task<HandlerOutcome> RunAsync(HandlerVersion version, HandlerRun run, CancellationToken stopping)
     {
-        var id = Interlocked.Increment(ref lastRunId);
-        var waiting = new Pending(run, Environment.TickCount64 + (long)(run.Timeout + options.TimeoutGrace).TotalMilliseconds, stopping);
-        lock (pending)
-        {
-            if (closed) return new HandlerOutcome(RunOutcome.Requeue, TimeSpan.Zero, ErrorMessage: "the canvas's runner was stopping");
-            pending[id] = waiting;
-        }
+        var deadline = Environment.TickCount64 + (long)(run.Timeout + options.TimeoutGrace).TotalMilliseconds;
+        if (runs.Add(run, deadline, stopping) is not { } waiting)
+            return new HandlerOutcome(RunOutcome.Requeue, TimeSpan.Zero, ErrorMessage: "the canvas's runner was stopping");
+        var id = waiting.Id;
         LastActive = Environment.TickCount64;
         try
         {
@@ -116,7 +107,7 @@ public sealed class RunnerProcess
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            pending.TryRemove(id, out _);
+            runs.TryTake(id, out _);
             return HandlerOutcome.ShuttingDown;
         }
         finally
@@ -147,18 +138,15 @@ public sealed class RunnerProcess
     /// </summary>
     public void KillOverdue(long now)
     {
-        HashSet<long>? late = null;
-        foreach (var (id, run) in pending)
-            if (now >= run.Deadline) (late ??= []).Add(id);
-        if (late is null) return;
-        var timeout = pending.TryGetValue(late.First(), out var first) ? first.Run.Timeout : TimeSpan.Zero;
-        Kill($"{late.Count} run(s) passed WORKQ_HANDLER_TIMEOUT_SECONDS ({timeout.TotalSeconds:0.###} s) and did not stop", late);
+        if (runs.Overdue(now) is not { } late) return;
+        Kill($"{late.Ids.Count} run(s) passed WORKQ_HANDLER_TIMEOUT_SECONDS ({late.Timeout.TotalSeconds:0.###} s) and did not stop",
+            late.Ids);
     }
 
     /// <summary>Stops the runner; its runs (there are none when it is idle) go back to their queues, but for the overdue ones.</summary>
     public void Kill(string reason, HashSet<long>? overdueRuns = null)
     {
-        lock (pending)
+        lock (killing)
         {
             if (killReason is not null) return;
             killReason = reason;
@@ -218,19 +206,9 @@ public sealed class RunnerProcess
         }
     }
 
-    /// <summary>
-    /// The run it names, when it still runs; null when it has ended (or the supervisor gave up on it at shutdown). An id this
-    /// runner was never given is no race: only a forged frame names one.
-    /// </summary>
-    private Pending? RunNamed(long id, string frame)
-    {
-        if (id <= 0 || id > Interlocked.Read(ref lastRunId)) throw new InvalidDataException($"a {frame} frame about run {id}, which this runner was never given");
-        return pending.TryGetValue(id, out var run) ? run : null;
-    }
-
     private void OnDone(DoneFrame done)
     {
-        if (RunNamed(done.RunId, "Done") is null || !pending.TryRemove(done.RunId, out var run)) return;
+        if (runs.Named(done.RunId, "Done") is null || !runs.TryTake(done.RunId, out var run)) return;
         http.EndRun(done.RunId);
         var result = TraceResult.From(done.Result is { } json ? json.Span : "null"u8);
         run.Outcome.TrySetResult(done.Outcome switch
@@ -241,49 +219,11 @@ public sealed class RunnerProcess
         });
     }
 
-    private void OnEmit(EmitFrame emit)
-    {
-        // The run id is the runner's only handle: an emit is published for that run's event, in that run's canvas, or not at all.
-        var run = RunNamed(emit.RunId, "Emit");
-        _ = EmitAsync(emit, run);
-    }
-
-    private async Task EmitAsync(EmitFrame emit, Pending? run)
-    {
-        EmitReplyFrame reply;
-        if (run is null) reply = EmitReplyFrame.Refused(emit.RunId, emit.Number, RunnerProtocol.EmitRefused, "Emit refused: the run has finished; await every Emit before the handler returns.");
-        else
-        {
-            try
-            {
-                reply = EmitReplyFrame.Emitted(emit.RunId, emit.Number, await run.Run.Emitter.EmitAsync(emit.Worker, emit.Json, emit.When, run.Stopping));
-            }
-            catch (ArgumentException e)
-            {
-                reply = EmitReplyFrame.Refused(emit.RunId, emit.Number, RunnerProtocol.EmitInvalidArgument, e.Message);
-            }
-            catch (Shared.Messaging.QueueFullException e)
-            {
-                reply = EmitReplyFrame.Refused(emit.RunId, emit.Number, RunnerProtocol.EmitQueueFull, e.Message);
-            }
-            catch (Exception e)
-            {
-                reply = EmitReplyFrame.Refused(emit.RunId, emit.Number, RunnerProtocol.EmitRefused, e is InvalidOperationException ? e.Message : $"{e.GetType().Name}: {e.Message}");
-            }
-        }
-        try
-        {
-            reply.Write(output);
-        }
-        catch (IOException)
-        {
-            // The runner is gone.
-        }
-    }
+    private void OnEmit(EmitFrame emit) => _ = emits.RelayAsync(emit, runs.Named(emit.RunId, "Emit"));
 
     private void OnHttpRequest(HttpRequestFrame request)
     {
-        if (RunNamed(request.RunId, "HttpRequest") is { } run)
+        if (runs.Named(request.RunId, "HttpRequest") is { } run)
         {
             http.Start(request, run.Stopping, TimeSpan.FromMilliseconds(run.Deadline - Environment.TickCount64));
             return;
@@ -298,46 +238,22 @@ public sealed class RunnerProcess
         }
     }
 
-    private void OnStderr(string? line)
-    {
-        if (string.IsNullOrEmpty(line)) return;
-        lock (stderr)
-        {
-            stackOverflow |= line.Contains("Stack overflow", StringComparison.Ordinal);
-            outOfMemory |= line.Contains("OutOfMemory", StringComparison.Ordinal) || line.Contains("Out of memory", StringComparison.OrdinalIgnoreCase);
-            // A stack overflow prints thousands of frames: the first lines and the cause are what matter.
-            if (stderr.Count < StderrLinesKept) stderr.Enqueue(line.Length > 500 ? line[..500] : line);
-        }
-    }
-
     private async Task<RunnerExit> SettleAsync()
     {
-        lock (pending) Volatile.Write(ref closed, true);
+        runs.Close();
         Kill(RunnerExits.ChannelClosed);
         http.EndAll();
         await process.WaitForExitAsync();
         await output.DisposeAsync();
         cpu?.Dispose();
         ready.TrySetException(new IOException("the runner exited before it was ready"));
-        string[] lines;
-        lock (stderr) lines = [.. stderr];
-        var exit = RunnerExits.Describe(new RunnerEnd(killReason!, protocolBreak, stackOverflow, outOfMemory, lines, process.ExitCode, options.MemoryMegabytes, cpu?.OutOfMemoryKilled == true),
-            sinceStart.Elapsed);
-        foreach (var id in pending.Keys)
-        {
-            if (!pending.TryRemove(id, out var run)) continue;
-            run.Outcome.TrySetResult(exit.RunError is { } crash
-                ? new HandlerOutcome(RunOutcome.Crashed, TimeSpan.Zero, ErrorType: "RunnerCrashed", ErrorMessage: crash)
-                : overdue.Contains(id)
-                    ? HandlerOutcome.TimedOut(run.Run.Timeout, run.Run.Timeout, after: "stopped by killing its canvas's runner process (it ignored its CancellationToken)")
-                    : new HandlerOutcome(RunOutcome.Requeue, TimeSpan.Zero, ErrorMessage: $"the canvas's runner was stopped: {exit.Reason}"));
-        }
+        var (lines, stackOverflow, outOfMemory) = stderr.Seen();
+        var end = new RunnerEnd(killReason!, protocolBreak, stackOverflow, outOfMemory, lines, process.ExitCode,
+            options.MemoryMegabytes, cpu?.OutOfMemoryKilled == true);
+        var exit = RunnerExits.Describe(end, sinceStart.Elapsed);
+        foreach (var run in runs.TakeAll())
+            run.Outcome.TrySetResult(RunnerExits.HeldRunOutcome(exit, overdue.Contains(run.Id), run.Run.Timeout));
         process.Dispose();
         return exit;
-    }
-
-    private sealed record Pending(HandlerRun Run, long Deadline, CancellationToken Stopping)
-    {
-        public TaskCompletionSource<HandlerOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -3,6 +3,7 @@ using Workq.Shared.Configuration;
 using Workq.Shared.Hosting;
 using Workq.Shared.Poison;
 using Workq.Shared.Storage;
+using Workq.Worker.Runs;
 
 namespace Workq.Worker.Recording;
 
@@ -64,14 +65,14 @@ public sealed class RunRecorder(ITraceStore traces, NpgsqlDataSource db, Quarant
             entry.Traces.Enqueue(trace);
             if (entry.Traces.Count > options.TracesPerWorker) entry.Traces.Dequeue();
             // A cancelled event never ran: traced, but not counted.
-            if (outcome == Consuming.RunOutcome.Cancelled) return;
+            if (outcome == RunOutcome.Cancelled) return;
             entry.Processed++;
-            if (outcome != Consuming.RunOutcome.Completed) entry.Failed++;
+            if (outcome != RunOutcome.Completed) entry.Failed++;
             var key = (trace.Envelope.Canvas, trace.Envelope.Worker, trace.Envelope.WorkerIncarnation, MetricsStore.Floor(trace.FinishedAt.UtcDateTime, MetricsStore.Minute));
             if (!minutes.TryGetValue(key, out var minute)) minutes[key] = minute = new MinuteTally();
             minute.Processed++;
-            if (outcome != Consuming.RunOutcome.Completed) minute.Failed++;
-            if (outcome == Consuming.RunOutcome.TimedOut) minute.TimedOut++;
+            if (outcome != RunOutcome.Completed) minute.Failed++;
+            if (outcome == RunOutcome.TimedOut) minute.TimedOut++;
             minute.Emitted += trace.Emitted.Count;
             minute.QueueWait[LatencyHistogram.Bucket((trace.StartedAt - trace.Envelope.EnqueuedAt).TotalMilliseconds)]++;
             minute.Duration[LatencyHistogram.Bucket(trace.Duration.TotalMilliseconds)]++;

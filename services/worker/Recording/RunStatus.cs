@@ -1,6 +1,6 @@
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
-using Workq.Worker.Consuming;
+using Workq.Worker.Runs;
 
 namespace Workq.Worker.Recording;
 

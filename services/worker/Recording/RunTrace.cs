@@ -6,23 +6,9 @@ using Workq.Shared;
 using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;
 using Workq.Shared.Storage;
-using Workq.Worker.Consuming;
+using Workq.Worker.Runs;
 
 namespace Workq.Worker.Recording;
-
-/// <summary>
-/// A result a runner process already turned into JSON (<see cref="JsonResult.ToTraceJson"/>), as UTF-8: checked by
-/// <see cref="TraceBudget"/>.
-/// </summary>
-public sealed class TraceResult(byte[] json)
-{
-    /// <summary>What most handlers return: one instance, so that a run returning nothing allocates nothing for it.</summary>
-    public static readonly TraceResult Null = new("null"u8.ToArray());
-
-    public byte[] Json => json;
-
-    public static TraceResult From(ReadOnlySpan<byte> json) => json.IsEmpty || json.SequenceEqual("null"u8) ? Null : new(json.ToArray());
-}
 
 /// <summary>
 /// What a finished run leaves for its trace, its result, error and logs already held to WORKQ_MAX_TRACE_BYTES (<see cref="TraceBudget"/>).

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Workq.Worker.Isolation;
+using Workq.Worker.Runs;
 
 namespace Workq.Worker.Recording;
 

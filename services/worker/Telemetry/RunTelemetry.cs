@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Workq.Shared.Messaging;
 using Workq.Shared.Telemetry;
-using Workq.Worker.Consuming;
+using Workq.Worker.Runs;
 
 namespace Workq.Worker.Telemetry;
 

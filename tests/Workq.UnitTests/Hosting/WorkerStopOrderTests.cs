@@ -5,6 +5,7 @@ using Workq.Shared.Hosting;
 using Workq.Shared.Storage;
 using Workq.Worker;
 using Workq.Worker.Consuming;
+using Workq.Worker.Instance;
 using Workq.Worker.Recording;
 
 namespace Workq.UnitTests.Hosting;

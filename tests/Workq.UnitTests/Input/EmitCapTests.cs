@@ -2,7 +2,7 @@ using System.Text;
 using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;
 using Workq.UnitTests.Scripting;
-using Workq.Worker.Consuming;
+using Workq.Worker.Emitting;
 
 namespace Workq.UnitTests.Input;
 

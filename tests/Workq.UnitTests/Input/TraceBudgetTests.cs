@@ -1,8 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using Workq.Worker.Consuming;
-using Workq.Worker.Isolation;
 using Workq.Worker.Recording;
+using Workq.Worker.Runs;
 
 namespace Workq.UnitTests.Input;
 

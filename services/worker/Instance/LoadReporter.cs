@@ -3,8 +3,9 @@ using MassTransit;
 using Workq.Shared.Configuration;
 using Workq.Shared.ControlPlane;
 using Workq.Worker.Isolation;
+using Workq.Worker.Runs;
 
-namespace Workq.Worker.Consuming;
+namespace Workq.Worker.Instance;
 
 /// <summary>
 /// Tells control every half second how many events this instance runs per worker (<see cref="WorkerInstanceLoad"/>),

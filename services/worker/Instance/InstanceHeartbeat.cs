@@ -1,8 +1,10 @@
 using Workq.Shared.Storage;
 
-namespace Workq.Worker.Consuming;
+namespace Workq.Worker.Instance;
 
-/// <summary>Tells the registry this worker instance is alive (every few seconds), so control knows whom to wait for.</summary>
+/// <summary>
+/// Tells the registry this worker instance is alive (every few seconds), so control knows whom to wait for.
+/// </summary>
 public sealed class InstanceHeartbeat(InstanceStore instances, ILogger<InstanceHeartbeat> logger) : BackgroundService
 {
     public Guid Id { get; } = Guid.CreateVersion7();

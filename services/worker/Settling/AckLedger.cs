@@ -1,5 +1,5 @@
 using Workq.Shared.Messaging;
-namespace Workq.Worker.Consuming;
+namespace Workq.Worker.Settling;
 
 /// <summary>
 /// Decides how a channel's finished deliveries are settled. The channel has one consumer, so its
@@ -27,7 +27,9 @@ public sealed class AckLedger(int window)
 
     public void Started() => running++;
 
-    /// <summary>Records a finished delivery; true when the settlements should be sent now rather than a moment later.</summary>
+    /// <summary>
+    /// Records a finished delivery; true when the settlements should be sent now rather than a moment later.
+    /// </summary>
     public bool Finished(ulong deliveryTag, bool requeueIt)
     {
         running--;

@@ -2,7 +2,7 @@ using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;
 using Workq.Shared.Storage;
 
-namespace Workq.Worker.Consuming;
+namespace Workq.Worker.Emitting;
 
 /// <summary>
 /// A handler's <c>Emit</c>: same canvas, one level deeper, same trace, confirmed like any emit; at most
@@ -19,7 +19,9 @@ public sealed class HandlerEmitter(EventPublisher publisher, ScheduledEventStore
     private bool finished;
     private int emits;
 
-    /// <summary>Set once an emit went past the limit: the run fails with it even if the handler caught the exception.</summary>
+    /// <summary>
+    /// Set once an emit went past the limit: the run fails with it even if the handler caught the exception.
+    /// </summary>
     public InvalidOperationException? OverLimit { get; private set; }
 
     /// <summary>The events this run emitted, in completion order.</summary>

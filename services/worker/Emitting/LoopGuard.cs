@@ -3,7 +3,7 @@ using MassTransit;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Storage;
 
-namespace Workq.Worker.Consuming;
+namespace Workq.Worker.Emitting;
 
 /// <summary>
 /// Stops a runaway self-emit loop before it floods the broker: when a worker's runs emit to the same

@@ -2,7 +2,7 @@ using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using Workq.Shared.Messaging;
 
-namespace Workq.Worker.Consuming;
+namespace Workq.Worker.Settling;
 
 /// <summary>
 /// Acks one consumer channel's deliveries in as few frames as it safely can (see <see cref="AckLedger"/>).

@@ -1,0 +1,12 @@
+using Workq.Shared.Messaging;
+using Workq.Shared.Scripting;
+
+namespace Workq.Worker.Runs;
+
+/// <summary>
+/// One delivery to run: the handler's <c>Emit</c> goes through <paramref name="Emitter"/> (the worker's
+/// HandlerEmitter) whichever host runs it. <paramref name="Suspect"/>: it was running when its canvas's runner
+/// crashed (<see cref="EventHeaders.CrashSuspect"/>).
+/// </summary>
+public sealed record HandlerRun(
+    EventEnvelope Envelope, int Attempt, byte[] Body, IHandlerEmitter Emitter, TimeSpan Timeout, bool Suspect = false);

@@ -1,0 +1,8 @@
+namespace Workq.Worker.Runs;
+
+/// <summary>
+/// <see cref="Requeue"/>: the event goes back to its queue unrun (its canvas's runner was killed for another run, or
+/// could not start). <see cref="Suspect"/>: its canvas's runner crashed while it ran; it goes back marked, to run
+/// alone. <see cref="Crashed"/>: it crashed a runner it had to itself, and is dead-lettered.
+/// </summary>
+public enum RunOutcome { Completed, Failed, TimedOut, Cancelled, ShuttingDown, Requeue, Suspect, Crashed }
