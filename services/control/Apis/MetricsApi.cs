@@ -18,16 +18,18 @@ public static class MetricsApi
         return canvas;
     }
 
-    private static async Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> WorkerAsync([AsParameters] WorkerRoute route, [AsParameters] MetricsQuery query,
-        WorkerCommands commands, MetricsStore metrics, WorkqOptions options, CancellationToken cancellationToken) =>
-        await commands.MissingAsync(route, cancellationToken) ?? await AnswerAsync(query, route.Canvas, route.Worker, metrics, options, cancellationToken);
+    private static async Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> WorkerAsync([AsParameters] WorkerRoute route,
+        [AsParameters] MetricsQuery query, WorkerCommands commands, MetricsStore metrics, WorkqOptions options,
+        CancellationToken cancellationToken) =>
+        await commands.MissingAsync(route, cancellationToken)
+            ?? await AnswerAsync(query, route.Canvas, route.Worker, metrics, options, cancellationToken);
 
-    private static Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> CanvasAsync(string canvas, [AsParameters] MetricsQuery query, MetricsStore metrics,
-        WorkqOptions options, CancellationToken cancellationToken) =>
+    private static Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> CanvasAsync(string canvas, [AsParameters] MetricsQuery query,
+        MetricsStore metrics, WorkqOptions options, CancellationToken cancellationToken) =>
         AnswerAsync(query, canvas, null, metrics, options, cancellationToken);
 
-    private static async Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> AnswerAsync(MetricsQuery query, string canvas, string? worker, MetricsStore metrics,
-        WorkqOptions options, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> AnswerAsync(MetricsQuery query, string canvas, string? worker,
+        MetricsStore metrics, WorkqOptions options, CancellationToken cancellationToken)
     {
         var (range, problem) = Parse(query, options, DateTime.UtcNow);
         if (problem is not null) return Problems.BadRequest(problem);
@@ -50,7 +52,8 @@ public static class MetricsApi
                 return (default, $"\"step\" must be 60 or 3600 (seconds), not '{Truncate(rawStep)}'.");
         }
         var span = step == MetricsStore.Minute ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
-        if (!Time(query.To, "to", now, out var to, out var bad) || !Time(query.From, "from", to - span, out var from, out bad)) return (default, bad);
+        if (!Time(query.To, "to", now, out var to, out var bad) || !Time(query.From, "from", to - span, out var from, out bad))
+            return (default, bad);
         if (from > to) return (default, $"\"from\" ({from:O}) is after \"to\" ({to:O}).");
         var longest = step == MetricsStore.Minute ? options.MetricsMinuteRetention : options.MetricsHourRetention;
         if (to - from > longest)
@@ -63,7 +66,8 @@ public static class MetricsApi
         problem = null;
         value = fallback;
         if (raw is null) return true;
-        if (DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) && raw.Contains('T')
+        if (DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
+            && raw.Contains('T')
             && parsed.Year is > 1970 and < 9999)
         {
             value = parsed.UtcDateTime;

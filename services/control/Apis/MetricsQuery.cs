@@ -6,7 +6,9 @@ using Workq.Shared.Http;
 
 namespace Workq.Control.Apis;
 
-/// <summary>The query of the metrics routes, bound with <c>[AsParameters]</c> as text; <see cref="MetricsApi.Parse"/> reads it.</summary>
+/// <summary>
+/// The query of the metrics routes, bound with <c>[AsParameters]</c> as text; <see cref="MetricsApi.Parse"/> reads it.
+/// </summary>
 public sealed record MetricsQuery(
     [property: FromQuery(Name = "from"), ParsedAs(JsonSchemaType.String, Format = "date-time")]
     [property: Description("The first step's time (ISO 8601); default an hour (a day at step 3600) before to.")]

@@ -44,21 +44,24 @@ public static class QuarantineApi
     }
 
     /// <summary>As the dead-letter list: a plain array, the next page in <c>X-Next-Cursor</c> and <c>Link</c> (rel="next").</summary>
-    private static async Task<Results<Ok<IReadOnlyList<QuarantineItem>>, ProblemHttpResult>> ListAsync([AsParameters] QuarantineQuery query,
-        [AsParameters] PageQuery paging, HttpContext http, QuarantineStore store, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<IReadOnlyList<QuarantineItem>>, ProblemHttpResult>> ListAsync(
+        [AsParameters] QuarantineQuery query, [AsParameters] PageQuery paging, HttpContext http, QuarantineStore store,
+        CancellationToken cancellationToken)
     {
         if (query.Parse(out var filter) is { } bad) return bad;
         if (paging.ParseLimit(out var limit) is { } badLimit) return badLimit;
         long? before = null;
         if (paging.Cursor is { } cursorText)
         {
-            if (!long.TryParse(cursorText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var cursor))
+            if (!long.TryParse(cursorText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture,
+                    out var cursor))
                 return PageQuery.BadCursor;
             before = cursor;
         }
         var page = await store.ListAsync(filter, before, limit + 1, ListBodyBytes, cancellationToken);
         var items = page.Take(limit).Select(View).ToList();
-        if (page.Count > limit) PageQuery.LinkNext(http, items[^1].Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (page.Count > limit)
+            PageQuery.LinkNext(http, items[^1].Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return TypedResults.Ok<IReadOnlyList<QuarantineItem>>(items);
     }
 
@@ -74,8 +77,8 @@ public static class QuarantineApi
         return await store.DeleteAsync(number, cancellationToken) ? TypedResults.NoContent() : NoSuchItem(number);
     }
 
-    private static async Task<Results<Ok<DiscardedResponse>, ProblemHttpResult>> DiscardAllAsync([AsParameters] QuarantineQuery query, QuarantineStore store,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Ok<DiscardedResponse>, ProblemHttpResult>> DiscardAllAsync(
+        [AsParameters] QuarantineQuery query, QuarantineStore store, CancellationToken cancellationToken)
     {
         if (query.Parse(out var filter) is { } bad) return bad;
         return TypedResults.Ok(new DiscardedResponse(await store.DeleteAsync(filter, cancellationToken)));
@@ -98,8 +101,8 @@ public static class QuarantineApi
     }
 
     /// <summary>The redrivable messages the filter selects, oldest first; one that cannot be redriven stops it (those before stay redriven).</summary>
-    private static async Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAllAsync([AsParameters] QuarantineQuery query, QuarantineStore store,
-        QuarantineRedrive redrive, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAllAsync(
+        [AsParameters] QuarantineQuery query, QuarantineStore store, QuarantineRedrive redrive, CancellationToken cancellationToken)
     {
         if (query.Parse(out var filter) is { } bad) return bad;
         try

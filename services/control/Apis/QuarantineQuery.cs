@@ -8,10 +8,10 @@ using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
 
-/// <summary>The filters of the quarantine's list, redrive and discard, bound with <c>[AsParameters]</c> as text.</summary>
+/// <summary>The filters of the quarantine's list, redrive, discard, bound with <c>[AsParameters]</c> as text.</summary>
 public sealed record QuarantineQuery(
     [property: FromQuery(Name = "source"), MaxLength(QuarantineQuery.MaxSourceLength)]
-    [property: Description("Where the message was given up on (one of the sources API.md lists; any other text matches nothing).")]
+    [property: Description("The consumer that gave up on the message (one of API.md's sources; other text matches nothing).")]
     string? Source,
     [property: FromQuery(Name = "canvas")]
     [property: Description("Only the messages of this canvas.")]
@@ -25,7 +25,8 @@ public sealed record QuarantineQuery(
         filter = new QuarantineFilter();
         if (Source is not null)
         {
-            if (Source.Length is 0 or > MaxSourceLength) return Problems.BadRequest($"\"source\" must be given once, 1 to {MaxSourceLength} characters.");
+            if (Source.Length is 0 or > MaxSourceLength)
+                return Problems.BadRequest($"\"source\" must be given once, 1 to {MaxSourceLength} characters.");
             filter = filter with { Source = Source };
         }
         if (Canvas is not null)

@@ -53,23 +53,25 @@ public static class QueueApi
     /// The body stays the plain array it always was; the next page is in the <c>Link</c> (rel="next") and
     /// <c>X-Next-Cursor</c> headers, so clients that ignore paging keep working.
     /// </summary>
-    private static async Task<Results<Ok<IReadOnlyList<DeadLetter>>, ProblemHttpResult>> ListDeadLettersAsync([AsParameters] WorkerRoute route,
-        [AsParameters] DeadLetterQuery query, [AsParameters] PageQuery paging, HttpContext http, WorkerCommands commands, DeadLetterStore deadLetters,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Ok<IReadOnlyList<DeadLetter>>, ProblemHttpResult>> ListDeadLettersAsync(
+        [AsParameters] WorkerRoute route, [AsParameters] DeadLetterQuery query, [AsParameters] PageQuery paging, HttpContext http,
+        WorkerCommands commands, DeadLetterStore deadLetters, CancellationToken cancellationToken)
     {
         if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
         if (query.Parse(out var filter) is { } badFilter) return badFilter;
         if (paging.ParseLimit(out var limit) is { } badLimit) return badLimit;
         DeadLetterCursor? after = null;
-        if (paging.Cursor is { } cursorText && (after = DeadLetterCursor.TryDecode(cursorText)) is null) return PageQuery.BadCursor;
+        if (paging.Cursor is { } cursorText && (after = DeadLetterCursor.TryDecode(cursorText)) is null)
+            return PageQuery.BadCursor;
 
         var page = await deadLetters.SearchAsync(route.Canvas, route.Worker, filter, after, limit, cancellationToken);
         if (page.Next is { } next) PageQuery.LinkNext(http, next.Encode());
         return TypedResults.Ok(page.Items);
     }
 
-    private static async Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAsync([AsParameters] WorkerRoute route, [AsParameters] DeadLetterQuery query,
-        WorkerCommands commands, DeadLetterStore deadLetters, EventPublisher publisher, EventStatusRecorder statuses, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAsync(
+        [AsParameters] WorkerRoute route, [AsParameters] DeadLetterQuery query, WorkerCommands commands, DeadLetterStore deadLetters,
+        EventPublisher publisher, EventStatusRecorder statuses, CancellationToken cancellationToken)
     {
         if (await commands.FindAsync(route, cancellationToken) is not { } worker) return WorkerCommands.NoSuchWorker(route);
         if (query.Parse(out var filter) is { } badFilter) return badFilter;
@@ -82,8 +84,9 @@ public static class QueueApi
         return TypedResults.Ok(new RedrivenResponse(redriven));
     }
 
-    private static async Task<Results<Ok<DiscardedResponse>, ProblemHttpResult>> DiscardAsync([AsParameters] WorkerRoute route, [AsParameters] DeadLetterQuery query,
-        WorkerCommands commands, DeadLetterStore deadLetters, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<DiscardedResponse>, ProblemHttpResult>> DiscardAsync(
+        [AsParameters] WorkerRoute route, [AsParameters] DeadLetterQuery query, WorkerCommands commands, DeadLetterStore deadLetters,
+        CancellationToken cancellationToken)
     {
         if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
         if (query.Parse(out var filter) is { } badFilter) return badFilter;

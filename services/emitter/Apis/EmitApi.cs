@@ -33,8 +33,8 @@ public static class EmitApi
     }
 
     private static async Task<Results<Accepted<EmitResponse>, ProblemHttpResult, Problems.RetryAfterResult>> EmitOneAsync(
-        [AsParameters] EmitTarget target, [AsParameters] EmitQuery query, [AsParameters] EmitTrace trace, HttpRequest request, EventEmitter emitter,
-        CanvasEmitRate rate, WorkqOptions options, CancellationToken cancellationToken)
+        [AsParameters] EmitTarget target, [AsParameters] EmitQuery query, [AsParameters] EmitTrace trace, HttpRequest request,
+        EventEmitter emitter, CanvasEmitRate rate, WorkqOptions options, CancellationToken cancellationToken)
     {
         var (key, keyProblem) = query.ParseIdempotencyKey();
         if (keyProblem is not null) return Problems.BadRequest(keyProblem);
@@ -47,12 +47,14 @@ public static class EmitApi
         if (OverRate<EmitResponse>(rate, target.Canvas, 1, options) is { } refused) return refused;
 
         var item = new BatchItem(target.Worker, body.Memory, key, runAt, query.OrderingKey);
-        var emitted = await emitter.EmitAsync(target.Canvas, request.HttpContext.CanvasIncarnation(), [item], trace.Parent, cancellationToken);
+        var incarnation = request.HttpContext.CanvasIncarnation();
+        var emitted = await emitter.EmitAsync(target.Canvas, incarnation, [item], trace.Parent, cancellationToken);
         return TypedResults.Accepted((string?)null, new EmitResponse(emitted[0].Id, emitted[0].EnqueuedAt));
     }
 
-    private static async Task<Results<Accepted<BatchEmitResponse>, ProblemHttpResult, Problems.RetryAfterResult>> EmitBatchAsync(string canvas,
-        [AsParameters] EmitTrace trace, HttpRequest request, EventEmitter emitter, CanvasEmitRate rate, WorkqOptions options, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<BatchEmitResponse>, ProblemHttpResult, Problems.RetryAfterResult>> EmitBatchAsync(
+        string canvas, [AsParameters] EmitTrace trace, HttpRequest request, EventEmitter emitter, CanvasEmitRate rate, WorkqOptions options,
+        CancellationToken cancellationToken)
     {
         using var body = await BodyBuffer.ReadAsync(request, MaxBatchBytes, cancellationToken);
         if (body is null) return Problems.TooLarge(MaxBatchBytes, "the limit of a batch request, 32 MiB");
@@ -63,7 +65,8 @@ public static class EmitApi
                 : Problems.BadRequest(batch.Error!);
         if (OverRate<BatchEmitResponse>(rate, canvas, items.Count, options) is { } refused) return refused;
 
-        var emitted = await emitter.EmitAsync(canvas, request.HttpContext.CanvasIncarnation(), items, trace.Parent, cancellationToken);
+        var incarnation = request.HttpContext.CanvasIncarnation();
+        var emitted = await emitter.EmitAsync(canvas, incarnation, items, trace.Parent, cancellationToken);
         return TypedResults.Accepted((string?)null, new BatchEmitResponse(Array.ConvertAll(emitted, e => e.Id)));
     }
 

@@ -10,7 +10,8 @@ using Workq.Shared.Messaging;
 namespace Workq.Emitter.Apis;
 
 /// <summary>
-/// The query parameters and the <c>Idempotency-Key</c> header of a single emit, bound with <c>[AsParameters]</c> as text:
+/// The query parameters and the <c>Idempotency-Key</c> header of a single emit, bound with <c>[AsParameters]</c> as
+/// text:
 /// <see cref="ParseIdempotencyKey"/> and <see cref="ParseSchedule"/> read them and names the one that is bad.
 /// </summary>
 public sealed record EmitQuery(
@@ -23,8 +24,9 @@ public sealed record EmitQuery(
     [property: FromQuery(Name = "orderingKey"), MaxLength(OrderingKeys.MaxLength)]
     [property: Description("Run after the worker's earlier events with this key, one at a time.")]
     string? OrderingKey,
-    // StringValues, not string: two Idempotency-Key headers are refused by name, where a string would join them with a comma.
-    [property: FromHeader(Name = IdempotencyKeys.Header), ParsedAs(JsonSchemaType.String), MaxLength(IdempotencyKeys.MaxLength)]
+    // StringValues, not string: two Idempotency-Key headers are refused by name; a string would join them with a comma.
+    [property: FromHeader(Name = IdempotencyKeys.Header), ParsedAs(JsonSchemaType.String)]
+    [property: MaxLength(IdempotencyKeys.MaxLength)]
     [property: Description("The same key on the canvas within 24 hours returns the first id.")]
     StringValues? IdempotencyKey)
 {
@@ -34,14 +36,20 @@ public sealed record EmitQuery(
         var keys = IdempotencyKey ?? StringValues.Empty;
         if (keys.Count > 1) return (null, $"{IdempotencyKeys.Header} is given {keys.Count} times; it takes one key.");
         var key = keys.FirstOrDefault();
-        return IdempotencyKeys.Problem(key) is { } problem ? (null, $"{IdempotencyKeys.Header}: {problem}") : (key, null);
+        return IdempotencyKeys.Problem(key) is { } problem
+            ? (null, $"{IdempotencyKeys.Header}: {problem}")
+            : (key, null);
     }
 
-    /// <summary>When the event runs (null: now), or the problem naming <c>delaySeconds</c>, <c>runAt</c> or <c>orderingKey</c>.</summary>
+    /// <summary>
+    /// When the event runs (null: now), or the problem naming <c>delaySeconds</c>, <c>runAt</c> or <c>orderingKey</c>.
+    /// </summary>
     public (DateTimeOffset? RunAt, string? Problem) ParseSchedule(DateTimeOffset now)
     {
         var (runAt, timeProblem) = EmitTime.FromQuery(DelaySeconds, RunAt, now);
         if (timeProblem is not null) return (null, timeProblem);
-        return OrderingKeys.Problem(OrderingKey) is { } orderingProblem ? (null, $"orderingKey: {orderingProblem}") : (runAt, null);
+        return OrderingKeys.Problem(OrderingKey) is { } orderingProblem
+            ? (null, $"orderingKey: {orderingProblem}")
+            : (runAt, null);
     }
 }

@@ -11,5 +11,6 @@ public sealed record EmitTrace(
     string? TraceParent)
 {
     /// <summary>The traceparent when it is one (it is stored with a delayed event, and sent on with it); else null.</summary>
-    public string? Parent => TraceParent is { Length: 55 } parent && ActivityContext.TryParse(parent, null, out _) ? parent : null;
+    public string? Parent =>
+        TraceParent is { Length: 55 } parent && ActivityContext.TryParse(parent, null, out _) ? parent : null;
 }

@@ -30,16 +30,20 @@ public static partial class EmitTime
     }
 
     /// <summary>
-    /// The query parameters of a single emit, as given (null when absent). A '+' of an offset that was not URL-encoded arrives as a
-    /// space: it is read as '+'.
+    /// The query parameters of a single emit, as given (null when absent). A '+' of an offset that was not URL-encoded
+    /// arrives as a space: it is read as '+'.
     /// </summary>
-    public static (DateTimeOffset? At, string? Problem) FromQuery(string? delaySeconds, string? runAt, DateTimeOffset now)
+    public static (DateTimeOffset? At, string? Problem) FromQuery(string? delaySeconds, string? runAt,
+        DateTimeOffset now)
     {
         double? delay = null;
         if (delaySeconds is not null)
         {
             if (!double.TryParse(delaySeconds, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
-                return (null, $"\"{Delay}\" must be given once, as a number of seconds from 0 to {EmitSchedule.MaxAhead.TotalSeconds:0}.");
+            {
+                var most = EmitSchedule.MaxAhead.TotalSeconds;
+                return (null, $"\"{Delay}\" must be given once, as a number of seconds from 0 to {most:0}.");
+            }
             delay = seconds;
         }
         return Resolve(delay, runAt?.Replace(' ', '+'), now);

@@ -55,7 +55,8 @@ public static class AccessFilterExtensions
     /// problems they answer and the types of the inputs they parse.
     /// </summary>
     public static RouteGroupBuilder MapCanvasGroup(this IEndpointRouteBuilder app) =>
-        app.MapGroup("/v1/canvases/{canvas}").AddEndpointFilter<CanvasAccessFilter>().AddEndpointFilter<SingleValuedQuery>().WithParsedInputTypes()
+        app.MapGroup("/v1/canvases/{canvas}").AddEndpointFilter<CanvasAccessFilter>().AddEndpointFilter<SingleValuedQuery>()
+            .WithParsedInputTypes()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
 

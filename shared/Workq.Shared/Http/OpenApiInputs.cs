@@ -7,13 +7,17 @@ using Microsoft.OpenApi;
 
 namespace Workq.Shared.Http;
 
-/// <summary>What the OpenAPI document cannot learn from the routes' bindings alone: the types of inputs bound as text, and JSON bodies read by hand.</summary>
+/// <summary>
+/// What the OpenAPI document cannot learn from the routes' bindings alone: the types of inputs bound as text, and JSON
+/// bodies read by hand.
+/// </summary>
 public static class OpenApiInputs
 {
     /// <summary>
-    /// The query parameters and headers of the group's routes that are bound as text and marked <see cref="ParsedAsAttribute"/> show
-    /// the type their route parses them as. One bound as <c>StringValues</c> (so that a repeated header can be refused by name) shows
-    /// the one value it takes: its <c>[MaxLength]</c>, which reads as a count of items on a list, is that value's length.
+    /// The query parameters and headers of the group's routes that are bound as text and marked
+    /// <see cref="ParsedAsAttribute"/> show the type their route parses them as. One bound as <c>StringValues</c> (so that
+    /// a repeated header can be refused by name) shows the one value it takes: its <c>[MaxLength]</c>, which reads as a
+    /// count of items on a list, is that value's length.
     /// </summary>
     public static RouteGroupBuilder WithParsedInputTypes(this RouteGroupBuilder group) =>
         group.AddOpenApiOperationTransformer((operation, context, _) =>
@@ -22,7 +26,8 @@ public static class OpenApiInputs
             {
                 var parameter = (input.ParameterDescriptor as IParameterInfoParameterDescriptor)?.ParameterInfo;
                 if (parameter?.GetCustomAttribute<ParsedAsAttribute>() is not { } parsed) continue;
-                if (operation.Parameters?.FirstOrDefault(p => p.Name == input.Name)?.Schema is not OpenApiSchema schema) continue;
+                var bound = operation.Parameters?.FirstOrDefault(p => p.Name == input.Name);
+                if (bound?.Schema is not OpenApiSchema schema) continue;
                 if (schema.Items is not null)
                 {
                     schema.Items = null;

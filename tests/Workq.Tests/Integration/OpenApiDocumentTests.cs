@@ -82,7 +82,8 @@ public sealed partial class OpenApiDocumentTests(WorkqCluster cluster)
             foreach (var input in expected)
             {
                 var found = parameters.FirstOrDefault(p => p["in"]?.GetValue<string>() == input.In
-                    && string.Equals(p["name"]?.GetValue<string>(), input.Name, input.In == "header" ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal));
+                    && string.Equals(p["name"]?.GetValue<string>(), input.Name,
+                        input.In == "header" ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal));
                 var where = $"{route.Method} {route.Path}: the {input.In} {(input.In == "header" ? "" : "parameter ")}{input.Name}";
                 if (found is null)
                 {
@@ -163,7 +164,8 @@ public sealed partial class OpenApiDocumentTests(WorkqCluster cluster)
     private static List<(DocumentedRoute Route, List<DocumentedInput> Inputs)> DocumentedInputs(string[] lines)
     {
         var routes = DocumentedRoutes(lines);
-        var emitSection = lines.SkipWhile(l => l.Trim() != "## Emit").Skip(1).TakeWhile(l => !l.StartsWith("## ", StringComparison.Ordinal)).ToList();
+        var emitSection = lines.SkipWhile(l => l.Trim() != "## Emit").Skip(1)
+            .TakeWhile(l => !l.StartsWith("## ", StringComparison.Ordinal)).ToList();
         var singleEmitQuery = emitSection.Where(l => l.StartsWith("Single emit: query parameters", StringComparison.Ordinal))
             .SelectMany(l => Backticked().Matches(l.Split('.')[0]).Select(m => m.Groups["name"].Value));
         var emitHeaders = emitSection.SelectMany(l => HeaderName().Matches(l).Select(m => m.Groups["name"].Value));
@@ -171,7 +173,8 @@ public sealed partial class OpenApiDocumentTests(WorkqCluster cluster)
         {
             var inputs = route.Query.Select(name => Input(name, "query")).ToList();
             if (route is { OnEmitter: true, Method: "POST" } && route.Path.EndsWith("/workers/{}/events", StringComparison.Ordinal))
-                inputs.AddRange([.. singleEmitQuery.Select(name => Input(name, "query")), .. emitHeaders.Select(name => Input(name, "header"))]);
+                inputs.AddRange([.. singleEmitQuery.Select(name => Input(name, "query")),
+                    .. emitHeaders.Select(name => Input(name, "header"))]);
             return (route, inputs);
         }).Where(r => r.inputs.Count > 0)];
     }
