@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.OpenApi;
 using Workq.Shared.Configuration;
 using Workq.Shared.Http;
 using Workq.Shared.Storage;
@@ -14,28 +13,23 @@ public static class MetricsApi
 {
     public static RouteGroupBuilder MapMetricsApi(this RouteGroupBuilder canvas)
     {
-        canvas.MapGet("/workers/{worker}/metrics", WorkerAsync).WithInputs(Inputs);
-        canvas.MapGet("/metrics", CanvasAsync).WithInputs(Inputs);
+        canvas.MapGet("/workers/{worker}/metrics", WorkerAsync);
+        canvas.MapGet("/metrics", CanvasAsync);
         return canvas;
     }
 
-    private static readonly ApiInput[] Inputs =
-    [
-        new("from", JsonSchemaType.String, "The first step's time (ISO 8601); default an hour (a day at step 3600) before to.", Format: "date-time"),
-        new("to", JsonSchemaType.String, "The last step's time (ISO 8601); default now.", Format: "date-time"),
-        new("step", JsonSchemaType.Integer, "Seconds per point: 60 (default) or 3600.", Minimum: "60", Maximum: "3600"),
-    ];
-
-    private static async Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> WorkerAsync([AsParameters] WorkerRoute route, HttpRequest request, WorkerCommands commands,
-        MetricsStore metrics, WorkqOptions options, CancellationToken cancellationToken) =>
-        await commands.MissingAsync(route, cancellationToken) ?? await AnswerAsync(request.Query, route.Canvas, route.Worker, metrics, options, cancellationToken);
-
-    private static Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> CanvasAsync(string canvas, HttpRequest request, MetricsStore metrics, WorkqOptions options,
+    private static async Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> WorkerAsync([AsParameters] WorkerRoute route,
+        [AsParameters] MetricsQuery query, WorkerCommands commands, MetricsStore metrics, WorkqOptions options,
         CancellationToken cancellationToken) =>
-        AnswerAsync(request.Query, canvas, null, metrics, options, cancellationToken);
+        await commands.MissingAsync(route, cancellationToken)
+            ?? await AnswerAsync(query, route.Canvas, route.Worker, metrics, options, cancellationToken);
 
-    private static async Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> AnswerAsync(IQueryCollection query, string canvas, string? worker, MetricsStore metrics, WorkqOptions options,
-        CancellationToken cancellationToken)
+    private static Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> CanvasAsync(string canvas, [AsParameters] MetricsQuery query,
+        MetricsStore metrics, WorkqOptions options, CancellationToken cancellationToken) =>
+        AnswerAsync(query, canvas, null, metrics, options, cancellationToken);
+
+    private static async Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> AnswerAsync(MetricsQuery query, string canvas, string? worker,
+        MetricsStore metrics, WorkqOptions options, CancellationToken cancellationToken)
     {
         var (range, problem) = Parse(query, options, DateTime.UtcNow);
         if (problem is not null) return Problems.BadRequest(problem);
@@ -49,15 +43,16 @@ public static class MetricsApi
     /// <c>step</c> is 60 (default) or 3600; <c>to</c> defaults to now and <c>from</c> to an hour (a day at 3600) before it.
     /// A range may span at most the retention of its step, since nothing older is kept.
     /// </summary>
-    public static (Range Range, string? Problem) Parse(IQueryCollection query, WorkqOptions options, DateTime now)
+    public static (Range Range, string? Problem) Parse(MetricsQuery query, WorkqOptions options, DateTime now)
     {
         var step = MetricsStore.Minute;
-        if (query.TryGetValue("step", out var rawStep))
+        if (query.Step is { } rawStep)
         {
             if (!int.TryParse(rawStep, NumberStyles.None, CultureInfo.InvariantCulture, out step) || step is not (MetricsStore.Minute or MetricsStore.Hour))
                 return (default, $"\"step\" must be 60 or 3600 (seconds), not '{Truncate(rawStep)}'.");
         }
-        if (!Time(query, "to", now, out var to, out var bad) || !Time(query, "from", to - (step == MetricsStore.Minute ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1)), out var from, out bad))
+        var span = step == MetricsStore.Minute ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
+        if (!Time(query.To, "to", now, out var to, out var bad) || !Time(query.From, "from", to - span, out var from, out bad))
             return (default, bad);
         if (from > to) return (default, $"\"from\" ({from:O}) is after \"to\" ({to:O}).");
         var longest = step == MetricsStore.Minute ? options.MetricsMinuteRetention : options.MetricsHourRetention;
@@ -66,12 +61,13 @@ public static class MetricsApi
         return (new Range(from, to, step), null);
     }
 
-    private static bool Time(IQueryCollection query, string name, DateTime fallback, out DateTime value, out string? problem)
+    private static bool Time(string? raw, string name, DateTime fallback, out DateTime value, out string? problem)
     {
         problem = null;
         value = fallback;
-        if (!query.TryGetValue(name, out var raw)) return true;
-        if (DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) && raw.ToString().Contains('T')
+        if (raw is null) return true;
+        if (DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
+            && raw.Contains('T')
             && parsed.Year is > 1970 and < 9999)
         {
             value = parsed.UtcDateTime;

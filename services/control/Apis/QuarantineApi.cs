@@ -27,7 +27,6 @@ public sealed record QuarantineItem(long Id, string Source, string? Queue, strin
 public static class QuarantineApi
 {
     public const int ListBodyBytes = 4_096;
-    private const int DefaultPageSize = 100, MaxPageSize = 1_000;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public static RouteGroupBuilder MapQuarantineApi(this RouteGroupBuilder admin)
@@ -45,33 +44,24 @@ public static class QuarantineApi
     }
 
     /// <summary>As the dead-letter list: a plain array, the next page in <c>X-Next-Cursor</c> and <c>Link</c> (rel="next").</summary>
-    private static async Task<Results<Ok<IReadOnlyList<QuarantineItem>>, ProblemHttpResult>> ListAsync(HttpContext http, QuarantineStore store,
+    private static async Task<Results<Ok<IReadOnlyList<QuarantineItem>>, ProblemHttpResult>> ListAsync(
+        [AsParameters] QuarantineQuery query, [AsParameters] PageQuery paging, HttpContext http, QuarantineStore store,
         CancellationToken cancellationToken)
     {
-        var query = http.Request.Query;
-        if (ParseFilter(query, out var filter) is { } bad) return bad;
-        var limit = DefaultPageSize;
-        if (query.TryGetValue("limit", out var limitText)
-            && (!int.TryParse(limitText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit)
-                || limit is < 1 or > MaxPageSize))
-            return Problems.BadRequest($"\"limit\" must be a whole number from 1 to {MaxPageSize}.");
+        if (query.Parse(out var filter) is { } bad) return bad;
+        if (paging.ParseLimit(out var limit) is { } badLimit) return badLimit;
         long? before = null;
-        if (query.TryGetValue("cursor", out var cursorText))
+        if (paging.Cursor is { } cursorText)
         {
-            if (!long.TryParse(cursorText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var cursor))
-                return Problems.BadRequest("\"cursor\" is not a cursor this service gave out (take it from X-Next-Cursor or the Link header).");
+            if (!long.TryParse(cursorText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture,
+                    out var cursor))
+                return PageQuery.BadCursor;
             before = cursor;
         }
         var page = await store.ListAsync(filter, before, limit + 1, ListBodyBytes, cancellationToken);
         var items = page.Take(limit).Select(View).ToList();
         if (page.Count > limit)
-        {
-            var next = items[^1].Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var nextQuery = QueryString.Create(query.Where(p => p.Key != "cursor")
-                .Select(p => KeyValuePair.Create(p.Key, (string?)p.Value.ToString())).Append(KeyValuePair.Create("cursor", (string?)next)));
-            http.Response.Headers["X-Next-Cursor"] = next;
-            http.Response.Headers.Link = $"<{http.Request.PathBase}{http.Request.Path}{nextQuery}>; rel=\"next\"";
-        }
+            PageQuery.LinkNext(http, items[^1].Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return TypedResults.Ok<IReadOnlyList<QuarantineItem>>(items);
     }
 
@@ -87,10 +77,10 @@ public static class QuarantineApi
         return await store.DeleteAsync(number, cancellationToken) ? TypedResults.NoContent() : NoSuchItem(number);
     }
 
-    private static async Task<Results<Ok<DiscardedResponse>, ProblemHttpResult>> DiscardAllAsync(HttpRequest request, QuarantineStore store,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Ok<DiscardedResponse>, ProblemHttpResult>> DiscardAllAsync(
+        [AsParameters] QuarantineQuery query, QuarantineStore store, CancellationToken cancellationToken)
     {
-        if (ParseFilter(request.Query, out var filter) is { } bad) return bad;
+        if (query.Parse(out var filter) is { } bad) return bad;
         return TypedResults.Ok(new DiscardedResponse(await store.DeleteAsync(filter, cancellationToken)));
     }
 
@@ -111,10 +101,10 @@ public static class QuarantineApi
     }
 
     /// <summary>The redrivable messages the filter selects, oldest first; one that cannot be redriven stops it (those before stay redriven).</summary>
-    private static async Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAllAsync(HttpRequest request, QuarantineStore store,
-        QuarantineRedrive redrive, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAllAsync(
+        [AsParameters] QuarantineQuery query, QuarantineStore store, QuarantineRedrive redrive, CancellationToken cancellationToken)
     {
-        if (ParseFilter(request.Query, out var filter) is { } bad) return bad;
+        if (query.Parse(out var filter) is { } bad) return bad;
         try
         {
             return TypedResults.Ok(new RedrivenResponse(await store.RedriveAsync(filter, message => redrive.RedriveAsync(message, cancellationToken),
@@ -132,23 +122,6 @@ public static class QuarantineApi
         long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out id) && id > 0
             ? null
             : Problems.BadRequest($"'{(text.Length <= 40 ? text : text[..40] + "…")}' is not a quarantine id (a whole number).");
-
-    /// <summary><c>source</c> (one of the sources API.md lists, or any other text, which matches nothing) and <c>canvas</c> (a canvas name).</summary>
-    private static ProblemHttpResult? ParseFilter(IQueryCollection query, out QuarantineFilter filter)
-    {
-        filter = new QuarantineFilter();
-        if (query.TryGetValue("source", out var source))
-        {
-            if (source.Count != 1 || source.ToString().Length is 0 or > 255) return Problems.BadRequest("\"source\" must be given once, 1 to 255 characters.");
-            filter = filter with { Source = source.ToString() };
-        }
-        if (query.TryGetValue("canvas", out var canvas))
-        {
-            if (canvas.Count != 1 || !Names.IsValid(canvas.ToString())) return Problems.BadName("canvas", canvas.ToString());
-            filter = filter with { Canvas = canvas.ToString() };
-        }
-        return null;
-    }
 
     private static QuarantineItem View(QuarantinedMessage message)
     {

@@ -1,7 +1,10 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
 using Workq.Shared;
 using Workq.Shared.Configuration;
 using Workq.Shared.Http;
@@ -18,7 +21,10 @@ public sealed record EventStatusView(Guid Id, string Worker, string Status, int 
 }
 
 /// <summary>The route values and query of the event status route.</summary>
-public sealed record EventStatusRoute(string Canvas, string Id, [property: FromQuery(Name = "wait")] string? Wait);
+public sealed record EventStatusRoute(string Canvas, string Id,
+    [property: FromQuery(Name = "wait"), ParsedAs(JsonSchemaType.Integer), Range(0, EventsApi.MaxWaitSeconds)]
+    [property: Description("Seconds to wait for the event to finish, 0 to 60.")]
+    string? Wait);
 
 /// <summary><c>GET /v1/canvases/{canvas}/events/{id}</c>, and <c>?wait=N</c>: the answer once the event finished or N seconds passed.</summary>
 public static class EventsApi

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.OpenApi;
 using Workq.Emitter.Emitting;
 using Workq.Shared;
 using Workq.Shared.Configuration;
@@ -27,44 +25,36 @@ public static class EmitApi
     /// <summary>The emit routes, on the canvas group (its filter has checked access and the worker's name); 503 with Retry-After when the broker cannot confirm.</summary>
     public static RouteGroupBuilder MapEmitApi(this RouteGroupBuilder canvas)
     {
-        canvas.MapPost("/workers/{worker}/events", EmitOneAsync).WithJsonBody<JsonNode>().WithInputs(
-            new ApiInput(EmitTime.Delay, JsonSchemaType.Number, "Run the event this many seconds from now.", Minimum: "0", Maximum: "2592000"),
-            new ApiInput(EmitTime.RunAt, JsonSchemaType.String, "Run the event at this ISO 8601 time with an offset, at most 30 days ahead.",
-                Format: "date-time"),
-            new ApiInput("orderingKey", JsonSchemaType.String, "Run after the worker's earlier events with this key, one at a time.",
-                MaxLength: OrderingKeys.MaxLength),
-            new ApiInput(IdempotencyKeys.Header, JsonSchemaType.String, "The same key on the canvas within 24 hours returns the first id.",
-                MaxLength: IdempotencyKeys.MaxLength, InHeader: true));
+        canvas.MapPost("/workers/{worker}/events", EmitOneAsync).WithJsonBody<JsonNode>();
         canvas.MapPost("/events", EmitBatchAsync).WithJsonBody<BatchItemBody[]>();
         canvas.ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return canvas;
     }
 
-    private static async Task<Results<Accepted<EmitResponse>, ProblemHttpResult, Problems.RetryAfterResult>> EmitOneAsync([AsParameters] EmitTarget target,
-        HttpRequest request, EventEmitter emitter, CanvasEmitRate rate, WorkqOptions options, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<EmitResponse>, ProblemHttpResult, Problems.RetryAfterResult>> EmitOneAsync(
+        [AsParameters] EmitTarget target, [AsParameters] EmitQuery query, [AsParameters] EmitTrace trace, HttpRequest request,
+        EventEmitter emitter, CanvasEmitRate rate, WorkqOptions options, CancellationToken cancellationToken)
     {
-        var keys = request.Headers[IdempotencyKeys.Header];
-        if (keys.Count > 1) return Problems.BadRequest($"{IdempotencyKeys.Header} is given {keys.Count} times; it takes one key.");
-        var key = keys.FirstOrDefault();
-        if (IdempotencyKeys.Problem(key) is { } keyProblem) return Problems.BadRequest($"{IdempotencyKeys.Header}: {keyProblem}");
+        var (key, keyProblem) = query.ParseIdempotencyKey();
+        if (keyProblem is not null) return Problems.BadRequest(keyProblem);
 
         using var body = await BodyBuffer.ReadAsync(request, options.MaxEventBytes, cancellationToken);
         if (body is null) return Problems.TooLarge(options.MaxEventBytes, "WORKQ_MAX_EVENT_BYTES");
         if (EventBatch.ValidateSingle(body.Memory.Span) is { } invalid) return Problems.BadRequest(invalid);
-        var (runAt, timeProblem) = EmitTime.FromQuery(request.Query, DateTimeOffset.UtcNow);
-        if (timeProblem is not null) return Problems.BadRequest(timeProblem);
-        var orderingKey = request.Query["orderingKey"].FirstOrDefault();
-        if (OrderingKeys.Problem(orderingKey) is { } orderingProblem) return Problems.BadRequest($"orderingKey: {orderingProblem}");
+        var (runAt, scheduleProblem) = query.ParseSchedule(DateTimeOffset.UtcNow);
+        if (scheduleProblem is not null) return Problems.BadRequest(scheduleProblem);
         if (OverRate<EmitResponse>(rate, target.Canvas, 1, options) is { } refused) return refused;
 
-        var emitted = await emitter.EmitAsync(target.Canvas, request.HttpContext.CanvasIncarnation(), [new BatchItem(target.Worker, body.Memory, key, runAt, orderingKey)],
-            TraceParent(request), cancellationToken);
+        var item = new BatchItem(target.Worker, body.Memory, key, runAt, query.OrderingKey);
+        var incarnation = request.HttpContext.CanvasIncarnation();
+        var emitted = await emitter.EmitAsync(target.Canvas, incarnation, [item], trace.Parent, cancellationToken);
         return TypedResults.Accepted((string?)null, new EmitResponse(emitted[0].Id, emitted[0].EnqueuedAt));
     }
 
-    private static async Task<Results<Accepted<BatchEmitResponse>, ProblemHttpResult, Problems.RetryAfterResult>> EmitBatchAsync(string canvas, HttpRequest request,
-        EventEmitter emitter, CanvasEmitRate rate, WorkqOptions options, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<BatchEmitResponse>, ProblemHttpResult, Problems.RetryAfterResult>> EmitBatchAsync(
+        string canvas, [AsParameters] EmitTrace trace, HttpRequest request, EventEmitter emitter, CanvasEmitRate rate, WorkqOptions options,
+        CancellationToken cancellationToken)
     {
         using var body = await BodyBuffer.ReadAsync(request, MaxBatchBytes, cancellationToken);
         if (body is null) return Problems.TooLarge(MaxBatchBytes, "the limit of a batch request, 32 MiB");
@@ -75,7 +65,8 @@ public static class EmitApi
                 : Problems.BadRequest(batch.Error!);
         if (OverRate<BatchEmitResponse>(rate, canvas, items.Count, options) is { } refused) return refused;
 
-        var emitted = await emitter.EmitAsync(canvas, request.HttpContext.CanvasIncarnation(), items, TraceParent(request), cancellationToken);
+        var incarnation = request.HttpContext.CanvasIncarnation();
+        var emitted = await emitter.EmitAsync(canvas, incarnation, items, trace.Parent, cancellationToken);
         return TypedResults.Accepted((string?)null, new BatchEmitResponse(Array.ConvertAll(emitted, e => e.Id)));
     }
 
@@ -88,10 +79,4 @@ public static class EmitApi
         var over => Problems.TooManyRequests(
             $"Canvas '{canvas}' is over its emit rate of {options.CanvasEmitRate} (WORKQ_CANVAS_EMIT_RATE); nothing was enqueued. Retry after the seconds in Retry-After.", over.RetryAfter),
     };
-
-    /// <summary>The caller's W3C traceparent, when it is one (it is stored with a delayed event, and sent on with it).</summary>
-    private static string? TraceParent(HttpRequest request) =>
-        request.Headers.TryGetValue("traceparent", out var value) && value.ToString() is { Length: 55 } parent && ActivityContext.TryParse(parent, null, out _)
-            ? parent
-            : null;
 }

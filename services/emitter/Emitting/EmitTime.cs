@@ -29,23 +29,24 @@ public static partial class EmitTime
         return EmitSchedule.Resolve(delay, at, now, Delay, RunAt);
     }
 
-    /// <summary>The query parameters of a single emit. A '+' of an offset that was not URL-encoded arrives as a space: it is read as '+'.</summary>
-    public static (DateTimeOffset? At, string? Problem) FromQuery(IQueryCollection query, DateTimeOffset now)
+    /// <summary>
+    /// The query parameters of a single emit, as given (null when absent). A '+' of an offset that was not URL-encoded
+    /// arrives as a space: it is read as '+'.
+    /// </summary>
+    public static (DateTimeOffset? At, string? Problem) FromQuery(string? delaySeconds, string? runAt,
+        DateTimeOffset now)
     {
         double? delay = null;
-        if (query.TryGetValue(Delay, out var delayText))
+        if (delaySeconds is not null)
         {
-            if (delayText.Count != 1 || !double.TryParse(delayText.ToString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
-                return (null, $"\"{Delay}\" must be given once, as a number of seconds from 0 to {EmitSchedule.MaxAhead.TotalSeconds:0}.");
+            if (!double.TryParse(delaySeconds, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+            {
+                var most = EmitSchedule.MaxAhead.TotalSeconds;
+                return (null, $"\"{Delay}\" must be given once, as a number of seconds from 0 to {most:0}.");
+            }
             delay = seconds;
         }
-        string? runAt = null;
-        if (query.TryGetValue(RunAt, out var runAtText))
-        {
-            if (runAtText.Count != 1) return (null, $"\"{RunAt}\" must be given once.");
-            runAt = runAtText.ToString().Replace(' ', '+');
-        }
-        return Resolve(delay, runAt, now);
+        return Resolve(delay, runAt?.Replace(' ', '+'), now);
     }
 
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:?\d{2})$", RegexOptions.IgnoreCase)]

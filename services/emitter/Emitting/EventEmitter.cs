@@ -9,8 +9,8 @@ namespace Workq.Emitter.Emitting;
 public readonly record struct Emitted(Guid Id, DateTimeOffset EnqueuedAt);
 
 /// <summary>
-/// Enqueues events for the emit API: claims idempotency keys (one round trip for a whole batch, and
-/// only when keys were given), stores the delayed ones (one round trip, only when there are any), then
+/// Enqueues events for the emit API as its <see cref="EmitPlan"/> says: claims idempotency keys (one round trip for a
+/// whole batch, and only when keys were given), stores the delayed ones (one round trip, only when there are any), then
 /// publishes every new immediate event at once and waits for all confirms. Everything is for the canvas
 /// incarnation the caller was authorized for: its events carry it, and nothing is stored for it once it is deleted.
 /// </summary>
@@ -19,42 +19,10 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
 {
     public async Task<Emitted[]> EmitAsync(string canvas, long incarnation, IReadOnlyList<BatchItem> items, string? traceParent, CancellationToken cancellationToken)
     {
-        // Microseconds: what PostgreSQL and the message headers keep, so a replayed answer is identical.
-        var now = DateTimeOffset.UtcNow;
-        var enqueuedAt = now.AddTicks(-(now.Ticks % 10));
-        var results = new Emitted[items.Count];
-        for (var i = 0; i < items.Count; i++) results[i] = new Emitted(Guid.CreateVersion7(enqueuedAt), enqueuedAt);
-
-        var claims = new List<(string Key, Guid Id)>();
-        var publish = new bool[items.Count];
-        Array.Fill(publish, true);
-        if (items.Any(i => i.IdempotencyKey is not null))
-        {
-            // Keys as stored: two that differ only where the store's rule maps them alike are one key, here as there.
-            var keys = items.Select(i => TenantText.Store(i.IdempotencyKey)).ToArray();
-            var firstIndexOfKey = new Dictionary<string, int>(StringComparer.Ordinal);
-            for (var i = 0; i < items.Count; i++)
-            {
-                if (keys[i] is not { } key) continue;
-                if (firstIndexOfKey.TryGetValue(key, out var first))
-                {
-                    // The same key twice in one batch: one event, one id.
-                    results[i] = results[first];
-                    publish[i] = false;
-                    continue;
-                }
-                firstIndexOfKey[key] = i;
-                claims.Add((key, results[i].Id));
-            }
-            var owners = await idempotency.ClaimAsync(canvas, incarnation, claims, enqueuedAt, cancellationToken);
-            for (var i = 0; i < items.Count; i++)
-            {
-                if (keys[i] is not { } key || !owners.TryGetValue(key, out var owner) || owner.Id == results[i].Id) continue;
-                results[i] = new Emitted(owner.Id, owner.EnqueuedAt);
-                publish[i] = false;
-            }
-            claims.RemoveAll(c => owners.TryGetValue(c.Key, out var owner) && owner.Id != c.Id);
-        }
+        var plan = EmitPlan.Create(items, DateTimeOffset.UtcNow);
+        var (results, publish, claims, enqueuedAt) = (plan.Results, plan.Publish, plan.Claims, plan.EnqueuedAt);
+        if (claims.Count > 0)
+            plan.Claimed(await idempotency.ClaimAsync(canvas, incarnation, claims, enqueuedAt, cancellationToken));
 
         // The request's span (itself a child of the caller's traceparent) is the parent of every event's publish.
         traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } request ? request.Id! : traceParent ?? NewTraceParent();

@@ -52,16 +52,17 @@ public static class AccessFilterExtensions
 {
     /// <summary>
     /// The group of routes under <c>/v1/canvases/{canvas}</c>, behind <see cref="CanvasAccessFilter"/> and <see cref="SingleValuedQuery"/>, with the
-    /// problems they answer.
+    /// problems they answer and the types of the inputs they parse.
     /// </summary>
     public static RouteGroupBuilder MapCanvasGroup(this IEndpointRouteBuilder app) =>
         app.MapGroup("/v1/canvases/{canvas}").AddEndpointFilter<CanvasAccessFilter>().AddEndpointFilter<SingleValuedQuery>()
+            .WithParsedInputTypes()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
 
     /// <summary>The admin-only routes under <c>/v1</c>, behind <see cref="AdminAccessFilter"/> and <see cref="SingleValuedQuery"/>.</summary>
     public static RouteGroupBuilder MapAdminGroup(this IEndpointRouteBuilder app) =>
-        app.MapGroup("/v1").AddEndpointFilter<AdminAccessFilter>().AddEndpointFilter<SingleValuedQuery>()
+        app.MapGroup("/v1").AddEndpointFilter<AdminAccessFilter>().AddEndpointFilter<SingleValuedQuery>().WithParsedInputTypes()
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
 
     /// <summary>The incarnation of the canvas a canvas route's caller was authorized for: what the request writes is for it alone.</summary>

@@ -1,40 +1,40 @@
+using System.Reflection;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.Infrastructure;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.OpenApi;
 
 namespace Workq.Shared.Http;
 
 /// <summary>
-/// One query parameter or request header of a route, as its OpenAPI document describes it. Routes read these
-/// themselves (to answer a bad one with a problem naming it), so the document would not know them otherwise.
+/// What the OpenAPI document cannot learn from the routes' bindings alone: the types of inputs bound as text, and JSON
+/// bodies read by hand.
 /// </summary>
-public sealed record ApiInput(string Name, JsonSchemaType Type, string Description, string? Minimum = null, string? Maximum = null,
-    int? MaxLength = null, string? Format = null, bool InHeader = false);
-
-/// <summary>Describes the inputs a route reads by hand in its OpenAPI document: its query parameters, headers and JSON body.</summary>
 public static class OpenApiInputs
 {
-    /// <summary>The route's query parameters (and headers), in the order given.</summary>
-    public static TBuilder WithInputs<TBuilder>(this TBuilder route, params ApiInput[] inputs) where TBuilder : IEndpointConventionBuilder =>
-        route.AddOpenApiOperationTransformer((operation, _, _) =>
+    /// <summary>
+    /// The query parameters and headers of the group's routes that are bound as text and marked
+    /// <see cref="ParsedAsAttribute"/> show the type their route parses them as. One bound as <c>StringValues</c> (so that
+    /// a repeated header can be refused by name) shows the one value it takes: its <c>[MaxLength]</c>, which reads as a
+    /// count of items on a list, is that value's length.
+    /// </summary>
+    public static RouteGroupBuilder WithParsedInputTypes(this RouteGroupBuilder group) =>
+        group.AddOpenApiOperationTransformer((operation, context, _) =>
         {
-            operation.Parameters ??= [];
-            foreach (var input in inputs)
+            foreach (var input in context.Description.ParameterDescriptions)
             {
-                operation.Parameters.Add(new OpenApiParameter
+                var parameter = (input.ParameterDescriptor as IParameterInfoParameterDescriptor)?.ParameterInfo;
+                if (parameter?.GetCustomAttribute<ParsedAsAttribute>() is not { } parsed) continue;
+                var bound = operation.Parameters?.FirstOrDefault(p => p.Name == input.Name);
+                if (bound?.Schema is not OpenApiSchema schema) continue;
+                if (schema.Items is not null)
                 {
-                    Name = input.Name,
-                    In = input.InHeader ? ParameterLocation.Header : ParameterLocation.Query,
-                    Description = input.Description,
-                    Schema = new OpenApiSchema
-                    {
-                        Type = input.Type,
-                        Minimum = input.Minimum,
-                        Maximum = input.Maximum,
-                        MaxLength = input.MaxLength,
-                        Format = input.Format,
-                    },
-                });
+                    schema.Items = null;
+                    (schema.MaxLength, schema.MaxItems) = (schema.MaxItems, null);
+                }
+                schema.Type = parsed.Type;
+                schema.Format = parsed.Format;
             }
             return Task.CompletedTask;
         });
