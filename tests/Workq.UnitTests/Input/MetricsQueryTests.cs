@@ -58,6 +58,6 @@ public sealed class MetricsQueryTests
     {
         var problem = Parse(Now.AddHours(-hours).ToString("O"), Now.ToString("O"), step).Problem;
         Assert.Equal(refused, problem is not null);
-        if (refused) Assert.Contains("WORKQ_METRICS_RETENTION_*", problem);
+        if (refused) Assert.Contains("WORKQ_METRICS_*_RETENTION_*", problem);
     }
 }
