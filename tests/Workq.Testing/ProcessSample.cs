@@ -25,14 +25,15 @@ public readonly record struct ProcessSample(long RssBytes, TimeSpan Cpu)
     }
 
     /// <summary>
-    /// CPU time of <paramref name="pid"/>'s child processes (a worker's runners, control's compilers): the live ones as they
-    /// stand, plus every one that exited and was waited for (the parent's cutime + cstime), so a runner stopped mid-scenario
-    /// still counts. A child's time moves from the first part to the second when it is reaped, so the sum only grows.
+    /// CPU time of <paramref name="pid"/>'s descendants (a worker's runners, control's compilers): the live ones as they stand,
+    /// plus every one that exited and was waited for (their parents' cutime + cstime), so a runner stopped mid-scenario still
+    /// counts. A process's time moves from the first part to the second when it is reaped, so the sum only grows. Descendants,
+    /// not children: a sandboxed runner is bubblewrap's child, not the worker's.
     /// </summary>
     public static TimeSpan ChildrenCpu(int pid)
     {
         var reaped = ReadStat(pid)?.ChildTicks ?? 0;
-        var live = AllPids().Select(ReadStat).Where(s => s?.ParentId == pid).Sum(s => s!.Value.Ticks + s.Value.ChildTicks);
+        var live = Descendants(pid).Select(ReadStat).Sum(s => s is { } stat ? stat.Ticks + stat.ChildTicks : 0);
         return Time(reaped + live);
     }
 
@@ -43,6 +44,27 @@ public readonly record struct ProcessSample(long RssBytes, TimeSpan Cpu)
     public static IReadOnlyList<int> Children(int pid, string? commandLine = null) =>
         AllPids().Where(p => ReadStat(p)?.ParentId == pid
             && (commandLine is null || (ReadText($"/proc/{p}/cmdline")?.Contains(commandLine, StringComparison.Ordinal) ?? false))).ToList();
+
+    /// <summary>
+    /// The resident set of <paramref name="pid"/> and all its descendants: what one runner costs the machine, whether it
+    /// is the worker's child or runs inside bubblewrap (then the child is bwrap and the runner its child).
+    /// </summary>
+    public static long TreeRssBytes(int pid) => Of(pid).RssBytes + Descendants(pid).Sum(p => Of(p).RssBytes);
+
+    private static List<int> Descendants(int pid)
+    {
+        var parents = AllPids().Select(p => (Pid: p, Stat: ReadStat(p))).Where(p => p.Stat is not null)
+            .ToLookup(p => p.Stat!.Value.ParentId, p => p.Pid);
+        var found = new List<int>();
+        var next = new Queue<int>([pid]);
+        while (next.TryDequeue(out var parent))
+            foreach (var child in parents[parent])
+            {
+                found.Add(child);
+                next.Enqueue(child);
+            }
+        return found;
+    }
 
     /// <summary>The processes whose command is <paramref name="comm"/> (e.g. beam.smp, postgres), for the servers' share of the CPU.</summary>
     public static IReadOnlyList<int> FindByCommand(string comm) =>

@@ -47,7 +47,7 @@ public sealed class RunnerScenario(WorkqApi api, BenchCluster cluster, BenchOpti
             if (i == 0) continue;
             cold.Add(first);
             warm.AddRange(warmWaits);
-            rss.Add(Megabytes(ProcessSample.Of(started[0]).RssBytes));
+            rss.Add(Megabytes(ProcessSample.TreeRssBytes(started[0])));
         }
         var workerRss = Megabytes(worker.Sample().RssBytes);
         // Their runners would otherwise stay up for WORKQ_RUNNER_IDLE_SECONDS beside the scenarios that follow.
