@@ -109,7 +109,7 @@ slowest="$(awk '
     }
     printf "%10.1f s  %s\n", seconds, name
   }
-' "${logs[@]}" | sort -rn | head -10)"
+' "${logs[@]}" | sort -rn | awk 'NR <= 10')"   # not head: under pipefail, sort's SIGPIPE would end the script
 
 # The fault suites' tables: every fault scenario, and where each accepted event ended.
 if [[ -f .run/reliability.md ]]; then
