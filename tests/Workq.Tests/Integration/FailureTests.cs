@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Workq.Client;
 using Workq.Shared.Messaging;
 
@@ -77,12 +78,20 @@ public sealed class FailureTests(WorkqCluster cluster)
         await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "bad"), w => w.Retry is not null, Patience, "policy stored");
         // Until the instances have the policy, a failure is simply complete; emit until dead letters appear.
         var listUrl = cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bad/dead-letters");
+        var emitted = new List<Guid>();
         await cluster.EventuallyAsync(async () =>
         {
-            await cluster.EmitAsync(canvas, "bad", "1", token);
+            emitted.Add(await cluster.EmitAsync(canvas, "bad", "1", token));
             await Task.Delay(200);
             return (await cluster.JsonAsync(HttpMethod.Get, listUrl, token))!.AsArray().Count;
         }, n => n >= 1, Patience, "a dead letter");
+        // Every event emitted above has ended (a dead letter stored after the discard would be listed again).
+        foreach (var id in emitted)
+            await cluster.EventuallyAsync(async () =>
+            {
+                using var response = await cluster.SendAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/events/{id}"), token);
+                return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync())!["status"]?.GetValue<string>() : null;
+            }, s => s is "completed" or "deadLettered", Patience, $"event {id} ended");
         var discarded = await cluster.JsonAsync(HttpMethod.Delete, listUrl, token);
         Assert.True(discarded!["discarded"]!.GetValue<int>() >= 1);
         Assert.Empty((await cluster.JsonAsync(HttpMethod.Get, listUrl, token))!.AsArray());
