@@ -11,7 +11,10 @@ public sealed record BenchOptions
     public int WorkqEvents { get; init; } = 150_000;
     public int BatchSize { get; init; } = 500;
     public int ParallelBatches { get; init; } = 4;
-    /// <summary>One prefetch for all three consumers (raw, MassTransit, and the Workq worker's concurrency), so they compete on equal terms.</summary>
+    /// <summary>
+    /// One prefetch for all three consumers (raw, MassTransit, and the Workq worker's concurrency), so they compete on
+    /// equal terms.
+    /// </summary>
     public int Prefetch { get; init; } = 100;
     public int EventBytes { get; init; } = 200;
     public int SingleClients { get; init; } = 64;
@@ -29,18 +32,26 @@ public sealed record BenchOptions
     public int ColdStarts { get; init; } = 10;
     /// <summary>Scenario 8 (issue 14) runs scenario 3 with 1, 2, ... up to this many worker instances.</summary>
     public int MaxInstances { get; init; } = 3;
-    /// <summary><c>local</c>: the broker in WORKQ_BENCH_RABBITMQ_URL (this machine's); <c>cluster</c>: a <see cref="ClusterNodes"/>-node cluster in containers, started for the run.</summary>
+    /// <summary>
+    /// <c>local</c>: the broker in WORKQ_BENCH_RABBITMQ_URL (this machine's); <c>cluster</c>: a <see
+    /// cref="ClusterNodes"/>-node cluster in containers, started for the run.
+    /// </summary>
     public string Broker { get; init; } = "local";
-    /// <summary>Scenario 8 (<c>instances</c>) and the event-status pass (<c>status</c>, after <c>batch</c>) are not in the default list: opt in with <c>--only</c>.</summary>
+    /// <summary>
+    /// Scenario 8 (<c>instances</c>) and the event-status pass (<c>status</c>, after <c>batch</c>) are not in the
+    /// default list: opt in with <c>--only</c>.
+    /// </summary>
     public string Only { get; init; } = "raw,masstransit,batch,single,wait,scale,coldstart,isolation,walls";
     public string Results { get; init; } = "bench/results";
 
     public const string ClusterBroker = "cluster";
     public const int ClusterNodes = 3;
 
-    public bool Runs(string scenario) => Only.Split(',', StringSplitOptions.TrimEntries).Contains(scenario, StringComparer.OrdinalIgnoreCase);
+    public bool Runs(string scenario)
+        => Only.Split(',', StringSplitOptions.TrimEntries).Contains(scenario, StringComparer.OrdinalIgnoreCase);
 
-    private static readonly Dictionary<string, Func<BenchOptions, string, BenchOptions>> Settings = new(StringComparer.OrdinalIgnoreCase)
+    private static readonly Dictionary<string, Func<BenchOptions, string, BenchOptions>> Settings = new(
+        StringComparer.OrdinalIgnoreCase)
     {
         ["raw-messages"] = (o, v) => o with { RawMessages = Int(v) },
         ["masstransit-messages"] = (o, v) => o with { MassTransitMessages = Int(v) },
@@ -61,7 +72,12 @@ public sealed record BenchOptions
         ["list-requests"] = (o, v) => o with { ListRequests = Int(v) },
         ["cold-starts"] = (o, v) => o with { ColdStarts = Int(v) },
         ["max-instances"] = (o, v) => o with { MaxInstances = Int(v) },
-        ["broker"] = (o, v) => o with { Broker = v.ToLowerInvariant() is "local" or ClusterBroker ? v.ToLowerInvariant() : throw Usage($"--broker is local or {ClusterBroker}, not '{v}'") },
+        ["broker"] = (o, v) => o with
+        {
+            Broker = v.ToLowerInvariant() is "local" or ClusterBroker
+            ? v.ToLowerInvariant()
+            : throw Usage($"--broker is local or {ClusterBroker}, not '{v}'")
+        },
         ["only"] = (o, v) => o with { Only = v },
         ["results"] = (o, v) => o with { Results = v },
     };
@@ -77,9 +93,12 @@ public sealed record BenchOptions
         var quick = Environment.GetEnvironmentVariable("WORKQ_BENCH_QUICK") is "1" or "true";
         for (var i = 0; i < args.Length; i++)
         {
-            var flag = args[i].StartsWith("--", StringComparison.Ordinal) ? args[i][2..] : throw Usage($"unexpected argument '{args[i]}'");
+            var flag = args[i].StartsWith("--", StringComparison.Ordinal)
+                ? args[i][2..]
+                : throw Usage($"unexpected argument '{args[i]}'");
             if (flag == "quick") quick = true;
-            else if (Settings.TryGetValue(flag, out var apply) && i + 1 < args.Length) options = apply(options, args[++i]);
+            else if (Settings.TryGetValue(flag, out var apply)
+                && i + 1 < args.Length) options = apply(options, args[++i]);
             else throw Usage($"unknown flag or missing value: --{flag}");
         }
         return quick ? options.Quick() : options;
@@ -102,7 +121,9 @@ public sealed record BenchOptions
     };
 
     private static int Int(string value) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw Usage($"'{value}' is not a positive whole number");
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0
+            ? n
+            : throw Usage($"'{value}' is not a positive whole number");
 
     private static ArgumentException Usage(string problem) =>
         new($"{problem}. Flags: --quick, {string.Join(", ", Settings.Keys.Select(k => "--" + k + " N"))}");

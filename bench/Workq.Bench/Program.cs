@@ -38,8 +38,8 @@ async Task<T?> Run<T>(string scenario, Func<Task<T>> run) where T : class
     }
 }
 
-// --broker cluster: the run's virtual host, the services and the baselines all go to a cluster started for it, removed at the end
-// (after the bench cluster's own cleanup, which still needs it: disposal runs in reverse order).
+// --broker cluster: the run's virtual host, the services and the baselines all go to a cluster started for it, removed
+// at the end (after the bench cluster's own cleanup, which still needs it: disposal runs in reverse order).
 await using var nodes = options.Broker == BenchOptions.ClusterBroker ? await StartNodesAsync(ct) : null;
 if (nodes is not null)
 {
@@ -49,7 +49,8 @@ if (nodes is not null)
 
 await using var cluster = new BenchCluster();
 await cluster.CreateAsync(ct);
-Console.Error.WriteLine($"[bench] vhost {cluster.VirtualHost}, database {cluster.Database}, logs in {cluster.LogDirectory}");
+Console.Error
+    .WriteLine($"[bench] vhost {cluster.VirtualHost}, database {cluster.Database}, logs in {cluster.LogDirectory}");
 
 // The baselines run before the Workq services start, so those idle processes do not share their CPU.
 // Every contender first runs a tenth of its work unmeasured, so JIT tiering is done when the clock starts.
@@ -63,8 +64,18 @@ var raw = options.Runs("raw")
 var massTransit = options.Runs("masstransit")
     ? await Run("masstransit", async () =>
     {
-        await MassTransitScenario.RunAsync(cluster.AmqpUrl, options.MassTransitMessages / 10, options.Prefetch, payload, ct);
-        return await MassTransitScenario.RunAsync(cluster.AmqpUrl, options.MassTransitMessages, options.Prefetch, payload, ct);
+        await MassTransitScenario.RunAsync(
+            cluster.AmqpUrl,
+            options.MassTransitMessages / 10,
+            options.Prefetch,
+            payload,
+            ct);
+        return await MassTransitScenario.RunAsync(
+            cluster.AmqpUrl,
+            options.MassTransitMessages,
+            options.Prefetch,
+            payload,
+            ct);
     })
     : null;
 
@@ -97,25 +108,43 @@ if (new[] { "batch", "single", "wait", "scale", "coldstart", "isolation", "walls
         if (options.Runs("wait"))
         {
             // Half of scenario 3's rate; without it, half of what single emits reached in scenario 4.
-            var rate = options.WaitRate > 0 ? options.WaitRate : 0.5 * (batch?.Run.PerSecond ?? single?.PerSecond ?? 1_000);
+            var rate = options.WaitRate > 0
+                ? options.WaitRate
+                : 0.5 * (batch?.Run.PerSecond ?? single?.PerSecond ?? 1_000);
             wait = await Run("wait", () => workq.QueueWaitAsync(rate, sink, ct));
             // And at a quarter: where the tail stands when the machine is not near its limit.
-            if (options.WaitRate == 0) lightWait = await Run("wait at a quarter", () => workq.QueueWaitAsync(rate / 2, sink, ct));
+            if (options.WaitRate == 0) lightWait = await Run(
+                "wait at a quarter",
+                () => workq.QueueWaitAsync(rate / 2, sink, ct));
             if (wait is not null && options.Runs("raw"))
             {
-                var rawWait = await Run("raw wait", () => RawRabbitScenario.QueueWaitAsync(cluster.AmqpUrl, wait.TargetPerSecond, options.WaitSeconds, options.Prefetch, payload, ct));
+                var rawWait = await Run("raw wait", () => RawRabbitScenario.QueueWaitAsync(
+                    cluster.AmqpUrl,
+                    wait.TargetPerSecond,
+                    options.WaitSeconds,
+                    options.Prefetch,
+                    payload,
+                    ct));
                 wait = wait with { Raw = rawWait };
             }
         }
-        if (options.Runs("scale")) scale = await Run("scale", () => new ScaleScenario(workq.Api, cluster, options, payload).RunAsync(ct));
-        if (options.Runs("coldstart")) coldStart = await Run("cold start", () => new RunnerScenario(workq.Api, cluster, options, payload).RunAsync(sink, ct));
+        if (options.Runs("scale")) scale = await Run(
+            "scale",
+            () => new ScaleScenario(workq.Api, cluster, options, payload).RunAsync(ct));
+        if (options.Runs("coldstart")) coldStart = await Run(
+            "cold start",
+            () => new RunnerScenario(workq.Api, cluster, options, payload).RunAsync(sink, ct));
         if (options.Runs("isolation"))
         {
-            // Everything above ran with runner processes (canvas isolation, the default): that is the first canvas pass.
-            // Then the worker service alone is restarted, without them and with them again, so canvas brackets none.
-            var quarterRate = lightWait?.TargetPerSecond ?? (options.WaitRate > 0 ? options.WaitRate / 2.0 : 0.25 * (batch?.Run.PerSecond ?? 4_000));
+            // Everything above ran with runner processes (canvas isolation, the default): that is the first canvas
+            // pass. Then the worker service alone is restarted, without them and with them again, so canvas brackets
+            // none.
+            var quarterRate = lightWait?.TargetPerSecond ?? (options.WaitRate > 0
+                ? options.WaitRate / 2.0
+                : 0.25 * (batch?.Run.PerSecond ?? 4_000));
             var passes = new List<IsolationPass>();
-            if (batch is not null || lightWait is not null) passes.Add(new IsolationPass("canvas", batch, lightWait, Ratio(batch?.Run.PerSecond, raw?.PerSecond)));
+            if (batch is not null || lightWait is not null) passes.Add(
+                new IsolationPass("canvas", batch, lightWait, Ratio(batch?.Run.PerSecond, raw?.PerSecond)));
             foreach (var mode in new[] { "none", "canvas" })
             {
                 var restarted = await Run($"worker restart, WORKQ_ISOLATION={mode}", async () =>
@@ -126,19 +155,27 @@ if (new[] { "batch", "single", "wait", "scale", "coldstart", "isolation", "walls
                 });
                 if (restarted is null) break;
                 var passBatch = await Run($"batch, isolation {mode}", () => workq.BatchAsync(ct));
-                var passWait = await Run($"wait at a quarter, isolation {mode}", () => workq.QueueWaitAsync(quarterRate, sink, ct));
-                passes.Add(new IsolationPass(mode, passBatch, passWait, Ratio(passBatch?.Run.PerSecond, raw?.PerSecond)));
+                var passWait = await Run(
+                    $"wait at a quarter, isolation {mode}",
+                    () => workq.QueueWaitAsync(quarterRate, sink, ct));
+                passes.Add(
+                    new IsolationPass(mode, passBatch, passWait, Ratio(passBatch?.Run.PerSecond, raw?.PerSecond)));
             }
             isolation = IsolationResult.Of(passes, raw);
         }
-        if (options.Runs("walls")) walls = await Run("walls (sandbox off, on; Http in process)", () => new WallsScenario(workq, cluster, options, payload).RunAsync(http, sink, ct));
+        if (options.Runs("walls")) walls = await Run(
+            "walls (sandbox off, on; Http in process)",
+            () => new WallsScenario(workq, cluster, options, payload).RunAsync(http, sink, ct));
         if (options.Runs("instances"))
         {
-            // Last: the instances it starts run until the end, and would share the machine with any scenario after them.
+            // Last: the instances it starts run until the end, and would share the machine with any scenario after
+            // them.
             var passes = new List<InstancesPass>();
             for (var n = 1; n <= options.MaxInstances; n++)
             {
-                var pass = await Run($"batch with {n} worker instance{(n == 1 ? "" : "s")}", () => workq.InstancesAsync(n, ct));
+                var pass = await Run(
+                    $"batch with {n} worker instance{(n == 1 ? "" : "s")}",
+                    () => workq.InstancesAsync(n, ct));
                 if (pass is null) break;
                 passes.Add(pass);
             }
@@ -147,18 +184,44 @@ if (new[] { "batch", "single", "wait", "scale", "coldstart", "isolation", "walls
     }
 }
 
-var report = new BenchReport(startedAt, Math.Round(total.Elapsed.TotalSeconds, 1), machine, options, raw, massTransit, batch, single, wait, lightWait, scale,
-    coldStart, isolation, Ratio(batch?.Run.PerSecond, raw?.PerSecond), Ratio(batch?.Run.PerSecond, massTransit?.PerSecond), [], [], failures, instances, walls);
-report = report with { Targets = Report.Targets(report), RunnerBudget = Report.RunnerBudget(report), WallsBudget = Report.WallsBudget(report) };
+var report = new BenchReport(
+    startedAt,
+    Math.Round(total.Elapsed.TotalSeconds, 1),
+    machine,
+    options,
+    raw,
+    massTransit,
+    batch,
+    single,
+    wait,
+    lightWait,
+    scale,
+    coldStart,
+    isolation,
+    Ratio(batch?.Run.PerSecond, raw?
+        .PerSecond),
+    Ratio(batch?.Run.PerSecond, massTransit?.PerSecond),
+    [],
+    [],
+    failures,
+    instances,
+    walls);
+report = report with
+{
+    Targets = Report.Targets(report),
+    RunnerBudget = Report.RunnerBudget(
+    report),
+    WallsBudget = Report.WallsBudget(report)
+};
 var markdown = Report.Markdown(report);
 table.WriteLine(markdown);
 Console.Error.WriteLine($"[bench] results written to {await Report.WriteAsync(report, markdown, ct)}");
 return failures.Count == 0 ? 0 : 1;
 
-// Event status on against off, in the same run: the emitter and the worker, which write a status for every event, restarted
-// without them, then with them again, and the batch run once more. "On" is the mean of the batch above and that last run,
-// which bracket "off", so neither side gets the cold start or the warmer machine. Printed and kept beside the results
-// (BENCHMARKS.md takes the numbers).
+// Event status on against off, in the same run: the emitter and the worker, which write a status for every event,
+// restarted without them, then with them again, and the batch run once more. "On" is the mean of the batch above and
+// that last run, which bracket "off", so neither side gets the cold start or the warmer machine. Printed and kept
+// beside the results (BENCHMARKS.md takes the numbers).
 async Task StatusCostAsync(WorkqScenarios workq, BatchResult on)
 {
     using var http = new HttpClient();
@@ -176,7 +239,8 @@ async Task StatusCostAsync(WorkqScenarios workq, BatchResult on)
     });
     if (off is null || again is null) return;
     var mean = (on.Run.PerSecond + again.Run.PerSecond) / 2;
-    // CPU per event (every process, the servers too) is steadier than a throughput on shared cores: what on costs, as a share of capacity.
+    // CPU per event (every process, the servers too) is steadier than a throughput on shared cores: what on costs, as a
+    // share of capacity.
     static double Cpu(BatchResult run) => run.Cpu.Sum(c => c.MicrosPerEvent);
     var cpuOn = (Cpu(on) + Cpu(again)) / 2;
     var line = $"event status: batch {on.Run.PerSecond:F0} events/s on, {off.Run.PerSecond:F0} off (emitter, worker), {again.Run.PerSecond:F0} on again; " +
@@ -188,11 +252,13 @@ async Task StatusCostAsync(WorkqScenarios workq, BatchResult on)
 
 async Task<RabbitNodes> StartNodesAsync(CancellationToken cancellationToken)
 {
-    if (RabbitNodes.Unavailable is { } why) throw new InvalidOperationException($"--broker {BenchOptions.ClusterBroker}: {why}");
+    if (RabbitNodes
+        .Unavailable is { } why) throw new InvalidOperationException($"--broker {BenchOptions.ClusterBroker}: {why}");
     Console.Error.WriteLine($"[bench] {total.Elapsed:mm\\:ss} starting a {BenchOptions.ClusterNodes}-node RabbitMQ cluster in containers ...");
     var started = await RabbitNodes.StartAsync(BenchOptions.ClusterNodes, cancellationToken);
     Console.Error.WriteLine($"[bench] {total.Elapsed:mm\\:ss} cluster up: {string.Join(", ", started.Nodes.Select(n => $"{n.Name} {n.Address}"))} (network {started.NetworkName})");
     return started;
 }
 
-static double? Ratio(double? over, double? under) => over is { } o && under is { } u && u > 0 ? Math.Round(o / u, 3) : null;
+static double? Ratio(double? over, double? under)
+    => over is { } o && under is { } u && u > 0 ? Math.Round(o / u, 3) : null;

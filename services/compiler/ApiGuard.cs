@@ -17,14 +17,21 @@ internal static class ApiGuard
 {
     private const string AsyncVoid = "async void is not allowed: its exceptions would crash the worker (return a Task)";
     private const string Subclass = "deriving from this type is not allowed: the framework can hand a subclass buffers shared with other canvases";
-    private const string TypeForName = "a Type may be used only for its name (.Name, .FullName, .Namespace) or compared with == and !=";
+    private const string TypeForName
+        = "a Type may be used only for its name (.Name, .FullName, .Namespace) or compared with == and !=";
 
-    /// <summary>Interfaces through which the framework hands a script's type a span over a shared pooled buffer.</summary>
-    private static readonly FrozenSet<string> DeniedInterfaces = FrozenSet.ToFrozenSet(["System.ISpanFormattable", "System.IUtf8SpanFormattable"]);
+    /// <summary>
+    /// Interfaces through which the framework hands a script's type a span over a shared pooled buffer.
+    /// </summary>
+    private static readonly FrozenSet<string> DeniedInterfaces = FrozenSet.ToFrozenSet(
+        ["System.ISpanFormattable", "System.IUtf8SpanFormattable"]);
 
     private sealed record Violation(FileLinePositionSpan Span, int Length, string Api, string Reason, bool IsMember);
 
-    public static IReadOnlyList<ScriptError> Check(Compilation compilation, SyntaxTree tree, CancellationToken cancellationToken)
+    public static IReadOnlyList<ScriptError> Check(
+        Compilation compilation,
+        SyntaxTree tree,
+        CancellationToken cancellationToken)
     {
         var model = compilation.GetSemanticModel(tree);
         var walker = new Walker(model, compilation.Assembly, cancellationToken);
@@ -39,7 +46,8 @@ internal static class ApiGuard
     private static List<ScriptError> Report(List<Violation> violations)
     {
         // "File" and "File.ReadAllText" on one line are one mistake: keep the member, which names more.
-        var memberReasons = violations.Where(v => v.IsMember).Select(v => (v.Span.StartLinePosition.Line, v.Reason)).ToHashSet();
+        var memberReasons = violations.Where(v => v.IsMember).Select(v => (v.Span.StartLinePosition.Line, v.Reason))
+            .ToHashSet();
         return violations
             .Where(v => v.IsMember || !memberReasons.Contains((v.Span.StartLinePosition.Line, v.Reason)))
             // The innermost node (the member's name) is the most precise place to point at.
@@ -71,10 +79,28 @@ internal static class ApiGuard
                     Add(node, "__arglist", HandlerApi.Interop, isMember: false);
                     return;
                 case StackAllocArrayCreationExpressionSyntax or ImplicitStackAllocArrayCreationExpressionSyntax:
-                    Add(node, "stackalloc", "stackalloc is not allowed (a deep stack takes the whole process down)", isMember: false);
+                    Add(
+                        node,
+                        "stackalloc",
+                        "stackalloc is not allowed (a deep stack takes the whole process down)",
+                        isMember: false);
                     return;
-                case MethodDeclarationSyntax { Modifiers: var am, ReturnType: PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword } } when am.Any(SyntaxKind.AsyncKeyword):
-                case LocalFunctionStatementSyntax { Modifiers: var alm, ReturnType: PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword } } when alm.Any(SyntaxKind.AsyncKeyword):
+                case MethodDeclarationSyntax
+                {
+                    Modifiers: var am, ReturnType: PredefinedTypeSyntax
+                    {
+                        Keyword
+                    .RawKind: (int)SyntaxKind.VoidKeyword
+                    }
+                } when am.Any(SyntaxKind.AsyncKeyword):
+                case LocalFunctionStatementSyntax
+                {
+                    Modifiers: var alm, ReturnType: PredefinedTypeSyntax
+                    {
+                        Keyword
+                    .RawKind: (int)SyntaxKind.VoidKeyword
+                    }
+                } when alm.Any(SyntaxKind.AsyncKeyword):
                     Add(node, "async void", AsyncVoid, isMember: false);
                     break;
                 case AnonymousFunctionExpressionSyntax { AsyncKeyword.RawKind: (int)SyntaxKind.AsyncKeyword } lambda
@@ -93,7 +119,11 @@ internal static class ApiGuard
                 case PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PostIncrementExpression or (int)SyntaxKind.PostDecrementExpression } postfix:
                     CheckStaticWrite(postfix.Operand);
                     break;
-                case ArgumentSyntax { RefKindKeyword.RawKind: (int)SyntaxKind.RefKeyword or (int)SyntaxKind.OutKeyword } byRef:
+                case ArgumentSyntax
+                {
+                    RefKindKeyword
+                    .RawKind: (int)SyntaxKind.RefKeyword or (int)SyntaxKind.OutKeyword
+                } byRef:
                     CheckStaticWrite(byRef.Expression);
                     break;
                 case MethodDeclarationSyntax { Modifiers: var m } when m.Any(SyntaxKind.ExternKeyword):
@@ -141,7 +171,8 @@ internal static class ApiGuard
             var declared = node switch
             {
                 VariableDeclaratorSyntax or ParameterSyntax or SingleVariableDesignationSyntax or LocalFunctionStatementSyntax
-                    or BaseTypeDeclarationSyntax or MethodDeclarationSyntax or PropertyDeclarationSyntax => model.GetDeclaredSymbol(node, cancellationToken),
+                    or BaseTypeDeclarationSyntax or MethodDeclarationSyntax or PropertyDeclarationSyntax => model
+                        .GetDeclaredSymbol(node, cancellationToken),
                 _ => null,
             };
             CheckSymbol(node, declared);
@@ -158,18 +189,26 @@ internal static class ApiGuard
             // What a framework base (System.Enum) implements, the framework formats itself.
             var frameworkBase = type.BaseType;
             while (frameworkBase is not null && IsScriptType(frameworkBase)) frameworkBase = frameworkBase.BaseType;
-            foreach (var implemented in type.AllInterfaces.Except(frameworkBase?.AllInterfaces ?? [], SymbolEqualityComparer.Default).OfType<INamedTypeSymbol>())
+            foreach (var implemented in type.AllInterfaces
+                .Except(frameworkBase?.AllInterfaces ?? [], SymbolEqualityComparer.Default)
+                .OfType<INamedTypeSymbol>())
             {
                 if (DeniedInterfaces.Contains(HandlerApi.MetadataName(implemented.OriginalDefinition)))
-                    Add(node, HandlerApi.Display(implemented.OriginalDefinition), "implementing this interface is not allowed: the framework formats into buffers shared with other canvases", isMember: false);
+                    Add(node, HandlerApi.Display(
+                        implemented.OriginalDefinition), "implementing this interface is not allowed: the framework formats into buffers shared with other canvases", isMember: false);
             }
         }
 
-        /// <summary>Assigning a static field or property, or subscribing to a static event, of the framework changes it for every canvas.</summary>
+        /// <summary>
+        /// Assigning a static field or property, or subscribing to a static event, of the framework changes it for
+        /// every canvas.
+        /// </summary>
         private void CheckStaticWrite(ExpressionSyntax target)
         {
             var symbol = model.GetSymbolInfo(target, cancellationToken).Symbol;
-            if (symbol is IFieldSymbol or IPropertySymbol or IEventSymbol && symbol.IsStatic && symbol.ContainingType is { } owner && !IsScriptType(owner))
+            if (symbol is IFieldSymbol or IPropertySymbol or IEventSymbol && symbol.IsStatic
+                && symbol.ContainingType is { } owner
+                && !IsScriptType(owner))
                 Add(target, $"{HandlerApi.Display(owner)}.{symbol.Name}", HandlerApi.ProcessSettings, isMember: true);
         }
 
@@ -186,9 +225,13 @@ internal static class ApiGuard
             var typeInfo = model.GetTypeInfo(expression, cancellationToken);
             CheckType(expression, typeInfo.Type);
             // The compiler builds what an interpolated string converts to; the script may not hold one itself.
-            if (!(expression is InterpolatedStringExpressionSyntax && typeInfo.ConvertedType is INamedTypeSymbol handler && HandlerApi.IsCompilerOnly(handler)))
+            if (!(expression is InterpolatedStringExpressionSyntax && typeInfo.ConvertedType is INamedTypeSymbol handler
+                && HandlerApi.IsCompilerOnly(handler)))
                 CheckType(expression, typeInfo.ConvertedType);
-            if (symbolInfo.Symbol is not (ITypeSymbol or IAliasSymbol or INamespaceSymbol)) CheckTypeValue(expression, typeInfo.Type, symbolInfo.Symbol);
+            if (symbolInfo.Symbol is not (ITypeSymbol or IAliasSymbol or INamespaceSymbol)) CheckTypeValue(
+                expression,
+                typeInfo.Type,
+                symbolInfo.Symbol);
 
             var conversion = model.GetConversion(expression, cancellationToken);
             CheckSymbol(expression, conversion.MethodSymbol);
@@ -204,7 +247,9 @@ internal static class ApiGuard
                     break;
                 case InitializerExpressionSyntax { RawKind: (int)SyntaxKind.CollectionInitializerExpression } initializer:
                     foreach (var element in initializer.Expressions)
-                        CheckSymbol(element, model.GetCollectionInitializerSymbolInfo(element, cancellationToken).Symbol);
+                        CheckSymbol(
+                            element,
+                            model.GetCollectionInitializerSymbolInfo(element, cancellationToken).Symbol);
                     break;
                 case AssignmentExpressionSyntax { Left: TupleExpressionSyntax or DeclarationExpressionSyntax } deconstruction:
                     CheckSymbol(expression, model.GetDeconstructionInfo(deconstruction).Method);
@@ -213,16 +258,18 @@ internal static class ApiGuard
         }
 
         /// <summary>
-        /// A Type is for its name: passed on, stored or converted, it could reach an API that creates or binds through it
-        /// (a serializer's Type overload, Convert.ChangeType) however that API is reached.
+        /// A Type is for its name: passed on, stored or converted, it could reach an API that creates or binds through
+        /// it (a serializer's Type overload, Convert.ChangeType) however that API is reached.
         /// </summary>
         private void CheckTypeValue(ExpressionSyntax expression, ITypeSymbol? type, ISymbol? symbol)
         {
             if (type is not INamedTypeSymbol named || HandlerApi.MetadataName(named) != "System.Type") return;
-            // The name of a member access is judged with the whole access, and the part after ?. with the whole conditional access.
+            // The name of a member access is judged with the whole access, and the part after ?. with the whole
+            // conditional access.
             if (expression.Parent is MemberAccessExpressionSyntax { Name: var name } && name == expression) return;
             if (expression.Parent is MemberBindingExpressionSyntax) return;
-            if (expression.Parent is ConditionalAccessExpressionSyntax { WhenNotNull: var whenNotNull } && whenNotNull == expression) return;
+            if (expression.Parent is ConditionalAccessExpressionSyntax { WhenNotNull: var whenNotNull }
+                && whenNotNull == expression) return;
 
             SyntaxNode used = expression;
             while (used.Parent is ParenthesizedExpressionSyntax or PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.SuppressNullableWarningExpression })
@@ -235,7 +282,9 @@ internal static class ApiGuard
                     return;
             }
 
-            var api = expression is TypeOfExpressionSyntax ? "typeof" : symbol is IMethodSymbol { Name: "GetType" } ? "GetType()" : "System.Type";
+            var api = expression is TypeOfExpressionSyntax
+                ? "typeof"
+                : symbol is IMethodSymbol { Name: "GetType" } ? "GetType()" : "System.Type";
             Add(expression, api, TypeForName, isMember: false);
         }
 
@@ -262,7 +311,9 @@ internal static class ApiGuard
             }
 
             // An extension method as declared, with the type arguments of this call.
-            var member = symbol is IMethodSymbol { ReducedFrom: { } unreduced } reduced ? reduced.GetConstructedReducedFrom() ?? unreduced : symbol;
+            var member = symbol is IMethodSymbol { ReducedFrom: { } unreduced } reduced
+                ? reduced.GetConstructedReducedFrom() ?? unreduced
+                : symbol;
             var returnType = member switch
             {
                 IMethodSymbol method => method.MethodKind == MethodKind.Constructor ? null : method.ReturnType,
@@ -272,7 +323,8 @@ internal static class ApiGuard
                 _ => null,
             };
 
-            if (member is IMethodSymbol { IsExtern: true } && SymbolEqualityComparer.Default.Equals(member.ContainingAssembly, script))
+            if (member is IMethodSymbol { IsExtern: true }
+                && SymbolEqualityComparer.Default.Equals(member.ContainingAssembly, script))
             {
                 Add(node, member.Name, HandlerApi.Interop, isMember: true);
             }
@@ -301,17 +353,29 @@ internal static class ApiGuard
 
                 if (ConstructedArgument(generic.TypeParameters, typeArguments) is { } constructed)
                     Add(node, constructed.Api, constructed.Reason, isMember: true);
-                if (HandlerApi.CreatesTypeArgument(generic) && typeArguments.Select(a => NotData(a, [])).FirstOrDefault(d => d is not null) is { } notData)
-                    Add(node, MemberName(member, member.ContainingType!), $"{HandlerApi.SerializerCreates}, and {notData} is not one", isMember: true);
+                if (HandlerApi.CreatesTypeArgument(generic)
+                    && typeArguments.Select(a => NotData(a, [])).FirstOrDefault(d => d is not null) is { } notData)
+                    Add(
+                        node,
+                        MemberName(member, member.ContainingType!),
+                        $"{HandlerApi.SerializerCreates}, and {notData} is not one",
+                        isMember: true);
             }
         }
 
-        /// <summary>A type argument for a new() constraint is constructed by its parameterless constructor, which must be allowed.</summary>
-        private (string Api, string Reason)? ConstructedArgument(ImmutableArray<ITypeParameterSymbol> parameters, ImmutableArray<ITypeSymbol> arguments)
+        /// <summary>
+        /// A type argument for a new() constraint is constructed by its parameterless constructor, which must be
+        /// allowed.
+        /// </summary>
+        private (string Api, string Reason)? ConstructedArgument(
+            ImmutableArray<ITypeParameterSymbol> parameters,
+            ImmutableArray<ITypeSymbol> arguments)
         {
             for (var i = 0; i < parameters.Length && i < arguments.Length; i++)
             {
-                if (!parameters[i].HasConstructorConstraint || arguments[i] is not INamedTypeSymbol { TypeKind: TypeKind.Class } created || IsScriptType(created))
+                if (!parameters[i].HasConstructorConstraint
+                    || arguments[i] is not INamedTypeSymbol { TypeKind: TypeKind.Class } created
+                    || IsScriptType(created))
                     continue;
                 var constructor = created.InstanceConstructors.FirstOrDefault(c => c.Parameters.IsEmpty);
                 if (constructor is not null && HandlerApi.MemberReason(constructor) is { } reason)
@@ -322,8 +386,9 @@ internal static class ApiGuard
         }
 
         /// <summary>
-        /// What the serializer would create for a type, if it is not data: numbers, strings, dates, JSON, collections of
-        /// these, and the script's own types made of them (their public properties and fields, and their constructors' parameters).
+        /// What the serializer would create for a type, if it is not data: numbers, strings, dates, JSON, collections
+        /// of these, and the script's own types made of them (their public properties and fields, and their
+        /// constructors' parameters).
         /// </summary>
         private string? NotData(ITypeSymbol type, HashSet<ITypeSymbol> seen)
         {
@@ -339,13 +404,17 @@ internal static class ApiGuard
                     {
                         var created = member switch
                         {
-                            IPropertySymbol { IsStatic: false, IsIndexer: false } property when IsSerialized(property) => [property.Type],
-                            IFieldSymbol { IsStatic: false, IsImplicitlyDeclared: false } field when IsSerialized(field) => [field.Type],
-                            IMethodSymbol { MethodKind: MethodKind.Constructor } constructor when IsSerialized(constructor) =>
+                            IPropertySymbol { IsStatic: false, IsIndexer: false } property when IsSerialized(
+                                property) => [property.Type],
+                            IFieldSymbol { IsStatic: false, IsImplicitlyDeclared: false } field when IsSerialized(
+                                field) => [field.Type],
+                            IMethodSymbol { MethodKind: MethodKind.Constructor } constructor when IsSerialized(
+                                constructor) =>
                                 constructor.Parameters.Select(p => p.Type),
                             _ => [],
                         };
-                        if (created.Select(t => NotData(t, seen)).FirstOrDefault(d => d is not null) is { } inner) return inner;
+                        if (created.Select(t => NotData(t, seen))
+                            .FirstOrDefault(d => d is not null) is { } inner) return inner;
                     }
 
                     return named.BaseType is { SpecialType: SpecialType.System_Object or SpecialType.System_ValueType } or null ? null : NotData(named.BaseType, seen);
@@ -357,7 +426,8 @@ internal static class ApiGuard
         }
 
         private static bool IsSerialized(ISymbol member) => member.DeclaredAccessibility == Accessibility.Public
-            || member.GetAttributes().Any(a => a.AttributeClass?.Name is "JsonIncludeAttribute" or "JsonConstructorAttribute");
+            || member.GetAttributes()
+                .Any(a => a.AttributeClass?.Name is "JsonIncludeAttribute" or "JsonConstructorAttribute");
 
         private void CheckType(SyntaxNode node, ITypeSymbol? type)
         {
@@ -388,8 +458,11 @@ internal static class ApiGuard
                         }
                     }
 
-                    if (ConstructedArgument(named.TypeParameters, named.TypeArguments) is { } constructed) return constructed;
-                    return named.IsAnonymousType || IsScriptType(named) || HandlerApi.TypeReason(named) is not { } reason
+                    if (ConstructedArgument(
+                        named.TypeParameters,
+                        named.TypeArguments) is { } constructed) return constructed;
+                    return named.IsAnonymousType || IsScriptType(named)
+                        || HandlerApi.TypeReason(named) is not { } reason
                         ? null
                         : (HandlerApi.Display(named.OriginalDefinition), reason);
                 default:
@@ -397,13 +470,16 @@ internal static class ApiGuard
             }
         }
 
-        private bool IsScriptType(INamedTypeSymbol type) => SymbolEqualityComparer.Default.Equals(type.ContainingAssembly, script);
+        private bool IsScriptType(INamedTypeSymbol type)
+            => SymbolEqualityComparer.Default.Equals(type.ContainingAssembly, script);
 
         private void Add(SyntaxNode node, string api, string reason, bool isMember) =>
             Violations.Add(new Violation(node.GetLocation().GetLineSpan(), node.Span.Length, api, reason, isMember));
     }
 
-    /// <summary>The member as the code names it: a constructor as new, an event's add or remove accessor as the event.</summary>
+    /// <summary>
+    /// The member as the code names it: a constructor as new, an event's add or remove accessor as the event.
+    /// </summary>
     private static string MemberName(ISymbol member, INamedTypeSymbol owner) => member switch
     {
         IMethodSymbol { MethodKind: MethodKind.Constructor } => $"new {HandlerApi.Display(owner)}",

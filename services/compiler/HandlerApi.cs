@@ -38,7 +38,8 @@ internal static partial class HandlerApi
     public const string Unlisted = "not on the list of APIs handler code may use (docs/handler-api-surface.md)";
     public const string SerializerCreates = "its type argument is created by the serializer: it must be a data type";
 
-    private const string Simd = "SIMD vectors are not allowed: their load and store forms read and write outside an array's bounds";
+    private const string Simd
+        = "SIMD vectors are not allowed: their load and store forms read and write outside an array's bounds";
 
     /// <summary>Reasons for types that are not listed, by metadata name: only the message depends on these.</summary>
     private static readonly FrozenDictionary<string, string> UnlistedReasons = new Dictionary<string, string>
@@ -124,14 +125,24 @@ internal static partial class HandlerApi
     private static readonly SymbolDisplayFormat ApiFormat = new(
         typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces,
         genericsOptions: SymbolDisplayGenericsOptions.IncludeTypeParameters,
-        miscellaneousOptions: SymbolDisplayMiscellaneousOptions.ExpandNullable | SymbolDisplayMiscellaneousOptions.ExpandValueTuple);
+        miscellaneousOptions: SymbolDisplayMiscellaneousOptions.ExpandNullable
+            | SymbolDisplayMiscellaneousOptions.ExpandValueTuple);
 
-    /// <summary>A listed type: all its members, or only <see cref="Only"/>; <see cref="Refusals"/> name members refused besides.</summary>
-    private sealed record ApiType(string Name, FrozenSet<string>? Only, string OnlyReason, IReadOnlyList<Refusal> Refusals);
+    /// <summary>
+    /// A listed type: all its members, or only <see cref="Only"/>; <see cref="Refusals"/> name members refused besides.
+    /// </summary>
+    private sealed record ApiType(
+        string Name,
+        FrozenSet<string>? Only,
+        string OnlyReason,
+        IReadOnlyList<Refusal> Refusals);
 
     private sealed record Refusal(string Member, string Reason, Func<ISymbol, bool>? When);
 
-    /// <summary>Why a framework type may not be named, or null when it is listed (or nested in a type listed with all its members).</summary>
+    /// <summary>
+    /// Why a framework type may not be named, or null when it is listed (or nested in a type listed with all its
+    /// members).
+    /// </summary>
     public static string? TypeReason(INamedTypeSymbol type)
     {
         type = type.OriginalDefinition;
@@ -144,7 +155,9 @@ internal static partial class HandlerApi
         return NamespaceReason(outer);
     }
 
-    /// <summary>Why a framework member may not be used, or null when it may. Script types' members are not judged here.</summary>
+    /// <summary>
+    /// Why a framework member may not be used, or null when it may. Script types' members are not judged here.
+    /// </summary>
     public static string? MemberReason(ISymbol member)
     {
         member = Definition(member);
@@ -162,24 +175,33 @@ internal static partial class HandlerApi
         return ByConstruction(member, owner) ?? SignatureReason(member);
     }
 
-    /// <summary>A condition on a member's use that the guard checks where it is called (the table prints it beside the verdict).</summary>
-    public static string? MemberCondition(ISymbol member) => CreatesTypeArgument(Definition(member)) ? SerializerCreates : null;
+    /// <summary>
+    /// A condition on a member's use that the guard checks where it is called (the table prints it beside the verdict).
+    /// </summary>
+    public static string? MemberCondition(ISymbol member)
+        => CreatesTypeArgument(Definition(member)) ? SerializerCreates : null;
 
     /// <summary>Generic methods that create instances of their type argument: the serializer's.</summary>
     public static bool CreatesTypeArgument(ISymbol member) =>
-        member is IMethodSymbol { IsGenericMethod: true } method && method.Name.StartsWith("Deserialize", StringComparison.Ordinal)
-        && MetadataName(method.ContainingType.OriginalDefinition) == "System.Text.Json.JsonSerializer";
+        member is IMethodSymbol { IsGenericMethod: true } method
+            && method.Name.StartsWith("Deserialize", StringComparison.Ordinal)
+            && MetadataName(method.ContainingType.OriginalDefinition) == "System.Text.Json.JsonSerializer";
 
     /// <summary>The types listed by name, for the surface table.</summary>
     public static IEnumerable<string> ListedTypeNames => Listed.Keys.Order(StringComparer.Ordinal);
 
-    /// <summary>Whether the type may appear in a framework signature and as what an interpolated string converts to, but nowhere else.</summary>
-    public static bool IsCompilerOnly(INamedTypeSymbol type) => CompilerOnly.Contains(MetadataName(type.OriginalDefinition));
+    /// <summary>
+    /// Whether the type may appear in a framework signature and as what an interpolated string converts to, but nowhere
+    /// else.
+    /// </summary>
+    public static bool IsCompilerOnly(INamedTypeSymbol type)
+        => CompilerOnly.Contains(MetadataName(type.OriginalDefinition));
 
     /// <summary>Whether only the named members of this listed type are allowed.</summary>
     public static bool IsPartlyAllowed(INamedTypeSymbol type) => Lookup(type.OriginalDefinition)?.Only is not null;
 
-    public static bool IsDerivable(INamedTypeSymbol type) => DerivableTypes.Contains(MetadataName(type.OriginalDefinition)) || IsException(type);
+    public static bool IsDerivable(INamedTypeSymbol type)
+        => DerivableTypes.Contains(MetadataName(type.OriginalDefinition)) || IsException(type);
 
     public static bool IsException(INamedTypeSymbol type)
     {
@@ -192,9 +214,14 @@ internal static partial class HandlerApi
 
     public static string MetadataName(INamedTypeSymbol type) => type.ContainingType is { } container
         ? $"{MetadataName(container)}+{type.MetadataName}"
-        : type.ContainingNamespace is { IsGlobalNamespace: false } ns ? $"{ns.ToDisplayString()}.{type.MetadataName}" : type.MetadataName;
+        : type.ContainingNamespace is { IsGlobalNamespace: false } ns
+            ? $"{ns.ToDisplayString()}.{type.MetadataName}"
+            : type.MetadataName;
 
-    /// <summary>The member as declared: an accessor is judged as its property or event, an extension method as declared, a generic one unconstructed.</summary>
+    /// <summary>
+    /// The member as declared: an accessor is judged as its property or event, an extension method as declared, a
+    /// generic one unconstructed.
+    /// </summary>
     private static ISymbol Definition(ISymbol member)
     {
         if (member is IMethodSymbol { ReducedFrom: { } unreduced }) member = unreduced;
@@ -202,13 +229,15 @@ internal static partial class HandlerApi
         return member.OriginalDefinition;
     }
 
-    private static string MemberKey(ISymbol member) => member is IMethodSymbol { MethodKind: MethodKind.Constructor } ? ".ctor" : member.Name;
+    private static string MemberKey(ISymbol member)
+        => member is IMethodSymbol { MethodKind: MethodKind.Constructor } ? ".ctor" : member.Name;
 
     private static ApiType? Lookup(INamedTypeSymbol type)
     {
         if (Listed.TryGetValue(MetadataName(type), out var listed)) return listed;
         // A public type nested in a type listed with all its members (an enumerator, a key collection) comes with it.
-        return type.ContainingType is { } container && Lookup(container) is { Only: null } && type.DeclaredAccessibility == Accessibility.Public
+        return type.ContainingType is { } container && Lookup(container) is { Only: null }
+            && type.DeclaredAccessibility == Accessibility.Public
             ? new ApiType(MetadataName(type), null, Unlisted, [])
             : null;
     }
@@ -218,7 +247,8 @@ internal static partial class HandlerApi
         var signature = SignatureTypes(member).ToList();
         var ns = owner.ContainingNamespace.ToDisplayString();
         if (signature.Any(t => Mentions(t, s => s is IPointerTypeSymbol or IFunctionPointerTypeSymbol))
-            || (IsSimdType(owner, ns) && (member.Name.StartsWith("Load", StringComparison.Ordinal) || member.Name.StartsWith("Store", StringComparison.Ordinal))))
+            || (IsSimdType(owner, ns) && (member.Name.StartsWith("Load", StringComparison.Ordinal)
+                || member.Name.StartsWith("Store", StringComparison.Ordinal))))
         {
             return MemoryUnsafe;
         }
@@ -231,7 +261,8 @@ internal static partial class HandlerApi
         {
             if (Mentions(parameter.Type, IsTypeOrReflection)) return TakesType;
             if (Mentions(parameter.Type, IsUntypedDelegate)) return TakesMethod;
-            if (parameter.Type.SpecialType == SpecialType.System_String && TypeNameParameters.Contains(parameter.Name)) return TakesTypeName;
+            if (parameter.Type.SpecialType == SpecialType.System_String
+                && TypeNameParameters.Contains(parameter.Name)) return TakesTypeName;
         }
 
         if (ReturnType(member) is { } returned && Mentions(returned, t => t.SpecialType == SpecialType.System_Object)
@@ -243,7 +274,9 @@ internal static partial class HandlerApi
         return signature.Any(t => Mentions(t, IsExpressionTree)) ? ExpressionTrees : null;
     }
 
-    /// <summary>Every type in the member's signature must be allowed too: a member is only as safe as what it takes and returns.</summary>
+    /// <summary>
+    /// Every type in the member's signature must be allowed too: a member is only as safe as what it takes and returns.
+    /// </summary>
     private static string? SignatureReason(ISymbol member)
     {
         foreach (var type in SignatureTypes(member))
@@ -309,16 +342,19 @@ internal static partial class HandlerApi
     };
 
     private static bool IsTypeOrReflection(ITypeSymbol type) => type is INamedTypeSymbol named
-        && (MetadataName(named) == "System.Type" || named.ContainingNamespace.ToDisplayString().StartsWith("System.Reflection", StringComparison.Ordinal));
+        && (MetadataName(named) == "System.Type"
+            || named.ContainingNamespace.ToDisplayString().StartsWith("System.Reflection", StringComparison.Ordinal));
 
-    private static bool IsUntypedDelegate(ITypeSymbol type) => type is INamedTypeSymbol named && MetadataName(named) is "System.Delegate" or "System.MulticastDelegate";
+    private static bool IsUntypedDelegate(ITypeSymbol type)
+        => type is INamedTypeSymbol named && MetadataName(named) is "System.Delegate" or "System.MulticastDelegate";
 
     private static bool IsExpressionTree(ITypeSymbol type) => type is INamedTypeSymbol named
         && (named.ContainingNamespace.ToDisplayString().StartsWith("System.Linq.Expressions", StringComparison.Ordinal)
             || UnlistedReasons.GetValueOrDefault(MetadataName(named.OriginalDefinition)) == ExpressionTrees);
 
     private static bool IsSimdType(INamedTypeSymbol type, string ns) =>
-        ns.StartsWith("System.Runtime.Intrinsics", StringComparison.Ordinal) || (ns == "System.Numerics" && type.Name.StartsWith("Vector", StringComparison.Ordinal));
+        ns.StartsWith("System.Runtime.Intrinsics", StringComparison.Ordinal)
+            || (ns == "System.Numerics" && type.Name.StartsWith("Vector", StringComparison.Ordinal));
 
     private static string NamespaceReason(INamedTypeSymbol type)
     {
@@ -326,13 +362,15 @@ internal static partial class HandlerApi
         return ns switch
         {
             _ when ns == "Workq" || ns.StartsWith("Workq.", StringComparison.Ordinal) => Host,
-            _ when IsSimdType(type, ns) || (ns == "System.Numerics" && type.Name is "Matrix3x2" or "Matrix4x4" or "Plane" or "Quaternion") => Simd,
+            _ when IsSimdType(type, ns) || (ns == "System.Numerics"
+                && type.Name is "Matrix3x2" or "Matrix4x4" or "Plane" or "Quaternion") => Simd,
             _ when ns.StartsWith("System.Text.Json.Serialization.Metadata", StringComparison.Ordinal) => Metadata,
             _ when ns.StartsWith("System.Linq.Expressions", StringComparison.Ordinal) => ExpressionTrees,
             _ when ns.StartsWith("System.IO", StringComparison.Ordinal) => FileSystem,
             _ when ns.StartsWith("System.Reflection", StringComparison.Ordinal) => Reflection,
             _ when ns.StartsWith("System.Runtime.InteropServices", StringComparison.Ordinal) => Interop,
-            _ when type.Name.Contains("Marshal", StringComparison.Ordinal) || type.Name.Contains("Unsafe", StringComparison.Ordinal) => MemoryUnsafe,
+            _ when type.Name.Contains("Marshal", StringComparison.Ordinal)
+                || type.Name.Contains("Unsafe", StringComparison.Ordinal) => MemoryUnsafe,
             _ when ns.StartsWith("System.Runtime.Loader", StringComparison.Ordinal) => Loading,
             _ when ns == "System.Runtime.CompilerServices" => "compiler services are not allowed",
             _ when ns.StartsWith("System.Diagnostics", StringComparison.Ordinal) => Processes,
@@ -342,12 +380,14 @@ internal static partial class HandlerApi
         };
     }
 
-    private static FrozenDictionary<string, ApiType> ToDictionary(ApiType[] types) => types.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal);
+    private static FrozenDictionary<string, ApiType> ToDictionary(ApiType[] types)
+        => types.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal);
 
     private static ApiType All(string name, params Refusal[] refusals) => new(name, null, Unlisted, refusals);
 
     private static ApiType Only(string name, string reason, params string[] members) =>
         new(name, FrozenSet.ToFrozenSet(members, StringComparer.Ordinal), reason, []);
 
-    private static Refusal Refuse(string member, string reason, Func<ISymbol, bool>? when = null) => new(member, reason, when);
+    private static Refusal Refuse(string member, string reason, Func<ISymbol, bool>? when = null)
+        => new(member, reason, when);
 }

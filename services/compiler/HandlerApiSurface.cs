@@ -20,7 +20,8 @@ internal static class HandlerApiSurface
         parameterOptions: SymbolDisplayParameterOptions.IncludeType | SymbolDisplayParameterOptions.IncludeParamsRefOut
             | SymbolDisplayParameterOptions.IncludeExtensionThis,
         propertyStyle: SymbolDisplayPropertyStyle.ShowReadWriteDescriptor,
-        miscellaneousOptions: SymbolDisplayMiscellaneousOptions.UseSpecialTypes | SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier
+        miscellaneousOptions: SymbolDisplayMiscellaneousOptions.UseSpecialTypes
+            | SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier
             | SymbolDisplayMiscellaneousOptions.ExpandValueTuple);
 
     private static readonly MethodKind[] UnlistedKinds =
@@ -34,7 +35,8 @@ internal static class HandlerApiSurface
         foreach (var name in HandlerApi.ListedTypeNames)
         {
             var type = compilation.GetTypeByMetadataName(name)
-                ?? throw new InvalidOperationException($"{name} is listed, but handler code is not compiled against an assembly that has it");
+                ?? throw new InvalidOperationException(
+                    $"{name} is listed, but handler code is not compiled against an assembly that has it");
             AddWithNested(type, types);
         }
 
@@ -43,14 +45,17 @@ internal static class HandlerApiSurface
         foreach (var type in types.OrderBy(t => HandlerApi.Display(t), StringComparer.Ordinal))
         {
             var derivable = HandlerApi.IsDerivable(type);
-            var mode = HandlerApi.IsPartlyAllowed(type) ? "only the members marked allowed" : "all members but those refused";
+            var mode = HandlerApi.IsPartlyAllowed(type)
+                ? "only the members marked allowed"
+                : "all members but those refused";
             body.Append($"\n## {HandlerApi.Display(type)}: {mode}{(derivable ? "; a script's types may derive from it" : "")}\n\n");
             // One line per name and verdict: overloads side by side, an enum's values together.
             var lines = type.GetMembers()
                 .Where(m => IsListed(m, derivable))
                 .Select(m => (Display: m.ToDisplayString(MemberFormat), Name: NamePart(m), Verdict: Verdict(m)))
                 .GroupBy(m => (m.Name, m.Verdict))
-                .Select(g => (g.Key.Name, g.Key.Verdict, Count: g.Count(), Forms: g.Select(m => m.Name == "values" ? m.Display : m.Display[m.Name.Length..])
+                .Select(g => (g.Key.Name, g.Key.Verdict, Count: g.Count(), Forms: g.Select(
+                    m => m.Name == "values" ? m.Display : m.Display[m.Name.Length..])
                     .Order(StringComparer.Ordinal).ToList()))
                 .OrderBy(g => g.Name, StringComparer.Ordinal)
                 .ThenBy(g => g.Verdict, StringComparer.Ordinal);
@@ -59,7 +64,9 @@ internal static class HandlerApiSurface
                 members += count;
                 if (verdict.StartsWith("allowed", StringComparison.Ordinal)) allowed += count;
                 var shown = name == "values" ? $"values `{string.Join(", ", forms)}`"
-                    : forms is [var only] ? $"`{name}{only}`" : $"`{name}` {string.Join(" ", forms.Select(f => $"`{f}`"))}";
+                    : forms is [var only]
+                        ? $"`{name}{only}`"
+                        : $"`{name}` {string.Join(" ", forms.Select(f => $"`{f}`"))}";
                 body.Append($"- {shown}: {verdict}\n");
             }
         }
@@ -90,7 +97,10 @@ internal static class HandlerApiSurface
             """ + body;
     }
 
-    /// <summary>What a member's line is keyed by: its name as displayed, before its parameters or accessors; "values" for an enum's.</summary>
+    /// <summary>
+    /// What a member's line is keyed by: its name as displayed, before its parameters or accessors; "values" for an
+    /// enum's.
+    /// </summary>
     private static string NamePart(ISymbol member)
     {
         if (member is IFieldSymbol { ContainingType.TypeKind: TypeKind.Enum }) return "values";
@@ -110,7 +120,8 @@ internal static class HandlerApiSurface
         types.Add(type);
         foreach (var nested in type.GetTypeMembers())
         {
-            if (HandlerApi.TypeReason(nested) is null && !HandlerApi.ListedTypeNames.Contains(HandlerApi.MetadataName(nested)))
+            if (HandlerApi.TypeReason(nested) is null
+                && !HandlerApi.ListedTypeNames.Contains(HandlerApi.MetadataName(nested)))
                 AddWithNested(nested, types);
         }
     }
@@ -118,10 +129,12 @@ internal static class HandlerApiSurface
     private static bool IsListed(ISymbol member, bool derivable)
     {
         // Nested types have sections of their own; accessors are judged as their property or event.
-        if (member is INamedTypeSymbol || (member is IMethodSymbol method && UnlistedKinds.Contains(method.MethodKind))) return false;
+        if (member is INamedTypeSymbol
+            || (member is IMethodSymbol method && UnlistedKinds.Contains(method.MethodKind))) return false;
 
         return member.DeclaredAccessibility == Accessibility.Public
-            || (derivable && member.DeclaredAccessibility is Accessibility.Protected or Accessibility.ProtectedOrInternal);
+            || (derivable
+                && member.DeclaredAccessibility is Accessibility.Protected or Accessibility.ProtectedOrInternal);
     }
 
     private static string Verdict(ISymbol member) => HandlerApi.MemberReason(member) is { } reason

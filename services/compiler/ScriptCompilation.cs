@@ -3,7 +3,9 @@ using Workq.Shared.Scripting;
 
 namespace Workq.Compiler;
 
-/// <summary>The outcome of <see cref="ScriptCompiler.Compile"/>: a handler, or the errors that refused the code.</summary>
+/// <summary>
+/// The outcome of <see cref="ScriptCompiler.Compile"/>: a handler, or the errors that refused the code.
+/// </summary>
 public sealed record ScriptCompilation(CompiledHandler? Handler, IReadOnlyList<ScriptError> Errors)
 {
     [MemberNotNullWhen(true, nameof(Handler))]
@@ -14,5 +16,8 @@ public sealed record ScriptCompilation(CompiledHandler? Handler, IReadOnlyList<S
     internal static ScriptCompilation Compiled(CompiledHandler handler) => new(handler, []);
 }
 
-/// <summary>The outcome of <see cref="ScriptCompiler.Emit"/>: the compiled assembly's bytes, or the errors that refused the code.</summary>
+/// <summary>
+/// The outcome of <see cref="ScriptCompiler.Emit"/>: the compiled assembly's bytes, or the errors that refused the
+/// code.
+/// </summary>
 public sealed record HandlerAssembly(byte[]? Assembly, IReadOnlyList<ScriptError> Errors);

@@ -55,16 +55,21 @@ public sealed class ScriptCompiler
         using var handler = Compile("Log(Event?.ToJsonString() ?? \"\"); return 1;").Handler;
     }
 
-    /// <summary>Compiles and loads the code here: for tests and the in-process mode's tools; services load stored assemblies.</summary>
+    /// <summary>
+    /// Compiles and loads the code here: for tests and the in-process mode's tools; services load stored assemblies.
+    /// </summary>
     public ScriptCompilation Compile(string code, CancellationToken cancellationToken = default)
     {
         var emitted = Emit(code, cancellationToken);
-        return emitted.Assembly is null ? ScriptCompilation.Failed(emitted.Errors) : ScriptCompilation.Compiled(CompiledHandler.Load(emitted.Assembly));
+        return emitted.Assembly is null
+            ? ScriptCompilation.Failed(emitted.Errors)
+            : ScriptCompilation.Compiled(CompiledHandler.Load(emitted.Assembly));
     }
 
     /// <summary>
     /// Compiles the code to an assembly, or to the errors that refuse it. The bytes are what control stores with the
-    /// worker's version and what runners load (<see cref="CompiledHandler.Load"/>), so no service but the compiler runs Roslyn.
+    /// worker's version and what runners load (<see cref="CompiledHandler.Load"/>), so no service but the compiler runs
+    /// Roslyn.
     /// </summary>
     public HandlerAssembly Emit(string code, CancellationToken cancellationToken = default)
     {
@@ -91,16 +96,22 @@ public sealed class ScriptCompiler
         var emitted = compilation.Emit(pe, cancellationToken: cancellationToken);
         if (!emitted.Success)
         {
-            // Diagnostics were clean: Roslyn emits no script without a statement (code that is empty or only comments and usings).
+            // Diagnostics were clean: Roslyn emits no script without a statement (code that is empty or only comments
+            // and usings).
             var first = emitted.Diagnostics.FirstOrDefault(d => d.Severity == DiagnosticSeverity.Error);
             return new HandlerAssembly(null, [first is null
-                ? new ScriptError(1, 1, "the code has no statement to run: write at least one (return null; does nothing)")
+                ? new ScriptError(
+                    1,
+                    1,
+                    "the code has no statement to run: write at least one (return null; does nothing)")
                 : ToError(first)]);
         }
         return new HandlerAssembly(pe.ToArray(), []);
     }
 
-    /// <summary>The code as a script over <see cref="HandlerGlobals"/>, against the assemblies handlers are compiled against.</summary>
+    /// <summary>
+    /// The code as a script over <see cref="HandlerGlobals"/>, against the assemblies handlers are compiled against.
+    /// </summary>
     internal Compilation CreateCompilation(string code)
     {
         ArgumentNullException.ThrowIfNull(code);
@@ -112,14 +123,20 @@ public sealed class ScriptCompiler
         var position = diagnostic.Location.IsInSource
             ? diagnostic.Location.GetLineSpan().StartLinePosition
             : default;
-        return new ScriptError(position.Line + 1, position.Character + 1, $"{diagnostic.Id}: {diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}");
+        return new ScriptError(
+            position.Line + 1,
+            position.Character + 1,
+            $"{diagnostic.Id}: {diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}");
     }
 
     private sealed class NoMetadataResolver : MetadataReferenceResolver
     {
         public static readonly NoMetadataResolver Instance = new();
 
-        public override ImmutableArray<PortableExecutableReference> ResolveReference(string reference, string? baseFilePath, MetadataReferenceProperties properties) => [];
+        public override ImmutableArray<PortableExecutableReference> ResolveReference(
+            string reference,
+            string? baseFilePath,
+            MetadataReferenceProperties properties) => [];
 
         public override bool Equals(object? other) => other is NoMetadataResolver;
 

@@ -8,9 +8,9 @@ using Workq.Shared.Scripting;
 namespace Workq.Runner;
 
 /// <summary>
-/// Runs the supervisor's events through the loaded handler versions, each on a thread-pool thread of its own, and reports
-/// every end: completed, failed, or timed out when the handler honoured its token. A handler that does not is left to
-/// the supervisor, which kills the whole runner past the time-out.
+/// Runs the supervisor's events through the loaded handler versions, each on a thread-pool thread of its own, and
+/// reports every end: completed, failed, or timed out when the handler honoured its token. A handler that does not is
+/// left to the supervisor, which kills the whole runner past the time-out.
 /// </summary>
 public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
 {
@@ -33,7 +33,10 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
                 if (versions.TryRemove(UnloadFrame.Read(payload).Key, out var retired)) retired.Dispose();
                 break;
             case RunFrame.Type:
-                ThreadPool.UnsafeQueueUserWorkItem(static r => _ = r.ExecuteAsync(), new Run(this, RunFrame.Read(payload)), preferLocal: false);
+                ThreadPool.UnsafeQueueUserWorkItem(
+                    static r => _ = r.ExecuteAsync(),
+                    new Run(this, RunFrame.Read(payload)),
+                    preferLocal: false);
                 break;
             case EmitReplyFrame.Type:
                 Reply(EmitReplyFrame.Read(payload));
@@ -60,7 +63,10 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
         else waiting.TrySetException(reply.FailureKind switch
         {
             RunnerProtocol.EmitInvalidArgument => new ArgumentException(reply.Refusal),
-            RunnerProtocol.EmitQueueFull => QueueFullException.Relayed(reply.Refusal ?? "", settings.Canvas, waiting.Worker),
+            RunnerProtocol.EmitQueueFull => QueueFullException.Relayed(
+                reply.Refusal ?? "",
+                settings.Canvas,
+                waiting.Worker),
             _ => new InvalidOperationException(reply.Refusal),
         });
     }
@@ -78,7 +84,8 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
         }
     }
 
-    private sealed class PendingEmit(string worker) : TaskCompletionSource<Guid>(TaskCreationOptions.RunContinuationsAsynchronously)
+    private sealed class PendingEmit(
+        string worker) : TaskCompletionSource<Guid>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         public string Worker => worker;
     }
@@ -93,21 +100,36 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
         {
             var clock = Stopwatch.StartNew();
             using var deadline = new CancellationTokenSource(frame.Timeout);
-            var meta = new HandlerMeta(frame.EventId, runs.settings.Canvas, frame.Worker, frame.EnqueuedAt, frame.Attempt, frame.Depth);
-            var globals = new HandlerGlobals(frame.Body, meta, this, () => runs.http.ClientFor(frame.RunId), deadline.Token);
+            var meta = new HandlerMeta(
+                frame.EventId,
+                runs.settings.Canvas,
+                frame.Worker,
+                frame.EnqueuedAt,
+                frame.Attempt,
+                frame.Depth);
+            var globals = new HandlerGlobals(
+                frame.Body,
+                meta,
+                this,
+                () => runs.http.ClientFor(frame.RunId),
+                deadline.Token);
             RunnerOutcome outcome;
             byte[]? result = null;
             string? errorType = null, errorMessage = null;
             try
             {
                 if (!runs.versions.TryGetValue(frame.Key, out var handler))
-                    throw new InvalidOperationException(runs.unloadable.TryGetValue(frame.Key, out var why) ? $"the handler could not be loaded: {why}" : "the handler version is not loaded");
+                    throw new InvalidOperationException(runs.unloadable.TryGetValue(frame.Key, out var why)
+                        ? $"the handler could not be loaded: {why}"
+                        : "the handler version is not loaded");
                 var value = await handler.RunAsync(globals);
                 result = Sendable(Encoding.UTF8.GetBytes(JsonResult.ToTraceJson(value, handler.SerializerOptions)));
                 outcome = RunnerOutcome.Completed;
             }
-            // The run's own deadline passed. A TimeoutException of the handler's own (a regular expression's, say) is a failure.
-            catch (Exception e) when (deadline.IsCancellationRequested || (e is TimeoutException && clock.Elapsed >= frame.Timeout))
+            // The run's own deadline passed. A TimeoutException of the handler's own (a regular expression's, say) is a
+            // failure.
+            catch (Exception e) when (deadline.IsCancellationRequested
+                || (e is TimeoutException && clock.Elapsed >= frame.Timeout))
             {
                 outcome = RunnerOutcome.TimedOut;
             }
@@ -120,7 +142,14 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
             globals.Finish();
             try
             {
-                new DoneFrame(frame.RunId, outcome, duration, result is { } json ? (ReadOnlyMemory<byte>?)json : null, errorType, errorMessage, globals.Logs).Write(runs.output);
+                new DoneFrame(
+                    frame.RunId,
+                    outcome,
+                    duration,
+                    result is { } json ? (ReadOnlyMemory<byte>?)json : null,
+                    errorType,
+                    errorMessage,
+                    globals.Logs).Write(runs.output);
             }
             catch (IOException)
             {
@@ -128,7 +157,11 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
             }
         }
 
-        public Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, EmitWhen when, CancellationToken cancellationToken)
+        public Task<Guid> EmitAsync(
+            string worker,
+            ReadOnlyMemory<byte> eventJson,
+            EmitWhen when,
+            CancellationToken cancellationToken)
         {
             var number = Interlocked.Increment(ref emitted);
             var reply = new PendingEmit(worker);
@@ -138,8 +171,8 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
         }
 
         /// <summary>
-        /// No more of a result or an error than the worker service could keep (WORKQ_MAX_TRACE_BYTES): it cuts and marks them, and
-        /// what is sent stays just past the budget, so that it still sees that it must.
+        /// No more of a result or an error than the worker service could keep (WORKQ_MAX_TRACE_BYTES): it cuts and
+        /// marks them, and what is sent stays just past the budget, so that it still sees that it must.
         /// </summary>
         private byte[] Sendable(byte[] json) => json.Length > SendLimit ? json[..SendLimit] : json;
 

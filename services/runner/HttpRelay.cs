@@ -8,8 +8,8 @@ namespace Workq.Runner;
 
 /// <summary>
 /// The runner's half of a handler's <c>Http</c>. The runner has no network: each request goes to the supervisor as an
-/// <see cref="HttpRequestFrame"/>, which makes it with the canvas's connection pool and the egress policy and streams the
-/// answer back. The handler sees an ordinary <see cref="HttpClient"/>: the same API, the same exceptions.
+/// <see cref="HttpRequestFrame"/>, which makes it with the canvas's connection pool and the egress policy and streams
+/// the answer back. The handler sees an ordinary <see cref="HttpClient"/>: the same API, the same exceptions.
 /// </summary>
 public sealed class HttpRelay(FrameOutput output, int concurrency, int maxBodyBytes)
 {
@@ -18,15 +18,21 @@ public sealed class HttpRelay(FrameOutput output, int concurrency, int maxBodyBy
 
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
     // The supervisor bounds a response; the pipe must never make the channel's reading thread wait.
-    private static readonly PipeOptions BodyPipe = new(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false);
+    private static readonly PipeOptions BodyPipe = new(
+        pauseWriterThreshold: 0,
+        resumeWriterThreshold: 0,
+        useSynchronizationContext: false);
 
     private readonly ConcurrentDictionary<int, Exchange> exchanges = new();
     // The supervisor allows this many requests of a runner at once: more wait here, in the handler's own runner.
     private readonly SemaphoreSlim slots = new(concurrency, concurrency);
     private int lastRequestId;
 
-    /// <summary>A run's client: its requests carry the run's id, the supervisor's only way to know whose they are.</summary>
-    public HttpClient ClientFor(long runId) => new(new RunHandler(this, runId), disposeHandler: true) { Timeout = RequestTimeout };
+    /// <summary>
+    /// A run's client: its requests carry the run's id, the supervisor's only way to know whose they are.
+    /// </summary>
+    public HttpClient ClientFor(long runId)
+        => new(new RunHandler(this, runId), disposeHandler: true) { Timeout = RequestTimeout };
 
     public void OnResponse(HttpResponseFrame frame)
     {
@@ -45,10 +51,15 @@ public sealed class HttpRelay(FrameOutput output, int concurrency, int maxBodyBy
         slots.Release();
     }
 
-    private async Task<HttpResponseMessage> SendAsync(long runId, HttpRequestMessage request, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAsync(
+        long runId,
+        HttpRequestMessage request,
+        CancellationToken cancellationToken)
     {
-        if (request.RequestUri is not { IsAbsoluteUri: true } uri || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-            throw new InvalidOperationException("An absolute http or https request URI (or a BaseAddress) is required.");
+        if (request.RequestUri is not { IsAbsoluteUri: true } uri
+            || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            throw new InvalidOperationException(
+                "An absolute http or https request URI (or a BaseAddress) is required.");
         var body = request.Content is { } content ? await ReadBodyAsync(content, cancellationToken) : null;
         await slots.WaitAsync(cancellationToken);
         var id = Interlocked.Increment(ref lastRequestId);
@@ -56,7 +67,13 @@ public sealed class HttpRelay(FrameOutput output, int concurrency, int maxBodyBy
         exchanges[id] = exchange;
         try
         {
-            new HttpRequestFrame(runId, id, request.Method.Method, uri.AbsoluteUri, Headers(request), body is null ? null : (ReadOnlyMemory<byte>?)body).Write(output);
+            new HttpRequestFrame(
+                runId,
+                id,
+                request.Method.Method,
+                uri.AbsoluteUri,
+                Headers(request),
+                body is null ? null : (ReadOnlyMemory<byte>?)body).Write(output);
         }
         catch (IOException e)
         {
@@ -109,7 +126,9 @@ public sealed class HttpRelay(FrameOutput output, int concurrency, int maxBodyBy
 
     private sealed class RunHandler(HttpRelay relay, long runId) : HttpMessageHandler
     {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        protected override Task<HttpResponseMessage> SendAsync(
+            HttpRequestMessage request,
+            CancellationToken cancellationToken) =>
             relay.SendAsync(runId, request, cancellationToken);
     }
 
@@ -121,9 +140,13 @@ public sealed class HttpRelay(FrameOutput output, int concurrency, int maxBodyBy
         private CancellationTokenRegistration watching;
         private int cancelled;
 
-        public TaskCompletionSource<HttpResponseMessage> Head { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<HttpResponseMessage> Head { get; }
+            = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        /// <summary>The handler's token (its run's time-out, its own) ends the request on both sides; the supervisor still ends it.</summary>
+        /// <summary>
+        /// The handler's token (its run's time-out, its own) ends the request on both sides; the supervisor still ends
+        /// it.
+        /// </summary>
         public void Watch(CancellationToken cancellationToken)
         {
             if (!cancellationToken.CanBeCanceled) return;
@@ -145,9 +168,11 @@ public sealed class HttpRelay(FrameOutput output, int concurrency, int maxBodyBy
                 RequestMessage = request,
                 Content = new StreamContent(body.Reader.AsStream()),
             };
-            if (frame.RequestUri is { } uri && Uri.TryCreate(uri, UriKind.Absolute, out var final)) request.RequestUri = final;
+            if (frame.RequestUri is { } uri && Uri.TryCreate(uri, UriKind.Absolute, out var final)) request.RequestUri
+                = final;
             foreach (var (name, value) in frame.Headers)
-                if (!response.Headers.TryAddWithoutValidation(name, value)) response.Content.Headers.TryAddWithoutValidation(name, value);
+                if (!response.Headers.TryAddWithoutValidation(name, value)) response.Content.Headers
+                    .TryAddWithoutValidation(name, value);
             if (!Head.TrySetResult(response)) response.Dispose();
         }
 
@@ -171,10 +196,14 @@ public sealed class HttpRelay(FrameOutput output, int concurrency, int maxBodyBy
             if (failure is null)
             {
                 body.Writer.Complete();
-                Head.TrySetException(new HttpRequestException(HttpRequestError.InvalidResponse, "The request ended without a response."));
+                Head.TrySetException(
+                    new HttpRequestException(
+                        HttpRequestError.InvalidResponse,
+                        "The request ended without a response."));
                 return;
             }
-            // Not an IOException: HttpClient passes other exceptions from a body read on as they are, so the handler reads the cause.
+            // Not an IOException: HttpClient passes other exceptions from a body read on as they are, so the handler
+            // reads the cause.
             if (!Head.TrySetException(failure)) body.Writer.Complete(failure);
         }
     }

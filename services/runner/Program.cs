@@ -25,7 +25,8 @@ await using var output = new FrameOutput(stdout, synchronous: true);
 var runs = new HandlerRuns(settings, output);
 new ReadyFrame(Environment.ProcessId).Write(output);
 
-// Reading stays on this thread, off the thread pool, so that the runner hears the supervisor even when handlers starve the pool.
+// Reading stays on this thread, off the thread pool, so that the runner hears the supervisor even when handlers starve
+// the pool.
 try
 {
     while (input.Read() is { } frame) runs.Dispatch(frame.Type, frame.Payload.Span);

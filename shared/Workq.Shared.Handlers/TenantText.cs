@@ -7,11 +7,12 @@ using System.Text.Unicode;
 namespace Workq.Shared;
 
 /// <summary>
-/// The one rule for text a tenant gives (docs/DESIGN.md, "Tenant text"). PostgreSQL text cannot hold U+0000 and UTF-8 cannot
-/// hold a lone surrogate, so text stored as text keeps each U+0000 as U+2400 (␀) and each lone surrogate as U+FFFD (�), and
-/// everything else exactly (<see cref="Store"/>); a search applies the same rule to what it looks for, so it finds them. JSON
-/// (event payloads, results, traces) is kept as it was written; where it is read, an escaped lone surrogate (<c>\ud800</c>)
-/// reads as U+FFFD and so does a byte that is not UTF-8 (<see cref="Json"/>), which System.Text.Json could not read otherwise.
+/// The one rule for text a tenant gives (docs/DESIGN.md, "Tenant text"). PostgreSQL text cannot hold U+0000 and UTF-8
+/// cannot hold a lone surrogate, so text stored as text keeps each U+0000 as U+2400 (␀) and each lone surrogate as
+/// U+FFFD (�), and everything else exactly (<see cref="Store"/>); a search applies the same rule to what it looks for,
+/// so it finds them. JSON (event payloads, results, traces) is kept as it was written; where it is read, an escaped
+/// lone surrogate (<c>\ud800</c>) reads as U+FFFD and so does a byte that is not UTF-8 (<see cref="Json"/>), which
+/// System.Text.Json could not read otherwise.
 /// </summary>
 public static class TenantText
 {
@@ -21,7 +22,10 @@ public static class TenantText
     /// <summary>What a lone surrogate, or a byte that is not UTF-8, is stored and read as.</summary>
     public const char Replacement = '\uFFFD';
 
-    /// <summary>The text as a PostgreSQL text column keeps it: the same string when it holds neither U+0000 nor a lone surrogate.</summary>
+    /// <summary>
+    /// The text as a PostgreSQL text column keeps it: the same string when it holds neither U+0000 nor a lone
+    /// surrogate.
+    /// </summary>
     [return: NotNullIfNotNull(nameof(text))]
     public static string? Store(string? text)
     {
@@ -34,7 +38,8 @@ public static class TenantText
             for (var i = state.first; i < chars.Length; i++)
             {
                 if (chars[i] == '\0') chars[i] = Nul;
-                else if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1])) i++;
+                else if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length
+                    && char.IsLowSurrogate(chars[i + 1])) i++;
                 else if (char.IsSurrogate(chars[i])) chars[i] = Replacement;
             }
         });
@@ -54,8 +59,9 @@ public static class TenantText
     }
 
     /// <summary>
-    /// JSON text as System.Text.Json can read every string of: each <c>\uD800</c>-style escape of a lone surrogate becomes
-    /// <c>\ufffd</c> (the same length, so in place in a copy) and bytes that are not UTF-8 become U+FFFD. The same bytes when there is none.
+    /// JSON text as System.Text.Json can read every string of: each <c>\uD800</c>-style escape of a lone surrogate
+    /// becomes <c>\ufffd</c> (the same length, so in place in a copy) and bytes that are not UTF-8 become U+FFFD. The
+    /// same bytes when there is none.
     /// </summary>
     public static ReadOnlySpan<byte> Json(ReadOnlySpan<byte> json)
     {
@@ -90,7 +96,9 @@ public static class TenantText
         return json;
     }
 
-    /// <summary>The character a <c>\uXXXX</c> escape at <paramref name="at"/> names, or null when there is none there.</summary>
+    /// <summary>
+    /// The character a <c>\uXXXX</c> escape at <paramref name="at"/> names, or null when there is none there.
+    /// </summary>
     private static char? Escaped(ReadOnlySpan<byte> json, int at)
     {
         if (at + 6 > json.Length || json[at] != '\\' || json[at + 1] != 'u') return null;
@@ -110,7 +118,10 @@ public static class TenantText
         return (char)code;
     }
 
-    /// <summary>The reader's string token, a lone surrogate in it read as U+FFFD (<see cref="Utf8JsonReader.GetString"/> throws on one).</summary>
+    /// <summary>
+    /// The reader's string token, a lone surrogate in it read as U+FFFD (<see cref="Utf8JsonReader.GetString"/> throws
+    /// on one).
+    /// </summary>
     public static string? GetString(ref Utf8JsonReader reader)
     {
         try

@@ -14,7 +14,8 @@ public sealed class CronSchedule
 {
     public const int MaxLength = 200;
 
-    private static readonly string[] MonthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+    private static readonly string[] MonthNames
+        = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
     private static readonly string[] DayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
     private static readonly int[] DaysInMonth = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -38,9 +39,12 @@ public sealed class CronSchedule
         new("day-of-week", 0, 7, DayNames),
     ];
 
-    /// <summary>Growing look-back windows for <see cref="LatestDue"/>: a long outage costs a few steps, not one per missed tick.</summary>
+    /// <summary>
+    /// Growing look-back windows for <see cref="LatestDue"/>: a long outage costs a few steps, not one per missed tick.
+    /// </summary>
     private static readonly TimeSpan[] LookBack =
-        [TimeSpan.FromMinutes(1), TimeSpan.FromHours(1), TimeSpan.FromDays(1), TimeSpan.FromDays(32), TimeSpan.FromDays(367), TimeSpan.FromDays(8 * 366)];
+        [TimeSpan.FromMinutes(1), TimeSpan.FromHours(1), TimeSpan.FromDays(1), TimeSpan.FromDays(32), TimeSpan.FromDays(
+            367), TimeSpan.FromDays(8 * 366)];
 
     private readonly CronExpression quartz;
 
@@ -127,7 +131,10 @@ public sealed class CronSchedule
         quartz.GetNextValidTimeAfter(after)
         ?? throw new InvalidOperationException($"The schedule '{Expression}' has no tick after {after:O}.");
 
-    /// <summary>The latest tick at or after <paramref name="from"/> and at or before <paramref name="now"/>, or null when there is none.</summary>
+    /// <summary>
+    /// The latest tick at or after <paramref name="from"/> and at or before <paramref name="now"/>, or null when there
+    /// is none.
+    /// </summary>
     public DateTimeOffset? LatestDue(DateTimeOffset from, DateTimeOffset now)
     {
         if (from > now) return null;
@@ -157,7 +164,9 @@ public sealed class CronSchedule
         return false;
     }
 
-    /// <summary>'*' for a whole field, else the values as a list (the day-of-week numbering already converted).</summary>
+    /// <summary>
+    /// '*' for a whole field, else the values as a list (the day-of-week numbering already converted).
+    /// </summary>
     private static string Render(bool[] set, int min, int max, Func<int, int> toQuartz)
     {
         var values = Enumerable.Range(min, max - min + 1).Where(v => set[v]).ToList();
@@ -182,7 +191,9 @@ public sealed class CronSchedule
         return true;
     }
 
-    /// <summary>One list item: '*', a value, a range a-b, each optionally with a step /n; 'a/n' means a through the maximum.</summary>
+    /// <summary>
+    /// One list item: '*', a value, a range a-b, each optionally with a step /n; 'a/n' means a through the maximum.
+    /// </summary>
     private static bool TryParseItem(Field field, string item, bool[] set, out string error)
     {
         error = "";
@@ -198,7 +209,9 @@ public sealed class CronSchedule
             return false;
         }
         var step = 1;
-        if (slash.Length == 2 && (!int.TryParse(slash[1], NumberStyles.None, CultureInfo.InvariantCulture, out step) || step < 1 || step > field.Max - field.Min + 1))
+        if (slash.Length == 2 && (!int.TryParse(slash[1], NumberStyles.None, CultureInfo.InvariantCulture, out step)
+            || step < 1
+            || step > field.Max - field.Min + 1))
         {
             error = $"the step in '{item}' must be a whole number from 1 to {field.Max - field.Min + 1}.";
             return false;
@@ -246,7 +259,9 @@ public sealed class CronSchedule
             error = $"{value} is out of range.";
             return false;
         }
-        var index = field.Names is null ? -1 : Array.FindIndex(field.Names, n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase));
+        var index = field.Names is null
+            ? -1
+            : Array.FindIndex(field.Names, n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase));
         if (index >= 0)
         {
             value = index + field.Min;

@@ -31,7 +31,8 @@ public sealed class MongoTraceStore : ITraceStore, IDisposable
 
     /// <summary>For /readyz: the server answers a ping within the check's time-out.</summary>
     public async Task PingAsync(CancellationToken cancellationToken) =>
-        await traces.Database.RunCommandAsync<BsonDocument>(new BsonDocument("ping", 1), cancellationToken: cancellationToken);
+        await traces.Database
+            .RunCommandAsync<BsonDocument>(new BsonDocument("ping", 1), cancellationToken: cancellationToken);
 
     private static FilterDefinitionBuilder<TraceDocument> Filter => Builders<TraceDocument>.Filter;
 
@@ -39,20 +40,36 @@ public sealed class MongoTraceStore : ITraceStore, IDisposable
     private static readonly SortDefinition<TraceDocument> NewestFirst =
         Builders<TraceDocument>.Sort.Descending(t => t.FinishedAt).Descending(t => t.Id);
 
-    public async Task AppendAsync(IReadOnlyCollection<TraceEntry> entries, int keepPerWorker, CancellationToken cancellationToken)
+    public async Task AppendAsync(
+        IReadOnlyCollection<TraceEntry> entries,
+        int keepPerWorker,
+        CancellationToken cancellationToken)
     {
         if (entries.Count == 0) return;
         var collection = await CollectionAsync(cancellationToken);
-        await collection.InsertManyAsync(entries.Select(TraceDocument.From), new InsertManyOptions { IsOrdered = false }, cancellationToken);
+        await collection.InsertManyAsync(
+            entries.Select(TraceDocument.From),
+            new InsertManyOptions { IsOrdered = false },
+            cancellationToken);
 
         var touched = entries.Select(t => (t.Canvas, t.Worker)).Distinct();
-        var trims = await Task.WhenAll(touched.Select(w => TrimAsync(collection, w.Canvas, w.Worker, keepPerWorker, cancellationToken)));
+        var trims = await Task.WhenAll(
+            touched.Select(w => TrimAsync(collection, w.Canvas, w.Worker, keepPerWorker, cancellationToken)));
         var deletes = trims.OfType<WriteModel<TraceDocument>>().ToList();
-        if (deletes.Count > 0) await collection.BulkWriteAsync(deletes, new BulkWriteOptions { IsOrdered = false }, cancellationToken);
+        if (deletes.Count > 0) await collection.BulkWriteAsync(
+            deletes,
+            new BulkWriteOptions { IsOrdered = false },
+            cancellationToken);
     }
 
-    /// <summary>Deletes the worker's traces from its (keep+1)th newest on, or null when it has no more than it keeps.</summary>
-    private static async Task<DeleteManyModel<TraceDocument>?> TrimAsync(IMongoCollection<TraceDocument> collection, string canvas, string worker, int keep,
+    /// <summary>
+    /// Deletes the worker's traces from its (keep+1)th newest on, or null when it has no more than it keeps.
+    /// </summary>
+    private static async Task<DeleteManyModel<TraceDocument>?> TrimAsync(
+        IMongoCollection<TraceDocument> collection,
+        string canvas,
+        string worker,
+        int keep,
         CancellationToken cancellationToken)
     {
         var ofWorker = OfWorker(canvas, worker);
@@ -63,17 +80,27 @@ public sealed class MongoTraceStore : ITraceStore, IDisposable
             | (Filter.Eq(t => t.FinishedAt, firstDropped.FinishedAt) & Filter.Lte(t => t.Id, firstDropped.Id))));
     }
 
-    public async Task<IReadOnlyList<string>> ListAsync(string canvas, string worker, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ListAsync(
+        string canvas,
+        string worker,
+        int limit,
+        CancellationToken cancellationToken)
     {
         var collection = await CollectionAsync(cancellationToken);
-        return await collection.Find(OfWorker(canvas, worker)).Sort(NewestFirst).Limit(limit).Project(t => t.Json).ToListAsync(cancellationToken);
+        return await collection.Find(OfWorker(canvas, worker)).Sort(NewestFirst).Limit(limit).Project(t => t.Json)
+            .ToListAsync(cancellationToken);
     }
 
-    public async Task<IReadOnlyList<(string Worker, string Json)>> FindAsync(string canvas, Guid eventId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string Worker, string Json)>> FindAsync(
+        string canvas,
+        Guid eventId,
+        CancellationToken cancellationToken)
     {
         var collection = await CollectionAsync(cancellationToken);
-        var found = await collection.Find(Filter.Eq(t => t.Canvas, canvas) & Filter.Eq(t => t.EventId, eventId)).Sort(NewestFirst)
-            .Project(t => new { t.Worker, t.Json }).ToListAsync(cancellationToken);
+        var found = await collection.Find(Filter.Eq(t => t.Canvas, canvas) & Filter.Eq(t => t.EventId, eventId))
+            .Sort(NewestFirst)
+            .Project(t => new { t.Worker, t.Json })
+            .ToListAsync(cancellationToken);
         return found.Select(f => (f.Worker, f.Json)).ToList();
     }
 
@@ -94,7 +121,8 @@ public sealed class MongoTraceStore : ITraceStore, IDisposable
 
     /// <summary>
     /// The collection, its indexes made on first use rather than at start: a MongoDB that is still starting fails the
-    /// first calls (the recorder retries its batch) instead of stopping the service. Creating an existing index is a no-op.
+    /// first calls (the recorder retries its batch) instead of stopping the service. Creating an existing index is a
+    /// no-op.
     /// </summary>
     private async Task<IMongoCollection<TraceDocument>> CollectionAsync(CancellationToken cancellationToken)
     {
@@ -107,13 +135,20 @@ public sealed class MongoTraceStore : ITraceStore, IDisposable
             await traces.Indexes.CreateManyAsync(
             [
                 // Lists, keep-last-N and deletes: a worker's traces newest first.
-                new CreateIndexModel<TraceDocument>(keys.Ascending(t => t.Canvas).Ascending(t => t.Worker).Descending(t => t.FinishedAt).Descending(t => t.Id),
+                new CreateIndexModel<TraceDocument>(keys.Ascending(t => t.Canvas).Ascending(t => t.Worker)
+                    .Descending(t => t.FinishedAt)
+                    .Descending(t => t.Id),
                     new CreateIndexOptions { Name = "traces_by_worker" }),
                 // The event lookup, always within one canvas.
-                new CreateIndexModel<TraceDocument>(keys.Ascending(t => t.Canvas).Ascending(t => t.EventId), new CreateIndexOptions { Name = "traces_by_event" }),
+                new CreateIndexModel<TraceDocument>(
+                    keys.Ascending(t => t.Canvas).Ascending(t => t.EventId),
+                    new CreateIndexOptions { Name = "traces_by_event" }),
             ], cancellationToken);
             indexed = true;
-            logger.LogInformation("Traces are kept in MongoDB, database {Database}, collection {Collection}", traces.Database.DatabaseNamespace.DatabaseName, CollectionName);
+            logger.LogInformation(
+                "Traces are kept in MongoDB, database {Database}, collection {Collection}",
+                traces.Database.DatabaseNamespace.DatabaseName,
+                CollectionName);
             return traces;
         }
         finally
@@ -150,7 +185,8 @@ internal sealed class TraceDocument
     [BsonElement("trace")]
     public required string Json { get; init; }
 
-    // Ids are made here, in batch order, so that traces finished in the same millisecond list in the order they were written.
+    // Ids are made here, in batch order, so that traces finished in the same millisecond list in the order they were
+    // written.
     public static TraceDocument From(TraceEntry entry) => new()
     {
         Id = ObjectId.GenerateNewId(),

@@ -10,23 +10,28 @@ namespace Workq.Traces.MongoDb;
 
 public static class TraceStoreSetup
 {
-    /// <summary>The one place the trace store is chosen: MongoDB when <c>WORKQ_TRACES_MONGODB</c> is set, else PostgreSQL.</summary>
+    /// <summary>
+    /// The one place the trace store is chosen: MongoDB when <c>WORKQ_TRACES_MONGODB</c> is set, else PostgreSQL.
+    /// </summary>
     public static IServiceCollection AddTraceStore(this IServiceCollection services, WorkqOptions options)
     {
         if (options.TracesMongoDb is { } url)
         {
             var parsed = Parse(url);
-            services.AddSingleton(provider => new MongoTraceStore(parsed, provider.GetRequiredService<ILogger<MongoTraceStore>>()));
+            services.AddSingleton(
+                provider => new MongoTraceStore(parsed, provider.GetRequiredService<ILogger<MongoTraceStore>>()));
             services.AddSingleton<ITraceStore>(provider => provider.GetRequiredService<MongoTraceStore>());
             // Not ready without its trace store, as without PostgreSQL.
-            services.AddHealthChecks().AddCheck<MongoHealthCheck>("mongodb", tags: [HealthChecks.Ready], timeout: HealthChecks.Timeout);
+            services.AddHealthChecks()
+                .AddCheck<MongoHealthCheck>("mongodb", tags: [HealthChecks.Ready], timeout: HealthChecks.Timeout);
         }
         else
             services.AddSingleton<ITraceStore, PostgresTraceStore>();
         return services;
     }
 
-    // Parsed here, before the service listens: a malformed URL stops the start with its reason, not the first trace write.
+    // Parsed here, before the service listens: a malformed URL stops the start with its reason, not the first trace
+    // write.
     private static MongoUrl Parse(string url)
     {
         try
@@ -42,7 +47,9 @@ public static class TraceStoreSetup
 
 public sealed class MongoHealthCheck(MongoTraceStore traces) : IHealthCheck
 {
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public async Task<HealthCheckResult> CheckHealthAsync(
+        HealthCheckContext context,
+        CancellationToken cancellationToken = default)
     {
         try
         {

@@ -9,7 +9,12 @@ namespace Workq.Testing;
 /// <summary>Retries fast in tests: the delays under test are the server's Retry-After, not the backoff.</summary>
 public static class FastRetry
 {
-    public static WorkqRetryOptions Options => new() { MaxRetryAttempts = 3, BaseDelay = TimeSpan.FromMilliseconds(10), MaxDelay = TimeSpan.FromMilliseconds(50) };
+    public static WorkqRetryOptions Options => new()
+    {
+        MaxRetryAttempts = 3,
+        BaseDelay = TimeSpan.FromMilliseconds(10),
+        MaxDelay = TimeSpan.FromMilliseconds(50)
+    };
 }
 
 /// <summary>
@@ -20,7 +25,9 @@ public sealed class ScriptedHandler(Func<HttpRequestMessage, string, HttpRespons
 {
     public List<(HttpMethod Method, string Path, string Body)> Requests { get; } = [];
 
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override async Task<HttpResponseMessage> SendAsync(
+        HttpRequestMessage request,
+        CancellationToken cancellationToken)
     {
         var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken);
         Requests.Add((request.Method, request.RequestUri!.AbsolutePath, body));
@@ -39,7 +46,13 @@ public sealed class ScriptedHandler(Func<HttpRequestMessage, string, HttpRespons
     {
         var response = new HttpResponseMessage(status)
         {
-            Content = new StringContent(new JsonObject { ["type"] = "about:blank", ["title"] = title, ["status"] = (int)status, ["detail"] = detail }.ToJsonString(),
+            Content = new StringContent(new JsonObject
+            {
+                ["type"] = "about:blank",
+                ["title"] = title,
+                ["status"] = (int)status,
+                ["detail"] = detail
+            }.ToJsonString(),
                 Encoding.UTF8, "application/problem+json"),
         };
         if (retryAfter is { } delay) response.Headers.RetryAfter = new RetryConditionHeaderValue(delay);

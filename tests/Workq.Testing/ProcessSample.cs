@@ -14,7 +14,9 @@ public readonly record struct ProcessSample(long RssBytes, TimeSpan Cpu)
         {
             var rss = File.ReadLines($"/proc/{pid}/status")
                 .Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
-                .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024)
+                .Select(l => long.Parse(
+                    l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1],
+                    CultureInfo.InvariantCulture) * 1024)
                 .FirstOrDefault();
             return new ProcessSample(rss, ReadStat(pid) is { } stat ? Time(stat.Ticks) : TimeSpan.Zero);
         }
@@ -25,10 +27,10 @@ public readonly record struct ProcessSample(long RssBytes, TimeSpan Cpu)
     }
 
     /// <summary>
-    /// CPU time of <paramref name="pid"/>'s descendants (a worker's runners, control's compilers): the live ones as they stand,
-    /// plus every one that exited and was waited for (their parents' cutime + cstime), so a runner stopped mid-scenario still
-    /// counts. A process's time moves from the first part to the second when it is reaped, so the sum only grows. Descendants,
-    /// not children: a sandboxed runner is bubblewrap's child, not the worker's.
+    /// CPU time of <paramref name="pid"/>'s descendants (a worker's runners, control's compilers): the live ones as
+    /// they stand, plus every one that exited and was waited for (their parents' cutime + cstime), so a runner stopped
+    /// mid-scenario still counts. A process's time moves from the first part to the second when it is reaped, so the
+    /// sum only grows. Descendants, not children: a sandboxed runner is bubblewrap's child, not the worker's.
     /// </summary>
     public static TimeSpan ChildrenCpu(int pid)
     {
@@ -38,16 +40,17 @@ public readonly record struct ProcessSample(long RssBytes, TimeSpan Cpu)
     }
 
     /// <summary>
-    /// The live children of <paramref name="pid"/> (a worker's runners, control's compilers); only those whose command line
-    /// contains <paramref name="commandLine"/> (e.g. Workq.Runner.dll) when it is given.
+    /// The live children of <paramref name="pid"/> (a worker's runners, control's compilers); only those whose command
+    /// line contains <paramref name="commandLine"/> (e.g. Workq.Runner.dll) when it is given.
     /// </summary>
     public static IReadOnlyList<int> Children(int pid, string? commandLine = null) =>
         AllPids().Where(p => ReadStat(p)?.ParentId == pid
-            && (commandLine is null || (ReadText($"/proc/{p}/cmdline")?.Contains(commandLine, StringComparison.Ordinal) ?? false))).ToList();
+            && (commandLine is null || (ReadText($"/proc/{p}/cmdline")?.Contains(commandLine, StringComparison.Ordinal)
+                ?? false))).ToList();
 
     /// <summary>
-    /// The resident set of <paramref name="pid"/> and all its descendants: what one runner costs the machine, whether it
-    /// is the worker's child or runs inside bubblewrap (then the child is bwrap and the runner its child).
+    /// The resident set of <paramref name="pid"/> and all its descendants: what one runner costs the machine, whether
+    /// it is the worker's child or runs inside bubblewrap (then the child is bwrap and the runner its child).
     /// </summary>
     public static long TreeRssBytes(int pid) => Of(pid).RssBytes + Descendants(pid).Sum(p => Of(p).RssBytes);
 
@@ -66,13 +69,20 @@ public readonly record struct ProcessSample(long RssBytes, TimeSpan Cpu)
         return found;
     }
 
-    /// <summary>The processes whose command is <paramref name="comm"/> (e.g. beam.smp, postgres), for the servers' share of the CPU.</summary>
+    /// <summary>
+    /// The processes whose command is <paramref name="comm"/> (e.g. beam.smp, postgres), for the servers' share of the
+    /// CPU.
+    /// </summary>
     public static IReadOnlyList<int> FindByCommand(string comm) =>
         AllPids().Where(pid => ReadText($"/proc/{pid}/comm")?.Trim() == comm).ToList();
 
-    /// <summary>As <see cref="FindByCommand(string)"/>, only those in one of these containers (whose id their /proc/&lt;pid&gt;/cgroup names).</summary>
+    /// <summary>
+    /// As <see cref="FindByCommand(string)"/>, only those in one of these containers (whose id their
+    /// /proc/&lt;pid&gt;/cgroup names).
+    /// </summary>
     public static IReadOnlyList<int> FindByCommand(string comm, IReadOnlyCollection<string> containerIds) =>
-        FindByCommand(comm).Where(pid => ReadText($"/proc/{pid}/cgroup") is { } cgroup && containerIds.Any(id => cgroup.Contains(id, StringComparison.Ordinal))).ToList();
+        FindByCommand(comm).Where(pid => ReadText($"/proc/{pid}/cgroup") is { } cgroup
+            && containerIds.Any(id => cgroup.Contains(id, StringComparison.Ordinal))).ToList();
 
     private static IEnumerable<int> AllPids() =>
         Directory.EnumerateDirectories("/proc")
@@ -81,10 +91,13 @@ public readonly record struct ProcessSample(long RssBytes, TimeSpan Cpu)
 
     private static TimeSpan Time(long ticks) => TimeSpan.FromSeconds(ticks / TicksPerSecond);
 
-    /// <summary>Parent pid, own utime + stime, and waited-for children's cutime + cstime; null once the process is gone.</summary>
+    /// <summary>
+    /// Parent pid, own utime + stime, and waited-for children's cutime + cstime; null once the process is gone.
+    /// </summary>
     private static (int ParentId, long Ticks, long ChildTicks)? ReadStat(int pid)
     {
-        // Fields after the command name, which may itself hold spaces: state is field 3, ppid 4, utime 14, stime 15, cutime 16, cstime 17.
+        // Fields after the command name, which may itself hold spaces: state is field 3, ppid 4, utime 14, stime 15,
+        // cutime 16, cstime 17.
         if (ReadText($"/proc/{pid}/stat") is not { } stat) return null;
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         long Field(int index) => long.Parse(fields[index], CultureInfo.InvariantCulture);

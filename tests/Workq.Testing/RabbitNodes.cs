@@ -31,7 +31,9 @@ public sealed class RabbitNodes : IAsyncDisposable
         this.network = network;
         Password = password;
         Nodes = nodes;
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{User}:{password}")));
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
+            "Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{User}:{password}")));
     }
 
     public string Password { get; }
@@ -45,8 +47,9 @@ public sealed class RabbitNodes : IAsyncDisposable
 
     /// <summary>Why no cluster can start here (no image built, or no Docker engine), or null when one can.</summary>
     public static string? Unavailable =>
-        LocalServers.RabbitMqImage is null ? "no RabbitMQ image: run scripts/images.sh (./test.sh does, unless WORKQ_TEST_CLUSTER=0)"
-        : !File.Exists("/var/run/docker.sock") ? "no Docker engine (/var/run/docker.sock): run scripts/images.sh"
+        LocalServers.RabbitMqImage is null
+            ? "no RabbitMQ image: run scripts/images.sh (./test.sh does, unless WORKQ_TEST_CLUSTER=0)"
+            : !File.Exists("/var/run/docker.sock") ? "no Docker engine (/var/run/docker.sock): run scripts/images.sh"
         : null;
 
     public static async Task<RabbitNodes> StartAsync(int count, CancellationToken cancellationToken)
@@ -54,11 +57,14 @@ public sealed class RabbitNodes : IAsyncDisposable
         var image = LocalServers.RabbitMqImage ?? throw new InvalidOperationException(Unavailable);
         var password = Guid.NewGuid().ToString("N");
         var (network, subnet) = await CreateNetworkAsync(cancellationToken);
-        var nodes = Enumerable.Range(1, count).Select(i => new RabbitNode($"rmq{i}", $"{subnet}.{10 + i}", network.Name, image, password)).ToList();
+        var nodes = Enumerable.Range(1, count)
+            .Select(i => new RabbitNode($"rmq{i}", $"{subnet}.{10 + i}", network.Name, image, password))
+            .ToList();
         var cluster = new RabbitNodes(network, password, nodes);
         try
         {
-            // All boot at once (CPU-bound, about 20 s on two cores); then the others join the first, one after the other.
+            // All boot at once (CPU-bound, about 20 s on two cores); then the others join the first, one after the
+            // other.
             await Task.WhenAll(nodes.Select(n => n.Container.StartAsync(cancellationToken)));
             foreach (var node in nodes.Skip(1))
                 await node.ExecAsync(["sh", "-c", $"rabbitmqctl -q stop_app && rabbitmqctl -q join_cluster rabbit@{nodes[0].Name} && rabbitmqctl -q start_app"]);
@@ -72,7 +78,9 @@ public sealed class RabbitNodes : IAsyncDisposable
         }
     }
 
-    /// <summary>A network with a subnet of its own (so addresses can be fixed), on a range no other network here uses.</summary>
+    /// <summary>
+    /// A network with a subnet of its own (so addresses can be fixed), on a range no other network here uses.
+    /// </summary>
     private static async Task<(INetwork Network, string Subnet)> CreateNetworkAsync(CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
@@ -80,7 +88,10 @@ public sealed class RabbitNodes : IAsyncDisposable
             var subnet = $"10.88.{Random.Shared.Next(1, 255)}";
             var network = new NetworkBuilder()
                 .WithName($"workq-rabbitmq-{Guid.NewGuid():N}"[..30])
-                .WithCreateParameterModifier(p => p.IPAM = new IPAM { Config = [new IPAMConfig { Subnet = $"{subnet}.0/24", Gateway = $"{subnet}.1" }] })
+                .WithCreateParameterModifier(p => p.IPAM = new IPAM
+                {
+                    Config = [new IPAMConfig { Subnet = $"{subnet}.0/24", Gateway = $"{subnet}.1" }]
+                })
                 .WithCleanUp(false)
                 .Build();
             try
@@ -107,24 +118,31 @@ public sealed class RabbitNodes : IAsyncDisposable
             {
                 try
                 {
-                    var view = JsonNode.Parse(await http.GetStringAsync($"http://{node.Address}:15672/api/nodes?columns=name,running,partitions", cancellationToken))!.AsArray();
-                    if (view.Count == Nodes.Count && view.All(n => n!["running"]?.GetValue<bool>() == true && (n["partitions"]?.AsArray().Count ?? 0) == 0)) healthy++;
+                    var view = JsonNode.Parse(await http.GetStringAsync(
+                        $"http://{node.Address}:15672/api/nodes?columns=name,running,partitions",
+                        cancellationToken))!.AsArray();
+                    if (view.Count == Nodes.Count && view.All(
+                        n => n!["running"]?.GetValue<bool>() == true
+                            && (n["partitions"]?.AsArray().Count ?? 0) == 0)) healthy++;
                     else last = $"{node.Name} sees {view.ToJsonString()}";
                 }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException
+                    && !cancellationToken.IsCancellationRequested)
                 {
                     last = $"{node.Name}: {e.Message}";
                 }
             }
             if (healthy == Nodes.Count) return;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The RabbitMQ cluster did not become healthy within {timeout}: {last}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException(
+                $"The RabbitMQ cluster did not become healthy within {timeout}: {last}");
             await Task.Delay(250, cancellationToken);
         }
     }
 
     /// <summary>The node's management API's answer to a GET (any node sees the whole cluster).</summary>
     public async Task<JsonNode> GetAsync(RabbitNode via, string path, CancellationToken cancellationToken = default) =>
-        JsonNode.Parse(await http.GetStringAsync($"http://{via.Address}:15672/{path.TrimStart('/')}", cancellationToken))!;
+        JsonNode.Parse(
+            await http.GetStringAsync($"http://{via.Address}:15672/{path.TrimStart('/')}", cancellationToken))!;
 
     public async ValueTask DisposeAsync()
     {
@@ -150,7 +168,8 @@ public sealed class RabbitNode : IAsyncDisposable
             .WithHostname(name)
             .WithNetwork(network)
             .WithNetworkAliases(name)
-            .WithCreateParameterModifier(p => p.NetworkingConfig.EndpointsConfig[network].IPAMConfig = new EndpointIPAMConfig { IPv4Address = address })
+            .WithCreateParameterModifier(p => p.NetworkingConfig.EndpointsConfig[network].IPAMConfig
+                = new EndpointIPAMConfig { IPv4Address = address })
             .WithEnvironment("RABBITMQ_DEFAULT_USER", RabbitNodes.User)
             .WithEnvironment("RABBITMQ_DEFAULT_PASS", password)
             .WithWaitStrategy(Wait.ForUnixContainer().UntilMessageIsLogged("Server startup complete"))
@@ -174,8 +193,8 @@ public sealed class RabbitNode : IAsyncDisposable
 
     /// <summary>A grey failure: every process of the node frozen, its connections left open.</summary>
     /// <remarks>
-    /// The cgroup freezer gives up ("unable to freeze") when a process will not stop in time, on a busy machine, and then
-    /// leaves the container running: the fault is tried again, a few times, before the test fails for want of it.
+    /// The cgroup freezer gives up ("unable to freeze") when a process will not stop in time, on a busy machine, and
+    /// then leaves the container running: the fault is tried again, a few times, before the test fails for want of it.
     /// </remarks>
     public async Task PauseAsync()
     {
@@ -186,7 +205,8 @@ public sealed class RabbitNode : IAsyncDisposable
                 await DockerCli.RunAsync("pause", Container.Id);
                 return;
             }
-            catch (InvalidOperationException e) when (attempt < 5 && e.Message.Contains("unable to freeze", StringComparison.Ordinal))
+            catch (InvalidOperationException e) when (attempt < 5
+                && e.Message.Contains("unable to freeze", StringComparison.Ordinal))
             {
             }
         }
@@ -198,12 +218,14 @@ public sealed class RabbitNode : IAsyncDisposable
     public Task DisconnectAsync() => DockerCli.RunAsync("network", "disconnect", network, Container.Id);
 
     /// <summary>Heals the partition: back on the network at the same address and name.</summary>
-    public Task ReconnectAsync() => DockerCli.RunAsync("network", "connect", "--ip", Address, "--alias", Name, network, Container.Id);
+    public Task ReconnectAsync()
+        => DockerCli.RunAsync("network", "connect", "--ip", Address, "--alias", Name, network, Container.Id);
 
     public async Task ExecAsync(IList<string> command)
     {
         var result = await Container.ExecAsync(command);
-        if (result.ExitCode != 0) throw new InvalidOperationException($"{Name}: {string.Join(' ', command)} failed ({result.ExitCode}): {result.Stderr}{result.Stdout}");
+        if (result.ExitCode != 0) throw new InvalidOperationException(
+            $"{Name}: {string.Join(' ', command)} failed ({result.ExitCode}): {result.Stderr}{result.Stdout}");
     }
 
     public async ValueTask DisposeAsync()
@@ -220,7 +242,9 @@ public sealed class RabbitNode : IAsyncDisposable
     }
 }
 
-/// <summary>The docker command line, for what Testcontainers has no call for (kill with a signal, pause, network disconnect).</summary>
+/// <summary>
+/// The docker command line, for what Testcontainers has no call for (kill with a signal, pause, network disconnect).
+/// </summary>
 public static class DockerCli
 {
     public static async Task RunAsync(params string[] arguments)
@@ -231,6 +255,7 @@ public static class DockerCli
         var stderr = process.StandardError.ReadToEndAsync();
         await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"docker {string.Join(' ', arguments)} failed ({process.ExitCode}): {await stderr}");
+        if (process.ExitCode != 0) throw new InvalidOperationException(
+            $"docker {string.Join(' ', arguments)} failed ({process.ExitCode}): {await stderr}");
     }
 }

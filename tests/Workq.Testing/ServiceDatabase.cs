@@ -3,14 +3,21 @@ using Npgsql;
 namespace Workq.Testing;
 
 /// <summary>
-/// The database a Workq under test or bench is given: made and dropped by the servers' admin role, owned by the services'
-/// role, which creates its tables (and the trusted pg_trgm extension) there as in production, without the right to create
-/// databases or roles.
+/// The database a Workq under test or bench is given: made and dropped by the servers' admin role, owned by the
+/// services' role, which creates its tables (and the trusted pg_trgm extension) there as in production, without the
+/// right to create databases or roles.
 /// </summary>
 public static class ServiceDatabase
 {
-    /// <summary>Creates <paramref name="name"/> owned by the role of <paramref name="services"/>; returns that role's connection string to it.</summary>
-    public static async Task<string> CreateAsync(string admin, string services, string name, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Creates <paramref name="name"/> owned by the role of <paramref name="services"/>; returns that role's connection
+    /// string to it.
+    /// </summary>
+    public static async Task<string> CreateAsync(
+        string admin,
+        string services,
+        string name,
+        CancellationToken cancellationToken = default)
     {
         var owner = new NpgsqlConnectionStringBuilder(services).Username
             ?? throw new InvalidOperationException("The services' connection string names no role (Username=...).");
@@ -42,5 +49,6 @@ public static class ServiceDatabase
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    private static string Quote(string identifier)
+        => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }

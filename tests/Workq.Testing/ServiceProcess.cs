@@ -16,7 +16,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly Process process;
     private readonly StreamWriter log;
 
-    /// <summary>What the instance is called: in failure messages, and in the bench's figures (its CPU column).</summary>
+    /// <summary>
+    /// What the instance is called: in failure messages, and in the bench's figures (its CPU column).
+    /// </summary>
     public string Name { get; }
     public int Port { get; }
     public Uri Url => new($"http://127.0.0.1:{Port}/");
@@ -36,14 +38,31 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     /// <param name="service">The service's project name: Control, Emitter, Dispatcher or Worker.</param>
     /// <param name="name">The instance's name; a second instance of a service needs another.</param>
-    /// <param name="logName">The log file's name without .log, <paramref name="name"/> by default (a restarted instance keeps its first log under another).</param>
-    /// <param name="port">The port to listen on (a restarted service keeps its clients' address); a free one by default.</param>
-    /// <param name="launcher">A command that starts <c>dotnet</c> and the service's dll (its last arguments), to put the service somewhere.</param>
-    public static ServiceProcess Start(string service, string name, IReadOnlyDictionary<string, string> environment, string logDirectory, string? logName = null,
-        int? port = null, IReadOnlyList<string>? launcher = null)
+    /// <param name="logName">The log file's name without .log, <paramref name="name"/> by default (a restarted instance
+    /// keeps its first log under another).</param>
+    /// <param name="port">The port to listen on (a restarted service keeps its clients' address); a free one by
+    /// default.</param>
+    /// <param name="launcher">A command that starts <c>dotnet</c> and the service's dll (its last arguments), to put
+    /// the service somewhere.</param>
+    public static ServiceProcess Start(
+        string service,
+        string name,
+        IReadOnlyDictionary<string, string> environment,
+        string logDirectory,
+        string? logName = null,
+        int? port = null,
+        IReadOnlyList<string>? launcher = null)
     {
-        var dll = Path.Combine(RepoPaths.Root, "services", service.ToLowerInvariant(), "bin", RepoPaths.Configuration, "net10.0", $"Workq.{service}.dll");
-        if (!File.Exists(dll)) throw new FileNotFoundException($"Build the solution ({RepoPaths.Configuration}) first: {dll} is missing.");
+        var dll = Path.Combine(
+            RepoPaths.Root,
+            "services",
+            service.ToLowerInvariant(),
+            "bin",
+            RepoPaths.Configuration,
+            "net10.0",
+            $"Workq.{service}.dll");
+        if (!File.Exists(dll)) throw new FileNotFoundException(
+            $"Build the solution ({RepoPaths.Configuration}) first: {dll} is missing.");
         var listenOn = port ?? FreePort();
         string[] command = [.. launcher ?? [], "dotnet", dll];
         var start = new ProcessStartInfo(command[0], command[1..])
@@ -54,7 +73,9 @@ public sealed class ServiceProcess : IAsyncDisposable
             WorkingDirectory = RepoPaths.Root,
         };
         // The tests' and the bench's own settings hold the servers' administrator: never the services'.
-        foreach (var key in start.Environment.Keys.Where(k => AdminPrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList()) start.Environment.Remove(key);
+        foreach (var key in start.Environment.Keys.Where(
+            k => AdminPrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList()) start.Environment
+                .Remove(key);
         foreach (var (key, value) in environment) start.Environment[key] = value;
         start.Environment["WORKQ_PORT"] = listenOn.ToString(CultureInfo.InvariantCulture);
         var logPath = Path.Combine(logDirectory, $"{(logName ?? name).ToLowerInvariant()}.log");
@@ -69,7 +90,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         return new ServiceProcess(name, listenOn, process, log, logPath);
     }
 
-    /// <summary>Polls /readyz until it answers 2xx; fails at once, with the log's tail, if the process exits first.</summary>
+    /// <summary>
+    /// Polls /readyz until it answers 2xx; fails at once, with the log's tail, if the process exits first.
+    /// </summary>
     public async Task WaitReadyAsync(HttpClient http, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var deadline = DateTime.UtcNow + timeout;
@@ -90,7 +113,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         throw new TimeoutException($"{Name} was not ready within {timeout}:\n{Tail()}");
     }
 
-    /// <summary>Waits for a process that is expected to stop by itself (a refused start, say), and for its output.</summary>
+    /// <summary>
+    /// Waits for a process that is expected to stop by itself (a refused start, say), and for its output.
+    /// </summary>
     public Task WaitForExitAsync(CancellationToken cancellationToken) => process.WaitForExitAsync(cancellationToken);
 
     /// <summary>SIGKILL, its children with it: no shutdown, no acks, nothing flushed — a crash.</summary>
@@ -100,11 +125,15 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.WaitForExit();
     }
 
-    /// <summary>SIGTERM, as an orchestrator stops a service: it drains and deregisters; SIGKILL if it has not exited in time.</summary>
+    /// <summary>
+    /// SIGTERM, as an orchestrator stops a service: it drains and deregisters; SIGKILL if it has not exited in time.
+    /// </summary>
     public async Task StopAsync(TimeSpan patience)
     {
         if (process.HasExited) return;
-        using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)])) await term.WaitForExitAsync();
+        using (var term = Process.Start(
+            "kill",
+            ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)])) await term.WaitForExitAsync();
         using var deadline = new CancellationTokenSource(patience);
         try
         {
@@ -119,7 +148,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Resident memory and CPU time so far, from /proc.</summary>
     public ProcessSample Sample() => ProcessSample.Of(process.Id);
 
-    public string Tail(int lines = 40) => File.Exists(LogPath) ? string.Join('\n', File.ReadLines(LogPath).TakeLast(lines)) : "";
+    public string Tail(int lines = 40)
+        => File.Exists(LogPath) ? string.Join('\n', File.ReadLines(LogPath).TakeLast(lines)) : "";
 
     public async ValueTask DisposeAsync()
     {
@@ -152,7 +182,8 @@ public static class RepoPaths
     public static readonly string Root = FindRoot();
 
     /// <summary>Services are run as built in the same configuration as the code that starts them.</summary>
-    public static readonly string Configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+    public static readonly string Configuration = AppContext.BaseDirectory
+        .Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
 
     private static string FindRoot()
     {

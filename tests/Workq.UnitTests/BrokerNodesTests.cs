@@ -23,7 +23,9 @@ public sealed class BrokerNodesTests
     [Fact]
     public void A_comma_separated_list_is_every_node_in_order_and_spaces_do_not_matter()
     {
-        var options = Options("amqp://u:p@rmq1:5672/v, amqp://u:p@rmq2:5672/v ,amqp://u:p@rmq3/v", "http://u:p@rmq1:15672/,http://u:p@rmq2:15672/");
+        var options = Options(
+            "amqp://u:p@rmq1:5672/v, amqp://u:p@rmq2:5672/v ,amqp://u:p@rmq3/v",
+            "http://u:p@rmq1:15672/,http://u:p@rmq2:15672/");
         Assert.Equal(["rmq1", "rmq2", "rmq3"], options.RabbitMq.Nodes.Select(n => n.Host));
         Assert.Equal(["rmq1", "rmq2"], options.RabbitMqManagement.Nodes.Select(n => n.Host));
         Assert.Equal("rmq1", options.RabbitMq.First.Host);
@@ -32,7 +34,8 @@ public sealed class BrokerNodesTests
     [Fact]
     public void What_it_prints_for_logs_has_no_credentials()
     {
-        var text = Options("amqp://user:secret-password@rmq1:5672/v,amqp://user:secret-password@rmq2:5673/v").RabbitMq.ToString();
+        var text = Options("amqp://user:secret-password@rmq1:5672/v,amqp://user:secret-password@rmq2:5673/v").RabbitMq
+            .ToString();
         Assert.Equal("rmq1:5672,rmq2:5673", text);
     }
 
@@ -43,7 +46,9 @@ public sealed class BrokerNodesTests
     [InlineData("amqp://u:p@rmq1/v,rmq2:5672", "not an amqp or amqps URI")]
     [InlineData("http://u:p@rmq1:15672/", "not an amqp or amqps URI")]
     [InlineData(" , ", "is empty")]
-    public void A_list_that_cannot_be_one_connection_is_refused_at_start_naming_the_variable(string value, string reason)
+    public void A_list_that_cannot_be_one_connection_is_refused_at_start_naming_the_variable(
+        string value,
+        string reason)
     {
         var error = Assert.Throws<InvalidOperationException>(() => Options(value));
         Assert.StartsWith("WORKQ_RABBITMQ_URL", error.Message);

@@ -2,7 +2,9 @@ using Workq.Shared.Messaging;
 
 namespace Workq.UnitTests;
 
-/// <summary>The publish confirm deadline: one token source a second, shared by that second's publishes, and it fires.</summary>
+/// <summary>
+/// The publish confirm deadline: one token source a second, shared by that second's publishes, and it fires.
+/// </summary>
 public sealed class ConfirmDeadlineTests
 {
     [Fact]

@@ -13,8 +13,14 @@ public sealed class EmitScheduleTests
     {
         Assert.Equal(Now.AddSeconds(5), EmitSchedule.Resolve(TimeSpan.FromSeconds(5), null, Now, "delay", "runAt").At);
         Assert.Equal(Now.AddDays(30), EmitSchedule.Resolve(null, Now.AddDays(30), Now, "delay", "runAt").At);
-        Assert.All([EmitSchedule.Resolve(TimeSpan.Zero, null, Now, "delay", "runAt"), EmitSchedule.Resolve(null, Now.AddMinutes(-1), Now, "delay", "runAt"),
-            EmitSchedule.Resolve(null, null, Now, "delay", "runAt")], now => Assert.True(now.At is null && now.Problem is null));
+        Assert.All([EmitSchedule.Resolve(TimeSpan.Zero, null, Now, "delay", "runAt"), EmitSchedule.Resolve(
+            null,
+            Now.AddMinutes(-1),
+            Now,
+            "delay",
+            "runAt"),
+            EmitSchedule.Resolve(null, null, Now, "delay", "runAt")], now => Assert.True(
+                now.At is null && now.Problem is null));
     }
 
     [Theory]
@@ -22,9 +28,17 @@ public sealed class EmitScheduleTests
     [InlineData(2_592_001.0, null, "more than 30 days")]
     [InlineData(null, 31.0, "\"runAt\" is more than 30 days ahead")]
     [InlineData(1.0, 1.0, "not both")]
-    public void Past_the_bounds_or_both_at_once_is_a_problem_naming_the_field(double? delaySeconds, double? runAtDays, string problem)
+    public void Past_the_bounds_or_both_at_once_is_a_problem_naming_the_field(
+        double? delaySeconds,
+        double? runAtDays,
+        string problem)
     {
-        var (at, error) = EmitSchedule.Resolve(delaySeconds is { } s ? TimeSpan.FromSeconds(s) : null, runAtDays is { } d ? Now.AddDays(d) : null, Now, "delay", "runAt");
+        var (at, error) = EmitSchedule.Resolve(
+            delaySeconds is { } s ? TimeSpan.FromSeconds(s) : null,
+            runAtDays is { } d ? Now.AddDays(d) : null,
+            Now,
+            "delay",
+            "runAt");
         Assert.Null(at);
         Assert.Contains(problem, error);
     }
@@ -34,7 +48,8 @@ public sealed class EmitScheduleTests
     {
         var written = new MemoryStream();
         var output = new FrameOutput(written);
-        EmitWhen[] sent = [EmitWhen.Now, new(TimeSpan.FromSeconds(2.5), null), new(null, Now.AddHours(1)), new(null, null, "cart-9")];
+        EmitWhen[] sent = [EmitWhen.Now, new(TimeSpan.FromSeconds(2.5), null), new(null, Now
+            .AddHours(1)), new(null, null, "cart-9")];
         foreach (var when in sent) new EmitFrame(1, 1, "w", "{}"u8.ToArray(), when).Write(output);
         using (var hostile = output.Begin(EmitFrame.Type))
         {

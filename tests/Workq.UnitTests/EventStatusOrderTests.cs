@@ -2,21 +2,54 @@ using Workq.Shared.Storage;
 
 namespace Workq.UnitTests;
 
-/// <summary>The rule by which a status write replaces another (the same in memory and in the store's upsert): never backwards.</summary>
+/// <summary>
+/// The rule by which a status write replaces another (the same in memory and in the store's upsert): never backwards.
+/// </summary>
 public sealed class EventStatusOrderTests
 {
     private static readonly DateTimeOffset At = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private static EventStatusUpdate Write(string status, short rank, int attempts, DateTimeOffset? startedAt = null, DateTimeOffset? finishedAt = null,
+    private static EventStatusUpdate Write(
+        string status,
+        short rank,
+        int attempts,
+        DateTimeOffset? startedAt = null,
+        DateTimeOffset? finishedAt = null,
         DateTimeOffset? restartedAt = null) =>
-        new("c", Guid.Empty, "w", status, rank, attempts, At, StartedAt: startedAt, FinishedAt: finishedAt, RestartedAt: restartedAt);
+        new(
+            "c",
+            Guid.Empty,
+            "w",
+            status,
+            rank,
+            attempts,
+            At,
+            StartedAt: startedAt,
+            FinishedAt: finishedAt,
+            RestartedAt: restartedAt);
 
     private static readonly EventStatusUpdate Queued = Write(EventStatuses.Queued, EventStatuses.QueuedRank, 1);
-    private static readonly EventStatusUpdate Running = Write(EventStatuses.Running, EventStatuses.RunningRank, 1, At.AddSeconds(1));
-    private static readonly EventStatusUpdate Completed = Write(EventStatuses.Completed, EventStatuses.FinishedRank, 1, At.AddSeconds(1), At.AddSeconds(2));
-    private static readonly EventStatusUpdate CancelRequest = Write(EventStatuses.Cancelled, EventStatuses.CancelRequestRank, 1);
+    private static readonly EventStatusUpdate Running = Write(
+        EventStatuses.Running,
+        EventStatuses.RunningRank,
+        1,
+        At.AddSeconds(1));
+    private static readonly EventStatusUpdate Completed = Write(
+        EventStatuses.Completed,
+        EventStatuses.FinishedRank,
+        1,
+        At.AddSeconds(1),
+        At.AddSeconds(2));
+    private static readonly EventStatusUpdate CancelRequest = Write(
+        EventStatuses.Cancelled,
+        EventStatuses.CancelRequestRank,
+        1);
     private static readonly EventStatusUpdate Retry = Write(EventStatuses.Queued, EventStatuses.QueuedRank, 2);
-    private static readonly EventStatusUpdate Dead = Write(EventStatuses.DeadLettered, EventStatuses.DeadLetteredRank, 2, finishedAt: At.AddSeconds(5));
+    private static readonly EventStatusUpdate Dead = Write(
+        EventStatuses.DeadLettered,
+        EventStatuses.DeadLetteredRank,
+        2,
+        finishedAt: At.AddSeconds(5));
 
     [Fact]
     public void A_late_queued_never_moves_a_running_or_finished_event_back()
@@ -53,21 +86,35 @@ public sealed class EventStatusOrderTests
         Assert.True(Dead.Supersedes(Running));
         Assert.False(Completed.Supersedes(Dead));
         Assert.False(Write(EventStatuses.Running, EventStatuses.RunningRank, 2, At.AddSeconds(4)).Supersedes(Dead));
-        Assert.True(Write(EventStatuses.Queued, EventStatuses.QueuedRank, 1, restartedAt: At.AddSeconds(6)).Supersedes(Dead));
+        Assert.True(
+            Write(EventStatuses.Queued, EventStatuses.QueuedRank, 1, restartedAt: At.AddSeconds(6)).Supersedes(Dead));
         // A late restart does not undo a dead letter the redriven run made after it.
-        Assert.False(Write(EventStatuses.Queued, EventStatuses.QueuedRank, 1, restartedAt: At.AddSeconds(4)).Supersedes(Dead));
+        Assert.False(
+            Write(EventStatuses.Queued, EventStatuses.QueuedRank, 1, restartedAt: At.AddSeconds(4)).Supersedes(Dead));
         Assert.True(Write(EventStatuses.Running, EventStatuses.RunningRank, 1, At.AddSeconds(6)).Supersedes(Dead));
     }
 
     [Fact]
     public void A_quarantined_event_beats_even_its_dead_letter_and_only_its_redrive_replaces_it()
     {
-        var quarantined = EventStatusUpdate.Quarantined("c", Guid.Empty, "w", 2, At, 7, "workq.dead-letters", "22021: invalid byte sequence");
+        var quarantined = EventStatusUpdate.Quarantined(
+            "c",
+            Guid.Empty,
+            "w",
+            2,
+            At,
+            7,
+            "workq.dead-letters",
+            "22021: invalid byte sequence");
         Assert.True(quarantined.Supersedes(Dead));
         Assert.True(quarantined.Supersedes(Completed));
         Assert.False(Dead.Supersedes(quarantined));
         Assert.False(Completed.Supersedes(quarantined));
-        Assert.True(Write(EventStatuses.Queued, EventStatuses.QueuedRank, 1, restartedAt: DateTimeOffset.UtcNow.AddSeconds(1)).Supersedes(quarantined));
+        Assert.True(Write(
+            EventStatuses.Queued,
+            EventStatuses.QueuedRank,
+            1,
+            restartedAt: DateTimeOffset.UtcNow.AddSeconds(1)).Supersedes(quarantined));
         Assert.Equal(EventStatuses.Quarantined, quarantined.Status);
         Assert.True(EventStatuses.IsFinal(quarantined.Status));
         Assert.Contains("GET /v1/quarantine/7", quarantined.Error);
@@ -76,7 +123,15 @@ public sealed class EventStatusOrderTests
     [Fact]
     public void A_quarantined_status_holds_no_text_postgresql_refuses()
     {
-        var quarantined = EventStatusUpdate.Quarantined("c", Guid.Empty, "w", 1, At, 1, "workq.dead-letters", "dead\0letter \ud800");
+        var quarantined = EventStatusUpdate.Quarantined(
+            "c",
+            Guid.Empty,
+            "w",
+            1,
+            At,
+            1,
+            "workq.dead-letters",
+            "dead\0letter \ud800");
         Assert.DoesNotContain('\0', quarantined.Error!);
         Assert.DoesNotContain('\ud800', quarantined.Error!);
     }
@@ -92,14 +147,19 @@ public sealed class EventStatusOrderTests
         Assert.False(Write(EventStatuses.Scheduled, EventStatuses.ScheduledRank, 1).Supersedes(cancelledForGood));
         var redrivenRun = Write(EventStatuses.Running, EventStatuses.RunningRank, 1, At.AddSeconds(9));
         Assert.False(Dead.Supersedes(redrivenRun));
-        Assert.True(Write(EventStatuses.DeadLettered, EventStatuses.DeadLetteredRank, 1, At.AddSeconds(9), At.AddSeconds(10)).Supersedes(redrivenRun));
+        Assert.True(Write(
+            EventStatuses.DeadLettered,
+            EventStatuses.DeadLetteredRank,
+            1,
+            At.AddSeconds(9),
+            At.AddSeconds(10)).Supersedes(redrivenRun));
     }
 
     public static TheoryData<string> Histories() => [.. EventStatusHistories.All.Select(h => h.Name)];
 
     /// <summary>
-    /// Every order in which a history's writes can land, merged as the recorder merges them: each ends in the history's last status,
-    /// and once a completed, failed or cancelled status was reached no later write shows an earlier one.
+    /// Every order in which a history's writes can land, merged as the recorder merges them: each ends in the history's
+    /// last status, and once a completed, failed or cancelled status was reached no later write shows an earlier one.
     /// </summary>
     [Theory]
     [MemberData(nameof(Histories))]
@@ -113,7 +173,8 @@ public sealed class EventStatusOrderTests
             {
                 var wasFinal = current.Rank == EventStatuses.FinishedRank;
                 if (update.Supersedes(current)) current = update.After(current);
-                Assert.False(wasFinal && current.Rank != EventStatuses.FinishedRank && current.Rank != EventStatuses.DeadLetteredRank,
+                Assert.False(wasFinal && current.Rank != EventStatuses.FinishedRank
+                    && current.Rank != EventStatuses.DeadLetteredRank,
                     $"{name}: {string.Join(" → ", order.Select(w => w.Status))} went back to {current.Status}");
             }
             Assert.True(current.Status == ends, $"{name}: {string.Join(" → ", order.Select(w => $"{w.Status}/{w.Attempts}"))} ends {current.Status}, not {ends}");

@@ -35,7 +35,9 @@ public sealed class LatencyHistogramTests
         foreach (var p in new[] { 0.5, 0.95, 0.99 })
         {
             var exact = samples[(int)Math.Ceiling(p * samples.Count) - 1];
-            Assert.Equal(LatencyHistogram.Bucket(exact), LatencyHistogram.Bucket(LatencyHistogram.Percentile(merged, p)!.Value));
+            Assert.Equal(
+                LatencyHistogram.Bucket(exact),
+                LatencyHistogram.Bucket(LatencyHistogram.Percentile(merged, p)!.Value));
         }
         Assert.Null(LatencyHistogram.Percentile(new long[LatencyHistogram.Buckets], 0.5));
     }

@@ -4,7 +4,9 @@ using Workq.Worker.Consuming;
 
 namespace Workq.UnitTests;
 
-/// <summary>The lane of a key (stable, in range, spread) and the per-key chains (in order per key, side by side across keys).</summary>
+/// <summary>
+/// The lane of a key (stable, in range, spread) and the per-key chains (in order per key, side by side across keys).
+/// </summary>
 public sealed class OrderingKeyTests
 {
     [Fact]

@@ -3,7 +3,9 @@ using Workq.Shared.Configuration;
 
 namespace Workq.UnitTests;
 
-/// <summary>The quota settings: WORKQ_CANVAS_EMIT_RATE's format, and the defaults of the per-event and per-queue limits.</summary>
+/// <summary>
+/// The quota settings: WORKQ_CANVAS_EMIT_RATE's format, and the defaults of the per-event and per-queue limits.
+/// </summary>
 public sealed class QuotaSettingsTests
 {
     [Theory]
@@ -45,7 +47,8 @@ public sealed class QuotaSettingsTests
     [Theory]
     [InlineData("500/s,burst=1000")]
     [InlineData("3/m,burst=10")]
-    public void A_rate_is_written_back_as_it_parses(string text) => Assert.Equal(text, EmitRate.Parse(text)!.ToString());
+    public void A_rate_is_written_back_as_it_parses(string text)
+        => Assert.Equal(text, EmitRate.Parse(text)!.ToString());
 
     [Fact]
     public void The_limits_default_to_a_thousand_emits_a_million_queued_and_no_rate()

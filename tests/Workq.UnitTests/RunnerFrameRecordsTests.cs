@@ -5,83 +5,151 @@ using Workq.Shared.Messaging;
 namespace Workq.UnitTests;
 
 /// <summary>
-/// Every frame of the runner channel: it reads back as written, and a runner that sends it cut short, with bytes left over, or
-/// with a field no runner writes is refused with <see cref="InvalidDataException"/> naming the frame, never an index error.
+/// Every frame of the runner channel: it reads back as written, and a runner that sends it cut short, with bytes left
+/// over, or with a field no runner writes is refused with <see cref="InvalidDataException"/> naming the frame, never an
+/// index error.
 /// </summary>
 public sealed class RunnerFrameRecordsTests
 {
-    private static readonly KeyValuePair<string, string>[] Headers = [new("Accept", "application/json"), new("X-Tag", "a"), new("X-Tag", "b")];
+    private static readonly KeyValuePair<string, string>[] Headers = [new("Accept", "application/json"), new(
+        "X-Tag",
+        "a"), new("X-Tag", "b")];
 
     /// <summary>One written frame of each type, and a check that the read gives back its fields.</summary>
     public static TheoryData<string> Frames => [.. Samples.Keys];
 
-    private static readonly Dictionary<string, (byte Type, Action<FrameOutput> Write, Action<byte[]> ReadBack)> Samples = new()
-    {
-        ["Init"] = (InitFrame.Type, o => new InitFrame("shop", 64, 8, 1024, 256, 512).Write(o), p => Assert.Equal(new InitFrame("shop", 64, 8, 1024, 256, 512), InitFrame.Read(p))),
-        ["Load"] = (LoadFrame.Type, o => new LoadFrame(7, new byte[] { 1, 2, 3 }).Write(o), p =>
+    private static readonly Dictionary<string, (byte Type, Action<FrameOutput> Write, Action<byte[]> ReadBack)> Samples
+        = new()
         {
-            var load = LoadFrame.Read(p);
-            Assert.Equal(7, load.Key);
-            Assert.Equal([1, 2, 3], load.Assembly.ToArray());
-        }
-        ),
-        ["Unload"] = (UnloadFrame.Type, o => new UnloadFrame(9).Write(o), p => Assert.Equal(new UnloadFrame(9), UnloadFrame.Read(p))),
-        ["Run"] = (RunFrame.Type, o => SampleRun.Write(o), p =>
-        {
-            var run = RunFrame.Read(p);
-            Assert.Equal(SampleRun with { Body = default }, run with { Body = default });
-            Assert.Equal("{\"n\":1}", System.Text.Encoding.UTF8.GetString(run.Body.Span));
-        }
-        ),
-        ["EmitReply"] = (EmitReplyFrame.Type, o => EmitReplyFrame.Refused(3, 2, RunnerProtocol.EmitQueueFull, "full").Write(o),
-            p => Assert.Equal(EmitReplyFrame.Refused(3, 2, RunnerProtocol.EmitQueueFull, "full"), EmitReplyFrame.Read(p))),
-        ["EmitReply (emitted)"] = (EmitReplyFrame.Type, o => EmitReplyFrame.Emitted(3, 2, Id).Write(o),
+            ["Init"] = (InitFrame.Type, o => new InitFrame("shop", 64, 8, 1024, 256, 512).Write(o), p => Assert.Equal(
+                new InitFrame("shop", 64, 8, 1024, 256, 512),
+                InitFrame.Read(p))),
+            ["Load"] = (LoadFrame.Type, o => new LoadFrame(7, new byte[] { 1, 2, 3 }).Write(o), p =>
+            {
+                var load = LoadFrame.Read(p);
+                Assert.Equal(7, load.Key);
+                Assert.Equal([1, 2, 3], load.Assembly.ToArray());
+            }
+            ),
+            ["Unload"] = (UnloadFrame.Type, o => new UnloadFrame(9).Write(o), p => Assert.Equal(
+                new UnloadFrame(9),
+                UnloadFrame.Read(p))),
+            ["Run"] = (RunFrame.Type, o => SampleRun.Write(o), p =>
+            {
+                var run = RunFrame.Read(p);
+                Assert.Equal(SampleRun with { Body = default }, run with { Body = default });
+                Assert.Equal("{\"n\":1}", System.Text.Encoding.UTF8.GetString(run.Body.Span));
+            }
+            ),
+            ["EmitReply"] = (EmitReplyFrame.Type, o => EmitReplyFrame.Refused(3, 2, RunnerProtocol.EmitQueueFull, "full")
+                .Write(o),
+            p => Assert.Equal(
+                EmitReplyFrame.Refused(3, 2, RunnerProtocol.EmitQueueFull, "full"),
+                EmitReplyFrame.Read(p))),
+            ["EmitReply (emitted)"] = (EmitReplyFrame.Type, o => EmitReplyFrame.Emitted(3, 2, Id).Write(o),
             p => Assert.Equal(EmitReplyFrame.Emitted(3, 2, Id), EmitReplyFrame.Read(p))),
-        ["Ready"] = (ReadyFrame.Type, o => new ReadyFrame(4242).Write(o), p => Assert.Equal(new ReadyFrame(4242), ReadyFrame.Read(p))),
-        ["Emit"] = (EmitFrame.Type, o => new EmitFrame(5, 1, "next", "[1]"u8.ToArray(), new EmitWhen(TimeSpan.FromSeconds(3), null, "k")).Write(o), p =>
-        {
-            var emit = EmitFrame.Read(p);
-            Assert.Equal((5L, 1, "next", new EmitWhen(TimeSpan.FromSeconds(3), null, "k")), (emit.RunId, emit.Number, emit.Worker, emit.When));
-            Assert.Equal("[1]", System.Text.Encoding.UTF8.GetString(emit.Json.Span));
-        }
-        ),
-        ["Done"] = (DoneFrame.Type, o => new DoneFrame(6, RunnerOutcome.Failed, TimeSpan.FromMilliseconds(12), null, "Boom", "it broke", ["a", "b"]).Write(o), p =>
-        {
-            var done = DoneFrame.Read(p);
-            Assert.Equal((6L, RunnerOutcome.Failed, TimeSpan.FromMilliseconds(12), "Boom", "it broke"), (done.RunId, done.Outcome, done.Duration, done.ErrorType, done.ErrorMessage));
-            Assert.Null(done.Result);
-            Assert.Equal(["a", "b"], done.Logs);
-        }
-        ),
-        ["Done (result)"] = (DoneFrame.Type, o => new DoneFrame(6, RunnerOutcome.Completed, TimeSpan.Zero, "42"u8.ToArray(), null, null, []).Write(o),
+            ["Ready"] = (ReadyFrame.Type, o => new ReadyFrame(4242).Write(o), p => Assert.Equal(
+                new ReadyFrame(4242),
+                ReadyFrame.Read(p))),
+            ["Emit"] = (EmitFrame.Type, o => new EmitFrame(
+                5,
+                1,
+                "next",
+                "[1]"u8.ToArray(),
+                new EmitWhen(TimeSpan.FromSeconds(3), null, "k")).Write(o), p =>
+            {
+                var emit = EmitFrame.Read(p);
+                Assert.Equal(
+                    (5L, 1, "next", new EmitWhen(TimeSpan.FromSeconds(3), null, "k")),
+                    (emit.RunId, emit.Number, emit.Worker, emit.When));
+                Assert.Equal("[1]", System.Text.Encoding.UTF8.GetString(emit.Json.Span));
+            }
+            ),
+            ["Done"] = (DoneFrame.Type, o => new DoneFrame(
+                6,
+                RunnerOutcome.Failed,
+                TimeSpan.FromMilliseconds(12),
+                null,
+                "Boom",
+                "it broke",
+                ["a", "b"]).Write(o), p =>
+            {
+                var done = DoneFrame.Read(p);
+                Assert.Equal(
+                    (6L, RunnerOutcome.Failed, TimeSpan.FromMilliseconds(12), "Boom", "it broke"),
+                    (done.RunId, done.Outcome, done.Duration, done.ErrorType, done.ErrorMessage));
+                Assert.Null(done.Result);
+                Assert.Equal(["a", "b"], done.Logs);
+            }
+            ),
+            ["Done (result)"] = (DoneFrame.Type, o => new DoneFrame(
+                6,
+                RunnerOutcome.Completed,
+                TimeSpan.Zero,
+                "42"u8.ToArray(),
+                null,
+                null,
+                []).Write(o),
             p => Assert.Equal("42", System.Text.Encoding.UTF8.GetString(DoneFrame.Read(p).Result!.Value.Span))),
-        ["HttpRequest"] = (HttpRequestFrame.Type, o => new HttpRequestFrame(8, 1, "POST", "https://example.com/x?y=1", Headers, "body"u8.ToArray()).Write(o), p =>
-        {
-            var request = HttpRequestFrame.Read(p);
-            Assert.Equal((8L, 1, "POST", "https://example.com/x?y=1"), (request.RunId, request.RequestId, request.Method, request.Uri));
-            Assert.Equal(Headers, request.Headers);
-            Assert.Equal("body", System.Text.Encoding.UTF8.GetString(request.Body!.Value.Span));
-        }
-        ),
-        ["HttpRequest (no body)"] = (HttpRequestFrame.Type, o => new HttpRequestFrame(8, 2, "GET", "http://h/", [], null).Write(o),
+            ["HttpRequest"] = (HttpRequestFrame.Type, o => new HttpRequestFrame(
+                8,
+                1,
+                "POST",
+                "https://example.com/x?y=1",
+                Headers,
+                "body"u8.ToArray()).Write(o), p =>
+            {
+                var request = HttpRequestFrame.Read(p);
+                Assert.Equal(
+                    (8L, 1, "POST", "https://example.com/x?y=1"),
+                    (request.RunId, request.RequestId, request.Method, request.Uri));
+                Assert.Equal(Headers, request.Headers);
+                Assert.Equal("body", System.Text.Encoding.UTF8.GetString(request.Body!.Value.Span));
+            }
+            ),
+            ["HttpRequest (no body)"] = (HttpRequestFrame
+            .Type, o => new HttpRequestFrame(8, 2, "GET", "http://h/", [], null).Write(o),
             p => Assert.Null(HttpRequestFrame.Read(p).Body)),
-        ["HttpCancel"] = (HttpCancelFrame.Type, o => new HttpCancelFrame(3).Write(o), p => Assert.Equal(new HttpCancelFrame(3), HttpCancelFrame.Read(p))),
-        ["HttpResponse"] = (HttpResponseFrame.Type, o => new HttpResponseFrame(3, 201, "Created", HttpVersion.Version11, "https://example.com/z", Headers).Write(o), p =>
-        {
-            var response = HttpResponseFrame.Read(p);
-            Assert.Equal((3, 201, "Created", HttpVersion.Version11, "https://example.com/z"), (response.RequestId, response.Status, response.Reason, response.Version, response.RequestUri));
-            Assert.Equal(Headers, response.Headers);
-        }
-        ),
-        ["HttpBody"] = (HttpBodyFrame.Type, o => new HttpBodyFrame(3, new byte[] { 9, 8 }).Write(o), p => Assert.Equal([9, 8], HttpBodyFrame.Read(p).Chunk.ToArray())),
-        ["HttpEnd"] = (HttpEndFrame.Type, o => new HttpEndFrame(3, HttpFailure.Request, "refused", HttpRequestError.ConnectionError).Write(o),
-            p => Assert.Equal(new HttpEndFrame(3, HttpFailure.Request, "refused", HttpRequestError.ConnectionError), HttpEndFrame.Read(p))),
-    };
+            ["HttpCancel"] = (HttpCancelFrame.Type, o => new HttpCancelFrame(3).Write(o), p => Assert.Equal(
+                new HttpCancelFrame(3),
+                HttpCancelFrame.Read(p))),
+            ["HttpResponse"] = (HttpResponseFrame.Type, o => new HttpResponseFrame(
+                3,
+                201,
+                "Created",
+                HttpVersion.Version11,
+                "https://example.com/z",
+                Headers).Write(o), p =>
+            {
+                var response = HttpResponseFrame.Read(p);
+                Assert.Equal(
+                    (3, 201, "Created", HttpVersion.Version11, "https://example.com/z"),
+                    (response.RequestId, response.Status, response.Reason, response.Version, response.RequestUri));
+                Assert.Equal(Headers, response.Headers);
+            }
+            ),
+            ["HttpBody"] = (HttpBodyFrame.Type, o => new HttpBodyFrame(3, new byte[] {
+            9,
+            8 }).Write(o), p => Assert.Equal([9, 8], HttpBodyFrame.Read(p).Chunk.ToArray())),
+            ["HttpEnd"] = (HttpEndFrame
+            .Type, o => new HttpEndFrame(3, HttpFailure.Request, "refused", HttpRequestError.ConnectionError).Write(o),
+            p => Assert.Equal(
+                new HttpEndFrame(3, HttpFailure.Request, "refused", HttpRequestError.ConnectionError),
+                HttpEndFrame.Read(p))),
+        };
 
     private static readonly Guid Id = Guid.Parse("0193a7c2-0000-7000-8000-000000000001");
 
-    private static readonly RunFrame SampleRun = new(11, 2, Id, "resize", new DateTimeOffset(2026, 12, 6, 16, 0, 0, TimeSpan.Zero), 2, 1,
-        TimeSpan.FromSeconds(30), "{\"n\":1}"u8.ToArray());
+    private static readonly RunFrame SampleRun = new(
+        11,
+        2,
+        Id,
+        "resize",
+        new DateTimeOffset(2026, 12, 6, 16, 0, 0, TimeSpan.Zero),
+        2,
+        1,
+        TimeSpan.FromSeconds(30),
+        "{\"n\":1}"u8.ToArray());
 
     [Theory]
     [MemberData(nameof(Frames))]
@@ -143,7 +211,8 @@ public sealed class RunnerFrameRecordsTests
         new HttpBodyFrame(1, new byte[2_000]).Write(output);
         await output.DisposeAsync();
         var input = new FrameInput(new MemoryStream(written.ToArray()), maxFrameBytes: 1_000);
-        var refused = await Assert.ThrowsAsync<InvalidDataException>(async () => await input.ReadAsync(CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<InvalidDataException>(
+            async () => await input.ReadAsync(CancellationToken.None));
         Assert.Contains("over the 1000 a frame may hold", refused.Message);
     }
 
@@ -153,7 +222,8 @@ public sealed class RunnerFrameRecordsTests
         var output = new FrameOutput(written);
         write(output);
         await output.DisposeAsync();
-        var frame = (await new FrameInput(new MemoryStream(written.ToArray())).ReadAsync(CancellationToken.None))!.Value;
+        var frame = (await new FrameInput(new MemoryStream(written.ToArray())).ReadAsync(CancellationToken.None))!
+            .Value;
         return (frame.Type, frame.Payload.ToArray());
     }
 }

@@ -3,7 +3,10 @@ using Workq.Shared.Isolation;
 
 namespace Workq.UnitTests;
 
-/// <summary>The frames between the worker service and its runners: every field comes back as written, whatever the stream's chunking.</summary>
+/// <summary>
+/// The frames between the worker service and its runners: every field comes back as written, whatever the stream's
+/// chunking.
+/// </summary>
 public sealed class RunnerFramesTests
 {
     [Fact]
@@ -50,7 +53,10 @@ public sealed class RunnerFramesTests
     public void The_blocking_reader_reads_what_arrives_a_byte_at_a_time()
     {
         var frames = new MemoryStream();
-        foreach (var text in new[] { "a", new string('x', 70_000), "" }) Write(frames, 7, System.Text.Encoding.UTF8.GetBytes(text));
+        foreach (var text in new[] {
+            "a",
+            new string('x', 70_000),
+            "" }) Write(frames, 7, System.Text.Encoding.UTF8.GetBytes(text));
         var input = new FrameInput(new Trickle(frames.ToArray()));
 
         Assert.Equal(1, input.Read()!.Value.Payload.Length);
@@ -78,7 +84,8 @@ public sealed class RunnerFramesTests
         Write(frames, 1, [1, 2, 3]);
         var whole = frames.ToArray();
         Assert.NotNull(await new FrameInput(new MemoryStream(whole)).ReadAsync(CancellationToken.None));
-        await Assert.ThrowsAsync<EndOfStreamException>(async () => await new FrameInput(new MemoryStream(whole[..^1])).ReadAsync(CancellationToken.None));
+        await Assert.ThrowsAsync<EndOfStreamException>(
+            async () => await new FrameInput(new MemoryStream(whole[..^1])).ReadAsync(CancellationToken.None));
         Assert.Null(await new FrameInput(new MemoryStream([])).ReadAsync(CancellationToken.None));
     }
 

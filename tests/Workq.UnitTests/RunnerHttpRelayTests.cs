@@ -6,8 +6,8 @@ using Workq.Worker.Isolation;
 namespace Workq.UnitTests;
 
 /// <summary>
-/// The supervisor's half of a handler's Http against a scripted destination: what it sends back to the runner, the caps it
-/// holds whatever the runner asks, and the requests it refuses as a broken protocol.
+/// The supervisor's half of a handler's Http against a scripted destination: what it sends back to the runner, the caps
+/// it holds whatever the runner asks, and the requests it refuses as a broken protocol.
 /// </summary>
 public sealed class RunnerHttpRelayTests : IAsyncDisposable
 {
@@ -23,27 +23,40 @@ public sealed class RunnerHttpRelayTests : IAsyncDisposable
     }
 
     private RunnerHttpRelay Relay(int maxBytes = 1_000, int concurrency = 2) =>
-        new(new HttpMessageInvoker(destination), output, new HandlerHttpLimits(maxBytes, concurrency), NullLogger.Instance);
+        new(
+            new HttpMessageInvoker(destination),
+            output,
+            new HandlerHttpLimits(maxBytes, concurrency),
+            NullLogger.Instance);
 
-    private static HttpRequestFrame Get(long run, int id, string path = "/") => new(run, id, "GET", "http://sink.test" + path, [], null);
+    private static HttpRequestFrame Get(long run, int id, string path = "/")
+        => new(run, id, "GET", "http://sink.test" + path, [], null);
 
     [Fact]
     public async Task A_response_comes_back_as_a_head_its_body_and_an_end()
     {
-        destination.Answer = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.Accepted) { Content = new StringContent("hello") });
+        destination.Answer = _ => Task.FromResult(
+            new HttpResponseMessage(HttpStatusCode.Accepted) { Content = new StringContent("hello") });
         Relay().Start(Get(1, 1), CancellationToken.None, TimeSpan.FromSeconds(10));
 
         var head = HttpResponseFrame.Read(await NextAsync(HttpResponseFrame.Type));
         Assert.Equal(202, head.Status);
-        Assert.Contains(head.Headers, h => h.Key == "Content-Type" && h.Value.StartsWith("text/plain", StringComparison.Ordinal));
-        Assert.Equal("hello", System.Text.Encoding.UTF8.GetString(HttpBodyFrame.Read(await NextAsync(HttpBodyFrame.Type)).Chunk.Span));
-        Assert.Equal(new HttpEndFrame(1, HttpFailure.None, null), HttpEndFrame.Read(await NextAsync(HttpEndFrame.Type)));
+        Assert.Contains(
+            head.Headers,
+            h => h.Key == "Content-Type" && h.Value.StartsWith("text/plain", StringComparison.Ordinal));
+        Assert.Equal(
+            "hello",
+            System.Text.Encoding.UTF8.GetString(HttpBodyFrame.Read(await NextAsync(HttpBodyFrame.Type)).Chunk.Span));
+        Assert.Equal(
+            new HttpEndFrame(1, HttpFailure.None, null),
+            HttpEndFrame.Read(await NextAsync(HttpEndFrame.Type)));
     }
 
     [Fact]
     public async Task A_body_past_the_cap_stops_there_with_a_failure_that_names_the_cap()
     {
-        destination.Answer = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new Endless()) });
+        destination.Answer = _ => Task.FromResult(
+            new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new Endless()) });
         Relay(maxBytes: 200_000).Start(Get(1, 1), CancellationToken.None, TimeSpan.FromSeconds(10));
 
         await NextAsync(HttpResponseFrame.Type);
@@ -69,9 +82,11 @@ public sealed class RunnerHttpRelayTests : IAsyncDisposable
         destination.Answer = request => Hold(request);
         var relay = Relay(concurrency: 2);
         relay.Start(Get(1, 1), CancellationToken.None, TimeSpan.FromSeconds(10));
-        Assert.Contains("reusing request id 1", Assert.Throws<InvalidDataException>(() => relay.Start(Get(1, 1), CancellationToken.None, TimeSpan.FromSeconds(10))).Message);
+        Assert.Contains("reusing request id 1", Assert.Throws<InvalidDataException>(
+            () => relay.Start(Get(1, 1), CancellationToken.None, TimeSpan.FromSeconds(10))).Message);
         relay.Start(Get(1, 2), CancellationToken.None, TimeSpan.FromSeconds(10));
-        Assert.Contains("past the 2 requests", Assert.Throws<InvalidDataException>(() => relay.Start(Get(1, 3), CancellationToken.None, TimeSpan.FromSeconds(10))).Message);
+        Assert.Contains("past the 2 requests", Assert.Throws<InvalidDataException>(
+            () => relay.Start(Get(1, 3), CancellationToken.None, TimeSpan.FromSeconds(10))).Message);
         relay.EndAll();
         Assert.Equal(HttpFailure.Cancelled, HttpEndFrame.Read(await NextAsync(HttpEndFrame.Type)).Failure);
         Assert.Equal(HttpFailure.Cancelled, HttpEndFrame.Read(await NextAsync(HttpEndFrame.Type)).Failure);
@@ -107,9 +122,15 @@ public sealed class RunnerHttpRelayTests : IAsyncDisposable
     [InlineData("GE T", "http://sink.test/", "method")]
     [InlineData("GET", "file:///etc/passwd", "not an absolute http or https URI")]
     [InlineData("GET", "/relative", "not an absolute http or https URI")]
-    public async Task A_request_httpclient_would_refuse_fails_without_reaching_anyone(string method, string uri, string because)
+    public async Task A_request_httpclient_would_refuse_fails_without_reaching_anyone(
+        string method,
+        string uri,
+        string because)
     {
-        Relay().Start(new HttpRequestFrame(1, 1, method, uri, [], null), CancellationToken.None, TimeSpan.FromSeconds(10));
+        Relay().Start(
+            new HttpRequestFrame(1, 1, method, uri, [], null),
+            CancellationToken.None,
+            TimeSpan.FromSeconds(10));
         var end = HttpEndFrame.Read(await NextAsync(HttpEndFrame.Type));
         Assert.Equal(HttpFailure.Request, end.Failure);
         Assert.Contains(because, end.Message, StringComparison.OrdinalIgnoreCase);
@@ -118,7 +139,9 @@ public sealed class RunnerHttpRelayTests : IAsyncDisposable
 
     private static async Task<HttpResponseMessage> Hold(HttpRequestMessage request)
     {
-        await Task.Delay(Timeout.Infinite, request.Options.TryGetValue(Scripted.Token, out var token) ? token : CancellationToken.None);
+        await Task.Delay(
+            Timeout.Infinite,
+            request.Options.TryGetValue(Scripted.Token, out var token) ? token : CancellationToken.None);
         return new HttpResponseMessage(HttpStatusCode.OK);
     }
 
@@ -138,7 +161,8 @@ public sealed class RunnerHttpRelayTests : IAsyncDisposable
         private int count;
         private readonly SemaphoreSlim arrivals = new(0);
 
-        public Func<HttpRequestMessage, Task<HttpResponseMessage>> Answer { get; set; } = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+        public Func<HttpRequestMessage, Task<HttpResponseMessage>> Answer { get; set; }
+            = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
         public int Count => count;
 
         public async Task Arrived(int requests)
@@ -146,7 +170,9 @@ public sealed class RunnerHttpRelayTests : IAsyncDisposable
             for (var i = 0; i < requests; i++) await arrivals.WaitAsync(TimeSpan.FromSeconds(10));
         }
 
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        protected override Task<HttpResponseMessage> SendAsync(
+            HttpRequestMessage request,
+            CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref count);
             request.Options.Set(Token, cancellationToken);

@@ -5,11 +5,14 @@ using Workq.Worker.Isolation;
 
 namespace Workq.UnitTests;
 
-/// <summary>The runner sandbox's settings (WORKQ_SANDBOX, WORKQ_RUNNER_PIDS) and the seccomp filter it is built with.</summary>
+/// <summary>
+/// The runner sandbox's settings (WORKQ_SANDBOX, WORKQ_RUNNER_PIDS) and the seccomp filter it is built with.
+/// </summary>
 public sealed class RunnerSandboxSettingsTests
 {
     private static WorkqOptions Options(params (string Key, string Value)[] settings) =>
-        WorkqOptions.From(new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build(), 8083);
+        WorkqOptions.From(new ConfigurationBuilder().AddInMemoryCollection(
+            settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build(), 8083);
 
     [Fact]
     public void The_sandbox_is_on_by_default_with_256_tasks_per_runner()
@@ -44,7 +47,9 @@ public sealed class RunnerSandboxSettingsTests
     public void WORKQ_RUNNER_PIDS_is_read_and_must_be_positive()
     {
         Assert.Equal(64, Options(("WORKQ_RUNNER_PIDS", "64")).RunnerPids);
-        Assert.Contains("WORKQ_RUNNER_PIDS", Assert.Throws<InvalidOperationException>(() => Options(("WORKQ_RUNNER_PIDS", "0"))).Message);
+        Assert.Contains(
+            "WORKQ_RUNNER_PIDS",
+            Assert.Throws<InvalidOperationException>(() => Options(("WORKQ_RUNNER_PIDS", "0"))).Message);
     }
 
     [Fact]

@@ -15,12 +15,17 @@ public sealed class BenchCluster : IAsyncDisposable
 
     public static string PostgresAdmin => LocalServers.PostgresAdmin("WORKQ_BENCH_POSTGRES_ADMIN");
     public static string ServicePostgres => LocalServers.Postgres("WORKQ_BENCH_POSTGRES", "WORKQ_BENCH_POSTGRES_ADMIN");
-    /// <summary>This machine's RabbitMQ, or every node of a cluster when the variables list several (comma-separated).</summary>
-    public static TestBroker Broker { get; set; } =
-        TestBroker.FromEnvironment("WORKQ_BENCH_RABBITMQ_URL", "WORKQ_BENCH_RABBITMQ_MANAGEMENT_URL", "WORKQ_BENCH_RABBITMQ_ADMIN");
     /// <summary>
-    /// The ids of the containers the broker's nodes run in (<c>--broker cluster</c>), so the CPU meter counts those nodes
-    /// and not this machine's own RabbitMQ; null: every beam.smp on the machine is the broker.
+    /// This machine's RabbitMQ, or every node of a cluster when the variables list several (comma-separated).
+    /// </summary>
+    public static TestBroker Broker { get; set; } =
+        TestBroker.FromEnvironment(
+            "WORKQ_BENCH_RABBITMQ_URL",
+            "WORKQ_BENCH_RABBITMQ_MANAGEMENT_URL",
+            "WORKQ_BENCH_RABBITMQ_ADMIN");
+    /// <summary>
+    /// The ids of the containers the broker's nodes run in (<c>--broker cluster</c>), so the CPU meter counts those
+    /// nodes and not this machine's own RabbitMQ; null: every beam.smp on the machine is the broker.
     /// </summary>
     public static IReadOnlyList<string>? BrokerContainers { get; set; }
 
@@ -30,19 +35,31 @@ public sealed class BenchCluster : IAsyncDisposable
     public string LogDirectory { get; } = Path.Combine(Path.GetTempPath(), "workq-bench-logs", Suffix);
     public string AmqpUrl => Broker.AmqpUrl(VirtualHost);
 
-    /// <summary>Generous time-outs: deleting a virtual host with a thousand quorum queues takes the broker a while.</summary>
+    /// <summary>
+    /// Generous time-outs: deleting a virtual host with a thousand quorum queues takes the broker a while.
+    /// </summary>
     private readonly RabbitManagement management = new(Broker.AdminManagementUrl, TimeSpan.FromMinutes(5));
     private string postgres = "";
 
     public ServiceProcess? Control { get; private set; }
     public ServiceProcess? Emitter { get; private set; }
     public ServiceProcess? Dispatcher { get; private set; }
-    /// <summary>The first worker instance: the one every scenario but 8 runs with, and the one <see cref="RestartWorkerAsync"/> restarts.</summary>
+    /// <summary>
+    /// The first worker instance: the one every scenario but 8 runs with, and the one <see cref="RestartWorkerAsync"/>
+    /// restarts.
+    /// </summary>
     public ServiceProcess? Worker { get; private set; }
-    /// <summary>Every worker instance: <see cref="Worker"/>, then those <see cref="StartWorkersAsync"/> added (worker-2, worker-3...).</summary>
+    /// <summary>
+    /// Every worker instance: <see cref="Worker"/>, then those <see cref="StartWorkersAsync"/> added (worker-2,
+    /// worker-3...).
+    /// </summary>
     public IReadOnlyList<ServiceProcess> Workers => [.. new[] { Worker }.OfType<ServiceProcess>(), .. extraWorkers];
-    public IEnumerable<ServiceProcess> Services => new[] { Control, Emitter, Dispatcher }.OfType<ServiceProcess>().Concat(Workers);
-    /// <summary>The running worker service's <c>WORKQ_ISOLATION</c>: <c>canvas</c> (runner processes, the default) or <c>none</c>.</summary>
+    public IEnumerable<ServiceProcess> Services
+        => new[] { Control, Emitter, Dispatcher }.OfType<ServiceProcess>().Concat(Workers);
+    /// <summary>
+    /// The running worker service's <c>WORKQ_ISOLATION</c>: <c>canvas</c> (runner processes, the default) or
+    /// <c>none</c>.
+    /// </summary>
     public string Isolation { get; private set; } = "canvas";
 
     private Dictionary<string, string> environment = [];
@@ -56,7 +73,9 @@ public sealed class BenchCluster : IAsyncDisposable
         postgres = await ServiceDatabase.CreateAsync(PostgresAdmin, ServicePostgres, Database, cancellationToken);
     }
 
-    /// <summary>Starts the four services in Release on free ports, as production would run them, and waits until each is ready.</summary>
+    /// <summary>
+    /// Starts the four services in Release on free ports, as production would run them, and waits until each is ready.
+    /// </summary>
     public async Task StartServicesAsync(HttpClient http, CancellationToken cancellationToken)
     {
         environment = new Dictionary<string, string>
@@ -81,16 +100,26 @@ public sealed class BenchCluster : IAsyncDisposable
 
     /// <summary>
     /// Stops the worker service (its runners with it; unacked events go back to their queues) and starts it again with
-    /// <c>WORKQ_ISOLATION=<paramref name="isolation"/></c>, the other services untouched, so both modes run on one set of servers.
+    /// <c>WORKQ_ISOLATION=<paramref name="isolation"/></c>, the other services untouched, so both modes run on one set
+    /// of servers.
     /// </summary>
-    public async Task RestartWorkerAsync(string isolation, HttpClient http, CancellationToken cancellationToken, string? sandbox = null)
+    public async Task RestartWorkerAsync(
+        string isolation,
+        HttpClient http,
+        CancellationToken cancellationToken,
+        string? sandbox = null)
     {
         if (Worker is { } old) await old.DisposeAsync();
         Isolation = isolation;
         environment["WORKQ_ISOLATION"] = isolation;
         if (sandbox is null) environment.Remove("WORKQ_SANDBOX");
         else environment["WORKQ_SANDBOX"] = sandbox;
-        Worker = ServiceProcess.Start("Worker", "Worker", environment, LogDirectory, $"worker-{++workerStarts}-{isolation}");
+        Worker = ServiceProcess.Start(
+            "Worker",
+            "Worker",
+            environment,
+            LogDirectory,
+            $"worker-{++workerStarts}-{isolation}");
         await Worker.WaitReadyAsync(http, StartPatience, cancellationToken);
     }
 
@@ -104,15 +133,21 @@ public sealed class BenchCluster : IAsyncDisposable
         if (Emitter is { } old)
         {
             await old.DisposeAsync();
-            Emitter = ServiceProcess.Start("Emitter", "Emitter", environment, LogDirectory, $"emitter-status-{(on ? "on" : "off")}", old.Port);
+            Emitter = ServiceProcess.Start(
+                "Emitter",
+                "Emitter",
+                environment,
+                LogDirectory,
+                $"emitter-status-{(on ? "on" : "off")}",
+                old.Port);
             await Emitter.WaitReadyAsync(http, StartPatience, cancellationToken);
         }
         await RestartWorkerAsync(Isolation, http, cancellationToken);
     }
 
     /// <summary>
-    /// Starts more worker instances, with the first one's environment, until <paramref name="count"/> run, and waits until each
-    /// is ready. They consume the same queues as the first; they run until the cluster is disposed.
+    /// Starts more worker instances, with the first one's environment, until <paramref name="count"/> run, and waits
+    /// until each is ready. They consume the same queues as the first; they run until the cluster is disposed.
     /// </summary>
     public async Task StartWorkersAsync(int count, HttpClient http, CancellationToken cancellationToken)
     {

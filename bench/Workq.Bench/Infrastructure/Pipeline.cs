@@ -6,7 +6,11 @@ public static class Pipeline
     /// Runs <paramref name="count"/> operations with at most <paramref name="window"/> in flight: a sliding
     /// window keeps the pipeline full (e.g. of unconfirmed publishes) without starting everything at once.
     /// </summary>
-    public static async Task RunAsync(int count, int window, Func<int, Task> operation, CancellationToken cancellationToken)
+    public static async Task RunAsync(
+        int count,
+        int window,
+        Func<int, Task> operation,
+        CancellationToken cancellationToken)
     {
         using var gate = new SemaphoreSlim(window);
         var pending = new List<Task>(count);

@@ -20,13 +20,16 @@ public static class Quiet
             var (busy1, total1) = Read();
             if (total1 > total0 && (double)(busy1 - busy0) / (total1 - total0) <= BusyAtMost) return;
         }
-        Console.Error.WriteLine($"[bench] the machine did not settle below {BusyAtMost:P0} CPU within {Patience.TotalSeconds:0} s; going on");
+        Console.Error.WriteLine(
+            $"[bench] the machine did not settle below {BusyAtMost:P0} CPU within {Patience.TotalSeconds:0} s; going on");
     }
 
     /// <summary>Busy and total jiffies over all cores (idle and iowait count as not busy).</summary>
     private static (long Busy, long Total) Read()
     {
-        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(long.Parse)
+            .ToArray();
         var total = fields.Take(8).Sum();
         var idle = fields[3] + fields[4];
         return (total - idle, total);

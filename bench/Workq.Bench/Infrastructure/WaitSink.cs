@@ -27,18 +27,22 @@ public sealed class WaitSink(WebApplication app, Uri url, ConcurrentQueue<double
         // What the Http probe calls: the least a server can answer, so that the time measured is the client's.
         app.MapGet("/ping", () => Results.Text("pong"));
         await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .First();
         return new WaitSink(app, new Uri(address + "/wait"), waits);
     }
 
     private static async Task<IResult> ReceiveAsync(HttpRequest request, ConcurrentQueue<double> waits)
     {
         using var reader = new StreamReader(request.Body);
-        var lines = (await reader.ReadToEndAsync(request.HttpContext.RequestAborted)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = (await reader.ReadToEndAsync(request.HttpContext.RequestAborted)).Split(
+            '\n',
+            StringSplitOptions.RemoveEmptyEntries);
         var parsed = new List<double>(lines.Length);
         foreach (var line in lines)
         {
-            if (!double.TryParse(line, NumberStyles.Float, CultureInfo.InvariantCulture, out var ms)) return Results.BadRequest();
+            if (!double.TryParse(line, NumberStyles.Float, CultureInfo.InvariantCulture, out var ms)) return Results
+                .BadRequest();
             parsed.Add(ms);
         }
         foreach (var ms in parsed) waits.Enqueue(ms);

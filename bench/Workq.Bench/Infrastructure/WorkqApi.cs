@@ -4,13 +4,20 @@ using System.Text.Json.Nodes;
 
 namespace Workq.Bench.Infrastructure;
 
-/// <summary>The control and emit APIs as the bench uses them, always with the admin token (it acts on every canvas).</summary>
+/// <summary>
+/// The control and emit APIs as the bench uses them, always with the admin token (it acts on every canvas).
+/// </summary>
 public sealed class WorkqApi(HttpClient http, Uri control, Uri emitter, string adminToken)
 {
     public HttpClient Http => http;
 
     public async Task CreateCanvasAsync(string canvas, CancellationToken cancellationToken) =>
-        await SendAsync(HttpMethod.Post, new Uri(control, "v1/canvases"), new JsonObject { ["name"] = canvas }.ToJsonString(), HttpStatusCode.Created, cancellationToken);
+        await SendAsync(
+            HttpMethod.Post,
+            new Uri(control, "v1/canvases"),
+            new JsonObject { ["name"] = canvas }.ToJsonString(),
+            HttpStatusCode.Created,
+            cancellationToken);
 
     public async Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken)
     {
@@ -19,14 +26,22 @@ public sealed class WorkqApi(HttpClient http, Uri control, Uri emitter, string a
         await EnsureAsync(response, HttpStatusCode.NoContent, cancellationToken);
     }
 
-    public async Task DeployAsync(string canvas, string worker, string code, int concurrency, CancellationToken cancellationToken) =>
+    public async Task DeployAsync(
+        string canvas,
+        string worker,
+        string code,
+        int concurrency,
+        CancellationToken cancellationToken) =>
         await SendAsync(HttpMethod.Put, new Uri(control, $"v1/canvases/{canvas}/workers/{worker}"),
-            new JsonObject { ["code"] = code, ["concurrency"] = concurrency }.ToJsonString(), HttpStatusCode.Created, cancellationToken);
+            new JsonObject { ["code"] = code, ["concurrency"] = concurrency }
+                .ToJsonString(), HttpStatusCode.Created, cancellationToken);
 
     /// <summary>The worker's <c>stats.processed</c> counter (written by the worker instance every 250 ms).</summary>
     public async Task<long> ProcessedAsync(string canvas, string worker, CancellationToken cancellationToken)
     {
-        using var document = await GetJsonAsync(new Uri(control, $"v1/canvases/{canvas}/workers/{worker}"), cancellationToken);
+        using var document = await GetJsonAsync(
+            new Uri(control, $"v1/canvases/{canvas}/workers/{worker}"),
+            cancellationToken);
         return document.RootElement.GetProperty("stats").GetProperty("processed").GetInt64();
     }
 
@@ -34,7 +49,8 @@ public sealed class WorkqApi(HttpClient http, Uri control, Uri emitter, string a
     public async Task<long> CanvasProcessedAsync(string canvas, CancellationToken cancellationToken)
     {
         using var document = await GetJsonAsync(ListUrl(canvas), cancellationToken);
-        return document.RootElement.EnumerateArray().Sum(w => w.GetProperty("stats").GetProperty("processed").GetInt64());
+        return document.RootElement.EnumerateArray()
+            .Sum(w => w.GetProperty("stats").GetProperty("processed").GetInt64());
     }
 
     public Uri ListUrl(string canvas) => new(control, $"v1/canvases/{canvas}/workers");
@@ -52,13 +68,25 @@ public sealed class WorkqApi(HttpClient http, Uri control, Uri emitter, string a
         using var request = Request(HttpMethod.Get, url);
         using var response = await http.SendAsync(request, cancellationToken);
         await EnsureAsync(response, HttpStatusCode.OK, cancellationToken);
-        return await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+        return await JsonDocument.ParseAsync(
+            await response.Content.ReadAsStreamAsync(cancellationToken),
+            cancellationToken: cancellationToken);
     }
 
-    private Task SendAsync(HttpMethod method, Uri url, string json, HttpStatusCode expect, CancellationToken cancellationToken) =>
+    private Task SendAsync(
+        HttpMethod method,
+        Uri url,
+        string json,
+        HttpStatusCode expect,
+        CancellationToken cancellationToken) =>
         SendAsync(method, url, new StringContent(json, Encoding.UTF8), expect, cancellationToken);
 
-    private async Task SendAsync(HttpMethod method, Uri url, HttpContent content, HttpStatusCode expect, CancellationToken cancellationToken)
+    private async Task SendAsync(
+        HttpMethod method,
+        Uri url,
+        HttpContent content,
+        HttpStatusCode expect,
+        CancellationToken cancellationToken)
     {
         using var request = Request(method, url);
         request.Content = content;
@@ -74,14 +102,19 @@ public sealed class WorkqApi(HttpClient http, Uri control, Uri emitter, string a
         return request;
     }
 
-    private static async Task EnsureAsync(HttpResponseMessage response, HttpStatusCode expect, CancellationToken cancellationToken)
+    private static async Task EnsureAsync(
+        HttpResponseMessage response,
+        HttpStatusCode expect,
+        CancellationToken cancellationToken)
     {
         if (response.StatusCode == expect) return;
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         throw new HttpRequestException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri} answered {(int)response.StatusCode}, expected {(int)expect}: {body}");
     }
 
-    /// <summary>A client for load: enough pooled connections for every concurrent caller, no per-request time-out surprises.</summary>
+    /// <summary>
+    /// A client for load: enough pooled connections for every concurrent caller, no per-request time-out surprises.
+    /// </summary>
     public static HttpClient CreateLoadClient(int connections) => new(new SocketsHttpHandler
     {
         MaxConnectionsPerServer = connections,

@@ -2,7 +2,9 @@ using System.Text.Json.Serialization;
 
 namespace Workq.Bench.Reporting;
 
-/// <summary>Turns a run into the markdown table (stdout, and BENCHMARKS.md by hand) and the JSON kept under bench/results.</summary>
+/// <summary>
+/// Turns a run into the markdown table (stdout, and BENCHMARKS.md by hand) and the JSON kept under bench/results.
+/// </summary>
 public static class Report
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerOptions.Web)
@@ -13,14 +15,32 @@ public static class Report
 
     public static IReadOnlyList<Target> Targets(BenchReport r) =>
     [
-        new("Workq batch (3) vs raw (1)", ">= 60 %", Percent(r.WorkqOverRaw), r.WorkqOverRaw is { } raw ? raw >= 0.6 : null),
-        new("Workq batch (3) vs MassTransit (2)", ">= 2x", Times(r.WorkqOverMassTransit), r.WorkqOverMassTransit is { } mt ? mt >= 2 : null),
-        new("p99 queue wait at half load (5)", "< 20 ms", r.Wait is { } w ? $"{N(w.Reported.P99)} ms" : "not run", r.Wait is { Reported.Count: > 0 } wait ? wait.Reported.P99 < 20 : null),
-        new($"worker RSS with {r.Scale?.Workers ?? r.Options.ScaleWorkers} workers (6)", "< 400 MB", r.Scale is { } s ? $"{N(s.WorkerRssAfterMb)} MB" : "not run",
+        new(
+            "Workq batch (3) vs raw (1)",
+            ">= 60 %",
+            Percent(r.WorkqOverRaw),
+            r.WorkqOverRaw is { } raw ? raw >= 0.6 : null),
+        new(
+            "Workq batch (3) vs MassTransit (2)",
+            ">= 2x",
+            Times(r.WorkqOverMassTransit),
+            r.WorkqOverMassTransit is { } mt ? mt >= 2 : null),
+        new(
+            "p99 queue wait at half load (5)",
+            "< 20 ms",
+            r.Wait is { } w ? $"{N(w.Reported.P99)} ms" : "not run",
+            r.Wait is { Reported.Count: > 0 } wait ? wait.Reported.P99 < 20 : null),
+        new(
+            $"worker RSS with {r.Scale?.Workers ?? r.Options.ScaleWorkers} workers (6)",
+            "< 400 MB",
+            r.Scale is { } s ? $"{N(s.WorkerRssAfterMb)} MB" : "not run",
             r.Scale is { Workers: >= 1_000 } scale ? scale.WorkerRssAfterMb < 400 : null),
     ];
 
-    /// <summary>Issue 13's performance budget for runner processes (canvas isolation), against none and the raw client of the same run.</summary>
+    /// <summary>
+    /// Issue 13's performance budget for runner processes (canvas isolation), against none and the raw client of the
+    /// same run.
+    /// </summary>
     public static IReadOnlyList<Target> RunnerBudget(BenchReport r)
     {
         var i = r.Isolation;
@@ -31,13 +51,21 @@ public static class Report
         return
         [
             new("batch events/s (3), canvas isolation vs raw RabbitMQ.Client (1)", ">= 70 %",
-                i?.CanvasOverRaw is { } canvas ? $"{Percent(canvas)} (none: {Percent(i.NoneOverRaw)})" : "not run", i?.CanvasOverRaw is { } met ? met >= 0.7 : null),
+                i?.CanvasOverRaw is { } canvas
+                    ? $"{Percent(canvas)} (none: {Percent(i.NoneOverRaw)})"
+                    : "not run", i?.CanvasOverRaw is { } met ? met >= 0.7 : null),
             new("queue wait p50 at a quarter load (5b), canvas vs none", "<= 1.5x",
-                p50 is { } a ? $"{N(i!.CanvasWaitP50!.Value)} vs {N(i.NoneWaitP50!.Value)} ms: {Times(a)}" : "not run", p50 is { } pa ? pa <= 1.5 : null),
+                p50 is { } a
+                    ? $"{N(i!.CanvasWaitP50!.Value)} vs {N(i.NoneWaitP50!.Value)} ms: {Times(a)}"
+                    : "not run", p50 is { } pa ? pa <= 1.5 : null),
             new("queue wait p99 at a quarter load (5b), canvas vs none", "<= 1.5x",
-                p99 is { } b ? $"{N(i!.CanvasWaitP99!.Value)} vs {N(i.NoneWaitP99!.Value)} ms: {Times(b)}" : "not run", p99 is { } pb ? pb <= 1.5 : null),
+                p99 is { } b
+                    ? $"{N(i!.CanvasWaitP99!.Value)} vs {N(i.NoneWaitP99!.Value)} ms: {Times(b)}"
+                    : "not run", p99 is { } pb ? pb <= 1.5 : null),
             new("cold start (7): queue wait of the first event after idle, p50", "<= 300 ms",
-                c is { Cold.Count: > 0 } ? $"{N(c.Cold.P50)} ms (p90 {N(c.Cold.P90)}, max {N(c.Cold.Max)}; warm p50 {N(c.Warm.P50)})" : "not run",
+                c is { Cold.Count: > 0 }
+                    ? $"{N(c.Cold.P50)} ms (p90 {N(c.Cold.P90)}, max {N(c.Cold.Max)}; warm p50 {N(c.Warm.P50)})"
+                    : "not run",
                 c is { Cold.Count: > 0 } cold ? cold.Cold.P50 <= 300 : null),
             new("warm runner RSS, one small handler (7)", "<= 60 MB",
                 c is not null ? $"{N(c.RunnerRssMaxMb)} MB at most (median {N(c.RunnerRssMedianMb)}; worker service {N(c.WorkerRssMb)} MB)" : "not run",
@@ -45,7 +73,10 @@ public static class Report
         ];
     }
 
-    /// <summary>Issue 24's budget for the two walls (scenario 9): the OS sandbox on against off, and Http relayed against in process.</summary>
+    /// <summary>
+    /// Issue 24's budget for the two walls (scenario 9): the OS sandbox on against off, and Http relayed against in
+    /// process.
+    /// </summary>
     public static IReadOnlyList<Target> WallsBudget(BenchReport r)
     {
         if (r.Walls is not { On: { } on, Off: { } off } walls) return [];
@@ -53,10 +84,21 @@ public static class Report
         var overhead = on.Http.P50 - walls.InProcessHttp.P50;
         return
         [
-            new("cold start p50 (9), sandbox on", "<= 300 ms", $"{N(on.ColdStart.Cold.P50)} ms (off: {N(off.ColdStart.Cold.P50)} ms)", on.ColdStart.Cold.P50 <= 300),
-            new("warm runner RSS (9), sandbox on", "<= 60 MB", $"{N(on.ColdStart.RunnerRssMaxMb)} MB at most (off: {N(off.ColdStart.RunnerRssMaxMb)} MB)",
+            new(
+                "cold start p50 (9), sandbox on",
+                "<= 300 ms",
+                $"{N(on.ColdStart.Cold.P50)} ms (off: {N(off.ColdStart.Cold.P50)} ms)",
+                on.ColdStart.Cold.P50 <= 300),
+            new(
+                "warm runner RSS (9), sandbox on",
+                "<= 60 MB",
+                $"{N(on.ColdStart.RunnerRssMaxMb)} MB at most (off: {N(off.ColdStart.RunnerRssMaxMb)} MB)",
                 on.ColdStart.RunnerRssMaxMb <= 60),
-            new("batch events/s (9), sandbox on vs off", ">= 95 %", $"{N(on.Batch.Run.PerSecond)} vs {N(off.Batch.Run.PerSecond)}: {Percent(ratio)}", ratio >= 0.95),
+            new(
+                "batch events/s (9), sandbox on vs off",
+                ">= 95 %",
+                $"{N(on.Batch.Run.PerSecond)} vs {N(off.Batch.Run.PerSecond)}: {Percent(ratio)}",
+                ratio >= 0.95),
             new("Http p50 per request (9), relayed by the supervisor vs in process", "<= +1 ms",
                 $"{N(on.Http.P50)} vs {N(walls.InProcessHttp.P50)} ms: {(overhead >= 0 ? "+" : "")}{N(overhead)} ms (p99 {N(on.Http.P99)} vs {N(walls.InProcessHttp.P99)}; sandbox off {N(off.Http.P50)})",
                 overhead <= 1),
@@ -66,7 +108,9 @@ public static class Report
     public static string Markdown(BenchReport r)
     {
         var md = new StringBuilder();
-        var onCluster = r.Options.Broker == BenchOptions.ClusterBroker ? $" Broker: a {BenchOptions.ClusterNodes}-node RabbitMQ cluster in containers." : "";
+        var onCluster = r.Options.Broker == BenchOptions.ClusterBroker
+            ? $" Broker: a {BenchOptions.ClusterNodes}-node RabbitMQ cluster in containers."
+            : "";
         md.AppendLine(CultureInfo.InvariantCulture, $"Run of {r.StartedAt:yyyy-MM-dd HH:mm} UTC, {N(r.TotalSeconds)} s; {r.Options.EventBytes}-byte JSON events, prefetch/concurrency {r.Options.Prefetch}.{onCluster}");
         md.AppendLine();
         md.AppendLine("| # | scenario | result | detail |");
@@ -96,14 +140,17 @@ public static class Report
         md.AppendLine();
         md.AppendLine("| target | goal | measured | met |");
         md.AppendLine("| --- | --- | --- | --- |");
-        foreach (var t in r.Targets) md.AppendLine(CultureInfo.InvariantCulture, $"| {t.What} | {t.Goal} | {t.Measured} | {Met(t.Met)} |");
+        foreach (var t in r.Targets) md.AppendLine(
+            CultureInfo.InvariantCulture,
+            $"| {t.What} | {t.Goal} | {t.Measured} | {Met(t.Met)} |");
         RunnerSection(md, r);
         WallsSection(md, r);
         var cpuRows = new List<(string Scenario, IReadOnlyList<CpuShare> Cpu)>();
         if (r.Batch is { } b) cpuRows.Add(("3 batch", b.Cpu));
         if (r.Wait is { } w) cpuRows.Add(("5 queue wait", w.Cpu));
         if (r.LightWait is { } lw) cpuRows.Add(("5b queue wait, 25 %", lw.Cpu));
-        foreach (var (pass, n) in (r.Isolation?.Passes ?? []).Select((p, n) => (p, n + 1)).Skip(r.Batch is null && r.LightWait is null ? 0 : 1))
+        foreach (var (pass, n) in (r.Isolation?.Passes ?? []).Select((p, n) => (p, n + 1))
+            .Skip(r.Batch is null && r.LightWait is null ? 0 : 1))
         {
             if (pass.Batch is { } pb) cpuRows.Add(($"3 batch, pass {n} ({pass.Isolation})", pb.Cpu));
             if (pass.QuarterWait is { } pw) cpuRows.Add(($"5b queue wait, pass {n} ({pass.Isolation})", pw.Cpu));
@@ -117,16 +164,21 @@ public static class Report
             md.AppendLine("| scenario | " + string.Join(" | ", processes) + " | total |");
             md.AppendLine("| --- |" + string.Concat(Enumerable.Repeat(" ---: |", processes.Count + 1)));
             foreach (var (scenario, cpu) in cpuRows)
-                md.AppendLine($"| {scenario} | " + string.Join(" | ", cpu.Select(c => N(c.MicrosPerEvent))) + $" | {N(cpu.Sum(c => c.MicrosPerEvent))} |");
+                md.AppendLine($"| {scenario} | " + string.Join(" | ", cpu.Select(c => N(c.MicrosPerEvent)))
+                    + $" | {N(cpu.Sum(c => c.MicrosPerEvent))} |");
         }
         InstancesSection(md, r);
-        foreach (var (scenario, failure) in r.Failures) md.AppendLine(CultureInfo.InvariantCulture, $"\n**{scenario} failed:** {failure}");
+        foreach (var (scenario, failure) in r.Failures) md.AppendLine(
+            CultureInfo.InvariantCulture,
+            $"\n**{scenario} failed:** {failure}");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Machine: {r.Machine.Cores} cores, {N(r.Machine.MemoryMb)} MB, {r.Machine.Os} ({r.Machine.Kernel}), {r.Machine.DotNet}; load average at start {r.Machine.LoadAverageAtStart}. {r.Machine.Note}.");
         return md.ToString();
     }
 
-    /// <summary>Issue 13: scenarios 3 and 5b in each isolation mode, the cold start, the runner's memory, and the budget.</summary>
+    /// <summary>
+    /// Issue 13: scenarios 3 and 5b in each isolation mode, the cold start, the runner's memory, and the budget.
+    /// </summary>
     private static void RunnerSection(StringBuilder md, BenchReport r)
     {
         if (r.Isolation is null && r.ColdStart is null) return;
@@ -135,7 +187,8 @@ public static class Report
         if (r.Isolation is { Passes.Count: > 0 } isolation)
         {
             md.AppendLine();
-            md.AppendLine("| pass | isolation | batch (3) | vs raw | queue wait at a quarter load (5b) | at | machine busy |");
+            md.AppendLine(
+                "| pass | isolation | batch (3) | vs raw | queue wait at a quarter load (5b) | at | machine busy |");
             md.AppendLine("| --- | --- | ---: | ---: | --- | ---: | ---: |");
             foreach (var (pass, n) in isolation.Passes.Select((p, n) => (p, n + 1)))
                 md.AppendLine(CultureInfo.InvariantCulture,
@@ -160,7 +213,9 @@ public static class Report
         md.AppendLine();
         md.AppendLine("| budget (issue 13) | budget | measured | pass |");
         md.AppendLine("| --- | --- | --- | --- |");
-        foreach (var t in r.RunnerBudget) md.AppendLine(CultureInfo.InvariantCulture, $"| {t.What} | {t.Goal} | {t.Measured} | {Met(t.Met)} |");
+        foreach (var t in r.RunnerBudget) md.AppendLine(
+            CultureInfo.InvariantCulture,
+            $"| {t.What} | {t.Goal} | {t.Measured} | {Met(t.Met)} |");
     }
 
     /// <summary>Issue 24: scenario 9's passes (OS sandbox off, then on) and the budget.</summary>
@@ -176,11 +231,15 @@ public static class Report
         foreach (var p in walls.Passes)
             md.AppendLine(CultureInfo.InvariantCulture,
                 $"| {p.Sandbox} | {N(p.Batch.Run.PerSecond)} | {N(p.ColdStart.Cold.P50)} / {N(p.ColdStart.Cold.P90)} ms | {N(p.ColdStart.RunnerRssMaxMb)} MB | {N(p.Http.P50)} / {N(p.Http.P99)} ms |");
-        md.AppendLine(CultureInfo.InvariantCulture, $"| (in process) | | | | {N(walls.InProcessHttp.P50)} / {N(walls.InProcessHttp.P99)} ms |");
+        md.AppendLine(
+            CultureInfo.InvariantCulture,
+            $"| (in process) | | | | {N(walls.InProcessHttp.P50)} / {N(walls.InProcessHttp.P99)} ms |");
         md.AppendLine();
         md.AppendLine("| budget (issue 24) | budget | measured | pass |");
         md.AppendLine("| --- | --- | --- | --- |");
-        foreach (var t in budget) md.AppendLine(CultureInfo.InvariantCulture, $"| {t.What} | {t.Goal} | {t.Measured} | {Met(t.Met)} |");
+        foreach (var t in budget) md.AppendLine(
+            CultureInfo.InvariantCulture,
+            $"| {t.What} | {t.Goal} | {t.Measured} | {Met(t.Met)} |");
     }
 
     /// <summary>Issue 14: scenario 3 by worker instance count, against one instance, and where the CPU went.</summary>
@@ -189,7 +248,9 @@ public static class Report
         if (r.Instances is not { } instances) return;
         var broker = instances.Broker == BenchOptions.ClusterBroker
             ? $"a {instances.BrokerNodes}-node RabbitMQ cluster in containers on this machine (`--broker {BenchOptions.ClusterBroker}`)"
-            : instances.BrokerNodes == 1 ? "this machine's RabbitMQ, a single node" : $"the {instances.BrokerNodes} RabbitMQ nodes in WORKQ_BENCH_RABBITMQ_URL";
+            : instances.BrokerNodes == 1
+                ? "this machine's RabbitMQ, a single node"
+                : $"the {instances.BrokerNodes} RabbitMQ nodes in WORKQ_BENCH_RABBITMQ_URL";
         md.AppendLine();
         md.AppendLine("Worker instances (issue 14): batch throughput by instance count");
         md.AppendLine();
@@ -202,7 +263,10 @@ public static class Report
         foreach (var pass in instances.Passes)
             md.AppendLine(CultureInfo.InvariantCulture,
                 $"| {pass.Instances} | **{N(pass.Batch.Run.PerSecond)}** | {Percent(one is > 0 ? pass.Batch.Run.PerSecond / one : null)} | {(pass.MachineBusy is { } busy ? Percent(busy) : "n/a (broker not visible)")} |");
-        for (var n = instances.Passes.Count + 1; n <= r.Options.MaxInstances; n++) md.AppendLine(CultureInfo.InvariantCulture, $"| {n} | failed | | |");
+        for (
+            var n = instances.Passes.Count + 1;
+            n <= r.Options.MaxInstances;
+            n++) md.AppendLine(CultureInfo.InvariantCulture, $"| {n} | failed | | |");
         if (instances.Passes.MaxBy(p => p.Batch.Cpu.Count) is not { } widest) return;
         // Columns of the run with the most instances: the others lack its extra workers' columns.
         var processes = widest.Batch.Cpu.Select(c => c.Process).ToList();
@@ -219,8 +283,13 @@ public static class Report
         }
     }
 
-    /// <summary>Writes bench/results/&lt;date&gt;.json and the same table as &lt;date&gt;.md; returns the JSON path.</summary>
-    public static async Task<string> WriteAsync(BenchReport report, string markdown, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes bench/results/&lt;date&gt;.json and the same table as &lt;date&gt;.md; returns the JSON path.
+    /// </summary>
+    public static async Task<string> WriteAsync(
+        BenchReport report,
+        string markdown,
+        CancellationToken cancellationToken)
     {
         var directory = Path.Combine(RepoPaths.Root, report.Options.Results);
         Directory.CreateDirectory(directory);
@@ -231,15 +300,19 @@ public static class Report
     }
 
     private static string N(double value) =>
-        double.IsNaN(value) ? "n/a" : value.ToString(Math.Abs(value) >= 100 ? "#,0" : "0.##", CultureInfo.InvariantCulture);
+        double.IsNaN(value)
+            ? "n/a"
+            : value.ToString(Math.Abs(value) >= 100 ? "#,0" : "0.##", CultureInfo.InvariantCulture);
 
     private static string Met(bool? met) => met switch { true => "yes", false => "**no**", null => "n/a" };
 
     private static string Opt(double? value, string unit = "") => value is { } v ? N(v) + unit : "n/a";
 
-    private static string Percent(double? ratio) => ratio is { } r ? (r * 100).ToString("0", CultureInfo.InvariantCulture) + " %" : "n/a";
+    private static string Percent(double? ratio)
+        => ratio is { } r ? (r * 100).ToString("0", CultureInfo.InvariantCulture) + " %" : "n/a";
 
-    private static string Times(double? ratio) => ratio is { } r ? r.ToString("0.00", CultureInfo.InvariantCulture) + "x" : "n/a";
+    private static string Times(double? ratio)
+        => ratio is { } r ? r.ToString("0.00", CultureInfo.InvariantCulture) + "x" : "n/a";
 
     /// <summary>The package version an assembly was built as (its informational version, without the commit).</summary>
     private static string VersionOf(Type type) =>

@@ -3,7 +3,9 @@ using Workq.Shared.Configuration;
 
 namespace Workq.Bench.Scenarios;
 
-/// <summary>The event as a MassTransit message: the same fields as the raw payload (MassTransit wraps it in its envelope).</summary>
+/// <summary>
+/// The event as a MassTransit message: the same fields as the raw payload (MassTransit wraps it in its envelope).
+/// </summary>
 public sealed record BenchOrder(int Order, string Customer, decimal Amount, string Currency, string Note);
 
 /// <summary>
@@ -14,7 +16,12 @@ public static class MassTransitScenario
 {
     private const int Window = 1_000;
 
-    public static async Task<Throughput> RunAsync(string amqpUrl, int messages, int prefetch, byte[] payload, CancellationToken cancellationToken)
+    public static async Task<Throughput> RunAsync(
+        string amqpUrl,
+        int messages,
+        int prefetch,
+        byte[] payload,
+        CancellationToken cancellationToken)
     {
         var order = JsonSerializer.Deserialize<BenchOrder>(payload, JsonSerializerOptions.Web)!;
         var received = 0;
@@ -22,7 +29,9 @@ public static class MassTransitScenario
         var bus = Bus.Factory.CreateUsingRabbitMq(bus =>
         {
             // The first node of a cluster's list: MassTransit's Host takes one URI, and a baseline needs no failover.
-            bus.Host(BrokerNodes.Parse(amqpUrl, "WORKQ_BENCH_RABBITMQ_URL", "amqp", "amqps").First, host => host.PublisherConfirmation = true);
+            bus.Host(
+                BrokerNodes.Parse(amqpUrl, "WORKQ_BENCH_RABBITMQ_URL", "amqp", "amqps").First,
+                host => host.PublisherConfirmation = true);
             bus.ReceiveEndpoint("bench-masstransit", endpoint =>
             {
                 endpoint.SetQuorumQueue();

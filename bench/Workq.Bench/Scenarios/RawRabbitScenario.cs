@@ -19,7 +19,12 @@ public static class RawRabbitScenario
     private const int Channels = 4;
     private const int WindowPerChannel = 1_000;
 
-    public static async Task<Throughput> RunAsync(string amqpUrl, int messages, int prefetch, byte[] body, CancellationToken cancellationToken)
+    public static async Task<Throughput> RunAsync(
+        string amqpUrl,
+        int messages,
+        int prefetch,
+        byte[] body,
+        CancellationToken cancellationToken)
     {
         var (broker, topology) = await DeclareAsync(amqpUrl, Canvas, cancellationToken);
         await using var _ = broker;
@@ -38,11 +43,19 @@ public static class RawRabbitScenario
             await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false);
             if (Interlocked.Increment(ref received) == messages) done.TrySetResult();
         };
-        await channel.BasicConsumeAsync(Topology.WorkerQueue(Canvas, Worker), autoAck: false, consumer, cancellationToken);
+        await channel.BasicConsumeAsync(
+            Topology.WorkerQueue(Canvas, Worker),
+            autoAck: false,
+            consumer,
+            cancellationToken);
 
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, Channels).Select(c =>
-            PublishAsync(publishing, messages / Channels + (c < messages % Channels ? 1 : 0), body, cancellationToken)));
+            PublishAsync(
+                publishing,
+                messages / Channels + (c < messages % Channels ? 1 : 0),
+                body,
+                cancellationToken)));
         var published = clock.Elapsed;
         await done.Task.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken);
         var elapsed = clock.Elapsed;
@@ -51,21 +64,38 @@ public static class RawRabbitScenario
         return new Throughput(messages, elapsed.TotalSeconds, published.TotalSeconds);
     }
 
-    private static async Task PublishAsync(IConnection connection, int count, byte[] body, CancellationToken cancellationToken)
+    private static async Task PublishAsync(
+        IConnection connection,
+        int count,
+        byte[] body,
+        CancellationToken cancellationToken)
     {
         await using var channel = await connection.CreateChannelAsync(
-            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken);
-        var properties = new BasicProperties { DeliveryMode = DeliveryModes.Persistent, ContentType = "application/json" };
+            new CreateChannelOptions(
+                publisherConfirmationsEnabled: true,
+                publisherConfirmationTrackingEnabled: true), cancellationToken);
+        var properties = new BasicProperties
+        {
+            DeliveryMode = DeliveryModes.Persistent,
+            ContentType = "application/json"
+        };
         var exchange = Topology.CanvasExchange(Canvas);
         await Pipeline.RunAsync(count, WindowPerChannel,
-            _ => channel.BasicPublishAsync(exchange, Worker, mandatory: false, properties, body, cancellationToken).AsTask(), cancellationToken);
+            _ => channel.BasicPublishAsync(exchange, Worker, mandatory: false, properties, body, cancellationToken)
+                .AsTask(), cancellationToken);
     }
 
     /// <summary>
     /// The floor under scenario 5: the same broker, queue and rate with nothing in between. Each message
     /// carries its publish time in its first 8 bytes; the consumer notes how long it waited.
     /// </summary>
-    public static async Task<Latencies> QueueWaitAsync(string amqpUrl, double rate, int seconds, int prefetch, byte[] body, CancellationToken cancellationToken)
+    public static async Task<Latencies> QueueWaitAsync(
+        string amqpUrl,
+        double rate,
+        int seconds,
+        int prefetch,
+        byte[] body,
+        CancellationToken cancellationToken)
     {
         const string canvas = "bench-raw-wait";
         var (broker, topology) = await DeclareAsync(amqpUrl, canvas, cancellationToken);
@@ -79,15 +109,26 @@ public static class RawRabbitScenario
         var consumer = new AsyncEventingBasicConsumer(consuming);
         consumer.ReceivedAsync += async (_, delivery) =>
         {
-            var waited = Stopwatch.GetElapsedTime(BinaryPrimitives.ReadInt64LittleEndian(delivery.Body.Span)).TotalMilliseconds;
+            var waited = Stopwatch.GetElapsedTime(BinaryPrimitives.ReadInt64LittleEndian(delivery.Body.Span))
+                .TotalMilliseconds;
             lock (waits) waits.Add(waited);
             await consuming.BasicAckAsync(delivery.DeliveryTag, multiple: false);
         };
-        await consuming.BasicConsumeAsync(Topology.WorkerQueue(canvas, Worker), autoAck: false, consumer, cancellationToken);
+        await consuming.BasicConsumeAsync(
+            Topology.WorkerQueue(canvas, Worker),
+            autoAck: false,
+            consumer,
+            cancellationToken);
 
         await using var publishing = await connection.CreateChannelAsync(
-            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken);
-        var properties = new BasicProperties { DeliveryMode = DeliveryModes.Persistent, ContentType = "application/json" };
+            new CreateChannelOptions(
+                publisherConfirmationsEnabled: true,
+                publisherConfirmationTrackingEnabled: true), cancellationToken);
+        var properties = new BasicProperties
+        {
+            DeliveryMode = DeliveryModes.Persistent,
+            ContentType = "application/json"
+        };
         var exchange = Topology.CanvasExchange(canvas);
         var pending = new List<Task>();
         long sent = 0;
@@ -100,7 +141,13 @@ public static class RawRabbitScenario
                 {
                     var message = body.ToArray();
                     BinaryPrimitives.WriteInt64LittleEndian(message, Stopwatch.GetTimestamp());
-                    pending.Add(publishing.BasicPublishAsync(exchange, Worker, mandatory: false, properties, message, cancellationToken).AsTask());
+                    pending.Add(publishing.BasicPublishAsync(
+                        exchange,
+                        Worker,
+                        mandatory: false,
+                        properties,
+                        message,
+                        cancellationToken).AsTask());
                 }
             }
         }
@@ -115,11 +162,21 @@ public static class RawRabbitScenario
         lock (waits) return Latencies.Of(waits);
     }
 
-    /// <summary>The broker's nodes as Workq parses them: its Topology takes them all, the raw connections the first (a baseline needs no failover).</summary>
-    private static BrokerNodes Nodes(string amqpUrl) => BrokerNodes.Parse(amqpUrl, "WORKQ_BENCH_RABBITMQ_URL", "amqp", "amqps");
+    /// <summary>
+    /// The broker's nodes as Workq parses them: its Topology takes them all, the raw connections the first (a baseline
+    /// needs no failover).
+    /// </summary>
+    private static BrokerNodes Nodes(string amqpUrl)
+        => BrokerNodes.Parse(amqpUrl, "WORKQ_BENCH_RABBITMQ_URL", "amqp", "amqps");
 
-    /// <summary>A worker queue declared by Workq's own <see cref="Topology"/>: the same arguments, exchange and binding as the product's.</summary>
-    private static async Task<(BrokerConnection Broker, Topology Topology)> DeclareAsync(string amqpUrl, string canvas, CancellationToken cancellationToken)
+    /// <summary>
+    /// A worker queue declared by Workq's own <see cref="Topology"/>: the same arguments, exchange and binding as the
+    /// product's.
+    /// </summary>
+    private static async Task<(BrokerConnection Broker, Topology Topology)> DeclareAsync(
+        string amqpUrl,
+        string canvas,
+        CancellationToken cancellationToken)
     {
         var options = new WorkqOptions { RabbitMq = Nodes(amqpUrl) };
         var broker = new BrokerConnection(options, NullLogger<BrokerConnection>.Instance);

@@ -15,8 +15,10 @@ public sealed class RunnerScenario(WorkqApi api, BenchCluster cluster, BenchOpti
     public async Task<ColdStartResult> RunAsync(WaitSink sink, CancellationToken cancellationToken)
     {
         var worker = cluster.Worker ?? throw new InvalidOperationException("The services are not running.");
-        if (cluster.Isolation != "canvas") throw new InvalidOperationException($"Cold starts need WORKQ_ISOLATION=canvas, not {cluster.Isolation}.");
-        // One report per event, sent at once: the batching of the queue-wait handler would hold a lone first event back.
+        if (cluster.Isolation != "canvas") throw new InvalidOperationException(
+            $"Cold starts need WORKQ_ISOLATION=canvas, not {cluster.Isolation}.");
+        // One report per event, sent at once: the batching of the queue-wait handler would hold a lone first event
+        // back.
         var code = $$"""
             var waitMs = (DateTimeOffset.UtcNow - Meta.EnqueuedAt).TotalMilliseconds;
             (await Http.PostAsync("{{sink.Url}}", new StringContent(waitMs.ToString(System.Globalization.CultureInfo.InvariantCulture)), CancellationToken)).Dispose();
@@ -25,15 +27,16 @@ public sealed class RunnerScenario(WorkqApi api, BenchCluster cluster, BenchOpti
         var cold = new List<double>();
         var warm = new List<double>();
         var rss = new List<double>();
-        // One more than measured: the first cold start also pays for the worker service's own first runner start (JIT of its
-        // supervisor code), which a long-running worker has long done.
+        // One more than measured: the first cold start also pays for the worker service's own first runner start (JIT
+        // of its supervisor code), which a long-running worker has long done.
         for (var i = 0; i <= options.ColdStarts; i++)
         {
             var canvas = CanvasName(i);
             await api.CreateCanvasAsync(canvas, cancellationToken);
             await api.DeployAsync(canvas, Worker, code, 1, cancellationToken);
             await WorkqScenarios.WaitConsumingAsync(cluster, [$"workq.worker.{canvas}.{Worker}"], cancellationToken);
-            // Let the deploy's own work (compile, subscribe) settle, so the first event meets a worker that is merely idle.
+            // Let the deploy's own work (compile, subscribe) settle, so the first event meets a worker that is merely
+            // idle.
             await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
             var runnersBefore = ProcessSample.Children(worker.Id, "Workq.Runner.dll");
             sink.Drain();
@@ -41,7 +44,8 @@ public sealed class RunnerScenario(WorkqApi api, BenchCluster cluster, BenchOpti
             var warmWaits = new List<double>();
             for (var w = 0; w < WarmEvents; w++) warmWaits.Add(await OneAsync(canvas, sink, cancellationToken));
             var started = ProcessSample.Children(worker.Id, "Workq.Runner.dll").Except(runnersBefore).ToList();
-            // Exactly one new runner proves the first event was a cold start, and names the process whose memory to read.
+            // Exactly one new runner proves the first event was a cold start, and names the process whose memory to
+            // read.
             if (started.Count != 1)
                 throw new InvalidOperationException($"The first event of canvas {canvas} should have started one runner process; {started.Count} appeared.");
             if (i == 0) continue;
@@ -52,17 +56,28 @@ public sealed class RunnerScenario(WorkqApi api, BenchCluster cluster, BenchOpti
         var workerRss = Megabytes(worker.Sample().RssBytes);
         // Their runners would otherwise stay up for WORKQ_RUNNER_IDLE_SECONDS beside the scenarios that follow.
         for (var i = 0; i <= options.ColdStarts; i++) await api.DeleteCanvasAsync(CanvasName(i), cancellationToken);
-        return new ColdStartResult(Latencies.Of(cold), Latencies.Of(warm), cold, rss.Order().ElementAt(rss.Count / 2), rss.Max(), rss, workerRss, WarmEvents);
+        return new ColdStartResult(
+            Latencies.Of(cold),
+            Latencies.Of(warm),
+            cold,
+            rss.Order().ElementAt(rss.Count / 2),
+            rss.Max(),
+            rss,
+            workerRss,
+            WarmEvents);
     }
 
-    /// <summary>Emits one event and returns the queue wait its handler reported (enqueue → the handler's first line).</summary>
+    /// <summary>
+    /// Emits one event and returns the queue wait its handler reported (enqueue → the handler's first line).
+    /// </summary>
     private async Task<double> OneAsync(string canvas, WaitSink sink, CancellationToken cancellationToken)
     {
         await api.EmitAsync(api.SingleUrl(canvas, Worker), payload, cancellationToken);
         var clock = Stopwatch.StartNew();
         while (sink.Count == 0)
         {
-            if (clock.Elapsed > Patience) throw new TimeoutException($"No queue wait reported from canvas {canvas} within {Patience.TotalSeconds:0} s.");
+            if (clock.Elapsed > Patience) throw new TimeoutException(
+                $"No queue wait reported from canvas {canvas} within {Patience.TotalSeconds:0} s.");
             await Task.Delay(5, cancellationToken);
         }
         return sink.Drain().Single();

@@ -1,8 +1,9 @@
 namespace Workq.Bench.Scenarios;
 
 /// <summary>
-/// Scenario 6: many idle workers on one worker instance. One canvas holds <see cref="BenchOptions.ScaleBigCanvasWorkers"/>
-/// workers (for the list latency and the spread load), the rest are dealt over the other canvases.
+/// Scenario 6: many idle workers on one worker instance. One canvas holds <see
+/// cref="BenchOptions.ScaleBigCanvasWorkers"/> workers (for the list latency and the spread load), the rest are dealt
+/// over the other canvases.
 /// </summary>
 public sealed class ScaleScenario(WorkqApi api, BenchCluster cluster, BenchOptions options, byte[] payload)
 {
@@ -16,17 +17,27 @@ public sealed class ScaleScenario(WorkqApi api, BenchCluster cluster, BenchOptio
         var rssBefore = worker.Sample().RssBytes;
         var big = CanvasName(0);
         var layout = Layout();
-        foreach (var canvas in layout.Select(w => w.Canvas).Distinct()) await api.CreateCanvasAsync(canvas, cancellationToken);
+        foreach (var canvas in layout.Select(w => w.Canvas).Distinct()) await api.CreateCanvasAsync(
+            canvas,
+            cancellationToken);
 
         var clock = Stopwatch.StartNew();
         var next = -1;
         await Task.WhenAll(Enumerable.Range(0, options.DeployParallelism).Select(async _ =>
         {
             for (int i; (i = Interlocked.Increment(ref next)) < layout.Count;)
-                await api.DeployAsync(layout[i].Canvas, layout[i].Worker, "return null;", Concurrency, cancellationToken);
+                await api.DeployAsync(
+                    layout[i].Canvas,
+                    layout[i].Worker,
+                    "return null;",
+                    Concurrency,
+                    cancellationToken);
         }));
         var deployed = clock.Elapsed;
-        await WorkqScenarios.WaitConsumingAsync(cluster, layout.Select(w => $"workq.worker.{w.Canvas}.{w.Worker}").ToList(), cancellationToken);
+        await WorkqScenarios.WaitConsumingAsync(
+            cluster,
+            layout.Select(w => $"workq.worker.{w.Canvas}.{w.Worker}").ToList(),
+            cancellationToken);
         var consuming = clock.Elapsed;
 
         // Idle for a moment, so the RSS is the steady state of many idle workers rather than of compiling them.
@@ -49,9 +60,18 @@ public sealed class ScaleScenario(WorkqApi api, BenchCluster cluster, BenchOptio
         var events = (long)batches * options.BatchSize;
         var before = await api.CanvasProcessedAsync(big, cancellationToken);
         var load = Stopwatch.StartNew();
-        await WorkqScenarios.EmitBatchesAsync(api, api.BatchUrl(big), body, batches, options.ParallelBatches, cancellationToken);
+        await WorkqScenarios.EmitBatchesAsync(
+            api,
+            api.BatchUrl(big),
+            body,
+            batches,
+            options.ParallelBatches,
+            cancellationToken);
         var emitted = load.Elapsed;
-        await WorkqScenarios.WaitProcessedAsync(() => api.CanvasProcessedAsync(big, cancellationToken), before + events, cancellationToken);
+        await WorkqScenarios.WaitProcessedAsync(
+            () => api.CanvasProcessedAsync(big, cancellationToken),
+            before + events,
+            cancellationToken);
         var spread = new Throughput(events, load.Elapsed.TotalSeconds, emitted.TotalSeconds);
 
         // Through the API, a few at a time: deleting the virtual host with a thousand quorum queues in it
@@ -61,11 +81,14 @@ public sealed class ScaleScenario(WorkqApi api, BenchCluster cluster, BenchOptio
         var nextCanvas = -1;
         await Task.WhenAll(Enumerable.Range(0, options.DeployParallelism).Select(async _ =>
         {
-            for (int i; (i = Interlocked.Increment(ref nextCanvas)) < canvases.Count;) await api.DeleteCanvasAsync(canvases[i], cancellationToken);
+            for (int i; (i = Interlocked.Increment(ref nextCanvas)) < canvases.Count;) await api.DeleteCanvasAsync(
+                canvases[i],
+                cancellationToken);
         }));
 
         return new ScaleResult(canvases.Count, layout.Count, Math.Round(deployed.TotalSeconds, 2),
-            Math.Round(consuming.TotalSeconds, 2), Megabytes(rssBefore), Megabytes(rssAfter), bigWorkers.Count, Latencies.Of(list), spread,
+            Math.Round(consuming.TotalSeconds, 2), Megabytes(rssBefore), Megabytes(rssAfter), bigWorkers
+                .Count, Latencies.Of(list), spread,
             Math.Round(removal.Elapsed.TotalSeconds, 2));
     }
 
@@ -75,7 +98,10 @@ public sealed class ScaleScenario(WorkqApi api, BenchCluster cluster, BenchOptio
         var bigCount = Math.Min(options.ScaleBigCanvasWorkers, options.ScaleWorkers);
         var layout = Enumerable.Range(0, bigCount).Select(i => (CanvasName(0), Name(i))).ToList();
         var others = Math.Max(1, options.ScaleCanvases - 1);
-        for (var i = 0; i < options.ScaleWorkers - bigCount; i++) layout.Add((CanvasName(1 + i % others), Name(i / others)));
+        for (
+            var i = 0;
+            i < options.ScaleWorkers - bigCount;
+            i++) layout.Add((CanvasName(1 + i % others), Name(i / others)));
         return layout;
     }
 

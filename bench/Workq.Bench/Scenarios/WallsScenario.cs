@@ -1,9 +1,10 @@
 namespace Workq.Bench.Scenarios;
 
 /// <summary>
-/// Scenario 9, issue 24's budget for the two walls: the worker service restarted with runner processes outside an OS sandbox,
-/// then inside one (the default), each running the batch, the cold starts and the Http probe; and the Http probe once more with
-/// handler code in the worker service itself, where <c>Http</c> is an ordinary client and nothing is relayed.
+/// Scenario 9, issue 24's budget for the two walls: the worker service restarted with runner processes outside an OS
+/// sandbox, then inside one (the default), each running the batch, the cold starts and the Http probe; and the Http
+/// probe once more with handler code in the worker service itself, where <c>Http</c> is an ordinary client and nothing
+/// is relayed.
 /// </summary>
 public sealed class WallsScenario(WorkqScenarios workq, BenchCluster cluster, BenchOptions options, byte[] payload)
 {
@@ -47,21 +48,26 @@ public sealed class WallsScenario(WorkqScenarios workq, BenchCluster cluster, Be
         return new WallsResult(passes, inProcess);
     }
 
-    /// <summary>One probe event (after one unmeasured, which warms the connection and the JIT); its per-request times.</summary>
+    /// <summary>
+    /// One probe event (after one unmeasured, which warms the connection and the JIT); its per-request times.
+    /// </summary>
     private async Task<Latencies> ProbeAsync(CancellationToken cancellationToken)
     {
         await OneAsync(cancellationToken);
         return Latencies.Of(await OneAsync(cancellationToken));
     }
 
-    /// <summary>Emits one probe event and returns its result: the per-request times of its trace, the first one not seen before.</summary>
+    /// <summary>
+    /// Emits one probe event and returns its result: the per-request times of its trace, the first one not seen before.
+    /// </summary>
     private async Task<List<double>> OneAsync(CancellationToken cancellationToken)
     {
         var traces = new Uri(workq.Api.ListUrl(WorkqScenarios.Canvas), $"workers/{Probe}/traces");
         HashSet<string?> seen;
         using (var before = await workq.Api.GetJsonAsync(traces, cancellationToken))
             seen = [.. before.RootElement.EnumerateArray().Select(t => t.GetProperty("eventId").GetString())];
-        await workq.Api.EmitAsync(workq.Api.SingleUrl(WorkqScenarios.Canvas, Probe), "null"u8.ToArray(), cancellationToken);
+        await workq.Api
+            .EmitAsync(workq.Api.SingleUrl(WorkqScenarios.Canvas, Probe), "null"u8.ToArray(), cancellationToken);
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < Patience)
         {
@@ -69,7 +75,8 @@ public sealed class WallsScenario(WorkqScenarios workq, BenchCluster cluster, Be
             foreach (var trace in list.RootElement.EnumerateArray())
             {
                 if (seen.Contains(trace.GetProperty("eventId").GetString())) continue;
-                if (trace.GetProperty("status").GetString() != "completed") throw new InvalidOperationException($"The Http probe did not complete: {trace}");
+                if (trace.GetProperty("status").GetString() != "completed") throw new InvalidOperationException(
+                    $"The Http probe did not complete: {trace}");
                 return [.. trace.GetProperty("result").EnumerateArray().Select(t => t.GetDouble())];
             }
             await Task.Delay(50, cancellationToken);

@@ -1,6 +1,8 @@
 namespace Workq.Bench.Scenarios;
 
-/// <summary>Workq end to end through its HTTP APIs: batch throughput, single-emit latency, and queue wait under paced load.</summary>
+/// <summary>
+/// Workq end to end through its HTTP APIs: batch throughput, single-emit latency, and queue wait under paced load.
+/// </summary>
 public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOptions options, byte[] payload)
 {
     public const string Canvas = "bench";
@@ -11,7 +13,9 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
 
     public WorkqApi Api => api;
 
-    /// <summary>A canvas with the trivial worker and the one that reports its queue wait to <paramref name="sink"/>.</summary>
+    /// <summary>
+    /// A canvas with the trivial worker and the one that reports its queue wait to <paramref name="sink"/>.
+    /// </summary>
     public async Task SetUpAsync(Uri sink, CancellationToken cancellationToken)
     {
         await api.CreateCanvasAsync(Canvas, cancellationToken);
@@ -50,10 +54,16 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
         await WaitConsumingAsync(cancellationToken);
     }
 
-    /// <summary>Waits until the worker service (after a start or a restart) consumes both of the bench canvas's queues.</summary>
-    public Task WaitConsumingAsync(CancellationToken cancellationToken) => WaitConsumingAsync(cluster, Queues, cancellationToken);
+    /// <summary>
+    /// Waits until the worker service (after a start or a restart) consumes both of the bench canvas's queues.
+    /// </summary>
+    public Task WaitConsumingAsync(CancellationToken cancellationToken)
+        => WaitConsumingAsync(cluster, Queues, cancellationToken);
 
-    /// <summary>Scenario 3: batches over HTTP, several at once; from the first emit until the worker's processed counter has them all.</summary>
+    /// <summary>
+    /// Scenario 3: batches over HTTP, several at once; from the first emit until the worker's processed counter has
+    /// them all.
+    /// </summary>
     public async Task<BatchResult> BatchAsync(CancellationToken cancellationToken)
     {
         var body = Payloads.Batch(payload, options.BatchSize, [Noop]);
@@ -63,21 +73,28 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
         var warmup = Math.Max(1, batches / 10);
         var before = await api.ProcessedAsync(Canvas, Noop, cancellationToken);
         await EmitBatchesAsync(api, api.BatchUrl(Canvas), body, warmup, options.ParallelBatches, cancellationToken);
-        await WaitProcessedAsync(() => api.ProcessedAsync(Canvas, Noop, cancellationToken), before + (long)warmup * options.BatchSize, cancellationToken);
+        await WaitProcessedAsync(
+            () => api.ProcessedAsync(Canvas, Noop, cancellationToken),
+            before + (long)warmup * options.BatchSize,
+            cancellationToken);
         before = await api.ProcessedAsync(Canvas, Noop, cancellationToken);
         var cpu = new CpuMeter(cluster);
         cpu.Start();
         var clock = Stopwatch.StartNew();
         await EmitBatchesAsync(api, api.BatchUrl(Canvas), body, batches, options.ParallelBatches, cancellationToken);
         var emitted = clock.Elapsed;
-        await WaitProcessedAsync(() => api.ProcessedAsync(Canvas, Noop, cancellationToken), before + events, cancellationToken);
+        await WaitProcessedAsync(
+            () => api.ProcessedAsync(Canvas, Noop, cancellationToken),
+            before + events,
+            cancellationToken);
         var run = new Throughput(events, clock.Elapsed.TotalSeconds, emitted.TotalSeconds);
         return new BatchResult(run, Math.Round(events / emitted.TotalSeconds, 1), cpu.PerEvent(events));
     }
 
     /// <summary>
-    /// Scenario 8 (issue 14): scenario 3 with <paramref name="instances"/> worker instances, the missing ones started first.
-    /// Measured once every instance consumes both queues: a new one loads the canvas's handlers and subscribes before it takes a share.
+    /// Scenario 8 (issue 14): scenario 3 with <paramref name="instances"/> worker instances, the missing ones started
+    /// first. Measured once every instance consumes both queues: a new one loads the canvas's handlers and subscribes
+    /// before it takes a share.
     /// </summary>
     public async Task<InstancesPass> InstancesAsync(int instances, CancellationToken cancellationToken)
     {
@@ -117,10 +134,14 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
         await Task.WhenAll(Enumerable.Range(0, options.SingleClients).Select(_ => ClientAsync(Warmup)));
         errors = 0;
         var measured = Stopwatch.StartNew();
-        var perClient = await Task.WhenAll(Enumerable.Range(0, options.SingleClients).Select(_ => ClientAsync(TimeSpan.FromSeconds(options.SingleSeconds))));
+        var perClient = await Task.WhenAll(Enumerable.Range(0, options.SingleClients)
+            .Select(_ => ClientAsync(TimeSpan.FromSeconds(options.SingleSeconds))));
         var seconds = measured.Elapsed.TotalSeconds;
         // Let the worker drain, so the next scenario starts on an empty queue.
-        await WaitProcessedAsync(() => api.ProcessedAsync(Canvas, Noop, cancellationToken), before + Interlocked.Read(ref accepted), cancellationToken);
+        await WaitProcessedAsync(
+            () => api.ProcessedAsync(Canvas, Noop, cancellationToken),
+            before + Interlocked.Read(ref accepted),
+            cancellationToken);
         var all = perClient.SelectMany(l => l).ToList();
         return new SingleResult(all.Count, seconds, errors, Latencies.Of(all));
     }
@@ -133,7 +154,8 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
     {
         var url = api.BatchUrl(Canvas);
         var bodies = new Dictionary<int, byte[]>();
-        byte[] BodyOf(int count) => bodies.TryGetValue(count, out var body) ? body : bodies[count] = Payloads.Batch(payload, count, [Timed]);
+        byte[] BodyOf(int count)
+            => bodies.TryGetValue(count, out var body) ? body : bodies[count] = Payloads.Batch(payload, count, [Timed]);
 
         await PaceAsync(Warmup, cancellationToken);
         await SendHeldAsync();
@@ -150,11 +172,19 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
         var busy = cpuShares.Sum(c => c.MicrosPerEvent) * achieved / 1e6 / Environment.ProcessorCount;
         await SendHeldAsync();
         var deadline = Stopwatch.StartNew();
-        while (sink.Count < sent && deadline.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(50, cancellationToken);
+        while (sink.Count < sent && deadline.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(
+            50,
+            cancellationToken);
         await Task.Delay(TimeSpan.FromMilliseconds(600), cancellationToken);
         await sampling.CancelAsync();
         var traces = await traced;
-        return new WaitResult(Math.Round(rate, 1), Math.Round(achieved, 1), Latencies.Of(sink.Drain()), Latencies.Of(traces.Values), Math.Round(busy, 2), cpuShares);
+        return new WaitResult(
+            Math.Round(rate, 1),
+            Math.Round(achieved, 1),
+            Latencies.Of(sink.Drain()),
+            Latencies.Of(traces.Values),
+            Math.Round(busy, 2),
+            cpuShares);
 
         // One more event, later than the handler's batching interval, makes it send what it still holds.
         async Task SendHeldAsync()
@@ -193,7 +223,9 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
             {
                 using (var traces = await api.GetJsonAsync(url, cancellationToken))
                     foreach (var trace in traces.RootElement.EnumerateArray())
-                        seen.TryAdd(trace.GetProperty("eventId").GetString()!, trace.GetProperty("queueWaitMs").GetDouble());
+                        seen.TryAdd(
+                            trace.GetProperty("eventId").GetString()!,
+                            trace.GetProperty("queueWaitMs").GetDouble());
                 await Task.Delay(100, cancellationToken);
             }
         }
@@ -203,7 +235,13 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
         }
     }
 
-    public static async Task EmitBatchesAsync(WorkqApi api, Uri url, byte[] body, int batches, int parallel, CancellationToken cancellationToken)
+    public static async Task EmitBatchesAsync(
+        WorkqApi api,
+        Uri url,
+        byte[] body,
+        int batches,
+        int parallel,
+        CancellationToken cancellationToken)
     {
         var next = -1;
         await Task.WhenAll(Enumerable.Range(0, parallel).Select(async _ =>
@@ -212,8 +250,14 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
         }));
     }
 
-    /// <summary>Polls a processed counter until it reaches <paramref name="target"/>; the counters are written every 250 ms, so this errs late by at most that.</summary>
-    public static async Task WaitProcessedAsync(Func<Task<long>> observe, long target, CancellationToken cancellationToken)
+    /// <summary>
+    /// Polls a processed counter until it reaches <paramref name="target"/>; the counters are written every 250 ms, so
+    /// this errs late by at most that.
+    /// </summary>
+    public static async Task WaitProcessedAsync(
+        Func<Task<long>> observe,
+        long target,
+        CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
         long last;
@@ -225,12 +269,24 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
         }
     }
 
-    /// <summary>Waits until every named queue has a consumer: the worker instance has compiled the code and subscribed.</summary>
-    public static Task WaitConsumingAsync(BenchCluster cluster, IReadOnlyCollection<string> queues, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Waits until every named queue has a consumer: the worker instance has compiled the code and subscribed.
+    /// </summary>
+    public static Task WaitConsumingAsync(
+        BenchCluster cluster,
+        IReadOnlyCollection<string> queues,
+        CancellationToken cancellationToken) =>
         WaitConsumingAsync(cluster, queues, 1, cancellationToken);
 
-    /// <summary>Waits until every named queue has <paramref name="consumers"/> consumers: that many worker instances have compiled the code and subscribed.</summary>
-    public static async Task WaitConsumingAsync(BenchCluster cluster, IReadOnlyCollection<string> queues, int consumers, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until every named queue has <paramref name="consumers"/> consumers: that many worker instances have
+    /// compiled the code and subscribed.
+    /// </summary>
+    public static async Task WaitConsumingAsync(
+        BenchCluster cluster,
+        IReadOnlyCollection<string> queues,
+        int consumers,
+        CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -239,7 +295,8 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
             var missing = queues.Count(q => counts.GetValueOrDefault(q) < consumers);
             if (missing == 0) return;
             if (deadline.Elapsed > TimeSpan.FromMinutes(10))
-                throw new TimeoutException($"{missing} of {queues.Count} queues still have fewer than {consumers} consumers after 10 minutes.");
+                throw new TimeoutException(
+                    $"{missing} of {queues.Count} queues still have fewer than {consumers} consumers after 10 minutes.");
             await Task.Delay(250, cancellationToken);
         }
     }

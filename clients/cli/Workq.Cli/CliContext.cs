@@ -5,8 +5,17 @@ using Workq.Client;
 
 namespace Workq.Cli;
 
-/// <summary>One command's run: its parse result, output, and the clients, made on first use so usage errors come before any network.</summary>
-internal sealed class CliContext(ParseResult parse, TextWriter output, string controlUrl, string emitUrl, string? token, HttpMessageHandler? handler) : IDisposable
+/// <summary>
+/// One command's run: its parse result, output, and the clients, made on first use so usage errors come before any
+/// network.
+/// </summary>
+internal sealed class CliContext(
+    ParseResult parse,
+    TextWriter output,
+    string controlUrl,
+    string emitUrl,
+    string? token,
+    HttpMessageHandler? handler) : IDisposable
 {
     private static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -17,7 +26,8 @@ internal sealed class CliContext(ParseResult parse, TextWriter output, string co
     public ParseResult Parse => parse;
     public TextWriter Out => output;
 
-    public WorkqControlClient Control => control ??= new WorkqControlClient(Address(controlUrl, "--url"), Token(), Http());
+    public WorkqControlClient Control
+        => control ??= new WorkqControlClient(Address(controlUrl, "--url"), Token(), Http());
     public WorkqClient Emitter => emitter ??= new WorkqClient(Address(emitUrl, "--emit-url"), Token(), Http());
 
     public T Get<T>(Argument<T> argument) => parse.GetValue(argument)!;
@@ -26,7 +36,11 @@ internal sealed class CliContext(ParseResult parse, TextWriter output, string co
     public void WriteJson<T>(T value) => output.WriteLine(JsonSerializer.Serialize(value, Indented));
 
     /// <summary>What every listing command prints: JSON with <c>--json</c>, else an aligned table.</summary>
-    public void WriteList<T>(IReadOnlyList<T> items, Option<bool> json, IReadOnlyList<string> headers, Func<T, string[]> row)
+    public void WriteList<T>(
+        IReadOnlyList<T> items,
+        Option<bool> json,
+        IReadOnlyList<string> headers,
+        Func<T, string[]> row)
     {
         if (Get(json)) WriteJson(items);
         else TextTable.Write(output, headers, items.Select(row));
@@ -53,14 +67,17 @@ internal sealed class CliContext(ParseResult parse, TextWriter output, string co
         }
     }
 
-    private string Token() => token is { Length: > 0 } value ? value : throw new UsageException("no token: pass --token or set WORKQ_TOKEN");
+    private string Token() => token is { Length: > 0 } value
+        ? value
+        : throw new UsageException("no token: pass --token or set WORKQ_TOKEN");
 
     private static Uri Address(string value, string option) =>
         Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
             ? uri
             : throw new UsageException($"{option} must be an http(s) address, not '{value}'");
 
-    private HttpClient Http() => http ??= handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+    private HttpClient Http()
+        => http ??= handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
 
     public void Dispose()
     {

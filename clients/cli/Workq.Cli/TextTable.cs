@@ -3,7 +3,10 @@ using System.Text.Json.Nodes;
 
 namespace Workq.Cli;
 
-/// <summary>Plain aligned text: columns padded with two spaces, no colours or borders, so output is stable for scripts and tests.</summary>
+/// <summary>
+/// Plain aligned text: columns padded with two spaces, no colours or borders, so output is stable for scripts and
+/// tests.
+/// </summary>
 internal static class TextTable
 {
     public static void Write(TextWriter output, IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows)
@@ -11,7 +14,10 @@ internal static class TextTable
         var all = rows.Prepend(headers).ToList();
         var widths = headers.Select((_, column) => all.Max(row => row[column].Length)).ToArray();
         foreach (var row in all)
-            output.WriteLine(string.Join("  ", row.Select((cell, column) => column == row.Count - 1 ? cell : cell.PadRight(widths[column]))).TrimEnd());
+            output.WriteLine(string.Join(
+                "  ",
+                row.Select(
+                    (cell, column) => column == row.Count - 1 ? cell : cell.PadRight(widths[column]))).TrimEnd());
     }
 
     /// <summary>Label/value lines for one object.</summary>

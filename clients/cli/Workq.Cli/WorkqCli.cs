@@ -17,8 +17,13 @@ public static class WorkqCli
     public const int UsageError = 2;
 
     /// <summary>Runs one command line. Tests pass their own writers, environment and HTTP handler.</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Func<string, string?>? environment = null,
-        HttpMessageHandler? handler = null, CancellationToken cancellationToken = default)
+    public static async Task<int> RunAsync(
+        string[] args,
+        TextWriter output,
+        TextWriter error,
+        Func<string, string?>? environment = null,
+        HttpMessageHandler? handler = null,
+        CancellationToken cancellationToken = default)
     {
         var app = new CliApp(output, error, environment ?? Environment.GetEnvironmentVariable, handler);
         var parse = app.BuildRoot().Parse(args);
@@ -27,28 +32,57 @@ public static class WorkqCli
             error.WriteLine($"workq: {OneLine(parse.Errors[0].Message)} (see 'workq --help')");
             return UsageError;
         }
-        return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false }, cancellationToken);
+        return await parse.InvokeAsync(
+            new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false },
+            cancellationToken);
     }
 
-    internal static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    internal static string OneLine(
+        string text) => string.Join(
+            ' ',
+            text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }
 
 /// <summary>A mistake in how the command was called (exit 2), as opposed to a refusal by the API (exit 1).</summary>
 internal sealed class UsageException(string message) : Exception(message);
 
-/// <summary>Builds the command tree and runs each command's action inside the one place that turns failures into exit codes.</summary>
-internal sealed class CliApp(TextWriter output, TextWriter error, Func<string, string?> environment, HttpMessageHandler? handler)
+/// <summary>
+/// Builds the command tree and runs each command's action inside the one place that turns failures into exit codes.
+/// </summary>
+internal sealed class CliApp(
+    TextWriter output,
+    TextWriter error,
+    Func<string, string?> environment,
+    HttpMessageHandler? handler)
 {
-    private readonly Option<string> url = new("--url") { Description = "Control API address [env: WORKQ_URL; default: http://127.0.0.1:8080]", Recursive = true };
-    private readonly Option<string> emitUrl = new("--emit-url") { Description = "Emitter address [env: WORKQ_EMIT_URL; default: http://127.0.0.1:8081]", Recursive = true };
-    private readonly Option<string> token = new("--token") { Description = "Admin or canvas token [env: WORKQ_TOKEN]", Recursive = true };
+    private readonly Option<string> url = new("--url")
+    {
+        Description = "Control API address [env: WORKQ_URL; default: http://127.0.0.1:8080]",
+        Recursive = true
+    };
+    private readonly Option<string> emitUrl = new("--emit-url")
+    {
+        Description = "Emitter address [env: WORKQ_EMIT_URL; default: http://127.0.0.1:8081]",
+        Recursive = true
+    };
+    private readonly Option<string> token = new("--token")
+    {
+        Description = "Admin or canvas token [env: WORKQ_TOKEN]",
+        Recursive = true
+    };
 
     public TextWriter Error => error;
 
     public RootCommand BuildRoot()
     {
-        var root = new RootCommand("workq: drive Workq background workers over their HTTP API.") { url, emitUrl, token };
-        foreach (var command in CanvasCommands.Build(this).Concat(WorkerCommands.Build(this)).Concat(EventCommands.Build(this)).Concat(CronCommands.Build(this)).Concat(InstanceCommands.Build(this)))
+        var root = new RootCommand("workq: drive Workq background workers over their HTTP API.") {
+            url,
+            emitUrl,
+            token };
+        foreach (var command in CanvasCommands.Build(this).Concat(WorkerCommands.Build(this))
+            .Concat(EventCommands.Build(this))
+            .Concat(CronCommands.Build(this))
+            .Concat(InstanceCommands.Build(this)))
             root.Subcommands.Add(command);
         return root;
     }
@@ -61,7 +95,8 @@ internal sealed class CliApp(TextWriter output, TextWriter error, Func<string, s
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var context = new CliContext(parse, output, Setting(parse, url, "WORKQ_URL", "http://127.0.0.1:8080"),
-                Setting(parse, emitUrl, "WORKQ_EMIT_URL", "http://127.0.0.1:8081"), parse.GetValue(token) ?? environment("WORKQ_TOKEN"), handler);
+                Setting(parse, emitUrl, "WORKQ_EMIT_URL", "http://127.0.0.1:8081"), parse.GetValue(token)
+                    ?? environment("WORKQ_TOKEN"), handler);
             try
             {
                 await action(context, cancellationToken);
@@ -101,6 +136,10 @@ internal sealed class CliApp(TextWriter output, TextWriter error, Func<string, s
         return code;
     }
 
-    private string Setting(System.CommandLine.ParseResult parse, Option<string> option, string variable, string fallback) =>
+    private string Setting(
+        System.CommandLine.ParseResult parse,
+        Option<string> option,
+        string variable,
+        string fallback) =>
         parse.GetValue(option) ?? environment(variable) ?? fallback;
 }

@@ -7,7 +7,12 @@ namespace Workq.Client;
 /// An error answer of a Workq service, from its problem+json body (RFC 9457): <c>Title</c>, <c>Detail</c>,
 /// and for a refused deploy the compile <c>Errors</c> with line and column.
 /// </summary>
-public sealed class WorkqException(HttpStatusCode statusCode, string title, string? detail, IReadOnlyList<CompileError>? errors = null, string? type = null)
+public sealed class WorkqException(
+    HttpStatusCode statusCode,
+    string title,
+    string? detail,
+    IReadOnlyList<CompileError>? errors = null,
+    string? type = null)
     : Exception(detail is null ? $"{(int)statusCode} {title}" : $"{(int)statusCode} {title}: {detail}")
 {
     public HttpStatusCode StatusCode { get; } = statusCode;
@@ -16,7 +21,9 @@ public sealed class WorkqException(HttpStatusCode statusCode, string title, stri
     public string? Type { get; } = type;
     public IReadOnlyList<CompileError> Errors { get; } = errors ?? [];
 
-    internal static async Task<WorkqException> FromResponseAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    internal static async Task<WorkqException> FromResponseAsync(
+        HttpResponseMessage response,
+        CancellationToken cancellationToken)
     {
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         var fallbackTitle = response.ReasonPhrase ?? response.StatusCode.ToString();
@@ -26,8 +33,12 @@ public sealed class WorkqException(HttpStatusCode statusCode, string title, stri
             var root = document.RootElement;
             if (root.ValueKind == JsonValueKind.Object)
             {
-                return new WorkqException(response.StatusCode, String(root, "title") ?? fallbackTitle, String(root, "detail"),
-                    CompileErrors(root), String(root, "type"));
+                return new WorkqException(
+                    response.StatusCode,
+                    String(root, "title") ?? fallbackTitle,
+                    String(root, "detail"),
+                    CompileErrors(root),
+                    String(root, "type"));
             }
         }
         catch (JsonException)

@@ -26,7 +26,9 @@ internal sealed class WorkqTransport : IDisposable
     {
         ArgumentNullException.ThrowIfNull(baseUrl);
         ArgumentException.ThrowIfNullOrWhiteSpace(token);
-        if (!baseUrl.IsAbsoluteUri) throw new ArgumentException($"The service address must be absolute, not '{baseUrl}'.", nameof(baseUrl));
+        if (!baseUrl.IsAbsoluteUri) throw new ArgumentException(
+            $"The service address must be absolute, not '{baseUrl}'.",
+            nameof(baseUrl));
         // A trailing slash makes relative routes append to a base path instead of replacing its last segment.
         this.baseUrl = new Uri(baseUrl.AbsoluteUri.TrimEnd('/') + "/");
         authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -40,26 +42,58 @@ internal sealed class WorkqTransport : IDisposable
     public static byte[] Serialize(object? value) => JsonSerializer.SerializeToUtf8Bytes(value, WorkqJson.Options);
 
     /// <summary>Sends and reads the JSON answer; error answers become <see cref="WorkqException"/>.</summary>
-    public async Task<T> SendAsync<T>(HttpMethod method, string path, byte[]? body, bool retry, CancellationToken cancellationToken, string? idempotencyKey = null) =>
-        (await SendReadingHeaderAsync<T>(method, path, body, retry, header: null, idempotencyKey, cancellationToken)).Value;
+    public async Task<T> SendAsync<T>(
+        HttpMethod method,
+        string path,
+        byte[]? body,
+        bool retry,
+        CancellationToken cancellationToken,
+        string? idempotencyKey = null) =>
+        (await SendReadingHeaderAsync<T>(method, path, body, retry, header: null, idempotencyKey, cancellationToken))
+            .Value;
 
-    /// <summary>Sends and reads the JSON answer and one response header (null when absent), e.g. a paged list's next cursor.</summary>
-    public async Task<(T Value, string? Header)> SendReadingHeaderAsync<T>(HttpMethod method, string path, byte[]? body, bool retry, string? header,
-        string? idempotencyKey, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends and reads the JSON answer and one response header (null when absent), e.g. a paged list's next cursor.
+    /// </summary>
+    public async Task<(T Value, string? Header)> SendReadingHeaderAsync<T>(
+        HttpMethod method,
+        string path,
+        byte[]? body,
+        bool retry,
+        string? header,
+        string? idempotencyKey,
+        CancellationToken cancellationToken)
     {
         using var response = await SendCoreAsync(method, path, body, retry, idempotencyKey, cancellationToken);
-        var value = await JsonSerializer.DeserializeAsync<T>(await response.Content.ReadAsStreamAsync(cancellationToken), WorkqJson.Options, cancellationToken)
-                    ?? throw new JsonException($"{method} {path} answered {(int)response.StatusCode} with a null body.");
-        return (value, header is not null && response.Headers.TryGetValues(header, out var values) ? values.FirstOrDefault() : null);
+        var value = await JsonSerializer.DeserializeAsync<T>(
+            await response.Content.ReadAsStreamAsync(cancellationToken),
+            WorkqJson.Options,
+            cancellationToken)
+                    ?? throw new JsonException(
+                        $"{method} {path} answered {(int)response.StatusCode} with a null body.");
+        return (value, header is not null && response.Headers.TryGetValues(header, out var values)
+            ? values.FirstOrDefault()
+            : null);
     }
 
     /// <summary>Sends where the answer has no body worth reading (204, 202).</summary>
-    public async Task SendAsync(HttpMethod method, string path, byte[]? body, bool retry, CancellationToken cancellationToken)
+    public async Task SendAsync(
+        HttpMethod method,
+        string path,
+        byte[]? body,
+        bool retry,
+        CancellationToken cancellationToken)
     {
         using var response = await SendCoreAsync(method, path, body, retry, idempotencyKey: null, cancellationToken);
     }
 
-    private async Task<HttpResponseMessage> SendCoreAsync(HttpMethod method, string path, byte[]? body, bool retry, string? idempotencyKey, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendCoreAsync(
+        HttpMethod method,
+        string path,
+        byte[]? body,
+        bool retry,
+        string? idempotencyKey,
+        CancellationToken cancellationToken)
     {
         var pipeline = retry ? retrying : ResiliencePipeline<HttpResponseMessage>.Empty;
         var response = await pipeline.ExecuteAsync(async attemptToken =>
@@ -67,7 +101,10 @@ internal sealed class WorkqTransport : IDisposable
             using var request = new HttpRequestMessage(method, new Uri(baseUrl, path));
             request.Headers.Authorization = authorization;
             if (idempotencyKey is not null) request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
-            if (body is not null) request.Content = new ByteArrayContent(body) { Headers = { ContentType = JsonMediaType } };
+            if (body is not null) request.Content = new ByteArrayContent(body)
+            {
+                Headers = { ContentType = JsonMediaType }
+            };
             return await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, attemptToken);
         }, cancellationToken);
         if (response.IsSuccessStatusCode) return response;
@@ -87,8 +124,9 @@ internal sealed class WorkqTransport : IDisposable
                     // HttpClient.Timeout: a TaskCanceledException that the caller did not ask for.
                     .Handle<TaskCanceledException>(e => e.InnerException is TimeoutException)
                     .HandleResult(r => r.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout
-                        // Over the canvas's emit rate: nothing was enqueued, and Retry-After says when the bucket has room.
-                        // A 429 without it (a full queue) waits for the worker to drain, which is no client retry's business.
+                        // Over the canvas's emit rate: nothing was enqueued, and Retry-After says when the bucket has
+                        // room. A 429 without it (a full queue) waits for the worker to drain, which is no client
+                        // retry's business.
                         || (r.StatusCode == HttpStatusCode.TooManyRequests && r.Headers.RetryAfter is not null)),
                 MaxRetryAttempts = options.MaxRetryAttempts,
                 BackoffType = DelayBackoffType.Exponential,

@@ -21,19 +21,30 @@ public static class CanvasesApi
         admin.MapPost("/canvases", CreateAsync).WithJsonBody<CreateCanvasRequest>()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
         admin.MapGet("/canvases", ListAsync);
-        admin.MapDelete("/canvases/{canvas}", DeleteAsync).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        admin.MapDelete("/canvases/{canvas}", DeleteAsync).ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return admin;
     }
 
-    private static async Task<Results<Created<CreatedCanvas>, ProblemHttpResult>> CreateAsync(HttpRequest httpRequest, CanvasStore canvases, Topology topology,
-        CanvasDirectory directory, IPublishEndpoint controlPlane, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<Results<Created<CreatedCanvas>, ProblemHttpResult>> CreateAsync(
+        HttpRequest httpRequest,
+        CanvasStore canvases,
+        Topology topology,
+        CanvasDirectory directory,
+        IPublishEndpoint controlPlane,
+        ILoggerFactory loggers,
+        CancellationToken cancellationToken)
     {
         var (request, problem) = await RequestJson.ReadAsync<CreateCanvasRequest>(httpRequest, cancellationToken);
         if (problem is not null) return problem;
         if (!Names.IsValid(request!.Name)) return Problems.BadName("canvas", request.Name);
 
         var token = Tokens.NewCanvasToken();
-        if (!await canvases.CreateAsync(request.Name!, Tokens.Hash(token), ct => topology.DeclareCanvasAsync(request.Name!, ct), cancellationToken))
+        if (!await canvases.CreateAsync(
+            request.Name!,
+            Tokens.Hash(token),
+            ct => topology.DeclareCanvasAsync(request.Name!, ct),
+            cancellationToken))
             return Problems.Conflict($"Canvas '{request.Name}' exists already.");
         directory.Invalidate();
         await controlPlane.Publish(new CanvasChanged(request.Name!, Deleted: false), cancellationToken);
@@ -41,7 +52,9 @@ public static class CanvasesApi
         return TypedResults.Created($"/v1/canvases/{request.Name}", new CreatedCanvas(request.Name!, token));
     }
 
-    private static async Task<Ok<IReadOnlyList<CanvasSummary>>> ListAsync(CanvasStore canvases, CancellationToken cancellationToken) =>
+    private static async Task<Ok<IReadOnlyList<CanvasSummary>>> ListAsync(
+        CanvasStore canvases,
+        CancellationToken cancellationToken) =>
         TypedResults.Ok(await canvases.ListAsync(cancellationToken));
 
     /// <summary>The admin group's filter has checked the name.</summary>
@@ -52,8 +65,11 @@ public static class CanvasesApi
         if (workers is null) return Problems.NotFound($"There is no canvas '{canvas}'.");
         directory.Invalidate();
         await controlPlane.Publish(new CanvasChanged(canvas, Deleted: true), cancellationToken);
-        foreach (var (worker, _) in workers) await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
-        loggers.CreateLogger(typeof(CanvasesApi)).LogInformation("Canvas {Canvas} deleted with {Workers} workers", canvas, workers.Count);
+        foreach (var (worker, _) in workers) await controlPlane.Publish(
+            new WorkerChanged(canvas, worker),
+            cancellationToken);
+        loggers.CreateLogger(typeof(CanvasesApi))
+            .LogInformation("Canvas {Canvas} deleted with {Workers} workers", canvas, workers.Count);
         return TypedResults.NoContent();
     }
 }

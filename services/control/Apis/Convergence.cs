@@ -15,7 +15,11 @@ public sealed class Convergence(InstanceStore instances, ILogger<Convergence> lo
     {
         var deadline = DateTimeOffset.UtcNow + WaitAtMost;
         int lagging;
-        while ((lagging = await instances.LaggingAsync(worker.Canvas, worker.Name, worker.Change, cancellationToken)) > 0)
+        while ((lagging = await instances.LaggingAsync(
+            worker.Canvas,
+            worker.Name,
+            worker.Change,
+            cancellationToken)) > 0)
         {
             if (DateTimeOffset.UtcNow > deadline)
             {

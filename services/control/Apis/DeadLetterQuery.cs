@@ -45,7 +45,11 @@ public sealed partial record DeadLetterQuery(
             if (text is null) continue;
             // ISO 8601 only (TryParse alone takes "1/2/2026" too); without an offset it is UTC.
             if (!IsoTime().IsMatch(text)
-                || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+                || !DateTimeOffset.TryParse(
+                    text,
+                    CultureInfo.InvariantCulture,
+                    DateTimeStyles.AssumeUniversal,
+                    out var at))
                 return Problems.BadRequest(
                     $"\"{name}\" must be an ISO 8601 date or date and time, such as 2026-01-31T12:00:00Z.");
             filter = name == "from" ? filter with { From = at } : filter with { To = at };

@@ -18,41 +18,63 @@ public static class MetricsApi
         return canvas;
     }
 
-    private static async Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> WorkerAsync([AsParameters] WorkerRoute route,
-        [AsParameters] MetricsQuery query, WorkerCommands commands, MetricsStore metrics, WorkqOptions options,
+    private static async Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> WorkerAsync(
+        [AsParameters] WorkerRoute route,
+        [AsParameters] MetricsQuery query,
+        WorkerCommands commands,
+        MetricsStore metrics,
+        WorkqOptions options,
         CancellationToken cancellationToken) =>
         await commands.MissingAsync(route, cancellationToken)
             ?? await AnswerAsync(query, route.Canvas, route.Worker, metrics, options, cancellationToken);
 
-    private static Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> CanvasAsync(string canvas, [AsParameters] MetricsQuery query,
-        MetricsStore metrics, WorkqOptions options, CancellationToken cancellationToken) =>
+    private static Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> CanvasAsync(
+        string canvas,
+        [AsParameters] MetricsQuery query,
+        MetricsStore metrics,
+        WorkqOptions options,
+        CancellationToken cancellationToken) =>
         AnswerAsync(query, canvas, null, metrics, options, cancellationToken);
 
-    private static async Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> AnswerAsync(MetricsQuery query, string canvas, string? worker,
-        MetricsStore metrics, WorkqOptions options, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<MetricsAnswer>, ProblemHttpResult>> AnswerAsync(
+        MetricsQuery query,
+        string canvas,
+        string? worker,
+        MetricsStore metrics,
+        WorkqOptions options,
+        CancellationToken cancellationToken)
     {
         var (range, problem) = Parse(query, options, DateTime.UtcNow);
         if (problem is not null) return Problems.BadRequest(problem);
-        var points = await metrics.ReadAsync(canvas, worker, range.From, range.To, range.Step, options.MetricsMinuteRetention, cancellationToken);
+        var points = await metrics.ReadAsync(
+            canvas,
+            worker,
+            range.From,
+            range.To,
+            range.Step,
+            options.MetricsMinuteRetention,
+            cancellationToken);
         return TypedResults.Ok(new MetricsAnswer(range.Step, points));
     }
 
     public readonly record struct Range(DateTime From, DateTime To, int Step);
 
     /// <summary>
-    /// <c>step</c> is 60 (default) or 3600; <c>to</c> defaults to now and <c>from</c> to an hour (a day at 3600) before it.
-    /// A range may span at most the retention of its step, since nothing older is kept.
+    /// <c>step</c> is 60 (default) or 3600; <c>to</c> defaults to now and <c>from</c> to an hour (a day at 3600) before
+    /// it. A range may span at most the retention of its step, since nothing older is kept.
     /// </summary>
     public static (Range Range, string? Problem) Parse(MetricsQuery query, WorkqOptions options, DateTime now)
     {
         var step = MetricsStore.Minute;
         if (query.Step is { } rawStep)
         {
-            if (!int.TryParse(rawStep, NumberStyles.None, CultureInfo.InvariantCulture, out step) || step is not (MetricsStore.Minute or MetricsStore.Hour))
+            if (!int.TryParse(rawStep, NumberStyles.None, CultureInfo.InvariantCulture, out step)
+                || step is not (MetricsStore.Minute or MetricsStore.Hour))
                 return (default, $"\"step\" must be 60 or 3600 (seconds), not '{Truncate(rawStep)}'.");
         }
         var span = step == MetricsStore.Minute ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
-        if (!Time(query.To, "to", now, out var to, out var bad) || !Time(query.From, "from", to - span, out var from, out bad))
+        if (!Time(query.To, "to", now, out var to, out var bad)
+            || !Time(query.From, "from", to - span, out var from, out bad))
             return (default, bad);
         if (from > to) return (default, $"\"from\" ({from:O}) is after \"to\" ({to:O}).");
         var longest = step == MetricsStore.Minute ? options.MetricsMinuteRetention : options.MetricsHourRetention;
@@ -77,5 +99,6 @@ public static class MetricsApi
         return false;
     }
 
-    private static string Truncate(string? value) => value is null ? "" : value.Length <= 80 ? value : value[..80] + "…";
+    private static string Truncate(string? value)
+        => value is null ? "" : value.Length <= 80 ? value : value[..80] + "…";
 }

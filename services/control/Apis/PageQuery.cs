@@ -32,13 +32,15 @@ public sealed record PageQuery(
     {
         limit = DefaultLimit;
         if (Limit is null) return null;
-        return int.TryParse(Limit, NumberStyles.None, CultureInfo.InvariantCulture, out limit) && limit is >= 1 and <= MaxLimit
+        return int.TryParse(Limit, NumberStyles.None, CultureInfo.InvariantCulture, out limit)
+            && limit is >= 1 and <= MaxLimit
             ? null
             : Problems.BadRequest($"\"limit\" must be a whole number from 1 to {MaxLimit}.");
     }
 
     /// <summary>
-    /// Points to the next page: <c>X-Next-Cursor</c>, and a <c>Link</c> to the request with that cursor in place of its own.
+    /// Points to the next page: <c>X-Next-Cursor</c>, and a <c>Link</c> to the request with that cursor in place of its
+    /// own.
     /// </summary>
     public static void LinkNext(HttpContext http, string cursor)
     {

@@ -13,37 +13,65 @@ using Workq.Shared.Storage;
 namespace Workq.Control.Apis;
 
 /// <summary>
-/// One quarantined message (API.md "Quarantine"). <c>Body</c> is the body as text when it is UTF-8 (<c>BodyEncoding</c> "utf-8"),
-/// else base64; in a list only its first <see cref="QuarantineApi.ListBodyBytes"/> bytes (<c>BodyTruncated</c>).
+/// One quarantined message (API.md "Quarantine"). <c>Body</c> is the body as text when it is UTF-8 (<c>BodyEncoding</c>
+/// "utf-8"), else base64; in a list only its first <see cref="QuarantineApi.ListBodyBytes"/> bytes
+/// (<c>BodyTruncated</c>).
 /// </summary>
-public sealed record QuarantineItem(long Id, string Source, string? Queue, string? Canvas, string? Worker, Guid? EventId, string Error, int Attempts,
-    DateTimeOffset FirstFailedAt, DateTimeOffset QuarantinedAt, string Redrive, string? Exchange, string? RoutingKey, int BodyBytes, string Body,
-    string BodyEncoding, bool BodyTruncated, JsonObject Properties);
+public sealed record QuarantineItem(
+    long Id,
+    string Source,
+    string? Queue,
+    string? Canvas,
+    string? Worker,
+    Guid? EventId,
+    string Error,
+    int Attempts,
+    DateTimeOffset FirstFailedAt,
+    DateTimeOffset QuarantinedAt,
+    string Redrive,
+    string? Exchange,
+    string? RoutingKey,
+    int BodyBytes,
+    string Body,
+    string BodyEncoding,
+    bool BodyTruncated,
+    JsonObject Properties);
 
 /// <summary>
-/// The quarantine (admin only): what internal consumers gave up on, across canvases, newest first; each message redriven to
-/// where it came from, or discarded.
+/// The quarantine (admin only): what internal consumers gave up on, across canvases, newest first; each message
+/// redriven to where it came from, or discarded.
 /// </summary>
 public static class QuarantineApi
 {
     public const int ListBodyBytes = 4_096;
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private static readonly UTF8Encoding StrictUtf8 = new(
+        encoderShouldEmitUTF8Identifier: false,
+        throwOnInvalidBytes: true);
 
     public static RouteGroupBuilder MapQuarantineApi(this RouteGroupBuilder admin)
     {
         admin.MapGet("/quarantine", ListAsync).ProducesProblem(StatusCodes.Status400BadRequest);
         admin.MapDelete("/quarantine", DiscardAllAsync).ProducesProblem(StatusCodes.Status400BadRequest);
-        admin.MapPost("/quarantine/redrive", RedriveAllAsync).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        admin.MapGet("/quarantine/{id}", GetAsync).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        admin.MapDelete("/quarantine/{id}", DiscardAsync).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        admin.MapPost("/quarantine/{id}/redrive", RedriveAsync).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status429TooManyRequests)
+        admin.MapPost("/quarantine/redrive", RedriveAllAsync).ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes
+                .Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        admin.MapGet("/quarantine/{id}", GetAsync).ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        admin.MapDelete("/quarantine/{id}", DiscardAsync).ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        admin.MapPost("/quarantine/{id}/redrive", RedriveAsync).ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return admin;
     }
 
-    /// <summary>As the dead-letter list: a plain array, the next page in <c>X-Next-Cursor</c> and <c>Link</c> (rel="next").</summary>
+    /// <summary>
+    /// As the dead-letter list: a plain array, the next page in <c>X-Next-Cursor</c> and <c>Link</c> (rel="next").
+    /// </summary>
     private static async Task<Results<Ok<IReadOnlyList<QuarantineItem>>, ProblemHttpResult>> ListAsync(
         [AsParameters] QuarantineQuery query, [AsParameters] PageQuery paging, HttpContext http, QuarantineStore store,
         CancellationToken cancellationToken)
@@ -53,8 +81,11 @@ public static class QuarantineApi
         long? before = null;
         if (paging.Cursor is { } cursorText)
         {
-            if (!long.TryParse(cursorText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture,
-                    out var cursor))
+            if (!long.TryParse(
+                cursorText,
+                System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture,
+                out var cursor))
                 return PageQuery.BadCursor;
             before = cursor;
         }
@@ -65,13 +96,21 @@ public static class QuarantineApi
         return TypedResults.Ok<IReadOnlyList<QuarantineItem>>(items);
     }
 
-    private static async Task<Results<Ok<QuarantineItem>, ProblemHttpResult>> GetAsync(string id, QuarantineStore store, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<QuarantineItem>, ProblemHttpResult>> GetAsync(
+        string id,
+        QuarantineStore store,
+        CancellationToken cancellationToken)
     {
         if (ParseId(id, out var number) is { } bad) return bad;
-        return await store.GetAsync(number, cancellationToken) is { } message ? TypedResults.Ok(View(message)) : NoSuchItem(number);
+        return await store.GetAsync(number, cancellationToken) is { } message
+            ? TypedResults.Ok(View(message))
+            : NoSuchItem(number);
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DiscardAsync(string id, QuarantineStore store, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DiscardAsync(
+        string id,
+        QuarantineStore store,
+        CancellationToken cancellationToken)
     {
         if (ParseId(id, out var number) is { } bad) return bad;
         return await store.DeleteAsync(number, cancellationToken) ? TypedResults.NoContent() : NoSuchItem(number);
@@ -84,13 +123,19 @@ public static class QuarantineApi
         return TypedResults.Ok(new DiscardedResponse(await store.DeleteAsync(filter, cancellationToken)));
     }
 
-    private static async Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAsync(string id, QuarantineStore store, QuarantineRedrive redrive,
+    private static async Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAsync(
+        string id,
+        QuarantineStore store,
+        QuarantineRedrive redrive,
         CancellationToken cancellationToken)
     {
         if (ParseId(id, out var number) is { } bad) return bad;
         try
         {
-            return await store.RedriveAsync(number, message => redrive.RedriveAsync(message, cancellationToken), cancellationToken)
+            return await store.RedriveAsync(
+                number,
+                message => redrive.RedriveAsync(message, cancellationToken),
+                cancellationToken)
                 ? TypedResults.Ok(new RedrivenResponse(1))
                 : NoSuchItem(number);
         }
@@ -100,14 +145,19 @@ public static class QuarantineApi
         }
     }
 
-    /// <summary>The redrivable messages the filter selects, oldest first; one that cannot be redriven stops it (those before stay redriven).</summary>
+    /// <summary>
+    /// The redrivable messages the filter selects, oldest first; one that cannot be redriven stops it (those before
+    /// stay redriven).
+    /// </summary>
     private static async Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAllAsync(
         [AsParameters] QuarantineQuery query, QuarantineStore store, QuarantineRedrive redrive, CancellationToken cancellationToken)
     {
         if (query.Parse(out var filter) is { } bad) return bad;
         try
         {
-            return TypedResults.Ok(new RedrivenResponse(await store.RedriveAsync(filter, message => redrive.RedriveAsync(message, cancellationToken),
+            return TypedResults.Ok(new RedrivenResponse(await store.RedriveAsync(
+                filter,
+                message => redrive.RedriveAsync(message, cancellationToken),
                 cancellationToken)));
         }
         catch (NotRedrivableException e)
@@ -116,23 +166,48 @@ public static class QuarantineApi
         }
     }
 
-    private static ProblemHttpResult NoSuchItem(long id) => Problems.NotFound($"There is no quarantined message {id} (redriven or discarded already?).");
+    private static ProblemHttpResult NoSuchItem(long id)
+        => Problems.NotFound($"There is no quarantined message {id} (redriven or discarded already?).");
 
     private static ProblemHttpResult? ParseId(string text, out long id) =>
-        long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out id) && id > 0
+        long.TryParse(
+            text,
+            System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture,
+            out id) && id > 0
             ? null
-            : Problems.BadRequest($"'{(text.Length <= 40 ? text : text[..40] + "…")}' is not a quarantine id (a whole number).");
+            : Problems.BadRequest(
+                $"'{(text.Length <= 40 ? text : text[..40] + "…")}' is not a quarantine id (a whole number).");
 
     private static QuarantineItem View(QuarantinedMessage message)
     {
         var truncated = message.Body.Length < message.BodyBytes;
         var (body, encoding) = Text(message.Body, truncated);
-        return new QuarantineItem(message.Id, message.Source, message.Queue, message.Canvas, message.Worker, message.EventId, message.Error,
-            message.Attempts, message.FirstFailedAt, message.QuarantinedAt, message.Redrive.ToString().ToLowerInvariant(), message.Exchange,
-            message.RoutingKey, message.BodyBytes, body, encoding, truncated, message.Properties);
+        return new QuarantineItem(
+            message.Id,
+            message.Source,
+            message.Queue,
+            message.Canvas,
+            message.Worker,
+            message.EventId,
+            message.Error,
+            message.Attempts,
+            message.FirstFailedAt,
+            message.QuarantinedAt,
+            message.Redrive.ToString()
+                .ToLowerInvariant(),
+            message.Exchange,
+            message.RoutingKey,
+            message.BodyBytes,
+            body,
+            encoding,
+            truncated,
+            message.Properties);
     }
 
-    /// <summary>UTF-8 text, or base64 when it is not (a cut body may end inside a character: up to three bytes are let go).</summary>
+    /// <summary>
+    /// UTF-8 text, or base64 when it is not (a cut body may end inside a character: up to three bytes are let go).
+    /// </summary>
     private static (string Body, string Encoding) Text(byte[] body, bool truncated)
     {
         for (var cut = 0; cut <= (truncated ? Math.Min(3, body.Length) : 0); cut++)
@@ -154,11 +229,16 @@ public static class QuarantineApi
 public sealed class NotRedrivableException(string message) : Exception(message);
 
 /// <summary>
-/// Puts a quarantined message back where it came from. A broker message is published as it was (body and properties) to the
-/// exchange and routing key it had, mandatory and confirmed, so one no queue takes any more is refused (409), never dropped; an
-/// event (a delayed emit, a cron's tick) is published to its worker. An event id the message carries starts again: queued.
+/// Puts a quarantined message back where it came from. A broker message is published as it was (body and properties) to
+/// the exchange and routing key it had, mandatory and confirmed, so one no queue takes any more is refused (409), never
+/// dropped; an event (a delayed emit, a cron's tick) is published to its worker. An event id the message carries starts
+/// again: queued.
 /// </summary>
-public sealed class QuarantineRedrive(BrokerConnection broker, EventPublisher publisher, EventStatusRecorder statuses, WorkqOptions options)
+public sealed class QuarantineRedrive(
+    BrokerConnection broker,
+    EventPublisher publisher,
+    EventStatusRecorder statuses,
+    WorkqOptions options)
 {
     private const int NotFound = 404;
 
@@ -173,7 +253,8 @@ public sealed class QuarantineRedrive(BrokerConnection broker, EventPublisher pu
                 {
                     await publisher.PublishAsync(envelope, message.Body, cancellationToken);
                 }
-                catch (BrokerUnavailableException e) when (e.InnerException is OperationInterruptedException { ShutdownReason.ReplyCode: NotFound })
+                catch (BrokerUnavailableException e) when (e
+                    .InnerException is OperationInterruptedException { ShutdownReason.ReplyCode: NotFound })
                 {
                     throw new NotRedrivableException(
                         $"Quarantined message {message.Id} cannot be redriven: canvas '{canvas}' has no exchange (is it deleted?).");
@@ -187,10 +268,16 @@ public sealed class QuarantineRedrive(BrokerConnection broker, EventPublisher pu
                     "not a message to deliver: it is kept to be read, and can only be discarded.");
         }
         if (message is { EventId: { } id, Canvas: { } eventCanvas, Worker: { } eventWorker })
-            statuses.Record(EventStatusUpdate.Queued(EventHeaders.Read(properties, eventCanvas, eventWorker) with { Id = id }, restartedAt: DateTimeOffset.UtcNow));
+            statuses.Record(EventStatusUpdate.Queued(
+                EventHeaders.Read(properties, eventCanvas, eventWorker) with { Id = id },
+                restartedAt: DateTimeOffset.UtcNow));
     }
 
-    private async Task PublishAsync(QuarantinedMessage message, string exchange, BasicProperties properties, CancellationToken cancellationToken)
+    private async Task PublishAsync(
+        QuarantinedMessage message,
+        string exchange,
+        BasicProperties properties,
+        CancellationToken cancellationToken)
     {
         // A node that holds the connection open but does not answer: 503 after the publish time-out, as an emit.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -198,9 +285,16 @@ public sealed class QuarantineRedrive(BrokerConnection broker, EventPublisher pu
         try
         {
             var connection = await broker.GetAsync(timeout.Token);
-            await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true,
-                publisherConfirmationTrackingEnabled: true), timeout.Token);
-            await channel.BasicPublishAsync(exchange, message.RoutingKey ?? "", mandatory: true, properties, message.Body, timeout.Token);
+            await using var channel = await connection
+                .CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true,
+                    publisherConfirmationTrackingEnabled: true), timeout.Token);
+            await channel.BasicPublishAsync(
+                exchange,
+                message.RoutingKey ?? "",
+                mandatory: true,
+                properties,
+                message.Body,
+                timeout.Token);
         }
         catch (PublishException e) when (e.IsReturn)
         {
@@ -210,16 +304,22 @@ public sealed class QuarantineRedrive(BrokerConnection broker, EventPublisher pu
         catch (PublishException)
         {
             // A nack: the queue it goes to is full.
-            throw new QueueFullException(message.Canvas ?? "?", message.Worker ?? message.RoutingKey ?? "?", options.MaxQueuedPerWorker);
+            throw new QueueFullException(
+                message.Canvas ?? "?",
+                message.Worker ?? message.RoutingKey ?? "?",
+                options.MaxQueuedPerWorker);
         }
         catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == NotFound)
         {
-            throw new NotRedrivableException($"Quarantined message {message.Id} cannot be redriven: the exchange '{exchange}' does not exist.");
+            throw new NotRedrivableException(
+                $"Quarantined message {message.Id} cannot be redriven: the exchange '{exchange}' does not exist.");
         }
         catch (Exception e) when (e is OperationInterruptedException or BrokerUnreachableException or IOException
             || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            throw new BrokerUnavailableException("The broker did not confirm the redriven message; it stays in the quarantine.", e);
+            throw new BrokerUnavailableException(
+                "The broker did not confirm the redriven message; it stays in the quarantine.",
+                e);
         }
     }
 }

@@ -11,7 +11,8 @@ namespace Workq.Control.Apis;
 /// <summary>The filters of the quarantine's list, redrive, discard, bound with <c>[AsParameters]</c> as text.</summary>
 public sealed record QuarantineQuery(
     [property: FromQuery(Name = "source"), MaxLength(QuarantineQuery.MaxSourceLength)]
-    [property: Description("The consumer that gave up on the message (one of API.md's sources; other text matches nothing).")]
+    [property: Description(
+        "The consumer that gave up on the message (one of API.md's sources; other text matches nothing).")]
     string? Source,
     [property: FromQuery(Name = "canvas")]
     [property: Description("Only the messages of this canvas.")]

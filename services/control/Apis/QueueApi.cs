@@ -25,11 +25,19 @@ public static class QueueApi
         return canvas;
     }
 
-    private static async Task<Results<Accepted, ProblemHttpResult>> UnEnqueueAsync([AsParameters] EventRoute route, HttpContext http, WorkerCommands commands,
-        CancelledEventStore cancelled, ScheduledEventStore scheduled, EventStatusStore statuses, IPublishEndpoint controlPlane, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted, ProblemHttpResult>> UnEnqueueAsync(
+        [AsParameters] EventRoute route,
+        HttpContext http,
+        WorkerCommands commands,
+        CancelledEventStore cancelled,
+        ScheduledEventStore scheduled,
+        EventStatusStore statuses,
+        IPublishEndpoint controlPlane,
+        CancellationToken cancellationToken)
     {
         if (await commands.MissingAsync(route.WorkerRoute, cancellationToken) is { } missing) return missing;
-        if (!Guid.TryParse(route.Id, out var eventId)) return Problems.BadRequest($"'{route.Id}' is not an event id (a GUID).");
+        if (!Guid.TryParse(route.Id, out var eventId)) return Problems.BadRequest(
+            $"'{route.Id}' is not an event id (a GUID).");
         var incarnation = http.CanvasIncarnation();
         await cancelled.AddAsync(route.Canvas, incarnation, route.Worker, eventId, cancellationToken);
         // A delayed event not yet due is deleted; the mark above still catches one a pump is publishing right now.
@@ -39,13 +47,22 @@ public static class QueueApi
         return TypedResults.Accepted((string?)null);
     }
 
-    private static async Task<Results<Ok<PurgedResponse>, ProblemHttpResult>> PurgeAsync([AsParameters] WorkerRoute route, WorkerCommands commands, Topology topology,
-        ScheduledEventStore scheduled, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<PurgedResponse>, ProblemHttpResult>> PurgeAsync(
+        [AsParameters] WorkerRoute route,
+        WorkerCommands commands,
+        Topology topology,
+        ScheduledEventStore scheduled,
+        CancellationToken cancellationToken)
     {
-        if (await commands.FindAsync(route, cancellationToken) is not { } worker) return WorkerCommands.NoSuchWorker(route);
+        if (await commands.FindAsync(route, cancellationToken) is not { } worker) return WorkerCommands.NoSuchWorker(
+            route);
         // The scheduled ones first: one due meanwhile is then in the queue when it is purged.
         var delayed = await scheduled.PurgeAsync(route.Canvas, route.Worker, cancellationToken);
-        var queued = await topology.PurgeWorkerAsync(route.Canvas, route.Worker, worker.OrderingLanes, cancellationToken);
+        var queued = await topology.PurgeWorkerAsync(
+            route.Canvas,
+            route.Worker,
+            worker.OrderingLanes,
+            cancellationToken);
         return TypedResults.Ok(new PurgedResponse(delayed + queued));
     }
 
@@ -73,7 +90,8 @@ public static class QueueApi
         [AsParameters] WorkerRoute route, [AsParameters] DeadLetterQuery query, WorkerCommands commands, DeadLetterStore deadLetters,
         EventPublisher publisher, EventStatusRecorder statuses, CancellationToken cancellationToken)
     {
-        if (await commands.FindAsync(route, cancellationToken) is not { } worker) return WorkerCommands.NoSuchWorker(route);
+        if (await commands.FindAsync(route, cancellationToken) is not { } worker) return WorkerCommands.NoSuchWorker(
+            route);
         if (query.Parse(out var filter) is { } badFilter) return badFilter;
         // A redriven dead letter starts again: queued, attempt 1, whatever its status said.
         var redriven = await deadLetters.RedriveAsync(worker, filter, async e =>
@@ -90,6 +108,8 @@ public static class QueueApi
     {
         if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
         if (query.Parse(out var filter) is { } badFilter) return badFilter;
-        return TypedResults.Ok(new DiscardedResponse(await deadLetters.DiscardAsync(route.Canvas, route.Worker, filter, cancellationToken)));
+        return TypedResults.Ok(
+            new DiscardedResponse(
+                await deadLetters.DiscardAsync(route.Canvas, route.Worker, filter, cancellationToken)));
     }
 }

@@ -17,7 +17,9 @@ public static class RequestJson
 
     private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
 
-    public static async Task<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class
+    public static async Task<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(
+        HttpRequest request,
+        CancellationToken cancellationToken) where T : class
     {
         if (request.ContentLength > MaxControlBodyBytes)
             return (null, TooLarge);
@@ -33,21 +35,28 @@ public static class RequestJson
         if (body.Length == 0) return (null, Problems.BadRequest("The body is empty; a JSON object is required."));
         try
         {
-            // Read by the tenant-text rule (a lone surrogate in a string is U+FFFD, not a value System.Text.Json cannot read), and a
-            // property given twice is refused: which one would win is ambiguous.
-            using var document = JsonDocument.Parse(TenantText.Json(body.GetBuffer().AsSpan(0, (int)body.Length)).ToArray(), Strict);
+            // Read by the tenant-text rule (a lone surrogate in a string is U+FFFD, not a value System.Text.Json cannot
+            // read), and a property given twice is refused: which one would win is ambiguous.
+            using var document = JsonDocument.Parse(
+                TenantText.Json(body.GetBuffer().AsSpan(0, (int)body.Length)).ToArray(),
+                Strict);
             var value = document.Deserialize<T>(JsonDefaults.Web);
-            return value is null ? (null, Problems.BadRequest("The body must be a JSON object, not null.")) : (value, null);
+            return value is null
+                ? (null, Problems.BadRequest("The body must be a JSON object, not null."))
+                : (value, null);
         }
         catch (JsonException e)
         {
             var where = e.Path is { Length: > 0 } path ? $" at {path}" : "";
-            return (null, Problems.BadRequest($"The body is not valid JSON for this route{where}: {FirstSentence(e.Message)}"));
+            return (null, Problems.BadRequest(
+                $"The body is not valid JSON for this route{where}: {FirstSentence(e.Message)}"));
         }
     }
 
-    private static ProblemHttpResult TooLarge => TypedResults.Problem(detail: $"The body is larger than the limit of {MaxControlBodyBytes} bytes.",
-        statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large");
+    private static ProblemHttpResult TooLarge => TypedResults.Problem(
+        detail: $"The body is larger than the limit of {MaxControlBodyBytes} bytes.",
+        statusCode: StatusCodes.Status413PayloadTooLarge,
+        title: "Payload too large");
 
     private static string FirstSentence(string message) => message.Split(". Path:", 2)[0].Split(" LineNumber:", 2)[0];
 
@@ -63,12 +72,15 @@ public static class RequestJson
         public override long Length => throw new NotSupportedException();
         public override long Position { get => read; set => throw new NotSupportedException(); }
         public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Synchronous reads are not allowed.");
+        public override int Read(byte[] buffer, int offset, int count)
+            => throw new NotSupportedException("Synchronous reads are not allowed.");
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        public override async ValueTask<int> ReadAsync(
+            Memory<byte> buffer,
+            CancellationToken cancellationToken = default)
         {
             var n = await inner.ReadAsync(buffer, cancellationToken);
             read += n;
@@ -76,7 +88,8 @@ public static class RequestJson
             return n;
         }
 
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            =>
             ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 }

@@ -17,7 +17,10 @@ namespace Workq.Control.Apis;
 
 public sealed record BlockRequest(string? Reason);
 
-/// <summary>Workers: deploy code, read, change settings, delete, and steer their state. The canvas group has checked access and names.</summary>
+/// <summary>
+/// Workers: deploy code, read, change settings, delete, and steer their state. The canvas group has checked access and
+/// names.
+/// </summary>
 public static class WorkersApi
 {
     /// <summary>An ordinary compile takes a fraction of a second, so a busy compiler frees up soon.</summary>
@@ -35,9 +38,11 @@ public static class WorkersApi
         workers.MapDelete("/{worker}", DeleteAsync);
         MapTransition(workers, "pause", (store, route, ct) => store.PauseAsync(route.Canvas, route.Worker, ct));
         MapTransition(workers, "resume", (store, route, ct) => store.ResumeAsync(route.Canvas, route.Worker, ct),
-            conflictIfBlocked: "is blocked by an administrator; it can only be unblocked by the admin").ProducesProblem(StatusCodes.Status409Conflict);
+            conflictIfBlocked: "is blocked by an administrator; it can only be unblocked by the admin").ProducesProblem(
+                StatusCodes.Status409Conflict);
         workers.MapPost("/{worker}/block", BlockAsync).WithJsonBody<BlockRequest>().RequireAdmin();
-        MapTransition(workers, "unblock", (store, route, ct) => store.UnblockAsync(route.Canvas, route.Worker, ct)).RequireAdmin();
+        MapTransition(workers, "unblock", (store, route, ct) => store.UnblockAsync(route.Canvas, route.Worker, ct))
+            .RequireAdmin();
         workers.MapGet("/{worker}/traces", TracesAsync).Produces<JsonArray>(StatusCodes.Status200OK);
         return canvas;
     }
@@ -47,10 +52,20 @@ public static class WorkersApi
         workers.MapPost($"/{{worker}}/{action}", ([AsParameters] WorkerRoute route, WorkerCommands commands, WorkerStore store, CancellationToken ct) =>
             commands.SetStateAsync(route, () => transition(store, route, ct), ct, conflictIfBlocked));
 
-    private static async Task<Ok<IReadOnlyList<WorkerView>>> ListAsync(string canvas, WorkerStore store, WorkerViews views, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await views.CreateAsync(await store.ListAsync(canvas, cancellationToken), withCode: false, cancellationToken));
+    private static async Task<Ok<IReadOnlyList<WorkerView>>> ListAsync(
+        string canvas,
+        WorkerStore store,
+        WorkerViews views,
+        CancellationToken cancellationToken) =>
+        TypedResults.Ok(await views.CreateAsync(
+            await store.ListAsync(canvas, cancellationToken),
+            withCode: false,
+            cancellationToken));
 
-    private static async Task<Results<Ok<WorkerView>, ProblemHttpResult>> GetAsync([AsParameters] WorkerRoute route, WorkerCommands commands, WorkerViews views,
+    private static async Task<Results<Ok<WorkerView>, ProblemHttpResult>> GetAsync(
+        [AsParameters] WorkerRoute route,
+        WorkerCommands commands,
+        WorkerViews views,
         CancellationToken cancellationToken) =>
         await commands.FindAsync(route, cancellationToken) is { } record
             ? TypedResults.Ok(await views.CreateAsync(record, withCode: true, cancellationToken))
@@ -61,33 +76,57 @@ public static class WorkersApi
     {
         var (deploy, problem) = await WorkerRequests.ReadPutAsync(request, options, cancellationToken);
         if (problem is not null) return problem;
-        var outcome = await deployment.DeployAsync(route, request.HttpContext.CanvasIncarnation(), deploy!, cancellationToken);
+        var outcome = await deployment.DeployAsync(
+            route,
+            request.HttpContext.CanvasIncarnation(),
+            deploy!,
+            cancellationToken);
         if (outcome.Deleting)
             return Problems.Conflict($"Worker '{route.Worker}' is still being deleted (a DELETE of it failed part-way): repeat the DELETE, then deploy it.");
         if (outcome.Worker is not { } view) return CompileProblem(outcome.Compilation, options);
-        return outcome.Created ? TypedResults.Created($"/v1/canvases/{route.Canvas}/workers/{route.Worker}", view) : TypedResults.Ok(view);
+        return outcome.Created
+            ? TypedResults.Created($"/v1/canvases/{route.Canvas}/workers/{route.Worker}", view)
+            : TypedResults.Ok(view);
     }
 
-    private static async Task<Results<Ok<WorkerView>, ProblemHttpResult>> PatchAsync([AsParameters] WorkerRoute route, HttpRequest request, WorkerCommands commands,
-        WorkerStore store, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<WorkerView>, ProblemHttpResult>> PatchAsync(
+        [AsParameters] WorkerRoute route,
+        HttpRequest request,
+        WorkerCommands commands,
+        WorkerStore store,
+        CancellationToken cancellationToken)
     {
         if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
         var (settings, problem) = await WorkerRequests.ReadPatchAsync(request, cancellationToken);
         if (problem is not null) return problem;
-        return await commands.ChangeAsync(route, () => store.UpdateSettingsAsync(route.Canvas, route.Worker, settings!, cancellationToken), cancellationToken);
+        return await commands.ChangeAsync(
+            route,
+            () => store.UpdateSettingsAsync(route.Canvas, route.Worker, settings!, cancellationToken),
+            cancellationToken);
     }
 
-    /// <summary>Also finishes a deletion that failed half-way: the worker is then gone for every other route, but not for this one.</summary>
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync([AsParameters] WorkerRoute route, WorkerDeletion deletion,
-        IPublishEndpoint controlPlane, CancellationToken cancellationToken)
+    /// <summary>
+    /// Also finishes a deletion that failed half-way: the worker is then gone for every other route, but not for this
+    /// one.
+    /// </summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+        [AsParameters] WorkerRoute route,
+        WorkerDeletion deletion,
+        IPublishEndpoint controlPlane,
+        CancellationToken cancellationToken)
     {
-        if (!await deletion.DeleteAsync(route.Canvas, route.Worker, cancellationToken)) return WorkerCommands.NoSuchWorker(route);
+        if (!await deletion.DeleteAsync(route.Canvas, route.Worker, cancellationToken)) return WorkerCommands
+            .NoSuchWorker(route);
         await controlPlane.Publish(new WorkerChanged(route.Canvas, route.Worker), cancellationToken);
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Ok<WorkerView>, ProblemHttpResult>> BlockAsync([AsParameters] WorkerRoute route, HttpRequest request, WorkerCommands commands,
-        WorkerStore store, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<WorkerView>, ProblemHttpResult>> BlockAsync(
+        [AsParameters] WorkerRoute route,
+        HttpRequest request,
+        WorkerCommands commands,
+        WorkerStore store,
+        CancellationToken cancellationToken)
     {
         if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
         string reason = "Blocked by an administrator.";
@@ -95,14 +134,22 @@ public static class WorkersApi
         {
             var (body, bad) = await RequestJson.ReadAsync<BlockRequest>(request, cancellationToken);
             if (bad is not null) return bad;
-            if (body!.Reason is { Length: > 1_000 }) return Problems.BadRequest("\"reason\" is longer than 1000 characters.");
+            if (body!.Reason is { Length: > 1_000 }) return Problems.BadRequest(
+                "\"reason\" is longer than 1000 characters.");
             if (!string.IsNullOrWhiteSpace(body.Reason)) reason = body.Reason;
         }
-        return await commands.SetStateAsync(route, () => store.BlockAsync(route.Canvas, route.Worker, reason, cancellationToken), cancellationToken);
+        return await commands.SetStateAsync(
+            route,
+            () => store.BlockAsync(route.Canvas, route.Worker, reason, cancellationToken),
+            cancellationToken);
     }
 
-    private static async Task<Results<ContentHttpResult, ProblemHttpResult>> TracesAsync([AsParameters] WorkerRoute route, WorkerCommands commands, ITraceStore traces,
-        WorkqOptions options, CancellationToken cancellationToken)
+    private static async Task<Results<ContentHttpResult, ProblemHttpResult>> TracesAsync(
+        [AsParameters] WorkerRoute route,
+        WorkerCommands commands,
+        ITraceStore traces,
+        WorkqOptions options,
+        CancellationToken cancellationToken)
     {
         if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
         var (canvas, worker) = route;
@@ -114,8 +161,14 @@ public static class WorkersApi
     private static Results<Created<WorkerView>, Ok<WorkerView>, ProblemHttpResult, Problems.RetryAfterResult> CompileProblem(CompileOutcome compilation, WorkqOptions options) =>
         compilation.Status switch
         {
-            CompileStatus.Compiled => Problems.BadRequest($"The code does not compile or uses a forbidden API ({compilation.Errors.Count} error(s)).",
-                new Dictionary<string, object?> { ["errors"] = compilation.Errors.Select(e => new { line = e.Line, column = e.Column, message = e.Message }).ToList() }),
+            CompileStatus.Compiled => Problems
+                .BadRequest($"The code does not compile or uses a forbidden API ({compilation.Errors.Count} error(s)).",
+                    new Dictionary<string, object?>
+                    {
+                        ["errors"] = compilation.Errors
+                    .Select(e => new { line = e.Line, column = e.Column, message = e.Message })
+                    .ToList()
+                    }),
             CompileStatus.TimedOut => Problems.BadRequest(
                 $"The compile took too long: it was stopped at the limit of {options.CompileTimeout.TotalSeconds:0.###} s (WORKQ_COMPILE_TIMEOUT_SECONDS). Simplify the code (deeply nested lambdas over overloaded methods are the usual cause)."),
             CompileStatus.Crashed => Problems.BadRequest(
@@ -125,24 +178,46 @@ public static class WorkersApi
         };
 }
 
-/// <summary>What the worker routes share: finding the worker, and the changes that every instance must apply before the answer.</summary>
-public sealed class WorkerCommands(WorkerStore store, WorkerViews views, Convergence convergence, IBus controlPlane, ILogger<WorkerCommands> logger)
+/// <summary>
+/// What the worker routes share: finding the worker, and the changes that every instance must apply before the answer.
+/// </summary>
+public sealed class WorkerCommands(
+    WorkerStore store,
+    WorkerViews views,
+    Convergence convergence,
+    IBus controlPlane,
+    ILogger<WorkerCommands> logger)
 {
-    public Task<WorkerRecord?> FindAsync(WorkerRoute route, CancellationToken cancellationToken) => store.GetAsync(route.Canvas, route.Worker, cancellationToken);
+    public Task<WorkerRecord?> FindAsync(WorkerRoute route, CancellationToken cancellationToken)
+        => store.GetAsync(route.Canvas, route.Worker, cancellationToken);
 
     /// <summary>The 404 when there is no such worker, else null.</summary>
     public async Task<ProblemHttpResult?> MissingAsync(WorkerRoute route, CancellationToken cancellationToken) =>
         await FindAsync(route, cancellationToken) is null ? NoSuchWorker(route) : null;
 
-    public static ProblemHttpResult NoSuchWorker(WorkerRoute route) => Problems.NotFound($"There is no worker '{route.Worker}' on canvas '{route.Canvas}'.");
+    public static ProblemHttpResult NoSuchWorker(WorkerRoute route)
+        => Problems.NotFound($"There is no worker '{route.Worker}' on canvas '{route.Canvas}'.");
 
-    /// <summary>Applies a change of the worker's record (settings), tells every instance and answers the worker once they applied it.</summary>
-    public async Task<Results<Ok<WorkerView>, ProblemHttpResult>> ChangeAsync(WorkerRoute route, Func<Task<WorkerRecord?>> change, CancellationToken cancellationToken) =>
-        await ApplyAsync(route, change, cancellationToken) is { } record ? await ViewAsync(record, cancellationToken) : NoSuchWorker(route);
+    /// <summary>
+    /// Applies a change of the worker's record (settings), tells every instance and answers the worker once they
+    /// applied it.
+    /// </summary>
+    public async Task<Results<Ok<WorkerView>, ProblemHttpResult>> ChangeAsync(
+        WorkerRoute route,
+        Func<Task<WorkerRecord?>> change,
+        CancellationToken cancellationToken) =>
+        await ApplyAsync(route, change, cancellationToken) is { } record
+            ? await ViewAsync(record, cancellationToken)
+            : NoSuchWorker(route);
 
-    /// <summary>Applies one of <see cref="WorkerStore"/>'s state transitions, tells every instance, and answers the worker.</summary>
-    public async Task<Results<Ok<WorkerView>, ProblemHttpResult>> SetStateAsync(WorkerRoute route, Func<Task<WorkerRecord?>> transition,
-        CancellationToken cancellationToken, string? conflictIfBlocked = null)
+    /// <summary>
+    /// Applies one of <see cref="WorkerStore"/>'s state transitions, tells every instance, and answers the worker.
+    /// </summary>
+    public async Task<Results<Ok<WorkerView>, ProblemHttpResult>> SetStateAsync(
+        WorkerRoute route,
+        Func<Task<WorkerRecord?>> transition,
+        CancellationToken cancellationToken,
+        string? conflictIfBlocked = null)
     {
         if (await ApplyAsync(route, transition, cancellationToken) is not { } record) return NoSuchWorker(route);
         logger.LogInformation("{Canvas}/{Worker} is now {State}", route.Canvas, route.Worker, record.State);
@@ -151,7 +226,10 @@ public sealed class WorkerCommands(WorkerStore store, WorkerViews views, Converg
         return await ViewAsync(record, cancellationToken);
     }
 
-    private async Task<WorkerRecord?> ApplyAsync(WorkerRoute route, Func<Task<WorkerRecord?>> change, CancellationToken cancellationToken)
+    private async Task<WorkerRecord?> ApplyAsync(
+        WorkerRoute route,
+        Func<Task<WorkerRecord?>> change,
+        CancellationToken cancellationToken)
     {
         var record = await change();
         if (record is null) return null;
@@ -183,7 +261,8 @@ public static class RetryPolicies
         }
         const string shape = "\"retry\" must be null or {\"maxAttempts\": 1-100, \"backoffSeconds\": [seconds, ...]}";
         if (policy is null || node is not JsonObject) return (null, shape);
-        if (policy.MaxAttempts is < 1 or > MaxAttempts) return (null, $"{shape}; maxAttempts was {policy.MaxAttempts}.");
+        if (policy
+            .MaxAttempts is < 1 or > MaxAttempts) return (null, $"{shape}; maxAttempts was {policy.MaxAttempts}.");
         var backoff = policy.BackoffSeconds ?? [];
         if (backoff.Length > 20 || backoff.Any(s => s is < 0 or > MaxBackoffSeconds))
             return (null, $"{shape}; each backoff is 0 to {MaxBackoffSeconds} seconds, at most 20 of them.");

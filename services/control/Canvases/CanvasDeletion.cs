@@ -4,15 +4,21 @@ using Workq.Shared.Storage;
 namespace Workq.Control.Canvases;
 
 /// <summary>
-/// Deletes a canvas (docs/DESIGN.md "Deleting a canvas or a worker"): marks it and its workers deleting first, which waits for
-/// every batch write holding them and turns away every later one; then each store deletes its own rows (<see cref="ICanvasData"/>),
-/// the queues and the exchange go, and the canvas row goes last. A delete that fails half-way leaves the canvas marked: gone for
-/// every route but this one, whose retry finishes the job.
+/// Deletes a canvas (docs/DESIGN.md "Deleting a canvas or a worker"): marks it and its workers deleting first, which
+/// waits for every batch write holding them and turns away every later one; then each store deletes its own rows (<see
+/// cref="ICanvasData"/>), the queues and the exchange go, and the canvas row goes last. A delete that fails half-way
+/// leaves the canvas marked: gone for every route but this one, whose retry finishes the job.
 /// </summary>
-public sealed class CanvasDeletion(CanvasStore canvases, Topology topology, IEnumerable<ICanvasData> stores, ILogger<CanvasDeletion> logger)
+public sealed class CanvasDeletion(
+    CanvasStore canvases,
+    Topology topology,
+    IEnumerable<ICanvasData> stores,
+    ILogger<CanvasDeletion> logger)
 {
     /// <returns>The canvas's workers and their ordering lanes, or null when there is no such canvas.</returns>
-    public async Task<IReadOnlyList<(string Worker, int Lanes)>?> DeleteAsync(string canvas, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string Worker, int Lanes)>?> DeleteAsync(
+        string canvas,
+        CancellationToken cancellationToken)
     {
         var workers = await canvases.MarkDeletingAsync(canvas, cancellationToken);
         if (workers is null) return null;

@@ -4,7 +4,9 @@ namespace Workq.Control.Canvases;
 
 public static class DeletionSetup
 {
-    /// <summary>Every store that keeps rows per canvas or per worker, for control's deletions; a new such store is added here.</summary>
+    /// <summary>
+    /// Every store that keeps rows per canvas or per worker, for control's deletions; a new such store is added here.
+    /// </summary>
     public static IServiceCollection AddDeletions(this IServiceCollection services)
     {
         // The emitter writes idempotency keys, but a canvas is deleted here: control needs the store only for that.
@@ -25,7 +27,9 @@ public static class DeletionSetup
     }
 
     /// <summary>The store's own registration, seen also as what a deletion calls.</summary>
-    private static IServiceCollection Owns<TStore>(this IServiceCollection services, bool perWorker) where TStore : class, ICanvasData
+    private static IServiceCollection Owns<TStore>(
+        this IServiceCollection services,
+        bool perWorker) where TStore : class, ICanvasData
     {
         services.AddSingleton<ICanvasData>(provider => provider.GetRequiredService<TStore>());
         if (perWorker) services.AddSingleton(provider => (IWorkerData)provider.GetRequiredService<TStore>());

@@ -4,9 +4,10 @@ using Workq.Shared.Storage;
 namespace Workq.Control.Canvases;
 
 /// <summary>
-/// Deletes a worker as <see cref="CanvasDeletion"/> deletes a canvas: marked deleting first (no batch write for it lands after),
-/// then each store's rows (<see cref="IWorkerData"/>), its queues, and its registry row last, so a retry finds the worker and finishes.
-/// Its name is held throughout: a deploy of the same name waits, and then starts a new incarnation.
+/// Deletes a worker as <see cref="CanvasDeletion"/> deletes a canvas: marked deleting first (no batch write for it
+/// lands after), then each store's rows (<see cref="IWorkerData"/>), its queues, and its registry row last, so a retry
+/// finds the worker and finishes. Its name is held throughout: a deploy of the same name waits, and then starts a new
+/// incarnation.
 /// </summary>
 public sealed class WorkerDeletion(WorkerStore workers, Topology topology, IEnumerable<IWorkerData> stores)
 {

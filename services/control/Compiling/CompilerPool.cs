@@ -32,15 +32,26 @@ public sealed record CompileOutcome(CompileStatus Status, IReadOnlyList<ScriptEr
 
 public sealed record CompilerPoolOptions(string CompilerDll, int Processes, TimeSpan Timeout, int HeapMegabytes)
 {
-    /// <summary>How long a compile waits for a free process before it is refused as busy: a burst of ordinary deploys fits in it.</summary>
+    /// <summary>
+    /// How long a compile waits for a free process before it is refused as busy: a burst of ordinary deploys fits in
+    /// it.
+    /// </summary>
     public TimeSpan SlotWait { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long a compile waits for a new process to warm up (about a second when the cores are free).</summary>
+    /// <summary>
+    /// How long a compile waits for a new process to warm up (about a second when the cores are free).
+    /// </summary>
     public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>The compiler built next to this service (control references Workq.Compiler, so its output is copied here).</summary>
+    /// <summary>
+    /// The compiler built next to this service (control references Workq.Compiler, so its output is copied here).
+    /// </summary>
     public static CompilerPoolOptions From(WorkqOptions options) =>
-        new(Path.Combine(AppContext.BaseDirectory, "Workq.Compiler.dll"), options.MaxConcurrentCompiles, options.CompileTimeout, options.CompilerHeapMegabytes);
+        new(
+            Path.Combine(AppContext.BaseDirectory, "Workq.Compiler.dll"),
+            options.MaxConcurrentCompiles,
+            options.CompileTimeout,
+            options.CompilerHeapMegabytes);
 }
 
 /// <summary>
@@ -48,7 +59,9 @@ public sealed record CompilerPoolOptions(string CompilerDll, int Processes, Time
 /// A compile past the timeout, or one whose client went away, kills its process (Roslyn does not
 /// reliably observe cancellation, and a thread cannot be aborted) and a fresh one takes its place.
 /// </summary>
-public sealed class CompilerPool(CompilerPoolOptions options, ILogger<CompilerPool> logger) : IHostedService, IAsyncDisposable
+public sealed class CompilerPool(CompilerPoolOptions options, ILogger<CompilerPool> logger) :
+    IHostedService,
+    IAsyncDisposable
 {
     // One item per process slot; null is a slot whose process could not be started, retried on its next use.
     private readonly Channel<CompilerProcess?> _idle = Channel.CreateBounded<CompilerProcess?>(options.Processes);
@@ -114,7 +127,10 @@ public sealed class CompilerPool(CompilerPoolOptions options, ILogger<CompilerPo
                 var reply = await compile.WaitAsync(options.Timeout, cancellationToken);
                 if (reply is null)
                 {
-                    logger.LogWarning("compiler process {Pid} died compiling {Chars} characters of code", process.Id, code.Length);
+                    logger.LogWarning(
+                        "compiler process {Pid} died compiling {Chars} characters of code",
+                        process.Id,
+                        code.Length);
                     return CompileOutcome.Of(CompileStatus.Crashed);
                 }
                 sound = true;
@@ -122,7 +138,10 @@ public sealed class CompilerPool(CompilerPoolOptions options, ILogger<CompilerPo
             }
             catch (TimeoutException)
             {
-                logger.LogWarning("compiler process {Pid} passed the compile timeout of {Timeout}; killing it", process.Id, options.Timeout);
+                logger.LogWarning(
+                    "compiler process {Pid} passed the compile timeout of {Timeout}; killing it",
+                    process.Id,
+                    options.Timeout);
                 return CompileOutcome.Of(CompileStatus.TimedOut);
             }
         }

@@ -55,14 +55,18 @@ internal sealed class CompilerProcess : IAsyncDisposable
     }
 
     /// <summary>The whole environment of a compiler process.</summary>
-    internal static IReadOnlyDictionary<string, string> Environment(int heapMegabytes) => SandboxEnvironment.For(heapMegabytes);
+    internal static IReadOnlyDictionary<string, string> Environment(int heapMegabytes)
+        => SandboxEnvironment.For(heapMegabytes);
 
     /// <summary>The compile's answer, or null when the process died before answering.</summary>
     public async Task<CompileReply?> CompileAsync(string code, TimeSpan timeout)
     {
         try
         {
-            await CompilerProtocol.WriteAsync(_input, new CompileRequest(code, (int)timeout.TotalMilliseconds), CancellationToken.None);
+            await CompilerProtocol.WriteAsync(
+                _input,
+                new CompileRequest(code, (int)timeout.TotalMilliseconds),
+                CancellationToken.None);
             return await CompilerProtocol.ReadAsync<CompileReply>(_output, CancellationToken.None);
         }
         catch (Exception e) when (e is IOException or InvalidDataException)

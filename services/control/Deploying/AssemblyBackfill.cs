@@ -10,7 +10,11 @@ namespace Workq.Control.Deploying;
 /// Compiles, once at start, the workers a release before stored assemblies left without one, so that worker instances
 /// (which no longer compile) can run them. Code that no longer compiles stays as it is and is not consumed.
 /// </summary>
-public sealed class AssemblyBackfill(WorkerStore store, CompilerPool compilers, IBus controlPlane, ILogger<AssemblyBackfill> logger) : BackgroundService
+public sealed class AssemblyBackfill(
+    WorkerStore store,
+    CompilerPool compilers,
+    IBus controlPlane,
+    ILogger<AssemblyBackfill> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -25,14 +29,25 @@ public sealed class AssemblyBackfill(WorkerStore store, CompilerPool compilers, 
                         worker.Canvas, worker.Name, worker.Version, compiled.Status, compiled.Errors.Count);
                     continue;
                 }
-                if (!await store.SaveAssemblyAsync(worker.Canvas, worker.Name, worker.Version, compiled.Assembly, stoppingToken)) continue;
+                if (!await store.SaveAssemblyAsync(
+                    worker.Canvas,
+                    worker.Name,
+                    worker.Version,
+                    compiled.Assembly,
+                    stoppingToken)) continue;
                 await controlPlane.Publish(new WorkerChanged(worker.Canvas, worker.Name), stoppingToken);
-                logger.LogInformation("{Canvas}/{Worker} v{Version} compiled for the runners", worker.Canvas, worker.Name, worker.Version);
+                logger.LogInformation(
+                    "{Canvas}/{Worker} v{Version} compiled for the runners",
+                    worker.Canvas,
+                    worker.Name,
+                    worker.Version);
             }
         }
         catch (Exception e) when (!stoppingToken.IsCancellationRequested)
         {
-            logger.LogWarning(e, "Compiling the workers deployed without an assembly failed; they are compiled on the next start");
+            logger.LogWarning(
+                e,
+                "Compiling the workers deployed without an assembly failed; they are compiled on the next start");
         }
     }
 }

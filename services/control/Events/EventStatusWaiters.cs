@@ -12,9 +12,14 @@ namespace Workq.Control.Events;
 /// reads go a few at a time, so that a flush waking hundreds of them never asks the database for a connection each
 /// (PostgreSQL refuses past max_connections, and a refused read would answer 503).
 /// </summary>
-public sealed class EventStatusWaiters(NpgsqlDataSource db, WorkqOptions options, ILogger<EventStatusWaiters> logger) : BackgroundService
+public sealed class EventStatusWaiters(
+    NpgsqlDataSource db,
+    WorkqOptions options,
+    ILogger<EventStatusWaiters> logger) : BackgroundService
 {
-    /// <summary>Reads the waiters make at once; the service's other routes keep the rest of its connection pool.</summary>
+    /// <summary>
+    /// Reads the waiters make at once; the service's other routes keep the rest of its connection pool.
+    /// </summary>
     public const int ConcurrentReads = 8;
 
     private static readonly TimeSpan Reconnect = TimeSpan.FromSeconds(1);
@@ -22,7 +27,10 @@ public sealed class EventStatusWaiters(NpgsqlDataSource db, WorkqOptions options
     private readonly SemaphoreSlim reads = new(ConcurrentReads, ConcurrentReads);
     private int waiting;
 
-    /// <summary>Takes one of the <c>WORKQ_MAX_EVENT_WAITS</c> places; false when none is free. Give it back with <see cref="Leave"/>.</summary>
+    /// <summary>
+    /// Takes one of the <c>WORKQ_MAX_EVENT_WAITS</c> places; false when none is free. Give it back with <see
+    /// cref="Leave"/>.
+    /// </summary>
     public bool TryEnter()
     {
         if (Interlocked.Increment(ref waiting) <= options.MaxEventWaits) return true;
@@ -46,9 +54,13 @@ public sealed class EventStatusWaiters(NpgsqlDataSource db, WorkqOptions options
         }
     }
 
-    /// <summary>Completes at the next flush that touched <paramref name="canvas"/>. Taken before reading, so no flush falls between.</summary>
+    /// <summary>
+    /// Completes at the next flush that touched <paramref name="canvas"/>. Taken before reading, so no flush falls
+    /// between.
+    /// </summary>
     public Task NextChange(string canvas) =>
-        changes.GetOrAdd(canvas, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        changes.GetOrAdd(canvas, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))
+            .Task;
 
     private void Wake(string canvas)
     {

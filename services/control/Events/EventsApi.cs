@@ -13,10 +13,20 @@ using Workq.Shared.Storage;
 namespace Workq.Control.Events;
 
 /// <summary>An event's status (API.md, "Event status"); the last five are null until known.</summary>
-public sealed record EventStatusView(Guid Id, string Worker, string Status, int Attempts, DateTimeOffset EnqueuedAt, DateTimeOffset? RunAt,
-    DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, JsonNode? Result, string? Error)
+public sealed record EventStatusView(
+    Guid Id,
+    string Worker,
+    string Status,
+    int Attempts,
+    DateTimeOffset EnqueuedAt,
+    DateTimeOffset? RunAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    JsonNode? Result,
+    string? Error)
 {
-    public static EventStatusView From(EventStatusRow row) => new(row.Id, row.Worker, row.Status, row.Attempts, row.EnqueuedAt, row.RunAt,
+    public static EventStatusView From(
+        EventStatusRow row) => new(row.Id, row.Worker, row.Status, row.Attempts, row.EnqueuedAt, row.RunAt,
         row.StartedAt, row.FinishedAt, row.Result is null ? null : JsonText.ParseOrString(row.Result), row.Error);
 }
 
@@ -26,7 +36,10 @@ public sealed record EventStatusRoute(string Canvas, string Id,
     [property: Description("Seconds to wait for the event to finish, 0 to 60.")]
     string? Wait);
 
-/// <summary><c>GET /v1/canvases/{canvas}/events/{id}</c>, and <c>?wait=N</c>: the answer once the event finished or N seconds passed.</summary>
+/// <summary>
+/// <c>GET /v1/canvases/{canvas}/events/{id}</c>, and <c>?wait=N</c>: the answer once the event finished or N seconds
+/// passed.
+/// </summary>
 public static class EventsApi
 {
     public const int MaxWaitSeconds = 60;
@@ -39,12 +52,19 @@ public static class EventsApi
         return canvas;
     }
 
-    private static async Task<Results<Ok<EventStatusView>, ProblemHttpResult, Problems.RetryAfterResult>> GetAsync([AsParameters] EventStatusRoute route,
-        EventStatusStore statuses, EventStatusWaiters waiters, WorkqOptions options, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<EventStatusView>, ProblemHttpResult, Problems.RetryAfterResult>> GetAsync(
+        [AsParameters] EventStatusRoute route,
+        EventStatusStore statuses,
+        EventStatusWaiters waiters,
+        WorkqOptions options,
+        TimeProvider clock,
+        CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(route.Id, out var id)) return Problems.BadRequest($"'{route.Id}' is not an event id (a GUID).");
+        if (!Guid.TryParse(route.Id, out var id)) return Problems.BadRequest(
+            $"'{route.Id}' is not an event id (a GUID).");
         var wait = 0;
-        if (route.Wait is { } text && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out wait) || wait > MaxWaitSeconds))
+        if (route.Wait is { } text && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out wait)
+            || wait > MaxWaitSeconds))
             return Problems.BadRequest($"\"wait\" must be a whole number of seconds from 0 to {MaxWaitSeconds}.");
         if (wait == 0) return Answer(route, id, await statuses.FindAsync(route.Canvas, id, cancellationToken));
         if (!waiters.TryEnter())
@@ -60,24 +80,38 @@ public static class EventsApi
         }
     }
 
-    private static async Task<Results<Ok<EventStatusView>, ProblemHttpResult, Problems.RetryAfterResult>> WaitAsync(EventStatusRoute route, Guid id, int wait,
-        EventStatusStore statuses, EventStatusWaiters waiters, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<EventStatusView>, ProblemHttpResult, Problems.RetryAfterResult>> WaitAsync(
+        EventStatusRoute route,
+        Guid id,
+        int wait,
+        EventStatusStore statuses,
+        EventStatusWaiters waiters,
+        TimeProvider clock,
+        CancellationToken cancellationToken)
     {
         var deadline = clock.GetUtcNow().AddSeconds(wait);
         while (true)
         {
             var changed = waiters.NextChange(route.Canvas);
-            var row = await waiters.ReadAsync(() => statuses.FindAsync(route.Canvas, id, cancellationToken), cancellationToken);
+            var row = await waiters.ReadAsync(
+                () => statuses.FindAsync(route.Canvas, id, cancellationToken),
+                cancellationToken);
             var left = deadline - clock.GetUtcNow();
-            // An id not written yet may be a 202 whose status is still in the emitter's next flush: a wait waits for it too.
-            if ((row is not null && EventStatuses.IsFinal(row.Status)) || left <= TimeSpan.Zero) return Answer(route, id, row);
+            // An id not written yet may be a 202 whose status is still in the emitter's next flush: a wait waits for it
+            // too.
+            if ((row is not null && EventStatuses.IsFinal(row.Status))
+                || left <= TimeSpan.Zero) return Answer(route, id, row);
             await Task.WhenAny(changed, Task.Delay(left < Poll ? left : Poll, clock, cancellationToken));
             cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
-    private static Results<Ok<EventStatusView>, ProblemHttpResult, Problems.RetryAfterResult> Answer(EventStatusRoute route, Guid id, EventStatusRow? row) =>
+    private static Results<Ok<EventStatusView>, ProblemHttpResult, Problems.RetryAfterResult> Answer(
+        EventStatusRoute route,
+        Guid id,
+        EventStatusRow? row) =>
         row is null
-            ? Problems.NotFound($"No event '{id}' on canvas '{route.Canvas}' (statuses are kept for WORKQ_EVENT_STATUS_HOURS).")
+            ? Problems.NotFound(
+                $"No event '{id}' on canvas '{route.Canvas}' (statuses are kept for WORKQ_EVENT_STATUS_HOURS).")
             : TypedResults.Ok(EventStatusView.From(row));
 }

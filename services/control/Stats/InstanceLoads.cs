@@ -4,12 +4,14 @@ using Workq.Shared.ControlPlane;
 
 namespace Workq.Control.Stats;
 
-/// <summary>What the worker instances run of one worker: events in flight, and cancelled consumers still finishing theirs.</summary>
+/// <summary>
+/// What the worker instances run of one worker: events in flight, and cancelled consumers still finishing theirs.
+/// </summary>
 public readonly record struct RunningLoad(long InFlight, int Draining);
 
 /// <summary>
-/// The last load report of every worker instance (<see cref="WorkerInstanceLoad"/>): a worker's load is the sum over the
-/// instances heard from within <see cref="AliveFor"/>, so a killed instance stops counting two seconds later.
+/// The last load report of every worker instance (<see cref="WorkerInstanceLoad"/>): a worker's load is the sum over
+/// the instances heard from within <see cref="AliveFor"/>, so a killed instance stops counting two seconds later.
 /// </summary>
 public sealed class InstanceLoads
 {
@@ -20,7 +22,10 @@ public sealed class InstanceLoads
     public void Record(WorkerInstanceLoad load)
     {
         var now = Environment.TickCount64;
-        reports[load.Instance] = new Report(now, DateTimeOffset.UtcNow, load.Workers.ToDictionary(w => (w.Canvas, w.Worker), w => new RunningLoad(w.InFlight, w.Draining)),
+        reports[load.Instance] = new Report(
+            now,
+            DateTimeOffset.UtcNow,
+            load.Workers.ToDictionary(w => (w.Canvas, w.Worker), w => new RunningLoad(w.InFlight, w.Draining)),
             load.Description);
         foreach (var (instance, report) in reports)
             if (!report.IsAlive(now)) reports.TryRemove(new KeyValuePair<Guid, Report>(instance, report));
@@ -41,9 +46,9 @@ public sealed class InstanceLoads
     }
 
     /// <summary>
-    /// The canvas's runners on the live instances, or null when none runs handler code in runners. Their sandbox is the weakest
-    /// in force on the instances that consume the canvas (on every isolated instance when none does yet): <c>off</c> if any
-    /// runs without it, since the canvas's events may land there.
+    /// The canvas's runners on the live instances, or null when none runs handler code in runners. Their sandbox is the
+    /// weakest in force on the instances that consume the canvas (on every isolated instance when none does yet):
+    /// <c>off</c> if any runs without it, since the canvas's events may land there.
     /// </summary>
     public Apis.RunnerView? RunnerOf(string canvas)
     {
@@ -70,7 +75,13 @@ public sealed class InstanceLoads
         if (!isolated) return null;
         var inForce = consuming.Count > 0 ? consuming : sandboxes;
         var sandbox = inForce.Contains("off") ? "off" : inForce.Contains(null) ? null : inForce.First();
-        return new Apis.RunnerView(warm ? "warm" : starting ? "starting" : "stopped", restarts, crashes, latest?.LastCrash, latest?.LastCrashAt, sandbox);
+        return new Apis.RunnerView(
+            warm ? "warm" : starting ? "starting" : "stopped",
+            restarts,
+            crashes,
+            latest?.LastCrash,
+            latest?.LastCrashAt,
+            sandbox);
     }
 
     /// <summary>The live instances that describe themselves, with when each was last heard from.</summary>
@@ -81,7 +92,11 @@ public sealed class InstanceLoads
             .Select(r => (r.Key, r.Value.LastSeen, r.Value.Description!)).ToList();
     }
 
-    private sealed record Report(long HeardAt, DateTimeOffset LastSeen, Dictionary<(string Canvas, string Worker), RunningLoad> Workers, InstanceDescription? Description)
+    private sealed record Report(
+        long HeardAt,
+        DateTimeOffset LastSeen,
+        Dictionary<(string Canvas, string Worker), RunningLoad> Workers,
+        InstanceDescription? Description)
     {
         public bool IsAlive(long now) => now - HeardAt < AliveFor.TotalMilliseconds;
     }

@@ -5,24 +5,33 @@ namespace Workq.Control.Stats;
 /// <summary>
 /// Live <c>queued</c> and <c>consumers</c> of the worker queues someone is looking at. A queue is watched for
 /// <see cref="WatchFor"/> after it was last asked for, and its reading is refreshed in the background every
-/// <see cref="RefreshEvery"/>; a request answers from the reading when it is younger than <see cref="FreshFor"/> and reads
-/// the queue first otherwise (the first request of a list pays once). So a figure is never older than about a second, and
-/// a list of a thousand workers costs looking them up.
+/// <see cref="RefreshEvery"/>; a request answers from the reading when it is younger than <see cref="FreshFor"/> and
+/// reads the queue first otherwise (the first request of a list pays once). So a figure is never older than about a
+/// second, and a list of a thousand workers costs looking them up.
 /// </summary>
 public sealed class LiveQueueCounts(QueueProbe probe, ILogger<LiveQueueCounts> logger) : BackgroundService
 {
     public static readonly TimeSpan RefreshEvery = TimeSpan.FromMilliseconds(500);
-    /// <summary>Above a background refresh (<see cref="RefreshEvery"/> plus the time it takes), below the promised second.</summary>
+    /// <summary>
+    /// Above a background refresh (<see cref="RefreshEvery"/> plus the time it takes), below the promised second.
+    /// </summary>
     public static readonly TimeSpan FreshFor = TimeSpan.FromMilliseconds(800);
-    /// <summary>The background loop reads what came due this often, so the reads of a thousand queues spread over the half second.</summary>
+    /// <summary>
+    /// The background loop reads what came due this often, so the reads of a thousand queues spread over the half
+    /// second.
+    /// </summary>
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(100);
     public static readonly TimeSpan WatchFor = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(3);
 
     private readonly ConcurrentDictionary<string, Watched> watched = new();
 
-    /// <summary>The counts of each queue, in order; a queue that does not exist reads zero (and is not watched).</summary>
-    public async Task<IReadOnlyList<QueueReading>> GetAsync(IReadOnlyList<string> queues, CancellationToken cancellationToken)
+    /// <summary>
+    /// The counts of each queue, in order; a queue that does not exist reads zero (and is not watched).
+    /// </summary>
+    public async Task<IReadOnlyList<QueueReading>> GetAsync(
+        IReadOnlyList<string> queues,
+        CancellationToken cancellationToken)
     {
         var now = Environment.TickCount64;
         var entries = new Watched[queues.Count];
@@ -59,7 +68,10 @@ public sealed class LiveQueueCounts(QueueProbe probe, ILogger<LiveQueueCounts> l
         }
     }
 
-    /// <summary>Reads the queues in parallel. A queue that cannot be read keeps its last reading, so the answer is late rather than wrong.</summary>
+    /// <summary>
+    /// Reads the queues in parallel. A queue that cannot be read keeps its last reading, so the answer is late rather
+    /// than wrong.
+    /// </summary>
     private async Task ReadAsync(IReadOnlyList<Watched> entries, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -67,7 +79,11 @@ public sealed class LiveQueueCounts(QueueProbe probe, ILogger<LiveQueueCounts> l
         Exception? failure = null;
         try
         {
-            await Parallel.ForEachAsync(entries, new ParallelOptions { MaxDegreeOfParallelism = QueueProbe.Parallelism, CancellationToken = timeout.Token },
+            await Parallel.ForEachAsync(entries, new ParallelOptions
+            {
+                MaxDegreeOfParallelism = QueueProbe.Parallelism,
+                CancellationToken = timeout.Token
+            },
                 async (entry, token) =>
                 {
                     var at = Environment.TickCount64;
@@ -88,7 +104,9 @@ public sealed class LiveQueueCounts(QueueProbe probe, ILogger<LiveQueueCounts> l
         {
             failure = new TimeoutException($"the broker did not answer within {ReadTimeout.TotalSeconds} s");
         }
-        if (failure is not null) logger.LogWarning("Queue counts not read from the broker ({Reason}); answering with the last ones read", failure.Message);
+        if (failure is not null) logger.LogWarning(
+            "Queue counts not read from the broker ({Reason}); answering with the last ones read",
+            failure.Message);
     }
 
     private sealed record Reading(QueueReading Counts, long At)

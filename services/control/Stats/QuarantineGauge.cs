@@ -6,8 +6,9 @@ using Workq.Shared.Telemetry;
 namespace Workq.Control.Stats;
 
 /// <summary>
-/// <c>workq.quarantine.messages</c> on control's <c>/metrics</c>: the messages in the quarantine now, by source, read every
-/// 10 seconds (each service's <c>workq.quarantined</c> counter counts those it moved there). Alert on it being above zero.
+/// <c>workq.quarantine.messages</c> on control's <c>/metrics</c>: the messages in the quarantine now, by source, read
+/// every 10 seconds (each service's <c>workq.quarantined</c> counter counts those it moved there). Alert on it being
+/// above zero.
 /// </summary>
 public sealed class QuarantineGauge(QuarantineStore store, ILogger<QuarantineGauge> logger) : BackgroundService
 {
@@ -17,7 +18,11 @@ public sealed class QuarantineGauge(QuarantineStore store, ILogger<QuarantineGau
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var gauge = WorkqDiagnostics.Meter.CreateObservableGauge("workq.quarantine.messages", Observe, "{message}", "Messages in the quarantine, by source.");
+        var gauge = WorkqDiagnostics.Meter.CreateObservableGauge(
+            "workq.quarantine.messages",
+            Observe,
+            "{message}",
+            "Messages in the quarantine, by source.");
         using var timer = new PeriodicTimer(RefreshEvery);
         try
         {
@@ -41,5 +46,6 @@ public sealed class QuarantineGauge(QuarantineStore store, ILogger<QuarantineGau
     }
 
     private IEnumerable<Measurement<long>> Observe() =>
-        counts?.Select(c => new Measurement<long>(c.Value, new KeyValuePair<string, object?>("workq.source", c.Key))) ?? [];
+        counts?.Select(c => new Measurement<long>(c.Value, new KeyValuePair<string, object?>("workq.source", c.Key)))
+            ?? [];
 }

@@ -16,7 +16,8 @@ public sealed class QueueDepthGauge(QueueStats stats, ILogger<QueueDepthGauge> l
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var gauge = WorkqDiagnostics.Meter.CreateObservableGauge("workq.queue.depth", Observe, "{event}", "Events ready in each worker's queue.");
+        var gauge = WorkqDiagnostics.Meter
+            .CreateObservableGauge("workq.queue.depth", Observe, "{event}", "Events ready in each worker's queue.");
         using var timer = new PeriodicTimer(RefreshEvery);
         try
         {
@@ -40,8 +41,8 @@ public sealed class QueueDepthGauge(QueueStats stats, ILogger<QueueDepthGauge> l
         var depths = new Dictionary<(string Canvas, string Worker), long>();
         foreach (var (queue, ready) in queues)
         {
-            // workq.worker.{canvas}.{worker}[.lane{i}]: names cannot hold dots, so the first one after the prefix splits them, and
-            // an ordering lane's depth counts for its worker.
+            // workq.worker.{canvas}.{worker}[.lane{i}]: names cannot hold dots, so the first one after the prefix
+            // splits them, and an ordering lane's depth counts for its worker.
             if (!queue.StartsWith(Prefix, StringComparison.Ordinal)) continue;
             var dot = queue.IndexOf('.', Prefix.Length);
             if (dot < 0) continue;
@@ -49,6 +50,8 @@ public sealed class QueueDepthGauge(QueueStats stats, ILogger<QueueDepthGauge> l
             var key = (queue[Prefix.Length..dot], lane < 0 ? queue[(dot + 1)..] : queue[(dot + 1)..lane]);
             depths[key] = depths.GetValueOrDefault(key) + ready;
         }
-        foreach (var ((canvas, worker), ready) in depths) yield return new Measurement<long>(ready, WorkqDiagnostics.Tags(canvas, worker));
+        foreach (var ((canvas, worker), ready) in depths) yield return new Measurement<long>(
+            ready,
+            WorkqDiagnostics.Tags(canvas, worker));
     }
 }

@@ -5,12 +5,14 @@ using Workq.Shared.Messaging;
 
 namespace Workq.Control.Stats;
 
-/// <summary>A queue's ready and consumer counts as its leader has them now (not the management API's lagging copy).</summary>
+/// <summary>
+/// A queue's ready and consumer counts as its leader has them now (not the management API's lagging copy).
+/// </summary>
 public readonly record struct QueueReading(long Queued, long Consumers);
 
 /// <summary>
-/// Passive queue declarations on a few long-lived channels, one declaration per channel at a time, so reading a thousand
-/// queues opens no channel per call and asks the broker at most <see cref="Parallelism"/> things at once.
+/// Passive queue declarations on a few long-lived channels, one declaration per channel at a time, so reading a
+/// thousand queues opens no channel per call and asks the broker at most <see cref="Parallelism"/> things at once.
 /// </summary>
 public sealed class QueueProbe(BrokerConnection broker) : IDisposable
 {
@@ -29,7 +31,8 @@ public sealed class QueueProbe(BrokerConnection broker) : IDisposable
                 // A 404 closed it (or the connection went): a new one replaces it.
                 channel?.Dispose();
                 channel = null;
-                channel = await (await broker.GetAsync(cancellationToken)).CreateChannelAsync(cancellationToken: cancellationToken);
+                channel = await (await broker.GetAsync(cancellationToken)).CreateChannelAsync(
+                    cancellationToken: cancellationToken);
             }
             var ok = await channel.QueueDeclarePassiveAsync(queue, cancellationToken);
             return new QueueReading(ok.MessageCount, ok.ConsumerCount);

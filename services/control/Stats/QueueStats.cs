@@ -6,10 +6,10 @@ using Workq.Shared.Configuration;
 namespace Workq.Control.Stats;
 
 /// <summary>
-/// The ready count of every queue in one management-API call, for the queue depth metric. Its figures lag (quorum queues
-/// report them on their tick, then the management API collects them), which a metric sampled every few seconds can
-/// afford; the API's worker stats come from <see cref="LiveQueueCounts"/> instead. With a cluster it asks the node that
-/// answered last, and the next one when that one does not (any node's management API sees the whole cluster).
+/// The ready count of every queue in one management-API call, for the queue depth metric. Its figures lag (quorum
+/// queues report them on their tick, then the management API collects them), which a metric sampled every few seconds
+/// can afford; the API's worker stats come from <see cref="LiveQueueCounts"/> instead. With a cluster it asks the node
+/// that answered last, and the next one when that one does not (any node's management API sees the whole cluster).
 /// </summary>
 public sealed class QueueStats(WorkqOptions options, ILogger<QueueStats> logger) : IDisposable
 {
@@ -20,7 +20,9 @@ public sealed class QueueStats(WorkqOptions options, ILogger<QueueStats> logger)
     private int current;
     private (DateTimeOffset At, Dictionary<string, long>? Queues) cache = (DateTimeOffset.MinValue, null);
 
-    /// <summary>The ready count of every queue as last read, without asking the broker (null when never read or unavailable).</summary>
+    /// <summary>
+    /// The ready count of every queue as last read, without asking the broker (null when never read or unavailable).
+    /// </summary>
     public IReadOnlyDictionary<string, long>? Cached => cache.Queues;
 
     public async Task RefreshAsync(CancellationToken cancellationToken)
@@ -48,7 +50,9 @@ public sealed class QueueStats(WorkqOptions options, ILogger<QueueStats> logger)
     {
         try
         {
-            using var response = await node.GetAsync($"api/queues/{vhost}?columns=name,messages_ready", cancellationToken);
+            using var response = await node.GetAsync(
+                $"api/queues/{vhost}?columns=name,messages_ready",
+                cancellationToken);
             response.EnsureSuccessStatusCode();
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
             using var document = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
@@ -59,10 +63,13 @@ public sealed class QueueStats(WorkqOptions options, ILogger<QueueStats> logger)
             }
             return queues;
         }
-        catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException
+            && !cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("RabbitMQ management API at {Node} unavailable ({Reason}); no queue depth metric until a node answers",
-                node.BaseAddress!.Authority, e.Message);
+            logger.LogWarning(
+                "RabbitMQ management API at {Node} unavailable ({Reason}); no queue depth metric until a node answers",
+                node.BaseAddress!.Authority,
+                e.Message);
             return null;
         }
     }
@@ -78,7 +85,11 @@ public sealed class QueueStats(WorkqOptions options, ILogger<QueueStats> logger)
 
     private static HttpClient CreateClient(Uri uri)
     {
-        var client = new HttpClient { BaseAddress = new Uri(uri.GetLeftPart(UriPartial.Authority) + "/"), Timeout = TimeSpan.FromSeconds(3) };
+        var client = new HttpClient
+        {
+            BaseAddress = new Uri(uri.GetLeftPart(UriPartial.Authority) + "/"),
+            Timeout = TimeSpan.FromSeconds(3)
+        };
         if (uri.UserInfo.Length > 0)
         {
             var credentials = Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(uri.UserInfo)));

@@ -9,8 +9,14 @@ using Workq.Shared.Storage;
 
 namespace Workq.Dispatcher.Crons;
 
-/// <summary>Puts one event on the broker and returns once it is durable; in production <see cref="EventPublisher.PublishAsync"/>.</summary>
-public delegate Task PublishEvent(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken);
+/// <summary>
+/// Puts one event on the broker and returns once it is durable; in production <see
+/// cref="EventPublisher.PublishAsync"/>.
+/// </summary>
+public delegate Task PublishEvent(
+    EventEnvelope envelope,
+    ReadOnlyMemory<byte> body,
+    CancellationToken cancellationToken);
 
 /// <summary>
 /// Fires the crons that are due: for each, the latest tick at or before now (so after downtime a
@@ -18,14 +24,23 @@ public delegate Task PublishEvent(EventEnvelope envelope, ReadOnlyMemory<byte> b
 /// exactly one of any number of dispatchers publishes it, as an ordinary event: depth 0, a fresh
 /// trace, a new id. Crons are read from the database on every call, so a change or delete counts
 /// from the next call on. A tick the broker refuses for its own reasons is tried on
-/// <see cref="PoisonGuard.MaxAttempts"/> passes, then its event goes to the quarantine and the cron moves on; a cron that
-/// cannot be fired at all (its schedule no longer parses) is quarantined once and stops firing until it is put again.
+/// <see cref="PoisonGuard.MaxAttempts"/> passes, then its event goes to the quarantine and the cron moves on; a cron
+/// that cannot be fired at all (its schedule no longer parses) is quarantined once and stops firing until it is put
+/// again.
 /// </summary>
-/// <param name="exchanges">Tells a tick of a canvas that is gone (its exchange refused at once) from one that shared a refused publish's channel.</param>
-public sealed class CronFirer(CronStore store, QuarantineStore quarantine, PublishEvent publish, TimeProvider clock, ILogger<CronFirer> logger,
+/// <param name="exchanges">Tells a tick of a canvas that is gone (its exchange refused at once) from one that shared a
+/// refused publish's channel.</param>
+public sealed class CronFirer(
+    CronStore store,
+    QuarantineStore quarantine,
+    PublishEvent publish,
+    TimeProvider clock,
+    ILogger<CronFirer> logger,
     Scheduling.ExchangeCheck? exchanges = null)
 {
-    /// <summary>A claim not published within this long belongs to a dispatcher that died: another may take the tick over.</summary>
+    /// <summary>
+    /// A claim not published within this long belongs to a dispatcher that died: another may take the tick over.
+    /// </summary>
     public static readonly TimeSpan StaleClaim = TimeSpan.FromMinutes(1);
 
     /// <summary>Tick records are kept this long, then cleaned up.</summary>
@@ -39,7 +54,13 @@ public sealed class CronFirer(CronStore store, QuarantineStore quarantine, Publi
     private readonly Attempts<(string Canvas, string Cron)> cronFailures = new();
 
     /// <summary>A claimed tick whose publish the broker refused: tried again alone once the others are done.</summary>
-    private sealed record Refused(DueCron Cron, CronSchedule Schedule, DateTimeOffset Tick, EventEnvelope Envelope, byte[] Body, Exception Refusal);
+    private sealed record Refused(
+        DueCron Cron,
+        CronSchedule Schedule,
+        DateTimeOffset Tick,
+        EventEnvelope Envelope,
+        byte[] Body,
+        Exception Refusal);
 
     /// <returns>How many ticks this call published.</returns>
     public async Task<int> FireDueAsync(CancellationToken cancellationToken)
@@ -48,7 +69,11 @@ public sealed class CronFirer(CronStore store, QuarantineStore quarantine, Publi
         var due = await store.DueAsync(now, MaxPerCall, cancellationToken);
         var fired = 0;
         var refused = new ConcurrentQueue<Refused>();
-        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (cron, token) =>
+        await Parallel.ForEachAsync(due, new ParallelOptions
+        {
+            MaxDegreeOfParallelism = Parallelism,
+            CancellationToken = cancellationToken
+        }, async (cron, token) =>
         {
             try
             {
@@ -73,11 +98,20 @@ public sealed class CronFirer(CronStore store, QuarantineStore quarantine, Publi
     public Task<int> CleanUpAsync(CancellationToken cancellationToken) =>
         store.DeleteTicksBeforeAsync(clock.GetUtcNow() - TickRetention, cancellationToken);
 
-    private async Task<bool> FireAsync(DueCron cron, DateTimeOffset now, ConcurrentQueue<Refused> refused, CancellationToken cancellationToken)
+    private async Task<bool> FireAsync(
+        DueCron cron,
+        DateTimeOffset now,
+        ConcurrentQueue<Refused> refused,
+        CancellationToken cancellationToken)
     {
         if (!CronSchedule.TryParse(cron.Schedule, out var schedule, out var error))
         {
-            await SuspendAsync(cron, $"its schedule '{cron.Schedule}' no longer parses: {error}", 1, now, cancellationToken);
+            await SuspendAsync(
+                cron,
+                $"its schedule '{cron.Schedule}' no longer parses: {error}",
+                1,
+                now,
+                cancellationToken);
             return false;
         }
         if (schedule!.LatestDue(cron.NextRun, now) is not { } tick) return false;
@@ -85,10 +119,25 @@ public sealed class CronFirer(CronStore store, QuarantineStore quarantine, Publi
         // Microseconds: what PostgreSQL and the message headers keep.
         var enqueuedAt = now.AddTicks(-(now.Ticks % 10));
         var id = Guid.CreateVersion7(enqueuedAt);
-        if (await store.ClaimAsync(cron.Canvas, cron.Name, tick, id, now, now - StaleClaim, cancellationToken) is not { } claim) return false;
+        if (await store.ClaimAsync(
+            cron.Canvas,
+            cron.Name,
+            tick,
+            id,
+            now,
+            now - StaleClaim,
+            cancellationToken) is not { } claim) return false;
 
-        // Of the canvas that claimed it: an event that outlives the canvas (published as it is deleted) is dropped by a re-created one.
-        var envelope = new EventEnvelope(id, cron.Canvas, claim.Worker, enqueuedAt, Depth: 0, NewTraceParent(), CanvasIncarnation: claim.CanvasIncarnation);
+        // Of the canvas that claimed it: an event that outlives the canvas (published as it is deleted) is dropped by a
+        // re-created one.
+        var envelope = new EventEnvelope(
+            id,
+            cron.Canvas,
+            claim.Worker,
+            enqueuedAt,
+            Depth: 0,
+            NewTraceParent(),
+            CanvasIncarnation: claim.CanvasIncarnation);
         var body = Encoding.UTF8.GetBytes(claim.Event);
         try
         {
@@ -136,10 +185,22 @@ public sealed class CronFirer(CronStore store, QuarantineStore quarantine, Publi
             }
             tickFailures.Forget(key);
             var failure = new PoisonFailure(e, count, firstFailedAt);
-            var entry = QuarantineEntry.Event(QuarantineSources.Crons, envelope, tick.Body, failure) with { Queue = cron.Name };
+            var entry = QuarantineEntry.Event(QuarantineSources.Crons, envelope, tick.Body, failure) with
+            {
+                Queue = cron
+                .Name
+            };
             var id = await quarantine.AddAsync(entry, CancellationToken.None);
             // Given up on: the cron moves on to its next tick, as if this one fired.
-            await store.CompleteAsync(cron.Canvas, envelope.CanvasIncarnation, cron.Name, tick.Tick, envelope.Id, tick.Schedule.NextAfter(tick.Tick), now, CancellationToken.None);
+            await store.CompleteAsync(
+                cron.Canvas,
+                envelope.CanvasIncarnation,
+                cron.Name,
+                tick.Tick,
+                envelope.Id,
+                tick.Schedule.NextAfter(tick.Tick),
+                now,
+                CancellationToken.None);
             logger.LogWarning(
                 "Cron {Canvas}/{Cron} tick {Tick:O} (event {EventId} to {Worker}) was quarantined as item {QuarantineId} after {Attempts} attempts: {Error}",
                 cron.Canvas, cron.Name, tick.Tick, envelope.Id, envelope.Worker, id, count, entry.Error);
@@ -147,17 +208,36 @@ public sealed class CronFirer(CronStore store, QuarantineStore quarantine, Publi
         }
     }
 
-    private async Task CompleteAsync(DueCron cron, CronSchedule schedule, DateTimeOffset tick, EventEnvelope envelope, DateTimeOffset now)
+    private async Task CompleteAsync(
+        DueCron cron,
+        CronSchedule schedule,
+        DateTimeOffset tick,
+        EventEnvelope envelope,
+        DateTimeOffset now)
     {
         tickFailures.Forget((cron.Canvas, cron.Name, tick));
-        await store.CompleteAsync(cron.Canvas, envelope.CanvasIncarnation, cron.Name, tick, envelope.Id, schedule.NextAfter(tick), now, CancellationToken.None);
+        await store.CompleteAsync(
+            cron.Canvas,
+            envelope.CanvasIncarnation,
+            cron.Name,
+            tick,
+            envelope.Id,
+            schedule.NextAfter(tick),
+            now,
+            CancellationToken.None);
         outage.Succeeded();
-        logger.LogInformation("Cron {Canvas}/{Cron} fired tick {Tick:O} as event {EventId} to {Worker}", cron.Canvas, cron.Name, tick, envelope.Id,
+        logger.LogInformation(
+            "Cron {Canvas}/{Cron} fired tick {Tick:O} as event {EventId} to {Worker}",
+            cron.Canvas,
+            cron.Name,
+            tick,
+            envelope.Id,
             envelope.Worker);
     }
 
     /// <summary>
-    /// A failure outside the publish: an outage is logged as one; the cron's own, on <see cref="PoisonGuard.MaxAttempts"/> passes, suspends it.
+    /// A failure outside the publish: an outage is logged as one; the cron's own, on <see
+    /// cref="PoisonGuard.MaxAttempts"/> passes, suspends it.
     /// </summary>
     private async Task FailedAsync(DueCron cron, Exception e, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -180,16 +260,34 @@ public sealed class CronFirer(CronStore store, QuarantineStore quarantine, Publi
     }
 
     /// <summary>
-    /// A cron that cannot be fired at all: quarantined once (its event, which a redrive emits once), and out of firing (its next run
-    /// at infinity) until it is put again with a schedule that parses.
+    /// A cron that cannot be fired at all: quarantined once (its event, which a redrive emits once), and out of firing
+    /// (its next run at infinity) until it is put again with a schedule that parses.
     /// </summary>
-    private async Task SuspendAsync(DueCron cron, string why, int attempts, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task SuspendAsync(
+        DueCron cron,
+        string why,
+        int attempts,
+        DateTimeOffset now,
+        CancellationToken cancellationToken)
     {
         if (await store.GetAsync(cron.Canvas, cron.Name, cancellationToken) is not { } record) return;
-        var envelope = new EventEnvelope(Guid.CreateVersion7(now), cron.Canvas, record.Worker, now, Depth: 0, NewTraceParent());
-        var failure = new PoisonFailure(new PoisonMessageException($"Cron {cron.Name} cannot be fired: {why}"), attempts, now);
+        var envelope = new EventEnvelope(
+            Guid.CreateVersion7(now),
+            cron.Canvas,
+            record.Worker,
+            now,
+            Depth: 0,
+            NewTraceParent());
+        var failure = new PoisonFailure(
+            new PoisonMessageException($"Cron {cron.Name} cannot be fired: {why}"),
+            attempts,
+            now);
         // No event id: no event of this cron exists; a redrive emits this one, under the id its properties carry.
-        var quarantined = QuarantineEntry.Event(QuarantineSources.Crons, envelope, Encoding.UTF8.GetBytes(record.Event), failure);
+        var quarantined = QuarantineEntry.Event(
+            QuarantineSources.Crons,
+            envelope,
+            Encoding.UTF8.GetBytes(record.Event),
+            failure);
         var entry = quarantined with { Queue = cron.Name, EventId = null };
         var id = await quarantine.AddAsync(entry, cancellationToken);
         await store.SuspendAsync(cron.Canvas, cron.Name, cancellationToken);

@@ -25,7 +25,9 @@ public sealed class CronLoop(CronFirer firer, TimeProvider clock, ILogger<CronLo
                 if (clock.GetUtcNow() - lastCleanUp > CleanUpEvery)
                 {
                     var removed = await firer.CleanUpAsync(stoppingToken);
-                    if (removed > 0) logger.LogInformation("Removed {Count} cron tick records older than a day", removed);
+                    if (removed > 0) logger.LogInformation(
+                        "Removed {Count} cron tick records older than a day",
+                        removed);
                     lastCleanUp = clock.GetUtcNow();
                 }
                 outage.Succeeded();
@@ -38,7 +40,10 @@ public sealed class CronLoop(CronFirer firer, TimeProvider clock, ILogger<CronLo
             try
             {
                 var now = clock.GetUtcNow();
-                await Task.Delay(TimeSpan.FromSeconds(1) - TimeSpan.FromTicks(now.Ticks % TimeSpan.TicksPerSecond) + PastTheSecond, clock, stoppingToken);
+                await Task.Delay(
+                    TimeSpan.FromSeconds(1) - TimeSpan.FromTicks(now.Ticks % TimeSpan.TicksPerSecond) + PastTheSecond,
+                    clock,
+                    stoppingToken);
             }
             catch (OperationCanceledException)
             {

@@ -7,7 +7,10 @@ namespace Workq.Dispatcher.Metrics;
 /// Every few minutes, recomputes the recent hours of metrics_hour from their minutes and drops metrics past
 /// their retention. Idempotent, so any number of dispatchers may run it.
 /// </summary>
-public sealed class MetricsRollup(MetricsStore metrics, WorkqOptions options, ILogger<MetricsRollup> logger) : BackgroundService
+public sealed class MetricsRollup(
+    MetricsStore metrics,
+    WorkqOptions options,
+    ILogger<MetricsRollup> logger) : BackgroundService
 {
     private static readonly TimeSpan Every = TimeSpan.FromMinutes(5);
     // Dead letters and late flushes land in minutes already past: the last few hours are recomputed each time.
@@ -20,7 +23,11 @@ public sealed class MetricsRollup(MetricsStore metrics, WorkqOptions options, IL
         {
             try
             {
-                await metrics.RollUpAsync(Recompute, options.MetricsMinuteRetention, options.MetricsHourRetention, stoppingToken);
+                await metrics.RollUpAsync(
+                    Recompute,
+                    options.MetricsMinuteRetention,
+                    options.MetricsHourRetention,
+                    stoppingToken);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {

@@ -15,8 +15,14 @@ namespace Workq.Dispatcher.Parking;
 /// canvas's exchange is gone, say) is tried on <see cref="PoisonGuard.MaxAttempts"/> passes, then moved
 /// to the quarantine, so it never holds up the events parked after it.
 /// </summary>
-public sealed class UnhandledReplayer(UnhandledStore unhandled, DeadLetterStore deadLetters, EventPublisher publisher, ExchangeCheck exchanges,
-    EventStatusRecorder statuses, WorkqOptions options, ILogger<UnhandledReplayer> logger) : BackgroundService
+public sealed class UnhandledReplayer(
+    UnhandledStore unhandled,
+    DeadLetterStore deadLetters,
+    EventPublisher publisher,
+    ExchangeCheck exchanges,
+    EventStatusRecorder statuses,
+    WorkqOptions options,
+    ILogger<UnhandledReplayer> logger) : BackgroundService
 {
     private static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(2);
     private readonly SemaphoreSlim wake = new(0, 1);
@@ -37,18 +43,24 @@ public sealed class UnhandledReplayer(UnhandledStore unhandled, DeadLetterStore 
                 int replayed;
                 do
                 {
-                    (replayed, var quarantined) = await unhandled.ReplayAsync(e => publisher.PublishAsync(e.Envelope, e.Body, stoppingToken), stoppingToken,
+                    (replayed, var quarantined) = await unhandled.ReplayAsync(
+                        e => publisher.PublishAsync(e.Envelope, e.Body, stoppingToken),
+                        stoppingToken,
                         GiveUpAsync);
                     if (quarantined is var (entry, id)) Quarantined(entry, id);
-                    if (replayed > 0) logger.LogInformation("Replayed {Count} parked events into their new workers' queues", replayed);
+                    if (replayed > 0) logger.LogInformation(
+                        "Replayed {Count} parked events into their new workers' queues",
+                        replayed);
                 } while (replayed > 0);
                 await unhandled.TrimAsync(options.UnhandledMaxPerWorker, stoppingToken);
                 await deadLetters.TrimAsync(options.DeadLettersMaxPerWorker, stoppingToken);
                 outage.Succeeded();
             }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested && (e is QueueFullException || Failures.IsTransient(e)))
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested
+                && (e is QueueFullException || Failures.IsTransient(e)))
             {
-                // A full queue keeps its events parked until it drains: logged once, and a summary a minute, as an outage.
+                // A full queue keeps its events parked until it drains: logged once, and a summary a minute, as an
+                // outage.
                 outage.Failed(e);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -67,15 +79,24 @@ public sealed class UnhandledReplayer(UnhandledStore unhandled, DeadLetterStore 
         }
     }
 
-    /// <summary>The parked event the broker refused: to the quarantine when its canvas is gone or on its third refusal, else kept for another pass.</summary>
+    /// <summary>
+    /// The parked event the broker refused: to the quarantine when its canvas is gone or on its third refusal, else
+    /// kept for another pass.
+    /// </summary>
     private async Task<QuarantineEntry?> GiveUpAsync(ParkedEvent parked, Exception refusal)
     {
         if (Failures.IsTransient(refusal)) return null;
-        var blamed = ExchangeCheck.IsNotFound(refusal) ? await exchanges.BlameAsync(parked.Envelope, CancellationToken.None) : null;
+        var blamed = ExchangeCheck.IsNotFound(refusal)
+            ? await exchanges.BlameAsync(parked.Envelope, CancellationToken.None)
+            : null;
         var (count, firstFailedAt) = attempts.Fail(parked.Seq, DateTimeOffset.UtcNow);
         if (blamed is null && count < PoisonGuard.MaxAttempts) return null;
         attempts.Forget(parked.Seq);
-        return QuarantineEntry.Event(QuarantineSources.Unhandled, parked.Envelope, parked.Body, new PoisonFailure(blamed ?? refusal, count, firstFailedAt)) with
+        return QuarantineEntry.Event(
+            QuarantineSources.Unhandled,
+            parked.Envelope,
+            parked.Body,
+            new PoisonFailure(blamed ?? refusal, count, firstFailedAt)) with
         {
             Queue = "unhandled_events",
         };
@@ -83,7 +104,14 @@ public sealed class UnhandledReplayer(UnhandledStore unhandled, DeadLetterStore 
 
     private void Quarantined(QuarantineEntry entry, long id)
     {
-        statuses.Record(EventStatusUpdate.Quarantined(entry.Canvas!, entry.EventId!.Value, entry.Worker!, 1, DateTimeOffset.UtcNow, id, entry.Source,
+        statuses.Record(EventStatusUpdate.Quarantined(
+            entry.Canvas!,
+            entry.EventId!.Value,
+            entry.Worker!,
+            1,
+            DateTimeOffset.UtcNow,
+            id,
+            entry.Source,
             entry.Error));
         logger.LogWarning("Parked event {EventId} of {Canvas}/{Worker} was quarantined as item {QuarantineId} after {Attempts} refusals: {Error}",
             entry.EventId, entry.Canvas, entry.Worker, id, entry.Attempts, entry.Error);

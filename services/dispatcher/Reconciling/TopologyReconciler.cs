@@ -7,21 +7,36 @@ namespace Workq.Dispatcher.Reconciling;
 /// lost its definitions (a new node, a reset) serves every worker again. Declarations are idempotent, and each is made
 /// while its canvas (and worker) is held alive: none of a canvas or worker deleted meanwhile comes back.
 /// </summary>
-public sealed class TopologyReconciler(CanvasStore canvases, WorkerStore workers, Shared.Messaging.Topology topology, ILogger<TopologyReconciler> logger) : BackgroundService
+public sealed class TopologyReconciler(
+    CanvasStore canvases,
+    WorkerStore workers,
+    Shared.Messaging.Topology topology,
+    ILogger<TopologyReconciler> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var canvasNames = (await canvases.TokenHashesAsync(stoppingToken)).Keys;
-        foreach (var canvas in canvasNames) await canvases.WhileAliveAsync(canvas, token => topology.DeclareCanvasAsync(canvas, token), stoppingToken);
+        foreach (var canvas in canvasNames) await canvases.WhileAliveAsync(
+            canvas,
+            token => topology.DeclareCanvasAsync(canvas, token),
+            stoppingToken);
         var all = await workers.ListAsync(canvas: null, stoppingToken);
         foreach (var worker in all)
         {
             try
             {
-                await using var hold = await workers.HoldAsync(worker.Canvas, canvasIncarnation: 0, worker.Name, stoppingToken);
+                await using var hold = await workers.HoldAsync(
+                    worker.Canvas,
+                    canvasIncarnation: 0,
+                    worker.Name,
+                    stoppingToken);
                 if (hold.Worker is not { } alive) continue;
                 await topology.DeclareWorkerAsync(alive.Canvas, alive.Name, stoppingToken);
-                if (alive.OrderingLanes > 0) await topology.DeclareLanesAsync(alive.Canvas, alive.Name, alive.OrderingLanes, stoppingToken);
+                if (alive.OrderingLanes > 0) await topology.DeclareLanesAsync(
+                    alive.Canvas,
+                    alive.Name,
+                    alive.OrderingLanes,
+                    stoppingToken);
                 await hold.CommitAsync(stoppingToken);
             }
             catch (CanvasGoneException)
@@ -29,6 +44,9 @@ public sealed class TopologyReconciler(CanvasStore canvases, WorkerStore workers
                 // Deleted since the list was read: its queues are gone and stay gone.
             }
         }
-        logger.LogInformation("Topology reconciled: {Canvases} canvases, {Workers} workers", canvasNames.Count(), all.Count);
+        logger.LogInformation(
+            "Topology reconciled: {Canvases} canvases, {Workers} workers",
+            canvasNames.Count(),
+            all.Count);
     }
 }

@@ -5,8 +5,9 @@ using Workq.Shared.Poison;
 namespace Workq.Dispatcher.Scheduling;
 
 /// <summary>
-/// Whether a publish the broker refused with 404 named an exchange that does not exist (a canvas that is gone: the event can never
-/// be published) or only shared its channel with one that did (the broker closes the channel, failing every publish on it).
+/// Whether a publish the broker refused with 404 named an exchange that does not exist (a canvas that is gone: the
+/// event can never be published) or only shared its channel with one that did (the broker closes the channel, failing
+/// every publish on it).
 /// </summary>
 public sealed class ExchangeCheck(BrokerConnection broker)
 {
@@ -22,8 +23,8 @@ public sealed class ExchangeCheck(BrokerConnection broker)
     }
 
     /// <summary>
-    /// After a refused publish of <paramref name="envelope"/>: a poison error when its canvas has no exchange, else null (the
-    /// refusal was another publish's, and the event is to be tried again).
+    /// After a refused publish of <paramref name="envelope"/>: a poison error when its canvas has no exchange, else
+    /// null (the refusal was another publish's, and the event is to be tried again).
     /// </summary>
     public async Task<PoisonMessageException?> BlameAsync(EventEnvelope envelope, CancellationToken cancellationToken)
     {
@@ -37,7 +38,8 @@ public sealed class ExchangeCheck(BrokerConnection broker)
         }
         catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == NotFound)
         {
-            return new PoisonMessageException($"The exchange {exchange} does not exist: canvas '{envelope.Canvas}' does not (any more).");
+            return new PoisonMessageException(
+                $"The exchange {exchange} does not exist: canvas '{envelope.Canvas}' does not (any more).");
         }
     }
 }

@@ -3,8 +3,13 @@ using Workq.Shared.Storage;
 
 namespace Workq.Dispatcher.Statuses;
 
-/// <summary>Drops event statuses past <c>WORKQ_EVENT_STATUS_HOURS</c>. Idempotent, so any number of dispatchers may run it.</summary>
-public sealed class EventStatusPruner(EventStatusStore statuses, WorkqOptions options, ILogger<EventStatusPruner> logger) : BackgroundService
+/// <summary>
+/// Drops event statuses past <c>WORKQ_EVENT_STATUS_HOURS</c>. Idempotent, so any number of dispatchers may run it.
+/// </summary>
+public sealed class EventStatusPruner(
+    EventStatusStore statuses,
+    WorkqOptions options,
+    ILogger<EventStatusPruner> logger) : BackgroundService
 {
     private static readonly TimeSpan Every = TimeSpan.FromMinutes(1);
 
@@ -18,7 +23,10 @@ public sealed class EventStatusPruner(EventStatusStore statuses, WorkqOptions op
                 try
                 {
                     var pruned = await statuses.PruneAsync(options.EventStatusRetention, stoppingToken);
-                    if (pruned > 0) logger.LogInformation("Pruned {Count} event statuses older than {Hours} hours", pruned, options.EventStatusRetention.TotalHours);
+                    if (pruned > 0) logger.LogInformation(
+                        "Pruned {Count} event statuses older than {Hours} hours",
+                        pruned,
+                        options.EventStatusRetention.TotalHours);
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
@@ -36,7 +44,9 @@ public sealed class EventStatusPruner(EventStatusStore statuses, WorkqOptions op
 /// <summary>A cron's event is an ordinary event: queued once the broker confirmed it.</summary>
 public static class CronPublishing
 {
-    public static Crons.PublishEvent RecordingQueued(Shared.Messaging.EventPublisher publisher, EventStatusRecorder statuses) =>
+    public static Crons.PublishEvent RecordingQueued(
+        Shared.Messaging.EventPublisher publisher,
+        EventStatusRecorder statuses) =>
         async (envelope, body, cancellationToken) =>
         {
             await publisher.PublishAsync(envelope, body, cancellationToken);

@@ -11,23 +11,37 @@ namespace Workq.Emitter.Apis;
 public sealed record EmitResponse(Guid Id, DateTimeOffset EnqueuedAt);
 public sealed record BatchEmitResponse(IReadOnlyList<Guid> Ids);
 
-/// <summary>One item of a batch emit, as the OpenAPI document describes it; <see cref="EventBatch"/> reads it.</summary>
-public sealed record BatchItemBody(string Worker, JsonNode? Event, string? IdempotencyKey, double? DelaySeconds, string? RunAt, string? OrderingKey);
+/// <summary>
+/// One item of a batch emit, as the OpenAPI document describes it; <see cref="EventBatch"/> reads it.
+/// </summary>
+public sealed record BatchItemBody(
+    string Worker,
+    JsonNode? Event,
+    string? IdempotencyKey,
+    double? DelaySeconds,
+    string? RunAt,
+    string? OrderingKey);
 
 /// <summary>The route values of a single emit, bound with <c>[AsParameters]</c>.</summary>
 public sealed record EmitTarget(string Canvas, string Worker);
 
 public static class EmitApi
 {
-    /// <summary>A batch may carry up to 1,000 events, each up to WORKQ_MAX_EVENT_BYTES; this bounds the request as a whole.</summary>
+    /// <summary>
+    /// A batch may carry up to 1,000 events, each up to WORKQ_MAX_EVENT_BYTES; this bounds the request as a whole.
+    /// </summary>
     private const int MaxBatchBytes = 32 * 1024 * 1024;
 
-    /// <summary>The emit routes, on the canvas group (its filter has checked access and the worker's name); 503 with Retry-After when the broker cannot confirm.</summary>
+    /// <summary>
+    /// The emit routes, on the canvas group (its filter has checked access and the worker's name); 503 with Retry-After
+    /// when the broker cannot confirm.
+    /// </summary>
     public static RouteGroupBuilder MapEmitApi(this RouteGroupBuilder canvas)
     {
         canvas.MapPost("/workers/{worker}/events", EmitOneAsync).WithJsonBody<JsonNode>();
         canvas.MapPost("/events", EmitBatchAsync).WithJsonBody<BatchItemBody[]>();
-        canvas.ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests)
+        canvas.ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return canvas;
     }
@@ -61,7 +75,10 @@ public static class EmitApi
         var batch = EventBatch.Parse(body.Memory, options.MaxEventBytes, DateTimeOffset.UtcNow);
         if (batch.Items is not { } items)
             return batch.EventTooLarge
-                ? TypedResults.Problem(detail: batch.Error, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large")
+                ? TypedResults.Problem(
+                    detail: batch.Error,
+                    statusCode: StatusCodes.Status413PayloadTooLarge,
+                    title: "Payload too large")
                 : Problems.BadRequest(batch.Error!);
         if (OverRate<BatchEmitResponse>(rate, canvas, items.Count, options) is { } refused) return refused;
 
@@ -70,13 +87,19 @@ public static class EmitApi
         return TypedResults.Accepted((string?)null, new BatchEmitResponse(Array.ConvertAll(emitted, e => e.Id)));
     }
 
-    /// <summary>Null when the canvas may emit these events now (one token each); else why not, as the route's answer.</summary>
-    private static Results<Accepted<TResponse>, ProblemHttpResult, Problems.RetryAfterResult>? OverRate<TResponse>(CanvasEmitRate rate, string canvas, int events, WorkqOptions options) => rate.TryTake(canvas, events) switch
-    {
-        { Refused: EmitRateDecision.Refusal.None } => null,
-        { Refused: EmitRateDecision.Refusal.LargerThanBurst } => Problems.BadRequest(
-            $"A batch of {events} events is larger than the burst of canvas '{canvas}' (WORKQ_CANVAS_EMIT_RATE = {options.CanvasEmitRate}): send at most {options.CanvasEmitRate!.Burst} events per request."),
-        var over => Problems.TooManyRequests(
-            $"Canvas '{canvas}' is over its emit rate of {options.CanvasEmitRate} (WORKQ_CANVAS_EMIT_RATE); nothing was enqueued. Retry after the seconds in Retry-After.", over.RetryAfter),
-    };
+    /// <summary>
+    /// Null when the canvas may emit these events now (one token each); else why not, as the route's answer.
+    /// </summary>
+    private static Results<Accepted<TResponse>, ProblemHttpResult, Problems.RetryAfterResult>? OverRate<TResponse>(
+        CanvasEmitRate rate,
+        string canvas,
+        int events,
+        WorkqOptions options) => rate.TryTake(canvas, events) switch
+        {
+            { Refused: EmitRateDecision.Refusal.None } => null,
+            { Refused: EmitRateDecision.Refusal.LargerThanBurst } => Problems.BadRequest(
+                $"A batch of {events} events is larger than the burst of canvas '{canvas}' (WORKQ_CANVAS_EMIT_RATE = {options.CanvasEmitRate}): send at most {options.CanvasEmitRate!.Burst} events per request."),
+            var over => Problems.TooManyRequests(
+                $"Canvas '{canvas}' is over its emit rate of {options.CanvasEmitRate} (WORKQ_CANVAS_EMIT_RATE); nothing was enqueued. Retry after the seconds in Retry-After.", over.RetryAfter),
+        };
 }

@@ -3,7 +3,10 @@ using Workq.Shared.Configuration;
 
 namespace Workq.Emitter.Emitting;
 
-/// <summary>Whether a canvas may emit now: <see cref="Refusal.None"/>, over its rate (retry after a while), or a batch larger than its burst.</summary>
+/// <summary>
+/// Whether a canvas may emit now: <see cref="Refusal.None"/>, over its rate (retry after a while), or a batch larger
+/// than its burst.
+/// </summary>
 public readonly record struct EmitRateDecision(EmitRateDecision.Refusal Refused, TimeSpan RetryAfter = default)
 {
     public enum Refusal { None, OverRate, LargerThanBurst }
@@ -17,7 +20,9 @@ public readonly record struct EmitRateDecision(EmitRateDecision.Refusal Refused,
 public sealed class CanvasEmitRate(WorkqOptions options) : IDisposable
 {
     private readonly EmitRate? rate = options.CanvasEmitRate;
-    private readonly PartitionedRateLimiter<string>? buckets = options.CanvasEmitRate is { } configured ? Create(configured) : null;
+    private readonly PartitionedRateLimiter<string>? buckets = options.CanvasEmitRate is { } configured
+        ? Create(configured)
+        : null;
 
     public EmitRateDecision TryTake(string canvas, int events)
     {
@@ -26,18 +31,21 @@ public sealed class CanvasEmitRate(WorkqOptions options) : IDisposable
         if (events > rate!.Burst) return new EmitRateDecision(EmitRateDecision.Refusal.LargerThanBurst);
         using var lease = buckets.AttemptAcquire(canvas, events);
         if (lease.IsAcquired) return default;
-        return new EmitRateDecision(EmitRateDecision.Refusal.OverRate, lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : rate.Period);
+        return new EmitRateDecision(
+            EmitRateDecision.Refusal.OverRate,
+            lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : rate.Period);
     }
 
     private static PartitionedRateLimiter<string> Create(EmitRate rate) =>
-        PartitionedRateLimiter.Create<string, string>(canvas => RateLimitPartition.GetTokenBucketLimiter(canvas, _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = rate.Burst,
-            TokensPerPeriod = rate.Events,
-            ReplenishmentPeriod = rate.Period,
-            AutoReplenishment = false,
-            QueueLimit = 0,
-        }), StringComparer.Ordinal);
+        PartitionedRateLimiter.Create<string, string>(canvas => RateLimitPartition
+            .GetTokenBucketLimiter(canvas, _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = rate.Burst,
+                TokensPerPeriod = rate.Events,
+                ReplenishmentPeriod = rate.Period,
+                AutoReplenishment = false,
+                QueueLimit = 0,
+            }), StringComparer.Ordinal);
 
     public void Dispose() => buckets?.Dispose();
 }

@@ -3,9 +3,9 @@ using Workq.Shared;
 namespace Workq.Emitter.Emitting;
 
 /// <summary>
-/// What an emit does with its items, decided apart from the stores and the broker (<see cref="EventEmitter"/> carries it
-/// out): each item's id, the idempotency keys to claim, and, once they are claimed, which items answer with the id their key
-/// already had.
+/// What an emit does with its items, decided apart from the stores and the broker (<see cref="EventEmitter"/> carries
+/// it out): each item's id, the idempotency keys to claim, and, once they are claimed, which items answer with the id
+/// their key already had.
 /// </summary>
 public sealed class EmitPlan
 {
@@ -34,9 +34,9 @@ public sealed class EmitPlan
     public List<(string Key, Guid Id)> Claims { get; }
 
     /// <summary>
-    /// A new id per item, all made at one enqueue time in microseconds (what PostgreSQL and the message headers keep, so
-    /// a replayed answer is identical). An idempotency key given twice in the batch is one event with one id. Keys are
-    /// compared as stored: two that differ only where the store's rule maps them alike are one key, here as there.
+    /// A new id per item, all made at one enqueue time in microseconds (what PostgreSQL and the message headers keep,
+    /// so a replayed answer is identical). An idempotency key given twice in the batch is one event with one id. Keys
+    /// are compared as stored: two that differ only where the store's rule maps them alike are one key, here as there.
     /// </summary>
     public static EmitPlan Create(IReadOnlyList<BatchItem> items, DateTimeOffset now)
     {

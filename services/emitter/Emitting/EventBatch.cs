@@ -5,17 +5,25 @@ using Workq.Shared.Messaging;
 namespace Workq.Emitter.Emitting;
 
 /// <summary>
-/// One item of a batch emit: the event is a slice of the request body, never copied or re-serialized. <c>RunAt</c> null runs it now;
-/// <c>OrderingKey</c> null runs it in no particular order.
+/// One item of a batch emit: the event is a slice of the request body, never copied or re-serialized. <c>RunAt</c> null
+/// runs it now; <c>OrderingKey</c> null runs it in no particular order.
 /// </summary>
-public readonly record struct BatchItem(string Worker, ReadOnlyMemory<byte> Event, string? IdempotencyKey, DateTimeOffset? RunAt = null, string? OrderingKey = null);
+public readonly record struct BatchItem(
+    string Worker,
+    ReadOnlyMemory<byte> Event,
+    string? IdempotencyKey,
+    DateTimeOffset? RunAt = null,
+    string? OrderingKey = null);
 
 public readonly record struct BatchParse(List<BatchItem>? Items, string? Error, bool EventTooLarge = false)
 {
     public static BatchParse Invalid(string error) => new(null, error);
 }
 
-/// <summary>Parses <c>[{"worker", "event", "idempotencyKey"?, "delaySeconds"?, "runAt"?, "orderingKey"?}]</c> with a forward-only reader, rejecting the whole batch on the first bad item.</summary>
+/// <summary>
+/// Parses <c>[{"worker", "event", "idempotencyKey"?, "delaySeconds"?, "runAt"?, "orderingKey"?}]</c> with a
+/// forward-only reader, rejecting the whole batch on the first bad item.
+/// </summary>
 public static class EventBatch
 {
     public const int MaxItems = 1_000;
@@ -23,34 +31,44 @@ public static class EventBatch
     /// <param name="now">What <c>delaySeconds</c> counts from and <c>runAt</c> is checked against.</param>
     public static BatchParse Parse(ReadOnlyMemory<byte> body, int maxEventBytes, DateTimeOffset now)
     {
-        var reader = new Utf8JsonReader(body.Span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
+        var reader = new Utf8JsonReader(
+            body.Span,
+            new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
         try
         {
-            if (!reader.Read()) return BatchParse.Invalid("The body is empty; send a JSON array of {\"worker\", \"event\"} items.");
-            if (reader.TokenType != JsonTokenType.StartArray) return BatchParse.Invalid("The body must be a JSON array of {\"worker\", \"event\"} items.");
+            if (!reader.Read()) return BatchParse.Invalid(
+                "The body is empty; send a JSON array of {\"worker\", \"event\"} items.");
+            if (reader.TokenType != JsonTokenType.StartArray) return BatchParse.Invalid(
+                "The body must be a JSON array of {\"worker\", \"event\"} items.");
             var items = new List<BatchItem>();
             string? previousWorker = null;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
                 var index = items.Count;
                 if (index == MaxItems) return BatchParse.Invalid($"A batch holds at most {MaxItems} items.");
-                if (reader.TokenType != JsonTokenType.StartObject) return BatchParse.Invalid($"Item {index} must be an object with \"worker\" and \"event\".");
+                if (reader.TokenType != JsonTokenType.StartObject) return BatchParse.Invalid(
+                    $"Item {index} must be an object with \"worker\" and \"event\".");
                 string? worker = null, key = null, runAt = null, orderingKey = null;
                 double? delaySeconds = null;
                 ReadOnlyMemory<byte>? evt = null;
                 var seen = 0;
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
                 {
-                    // Names compared as bytes, and a worker named like the previous item's reuses its string: no allocation per item for either.
+                    // Names compared as bytes, and a worker named like the previous item's reuses its string: no
+                    // allocation per item for either.
                     var field = Field(ref reader);
                     // A field given twice is ambiguous (which one would win?).
-                    if (field > 0 && (seen & (1 << field)) != 0) return BatchParse.Invalid($"Item {index}: \"{Fields[field]}\" is given twice.");
+                    if (field > 0 && (seen & (1 << field)) != 0) return BatchParse.Invalid(
+                        $"Item {index}: \"{Fields[field]}\" is given twice.");
                     seen |= 1 << field;
                     if (field == 1)
                     {
                         reader.Read();
-                        if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"worker\" must be a string.");
-                        worker = previousWorker is not null && reader.ValueTextEquals(previousWorker) ? previousWorker : TenantText.GetString(ref reader);
+                        if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid(
+                            $"Item {index}: \"worker\" must be a string.");
+                        worker = previousWorker is not null && reader.ValueTextEquals(previousWorker)
+                            ? previousWorker
+                            : TenantText.GetString(ref reader);
                     }
                     else if (field == 2)
                     {
@@ -58,16 +76,21 @@ public static class EventBatch
                         var start = (int)reader.TokenStartIndex;
                         reader.Skip();
                         var end = (int)reader.BytesConsumed;
-                        if (end - start > maxEventBytes) return new BatchParse(null, $"Item {index}: the event is larger than {maxEventBytes} bytes (WORKQ_MAX_EVENT_BYTES).", EventTooLarge: true);
+                        if (end - start > maxEventBytes) return new BatchParse(
+                            null,
+                            $"Item {index}: the event is larger than {maxEventBytes} bytes (WORKQ_MAX_EVENT_BYTES).",
+                            EventTooLarge: true);
                         evt = body[start..end];
                     }
                     else if (field == 3)
                     {
                         reader.Read();
                         if (reader.TokenType == JsonTokenType.Null) continue;
-                        if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"idempotencyKey\" must be a string.");
+                        if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid(
+                            $"Item {index}: \"idempotencyKey\" must be a string.");
                         key = TenantText.GetString(ref reader);
-                        if (IdempotencyKeys.Problem(key) is { } keyProblem) return BatchParse.Invalid($"Item {index}: {keyProblem}");
+                        if (IdempotencyKeys.Problem(key) is { } keyProblem) return BatchParse.Invalid(
+                            $"Item {index}: {keyProblem}");
                     }
                     else if (field == 4)
                     {
@@ -81,16 +104,19 @@ public static class EventBatch
                     {
                         reader.Read();
                         if (reader.TokenType == JsonTokenType.Null) continue;
-                        if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"runAt\" must be an ISO 8601 string.");
+                        if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid(
+                            $"Item {index}: \"runAt\" must be an ISO 8601 string.");
                         runAt = TenantText.GetString(ref reader);
                     }
                     else if (field == 6)
                     {
                         reader.Read();
                         if (reader.TokenType == JsonTokenType.Null) continue;
-                        if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid($"Item {index}: \"orderingKey\" must be a string.");
+                        if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid(
+                            $"Item {index}: \"orderingKey\" must be a string.");
                         orderingKey = TenantText.GetString(ref reader);
-                        if (OrderingKeys.Problem(orderingKey) is { } orderingProblem) return BatchParse.Invalid($"Item {index}: \"orderingKey\": {orderingProblem}");
+                        if (OrderingKeys.Problem(orderingKey) is { } orderingProblem) return BatchParse.Invalid(
+                            $"Item {index}: \"orderingKey\": {orderingProblem}");
                     }
                     else
                     {
@@ -98,9 +124,13 @@ public static class EventBatch
                         reader.Skip();
                     }
                 }
-                if (!Names.IsValid(worker)) return BatchParse.Invalid($"Item {index}: invalid worker name '{worker}': use {Names.Rule}.");
-                if (evt is null) return BatchParse.Invalid($"Item {index}: \"event\" is missing (use null for an empty event).");
-                var (at, timeProblem) = delaySeconds is null && runAt is null ? (null, null) : EmitTime.Resolve(delaySeconds, runAt, now);
+                if (!Names.IsValid(worker)) return BatchParse.Invalid(
+                    $"Item {index}: invalid worker name '{worker}': use {Names.Rule}.");
+                if (evt is null) return BatchParse.Invalid(
+                    $"Item {index}: \"event\" is missing (use null for an empty event).");
+                var (at, timeProblem) = delaySeconds is null && runAt is null
+                    ? (null, null)
+                    : EmitTime.Resolve(delaySeconds, runAt, now);
                 if (timeProblem is not null) return BatchParse.Invalid($"Item {index}: {timeProblem}");
                 items.Add(new BatchItem(worker!, evt.Value, key, at, orderingKey));
                 previousWorker = worker;
@@ -115,8 +145,11 @@ public static class EventBatch
         }
     }
 
-    /// <summary>The fields of an item, by the number <see cref="Field"/> gives them (0: one it does not take).</summary>
-    private static readonly string[] Fields = ["", "worker", "event", "idempotencyKey", EmitTime.Delay, EmitTime.RunAt, "orderingKey"];
+    /// <summary>
+    /// The fields of an item, by the number <see cref="Field"/> gives them (0: one it does not take).
+    /// </summary>
+    private static readonly string[] Fields = ["", "worker", "event", "idempotencyKey", EmitTime.Delay, EmitTime
+        .RunAt, "orderingKey"];
 
     private static int Field(ref Utf8JsonReader reader) =>
         reader.ValueTextEquals("worker"u8) ? 1

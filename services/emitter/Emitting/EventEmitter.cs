@@ -14,10 +14,19 @@ public readonly record struct Emitted(Guid Id, DateTimeOffset EnqueuedAt);
 /// publishes every new immediate event at once and waits for all confirms. Everything is for the canvas
 /// incarnation the caller was authorized for: its events carry it, and nothing is stored for it once it is deleted.
 /// </summary>
-public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idempotency, ScheduledEventStore scheduled, EventStatusRecorder statuses,
+public sealed class EventEmitter(
+    EventPublisher publisher,
+    IdempotencyStore idempotency,
+    ScheduledEventStore scheduled,
+    EventStatusRecorder statuses,
     WorkqOptions options)
 {
-    public async Task<Emitted[]> EmitAsync(string canvas, long incarnation, IReadOnlyList<BatchItem> items, string? traceParent, CancellationToken cancellationToken)
+    public async Task<Emitted[]> EmitAsync(
+        string canvas,
+        long incarnation,
+        IReadOnlyList<BatchItem> items,
+        string? traceParent,
+        CancellationToken cancellationToken)
     {
         var plan = EmitPlan.Create(items, DateTimeOffset.UtcNow);
         var (results, publish, claims, enqueuedAt) = (plan.Results, plan.Publish, plan.Claims, plan.EnqueuedAt);
@@ -25,18 +34,29 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
             plan.Claimed(await idempotency.ClaimAsync(canvas, incarnation, claims, enqueuedAt, cancellationToken));
 
         // The request's span (itself a child of the caller's traceparent) is the parent of every event's publish.
-        traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } request ? request.Id! : traceParent ?? NewTraceParent();
+        traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } request
+            ? request.Id!
+            : traceParent ?? NewTraceParent();
         var delayed = new List<ScheduledEvent>();
         for (var i = 0; i < items.Count; i++)
         {
             if (!publish[i] || items[i].RunAt is not { } runAt) continue;
-            delayed.Add(new ScheduledEvent(Envelope(canvas, incarnation, items[i], results[i].Id, enqueuedAt, traceParent), runAt, items[i].Event));
+            delayed.Add(new ScheduledEvent(
+                Envelope(canvas, incarnation, items[i], results[i].Id, enqueuedAt, traceParent),
+                runAt,
+                items[i].Event));
             publish[i] = false;
         }
         try
         {
-            // Before any publish, so a refused batch enqueues nothing; the commit is what makes the delayed events durable.
-            await scheduled.ScheduleAsync(canvas, incarnation, delayed, options.MaxScheduledPerWorker, CancellationToken.None);
+            // Before any publish, so a refused batch enqueues nothing; the commit is what makes the delayed events
+            // durable.
+            await scheduled.ScheduleAsync(
+                canvas,
+                incarnation,
+                delayed,
+                options.MaxScheduledPerWorker,
+                CancellationToken.None);
         }
         catch
         {
@@ -47,9 +67,11 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
             statuses.Record(EventStatusUpdate.Scheduled(due.Envelope, due.RunAt));
         var events = new List<(EventEnvelope, ReadOnlyMemory<byte>)>(items.Count);
         for (var i = 0; i < items.Count; i++)
-            if (publish[i]) events.Add((Envelope(canvas, incarnation, items[i], results[i].Id, enqueuedAt, traceParent), items[i].Event));
-        // Not the request's token: a publish on the wire may be enqueued whether or not we wait for its confirm, so a client
-        // that hangs up must not leave a claimed key without its event. Each publish ends at its confirm or its deadline.
+            if (publish[i]) events.Add(
+                (Envelope(canvas, incarnation, items[i], results[i].Id, enqueuedAt, traceParent), items[i].Event));
+        // Not the request's token: a publish on the wire may be enqueued whether or not we wait for its confirm, so a
+        // client that hangs up must not leave a claimed key without its event. Each publish ends at its confirm or its
+        // deadline.
         var pending = publisher.PublishInOrder(events, CancellationToken.None);
         try
         {
@@ -59,7 +81,8 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
         {
             RecordQueued(canvas, incarnation, enqueuedAt, items, results, publish, pending);
             // The keys of events that may not have been enqueued are given back, so the client's retry enqueues them;
-            // the keys of confirmed ones stay, so that retry does not enqueue those twice. pending follows the published items' order.
+            // the keys of confirmed ones stay, so that retry does not enqueue those twice. pending follows the
+            // published items' order.
             var failed = new HashSet<Guid>();
             for (int i = 0, p = 0; i < items.Count; i++)
                 if (publish[i] && !pending[p++].IsCompletedSuccessfully) failed.Add(results[i].Id);
@@ -71,10 +94,17 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
     }
 
     /// <summary>
-    /// Each confirmed event is queued: noted, all of the request's at once, for the status store's next flush, which the
-    /// answer does not wait for. They share <paramref name="enqueuedAt"/>, which their ids were made from.
+    /// Each confirmed event is queued: noted, all of the request's at once, for the status store's next flush, which
+    /// the answer does not wait for. They share <paramref name="enqueuedAt"/>, which their ids were made from.
     /// </summary>
-    private void RecordQueued(string canvas, long incarnation, DateTimeOffset enqueuedAt, IReadOnlyList<BatchItem> items, Emitted[] results, bool[] publish, IReadOnlyList<Task> pending)
+    private void RecordQueued(
+        string canvas,
+        long incarnation,
+        DateTimeOffset enqueuedAt,
+        IReadOnlyList<BatchItem> items,
+        Emitted[] results,
+        bool[] publish,
+        IReadOnlyList<Task> pending)
     {
         var ids = new List<Guid>(pending.Count);
         var workers = new List<string>(pending.Count);
@@ -87,7 +117,13 @@ public sealed class EventEmitter(EventPublisher publisher, IdempotencyStore idem
         statuses.RecordEmitted(new EmittedEvents(canvas, enqueuedAt, [.. ids], [.. workers], incarnation));
     }
 
-    private static EventEnvelope Envelope(string canvas, long incarnation, BatchItem item, Guid id, DateTimeOffset enqueuedAt, string traceParent) =>
+    private static EventEnvelope Envelope(
+        string canvas,
+        long incarnation,
+        BatchItem item,
+        Guid id,
+        DateTimeOffset enqueuedAt,
+        string traceParent) =>
         new(id, canvas, item.Worker, enqueuedAt, Depth: 0, traceParent, item.OrderingKey, incarnation);
 
     private static string NewTraceParent() => $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";

@@ -14,7 +14,8 @@ public sealed class CancelledEvents(CancelledEventStore store)
 {
     private readonly ConcurrentDictionary<(string Canvas, string Worker, Guid Id), byte> ids = new();
 
-    public bool IsCancelled(string canvas, string worker, Guid id) => !ids.IsEmpty && ids.ContainsKey((canvas, worker, id));
+    public bool IsCancelled(string canvas, string worker, Guid id)
+        => !ids.IsEmpty && ids.ContainsKey((canvas, worker, id));
 
     public void Add(string canvas, string worker, Guid id) => ids.TryAdd((canvas, worker, id), 0);
 

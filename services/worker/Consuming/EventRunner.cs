@@ -14,10 +14,22 @@ namespace Workq.Worker.Consuming;
 /// canvas, or this process), and records the trace. Whatever the handler returns or throws, the event is complete
 /// (Darklang's rule); only shutdown or a runner that died under it leaves it to be delivered again.
 /// </summary>
-public sealed class EventRunner(IHandlerHost host, EventPublisher publisher, ScheduledEventStore scheduled, RunRecorder recorder, EventStatusRecorder statuses,
-    LoopGuard loopGuard, WorkqOptions options)
+public sealed class EventRunner(
+    IHandlerHost host,
+    EventPublisher publisher,
+    ScheduledEventStore scheduled,
+    RunRecorder recorder,
+    EventStatusRecorder statuses,
+    LoopGuard loopGuard,
+    WorkqOptions options)
 {
-    public async Task<RunResult> RunAsync(HandlerVersion handler, EventEnvelope envelope, int attempt, bool suspect, ReadOnlyMemory<byte> body, CancellationToken stopping)
+    public async Task<RunResult> RunAsync(
+        HandlerVersion handler,
+        EventEnvelope envelope,
+        int attempt,
+        bool suspect,
+        ReadOnlyMemory<byte> body,
+        CancellationToken stopping)
     {
         var startedAt = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
@@ -26,25 +38,61 @@ public sealed class EventRunner(IHandlerHost host, EventPublisher publisher, Sch
         if (activity is not null) envelope = envelope with { TraceParent = activity.Id };
         // One copy of the body: the delivery's buffer is reused once the callback returns, and the trace keeps it.
         var eventJson = body.ToArray();
-        var emitter = new HandlerEmitter(publisher, scheduled, statuses, envelope, options.MaxEmitDepth, options.MaxEmitsPerEvent,
-            options.MaxScheduledPerWorker, options.MaxEventBytes);
+        var emitter = new HandlerEmitter(
+            publisher,
+            scheduled,
+            statuses,
+            envelope,
+            options.MaxEmitDepth,
+            options.MaxEmitsPerEvent,
+            options.MaxScheduledPerWorker,
+            options.MaxEventBytes);
 
-        var ran = await host.RunAsync(handler, new HandlerRun(envelope, attempt, eventJson, emitter, options.HandlerTimeout, suspect), stopping);
+        var ran = await host.RunAsync(
+            handler,
+            new HandlerRun(envelope, attempt, eventJson, emitter, options.HandlerTimeout, suspect),
+            stopping);
         emitter.Finish();
-        if (ran.Outcome is RunOutcome.ShuttingDown or RunOutcome.Requeue or RunOutcome.Suspect) return new RunResult(ran.Outcome, ran.ErrorMessage);
+        if (ran.Outcome is RunOutcome.ShuttingDown or RunOutcome.Requeue or RunOutcome.Suspect) return new RunResult(
+            ran.Outcome,
+            ran.ErrorMessage);
         // Code that swallowed the refusal still went past the limit: the run fails with it.
         if (ran.Outcome == RunOutcome.Completed && emitter.OverLimit is { } overLimit)
-            ran = ran with { Outcome = RunOutcome.Failed, Result = null, ErrorType = overLimit.GetType().Name, ErrorMessage = overLimit.Message };
+            ran = ran with
+            {
+                Outcome = RunOutcome.Failed,
+                Result = null,
+                ErrorType = overLimit.GetType()
+                .Name,
+                ErrorMessage = overLimit.Message
+            };
 
         var duration = ran.Duration > TimeSpan.Zero ? ran.Duration : clock.Elapsed;
         var finishedAt = startedAt + clock.Elapsed;
-        RunTelemetry.Finish(activity, envelope, ran.Outcome, ran.ErrorType, ran.ErrorMessage, duration, startedAt - envelope.EnqueuedAt);
+        RunTelemetry.Finish(
+            activity,
+            envelope,
+            ran.Outcome,
+            ran.ErrorType,
+            ran.ErrorMessage,
+            duration,
+            startedAt - envelope.EnqueuedAt);
 
         var emitted = emitter.Emitted;
         // Held to WORKQ_MAX_TRACE_BYTES once, here, for the trace and the status alike, whichever host ran it.
         var kept = TraceBudget.Apply(ran, options.MaxTraceBytes);
         // Only the inputs are kept here; the trace JSON is written only for the runs the recorder keeps.
-        recorder.Record(new RunTrace(envelope, handler.Version, attempt, eventJson, ran.Outcome, kept, emitted, startedAt, finishedAt, duration));
+        recorder.Record(new RunTrace(
+            envelope,
+            handler.Version,
+            attempt,
+            eventJson,
+            ran.Outcome,
+            kept,
+            emitted,
+            startedAt,
+            finishedAt,
+            duration));
         var selfEmits = 0;
         foreach (var child in emitted) if (child.Worker == envelope.Worker) selfEmits++;
         loopGuard.Observe(envelope.Canvas, envelope.Worker, envelope.WorkerIncarnation, selfEmits);
@@ -55,7 +103,16 @@ public sealed class EventRunner(IHandlerHost host, EventPublisher publisher, Sch
     public void RecordCancelled(int version, EventEnvelope envelope, int attempt, ReadOnlyMemory<byte> body)
     {
         var now = DateTimeOffset.UtcNow;
-        recorder.Record(new RunTrace(envelope, version, attempt, body.ToArray(), RunOutcome.Cancelled, new KeptRun(null, null, null, [], []), [], now, now,
+        recorder.Record(new RunTrace(
+            envelope,
+            version,
+            attempt,
+            body.ToArray(),
+            RunOutcome.Cancelled,
+            new KeptRun(null, null, null, [], []),
+            [],
+            now,
+            now,
             TimeSpan.Zero));
     }
 }

@@ -1,8 +1,8 @@
 namespace Workq.Worker.Consuming;
 
 /// <summary>
-/// Runs work one at a time per key, in the order it was added; different keys run side by side. Each key holds only the tail of
-/// its chain, dropped once the chain is empty, so memory follows the keys in flight, not the keys ever seen.
+/// Runs work one at a time per key, in the order it was added; different keys run side by side. Each key holds only the
+/// tail of its chain, dropped once the chain is empty, so memory follows the keys in flight, not the keys ever seen.
 /// </summary>
 public sealed class KeyChains
 {
@@ -22,7 +22,10 @@ public sealed class KeyChains
         }
     }
 
-    /// <summary>Chains <paramref name="run"/> after the key's last work; it never runs on the caller's thread. A fault ends that work only.</summary>
+    /// <summary>
+    /// Chains <paramref name="run"/> after the key's last work; it never runs on the caller's thread. A fault ends that
+    /// work only.
+    /// </summary>
     public Task Add(string key, Func<Task> run)
     {
         Interlocked.Increment(ref pending);
@@ -46,7 +49,8 @@ public sealed class KeyChains
     // Forced to yield: the caller holds the lock, and a consumer callback must return at once.
     private static async Task RunAfterAsync(Task? previous, Func<Task> run)
     {
-        await (previous ?? Task.CompletedTask).ConfigureAwait(ConfigureAwaitOptions.ForceYielding | ConfigureAwaitOptions.SuppressThrowing);
+        await (previous ?? Task.CompletedTask).ConfigureAwait(
+            ConfigureAwaitOptions.ForceYielding | ConfigureAwaitOptions.SuppressThrowing);
         await run();
     }
 }

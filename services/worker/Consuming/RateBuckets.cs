@@ -5,20 +5,26 @@ using Workq.Shared.Storage;
 namespace Workq.Worker.Consuming;
 
 /// <summary>
-/// Tokens granted from a worker's bucket: token <c>i</c> (0-based, <c>i &lt; Tokens</c>) may be used at <c>First + i × interval</c>,
-/// in the database's clock (<c>Now</c>, epoch seconds). No tokens: the next one is at <c>First</c>.
+/// Tokens granted from a worker's bucket: token <c>i</c> (0-based, <c>i &lt; Tokens</c>) may be used at <c>First + i ×
+/// interval</c>, in the database's clock (<c>Now</c>, epoch seconds). No tokens: the next one is at <c>First</c>.
 /// </summary>
 public readonly record struct RateGrant(double First, double Now, int Tokens);
 
 /// <summary>
-/// One token bucket per rate-limited worker, in PostgreSQL, shared by every worker instance. The bucket is a schedule of
-/// token slots <c>interval</c> apart (GCRA): a grant takes the next slots that fall within <c>horizon</c> seconds from now,
-/// in one statement, so instances never take the same slot and the slots never come faster than the limit. An idle bucket
-/// starts its slots <c>perSeconds</c> back: a full bucket of <c>events</c> tokens.
+/// One token bucket per rate-limited worker, in PostgreSQL, shared by every worker instance. The bucket is a schedule
+/// of token slots <c>interval</c> apart (GCRA): a grant takes the next slots that fall within <c>horizon</c> seconds
+/// from now, in one statement, so instances never take the same slot and the slots never come faster than the limit. An
+/// idle bucket starts its slots <c>perSeconds</c> back: a full bucket of <c>events</c> tokens.
 /// </summary>
 public sealed class RateBuckets(NpgsqlDataSource db)
 {
-    public async Task<RateGrant> GrantAsync(string canvas, string worker, RateLimit limit, int want, double horizon, CancellationToken cancellationToken)
+    public async Task<RateGrant> GrantAsync(
+        string canvas,
+        string worker,
+        RateLimit limit,
+        int want,
+        double horizon,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         return await connection.QuerySingleAsync<RateGrant>(new CommandDefinition("""
@@ -35,7 +41,16 @@ public sealed class RateBuckets(NpgsqlDataSource db)
               from granted g
              where b.canvas = @canvas and b.worker = @worker
             returning g.first as "First", g.now as "Now", g.tokens as "Tokens"
-            """, new { canvas, worker, want, horizon, interval = limit.Interval, burst = limit.PerSeconds - limit.Interval },
+            """, new
+        {
+            canvas,
+            worker,
+            want,
+            horizon,
+            interval = limit.Interval,
+            burst = limit.PerSeconds
+            - limit.Interval
+        },
             cancellationToken: cancellationToken));
     }
 }

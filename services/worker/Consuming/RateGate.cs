@@ -5,14 +5,16 @@ namespace Workq.Worker.Consuming;
 
 /// <summary>
 /// Holds one consumer's deliveries until its worker's rate limit lets them run. Tokens come from the worker's bucket in
-/// PostgreSQL (<see cref="RateBuckets"/>), shared by every instance, a grant at a time: a grant is the slots of the next
-/// <see cref="Horizon"/>, so the database sees a few statements a second per limited worker and instance, never one per event.
-/// A token unused <see cref="Horizon"/> after its slot is dropped, so no instance hoards a burst. A new limit (PATCH, applied live)
-/// drops what was granted under the old one and wakes every waiter.
+/// PostgreSQL (<see cref="RateBuckets"/>), shared by every instance, a grant at a time: a grant is the slots of the
+/// next <see cref="Horizon"/>, so the database sees a few statements a second per limited worker and instance, never
+/// one per event. A token unused <see cref="Horizon"/> after its slot is dropped, so no instance hoards a burst. A new
+/// limit (PATCH, applied live) drops what was granted under the old one and wakes every waiter.
 /// </summary>
 public sealed class RateGate(string canvas, string worker, RateBuckets buckets, ILogger logger)
 {
-    /// <summary>How far ahead a grant reaches: the most a limit change, or a stopped instance, can leave unused.</summary>
+    /// <summary>
+    /// How far ahead a grant reaches: the most a limit change, or a stopped instance, can leave unused.
+    /// </summary>
     public const double Horizon = 0.5;
     private const int MaxGrant = 5_000;
     private static readonly TimeSpan RetryAfterError = TimeSpan.FromSeconds(1);
@@ -36,7 +38,9 @@ public sealed class RateGate(string canvas, string worker, RateBuckets buckets, 
         }
     }
 
-    /// <summary>Returns once this delivery may run: at once without a limit, else when a token's slot has come.</summary>
+    /// <summary>
+    /// Returns once this delivery may run: at once without a limit, else when a token's slot has come.
+    /// </summary>
     public async Task WaitAsync(CancellationToken cancellationToken)
     {
         if (Limit is null) return;
@@ -85,16 +89,26 @@ public sealed class RateGate(string canvas, string worker, RateBuckets buckets, 
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // The events wait in the queue rather than run past the limit.
-            logger.LogWarning(e, "Could not draw rate-limit tokens for {Canvas}/{Worker}; retrying in {Delay}", canvas, worker, RetryAfterError);
+            logger.LogWarning(
+                e,
+                "Could not draw rate-limit tokens for {Canvas}/{Worker}; retrying in {Delay}",
+                canvas,
+                worker,
+                RetryAfterError);
             nextGrantAt = Now() + RetryAfterError.TotalSeconds;
             return;
         }
-        // Slots in the database's clock, moved to this process's: the offset is taken at the answer, so clocks need not agree.
+        // Slots in the database's clock, moved to this process's: the offset is taken at the answer, so clocks need not
+        // agree.
         var now = Now();
         var offset = now - grant.Now;
         // A full bucket's slots lie in the past: they are usable from now, and go stale a horizon from now.
-        for (var i = 0; i < grant.Tokens; i++) tokens.Enqueue(Math.Max(now, grant.First + i * current.Interval + offset));
-        // Another instance holds the slots of the next horizon: come back when half a horizon of slots is free, so grants stay a few tokens.
+        for (
+            var i = 0;
+            i < grant.Tokens;
+            i++) tokens.Enqueue(Math.Max(now, grant.First + i * current.Interval + offset));
+        // Another instance holds the slots of the next horizon: come back when half a horizon of slots is free, so
+        // grants stay a few tokens.
         if (grant.Tokens == 0) nextGrantAt = grant.First + offset - Horizon / 2;
     }
 

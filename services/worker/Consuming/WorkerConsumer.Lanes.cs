@@ -8,13 +8,14 @@ using Workq.Worker.Settling;
 namespace Workq.Worker.Consuming;
 
 /// <summary>
-/// The worker's ordering lanes (docs/DESIGN.md "Ordering keys"). One channel consumes every lane, each with a prefetch of the
-/// worker's concurrency; a lane has a single active consumer across all instances, and this channel's callbacks run one at a
-/// time in delivery order, so each key's events arrive here in queue order. A callback only chains the delivery after its
-/// key's previous one (<see cref="KeyChains"/>); the chain runs it once that one settled, a slot and a rate token are free.
-/// Nothing here puts an event behind its successors: retries, crash suspects and requeues run again in place, and an event
-/// that must go back is never given back alone: the channel is closed, and the broker returns all its unacked events, in
-/// order, to the lanes, whose next consumer (on this instance or another) takes them up.
+/// The worker's ordering lanes (docs/DESIGN.md "Ordering keys"). One channel consumes every lane, each with a prefetch
+/// of the worker's concurrency; a lane has a single active consumer across all instances, and this channel's callbacks
+/// run one at a time in delivery order, so each key's events arrive here in queue order. A callback only chains the
+/// delivery after its key's previous one (<see cref="KeyChains"/>); the chain runs it once that one settled, a slot and
+/// a rate token are free. Nothing here puts an event behind its successors: retries, crash suspects and requeues run
+/// again in place, and an event that must go back is never given back alone: the channel is closed, and the broker
+/// returns all its unacked events, in order, to the lanes, whose next consumer (on this instance or another) takes them
+/// up.
 /// </summary>
 public sealed partial class WorkerConsumer
 {
@@ -23,8 +24,9 @@ public sealed partial class WorkerConsumer
     private IChannel? laneChannel;
     private readonly List<(AsyncEventingBasicConsumer Consumer, string Tag)> laneConsumers = [];
     private int keyedRunning;
-    // Set once the lanes' unacked events are to go back: nothing more starts or is acked on the channel, and the consumer
-    // reports itself unhealthy, so the supervisor replaces it (closing the channel once what runs has finished).
+    // Set once the lanes' unacked events are to go back: nothing more starts or is acked on the channel, and the
+    // consumer reports itself unhealthy, so the supervisor replaces it (closing the channel once what runs has
+    // finished).
     private volatile bool lanesBroken;
 
     private bool LanesHealthy => lanes == 0 || (!lanesBroken && laneConsumers.TrueForAll(c => c.Consumer.IsRunning));
@@ -44,20 +46,25 @@ public sealed partial class WorkerConsumer
         {
             var laneConsumer = new AsyncEventingBasicConsumer(laneChannel);
             laneConsumer.ReceivedAsync += OnLaneReceivedAsync;
-            var tag = await laneChannel.BasicConsumeAsync(Topology.LaneQueue(canvas, worker, lane), autoAck: false, laneConsumer, cancellationToken);
+            var tag = await laneChannel.BasicConsumeAsync(
+                Topology.LaneQueue(canvas, worker, lane),
+                autoAck: false,
+                laneConsumer,
+                cancellationToken);
             laneConsumers.Add((laneConsumer, tag));
         }
     }
 
     private Task OnLaneReceivedAsync(object sender, BasicDeliverEventArgs delivery)
     {
-        // Left unacked: it goes back with the channel. A cancelled consumer keeps its lanes (not cancelled at the broker) until it
-        // has drained, so no other consumer can take a lane while events of its keys still run here.
+        // Left unacked: it goes back with the channel. A cancelled consumer keeps its lanes (not cancelled at the
+        // broker) until it has drained, so no other consumer can take a lane while events of its keys still run here.
         if (lanesBroken || IsCancelled) return Task.CompletedTask;
         if (Stale(delivery)) return AckLaneAsync(delivery.DeliveryTag);
         var envelope = Read(delivery);
         var keyed = new KeyedDelivery(envelope, delivery.DeliveryTag, EventHeaders.AttemptOf(delivery.BasicProperties),
-            EventHeaders.String(delivery.BasicProperties.Headers, EventHeaders.CrashSuspect) is not null, delivery.Body.ToArray());
+            EventHeaders.String(delivery.BasicProperties.Headers, EventHeaders.CrashSuspect) is not null, delivery.Body
+                .ToArray());
         // An event in a lane without a key (sent there by hand) still runs in the lane's order.
         chains.Add(envelope.OrderingKey ?? "", () => RunKeyedAsync(keyed));
         return Task.CompletedTask;
@@ -100,7 +107,10 @@ public sealed partial class WorkerConsumer
         }
     }
 
-    /// <summary>Runs the event until it is settled here (completed, failed for good, dead-lettered); false when it must go back to its lane.</summary>
+    /// <summary>
+    /// Runs the event until it is settled here (completed, failed for good, dead-lettered); false when it must go back
+    /// to its lane.
+    /// </summary>
     private async Task<bool> RunInPlaceAsync(KeyedDelivery delivery)
     {
         var envelope = delivery.Envelope;
@@ -120,10 +130,13 @@ public sealed partial class WorkerConsumer
             }
             var startedAt = DateTimeOffset.UtcNow;
             Note(RunStatus.Running(envelope, attempt, startedAt));
-            var result = await services.Runner.RunAsync(current, envelope, attempt, suspect, delivery.Body, stopping.Token);
+            var result = await services.Runner
+                .RunAsync(current, envelope, attempt, suspect, delivery.Body, stopping.Token);
             var retry = Retry;
             Note(RunStatus.Settled(envelope, attempt, startedAt, result, retry));
-            var settlement = Settlement.Decide(result, new DeliveryState(attempt, retry, InLane: true, suspect, requeues));
+            var settlement = Settlement.Decide(
+                result,
+                new DeliveryState(attempt, retry, InLane: true, suspect, requeues));
             switch (settlement.Verdict)
             {
                 case SettleVerdict.GiveBack:
@@ -136,8 +149,9 @@ public sealed partial class WorkerConsumer
                     suspect = settlement.Suspect;
                     continue;
                 case SettleVerdict.DeadLetter:
-                    await services.Retries.DeadLetterAsync(envelope, settlement.Attempt, settlement.Reason ?? "", delivery.Body,
-                        stopping.Token);
+                    await services.Retries
+                        .DeadLetterAsync(envelope, settlement.Attempt, settlement.Reason ?? "", delivery.Body,
+                            stopping.Token);
                     return true;
                 default:
                     return true;
@@ -163,10 +177,15 @@ public sealed partial class WorkerConsumer
     {
         if (lanesBroken) return;
         lanesBroken = true;
-        logger.LogInformation("Ordering lanes of {Canvas}/{Worker} are given back: their unacked events return to their queues in order", canvas, worker);
+        logger.LogInformation(
+            "Ordering lanes of {Canvas}/{Worker} are given back: their unacked events return to their queues in order",
+            canvas,
+            worker);
     }
 
-    /// <summary>After the drain: what has not started stays unacked, and goes back to the lanes, in order, with the channel.</summary>
+    /// <summary>
+    /// After the drain: what has not started stays unacked, and goes back to the lanes, in order, with the channel.
+    /// </summary>
     private async Task CloseLanesAsync()
     {
         lanesBroken = true;

@@ -10,24 +10,39 @@ using Workq.Worker.Settling;
 namespace Workq.Worker.Consuming;
 
 /// <summary>What a consumer needs besides its queue: shared per instance.</summary>
-public sealed record ConsumerServices(BrokerConnection Broker, EventRunner Runner, RetryScheduler Retries, CancelledEvents Cancelled, ConsumerLoads Loads,
-    RateBuckets RateBuckets, EventStatusRecorder Statuses);
+public sealed record ConsumerServices(
+    BrokerConnection Broker,
+    EventRunner Runner,
+    RetryScheduler Retries,
+    CancelledEvents Cancelled,
+    ConsumerLoads Loads,
+    RateBuckets RateBuckets,
+    EventStatusRecorder Statuses);
 
 /// <summary>
 /// Consumes one worker's queue on a channel of its own whose prefetch is the worker's concurrency,
-/// and acks each event after its handler finished (in batches: <see cref="DeliverySettler"/>). Stopping cancels the consumer and lets the
-/// events in flight finish, so pausing or changing concurrency never runs an event twice. A rate-limited worker's deliveries
-/// first wait for a token (<see cref="RateGate"/>), unstarted. A worker with ordering lanes is also consumed on its lanes
-/// (WorkerConsumer.Lanes.cs), and then its keyed and unkeyed runs share its concurrency. It consumes for one incarnation of the
-/// worker and its canvas (<paramref name="incarnation"/>): a delivery of another (deleted) one is acked unrun, and what it publishes
-/// and writes carries this one.
+/// and acks each event after its handler finished (in batches: <see cref="DeliverySettler"/>). Stopping cancels the
+/// consumer and lets the events in flight finish, so pausing or changing concurrency never runs an event twice. A
+/// rate-limited worker's deliveries first wait for a token (<see cref="RateGate"/>), unstarted. A worker with ordering
+/// lanes is also consumed on its lanes (WorkerConsumer.Lanes.cs), and then its keyed and unkeyed runs share its
+/// concurrency. It consumes for one incarnation of the worker and its canvas (<paramref name="incarnation"/>): a
+/// delivery of another (deleted) one is acked unrun, and what it publishes and writes carries this one.
 /// </summary>
-public sealed partial class WorkerConsumer(string canvas, string worker, (long Canvas, long Worker) incarnation, int concurrency, int lanes, HandlerVersion handler,
-    RetryPolicy? retry, ConsumerServices services, ILogger logger) : IConsumerLoad
+public sealed partial class WorkerConsumer(
+    string canvas,
+    string worker,
+    (long Canvas, long Worker) incarnation,
+    int concurrency,
+    int lanes,
+    HandlerVersion handler,
+    RetryPolicy? retry,
+    ConsumerServices services,
+    ILogger logger) : IConsumerLoad
 {
     private static readonly TimeSpan UnrunRequeueTimeout = TimeSpan.FromSeconds(5);
     private readonly CancellationTokenSource stopping = new();
-    // Cancelled with the consumer: deliveries still waiting for a rate-limit token stop waiting and go back to the queue unrun.
+    // Cancelled with the consumer: deliveries still waiting for a rate-limit token stop waiting and go back to the
+    // queue unrun.
     private readonly CancellationTokenSource holding = new();
     private readonly RateGate rateGate = new(canvas, worker, services.RateBuckets, logger);
     private IChannel? channel;
@@ -55,10 +70,12 @@ public sealed partial class WorkerConsumer(string canvas, string worker, (long C
     }
 
     /// <summary>
-    /// False once the broker cancelled the consumer (its queue was deleted, say). While the connection is down or recovering,
-    /// automatic recovery brings it back (<see cref="BrokerConnection.IsRecovering"/>): replaced then, it would be consumed twice.
+    /// False once the broker cancelled the consumer (its queue was deleted, say). While the connection is down or
+    /// recovering, automatic recovery brings it back (<see cref="BrokerConnection.IsRecovering"/>): replaced then, it
+    /// would be consumed twice.
     /// </summary>
-    public bool IsHealthy => (consumer is { IsRunning: true } && LanesHealthy) || !services.Broker.IsOpen || services.Broker.IsRecovering;
+    public bool IsHealthy
+        => (consumer is { IsRunning: true } && LanesHealthy) || !services.Broker.IsOpen || services.Broker.IsRecovering;
 
     private AsyncEventingBasicConsumer? consumer;
 
@@ -74,14 +91,18 @@ public sealed partial class WorkerConsumer(string canvas, string worker, (long C
             settler = new DeliverySettler(channel, concurrency);
             consumer = new AsyncEventingBasicConsumer(channel);
             consumer.ReceivedAsync += OnReceivedAsync;
-            consumerTag = await channel.BasicConsumeAsync(Topology.WorkerQueue(canvas, worker), autoAck: false, consumer, cancellationToken);
+            consumerTag = await channel.BasicConsumeAsync(
+                Topology.WorkerQueue(canvas, worker),
+                autoAck: false,
+                consumer,
+                cancellationToken);
             if (lanes > 0) await StartLanesAsync(connection, cancellationToken);
         }
         catch
         {
-            // A consume the client gave up on (a queue whose leader is unreachable answers late) may still be registered
-            // by the broker later: on this channel, it would hold its prefetch of events unacked, with nobody to run them.
-            // Closing the channel cancels any such consumer and puts its events back in the queue.
+            // A consume the client gave up on (a queue whose leader is unreachable answers late) may still be
+            // registered by the broker later: on this channel, it would hold its prefetch of events unacked, with
+            // nobody to run them. Closing the channel cancels any such consumer and puts its events back in the queue.
             await channel.AbortAsync(CancellationToken.None);
             channel.Dispose();
             channel = null;
@@ -90,12 +111,21 @@ public sealed partial class WorkerConsumer(string canvas, string worker, (long C
         }
         inFlightGauge = Workq.Shared.Telemetry.WorkqDiagnostics.TrackInFlight(canvas, worker, () => InFlight);
         services.Loads.Add(this);
-        logger.LogInformation("Consuming {Canvas}/{Worker} v{Version} with concurrency {Concurrency} and {Lanes} ordering lanes", canvas, worker, Handler.Version, concurrency, lanes);
+        logger.LogInformation(
+            "Consuming {Canvas}/{Worker} v{Version} with concurrency {Concurrency} and {Lanes} ordering lanes",
+            canvas,
+            worker,
+            Handler.Version,
+            concurrency,
+            lanes);
     }
 
-    private Task OnReceivedAsync(object sender, BasicDeliverEventArgs delivery) => slots is null ? ReceiveAsync(delivery) : ReceiveInSlotAsync(delivery);
+    private Task OnReceivedAsync(object sender, BasicDeliverEventArgs delivery)
+        => slots is null ? ReceiveAsync(delivery) : ReceiveInSlotAsync(delivery);
 
-    /// <summary>A worker with lanes: an unkeyed run takes one of the instance's slots, which its keyed runs share.</summary>
+    /// <summary>
+    /// A worker with lanes: an unkeyed run takes one of the instance's slots, which its keyed runs share.
+    /// </summary>
     private async Task ReceiveInSlotAsync(BasicDeliverEventArgs delivery)
     {
         try
@@ -138,11 +168,16 @@ public sealed partial class WorkerConsumer(string canvas, string worker, (long C
         {
             if (!Guid.TryParse(delivery.BasicProperties.MessageId, out _))
             {
-                // Not an event (no one but a broker admin could have put it here): not run, and not given back to come round again.
+                // Not an event (no one but a broker admin could have put it here): not run, and not given back to come
+                // round again.
                 await services.Retries.DeadLetterUnreadableAsync(canvas, worker, delivery.BasicProperties,
-                    "not an event: its message id is not an event id (a GUID); it was not run", delivery.Body, stopping.Token);
+                    "not an event: its message id is not an event id (a GUID); it was not run", delivery.Body, stopping
+                        .Token);
                 requeue = false;
-                logger.LogWarning("A delivery on {Canvas}/{Worker} without an event id was passed to the dead letters unrun", canvas, worker);
+                logger.LogWarning(
+                    "A delivery on {Canvas}/{Worker} without an event id was passed to the dead letters unrun",
+                    canvas,
+                    worker);
                 return;
             }
             var envelope = Read(delivery);
@@ -161,7 +196,8 @@ public sealed partial class WorkerConsumer(string canvas, string worker, (long C
             var suspect = EventHeaders.String(delivery.BasicProperties.Headers, EventHeaders.CrashSuspect) is not null;
             var startedAt = DateTimeOffset.UtcNow;
             Note(RunStatus.Running(envelope, attempt, startedAt));
-            var result = await services.Runner.RunAsync(current, envelope, attempt, suspect, delivery.Body, stopping.Token);
+            var result = await services.Runner
+                .RunAsync(current, envelope, attempt, suspect, delivery.Body, stopping.Token);
             var retry = Retry;
             var settlement = Settlement.Decide(result, new DeliveryState(attempt, retry, InLane: false, suspect));
             if (settlement.Verdict == SettleVerdict.GiveBack)
@@ -177,7 +213,11 @@ public sealed partial class WorkerConsumer(string canvas, string worker, (long C
         {
             if (read is { } given) Note(RunStatus.Again(given, attempt, null));
             // Given back: the broker redelivers it (and dead-letters it after the delivery limit).
-            logger.LogWarning(e, "Event delivery on {Canvas}/{Worker} failed before it completed; it goes back to the queue", canvas, worker);
+            logger.LogWarning(
+                e,
+                "Event delivery on {Canvas}/{Worker} failed before it completed; it goes back to the queue",
+                canvas,
+                worker);
         }
         finally
         {
@@ -185,30 +225,43 @@ public sealed partial class WorkerConsumer(string canvas, string worker, (long C
         }
     }
 
-    /// <summary>The delivery's event, as this incarnation's: what it publishes (retries, dead letters, emits) and writes carries it.</summary>
+    /// <summary>
+    /// The delivery's event, as this incarnation's: what it publishes (retries, dead letters, emits) and writes carries
+    /// it.
+    /// </summary>
     private EventEnvelope Read(BasicDeliverEventArgs delivery) =>
-        EventHeaders.Read(delivery.BasicProperties, canvas, worker) with { CanvasIncarnation = incarnation.Canvas, WorkerIncarnation = incarnation.Worker };
+        EventHeaders.Read(delivery.BasicProperties, canvas, worker) with
+        {
+            CanvasIncarnation = incarnation
+            .Canvas,
+            WorkerIncarnation = incarnation.Worker
+        };
 
     /// <summary>
-    /// An event of another incarnation of the canvas or worker, which was deleted (a retry waiting in a delay queue, an emit of the
-    /// old canvas published as it was deleted): it belongs to nobody now, and is dropped unrun, with a log line and a count.
+    /// An event of another incarnation of the canvas or worker, which was deleted (a retry waiting in a delay queue, an
+    /// emit of the old canvas published as it was deleted): it belongs to nobody now, and is dropped unrun, with a log
+    /// line and a count.
     /// </summary>
     private bool Stale(BasicDeliverEventArgs delivery)
     {
         var headers = delivery.BasicProperties.Headers;
         if (headers is null) return false;
         var envelope = new EventEnvelope(Guid.Empty, canvas, worker, default, 0, null, null,
-            EventHeaders.Long(headers, EventHeaders.CanvasIncarnation) ?? 0, EventHeaders.Long(headers, EventHeaders.WorkerIncarnation) ?? 0);
+            EventHeaders.Long(headers, EventHeaders.CanvasIncarnation) ?? 0, EventHeaders.Long(
+                headers,
+                EventHeaders.WorkerIncarnation) ?? 0);
         if (envelope.BelongsTo(incarnation.Canvas, incarnation.Worker)) return false;
-        Workq.Shared.Telemetry.WorkqDiagnostics.Dropped.Add(1, Workq.Shared.Telemetry.WorkqDiagnostics.Tags(canvas, worker));
+        Workq.Shared.Telemetry.WorkqDiagnostics.Dropped
+            .Add(1, Workq.Shared.Telemetry.WorkqDiagnostics.Tags(canvas, worker));
         logger.LogInformation("Dropped event {EventId} of {Canvas}/{Worker}: it belongs to a deleted incarnation ({CanvasIncarnation}/{WorkerIncarnation}, now {Current})",
-            delivery.BasicProperties.MessageId, canvas, worker, envelope.CanvasIncarnation, envelope.WorkerIncarnation, incarnation);
+            delivery.BasicProperties.MessageId, canvas, worker, envelope.CanvasIncarnation, envelope
+                .WorkerIncarnation, incarnation);
         return true;
     }
 
     /// <summary>
-    /// Set once the worker (or its canvas) is deleted: its runs are stopped, and what they would still say of their events' status
-    /// (queued again) is not said.
+    /// Set once the worker (or its canvas) is deleted: its runs are stopped, and what they would still say of their
+    /// events' status (queued again) is not said.
     /// </summary>
     public bool Deleted { get; set; }
 
@@ -232,9 +285,9 @@ public sealed partial class WorkerConsumer(string canvas, string worker, (long C
     }
 
     /// <summary>
-    /// A delivery that waited for a token when its consumer stopped goes back unrun, as a copy with its attempt unchanged (then
-    /// acked): the broker counts a given-back delivery as an attempt. If the copy cannot be published, the delivery is given
-    /// back after all (nacked), and counted.
+    /// A delivery that waited for a token when its consumer stopped goes back unrun, as a copy with its attempt
+    /// unchanged (then acked): the broker counts a given-back delivery as an attempt. If the copy cannot be published,
+    /// the delivery is given back after all (nacked), and counted.
     /// </summary>
     private async Task RequeueUnrunAsync(BasicDeliverEventArgs delivery)
     {
@@ -244,7 +297,9 @@ public sealed partial class WorkerConsumer(string canvas, string worker, (long C
         {
             using var timeout = new CancellationTokenSource(UnrunRequeueTimeout);
             var headers = delivery.BasicProperties.Headers;
-            var suspect = headers is not null && headers.TryGetValue(EventHeaders.CrashSuspect, out var mark) ? mark as byte[] : null;
+            var suspect = headers is not null && headers.TryGetValue(EventHeaders.CrashSuspect, out var mark)
+                ? mark as byte[]
+                : null;
             await services.Retries.RequeueUnrunAsync(Read(delivery), EventHeaders.AttemptOf(delivery.BasicProperties),
                 suspect, delivery.Body, timeout.Token);
             requeue = false;
@@ -275,7 +330,9 @@ public sealed partial class WorkerConsumer(string canvas, string worker, (long C
         }
     }
 
-    /// <summary>Lets the events in flight finish (up to <paramref name="drainFor"/>), then closes the channel.</summary>
+    /// <summary>
+    /// Lets the events in flight finish (up to <paramref name="drainFor"/>), then closes the channel.
+    /// </summary>
     public async Task DrainAndCloseAsync(TimeSpan drainFor, bool shuttingDown)
     {
         await holding.CancelAsync();
@@ -284,7 +341,8 @@ public sealed partial class WorkerConsumer(string canvas, string worker, (long C
         try
         {
             var deadline = DateTimeOffset.UtcNow + drainFor;
-            while ((settler is { Running: > 0 } || chains.Pending > 0) && DateTimeOffset.UtcNow < deadline) await Task.Delay(10);
+            while ((settler is { Running: > 0 } || chains.Pending > 0) && DateTimeOffset.UtcNow < deadline) await Task
+                .Delay(10);
             // What finished last may still wait for its ack: sent before the channel closes.
             if (settler is not null) await settler.FlushAsync();
             if (open.IsOpen) await open.CloseAsync();

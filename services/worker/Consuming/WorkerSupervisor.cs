@@ -13,8 +13,14 @@ namespace Workq.Worker.Consuming;
 /// and concurrency. Converges on control-plane events within milliseconds, and re-reads the whole
 /// registry periodically as a safety net for anything missed while disconnected.
 /// </summary>
-public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances, InstanceHeartbeat instance, IHandlerHost host,
-    ConsumerServices consumerServices, WorkqOptions options, ILoggerFactory loggers) : BackgroundService
+public sealed class WorkerSupervisor(
+    WorkerStore store,
+    InstanceStore instances,
+    InstanceHeartbeat instance,
+    IHandlerHost host,
+    ConsumerServices consumerServices,
+    WorkqOptions options,
+    ILoggerFactory loggers) : BackgroundService
 {
     private readonly ILogger logger = loggers.CreateLogger<WorkerSupervisor>();
     private readonly SemaphoreSlim gate = new(1, 1);
@@ -62,7 +68,8 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
             foreach (var worker in workers) await ApplyAsync(worker, cancellationToken);
             var known = workers.Select(w => (w.Canvas, w.Name)).ToHashSet();
             var anywhere = all.Select(w => (w.Canvas, w.Name)).ToHashSet();
-            foreach (var gone in handlers.Keys.Where(k => !known.Contains(k)).ToList()) await RemoveAsync(gone, deleted: !anywhere.Contains(gone));
+            foreach (var gone in handlers.Keys.Where(k => !known.Contains(k))
+                .ToList()) await RemoveAsync(gone, deleted: !anywhere.Contains(gone));
             // Marked for every worker, ours or not: control waits for every live instance.
             await MarkAppliedAsync(all, cancellationToken);
         }
@@ -96,9 +103,12 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
     private async Task ApplyAsync(WorkerRecord worker, CancellationToken cancellationToken)
     {
         var key = (worker.Canvas, worker.Name);
-        // Deleted and created again (or its canvas) since: the old incarnation is gone, and its version 1 is not the new one's.
-        if (consumers.TryGetValue(key, out var old) && old.Incarnation != (worker.CanvasIncarnation, worker.Incarnation)) await RemoveAsync(key, deleted: true);
-        if (!handlers.TryGetValue(key, out var handler) || handler.Version != worker.Version || incarnations.GetValueOrDefault(key) != worker.Incarnation)
+        // Deleted and created again (or its canvas) since: the old incarnation is gone, and its version 1 is not the
+        // new one's.
+        if (consumers.TryGetValue(key, out var old)
+            && old.Incarnation != (worker.CanvasIncarnation, worker.Incarnation)) await RemoveAsync(key, deleted: true);
+        if (!handlers.TryGetValue(key, out var handler) || handler.Version != worker.Version
+            || incarnations.GetValueOrDefault(key) != worker.Incarnation)
         {
             // Control compiled it at deploy: this service never runs the compiler on handler code.
             var assembly = await store.GetAssemblyAsync(worker.Canvas, worker.Name, worker.Version, cancellationToken);
@@ -124,7 +134,9 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
             consumer.RateLimit = worker.RateLimit;
         }
         var wanted = worker.IsRunning;
-        if (consumer is not null && (!wanted || consumer.Concurrency != worker.Concurrency || consumer.Lanes != worker.OrderingLanes || !consumer.IsHealthy))
+        if (consumer is not null && (!wanted || consumer.Concurrency != worker.Concurrency
+            || consumer.Lanes != worker.OrderingLanes
+            || !consumer.IsHealthy))
         {
             consumers.Remove(key);
             await StopAsync(consumer);
@@ -137,8 +149,16 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
         }
         if (wanted && consumer is null)
         {
-            consumer = new WorkerConsumer(worker.Canvas, worker.Name, (worker.CanvasIncarnation, worker.Incarnation), worker.Concurrency, worker.OrderingLanes, handler,
-                worker.Retry, consumerServices, loggers.CreateLogger<WorkerConsumer>())
+            consumer = new WorkerConsumer(
+                worker.Canvas,
+                worker.Name,
+                (worker.CanvasIncarnation, worker.Incarnation),
+                worker.Concurrency,
+                worker.OrderingLanes,
+                handler,
+                worker.Retry,
+                consumerServices,
+                loggers.CreateLogger<WorkerConsumer>())
             {
                 RateLimit = worker.RateLimit,
             };
@@ -149,12 +169,17 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogWarning(e, "Could not start consuming {Canvas}/{Worker}; retrying on the next reconcile", worker.Canvas, worker.Name);
+                logger.LogWarning(
+                    e,
+                    "Could not start consuming {Canvas}/{Worker}; retrying on the next reconcile",
+                    worker.Canvas,
+                    worker.Name);
             }
         }
     }
 
-    /// <param name="deleted">The worker (or its canvas) is gone, not only no longer consumed here: its runs are stopped too.</param>
+    /// <param name="deleted">The worker (or its canvas) is gone, not only no longer consumed here: its runs are stopped
+    /// too.</param>
     private async Task RemoveAsync((string Canvas, string Worker) key, bool deleted)
     {
         if (consumers.Remove(key, out var consumer)) await StopAsync(consumer, deleted);
@@ -165,8 +190,8 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
 
     /// <summary>
     /// Nothing new starts once the consumer is cancelled; the events in flight finish in the background,
-    /// so a slow handler never holds up other workers' changes on this instance. A deleted worker's runs do not finish: they
-    /// are stopped as at shutdown (docs/DESIGN.md "Deleting a canvas or a worker"), so they emit nothing more.
+    /// so a slow handler never holds up other workers' changes on this instance. A deleted worker's runs do not finish:
+    /// they are stopped as at shutdown (docs/DESIGN.md "Deleting a canvas or a worker"), so they emit nothing more.
     /// </summary>
     private async Task StopAsync(WorkerConsumer consumer, bool deleted = false)
     {
@@ -193,7 +218,9 @@ public sealed class WorkerSupervisor(WorkerStore store, InstanceStore instances,
         try
         {
             foreach (var consumer in consumers.Values) await consumer.CancelAsync();
-            await Task.WhenAll(consumers.Values.Select(c => c.DrainAndCloseAsync(TimeSpan.FromSeconds(5), shuttingDown: true)).Concat(draining));
+            await Task.WhenAll(consumers.Values
+                .Select(c => c.DrainAndCloseAsync(TimeSpan.FromSeconds(5), shuttingDown: true))
+                .Concat(draining));
             consumers.Clear();
         }
         finally

@@ -31,7 +31,9 @@ public sealed class LoopGuard(WorkerStore store, IBus bus, ILogger<LoopGuard> lo
     /// <summary>Called after every run with how many events it emitted to its own worker.</summary>
     public void Observe(string canvas, string worker, long incarnation, int selfEmits)
     {
-        var counter = counters.GetOrAdd((canvas, worker, incarnation), _ => new Counter { WindowStart = Environment.TickCount64 });
+        var counter = counters.GetOrAdd(
+            (canvas, worker, incarnation),
+            _ => new Counter { WindowStart = Environment.TickCount64 });
         int runs, emits;
         lock (counter)
         {
@@ -45,7 +47,8 @@ public sealed class LoopGuard(WorkerStore store, IBus bus, ILogger<LoopGuard> lo
             runs = ++counter.Runs;
             emits = counter.SelfEmits += selfEmits;
         }
-        if (emits >= MinSelfEmits && emits > runs * MaxSelfEmitsPerRun && Interlocked.Exchange(ref counter.Tripped, 1) == 0)
+        if (emits >= MinSelfEmits && emits > runs * MaxSelfEmitsPerRun
+            && Interlocked.Exchange(ref counter.Tripped, 1) == 0)
             _ = BlockAsync(canvas, worker, incarnation, runs, emits, counter);
     }
 

@@ -21,11 +21,15 @@ public sealed class ConsumerLoads
     /// </summary>
     public List<WorkerLoad> Now() =>
         consumers.Keys.Where(c => c.InFlight > 0).GroupBy(c => (c.Canvas, c.Worker))
-            .Select(g => new WorkerLoad(g.Key.Canvas, g.Key.Worker, g.Sum(c => c.InFlight), g.Count(c => c.IsCancelled)))
+            .Select(
+                g => new WorkerLoad(g.Key.Canvas, g.Key.Worker, g.Sum(c => c.InFlight), g.Count(c => c.IsCancelled)))
             .ToList();
 
     /// <summary>Every consumer with its prefetch, for the instances view.</summary>
     public List<ConsumerDescription> Describe() =>
-        consumers.Keys.Select(c => new ConsumerDescription(c.Canvas, c.Worker, c.Concurrency, c.InFlight, c.IsCancelled))
-            .OrderBy(c => c.Canvas, StringComparer.Ordinal).ThenBy(c => c.Worker, StringComparer.Ordinal).ToList();
+        consumers.Keys
+            .Select(c => new ConsumerDescription(c.Canvas, c.Worker, c.Concurrency, c.InFlight, c.IsCancelled))
+            .OrderBy(c => c.Canvas, StringComparer.Ordinal)
+            .ThenBy(c => c.Worker, StringComparer.Ordinal)
+            .ToList();
 }

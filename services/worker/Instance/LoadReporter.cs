@@ -13,7 +13,13 @@ namespace Workq.Worker.Instance;
 /// instances view). It reads the consumers' counters and nothing else: no cost per event. An idle instance reports
 /// every second only, enough to stay listed (control forgets an instance after <c>InstanceLoads.AliveFor</c>, 2 s).
 /// </summary>
-public sealed class LoadReporter(InstanceHeartbeat instance, ConsumerLoads consumers, IHandlerHost host, WorkqOptions options, SandboxInForce sandbox, IBus bus,
+public sealed class LoadReporter(
+    InstanceHeartbeat instance,
+    ConsumerLoads consumers,
+    IHandlerHost host,
+    WorkqOptions options,
+    SandboxInForce sandbox,
+    IBus bus,
     ILogger<LoadReporter> logger) : BackgroundService
 {
     public static readonly TimeSpan ReportEvery = TimeSpan.FromMilliseconds(500);
@@ -41,8 +47,17 @@ public sealed class LoadReporter(InstanceHeartbeat instance, ConsumerLoads consu
                 {
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                     timeout.CancelAfter(ReportEvery);
-                    var description = new InstanceDescription(Environment.MachineName, Environment.ProcessId, startedAt, options.Canvases.Patterns, consumers.Describe(),
-                        options.Isolation == HandlerIsolation.Canvas ? "canvas" : "none", (host as RunnerPool)?.Describe(), sandbox.Name);
+                    var description = new InstanceDescription(
+                        Environment.MachineName,
+                        Environment.ProcessId,
+                        startedAt,
+                        options.Canvases.Patterns,
+                        consumers.Describe(),
+                        options.Isolation == HandlerIsolation.Canvas
+                            ? "canvas"
+                            : "none",
+                        (host as RunnerPool)?.Describe(),
+                        sandbox.Name);
                     // Worth nothing once the next one is due: not persisted, and dropped by the broker when late.
                     await bus.Publish(new WorkerInstanceLoad(instance.Id, load, description), context =>
                     {

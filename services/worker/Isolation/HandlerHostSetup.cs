@@ -9,15 +9,17 @@ namespace Workq.Worker.Isolation;
 public static class HandlerHostSetup
 {
     /// <summary>
-    /// Registers where handler code runs: a runner process per canvas (the default) or this process (<c>WORKQ_ISOLATION=none</c>).
-    /// Runners start in the OS sandbox unless <c>WORKQ_SANDBOX=off</c>: it is set up and tried here, once, and where it cannot
-    /// start the service refuses to start, saying why in one line.
+    /// Registers where handler code runs: a runner process per canvas (the default) or this process
+    /// (<c>WORKQ_ISOLATION=none</c>). Runners start in the OS sandbox unless <c>WORKQ_SANDBOX=off</c>: it is set up and
+    /// tried here, once, and where it cannot start the service refuses to start, saying why in one line.
     /// </summary>
     public static async Task AddHandlerHostAsync(this WebApplicationBuilder builder, WorkqOptions options)
     {
-        // Handler Http is made here either way: in this process, or for the runners, which have no network of their own.
+        // Handler Http is made here either way: in this process, or for the runners, which have no network of their
+        // own.
         builder.Services.AddSingleton(_ => new HandlerHttp(options.HandlerEgress));
-        builder.Services.AddHealthChecks().AddCheck<SandboxHealthCheck>("sandbox", tags: [HealthChecks.Ready, HealthChecks.Facts]);
+        builder.Services.AddHealthChecks()
+            .AddCheck<SandboxHealthCheck>("sandbox", tags: [HealthChecks.Ready, HealthChecks.Facts]);
         if (options.Isolation == HandlerIsolation.None)
         {
             builder.Services.AddSingleton<IHandlerHost, InProcessHost>();
@@ -27,7 +29,9 @@ public static class HandlerHostSetup
         var runner = RunnerOptions.From(options);
         if (!File.Exists(runner.RunnerDll))
             throw new FileNotFoundException($"The runner {runner.RunnerDll} is missing: build or publish services/worker, which references services/runner.");
-        var cgroups = RunnerCgroups.TryCreate(new RunnerLimits(options.RunnerCpus, options.RunnerMemoryMegabytes, options.RunnerPids), NullLogger.Instance);
+        var cgroups = RunnerCgroups.TryCreate(
+            new RunnerLimits(options.RunnerCpus, options.RunnerMemoryMegabytes, options.RunnerPids),
+            NullLogger.Instance);
         runner = runner with { Cgroups = cgroups };
         var probe = "";
         if (options.Sandbox == RunnerSandboxMode.Namespaces)
@@ -50,7 +54,8 @@ public static class HandlerHostSetup
         {
             var logger = services.GetRequiredService<ILogger<RunnerPool>>();
             logger.LogInformation("Handler code runs in a runner process per canvas: {Memory} MB, {Threads} threads, limits {Limits}, sandbox {Sandbox}{Probe}",
-                runner.MemoryMegabytes, runner.Threads, cgroups?.Kind ?? "none (no writable cgroup: a lower CPU priority only)", runner.SandboxName,
+                runner.MemoryMegabytes, runner.Threads, cgroups?.Kind
+                    ?? "none (no writable cgroup: a lower CPU priority only)", runner.SandboxName,
                 runner.Sandbox is null ? "" : $" as {runner.Sandbox.User}; the probe runner saw: {probe}");
             return new RunnerPool(runner, services.GetRequiredService<HandlerHttp>(), logger);
         });

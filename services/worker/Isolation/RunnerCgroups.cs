@@ -5,17 +5,17 @@ namespace Workq.Worker.Isolation;
 
 /// <summary>What bounds one runner process through its cgroup.</summary>
 /// <param name="Cpus">CPU quota in cores (<c>WORKQ_RUNNER_CPUS</c>).</param>
-/// <param name="MemoryMegabytes">The whole process's memory, native memory, stacks and its private /tmp included, without swap
-/// (<c>WORKQ_RUNNER_MEMORY_MB</c>).</param>
+/// <param name="MemoryMegabytes">The whole process's memory, native memory, stacks and its private /tmp included,
+/// without swap (<c>WORKQ_RUNNER_MEMORY_MB</c>).</param>
 /// <param name="Pids">Tasks (processes and threads, bwrap's included) at once (<c>WORKQ_RUNNER_PIDS</c>).</param>
 public sealed record RunnerLimits(double Cpus, int MemoryMegabytes, int Pids);
 
 /// <summary>
-/// A cgroup per runner with its <see cref="RunnerLimits"/>, where this machine lets the worker service create one: cgroup v2
-/// (one hierarchy, under the worker's own cgroup) or v1 (one hierarchy per controller, under the worker's own cgroup in each,
-/// else the hierarchy's root). Controllers that cannot be used here are left out and named in <see cref="Kind"/>. Where
-/// none is writable runners run at a lower priority only, and the heap limit, the time-out watchdog and the sandbox's
-/// seccomp filter (no fork) are what bound them.
+/// A cgroup per runner with its <see cref="RunnerLimits"/>, where this machine lets the worker service create one:
+/// cgroup v2 (one hierarchy, under the worker's own cgroup) or v1 (one hierarchy per controller, under the worker's own
+/// cgroup in each, else the hierarchy's root). Controllers that cannot be used here are left out and named in <see
+/// cref="Kind"/>. Where none is writable runners run at a lower priority only, and the heap limit, the time-out
+/// watchdog and the sandbox's seccomp filter (no fork) are what bound them.
 /// </summary>
 public sealed class RunnerCgroups : IDisposable
 {
@@ -25,8 +25,8 @@ public sealed class RunnerCgroups : IDisposable
 
     private readonly IReadOnlyList<Hierarchy> hierarchies;
     private readonly RunnerLimits limits;
-    // Cgroups of runners that have ended but still held a dying process when their runner was settled (its bwrap is reaped
-    // first, and the runner itself a moment later, by whoever inherits it): removed by RemoveEnded once empty.
+    // Cgroups of runners that have ended but still held a dying process when their runner was settled (its bwrap is
+    // reaped first, and the runner itself a moment later, by whoever inherits it): removed by RemoveEnded once empty.
     private readonly ConcurrentQueue<string> ended = new();
     private int created;
 
@@ -53,9 +53,12 @@ public sealed class RunnerCgroups : IDisposable
             try
             {
                 Directory.CreateDirectory(parent);
-                var available = File.ReadAllText(Path.Combine(parent, "cgroup.controllers")).Split(' ', StringSplitOptions.TrimEntries);
+                var available = File.ReadAllText(Path.Combine(parent, "cgroup.controllers"))
+                    .Split(' ', StringSplitOptions.TrimEntries);
                 var controllers = Wanted.Where(available.Contains).ToList();
-                foreach (var controller in controllers) File.WriteAllText(Path.Combine(parent, "cgroup.subtree_control"), "+" + controller);
+                foreach (var controller in controllers) File.WriteAllText(
+                    Path.Combine(parent, "cgroup.subtree_control"),
+                    "+" + controller);
                 if (controllers.Count > 0) return new RunnerCgroups([new Hierarchy(parent, true, controllers)], limits);
                 TryDelete(parent);
             }
@@ -80,7 +83,11 @@ public sealed class RunnerCgroups : IDisposable
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    logger.LogDebug("No runner {Controller} cgroup under {Root}: {Reason}", controller, root, e.Message);
+                    logger.LogDebug(
+                        "No runner {Controller} cgroup under {Root}: {Reason}",
+                        controller,
+                        root,
+                        e.Message);
                     TryDelete(parent);
                 }
             }
@@ -88,14 +95,17 @@ public sealed class RunnerCgroups : IDisposable
         return v1.Count > 0 ? new RunnerCgroups(v1, limits) : null;
     }
 
-    // v2: the cgroup this process is in, when the unified hierarchy is mounted at /sys/fs/cgroup (not a hybrid's /unified, which has no controllers).
+    // v2: the cgroup this process is in, when the unified hierarchy is mounted at /sys/fs/cgroup (not a hybrid's
+    // /unified, which has no controllers).
     private static string? V2Root() =>
         File.Exists("/sys/fs/cgroup/cgroup.controllers")
-        && File.ReadLines("/proc/self/cgroup").FirstOrDefault(l => l.StartsWith("0::", StringComparison.Ordinal)) is { } own
+        && File.ReadLines("/proc/self/cgroup")
+            .FirstOrDefault(l => l.StartsWith("0::", StringComparison.Ordinal)) is { } own
             ? Path.Join("/sys/fs/cgroup", own[3..])
             : null;
 
-    // v1: the controller's hierarchy at this process's own cgroup in it (the one its limits already bound), else at its root.
+    // v1: the controller's hierarchy at this process's own cgroup in it (the one its limits already bound), else at its
+    // root.
     private static IEnumerable<string> V1Roots(string controller)
     {
         var mount = Path.Combine("/sys/fs/cgroup", controller);
@@ -106,14 +116,16 @@ public sealed class RunnerCgroups : IDisposable
         yield return mount;
     }
 
-    // A worker instance killed with -9 leaves its cgroups behind, with a runner still in one at worst: ended and removed by the next to start.
+    // A worker instance killed with -9 leaves its cgroups behind, with a runner still in one at worst: ended and
+    // removed by the next to start.
     private static void RemoveLeftovers(string root)
     {
         try
         {
             foreach (var stale in Directory.EnumerateDirectories(root, Prefix + "*"))
             {
-                if (int.TryParse(Path.GetFileName(stale)[Prefix.Length..], out var pid) && Directory.Exists($"/proc/{pid}")) continue;
+                if (int.TryParse(Path.GetFileName(stale)[Prefix.Length..], out var pid)
+                    && Directory.Exists($"/proc/{pid}")) continue;
                 foreach (var runner in Directory.EnumerateDirectories(stale)) RunnerCgroup.End(runner);
                 TryDelete(stale);
             }
@@ -125,8 +137,9 @@ public sealed class RunnerCgroups : IDisposable
     }
 
     /// <summary>
-    /// A cgroup of its own for a runner about to start, with the limits written: the runner's launch joins it before bwrap
-    /// starts (<see cref="RunnerCgroup.ProcsFiles"/>), so nothing of it runs unbounded. Null (and a warning) when that fails.
+    /// A cgroup of its own for a runner about to start, with the limits written: the runner's launch joins it before
+    /// bwrap starts (<see cref="RunnerCgroup.ProcsFiles"/>), so nothing of it runs unbounded. Null (and a warning) when
+    /// that fails.
     /// </summary>
     public RunnerCgroup? Create(string canvas, ILogger logger)
     {
@@ -146,7 +159,12 @@ public sealed class RunnerCgroups : IDisposable
                     if (controller == "memory") memory = path;
                 }
             }
-            return new RunnerCgroup(this, paths, memory, hierarchies.Any(h => h.Controllers.Contains("cpu")), hierarchies[0].V2);
+            return new RunnerCgroup(
+                this,
+                paths,
+                memory,
+                hierarchies.Any(h => h.Controllers.Contains("cpu")),
+                hierarchies[0].V2);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -188,14 +206,17 @@ public sealed class RunnerCgroups : IDisposable
 
     private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static void Write(string path, string file, string value) => File.WriteAllText(Path.Combine(path, file), value);
+    private static void Write(string path, string file, string value)
+        => File.WriteAllText(Path.Combine(path, file), value);
 
     private static void WriteIfPresent(string path, string file, string value)
     {
         if (File.Exists(Path.Combine(path, file))) Write(path, file, value);
     }
 
-    /// <summary>Removes the cgroups of ended runners that have emptied since (the runner pool's sweep calls it).</summary>
+    /// <summary>
+    /// Removes the cgroups of ended runners that have emptied since (the runner pool's sweep calls it).
+    /// </summary>
     public void RemoveEnded()
     {
         for (var count = ended.Count; count > 0 && ended.TryDequeue(out var path); count--)
@@ -213,7 +234,10 @@ public sealed class RunnerCgroups : IDisposable
         foreach (var hierarchy in hierarchies) TryDelete(hierarchy.Path);
     }
 
-    /// <summary>False while the cgroup still holds a process (or is not ours to remove): the next worker instance to start removes it.</summary>
+    /// <summary>
+    /// False while the cgroup still holds a process (or is not ours to remove): the next worker instance to start
+    /// removes it.
+    /// </summary>
     internal static bool TryDelete(string path)
     {
         try
@@ -230,8 +254,15 @@ public sealed class RunnerCgroups : IDisposable
     private sealed record Hierarchy(string Path, bool V2, IReadOnlyList<string> Controllers);
 }
 
-/// <summary>One runner's cgroups (one per v1 hierarchy, or one v2 cgroup), removed once the runner has exited.</summary>
-public sealed class RunnerCgroup(RunnerCgroups parent, IReadOnlyList<string> paths, string? memory, bool cpu, bool v2) : IDisposable
+/// <summary>
+/// One runner's cgroups (one per v1 hierarchy, or one v2 cgroup), removed once the runner has exited.
+/// </summary>
+public sealed class RunnerCgroup(
+    RunnerCgroups parent,
+    IReadOnlyList<string> paths,
+    string? memory,
+    bool cpu,
+    bool v2) : IDisposable
 {
     /// <summary>The files the runner's launch writes its own pid to, before it starts bwrap.</summary>
     public IEnumerable<string> ProcsFiles => paths.Select(p => Path.Combine(p, "cgroup.procs"));
@@ -240,7 +271,9 @@ public sealed class RunnerCgroup(RunnerCgroups parent, IReadOnlyList<string> pat
 
     public bool LimitsCpu => cpu;
 
-    /// <summary>Whether the cgroup's OOM killer ended a process of the runner (read when the cgroup is removed).</summary>
+    /// <summary>
+    /// Whether the cgroup's OOM killer ended a process of the runner (read when the cgroup is removed).
+    /// </summary>
     public bool OutOfMemoryKilled { get; private set; }
 
     public void Dispose()
@@ -269,7 +302,9 @@ public sealed class RunnerCgroup(RunnerCgroups parent, IReadOnlyList<string> pat
     {
         try
         {
-            if (File.Exists(Path.Combine(path, "cgroup.kill"))) File.WriteAllText(Path.Combine(path, "cgroup.kill"), "1");
+            if (File.Exists(Path.Combine(path, "cgroup.kill"))) File.WriteAllText(
+                Path.Combine(path, "cgroup.kill"),
+                "1");
             else
             {
                 foreach (var line in File.ReadLines(Path.Combine(path, "cgroup.procs")))

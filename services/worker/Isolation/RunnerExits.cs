@@ -4,23 +4,36 @@ using Workq.Worker.Runs;
 namespace Workq.Worker.Isolation;
 
 /// <summary>
-/// What is known when a runner process has ended: why we killed it (null: we did not), what it sent that broke the protocol,
-/// what its stderr said, its exit code, and whether its memory cgroup's OOM killer ended it.
+/// What is known when a runner process has ended: why we killed it (null: we did not), what it sent that broke the
+/// protocol, what its stderr said, its exit code, and whether its memory cgroup's OOM killer ended it.
 /// </summary>
-public sealed record RunnerEnd(string KillReason, string? ProtocolBreak, bool StackOverflow, bool OutOfMemory, IReadOnlyList<string> Stderr, int ExitCode,
-    int MemoryMegabytes, bool MemoryCgroupKill = false);
+public sealed record RunnerEnd(
+    string KillReason,
+    string? ProtocolBreak,
+    bool StackOverflow,
+    bool OutOfMemory,
+    IReadOnlyList<string> Stderr,
+    int ExitCode,
+    int MemoryMegabytes,
+    bool MemoryCgroupKill = false);
 
 /// <summary>How a runner ended: <see cref="Crash"/> is set when it died of its own accord, naming the cause.</summary>
 public sealed record RunnerExit(string Reason, string? Crash, int ExitCode, TimeSpan Lifetime)
 {
     /// <summary>The error its runs in flight end with when it crashed.</summary>
-    public string? RunError => Crash is null ? null : Crash.StartsWith(RunnerProtocol.BrokeProtocol, StringComparison.Ordinal) ? Crash : $"runner crashed: {Crash}";
+    public string? RunError => Crash is null
+        ? null
+        : Crash.StartsWith(RunnerProtocol.BrokeProtocol, StringComparison.Ordinal) ? Crash : $"runner crashed: {Crash}";
 }
 
-/// <summary>Why a runner ended, as a pure function of what was seen: a kill of ours (a time-out, idle, shutdown) is no crash.</summary>
+/// <summary>
+/// Why a runner ended, as a pure function of what was seen: a kill of ours (a time-out, idle, shutdown) is no crash.
+/// </summary>
 public static class RunnerExits
 {
-    /// <summary>The kill reason when the runner's channel ended first: the process died or broke the protocol, so it crashed.</summary>
+    /// <summary>
+    /// The kill reason when the runner's channel ended first: the process died or broke the protocol, so it crashed.
+    /// </summary>
     public const string ChannelClosed = "its channel closed";
 
     public static RunnerExit Describe(RunnerEnd end, TimeSpan lifetime)
@@ -37,11 +50,18 @@ public static class RunnerExits
     public static HandlerOutcome HeldRunOutcome(RunnerExit exit, bool overdue, TimeSpan timeout)
     {
         if (exit.RunError is { } crash)
-            return new HandlerOutcome(RunOutcome.Crashed, TimeSpan.Zero, ErrorType: "RunnerCrashed", ErrorMessage: crash);
+            return new HandlerOutcome(
+                RunOutcome.Crashed,
+                TimeSpan.Zero,
+                ErrorType: "RunnerCrashed",
+                ErrorMessage: crash);
         if (overdue)
             return HandlerOutcome.TimedOut(timeout, timeout,
                 after: "stopped by killing its canvas's runner process (it ignored its CancellationToken)");
-        return new HandlerOutcome(RunOutcome.Requeue, TimeSpan.Zero, ErrorMessage: $"the canvas's runner was stopped: {exit.Reason}");
+        return new HandlerOutcome(
+            RunOutcome.Requeue,
+            TimeSpan.Zero,
+            ErrorMessage: $"the canvas's runner was stopped: {exit.Reason}");
     }
 
     private static string Cause(RunnerEnd end)
@@ -50,7 +70,8 @@ public static class RunnerExits
         if (end.StackOverflow) return "stack overflow";
         if (end.MemoryCgroupKill) return $"out of memory: its memory cgroup's limit is {end.MemoryMegabytes} MB, WORKQ_RUNNER_MEMORY_MB";
         if (end.OutOfMemory) return $"out of memory (the runner's limit is {end.MemoryMegabytes} MB, WORKQ_RUNNER_MEMORY_MB)";
-        if (end.Stderr.FirstOrDefault(l => l.StartsWith("Unhandled exception.", StringComparison.Ordinal)) is { } unhandled)
+        if (end.Stderr
+            .FirstOrDefault(l => l.StartsWith("Unhandled exception.", StringComparison.Ordinal)) is { } unhandled)
             return $"unhandled exception in background code: {unhandled["Unhandled exception.".Length..].Trim()}";
         if (end.ExitCode == 137) return "killed by the system (SIGKILL), most likely for memory";
         return $"exited with code {end.ExitCode}{(end.Stderr.Count > 0 ? $": {end.Stderr[^1]}" : "")}";

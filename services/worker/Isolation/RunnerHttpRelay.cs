@@ -5,19 +5,26 @@ using Workq.Shared.Scripting;
 
 namespace Workq.Worker.Isolation;
 
-/// <summary>The bounds of a handler's relayed <c>Http</c>: told to the runner at start, enforced here whatever the runner does.</summary>
+/// <summary>
+/// The bounds of a handler's relayed <c>Http</c>: told to the runner at start, enforced here whatever the runner does.
+/// </summary>
 public sealed record HandlerHttpLimits(int MaxBytes, int Concurrency)
 {
     public const string MaxBytesVariable = "WORKQ_HANDLER_HTTP_MAX_BYTES";
 }
 
 /// <summary>
-/// The supervisor's half of a handler's <c>Http</c>: a runner has no network, so it relays each request here, and this makes it
-/// over the canvas's connection pool (<see cref="HandlerHttp"/>: no proxy, no cookies, the egress policy on every address,
-/// redirects included) and streams the answer back, a chunk at a time, stopping at <see cref="HandlerHttpLimits.MaxBytes"/>.
-/// A request ends with the run's time-out, the run's end, the handler's cancel, or the runner's end.
+/// The supervisor's half of a handler's <c>Http</c>: a runner has no network, so it relays each request here, and this
+/// makes it over the canvas's connection pool (<see cref="HandlerHttp"/>: no proxy, no cookies, the egress policy on
+/// every address, redirects included) and streams the answer back, a chunk at a time, stopping at <see
+/// cref="HandlerHttpLimits.MaxBytes"/>. A request ends with the run's time-out, the run's end, the handler's cancel, or
+/// the runner's end.
 /// </summary>
-public sealed class RunnerHttpRelay(HttpMessageInvoker pool, FrameOutput output, HandlerHttpLimits limits, ILogger logger)
+public sealed class RunnerHttpRelay(
+    HttpMessageInvoker pool,
+    FrameOutput output,
+    HandlerHttpLimits limits,
+    ILogger logger)
 {
     private const int ChunkBytes = 64 * 1024;
     // A runner that stops reading its stdin must not make the worker service buffer its responses.
@@ -26,19 +33,21 @@ public sealed class RunnerHttpRelay(HttpMessageInvoker pool, FrameOutput output,
     private readonly ConcurrentDictionary<int, InFlight> inFlight = new();
 
     /// <summary>
-    /// Starts a request of a run the runner holds. A request id in use, or more requests than the runner was told it may have,
-    /// is no mistake a runner makes: it throws <see cref="InvalidDataException"/>, which ends the runner.
+    /// Starts a request of a run the runner holds. A request id in use, or more requests than the runner was told it
+    /// may have, is no mistake a runner makes: it throws <see cref="InvalidDataException"/>, which ends the runner.
     /// </summary>
     public void Start(HttpRequestFrame frame, CancellationToken stopping, TimeSpan untilDeadline)
     {
         if (inFlight.Count >= limits.Concurrency)
-            throw new InvalidDataException($"an HttpRequest frame past the {limits.Concurrency} requests a runner may have in flight");
+            throw new InvalidDataException(
+                $"an HttpRequest frame past the {limits.Concurrency} requests a runner may have in flight");
         var request = new InFlight(frame.RunId, CancellationTokenSource.CreateLinkedTokenSource(stopping));
         request.Cancellation.CancelAfter(untilDeadline > TimeSpan.Zero ? untilDeadline : TimeSpan.Zero);
         if (!inFlight.TryAdd(frame.RequestId, request))
         {
             request.Cancellation.Dispose();
-            throw new InvalidDataException($"an HttpRequest frame reusing request id {frame.RequestId}, still in flight");
+            throw new InvalidDataException(
+                $"an HttpRequest frame reusing request id {frame.RequestId}, still in flight");
         }
         _ = SendAsync(frame, request);
     }
@@ -90,7 +99,12 @@ public sealed class RunnerHttpRelay(HttpMessageInvoker pool, FrameOutput output,
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            end = end with { Failure = HttpFailure.Cancelled, Message = "The request was cancelled: the run's time-out passed, the run ended or the handler cancelled it." };
+            end = end with
+            {
+                Failure = HttpFailure.Cancelled,
+                Message
+                = "The request was cancelled: the run's time-out passed, the run ended or the handler cancelled it."
+            };
         }
         catch (HttpRequestException e)
         {
@@ -98,7 +112,8 @@ public sealed class RunnerHttpRelay(HttpMessageInvoker pool, FrameOutput output,
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or NotSupportedException or IOException)
         {
-            // A request the handler built that HttpClient refuses (a bad method or header), or a connection that broke mid-body.
+            // A request the handler built that HttpClient refuses (a bad method or header), or a connection that broke
+            // mid-body.
             end = end with { Failure = HttpFailure.Request, Message = e.Message };
         }
         catch (Exception e)
@@ -125,10 +140,13 @@ public sealed class RunnerHttpRelay(HttpMessageInvoker pool, FrameOutput output,
     private HttpRequestException TooLarge() =>
         new(HttpRequestError.Unknown, $"The response is larger than {limits.MaxBytes} bytes ({HandlerHttpLimits.MaxBytesVariable}): not read further.");
 
-    /// <summary>The request as the handler built it; a method, URI or header that HttpClient would refuse throws as it would.</summary>
+    /// <summary>
+    /// The request as the handler built it; a method, URI or header that HttpClient would refuse throws as it would.
+    /// </summary>
     private static HttpRequestMessage Message(HttpRequestFrame frame)
     {
-        if (!Uri.TryCreate(frame.Uri, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        if (!Uri.TryCreate(frame.Uri, UriKind.Absolute, out var uri)
+            || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             throw new ArgumentException($"'{frame.Uri}' is not an absolute http or https URI.");
         var message = new HttpRequestMessage(new HttpMethod(frame.Method), uri);
         if (frame.Body is { } body) message.Content = new ReadOnlyMemoryContent(body);

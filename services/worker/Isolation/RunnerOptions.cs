@@ -4,14 +4,22 @@ using Workq.Shared.Isolation;
 namespace Workq.Worker.Isolation;
 
 /// <summary>How runner processes are started and bounded (see docs/DESIGN.md, "Runner processes").</summary>
-public sealed record RunnerOptions(string Host, string RunnerDll, string? Nice, int MemoryMegabytes, int Threads, TimeSpan Idle)
+public sealed record RunnerOptions(
+    string Host,
+    string RunnerDll,
+    string? Nice,
+    int MemoryMegabytes,
+    int Threads,
+    TimeSpan Idle)
 {
     /// <summary>How long past its time-out a run may take to end by itself before its runner is killed.</summary>
     public TimeSpan TimeoutGrace { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public RunnerCgroups? Cgroups { get; init; }
     public HandlerHttpLimits Http { get; init; } = new(10 * 1024 * 1024, 8);
-    /// <summary>The largest frame a runner may send: an emit or a relayed request body, with room for their fields.</summary>
+    /// <summary>
+    /// The largest frame a runner may send: an emit or a relayed request body, with room for their fields.
+    /// </summary>
     public int MaxFrameBytes => Math.Max(Http.MaxBytes, MaxEventBytes) + 64 * 1024;
     public int MaxEventBytes { get; init; } = 256 * 1024;
     /// <summary>The OS sandbox every runner starts in; null with <c>WORKQ_SANDBOX=off</c>.</summary>
@@ -22,7 +30,9 @@ public sealed record RunnerOptions(string Host, string RunnerDll, string? Nice, 
     /// <summary>WORKQ_MAX_TRACE_BYTES: a runner sends no more of a run's result or error than could be kept.</summary>
     public int MaxTraceBytes { get; init; } = 64 * 1024;
 
-    /// <summary>The runner built next to this service (the worker references Workq.Runner, so its output is copied here).</summary>
+    /// <summary>
+    /// The runner built next to this service (the worker references Workq.Runner, so its output is copied here).
+    /// </summary>
     public static RunnerOptions From(WorkqOptions options) =>
         new(SandboxEnvironment.DotnetHost,
             Path.Combine(AppContext.BaseDirectory, "Workq.Runner.dll"),

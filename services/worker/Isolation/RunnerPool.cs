@@ -8,11 +8,13 @@ using Workq.Worker.Runs;
 namespace Workq.Worker.Isolation;
 
 /// <summary>
-/// <c>WORKQ_ISOLATION=canvas</c>: one runner process per canvas, started on the canvas's first event, kept warm while it
-/// has traffic and stopped after <c>WORKQ_RUNNER_IDLE_SECONDS</c>. A runner that dies takes only its canvas's runs with
-/// it: they go back to their queues, and an event that has crashed its runner twice is dead-lettered at once.
+/// <c>WORKQ_ISOLATION=canvas</c>: one runner process per canvas, started on the canvas's first event, kept warm while
+/// it has traffic and stopped after <c>WORKQ_RUNNER_IDLE_SECONDS</c>. A runner that dies takes only its canvas's runs
+/// with it: they go back to their queues, and an event that has crashed its runner twice is dead-lettered at once.
 /// </summary>
-public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<RunnerPool> logger) : BackgroundService, IHandlerHost
+public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<RunnerPool> logger) :
+    BackgroundService,
+    IHandlerHost
 {
     private const string QuarantineSuffix = "\0quarantine";
 
@@ -22,8 +24,11 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
 
     public async Task<HandlerOutcome> RunAsync(HandlerVersion version, HandlerRun run, CancellationToken stopping)
     {
-        // A suspect runs alone, in a runner of its own beside the canvas's: if that one crashes too, the event is the cause.
-        var slot = slots.GetOrAdd(run.Suspect ? version.Canvas + QuarantineSuffix : version.Canvas, key => new RunnerSlot(version.Canvas, key.EndsWith(QuarantineSuffix, StringComparison.Ordinal)));
+        // A suspect runs alone, in a runner of its own beside the canvas's: if that one crashes too, the event is the
+        // cause.
+        var slot = slots.GetOrAdd(
+            run.Suspect ? version.Canvas + QuarantineSuffix : version.Canvas,
+            key => new RunnerSlot(version.Canvas, key.EndsWith(QuarantineSuffix, StringComparison.Ordinal)));
         if (slot.Quarantine is { } alone)
         {
             try
@@ -44,10 +49,14 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {
-                // Not the event's fault: it goes back, after a pause so that a runner that cannot start does not spin the queue.
+                // Not the event's fault: it goes back, after a pause so that a runner that cannot start does not spin
+                // the queue.
                 logger.LogError(e, "No runner for canvas {Canvas}: {Reason}", version.Canvas, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), stopping);
-                return new HandlerOutcome(RunOutcome.Requeue, TimeSpan.Zero, ErrorMessage: $"no runner could be started: {e.Message}");
+                return new HandlerOutcome(
+                    RunOutcome.Requeue,
+                    TimeSpan.Zero,
+                    ErrorMessage: $"no runner could be started: {e.Message}");
             }
             catch (OperationCanceledException)
             {
@@ -55,7 +64,9 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
             }
             var outcome = await runner.RunAsync(version, run, stopping);
             // In the canvas's runner any of the runs in flight may have caused the crash: each goes back as a suspect.
-            return outcome.Outcome == RunOutcome.Crashed && !run.Suspect ? outcome with { Outcome = RunOutcome.Suspect } : outcome;
+            return outcome.Outcome == RunOutcome.Crashed && !run.Suspect
+                ? outcome with { Outcome = RunOutcome.Suspect }
+                : outcome;
         }
         finally
         {
@@ -66,7 +77,8 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
     public void Retire(HandlerVersion version)
     {
         if (slots.TryGetValue(version.Canvas, out var slot)) slot.Current?.Unload(version.Key);
-        if (slots.TryGetValue(version.Canvas + QuarantineSuffix, out var quarantine)) quarantine.Current?.Unload(version.Key);
+        if (slots.TryGetValue(version.Canvas + QuarantineSuffix, out var quarantine)) quarantine.Current?
+            .Unload(version.Key);
     }
 
     /// <summary>Every canvas's runner as the instances view and worker stats show it.</summary>
@@ -106,7 +118,11 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
             runner.KillOverdue(now);
             if (runner.Running == 0 && runner.IsReady && now - runner.LastActive > options.Idle.TotalMilliseconds)
             {
-                logger.LogInformation("Runner {Pid} of canvas {Canvas} stopped after {Idle} s idle", runner.Pid, runner.Canvas, options.Idle.TotalSeconds);
+                logger.LogInformation(
+                    "Runner {Pid} of canvas {Canvas} stopped after {Idle} s idle",
+                    runner.Pid,
+                    runner.Canvas,
+                    options.Idle.TotalSeconds);
                 runner.Kill("idle");
             }
         }
@@ -122,7 +138,8 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
             runner.Kill("the worker service stopped");
             ends.Add(runner.Ended);
         }
-        await Task.WhenAll(ends).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll(ends).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None)
+            .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         options.Cgroups?.Dispose();
         options.Sandbox?.Dispose();
     }
@@ -130,7 +147,10 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
     private async Task<RunnerProcess> StartAsync(string canvas, bool quarantine)
     {
         var runner = await RunnerProcess.StartAsync(canvas, options, http.InvokerFor(canvas), logger);
-        if (quarantine) logger.LogInformation("Runner {Pid} of canvas {Canvas} runs the events its last crash left suspect, one at a time", runner.Pid, canvas);
+        if (quarantine) logger.LogInformation(
+            "Runner {Pid} of canvas {Canvas} runs the events its last crash left suspect, one at a time",
+            runner.Pid,
+            canvas);
         WorkqDiagnostics.RunnerStarts.Add(1, new TagList { { "workq.canvas", canvas } });
         logger.LogInformation("Runner {Pid} of canvas {Canvas} started", runner.Pid, canvas);
         return runner;
@@ -142,12 +162,21 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
         if (exit.Crash is { } crash)
         {
             WorkqDiagnostics.RunnerCrashes.Add(1, tags);
-            logger.LogWarning("Runner {Pid} of canvas {Canvas} crashed after {Lifetime:0.0} s: {Cause}", runner.Pid, runner.Canvas, exit.Lifetime.TotalSeconds, crash);
+            logger.LogWarning(
+                "Runner {Pid} of canvas {Canvas} crashed after {Lifetime:0.0} s: {Cause}",
+                runner.Pid,
+                runner.Canvas,
+                exit.Lifetime.TotalSeconds,
+                crash);
         }
         else if (exit.Reason != "idle" && exit.Reason != "the worker service stopped")
         {
             WorkqDiagnostics.RunnerKills.Add(1, tags);
-            logger.LogWarning("Runner {Pid} of canvas {Canvas} killed: {Reason}", runner.Pid, runner.Canvas, exit.Reason);
+            logger.LogWarning(
+                "Runner {Pid} of canvas {Canvas} killed: {Reason}",
+                runner.Pid,
+                runner.Canvas,
+                exit.Reason);
         }
     }
 
@@ -194,7 +223,8 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
                     throw;
                 }
                 coldStartMs = clock.Elapsed.TotalMilliseconds;
-                WorkqDiagnostics.RunnerColdStart.Record(clock.Elapsed.TotalMilliseconds, new TagList { { "workq.canvas", canvas } });
+                WorkqDiagnostics.RunnerColdStart
+                    .Record(clock.Elapsed.TotalMilliseconds, new TagList { { "workq.canvas", canvas } });
                 return runner;
             }
             finally
@@ -236,7 +266,17 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
             var current = Current;
             var state = current is null ? "stopped" : current.IsReady ? "warm" : "starting";
             lock (this)
-                return new RunnerDescription(canvas, state, current?.Pid, current?.Running ?? 0, restarts, crashCount, lastCrash, lastCrashAt, coldStartMs, Quarantine is not null);
+                return new RunnerDescription(
+                    canvas,
+                    state,
+                    current?.Pid,
+                    current?.Running ?? 0,
+                    restarts,
+                    crashCount,
+                    lastCrash,
+                    lastCrashAt,
+                    coldStartMs,
+                    Quarantine is not null);
         }
     }
 }

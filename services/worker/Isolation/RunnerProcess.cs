@@ -5,10 +5,10 @@ using Workq.Worker.Runs;
 namespace Workq.Worker.Isolation;
 
 /// <summary>
-/// One runner process and the runs it holds. It is never asked to stop a run: past a run's time-out the supervisor kills
-/// the process, and its end settles every run it held (<see cref="Ended"/>). Nothing the runner sends is trusted: a frame
-/// that is malformed, too large, of a type a runner does not send, or about a run it was never given ends the runner, and
-/// its end says "runner broke the protocol: ..." (<see cref="RunnerExits"/>).
+/// One runner process and the runs it holds. It is never asked to stop a run: past a run's time-out the supervisor
+/// kills the process, and its end settles every run it held (<see cref="Ended"/>). Nothing the runner sends is trusted:
+/// a frame that is malformed, too large, of a type a runner does not send, or about a run it was never given ends the
+/// runner, and its end says "runner broke the protocol: ..." (<see cref="RunnerExits"/>).
 /// </summary>
 public sealed class RunnerProcess
 {
@@ -30,7 +30,13 @@ public sealed class RunnerProcess
     private string? protocolBreak;
     private HashSet<long> overdue = [];
 
-    private RunnerProcess(string canvas, Process process, RunnerOptions options, RunnerCgroup? cpu, HttpMessageInvoker pool, ILogger logger)
+    private RunnerProcess(
+        string canvas,
+        Process process,
+        RunnerOptions options,
+        RunnerCgroup? cpu,
+        HttpMessageInvoker pool,
+        ILogger logger)
     {
         Canvas = canvas;
         Pid = process.Id;
@@ -42,7 +48,13 @@ public sealed class RunnerProcess
         input = new FrameInput(process.StandardOutput.BaseStream, options.MaxFrameBytes);
         http = new RunnerHttpRelay(pool, output, options.Http, logger);
         emits = new RunnerEmitRelay(output);
-        new InitFrame(canvas, options.Threads, options.Http.Concurrency, options.Http.MaxBytes, options.MaxEventBytes, options.MaxTraceBytes).Write(output);
+        new InitFrame(
+            canvas,
+            options.Threads,
+            options.Http.Concurrency,
+            options.Http.MaxBytes,
+            options.MaxEventBytes,
+            options.MaxTraceBytes).Write(output);
         Ended = ReadAsync();
     }
 
@@ -52,13 +64,25 @@ public sealed class RunnerProcess
     /// <summary>The process is gone or going: it takes no new runs, and its end settles the ones it holds.</summary>
     public bool Closed => runs.Closed;
     public int Running => runs.Count;
-    /// <summary>When the last run was handed over or finished, in <see cref="Environment.TickCount64"/> milliseconds.</summary>
+    /// <summary>
+    /// When the last run was handed over or finished, in <see cref="Environment.TickCount64"/> milliseconds.
+    /// </summary>
     public long LastActive { get; private set; } = Environment.TickCount64;
-    /// <summary>Completes once the process is gone and every run it held is settled, with why it ended (null: stopped when idle).</summary>
+    /// <summary>
+    /// Completes once the process is gone and every run it held is settled, with why it ended (null: stopped when
+    /// idle).
+    /// </summary>
     public Task<RunnerExit> Ended { get; }
 
-    /// <summary>Starts the canvas's runner in its cgroup and, unless <c>WORKQ_SANDBOX=off</c>, its sandbox (<see cref="RunnerLaunch"/>).</summary>
-    public static async Task<RunnerProcess> StartAsync(string canvas, RunnerOptions options, HttpMessageInvoker pool, ILogger logger)
+    /// <summary>
+    /// Starts the canvas's runner in its cgroup and, unless <c>WORKQ_SANDBOX=off</c>, its sandbox (<see
+    /// cref="RunnerLaunch"/>).
+    /// </summary>
+    public static async Task<RunnerProcess> StartAsync(
+        string canvas,
+        RunnerOptions options,
+        HttpMessageInvoker pool,
+        ILogger logger)
     {
         var cgroup = options.Cgroups?.Create(canvas, logger);
         var process = new Process { StartInfo = RunnerLaunch.StartInfo(options, cgroup) };
@@ -79,13 +103,17 @@ public sealed class RunnerProcess
     }
 
     /// <summary>Completes when the runner takes runs; faults if it died first or did not start in time.</summary>
-    public Task WaitReadyAsync(CancellationToken cancellationToken) => ready.Task.WaitAsync(options.StartupTimeout, cancellationToken);
+    public Task WaitReadyAsync(CancellationToken cancellationToken)
+        => ready.Task.WaitAsync(options.StartupTimeout, cancellationToken);
 
     public async Task<HandlerOutcome> RunAsync(HandlerVersion version, HandlerRun run, CancellationToken stopping)
     {
         var deadline = Environment.TickCount64 + (long)(run.Timeout + options.TimeoutGrace).TotalMilliseconds;
         if (runs.Add(run, deadline, stopping) is not { } waiting)
-            return new HandlerOutcome(RunOutcome.Requeue, TimeSpan.Zero, ErrorMessage: "the canvas's runner was stopping");
+            return new HandlerOutcome(
+                RunOutcome.Requeue,
+                TimeSpan.Zero,
+                ErrorMessage: "the canvas's runner was stopping");
         var id = waiting.Id;
         LastActive = Environment.TickCount64;
         try
@@ -95,7 +123,16 @@ public sealed class RunnerProcess
                 if (loaded.Add(version.Key)) new LoadFrame(version.Key, version.Assembly).Write(output);
             }
             var envelope = run.Envelope;
-            new RunFrame(id, version.Key, envelope.Id, envelope.Worker, envelope.EnqueuedAt, run.Attempt, envelope.Depth, run.Timeout, run.Body).Write(output);
+            new RunFrame(
+                id,
+                version.Key,
+                envelope.Id,
+                envelope.Worker,
+                envelope.EnqueuedAt,
+                run.Attempt,
+                envelope.Depth,
+                run.Timeout,
+                run.Body).Write(output);
         }
         catch (IOException)
         {
@@ -133,8 +170,8 @@ public sealed class RunnerProcess
     }
 
     /// <summary>
-    /// Kills the runner once runs passed their time-out and grace: the handler ignored its token and nothing else stops it.
-    /// Every run past its deadline is timed out; the others go back to their queues.
+    /// Kills the runner once runs passed their time-out and grace: the handler ignored its token and nothing else stops
+    /// it. Every run past its deadline is timed out; the others go back to their queues.
     /// </summary>
     public void KillOverdue(long now)
     {
@@ -143,7 +180,9 @@ public sealed class RunnerProcess
             late.Ids);
     }
 
-    /// <summary>Stops the runner; its runs (there are none when it is idle) go back to their queues, but for the overdue ones.</summary>
+    /// <summary>
+    /// Stops the runner; its runs (there are none when it is idle) go back to their queues, but for the overdue ones.
+    /// </summary>
     public void Kill(string reason, HashSet<long>? overdueRuns = null)
     {
         lock (killing)
@@ -170,7 +209,8 @@ public sealed class RunnerProcess
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
         {
-            // Garbage, a forged or oversized frame: the runner is no longer one we can talk to. (A pipe that just closes is a crash.)
+            // Garbage, a forged or oversized frame: the runner is no longer one we can talk to. (A pipe that just
+            // closes is a crash.)
             protocolBreak = e.Message;
             logger.LogWarning("Runner {Pid} of canvas {Canvas} broke the protocol: {Reason}", Pid, Canvas, e.Message);
         }
@@ -215,7 +255,12 @@ public sealed class RunnerProcess
         {
             RunnerOutcome.Completed => new HandlerOutcome(RunOutcome.Completed, done.Duration, result, Logs: done.Logs),
             RunnerOutcome.TimedOut => HandlerOutcome.TimedOut(run.Run.Timeout, done.Duration, done.Logs),
-            _ => new HandlerOutcome(RunOutcome.Failed, done.Duration, ErrorType: done.ErrorType, ErrorMessage: done.ErrorMessage, Logs: done.Logs),
+            _ => new HandlerOutcome(
+                RunOutcome.Failed,
+                done.Duration,
+                ErrorType: done.ErrorType,
+                ErrorMessage: done.ErrorMessage,
+                Logs: done.Logs),
         });
     }
 
@@ -230,7 +275,10 @@ public sealed class RunnerProcess
         }
         try
         {
-            new HttpEndFrame(request.RequestId, HttpFailure.Request, "Http refused: the run has finished; await every request before the handler returns.").Write(output);
+            new HttpEndFrame(
+                request.RequestId,
+                HttpFailure.Request,
+                "Http refused: the run has finished; await every request before the handler returns.").Write(output);
         }
         catch (IOException)
         {

@@ -14,10 +14,15 @@ namespace Workq.Worker.Recording;
 /// The per-minute metrics ride along, added up in memory per (canvas, worker, minute). A flush is one transaction
 /// that holds the workers it writes for (<see cref="FencedBatch"/>, one statement): the runs of a worker incarnation
 /// deleted meanwhile are dropped, never written, and a flush an outage stops is retried, so no delta is written twice.
-/// A row the store refuses for its own reasons is found by splitting the flush (<see cref="BatchSplitter"/>): the other rows
-/// land, and the bad one goes to the quarantine, so one bad row never blocks every flush.
+/// A row the store refuses for its own reasons is found by splitting the flush (<see cref="BatchSplitter"/>): the other
+/// rows land, and the bad one goes to the quarantine, so one bad row never blocks every flush.
 /// </summary>
-public sealed class RunRecorder(ITraceStore traces, NpgsqlDataSource db, QuarantineStore quarantine, WorkqOptions options, ILogger<RunRecorder> logger)
+public sealed class RunRecorder(
+    ITraceStore traces,
+    NpgsqlDataSource db,
+    QuarantineStore quarantine,
+    WorkqOptions options,
+    ILogger<RunRecorder> logger)
     : PeriodicWriter(TimeSpan.FromMilliseconds(250))
 {
     private readonly OutageLog outage = new(logger, "Writing traces, counters and metrics");
@@ -68,13 +73,15 @@ public sealed class RunRecorder(ITraceStore traces, NpgsqlDataSource db, Quarant
             if (outcome == RunOutcome.Cancelled) return;
             entry.Processed++;
             if (outcome != RunOutcome.Completed) entry.Failed++;
-            var key = (trace.Envelope.Canvas, trace.Envelope.Worker, trace.Envelope.WorkerIncarnation, MetricsStore.Floor(trace.FinishedAt.UtcDateTime, MetricsStore.Minute));
+            var key = (trace.Envelope.Canvas, trace.Envelope.Worker, trace.Envelope.WorkerIncarnation, MetricsStore
+                .Floor(trace.FinishedAt.UtcDateTime, MetricsStore.Minute));
             if (!minutes.TryGetValue(key, out var minute)) minutes[key] = minute = new MinuteTally();
             minute.Processed++;
             if (outcome != RunOutcome.Completed) minute.Failed++;
             if (outcome == RunOutcome.TimedOut) minute.TimedOut++;
             minute.Emitted += trace.Emitted.Count;
-            minute.QueueWait[LatencyHistogram.Bucket((trace.StartedAt - trace.Envelope.EnqueuedAt).TotalMilliseconds)]++;
+            minute.QueueWait[
+                LatencyHistogram.Bucket((trace.StartedAt - trace.Envelope.EnqueuedAt).TotalMilliseconds)]++;
             minute.Duration[LatencyHistogram.Bucket(trace.Duration.TotalMilliseconds)]++;
         }
     }
@@ -98,11 +105,15 @@ public sealed class RunRecorder(ITraceStore traces, NpgsqlDataSource db, Quarant
             minuteBatch = minutes;
             minutes = [];
         }
-        // One row per trace, per worker's counts and per minute, in name order (as every flush of every instance locks the workers):
-        // written all at once, and split only when the store refuses one of them.
-        var rows = batch.OrderBy(p => p.Key.Canvas, StringComparer.Ordinal).ThenBy(p => p.Key.Worker, StringComparer.Ordinal)
-            .SelectMany(p => p.Value.Traces.Select(t => (FlushRow)new TraceRow(p.Key, t)).Append(new CountsRow(p.Key, p.Value.Processed, p.Value.Failed)))
-            .Concat(minuteBatch.OrderBy(m => m.Key.Canvas, StringComparer.Ordinal).ThenBy(m => m.Key.Worker, StringComparer.Ordinal).ThenBy(m => m.Key.At)
+        // One row per trace, per worker's counts and per minute, in name order (as every flush of every instance locks
+        // the workers): written all at once, and split only when the store refuses one of them.
+        var rows = batch.OrderBy(p => p.Key.Canvas, StringComparer.Ordinal)
+            .ThenBy(p => p.Key.Worker, StringComparer.Ordinal)
+            .SelectMany(p => p.Value.Traces.Select(t => (FlushRow)new TraceRow(p.Key, t))
+                .Append(new CountsRow(p.Key, p.Value.Processed, p.Value.Failed)))
+            .Concat(minuteBatch.OrderBy(m => m.Key.Canvas, StringComparer.Ordinal)
+                .ThenBy(m => m.Key.Worker, StringComparer.Ordinal)
+                .ThenBy(m => m.Key.At)
                 .Select(m => new MinuteRow((m.Key.Canvas, m.Key.Worker, m.Key.Incarnation), m.Key.At, m.Value)))
             .ToList();
         var written = await BatchSplitter.WriteAsync(rows, WriteAsync, QuarantineAsync, cancellationToken);
@@ -115,39 +126,59 @@ public sealed class RunRecorder(ITraceStore traces, NpgsqlDataSource db, Quarant
         outage.Succeeded();
     }
 
-    /// <summary>Rows of a flush in one transaction that holds their workers; those of a worker incarnation deleted meanwhile are dropped.</summary>
+    /// <summary>
+    /// Rows of a flush in one transaction that holds their workers; those of a worker incarnation deleted meanwhile are
+    /// dropped.
+    /// </summary>
     private async Task WriteAsync(IReadOnlyList<FlushRow> rows, CancellationToken cancellationToken)
     {
-        await using var fence = await FencedBatch.WorkersAsync(db, rows.Select(r => (r.Key.Canvas, r.Key.Worker)).Distinct(), cancellationToken);
+        await using var fence = await FencedBatch.WorkersAsync(
+            db,
+            rows.Select(r => (r.Key.Canvas, r.Key.Worker)).Distinct(),
+            cancellationToken);
         var kept = rows.Where(r => fence.Admits(r.Key.Canvas, r.Key.Worker, r.Key.Incarnation)).ToList();
         if (kept.Count < rows.Count)
             logger.LogInformation("Dropped {Count} trace, counter and metric rows of deleted worker incarnations: nothing of theirs is written", rows.Count - kept.Count);
         // While the fence holds the workers (the trace store may be another database): a deletion waits for it too.
-        await traces.AppendAsync(kept.OfType<TraceRow>().Select(t => t.Trace.ToEntry()).ToList(), options.TracesPerWorker, cancellationToken);
-        // The rows other instances' flushes update too last, so they are held only until the commit: the counters, then the
-        // minutes, in the order a dead letter updates them (DeadLetterStore.AddAsync), so the two never wait for each other both ways.
-        await WorkerStore.AddCountsAsync(fence, kept.OfType<CountsRow>().Select(c => new WorkerCounts(c.Key.Canvas, c.Key.Worker, c.Processed, c.Failed)).ToList(),
+        await traces.AppendAsync(
+            kept.OfType<TraceRow>().Select(t => t.Trace.ToEntry()).ToList(),
+            options.TracesPerWorker,
+            cancellationToken);
+        // The rows other instances' flushes update too last, so they are held only until the commit: the counters, then
+        // the minutes, in the order a dead letter updates them (DeadLetterStore.AddAsync), so the two never wait for
+        // each other both ways.
+        await WorkerStore.AddCountsAsync(fence, kept.OfType<CountsRow>()
+            .Select(c => new WorkerCounts(c.Key.Canvas, c.Key.Worker, c.Processed, c.Failed))
+            .ToList(),
             cancellationToken);
         await MetricsStore.AddAsync(fence, kept.OfType<MinuteRow>().Select(m => m.Delta).ToList(), cancellationToken);
         await fence.CommitAsync(cancellationToken);
     }
 
-    /// <summary>A row PostgreSQL (or MongoDB) refuses for its own reasons: to the quarantine, as its JSON, logged once.</summary>
+    /// <summary>
+    /// A row PostgreSQL (or MongoDB) refuses for its own reasons: to the quarantine, as its JSON, logged once.
+    /// </summary>
     private async Task QuarantineAsync(FlushRow row, Exception error, CancellationToken cancellationToken)
     {
         var (source, value, eventId) = row switch
         {
             TraceRow t => (QuarantineSources.Traces, (object)t.Trace.ToEntry(), (Guid?)t.Trace.Envelope.Id),
-            CountsRow c => (QuarantineSources.WorkerCounters, new WorkerCounts(c.Key.Canvas, c.Key.Worker, c.Processed, c.Failed), null),
+            CountsRow c => (QuarantineSources
+                .WorkerCounters, new WorkerCounts(c.Key.Canvas, c.Key.Worker, c.Processed, c.Failed), null),
             MinuteRow m => (QuarantineSources.Metrics, m.Delta, null),
             _ => throw new ArgumentOutOfRangeException(nameof(row)),
         };
-        var id = await quarantine.AddAsync(QuarantineEntry.Row(source, value, error, row.Key.Canvas, row.Key.Worker, eventId), cancellationToken);
+        var id = await quarantine.AddAsync(
+            QuarantineEntry.Row(source, value, error, row.Key.Canvas, row.Key.Worker, eventId),
+            cancellationToken);
         logger.LogWarning("A row of {Source} for {Canvas}/{Worker} that the store refuses was quarantined as item {QuarantineId}: {Error}",
             source, row.Key.Canvas, row.Key.Worker, id, Failures.Describe(error));
     }
 
-    /// <summary>What an outage (or stopping) left of a flush, back in front of what was recorded since: each delta is written exactly once.</summary>
+    /// <summary>
+    /// What an outage (or stopping) left of a flush, back in front of what was recorded since: each delta is written
+    /// exactly once.
+    /// </summary>
     private void Requeue(IReadOnlyList<FlushRow> unwritten)
     {
         lock (gate)
@@ -178,12 +209,29 @@ public sealed class RunRecorder(ITraceStore traces, NpgsqlDataSource db, Quarant
     /// <summary>One row of a flush, of one worker incarnation.</summary>
     private abstract record FlushRow((string Canvas, string Worker, long Incarnation) Key);
 
-    private sealed record TraceRow((string Canvas, string Worker, long Incarnation) Key, RunTrace Trace) : FlushRow(Key);
+    private sealed record TraceRow(
+        (string Canvas, string Worker, long Incarnation) Key,
+        RunTrace Trace) : FlushRow(Key);
 
-    private sealed record CountsRow((string Canvas, string Worker, long Incarnation) Key, long Processed, long Failed) : FlushRow(Key);
+    private sealed record CountsRow(
+        (string Canvas, string Worker, long Incarnation) Key,
+        long Processed,
+        long Failed) : FlushRow(Key);
 
-    private sealed record MinuteRow((string Canvas, string Worker, long Incarnation) Key, DateTime At, MinuteTally Tally) : FlushRow(Key)
+    private sealed record MinuteRow(
+        (string Canvas, string Worker, long Incarnation) Key,
+        DateTime At,
+        MinuteTally Tally) : FlushRow(Key)
     {
-        public MinuteDelta Delta => new(Key.Canvas, Key.Worker, At, Tally.Processed, Tally.Failed, Tally.TimedOut, Tally.Emitted, Tally.QueueWait, Tally.Duration);
+        public MinuteDelta Delta => new(
+            Key.Canvas,
+            Key.Worker,
+            At,
+            Tally.Processed,
+            Tally.Failed,
+            Tally.TimedOut,
+            Tally.Emitted,
+            Tally.QueueWait,
+            Tally.Duration);
     }
 }

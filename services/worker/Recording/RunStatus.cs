@@ -10,22 +10,47 @@ public static class RunStatus
     private const int MaxErrorLength = 2_000;
 
     public static EventStatusUpdate Running(EventEnvelope envelope, int attempt, DateTimeOffset startedAt) =>
-        new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.Running, EventStatuses.RunningRank, attempt, envelope.EnqueuedAt, StartedAt: startedAt,
+        new(
+            envelope.Canvas,
+            envelope.Id,
+            envelope.Worker,
+            EventStatuses.Running,
+            EventStatuses.RunningRank,
+            attempt,
+            envelope.EnqueuedAt,
+            StartedAt: startedAt,
             CanvasIncarnation: envelope.CanvasIncarnation);
 
-    /// <summary>An event that goes back to its queue (requeued, a retry, a crash suspect) is queued again, one attempt on.</summary>
+    /// <summary>
+    /// An event that goes back to its queue (requeued, a retry, a crash suspect) is queued again, one attempt on.
+    /// </summary>
     public static EventStatusUpdate Again(EventEnvelope envelope, int attempt, string? error) =>
         EventStatusUpdate.Queued(envelope, attempt + 1, error: Clean(error));
 
     public static EventStatusUpdate Cancelled(EventEnvelope envelope, int attempt)
     {
         var now = DateTimeOffset.UtcNow;
-        return new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.Cancelled, EventStatuses.FinishedRank, attempt, envelope.EnqueuedAt, FinishedAt: now,
+        return new(
+            envelope.Canvas,
+            envelope.Id,
+            envelope.Worker,
+            EventStatuses.Cancelled,
+            EventStatuses.FinishedRank,
+            attempt,
+            envelope.EnqueuedAt,
+            FinishedAt: now,
             CanvasIncarnation: envelope.CanvasIncarnation);
     }
 
-    /// <summary>The status once the delivery was settled: retried, dead-lettered, or finished as the run ended.</summary>
-    public static EventStatusUpdate Settled(EventEnvelope envelope, int attempt, DateTimeOffset startedAt, RunResult result, RetryPolicy? retry)
+    /// <summary>
+    /// The status once the delivery was settled: retried, dead-lettered, or finished as the run ended.
+    /// </summary>
+    public static EventStatusUpdate Settled(
+        EventEnvelope envelope,
+        int attempt,
+        DateTimeOffset startedAt,
+        RunResult result,
+        RetryPolicy? retry)
     {
         var error = Clean(result.Error);
         switch (result.Outcome)
@@ -33,11 +58,19 @@ public static class RunStatus
             case RunOutcome.ShuttingDown or RunOutcome.Requeue or RunOutcome.Suspect:
                 return Again(envelope, attempt, error);
             case RunOutcome.Crashed:
-                return EventStatusUpdate.DeadLettered(envelope, attempt, error ?? "runner crashed") with { StartedAt = startedAt };
+                return EventStatusUpdate.DeadLettered(
+                    envelope,
+                    attempt,
+                    error ?? "runner crashed") with
+                { StartedAt = startedAt };
             case RunOutcome.Failed or RunOutcome.TimedOut when retry is { } policy:
                 return attempt < policy.MaxAttempts
                     ? Again(envelope, attempt, error)
-                    : EventStatusUpdate.DeadLettered(envelope, attempt, error ?? "failed") with { StartedAt = startedAt };
+                    : EventStatusUpdate.DeadLettered(
+                        envelope,
+                        attempt,
+                        error ?? "failed") with
+                    { StartedAt = startedAt };
         }
         var status = result.Outcome switch
         {
@@ -46,13 +79,25 @@ public static class RunStatus
             RunOutcome.Cancelled => EventStatuses.Cancelled,
             _ => EventStatuses.Failed,
         };
-        return new(envelope.Canvas, envelope.Id, envelope.Worker, status, EventStatuses.FinishedRank, attempt, envelope.EnqueuedAt,
-            StartedAt: startedAt, FinishedAt: DateTimeOffset.UtcNow, Result: result.Result, Error: error, CanvasIncarnation: envelope.CanvasIncarnation);
+        return new(
+            envelope.Canvas,
+            envelope.Id,
+            envelope.Worker,
+            status,
+            EventStatuses.FinishedRank,
+            attempt,
+            envelope.EnqueuedAt,
+            StartedAt: startedAt,
+            FinishedAt: DateTimeOffset.UtcNow,
+            Result: result
+                .Result,
+            Error: error,
+            CanvasIncarnation: envelope.CanvasIncarnation);
     }
 
     /// <summary>
-    /// Handler code writes the error: kept up to 2,000 characters, a cut one marked as the trace marks its fields; the store
-    /// keeps what PostgreSQL text cannot hold by TenantText's rule.
+    /// Handler code writes the error: kept up to 2,000 characters, a cut one marked as the trace marks its fields; the
+    /// store keeps what PostgreSQL text cannot hold by TenantText's rule.
     /// </summary>
     private static string? Clean(string? error) => error is not { Length: > MaxErrorLength }
         ? error

@@ -11,11 +11,20 @@ using Workq.Worker.Runs;
 namespace Workq.Worker.Recording;
 
 /// <summary>
-/// What a finished run leaves for its trace, its result, error and logs already held to WORKQ_MAX_TRACE_BYTES (<see cref="TraceBudget"/>).
-/// Cheap to keep; turned into JSON only if it is among the last N kept.
+/// What a finished run leaves for its trace, its result, error and logs already held to WORKQ_MAX_TRACE_BYTES (<see
+/// cref="TraceBudget"/>). Cheap to keep; turned into JSON only if it is among the last N kept.
 /// </summary>
-public sealed record RunTrace(EventEnvelope Envelope, int Version, int Attempt, byte[] Body, RunOutcome Outcome, KeptRun Kept,
-    IReadOnlyList<EmittedEvent> Emitted, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, TimeSpan Duration)
+public sealed record RunTrace(
+    EventEnvelope Envelope,
+    int Version,
+    int Attempt,
+    byte[] Body,
+    RunOutcome Outcome,
+    KeptRun Kept,
+    IReadOnlyList<EmittedEvent> Emitted,
+    DateTimeOffset StartedAt,
+    DateTimeOffset FinishedAt,
+    TimeSpan Duration)
 {
     public TraceEntry ToEntry() => new(Envelope.Canvas, Envelope.Worker, Envelope.Id, FinishedAt, Write());
 
@@ -37,7 +46,8 @@ public sealed record RunTrace(EventEnvelope Envelope, int Version, int Attempt, 
             writer.WriteString("canvas", Envelope.Canvas);
             writer.WriteString("worker", Envelope.Worker);
             writer.WriteNumber("version", Version);
-            // The trace's copy of the event is read by the tenant-text rule, so that every reader of the trace can read it.
+            // The trace's copy of the event is read by the tenant-text rule, so that every reader of the trace can read
+            // it.
             writer.WritePropertyName("event");
             WriteRawOrString(writer, TenantText.Json(Body));
             // Checked JSON (a runner's) or serialized here: written as it is.
@@ -58,7 +68,9 @@ public sealed record RunTrace(EventEnvelope Envelope, int Version, int Attempt, 
             writer.WriteString("enqueuedAt", Envelope.EnqueuedAt);
             writer.WriteString("startedAt", StartedAt);
             writer.WriteString("finishedAt", FinishedAt);
-            writer.WriteNumber("queueWaitMs", Math.Round(Math.Max(0, (StartedAt - Envelope.EnqueuedAt).TotalMilliseconds), 3));
+            writer.WriteNumber(
+                "queueWaitMs",
+                Math.Round(Math.Max(0, (StartedAt - Envelope.EnqueuedAt).TotalMilliseconds), 3));
             writer.WriteNumber("durationMs", Math.Round(Duration.TotalMilliseconds, 3));
             writer.WriteStartArray("emitted");
             foreach (var child in Emitted)

@@ -5,25 +5,36 @@ using Workq.Worker.Runs;
 
 namespace Workq.Worker.Recording;
 
-/// <summary>What a run leaves for its trace and status once held to <c>WORKQ_MAX_TRACE_BYTES</c>; <see cref="Truncated"/> names the fields cut.</summary>
-public sealed record KeptRun(string? ResultJson, string? ErrorType, string? ErrorMessage, IReadOnlyList<string> Logs, IReadOnlyList<string> Truncated)
+/// <summary>
+/// What a run leaves for its trace and status once held to <c>WORKQ_MAX_TRACE_BYTES</c>; <see cref="Truncated"/> names
+/// the fields cut.
+/// </summary>
+public sealed record KeptRun(
+    string? ResultJson,
+    string? ErrorType,
+    string? ErrorMessage,
+    IReadOnlyList<string> Logs,
+    IReadOnlyList<string> Truncated)
 {
     /// <summary>The error as the event's status keeps it: <c>"Type: message"</c>.</summary>
     public string? Error => ErrorType is null ? null : $"{ErrorType}: {ErrorMessage}";
 }
 
 /// <summary>
-/// <c>WORKQ_MAX_TRACE_BYTES</c> over what one run leaves: its result, its error and its logs together, counted in UTF-8 bytes.
-/// Applied in the worker service to what the handler host gave back, whichever it is (a runner cannot send past it), before
-/// the trace is kept or the status written, so that neither, nor this service's memory, grows with a tenant's values. When the
-/// three do not fit, each has an equal share and what one leaves goes to the others; a field cut to its share ends with a
-/// marker saying so (a result becomes a JSON string of its text's start) and is named in the trace's <c>truncated</c>.
+/// <c>WORKQ_MAX_TRACE_BYTES</c> over what one run leaves: its result, its error and its logs together, counted in UTF-8
+/// bytes. Applied in the worker service to what the handler host gave back, whichever it is (a runner cannot send past
+/// it), before the trace is kept or the status written, so that neither, nor this service's memory, grows with a
+/// tenant's values. When the three do not fit, each has an equal share and what one leaves goes to the others; a field
+/// cut to its share ends with a marker saying so (a result becomes a JSON string of its text's start) and is named in
+/// the trace's <c>truncated</c>.
 /// </summary>
 public static class TraceBudget
 {
     public const string Result = "result", Error = "error", Logs = "logs";
 
-    /// <summary>An exception's type name is not the tenant's text: it is kept, up to this many characters, ahead of the message.</summary>
+    /// <summary>
+    /// An exception's type name is not the tenant's text: it is kept, up to this many characters, ahead of the message.
+    /// </summary>
     private const int MaxTypeChars = 200;
 
     public static KeptRun Apply(HandlerOutcome ran, int maxBytes)
@@ -31,9 +42,15 @@ public static class TraceBudget
         var (result, isJson) = ResultText(ran.Result, ran.ResultOptions);
         var type = ran.ErrorType is { Length: > MaxTypeChars } longType ? longType[..MaxTypeChars] : ran.ErrorType;
         var logs = ran.Logs ?? [];
-        long resultBytes = Bytes(result), errorBytes = Bytes(type) + Bytes(ran.ErrorMessage), logBytes = logs.Sum(l => (long)Bytes(l));
+        long resultBytes = Bytes(result), errorBytes = Bytes(type) + Bytes(ran.ErrorMessage), logBytes = logs.Sum(
+            l => (long)Bytes(l));
         var whole = result is null ? null : isJson ? result : JsonSerializer.Serialize(result);
-        if (resultBytes + errorBytes + logBytes <= maxBytes) return new KeptRun(whole, type, ran.ErrorMessage, logs, []);
+        if (resultBytes + errorBytes + logBytes <= maxBytes) return new KeptRun(
+            whole,
+            type,
+            ran.ErrorMessage,
+            logs,
+            []);
 
         var (resultShare, errorShare, logShare) = Shares(resultBytes, errorBytes, logBytes, maxBytes);
         var truncated = new List<string>(3);
@@ -57,13 +74,16 @@ public static class TraceBudget
     }
 
     /// <summary>
-    /// The result's JSON text, null for none: a runner's is checked, as it holds hostile code (anything but one JSON value is text,
-    /// kept as a JSON string), a value of this process's handler serialized. A cut one is the start of that text either way.
+    /// The result's JSON text, null for none: a runner's is checked, as it holds hostile code (anything but one JSON
+    /// value is text, kept as a JSON string), a value of this process's handler serialized. A cut one is the start of
+    /// that text either way.
     /// </summary>
     private static (string? Text, bool IsJson) ResultText(object? result, JsonSerializerOptions? options)
     {
         if (result is TraceResult { Json: var json })
-            return ReferenceEquals(result, TraceResult.Null) ? (null, true) : (Encoding.UTF8.GetString(json), IsJson(json));
+            return ReferenceEquals(result, TraceResult.Null)
+                ? (null, true)
+                : (Encoding.UTF8.GetString(json), IsJson(json));
         return (result is null ? null : Shared.Scripting.JsonResult.ToTraceJson(result, options), true);
     }
 
@@ -120,10 +140,16 @@ public static class TraceBudget
         return kept;
     }
 
-    /// <summary>Without the field's size: a runner sends no more of a field than could be kept, so its whole size is not known here.</summary>
-    private static string Marker(int maxBytes) => string.Create(CultureInfo.InvariantCulture, $"… [truncated at WORKQ_MAX_TRACE_BYTES ({maxBytes} bytes)]");
+    /// <summary>
+    /// Without the field's size: a runner sends no more of a field than could be kept, so its whole size is not known
+    /// here.
+    /// </summary>
+    private static string Marker(int maxBytes)
+        => string.Create(CultureInfo.InvariantCulture, $"… [truncated at WORKQ_MAX_TRACE_BYTES ({maxBytes} bytes)]");
 
-    /// <summary>The longest start of the text within <paramref name="maxBytes"/> of UTF-8, never splitting a surrogate pair.</summary>
+    /// <summary>
+    /// The longest start of the text within <paramref name="maxBytes"/> of UTF-8, never splitting a surrogate pair.
+    /// </summary>
     public static string Cut(string text, long maxBytes)
     {
         long bytes = 0;

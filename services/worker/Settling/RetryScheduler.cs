@@ -67,8 +67,13 @@ public sealed class RetryScheduler(EventPublisher publisher, Topology topology)
     /// reason, without running it: the dispatcher's check then moves it whole to the quarantine (docs/DESIGN.md
     /// "Quarantine").
     /// </summary>
-    public async Task DeadLetterUnreadableAsync(string canvas, string worker, RabbitMQ.Client.IReadOnlyBasicProperties properties, string reason,
-        ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    public async Task DeadLetterUnreadableAsync(
+        string canvas,
+        string worker,
+        RabbitMQ.Client.IReadOnlyBasicProperties properties,
+        string reason,
+        ReadOnlyMemory<byte> body,
+        CancellationToken cancellationToken)
     {
         var headers = new Dictionary<string, object?>(properties.Headers ?? new Dictionary<string, object?>())
         {
@@ -82,12 +87,23 @@ public sealed class RetryScheduler(EventPublisher publisher, Topology topology)
     /// <summary>
     /// Publishes the event to the dead letters with the reason, confirmed, before its delivery is acked.
     /// </summary>
-    public async Task DeadLetterAsync(EventEnvelope envelope, int attempt, string reason, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    public async Task DeadLetterAsync(
+        EventEnvelope envelope,
+        int attempt,
+        string reason,
+        ReadOnlyMemory<byte> body,
+        CancellationToken cancellationToken)
     {
         var deadLetter = EventHeaders.Create(envelope, attempt);
         deadLetter.Headers![EventHeaders.DeadLetterReason] = Encoding.UTF8.GetBytes(Cut(reason));
         deadLetter.Headers[EventHeaders.Attempts] = attempt;
-        await publisher.PublishAsync(Topology.DeadLetterExchange, envelope.Worker, envelope, deadLetter, body, cancellationToken);
+        await publisher.PublishAsync(
+            Topology.DeadLetterExchange,
+            envelope.Worker,
+            envelope,
+            deadLetter,
+            body,
+            cancellationToken);
     }
 
     private static string Cut(string reason) => reason.Length > MaxReasonLength ? reason[..MaxReasonLength] : reason;

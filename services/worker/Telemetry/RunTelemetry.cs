@@ -13,7 +13,14 @@ public static class RunTelemetry
             ? WorkqDiagnostics.StartProcess(envelope, Topology.WorkerQueue(envelope.Canvas, envelope.Worker), attempt)
             : null;
 
-    public static void Finish(Activity? activity, in EventEnvelope envelope, RunOutcome outcome, string? errorType, string? errorMessage, TimeSpan duration, TimeSpan queueWait)
+    public static void Finish(
+        Activity? activity,
+        in EventEnvelope envelope,
+        RunOutcome outcome,
+        string? errorType,
+        string? errorMessage,
+        TimeSpan duration,
+        TimeSpan queueWait)
     {
         var name = outcome switch
         {
@@ -29,9 +36,11 @@ public static class RunTelemetry
         var tags = WorkqDiagnostics.Tags(envelope.Canvas, envelope.Worker, name);
         WorkqDiagnostics.Processed.Add(1, tags);
         WorkqDiagnostics.HandlerDuration.Record(duration.TotalMilliseconds, tags);
-        WorkqDiagnostics.QueueWait.Record(Math.Max(0, queueWait.TotalMilliseconds), WorkqDiagnostics.Tags(envelope.Canvas, envelope.Worker));
+        WorkqDiagnostics.QueueWait
+            .Record(Math.Max(0, queueWait.TotalMilliseconds), WorkqDiagnostics.Tags(envelope.Canvas, envelope.Worker));
         if (outcome == RunOutcome.Completed) return;
         WorkqDiagnostics.Failed.Add(1, tags);
-        if (outcome == RunOutcome.TimedOut) WorkqDiagnostics.TimedOut.Add(1, WorkqDiagnostics.Tags(envelope.Canvas, envelope.Worker));
+        if (outcome == RunOutcome.TimedOut) WorkqDiagnostics.TimedOut
+            .Add(1, WorkqDiagnostics.Tags(envelope.Canvas, envelope.Worker));
     }
 }

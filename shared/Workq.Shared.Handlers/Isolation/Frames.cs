@@ -29,12 +29,15 @@ public sealed class FrameOutput(Stream stream, bool synchronous = false) : IAsyn
     /// <summary>Faults when the stream broke (the other side died); completes once disposed and drained.</summary>
     public Task Completion => Task.WhenAny(failed.Task, drained.Task).Unwrap();
 
-    /// <summary>Starts a frame; its fields are written under a lock that <see cref="Frame.Dispose"/> releases.</summary>
+    /// <summary>
+    /// Starts a frame; its fields are written under a lock that <see cref="Frame.Dispose"/> releases.
+    /// </summary>
     public Frame Begin(byte type) => new(this, type);
 
     /// <summary>
-    /// Waits until fewer than <paramref name="limit"/> bytes wait to be written, so that a writer of many frames (a relayed
-    /// response body) cannot grow the buffer without bound when the other side stops reading. Returns at once once closed.
+    /// Waits until fewer than <paramref name="limit"/> bytes wait to be written, so that a writer of many frames (a
+    /// relayed response body) cannot grow the buffer without bound when the other side stops reading. Returns at once
+    /// once closed.
     /// </summary>
     public async ValueTask WaitForRoomAsync(int limit, CancellationToken cancellationToken)
     {
@@ -215,7 +218,10 @@ public sealed class FrameOutput(Stream stream, bool synchronous = false) : IAsyn
             buffer.Advance(length);
         }
 
-        /// <summary>An emit's time: a flag byte (1 delay, 2 run-at), then the delay's ticks and the run-at's UTC ticks; then its ordering key.</summary>
+        /// <summary>
+        /// An emit's time: a flag byte (1 delay, 2 run-at), then the delay's ticks and the run-at's UTC ticks; then its
+        /// ordering key.
+        /// </summary>
         public readonly void When(Messaging.EmitWhen when)
         {
             Byte((byte)((when.Delay is null ? 0 : 1) | (when.RunAt is null ? 0 : 2)));
@@ -236,10 +242,15 @@ public sealed class FrameOutput(Stream stream, bool synchronous = false) : IAsyn
     }
 }
 
-/// <summary>Reads the frames <see cref="FrameOutput"/> writes. One reader per stream; a frame's payload is valid until the next read.</summary>
+/// <summary>
+/// Reads the frames <see cref="FrameOutput"/> writes. One reader per stream; a frame's payload is valid until the next
+/// read.
+/// </summary>
 public sealed class FrameInput(Stream stream, int maxFrameBytes = FrameInput.MaxFrameBytes)
 {
-    /// <summary>Far above any frame the supervisor sends (an event is at most a few MB, an assembly a few hundred KB).</summary>
+    /// <summary>
+    /// Far above any frame the supervisor sends (an event is at most a few MB, an assembly a few hundred KB).
+    /// </summary>
     public const int MaxFrameBytes = 64 * 1024 * 1024;
 
     private const int InitialBuffer = 64 * 1024;
@@ -255,14 +266,17 @@ public sealed class FrameInput(Stream stream, int maxFrameBytes = FrameInput.Max
         if (!await FillAsync(4, cancellationToken)) return null;
         var length = BinaryPrimitives.ReadInt32LittleEndian(buffer.AsSpan(start, 4));
         CheckLength(length);
-        if (!await FillAsync(4 + length, cancellationToken)) throw new EndOfStreamException("the stream ended inside a frame");
+        if (!await FillAsync(4 + length, cancellationToken)) throw new EndOfStreamException(
+            "the stream ended inside a frame");
         var type = buffer[start + 4];
         var payload = buffer.AsMemory(start + 5, length - 1);
         start += 4 + length;
         return (type, payload);
     }
 
-    /// <summary>The blocking form, for a reader on a thread of its own that must keep reading when the thread pool does not.</summary>
+    /// <summary>
+    /// The blocking form, for a reader on a thread of its own that must keep reading when the thread pool does not.
+    /// </summary>
     public (byte Type, ReadOnlyMemory<byte> Payload)? Read()
     {
         if (!Fill(4)) return null;
@@ -278,7 +292,8 @@ public sealed class FrameInput(Stream stream, int maxFrameBytes = FrameInput.Max
     private void CheckLength(int length)
     {
         if (length < 1) throw new InvalidDataException($"a frame length of {length}");
-        if (length > maxFrameBytes) throw new InvalidDataException($"a frame of {length} bytes, over the {maxFrameBytes} a frame may hold");
+        if (length > maxFrameBytes) throw new InvalidDataException(
+            $"a frame of {length} bytes, over the {maxFrameBytes} a frame may hold");
     }
 
     private async ValueTask<bool> FillAsync(int count, CancellationToken cancellationToken)
@@ -305,8 +320,9 @@ public sealed class FrameInput(Stream stream, int maxFrameBytes = FrameInput.Max
         return true;
     }
 
-    // Moves what is left to the front (the previous payload is given up) and grows the buffer to hold a whole frame; after a
-    // large frame (a relayed request body) it goes back to its usual size, so a runner's one big frame is not kept for good.
+    // Moves what is left to the front (the previous payload is given up) and grows the buffer to hold a whole frame;
+    // after a large frame (a relayed request body) it goes back to its usual size, so a runner's one big frame is not
+    // kept for good.
     private void Prepare(int count)
     {
         if (end - start >= count) return;
@@ -338,9 +354,9 @@ public sealed class FrameInput(Stream stream, int maxFrameBytes = FrameInput.Max
 }
 
 /// <summary>
-/// Reads a frame's fields in the order <see cref="FrameOutput.Frame"/> wrote them. The other side may be hostile (a runner
-/// whose handler escaped the guard): a payload shorter than its fields, or with bytes left over (<see cref="End"/>), throws
-/// <see cref="InvalidDataException"/> naming the frame, never an index error.
+/// Reads a frame's fields in the order <see cref="FrameOutput.Frame"/> wrote them. The other side may be hostile (a
+/// runner whose handler escaped the guard): a payload shorter than its fields, or with bytes left over (<see
+/// cref="End"/>), throws <see cref="InvalidDataException"/> naming the frame, never an index error.
 /// </summary>
 public ref struct FrameReader(ReadOnlySpan<byte> payload, string frame)
 {
@@ -400,7 +416,10 @@ public ref struct FrameReader(ReadOnlySpan<byte> payload, string frame)
         var orderingKey = String();
         if (flags > 3) throw Broken($"time flags {flags}");
         if ((flags & 2) != 0 && runAt is < 0 or > 3_155_378_975_999_999_999) throw Broken($"a run-at of {runAt} ticks");
-        return new Messaging.EmitWhen((flags & 1) != 0 ? TimeSpan.FromTicks(delay) : null, (flags & 2) != 0 ? new DateTimeOffset(runAt, TimeSpan.Zero) : null, orderingKey);
+        return new Messaging.EmitWhen(
+            (flags & 1) != 0 ? TimeSpan.FromTicks(delay) : null,
+            (flags & 2) != 0 ? new DateTimeOffset(runAt, TimeSpan.Zero) : null,
+            orderingKey);
     }
 
     /// <summary>Every field has been read: bytes left over mean the two sides do not agree on the frame.</summary>

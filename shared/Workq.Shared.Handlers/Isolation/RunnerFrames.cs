@@ -5,8 +5,17 @@ namespace Workq.Shared.Isolation;
 // The frames of the runner channel (RunnerProtocol), one record each: its type byte, its one write and its one read. A
 // read checks every field and that nothing is left over, so a runner that sends anything else breaks the protocol.
 
-/// <summary>Supervisor to runner, first: the canvas, the thread cap, how many Http requests may be in flight and how large a request body may be.</summary>
-public readonly record struct InitFrame(string Canvas, int MaxThreads, int HttpConcurrency, int HttpMaxBytes, int MaxEventBytes, int MaxTraceBytes)
+/// <summary>
+/// Supervisor to runner, first: the canvas, the thread cap, how many Http requests may be in flight and how large a
+/// request body may be.
+/// </summary>
+public readonly record struct InitFrame(
+    string Canvas,
+    int MaxThreads,
+    int HttpConcurrency,
+    int HttpMaxBytes,
+    int MaxEventBytes,
+    int MaxTraceBytes)
 {
     public const byte Type = 1;
 
@@ -24,7 +33,13 @@ public readonly record struct InitFrame(string Canvas, int MaxThreads, int HttpC
     public static InitFrame Read(ReadOnlySpan<byte> payload)
     {
         var reader = new FrameReader(payload, "Init");
-        var frame = new InitFrame(reader.Text("canvas"), reader.Int(), reader.Int(), reader.Int(), reader.Int(), reader.Int());
+        var frame = new InitFrame(
+            reader.Text("canvas"),
+            reader.Int(),
+            reader.Int(),
+            reader.Int(),
+            reader.Int(),
+            reader.Int());
         reader.End();
         return frame;
     }
@@ -72,7 +87,15 @@ public readonly record struct UnloadFrame(int Key)
 }
 
 /// <summary>Supervisor to runner: one event to run. The run id is the runner's only handle on it.</summary>
-public readonly record struct RunFrame(long RunId, int Key, Guid EventId, string Worker, DateTimeOffset EnqueuedAt, int Attempt, int Depth, TimeSpan Timeout,
+public readonly record struct RunFrame(
+    long RunId,
+    int Key,
+    Guid EventId,
+    string Worker,
+    DateTimeOffset EnqueuedAt,
+    int Attempt,
+    int Depth,
+    TimeSpan Timeout,
     ReadOnlyMemory<byte> Body)
 {
     public const byte Type = 4;
@@ -94,21 +117,32 @@ public readonly record struct RunFrame(long RunId, int Key, Guid EventId, string
     public static RunFrame Read(ReadOnlySpan<byte> payload)
     {
         var reader = new FrameReader(payload, "Run");
-        var frame = new RunFrame(reader.Long(), reader.Int(), reader.Guid(), reader.Text("worker"), new DateTimeOffset(reader.Long(), TimeSpan.Zero),
-            reader.Int(), reader.Int(), TimeSpan.FromMilliseconds(reader.Int()), reader.Bytes().ToArray());
+        var frame = new RunFrame(
+            reader.Long(),
+            reader.Int(),
+            reader.Guid(),
+            reader.Text("worker"),
+            new DateTimeOffset(reader.Long(), TimeSpan.Zero),
+            reader.Int(),
+            reader.Int(),
+            TimeSpan.FromMilliseconds(reader.Int()),
+            reader.Bytes().ToArray());
         reader.End();
         return frame;
     }
 }
 
-/// <summary>Supervisor to runner: the answer to an <see cref="EmitFrame"/>, the event's id or why it was refused.</summary>
+/// <summary>
+/// Supervisor to runner: the answer to an <see cref="EmitFrame"/>, the event's id or why it was refused.
+/// </summary>
 public readonly record struct EmitReplyFrame(long RunId, int Number, Guid? EventId, byte FailureKind, string? Refusal)
 {
     public const byte Type = 5;
 
     public static EmitReplyFrame Emitted(long runId, int number, Guid eventId) => new(runId, number, eventId, 0, null);
 
-    public static EmitReplyFrame Refused(long runId, int number, byte kind, string refusal) => new(runId, number, null, kind, refusal);
+    public static EmitReplyFrame Refused(long runId, int number, byte kind, string refusal)
+        => new(runId, number, null, kind, refusal);
 
     public void Write(FrameOutput output)
     {
@@ -151,7 +185,10 @@ public readonly record struct ReadyFrame(int Pid)
     }
 }
 
-/// <summary>Runner to supervisor: a run's <c>Emit</c>, numbered within the run, for the supervisor to publish in the run's canvas.</summary>
+/// <summary>
+/// Runner to supervisor: a run's <c>Emit</c>, numbered within the run, for the supervisor to publish in the run's
+/// canvas.
+/// </summary>
 public readonly record struct EmitFrame(long RunId, int Number, string Worker, ReadOnlyMemory<byte> Json, EmitWhen When)
 {
     public const byte Type = 102;
@@ -169,14 +206,27 @@ public readonly record struct EmitFrame(long RunId, int Number, string Worker, R
     public static EmitFrame Read(ReadOnlySpan<byte> payload)
     {
         var reader = new FrameReader(payload, "Emit");
-        var frame = new EmitFrame(reader.Long(), reader.Int(), reader.Text("worker"), reader.Bytes().ToArray(), reader.When());
+        var frame = new EmitFrame(
+            reader.Long(),
+            reader.Int(),
+            reader.Text("worker"),
+            reader.Bytes().ToArray(),
+            reader.When());
         reader.End();
         return frame;
     }
 }
 
-/// <summary>Runner to supervisor: how a run ended, with the handler's result JSON, its error and its log lines.</summary>
-public readonly record struct DoneFrame(long RunId, RunnerOutcome Outcome, TimeSpan Duration, ReadOnlyMemory<byte>? Result, string? ErrorType, string? ErrorMessage,
+/// <summary>
+/// Runner to supervisor: how a run ended, with the handler's result JSON, its error and its log lines.
+/// </summary>
+public readonly record struct DoneFrame(
+    long RunId,
+    RunnerOutcome Outcome,
+    TimeSpan Duration,
+    ReadOnlyMemory<byte>? Result,
+    string? ErrorType,
+    string? ErrorMessage,
     IReadOnlyList<string> Logs)
 {
     public const byte Type = 103;
@@ -206,6 +256,13 @@ public readonly record struct DoneFrame(long RunId, RunnerOutcome Outcome, TimeS
         var logs = count == 0 ? [] : new string[count];
         for (var i = 0; i < count; i++) logs[i] = reader.Text("log line");
         reader.End();
-        return new DoneFrame(runId, (RunnerOutcome)outcome, TimeSpan.FromTicks(Math.Max(0, ticks)), frameResult, errorType, errorMessage, logs);
+        return new DoneFrame(
+            runId,
+            (RunnerOutcome)outcome,
+            TimeSpan.FromTicks(Math.Max(0, ticks)),
+            frameResult,
+            errorType,
+            errorMessage,
+            logs);
     }
 }

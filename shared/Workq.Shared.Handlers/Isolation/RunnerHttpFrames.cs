@@ -1,20 +1,32 @@
 namespace Workq.Shared.Isolation;
 
-// A handler's Http, relayed: the runner has no network, so it sends each request to the supervisor, which makes it with the
-// canvas's connection pool and the egress policy and streams the answer back: a head, body chunks, then an end.
+// A handler's Http, relayed: the runner has no network, so it sends each request to the supervisor, which makes it with
+// the canvas's connection pool and the egress policy and streams the answer back: a head, body chunks, then an end.
 
 /// <summary>How a relayed request ended, when it did not end well (<see cref="HttpEndFrame"/>).</summary>
 public enum HttpFailure : byte
 {
     None,
-    /// <summary>Thrown in the handler as <see cref="HttpRequestException"/> with the message (a refusal, a connection error, a cap).</summary>
+    /// <summary>
+    /// Thrown in the handler as <see cref="HttpRequestException"/> with the message (a refusal, a connection error, a
+    /// cap).
+    /// </summary>
     Request,
-    /// <summary>Thrown as <see cref="TaskCanceledException"/>: the run's time-out, or the handler's own token.</summary>
+    /// <summary>
+    /// Thrown as <see cref="TaskCanceledException"/>: the run's time-out, or the handler's own token.
+    /// </summary>
     Cancelled,
 }
 
-/// <summary>Runner to supervisor: one request of a run, its whole body (bounded by the runner before it is sent).</summary>
-public readonly record struct HttpRequestFrame(long RunId, int RequestId, string Method, string Uri, IReadOnlyList<KeyValuePair<string, string>> Headers,
+/// <summary>
+/// Runner to supervisor: one request of a run, its whole body (bounded by the runner before it is sent).
+/// </summary>
+public readonly record struct HttpRequestFrame(
+    long RunId,
+    int RequestId,
+    string Method,
+    string Uri,
+    IReadOnlyList<KeyValuePair<string, string>> Headers,
     ReadOnlyMemory<byte>? Body)
 {
     public const byte Type = 104;
@@ -37,13 +49,22 @@ public readonly record struct HttpRequestFrame(long RunId, int RequestId, string
         var (runId, requestId, method, uri) = (reader.Long(), reader.Int(), reader.Text("method"), reader.Text("URI"));
         var headers = HttpHeaderFields.Read(ref reader, MaxHeaders);
         var body = reader.Bytes(out var noBody);
-        var frame = new HttpRequestFrame(runId, requestId, method, uri, headers, noBody ? (ReadOnlyMemory<byte>?)null : body.ToArray());
+        var frame = new HttpRequestFrame(
+            runId,
+            requestId,
+            method,
+            uri,
+            headers,
+            noBody ? (ReadOnlyMemory<byte>?)null : body.ToArray());
         reader.End();
         return frame;
     }
 }
 
-/// <summary>Runner to supervisor: the handler gave up on a request (its token, or the run ended); an <see cref="HttpEndFrame"/> still follows.</summary>
+/// <summary>
+/// Runner to supervisor: the handler gave up on a request (its token, or the run ended); an <see cref="HttpEndFrame"/>
+/// still follows.
+/// </summary>
 public readonly record struct HttpCancelFrame(int RequestId)
 {
     public const byte Type = 105;
@@ -63,8 +84,15 @@ public readonly record struct HttpCancelFrame(int RequestId)
     }
 }
 
-/// <summary>Supervisor to runner: the response's head; <see cref="RequestUri"/> is where the last redirect led.</summary>
-public readonly record struct HttpResponseFrame(int RequestId, int Status, string? Reason, Version Version, string? RequestUri,
+/// <summary>
+/// Supervisor to runner: the response's head; <see cref="RequestUri"/> is where the last redirect led.
+/// </summary>
+public readonly record struct HttpResponseFrame(
+    int RequestId,
+    int Status,
+    string? Reason,
+    Version Version,
+    string? RequestUri,
     IReadOnlyList<KeyValuePair<string, string>> Headers)
 {
     public const byte Type = 6;
@@ -84,8 +112,14 @@ public readonly record struct HttpResponseFrame(int RequestId, int Status, strin
     public static HttpResponseFrame Read(ReadOnlySpan<byte> payload)
     {
         var reader = new FrameReader(payload, "HttpResponse");
-        var (requestId, status, reason, major, minor, uri) = (reader.Int(), reader.Int(), reader.String(), reader.Int(), reader.Int(), reader.String());
-        var frame = new HttpResponseFrame(requestId, status, reason, new Version(Math.Max(0, major), Math.Max(0, minor)), uri,
+        var (requestId, status, reason, major, minor, uri) = (reader.Int(), reader.Int(), reader.String(), reader
+            .Int(), reader.Int(), reader.String());
+        var frame = new HttpResponseFrame(
+            requestId,
+            status,
+            reason,
+            new Version(Math.Max(0, major), Math.Max(0, minor)),
+            uri,
             HttpHeaderFields.Read(ref reader, int.MaxValue));
         reader.End();
         return frame;
@@ -113,8 +147,14 @@ public readonly record struct HttpBodyFrame(int RequestId, ReadOnlyMemory<byte> 
     }
 }
 
-/// <summary>Supervisor to runner: the request is over, after its body or instead of a response, and why when it failed.</summary>
-public readonly record struct HttpEndFrame(int RequestId, HttpFailure Failure, string? Message, HttpRequestError Error = HttpRequestError.Unknown)
+/// <summary>
+/// Supervisor to runner: the request is over, after its body or instead of a response, and why when it failed.
+/// </summary>
+public readonly record struct HttpEndFrame(
+    int RequestId,
+    HttpFailure Failure,
+    string? Message,
+    HttpRequestError Error = HttpRequestError.Unknown)
 {
     public const byte Type = 8;
 

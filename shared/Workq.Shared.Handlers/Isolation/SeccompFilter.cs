@@ -4,9 +4,9 @@ using Microsoft.Win32.SafeHandles;
 namespace Workq.Shared.Isolation;
 
 /// <summary>
-/// A seccomp filter built with libseccomp (Debian's <c>libseccomp2</c>): every system call is allowed but those refused,
-/// each with the errno it answers. The worker service compiles bwrap's filter to BPF (<see cref="Export"/>); the runner
-/// loads a second one of its own (<see cref="Load"/>). Internal: handler code has no business with it.
+/// A seccomp filter built with libseccomp (Debian's <c>libseccomp2</c>): every system call is allowed but those
+/// refused, each with the errno it answers. The worker service compiles bwrap's filter to BPF (<see cref="Export"/>);
+/// the runner loads a second one of its own (<see cref="Load"/>). Internal: handler code has no business with it.
 /// </summary>
 internal sealed class SeccompFilter : IDisposable
 {
@@ -23,8 +23,9 @@ internal sealed class SeccompFilter : IDisposable
     }
 
     /// <summary>
-    /// Refuses <paramref name="syscall"/> with <paramref name="errno"/>, or only the calls whose argument matches; false when
-    /// this kernel's architecture or this libseccomp does not know the name (an older one: nothing to refuse).
+    /// Refuses <paramref name="syscall"/> with <paramref name="errno"/>, or only the calls whose argument matches;
+    /// false when this kernel's architecture or this libseccomp does not know the name (an older one: nothing to
+    /// refuse).
     /// </summary>
     public bool Refuse(string syscall, int errno, ArgumentMatch? when = null)
     {
@@ -42,7 +43,9 @@ internal sealed class SeccompFilter : IDisposable
         if (rc != 0) throw new InvalidOperationException($"seccomp_export_bpf failed: {rc}");
     }
 
-    /// <summary>Installs the filter on every thread of this process (TSYNC: the runtime's threads started before it).</summary>
+    /// <summary>
+    /// Installs the filter on every thread of this process (TSYNC: the runtime's threads started before it).
+    /// </summary>
     public void Load()
     {
         var rc = AttributeSet(context, AttributeThreadSync, 1);
@@ -82,7 +85,9 @@ internal sealed class SeccompFilter : IDisposable
     [DllImport(Library, EntryPoint = "seccomp_release")]
     private static extern void Release(IntPtr context);
 
-    /// <summary>A condition on one argument of a system call: <c>(arg &amp; Mask) == Value</c>, or <c>arg != Value</c>.</summary>
+    /// <summary>
+    /// A condition on one argument of a system call: <c>(arg &amp; Mask) == Value</c>, or <c>arg != Value</c>.
+    /// </summary>
     public readonly record struct ArgumentMatch(uint Argument, ulong Value, ulong? Mask = null, bool NotEqual = false)
     {
         private const int CompareNotEqual = 1;

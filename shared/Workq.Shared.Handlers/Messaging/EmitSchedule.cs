@@ -1,8 +1,8 @@
 namespace Workq.Shared.Messaging;
 
 /// <summary>
-/// When a handler's emit is to run: after <c>Delay</c>, or at <c>RunAt</c>, or (neither) now; and, with an <c>OrderingKey</c>,
-/// after the events emitted earlier with the same key (API.md "Ordering keys").
+/// When a handler's emit is to run: after <c>Delay</c>, or at <c>RunAt</c>, or (neither) now; and, with an
+/// <c>OrderingKey</c>, after the events emitted earlier with the same key (API.md "Ordering keys").
 /// </summary>
 public readonly record struct EmitWhen(TimeSpan? Delay, DateTimeOffset? RunAt, string? OrderingKey = null)
 {
@@ -12,16 +12,24 @@ public readonly record struct EmitWhen(TimeSpan? Delay, DateTimeOffset? RunAt, s
 /// <summary>The rules of a delayed emit, the same for the emit API and for handlers' <c>Emit</c>.</summary>
 public static class EmitSchedule
 {
-    /// <summary>How far ahead an event may be scheduled: delayed events wait in PostgreSQL, so this bounds how long a row lives.</summary>
+    /// <summary>
+    /// How far ahead an event may be scheduled: delayed events wait in PostgreSQL, so this bounds how long a row lives.
+    /// </summary>
     public static readonly TimeSpan MaxAhead = TimeSpan.FromDays(30);
 
     /// <summary>
     /// The time the event runs at, or null to run it now (no delay, a zero one, or a past <paramref name="runAt"/>);
     /// else a problem naming the field at fault.
     /// </summary>
-    public static (DateTimeOffset? At, string? Problem) Resolve(TimeSpan? delay, DateTimeOffset? runAt, DateTimeOffset now, string delayField, string runAtField)
+    public static (DateTimeOffset? At, string? Problem) Resolve(
+        TimeSpan? delay,
+        DateTimeOffset? runAt,
+        DateTimeOffset now,
+        string delayField,
+        string runAtField)
     {
-        if (delay is not null && runAt is not null) return (null, $"Give \"{delayField}\" or \"{runAtField}\", not both.");
+        if (delay is not null
+            && runAt is not null) return (null, $"Give \"{delayField}\" or \"{runAtField}\", not both.");
         if (delay is { } wait)
         {
             if (wait < TimeSpan.Zero) return (null, $"\"{delayField}\" must not be negative.");

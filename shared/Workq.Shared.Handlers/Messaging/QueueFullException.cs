@@ -1,7 +1,9 @@
 namespace Workq.Shared.Messaging;
 
 // Here rather than beside the publisher: a runner process throws it into handler code too.
-/// <summary>A worker's queue holds <c>WORKQ_MAX_QUEUED_PER_WORKER</c> events and the broker refused (nacked) one more.</summary>
+/// <summary>
+/// A worker's queue holds <c>WORKQ_MAX_QUEUED_PER_WORKER</c> events and the broker refused (nacked) one more.
+/// </summary>
 public sealed class QueueFullException : Exception
 {
     public QueueFullException(string canvas, string worker, int limit)
@@ -18,6 +20,9 @@ public sealed class QueueFullException : Exception
     public string Canvas { get; }
     public string Worker { get; }
 
-    /// <summary>The same refusal, thrown again in a runner process whose handler's emit the worker service was refused.</summary>
-    public static QueueFullException Relayed(string message, string canvas, string worker) => new(message, canvas, worker);
+    /// <summary>
+    /// The same refusal, thrown again in a runner process whose handler's emit the worker service was refused.
+    /// </summary>
+    public static QueueFullException Relayed(string message, string canvas, string worker)
+        => new(message, canvas, worker);
 }

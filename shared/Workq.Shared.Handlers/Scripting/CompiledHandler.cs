@@ -43,9 +43,11 @@ public sealed class CompiledHandler : IDisposable
             using var pe = new MemoryStream(assembly, writable: false);
             var loaded = context.LoadFromStream(pe);
             var entry = loaded.GetTypes()
-                .Select(t => t.GetMethod("<Factory>", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static))
+                .Select(
+                    t => t.GetMethod("<Factory>", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static))
                 .FirstOrDefault(m => m is not null)
-                ?? throw new InvalidOperationException("the assembly is not a compiled handler: it has no script entry point");
+                ?? throw new InvalidOperationException(
+                    "the assembly is not a compiled handler: it has no script entry point");
             return new CompiledHandler(context, entry.CreateDelegate<Func<object[], Task<object?>>>());
         }
         catch

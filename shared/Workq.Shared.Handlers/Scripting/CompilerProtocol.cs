@@ -21,7 +21,9 @@ public sealed record CompileReply(bool Ready, IReadOnlyList<ScriptError> Errors,
 /// </summary>
 public static class CompilerProtocol
 {
-    /// <summary>Far above any request (code is at most a few hundred KB) or reply: a larger length means a corrupt stream.</summary>
+    /// <summary>
+    /// Far above any request (code is at most a few hundred KB) or reply: a larger length means a corrupt stream.
+    /// </summary>
     public const int MaxFrameBytes = 64 * 1024 * 1024;
 
     public static async Task WriteAsync<T>(Stream stream, T message, CancellationToken cancellationToken)
@@ -42,10 +44,12 @@ public static class CompilerProtocol
         if (read == 0) return null;
         if (read < header.Length) throw new EndOfStreamException("the stream ended inside a frame header");
         var length = BinaryPrimitives.ReadInt32LittleEndian(header);
-        if (length is < 0 or > MaxFrameBytes) throw new InvalidDataException($"a frame of {length} bytes is not a compiler message");
+        if (length is < 0 or > MaxFrameBytes) throw new InvalidDataException(
+            $"a frame of {length} bytes is not a compiler message");
         var body = new byte[length];
         await stream.ReadExactlyAsync(body, cancellationToken);
-        return JsonSerializer.Deserialize<T>(body, JsonDefaults.Web) ?? throw new InvalidDataException("a compiler message was JSON null");
+        return JsonSerializer.Deserialize<T>(body, JsonDefaults.Web)
+            ?? throw new InvalidDataException("a compiler message was JSON null");
     }
 }
 

@@ -60,7 +60,9 @@ public sealed class EgressPolicy
 
     public static EgressPolicy Default { get; } = new([], [], []);
 
-    /// <summary>Parses <c>WORKQ_HANDLER_HTTP_ALLOW</c>; throws <see cref="InvalidOperationException"/> naming a bad entry.</summary>
+    /// <summary>
+    /// Parses <c>WORKQ_HANDLER_HTTP_ALLOW</c>; throws <see cref="InvalidOperationException"/> naming a bad entry.
+    /// </summary>
     public static EgressPolicy Parse(string? allow)
     {
         if (string.IsNullOrWhiteSpace(allow)) return Default;
@@ -70,8 +72,10 @@ public sealed class EgressPolicy
         foreach (var entry in allow.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (IPNetwork.TryParse(entry, out var network)) networks.Add(network);
-            else if (IPAddress.TryParse(entry.Trim('[', ']'), out var address)) networks.Add(new IPNetwork(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128));
-            else if (entry.StartsWith("*.", StringComparison.Ordinal) && Uri.CheckHostName(entry[2..]) == UriHostNameType.Dns) suffixes.Add(entry[1..].ToLowerInvariant());
+            else if (IPAddress.TryParse(entry.Trim('[', ']'), out var address)) networks.Add(
+                new IPNetwork(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128));
+            else if (entry.StartsWith("*.", StringComparison.Ordinal)
+                && Uri.CheckHostName(entry[2..]) == UriHostNameType.Dns) suffixes.Add(entry[1..].ToLowerInvariant());
             else if (Uri.CheckHostName(entry) == UriHostNameType.Dns) hosts.Add(entry.ToLowerInvariant());
             else throw new InvalidOperationException($"{AllowVariable}: '{entry}' is not a CIDR (10.1.0.0/16), an address or a host name (api.internal, *.internal).");
         }
@@ -83,17 +87,21 @@ public sealed class EgressPolicy
     {
         if (allowedHosts.Length == 0 && allowedSuffixes.Length == 0) return false;
         var name = host.TrimEnd('.').ToLowerInvariant();
-        return allowedHosts.Contains(name) || allowedSuffixes.Any(suffix => name.EndsWith(suffix, StringComparison.Ordinal));
+        return allowedHosts.Contains(name)
+            || allowedSuffixes.Any(suffix => name.EndsWith(suffix, StringComparison.Ordinal));
     }
 
-    /// <summary>Why a connection to this address is refused (e.g. "a loopback address"), or null when it may go ahead.</summary>
+    /// <summary>
+    /// Why a connection to this address is refused (e.g. "a loopback address"), or null when it may go ahead.
+    /// </summary>
     public string? Refusal(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
         foreach (var network in allowedNetworks)
             if (network.BaseAddress.AddressFamily == address.AddressFamily && network.Contains(address)) return null;
         foreach (var rule in Refused)
-            if (rule.Network.BaseAddress.AddressFamily == address.AddressFamily && rule.Network.Contains(address)) return rule.Name;
+            if (rule.Network.BaseAddress.AddressFamily == address.AddressFamily
+                && rule.Network.Contains(address)) return rule.Name;
         // A public address of this machine reaches whatever listens on all interfaces here: the broker, say.
         if (MachineAddresses.Contains(address)) return "an address of this machine";
         // IPv6 forms that carry an IPv4 address reach that address: judge the address inside.

@@ -5,8 +5,8 @@ namespace Workq.Shared.Scripting;
 
 /// <summary>
 /// A handler's emitted value as JSON, held to WORKQ_MAX_EVENT_BYTES as the emit API holds a request: refused with an
-/// <see cref="ArgumentException"/> naming the limit as soon as its JSON passes it, never built whole first (a value of tens of
-/// megabytes would otherwise be copied, and copied again, before being refused).
+/// <see cref="ArgumentException"/> naming the limit as soon as its JSON passes it, never built whole first (a value of
+/// tens of megabytes would otherwise be copied, and copied again, before being refused).
 /// </summary>
 public static class EventJson
 {
@@ -23,8 +23,9 @@ public static class EventJson
         "value");
 
     /// <summary>
-    /// Grows to what the writer asks for, up to the limit. The writer asks before it writes, and a string of n characters takes at
-    /// least n bytes while the writer asks for up to three a character: a request that could not fit even so is refused at once.
+    /// Grows to what the writer asks for, up to the limit. The writer asks before it writes, and a string of n
+    /// characters takes at least n bytes while the writer asks for up to three a character: a request that could not
+    /// fit even so is refused at once.
     /// </summary>
     private sealed class CappedBuffer(int maxBytes) : IBufferWriter<byte>
     {
@@ -48,7 +49,9 @@ public static class EventJson
             sizeHint = Math.Max(sizeHint, 1);
             if ((long)written + sizeHint / 3 > maxBytes) throw TooLarge(maxBytes);
             if (buffer.Length - written >= sizeHint) return buffer;
-            Array.Resize(ref buffer, (int)Math.Min(Math.Max((long)written + sizeHint, buffer.Length * 2L), Array.MaxLength));
+            Array.Resize(
+                ref buffer,
+                (int)Math.Min(Math.Max((long)written + sizeHint, buffer.Length * 2L), Array.MaxLength));
             return buffer;
         }
     }

@@ -6,7 +6,13 @@ using Workq.Shared.Messaging;
 namespace Workq.Shared.Scripting;
 
 /// <summary>What a handler script knows about the event it runs for.</summary>
-public sealed record HandlerMeta(Guid Id, string Canvas, string Worker, DateTimeOffset EnqueuedAt, int Attempt, int Depth);
+public sealed record HandlerMeta(
+    Guid Id,
+    string Canvas,
+    string Worker,
+    DateTimeOffset EnqueuedAt,
+    int Attempt,
+    int Depth);
 
 /// <summary>An event a handler emitted, for its trace.</summary>
 public sealed record EmittedEvent(string Worker, Guid Id);
@@ -14,11 +20,19 @@ public sealed record EmittedEvent(string Worker, Guid Id);
 /// <summary>Publishes a handler's emits; the worker service publishes to the same canvas with depth + 1.</summary>
 public interface IHandlerEmitter
 {
-    /// <summary>WORKQ_MAX_EVENT_BYTES: the largest event's JSON, in bytes, as for the emit API. The worker service checks it again.</summary>
+    /// <summary>
+    /// WORKQ_MAX_EVENT_BYTES: the largest event's JSON, in bytes, as for the emit API. The worker service checks it
+    /// again.
+    /// </summary>
     int MaxEventBytes { get; }
 
-    /// <param name="when">Now, or later: the trusted side checks it (at most 30 days ahead, not both a delay and a time).</param>
-    Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, EmitWhen when, CancellationToken cancellationToken);
+    /// <param name="when">Now, or later: the trusted side checks it (at most 30 days ahead, not both a delay and a
+    /// time).</param>
+    Task<Guid> EmitAsync(
+        string worker,
+        ReadOnlyMemory<byte> eventJson,
+        EmitWhen when,
+        CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -74,7 +88,9 @@ public class HandlerGlobals(
         {
             lock (_gate)
             {
-                ObjectDisposedException.ThrowIf(_finished, "Http: the run has finished; requests must complete before the handler returns");
+                ObjectDisposedException.ThrowIf(
+                    _finished,
+                    "Http: the run has finished; requests must complete before the handler returns");
                 return _http ??= createHttp();
             }
         }
@@ -117,23 +133,34 @@ public class HandlerGlobals(
         }
     }
 
-    /// <summary>Emits to a worker of this canvas now. Kept as its own overload, so code that takes <c>Emit</c> as a two-argument delegate still compiles.</summary>
+    /// <summary>
+    /// Emits to a worker of this canvas now. Kept as its own overload, so code that takes <c>Emit</c> as a two-argument
+    /// delegate still compiles.
+    /// </summary>
     public Task<Guid> Emit(string worker, object? value) => Emit(worker, value, delay: null);
 
     /// <summary>
-    /// Emits to a worker of this canvas: now, after <paramref name="delay"/>, or at <paramref name="runAt"/> (one of the two, up to 30 days ahead);
-    /// with an <paramref name="orderingKey"/>, it runs after the events emitted to that worker earlier with the same key, one at a time.
+    /// Emits to a worker of this canvas: now, after <paramref name="delay"/>, or at <paramref name="runAt"/> (one of
+    /// the two, up to 30 days ahead); with an <paramref name="orderingKey"/>, it runs after the events emitted to that
+    /// worker earlier with the same key, one at a time.
     /// </summary>
-    public async Task<Guid> Emit(string worker, object? value, TimeSpan? delay = null, DateTimeOffset? runAt = null, string? orderingKey = null)
+    public async Task<Guid> Emit(
+        string worker,
+        object? value,
+        TimeSpan? delay = null,
+        DateTimeOffset? runAt = null,
+        string? orderingKey = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(worker);
         lock (_gate)
         {
             // Work the handler left running (a task it never awaited) cannot emit on the event's behalf.
-            if (_finished) throw new InvalidOperationException($"Emit refused: the run of event {Meta.Id} has finished; await every Emit before the handler returns.");
+            if (_finished) throw new InvalidOperationException(
+                $"Emit refused: the run of event {Meta.Id} has finished; await every Emit before the handler returns.");
         }
         var json = EventJson.Serialize(value, SerializerOptions, emitter.MaxEventBytes);
-        var id = await emitter.EmitAsync(worker, json, new EmitWhen(delay, runAt, orderingKey), CancellationToken).ConfigureAwait(false);
+        var id = await emitter.EmitAsync(worker, json, new EmitWhen(delay, runAt, orderingKey), CancellationToken)
+            .ConfigureAwait(false);
         lock (_gate)
         {
             _emitted.Add(new EmittedEvent(worker, id));
@@ -176,6 +203,8 @@ public class HandlerGlobals(
         }
     }
 
-    /// <summary>Set by <see cref="CompiledHandler.RunAsync"/> so serializing script types does not pin an unloaded version.</summary>
+    /// <summary>
+    /// Set by <see cref="CompiledHandler.RunAsync"/> so serializing script types does not pin an unloaded version.
+    /// </summary>
     internal JsonSerializerOptions SerializerOptions { get; set; } = JsonSerializerOptions.Default;
 }

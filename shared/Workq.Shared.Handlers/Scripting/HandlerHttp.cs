@@ -17,13 +17,18 @@ public sealed class HandlerHttp(EgressPolicy policy) : IDisposable
 
     private readonly ConcurrentDictionary<string, CanvasPool> pools = new(StringComparer.Ordinal);
 
-    /// <summary>Creates the clients of one canvas's runs; cached, so a run costs no allocation until it uses <c>Http</c>.</summary>
+    /// <summary>
+    /// Creates the clients of one canvas's runs; cached, so a run costs no allocation until it uses <c>Http</c>.
+    /// </summary>
     public Func<HttpClient> For(string canvas) => Pool(canvas).CreateClient;
 
-    /// <summary>Sends over one canvas's pool, for the requests a runner relays: the caller bounds them with its own token.</summary>
+    /// <summary>
+    /// Sends over one canvas's pool, for the requests a runner relays: the caller bounds them with its own token.
+    /// </summary>
     public HttpMessageInvoker InvokerFor(string canvas) => Pool(canvas).Invoker;
 
-    private CanvasPool Pool(string canvas) => pools.GetOrAdd(canvas, static (_, policy) => new CanvasPool(policy), policy);
+    private CanvasPool Pool(string canvas)
+        => pools.GetOrAdd(canvas, static (_, policy) => new CanvasPool(policy), policy);
 
     public void Dispose()
     {
@@ -44,7 +49,10 @@ public sealed class HandlerHttp(EgressPolicy policy) : IDisposable
                 UseProxy = false,
                 UseCookies = false,
                 MaxAutomaticRedirections = 5,
-                ConnectCallback = (context, cancellationToken) => ConnectAsync(policy, context.DnsEndPoint, cancellationToken),
+                ConnectCallback = (context, cancellationToken) => ConnectAsync(
+                    policy,
+                    context.DnsEndPoint,
+                    cancellationToken),
             };
             CreateClient = () => new HttpClient(handler, disposeHandler: false) { Timeout = RequestTimeout };
             Invoker = new HttpMessageInvoker(handler, disposeHandler: false);
@@ -56,8 +64,13 @@ public sealed class HandlerHttp(EgressPolicy policy) : IDisposable
         public void Dispose() => handler.Dispose();
     }
 
-    /// <summary>Resolves the name, drops every address the policy refuses, and connects to the first of the rest that answers.</summary>
-    internal static async ValueTask<Stream> ConnectAsync(EgressPolicy policy, DnsEndPoint endpoint, CancellationToken cancellationToken)
+    /// <summary>
+    /// Resolves the name, drops every address the policy refuses, and connects to the first of the rest that answers.
+    /// </summary>
+    internal static async ValueTask<Stream> ConnectAsync(
+        EgressPolicy policy,
+        DnsEndPoint endpoint,
+        CancellationToken cancellationToken)
     {
         var host = endpoint.Host;
         var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal)
@@ -76,7 +89,8 @@ public sealed class HandlerHttp(EgressPolicy policy) : IDisposable
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
-                await socket.ConnectAsync(new IPEndPoint(address, endpoint.Port), cancellationToken).ConfigureAwait(false);
+                await socket.ConnectAsync(new IPEndPoint(address, endpoint.Port), cancellationToken)
+                    .ConfigureAwait(false);
                 return new NetworkStream(socket, ownsSocket: true);
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException)
@@ -86,7 +100,10 @@ public sealed class HandlerHttp(EgressPolicy policy) : IDisposable
                 if (e is OperationCanceledException) throw;
             }
         }
-        if (lastError is not null) throw new HttpRequestException(HttpRequestError.ConnectionError, lastError.Message, lastError);
+        if (lastError is not null) throw new HttpRequestException(
+            HttpRequestError.ConnectionError,
+            lastError.Message,
+            lastError);
         throw new HttpRequestException(HttpRequestError.ConnectionError, refusal is null
             ? $"Http to {host} refused: the name resolved to no address."
             : $"Http to {host}:{endpoint.Port} refused by the egress policy: {refusal}, which handler code may not reach ({EgressPolicy.AllowVariable} opens chosen destinations).");

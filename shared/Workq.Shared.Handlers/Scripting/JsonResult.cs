@@ -3,13 +3,21 @@ using System.Text.Json.Nodes;
 
 namespace Workq.Shared.Scripting;
 
-/// <summary>Turns a handler's return value into the JSON stored in its trace (the worker service holds it to WORKQ_MAX_TRACE_BYTES).</summary>
+/// <summary>
+/// Turns a handler's return value into the JSON stored in its trace (the worker service holds it to
+/// WORKQ_MAX_TRACE_BYTES).
+/// </summary>
 public static class JsonResult
 {
-    /// <summary>Written as deep as stored JSON is read: a handler may return its event (the emitter takes 256 levels).</summary>
+    /// <summary>
+    /// Written as deep as stored JSON is read: a handler may return its event (the emitter takes 256 levels).
+    /// </summary>
     private static readonly JsonSerializerOptions Writing = new() { MaxDepth = JsonText.MaxDepth };
 
-    /// <summary>The result's JSON, <c>null</c> for none; a node that cannot be written (deeper still) becomes a string saying why.</summary>
+    /// <summary>
+    /// The result's JSON, <c>null</c> for none; a node that cannot be written (deeper still) becomes a string saying
+    /// why.
+    /// </summary>
     public static string ToTraceJson(object? result, JsonSerializerOptions? options = null)
     {
         var node = ToJson(result, options);
@@ -26,7 +34,8 @@ public static class JsonResult
     /// <summary>
     /// null stays null, a <see cref="JsonNode"/> is kept as is, anything else is serialized;
     /// a value that cannot be serialized (a cycle, an unsupported type) becomes its ToString() as a JSON string.
-    /// Pass <see cref="CompiledHandler.SerializerOptions"/> so that script-defined types do not pin an unloaded version.
+    /// Pass <see cref="CompiledHandler.SerializerOptions"/> so that script-defined types do not pin an unloaded
+    /// version.
     /// </summary>
     public static JsonNode? ToJson(object? result, JsonSerializerOptions? options = null)
     {

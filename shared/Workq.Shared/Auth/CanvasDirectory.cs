@@ -14,7 +14,9 @@ public sealed class CanvasDirectory(CanvasStore canvases, ILogger<CanvasDirector
     private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ReloadOnMissEvery = TimeSpan.FromMilliseconds(200);
     private readonly SemaphoreSlim reloading = new(1, 1);
-    private volatile Snapshot current = new(new Dictionary<string, CanvasEntry>(StringComparer.Ordinal), DateTimeOffset.MinValue);
+    private volatile Snapshot current = new(
+        new Dictionary<string, CanvasEntry>(StringComparer.Ordinal),
+        DateTimeOffset.MinValue);
 
     private sealed record Snapshot(IReadOnlyDictionary<string, CanvasEntry> ByName, DateTimeOffset LoadedAt)
     {
@@ -27,7 +29,9 @@ public sealed class CanvasDirectory(CanvasStore canvases, ILogger<CanvasDirector
         (await EntryAsync(canvas, cancellationToken))?.Incarnation;
 
     /// <summary>The canvas (and the incarnation of it) a token belongs to, or null for an unknown token.</summary>
-    public async ValueTask<(string Canvas, long Incarnation)?> CanvasOfTokenAsync(string token, CancellationToken cancellationToken)
+    public async ValueTask<(string Canvas, long Incarnation)?> CanvasOfTokenAsync(
+        string token,
+        CancellationToken cancellationToken)
     {
         var hash = Tokens.Hash(token);
         var snapshot = await FreshAsync(RefreshEvery, cancellationToken);
@@ -45,10 +49,14 @@ public sealed class CanvasDirectory(CanvasStore canvases, ILogger<CanvasDirector
         return snapshot.ByName.GetValueOrDefault(canvas);
     }
 
-    /// <summary>Forgets everything; the next question reloads. Called when a canvas is created or deleted anywhere.</summary>
+    /// <summary>
+    /// Forgets everything; the next question reloads. Called when a canvas is created or deleted anywhere.
+    /// </summary>
     public void Invalidate() => current = current with { LoadedAt = DateTimeOffset.MinValue };
 
-    /// <summary>The snapshot, reloaded first if it is older than <paramref name="maxAge"/>; concurrent callers share one reload.</summary>
+    /// <summary>
+    /// The snapshot, reloaded first if it is older than <paramref name="maxAge"/>; concurrent callers share one reload.
+    /// </summary>
     private async ValueTask<Snapshot> FreshAsync(TimeSpan maxAge, CancellationToken cancellationToken)
     {
         if (DateTimeOffset.UtcNow - current.LoadedAt < maxAge) return current;

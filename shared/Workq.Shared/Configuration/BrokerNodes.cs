@@ -16,23 +16,29 @@ public sealed class BrokerNodes
     public Uri First => Nodes[0];
 
     /// <summary>The nodes' hosts and ports, for logs: never the credentials.</summary>
-    public override string ToString() => string.Join(",", Nodes.Select(n => n.Port < 0 ? n.Host : $"{n.Host}:{n.Port}"));
+    public override string ToString()
+        => string.Join(",", Nodes.Select(n => n.Port < 0 ? n.Host : $"{n.Host}:{n.Port}"));
 
     public static BrokerNodes Parse(string value, string variable, params string[] schemes)
     {
         var parts = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length == 0) throw new InvalidOperationException($"{variable} is empty: give one URI, or one per node separated by commas.");
+        if (parts.Length == 0) throw new InvalidOperationException(
+            $"{variable} is empty: give one URI, or one per node separated by commas.");
         var nodes = new List<Uri>(parts.Length);
         foreach (var part in parts)
         {
-            if (!Uri.TryCreate(part, UriKind.Absolute, out var uri) || !schemes.Contains(uri.Scheme, StringComparer.OrdinalIgnoreCase) || uri.Host.Length == 0)
-                throw new InvalidOperationException($"{variable} holds '{Redacted(part)}', which is not an {string.Join(" or ", schemes)} URI.");
+            if (!Uri.TryCreate(part, UriKind.Absolute, out var uri)
+                || !schemes.Contains(uri.Scheme, StringComparer.OrdinalIgnoreCase)
+                || uri.Host.Length == 0)
+                throw new InvalidOperationException(
+                    $"{variable} holds '{Redacted(part)}', which is not an {string.Join(" or ", schemes)} URI.");
             nodes.Add(uri);
         }
         var first = nodes[0];
         foreach (var node in nodes.Skip(1))
         {
-            if (node.UserInfo != first.UserInfo || node.AbsolutePath != first.AbsolutePath || !node.Scheme.Equals(first.Scheme, StringComparison.OrdinalIgnoreCase))
+            if (node.UserInfo != first.UserInfo || node.AbsolutePath != first.AbsolutePath
+                || !node.Scheme.Equals(first.Scheme, StringComparison.OrdinalIgnoreCase))
                 throw new InvalidOperationException(
                     $"{variable}: every node must have the same scheme, user, password and virtual host as the first; '{Redacted(node.OriginalString)}' differs.");
         }

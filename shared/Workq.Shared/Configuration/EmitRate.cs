@@ -13,10 +13,14 @@ public sealed partial record EmitRate(int Events, TimeSpan Period, int Burst)
 {
     public const string Format = "N, N/s or N/m, with an optional ',burst=M' (e.g. '500/s,burst=1000')";
 
-    [GeneratedRegex(@"^\s*(?<events>\d+)\s*(/\s*(?<unit>[sm])\s*)?(,\s*burst\s*=\s*(?<burst>\d+)\s*)?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(
+        @"^\s*(?<events>\d+)\s*(/\s*(?<unit>[sm])\s*)?(,\s*burst\s*=\s*(?<burst>\d+)\s*)?$",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex Syntax();
 
-    /// <summary>Null when <paramref name="text"/> is unset or empty (no limit); throws on anything else that is not a rate.</summary>
+    /// <summary>
+    /// Null when <paramref name="text"/> is unset or empty (no limit); throws on anything else that is not a rate.
+    /// </summary>
     public static EmitRate? Parse(string? text)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
@@ -24,7 +28,8 @@ public sealed partial record EmitRate(int Events, TimeSpan Period, int Burst)
         var burst = 0;
         if (!match.Success || !Positive(match.Groups["events"].Value, out var events)
             || (match.Groups["burst"].Success && !Positive(match.Groups["burst"].Value, out burst)))
-            throw new InvalidOperationException($"WORKQ_CANVAS_EMIT_RATE must be {Format}, with positive whole numbers, not '{text}'.");
+            throw new InvalidOperationException(
+                $"WORKQ_CANVAS_EMIT_RATE must be {Format}, with positive whole numbers, not '{text}'.");
         var period = match.Groups["unit"].Value is "m" or "M" ? TimeSpan.FromMinutes(1) : TimeSpan.FromSeconds(1);
         return new EmitRate(events, period, burst > 0 ? burst : events);
     }

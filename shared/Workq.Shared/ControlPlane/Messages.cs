@@ -1,6 +1,8 @@
 namespace Workq.Shared.ControlPlane;
 
-/// <summary>A worker was deployed, changed, paused, resumed, blocked, unblocked or deleted: read it again from the registry.</summary>
+/// <summary>
+/// A worker was deployed, changed, paused, resumed, blocked, unblocked or deleted: read it again from the registry.
+/// </summary>
 public sealed record WorkerChanged(string Canvas, string Worker);
 
 /// <summary>A canvas was created or deleted.</summary>
@@ -15,24 +17,47 @@ public sealed record EventCancelled(string Canvas, string Worker, Guid EventId);
 /// instance's previous one, so a worker missing from it has nothing in flight there. <c>Description</c> feeds the
 /// instances view (null from instances older than it).
 /// </summary>
-public sealed record WorkerInstanceLoad(Guid Instance, IReadOnlyList<WorkerLoad> Workers, InstanceDescription? Description = null);
+public sealed record WorkerInstanceLoad(
+    Guid Instance,
+    IReadOnlyList<WorkerLoad> Workers,
+    InstanceDescription? Description = null);
 
 /// <summary>
-/// Who a worker instance is and what it consumes: its canvas filter (<c>WORKQ_CANVASES</c>) and its consumers; where handler
-/// code runs, and the OS sandbox its runners start in (<c>namespaces+seccomp</c> or <c>off</c>; null from older instances).
+/// Who a worker instance is and what it consumes: its canvas filter (<c>WORKQ_CANVASES</c>) and its consumers; where
+/// handler code runs, and the OS sandbox its runners start in (<c>namespaces+seccomp</c> or <c>off</c>; null from older
+/// instances).
 /// </summary>
-public sealed record InstanceDescription(string Host, int Pid, DateTimeOffset StartedAt, IReadOnlyList<string> Canvases, IReadOnlyList<ConsumerDescription> Consumers,
-    string Isolation = "none", IReadOnlyList<RunnerDescription>? Runners = null, string? Sandbox = null);
+public sealed record InstanceDescription(
+    string Host,
+    int Pid,
+    DateTimeOffset StartedAt,
+    IReadOnlyList<string> Canvases,
+    IReadOnlyList<ConsumerDescription> Consumers,
+    string Isolation = "none",
+    IReadOnlyList<RunnerDescription>? Runners = null,
+    string? Sandbox = null);
 
 /// <summary>
-/// A canvas's runner process on an instance: <c>warm</c>, <c>starting</c> or <c>stopped</c> (idle, or between a crash and
-/// the next event), how often it was restarted after a crash or kill, and the last crash's cause. A quarantine runner runs
-/// the events a crash left suspect, one at a time.
+/// A canvas's runner process on an instance: <c>warm</c>, <c>starting</c> or <c>stopped</c> (idle, or between a crash
+/// and the next event), how often it was restarted after a crash or kill, and the last crash's cause. A quarantine
+/// runner runs the events a crash left suspect, one at a time.
 /// </summary>
-public sealed record RunnerDescription(string Canvas, string State, int? Pid, int Running, int Restarts, int Crashes, string? LastCrash,
-    DateTimeOffset? LastCrashAt, double? ColdStartMs, bool Quarantine = false);
+public sealed record RunnerDescription(
+    string Canvas,
+    string State,
+    int? Pid,
+    int Running,
+    int Restarts,
+    int Crashes,
+    string? LastCrash,
+    DateTimeOffset? LastCrashAt,
+    double? ColdStartMs,
+    bool Quarantine = false);
 
-/// <summary>One consumer of an instance: prefetch is the worker's concurrency; a draining one is cancelled and finishing its events.</summary>
+/// <summary>
+/// One consumer of an instance: prefetch is the worker's concurrency; a draining one is cancelled and finishing its
+/// events.
+/// </summary>
 public sealed record ConsumerDescription(string Canvas, string Worker, int Prefetch, int InFlight, bool Draining);
 
 /// <summary>

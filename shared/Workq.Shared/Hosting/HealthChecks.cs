@@ -10,15 +10,19 @@ using Workq.Shared.Messaging;
 namespace Workq.Shared.Hosting;
 
 /// <summary>
-/// /healthz (alive: the process answers) and /readyz (ready: RabbitMQ and PostgreSQL both answer), on ASP.NET Core's health
-/// checks. Not ready is a 503 problem naming what is missing, as every other error; ready is "ready", and a line per fact of the
-/// checks tagged <see cref="Facts"/>.
+/// /healthz (alive: the process answers) and /readyz (ready: RabbitMQ and PostgreSQL both answer), on ASP.NET Core's
+/// health checks. Not ready is a 503 problem naming what is missing, as every other error; ready is "ready", and a line
+/// per fact of the checks tagged <see cref="Facts"/>.
 /// </summary>
 public static class HealthChecks
 {
-    /// <summary>The tag of the checks /readyz runs; a store that a service may be configured with adds its own.</summary>
+    /// <summary>
+    /// The tag of the checks /readyz runs; a store that a service may be configured with adds its own.
+    /// </summary>
     public const string Ready = "ready";
-    /// <summary>The tag of the checks whose data /readyz prints when ready, a line "key: value" each (the worker's sandbox).</summary>
+    /// <summary>
+    /// The tag of the checks whose data /readyz prints when ready, a line "key: value" each (the worker's sandbox).
+    /// </summary>
     public const string Facts = "facts";
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
@@ -34,8 +38,15 @@ public static class HealthChecks
     {
         // GET only, as before: another method is a 405 problem (with Allow: GET), not a health answer.
         var reads = new HttpMethodMetadata([HttpMethods.Get]);
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync }).WithMetadata(reads);
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(Ready), ResponseWriter = WriteAsync }).WithMetadata(reads);
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
+            .WithMetadata(reads);
+        app.MapHealthChecks(
+            "/readyz",
+            new HealthCheckOptions
+            {
+                Predicate = check => check.Tags.Contains(Ready),
+                ResponseWriter = WriteAsync
+            }).WithMetadata(reads);
         return app;
     }
 
@@ -46,24 +57,33 @@ public static class HealthChecks
             http.Response.ContentType = "text/plain";
             if (http.Request.Path == "/healthz") return http.Response.WriteAsync("ok");
             // "ready", then a line per fact a check tagged Facts reports (the worker's "sandbox: namespaces+seccomp").
-            var facts = report.Entries.Values.Where(e => e.Tags.Contains(Facts)).SelectMany(e => e.Data).Select(d => $"\n{d.Key}: {d.Value}");
+            var facts = report.Entries.Values.Where(e => e.Tags.Contains(Facts)).SelectMany(e => e.Data)
+                .Select(d => $"\n{d.Key}: {d.Value}");
             return http.Response.WriteAsync("ready" + string.Concat(facts));
         }
         var missing = string.Join("; ", report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy)
-            .Select(e => e.Value.Description ?? e.Value.Exception?.Message ?? $"{e.Key} did not answer within {Timeout.TotalSeconds:0} s"));
-        return Results.Problem(detail: missing, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not ready").ExecuteAsync(http);
+            .Select(e => e.Value.Description
+                ?? e.Value.Exception?.Message ?? $"{e.Key} did not answer within {Timeout.TotalSeconds:0} s"));
+        return Results.Problem(detail: missing, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not ready")
+            .ExecuteAsync(http);
     }
 }
 
-/// <summary>Ready when the service's broker connection is open (it is opened on first use, to any node that answers).</summary>
+/// <summary>
+/// Ready when the service's broker connection is open (it is opened on first use, to any node that answers).
+/// </summary>
 public sealed class BrokerHealthCheck(BrokerConnection broker) : IHealthCheck
 {
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public async Task<HealthCheckResult> CheckHealthAsync(
+        HealthCheckContext context,
+        CancellationToken cancellationToken = default)
     {
         try
         {
             var connection = await broker.GetAsync(cancellationToken);
-            return connection.IsOpen ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("RabbitMQ connection is closed");
+            return connection.IsOpen
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy("RabbitMQ connection is closed");
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -75,7 +95,9 @@ public sealed class BrokerHealthCheck(BrokerConnection broker) : IHealthCheck
 /// <summary>Ready when PostgreSQL answers a query.</summary>
 public sealed class DatabaseHealthCheck(NpgsqlDataSource db) : IHealthCheck
 {
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public async Task<HealthCheckResult> CheckHealthAsync(
+        HealthCheckContext context,
+        CancellationToken cancellationToken = default)
     {
         try
         {

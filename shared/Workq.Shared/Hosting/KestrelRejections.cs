@@ -39,7 +39,9 @@ public static class KestrelRejections
         });
     }
 
-    /// <summary>Listens for Kestrel's rejections; the server reports them on the application's DiagnosticListener.</summary>
+    /// <summary>
+    /// Listens for Kestrel's rejections; the server reports them on the application's DiagnosticListener.
+    /// </summary>
     public static IDisposable SubscribeRejectionProblems(this IServiceProvider services) =>
         services.GetRequiredService<DiagnosticListener>().Subscribe(new Observer(), name => name == BadRequestEvent);
 
@@ -50,7 +52,8 @@ public static class KestrelRejections
             // The event's value is the request's feature collection, which falls back to the connection's features.
             // Once the response has started (a body that turns bad after the answer) there is nothing to rewrite,
             // and an answer to HEAD has no body.
-            if (value.Key == BadRequestEvent && value.Value is IFeatureCollection features && features.Get<IHttpResponseFeature>() is { HasStarted: false }
+            if (value.Key == BadRequestEvent && value.Value is IFeatureCollection features
+                && features.Get<IHttpResponseFeature>() is { HasStarted: false }
                 && features.Get<IHttpRequestFeature>()?.Method != "HEAD")
                 features.Get<RejectionWriter>()?.Arm(features.Get<IBadRequestExceptionFeature>()?.Error?.Message);
         }
@@ -85,9 +88,11 @@ public sealed class RejectionWriter(PipeWriter transport) : PipeWriter
         held ??= new ArrayBufferWriter<byte>(256);
     }
 
-    public override Memory<byte> GetMemory(int sizeHint = 0) => held is null ? transport.GetMemory(sizeHint) : held.GetMemory(sizeHint);
+    public override Memory<byte> GetMemory(int sizeHint = 0)
+        => held is null ? transport.GetMemory(sizeHint) : held.GetMemory(sizeHint);
 
-    public override Span<byte> GetSpan(int sizeHint = 0) => held is null ? transport.GetSpan(sizeHint) : held.GetSpan(sizeHint);
+    public override Span<byte> GetSpan(int sizeHint = 0)
+        => held is null ? transport.GetSpan(sizeHint) : held.GetSpan(sizeHint);
 
     public override void Advance(int bytes)
     {
@@ -126,15 +131,18 @@ public sealed class RejectionWriter(PipeWriter transport) : PipeWriter
         if (answer.IsEmpty) return;
         var headEnd = answer.IndexOf("\r\n\r\n"u8);
         var lengthAt = answer.IndexOf(EmptyLength);
-        if (!answer.StartsWith("HTTP/1.1 "u8) || answer.Length < 12 || headEnd != answer.Length - 4 || lengthAt < 0 || lengthAt >= headEnd
-            || answer[lengthAt + EmptyLength.Length] != '\r' || !int.TryParse(answer.Slice(9, 3), out var status))
+        if (!answer.StartsWith("HTTP/1.1 "u8) || answer.Length < 12 || headEnd != answer.Length - 4 || lengthAt < 0
+            || lengthAt >= headEnd
+            || answer[lengthAt + EmptyLength.Length] != '\r'
+            || !int.TryParse(answer.Slice(9, 3), out var status))
         {
             transport.Write(answer);
             return;
         }
         var body = ProblemBody(status, detail);
         transport.Write(answer[..lengthAt]);
-        transport.Write(Encoding.ASCII.GetBytes($"\r\nContent-Type: application/problem+json\r\nContent-Length: {body.Length}"));
+        transport.Write(
+            Encoding.ASCII.GetBytes($"\r\nContent-Type: application/problem+json\r\nContent-Length: {body.Length}"));
         transport.Write(answer[(lengthAt + EmptyLength.Length)..]);
         transport.Write(body);
     }
@@ -146,7 +154,9 @@ public sealed class RejectionWriter(PipeWriter transport) : PipeWriter
         {
             json.WriteStartObject();
             json.WriteString("type", ProblemDefaults.TypeFor(status));
-            json.WriteString("title", ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } reason ? reason : "Bad request");
+            json.WriteString(
+                "title",
+                ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } reason ? reason : "Bad request");
             json.WriteNumber("status", status);
             json.WriteString("detail", detail ?? "The server could not read the request.");
             json.WriteEndObject();

@@ -41,7 +41,8 @@ public static class ProblemDefaults
         problem.Type ??= TypeFor(status);
         problem.Detail ??= status switch
         {
-            StatusCodes.Status404NotFound when http.GetEndpoint() is null => $"There is no route {http.Request.Method} {http.Request.Path}.",
+            StatusCodes.Status404NotFound when http
+                .GetEndpoint() is null => $"There is no route {http.Request.Method} {http.Request.Path}.",
             StatusCodes.Status405MethodNotAllowed => $"{http.Request.Path} does not take {http.Request.Method}; it takes {http.Response.Headers.Allow}.",
             _ => null,
         };
@@ -51,5 +52,6 @@ public static class ProblemDefaults
     /// The RFC section for a status, in the style ASP.NET Core uses for the statuses it knows, so that statuses it
     /// leaves untyped (413, 414, 431, ...) carry one too; "about:blank" (RFC 9457's default) otherwise.
     /// </summary>
-    public static string TypeFor(int status) => Sections.TryGetValue(status, out var section) ? "https://tools.ietf.org/html/" + section : "about:blank";
+    public static string TypeFor(int status)
+        => Sections.TryGetValue(status, out var section) ? "https://tools.ietf.org/html/" + section : "about:blank";
 }

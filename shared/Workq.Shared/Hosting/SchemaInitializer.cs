@@ -12,7 +12,10 @@ namespace Workq.Shared.Hosting;
 /// Runs before the service's other hosted services: creates the tables and the shared exchanges and
 /// queues. Servers may still be starting, so it retries with backoff for up to a minute.
 /// </summary>
-public sealed class SchemaInitializer(NpgsqlDataSource db, Topology topology, ILogger<SchemaInitializer> logger) : IHostedService
+public sealed class SchemaInitializer(
+    NpgsqlDataSource db,
+    Topology topology,
+    ILogger<SchemaInitializer> logger) : IHostedService
 {
     private static readonly ResiliencePipeline Startup = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions

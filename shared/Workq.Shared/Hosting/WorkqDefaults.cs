@@ -13,7 +13,9 @@ using Workq.Shared.Telemetry;
 
 namespace Workq.Shared.Hosting;
 
-/// <summary>What every Workq service has: options, logging, the database and broker connections, problem details, health.</summary>
+/// <summary>
+/// What every Workq service has: options, logging, the database and broker connections, problem details, health.
+/// </summary>
 public static class WorkqDefaults
 {
     public static WorkqOptions AddWorkqDefaults(this WebApplicationBuilder builder, int defaultPort)
@@ -80,10 +82,13 @@ public static class WorkqDefaults
     /// </summary>
     public static void RequireAdminToken(this WebApplicationBuilder builder, WorkqOptions options)
     {
-        if (!builder.Environment.IsDevelopment() && options.AdminTokenProblem() is { } problem) RefuseToStart(builder, problem);
+        if (!builder.Environment.IsDevelopment()
+            && options.AdminTokenProblem() is { } problem) RefuseToStart(builder, problem);
     }
 
-    /// <summary>One line on stderr and exit code 78 (EX_CONFIG): a configuration mistake is not a crash with a stack trace.</summary>
+    /// <summary>
+    /// One line on stderr and exit code 78 (EX_CONFIG): a configuration mistake is not a crash with a stack trace.
+    /// </summary>
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     public static void RefuseToStart(this WebApplicationBuilder builder, string why)
     {

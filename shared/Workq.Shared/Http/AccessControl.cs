@@ -17,22 +17,26 @@ public sealed class AccessControl(WorkqOptions options, CanvasDirectory director
     private sealed record CanvasOwner(string Canvas, long Incarnation) : Caller;
 
     /// <returns>
-    /// null when the caller may act on the canvas (which then exists), else the problem to answer. The incarnation the caller acts
-    /// on is kept for the request (<see cref="CanvasIncarnation"/>): a canvas token's own, which a canvas re-created under its name is not.
+    /// null when the caller may act on the canvas (which then exists), else the problem to answer. The incarnation the
+    /// caller acts on is kept for the request (<see cref="CanvasIncarnation"/>): a canvas token's own, which a canvas
+    /// re-created under its name is not.
     /// </returns>
     public async ValueTask<IResult?> AuthorizeCanvasAsync(HttpContext http, string canvas)
     {
         var caller = await IdentifyAsync(http);
         if (caller is null) return Problems.Unauthorized("A valid 'Authorization: Bearer <token>' header is required.");
         if (!Names.IsValid(canvas)) return Problems.BadName("canvas", canvas);
-        if (caller is CanvasOwner owner && owner.Canvas != canvas) return Problems.Forbidden($"This token belongs to canvas '{owner.Canvas}', not '{canvas}'.");
-        if (await directory.IncarnationAsync(canvas, http.RequestAborted) is not { } incarnation) return Problems.NotFound($"There is no canvas '{canvas}'.");
+        if (caller is CanvasOwner owner && owner.Canvas != canvas) return Problems.Forbidden(
+            $"This token belongs to canvas '{owner.Canvas}', not '{canvas}'.");
+        if (await directory.IncarnationAsync(canvas, http.RequestAborted) is not { } incarnation) return Problems
+            .NotFound($"There is no canvas '{canvas}'.");
         http.Items[IncarnationKey] = caller is CanvasOwner own ? own.Incarnation : incarnation;
         return null;
     }
 
     /// <summary>The incarnation of the canvas the request was authorized for (0 outside a canvas route).</summary>
-    public static long CanvasIncarnation(HttpContext http) => http.Items.TryGetValue(IncarnationKey, out var incarnation) && incarnation is long known ? known : 0;
+    public static long CanvasIncarnation(HttpContext http)
+        => http.Items.TryGetValue(IncarnationKey, out var incarnation) && incarnation is long known ? known : 0;
 
     /// <returns>null for the admin, else the problem to answer.</returns>
     public async ValueTask<IResult?> AuthorizeAdminAsync(HttpContext http) => await IdentifyAsync(http) switch
@@ -51,6 +55,8 @@ public sealed class AccessControl(WorkqOptions options, CanvasDirectory director
         var token = header[scheme.Length..].Trim();
         if (token.Length is 0 or > 512) return null;
         if (options.AdminToken is { } admin && Tokens.FixedTimeEquals(token, admin)) return new Admin();
-        return await directory.CanvasOfTokenAsync(token, http.RequestAborted) is var (canvas, incarnation) ? new CanvasOwner(canvas, incarnation) : null;
+        return await directory.CanvasOfTokenAsync(token, http.RequestAborted) is var (canvas, incarnation)
+            ? new CanvasOwner(canvas, incarnation)
+            : null;
     }
 }

@@ -22,7 +22,8 @@ public sealed class CanvasAccessFilter(AccessControl access) : IEndpointFilter
         var http = context.HttpContext;
         var canvas = http.Request.RouteValues["canvas"] as string ?? "";
         if (await access.AuthorizeCanvasAsync(http, canvas) is { } denied) return denied;
-        if (http.GetEndpoint()?.Metadata.GetMetadata<AdminOnly>() is not null && await access.AuthorizeAdminAsync(http) is { } notAdmin) return notAdmin;
+        if (http.GetEndpoint()?.Metadata.GetMetadata<AdminOnly>() is not null
+            && await access.AuthorizeAdminAsync(http) is { } notAdmin) return notAdmin;
         return BadRouteName(http) ?? await next(context);
     }
 
@@ -30,20 +31,25 @@ public sealed class CanvasAccessFilter(AccessControl access) : IEndpointFilter
     {
         foreach (var what in NamedRouteValues)
         {
-            if (http.Request.RouteValues.TryGetValue(what, out var value) && !Names.IsValid(value as string)) return Problems.BadName(what, value as string);
+            if (http.Request.RouteValues.TryGetValue(what, out var value)
+                && !Names.IsValid(value as string)) return Problems.BadName(what, value as string);
         }
         return null;
     }
 }
 
-/// <summary>The admin-only routes (canvases, instances): 401 without a known token, 403 for a canvas token; then a bad <c>{canvas}</c> in the path is a 400.</summary>
+/// <summary>
+/// The admin-only routes (canvases, instances): 401 without a known token, 403 for a canvas token; then a bad
+/// <c>{canvas}</c> in the path is a 400.
+/// </summary>
 public sealed class AdminAccessFilter(AccessControl access) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         if (await access.AuthorizeAdminAsync(http) is { } denied) return denied;
-        if (http.Request.RouteValues.TryGetValue("canvas", out var canvas) && !Names.IsValid(canvas as string)) return Problems.BadName("canvas", canvas as string);
+        if (http.Request.RouteValues.TryGetValue("canvas", out var canvas)
+            && !Names.IsValid(canvas as string)) return Problems.BadName("canvas", canvas as string);
         return await next(context);
     }
 }
@@ -51,23 +57,37 @@ public sealed class AdminAccessFilter(AccessControl access) : IEndpointFilter
 public static class AccessFilterExtensions
 {
     /// <summary>
-    /// The group of routes under <c>/v1/canvases/{canvas}</c>, behind <see cref="CanvasAccessFilter"/> and <see cref="SingleValuedQuery"/>, with the
-    /// problems they answer and the types of the inputs they parse.
+    /// The group of routes under <c>/v1/canvases/{canvas}</c>, behind <see cref="CanvasAccessFilter"/> and <see
+    /// cref="SingleValuedQuery"/>, with the problems they answer and the types of the inputs they parse.
     /// </summary>
     public static RouteGroupBuilder MapCanvasGroup(this IEndpointRouteBuilder app) =>
-        app.MapGroup("/v1/canvases/{canvas}").AddEndpointFilter<CanvasAccessFilter>().AddEndpointFilter<SingleValuedQuery>()
+        app.MapGroup("/v1/canvases/{canvas}").AddEndpointFilter<CanvasAccessFilter>()
+            .AddEndpointFilter<SingleValuedQuery>()
             .WithParsedInputTypes()
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
-    /// <summary>The admin-only routes under <c>/v1</c>, behind <see cref="AdminAccessFilter"/> and <see cref="SingleValuedQuery"/>.</summary>
+    /// <summary>
+    /// The admin-only routes under <c>/v1</c>, behind <see cref="AdminAccessFilter"/> and <see
+    /// cref="SingleValuedQuery"/>.
+    /// </summary>
     public static RouteGroupBuilder MapAdminGroup(this IEndpointRouteBuilder app) =>
-        app.MapGroup("/v1").AddEndpointFilter<AdminAccessFilter>().AddEndpointFilter<SingleValuedQuery>().WithParsedInputTypes()
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+        app.MapGroup("/v1").AddEndpointFilter<AdminAccessFilter>().AddEndpointFilter<SingleValuedQuery>()
+            .WithParsedInputTypes()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
 
-    /// <summary>The incarnation of the canvas a canvas route's caller was authorized for: what the request writes is for it alone.</summary>
+    /// <summary>
+    /// The incarnation of the canvas a canvas route's caller was authorized for: what the request writes is for it
+    /// alone.
+    /// </summary>
     public static long CanvasIncarnation(this HttpContext http) => AccessControl.CanvasIncarnation(http);
 
-    /// <summary>Only the admin token may use this route of a canvas group (a canvas token gets 403, even on its own canvas).</summary>
-    public static RouteHandlerBuilder RequireAdmin(this RouteHandlerBuilder route) => route.WithMetadata(new AdminOnly());
+    /// <summary>
+    /// Only the admin token may use this route of a canvas group (a canvas token gets 403, even on its own canvas).
+    /// </summary>
+    public static RouteHandlerBuilder RequireAdmin(this RouteHandlerBuilder route)
+        => route.WithMetadata(new AdminOnly());
 }

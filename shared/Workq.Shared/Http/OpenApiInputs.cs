@@ -15,9 +15,9 @@ public static class OpenApiInputs
 {
     /// <summary>
     /// The query parameters and headers of the group's routes that are bound as text and marked
-    /// <see cref="ParsedAsAttribute"/> show the type their route parses them as. One bound as <c>StringValues</c> (so that
-    /// a repeated header can be refused by name) shows the one value it takes: its <c>[MaxLength]</c>, which reads as a
-    /// count of items on a list, is that value's length.
+    /// <see cref="ParsedAsAttribute"/> show the type their route parses them as. One bound as <c>StringValues</c> (so
+    /// that a repeated header can be refused by name) shows the one value it takes: its <c>[MaxLength]</c>, which reads
+    /// as a count of items on a list, is that value's length.
     /// </summary>
     public static RouteGroupBuilder WithParsedInputTypes(this RouteGroupBuilder group) =>
         group.AddOpenApiOperationTransformer((operation, context, _) =>
@@ -40,8 +40,9 @@ public static class OpenApiInputs
         });
 
     /// <summary>
-    /// The route's JSON body, read by hand (so that a bad one is explained): <typeparamref name="TBody"/> is its shape. Only the
-    /// document says so: unlike <c>Accepts</c>, this does not make routing refuse other content types (curl's <c>-d</c> sends form's).
+    /// The route's JSON body, read by hand (so that a bad one is explained): <typeparamref name="TBody"/> is its shape.
+    /// Only the document says so: unlike <c>Accepts</c>, this does not make routing refuse other content types (curl's
+    /// <c>-d</c> sends form's).
     /// </summary>
     public static RouteHandlerBuilder WithJsonBody<TBody>(this RouteHandlerBuilder route) =>
         route.AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
@@ -50,7 +51,10 @@ public static class OpenApiInputs
                 Required = true,
                 Content = new Dictionary<string, OpenApiMediaType>
                 {
-                    ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(TBody), null, cancellationToken) },
+                    ["application/json"] = new()
+                    {
+                        Schema = await context.GetOrCreateSchemaAsync(typeof(TBody), null, cancellationToken)
+                    },
                 },
             });
 }

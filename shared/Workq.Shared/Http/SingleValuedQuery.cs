@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Http;
 namespace Workq.Shared.Http;
 
 /// <summary>
-/// Every query parameter of the API takes one value. One given twice is ambiguous (which would win?): refused with a 400
-/// naming it, before the route reads it, on every route of the canvas and admin groups.
+/// Every query parameter of the API takes one value. One given twice is ambiguous (which would win?): refused with a
+/// 400 naming it, before the route reads it, on every route of the canvas and admin groups.
 /// </summary>
 public sealed class SingleValuedQuery : IEndpointFilter
 {

@@ -19,10 +19,10 @@ public sealed class BrokerConnection(WorkqOptions options, ILogger<BrokerConnect
     public bool IsOpen => connection?.IsOpen == true;
 
     /// <summary>
-    /// True from a connection loss until automatic recovery has brought back every channel and consumer. The client takes the
-    /// list of channels to recover only after it has reconnected: a channel opened in between is on the new connection already,
-    /// yet recovered a second time, and its first copy stays open, with any consumer on it, owned by nobody. So consumers are
-    /// neither replaced nor started while this is true.
+    /// True from a connection loss until automatic recovery has brought back every channel and consumer. The client
+    /// takes the list of channels to recover only after it has reconnected: a channel opened in between is on the new
+    /// connection already, yet recovered a second time, and its first copy stays open, with any consumer on it, owned
+    /// by nobody. So consumers are neither replaced nor started while this is true.
     /// </summary>
     public bool IsRecovering => recovering;
 
@@ -39,20 +39,26 @@ public sealed class BrokerConnection(WorkqOptions options, ILogger<BrokerConnect
                 AutomaticRecoveryEnabled = true,
                 TopologyRecoveryEnabled = true,
                 NetworkRecoveryInterval = TimeSpan.FromSeconds(1),
-                // A frozen node (a grey failure) is given up after two missed heartbeats, 10 s, and the connection recovers elsewhere.
+                // A frozen node (a grey failure) is given up after two missed heartbeats, 10 s, and the connection
+                // recovers elsewhere.
                 RequestedHeartbeat = TimeSpan.FromSeconds(5),
                 // A node cut off from the network answers no SYN: give up on it in 5 s (not 30) and try the next node.
                 RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
                 ClientProvidedName = $"workq-{AppDomain.CurrentDomain.FriendlyName}-{Environment.ProcessId}",
             };
-            connection = await factory.CreateConnectionAsync(options.RabbitMq.Nodes.Select(Endpoint).ToList(), cancellationToken);
+            connection = await factory.CreateConnectionAsync(
+                options.RabbitMq.Nodes.Select(Endpoint).ToList(),
+                cancellationToken);
             connection.ConnectionShutdownAsync += (_, e) =>
             {
                 recovering = true;
                 logger.LogWarning("Broker connection shut down: {Reason}", e.ReplyText);
                 return Task.CompletedTask;
             };
-            logger.LogInformation("Broker connection open to {Node} (of {Nodes})", connection.Endpoint, options.RabbitMq);
+            logger.LogInformation(
+                "Broker connection open to {Node} (of {Nodes})",
+                connection.Endpoint,
+                options.RabbitMq);
             connection.RecoverySucceededAsync += (_, _) =>
             {
                 recovering = false;
@@ -71,7 +77,9 @@ public sealed class BrokerConnection(WorkqOptions options, ILogger<BrokerConnect
     {
         var tls = node.Scheme.Equals("amqps", StringComparison.OrdinalIgnoreCase);
         var port = node.Port > 0 ? node.Port : tls ? 5671 : 5672;
-        return tls ? new AmqpTcpEndpoint(node.Host, port, new SslOption(node.Host, enabled: true)) : new AmqpTcpEndpoint(node.Host, port);
+        return tls
+            ? new AmqpTcpEndpoint(node.Host, port, new SslOption(node.Host, enabled: true))
+            : new AmqpTcpEndpoint(node.Host, port);
     }
 
     public async ValueTask DisposeAsync()

@@ -15,25 +15,36 @@ public static class EventHeaders
     public const string Depth = "workq-depth";
     public const string TraceParent = "traceparent";
     public const string DeliveryCount = "x-delivery-count";
-    /// <summary>The attempt a retried event starts at (a retry is a new message, so the broker's count starts over).</summary>
+    /// <summary>
+    /// The attempt a retried event starts at (a retry is a new message, so the broker's count starts over).
+    /// </summary>
     public const string Attempt = "workq-attempt";
     public const string DeadLetterReason = "workq-dead-letter-reason";
     public const string Attempts = "workq-attempts";
-    /// <summary>Set on an event that was running when its canvas's runner crashed: it runs alone next time, so a crash then is its own.</summary>
+    /// <summary>
+    /// Set on an event that was running when its canvas's runner crashed: it runs alone next time, so a crash then is
+    /// its own.
+    /// </summary>
     public const string CrashSuspect = "workq-crash-suspect";
-    /// <summary>The emit's ordering key (API.md "Ordering keys"): the event travels in its worker's lane for that key.</summary>
+    /// <summary>
+    /// The emit's ordering key (API.md "Ordering keys"): the event travels in its worker's lane for that key.
+    /// </summary>
     public const string OrderingKey = "workq-ordering-key";
     /// <summary>
-    /// The incarnation of the canvas the event was emitted in, and of the worker it belongs to once known (a retry, a requeue,
-    /// a redrive, a replay): a consumer of another incarnation of the same names drops it (docs/DESIGN.md "Deleting a canvas or a worker").
+    /// The incarnation of the canvas the event was emitted in, and of the worker it belongs to once known (a retry, a
+    /// requeue, a redrive, a replay): a consumer of another incarnation of the same names drops it (docs/DESIGN.md
+    /// "Deleting a canvas or a worker").
     /// </summary>
     public const string CanvasIncarnation = "workq-canvas-incarnation";
     public const string WorkerIncarnation = "workq-worker-incarnation";
 
     /// <summary>The message properties of an event, with a header table of its own (callers may add to it).</summary>
-    public static BasicProperties Create(in EventEnvelope envelope, int attempt = 1) => Create(envelope.Id, Table(envelope, attempt));
+    public static BasicProperties Create(in EventEnvelope envelope, int attempt = 1)
+        => Create(envelope.Id, Table(envelope, attempt));
 
-    /// <summary>The message properties of an event whose header table is shared with others (it must not be changed).</summary>
+    /// <summary>
+    /// The message properties of an event whose header table is shared with others (it must not be changed).
+    /// </summary>
     public static BasicProperties Create(Guid id, IDictionary<string, object?> headers) => new()
     {
         MessageId = id.ToString(),
@@ -63,7 +74,9 @@ public static class EventHeaders
     public static EventEnvelope Read(IReadOnlyBasicProperties properties, string routingKey) =>
         Read(properties, String(properties.Headers, Canvas) ?? "", String(properties.Headers, Worker) ?? routingKey);
 
-    /// <summary>For a consumer that knows whose queue it reads: the canvas and worker headers are not decoded again.</summary>
+    /// <summary>
+    /// For a consumer that knows whose queue it reads: the canvas and worker headers are not decoded again.
+    /// </summary>
     public static EventEnvelope Read(IReadOnlyBasicProperties properties, string canvas, string worker)
     {
         var headers = properties.Headers;
@@ -72,11 +85,22 @@ public static class EventHeaders
             ? DateTimeOffset.UnixEpoch.AddTicks(micros * 10)
             : DateTimeOffset.UtcNow;
         var id = Guid.TryParse(properties.MessageId, out var parsed) ? parsed : Guid.Empty;
-        return new EventEnvelope(id, canvas, worker, enqueuedAt, (int)(Long(headers, Depth) ?? 0), String(headers, TraceParent),
-            String(headers, OrderingKey), Long(headers, CanvasIncarnation) ?? 0, Long(headers, WorkerIncarnation) ?? 0);
+        return new EventEnvelope(
+            id,
+            canvas,
+            worker,
+            enqueuedAt,
+            (int)(Long(headers, Depth) ?? 0),
+            String(headers, TraceParent),
+            String(headers, OrderingKey),
+            Long(headers, CanvasIncarnation) ?? 0,
+            Long(headers, WorkerIncarnation) ?? 0);
     }
 
-    /// <summary>1 on first delivery; retries start where the last run left off, and quorum queues count redeliveries in x-delivery-count.</summary>
+    /// <summary>
+    /// 1 on first delivery; retries start where the last run left off, and quorum queues count redeliveries in
+    /// x-delivery-count.
+    /// </summary>
     public static int AttemptOf(IReadOnlyBasicProperties properties) =>
         (int)(Long(properties.Headers, Attempt) ?? 1) + (int)(Long(properties.Headers, DeliveryCount) ?? 0);
 
@@ -104,16 +128,26 @@ public static class EventHeaders
 }
 
 /// <summary>
-/// An event's identity and routing; <c>OrderingKey</c> null for an event without one. The incarnations are those of its canvas and
-/// worker, 0 where not known (an emit names its worker, not an incarnation of it; an event from before incarnations names neither).
+/// An event's identity and routing; <c>OrderingKey</c> null for an event without one. The incarnations are those of its
+/// canvas and worker, 0 where not known (an emit names its worker, not an incarnation of it; an event from before
+/// incarnations names neither).
 /// </summary>
-public readonly record struct EventEnvelope(Guid Id, string Canvas, string Worker, DateTimeOffset EnqueuedAt, int Depth, string? TraceParent,
-    string? OrderingKey = null, long CanvasIncarnation = 0, long WorkerIncarnation = 0)
+public readonly record struct EventEnvelope(
+    Guid Id,
+    string Canvas,
+    string Worker,
+    DateTimeOffset EnqueuedAt,
+    int Depth,
+    string? TraceParent,
+    string? OrderingKey = null,
+    long CanvasIncarnation = 0,
+    long WorkerIncarnation = 0)
 {
     /// <summary>
-    /// False for an event of another incarnation of its canvas or worker than these: one deleted since, whose events are dropped.
-    /// An event without incarnations counts as current.
+    /// False for an event of another incarnation of its canvas or worker than these: one deleted since, whose events
+    /// are dropped. An event without incarnations counts as current.
     /// </summary>
     public bool BelongsTo(long canvasIncarnation, long workerIncarnation) =>
-        (CanvasIncarnation == 0 || CanvasIncarnation == canvasIncarnation) && (WorkerIncarnation == 0 || WorkerIncarnation == workerIncarnation);
+        (CanvasIncarnation == 0 || CanvasIncarnation == canvasIncarnation)
+            && (WorkerIncarnation == 0 || WorkerIncarnation == workerIncarnation);
 }

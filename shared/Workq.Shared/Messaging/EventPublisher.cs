@@ -14,7 +14,11 @@ namespace Workq.Shared.Messaging;
 /// the event durable, but many publishes are in flight at once on a small pool of channels, so a batch
 /// costs about one round trip rather than one per event.
 /// </summary>
-public sealed class EventPublisher(BrokerConnection broker, OrderingLanes lanes, WorkqOptions options, ILogger<EventPublisher> logger) : IAsyncDisposable
+public sealed class EventPublisher(
+    BrokerConnection broker,
+    OrderingLanes lanes,
+    WorkqOptions options,
+    ILogger<EventPublisher> logger) : IAsyncDisposable
 {
     private const int ChannelCount = 4;
     private const int MaxOutstandingConfirmsPerChannel = 1_000;
@@ -29,7 +33,8 @@ public sealed class EventPublisher(BrokerConnection broker, OrderingLanes lanes,
     private static readonly ResiliencePipeline Blips = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<BrokerUnavailableException>(e => e.InnerException is not TimeoutException),
+            ShouldHandle = new PredicateBuilder().Handle<BrokerUnavailableException>(
+                e => e.InnerException is not TimeoutException),
             MaxRetryAttempts = 2,
             Delay = TimeSpan.FromMilliseconds(50),
             BackoffType = DelayBackoffType.Exponential,
@@ -40,7 +45,8 @@ public sealed class EventPublisher(BrokerConnection broker, OrderingLanes lanes,
     private readonly IChannel?[] channels = new IChannel?[ChannelCount];
     // Unconfirmed publishes per channel. Past the window a publish waits for room: a burst of large batches
     // is slowed down, never refused (the client's own limiter, set wider, would throw instead).
-    private readonly SemaphoreSlim[] windows = [.. Enumerable.Range(0, ChannelCount).Select(_ => new SemaphoreSlim(MaxOutstandingConfirmsPerChannel))];
+    private readonly SemaphoreSlim[] windows = [.. Enumerable.Range(0, ChannelCount)
+        .Select(_ => new SemaphoreSlim(MaxOutstandingConfirmsPerChannel))];
     private readonly SemaphoreSlim gate = new(1, 1);
     private readonly ConfirmDeadline deadline = new(options.PublishTimeout);
     private int next;
@@ -52,40 +58,78 @@ public sealed class EventPublisher(BrokerConnection broker, OrderingLanes lanes,
     private sealed record SharedHeaders(EventEnvelope Of, string Exchange, Dictionary<string, object?> Table)
     {
         public bool Fits(in EventEnvelope envelope) =>
-            string.Equals(Of.Canvas, envelope.Canvas, StringComparison.Ordinal) && string.Equals(Of.Worker, envelope.Worker, StringComparison.Ordinal)
-            && Of.EnqueuedAt == envelope.EnqueuedAt && Of.Depth == envelope.Depth && string.Equals(Of.TraceParent, envelope.TraceParent, StringComparison.Ordinal)
-            && Of.CanvasIncarnation == envelope.CanvasIncarnation && Of.WorkerIncarnation == envelope.WorkerIncarnation;
+            string.Equals(Of.Canvas, envelope.Canvas, StringComparison.Ordinal)
+                && string.Equals(Of.Worker, envelope.Worker, StringComparison.Ordinal)
+                && Of.EnqueuedAt == envelope.EnqueuedAt
+                && Of.Depth == envelope.Depth
+                && string.Equals(
+                Of.TraceParent,
+                envelope.TraceParent,
+                StringComparison.Ordinal)
+                && Of.CanvasIncarnation == envelope.CanvasIncarnation
+                && Of.WorkerIncarnation == envelope.WorkerIncarnation;
     }
 
     [ThreadStatic] private static SharedHeaders? lastHeaders;
 
     /// <summary>
-    /// Publishes one event to its canvas and returns once the broker confirmed it. Throws <see cref="QueueFullException"/>
-    /// when the broker refused it, <see cref="BrokerUnavailableException"/> when it could not confirm it.
+    /// Publishes one event to its canvas and returns once the broker confirmed it. Throws <see
+    /// cref="QueueFullException"/> when the broker refused it, <see cref="BrokerUnavailableException"/> when it could
+    /// not confirm it.
     /// </summary>
-    /// <remarks>An event with an ordering key goes to its worker's lane for the key (docs/DESIGN.md "Ordering keys"), declared first if need be.</remarks>
+    /// <remarks>An event with an ordering key goes to its worker's lane for the key (docs/DESIGN.md "Ordering keys"),
+    /// declared first if need be.</remarks>
     public Task PublishAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         if (envelope.OrderingKey is not null) return PublishKeyedAsync(envelope, body, cancellationToken);
         // Traced publishes carry a span of their own in each event's headers, so nothing is shared.
-        if (WorkqDiagnostics.Source.HasListeners()) return PublishTracedAsync(Topology.CanvasExchange(envelope.Canvas), envelope.Worker, envelope, body, cancellationToken);
+        if (WorkqDiagnostics.Source.HasListeners()) return PublishTracedAsync(
+            Topology.CanvasExchange(envelope.Canvas),
+            envelope.Worker,
+            envelope,
+            body,
+            cancellationToken);
         var shared = lastHeaders;
         if (shared is null || !shared.Fits(envelope))
-            lastHeaders = shared = new SharedHeaders(envelope, Topology.CanvasExchange(envelope.Canvas), EventHeaders.Table(envelope));
-        return PublishAsync(shared.Exchange, envelope.Worker, envelope, EventHeaders.Create(envelope.Id, shared.Table), body, cancellationToken);
+            lastHeaders = shared = new SharedHeaders(
+                envelope,
+                Topology.CanvasExchange(envelope.Canvas),
+                EventHeaders.Table(envelope));
+        return PublishAsync(
+            shared.Exchange,
+            envelope.Worker,
+            envelope,
+            EventHeaders.Create(envelope.Id, shared.Table),
+            body,
+            cancellationToken);
     }
 
-    private async Task PublishKeyedAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    private async Task PublishKeyedAsync(
+        EventEnvelope envelope,
+        ReadOnlyMemory<byte> body,
+        CancellationToken cancellationToken)
     {
-        var routingKey = await lanes.RoutingKeyAsync(envelope.Canvas, envelope.Worker, envelope.OrderingKey!, cancellationToken);
-        await PublishTracedAsync(Topology.CanvasExchange(envelope.Canvas), routingKey, envelope, body, cancellationToken);
+        var routingKey = await lanes.RoutingKeyAsync(
+            envelope.Canvas,
+            envelope.Worker,
+            envelope.OrderingKey!,
+            cancellationToken);
+        await PublishTracedAsync(
+            Topology.CanvasExchange(envelope.Canvas),
+            routingKey,
+            envelope,
+            body,
+            cancellationToken);
     }
 
     /// <summary>
-    /// Publishes events one after another, each after the previous one's confirm, where their order matters: those with the same
-    /// worker and ordering key. The others, and different keys, go at once. The tasks follow <paramref name="events"/>.
+    /// Publishes events one after another, each after the previous one's confirm, where their order matters: those with
+    /// the same worker and ordering key. The others, and different keys, go at once. The tasks follow <paramref
+    /// name="events"/>.
     /// </summary>
-    public IReadOnlyList<Task> PublishInOrder(IReadOnlyList<(EventEnvelope Envelope, ReadOnlyMemory<byte> Body)> events, CancellationToken cancellationToken)
+    public IReadOnlyList<Task> PublishInOrder(
+        IReadOnlyList<(EventEnvelope Envelope, ReadOnlyMemory<byte> Body)> events,
+        CancellationToken cancellationToken)
     {
         var tasks = new Task[events.Count];
         Dictionary<(string Worker, string Key), Task>? tails = null;
@@ -105,14 +149,24 @@ public sealed class EventPublisher(BrokerConnection broker, OrderingLanes lanes,
         return tasks;
     }
 
-    // Two publishes on different channels, or a retried one, may reach the queue in either order: the next waits for the confirm.
-    private async Task AfterAsync(Task previous, EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    // Two publishes on different channels, or a retried one, may reach the queue in either order: the next waits for
+    // the confirm.
+    private async Task AfterAsync(
+        Task previous,
+        EventEnvelope envelope,
+        ReadOnlyMemory<byte> body,
+        CancellationToken cancellationToken)
     {
         await previous;
         await PublishAsync(envelope, body, cancellationToken);
     }
 
-    private async Task PublishTracedAsync(string exchange, string routingKey, EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    private async Task PublishTracedAsync(
+        string exchange,
+        string routingKey,
+        EventEnvelope envelope,
+        ReadOnlyMemory<byte> body,
+        CancellationToken cancellationToken)
     {
         using var activity = WorkqDiagnostics.StartPublish(envelope, exchange);
         // The event carries the publish span's context, so its run becomes that span's child in the same trace.
@@ -129,27 +183,56 @@ public sealed class EventPublisher(BrokerConnection broker, OrderingLanes lanes,
     }
 
     /// <summary>Publishes an event to any exchange (retries, dead letters) with confirms.</summary>
-    public Task PublishAsync(string exchange, string routingKey, EventEnvelope envelope, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
-        Blips.ExecuteAsync(static async (state, token) => await state.Self.PublishOnceAsync(state.Exchange, state.RoutingKey, state.Envelope, state.Properties, state.Body, token),
+    public Task PublishAsync(
+        string exchange,
+        string routingKey,
+        EventEnvelope envelope,
+        BasicProperties properties,
+        ReadOnlyMemory<byte> body,
+        CancellationToken cancellationToken) =>
+        Blips.ExecuteAsync(static async (state, token) => await state.Self
+            .PublishOnceAsync(state.Exchange, state.RoutingKey, state.Envelope, state.Properties, state.Body, token),
             (Self: this, Exchange: exchange, RoutingKey: routingKey, Envelope: envelope, Properties: properties, Body: body), cancellationToken).AsTask();
 
-    private async Task PublishOnceAsync(string exchange, string routingKey, EventEnvelope envelope, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    private async Task PublishOnceAsync(
+        string exchange,
+        string routingKey,
+        EventEnvelope envelope,
+        BasicProperties properties,
+        ReadOnlyMemory<byte> body,
+        CancellationToken cancellationToken)
     {
         var slot = (int)((uint)Interlocked.Increment(ref next) % ChannelCount);
         var channel = channels[slot] is { IsOpen: true } open ? open : await OpenAsync(slot, cancellationToken);
         await windows[slot].WaitAsync(cancellationToken);
         var timeout = deadline.Token;
         // The request's own token is linked only when it can fire, so a publish without one allocates no token source.
-        using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout) : null;
+        using var linked = cancellationToken.CanBeCanceled
+            ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout)
+            : null;
         try
         {
-            await channel.BasicPublishAsync(exchange, routingKey, mandatory: false, properties, body, linked?.Token ?? timeout);
+            await channel.BasicPublishAsync(
+                exchange,
+                routingKey,
+                mandatory: false,
+                properties,
+                body,
+                linked?.Token ?? timeout);
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested
+            && !cancellationToken.IsCancellationRequested)
         {
             // A node that holds the connection open but does not answer (frozen, or cut off from the queue's leader).
-            logger.LogWarning("Publish of event {EventId} to {Canvas}/{Worker} was not confirmed within {Timeout}", envelope.Id, envelope.Canvas, envelope.Worker, options.PublishTimeout);
-            throw new BrokerUnavailableException("The broker did not confirm the event in time.", new TimeoutException());
+            logger.LogWarning(
+                "Publish of event {EventId} to {Canvas}/{Worker} was not confirmed within {Timeout}",
+                envelope.Id,
+                envelope.Canvas,
+                envelope.Worker,
+                options.PublishTimeout);
+            throw new BrokerUnavailableException(
+                "The broker did not confirm the event in time.",
+                new TimeoutException());
         }
         catch (PublishException nack) when (!nack.IsReturn)
         {
@@ -159,7 +242,12 @@ public sealed class EventPublisher(BrokerConnection broker, OrderingLanes lanes,
         }
         catch (Exception e) when (e is PublishException or BrokerUnreachableException || BrokerErrors.IsChannelGone(e))
         {
-            logger.LogWarning(e, "Publish of event {EventId} to {Canvas}/{Worker} was not confirmed", envelope.Id, envelope.Canvas, envelope.Worker);
+            logger.LogWarning(
+                e,
+                "Publish of event {EventId} to {Canvas}/{Worker} was not confirmed",
+                envelope.Id,
+                envelope.Canvas,
+                envelope.Worker);
             throw new BrokerUnavailableException("The broker did not confirm the event.", e);
         }
         finally
@@ -179,7 +267,8 @@ public sealed class EventPublisher(BrokerConnection broker, OrderingLanes lanes,
                 publisherConfirmationsEnabled: true,
                 publisherConfirmationTrackingEnabled: true,
                 // Twice our window: it never refuses, nor slows down (it throttles past half of its size).
-                outstandingPublisherConfirmationsRateLimiter: new ThrottlingRateLimiter(2 * MaxOutstandingConfirmsPerChannel));
+                outstandingPublisherConfirmationsRateLimiter: new ThrottlingRateLimiter(
+                    2 * MaxOutstandingConfirmsPerChannel));
             var channel = await connection.CreateChannelAsync(options, cancellationToken);
             if (channels[slot] is { } stale) stale.Dispose();
             channels[slot] = channel;

@@ -18,16 +18,21 @@ public sealed class Topology(BrokerConnection broker, WorkqOptions options, ILog
     public const string UnhandledQueue = "workq.unhandled";
     public const string DeadLetterExchange = "workq.dead-letters";
     public const string DeadLetterQueue = "workq.dead-letters";
-    /// <summary>Direct exchange that takes retried events back to their worker's queue (routing key = queue name).</summary>
+    /// <summary>
+    /// Direct exchange that takes retried events back to their worker's queue (routing key = queue name).
+    /// </summary>
     public const string RetryExchange = "workq.retry";
     public const int DeliveryLimit = 5;
 
     public static string CanvasExchange(string canvas) => $"workq.canvas.{canvas}";
     public static string WorkerQueue(string canvas, string worker) => $"workq.worker.{canvas}.{worker}";
     public static string DelayQueue(int seconds) => $"workq.delay.{seconds}s";
-    public static string LaneQueue(string canvas, string worker, int lane) => $"{WorkerQueue(canvas, worker)}.lane{lane}";
+    public static string LaneQueue(string canvas, string worker, int lane)
+        => $"{WorkerQueue(canvas, worker)}.lane{lane}";
 
-    /// <summary>The worker's queue and then its ordering lanes, if it has any: what counts, purges and deletes cover.</summary>
+    /// <summary>
+    /// The worker's queue and then its ordering lanes, if it has any: what counts, purges and deletes cover.
+    /// </summary>
     public static IEnumerable<string> WorkerQueues(string canvas, string worker, int lanes) =>
         Enumerable.Range(0, lanes).Select(lane => LaneQueue(canvas, worker, lane)).Prepend(WorkerQueue(canvas, worker));
 
@@ -45,13 +50,37 @@ public sealed class Topology(BrokerConnection broker, WorkqOptions options, ILog
 
     public Task DeclareSharedAsync(CancellationToken cancellationToken) => WithChannelAsync(async channel =>
     {
-        await channel.ExchangeDeclareAsync(UnhandledExchange, ExchangeType.Fanout, durable: true, cancellationToken: cancellationToken);
-        await channel.QueueDeclareAsync(UnhandledQueue, durable: true, exclusive: false, autoDelete: false, QuorumArguments, cancellationToken: cancellationToken);
+        await channel.ExchangeDeclareAsync(
+            UnhandledExchange,
+            ExchangeType.Fanout,
+            durable: true,
+            cancellationToken: cancellationToken);
+        await channel.QueueDeclareAsync(
+            UnhandledQueue,
+            durable: true,
+            exclusive: false,
+            autoDelete: false,
+            QuorumArguments,
+            cancellationToken: cancellationToken);
         await channel.QueueBindAsync(UnhandledQueue, UnhandledExchange, "", cancellationToken: cancellationToken);
-        await channel.ExchangeDeclareAsync(DeadLetterExchange, ExchangeType.Fanout, durable: true, cancellationToken: cancellationToken);
-        await channel.QueueDeclareAsync(DeadLetterQueue, durable: true, exclusive: false, autoDelete: false, QuorumArguments, cancellationToken: cancellationToken);
+        await channel.ExchangeDeclareAsync(
+            DeadLetterExchange,
+            ExchangeType.Fanout,
+            durable: true,
+            cancellationToken: cancellationToken);
+        await channel.QueueDeclareAsync(
+            DeadLetterQueue,
+            durable: true,
+            exclusive: false,
+            autoDelete: false,
+            QuorumArguments,
+            cancellationToken: cancellationToken);
         await channel.QueueBindAsync(DeadLetterQueue, DeadLetterExchange, "", cancellationToken: cancellationToken);
-        await channel.ExchangeDeclareAsync(RetryExchange, ExchangeType.Direct, durable: true, cancellationToken: cancellationToken);
+        await channel.ExchangeDeclareAsync(
+            RetryExchange,
+            ExchangeType.Direct,
+            durable: true,
+            cancellationToken: cancellationToken);
     }, cancellationToken);
 
     /// <summary>
@@ -61,7 +90,11 @@ public sealed class Topology(BrokerConnection broker, WorkqOptions options, ILog
     public Task DeclareDelayAsync(int seconds, CancellationToken cancellationToken) => WithChannelAsync(async channel =>
     {
         var queue = DelayQueue(seconds);
-        await channel.ExchangeDeclareAsync(queue, ExchangeType.Fanout, durable: true, cancellationToken: cancellationToken);
+        await channel.ExchangeDeclareAsync(
+            queue,
+            ExchangeType.Fanout,
+            durable: true,
+            cancellationToken: cancellationToken);
         await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, new Dictionary<string, object?>
         {
             ["x-queue-type"] = "quorum",
@@ -73,10 +106,15 @@ public sealed class Topology(BrokerConnection broker, WorkqOptions options, ILog
         await channel.QueueBindAsync(queue, queue, "", cancellationToken: cancellationToken);
     }, cancellationToken);
 
-    public Task DeclareCanvasAsync(string canvas, CancellationToken cancellationToken) => WithChannelAsync(async channel =>
+    public Task DeclareCanvasAsync(
+        string canvas,
+        CancellationToken cancellationToken) => WithChannelAsync(async channel =>
     {
         await channel.ExchangeDeclareAsync(CanvasExchange(canvas), ExchangeType.Topic, durable: true, autoDelete: false,
-            new Dictionary<string, object?> { ["alternate-exchange"] = UnhandledExchange }, cancellationToken: cancellationToken);
+            new Dictionary<string, object?>
+            {
+                ["alternate-exchange"] = UnhandledExchange
+            }, cancellationToken: cancellationToken);
     }, cancellationToken);
 
     /// <summary>
@@ -85,17 +123,37 @@ public sealed class Topology(BrokerConnection broker, WorkqOptions options, ILog
     /// as it is, with a warning, so an upgrade or a changed limit never breaks a deploy (docs/DESIGN.md).
     /// </summary>
     public Task DeclareWorkerAsync(string canvas, string worker, CancellationToken cancellationToken) =>
-        DeclareQueueAsync(canvas, worker, WorkerQueue(canvas, worker), workerQueueArguments, channel => BindWorkerAsync(channel, canvas, worker, cancellationToken), cancellationToken);
+        DeclareQueueAsync(
+            canvas,
+            worker,
+            WorkerQueue(canvas, worker),
+            workerQueueArguments,
+            channel => BindWorkerAsync(channel, canvas, worker, cancellationToken),
+            cancellationToken);
 
-    /// <summary>Declares and binds a queue of the worker's; one that exists with other arguments is kept (and bound) with a warning.</summary>
-    private async Task DeclareQueueAsync(string canvas, string worker, string queue, Dictionary<string, object?> arguments, Func<IChannel, Task> bind,
+    /// <summary>
+    /// Declares and binds a queue of the worker's; one that exists with other arguments is kept (and bound) with a
+    /// warning.
+    /// </summary>
+    private async Task DeclareQueueAsync(
+        string canvas,
+        string worker,
+        string queue,
+        Dictionary<string, object?> arguments,
+        Func<IChannel, Task> bind,
         CancellationToken cancellationToken)
     {
         try
         {
             await WithChannelAsync(async channel =>
             {
-                await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments, cancellationToken: cancellationToken);
+                await channel.QueueDeclareAsync(
+                    queue,
+                    durable: true,
+                    exclusive: false,
+                    autoDelete: false,
+                    arguments,
+                    cancellationToken: cancellationToken);
                 await bind(channel);
             }, cancellationToken);
         }
@@ -108,9 +166,9 @@ public sealed class Topology(BrokerConnection broker, WorkqOptions options, ILog
     }
 
     /// <summary>
-    /// The worker's ordering lanes (docs/DESIGN.md "Ordering keys"): quorum queues like its own, with a single active consumer, so
-    /// each lane is consumed by one worker instance at a time, in queue order. Bound to the canvas exchange under the lane's
-    /// routing key and to the retry exchange under the queue's name.
+    /// The worker's ordering lanes (docs/DESIGN.md "Ordering keys"): quorum queues like its own, with a single active
+    /// consumer, so each lane is consumed by one worker instance at a time, in queue order. Bound to the canvas
+    /// exchange under the lane's routing key and to the retry exchange under the queue's name.
     /// </summary>
     public async Task DeclareLanesAsync(string canvas, string worker, int lanes, CancellationToken cancellationToken)
     {
@@ -120,46 +178,80 @@ public sealed class Topology(BrokerConnection broker, WorkqOptions options, ILog
             var (queue, routingKey) = (LaneQueue(canvas, worker, lane), OrderingKeys.RoutingKey(worker, lane));
             await DeclareQueueAsync(canvas, worker, queue, arguments, async channel =>
             {
-                await channel.QueueBindAsync(queue, CanvasExchange(canvas), routingKey, cancellationToken: cancellationToken);
+                await channel.QueueBindAsync(
+                    queue,
+                    CanvasExchange(canvas),
+                    routingKey,
+                    cancellationToken: cancellationToken);
                 await channel.QueueBindAsync(queue, RetryExchange, queue, cancellationToken: cancellationToken);
             }, cancellationToken);
         }
     }
 
-    public Task DeleteLanesAsync(string canvas, string worker, int lanes, CancellationToken cancellationToken) => WithChannelAsync(async channel =>
+    public Task DeleteLanesAsync(
+        string canvas,
+        string worker,
+        int lanes,
+        CancellationToken cancellationToken) => WithChannelAsync(async channel =>
     {
-        for (var lane = 0; lane < lanes; lane++) await channel.QueueDeleteAsync(LaneQueue(canvas, worker, lane), cancellationToken: cancellationToken);
+        for (
+            var lane = 0;
+            lane < lanes;
+            lane++) await channel.QueueDeleteAsync(
+                LaneQueue(canvas, worker, lane),
+                cancellationToken: cancellationToken);
     }, cancellationToken);
 
-    private static async Task BindWorkerAsync(IChannel channel, string canvas, string worker, CancellationToken cancellationToken)
+    private static async Task BindWorkerAsync(
+        IChannel channel,
+        string canvas,
+        string worker,
+        CancellationToken cancellationToken)
     {
         var queue = WorkerQueue(canvas, worker);
         await channel.QueueBindAsync(queue, CanvasExchange(canvas), worker, cancellationToken: cancellationToken);
         await channel.QueueBindAsync(queue, RetryExchange, queue, cancellationToken: cancellationToken);
     }
 
-    /// <summary>Empties the worker's queue and its ordering lanes of ready events; returns how many were dropped.</summary>
-    public async Task<uint> PurgeWorkerAsync(string canvas, string worker, int lanes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Empties the worker's queue and its ordering lanes of ready events; returns how many were dropped.
+    /// </summary>
+    public async Task<uint> PurgeWorkerAsync(
+        string canvas,
+        string worker,
+        int lanes,
+        CancellationToken cancellationToken)
     {
         uint purged = 0;
         await WithChannelAsync(async channel =>
         {
-            foreach (var queue in WorkerQueues(canvas, worker, lanes)) purged += await channel.QueuePurgeAsync(queue, cancellationToken);
+            foreach (var queue in WorkerQueues(canvas, worker, lanes)) purged += await channel.QueuePurgeAsync(
+                queue,
+                cancellationToken);
         }, cancellationToken);
         return purged;
     }
 
-    /// <summary>Deletes the worker's queue and its ordering lanes; the events still in them are dropped (API.md DELETE worker).</summary>
+    /// <summary>
+    /// Deletes the worker's queue and its ordering lanes; the events still in them are dropped (API.md DELETE worker).
+    /// </summary>
     public Task DeleteWorkerAsync(string canvas, string worker, int lanes, CancellationToken cancellationToken) =>
         WithChannelAsync(async channel =>
         {
-            foreach (var queue in WorkerQueues(canvas, worker, lanes)) await channel.QueueDeleteAsync(queue, cancellationToken: cancellationToken);
+            foreach (var queue in WorkerQueues(canvas, worker, lanes)) await channel.QueueDeleteAsync(
+                queue,
+                cancellationToken: cancellationToken);
         }, cancellationToken);
 
-    public async Task DeleteCanvasAsync(string canvas, IEnumerable<(string Worker, int Lanes)> workers, CancellationToken cancellationToken)
+    public async Task DeleteCanvasAsync(
+        string canvas,
+        IEnumerable<(string Worker, int Lanes)> workers,
+        CancellationToken cancellationToken)
     {
         foreach (var (worker, lanes) in workers) await DeleteWorkerAsync(canvas, worker, lanes, cancellationToken);
-        await WithChannelAsync(channel => channel.ExchangeDeleteAsync(CanvasExchange(canvas), cancellationToken: cancellationToken), cancellationToken);
+        await WithChannelAsync(
+            channel => channel.ExchangeDeleteAsync(CanvasExchange(canvas), cancellationToken: cancellationToken),
+            cancellationToken);
     }
 
     // A channel per operation: a failed declaration closes its channel, and must not take a shared one with it.

@@ -1,9 +1,10 @@
 namespace Workq.Shared.Poison;
 
 /// <summary>
-/// The failures of messages a loop finds again on every pass (a due row, a cron's tick), counted per message so that the
-/// loop can give up on one after <see cref="PoisonGuard.MaxAttempts"/>. In memory, per instance: at most <paramref name="capacity"/>
-/// messages are tracked, and past that the counts start over (a message is then tried a few times more, never endlessly).
+/// The failures of messages a loop finds again on every pass (a due row, a cron's tick), counted per message so that
+/// the loop can give up on one after <see cref="PoisonGuard.MaxAttempts"/>. In memory, per instance: at most <paramref
+/// name="capacity"/> messages are tracked, and past that the counts start over (a message is then tried a few times
+/// more, never endlessly).
 /// </summary>
 public sealed class Attempts<TKey>(int capacity = 10_000) where TKey : notnull
 {

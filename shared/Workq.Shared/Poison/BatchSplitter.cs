@@ -1,21 +1,26 @@
 namespace Workq.Shared.Poison;
 
-/// <summary>What a split write left: the rows not written because the database went away meanwhile, and that failure.</summary>
+/// <summary>
+/// What a split write left: the rows not written because the database went away meanwhile, and that failure.
+/// </summary>
 public sealed record SplitResult<T>(IReadOnlyList<T> Unwritten, Exception? Outage)
 {
     public static readonly SplitResult<T> Done = new([], null);
 }
 
 /// <summary>
-/// Writes a batch of rows (statuses, traces, counters, metrics) so that one bad row never blocks the others: in one write, and
-/// when that fails for a row's own reasons (<see cref="Failures.IsTransient"/> false), in halves, down to single rows. The good
-/// rows land; each bad one goes to quarantine. An outage stops the split: the rows not written yet are returned, to be tried
-/// again with the next flush (as is what stopping interrupts).
+/// Writes a batch of rows (statuses, traces, counters, metrics) so that one bad row never blocks the others: in one
+/// write, and when that fails for a row's own reasons (<see cref="Failures.IsTransient"/> false), in halves, down to
+/// single rows. The good rows land; each bad one goes to quarantine. An outage stops the split: the rows not written
+/// yet are returned, to be tried again with the next flush (as is what stopping interrupts).
 /// </summary>
 public static class BatchSplitter
 {
-    public static async Task<SplitResult<T>> WriteAsync<T>(IReadOnlyList<T> rows, Func<IReadOnlyList<T>, CancellationToken, Task> write,
-        Func<T, Exception, CancellationToken, Task> quarantine, CancellationToken cancellationToken)
+    public static async Task<SplitResult<T>> WriteAsync<T>(
+        IReadOnlyList<T> rows,
+        Func<IReadOnlyList<T>, CancellationToken, Task> write,
+        Func<T, Exception, CancellationToken, Task> quarantine,
+        CancellationToken cancellationToken)
     {
         if (rows.Count == 0) return SplitResult<T>.Done;
         // The parts still to write, the first on top: rows keep their order.
@@ -47,7 +52,8 @@ public static class BatchSplitter
             }
             catch (Exception e)
             {
-                // An outage, or stopping: what is not written yet is handed back, and what is written is not written twice.
+                // An outage, or stopping: what is not written yet is handed back, and what is written is not written
+                // twice.
                 return Unwritten(part, parts, e);
             }
         }

@@ -7,14 +7,16 @@ namespace Workq.Shared.Poison;
 
 /// <summary>
 /// A broker message's properties and headers as JSON that PostgreSQL's jsonb takes whatever they hold, and back, so a
-/// quarantined message is kept whole and can be published again as it was. Header text that is UTF-8 without NUL stays a
-/// string; other bytes become <c>{"base64": ...}</c>; tables <c>{"table": {...}}</c>, timestamps <c>{"timestamp": unix seconds}</c>.
-/// Numbers come back as long (or double), which every reader of our headers accepts.
+/// quarantined message is kept whole and can be published again as it was. Header text that is UTF-8 without NUL stays
+/// a string; other bytes become <c>{"base64": ...}</c>; tables <c>{"table": {...}}</c>, timestamps <c>{"timestamp":
+/// unix seconds}</c>. Numbers come back as long (or double), which every reader of our headers accepts.
 /// </summary>
 public static class MessageCodec
 {
     private const string Base64 = "base64", Table = "table", Timestamp = "timestamp", Headers = "headers";
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private static readonly UTF8Encoding StrictUtf8 = new(
+        encoderShouldEmitUTF8Identifier: false,
+        throwOnInvalidBytes: true);
 
     public static JsonObject Encode(IReadOnlyBasicProperties properties)
     {
@@ -42,7 +44,8 @@ public static class MessageCodec
     public static BasicProperties Decode(JsonObject json)
     {
         string? Text(string name) => json[name] is { } node ? AsText(DecodeValue(node)) : null;
-        long? Number(string name) => json[name] is JsonValue value && value.TryGetValue<long>(out var number) ? number : null;
+        long? Number(string name)
+            => json[name] is JsonValue value && value.TryGetValue<long>(out var number) ? number : null;
         var properties = new BasicProperties
         {
             MessageId = Text("messageId"),
@@ -66,10 +69,14 @@ public static class MessageCodec
     {
         null => null,
         byte[] bytes => EncodeBytes(bytes),
-        string text => Clean(text) == text && !text.Contains('\0') ? JsonValue.Create(text) : EncodeBytes(Encoding.UTF8.GetBytes(text)),
+        string text => Clean(text) == text && !text.Contains('\0')
+            ? JsonValue.Create(text)
+            : EncodeBytes(Encoding.UTF8.GetBytes(text)),
         bool flag => JsonValue.Create(flag),
-        byte or sbyte or short or ushort or int or uint or long => JsonValue.Create(Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture)),
-        ulong or float or double or decimal => JsonValue.Create(Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture)),
+        byte or sbyte or short or ushort or int or uint or long => JsonValue.Create(
+            Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture)),
+        ulong or float or double or decimal => JsonValue.Create(
+            Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture)),
         AmqpTimestamp at => new JsonObject { [Timestamp] = at.UnixTime },
         IDictionary<string, object?> table => new JsonObject { [Table] = EncodeTable(table) },
         IEnumerable list => new JsonArray([.. list.Cast<object?>().Select(EncodeValue)]),
@@ -103,7 +110,8 @@ public static class MessageCodec
         {
             var c = text[i];
             if (c == '\0') clean.Append('\u2400');
-            else if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) clean.Append(c).Append(text[++i]);
+            else if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) clean.Append(c)
+                .Append(text[++i]);
             else if (char.IsSurrogate(c)) clean.Append('\uFFFD');
             else clean.Append(c);
         }
@@ -129,7 +137,8 @@ public static class MessageCodec
         return json;
     }
 
-    private static Dictionary<string, object?> DecodeTable(JsonObject json) => json.ToDictionary(p => p.Key, p => DecodeValue(p.Value));
+    private static Dictionary<string, object?> DecodeTable(JsonObject json)
+        => json.ToDictionary(p => p.Key, p => DecodeValue(p.Value));
 
     private static JsonNode EncodeBytes(byte[] bytes)
     {

@@ -4,8 +4,8 @@ namespace Workq.Shared.Poison;
 
 /// <summary>
 /// What a component logs while the database or the broker is away: one warning when the outage starts, a summary every
-/// <see cref="SummaryEvery"/> while it lasts, and one line when it ends. Never a line per attempt: a loop that retries every
-/// few hundred milliseconds would otherwise fill the disk.
+/// <see cref="SummaryEvery"/> while it lasts, and one line when it ends. Never a line per attempt: a loop that retries
+/// every few hundred milliseconds would otherwise fill the disk.
 /// </summary>
 public sealed class OutageLog(ILogger logger, string what, TimeProvider? clock = null)
 {
@@ -41,7 +41,11 @@ public sealed class OutageLog(ILogger logger, string what, TimeProvider? clock =
             }
             if (now - lastSummary < SummaryEvery) return;
             lastSummary = now;
-            logger.LogWarning("{What} still failing after {Seconds:0} s and {Failures} tries: {Error}", what, (now - start).TotalSeconds, failures,
+            logger.LogWarning(
+                "{What} still failing after {Seconds:0} s and {Failures} tries: {Error}",
+                what,
+                (now - start).TotalSeconds,
+                failures,
                 Failures.Describe(e));
         }
     }

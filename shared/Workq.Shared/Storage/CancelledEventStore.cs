@@ -3,7 +3,9 @@ using Npgsql;
 
 namespace Workq.Shared.Storage;
 
-/// <summary>Un-enqueued event ids. Worker instances hold them in memory; this is what a starting instance loads.</summary>
+/// <summary>
+/// Un-enqueued event ids. Worker instances hold them in memory; this is what a starting instance loads.
+/// </summary>
 public sealed class CancelledEventStore(NpgsqlDataSource db) : ICanvasData
 {
     public static readonly TimeSpan KeepFor = TimeSpan.FromDays(1);
@@ -11,8 +13,16 @@ public sealed class CancelledEventStore(NpgsqlDataSource db) : ICanvasData
     public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
         db.ExecuteAsync("delete from cancelled_events where canvas = @canvas", new { canvas }, cancellationToken);
 
-    /// <summary>Marks the event; <see cref="CanvasGoneException"/> when the canvas was deleted or re-created since <paramref name="canvasIncarnation"/>.</summary>
-    public async Task AddAsync(string canvas, long canvasIncarnation, string worker, Guid eventId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks the event; <see cref="CanvasGoneException"/> when the canvas was deleted or re-created since <paramref
+    /// name="canvasIncarnation"/>.
+    /// </summary>
+    public async Task AddAsync(
+        string canvas,
+        long canvasIncarnation,
+        string worker,
+        Guid eventId,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition($"""
@@ -25,7 +35,8 @@ public sealed class CancelledEventStore(NpgsqlDataSource db) : ICanvasData
     }
 
     /// <summary>The ids cancelled within <see cref="KeepFor"/>; older ones are forgotten.</summary>
-    public async Task<IReadOnlyList<(string Canvas, string Worker, Guid Id)>> RecentAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string Canvas, string Worker, Guid Id)>> RecentAsync(
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         return (await connection.QueryAsync<(string Canvas, string Worker, Guid Id)>(new CommandDefinition("""
@@ -34,13 +45,20 @@ public sealed class CancelledEventStore(NpgsqlDataSource db) : ICanvasData
             """, new { seconds = KeepFor.TotalSeconds }, cancellationToken: cancellationToken))).AsList();
     }
 
-    /// <summary>When the event was un-enqueued, and from which worker; null if it was not (or longer ago than <see cref="KeepFor"/>).</summary>
-    public async Task<(string Worker, DateTimeOffset CancelledAt)?> FindAsync(string canvas, Guid eventId, CancellationToken cancellationToken)
+    /// <summary>
+    /// When the event was un-enqueued, and from which worker; null if it was not (or longer ago than <see
+    /// cref="KeepFor"/>).
+    /// </summary>
+    public async Task<(string Worker, DateTimeOffset CancelledAt)?> FindAsync(
+        string canvas,
+        Guid eventId,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<(string Worker, DateTime CancelledAt)>(new CommandDefinition(
             "select worker, cancelled_at from cancelled_events where event_id = @eventId and canvas = @canvas",
             new { canvas, eventId }, cancellationToken: cancellationToken));
-        return rows.Select(r => ((string, DateTimeOffset)?)(r.Worker, UnhandledStore.Utc(r.CancelledAt))).FirstOrDefault();
+        return rows.Select(r => ((string, DateTimeOffset)?)(r.Worker, UnhandledStore.Utc(r.CancelledAt)))
+            .FirstOrDefault();
     }
 }

@@ -12,11 +12,16 @@ public sealed record CanvasEntry(string TokenHash, long Incarnation);
 public sealed class CanvasStore(NpgsqlDataSource db)
 {
     /// <summary>
-    /// Creates the canvas, a new incarnation, and runs <paramref name="declare"/> (its exchange) before the row commits: a deletion
-    /// of the name cannot come between, so nothing declared here outlives a canvas deleted at that moment.
+    /// Creates the canvas, a new incarnation, and runs <paramref name="declare"/> (its exchange) before the row
+    /// commits: a deletion of the name cannot come between, so nothing declared here outlives a canvas deleted at that
+    /// moment.
     /// </summary>
     /// <returns>false when a canvas of that name exists already (or is still being deleted).</returns>
-    public async Task<bool> CreateAsync(string name, string tokenHash, Func<CancellationToken, Task> declare, CancellationToken cancellationToken)
+    public async Task<bool> CreateAsync(
+        string name,
+        string tokenHash,
+        Func<CancellationToken, Task> declare,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -38,7 +43,9 @@ public sealed class CanvasStore(NpgsqlDataSource db)
         return rows.Select(r => new CanvasSummary(r.Name, (int)r.Workers)).ToList();
     }
 
-    /// <summary>Every canvas with its token hash and incarnation, for the caches that authorize without a query per request.</summary>
+    /// <summary>
+    /// Every canvas with its token hash and incarnation, for the caches that authorize without a query per request.
+    /// </summary>
     public async Task<IReadOnlyDictionary<string, CanvasEntry>> TokenHashesAsync(CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -48,10 +55,13 @@ public sealed class CanvasStore(NpgsqlDataSource db)
     }
 
     /// <summary>
-    /// Runs <paramref name="action"/> (a declaration on the broker) while the canvas is held FOR SHARE, so that it cannot start being
-    /// deleted meanwhile; false, without running it, when the canvas is not alive.
+    /// Runs <paramref name="action"/> (a declaration on the broker) while the canvas is held FOR SHARE, so that it
+    /// cannot start being deleted meanwhile; false, without running it, when the canvas is not alive.
     /// </summary>
-    public async Task<bool> WhileAliveAsync(string name, Func<CancellationToken, Task> action, CancellationToken cancellationToken)
+    public async Task<bool> WhileAliveAsync(
+        string name,
+        Func<CancellationToken, Task> action,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -64,11 +74,14 @@ public sealed class CanvasStore(NpgsqlDataSource db)
     }
 
     /// <summary>
-    /// The first step of a deletion: marks the canvas and its workers deleting (a mark already there is kept, so a repeated DELETE
-    /// finishes what a failed one began). Waits for the batches holding them (<see cref="FencedBatch"/>); from here on nothing is
-    /// written or declared for them. Returns the canvas's workers and their ordering lanes, or null when there is no such canvas.
+    /// The first step of a deletion: marks the canvas and its workers deleting (a mark already there is kept, so a
+    /// repeated DELETE finishes what a failed one began). Waits for the batches holding them (<see
+    /// cref="FencedBatch"/>); from here on nothing is written or declared for them. Returns the canvas's workers and
+    /// their ordering lanes, or null when there is no such canvas.
     /// </summary>
-    public async Task<IReadOnlyList<(string Worker, int Lanes)>?> MarkDeletingAsync(string name, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string Worker, int Lanes)>?> MarkDeletingAsync(
+        string name,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -87,8 +100,9 @@ public sealed class CanvasStore(NpgsqlDataSource db)
     }
 
     /// <summary>
-    /// The last step of a deletion: deletes the canvas row, its token and (by the schema's cascade) its workers; the other stores'
-    /// rows and the queues are deleted before (control's CanvasDeletion). Returns false when there was no such canvas any more.
+    /// The last step of a deletion: deletes the canvas row, its token and (by the schema's cascade) its workers; the
+    /// other stores' rows and the queues are deleted before (control's CanvasDeletion). Returns false when there was no
+    /// such canvas any more.
     /// </summary>
     public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken)
     {

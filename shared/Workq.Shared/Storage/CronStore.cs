@@ -4,12 +4,22 @@ using Npgsql;
 namespace Workq.Shared.Storage;
 
 /// <summary>A cron as stored: <see cref="Event"/> is the JSON text emitted on every tick.</summary>
-public sealed record CronRecord(string Canvas, string Name, string Schedule, string Worker, string Event, DateTimeOffset? LastRun, DateTimeOffset NextRun);
+public sealed record CronRecord(
+    string Canvas,
+    string Name,
+    string Schedule,
+    string Worker,
+    string Event,
+    DateTimeOffset? LastRun,
+    DateTimeOffset NextRun);
 
 /// <summary>A cron whose next tick is due.</summary>
 public sealed record DueCron(string Canvas, string Name, string Schedule, DateTimeOffset NextRun);
 
-/// <summary>A claimed tick: what to emit, read under the claim so it is the cron's latest worker and event, and its canvas's incarnation.</summary>
+/// <summary>
+/// A claimed tick: what to emit, read under the claim so it is the cron's latest worker and event, and its canvas's
+/// incarnation.
+/// </summary>
 public sealed record CronClaim(string Worker, string Event, long CanvasIncarnation);
 
 /// <summary>
@@ -21,15 +31,25 @@ public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
     private const string Columns = "canvas, name, schedule, worker, event::text as event, last_run, next_run";
 
     public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("delete from cron_ticks where canvas = @canvas; delete from crons where canvas = @canvas", new { canvas }, cancellationToken);
+        db.ExecuteAsync(
+            "delete from cron_ticks where canvas = @canvas; delete from crons where canvas = @canvas",
+            new { canvas },
+            cancellationToken);
 
     /// <summary>
     /// Creates or replaces the cron. An unchanged schedule keeps its pending next tick (so changing only
     /// the event never skips a due tick); a new one starts from <paramref name="nextRun"/>.
     /// Returns null when the canvas does not exist (any more), or not in <paramref name="canvasIncarnation"/> (0: any).
     /// </summary>
-    public async Task<(CronRecord Cron, bool Created)?> PutAsync(string canvas, long canvasIncarnation, string name, string schedule, string worker, string eventJson,
-        DateTimeOffset nextRun, CancellationToken cancellationToken)
+    public async Task<(CronRecord Cron, bool Created)?> PutAsync(
+        string canvas,
+        long canvasIncarnation,
+        string name,
+        string schedule,
+        string worker,
+        string eventJson,
+        DateTimeOffset nextRun,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"""
@@ -41,7 +61,17 @@ public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
                set schedule = excluded.schedule, worker = excluded.worker, event = excluded.event, updated_at = now(),
                    next_run = case when c.schedule = excluded.schedule then c.next_run else excluded.next_run end
             returning {Columns}, (xmax = 0) as created
-            """, new { canvas, canvasIncarnation, name, schedule, worker, eventJson, nextRun = nextRun.UtcDateTime }, cancellationToken: cancellationToken));
+            """, new
+        {
+            canvas,
+            canvasIncarnation,
+            name,
+            schedule,
+            worker,
+            eventJson,
+            nextRun = nextRun
+            .UtcDateTime
+        }, cancellationToken: cancellationToken));
         return row is null ? null : (row.ToRecord(), row.Created);
     }
 
@@ -72,12 +102,16 @@ public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
     }
 
     /// <summary>Crons whose next tick is at or before <paramref name="now"/>, most overdue first.</summary>
-    public async Task<IReadOnlyList<DueCron>> DueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<DueCron>> DueAsync(
+        DateTimeOffset now,
+        int limit,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(string Canvas, string Name, string Schedule, DateTime NextRun)>(new CommandDefinition(
-            "select canvas, name, schedule, next_run from crons where next_run <= @now order by next_run limit @limit",
-            new { now = now.UtcDateTime, limit }, cancellationToken: cancellationToken));
+        var rows = await connection
+            .QueryAsync<(string Canvas, string Name, string Schedule, DateTime NextRun)>(new CommandDefinition(
+                "select canvas, name, schedule, next_run from crons where next_run <= @now order by next_run limit @limit",
+                new { now = now.UtcDateTime, limit }, cancellationToken: cancellationToken));
         return rows.Select(r => new DueCron(r.Canvas, r.Name, r.Schedule, UnhandledStore.Utc(r.NextRun))).ToList();
     }
 
@@ -88,13 +122,29 @@ public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
     /// dispatcher died) is taken over. The cron row is locked first so claims of one cron are serial,
     /// and the second statement then sees every claim committed before it.
     /// </summary>
-    public async Task<CronClaim?> ClaimAsync(string canvas, string name, DateTimeOffset tick, Guid eventId, DateTimeOffset now,
-        DateTimeOffset staleBefore, CancellationToken cancellationToken)
+    public async Task<CronClaim?> ClaimAsync(
+        string canvas,
+        string name,
+        DateTimeOffset tick,
+        Guid eventId,
+        DateTimeOffset now,
+        DateTimeOffset staleBefore,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var args = new { canvas, name, tick = tick.UtcDateTime, eventId, now = now.UtcDateTime, staleBefore = staleBefore.UtcDateTime };
-        // The cron row locked: a deletion of the canvas waits for the claim to commit, and the event carries the canvas's incarnation.
+        var args = new
+        {
+            canvas,
+            name,
+            tick = tick.UtcDateTime,
+            eventId,
+            now = now
+            .UtcDateTime,
+            staleBefore = staleBefore.UtcDateTime
+        };
+        // The cron row locked: a deletion of the canvas waits for the claim to commit, and the event carries the
+        // canvas's incarnation.
         var cron = await connection.QuerySingleOrDefaultAsync<CronClaim>(new CommandDefinition("""
             select r.worker, r.event::text as event, c.incarnation as canvasincarnation from crons r join canvases c on c.name = r.canvas and not c.deleting
              where r.canvas = @canvas and r.name = @name and r.next_run <= @tick and (r.last_run is null or r.last_run < @tick)
@@ -121,7 +171,14 @@ public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
     /// the two never deadlock. Only in the canvas incarnation that claimed it: a cron of the same name in a canvas
     /// re-created meanwhile is another cron.
     /// </summary>
-    public async Task CompleteAsync(string canvas, long canvasIncarnation, string name, DateTimeOffset tick, Guid eventId, DateTimeOffset nextRun, DateTimeOffset now,
+    public async Task CompleteAsync(
+        string canvas,
+        long canvasIncarnation,
+        string name,
+        DateTimeOffset tick,
+        Guid eventId,
+        DateTimeOffset nextRun,
+        DateTimeOffset now,
         CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -130,20 +187,39 @@ public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
                    next_run = case when next_run <= @tick then @nextRun else next_run end
              where canvas = @canvas and name = @name and exists (select 1 from canvases where name = @canvas and incarnation = @canvasIncarnation);
             update cron_ticks set published_at = @now where canvas = @canvas and name = @name and tick_time = @tick and event_id = @eventId;
-            """, new { canvas, canvasIncarnation, name, tick = tick.UtcDateTime, eventId, nextRun = nextRun.UtcDateTime, now = now.UtcDateTime },
+            """, new
+        {
+            canvas,
+            canvasIncarnation,
+            name,
+            tick = tick.UtcDateTime,
+            eventId,
+            nextRun = nextRun
+            .UtcDateTime,
+            now = now.UtcDateTime
+        },
             cancellationToken: cancellationToken));
     }
 
-    /// <summary>Stops a cron from firing (its next run at infinity) until a put gives it a new schedule; false when it is gone.</summary>
+    /// <summary>
+    /// Stops a cron from firing (its next run at infinity) until a put gives it a new schedule; false when it is gone.
+    /// </summary>
     public async Task<bool> SuspendAsync(string canvas, string name, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition("update crons set next_run = 'infinity' where canvas = @canvas and name = @name",
-            new { canvas, name }, cancellationToken: cancellationToken)) > 0;
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "update crons set next_run = 'infinity' where canvas = @canvas and name = @name",
+            new { canvas, name },
+            cancellationToken: cancellationToken)) > 0;
     }
 
     /// <summary>Gives back a claim whose event could not be published, so the tick is tried again.</summary>
-    public async Task ReleaseAsync(string canvas, string name, DateTimeOffset tick, Guid eventId, CancellationToken cancellationToken)
+    public async Task ReleaseAsync(
+        string canvas,
+        string name,
+        DateTimeOffset tick,
+        Guid eventId,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
@@ -156,7 +232,11 @@ public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         return await connection.ExecuteAsync(new CommandDefinition(
-            "delete from cron_ticks where tick_time < @before", new { before = before.UtcDateTime }, cancellationToken: cancellationToken));
+            "delete from cron_ticks where tick_time < @before", new
+            {
+                before = before
+                .UtcDateTime
+            }, cancellationToken: cancellationToken));
     }
 
     private sealed class Row

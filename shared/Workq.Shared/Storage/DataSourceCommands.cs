@@ -7,8 +7,9 @@ namespace Workq.Shared.Storage;
 internal static class DataSourceCommands
 {
     /// <summary>
-    /// An event as the parameters of a statement that keeps it (a dead letter, a parked event): @Canvas, @Worker, @Id, @EnqueuedAt,
-    /// @Depth, @TraceParent, @body, @OrderingKey, and the incarnations its fence checks, @CanvasIncarnation and @WorkerIncarnation.
+    /// An event as the parameters of a statement that keeps it (a dead letter, a parked event): @Canvas, @Worker, @Id,
+    /// @EnqueuedAt, @Depth, @TraceParent, @body, @OrderingKey, and the incarnations its fence checks,
+    /// @CanvasIncarnation and @WorkerIncarnation.
     /// </summary>
     public static DynamicParameters EventParameters(in EventEnvelope envelope, ReadOnlyMemory<byte> body)
     {
@@ -27,7 +28,11 @@ internal static class DataSourceCommands
     }
 
     /// <summary>One statement (or several, one round trip) on a pooled connection of its own.</summary>
-    public static async Task ExecuteAsync(this NpgsqlDataSource db, string sql, object parameters, CancellationToken cancellationToken)
+    public static async Task ExecuteAsync(
+        this NpgsqlDataSource db,
+        string sql,
+        object parameters,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));

@@ -5,28 +5,46 @@ using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Storage;
 
-public sealed record DeadLetter(Guid Id, System.Text.Json.Nodes.JsonNode? Event, string Reason, int Attempts, DateTimeOffset DeadLetteredAt);
+public sealed record DeadLetter(
+    Guid Id,
+    System.Text.Json.Nodes.JsonNode? Event,
+    string Reason,
+    int Attempts,
+    DateTimeOffset DeadLetteredAt);
 
 /// <summary>
 /// Which dead letters a search, redrive or discard means; every part is optional and they all apply.
 /// <paramref name="Q"/> is a case-insensitive substring of the reason (which holds the error) or the payload text,
-/// <paramref name="Reason"/> a case-insensitive start of the reason, <paramref name="From"/> inclusive, <paramref name="To"/> exclusive.
+/// <paramref name="Reason"/> a case-insensitive start of the reason, <paramref name="From"/> inclusive, <paramref
+/// name="To"/> exclusive.
 /// </summary>
-public sealed record DeadLetterFilter(string? Q = null, string? Reason = null, DateTimeOffset? From = null, DateTimeOffset? To = null);
+public sealed record DeadLetterFilter(
+    string? Q = null,
+    string? Reason = null,
+    DateTimeOffset? From = null,
+    DateTimeOffset? To = null);
 
 /// <summary>Where a page starts: after the dead letter at this position in the newest-first order.</summary>
 public sealed record DeadLetterCursor(DateTimeOffset DeadLetteredAt, Guid Id)
 {
-    public string Encode() => Convert.ToBase64String(Encoding.ASCII.GetBytes($"{DeadLetteredAt.UtcTicks}.{Id:N}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    public string Encode() => Convert.ToBase64String(Encoding.ASCII.GetBytes($"{DeadLetteredAt.UtcTicks}.{Id:N}"))
+        .TrimEnd('=')
+        .Replace('+', '-')
+        .Replace('/', '_');
 
     public static DeadLetterCursor? TryDecode(string value)
     {
         try
         {
             var padded = value.Replace('-', '+').Replace('_', '/');
-            var text = Encoding.ASCII.GetString(Convert.FromBase64String(padded + new string('=', (4 - padded.Length % 4) % 4)));
+            var text = Encoding.ASCII
+                .GetString(Convert.FromBase64String(padded + new string('=', (4 - padded.Length % 4) % 4)));
             var parts = text.Split('.');
-            return parts.Length == 2 && long.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ticks)
+            return parts.Length == 2 && long.TryParse(
+                parts[0],
+                System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture,
+                out var ticks)
                    && ticks <= DateTimeOffset.MaxValue.UtcTicks && Guid.TryParseExact(parts[1], "N", out var id)
                 ? new DeadLetterCursor(new DateTimeOffset(ticks, TimeSpan.Zero), id)
                 : null;
@@ -40,21 +58,32 @@ public sealed record DeadLetterCursor(DateTimeOffset DeadLetteredAt, Guid Id)
 
 public sealed record DeadLetterPage(IReadOnlyList<DeadLetter> Items, DeadLetterCursor? Next);
 
-/// <summary>Events the broker gave up on (delivery limit) or that exhausted a retry policy, kept per worker, one row per event.</summary>
+/// <summary>
+/// Events the broker gave up on (delivery limit) or that exhausted a retry policy, kept per worker, one row per event.
+/// </summary>
 public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerData
 {
     public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
         db.ExecuteAsync("delete from dead_letters where canvas = @canvas", new { canvas }, cancellationToken);
 
     public Task DeleteWorkerAsync(string canvas, string worker, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("delete from dead_letters where canvas = @canvas and worker = @worker", new { canvas, worker }, cancellationToken);
+        db.ExecuteAsync(
+            "delete from dead_letters where canvas = @canvas and worker = @worker",
+            new { canvas, worker },
+            cancellationToken);
 
     /// <summary>
-    /// Keeps the dead letter, counted in its worker's counters and metrics. Only for the worker and canvas incarnations the envelope
-    /// names (0: the ones alive), the worker row held meanwhile (FOR KEY SHARE: the statement updates its counter, see
-    /// <see cref="FencedBatch.WorkersAsync"/>): false, keeping nothing, when they were deleted or re-created since.
+    /// Keeps the dead letter, counted in its worker's counters and metrics. Only for the worker and canvas incarnations
+    /// the envelope names (0: the ones alive), the worker row held meanwhile (FOR KEY SHARE: the statement updates its
+    /// counter, see <see cref="FencedBatch.WorkersAsync"/>): false, keeping nothing, when they were deleted or
+    /// re-created since.
     /// </summary>
-    public async Task<bool> AddAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, string reason, int attempts, CancellationToken cancellationToken)
+    public async Task<bool> AddAsync(
+        EventEnvelope envelope,
+        ReadOnlyMemory<byte> body,
+        string reason,
+        int attempts,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
@@ -95,8 +124,16 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
             """, new { maxPerWorker }, cancellationToken: cancellationToken));
     }
 
-    /// <summary>A page of the dead letters the filter selects, newest first (then by id), and where the next page starts.</summary>
-    public async Task<DeadLetterPage> SearchAsync(string canvas, string worker, DeadLetterFilter filter, DeadLetterCursor? after, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// A page of the dead letters the filter selects, newest first (then by id), and where the next page starts.
+    /// </summary>
+    public async Task<DeadLetterPage> SearchAsync(
+        string canvas,
+        string worker,
+        DeadLetterFilter filter,
+        DeadLetterCursor? after,
+        int limit,
+        CancellationToken cancellationToken)
     {
         var (where, args) = Where(canvas, worker, filter);
         if (after is not null)
@@ -112,33 +149,61 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
             select event_id, body, reason, attempts, dead_lettered_at from dead_letters
              where {where} order by dead_lettered_at desc, event_id desc limit @take
             """, args, cancellationToken: cancellationToken))).ToList();
-        var items = rows.Take(limit).Select(r => new DeadLetter(r.EventId, JsonText.ParseOrString(r.Body), r.Reason, r.Attempts, UnhandledStore.Utc(r.DeadLetteredAt))).ToList();
-        return new DeadLetterPage(items, rows.Count > limit ? new DeadLetterCursor(items[^1].DeadLetteredAt, items[^1].Id) : null);
+        var items = rows.Take(limit).Select(r => new DeadLetter(
+            r.EventId,
+            JsonText.ParseOrString(r.Body),
+            r.Reason,
+            r.Attempts,
+            UnhandledStore.Utc(r.DeadLetteredAt))).ToList();
+        return new DeadLetterPage(
+            items,
+            rows.Count > limit ? new DeadLetterCursor(items[^1].DeadLetteredAt, items[^1].Id) : null);
     }
 
     /// <summary>The dead letters of one event on a canvas, with the worker each belongs to.</summary>
-    public async Task<IReadOnlyList<(string Worker, DeadLetter Letter)>> FindAsync(string canvas, Guid eventId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string Worker, DeadLetter Letter)>> FindAsync(
+        string canvas,
+        Guid eventId,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<(string Worker, byte[] Body, string Reason, int Attempts, DateTime DeadLetteredAt)>(new CommandDefinition("""
             select worker, body, reason, attempts, dead_lettered_at from dead_letters
              where event_id = @eventId and canvas = @canvas order by seq desc
             """, new { canvas, eventId }, cancellationToken: cancellationToken));
-        return rows.Select(r => (r.Worker, new DeadLetter(eventId, JsonText.ParseOrString(r.Body), r.Reason, r.Attempts, UnhandledStore.Utc(r.DeadLetteredAt)))).ToList();
+        return rows.Select(r => (r.Worker, new DeadLetter(
+            eventId,
+            JsonText.ParseOrString(r.Body),
+            r.Reason,
+            r.Attempts,
+            UnhandledStore.Utc(r.DeadLetteredAt)))).ToList();
     }
 
-    public async Task<int> DiscardAsync(string canvas, string worker, DeadLetterFilter filter, CancellationToken cancellationToken)
+    public async Task<int> DiscardAsync(
+        string canvas,
+        string worker,
+        DeadLetterFilter filter,
+        CancellationToken cancellationToken)
     {
         var (where, args) = Where(canvas, worker, filter);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition($"delete from dead_letters where {where}", args, cancellationToken: cancellationToken));
+        return await connection.ExecuteAsync(
+            new CommandDefinition(
+                $"delete from dead_letters where {where}",
+                args,
+                cancellationToken: cancellationToken));
     }
 
     /// <summary>
-    /// Puts a worker's dead letters the filter selects back into its queue, oldest first (with the attempt count starting over), deleting each once confirmed.
-    /// When the broker refuses one (the queue is full), those before it are deleted and the error is thrown: the rest stay.
+    /// Puts a worker's dead letters the filter selects back into its queue, oldest first (with the attempt count
+    /// starting over), deleting each once confirmed. When the broker refuses one (the queue is full), those before it
+    /// are deleted and the error is thrown: the rest stay.
     /// </summary>
-    public async Task<int> RedriveAsync(WorkerRecord worker, DeadLetterFilter filter, Func<ParkedEvent, Task> publish, CancellationToken cancellationToken)
+    public async Task<int> RedriveAsync(
+        WorkerRecord worker,
+        DeadLetterFilter filter,
+        Func<ParkedEvent, Task> publish,
+        CancellationToken cancellationToken)
     {
         var (where, args) = Where(worker.Canvas, worker.Name, filter);
         args.Add("canvasIncarnation", worker.CanvasIncarnation);
@@ -148,8 +213,9 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
         {
             await using var connection = await db.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            // Only while that incarnation of the worker is alive, and stamped with it: its deletion waits for these rows, and a
-            // redriven event that outlives it anyway (a retry in a delay queue) is dropped by a worker deployed again under its name.
+            // Only while that incarnation of the worker is alive, and stamped with it: its deletion waits for these
+            // rows, and a redriven event that outlives it anyway (a retry in a delay queue) is dropped by a worker
+            // deployed again under its name.
             var rows = (await connection.QueryAsync<UnhandledStore.Row>(new CommandDefinition($"""
                 select seq, canvas, worker, event_id, enqueued_at, depth, trace_parent, body, ordering_key,
                        @canvasIncarnation as canvas_incarnation, @workerIncarnation as worker_incarnation
@@ -194,7 +260,11 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
         return (sql.ToString(), args);
     }
 
-    private static DynamicParameters Parameters(in EventEnvelope envelope, ReadOnlyMemory<byte> body, string reason, int attempts)
+    private static DynamicParameters Parameters(
+        in EventEnvelope envelope,
+        ReadOnlyMemory<byte> body,
+        string reason,
+        int attempts)
     {
         var parameters = DataSourceCommands.EventParameters(envelope, body);
         parameters.Add("bodyText", SearchText(body.Span));
@@ -203,7 +273,10 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
         return parameters;
     }
 
-    /// <summary>The text the payload is searched as: bytes that are not UTF-8 become U+FFFD, and it is stored by <see cref="TenantText"/>'s rule.</summary>
+    /// <summary>
+    /// The text the payload is searched as: bytes that are not UTF-8 become U+FFFD, and it is stored by <see
+    /// cref="TenantText"/>'s rule.
+    /// </summary>
     private static string SearchText(ReadOnlySpan<byte> body) => TenantText.Store(Encoding.UTF8.GetString(body));
 
     private static string Like(string text) => text.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_");

@@ -8,18 +8,24 @@ using Workq.Shared.Poison;
 namespace Workq.Shared.Storage;
 
 /// <summary>
-/// Keeps event statuses off the hot path: a write only joins a lock-free queue (no lock, no hashing where events are emitted
-/// and run), and a background loop a few times a second merges what came in with the pending write of the same event (so an
-/// event that starts and finishes between two flushes is written once, finished) and writes them all in one upsert.
-/// Nothing waits for it: not the 202, not the ack. A batch PostgreSQL refuses for a row's own reasons is written in parts
-/// (<see cref="BatchSplitter"/>), so one bad status never holds up the others: it goes to the quarantine.
+/// Keeps event statuses off the hot path: a write only joins a lock-free queue (no lock, no hashing where events are
+/// emitted and run), and a background loop a few times a second merges what came in with the pending write of the same
+/// event (so an event that starts and finishes between two flushes is written once, finished) and writes them all in
+/// one upsert. Nothing waits for it: not the 202, not the ack. A batch PostgreSQL refuses for a row's own reasons is
+/// written in parts (<see cref="BatchSplitter"/>), so one bad status never holds up the others: it goes to the
+/// quarantine.
 /// </summary>
-public sealed class EventStatusRecorder(EventStatusStore store, QuarantineStore quarantine, WorkqOptions options, ILogger<EventStatusRecorder> logger)
+public sealed class EventStatusRecorder(
+    EventStatusStore store,
+    QuarantineStore quarantine,
+    WorkqOptions options,
+    ILogger<EventStatusRecorder> logger)
     : PeriodicWriter(TimeSpan.FromMilliseconds(200))
 {
     private readonly OutageLog outage = new(logger, "Writing event statuses");
 
-    // Past this many unwritten statuses (PostgreSQL away for long), a failed batch is dropped rather than kept: memory stays bounded.
+    // Past this many unwritten statuses (PostgreSQL away for long), a failed batch is dropped rather than kept: memory
+    // stays bounded.
     private const int MaxPending = 200_000;
 
     private readonly ConcurrentQueue<EventStatusUpdate> recorded = new();
@@ -35,7 +41,9 @@ public sealed class EventStatusRecorder(EventStatusStore store, QuarantineStore 
         if (options.EventStatus) recorded.Enqueue(update);
     }
 
-    /// <summary>The events of one emit request, queued: one record, and one row in the store, for all of them.</summary>
+    /// <summary>
+    /// The events of one emit request, queued: one record, and one row in the store, for all of them.
+    /// </summary>
     public void RecordEmitted(EmittedEvents events)
     {
         if (options.EventStatus && events.Ids.Length > 0) emitted.Enqueue(events);
@@ -45,8 +53,13 @@ public sealed class EventStatusRecorder(EventStatusStore store, QuarantineStore 
     {
         var key = (update.Canvas, update.Id);
         if (!pending.TryGetValue(key, out var old)) pending[key] = update;
-        // A restart replaces the stored row; what follows it in the same flush keeps that, or it would not beat the row.
-        else if (update.Supersedes(old)) pending[key] = update.After(old) with { RestartedAt = update.RestartedAt ?? old.RestartedAt };
+        // A restart replaces the stored row; what follows it in the same flush keeps that, or it would not beat the
+        // row.
+        else if (update.Supersedes(old)) pending[key] = update.After(old) with
+        {
+            RestartedAt = update.RestartedAt
+            ?? old.RestartedAt
+        };
     }
 
     public override async Task FlushAsync(CancellationToken cancellationToken)
@@ -55,7 +68,9 @@ public sealed class EventStatusRecorder(EventStatusStore store, QuarantineStore 
         await flushing.WaitAsync(CancellationToken.None);
         try
         {
-            var batch = unwritten.Count > 0 ? unwritten : new Dictionary<(string Canvas, Guid Id), EventStatusUpdate>(lastBatch);
+            var batch = unwritten.Count > 0
+                ? unwritten
+                : new Dictionary<(string Canvas, Guid Id), EventStatusUpdate>(lastBatch);
             var emits = unwrittenEmits;
             unwritten = [];
             unwrittenEmits = [];
@@ -90,16 +105,31 @@ public sealed class EventStatusRecorder(EventStatusStore store, QuarantineStore 
         }
     }
 
-    /// <summary>Only under flushing: the statuses and emits one by one where need be, the bad ones quarantined.</summary>
-    private async Task WriteInPartsAsync(Dictionary<(string Canvas, Guid Id), EventStatusUpdate> batch, List<EmittedEvents> emits,
+    /// <summary>
+    /// Only under flushing: the statuses and emits one by one where need be, the bad ones quarantined.
+    /// </summary>
+    private async Task WriteInPartsAsync(
+        Dictionary<(string Canvas, Guid Id), EventStatusUpdate> batch,
+        List<EmittedEvents> emits,
         CancellationToken cancellationToken)
     {
-        var updates = await BatchSplitter.WriteAsync([.. batch.Values], (part, token) => store.WriteAsync(part, [], token),
+        var updates = await BatchSplitter.WriteAsync([.. batch.Values], (part, token) => store.WriteAsync(
+            part,
+            [],
+            token),
             (update, error, token) =>
-                QuarantineAsync(QuarantineEntry.Row(QuarantineSources.EventStatus, update, error, update.Canvas, update.Worker, update.Id), token),
+                QuarantineAsync(QuarantineEntry.Row(
+                    QuarantineSources.EventStatus,
+                    update,
+                    error,
+                    update.Canvas,
+                    update.Worker,
+                    update.Id), token),
             cancellationToken);
         var emitted = await BatchSplitter.WriteAsync(emits, (part, token) => store.WriteAsync([], part, token),
-            (events, error, token) => QuarantineAsync(QuarantineEntry.Row(QuarantineSources.EventStatus, events, error, events.Canvas, null, null), token),
+            (events, error, token) => QuarantineAsync(
+                QuarantineEntry.Row(QuarantineSources.EventStatus, events, error, events.Canvas, null, null),
+                token),
             cancellationToken);
         if ((updates.Outage ?? emitted.Outage) is not { } failed)
         {
@@ -109,7 +139,8 @@ public sealed class EventStatusRecorder(EventStatusStore store, QuarantineStore 
         if (cancellationToken.IsCancellationRequested)
         {
             // Stopping: the last flush writes them.
-            (unwritten, unwrittenEmits) = (updates.Unwritten.ToDictionary(u => (u.Canvas, u.Id)), [.. emitted.Unwritten]);
+            (unwritten, unwrittenEmits) = (updates.Unwritten.ToDictionary(u => (u.Canvas, u.Id)), [.. emitted
+                .Unwritten]);
             return;
         }
         KeepForRetry(updates.Unwritten.ToDictionary(u => (u.Canvas, u.Id)), [.. emitted.Unwritten], failed);
@@ -118,16 +149,28 @@ public sealed class EventStatusRecorder(EventStatusStore store, QuarantineStore 
     private async Task QuarantineAsync(QuarantineEntry entry, CancellationToken cancellationToken)
     {
         var id = await quarantine.AddAsync(entry, cancellationToken);
-        logger.LogWarning("An event status of {Canvas} that PostgreSQL refuses was quarantined as item {QuarantineId}: {Error}", entry.Canvas, id, entry.Error);
+        logger.LogWarning(
+            "An event status of {Canvas} that PostgreSQL refuses was quarantined as item {QuarantineId}: {Error}",
+            entry.Canvas,
+            id,
+            entry.Error);
     }
 
-    /// <summary>Only under flushing: an outage keeps what was not written for the next flush, up to <see cref="MaxPending"/>.</summary>
-    private void KeepForRetry(Dictionary<(string Canvas, Guid Id), EventStatusUpdate> batch, List<EmittedEvents> emits, Exception e)
+    /// <summary>
+    /// Only under flushing: an outage keeps what was not written for the next flush, up to <see cref="MaxPending"/>.
+    /// </summary>
+    private void KeepForRetry(
+        Dictionary<(string Canvas, Guid Id), EventStatusUpdate> batch,
+        List<EmittedEvents> emits,
+        Exception e)
     {
         var count = batch.Count + emits.Sum(events => events.Ids.Length);
         if (count > MaxPending)
         {
-            logger.LogError("Could not write {Count} event statuses, and too many are waiting: these are dropped ({Error})", count, Failures.Describe(e));
+            logger.LogError(
+                "Could not write {Count} event statuses, and too many are waiting: these are dropped ({Error})",
+                count,
+                Failures.Describe(e));
             return;
         }
         outage.Failed(e);

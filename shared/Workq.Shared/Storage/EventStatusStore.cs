@@ -5,114 +5,212 @@ using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Storage;
 
-/// <summary>The states of API.md's event status, with the order a write must follow to replace another (see <see cref="EventStatusUpdate.Supersedes"/>).</summary>
+/// <summary>
+/// The states of API.md's event status, with the order a write must follow to replace another (see <see
+/// cref="EventStatusUpdate.Supersedes"/>).
+/// </summary>
 public static class EventStatuses
 {
-    public const string Scheduled = "scheduled", Queued = "queued", Running = "running", Completed = "completed", Failed = "failed",
+    public const string Scheduled = "scheduled", Queued = "queued", Running = "running", Completed = "completed", Failed
+        = "failed",
         TimedOut = "timedOut", Cancelled = "cancelled", DeadLettered = "deadLettered", Quarantined = "quarantined";
 
     /// <summary>
-    /// Ranks: scheduled 5, queued 10, cancelled by control 15 (a run that had already started still wins), running 20, finished 30,
-    /// dead-lettered 40, quarantined 45 (the dispatcher could not keep the dead letter the worker reported). From 40 on, the event
-    /// is parked outside any queue, and only its redrive moves it on.
+    /// Ranks: scheduled 5, queued 10, cancelled by control 15 (a run that had already started still wins), running 20,
+    /// finished 30, dead-lettered 40, quarantined 45 (the dispatcher could not keep the dead letter the worker
+    /// reported). From 40 on, the event is parked outside any queue, and only its redrive moves it on.
     /// </summary>
-    public const short ScheduledRank = 5, QueuedRank = 10, CancelRequestRank = 15, RunningRank = 20, FinishedRank = 30, DeadLetteredRank = 40,
+    public const short ScheduledRank = 5, QueuedRank = 10, CancelRequestRank = 15, RunningRank = 20, FinishedRank
+        = 30, DeadLetteredRank = 40,
         QuarantinedRank = 45;
 
     public static bool IsFinal(string status) => status is not (Scheduled or Queued or Running);
 }
 
 /// <summary>
-/// One write of an event's status. <c>RestartedAt</c> (a redrive, then) replaces a dead letter made before it; otherwise a write replaces the
-/// stored one only if it is further along, so writes that arrive out of order never move an event backwards.
-/// <c>CanvasIncarnation</c> is the canvas the write is for (0: the one alive): none lands in a canvas deleted or re-created since.
+/// One write of an event's status. <c>RestartedAt</c> (a redrive, then) replaces a dead letter made before it;
+/// otherwise a write replaces the stored one only if it is further along, so writes that arrive out of order never move
+/// an event backwards. <c>CanvasIncarnation</c> is the canvas the write is for (0: the one alive): none lands in a
+/// canvas deleted or re-created since.
 /// </summary>
-public sealed record EventStatusUpdate(string Canvas, Guid Id, string Worker, string Status, short Rank, int Attempts, DateTimeOffset EnqueuedAt,
-    DateTimeOffset? RunAt = null, DateTimeOffset? StartedAt = null, DateTimeOffset? FinishedAt = null, string? Result = null, string? Error = null,
+public sealed record EventStatusUpdate(
+    string Canvas,
+    Guid Id,
+    string Worker,
+    string Status,
+    short Rank,
+    int Attempts,
+    DateTimeOffset EnqueuedAt,
+    DateTimeOffset? RunAt = null,
+    DateTimeOffset? StartedAt = null,
+    DateTimeOffset? FinishedAt = null,
+    string? Result = null,
+    string? Error = null,
     DateTimeOffset? RestartedAt = null,
     long CanvasIncarnation = 0)
 {
-    /// <param name="restartedAt">When a redrive put the event back: it starts again, at attempt 1, whatever dead letter was made before.</param>
-    public static EventStatusUpdate Queued(in EventEnvelope envelope, int attempts = 1, DateTimeOffset? restartedAt = null, string? error = null) =>
-        new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.Queued, EventStatuses.QueuedRank, attempts, envelope.EnqueuedAt, Error: error, RestartedAt: restartedAt,
+    /// <param name="restartedAt">When a redrive put the event back: it starts again, at attempt 1, whatever dead letter
+    /// was made before.</param>
+    public static EventStatusUpdate Queued(
+        in EventEnvelope envelope,
+        int attempts = 1,
+        DateTimeOffset? restartedAt = null,
+        string? error = null) =>
+        new(
+            envelope.Canvas,
+            envelope.Id,
+            envelope.Worker,
+            EventStatuses.Queued,
+            EventStatuses.QueuedRank,
+            attempts,
+            envelope.EnqueuedAt,
+            Error: error,
+            RestartedAt: restartedAt,
             CanvasIncarnation: envelope.CanvasIncarnation);
 
     public static EventStatusUpdate Scheduled(in EventEnvelope envelope, DateTimeOffset runAt) =>
-        new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.Scheduled, EventStatuses.ScheduledRank, 1, envelope.EnqueuedAt, RunAt: runAt,
+        new(
+            envelope.Canvas,
+            envelope.Id,
+            envelope.Worker,
+            EventStatuses.Scheduled,
+            EventStatuses.ScheduledRank,
+            1,
+            envelope.EnqueuedAt,
+            RunAt: runAt,
             CanvasIncarnation: envelope.CanvasIncarnation);
 
     public static EventStatusUpdate DeadLettered(in EventEnvelope envelope, int attempts, string reason) =>
-        new(envelope.Canvas, envelope.Id, envelope.Worker, EventStatuses.DeadLettered, EventStatuses.DeadLetteredRank, attempts, envelope.EnqueuedAt,
-            FinishedAt: DateTimeOffset.UtcNow, Error: reason, CanvasIncarnation: envelope.CanvasIncarnation);
-
-    /// <summary>The event's message is in the quarantine, as item <paramref name="quarantineId"/>: <c>error</c> says so, and why.</summary>
-    public static EventStatusUpdate Quarantined(string canvas, Guid id, string worker, int attempts, DateTimeOffset enqueuedAt, long quarantineId,
-        string source, string error) =>
-        new(canvas, id, worker, EventStatuses.Quarantined, EventStatuses.QuarantinedRank, attempts, enqueuedAt, FinishedAt: DateTimeOffset.UtcNow,
-            Error: Poison.MessageCodec.Clean($"quarantined as item {quarantineId} (GET /v1/quarantine/{quarantineId}), taken from {source}: {error}"));
+        new(
+            envelope.Canvas,
+            envelope.Id,
+            envelope.Worker,
+            EventStatuses.DeadLettered,
+            EventStatuses.DeadLetteredRank,
+            attempts,
+            envelope.EnqueuedAt,
+            FinishedAt: DateTimeOffset.UtcNow,
+            Error: reason,
+            CanvasIncarnation: envelope.CanvasIncarnation);
 
     /// <summary>
-    /// The same rule as the store's upsert, so that whatever order writes land in, an event ends in the same status and a final one
-    /// (completed, failed, timed out, cancelled, dead-lettered, quarantined) never shows an earlier one:
-    /// a dead letter or a quarantined event is replaced only by its redrive (the restart, made after it, or a run that started after it
-    /// was parked, whichever lands first), and a quarantined event also replaces its dead letter; either replaces anything else that did
-    /// not start after it was parked (a late copy of one that was redriven since does not); another final state replaces any state that
-    /// is not final, whatever its attempt, and is replaced by nothing else; among the states that are not final, the later attempt wins
-    /// and, within an attempt, the higher rank.
+    /// The event's message is in the quarantine, as item <paramref name="quarantineId"/>: <c>error</c> says so, and
+    /// why.
+    /// </summary>
+    public static EventStatusUpdate Quarantined(
+        string canvas,
+        Guid id,
+        string worker,
+        int attempts,
+        DateTimeOffset enqueuedAt,
+        long quarantineId,
+        string source,
+        string error) =>
+        new(canvas, id, worker, EventStatuses.Quarantined, EventStatuses
+            .QuarantinedRank, attempts, enqueuedAt, FinishedAt: DateTimeOffset.UtcNow,
+            Error: Poison.MessageCodec.Clean(
+                $"quarantined as item {quarantineId} (GET /v1/quarantine/{quarantineId}), taken from {source}: {error}"));
+
+    /// <summary>
+    /// The same rule as the store's upsert, so that whatever order writes land in, an event ends in the same status and
+    /// a final one (completed, failed, timed out, cancelled, dead-lettered, quarantined) never shows an earlier one:
+    /// a dead letter or a quarantined event is replaced only by its redrive (the restart, made after it, or a run that
+    /// started after it was parked, whichever lands first), and a quarantined event also replaces its dead letter;
+    /// either replaces anything else that did not start after it was parked (a late copy of one that was redriven since
+    /// does not); another final state replaces any state that is not final, whatever its attempt, and is replaced by
+    /// nothing else; among the states that are not final, the later attempt wins and, within an attempt, the higher
+    /// rank.
     /// </summary>
     public bool Supersedes(EventStatusUpdate old) =>
-        old.Rank >= EventStatuses.DeadLetteredRank ? RestartedAt >= old.FinishedAt || StartedAt > old.FinishedAt || Rank > old.Rank
-        : Rank >= EventStatuses.DeadLetteredRank ? !(FinishedAt < old.StartedAt)
+        old.Rank >= EventStatuses.DeadLetteredRank
+            ? RestartedAt >= old.FinishedAt || StartedAt > old.FinishedAt || Rank > old.Rank
+            : Rank >= EventStatuses.DeadLetteredRank ? !(FinishedAt < old.StartedAt)
         : old.Rank < EventStatuses.FinishedRank
-          && (Rank == EventStatuses.FinishedRank || Attempts > old.Attempts || (Attempts == old.Attempts && Rank > old.Rank));
+          && (Rank == EventStatuses.FinishedRank || Attempts > old.Attempts
+              || (Attempts == old.Attempts && Rank > old.Rank));
 
-    /// <summary>What a later write leaves of an earlier one it replaced: the start time, when it does not know it.</summary>
+    /// <summary>
+    /// What a later write leaves of an earlier one it replaced: the start time, when it does not know it.
+    /// </summary>
     public EventStatusUpdate After(EventStatusUpdate old) =>
-        StartedAt is null && old.StartedAt is not null && RestartedAt is null ? this with { StartedAt = old.StartedAt } : this;
+        StartedAt is null && old.StartedAt is not null && RestartedAt is null
+            ? this with { StartedAt = old.StartedAt }
+            : this;
 }
 
 /// <summary>
 /// The events one emit request enqueued, all queued at <paramref name="EnqueuedAt"/> (their version-7 ids carry that
 /// millisecond): stored as one row, which any status written for one of them later outranks.
 /// </summary>
-public sealed record EmittedEvents(string Canvas, DateTimeOffset EnqueuedAt, Guid[] Ids, string[] Workers, long CanvasIncarnation = 0);
+public sealed record EmittedEvents(
+    string Canvas,
+    DateTimeOffset EnqueuedAt,
+    Guid[] Ids,
+    string[] Workers,
+    long CanvasIncarnation = 0);
 
 /// <summary>The event status of API.md, as stored.</summary>
-public sealed record EventStatusRow(Guid Id, string Worker, string Status, int Attempts, DateTimeOffset EnqueuedAt, DateTimeOffset? RunAt,
-    DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Result, string? Error);
+public sealed record EventStatusRow(
+    Guid Id,
+    string Worker,
+    string Status,
+    int Attempts,
+    DateTimeOffset EnqueuedAt,
+    DateTimeOffset? RunAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    string? Result,
+    string? Error);
 
 /// <summary>
-/// Each event's latest status (<c>event_status</c>), kept <c>WORKQ_EVENT_STATUS_HOURS</c>, and the emitter's <c>queued</c>
-/// of whole emit requests (<c>event_emits</c>), which a row of the event in <c>event_status</c> outranks. Written only in
-/// batches (<see cref="EventStatusRecorder"/>), one transaction per flush, which also notifies control's waiters of the
-/// canvases it touched.
+/// Each event's latest status (<c>event_status</c>), kept <c>WORKQ_EVENT_STATUS_HOURS</c>, and the emitter's
+/// <c>queued</c> of whole emit requests (<c>event_emits</c>), which a row of the event in <c>event_status</c> outranks.
+/// Written only in batches (<see cref="EventStatusRecorder"/>), one transaction per flush, which also notifies
+/// control's waiters of the canvases it touched.
 /// </summary>
 public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
 {
-    /// <summary>The channel control listens on; the payload is the canvases of the flush, comma-separated (empty: any).</summary>
+    /// <summary>
+    /// The channel control listens on; the payload is the canvases of the flush, comma-separated (empty: any).
+    /// </summary>
     public const string Channel = "workq_event_status";
     private const int MaxPayload = 7_000;
-    private static readonly long LastMillisecond = (DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond - 1;
+    private static readonly long LastMillisecond = (DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks)
+        / TimeSpan.TicksPerMillisecond - 1;
 
     public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("delete from event_status where canvas = @canvas; delete from event_emits where canvas = @canvas", new { canvas }, cancellationToken);
+        db.ExecuteAsync(
+            "delete from event_status where canvas = @canvas; delete from event_emits where canvas = @canvas",
+            new { canvas },
+            cancellationToken);
 
-    public Task UpsertAsync(IReadOnlyCollection<EventStatusUpdate> updates, CancellationToken cancellationToken) => WriteAsync(updates, [], cancellationToken);
+    public Task UpsertAsync(IReadOnlyCollection<EventStatusUpdate> updates, CancellationToken cancellationToken)
+        => WriteAsync(updates, [], cancellationToken);
 
-    public async Task WriteAsync(IReadOnlyCollection<EventStatusUpdate> updates, IReadOnlyCollection<EmittedEvents> emits, CancellationToken cancellationToken)
+    public async Task WriteAsync(
+        IReadOnlyCollection<EventStatusUpdate> updates,
+        IReadOnlyCollection<EmittedEvents> emits,
+        CancellationToken cancellationToken)
     {
         if (updates.Count == 0 && emits.Count == 0) return;
-        // One transaction, not one per statement, and without waiting for its WAL to reach the disk: a status is a record of
-        // what happened to an event, not the event, and a database crash may lose the last fraction of a second of them.
-        // It holds the canvases it writes for (one statement), and drops what is for one deleted or re-created since.
-        await using var batch = await FencedBatch.CanvasesAsync(db, updates.Select(u => u.Canvas).Concat(emits.Select(e => e.Canvas)), cancellationToken);
+        // One transaction, not one per statement, and without waiting for its WAL to reach the disk: a status is a
+        // record of what happened to an event, not the event, and a database crash may lose the last fraction of a
+        // second of them. It holds the canvases it writes for (one statement), and drops what is for one deleted or
+        // re-created since.
+        await using var batch = await FencedBatch.CanvasesAsync(
+            db,
+            updates.Select(u => u.Canvas).Concat(emits.Select(e => e.Canvas)),
+            cancellationToken);
         var rows = updates.Where(u => batch.Admits(u.Canvas, u.CanvasIncarnation)).ToList();
         emits = emits.Where(e => batch.Admits(e.Canvas, e.CanvasIncarnation)).ToList();
         if (rows.Count == 0 && emits.Count == 0) return;
-        var canvases = string.Join(',', rows.Select(u => u.Canvas).Concat(emits.Select(e => e.Canvas)).Distinct(StringComparer.Ordinal));
+        var canvases = string.Join(
+            ',',
+            rows.Select(u => u.Canvas).Concat(emits.Select(e => e.Canvas)).Distinct(StringComparer.Ordinal));
         var (connection, transaction) = (batch.Connection, batch.Transaction);
-        // A restart (a redrive) drops the dead letter (or quarantined) first, so the insert below takes its place. Only one made before
-        // it: the redriven run may already have written its own status, or been dead-lettered again, which the restart must not overwrite.
+        // A restart (a redrive) drops the dead letter (or quarantined) first, so the insert below takes its place. Only
+        // one made before it: the redriven run may already have written its own status, or been dead-lettered again,
+        // which the restart must not overwrite.
         var restarts = rows.Any(u => u.RestartedAt is not null) ? """
             delete from event_status s using unnest(@canvases, @ids, @restarts) as r(canvas, id, restarted_at)
              where r.restarted_at >= s.finished_at and s.canvas = r.canvas and s.id = r.id and s.rank >= 40;
@@ -148,10 +246,12 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         command.Parameters.Add(Array("enqueued", NpgsqlDbType.TimestampTz, rows.Select(u => u.EnqueuedAt.UtcDateTime)));
         command.Parameters.Add(Array("runAt", NpgsqlDbType.TimestampTz, rows.Select(u => u.RunAt?.UtcDateTime)));
         command.Parameters.Add(Array("started", NpgsqlDbType.TimestampTz, rows.Select(u => u.StartedAt?.UtcDateTime)));
-        command.Parameters.Add(Array("finished", NpgsqlDbType.TimestampTz, rows.Select(u => u.FinishedAt?.UtcDateTime)));
+        command.Parameters
+            .Add(Array("finished", NpgsqlDbType.TimestampTz, rows.Select(u => u.FinishedAt?.UtcDateTime)));
         command.Parameters.Add(Array("results", NpgsqlDbType.Text, rows.Select(u => TenantText.Store(u.Result))));
         command.Parameters.Add(Array("errors", NpgsqlDbType.Text, rows.Select(u => TenantText.Store(u.Error))));
-        command.Parameters.Add(Array("restarts", NpgsqlDbType.TimestampTz, rows.Select(u => u.RestartedAt?.UtcDateTime)));
+        command.Parameters
+            .Add(Array("restarts", NpgsqlDbType.TimestampTz, rows.Select(u => u.RestartedAt?.UtcDateTime)));
         if (emits.Count > 0)
         {
             var firsts = new int[emits.Count];
@@ -163,7 +263,8 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
                 next += emit.Ids.Length;
             }
             command.Parameters.Add(Array("emitCanvases", NpgsqlDbType.Text, emits.Select(e => e.Canvas)));
-            command.Parameters.Add(Array("emitEnqueued", NpgsqlDbType.TimestampTz, emits.Select(e => e.EnqueuedAt.UtcDateTime)));
+            command.Parameters
+                .Add(Array("emitEnqueued", NpgsqlDbType.TimestampTz, emits.Select(e => e.EnqueuedAt.UtcDateTime)));
             command.Parameters.Add(Array("emitFirsts", NpgsqlDbType.Integer, firsts));
             command.Parameters.Add(Array("emitCounts", NpgsqlDbType.Integer, emits.Select(e => e.Ids.Length)));
             command.Parameters.Add(Array("emitIds", NpgsqlDbType.Uuid, emits.SelectMany(e => e.Ids)));
@@ -176,12 +277,19 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
     }
 
     /// <summary>
-    /// An un-enqueue. A delayed event whose row it removed (<paramref name="removedEnqueuedAt"/>: that row's enqueued time) can never
-    /// run: it is cancelled for good, a final state that its emit's own <c>scheduled</c>, landing later, does not change. Otherwise a
-    /// queued event is cancelled at once (a waiter wakes), though a run that already started wins, and one not written yet becomes
-    /// cancelled when its worker reaches it. Nothing is written for a canvas deleted or re-created since (<paramref name="canvasIncarnation"/>).
+    /// An un-enqueue. A delayed event whose row it removed (<paramref name="removedEnqueuedAt"/>: that row's enqueued
+    /// time) can never run: it is cancelled for good, a final state that its emit's own <c>scheduled</c>, landing
+    /// later, does not change. Otherwise a queued event is cancelled at once (a waiter wakes), though a run that
+    /// already started wins, and one not written yet becomes cancelled when its worker reaches it. Nothing is written
+    /// for a canvas deleted or re-created since (<paramref name="canvasIncarnation"/>).
     /// </summary>
-    public async Task CancelAsync(string canvas, long canvasIncarnation, string worker, Guid id, DateTimeOffset? removedEnqueuedAt, CancellationToken cancellationToken)
+    public async Task CancelAsync(
+        string canvas,
+        long canvasIncarnation,
+        string worker,
+        Guid id,
+        DateTimeOffset? removedEnqueuedAt,
+        CancellationToken cancellationToken)
     {
         await using var batch = await FencedBatch.CanvasesAsync(db, [canvas], cancellationToken);
         if (!batch.Admits(canvas, canvasIncarnation)) return;
@@ -221,7 +329,10 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
     private static NpgsqlParameter Array<T>(string name, NpgsqlDbType type, IEnumerable<T> values) =>
         new(name, NpgsqlDbType.Array | type) { Value = values as T[] ?? values.ToArray() };
 
-    /// <summary>The millisecond a version-7 id was made in: an emit request's events were enqueued within it (any other id finds no request).</summary>
+    /// <summary>
+    /// The millisecond a version-7 id was made in: an emit request's events were enqueued within it (any other id finds
+    /// no request).
+    /// </summary>
     private static (DateTime From, DateTime To) EmittedWithin(Guid id)
     {
         Span<byte> bytes = stackalloc byte[16];
@@ -249,7 +360,9 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
                  where b.canvas = @canvas and b.enqueued_at >= @from and b.enqueued_at < @to and e.id = @id) found
              order by source limit 1
             """, new { canvas, id, from, to, queued = EventStatuses.Queued }, cancellationToken: cancellationToken));
-        return row is not { } r ? null : new EventStatusRow(r.Id, r.Worker, r.Status, r.Attempts, UnhandledStore.Utc(r.EnqueuedAt), Utc(r.RunAt),
+        return row is not { } r
+            ? null
+            : new EventStatusRow(r.Id, r.Worker, r.Status, r.Attempts, UnhandledStore.Utc(r.EnqueuedAt), Utc(r.RunAt),
             Utc(r.StartedAt), Utc(r.FinishedAt), r.Result, r.Error);
     }
 

@@ -3,18 +3,21 @@ using Npgsql;
 
 namespace Workq.Shared.Storage;
 
-/// <summary>The canvas (of that incarnation) is deleted or being deleted: what was to be written for it is not.</summary>
+/// <summary>
+/// The canvas (of that incarnation) is deleted or being deleted: what was to be written for it is not.
+/// </summary>
 public sealed class CanvasGoneException(string canvas) : Exception($"There is no canvas '{canvas}'.")
 {
     public string Canvas => canvas;
 }
 
 /// <summary>
-/// The fence between batch writes and deletion (docs/DESIGN.md "Deleting a canvas or a worker"). A batch opens a transaction and
-/// takes the canvas (or worker) rows it writes for FOR SHARE, in one statement; it then writes only what belongs to an incarnation
-/// that is alive. A deletion first marks the rows deleting, which waits for every such transaction. So a write either commits
-/// before the mark, and the deletion that follows removes it, or it sees the mark (or another incarnation) and writes nothing.
-/// An incarnation of 0 (an event from before incarnations existed) stands for the one alive.
+/// The fence between batch writes and deletion (docs/DESIGN.md "Deleting a canvas or a worker"). A batch opens a
+/// transaction and takes the canvas (or worker) rows it writes for FOR SHARE, in one statement; it then writes only
+/// what belongs to an incarnation that is alive. A deletion first marks the rows deleting, which waits for every such
+/// transaction. So a write either commits before the mark, and the deletion that follows removes it, or it sees the
+/// mark (or another incarnation) and writes nothing. An incarnation of 0 (an event from before incarnations existed)
+/// stands for the one alive.
 /// </summary>
 public sealed class FencedBatch : IAsyncDisposable
 {
@@ -34,14 +37,18 @@ public sealed class FencedBatch : IAsyncDisposable
     public NpgsqlTransaction Transaction { get; }
 
     /// <summary>
-    /// The same fence for a writer of one statement: a CTE <c>alive</c> holding the canvas named by the parameter <paramref name="canvas"/>
-    /// FOR SHARE, one row when it is alive in the incarnation <paramref name="incarnation"/> (0: in any), none otherwise.
+    /// The same fence for a writer of one statement: a CTE <c>alive</c> holding the canvas named by the parameter
+    /// <paramref name="canvas"/> FOR SHARE, one row when it is alive in the incarnation <paramref name="incarnation"/>
+    /// (0: in any), none otherwise.
     /// </summary>
     public static string AliveCanvas(string canvas, string incarnation) =>
         $"alive as (select 1 from canvases where name = @{canvas} and not deleting and (@{incarnation} = 0 or incarnation = @{incarnation}) for share)";
 
     /// <summary>Opens a batch that holds these canvases, those alive, until it commits or is disposed.</summary>
-    public static async Task<FencedBatch> CanvasesAsync(NpgsqlDataSource db, IEnumerable<string> names, CancellationToken cancellationToken)
+    public static async Task<FencedBatch> CanvasesAsync(
+        NpgsqlDataSource db,
+        IEnumerable<string> names,
+        CancellationToken cancellationToken)
     {
         var (connection, transaction) = await BeginAsync(db, cancellationToken);
         try
@@ -49,8 +56,16 @@ public sealed class FencedBatch : IAsyncDisposable
             // In name order, so that two batches never wait for each other's rows the other way round.
             var alive = await connection.QueryAsync<(string Name, long Incarnation)>(new CommandDefinition("""
                 select name, incarnation from canvases where name = any(@names) and not deleting order by name for share
-                """, new { names = names.Distinct(StringComparer.Ordinal).ToArray() }, transaction, cancellationToken: cancellationToken));
-            return new FencedBatch(connection, transaction, alive.ToDictionary(c => c.Name, c => c.Incarnation, StringComparer.Ordinal), []);
+                """, new
+            {
+                names = names.Distinct(StringComparer.Ordinal)
+                .ToArray()
+            }, transaction, cancellationToken: cancellationToken));
+            return new FencedBatch(
+                connection,
+                transaction,
+                alive.ToDictionary(c => c.Name, c => c.Incarnation, StringComparer.Ordinal),
+                []);
         }
         catch
         {
@@ -60,23 +75,32 @@ public sealed class FencedBatch : IAsyncDisposable
     }
 
     /// <summary>
-    /// Opens a batch that holds these workers, those alive, until it commits or is disposed. Held FOR KEY SHARE, not FOR SHARE: the
-    /// batch updates their counters, and two transactions that both share a row and then update it wait for each other for good (a
-    /// deadlock), while an update does not conflict with a key share; nor do flushes of the same workers wait for one another. Only
-    /// the deletion's FOR UPDATE (the mark) conflicts with it.
+    /// Opens a batch that holds these workers, those alive, until it commits or is disposed. Held FOR KEY SHARE, not
+    /// FOR SHARE: the batch updates their counters, and two transactions that both share a row and then update it wait
+    /// for each other for good (a deadlock), while an update does not conflict with a key share; nor do flushes of the
+    /// same workers wait for one another. Only the deletion's FOR UPDATE (the mark) conflicts with it.
     /// </summary>
-    public static async Task<FencedBatch> WorkersAsync(NpgsqlDataSource db, IEnumerable<(string Canvas, string Worker)> keys, CancellationToken cancellationToken)
+    public static async Task<FencedBatch> WorkersAsync(
+        NpgsqlDataSource db,
+        IEnumerable<(string Canvas, string Worker)> keys,
+        CancellationToken cancellationToken)
     {
         var distinct = keys.Distinct().ToList();
         var (connection, transaction) = await BeginAsync(db, cancellationToken);
         try
         {
             // A canvas being deleted marks its workers too: the worker rows are all a worker's batch needs to hold.
-            var alive = await connection.QueryAsync<(string Canvas, string Name, long Incarnation)>(new CommandDefinition("""
+            var alive = await connection
+                .QueryAsync<(string Canvas, string Name, long Incarnation)>(new CommandDefinition("""
                 select w.canvas, w.name, w.incarnation from workers w join unnest(@canvases, @workers) as k(canvas, name) on w.canvas = k.canvas and w.name = k.name
                  where not w.deleting order by w.canvas, w.name for key share of w
-                """, new { canvases = distinct.Select(k => k.Canvas).ToArray(), workers = distinct.Select(k => k.Worker).ToArray() }, transaction,
-                cancellationToken: cancellationToken));
+                """, new
+                {
+                    canvases = distinct.Select(k => k.Canvas).ToArray(),
+                    workers = distinct.Select(k => k.Worker)
+                .ToArray()
+                }, transaction,
+                    cancellationToken: cancellationToken));
             return new FencedBatch(connection, transaction, new Dictionary<string, long>(StringComparer.Ordinal),
                 alive.ToDictionary(w => (w.Canvas, w.Name), w => w.Incarnation));
         }
@@ -99,7 +123,9 @@ public sealed class FencedBatch : IAsyncDisposable
 
     public ValueTask DisposeAsync() => DisposeAsync(Connection, Transaction);
 
-    private static async Task<(NpgsqlConnection, NpgsqlTransaction)> BeginAsync(NpgsqlDataSource db, CancellationToken cancellationToken)
+    private static async Task<(NpgsqlConnection, NpgsqlTransaction)> BeginAsync(
+        NpgsqlDataSource db,
+        CancellationToken cancellationToken)
     {
         var connection = await db.OpenConnectionAsync(cancellationToken);
         try

@@ -10,12 +10,19 @@ public sealed record TraceEntry(string Canvas, string Worker, Guid EventId, Date
 /// </summary>
 public interface ITraceStore : ICanvasData, IWorkerData
 {
-    /// <summary>Adds a batch, then keeps only the newest <paramref name="keepPerWorker"/> of each worker the batch touched.</summary>
+    /// <summary>
+    /// Adds a batch, then keeps only the newest <paramref name="keepPerWorker"/> of each worker the batch touched.
+    /// </summary>
     Task AppendAsync(IReadOnlyCollection<TraceEntry> traces, int keepPerWorker, CancellationToken cancellationToken);
 
     /// <summary>A worker's newest traces first.</summary>
     Task<IReadOnlyList<string>> ListAsync(string canvas, string worker, int limit, CancellationToken cancellationToken);
 
-    /// <summary>The kept traces of one event on a canvas (one per attempt), newest first; never another canvas's.</summary>
-    Task<IReadOnlyList<(string Worker, string Json)>> FindAsync(string canvas, Guid eventId, CancellationToken cancellationToken);
+    /// <summary>
+    /// The kept traces of one event on a canvas (one per attempt), newest first; never another canvas's.
+    /// </summary>
+    Task<IReadOnlyList<(string Worker, string Json)>> FindAsync(
+        string canvas,
+        Guid eventId,
+        CancellationToken cancellationToken);
 }

@@ -16,12 +16,17 @@ public sealed class IdempotencyStore(NpgsqlDataSource db) : ICanvasData
         db.ExecuteAsync("delete from idempotency_keys where canvas = @canvas", new { canvas }, cancellationToken);
 
     /// <summary>
-    /// Claims each key for its proposed id. Returns, per key, the id (and time) that owns it: the proposed one when this call won.
-    /// Keys are compared as stored (<see cref="TenantText.Store"/>): give them in that form, each once.
-    /// <see cref="CanvasGoneException"/> when the canvas was deleted or re-created since <paramref name="canvasIncarnation"/>: no key is claimed.
+    /// Claims each key for its proposed id. Returns, per key, the id (and time) that owns it: the proposed one when
+    /// this call won. Keys are compared as stored (<see cref="TenantText.Store"/>): give them in that form, each once.
+    /// <see cref="CanvasGoneException"/> when the canvas was deleted or re-created since <paramref
+    /// name="canvasIncarnation"/>: no key is claimed.
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, (Guid Id, DateTimeOffset EnqueuedAt)>> ClaimAsync(string canvas, long canvasIncarnation, IReadOnlyList<(string Key, Guid Id)> claims,
-        DateTimeOffset enqueuedAt, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, (Guid Id, DateTimeOffset EnqueuedAt)>> ClaimAsync(
+        string canvas,
+        long canvasIncarnation,
+        IReadOnlyList<(string Key, Guid Id)> claims,
+        DateTimeOffset enqueuedAt,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -46,17 +51,32 @@ public sealed class IdempotencyStore(NpgsqlDataSource db) : ICanvasData
         if (!await results.ReadSingleAsync<bool>()) throw new CanvasGoneException(canvas);
         var rows = await results.ReadAsync<(string Key, Guid EventId, DateTime EnqueuedAt)>();
         await transaction.CommitAsync(cancellationToken);
-        return rows.ToDictionary(r => r.Key, r => (r.EventId, new DateTimeOffset(DateTime.SpecifyKind(r.EnqueuedAt, DateTimeKind.Utc))), StringComparer.Ordinal);
+        return rows.ToDictionary(
+            r => r.Key,
+            r => (r.EventId, new DateTimeOffset(DateTime.SpecifyKind(r.EnqueuedAt, DateTimeKind.Utc))),
+            StringComparer.Ordinal);
     }
 
-    /// <summary>Gives keys back when their events could not be enqueued, so a retry with the same key is not answered with a lost id.</summary>
-    public async Task ReleaseAsync(string canvas, IReadOnlyList<(string Key, Guid Id)> claims, CancellationToken cancellationToken)
+    /// <summary>
+    /// Gives keys back when their events could not be enqueued, so a retry with the same key is not answered with a
+    /// lost id.
+    /// </summary>
+    public async Task ReleaseAsync(
+        string canvas,
+        IReadOnlyList<(string Key, Guid Id)> claims,
+        CancellationToken cancellationToken)
     {
         if (claims.Count == 0) return;
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "delete from idempotency_keys k using unnest(@keys, @ids) as c(key, id) where k.canvas = @canvas and k.key = c.key and k.event_id = c.id",
-            new { canvas, keys = claims.Select(c => TenantText.Store(c.Key)).ToArray(), ids = claims.Select(c => c.Id).ToArray() },
+            new
+            {
+                canvas,
+                keys = claims.Select(c => TenantText.Store(c.Key)).ToArray(),
+                ids = claims.Select(c => c.Id)
+                .ToArray()
+            },
             cancellationToken: cancellationToken));
     }
 }

@@ -29,7 +29,10 @@ public sealed class InstanceStore(NpgsqlDataSource db)
             "delete from applied_changes where instance = @instance; delete from instances where id = @instance;", new { instance }, cancellationToken: cancellationToken));
     }
 
-    public async Task MarkAppliedAsync(Guid instance, IReadOnlyCollection<(string Canvas, string Worker, long Change)> applied, CancellationToken cancellationToken)
+    public async Task MarkAppliedAsync(
+        Guid instance,
+        IReadOnlyCollection<(string Canvas, string Worker, long Change)> applied,
+        CancellationToken cancellationToken)
     {
         if (applied.Count == 0) return;
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -55,6 +58,13 @@ public sealed class InstanceStore(NpgsqlDataSource db)
              where i.kind = 'worker' and i.last_seen > now() - make_interval(secs => @aliveSeconds)
                and not exists (select 1 from applied_changes a
                                 where a.instance = i.id and a.canvas = @canvas and a.worker = @worker and a.change >= @change)
-            """, new { canvas, worker, change, aliveSeconds = AliveFor.TotalSeconds }, cancellationToken: cancellationToken));
+            """, new
+        {
+            canvas,
+            worker,
+            change,
+            aliveSeconds = AliveFor
+            .TotalSeconds
+        }, cancellationToken: cancellationToken));
     }
 }

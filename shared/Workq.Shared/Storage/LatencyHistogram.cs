@@ -10,7 +10,9 @@ public static class LatencyHistogram
 {
     private const double SmallestMs = 0.1;
     private const int PerDecade = 8;
-    /// <summary>Bucket 0 is below 0.1 ms; bucket k (1..55) is [0.1·10^((k-1)/8), 0.1·10^(k/8)) ms; the last is from 750 s up.</summary>
+    /// <summary>
+    /// Bucket 0 is below 0.1 ms; bucket k (1..55) is [0.1·10^((k-1)/8), 0.1·10^(k/8)) ms; the last is from 750 s up.
+    /// </summary>
     public const int Buckets = 57;
 
     public static int Bucket(double milliseconds)
@@ -20,9 +22,13 @@ public static class LatencyHistogram
         return Math.Min(k, Buckets - 1);
     }
 
-    private static double LowerBound(int bucket) => bucket == 0 ? 0 : SmallestMs * Math.Pow(10, (bucket - 1) / (double)PerDecade);
+    private static double LowerBound(int bucket)
+        => bucket == 0 ? 0 : SmallestMs * Math.Pow(10, (bucket - 1) / (double)PerDecade);
 
-    /// <summary>The value a bucket stands for: the geometric middle of its bounds (half of 0.1 ms for the first, the lower bound for the last).</summary>
+    /// <summary>
+    /// The value a bucket stands for: the geometric middle of its bounds (half of 0.1 ms for the first, the lower bound
+    /// for the last).
+    /// </summary>
     public static double Representative(int bucket) => bucket switch
     {
         0 => SmallestMs / 2,
@@ -30,7 +36,9 @@ public static class LatencyHistogram
         _ => Math.Sqrt(LowerBound(bucket) * LowerBound(bucket + 1)),
     };
 
-    /// <summary>The p-quantile (0 &lt; p ≤ 1) of merged buckets, rounded to 0.001 ms; null when they hold nothing.</summary>
+    /// <summary>
+    /// The p-quantile (0 &lt; p ≤ 1) of merged buckets, rounded to 0.001 ms; null when they hold nothing.
+    /// </summary>
     public static double? Percentile(IReadOnlyList<long> buckets, double p)
     {
         long total = 0;

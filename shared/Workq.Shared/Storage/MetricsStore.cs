@@ -3,13 +3,33 @@ using Npgsql;
 
 namespace Workq.Shared.Storage;
 
-/// <summary>What one worker instance adds to one worker's minute in one flush; the histograms are <see cref="LatencyHistogram"/> buckets.</summary>
-public sealed record MinuteDelta(string Canvas, string Worker, DateTime At, long Processed, long Failed, long TimedOut, long Emitted, long[] QueueWait, long[] Duration);
+/// <summary>
+/// What one worker instance adds to one worker's minute in one flush; the histograms are <see cref="LatencyHistogram"/>
+/// buckets.
+/// </summary>
+public sealed record MinuteDelta(
+    string Canvas,
+    string Worker,
+    DateTime At,
+    long Processed,
+    long Failed,
+    long TimedOut,
+    long Emitted,
+    long[] QueueWait,
+    long[] Duration);
 
 public sealed record Percentiles(double? P50, double? P95, double? P99);
 
 /// <summary>One point of the metrics API: the step starting at <c>At</c>.</summary>
-public sealed record MetricsPoint(DateTimeOffset At, long Processed, long Failed, long TimedOut, long DeadLettered, long Emitted, Percentiles QueueWaitMs, Percentiles DurationMs);
+public sealed record MetricsPoint(
+    DateTimeOffset At,
+    long Processed,
+    long Failed,
+    long TimedOut,
+    long DeadLettered,
+    long Emitted,
+    Percentiles QueueWaitMs,
+    Percentiles DurationMs);
 
 /// <summary>
 /// Per-minute aggregates per worker (metrics_minute), rolled up into hours (metrics_hour) for the longer
@@ -23,7 +43,10 @@ public sealed class MetricsStore(NpgsqlDataSource db) : ICanvasData, IWorkerData
     private static readonly DateTime Origin = DateTime.UnixEpoch;
 
     public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("delete from metrics_minute where canvas = @canvas; delete from metrics_hour where canvas = @canvas", new { canvas }, cancellationToken);
+        db.ExecuteAsync(
+            "delete from metrics_minute where canvas = @canvas; delete from metrics_hour where canvas = @canvas",
+            new { canvas },
+            cancellationToken);
 
     public Task DeleteWorkerAsync(string canvas, string worker, CancellationToken cancellationToken) =>
         db.ExecuteAsync("""
@@ -39,8 +62,14 @@ public sealed class MetricsStore(NpgsqlDataSource db) : ICanvasData, IWorkerData
         return new DateTime(utc.Ticks - (utc.Ticks - Origin.Ticks) % ticks, DateTimeKind.Utc);
     }
 
-    /// <summary>One statement for every row a flush touched, in a batch that holds their workers (the caller keeps only those it admits).</summary>
-    public static async Task AddAsync(FencedBatch batch, IReadOnlyCollection<MinuteDelta> deltas, CancellationToken cancellationToken)
+    /// <summary>
+    /// One statement for every row a flush touched, in a batch that holds their workers (the caller keeps only those it
+    /// admits).
+    /// </summary>
+    public static async Task AddAsync(
+        FencedBatch batch,
+        IReadOnlyCollection<MinuteDelta> deltas,
+        CancellationToken cancellationToken)
     {
         if (deltas.Count == 0) return;
         await batch.Connection.ExecuteAsync(new CommandDefinition("""
@@ -74,8 +103,14 @@ public sealed class MetricsStore(NpgsqlDataSource db) : ICanvasData, IWorkerData
     /// <paramref name="to"/>, zeros where nothing happened; one worker's, or the canvas's (all workers merged) when
     /// <paramref name="worker"/> is null. Hours still within the minute retention are rolled up from the minutes.
     /// </summary>
-    public async Task<IReadOnlyList<MetricsPoint>> ReadAsync(string canvas, string? worker, DateTime from, DateTime to, int stepSeconds,
-        TimeSpan minuteRetention, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<MetricsPoint>> ReadAsync(
+        string canvas,
+        string? worker,
+        DateTime from,
+        DateTime to,
+        int stepSeconds,
+        TimeSpan minuteRetention,
+        CancellationToken cancellationToken)
     {
         var first = Floor(from, stepSeconds);
         var end = Floor(to, stepSeconds).AddSeconds(stepSeconds);
@@ -101,19 +136,34 @@ public sealed class MetricsStore(NpgsqlDataSource db) : ICanvasData, IWorkerData
         var points = new List<MetricsPoint>();
         for (var at = first; at < end; at = at.AddSeconds(stepSeconds))
             points.Add(rows.TryGetValue(at, out var row)
-                ? new MetricsPoint(at, row.Processed, row.Failed, row.TimedOut, row.DeadLettered, row.Emitted, Summary(row.QueueWait), Summary(row.Duration))
+                ? new MetricsPoint(
+                    at,
+                    row.Processed,
+                    row.Failed,
+                    row.TimedOut,
+                    row.DeadLettered,
+                    row.Emitted,
+                    Summary(row.QueueWait),
+                    Summary(row.Duration))
                 : new MetricsPoint(at, 0, 0, 0, 0, 0, Summary([]), Summary([])));
         return points;
     }
 
     private static Percentiles Summary(long[] buckets) =>
-        new(LatencyHistogram.Percentile(buckets, 0.50), LatencyHistogram.Percentile(buckets, 0.95), LatencyHistogram.Percentile(buckets, 0.99));
+        new(
+            LatencyHistogram.Percentile(buckets, 0.50),
+            LatencyHistogram.Percentile(buckets, 0.95),
+            LatencyHistogram.Percentile(buckets, 0.99));
 
     /// <summary>
     /// Recomputes the recent hours from their minutes (replacing, so running it twice or on two dispatchers is
     /// harmless), then drops what is past each retention.
     /// </summary>
-    public async Task RollUpAsync(TimeSpan recompute, TimeSpan minuteRetention, TimeSpan hourRetention, CancellationToken cancellationToken)
+    public async Task RollUpAsync(
+        TimeSpan recompute,
+        TimeSpan minuteRetention,
+        TimeSpan hourRetention,
+        CancellationToken cancellationToken)
     {
         var now = DateTime.UtcNow;
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -129,7 +179,13 @@ public sealed class MetricsStore(NpgsqlDataSource db) : ICanvasData, IWorkerData
                    queue_wait = excluded.queue_wait, duration = excluded.duration;
             delete from metrics_minute where at < @minutesBefore;
             delete from metrics_hour where at < @hoursBefore;
-            """, new { since = Floor(now - recompute, Hour), minutesBefore = now - minuteRetention, hoursBefore = now - hourRetention },
+            """, new
+        {
+            since = Floor(now - recompute, Hour),
+            minutesBefore = now - minuteRetention,
+            hoursBefore = now
+            - hourRetention
+        },
             cancellationToken: cancellationToken));
     }
 

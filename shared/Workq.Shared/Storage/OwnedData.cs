@@ -6,13 +6,17 @@ namespace Workq.Shared.Storage;
 /// </summary>
 public interface ICanvasData
 {
-    /// <summary>Removes everything this store keeps for the canvas; deleting what is already gone is no error.</summary>
+    /// <summary>
+    /// Removes everything this store keeps for the canvas; deleting what is already gone is no error.
+    /// </summary>
     Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken);
 }
 
 /// <summary>Likewise for a store that keeps rows per worker: called before the worker's registry row goes.</summary>
 public interface IWorkerData
 {
-    /// <summary>Removes everything this store keeps for the worker; deleting what is already gone is no error.</summary>
+    /// <summary>
+    /// Removes everything this store keeps for the worker; deleting what is already gone is no error.
+    /// </summary>
     Task DeleteWorkerAsync(string canvas, string worker, CancellationToken cancellationToken);
 }

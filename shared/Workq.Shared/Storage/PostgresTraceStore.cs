@@ -3,10 +3,15 @@ using Npgsql;
 
 namespace Workq.Shared.Storage;
 
-/// <summary>The embedded default trace store: the <c>traces</c> table, the JSON kept as written (a <c>json</c> column).</summary>
+/// <summary>
+/// The embedded default trace store: the <c>traces</c> table, the JSON kept as written (a <c>json</c> column).
+/// </summary>
 public sealed class PostgresTraceStore(NpgsqlDataSource db) : ITraceStore
 {
-    public async Task AppendAsync(IReadOnlyCollection<TraceEntry> traces, int keepPerWorker, CancellationToken cancellationToken)
+    public async Task AppendAsync(
+        IReadOnlyCollection<TraceEntry> traces,
+        int keepPerWorker,
+        CancellationToken cancellationToken)
     {
         if (traces.Count == 0) return;
         var touched = traces.Select(t => (t.Canvas, t.Worker)).Distinct().ToArray();
@@ -33,7 +38,11 @@ public sealed class PostgresTraceStore(NpgsqlDataSource db) : ITraceStore
         }, cancellationToken: cancellationToken));
     }
 
-    public async Task<IReadOnlyList<string>> ListAsync(string canvas, string worker, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ListAsync(
+        string canvas,
+        string worker,
+        int limit,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<string>(new CommandDefinition("""
@@ -43,7 +52,10 @@ public sealed class PostgresTraceStore(NpgsqlDataSource db) : ITraceStore
         return rows.AsList();
     }
 
-    public async Task<IReadOnlyList<(string Worker, string Json)>> FindAsync(string canvas, Guid eventId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string Worker, string Json)>> FindAsync(
+        string canvas,
+        Guid eventId,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<(string Worker, string Json)>(new CommandDefinition("""
@@ -57,5 +69,8 @@ public sealed class PostgresTraceStore(NpgsqlDataSource db) : ITraceStore
         db.ExecuteAsync("delete from traces where canvas = @canvas", new { canvas }, cancellationToken);
 
     public Task DeleteWorkerAsync(string canvas, string worker, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("delete from traces where canvas = @canvas and worker = @worker", new { canvas, worker }, cancellationToken);
+        db.ExecuteAsync(
+            "delete from traces where canvas = @canvas and worker = @worker",
+            new { canvas, worker },
+            cancellationToken);
 }

@@ -6,18 +6,22 @@ using Workq.Shared.Poison;
 
 namespace Workq.Shared.Storage;
 
-/// <summary>Where the components that quarantine messages take them from (API.md "Quarantine", the <c>source</c> of an item).</summary>
+/// <summary>
+/// Where the components that quarantine messages take them from (API.md "Quarantine", the <c>source</c> of an item).
+/// </summary>
 public static class QuarantineSources
 {
-    public const string DeadLetters = Messaging.Topology.DeadLetterQueue, Unhandled = Messaging.Topology.UnhandledQueue, ControlPlane = "control-plane",
-        Scheduled = "scheduled-events", Crons = "crons", EventStatus = "event-status", Traces = "traces", WorkerCounters = "worker-counters",
+    public const string DeadLetters = Messaging.Topology.DeadLetterQueue, Unhandled = Messaging.Topology
+        .UnhandledQueue, ControlPlane = "control-plane",
+        Scheduled = "scheduled-events", Crons = "crons", EventStatus = "event-status", Traces = "traces", WorkerCounters
+            = "worker-counters",
         Metrics = "metrics";
 }
 
 /// <summary>
-/// How a quarantined message is redriven: <c>Publish</c> puts it back on the broker as it was, where it was published to
-/// (<c>Exchange</c>, <c>RoutingKey</c>); <c>Emit</c> publishes the event it holds to its worker (a delayed emit, a cron's tick);
-/// <c>None</c>: a row of a flush (a status, a trace), kept to be read, is not redriven.
+/// How a quarantined message is redriven: <c>Publish</c> puts it back on the broker as it was, where it was published
+/// to (<c>Exchange</c>, <c>RoutingKey</c>); <c>Emit</c> publishes the event it holds to its worker (a delayed emit, a
+/// cron's tick); <c>None</c>: a row of a flush (a status, a trace), kept to be read, is not redriven.
 /// </summary>
 public enum RedriveKind
 {
@@ -27,7 +31,13 @@ public enum RedriveKind
 }
 
 /// <summary>A message to quarantine: the whole message (body and properties) and why it was given up on.</summary>
-public sealed record QuarantineEntry(string Source, RedriveKind Redrive, ReadOnlyMemory<byte> Body, JsonObject Properties, string Error, int Attempts,
+public sealed record QuarantineEntry(
+    string Source,
+    RedriveKind Redrive,
+    ReadOnlyMemory<byte> Body,
+    JsonObject Properties,
+    string Error,
+    int Attempts,
     DateTimeOffset FirstFailedAt)
 {
     public string? Queue { get; init; }
@@ -38,15 +48,28 @@ public sealed record QuarantineEntry(string Source, RedriveKind Redrive, ReadOnl
     public Guid? EventId { get; init; }
 
     /// <summary>
-    /// A broker message, to be published again where it was (<paramref name="exchange"/>, <paramref name="routingKey"/>). The
-    /// canvas, worker and event id are taken from its headers where they are valid, so an operator can find it by them.
+    /// A broker message, to be published again where it was (<paramref name="exchange"/>, <paramref
+    /// name="routingKey"/>). The canvas, worker and event id are taken from its headers where they are valid, so an
+    /// operator can find it by them.
     /// </summary>
-    public static QuarantineEntry Delivery(string source, string queue, string exchange, string routingKey, RabbitMQ.Client.IReadOnlyBasicProperties properties,
-        ReadOnlyMemory<byte> body, PoisonFailure failure)
+    public static QuarantineEntry Delivery(
+        string source,
+        string queue,
+        string exchange,
+        string routingKey,
+        RabbitMQ.Client.IReadOnlyBasicProperties properties,
+        ReadOnlyMemory<byte> body,
+        PoisonFailure failure)
     {
         var canvas = Messaging.EventHeaders.String(properties.Headers, Messaging.EventHeaders.Canvas);
         var worker = Messaging.EventHeaders.String(properties.Headers, Messaging.EventHeaders.Worker);
-        return new(source, RedriveKind.Publish, body, MessageCodec.Encode(properties), Failures.Describe(failure.Error), failure.Attempts,
+        return new(
+            source,
+            RedriveKind.Publish,
+            body,
+            MessageCodec.Encode(properties),
+            Failures.Describe(failure.Error),
+            failure.Attempts,
             failure.FirstFailedAt)
         {
             Queue = queue,
@@ -58,9 +81,21 @@ public sealed record QuarantineEntry(string Source, RedriveKind Redrive, ReadOnl
         };
     }
 
-    /// <summary>An event that could not be published (a delayed emit, a cron's tick): a redrive publishes it to its worker.</summary>
-    public static QuarantineEntry Event(string source, Messaging.EventEnvelope envelope, ReadOnlyMemory<byte> body, PoisonFailure failure) =>
-        new(source, RedriveKind.Emit, body, MessageCodec.Encode(Messaging.EventHeaders.Create(envelope)), Failures.Describe(failure.Error), failure.Attempts,
+    /// <summary>
+    /// An event that could not be published (a delayed emit, a cron's tick): a redrive publishes it to its worker.
+    /// </summary>
+    public static QuarantineEntry Event(
+        string source,
+        Messaging.EventEnvelope envelope,
+        ReadOnlyMemory<byte> body,
+        PoisonFailure failure) =>
+        new(
+            source,
+            RedriveKind.Emit,
+            body,
+            MessageCodec.Encode(Messaging.EventHeaders.Create(envelope)),
+            Failures.Describe(failure.Error),
+            failure.Attempts,
             failure.FirstFailedAt)
         {
             Exchange = Messaging.Topology.CanvasExchange(envelope.Canvas),
@@ -71,7 +106,13 @@ public sealed record QuarantineEntry(string Source, RedriveKind Redrive, ReadOnl
         };
 
     /// <summary>A row of a flush that PostgreSQL refused, kept as its JSON.</summary>
-    public static QuarantineEntry Row<T>(string source, T row, Exception error, string? canvas, string? worker, Guid? eventId) =>
+    public static QuarantineEntry Row<T>(
+        string source,
+        T row,
+        Exception error,
+        string? canvas,
+        string? worker,
+        Guid? eventId) =>
         new(source, RedriveKind.None, RowJson(row), [], Failures.Describe(error), 1, DateTimeOffset.UtcNow)
         {
             Canvas = canvas,
@@ -93,19 +134,39 @@ public sealed record QuarantineEntry(string Source, RedriveKind Redrive, ReadOnl
     }
 }
 
-/// <summary>A quarantined message as stored; <c>Body</c> is the whole body, or its first bytes in a list (<c>BodyBytes</c> is its size).</summary>
-public sealed record QuarantinedMessage(long Id, string Source, RedriveKind Redrive, string? Queue, string? Exchange, string? RoutingKey, string? Canvas,
-    string? Worker, Guid? EventId, string Error, int Attempts, DateTimeOffset FirstFailedAt, DateTimeOffset QuarantinedAt, int BodyBytes, byte[] Body,
+/// <summary>
+/// A quarantined message as stored; <c>Body</c> is the whole body, or its first bytes in a list (<c>BodyBytes</c> is
+/// its size).
+/// </summary>
+public sealed record QuarantinedMessage(
+    long Id,
+    string Source,
+    RedriveKind Redrive,
+    string? Queue,
+    string? Exchange,
+    string? RoutingKey,
+    string? Canvas,
+    string? Worker,
+    Guid? EventId,
+    string Error,
+    int Attempts,
+    DateTimeOffset FirstFailedAt,
+    DateTimeOffset QuarantinedAt,
+    int BodyBytes,
+    byte[] Body,
     JsonObject Properties);
 
-/// <summary>Which quarantined messages a list, redrive or discard means; every part is optional and they all apply.</summary>
+/// <summary>
+/// Which quarantined messages a list, redrive or discard means; every part is optional and they all apply.
+/// </summary>
 public sealed record QuarantineFilter(string? Source = null, string? Canvas = null);
 
 /// <summary>
-/// The quarantine (table <c>quarantine</c>): messages an internal consumer gave up on after a bounded number of attempts,
-/// whole, until an operator redrives or discards them (docs/DESIGN.md "Quarantine"). Never trimmed: nothing in it is dropped
-/// but by an operator, or with its canvas (a canvas's messages go when it is deleted). Everything it writes is text PostgreSQL takes (see <see cref="MessageCodec.Clean"/>): the last stop
-/// must not refuse what it is given.
+/// The quarantine (table <c>quarantine</c>): messages an internal consumer gave up on after a bounded number of
+/// attempts, whole, until an operator redrives or discards them (docs/DESIGN.md "Quarantine"). Never trimmed: nothing
+/// in it is dropped but by an operator, or with its canvas (a canvas's messages go when it is deleted). Everything it
+/// writes is text PostgreSQL takes (see <see cref="MessageCodec.Clean"/>): the last stop must not refuse what it is
+/// given.
 /// </summary>
 public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
 {
@@ -124,8 +185,13 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
         return await AddAsync(entry, connection, null, cancellationToken);
     }
 
-    /// <summary>In the caller's transaction: a row moved from another table to the quarantine is in exactly one of them.</summary>
-    public static async Task<long> AddAsync(QuarantineEntry entry, NpgsqlConnection connection, NpgsqlTransaction? transaction,
+    /// <summary>
+    /// In the caller's transaction: a row moved from another table to the quarantine is in exactly one of them.
+    /// </summary>
+    public static async Task<long> AddAsync(
+        QuarantineEntry entry,
+        NpgsqlConnection connection,
+        NpgsqlTransaction? transaction,
         CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
@@ -140,9 +206,11 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
         command.Parameters.Add(Text("routingKey", Name(entry.RoutingKey)));
         command.Parameters.Add(Text("canvas", Name(entry.Canvas)));
         command.Parameters.Add(Text("worker", Name(entry.Worker)));
-        command.Parameters.Add(new NpgsqlParameter("eventId", NpgsqlDbType.Uuid) { Value = entry.EventId is { } id ? id : DBNull.Value });
+        command.Parameters.Add(
+            new NpgsqlParameter("eventId", NpgsqlDbType.Uuid) { Value = entry.EventId is { } id ? id : DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("body", NpgsqlDbType.Bytea) { Value = entry.Body.ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("properties", NpgsqlDbType.Jsonb) { Value = entry.Properties.ToJsonString() });
+        command.Parameters
+            .Add(new NpgsqlParameter("properties", NpgsqlDbType.Jsonb) { Value = entry.Properties.ToJsonString() });
         command.Parameters.AddWithValue("error", Truncate(MessageCodec.Clean(entry.Error), MaxErrorLength));
         command.Parameters.AddWithValue("attempts", entry.Attempts);
         command.Parameters.AddWithValue("firstFailedAt", entry.FirstFailedAt.UtcDateTime);
@@ -151,8 +219,15 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
         return quarantined;
     }
 
-    /// <summary>Newest first, after <paramref name="before"/> (an id of the previous page); each body cut to its first <paramref name="bodyBytes"/>.</summary>
-    public async Task<IReadOnlyList<QuarantinedMessage>> ListAsync(QuarantineFilter filter, long? before, int limit, int bodyBytes,
+    /// <summary>
+    /// Newest first, after <paramref name="before"/> (an id of the previous page); each body cut to its first <paramref
+    /// name="bodyBytes"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<QuarantinedMessage>> ListAsync(
+        QuarantineFilter filter,
+        long? before,
+        int limit,
+        int bodyBytes,
         CancellationToken cancellationToken)
     {
         var (where, args) = Where(filter);
@@ -189,14 +264,19 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
     {
         var (where, args) = Where(filter);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition($"delete from quarantine where {where}", args, cancellationToken: cancellationToken));
+        return await connection.ExecuteAsync(
+            new CommandDefinition($"delete from quarantine where {where}", args, cancellationToken: cancellationToken));
     }
 
     /// <summary>
-    /// Hands the message to <paramref name="redrive"/> and deletes it once that returned, under a row lock, so two redrives of one
-    /// message never both publish it. False when there is no such message; a failed redrive leaves it where it is.
+    /// Hands the message to <paramref name="redrive"/> and deletes it once that returned, under a row lock, so two
+    /// redrives of one message never both publish it. False when there is no such message; a failed redrive leaves it
+    /// where it is.
     /// </summary>
-    public async Task<bool> RedriveAsync(long id, Func<QuarantinedMessage, Task> redrive, CancellationToken cancellationToken)
+    public async Task<bool> RedriveAsync(
+        long id,
+        Func<QuarantinedMessage, Task> redrive,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -204,23 +284,28 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
             $"select {Columns}, body from quarantine where id = @id for update", new { id }, transaction, cancellationToken: cancellationToken));
         if (row is null) return false;
         await redrive(row.ToMessage());
-        await connection.ExecuteAsync(new CommandDefinition("delete from quarantine where id = @id", new { id }, transaction,
-            cancellationToken: CancellationToken.None));
+        await connection
+            .ExecuteAsync(new CommandDefinition("delete from quarantine where id = @id", new { id }, transaction,
+                cancellationToken: CancellationToken.None));
         await transaction.CommitAsync(CancellationToken.None);
         return true;
     }
 
     /// <summary>
-    /// Redrives the redrivable messages the filter selects, oldest first, each deleted once <paramref name="redrive"/> returned.
-    /// Only those there when it starts: one that fails again and comes back to the quarantine is not taken twice. When a
-    /// redrive fails, those before it stay redriven and the error is thrown: the rest stay.
+    /// Redrives the redrivable messages the filter selects, oldest first, each deleted once <paramref name="redrive"/>
+    /// returned. Only those there when it starts: one that fails again and comes back to the quarantine is not taken
+    /// twice. When a redrive fails, those before it stay redriven and the error is thrown: the rest stay.
     /// </summary>
-    public async Task<int> RedriveAsync(QuarantineFilter filter, Func<QuarantinedMessage, Task> redrive, CancellationToken cancellationToken)
+    public async Task<int> RedriveAsync(
+        QuarantineFilter filter,
+        Func<QuarantinedMessage, Task> redrive,
+        CancellationToken cancellationToken)
     {
         var (where, args) = Where(filter);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        args.Add("last", await connection.ExecuteScalarAsync<long>(new CommandDefinition("select coalesce(max(id), 0) from quarantine",
-            cancellationToken: cancellationToken)));
+        args.Add("last", await connection
+            .ExecuteScalarAsync<long>(new CommandDefinition("select coalesce(max(id), 0) from quarantine",
+                cancellationToken: cancellationToken)));
         var total = 0;
         while (true)
         {
@@ -244,7 +329,10 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
                     break;
                 }
             }
-            await connection.ExecuteAsync(new CommandDefinition("delete from quarantine where id = any(@done)", new { done = done.ToArray() }, transaction,
+            await connection.ExecuteAsync(new CommandDefinition(
+                "delete from quarantine where id = any(@done)",
+                new { done = done.ToArray() },
+                transaction,
                 cancellationToken: CancellationToken.None));
             await transaction.CommitAsync(CancellationToken.None);
             total += done.Count;
@@ -252,7 +340,9 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
         }
     }
 
-    /// <summary>How many messages each source has in the quarantine (for the <c>workq.quarantine.messages</c> gauge).</summary>
+    /// <summary>
+    /// How many messages each source has in the quarantine (for the <c>workq.quarantine.messages</c> gauge).
+    /// </summary>
     public async Task<IReadOnlyDictionary<string, long>> CountAsync(CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -280,9 +370,11 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
 
     private static string Redrive(RedriveKind kind) => kind.ToString().ToLowerInvariant();
 
-    private static NpgsqlParameter Text(string name, string? value) => new(name, NpgsqlDbType.Text) { Value = (object?)value ?? DBNull.Value };
+    private static NpgsqlParameter Text(string name, string? value)
+        => new(name, NpgsqlDbType.Text) { Value = (object?)value ?? DBNull.Value };
 
-    private static string? Name(string? value) => value is null ? null : Truncate(MessageCodec.Clean(value), MaxNameLength);
+    private static string? Name(string? value)
+        => value is null ? null : Truncate(MessageCodec.Clean(value), MaxNameLength);
 
     private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length] + "…";
 
@@ -305,8 +397,23 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
         public string Properties { get; set; } = "{}";
         public byte[] Body { get; set; } = [];
 
-        public QuarantinedMessage ToMessage() => new(Id, Source, Enum.Parse<RedriveKind>(Redrive, ignoreCase: true), Queue, Exchange, Routing_Key,
-            Canvas, Worker, Event_Id, Error, Attempts, UnhandledStore.Utc(First_Failed_At), UnhandledStore.Utc(Quarantined_At), Body_Bytes, Body,
+        public QuarantinedMessage ToMessage() => new(
+            Id,
+            Source,
+            Enum.Parse<RedriveKind>(Redrive, ignoreCase: true),
+            Queue,
+            Exchange,
+            Routing_Key,
+            Canvas,
+            Worker,
+            Event_Id,
+            Error,
+            Attempts,
+            UnhandledStore.Utc(First_Failed_At),
+            UnhandledStore.Utc(
+                Quarantined_At),
+            Body_Bytes,
+            Body,
             JsonNode.Parse(Properties) as JsonObject ?? []);
     }
 }

@@ -7,8 +7,14 @@ namespace Workq.Shared.Storage;
 /// <summary>A delayed emit waiting for its time: what the publisher needs to enqueue it then.</summary>
 public sealed record ScheduledEvent(EventEnvelope Envelope, DateTimeOffset RunAt, ReadOnlyMemory<byte> Body);
 
-/// <summary>What a pump made of the events it claimed: those the broker confirmed, those to try again at a later time, those it gave up on.</summary>
-public sealed record PumpOutcome(IReadOnlyList<Guid> Published, IReadOnlyList<(Guid Id, DateTimeOffset At)> Later, IReadOnlyList<QuarantineEntry> Quarantined);
+/// <summary>
+/// What a pump made of the events it claimed: those the broker confirmed, those to try again at a later time, those it
+/// gave up on.
+/// </summary>
+public sealed record PumpOutcome(
+    IReadOnlyList<Guid> Published,
+    IReadOnlyList<(Guid Id, DateTimeOffset At)> Later,
+    IReadOnlyList<QuarantineEntry> Quarantined);
 
 /// <summary>
 /// Delayed emits, from the emitter's 202 until a dispatcher's pump publishes them (docs/DESIGN.md, "Delayed emits").
@@ -23,15 +29,24 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
         db.ExecuteAsync("delete from scheduled_events where canvas = @canvas", new { canvas }, cancellationToken);
 
     public Task DeleteWorkerAsync(string canvas, string worker, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("delete from scheduled_events where canvas = @canvas and worker = @worker", new { canvas, worker }, cancellationToken);
+        db.ExecuteAsync(
+            "delete from scheduled_events where canvas = @canvas and worker = @worker",
+            new { canvas, worker },
+            cancellationToken);
 
     /// <summary>
     /// Stores the events of one request in one round trip, all or none: none when that would put a worker past
-    /// <paramref name="maxPerWorker"/> (that worker is thrown as <see cref="ScheduledFullException"/>), none when the canvas was deleted
-    /// or re-created since <paramref name="canvasIncarnation"/> (<see cref="CanvasGoneException"/>). An id already stored is kept as it is.
-    /// The count and insert are one statement, so concurrent requests may overshoot the limit by what they insert together.
+    /// <paramref name="maxPerWorker"/> (that worker is thrown as <see cref="ScheduledFullException"/>), none when the
+    /// canvas was deleted or re-created since <paramref name="canvasIncarnation"/> (<see cref="CanvasGoneException"/>).
+    /// An id already stored is kept as it is. The count and insert are one statement, so concurrent requests may
+    /// overshoot the limit by what they insert together.
     /// </summary>
-    public async Task ScheduleAsync(string canvas, long canvasIncarnation, IReadOnlyList<ScheduledEvent> events, int maxPerWorker, CancellationToken cancellationToken)
+    public async Task ScheduleAsync(
+        string canvas,
+        long canvasIncarnation,
+        IReadOnlyList<ScheduledEvent> events,
+        int maxPerWorker,
+        CancellationToken cancellationToken)
     {
         if (events.Count == 0) return;
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -72,29 +87,47 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
     }
 
     /// <summary>
-    /// Claims up to <paramref name="limit"/> events due at <paramref name="now"/> (rows other pumps hold are skipped), hands them
-    /// to <paramref name="publish"/>, and settles each as it says, in the claim's transaction: a published one is deleted, one to
-    /// try again gets its new time, and one given up on moves to the quarantine (so it is in exactly one of the two tables). A
-    /// crash before the commit leaves the rows to be claimed again: the event may be published twice, with the same id.
+    /// Claims up to <paramref name="limit"/> events due at <paramref name="now"/> (rows other pumps hold are skipped),
+    /// hands them to <paramref name="publish"/>, and settles each as it says, in the claim's transaction: a published
+    /// one is deleted, one to try again gets its new time, and one given up on moves to the quarantine (so it is in
+    /// exactly one of the two tables). A crash before the commit leaves the rows to be claimed again: the event may be
+    /// published twice, with the same id.
     /// </summary>
     /// <returns>How many events were claimed, and those quarantined with their quarantine ids.</returns>
-    public async Task<(int Claimed, IReadOnlyList<(QuarantineEntry Entry, long Id)> Quarantined)> PumpAsync(DateTimeOffset now, int limit,
-        Func<IReadOnlyList<ScheduledEvent>, Task<PumpOutcome>> publish, CancellationToken cancellationToken)
+    public async Task<(int Claimed, IReadOnlyList<(QuarantineEntry Entry, long Id)> Quarantined)> PumpAsync(
+        DateTimeOffset now,
+        int limit,
+        Func<IReadOnlyList<ScheduledEvent>, Task<PumpOutcome>> publish,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // A canvas being deleted is skipped: its deletion deletes these rows. Its rows are never another incarnation's (an insert
-        // holds the canvas alive, and the deletion removes them all), so the canvas's incarnation now is the events'. A row whose
-        // canvas does not exist at all (none but a hand in the database makes one) is taken: its publish fails, and it is quarantined.
+        // A canvas being deleted is skipped: its deletion deletes these rows. Its rows are never another incarnation's
+        // (an insert holds the canvas alive, and the deletion removes them all), so the canvas's incarnation now is the
+        // events'. A row whose canvas does not exist at all (none but a hand in the database makes one) is taken: its
+        // publish fails, and it is quarantined.
         var rows = (await connection.QueryAsync<(Guid EventId, string Canvas, string Worker, DateTime EnqueuedAt, DateTime RunAt, int Depth, string? TraceParent, byte[] Body,
             string? OrderingKey, long Incarnation)>(new CommandDefinition("""
                 select s.event_id, s.canvas, s.worker, s.enqueued_at, s.run_at, s.depth, s.trace_parent, s.body, s.ordering_key, coalesce(c.incarnation, 0)
                   from scheduled_events s left join canvases c on c.name = s.canvas
                  where s.run_at <= @now and not coalesce(c.deleting, false) order by s.run_at, s.seq limit @limit for update of s skip locked
-                """, new { now = now.UtcDateTime, limit }, transaction, cancellationToken: cancellationToken))).AsList();
+                """, new
+            {
+                now = now
+            .UtcDateTime,
+                limit
+            }, transaction, cancellationToken: cancellationToken))).AsList();
         if (rows.Count == 0) return (0, []);
         var due = rows.ConvertAll(r => new ScheduledEvent(
-            new EventEnvelope(r.EventId, r.Canvas, r.Worker, UnhandledStore.Utc(r.EnqueuedAt), r.Depth, r.TraceParent, r.OrderingKey, r.Incarnation),
+            new EventEnvelope(
+                r.EventId,
+                r.Canvas,
+                r.Worker,
+                UnhandledStore.Utc(r.EnqueuedAt),
+                r.Depth,
+                r.TraceParent,
+                r.OrderingKey,
+                r.Incarnation),
             UnhandledStore.Utc(r.RunAt), r.Body));
         var outcome = await publish(due);
         await connection.ExecuteAsync(new CommandDefinition("""
@@ -109,15 +142,21 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
         var quarantined = new List<(QuarantineEntry, long)>(outcome.Quarantined.Count);
         foreach (var entry in outcome.Quarantined)
         {
-            quarantined.Add((entry, await QuarantineStore.AddAsync(entry, connection, transaction, CancellationToken.None)));
-            await connection.ExecuteAsync(new CommandDefinition("delete from scheduled_events where event_id = @id", new { id = entry.EventId }, transaction,
+            quarantined.Add(
+                (entry, await QuarantineStore.AddAsync(entry, connection, transaction, CancellationToken.None)));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "delete from scheduled_events where event_id = @id",
+                new { id = entry.EventId },
+                transaction,
                 cancellationToken: CancellationToken.None));
         }
         await transaction.CommitAsync(CancellationToken.None);
         return (rows.Count, quarantined);
     }
 
-    /// <summary>When the earliest event is due; null when none waits (those of a canvas being deleted do not).</summary>
+    /// <summary>
+    /// When the earliest event is due; null when none waits (those of a canvas being deleted do not).
+    /// </summary>
     public async Task<DateTimeOffset?> NextRunAtAsync(CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -127,10 +166,14 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
     }
 
     /// <summary>
-    /// Un-enqueues a scheduled event: the removed event's enqueued time, or null when the worker has none with that id (maybe already
-    /// published: a pump publishing it holds its row, so this waits and then finds nothing).
+    /// Un-enqueues a scheduled event: the removed event's enqueued time, or null when the worker has none with that id
+    /// (maybe already published: a pump publishing it holds its row, so this waits and then finds nothing).
     /// </summary>
-    public async Task<DateTimeOffset?> DeleteAsync(string canvas, string worker, Guid eventId, CancellationToken cancellationToken)
+    public async Task<DateTimeOffset?> DeleteAsync(
+        string canvas,
+        string worker,
+        Guid eventId,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var enqueuedAt = await connection.QuerySingleOrDefaultAsync<DateTime?>(new CommandDefinition(
@@ -148,7 +191,9 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
     }
 
     /// <summary>The events waiting per worker of these, in one query; a worker with none is absent.</summary>
-    public async Task<IReadOnlyDictionary<(string Canvas, string Worker), long>> CountAsync(IReadOnlyList<(string Canvas, string Worker)> workers, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<(string Canvas, string Worker), long>> CountAsync(
+        IReadOnlyList<(string Canvas, string Worker)> workers,
+        CancellationToken cancellationToken)
     {
         if (workers.Count == 0) return new Dictionary<(string, string), long>();
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -156,7 +201,12 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
             select s.canvas, s.worker, count(*) from scheduled_events s
               join unnest(@canvases, @workers) as w(canvas, worker) on s.canvas = w.canvas and s.worker = w.worker
              group by s.canvas, s.worker
-            """, new { canvases = workers.Select(w => w.Canvas).ToArray(), workers = workers.Select(w => w.Worker).ToArray() }, cancellationToken: cancellationToken));
+            """, new
+        {
+            canvases = workers.Select(w => w.Canvas).ToArray(),
+            workers = workers.Select(w => w.Worker)
+            .ToArray()
+        }, cancellationToken: cancellationToken));
         return rows.ToDictionary(r => (r.Canvas, r.Worker), r => r.Count);
     }
 }

@@ -319,8 +319,13 @@ public static class Schema
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(@MigrationLock)", new { MigrationLock }, transaction, cancellationToken: cancellationToken));
-        await connection.ExecuteAsync(new CommandDefinition(Ddl, transaction: transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "select pg_advisory_xact_lock(@MigrationLock)",
+            new { MigrationLock },
+            transaction,
+            cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(
+            new CommandDefinition(Ddl, transaction: transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
     }
 }

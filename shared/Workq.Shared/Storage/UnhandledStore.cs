@@ -9,19 +9,35 @@ namespace Workq.Shared.Storage;
 public sealed record ParkedEvent(long Seq, EventEnvelope Envelope, byte[] Body);
 
 /// <summary>One parked event of the unhandled list, as the event lookup shows it.</summary>
-public sealed record UnhandledEvent(string Worker, System.Text.Json.Nodes.JsonNode? Event, DateTimeOffset EnqueuedAt, DateTimeOffset ReceivedAt);
+public sealed record UnhandledEvent(
+    string Worker,
+    System.Text.Json.Nodes.JsonNode? Event,
+    DateTimeOffset EnqueuedAt,
+    DateTimeOffset ReceivedAt);
 
-public sealed record UnhandledSummary(string Worker, long Count, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, string Sample, long Dropped);
+public sealed record UnhandledSummary(
+    string Worker,
+    long Count,
+    DateTimeOffset FirstSeen,
+    DateTimeOffset LastSeen,
+    string Sample,
+    long Dropped);
 
-/// <summary>The unhandled ("404") list: events emitted to workers that do not exist, kept until the worker is created.</summary>
+/// <summary>
+/// The unhandled ("404") list: events emitted to workers that do not exist, kept until the worker is created.
+/// </summary>
 public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
 {
     public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
-        db.ExecuteAsync("delete from unhandled_events where canvas = @canvas; delete from unhandled_dropped where canvas = @canvas", new { canvas }, cancellationToken);
+        db.ExecuteAsync(
+            "delete from unhandled_events where canvas = @canvas; delete from unhandled_dropped where canvas = @canvas",
+            new { canvas },
+            cancellationToken);
 
     /// <summary>
-    /// Parks the event, unless its canvas was deleted or re-created since it was emitted (a canvas deleted meanwhile takes its events
-    /// with it), or it names a worker incarnation that is gone (a retry or redrive of a deleted worker: that worker's events went with it).
+    /// Parks the event, unless its canvas was deleted or re-created since it was emitted (a canvas deleted meanwhile
+    /// takes its events with it), or it names a worker incarnation that is gone (a retry or redrive of a deleted
+    /// worker: that worker's events went with it).
     /// </summary>
     public async Task ParkAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
@@ -36,7 +52,9 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
             cancellationToken: cancellationToken));
     }
 
-    /// <summary>Keeps at most <paramref name="maxPerWorker"/> parked events per name, dropping the oldest and counting them.</summary>
+    /// <summary>
+    /// Keeps at most <paramref name="maxPerWorker"/> parked events per name, dropping the oldest and counting them.
+    /// </summary>
     public async Task TrimAsync(int maxPerWorker, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -63,18 +81,34 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
               left join unhandled_dropped d on d.canvas = @canvas and d.worker = u.worker
              order by u.last_seen desc
             """, new { canvas }, cancellationToken: cancellationToken));
-        return rows.Select(r => new UnhandledSummary(r.Worker, r.Count, Utc(r.FirstSeen), Utc(r.LastSeen), System.Text.Encoding.UTF8.GetString(r.Sample), r.Dropped ?? 0)).ToList();
+        return rows.Select(r => new UnhandledSummary(
+            r.Worker,
+            r.Count,
+            Utc(r.FirstSeen),
+            Utc(r.LastSeen),
+            System.Text.Encoding.UTF8.GetString(r.Sample),
+            r.Dropped ?? 0)).ToList();
     }
 
-    /// <summary>The parked copies of one event on a canvas (more than one only if it was emitted to a missing worker twice).</summary>
-    public async Task<IReadOnlyList<UnhandledEvent>> FindAsync(string canvas, Guid eventId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The parked copies of one event on a canvas (more than one only if it was emitted to a missing worker twice).
+    /// </summary>
+    public async Task<IReadOnlyList<UnhandledEvent>> FindAsync(
+        string canvas,
+        Guid eventId,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<(string Worker, byte[] Body, DateTime EnqueuedAt, DateTime ReceivedAt)>(new CommandDefinition("""
             select worker, body, enqueued_at, received_at from unhandled_events
              where event_id = @eventId and canvas = @canvas order by seq desc
             """, new { canvas, eventId }, cancellationToken: cancellationToken));
-        return rows.Select(r => new UnhandledEvent(r.Worker, JsonText.ParseOrString(r.Body), Utc(r.EnqueuedAt), Utc(r.ReceivedAt))).ToList();
+        return rows.Select(
+            r => new UnhandledEvent(
+                r.Worker,
+                JsonText.ParseOrString(r.Body),
+                Utc(r.EnqueuedAt),
+                Utc(r.ReceivedAt))).ToList();
     }
 
     /// <returns>How many parked events were dropped.</returns>
@@ -91,17 +125,20 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
     /// Moves parked events of workers that now exist back into their queues, oldest first. Rows are locked
     /// (skip locked) while published and deleted only after the broker confirmed them, so several
     /// dispatchers never replay the same event and a crash midway replays rather than loses. When the broker refuses
-    /// one (its worker's queue is full), those confirmed before it are deleted and the error is thrown: the rest stay parked.
-    /// Unless <paramref name="giveUp"/> gives up on the refused one: then it moves to the quarantine, in the same transaction.
+    /// one (its worker's queue is full), those confirmed before it are deleted and the error is thrown: the rest stay
+    /// parked. Unless <paramref name="giveUp"/> gives up on the refused one: then it moves to the quarantine, in the
+    /// same transaction.
     /// </summary>
     /// <returns>How many parked events were taken, and the one quarantined with its quarantine id, if any.</returns>
-    public async Task<(int Replayed, (QuarantineEntry Entry, long Id)? Quarantined)> ReplayAsync(Func<ParkedEvent, Task> publish,
-        CancellationToken cancellationToken, Func<ParkedEvent, Exception, Task<QuarantineEntry?>>? giveUp = null)
+    public async Task<(int Replayed, (QuarantineEntry Entry, long Id)? Quarantined)> ReplayAsync(
+        Func<ParkedEvent, Task> publish,
+        CancellationToken cancellationToken,
+        Func<ParkedEvent, Exception, Task<QuarantineEntry?>>? giveUp = null)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // Stamped with the incarnations they go to (a parked row is never another canvas incarnation's: parking holds the canvas
-        // alive, and its deletion removes them all); a worker being deleted gets none.
+        // Stamped with the incarnations they go to (a parked row is never another canvas incarnation's: parking holds
+        // the canvas alive, and its deletion removes them all); a worker being deleted gets none.
         var rows = (await connection.QueryAsync<Row>(new CommandDefinition("""
             select u.seq, u.canvas, u.worker, u.event_id, u.enqueued_at, u.depth, u.trace_parent, u.body, u.ordering_key,
                    c.incarnation as canvas_incarnation, w.incarnation as worker_incarnation
@@ -115,7 +152,9 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
         if (rows.Count == 0) return (0, null);
         var (published, error) = await Row.PublishInOrderAsync(rows, publish);
         var refused = error is not null && published.Length < rows.Count ? rows[published.Length] : null;
-        var quarantined = refused is not null && giveUp is not null ? await giveUp(refused.ToParked(), error!.SourceException) : null;
+        var quarantined = refused is not null && giveUp is not null
+            ? await giveUp(refused.ToParked(), error!.SourceException)
+            : null;
         var quarantineId = 0L;
         if (quarantined is not null)
         {
@@ -150,14 +189,25 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
         public long Worker_Incarnation { get; set; }
 
         public ParkedEvent ToParked() =>
-            new(Seq, new EventEnvelope(Event_Id, Canvas, Worker, Utc(Enqueued_At), Depth, Trace_Parent, Ordering_Key, Canvas_Incarnation, Worker_Incarnation), Body);
+            new(Seq, new EventEnvelope(
+                Event_Id,
+                Canvas,
+                Worker,
+                Utc(Enqueued_At),
+                Depth,
+                Trace_Parent,
+                Ordering_Key,
+                Canvas_Incarnation,
+                Worker_Incarnation), Body);
 
         /// <summary>
         /// Publishes the rows oldest first, each confirmed before the next (replays and redrives promise that order).
         /// Returns the seqs confirmed and the error that stopped it, if any: those before it are in their queue, and
         /// deleting them keeps the next try from enqueuing them twice.
         /// </summary>
-        public static async Task<(long[] Published, ExceptionDispatchInfo? Error)> PublishInOrderAsync(IReadOnlyList<Row> rows, Func<ParkedEvent, Task> publish)
+        public static async Task<(long[] Published, ExceptionDispatchInfo? Error)> PublishInOrderAsync(
+            IReadOnlyList<Row> rows,
+            Func<ParkedEvent, Task> publish)
         {
             var published = new List<long>(rows.Count);
             try

@@ -12,7 +12,9 @@ public static class WorkerStates
 /// <summary>Opt-in retry after a thrown exception (API.md <c>retry</c>).</summary>
 public sealed record RetryPolicy(int MaxAttempts, int[] BackoffSeconds);
 
-/// <summary>At most <c>Events</c> handler runs per <c>PerSeconds</c>, over every worker instance (API.md <c>rateLimit</c>).</summary>
+/// <summary>
+/// At most <c>Events</c> handler runs per <c>PerSeconds</c>, over every worker instance (API.md <c>rateLimit</c>).
+/// </summary>
 public sealed record RateLimit(int Events, double PerSeconds)
 {
     /// <summary>Seconds between two tokens.</summary>
@@ -20,9 +22,10 @@ public sealed record RateLimit(int Events, double PerSeconds)
 }
 
 /// <summary>
-/// A worker's row in the registry. <c>Change</c> grows with every change of code, settings or state. <c>OrderingLanes</c> is 0 until
-/// its first keyed event (docs/DESIGN.md "Ordering keys"), then the number of its lane queues, for good. <c>Incarnation</c> is new
-/// with every create of the name, <c>CanvasIncarnation</c> its canvas's (docs/DESIGN.md "Deleting a canvas or a worker").
+/// A worker's row in the registry. <c>Change</c> grows with every change of code, settings or state.
+/// <c>OrderingLanes</c> is 0 until its first keyed event (docs/DESIGN.md "Ordering keys"), then the number of its lane
+/// queues, for good. <c>Incarnation</c> is new with every create of the name, <c>CanvasIncarnation</c> its canvas's
+/// (docs/DESIGN.md "Deleting a canvas or a worker").
 /// </summary>
 public sealed record WorkerRecord(
     string Canvas,

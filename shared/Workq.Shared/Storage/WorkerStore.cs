@@ -7,10 +7,15 @@ namespace Workq.Shared.Storage;
 public sealed record WorkerCounts(string Canvas, string Worker, long Processed, long Failed);
 
 /// <summary>
-/// The settings a deploy (PUT) or a settings change (PATCH) carries. A null setting is left as it is (on a new worker: its
-/// default); <paramref name="ClearRetry"/> removes the retry policy.
+/// The settings a deploy (PUT) or a settings change (PATCH) carries. A null setting is left as it is (on a new worker:
+/// its default); <paramref name="ClearRetry"/> removes the retry policy.
 /// </summary>
-public sealed record WorkerSettings(int? Concurrency, RetryPolicy? Retry, bool ClearRetry, RateLimit? RateLimit = null, bool ClearRateLimit = false)
+public sealed record WorkerSettings(
+    int? Concurrency,
+    RetryPolicy? Retry,
+    bool ClearRetry,
+    RateLimit? RateLimit = null,
+    bool ClearRateLimit = false)
 {
     public static readonly WorkerSettings Unchanged = new(null, null, false);
 
@@ -24,16 +29,22 @@ public sealed class WorkerStore(NpgsqlDataSource db)
     private const string Columns = "canvas, name, version, code, state, blocked_reason, state_under_block, concurrency, retry::text as retry, processed, failed, dead_lettered, change, rate_limit::text as rate_limit, ordering_lanes, incarnation, (select c.incarnation from canvases c where c.name = canvas) as canvas_incarnation";
     // A new or removed limit starts from a full bucket: slots granted under the old one must not hold up the new one.
     private const string ResetRateBucket = "reset as (delete from worker_rate_buckets where canvas = @canvas and worker = @name and (@rateLimit::jsonb is not null or @clearRateLimit))";
-    private const string SetRateLimit = "case when @clearRateLimit then null else coalesce(@rateLimit::jsonb, {0}rate_limit) end";
+    private const string SetRateLimit
+        = "case when @clearRateLimit then null else coalesce(@rateLimit::jsonb, {0}rate_limit) end";
     private const string NextChange = "change = nextval('worker_changes')";
 
     /// <summary>
-    /// Holds the worker's name until the hold commits or is disposed: the canvas (of <paramref name="canvasIncarnation"/>, 0: the one
-    /// alive) FOR SHARE, so it cannot start being deleted, and the worker's name under a lock that deploys, the declaration of its
-    /// lanes and its deletion take. What is declared on the broker while holding it therefore never outlives the worker.
-    /// Throws <see cref="CanvasGoneException"/> when the canvas is not alive (in that incarnation).
+    /// Holds the worker's name until the hold commits or is disposed: the canvas (of <paramref
+    /// name="canvasIncarnation"/>, 0: the one alive) FOR SHARE, so it cannot start being deleted, and the worker's name
+    /// under a lock that deploys, the declaration of its lanes and its deletion take. What is declared on the broker
+    /// while holding it therefore never outlives the worker. Throws <see cref="CanvasGoneException"/> when the canvas
+    /// is not alive (in that incarnation).
     /// </summary>
-    public async Task<WorkerHold> HoldAsync(string canvas, long canvasIncarnation, string name, CancellationToken cancellationToken)
+    public async Task<WorkerHold> HoldAsync(
+        string canvas,
+        long canvasIncarnation,
+        string name,
+        CancellationToken cancellationToken)
     {
         var connection = await db.OpenConnectionAsync(cancellationToken);
         NpgsqlTransaction? transaction = null;
@@ -48,7 +59,14 @@ public sealed class WorkerStore(NpgsqlDataSource db)
             await reads.ReadAsync();
             var alive = await reads.ReadSingleOrDefaultAsync<long?>() ?? throw new CanvasGoneException(canvas);
             var row = await reads.ReadSingleOrDefaultAsync<Row>();
-            return new WorkerHold(connection, transaction, canvas, name, alive, row is { Deleting: false } ? row.ToRecord() : null, row is { Deleting: true });
+            return new WorkerHold(
+                connection,
+                transaction,
+                canvas,
+                name,
+                alive,
+                row is { Deleting: false } ? row.ToRecord() : null,
+                row is { Deleting: true });
         }
         catch
         {
@@ -58,8 +76,15 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         }
     }
 
-    /// <summary>The compiled handler of one version, or null when it was not compiled (a worker deployed before assemblies were stored).</summary>
-    public async Task<byte[]?> GetAssemblyAsync(string canvas, string name, int version, CancellationToken cancellationToken)
+    /// <summary>
+    /// The compiled handler of one version, or null when it was not compiled (a worker deployed before assemblies were
+    /// stored).
+    /// </summary>
+    public async Task<byte[]?> GetAssemblyAsync(
+        string canvas,
+        string name,
+        int version,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         return await connection.QuerySingleOrDefaultAsync<byte[]>(new CommandDefinition(
@@ -67,7 +92,9 @@ public sealed class WorkerStore(NpgsqlDataSource db)
             new { canvas, name, version }, cancellationToken: cancellationToken));
     }
 
-    /// <summary>Workers whose current version has no compiled assembly yet: deployed by a release that did not store them.</summary>
+    /// <summary>
+    /// Workers whose current version has no compiled assembly yet: deployed by a release that did not store them.
+    /// </summary>
     public async Task<IReadOnlyList<WorkerRecord>> ListUncompiledAsync(CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -78,8 +105,15 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         return rows.Select(r => r.ToRecord()).ToList();
     }
 
-    /// <summary>Stores the assembly of a version that is still current, and announces nothing: the caller publishes the change.</summary>
-    public async Task<bool> SaveAssemblyAsync(string canvas, string name, int version, byte[] assembly, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores the assembly of a version that is still current, and announces nothing: the caller publishes the change.
+    /// </summary>
+    public async Task<bool> SaveAssemblyAsync(
+        string canvas,
+        string name,
+        int version,
+        byte[] assembly,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -92,7 +126,14 @@ public sealed class WorkerStore(NpgsqlDataSource db)
     }
 
     // Older versions' assemblies go: instances still running one keep it loaded, and nothing loads it again.
-    private static Task SaveAssemblyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string canvas, string name, int version, byte[] assembly, CancellationToken cancellationToken) =>
+    private static Task SaveAssemblyAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        string canvas,
+        string name,
+        int version,
+        byte[] assembly,
+        CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition("""
             insert into worker_assemblies (canvas, name, version, assembly) values (@canvas, @name, @version, @assembly)
             on conflict (canvas, name, version) do update set assembly = excluded.assembly;
@@ -117,14 +158,16 @@ public sealed class WorkerStore(NpgsqlDataSource db)
     }
 
     /// <summary>
-    /// The first step of a worker's deletion (control's WorkerDeletion, which holds the name): marks the worker deleting (a mark
-    /// already there is kept, so a repeated DELETE finishes a failed one). Waits for the batches holding it
-    /// (<see cref="FencedBatch"/>); from here on nothing is written for it. Returns its ordering lanes, or null when there is no such worker.
+    /// The first step of a worker's deletion (control's WorkerDeletion, which holds the name): marks the worker
+    /// deleting (a mark already there is kept, so a repeated DELETE finishes a failed one). Waits for the batches
+    /// holding it (<see cref="FencedBatch"/>); from here on nothing is written for it. Returns its ordering lanes, or
+    /// null when there is no such worker.
     /// </summary>
     public async Task<int?> MarkDeletingAsync(string canvas, string name, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        // FOR UPDATE first: the one lock that a run flush's FOR KEY SHARE waits for and makes wait (see FencedBatch.WorkersAsync).
+        // FOR UPDATE first: the one lock that a run flush's FOR KEY SHARE waits for and makes wait (see
+        // FencedBatch.WorkersAsync).
         return await connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition("""
             with locked as (select canvas, name from workers where canvas = @canvas and name = @name for update)
             update workers w set deleting = true from locked l where w.canvas = l.canvas and w.name = l.name returning w.ordering_lanes
@@ -132,8 +175,9 @@ public sealed class WorkerStore(NpgsqlDataSource db)
     }
 
     /// <summary>
-    /// The last step of a worker's deletion: deletes the registry row (and, by the schema's cascade, its compiled assemblies); the
-    /// other stores' rows and its queues are deleted before (control's WorkerDeletion). Returns false when there was no such worker any more.
+    /// The last step of a worker's deletion: deletes the registry row (and, by the schema's cascade, its compiled
+    /// assemblies); the other stores' rows and its queues are deleted before (control's WorkerDeletion). Returns false
+    /// when there was no such worker any more.
     /// </summary>
     public async Task<bool> DeleteAsync(string canvas, string name, CancellationToken cancellationToken)
     {
@@ -143,7 +187,11 @@ public sealed class WorkerStore(NpgsqlDataSource db)
     }
 
     /// <summary>Changes settings only; a null argument leaves that setting as it is.</summary>
-    public async Task<WorkerRecord?> UpdateSettingsAsync(string canvas, string name, WorkerSettings settings, CancellationToken cancellationToken)
+    public async Task<WorkerRecord?> UpdateSettingsAsync(
+        string canvas,
+        string name,
+        WorkerSettings settings,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"""
@@ -173,25 +221,47 @@ public sealed class WorkerStore(NpgsqlDataSource db)
     // pause and resume under a block change only that remembered state (resume: not even that, control answers 409).
 
     /// <summary>running → paused; under a block, paused is what the unblock returns to.</summary>
-    public Task<WorkerRecord?> PauseAsync(string canvas, string name, CancellationToken cancellationToken) => TransitionAsync(canvas, name,
+    public Task<WorkerRecord?> PauseAsync(
+        string canvas,
+        string name,
+        CancellationToken cancellationToken) => TransitionAsync(canvas, name,
         $"state = case when state = '{WorkerStates.Blocked}' then state else '{WorkerStates.Paused}' end, " +
         $"state_under_block = case when state = '{WorkerStates.Blocked}' then '{WorkerStates.Paused}' else state_under_block end", null, cancellationToken);
 
     /// <summary>paused → running; a blocked worker stays blocked.</summary>
-    public Task<WorkerRecord?> ResumeAsync(string canvas, string name, CancellationToken cancellationToken) => TransitionAsync(canvas, name,
+    public Task<WorkerRecord?> ResumeAsync(
+        string canvas,
+        string name,
+        CancellationToken cancellationToken) => TransitionAsync(canvas, name,
         $"state = case when state = '{WorkerStates.Blocked}' then state else '{WorkerStates.Running}' end", null, cancellationToken);
 
-    /// <summary>any → blocked, with a reason; the state it was in is kept for the unblock. Only that incarnation of the worker (0: the one alive).</summary>
-    public Task<WorkerRecord?> BlockAsync(string canvas, string name, string reason, CancellationToken cancellationToken, long incarnation = 0) => TransitionAsync(canvas, name,
+    /// <summary>
+    /// any → blocked, with a reason; the state it was in is kept for the unblock. Only that incarnation of the worker
+    /// (0: the one alive).
+    /// </summary>
+    public Task<WorkerRecord?> BlockAsync(
+        string canvas,
+        string name,
+        string reason,
+        CancellationToken cancellationToken,
+        long incarnation = 0) => TransitionAsync(canvas, name,
         $"state_under_block = case when state = '{WorkerStates.Blocked}' then state_under_block else state end, state = '{WorkerStates.Blocked}', blocked_reason = @reason",
         new { reason = TenantText.Store(reason) }, cancellationToken, incarnation);
 
     /// <summary>blocked → the state it was blocked in (running when unknown).</summary>
-    public Task<WorkerRecord?> UnblockAsync(string canvas, string name, CancellationToken cancellationToken) => TransitionAsync(canvas, name,
+    public Task<WorkerRecord?> UnblockAsync(
+        string canvas,
+        string name,
+        CancellationToken cancellationToken) => TransitionAsync(canvas, name,
         $"state = case when state = '{WorkerStates.Blocked}' then coalesce(state_under_block, '{WorkerStates.Running}') else state end, " +
         "blocked_reason = null, state_under_block = null", null, cancellationToken);
 
-    private async Task<WorkerRecord?> TransitionAsync(string canvas, string name, string setSql, object? parameters, CancellationToken cancellationToken,
+    private async Task<WorkerRecord?> TransitionAsync(
+        string canvas,
+        string name,
+        string setSql,
+        object? parameters,
+        CancellationToken cancellationToken,
         long incarnation = 0)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -207,8 +277,14 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         return row?.ToRecord();
     }
 
-    /// <summary>Adds counter deltas for many workers in one round trip, in a batch that holds them (the caller keeps only those it admits).</summary>
-    public static async Task AddCountsAsync(FencedBatch batch, IReadOnlyCollection<WorkerCounts> deltas, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds counter deltas for many workers in one round trip, in a batch that holds them (the caller keeps only those
+    /// it admits).
+    /// </summary>
+    public static async Task AddCountsAsync(
+        FencedBatch batch,
+        IReadOnlyCollection<WorkerCounts> deltas,
+        CancellationToken cancellationToken)
     {
         if (deltas.Count == 0) return;
         await batch.Connection.ExecuteAsync(new CommandDefinition("""
@@ -247,25 +323,54 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         public bool Created { get; set; }
         public bool Deleting { get; set; }
 
-        public WorkerRecord ToRecord() => new(Canvas, Name, Version, Code, State, Blocked_Reason, State_Under_Block, Concurrency,
+        public WorkerRecord ToRecord() => new(
+            Canvas,
+            Name,
+            Version,
+            Code,
+            State,
+            Blocked_Reason,
+            State_Under_Block,
+            Concurrency,
             Retry is null ? null : JsonSerializer.Deserialize<RetryPolicy>(Retry, JsonDefaults.Web),
-            Processed, Failed, Dead_Lettered, Change,
-            Rate_Limit is null ? null : JsonSerializer.Deserialize<RateLimit>(Rate_Limit, JsonDefaults.Web), Ordering_Lanes, Incarnation, Canvas_Incarnation);
+            Processed,
+            Failed,
+            Dead_Lettered,
+            Change,
+            Rate_Limit is null ? null : JsonSerializer.Deserialize<RateLimit>(
+                Rate_Limit,
+                JsonDefaults.Web),
+            Ordering_Lanes,
+            Incarnation,
+            Canvas_Incarnation);
     }
 
     /// <summary>
-    /// A worker's name held (<see cref="HoldAsync"/>): <see cref="Worker"/> is its row (null when there is none), <see cref="Deleting"/>
-    /// true when a deletion of it began and has not finished. Writes through the hold commit with it.
+    /// A worker's name held (<see cref="HoldAsync"/>): <see cref="Worker"/> is its row (null when there is none), <see
+    /// cref="Deleting"/> true when a deletion of it began and has not finished. Writes through the hold commit with it.
     /// </summary>
-    public sealed class WorkerHold(NpgsqlConnection connection, NpgsqlTransaction transaction, string canvas, string name, long canvasIncarnation,
-        WorkerRecord? worker, bool deleting) : IAsyncDisposable
+    public sealed class WorkerHold(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        string canvas,
+        string name,
+        long canvasIncarnation,
+        WorkerRecord? worker,
+        bool deleting) : IAsyncDisposable
     {
         public WorkerRecord? Worker => worker;
         public bool Deleting => deleting;
         public long CanvasIncarnation => canvasIncarnation;
 
-        /// <summary>Creates the worker (a new incarnation, version 1) or replaces its code (next version), with the version's compiled assembly.</summary>
-        public async Task<(WorkerRecord Worker, bool Created)> PutAsync(string code, byte[] assembly, WorkerSettings settings, int defaultConcurrency,
+        /// <summary>
+        /// Creates the worker (a new incarnation, version 1) or replaces its code (next version), with the version's
+        /// compiled assembly.
+        /// </summary>
+        public async Task<(WorkerRecord Worker, bool Created)> PutAsync(
+            string code,
+            byte[] assembly,
+            WorkerSettings settings,
+            int defaultConcurrency,
             CancellationToken cancellationToken)
         {
             var row = await connection.QuerySingleAsync<Row>(new CommandDefinition($"""
@@ -297,8 +402,9 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         }
 
         /// <summary>
-        /// Records that the worker has <paramref name="lanes"/> ordering lanes, unless it has some already (a worker's lanes never
-        /// change, so a key keeps its lane). Not a change of the worker's settings: <c>change</c> stays. Returns the worker's lanes.
+        /// Records that the worker has <paramref name="lanes"/> ordering lanes, unless it has some already (a worker's
+        /// lanes never change, so a key keeps its lane). Not a change of the worker's settings: <c>change</c> stays.
+        /// Returns the worker's lanes.
         /// </summary>
         public async Task<int> EnableOrderingLanesAsync(int lanes, CancellationToken cancellationToken) =>
             await connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition("""

@@ -18,33 +18,77 @@ public static class WorkqDiagnostics
     public static readonly ActivitySource Source = new(Name);
     public static readonly Meter Meter = new(Name);
 
-    public static readonly Counter<long> Processed = Meter.CreateCounter<long>("workq.events.processed", "{event}", "Handler runs finished, by outcome.");
-    public static readonly Counter<long> Failed = Meter.CreateCounter<long>("workq.events.failed", "{event}", "Handler runs that threw or timed out.");
-    public static readonly Counter<long> TimedOut = Meter.CreateCounter<long>("workq.events.timed_out", "{event}", "Handler runs cancelled by WORKQ_HANDLER_TIMEOUT_SECONDS.");
-    public static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>("workq.events.dead_lettered", "{event}", "Events kept as dead letters.");
-    /// <summary>By <c>workq.source</c>: the queue or component that gave up on the message (API.md "Quarantine").</summary>
+    public static readonly Counter<long> Processed = Meter.CreateCounter<long>(
+        "workq.events.processed",
+        "{event}",
+        "Handler runs finished, by outcome.");
+    public static readonly Counter<long> Failed = Meter.CreateCounter<long>(
+        "workq.events.failed",
+        "{event}",
+        "Handler runs that threw or timed out.");
+    public static readonly Counter<long> TimedOut = Meter.CreateCounter<long>(
+        "workq.events.timed_out",
+        "{event}",
+        "Handler runs cancelled by WORKQ_HANDLER_TIMEOUT_SECONDS.");
+    public static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>(
+        "workq.events.dead_lettered",
+        "{event}",
+        "Events kept as dead letters.");
+    /// <summary>
+    /// By <c>workq.source</c>: the queue or component that gave up on the message (API.md "Quarantine").
+    /// </summary>
     public static readonly Counter<long> Quarantined = Meter.CreateCounter<long>("workq.quarantined", "{message}",
         "Messages an internal consumer gave up on and moved to the quarantine.");
     public static readonly Counter<long> Dropped = Meter.CreateCounter<long>("workq.events.dropped", "{event}",
         "Deliveries of a deleted canvas or worker incarnation, dropped unrun.");
-    public static readonly Histogram<double> HandlerDuration = Meter.CreateHistogram<double>("workq.handler.duration", "ms", "How long a handler ran.");
-    public static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>("workq.queue.wait", "ms", "From enqueue to the handler's start.");
-    public static readonly Counter<long> RunnerStarts = Meter.CreateCounter<long>("workq.runner.starts", "{process}", "Runner processes started, by canvas.");
-    public static readonly Counter<long> RunnerCrashes = Meter.CreateCounter<long>("workq.runner.crashes", "{process}", "Runner processes that died of their handlers' doing.");
-    public static readonly Counter<long> RunnerKills = Meter.CreateCounter<long>("workq.runner.kills", "{process}", "Runner processes killed by the worker service (a run past its time-out).");
-    public static readonly Histogram<double> RunnerColdStart = Meter.CreateHistogram<double>("workq.runner.cold_start", "ms", "From starting a runner process to its taking runs.");
-    public static readonly Counter<long> EmitRequests = Meter.CreateCounter<long>("workq.emit.requests", "{request}", "Emit API requests, by HTTP status.");
-    public static readonly Counter<long> EmitRejections = Meter.CreateCounter<long>("workq.emit.rejections", "{request}", "Emit API requests answered with an error status.");
+    public static readonly Histogram<double> HandlerDuration = Meter.CreateHistogram<double>(
+        "workq.handler.duration",
+        "ms",
+        "How long a handler ran.");
+    public static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>(
+        "workq.queue.wait",
+        "ms",
+        "From enqueue to the handler's start.");
+    public static readonly Counter<long> RunnerStarts = Meter.CreateCounter<long>(
+        "workq.runner.starts",
+        "{process}",
+        "Runner processes started, by canvas.");
+    public static readonly Counter<long> RunnerCrashes = Meter.CreateCounter<long>(
+        "workq.runner.crashes",
+        "{process}",
+        "Runner processes that died of their handlers' doing.");
+    public static readonly Counter<long> RunnerKills = Meter.CreateCounter<long>(
+        "workq.runner.kills",
+        "{process}",
+        "Runner processes killed by the worker service (a run past its time-out).");
+    public static readonly Histogram<double> RunnerColdStart = Meter.CreateHistogram<double>(
+        "workq.runner.cold_start",
+        "ms",
+        "From starting a runner process to its taking runs.");
+    public static readonly Counter<long> EmitRequests = Meter.CreateCounter<long>(
+        "workq.emit.requests",
+        "{request}",
+        "Emit API requests, by HTTP status.");
+    public static readonly Counter<long> EmitRejections = Meter.CreateCounter<long>(
+        "workq.emit.rejections",
+        "{request}",
+        "Emit API requests answered with an error status.");
 
     private static readonly ConcurrentDictionary<object, (string Canvas, string Worker, Func<long> Read)> InFlightSources = new();
 
     static WorkqDiagnostics()
     {
         // Each worker instance reports its own in-flight events; the sum over instances is the worker's.
-        Meter.CreateObservableGauge("workq.events.in_flight", ObserveInFlight, "{event}", "Events being handled by this instance.");
+        Meter.CreateObservableGauge(
+            "workq.events.in_flight",
+            ObserveInFlight,
+            "{event}",
+            "Events being handled by this instance.");
     }
 
-    /// <summary>Reports <paramref name="read"/> as this instance's in-flight count for a worker until disposed.</summary>
+    /// <summary>
+    /// Reports <paramref name="read"/> as this instance's in-flight count for a worker until disposed.
+    /// </summary>
     public static IDisposable TrackInFlight(string canvas, string worker, Func<long> read)
     {
         var handle = new InFlightHandle();
@@ -63,12 +107,16 @@ public static class WorkqDiagnostics
         public void Dispose() => InFlightSources.TryRemove(this, out _);
     }
 
-    public static TagList Tags(string canvas, string worker) => new() { { "workq.canvas", canvas }, { "workq.worker", worker } };
+    public static TagList Tags(string canvas, string worker)
+        => new() { { "workq.canvas", canvas }, { "workq.worker", worker } };
 
     public static TagList Tags(string canvas, string worker, string outcome) =>
         new() { { "workq.canvas", canvas }, { "workq.worker", worker }, { "workq.outcome", outcome } };
 
-    /// <summary>The emit of one event to <paramref name="exchange"/>, parented on the envelope's traceparent (or the current span).</summary>
+    /// <summary>
+    /// The emit of one event to <paramref name="exchange"/>, parented on the envelope's traceparent (or the current
+    /// span).
+    /// </summary>
     public static Activity? StartPublish(in EventEnvelope envelope, string exchange)
     {
         if (!Source.HasListeners()) return null;
@@ -86,7 +134,9 @@ public static class WorkqDiagnostics
     {
         if (!Source.HasListeners()) return null;
         ActivityContext.TryParse(envelope.TraceParent, null, isRemote: true, out var parent);
-        ActivityLink[]? links = parent != default && Activity.Current is { } deliver ? [new ActivityLink(deliver.Context)] : null;
+        ActivityLink[]? links = parent != default && Activity.Current is { } deliver
+            ? [new ActivityLink(deliver.Context)]
+            : null;
         var activity = Source.StartActivity(ActivityKind.Consumer, parent, links: links, name: $"process {queue}");
         if (activity is { IsAllDataRequested: true })
         {
@@ -96,7 +146,12 @@ public static class WorkqDiagnostics
         return activity;
     }
 
-    private static void SetMessagingTags(Activity activity, string operation, string operationType, string destination, in EventEnvelope envelope) =>
+    private static void SetMessagingTags(
+        Activity activity,
+        string operation,
+        string operationType,
+        string destination,
+        in EventEnvelope envelope) =>
         activity.SetTag("messaging.system", "rabbitmq")
             .SetTag("messaging.operation.name", operation)
             .SetTag("messaging.operation.type", operationType)

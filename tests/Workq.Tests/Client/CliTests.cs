@@ -10,7 +10,8 @@ public sealed class CliTests(WorkqCluster cluster)
 
     public sealed record Run(int Code, string Out, string Err)
     {
-        public string[] Lines => Out.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        public string[] Lines
+            => Out.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         public override string ToString() => $"exit {Code}\n--- stdout\n{Out}--- stderr\n{Err}";
     }
 
@@ -20,7 +21,11 @@ public sealed class CliTests(WorkqCluster cluster)
         using var output = new StringWriter();
         using var error = new StringWriter();
         string[] connection = ["--url", cluster.Control.Url.ToString(), "--emit-url", cluster.Emitter.Url.ToString()];
-        var code = await WorkqCli.RunAsync([.. args, .. connection, .. token is null ? Array.Empty<string>() : ["--token", token]], output, error, _ => null);
+        var code = await WorkqCli.RunAsync(
+            [.. args, .. connection, .. token is null ? Array.Empty<string>() : ["--token", token]],
+            output,
+            error,
+            _ => null);
         return new Run(code, output.ToString(), error.ToString());
     }
 
@@ -64,7 +69,9 @@ public sealed class CliTests(WorkqCluster cluster)
         var set = await WorkqAsync(token, "rate-limit", $"{canvas}/w", "10/0.5s");
         AssertOk(set);
         Assert.Equal($"{canvas}/w: rate limit 10 per 0.5s", Assert.Single(set.Lines));
-        Assert.Equal($"{canvas}/w: rate limit none", Assert.Single((await WorkqAsync(token, "rate-limit", $"{canvas}/w", "none")).Lines));
+        Assert.Equal(
+            $"{canvas}/w: rate limit none",
+            Assert.Single((await WorkqAsync(token, "rate-limit", $"{canvas}/w", "none")).Lines));
         AssertFails(await WorkqAsync(token, "rate-limit", $"{canvas}/w", "10/x"), 2, "is not N/PERIOD");
         // Out of range is the API's 400, named.
         AssertFails(await WorkqAsync(token, "rate-limit", $"{canvas}/w", "0/1s"), 1, "rateLimit.events");
@@ -87,7 +94,10 @@ public sealed class CliTests(WorkqCluster cluster)
         var deleted = await WorkqAsync(cluster.AdminToken, "canvases", "delete", canvas);
         AssertOk(deleted);
         Assert.Equal($"deleted canvas {canvas}", deleted.Out.Trim());
-        AssertFails(await WorkqAsync(cluster.AdminToken, "canvases", "delete", canvas), 1, $"404 Not found: There is no canvas '{canvas}'");
+        AssertFails(
+            await WorkqAsync(cluster.AdminToken, "canvases", "delete", canvas),
+            1,
+            $"404 Not found: There is no canvas '{canvas}'");
     }
 
     [Fact]
@@ -104,20 +114,32 @@ public sealed class CliTests(WorkqCluster cluster)
         AssertOk(workers);
         Assert.Matches(@"^NAME\s+STATE\s+VERSION\s+CONCURRENCY\s+QUEUED\s+IN-FLIGHT\s+PROCESSED\s+FAILED\s+DEAD-LETTERED\s+CONSUMERS$", workers.Lines[0]);
         Assert.Matches(@"^double\s+running\s+1\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+$", workers.Lines[1]);
-        Assert.Equal("double", JsonNode.Parse((await WorkqAsync(token, "workers", canvas, "--json")).Out)![0]!["name"]!.GetValue<string>());
+        Assert.Equal(
+            "double",
+            JsonNode.Parse((await WorkqAsync(token, "workers", canvas, "--json")).Out)![0]!["name"]!
+                .GetValue<string>());
 
         var worker = await WorkqAsync(token, "worker", $"{canvas}/double");
         AssertOk(worker);
         Assert.Contains(worker.Lines, l => l == $"worker:         {canvas}/double");
         Assert.Contains(worker.Lines, l => l == "state:          running");
-        Assert.EndsWith("code:\nLog(\"hi\");\nreturn Event![\"n\"]!.GetValue<int>() * 2;\n", worker.Out.ReplaceLineEndings("\n"));
+        Assert.EndsWith(
+            "code:\nLog(\"hi\");\nreturn Event![\"n\"]!.GetValue<int>() * 2;\n",
+            worker.Out.ReplaceLineEndings("\n"));
 
         var emitted = await WorkqAsync(token, "emit", $"{canvas}/double", """{"n":21}""", "--key", "k-1");
         AssertOk(emitted);
         var id = Guid.Parse(emitted.Out.Trim());
-        Assert.Equal(id, Guid.Parse((await WorkqAsync(token, "emit", $"{canvas}/double", """{"n":21}""", "--key", "k-1")).Out.Trim()));
+        Assert.Equal(
+            id,
+            Guid.Parse(
+                (await WorkqAsync(token, "emit", $"{canvas}/double", """{"n":21}""", "--key", "k-1")).Out.Trim()));
 
-        var traces = await cluster.EventuallyAsync(() => WorkqAsync(token, "traces", $"{canvas}/double"), r => r.Lines.Length == 2, Patience, "one trace row");
+        var traces = await cluster.EventuallyAsync(
+            () => WorkqAsync(token, "traces", $"{canvas}/double"),
+            r => r.Lines.Length == 2,
+            Patience,
+            "one trace row");
         Assert.Matches(@"^FINISHED\s+EVENT\s+STATUS\s+ATTEMPT\s+MS\s+RESULT$", traces.Lines[0]);
         Assert.Matches($@"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+{id}\s+completed\s+1\s+[\d.]+\s+42$", traces.Lines[1]);
         var trace = JsonNode.Parse((await WorkqAsync(token, "traces", $"{canvas}/double", "--json")).Out)![0]!;
@@ -126,8 +148,11 @@ public sealed class CliTests(WorkqCluster cluster)
         var keyed = await WorkqAsync(token, "emit", $"{canvas}/double", """{"n":1}""", "--ordering-key", "order-7");
         AssertOk(keyed);
         var keyedId = Guid.Parse(keyed.Out.Trim());
-        var keyedTrace = await cluster.EventuallyAsync(async () => JsonNode.Parse((await WorkqAsync(token, "traces", $"{canvas}/double", "--json")).Out)!.AsArray()
-            .FirstOrDefault(t => t!["eventId"]!.GetValue<Guid>() == keyedId), t => t is not null, Patience, "the keyed event's trace");
+        var keyedTrace = await cluster.EventuallyAsync(async () => JsonNode.Parse(
+            (await WorkqAsync(token, "traces", $"{canvas}/double", "--json")).Out)!.AsArray()
+            .FirstOrDefault(
+                t => t!["eventId"]!
+                    .GetValue<Guid>() == keyedId), t => t is not null, Patience, "the keyed event's trace");
         Assert.Equal("order-7", keyedTrace!["orderingKey"]!.GetValue<string>());
     }
 
@@ -156,8 +181,12 @@ public sealed class CliTests(WorkqCluster cluster)
         Assert.Equal($"{target}: paused", (await WorkqAsync(token, "pause", target)).Out.Trim());
         Assert.Equal($"{target}: running", (await WorkqAsync(token, "resume", target)).Out.Trim());
         AssertFails(await WorkqAsync(token, "block", target), 1, "403");
-        Assert.Equal($"{target}: blocked", (await WorkqAsync(cluster.AdminToken, "block", target, "--reason", "runaway loop")).Out.Trim());
-        Assert.Contains((await WorkqAsync(token, "worker", target)).Lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, "^blocked reason: +runaway loop$"));
+        Assert.Equal(
+            $"{target}: blocked",
+            (await WorkqAsync(cluster.AdminToken, "block", target, "--reason", "runaway loop")).Out.Trim());
+        Assert.Contains(
+            (await WorkqAsync(token, "worker", target)).Lines,
+            l => System.Text.RegularExpressions.Regex.IsMatch(l, "^blocked reason: +runaway loop$"));
         AssertFails(await WorkqAsync(token, "resume", target), 1, "409 Conflict");
         Assert.Equal($"{target}: running", (await WorkqAsync(cluster.AdminToken, "unblock", target)).Out.Trim());
     }
@@ -168,28 +197,66 @@ public sealed class CliTests(WorkqCluster cluster)
         var (canvas, token) = await CanvasAsync();
         AssertOk(await WorkqAsync(token, "emit", $"{canvas}/ghost", """{"x":1}"""));
 
-        var unhandled = await cluster.EventuallyAsync(() => WorkqAsync(token, "unhandled", canvas), r => r.Lines.Length == 2, Patience, "ghost parked");
+        var unhandled = await cluster.EventuallyAsync(
+            () => WorkqAsync(token, "unhandled", canvas),
+            r => r.Lines.Length == 2,
+            Patience,
+            "ghost parked");
         Assert.Matches(@"^WORKER\s+COUNT\s+FIRST-SEEN\s+LAST-SEEN\s+SAMPLE$", unhandled.Lines[0]);
         Assert.Matches(@"^ghost\s+1\s+\S+ \S+\s+\S+ \S+\s+\{""x"":1\}$", unhandled.Lines[1]);
-        Assert.Equal("ghost", JsonNode.Parse((await WorkqAsync(token, "unhandled", canvas, "--json")).Out)![0]!["worker"]!.GetValue<string>());
+        Assert.Equal("ghost", JsonNode.Parse((await WorkqAsync(token, "unhandled", canvas, "--json"))
+            .Out)![0]!["worker"]!.GetValue<string>());
     }
 
     [Fact]
     public async Task Usage_mistakes_exit_2_with_one_line()
     {
         AssertFails(await WorkqAsync(cluster.AdminToken), 2, "Required command was not provided");
-        AssertFails(await WorkqAsync(cluster.AdminToken, "emit", "no-slash", "1"), 2, "expected CANVAS/WORKER, got 'no-slash'");
+        AssertFails(
+            await WorkqAsync(cluster.AdminToken, "emit", "no-slash", "1"),
+            2,
+            "expected CANVAS/WORKER, got 'no-slash'");
         AssertFails(await WorkqAsync(cluster.AdminToken, "emit", "c/w", "{"), 2, "JSON is not valid JSON");
-        AssertFails(await WorkqAsync(cluster.AdminToken, "emit", "c/w", "1", "--delay", "1e300"), 2, "--delay takes 0 to 2592000 seconds (30 days), not 1E+300");
-        AssertFails(await WorkqAsync(cluster.AdminToken, "emit", "c/w", "1", "--delay", "-1"), 2, "--delay takes 0 to 2592000 seconds");
-        AssertFails(await WorkqAsync(cluster.AdminToken, "emit", "c/w", "1", "--delay", "5", "--run-at", "2030-01-01T00:00:00Z"), 2, "not both");
+        AssertFails(
+            await WorkqAsync(cluster.AdminToken, "emit", "c/w", "1", "--delay", "1e300"),
+            2,
+            "--delay takes 0 to 2592000 seconds (30 days), not 1E+300");
+        AssertFails(
+            await WorkqAsync(cluster.AdminToken, "emit", "c/w", "1", "--delay", "-1"),
+            2,
+            "--delay takes 0 to 2592000 seconds");
+        AssertFails(
+            await WorkqAsync(
+                cluster.AdminToken,
+                "emit",
+                "c/w",
+                "1",
+                "--delay",
+                "5",
+                "--run-at",
+                "2030-01-01T00:00:00Z"),
+            2,
+            "not both");
         AssertFails(await WorkqAsync(cluster.AdminToken, "workers", "c", "--frobnicate"), 2, "--frobnicate");
-        AssertFails(await WorkqAsync(cluster.AdminToken, "deploy", "c/w", "/no/such/file.csx"), 2, "cannot read /no/such/file.csx");
-        AssertFails(await WorkqAsync(cluster.AdminToken, "dead-letters", "c/w", "--redrive", "--discard"), 2, "cannot be used together");
-        AssertFails(await WorkqAsync(cluster.AdminToken, "crons", "set", "c/nightly", "--worker", "w"), 2, "--schedule");
+        AssertFails(
+            await WorkqAsync(cluster.AdminToken, "deploy", "c/w", "/no/such/file.csx"),
+            2,
+            "cannot read /no/such/file.csx");
+        AssertFails(
+            await WorkqAsync(cluster.AdminToken, "dead-letters", "c/w", "--redrive", "--discard"),
+            2,
+            "cannot be used together");
+        AssertFails(
+            await WorkqAsync(cluster.AdminToken, "crons", "set", "c/nightly", "--worker", "w"),
+            2,
+            "--schedule");
         AssertFails(await WorkqAsync(null, "workers", "c"), 2, "no token: pass --token or set WORKQ_TOKEN");
         using var error = new StringWriter();
-        Assert.Equal(2, await WorkqCli.RunAsync(["workers", "c", "--token", "t", "--url", "ftp://x"], TextWriter.Null, error, _ => null));
+        Assert.Equal(2, await WorkqCli.RunAsync(
+            ["workers", "c", "--token", "t", "--url", "ftp://x"],
+            TextWriter.Null,
+            error,
+            _ => null));
         Assert.Equal("workq: --url must be an http(s) address, not 'ftp://x'", error.ToString().Trim());
     }
 
@@ -199,7 +266,10 @@ public sealed class CliTests(WorkqCluster cluster)
         AssertFails(await WorkqAsync("wq_not-a-real-token", "workers", "nowhere"), 1, "401 Unauthorized");
         AssertFails(await WorkqAsync(cluster.AdminToken, "worker", "no-such-canvas/w"), 1, "404 Not found");
         var (canvas, token) = await CanvasAsync();
-        AssertFails(await WorkqAsync(token, "emit", $"{canvas}/bad name", "1"), 1, "400 Bad request: Invalid worker name");
+        AssertFails(
+            await WorkqAsync(token, "emit", $"{canvas}/bad name", "1"),
+            1,
+            "400 Bad request: Invalid worker name");
     }
 
     [Fact]
@@ -215,7 +285,11 @@ public sealed class CliTests(WorkqCluster cluster)
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        var code = await WorkqCli.RunAsync(["emit", $"{canvas}/later", "1"], output, error, environment.GetValueOrDefault);
+        var code = await WorkqCli.RunAsync(
+            ["emit", $"{canvas}/later", "1"],
+            output,
+            error,
+            environment.GetValueOrDefault);
 
         Assert.True(code == 0, error.ToString());
         Assert.True(Guid.TryParse(output.ToString().Trim(), out _), output.ToString());
@@ -224,10 +298,22 @@ public sealed class CliTests(WorkqCluster cluster)
     [Fact]
     public async Task The_built_cli_runs_as_a_process_with_exit_codes_and_no_stack_traces()
     {
-        var dll = Path.Combine(RepoPaths.Root, "clients", "cli", "Workq.Cli", "bin", RepoPaths.Configuration, "net10.0", "workq.dll");
+        var dll = Path.Combine(
+            RepoPaths.Root,
+            "clients",
+            "cli",
+            "Workq.Cli",
+            "bin",
+            RepoPaths.Configuration,
+            "net10.0",
+            "workq.dll");
         async Task<Run> ProcessAsync(params string[] args)
         {
-            var start = new ProcessStartInfo("dotnet", [dll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            var start = new ProcessStartInfo("dotnet", [dll, .. args])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true
+            };
             start.Environment["WORKQ_URL"] = cluster.Control.Url.ToString();
             start.Environment["WORKQ_TOKEN"] = cluster.AdminToken;
             using var process = Process.Start(start)!;
@@ -248,8 +334,16 @@ public sealed class CliTests(WorkqCluster cluster)
     public async Task Dead_letters_purge_and_crons_work_end_to_end()
     {
         var (canvas, token) = await CanvasAsync();
-        AssertOk(await WorkqAsync(token, "deploy", $"{canvas}/bad", await CodeFileAsync("throw new InvalidOperationException(\"nope\");")));
-        await cluster.JsonAsync(HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bad"), token, """{"retry":{"maxAttempts":1,"backoffSeconds":[]}}""");
+        AssertOk(await WorkqAsync(
+            token,
+            "deploy",
+            $"{canvas}/bad",
+            await CodeFileAsync("throw new InvalidOperationException(\"nope\");")));
+        await cluster.JsonAsync(
+            HttpMethod.Patch,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bad"),
+            token,
+            """{"retry":{"maxAttempts":1,"backoffSeconds":[]}}""");
         AssertOk(await WorkqAsync(token, "emit", $"{canvas}/bad", """{"k":1}"""));
 
         // The dead letter shows in the table and as JSON, then goes back to the queue on --redrive.
@@ -261,10 +355,12 @@ public sealed class CliTests(WorkqCluster cluster)
         AssertOk(redriven);
         Assert.Matches(@"^redrove [1-9]\d* dead letter", redriven.Out);
         await cluster.EventuallyAsync(() => WorkqAsync(token, "dead-letters", $"{canvas}/bad", "--json"),
-            r => r.Code == 0 && JsonNode.Parse(r.Out)!.AsArray().Count >= 1, Patience, "dead-lettered again after the redrive");
+            r => r.Code == 0
+                && JsonNode.Parse(r.Out)!.AsArray().Count >= 1, Patience, "dead-lettered again after the redrive");
         var discarded = await WorkqAsync(token, "dead-letters", $"{canvas}/bad", "--discard");
         AssertOk(discarded);
-        Assert.Empty(JsonNode.Parse((await WorkqAsync(token, "dead-letters", $"{canvas}/bad", "--json")).Out)!.AsArray());
+        Assert.Empty(
+            JsonNode.Parse((await WorkqAsync(token, "dead-letters", $"{canvas}/bad", "--json")).Out)!.AsArray());
 
         // Purge drops what a paused worker has queued.
         AssertOk(await WorkqAsync(token, "pause", $"{canvas}/bad"));
@@ -274,7 +370,17 @@ public sealed class CliTests(WorkqCluster cluster)
         Assert.Contains("3", purged.Out);
 
         // Crons: set, list, delete.
-        AssertOk(await WorkqAsync(token, "crons", "set", $"{canvas}/nightly", "--schedule", "0 3 * * *", "--worker", "bad", "--event", """{"n":1}"""));
+        AssertOk(await WorkqAsync(
+            token,
+            "crons",
+            "set",
+            $"{canvas}/nightly",
+            "--schedule",
+            "0 3 * * *",
+            "--worker",
+            "bad",
+            "--event",
+            """{"n":1}"""));
         var crons = await WorkqAsync(token, "crons", "list", canvas, "--json");
         AssertOk(crons);
         var cron = Assert.Single(JsonNode.Parse(crons.Out)!.AsArray())!;
@@ -282,17 +388,31 @@ public sealed class CliTests(WorkqCluster cluster)
         Assert.Equal("bad", cron["worker"]!.GetValue<string>());
         AssertOk(await WorkqAsync(token, "crons", "delete", $"{canvas}/nightly"));
         Assert.Empty(JsonNode.Parse((await WorkqAsync(token, "crons", "list", canvas, "--json")).Out)!.AsArray());
-        AssertFails(await WorkqAsync(token, "crons", "set", $"{canvas}/broken", "--schedule", "61 * * * *", "--worker", "bad"), 1, "400");
+        AssertFails(
+            await WorkqAsync(token, "crons", "set", $"{canvas}/broken", "--schedule", "61 * * * *", "--worker", "bad"),
+            1,
+            "400");
     }
 
     [Fact]
     public async Task Find_shows_where_an_event_is_and_instances_lists_the_consumers()
     {
         var (canvas, token) = await CanvasAsync();
-        AssertOk(await WorkqAsync(token, "deploy", $"{canvas}/look", await CodeFileAsync("return 7;"), "--concurrency", "4"));
+        AssertOk(
+            await WorkqAsync(
+                token,
+                "deploy",
+                $"{canvas}/look",
+                await CodeFileAsync("return 7;"),
+                "--concurrency",
+                "4"));
         var id = Assert.Single((await WorkqAsync(token, "emit", $"{canvas}/look", "1")).Lines);
 
-        var found = await cluster.EventuallyAsync(() => WorkqAsync(token, "find", canvas, id), r => r.Code == 0 && r.Out.StartsWith("WHERE"), Patience, "the trace found");
+        var found = await cluster.EventuallyAsync(
+            () => WorkqAsync(token, "find", canvas, id),
+            r => r.Code == 0 && r.Out.StartsWith("WHERE"),
+            Patience,
+            "the trace found");
         AssertOk(found);
         Assert.Matches(@"^WHERE\s+WORKER\s+WHEN\s+DETAIL$", found.Lines[0]);
         Assert.Matches(@"^trace\s+look\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+completed, attempt 1: 7$", found.Lines[1]);
@@ -302,13 +422,19 @@ public sealed class CliTests(WorkqCluster cluster)
 
         var unknown = await WorkqAsync(token, "find", canvas, Guid.NewGuid().ToString());
         AssertOk(unknown);
-        Assert.StartsWith("note: Not found in the kept traces, dead letters or unhandled events", Assert.Single(unknown.Lines));
+        Assert.StartsWith(
+            "note: Not found in the kept traces, dead letters or unhandled events",
+            Assert.Single(unknown.Lines));
         AssertFails(await WorkqAsync(token, "find", canvas, "nope"), 2, "not an event id");
 
         var instances = await cluster.EventuallyAsync(() => WorkqAsync(cluster.AdminToken, "instances"),
             r => r.Code == 0 && r.Lines.Any(l => l.Contains($" {canvas}/look ")), Patience, "the consumer listed");
-        Assert.Matches(@"^INSTANCE\s+HOST\s+PID\s+CANVASES\s+CONSUMER\s+PREFETCH\s+IN-FLIGHT\s+STATE$", instances.Lines[0]);
-        Assert.Matches($@"\s\*\s+{canvas}/look\s+4\s+\d+\s+consuming$", instances.Lines.First(l => l.Contains($" {canvas}/look ")));
+        Assert.Matches(
+            @"^INSTANCE\s+HOST\s+PID\s+CANVASES\s+CONSUMER\s+PREFETCH\s+IN-FLIGHT\s+STATE$",
+            instances.Lines[0]);
+        Assert.Matches(
+            $@"\s\*\s+{canvas}/look\s+4\s+\d+\s+consuming$",
+            instances.Lines.First(l => l.Contains($" {canvas}/look ")));
         AssertFails(await WorkqAsync(token, "instances"), 1, "403");
     }
 
@@ -316,12 +442,18 @@ public sealed class CliTests(WorkqCluster cluster)
     public async Task Event_shows_an_events_status_and_waits_for_it_to_finish()
     {
         var (canvas, token) = await CanvasAsync();
-        AssertOk(await WorkqAsync(token, "deploy", $"{canvas}/st", await CodeFileAsync("await Task.Delay(500, CancellationToken); return 7;")));
+        AssertOk(await WorkqAsync(
+            token,
+            "deploy",
+            $"{canvas}/st",
+            await CodeFileAsync("await Task.Delay(500, CancellationToken); return 7;")));
         var id = Assert.Single((await WorkqAsync(token, "emit", $"{canvas}/st", "1")).Lines);
 
         var waited = await WorkqAsync(token, "event", canvas, id, "--wait");
         AssertOk(waited);
-        Assert.Matches(@"^EVENT\s+WORKER\s+STATUS\s+ATTEMPTS\s+ENQUEUED\s+STARTED\s+FINISHED\s+RESULT$", waited.Lines[0]);
+        Assert.Matches(
+            @"^EVENT\s+WORKER\s+STATUS\s+ATTEMPTS\s+ENQUEUED\s+STARTED\s+FINISHED\s+RESULT$",
+            waited.Lines[0]);
         Assert.Matches($@"^{id}\s+st\s+completed\s+1\s+.*\s7$", waited.Lines[1]);
         var json = JsonNode.Parse((await WorkqAsync(token, "event", canvas, id, "--wait", "5", "--json")).Out)!;
         Assert.Equal("completed", json["status"]!.GetValue<string>());

@@ -12,7 +12,9 @@ public static class FastClients
         new(cluster.Control.Url, token ?? cluster.AdminToken, retry: FastRetry.Options);
 }
 
-/// <summary>Where a simulated 503 strikes: before the emitter sees the request, or after it answered (the answer is lost).</summary>
+/// <summary>
+/// Where a simulated 503 strikes: before the emitter sees the request, or after it answered (the answer is lost).
+/// </summary>
 public enum FailurePoint { BeforeForwarding, AfterForwarding }
 
 /// <summary>
@@ -31,10 +33,13 @@ public sealed class FirstAttemptFails(FailurePoint point) : DelegatingHandler(ne
 
     public int Attempts => attempts;
 
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override async Task<HttpResponseMessage> SendAsync(
+        HttpRequestMessage request,
+        CancellationToken cancellationToken)
     {
         IdempotencyKeys.Enqueue(request.Headers.TryGetValues("Idempotency-Key", out var keys) ? keys.Single() : null);
-        RequestBodies.Enqueue(request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken));
+        RequestBodies.Enqueue(
+            request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken));
         if (Interlocked.Increment(ref attempts) > 1) return await base.SendAsync(request, cancellationToken);
 
         if (point == FailurePoint.AfterForwarding)

@@ -4,24 +4,35 @@ using Trace = Workq.Client.Trace;
 
 namespace Workq.Tests.Client;
 
-/// <summary>WorkqClient against the real services: emits, batches, retries that never enqueue twice, and error mapping.</summary>
+/// <summary>
+/// WorkqClient against the real services: emits, batches, retries that never enqueue twice, and error mapping.
+/// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class WorkqClientTests(WorkqCluster cluster)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    private async Task<(string Canvas, string Token)> CanvasWithWorkerAsync(string worker, string code = "return Event;")
+    private async Task<(string Canvas, string Token)> CanvasWithWorkerAsync(
+        string worker,
+        string code = "return Event;")
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("cl");
         await cluster.DeployAsync(canvas, worker, code, token: token);
         return (canvas, token);
     }
 
-    /// <summary>Waits until the worker has processed <paramref name="count"/> events, then a stats flush longer, so a duplicate would show.</summary>
+    /// <summary>
+    /// Waits until the worker has processed <paramref name="count"/> events, then a stats flush longer, so a duplicate
+    /// would show.
+    /// </summary>
     private async Task<IReadOnlyList<Trace>> ProcessedExactlyAsync(string canvas, string worker, int count)
     {
         using var control = FastClients.Control(cluster);
-        await cluster.EventuallyAsync(() => control.GetWorkerAsync(canvas, worker), w => w.Stats.Processed >= count, Patience, $"{count} processed");
+        await cluster.EventuallyAsync(
+            () => control.GetWorkerAsync(canvas, worker),
+            w => w.Stats.Processed >= count,
+            Patience,
+            $"{count} processed");
         await Task.Delay(TimeSpan.FromSeconds(1));
         var settled = await control.GetWorkerAsync(canvas, worker);
         Assert.Equal(count, settled.Stats.Processed);
@@ -51,13 +62,16 @@ public sealed class WorkqClientTests(WorkqCluster cluster)
         using var client = new WorkqClient(cluster.Emitter.Url, token);
 
         var single = await client.EmitAsync(canvas, "echo", 1, new EmitTiming(OrderingKey: "order/42"));
-        var batch = await client.EmitBatchAsync(canvas, [new EmitItem("echo", 2, OrderingKey: "order/42"), new EmitItem("echo", 3)]);
+        var batch = await client.EmitBatchAsync(
+            canvas,
+            [new EmitItem("echo", 2, OrderingKey: "order/42"), new EmitItem("echo", 3)]);
 
         var traces = await ProcessedExactlyAsync(canvas, "echo", 3);
         Assert.Equal("order/42", traces.Single(t => t.EventId == single).OrderingKey);
         Assert.Equal("order/42", traces.Single(t => t.EventId == batch[0]).OrderingKey);
         Assert.Null(traces.Single(t => t.EventId == batch[1]).OrderingKey);
-        var refused = await Assert.ThrowsAsync<WorkqException>(() => client.EmitAsync(canvas, "echo", 4, new EmitTiming(OrderingKey: new string('k', 129))));
+        var refused = await Assert.ThrowsAsync<WorkqException>(
+            () => client.EmitAsync(canvas, "echo", 4, new EmitTiming(OrderingKey: new string('k', 129))));
         Assert.Equal(400, (int)refused.StatusCode);
     }
 
@@ -68,7 +82,9 @@ public sealed class WorkqClientTests(WorkqCluster cluster)
         using var client = new WorkqClient(cluster.Emitter.Url, token);
         var first = await client.EmitAsync(canvas, "echo", 0, idempotencyKey: "order-1");
 
-        var ids = await client.EmitBatchAsync(canvas, [new EmitItem("echo", 1), new EmitItem("echo", 2, "order-1"), new EmitItem("echo", null)]);
+        var ids = await client.EmitBatchAsync(
+            canvas,
+            [new EmitItem("echo", 1), new EmitItem("echo", 2, "order-1"), new EmitItem("echo", null)]);
 
         Assert.Equal(3, ids.Count);
         Assert.Equal(first, ids[1]);
@@ -86,12 +102,19 @@ public sealed class WorkqClientTests(WorkqCluster cluster)
         var before = DateTimeOffset.UtcNow;
 
         var delayed = await client.EmitAsync(canvas, "later", 1, new EmitTiming(Delay: TimeSpan.FromSeconds(2)));
-        var ids = await client.EmitBatchAsync(canvas, [new EmitItem("later", 2, Delay: TimeSpan.FromSeconds(2)), new EmitItem("later", 3, RunAt: before.AddSeconds(3))]);
+        var ids = await client.EmitBatchAsync(canvas, [new EmitItem(
+            "later",
+            2,
+            Delay: TimeSpan.FromSeconds(2)), new EmitItem("later", 3, RunAt: before.AddSeconds(3))]);
 
-        var expected = new[] { (delayed, before.AddSeconds(2)), (ids[0], before.AddSeconds(2)), (ids[1], before.AddSeconds(3)) };
+        var expected = new[] {
+            (delayed, before.AddSeconds(2)),
+            (ids[0], before.AddSeconds(2)),
+            (ids[1], before.AddSeconds(3)) };
         foreach (var (id, earliest) in expected)
         {
-            // The 202 comes before the status is readable (API.md: statuses lag by a fraction of a second): a 404 is "not yet".
+            // The 202 comes before the status is readable (API.md: statuses lag by a fraction of a second): a 404 is
+            // "not yet".
             var scheduled = await cluster.EventuallyAsync(async () =>
             {
                 try
@@ -107,7 +130,9 @@ public sealed class WorkqClientTests(WorkqCluster cluster)
             Assert.InRange(scheduled!.RunAt!.Value, earliest.AddMilliseconds(-1), DateTimeOffset.UtcNow.AddSeconds(3));
             var done = await control.WaitForEventAsync(canvas, id, Patience);
             Assert.Equal("completed", done.Status);
-            Assert.True(done.StartedAt >= scheduled.RunAt, $"{id} started at {done.StartedAt:O}, before its time {scheduled.RunAt:O}");
+            Assert.True(
+                done.StartedAt >= scheduled.RunAt,
+                $"{id} started at {done.StartedAt:O}, before its time {scheduled.RunAt:O}");
         }
     }
 
@@ -139,12 +164,15 @@ public sealed class WorkqClientTests(WorkqCluster cluster)
         var flaky = new FirstAttemptFails(FailurePoint.AfterForwarding);
         using var client = FastClients.Emitter(cluster, token, flaky);
 
-        var ids = await client.EmitBatchAsync(canvas, Enumerable.Range(0, 5).Select(i => new EmitItem("once", i)).Append(new EmitItem("once", 5, "mine")));
+        var ids = await client.EmitBatchAsync(
+            canvas,
+            Enumerable.Range(0, 5).Select(i => new EmitItem("once", i)).Append(new EmitItem("once", 5, "mine")));
 
         var bodies = flaky.RequestBodies.ToList();
         Assert.Equal(2, bodies.Count);
         Assert.Equal(bodies[0], bodies[1]);
-        var sentKeys = JsonNode.Parse(bodies[0])!.AsArray().Select(i => i!["idempotencyKey"]!.GetValue<string>()).ToList();
+        var sentKeys = JsonNode.Parse(bodies[0])!.AsArray().Select(i => i!["idempotencyKey"]!.GetValue<string>())
+            .ToList();
         Assert.Equal(6, sentKeys.Distinct().Count());
         Assert.Equal("mine", sentKeys[5]);
         var lost = JsonNode.Parse(flaky.LostAnswer!)!["ids"]!.AsArray().Select(i => Guid.Parse(i!.GetValue<string>()));
@@ -170,12 +198,17 @@ public sealed class WorkqClientTests(WorkqCluster cluster)
         Assert.Empty(badName.Errors);
 
         using var stranger = FastClients.Emitter(cluster, "wq_not-a-real-token");
-        var unauthorized = await Assert.ThrowsAsync<WorkqException>(() => stranger.EmitBatchAsync(canvas, [new EmitItem("w", 1)]));
+        var unauthorized = await Assert.ThrowsAsync<WorkqException>(
+            () => stranger.EmitBatchAsync(canvas, [new EmitItem("w", 1)]));
         Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
         Assert.StartsWith("401 Unauthorized", unauthorized.Message);
 
         using var control = FastClients.Control(cluster, token);
-        var refused = await Assert.ThrowsAsync<WorkqException>(() => control.DeployWorkerAsync(canvas, "broken", "var x = 1;\nreturn x +;\nSystem.IO.File.Delete(\"/x\");"));
+        var refused = await Assert.ThrowsAsync<WorkqException>(
+            () => control.DeployWorkerAsync(
+                canvas,
+                "broken",
+                "var x = 1;\nreturn x +;\nSystem.IO.File.Delete(\"/x\");"));
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains(refused.Errors, e => e.Line == 2 && e.Column > 1 && e.Message.StartsWith("CS"));
         Assert.All(refused.Errors, e => Assert.False(string.IsNullOrWhiteSpace(e.Message)));

@@ -28,7 +28,9 @@ public sealed class WorkqControlClientTests(WorkqCluster cluster)
 
         await admin.DeleteCanvasAsync(name);
         Assert.DoesNotContain(await admin.ListCanvasesAsync(), c => c.Name == name);
-        Assert.Equal(HttpStatusCode.NotFound, (await Assert.ThrowsAsync<WorkqException>(() => admin.DeleteCanvasAsync(name))).StatusCode);
+        Assert.Equal(
+            HttpStatusCode.NotFound,
+            (await Assert.ThrowsAsync<WorkqException>(() => admin.DeleteCanvasAsync(name))).StatusCode);
     }
 
     [Fact]
@@ -38,7 +40,9 @@ public sealed class WorkqControlClientTests(WorkqCluster cluster)
         using var control = FastClients.Control(cluster, token);
 
         var deployed = await control.DeployWorkerAsync(canvas, "w", "return 1;", concurrency: 3);
-        Assert.Equal((canvas, "w", 1, "running", 3), (deployed.Canvas, deployed.Name, deployed.Version, deployed.State, deployed.Concurrency));
+        Assert.Equal(
+            (canvas, "w", 1, "running", 3),
+            (deployed.Canvas, deployed.Name, deployed.Version, deployed.State, deployed.Concurrency));
         Assert.Equal(2, (await control.DeployWorkerAsync(canvas, "w", "return 2;")).Version);
 
         var read = await control.GetWorkerAsync(canvas, "w");
@@ -48,7 +52,10 @@ public sealed class WorkqControlClientTests(WorkqCluster cluster)
         var listed = Assert.Single(await control.ListWorkersAsync(canvas));
         Assert.Null(listed.Code);
 
-        var patched = await control.PatchWorkerAsync(canvas, "w", new WorkerSettings(Concurrency: 5, Retry: new RetryPolicy(3, [1, 2])));
+        var patched = await control.PatchWorkerAsync(
+            canvas,
+            "w",
+            new WorkerSettings(Concurrency: 5, Retry: new RetryPolicy(3, [1, 2])));
         Assert.Equal(5, patched.Concurrency);
         Assert.Equal(3, patched.Retry!.MaxAttempts);
         Assert.Equal([1, 2], patched.Retry.BackoffSeconds!);
@@ -72,7 +79,9 @@ public sealed class WorkqControlClientTests(WorkqCluster cluster)
 
         Assert.Equal("paused", (await owner.PauseAsync(canvas, "w")).State);
         Assert.Equal("running", (await owner.ResumeAsync(canvas, "w")).State);
-        Assert.Equal(HttpStatusCode.Forbidden, (await Assert.ThrowsAsync<WorkqException>(() => owner.BlockAsync(canvas, "w", "mine"))).StatusCode);
+        Assert.Equal(
+            HttpStatusCode.Forbidden,
+            (await Assert.ThrowsAsync<WorkqException>(() => owner.BlockAsync(canvas, "w", "mine"))).StatusCode);
 
         var blocked = await admin.BlockAsync(canvas, "w", "runaway");
         Assert.Equal(("blocked", "runaway"), (blocked.State, blocked.BlockedReason));
@@ -101,18 +110,28 @@ public sealed class WorkqControlClientTests(WorkqCluster cluster)
             """);
 
         var id = await emitter.EmitAsync(canvas, "w", new { n = 1 });
-        var traces = await cluster.EventuallyAsync(() => control.GetTracesAsync(canvas, "w"), t => t.Count == 2, Patience, "two traces");
+        var traces = await cluster.EventuallyAsync(
+            () => control.GetTracesAsync(canvas, "w"),
+            t => t.Count == 2,
+            Patience,
+            "two traces");
         var first = traces.Single(t => t.EventId == id);
         Assert.Equal(("completed", 1, 1), (first.Status, first.Result!.GetValue<int>(), first.Attempt));
         Assert.Equal(["n is 1"], first.Logs);
         var child = Assert.Single(first.Emitted);
         var second = traces.Single(t => t.EventId == child.Id);
-        Assert.Equal(("failed", "InvalidOperationException", "two"), (second.Status, second.Error!.Type, second.Error.Message));
+        Assert.Equal(
+            ("failed", "InvalidOperationException", "two"),
+            (second.Status, second.Error!.Type, second.Error.Message));
         Assert.Equal(first.TraceId, second.TraceId);
         Assert.True(first.FinishedAt >= first.StartedAt && first.DurationMs >= 0);
 
         await emitter.EmitAsync(canvas, "ghost", new { x = 1 });
-        var unhandled = await cluster.EventuallyAsync(() => control.ListUnhandledAsync(canvas), u => u.Count == 1, Patience, "ghost parked");
+        var unhandled = await cluster.EventuallyAsync(
+            () => control.ListUnhandledAsync(canvas),
+            u => u.Count == 1,
+            Patience,
+            "ghost parked");
         Assert.Equal(("ghost", 1L), (unhandled[0].Worker, unhandled[0].Count));
         Assert.Contains("\"x\":1", unhandled[0].Sample!.ToJsonString().Replace("\\u0022", "\"").Replace("\\\"", "\""));
         await control.DeleteUnhandledAsync(canvas, "ghost");
@@ -125,13 +144,18 @@ public sealed class WorkqControlClientTests(WorkqCluster cluster)
         var (canvas, token) = await cluster.CreateCanvasAsync("ce");
         using var control = FastClients.Control(cluster, token);
         using var emitter = FastClients.Emitter(cluster, token);
-        await control.DeployWorkerAsync(canvas, "done", "await Task.Delay(500, CancellationToken); return new { ok = true };");
+        await control.DeployWorkerAsync(
+            canvas,
+            "done",
+            "await Task.Delay(500, CancellationToken); return new { ok = true };");
         await control.DeployWorkerAsync(canvas, "held", "return 1;");
         await control.PauseAsync(canvas, "held");
 
         var id = await emitter.EmitAsync(canvas, "done", new { n = 1 });
         var finished = await control.WaitForEventAsync(canvas, id, TimeSpan.FromSeconds(30));
-        Assert.Equal(("completed", "done", 1, true), (finished.Status, finished.Worker, finished.Attempts, finished.IsFinished));
+        Assert.Equal(
+            ("completed", "done", 1, true),
+            (finished.Status, finished.Worker, finished.Attempts, finished.IsFinished));
         Assert.True(finished.Result!["ok"]!.GetValue<bool>());
         Assert.Equal("completed", (await control.GetEventAsync(canvas, id)).Status);
 

@@ -13,7 +13,9 @@ public sealed class BrokerClusterCollection : ICollectionFixture<BrokerClusterFi
 public sealed class ContainersFactAttribute : FactAttribute
 {
     public static string? SkipReason =>
-        Environment.GetEnvironmentVariable("WORKQ_TEST_CLUSTER") == "0" ? "WORKQ_TEST_CLUSTER=0: the container tests are switched off" : RabbitNodes.Unavailable;
+        Environment.GetEnvironmentVariable("WORKQ_TEST_CLUSTER") == "0"
+            ? "WORKQ_TEST_CLUSTER=0: the container tests are switched off"
+            : RabbitNodes.Unavailable;
 
     public ContainersFactAttribute()
     {

@@ -40,15 +40,16 @@ public sealed class ClusterFaultTests(BrokerClusterFixture fixture, ITestOutputH
     public async Task Killing_the_node_that_leads_the_most_worker_queues_loses_no_event()
     {
         await TwoWorkerInstancesAsync();
-        var row = await BrokerFaults.RunAsync(Workq, "kill -9 the node leading the most worker queues, started again after 15 s", async _ =>
-        {
-            var victim = await BusiestLeaderAsync();
-            var leadership = await LeadershipAsync(victim);
-            await victim.KillAsync();
-            await Task.Delay(TimeSpan.FromSeconds(15));   // the fault's length, not a wait for a condition
-            await victim.StartAsync();
-            return new FaultNotes($"killed {victim.Name} ({leadership})");
-        }, HealedAsync, output.WriteLine);
+        var row = await BrokerFaults
+            .RunAsync(Workq, "kill -9 the node leading the most worker queues, started again after 15 s", async _ =>
+                {
+                    var victim = await BusiestLeaderAsync();
+                    var leadership = await LeadershipAsync(victim);
+                    await victim.KillAsync();
+                    await Task.Delay(TimeSpan.FromSeconds(15));   // the fault's length, not a wait for a condition
+                    await victim.StartAsync();
+                    return new FaultNotes($"killed {victim.Name} ({leadership})");
+                }, HealedAsync, output.WriteLine);
         Assert.Equal(0, row.Lost);
     }
 
@@ -58,8 +59,10 @@ public sealed class ClusterFaultTests(BrokerClusterFixture fixture, ITestOutputH
         await TwoWorkerInstancesAsync();
         var row = await BrokerFaults.RunAsync(Workq, "one node partitioned from the other two (and from clients) for 30 s, then healed", async _ =>
         {
-            // The emitter's node: its connection must find the majority (the minority node pauses itself: pause_minority).
-            var emitterNode = (await BrokerFaults.ConnectionNodesAsync(Nodes, Nodes.Nodes[0], Workq.Emitter)).FirstOrDefault();
+            // The emitter's node: its connection must find the majority (the minority node pauses itself:
+            // pause_minority).
+            var emitterNode = (await BrokerFaults.ConnectionNodesAsync(Nodes, Nodes.Nodes[0], Workq.Emitter))
+                .FirstOrDefault();
             var victim = Nodes.Nodes.FirstOrDefault(n => n.NodeName == emitterNode) ?? Nodes.Nodes[^1];
             var leadership = await LeadershipAsync(victim);
             await victim.DisconnectAsync();
@@ -111,33 +114,41 @@ public sealed class ClusterFaultTests(BrokerClusterFixture fixture, ITestOutputH
         var instances = await TwoWorkerInstancesAsync();
         var instance = instances[0];
         var moved = "";
-        var row = await BrokerFaults.RunAsync(Workq, "the node a worker instance is connected to killed; its consumers move", async workq =>
-        {
-            var node = Assert.Single(await BrokerFaults.ConnectionNodesAsync(Nodes, Nodes.Nodes[0], instance));
-            var victim = Nodes.Nodes.Single(n => n.NodeName == node);
-            var survivor = Nodes.Nodes.First(n => n != victim);
-            await victim.KillAsync();
-            try
-            {
-                var clock = Stopwatch.StartNew();
-                // While the cluster notices the dead node, a survivor's management API may answer late: that is "not yet".
-                var now = await workq.EventuallyAsync(() => BrokerFaults.WhileHealingAsync(() => BrokerFaults.ConnectionNodesAsync(Nodes, survivor, instance)),
-                    nodes => nodes is [var only] && only != node, TimeSpan.FromSeconds(60), $"{instance.Name}'s connection on another node");
-                // Its consumers are back: every worker queue of the fault's canvas has both instances consuming again.
-                await workq.EventuallyAsync(() => BrokerFaults.WhileHealingAsync(async () =>
-                        (await Nodes.GetAsync(survivor, $"api/queues/{Uri.EscapeDataString(workq.VirtualHost)}?columns=name,consumers")).AsArray()),
-                    queues => queues is not null && queues.Where(q => q!["name"]!.GetValue<string>().StartsWith("workq.worker.fault-", StringComparison.Ordinal))
-                        .All(q => q!["consumers"]?.GetValue<int>() == 2),
-                    TimeSpan.FromSeconds(60), "two consumers on every worker queue");
-                moved = $"{instance.Name} moved from {victim.Name} to {now![0]["rabbit@".Length..]} and consumed again after {clock.Elapsed.TotalSeconds:0.0} s";
-            }
-            finally
-            {
-                // Whatever the checks found, the next test needs all three nodes.
-                await victim.StartAsync();
-            }
-            return new FaultNotes($"killed {victim.Name}; {moved}");
-        }, HealedAsync, output.WriteLine);
+        var row = await BrokerFaults
+            .RunAsync(Workq, "the node a worker instance is connected to killed; its consumers move", async workq =>
+                {
+                    var node = Assert.Single(await BrokerFaults.ConnectionNodesAsync(Nodes, Nodes.Nodes[0], instance));
+                    var victim = Nodes.Nodes.Single(n => n.NodeName == node);
+                    var survivor = Nodes.Nodes.First(n => n != victim);
+                    await victim.KillAsync();
+                    try
+                    {
+                        var clock = Stopwatch.StartNew();
+                        // While the cluster notices the dead node, a survivor's management API may answer late: that is
+                        // "not yet".
+                        var now = await workq.EventuallyAsync(() => BrokerFaults.WhileHealingAsync(
+                    () => BrokerFaults.ConnectionNodesAsync(Nodes, survivor, instance)),
+                            nodes => nodes is [var only] && only != node, TimeSpan.FromSeconds(
+                        60), $"{instance.Name}'s connection on another node");
+                        // Its consumers are back: every worker queue of the fault's canvas has both instances consuming
+                        // again.
+                        await workq.EventuallyAsync(() => BrokerFaults.WhileHealingAsync(async () =>
+                                (await Nodes.GetAsync(
+                            survivor,
+                            $"api/queues/{Uri.EscapeDataString(workq.VirtualHost)}?columns=name,consumers")).AsArray()),
+                            queues => queues is not null && queues.Where(
+                        q => q!["name"]!.GetValue<string>().StartsWith("workq.worker.fault-", StringComparison.Ordinal))
+                                .All(q => q!["consumers"]?.GetValue<int>() == 2),
+                            TimeSpan.FromSeconds(60), "two consumers on every worker queue");
+                        moved = $"{instance.Name} moved from {victim.Name} to {now![0]["rabbit@".Length..]} and consumed again after {clock.Elapsed.TotalSeconds:0.0} s";
+                    }
+                    finally
+                    {
+                        // Whatever the checks found, the next test needs all three nodes.
+                        await victim.StartAsync();
+                    }
+                    return new FaultNotes($"killed {victim.Name}; {moved}");
+                }, HealedAsync, output.WriteLine);
         Assert.Equal(0, row.Lost);
         Assert.NotEmpty(moved);
     }

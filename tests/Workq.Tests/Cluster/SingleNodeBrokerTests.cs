@@ -4,8 +4,8 @@ using Testcontainers.RabbitMq;
 namespace Workq.Tests.Cluster;
 
 /// <summary>
-/// One RabbitMQ node in a container (Testcontainers' RabbitMQ module), for the fault this machine's own broker cannot be
-/// put through without taking the other suites with it: the broker killed with SIGKILL under load. Workq gets the
+/// One RabbitMQ node in a container (Testcontainers' RabbitMQ module), for the fault this machine's own broker cannot
+/// be put through without taking the other suites with it: the broker killed with SIGKILL under load. Workq gets the
 /// single URI it has always taken.
 /// </summary>
 [Collection(BrokerClusterCollection.Name)]
@@ -28,7 +28,11 @@ public sealed class SingleNodeBrokerTests(ITestOutputHelper output)
             await Task.Delay(TimeSpan.FromSeconds(10));   // the outage's length
             await DockerCli.RunAsync("start", broker.Id);
             return new FaultNotes("no node left to take emits: 503 + Retry-After until the broker was back");
-        }, () => workq.EventuallyAsync(() => Task.FromResult(IsListening(amqp)), up => up, TimeSpan.FromSeconds(90), "the broker listening again"), output.WriteLine);
+        }, () => workq.EventuallyAsync(
+            () => Task.FromResult(IsListening(amqp)),
+            up => up,
+            TimeSpan.FromSeconds(90),
+            "the broker listening again"), output.WriteLine);
         Assert.Equal(0, row.Lost);
     }
 
@@ -41,20 +45,41 @@ public sealed class SingleNodeBrokerTests(ITestOutputHelper output)
         await workq.InitializeAsync();
         await using var sink = await CallbackSink.StartAsync();
         var (canvas, token) = await workq.CreateCanvasAsync("later");
-        await workq.DeployAsync(canvas, "later", string.Format(Integration.DelayedEmitTests.RecordCode, sink.Url), concurrency: 10, token: token);
+        await workq.DeployAsync(
+            canvas,
+            "later",
+            string.Format(Integration.DelayedEmitTests.RecordCode, sink.Url),
+            concurrency: 10,
+            token: token);
 
-        var body = "[" + string.Join(",", Enumerable.Range(0, 50).Select(_ => """{"worker":"later","event":0,"delaySeconds":5}""")) + "]";
-        var accepted = (await workq.JsonAsync(HttpMethod.Post, workq.EmitUrl($"/v1/canvases/{canvas}/events"), token, body, expect: 202))!["ids"]!
+        var body = "["
+            + string.Join(",", Enumerable.Range(0, 50).Select(_ => """{"worker":"later","event":0,"delaySeconds":5}"""))
+            + "]";
+        var accepted = (await workq.JsonAsync(
+            HttpMethod.Post,
+            workq.EmitUrl($"/v1/canvases/{canvas}/events"),
+            token,
+            body,
+            expect: 202))!["ids"]!
             .AsArray().Select(i => i!.GetValue<Guid>().ToString()).ToList();
         await DockerCli.RunAsync("restart", broker.Id);
-        await workq.EventuallyAsync(() => Task.FromResult(IsListening(amqp)), up => up, TimeSpan.FromSeconds(90), "the broker listening again");
+        await workq.EventuallyAsync(
+            () => Task.FromResult(IsListening(amqp)),
+            up => up,
+            TimeSpan.FromSeconds(90),
+            "the broker listening again");
 
-        await workq.EventuallyAsync(() => Task.FromResult(sink.Calls.ToHashSet()), seen => accepted.All(seen.Contains), TimeSpan.FromMinutes(2),
+        await workq.EventuallyAsync(
+            () => Task.FromResult(sink.Calls.ToHashSet()),
+            seen => accepted.All(seen.Contains),
+            TimeSpan.FromMinutes(2),
             "every delayed event run after the broker restart");
         output.WriteLine($"{accepted.Count} events scheduled 5 s ahead, broker container restarted: all {accepted.Count} ran ({sink.Calls.Count} runs)");
     }
 
-    /// <summary>A fresh single node on fixed host ports, so the broker is where Workq was told it is after it starts again.</summary>
+    /// <summary>
+    /// A fresh single node on fixed host ports, so the broker is where Workq was told it is after it starts again.
+    /// </summary>
     private static async Task<(RabbitMqContainer Broker, int Amqp, TestBroker Node)> StartBrokerAsync()
     {
         var (amqp, management) = (FreePort(), FreePort());
@@ -69,7 +94,9 @@ public sealed class SingleNodeBrokerTests(ITestOutputHelper output)
             .WithCleanUp(false)
             .Build();
         await broker.StartAsync();
-        return (broker, amqp, new TestBroker([$"amqp://{RabbitNodes.User}:{Password}@127.0.0.1:{amqp}"], [$"http://{RabbitNodes.User}:{Password}@127.0.0.1:{management}/"]));
+        return (broker, amqp, new TestBroker(
+            [$"amqp://{RabbitNodes.User}:{Password}@127.0.0.1:{amqp}"],
+            [$"http://{RabbitNodes.User}:{Password}@127.0.0.1:{management}/"]));
     }
 
     private static int FreePort()

@@ -8,15 +8,18 @@ namespace Workq.Tests.Dashboard;
 /// </summary>
 public sealed class DashboardBrowser : IAsyncLifetime
 {
-    public static string ExecutablePath => Environment.GetEnvironmentVariable("WORKQ_TEST_CHROMIUM") ?? "/usr/bin/chromium";
-    public static string ArtifactDirectory { get; } = Path.Combine(Path.GetTempPath(), "workq-test-artifacts", "dashboard");
+    public static string ExecutablePath
+        => Environment.GetEnvironmentVariable("WORKQ_TEST_CHROMIUM") ?? "/usr/bin/chromium";
+    public static string ArtifactDirectory { get; }
+        = Path.Combine(Path.GetTempPath(), "workq-test-artifacts", "dashboard");
 
     private IPlaywright? playwright;
     public IBrowser Browser { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        if (!File.Exists(ExecutablePath)) throw new FileNotFoundException($"Chromium is missing at {ExecutablePath}: run scripts/chromium.sh (./test.sh does).");
+        if (!File.Exists(ExecutablePath)) throw new FileNotFoundException(
+            $"Chromium is missing at {ExecutablePath}: run scripts/chromium.sh (./test.sh does).");
         Directory.CreateDirectory(ArtifactDirectory);
         // The machine is shared and slow at times: waits are generous, and every one of them is a poll with a deadline.
         Assertions.SetDefaultExpectTimeout(30_000);
@@ -64,7 +67,8 @@ public sealed class DashboardPage : IAsyncDisposable
         Page = page;
         page.Console += (_, message) =>
         {
-            if (message.Type == "error" && !IsHandledApiAnswer(message)) lock (errors) errors.Add($"console: {message.Text} ({message.Location})");
+            if (message.Type == "error" && !IsHandledApiAnswer(message)) lock (errors) errors.Add(
+                $"console: {message.Text} ({message.Location})");
         };
         page.PageError += (_, error) => { lock (errors) errors.Add($"uncaught: {error}"); };
     }
@@ -74,8 +78,10 @@ public sealed class DashboardPage : IAsyncDisposable
     /// shows as problem details (a compile error, a missing route it degrades on), not faults of the page.
     /// </summary>
     private static bool IsHandledApiAnswer(IConsoleMessage message) =>
-        message.Text.StartsWith("Failed to load resource: the server responded with a status of 4", StringComparison.Ordinal)
-        && Uri.TryCreate(message.Location, UriKind.Absolute, out var url) && url.AbsolutePath.StartsWith("/v1/", StringComparison.Ordinal);
+        message.Text
+            .StartsWith("Failed to load resource: the server responded with a status of 4", StringComparison.Ordinal)
+        && Uri.TryCreate(message.Location, UriKind.Absolute, out var url) && url.AbsolutePath
+            .StartsWith("/v1/", StringComparison.Ordinal);
 
     public ILocator Alert => Page.Locator("#alert");
 
@@ -90,11 +96,14 @@ public sealed class DashboardPage : IAsyncDisposable
     public async Task SignInAsAdminAsync(string hash)
     {
         await SignInAsync(cluster.AdminToken);
-        await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Canvases", Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Canvases", Exact = true }))
+            .ToBeVisibleAsync();
         await Page.GotoAsync("/" + hash);
     }
 
-    /// <summary>Saves a full-page screenshot under <see cref="DashboardBrowser.ArtifactDirectory"/> and returns its path.</summary>
+    /// <summary>
+    /// Saves a full-page screenshot under <see cref="DashboardBrowser.ArtifactDirectory"/> and returns its path.
+    /// </summary>
     public async Task<string> ScreenshotAsync(string name)
     {
         var path = Path.Combine(DashboardBrowser.ArtifactDirectory, $"{name}.png");

@@ -54,7 +54,9 @@ public sealed class DashboardTests(WorkqCluster cluster, DashboardBrowser browse
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = canvas })).ToBeVisibleAsync();
         await Expect(page.Locator("#role")).ToHaveTextAsync("admin");
         await ScreenshotAsync(dashboard, "1-canvases");
-        Assert.Contains(cluster.AdminToken, await page.EvaluateAsync<string>("sessionStorage.getItem('workq.session')"));
+        Assert.Contains(
+            cluster.AdminToken,
+            await page.EvaluateAsync<string>("sessionStorage.getItem('workq.session')"));
         Assert.Equal(0, await page.EvaluateAsync<int>("localStorage.length"));
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
@@ -82,7 +84,11 @@ public sealed class DashboardTests(WorkqCluster cluster, DashboardBrowser browse
         await row.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
         await Expect(row.Locator(".badge")).ToHaveTextAsync("paused");
         // Paused means the consumers are gone; only then can no event slip through before the count is read.
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "p"), w => w["stats"]!["consumers"]!.GetValue<long>() == 0, Patience, "no consumers while paused");
+        await cluster.EventuallyAsync(
+            () => cluster.WorkerAsync(canvas, "p"),
+            w => w["stats"]!["consumers"]!.GetValue<long>() == 0,
+            Patience,
+            "no consumers while paused");
 
         await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 20).Select(i => ("p", i.ToString())), token);
         await Expect(row.Locator("[data-stat='queued']")).ToHaveTextAsync("20");
@@ -151,23 +157,29 @@ public sealed class DashboardTests(WorkqCluster cluster, DashboardBrowser browse
         await using var dashboard = await OpenAsync(canvas);
         var page = dashboard.Page;
 
-        var parked = page.GetByRole(AriaRole.Table, new() { Name = "Unhandled events" }).Locator("tr[data-worker='later']");
+        var parked = page.GetByRole(AriaRole.Table, new() { Name = "Unhandled events" })
+            .Locator("tr[data-worker='later']");
         await Expect(parked.Locator("td.num")).ToHaveTextAsync("3");
-        await Expect(page.GetByText("Crons unavailable").Or(page.GetByRole(AriaRole.Table, new() { Name = "Crons" })).Or(page.GetByText("No crons."))).ToBeVisibleAsync();
+        await Expect(page.GetByText("Crons unavailable").Or(page.GetByRole(AriaRole.Table, new() { Name = "Crons" }))
+            .Or(page.GetByText("No crons."))).ToBeVisibleAsync();
         await ScreenshotAsync(dashboard, "5-canvas-unhandled");
 
         await parked.GetByRole(AriaRole.Link, new() { Name = "Create worker" }).ClickAsync();
         await Expect(page.GetByLabel("Worker name")).ToHaveValueAsync("later");
         await Expect(page.GetByText("3 parked event(s) for later")).ToBeVisibleAsync();
-        await page.GetByLabel("Handler code").FillAsync("Log(\"parked run\");\nreturn Event![\"i\"]!.GetValue<int>() * 10;");
+        await page.GetByLabel("Handler code")
+            .FillAsync("Log(\"parked run\");\nreturn Event![\"i\"]!.GetValue<int>() * 10;");
         await ScreenshotAsync(dashboard, "6-new-worker");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create worker" }).ClickAsync();
 
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "later" })).ToBeVisibleAsync();
         await Expect(page.Locator(".stats [data-stat='processed']")).ToHaveTextAsync("3");
         await Expect(page.Locator("details.trace")).ToHaveCountAsync(3);
-        await page.GetByRole(AriaRole.Navigation, new() { Name = "Breadcrumb" }).GetByRole(AriaRole.Link, new() { Name = canvas }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Unhandled events" })).ToContainTextAsync("Nothing unhandled.");
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Breadcrumb" })
+            .GetByRole(AriaRole.Link, new() { Name = canvas })
+            .ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Unhandled events" })).ToContainTextAsync(
+            "Nothing unhandled.");
         await Expect(page.Locator("tr[data-worker='later'] [data-stat='processed']")).ToHaveTextAsync("3");
         dashboard.AssertNoErrors();
     }
@@ -179,7 +191,11 @@ public sealed class DashboardTests(WorkqCluster cluster, DashboardBrowser browse
         await cluster.DeployAsync(canvas, "child", "Log(\"child ran\");\nreturn \"ok\";", token: token);
         await cluster.DeployAsync(canvas, "parent", "Log($\"parent got {Event![\"n\"]}\");\nawait Emit(\"child\", new { from = \"parent\" });\nreturn new { done = true };", token: token);
         await cluster.EmitAsync(canvas, "parent", """{"n":7}""", token);
-        var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "parent"), t => t.Count == 1, Patience, "the parent's trace");
+        var traces = await cluster.EventuallyAsync(
+            () => cluster.TracesAsync(canvas, "parent"),
+            t => t.Count == 1,
+            Patience,
+            "the parent's trace");
         var traceId = traces[0]!["traceId"]!.GetValue<string>();
         var childId = traces[0]!["emitted"]![0]!["id"]!.GetValue<string>();
 
@@ -191,11 +207,13 @@ public sealed class DashboardTests(WorkqCluster cluster, DashboardBrowser browse
         await Expect(trace).ToContainTextAsync("\"done\": true");
         await Expect(trace).ToContainTextAsync(traceId);
         await Expect(trace.Locator(".badge")).ToHaveTextAsync("completed");
-        await Expect(page.GetByText("Dead letters unavailable").Or(page.GetByText("No dead letters."))).ToBeVisibleAsync();
+        await Expect(page.GetByText("Dead letters unavailable").Or(page.GetByText("No dead letters.")))
+            .ToBeVisibleAsync();
         await ScreenshotAsync(dashboard, "7-worker-trace");
 
         await trace.GetByRole(AriaRole.Link, new() { Name = "child" }).ClickAsync();
-        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"#/c/{canvas}/w/child/t/{childId}$"));
+        await Expect(page).ToHaveURLAsync(
+            new System.Text.RegularExpressions.Regex($"#/c/{canvas}/w/child/t/{childId}$"));
         var childTrace = page.Locator($"details.trace[data-event-id='{childId}']");
         await Expect(childTrace).ToHaveAttributeAsync("open", "");
         await Expect(childTrace).ToContainTextAsync("child ran");

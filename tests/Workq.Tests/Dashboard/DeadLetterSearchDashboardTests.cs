@@ -4,9 +4,15 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Workq.Tests.Dashboard;
 
-/// <summary>The worker page's dead-letter search: the box narrows the list, pages follow, and "Discard these" acts on the search only.</summary>
+/// <summary>
+/// The worker page's dead-letter search: the box narrows the list, pages follow, and "Discard these" acts on the search
+/// only.
+/// </summary>
 [Collection(DashboardCollection.Name)]
-public sealed class DeadLetterSearchDashboardTests(WorkqCluster cluster, DashboardBrowser browser, ITestOutputHelper output)
+public sealed class DeadLetterSearchDashboardTests(
+    WorkqCluster cluster,
+    DashboardBrowser browser,
+    ITestOutputHelper output)
 {
     [Fact]
     public async Task Search_narrows_the_dead_letters_pages_through_them_and_discards_only_what_it_selected()
@@ -14,7 +20,10 @@ public sealed class DeadLetterSearchDashboardTests(WorkqCluster cluster, Dashboa
         var (canvas, token) = await cluster.CreateCanvasAsync("dlui");
         await cluster.DeployAsync(canvas, "w", "return 1;", token: token);
         // 150 dead letters (two pages of 100), 3 of them about a "needle" order.
-        await using (var db = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(WorkqCluster.PostgresAdmin) { Database = cluster.Database }.ConnectionString))
+        await using (var db = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(WorkqCluster.PostgresAdmin)
+        {
+            Database = cluster.Database
+        }.ConnectionString))
         {
             await db.OpenAsync();
             await using var insert = new NpgsqlCommand("""
@@ -48,7 +57,10 @@ public sealed class DeadLetterSearchDashboardTests(WorkqCluster cluster, Dashboa
         await Expect(page.GetByText("No dead letters match.")).ToBeVisibleAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Clear" }).ClickAsync();
         await Expect(page.GetByText("Page 1: 100 dead letter(s)")).ToBeVisibleAsync();
-        var left = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters?limit=1000"), token))!.AsArray();
+        var left = (await cluster.JsonAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters?limit=1000"),
+            token))!.AsArray();
         Assert.Equal(147, left.Count);
         Assert.DoesNotContain(left, d => d!["event"]!["sku"]!.GetValue<string>() == "needle");
         dashboard.AssertNoErrors();

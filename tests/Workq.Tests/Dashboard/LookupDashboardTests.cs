@@ -3,7 +3,10 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Workq.Tests.Dashboard;
 
-/// <summary>The dashboard's event lookup and instances view (lookup.js, instances.js), in a real Chromium against the real services.</summary>
+/// <summary>
+/// The dashboard's event lookup and instances view (lookup.js, instances.js), in a real Chromium against the real
+/// services.
+/// </summary>
 [Collection(DashboardCollection.Name)]
 public sealed class LookupDashboardTests(WorkqCluster cluster, DashboardBrowser browser, ITestOutputHelper output)
 {
@@ -16,10 +19,18 @@ public sealed class LookupDashboardTests(WorkqCluster cluster, DashboardBrowser 
     public async Task A_pasted_event_id_shows_its_trace_and_a_parked_one_shows_where_it_waits()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("lookup");
-        await cluster.DeployAsync(canvas, "calc", "Log(\"looked up\");\nreturn new { twice = Event![\"n\"]!.GetValue<int>() * 2 };", token: token);
+        await cluster.DeployAsync(
+            canvas,
+            "calc",
+            "Log(\"looked up\");\nreturn new { twice = Event![\"n\"]!.GetValue<int>() * 2 };",
+            token: token);
         var id = await cluster.EmitAsync(canvas, "calc", """{"n":4}""", token);
         var parkedId = await cluster.EmitAsync(canvas, "missing", """{"p":1}""", token);
-        await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "calc"), t => t.Count == 1, Patience, "the trace kept");
+        await cluster.EventuallyAsync(
+            () => cluster.TracesAsync(canvas, "calc"),
+            t => t.Count == 1,
+            Patience,
+            "the trace kept");
 
         await using var dashboard = await browser.OpenAsync(cluster);
         await dashboard.SignInAsAdminAsync($"#/c/{canvas}");
@@ -40,8 +51,11 @@ public sealed class LookupDashboardTests(WorkqCluster cluster, DashboardBrowser 
         await ScreenshotAsync(dashboard, "9-lookup-trace");
 
         // The box above the answer looks up the next id; a parked event says it waits for its worker.
-        await page.GetByRole(AriaRole.Search, new() { Name = "Find an event" }).GetByLabel("Event id").FillAsync(parkedId.ToString());
-        await page.GetByRole(AriaRole.Search, new() { Name = "Find an event" }).GetByRole(AriaRole.Button, new() { Name = "Find" }).ClickAsync();
+        await page.GetByRole(AriaRole.Search, new() { Name = "Find an event" }).GetByLabel("Event id")
+            .FillAsync(parkedId.ToString());
+        await page.GetByRole(AriaRole.Search, new() { Name = "Find an event" })
+            .GetByRole(AriaRole.Button, new() { Name = "Find" })
+            .ClickAsync();
         var parked = page.Locator(".hit[data-where='unhandled']");
         await Expect(parked).ToContainTextAsync("there is no worker missing");
         await Expect(parked).ToContainTextAsync("\"p\": 1");
@@ -62,8 +76,13 @@ public sealed class LookupDashboardTests(WorkqCluster cluster, DashboardBrowser 
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("inst");
         await cluster.DeployAsync(canvas, "shown", "return 1;", concurrency: 5, token: token);
-        await cluster.EventuallyAsync(async () => (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl("/v1/instances"), cluster.AdminToken))!.AsArray(),
-            l => l.Any(i => i!["consumers"]!.AsArray().Any(c => c!["canvas"]!.GetValue<string>() == canvas)), Patience, "a consumer of the canvas reported");
+        await cluster.EventuallyAsync(async () => (await cluster.JsonAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl("/v1/instances"),
+            cluster.AdminToken))!.AsArray(),
+            l => l.Any(
+                i => i!["consumers"]!.AsArray().Any(
+                    c => c!["canvas"]!.GetValue<string>() == canvas)), Patience, "a consumer of the canvas reported");
 
         await using var dashboard = await browser.OpenAsync(cluster);
         await dashboard.SignInAsAdminAsync("");
@@ -78,8 +97,13 @@ public sealed class LookupDashboardTests(WorkqCluster cluster, DashboardBrowser 
         await ScreenshotAsync(dashboard, "11-instances");
 
         // Paused, the worker's consumers leave every instance.
-        await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/shown/pause"), token);
-        await Expect(page.Locator($"tr[data-consumer='{canvas}/shown']")).ToHaveCountAsync(0, new() { Timeout = 10_000 });
+        await cluster.JsonAsync(
+            HttpMethod.Post,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/shown/pause"),
+            token);
+        await Expect(page.Locator($"tr[data-consumer='{canvas}/shown']")).ToHaveCountAsync(
+            0,
+            new() { Timeout = 10_000 });
         dashboard.AssertNoErrors();
     }
 
@@ -87,8 +111,16 @@ public sealed class LookupDashboardTests(WorkqCluster cluster, DashboardBrowser 
     public async Task A_looked_up_event_shows_its_status_and_follows_it_from_scheduled_to_completed()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("status");
-        await cluster.DeployAsync(canvas, "calc", "return new { twice = Event![\"n\"]!.GetValue<int>() * 2 };", token: token);
-        var id = Guid.Parse((await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/calc/events?delaySeconds=15"), token, """{"n":21}""",
+        await cluster.DeployAsync(
+            canvas,
+            "calc",
+            "return new { twice = Event![\"n\"]!.GetValue<int>() * 2 };",
+            token: token);
+        var id = Guid.Parse((await cluster.JsonAsync(
+            HttpMethod.Post,
+            cluster.EmitUrl($"/v1/canvases/{canvas}/workers/calc/events?delaySeconds=15"),
+            token,
+            """{"n":21}""",
             expect: 202))!["id"]!.GetValue<string>());
 
         await using var dashboard = await browser.OpenAsync(cluster);
@@ -102,7 +134,8 @@ public sealed class LookupDashboardTests(WorkqCluster cluster, DashboardBrowser 
         var status = page.Locator(".event-status");
         await Expect(status).ToHaveAttributeAsync("data-status", "scheduled", new() { Timeout = 10_000 });
         await Expect(status).ToContainTextAsync("(following)");
-        await Expect(status.Locator("dl.facts dt")).ToHaveTextAsync(["Attempts", "Enqueued", "Runs at", "Started", "Finished"]);
+        await Expect(status.Locator("dl.facts dt")).ToHaveTextAsync(
+            ["Attempts", "Enqueued", "Runs at", "Started", "Finished"]);
         await ScreenshotAsync(dashboard, "11-event-status-scheduled");
 
         // Followed without a reload: completed, with its result.

@@ -3,7 +3,9 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Workq.Tests.Dashboard;
 
-/// <summary>The metrics charts after a known load in two distinct minutes: what they plot is what the API answers.</summary>
+/// <summary>
+/// The metrics charts after a known load in two distinct minutes: what they plot is what the API answers.
+/// </summary>
 [Collection(DashboardCollection.Name)]
 public sealed class MetricsDashboardTests(WorkqCluster cluster, DashboardBrowser browser, ITestOutputHelper output)
 {
@@ -26,19 +28,26 @@ public sealed class MetricsDashboardTests(WorkqCluster cluster, DashboardBrowser
     }
 
     private async Task<JsonArray> ApiPointsAsync(string path, string query) =>
-        (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"{path}?{query}"), cluster.AdminToken))!["points"]!.AsArray();
+        (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"{path}?{query}"), cluster.AdminToken))!["points"]!
+            .AsArray();
 
     private static long Sum(JsonArray points, string field) => points.Sum(p => p![field]!.GetValue<long>());
 
     private static async Task<JsonObject?> PlottedAsync(IPage page, string chart) =>
-        await page.Locator($"[data-chart='{chart}']").GetAttributeAsync("data-plotted") is { } json ? JsonNode.Parse(json)!.AsObject() : null;
+        await page.Locator($"[data-chart='{chart}']").GetAttributeAsync("data-plotted") is { } json
+            ? JsonNode.Parse(json)!.AsObject()
+            : null;
 
-    /// <summary>Waits until the throughput chart plots <paramref name="total"/> runs over at least <paramref name="steps"/> steps, then checks every plotted value against the API's points over the same steps.</summary>
+    /// <summary>
+    /// Waits until the throughput chart plots <paramref name="total"/> runs over at least <paramref name="steps"/>
+    /// steps, then checks every plotted value against the API's points over the same steps.
+    /// </summary>
     private async Task<JsonObject> PlotsTheApiAsync(IPage page, string path, int step, long total, int steps)
     {
         var plotted = await cluster.EventuallyAsync(() => PlottedAsync(page, "throughput"),
             p => p?["step"]!.GetValue<int>() == step && p["x"]!.AsArray().Count >= steps
-                && p["series"]!["processed"]!.AsArray().Sum(v => v?.GetValue<long>() ?? 0) == total, Patience, $"{total} processed plotted");
+                && p["series"]!["processed"]!.AsArray()
+                    .Sum(v => v?.GetValue<long>() ?? 0) == total, Patience, $"{total} processed plotted");
         var x = plotted!["x"]!.AsArray().Select(v => v!.GetValue<long>()).ToList();
         string Iso(long seconds) => Uri.EscapeDataString(DateTimeOffset.FromUnixTimeSeconds(seconds).ToString("O"));
         var points = await ApiPointsAsync(path, $"step={step}&from={Iso(x[0])}&to={Iso(x[^1])}");
@@ -77,25 +86,49 @@ public sealed class MetricsDashboardTests(WorkqCluster cluster, DashboardBrowser
         var canvasPath = $"/v1/canvases/{canvas}/metrics";
         var range = $"from={Uri.EscapeDataString(DateTime.UtcNow.AddMinutes(-5).ToString("O"))}&to={Uri.EscapeDataString(DateTime.UtcNow.AddMinutes(5).ToString("O"))}";
 
-        // Two rates in two distinct minutes: the second load starts only after the first has run and the minute has rolled.
-        await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 6).Select(i => ("steady", i.ToString())).Concat([("bad", "0"), ("bad", "1")]), token);
-        await cluster.EventuallyAsync(() => ApiPointsAsync(canvasPath, range), p => Sum(p, "processed") == 14, Patience, "the first load");
+        // Two rates in two distinct minutes: the second load starts only after the first has run and the minute has
+        // rolled.
+        await cluster.EmitBatchAsync(
+            canvas,
+            Enumerable.Range(0, 6).Select(i => ("steady", i.ToString())).Concat([("bad", "0"), ("bad", "1")]),
+            token);
+        await cluster.EventuallyAsync(
+            () => ApiPointsAsync(canvasPath, range),
+            p => Sum(p, "processed") == 14,
+            Patience,
+            "the first load");
         var firstMinute = DateTime.UtcNow.Minute;
-        await cluster.EventuallyAsync(() => Task.FromResult(DateTime.UtcNow.Minute), m => m != firstMinute, TimeSpan.FromSeconds(70), "the next minute");
-        await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 9).Select(i => ("steady", i.ToString())).Append(("bad", "2")), token);
-        var all = await cluster.EventuallyAsync(() => ApiPointsAsync(canvasPath, range), p => Sum(p, "processed") == 33, Patience, "the second load");
+        await cluster.EventuallyAsync(
+            () => Task.FromResult(DateTime.UtcNow.Minute),
+            m => m != firstMinute,
+            TimeSpan.FromSeconds(70),
+            "the next minute");
+        await cluster.EmitBatchAsync(
+            canvas,
+            Enumerable.Range(0, 9).Select(i => ("steady", i.ToString())).Append(("bad", "2")),
+            token);
+        var all = await cluster.EventuallyAsync(
+            () => ApiPointsAsync(canvasPath, range),
+            p => Sum(p, "processed") == 33,
+            Patience,
+            "the second load");
         Assert.True(all.Count(p => p!["processed"]!.GetValue<long>() > 0) >= 2, "the two loads fell in two minutes");
 
         await using var dashboard = await OpenAsync($"#/c/{canvas}/w/steady");
         var page = dashboard.Page;
         var metrics = page.GetByRole(AriaRole.Region, new() { Name = "Metrics" });
         await PlotsTheApiAsync(page, $"/v1/canvases/{canvas}/workers/steady/metrics", 60, 15, steps: 60);
-        var plotted = (await PlottedAsync(page, "throughput"))!["series"]!["processed"]!.AsArray().Select(v => v!.GetValue<long>()).Where(v => v > 0).ToList();
+        var plotted = (await PlottedAsync(page, "throughput"))!["series"]!["processed"]!.AsArray()
+            .Select(v => v!.GetValue<long>())
+            .Where(v => v > 0)
+            .ToList();
         output.WriteLine($"steady per minute: {string.Join(", ", plotted)}");
 
-        // Units and the viewer's zone are said in text too (the axes are drawn on a canvas); hovering shows the values, the time in the zone and in UTC.
+        // Units and the viewer's zone are said in text too (the axes are drawn on a canvas); hovering shows the values,
+        // the time in the zone and in UTC.
         await Expect(metrics.Locator("figcaption").First).ToHaveTextAsync("Throughput (events / min)");
-        await Expect(metrics.Locator("figure:has([data-chart='queueWait']) figcaption")).ToHaveTextAsync("Queue wait (ms)");
+        await Expect(metrics.Locator("figure:has([data-chart='queueWait']) figcaption")).ToHaveTextAsync(
+            "Queue wait (ms)");
         await Expect(metrics.Locator(".metrics-zone")).ToContainTextAsync($"Times in {Zone} (UTC+");
         var over = metrics.Locator("[data-chart='throughput'] .u-over");
         await over.ScrollIntoViewIfNeededAsync();
@@ -114,12 +147,18 @@ public sealed class MetricsDashboardTests(WorkqCluster cluster, DashboardBrowser
         await Expect(metrics.Locator("figcaption").First).ToHaveTextAsync("Throughput (events / hour)");
         output.WriteLine($"screenshot: {await dashboard.ScreenshotAsync("metrics-2-worker-week")}");
 
-        await page.GetByRole(AriaRole.Navigation, new() { Name = "Breadcrumb" }).GetByRole(AriaRole.Link, new() { Name = canvas }).ClickAsync();
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Breadcrumb" })
+            .GetByRole(AriaRole.Link, new() { Name = canvas })
+            .ClickAsync();
         var whole = await PlotsTheApiAsync(page, canvasPath, 60, 33, steps: 60);
-        Assert.Equal(3, (await PlottedAsync(page, "failures"))!["series"]!["failed"]!.AsArray().Sum(v => v!.GetValue<long>()));
+        Assert.Equal(
+            3,
+            (await PlottedAsync(page, "failures"))!["series"]!["failed"]!.AsArray().Sum(v => v!.GetValue<long>()));
         Assert.Equal(15, whole["series"]!["emitted"]!.AsArray().Sum(v => v!.GetValue<long>()));
         await metrics.GetByRole(AriaRole.Button, new() { Name = "Last day" }).ClickAsync();
-        await Expect(metrics.GetByRole(AriaRole.Button, new() { Name = "Last day" })).ToHaveAttributeAsync("aria-pressed", "true");
+        await Expect(metrics.GetByRole(AriaRole.Button, new() { Name = "Last day" })).ToHaveAttributeAsync(
+            "aria-pressed",
+            "true");
         await PlotsTheApiAsync(page, canvasPath, 60, 33, steps: 1440);
         output.WriteLine($"screenshot: {await dashboard.ScreenshotAsync("metrics-3-canvas-day")}");
         dashboard.AssertNoErrors();

@@ -12,7 +12,9 @@ public sealed class CallbackSink : IAsyncDisposable
     private readonly WebApplication app;
 
     public ConcurrentQueue<string> Calls { get; } = new();
-    /// <summary>When each body first arrived (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), for queue waits.</summary>
+    /// <summary>
+    /// When each body first arrived (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), for queue waits.
+    /// </summary>
     public ConcurrentDictionary<string, long> FirstSeen { get; } = new();
     public Uri Url { get; }
 

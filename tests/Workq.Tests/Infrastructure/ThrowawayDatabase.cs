@@ -5,8 +5,8 @@ using Workq.Shared.Storage;
 namespace Workq.Tests.Infrastructure;
 
 /// <summary>
-/// A throwaway PostgreSQL database with Workq's tables, for store-level tests without services or a broker: owned by, and
-/// used as, the services' role.
+/// A throwaway PostgreSQL database with Workq's tables, for store-level tests without services or a broker: owned by,
+/// and used as, the services' role.
 /// </summary>
 public sealed class ThrowawayDatabase : IAsyncLifetime
 {
@@ -18,11 +18,14 @@ public sealed class ThrowawayDatabase : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Db = new NpgsqlDataSourceBuilder(await ServiceDatabase.CreateAsync(WorkqCluster.PostgresAdmin, WorkqCluster.ServicePostgres, name)).Build();
+        Db = new NpgsqlDataSourceBuilder(
+            await ServiceDatabase.CreateAsync(WorkqCluster.PostgresAdmin, WorkqCluster.ServicePostgres, name)).Build();
         await Schema.EnsureAsync(Db, CancellationToken.None);
     }
 
-    /// <summary>A canvas row, as control creates it: the stores write only for a canvas that is alive. Returns its incarnation.</summary>
+    /// <summary>
+    /// A canvas row, as control creates it: the stores write only for a canvas that is alive. Returns its incarnation.
+    /// </summary>
     public async Task<long> CreateCanvasAsync(string canvas)
     {
         await using var connection = await Db.OpenConnectionAsync();

@@ -15,9 +15,13 @@ public static class TypedReads
     public static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web);
 
     public static T As<T>(this JsonNode? node) =>
-        node.Deserialize<T>(ApiJson) ?? throw new Xunit.Sdk.XunitException($"expected a {typeof(T).Name}, the answer was empty");
+        node.Deserialize<T>(ApiJson)
+            ?? throw new Xunit.Sdk.XunitException($"expected a {typeof(T).Name}, the answer was empty");
 
-    public static async Task<IReadOnlyList<Trace>> GetTracesAsync(this WorkqCluster cluster, string canvas, string worker) =>
+    public static async Task<IReadOnlyList<Trace>> GetTracesAsync(
+        this WorkqCluster cluster,
+        string canvas,
+        string worker) =>
         (await cluster.TracesAsync(canvas, worker)).As<List<Trace>>();
 
     public static async Task<Worker> GetWorkerAsync(this WorkqCluster cluster, string canvas, string worker) =>

@@ -26,14 +26,20 @@ public sealed class WorkqCluster : IAsyncLifetime
     public static string ManagementUrl => LocalServers.ManagementUrl("WORKQ_TEST_RABBITMQ_MANAGEMENT_URL");
 
     /// <summary>This machine's RabbitMQ unless a fixture gives a cluster's nodes.</summary>
-    public TestBroker Broker { get; init; } = TestBroker.FromEnvironment("WORKQ_TEST_RABBITMQ_URL", "WORKQ_TEST_RABBITMQ_MANAGEMENT_URL", "WORKQ_TEST_RABBITMQ_ADMIN");
+    public TestBroker Broker { get; init; } = TestBroker.FromEnvironment(
+        "WORKQ_TEST_RABBITMQ_URL",
+        "WORKQ_TEST_RABBITMQ_MANAGEMENT_URL",
+        "WORKQ_TEST_RABBITMQ_ADMIN");
 
     /// <summary>The cluster's database as the services reach it (<c>WORKQ_POSTGRES</c>).</summary>
-    public string Postgres => new NpgsqlConnectionStringBuilder(ServicePostgres) { Database = Database }.ConnectionString;
+    public string Postgres
+        => new NpgsqlConnectionStringBuilder(ServicePostgres) { Database = Database }.ConnectionString;
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
     private RabbitManagement? rabbit;
-    /// <summary>The broker as its administrator: for what tests check on it, or do to it, beyond what the services may.</summary>
+    /// <summary>
+    /// The broker as its administrator: for what tests check on it, or do to it, beyond what the services may.
+    /// </summary>
     public RabbitManagement Rabbit => rabbit ??= new(Broker.AdminManagementUrl);
 
     public ServiceProcess Control { get; private set; } = null!;
@@ -58,7 +64,8 @@ public sealed class WorkqCluster : IAsyncLifetime
         ["WORKQ_RABBITMQ_MANAGEMENT_URL"] = Broker.ManagementUrl,
         ["WORKQ_POSTGRES"] = Postgres,
         ["WORKQ_ADMIN_TOKEN"] = AdminToken,
-        ["WORKQ_HANDLER_TIMEOUT_SECONDS"] = HandlerTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["WORKQ_HANDLER_TIMEOUT_SECONDS"] = HandlerTimeout.TotalSeconds
+            .ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["WORKQ_RECONCILE_SECONDS"] = "5",
         // The tests' own sinks listen here (LocalServer); the rest of loopback stays refused to handlers.
         ["WORKQ_HANDLER_HTTP_ALLOW"] = TestSinkAddress + "/32",
@@ -75,7 +82,9 @@ public sealed class WorkqCluster : IAsyncLifetime
         Control = ServiceProcess.Start("Control", "control", environment, LogDirectory);
         Emitter = ServiceProcess.Start("Emitter", "emitter", environment, LogDirectory);
         Dispatcher = ServiceProcess.Start("Dispatcher", "dispatcher", environment, LogDirectory);
-        await Task.WhenAll(Control.WaitReadyAsync(Http, TimeSpan.FromSeconds(90)), Emitter.WaitReadyAsync(Http, TimeSpan.FromSeconds(90)),
+        await Task.WhenAll(
+            Control.WaitReadyAsync(Http, TimeSpan.FromSeconds(90)),
+            Emitter.WaitReadyAsync(Http, TimeSpan.FromSeconds(90)),
             Dispatcher.WaitReadyAsync(Http, TimeSpan.FromSeconds(90)));
         await StartWorkerAsync();
     }
@@ -96,7 +105,8 @@ public sealed class WorkqCluster : IAsyncLifetime
     /// </summary>
     public async Task UseOneWorkerInstanceAsync()
     {
-        foreach (var extra in Workers.Where(w => !w.HasExited).Skip(1).ToList()) await extra.StopAsync(TimeSpan.FromSeconds(20));
+        foreach (var extra in Workers.Where(w => !w.HasExited).Skip(1).ToList()) await extra.StopAsync(
+            TimeSpan.FromSeconds(20));
         if (Workers.All(w => w.HasExited)) await StartWorkerAsync();
     }
 
@@ -111,15 +121,26 @@ public sealed class WorkqCluster : IAsyncLifetime
         Workers.Clear();
         var environment = ServiceEnvironment;
         Emitter = ServiceProcess.Start("Emitter", "emitter", environment, LogDirectory, "emitter-restarted");
-        Dispatcher = ServiceProcess.Start("Dispatcher", "dispatcher", environment, LogDirectory, "dispatcher-restarted");
-        await Task.WhenAll(Emitter.WaitReadyAsync(Http, TimeSpan.FromSeconds(90)), Dispatcher.WaitReadyAsync(Http, TimeSpan.FromSeconds(90)));
+        Dispatcher = ServiceProcess.Start(
+            "Dispatcher",
+            "dispatcher",
+            environment,
+            LogDirectory,
+            "dispatcher-restarted");
+        await Task.WhenAll(
+            Emitter.WaitReadyAsync(Http, TimeSpan.FromSeconds(90)),
+            Dispatcher.WaitReadyAsync(Http, TimeSpan.FromSeconds(90)));
         for (var i = 0; i < Math.Max(1, instances); i++) await StartWorkerAsync();
     }
 
     /// <summary>Another dispatcher instance, as a scaled-out deployment runs them.</summary>
     public async Task<ServiceProcess> StartDispatcherAsync()
     {
-        var dispatcher = ServiceProcess.Start("Dispatcher", $"dispatcher-{ExtraDispatchers.Count + 2}", ServiceEnvironment, LogDirectory);
+        var dispatcher = ServiceProcess.Start(
+            "Dispatcher",
+            $"dispatcher-{ExtraDispatchers.Count + 2}",
+            ServiceEnvironment,
+            LogDirectory);
         ExtraDispatchers.Add(dispatcher);
         await dispatcher.WaitReadyAsync(Http, TimeSpan.FromSeconds(90));
         return dispatcher;
@@ -127,7 +148,8 @@ public sealed class WorkqCluster : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var service in Workers.Concat(ExtraDispatchers).Append(Dispatcher).Append(Emitter).Append(Control).Where(s => s is not null))
+        foreach (var service in Workers.Concat(ExtraDispatchers).Append(Dispatcher).Append(Emitter).Append(Control)
+            .Where(s => s is not null))
             await service.DisposeAsync();
         try
         {
@@ -143,14 +165,21 @@ public sealed class WorkqCluster : IAsyncLifetime
     }
 
     /// <summary>The last lines of every service's log, for a failing test's message.</summary>
-    public string Logs() => string.Join("\n", Workers.Concat(ExtraDispatchers).Append(Dispatcher).Append(Emitter).Append(Control).Select(s => $"--- {s.Name}\n{s.Tail(25)}"));
+    public string Logs() => string.Join("\n", Workers.Concat(ExtraDispatchers).Append(Dispatcher).Append(Emitter)
+        .Append(Control)
+        .Select(s => $"--- {s.Name}\n{s.Tail(25)}"));
 
     // ---- API helpers ----
 
     public Uri ControlUrl(string path) => new(Control.Url, path.TrimStart('/'));
     public Uri EmitUrl(string path) => new(Emitter.Url, path.TrimStart('/'));
 
-    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri url, string? token, string? body = null, string? idempotencyKey = null)
+    public async Task<HttpResponseMessage> SendAsync(
+        HttpMethod method,
+        Uri url,
+        string? token,
+        string? body = null,
+        string? idempotencyKey = null)
     {
         using var request = new HttpRequestMessage(method, url);
         if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -159,12 +188,18 @@ public sealed class WorkqCluster : IAsyncLifetime
         return await Http.SendAsync(request);
     }
 
-    public async Task<JsonNode?> JsonAsync(HttpMethod method, Uri url, string? token, string? body = null, int expect = 200)
+    public async Task<JsonNode?> JsonAsync(
+        HttpMethod method,
+        Uri url,
+        string? token,
+        string? body = null,
+        int expect = 200)
     {
         using var response = await SendAsync(method, url, token, body);
         var text = await response.Content.ReadAsStringAsync();
         if ((int)response.StatusCode != expect)
-            throw new Xunit.Sdk.XunitException($"{method} {url} answered {(int)response.StatusCode}, expected {expect}: {text}");
+            throw new Xunit.Sdk.XunitException(
+                $"{method} {url} answered {(int)response.StatusCode}, expected {expect}: {text}");
         return text.Length == 0 ? null : JsonNode.Parse(text);
     }
 
@@ -172,35 +207,63 @@ public sealed class WorkqCluster : IAsyncLifetime
     public async Task<(string Name, string Token)> CreateCanvasAsync(string prefix = "c")
     {
         var name = $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 64)];
-        var created = await JsonAsync(HttpMethod.Post, ControlUrl("/v1/canvases"), AdminToken, $$"""{"name":"{{name}}"}""", expect: 201);
+        var created = await JsonAsync(
+            HttpMethod.Post,
+            ControlUrl("/v1/canvases"),
+            AdminToken,
+            $$"""{"name":"{{name}}"}""",
+            expect: 201);
         return (name, created!["token"]!.GetValue<string>());
     }
 
-    public Task<JsonNode?> DeployAsync(string canvas, string worker, string code, int? concurrency = null, string? token = null, int expect = 201) =>
+    public Task<JsonNode?> DeployAsync(
+        string canvas,
+        string worker,
+        string code,
+        int? concurrency = null,
+        string? token = null,
+        int expect = 201) =>
         JsonAsync(HttpMethod.Put, ControlUrl($"/v1/canvases/{canvas}/workers/{worker}"), token ?? AdminToken,
             new JsonObject { ["code"] = code, ["concurrency"] = concurrency }.ToJsonString(), expect);
 
     public async Task<Guid> EmitAsync(string canvas, string worker, string eventJson, string? token = null)
     {
-        var accepted = await JsonAsync(HttpMethod.Post, EmitUrl($"/v1/canvases/{canvas}/workers/{worker}/events"), token ?? AdminToken, eventJson, expect: 202);
+        var accepted = await JsonAsync(
+            HttpMethod.Post,
+            EmitUrl($"/v1/canvases/{canvas}/workers/{worker}/events"),
+            token ?? AdminToken,
+            eventJson,
+            expect: 202);
         return Guid.Parse(accepted!["id"]!.GetValue<string>());
     }
 
-    public async Task<IReadOnlyList<Guid>> EmitBatchAsync(string canvas, IEnumerable<(string Worker, string EventJson)> items, string? token = null)
+    public async Task<IReadOnlyList<Guid>> EmitBatchAsync(
+        string canvas,
+        IEnumerable<(string Worker, string EventJson)> items,
+        string? token = null)
     {
-        var body = "[" + string.Join(",", items.Select(i => $$"""{"worker":"{{i.Worker}}","event":{{i.EventJson}}}""")) + "]";
-        var accepted = await JsonAsync(HttpMethod.Post, EmitUrl($"/v1/canvases/{canvas}/events"), token ?? AdminToken, body, expect: 202);
+        var body = "[" + string.Join(",", items.Select(i => $$"""{"worker":"{{i.Worker}}","event":{{i.EventJson}}}"""))
+            + "]";
+        var accepted = await JsonAsync(
+            HttpMethod.Post,
+            EmitUrl($"/v1/canvases/{canvas}/events"),
+            token ?? AdminToken,
+            body,
+            expect: 202);
         return accepted!["ids"]!.AsArray().Select(id => Guid.Parse(id!.GetValue<string>())).ToList();
     }
 
     public async Task<JsonArray> TracesAsync(string canvas, string worker) =>
-        (await JsonAsync(HttpMethod.Get, ControlUrl($"/v1/canvases/{canvas}/workers/{worker}/traces"), AdminToken))!.AsArray();
+        (await JsonAsync(HttpMethod.Get, ControlUrl($"/v1/canvases/{canvas}/workers/{worker}/traces"), AdminToken))!
+            .AsArray();
 
     /// <summary>The trace of one event, once its worker has kept one.</summary>
     public async Task<JsonNode> TraceOfAsync(string canvas, string worker, Guid id, TimeSpan timeout)
     {
         var traces = await EventuallyAsync(() => TracesAsync(canvas, worker),
-            t => t.Any(x => x!["eventId"]!.GetValue<string>() == id.ToString()), timeout, $"the trace of {canvas}/{worker}'s event {id}");
+            t => t.Any(
+                x => x!["eventId"]!.GetValue<string>() == id
+                    .ToString()), timeout, $"the trace of {canvas}/{worker}'s event {id}");
         return traces.Single(x => x!["eventId"]!.GetValue<string>() == id.ToString())!;
     }
 
@@ -218,7 +281,8 @@ public sealed class WorkqCluster : IAsyncLifetime
             if (done(last)) return last;
             await Task.Delay(50);
         } while (DateTime.UtcNow < deadline);
-        throw new Xunit.Sdk.XunitException($"Timed out after {timeout.TotalSeconds}s waiting for {what}; last seen: {last}\n{Logs()}");
+        throw new Xunit.Sdk.XunitException(
+            $"Timed out after {timeout.TotalSeconds}s waiting for {what}; last seen: {last}\n{Logs()}");
     }
 }
 

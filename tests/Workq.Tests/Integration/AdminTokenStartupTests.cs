@@ -4,7 +4,8 @@ namespace Workq.Tests.Integration;
 
 /// <summary>
 /// Outside Development, the services that authenticate requests refuse to start without a real admin token:
-/// exit code 78 (EX_CONFIG) and one line that names WORKQ_ADMIN_TOKEN, before they listen. In Development they start without one.
+/// exit code 78 (EX_CONFIG) and one line that names WORKQ_ADMIN_TOKEN, before they listen. In Development they start
+/// without one.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class AdminTokenStartupTests(WorkqCluster cluster)
@@ -21,12 +22,18 @@ public sealed class AdminTokenStartupTests(WorkqCluster cluster)
 
     [Theory]
     [MemberData(nameof(RefusedTokens))]
-    public async Task Outside_Development_a_missing_development_or_short_token_stops_the_service_with_78(string service, string token)
+    public async Task Outside_Development_a_missing_development_or_short_token_stops_the_service_with_78(
+        string service,
+        string token)
     {
         var environment = cluster.ServiceEnvironment;
         environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         environment["WORKQ_ADMIN_TOKEN"] = token;   // empty is unset, as WorkqOptions reads it
-        await using var process = ServiceProcess.Start(service, $"{service.ToLowerInvariant()}-token-{Guid.NewGuid():N}", environment, cluster.LogDirectory);
+        await using var process = ServiceProcess.Start(
+            service,
+            $"{service.ToLowerInvariant()}-token-{Guid.NewGuid():N}",
+            environment,
+            cluster.LogDirectory);
         using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(patience.Token);
 
@@ -50,7 +57,11 @@ public sealed class AdminTokenStartupTests(WorkqCluster cluster)
         var environment = cluster.ServiceEnvironment;
         environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         environment["WORKQ_ADMIN_TOKEN"] = "";
-        await using var process = ServiceProcess.Start(service, $"{service.ToLowerInvariant()}-dev-{Guid.NewGuid():N}", environment, cluster.LogDirectory);
+        await using var process = ServiceProcess.Start(
+            service,
+            $"{service.ToLowerInvariant()}-dev-{Guid.NewGuid():N}",
+            environment,
+            cluster.LogDirectory);
         await process.WaitReadyAsync(cluster.Http, TimeSpan.FromSeconds(90));
         Assert.False(process.HasExited);
     }

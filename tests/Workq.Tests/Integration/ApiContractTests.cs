@@ -15,7 +15,13 @@ public sealed class ApiContractTests(WorkqCluster cluster)
         if (detailContains is not null) Assert.Contains(detailContains, problem["detail"]!.GetValue<string>());
     }
 
-    private async Task ExpectAsync(HttpMethod method, Uri url, string? token, string? body, int status, string? detailContains = null)
+    private async Task ExpectAsync(
+        HttpMethod method,
+        Uri url,
+        string? token,
+        string? body,
+        int status,
+        string? detailContains = null)
     {
         using var response = await cluster.SendAsync(method, url, token, body);
         await AssertProblemAsync(response, status, detailContains);
@@ -50,14 +56,25 @@ public sealed class ApiContractTests(WorkqCluster cluster)
         await ExpectAsync(HttpMethod.Post, cluster.ControlUrl("/v1/canvases"), myToken, """{"name":"x"}""", 403);
         await ExpectAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{mine}"), myToken, null, 403);
         await cluster.DeployAsync(mine, "w", "return 1;", token: myToken);
-        await ExpectAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{mine}/workers/w/block"), myToken, """{"reason":"no"}""", 403);
+        await ExpectAsync(
+            HttpMethod.Post,
+            cluster.ControlUrl($"/v1/canvases/{mine}/workers/w/block"),
+            myToken,
+            """{"reason":"no"}""",
+            403);
 
         // The canvas token works on its own canvas.
-        Assert.Single((await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{mine}/workers"), myToken))!.AsArray());
+        Assert.Single((await cluster.JsonAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{mine}/workers"),
+            myToken))!.AsArray());
         await cluster.EmitAsync(mine, "w", "1", myToken);
     }
 
-    /// <summary>The route groups' access filters keep the order the handlers checked in: who may act, then which canvas, then the other names.</summary>
+    /// <summary>
+    /// The route groups' access filters keep the order the handlers checked in: who may act, then which canvas, then
+    /// the other names.
+    /// </summary>
     [Fact]
     public async Task Access_is_checked_before_the_names_in_the_path()
     {
@@ -66,20 +83,33 @@ public sealed class ApiContractTests(WorkqCluster cluster)
         var cases = new (HttpMethod Method, Uri Url, string? Token, int Status, string Detail)[]
         {
             (HttpMethod.Get, cluster.ControlUrl("/v1/canvases/bad.canvas/workers/bad.worker"), null, 401, "Bearer"),
-            (HttpMethod.Get, cluster.ControlUrl("/v1/canvases/bad.canvas/workers/bad.worker"), myToken, 400, "Invalid canvas name"),
+            (HttpMethod.Get, cluster.ControlUrl(
+                "/v1/canvases/bad.canvas/workers/bad.worker"), myToken, 400, "Invalid canvas name"),
             (HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{other}/workers/bad.worker"), myToken, 403, mine),
-            (HttpMethod.Get, cluster.ControlUrl("/v1/canvases/no-such-canvas/workers/bad.worker"), cluster.AdminToken, 404, "no canvas"),
-            (HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{mine}/workers/bad.worker/block"), myToken, 403, "admin token"),
-            (HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{mine}/workers/bad.worker/block"), cluster.AdminToken, 400, "Invalid worker name"),
-            (HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{mine}/unhandled/bad.worker"), myToken, 400, "Invalid worker name"),
-            (HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{mine}/crons/bad.cron"), myToken, 400, "Invalid cron name"),
+            (HttpMethod.Get, cluster.ControlUrl("/v1/canvases/no-such-canvas/workers/bad.worker"), cluster
+                .AdminToken, 404, "no canvas"),
+            (HttpMethod.Post, cluster.ControlUrl(
+                $"/v1/canvases/{mine}/workers/bad.worker/block"), myToken, 403, "admin token"),
+            (HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{mine}/workers/bad.worker/block"), cluster
+                .AdminToken, 400, "Invalid worker name"),
+            (HttpMethod.Delete, cluster.ControlUrl(
+                $"/v1/canvases/{mine}/unhandled/bad.worker"), myToken, 400, "Invalid worker name"),
+            (HttpMethod.Get, cluster.ControlUrl(
+                $"/v1/canvases/{mine}/crons/bad.cron"), myToken, 400, "Invalid cron name"),
             (HttpMethod.Delete, cluster.ControlUrl("/v1/canvases/bad.canvas"), myToken, 403, "admin token"),
             (HttpMethod.Get, cluster.ControlUrl("/v1/instances"), myToken, 403, "admin token"),
             (HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{other}/workers/bad.worker/events"), myToken, 403, mine),
-            (HttpMethod.Post, cluster.EmitUrl("/v1/canvases/no-such-canvas/workers/bad.worker/events"), cluster.AdminToken, 404, "no canvas"),
+            (HttpMethod.Post, cluster.EmitUrl("/v1/canvases/no-such-canvas/workers/bad.worker/events"), cluster
+                .AdminToken, 404, "no canvas"),
         };
         foreach (var (method, url, token, status, detail) in cases)
-            await ExpectAsync(method, url, token, method == HttpMethod.Get || method == HttpMethod.Delete ? null : "{}", status, detail);
+            await ExpectAsync(
+                method,
+                url,
+                token,
+                method == HttpMethod.Get || method == HttpMethod.Delete ? null : "{}",
+                status,
+                detail);
     }
 
     [Fact]
@@ -99,9 +129,12 @@ public sealed class ApiContractTests(WorkqCluster cluster)
             (HttpMethod.Post, cluster.ControlUrl("/v1/canvases"), "", 400, "The body is empty"),
             (HttpMethod.Post, cluster.ControlUrl("/v1/canvases"), "[]", 400, null),
             (HttpMethod.Post, cluster.ControlUrl("/v1/canvases"), """{"name":42}""", 400, null),
-            (HttpMethod.Post, cluster.ControlUrl("/v1/canvases"), """{"name":"has space"}""", 400, "Invalid canvas name"),
-            (HttpMethod.Post, cluster.ControlUrl("/v1/canvases"), """{"name":"-leading"}""", 400, "Invalid canvas name"),
-            (HttpMethod.Post, cluster.ControlUrl("/v1/canvases"), $$"""{"name":"{{new string('a', 65)}}"}""", 400, "Invalid canvas name"),
+            (HttpMethod.Post, cluster.ControlUrl(
+                "/v1/canvases"), """{"name":"has space"}""", 400, "Invalid canvas name"),
+            (HttpMethod.Post, cluster.ControlUrl(
+                "/v1/canvases"), """{"name":"-leading"}""", 400, "Invalid canvas name"),
+            (HttpMethod.Post, cluster.ControlUrl(
+                "/v1/canvases"), $$"""{"name":"{{new string('a', 65)}}"}""", 400, "Invalid canvas name"),
             (HttpMethod.Post, cluster.ControlUrl("/v1/canvases"), $$"""{"name":"{{canvas}}"}""", 409, "exists"),
             (HttpMethod.Delete, cluster.ControlUrl("/v1/canvases/no-such-canvas"), null, 404, null),
             (HttpMethod.Delete, cluster.ControlUrl("/v1/canvases/bad%20name"), null, 400, null),
@@ -112,11 +145,14 @@ public sealed class ApiContractTests(WorkqCluster cluster)
             (HttpMethod.Put, workerUrl, """{"code":"return 1;","concurrency":0}""", 400, "concurrency"),
             (HttpMethod.Put, workerUrl, """{"code":"return 1;","concurrency":1001}""", 400, "concurrency"),
             (HttpMethod.Put, workerUrl, """{"code":"return 1;","concurrency":"ten"}""", 400, null),
-            (HttpMethod.Put, workerUrl, """{"code":"return 1;","retyr":{"maxAttempts":3}}""", 400, "Unknown field(s): retyr"),
+            (HttpMethod
+                .Put, workerUrl, """{"code":"return 1;","retyr":{"maxAttempts":3}}""", 400, "Unknown field(s): retyr"),
             (HttpMethod.Put, workerUrl, """{"code":"return 1;","retry":{"maxAttempts":0}}""", 400, "maxAttempts"),
             (HttpMethod.Put, workerUrl, """{"code":"return 1;","retry":"often"}""", 400, "retry"),
-            (HttpMethod.Put, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bad.name"), """{"code":"return 1;"}""", 400, "Invalid worker name"),
-            (HttpMethod.Put, cluster.ControlUrl($"/v1/canvases/no-such-canvas/workers/w"), """{"code":"return 1;"}""", 404, "no canvas"),
+            (HttpMethod.Put, cluster.ControlUrl(
+                $"/v1/canvases/{canvas}/workers/bad.name"), """{"code":"return 1;"}""", 400, "Invalid worker name"),
+            (HttpMethod.Put, cluster.ControlUrl(
+                $"/v1/canvases/no-such-canvas/workers/w"), """{"code":"return 1;"}""", 404, "no canvas"),
             (HttpMethod.Patch, workerUrl, """{"concurrency":-1}""", 400, "concurrency"),
             (HttpMethod.Patch, workerUrl, """{"concurrency":"x"}""", 400, "concurrency"),
             (HttpMethod.Patch, workerUrl, """{"retry":{"maxAttempts":0}}""", 400, "maxAttempts"),
@@ -136,7 +172,8 @@ public sealed class ApiContractTests(WorkqCluster cluster)
             (HttpMethod.Post, batchUrl, "[] []", 400, "not valid JSON"),
             (HttpMethod.Post, emitUrl, "'single'", 400, null),
             (HttpMethod.Post, emitUrl, $$"""{"big":"{{new string('x', 262_145)}}"}""", 413, null),
-            (HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/bad!name/events"), "1", 400, "Invalid worker name"),
+            (HttpMethod.Post, cluster.EmitUrl(
+                $"/v1/canvases/{canvas}/workers/bad!name/events"), "1", 400, "Invalid worker name"),
             (HttpMethod.Post, cluster.EmitUrl("/v1/canvases/no-such-canvas/workers/w/events"), "1", 404, null),
             (HttpMethod.Post, batchUrl, "{}", 400, "array"),
             (HttpMethod.Post, batchUrl, "[]", 400, "empty"),
@@ -146,7 +183,8 @@ public sealed class ApiContractTests(WorkqCluster cluster)
             (HttpMethod.Post, batchUrl, """[{"worker":"w","event":1},{"worker":"a b","event":1}]""", 400, "Item 1"),
             (HttpMethod.Post, batchUrl, """[{"worker":"w","event":1,"idempotencyKey":7}]""", 400, "idempotencyKey"),
             (HttpMethod.Post, batchUrl, """[{"worker":"w","event":""", 400, "not valid JSON"),
-            (HttpMethod.Post, batchUrl, "[" + string.Join(",", Enumerable.Repeat("""{"worker":"w","event":1}""", 1001)) + "]", 400, "at most 1000"),
+            (HttpMethod.Post, batchUrl, "[" + string.Join(",", Enumerable.Repeat("""{"worker":"w","event":1}""", 1001))
+                + "]", 400, "at most 1000"),
             (HttpMethod.Post, batchUrl, $$"""[{"worker":"w","event":"{{new string('x', 262_145)}}"}]""", 413, null),
             // Unknown routes and methods
             (HttpMethod.Get, cluster.ControlUrl("/v1/nothing-here"), null, 404, null),
@@ -168,7 +206,11 @@ public sealed class ApiContractTests(WorkqCluster cluster)
         var (canvas, token) = await cluster.CreateCanvasAsync();
         var url = cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bad");
 
-        using var broken = await cluster.SendAsync(HttpMethod.Put, url, token, new JsonObject { ["code"] = "var x = 1;\nreturn x +;" }.ToJsonString());
+        using var broken = await cluster.SendAsync(
+            HttpMethod.Put,
+            url,
+            token,
+            new JsonObject { ["code"] = "var x = 1;\nreturn x +;" }.ToJsonString());
         await AssertProblemAsync(broken, 400);
         var errors = JsonNode.Parse(await broken.Content.ReadAsStringAsync())!["errors"]!.AsArray();
         var error = Assert.Single(errors)!;
@@ -194,19 +236,30 @@ public sealed class ApiContractTests(WorkqCluster cluster)
         await cluster.DeployAsync(canvas, "a", "return 1;", token: token);
         await cluster.DeployAsync(canvas, "b", "return 1;", token: token);
 
-        var listed = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl("/v1/canvases"), cluster.AdminToken))!.AsArray();
+        var listed = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl("/v1/canvases"), cluster.AdminToken))!
+            .AsArray();
         Assert.Equal(2, listed.Single(c => c!["name"]!.GetValue<string>() == canvas)!["workers"]!.GetValue<int>());
         Assert.Contains($"workq.worker.{canvas}.a", await cluster.Rabbit.QueuesAsync(cluster.VirtualHost));
 
-        await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}"), cluster.AdminToken, expect: 204);
+        await cluster.JsonAsync(
+            HttpMethod.Delete,
+            cluster.ControlUrl($"/v1/canvases/{canvas}"),
+            cluster.AdminToken,
+            expect: 204);
 
-        await ExpectAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/a/events"), cluster.AdminToken, "1", 404);
+        await ExpectAsync(
+            HttpMethod.Post,
+            cluster.EmitUrl($"/v1/canvases/{canvas}/workers/a/events"),
+            cluster.AdminToken,
+            "1",
+            404);
         // Its token died with it.
         await ExpectAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/workers"), token, null, 401);
         var queues = await cluster.Rabbit.QueuesAsync(cluster.VirtualHost);
         Assert.DoesNotContain(queues, q => q.Contains(canvas));
         Assert.DoesNotContain(await cluster.Rabbit.ExchangesAsync(cluster.VirtualHost), e => e.Contains(canvas));
-        listed = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl("/v1/canvases"), cluster.AdminToken))!.AsArray();
+        listed = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl("/v1/canvases"), cluster.AdminToken))!
+            .AsArray();
         Assert.DoesNotContain(listed, c => c!["name"]!.GetValue<string>() == canvas);
     }
 
@@ -216,7 +269,11 @@ public sealed class ApiContractTests(WorkqCluster cluster)
         var (canvas, token) = await cluster.CreateCanvasAsync();
         await cluster.DeployAsync(canvas, "temp", "return 1;", token: token);
         Assert.Contains($"workq.worker.{canvas}.temp", await cluster.Rabbit.QueuesAsync(cluster.VirtualHost));
-        await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/temp"), token, expect: 204);
+        await cluster.JsonAsync(
+            HttpMethod.Delete,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/temp"),
+            token,
+            expect: 204);
         Assert.DoesNotContain($"workq.worker.{canvas}.temp", await cluster.Rabbit.QueuesAsync(cluster.VirtualHost));
         await ExpectAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/temp"), token, null, 404);
     }

@@ -12,7 +12,8 @@ public sealed class CompileSandboxCluster : IAsyncLifetime
     {
         ExtraEnvironment = new Dictionary<string, string>
         {
-            ["WORKQ_COMPILE_TIMEOUT_SECONDS"] = CompileTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["WORKQ_COMPILE_TIMEOUT_SECONDS"] = CompileTimeout.TotalSeconds
+                .ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["WORKQ_MAX_CONCURRENT_COMPILES"] = Compilers.ToString(System.Globalization.CultureInfo.InvariantCulture),
         },
     };
@@ -34,7 +35,11 @@ public sealed class CompileSandboxTests(CompileSandboxCluster fixture)
     private readonly WorkqCluster cluster = fixture.Cluster;
 
     private Task<HttpResponseMessage> PutAsync(string canvas, string worker, string code) =>
-        cluster.SendAsync(HttpMethod.Put, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/{worker}"), cluster.AdminToken, new JsonObject { ["code"] = code }.ToJsonString());
+        cluster.SendAsync(
+            HttpMethod.Put,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/{worker}"),
+            cluster.AdminToken,
+            new JsonObject { ["code"] = code }.ToJsonString());
 
     private static async Task<JsonNode> ProblemAsync(HttpResponseMessage response, HttpStatusCode status)
     {
@@ -71,14 +76,22 @@ public sealed class CompileSandboxTests(CompileSandboxCluster fixture)
         var detail = (await ProblemAsync(response, HttpStatusCode.BadRequest))["detail"]!.GetValue<string>();
         Assert.Contains("compile took too long", detail);
         Assert.Contains("2 s (WORKQ_COMPILE_TIMEOUT_SECONDS)", detail);
-        Assert.InRange(elapsed, CompileSandboxCluster.CompileTimeout, CompileSandboxCluster.CompileTimeout + TimeSpan.FromSeconds(5));
+        Assert.InRange(
+            elapsed,
+            CompileSandboxCluster.CompileTimeout,
+            CompileSandboxCluster.CompileTimeout + TimeSpan.FromSeconds(5));
         Assert.True(gets >= 3, $"only {gets} GETs while the bomb compiled");
         Assert.True(slowestGet < TimeSpan.FromSeconds(1), $"a GET took {slowestGet} while the bomb compiled");
-        Assert.Equal(404, (int)(await cluster.SendAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bomb"), cluster.AdminToken)).StatusCode);
+        Assert.Equal(404, (int)(await cluster.SendAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bomb"),
+            cluster.AdminToken)).StatusCode);
 
         // The killed compiler is replaced: ordinary deploys work, and so do compile errors.
         var after = Stopwatch.StartNew();
-        Assert.Equal(2, (await cluster.DeployAsync(canvas, "steady", "return 2;", expect: 200))!["version"]!.GetValue<int>());
+        Assert.Equal(
+            2,
+            (await cluster.DeployAsync(canvas, "steady", "return 2;", expect: 200))!["version"]!.GetValue<int>());
         Assert.True(after.Elapsed < TimeSpan.FromSeconds(5), $"the deploy after the bomb took {after.Elapsed}");
         using var broken = await PutAsync(canvas, "broken", "return nope;");
         var error = Assert.Single((await ProblemAsync(broken, HttpStatusCode.BadRequest))["errors"]!.AsArray());
@@ -92,19 +105,25 @@ public sealed class CompileSandboxTests(CompileSandboxCluster fixture)
         var (canvas, _) = await cluster.CreateCanvasAsync("busy");
         const int bombs = CompileSandboxCluster.Compilers + 3;
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, bombs).Select(i => PutAsync(canvas, $"bomb-{i}", CompileBomb.Code())));
+        var responses = await Task.WhenAll(
+            Enumerable.Range(0, bombs).Select(i => PutAsync(canvas, $"bomb-{i}", CompileBomb.Code())));
 
         try
         {
             var timedOut = responses.Where(r => r.StatusCode == HttpStatusCode.BadRequest).ToList();
             var busy = responses.Where(r => r.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
-            Assert.True(timedOut.Count == CompileSandboxCluster.Compilers && busy.Count == bombs - CompileSandboxCluster.Compilers,
+            Assert.True(timedOut.Count == CompileSandboxCluster.Compilers
+                && busy.Count == bombs - CompileSandboxCluster.Compilers,
                 $"answers: {string.Join(", ", responses.Select(r => (int)r.StatusCode))}");
             foreach (var response in timedOut)
-                Assert.Contains("compile took too long", (await ProblemAsync(response, HttpStatusCode.BadRequest))["detail"]!.GetValue<string>());
+                Assert.Contains(
+                    "compile took too long",
+                    (await ProblemAsync(response, HttpStatusCode.BadRequest))["detail"]!.GetValue<string>());
             foreach (var response in busy)
             {
-                Assert.Contains("WORKQ_MAX_CONCURRENT_COMPILES", (await ProblemAsync(response, HttpStatusCode.ServiceUnavailable))["detail"]!.GetValue<string>());
+                Assert.Contains(
+                    "WORKQ_MAX_CONCURRENT_COMPILES",
+                    (await ProblemAsync(response, HttpStatusCode.ServiceUnavailable))["detail"]!.GetValue<string>());
                 Assert.True(response.Headers.RetryAfter?.Delta > TimeSpan.Zero, "Retry-After");
             }
         }
@@ -129,21 +148,31 @@ public sealed class CompileSandboxTests(CompileSandboxCluster fixture)
         using var huge = await PutAsync(canvas, "huge", new string('x', 2 * 1_048_576));
 
         Assert.True(overInBytes.Length < limit);
-        Assert.Contains("65536 bytes", (await ProblemAsync(over, HttpStatusCode.RequestEntityTooLarge))["detail"]!.GetValue<string>());
-        Assert.Contains("WORKQ_MAX_CODE_BYTES", (await ProblemAsync(huge, HttpStatusCode.RequestEntityTooLarge))["detail"]!.GetValue<string>());
+        Assert.Contains(
+            "65536 bytes",
+            (await ProblemAsync(over, HttpStatusCode.RequestEntityTooLarge))["detail"]!.GetValue<string>());
+        Assert.Contains(
+            "WORKQ_MAX_CODE_BYTES",
+            (await ProblemAsync(huge, HttpStatusCode.RequestEntityTooLarge))["detail"]!.GetValue<string>());
         await cluster.DeployAsync(canvas, "at-the-limit", atTheLimit);
     }
 
     [Fact]
     public async Task Compiler_processes_run_without_controls_environment_and_with_a_bounded_heap()
     {
-        var compilers = await cluster.EventuallyAsync(() => Task.FromResult(ProcessSample.Children(cluster.Control.Id, "Workq.Compiler.dll")),
-            c => c.Count == CompileSandboxCluster.Compilers, TimeSpan.FromSeconds(30), $"{CompileSandboxCluster.Compilers} compiler processes under control");
+        var compilers = await cluster.EventuallyAsync(
+            () => Task.FromResult(ProcessSample.Children(cluster.Control.Id, "Workq.Compiler.dll")),
+            c => c.Count == CompileSandboxCluster.Compilers,
+            TimeSpan.FromSeconds(
+                30),
+            $"{CompileSandboxCluster.Compilers} compiler processes under control");
 
         foreach (var pid in compilers)
         {
-            var environment = File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
-                .Select(v => v.Split('=', 2)).ToDictionary(v => v[0], v => v[1]);
+            var environment = File.ReadAllText($"/proc/{pid}/environ")
+                .Split('\0', StringSplitOptions.RemoveEmptyEntries)
+                .Select(v => v.Split('=', 2))
+                .ToDictionary(v => v[0], v => v[1]);
             Assert.DoesNotContain(environment.Keys, k => k.StartsWith("WORKQ_", StringComparison.Ordinal));
             Assert.Equal("0x20000000", environment["DOTNET_GCHeapHardLimit"]);
         }

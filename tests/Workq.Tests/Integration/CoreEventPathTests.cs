@@ -26,7 +26,11 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
 
         var id = await cluster.EmitAsync(canvas, "count", """{"n":1}""", token);
 
-        var traces = await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "count"), t => t.Count == 3, Patience, "three runs of the count chain");
+        var traces = await cluster.EventuallyAsync(
+            () => cluster.GetTracesAsync(canvas, "count"),
+            t => t.Count == 3,
+            Patience,
+            "three runs of the count chain");
         var first = traces.Single(t => t.EventId == id);
         Assert.Equal("completed", first.Status);
         Assert.Equal(2, first.Result!.GetValue<int>());
@@ -47,7 +51,11 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
         var second = traces.Single(t => t.EventId == child.Id);
         Assert.Equal(2, second.Event!["n"]!.GetValue<int>());
 
-        var stats = await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "count"), w => w.Stats.Processed == 3, Patience, "processed = 3");
+        var stats = await cluster.EventuallyAsync(
+            () => cluster.GetWorkerAsync(canvas, "count"),
+            w => w.Stats.Processed == 3,
+            Patience,
+            "processed = 3");
         Assert.Equal(0, stats.Stats.Failed);
     }
 
@@ -63,10 +71,17 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
 
         var ids = new List<Guid>();
         for (var batch = 0; batch < 2; batch++)
-            ids.AddRange(await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 500).Select(i => ("record", $$"""{"i":{{batch * 500 + i}}}""")), token));
+            ids.AddRange(await cluster.EmitBatchAsync(
+                canvas,
+                Enumerable.Range(0, 500).Select(i => ("record", $$"""{"i":{{batch * 500 + i}}}""")),
+                token));
         Assert.Equal(1000, ids.Distinct().Count());
 
-        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c >= 1000, TimeSpan.FromSeconds(90), "1000 handler runs");
+        await cluster.EventuallyAsync(
+            () => Task.FromResult(sink.Calls.Count),
+            c => c >= 1000,
+            TimeSpan.FromSeconds(90),
+            "1000 handler runs");
         var worker = await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "record"),
             w => w.Stats is { Processed: >= 1000, Queued: 0, InFlight: 0 }, Patience, "the queue drained and all counted");
 
@@ -85,7 +100,10 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
         var (canvas, token) = await cluster.CreateCanvasAsync();
         await cluster.DeployAsync(canvas, "bulk", "return null;", concurrency: 100, token: token);
         var batches = await Task.WhenAll(Enumerable.Range(0, 16).Select(b =>
-            cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 1_000).Select(i => ("bulk", $$"""{"b":{{b}},"i":{{i}}}""")), token)));
+            cluster.EmitBatchAsync(
+                canvas,
+                Enumerable.Range(0, 1_000).Select(i => ("bulk", $$"""{"b":{{b}},"i":{{i}}}""")),
+                token)));
         Assert.Equal(16_000, batches.SelectMany(ids => ids).Distinct().Count());
         await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "bulk"), w => w.Stats.Processed == 16_000,
             TimeSpan.FromSeconds(90), "all 16,000 run");
@@ -126,7 +144,11 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
             """, token: token);
         await cluster.EmitAsync(canvas, "fan", """{"n":0}""", token);
 
-        var sinkTraces = await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "sink"), t => t.Count == 3, Patience, "three events at sink");
+        var sinkTraces = await cluster.EventuallyAsync(
+            () => cluster.GetTracesAsync(canvas, "sink"),
+            t => t.Count == 3,
+            Patience,
+            "three events at sink");
         Assert.Equal([0, 1, 2], sinkTraces.Select(t => t.Result!.GetValue<int>()).Order());
         var fanTraces = await cluster.GetTracesAsync(canvas, "fan");
         Assert.Equal(3, fanTraces.Count);
@@ -152,7 +174,8 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
         Assert.Equal(first.EnqueuedAt, again.EnqueuedAt);
 
         // In a batch: a known key returns its id; a key repeated within the batch is one event.
-        var batch = await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/events"), token, """
+        var batch = await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl(
+            $"/v1/canvases/{canvas}/events"), token, """
             [{"worker":"once","event":1,"idempotencyKey":"order-42"},
              {"worker":"once","event":2,"idempotencyKey":"order-43"},
              {"worker":"once","event":3,"idempotencyKey":"order-43"}]
@@ -162,7 +185,10 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
         Assert.Equal(ids[1], ids[2]);
         Assert.NotEqual(ids[0], ids[1]);
 
-        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "once"), w => w.Stats is { Processed: 2, Queued: 0 }, Patience,
+        await cluster.EventuallyAsync(
+            () => cluster.GetWorkerAsync(canvas, "once"),
+            w => w.Stats is { Processed: 2, Queued: 0 },
+            Patience,
             "two distinct events processed");
         // Settled: the duplicates never ran.
         var traces = await cluster.TracesAsync(canvas, "once");
@@ -186,10 +212,17 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
 
         foreach (var worker in new[] { "slow", "deaf" })
         {
-            var trace = (await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, worker), t => t.Count == 1, Patience, $"{worker} traced"))[0];
+            var trace = (await cluster.EventuallyAsync(
+                () => cluster.GetTracesAsync(canvas, worker),
+                t => t.Count == 1,
+                Patience,
+                $"{worker} traced"))[0];
             Assert.Equal("timedOut", trace.Status);
             Assert.Contains("WORKQ_HANDLER_TIMEOUT", trace.Error!.Message);
-            Assert.InRange(trace.DurationMs, WorkqCluster.HandlerTimeout.TotalMilliseconds * 0.9, WorkqCluster.HandlerTimeout.TotalMilliseconds + 5_000);
+            Assert.InRange(
+                trace.DurationMs,
+                WorkqCluster.HandlerTimeout.TotalMilliseconds * 0.9,
+                WorkqCluster.HandlerTimeout.TotalMilliseconds + 5_000);
         }
     }
 
@@ -201,7 +234,11 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
             return new { id = Meta.Id, canvas = Meta.Canvas, worker = Meta.Worker, attempt = Meta.Attempt, depth = Meta.Depth, enqueuedAt = Meta.EnqueuedAt, isNull = Event is null };
             """, token: token);
         var id = await cluster.EmitAsync(canvas, "meta", "null", token);
-        var trace = (await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "meta"), t => t.Count == 1, Patience, "meta traced"))[0];
+        var trace = (await cluster.EventuallyAsync(
+            () => cluster.GetTracesAsync(canvas, "meta"),
+            t => t.Count == 1,
+            Patience,
+            "meta traced"))[0];
         var result = trace.Result.As<MetaSeen>();
         Assert.Equal(id, result.Id);
         Assert.Equal(canvas, result.Canvas);
@@ -227,7 +264,10 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
         async Task<int> RunOnceAsync()
         {
             var id = await cluster.EmitAsync(canvas, "v", "null", token);
-            var traces = await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "v"), t => t.Any(x => x.EventId == id), Patience,
+            var traces = await cluster.EventuallyAsync(
+                () => cluster.GetTracesAsync(canvas, "v"),
+                t => t.Any(x => x.EventId == id),
+                Patience,
                 $"event {id} traced");
             return traces.Single(x => x.EventId == id).Result!.GetValue<int>();
         }

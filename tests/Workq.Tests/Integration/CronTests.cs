@@ -3,32 +3,51 @@ using Npgsql;
 
 namespace Workq.Tests.Integration;
 
-/// <summary>Crons through the real services: the routes, their 400s, canvas delete, and real ticks with two dispatchers.</summary>
+/// <summary>
+/// Crons through the real services: the routes, their 400s, canvas delete, and real ticks with two dispatchers.
+/// </summary>
 [Collection(CronCollection.Name)]
 public sealed class CronTests(WorkqCluster cluster)
 {
-    private Uri CronsUrl(string canvas, string? cron = null) => cluster.ControlUrl($"/v1/canvases/{canvas}/crons" + (cron is null ? "" : $"/{cron}"));
+    private Uri CronsUrl(string canvas, string? cron = null)
+        => cluster.ControlUrl($"/v1/canvases/{canvas}/crons" + (cron is null ? "" : $"/{cron}"));
 
     private Task<JsonNode?> PutCronAsync(string canvas, string cron, string body, string token, int expect) =>
         cluster.JsonAsync(HttpMethod.Put, CronsUrl(canvas, cron), token, body, expect);
 
-    private async Task<JsonArray> ListAsync(string canvas, string token) => (await cluster.JsonAsync(HttpMethod.Get, CronsUrl(canvas), token))!.AsArray();
+    private async Task<JsonArray> ListAsync(string canvas, string token)
+        => (await cluster.JsonAsync(HttpMethod.Get, CronsUrl(canvas), token))!.AsArray();
 
-    private async Task ExpectProblemAsync(HttpMethod method, Uri url, string token, string? body, int status, string detailContains)
+    private async Task ExpectProblemAsync(
+        HttpMethod method,
+        Uri url,
+        string token,
+        string? body,
+        int status,
+        string detailContains)
     {
         using var response = await cluster.SendAsync(method, url, token, body);
         var text = await response.Content.ReadAsStringAsync();
-        Assert.True((int)response.StatusCode == status, $"{method} {url} with {body} answered {(int)response.StatusCode}, expected {status}: {text}");
+        Assert.True(
+            (int)response.StatusCode == status,
+            $"{method} {url} with {body} answered {(int)response.StatusCode}, expected {status}: {text}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var detail = JsonNode.Parse(text)!["detail"]!.GetValue<string>();
-        Assert.True(detail.Contains(detailContains, StringComparison.Ordinal), $"{method} {url} with {body}: '{detail}' does not say '{detailContains}'");
+        Assert.True(
+            detail.Contains(detailContains, StringComparison.Ordinal),
+            $"{method} {url} with {body}: '{detail}' does not say '{detailContains}'");
     }
 
     [Fact]
     public async Task Crons_are_created_listed_updated_and_deleted()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("cron");
-        var created = await PutCronAsync(canvas, "nightly", """{"schedule":"0 3 * * *","worker":"report","event":{"kind":"nightly","n":[1,2]}}""", token, 201);
+        var created = await PutCronAsync(
+            canvas,
+            "nightly",
+            """{"schedule":"0 3 * * *","worker":"report","event":{"kind":"nightly","n":[1,2]}}""",
+            token,
+            201);
         Assert.Equal("nightly", created!["name"]!.GetValue<string>());
         Assert.Equal("0 3 * * *", created["schedule"]!.GetValue<string>());
         Assert.Equal("report", created["worker"]!.GetValue<string>());
@@ -39,16 +58,31 @@ public sealed class CronTests(WorkqCluster cluster)
         Assert.InRange(nextRun - DateTimeOffset.UtcNow, TimeSpan.Zero, TimeSpan.FromDays(1));
 
         // No event means a null event; the worker need not exist.
-        var updated = await PutCronAsync(canvas, "nightly", """{"schedule":"@hourly","worker":"nobody-yet"}""", token, 200);
+        var updated = await PutCronAsync(
+            canvas,
+            "nightly",
+            """{"schedule":"@hourly","worker":"nobody-yet"}""",
+            token,
+            200);
         Assert.Equal("@hourly", updated!["schedule"]!.GetValue<string>());
         Assert.Null(updated["event"]);
-        await PutCronAsync(canvas, "a-first", """{"schedule":"*/5 * * * *","worker":"w","event":"text"}""", cluster.AdminToken, 201);
+        await PutCronAsync(
+            canvas,
+            "a-first",
+            """{"schedule":"*/5 * * * *","worker":"w","event":"text"}""",
+            cluster.AdminToken,
+            201);
 
         var list = await ListAsync(canvas, token);
         Assert.Equal(["a-first", "nightly"], list.Select(c => c!["name"]!.GetValue<string>()));
         Assert.Equal("text", list[0]!["event"]!.GetValue<string>());
-        Assert.All(list, c => Assert.Equal(["name", "schedule", "worker", "event", "lastRun", "nextRun"], c!.AsObject().Select(p => p.Key)));
-        Assert.Equal("nobody-yet", (await cluster.JsonAsync(HttpMethod.Get, CronsUrl(canvas, "nightly"), token))!["worker"]!.GetValue<string>());
+        Assert.All(list, c => Assert.Equal(
+            ["name", "schedule", "worker", "event", "lastRun", "nextRun"],
+            c!.AsObject().Select(p => p.Key)));
+        Assert.Equal(
+            "nobody-yet",
+            (await cluster.JsonAsync(HttpMethod.Get, CronsUrl(canvas, "nightly"), token))!["worker"]!
+                .GetValue<string>());
 
         await cluster.JsonAsync(HttpMethod.Delete, CronsUrl(canvas, "nightly"), token, expect: 204);
         await ExpectProblemAsync(HttpMethod.Delete, CronsUrl(canvas, "nightly"), token, null, 404, "no cron 'nightly'");
@@ -80,13 +114,25 @@ public sealed class CronTests(WorkqCluster cluster)
             ("[]", "not valid JSON"),
         };
         foreach (var (body, detail) in cases) await ExpectProblemAsync(HttpMethod.Put, url, token, body, 400, detail);
-        await ExpectProblemAsync(HttpMethod.Put, CronsUrl(canvas, "bad.name"), token, """{"schedule":"* * * * *","worker":"w"}""", 400, "Invalid cron name");
+        await ExpectProblemAsync(
+            HttpMethod.Put,
+            CronsUrl(canvas, "bad.name"),
+            token,
+            """{"schedule":"* * * * *","worker":"w"}""",
+            400,
+            "Invalid cron name");
         await ExpectProblemAsync(HttpMethod.Delete, CronsUrl(canvas, "-x"), token, null, 400, "Invalid cron name");
         Assert.Empty(await ListAsync(canvas, token));
 
         // The owner's routes, like the workers': another canvas's token is refused.
         var (_, otherToken) = await cluster.CreateCanvasAsync("cron");
-        await ExpectProblemAsync(HttpMethod.Put, url, otherToken, """{"schedule":"* * * * *","worker":"w"}""", 403, canvas);
+        await ExpectProblemAsync(
+            HttpMethod.Put,
+            url,
+            otherToken,
+            """{"schedule":"* * * * *","worker":"w"}""",
+            403,
+            canvas);
         await ExpectProblemAsync(HttpMethod.Get, CronsUrl(canvas), otherToken, null, 403, canvas);
     }
 
@@ -95,11 +141,21 @@ public sealed class CronTests(WorkqCluster cluster)
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("cron");
         await PutCronAsync(canvas, "x", """{"schedule":"* * * * *","worker":"w"}""", token, 201);
-        await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}"), cluster.AdminToken, expect: 204);
+        await cluster.JsonAsync(
+            HttpMethod.Delete,
+            cluster.ControlUrl($"/v1/canvases/{canvas}"),
+            cluster.AdminToken,
+            expect: 204);
 
         await using var db = new NpgsqlConnection(cluster.ServiceEnvironment["WORKQ_POSTGRES"]);
-        Assert.Equal(0, await db.ExecuteScalarAsync<long>("select count(*) from crons where canvas = @canvas", new { canvas }));
-        Assert.Equal(0, await db.ExecuteScalarAsync<long>("select count(*) from cron_ticks where canvas = @canvas", new { canvas }));
+        Assert.Equal(
+            0,
+            await db.ExecuteScalarAsync<long>("select count(*) from crons where canvas = @canvas", new { canvas }));
+        Assert.Equal(
+            0,
+            await db.ExecuteScalarAsync<long>(
+                "select count(*) from cron_ticks where canvas = @canvas",
+                new { canvas }));
         await ExpectProblemAsync(HttpMethod.Get, CronsUrl(canvas), cluster.AdminToken, null, 404, "no canvas");
     }
 
@@ -114,7 +170,12 @@ public sealed class CronTests(WorkqCluster cluster)
         var (canvas, token) = await cluster.CreateCanvasAsync("cron");
         await cluster.DeployAsync(canvas, "tick", "return Meta.EnqueuedAt;", token: token);
         await cluster.DeployAsync(canvas, "quiet", "return 1;", token: token);
-        await PutCronAsync(canvas, "every-minute", """{"schedule":"* * * * *","worker":"tick","event":{"from":"cron"}}""", token, 201);
+        await PutCronAsync(
+            canvas,
+            "every-minute",
+            """{"schedule":"* * * * *","worker":"tick","event":{"from":"cron"}}""",
+            token,
+            201);
         await PutCronAsync(canvas, "deleted", """{"schedule":"* * * * *","worker":"quiet"}""", token, 201);
         await cluster.JsonAsync(HttpMethod.Delete, CronsUrl(canvas, "deleted"), token, expect: 204);
         await PutCronAsync(canvas, "moved", """{"schedule":"* * * * *","worker":"quiet"}""", token, 201);
@@ -123,29 +184,47 @@ public sealed class CronTests(WorkqCluster cluster)
 
         // Two boundaries are at most two minutes away; a third event would be a duplicate.
         var patience = TimeSpan.FromSeconds(140);
-        var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "tick"), t => t.Count >= 2, patience, "two minutely ticks");
+        var traces = await cluster.EventuallyAsync(
+            () => cluster.TracesAsync(canvas, "tick"),
+            t => t.Count >= 2,
+            patience,
+            "two minutely ticks");
         // Nothing to poll for: a duplicate of the second tick would be traced within these seconds, or never.
         await Task.Delay(TimeSpan.FromSeconds(3));
         traces = await cluster.TracesAsync(canvas, "tick");
 
         var enqueued = traces.Select(t => t!["enqueuedAt"]!.GetValue<DateTimeOffset>()).OrderBy(t => t).ToList();
-        Assert.True(enqueued.Count == 2, $"expected one event per tick, saw {enqueued.Count}: {string.Join(", ", enqueued)}\n{cluster.Logs()}");
+        Assert.True(
+            enqueued.Count == 2,
+            $"expected one event per tick, saw {enqueued.Count}: {string.Join(", ", enqueued)}\n{cluster.Logs()}");
         Assert.Equal(TimeSpan.FromMinutes(1), Minute(enqueued[1]) - Minute(enqueued[0]));
         Assert.All(enqueued, t => Assert.InRange(t - Minute(t), TimeSpan.Zero, TimeSpan.FromSeconds(5)));
         Assert.All(traces, t => Assert.Equal("""{"from":"cron"}""", t!["event"]!.ToJsonString()));
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "tick"), w => w["stats"]!["processed"]!.GetValue<long>() == 2, TimeSpan.FromSeconds(10), "two processed");
+        await cluster.EventuallyAsync(
+            () => cluster.WorkerAsync(canvas, "tick"),
+            w => w["stats"]!["processed"]!.GetValue<long>() == 2,
+            TimeSpan.FromSeconds(10),
+            "two processed");
 
         var cron = (await ListAsync(canvas, token)).Single(c => c!["name"]!.GetValue<string>() == "every-minute")!;
         Assert.Equal(Minute(enqueued[1]), cron["lastRun"]!.GetValue<DateTimeOffset>());
         Assert.Equal(Minute(enqueued[1]).AddMinutes(1), cron["nextRun"]!.GetValue<DateTimeOffset>());
 
         Assert.Empty(await cluster.TracesAsync(canvas, "quiet"));
-        var unhandled = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/unhandled"), token))!.AsArray();
+        var unhandled = (await cluster.JsonAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/unhandled"),
+            token))!.AsArray();
         Assert.Equal("ghost", Assert.Single(unhandled)!["worker"]!.GetValue<string>());
         Assert.Equal("7", unhandled[0]!["sample"]!.GetValue<string>());
         // Stop them, so later tests share a quiet cluster.
-        await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}"), cluster.AdminToken, expect: 204);
+        await cluster.JsonAsync(
+            HttpMethod.Delete,
+            cluster.ControlUrl($"/v1/canvases/{canvas}"),
+            cluster.AdminToken,
+            expect: 204);
     }
 
-    private static DateTimeOffset Minute(DateTimeOffset t) => new(t.Year, t.Month, t.Day, t.Hour, t.Minute, 0, TimeSpan.Zero);
+    private static DateTimeOffset Minute(DateTimeOffset t)
+        => new(t.Year, t.Month, t.Day, t.Hour, t.Minute, 0, TimeSpan.Zero);
 }

@@ -3,7 +3,10 @@ using Workq.Client;
 
 namespace Workq.Tests.Integration;
 
-/// <summary>Dead-letter search (q, reason, from, to), keyset paging, and redrive or discard of what a filter selects, at 10,000 dead letters.</summary>
+/// <summary>
+/// Dead-letter search (q, reason, from, to), keyset paging, and redrive or discard of what a filter selects, at 10,000
+/// dead letters.
+/// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractions.ITestOutputHelper output)
 {
@@ -13,21 +16,40 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
     /// <summary>One dead letter as the test knows it: what the filters are checked against.</summary>
     private sealed record Row(Guid Id, DateTime At, string Reason, string Body);
 
-    private static readonly string[] Errors = ["502 Bad Gateway", "503 Service Unavailable", "Connection refused", "The operation timed out"];
+    private static readonly string[] Errors
+        = ["502 Bad Gateway", "503 Service Unavailable", "Connection refused", "The operation timed out"];
 
     /// <summary>
     /// A canvas with a worker holding exactly 10,000 dead letters (the per-worker bound, so none is trimmed):
-    /// a few dead-lettered for real by a handler that throws under a one-attempt retry policy, the rest written straight to the database.
+    /// a few dead-lettered for real by a handler that throws under a one-attempt retry policy, the rest written
+    /// straight to the database.
     /// </summary>
     private async Task<(string Canvas, string Token, DateTime BaseAt, List<Row> Rows)> SeedAsync()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("dls");
-        await cluster.DeployAsync(canvas, "w", """throw new InvalidOperationException($"card declined for {Event["customer"]}");""", token: token);
-        // PATCH answers once the worker instances have the policy, so each of these is dead-lettered on its first failure.
-        await cluster.JsonAsync(HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w"), token, """{"retry":{"maxAttempts":1,"backoffSeconds":[]}}""");
+        await cluster.DeployAsync(
+            canvas,
+            "w",
+            """throw new InvalidOperationException($"card declined for {Event["customer"]}");""",
+            token: token);
+        // PATCH answers once the worker instances have the policy, so each of these is dead-lettered on its first
+        // failure.
+        await cluster.JsonAsync(
+            HttpMethod.Patch,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w"),
+            token,
+            """{"retry":{"maxAttempts":1,"backoffSeconds":[]}}""");
         var real = new List<Guid>();
-        for (var k = 1; k <= RealCount; k++) real.Add(await cluster.EmitAsync(canvas, "w", $$"""{"order":{{-k}},"customer":"real-{{k}}"}""", token));
-        await cluster.EventuallyAsync(() => CountAsync(canvas), n => n == RealCount, Patience, "the real dead letters stored");
+        for (
+            var k = 1;
+            k <= RealCount;
+            k++) real.Add(
+                await cluster.EmitAsync(canvas, "w", $$"""{"order":{{-k}},"customer":"real-{{k}}"}""", token));
+        await cluster.EventuallyAsync(
+            () => CountAsync(canvas),
+            n => n == RealCount,
+            Patience,
+            "the real dead letters stored");
 
         var baseAt = DateTime.UtcNow.AddDays(-2);
         baseAt = new DateTime(baseAt.Ticks - baseAt.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
@@ -87,17 +109,21 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
             ("q=cust_1", _ => false), // "_" is a character, not a wildcard
             ("reason=Delivery%20limit", r => r.Reason.StartsWith("delivery limit", StringComparison.Ordinal)),
             ("reason=retries%20exhausted", r => r.Reason.StartsWith("retries exhausted", StringComparison.Ordinal)),
-            ($"from={Iso(baseAt.AddSeconds(1000))}&to={Iso(baseAt.AddSeconds(2000))}", r => r.At >= baseAt.AddSeconds(1000) && r.At < baseAt.AddSeconds(2000)),
+            ($"from={Iso(baseAt.AddSeconds(1000))}&to={Iso(baseAt.AddSeconds(2000))}", r => r.At >= baseAt.AddSeconds(
+                1000) && r.At < baseAt.AddSeconds(2000)),
             ($"from={Iso(baseAt.AddSeconds(9000))}", r => r.At >= baseAt.AddSeconds(9000)),
             ($"to={Iso(baseAt.AddSeconds(500))}", r => r.At < baseAt.AddSeconds(500)),
             ($"q=cust-7%22&reason=retries%20exhausted&from={Iso(baseAt)}&to={Iso(baseAt.AddSeconds(5000))}",
-                r => Has(r.Body, "cust-7\"") && r.Reason.StartsWith("retries exhausted", StringComparison.Ordinal) && r.At < baseAt.AddSeconds(5000)),
+                r => Has(r.Body, "cust-7\"") && r.Reason.StartsWith("retries exhausted", StringComparison.Ordinal)
+                    && r.At < baseAt.AddSeconds(5000)),
         };
         foreach (var (query, selects) in cases)
         {
             var expected = Ordered(rows.Where(selects)).Select(r => r.Id).ToList();
             var (listed, pages) = await PageThroughAsync(canvas, token, query, limit: 1_000);
-            Assert.True(expected.SequenceEqual(listed), $"'{query}': expected {expected.Count} dead letters in order, got {listed.Count}");
+            Assert.True(
+                expected.SequenceEqual(listed),
+                $"'{query}': expected {expected.Count} dead letters in order, got {listed.Count}");
             Assert.Equal(Math.Max(1, (expected.Count + 999) / 1_000), pages);
             output.WriteLine($"'{query}': {listed.Count} dead letter(s) in {pages} page(s)");
         }
@@ -106,7 +132,10 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
         for (var n = 0; n < 50; n++)
         {
             var started = Stopwatch.GetTimestamp();
-            using var response = await cluster.SendAsync(HttpMethod.Get, Url(canvas, cases[n % cases.Length].Query), token);
+            using var response = await cluster.SendAsync(
+                HttpMethod.Get,
+                Url(canvas, cases[n % cases.Length].Query),
+                token);
             await response.Content.ReadAsByteArrayAsync();
             timings.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -122,21 +151,44 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
         var (canvas, token, baseAt, rows) = await SeedAsync();
         await cluster.DeployAsync(canvas, "w", "return \"fixed\";", token: token, expect: 200);
         // "processed" counts every finished run, failed ones included: the real dead letters' five.
-        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "w"), w => w.Stats.Processed == RealCount, Patience, "the real runs counted");
+        await cluster.EventuallyAsync(
+            () => cluster.GetWorkerAsync(canvas, "w"),
+            w => w.Stats.Processed == RealCount,
+            Patience,
+            "the real runs counted");
 
         const string redriveQuery = "q=cust-7%22&reason=retries%20exhausted";
-        var redrive = rows.Where(r => Has(r.Body, "cust-7\"") && r.Reason.StartsWith("retries exhausted", StringComparison.Ordinal)).Select(r => r.Id).ToHashSet();
-        var redriven = await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters/redrive?{redriveQuery}"), token);
+        var redrive = rows.Where(
+            r => Has(r.Body, "cust-7\"") && r.Reason.StartsWith("retries exhausted", StringComparison.Ordinal)).Select(
+                r => r.Id).ToHashSet();
+        var redriven = await cluster.JsonAsync(
+            HttpMethod.Post,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters/redrive?{redriveQuery}"),
+            token);
         Assert.Equal(redrive.Count, redriven!["redriven"]!.GetValue<int>());
-        Assert.Equal(rows.Select(r => r.Id).Where(id => !redrive.Contains(id)).Order(), (await IdsAsync(canvas)).Order());
+        Assert.Equal(
+            rows.Select(r => r.Id).Where(id => !redrive.Contains(id)).Order(),
+            (await IdsAsync(canvas)).Order());
         // Each redriven event runs once, with the fixed code.
-        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "w"), w => w.Stats.Processed == RealCount + redrive.Count, Patience, $"{redrive.Count} redriven events processed");
+        await cluster.EventuallyAsync(
+            () => cluster.GetWorkerAsync(canvas, "w"),
+            w => w.Stats.Processed == RealCount + redrive.Count,
+            Patience,
+            $"{redrive.Count} redriven events processed");
 
         var (from, to) = (baseAt.AddSeconds(2000), baseAt.AddSeconds(4000));
-        var discard = rows.Where(r => !redrive.Contains(r.Id) && r.Reason.StartsWith("delivery limit", StringComparison.Ordinal) && r.At >= from && r.At < to).Select(r => r.Id).ToHashSet();
-        var discarded = await cluster.JsonAsync(HttpMethod.Delete, Url(canvas, $"reason=delivery%20limit&from={Iso(from)}&to={Iso(to)}"), token);
+        var discard = rows.Where(r => !redrive.Contains(r.Id)
+            && r.Reason.StartsWith("delivery limit", StringComparison.Ordinal)
+            && r.At >= from
+            && r.At < to).Select(r => r.Id).ToHashSet();
+        var discarded = await cluster.JsonAsync(
+            HttpMethod.Delete,
+            Url(canvas, $"reason=delivery%20limit&from={Iso(from)}&to={Iso(to)}"),
+            token);
         Assert.Equal(discard.Count, discarded!["discarded"]!.GetValue<int>());
-        Assert.Equal(rows.Select(r => r.Id).Where(id => !redrive.Contains(id) && !discard.Contains(id)).Order(), (await IdsAsync(canvas)).Order());
+        Assert.Equal(
+            rows.Select(r => r.Id).Where(id => !redrive.Contains(id) && !discard.Contains(id)).Order(),
+            (await IdsAsync(canvas)).Order());
         var stats = (await cluster.GetWorkerAsync(canvas, "w")).Stats;
         Assert.Equal(RealCount + redrive.Count, stats.Processed);
         Assert.Equal(RealCount, stats.Failed);
@@ -168,7 +220,9 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
             {
                 // Redrive and discard take only the filters: paging means nothing to them.
                 if (method != HttpMethod.Get && parameter is "limit" or "cursor") continue;
-                var url = method == HttpMethod.Post ? cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters/redrive?{query}") : Url(canvas, query);
+                var url = method == HttpMethod.Post
+                    ? cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters/redrive?{query}")
+                    : Url(canvas, query);
                 using var response = await cluster.SendAsync(method, url, token);
                 Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
                 Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -178,8 +232,11 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
         Assert.Equal(1, await CountAsync(canvas));
 
         var (_, otherToken) = await cluster.CreateCanvasAsync("dls");
-        foreach (var (method, url) in new[] { (HttpMethod.Get, Url(canvas, "q=s3cr3t")), (HttpMethod.Delete, Url(canvas, "q=s3cr3t")),
-                     (HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters/redrive?q=s3cr3t")) })
+        foreach (var (method, url) in new[] {
+            (HttpMethod.Get, Url(canvas, "q=s3cr3t")),
+            (HttpMethod.Delete, Url(canvas, "q=s3cr3t")),
+            (HttpMethod.Post, cluster.ControlUrl(
+                         $"/v1/canvases/{canvas}/workers/w/dead-letters/redrive?q=s3cr3t")) })
         {
             using var response = await cluster.SendAsync(method, url, otherToken);
             Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
@@ -188,13 +245,23 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
         Assert.Equal(1, await CountAsync(canvas));
         Assert.Single((await cluster.JsonAsync(HttpMethod.Get, Url(canvas, "q=S3CR3T"), token))!.AsArray());
         // A date alone and a time with an offset are ISO 8601 too.
-        Assert.Single((await cluster.JsonAsync(HttpMethod.Get, Url(canvas, "from=2000-01-01&to=2999-12-31T00:00:00%2B02:00"), token))!.AsArray());
+        Assert.Single((await cluster.JsonAsync(
+            HttpMethod.Get,
+            Url(canvas, "from=2000-01-01&to=2999-12-31T00:00:00%2B02:00"),
+            token))!.AsArray());
     }
 
-    private Uri Url(string canvas, string query) => cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters" + (query.Length > 0 ? "?" + query : ""));
+    private Uri Url(string canvas, string query)
+        => cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters" + (query.Length > 0 ? "?" + query : ""));
 
-    /// <summary>Follows the Link rel="next" header from the first page to the last, checking it agrees with X-Next-Cursor.</summary>
-    private async Task<(List<Guid> Ids, int Pages)> PageThroughAsync(string canvas, string token, string query, int limit)
+    /// <summary>
+    /// Follows the Link rel="next" header from the first page to the last, checking it agrees with X-Next-Cursor.
+    /// </summary>
+    private async Task<(List<Guid> Ids, int Pages)> PageThroughAsync(
+        string canvas,
+        string token,
+        string query,
+        int limit)
     {
         var ids = new List<Guid>();
         var pages = 0;
@@ -223,18 +290,23 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
 
     private static bool Has(string text, string part) => text.Contains(part, StringComparison.OrdinalIgnoreCase);
 
-    private static string Iso(DateTime at) => Uri.EscapeDataString(at.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+    private static string Iso(DateTime at)
+        => Uri.EscapeDataString(at.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
 
     private async Task<NpgsqlConnection> OpenAsync()
     {
-        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(WorkqCluster.PostgresAdmin) { Database = cluster.Database }.ConnectionString);
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(WorkqCluster.PostgresAdmin)
+        {
+            Database = cluster.Database
+        }.ConnectionString);
         await connection.OpenAsync();
         return connection;
     }
 
     private async Task<long> CountAsync(string canvas) => (await IdsAsync(canvas)).Count;
 
-    private async Task<List<Guid>> IdsAsync(string canvas) => (await RowsAsync(canvas, null)).Select(r => r.Id).ToList();
+    private async Task<List<Guid>> IdsAsync(string canvas)
+        => (await RowsAsync(canvas, null)).Select(r => r.Id).ToList();
 
     private async Task<List<Row>> RowsAsync(string canvas, IReadOnlyList<Guid>? ids)
     {
@@ -244,10 +316,16 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
              where canvas = @canvas and worker = 'w' and (@ids::uuid[] is null or event_id = any(@ids))
             """, db);
         select.Parameters.AddWithValue("canvas", canvas);
-        select.Parameters.Add(new NpgsqlParameter("ids", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid) { Value = (object?)ids?.ToArray() ?? DBNull.Value });
+        select.Parameters.Add(new NpgsqlParameter(
+            "ids",
+            NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid)
+        {
+            Value = (object?)ids?.ToArray() ?? DBNull.Value
+        });
         var rows = new List<Row>();
         await using var reader = await select.ExecuteReaderAsync();
-        while (await reader.ReadAsync()) rows.Add(new Row(reader.GetGuid(0), reader.GetDateTime(1), reader.GetString(2), reader.GetString(3)));
+        while (await reader.ReadAsync()) rows.Add(
+            new Row(reader.GetGuid(0), reader.GetDateTime(1), reader.GetString(2), reader.GetString(3)));
         return rows;
     }
 }

@@ -2,7 +2,10 @@ using System.Diagnostics;
 
 namespace Workq.Tests.Integration;
 
-/// <summary>Delayed emits (delaySeconds, runAt) end to end: the scheduled table, the dispatcher's pump, un-enqueue, pause, handlers, the cap.</summary>
+/// <summary>
+/// Delayed emits (delaySeconds, runAt) end to end: the scheduled table, the dispatcher's pump, un-enqueue, pause,
+/// handlers, the cap.
+/// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper output)
 {
@@ -16,15 +19,28 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
 
     private async Task<Guid> EmitAtAsync(string canvas, string worker, string query, string token, string body = "1")
     {
-        using var response = await cluster.SendAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/{worker}/events?{query}"), token, body);
+        using var response = await cluster.SendAsync(
+            HttpMethod.Post,
+            cluster.EmitUrl($"/v1/canvases/{canvas}/workers/{worker}/events?{query}"),
+            token,
+            body);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True((int)response.StatusCode == 202, $"emit ?{query} answered {(int)response.StatusCode}: {text}");
         return JsonNode.Parse(text)!["id"]!.GetValue<Guid>();
     }
 
-    private async Task<string> EmitRefusedAsync(string canvas, string worker, string query, string token, int status = 400)
+    private async Task<string> EmitRefusedAsync(
+        string canvas,
+        string worker,
+        string query,
+        string token,
+        int status = 400)
     {
-        using var response = await cluster.SendAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/{worker}/events?{query}"), token, "1");
+        using var response = await cluster.SendAsync(
+            HttpMethod.Post,
+            cluster.EmitUrl($"/v1/canvases/{canvas}/workers/{worker}/events?{query}"),
+            token,
+            "1");
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         return await response.Content.ReadAsStringAsync();
@@ -44,7 +60,8 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
         var single = await EmitAtAsync(canvas, "d", "delaySeconds=4", token);
         var runAt = DateTimeOffset.UtcNow.AddSeconds(4);
         var singleAt = await EmitAtAsync(canvas, "d", $"runAt={At(runAt)}", token, "2");
-        var batch = (await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/events"), token, $$"""
+        var batch = (await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl(
+            $"/v1/canvases/{canvas}/events"), token, $$"""
             [{"worker":"d","event":3,"delaySeconds":4.5},{"worker":"d","event":4,"runAt":"{{runAt:O}}"},{"worker":"d","event":5}]
             """, expect: 202))!["ids"]!.AsArray().Select(i => i!.GetValue<Guid>()).ToList();
 
@@ -53,7 +70,11 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
         Assert.Equal(4, waiting["stats"]!["scheduled"]!.GetValue<long>());
         Assert.Equal(100_000, waiting["limits"]!["maxScheduled"]!.GetValue<int>());
 
-        var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "d"), t => t.Count == 5, Patience, "all five ran");
+        var traces = await cluster.EventuallyAsync(
+            () => cluster.TracesAsync(canvas, "d"),
+            t => t.Count == 5,
+            Patience,
+            "all five ran");
         Assert.True(StartedAt(traces, single) >= before.AddSeconds(4), "delaySeconds=4 ran early");
         Assert.True(StartedAt(traces, singleAt) >= runAt, "runAt ran early");
         Assert.True(StartedAt(traces, batch[0]) >= before.AddSeconds(4.5), "the batch's delaySeconds ran early");
@@ -66,13 +87,22 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
     public async Task Bad_delays_and_times_are_refused_with_a_problem_naming_the_field()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("delay");
-        Assert.Contains("not both", await EmitRefusedAsync(canvas, "d", $"delaySeconds=1&runAt={At(DateTimeOffset.UtcNow.AddSeconds(5))}", token));
+        Assert.Contains("not both", await EmitRefusedAsync(
+            canvas,
+            "d",
+            $"delaySeconds=1&runAt={At(DateTimeOffset.UtcNow.AddSeconds(5))}",
+            token));
         Assert.Contains("delaySeconds", await EmitRefusedAsync(canvas, "d", "delaySeconds=-1", token));
         Assert.Contains("delaySeconds", await EmitRefusedAsync(canvas, "d", "delaySeconds=2592001", token));
         Assert.Contains("delaySeconds", await EmitRefusedAsync(canvas, "d", "delaySeconds=soon", token));
         Assert.Contains("runAt", await EmitRefusedAsync(canvas, "d", "runAt=2026-12-01T12:00:00", token));
-        Assert.Contains("30 days", await EmitRefusedAsync(canvas, "d", $"runAt={At(DateTimeOffset.UtcNow.AddDays(31))}", token));
-        using var batch = await cluster.SendAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/events"), token,
+        Assert.Contains(
+            "30 days",
+            await EmitRefusedAsync(canvas, "d", $"runAt={At(DateTimeOffset.UtcNow.AddDays(31))}", token));
+        using var batch = await cluster.SendAsync(
+            HttpMethod.Post,
+            cluster.EmitUrl($"/v1/canvases/{canvas}/events"),
+            token,
             """[{"worker":"d","event":1},{"worker":"d","event":2,"delaySeconds":"5"}]""");
         Assert.Equal(400, (int)batch.StatusCode);
         Assert.Contains("Item 1", await batch.Content.ReadAsStringAsync());
@@ -92,18 +122,38 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
         var kept = await EmitAtAsync(victim, "w", "delaySeconds=3", victimToken, "\"kept\"");
         var cancelled = await EmitAtAsync(victim, "w", "delaySeconds=3", victimToken, "\"cancelled\"");
 
-        await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{victim}/workers/w/events/{cancelled}"), victimToken, expect: 202);
+        await cluster.JsonAsync(
+            HttpMethod.Delete,
+            cluster.ControlUrl($"/v1/canvases/{victim}/workers/w/events/{cancelled}"),
+            victimToken,
+            expect: 202);
         Assert.Equal(1, (await cluster.WorkerAsync(victim, "w"))["stats"]!["scheduled"]!.GetValue<long>());
         // The attacker's own route reaches only its own worker's events; the victim's route refuses its token.
-        await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{attacker}/workers/w/events/{kept}"), attackerToken, expect: 202);
-        await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{victim}/workers/w/events/{kept}"), attackerToken, expect: 403);
+        await cluster.JsonAsync(
+            HttpMethod.Delete,
+            cluster.ControlUrl($"/v1/canvases/{attacker}/workers/w/events/{kept}"),
+            attackerToken,
+            expect: 202);
+        await cluster.JsonAsync(
+            HttpMethod.Delete,
+            cluster.ControlUrl($"/v1/canvases/{victim}/workers/w/events/{kept}"),
+            attackerToken,
+            expect: 403);
         Assert.Equal(1, (await cluster.WorkerAsync(victim, "w"))["stats"]!["scheduled"]!.GetValue<long>());
 
         await cluster.TraceOfAsync(victim, "w", kept, Patience);
         // Published together: once the kept one ran, the cancelled one would have been in the queue before it.
-        var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(victim, "w"), t => t.Count >= 1, Patience, "the victim's traces");
+        var traces = await cluster.EventuallyAsync(
+            () => cluster.TracesAsync(victim, "w"),
+            t => t.Count >= 1,
+            Patience,
+            "the victim's traces");
         Assert.DoesNotContain(traces, t => t!["eventId"]!.GetValue<Guid>() == cancelled);
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(victim, "w"), w => w["stats"]!["processed"]!.GetValue<long>() >= 1, Patience, "the counter caught up");
+        await cluster.EventuallyAsync(
+            () => cluster.WorkerAsync(victim, "w"),
+            w => w["stats"]!["processed"]!.GetValue<long>() >= 1,
+            Patience,
+            "the counter caught up");
         Assert.Equal(1, (await cluster.WorkerAsync(victim, "w"))["stats"]!["processed"]!.GetValue<long>());
         Assert.Empty(await cluster.TracesAsync(attacker, "w"));
     }
@@ -114,11 +164,16 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
         var (canvas, token) = await cluster.CreateCanvasAsync("delay");
         await cluster.DeployAsync(canvas, "p", "return Event;", token: token);
         await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/p/pause"), token);
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "p"), w => w["stats"]!["consumers"]!.GetValue<long>() == 0, Patience, "no consumers while paused");
+        await cluster.EventuallyAsync(
+            () => cluster.WorkerAsync(canvas, "p"),
+            w => w["stats"]!["consumers"]!.GetValue<long>() == 0,
+            Patience,
+            "no consumers while paused");
 
         var id = await EmitAtAsync(canvas, "p", "delaySeconds=1", token);
         var held = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "p"),
-            w => w["stats"]!["scheduled"]!.GetValue<long>() == 0 && w["stats"]!["queued"]!.GetValue<long>() == 1, Patience, "the due event queued, held by the pause");
+            w => w["stats"]!["scheduled"]!.GetValue<long>() == 0
+                && w["stats"]!["queued"]!.GetValue<long>() == 1, Patience, "the due event queued, held by the pause");
         Assert.Equal(0, held["stats"]!["processed"]!.GetValue<long>());
 
         await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/p/resume"), token);
@@ -132,7 +187,10 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
         await cluster.DeployAsync(canvas, "w", "return Event;", token: token);
         await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/events"), token,
             """[{"worker":"w","event":1,"delaySeconds":600},{"worker":"w","event":2,"delaySeconds":600},{"worker":"other","event":3,"delaySeconds":600}]""", expect: 202);
-        var purged = await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/events"), token);
+        var purged = await cluster.JsonAsync(
+            HttpMethod.Delete,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/events"),
+            token);
         Assert.Equal(2, purged!["purged"]!.GetValue<long>());
         Assert.Equal(0, (await cluster.WorkerAsync(canvas, "w"))["stats"]!["scheduled"]!.GetValue<long>());
     }
@@ -142,8 +200,16 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("relay");
         var (other, otherToken) = await cluster.CreateCanvasAsync("other");
-        await cluster.DeployAsync(canvas, "relay", """await Emit("sink", Event, delay: TimeSpan.FromSeconds(2)); return null;""", token: token);
-        await cluster.DeployAsync(canvas, "far", """await Emit("sink", Event, delay: TimeSpan.FromDays(31)); return null;""", token: token);
+        await cluster.DeployAsync(
+            canvas,
+            "relay",
+            """await Emit("sink", Event, delay: TimeSpan.FromSeconds(2)); return null;""",
+            token: token);
+        await cluster.DeployAsync(
+            canvas,
+            "far",
+            """await Emit("sink", Event, delay: TimeSpan.FromDays(31)); return null;""",
+            token: token);
         await cluster.DeployAsync(canvas, "sink", "return Event;", token: token);
         await cluster.DeployAsync(other, "sink", "return Event;", token: otherToken);
 
@@ -151,11 +217,16 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
         var relay = await cluster.TraceOfAsync(canvas, "relay", relayed, Patience);
         var emitted = relay["emitted"]!.AsArray().Single()!["id"]!.GetValue<Guid>();
         var sink = await cluster.TraceOfAsync(canvas, "sink", emitted, Patience);
-        Assert.True(sink["startedAt"]!.GetValue<DateTimeOffset>() >= relay["startedAt"]!.GetValue<DateTimeOffset>().AddSeconds(2), "the handler's delayed emit ran early");
+        Assert.True(sink["startedAt"]!.GetValue<DateTimeOffset>() >= relay["startedAt"]!.GetValue<DateTimeOffset>()
+            .AddSeconds(2), "the handler's delayed emit ran early");
         Assert.Equal(7, sink["event"]!.GetValue<int>());
         Assert.Empty(await cluster.TracesAsync(other, "sink"));
 
-        var far = await cluster.TraceOfAsync(canvas, "far", await cluster.EmitAsync(canvas, "far", "1", token), Patience);
+        var far = await cluster.TraceOfAsync(
+            canvas,
+            "far",
+            await cluster.EmitAsync(canvas, "far", "1", token),
+            Patience);
         Assert.Contains("30 days", far.ToJsonString());
         Assert.Equal(0, (await cluster.WorkerAsync(canvas, "sink"))["stats"]!["scheduled"]!.GetValue<long>());
     }
@@ -177,14 +248,24 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
         }
         var refused = await EmitRefusedAsync(canvas, "w", "delaySeconds=60", token, status: 429);
         Assert.Contains("WORKQ_MAX_SCHEDULED_PER_WORKER", refused);
-        using (var batch = await cluster.SendAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/events"), token,
+        using (var batch = await cluster.SendAsync(
+            HttpMethod.Post,
+            cluster.EmitUrl($"/v1/canvases/{canvas}/events"),
+            token,
             """[{"worker":"w","event":1},{"worker":"w","event":2,"delaySeconds":60}]"""))
             Assert.Equal(429, (int)batch.StatusCode);
         // The refused batch enqueued nothing, not even its immediate item; a plain emit is still taken.
         var now = await cluster.EmitAsync(canvas, "w", "3", token);
-        var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "w"), t => t.Count >= 1, Patience, "the immediate emit ran");
+        var traces = await cluster.EventuallyAsync(
+            () => cluster.TracesAsync(canvas, "w"),
+            t => t.Count >= 1,
+            Patience,
+            "the immediate emit ran");
         Assert.Equal(now, Assert.Single(traces)!["eventId"]!.GetValue<Guid>());
-        var purged = await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/events"), token);
+        var purged = await cluster.JsonAsync(
+            HttpMethod.Delete,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/events"),
+            token);
         Assert.Equal(100_000, purged!["purged"]!.GetValue<long>());
     }
 
@@ -202,15 +283,27 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
         for (var batch = 0; batch < 4; batch++)
         {
             var times = Enumerable.Range(0, 50).Select(i => first.AddMilliseconds((batch * 50 + i) * 15)).ToList();
-            var body = "[" + string.Join(",", times.Select(t => $$"""{"worker":"rec","event":0,"runAt":"{{t:O}}"}""")) + "]";
-            var ids = (await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/events"), token, body, expect: 202))!["ids"]!.AsArray();
+            var body = "[" + string.Join(",", times.Select(t => $$"""{"worker":"rec","event":0,"runAt":"{{t:O}}"}"""))
+                + "]";
+            var ids = (await cluster.JsonAsync(
+                HttpMethod.Post,
+                cluster.EmitUrl($"/v1/canvases/{canvas}/events"),
+                token,
+                body,
+                expect: 202))!["ids"]!.AsArray();
             for (var i = 0; i < ids.Count; i++) runAts[ids[i]!.GetValue<Guid>()] = times[i];
         }
-        await cluster.EventuallyAsync(() => Task.FromResult(sink.FirstSeen.Count), n => n >= runAts.Count, TimeSpan.FromSeconds(60), "all 200 ran");
+        await cluster.EventuallyAsync(
+            () => Task.FromResult(sink.FirstSeen.Count),
+            n => n >= runAts.Count,
+            TimeSpan.FromSeconds(60),
+            "all 200 ran");
 
-        var lateness = runAts.Select(e => (anchorWall + Stopwatch.GetElapsedTime(anchorTicks, sink.FirstSeen[e.Key.ToString()]) - e.Value).TotalMilliseconds)
+        var lateness = runAts.Select(e => (anchorWall
+            + Stopwatch.GetElapsedTime(anchorTicks, sink.FirstSeen[e.Key.ToString()]) - e.Value).TotalMilliseconds)
             .Order().ToList();
-        double Percentile(double p) => lateness[Math.Min(lateness.Count - 1, (int)Math.Ceiling(p * lateness.Count) - 1)];
+        double Percentile(double p)
+            => lateness[Math.Min(lateness.Count - 1, (int)Math.Ceiling(p * lateness.Count) - 1)];
         output.WriteLine($"Delayed-emit lateness (handler's callback - runAt) over {lateness.Count} events scheduled 2-5 s ahead: " +
             $"min {lateness[0]:0} ms, p50 {Percentile(0.50):0} ms, p99 {Percentile(0.99):0} ms, max {lateness[^1]:0} ms; p99 < 1 s: {Percentile(0.99) < 1000}");
         Assert.True(lateness[0] >= 0, $"an event ran {-lateness[0]:0} ms before its runAt");

@@ -14,7 +14,8 @@ public sealed class DeletionTests(WorkqCluster cluster)
     private const string InstanceBookkeeping = "applied_changes";
 
     private NpgsqlConnection Connect() =>
-        new(new NpgsqlConnectionStringBuilder(WorkqCluster.PostgresAdmin) { Database = cluster.Database }.ConnectionString);
+        new(new NpgsqlConnectionStringBuilder(WorkqCluster.PostgresAdmin) { Database = cluster.Database }
+            .ConnectionString);
 
     /// <summary>One row in every table that keeps rows per canvas, as the services would write them.</summary>
     private static Task SeedAsync(NpgsqlConnection db, string canvas, string worker) => db.ExecuteAsync("""
@@ -39,8 +40,14 @@ public sealed class DeletionTests(WorkqCluster cluster)
              values ('workq.dead-letters', 'publish', @canvas, @worker, '\x31', '{}', 'seeded', 3, now());
         """, new { canvas, worker });
 
-    /// <summary>Rows per table (every table with a canvas column, and the canvas row itself) that belong to the canvas, or to one worker of it.</summary>
-    private static async Task<Dictionary<string, long>> RowsAsync(NpgsqlConnection db, string canvas, string? worker = null)
+    /// <summary>
+    /// Rows per table (every table with a canvas column, and the canvas row itself) that belong to the canvas, or to
+    /// one worker of it.
+    /// </summary>
+    private static async Task<Dictionary<string, long>> RowsAsync(
+        NpgsqlConnection db,
+        string canvas,
+        string? worker = null)
     {
         var tables = await db.QueryAsync<(string Table, bool HasWorker)>("""
             select c.table_name, exists (select 1 from information_schema.columns w
@@ -55,9 +62,13 @@ public sealed class DeletionTests(WorkqCluster cluster)
             var workerColumn = table is "workers" or "worker_assemblies" ? "name" : hasWorker ? "worker" : null;
             if (worker is not null && workerColumn is null) continue;
             var where = worker is null ? "canvas = @canvas" : $"canvas = @canvas and {workerColumn} = @worker";
-            rows[table] = await db.ExecuteScalarAsync<long>($"select count(*) from {table} where {where}", new { canvas, worker });
+            rows[table] = await db.ExecuteScalarAsync<long>(
+                $"select count(*) from {table} where {where}",
+                new { canvas, worker });
         }
-        if (worker is null) rows["canvases"] = await db.ExecuteScalarAsync<long>("select count(*) from canvases where name = @canvas", new { canvas });
+        if (worker is null) rows["canvases"] = await db.ExecuteScalarAsync<long>(
+            "select count(*) from canvases where name = @canvas",
+            new { canvas });
         return rows;
     }
 
@@ -74,15 +85,27 @@ public sealed class DeletionTests(WorkqCluster cluster)
         await SeedAsync(db, neighbour, "w");
 
         var before = await RowsAsync(db, canvas);
-        Assert.All(before, table => Assert.True(table.Value > 0, $"the test seeds no row in {table.Key}: seed it, so the delete is checked there"));
+        Assert.All(before, table => Assert.True(
+            table.Value > 0,
+            $"the test seeds no row in {table.Key}: seed it, so the delete is checked there"));
         var neighbourBefore = await RowsAsync(db, neighbour);
 
-        await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}"), cluster.AdminToken, expect: 204);
+        await cluster.JsonAsync(
+            HttpMethod.Delete,
+            cluster.ControlUrl($"/v1/canvases/{canvas}"),
+            cluster.AdminToken,
+            expect: 204);
 
-        Assert.All(await RowsAsync(db, canvas), table => Assert.True(table.Value == 0, $"{table.Value} row(s) of the deleted canvas left in {table.Key}"));
+        Assert.All(
+            await RowsAsync(db, canvas),
+            table => Assert.True(table.Value == 0, $"{table.Value} row(s) of the deleted canvas left in {table.Key}"));
         Assert.Equal(neighbourBefore, await RowsAsync(db, neighbour));
         // A second delete finds no canvas: 404, as before.
-        await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}"), cluster.AdminToken, expect: 404);
+        await cluster.JsonAsync(
+            HttpMethod.Delete,
+            cluster.ControlUrl($"/v1/canvases/{canvas}"),
+            cluster.AdminToken,
+            expect: 404);
     }
 
     [Fact]
@@ -97,10 +120,20 @@ public sealed class DeletionTests(WorkqCluster cluster)
         await SeedAsync(db, canvas, "stays");
         var siblingBefore = await RowsAsync(db, canvas, "stays");
 
-        await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/gone"), token, expect: 204);
+        await cluster.JsonAsync(
+            HttpMethod.Delete,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/gone"),
+            token,
+            expect: 204);
 
         var left = await RowsAsync(db, canvas, "gone");
-        foreach (var table in new[] { "workers", "worker_assemblies", "traces", "dead_letters", "metrics_minute", "metrics_hour" })
+        foreach (var table in new[] {
+            "workers",
+            "worker_assemblies",
+            "traces",
+            "dead_letters",
+            "metrics_minute",
+            "metrics_hour" })
             Assert.True(left[table] == 0, $"{left[table]} row(s) of the deleted worker left in {table}");
         Assert.Equal(siblingBefore, await RowsAsync(db, canvas, "stays"));
     }

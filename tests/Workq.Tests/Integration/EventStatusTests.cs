@@ -2,7 +2,9 @@ using System.Diagnostics;
 
 namespace Workq.Tests.Integration;
 
-/// <summary>The event status (GET /v1/canvases/{c}/events/{id}, ?wait=N) through every state, on the real services and broker.</summary>
+/// <summary>
+/// The event status (GET /v1/canvases/{c}/events/{id}, ?wait=N) through every state, on the real services and broker.
+/// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class EventStatusTests(WorkqCluster cluster)
 {
@@ -12,7 +14,10 @@ public sealed class EventStatusTests(WorkqCluster cluster)
         cluster.ControlUrl($"/v1/canvases/{canvas}/events/{id}" + (wait is null ? "" : $"?wait={wait}"));
 
     private async Task<JsonNode> StatusAsync(string canvas, Guid id, string token, int? wait = null) =>
-        (await cluster.JsonAsync(HttpMethod.Get, StatusUrl(canvas, id.ToString(), wait?.ToString(System.Globalization.CultureInfo.InvariantCulture)), token))!;
+        (await cluster.JsonAsync(
+            HttpMethod.Get,
+            StatusUrl(canvas, id.ToString(), wait?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            token))!;
 
     /// <summary>An event queued for worker <c>held</c>, which is paused; <c>Worker</c> is its control URL.</summary>
     private async Task<(string Canvas, string Token, Uri Worker, Guid Id)> QueuedOnAPausedWorkerAsync()
@@ -26,12 +31,20 @@ public sealed class EventStatusTests(WorkqCluster cluster)
         return (canvas, token, worker, id);
     }
 
-    private async Task<JsonNode> StatusEventuallyAsync(string canvas, Guid id, string token, string status, Func<JsonNode, bool>? also = null) =>
+    private async Task<JsonNode> StatusEventuallyAsync(
+        string canvas,
+        Guid id,
+        string token,
+        string status,
+        Func<JsonNode, bool>? also = null) =>
         await cluster.EventuallyAsync(async () =>
         {
             using var response = await cluster.SendAsync(HttpMethod.Get, StatusUrl(canvas, id.ToString()), token);
-            return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync())! : new JsonObject();
-        }, s => s["status"]?.GetValue<string>() == status && (also?.Invoke(s) ?? true), Patience, $"event {id} {status}");
+            return response.IsSuccessStatusCode
+                ? JsonNode.Parse(await response.Content.ReadAsStringAsync())!
+                : new JsonObject();
+        }, s => s["status"]?.GetValue<string>() == status
+            && (also?.Invoke(s) ?? true), Patience, $"event {id} {status}");
 
     private static string Status(JsonNode answer) => answer["status"]!.GetValue<string>();
 
@@ -39,7 +52,11 @@ public sealed class EventStatusTests(WorkqCluster cluster)
     public async Task A_wait_returns_completed_with_the_result_as_soon_as_the_event_finishes()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync();
-        await cluster.DeployAsync(canvas, "slowish", "await Task.Delay(1000, CancellationToken); return new { n = Event![\"n\"]!.GetValue<int>() * 2 };", token: token);
+        await cluster.DeployAsync(
+            canvas,
+            "slowish",
+            "await Task.Delay(1000, CancellationToken); return new { n = Event![\"n\"]!.GetValue<int>() * 2 };",
+            token: token);
         var id = await cluster.EmitAsync(canvas, "slowish", """{"n":21}""", token);
 
         var clock = Stopwatch.StartNew();
@@ -56,10 +73,22 @@ public sealed class EventStatusTests(WorkqCluster cluster)
         var enqueuedAt = answer["enqueuedAt"]!.GetValue<DateTimeOffset>();
         var startedAt = answer["startedAt"]!.GetValue<DateTimeOffset>();
         var finishedAt = answer["finishedAt"]!.GetValue<DateTimeOffset>();
-        Assert.True(enqueuedAt <= startedAt.AddMilliseconds(50) && startedAt < finishedAt, $"{enqueuedAt} {startedAt} {finishedAt}");
+        Assert.True(
+            enqueuedAt <= startedAt.AddMilliseconds(50) && startedAt < finishedAt,
+            $"{enqueuedAt} {startedAt} {finishedAt}");
         Assert.True(finishedAt - startedAt >= TimeSpan.FromMilliseconds(900));
         // Every key of the contract is present, null or not.
-        foreach (var key in new[] { "id", "worker", "status", "attempts", "enqueuedAt", "runAt", "startedAt", "finishedAt", "result", "error" })
+        foreach (var key in new[] {
+            "id",
+            "worker",
+            "status",
+            "attempts",
+            "enqueuedAt",
+            "runAt",
+            "startedAt",
+            "finishedAt",
+            "result",
+            "error" })
             Assert.True(answer.AsObject().ContainsKey(key), key);
     }
 
@@ -68,7 +97,11 @@ public sealed class EventStatusTests(WorkqCluster cluster)
     {
         var (canvas, token) = await cluster.CreateCanvasAsync();
         await cluster.DeployAsync(canvas, "later", "return 7;", token: token);
-        using var emitted = await cluster.SendAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/later/events?delaySeconds=4"), token, "1");
+        using var emitted = await cluster.SendAsync(
+            HttpMethod.Post,
+            cluster.EmitUrl($"/v1/canvases/{canvas}/workers/later/events?delaySeconds=4"),
+            token,
+            "1");
         Assert.Equal(HttpStatusCode.Accepted, emitted.StatusCode);
         var id = JsonNode.Parse(await emitted.Content.ReadAsStringAsync())!["id"]!.GetValue<Guid>();
 
@@ -80,7 +113,9 @@ public sealed class EventStatusTests(WorkqCluster cluster)
         var done = await StatusAsync(canvas, id, token, wait: 30);
         Assert.Equal("completed", Status(done));
         Assert.Equal(runAt, done["runAt"]!.GetValue<DateTimeOffset>());
-        Assert.True(done["startedAt"]!.GetValue<DateTimeOffset>() >= runAt, $"started {done["startedAt"]} before its runAt {runAt}");
+        Assert.True(
+            done["startedAt"]!.GetValue<DateTimeOffset>() >= runAt,
+            $"started {done["startedAt"]} before its runAt {runAt}");
         Assert.Equal(7, done["result"]!.GetValue<int>());
     }
 
@@ -119,7 +154,11 @@ public sealed class EventStatusTests(WorkqCluster cluster)
     {
         var (canvas, token) = await cluster.CreateCanvasAsync();
         await cluster.DeployAsync(canvas, "fails", "throw new InvalidOperationException(\"boom\");", token: token);
-        await cluster.DeployAsync(canvas, "slow", "await Task.Delay(TimeSpan.FromSeconds(30), CancellationToken); return 1;", token: token);
+        await cluster.DeployAsync(
+            canvas,
+            "slow",
+            "await Task.Delay(TimeSpan.FromSeconds(30), CancellationToken); return 1;",
+            token: token);
         var failed = await cluster.EmitAsync(canvas, "fails", "1", token);
         var slow = await cluster.EmitAsync(canvas, "slow", "1", token);
 
@@ -142,15 +181,21 @@ public sealed class EventStatusTests(WorkqCluster cluster)
         Assert.Equal("cancelled", Status(cancelled));
         Assert.NotNull(cancelled["finishedAt"]);
 
-        // The worker reaches it, skips it and traces it cancelled; the status never goes back to queued or on to completed.
+        // The worker reaches it, skips it and traces it cancelled; the status never goes back to queued or on to
+        // completed.
         await cluster.JsonAsync(HttpMethod.Post, new Uri(worker + "/resume"), token);
-        await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "held"), t => t.Count == 1, Patience, "the cancelled event traced");
+        await cluster.EventuallyAsync(
+            () => cluster.TracesAsync(canvas, "held"),
+            t => t.Count == 1,
+            Patience,
+            "the cancelled event traced");
         Assert.Equal("cancelled", Status(await StatusAsync(canvas, id, token)));
     }
 
     /// <summary>
-    /// Issue 25, "A status that never moves on": an un-enqueue sent right after a delayed emit's 202 lands before the emitter's
-    /// flush writes the event's <c>scheduled</c>. The event never runs, and its status is <c>cancelled</c> for good.
+    /// Issue 25, "A status that never moves on": an un-enqueue sent right after a delayed emit's 202 lands before the
+    /// emitter's flush writes the event's <c>scheduled</c>. The event never runs, and its status is <c>cancelled</c>
+    /// for good.
     /// </summary>
     [Fact]
     public async Task A_delayed_emit_un_enqueued_right_after_its_202_is_cancelled_for_good_whichever_write_lands_first()
@@ -160,13 +205,28 @@ public sealed class EventStatusTests(WorkqCluster cluster)
         var ids = new List<Guid>();
         for (var i = 0; i < 10; i++)
         {
-            var accepted = await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/later/events?delaySeconds=600"), token, "{}", expect: 202);
+            var accepted = await cluster.JsonAsync(
+                HttpMethod.Post,
+                cluster.EmitUrl($"/v1/canvases/{canvas}/workers/later/events?delaySeconds=600"),
+                token,
+                "{}",
+                expect: 202);
             var id = Guid.Parse(accepted!["id"]!.GetValue<string>());
-            await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/later/events/{id}"), token, expect: 202);
+            await cluster.JsonAsync(
+                HttpMethod.Delete,
+                cluster.ControlUrl($"/v1/canvases/{canvas}/workers/later/events/{id}"),
+                token,
+                expect: 202);
             ids.Add(id);
         }
-        // A marker the emitter notes after them: once its status is readable, the emitter's flush of every scheduled above has landed.
-        var marker = await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/later/events?delaySeconds=600"), token, "{}", expect: 202);
+        // A marker the emitter notes after them: once its status is readable, the emitter's flush of every scheduled
+        // above has landed.
+        var marker = await cluster.JsonAsync(
+            HttpMethod.Post,
+            cluster.EmitUrl($"/v1/canvases/{canvas}/workers/later/events?delaySeconds=600"),
+            token,
+            "{}",
+            expect: 202);
         await StatusEventuallyAsync(canvas, Guid.Parse(marker!["id"]!.GetValue<string>()), token, "scheduled");
 
         foreach (var id in ids)
@@ -185,17 +245,30 @@ public sealed class EventStatusTests(WorkqCluster cluster)
         var (canvas, token) = await cluster.CreateCanvasAsync();
         var worker = cluster.ControlUrl($"/v1/canvases/{canvas}/workers/flaky");
         await cluster.DeployAsync(canvas, "flaky", "throw new InvalidOperationException(\"fatal\");", token: token);
-        await cluster.JsonAsync(HttpMethod.Patch, worker, token, """{"retry":{"maxAttempts":2,"backoffSeconds":[2]}}""");
+        await cluster.JsonAsync(
+            HttpMethod.Patch,
+            worker,
+            token,
+            """{"retry":{"maxAttempts":2,"backoffSeconds":[2]}}""");
         var id = await cluster.EmitAsync(canvas, "flaky", """{"k":"v"}""", token);
 
         // Between the attempts it waits in its delay queue: queued again, attempt 2, with the first error.
-        var retrying = await StatusEventuallyAsync(canvas, id, token, "queued", s => s["attempts"]!.GetValue<int>() == 2);
+        var retrying = await StatusEventuallyAsync(
+            canvas,
+            id,
+            token,
+            "queued",
+            s => s["attempts"]!.GetValue<int>() == 2);
         Assert.Contains("fatal", retrying["error"]!.GetValue<string>());
         var dead = await StatusAsync(canvas, id, token, wait: 30);
         Assert.Equal("deadLettered", Status(dead));
         Assert.Equal(2, dead["attempts"]!.GetValue<int>());
         Assert.Contains("fatal", dead["error"]!.GetValue<string>());
-        await cluster.EventuallyAsync(() => cluster.JsonAsync(HttpMethod.Get, new Uri(worker + "/dead-letters"), token), d => d!.AsArray().Count == 1, Patience, "dead letter stored");
+        await cluster.EventuallyAsync(
+            () => cluster.JsonAsync(HttpMethod.Get, new Uri(worker + "/dead-letters"), token),
+            d => d!.AsArray().Count == 1,
+            Patience,
+            "dead letter stored");
 
         await cluster.DeployAsync(canvas, "flaky", "return \"fixed\";", token: token, expect: 200);
         await cluster.JsonAsync(HttpMethod.Post, new Uri(worker + "/dead-letters/redrive"), token);
@@ -227,7 +300,10 @@ public sealed class EventStatusTests(WorkqCluster cluster)
         Assert.Equal(2, answer["result"]!.GetValue<int>());
     }
 
-    /// <summary>Tenant test: another canvas's token is refused, and asking on one's own canvas for another canvas's id says nothing of it.</summary>
+    /// <summary>
+    /// Tenant test: another canvas's token is refused, and asking on one's own canvas for another canvas's id says
+    /// nothing of it.
+    /// </summary>
     [Fact]
     public async Task Another_canvas_cannot_see_an_event_nor_learn_that_it_exists()
     {
@@ -255,19 +331,33 @@ public sealed class EventStatusTests(WorkqCluster cluster)
         // The two 404s read alike: nothing tells an id of another canvas from one that never was.
         using var theirs = await cluster.SendAsync(HttpMethod.Get, StatusUrl(other, id.ToString()), otherToken);
         using var nobodys = await cluster.SendAsync(HttpMethod.Get, StatusUrl(other, unknown.ToString()), otherToken);
-        var (a, b) = (JsonNode.Parse(await nobodys.Content.ReadAsStringAsync())!, JsonNode.Parse(await theirs.Content.ReadAsStringAsync())!);
+        var (a, b) = (JsonNode.Parse(await nobodys.Content.ReadAsStringAsync())!, JsonNode.Parse(
+            await theirs.Content.ReadAsStringAsync())!);
         Assert.Equal(a["title"]!.GetValue<string>(), b["title"]!.GetValue<string>());
-        Assert.Equal(a["detail"]!.GetValue<string>().Replace(unknown.ToString(), "ID"), b["detail"]!.GetValue<string>().Replace(id.ToString(), "ID"));
+        Assert.Equal(
+            a["detail"]!.GetValue<string>().Replace(unknown.ToString(), "ID"),
+            b["detail"]!.GetValue<string>().Replace(id.ToString(), "ID"));
     }
 
-    /// <summary>A hostile handler's result and error land in the status store; they must not break the batch its canvas shares with others.</summary>
+    /// <summary>
+    /// A hostile handler's result and error land in the status store; they must not break the batch its canvas shares
+    /// with others.
+    /// </summary>
     [Fact]
     public async Task A_hostile_result_or_error_does_not_stop_other_canvases_statuses()
     {
         var (hostile, hostileToken) = await cluster.CreateCanvasAsync();
         var (victim, victimToken) = await cluster.CreateCanvasAsync();
-        await cluster.DeployAsync(hostile, "nul", "return \"a\\u0000b\" + new string('x', 100000);", token: hostileToken);
-        await cluster.DeployAsync(hostile, "nulerror", "throw new Exception(\"bad\\u0000\" + new string('y', 100000));", token: hostileToken);
+        await cluster.DeployAsync(
+            hostile,
+            "nul",
+            "return \"a\\u0000b\" + new string('x', 100000);",
+            token: hostileToken);
+        await cluster.DeployAsync(
+            hostile,
+            "nulerror",
+            "throw new Exception(\"bad\\u0000\" + new string('y', 100000));",
+            token: hostileToken);
         await cluster.DeployAsync(victim, "plain", "return 5;", token: victimToken);
 
         var nul = await cluster.EmitAsync(hostile, "nul", "1", hostileToken);

@@ -1,6 +1,9 @@
 namespace Workq.Tests.Integration;
 
-/// <summary>Many <c>?wait</c> long-polls at once (issue 25): each answers 200 or 404, never a 5xx; past WORKQ_MAX_EVENT_WAITS a 429.</summary>
+/// <summary>
+/// Many <c>?wait</c> long-polls at once (issue 25): each answers 200 or 404, never a 5xx; past WORKQ_MAX_EVENT_WAITS a
+/// 429.
+/// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class EventWaitTests(WorkqCluster cluster)
 {
@@ -9,16 +12,27 @@ public sealed class EventWaitTests(WorkqCluster cluster)
     {
         const int Waits = 500, Events = 50;
         var (canvas, token) = await cluster.CreateCanvasAsync();
-        await cluster.DeployAsync(canvas, "slow", "await Task.Delay(1500, CancellationToken); return Event;", concurrency: Events, token: token);
-        var ids = await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, Events).Select(n => ("slow", $"{n}")), token);
+        await cluster.DeployAsync(
+            canvas,
+            "slow",
+            "await Task.Delay(1500, CancellationToken); return Event;",
+            concurrency: Events,
+            token: token);
+        var ids = await cluster.EmitBatchAsync(
+            canvas,
+            Enumerable.Range(0, Events).Select(n => ("slow", $"{n}")),
+            token);
 
-        // 450 wait for events that finish while they wait; 50 for ids that never were, which answer 404 once their wait runs out.
+        // 450 wait for events that finish while they wait; 50 for ids that never were, which answer 404 once their wait
+        // runs out.
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = Waits };
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(60) };
         var answers = await Task.WhenAll(Enumerable.Range(0, Waits).Select(async n =>
         {
             var (id, wait) = n < Waits - 50 ? (ids[n % Events], 15) : (Guid.CreateVersion7(), 3);
-            using var request = new HttpRequestMessage(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/events/{id}?wait={wait}"));
+            using var request = new HttpRequestMessage(
+                HttpMethod.Get,
+                cluster.ControlUrl($"/v1/canvases/{canvas}/events/{id}?wait={wait}"));
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             using var response = await http.SendAsync(request);
             return ((int)response.StatusCode, n < Waits - 50, await response.Content.ReadAsStringAsync());
@@ -27,7 +41,9 @@ public sealed class EventWaitTests(WorkqCluster cluster)
         var wrong = answers.Where(a => a.Item1 != (a.Item2 ? 200 : 404)).ToList();
         Assert.True(wrong.Count == 0, $"{wrong.Count} of {Waits} waits answered otherwise: " +
             string.Join("; ", wrong.GroupBy(w => w.Item1).Select(g => $"{g.Key}×{g.Count()} ({g.First().Item3})")));
-        Assert.All(answers.Where(a => a.Item2), a => Assert.Equal("completed", JsonNode.Parse(a.Item3)!["status"]!.GetValue<string>()));
+        Assert.All(
+            answers.Where(a => a.Item2),
+            a => Assert.Equal("completed", JsonNode.Parse(a.Item3)!["status"]!.GetValue<string>()));
     }
 
     [Fact]
@@ -41,20 +57,28 @@ public sealed class EventWaitTests(WorkqCluster cluster)
         await control.WaitReadyAsync(cluster.Http, TimeSpan.FromSeconds(90));
         Uri Url(int wait) => new(control.Url, $"v1/canvases/{canvas}/events/{Guid.CreateVersion7()}?wait={wait}");
 
-        // A first request pays for the new instance's start (its canvases, its connections), which a waiter's place must not.
-        using (var first = await cluster.SendAsync(HttpMethod.Get, Url(0), token)) Assert.Equal(HttpStatusCode.NotFound, first.StatusCode);
-        // Ten at once for ids that never were: three take the places and wait their 6 seconds out, the other seven are refused at once.
+        // A first request pays for the new instance's start (its canvases, its connections), which a waiter's place
+        // must not.
+        using (var first = await cluster.SendAsync(HttpMethod.Get, Url(0), token)) Assert.Equal(
+            HttpStatusCode.NotFound,
+            first.StatusCode);
+        // Ten at once for ids that never were: three take the places and wait their 6 seconds out, the other seven are
+        // refused at once.
         var waits = Enumerable.Range(0, 10).Select(async _ =>
         {
             var clock = Stopwatch.StartNew();
             using var response = await cluster.SendAsync(HttpMethod.Get, Url(6), token);
-            return (response.StatusCode, clock.Elapsed, response.Headers.RetryAfter?.Delta, response.Content.Headers.ContentType?.MediaType,
+            return (response.StatusCode, clock.Elapsed, response.Headers.RetryAfter?.Delta, response.Content.Headers
+                .ContentType?
+                .MediaType,
                 Body: await response.Content.ReadAsStringAsync());
         }).ToList();
         var firstRefusal = await await Task.WhenAny(waits);
         Assert.Equal(HttpStatusCode.TooManyRequests, firstRefusal.StatusCode);
         // Without a wait it is an ordinary read, however many wait.
-        using (var now = await cluster.SendAsync(HttpMethod.Get, Url(0), token)) Assert.Equal(HttpStatusCode.NotFound, now.StatusCode);
+        using (var now = await cluster.SendAsync(HttpMethod.Get, Url(0), token)) Assert.Equal(
+            HttpStatusCode.NotFound,
+            now.StatusCode);
 
         var answers = await Task.WhenAll(waits);
         var refused = answers.Where(a => a.StatusCode == HttpStatusCode.TooManyRequests).ToList();

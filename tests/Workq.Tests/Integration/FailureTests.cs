@@ -4,7 +4,9 @@ using Workq.Shared.Messaging;
 
 namespace Workq.Tests.Integration;
 
-/// <summary>Retry policy, dead letters and redrive, loop protection: failure handling that leaves nothing lost.</summary>
+/// <summary>
+/// Retry policy, dead letters and redrive, loop protection: failure handling that leaves nothing lost.
+/// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class FailureTests(WorkqCluster cluster)
 {
@@ -22,7 +24,11 @@ public sealed class FailureTests(WorkqCluster cluster)
             throw new InvalidOperationException("downstream is down");
             """, token: token);
         var url = cluster.ControlUrl($"/v1/canvases/{canvas}/workers/flaky");
-        var patched = await cluster.JsonAsync(HttpMethod.Patch, url, token, """{"retry":{"maxAttempts":3,"backoffSeconds":[1,2]}}""");
+        var patched = await cluster.JsonAsync(
+            HttpMethod.Patch,
+            url,
+            token,
+            """{"retry":{"maxAttempts":3,"backoffSeconds":[1,2]}}""");
         Assert.Equal(3, patched.As<Worker>().Retry!.MaxAttempts);
         // The policy reaches the instances through the control plane within moments; an event that ran before
         // that was simply complete. Emit until one is dead-lettered.
@@ -33,7 +39,10 @@ public sealed class FailureTests(WorkqCluster cluster)
         {
             await cluster.EmitAsync(canvas, "flaky", """{"order":1}""", token);
             // Three attempts, 1 s and 2 s apart, are over within a few seconds.
-            for (var probe = DateTime.UtcNow + TimeSpan.FromSeconds(8); deadLetters.Count == 0 && DateTime.UtcNow < probe; await Task.Delay(200))
+            for (
+                var probe = DateTime.UtcNow + TimeSpan.FromSeconds(8);
+                deadLetters.Count == 0 && DateTime.UtcNow < probe;
+                await Task.Delay(200))
                 deadLetters = await DeadLettersAsync(deadLettersUrl, token);
         }
         Assert.True(deadLetters.Count > 0, $"no dead letter within {Patience}\n{cluster.Logs()}");
@@ -44,29 +53,51 @@ public sealed class FailureTests(WorkqCluster cluster)
         Assert.Equal(1, deadLetter.Event!["order"]!.GetValue<int>());
 
         // Traces are written in batches, a moment after the dead letter may be stored.
-        var traces = await cluster.EventuallyAsync(async () => (await cluster.GetTracesAsync(canvas, "flaky")).Where(t => t.EventId == id).ToList(),
-            t => t.Count == 3, Patience, "three attempts traced");
+        var traces = await cluster.EventuallyAsync(
+            async () => (await cluster.GetTracesAsync(canvas, "flaky")).Where(t => t.EventId == id).ToList(),
+            t => t.Count == 3,
+            Patience,
+            "three attempts traced");
         Assert.Equal([1, 2, 3], traces.Select(t => t.Attempt).Order());
         Assert.All(traces, t => Assert.Equal("failed", t.Status));
         // The backoff was waited out: attempt 2 started at least 1 s after attempt 1 finished.
         var first = traces.Single(t => t.Attempt == 1);
         var second = traces.Single(t => t.Attempt == 2);
         Assert.True(second.StartedAt - first.FinishedAt >= TimeSpan.FromMilliseconds(900));
-        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "flaky"), w => w.Stats.DeadLettered == 1, Patience, "deadLettered counted");
+        await cluster.EventuallyAsync(
+            () => cluster.GetWorkerAsync(canvas, "flaky"),
+            w => w.Stats.DeadLettered == 1,
+            Patience,
+            "deadLettered counted");
 
-        await cluster.DeployAsync(canvas, "flaky", "return $\"fixed on attempt {Meta.Attempt}\";", token: token, expect: 200);
+        await cluster.DeployAsync(
+            canvas,
+            "flaky",
+            "return $\"fixed on attempt {Meta.Attempt}\";",
+            token: token,
+            expect: 200);
         // Wait until the fix is live before redriving (instances converge through the control plane).
         await cluster.EmitAsync(canvas, "flaky", """{"probe":true}""", token);
-        await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "flaky"), t => t.Any(x => x.Status == "completed"), Patience, "the fix is live");
+        await cluster.EventuallyAsync(
+            () => cluster.GetTracesAsync(canvas, "flaky"),
+            t => t.Any(x => x.Status == "completed"),
+            Patience,
+            "the fix is live");
 
-        var redriven = await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/flaky/dead-letters/redrive"), token);
+        var redriven = await cluster.JsonAsync(
+            HttpMethod.Post,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/flaky/dead-letters/redrive"),
+            token);
         Assert.Equal(1, redriven!["redriven"]!.GetValue<int>());
         var done = await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "flaky"),
             t => t.Any(x => x.EventId == id && x.Status == "completed"), Patience, "the redriven event completed");
         var completed = done.First(x => x.EventId == id && x.Status == "completed");
         Assert.Equal(1, completed.Attempt);
         Assert.Equal("fixed on attempt 1", completed.Result!.GetValue<string>());
-        Assert.Empty((await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/flaky/dead-letters"), token))!.AsArray());
+        Assert.Empty((await cluster.JsonAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/flaky/dead-letters"),
+            token))!.AsArray());
     }
 
     [Fact]
@@ -74,8 +105,16 @@ public sealed class FailureTests(WorkqCluster cluster)
     {
         var (canvas, token) = await cluster.CreateCanvasAsync();
         await cluster.DeployAsync(canvas, "bad", "throw new Exception(\"no\");", token: token);
-        await cluster.JsonAsync(HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bad"), token, """{"retry":{"maxAttempts":1,"backoffSeconds":[]}}""");
-        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "bad"), w => w.Retry is not null, Patience, "policy stored");
+        await cluster.JsonAsync(
+            HttpMethod.Patch,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bad"),
+            token,
+            """{"retry":{"maxAttempts":1,"backoffSeconds":[]}}""");
+        await cluster.EventuallyAsync(
+            () => cluster.GetWorkerAsync(canvas, "bad"),
+            w => w.Retry is not null,
+            Patience,
+            "policy stored");
         // Until the instances have the policy, a failure is simply complete; emit until dead letters appear.
         var listUrl = cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bad/dead-letters");
         var emitted = new List<Guid>();
@@ -89,8 +128,13 @@ public sealed class FailureTests(WorkqCluster cluster)
         foreach (var id in emitted)
             await cluster.EventuallyAsync(async () =>
             {
-                using var response = await cluster.SendAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/events/{id}"), token);
-                return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync())!["status"]?.GetValue<string>() : null;
+                using var response = await cluster.SendAsync(
+                    HttpMethod.Get,
+                    cluster.ControlUrl($"/v1/canvases/{canvas}/events/{id}"),
+                    token);
+                return response.IsSuccessStatusCode
+                    ? JsonNode.Parse(await response.Content.ReadAsStringAsync())!["status"]?.GetValue<string>()
+                    : null;
             }, s => s is "completed" or "deadLettered", Patience, $"event {id} ended");
         var discarded = await cluster.JsonAsync(HttpMethod.Delete, listUrl, token);
         Assert.True(discarded!["discarded"]!.GetValue<int>() >= 1);
@@ -103,27 +147,44 @@ public sealed class FailureTests(WorkqCluster cluster)
         var (canvas, token) = await cluster.CreateCanvasAsync();
         await cluster.DeployAsync(canvas, "w", "return null;", token: token);
         // What a dispatcher that crashed between storing a dead letter and acking it sees: the same message again.
-        // A second event goes last: the dispatcher takes dead letters in order, so once it is listed both copies were handled.
+        // A second event goes last: the dispatcher takes dead letters in order, so once it is listed both copies were
+        // handled.
         var twice = new EventEnvelope(Guid.CreateVersion7(), canvas, "w", DateTimeOffset.UtcNow, 0, null);
         var last = twice with { Id = Guid.CreateVersion7() };
-        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(cluster.ServiceEnvironment["WORKQ_RABBITMQ_URL"]) };
+        var factory = new RabbitMQ.Client.ConnectionFactory
+        {
+            Uri = new Uri(cluster.ServiceEnvironment["WORKQ_RABBITMQ_URL"])
+        };
         await using (var connection = await factory.CreateConnectionAsync())
-        await using (var channel = await connection.CreateChannelAsync(new RabbitMQ.Client.CreateChannelOptions(true, true)))
+        await using (var channel = await connection.CreateChannelAsync(
+            new RabbitMQ.Client.CreateChannelOptions(true, true)))
         {
             foreach (var envelope in new[] { twice, twice, last })
             {
                 var properties = EventHeaders.Create(envelope, attempt: 3);
                 properties.Headers![EventHeaders.DeadLetterReason] = "gave up";
                 properties.Headers[EventHeaders.Attempts] = 3;
-                await channel.BasicPublishAsync(Topology.DeadLetterExchange, "w", mandatory: false, properties, """{"n":1}"""u8.ToArray());
+                await channel.BasicPublishAsync(
+                    Topology.DeadLetterExchange,
+                    "w",
+                    mandatory: false,
+                    properties,
+                    """{"n":1}"""u8.ToArray());
             }
         }
 
         var listUrl = cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters");
-        var list = await cluster.EventuallyAsync(() => DeadLettersAsync(listUrl, token), l => l.Any(d => d.Id == last.Id), Patience,
+        var list = await cluster.EventuallyAsync(
+            () => DeadLettersAsync(listUrl, token),
+            l => l.Any(d => d.Id == last.Id),
+            Patience,
             "the last dead letter listed");
         Assert.Equal(new[] { twice.Id, last.Id }.Order(), list.Select(d => d.Id).Order());
-        await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "w"), w => w.Stats.DeadLettered == 2, Patience, "each event counted once");
+        await cluster.EventuallyAsync(
+            () => cluster.GetWorkerAsync(canvas, "w"),
+            w => w.Stats.DeadLettered == 2,
+            Patience,
+            "each event counted once");
     }
 
     [Fact]
@@ -138,8 +199,11 @@ public sealed class FailureTests(WorkqCluster cluster)
         var started = DateTimeOffset.UtcNow;
         await cluster.EmitAsync(canvas, "bomb", "0", token);
 
-        var blocked = await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "bomb"), w => w.State == "blocked",
-            TimeSpan.FromSeconds(10), "the loop blocked");
+        var blocked = await cluster.EventuallyAsync(
+            () => cluster.GetWorkerAsync(canvas, "bomb"),
+            w => w.State == "blocked",
+            TimeSpan.FromSeconds(10),
+            "the loop blocked");
         Assert.True(DateTimeOffset.UtcNow - started < TimeSpan.FromSeconds(10));
         Assert.Contains("self-emit loop", blocked.BlockedReason);
         // Stopped with its backlog kept, and far from flooding the broker.
@@ -149,11 +213,20 @@ public sealed class FailureTests(WorkqCluster cluster)
         Assert.InRange(queued.Stats.Queued, 1, 99_999);
 
         // The owner cannot resume it; the admin can purge and unblock.
-        using (var resume = await cluster.SendAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bomb/resume"), token))
+        using (var resume = await cluster.SendAsync(
+            HttpMethod.Post,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bomb/resume"),
+            token))
             Assert.Equal(409, (int)resume.StatusCode);
-        await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bomb/events"), token);
+        await cluster.JsonAsync(
+            HttpMethod.Delete,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bomb/events"),
+            token);
         await cluster.DeployAsync(canvas, "bomb", "return null;", token: token, expect: 200);
-        var unblocked = await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bomb/unblock"), cluster.AdminToken);
+        var unblocked = await cluster.JsonAsync(
+            HttpMethod.Post,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bomb/unblock"),
+            cluster.AdminToken);
         Assert.Equal("running", unblocked.As<Worker>().State);
     }
 

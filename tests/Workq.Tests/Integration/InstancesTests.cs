@@ -1,12 +1,17 @@
 namespace Workq.Tests.Integration;
 
-/// <summary>The instances view (GET /v1/instances): live worker instances with their consumers, from their load reports.</summary>
+/// <summary>
+/// The instances view (GET /v1/instances): live worker instances with their consumers, from their load reports.
+/// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class InstancesTests(WorkqCluster cluster)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    private async Task<JsonArray> InstancesAsync() => (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl("/v1/instances"), cluster.AdminToken))!.AsArray();
+    private async Task<JsonArray> InstancesAsync() => (await cluster.JsonAsync(
+        HttpMethod.Get,
+        cluster.ControlUrl("/v1/instances"),
+        cluster.AdminToken))!.AsArray();
 
     private static IEnumerable<JsonNode> ConsumersOf(JsonArray instances, string canvas) =>
         instances.SelectMany(i => i!["consumers"]!.AsArray()).Where(c => c!["canvas"]!.GetValue<string>() == canvas)!;
@@ -21,7 +26,8 @@ public sealed class InstancesTests(WorkqCluster cluster)
         await cluster.DeployAsync(canvas, "b", "return 2;", concurrency: 3, token: token);
 
         var listed = await cluster.EventuallyAsync(InstancesAsync,
-            l => l.Count(i => pids.Contains(i!["pid"]!.GetValue<int>())) >= 2 && ConsumersOf(l, canvas).Count() >= 2 * 2, Patience, "both instances consuming a and b");
+            l => l.Count(i => pids.Contains(i!["pid"]!.GetValue<int>())) >= 2
+                && ConsumersOf(l, canvas).Count() >= 2 * 2, Patience, "both instances consuming a and b");
         foreach (var instance in listed.Where(i => pids.Contains(i!["pid"]!.GetValue<int>())))
         {
             Assert.NotEqual(Guid.Empty, instance!["id"]!.GetValue<Guid>());
@@ -31,7 +37,8 @@ public sealed class InstancesTests(WorkqCluster cluster)
             Assert.Equal("canvas", instance["isolation"]!.GetValue<string>());
             Assert.DoesNotContain(instance["runners"]!.AsArray(), r => r!["canvas"]!.GetValue<string>() == canvas);
             Assert.True(instance["lastSeen"]!.GetValue<DateTimeOffset>() > DateTimeOffset.UtcNow.AddSeconds(-10));
-            var mine = instance["consumers"]!.AsArray().Where(c => c!["canvas"]!.GetValue<string>() == canvas).ToDictionary(c => c!["worker"]!.GetValue<string>());
+            var mine = instance["consumers"]!.AsArray().Where(c => c!["canvas"]!.GetValue<string>() == canvas)
+                .ToDictionary(c => c!["worker"]!.GetValue<string>());
             Assert.Equal(7, mine["a"]!["prefetch"]!.GetValue<int>());
             Assert.Equal(3, mine["b"]!["prefetch"]!.GetValue<int>());
             Assert.Equal("consuming", mine["a"]!["state"]!.GetValue<string>());
@@ -40,7 +47,8 @@ public sealed class InstancesTests(WorkqCluster cluster)
 
         await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/a/pause"), token);
         var after = await cluster.EventuallyAsync(InstancesAsync,
-            l => !ConsumersOf(l, canvas).Any(c => c["worker"]!.GetValue<string>() == "a"), Patience, "a's consumers gone after pause");
+            l => !ConsumersOf(l, canvas).Any(
+                c => c["worker"]!.GetValue<string>() == "a"), Patience, "a's consumers gone after pause");
         Assert.True(ConsumersOf(after, canvas).Count(c => c["worker"]!.GetValue<string>() == "b") >= 2);
     }
 

@@ -29,7 +29,11 @@ public sealed class KestrelRejectionTests(WorkqCluster cluster)
 
     [Theory]
     [MemberData(nameof(Rejections))]
-    public async Task What_Kestrel_rejects_itself_answers_problem_json(string service, string request, int status, string detail)
+    public async Task What_Kestrel_rejects_itself_answers_problem_json(
+        string service,
+        string request,
+        int status,
+        string detail)
     {
         await using var connection = await RawConnection.OpenAsync(Port(service));
         await connection.SendAsync(request);
@@ -55,7 +59,9 @@ public sealed class KestrelRejectionTests(WorkqCluster cluster)
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("big");
         // Content-Length over the event limit and over Kestrel's own maximum (30 MB); no body bytes need follow.
-        foreach (var (port, path) in new[] { (cluster.Emitter.Port, $"/v1/canvases/{canvas}/workers/w/events"), (cluster.Control.Port, "/v1/canvases") })
+        foreach (var (port, path) in new[] {
+            (cluster.Emitter.Port, $"/v1/canvases/{canvas}/workers/w/events"),
+            (cluster.Control.Port, "/v1/canvases") })
         {
             await using var connection = await RawConnection.OpenAsync(port);
             await connection.SendAsync($"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {(port == cluster.Control.Port ? cluster.AdminToken : token)}\r\n" +
@@ -91,7 +97,8 @@ public sealed class KestrelRejectionTests(WorkqCluster cluster)
             Assert.Equal("ok", response.Body);
         }
         // Three pipelined in one write: two good ones answered in order, then the bad one's problem.
-        await connection.SendAsync("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n");
+        await connection.SendAsync(
+            "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n");
         Assert.Equal("ok", (await connection.ReadResponseAsync()).Body);
         Assert.Equal("ready", (await connection.ReadResponseAsync()).Body);
         AssertProblem(await connection.ReadResponseAsync(), 400, "Invalid request line");
@@ -120,10 +127,14 @@ public sealed class KestrelRejectionTests(WorkqCluster cluster)
     private sealed record RawResponse(int Status, string Head, string Body)
     {
         public string? Header(string name) => Head.Split("\r\n").Skip(1)
-            .Select(line => line.Split(':', 2)).FirstOrDefault(p => p[0].Equals(name, StringComparison.OrdinalIgnoreCase))?[1].Trim();
+            .Select(line => line
+                .Split(':', 2)).FirstOrDefault(p => p[0].Equals(name, StringComparison.OrdinalIgnoreCase))?[1].Trim();
     }
 
-    /// <summary>An HTTP/1.1 connection read by hand: one response at a time (Content-Length or chunked), so keep-alive can be seen.</summary>
+    /// <summary>
+    /// An HTTP/1.1 connection read by hand: one response at a time (Content-Length or chunked), so keep-alive can be
+    /// seen.
+    /// </summary>
     private sealed class RawConnection : IAsyncDisposable
     {
         private readonly TcpClient client;
@@ -144,7 +155,8 @@ public sealed class KestrelRejectionTests(WorkqCluster cluster)
             return new RawConnection(client);
         }
 
-        public Task SendAsync(string request) => stream.WriteAsync(Encoding.ASCII.GetBytes(request), timeout.Token).AsTask();
+        public Task SendAsync(string request)
+            => stream.WriteAsync(Encoding.ASCII.GetBytes(request), timeout.Token).AsTask();
 
         public async Task<RawResponse> ReadResponseAsync()
         {
@@ -156,7 +168,9 @@ public sealed class KestrelRejectionTests(WorkqCluster cluster)
                 var text = new StringBuilder();
                 while (true)
                 {
-                    var size = Convert.ToInt32(Encoding.ASCII.GetString(await ReadUntilAsync("\r\n"u8.ToArray())).Trim(), 16);
+                    var size = Convert.ToInt32(
+                        Encoding.ASCII.GetString(await ReadUntilAsync("\r\n"u8.ToArray())).Trim(),
+                        16);
                     text.Append(Encoding.UTF8.GetString(await ReadExactlyAsync(size + 2), 0, size));
                     if (size == 0) break;
                 }
@@ -164,13 +178,15 @@ public sealed class KestrelRejectionTests(WorkqCluster cluster)
             }
             else
             {
-                body = Encoding.UTF8.GetString(await ReadExactlyAsync(int.Parse(response.Header("Content-Length") ?? "0")));
+                body = Encoding.UTF8
+                    .GetString(await ReadExactlyAsync(int.Parse(response.Header("Content-Length") ?? "0")));
             }
             return response with { Body = body };
         }
 
         /// <summary>True when the server has closed its side (nothing more to read).</summary>
-        public async Task<bool> IsClosedAsync() => pending.Count == 0 && await stream.ReadAsync(new byte[1], timeout.Token) == 0;
+        public async Task<bool> IsClosedAsync()
+            => pending.Count == 0 && await stream.ReadAsync(new byte[1], timeout.Token) == 0;
 
         private async Task<byte[]> ReadUntilAsync(byte[] terminator)
         {
@@ -199,7 +215,8 @@ public sealed class KestrelRejectionTests(WorkqCluster cluster)
         {
             var buffer = new byte[16_384];
             var n = await stream.ReadAsync(buffer, timeout.Token);
-            if (n == 0) throw new Xunit.Sdk.XunitException($"The server closed the connection mid-response; had: {Encoding.ASCII.GetString([.. pending])}");
+            if (n == 0) throw new Xunit.Sdk.XunitException(
+                $"The server closed the connection mid-response; had: {Encoding.ASCII.GetString([.. pending])}");
             pending.AddRange(buffer.AsSpan(0, n).ToArray());
         }
 

@@ -2,7 +2,9 @@ using Workq.Client;
 
 namespace Workq.Tests.Integration;
 
-/// <summary>The event lookup (GET /v1/canvases/{c}/lookup/{id}): where an event id is known, on the real services.</summary>
+/// <summary>
+/// The event lookup (GET /v1/canvases/{c}/lookup/{id}): where an event id is known, on the real services.
+/// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class LookupTests(WorkqCluster cluster)
 {
@@ -24,7 +26,11 @@ public sealed class LookupTests(WorkqCluster cluster)
     public async Task A_completed_event_is_found_with_its_trace()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync();
-        await cluster.DeployAsync(canvas, "done", "Log(\"ran\"); return Event![\"n\"]!.GetValue<int>() * 2;", token: token);
+        await cluster.DeployAsync(
+            canvas,
+            "done",
+            "Log(\"ran\"); return Event![\"n\"]!.GetValue<int>() * 2;",
+            token: token);
         var id = await cluster.EmitAsync(canvas, "done", """{"n":21}""", token);
 
         var answer = await FoundAsync(canvas, id, token, "trace");
@@ -56,7 +62,11 @@ public sealed class LookupTests(WorkqCluster cluster)
     {
         var (canvas, token) = await cluster.CreateCanvasAsync();
         await cluster.DeployAsync(canvas, "dies", "throw new InvalidOperationException(\"fatal\");", token: token);
-        await cluster.JsonAsync(HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/dies"), token, """{"retry":{"maxAttempts":1}}""");
+        await cluster.JsonAsync(
+            HttpMethod.Patch,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/dies"),
+            token,
+            """{"retry":{"maxAttempts":1}}""");
         var id = await cluster.EmitAsync(canvas, "dies", """{"k":"v"}""", token);
 
         var answer = await FoundAsync(canvas, id, token, "deadLetter");
@@ -110,7 +120,10 @@ public sealed class LookupTests(WorkqCluster cluster)
         Assert.Equal(id, answer.Id);
         Assert.Empty(answer.Found);
         var note = answer.Note;
-        Assert.Contains("not found in the kept traces, dead letters or unhandled events", note, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(
+            "not found in the kept traces, dead letters or unhandled events",
+            note,
+            StringComparison.OrdinalIgnoreCase);
         Assert.Contains("traces keep the last 10 runs per worker", note);
     }
 
@@ -123,7 +136,8 @@ public sealed class LookupTests(WorkqCluster cluster)
         {
             (LookupUrl(canvas, "not-a-guid"), token, 400),
             (LookupUrl(canvas, Guid.NewGuid().ToString()), otherToken, 403),
-            (LookupUrl("no-such-canvas-" + Guid.NewGuid().ToString("N")[..8], Guid.NewGuid().ToString()), cluster.AdminToken, 404),
+            (LookupUrl("no-such-canvas-" + Guid.NewGuid().ToString("N")[..8], Guid.NewGuid().ToString()), cluster
+                .AdminToken, 404),
             (LookupUrl(canvas, Guid.NewGuid().ToString()), null, 401),
         })
         {

@@ -8,7 +8,9 @@ public sealed class MetricsApiTests(WorkqCluster cluster)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    /// <summary>From ten minutes ago to a minute ahead (twelve minutes), fixed once per test so every read has the same points.</summary>
+    /// <summary>
+    /// From ten minutes ago to a minute ahead (twelve minutes), fixed once per test so every read has the same points.
+    /// </summary>
     private static string RecentRange()
     {
         var now = DateTime.UtcNow;
@@ -16,7 +18,8 @@ public sealed class MetricsApiTests(WorkqCluster cluster)
     }
 
     private async Task<JsonArray> PointsAsync(string path, string? token = null) =>
-        (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl(path), token ?? cluster.AdminToken))!["points"]!.AsArray();
+        (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl(path), token ?? cluster.AdminToken))!["points"]!
+            .AsArray();
 
     private static long Sum(JsonArray points, string field) => points.Sum(p => p![field]!.GetValue<long>());
 
@@ -28,11 +31,23 @@ public sealed class MetricsApiTests(WorkqCluster cluster)
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("metrics");
         await cluster.DeployAsync(canvas, "leaf", "return 1;", token: token);
-        await cluster.DeployAsync(canvas, "fan", "await Emit(\"leaf\", 1); await Emit(\"leaf\", 2); return null;", token: token);
+        await cluster.DeployAsync(
+            canvas,
+            "fan",
+            "await Emit(\"leaf\", 1); await Emit(\"leaf\", 2); return null;",
+            token: token);
         await cluster.DeployAsync(canvas, "bad", "throw new InvalidOperationException(\"no\");", token: token);
-        await cluster.DeployAsync(canvas, "slow", "await Task.Delay(TimeSpan.FromSeconds(30), CancellationToken); return null;", token: token);
+        await cluster.DeployAsync(
+            canvas,
+            "slow",
+            "await Task.Delay(TimeSpan.FromSeconds(30), CancellationToken); return null;",
+            token: token);
         // One attempt: each failure of "bad" is a dead letter at once.
-        await cluster.JsonAsync(HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bad"), token, """{"retry":{"maxAttempts":1,"backoffSeconds":[]}}""");
+        await cluster.JsonAsync(
+            HttpMethod.Patch,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/bad"),
+            token,
+            """{"retry":{"maxAttempts":1,"backoffSeconds":[]}}""");
 
         await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 7).Select(i => ("fan", i.ToString()))
             .Concat(Enumerable.Range(0, 4).Select(i => ("bad", i.ToString()))).Append(("slow", "0")), token);
@@ -57,7 +72,8 @@ public sealed class MetricsApiTests(WorkqCluster cluster)
                 Assert.Equal(workers.Sum(w => w[i]![field]!.GetValue<long>()), whole[i]![field]!.GetValue<long>());
         // Every point is a minute, oldest first; a minute without runs has no percentiles.
         Assert.All(whole.Zip(whole.Skip(1)), pair => Assert.Equal(
-            DateTimeOffset.Parse(pair.First!["at"]!.GetValue<string>()).AddMinutes(1), DateTimeOffset.Parse(pair.Second!["at"]!.GetValue<string>())));
+            DateTimeOffset.Parse(pair.First!["at"]!.GetValue<string>()).AddMinutes(1), DateTimeOffset.Parse(
+                pair.Second!["at"]!.GetValue<string>())));
         Assert.Contains(whole, p => p!["processed"]!.GetValue<long>() == 0 && p["durationMs"]!["p50"] is null);
     }
 
@@ -67,19 +83,31 @@ public sealed class MetricsApiTests(WorkqCluster cluster)
         var (canvas, token) = await cluster.CreateCanvasAsync("pct");
         await cluster.DeployAsync(canvas, "nap", "await Task.Delay(20, CancellationToken); return null;", token: token);
         await cluster.EmitAsync(canvas, "nap", "1", token);
-        var points = await SettledAsync($"/v1/canvases/{canvas}/workers/nap/metrics?{RecentRange()}", "processed", 1, "one run of nap");
+        var points = await SettledAsync(
+            $"/v1/canvases/{canvas}/workers/nap/metrics?{RecentRange()}",
+            "processed",
+            1,
+            "one run of nap");
         // A flush writes the minute's counts before the traces, so the trace may land a moment after the count.
-        var trace = (await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "nap"), t => t.Count == 1, TimeSpan.FromSeconds(10), "the trace of nap's run")).Single()!;
+        var trace = (await cluster.EventuallyAsync(
+            () => cluster.TracesAsync(canvas, "nap"),
+            t => t.Count == 1,
+            TimeSpan.FromSeconds(10),
+            "the trace of nap's run")).Single()!;
 
         var point = points.Single(p => p!["processed"]!.GetValue<long>() == 1)!;
-        foreach (var (field, measured) in new[] { ("durationMs", trace["durationMs"]!.GetValue<double>()), ("queueWaitMs", trace["queueWaitMs"]!.GetValue<double>()) })
+        foreach (var (field, measured) in new[] {
+            ("durationMs", trace["durationMs"]!.GetValue<double>()),
+            ("queueWaitMs", trace["queueWaitMs"]!.GetValue<double>()) })
             foreach (var p in new[] { "p50", "p95", "p99" })
             {
                 // One sample: every percentile is the middle of the bucket that sample fell in.
                 var value = point[field]![p]!.GetValue<double>();
                 Assert.Equal(LatencyHistogram.Bucket(measured), LatencyHistogram.Bucket(value));
             }
-        Assert.True(point["durationMs"]!["p50"]!.GetValue<double>() >= 20 / 1.34, "a 20 ms nap is at least the bucket below 20 ms");
+        Assert.True(
+            point["durationMs"]!["p50"]!.GetValue<double>() >= 20 / 1.34,
+            "a 20 ms nap is at least the bucket below 20 ms");
     }
 
     [Fact]
@@ -110,12 +138,16 @@ public sealed class MetricsApiTests(WorkqCluster cluster)
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("mbad");
         await cluster.DeployAsync(canvas, "w", "return null;", token: token);
-        foreach (var path in new[] { $"/v1/canvases/{canvas}/workers/w/metrics?{query}", $"/v1/canvases/{canvas}/metrics?{query}" })
+        foreach (var path in new[] {
+            $"/v1/canvases/{canvas}/workers/w/metrics?{query}",
+            $"/v1/canvases/{canvas}/metrics?{query}" })
         {
             using var response = await cluster.SendAsync(HttpMethod.Get, cluster.ControlUrl(path), token);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-            Assert.Contains(detail, JsonNode.Parse(await response.Content.ReadAsStringAsync())!["detail"]!.GetValue<string>());
+            Assert.Contains(
+                detail,
+                JsonNode.Parse(await response.Content.ReadAsStringAsync())!["detail"]!.GetValue<string>());
         }
     }
 
@@ -139,7 +171,10 @@ public sealed class MetricsApiTests(WorkqCluster cluster)
             using var response = await cluster.SendAsync(HttpMethod.Get, cluster.ControlUrl(path), token);
             Assert.Equal(status, response.StatusCode);
         }
-        using var anonymous = await cluster.SendAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{mine}/metrics"), null);
+        using var anonymous = await cluster.SendAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{mine}/metrics"),
+            null);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         // The default range: the last hour at one minute, so 60 or 61 points.
         Assert.InRange((await PointsAsync($"/v1/canvases/{mine}/metrics", token)).Count, 60, 61);

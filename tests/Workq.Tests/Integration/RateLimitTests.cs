@@ -6,7 +6,8 @@ using Workq.Tests.Client;
 namespace Workq.Tests.Integration;
 
 /// <summary>
-/// <c>rateLimit</c>: at most N runs per S seconds over every worker instance, applied live; events over it wait in the queue.
+/// <c>rateLimit</c>: at most N runs per S seconds over every worker instance, applied live; events over it wait in the
+/// queue.
 /// </summary>
 [Collection(RateLimitCollection.Name)]
 public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper output)
@@ -16,7 +17,8 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
         return null;
         """;
 
-    private Uri WorkerUrl(string canvas, string worker) => cluster.ControlUrl($"/v1/canvases/{canvas}/workers/{worker}");
+    private Uri WorkerUrl(string canvas, string worker)
+        => cluster.ControlUrl($"/v1/canvases/{canvas}/workers/{worker}");
 
     [Fact]
     public async Task PUT_and_PATCH_set_the_rate_limit_the_worker_object_shows_it_and_null_removes_it()
@@ -28,19 +30,34 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
         Assert.Equal(1, created["rateLimit"]!["perSeconds"]!.GetValue<double>());
 
         // A redeploy without it keeps it, as every setting.
-        var redeployed = await cluster.JsonAsync(HttpMethod.Put, WorkerUrl(canvas, "w"), token, """{"code":"return 2;"}""");
+        var redeployed = await cluster.JsonAsync(
+            HttpMethod.Put,
+            WorkerUrl(canvas, "w"),
+            token,
+            """{"code":"return 2;"}""");
         Assert.Equal(10, redeployed!["rateLimit"]!["events"]!.GetValue<int>());
 
-        var patched = await cluster.JsonAsync(HttpMethod.Patch, WorkerUrl(canvas, "w"), token, """{"rateLimit":{"events":100,"perSeconds":0.5}}""");
+        var patched = await cluster.JsonAsync(
+            HttpMethod.Patch,
+            WorkerUrl(canvas, "w"),
+            token,
+            """{"rateLimit":{"events":100,"perSeconds":0.5}}""");
         Assert.Equal(100, patched!["rateLimit"]!["events"]!.GetValue<int>());
         Assert.Equal(0.5, (await cluster.WorkerAsync(canvas, "w"))["rateLimit"]!["perSeconds"]!.GetValue<double>());
 
-        var cleared = await cluster.JsonAsync(HttpMethod.Patch, WorkerUrl(canvas, "w"), token, """{"rateLimit":null}""");
+        var cleared = await cluster.JsonAsync(
+            HttpMethod.Patch,
+            WorkerUrl(canvas, "w"),
+            token,
+            """{"rateLimit":null}""");
         Assert.True(cleared!.AsObject().ContainsKey("rateLimit"));
         Assert.Null(cleared["rateLimit"]);
 
         using var control = FastClients.Control(cluster, token);
-        var viaClient = await control.PatchWorkerAsync(canvas, "w", new WorkerSettings(RateLimit: new RateLimit(5, 60)));
+        var viaClient = await control.PatchWorkerAsync(
+            canvas,
+            "w",
+            new WorkerSettings(RateLimit: new RateLimit(5, 60)));
         Assert.Equal(new RateLimit(5, 60), viaClient.RateLimit);
         Assert.Null((await control.PatchWorkerAsync(canvas, "w", new WorkerSettings(ClearRateLimit: true))).RateLimit);
     }
@@ -63,7 +80,9 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("rate");
         await cluster.DeployAsync(canvas, "w", "return 1;", token: token);
-        foreach (var (method, sent) in new[] { (HttpMethod.Patch, body), (HttpMethod.Put, body.Replace("{\"rateLimit\"", "{\"code\":\"return 1;\",\"rateLimit\"")) })
+        foreach (var (method, sent) in new[] {
+            (HttpMethod.Patch, body),
+            (HttpMethod.Put, body.Replace("{\"rateLimit\"", "{\"code\":\"return 1;\",\"rateLimit\"")) })
         {
             using var response = await cluster.SendAsync(method, WorkerUrl(canvas, "w"), token, sent);
             var text = await response.Content.ReadAsStringAsync();
@@ -75,8 +94,9 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
     }
 
     /// <summary>
-    /// The issue's bound: two worker instances share 10 events per second, measured over 60 s from the sink's timestamps, within 10 %.
-    /// Then a PATCH moves the rate live, and removing the limit lets the rest run: nothing failed, nothing dead-lettered.
+    /// The issue's bound: two worker instances share 10 events per second, measured over 60 s from the sink's
+    /// timestamps, within 10 %. Then a PATCH moves the rate live, and removing the limit lets the rest run: nothing
+    /// failed, nothing dead-lettered.
     /// </summary>
     [Fact]
     public async Task Two_instances_share_the_limit_within_ten_percent_over_sixty_seconds_and_a_PATCH_moves_it_live()
@@ -87,48 +107,83 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
         await using var sink = await CallbackSink.StartAsync();
         var (canvas, token) = await cluster.CreateCanvasAsync("rate");
         await cluster.JsonAsync(HttpMethod.Put, WorkerUrl(canvas, "rec"), token,
-            new JsonObject { ["code"] = RecordCode(sink), ["concurrency"] = 20, ["rateLimit"] = new JsonObject { ["events"] = 10, ["perSeconds"] = 1 } }.ToJsonString(), expect: 201);
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "rec"), w => w["stats"]!["consumers"]!.GetValue<long>() == 2,
-            TimeSpan.FromSeconds(30), "two consumers");
+            new JsonObject
+            {
+                ["code"] = RecordCode(sink),
+                ["concurrency"] = 20,
+                ["rateLimit"] = new JsonObject { ["events"] = 10, ["perSeconds"] = 1 }
+            }.ToJsonString(), expect: 201);
+        await cluster.EventuallyAsync(
+            () => cluster.WorkerAsync(canvas, "rec"),
+            w => w["stats"]!["consumers"]!.GetValue<long>() == 2,
+            TimeSpan.FromSeconds(30),
+            "two consumers");
 
         const int Backlog = 900;
         var accepted = new List<Guid>();
         for (var batch = 0; batch < 3; batch++)
-            accepted.AddRange(await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, Backlog / 3).Select(i => ("rec", i.ToString())), token));
-        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c > 0, TimeSpan.FromSeconds(30), "the first run");
+            accepted.AddRange(await cluster.EmitBatchAsync(
+                canvas,
+                Enumerable.Range(0, Backlog / 3).Select(i => ("rec", i.ToString())),
+                token));
+        await cluster.EventuallyAsync(
+            () => Task.FromResult(sink.Calls.Count),
+            c => c > 0,
+            TimeSpan.FromSeconds(30),
+            "the first run");
         var start = sink.FirstSeen.Values.Min();
         var window = TimeSpan.FromSeconds(60);
         var before = await SharesAsync(instances, canvas);
-        await cluster.EventuallyAsync(() => Task.FromResult(Stopwatch.GetElapsedTime(start)), e => e >= window, window + TimeSpan.FromSeconds(10), "60 s of runs");
+        await cluster.EventuallyAsync(
+            () => Task.FromResult(Stopwatch.GetElapsedTime(start)),
+            e => e >= window,
+            window + TimeSpan.FromSeconds(10),
+            "60 s of runs");
         var after = await SharesAsync(instances, canvas);
         var inWindow = sink.FirstSeen.Values.Count(t => t - start < window.TotalSeconds * Stopwatch.Frequency);
         var shares = after.Zip(before, (a, b) => a - b).ToList();
         output.WriteLine($"limit 10/s: {inWindow} runs in 60 s ({inWindow / 60.0:F2}/s); instances' shares {string.Join(" + ", shares)}");
         output.WriteLine("runs per 10 s: " + string.Join(", ", Enumerable.Range(0, 6).Select(i =>
-            sink.FirstSeen.Values.Count(t => t - start >= i * 10L * Stopwatch.Frequency && t - start < (i + 1) * 10L * Stopwatch.Frequency))));
+            sink.FirstSeen.Values.Count(
+                t => t - start >= i * 10L * Stopwatch.Frequency && t - start < (i + 1) * 10L * Stopwatch.Frequency))));
         // 600 from the limit, and the bucket's first 10 (it starts full).
         Assert.InRange(inWindow, 540, 660);
         Assert.All(shares, s => Assert.True(s > 0, $"both instances ran events: {string.Join(", ", shares)}"));
 
         // Live: a PATCH moves the rate without a redeploy.
-        await cluster.JsonAsync(HttpMethod.Patch, WorkerUrl(canvas, "rec"), token, """{"rateLimit":{"events":40,"perSeconds":1}}""");
+        await cluster.JsonAsync(
+            HttpMethod.Patch,
+            WorkerUrl(canvas, "rec"),
+            token,
+            """{"rateLimit":{"events":40,"perSeconds":1}}""");
         var patchedAt = Stopwatch.GetTimestamp();
         var measureFrom = patchedAt + Stopwatch.Frequency; // a second to reach every instance
-        await cluster.EventuallyAsync(() => Task.FromResult(Stopwatch.GetElapsedTime(patchedAt)), e => e >= TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(20), "5 s at the new limit");
-        var faster = sink.FirstSeen.Values.Count(t => t >= measureFrom && t < measureFrom + 5 * Stopwatch.Frequency) / 5.0;
+        await cluster.EventuallyAsync(
+            () => Task.FromResult(Stopwatch.GetElapsedTime(patchedAt)),
+            e => e >= TimeSpan.FromSeconds(6),
+            TimeSpan.FromSeconds(20),
+            "5 s at the new limit");
+        var faster = sink.FirstSeen.Values.Count(t => t >= measureFrom && t < measureFrom + 5 * Stopwatch.Frequency)
+            / 5.0;
         output.WriteLine($"after PATCH to 40/s: {faster:F1}/s");
         Assert.InRange(faster, 30, 48);
 
         // Removing it lets the rest of the backlog run at once; every event ran, none failed or was dead-lettered.
         await cluster.JsonAsync(HttpMethod.Patch, WorkerUrl(canvas, "rec"), token, """{"rateLimit":null}""");
-        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Select(Guid.Parse).ToHashSet()), seen => accepted.All(seen.Contains),
-            TimeSpan.FromSeconds(60), "every event run once the limit is removed");
+        await cluster.EventuallyAsync(
+            () => Task.FromResult(sink.Calls.Select(Guid.Parse).ToHashSet()),
+            seen => accepted.All(seen.Contains),
+            TimeSpan.FromSeconds(60),
+            "every event run once the limit is removed");
         var worker = await cluster.WorkerAsync(canvas, "rec");
         Assert.Equal(0, worker["stats"]!["failed"]!.GetValue<long>());
         Assert.Equal(0, worker["stats"]!["deadLettered"]!.GetValue<long>());
     }
 
-    /// <summary>A hostile tiny limit (and a huge one) on one canvas slows no other worker: the limit holds only its own deliveries.</summary>
+    /// <summary>
+    /// A hostile tiny limit (and a huge one) on one canvas slows no other worker: the limit holds only its own
+    /// deliveries.
+    /// </summary>
     [Fact]
     public async Task A_tiny_limit_with_a_backlog_does_not_slow_another_canvas_and_a_huge_one_is_no_limit()
     {
@@ -136,17 +191,43 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
         var (slowCanvas, slowToken) = await cluster.CreateCanvasAsync("rate-slow");
         var (fastCanvas, fastToken) = await cluster.CreateCanvasAsync("rate-fast");
         await cluster.JsonAsync(HttpMethod.Put, WorkerUrl(slowCanvas, "tiny"), slowToken,
-            new JsonObject { ["code"] = RecordCode(sink), ["concurrency"] = 50, ["rateLimit"] = new JsonObject { ["events"] = 2, ["perSeconds"] = 1 } }.ToJsonString(), expect: 201);
+            new JsonObject
+            {
+                ["code"] = RecordCode(sink),
+                ["concurrency"] = 50,
+                ["rateLimit"] = new JsonObject { ["events"] = 2, ["perSeconds"] = 1 }
+            }.ToJsonString(), expect: 201);
         await cluster.JsonAsync(HttpMethod.Put, WorkerUrl(slowCanvas, "huge"), slowToken,
-            new JsonObject { ["code"] = RecordCode(sink), ["concurrency"] = 10, ["rateLimit"] = new JsonObject { ["events"] = 1_000_000, ["perSeconds"] = 1 } }.ToJsonString(), expect: 201);
+            new JsonObject
+            {
+                ["code"] = RecordCode(sink),
+                ["concurrency"] = 10,
+                ["rateLimit"] = new JsonObject
+                {
+                    ["events"] = 1_000_000,
+                    ["perSeconds"] = 1
+                }
+            }.ToJsonString(), expect: 201);
         await cluster.DeployAsync(fastCanvas, "free", RecordCode(sink), 10, fastToken);
 
-        var slow = await cluster.EmitBatchAsync(slowCanvas, Enumerable.Range(0, 300).Select(i => ("tiny", i.ToString())), slowToken);
+        var slow = await cluster.EmitBatchAsync(
+            slowCanvas,
+            Enumerable.Range(0, 300).Select(i => ("tiny", i.ToString())),
+            slowToken);
         var started = Stopwatch.GetTimestamp();
-        var others = (await cluster.EmitBatchAsync(fastCanvas, Enumerable.Range(0, 300).Select(i => ("free", i.ToString())), fastToken))
-            .Concat(await cluster.EmitBatchAsync(slowCanvas, Enumerable.Range(0, 300).Select(i => ("huge", i.ToString())), slowToken)).ToList();
-        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Select(Guid.Parse).ToHashSet()), seen => others.All(seen.Contains),
-            TimeSpan.FromSeconds(30), "the unlimited and the hugely limited worker's events, beside a 2/s backlog");
+        var others = (await cluster.EmitBatchAsync(
+            fastCanvas,
+            Enumerable.Range(0, 300).Select(i => ("free", i.ToString())),
+            fastToken))
+            .Concat(await cluster.EmitBatchAsync(
+                slowCanvas,
+                Enumerable.Range(0, 300).Select(i => ("huge", i.ToString())),
+                slowToken)).ToList();
+        await cluster.EventuallyAsync(
+            () => Task.FromResult(sink.Calls.Select(Guid.Parse).ToHashSet()),
+            seen => others.All(seen.Contains),
+            TimeSpan.FromSeconds(30),
+            "the unlimited and the hugely limited worker's events, beside a 2/s backlog");
         var elapsed = Stopwatch.GetElapsedTime(started);
         var tinyRuns = sink.Calls.Select(Guid.Parse).Count(slow.Contains);
         output.WriteLine($"600 events of other workers in {elapsed.TotalSeconds:F1} s; the 2/s worker ran {tinyRuns}");
@@ -156,8 +237,8 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
     }
 
     /// <summary>
-    /// Deliveries waiting for a token are not runs: the worker object does not count them in flight, and pausing gives them back
-    /// to the queue unrun, so after resume each event runs once, as its first attempt.
+    /// Deliveries waiting for a token are not runs: the worker object does not count them in flight, and pausing gives
+    /// them back to the queue unrun, so after resume each event runs once, as its first attempt.
     /// </summary>
     [Fact]
     public async Task Events_waiting_for_a_token_are_not_in_flight_and_a_pause_gives_them_back_as_first_attempts()
@@ -175,7 +256,11 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
             ["rateLimit"] = new JsonObject { ["events"] = 1, ["perSeconds"] = 3600 },
         }.ToJsonString(), expect: 201);
         var ids = await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 30).Select(i => ("w", i.ToString())), token);
-        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c == 1, TimeSpan.FromSeconds(30), "the one run the bucket allows");
+        await cluster.EventuallyAsync(
+            () => Task.FromResult(sink.Calls.Count),
+            c => c == 1,
+            TimeSpan.FromSeconds(30),
+            "the one run the bucket allows");
         var instances = cluster.Workers.Count(w => !w.HasExited);
         // Up to concurrency per instance wait delivered but unstarted; the rest are still queued.
         var waiting = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "w"),
@@ -191,7 +276,11 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
         await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/pause"), token);
         await cluster.JsonAsync(HttpMethod.Patch, WorkerUrl(canvas, "w"), token, """{"rateLimit":null}""");
         await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/resume"), token);
-        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c >= ids.Count, TimeSpan.FromSeconds(30), "every event run after the resume");
+        await cluster.EventuallyAsync(
+            () => Task.FromResult(sink.Calls.Count),
+            c => c >= ids.Count,
+            TimeSpan.FromSeconds(30),
+            "every event run after the resume");
         var runs = sink.Calls.Select(c => c.Split(' ')).ToList();
         Assert.Equal(ids.Order(), runs.Select(r => Guid.Parse(r[0])).Order());
         Assert.All(runs, r => Assert.Equal("1", r[1]));
@@ -207,8 +296,11 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", cluster.AdminToken);
             using var response = await cluster.Http.SendAsync(request);
             var lines = (await response.Content.ReadAsStringAsync()).Split('\n');
-            shares.Add(lines.Where(l => l.StartsWith("workq_events_processed", StringComparison.Ordinal) && l.Contains($"\"{canvas}\"", StringComparison.Ordinal))
-                .Sum(l => (long)double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture)));
+            shares.Add(lines.Where(l => l.StartsWith("workq_events_processed", StringComparison.Ordinal)
+                && l.Contains($"\"{canvas}\"", StringComparison.Ordinal))
+                .Sum(l => (long)double.Parse(
+                    l[(l.LastIndexOf(' ') + 1)..],
+                    System.Globalization.CultureInfo.InvariantCulture)));
         }
         return shares;
     }

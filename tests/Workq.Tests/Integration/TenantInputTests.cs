@@ -1,9 +1,10 @@
 namespace Workq.Tests.Integration;
 
 /// <summary>
-/// Issue 25's input rules end to end: every text a tenant gives is stored (U+0000 as U+2400, a lone surrogate as U+FFFD) and
-/// found by search; ambiguous input is refused; a handler's emits are held to WORKQ_MAX_EVENT_BYTES; a run's result, error and
-/// logs to WORKQ_MAX_TRACE_BYTES; and the worker service's memory does not grow with the tenants' values.
+/// Issue 25's input rules end to end: every text a tenant gives is stored (U+0000 as U+2400, a lone surrogate as
+/// U+FFFD) and found by search; ambiguous input is refused; a handler's emits are held to WORKQ_MAX_EVENT_BYTES; a
+/// run's result, error and logs to WORKQ_MAX_TRACE_BYTES; and the worker service's memory does not grow with the
+/// tenants' values.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper output)
@@ -12,7 +13,10 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
     private const int MaxEventBytes = 262_144, MaxTraceBytes = 65_536;
 
     private async Task<JsonNode> StatusAsync(string canvas, Guid id, string token) =>
-        (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/events/{id}?wait=20"), token))!;
+        (await cluster.JsonAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/events/{id}?wait=20"),
+            token))!;
 
     [Fact]
     public async Task Nul_and_lone_surrogates_in_every_text_the_api_stores_are_kept_by_the_rule_and_found_by_search()
@@ -23,8 +27,13 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
             Log("log \u0000 " + (char)0xD800);
             throw new InvalidOperationException("nul \u0000 lone " + (char)0xD800 + " end");
             """ + "\n// a \0 b";
-        var deployed = await cluster.JsonAsync(HttpMethod.Put, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/fails"), token,
-            new JsonObject { ["code"] = code, ["retry"] = new JsonObject { ["maxAttempts"] = 1 } }.ToJsonString(), expect: 201);
+        var deployed = await cluster.JsonAsync(
+            HttpMethod.Put,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/fails"),
+            token,
+            new JsonObject { ["code"] = code, ["retry"] = new JsonObject { ["maxAttempts"] = 1 } }
+                .ToJsonString(),
+            expect: 201);
         Assert.Equal(1, deployed!["version"]!.GetValue<int>());
         Assert.EndsWith("// a \u2400 b", (await cluster.WorkerAsync(canvas, "fails"))["code"]!.GetValue<string>());
 
@@ -40,8 +49,11 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
         Assert.Equal("p\0q\ufffd", trace["event"]!["payload"]!.GetValue<string>());
 
         var letters = cluster.ControlUrl($"/v1/canvases/{canvas}/workers/fails/dead-letters");
-        var listed = await cluster.EventuallyAsync(async () => (await cluster.JsonAsync(HttpMethod.Get, letters, token))!.AsArray(), l => l.Count == 1,
-            Patience, "the dead letter");
+        var listed = await cluster.EventuallyAsync(
+            async () => (await cluster.JsonAsync(HttpMethod.Get, letters, token))!.AsArray(),
+            l => l.Count == 1,
+            Patience,
+            "the dead letter");
         var letter = listed[0]!;
         Assert.Contains("nul \u2400 lone \ufffd end", letter["reason"]!.GetValue<string>());
         Assert.Equal("p\0q\ufffd", letter["event"]!["payload"]!.GetValue<string>());
@@ -50,14 +62,23 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
             Assert.Single((await cluster.JsonAsync(HttpMethod.Get, new Uri(letters + "?q=" + q), token))!.AsArray());
         Assert.Empty((await cluster.JsonAsync(HttpMethod.Get, new Uri(letters + "?q=%00%00"), token))!.AsArray());
 
-        var blocked = await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/fails/block"), cluster.AdminToken,
+        var blocked = await cluster.JsonAsync(
+            HttpMethod.Post,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/fails/block"),
+            cluster.AdminToken,
             """{"reason": "why \u0000 \ud800"}""");
         Assert.Equal("why \u2400 \ufffd", blocked!["blockedReason"]!.GetValue<string>());
 
-        // Idempotency keys are kept by the rule too: one holding NUL is the same key however often it is given, and so is its stand-in.
+        // Idempotency keys are kept by the rule too: one holding NUL is the same key however often it is given, and so
+        // is its stand-in.
         var batch = cluster.EmitUrl($"/v1/canvases/{canvas}/events");
         async Task<Guid> EmitWithKeyAsync(string key) =>
-            (await cluster.JsonAsync(HttpMethod.Post, batch, token, $$"""[{"worker": "later", "event": 1, "idempotencyKey": "{{key}}"}]""", expect: 202))!
+            (await cluster.JsonAsync(
+                HttpMethod.Post,
+                batch,
+                token,
+                $$"""[{"worker": "later", "event": 1, "idempotencyKey": "{{key}}"}]""",
+                expect: 202))!
             ["ids"]![0]!.GetValue<Guid>();
         var first = await EmitWithKeyAsync("k\\u0000\\ud800");
         Assert.Equal(first, await EmitWithKeyAsync("k\\u0000\\ud800"));
@@ -71,35 +92,46 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
         await cluster.DeployAsync(canvas, "w", "return 1;", token: token);
         foreach (var (method, url, body, says) in new[]
                  {
-                     (HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/events"), """[{"worker": "w", "event": 1, "worker": "x"}]""",
+                     (HttpMethod.Post, cluster.EmitUrl(
+                         $"/v1/canvases/{canvas}/events"), """[{"worker": "w", "event": 1, "worker": "x"}]""",
                          "\"worker\" is given twice"),
-                     (HttpMethod.Put, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w"), """{"code": "return 1;", "code": "return 2;"}""",
+                     (HttpMethod.Put, cluster.ControlUrl(
+                         $"/v1/canvases/{canvas}/workers/w"), """{"code": "return 1;", "code": "return 2;"}""",
                          "Duplicate property 'code'"),
-                     (HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w"), """{"concurrency": 1, "concurrency": 2}""",
+                     (HttpMethod.Patch, cluster.ControlUrl(
+                         $"/v1/canvases/{canvas}/workers/w"), """{"concurrency": 1, "concurrency": 2}""",
                          "Duplicate property 'concurrency'"),
-                     (HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/block"), """{"reason": "a", "reason": "b"}""",
+                     (HttpMethod.Post, cluster.ControlUrl(
+                         $"/v1/canvases/{canvas}/workers/w/block"), """{"reason": "a", "reason": "b"}""",
                          "Duplicate property 'reason'"),
                  })
         {
             using var response = await cluster.SendAsync(method, url, cluster.AdminToken, body);
             var refusal = await response.Content.ReadAsStringAsync();
-            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{method} {url}: {(int)response.StatusCode} {refusal}");
+            Assert.True(
+                response.StatusCode == HttpStatusCode.BadRequest,
+                $"{method} {url}: {(int)response.StatusCode} {refusal}");
             Assert.Contains(says, JsonNode.Parse(refusal)!["detail"]!.GetValue<string>());
         }
 
         foreach (var (url, name) in new[]
                  {
-                     (cluster.EmitUrl($"/v1/canvases/{canvas}/workers/w/events?orderingKey=a&orderingKey=b"), "orderingKey"),
-                     (cluster.EmitUrl($"/v1/canvases/{canvas}/workers/w/events?delaySeconds=1&delaySeconds=1"), "delaySeconds"),
+                     (cluster.EmitUrl(
+                         $"/v1/canvases/{canvas}/workers/w/events?orderingKey=a&orderingKey=b"), "orderingKey"),
+                     (cluster.EmitUrl(
+                         $"/v1/canvases/{canvas}/workers/w/events?delaySeconds=1&delaySeconds=1"), "delaySeconds"),
                      (cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters?limit=1&limit=2"), "limit"),
-                     (cluster.ControlUrl($"/v1/canvases/{canvas}/events/{Guid.CreateVersion7()}?wait=1&wait=0"), "wait"),
+                     (cluster.ControlUrl(
+                         $"/v1/canvases/{canvas}/events/{Guid.CreateVersion7()}?wait=1&wait=0"), "wait"),
                      (cluster.ControlUrl($"/v1/canvases/{canvas}/metrics?step=60&step=3600"), "step"),
                  })
         {
             var method = url.Port == cluster.Emitter.Port ? HttpMethod.Post : HttpMethod.Get;
             using var response = await cluster.SendAsync(method, url, token, method == HttpMethod.Post ? "1" : null);
             var body = await response.Content.ReadAsStringAsync();
-            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{method} {url}: {(int)response.StatusCode} {body}");
+            Assert.True(
+                response.StatusCode == HttpStatusCode.BadRequest,
+                $"{method} {url}: {(int)response.StatusCode} {body}");
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             Assert.Contains($"\"{name}\" is given 2 times", JsonNode.Parse(body)!["detail"]!.GetValue<string>());
         }
@@ -108,8 +140,9 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
         using var tcp = new System.Net.Sockets.TcpClient();
         await tcp.ConnectAsync("127.0.0.1", cluster.Emitter.Port);
         await using var stream = tcp.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /v1/canvases/{canvas}/workers/w/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
-            $"Authorization: Bearer {token}\r\nIdempotency-Key: a\r\nIdempotency-Key: b\r\nContent-Length: 1\r\nConnection: close\r\n\r\n1"));
+        await stream.WriteAsync(Encoding.ASCII
+            .GetBytes($"POST /v1/canvases/{canvas}/workers/w/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                $"Authorization: Bearer {token}\r\nIdempotency-Key: a\r\nIdempotency-Key: b\r\nContent-Length: 1\r\nConnection: close\r\n\r\n1"));
         var answer = await new StreamReader(stream).ReadToEndAsync();
         Assert.StartsWith("HTTP/1.1 400", answer);
         Assert.Contains("Idempotency-Key is given 2 times", answer);
@@ -127,7 +160,10 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
         await cluster.DeployAsync(canvas, "sink", "return Event!.GetValue<string>().Length;", token: token);
 
         // A JSON string of n characters is n + 2 bytes.
-        var atLimit = await StatusAsync(canvas, await cluster.EmitAsync(canvas, "emits", $$"""{"n": {{MaxEventBytes - 2}}}""", token), token);
+        var atLimit = await StatusAsync(
+            canvas,
+            await cluster.EmitAsync(canvas, "emits", $$"""{"n": {{MaxEventBytes - 2}}}""", token),
+            token);
         var sent = atLimit["result"]!.GetValue<string>();
         Assert.StartsWith("sent ", sent);
         var child = await StatusAsync(canvas, Guid.Parse(sent[5..]), token);
@@ -135,9 +171,14 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
 
         foreach (var over in new[] { MaxEventBytes - 1, 10 * 1024 * 1024 })
         {
-            var refused = await StatusAsync(canvas, await cluster.EmitAsync(canvas, "emits", $$"""{"n": {{over}}}""", token), token);
+            var refused = await StatusAsync(
+                canvas,
+                await cluster.EmitAsync(canvas, "emits", $$"""{"n": {{over}}}""", token),
+                token);
             Assert.Equal("completed", refused["status"]!.GetValue<string>());
-            Assert.Contains($"over the limit of {MaxEventBytes} bytes (WORKQ_MAX_EVENT_BYTES)", refused["result"]!.GetValue<string>());
+            Assert.Contains(
+                $"over the limit of {MaxEventBytes} bytes (WORKQ_MAX_EVENT_BYTES)",
+                refused["result"]!.GetValue<string>());
         }
     }
 
@@ -153,7 +194,8 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
             return (await cluster.TraceOfAsync(canvas, "big", id, Patience), status);
         }
 
-        // Just within: a result of 65,536 bytes of JSON (with the trace's one log line of 2 bytes, which it leaves room for).
+        // Just within: a result of 65,536 bytes of JSON (with the trace's one log line of 2 bytes, which it leaves room
+        // for).
         var (whole, wholeStatus) = await RunAsync("result", MaxTraceBytes - 2 - 2);
         Assert.Equal(MaxTraceBytes - 4, whole["result"]!.GetValue<string>().Length);
         Assert.Null(whole["truncated"]);
@@ -183,7 +225,10 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
         Assert.InRange(lines.Sum(l => l.Length), MaxTraceBytes - 200, MaxTraceBytes);
     }
 
-    /// <summary>Returns, throws or logs as much as the event says: <c>{"kind": "result" | "throw" | "log" | "all", "n": chars}</c>.</summary>
+    /// <summary>
+    /// Returns, throws or logs as much as the event says: <c>{"kind": "result" | "throw" | "log" | "all", "n":
+    /// chars}</c>.
+    /// </summary>
     private const string BigValues = """
         var kind = Event!["kind"]!.GetValue<string>();
         var n = Event!["n"]!.GetValue<int>();
@@ -203,7 +248,8 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
         await cluster.DeployAsync(canvas, "big", BigValues, concurrency: 4, token: token);
         async Task RunAsync(int events, int n)
         {
-            var items = Enumerable.Range(0, events).Select(i => ("big", $$"""{"kind": "{{(i % 2 == 0 ? "all" : "result")}}", "n": {{n}}}"""));
+            var items = Enumerable.Range(0, events)
+                .Select(i => ("big", $$"""{"kind": "{{(i % 2 == 0 ? "all" : "result")}}", "n": {{n}}}"""));
             var ids = await cluster.EmitBatchAsync(canvas, items, token);
             foreach (var id in ids) await StatusAsync(canvas, id, token);
         }
@@ -214,7 +260,10 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
         // A 10 MB emit, a 2 MB exception message, 200 KB of logs and 2 MB results, 40 times over.
         await RunAsync(40, 2_000_000);
         var after = worker.Sample().RssBytes;
-        output.WriteLine($"worker RSS: {before / 1048576.0:0.0} MB before, {after / 1048576.0:0.0} MB after 40 runs with huge values");
-        Assert.True(after - before < 48L * 1024 * 1024, $"the worker service grew from {before / 1048576.0:0.0} to {after / 1048576.0:0.0} MB");
+        output.WriteLine(
+            $"worker RSS: {before / 1048576.0:0.0} MB before, {after / 1048576.0:0.0} MB after 40 runs with huge values");
+        Assert.True(
+            after - before < 48L * 1024 * 1024,
+            $"the worker service grew from {before / 1048576.0:0.0} to {after / 1048576.0:0.0} MB");
     }
 }

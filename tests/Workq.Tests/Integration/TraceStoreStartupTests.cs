@@ -14,12 +14,18 @@ public sealed class TraceStoreStartupTests(WorkqCluster cluster)
     {
         var environment = cluster.ServiceEnvironment;
         environment["WORKQ_TRACES_MONGODB"] = "postgres://127.0.0.1/traces";
-        await using var process = ServiceProcess.Start(service, $"{service.ToLowerInvariant()}-mongo-url-{Guid.NewGuid():N}", environment, cluster.LogDirectory);
+        await using var process = ServiceProcess.Start(
+            service,
+            $"{service.ToLowerInvariant()}-mongo-url-{Guid.NewGuid():N}",
+            environment,
+            cluster.LogDirectory);
         using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(patience.Token);
 
         Assert.Equal(78, process.ExitCode);
-        Assert.Contains(File.ReadAllLines(process.LogPath), line => line.Contains("WORKQ_TRACES_MONGODB") && line.Contains("refuses to start"));
+        Assert.Contains(
+            File.ReadAllLines(process.LogPath),
+            line => line.Contains("WORKQ_TRACES_MONGODB") && line.Contains("refuses to start"));
     }
 
     [Fact]
@@ -27,8 +33,13 @@ public sealed class TraceStoreStartupTests(WorkqCluster cluster)
     {
         var environment = cluster.ServiceEnvironment;
         // Nothing listens on port 1: the ping fails, or outlasts the check's time-out.
-        environment["WORKQ_TRACES_MONGODB"] = "mongodb://127.0.0.1:1/workq?serverSelectionTimeoutMS=500&connectTimeoutMS=500";
-        await using var process = ServiceProcess.Start("Control", $"control-mongo-down-{Guid.NewGuid():N}", environment, cluster.LogDirectory);
+        environment["WORKQ_TRACES_MONGODB"]
+            = "mongodb://127.0.0.1:1/workq?serverSelectionTimeoutMS=500&connectTimeoutMS=500";
+        await using var process = ServiceProcess.Start(
+            "Control",
+            $"control-mongo-down-{Guid.NewGuid():N}",
+            environment,
+            cluster.LogDirectory);
 
         var deadline = DateTime.UtcNow.AddSeconds(90);
         HttpResponseMessage? alive = null;

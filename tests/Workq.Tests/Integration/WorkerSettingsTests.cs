@@ -3,7 +3,9 @@ using Workq.Tests.Client;
 
 namespace Workq.Tests.Integration;
 
-/// <summary>PUT takes every setting PATCH takes: a deploy with a retry policy gets it, and a later deploy without one keeps it.</summary>
+/// <summary>
+/// PUT takes every setting PATCH takes: a deploy with a retry policy gets it, and a later deploy without one keeps it.
+/// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class WorkerSettingsTests(WorkqCluster cluster)
 {
@@ -35,7 +37,11 @@ public sealed class WorkerSettingsTests(WorkqCluster cluster)
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("settings");
         using var control = FastClients.Control(cluster, token);
-        var worker = await control.DeployWorkerAsync(canvas, "w", "return 1;", new WorkerSettings(Concurrency: 2, Retry: new RetryPolicy(3, [2])));
+        var worker = await control.DeployWorkerAsync(
+            canvas,
+            "w",
+            "return 1;",
+            new WorkerSettings(Concurrency: 2, Retry: new RetryPolicy(3, [2])));
         Assert.Equal(3, worker.Retry!.MaxAttempts);
         Assert.Equal(2, worker.Concurrency);
         var cleared = await control.DeployWorkerAsync(canvas, "w", "return 2;", new WorkerSettings(ClearRetry: true));

@@ -12,14 +12,22 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
     public async Task A_stack_overflow_crashes_only_its_canvas_runner_and_the_event_is_dead_lettered_after_its_second_crash()
     {
         var since = tenants.Mark();
-        var id = (await tenants.AttackAsync("recurse", "int Down(int n) => n == 0 ? 0 : 1 + Down(n - 1); return Down(100_000_000);")).Single();
+        var id = (await tenants.AttackAsync(
+            "recurse",
+            "int Down(int n) => n == 0 ? 0 : 1 + Down(n - 1); return Down(100_000_000);")).Single();
 
         var deadLetters = await tenants.Cluster.EventuallyAsync(
-            () => tenants.Cluster.JsonAsync(HttpMethod.Get, tenants.Cluster.ControlUrl($"/v1/canvases/{tenants.Noisy}/workers/recurse/dead-letters"), tenants.NoisyToken),
+            () => tenants.Cluster.JsonAsync(
+                HttpMethod.Get,
+                tenants.Cluster.ControlUrl($"/v1/canvases/{tenants.Noisy}/workers/recurse/dead-letters"),
+                tenants.NoisyToken),
             d => d!.AsArray().Count == 1, NoisyNeighbours.Patience, "the event to be dead-lettered");
         var deadLetter = deadLetters!.AsArray().Single()!;
         Assert.Equal(id.ToString(), deadLetter["id"]!.GetValue<string>());
-        Assert.Contains("runner crashed: stack overflow", deadLetter["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains(
+            "runner crashed: stack overflow",
+            deadLetter["reason"]!.GetValue<string>(),
+            StringComparison.Ordinal);
         var trace = await tenants.TraceAsync("recurse", id);
         Assert.Equal("failed", trace["status"]!.GetValue<string>());
         Assert.Equal("RunnerCrashed", trace["error"]!["type"]!.GetValue<string>());
@@ -27,7 +35,8 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
 
         // The dashboard and the stats say what happened to the canvas's runner.
         var worker = await tenants.Cluster.EventuallyAsync(() => tenants.Cluster.WorkerAsync(tenants.Noisy, "recurse"),
-            w => w["runner"]?["crashes"]?.GetValue<int>() >= 2, NoisyNeighbours.Patience, "the runner's crashes in the worker object");
+            w => w["runner"]?["crashes"]?.GetValue<int>() >= 2, NoisyNeighbours
+                .Patience, "the runner's crashes in the worker object");
         Assert.Equal("stack overflow", worker["runner"]!["lastCrash"]!.GetValue<string>());
         Assert.NotNull(worker["runner"]!["lastCrashAt"]);
 
@@ -37,20 +46,35 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
 
     public static TheoryData<string, string, string> EndsTheProcess => new()
     {
-        { "async void", "async void Later() { await Task.Delay(200); throw new Exception(\"late\"); } Later(); return 1;", "async void" },
+        {
+            "async void",
+            "async void Later() { await Task.Delay(200); throw new Exception(\"late\"); } Later(); return 1;",
+            "async void" },
         { "finalizer", "class Bomb { ~Bomb() { throw new Exception(\"late\"); } } new Bomb(); return 1;", "finalizer" },
         { "fail fast", "Environment.FailFast(\"bye\"); return 1;", "System.Environment" },
         { "exit", "Environment.Exit(1); return 1;", "System.Environment" },
-        { "thread", "new System.Threading.Thread(() => throw new Exception(\"late\")).Start(); return 1;", "System.Threading.Thread" },
+        {
+            "thread",
+            "new System.Threading.Thread(() => throw new Exception(\"late\")).Start(); return 1;",
+            "System.Threading.Thread" },
     };
 
     [Theory]
     [MemberData(nameof(EndsTheProcess))]
-    public async Task Code_that_would_end_its_process_outside_a_run_is_refused_at_deploy(string attack, string code, string api)
+    public async Task Code_that_would_end_its_process_outside_a_run_is_refused_at_deploy(
+        string attack,
+        string code,
+        string api)
     {
-        var refused = await tenants.Cluster.JsonAsync(HttpMethod.Put, tenants.Cluster.ControlUrl($"/v1/canvases/{tenants.Noisy}/workers/end-{attack.Replace(' ', '-')}"),
-            tenants.NoisyToken, new JsonObject { ["code"] = code }.ToJsonString(), expect: 400);
-        Assert.Contains(refused!["errors"]!.AsArray(), e => e!["message"]!.GetValue<string>().Contains(api, StringComparison.Ordinal));
+        var refused = await tenants.Cluster.JsonAsync(
+            HttpMethod.Put,
+            tenants.Cluster.ControlUrl($"/v1/canvases/{tenants.Noisy}/workers/end-{attack.Replace(' ', '-')}"),
+            tenants.NoisyToken,
+            new JsonObject { ["code"] = code }.ToJsonString(),
+            expect: 400);
+        Assert.Contains(
+            refused!["errors"]!.AsArray(),
+            e => e!["message"]!.GetValue<string>().Contains(api, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -58,13 +82,23 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
     {
         var since = tenants.Mark();
         var crashesBefore = await CrashesAsync();
-        var ids = await tenants.AttackAsync("unawaited", "async Task Later() { await Task.Delay(100); throw new Exception(\"late\"); } _ = Later(); return 1;", events: 5);
+        var ids = await tenants.AttackAsync(
+            "unawaited",
+            "async Task Later() { await Task.Delay(100); throw new Exception(\"late\"); } _ = Later(); return 1;",
+            events: 5);
 
-        foreach (var id in ids) Assert.Equal("completed", (await tenants.TraceAsync("unawaited", id))["status"]!.GetValue<string>());
+        foreach (var id in ids) Assert.Equal(
+            "completed",
+            (await tenants.TraceAsync("unawaited", id))["status"]!.GetValue<string>());
         // Given time to throw, and then some more events: the same runner takes them.
         var later = new List<Guid>();
-        for (var i = 0; i < 3; i++) later.Add(await tenants.Cluster.EmitAsync(tenants.Noisy, "unawaited", "null", tenants.NoisyToken));
-        foreach (var id in later) Assert.Equal("completed", (await tenants.TraceAsync("unawaited", id))["status"]!.GetValue<string>());
+        for (
+            var i = 0;
+            i < 3;
+            i++) later.Add(await tenants.Cluster.EmitAsync(tenants.Noisy, "unawaited", "null", tenants.NoisyToken));
+        foreach (var id in later) Assert.Equal(
+            "completed",
+            (await tenants.TraceAsync("unawaited", id))["status"]!.GetValue<string>());
         Assert.Equal(crashesBefore, await CrashesAsync());
         await tenants.AssertNeighbourUnharmedAsync(since, "unawaited task throwing", output);
     }
@@ -73,26 +107,42 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
     public async Task A_loop_that_never_awaits_is_timed_out_by_killing_its_runner_and_the_canvas_runs_again()
     {
         var since = tenants.Mark();
-        var id = (await tenants.AttackAsync("spin", "long n = 0; while (n >= 0) n = (n + 1) % 1_000_000_007; return n;")).Single();
+        var id = (await tenants.AttackAsync(
+            "spin",
+            "long n = 0; while (n >= 0) n = (n + 1) % 1_000_000_007; return n;")).Single();
 
         var trace = await tenants.TraceAsync("spin", id);
         Assert.Equal("timedOut", trace["status"]!.GetValue<string>());
-        Assert.Contains("WORKQ_HANDLER_TIMEOUT", trace["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.Contains("killing its canvas's runner", trace["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains(
+            "WORKQ_HANDLER_TIMEOUT",
+            trace["error"]!["message"]!.GetValue<string>(),
+            StringComparison.Ordinal);
+        Assert.Contains(
+            "killing its canvas's runner",
+            trace["error"]!["message"]!.GetValue<string>(),
+            StringComparison.Ordinal);
         await tenants.AssertNeighbourUnharmedAsync(since, "loop that never awaits", output);
         await AssertCanvasRecoversAsync("spin");
-        await tenants.Cluster.EventuallyAsync(() => tenants.Cluster.WorkerAsync(tenants.Noisy, "spin"), w => w["runner"]!["restarts"]!.GetValue<int>() >= 1,
-            NoisyNeighbours.Patience, "the killed runner's replacement to count as a restart");
+        await tenants.Cluster.EventuallyAsync(
+            () => tenants.Cluster.WorkerAsync(tenants.Noisy, "spin"),
+            w => w["runner"]!["restarts"]!.GetValue<int>() >= 1,
+            NoisyNeighbours.Patience,
+            "the killed runner's replacement to count as a restart");
     }
 
     [Fact]
     public async Task Blocking_every_thread_of_its_runner_times_out_the_noisy_events_only()
     {
         var since = tenants.Mark();
-        var ids = await tenants.AttackAsync("block", "Task.Delay(60_000).Wait(); return 1;", events: 80, concurrency: 80);
+        var ids = await tenants.AttackAsync(
+            "block",
+            "Task.Delay(60_000).Wait(); return 1;",
+            events: 80,
+            concurrency: 80);
 
         var worker = await tenants.Cluster.EventuallyAsync(() => tenants.Cluster.WorkerAsync(tenants.Noisy, "block"),
-            w => w["stats"]!["processed"]!.GetValue<long>() == ids.Count && w["stats"]!["queued"]!.GetValue<long>() == 0, NoisyNeighbours.Patience,
+            w => w["stats"]!["processed"]!.GetValue<long>() == ids.Count
+                && w["stats"]!["queued"]!.GetValue<long>() == 0, NoisyNeighbours.Patience,
             "every blocking event to end");
         // Each ran once to its time-out: failed, never completed, none run twice.
         Assert.Equal(ids.Count, worker["stats"]!["failed"]!.GetValue<long>());
@@ -111,7 +161,8 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
         var trace = await tenants.TraceAsync("hog", id);
         Assert.Equal("failed", trace["status"]!.GetValue<string>());
         var error = $"{trace["error"]!["type"]}: {trace["error"]!["message"]}";
-        Assert.True(error.Contains("OutOfMemoryException", StringComparison.Ordinal) || error.Contains("out of memory", StringComparison.Ordinal), error);
+        Assert.True(error.Contains("OutOfMemoryException", StringComparison.Ordinal)
+            || error.Contains("out of memory", StringComparison.Ordinal), error);
         await tenants.AssertNeighbourUnharmedAsync(since, "4 GB allocation", output);
         await AssertCanvasRecoversAsync("hog");
     }
@@ -123,10 +174,14 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
         var ids = await tenants.AttackAsync("burn", "var until = DateTime.UtcNow.AddSeconds(1); long spins = 0; while (DateTime.UtcNow < until) spins++; return spins;",
             events: 32, concurrency: 8);
 
-        // Eight spinning threads share the runner's one-core quota: a run may pass its time-out, which is the noisy canvas's own cost.
+        // Eight spinning threads share the runner's one-core quota: a run may pass its time-out, which is the noisy
+        // canvas's own cost.
         await tenants.Cluster.EventuallyAsync(() => tenants.Cluster.WorkerAsync(tenants.Noisy, "burn"),
-            w => w["stats"]!["processed"]!.GetValue<long>() == ids.Count, NoisyNeighbours.Patience, "every burner to end");
-        Assert.All(await tenants.Cluster.TracesAsync(tenants.Noisy, "burn"), t => Assert.Contains(t!["status"]!.GetValue<string>(), new[] { "completed", "timedOut" }));
+            w => w["stats"]!["processed"]!.GetValue<long>() == ids.Count, NoisyNeighbours
+                .Patience, "every burner to end");
+        Assert.All(
+            await tenants.Cluster.TracesAsync(tenants.Noisy, "burn"),
+            t => Assert.Contains(t!["status"]!.GetValue<string>(), new[] { "completed", "timedOut" }));
         await tenants.AssertNeighbourUnharmedAsync(since, "CPU burners", output);
     }
 
@@ -135,17 +190,25 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
     {
         await tenants.AttackAsync("env", "return 1;");
         var supervisor = tenants.Cluster.Workers.Single(w => !w.HasExited);
-        var runners = await tenants.Cluster.EventuallyAsync(() => Task.FromResult(ProcessSample.Children(supervisor.Id)), r => r.Count >= 2, NoisyNeighbours.Patience,
+        var runners = await tenants.Cluster.EventuallyAsync(
+            () => Task.FromResult(ProcessSample.Children(supervisor.Id)),
+            r => r.Count >= 2,
+            NoisyNeighbours.Patience,
             "the neighbour's and the noisy canvas's runners");
 
         // Secrets the worker service was started with: none may reach a process that holds hostile code.
-        var secrets = tenants.Cluster.ServiceEnvironment.Where(e => e.Key.StartsWith("WORKQ_", StringComparison.Ordinal) && e.Value.Length >= 8).ToList();
+        var secrets = tenants.Cluster.ServiceEnvironment
+            .Where(e => e.Key.StartsWith("WORKQ_", StringComparison.Ordinal) && e.Value.Length >= 8)
+            .ToList();
         Assert.NotEmpty(secrets);
         foreach (var pid in runners)
         {
-            var environment = File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+            var environment = File.ReadAllText($"/proc/{pid}/environ")
+                .Split('\0', StringSplitOptions.RemoveEmptyEntries);
             Assert.DoesNotContain(environment, e => e.StartsWith("WORKQ_", StringComparison.Ordinal));
-            foreach (var (key, value) in secrets) Assert.DoesNotContain(environment, e => e.Contains(value, StringComparison.Ordinal));
+            foreach (var (key, value) in secrets) Assert.DoesNotContain(
+                environment,
+                e => e.Contains(value, StringComparison.Ordinal));
             Assert.Contains(environment, e => e.StartsWith("DOTNET_GCHeapHardLimit=", StringComparison.Ordinal));
             Assert.Contains("Workq.Runner.dll", File.ReadAllText($"/proc/{pid}/cmdline"), StringComparison.Ordinal);
         }
@@ -154,7 +217,10 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
     /// <summary>The noisy canvas's runner crashes so far: every worker object of the canvas shows its runner.</summary>
     private async Task<int> CrashesAsync()
     {
-        var workers = (await tenants.Cluster.JsonAsync(HttpMethod.Get, tenants.Cluster.ControlUrl($"/v1/canvases/{tenants.Noisy}/workers"), tenants.NoisyToken))!.AsArray();
+        var workers = (await tenants.Cluster.JsonAsync(
+            HttpMethod.Get,
+            tenants.Cluster.ControlUrl($"/v1/canvases/{tenants.Noisy}/workers"),
+            tenants.NoisyToken))!.AsArray();
         return workers.Select(w => w!["runner"]?["crashes"]?.GetValue<int>() ?? 0).DefaultIfEmpty(0).Max();
     }
 

@@ -38,34 +38,55 @@ public sealed class NoisyNeighbours : IAsyncLifetime
             using (var sent = await Http.PostAsync("{{Sink.Url}}", new StringContent($"{Meta.Id} {waited:0.0}"), CancellationToken)) { }
             return waited;
             """, concurrency: 4, token: NeighbourToken);
-        stream = new EmitStream(Cluster, Neighbour, NeighbourWorker, NeighbourToken, StreamInterval, n => $$"""{"n":{{n}}}""");
-        await Cluster.EventuallyAsync(() => Task.FromResult(Sink.Calls.Count), calls => calls > 10, Patience, "the neighbour's stream to flow");
+        stream = new EmitStream(
+            Cluster,
+            Neighbour,
+            NeighbourWorker,
+            NeighbourToken,
+            StreamInterval,
+            n => $$"""{"n":{{n}}}""");
+        await Cluster.EventuallyAsync(
+            () => Task.FromResult(Sink.Calls.Count),
+            calls => calls > 10,
+            Patience,
+            "the neighbour's stream to flow");
     }
 
     /// <summary>Where the neighbour's reports stood when an attack began.</summary>
     public int Mark() => Sink.Calls.Count;
 
     /// <summary>
-    /// Every neighbour event accepted so far ran exactly once, its p99 queue wait since <paramref name="since"/> is under a
-    /// second (printed), the emitter never refused it, and the worker service (the supervisor) is the same process throughout.
+    /// Every neighbour event accepted so far ran exactly once, its p99 queue wait since <paramref name="since"/> is
+    /// under a second (printed), the emitter never refused it, and the worker service (the supervisor) is the same
+    /// process throughout.
     /// </summary>
     public async Task AssertNeighbourUnharmedAsync(int since, string attack, ITestOutputHelper output)
     {
         // The neighbour's share is judged over at least a second of its stream.
-        await Cluster.EventuallyAsync(() => Task.FromResult(Sink.Calls.Count), calls => calls >= since + 20, Patience, "20 neighbour events after the attack began");
+        await Cluster.EventuallyAsync(
+            () => Task.FromResult(Sink.Calls.Count),
+            calls => calls >= since + 20,
+            Patience,
+            "20 neighbour events after the attack began");
         var expected = stream!.AcceptedSoFar();
         await Cluster.EventuallyAsync(() => Task.FromResult(Reports().Select(r => r.Id).ToHashSet()),
             seen => expected.All(seen.Contains), Patience, $"the neighbour's {expected.Count} accepted events to run");
         var reports = Reports();
         var twice = reports.GroupBy(r => r.Id).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
-        Assert.True(twice.Count == 0, $"{twice.Count} neighbour events ran more than once during '{attack}', e.g. {twice.FirstOrDefault()}");
-        Assert.True(reports.All(r => stream.Accepted(r.Id)), "the neighbour's worker ran an event the neighbour never emitted");
+        Assert.True(
+            twice.Count == 0,
+            $"{twice.Count} neighbour events ran more than once during '{attack}', e.g. {twice.FirstOrDefault()}");
+        Assert.True(
+            reports.All(r => stream.Accepted(r.Id)),
+            "the neighbour's worker ran an event the neighbour never emitted");
 
         var waits = reports.Skip(since).Select(r => r.WaitMs).Order().ToList();
         Assert.True(waits.Count >= 20, $"only {waits.Count} neighbour events ran during '{attack}'");
         var p99 = waits[(int)Math.Ceiling(0.99 * waits.Count) - 1];
         output.WriteLine($"noisy neighbour | {attack} | neighbour events {waits.Count} | p50 {waits[waits.Count / 2]:0.0} ms | p99 {p99:0.0} ms | max {waits[^1]:0.0} ms");
-        Assert.True(p99 < 1_000, $"the neighbour's p99 queue wait was {p99:0.0} ms during '{attack}' (max {waits[^1]:0.0} ms)");
+        Assert.True(
+            p99 < 1_000,
+            $"the neighbour's p99 queue wait was {p99:0.0} ms during '{attack}' (max {waits[^1]:0.0} ms)");
         Assert.Equal(0, stream.Errors);
 
         Assert.False(supervisor.HasExited, $"the worker service exited during '{attack}'");
@@ -77,7 +98,9 @@ public sealed class NoisyNeighbours : IAsyncLifetime
     }
 
     private List<(Guid Id, double WaitMs)> Reports() =>
-        Sink.Calls.Select(call => call.Split(' ')).Select(parts => (Guid.Parse(parts[0]), double.Parse(parts[1], CultureInfo.InvariantCulture))).ToList();
+        Sink.Calls.Select(call => call.Split(' '))
+            .Select(parts => (Guid.Parse(parts[0]), double.Parse(parts[1], CultureInfo.InvariantCulture)))
+            .ToList();
 
     /// <summary>Deploys noisy code, emits <paramref name="events"/> events to it and returns their ids.</summary>
     public async Task<IReadOnlyList<Guid>> AttackAsync(string worker, string code, int events = 1, int concurrency = 1)
@@ -99,7 +122,8 @@ public sealed class NoisyNeighbours : IAsyncLifetime
     }
 }
 
-// Alone: the neighbour's queue wait must measure what the attack costs it, not the CPU another test collection takes on two cores.
+// Alone: the neighbour's queue wait must measure what the attack costs it, not the CPU another test collection takes on
+// two cores.
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class NoisyNeighbourCollection : ICollectionFixture<NoisyNeighbours>
 {

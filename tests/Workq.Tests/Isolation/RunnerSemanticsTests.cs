@@ -1,6 +1,8 @@
 namespace Workq.Tests.Isolation;
 
-/// <summary>Handler code behaves the same in a runner process as it did in the worker service: framework messages, emits.</summary>
+/// <summary>
+/// Handler code behaves the same in a runner process as it did in the worker service: framework messages, emits.
+/// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class RunnerSemanticsTests(WorkqCluster cluster)
 {
@@ -10,10 +12,18 @@ public sealed class RunnerSemanticsTests(WorkqCluster cluster)
     public async Task The_frameworks_exception_messages_in_traces_are_the_full_ones()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("semantics");
-        await cluster.DeployAsync(canvas, "throw", "string? missing = null; ArgumentNullException.ThrowIfNull(missing); return 1;", token: token);
+        await cluster.DeployAsync(
+            canvas,
+            "throw",
+            "string? missing = null; ArgumentNullException.ThrowIfNull(missing); return 1;",
+            token: token);
         await cluster.EmitAsync(canvas, "throw", "null", token);
 
-        var thrown = (await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "throw"), t => t.Count == 1, Patience, "throw traced"))[0]!;
+        var thrown = (await cluster.EventuallyAsync(
+            () => cluster.TracesAsync(canvas, "throw"),
+            t => t.Count == 1,
+            Patience,
+            "throw traced"))[0]!;
         Assert.Equal("failed", thrown["status"]!.GetValue<string>());
         Assert.Equal("ArgumentNullException", thrown["error"]!["type"]!.GetValue<string>());
         Assert.Equal("Value cannot be null. (Parameter 'missing')", thrown["error"]!["message"]!.GetValue<string>());
@@ -31,13 +41,21 @@ public sealed class RunnerSemanticsTests(WorkqCluster cluster)
             """, token: token);
         var id = await cluster.EmitAsync(canvas, "root", "null", token);
 
-        var root = (await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "root"), t => t.Count == 1, Patience, "root traced"))[0]!;
+        var root = (await cluster.EventuallyAsync(
+            () => cluster.TracesAsync(canvas, "root"),
+            t => t.Count == 1,
+            Patience,
+            "root traced"))[0]!;
         Assert.Equal("completed", root["status"]!.GetValue<string>());
         var child = Assert.Single(root["emitted"]!.AsArray())!;
         Assert.Equal("leaf", child["worker"]!.GetValue<string>());
         Assert.Equal(child["id"]!.GetValue<string>(), root["result"]!.GetValue<string>());
         Assert.Contains("refused: ArgumentException", root["logs"]!.AsArray().Select(l => l!.GetValue<string>()));
-        var leaf = (await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "leaf"), t => t.Count == 1, Patience, "leaf traced"))[0]!;
+        var leaf = (await cluster.EventuallyAsync(
+            () => cluster.TracesAsync(canvas, "leaf"),
+            t => t.Count == 1,
+            Patience,
+            "leaf traced"))[0]!;
         Assert.Equal(child["id"]!.GetValue<string>(), leaf["eventId"]!.GetValue<string>());
         Assert.Equal(1, leaf["result"]!.GetValue<int>());
         Assert.Equal(root["traceId"]?.ToJsonString(), leaf["traceId"]?.ToJsonString());

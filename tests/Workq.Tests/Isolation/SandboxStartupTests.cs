@@ -3,9 +3,10 @@ using Workq.Shared.Isolation;
 namespace Workq.Tests.Isolation;
 
 /// <summary>
-/// The runner sandbox at a worker instance's start: in force by default and said so (/readyz, the instances view, the worker
-/// object); where it cannot start the worker refuses to start in canvas isolation, in one line, unless WORKQ_SANDBOX=off.
-/// "Where it cannot start" is a worker under a seccomp filter that refuses new user namespaces, as Docker's default one does.
+/// The runner sandbox at a worker instance's start: in force by default and said so (/readyz, the instances view, the
+/// worker object); where it cannot start the worker refuses to start in canvas isolation, in one line, unless
+/// WORKQ_SANDBOX=off. "Where it cannot start" is a worker under a seccomp filter that refuses new user namespaces, as
+/// Docker's default one does.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class SandboxStartupTests(WorkqCluster cluster)
@@ -20,14 +21,28 @@ public sealed class SandboxStartupTests(WorkqCluster cluster)
         var worker = cluster.Workers.First(w => !w.HasExited);
         using var ready = await cluster.Http.GetAsync(new Uri(worker.Url, "/readyz"));
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        Assert.Equal(new[] { "ready", "sandbox: namespaces+seccomp" }, (await ready.Content.ReadAsStringAsync()).Split('\n'));
+        Assert.Equal(
+            new[] { "ready", "sandbox: namespaces+seccomp" },
+            (await ready.Content.ReadAsStringAsync()).Split('\n'));
 
         var (canvas, token) = await cluster.CreateCanvasAsync("sandboxed");
         await cluster.DeployAsync(canvas, "w", "return 1;", token: token);
-        await cluster.TraceOfAsync(canvas, "w", await cluster.EmitAsync(canvas, "w", "null", token), TimeSpan.FromSeconds(60));
-        var instances = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl("/v1/instances"), cluster.AdminToken))!.AsArray();
-        Assert.Equal("namespaces+seccomp", instances.Single(i => i!["pid"]!.GetValue<int>() == worker.Id)!["sandbox"]!.GetValue<string>());
-        var view = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "w"), w => w["runner"]?["sandbox"] is not null, TimeSpan.FromSeconds(10),
+        await cluster.TraceOfAsync(
+            canvas,
+            "w",
+            await cluster.EmitAsync(canvas, "w", "null", token),
+            TimeSpan.FromSeconds(60));
+        var instances = (await cluster.JsonAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl("/v1/instances"),
+            cluster.AdminToken))!.AsArray();
+        Assert.Equal(
+            "namespaces+seccomp",
+            instances.Single(i => i!["pid"]!.GetValue<int>() == worker.Id)!["sandbox"]!.GetValue<string>());
+        var view = await cluster.EventuallyAsync(
+            () => cluster.WorkerAsync(canvas, "w"),
+            w => w["runner"]?["sandbox"] is not null,
+            TimeSpan.FromSeconds(10),
             "the worker object's runner to name its sandbox");
         Assert.Equal("namespaces+seccomp", view["runner"]!["sandbox"]!.GetValue<string>());
     }
@@ -36,14 +51,23 @@ public sealed class SandboxStartupTests(WorkqCluster cluster)
     public async Task Where_user_namespaces_are_refused_the_worker_refuses_to_start_in_one_line()
     {
         using var filter = NoUserNamespaces();
-        await using var worker = ServiceProcess.Start("Worker", $"worker-no-userns-{Guid.NewGuid():N}", cluster.ServiceEnvironment, cluster.LogDirectory,
+        await using var worker = ServiceProcess.Start(
+            "Worker",
+            $"worker-no-userns-{Guid.NewGuid():N}",
+            cluster.ServiceEnvironment,
+            cluster.LogDirectory,
             launcher: Confined(filter.Path));
         using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await worker.WaitForExitAsync(patience.Token);
 
         Assert.Equal(78, worker.ExitCode);
-        var line = Assert.Single(File.ReadAllLines(worker.LogPath), l => !l.StartsWith("[process exited", StringComparison.Ordinal));
-        Assert.StartsWith("Workq.Worker refuses to start: runner processes cannot start in their sandbox here: bwrap: ", line, StringComparison.Ordinal);
+        var line = Assert.Single(
+            File.ReadAllLines(worker.LogPath),
+            l => !l.StartsWith("[process exited", StringComparison.Ordinal));
+        Assert.StartsWith(
+            "Workq.Worker refuses to start: runner processes cannot start in their sandbox here: bwrap: ",
+            line,
+            StringComparison.Ordinal);
         Assert.Contains("namespace", line, StringComparison.Ordinal);
         Assert.Contains("WORKQ_SANDBOX=off", line, StringComparison.Ordinal);
     }
@@ -54,26 +78,37 @@ public sealed class SandboxStartupTests(WorkqCluster cluster)
         using var filter = NoUserNamespaces();
         var environment = cluster.ServiceEnvironment;
         environment["WORKQ_SANDBOX"] = "off";
-        await using var worker = ServiceProcess.Start("Worker", $"worker-sandbox-off-{Guid.NewGuid():N}", environment, cluster.LogDirectory, launcher: Confined(filter.Path));
+        await using var worker = ServiceProcess.Start(
+            "Worker",
+            $"worker-sandbox-off-{Guid.NewGuid():N}",
+            environment,
+            cluster.LogDirectory,
+            launcher: Confined(filter.Path));
         await worker.WaitReadyAsync(cluster.Http, TimeSpan.FromSeconds(90));
 
         using var ready = await cluster.Http.GetAsync(new Uri(worker.Url, "/readyz"));
         Assert.Equal(new[] { "ready", "sandbox: off" }, (await ready.Content.ReadAsStringAsync()).Split('\n'));
     }
 
-    // bwrap, as this test's user, starts the worker on the whole file system under a seccomp filter that its every descendant keeps.
+    // bwrap, as this test's user, starts the worker on the whole file system under a seccomp filter that its every
+    // descendant keeps.
     private static string[] Confined(string filter) =>
         ["/bin/sh", "-c", "exec bwrap --dev-bind / / --seccomp 3 -- \"$@\" 3< \"$0\"", filter];
 
-    // What Docker's default seccomp profile refuses to an unprivileged container: a new user namespace, by unshare or clone.
+    // What Docker's default seccomp profile refuses to an unprivileged container: a new user namespace, by unshare or
+    // clone.
     private static TemporaryFile NoUserNamespaces()
     {
         var file = new TemporaryFile();
         using var filter = new SeccompFilter();
         filter.Refuse("unshare", NotPermitted);
         filter.Refuse("clone3", NotImplemented);
-        filter.Refuse("clone", NotPermitted, new SeccompFilter.ArgumentMatch(0, NewUserNamespace, Mask: NewUserNamespace));
-        using (var stream = new FileStream(file.Path, FileMode.Create, FileAccess.Write)) filter.Export(stream.SafeFileHandle);
+        filter.Refuse(
+            "clone",
+            NotPermitted,
+            new SeccompFilter.ArgumentMatch(0, NewUserNamespace, Mask: NewUserNamespace));
+        using (var stream = new FileStream(file.Path, FileMode.Create, FileAccess.Write)) filter.Export(
+            stream.SafeFileHandle);
         return file;
     }
 

@@ -1,6 +1,8 @@
 namespace Workq.Tests.Observability;
 
-/// <summary>A Workq of its own whose services export traces and metrics over OTLP to the test's receiver, quickly.</summary>
+/// <summary>
+/// A Workq of its own whose services export traces and metrics over OTLP to the test's receiver, quickly.
+/// </summary>
 public sealed class ObservedCluster : IAsyncLifetime
 {
     public OtlpReceiver Receiver { get; private set; } = null!;

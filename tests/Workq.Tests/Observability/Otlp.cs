@@ -4,13 +4,25 @@ using Microsoft.AspNetCore.Http;
 
 namespace Workq.Tests.Observability;
 
-public sealed record OtlpSpan(string Service, string Scope, string TraceId, string SpanId, string ParentSpanId, string Name, int Kind,
-    IReadOnlyDictionary<string, string> Attributes, IReadOnlyList<string> LinkedSpanIds)
+public sealed record OtlpSpan(
+    string Service,
+    string Scope,
+    string TraceId,
+    string SpanId,
+    string ParentSpanId,
+    string Name,
+    int Kind,
+    IReadOnlyDictionary<string, string> Attributes,
+    IReadOnlyList<string> LinkedSpanIds)
 {
     public const int Server = 2, Producer = 4, Consumer = 5;
 }
 
-public sealed record OtlpPoint(string Service, string Metric, IReadOnlyDictionary<string, string> Attributes, double Value);
+public sealed record OtlpPoint(
+    string Service,
+    string Metric,
+    IReadOnlyDictionary<string, string> Attributes,
+    double Value);
 
 /// <summary>
 /// An OTLP/HTTP receiver of the test's own (the 1.20.1 exporter speaks protobuf over HTTP, not JSON):
@@ -28,8 +40,16 @@ public sealed class OtlpReceiver : IAsyncDisposable
         var receiver = new OtlpReceiver();
         (receiver.app, receiver.Url) = await LocalServer.StartAsync(app =>
         {
-            app.MapPost("/v1/traces", async (HttpRequest request) => { receiver.ReadTraces(await BodyAsync(request)); return Results.Ok(); });
-            app.MapPost("/v1/metrics", async (HttpRequest request) => { receiver.ReadMetrics(await BodyAsync(request)); return Results.Ok(); });
+            app.MapPost(
+                "/v1/traces",
+                async (HttpRequest request) => { receiver.ReadTraces(await BodyAsync(request)); return Results.Ok(); });
+            app.MapPost(
+                "/v1/metrics",
+                async (HttpRequest request) =>
+                {
+                    receiver.ReadMetrics(await BodyAsync(request)); return Results
+                    .Ok();
+                });
             app.MapPost("/v1/logs", () => Results.Ok());
         });
         return receiver;
@@ -52,8 +72,18 @@ public sealed class OtlpReceiver : IAsyncDisposable
                 var scope = Protobuf.Messages(scopeSpans, 1).Select(s => Protobuf.String(s, 1)).FirstOrDefault() ?? "";
                 foreach (var span in Protobuf.Messages(scopeSpans, 2))
                 {
-                    Spans.Enqueue(new OtlpSpan(service, scope, Protobuf.Hex(span, 1), Protobuf.Hex(span, 2), Protobuf.Hex(span, 4), Protobuf.String(span, 5) ?? "",
-                        (int)Protobuf.Varint(span, 6), Attributes(span, 9), Protobuf.Messages(span, 13).Select(link => Protobuf.Hex(link, 2)).ToList()));
+                    Spans.Enqueue(new OtlpSpan(
+                        service,
+                        scope,
+                        Protobuf.Hex(span, 1),
+                        Protobuf.Hex(span, 2),
+                        Protobuf.Hex(span, 4),
+                        Protobuf.String(span, 5) ?? "",
+                        (int)Protobuf.Varint(span, 6),
+                        Attributes(span, 9),
+                        Protobuf.Messages(span, 13)
+                            .Select(link => Protobuf.Hex(link, 2))
+                            .ToList()));
                 }
             }
         }
@@ -64,11 +94,14 @@ public sealed class OtlpReceiver : IAsyncDisposable
         foreach (var resourceMetrics in Protobuf.Messages(body, 1))
         {
             var service = ServiceName(resourceMetrics);
-            foreach (var metric in Protobuf.Messages(resourceMetrics, 2).SelectMany(scope => Protobuf.Messages(scope, 2)))
+            foreach (var metric in Protobuf.Messages(resourceMetrics, 2)
+                .SelectMany(scope => Protobuf.Messages(scope, 2)))
             {
                 var name = Protobuf.String(metric, 1) ?? "";
-                // gauge (5) and sum (7) hold NumberDataPoints; histogram (9) HistogramDataPoints, whose count is field 4.
-                foreach (var point in Protobuf.Messages(metric, 5).Concat(Protobuf.Messages(metric, 7)).SelectMany(data => Protobuf.Messages(data, 1)))
+                // gauge (5) and sum (7) hold NumberDataPoints; histogram (9) HistogramDataPoints, whose count is field
+                // 4.
+                foreach (var point in Protobuf.Messages(metric, 5).Concat(Protobuf.Messages(metric, 7))
+                    .SelectMany(data => Protobuf.Messages(data, 1)))
                     Points.Enqueue(new OtlpPoint(service, name, Attributes(point, 7), Protobuf.Number(point)));
                 foreach (var point in Protobuf.Messages(metric, 9).SelectMany(data => Protobuf.Messages(data, 1)))
                     Points.Enqueue(new OtlpPoint(service, name, Attributes(point, 9), Protobuf.Fixed64(point, 4)));
@@ -77,7 +110,9 @@ public sealed class OtlpReceiver : IAsyncDisposable
     }
 
     private static string ServiceName(ReadOnlyMemory<byte> resourceHolder) =>
-        Protobuf.Messages(resourceHolder, 1).Select(resource => Attributes(resource, 1).GetValueOrDefault("service.name")).FirstOrDefault() ?? "";
+        Protobuf.Messages(resourceHolder, 1)
+            .Select(resource => Attributes(resource, 1).GetValueOrDefault("service.name"))
+            .FirstOrDefault() ?? "";
 
     private static Dictionary<string, string> Attributes(ReadOnlyMemory<byte> message, int field)
     {
@@ -86,7 +121,8 @@ public sealed class OtlpReceiver : IAsyncDisposable
         {
             var value = Protobuf.Messages(keyValue, 2).FirstOrDefault();
             // AnyValue: string 1, bool 2, int 3 (double 4 is not needed here).
-            attributes[Protobuf.String(keyValue, 1) ?? ""] = Protobuf.String(value, 1) ?? Protobuf.Varint(value, 3).ToString();
+            attributes[Protobuf.String(keyValue, 1) ?? ""] = Protobuf.String(value, 1)
+                ?? Protobuf.Varint(value, 3).ToString();
         }
         return attributes;
     }
@@ -97,7 +133,8 @@ public sealed class OtlpReceiver : IAsyncDisposable
 /// <summary>Just enough of the protobuf wire format to walk OTLP messages by field number.</summary>
 public static class Protobuf
 {
-    private static IEnumerable<(int Field, int Wire, ulong Varint, ReadOnlyMemory<byte> Bytes)> Fields(ReadOnlyMemory<byte> message)
+    private static IEnumerable<(int Field, int Wire, ulong Varint, ReadOnlyMemory<byte> Bytes)> Fields(
+        ReadOnlyMemory<byte> message)
     {
         var offset = 0;
         while (offset < message.Length)
@@ -134,20 +171,26 @@ public static class Protobuf
         Fields(message).Where(f => f.Field == field && f.Wire == 2).Select(f => f.Bytes).ToList();
 
     public static string? String(ReadOnlyMemory<byte> message, int field) =>
-        Fields(message).Where(f => f.Field == field && f.Wire == 2).Select(f => Encoding.UTF8.GetString(f.Bytes.Span)).FirstOrDefault();
+        Fields(message).Where(f => f.Field == field && f.Wire == 2).Select(f => Encoding.UTF8.GetString(f.Bytes.Span))
+            .FirstOrDefault();
 
     public static string Hex(ReadOnlyMemory<byte> message, int field) =>
-        Fields(message).Where(f => f.Field == field && f.Wire == 2).Select(f => Convert.ToHexStringLower(f.Bytes.Span)).FirstOrDefault() ?? "";
+        Fields(message).Where(f => f.Field == field && f.Wire == 2).Select(f => Convert.ToHexStringLower(f.Bytes.Span))
+            .FirstOrDefault() ?? "";
 
     public static ulong Varint(ReadOnlyMemory<byte> message, int field) =>
         Fields(message).Where(f => f.Field == field && f.Wire == 0).Select(f => f.Varint).FirstOrDefault();
 
     public static ulong Fixed64(ReadOnlyMemory<byte> message, int field) =>
-        Fields(message).Where(f => f.Field == field && f.Wire == 1).Select(f => BinaryPrimitives.ReadUInt64LittleEndian(f.Bytes.Span)).FirstOrDefault();
+        Fields(message).Where(f => f.Field == field && f.Wire == 1)
+            .Select(f => BinaryPrimitives.ReadUInt64LittleEndian(f.Bytes.Span))
+            .FirstOrDefault();
 
     /// <summary>A NumberDataPoint's value: as_double (4) or as_int (6).</summary>
     public static double Number(ReadOnlyMemory<byte> point) =>
         Fields(point).Where(f => f.Wire == 1 && f.Field is 4 or 6)
-            .Select(f => f.Field == 4 ? BinaryPrimitives.ReadDoubleLittleEndian(f.Bytes.Span) : BinaryPrimitives.ReadInt64LittleEndian(f.Bytes.Span))
+            .Select(f => f.Field == 4
+                ? BinaryPrimitives.ReadDoubleLittleEndian(f.Bytes.Span)
+                : BinaryPrimitives.ReadInt64LittleEndian(f.Bytes.Span))
             .FirstOrDefault();
 }

@@ -1,6 +1,9 @@
 namespace Workq.Tests.Observability;
 
-/// <summary>/metrics: every service serves its instruments for Prometheus, to the admin token only (the labels name every canvas).</summary>
+/// <summary>
+/// /metrics: every service serves its instruments for Prometheus, to the admin token only (the labels name every
+/// canvas).
+/// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class PrometheusScrapeTests(WorkqCluster cluster)
 {
@@ -21,14 +24,16 @@ public sealed class PrometheusScrapeTests(WorkqCluster cluster)
         await cluster.TraceOfAsync(canvas, "w", id, TimeSpan.FromSeconds(30));
 
         var emitter = await cluster.EventuallyAsync(() => ScrapeAsync(cluster.Emitter, cluster.AdminToken),
-            s => s.Status == 200 && s.Body.Contains("workq_emit_requests", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the emitter's emit counter");
+            s => s.Status == 200 && s.Body.Contains("workq_emit_requests", StringComparison.Ordinal), TimeSpan
+                .FromSeconds(30), "the emitter's emit counter");
         Assert.Contains("# TYPE", emitter.Body);
 
         // The run was on one of the instances: its processed counter carries the canvas as a label.
         var scraped = await cluster.EventuallyAsync(async () =>
             {
                 foreach (var worker in cluster.Workers.Where(w => !w.HasExited))
-                    if (await ScrapeAsync(worker, cluster.AdminToken) is { Status: 200 } s && s.Body.Contains($"workq_canvas=\"{canvas}\"", StringComparison.Ordinal)) return s;
+                    if (await ScrapeAsync(worker, cluster.AdminToken) is { Status: 200 } s
+                        && s.Body.Contains($"workq_canvas=\"{canvas}\"", StringComparison.Ordinal)) return s;
                 return (Status: 0, Body: "");
             },
             s => s.Status == 200, TimeSpan.FromSeconds(30), "a worker instance's processed counter for the canvas");

@@ -18,7 +18,9 @@ public sealed class TracingTests(ObservedCluster observed)
         // The caller's own trace context: everything downstream must join it.
         var traceId = ActivityTraceId.CreateRandom().ToHexString();
         var callerSpan = ActivitySpanId.CreateRandom().ToHexString();
-        using var request = new HttpRequestMessage(HttpMethod.Post, Cluster.EmitUrl($"/v1/canvases/{canvas}/workers/parent/events"))
+        using var request = new HttpRequestMessage(
+            HttpMethod.Post,
+            Cluster.EmitUrl($"/v1/canvases/{canvas}/workers/parent/events"))
         {
             Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json"),
         };
@@ -26,28 +28,44 @@ public sealed class TracingTests(ObservedCluster observed)
         request.Headers.Add("traceparent", $"00-{traceId}-{callerSpan}-01");
         using var response = await Cluster.Http.SendAsync(request);
         Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
-        var parentId = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
+        var parentId = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!
+            .GetValue<string>();
 
-        var childTraces = await Cluster.EventuallyAsync(() => Cluster.TracesAsync(canvas, "child"), t => t.Count > 0, Wait, "the child's trace");
+        var childTraces = await Cluster.EventuallyAsync(
+            () => Cluster.TracesAsync(canvas, "child"),
+            t => t.Count > 0,
+            Wait,
+            "the child's trace");
         // The child can finish (and be flushed) before the parent's own run is recorded.
-        var parentTrace = (await Cluster.EventuallyAsync(() => Cluster.TracesAsync(canvas, "parent"), t => t.Count > 0, Wait, "the parent's trace")).Single()!;
+        var parentTrace = (await Cluster.EventuallyAsync(
+            () => Cluster.TracesAsync(canvas, "parent"),
+            t => t.Count > 0,
+            Wait,
+            "the parent's trace")).Single()!;
         Assert.Equal(traceId, parentTrace["traceId"]!.GetValue<string>());
         Assert.Equal(traceId, childTraces[0]!["traceId"]!.GetValue<string>());
         var childId = childTraces[0]!["eventId"]!.GetValue<string>();
 
-        // Each service exports its spans in its own batches, on its own schedule: wait for every one the assertions use.
+        // Each service exports its spans in its own batches, on its own schedule: wait for every one the assertions
+        // use.
         static bool Has(List<OtlpSpan> spans, int kind, string eventId) =>
-            spans.Any(x => x.Scope == "Workq" && x.Kind == kind && x.Attributes.GetValueOrDefault("messaging.message.id") == eventId);
-        var spans = await Cluster.EventuallyAsync(() => Task.FromResult(observed.Receiver.Spans.Where(s => s.TraceId == traceId).ToList()),
+            spans.Any(x => x.Scope == "Workq" && x.Kind == kind
+                && x.Attributes.GetValueOrDefault("messaging.message.id") == eventId);
+        var spans = await Cluster.EventuallyAsync(() => Task.FromResult(
+            observed.Receiver.Spans.Where(s => s.TraceId == traceId).ToList()),
             s => s.Any(x => x.Kind == OtlpSpan.Server && x.Service == "workq-emitter")
                  && Has(s, OtlpSpan.Producer, parentId) && Has(s, OtlpSpan.Consumer, parentId)
                  && Has(s, OtlpSpan.Producer, childId) && Has(s, OtlpSpan.Consumer, childId)
                  && s.Any(x => x.Scope == "RabbitMQ.Client.Publisher")
                  && s.Where(x => x.Scope == "Workq" && x.Kind == OtlpSpan.Consumer).SelectMany(x => x.LinkedSpanIds)
-                     .Any(linked => observed.Receiver.Spans.Any(d => d.Scope == "RabbitMQ.Client.Subscriber" && d.SpanId == linked)),
+                     .Any(linked => observed.Receiver.Spans
+                         .Any(d => d.Scope == "RabbitMQ.Client.Subscriber" && d.SpanId == linked)),
             Wait, "every span of the chain");
         var byId = spans.GroupBy(s => s.SpanId).ToDictionary(g => g.Key, g => g.First());
-        OtlpSpan Workq(int kind, string eventId) => spans.Single(s => s.Scope == "Workq" && s.Kind == kind && s.Attributes.GetValueOrDefault("messaging.message.id") == eventId);
+        OtlpSpan Workq(
+            int kind,
+            string eventId) => spans.Single(s => s.Scope == "Workq" && s.Kind == kind
+                && s.Attributes.GetValueOrDefault("messaging.message.id") == eventId);
         bool Descends(OtlpSpan span, OtlpSpan ancestor)
         {
             for (var at = span; byId.TryGetValue(at.ParentSpanId, out var up); at = up)
@@ -72,12 +90,15 @@ public sealed class TracingTests(ObservedCluster observed)
 
         var childPublish = Workq(OtlpSpan.Producer, childId);
         Assert.Equal(process.SpanId, childPublish.ParentSpanId);
-        Assert.True(Descends(Workq(OtlpSpan.Consumer, childId), childPublish), "the child's run descends from the handler's emit");
+        Assert.True(
+            Descends(Workq(OtlpSpan.Consumer, childId), childPublish),
+            "the child's run descends from the handler's emit");
 
         // RabbitMQ.Client 7 publishes its own spans under ours (and re-injects traceparent with its span); its
         // deliver span starts a trace of its own, which the run links to rather than duplicating.
         Assert.Contains(spans, s => s.Scope == "RabbitMQ.Client.Publisher" && s.ParentSpanId == publish.SpanId);
-        var delivers = observed.Receiver.Spans.Where(s => s.Scope == "RabbitMQ.Client.Subscriber").Select(s => s.SpanId).ToHashSet();
+        var delivers = observed.Receiver.Spans.Where(s => s.Scope == "RabbitMQ.Client.Subscriber").Select(s => s.SpanId)
+            .ToHashSet();
         Assert.Contains(process.LinkedSpanIds, delivers.Contains);
     }
 

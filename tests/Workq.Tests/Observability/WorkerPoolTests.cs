@@ -36,7 +36,8 @@ public sealed class WorkerPoolTests(ObservedCluster observed)
         {
             // The default instance consumes everything; the pool instance adds a consumer on the big canvas only.
             var consumers = await Cluster.EventuallyAsync(() => Cluster.Rabbit.ConsumersAsync(Cluster.VirtualHost),
-                c => c.GetValueOrDefault($"workq.worker.{big}.w") == 2 && c.GetValueOrDefault($"workq.worker.{other}.w") == 1,
+                c => c.GetValueOrDefault($"workq.worker.{big}.w") == 2
+                    && c.GetValueOrDefault($"workq.worker.{other}.w") == 1,
                 TimeSpan.FromSeconds(30), "two consumers on the big canvas and one on the other");
             // Still so after the pool instance's periodic reconcile (WORKQ_RECONCILE_SECONDS=5 in tests).
             await Task.Delay(TimeSpan.FromSeconds(6));

@@ -2,7 +2,10 @@ using Npgsql;
 
 namespace Workq.Tests.Quotas;
 
-/// <summary>A filtered redrive into a full queue keeps redrive's guarantees: oldest first, stop at the refusal, the rest stay dead letters.</summary>
+/// <summary>
+/// A filtered redrive into a full queue keeps redrive's guarantees: oldest first, stop at the refusal, the rest stay
+/// dead letters.
+/// </summary>
 public sealed class DeadLetterRedriveQuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluster>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
@@ -14,10 +17,18 @@ public sealed class DeadLetterRedriveQuotaTests(QuotaCluster fixture) : IClassFi
         var (canvas, token) = await cluster.CreateCanvasAsync("dlq");
         await cluster.DeployAsync(canvas, "w", "return null;", token: token);
         await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/pause"), token);
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "w"), w => w["stats"]!["consumers"]!.GetValue<long>() == 0, Patience, "no consumers while paused");
-        // 40 dead letters, oldest first: odd orders are "pick" (20 + 10 more than the queue holds once the evens are left out), evens "keep".
+        await cluster.EventuallyAsync(
+            () => cluster.WorkerAsync(canvas, "w"),
+            w => w["stats"]!["consumers"]!.GetValue<long>() == 0,
+            Patience,
+            "no consumers while paused");
+        // 40 dead letters, oldest first: odd orders are "pick" (20 + 10 more than the queue holds once the evens are
+        // left out), evens "keep".
         const int selected = QuotaCluster.MaxQueued + 10;
-        await using (var db = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(WorkqCluster.PostgresAdmin) { Database = cluster.Database }.ConnectionString))
+        await using (var db = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(WorkqCluster.PostgresAdmin)
+        {
+            Database = cluster.Database
+        }.ConnectionString))
         {
             await db.OpenAsync();
             await using var insert = new NpgsqlCommand("""
@@ -31,19 +42,33 @@ public sealed class DeadLetterRedriveQuotaTests(QuotaCluster fixture) : IClassFi
             Assert.Equal(selected * 2, await insert.ExecuteNonQueryAsync());
         }
 
-        using (var full = await cluster.SendAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters/redrive?q=%22pick%22"), token))
+        using (var full = await cluster.SendAsync(
+            HttpMethod.Post,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters/redrive?q=%22pick%22"),
+            token))
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, full.StatusCode);
-            Assert.Equal("Queue full", JsonNode.Parse(await full.Content.ReadAsStringAsync())!["title"]!.GetValue<string>());
+            Assert.Equal(
+                "Queue full",
+                JsonNode.Parse(await full.Content.ReadAsStringAsync())!["title"]!.GetValue<string>());
         }
-        var left = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters?limit=1000"), token))!.AsArray()
-            .Select(d => (Order: d!["event"]!["order"]!.GetValue<int>(), Tag: d["event"]!["tag"]!.GetValue<string>())).ToList();
+        var left = (await cluster.JsonAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters?limit=1000"),
+            token))!.AsArray()
+            .Select(
+                d => (Order: d!["event"]!["order"]!.GetValue<int>(), Tag: d["event"]!["tag"]!
+                    .GetValue<string>())).ToList();
         Assert.Equal(selected, left.Count(l => l.Tag == "keep"));
         var picked = left.Where(l => l.Tag == "pick").Select(l => l.Order).Order().ToList();
         // A quorum queue takes the one that reaches past its limit, then refuses.
         var redriven = selected - picked.Count;
         Assert.InRange(redriven, QuotaCluster.MaxQueued, QuotaCluster.MaxQueued + 1);
         Assert.Equal(Enumerable.Range(0, selected).Select(n => 2 * n + 1).Skip(redriven), picked);
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "w"), w => w["stats"]!["queued"]!.GetValue<long>() == redriven, Patience, "the redriven events queued");
+        await cluster.EventuallyAsync(
+            () => cluster.WorkerAsync(canvas, "w"),
+            w => w["stats"]!["queued"]!.GetValue<long>() == redriven,
+            Patience,
+            "the redriven events queued");
     }
 }

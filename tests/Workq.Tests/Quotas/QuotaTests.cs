@@ -1,6 +1,9 @@
 namespace Workq.Tests.Quotas;
 
-/// <summary>A Workq of its own with small quotas, so reaching them is quick: 20 emits per event, 20 queued per worker, 1 event/s per canvas with a burst of 50.</summary>
+/// <summary>
+/// A Workq of its own with small quotas, so reaching them is quick: 20 emits per event, 20 queued per worker, 1 event/s
+/// per canvas with a burst of 50.
+/// </summary>
 public sealed class QuotaCluster : IAsyncLifetime
 {
     public const int MaxEmitsPerEvent = 20;
@@ -40,8 +43,8 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
             for (var i = 0; i < 1001; i++) await Emit("child", new { i });
             return "all sent";
             """, token: token);
-        // Hostile code swallowing the refusal still fails. (80 refusals, not 981: each is a round trip to the worker service,
-        // and the cluster's 3 s handler time-out must not be what ends the run on a busy machine.)
+        // Hostile code swallowing the refusal still fails. (80 refusals, not 981: each is a round trip to the worker
+        // service, and the cluster's 3 s handler time-out must not be what ends the run on a busy machine.)
         await cluster.DeployAsync(canvas, "sneaky", """
             for (var i = 0; i < 100; i++) { try { await Emit("child", new { i }); } catch (InvalidOperationException) { } }
             return "got away with it";
@@ -52,7 +55,11 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
 
         foreach (var worker in new[] { "spray", "sneaky" })
         {
-            var trace = (await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, worker), t => t.Count == 1, Patience, $"{worker} traced"))[0]!;
+            var trace = (await cluster.EventuallyAsync(
+                () => cluster.TracesAsync(canvas, worker),
+                t => t.Count == 1,
+                Patience,
+                $"{worker} traced"))[0]!;
             Assert.True(trace["status"]!.GetValue<string>() == "failed", $"{worker}'s run: {trace}");
             var message = trace["error"]!["message"]!.GetValue<string>();
             Assert.Contains("WORKQ_MAX_EMITS_PER_EVENT", message);
@@ -62,7 +69,8 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
         }
         // The allowed emits were enqueued and ran; nothing more.
         var child = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "child"),
-            w => w["stats"]!["processed"]!.GetValue<long>() >= 2 * QuotaCluster.MaxEmitsPerEvent, Patience, "the children processed");
+            w => w["stats"]!["processed"]!.GetValue<long>() >= 2
+                * QuotaCluster.MaxEmitsPerEvent, Patience, "the children processed");
         Assert.Equal(2 * QuotaCluster.MaxEmitsPerEvent, child["stats"]!["processed"]!.GetValue<long>());
         Assert.Equal(0, child["stats"]!["queued"]!.GetValue<long>());
     }
@@ -76,37 +84,60 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
             await Emit("sink", new { from = "relay" });
             return "relayed";
             """, token: token);
-        await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/sink/pause"), token);
+        await cluster.JsonAsync(
+            HttpMethod.Post,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/sink/pause"),
+            token);
 
         // Filled one emit at a time, each confirmed before the next: the one past the limit is refused.
         var accepted = 0;
         HttpResponseMessage full;
         while (true)
         {
-            full = await cluster.SendAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/sink/events"), token, $$"""{"n":{{accepted}}}""");
+            full = await cluster.SendAsync(
+                HttpMethod.Post,
+                cluster.EmitUrl($"/v1/canvases/{canvas}/workers/sink/events"),
+                token,
+                $$"""{"n":{{accepted}}}""");
             if (full.StatusCode != HttpStatusCode.Accepted || accepted > QuotaCluster.MaxQueued + 5) break;
             full.Dispose();
             accepted++;
         }
         using (full) await AssertQueueFullAsync(full, canvas);
-        // A quorum queue checks x-max-length after an enqueue, so it takes the one that reaches past the limit, then refuses.
+        // A quorum queue checks x-max-length after an enqueue, so it takes the one that reaches past the limit, then
+        // refuses.
         Assert.InRange(accepted, QuotaCluster.MaxQueued, QuotaCluster.MaxQueued + 1);
-        using (var batch = await cluster.SendAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/events"), token,
-                   """[{"worker":"sink","event":1},{"worker":"sink","event":2}]"""))
+        using (var batch = await cluster.SendAsync(
+            HttpMethod.Post,
+            cluster.EmitUrl($"/v1/canvases/{canvas}/events"),
+            token,
+            """[{"worker":"sink","event":1},{"worker":"sink","event":2}]"""))
             await AssertQueueFullAsync(batch, canvas);
 
         // A handler's emit into the full queue throws, and its run fails with the message.
         await cluster.EmitAsync(canvas, "relay", "{}", token);
-        var relayed = (await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "relay"), t => t.Count == 1, Patience, "relay traced"))[0]!;
+        var relayed = (await cluster.EventuallyAsync(
+            () => cluster.TracesAsync(canvas, "relay"),
+            t => t.Count == 1,
+            Patience,
+            "relay traced"))[0]!;
         Assert.Equal("failed", relayed["status"]!.GetValue<string>());
         Assert.Equal("QueueFullException", relayed["error"]!["type"]!.GetValue<string>());
         Assert.Contains($"{canvas}/sink", relayed["error"]!["message"]!.GetValue<string>());
         Assert.Empty(relayed["emitted"]!.AsArray());
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "sink"), w => w["stats"]!["queued"]!.GetValue<long>() == accepted, Patience, "the queue holding what was accepted");
+        await cluster.EventuallyAsync(
+            () => cluster.WorkerAsync(canvas, "sink"),
+            w => w["stats"]!["queued"]!.GetValue<long>() == accepted,
+            Patience,
+            "the queue holding what was accepted");
 
-        await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/sink/resume"), token);
+        await cluster.JsonAsync(
+            HttpMethod.Post,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/sink/resume"),
+            token);
         await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "sink"),
-            w => w["stats"]!["processed"]!.GetValue<long>() == accepted && w["stats"]!["queued"]!.GetValue<long>() == 0, Patience, "the queue drained");
+            w => w["stats"]!["processed"]!.GetValue<long>() == accepted
+                && w["stats"]!["queued"]!.GetValue<long>() == 0, Patience, "the queue drained");
 
         await cluster.EmitAsync(canvas, "sink", """{"n":"after the drain"}""", token);
         await cluster.EmitBatchAsync(canvas, [("sink", "1"), ("sink", "2")], token);
@@ -124,15 +155,25 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
         // To a worker that does not exist: the events are parked, so the small queue cap of this cluster plays no part.
 
         // The calm canvas emits its whole burst at the same time as the busy one goes past it.
-        var calmEmits = Enumerable.Range(0, 5).Select(b => cluster.EmitBatchAsync(calm, Enumerable.Range(0, QuotaCluster.Burst / 5).Select(i => ("nobody", $"{b * 100 + i}")), calmToken)).ToList();
-        var busyBurst = await cluster.EmitBatchAsync(busy, Enumerable.Range(0, QuotaCluster.Burst).Select(i => ("nobody", $"{i}")), busyToken);
+        var calmEmits = Enumerable.Range(0, 5).Select(b => cluster.EmitBatchAsync(
+            calm,
+            Enumerable.Range(0, QuotaCluster.Burst / 5).Select(i => ("nobody", $"{b * 100 + i}")),
+            calmToken)).ToList();
+        var busyBurst = await cluster.EmitBatchAsync(
+            busy,
+            Enumerable.Range(0, QuotaCluster.Burst).Select(i => ("nobody", $"{i}")),
+            busyToken);
         Assert.Equal(QuotaCluster.Burst, busyBurst.Count);
 
         // One event a second refills the bucket: a few emits right after the burst cannot all pass.
         HttpResponseMessage? refused = null;
         for (var i = 0; i < 5 && refused is null; i++)
         {
-            var response = await cluster.SendAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{busy}/workers/nobody/events"), busyToken, "{}");
+            var response = await cluster.SendAsync(
+                HttpMethod.Post,
+                cluster.EmitUrl($"/v1/canvases/{busy}/workers/nobody/events"),
+                busyToken,
+                "{}");
             if (response.StatusCode == HttpStatusCode.TooManyRequests) refused = response;
             else
             {
@@ -154,8 +195,12 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
         }
 
         // A batch larger than the burst could never pass: 400, not a 429 to retry forever.
-        using (var tooBig = await cluster.SendAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{calm}/events"), calmToken,
-                   "[" + string.Join(",", Enumerable.Range(0, QuotaCluster.Burst + 1).Select(i => """{"worker":"nobody","event":1}""")) + "]"))
+        using (var tooBig = await cluster.SendAsync(HttpMethod.Post, cluster.EmitUrl(
+            $"/v1/canvases/{calm}/events"), calmToken,
+                   "[" + string.Join(
+                       ",",
+                       Enumerable.Range(0, QuotaCluster.Burst + 1)
+                           .Select(i => """{"worker":"nobody","event":1}""")) + "]"))
         {
             Assert.Equal(HttpStatusCode.BadRequest, tooBig.StatusCode);
             Assert.Contains("burst", await tooBig.Content.ReadAsStringAsync());
@@ -182,11 +227,18 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
 
         await cluster.DeployAsync(canvas, "legacy", "return Event;", token: token);
         await cluster.EmitAsync(canvas, "legacy", """{"still":"served"}""", token);
-        var trace = (await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "legacy"), t => t.Count == 1, Patience, "legacy traced"))[0]!;
+        var trace = (await cluster.EventuallyAsync(
+            () => cluster.TracesAsync(canvas, "legacy"),
+            t => t.Count == 1,
+            Patience,
+            "legacy traced"))[0]!;
         Assert.Equal("completed", trace["status"]!.GetValue<string>());
         Assert.Equal("served", trace["result"]!["still"]!.GetValue<string>());
-        Assert.False((await cluster.Rabbit.QueueArgumentsAsync(cluster.VirtualHost, queue)).ContainsKey("x-max-length"));
-        Assert.Contains(File.ReadLines(cluster.Control.LogPath), line => line.Contains($"{canvas}/legacy exists with other arguments"));
+        Assert.False(
+            (await cluster.Rabbit.QueueArgumentsAsync(cluster.VirtualHost, queue)).ContainsKey("x-max-length"));
+        Assert.Contains(
+            File.ReadLines(cluster.Control.LogPath),
+            line => line.Contains($"{canvas}/legacy exists with other arguments"));
     }
 
     [Fact]
@@ -195,7 +247,10 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
         var (canvas, token) = await cluster.CreateCanvasAsync("q");
         var deployed = await cluster.DeployAsync(canvas, "w", "return null;", token: token);
         foreach (var worker in new[] { deployed!, await cluster.WorkerAsync(canvas, "w"),
-                     (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/workers"), token))![0]! })
+                     (await cluster.JsonAsync(
+                         HttpMethod.Get,
+                         cluster.ControlUrl($"/v1/canvases/{canvas}/workers"),
+                         token))![0]! })
         {
             var limits = worker["limits"]!;
             Assert.Equal(QuotaCluster.MaxQueued, limits["maxQueued"]!.GetValue<int>());
@@ -207,7 +262,9 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
     private static async Task AssertQueueFullAsync(HttpResponseMessage response, string canvas)
     {
         var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.TooManyRequests, $"expected 429, got {(int)response.StatusCode}: {body}");
+        Assert.True(
+            response.StatusCode == HttpStatusCode.TooManyRequests,
+            $"expected 429, got {(int)response.StatusCode}: {body}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = JsonNode.Parse(body)!;
         Assert.Equal("Queue full", problem["title"]!.GetValue<string>());

@@ -7,19 +7,23 @@ using Workq.Shared.Storage;
 namespace Workq.Tests.Reliability;
 
 /// <summary>
-/// The poison suite (issue 25): malformed and unprocessable messages published with the broker's admin user straight into every
-/// internal queue (the dead letters, the unhandled queue, each service's control-plane queue, a worker's queue), and poison rows
-/// for the scheduled pump and the cron firer. Each ends in the quarantine within seconds, the dispatcher's CPU goes back to idle,
-/// its log grows by a few lines per message at most, and the next good message flows.
+/// The poison suite (issue 25): malformed and unprocessable messages published with the broker's admin user straight
+/// into every internal queue (the dead letters, the unhandled queue, each service's control-plane queue, a worker's
+/// queue), and poison rows for the scheduled pump and the cron firer. Each ends in the quarantine within seconds, the
+/// dispatcher's CPU goes back to idle, its log grows by a few lines per message at most, and the next good message
+/// flows.
 /// </summary>
 [Trait("Category", "Poison")]
-public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) : IClassFixture<WorkqCluster>, IAsyncLifetime
+public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) :
+    IClassFixture<WorkqCluster>,
+    IAsyncLifetime
 {
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(20);
     /// <summary>A quarantined message logs one line; the broker client and MassTransit may add one or two.</summary>
     private const int LinesPerMessage = 3, LineSlack = 10;
     private const string Marker = "poison-marker";
-    private static readonly byte[] TenMegabytes = Encoding.UTF8.GetBytes("\"" + new string('a', 10 * 1024 * 1024) + "\"");
+    private static readonly byte[] TenMegabytes = Encoding.UTF8
+        .GetBytes("\"" + new string('a', 10 * 1024 * 1024) + "\"");
 
     private IConnection connection = null!;
     private IChannel channel = null!;
@@ -38,37 +42,73 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
         await connection.DisposeAsync();
     }
 
-    /// <summary>One message to publish: its properties (with its marker added) and body, and whether it must end in the quarantine.</summary>
+    /// <summary>
+    /// One message to publish: its properties (with its marker added) and body, and whether it must end in the
+    /// quarantine.
+    /// </summary>
     private sealed record Poison(string What, BasicProperties Properties, byte[] Body, bool Always = true)
     {
         public string Marker { get; } = Guid.NewGuid().ToString("N");
     }
 
-    private static BasicProperties Event(string canvas, string worker, Guid? id = null, Action<IDictionary<string, object?>>? change = null)
+    private static BasicProperties Event(
+        string canvas,
+        string worker,
+        Guid? id = null,
+        Action<IDictionary<string, object?>>? change = null)
     {
-        var properties = EventHeaders.Create(new EventEnvelope(id ?? Guid.CreateVersion7(), canvas, worker, DateTimeOffset.UtcNow, 0, null));
+        var properties = EventHeaders.Create(
+            new EventEnvelope(id ?? Guid.CreateVersion7(), canvas, worker, DateTimeOffset.UtcNow, 0, null));
         change?.Invoke(properties.Headers!);
         return properties;
     }
 
-    /// <summary>The malformed and unprocessable messages of an event queue (the dead letters, the unhandled queue).</summary>
+    /// <summary>
+    /// The malformed and unprocessable messages of an event queue (the dead letters, the unhandled queue).
+    /// </summary>
     private static List<Poison> EventPoisons(string canvas, string worker) =>
     [
         new("bad JSON", Event(canvas, worker), """{"n": """u8.ToArray()),
         new("no headers at all", new BasicProperties(), """{"n": 1}"""u8.ToArray()),
-        new("wrong types", Event(canvas, worker, change: h => (h[EventHeaders.EnqueuedAt], h[EventHeaders.Depth]) = ("yesterday"u8.ToArray(), true)),
+        new("wrong types", Event(
+            canvas,
+            worker,
+            change: h => (h[EventHeaders.EnqueuedAt], h[EventHeaders.Depth]) = ("yesterday"u8.ToArray(), true)),
             "1"u8.ToArray()),
-        new("a table for a canvas", Event(canvas, worker, change: h => h[EventHeaders.Canvas] = new Dictionary<string, object?> { ["a"] = 1 }),
+        new(
+            "a table for a canvas",
+            Event(canvas, worker, change: h => h[EventHeaders.Canvas] = new Dictionary<string, object?> { ["a"] = 1 }),
             "1"u8.ToArray()),
-        new("NUL in the canvas", Event(canvas, worker, change: h => h[EventHeaders.Canvas] = Encoding.UTF8.GetBytes(canvas + "\0")), "1"u8.ToArray()),
-        new("NUL in the worker", Event(canvas, worker, change: h => h[EventHeaders.Worker] = Encoding.UTF8.GetBytes("w\0")), "1"u8.ToArray()),
-        new("NUL in the message id", new BasicProperties(Event(canvas, worker)) { MessageId = Guid.NewGuid() + "\0" }, "1"u8.ToArray()),
+        new(
+            "NUL in the canvas",
+            Event(canvas, worker, change: h => h[EventHeaders.Canvas] = Encoding.UTF8.GetBytes(canvas + "\0")),
+            "1"u8.ToArray()),
+        new(
+            "NUL in the worker",
+            Event(canvas, worker, change: h => h[EventHeaders.Worker] = Encoding.UTF8.GetBytes("w\0")),
+            "1"u8.ToArray()),
+        new(
+            "NUL in the message id",
+            new BasicProperties(Event(canvas, worker)) { MessageId = Guid.NewGuid() + "\0" },
+            "1"u8.ToArray()),
         new("NUL in the body", Event(canvas, worker), "{\"a\": \"x\0\"}"u8.ToArray()),
         new("a 10 MB body", Event(canvas, worker), TenMegabytes),
-        // Text a store may keep (PostgreSQL text cannot hold NUL; the stores may clean it): quarantined, or kept where it belongs.
-        new("NUL in the trace parent", Event(canvas, worker, change: h => h[EventHeaders.TraceParent] = "00-\0"u8.ToArray()), "1"u8.ToArray(), Always: false),
-        new("NUL in the ordering key", Event(canvas, worker, change: h => h[EventHeaders.OrderingKey] = "k\0"u8.ToArray()), "1"u8.ToArray(), Always: false),
-        new("NUL in the reason", Event(canvas, worker, change: h => h[EventHeaders.DeadLetterReason] = "dead\0letter"u8.ToArray()), "1"u8.ToArray(),
+        // Text a store may keep (PostgreSQL text cannot hold NUL; the stores may clean it): quarantined, or kept where
+        // it belongs.
+        new(
+            "NUL in the trace parent",
+            Event(canvas, worker, change: h => h[EventHeaders.TraceParent] = "00-\0"u8.ToArray()),
+            "1"u8.ToArray(),
+            Always: false),
+        new(
+            "NUL in the ordering key",
+            Event(canvas, worker, change: h => h[EventHeaders.OrderingKey] = "k\0"u8.ToArray()),
+            "1"u8.ToArray(),
+            Always: false),
+        new(
+            "NUL in the reason",
+            Event(canvas, worker, change: h => h[EventHeaders.DeadLetterReason] = "dead\0letter"u8.ToArray()),
+            "1"u8.ToArray(),
             Always: false),
     ];
 
@@ -80,18 +120,26 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
     }
 
     private async Task<JsonArray> QuarantineAsync(string query = "") =>
-        (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/quarantine?limit=1000{query}"), cluster.AdminToken))!.AsArray();
+        (await cluster.JsonAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl($"/v1/quarantine?limit=1000{query}"),
+            cluster.AdminToken))!.AsArray();
 
     private static JsonNode? Find(JsonArray items, Poison poison) =>
         items.FirstOrDefault(i => i!["properties"]?["headers"]?[Marker]?.GetValue<string>() == poison.Marker);
 
-    /// <summary>Waits until every poison that must be quarantined is (from <paramref name="source"/>), and returns the items.</summary>
+    /// <summary>
+    /// Waits until every poison that must be quarantined is (from <paramref name="source"/>), and returns the items.
+    /// </summary>
     private async Task<JsonArray> QuarantinedAsync(IReadOnlyList<Poison> poisons, string source)
     {
         var must = poisons.Where(p => p.Always).ToList();
         var watch = Stopwatch.StartNew();
-        var items = await cluster.EventuallyAsync(() => QuarantineAsync($"&source={Uri.EscapeDataString(source)}"), i => must.All(p => Find(i,
-            p) is not null), Within,
+        var items = await cluster.EventuallyAsync(
+            () => QuarantineAsync($"&source={Uri.EscapeDataString(source)}"),
+            i => must.All(p => Find(i,
+                p) is not null),
+            Within,
             $"{string.Join(", ", must.Where(p => true).Select(p => p.What))} quarantined from {source}");
         foreach (var poison in must)
         {
@@ -106,7 +154,11 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
     /// <summary>The lines of a service's log so far (it is being written while read).</summary>
     private static int LogLines(ServiceProcess service)
     {
-        using var stream = new FileStream(service.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var stream = new FileStream(
+            service.LogPath,
+            FileMode.Open,
+            FileAccess.Read,
+            FileShare.ReadWrite | FileShare.Delete);
         using var reader = new StreamReader(stream);
         var lines = 0;
         while (reader.ReadLine() is not null) lines++;
@@ -122,8 +174,8 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
     }
 
     /// <summary>
-    /// Nothing loops: within ten seconds the dispatcher is back to idle, under a tenth of a core over two seconds (the incident's loop
-    /// took half a core for good).
+    /// Nothing loops: within ten seconds the dispatcher is back to idle, under a tenth of a core over two seconds (the
+    /// incident's loop took half a core for good).
     /// </summary>
     private async Task AssertDispatcherIdleAsync()
     {
@@ -134,7 +186,11 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
         {
             var before = ProcessSample.Of(pid).Cpu;
             var watch = Stopwatch.StartNew();
-            await cluster.EventuallyAsync(() => Task.FromResult(watch.Elapsed), e => e >= window, window * 2, "a sampling window");
+            await cluster.EventuallyAsync(
+                () => Task.FromResult(watch.Elapsed),
+                e => e >= window,
+                window * 2,
+                "a sampling window");
             var used = ProcessSample.Of(pid).Cpu - before;
             var share = used.TotalMilliseconds / watch.Elapsed.TotalMilliseconds;
             output.WriteLine($"dispatcher CPU: {share:P1} of a core over {watch.Elapsed.TotalSeconds:0.0} s");
@@ -146,8 +202,13 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
 
     private async Task<string?> StatusAsync(string canvas, Guid id)
     {
-        using var response = await cluster.SendAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/events/{id}"), cluster.AdminToken);
-        return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync())!["status"]!.GetValue<string>() : null;
+        using var response = await cluster.SendAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/events/{id}"),
+            cluster.AdminToken);
+        return response.IsSuccessStatusCode
+            ? JsonNode.Parse(await response.Content.ReadAsStringAsync())!["status"]!.GetValue<string>()
+            : null;
     }
 
     private async Task<uint> ReadyAsync(string queue) => (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
@@ -166,7 +227,9 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
         // Those a store may keep are kept somewhere visible: in the quarantine or in the dead letters.
         await cluster.EventuallyAsync(
             async () => (Quarantined: await QuarantineAsync($"&canvas={canvas}"),
-                Listed: (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters"),
+                Listed: (await cluster.JsonAsync(
+                    HttpMethod.Get,
+                    cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters"),
                     cluster.AdminToken))!.AsArray()),
             seen => poisons.Where(p => !p.Always).All(p => Find(seen.Quarantined, p) is not null
                 || seen.Listed.Any(d => d!["id"]!.GetValue<string>() == p.Properties.MessageId)),
@@ -178,9 +241,13 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
         // An event that names itself is quarantined in its status, with where to find it.
         var badJson = poisons[0];
         var item = Find(items, badJson)!;
-        Assert.Equal((canvas, "w", "publish"), (item["canvas"]!.GetValue<string>(), item["worker"]!.GetValue<string>(), item["redrive"]!.GetValue<string>()));
-        Assert.Equal("quarantined", await cluster.EventuallyAsync(() => StatusAsync(canvas, Guid.Parse(badJson.Properties.MessageId!)), s =>
-            s == "quarantined", Within,
+        Assert.Equal((canvas, "w", "publish"), (item["canvas"]!.GetValue<string>(), item["worker"]!
+            .GetValue<string>(), item["redrive"]!.GetValue<string>()));
+        Assert.Equal("quarantined", await cluster.EventuallyAsync(
+            () => StatusAsync(canvas, Guid.Parse(badJson.Properties.MessageId!)),
+            s =>
+                s == "quarantined",
+            Within,
             "the bad-JSON event's status"));
         var tenMegabytes = Find(items, poisons.Single(p => p.What == "a 10 MB body"))!;
         Assert.Equal(TenMegabytes.Length, tenMegabytes["bodyBytes"]!.GetValue<int>());
@@ -190,9 +257,12 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
         var good = new Poison("good", reasoned, """{"n": 1}"""u8.ToArray(), Always: false);
         await PublishAsync(Topology.DeadLetterExchange, "w", good);
         await cluster.EventuallyAsync(
-            async () => (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters"),
+            async () => (await cluster.JsonAsync(
+                HttpMethod.Get,
+                cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters"),
                 cluster.AdminToken))!.AsArray(),
-            l => l.Any(d => d!["id"]!.GetValue<string>() == good.Properties.MessageId), Within, "the good dead letter listed");
+            l => l.Any(
+                d => d!["id"]!.GetValue<string>() == good.Properties.MessageId), Within, "the good dead letter listed");
     }
 
     [Fact]
@@ -208,35 +278,52 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
         await AssertDispatcherIdleAsync();
         AssertLogGrewLittle(cluster.Dispatcher, lines, poisons.Count);
         Assert.Equal(0u, await ReadyAsync(Topology.UnhandledQueue));
-        Assert.Equal("quarantined", await cluster.EventuallyAsync(() => StatusAsync(canvas, Guid.Parse(poisons[0].Properties.MessageId!)), s =>
-            s == "quarantined",
-            Within, "the bad-JSON event's status"));
+        Assert.Equal("quarantined", await cluster.EventuallyAsync(
+            () => StatusAsync(canvas, Guid.Parse(poisons[0].Properties.MessageId!)),
+            s =>
+                s == "quarantined",
+            Within,
+            "the bad-JSON event's status"));
         Assert.NotNull(Find(items, poisons[0]));
 
         await cluster.EmitAsync(canvas, "later", """{"n": 2}""");
         await cluster.EventuallyAsync(
-            async () => (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/unhandled"), cluster.AdminToken))!.AsArray(),
+            async () => (await cluster.JsonAsync(
+                HttpMethod.Get,
+                cluster.ControlUrl($"/v1/canvases/{canvas}/unhandled"),
+                cluster.AdminToken))!.AsArray(),
             l => l.Any(u => u!["worker"]!.GetValue<string>() == "later"), Within, "the good event parked");
     }
 
     [Fact]
     public async Task Poison_on_every_services_control_plane_queue_is_quarantined_and_the_control_plane_still_works()
     {
-        // Each service instance hears the control plane on a temporary queue of its own (MassTransit's, named after the host).
+        // Each service instance hears the control plane on a temporary queue of its own (MassTransit's, named after the
+        // host).
         var queues = (await cluster.Rabbit.QueuesAsync(cluster.VirtualHost))
-            .Where(q => !q.StartsWith("workq.", StringComparison.Ordinal) && !q.EndsWith("_error", StringComparison.Ordinal)
+            .Where(q => !q.StartsWith("workq.", StringComparison.Ordinal)
+                && !q.EndsWith("_error", StringComparison.Ordinal)
                 && !q.EndsWith("_skipped", StringComparison.Ordinal))
             .ToList();
         Assert.True(queues.Count >= 4, $"control-plane queues: {string.Join(", ", queues)}");
-        var services = cluster.Workers.Where(w => !w.HasExited).Append(cluster.Dispatcher).Append(cluster.Emitter).Append(cluster.Control).ToList();
+        var services = cluster.Workers.Where(w => !w.HasExited).Append(cluster.Dispatcher).Append(cluster.Emitter)
+            .Append(cluster.Control)
+            .ToList();
         var lines = services.ToDictionary(s => s, LogLines);
         var poisons = new List<(string Queue, Poison Poison)>();
         foreach (var queue in queues)
         {
-            var masstransit = new BasicProperties { ContentType = "application/vnd.masstransit+json", MessageId = Guid.NewGuid().ToString() };
+            var masstransit = new BasicProperties
+            {
+                ContentType = "application/vnd.masstransit+json",
+                MessageId = Guid.NewGuid().ToString()
+            };
             poisons.AddRange(new Poison[]
             {
-                new("bad JSON", new BasicProperties(masstransit), """{"messageType": ["urn:message:Workq"""u8.ToArray()),
+                new(
+                    "bad JSON",
+                    new BasicProperties(masstransit),
+                    """{"messageType": ["urn:message:Workq"""u8.ToArray()),
                 new("no content type, bytes", new BasicProperties(), [0xff, 0x00, 0xfe, 0x01]),
                 new("a type no one consumes", new BasicProperties(masstransit),
                     """{"messageId": "00000000-0000-0000-0000-000000000001", "messageType": ["urn:message:Nobody:Nothing"], "message": {}}"""u8.ToArray()),
@@ -248,11 +335,16 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
 
         foreach (var (queue, poison) in poisons) await PublishAsync("", queue, poison);
 
-        var items = await cluster.EventuallyAsync(() => QuarantineAsync("&source=control-plane"), i => poisons.All(p => Find(i, p.Poison) is not null), Within,
+        var items = await cluster.EventuallyAsync(
+            () => QuarantineAsync("&source=control-plane"),
+            i => poisons.All(p => Find(i, p.Poison) is not null),
+            Within,
             "every control-plane poison quarantined");
         foreach (var (queue, poison) in poisons) Assert.Equal(queue, Find(items, poison)!["queue"]!.GetValue<string>());
         // Once each: a message MassTransit cannot read is not also taken as one no consumer took.
-        foreach (var queue in queues) Assert.Equal(poisons.Count(p => p.Queue == queue), items.Count(i => i!["queue"]!.GetValue<string>() == queue));
+        foreach (var queue in queues) Assert.Equal(
+            poisons.Count(p => p.Queue == queue),
+            items.Count(i => i!["queue"]!.GetValue<string>() == queue));
         await AssertDispatcherIdleAsync();
         foreach (var service in services) AssertLogGrewLittle(service, lines[service], poisons.Count / queues.Count);
 
@@ -270,14 +362,20 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
         await cluster.DeployAsync(canvas, "w", "return 1;", token: token);
         var garbage = new Poison("no id, garbage headers", new BasicProperties
         {
-            Headers = new Dictionary<string, object?> { [EventHeaders.Depth] = "deep"u8.ToArray(), [EventHeaders.EnqueuedAt] = true },
+            Headers = new Dictionary<string, object?>
+            {
+                [EventHeaders.Depth] = "deep"u8.ToArray(),
+                [EventHeaders.EnqueuedAt] = true
+            },
         }, "not json\0"u8.ToArray());
         var lines = LogLines(cluster.Dispatcher);
 
         await PublishAsync("", Topology.WorkerQueue(canvas, "w"), garbage);
 
         var items = await QuarantinedAsync([garbage], Topology.DeadLetterQueue);
-        Assert.Contains("not an event", Find(items, garbage)!["properties"]!["headers"]![EventHeaders.DeadLetterReason]!.GetValue<string>());
+        Assert.Contains(
+            "not an event",
+            Find(items, garbage)!["properties"]!["headers"]![EventHeaders.DeadLetterReason]!.GetValue<string>());
         await AssertDispatcherIdleAsync();
         AssertLogGrewLittle(cluster.Dispatcher, lines, 1);
 
@@ -312,16 +410,28 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
         AssertLogGrewLittle(cluster.Dispatcher, lines, 1);
         await using (var db = new NpgsqlConnection(cluster.ServiceEnvironment["WORKQ_POSTGRES"]))
         {
-            Assert.Equal(0, await db.ExecuteScalarAsync<int>("select count(*) from scheduled_events where event_id = @id", new { id }));
-            // No status is kept for a canvas that does not exist (nothing of a canvas outlives it): the quarantine item is the record.
-            Assert.Equal(0, await db.ExecuteScalarAsync<int>("select count(*) from event_status where canvas = @gone", new { gone }));
+            Assert.Equal(0, await db.ExecuteScalarAsync<int>(
+                "select count(*) from scheduled_events where event_id = @id",
+                new { id }));
+            // No status is kept for a canvas that does not exist (nothing of a canvas outlives it): the quarantine item
+            // is the record.
+            Assert.Equal(
+                0,
+                await db.ExecuteScalarAsync<int>(
+                    "select count(*) from event_status where canvas = @gone",
+                    new { gone }));
         }
 
         // The next delayed emit is not held up.
-        using (var response = await cluster.SendAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/w/events?delaySeconds=0.2"), token, "4"))
+        using (var response = await cluster.SendAsync(
+            HttpMethod.Post,
+            cluster.EmitUrl($"/v1/canvases/{canvas}/workers/w/events?delaySeconds=0.2"),
+            token,
+            "4"))
         {
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-            var later = Guid.Parse(JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<string>());
+            var later = Guid.Parse(
+                JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<string>());
             await cluster.TraceOfAsync(canvas, "w", later, Within);
         }
 
@@ -333,12 +443,22 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
             Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
         }
         // Once the canvas and its worker exist, the redrive runs it, under its own id.
-        var created = await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl("/v1/canvases"), cluster.AdminToken, $$"""{"name":"{{gone}}"}""",
+        var created = await cluster.JsonAsync(
+            HttpMethod.Post,
+            cluster.ControlUrl("/v1/canvases"),
+            cluster.AdminToken,
+            $$"""{"name":"{{gone}}"}""",
             expect: 201);
         await cluster.DeployAsync(gone, "w", "return 5;", token: created!["token"]!.GetValue<string>());
-        Assert.Equal(1, (await cluster.JsonAsync(HttpMethod.Post, redrive, cluster.AdminToken))!["redriven"]!.GetValue<int>());
+        Assert.Equal(
+            1,
+            (await cluster.JsonAsync(HttpMethod.Post, redrive, cluster.AdminToken))!["redriven"]!.GetValue<int>());
         await cluster.TraceOfAsync(gone, "w", id, Within);
-        Assert.Equal("completed", await cluster.EventuallyAsync(() => StatusAsync(gone, id), s => s == "completed", Within, "the redriven event completed"));
+        Assert.Equal("completed", await cluster.EventuallyAsync(
+            () => StatusAsync(gone, id),
+            s => s == "completed",
+            Within,
+            "the redriven event completed"));
         Assert.DoesNotContain(await QuarantineAsync(), x => x!["id"]!.GetValue<long>() == item["id"]!.GetValue<long>());
     }
 
@@ -347,11 +467,12 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("crn");
         await cluster.DeployAsync(canvas, "w", "return 6;", token: token);
-        var (broken, orphan) = ("broken-" + Guid.NewGuid().ToString("N")[..6], "orphan-" + Guid.NewGuid().ToString("N")[..6]);
+        var (broken, orphan) = ("broken-" + Guid.NewGuid().ToString("N")[..6], "orphan-"
+            + Guid.NewGuid().ToString("N")[..6]);
         var parked = Guid.CreateVersion7();
         var lines = LogLines(cluster.Dispatcher);
-        // The exchange of the canvas is gone (deleted by hand): a tick of its cron can never be published. Its next tick is next year's, so
-        // that a minute turning during the test fires nothing more.
+        // The exchange of the canvas is gone (deleted by hand): a tick of its cron can never be published. Its next
+        // tick is next year's, so that a minute turning during the test fires nothing more.
         await channel.ExchangeDeleteAsync(Topology.CanvasExchange(canvas));
         await using (var db = new NpgsqlConnection(cluster.ServiceEnvironment["WORKQ_POSTGRES"]))
         {
@@ -367,23 +488,39 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
                 """, new { canvas, parked });
         }
 
-        var items = await cluster.EventuallyAsync(() => QuarantineAsync($"&source=crons&canvas={canvas}"), i => i.Count == 2, Within, "both crons quarantined");
-        Assert.Contains(items, i => i!["queue"]!.GetValue<string>() == orphan && i["error"]!.GetValue<string>().Contains("does not exist",
-            StringComparison.Ordinal));
-        Assert.Contains(items, i => i!["queue"]!.GetValue<string>() == broken && i["error"]!.GetValue<string>().Contains("every full moon",
-            StringComparison.Ordinal));
+        var items = await cluster.EventuallyAsync(
+            () => QuarantineAsync($"&source=crons&canvas={canvas}"),
+            i => i.Count == 2,
+            Within,
+            "both crons quarantined");
+        Assert.Contains(items, i => i!["queue"]!.GetValue<string>() == orphan
+            && i["error"]!.GetValue<string>().Contains("does not exist",
+                StringComparison.Ordinal));
+        Assert.Contains(items, i => i!["queue"]!.GetValue<string>() == broken
+            && i["error"]!.GetValue<string>().Contains("every full moon",
+                StringComparison.Ordinal));
         await AssertDispatcherIdleAsync();
-        var item = (await cluster.EventuallyAsync(() => QuarantineAsync($"&source=workq.unhandled&canvas={canvas}"), i => i.Count == 1, Within,
+        var item = (await cluster.EventuallyAsync(
+            () => QuarantineAsync($"&source=workq.unhandled&canvas={canvas}"),
+            i => i.Count == 1,
+            Within,
             "the parked event quarantined")).Single()!;
         Assert.Equal((parked, "emit"), (item["eventId"]!.GetValue<Guid>(), item["redrive"]!.GetValue<string>()));
         Assert.Contains("does not exist", item["error"]!.GetValue<string>());
-        Assert.Equal("quarantined", await cluster.EventuallyAsync(() => StatusAsync(canvas, parked), s => s == "quarantined", Within,
+        Assert.Equal("quarantined", await cluster.EventuallyAsync(
+            () => StatusAsync(canvas, parked),
+            s => s == "quarantined",
+            Within,
             "the parked event's status"));
         AssertLogGrewLittle(cluster.Dispatcher, lines, 3);
         // Once each: the broken cron stopped firing, the orphan moved on to its next tick.
         Assert.Equal(2, (await QuarantineAsync($"&source=crons&canvas={canvas}")).Count);
-        var crons = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/crons"), token))!.AsArray();
-        Assert.True(crons.Single(c => c!["name"]!.GetValue<string>() == broken)!["nextRun"]!.GetValue<DateTimeOffset>().Year == 9999);
+        var crons = (await cluster.JsonAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/crons"),
+            token))!.AsArray();
+        Assert.True(crons.Single(c => c!["name"]!.GetValue<string>() == broken)!["nextRun"]!.GetValue<DateTimeOffset>()
+            .Year == 9999);
         Assert.NotNull(crons.Single(c => c!["name"]!.GetValue<string>() == orphan)!["lastRun"]);
     }
 
@@ -401,19 +538,30 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
         // Kept as a dead letter (where a store keeps such text) or quarantined, and its status says which: never lost.
         var (quarantined, listed) = await cluster.EventuallyAsync(async () =>
             (Quarantined: (await QuarantineAsync($"&canvas={canvas}")).Any(i => i!["eventId"]?.GetValue<Guid>() == id),
-             Listed: (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters"), token))!.AsArray()
+             Listed: (await cluster.JsonAsync(
+                 HttpMethod.Get,
+                 cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters"),
+                 token))!.AsArray()
                 .Any(d => d!["id"]!.GetValue<Guid>() == id)),
             seen => seen.Quarantined || seen.Listed, Within, "the event kept or quarantined");
         Assert.True(quarantined ^ listed);
         var expected = quarantined ? "quarantined" : "deadLettered";
-        Assert.Equal(expected, await cluster.EventuallyAsync(() => StatusAsync(canvas, id), s => s == expected, Within, "the event's status"));
+        Assert.Equal(expected, await cluster.EventuallyAsync(
+            () => StatusAsync(canvas, id),
+            s => s == expected,
+            Within,
+            "the event's status"));
         await AssertDispatcherIdleAsync();
         AssertLogGrewLittle(cluster.Dispatcher, lines, 1);
 
         // The worker's flushes go on: the next event's status and trace are written.
         await cluster.DeployAsync(canvas, "ok", "return 1;", token: token);
         var next = await cluster.EmitAsync(canvas, "ok", "2", token);
-        Assert.Equal("completed", await cluster.EventuallyAsync(() => StatusAsync(canvas, next), s => s == "completed", Within, "the next event completed"));
+        Assert.Equal("completed", await cluster.EventuallyAsync(
+            () => StatusAsync(canvas, next),
+            s => s == "completed",
+            Within,
+            "the next event completed"));
         await cluster.TraceOfAsync(canvas, "ok", next, Within);
     }
 
@@ -427,45 +575,75 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
         await QuarantinedAsync(poisons, Topology.UnhandledQueue);
 
         // Newest first, paged like the dead letters.
-        using var first = await cluster.SendAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/quarantine?canvas={canvas}&limit=2"), cluster.AdminToken);
+        using var first = await cluster.SendAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl($"/v1/quarantine?canvas={canvas}&limit=2"),
+            cluster.AdminToken);
         var page = JsonNode.Parse(await first.Content.ReadAsStringAsync())!.AsArray();
         Assert.Equal(2, page.Count);
         Assert.True(page[0]!["id"]!.GetValue<long>() > page[1]!["id"]!.GetValue<long>());
         var cursor = Assert.Single(first.Headers.GetValues("X-Next-Cursor"));
         Assert.Contains($"cursor={cursor}", first.Headers.GetValues("Link").Single());
-        var rest = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/quarantine?canvas={canvas}&limit=2&cursor={cursor}"),
+        var rest = (await cluster.JsonAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl($"/v1/quarantine?canvas={canvas}&limit=2&cursor={cursor}"),
             cluster.AdminToken))!.AsArray();
         var oldest = Assert.Single(rest)!;
         Assert.Equal(poisons[0].Marker, oldest["properties"]!["headers"]![Marker]!.GetValue<string>());
 
         // One in full: the body as it was, its properties, where a redrive puts it.
-        var one = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/quarantine/{oldest["id"]}"), cluster.AdminToken))!;
-        Assert.Equal(("{\"n\": 0,", "utf-8", false), (one["body"]!.GetValue<string>(), one["bodyEncoding"]!.GetValue<string>(),
+        var one = (await cluster.JsonAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl($"/v1/quarantine/{oldest["id"]}"),
+            cluster.AdminToken))!;
+        Assert.Equal(("{\"n\": 0,", "utf-8", false), (one["body"]!.GetValue<string>(), one["bodyEncoding"]!
+            .GetValue<string>(),
             one["bodyTruncated"]!.GetValue<bool>()));
-        Assert.Equal(("", Topology.UnhandledQueue, "workq.unhandled"), (one["exchange"]!.GetValue<string>(), one["routingKey"]!.GetValue<string>(),
+        Assert.Equal(("", Topology.UnhandledQueue, "workq.unhandled"), (one["exchange"]!
+            .GetValue<string>(), one["routingKey"]!.GetValue<string>(),
             one["source"]!.GetValue<string>()));
 
-        // A redrive puts it back where it came from; still poison, it comes back to the quarantine (once), under a new id.
-        Assert.Equal(1, (await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/quarantine/{oldest["id"]}/redrive"),
+        // A redrive puts it back where it came from; still poison, it comes back to the quarantine (once), under a new
+        // id.
+        Assert.Equal(1, (await cluster.JsonAsync(
+            HttpMethod.Post,
+            cluster.ControlUrl($"/v1/quarantine/{oldest["id"]}/redrive"),
             cluster.AdminToken))!["redriven"]!.GetValue<int>());
-        var again = await cluster.EventuallyAsync(() => QuarantineAsync($"&canvas={canvas}"), i => i.Count == 3 && i.All(x =>
-            x!["id"]!.GetValue<long>() != oldest["id"]!.GetValue<long>()),
-            Within, "the redriven message back in the quarantine");
+        var again = await cluster.EventuallyAsync(
+            () => QuarantineAsync($"&canvas={canvas}"),
+            i => i.Count == 3 && i.All(x =>
+                x!["id"]!.GetValue<long>() != oldest["id"]!.GetValue<long>()),
+            Within,
+            "the redriven message back in the quarantine");
         Assert.NotNull(Find(again, poisons[0]));
 
         // A flush's record is kept to be read, not redriven.
         var store = new QuarantineStore(NpgsqlDataSource.Create(cluster.ServiceEnvironment["WORKQ_POSTGRES"]));
-        var record = await store.AddAsync(QuarantineEntry.Row(QuarantineSources.EventStatus, new { status = "x" }, new FormatException("refused"),
-            canvas, "w", null),
+        var record = await store.AddAsync(QuarantineEntry.Row(
+            QuarantineSources.EventStatus,
+            new { status = "x" },
+            new FormatException("refused"),
+            canvas,
+            "w",
+            null),
             CancellationToken.None);
-        using (var conflict = await cluster.SendAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/quarantine/{record}/redrive"), cluster.AdminToken))
+        using (var conflict = await cluster.SendAsync(
+            HttpMethod.Post,
+            cluster.ControlUrl($"/v1/quarantine/{record}/redrive"),
+            cluster.AdminToken))
             Assert.Equal(HttpStatusCode.Conflict, conflict.StatusCode);
 
         // Discard one, then the rest of the canvas's.
         var discard = cluster.ControlUrl($"/v1/quarantine/{record}");
-        using (var gone = await cluster.SendAsync(HttpMethod.Delete, discard, cluster.AdminToken)) Assert.Equal(HttpStatusCode.NoContent, gone.StatusCode);
-        using (var twice = await cluster.SendAsync(HttpMethod.Delete, discard, cluster.AdminToken)) Assert.Equal(HttpStatusCode.NotFound, twice.StatusCode);
-        Assert.Equal(3, (await cluster.JsonAsync(HttpMethod.Delete, cluster.ControlUrl($"/v1/quarantine?canvas={canvas}"),
+        using (var gone = await cluster.SendAsync(HttpMethod.Delete, discard, cluster.AdminToken)) Assert.Equal(
+            HttpStatusCode.NoContent,
+            gone.StatusCode);
+        using (var twice = await cluster.SendAsync(HttpMethod.Delete, discard, cluster.AdminToken)) Assert.Equal(
+            HttpStatusCode.NotFound,
+            twice.StatusCode);
+        Assert.Equal(3, (await cluster.JsonAsync(
+            HttpMethod.Delete,
+            cluster.ControlUrl($"/v1/quarantine?canvas={canvas}"),
             cluster.AdminToken))!["discarded"]!.GetValue<int>());
         Assert.Empty(await QuarantineAsync($"&canvas={canvas}"));
 
@@ -484,18 +662,26 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
         })
         {
             using var response = await cluster.SendAsync(HttpMethod.Get, cluster.ControlUrl(path), token);
-            Assert.True(response.StatusCode == status, $"GET {path}: {(int)response.StatusCode}, expected {(int)status}");
+            Assert.True(
+                response.StatusCode == status,
+                $"GET {path}: {(int)response.StatusCode}, expected {(int)status}");
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         }
 
         // Counted in /metrics: what each service moved there, and (on control) what is in it now.
         async Task<string> ScrapeAsync(ServiceProcess service)
         {
-            using var response = await cluster.SendAsync(HttpMethod.Get, new Uri(service.Url, "metrics"), cluster.AdminToken);
+            using var response = await cluster.SendAsync(
+                HttpMethod.Get,
+                new Uri(service.Url, "metrics"),
+                cluster.AdminToken);
             return await response.Content.ReadAsStringAsync();
         }
         Assert.Contains("workq_quarantined_total{", await ScrapeAsync(cluster.Dispatcher));
-        await cluster.EventuallyAsync(() => ScrapeAsync(cluster.Control), m => m.Contains("workq_quarantine_messages{", StringComparison.Ordinal),
-            TimeSpan.FromSeconds(15), "control's quarantine gauge");
+        await cluster.EventuallyAsync(
+            () => ScrapeAsync(cluster.Control),
+            m => m.Contains("workq_quarantine_messages{", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(15),
+            "control's quarantine gauge");
     }
 }

@@ -1,6 +1,13 @@
 namespace Workq.Tests.Reliability;
 
-public sealed record ReliabilityRow(string Scenario, int Accepted, int Processed, int Duplicated, int DeadLettered, int Lost, string Notes);
+public sealed record ReliabilityRow(
+    string Scenario,
+    int Accepted,
+    int Processed,
+    int Duplicated,
+    int DeadLettered,
+    int Lost,
+    string Notes);
 
 /// <summary>
 /// A table a fault suite prints, one row per scenario: every accepted event and where it ended. Kept in .run/, which
@@ -9,11 +16,29 @@ public sealed record ReliabilityRow(string Scenario, int Accepted, int Processed
 public sealed class FaultReport(string file, params string[] columns)
 {
     /// <summary>The reliability suite's table (faults of this machine's servers and of worker processes).</summary>
-    public static readonly FaultReport Reliability = new("reliability.md", "scenario", "accepted (202)", "processed", "duplicated", "dead-lettered", "lost", "notes");
+    public static readonly FaultReport Reliability = new(
+        "reliability.md",
+        "scenario",
+        "accepted (202)",
+        "processed",
+        "duplicated",
+        "dead-lettered",
+        "lost",
+        "notes");
 
-    /// <summary>The resurrection suite's table: what was under way when a canvas or worker was deleted, and what of it reached the new one.</summary>
-    public static readonly FaultReport Resurrection = new("resurrection.md", "scenario", "under way at the delete", "old rows in the new one", "old queues left",
-        "old events run by the new one", "old deliveries dropped", "notes");
+    /// <summary>
+    /// The resurrection suite's table: what was under way when a canvas or worker was deleted, and what of it reached
+    /// the new one.
+    /// </summary>
+    public static readonly FaultReport Resurrection = new(
+        "resurrection.md",
+        "scenario",
+        "under way at the delete",
+        "old rows in the new one",
+        "old queues left",
+        "old events run by the new one",
+        "old deliveries dropped",
+        "notes");
 
     private readonly ConcurrentQueue<string[]> rows = new();
 
@@ -30,5 +55,12 @@ public sealed class FaultReport(string file, params string[] columns)
     }
 
     public string Add(ReliabilityRow r) =>
-        Add(r.Scenario, $"{r.Accepted}", $"{r.Processed}", $"{r.Duplicated}", $"{r.DeadLettered}", $"{r.Lost}", r.Notes);
+        Add(
+            r.Scenario,
+            $"{r.Accepted}",
+            $"{r.Processed}",
+            $"{r.Duplicated}",
+            $"{r.DeadLettered}",
+            $"{r.Lost}",
+            r.Notes);
 }

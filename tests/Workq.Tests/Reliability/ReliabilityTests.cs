@@ -20,7 +20,10 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
         return null;
         """;
 
-    private async Task<(string Canvas, string Token)> RecordingWorkerAsync(CallbackSink sink, string worker, int concurrency)
+    private async Task<(string Canvas, string Token)> RecordingWorkerAsync(
+        CallbackSink sink,
+        string worker,
+        int concurrency)
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("rel");
         await cluster.DeployAsync(canvas, worker, string.Format(RecordCode, sink.Url), concurrency, token);
@@ -37,22 +40,43 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
 
     private async Task ReplaceWorkersAsync(int count, IReadOnlyDictionary<string, string>? environment = null)
     {
-        foreach (var worker in cluster.Workers.Where(w => !w.HasExited).ToList()) await worker.StopAsync(TimeSpan.FromSeconds(20));
+        foreach (var worker in cluster.Workers.Where(w => !w.HasExited).ToList()) await worker.StopAsync(
+            TimeSpan.FromSeconds(20));
         await EnsureWorkersAsync(count, environment);
     }
 
-    private ReliabilityRow Settle(string scenario, IReadOnlyCollection<Guid> accepted, CallbackSink sink, int deadLettered, string notes)
+    private ReliabilityRow Settle(
+        string scenario,
+        IReadOnlyCollection<Guid> accepted,
+        CallbackSink sink,
+        int deadLettered,
+        string notes)
     {
         var calls = sink.Calls.Select(Guid.Parse).ToList();
         var distinct = calls.ToHashSet();
         var lost = accepted.Count(id => !distinct.Contains(id)) - deadLettered;
-        var row = new ReliabilityRow(scenario, accepted.Count, distinct.Count(accepted.Contains), calls.Count - distinct.Count, deadLettered, lost, notes);
+        var row = new ReliabilityRow(
+            scenario,
+            accepted.Count,
+            distinct.Count(accepted.Contains),
+            calls.Count - distinct.Count,
+            deadLettered,
+            lost,
+            notes);
         output.WriteLine(FaultReport.Reliability.Add(row));
         return row;
     }
 
-    private async Task WaitForAllAsync(IReadOnlyCollection<Guid> accepted, CallbackSink sink, TimeSpan timeout, string what) =>
-        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Select(Guid.Parse).ToHashSet()), seen => accepted.All(seen.Contains), timeout, what);
+    private async Task WaitForAllAsync(
+        IReadOnlyCollection<Guid> accepted,
+        CallbackSink sink,
+        TimeSpan timeout,
+        string what) =>
+        await cluster.EventuallyAsync(
+            () => Task.FromResult(sink.Calls.Select(Guid.Parse).ToHashSet()),
+            seen => accepted.All(seen.Contains),
+            timeout,
+            what);
 
     [Fact]
     public async Task Killing_a_worker_process_mid_flight_loses_no_event()
@@ -60,12 +84,23 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
         await EnsureWorkersAsync(2);
         await using var sink = await CallbackSink.StartAsync();
         var (canvas, token) = await RecordingWorkerAsync(sink, "rec", concurrency: 50);
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "rec"), w => w["stats"]!["consumers"]!.GetValue<long>() == 2, TimeSpan.FromSeconds(30), "two consumers");
+        await cluster.EventuallyAsync(
+            () => cluster.WorkerAsync(canvas, "rec"),
+            w => w["stats"]!["consumers"]!.GetValue<long>() == 2,
+            TimeSpan.FromSeconds(30),
+            "two consumers");
 
         var accepted = new List<Guid>();
         for (var batch = 0; batch < 20; batch++)
-            accepted.AddRange(await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 500).Select(i => ("rec", $$"""{"n":{{batch * 500 + i}}}""")), token));
-        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c >= 1_500, TimeSpan.FromSeconds(60), "events in flight");
+            accepted.AddRange(await cluster.EmitBatchAsync(
+                canvas,
+                Enumerable.Range(0, 500).Select(i => ("rec", $$"""{"n":{{batch * 500 + i}}}""")),
+                token));
+        await cluster.EventuallyAsync(
+            () => Task.FromResult(sink.Calls.Count),
+            c => c >= 1_500,
+            TimeSpan.FromSeconds(60),
+            "events in flight");
 
         var victim = cluster.Workers[0];
         var runners = ProcessSample.Children(victim.Id);
@@ -74,11 +109,19 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
         var killedAfter = sink.Calls.Count;
         await EnsureWorkersAsync(2);
         // Its runners end with it (their channel closed): no orphan keeps running handler code.
-        await cluster.EventuallyAsync(() => Task.FromResult(runners.Count(r => Directory.Exists($"/proc/{r}"))), alive => alive == 0,
-            TimeSpan.FromSeconds(10), "the killed instance's runners to exit");
+        await cluster.EventuallyAsync(
+            () => Task.FromResult(runners.Count(r => Directory.Exists($"/proc/{r}"))),
+            alive => alive == 0,
+            TimeSpan.FromSeconds(10),
+            "the killed instance's runners to exit");
 
         await WaitForAllAsync(accepted, sink, TimeSpan.FromMinutes(3), "all 10,000 events processed after the kill");
-        var row = Settle("kill -9 a worker instance with 10,000 events in flight", accepted, sink, 0, $"killed after {killedAfter} runs; a replacement started");
+        var row = Settle(
+            "kill -9 a worker instance with 10,000 events in flight",
+            accepted,
+            sink,
+            0,
+            $"killed after {killedAfter} runs; a replacement started");
         Assert.Equal(0, row.Lost);
     }
 
@@ -90,30 +133,59 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
         await using var sink = await CallbackSink.StartAsync();
         var (canvas, token) = await cluster.CreateCanvasAsync("rec");
         string[] workers = ["a", "b", "c"];
-        foreach (var worker in workers) await cluster.DeployAsync(canvas, worker, string.Format(RecordCode, sink.Url), concurrency: 5, token);
+        foreach (var worker in workers) await cluster.DeployAsync(
+            canvas,
+            worker,
+            string.Format(RecordCode, sink.Url),
+            concurrency: 5,
+            token);
         var queues = workers.Select(w => $"workq.worker.{canvas}.{w}").ToList();
         Task<IReadOnlyDictionary<string, int>> Consumers() => cluster.Rabbit.ConsumersAsync(cluster.VirtualHost);
-        bool OnePerInstance(IReadOnlyDictionary<string, int> consumers) => queues.All(q => consumers.GetValueOrDefault(q) == instances);
-        await cluster.EventuallyAsync(Consumers, OnePerInstance, TimeSpan.FromSeconds(30), "one consumer per instance on every worker queue");
+        bool OnePerInstance(IReadOnlyDictionary<string, int> consumers)
+            => queues.All(q => consumers.GetValueOrDefault(q) == instances);
+        await cluster.EventuallyAsync(
+            Consumers,
+            OnePerInstance,
+            TimeSpan.FromSeconds(30),
+            "one consumer per instance on every worker queue");
 
         var victim = cluster.Workers.First(w => !w.HasExited);
         for (var round = 0; round < 3; round++)
         {
             // The management API lists a recovered connection a few seconds after it opened.
-            await cluster.EventuallyAsync(() => cluster.Rabbit.CloseConnectionsAsync(cluster.VirtualHost, $"-{victim.Id}"), closed => closed == 1,
-                TimeSpan.FromSeconds(30), $"{victim.Name}'s broker connection closed (drop {round + 1})");
-            // While the client recovers the connection, every worker changes: each change replaces its consumer on the instance.
+            await cluster.EventuallyAsync(
+                () => cluster.Rabbit.CloseConnectionsAsync(cluster.VirtualHost, $"-{victim.Id}"),
+                closed => closed == 1,
+                TimeSpan.FromSeconds(30),
+                $"{victim.Name}'s broker connection closed (drop {round + 1})");
+            // While the client recovers the connection, every worker changes: each change replaces its consumer on the
+            // instance.
             foreach (var worker in workers)
-                await cluster.JsonAsync(HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/{worker}"), token, $$"""{"concurrency":{{6 + round}}}""");
-            await cluster.EventuallyAsync(Consumers, OnePerInstance, TimeSpan.FromSeconds(60), $"one consumer per instance on every worker queue after drop {round + 1}");
+                await cluster.JsonAsync(
+                    HttpMethod.Patch,
+                    cluster.ControlUrl($"/v1/canvases/{canvas}/workers/{worker}"),
+                    token,
+                    $$"""{"concurrency":{{6 + round}}}""");
+            await cluster.EventuallyAsync(
+                Consumers,
+                OnePerInstance,
+                TimeSpan.FromSeconds(60),
+                $"one consumer per instance on every worker queue after drop {round + 1}");
         }
 
-        var accepted = await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 300).Select(i => (workers[i % 3], $$"""{"n":{{i}}}""")), token);
+        var accepted = await cluster.EmitBatchAsync(
+            canvas,
+            Enumerable.Range(0, 300).Select(i => (workers[i % 3], $$"""{"n":{{i}}}""")),
+            token);
         await WaitForAllAsync(accepted, sink, TimeSpan.FromSeconds(60), "every event emitted after the drops");
         // No copy of a consumer was left behind by a recovery: it would hold events unacked and count here.
         var after = await Consumers();
         Assert.All(queues, q => Assert.Equal(instances, after.GetValueOrDefault(q)));
-        var row = Settle("broker connection of a worker instance closed 3 times while its workers change", accepted.ToList(), sink, 0,
+        var row = Settle(
+            "broker connection of a worker instance closed 3 times while its workers change",
+            accepted.ToList(),
+            sink,
+            0,
             $"{instances} instance(s); one consumer each on every queue afterwards");
         Assert.Equal(0, row.Lost);
     }
@@ -125,17 +197,36 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
         await using var sink = await CallbackSink.StartAsync();
         var (canvas, token) = await RecordingWorkerAsync(sink, "later", concurrency: 10);
         var due = DateTimeOffset.UtcNow.AddSeconds(3);
-        var single = await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/later/events?delaySeconds=3"), token, "1", expect: 202);
+        var single = await cluster.JsonAsync(
+            HttpMethod.Post,
+            cluster.EmitUrl($"/v1/canvases/{canvas}/workers/later/events?delaySeconds=3"),
+            token,
+            "1",
+            expect: 202);
         var accepted = new List<Guid> { single!["id"]!.GetValue<Guid>() };
-        var body = "[" + string.Join(",", Enumerable.Range(0, 20).Select(i => """{"worker":"later","event":0,"delaySeconds":3}""")) + "]";
-        accepted.AddRange((await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/events"), token, body, expect: 202))!["ids"]!
+        var body = "["
+            + string.Join(",", Enumerable.Range(0, 20).Select(i => """{"worker":"later","event":0,"delaySeconds":3}"""))
+            + "]";
+        accepted.AddRange((await cluster.JsonAsync(
+            HttpMethod.Post,
+            cluster.EmitUrl($"/v1/canvases/{canvas}/events"),
+            token,
+            body,
+            expect: 202))!["ids"]!
             .AsArray().Select(i => i!.GetValue<Guid>()));
 
         await cluster.KillAndRestartDataPathAsync();
         await WaitForAllAsync(accepted, sink, TimeSpan.FromMinutes(2), "every delayed event run after the kill");
         var traces = await cluster.TracesAsync(canvas, "later");
-        Assert.All(traces, t => Assert.True(t!["startedAt"]!.GetValue<DateTimeOffset>() >= due, "a delayed event ran early"));
-        var row = Settle("kill -9 of emitter, dispatcher and workers with 20 delayed emits waiting", accepted, sink, 0, "all started again; the events were 3 s ahead");
+        Assert.All(
+            traces,
+            t => Assert.True(t!["startedAt"]!.GetValue<DateTimeOffset>() >= due, "a delayed event ran early"));
+        var row = Settle(
+            "kill -9 of emitter, dispatcher and workers with 20 delayed emits waiting",
+            accepted,
+            sink,
+            0,
+            "all started again; the events were 3 s ahead");
         Assert.Equal(0, row.Lost);
     }
 
@@ -184,14 +275,16 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
     [Fact]
     public async Task In_process_a_poison_event_that_crashes_its_worker_every_time_is_dead_lettered_and_others_keep_flowing()
     {
-        // WORKQ_ISOLATION=none: the stack overflow takes the worker service down, and the broker's delivery limit ends it.
+        // WORKQ_ISOLATION=none: the stack overflow takes the worker service down, and the broker's delivery limit ends
+        // it.
         await ReplaceWorkersAsync(2, InProcess);
         try
         {
             await using var sink = await CallbackSink.StartAsync();
             var (canvas, token) = await cluster.CreateCanvasAsync("poison");
-            // One event at a time per instance: in process, every event in flight beside the poison dies with the instance
-            // and is delivered again too, so with more the innocent ones could reach the delivery limit with it.
+            // One event at a time per instance: in process, every event in flight beside the poison dies with the
+            // instance and is delivered again too, so with more the innocent ones could reach the delivery limit with
+            // it.
             await cluster.DeployAsync(canvas, "p", PoisonCode(sink), concurrency: 1, token: token);
 
             var poison = await cluster.EmitAsync(canvas, "p", """{"poison":true}""", token);
@@ -219,7 +312,8 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
                 deadLetters = (await cluster.JsonAsync(HttpMethod.Get, deadLettersUrl, token))!.AsArray();
                 await Task.Delay(200);
             }
-            // The last delivery's crash may come after the last look: exited instances not yet replaced are not counted yet.
+            // The last delivery's crash may come after the last look: exited instances not yet replaced are not counted
+            // yet.
             crashes += cluster.Workers.Count(w => w.HasExited);
             var deadLetter = Assert.Single(deadLetters)!;
             Assert.Equal(poison.ToString(), deadLetter["id"]!.GetValue<string>());
@@ -229,7 +323,11 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
 
             await EnsureWorkersAsync(2, InProcess);
             await WaitForAllAsync(accepted, sink, TimeSpan.FromMinutes(2), "the other events processed");
-            var row = Settle("poison event crashing its worker process on every delivery (WORKQ_ISOLATION=none)", [.. accepted, poison], sink, 1,
+            var row = Settle(
+                "poison event crashing its worker process on every delivery (WORKQ_ISOLATION=none)",
+                [.. accepted, poison],
+                sink,
+                1,
                 $"{crashes} worker crashes; dead-lettered after 5 deliveries");
             Assert.Equal(0, row.Lost);
         }
@@ -246,7 +344,11 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
         await using var sink = await CallbackSink.StartAsync();
         var (canvas, token) = await RecordingWorkerAsync(sink, "db", concurrency: 20);
         await cluster.EmitAsync(canvas, "db", "0", token);
-        await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.Count), c => c == 1, TimeSpan.FromSeconds(30), "warm");
+        await cluster.EventuallyAsync(
+            () => Task.FromResult(sink.Calls.Count),
+            c => c == 1,
+            TimeSpan.FromSeconds(30),
+            "warm");
 
         var accepted = new ConcurrentBag<Guid>();
         var refused = 0;
@@ -256,8 +358,13 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
         {
             while (stoppedAt.Elapsed < TimeSpan.FromSeconds(10))
             {
-                using var response = await cluster.SendAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/db/events"), token, """{"during":"outage"}""");
-                if ((int)response.StatusCode == 202) accepted.Add(Guid.Parse(JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<string>()));
+                using var response = await cluster.SendAsync(
+                    HttpMethod.Post,
+                    cluster.EmitUrl($"/v1/canvases/{canvas}/workers/db/events"),
+                    token,
+                    """{"during":"outage"}""");
+                if ((int)response.StatusCode == 202) accepted.Add(
+                    Guid.Parse(JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<string>()));
                 else refused++;
                 await Task.Delay(20);
             }
@@ -266,7 +373,9 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
         {
             await Servers.PostgresAsync("start");
         }
-        Assert.True(accepted.Count > 100, $"only {accepted.Count} emits accepted while PostgreSQL was down ({refused} refused)");
+        Assert.True(
+            accepted.Count > 100,
+            $"only {accepted.Count} emits accepted while PostgreSQL was down ({refused} refused)");
         Assert.Equal(0, refused);
 
         await WaitForAllAsync(accepted, sink, TimeSpan.FromMinutes(2), "events emitted during the outage processed");
@@ -274,12 +383,20 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
         // Retry-After) for a moment while its pool replaces connections the restart broke.
         await cluster.EventuallyAsync(async () =>
         {
-            using var response = await cluster.SendAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/db"), token);
+            using var response = await cluster.SendAsync(
+                HttpMethod.Get,
+                cluster.ControlUrl($"/v1/canvases/{canvas}/workers/db"),
+                token);
             if ((int)response.StatusCode == 503 && response.Headers.RetryAfter is not null) return -1;
             Assert.Equal(200, (int)response.StatusCode);
             return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["stats"]!["processed"]!.GetValue<long>();
         }, processed => processed >= accepted.Count + 1, TimeSpan.FromSeconds(60), "counters caught up");
-        var row = Settle("PostgreSQL stopped for 10 s during emits", accepted, sink, 0, "emitter authorized from its cache; traces and counters flushed after");
+        var row = Settle(
+            "PostgreSQL stopped for 10 s during emits",
+            accepted,
+            sink,
+            0,
+            "emitter authorized from its cache; traces and counters flushed after");
         Assert.Equal(0, row.Lost);
     }
 
@@ -300,10 +417,16 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
             {
                 try
                 {
-                    using var response = await cluster.SendAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/workers/rb/events"), token, """{"load":1}""");
+                    using var response = await cluster.SendAsync(
+                        HttpMethod.Post,
+                        cluster.EmitUrl($"/v1/canvases/{canvas}/workers/rb/events"),
+                        token,
+                        """{"load":1}""");
                     var status = (int)response.StatusCode;
-                    if (status == 202) accepted.Add(Guid.Parse(JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<string>()));
-                    else if (status == 503 && response.Headers.RetryAfter is not null) Interlocked.Increment(ref unavailable);
+                    if (status == 202) accepted.Add(Guid.Parse(
+                        JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<string>()));
+                    else if (status == 503 && response.Headers.RetryAfter is not null) Interlocked.Increment(
+                        ref unavailable);
                     else otherStatuses.Add($"{status}: {await response.Content.ReadAsStringAsync()}");
                 }
                 catch (HttpRequestException e)
@@ -314,19 +437,40 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
             }
         })).ToList();
 
-        await cluster.EventuallyAsync(() => Task.FromResult(accepted.Count), c => c > 200, TimeSpan.FromSeconds(30), "load running");
+        await cluster.EventuallyAsync(
+            () => Task.FromResult(accepted.Count),
+            c => c > 200,
+            TimeSpan.FromSeconds(30),
+            "load running");
         await Servers.RabbitMqAsync("stop_app");
         var before = accepted.Count;
-        await cluster.EventuallyAsync(() => Task.FromResult(Volatile.Read(ref unavailable)), u => u > 20, TimeSpan.FromSeconds(30), "503s while the broker is down");
+        await cluster.EventuallyAsync(
+            () => Task.FromResult(Volatile.Read(ref unavailable)),
+            u => u > 20,
+            TimeSpan.FromSeconds(30),
+            "503s while the broker is down");
         await Servers.RabbitMqAsync("start_app");
         // The services recover on their own: emits are accepted again.
-        await cluster.EventuallyAsync(() => Task.FromResult(accepted.Count), c => c > before + 200, TimeSpan.FromSeconds(90), "emits accepted after the restart");
+        await cluster.EventuallyAsync(
+            () => Task.FromResult(accepted.Count),
+            c => c > before + 200,
+            TimeSpan.FromSeconds(90),
+            "emits accepted after the restart");
         await stop.CancelAsync();
         await Task.WhenAll(load);
 
         Assert.Empty(otherStatuses);
-        await WaitForAllAsync(accepted.ToList(), sink, TimeSpan.FromMinutes(3), "every accepted event processed after the restart");
-        var row = Settle("RabbitMQ stopped and started under emit load", accepted.ToList(), sink, 0, $"{unavailable} emits answered 503 + Retry-After during the outage");
+        await WaitForAllAsync(
+            accepted.ToList(),
+            sink,
+            TimeSpan.FromMinutes(3),
+            "every accepted event processed after the restart");
+        var row = Settle(
+            "RabbitMQ stopped and started under emit load",
+            accepted.ToList(),
+            sink,
+            0,
+            $"{unavailable} emits answered 503 + Retry-After during the outage");
         Assert.Equal(0, row.Lost);
     }
 }
@@ -338,22 +482,28 @@ public static class Servers
 
     public static async Task PostgresAsync(string command)
     {
-        var cluster = (await RunAsync("pg_lsclusters", "-h")).Split('\n', StringSplitOptions.RemoveEmptyEntries)[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var cluster = (await RunAsync("pg_lsclusters", "-h")).Split('\n', StringSplitOptions.RemoveEmptyEntries)[0]
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries);
         await RunAsync("pg_ctlcluster", $"{cluster[0]} {cluster[1]} {command}");
         if (command == "start")
         {
-            for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(200))
+            for (
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+                DateTime.UtcNow < deadline;
+                await Task.Delay(200))
                 if ((await RunAsync("pg_isready", "-h 127.0.0.1", check: false)).Contains("accepting")) return;
         }
     }
 
     private static async Task<string> RunAsync(string file, string arguments, bool check = true)
     {
-        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        using var process = Process.Start(
+            new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
         var stdout = await process.StandardOutput.ReadToEndAsync();
         var stderr = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        if (check && process.ExitCode != 0) throw new InvalidOperationException($"{file} {arguments} failed ({process.ExitCode}): {stderr}");
+        if (check && process.ExitCode != 0) throw new InvalidOperationException(
+            $"{file} {arguments} failed ({process.ExitCode}): {stderr}");
         return stdout + stderr;
     }
 }

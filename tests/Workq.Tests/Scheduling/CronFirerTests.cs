@@ -26,11 +26,14 @@ public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<T
 
     private readonly WarningLog log = new();
 
-    private CronFirer Firer(PublishEvent? publish = null) => new(Store, new QuarantineStore(database.Db), publish ?? Record, clock, log);
+    private CronFirer Firer(PublishEvent? publish = null)
+        => new(Store, new QuarantineStore(database.Db), publish ?? Record, clock, log);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    /// <summary>The tests share a database, and a dispatcher fires every due cron in it: each test takes its canvas away.</summary>
+    /// <summary>
+    /// The tests share a database, and a dispatcher fires every due cron in it: each test takes its canvas away.
+    /// </summary>
     public async Task DisposeAsync()
     {
         var canvases = new CanvasStore(database.Db);
@@ -50,12 +53,25 @@ public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<T
 
     private async Task PutAsync(string name, string schedule, string worker = "w", string eventJson = "null")
     {
-        await new CanvasStore(database.Db).CreateAsync(canvas, "hash-" + canvas, _ => Task.CompletedTask, CancellationToken.None);
+        await new CanvasStore(database.Db).CreateAsync(
+            canvas,
+            "hash-" + canvas,
+            _ => Task.CompletedTask,
+            CancellationToken.None);
         Assert.True(CronSchedule.TryParse(schedule, out var parsed, out var error), error);
-        Assert.NotNull(await Store.PutAsync(canvas, 0, name, parsed!.Expression, worker, eventJson, parsed.NextAfter(clock.GetUtcNow()), CancellationToken.None));
+        Assert.NotNull(await Store.PutAsync(
+            canvas,
+            0,
+            name,
+            parsed!.Expression,
+            worker,
+            eventJson,
+            parsed.NextAfter(clock.GetUtcNow()),
+            CancellationToken.None));
     }
 
-    private async Task<CronRecord> GetAsync(string name) => (await Store.GetAsync(canvas, name, CancellationToken.None))!;
+    private async Task<CronRecord> GetAsync(string name)
+        => (await Store.GetAsync(canvas, name, CancellationToken.None))!;
 
     /// <returns>How many of this test's ticks were published.</returns>
     private async Task<int> FireAsync(CronFirer? firer = null)
@@ -66,9 +82,11 @@ public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<T
         return Mine().Count - before;
     }
 
-    private static DateTimeOffset At(int hour, int minute, int day = 2) => new(2030, 1, day, hour, minute, 0, TimeSpan.Zero);
+    private static DateTimeOffset At(int hour, int minute, int day = 2)
+        => new(2030, 1, day, hour, minute, 0, TimeSpan.Zero);
 
-    private List<(EventEnvelope Envelope, string Body)> Mine() => published.Where(p => p.Envelope.Canvas == canvas).ToList();
+    private List<(EventEnvelope Envelope, string Body)> Mine()
+        => published.Where(p => p.Envelope.Canvas == canvas).ToList();
 
     [Fact]
     public async Task A_due_tick_fires_once_as_an_ordinary_event_and_never_early()
@@ -122,7 +140,9 @@ public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<T
         {
             clock.SetUtcNow(At(0, minute));
             await Task.WhenAll(firers.Select(f => f.FireDueAsync(CancellationToken.None)));
-            Assert.True(Mine().Count == minute, $"{Mine().Count} events after minute {minute}: {string.Join("\n", log.Warnings)}");
+            Assert.True(
+                Mine().Count == minute,
+                $"{Mine().Count} events after minute {minute}: {string.Join("\n", log.Warnings)}");
         }
         var ticks = Mine().Select(p => p.Envelope.EnqueuedAt).ToList();
         Assert.Equal(15, ticks.Count);
@@ -151,7 +171,8 @@ public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<T
         clock.SetUtcNow(At(0, 5));
         Assert.Equal(0, await FireAsync());
 
-        // Same schedule, new event and worker, just after a tick that has not fired yet: that tick fires with the new ones.
+        // Same schedule, new event and worker, just after a tick that has not fired yet: that tick fires with the new
+        // ones.
         await PutAsync("kept", "*/5 * * * *", eventJson: "1");
         clock.SetUtcNow(At(0, 10).AddMilliseconds(300));
         await PutAsync("kept", "*/5 * * * *", worker: "other", eventJson: "2");
@@ -183,11 +204,17 @@ public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<T
         Assert.Equal(At(3, 0), (await GetAsync("flaky")).LastRun);
     }
 
-    private static Task Refuse(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
+    private static Task Refuse(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+        =>
         throw new InvalidOperationException("message size 268435456 is larger than configured max size");
 
     private async Task<IReadOnlyList<QuarantinedMessage>> QuarantinedAsync() =>
-        await new QuarantineStore(database.Db).ListAsync(new QuarantineFilter(QuarantineSources.Crons, canvas), null, 10, 4_096, CancellationToken.None);
+        await new QuarantineStore(database.Db).ListAsync(
+            new QuarantineFilter(QuarantineSources.Crons, canvas),
+            null,
+            10,
+            4_096,
+            CancellationToken.None);
 
     [Fact]
     public async Task A_tick_the_broker_refuses_for_its_own_reasons_is_quarantined_on_the_third_pass_and_the_cron_moves_on()
@@ -206,7 +233,9 @@ public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<T
         clock.SetUtcNow(At(1, 0).AddSeconds(2));
         Assert.Equal(0, await FireAsync(firer));
         var item = Assert.Single(await QuarantinedAsync());
-        Assert.Equal(("report", 3, RedriveKind.Emit, "refused"), (item.Worker, item.Attempts, item.Redrive, item.Queue));
+        Assert.Equal(
+            ("report", 3, RedriveKind.Emit, "refused"),
+            (item.Worker, item.Attempts, item.Redrive, item.Queue));
         Assert.Equal("""{"big": true}""", Encoding.UTF8.GetString(item.Body));
         Assert.Contains("larger than configured max size", item.Error);
         // Logged once, and the cron moved on to its next tick as if this one fired.
@@ -223,7 +252,9 @@ public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<T
     {
         await PutAsync("broken", "0 * * * *", eventJson: "7");
         await using (var connection = await database.Db.OpenConnectionAsync())
-            await connection.ExecuteAsync("update crons set schedule = '61 * * * *' where canvas = @canvas and name = 'broken'", new { canvas });
+            await connection.ExecuteAsync(
+                "update crons set schedule = '61 * * * *' where canvas = @canvas and name = 'broken'",
+                new { canvas });
 
         for (var pass = 0; pass < 3; pass++)
         {
@@ -247,7 +278,14 @@ public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<T
     {
         await PutAsync("orphan", "0 * * * *");
         // A dispatcher claims 01:00 and dies before publishing.
-        Assert.NotNull(await Store.ClaimAsync(canvas, "orphan", At(1, 0), Guid.CreateVersion7(), At(1, 0), At(1, 0) - CronFirer.StaleClaim, CancellationToken.None));
+        Assert.NotNull(await Store.ClaimAsync(
+            canvas,
+            "orphan",
+            At(1, 0),
+            Guid.CreateVersion7(),
+            At(1, 0),
+            At(1, 0) - CronFirer.StaleClaim,
+            CancellationToken.None));
         clock.SetUtcNow(At(1, 0).AddSeconds(30));
         Assert.Equal(0, await FireAsync());
         clock.SetUtcNow(At(1, 1).AddSeconds(1));
@@ -262,7 +300,14 @@ public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<T
         clock.SetUtcNow(At(0, 2));
         Assert.Equal(1, await FireAsync());
         // A lagging dispatcher that still believes 00:01 is the latest tick cannot claim it.
-        Assert.Null(await Store.ClaimAsync(canvas, "ordered", At(0, 1), Guid.CreateVersion7(), At(0, 2), At(0, 1), CancellationToken.None));
+        Assert.Null(await Store.ClaimAsync(
+            canvas,
+            "ordered",
+            At(0, 1),
+            Guid.CreateVersion7(),
+            At(0, 2),
+            At(0, 1),
+            CancellationToken.None));
     }
 
     [Fact]
@@ -281,13 +326,17 @@ public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<T
         await Store.DeleteCanvasAsync(canvas, CancellationToken.None);
         Assert.Equal(0, await TickCountAsync());
         await using var connection = await database.Db.OpenConnectionAsync();
-        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("select count(*) from crons where canvas = @canvas", new { canvas }));
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>(
+            "select count(*) from crons where canvas = @canvas",
+            new { canvas }));
     }
 
     private async Task<long> TickCountAsync()
     {
         await using var connection = await database.Db.OpenConnectionAsync();
-        return await connection.ExecuteScalarAsync<long>("select count(*) from cron_ticks where canvas = @canvas", new { canvas });
+        return await connection.ExecuteScalarAsync<long>(
+            "select count(*) from cron_ticks where canvas = @canvas",
+            new { canvas });
     }
 }
 
@@ -300,7 +349,12 @@ internal sealed class WarningLog : ILogger<CronFirer>
 
     public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
 
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    public void Log<TState>(
+        LogLevel logLevel,
+        EventId eventId,
+        TState state,
+        Exception? exception,
+        Func<TState, Exception?, string> formatter)
     {
         if (IsEnabled(logLevel)) Warnings.Enqueue($"{formatter(state, exception)} {exception}");
     }

@@ -10,7 +10,10 @@ public sealed class CompilerProtocolTests
     public async Task A_frame_reads_back_as_written_and_a_clean_end_reads_as_null()
     {
         using var stream = new MemoryStream();
-        await CompilerProtocol.WriteAsync(stream, new CompileReply(false, [new ScriptError(2, 5, "CS1002: ; expected")]), CancellationToken.None);
+        await CompilerProtocol.WriteAsync(
+            stream,
+            new CompileReply(false, [new ScriptError(2, 5, "CS1002: ; expected")]),
+            CancellationToken.None);
         await CompilerProtocol.WriteAsync(stream, new CompileRequest("return \"é\";", 10_000), CancellationToken.None);
         stream.Position = 0;
 
@@ -31,7 +34,8 @@ public sealed class CompilerProtocolTests
         foreach (var cut in new[] { 2, (int)whole.Length - 1 })
         {
             using var truncated = new MemoryStream(whole.ToArray()[..cut]);
-            await Assert.ThrowsAnyAsync<EndOfStreamException>(() => CompilerProtocol.ReadAsync<CompileReply>(truncated, CancellationToken.None));
+            await Assert.ThrowsAnyAsync<EndOfStreamException>(
+                () => CompilerProtocol.ReadAsync<CompileReply>(truncated, CancellationToken.None));
         }
     }
 
@@ -41,7 +45,8 @@ public sealed class CompilerProtocolTests
     public async Task A_length_no_message_can_have_is_refused(int length)
     {
         using var stream = new MemoryStream(BitConverter.GetBytes(length));
-        await Assert.ThrowsAsync<InvalidDataException>(() => CompilerProtocol.ReadAsync<CompileReply>(stream, CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidDataException>(
+            () => CompilerProtocol.ReadAsync<CompileReply>(stream, CancellationToken.None));
     }
 
     [Fact]
@@ -50,8 +55,11 @@ public sealed class CompilerProtocolTests
         var environment = CompilerProcess.Environment(512);
 
         Assert.Equal("0x20000000", environment["DOTNET_GCHeapHardLimit"]);
-        // Runtime settings, and the locale and time zone so that code behaves as in the parent: nothing else of the parent's.
-        Assert.All(environment.Keys, key => Assert.True(key.StartsWith("DOTNET_", StringComparison.Ordinal) || key is "LANG" or "LC_ALL" or "TZ", key));
+        // Runtime settings, and the locale and time zone so that code behaves as in the parent: nothing else of the
+        // parent's.
+        Assert.All(environment.Keys, key => Assert.True(
+            key.StartsWith("DOTNET_", StringComparison.Ordinal) || key is "LANG" or "LC_ALL" or "TZ",
+            key));
     }
 }
 
@@ -60,7 +68,14 @@ public sealed class CompilerPoolTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
     private readonly CompilerPool pool = new(
-        new CompilerPoolOptions(Path.Combine(RepoPaths.Root, "services", "compiler", "bin", RepoPaths.Configuration, "net10.0", "Workq.Compiler.dll"), Processes: 1, Timeout, HeapMegabytes: 512),
+        new CompilerPoolOptions(Path.Combine(
+            RepoPaths.Root,
+            "services",
+            "compiler",
+            "bin",
+            RepoPaths.Configuration,
+            "net10.0",
+            "Workq.Compiler.dll"), Processes: 1, Timeout, HeapMegabytes: 512),
         NullLogger<CompilerPool>.Instance);
 
     public Task InitializeAsync() => pool.StartAsync(CancellationToken.None);
@@ -72,7 +87,9 @@ public sealed class CompilerPoolTests : IAsyncLifetime
     {
         var good = await pool.CompileAsync("Log(\"hi\");\nreturn 1;", CancellationToken.None);
         var bad = await pool.CompileAsync("var x = 1;\nreturn y;", CancellationToken.None);
-        var forbidden = await pool.CompileAsync("return System.IO.File.Exists(\"/etc/passwd\");", CancellationToken.None);
+        var forbidden = await pool.CompileAsync(
+            "return System.IO.File.Exists(\"/etc/passwd\");",
+            CancellationToken.None);
 
         Assert.True(good.Succeeded, string.Join("\n", good.Errors));
         Assert.Equal(CompileStatus.Compiled, bad.Status);
@@ -107,7 +124,8 @@ public sealed class CompilerPoolTests : IAsyncLifetime
         using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
         var clock = Stopwatch.StartNew();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pool.CompileAsync(CompileBomb.Code(), giveUp.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => pool.CompileAsync(CompileBomb.Code(), giveUp.Token));
 
         Assert.True(clock.Elapsed < Timeout, $"answered the cancellation after {clock.Elapsed}");
         Assert.True((await pool.CompileAsync("return 1;", CancellationToken.None)).Succeeded);

@@ -1,8 +1,9 @@
 namespace Workq.Tests.Security;
 
 /// <summary>
-/// The handler code of <see cref="GuardBypassTests"/>: C# scripts the API guard would refuse, each returning what happened to
-/// every attempt ("SUCCEEDED" only where the machine let it through). Targets come in the event, so the code is fixed.
+/// The handler code of <see cref="GuardBypassTests"/>: C# scripts the API guard would refuse, each returning what
+/// happened to every attempt ("SUCCEEDED" only where the machine let it through). Targets come in the event, so the
+/// code is fixed.
 /// </summary>
 public static class GuardBypassAttacks
 {
@@ -152,8 +153,8 @@ public static class GuardBypassAttacks
             return new[] { "garbage on stdout: SUCCEEDED, the supervisor let it pass" };
             """,
         ["forge"] = """
-            // Done frames (type 103: run id, outcome Completed, duration, result JSON, no error, no logs) for runs this runner was
-            // never given: its own runs' results are its to give, another's are not.
+            // Done frames (type 103: run id, outcome Completed, duration, result JSON, no error, no logs) for runs this
+            // runner was never given: its own runs' results are its to give, another's are not.
             var frames = new List<byte>();
             var result = "\"forged\""u8.ToArray();
             for (long run = 1_000_000; run < 1_001_000; run++)

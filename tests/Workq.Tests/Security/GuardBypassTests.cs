@@ -5,17 +5,18 @@ using Npgsql;
 namespace Workq.Tests.Security;
 
 /// <summary>
-/// Issue 24's guard-bypass suite: code compiled without the API guard (<see cref="GuardBypass"/>) runs in a real sandboxed
-/// runner and tries to reach the machine, each attack in a test of its own. Every attempt fails, the runner learns nothing of
-/// the host, the worker service keeps its pid and the neighbour's events all run once. Each test prints its rows of the table
-/// "attempt: what the OS answered" (docs/security.md, "The OS wall").
+/// Issue 24's guard-bypass suite: code compiled without the API guard (<see cref="GuardBypass"/>) runs in a real
+/// sandboxed runner and tries to reach the machine, each attack in a test of its own. Every attempt fails, the runner
+/// learns nothing of the host, the worker service keeps its pid and the neighbour's events all run once. Each test
+/// prints its rows of the table "attempt: what the OS answered" (docs/security.md, "The OS wall").
 /// </summary>
 [Collection(GuardBypassCollection.Name)]
 public sealed class GuardBypassTests(GuardBypass bypass, ITestOutputHelper output)
 {
     private WorkqCluster Cluster => bypass.Cluster;
 
-    public static TheoryData<string> HostFiles => ["servers.env", "admin-token", "supervisor environ", "/etc/shadow", "checkout"];
+    public static TheoryData<string> HostFiles
+        => ["servers.env", "admin-token", "supervisor environ", "/etc/shadow", "checkout"];
 
     [Theory]
     [MemberData(nameof(HostFiles))]
@@ -69,7 +70,9 @@ public sealed class GuardBypassTests(GuardBypass bypass, ITestOutputHelper outpu
         Assert.Equal("1", seen["proc"]);
         Assert.Contains("Workq.Runner.dll", seen["proc1"], StringComparison.Ordinal);
         Assert.NotEqual(File.ReadAllText("/proc/1/cmdline").Replace('\0', ' ').Trim(), seen["proc1"]);
-        Assert.Subset(new HashSet<string>(["/dev", "/etc", "/lib", "/lib64", "/proc", "/runner", "/tmp", "/usr"]), seen["root"].Split(' ').ToHashSet());
+        Assert.Subset(
+            new HashSet<string>(["/dev", "/etc", "/lib", "/lib64", "/proc", "/runner", "/tmp", "/usr"]),
+            seen["root"].Split(' ').ToHashSet());
         Assert.Equal("lo", seen["interfaces"]);
         Assert.DoesNotContain("WORKQ_", seen["environment"], StringComparison.Ordinal);
         Assert.Contains("CapEff:\t0000000000000000", seen["status"], StringComparison.Ordinal);
@@ -82,8 +85,12 @@ public sealed class GuardBypassTests(GuardBypass bypass, ITestOutputHelper outpu
     public async Task Writing_outside_its_private_tmp_fails()
     {
         var own = $"workq-bypass-{Guid.NewGuid():N}";
-        string[] outside = ["/" + own, "/runner/" + own, "/usr/" + own, "/etc/" + own, "/dev/" + own, "/proc/" + own, Path.Combine(RepoPaths.Root, ".run", own)];
-        var outcomes = await AttackAsync("write", new JsonObject { ["paths"] = new JsonArray([.. outside.Append("/tmp/" + own).Select(p => JsonValue.Create(p))]) });
+        string[] outside = ["/" + own, "/runner/" + own, "/usr/" + own, "/etc/" + own, "/dev/" + own, "/proc/"
+            + own, Path.Combine(RepoPaths.Root, ".run", own)];
+        var outcomes = await AttackAsync("write", new JsonObject
+        {
+            ["paths"] = new JsonArray([.. outside.Append("/tmp/" + own).Select(p => JsonValue.Create(p))])
+        });
 
         Assert.All(outcomes.Take(outside.Length), o => Assert.DoesNotContain("SUCCEEDED", o, StringComparison.Ordinal));
         // Its /tmp takes the write, and it is its own: nothing lands in the host's.
@@ -99,7 +106,8 @@ public sealed class GuardBypassTests(GuardBypass bypass, ITestOutputHelper outpu
         listener.Start();
         var broker = new Uri(Cluster.Broker.AmqpUrl(Cluster.VirtualHost));
         var database = new NpgsqlConnectionStringBuilder(WorkqCluster.PostgresAdmin);
-        var ports = new[] { Cluster.Control, Cluster.Emitter, Cluster.Dispatcher }.Concat(Cluster.Workers.Where(w => !w.HasExited)).Select(s => s.Port).ToList();
+        var ports = new[] { Cluster.Control, Cluster.Emitter, Cluster.Dispatcher }.Concat(
+            Cluster.Workers.Where(w => !w.HasExited)).Select(s => s.Port).ToList();
         var targets = new List<string>
         {
             $"{Address(broker.Host)} {broker.Port}",
@@ -109,7 +117,9 @@ public sealed class GuardBypassTests(GuardBypass bypass, ITestOutputHelper outpu
         targets.AddRange(ports.Select(port => $"127.0.0.1 {port}"));
         targets.AddRange(MachineAddresses().Select(address => $"{address} {ports[0]}"));
 
-        var outcomes = await AttackAsync("tcp", new JsonObject { ["targets"] = new JsonArray([.. targets.Select(t => JsonValue.Create(t))]) });
+        var outcomes = await AttackAsync(
+            "tcp",
+            new JsonObject { ["targets"] = new JsonArray([.. targets.Select(t => JsonValue.Create(t))]) });
 
         Assert.Equal(targets.Count, outcomes.Count);
         Assert.All(outcomes, o => Assert.DoesNotContain("SUCCEEDED", o, StringComparison.Ordinal));
@@ -121,7 +131,8 @@ public sealed class GuardBypassTests(GuardBypass bypass, ITestOutputHelper outpu
     {
         using var receiver = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         var port = ((IPEndPoint)receiver.Client.LocalEndPoint!).Port;
-        var targets = new[] { $"127.0.0.1 {port}", "8.8.8.8 53" }.Concat(MachineAddresses().Select(a => $"{a} {port}")).ToList();
+        var targets = new[] { $"127.0.0.1 {port}", "8.8.8.8 53" }.Concat(MachineAddresses().Select(a => $"{a} {port}"))
+            .ToList();
         string[] names = ["example.com", Dns.GetHostName(), "localhost"];
 
         var outcomes = await AttackAsync("udp", new JsonObject
@@ -155,7 +166,11 @@ public sealed class GuardBypassTests(GuardBypass bypass, ITestOutputHelper outpu
     [Fact]
     public async Task Ptrace_fails()
     {
-        var outcomes = await AttackAsync("ptrace", new JsonObject { ["pids"] = new JsonArray(bypass.SupervisorPid.ToString(System.Globalization.CultureInfo.InvariantCulture)) });
+        var outcomes = await AttackAsync("ptrace", new JsonObject
+        {
+            ["pids"] = new JsonArray(
+                bypass.SupervisorPid.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        });
         Assert.Equal(3, outcomes.Count);
         Assert.All(outcomes, o => Assert.EndsWith("Operation not permitted", o, StringComparison.Ordinal));
     }
@@ -163,7 +178,11 @@ public sealed class GuardBypassTests(GuardBypass bypass, ITestOutputHelper outpu
     [Fact]
     public async Task Kill_9_of_the_supervisor_fails()
     {
-        var outcome = Assert.Single(await AttackAsync("kill", new JsonObject { ["pids"] = new JsonArray(bypass.SupervisorPid.ToString(System.Globalization.CultureInfo.InvariantCulture)) }));
+        var outcome = Assert.Single(await AttackAsync("kill", new JsonObject
+        {
+            ["pids"] = new JsonArray(
+                bypass.SupervisorPid.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        }));
         Assert.DoesNotContain("SUCCEEDED", outcome, StringComparison.Ordinal);
     }
 
@@ -190,10 +209,14 @@ public sealed class GuardBypassTests(GuardBypass bypass, ITestOutputHelper outpu
     public async Task Raw_garbage_on_stdout_ends_the_runner()
     {
         var trace = await bypass.AttackAsync("garbage");
-        output.WriteLine($"garbage on stdout: {trace["status"]} {trace["error"]?["type"]}: {trace["error"]?["message"]}");
+        output.WriteLine(
+            $"garbage on stdout: {trace["status"]} {trace["error"]?["type"]}: {trace["error"]?["message"]}");
         Assert.Equal("failed", trace["status"]!.GetValue<string>());
         Assert.Equal("RunnerCrashed", trace["error"]!["type"]!.GetValue<string>());
-        Assert.StartsWith("runner broke the protocol: a frame of 2147483647 bytes", trace["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.StartsWith(
+            "runner broke the protocol: a frame of 2147483647 bytes",
+            trace["error"]!["message"]!.GetValue<string>(),
+            StringComparison.Ordinal);
         await bypass.AssertNeighbourUnharmedAsync();
     }
 
@@ -203,11 +226,15 @@ public sealed class GuardBypassTests(GuardBypass bypass, ITestOutputHelper outpu
         var trace = await bypass.AttackAsync("forge");
         output.WriteLine($"forged Done frames on stdout: {trace["status"]} {trace["result"]?.ToJsonString()} {trace["error"]?["type"]}: {trace["error"]?["message"]}");
         Assert.Equal("failed", trace["status"]!.GetValue<string>());
-        Assert.Equal("runner broke the protocol: a Done frame about run 1000000, which this runner was never given", trace["error"]!["message"]!.GetValue<string>());
+        Assert.Equal(
+            "runner broke the protocol: a Done frame about run 1000000, which this runner was never given",
+            trace["error"]!["message"]!.GetValue<string>());
         await bypass.AssertNeighbourUnharmedAsync();
     }
 
-    /// <summary>Runs the attack, which must complete and return its outcomes; prints them, and checks the neighbour.</summary>
+    /// <summary>
+    /// Runs the attack, which must complete and return its outcomes; prints them, and checks the neighbour.
+    /// </summary>
     private async Task<IReadOnlyList<string>> AttackAsync(string worker, JsonObject? arguments = null)
     {
         var trace = await bypass.AttackAsync(worker, arguments);
@@ -229,9 +256,11 @@ public sealed class GuardBypassTests(GuardBypass bypass, ITestOutputHelper outpu
             Assert.DoesNotContain(secret, text, StringComparison.Ordinal);
     }
 
-    private static string Address(string host) => IPAddress.TryParse(host, out var address) ? address.ToString() : Dns.GetHostAddresses(host)[0].ToString();
+    private static string Address(string host)
+        => IPAddress.TryParse(host, out var address) ? address.ToString() : Dns.GetHostAddresses(host)[0].ToString();
 
     private static IEnumerable<IPAddress> MachineAddresses() =>
-        NetworkInterface.GetAllNetworkInterfaces().SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(a => a.Address)
+        NetworkInterface.GetAllNetworkInterfaces().SelectMany(i => i.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
             .Where(a => !IPAddress.IsLoopback(a) && !a.IsIPv6LinkLocal);
 }

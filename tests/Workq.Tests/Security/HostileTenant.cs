@@ -31,9 +31,19 @@ public sealed class HostileTenant : IAsyncLifetime
             Log($"handled {secret}");
             return new { secret, n = Event["n"]!.GetValue<int>() };
             """, concurrency: 4, token: VictimToken);
-        stream = new EmitStream(Cluster, Victim, VictimWorker, VictimToken, StreamInterval, n => $$"""{"secret":"{{Secret}}","n":{{n}}}""");
+        stream = new EmitStream(
+            Cluster,
+            Victim,
+            VictimWorker,
+            VictimToken,
+            StreamInterval,
+            n => $$"""{"secret":"{{Secret}}","n":{{n}}}""");
         // Every attack runs beside a stream that is already flowing.
-        await Cluster.EventuallyAsync(() => Task.FromResult(stream.Count), accepted => accepted > 0, Patience, "the victim's stream to start");
+        await Cluster.EventuallyAsync(
+            () => Task.FromResult(stream.Count),
+            accepted => accepted > 0,
+            Patience,
+            "the victim's stream to start");
     }
 
     /// <summary>
@@ -46,26 +56,37 @@ public sealed class HostileTenant : IAsyncLifetime
         var accepted = stream.Count;
         Assert.True(accepted > 0, "the victim's stream has not started");
         var worker = await Cluster.EventuallyAsync(() => Cluster.WorkerAsync(Victim, VictimWorker),
-            w => w["stats"]!["processed"]!.GetValue<long>() >= accepted, Patience, $"the victim's {accepted} accepted events to be processed");
+            w => w["stats"]!["processed"]!
+                .GetValue<long>() >= accepted, Patience, $"the victim's {accepted} accepted events to be processed");
         Assert.Equal(0, worker["stats"]!["failed"]!.GetValue<long>());
         Assert.Equal(0, worker["stats"]!["deadLettered"]!.GetValue<long>());
         Assert.Equal("running", worker["state"]!.GetValue<string>());
 
         // Nothing forged: every run on the victim's worker is an event the victim emitted, with its own secret.
-        Assert.True(worker["stats"]!["processed"]!.GetValue<long>() <= stream.Count, "the victim's worker ran more events than the victim emitted");
+        Assert.True(
+            worker["stats"]!["processed"]!.GetValue<long>() <= stream.Count,
+            "the victim's worker ran more events than the victim emitted");
         foreach (var trace in await Cluster.TracesAsync(Victim, VictimWorker))
         {
-            Assert.True(stream.Accepted(Guid.Parse(trace!["eventId"]!.GetValue<string>())), $"a trace on the victim's worker is not one of its events: {trace}");
+            Assert.True(
+                stream.Accepted(Guid.Parse(trace!["eventId"]!.GetValue<string>())),
+                $"a trace on the victim's worker is not one of its events: {trace}");
             Assert.Equal("completed", trace["status"]!.GetValue<string>());
             Assert.Equal(Secret, trace["result"]!["secret"]!.GetValue<string>());
         }
 
-        foreach (var attackerWorker in (await Cluster.JsonAsync(HttpMethod.Get, Cluster.ControlUrl($"/v1/canvases/{Attacker}/workers"), AttackerToken))!.AsArray())
+        foreach (var attackerWorker in (await Cluster.JsonAsync(
+            HttpMethod.Get,
+            Cluster.ControlUrl($"/v1/canvases/{Attacker}/workers"),
+            AttackerToken))!.AsArray())
         {
             var traces = await Cluster.TracesAsync(Attacker, attackerWorker!["name"]!.GetValue<string>());
             Assert.DoesNotContain(Secret, traces.ToJsonString(), StringComparison.Ordinal);
         }
-        var unhandled = await Cluster.JsonAsync(HttpMethod.Get, Cluster.ControlUrl($"/v1/canvases/{Attacker}/unhandled"), AttackerToken);
+        var unhandled = await Cluster.JsonAsync(
+            HttpMethod.Get,
+            Cluster.ControlUrl($"/v1/canvases/{Attacker}/unhandled"),
+            AttackerToken);
         Assert.DoesNotContain(Secret, unhandled!.ToJsonString(), StringComparison.Ordinal);
     }
 

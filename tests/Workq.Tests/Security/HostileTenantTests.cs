@@ -36,7 +36,8 @@ public sealed class HostileTenantTests(HostileTenant tenants)
     public async Task Http_cannot_reach_the_broker_the_database_or_any_internal_address_however_it_is_named()
     {
         var machine = NetworkInterface.GetAllNetworkInterfaces().SelectMany(i => i.GetIPProperties().UnicastAddresses)
-            .Select(a => a.Address).First(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
+            .Select(a => a
+                .Address).First(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
         string[] urls =
         [
             "http://127.0.0.1:15672/api/queues",                 // RabbitMQ's management API
@@ -77,7 +78,10 @@ public sealed class HostileTenantTests(HostileTenant tenants)
 
         Assert.Equal("failed", trace["status"]!.GetValue<string>());
         Assert.Equal("HttpRequestException", trace["error"]!["type"]!.GetValue<string>());
-        Assert.Contains("127.0.0.1 is a loopback address", trace["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains(
+            "127.0.0.1 is a loopback address",
+            trace["error"]!["message"]!.GetValue<string>(),
+            StringComparison.Ordinal);
         await tenants.AssertVictimUnharmedAsync();
     }
 
@@ -85,7 +89,8 @@ public sealed class HostileTenantTests(HostileTenant tenants)
     public async Task A_redirect_from_an_allowed_host_to_an_internal_one_is_refused()
     {
         // The test clusters allow 127.0.0.2 (their sinks); the redirect points at the broker on 127.0.0.1.
-        var (app, url) = await LocalServer.StartAsync(app => app.MapGet("/", () => Results.Redirect("http://127.0.0.1:15672/api/queues")));
+        var (app, url) = await LocalServer.StartAsync(
+            app => app.MapGet("/", () => Results.Redirect("http://127.0.0.1:15672/api/queues")));
         await using var _ = app;
 
         var trace = await tenants.RunAttackAsync("redirect", ProbeCode([url.ToString()]));
@@ -97,32 +102,72 @@ public sealed class HostileTenantTests(HostileTenant tenants)
 
     public static TheoryData<string, string, string> RefusedAtDeploy => new()
     {
-        { "own client", "var c = new HttpClient(); return await c.GetStringAsync(\"http://127.0.0.1:15672/\");", "new System.Net.Http.HttpClient" },
+        {
+            "own client",
+            "var c = new HttpClient(); return await c.GetStringAsync(\"http://127.0.0.1:15672/\");",
+            "new System.Net.Http.HttpClient" },
         { "own handler", "var h = new SocketsHttpHandler(); return 1;", "System.Net.Http.SocketsHttpHandler" },
         { "proxy capture", "HttpClient.DefaultProxy = null!; return 1;", "System.Net.Http.HttpClient.DefaultProxy" },
         { "raw socket", "var c = new System.Net.Sockets.TcpClient(\"127.0.0.1\", 5672); return 1;", "CS0234" },
-        { "shared pool", "var b = System.Buffers.ArrayPool<byte>.Shared.Rent(4096); return Convert.ToBase64String(b);", "System.Buffers.ArrayPool<System.Byte>.Shared" },
+        {
+            "shared pool",
+            "var b = System.Buffers.ArrayPool<byte>.Shared.Rent(4096); return Convert.ToBase64String(b);",
+            "System.Buffers.ArrayPool<System.Byte>.Shared" },
         { "pooled buffer through a stream", "class Peek : System.IO.MemoryStream { public override void Write(byte[] b, int o, int c) => base.Write(b, 0, b.Length); } var p = new Peek(); new System.IO.MemoryStream(new byte[1]).CopyTo(p); return p.Length;", "System.IO.MemoryStream" },
         { "pooled buffer through formatting", "struct Peek : ISpanFormattable { public string ToString(string? f, IFormatProvider? p) => \"\"; public bool TryFormat(Span<char> d, out int n, ReadOnlySpan<char> f, IFormatProvider? p) { n = 0; return true; } } return $\"{new Peek()}\";", "System.ISpanFormattable" },
-        { "serializer metadata", "return JsonSerializerOptions.Default.GetTypeInfo(typeof(string)).Properties.Count;", "System.Text.Json.JsonSerializerOptions.GetTypeInfo" },
-        { "globals through a delegate", "Func<string, object?, Task<Guid>> emit = Emit; return JsonSerializer.Serialize(emit.Target);", "System.Delegate.Target" },
-        { "async void", "async void Later() { await Task.Delay(2000); throw new Exception(\"boom\"); } Later(); return 1;", "async void" },
-        { "background task", "_ = Task.Run(async () => { while (true) await Task.Delay(1000); }); return 1;", "System.Threading.Tasks.Task.Run" },
-        { "timer", "var t = new Timer(_ => throw new Exception(\"boom\"), null, 2000, 0); return 1;", "System.Threading.Timer" },
-        { "continuation", "_ = Task.Delay(2000).ContinueWith(_ => throw new Exception(\"boom\")); return 1;", "System.Threading.Tasks.Task.ContinueWith" },
-        { "unobserved exceptions", "TaskScheduler.UnobservedTaskException += (s, e) => { }; return 1;", "System.Threading.Tasks.TaskScheduler" },
-        { "stackalloc", "int Deep() { Span<byte> b = stackalloc byte[1 << 20]; return b.Length; } return Deep();", "stackalloc" },
+        {
+            "serializer metadata",
+            "return JsonSerializerOptions.Default.GetTypeInfo(typeof(string)).Properties.Count;",
+            "System.Text.Json.JsonSerializerOptions.GetTypeInfo" },
+        {
+            "globals through a delegate",
+            "Func<string, object?, Task<Guid>> emit = Emit; return JsonSerializer.Serialize(emit.Target);",
+            "System.Delegate.Target" },
+        {
+            "async void",
+            "async void Later() { await Task.Delay(2000); throw new Exception(\"boom\"); } Later(); return 1;",
+            "async void" },
+        {
+            "background task",
+            "_ = Task.Run(async () => { while (true) await Task.Delay(1000); }); return 1;",
+            "System.Threading.Tasks.Task.Run" },
+        {
+            "timer",
+            "var t = new Timer(_ => throw new Exception(\"boom\"), null, 2000, 0); return 1;",
+            "System.Threading.Timer" },
+        {
+            "continuation",
+            "_ = Task.Delay(2000).ContinueWith(_ => throw new Exception(\"boom\")); return 1;",
+            "System.Threading.Tasks.Task.ContinueWith" },
+        {
+            "unobserved exceptions",
+            "TaskScheduler.UnobservedTaskException += (s, e) => { }; return 1;",
+            "System.Threading.Tasks.TaskScheduler" },
+        {
+            "stackalloc",
+            "int Deep() { Span<byte> b = stackalloc byte[1 << 20]; return b.Length; } return Deep();",
+            "stackalloc" },
         { "process-wide culture", "System.Globalization.CultureInfo.DefaultThreadCurrentCulture = new System.Globalization.CultureInfo(\"ar-SA\"); return 1;", "DefaultThreadCurrentCulture" },
-        { "environment", "return Environment.GetEnvironmentVariable(\"WORKQ_POSTGRES\");", "System.Environment.GetEnvironmentVariable" },
+        {
+            "environment",
+            "return Environment.GetEnvironmentVariable(\"WORKQ_POSTGRES\");",
+            "System.Environment.GetEnvironmentVariable" },
         { "reflection", "return typeof(object).Assembly.GetTypes().Length;", "System.Type.Assembly" },
     };
 
     [Theory]
     [MemberData(nameof(RefusedAtDeploy))]
-    public async Task Code_that_reaches_outside_its_canvas_is_refused_at_deploy_with_the_api_at_its_line(string attack, string code, string api)
+    public async Task Code_that_reaches_outside_its_canvas_is_refused_at_deploy_with_the_api_at_its_line(
+        string attack,
+        string code,
+        string api)
     {
-        var refused = await Cluster.JsonAsync(HttpMethod.Put, Cluster.ControlUrl($"/v1/canvases/{tenants.Attacker}/workers/deploy-{attack.Replace(' ', '-')}"),
-            tenants.AttackerToken, new JsonObject { ["code"] = code }.ToJsonString(), expect: 400);
+        var refused = await Cluster.JsonAsync(
+            HttpMethod.Put,
+            Cluster.ControlUrl($"/v1/canvases/{tenants.Attacker}/workers/deploy-{attack.Replace(' ', '-')}"),
+            tenants.AttackerToken,
+            new JsonObject { ["code"] = code }.ToJsonString(),
+            expect: 400);
 
         var errors = refused!["errors"]!.AsArray();
         Assert.Contains(errors, e => e!["message"]!.GetValue<string>().Contains(api, StringComparison.Ordinal)
@@ -134,8 +179,12 @@ public sealed class HostileTenantTests(HostileTenant tenants)
     public async Task A_compile_bomb_is_stopped_at_the_compile_timeout_and_costs_the_victim_nothing()
     {
         var started = DateTime.UtcNow;
-        var refused = await Cluster.JsonAsync(HttpMethod.Put, Cluster.ControlUrl($"/v1/canvases/{tenants.Attacker}/workers/bomb"), tenants.AttackerToken,
-            new JsonObject { ["code"] = Scripting.CompileBomb.Code() }.ToJsonString(), expect: 400);
+        var refused = await Cluster.JsonAsync(
+            HttpMethod.Put,
+            Cluster.ControlUrl($"/v1/canvases/{tenants.Attacker}/workers/bomb"),
+            tenants.AttackerToken,
+            new JsonObject { ["code"] = Scripting.CompileBomb.Code() }.ToJsonString(),
+            expect: 400);
 
         Assert.Contains("compile took too long", refused!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(30));
@@ -153,8 +202,13 @@ public sealed class HostileTenantTests(HostileTenant tenants)
             return "all emitted";
             """);
 
-        Assert.True(trace["status"]!.GetValue<string>() == "failed", trace.ToJsonString()[..Math.Min(2000, trace.ToJsonString().Length)]);
-        Assert.Contains("WORKQ_MAX_EMITS_PER_EVENT", trace["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.True(
+            trace["status"]!.GetValue<string>() == "failed",
+            trace.ToJsonString()[..Math.Min(2000, trace.ToJsonString().Length)]);
+        Assert.Contains(
+            "WORKQ_MAX_EMITS_PER_EVENT",
+            trace["error"]!["message"]!.GetValue<string>(),
+            StringComparison.Ordinal);
         Assert.Equal(1_000, trace["emitted"]!.AsArray().Count);
         await tenants.AssertVictimUnharmedAsync();
     }
@@ -175,7 +229,8 @@ public sealed class HostileTenantTests(HostileTenant tenants)
     [Fact]
     public async Task A_handler_cannot_emit_into_another_canvas()
     {
-        // Emit is same-canvas by construction: a worker name cannot carry a canvas, and the victim's name is only a worker name here.
+        // Emit is same-canvas by construction: a worker name cannot carry a canvas, and the victim's name is only a
+        // worker name here.
         var trace = await tenants.RunAttackAsync("forge", $$"""
             var ids = new List<string> { (await Emit("{{HostileTenant.VictimWorker}}", new { secret = "forged", n = -1 })).ToString() };
             try { await Emit("workq.canvas.{{tenants.Victim}}", new { secret = "forged" }); } catch (ArgumentException e) { ids.Add(e.Message); }
@@ -186,8 +241,12 @@ public sealed class HostileTenantTests(HostileTenant tenants)
         Assert.Contains("Invalid worker name", trace["result"]![1]!.GetValue<string>(), StringComparison.Ordinal);
         // The forged event landed on the attacker's own canvas, as an event for a worker it does not have.
         var unhandled = await Cluster.EventuallyAsync(
-            () => Cluster.JsonAsync(HttpMethod.Get, Cluster.ControlUrl($"/v1/canvases/{tenants.Attacker}/unhandled"), tenants.AttackerToken),
-            u => u!.AsArray().Any(x => x!["worker"]!.GetValue<string>() == HostileTenant.VictimWorker), TimeSpan.FromSeconds(30), "the forged event in the attacker's unhandled list");
+            () => Cluster.JsonAsync(
+                HttpMethod.Get,
+                Cluster.ControlUrl($"/v1/canvases/{tenants.Attacker}/unhandled"),
+                tenants.AttackerToken),
+            u => u!.AsArray().Any(x => x!["worker"]!.GetValue<string>() == HostileTenant.VictimWorker), TimeSpan
+                .FromSeconds(30), "the forged event in the attacker's unhandled list");
         Assert.Contains("forged", unhandled!.ToJsonString(), StringComparison.Ordinal);
         await tenants.AssertVictimUnharmedAsync();
         foreach (var victimTrace in await Cluster.TracesAsync(tenants.Victim, HostileTenant.VictimWorker))
@@ -205,9 +264,16 @@ public sealed class HostileTenantTests(HostileTenant tenants)
             Assert.Equal(HttpStatusCode.Forbidden, read.StatusCode);
             Assert.DoesNotContain(tenants.Secret, await read.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
-        using var pause = await Cluster.SendAsync(HttpMethod.Post, Cluster.ControlUrl($"/v1/canvases/{tenants.Victim}/workers/{HostileTenant.VictimWorker}/pause"), tenants.AttackerToken);
+        using var pause = await Cluster.SendAsync(
+            HttpMethod.Post,
+            Cluster.ControlUrl($"/v1/canvases/{tenants.Victim}/workers/{HostileTenant.VictimWorker}/pause"),
+            tenants.AttackerToken);
         Assert.Equal(HttpStatusCode.Forbidden, pause.StatusCode);
-        using var emit = await Cluster.SendAsync(HttpMethod.Post, Cluster.EmitUrl($"/v1/canvases/{tenants.Victim}/workers/{HostileTenant.VictimWorker}/events"), tenants.AttackerToken, """{"secret":"forged","n":-1}""");
+        using var emit = await Cluster.SendAsync(
+            HttpMethod.Post,
+            Cluster.EmitUrl($"/v1/canvases/{tenants.Victim}/workers/{HostileTenant.VictimWorker}/events"),
+            tenants.AttackerToken,
+            """{"secret":"forged","n":-1}""");
         Assert.Equal(HttpStatusCode.Forbidden, emit.StatusCode);
         await tenants.AssertVictimUnharmedAsync();
     }
@@ -222,18 +288,27 @@ public sealed class HostileTenantTests(HostileTenant tenants)
         using var guest = await management.SendAsync(request);
         Assert.Equal(HttpStatusCode.Unauthorized, guest.StatusCode);
 
-        var amqp = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri($"amqp://guest:guest@{managementUrl.Host}:5672/") };
-        await Assert.ThrowsAnyAsync<RabbitMQ.Client.Exceptions.BrokerUnreachableException>(() => amqp.CreateConnectionAsync());
+        var amqp = new RabbitMQ.Client.ConnectionFactory
+        {
+            Uri = new Uri($"amqp://guest:guest@{managementUrl.Host}:5672/")
+        };
+        await Assert.ThrowsAnyAsync<RabbitMQ.Client.Exceptions.BrokerUnreachableException>(
+            () => amqp.CreateConnectionAsync());
 
-        var postgres = new Npgsql.NpgsqlConnectionStringBuilder(Cluster.ServiceEnvironment["WORKQ_POSTGRES"]) { Password = "workq", Timeout = 5 };
+        var postgres = new Npgsql.NpgsqlConnectionStringBuilder(Cluster.ServiceEnvironment["WORKQ_POSTGRES"])
+        {
+            Password = "workq",
+            Timeout = 5
+        };
         await using var connection = new Npgsql.NpgsqlConnection(postgres.ConnectionString);
         var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => connection.OpenAsync());
         Assert.Equal("28P01", refused.SqlState); // invalid_password
     }
 
     /// <summary>
-    /// The credentials the services run with, as handler code that got hold of them (docs/security.md) would use them: a broker
-    /// user with the management tag and its own virtual host only, a database role that only owns its database.
+    /// The credentials the services run with, as handler code that got hold of them (docs/security.md) would use them:
+    /// a broker user with the management tag and its own virtual host only, a database role that only owns its
+    /// database.
     /// </summary>
     [Fact]
     public async Task The_services_broker_user_and_database_role_cannot_administer_their_servers()
@@ -241,13 +316,19 @@ public sealed class HostileTenantTests(HostileTenant tenants)
         var services = Cluster.ServiceEnvironment;
         var managementUrl = services["WORKQ_RABBITMQ_MANAGEMENT_URL"].Split(',')[0];
         var (user, password) = LocalServers.Credentials(managementUrl);
-        using var management = new HttpClient { BaseAddress = new Uri(new Uri(managementUrl).GetLeftPart(UriPartial.Authority) + "/"), Timeout = TimeSpan.FromSeconds(30) };
-        management.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+        using var management = new HttpClient
+        {
+            BaseAddress = new Uri(new Uri(managementUrl).GetLeftPart(UriPartial.Authority) + "/"),
+            Timeout = TimeSpan.FromSeconds(30)
+        };
+        management.DefaultRequestHeaders.Authorization
+            = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
 
         var whoami = JsonNode.Parse(await management.GetStringAsync("api/whoami"))!;
         Assert.Equal(["management"], whoami["tags"]!.AsArray().Select(t => t!.GetValue<string>()));
         // What control needs (the queue depth metric) works: the refusals below are not a wrong password.
-        using (var own = await management.GetAsync($"api/queues/{Uri.EscapeDataString(Cluster.VirtualHost)}?columns=name"))
+        using (var own = await management.GetAsync(
+            $"api/queues/{Uri.EscapeDataString(Cluster.VirtualHost)}?columns=name"))
             Assert.Equal(HttpStatusCode.OK, own.StatusCode);
 
         // Another virtual host, with a queue, opened to the administrator only.
@@ -262,12 +343,20 @@ public sealed class HostileTenantTests(HostileTenant tenants)
                 Assert.Equal(HttpStatusCode.Unauthorized, theirs.StatusCode);
                 Assert.DoesNotContain(secretQueue, await theirs.Content.ReadAsStringAsync(), StringComparison.Ordinal);
             }
-            Assert.DoesNotContain(secretQueue, await management.GetStringAsync("api/queues?columns=name"), StringComparison.Ordinal);
-            using (var grant = await management.PutAsJsonAsync($"api/permissions/{Uri.EscapeDataString(other)}/{Uri.EscapeDataString(user)}",
+            Assert.DoesNotContain(
+                secretQueue,
+                await management.GetStringAsync("api/queues?columns=name"),
+                StringComparison.Ordinal);
+            using (var grant = await management.PutAsJsonAsync(
+                $"api/permissions/{Uri.EscapeDataString(other)}/{Uri.EscapeDataString(user)}",
                 new { configure = ".*", write = ".*", read = ".*" }))
                 Assert.Equal(HttpStatusCode.Unauthorized, grant.StatusCode);
-            // The broker refuses the virtual host in answer to connection.open, which the client may not wait for: the channel shows it.
-            var amqp = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(Cluster.Broker.AmqpUrl(other).Split(',')[0]) };
+            // The broker refuses the virtual host in answer to connection.open, which the client may not wait for: the
+            // channel shows it.
+            var amqp = new RabbitMQ.Client.ConnectionFactory
+            {
+                Uri = new Uri(Cluster.Broker.AmqpUrl(other).Split(',')[0])
+            };
             var refused = await Assert.ThrowsAnyAsync<Exception>(async () =>
             {
                 await using var connection = await amqp.CreateConnectionAsync();
@@ -295,9 +384,14 @@ public sealed class HostileTenantTests(HostileTenant tenants)
         await using (var attributes = await role.ExecuteReaderAsync())
         {
             Assert.True(await attributes.ReadAsync());
-            Assert.Equal((false, false, false, true), (attributes.GetBoolean(0), attributes.GetBoolean(1), attributes.GetBoolean(2), attributes.GetBoolean(3)));
+            Assert.Equal(
+                (false, false, false, true),
+                (attributes.GetBoolean(0), attributes.GetBoolean(1), attributes.GetBoolean(2), attributes.GetBoolean(
+                    3)));
         }
-        foreach (var sql in new[] { $"create database workq_test_made_{Guid.NewGuid():N}", $"create role workq_test_made_{Guid.NewGuid():N}" })
+        foreach (var sql in new[] {
+            $"create database workq_test_made_{Guid.NewGuid():N}",
+            $"create role workq_test_made_{Guid.NewGuid():N}" })
         {
             await using var command = new Npgsql.NpgsqlCommand(sql, db);
             var refusal = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => command.ExecuteNonQueryAsync());

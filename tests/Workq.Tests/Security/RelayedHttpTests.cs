@@ -5,9 +5,9 @@ using Microsoft.AspNetCore.Http;
 namespace Workq.Tests.Security;
 
 /// <summary>
-/// A handler's <c>Http</c> when its runner has no network: every request goes over the runner channel to the worker service,
-/// which makes it with the canvas's own connection pool and the egress policy. The handler's API and its exceptions are
-/// those of an ordinary HttpClient; the caps hold whatever the handler does.
+/// A handler's <c>Http</c> when its runner has no network: every request goes over the runner channel to the worker
+/// service, which makes it with the canvas's own connection pool and the egress policy. The handler's API and its
+/// exceptions are those of an ordinary HttpClient; the caps hold whatever the handler does.
 /// </summary>
 [Collection(HostileTenantCollection.Name)]
 public sealed class RelayedHttpTests(HostileTenant tenants)
@@ -129,23 +129,29 @@ public sealed class RelayedHttpTests(HostileTenant tenants)
         await using var _ = app;
 
         var clock = Stopwatch.StartNew();
-        var trace = await tenants.RunAttackAsync("http-slow", $$"""return await Http.GetStringAsync("{{url}}slow", CancellationToken);""");
+        var trace = await tenants.RunAttackAsync(
+            "http-slow",
+            $$"""return await Http.GetStringAsync("{{url}}slow", CancellationToken);""");
 
         Assert.Equal("timedOut", trace["status"]!.GetValue<string>());
         await aborted.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.True(clock.Elapsed < WorkqCluster.HandlerTimeout + TimeSpan.FromSeconds(20), $"the run took {clock.Elapsed}");
+        Assert.True(
+            clock.Elapsed < WorkqCluster.HandlerTimeout + TimeSpan.FromSeconds(20),
+            $"the run took {clock.Elapsed}");
     }
 
     [Fact]
     public async Task Two_canvases_never_share_a_connection_or_a_cookie()
     {
         var connections = new ConcurrentQueue<(string Caller, string Connection, string? Cookie)>();
-        var (app, url) = await LocalServer.StartAsync(app => app.MapGet("/who/{caller}", (string caller, HttpContext context) =>
-        {
-            connections.Enqueue((caller, context.Connection.Id, context.Request.Headers.Cookie.FirstOrDefault()));
-            context.Response.Headers.SetCookie = $"session={caller}; Path=/";
-            return Results.Ok();
-        }));
+        var (app, url) = await LocalServer.StartAsync(app => app
+            .MapGet("/who/{caller}", (string caller, HttpContext context) =>
+                {
+                    connections.Enqueue(
+                        (caller, context.Connection.Id, context.Request.Headers.Cookie.FirstOrDefault()));
+                    context.Response.Headers.SetCookie = $"session={caller}; Path=/";
+                    return Results.Ok();
+                }));
         await using var _ = app;
         var (other, otherToken) = await Cluster.CreateCanvasAsync("neighbour");
         string Code(string caller) => $$"""
@@ -155,7 +161,11 @@ public sealed class RelayedHttpTests(HostileTenant tenants)
 
         var attacker = await tenants.RunAttackAsync("http-who", Code("attacker"));
         await Cluster.DeployAsync(other, "who", Code("neighbour"), token: otherToken);
-        await Cluster.TraceOfAsync(other, "who", await Cluster.EmitAsync(other, "who", "null", otherToken), TimeSpan.FromSeconds(60));
+        await Cluster.TraceOfAsync(
+            other,
+            "who",
+            await Cluster.EmitAsync(other, "who", "null", otherToken),
+            TimeSpan.FromSeconds(60));
         var again = await Cluster.EmitAsync(tenants.Attacker, "http-who", "null", tenants.AttackerToken);
         await Cluster.TraceOfAsync(tenants.Attacker, "http-who", again, TimeSpan.FromSeconds(60));
         Assert.Equal("completed", attacker["status"]!.GetValue<string>());

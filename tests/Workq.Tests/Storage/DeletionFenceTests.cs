@@ -6,9 +6,9 @@ using Workq.Shared.Storage;
 namespace Workq.Tests.Storage;
 
 /// <summary>
-/// The fence between writes and deletion (docs/DESIGN.md "Deleting a canvas or a worker"), store by store on PostgreSQL: a batch
-/// holding a canvas or worker delays its deletion, which then removes what the batch wrote; and once deleted, nothing written for the
-/// old incarnation lands, not even after the name was created again.
+/// The fence between writes and deletion (docs/DESIGN.md "Deleting a canvas or a worker"), store by store on
+/// PostgreSQL: a batch holding a canvas or worker delays its deletion, which then removes what the batch wrote; and
+/// once deleted, nothing written for the old incarnation lands, not even after the name was created again.
 /// </summary>
 public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixture<ThrowawayDatabase>
 {
@@ -55,33 +55,88 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
              where table_schema = current_schema() and column_name = 'canvas' and table_name not in ('workers', 'worker_assemblies', 'applied_changes')
             """);
         var rows = new Dictionary<string, long>();
-        foreach (var table in tables) rows[table] = await connection.ExecuteScalarAsync<long>($"select count(*) from {table} where canvas = @canvas", new { canvas });
+        foreach (var table in tables) rows[table] = await connection.ExecuteScalarAsync<long>(
+            $"select count(*) from {table} where canvas = @canvas",
+            new { canvas });
         return rows;
     }
 
-    /// <summary>One write through every store's writer, for these incarnations; what refuses them throws or answers so.</summary>
+    /// <summary>
+    /// One write through every store's writer, for these incarnations; what refuses them throws or answers so.
+    /// </summary>
     private async Task<List<string>> WriteEverythingAsync(string canvas, long canvasIncarnation, long workerIncarnation)
     {
         var refused = new List<string>();
         var now = DateTimeOffset.UtcNow;
-        var envelope = new EventEnvelope(Guid.CreateVersion7(now), canvas, "w", now, 0, null, null, canvasIncarnation, workerIncarnation);
-        await statuses.WriteAsync([EventStatusUpdate.Queued(envelope)], [new EmittedEvents(canvas, now, [Guid.CreateVersion7(now)], ["w"], canvasIncarnation)], CancellationToken.None);
-        await statuses.CancelAsync(canvas, canvasIncarnation, "w", Guid.CreateVersion7(now), now, CancellationToken.None);
-        await Refused("idempotency", () => idempotency.ClaimAsync(canvas, canvasIncarnation, [("k", envelope.Id)], now, CancellationToken.None));
-        await Refused("scheduled", () => scheduled.ScheduleAsync(canvas, canvasIncarnation, [new ScheduledEvent(envelope, now.AddHours(1), Body)], 10, CancellationToken.None));
-        await Refused("cancelled", () => cancelled.AddAsync(canvas, canvasIncarnation, "w", envelope.Id, CancellationToken.None));
-        if (await crons.PutAsync(canvas, canvasIncarnation, "cron", "* * * * *", "w", "null", now.AddMinutes(1), CancellationToken.None) is null) refused.Add("crons");
-        if (!await deadLetters.AddAsync(envelope, Body, "failed", 1, CancellationToken.None)) refused.Add("dead letters");
-        await unhandled.ParkAsync(envelope with { Worker = "ghost", WorkerIncarnation = 0 }, Body, CancellationToken.None);
+        var envelope = new EventEnvelope(
+            Guid.CreateVersion7(now),
+            canvas,
+            "w",
+            now,
+            0,
+            null,
+            null,
+            canvasIncarnation,
+            workerIncarnation);
+        await statuses.WriteAsync(
+            [EventStatusUpdate.Queued(envelope)],
+            [new EmittedEvents(canvas, now, [Guid.CreateVersion7(now)], ["w"], canvasIncarnation)],
+            CancellationToken.None);
+        await statuses.CancelAsync(
+            canvas,
+            canvasIncarnation,
+            "w",
+            Guid.CreateVersion7(now),
+            now,
+            CancellationToken.None);
+        await Refused(
+            "idempotency",
+            () => idempotency.ClaimAsync(canvas, canvasIncarnation, [("k", envelope.Id)], now, CancellationToken.None));
+        await Refused("scheduled", () => scheduled.ScheduleAsync(
+            canvas,
+            canvasIncarnation,
+            [new ScheduledEvent(envelope, now.AddHours(1), Body)],
+            10,
+            CancellationToken.None));
+        await Refused(
+            "cancelled",
+            () => cancelled.AddAsync(canvas, canvasIncarnation, "w", envelope.Id, CancellationToken.None));
+        if (await crons.PutAsync(
+            canvas,
+            canvasIncarnation,
+            "cron",
+            "* * * * *",
+            "w",
+            "null",
+            now.AddMinutes(1),
+            CancellationToken.None) is null) refused.Add("crons");
+        if (!await deadLetters.AddAsync(envelope, Body, "failed", 1, CancellationToken.None)) refused.Add(
+            "dead letters");
+        await unhandled.ParkAsync(
+            envelope with { Worker = "ghost", WorkerIncarnation = 0 },
+            Body,
+            CancellationToken.None);
         await using (var batch = await FencedBatch.WorkersAsync(database.Db, [(canvas, "w")], CancellationToken.None))
         {
             if (!batch.Admits(canvas, "w", workerIncarnation)) refused.Add("runs");
             else
             {
-                await MetricsStore.AddAsync(batch, [new MinuteDelta(canvas, "w", MetricsStore.Floor(now.UtcDateTime, MetricsStore.Minute), 1, 0, 0, 0, [], [])],
+                await MetricsStore.AddAsync(batch, [new MinuteDelta(
+                    canvas,
+                    "w",
+                    MetricsStore.Floor(now.UtcDateTime, MetricsStore.Minute),
+                    1,
+                    0,
+                    0,
+                    0,
+                    [],
+                    [])],
                     CancellationToken.None);
                 await WorkerStore.AddCountsAsync(batch, [new WorkerCounts(canvas, "w", 1, 0)], CancellationToken.None);
-                await new PostgresTraceStore(database.Db).AppendAsync([new TraceEntry(canvas, "w", envelope.Id, now, "{}")], 10, CancellationToken.None);
+                await new PostgresTraceStore(database.Db).AppendAsync(
+                    [new TraceEntry(canvas, "w", envelope.Id, now, "{}")],
+                    10,
+                    CancellationToken.None);
                 await batch.CommitAsync(CancellationToken.None);
             }
         }
@@ -113,16 +168,23 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
         // A run, a flush, an emit of the old canvas, landing now: every writer refuses it, and no row appears.
         var refused = await WriteEverythingAsync(canvas, oldCanvas, oldWorker);
         Assert.Equal(new[] { "idempotency", "scheduled", "cancelled", "crons", "dead letters", "runs" }, refused);
-        Assert.All(await RowsAsync(canvas), table => Assert.True(table.Value == 0, $"{table.Value} row(s) of the old canvas in {table.Key}"));
-        // A retry or redrive of the deleted worker, parked because the new canvas has no queue for it yet, is not kept either.
-        await unhandled.ParkAsync(new EventEnvelope(Guid.NewGuid(), canvas, "w", DateTimeOffset.UtcNow, 0, null, null, newCanvas, oldWorker), Body, CancellationToken.None);
+        Assert.All(
+            await RowsAsync(canvas),
+            table => Assert.True(table.Value == 0, $"{table.Value} row(s) of the old canvas in {table.Key}"));
+        // A retry or redrive of the deleted worker, parked because the new canvas has no queue for it yet, is not kept
+        // either.
+        await unhandled.ParkAsync(
+            new EventEnvelope(Guid.NewGuid(), canvas, "w", DateTimeOffset.UtcNow, 0, null, null, newCanvas, oldWorker),
+            Body,
+            CancellationToken.None);
         Assert.Equal(0, (await RowsAsync(canvas))["unhandled_events"]);
 
         // The same writes for the new incarnation land everywhere: the check above could fail.
         Assert.Empty(await WriteEverythingAsync(canvas, newCanvas, newWorker));
-        Assert.All(await RowsAsync(canvas), table => Assert.True(table.Value > 0 || table.Key is "unhandled_dropped" or "cron_ticks" or "metrics_hour" or "worker_rate_buckets"
-                // The operators' quarantine, which no tenant reads: an item keeps its incarnation headers, so a redrive into a canvas
-                // created again is dropped by its consumer.
+        Assert.All(await RowsAsync(canvas), table => Assert.True(table.Value > 0
+            || table.Key is "unhandled_dropped" or "cron_ticks" or "metrics_hour" or "worker_rate_buckets"
+                // The operators' quarantine, which no tenant reads: an item keeps its incarnation headers, so a redrive
+                // into a canvas created again is dropped by its consumer.
                 or "quarantine",
             $"nothing written in {table.Key}: the test does not check it"));
     }
@@ -149,11 +211,16 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
         Assert.NotNull(await marking);
 
         // A flush that comes after the mark writes nothing; the deletion removes what the one before wrote.
-        await statuses.WriteAsync([EventStatusUpdate.Queued(inFlight with { Id = Guid.CreateVersion7(now) })], [], CancellationToken.None);
+        await statuses.WriteAsync(
+            [EventStatusUpdate.Queued(inFlight with { Id = Guid.CreateVersion7(now) })],
+            [],
+            CancellationToken.None);
         Assert.Equal(1, (await RowsAsync(canvas))["event_status"]);
         foreach (var store in Stores) await store.DeleteCanvasAsync(canvas, CancellationToken.None);
         Assert.True(await canvases.DeleteAsync(canvas, CancellationToken.None));
-        Assert.All(await RowsAsync(canvas), table => Assert.True(table.Value == 0, $"{table.Value} row(s) left in {table.Key}"));
+        Assert.All(
+            await RowsAsync(canvas),
+            table => Assert.True(table.Value == 0, $"{table.Value} row(s) left in {table.Key}"));
     }
 
     [Fact]
@@ -177,10 +244,14 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
         Assert.False(after.Admits(canvas, "w", 0));
     }
 
-    /// <summary>Until a backend waits for a row lock on a statement starting so: the deletion is queued behind the batch.</summary>
+    /// <summary>
+    /// Until a backend waits for a row lock on a statement starting so: the deletion is queued behind the batch.
+    /// </summary>
     private async Task WaitForLockAsync(string statement)
     {
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(WorkqCluster.PostgresAdmin) { Database = database.Name }.ConnectionString);
+        await using var connection = new NpgsqlConnection(
+            new NpgsqlConnectionStringBuilder(WorkqCluster.PostgresAdmin) { Database = database.Name }
+                .ConnectionString);
         await connection.OpenAsync();
         var deadline = DateTime.UtcNow + Patience;
         while (await connection.ExecuteScalarAsync<long>("""

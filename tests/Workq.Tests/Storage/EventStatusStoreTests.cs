@@ -5,8 +5,8 @@ using Workq.Shared.Storage;
 namespace Workq.Tests.Storage;
 
 /// <summary>
-/// The event status store on PostgreSQL: one row per event that later writes replace in place, the emitter's queued of a
-/// whole request in one row that the event's own row outranks, and pruning by last change.
+/// The event status store on PostgreSQL: one row per event that later writes replace in place, the emitter's queued of
+/// a whole request in one row that the event's own row outranks, and pruning by last change.
 /// </summary>
 public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFixture<ThrowawayDatabase>
 {
@@ -29,12 +29,25 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
         var canvas = await CanvasAsync("prune-");
         var enqueued = DateTimeOffset.UtcNow.AddDays(-3);
         var (stale, revived, fresh) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
-        await store.UpsertAsync([Queued(canvas, stale, enqueued), Queued(canvas, revived, enqueued), Queued(canvas, fresh, DateTimeOffset.UtcNow)],
+        await store.UpsertAsync([Queued(canvas, stale, enqueued), Queued(canvas, revived, enqueued), Queued(
+            canvas,
+            fresh,
+            DateTimeOffset.UtcNow)],
             CancellationToken.None);
         // Both old events were last written two days ago; then one of them runs now (a delayed event, say).
         await using (var connection = await database.Db.OpenConnectionAsync())
-            await connection.ExecuteAsync("update event_status set updated_at = now() - interval '2 days' where canvas = @canvas and id <> @fresh", new { canvas, fresh });
-        await store.UpsertAsync([new EventStatusUpdate(canvas, revived, "w", EventStatuses.Running, EventStatuses.RunningRank, 1, enqueued, StartedAt: DateTimeOffset.UtcNow)],
+            await connection.ExecuteAsync(
+                "update event_status set updated_at = now() - interval '2 days' where canvas = @canvas and id <> @fresh",
+                new { canvas, fresh });
+        await store.UpsertAsync([new EventStatusUpdate(
+            canvas,
+            revived,
+            "w",
+            EventStatuses.Running,
+            EventStatuses.RunningRank,
+            1,
+            enqueued,
+            StartedAt: DateTimeOffset.UtcNow)],
             CancellationToken.None);
 
         Assert.True(await store.PruneAsync(TimeSpan.FromHours(24), CancellationToken.None) >= 1);
@@ -54,8 +67,17 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
         var id = Guid.NewGuid();
         var enqueued = DateTimeOffset.UtcNow;
         var started = enqueued.AddMilliseconds(5);
-        await store.UpsertAsync([new EventStatusUpdate(canvas, id, "w", EventStatuses.Completed, EventStatuses.FinishedRank, 1, enqueued, StartedAt: started,
-            FinishedAt: started.AddMilliseconds(3), Result: "7")], CancellationToken.None);
+        await store.UpsertAsync([new EventStatusUpdate(
+            canvas,
+            id,
+            "w",
+            EventStatuses.Completed,
+            EventStatuses.FinishedRank,
+            1,
+            enqueued,
+            StartedAt: started,
+            FinishedAt: started.AddMilliseconds(3),
+            Result: "7")], CancellationToken.None);
         // The emitter's queued, flushed after the worker's completed.
         await store.UpsertAsync([Queued(canvas, id, enqueued)], CancellationToken.None);
 
@@ -76,12 +98,16 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
         var other = Request(canvas, enqueued, "c");
         await store.WriteAsync([], [request, other], CancellationToken.None);
         await using (var connection = await database.Db.OpenConnectionAsync())
-            Assert.Equal(2, await connection.ExecuteScalarAsync<int>("select count(*) from event_emits where canvas = @canvas", new { canvas }));
+            Assert.Equal(2, await connection.ExecuteScalarAsync<int>(
+                "select count(*) from event_emits where canvas = @canvas",
+                new { canvas }));
 
         for (var i = 0; i < 3; i++)
         {
             var row = await store.FindAsync(canvas, request.Ids[i], CancellationToken.None);
-            Assert.Equal((request.Ids[i], request.Workers[i], EventStatuses.Queued, 1), (row!.Id, row.Worker, row.Status, row.Attempts));
+            Assert.Equal(
+                (request.Ids[i], request.Workers[i], EventStatuses.Queued, 1),
+                (row!.Id, row.Worker, row.Status, row.Attempts));
             Assert.Equal(enqueued.ToUnixTimeMilliseconds(), row.EnqueuedAt.ToUnixTimeMilliseconds());
             Assert.Null(row.StartedAt);
         }
@@ -93,10 +119,23 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
         Assert.Null(await store.FindAsync(canvas, Guid.NewGuid(), CancellationToken.None));
 
         // The worker's row, whichever flush lands first, outranks the request's queued.
-        await store.UpsertAsync([new EventStatusUpdate(canvas, request.Ids[1], "b", EventStatuses.Completed, EventStatuses.FinishedRank, 1, enqueued,
-            StartedAt: enqueued, FinishedAt: enqueued.AddMilliseconds(2), Result: "1")], CancellationToken.None);
-        Assert.Equal(EventStatuses.Completed, (await store.FindAsync(canvas, request.Ids[1], CancellationToken.None))!.Status);
-        Assert.Equal(EventStatuses.Queued, (await store.FindAsync(canvas, request.Ids[0], CancellationToken.None))!.Status);
+        await store.UpsertAsync([new EventStatusUpdate(
+            canvas,
+            request.Ids[1],
+            "b",
+            EventStatuses.Completed,
+            EventStatuses.FinishedRank,
+            1,
+            enqueued,
+            StartedAt: enqueued,
+            FinishedAt: enqueued.AddMilliseconds(2),
+            Result: "1")], CancellationToken.None);
+        Assert.Equal(
+            EventStatuses.Completed,
+            (await store.FindAsync(canvas, request.Ids[1], CancellationToken.None))!.Status);
+        Assert.Equal(
+            EventStatuses.Queued,
+            (await store.FindAsync(canvas, request.Ids[0], CancellationToken.None))!.Status);
     }
 
     [Fact]
@@ -106,7 +145,14 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
         var enqueued = DateTimeOffset.UtcNow;
         var request = Request(canvas, enqueued, "w", "w");
         await store.WriteAsync([], [request], CancellationToken.None);
-        await store.UpsertAsync([new EventStatusUpdate(canvas, request.Ids[1], "w", EventStatuses.Running, EventStatuses.RunningRank, 1, enqueued,
+        await store.UpsertAsync([new EventStatusUpdate(
+            canvas,
+            request.Ids[1],
+            "w",
+            EventStatuses.Running,
+            EventStatuses.RunningRank,
+            1,
+            enqueued,
             StartedAt: DateTimeOffset.UtcNow)], CancellationToken.None);
 
         await store.CancelAsync(canvas, 0, "w", request.Ids[0], null, CancellationToken.None);
@@ -118,13 +164,15 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
         var cancelled = await store.FindAsync(canvas, request.Ids[0], CancellationToken.None);
         Assert.Equal((EventStatuses.Cancelled, "w"), (cancelled!.Status, cancelled.Worker));
         Assert.NotNull(cancelled.FinishedAt);
-        Assert.Equal(EventStatuses.Running, (await store.FindAsync(canvas, request.Ids[1], CancellationToken.None))!.Status);
+        Assert.Equal(
+            EventStatuses.Running,
+            (await store.FindAsync(canvas, request.Ids[1], CancellationToken.None))!.Status);
         Assert.Null(await store.FindAsync(other, request.Ids[0], CancellationToken.None));
     }
 
     /// <summary>
-    /// The upsert's rule is the recorder's (<see cref="EventStatusUpdate.Supersedes"/>): every order of every history's writes, each
-    /// order its own event and each step one flush, ends in the history's last status.
+    /// The upsert's rule is the recorder's (<see cref="EventStatusUpdate.Supersedes"/>): every order of every history's
+    /// writes, each order its own event and each step one flush, ends in the history's last status.
     /// </summary>
     [Fact]
     public async Task Whatever_order_a_historys_writes_land_in_the_store_keeps_its_last_status()
@@ -133,14 +181,20 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
         var expected = new Dictionary<Guid, (string Ends, string Order)>();
         foreach (var (name, writes, ends) in EventStatusHistories.All)
         {
-            var orders = EventStatusHistories.Orders(writes).Select(order => (Id: Guid.NewGuid(), Writes: order)).ToList();
+            var orders = EventStatusHistories.Orders(writes).Select(order => (Id: Guid.NewGuid(), Writes: order))
+                .ToList();
             for (var step = 0; step < writes.Length; step++)
-                await store.UpsertAsync(orders.Select(o => o.Writes[step] with { Canvas = canvas, Id = o.Id }).ToList(), CancellationToken.None);
-            foreach (var (id, order) in orders) expected[id] = (ends, $"{name}: {string.Join(" → ", order.Select(w => $"{w.Status}/{w.Attempts}"))}");
+                await store.UpsertAsync(
+                    orders.Select(o => o.Writes[step] with { Canvas = canvas, Id = o.Id }).ToList(),
+                    CancellationToken.None);
+            foreach (var (id, order) in orders) expected[id]
+                = (ends, $"{name}: {string.Join(" → ", order.Select(w => $"{w.Status}/{w.Attempts}"))}");
         }
 
         await using var connection = await database.Db.OpenConnectionAsync();
-        var stored = (await connection.QueryAsync<(Guid Id, string Status)>("select id, status from event_status where canvas = @canvas", new { canvas }))
+        var stored = (await connection.QueryAsync<(Guid Id, string Status)>(
+            "select id, status from event_status where canvas = @canvas",
+            new { canvas }))
             .ToDictionary(r => r.Id, r => r.Status);
         var wrong = expected.Where(e => stored.GetValueOrDefault(e.Key) != e.Value.Ends)
             .Select(e => $"{e.Value.Order} ends {stored.GetValueOrDefault(e.Key)}, not {e.Value.Ends}").ToList();
@@ -158,7 +212,9 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
 
         // The issue's order: the cancel first, the emit's flush after it. And the other order.
         await store.CancelAsync(canvas, 0, "w", envelope.Id, enqueued, CancellationToken.None);
-        await store.UpsertAsync([EventStatusUpdate.Scheduled(envelope, enqueued.AddMinutes(1))], CancellationToken.None);
+        await store.UpsertAsync(
+            [EventStatusUpdate.Scheduled(envelope, enqueued.AddMinutes(1))],
+            CancellationToken.None);
         await store.UpsertAsync([EventStatusUpdate.Scheduled(early, enqueued.AddMinutes(1))], CancellationToken.None);
         await store.CancelAsync(canvas, 0, "w", early.Id, enqueued, CancellationToken.None);
 

@@ -5,7 +5,9 @@ using Workq.Traces.MongoDb;
 
 namespace Workq.Tests.Storage;
 
-/// <summary>A throwaway database on the MongoDB that <c>WORKQ_TEST_MONGODB</c> names; nothing at all when it is unset.</summary>
+/// <summary>
+/// A throwaway database on the MongoDB that <c>WORKQ_TEST_MONGODB</c> names; nothing at all when it is unset.
+/// </summary>
 public sealed class MongoTraceDatabase : IAsyncLifetime
 {
     public const string Variable = "WORKQ_TEST_MONGODB";
@@ -32,9 +34,16 @@ public sealed class MongoTraceDatabase : IAsyncLifetime
     }
 }
 
-/// <summary>The trace store contract on MongoDB. No MongoDB server can be installed on our machines, so CI reports these skipped.</summary>
-[RequiresVariable(MongoTraceDatabase.Variable, "set WORKQ_TEST_MONGODB=mongodb://... to run the MongoDB trace store contract")]
-public sealed class MongoTraceStoreTests(MongoTraceDatabase database) : TraceStoreContract, IClassFixture<MongoTraceDatabase>
+/// <summary>
+/// The trace store contract on MongoDB. No MongoDB server can be installed on our machines, so CI reports these
+/// skipped.
+/// </summary>
+[RequiresVariable(
+    MongoTraceDatabase.Variable,
+    "set WORKQ_TEST_MONGODB=mongodb://... to run the MongoDB trace store contract")]
+public sealed class MongoTraceStoreTests(MongoTraceDatabase database) :
+    TraceStoreContract,
+    IClassFixture<MongoTraceDatabase>
 {
     protected override ITraceStore Store => database.Store!;
 }

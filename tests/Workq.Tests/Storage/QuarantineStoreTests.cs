@@ -7,17 +7,26 @@ using Workq.Shared.Storage;
 namespace Workq.Tests.Storage;
 
 /// <summary>
-/// The quarantine on PostgreSQL: it keeps whatever it is given whole, a status flush with a row PostgreSQL refuses lands the
-/// others and quarantines that one, a quarantined event outranks its dead letter until its redrive, and a bulk redrive takes
-/// only what was there when it started.
+/// The quarantine on PostgreSQL: it keeps whatever it is given whole, a status flush with a row PostgreSQL refuses
+/// lands the others and quarantines that one, a quarantined event outranks its dead letter until its redrive, and a
+/// bulk redrive takes only what was there when it started.
 /// </summary>
 public sealed class QuarantineStoreTests(ThrowawayDatabase database) : IClassFixture<ThrowawayDatabase>
 {
     private readonly QuarantineStore quarantine = new(database.Db);
     private readonly EventStatusStore statuses = new(database.Db);
 
-    private static QuarantineEntry Entry(string source, string canvas, byte[] body, RedriveKind redrive = RedriveKind.Publish) =>
-        new(source, redrive, body, [], "test", 1, DateTimeOffset.UtcNow) { Canvas = canvas, Exchange = "", RoutingKey = "q" };
+    private static QuarantineEntry Entry(
+        string source,
+        string canvas,
+        byte[] body,
+        RedriveKind redrive = RedriveKind.Publish) =>
+        new(source, redrive, body, [], "test", 1, DateTimeOffset.UtcNow)
+        {
+            Canvas = canvas,
+            Exchange = "",
+            RoutingKey = "q"
+        };
 
     [Fact]
     public async Task Whatever_a_message_holds_is_kept_whole()
@@ -36,9 +45,22 @@ public sealed class QuarantineStoreTests(ThrowawayDatabase database) : IClassFix
                 ["depth"] = "deep"u8.ToArray()
             },
         };
-        var entry = new QuarantineEntry("workq.dead-letters", RedriveKind.Publish, body, MessageCodec.Encode(properties), "dead\0letter \ud800", 3,
+        var entry = new QuarantineEntry(
+            "workq.dead-letters",
+            RedriveKind.Publish,
+            body,
+            MessageCodec.Encode(properties),
+            "dead\0letter \ud800",
+            3,
             DateTimeOffset.UtcNow.AddSeconds(-1))
-        { Canvas = canvas, Worker = "w\0", Queue = "workq.dead-letters", Exchange = "", RoutingKey = "workq.dead-letters", EventId = null };
+        {
+            Canvas = canvas,
+            Worker = "w\0",
+            Queue = "workq.dead-letters",
+            Exchange = "",
+            RoutingKey = "workq.dead-letters",
+            EventId = null
+        };
 
         var id = await quarantine.AddAsync(entry, CancellationToken.None);
 
@@ -51,7 +73,8 @@ public sealed class QuarantineStoreTests(ThrowawayDatabase database) : IClassFix
         Assert.Equal("c\0"u8.ToArray(), back.Headers!["workq-canvas"]);
         Assert.Equal(new byte[] { 0xc3, 0x28 }, back.Headers["\u2400key"]);
 
-        var listed = Assert.Single(await quarantine.ListAsync(new QuarantineFilter(Canvas: canvas), null, 10, 4_096, CancellationToken.None));
+        var listed = Assert.Single(
+            await quarantine.ListAsync(new QuarantineFilter(Canvas: canvas), null, 10, 4_096, CancellationToken.None));
         Assert.Equal((id, body.Length), (listed.Id, listed.BodyBytes));
         Assert.Equal(body[..4_096], listed.Body);
     }
@@ -60,24 +83,43 @@ public sealed class QuarantineStoreTests(ThrowawayDatabase database) : IClassFix
     public async Task A_status_flush_with_a_row_postgresql_refuses_writes_the_others_and_quarantines_that_one_once()
     {
         var canvas = "flush-" + Guid.NewGuid().ToString("N")[..8];
-        var recorder = new EventStatusRecorder(statuses, quarantine, new WorkqOptions(), NullLogger<EventStatusRecorder>.Instance);
+        var recorder = new EventStatusRecorder(
+            statuses,
+            quarantine,
+            new WorkqOptions(),
+            NullLogger<EventStatusRecorder>.Instance);
         var good = Enumerable.Range(0, 50).Select(_ => Guid.NewGuid()).ToList();
         var bad = Guid.NewGuid();
         var now = DateTimeOffset.UtcNow;
         await database.CreateCanvasAsync(canvas);
         EventEnvelope Envelope(Guid id) => new(id, canvas, "w", now, 0, null);
         foreach (var id in good.Take(25)) recorder.Record(EventStatusUpdate.Queued(Envelope(id)));
-        // A result that is not JSON: the upsert's result::json refuses it (22P02), and with it, whole, every status of the flush.
-        recorder.Record(new EventStatusUpdate(canvas, bad, "w", EventStatuses.Completed, EventStatuses.FinishedRank, 1, now, FinishedAt: now,
+        // A result that is not JSON: the upsert's result::json refuses it (22P02), and with it, whole, every status of
+        // the flush.
+        recorder.Record(new EventStatusUpdate(
+            canvas,
+            bad,
+            "w",
+            EventStatuses.Completed,
+            EventStatuses.FinishedRank,
+            1,
+            now,
+            FinishedAt: now,
             Result: "{not json"));
         foreach (var id in good.Skip(25)) recorder.Record(EventStatusUpdate.Queued(Envelope(id)));
 
         await recorder.FlushAsync(CancellationToken.None);
         await recorder.FlushAsync(CancellationToken.None);
 
-        foreach (var id in good) Assert.Equal(EventStatuses.Queued, (await statuses.FindAsync(canvas, id, CancellationToken.None))?.Status);
+        foreach (var id in good) Assert.Equal(
+            EventStatuses.Queued,
+            (await statuses.FindAsync(canvas, id, CancellationToken.None))?.Status);
         Assert.Null(await statuses.FindAsync(canvas, bad, CancellationToken.None));
-        var item = Assert.Single(await quarantine.ListAsync(new QuarantineFilter(QuarantineSources.EventStatus, canvas), null, 10, 4_096,
+        var item = Assert.Single(await quarantine.ListAsync(
+            new QuarantineFilter(QuarantineSources.EventStatus, canvas),
+            null,
+            10,
+            4_096,
             CancellationToken.None));
         Assert.Equal((bad, "w", RedriveKind.None), (item.EventId, item.Worker, item.Redrive));
         Assert.Contains("22P02", item.Error);
@@ -98,11 +140,22 @@ public sealed class QuarantineStoreTests(ThrowawayDatabase database) : IClassFix
             return (await statuses.FindAsync(canvas, id, CancellationToken.None))?.Status;
         }
 
-        Assert.Equal(EventStatuses.DeadLettered, await StatusAfter(EventStatusUpdate.DeadLettered(envelope, 1, "dead\u2400letter")));
-        Assert.Equal(EventStatuses.Quarantined, await StatusAfter(EventStatusUpdate.Quarantined(canvas, id, "w", 1, now, 12, "workq.dead-letters", "22021")));
-        Assert.Equal(EventStatuses.Quarantined, await StatusAfter(EventStatusUpdate.DeadLettered(envelope, 1, "again")));
-        Assert.Equal(EventStatuses.Queued, await StatusAfter(EventStatusUpdate.Queued(envelope, restartedAt: DateTimeOffset.UtcNow)));
-        Assert.Equal(EventStatuses.DeadLettered, await StatusAfter(EventStatusUpdate.DeadLettered(envelope, 1, "kept this time")));
+        Assert.Equal(
+            EventStatuses.DeadLettered,
+            await StatusAfter(EventStatusUpdate.DeadLettered(envelope, 1, "dead\u2400letter")));
+        Assert.Equal(
+            EventStatuses.Quarantined,
+            await StatusAfter(
+                EventStatusUpdate.Quarantined(canvas, id, "w", 1, now, 12, "workq.dead-letters", "22021")));
+        Assert.Equal(
+            EventStatuses.Quarantined,
+            await StatusAfter(EventStatusUpdate.DeadLettered(envelope, 1, "again")));
+        Assert.Equal(
+            EventStatuses.Queued,
+            await StatusAfter(EventStatusUpdate.Queued(envelope, restartedAt: DateTimeOffset.UtcNow)));
+        Assert.Equal(
+            EventStatuses.DeadLettered,
+            await StatusAfter(EventStatusUpdate.DeadLettered(envelope, 1, "kept this time")));
     }
 
     [Fact]
@@ -110,11 +163,17 @@ public sealed class QuarantineStoreTests(ThrowawayDatabase database) : IClassFix
     {
         var canvas = "bulk-" + Guid.NewGuid().ToString("N")[..8];
         var filter = new QuarantineFilter(Canvas: canvas);
-        for (var i = 0; i < 3; i++) await quarantine.AddAsync(Entry("workq.unhandled", canvas, [(byte)i]), CancellationToken.None);
-        await quarantine.AddAsync(Entry(QuarantineSources.EventStatus, canvas, [9], RedriveKind.None), CancellationToken.None);
+        for (
+            var i = 0;
+            i < 3;
+            i++) await quarantine.AddAsync(Entry("workq.unhandled", canvas, [(byte)i]), CancellationToken.None);
+        await quarantine.AddAsync(
+            Entry(QuarantineSources.EventStatus, canvas, [9], RedriveKind.None),
+            CancellationToken.None);
 
         // Each redriven message fails again and comes straight back: the redrive must still end.
-        var redriven = await quarantine.RedriveAsync(filter, message => quarantine.AddAsync(Entry("workq.unhandled", canvas, message.Body),
+        var redriven = await quarantine.RedriveAsync(filter, message => quarantine.AddAsync(
+            Entry("workq.unhandled", canvas, message.Body),
             CancellationToken.None),
             CancellationToken.None);
 

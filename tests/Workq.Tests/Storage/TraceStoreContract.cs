@@ -15,16 +15,23 @@ public abstract class TraceStoreContract
 
     private static string NewCanvas() => "traces-" + Guid.NewGuid().ToString("N")[..12];
 
-    // Written with odd spacing and a trailing zero: a store must hand back the JSON as it was written, not re-encode it.
+    // Written with odd spacing and a trailing zero: a store must hand back the JSON as it was written, not re-encode
+    // it.
     private static TraceEntry Trace(string canvas, string worker, int second, Guid? eventId = null)
     {
         var id = eventId ?? Guid.NewGuid();
-        return new(canvas, worker, id, T0.AddSeconds(second), $$$"""{"id":"{{{id}}}", "worker":"{{{worker}}}","second":{{{second}}},"result":{"amount":1.50}}""");
+        return new(
+            canvas,
+            worker,
+            id,
+            T0.AddSeconds(second),
+            $$$"""{"id":"{{{id}}}", "worker":"{{{worker}}}","second":{{{second}}},"result":{"amount":1.50}}""");
     }
 
     private Task AppendAsync(int keep, params TraceEntry[] traces) => Store.AppendAsync(traces, keep, None);
 
-    private Task<IReadOnlyList<string>> ListAsync(string canvas, string worker, int limit = 100) => Store.ListAsync(canvas, worker, limit, None);
+    private Task<IReadOnlyList<string>> ListAsync(string canvas, string worker, int limit = 100)
+        => Store.ListAsync(canvas, worker, limit, None);
 
     [StoreFact]
     public async Task Appended_traces_list_newest_first_as_written()
@@ -51,7 +58,11 @@ public abstract class TraceStoreContract
     public async Task Only_the_last_N_of_each_worker_the_batch_touched_are_kept()
     {
         var (canvas, neighbour) = (NewCanvas(), NewCanvas());
-        var others = new[] { Trace(canvas, "other", 1), Trace(canvas, "other", 2), Trace(neighbour, "w", 1), Trace(neighbour, "w", 2) };
+        var others = new[] {
+            Trace(canvas, "other", 1),
+            Trace(canvas, "other", 2),
+            Trace(neighbour, "w", 1),
+            Trace(neighbour, "w", 2) };
         await AppendAsync(2, others);
         var mine = Enumerable.Range(1, 5).Select(s => Trace(canvas, "w", s)).ToArray();
         await AppendAsync(3, mine);
@@ -72,7 +83,11 @@ public abstract class TraceStoreContract
     {
         var (canvas, tenant) = (NewCanvas(), NewCanvas());
         var eventId = Guid.NewGuid();
-        var (attempt1, attempt2, elsewhere) = (Trace(canvas, "w", 1, eventId), Trace(canvas, "w", 2, eventId), Trace(tenant, "spy", 3, eventId));
+        var (attempt1, attempt2, elsewhere) = (Trace(canvas, "w", 1, eventId), Trace(canvas, "w", 2, eventId), Trace(
+            tenant,
+            "spy",
+            3,
+            eventId));
         await AppendAsync(10, attempt1, elsewhere, attempt2, Trace(canvas, "w", 4));
 
         Assert.Equal([("w", attempt2.Json), ("w", attempt1.Json)], await Store.FindAsync(canvas, eventId, None));

@@ -10,10 +10,15 @@ public sealed class ControlClientContractTests
 {
     private static readonly Guid Id = Guid.Parse("0b8e2d1c-7a55-4c7e-9d0a-6f1f3c2b4a11");
 
-    private static (WorkqControlClient Client, ScriptedHandler Handler) Client(Func<HttpRequestMessage, string, HttpResponseMessage> answer)
+    private static (WorkqControlClient Client, ScriptedHandler Handler) Client(
+        Func<HttpRequestMessage, string, HttpResponseMessage> answer)
     {
         var handler = new ScriptedHandler(answer);
-        return (new WorkqControlClient(new Uri("http://control.test/base"), "tok", new HttpClient(handler), FastRetry.Options), handler);
+        return (new WorkqControlClient(
+            new Uri("http://control.test/base"),
+            "tok",
+            new HttpClient(handler),
+            FastRetry.Options), handler);
     }
 
     [Fact]
@@ -27,7 +32,8 @@ public sealed class ControlClientContractTests
             await client.UnenqueueAsync("shop", "mail", Id);
             Assert.Equal(12, await client.PurgeAsync("shop", "mail"));
         }
-        Assert.Equal([(HttpMethod.Delete, $"/base/v1/canvases/shop/workers/mail/events/{Id}", ""), (HttpMethod.Delete, "/base/v1/canvases/shop/workers/mail/events", "")],
+        Assert.Equal([(HttpMethod.Delete, $"/base/v1/canvases/shop/workers/mail/events/{Id}", ""), (HttpMethod
+            .Delete, "/base/v1/canvases/shop/workers/mail/events", "")],
             handler.Requests);
     }
 
@@ -44,13 +50,16 @@ public sealed class ControlClientContractTests
         using (client)
         {
             var letter = Assert.Single(await client.ListDeadLettersAsync("shop", "mail"));
-            Assert.Equal((Id, "ada", "delivery-limit", 5), (letter.Id, letter.Event!["to"]!.GetValue<string>(), letter.Reason, letter.Attempts));
+            Assert.Equal(
+                (Id, "ada", "delivery-limit", 5),
+                (letter.Id, letter.Event!["to"]!.GetValue<string>(), letter.Reason, letter.Attempts));
             Assert.Equal(new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero), letter.DeadLetteredAt);
             Assert.Equal(3, await client.RedriveDeadLettersAsync("shop", "mail"));
             Assert.Equal(2, await client.DiscardDeadLettersAsync("shop", "mail"));
         }
         Assert.Equal(
-            [(HttpMethod.Get, "/base/v1/canvases/shop/workers/mail/dead-letters"), (HttpMethod.Post, "/base/v1/canvases/shop/workers/mail/dead-letters/redrive"),
+            [(HttpMethod.Get, "/base/v1/canvases/shop/workers/mail/dead-letters"), (HttpMethod
+                .Post, "/base/v1/canvases/shop/workers/mail/dead-letters/redrive"),
              (HttpMethod.Delete, "/base/v1/canvases/shop/workers/mail/dead-letters")],
             handler.Requests.Select(r => (r.Method, r.Path)));
     }
@@ -60,20 +69,28 @@ public sealed class ControlClientContractTests
     {
         var (client, handler) = Client((request, _) => request.Method == HttpMethod.Get
             ? ScriptedHandler.Json(HttpStatusCode.OK, """[{"name":"nightly","schedule":"0 3 * * *","worker":"report","event":{"full":true},"lastRun":null,"nextRun":"2026-11-24T03:00:00Z"}]""")
-            : request.Method == HttpMethod.Put ? ScriptedHandler.Json(HttpStatusCode.Created, "{}") : new HttpResponseMessage(HttpStatusCode.NoContent));
+            : request.Method == HttpMethod.Put
+                ? ScriptedHandler.Json(HttpStatusCode.Created, "{}")
+                : new HttpResponseMessage(HttpStatusCode.NoContent));
         using (client)
         {
             await client.PutCronAsync("shop", "nightly", "0 3 * * *", "report", new { full = true });
             var cron = Assert.Single(await client.ListCronsAsync("shop"));
-            Assert.Equal(("nightly", "0 3 * * *", "report", true), (cron.Name, cron.Schedule, cron.Worker, cron.Event!["full"]!.GetValue<bool>()));
+            Assert.Equal(
+                ("nightly", "0 3 * * *", "report", true),
+                (cron.Name, cron.Schedule, cron.Worker, cron.Event!["full"]!.GetValue<bool>()));
             Assert.Null(cron.LastRun);
             Assert.Equal(new DateTimeOffset(2026, 11, 24, 3, 0, 0, TimeSpan.Zero), cron.NextRun);
             await client.DeleteCronAsync("shop", "nightly");
         }
         var put = handler.Requests[0];
         Assert.Equal((HttpMethod.Put, "/base/v1/canvases/shop/crons/nightly"), (put.Method, put.Path));
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"schedule":"0 3 * * *","worker":"report","event":{"full":true}}"""), JsonNode.Parse(put.Body)));
-        Assert.Equal((HttpMethod.Delete, "/base/v1/canvases/shop/crons/nightly"), (handler.Requests[2].Method, handler.Requests[2].Path));
+        Assert.True(JsonNode.DeepEquals(
+            JsonNode.Parse("""{"schedule":"0 3 * * *","worker":"report","event":{"full":true}}"""),
+            JsonNode.Parse(put.Body)));
+        Assert.Equal(
+            (HttpMethod.Delete, "/base/v1/canvases/shop/crons/nightly"),
+            (handler.Requests[2].Method, handler.Requests[2].Path));
     }
 
     [Fact]

@@ -3,7 +3,10 @@ using Workq.Client;
 
 namespace Workq.UnitTests.Client;
 
-/// <summary>Dead-letter search in the .NET client and the CLI: the filters go out as API.md's query parameters, the next cursor comes back.</summary>
+/// <summary>
+/// Dead-letter search in the .NET client and the CLI: the filters go out as API.md's query parameters, the next cursor
+/// comes back.
+/// </summary>
 public sealed class DeadLetterSearchContractTests
 {
     private static readonly Guid Id = Guid.Parse("0b8e2d1c-7a55-4c7e-9d0a-6f1f3c2b4a11");
@@ -12,7 +15,9 @@ public sealed class DeadLetterSearchContractTests
     private static ScriptedHandler Recording(List<string> urls, string? nextCursor = null) => new((request, _) =>
     {
         urls.Add($"{request.Method} {request.RequestUri!.PathAndQuery}");
-        var answer = ScriptedHandler.Json(HttpStatusCode.OK, request.Method == HttpMethod.Get ? Page : request.Method == HttpMethod.Post ? """{"redriven":3}""" : """{"discarded":2}""");
+        var answer = ScriptedHandler.Json(HttpStatusCode.OK, request.Method == HttpMethod.Get
+            ? Page
+            : request.Method == HttpMethod.Post ? """{"redriven":3}""" : """{"discarded":2}""");
         if (nextCursor is not null) answer.Headers.Add("X-Next-Cursor", nextCursor);
         return answer;
     });
@@ -21,15 +26,27 @@ public sealed class DeadLetterSearchContractTests
     public async Task The_client_sends_the_filters_and_reads_the_next_cursor()
     {
         var urls = new List<string>();
-        using var client = new WorkqControlClient(new Uri("http://control.test/base"), "tok", new HttpClient(Recording(urls, "abc_-1")), FastRetry.Options);
-        var filter = new DeadLetterFilter("100% off & more", "retries exhausted", new DateTimeOffset(2026, 1, 31, 13, 0, 0, TimeSpan.FromHours(1)), new DateTimeOffset(2026, 2, 1, 0, 0, 0, TimeSpan.Zero));
+        using var client = new WorkqControlClient(
+            new Uri("http://control.test/base"),
+            "tok",
+            new HttpClient(Recording(urls, "abc_-1")),
+            FastRetry.Options);
+        var filter = new DeadLetterFilter(
+            "100% off & more",
+            "retries exhausted",
+            new DateTimeOffset(2026, 1, 31, 13, 0, 0, TimeSpan.FromHours(1)),
+            new DateTimeOffset(2026, 2, 1, 0, 0, 0, TimeSpan.Zero));
 
         var page = await client.SearchDeadLettersAsync("shop", "mail", filter, limit: 1000, cursor: "prev");
         Assert.Equal(Id, Assert.Single(page.Items).Id);
         Assert.Equal("abc_-1", page.NextCursor);
         Assert.Equal(3, await client.RedriveDeadLettersAsync("shop", "mail", filter));
         Assert.Equal(2, await client.DiscardDeadLettersAsync("shop", "mail", new DeadLetterFilter(Q: "x")));
-        using var plain = new WorkqControlClient(new Uri("http://control.test/"), "tok", new HttpClient(Recording(urls)), FastRetry.Options);
+        using var plain = new WorkqControlClient(
+            new Uri("http://control.test/"),
+            "tok",
+            new HttpClient(Recording(urls)),
+            FastRetry.Options);
         Assert.Null((await plain.SearchDeadLettersAsync("shop", "mail")).NextCursor);
 
         const string filters = "q=100%25%20off%20%26%20more&reason=retries%20exhausted&from=2026-01-31T12%3A00%3A00.0000000Z&to=2026-02-01T00%3A00%3A00.0000000Z";
@@ -50,11 +67,27 @@ public sealed class DeadLetterSearchContractTests
         {
             using var output = new StringWriter();
             using var error = new StringWriter();
-            var code = await WorkqCli.RunAsync([.. args, "--url", "http://control.test", "--token", "tok"], output, error, _ => null, Recording(urls, nextCursor));
+            var code = await WorkqCli.RunAsync(
+                [.. args, "--url", "http://control.test", "--token", "tok"],
+                output,
+                error,
+                _ => null,
+                Recording(urls, nextCursor));
             return (code, output.ToString(), error.ToString());
         }
 
-        var listed = await RunAsync("next1", "dead-letters", "shop/mail", "--q", "timeout", "--reason", "delivery limit", "--from", "2026-01-31T00:00:00Z", "--limit", "50");
+        var listed = await RunAsync(
+            "next1",
+            "dead-letters",
+            "shop/mail",
+            "--q",
+            "timeout",
+            "--reason",
+            "delivery limit",
+            "--from",
+            "2026-01-31T00:00:00Z",
+            "--limit",
+            "50");
         Assert.Equal(0, listed.Code);
         Assert.Contains(Id.ToString(), listed.Out);
         Assert.Equal("more: --cursor next1", listed.Out.Trim().Split('\n')[^1]);

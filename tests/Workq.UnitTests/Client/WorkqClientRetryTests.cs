@@ -3,7 +3,9 @@ using Workq.Client;
 
 namespace Workq.UnitTests.Client;
 
-/// <summary>WorkqClient's retries and error mapping against scripted answers: which answers are retried, and what is thrown.</summary>
+/// <summary>
+/// WorkqClient's retries and error mapping against scripted answers: which answers are retried, and what is thrown.
+/// </summary>
 public sealed class WorkqClientRetryTests
 {
     [Fact]
@@ -15,7 +17,11 @@ public sealed class WorkqClientRetryTests
             Interlocked.Increment(ref attempts);
             return ScriptedHandler.Unavailable();
         });
-        using var client = new WorkqClient(new Uri("http://workq.invalid/"), "t", new HttpClient(handler), FastRetry.Options);
+        using var client = new WorkqClient(
+            new Uri("http://workq.invalid/"),
+            "t",
+            new HttpClient(handler),
+            FastRetry.Options);
 
         var error = await Assert.ThrowsAsync<WorkqException>(() => client.EmitAsync("c", "w", 1));
 
@@ -30,9 +36,20 @@ public sealed class WorkqClientRetryTests
     {
         var attempts = 0;
         var rateLimited = new ScriptedHandler((_, _) => Interlocked.Increment(ref attempts) == 1
-            ? ScriptedHandler.Problem(HttpStatusCode.TooManyRequests, "Too many requests", "Canvas 'c' is over its emit rate.", TimeSpan.FromMilliseconds(1))
-            : new HttpResponseMessage(HttpStatusCode.Accepted) { Content = JsonContent.Create(new { id = Guid.CreateVersion7(), enqueuedAt = DateTimeOffset.UtcNow }) });
-        using (var client = new WorkqClient(new Uri("http://workq.invalid/"), "t", new HttpClient(rateLimited), FastRetry.Options))
+            ? ScriptedHandler.Problem(
+                HttpStatusCode.TooManyRequests,
+                "Too many requests",
+                "Canvas 'c' is over its emit rate.",
+                TimeSpan.FromMilliseconds(1))
+            : new HttpResponseMessage(HttpStatusCode.Accepted)
+            {
+                Content = JsonContent.Create(new { id = Guid.CreateVersion7(), enqueuedAt = DateTimeOffset.UtcNow })
+            });
+        using (var client = new WorkqClient(
+            new Uri("http://workq.invalid/"),
+            "t",
+            new HttpClient(rateLimited),
+            FastRetry.Options))
         {
             await client.EmitAsync("c", "w", 1);
         }
@@ -42,9 +59,17 @@ public sealed class WorkqClientRetryTests
         var full = new ScriptedHandler((_, _) =>
         {
             Interlocked.Increment(ref attempts);
-            return ScriptedHandler.Problem(HttpStatusCode.TooManyRequests, "Queue full", "Queue full: worker c/w already holds its limit.", retryAfter: null);
+            return ScriptedHandler.Problem(
+                HttpStatusCode.TooManyRequests,
+                "Queue full",
+                "Queue full: worker c/w already holds its limit.",
+                retryAfter: null);
         });
-        using var fullClient = new WorkqClient(new Uri("http://workq.invalid/"), "t", new HttpClient(full), FastRetry.Options);
+        using var fullClient = new WorkqClient(
+            new Uri("http://workq.invalid/"),
+            "t",
+            new HttpClient(full),
+            FastRetry.Options);
         var error = await Assert.ThrowsAsync<WorkqException>(() => fullClient.EmitAsync("c", "w", 1));
         Assert.Equal(1, attempts);
         Assert.Equal(HttpStatusCode.TooManyRequests, error.StatusCode);

@@ -2,7 +2,10 @@ using Workq.Control.Apis;
 
 namespace Workq.UnitTests.Input;
 
-/// <summary>The dead-letter search filters (API.md "Dead-letter search"): each bad one is a 400 naming it, the good ones make the filter.</summary>
+/// <summary>
+/// The dead-letter search filters (API.md "Dead-letter search"): each bad one is a 400 naming it, the good ones make
+/// the filter.
+/// </summary>
 public sealed class DeadLetterQueryTests
 {
     [Fact]
@@ -15,7 +18,8 @@ public sealed class DeadLetterQueryTests
     [Fact]
     public void Each_parameter_is_its_field_of_the_filter_and_a_date_without_an_offset_is_utc()
     {
-        Assert.Null(new DeadLetterQuery("timeout", "retries", "2026-01-31", "2026-02-01T12:00:00+01:00").Parse(out var filter));
+        Assert.Null(
+            new DeadLetterQuery("timeout", "retries", "2026-01-31", "2026-02-01T12:00:00+01:00").Parse(out var filter));
         Assert.Equal("timeout", filter.Q);
         Assert.Equal("retries", filter.Reason);
         Assert.Equal(new DateTimeOffset(2026, 1, 31, 0, 0, 0, TimeSpan.Zero), filter.From);
@@ -26,8 +30,18 @@ public sealed class DeadLetterQueryTests
     [InlineData("", null, null, null, "\"q\" must be given once, 1 to 500 characters.")]
     [InlineData(null, "", null, null, "\"reason\" must be given once, 1 to 500 characters.")]
     [InlineData(null, "501", null, null, "\"reason\" must be given once, 1 to 500 characters.")]
-    [InlineData(null, null, "1/2/2026", null, "\"from\" must be an ISO 8601 date or date and time, such as 2026-01-31T12:00:00Z.")]
-    [InlineData(null, null, null, "2026-13-01", "\"to\" must be an ISO 8601 date or date and time, such as 2026-01-31T12:00:00Z.")]
+    [InlineData(
+        null,
+        null,
+        "1/2/2026",
+        null,
+        "\"from\" must be an ISO 8601 date or date and time, such as 2026-01-31T12:00:00Z.")]
+    [InlineData(
+        null,
+        null,
+        null,
+        "2026-13-01",
+        "\"to\" must be an ISO 8601 date or date and time, such as 2026-01-31T12:00:00Z.")]
     [InlineData(null, null, "2026-02-01", "2026-01-31", "\"from\" must not be after \"to\".")]
     public void A_bad_parameter_is_a_400_naming_it(string? q, string? reason, string? from, string? to, string detail)
     {

@@ -6,7 +6,10 @@ using Workq.Worker.Emitting;
 
 namespace Workq.UnitTests.Input;
 
-/// <summary>A handler's Emit is held to WORKQ_MAX_EVENT_BYTES like the emit API: in the handler, and again in the worker service.</summary>
+/// <summary>
+/// A handler's Emit is held to WORKQ_MAX_EVENT_BYTES like the emit API: in the handler, and again in the worker
+/// service.
+/// </summary>
 public sealed class EmitCapTests
 {
     private const int Limit = 1_000;
@@ -34,7 +37,9 @@ public sealed class EmitCapTests
         var before = GC.GetAllocatedBytesForCurrentThread();
         await Assert.ThrowsAsync<ArgumentException>(() => globals.Emit("w", new { huge }));
         // The 40 MB string exists already; its JSON (40 MB more, and copies of it) is never made.
-        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 4 * 1024 * 1024, $"{GC.GetAllocatedBytesForCurrentThread() - before} bytes allocated");
+        Assert.True(
+            GC.GetAllocatedBytesForCurrentThread() - before < 4 * 1024 * 1024,
+            $"{GC.GetAllocatedBytesForCurrentThread() - before} bytes allocated");
     }
 
     [Fact]
@@ -42,15 +47,25 @@ public sealed class EmitCapTests
     {
         var globals = Scripts.Globals(null, new FakeEmitter { MaxEventBytes = Limit });
         await Assert.ThrowsAsync<ArgumentException>(() => globals.Emit("w", Enumerable.Range(0, 1_000).ToArray()));
-        await Assert.ThrowsAsync<ArgumentException>(() => globals.Emit("w", JsonNode.Parse("{\"a\":\"" + new string('y', Limit) + "\"}")));
+        await Assert.ThrowsAsync<ArgumentException>(
+            () => globals.Emit("w", JsonNode.Parse("{\"a\":\"" + new string('y', Limit) + "\"}")));
     }
 
     [Fact]
     public async Task The_worker_service_refuses_an_oversized_emit_whoever_serialized_it()
     {
-        // A runner holds hostile code: its JSON is checked again, before anything is published (nothing is, so none is given).
+        // A runner holds hostile code: its JSON is checked again, before anything is published (nothing is, so none is
+        // given).
         var parent = new EventEnvelope(Guid.CreateVersion7(), "shop", "count", DateTimeOffset.UtcNow, 0, null);
-        var emitter = new HandlerEmitter(null!, null!, null!, parent, maxDepth: 10, maxEmits: 10, maxScheduled: 10, maxEventBytes: Limit);
+        var emitter = new HandlerEmitter(
+            null!,
+            null!,
+            null!,
+            parent,
+            maxDepth: 10,
+            maxEmits: 10,
+            maxScheduled: 10,
+            maxEventBytes: Limit);
         var refused = await Assert.ThrowsAsync<ArgumentException>(
             () => emitter.EmitAsync("w", new byte[Limit + 1], new EmitWhen(null, null), CancellationToken.None));
         Assert.Contains("WORKQ_MAX_EVENT_BYTES", refused.Message);

@@ -3,14 +3,16 @@ using Workq.Emitter.Emitting;
 namespace Workq.UnitTests.Input;
 
 /// <summary>
-/// The emitter's decisions apart from its stores and the broker (API.md "Emit", idempotency keys): one id per event, one event
-/// per key in a batch, and the first id of a key another emit claimed.
+/// The emitter's decisions apart from its stores and the broker (API.md "Emit", idempotency keys): one id per event,
+/// one event per key in a batch, and the first id of a key another emit claimed.
 /// </summary>
 public sealed class EmitPlanTests
 {
-    private static readonly DateTimeOffset Now = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero).AddTicks(1_234_567);
+    private static readonly DateTimeOffset Now = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero).AddTicks(
+        1_234_567);
 
-    private static BatchItem Item(string? key = null, DateTimeOffset? runAt = null) => new("w", "1"u8.ToArray(), key, runAt);
+    private static BatchItem Item(string? key = null, DateTimeOffset? runAt = null)
+        => new("w", "1"u8.ToArray(), key, runAt);
 
     [Fact]
     public void Without_keys_every_item_is_a_new_event_with_its_own_id_made_at_one_microsecond()
@@ -50,7 +52,11 @@ public sealed class EmitPlanTests
         var plan = EmitPlan.Create([Item("mine"), Item("theirs"), Item("theirs"), Item()], Now);
         var mine = plan.Results[0];
         var theirs = (Id: Guid.CreateVersion7(), EnqueuedAt: Now.AddHours(-1));
-        plan.Claimed(new Dictionary<string, (Guid, DateTimeOffset)> { ["mine"] = (mine.Id, mine.EnqueuedAt), ["theirs"] = theirs });
+        plan.Claimed(new Dictionary<string, (Guid, DateTimeOffset)>
+        {
+            ["mine"] = (mine.Id, mine.EnqueuedAt),
+            ["theirs"] = theirs
+        });
 
         Assert.Equal(mine, plan.Results[0]);
         Assert.Equal(new Emitted(theirs.Id, theirs.EnqueuedAt), plan.Results[1]);

@@ -5,13 +5,18 @@ namespace Workq.UnitTests.Input;
 
 /// <summary>
 /// A single emit's query and headers (API.md "Emit", "Delayed emits", "Ordering keys"): one idempotency key, one of
-/// <c>delaySeconds</c> and <c>runAt</c> up to 30 days ahead, an ordering key of 1 to 128 characters, and the caller's traceparent.
+/// <c>delaySeconds</c> and <c>runAt</c> up to 30 days ahead, an ordering key of 1 to 128 characters, and the caller's
+/// traceparent.
 /// </summary>
 public sealed class EmitQueryTests
 {
     private static readonly DateTimeOffset Now = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private static EmitQuery Query(string? delaySeconds = null, string? runAt = null, string? orderingKey = null, StringValues? keys = null) =>
+    private static EmitQuery Query(
+        string? delaySeconds = null,
+        string? runAt = null,
+        string? orderingKey = null,
+        StringValues? keys = null) =>
         new(delaySeconds, runAt, orderingKey, keys);
 
     [Fact]
@@ -27,7 +32,10 @@ public sealed class EmitQueryTests
     [InlineData(2, "", "Idempotency-Key is given 2 times; it takes one key.")]
     [InlineData(1, "", "Idempotency-Key: the idempotency key is empty.")]
     [InlineData(1, "257", "Idempotency-Key: the idempotency key is longer than 256 characters.")]
-    public void Two_keys_an_empty_one_or_a_long_one_is_a_problem_naming_the_header(int count, string key, string problem)
+    public void Two_keys_an_empty_one_or_a_long_one_is_a_problem_naming_the_header(
+        int count,
+        string key,
+        string problem)
     {
         var value = key == "257" ? new string('k', 257) : key;
         var keys = count == 1 ? new StringValues(value) : new StringValues(["a", "b"]);
@@ -59,9 +67,14 @@ public sealed class EmitQueryTests
     [InlineData("5", "2026-12-01T13:00:00Z", null, "not both")]
     [InlineData(null, null, "", "orderingKey: ")]
     [InlineData(null, null, "129", "orderingKey: ")]
-    public void A_bad_delay_time_or_ordering_key_is_a_problem_naming_it(string? delaySeconds, string? runAt, string? orderingKey, string problem)
+    public void A_bad_delay_time_or_ordering_key_is_a_problem_naming_it(
+        string? delaySeconds,
+        string? runAt,
+        string? orderingKey,
+        string problem)
     {
-        var (at, error) = Query(delaySeconds, runAt, orderingKey == "129" ? new string('o', 129) : orderingKey).ParseSchedule(Now);
+        var (at, error) = Query(delaySeconds, runAt, orderingKey == "129" ? new string('o', 129) : orderingKey)
+            .ParseSchedule(Now);
         Assert.Null(at);
         Assert.Contains(problem, error);
     }

@@ -4,8 +4,9 @@ using Workq.Emitter.Emitting;
 namespace Workq.UnitTests.Input;
 
 /// <summary>
-/// What a batch emit accepts (API.md "Emit"): a JSON array of 1 to 1,000 items, each a valid worker name and an event of at most
-/// WORKQ_MAX_EVENT_BYTES, with an optional key, delay or time, and ordering key; the first bad item refuses the whole batch.
+/// What a batch emit accepts (API.md "Emit"): a JSON array of 1 to 1,000 items, each a valid worker name and an event
+/// of at most WORKQ_MAX_EVENT_BYTES, with an optional key, delay or time, and ordering key; the first bad item refuses
+/// the whole batch.
 /// </summary>
 public sealed class EventBatchTests
 {
@@ -42,11 +43,17 @@ public sealed class EventBatchTests
     [InlineData("""[{"worker": 7, "event": 1}]""", "Item 0: \"worker\" must be a string.")]
     [InlineData("""[{"worker": "a", "worker": "b", "event": 1}]""", "Item 0: \"worker\" is given twice.")]
     [InlineData("""[{"worker": "a", "event": 1, "idempotencyKey": ""}]""", "Item 0: the idempotency key is empty.")]
-    [InlineData("""[{"worker": "a", "event": 1, "idempotencyKey": 5}]""", "Item 0: \"idempotencyKey\" must be a string.")]
-    [InlineData("""[{"worker": "a", "event": 1, "delaySeconds": "5"}]""", "Item 0: \"delaySeconds\" must be a number of seconds.")]
+    [InlineData(
+        """[{"worker": "a", "event": 1, "idempotencyKey": 5}]""",
+        "Item 0: \"idempotencyKey\" must be a string.")]
+    [InlineData(
+        """[{"worker": "a", "event": 1, "delaySeconds": "5"}]""",
+        "Item 0: \"delaySeconds\" must be a number of seconds.")]
     [InlineData("""[{"worker": "a", "event": 1, "delaySeconds": 2592001}]""", "Item 0: ")]
     [InlineData("""[{"worker": "a", "event": 1, "delaySeconds": 1, "runAt": "2026-12-01T13:00:00Z"}]""", "not both")]
-    [InlineData("""[{"worker": "a", "event": 1, "runAt": "tomorrow"}]""", "Item 0: \"runAt\" must be an ISO 8601 date and time")]
+    [InlineData(
+        """[{"worker": "a", "event": 1, "runAt": "tomorrow"}]""",
+        "Item 0: \"runAt\" must be an ISO 8601 date and time")]
     [InlineData("""[{"worker": "a", "event": 1, "orderingKey": ""}]""", "Item 0: \"orderingKey\": ")]
     [InlineData("""[{"worker": "a", "event": 1},""", "The body is not valid JSON")]
     public void A_bad_batch_is_refused_whole_naming_the_first_bad_item(string body, string problem)

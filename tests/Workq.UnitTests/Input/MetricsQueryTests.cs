@@ -4,7 +4,8 @@ using Workq.Shared.Configuration;
 namespace Workq.UnitTests.Input;
 
 /// <summary>
-/// The metrics routes' query (API.md "Metrics"): defaults, the two steps, ISO 8601 times, and ranges no longer than what is kept.
+/// The metrics routes' query (API.md "Metrics"): defaults, the two steps, ISO 8601 times, and ranges no longer than
+/// what is kept.
 /// </summary>
 public sealed class MetricsQueryTests
 {
@@ -40,8 +41,16 @@ public sealed class MetricsQueryTests
     [InlineData(null, null, "120", "\"step\" must be 60 or 3600 (seconds), not '120'.")]
     [InlineData(null, null, "+60", "\"step\" must be 60 or 3600 (seconds), not '+60'.")]
     [InlineData(null, null, "", "\"step\" must be 60 or 3600 (seconds), not ''.")]
-    [InlineData(null, "2026-11-23", null, "\"to\" must be an ISO 8601 time such as 2026-11-23T12:00:00Z, not '2026-11-23'.")]
-    [InlineData("yesterday", null, null, "\"from\" must be an ISO 8601 time such as 2026-11-23T12:00:00Z, not 'yesterday'.")]
+    [InlineData(
+        null,
+        "2026-11-23",
+        null,
+        "\"to\" must be an ISO 8601 time such as 2026-11-23T12:00:00Z, not '2026-11-23'.")]
+    [InlineData(
+        "yesterday",
+        null,
+        null,
+        "\"from\" must be an ISO 8601 time such as 2026-11-23T12:00:00Z, not 'yesterday'.")]
     [InlineData("1970-01-01T00:00:00Z", null, null,
         "\"from\" must be an ISO 8601 time such as 2026-11-23T12:00:00Z, not '1970-01-01T00:00:00Z'.")]
     [InlineData("2026-11-23T12:00:00Z", "2026-11-23T11:00:00Z", null,

@@ -3,7 +3,10 @@ using Workq.Control.Apis;
 
 namespace Workq.UnitTests.Input;
 
-/// <summary>The paging of the dead-letter and quarantine lists: <c>limit</c> 1 to 1000 (default 100), and the next page's headers.</summary>
+/// <summary>
+/// The paging of the dead-letter and quarantine lists: <c>limit</c> 1 to 1000 (default 100), and the next page's
+/// headers.
+/// </summary>
 public sealed class PageQueryTests
 {
     [Theory]
@@ -40,6 +43,8 @@ public sealed class PageQueryTests
         http.Request.QueryString = new QueryString("?q=time%20out&cursor=old&limit=5");
         PageQuery.LinkNext(http, "new/+");
         Assert.Equal("new/+", http.Response.Headers["X-Next-Cursor"]);
-        Assert.Equal("</base/v1/canvases/c/workers/w/dead-letters?q=time%20out&limit=5&cursor=new%2F%2B>; rel=\"next\"", http.Response.Headers.Link);
+        Assert.Equal(
+            "</base/v1/canvases/c/workers/w/dead-letters?q=time%20out&limit=5&cursor=new%2F%2B>; rel=\"next\"",
+            http.Response.Headers.Link);
     }
 }

@@ -2,7 +2,9 @@ using Workq.Control.Apis;
 
 namespace Workq.UnitTests.Input;
 
-/// <summary>The quarantine's filters (API.md "Quarantine"): any source text of 1 to 255 characters, and a valid canvas name.</summary>
+/// <summary>
+/// The quarantine's filters (API.md "Quarantine"): any source text of 1 to 255 characters, and a valid canvas name.
+/// </summary>
 public sealed class QuarantineQueryTests
 {
     [Fact]

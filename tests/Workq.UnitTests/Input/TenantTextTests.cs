@@ -22,7 +22,8 @@ public sealed class TenantTextTests
 
     [Theory]
     [MemberData(nameof(Unstorable))]
-    public void Nul_and_lone_surrogates_are_stored_as_their_stand_ins_and_the_rest_exactly(string given, string stored) =>
+    public void Nul_and_lone_surrogates_are_stored_as_their_stand_ins_and_the_rest_exactly(string given, string stored)
+        =>
         Assert.Equal(stored, TenantText.Store(given));
 
     [Fact]
@@ -43,11 +44,14 @@ public sealed class TenantTextTests
     [InlineData("""{"a":"\\ud800"}""", """{"a":"\\ud800"}""")]
     [InlineData("""{"a":"\\\ud800"}""", """{"a":"\\\ufffd"}""")]
     [InlineData("""{"\ud800":1}""", """{"\ufffd":1}""")]
-    public void Json_reads_an_escaped_lone_surrogate_as_u_fffd_and_leaves_pairs_and_escaped_backslashes(string given, string readable)
+    public void Json_reads_an_escaped_lone_surrogate_as_u_fffd_and_leaves_pairs_and_escaped_backslashes(
+        string given,
+        string readable)
     {
         Assert.Equal(readable, Encoding.UTF8.GetString(TenantText.Json(Encoding.UTF8.GetBytes(given))));
         // What it gives System.Text.Json reads whole.
-        Assert.NotNull(JsonNode.Parse(Encoding.UTF8.GetString(TenantText.Json(Encoding.UTF8.GetBytes(given))))!.ToJsonString());
+        Assert.NotNull(
+            JsonNode.Parse(Encoding.UTF8.GetString(TenantText.Json(Encoding.UTF8.GetBytes(given))))!.ToJsonString());
     }
 
     [Fact]

@@ -4,7 +4,10 @@ using Workq.Shared.Poison;
 
 namespace Workq.UnitTests.Poison;
 
-/// <summary>A quarantined message's properties as JSON PostgreSQL's jsonb takes, and back as they were, whatever its headers hold.</summary>
+/// <summary>
+/// A quarantined message's properties as JSON PostgreSQL's jsonb takes, and back as they were, whatever its headers
+/// hold.
+/// </summary>
 public sealed class MessageCodecTests
 {
     [Fact]
@@ -26,7 +29,10 @@ public sealed class MessageCodecTests
                 ["big"] = long.MaxValue,
                 ["flag"] = true,
                 ["ratio"] = 0.5,
-                ["nested"] = new Dictionary<string, object?> { ["x-death"] = new List<object?> { "q"u8.ToArray(), 2L } },
+                ["nested"] = new Dictionary<string, object?>
+                {
+                    ["x-death"] = new List<object?> { "q"u8.ToArray(), 2L }
+                },
                 ["none"] = null,
             },
         };
@@ -45,7 +51,9 @@ public sealed class MessageCodecTests
         Assert.Equal("shop"u8.ToArray(), headers["workq-canvas"]);
         Assert.Equal("dead\0letter"u8.ToArray(), headers["reason"]);
         Assert.Equal(new byte[] { 0xff, 0xfe, 0x00, 0x41 }, headers["binary"]);
-        Assert.Equal((3L, long.MaxValue, true, 0.5), (headers["depth"], headers["big"], headers["flag"], headers["ratio"]));
+        Assert.Equal(
+            (3L, long.MaxValue, true, 0.5),
+            (headers["depth"], headers["big"], headers["flag"], headers["ratio"]));
         var nested = Assert.IsType<Dictionary<string, object?>>(headers["nested"]);
         Assert.Equal(new object?[] { "q"u8.ToArray(), 2L }, Assert.IsType<List<object?>>(nested["x-death"]));
         Assert.Null(headers["none"]);

@@ -8,7 +8,10 @@ using Workq.Shared.Poison;
 
 namespace Workq.UnitTests.Poison;
 
-/// <summary>A consumer's hold on one message: bounded attempts with backoff for poison, patience for an outage, and a log that says it once.</summary>
+/// <summary>
+/// A consumer's hold on one message: bounded attempts with backoff for poison, patience for an outage, and a log that
+/// says it once.
+/// </summary>
 public sealed class PoisonGuardTests
 {
     private readonly LogRecorder log = new();
@@ -18,7 +21,10 @@ public sealed class PoisonGuardTests
     private static PostgresException Postgres(string sqlState) => new("refused", "ERROR", "ERROR", sqlState);
 
     private static OperationInterruptedException ChannelClosed(ushort code) =>
-        new(new ShutdownEventArgs(RabbitMQ.Client.ShutdownInitiator.Peer, code, code == 404 ? "NOT_FOUND - no exchange" : "CONNECTION_FORCED"));
+        new(new ShutdownEventArgs(
+            RabbitMQ.Client.ShutdownInitiator.Peer,
+            code,
+            code == 404 ? "NOT_FOUND - no exchange" : "CONNECTION_FORCED"));
 
     [Fact]
     public void Data_errors_parse_errors_and_missing_exchanges_are_poison_while_outages_are_transient()
@@ -97,8 +103,10 @@ public sealed class PoisonGuardTests
     public async Task An_outage_is_waited_out_and_logged_once_when_it_starts_and_once_when_it_ends()
     {
         var tries = 0;
-        var processed = await Guard().RunAsync(_ => ++tries <= 4 ? throw new NpgsqlException("connection refused") : Task.CompletedTask,
-            (_, _) => throw new InvalidOperationException("an outage is not poison"), CancellationToken.None);
+        var processed = await Guard().RunAsync(
+            _ => ++tries <= 4 ? throw new NpgsqlException("connection refused") : Task.CompletedTask,
+            (_, _) => throw new InvalidOperationException("an outage is not poison"),
+            CancellationToken.None);
 
         Assert.True(processed);
         Assert.Equal(5, tries);
@@ -126,11 +134,14 @@ public sealed class PoisonGuardTests
     {
         using var stopping = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         var quarantined = false;
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Guard().RunAsync(_ => throw new NpgsqlException("down"), (_, _) =>
-        {
-            quarantined = true;
-            return Task.CompletedTask;
-        }, stopping.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Guard().RunAsync(
+            _ => throw new NpgsqlException("down"),
+            (_, _) =>
+            {
+                quarantined = true;
+                return Task.CompletedTask;
+            },
+            stopping.Token));
         Assert.False(quarantined);
     }
 
@@ -194,7 +205,12 @@ internal sealed class LogRecorder : ILogger
 
     public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
 
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    public void Log<TState>(
+        LogLevel logLevel,
+        EventId eventId,
+        TState state,
+        Exception? exception,
+        Func<TState, Exception?, string> formatter)
     {
         if (IsEnabled(logLevel)) lock (Lines) Lines.Add($"{logLevel}: {formatter(state, exception)}");
     }

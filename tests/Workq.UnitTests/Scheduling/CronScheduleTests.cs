@@ -31,7 +31,8 @@ public sealed class CronScheduleTests
         return ticks;
     }
 
-    private static DateTimeOffset At(int month, int day, int hour = 0, int minute = 0, int year = 2025) => new(year, month, day, hour, minute, 0, TimeSpan.Zero);
+    private static DateTimeOffset At(int month, int day, int hour = 0, int minute = 0, int year = 2025)
+        => new(year, month, day, hour, minute, 0, TimeSpan.Zero);
 
     [Theory]
     [InlineData("* * * * *", "0 * * * * ?")]
@@ -50,10 +51,12 @@ public sealed class CronScheduleTests
     [InlineData("@daily", "0 0 0 * * ?")]
     [InlineData("@weekly", "0 0 0 ? * 1")]
     [InlineData("@yearly", "0 0 0 1 1 ?")]
-    public void Converts_five_fields_to_the_quartz_form(string text, string quartz) => Assert.Equal(quartz, Parse(text).QuartzExpression);
+    public void Converts_five_fields_to_the_quartz_form(string text, string quartz)
+        => Assert.Equal(quartz, Parse(text).QuartzExpression);
 
     [Fact]
-    public void Keeps_the_expression_as_written_trimmed() => Assert.Equal("*/5 * * * *", Parse("  */5 * * * * ").Expression);
+    public void Keeps_the_expression_as_written_trimmed()
+        => Assert.Equal("*/5 * * * *", Parse("  */5 * * * * ").Expression);
 
     [Fact]
     public void Every_fifteen_minutes() =>
@@ -86,11 +89,15 @@ public sealed class CronScheduleTests
 
     [Fact]
     public void Each_weekday_number_is_that_day() =>
-        Assert.All(Enumerable.Range(1, 6), n => Assert.Equal((DayOfWeek)n, Parse($"0 0 * * {n}").NextAfter(Start).DayOfWeek));
+        Assert.All(
+            Enumerable.Range(1, 6),
+            n => Assert.Equal((DayOfWeek)n, Parse($"0 0 * * {n}").NextAfter(Start).DayOfWeek));
 
     [Fact]
     public void A_weekday_range_ending_in_7_includes_sunday() =>
-        Assert.Equal([DayOfWeek.Friday, DayOfWeek.Saturday, DayOfWeek.Sunday, DayOfWeek.Friday], Ticks("0 0 * * 5-7", 4).Select(t => t.DayOfWeek));
+        Assert.Equal(
+            [DayOfWeek.Friday, DayOfWeek.Saturday, DayOfWeek.Sunday, DayOfWeek.Friday],
+            Ticks("0 0 * * 5-7", 4).Select(t => t.DayOfWeek));
 
     [Fact]
     public void Months_by_name_and_lists_of_days() =>
@@ -129,7 +136,9 @@ public sealed class CronScheduleTests
         Assert.Null(every5.LatestDue(At(1, 1, 0, 6), At(1, 1, 0, 9)));
         // Years of downtime are a few steps, not one per missed tick.
         var minutely = Parse("* * * * *");
-        Assert.Equal(At(6, 1, 12, 30, year: 2031), minutely.LatestDue(At(1, 1), At(6, 1, 12, 30, year: 2031).AddSeconds(59)));
+        Assert.Equal(
+            At(6, 1, 12, 30, year: 2031),
+            minutely.LatestDue(At(1, 1), At(6, 1, 12, 30, year: 2031).AddSeconds(59)));
         Assert.Equal(At(1, 1, year: 2031), Parse("@yearly").LatestDue(At(1, 1, year: 2026), At(7, 1, year: 2031)));
     }
 
@@ -178,7 +187,8 @@ public sealed class CronScheduleTests
     }
 
     [Fact]
-    public void Refuses_overlong_input() => Assert.Contains("longer than", Error(string.Join(' ', Enumerable.Repeat("1,2,3,4,5", 30))));
+    public void Refuses_overlong_input()
+        => Assert.Contains("longer than", Error(string.Join(' ', Enumerable.Repeat("1,2,3,4,5", 30))));
 
     [Fact]
     public void An_impossible_day_is_fine_when_a_weekday_can_match() =>

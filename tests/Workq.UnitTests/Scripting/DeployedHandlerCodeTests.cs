@@ -13,18 +13,26 @@ public sealed partial class DeployedHandlerCodeTests
     {
         var data = new TheoryData<string, string>();
         var readme = Read("README.md");
-        foreach (Match code in JsonCode().Matches(readme)) data.Add("README.md, curl", JsonSerializer.Deserialize<string>($"\"{code.Groups[1].Value}\"")!);
+        foreach (Match code in JsonCode().Matches(readme)) data.Add(
+            "README.md, curl",
+            JsonSerializer.Deserialize<string>($"\"{code.Groups[1].Value}\"")!);
         foreach (Match code in RawLiteral().Matches(readme)) data.Add("README.md, client", code.Groups[1].Value);
         foreach (Match printf in PrintfLines().Matches(readme))
-            data.Add("README.md, CLI", string.Join("\n", QuotedLine().Matches(printf.Groups[1].Value).Select(m => m.Groups[1].Value)));
+            data.Add(
+                "README.md, CLI",
+                string.Join("\n", QuotedLine().Matches(printf.Groups[1].Value).Select(m => m.Groups[1].Value)));
         foreach (Match block in CSharpBlock().Matches(Read("docs/API.md")))
         {
             // Client code is not handler code.
-            if (!block.Groups[1].Value.Contains("using Workq.Client", StringComparison.Ordinal)) data.Add("docs/API.md", block.Groups[1].Value);
+            if (!block.Groups[1].Value.Contains("using Workq.Client", StringComparison.Ordinal)) data.Add(
+                "docs/API.md",
+                block.Groups[1].Value);
         }
 
         var template = DashboardTemplate().Match(Read("services/control/wwwroot/app.js"));
-        data.Add("dashboard template", string.Join("\n", QuotedJsLine().Matches(template.Groups[1].Value).Select(m => m.Groups[1].Value)));
+        data.Add(
+            "dashboard template",
+            string.Join("\n", QuotedJsLine().Matches(template.Groups[1].Value).Select(m => m.Groups[1].Value)));
         return data;
     }
 
@@ -43,7 +51,9 @@ public sealed partial class DeployedHandlerCodeTests
     {
         var sources = Documented().Select(row => (string)row[0]).Distinct().ToList();
 
-        Assert.Equal(["README.md, curl", "README.md, client", "README.md, CLI", "docs/API.md", "dashboard template"], sources);
+        Assert.Equal(
+            ["README.md, curl", "README.md, client", "README.md, CLI", "docs/API.md", "dashboard template"],
+            sources);
     }
 
     [Theory]
@@ -90,7 +100,8 @@ public sealed partial class DeployedHandlerCodeTests
         using (var response = await Http.PostAsync("http://sink.invalid/", new StringContent(Meta.Id.ToString()), CancellationToken)) { }
         return null;
         """)]
-    // Security/HostileTenant.cs and HostileTenantTests.cs: refused at run time (egress policy, regex time-out), not at deploy.
+    // Security/HostileTenant.cs and HostileTenantTests.cs: refused at run time (egress policy, regex time-out), not at
+    // deploy.
     [InlineData("""
         var secret = Event!["secret"]!.GetValue<string>();
         Log($"handled {secret}");
@@ -106,7 +117,8 @@ public sealed partial class DeployedHandlerCodeTests
     // Isolation/NoisyNeighbourTests.cs and RunnerSemanticsTests.cs: crashes, spins and hogs the runner contains.
     [InlineData("int Down(int n) => n == 0 ? 0 : 1 + Down(n - 1); return Down(100_000_000);")]
     [InlineData("async Task Later() { await Task.Delay(100); throw new Exception(\"late\"); } _ = Later(); return 1;")]
-    [InlineData("var held = new List<byte[]>(); for (var i = 0; i < 4096; i++) held.Add(new byte[1 << 20]); return held.Count;")]
+    [InlineData(
+        "var held = new List<byte[]>(); for (var i = 0; i < 4096; i++) held.Add(new byte[1 << 20]); return held.Count;")]
     [InlineData("var until = DateTime.UtcNow.AddSeconds(1); long spins = 0; while (DateTime.UtcNow < until) spins++; return spins;")]
     [InlineData("string? missing = null; ArgumentNullException.ThrowIfNull(missing); return 1;")]
     [InlineData("""

@@ -92,7 +92,9 @@ public sealed class EgressPolicyTests
         using var http = new HandlerHttp(EgressPolicy.Default);
         using var client = http.For("attacker")();
 
-        var url = host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') ? $"http://[{host}]:{port}/" : $"http://{host}:{port}/";
+        var url = host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[')
+            ? $"http://[{host}]:{port}/"
+            : $"http://{host}:{port}/";
         var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(url));
 
         Assert.Contains("refused by the egress policy", error.Message, StringComparison.Ordinal);
@@ -109,7 +111,8 @@ public sealed class EgressPolicyTests
         using var http = new HandlerHttp(EgressPolicy.Default);
         using var client = http.For("attacker")();
 
-        var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync($"http://{name}:15672/api/overview"));
+        var error = await Assert.ThrowsAsync<HttpRequestException>(
+            () => client.GetAsync($"http://{name}:15672/api/overview"));
 
         Assert.Contains("refused by the egress policy", error.Message, StringComparison.Ordinal);
     }

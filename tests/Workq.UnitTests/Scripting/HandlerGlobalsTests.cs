@@ -126,7 +126,11 @@ public sealed class HandlerGlobalsTests
 
         public List<CancellationToken> Tokens { get; } = [];
 
-        public Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, EmitWhen when, CancellationToken cancellationToken)
+        public Task<Guid> EmitAsync(
+            string worker,
+            ReadOnlyMemory<byte> eventJson,
+            EmitWhen when,
+            CancellationToken cancellationToken)
         {
             Json.Add(System.Text.Encoding.UTF8.GetString(eventJson.Span));
             Tokens.Add(cancellationToken);

@@ -19,7 +19,9 @@ public sealed class JsonResultTests
     public void Values_are_serialized()
     {
         Assert.Equal("6", JsonResult.ToJson(6)!.ToJsonString());
-        Assert.Equal("""{"n":1,"tags":["a"]}""", JsonResult.ToJson(new { n = 1, tags = new[] { "a" } })!.ToJsonString());
+        Assert.Equal(
+            """{"n":1,"tags":["a"]}""",
+            JsonResult.ToJson(new { n = 1, tags = new[] { "a" } })!.ToJsonString());
         Assert.Equal("\"x\"", JsonResult.ToJson("x")!.ToJsonString());
     }
 
@@ -41,13 +43,18 @@ public sealed class JsonResultTests
     [Fact]
     public void Throwing_getters_and_to_string_still_give_a_value()
     {
-        Assert.Equal("<Throwing: ToString threw InvalidOperationException>", JsonResult.ToJson(new Throwing())!.GetValue<string>());
+        Assert.Equal(
+            "<Throwing: ToString threw InvalidOperationException>",
+            JsonResult.ToJson(new Throwing())!.GetValue<string>());
     }
 
     [Fact]
     public void A_result_as_deep_as_an_event_is_written_and_a_deeper_one_becomes_a_string_saying_why()
     {
-        static JsonNode Deep(int depth) => JsonNode.Parse(new string('[', depth) + new string(']', depth), documentOptions: new() { MaxDepth = 1_000 })!;
+        static JsonNode Deep(
+            int depth) => JsonNode.Parse(
+                new string('[', depth) + new string(']', depth),
+                documentOptions: new() { MaxDepth = 1_000 })!;
 
         Assert.Equal(new string('[', 250) + new string(']', 250), JsonResult.ToTraceJson(Deep(250)));
         Assert.StartsWith("\"[the result could not be written as JSON", JsonResult.ToTraceJson(Deep(400)));

@@ -182,7 +182,8 @@ public sealed class ScriptCompilerTests(ITestOutputHelper output)
     [Fact]
     public async Task One_compiler_compiles_concurrently()
     {
-        var handlers = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() => Scripts.CompileOrFail($"return {i} * 2;"))));
+        var handlers = await Task.WhenAll(
+            Enumerable.Range(0, 16).Select(i => Task.Run(() => Scripts.CompileOrFail($"return {i} * 2;"))));
         try
         {
             var results = await Task.WhenAll(handlers.Select(h => h.RunAsync(Scripts.Globals(null))));

@@ -12,7 +12,11 @@ internal sealed class FakeEmitter : IHandlerEmitter
 
     public int MaxEventBytes { get; init; } = 262_144;
 
-    public async Task<Guid> EmitAsync(string worker, ReadOnlyMemory<byte> eventJson, EmitWhen when, CancellationToken cancellationToken)
+    public async Task<Guid> EmitAsync(
+        string worker,
+        ReadOnlyMemory<byte> eventJson,
+        EmitWhen when,
+        CancellationToken cancellationToken)
     {
         // Yield so concurrent emits really interleave.
         await Task.Yield();
@@ -30,10 +34,24 @@ internal static class Scripts
     public static readonly HttpClient Http = new();
 
     public static HandlerMeta Meta(int attempt = 1, int depth = 0) =>
-        new(Guid.Parse("6f1f8a59-6f43-4a8a-9d8a-0d6f7c1b2a01"), "shop", "count", new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero), attempt, depth);
+        new(
+            Guid.Parse("6f1f8a59-6f43-4a8a-9d8a-0d6f7c1b2a01"),
+            "shop",
+            "count",
+            new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero),
+            attempt,
+            depth);
 
-    public static HandlerGlobals Globals(JsonNode? @event, IHandlerEmitter? emitter = null, CancellationToken cancellationToken = default) =>
-        new(@event is null ? default : System.Text.Encoding.UTF8.GetBytes(@event.ToJsonString()), Meta(), emitter ?? new FakeEmitter(), () => Http, cancellationToken);
+    public static HandlerGlobals Globals(
+        JsonNode? @event,
+        IHandlerEmitter? emitter = null,
+        CancellationToken cancellationToken = default) =>
+        new(
+            @event is null ? default : System.Text.Encoding.UTF8.GetBytes(@event.ToJsonString()),
+            Meta(),
+            emitter ?? new FakeEmitter(),
+            () => Http,
+            cancellationToken);
 
     public static CompiledHandler CompileOrFail(string code)
     {

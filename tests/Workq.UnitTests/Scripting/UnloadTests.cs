@@ -40,7 +40,9 @@ public sealed class UnloadTests(ITestOutputHelper output)
             {
                 // System.Text.Json keeps the member accessors it emitted for about a second and
                 // evicts them only when it builds new metadata, which a busy worker does all the time.
-                JsonSerializer.Serialize(new Probe(rounds), new JsonSerializerOptions { TypeInfoResolver = new DefaultJsonTypeInfoResolver() });
+                JsonSerializer.Serialize(
+                    new Probe(rounds),
+                    new JsonSerializerOptions { TypeInfoResolver = new DefaultJsonTypeInfoResolver() });
             }
 
             GC.Collect();

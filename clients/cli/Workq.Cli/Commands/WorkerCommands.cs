@@ -3,7 +3,9 @@ using Workq.Client;
 
 namespace Workq.Cli.Commands;
 
-/// <summary><c>deploy</c>, <c>workers</c>, <c>worker</c>, and the state commands <c>pause|resume|block|unblock</c>.</summary>
+/// <summary>
+/// <c>deploy</c>, <c>workers</c>, <c>worker</c>, and the state commands <c>pause|resume|block|unblock</c>.
+/// </summary>
 internal static class WorkerCommands
 {
     public static IEnumerable<Command> Build(CliApp app)
@@ -12,19 +14,43 @@ internal static class WorkerCommands
         yield return Workers(app);
         yield return Worker(app);
         yield return RateLimitCommand(app);
-        yield return State(app, "pause", "Pause a worker: events keep queueing", (c, canvas, worker, _, ct) => c.PauseAsync(canvas, worker, ct));
-        yield return State(app, "resume", "Resume a paused worker: its queue drains", (c, canvas, worker, _, ct) => c.ResumeAsync(canvas, worker, ct));
-        yield return State(app, "block", "Block a worker (admin); only unblock undoes it", (c, canvas, worker, reason, ct) => c.BlockAsync(canvas, worker, reason, ct), withReason: true);
-        yield return State(app, "unblock", "Unblock a worker (admin): back to its state under the block", (c, canvas, worker, _, ct) => c.UnblockAsync(canvas, worker, ct));
+        yield return State(
+            app,
+            "pause",
+            "Pause a worker: events keep queueing",
+            (c, canvas, worker, _, ct) => c.PauseAsync(canvas, worker, ct));
+        yield return State(
+            app,
+            "resume",
+            "Resume a paused worker: its queue drains",
+            (c, canvas, worker, _, ct) => c.ResumeAsync(canvas, worker, ct));
+        yield return State(
+            app,
+            "block",
+            "Block a worker (admin); only unblock undoes it",
+            (c, canvas, worker, reason, ct) => c.BlockAsync(canvas, worker, reason, ct),
+            withReason: true);
+        yield return State(
+            app,
+            "unblock",
+            "Unblock a worker (admin): back to its state under the block",
+            (c, canvas, worker, _, ct) => c.UnblockAsync(canvas, worker, ct));
     }
 
     private static Command Deploy(CliApp app)
     {
         var target = new Argument<string>("CANVAS/WORKER") { Description = "The worker to create or update" };
         var file = new Argument<string>("FILE") { Description = "The handler's C# script body" };
-        var concurrency = new Option<int?>("--concurrency") { Description = "Events one worker instance runs at once (1-1000)" };
+        var concurrency = new Option<int?>("--concurrency")
+        {
+            Description = "Events one worker instance runs at once (1-1000)"
+        };
         var rateLimit = RateLimitOption();
-        return app.Action(new Command("deploy", "Deploy a worker's code as a new version") { target, file, concurrency, rateLimit }, async (cli, ct) =>
+        return app.Action(new Command("deploy", "Deploy a worker's code as a new version") {
+            target,
+            file,
+            concurrency,
+            rateLimit }, async (cli, ct) =>
         {
             var (canvas, worker) = CliContext.Target(cli.Get(target));
             var path = cli.Get(file);
@@ -40,12 +66,18 @@ internal static class WorkerCommands
             Worker deployed;
             try
             {
-                deployed = await cli.Control.DeployWorkerAsync(canvas, worker, code, RateLimitSettings(cli.Get(rateLimit)) with { Concurrency = cli.Get(concurrency) }, ct);
+                deployed = await cli.Control.DeployWorkerAsync(
+                    canvas,
+                    worker,
+                    code,
+                    RateLimitSettings(cli.Get(rateLimit)) with { Concurrency = cli.Get(concurrency) },
+                    ct);
             }
             catch (WorkqException e) when (e.Errors.Count > 0)
             {
                 // Like a compiler, so editors and terminals can jump to the spot; the summary line follows.
-                foreach (var error in e.Errors) app.Error.WriteLine($"{path}:{error.Line}:{error.Column}: {WorkqCli.OneLine(error.Message)}");
+                foreach (var error in e.Errors) app.Error
+                    .WriteLine($"{path}:{error.Line}:{error.Column}: {WorkqCli.OneLine(error.Message)}");
                 throw;
             }
             cli.Out.WriteLine($"deployed {canvas}/{worker} version {deployed.Version} ({deployed.State}, concurrency {deployed.Concurrency})");
@@ -56,13 +88,19 @@ internal static class WorkerCommands
     {
         var canvas = new Argument<string>("CANVAS");
         var json = CliApp.JsonOption();
-        return app.Action(new Command("workers", "List a canvas's workers with state and counts") { canvas, json }, async (cli, ct) =>
+        return app.Action(new Command("workers", "List a canvas's workers with state and counts") {
+            canvas,
+            json }, async (cli, ct) =>
         {
             cli.WriteList(await cli.Control.ListWorkersAsync(cli.Get(canvas), ct), json,
                 ["NAME", "STATE", "VERSION", "CONCURRENCY", "QUEUED", "IN-FLIGHT", "PROCESSED", "FAILED", "DEAD-LETTERED", "CONSUMERS"], w =>
                 [
-                    w.Name, w.State, w.Version.ToString(), w.Concurrency.ToString(), w.Stats.Queued.ToString(), w.Stats.InFlight.ToString(),
-                    w.Stats.Processed.ToString(), w.Stats.Failed.ToString(), w.Stats.DeadLettered.ToString(), w.Stats.Consumers.ToString(),
+                    w.Name, w.State, w.Version.ToString(), w.Concurrency.ToString(), w.Stats.Queued.ToString(), w.Stats
+                        .InFlight
+                        .ToString(),
+                    w.Stats.Processed.ToString(), w.Stats.Failed.ToString(), w.Stats.DeadLettered.ToString(), w.Stats
+                        .Consumers
+                        .ToString(),
                 ]);
         });
     }
@@ -71,7 +109,9 @@ internal static class WorkerCommands
     {
         var target = new Argument<string>("CANVAS/WORKER");
         var json = CliApp.JsonOption();
-        return app.Action(new Command("worker", "Show one worker: state, settings, counts and code") { target, json }, async (cli, ct) =>
+        return app.Action(new Command("worker", "Show one worker: state, settings, counts and code") {
+            target,
+            json }, async (cli, ct) =>
         {
             var (canvas, name) = CliContext.Target(cli.Get(target));
             var worker = await cli.Control.GetWorkerAsync(canvas, name, ct);
@@ -107,13 +147,22 @@ internal static class WorkerCommands
 
     // Rate limit: "10/1s", "100/1m", "5/s" (events per seconds, minutes or hours), or "none" to remove it.
     private static Option<string> RateLimitOption() =>
-        new("--rate-limit") { Description = "At most N events per period over every worker instance: 10/1s, 100/1m, 5/s; none removes it" };
+        new("--rate-limit")
+        {
+            Description
+                = "At most N events per period over every worker instance: 10/1s, 100/1m, 5/s; none removes it"
+        };
 
     private static Command RateLimitCommand(CliApp app)
     {
         var target = new Argument<string>("CANVAS/WORKER");
-        var limit = new Argument<string>("LIMIT") { Description = "N/PERIOD (10/1s, 100/1m, 5/s), or none to remove it" };
-        return app.Action(new Command("rate-limit", "Set or remove a worker's rate limit, applied live") { target, limit }, async (cli, ct) =>
+        var limit = new Argument<string>("LIMIT")
+        {
+            Description = "N/PERIOD (10/1s, 100/1m, 5/s), or none to remove it"
+        };
+        return app.Action(new Command("rate-limit", "Set or remove a worker's rate limit, applied live") {
+            target,
+            limit }, async (cli, ct) =>
         {
             var (canvas, worker) = CliContext.Target(cli.Get(target));
             var changed = await cli.Control.PatchWorkerAsync(canvas, worker, RateLimitSettings(cli.Get(limit)), ct);
@@ -122,14 +171,18 @@ internal static class WorkerCommands
     }
 
     private static string RateLimitText(RateLimit? limit) =>
-        limit is null ? "none" : $"{limit.Events} per {limit.PerSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}s";
+        limit is null
+            ? "none"
+            : $"{limit.Events} per {limit.PerSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}s";
 
     private static WorkerSettings RateLimitSettings(string? text)
     {
         if (text is null) return new WorkerSettings();
         if (text.Equals("none", StringComparison.OrdinalIgnoreCase)) return new WorkerSettings(ClearRateLimit: true);
         var parts = text.Split('/', 2);
-        if (parts.Length == 2 && int.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture, out var events) && PeriodSeconds(parts[1]) is { } seconds)
+        if (parts.Length == 2
+            && int.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture, out var events)
+            && PeriodSeconds(parts[1]) is { } seconds)
             return new WorkerSettings(RateLimit: new RateLimit(events, seconds));
         throw new UsageException($"rate limit \"{text}\" is not N/PERIOD (10/1s, 100/1m, 5/s) or none");
     }
@@ -141,7 +194,11 @@ internal static class WorkerCommands
         if (unit == 0) return null;
         var number = period[..^1];
         if (number.Length == 0) return unit;
-        return double.TryParse(number, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value * unit : null;
+        return double.TryParse(
+            number,
+            System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture,
+            out var value) ? value * unit : null;
     }
 
     private static Command State(CliApp app, string name, string description,

@@ -3,31 +3,51 @@ using CsCheck;
 
 namespace Workq.Tests.Integration.ApiFuzz;
 
-/// <summary>What the generated requests aim at: a canvas with a worker and a cron, so that their paths resolve, and event ids known there.</summary>
-public sealed record FuzzTargets(string AdminToken, string Canvas, string CanvasToken, string Worker, string Cron, IReadOnlyList<Guid> EventIds);
+/// <summary>
+/// What the generated requests aim at: a canvas with a worker and a cron, so that their paths resolve, and event ids
+/// known there.
+/// </summary>
+public sealed record FuzzTargets(
+    string AdminToken,
+    string Canvas,
+    string CanvasToken,
+    string Worker,
+    string Cron,
+    IReadOnlyList<Guid> EventIds);
 
 /// <summary>One generated request, ready to send; <see cref="Budget"/> is how long its answer may take.</summary>
-public sealed record FuzzRequest(int Case, ApiOperation Operation, string PathAndQuery, IReadOnlyList<(string Name, string Value)> Headers, byte[]? Body,
-    string? ContentType, TimeSpan Budget)
+public sealed record FuzzRequest(
+    int Case,
+    ApiOperation Operation,
+    string PathAndQuery,
+    IReadOnlyList<(string Name, string Value)> Headers,
+    byte[]? Body,
+    string? ContentType,
+    TimeSpan Budget)
 {
-    /// <summary>The request as a failure report shows it: long values cut, control characters and lone surrogates escaped.</summary>
+    /// <summary>
+    /// The request as a failure report shows it: long values cut, control characters and lone surrogates escaped.
+    /// </summary>
     public override string ToString()
     {
         var text = new StringBuilder($"#{Case} {Operation.Method} {Operation.Service}{Cut(PathAndQuery, 300)}");
-        foreach (var (name, value) in Headers) text.Append($"\n  {name}: {RequestGenerator.Printable(Cut(value, 120))}");
+        foreach (var (name, value) in Headers) text.Append(
+            $"\n  {name}: {RequestGenerator.Printable(Cut(value, 120))}");
         if (ContentType is not null) text.Append($"\n  Content-Type: {ContentType}");
-        if (Body is not null) text.Append($"\n  body ({Body.Length} bytes): {RequestGenerator.Printable(Cut(Encoding.UTF8.GetString(Body), 300))}");
+        if (Body is not null) text.Append(
+            $"\n  body ({Body.Length} bytes): {RequestGenerator.Printable(Cut(Encoding.UTF8.GetString(Body), 300))}");
         return text.ToString();
     }
 
-    private static string Cut(string value, int length) => value.Length <= length ? value : value[..length] + $"…(+{value.Length - length})";
+    private static string Cut(string value, int length)
+        => value.Length <= length ? value : value[..length] + $"…(+{value.Length - length})";
 }
 
 /// <summary>
-/// Generates requests for the operations of the OpenAPI documents with CsCheck's generators, drawn from one seeded PCG so that a
-/// seed names the same requests again: valid values (from the schemas and the names the API takes) and invalid ones, NUL and other
-/// control characters, lone surrogates, huge and empty strings, deep JSON, numbers at the edges, repeated parameters and wrong
-/// content types.
+/// Generates requests for the operations of the OpenAPI documents with CsCheck's generators, drawn from one seeded PCG
+/// so that a seed names the same requests again: valid values (from the schemas and the names the API takes) and
+/// invalid ones, NUL and other control characters, lone surrogates, huge and empty strings, deep JSON, numbers at the
+/// edges, repeated parameters and wrong content types.
 /// </summary>
 public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
 {
@@ -40,8 +60,11 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
         "`", "<script>", "${x}", "../", "/", "?", "#", "&", "=", "+", " ", "\t", "\r\n", "\n", "null", "-1", "1e309", "NaN", "中文", "𝕏", "a",
     ];
 
-    /// <summary>What PostgreSQL text, UTF-8 or System.Text.Json cannot hold as they are: most generated text holds one.</summary>
-    private static readonly string[] Dangerous = ["\0", "\ud800", "\udc00", "\udc00\ud800", "\u0001", "\uffff", "a\0\ud800b"];
+    /// <summary>
+    /// What PostgreSQL text, UTF-8 or System.Text.Json cannot hold as they are: most generated text holds one.
+    /// </summary>
+    private static readonly string[] Dangerous
+        = ["\0", "\ud800", "\udc00", "\udc00\ud800", "\u0001", "\uffff", "a\0\ud800b"];
 
     private static readonly string[] Numbers =
     [
@@ -63,7 +86,8 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
         "1/2/2026", "now", "20260131T120000Z",
     ];
 
-    private static readonly string[] Schedules = ["*/5 * * * *", "0 3 * * *", "@daily", "61 * * * *", "* * * *", "0 0 31 2 *", "L W # ? H", "* * * * * *"];
+    private static readonly string[] Schedules
+        = ["*/5 * * * *", "0 3 * * *", "@daily", "61 * * * *", "* * * *", "0 0 31 2 *", "L W # ? H", "* * * * * *"];
 
     private static readonly string[] ContentTypes =
         ["application/x-www-form-urlencoded", "text/plain", "application/xml", "application/json; charset=utf-16", "multipart/form-data; boundary=x"];
@@ -88,12 +112,18 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
         (2, Gen.Int[100_000, 400_000].Select(n => new string('y', n))),
         (7, Token));
 
-    /// <summary>Fields whose value is free text (stored, searched, shown): any string is valid there, so valid requests carry hostile ones.</summary>
+    /// <summary>
+    /// Fields whose value is free text (stored, searched, shown): any string is valid there, so valid requests carry
+    /// hostile ones.
+    /// </summary>
     private static readonly HashSet<string> FreeText = ["q", "reason", "idempotencyKey", IdempotencyHeader, "text"];
 
     private const string IdempotencyHeader = "Idempotency-Key";
 
-    /// <summary>Set per request: a wild one may break any part of it; otherwise its constrained values are valid and only its free text is hostile.</summary>
+    /// <summary>
+    /// Set per request: a wild one may break any part of it; otherwise its constrained values are valid and only its
+    /// free text is hostile.
+    /// </summary>
     private bool wild;
 
     private int Int(int min, int max) => Gen.Int[min, max].Generate(pcg, null, out _);
@@ -109,7 +139,10 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
         wild = Chance(40);
         var path = operation.Path;
         foreach (var parameter in operation.Parameters.Where(p => p.In == "path"))
-            path = path.Replace("{" + parameter.Name + "}", Encode(PathValue(operation, parameter.Name)), StringComparison.Ordinal);
+            path = path.Replace(
+                "{" + parameter.Name + "}",
+                Encode(PathValue(operation, parameter.Name)),
+                StringComparison.Ordinal);
 
         var query = new List<(string, string)>();
         var headers = new List<(string, string)>();
@@ -127,25 +160,38 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
             <= 82 => "Bearer " + targets.AdminToken,
             <= 88 => "Bearer " + targets.CanvasToken,
             <= 93 => null,
-            _ => Pick<string>(["Bearer ", "Basic YTpi", "Bearer " + HostileString(), "bearer " + targets.AdminToken + "x"]),
+            _ => Pick<string>(
+                ["Bearer ", "Basic YTpi", "Bearer " + HostileString(), "bearer " + targets.AdminToken + "x"]),
         };
         if (authorization is not null) headers.Add(("Authorization", authorization));
 
-        var (body, contentType) = operation.BodySchema is { } schema || Chance(8) ? Body(operation.BodySchema) : (null, null);
-        var pathAndQuery = path + (query.Count == 0 ? "" : "?" + string.Join("&", query.Select(q => Encode(q.Item1) + "=" + Encode(q.Item2))));
+        var (body, contentType) = operation.BodySchema is { } schema || Chance(8)
+            ? Body(operation.BodySchema)
+            : (null, null);
+        var pathAndQuery = path + (query.Count == 0
+            ? ""
+            : "?" + string.Join("&", query.Select(q => Encode(q.Item1) + "=" + Encode(q.Item2))));
         return new FuzzRequest(number, operation, pathAndQuery, headers, body, contentType, BudgetOf(operation, query));
     }
 
-    /// <summary>A deploy compiles: its answer may take a compile's time on top (a few seconds; WORKQ_COMPILE_TIMEOUT_SECONDS bounds it).</summary>
+    /// <summary>
+    /// A deploy compiles: its answer may take a compile's time on top (a few seconds; WORKQ_COMPILE_TIMEOUT_SECONDS
+    /// bounds it).
+    /// </summary>
     public static readonly TimeSpan CompileAllowance = TimeSpan.FromSeconds(3);
 
     /// <summary>2 s; a long-poll's wait on top (at most 60 s, as API.md allows), and a deploy's compile.</summary>
     private static TimeSpan BudgetOf(ApiOperation operation, List<(string Name, string Value)> query)
     {
-        if (operation is { Method: "PUT", Path: "/v1/canvases/{canvas}/workers/{worker}" }) return Budget + CompileAllowance;
+        if (operation is { Method: "PUT", Path: "/v1/canvases/{canvas}/workers/{worker}" }) return Budget
+            + CompileAllowance;
         return operation.Path.EndsWith("/events/{id}", StringComparison.Ordinal) && operation.Method == "GET"
                && query.Count(q => q.Name == "wait") == 1
-               && int.TryParse(query.Single(q => q.Name == "wait").Value, NumberStyles.None, CultureInfo.InvariantCulture, out var wait) && wait <= 60
+               && int.TryParse(
+                   query.Single(q => q.Name == "wait").Value,
+                   NumberStyles.None,
+                   CultureInfo.InvariantCulture,
+                   out var wait) && wait <= 60
             ? Budget + TimeSpan.FromSeconds(wait)
             : Budget;
     }
@@ -154,10 +200,12 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
     {
         // Deleting the canvas or the worker every other request aims at would leave the rest of the run with 404s.
         var destructive = operation.Method == "DELETE"
-                          && (operation.Path == "/v1/canvases/{canvas}" || operation.Path.EndsWith("/workers/{worker}", StringComparison.Ordinal));
+                          && (operation.Path == "/v1/canvases/{canvas}"
+                              || operation.Path.EndsWith("/workers/{worker}", StringComparison.Ordinal));
         var roll = wild ? Int(1, 100) : Int(1, 85);
         if (roll > 88) return HostileString();
-        if (roll > 82 || (destructive && name is "canvas" or "worker")) return "fuzz-absent-" + Token.Generate(pcg, null, out _);
+        if (roll > 82 || (destructive && name is "canvas" or "worker")) return "fuzz-absent-"
+            + Token.Generate(pcg, null, out _);
         return name switch
         {
             "canvas" => targets.Canvas,
@@ -184,14 +232,17 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
             "orderingKey" when !wild => Token.Generate(pcg, null, out _),
             "from" or "to" or "runAt" => Chance(70) ? Pick(Times) : Near("O"),
             "wait" => Pick<string>(["0", "1", "2", "61", "-1", "1.5", "99999999999", ""]),
-            "cursor" => Chance(50) ? "MTIzNDU2Nzg5LjAw" : Convert.ToBase64String(Encoding.UTF8.GetBytes(HostileString())),
+            "cursor" => Chance(50)
+                ? "MTIzNDU2Nzg5LjAw"
+                : Convert.ToBase64String(Encoding.UTF8.GetBytes(HostileString())),
             _ when SchemaType(parameter.Schema) is "integer" or "number" => Pick(Numbers),
             _ => Chance(50) ? Token.Generate(pcg, null, out _) : HostileString(),
         };
     }
 
     /// <summary>A time within two hours of now.</summary>
-    private string Near(string format) => DateTimeOffset.UtcNow.AddMinutes(Int(-120, 120)).ToString(format, CultureInfo.InvariantCulture);
+    private string Near(string format)
+        => DateTimeOffset.UtcNow.AddMinutes(Int(-120, 120)).ToString(format, CultureInfo.InvariantCulture);
 
     private (byte[]? Body, string? ContentType) Body(JsonNode? schema)
     {
@@ -222,7 +273,10 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
             : string.Concat(Enumerable.Repeat("{\"a\":", depth)) + "1" + new string('}', depth);
     }
 
-    /// <summary>A JSON text for the schema: mostly of its shape, with any value where it names none, and sometimes a value of another type.</summary>
+    /// <summary>
+    /// A JSON text for the schema: mostly of its shape, with any value where it names none, and sometimes a value of
+    /// another type.
+    /// </summary>
     private string Json(JsonNode? schema, string? name, int depth)
     {
         if (schema is null || depth > 6 || (wild && Chance(8))) return AnyJson(depth);
@@ -265,7 +319,8 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
             "name" => "fuzz-" + Token.Generate(pcg, null, out _),
             // Code is free text where the compiler does not look: in a comment.
             "code" => Pick(Codes) + (Chance(50) ? " // " + HostileString() : ""),
-            "runAt" when !wild => DateTimeOffset.UtcNow.AddMinutes(Int(1, 600)).ToString("O", CultureInfo.InvariantCulture),
+            "runAt" when !wild => DateTimeOffset.UtcNow.AddMinutes(Int(1, 600))
+                .ToString("O", CultureInfo.InvariantCulture),
             "schedule" => Pick(Schedules),
             "runAt" => Pick(Times),
             _ => Token.Generate(pcg, null, out _),
@@ -290,7 +345,8 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
         <= 58 => Pick<string>(["true", "false", "null"]),
         <= 78 when depth < 4 => "{" + string.Join(",", Enumerable.Range(0, Int(0, 4))
             .Select(_ => Quote(Chance(20) ? "__proto__" : HostileString()) + ":" + AnyJson(depth + 1))) + "}",
-        <= 93 when depth < 4 => "[" + string.Join(",", Enumerable.Range(0, Int(0, 4)).Select(_ => AnyJson(depth + 1))) + "]",
+        <= 93 when depth < 4 => "[" + string.Join(",", Enumerable.Range(0, Int(0, 4)).Select(_ => AnyJson(depth + 1)))
+            + "]",
         <= 96 => Deep(),
         _ => Quote(HostileString()),
     };
@@ -302,16 +358,21 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
         _ => schema?["properties"] is not null ? "object" : null,
     };
 
-    private static bool Nullable(JsonNode schema) => schema["type"] is JsonArray several && several.Any(t => t!.GetValue<string>() == "null");
+    private static bool Nullable(JsonNode schema)
+        => schema["type"] is JsonArray several && several.Any(t => t!.GetValue<string>() == "null");
 
-    /// <summary>A JSON string literal that escapes control characters and lone surrogates, so a lone surrogate reaches the service as <c>\ud800</c>.</summary>
+    /// <summary>
+    /// A JSON string literal that escapes control characters and lone surrogates, so a lone surrogate reaches the
+    /// service as <c>\ud800</c>.
+    /// </summary>
     public static string Quote(string value)
     {
         var json = new StringBuilder(value.Length + 2).Append('"');
         for (var i = 0; i < value.Length; i++)
         {
             var c = value[i];
-            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])) json.Append(c).Append(value[++i]);
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])) json.Append(c)
+                .Append(value[++i]);
             else if (c is '"' or '\\') json.Append('\\').Append(c);
             else if (c < 0x20 || char.IsSurrogate(c)) json.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
             else json.Append(c);
@@ -319,12 +380,14 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
         return json.Append('"').ToString();
     }
 
-    /// <summary>Text outside JSON strings (a malformed body) may hold a lone surrogate too: sent as U+FFFD, UTF-8 having none.</summary>
+    /// <summary>
+    /// Text outside JSON strings (a malformed body) may hold a lone surrogate too: sent as U+FFFD, UTF-8 having none.
+    /// </summary>
     private static string ReplaceLoneSurrogates(string text) => Printable(text, escapeControls: false);
 
     /// <summary>
-    /// Percent-encodes the UTF-8 of a path segment or query part; a lone surrogate goes as its three bytes (WTF-8), which no
-    /// valid UTF-8 holds.
+    /// Percent-encodes the UTF-8 of a path segment or query part; a lone surrogate goes as its three bytes (WTF-8),
+    /// which no valid UTF-8 holds.
     /// </summary>
     public static string Encode(string value)
     {
@@ -333,26 +396,33 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
         {
             var c = value[i];
             byte[] bytes;
-            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])) bytes = Encoding.UTF8.GetBytes(value.Substring(i++, 2));
-            else if (char.IsSurrogate(c)) bytes = [(byte)(0xE0 | (c >> 12)), (byte)(0x80 | ((c >> 6) & 0x3F)), (byte)(0x80 | (c & 0x3F))];
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])) bytes = Encoding
+                .UTF8
+                .GetBytes(value.Substring(i++, 2));
+            else if (char.IsSurrogate(c)) bytes = [(byte)(0xE0 | (c >> 12)), (byte)(0x80
+                | ((c >> 6) & 0x3F)), (byte)(0x80 | (c & 0x3F))];
             else bytes = Encoding.UTF8.GetBytes(c.ToString());
             foreach (var b in bytes)
             {
-                if (char.IsAsciiLetterOrDigit((char)b) || b is (byte)'-' or (byte)'.' or (byte)'_' or (byte)'~') encoded.Append((char)b);
+                if (char.IsAsciiLetterOrDigit((char)b) || b is (byte)'-' or (byte)'.' or (byte)'_' or (byte)'~') encoded
+                    .Append((char)b);
                 else encoded.Append(CultureInfo.InvariantCulture, $"%{b:X2}");
             }
         }
         return encoded.ToString();
     }
 
-    /// <summary>The text with lone surrogates as U+FFFD and, for reports, control characters as <c>\uXXXX</c>.</summary>
+    /// <summary>
+    /// The text with lone surrogates as U+FFFD and, for reports, control characters as <c>\uXXXX</c>.
+    /// </summary>
     public static string Printable(string value, bool escapeControls = true)
     {
         var text = new StringBuilder(value.Length);
         for (var i = 0; i < value.Length; i++)
         {
             var c = value[i];
-            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])) text.Append(c).Append(value[++i]);
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])) text.Append(c)
+                .Append(value[++i]);
             else if (char.IsSurrogate(c)) text.Append(escapeControls ? $"\\u{(int)c:x4}" : "\ufffd");
             else if (escapeControls && char.IsControl(c)) text.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
             else text.Append(c);
