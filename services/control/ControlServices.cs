@@ -20,11 +20,11 @@ public static class ControlServices
     public static WebApplicationBuilder AddControlServices(this WebApplicationBuilder builder)
     {
         var options = builder.AddWorkqDefaults(defaultPort: 8080);
-        builder.RequireAdminToken(options);
+        builder.RequireAdminToken(options.Service);
         var services = builder.Services;
-        services.AddStores(options);
+        services.AddStores(options.Traces);
         // Handler code is compiled in separate processes that can be killed (see docs/DESIGN.md, "Handler code").
-        services.AddSingleton(CompilerPoolOptions.From(options));
+        services.AddSingleton(CompilerPoolOptions.From(options.Compiler));
         services.AddHostedSingleton<CompilerPool>();
         services.AddHostedService<AssemblyBackfill>();
         services.AddQueueStats();
@@ -34,7 +34,7 @@ public static class ControlServices
         services.AddHostedService<QuarantineGauge>();
         services.AddOpenApi();
         services.AddSingleton<Convergence>();
-        services.AddControlPlane(options, bus =>
+        services.AddControlPlane(options.Broker, bus =>
         {
             bus.AddConsumer<CanvasChangedConsumer>();
             bus.AddConsumer<WorkerInstanceLoadConsumer>();
@@ -42,7 +42,7 @@ public static class ControlServices
         return builder;
     }
 
-    private static void AddStores(this IServiceCollection services, WorkqOptions options)
+    private static void AddStores(this IServiceCollection services, TraceStoreOptions traces)
     {
         services.AddSingleton<UnhandledStore>();
         services.AddSingleton<DeadLetterStore>();
@@ -53,7 +53,7 @@ public static class ControlServices
         services.AddSingleton<ScheduledEventStore>();
         services.AddEventStatus();
         services.AddHostedSingleton<EventStatusWaiters>();
-        services.AddTraceStore(options);
+        services.AddTraceStore(traces);
         services.AddDeletions();
     }
 

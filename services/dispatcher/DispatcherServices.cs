@@ -38,7 +38,7 @@ public static class DispatcherServices
         services.AddHostedService<CronLoop>();
         services.AddHostedService<ScheduledPump>();
         services.AddHostedService<MetricsRollup>();
-        services.AddControlPlane(options, bus => bus.AddConsumer<ReplayOnWorkerChanged>());
+        services.AddControlPlane(options.Broker, bus => bus.AddConsumer<ReplayOnWorkerChanged>());
         return builder;
     }
 }

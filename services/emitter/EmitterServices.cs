@@ -11,7 +11,7 @@ public static class EmitterServices
     public static WebApplicationBuilder AddEmitterServices(this WebApplicationBuilder builder)
     {
         var options = builder.AddWorkqDefaults(defaultPort: 8081);
-        builder.RequireAdminToken(options);
+        builder.RequireAdminToken(options.Service);
         var services = builder.Services;
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<ScheduledEventStore>();
@@ -19,7 +19,7 @@ public static class EmitterServices
         services.AddSingleton<EventEmitter>();
         services.AddSingleton<CanvasEmitRate>();
         services.AddOpenApi();
-        services.AddControlPlane(options, bus => bus.AddConsumer<CanvasChangedConsumer>());
+        services.AddControlPlane(options.Broker, bus => bus.AddConsumer<CanvasChangedConsumer>());
         return builder;
     }
 }

@@ -28,7 +28,7 @@ public static class WorkerServices
         services.AddSingleton<CancelledEventStore>();
         services.AddSingleton<ScheduledEventStore>();
         services.AddSingleton<InstanceStore>();
-        services.AddTraceStore(options);
+        services.AddTraceStore(options.Traces);
         await builder.AddHandlerHostAsync(options);
         services.AddSingleton<EventRunner>();
         services.AddSingleton<RetryScheduler>();
@@ -43,7 +43,7 @@ public static class WorkerServices
         services.AddHostedSingleton<InstanceHeartbeat>();
         services.AddHostedService<LoadReporter>();
         services.AddHostedSingleton<WorkerSupervisor>();
-        services.AddControlPlane(options, bus =>
+        services.AddControlPlane(options.Broker, bus =>
         {
             bus.AddConsumer<WorkerChangedConsumer>();
             bus.AddConsumer<EventCancelledConsumer>();

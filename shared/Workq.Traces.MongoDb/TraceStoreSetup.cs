@@ -13,9 +13,9 @@ public static class TraceStoreSetup
     /// <summary>
     /// The one place the trace store is chosen: MongoDB when <c>WORKQ_TRACES_MONGODB</c> is set, else PostgreSQL.
     /// </summary>
-    public static IServiceCollection AddTraceStore(this IServiceCollection services, WorkqOptions options)
+    public static IServiceCollection AddTraceStore(this IServiceCollection services, TraceStoreOptions options)
     {
-        if (options.TracesMongoDb is { } url)
+        if (options.MongoDb is { } url)
         {
             var parsed = Parse(url);
             services.AddSingleton(

@@ -6,17 +6,17 @@ namespace Workq.UnitTests;
 /// <summary>WORKQ_RABBITMQ_URL and WORKQ_RABBITMQ_MANAGEMENT_URL: one URI as always, or one per cluster node.</summary>
 public sealed class BrokerNodesTests
 {
-    private static WorkqOptions Options(string? amqp, string? management = null) =>
-        WorkqOptions.From(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+    private static BrokerOptions Options(string? amqp, string? management = null) =>
+        BrokerOptions.From(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["WORKQ_RABBITMQ_URL"] = amqp,
             ["WORKQ_RABBITMQ_MANAGEMENT_URL"] = management,
-        }).Build(), 8080);
+        }).Build());
 
     [Fact]
     public void One_uri_is_one_node()
     {
-        var nodes = Options("amqp://u:p@broker:5672/v").RabbitMq;
+        var nodes = Options("amqp://u:p@broker:5672/v").Amqp;
         Assert.Equal([new Uri("amqp://u:p@broker:5672/v")], nodes.Nodes);
     }
 
@@ -26,15 +26,15 @@ public sealed class BrokerNodesTests
         var options = Options(
             "amqp://u:p@rmq1:5672/v, amqp://u:p@rmq2:5672/v ,amqp://u:p@rmq3/v",
             "http://u:p@rmq1:15672/,http://u:p@rmq2:15672/");
-        Assert.Equal(["rmq1", "rmq2", "rmq3"], options.RabbitMq.Nodes.Select(n => n.Host));
-        Assert.Equal(["rmq1", "rmq2"], options.RabbitMqManagement.Nodes.Select(n => n.Host));
-        Assert.Equal("rmq1", options.RabbitMq.First.Host);
+        Assert.Equal(["rmq1", "rmq2", "rmq3"], options.Amqp.Nodes.Select(n => n.Host));
+        Assert.Equal(["rmq1", "rmq2"], options.Management.Nodes.Select(n => n.Host));
+        Assert.Equal("rmq1", options.Amqp.First.Host);
     }
 
     [Fact]
     public void What_it_prints_for_logs_has_no_credentials()
     {
-        var text = Options("amqp://user:secret-password@rmq1:5672/v,amqp://user:secret-password@rmq2:5673/v").RabbitMq
+        var text = Options("amqp://user:secret-password@rmq1:5672/v,amqp://user:secret-password@rmq2:5673/v").Amqp
             .ToString();
         Assert.Equal("rmq1:5672,rmq2:5673", text);
     }

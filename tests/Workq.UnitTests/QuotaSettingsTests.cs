@@ -53,7 +53,7 @@ public sealed class QuotaSettingsTests
     [Fact]
     public void The_limits_default_to_a_thousand_emits_a_million_queued_and_no_rate()
     {
-        var options = WorkqOptions.From(new ConfigurationBuilder().Build(), defaultPort: 8081);
+        var options = EmitLimits.From(new ConfigurationBuilder().Build());
         Assert.Equal(1_000, options.MaxEmitsPerEvent);
         Assert.Equal(1_000_000, options.MaxQueuedPerWorker);
         Assert.Null(options.CanvasEmitRate);
@@ -62,12 +62,12 @@ public sealed class QuotaSettingsTests
     [Fact]
     public void The_limits_are_read_from_their_variables()
     {
-        var options = WorkqOptions.From(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var options = EmitLimits.From(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["WORKQ_MAX_EMITS_PER_EVENT"] = "20",
             ["WORKQ_MAX_QUEUED_PER_WORKER"] = "50",
             ["WORKQ_CANVAS_EMIT_RATE"] = "5/s,burst=8",
-        }).Build(), defaultPort: 8081);
+        }).Build());
         Assert.Equal(20, options.MaxEmitsPerEvent);
         Assert.Equal(50, options.MaxQueuedPerWorker);
         Assert.Equal(new EmitRate(5, TimeSpan.FromSeconds(1), 8), options.CanvasEmitRate);

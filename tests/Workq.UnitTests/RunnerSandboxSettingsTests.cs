@@ -10,9 +10,9 @@ namespace Workq.UnitTests;
 /// </summary>
 public sealed class RunnerSandboxSettingsTests
 {
-    private static WorkqOptions Options(params (string Key, string Value)[] settings) =>
-        WorkqOptions.From(new ConfigurationBuilder().AddInMemoryCollection(
-            settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build(), 8083);
+    private static HandlerOptions Options(params (string Key, string Value)[] settings) =>
+        HandlerOptions.From(new ConfigurationBuilder().AddInMemoryCollection(
+            settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build());
 
     [Fact]
     public void The_sandbox_is_on_by_default_with_256_tasks_per_runner()

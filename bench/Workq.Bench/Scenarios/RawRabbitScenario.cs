@@ -178,9 +178,10 @@ public static class RawRabbitScenario
         string canvas,
         CancellationToken cancellationToken)
     {
-        var options = new WorkqOptions { RabbitMq = Nodes(amqpUrl) };
-        var broker = new BrokerConnection(options, NullLogger<BrokerConnection>.Instance);
-        var topology = new Topology(broker, options, NullLogger<Topology>.Instance);
+        var broker = new BrokerConnection(
+            new BrokerOptions { Amqp = Nodes(amqpUrl) },
+            NullLogger<BrokerConnection>.Instance);
+        var topology = new Topology(broker, new EmitLimits(), NullLogger<Topology>.Instance);
         try
         {
             await topology.DeclareSharedAsync(cancellationToken);

@@ -56,7 +56,7 @@ public static class CronsApi
         [AsParameters] CronRoute route,
         HttpRequest http,
         CronStore store,
-        WorkqOptions options,
+        EmitLimits options,
         TimeProvider clock,
         ILoggerFactory loggers,
         CancellationToken cancellationToken)

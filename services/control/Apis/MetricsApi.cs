@@ -23,7 +23,7 @@ public static class MetricsApi
         [AsParameters] MetricsQuery query,
         WorkerCommands commands,
         MetricsStore metrics,
-        WorkqOptions options,
+        RetentionOptions options,
         CancellationToken cancellationToken) =>
         await commands.MissingAsync(route, cancellationToken)
             ?? await AnswerAsync(query, route.Canvas, route.Worker, metrics, options, cancellationToken);
@@ -32,7 +32,7 @@ public static class MetricsApi
         string canvas,
         [AsParameters] MetricsQuery query,
         MetricsStore metrics,
-        WorkqOptions options,
+        RetentionOptions options,
         CancellationToken cancellationToken) =>
         AnswerAsync(query, canvas, null, metrics, options, cancellationToken);
 
@@ -41,7 +41,7 @@ public static class MetricsApi
         string canvas,
         string? worker,
         MetricsStore metrics,
-        WorkqOptions options,
+        RetentionOptions options,
         CancellationToken cancellationToken)
     {
         var (range, problem) = Parse(query, options, DateTime.UtcNow);
@@ -63,7 +63,7 @@ public static class MetricsApi
     /// <c>step</c> is 60 (default) or 3600; <c>to</c> defaults to now and <c>from</c> to an hour (a day at 3600) before
     /// it. A range may span at most the retention of its step, since nothing older is kept.
     /// </summary>
-    public static (Range Range, string? Problem) Parse(MetricsQuery query, WorkqOptions options, DateTime now)
+    public static (Range Range, string? Problem) Parse(MetricsQuery query, RetentionOptions options, DateTime now)
     {
         var step = MetricsStore.Minute;
         if (query.Step is { } rawStep)

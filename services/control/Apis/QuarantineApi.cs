@@ -238,7 +238,8 @@ public sealed class QuarantineRedrive(
     BrokerConnection broker,
     EventPublisher publisher,
     EventStatusRecorder statuses,
-    WorkqOptions options)
+    BrokerOptions options,
+    EmitLimits limits)
 {
     private const int NotFound = 404;
 
@@ -307,7 +308,7 @@ public sealed class QuarantineRedrive(
             throw new QueueFullException(
                 message.Canvas ?? "?",
                 message.Worker ?? message.RoutingKey ?? "?",
-                options.MaxQueuedPerWorker);
+                limits.MaxQueuedPerWorker);
         }
         catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == NotFound)
         {

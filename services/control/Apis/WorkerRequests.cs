@@ -28,7 +28,7 @@ public static class WorkerRequests
 
     public static async Task<(WorkerDeploy? Deploy, ProblemHttpResult? Problem)> ReadPutAsync(
         HttpRequest request,
-        WorkqOptions options,
+        CompilerOptions options,
         CancellationToken cancellationToken)
     {
         // A body past the JSON limit cannot hold code within the code limit either: say so as the code limit.

@@ -28,7 +28,7 @@ public sealed record WorkerLimitsView(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CanvasEmitRate,
     int MaxScheduled)
 {
-    public static WorkerLimitsView From(WorkqOptions options) =>
+    public static WorkerLimitsView From(EmitLimits options) =>
         new(
             options.MaxQueuedPerWorker,
             options.MaxEmitsPerEvent,
@@ -73,7 +73,7 @@ public sealed class WorkerViews(
     LiveQueueCounts queues,
     InstanceLoads loads,
     ScheduledEventStore scheduled,
-    WorkqOptions options)
+    EmitLimits options)
 {
     private readonly WorkerLimitsView limits = WorkerLimitsView.From(options);
 

@@ -72,7 +72,7 @@ public static class WorkersApi
             : WorkerCommands.NoSuchWorker(route);
 
     private static async Task<Results<Created<WorkerView>, Ok<WorkerView>, ProblemHttpResult, Problems.RetryAfterResult>> PutAsync([AsParameters] WorkerRoute route,
-        HttpRequest request, WorkerDeployment deployment, WorkqOptions options, CancellationToken cancellationToken)
+        HttpRequest request, WorkerDeployment deployment, CompilerOptions options, CancellationToken cancellationToken)
     {
         var (deploy, problem) = await WorkerRequests.ReadPutAsync(request, options, cancellationToken);
         if (problem is not null) return problem;
@@ -148,7 +148,7 @@ public static class WorkersApi
         [AsParameters] WorkerRoute route,
         WorkerCommands commands,
         ITraceStore traces,
-        WorkqOptions options,
+        TraceStoreOptions options,
         CancellationToken cancellationToken)
     {
         if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
@@ -158,7 +158,7 @@ public static class WorkersApi
     }
 
     /// <summary>Why this compile refused the deploy.</summary>
-    private static Results<Created<WorkerView>, Ok<WorkerView>, ProblemHttpResult, Problems.RetryAfterResult> CompileProblem(CompileOutcome compilation, WorkqOptions options) =>
+    private static Results<Created<WorkerView>, Ok<WorkerView>, ProblemHttpResult, Problems.RetryAfterResult> CompileProblem(CompileOutcome compilation, CompilerOptions options) =>
         compilation.Status switch
         {
             CompileStatus.Compiled => Problems

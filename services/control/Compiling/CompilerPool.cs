@@ -46,7 +46,7 @@ public sealed record CompilerPoolOptions(string CompilerDll, int Processes, Time
     /// <summary>
     /// The compiler built next to this service (control references Workq.Compiler, so its output is copied here).
     /// </summary>
-    public static CompilerPoolOptions From(WorkqOptions options) =>
+    public static CompilerPoolOptions From(CompilerOptions options) =>
         new(
             Path.Combine(AppContext.BaseDirectory, "Workq.Compiler.dll"),
             options.MaxConcurrentCompiles,

@@ -14,7 +14,7 @@ namespace Workq.Control.Events;
 /// </summary>
 public sealed class EventStatusWaiters(
     NpgsqlDataSource db,
-    WorkqOptions options,
+    EventStatusOptions options,
     ILogger<EventStatusWaiters> logger) : BackgroundService
 {
     /// <summary>
@@ -33,7 +33,7 @@ public sealed class EventStatusWaiters(
     /// </summary>
     public bool TryEnter()
     {
-        if (Interlocked.Increment(ref waiting) <= options.MaxEventWaits) return true;
+        if (Interlocked.Increment(ref waiting) <= options.MaxWaits) return true;
         Interlocked.Decrement(ref waiting);
         return false;
     }

@@ -56,7 +56,7 @@ public static class EventsApi
         [AsParameters] EventStatusRoute route,
         EventStatusStore statuses,
         EventStatusWaiters waiters,
-        WorkqOptions options,
+        EventStatusOptions options,
         TimeProvider clock,
         CancellationToken cancellationToken)
     {
@@ -68,7 +68,7 @@ public static class EventsApi
             return Problems.BadRequest($"\"wait\" must be a whole number of seconds from 0 to {MaxWaitSeconds}.");
         if (wait == 0) return Answer(route, id, await statuses.FindAsync(route.Canvas, id, cancellationToken));
         if (!waiters.TryEnter())
-            return Problems.TooManyRequests($"{options.MaxEventWaits} requests already wait on this control instance (WORKQ_MAX_EVENT_WAITS); " +
+            return Problems.TooManyRequests($"{options.MaxWaits} requests already wait on this control instance (WORKQ_MAX_EVENT_WAITS); " +
                 "retry after the seconds in Retry-After, or ask without wait.", TimeSpan.FromSeconds(1));
         try
         {
@@ -112,6 +112,7 @@ public static class EventsApi
         EventStatusRow? row) =>
         row is null
             ? Problems.NotFound(
-                $"No event '{id}' on canvas '{route.Canvas}' (statuses are kept for WORKQ_EVENT_STATUS_HOURS).")
+                $"No event '{id}' on canvas '{route.Canvas}' "
+                + "(statuses are kept for WORKQ_EVENT_STATUS_RETENTION_HOURS).")
             : TypedResults.Ok(EventStatusView.From(row));
 }

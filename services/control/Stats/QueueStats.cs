@@ -11,12 +11,12 @@ namespace Workq.Control.Stats;
 /// can afford; the API's worker stats come from <see cref="LiveQueueCounts"/> instead. With a cluster it asks the node
 /// that answered last, and the next one when that one does not (any node's management API sees the whole cluster).
 /// </summary>
-public sealed class QueueStats(WorkqOptions options, ILogger<QueueStats> logger) : IDisposable
+public sealed class QueueStats(BrokerOptions options, ILogger<QueueStats> logger) : IDisposable
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
-    private readonly HttpClient[] nodes = [.. options.RabbitMqManagement.Nodes.Select(CreateClient)];
+    private readonly HttpClient[] nodes = [.. options.Management.Nodes.Select(CreateClient)];
     private readonly SemaphoreSlim gate = new(1, 1);
-    private readonly string vhost = Uri.EscapeDataString(VirtualHost(options.RabbitMq.First));
+    private readonly string vhost = Uri.EscapeDataString(VirtualHost(options.Amqp.First));
     private int current;
     private (DateTimeOffset At, Dictionary<string, long>? Queues) cache = (DateTimeOffset.MinValue, null);
 

@@ -65,7 +65,7 @@ async function followStatus(box, canvas, id, signal) {
     } catch (error) {
       if (error.name === 'AbortError') return;
       box.replaceChildren(error.status === 404
-        ? h('p', { class: 'empty', 'data-status': 'none' }, 'No status: not emitted on this canvas, or its status has expired (WORKQ_EVENT_STATUS_HOURS).')
+        ? h('p', { class: 'empty', 'data-status': 'none' }, 'No status: not emitted on this canvas, or its status has expired (WORKQ_EVENT_STATUS_RETENTION_HOURS).')
         : h('p', { class: 'empty' }, error.message));
       return;
     }

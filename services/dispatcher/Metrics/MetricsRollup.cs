@@ -9,7 +9,7 @@ namespace Workq.Dispatcher.Metrics;
 /// </summary>
 public sealed class MetricsRollup(
     MetricsStore metrics,
-    WorkqOptions options,
+    RetentionOptions options,
     ILogger<MetricsRollup> logger) : BackgroundService
 {
     private static readonly TimeSpan Every = TimeSpan.FromMinutes(5);

@@ -20,7 +20,7 @@ public sealed class ParkingConsumer(
     DeadLetterStore deadLetters,
     QuarantineStore quarantine,
     EventStatusRecorder statuses,
-    WorkqOptions options,
+    EmitLimits options,
     ILogger<ParkingConsumer> logger) : BackgroundService
 {
     private readonly PoisonGuard guard = new(new OutageLog(logger, "Keeping parked and dead-lettered events"));

@@ -21,7 +21,7 @@ public sealed class UnhandledReplayer(
     EventPublisher publisher,
     ExchangeCheck exchanges,
     EventStatusRecorder statuses,
-    WorkqOptions options,
+    RetentionOptions options,
     ILogger<UnhandledReplayer> logger) : BackgroundService
 {
     private static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(2);
@@ -52,8 +52,8 @@ public sealed class UnhandledReplayer(
                         "Replayed {Count} parked events into their new workers' queues",
                         replayed);
                 } while (replayed > 0);
-                await unhandled.TrimAsync(options.UnhandledMaxPerWorker, stoppingToken);
-                await deadLetters.TrimAsync(options.DeadLettersMaxPerWorker, stoppingToken);
+                await unhandled.TrimAsync(options.MaxUnhandledPerWorker, stoppingToken);
+                await deadLetters.TrimAsync(options.MaxDeadLettersPerWorker, stoppingToken);
                 outage.Succeeded();
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested

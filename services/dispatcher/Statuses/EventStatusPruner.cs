@@ -4,11 +4,12 @@ using Workq.Shared.Storage;
 namespace Workq.Dispatcher.Statuses;
 
 /// <summary>
-/// Drops event statuses past <c>WORKQ_EVENT_STATUS_HOURS</c>. Idempotent, so any number of dispatchers may run it.
+/// Drops event statuses past <c>WORKQ_EVENT_STATUS_RETENTION_HOURS</c>. Idempotent, so any number of dispatchers may
+/// run it.
 /// </summary>
 public sealed class EventStatusPruner(
     EventStatusStore statuses,
-    WorkqOptions options,
+    EventStatusOptions options,
     ILogger<EventStatusPruner> logger) : BackgroundService
 {
     private static readonly TimeSpan Every = TimeSpan.FromMinutes(1);
@@ -22,11 +23,11 @@ public sealed class EventStatusPruner(
             {
                 try
                 {
-                    var pruned = await statuses.PruneAsync(options.EventStatusRetention, stoppingToken);
+                    var pruned = await statuses.PruneAsync(options.Retention, stoppingToken);
                     if (pruned > 0) logger.LogInformation(
                         "Pruned {Count} event statuses older than {Hours} hours",
                         pruned,
-                        options.EventStatusRetention.TotalHours);
+                        options.Retention.TotalHours);
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {

@@ -48,7 +48,7 @@ public static class EmitApi
 
     private static async Task<Results<Accepted<EmitResponse>, ProblemHttpResult, Problems.RetryAfterResult>> EmitOneAsync(
         [AsParameters] EmitTarget target, [AsParameters] EmitQuery query, [AsParameters] EmitTrace trace, HttpRequest request,
-        EventEmitter emitter, CanvasEmitRate rate, WorkqOptions options, CancellationToken cancellationToken)
+        EventEmitter emitter, CanvasEmitRate rate, EmitLimits options, CancellationToken cancellationToken)
     {
         var (key, keyProblem) = query.ParseIdempotencyKey();
         if (keyProblem is not null) return Problems.BadRequest(keyProblem);
@@ -67,7 +67,7 @@ public static class EmitApi
     }
 
     private static async Task<Results<Accepted<BatchEmitResponse>, ProblemHttpResult, Problems.RetryAfterResult>> EmitBatchAsync(
-        string canvas, [AsParameters] EmitTrace trace, HttpRequest request, EventEmitter emitter, CanvasEmitRate rate, WorkqOptions options,
+        string canvas, [AsParameters] EmitTrace trace, HttpRequest request, EventEmitter emitter, CanvasEmitRate rate, EmitLimits options,
         CancellationToken cancellationToken)
     {
         using var body = await BodyBuffer.ReadAsync(request, MaxBatchBytes, cancellationToken);
@@ -94,7 +94,7 @@ public static class EmitApi
         CanvasEmitRate rate,
         string canvas,
         int events,
-        WorkqOptions options) => rate.TryTake(canvas, events) switch
+        EmitLimits options) => rate.TryTake(canvas, events) switch
         {
             { Refused: EmitRateDecision.Refusal.None } => null,
             { Refused: EmitRateDecision.Refusal.LargerThanBurst } => Problems.BadRequest(

@@ -17,7 +17,7 @@ public readonly record struct EmitRateDecision(EmitRateDecision.Refusal Refused,
 /// check; on, one dictionary lookup and a lock per request. The buckets refill continuously (no timer per canvas:
 /// the partitioned limiter's one timer tops them all up) and an idle canvas's bucket is let go.
 /// </summary>
-public sealed class CanvasEmitRate(WorkqOptions options) : IDisposable
+public sealed class CanvasEmitRate(EmitLimits options) : IDisposable
 {
     private readonly EmitRate? rate = options.CanvasEmitRate;
     private readonly PartitionedRateLimiter<string>? buckets = options.CanvasEmitRate is { } configured

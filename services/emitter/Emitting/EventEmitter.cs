@@ -19,7 +19,7 @@ public sealed class EventEmitter(
     IdempotencyStore idempotency,
     ScheduledEventStore scheduled,
     EventStatusRecorder statuses,
-    WorkqOptions options)
+    EmitLimits options)
 {
     public async Task<Emitted[]> EmitAsync(
         string canvas,

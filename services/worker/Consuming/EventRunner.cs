@@ -21,7 +21,9 @@ public sealed class EventRunner(
     RunRecorder recorder,
     EventStatusRecorder statuses,
     LoopGuard loopGuard,
-    WorkqOptions options)
+    EmitLimits options,
+    TraceStoreOptions traces,
+    HandlerOptions handlers)
 {
     public async Task<RunResult> RunAsync(
         HandlerVersion handler,
@@ -50,7 +52,7 @@ public sealed class EventRunner(
 
         var ran = await host.RunAsync(
             handler,
-            new HandlerRun(envelope, attempt, eventJson, emitter, options.HandlerTimeout, suspect),
+            new HandlerRun(envelope, attempt, eventJson, emitter, handlers.HandlerTimeout, suspect),
             stopping);
         emitter.Finish();
         if (ran.Outcome is RunOutcome.ShuttingDown or RunOutcome.Requeue or RunOutcome.Suspect) return new RunResult(
@@ -80,7 +82,7 @@ public sealed class EventRunner(
 
         var emitted = emitter.Emitted;
         // Held to WORKQ_MAX_TRACE_BYTES once, here, for the trace and the status alike, whichever host ran it.
-        var kept = TraceBudget.Apply(ran, options.MaxTraceBytes);
+        var kept = TraceBudget.Apply(ran, traces.MaxTraceBytes);
         // Only the inputs are kept here; the trace JSON is written only for the runs the recorder keeps.
         recorder.Record(new RunTrace(
             envelope,

@@ -19,7 +19,8 @@ public sealed class WorkerSupervisor(
     InstanceHeartbeat instance,
     IHandlerHost host,
     ConsumerServices consumerServices,
-    WorkqOptions options,
+    PoolOptions options,
+    HandlerOptions handlerOptions,
     ILoggerFactory loggers) : BackgroundService
 {
     private readonly ILogger logger = loggers.CreateLogger<WorkerSupervisor>();
@@ -31,7 +32,7 @@ public sealed class WorkerSupervisor(
     private readonly Dictionary<(string Canvas, string Worker), long> applied = [];
     private readonly List<Task> draining = [];
 
-    private TimeSpan DrainFor => options.HandlerTimeout + TimeSpan.FromSeconds(5);
+    private TimeSpan DrainFor => handlerOptions.HandlerTimeout + TimeSpan.FromSeconds(5);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -17,7 +17,8 @@ public sealed class LoadReporter(
     InstanceHeartbeat instance,
     ConsumerLoads consumers,
     IHandlerHost host,
-    WorkqOptions options,
+    PoolOptions options,
+    HandlerOptions handlers,
     SandboxInForce sandbox,
     IBus bus,
     ILogger<LoadReporter> logger) : BackgroundService
@@ -53,7 +54,7 @@ public sealed class LoadReporter(
                         startedAt,
                         options.Canvases.Patterns,
                         consumers.Describe(),
-                        options.Isolation == HandlerIsolation.Canvas
+                        handlers.Isolation == HandlerIsolation.Canvas
                             ? "canvas"
                             : "none",
                         (host as RunnerPool)?.Describe(),

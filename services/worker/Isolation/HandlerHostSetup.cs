@@ -15,26 +15,27 @@ public static class HandlerHostSetup
     /// </summary>
     public static async Task AddHandlerHostAsync(this WebApplicationBuilder builder, WorkqOptions options)
     {
+        var handlers = options.Handlers;
         // Handler Http is made here either way: in this process, or for the runners, which have no network of their
         // own.
-        builder.Services.AddSingleton(_ => new HandlerHttp(options.HandlerEgress));
+        builder.Services.AddSingleton(_ => new HandlerHttp(handlers.HandlerEgress));
         builder.Services.AddHealthChecks()
             .AddCheck<SandboxHealthCheck>("sandbox", tags: [HealthChecks.Ready, HealthChecks.Facts]);
-        if (options.Isolation == HandlerIsolation.None)
+        if (handlers.Isolation == HandlerIsolation.None)
         {
             builder.Services.AddSingleton<IHandlerHost, InProcessHost>();
             builder.Services.AddSingleton(new SandboxInForce(RunnerSandbox.Off));
             return;
         }
-        var runner = RunnerOptions.From(options);
+        var runner = RunnerOptions.From(handlers, options.Emit, options.Traces);
         if (!File.Exists(runner.RunnerDll))
             throw new FileNotFoundException($"The runner {runner.RunnerDll} is missing: build or publish services/worker, which references services/runner.");
         var cgroups = RunnerCgroups.TryCreate(
-            new RunnerLimits(options.RunnerCpus, options.RunnerMemoryMegabytes, options.RunnerPids),
+            new RunnerLimits(handlers.RunnerCpus, handlers.RunnerMemoryMegabytes, handlers.RunnerPids),
             NullLogger.Instance);
         runner = runner with { Cgroups = cgroups };
         var probe = "";
-        if (options.Sandbox == RunnerSandboxMode.Namespaces)
+        if (handlers.Sandbox == RunnerSandboxMode.Namespaces)
         {
             try
             {

@@ -33,14 +33,14 @@ public sealed record RunnerOptions(
     /// <summary>
     /// The runner built next to this service (the worker references Workq.Runner, so its output is copied here).
     /// </summary>
-    public static RunnerOptions From(WorkqOptions options) =>
+    public static RunnerOptions From(HandlerOptions handlers, EmitLimits limits, TraceStoreOptions traces) =>
         new(SandboxEnvironment.DotnetHost,
             Path.Combine(AppContext.BaseDirectory, "Workq.Runner.dll"),
             File.Exists("/usr/bin/nice") ? "/usr/bin/nice" : null,
-            options.RunnerMemoryMegabytes, options.RunnerThreads, options.RunnerIdle)
+            handlers.RunnerMemoryMegabytes, handlers.RunnerThreads, handlers.RunnerIdle)
         {
-            Http = new HandlerHttpLimits(options.HandlerHttpMaxBytes, options.HandlerHttpConcurrency),
-            MaxEventBytes = options.MaxEventBytes,
-            MaxTraceBytes = options.MaxTraceBytes,
+            Http = new HandlerHttpLimits(handlers.HandlerHttpMaxBytes, handlers.HandlerHttpConcurrency),
+            MaxEventBytes = limits.MaxEventBytes,
+            MaxTraceBytes = traces.MaxTraceBytes,
         };
 }

@@ -21,7 +21,7 @@ public sealed class RunRecorder(
     ITraceStore traces,
     NpgsqlDataSource db,
     QuarantineStore quarantine,
-    WorkqOptions options,
+    TraceStoreOptions options,
     ILogger<RunRecorder> logger)
     : PeriodicWriter(TimeSpan.FromMilliseconds(250))
 {

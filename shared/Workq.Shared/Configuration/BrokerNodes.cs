@@ -40,7 +40,8 @@ public sealed class BrokerNodes
             if (node.UserInfo != first.UserInfo || node.AbsolutePath != first.AbsolutePath
                 || !node.Scheme.Equals(first.Scheme, StringComparison.OrdinalIgnoreCase))
                 throw new InvalidOperationException(
-                    $"{variable}: every node must have the same scheme, user, password and virtual host as the first; '{Redacted(node.OriginalString)}' differs.");
+                    $"{variable}: every node must have the same scheme, user, password and virtual host as the first; "
+                    + $"'{Redacted(node.OriginalString)}' differs.");
         }
         return new BrokerNodes(nodes);
     }

@@ -23,7 +23,7 @@ public static class ControlPlaneSetup
 
     public static IServiceCollection AddControlPlane(
         this IServiceCollection services,
-        WorkqOptions options,
+        BrokerOptions options,
         Action<IBusRegistrationConfigurator>? addConsumers = null)
     {
         services.AddSingleton<ControlPlaneQuarantine>();
@@ -35,15 +35,15 @@ public static class ControlPlaneSetup
             bus.AddConsumer<Messaging.ForgetLanesOnWorkerChanged>();
             bus.UsingRabbitMq((context, rabbit) =>
             {
-                rabbit.Host(options.RabbitMq.First, host =>
+                rabbit.Host(options.Amqp.First, host =>
                 {
                     // As the data plane's connection (BrokerConnection): a silent node is given up in seconds. With a
                     // cluster, MassTransit's own failover moves its connection to another node when its node goes.
                     host.Heartbeat(TimeSpan.FromSeconds(5));
                     host.RequestedConnectionTimeout(TimeSpan.FromSeconds(5));
-                    if (options.RabbitMq.Nodes.Count > 1)
+                    if (options.Amqp.Nodes.Count > 1)
                         host.UseCluster(
-                            cluster => { foreach (var node in options.RabbitMq.Nodes) cluster.Node(node.Authority); });
+                            cluster => { foreach (var node in options.Amqp.Nodes) cluster.Node(node.Authority); });
                 });
                 rabbit.ReceiveEndpoint(new TemporaryEndpointDefinition("workq-control"), endpoint =>
                 {

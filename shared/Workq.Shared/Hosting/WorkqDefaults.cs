@@ -23,14 +23,14 @@ public static class WorkqDefaults
         WorkqOptions options;
         try
         {
-            options = WorkqOptions.From(builder.Configuration, defaultPort);
+            options = builder.Services.AddWorkqOptions(builder.Configuration, defaultPort);
         }
         catch (InvalidOperationException e)
         {
             RefuseToStart(builder, e.Message);
             throw;
         }
-        builder.WebHost.UseUrls($"http://{options.Host}:{options.Port}");
+        builder.WebHost.UseUrls($"http://{options.Service.Host}:{options.Service.Port}");
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -46,7 +46,6 @@ public static class WorkqDefaults
         builder.AddWorkqTelemetry();
 
         var services = builder.Services;
-        services.AddSingleton(options);
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ProblemDefaults.Apply);
         services.AddExceptionHandler<WorkqExceptionHandler>();
         services.ConfigureHttpJsonOptions(json =>
@@ -56,7 +55,7 @@ public static class WorkqDefaults
             json.SerializerOptions.MaxDepth = JsonText.MaxDepth;
         });
 
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(options.Postgres).Build());
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(options.Service.Postgres).Build());
         services.AddSingleton<BrokerConnection>();
         services.AddSingleton<Topology>();
         services.AddSingleton<EventPublisher>();
@@ -80,7 +79,7 @@ public static class WorkqDefaults
     /// For the services that authenticate requests: outside Development, no admin token, the development
     /// token or a short one stops the service before it listens, with the reason on one line.
     /// </summary>
-    public static void RequireAdminToken(this WebApplicationBuilder builder, WorkqOptions options)
+    public static void RequireAdminToken(this WebApplicationBuilder builder, ServiceOptions options)
     {
         if (!builder.Environment.IsDevelopment()
             && options.AdminTokenProblem() is { } problem) RefuseToStart(builder, problem);

@@ -8,7 +8,7 @@ namespace Workq.Shared.Http;
 /// API.md "Auth": the admin token acts on every canvas, a canvas token on its own canvas only.
 /// No or unknown token: 401; a canvas token elsewhere or on an admin route: 403.
 /// </summary>
-public sealed class AccessControl(WorkqOptions options, CanvasDirectory directory)
+public sealed class AccessControl(ServiceOptions options, CanvasDirectory directory)
 {
     private static readonly object IncarnationKey = new();
 

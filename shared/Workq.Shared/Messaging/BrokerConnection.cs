@@ -10,7 +10,7 @@ namespace Workq.Shared.Messaging;
 /// (several nodes in <c>WORKQ_RABBITMQ_URL</c>) it opens to any node that answers, in random order so that
 /// instances spread over the nodes, and recovers on any node left when its own goes.
 /// </summary>
-public sealed class BrokerConnection(WorkqOptions options, ILogger<BrokerConnection> logger) : IAsyncDisposable
+public sealed class BrokerConnection(BrokerOptions options, ILogger<BrokerConnection> logger) : IAsyncDisposable
 {
     private readonly SemaphoreSlim gate = new(1, 1);
     private IConnection? connection;
@@ -35,7 +35,7 @@ public sealed class BrokerConnection(WorkqOptions options, ILogger<BrokerConnect
             if (connection is not null) return connection;
             var factory = new ConnectionFactory
             {
-                Uri = options.RabbitMq.First,
+                Uri = options.Amqp.First,
                 AutomaticRecoveryEnabled = true,
                 TopologyRecoveryEnabled = true,
                 NetworkRecoveryInterval = TimeSpan.FromSeconds(1),
@@ -47,7 +47,7 @@ public sealed class BrokerConnection(WorkqOptions options, ILogger<BrokerConnect
                 ClientProvidedName = $"workq-{AppDomain.CurrentDomain.FriendlyName}-{Environment.ProcessId}",
             };
             connection = await factory.CreateConnectionAsync(
-                options.RabbitMq.Nodes.Select(Endpoint).ToList(),
+                options.Amqp.Nodes.Select(Endpoint).ToList(),
                 cancellationToken);
             connection.ConnectionShutdownAsync += (_, e) =>
             {
@@ -58,7 +58,7 @@ public sealed class BrokerConnection(WorkqOptions options, ILogger<BrokerConnect
             logger.LogInformation(
                 "Broker connection open to {Node} (of {Nodes})",
                 connection.Endpoint,
-                options.RabbitMq);
+                options.Amqp);
             connection.RecoverySucceededAsync += (_, _) =>
             {
                 recovering = false;

@@ -17,7 +17,8 @@ namespace Workq.Shared.Messaging;
 public sealed class EventPublisher(
     BrokerConnection broker,
     OrderingLanes lanes,
-    WorkqOptions options,
+    BrokerOptions options,
+    EmitLimits limits,
     ILogger<EventPublisher> logger) : IAsyncDisposable
 {
     private const int ChannelCount = 4;
@@ -238,7 +239,7 @@ public sealed class EventPublisher(
         {
             // A nack: the queue refused the event. Every queue we publish to that can refuse is a worker's queue at its
             // x-max-length (reject-publish); the others have no length limit.
-            throw new QueueFullException(envelope.Canvas, envelope.Worker, options.MaxQueuedPerWorker);
+            throw new QueueFullException(envelope.Canvas, envelope.Worker, limits.MaxQueuedPerWorker);
         }
         catch (Exception e) when (e is PublishException or BrokerUnreachableException || BrokerErrors.IsChannelGone(e))
         {

@@ -12,7 +12,7 @@ namespace Workq.Shared.Messaging;
 /// instead of looping or vanishing, and a length limit past which the broker refuses publishes (never
 /// drops them). Every declaration is idempotent.
 /// </summary>
-public sealed class Topology(BrokerConnection broker, WorkqOptions options, ILogger<Topology> logger)
+public sealed class Topology(BrokerConnection broker, EmitLimits options, ILogger<Topology> logger)
 {
     public const string UnhandledExchange = "workq.unhandled";
     public const string UnhandledQueue = "workq.unhandled";

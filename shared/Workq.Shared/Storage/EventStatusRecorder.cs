@@ -18,7 +18,7 @@ namespace Workq.Shared.Storage;
 public sealed class EventStatusRecorder(
     EventStatusStore store,
     QuarantineStore quarantine,
-    WorkqOptions options,
+    EventStatusOptions options,
     ILogger<EventStatusRecorder> logger)
     : PeriodicWriter(TimeSpan.FromMilliseconds(200))
 {
@@ -38,7 +38,7 @@ public sealed class EventStatusRecorder(
 
     public void Record(EventStatusUpdate update)
     {
-        if (options.EventStatus) recorded.Enqueue(update);
+        if (options.Enabled) recorded.Enqueue(update);
     }
 
     /// <summary>
@@ -46,7 +46,7 @@ public sealed class EventStatusRecorder(
     /// </summary>
     public void RecordEmitted(EmittedEvents events)
     {
-        if (options.EventStatus && events.Ids.Length > 0) emitted.Enqueue(events);
+        if (options.Enabled && events.Ids.Length > 0) emitted.Enqueue(events);
     }
 
     private static void Merge(Dictionary<(string Canvas, Guid Id), EventStatusUpdate> pending, EventStatusUpdate update)

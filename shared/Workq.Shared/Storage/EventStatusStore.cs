@@ -163,8 +163,9 @@ public sealed record EventStatusRow(
     string? Error);
 
 /// <summary>
-/// Each event's latest status (<c>event_status</c>), kept <c>WORKQ_EVENT_STATUS_HOURS</c>, and the emitter's
-/// <c>queued</c> of whole emit requests (<c>event_emits</c>), which a row of the event in <c>event_status</c> outranks.
+/// Each event's latest status (<c>event_status</c>), kept <c>WORKQ_EVENT_STATUS_RETENTION_HOURS</c>, and the
+/// emitter's <c>queued</c> of whole emit requests (<c>event_emits</c>), which a row of the event in
+/// <c>event_status</c> outranks.
 /// Written only in batches (<see cref="EventStatusRecorder"/>), one transaction per flush, which also notifies
 /// control's waiters of the canvases it touched.
 /// </summary>

@@ -66,7 +66,7 @@ public sealed class WorkqCluster : IAsyncLifetime
         ["WORKQ_ADMIN_TOKEN"] = AdminToken,
         ["WORKQ_HANDLER_TIMEOUT_SECONDS"] = HandlerTimeout.TotalSeconds
             .ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["WORKQ_RECONCILE_SECONDS"] = "5",
+        ["WORKQ_RECONCILE_INTERVAL_SECONDS"] = "5",
         // The tests' own sinks listen here (LocalServer); the rest of loopback stays refused to handlers.
         ["WORKQ_HANDLER_HTTP_ALLOW"] = TestSinkAddress + "/32",
         ["Logging__LogLevel__Default"] = "Information",

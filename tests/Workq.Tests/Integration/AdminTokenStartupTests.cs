@@ -13,10 +13,10 @@ public sealed class AdminTokenStartupTests(WorkqCluster cluster)
     public static TheoryData<string, string> RefusedTokens => new()
     {
         { "Control", "" },
-        { "Control", WorkqOptions.DevelopmentAdminToken },
+        { "Control", ServiceOptions.DevelopmentAdminToken },
         { "Control", "short-token" },
         { "Emitter", "" },
-        { "Emitter", WorkqOptions.DevelopmentAdminToken },
+        { "Emitter", ServiceOptions.DevelopmentAdminToken },
         { "Emitter", "short-token" },
     };
 
@@ -28,7 +28,7 @@ public sealed class AdminTokenStartupTests(WorkqCluster cluster)
     {
         var environment = cluster.ServiceEnvironment;
         environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        environment["WORKQ_ADMIN_TOKEN"] = token;   // empty is unset, as WorkqOptions reads it
+        environment["WORKQ_ADMIN_TOKEN"] = token;   // empty is unset, as ServiceOptions reads it
         await using var process = ServiceProcess.Start(
             service,
             $"{service.ToLowerInvariant()}-token-{Guid.NewGuid():N}",

@@ -175,7 +175,7 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
             Patience,
             "five parked");
 
-        // What the dispatcher does every few seconds with WORKQ_UNHANDLED_MAX_PER_WORKER, here with a limit of 3.
+        // What the dispatcher does every few seconds with WORKQ_MAX_UNHANDLED_PER_WORKER, here with a limit of 3.
         await using (var db = Npgsql.NpgsqlDataSource.Create(cluster.ServiceEnvironment["WORKQ_POSTGRES"]))
             await new Workq.Shared.Storage.UnhandledStore(db).TrimAsync(3, CancellationToken.None);
 

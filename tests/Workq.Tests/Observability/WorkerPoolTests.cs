@@ -39,7 +39,7 @@ public sealed class WorkerPoolTests(ObservedCluster observed)
                 c => c.GetValueOrDefault($"workq.worker.{big}.w") == 2
                     && c.GetValueOrDefault($"workq.worker.{other}.w") == 1,
                 TimeSpan.FromSeconds(30), "two consumers on the big canvas and one on the other");
-            // Still so after the pool instance's periodic reconcile (WORKQ_RECONCILE_SECONDS=5 in tests).
+            // Still so after the pool instance's periodic reconcile (WORKQ_RECONCILE_INTERVAL_SECONDS=5 in tests).
             await Task.Delay(TimeSpan.FromSeconds(6));
             consumers = await Cluster.Rabbit.ConsumersAsync(Cluster.VirtualHost);
             Assert.Equal(1, consumers.GetValueOrDefault($"workq.worker.{other}.w"));

@@ -86,7 +86,7 @@ public sealed class QuarantineStoreTests(ThrowawayDatabase database) : IClassFix
         var recorder = new EventStatusRecorder(
             statuses,
             quarantine,
-            new WorkqOptions(),
+            new EventStatusOptions(),
             NullLogger<EventStatusRecorder>.Instance);
         var good = Enumerable.Range(0, 50).Select(_ => Guid.NewGuid()).ToList();
         var bad = Guid.NewGuid();

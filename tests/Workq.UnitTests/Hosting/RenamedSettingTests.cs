@@ -1,26 +1,20 @@
-using Microsoft.Extensions.Configuration;
 using Workq.Shared.Configuration;
 using Workq.UnitTests.Poison;
+using static Workq.UnitTests.Hosting.Variables;
 
 namespace Workq.UnitTests.Hosting;
 
 /// <summary>Renamed WORKQ_* variables: the old name still sets the value, with a warning.</summary>
 public sealed class RenamedSettingTests
 {
-    private static IConfiguration Config(params (string Name, string Value)[] variables) =>
-        new ConfigurationBuilder()
-            .AddInMemoryCollection(variables.Select(v => KeyValuePair.Create(v.Name, (string?)v.Value)))
-            .Build();
-
-    private static WorkqOptions Options(params (string Name, string Value)[] variables) =>
-        WorkqOptions.From(Config(variables), defaultPort: 8080);
-
     private static readonly Dictionary<string, Func<WorkqOptions, TimeSpan>> Durations = new()
     {
-        ["handler timeout"] = options => options.HandlerTimeout,
-        ["compile timeout"] = options => options.CompileTimeout,
-        ["minute metrics retention"] = options => options.MetricsMinuteRetention,
-        ["hour metrics retention"] = options => options.MetricsHourRetention,
+        ["handler timeout"] = options => options.Handlers.HandlerTimeout,
+        ["compile timeout"] = options => options.Compiler.CompileTimeout,
+        ["minute metrics retention"] = options => options.Retention.MetricsMinuteRetention,
+        ["hour metrics retention"] = options => options.Retention.MetricsHourRetention,
+        ["event status retention"] = options => options.EventStatus.Retention,
+        ["reconcile interval"] = options => options.Pool.ReconcileInterval,
     };
 
     [Theory]
@@ -32,6 +26,10 @@ public sealed class RenamedSettingTests
     [InlineData("WORKQ_METRICS_MINUTE_RETENTION_HOURS", "minute metrics retention", 7 * 3600)]
     [InlineData("WORKQ_METRICS_RETENTION_HOURS_DAYS", "hour metrics retention", 7 * 86400)]
     [InlineData("WORKQ_METRICS_HOUR_RETENTION_DAYS", "hour metrics retention", 7 * 86400)]
+    [InlineData("WORKQ_EVENT_STATUS_HOURS", "event status retention", 7 * 3600)]
+    [InlineData("WORKQ_EVENT_STATUS_RETENTION_HOURS", "event status retention", 7 * 3600)]
+    [InlineData("WORKQ_RECONCILE_SECONDS", "reconcile interval", 7)]
+    [InlineData("WORKQ_RECONCILE_INTERVAL_SECONDS", "reconcile interval", 7)]
     public void A_duration_is_read_under_its_new_or_its_old_name(string name, string duration, int seconds) =>
         Assert.Equal(TimeSpan.FromSeconds(seconds), Durations[duration](Options((name, "7"))));
 
@@ -39,11 +37,12 @@ public sealed class RenamedSettingTests
     public void The_new_name_wins_over_the_old()
     {
         var options = Options(("WORKQ_HANDLER_TIMEOUT", "5"), ("WORKQ_HANDLER_TIMEOUT_SECONDS", "20"));
-        Assert.Equal(TimeSpan.FromSeconds(20), options.HandlerTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(20), options.Handlers.HandlerTimeout);
     }
 
     [Fact]
-    public void Neither_name_keeps_the_default() => Assert.Equal(TimeSpan.FromSeconds(60), Options().HandlerTimeout);
+    public void Neither_name_keeps_the_default() =>
+        Assert.Equal(TimeSpan.FromSeconds(60), Options().Handlers.HandlerTimeout);
 
     [Theory]
     [InlineData("WORKQ_HANDLER_TIMEOUT")]

@@ -10,7 +10,7 @@ namespace Workq.UnitTests.Input;
 public sealed class MetricsQueryTests
 {
     private static readonly DateTime Now = new(2026, 11, 23, 12, 0, 0, DateTimeKind.Utc);
-    private static readonly WorkqOptions Options =
+    private static readonly RetentionOptions Options =
         new() { MetricsMinuteRetention = TimeSpan.FromHours(48), MetricsHourRetention = TimeSpan.FromDays(30) };
 
     private static (MetricsApi.Range Range, string? Problem) Parse(string? from, string? to, string? step) =>

@@ -26,7 +26,7 @@ public sealed partial class DeploymentTests
 
     private static string Repo(string path) => Path.Combine(RepoPaths.Root, path);
 
-    /// <summary>Every WORKQ_* variable the services read (the keys of WorkqOptions.From and any other reads).</summary>
+    /// <summary>Every WORKQ_* variable the services read (the options components' keys and any other).</summary>
     private static readonly HashSet<string> CodeKeys = Directory.EnumerateFiles(
         Repo("shared"),
         "*.cs",
@@ -70,7 +70,7 @@ public sealed partial class DeploymentTests
     /// </summary>
     private static void AssertNoShippedSecret(string file, string text)
     {
-        Assert.DoesNotContain(WorkqOptions.DevelopmentAdminToken, text);
+        Assert.DoesNotContain(ServiceOptions.DevelopmentAdminToken, text);
         Assert.DoesNotContain("change-me", text);
         Assert.DoesNotMatch(@"(?i)(default_pass|password)\s*[:=]\s*(workq|guest)\b", text);
         Assert.DoesNotMatch("workq:workq@|guest:guest@", text);
