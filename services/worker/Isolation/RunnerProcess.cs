@@ -10,7 +10,7 @@ namespace Workq.Worker.Isolation;
 /// a frame that is malformed, too large, of a type a runner does not send, or about a run it was never given ends the
 /// runner, and its end says "runner broke the protocol: ..." (<see cref="RunnerExits"/>).
 /// </summary>
-public sealed class RunnerProcess
+public sealed class RunnerProcess : IRunner
 {
     private readonly Process process;
     private readonly FrameOutput output;
@@ -183,6 +183,8 @@ public sealed class RunnerProcess
     /// <summary>
     /// Stops the runner; its runs (there are none when it is idle) go back to their queues, but for the overdue ones.
     /// </summary>
+    void IRunner.Kill(string reason) => Kill(reason);
+
     public void Kill(string reason, HashSet<long>? overdueRuns = null)
     {
         lock (killing)
