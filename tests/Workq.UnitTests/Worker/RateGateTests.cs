@@ -11,7 +11,7 @@ namespace Workq.UnitTests.Worker;
 /// </summary>
 public sealed class RateGateTests
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Deadline = Eventually.Deadline;
     private static readonly RateLimit TenPerSecond = new(10, 1);
 
     private readonly FakeTimeProvider time = new();
@@ -90,7 +90,7 @@ public sealed class RateGateTests
         Assert.False(waiting.IsCompleted);
 
         time.Advance(TimeSpan.FromSeconds(0.06));
-        await Until(() => buckets.Calls.Count == 2);
+        await Eventually.Until(() => buckets.Calls.Count == 2, "the second grant");
         time.Advance(TimeSpan.FromSeconds(0.26));
         await waiting.WaitAsync(Deadline);
     }
@@ -174,12 +174,6 @@ public sealed class RateGateTests
         time.Advance(TimeSpan.FromSeconds(0.51));
         await next.WaitAsync(Deadline);
         Assert.Single(buckets.Calls);
-    }
-
-    private static async Task Until(Func<bool> condition)
-    {
-        using var deadline = new CancellationTokenSource(Deadline);
-        while (!condition()) await Task.Delay(TimeSpan.FromMilliseconds(5), deadline.Token);
     }
 
     /// <summary>

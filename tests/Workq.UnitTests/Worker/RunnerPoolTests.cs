@@ -12,7 +12,7 @@ namespace Workq.UnitTests.Worker;
 /// </summary>
 public sealed class RunnerPoolTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Deadline = Eventually.Deadline;
     private static readonly TimeSpan Idle = TimeSpan.FromSeconds(30);
 
     private readonly FakeTimeProvider time = new();
@@ -56,7 +56,7 @@ public sealed class RunnerPoolTests : IAsyncLifetime
         var shop = new HandlerVersion("shop", "orders", 1, []);
 
         var runs = Enumerable.Range(0, 3).Select(_ => Run(shop)).ToList();
-        await Until(() => launcher.Started.Count == 1);
+        await Eventually.Until(() => launcher.Started.Count == 1, "the runner's start");
         Assert.All(runs, r => Assert.False(r.IsCompleted));
         launcher.Started[0].BecomeReady();
 
@@ -81,7 +81,8 @@ public sealed class RunnerPoolTests : IAsyncLifetime
         Assert.Equal(["idle"], idle.Kills);
         Assert.Empty(recent.Kills);
         Assert.Empty(busy.Kills);
-        await Until(() => pool.Describe().Single(d => d.Canvas == "idle").State == "stopped");
+        await Eventually.Until(() => pool.Describe().Single(d => d.Canvas == "idle").State == "stopped",
+            "the idle runner's end");
         Assert.Equal("warm", pool.Describe().Single(d => d.Canvas == "recent").State);
     }
 
@@ -91,7 +92,7 @@ public sealed class RunnerPoolTests : IAsyncLifetime
         var shop = new HandlerVersion("shop", "orders", 1, []);
         await Run(shop);
         launcher.Started[0].Kill("idle");
-        await Until(() => pool.Describe().Single().State == "stopped");
+        await Eventually.Until(() => pool.Describe().Single().State == "stopped", "the idle runner's end");
 
         await Run(shop);
 
@@ -119,7 +120,7 @@ public sealed class RunnerPoolTests : IAsyncLifetime
         var crashed = launcher.Started[0];
 
         crashed.Crash("exit code 139 (SIGSEGV)");
-        await Until(() => pool.Describe().Single().State == "stopped");
+        await Eventually.Until(() => pool.Describe().Single().State == "stopped", "the crashed runner's end");
         await Run(shop);
 
         Assert.Equal(2, launcher.Started.Count);
@@ -155,13 +156,15 @@ public sealed class RunnerPoolTests : IAsyncLifetime
 
         var first = Run(shop, suspect: true);
         var second = Run(shop, suspect: true);
-        await Until(() => launcher.Started.Count == 1 && launcher.Started[0].Ran.Count == 1);
+        await Eventually.Until(
+            () => launcher.Started.Count == 1 && launcher.Started[0].Ran.Count == 1,
+            "the first suspect's run");
         var quarantine = launcher.Started[0];
         Assert.False(second.IsCompleted);
 
         quarantine.Finish();
         await first.WaitAsync(Deadline);
-        await Until(() => quarantine.Ran.Count == 2);
+        await Eventually.Until(() => quarantine.Ran.Count == 2, "the second suspect's run");
         quarantine.Finish();
         await second.WaitAsync(Deadline);
     }
@@ -203,7 +206,7 @@ public sealed class RunnerPoolTests : IAsyncLifetime
         await pool.StopAsync(CancellationToken.None);
 
         Assert.All(launcher.Started, r => Assert.Equal(["the worker service stopped"], r.Kills));
-        await Until(() => pool.Describe().All(d => d.State == "stopped"));
+        await Eventually.Until(() => pool.Describe().All(d => d.State == "stopped"), "every runner's end");
     }
 
     private Task<HandlerOutcome> Run(HandlerVersion version, bool suspect = false)
@@ -221,18 +224,12 @@ public sealed class RunnerPoolTests : IAsyncLifetime
     private async Task Sweep(ScriptedRunner witness)
     {
         var checks = witness.OverdueChecks;
-        await Until(() =>
+        await Eventually.Until(() =>
         {
             if (witness.OverdueChecks > checks) return true;
             time.Advance(TimeSpan.FromMilliseconds(100));
             return false;
-        });
-    }
-
-    private static async Task Until(Func<bool> condition)
-    {
-        using var deadline = new CancellationTokenSource(Deadline);
-        while (!condition()) await Task.Delay(TimeSpan.FromMilliseconds(5), deadline.Token);
+        }, "a sweep");
     }
 
     private sealed class ScriptedLauncher : IRunnerLauncher
