@@ -180,11 +180,11 @@ public sealed class RunnerProcess : IRunner
             late.Ids);
     }
 
+    void IRunner.Kill(string reason) => Kill(reason);
+
     /// <summary>
     /// Stops the runner; its runs (there are none when it is idle) go back to their queues, but for the overdue ones.
     /// </summary>
-    void IRunner.Kill(string reason) => Kill(reason);
-
     public void Kill(string reason, HashSet<long>? overdueRuns = null)
     {
         lock (killing)
