@@ -16,6 +16,7 @@ public static class EmitterServices
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<ScheduledEventStore>();
         services.AddEventStatus();
+        services.AddSingleton<IEmitEdges, EmitEdges>();
         services.AddSingleton<EventEmitter>();
         services.AddSingleton<CanvasEmitRate>();
         services.AddOpenApi();

@@ -31,11 +31,13 @@ public static class WorkerServices
         services.AddTraceStore(options.Traces);
         await builder.AddHandlerHostAsync(options);
         services.AddSingleton<EventRunner>();
+        services.AddSingleton<IRetryBroker, RetryBroker>();
         services.AddSingleton<RetryScheduler>();
         services.AddSingleton<CancelledEvents>();
+        services.AddSingleton<IWorkerBlocker, WorkerBlocker>();
         services.AddSingleton<LoopGuard>();
         services.AddSingleton<ConsumerLoads>();
-        services.AddSingleton<RateBuckets>();
+        services.AddSingleton<IRateBuckets, RateBuckets>();
         services.AddSingleton<ConsumerServices>();
         // The recorders before the consumers: they stop after them.
         services.AddEventStatus();

@@ -14,12 +14,7 @@ public readonly record struct Emitted(Guid Id, DateTimeOffset EnqueuedAt);
 /// publishes every new immediate event at once and waits for all confirms. Everything is for the canvas
 /// incarnation the caller was authorized for: its events carry it, and nothing is stored for it once it is deleted.
 /// </summary>
-public sealed class EventEmitter(
-    EventPublisher publisher,
-    IdempotencyStore idempotency,
-    ScheduledEventStore scheduled,
-    EventStatusRecorder statuses,
-    EmitLimits options)
+public sealed class EventEmitter(IEmitEdges edges, TimeProvider time, EmitLimits options)
 {
     public async Task<Emitted[]> EmitAsync(
         string canvas,
@@ -28,10 +23,10 @@ public sealed class EventEmitter(
         string? traceParent,
         CancellationToken cancellationToken)
     {
-        var plan = EmitPlan.Create(items, DateTimeOffset.UtcNow);
+        var plan = EmitPlan.Create(items, time.GetUtcNow());
         var (results, publish, claims, enqueuedAt) = (plan.Results, plan.Publish, plan.Claims, plan.EnqueuedAt);
         if (claims.Count > 0)
-            plan.Claimed(await idempotency.ClaimAsync(canvas, incarnation, claims, enqueuedAt, cancellationToken));
+            plan.Claimed(await edges.ClaimAsync(canvas, incarnation, claims, enqueuedAt, cancellationToken));
 
         // The request's span (itself a child of the caller's traceparent) is the parent of every event's publish.
         traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } request
@@ -51,7 +46,7 @@ public sealed class EventEmitter(
         {
             // Before any publish, so a refused batch enqueues nothing; the commit is what makes the delayed events
             // durable.
-            await scheduled.ScheduleAsync(
+            await edges.ScheduleAsync(
                 canvas,
                 incarnation,
                 delayed,
@@ -60,11 +55,11 @@ public sealed class EventEmitter(
         }
         catch
         {
-            await idempotency.ReleaseAsync(canvas, claims, CancellationToken.None);
+            await edges.ReleaseAsync(canvas, claims, CancellationToken.None);
             throw;
         }
         foreach (var due in delayed)
-            statuses.Record(EventStatusUpdate.Scheduled(due.Envelope, due.RunAt));
+            edges.RecordStatus(EventStatusUpdate.Scheduled(due.Envelope, due.RunAt));
         var events = new List<(EventEnvelope, ReadOnlyMemory<byte>)>(items.Count);
         for (var i = 0; i < items.Count; i++)
             if (publish[i]) events.Add(
@@ -72,7 +67,7 @@ public sealed class EventEmitter(
         // Not the request's token: a publish on the wire may be enqueued whether or not we wait for its confirm, so a
         // client that hangs up must not leave a claimed key without its event. Each publish ends at its confirm or its
         // deadline.
-        var pending = publisher.PublishInOrder(events, CancellationToken.None);
+        var pending = edges.PublishInOrder(events, CancellationToken.None);
         try
         {
             await Task.WhenAll(pending);
@@ -86,7 +81,7 @@ public sealed class EventEmitter(
             var failed = new HashSet<Guid>();
             for (int i = 0, p = 0; i < items.Count; i++)
                 if (publish[i] && !pending[p++].IsCompletedSuccessfully) failed.Add(results[i].Id);
-            await idempotency.ReleaseAsync(canvas, claims.FindAll(c => failed.Contains(c.Id)), CancellationToken.None);
+            await edges.ReleaseAsync(canvas, claims.FindAll(c => failed.Contains(c.Id)), CancellationToken.None);
             throw;
         }
         RecordQueued(canvas, incarnation, enqueuedAt, items, results, publish, pending);
@@ -114,7 +109,7 @@ public sealed class EventEmitter(
             ids.Add(results[i].Id);
             workers.Add(items[i].Worker);
         }
-        statuses.RecordEmitted(new EmittedEvents(canvas, enqueuedAt, [.. ids], [.. workers], incarnation));
+        edges.RecordEmitted(new EmittedEvents(canvas, enqueuedAt, [.. ids], [.. workers], incarnation));
     }
 
     private static EventEnvelope Envelope(

@@ -16,7 +16,7 @@ public readonly record struct RateGrant(double First, double Now, int Tokens);
 /// from now, in one statement, so instances never take the same slot and the slots never come faster than the limit. An
 /// idle bucket starts its slots <c>perSeconds</c> back: a full bucket of <c>events</c> tokens.
 /// </summary>
-public sealed class RateBuckets(NpgsqlDataSource db)
+public sealed class RateBuckets(NpgsqlDataSource db) : IRateBuckets
 {
     public async Task<RateGrant> GrantAsync(
         string canvas,

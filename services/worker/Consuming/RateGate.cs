@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Workq.Shared.Storage;
 
 namespace Workq.Worker.Consuming;
@@ -10,7 +9,7 @@ namespace Workq.Worker.Consuming;
 /// one per event. A token unused <see cref="Horizon"/> after its slot is dropped, so no instance hoards a burst. A new
 /// limit (PATCH, applied live) drops what was granted under the old one and wakes every waiter.
 /// </summary>
-public sealed class RateGate(string canvas, string worker, RateBuckets buckets, ILogger logger)
+public sealed class RateGate(string canvas, string worker, IRateBuckets buckets, TimeProvider time, ILogger logger)
 {
     /// <summary>
     /// How far ahead a grant reaches: the most a limit change, or a stopped instance, can leave unused.
@@ -117,13 +116,13 @@ public sealed class RateGate(string canvas, string worker, RateBuckets buckets, 
     {
         var signal = Volatile.Read(ref changed).Task;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var delay = Task.Delay(TimeSpan.FromSeconds(Math.Min(seconds, int.MaxValue / 1000.0)), stop.Token);
+        var delay = Task.Delay(TimeSpan.FromSeconds(Math.Min(seconds, int.MaxValue / 1000.0)), time, stop.Token);
         await Task.WhenAny(delay, signal);
         await stop.CancelAsync();
         cancellationToken.ThrowIfCancellationRequested();
     }
 
-    private static double Now() => Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+    private double Now() => time.GetTimestamp() / (double)time.TimestampFrequency;
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -16,8 +16,9 @@ public sealed record ConsumerServices(
     RetryScheduler Retries,
     CancelledEvents Cancelled,
     ConsumerLoads Loads,
-    RateBuckets RateBuckets,
-    EventStatusRecorder Statuses);
+    IRateBuckets RateBuckets,
+    EventStatusRecorder Statuses,
+    TimeProvider Time);
 
 /// <summary>
 /// Consumes one worker's queue on a channel of its own whose prefetch is the worker's concurrency,
@@ -44,7 +45,7 @@ public sealed partial class WorkerConsumer(
     // Cancelled with the consumer: deliveries still waiting for a rate-limit token stop waiting and go back to the
     // queue unrun.
     private readonly CancellationTokenSource holding = new();
-    private readonly RateGate rateGate = new(canvas, worker, services.RateBuckets, logger);
+    private readonly RateGate rateGate = new(canvas, worker, services.RateBuckets, services.Time, logger);
     private IChannel? channel;
     private DeliverySettler? settler;
     private string? consumerTag;

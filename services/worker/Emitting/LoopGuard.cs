@@ -1,7 +1,4 @@
 using System.Collections.Concurrent;
-using MassTransit;
-using Workq.Shared.ControlPlane;
-using Workq.Shared.Storage;
 
 namespace Workq.Worker.Emitting;
 
@@ -11,7 +8,7 @@ namespace Workq.Worker.Emitting;
 /// many events within a short window, the worker is blocked with a reason naming the loop. The
 /// admin can unblock it. A linear chain is left to WORKQ_MAX_EMIT_DEPTH.
 /// </summary>
-public sealed class LoopGuard(WorkerStore store, IBus bus, ILogger<LoopGuard> logger)
+public sealed class LoopGuard(IWorkerBlocker blocker, TimeProvider time, ILogger<LoopGuard> logger)
 {
     public const int MinSelfEmits = 1_000;
     public const double MaxSelfEmitsPerRun = 1.2;
@@ -33,12 +30,12 @@ public sealed class LoopGuard(WorkerStore store, IBus bus, ILogger<LoopGuard> lo
     {
         var counter = counters.GetOrAdd(
             (canvas, worker, incarnation),
-            _ => new Counter { WindowStart = Environment.TickCount64 });
+            _ => new Counter { WindowStart = time.GetTimestamp() });
         int runs, emits;
         lock (counter)
         {
-            var now = Environment.TickCount64;
-            if (now - counter.WindowStart > Window.TotalMilliseconds)
+            var now = time.GetTimestamp();
+            if (time.GetElapsedTime(counter.WindowStart, now) > Window)
             {
                 counter.WindowStart = now;
                 counter.Runs = 0;
@@ -57,8 +54,7 @@ public sealed class LoopGuard(WorkerStore store, IBus bus, ILogger<LoopGuard> lo
         var reason = $"Runaway self-emit loop: {emits} events emitted to '{worker}' by {runs} of its own runs within {Window.TotalSeconds:0} s. Blocked automatically; fix the code, then ask the admin to unblock.";
         try
         {
-            await store.BlockAsync(canvas, worker, reason, CancellationToken.None, incarnation);
-            await bus.Publish(new WorkerChanged(canvas, worker));
+            await blocker.BlockAsync(canvas, worker, incarnation, reason, CancellationToken.None);
             logger.LogWarning("Blocked {Canvas}/{Worker}: {Reason}", canvas, worker, reason);
         }
         catch (Exception e)
@@ -68,7 +64,7 @@ public sealed class LoopGuard(WorkerStore store, IBus bus, ILogger<LoopGuard> lo
         finally
         {
             // Armed again for the next loop, once this window is over.
-            await Task.Delay(Window);
+            await Task.Delay(Window, time);
             Interlocked.Exchange(ref counter.Tripped, 0);
         }
     }

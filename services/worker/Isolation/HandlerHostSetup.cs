@@ -58,7 +58,8 @@ public static class HandlerHostSetup
                 runner.MemoryMegabytes, runner.Threads, cgroups?.Kind
                     ?? "none (no writable cgroup: a lower CPU priority only)", runner.SandboxName,
                 runner.Sandbox is null ? "" : $" as {runner.Sandbox.User}; the probe runner saw: {probe}");
-            return new RunnerPool(runner, services.GetRequiredService<HandlerHttp>(), logger);
+            var launcher = new RunnerLauncher(runner, services.GetRequiredService<HandlerHttp>(), logger);
+            return new RunnerPool(runner, launcher, services.GetRequiredService<TimeProvider>(), logger);
         });
         builder.Services.AddSingleton<IHandlerHost>(services => services.GetRequiredService<RunnerPool>());
         builder.Services.AddHostedService(services => services.GetRequiredService<RunnerPool>());

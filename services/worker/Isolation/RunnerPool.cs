@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Workq.Shared.ControlPlane;
-using Workq.Shared.Scripting;
 using Workq.Shared.Telemetry;
 using Workq.Worker.Runs;
 
@@ -12,7 +11,11 @@ namespace Workq.Worker.Isolation;
 /// it has traffic and stopped after <c>WORKQ_RUNNER_IDLE_SECONDS</c>. A runner that dies takes only its canvas's runs
 /// with it: they go back to their queues, and an event that has crashed its runner twice is dead-lettered at once.
 /// </summary>
-public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<RunnerPool> logger) :
+public sealed class RunnerPool(
+    RunnerOptions options,
+    IRunnerLauncher launcher,
+    TimeProvider time,
+    ILogger<RunnerPool> logger) :
     BackgroundService,
     IHandlerHost
 {
@@ -42,7 +45,7 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
         }
         try
         {
-            RunnerProcess runner;
+            IRunner runner;
             try
             {
                 runner = await slot.GetAsync(this, stopping);
@@ -52,7 +55,7 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
                 // Not the event's fault: it goes back, after a pause so that a runner that cannot start does not spin
                 // the queue.
                 logger.LogError(e, "No runner for canvas {Canvas}: {Reason}", version.Canvas, e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), stopping);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, stopping);
                 return new HandlerOutcome(
                     RunOutcome.Requeue,
                     TimeSpan.Zero,
@@ -87,7 +90,7 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(SweepEvery);
+        using var timer = new PeriodicTimer(SweepEvery, time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
@@ -111,6 +114,7 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
     private void Sweep()
     {
         options.Cgroups?.RemoveEnded();
+        // The runners' clock (IRunner): their deadlines and last activity are in it.
         var now = Environment.TickCount64;
         foreach (var slot in slots.Values)
         {
@@ -144,9 +148,9 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
         options.Sandbox?.Dispose();
     }
 
-    private async Task<RunnerProcess> StartAsync(string canvas, bool quarantine)
+    private async Task<IRunner> StartAsync(string canvas, bool quarantine)
     {
-        var runner = await RunnerProcess.StartAsync(canvas, options, http.InvokerFor(canvas), logger);
+        var runner = await launcher.StartAsync(canvas);
         if (quarantine) logger.LogInformation(
             "Runner {Pid} of canvas {Canvas} runs the events its last crash left suspect, one at a time",
             runner.Pid,
@@ -156,7 +160,7 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
         return runner;
     }
 
-    private void OnEnded(RunnerProcess runner, RunnerExit exit)
+    private void OnEnded(IRunner runner, RunnerExit exit)
     {
         var tags = new TagList { { "workq.canvas", runner.Canvas } };
         if (exit.Crash is { } crash)
@@ -194,9 +198,9 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
         private DateTimeOffset? lastCrashAt;
         private double? coldStartMs;
 
-        public RunnerProcess? Current { get; private set; }
+        public IRunner? Current { get; private set; }
 
-        public async Task<RunnerProcess> GetAsync(RunnerPool pool, CancellationToken cancellationToken)
+        public async Task<IRunner> GetAsync(RunnerPool pool, CancellationToken cancellationToken)
         {
             if (Current is { IsReady: true } warm) return warm;
             await starting.WaitAsync(cancellationToken);
@@ -233,7 +237,7 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
             }
         }
 
-        private async Task WatchAsync(RunnerPool pool, RunnerProcess runner)
+        private async Task WatchAsync(RunnerPool pool, IRunner runner)
         {
             var exit = await runner.Ended;
             try
@@ -246,7 +250,7 @@ public sealed class RunnerPool(RunnerOptions options, HandlerHttp http, ILogger<
             }
         }
 
-        private void Ended(RunnerProcess runner, RunnerExit exit)
+        private void Ended(IRunner runner, RunnerExit exit)
         {
             lock (this)
             {

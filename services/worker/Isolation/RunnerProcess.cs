@@ -10,7 +10,7 @@ namespace Workq.Worker.Isolation;
 /// a frame that is malformed, too large, of a type a runner does not send, or about a run it was never given ends the
 /// runner, and its end says "runner broke the protocol: ..." (<see cref="RunnerExits"/>).
 /// </summary>
-public sealed class RunnerProcess
+public sealed class RunnerProcess : IRunner
 {
     private readonly Process process;
     private readonly FrameOutput output;
@@ -179,6 +179,8 @@ public sealed class RunnerProcess
         Kill($"{late.Ids.Count} run(s) passed WORKQ_HANDLER_TIMEOUT_SECONDS ({late.Timeout.TotalSeconds:0.###} s) and did not stop",
             late.Ids);
     }
+
+    void IRunner.Kill(string reason) => Kill(reason);
 
     /// <summary>
     /// Stops the runner; its runs (there are none when it is idle) go back to their queues, but for the overdue ones.

@@ -10,7 +10,7 @@ namespace Workq.Worker.Settling;
 /// retry through a delay queue whose TTL is the backoff, a crash suspect's copy, or the dead letter with its reason.
 /// Each publish is confirmed before the original delivery is acked.
 /// </summary>
-public sealed class RetryScheduler(EventPublisher publisher, Topology topology)
+public sealed class RetryScheduler(IRetryBroker broker)
 {
     private const int MaxReasonLength = 2_000;
     private readonly ConcurrentDictionary<int, Task> declaredDelays = new();
@@ -54,11 +54,11 @@ public sealed class RetryScheduler(EventPublisher publisher, Topology topology)
         var seconds = (int)delay.TotalSeconds;
         if (seconds == 0)
         {
-            await publisher.PublishAsync(Topology.RetryExchange, queue, envelope, properties, body, cancellationToken);
+            await broker.PublishAsync(Topology.RetryExchange, queue, envelope, properties, body, cancellationToken);
             return;
         }
-        await declaredDelays.GetOrAdd(seconds, s => topology.DeclareDelayAsync(s, CancellationToken.None));
-        await publisher.PublishAsync(Topology.DelayQueue(seconds), queue, envelope, properties, body,
+        await declaredDelays.GetOrAdd(seconds, s => broker.DeclareDelayAsync(s, CancellationToken.None));
+        await broker.PublishAsync(Topology.DelayQueue(seconds), queue, envelope, properties, body,
             cancellationToken);
     }
 
@@ -81,7 +81,7 @@ public sealed class RetryScheduler(EventPublisher publisher, Topology topology)
         };
         var copy = new RabbitMQ.Client.BasicProperties(properties) { Headers = headers };
         var envelope = new EventEnvelope(Guid.Empty, canvas, worker, DateTimeOffset.UtcNow, 0, null);
-        await publisher.PublishAsync(Topology.DeadLetterExchange, worker, envelope, copy, body, cancellationToken);
+        await broker.PublishAsync(Topology.DeadLetterExchange, worker, envelope, copy, body, cancellationToken);
     }
 
     /// <summary>
@@ -97,7 +97,7 @@ public sealed class RetryScheduler(EventPublisher publisher, Topology topology)
         var deadLetter = EventHeaders.Create(envelope, attempt);
         deadLetter.Headers![EventHeaders.DeadLetterReason] = Encoding.UTF8.GetBytes(Cut(reason));
         deadLetter.Headers[EventHeaders.Attempts] = attempt;
-        await publisher.PublishAsync(
+        await broker.PublishAsync(
             Topology.DeadLetterExchange,
             envelope.Worker,
             envelope,

@@ -1,0 +1,41 @@
+using Workq.Shared.Messaging;
+using Workq.Shared.Storage;
+
+namespace Workq.Emitter.Emitting;
+
+/// <summary>
+/// What the <see cref="EventEmitter"/> carries an emit out on: the idempotency keys, the delayed events' store, the
+/// broker and the event statuses (<see cref="EmitEdges"/>, or a test's).
+/// </summary>
+public interface IEmitEdges
+{
+    /// <summary>Claims the keys; answers every key's owner, this emit's or an earlier one's.</summary>
+    Task<IReadOnlyDictionary<string, (Guid Id, DateTimeOffset EnqueuedAt)>> ClaimAsync(
+        string canvas,
+        long canvasIncarnation,
+        IReadOnlyList<(string Key, Guid Id)> claims,
+        DateTimeOffset enqueuedAt,
+        CancellationToken cancellationToken);
+
+    /// <summary>Gives back keys whose events could not be enqueued.</summary>
+    Task ReleaseAsync(string canvas, IReadOnlyList<(string Key, Guid Id)> claims, CancellationToken cancellationToken);
+
+    /// <summary>Stores the delayed events, all or none, within each worker's limit.</summary>
+    Task ScheduleAsync(
+        string canvas,
+        long canvasIncarnation,
+        IReadOnlyList<ScheduledEvent> events,
+        int maxPerWorker,
+        CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Publishes the events, those of one worker and ordering key one after another; the tasks follow their order.
+    /// </summary>
+    IReadOnlyList<Task> PublishInOrder(
+        IReadOnlyList<(EventEnvelope Envelope, ReadOnlyMemory<byte> Body)> events,
+        CancellationToken cancellationToken);
+
+    void RecordStatus(EventStatusUpdate update);
+
+    void RecordEmitted(EmittedEvents events);
+}
