@@ -1,12 +1,5 @@
 namespace Workq.Tests.Integration;
 
-/// <summary>A cluster of its own: these tests kill and add worker instances.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class OrderingCollection : ICollectionFixture<WorkqCluster>
-{
-    public const string Name = "Ordering";
-}
-
 /// <summary>
 /// Ordering keys end to end (API.md "Ordering keys"): per key one at a time in emit order across instances, through
 /// kill -9 and retries, while different keys run side by side; the handler's Emit and what a hostile canvas can do with

@@ -338,7 +338,7 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
             while (!emitting.IsCancellationRequested)
             {
                 await cluster.EmitAsync(canvas, "tick", "null", token);
-                await Task.Delay(10);
+                await Task.Delay(10);   // the stream's pace, not a wait
             }
         });
         await cluster.EventuallyAsync(

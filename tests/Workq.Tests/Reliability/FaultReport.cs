@@ -1,14 +1,5 @@
 namespace Workq.Tests.Reliability;
 
-public sealed record ReliabilityRow(
-    string Scenario,
-    int Accepted,
-    int Processed,
-    int Duplicated,
-    int DeadLettered,
-    int Lost,
-    string Notes);
-
 /// <summary>
 /// A table a fault suite prints, one row per scenario: every accepted event and where it ended. Kept in .run/, which
 /// ./test.sh prints after the run.

@@ -153,9 +153,3 @@ public sealed class GuardBypass : IAsyncLifetime
         await Cluster.DisposeAsync();
     }
 }
-
-[CollectionDefinition(Name)]
-public sealed class GuardBypassCollection : ICollectionFixture<GuardBypass>
-{
-    public const string Name = "Guard bypass";
-}
