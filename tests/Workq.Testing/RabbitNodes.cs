@@ -65,7 +65,11 @@ public sealed class RabbitNodes : IAsyncDisposable
             // other.
             await Task.WhenAll(nodes.Select(n => n.Container.StartAsync(cancellationToken)));
             foreach (var node in nodes.Skip(1))
-                await node.ExecAsync(["sh", "-c", $"rabbitmqctl -q stop_app && rabbitmqctl -q join_cluster rabbit@{nodes[0].Name} && rabbitmqctl -q start_app"]);
+                await node.ExecAsync([
+                    "sh",
+                    "-c",
+                    $"rabbitmqctl -q stop_app && rabbitmqctl -q join_cluster rabbit@{nodes[0].Name} "
+                    + "&& rabbitmqctl -q start_app"]);
             await cluster.WaitHealthyAsync(TimeSpan.FromSeconds(90), cancellationToken);
             return cluster;
         }
