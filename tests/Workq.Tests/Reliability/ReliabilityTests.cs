@@ -120,7 +120,7 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
     }
 
     [Fact]
-    public async Task A_worker_instance_whose_broker_connection_drops_while_its_workers_change_comes_back_with_one_consumer_per_queue()
+    public async Task An_instance_whose_broker_connection_drops_as_workers_change_returns_with_one_consumer_per_queue()
     {
         await EnsureWorkersAsync(1);
         var instances = cluster.Workers.Count(w => !w.HasExited);
@@ -185,7 +185,7 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
     }
 
     [Fact]
-    public async Task Delayed_emits_survive_kill_9_of_the_emitter_dispatcher_and_workers_and_run_no_earlier_than_their_time()
+    public async Task Delayed_emits_survive_kill_9_of_the_emitter_dispatcher_and_workers_and_run_no_earlier_than_due()
     {
         await EnsureWorkersAsync(1);
         await using var sink = await CallbackSink.StartAsync();
@@ -234,7 +234,7 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
         """;
 
     [Fact]
-    public async Task A_poison_event_that_crashes_its_runner_every_time_is_dead_lettered_after_two_crashes_and_no_instance_exits()
+    public async Task A_poison_event_that_crashes_its_runner_each_time_dead_letters_after_two_crashes_none_exits()
     {
         await EnsureWorkersAsync(2);
         var instances = cluster.Workers.Where(w => !w.HasExited).ToList();
@@ -267,7 +267,7 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
     }
 
     [Fact]
-    public async Task In_process_a_poison_event_that_crashes_its_worker_every_time_is_dead_lettered_and_others_keep_flowing()
+    public async Task In_process_a_poison_event_crashing_its_worker_each_time_is_dead_lettered_and_others_keep_flowing()
     {
         // WORKQ_ISOLATION=none: the stack overflow takes the worker service down, and the broker's delivery limit ends
         // it.

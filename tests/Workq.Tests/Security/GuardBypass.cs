@@ -85,9 +85,10 @@ public sealed class GuardBypass : IAsyncLifetime
     {
         string[] assemblies =
         [
-            "System.Private.CoreLib", "System.Runtime", "System.Collections", "System.Linq", "System.Console", "System.Text.Json", "System.Memory",
-            "System.Threading", "System.Net.Primitives", "System.Net.Sockets", "System.Net.NameResolution", "System.Net.Http",
-            "System.Diagnostics.Process", "System.ComponentModel.Primitives", "System.Runtime.InteropServices", "System.Security.Cryptography",
+            "System.Private.CoreLib", "System.Runtime", "System.Collections", "System.Linq", "System.Console",
+            "System.Text.Json", "System.Memory", "System.Threading", "System.Net.Primitives", "System.Net.Sockets",
+            "System.Net.NameResolution", "System.Net.Http", "System.Diagnostics.Process",
+            "System.ComponentModel.Primitives", "System.Runtime.InteropServices", "System.Security.Cryptography",
         ];
         var options = ScriptOptions.Default
             .WithReferences(assemblies.Select(name => MetadataReference.CreateFromFile(Assembly.Load(name).Location))
