@@ -48,7 +48,10 @@ public static class LocalServers
     {
         var userInfo = Uri.UnescapeDataString(new Uri(url).UserInfo);
         var colon = userInfo.IndexOf(':', StringComparison.Ordinal);
-        if (colon <= 0) throw new InvalidOperationException($"A broker URL must carry a user and password (user:password@host), not '{new Uri(url).GetLeftPart(UriPartial.Authority)}'.");
+        if (colon <= 0)
+            throw new InvalidOperationException(
+                "A broker URL must carry a user and password (user:password@host), "
+                + $"not '{new Uri(url).GetLeftPart(UriPartial.Authority)}'.");
         return (userInfo[..colon], userInfo[(colon + 1)..]);
     }
 

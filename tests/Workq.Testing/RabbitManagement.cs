@@ -46,8 +46,10 @@ public sealed class RabbitManagement : IDisposable
             JsonContent.Create(new { }),
             cancellationToken);
         if (created.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-            throw new InvalidOperationException($"The broker's user {user} may not create virtual hosts: the tests and the bench make theirs as an " +
-                "administrator (WORKQ_TEST_RABBITMQ_ADMIN, WORKQ_BENCH_RABBITMQ_ADMIN; scripts/servers.sh writes one to .run/servers.env).");
+            throw new InvalidOperationException(
+                $"The broker's user {user} may not create virtual hosts: the tests and the bench make theirs as an "
+                + "administrator (WORKQ_TEST_RABBITMQ_ADMIN, WORKQ_BENCH_RABBITMQ_ADMIN; scripts/servers.sh writes "
+                + "one to .run/servers.env).");
         created.EnsureSuccessStatusCode();
         foreach (var grantee in new[] { user, serviceUser }.OfType<string>().Distinct())
         {

@@ -27,9 +27,12 @@ public static class ServiceDatabase
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
         {
-            throw new InvalidOperationException($"{new NpgsqlConnectionStringBuilder(admin).Username} may not create a database owned by {owner} " +
-                $"({e.MessageText}): the tests and the bench make theirs with an admin role that may create databases and is a member of {owner} " +
-                "(WORKQ_TEST_POSTGRES_ADMIN, WORKQ_BENCH_POSTGRES_ADMIN; scripts/servers.sh writes one to .run/servers.env).", e);
+            throw new InvalidOperationException(
+                $"{new NpgsqlConnectionStringBuilder(admin).Username} may not create a database owned by {owner} "
+                + $"({e.MessageText}): the tests and the bench make theirs with an admin role that may create "
+                + $"databases and is a member of {owner} (WORKQ_TEST_POSTGRES_ADMIN, WORKQ_BENCH_POSTGRES_ADMIN; "
+                + "scripts/servers.sh writes one to .run/servers.env).",
+                e);
         }
         return new NpgsqlConnectionStringBuilder(services) { Database = name }.ConnectionString;
     }

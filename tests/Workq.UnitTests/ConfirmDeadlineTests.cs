@@ -8,7 +8,7 @@ namespace Workq.UnitTests;
 public sealed class ConfirmDeadlineTests
 {
     [Fact]
-    public async Task Publishes_of_one_second_share_a_token_that_fires_after_the_timeout_and_the_next_second_gets_a_fresh_one()
+    public async Task Publishes_of_one_second_share_a_token_firing_after_the_timeout_and_the_next_second_gets_another()
     {
         var deadline = new ConfirmDeadline(TimeSpan.FromMilliseconds(100));
         // Taken at the start of a second, so the two reads fall in the same one.

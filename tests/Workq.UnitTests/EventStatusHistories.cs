@@ -130,7 +130,8 @@ public static class EventStatusHistories
         ("a run, retried once", [Queued, Running1, Retry, Running2, Completed2], EventStatuses.Completed),
         ("a completed event delivered again", [Queued, Running1, Completed1, Duplicate], EventStatuses.Completed),
         ("retries exhausted", [Running1, Retry, Running2, DeadLettered], EventStatuses.DeadLettered),
-        ("a dead letter redriven, that runs: run against redrive", [Running2, DeadLettered, Restart, Redriven, RedrivenCompleted], EventStatuses.Completed),
+        ("a dead letter redriven, that runs: run against redrive",
+            [Running2, DeadLettered, Restart, Redriven, RedrivenCompleted], EventStatuses.Completed),
         ("a dead letter redriven, running", [DeadLettered, Restart, Redriven], EventStatuses.Running),
         ("a dead letter redriven, dead-lettered again", [DeadLettered, Restart, Redriven, DeadAgain], EventStatuses
             .DeadLettered),

@@ -137,7 +137,7 @@ public sealed class EventStatusOrderTests
     }
 
     [Fact]
-    public void A_final_state_beats_any_state_that_is_not_final_whatever_its_attempt_and_a_dead_letter_older_than_the_run_loses()
+    public void A_final_state_beats_any_not_final_whatever_its_attempt_and_a_dead_letter_older_than_the_run_loses()
     {
         var duplicate = Write(EventStatuses.Running, EventStatuses.RunningRank, 2, At.AddSeconds(3));
         Assert.True(Completed.Supersedes(duplicate));
@@ -177,7 +177,8 @@ public sealed class EventStatusOrderTests
                     && current.Rank != EventStatuses.DeadLetteredRank,
                     $"{name}: {string.Join(" → ", order.Select(w => w.Status))} went back to {current.Status}");
             }
-            Assert.True(current.Status == ends, $"{name}: {string.Join(" → ", order.Select(w => $"{w.Status}/{w.Attempts}"))} ends {current.Status}, not {ends}");
+            var seen = string.Join(" → ", order.Select(w => $"{w.Status}/{w.Attempts}"));
+            Assert.True(current.Status == ends, $"{name}: {seen} ends {current.Status}, not {ends}");
         }
     }
 

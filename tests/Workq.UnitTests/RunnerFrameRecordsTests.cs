@@ -41,8 +41,9 @@ public sealed class RunnerFrameRecordsTests
                 Assert.Equal("{\"n\":1}", System.Text.Encoding.UTF8.GetString(run.Body.Span));
             }
             ),
-            ["EmitReply"] = (EmitReplyFrame.Type, o => EmitReplyFrame.Refused(3, 2, RunnerProtocol.EmitQueueFull, "full")
-                .Write(o),
+            ["EmitReply"] = (
+                EmitReplyFrame.Type,
+                o => EmitReplyFrame.Refused(3, 2, RunnerProtocol.EmitQueueFull, "full").Write(o),
             p => Assert.Equal(
                 EmitReplyFrame.Refused(3, 2, RunnerProtocol.EmitQueueFull, "full"),
                 EmitReplyFrame.Read(p))),

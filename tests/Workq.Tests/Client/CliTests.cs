@@ -112,7 +112,10 @@ public sealed class CliTests(WorkqCluster cluster)
 
         var workers = await WorkqAsync(token, "workers", canvas);
         AssertOk(workers);
-        Assert.Matches(@"^NAME\s+STATE\s+VERSION\s+CONCURRENCY\s+QUEUED\s+IN-FLIGHT\s+PROCESSED\s+FAILED\s+DEAD-LETTERED\s+CONSUMERS$", workers.Lines[0]);
+        Assert.Matches(
+            @"^NAME\s+STATE\s+VERSION\s+CONCURRENCY\s+QUEUED\s+IN-FLIGHT"
+            + @"\s+PROCESSED\s+FAILED\s+DEAD-LETTERED\s+CONSUMERS$",
+            workers.Lines[0]);
         Assert.Matches(@"^double\s+running\s+1\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+$", workers.Lines[1]);
         Assert.Equal(
             "double",

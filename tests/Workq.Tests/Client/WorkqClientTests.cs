@@ -33,6 +33,7 @@ public sealed class WorkqClientTests(WorkqCluster cluster)
             w => w.Stats.Processed >= count,
             Patience,
             $"{count} processed");
+        // Nothing to poll for: a duplicate would be counted within a stats flush (1 s), or never.
         await Task.Delay(TimeSpan.FromSeconds(1));
         var settled = await control.GetWorkerAsync(canvas, worker);
         Assert.Equal(count, settled.Stats.Processed);

@@ -139,7 +139,7 @@ public sealed class WorkqControlClientTests(WorkqCluster cluster)
     }
 
     [Fact]
-    public async Task GetEventAsync_reads_a_status_and_WaitForEventAsync_returns_it_finished_or_when_the_timeout_runs_out()
+    public async Task GetEventAsync_reads_a_status_and_WaitForEventAsync_returns_it_finished_or_when_the_timeout_ends()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("ce");
         using var control = FastClients.Control(cluster, token);

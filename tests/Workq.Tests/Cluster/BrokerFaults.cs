@@ -2,9 +2,6 @@ using Workq.Tests.Reliability;
 
 namespace Workq.Tests.Cluster;
 
-/// <summary>What a broker fault did, as the fault itself tells it.</summary>
-public sealed record FaultNotes(string Text);
-
 /// <summary>
 /// One broker fault under a steady emit load, and the account of it: every event with a 202 must reach the handler
 /// (which reports to a sink) and none may be lost; during the fault an emit is answered 202 or 503 with Retry-After,

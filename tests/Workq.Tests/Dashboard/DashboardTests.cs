@@ -189,7 +189,12 @@ public sealed class DashboardTests(WorkqCluster cluster, DashboardBrowser browse
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("trace");
         await cluster.DeployAsync(canvas, "child", "Log(\"child ran\");\nreturn \"ok\";", token: token);
-        await cluster.DeployAsync(canvas, "parent", "Log($\"parent got {Event![\"n\"]}\");\nawait Emit(\"child\", new { from = \"parent\" });\nreturn new { done = true };", token: token);
+        await cluster.DeployAsync(
+            canvas,
+            "parent",
+            "Log($\"parent got {Event![\"n\"]}\");\nawait Emit(\"child\", new { from = \"parent\" });\n"
+            + "return new { done = true };",
+            token: token);
         await cluster.EmitAsync(canvas, "parent", """{"n":7}""", token);
         var traces = await cluster.EventuallyAsync(
             () => cluster.TracesAsync(canvas, "parent"),

@@ -27,10 +27,14 @@ public sealed class DeadLetterSearchDashboardTests(
         {
             await db.OpenAsync();
             await using var insert = new NpgsqlCommand("""
-                insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, body, body_text, reason, attempts, dead_lettered_at)
+                insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, body, body_text, reason,
+                     attempts, dead_lettered_at)
                 select @canvas, 'w', gen_random_uuid(), now(), 0, convert_to(b, 'UTF8'), b,
-                       'retries exhausted after 3 attempts; last error: HttpRequestException: 503', 3, now() - make_interval(secs => i)
-                  from generate_series(1, 150) i, lateral (select format('{"order":%s,"sku":"%s"}', i, case when i % 50 = 0 then 'needle' else 'hay' end) b) s
+                       'retries exhausted after 3 attempts; last error: HttpRequestException: 503', 3,
+                       now() - make_interval(secs => i)
+                  from generate_series(1, 150) i,
+                       lateral (select format('{"order":%s,"sku":"%s"}', i,
+                                              case when i % 50 = 0 then 'needle' else 'hay' end) b) s
                 """, db);
             insert.Parameters.AddWithValue("canvas", canvas);
             Assert.Equal(150, await insert.ExecuteNonQueryAsync());

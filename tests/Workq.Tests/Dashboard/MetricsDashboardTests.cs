@@ -84,7 +84,8 @@ public sealed class MetricsDashboardTests(WorkqCluster cluster, DashboardBrowser
         await cluster.DeployAsync(canvas, "sink", "return null;", token: token);
         await cluster.DeployAsync(canvas, "bad", "throw new InvalidOperationException(\"no\");", token: token);
         var canvasPath = $"/v1/canvases/{canvas}/metrics";
-        var range = $"from={Uri.EscapeDataString(DateTime.UtcNow.AddMinutes(-5).ToString("O"))}&to={Uri.EscapeDataString(DateTime.UtcNow.AddMinutes(5).ToString("O"))}";
+        var range = $"from={Uri.EscapeDataString(DateTime.UtcNow.AddMinutes(-5).ToString("O"))}"
+            + $"&to={Uri.EscapeDataString(DateTime.UtcNow.AddMinutes(5).ToString("O"))}";
 
         // Two rates in two distinct minutes: the second load starts only after the first has run and the minute has
         // rolled.

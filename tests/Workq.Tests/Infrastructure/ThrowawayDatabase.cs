@@ -30,7 +30,8 @@ public sealed class ThrowawayDatabase : IAsyncLifetime
     {
         await using var connection = await Db.OpenConnectionAsync();
         return await connection.ExecuteScalarAsync<long>(
-            "insert into canvases (name, token_hash) values (@canvas, 'hash-' || @canvas) returning incarnation", new { canvas });
+            "insert into canvases (name, token_hash) values (@canvas, 'hash-' || @canvas) returning incarnation",
+            new { canvas });
     }
 
     public async Task DisposeAsync()

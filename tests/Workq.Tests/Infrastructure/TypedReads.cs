@@ -18,6 +18,9 @@ public static class TypedReads
         node.Deserialize<T>(ApiJson)
             ?? throw new Xunit.Sdk.XunitException($"expected a {typeof(T).Name}, the answer was empty");
 
+    /// <summary>An answer's body read as text (a test that also checks its status) into a model.</summary>
+    public static T As<T>(this string json) => JsonNode.Parse(json).As<T>();
+
     public static async Task<IReadOnlyList<Trace>> GetTracesAsync(
         this WorkqCluster cluster,
         string canvas,
@@ -26,4 +29,11 @@ public static class TypedReads
 
     public static async Task<Worker> GetWorkerAsync(this WorkqCluster cluster, string canvas, string worker) =>
         (await cluster.WorkerAsync(canvas, worker)).As<Worker>();
+
+    /// <summary>The worker with what the client's model leaves out: scheduled, limits, runner.</summary>
+    public static async Task<WorkerDetail> GetWorkerDetailAsync(
+        this WorkqCluster cluster,
+        string canvas,
+        string worker) =>
+        (await cluster.WorkerAsync(canvas, worker)).As<WorkerDetail>();
 }

@@ -285,9 +285,3 @@ public sealed class WorkqCluster : IAsyncLifetime
             $"Timed out after {timeout.TotalSeconds}s waiting for {what}; last seen: {last}\n{Logs()}");
     }
 }
-
-[CollectionDefinition(Name)]
-public sealed class ClusterCollection : ICollectionFixture<WorkqCluster>
-{
-    public const string Name = "Workq cluster";
-}

@@ -7,7 +7,10 @@ public sealed class ApiContractTests(WorkqCluster cluster)
     private async Task AssertProblemAsync(HttpResponseMessage response, int status, string? detailContains = null)
     {
         var body = await response.Content.ReadAsStringAsync();
-        Assert.True((int)response.StatusCode == status, $"{response.RequestMessage!.Method} {response.RequestMessage.RequestUri} answered {(int)response.StatusCode}, expected {status}: {body}");
+        Assert.True(
+            (int)response.StatusCode == status,
+            $"{response.RequestMessage!.Method} {response.RequestMessage.RequestUri} answered "
+            + $"{(int)response.StatusCode}, expected {status}: {body}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = JsonNode.Parse(body)!;
         Assert.Equal(status, problem["status"]!.GetValue<int>());

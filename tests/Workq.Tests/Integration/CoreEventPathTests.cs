@@ -65,7 +65,8 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
         await using var sink = await CallbackSink.StartAsync();
         var (canvas, token) = await cluster.CreateCanvasAsync();
         await cluster.DeployAsync(canvas, "record", $$"""
-            using (var response = await Http.PostAsync("{{sink.Url}}", new StringContent(Meta.Id.ToString()), CancellationToken)) { }
+            using (var response = await Http.PostAsync(
+                "{{sink.Url}}", new StringContent(Meta.Id.ToString()), CancellationToken)) { }
             return null;
             """, concurrency: 20, token: token);
 
@@ -83,7 +84,9 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
             TimeSpan.FromSeconds(90),
             "1000 handler runs");
         var worker = await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "record"),
-            w => w.Stats is { Processed: >= 1000, Queued: 0, InFlight: 0 }, Patience, "the queue drained and all counted");
+            w => w.Stats is { Processed: >= 1000, Queued: 0, InFlight: 0 },
+            Patience,
+            "the queue drained and all counted");
 
         var seen = sink.Calls.Select(Guid.Parse).ToList();
         Assert.Equal(1000, seen.Count);
@@ -120,7 +123,9 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
         var id = await cluster.EmitAsync(canvas, "boom", """{"x":7}""", token);
 
         var worker = await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "boom"),
-            w => w.Stats is { Failed: 1, Queued: 0, InFlight: 0 }, Patience, "one failure counted and nothing left in the queue");
+            w => w.Stats is { Failed: 1, Queued: 0, InFlight: 0 },
+            Patience,
+            "one failure counted and nothing left in the queue");
         Assert.Equal(1, worker.Stats.Processed);
 
         var trace = Assert.Single(await cluster.GetTracesAsync(canvas, "boom"));
@@ -139,7 +144,9 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
         await cluster.DeployAsync(canvas, "sink", "return Event![\"from\"]!.GetValue<int>();", token: token);
         await cluster.DeployAsync(canvas, "fan", """
             var n = Event!["n"]!.GetValue<int>();
-            await Task.WhenAll(n < 2 ? Emit("fan", new { n = n + 1 }) : Task.FromResult(Guid.Empty), Emit("sink", new { from = n }));
+            await Task.WhenAll(
+                n < 2 ? Emit("fan", new { n = n + 1 }) : Task.FromResult(Guid.Empty),
+                Emit("sink", new { from = n }));
             return n;
             """, token: token);
         await cluster.EmitAsync(canvas, "fan", """{"n":0}""", token);
@@ -231,7 +238,11 @@ public sealed class CoreEventPathTests(WorkqCluster cluster)
     {
         var (canvas, token) = await cluster.CreateCanvasAsync();
         await cluster.DeployAsync(canvas, "meta", """
-            return new { id = Meta.Id, canvas = Meta.Canvas, worker = Meta.Worker, attempt = Meta.Attempt, depth = Meta.Depth, enqueuedAt = Meta.EnqueuedAt, isNull = Event is null };
+            return new
+            {
+                id = Meta.Id, canvas = Meta.Canvas, worker = Meta.Worker, attempt = Meta.Attempt, depth = Meta.Depth,
+                enqueuedAt = Meta.EnqueuedAt, isNull = Event is null,
+            };
             """, token: token);
         var id = await cluster.EmitAsync(canvas, "meta", "null", token);
         var trace = (await cluster.EventuallyAsync(

@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using Workq.Client;
 
 namespace Workq.Tests.Integration;
 
@@ -15,8 +16,8 @@ public sealed class CronTests(WorkqCluster cluster)
     private Task<JsonNode?> PutCronAsync(string canvas, string cron, string body, string token, int expect) =>
         cluster.JsonAsync(HttpMethod.Put, CronsUrl(canvas, cron), token, body, expect);
 
-    private async Task<JsonArray> ListAsync(string canvas, string token)
-        => (await cluster.JsonAsync(HttpMethod.Get, CronsUrl(canvas), token))!.AsArray();
+    private async Task<List<Cron>> ListAsync(string canvas, string token)
+        => (await cluster.JsonAsync(HttpMethod.Get, CronsUrl(canvas), token)).As<List<Cron>>();
 
     private async Task ExpectProblemAsync(
         HttpMethod method,
@@ -32,7 +33,7 @@ public sealed class CronTests(WorkqCluster cluster)
             (int)response.StatusCode == status,
             $"{method} {url} with {body} answered {(int)response.StatusCode}, expected {status}: {text}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var detail = JsonNode.Parse(text)!["detail"]!.GetValue<string>();
+        var detail = text.As<Problem>().Detail!;
         Assert.True(
             detail.Contains(detailContains, StringComparison.Ordinal),
             $"{method} {url} with {body}: '{detail}' does not say '{detailContains}'");
@@ -42,30 +43,30 @@ public sealed class CronTests(WorkqCluster cluster)
     public async Task Crons_are_created_listed_updated_and_deleted()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("cron");
-        var created = await PutCronAsync(
+        var created = (await PutCronAsync(
             canvas,
             "nightly",
             """{"schedule":"0 3 * * *","worker":"report","event":{"kind":"nightly","n":[1,2]}}""",
             token,
-            201);
-        Assert.Equal("nightly", created!["name"]!.GetValue<string>());
-        Assert.Equal("0 3 * * *", created["schedule"]!.GetValue<string>());
-        Assert.Equal("report", created["worker"]!.GetValue<string>());
-        Assert.Equal("""{"kind":"nightly","n":[1,2]}""", created["event"]!.ToJsonString());
-        Assert.Null(created["lastRun"]);
-        var nextRun = created["nextRun"]!.GetValue<DateTimeOffset>();
+            201)).As<Cron>();
+        Assert.Equal("nightly", created.Name);
+        Assert.Equal("0 3 * * *", created.Schedule);
+        Assert.Equal("report", created.Worker);
+        Assert.Equal("""{"kind":"nightly","n":[1,2]}""", created.Event!.ToJsonString());
+        Assert.Null(created.LastRun);
+        var nextRun = created.NextRun!.Value;
         Assert.Equal((3, 0, 0), (nextRun.Hour, nextRun.Minute, nextRun.Second));
         Assert.InRange(nextRun - DateTimeOffset.UtcNow, TimeSpan.Zero, TimeSpan.FromDays(1));
 
         // No event means a null event; the worker need not exist.
-        var updated = await PutCronAsync(
+        var updated = (await PutCronAsync(
             canvas,
             "nightly",
             """{"schedule":"@hourly","worker":"nobody-yet"}""",
             token,
-            200);
-        Assert.Equal("@hourly", updated!["schedule"]!.GetValue<string>());
-        Assert.Null(updated["event"]);
+            200)).As<Cron>();
+        Assert.Equal("@hourly", updated.Schedule);
+        Assert.Null(updated.Event);
         await PutCronAsync(
             canvas,
             "a-first",
@@ -73,16 +74,17 @@ public sealed class CronTests(WorkqCluster cluster)
             cluster.AdminToken,
             201);
 
-        var list = await ListAsync(canvas, token);
-        Assert.Equal(["a-first", "nightly"], list.Select(c => c!["name"]!.GetValue<string>()));
-        Assert.Equal("text", list[0]!["event"]!.GetValue<string>());
-        Assert.All(list, c => Assert.Equal(
+        var listed = await cluster.JsonAsync(HttpMethod.Get, CronsUrl(canvas), token);
+        var list = listed.As<List<Cron>>();
+        Assert.Equal(["a-first", "nightly"], list.Select(c => c.Name));
+        Assert.Equal("text", list[0].Event!.GetValue<string>());
+        // The JSON itself: these fields, in this order.
+        Assert.All(listed!.AsArray(), c => Assert.Equal(
             ["name", "schedule", "worker", "event", "lastRun", "nextRun"],
             c!.AsObject().Select(p => p.Key)));
         Assert.Equal(
             "nobody-yet",
-            (await cluster.JsonAsync(HttpMethod.Get, CronsUrl(canvas, "nightly"), token))!["worker"]!
-                .GetValue<string>());
+            (await cluster.JsonAsync(HttpMethod.Get, CronsUrl(canvas, "nightly"), token)).As<Cron>().Worker);
 
         await cluster.JsonAsync(HttpMethod.Delete, CronsUrl(canvas, "nightly"), token, expect: 204);
         await ExpectProblemAsync(HttpMethod.Delete, CronsUrl(canvas, "nightly"), token, null, 404, "no cron 'nightly'");
@@ -185,38 +187,38 @@ public sealed class CronTests(WorkqCluster cluster)
         // Two boundaries are at most two minutes away; a third event would be a duplicate.
         var patience = TimeSpan.FromSeconds(140);
         var traces = await cluster.EventuallyAsync(
-            () => cluster.TracesAsync(canvas, "tick"),
+            () => cluster.GetTracesAsync(canvas, "tick"),
             t => t.Count >= 2,
             patience,
             "two minutely ticks");
         // Nothing to poll for: a duplicate of the second tick would be traced within these seconds, or never.
         await Task.Delay(TimeSpan.FromSeconds(3));
-        traces = await cluster.TracesAsync(canvas, "tick");
+        traces = await cluster.GetTracesAsync(canvas, "tick");
 
-        var enqueued = traces.Select(t => t!["enqueuedAt"]!.GetValue<DateTimeOffset>()).OrderBy(t => t).ToList();
+        var enqueued = traces.Select(t => t.EnqueuedAt).OrderBy(t => t).ToList();
         Assert.True(
             enqueued.Count == 2,
             $"expected one event per tick, saw {enqueued.Count}: {string.Join(", ", enqueued)}\n{cluster.Logs()}");
         Assert.Equal(TimeSpan.FromMinutes(1), Minute(enqueued[1]) - Minute(enqueued[0]));
         Assert.All(enqueued, t => Assert.InRange(t - Minute(t), TimeSpan.Zero, TimeSpan.FromSeconds(5)));
-        Assert.All(traces, t => Assert.Equal("""{"from":"cron"}""", t!["event"]!.ToJsonString()));
+        Assert.All(traces, t => Assert.Equal("""{"from":"cron"}""", t.Event!.ToJsonString()));
         await cluster.EventuallyAsync(
-            () => cluster.WorkerAsync(canvas, "tick"),
-            w => w["stats"]!["processed"]!.GetValue<long>() == 2,
+            () => cluster.GetWorkerAsync(canvas, "tick"),
+            w => w.Stats.Processed == 2,
             TimeSpan.FromSeconds(10),
             "two processed");
 
-        var cron = (await ListAsync(canvas, token)).Single(c => c!["name"]!.GetValue<string>() == "every-minute")!;
-        Assert.Equal(Minute(enqueued[1]), cron["lastRun"]!.GetValue<DateTimeOffset>());
-        Assert.Equal(Minute(enqueued[1]).AddMinutes(1), cron["nextRun"]!.GetValue<DateTimeOffset>());
+        var cron = (await ListAsync(canvas, token)).Single(c => c.Name == "every-minute");
+        Assert.Equal(Minute(enqueued[1]), cron.LastRun);
+        Assert.Equal(Minute(enqueued[1]).AddMinutes(1), cron.NextRun);
 
         Assert.Empty(await cluster.TracesAsync(canvas, "quiet"));
         var unhandled = (await cluster.JsonAsync(
             HttpMethod.Get,
             cluster.ControlUrl($"/v1/canvases/{canvas}/unhandled"),
-            token))!.AsArray();
-        Assert.Equal("ghost", Assert.Single(unhandled)!["worker"]!.GetValue<string>());
-        Assert.Equal("7", unhandled[0]!["sample"]!.GetValue<string>());
+            token)).As<List<Unhandled>>();
+        Assert.Equal("ghost", Assert.Single(unhandled).Worker);
+        Assert.Equal("7", unhandled[0].Sample!.GetValue<string>());
         // Stop them, so later tests share a quiet cluster.
         await cluster.JsonAsync(
             HttpMethod.Delete,

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Workq.Client;
+using Trace = Workq.Client.Trace;
 
 namespace Workq.Tests.Integration;
 
@@ -26,7 +28,7 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
             body);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True((int)response.StatusCode == 202, $"emit ?{query} answered {(int)response.StatusCode}: {text}");
-        return JsonNode.Parse(text)!["id"]!.GetValue<Guid>();
+        return text.As<EmitAccepted>().Id;
     }
 
     private async Task<string> EmitRefusedAsync(
@@ -48,8 +50,8 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
 
     private static string At(DateTimeOffset at) => Uri.EscapeDataString(at.ToString("O"));
 
-    private static DateTimeOffset StartedAt(JsonArray traces, Guid id) =>
-        traces.Single(t => t!["eventId"]!.GetValue<Guid>() == id)!["startedAt"]!.GetValue<DateTimeOffset>();
+    private static DateTimeOffset StartedAt(IReadOnlyList<Trace> traces, Guid id) =>
+        traces.Single(t => t.EventId == id).StartedAt;
 
     [Fact]
     public async Task Single_and_batch_delayed_emits_wait_as_scheduled_and_run_no_earlier_than_their_time()
@@ -62,16 +64,18 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
         var singleAt = await EmitAtAsync(canvas, "d", $"runAt={At(runAt)}", token, "2");
         var batch = (await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl(
             $"/v1/canvases/{canvas}/events"), token, $$"""
-            [{"worker":"d","event":3,"delaySeconds":4.5},{"worker":"d","event":4,"runAt":"{{runAt:O}}"},{"worker":"d","event":5}]
-            """, expect: 202))!["ids"]!.AsArray().Select(i => i!.GetValue<Guid>()).ToList();
+            [{"worker":"d","event":3,"delaySeconds":4.5},
+             {"worker":"d","event":4,"runAt":"{{runAt:O}}"},
+             {"worker":"d","event":5}]
+            """, expect: 202)).As<AcceptedIds>().Ids;
 
         // The immediate item runs now; the four others wait in the table, outside the queue.
-        var waiting = await cluster.WorkerAsync(canvas, "d");
-        Assert.Equal(4, waiting["stats"]!["scheduled"]!.GetValue<long>());
-        Assert.Equal(100_000, waiting["limits"]!["maxScheduled"]!.GetValue<int>());
+        var waiting = await cluster.GetWorkerDetailAsync(canvas, "d");
+        Assert.Equal(4, waiting.Stats.Scheduled);
+        Assert.Equal(100_000, waiting.Limits.MaxScheduled);
 
         var traces = await cluster.EventuallyAsync(
-            () => cluster.TracesAsync(canvas, "d"),
+            () => cluster.GetTracesAsync(canvas, "d"),
             t => t.Count == 5,
             Patience,
             "all five ran");
@@ -80,7 +84,7 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
         Assert.True(StartedAt(traces, batch[0]) >= before.AddSeconds(4.5), "the batch's delaySeconds ran early");
         Assert.True(StartedAt(traces, batch[1]) >= runAt, "the batch's runAt ran early");
         Assert.True(StartedAt(traces, batch[2]) < runAt, "the batch's immediate item waited");
-        Assert.Equal(0, (await cluster.WorkerAsync(canvas, "d"))["stats"]!["scheduled"]!.GetValue<long>());
+        Assert.Equal(0, (await cluster.GetWorkerDetailAsync(canvas, "d")).Stats.Scheduled);
     }
 
     [Fact]
@@ -127,7 +131,7 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
             cluster.ControlUrl($"/v1/canvases/{victim}/workers/w/events/{cancelled}"),
             victimToken,
             expect: 202);
-        Assert.Equal(1, (await cluster.WorkerAsync(victim, "w"))["stats"]!["scheduled"]!.GetValue<long>());
+        Assert.Equal(1, (await cluster.GetWorkerDetailAsync(victim, "w")).Stats.Scheduled);
         // The attacker's own route reaches only its own worker's events; the victim's route refuses its token.
         await cluster.JsonAsync(
             HttpMethod.Delete,
@@ -139,22 +143,22 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
             cluster.ControlUrl($"/v1/canvases/{victim}/workers/w/events/{kept}"),
             attackerToken,
             expect: 403);
-        Assert.Equal(1, (await cluster.WorkerAsync(victim, "w"))["stats"]!["scheduled"]!.GetValue<long>());
+        Assert.Equal(1, (await cluster.GetWorkerDetailAsync(victim, "w")).Stats.Scheduled);
 
         await cluster.TraceOfAsync(victim, "w", kept, Patience);
         // Published together: once the kept one ran, the cancelled one would have been in the queue before it.
         var traces = await cluster.EventuallyAsync(
-            () => cluster.TracesAsync(victim, "w"),
+            () => cluster.GetTracesAsync(victim, "w"),
             t => t.Count >= 1,
             Patience,
             "the victim's traces");
-        Assert.DoesNotContain(traces, t => t!["eventId"]!.GetValue<Guid>() == cancelled);
+        Assert.DoesNotContain(traces, t => t.EventId == cancelled);
         await cluster.EventuallyAsync(
-            () => cluster.WorkerAsync(victim, "w"),
-            w => w["stats"]!["processed"]!.GetValue<long>() >= 1,
+            () => cluster.GetWorkerAsync(victim, "w"),
+            w => w.Stats.Processed >= 1,
             Patience,
             "the counter caught up");
-        Assert.Equal(1, (await cluster.WorkerAsync(victim, "w"))["stats"]!["processed"]!.GetValue<long>());
+        Assert.Equal(1, (await cluster.GetWorkerAsync(victim, "w")).Stats.Processed);
         Assert.Empty(await cluster.TracesAsync(attacker, "w"));
     }
 
@@ -165,16 +169,18 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
         await cluster.DeployAsync(canvas, "p", "return Event;", token: token);
         await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/p/pause"), token);
         await cluster.EventuallyAsync(
-            () => cluster.WorkerAsync(canvas, "p"),
-            w => w["stats"]!["consumers"]!.GetValue<long>() == 0,
+            () => cluster.GetWorkerAsync(canvas, "p"),
+            w => w.Stats.Consumers == 0,
             Patience,
             "no consumers while paused");
 
         var id = await EmitAtAsync(canvas, "p", "delaySeconds=1", token);
-        var held = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "p"),
-            w => w["stats"]!["scheduled"]!.GetValue<long>() == 0
-                && w["stats"]!["queued"]!.GetValue<long>() == 1, Patience, "the due event queued, held by the pause");
-        Assert.Equal(0, held["stats"]!["processed"]!.GetValue<long>());
+        var held = await cluster.EventuallyAsync(
+            () => cluster.GetWorkerDetailAsync(canvas, "p"),
+            w => w.Stats.Scheduled == 0 && w.Stats.Queued == 1,
+            Patience,
+            "the due event queued, held by the pause");
+        Assert.Equal(0, held.Stats.Processed);
 
         await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/p/resume"), token);
         await cluster.TraceOfAsync(canvas, "p", id, Patience);
@@ -186,13 +192,17 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
         var (canvas, token) = await cluster.CreateCanvasAsync("delay");
         await cluster.DeployAsync(canvas, "w", "return Event;", token: token);
         await cluster.JsonAsync(HttpMethod.Post, cluster.EmitUrl($"/v1/canvases/{canvas}/events"), token,
-            """[{"worker":"w","event":1,"delaySeconds":600},{"worker":"w","event":2,"delaySeconds":600},{"worker":"other","event":3,"delaySeconds":600}]""", expect: 202);
+            """
+            [{"worker":"w","event":1,"delaySeconds":600},
+             {"worker":"w","event":2,"delaySeconds":600},
+             {"worker":"other","event":3,"delaySeconds":600}]
+            """, expect: 202);
         var purged = await cluster.JsonAsync(
             HttpMethod.Delete,
             cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/events"),
             token);
-        Assert.Equal(2, purged!["purged"]!.GetValue<long>());
-        Assert.Equal(0, (await cluster.WorkerAsync(canvas, "w"))["stats"]!["scheduled"]!.GetValue<long>());
+        Assert.Equal(2, purged.As<PurgeAnswer>().Purged);
+        Assert.Equal(0, (await cluster.GetWorkerDetailAsync(canvas, "w")).Stats.Scheduled);
     }
 
     [Fact]
@@ -214,12 +224,11 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
         await cluster.DeployAsync(other, "sink", "return Event;", token: otherToken);
 
         var relayed = await cluster.EmitAsync(canvas, "relay", "7", token);
-        var relay = await cluster.TraceOfAsync(canvas, "relay", relayed, Patience);
-        var emitted = relay["emitted"]!.AsArray().Single()!["id"]!.GetValue<Guid>();
-        var sink = await cluster.TraceOfAsync(canvas, "sink", emitted, Patience);
-        Assert.True(sink["startedAt"]!.GetValue<DateTimeOffset>() >= relay["startedAt"]!.GetValue<DateTimeOffset>()
-            .AddSeconds(2), "the handler's delayed emit ran early");
-        Assert.Equal(7, sink["event"]!.GetValue<int>());
+        var relay = (await cluster.TraceOfAsync(canvas, "relay", relayed, Patience)).As<Trace>();
+        var emitted = relay.Emitted.Single().Id;
+        var sink = (await cluster.TraceOfAsync(canvas, "sink", emitted, Patience)).As<Trace>();
+        Assert.True(sink.StartedAt >= relay.StartedAt.AddSeconds(2), "the handler's delayed emit ran early");
+        Assert.Equal(7, sink.Event!.GetValue<int>());
         Assert.Empty(await cluster.TracesAsync(other, "sink"));
 
         var far = await cluster.TraceOfAsync(
@@ -228,7 +237,7 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
             await cluster.EmitAsync(canvas, "far", "1", token),
             Patience);
         Assert.Contains("30 days", far.ToJsonString());
-        Assert.Equal(0, (await cluster.WorkerAsync(canvas, "sink"))["stats"]!["scheduled"]!.GetValue<long>());
+        Assert.Equal(0, (await cluster.GetWorkerDetailAsync(canvas, "sink")).Stats.Scheduled);
     }
 
     [Fact]
@@ -240,7 +249,8 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
         await using (var db = Npgsql.NpgsqlDataSource.Create(cluster.ServiceEnvironment["WORKQ_POSTGRES"]))
         await using (var fill = db.CreateCommand("""
             insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, body)
-            select gen_random_uuid(), $1, 'w', now(), now() + interval '10 days', 0, '1'::bytea from generate_series(1, 100000)
+            select gen_random_uuid(), $1, 'w', now(), now() + interval '10 days', 0, '1'::bytea
+            from generate_series(1, 100000)
             """))
         {
             fill.Parameters.AddWithValue(canvas);
@@ -257,16 +267,16 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
         // The refused batch enqueued nothing, not even its immediate item; a plain emit is still taken.
         var now = await cluster.EmitAsync(canvas, "w", "3", token);
         var traces = await cluster.EventuallyAsync(
-            () => cluster.TracesAsync(canvas, "w"),
+            () => cluster.GetTracesAsync(canvas, "w"),
             t => t.Count >= 1,
             Patience,
             "the immediate emit ran");
-        Assert.Equal(now, Assert.Single(traces)!["eventId"]!.GetValue<Guid>());
+        Assert.Equal(now, Assert.Single(traces).EventId);
         var purged = await cluster.JsonAsync(
             HttpMethod.Delete,
             cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/events"),
             token);
-        Assert.Equal(100_000, purged!["purged"]!.GetValue<long>());
+        Assert.Equal(100_000, purged.As<PurgeAnswer>().Purged);
     }
 
     [Fact]
@@ -290,8 +300,8 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
                 cluster.EmitUrl($"/v1/canvases/{canvas}/events"),
                 token,
                 body,
-                expect: 202))!["ids"]!.AsArray();
-            for (var i = 0; i < ids.Count; i++) runAts[ids[i]!.GetValue<Guid>()] = times[i];
+                expect: 202)).As<AcceptedIds>().Ids;
+            for (var i = 0; i < ids.Count; i++) runAts[ids[i]] = times[i];
         }
         await cluster.EventuallyAsync(
             () => Task.FromResult(sink.FirstSeen.Count),
@@ -304,8 +314,10 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
             .Order().ToList();
         double Percentile(double p)
             => lateness[Math.Min(lateness.Count - 1, (int)Math.Ceiling(p * lateness.Count) - 1)];
-        output.WriteLine($"Delayed-emit lateness (handler's callback - runAt) over {lateness.Count} events scheduled 2-5 s ahead: " +
-            $"min {lateness[0]:0} ms, p50 {Percentile(0.50):0} ms, p99 {Percentile(0.99):0} ms, max {lateness[^1]:0} ms; p99 < 1 s: {Percentile(0.99) < 1000}");
+        output.WriteLine(
+            $"Delayed-emit lateness (handler's callback - runAt) over {lateness.Count} events scheduled 2-5 s ahead: "
+            + $"min {lateness[0]:0} ms, p50 {Percentile(0.50):0} ms, p99 {Percentile(0.99):0} ms, "
+            + $"max {lateness[^1]:0} ms; p99 < 1 s: {Percentile(0.99) < 1000}");
         Assert.True(lateness[0] >= 0, $"an event ran {-lateness[0]:0} ms before its runAt");
         Assert.True(lateness[^1] < 10_000, $"an event ran {lateness[^1]:0} ms after its runAt");
     }

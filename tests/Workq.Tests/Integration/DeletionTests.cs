@@ -19,23 +19,32 @@ public sealed class DeletionTests(WorkqCluster cluster)
 
     /// <summary>One row in every table that keeps rows per canvas, as the services would write them.</summary>
     private static Task SeedAsync(NpgsqlConnection db, string canvas, string worker) => db.ExecuteAsync("""
-        insert into traces (canvas, worker, event_id, finished_at, body) values (@canvas, @worker, gen_random_uuid(), now(), '{}');
-        insert into idempotency_keys (canvas, key, event_id, enqueued_at) values (@canvas, 'k-' || @worker, gen_random_uuid(), now());
-        insert into unhandled_events (canvas, worker, event_id, enqueued_at, depth, body) values (@canvas, 'ghost', gen_random_uuid(), now(), 0, '\x31');
+        insert into traces (canvas, worker, event_id, finished_at, body)
+             values (@canvas, @worker, gen_random_uuid(), now(), '{}');
+        insert into idempotency_keys (canvas, key, event_id, enqueued_at)
+             values (@canvas, 'k-' || @worker, gen_random_uuid(), now());
+        insert into unhandled_events (canvas, worker, event_id, enqueued_at, depth, body)
+             values (@canvas, 'ghost', gen_random_uuid(), now(), 0, '\x31');
         insert into unhandled_dropped (canvas, worker, dropped) values (@canvas, 'ghost-' || @worker, 1);
         insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, body, body_text, reason, attempts)
              values (@canvas, @worker, gen_random_uuid(), now(), 0, '\x31', '1', 'seeded', 6);
-        insert into metrics_minute (canvas, worker, at, processed) values (@canvas, @worker, date_trunc('minute', now()) - interval '10 hours', 1);
-        insert into metrics_hour (canvas, worker, at, processed, failed, timed_out, dead_lettered, emitted, queue_wait, duration)
+        insert into metrics_minute (canvas, worker, at, processed)
+             values (@canvas, @worker, date_trunc('minute', now()) - interval '10 hours', 1);
+        insert into metrics_hour (canvas, worker, at, processed, failed, timed_out, dead_lettered, emitted, queue_wait,
+             duration)
              values (@canvas, @worker, date_trunc('hour', now()) - interval '10 hours', 1, 0, 0, 0, 0, '{}', '{}');
         insert into cancelled_events (canvas, worker, event_id) values (@canvas, @worker, gen_random_uuid());
         insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, body)
              values (gen_random_uuid(), @canvas, @worker, now(), now() + interval '10 days', 0, '\x31');
-        insert into crons (canvas, name, schedule, worker, event, next_run) values (@canvas, 'n-' || @worker, '0 0 1 1 *', @worker, 'null', '2100-01-01Z');
-        insert into cron_ticks (canvas, name, tick_time, event_id, claimed_at) values (@canvas, 'n-' || @worker, now(), gen_random_uuid(), now());
-        insert into event_status (canvas, id, worker, status, rank, attempts, enqueued_at) values (@canvas, gen_random_uuid(), @worker, 'queued', 10, 1, now());
+        insert into crons (canvas, name, schedule, worker, event, next_run)
+             values (@canvas, 'n-' || @worker, '0 0 1 1 *', @worker, 'null', '2100-01-01Z');
+        insert into cron_ticks (canvas, name, tick_time, event_id, claimed_at)
+             values (@canvas, 'n-' || @worker, now(), gen_random_uuid(), now());
+        insert into event_status (canvas, id, worker, status, rank, attempts, enqueued_at)
+             values (@canvas, gen_random_uuid(), @worker, 'queued', 10, 1, now());
         insert into worker_rate_buckets (canvas, worker, next_slot) values (@canvas, @worker, 0);
-        insert into event_emits (canvas, enqueued_at, ids, workers) values (@canvas, now(), array[gen_random_uuid()], array[@worker]);
+        insert into event_emits (canvas, enqueued_at, ids, workers)
+             values (@canvas, now(), array[gen_random_uuid()], array[@worker]);
         insert into quarantine (source, redrive, canvas, worker, body, properties, error, attempts, first_failed_at)
              values ('workq.dead-letters', 'publish', @canvas, @worker, '\x31', '{}', 'seeded', 3, now());
         """, new { canvas, worker });
@@ -51,7 +60,8 @@ public sealed class DeletionTests(WorkqCluster cluster)
     {
         var tables = await db.QueryAsync<(string Table, bool HasWorker)>("""
             select c.table_name, exists (select 1 from information_schema.columns w
-                                          where w.table_schema = c.table_schema and w.table_name = c.table_name and w.column_name = 'worker')
+                                          where w.table_schema = c.table_schema and w.table_name = c.table_name
+                                               and w.column_name = 'worker')
               from information_schema.columns c
              where c.table_schema = current_schema() and c.column_name = 'canvas' and c.table_name <> @skip
             """, new { skip = InstanceBookkeeping });

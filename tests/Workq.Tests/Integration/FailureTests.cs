@@ -121,7 +121,7 @@ public sealed class FailureTests(WorkqCluster cluster)
         await cluster.EventuallyAsync(async () =>
         {
             emitted.Add(await cluster.EmitAsync(canvas, "bad", "1", token));
-            await Task.Delay(200);
+            await Task.Delay(200);   // one emit per look, so the loop does not flood the queue
             return (await cluster.JsonAsync(HttpMethod.Get, listUrl, token))!.AsArray().Count;
         }, n => n >= 1, Patience, "a dead letter");
         // Every event emitted above has ended (a dead letter stored after the discard would be listed again).

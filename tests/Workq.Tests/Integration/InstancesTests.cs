@@ -1,3 +1,5 @@
+using Workq.Client;
+
 namespace Workq.Tests.Integration;
 
 /// <summary>
@@ -8,13 +10,13 @@ public sealed class InstancesTests(WorkqCluster cluster)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    private async Task<JsonArray> InstancesAsync() => (await cluster.JsonAsync(
+    private async Task<List<InstanceDetail>> InstancesAsync() => (await cluster.JsonAsync(
         HttpMethod.Get,
         cluster.ControlUrl("/v1/instances"),
-        cluster.AdminToken))!.AsArray();
+        cluster.AdminToken)).As<List<InstanceDetail>>();
 
-    private static IEnumerable<JsonNode> ConsumersOf(JsonArray instances, string canvas) =>
-        instances.SelectMany(i => i!["consumers"]!.AsArray()).Where(c => c!["canvas"]!.GetValue<string>() == canvas)!;
+    private static IEnumerable<InstanceConsumer> ConsumersOf(List<InstanceDetail> instances, string canvas) =>
+        instances.SelectMany(i => i.Consumers).Where(c => c.Canvas == canvas);
 
     [Fact]
     public async Task Two_instances_are_listed_with_their_consumers_and_prefetch_and_a_paused_workers_consumers_go()
@@ -26,30 +28,31 @@ public sealed class InstancesTests(WorkqCluster cluster)
         await cluster.DeployAsync(canvas, "b", "return 2;", concurrency: 3, token: token);
 
         var listed = await cluster.EventuallyAsync(InstancesAsync,
-            l => l.Count(i => pids.Contains(i!["pid"]!.GetValue<int>())) >= 2
-                && ConsumersOf(l, canvas).Count() >= 2 * 2, Patience, "both instances consuming a and b");
-        foreach (var instance in listed.Where(i => pids.Contains(i!["pid"]!.GetValue<int>())))
+            l => l.Count(i => pids.Contains(i.Pid)) >= 2 && ConsumersOf(l, canvas).Count() >= 2 * 2,
+            Patience,
+            "both instances consuming a and b");
+        foreach (var instance in listed.Where(i => pids.Contains(i.Pid)))
         {
-            Assert.NotEqual(Guid.Empty, instance!["id"]!.GetValue<Guid>());
-            Assert.False(string.IsNullOrEmpty(instance["host"]!.GetValue<string>()));
-            Assert.Empty(instance["canvases"]!.AsArray());
+            Assert.NotEqual(Guid.Empty, instance.Id);
+            Assert.False(string.IsNullOrEmpty(instance.Host));
+            Assert.Empty(instance.Canvases);
             // Handler code runs in runner processes by default; none has started yet, since nothing was emitted.
-            Assert.Equal("canvas", instance["isolation"]!.GetValue<string>());
-            Assert.DoesNotContain(instance["runners"]!.AsArray(), r => r!["canvas"]!.GetValue<string>() == canvas);
-            Assert.True(instance["lastSeen"]!.GetValue<DateTimeOffset>() > DateTimeOffset.UtcNow.AddSeconds(-10));
-            var mine = instance["consumers"]!.AsArray().Where(c => c!["canvas"]!.GetValue<string>() == canvas)
-                .ToDictionary(c => c!["worker"]!.GetValue<string>());
-            Assert.Equal(7, mine["a"]!["prefetch"]!.GetValue<int>());
-            Assert.Equal(3, mine["b"]!["prefetch"]!.GetValue<int>());
-            Assert.Equal("consuming", mine["a"]!["state"]!.GetValue<string>());
-            Assert.Equal(0, mine["b"]!["inFlight"]!.GetValue<int>());
+            Assert.Equal("canvas", instance.Isolation);
+            Assert.DoesNotContain(instance.Runners!, r => r.Canvas == canvas);
+            Assert.True(instance.LastSeen > DateTimeOffset.UtcNow.AddSeconds(-10));
+            var mine = instance.Consumers.Where(c => c.Canvas == canvas).ToDictionary(c => c.Worker);
+            Assert.Equal(7, mine["a"].Prefetch);
+            Assert.Equal(3, mine["b"].Prefetch);
+            Assert.Equal("consuming", mine["a"].State);
+            Assert.Equal(0, mine["b"].InFlight);
         }
 
         await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/a/pause"), token);
         var after = await cluster.EventuallyAsync(InstancesAsync,
-            l => !ConsumersOf(l, canvas).Any(
-                c => c["worker"]!.GetValue<string>() == "a"), Patience, "a's consumers gone after pause");
-        Assert.True(ConsumersOf(after, canvas).Count(c => c["worker"]!.GetValue<string>() == "b") >= 2);
+            l => !ConsumersOf(l, canvas).Any(c => c.Worker == "a"),
+            Patience,
+            "a's consumers gone after pause");
+        Assert.True(ConsumersOf(after, canvas).Count(c => c.Worker == "b") >= 2);
     }
 
     [Fact]

@@ -64,7 +64,8 @@ public sealed class KestrelRejectionTests(WorkqCluster cluster)
             (cluster.Control.Port, "/v1/canvases") })
         {
             await using var connection = await RawConnection.OpenAsync(port);
-            await connection.SendAsync($"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {(port == cluster.Control.Port ? cluster.AdminToken : token)}\r\n" +
+            var bearer = port == cluster.Control.Port ? cluster.AdminToken : token;
+            await connection.SendAsync($"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {bearer}\r\n" +
                 "Content-Type: application/json\r\nContent-Length: 40000000\r\n\r\n");
             AssertProblem(await connection.ReadResponseAsync(), 413, "larger than");
         }

@@ -29,7 +29,8 @@ public sealed class LiveStatsTests(WorkqCluster cluster, Xunit.Abstractions.ITes
         var seen = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, worker), w => done(w["stats"]!),
             Deadline - Stopwatch.GetElapsedTime(since), what);
         var lag = Stopwatch.GetElapsedTime(since);
-        output.WriteLine($"{what}: after {lag.TotalMilliseconds:0} ms ({(lag <= Promise ? "within" : "OVER")} the {Promise.TotalSeconds:0} s promise)");
+        var kept = lag <= Promise ? "within" : "OVER";
+        output.WriteLine($"{what}: after {lag.TotalMilliseconds:0} ms ({kept} the {Promise.TotalSeconds:0} s promise)");
         return seen["stats"]!;
     }
 
@@ -101,8 +102,10 @@ public sealed class LiveStatsTests(WorkqCluster cluster, Xunit.Abstractions.ITes
         await using var sink = await CallbackSink.StartAsync();
         var (canvas, token) = await cluster.CreateCanvasAsync();
         await cluster.DeployAsync(canvas, "slow", $$"""
-            while (await Http.GetStringAsync("{{gateUrl}}", CancellationToken) != "open") await Task.Delay(20, CancellationToken);
-            using (var response = await Http.PostAsync("{{sink.Url}}", new StringContent(Meta.Id.ToString()), CancellationToken)) { }
+            while (await Http.GetStringAsync("{{gateUrl}}", CancellationToken) != "open")
+                await Task.Delay(20, CancellationToken);
+            using (var response = await Http.PostAsync(
+                "{{sink.Url}}", new StringContent(Meta.Id.ToString()), CancellationToken)) { }
             return null;
             """, concurrency: 3, token: token);
         await FollowsAsync(
@@ -195,7 +198,8 @@ public sealed class LiveStatsTests(WorkqCluster cluster, Xunit.Abstractions.ITes
         }
         timings.Sort();
         output.WriteLine(
-            $"list of {Workers} workers, 50 sequential: p50 {timings[24]:0.0} ms, p99 {timings[^1]:0.0} ms (max of 50)");
+            $"list of {Workers} workers, 50 sequential: p50 {timings[24]:0.0} ms, "
+            + $"p99 {timings[^1]:0.0} ms (max of 50)");
 
         await cluster.JsonAsync(
             HttpMethod.Delete,

@@ -14,7 +14,8 @@ public sealed class MetricsApiTests(WorkqCluster cluster)
     private static string RecentRange()
     {
         var now = DateTime.UtcNow;
-        return $"from={Uri.EscapeDataString(now.AddMinutes(-10).ToString("O"))}&to={Uri.EscapeDataString(now.AddMinutes(1).ToString("O"))}";
+        return $"from={Uri.EscapeDataString(now.AddMinutes(-10).ToString("O"))}"
+            + $"&to={Uri.EscapeDataString(now.AddMinutes(1).ToString("O"))}";
     }
 
     private async Task<JsonArray> PointsAsync(string path, string? token = null) =>
@@ -118,7 +119,11 @@ public sealed class MetricsApiTests(WorkqCluster cluster)
         await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 5).Select(i => ("h", i.ToString())), token);
         await SettledAsync($"/v1/canvases/{canvas}/workers/h/metrics?{RecentRange()}", "processed", 5, "5 runs");
 
-        var week = await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/h/metrics?step=3600&from={Uri.EscapeDataString(DateTime.UtcNow.AddDays(-7).ToString("O"))}"), token);
+        var weekAgo = Uri.EscapeDataString(DateTime.UtcNow.AddDays(-7).ToString("O"));
+        var week = await cluster.JsonAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/h/metrics?step=3600&from={weekAgo}"),
+            token);
         Assert.Equal(3600, week!["step"]!.GetValue<int>());
         var points = week["points"]!.AsArray();
         Assert.InRange(points.Count, 168, 169);

@@ -66,7 +66,8 @@ public sealed partial class OpenApiDocumentTests(WorkqCluster cluster)
             }
             var responses = operation["responses"]!.AsObject().Select(r => r.Key).ToHashSet();
             foreach (var status in route.Statuses.Where(s => !responses.Contains(s)))
-                missing.Add($"{route.Method} {route.Path}: {status} is not among its responses ({string.Join(", ", responses.Order())}) in the {service}'s document");
+                missing.Add($"{route.Method} {route.Path}: {status} is not among its responses "
+                    + $"({string.Join(", ", responses.Order())}) in the {service}'s document");
         }
         Assert.True(missing.Count == 0, string.Join("\n", missing));
     }
@@ -94,14 +95,16 @@ public sealed partial class OpenApiDocumentTests(WorkqCluster cluster)
         foreach (var (route, expected) in inputs)
         {
             var (operations, service) = route.OnEmitter ? (emitter, "emitter") : (control, "control");
-            if (operations.GetValueOrDefault((route.Method, route.Path)) is not { } operation) continue; // the routes' test reports it
+            // A route missing from the document: the routes' test reports it.
+            if (operations.GetValueOrDefault((route.Method, route.Path)) is not { } operation) continue;
             var parameters = (operation["parameters"]?.AsArray() ?? []).Select(p => p!).ToList();
             foreach (var input in expected)
             {
                 var found = parameters.FirstOrDefault(p => p["in"]?.GetValue<string>() == input.In
                     && string.Equals(p["name"]?.GetValue<string>(), input.Name,
                         input.In == "header" ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal));
-                var where = $"{route.Method} {route.Path}: the {input.In} {(input.In == "header" ? "" : "parameter ")}{input.Name}";
+                var kind = input.In == "header" ? "" : "parameter ";
+                var where = $"{route.Method} {route.Path}: the {input.In} {kind}{input.Name}";
                 if (found is null)
                 {
                     missing.Add($"{where} is not among its parameters in the {service}'s document ({route.Row})");

@@ -1,12 +1,5 @@
 namespace Workq.Tests.Integration;
 
-/// <summary>A cluster of its own: these tests kill and add worker instances.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class OrderingCollection : ICollectionFixture<WorkqCluster>
-{
-    public const string Name = "Ordering";
-}
-
 /// <summary>
 /// Ordering keys end to end (API.md "Ordering keys"): per key one at a time in emit order across instances, through
 /// kill -9 and retries, while different keys run side by side; the handler's Emit and what a hostile canvas can do with
@@ -21,9 +14,11 @@ public sealed class OrderingKeyTests(WorkqCluster cluster, ITestOutputHelper out
     private static string RecordCode(CallbackSink sink, int pauseMs) => $$"""
         var k = (string)Event!["k"]!;
         var n = (int)Event["n"]!;
-        using (var r = await Http.PostAsync("{{sink.Url}}", new StringContent($"start|{k}|{n}|{Meta.Attempt}"), CancellationToken)) { }
+        using (var r = await Http.PostAsync(
+            "{{sink.Url}}", new StringContent($"start|{k}|{n}|{Meta.Attempt}"), CancellationToken)) { }
         await Task.Delay({{pauseMs}}, CancellationToken);
-        using (var r = await Http.PostAsync("{{sink.Url}}", new StringContent($"end|{k}|{n}|{Meta.Attempt}"), CancellationToken)) { }
+        using (var r = await Http.PostAsync(
+            "{{sink.Url}}", new StringContent($"end|{k}|{n}|{Meta.Attempt}"), CancellationToken)) { }
         return n;
         """;
 
@@ -213,9 +208,11 @@ public sealed class OrderingKeyTests(WorkqCluster cluster, ITestOutputHelper out
         var code = $$"""
             var k = (string)Event!["k"]!;
             var n = (int)Event["n"]!;
-            using (var r = await Http.PostAsync("{{sink.Url}}", new StringContent($"start|{k}|{n}|{Meta.Attempt}"), CancellationToken)) { }
+            using (var r = await Http.PostAsync(
+                "{{sink.Url}}", new StringContent($"start|{k}|{n}|{Meta.Attempt}"), CancellationToken)) { }
             if (k == "bad" && n == 0 && Meta.Attempt < 3) throw new InvalidOperationException("not yet");
-            using (var r = await Http.PostAsync("{{sink.Url}}", new StringContent($"end|{k}|{n}|{Meta.Attempt}"), CancellationToken)) { }
+            using (var r = await Http.PostAsync(
+                "{{sink.Url}}", new StringContent($"end|{k}|{n}|{Meta.Attempt}"), CancellationToken)) { }
             return n;
             """;
         await cluster.DeployAsync(canvas, "w", code, concurrency: 4, token: token);
@@ -257,7 +254,8 @@ public sealed class OrderingKeyTests(WorkqCluster cluster, ITestOutputHelper out
         var (hostile, hostileToken) = await cluster.CreateCanvasAsync("orderhostile");
         // The same worker name on both canvases: the victim's records "victim", the hostile's own "hostile".
         var recordAs = (string who) => $$"""
-            using (var r = await Http.PostAsync("{{sink.Url}}", new StringContent($"{{who}}|{Event}"), CancellationToken)) { }
+            using (var r = await Http.PostAsync(
+                "{{sink.Url}}", new StringContent($"{{who}}|{Event}"), CancellationToken)) { }
             return null;
             """;
         await cluster.DeployAsync(victim, "t", recordAs("victim"), concurrency: 8, token: victimToken);
@@ -266,7 +264,8 @@ public sealed class OrderingKeyTests(WorkqCluster cluster, ITestOutputHelper out
             foreach (var key in new[] { new string('k', 10_000), "", "a\u0001b", "a\nb" })
             {
                 try { await Emit("t", "never", orderingKey: key); }
-                catch (ArgumentException e) { using (var r = await Http.PostAsync("{{sink.Url}}", new StringContent($"refused|{e.Message}"), CancellationToken)) { } }
+                catch (ArgumentException e) { using (var r = await Http.PostAsync(
+                    "{{sink.Url}}", new StringContent($"refused|{e.Message}"), CancellationToken)) { } }
             }
             for (var n = 0; n < 10; n++) await Emit("t", n, orderingKey: "../{{victim}}/t");
             return null;

@@ -269,7 +269,8 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
         // "concurrency" per instance.
         await cluster.DeployAsync(canvas, "slow", $$"""
             await Task.Delay(1000, CancellationToken);
-            using (var r = await Http.PostAsync("{{sink.Url}}", new StringContent($"{Meta.Id} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}"), CancellationToken)) { }
+            var ran = new StringContent($"{Meta.Id} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}");
+            using (var r = await Http.PostAsync("{{sink.Url}}", ran, CancellationToken)) { }
             return null;
             """, concurrency: 2, token: token);
         var instances = cluster.Workers.Count(w => !w.HasExited);
@@ -323,7 +324,8 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
         await using var sink = await CallbackSink.StartAsync();
         var (canvas, token) = await cluster.CreateCanvasAsync();
         await cluster.DeployAsync(canvas, "tick", $$"""
-            using (var r = await Http.PostAsync("{{sink.Url}}", new StringContent(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString()), CancellationToken)) { }
+            var ran = new StringContent(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString());
+            using (var r = await Http.PostAsync("{{sink.Url}}", ran, CancellationToken)) { }
             return null;
             """, concurrency: 5, token: token);
         await cluster.EventuallyAsync(
@@ -338,7 +340,7 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
             while (!emitting.IsCancellationRequested)
             {
                 await cluster.EmitAsync(canvas, "tick", "null", token);
-                await Task.Delay(10);
+                await Task.Delay(10);   // the stream's pace, not a wait
             }
         });
         await cluster.EventuallyAsync(
@@ -369,7 +371,8 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
         await emitting.CancelAsync();
         await emitter;
 
-        output.WriteLine($"pause-to-stop: {pauseToStop} ms (last run after the pause answer; negative = stopped before it returned); resume-to-first-run: {resumeToFirstRun} ms");
+        output.WriteLine($"pause-to-stop: {pauseToStop} ms (last run after the pause answer; negative = stopped "
+            + $"before it returned); resume-to-first-run: {resumeToFirstRun} ms");
         Assert.True(pauseToStop < 1000, $"a run started {pauseToStop} ms after the pause");
         Assert.True(resumeToFirstRun < 1000, $"the first run came {resumeToFirstRun} ms after the resume");
     }

@@ -13,7 +13,8 @@ namespace Workq.Tests.Integration;
 public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper output)
 {
     private static string RecordCode(CallbackSink sink) => $$"""
-        using (var r = await Http.PostAsync("{{sink.Url}}", new StringContent(Meta.Id.ToString()), CancellationToken)) { }
+        var id = new StringContent(Meta.Id.ToString());
+        using (var r = await Http.PostAsync("{{sink.Url}}", id, CancellationToken)) { }
         return null;
         """;
 
@@ -26,8 +27,7 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
         var (canvas, token) = await cluster.CreateCanvasAsync("rate");
         var created = await cluster.JsonAsync(HttpMethod.Put, WorkerUrl(canvas, "w"), token,
             """{"code":"return 1;","rateLimit":{"events":10,"perSeconds":1}}""", expect: 201);
-        Assert.Equal(10, created!["rateLimit"]!["events"]!.GetValue<int>());
-        Assert.Equal(1, created["rateLimit"]!["perSeconds"]!.GetValue<double>());
+        Assert.Equal(new RateLimit(10, 1), created.As<Worker>().RateLimit);
 
         // A redeploy without it keeps it, as every setting.
         var redeployed = await cluster.JsonAsync(
@@ -35,21 +35,22 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
             WorkerUrl(canvas, "w"),
             token,
             """{"code":"return 2;"}""");
-        Assert.Equal(10, redeployed!["rateLimit"]!["events"]!.GetValue<int>());
+        Assert.Equal(10, redeployed.As<Worker>().RateLimit!.Events);
 
         var patched = await cluster.JsonAsync(
             HttpMethod.Patch,
             WorkerUrl(canvas, "w"),
             token,
             """{"rateLimit":{"events":100,"perSeconds":0.5}}""");
-        Assert.Equal(100, patched!["rateLimit"]!["events"]!.GetValue<int>());
-        Assert.Equal(0.5, (await cluster.WorkerAsync(canvas, "w"))["rateLimit"]!["perSeconds"]!.GetValue<double>());
+        Assert.Equal(100, patched.As<Worker>().RateLimit!.Events);
+        Assert.Equal(0.5, (await cluster.GetWorkerAsync(canvas, "w")).RateLimit!.PerSeconds);
 
         var cleared = await cluster.JsonAsync(
             HttpMethod.Patch,
             WorkerUrl(canvas, "w"),
             token,
             """{"rateLimit":null}""");
+        // The JSON itself: the key is there, with null (not left out).
         Assert.True(cleared!.AsObject().ContainsKey("rateLimit"));
         Assert.Null(cleared["rateLimit"]);
 
@@ -90,7 +91,7 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             Assert.Contains($"\\\"{field}\\\"", text);
         }
-        Assert.Null((await cluster.WorkerAsync(canvas, "w"))["rateLimit"]);
+        Assert.Null((await cluster.GetWorkerAsync(canvas, "w")).RateLimit);
     }
 
     /// <summary>
@@ -114,8 +115,8 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
                 ["rateLimit"] = new JsonObject { ["events"] = 10, ["perSeconds"] = 1 }
             }.ToJsonString(), expect: 201);
         await cluster.EventuallyAsync(
-            () => cluster.WorkerAsync(canvas, "rec"),
-            w => w["stats"]!["consumers"]!.GetValue<long>() == 2,
+            () => cluster.GetWorkerAsync(canvas, "rec"),
+            w => w.Stats.Consumers == 2,
             TimeSpan.FromSeconds(30),
             "two consumers");
 
@@ -142,7 +143,8 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
         var after = await SharesAsync(instances, canvas);
         var inWindow = sink.FirstSeen.Values.Count(t => t - start < window.TotalSeconds * Stopwatch.Frequency);
         var shares = after.Zip(before, (a, b) => a - b).ToList();
-        output.WriteLine($"limit 10/s: {inWindow} runs in 60 s ({inWindow / 60.0:F2}/s); instances' shares {string.Join(" + ", shares)}");
+        output.WriteLine($"limit 10/s: {inWindow} runs in 60 s ({inWindow / 60.0:F2}/s); "
+            + $"instances' shares {string.Join(" + ", shares)}");
         output.WriteLine("runs per 10 s: " + string.Join(", ", Enumerable.Range(0, 6).Select(i =>
             sink.FirstSeen.Values.Count(
                 t => t - start >= i * 10L * Stopwatch.Frequency && t - start < (i + 1) * 10L * Stopwatch.Frequency))));
@@ -175,9 +177,9 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
             seen => accepted.All(seen.Contains),
             TimeSpan.FromSeconds(60),
             "every event run once the limit is removed");
-        var worker = await cluster.WorkerAsync(canvas, "rec");
-        Assert.Equal(0, worker["stats"]!["failed"]!.GetValue<long>());
-        Assert.Equal(0, worker["stats"]!["deadLettered"]!.GetValue<long>());
+        var worker = await cluster.GetWorkerAsync(canvas, "rec");
+        Assert.Equal(0, worker.Stats.Failed);
+        Assert.Equal(0, worker.Stats.DeadLettered);
     }
 
     /// <summary>
@@ -249,7 +251,8 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
         await cluster.JsonAsync(HttpMethod.Put, WorkerUrl(canvas, "w"), token, new JsonObject
         {
             ["code"] = $$"""
-                using (var r = await Http.PostAsync("{{sink.Url}}", new StringContent($"{Meta.Id} {Meta.Attempt}"), CancellationToken)) { }
+                var run = new StringContent($"{Meta.Id} {Meta.Attempt}");
+                using (var r = await Http.PostAsync("{{sink.Url}}", run, CancellationToken)) { }
                 return null;
                 """,
             ["concurrency"] = 10,
@@ -263,14 +266,13 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
             "the one run the bucket allows");
         var instances = cluster.Workers.Count(w => !w.HasExited);
         // Up to concurrency per instance wait delivered but unstarted; the rest are still queued.
-        var waiting = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "w"),
+        var waiting = await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "w"),
             // inFlight comes from the instances' load reports (every second), so it is awaited too: waiting deliveries
             // counted as in flight would keep it above 0 and fail here.
-            w => w["stats"]!["processed"]!.GetValue<long>() == 1 && w["stats"]!["queued"]!.GetValue<long>() <= 19
-                && w["stats"]!["inFlight"]!.GetValue<long>() == 0,
+            w => w.Stats is { Processed: 1, Queued: <= 19, InFlight: 0 },
             TimeSpan.FromSeconds(10), "one processed, none in flight, the waiting ones delivered");
-        Assert.Equal(0, waiting["stats"]!["inFlight"]!.GetValue<long>());
-        Assert.InRange(waiting["stats"]!["queued"]!.GetValue<long>(), Math.Max(0, 29 - 10 * instances), 19);
+        Assert.Equal(0, waiting.Stats.InFlight);
+        Assert.InRange(waiting.Stats.Queued, Math.Max(0, 29 - 10 * instances), 19);
         Assert.Single(sink.Calls);
 
         await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/pause"), token);

@@ -142,7 +142,8 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
         await using var stream = tcp.GetStream();
         await stream.WriteAsync(Encoding.ASCII
             .GetBytes($"POST /v1/canvases/{canvas}/workers/w/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
-                $"Authorization: Bearer {token}\r\nIdempotency-Key: a\r\nIdempotency-Key: b\r\nContent-Length: 1\r\nConnection: close\r\n\r\n1"));
+                $"Authorization: Bearer {token}\r\nIdempotency-Key: a\r\nIdempotency-Key: b\r\n" +
+                "Content-Length: 1\r\nConnection: close\r\n\r\n1"));
         var answer = await new StreamReader(stream).ReadToEndAsync();
         Assert.StartsWith("HTTP/1.1 400", answer);
         Assert.Contains("Idempotency-Key is given 2 times", answer);
@@ -234,7 +235,10 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
         var n = Event!["n"]!.GetValue<int>();
         Log("go");
         if (kind is "log" or "all") for (var i = 0; i < 100; i++) Log(new string('l', 1_999));
-        if (kind is "all") { try { await Emit(Meta.Worker + "-sink", new string('x', 10 * 1024 * 1024)); } catch (ArgumentException) { } }
+        if (kind is "all")
+        {
+            try { await Emit(Meta.Worker + "-sink", new string('x', 10 * 1024 * 1024)); } catch (ArgumentException) { }
+        }
         if (kind is "throw" or "all") throw new Exception(new string('e', n));
         return kind == "log" ? null : new string('r', n);
         """;
@@ -261,7 +265,8 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
         await RunAsync(40, 2_000_000);
         var after = worker.Sample().RssBytes;
         output.WriteLine(
-            $"worker RSS: {before / 1048576.0:0.0} MB before, {after / 1048576.0:0.0} MB after 40 runs with huge values");
+            $"worker RSS: {before / 1048576.0:0.0} MB before, "
+            + $"{after / 1048576.0:0.0} MB after 40 runs with huge values");
         Assert.True(
             after - before < 48L * 1024 * 1024,
             $"the worker service grew from {before / 1048576.0:0.0} to {after / 1048576.0:0.0} MB");

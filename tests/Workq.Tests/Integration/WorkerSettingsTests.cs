@@ -17,19 +17,20 @@ public sealed class WorkerSettingsTests(WorkqCluster cluster)
 
         var created = await cluster.JsonAsync(HttpMethod.Put, url, token,
             """{"code":"return 1;","concurrency":3,"retry":{"maxAttempts":4,"backoffSeconds":[1,5]}}""", expect: 201);
-        Assert.Equal(4, created!["retry"]!["maxAttempts"]!.GetValue<int>());
-        Assert.Equal([1, 5], created["retry"]!["backoffSeconds"]!.AsArray().Select(n => n!.GetValue<int>()));
-        Assert.Equal(3, created["concurrency"]!.GetValue<int>());
+        var worker = created.As<Worker>();
+        Assert.Equal(4, worker.Retry!.MaxAttempts);
+        Assert.Equal([1, 5], worker.Retry.BackoffSeconds!);
+        Assert.Equal(3, worker.Concurrency);
 
         // A new version of the code alone leaves the settings as they were, as PATCH leaves what it is not given.
-        var redeployed = await cluster.JsonAsync(HttpMethod.Put, url, token, """{"code":"return 2;"}""");
-        Assert.Equal(2, redeployed!["version"]!.GetValue<int>());
-        Assert.Equal(4, redeployed["retry"]!["maxAttempts"]!.GetValue<int>());
-        Assert.Equal(3, redeployed["concurrency"]!.GetValue<int>());
+        var redeployed = (await cluster.JsonAsync(HttpMethod.Put, url, token, """{"code":"return 2;"}""")).As<Worker>();
+        Assert.Equal(2, redeployed.Version);
+        Assert.Equal(4, redeployed.Retry!.MaxAttempts);
+        Assert.Equal(3, redeployed.Concurrency);
 
         var cleared = await cluster.JsonAsync(HttpMethod.Put, url, token, """{"code":"return 3;","retry":null}""");
-        Assert.Null(cleared!["retry"]);
-        Assert.Null((await cluster.WorkerAsync(canvas, "w"))["retry"]);
+        Assert.Null(cleared.As<Worker>().Retry);
+        Assert.Null((await cluster.GetWorkerAsync(canvas, "w")).Retry);
     }
 
     [Fact]

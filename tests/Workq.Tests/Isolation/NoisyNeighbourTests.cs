@@ -1,3 +1,5 @@
+using Workq.Client;
+
 namespace Workq.Tests.Isolation;
 
 /// <summary>
@@ -9,7 +11,7 @@ namespace Workq.Tests.Isolation;
 public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelper output)
 {
     [Fact]
-    public async Task A_stack_overflow_crashes_only_its_canvas_runner_and_the_event_is_dead_lettered_after_its_second_crash()
+    public async Task A_stack_overflow_crashes_only_its_canvas_runner_and_the_event_dead_letters_after_a_second_crash()
     {
         var since = tenants.Mark();
         var id = (await tenants.AttackAsync(
@@ -17,28 +19,27 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
             "int Down(int n) => n == 0 ? 0 : 1 + Down(n - 1); return Down(100_000_000);")).Single();
 
         var deadLetters = await tenants.Cluster.EventuallyAsync(
-            () => tenants.Cluster.JsonAsync(
+            async () => (await tenants.Cluster.JsonAsync(
                 HttpMethod.Get,
                 tenants.Cluster.ControlUrl($"/v1/canvases/{tenants.Noisy}/workers/recurse/dead-letters"),
-                tenants.NoisyToken),
-            d => d!.AsArray().Count == 1, NoisyNeighbours.Patience, "the event to be dead-lettered");
-        var deadLetter = deadLetters!.AsArray().Single()!;
-        Assert.Equal(id.ToString(), deadLetter["id"]!.GetValue<string>());
-        Assert.Contains(
-            "runner crashed: stack overflow",
-            deadLetter["reason"]!.GetValue<string>(),
-            StringComparison.Ordinal);
+                tenants.NoisyToken)).As<List<DeadLetter>>(),
+            d => d.Count == 1, NoisyNeighbours.Patience, "the event to be dead-lettered");
+        var deadLetter = deadLetters.Single();
+        Assert.Equal(id, deadLetter.Id);
+        Assert.Contains("runner crashed: stack overflow", deadLetter.Reason, StringComparison.Ordinal);
         var trace = await tenants.TraceAsync("recurse", id);
-        Assert.Equal("failed", trace["status"]!.GetValue<string>());
-        Assert.Equal("RunnerCrashed", trace["error"]!["type"]!.GetValue<string>());
-        Assert.Contains("stack overflow", trace["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("failed", trace.Status);
+        Assert.Equal("RunnerCrashed", trace.Error!.Type);
+        Assert.Contains("stack overflow", trace.Error.Message, StringComparison.Ordinal);
 
         // The dashboard and the stats say what happened to the canvas's runner.
-        var worker = await tenants.Cluster.EventuallyAsync(() => tenants.Cluster.WorkerAsync(tenants.Noisy, "recurse"),
-            w => w["runner"]?["crashes"]?.GetValue<int>() >= 2, NoisyNeighbours
-                .Patience, "the runner's crashes in the worker object");
-        Assert.Equal("stack overflow", worker["runner"]!["lastCrash"]!.GetValue<string>());
-        Assert.NotNull(worker["runner"]!["lastCrashAt"]);
+        var worker = await tenants.Cluster.EventuallyAsync(
+            () => tenants.Cluster.GetWorkerDetailAsync(tenants.Noisy, "recurse"),
+            w => w.Runner?.Crashes >= 2,
+            NoisyNeighbours.Patience,
+            "the runner's crashes in the worker object");
+        Assert.Equal("stack overflow", worker.Runner!.LastCrash);
+        Assert.NotNull(worker.Runner.LastCrashAt);
 
         await tenants.AssertNeighbourUnharmedAsync(since, "stack overflow", output);
         await AssertCanvasRecoversAsync("recurse");
@@ -73,8 +74,8 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
             new JsonObject { ["code"] = code }.ToJsonString(),
             expect: 400);
         Assert.Contains(
-            refused!["errors"]!.AsArray(),
-            e => e!["message"]!.GetValue<string>().Contains(api, StringComparison.Ordinal));
+            refused.As<Problem>().Errors!,
+            e => e.Message.Contains(api, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -89,16 +90,14 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
 
         foreach (var id in ids) Assert.Equal(
             "completed",
-            (await tenants.TraceAsync("unawaited", id))["status"]!.GetValue<string>());
+            (await tenants.TraceAsync("unawaited", id)).Status);
         // Given time to throw, and then some more events: the same runner takes them.
         var later = new List<Guid>();
-        for (
-            var i = 0;
-            i < 3;
-            i++) later.Add(await tenants.Cluster.EmitAsync(tenants.Noisy, "unawaited", "null", tenants.NoisyToken));
+        for (var i = 0; i < 3; i++)
+            later.Add(await tenants.Cluster.EmitAsync(tenants.Noisy, "unawaited", "null", tenants.NoisyToken));
         foreach (var id in later) Assert.Equal(
             "completed",
-            (await tenants.TraceAsync("unawaited", id))["status"]!.GetValue<string>());
+            (await tenants.TraceAsync("unawaited", id)).Status);
         Assert.Equal(crashesBefore, await CrashesAsync());
         await tenants.AssertNeighbourUnharmedAsync(since, "unawaited task throwing", output);
     }
@@ -112,20 +111,14 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
             "long n = 0; while (n >= 0) n = (n + 1) % 1_000_000_007; return n;")).Single();
 
         var trace = await tenants.TraceAsync("spin", id);
-        Assert.Equal("timedOut", trace["status"]!.GetValue<string>());
-        Assert.Contains(
-            "WORKQ_HANDLER_TIMEOUT",
-            trace["error"]!["message"]!.GetValue<string>(),
-            StringComparison.Ordinal);
-        Assert.Contains(
-            "killing its canvas's runner",
-            trace["error"]!["message"]!.GetValue<string>(),
-            StringComparison.Ordinal);
+        Assert.Equal("timedOut", trace.Status);
+        Assert.Contains("WORKQ_HANDLER_TIMEOUT", trace.Error!.Message, StringComparison.Ordinal);
+        Assert.Contains("killing its canvas's runner", trace.Error.Message, StringComparison.Ordinal);
         await tenants.AssertNeighbourUnharmedAsync(since, "loop that never awaits", output);
         await AssertCanvasRecoversAsync("spin");
         await tenants.Cluster.EventuallyAsync(
-            () => tenants.Cluster.WorkerAsync(tenants.Noisy, "spin"),
-            w => w["runner"]!["restarts"]!.GetValue<int>() >= 1,
+            () => tenants.Cluster.GetWorkerDetailAsync(tenants.Noisy, "spin"),
+            w => w.Runner!.Restarts >= 1,
             NoisyNeighbours.Patience,
             "the killed runner's replacement to count as a restart");
     }
@@ -140,15 +133,16 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
             events: 80,
             concurrency: 80);
 
-        var worker = await tenants.Cluster.EventuallyAsync(() => tenants.Cluster.WorkerAsync(tenants.Noisy, "block"),
-            w => w["stats"]!["processed"]!.GetValue<long>() == ids.Count
-                && w["stats"]!["queued"]!.GetValue<long>() == 0, NoisyNeighbours.Patience,
+        var worker = await tenants.Cluster.EventuallyAsync(
+            () => tenants.Cluster.GetWorkerAsync(tenants.Noisy, "block"),
+            w => w.Stats.Processed == ids.Count && w.Stats.Queued == 0,
+            NoisyNeighbours.Patience,
             "every blocking event to end");
         // Each ran once to its time-out: failed, never completed, none run twice.
-        Assert.Equal(ids.Count, worker["stats"]!["failed"]!.GetValue<long>());
-        var traces = await tenants.Cluster.TracesAsync(tenants.Noisy, "block");
+        Assert.Equal(ids.Count, worker.Stats.Failed);
+        var traces = await tenants.Cluster.GetTracesAsync(tenants.Noisy, "block");
         Assert.NotEmpty(traces);
-        Assert.All(traces, t => Assert.Equal("timedOut", t!["status"]!.GetValue<string>()));
+        Assert.All(traces, t => Assert.Equal("timedOut", t.Status));
         await tenants.AssertNeighbourUnharmedAsync(since, "thread-pool starvation", output);
     }
 
@@ -156,11 +150,14 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
     public async Task Allocating_4_GB_fails_at_the_runners_memory_limit()
     {
         var since = tenants.Mark();
-        var id = (await tenants.AttackAsync("hog", "var held = new List<byte[]>(); for (var i = 0; i < 4096; i++) held.Add(new byte[1 << 20]); return held.Count;")).Single();
+        var id = (await tenants.AttackAsync(
+            "hog",
+            "var held = new List<byte[]>(); for (var i = 0; i < 4096; i++) held.Add(new byte[1 << 20]); "
+            + "return held.Count;")).Single();
 
         var trace = await tenants.TraceAsync("hog", id);
-        Assert.Equal("failed", trace["status"]!.GetValue<string>());
-        var error = $"{trace["error"]!["type"]}: {trace["error"]!["message"]}";
+        Assert.Equal("failed", trace.Status);
+        var error = $"{trace.Error?.Type}: {trace.Error?.Message}";
         Assert.True(error.Contains("OutOfMemoryException", StringComparison.Ordinal)
             || error.Contains("out of memory", StringComparison.Ordinal), error);
         await tenants.AssertNeighbourUnharmedAsync(since, "4 GB allocation", output);
@@ -171,17 +168,23 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
     public async Task Burning_every_core_it_can_leaves_the_neighbour_its_share()
     {
         var since = tenants.Mark();
-        var ids = await tenants.AttackAsync("burn", "var until = DateTime.UtcNow.AddSeconds(1); long spins = 0; while (DateTime.UtcNow < until) spins++; return spins;",
-            events: 32, concurrency: 8);
+        var ids = await tenants.AttackAsync(
+            "burn",
+            "var until = DateTime.UtcNow.AddSeconds(1); long spins = 0; while (DateTime.UtcNow < until) spins++; "
+            + "return spins;",
+            events: 32,
+            concurrency: 8);
 
         // Eight spinning threads share the runner's one-core quota: a run may pass its time-out, which is the noisy
         // canvas's own cost.
-        await tenants.Cluster.EventuallyAsync(() => tenants.Cluster.WorkerAsync(tenants.Noisy, "burn"),
-            w => w["stats"]!["processed"]!.GetValue<long>() == ids.Count, NoisyNeighbours
-                .Patience, "every burner to end");
+        await tenants.Cluster.EventuallyAsync(
+            () => tenants.Cluster.GetWorkerAsync(tenants.Noisy, "burn"),
+            w => w.Stats.Processed == ids.Count,
+            NoisyNeighbours.Patience,
+            "every burner to end");
         Assert.All(
-            await tenants.Cluster.TracesAsync(tenants.Noisy, "burn"),
-            t => Assert.Contains(t!["status"]!.GetValue<string>(), new[] { "completed", "timedOut" }));
+            await tenants.Cluster.GetTracesAsync(tenants.Noisy, "burn"),
+            t => Assert.Contains(t.Status, new[] { "completed", "timedOut" }));
         await tenants.AssertNeighbourUnharmedAsync(since, "CPU burners", output);
     }
 
@@ -220,8 +223,8 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
         var workers = (await tenants.Cluster.JsonAsync(
             HttpMethod.Get,
             tenants.Cluster.ControlUrl($"/v1/canvases/{tenants.Noisy}/workers"),
-            tenants.NoisyToken))!.AsArray();
-        return workers.Select(w => w!["runner"]?["crashes"]?.GetValue<int>() ?? 0).DefaultIfEmpty(0).Max();
+            tenants.NoisyToken)).As<List<WorkerDetail>>();
+        return workers.Select(w => w.Runner?.Crashes ?? 0).DefaultIfEmpty(0).Max();
     }
 
     /// <summary>After the attack its canvas runs ordinary code again, in a fresh runner.</summary>
@@ -230,7 +233,7 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
         await tenants.Cluster.DeployAsync(tenants.Noisy, worker, "return 42;", token: tenants.NoisyToken, expect: 200);
         var id = await tenants.Cluster.EmitAsync(tenants.Noisy, worker, "null", tenants.NoisyToken);
         var trace = await tenants.TraceAsync(worker, id);
-        Assert.Equal("completed", trace["status"]!.GetValue<string>());
-        Assert.Equal(42, trace["result"]!.GetValue<int>());
+        Assert.Equal("completed", trace.Status);
+        Assert.Equal(42, trace.Result!.GetValue<int>());
     }
 }

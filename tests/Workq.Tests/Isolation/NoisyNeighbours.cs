@@ -1,4 +1,6 @@
 using System.Globalization;
+using Workq.Client;
+using Trace = Workq.Client.Trace;
 
 namespace Workq.Tests.Isolation;
 
@@ -35,7 +37,8 @@ public sealed class NoisyNeighbours : IAsyncLifetime
         (Noisy, NoisyToken) = await Cluster.CreateCanvasAsync("noisy");
         await Cluster.DeployAsync(Neighbour, NeighbourWorker, $$"""
             var waited = (DateTimeOffset.UtcNow - Meta.EnqueuedAt).TotalMilliseconds;
-            using (var sent = await Http.PostAsync("{{Sink.Url}}", new StringContent($"{Meta.Id} {waited:0.0}"), CancellationToken)) { }
+            var report = new StringContent($"{Meta.Id} {waited:0.0}");
+            using (var sent = await Http.PostAsync("{{Sink.Url}}", report, CancellationToken)) { }
             return waited;
             """, concurrency: 4, token: NeighbourToken);
         stream = new EmitStream(
@@ -83,7 +86,8 @@ public sealed class NoisyNeighbours : IAsyncLifetime
         var waits = reports.Skip(since).Select(r => r.WaitMs).Order().ToList();
         Assert.True(waits.Count >= 20, $"only {waits.Count} neighbour events ran during '{attack}'");
         var p99 = waits[(int)Math.Ceiling(0.99 * waits.Count) - 1];
-        output.WriteLine($"noisy neighbour | {attack} | neighbour events {waits.Count} | p50 {waits[waits.Count / 2]:0.0} ms | p99 {p99:0.0} ms | max {waits[^1]:0.0} ms");
+        output.WriteLine($"noisy neighbour | {attack} | neighbour events {waits.Count} "
+            + $"| p50 {waits[waits.Count / 2]:0.0} ms | p99 {p99:0.0} ms | max {waits[^1]:0.0} ms");
         Assert.True(
             p99 < 1_000,
             $"the neighbour's p99 queue wait was {p99:0.0} ms during '{attack}' (max {waits[^1]:0.0} ms)");
@@ -91,10 +95,10 @@ public sealed class NoisyNeighbours : IAsyncLifetime
 
         Assert.False(supervisor.HasExited, $"the worker service exited during '{attack}'");
         Assert.Equal(supervisorPid, supervisor.Id);
-        var neighbour = await Cluster.WorkerAsync(Neighbour, NeighbourWorker);
-        Assert.Equal(0, neighbour["stats"]!["failed"]!.GetValue<long>());
-        Assert.Equal(0, neighbour["runner"]!["crashes"]!.GetValue<int>());
-        Assert.Equal(0, neighbour["runner"]!["restarts"]!.GetValue<int>());
+        var neighbour = await Cluster.GetWorkerDetailAsync(Neighbour, NeighbourWorker);
+        Assert.Equal(0, neighbour.Stats.Failed);
+        Assert.Equal(0, neighbour.Runner!.Crashes);
+        Assert.Equal(0, neighbour.Runner.Restarts);
     }
 
     private List<(Guid Id, double WaitMs)> Reports() =>
@@ -112,7 +116,8 @@ public sealed class NoisyNeighbours : IAsyncLifetime
     }
 
     /// <summary>The trace of one noisy event, once it has one.</summary>
-    public Task<JsonNode> TraceAsync(string worker, Guid id) => Cluster.TraceOfAsync(Noisy, worker, id, Patience);
+    public async Task<Trace> TraceAsync(string worker, Guid id) =>
+        (await Cluster.TraceOfAsync(Noisy, worker, id, Patience)).As<Trace>();
 
     public async Task DisposeAsync()
     {
@@ -120,12 +125,4 @@ public sealed class NoisyNeighbours : IAsyncLifetime
         await Cluster.DisposeAsync();
         if (Sink is not null) await Sink.DisposeAsync();
     }
-}
-
-// Alone: the neighbour's queue wait must measure what the attack costs it, not the CPU another test collection takes on
-// two cores.
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class NoisyNeighbourCollection : ICollectionFixture<NoisyNeighbours>
-{
-    public const string Name = "Noisy neighbours";
 }

@@ -30,9 +30,3 @@ public sealed class ObservedCluster : IAsyncLifetime
         await Receiver.DisposeAsync();
     }
 }
-
-[CollectionDefinition(Name)]
-public sealed class ObservedCollection : ICollectionFixture<ObservedCluster>
-{
-    public const string Name = "Observed Workq cluster";
-}

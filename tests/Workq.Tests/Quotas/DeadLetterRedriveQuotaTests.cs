@@ -12,7 +12,7 @@ public sealed class DeadLetterRedriveQuotaTests(QuotaCluster fixture) : IClassFi
     private readonly WorkqCluster cluster = fixture.Cluster;
 
     [Fact]
-    public async Task A_filtered_redrive_into_a_full_queue_answers_429_and_keeps_the_newer_selected_and_every_unselected_dead_letter()
+    public async Task A_filtered_redrive_into_a_full_queue_answers_429_and_keeps_the_newer_selected_and_the_unselected()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("dlq");
         await cluster.DeployAsync(canvas, "w", "return null;", token: token);
@@ -32,9 +32,13 @@ public sealed class DeadLetterRedriveQuotaTests(QuotaCluster fixture) : IClassFi
         {
             await db.OpenAsync();
             await using var insert = new NpgsqlCommand("""
-                insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, body, body_text, reason, attempts, dead_lettered_at)
-                select @canvas, 'w', gen_random_uuid(), now(), 0, convert_to(b, 'UTF8'), b, 'delivery limit: delivered 5 times', 5, now() - make_interval(secs => 100 - i)
-                  from generate_series(1, @total) i, lateral (select format('{"order":%s,"tag":"%s"}', i, case when i % 2 = 1 then 'pick' else 'keep' end) b) s
+                insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, body, body_text, reason,
+                     attempts, dead_lettered_at)
+                select @canvas, 'w', gen_random_uuid(), now(), 0, convert_to(b, 'UTF8'), b,
+                     'delivery limit: delivered 5 times', 5, now() - make_interval(secs => 100 - i)
+                  from generate_series(1, @total) i,
+                       lateral (select format('{"order":%s,"tag":"%s"}', i,
+                                              case when i % 2 = 1 then 'pick' else 'keep' end) b) s
                  order by i
                 """, db);
             insert.Parameters.AddWithValue("canvas", canvas);

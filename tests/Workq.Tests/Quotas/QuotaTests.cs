@@ -1,29 +1,6 @@
+using Workq.Client;
+
 namespace Workq.Tests.Quotas;
-
-/// <summary>
-/// A Workq of its own with small quotas, so reaching them is quick: 20 emits per event, 20 queued per worker, 1 event/s
-/// per canvas with a burst of 50.
-/// </summary>
-public sealed class QuotaCluster : IAsyncLifetime
-{
-    public const int MaxEmitsPerEvent = 20;
-    public const int MaxQueued = 20;
-    public const string EmitRate = "1/s,burst=50";
-    public const int Burst = 50;
-
-    public WorkqCluster Cluster { get; } = new()
-    {
-        ExtraEnvironment = new Dictionary<string, string>
-        {
-            ["WORKQ_MAX_EMITS_PER_EVENT"] = MaxEmitsPerEvent.ToString(),
-            ["WORKQ_MAX_QUEUED_PER_WORKER"] = MaxQueued.ToString(),
-            ["WORKQ_CANVAS_EMIT_RATE"] = EmitRate,
-        },
-    };
-
-    public Task InitializeAsync() => Cluster.InitializeAsync();
-    public Task DisposeAsync() => Cluster.DisposeAsync();
-}
 
 /// <summary>
 /// The quotas of the security issue "one event emitted 50,000 events": emits per event, queue length per worker,
@@ -35,7 +12,7 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
     private readonly WorkqCluster cluster = fixture.Cluster;
 
     [Fact]
-    public async Task The_emit_past_the_limit_per_event_throws_in_the_handler_and_fails_the_run_and_the_emits_before_it_stand()
+    public async Task The_emit_past_the_per_event_limit_throws_in_the_handler_fails_the_run_and_earlier_emits_stand()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("q");
         await cluster.DeployAsync(canvas, "child", "return null;", token: token);
@@ -46,7 +23,10 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
         // Hostile code swallowing the refusal still fails. (80 refusals, not 981: each is a round trip to the worker
         // service, and the cluster's 3 s handler time-out must not be what ends the run on a busy machine.)
         await cluster.DeployAsync(canvas, "sneaky", """
-            for (var i = 0; i < 100; i++) { try { await Emit("child", new { i }); } catch (InvalidOperationException) { } }
+            for (var i = 0; i < 100; i++)
+            {
+                try { await Emit("child", new { i }); } catch (InvalidOperationException) { }
+            }
             return "got away with it";
             """, token: token);
 
@@ -56,23 +36,25 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
         foreach (var worker in new[] { "spray", "sneaky" })
         {
             var trace = (await cluster.EventuallyAsync(
-                () => cluster.TracesAsync(canvas, worker),
+                () => cluster.GetTracesAsync(canvas, worker),
                 t => t.Count == 1,
                 Patience,
-                $"{worker} traced"))[0]!;
-            Assert.True(trace["status"]!.GetValue<string>() == "failed", $"{worker}'s run: {trace}");
-            var message = trace["error"]!["message"]!.GetValue<string>();
+                $"{worker} traced"))[0];
+            Assert.True(trace.Status == "failed", $"{worker}'s run: {trace}");
+            var message = trace.Error!.Message;
             Assert.Contains("WORKQ_MAX_EMITS_PER_EVENT", message);
             Assert.Contains($"{QuotaCluster.MaxEmitsPerEvent}", message);
-            Assert.Null(trace["result"]);
-            Assert.Equal(QuotaCluster.MaxEmitsPerEvent, trace["emitted"]!.AsArray().Count);
+            Assert.Null(trace.Result);
+            Assert.Equal(QuotaCluster.MaxEmitsPerEvent, trace.Emitted.Count);
         }
         // The allowed emits were enqueued and ran; nothing more.
-        var child = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "child"),
-            w => w["stats"]!["processed"]!.GetValue<long>() >= 2
-                * QuotaCluster.MaxEmitsPerEvent, Patience, "the children processed");
-        Assert.Equal(2 * QuotaCluster.MaxEmitsPerEvent, child["stats"]!["processed"]!.GetValue<long>());
-        Assert.Equal(0, child["stats"]!["queued"]!.GetValue<long>());
+        var child = await cluster.EventuallyAsync(
+            () => cluster.GetWorkerAsync(canvas, "child"),
+            w => w.Stats.Processed >= 2 * QuotaCluster.MaxEmitsPerEvent,
+            Patience,
+            "the children processed");
+        Assert.Equal(2 * QuotaCluster.MaxEmitsPerEvent, child.Stats.Processed);
+        Assert.Equal(0, child.Stats.Queued);
     }
 
     [Fact]
@@ -117,17 +99,17 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
         // A handler's emit into the full queue throws, and its run fails with the message.
         await cluster.EmitAsync(canvas, "relay", "{}", token);
         var relayed = (await cluster.EventuallyAsync(
-            () => cluster.TracesAsync(canvas, "relay"),
+            () => cluster.GetTracesAsync(canvas, "relay"),
             t => t.Count == 1,
             Patience,
-            "relay traced"))[0]!;
-        Assert.Equal("failed", relayed["status"]!.GetValue<string>());
-        Assert.Equal("QueueFullException", relayed["error"]!["type"]!.GetValue<string>());
-        Assert.Contains($"{canvas}/sink", relayed["error"]!["message"]!.GetValue<string>());
-        Assert.Empty(relayed["emitted"]!.AsArray());
+            "relay traced"))[0];
+        Assert.Equal("failed", relayed.Status);
+        Assert.Equal("QueueFullException", relayed.Error!.Type);
+        Assert.Contains($"{canvas}/sink", relayed.Error.Message);
+        Assert.Empty(relayed.Emitted);
         await cluster.EventuallyAsync(
-            () => cluster.WorkerAsync(canvas, "sink"),
-            w => w["stats"]!["queued"]!.GetValue<long>() == accepted,
+            () => cluster.GetWorkerAsync(canvas, "sink"),
+            w => w.Stats.Queued == accepted,
             Patience,
             "the queue holding what was accepted");
 
@@ -135,16 +117,21 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
             HttpMethod.Post,
             cluster.ControlUrl($"/v1/canvases/{canvas}/workers/sink/resume"),
             token);
-        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "sink"),
-            w => w["stats"]!["processed"]!.GetValue<long>() == accepted
-                && w["stats"]!["queued"]!.GetValue<long>() == 0, Patience, "the queue drained");
+        await cluster.EventuallyAsync(
+            () => cluster.GetWorkerAsync(canvas, "sink"),
+            w => w.Stats.Processed == accepted && w.Stats.Queued == 0,
+            Patience,
+            "the queue drained");
 
         await cluster.EmitAsync(canvas, "sink", """{"n":"after the drain"}""", token);
         await cluster.EmitBatchAsync(canvas, [("sink", "1"), ("sink", "2")], token);
         accepted += 3;
-        var sink = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "sink"),
-            w => w["stats"]!["processed"]!.GetValue<long>() >= accepted, Patience, "every accepted event processed");
-        Assert.Equal(accepted, sink["stats"]!["processed"]!.GetValue<long>());
+        var sink = await cluster.EventuallyAsync(
+            () => cluster.GetWorkerAsync(canvas, "sink"),
+            w => w.Stats.Processed >= accepted,
+            Patience,
+            "every accepted event processed");
+        Assert.Equal(accepted, sink.Stats.Processed);
     }
 
     [Fact]
@@ -188,10 +175,10 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
             var retryAfter = refused.Headers.RetryAfter?.Delta;
             Assert.NotNull(retryAfter);
             Assert.InRange(retryAfter.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
-            var problem = JsonNode.Parse(await refused.Content.ReadAsStringAsync())!;
-            Assert.Equal(429, problem["status"]!.GetValue<int>());
-            Assert.Contains("WORKQ_CANVAS_EMIT_RATE", problem["detail"]!.GetValue<string>());
-            Assert.Contains(busy, problem["detail"]!.GetValue<string>());
+            var problem = (await refused.Content.ReadAsStringAsync()).As<Problem>();
+            Assert.Equal(429, problem.Status);
+            Assert.Contains("WORKQ_CANVAS_EMIT_RATE", problem.Detail);
+            Assert.Contains(busy, problem.Detail);
         }
 
         // A batch larger than the burst could never pass: 400, not a 429 to retry forever.
@@ -228,12 +215,12 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
         await cluster.DeployAsync(canvas, "legacy", "return Event;", token: token);
         await cluster.EmitAsync(canvas, "legacy", """{"still":"served"}""", token);
         var trace = (await cluster.EventuallyAsync(
-            () => cluster.TracesAsync(canvas, "legacy"),
+            () => cluster.GetTracesAsync(canvas, "legacy"),
             t => t.Count == 1,
             Patience,
-            "legacy traced"))[0]!;
-        Assert.Equal("completed", trace["status"]!.GetValue<string>());
-        Assert.Equal("served", trace["result"]!["still"]!.GetValue<string>());
+            "legacy traced"))[0];
+        Assert.Equal("completed", trace.Status);
+        Assert.Equal("served", trace.Result!["still"]!.GetValue<string>());
         Assert.False(
             (await cluster.Rabbit.QueueArgumentsAsync(cluster.VirtualHost, queue)).ContainsKey("x-max-length"));
         Assert.Contains(
@@ -246,16 +233,19 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("q");
         var deployed = await cluster.DeployAsync(canvas, "w", "return null;", token: token);
-        foreach (var worker in new[] { deployed!, await cluster.WorkerAsync(canvas, "w"),
-                     (await cluster.JsonAsync(
-                         HttpMethod.Get,
-                         cluster.ControlUrl($"/v1/canvases/{canvas}/workers"),
-                         token))![0]! })
+        var listed = await cluster.JsonAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers"),
+            token);
+        foreach (var worker in new[]
+                 {
+                     deployed.As<WorkerDetail>(), await cluster.GetWorkerDetailAsync(canvas, "w"),
+                     listed.As<List<WorkerDetail>>()[0],
+                 })
         {
-            var limits = worker["limits"]!;
-            Assert.Equal(QuotaCluster.MaxQueued, limits["maxQueued"]!.GetValue<int>());
-            Assert.Equal(QuotaCluster.MaxEmitsPerEvent, limits["maxEmitsPerEvent"]!.GetValue<int>());
-            Assert.Equal(QuotaCluster.EmitRate, limits["canvasEmitRate"]!.GetValue<string>());
+            Assert.Equal(QuotaCluster.MaxQueued, worker.Limits.MaxQueued);
+            Assert.Equal(QuotaCluster.MaxEmitsPerEvent, worker.Limits.MaxEmitsPerEvent);
+            Assert.Equal(QuotaCluster.EmitRate, worker.Limits.CanvasEmitRate);
         }
     }
 
@@ -266,9 +256,9 @@ public sealed class QuotaTests(QuotaCluster fixture) : IClassFixture<QuotaCluste
             response.StatusCode == HttpStatusCode.TooManyRequests,
             $"expected 429, got {(int)response.StatusCode}: {body}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = JsonNode.Parse(body)!;
-        Assert.Equal("Queue full", problem["title"]!.GetValue<string>());
-        var detail = problem["detail"]!.GetValue<string>();
+        var problem = body.As<Problem>();
+        Assert.Equal("Queue full", problem.Title);
+        var detail = problem.Detail;
         Assert.Contains($"{canvas}/sink", detail);
         Assert.Contains($"{QuotaCluster.MaxQueued}", detail);
         Assert.Contains("WORKQ_MAX_QUEUED_PER_WORKER", detail);

@@ -13,7 +13,8 @@ public sealed class MetricsReliabilityTests(WorkqCluster cluster, ITestOutputHel
         await using var sink = await CallbackSink.StartAsync();
         var (canvas, token) = await cluster.CreateCanvasAsync("mrel");
         await cluster.DeployAsync(canvas, "rec", $$"""
-            using (var r = await Http.PostAsync("{{sink.Url}}", new StringContent(Meta.Id.ToString()), CancellationToken)) { }
+            using (var r = await Http.PostAsync(
+                "{{sink.Url}}", new StringContent(Meta.Id.ToString()), CancellationToken)) { }
             return null;
             """, 50, token);
         await cluster.EventuallyAsync(
@@ -44,7 +45,8 @@ public sealed class MetricsReliabilityTests(WorkqCluster cluster, ITestOutputHel
             "every event run after the kill");
 
         // Each flush writes the minutes first, then the counter: at any moment the minutes hold at least the counter.
-        var query = $"from={Uri.EscapeDataString(from.ToString("O"))}&to={Uri.EscapeDataString(DateTime.UtcNow.AddMinutes(1).ToString("O"))}";
+        var to = DateTime.UtcNow.AddMinutes(1);
+        var query = $"from={Uri.EscapeDataString(from.ToString("O"))}&to={Uri.EscapeDataString(to.ToString("O"))}";
         long counter = 0, minutes = 0;
         await cluster.EventuallyAsync(async () =>
         {
@@ -58,7 +60,8 @@ public sealed class MetricsReliabilityTests(WorkqCluster cluster, ITestOutputHel
         }, m => m >= counter && counter > 0, TimeSpan.FromSeconds(30), "the minutes to hold the counter");
 
         var runs = sink.Calls.Count;
-        output.WriteLine($"accepted {accepted.Count}, runs seen by the sink {runs} ({runs - sink.Calls.Distinct().Count()} duplicates), processed counter {counter}, minutes {minutes}");
+        output.WriteLine($"accepted {accepted.Count}, runs seen by the sink {runs} "
+            + $"({runs - sink.Calls.Distinct().Count()} duplicates), processed counter {counter}, minutes {minutes}");
         // Never more than really ran (a minute counted twice would be), never less than the counter written after it in
         // each flush.
         Assert.InRange(minutes, counter, runs);

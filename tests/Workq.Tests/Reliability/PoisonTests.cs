@@ -1,8 +1,10 @@
 using Dapper;
 using Npgsql;
 using RabbitMQ.Client;
+using Workq.Client;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
+using DeadLetter = Workq.Client.DeadLetter;
 
 namespace Workq.Tests.Reliability;
 
@@ -119,33 +121,38 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
         await channel.BasicPublishAsync(exchange, routingKey, mandatory: true, poison.Properties, poison.Body);
     }
 
-    private async Task<JsonArray> QuarantineAsync(string query = "") =>
+    private async Task<List<QuarantineItem>> QuarantineAsync(string query = "") =>
         (await cluster.JsonAsync(
             HttpMethod.Get,
             cluster.ControlUrl($"/v1/quarantine?limit=1000{query}"),
-            cluster.AdminToken))!.AsArray();
+            cluster.AdminToken)).As<List<QuarantineItem>>();
 
-    private static JsonNode? Find(JsonArray items, Poison poison) =>
-        items.FirstOrDefault(i => i!["properties"]?["headers"]?[Marker]?.GetValue<string>() == poison.Marker);
+    private async Task<List<DeadLetter>> DeadLettersAsync(string canvas, string token) =>
+        (await cluster.JsonAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters"),
+            token)).As<List<DeadLetter>>();
+
+    private static QuarantineItem? Find(IEnumerable<QuarantineItem> items, Poison poison) =>
+        items.FirstOrDefault(i => i.Header(Marker) == poison.Marker);
 
     /// <summary>
     /// Waits until every poison that must be quarantined is (from <paramref name="source"/>), and returns the items.
     /// </summary>
-    private async Task<JsonArray> QuarantinedAsync(IReadOnlyList<Poison> poisons, string source)
+    private async Task<List<QuarantineItem>> QuarantinedAsync(IReadOnlyList<Poison> poisons, string source)
     {
         var must = poisons.Where(p => p.Always).ToList();
         var watch = Stopwatch.StartNew();
         var items = await cluster.EventuallyAsync(
             () => QuarantineAsync($"&source={Uri.EscapeDataString(source)}"),
-            i => must.All(p => Find(i,
-                p) is not null),
+            i => must.All(p => Find(i, p) is not null),
             Within,
             $"{string.Join(", ", must.Where(p => true).Select(p => p.What))} quarantined from {source}");
         foreach (var poison in must)
         {
             var item = Find(items, poison)!;
-            Assert.False(string.IsNullOrWhiteSpace(item["error"]!.GetValue<string>()), poison.What);
-            Assert.True(item["attempts"]!.GetValue<int>() is >= 1 and <= 3, $"{poison.What}: {item}");
+            Assert.False(string.IsNullOrWhiteSpace(item.Error), poison.What);
+            Assert.True(item.Attempts is >= 1 and <= 3, $"{poison.What}: {item}");
         }
         output.WriteLine($"{must.Count} messages quarantined from {source} within {watch.Elapsed.TotalSeconds:0.0} s");
         return items;
@@ -196,7 +203,8 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
             output.WriteLine($"dispatcher CPU: {share:P1} of a core over {watch.Elapsed.TotalSeconds:0.0} s");
             if (used.TotalSeconds < 0.1 * watch.Elapsed.TotalSeconds) return;
             Assert.True(DateTime.UtcNow < deadline,
-                $"the dispatcher still used {used.TotalMilliseconds:0} ms of CPU in {watch.Elapsed.TotalMilliseconds:0} ms");
+                $"the dispatcher still used {used.TotalMilliseconds:0} ms of CPU"
+                + $" in {watch.Elapsed.TotalMilliseconds:0} ms");
         }
     }
 
@@ -207,7 +215,7 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
             cluster.ControlUrl($"/v1/canvases/{canvas}/events/{id}"),
             cluster.AdminToken);
         return response.IsSuccessStatusCode
-            ? JsonNode.Parse(await response.Content.ReadAsStringAsync())!["status"]!.GetValue<string>()
+            ? (await response.Content.ReadAsStringAsync()).As<EventStatus>().Status
             : null;
     }
 
@@ -227,12 +235,9 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
         // Those a store may keep are kept somewhere visible: in the quarantine or in the dead letters.
         await cluster.EventuallyAsync(
             async () => (Quarantined: await QuarantineAsync($"&canvas={canvas}"),
-                Listed: (await cluster.JsonAsync(
-                    HttpMethod.Get,
-                    cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters"),
-                    cluster.AdminToken))!.AsArray()),
+                Listed: await DeadLettersAsync(canvas, cluster.AdminToken)),
             seen => poisons.Where(p => !p.Always).All(p => Find(seen.Quarantined, p) is not null
-                || seen.Listed.Any(d => d!["id"]!.GetValue<string>() == p.Properties.MessageId)),
+                || seen.Listed.Any(d => d.Id.ToString() == p.Properties.MessageId)),
             Within, "each NUL-bearing dead letter kept or quarantined");
         await AssertDispatcherIdleAsync();
         AssertLogGrewLittle(cluster.Dispatcher, lines, poisons.Count);
@@ -241,8 +246,7 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
         // An event that names itself is quarantined in its status, with where to find it.
         var badJson = poisons[0];
         var item = Find(items, badJson)!;
-        Assert.Equal((canvas, "w", "publish"), (item["canvas"]!.GetValue<string>(), item["worker"]!
-            .GetValue<string>(), item["redrive"]!.GetValue<string>()));
+        Assert.Equal((canvas, "w", "publish"), (item.Canvas, item.Worker, item.Redrive));
         Assert.Equal("quarantined", await cluster.EventuallyAsync(
             () => StatusAsync(canvas, Guid.Parse(badJson.Properties.MessageId!)),
             s =>
@@ -250,19 +254,17 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
             Within,
             "the bad-JSON event's status"));
         var tenMegabytes = Find(items, poisons.Single(p => p.What == "a 10 MB body"))!;
-        Assert.Equal(TenMegabytes.Length, tenMegabytes["bodyBytes"]!.GetValue<int>());
-        Assert.Contains("WORKQ_MAX_EVENT_BYTES", tenMegabytes["error"]!.GetValue<string>());
+        Assert.Equal(TenMegabytes.Length, tenMegabytes.BodyBytes);
+        Assert.Contains("WORKQ_MAX_EVENT_BYTES", tenMegabytes.Error);
 
         var reasoned = Event(canvas, "w", change: h => h[EventHeaders.DeadLetterReason] = "gave up"u8.ToArray());
         var good = new Poison("good", reasoned, """{"n": 1}"""u8.ToArray(), Always: false);
         await PublishAsync(Topology.DeadLetterExchange, "w", good);
         await cluster.EventuallyAsync(
-            async () => (await cluster.JsonAsync(
-                HttpMethod.Get,
-                cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters"),
-                cluster.AdminToken))!.AsArray(),
-            l => l.Any(
-                d => d!["id"]!.GetValue<string>() == good.Properties.MessageId), Within, "the good dead letter listed");
+            () => DeadLettersAsync(canvas, cluster.AdminToken),
+            l => l.Any(d => d.Id.ToString() == good.Properties.MessageId),
+            Within,
+            "the good dead letter listed");
     }
 
     [Fact]
@@ -291,8 +293,10 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
             async () => (await cluster.JsonAsync(
                 HttpMethod.Get,
                 cluster.ControlUrl($"/v1/canvases/{canvas}/unhandled"),
-                cluster.AdminToken))!.AsArray(),
-            l => l.Any(u => u!["worker"]!.GetValue<string>() == "later"), Within, "the good event parked");
+                cluster.AdminToken)).As<List<Unhandled>>(),
+            l => l.Any(u => u.Worker == "later"),
+            Within,
+            "the good event parked");
     }
 
     [Fact]
@@ -326,9 +330,15 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
                     """{"messageType": ["urn:message:Workq"""u8.ToArray()),
                 new("no content type, bytes", new BasicProperties(), [0xff, 0x00, 0xfe, 0x01]),
                 new("a type no one consumes", new BasicProperties(masstransit),
-                    """{"messageId": "00000000-0000-0000-0000-000000000001", "messageType": ["urn:message:Nobody:Nothing"], "message": {}}"""u8.ToArray()),
+                    """
+                    {"messageId": "00000000-0000-0000-0000-000000000001",
+                     "messageType": ["urn:message:Nobody:Nothing"], "message": {}}
+                    """u8.ToArray()),
                 new("wrong types", new BasicProperties(masstransit),
-                    """{"messageType": ["urn:message:Workq.Shared.ControlPlane:WorkerChanged"], "message": {"canvas": [1], "worker": {"x": 2}}}"""u8.ToArray()),
+                    """
+                    {"messageType": ["urn:message:Workq.Shared.ControlPlane:WorkerChanged"],
+                     "message": {"canvas": [1], "worker": {"x": 2}}}
+                    """u8.ToArray()),
                 new("a 10 MB body", new BasicProperties(masstransit), TenMegabytes),
             }.Select(p => (queue, p)));
         }
@@ -340,11 +350,11 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
             i => poisons.All(p => Find(i, p.Poison) is not null),
             Within,
             "every control-plane poison quarantined");
-        foreach (var (queue, poison) in poisons) Assert.Equal(queue, Find(items, poison)!["queue"]!.GetValue<string>());
+        foreach (var (queue, poison) in poisons) Assert.Equal(queue, Find(items, poison)!.Queue);
         // Once each: a message MassTransit cannot read is not also taken as one no consumer took.
         foreach (var queue in queues) Assert.Equal(
             poisons.Count(p => p.Queue == queue),
-            items.Count(i => i!["queue"]!.GetValue<string>() == queue));
+            items.Count(i => i.Queue == queue));
         await AssertDispatcherIdleAsync();
         foreach (var service in services) AssertLogGrewLittle(service, lines[service], poisons.Count / queues.Count);
 
@@ -375,7 +385,7 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
         var items = await QuarantinedAsync([garbage], Topology.DeadLetterQueue);
         Assert.Contains(
             "not an event",
-            Find(items, garbage)!["properties"]!["headers"]![EventHeaders.DeadLetterReason]!.GetValue<string>());
+            Find(items, garbage)!.Header(EventHeaders.DeadLetterReason));
         await AssertDispatcherIdleAsync();
         AssertLogGrewLittle(cluster.Dispatcher, lines, 1);
 
@@ -401,11 +411,13 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
                 """, new { id, gone });
         }
 
-        var item = (await cluster.EventuallyAsync(() => QuarantineAsync("&source=scheduled-events"), i => i.Any(x =>
-            x!["eventId"]?.GetValue<Guid>() == id), Within,
-            "the scheduled event quarantined")).Single(x => x!["eventId"]!.GetValue<Guid>() == id)!;
-        Assert.Equal((gone, "emit"), (item["canvas"]!.GetValue<string>(), item["redrive"]!.GetValue<string>()));
-        Assert.Contains("does not exist", item["error"]!.GetValue<string>());
+        var item = (await cluster.EventuallyAsync(
+            () => QuarantineAsync("&source=scheduled-events"),
+            i => i.Any(x => x.EventId == id),
+            Within,
+            "the scheduled event quarantined")).Single(x => x.EventId == id);
+        Assert.Equal((gone, "emit"), (item.Canvas, item.Redrive));
+        Assert.Contains("does not exist", item.Error);
         await AssertDispatcherIdleAsync();
         AssertLogGrewLittle(cluster.Dispatcher, lines, 1);
         await using (var db = new NpgsqlConnection(cluster.ServiceEnvironment["WORKQ_POSTGRES"]))
@@ -430,13 +442,12 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
             "4"))
         {
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-            var later = Guid.Parse(
-                JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<string>());
+            var later = (await response.Content.ReadAsStringAsync()).As<EmitAccepted>().Id;
             await cluster.TraceOfAsync(canvas, "w", later, Within);
         }
 
         // Redriven while its canvas is still gone: refused, and kept.
-        var redrive = cluster.ControlUrl($"/v1/quarantine/{item["id"]}/redrive");
+        var redrive = cluster.ControlUrl($"/v1/quarantine/{item.Id}/redrive");
         using (var refused = await cluster.SendAsync(HttpMethod.Post, redrive, cluster.AdminToken))
         {
             Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
@@ -449,21 +460,21 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
             cluster.AdminToken,
             $$"""{"name":"{{gone}}"}""",
             expect: 201);
-        await cluster.DeployAsync(gone, "w", "return 5;", token: created!["token"]!.GetValue<string>());
+        await cluster.DeployAsync(gone, "w", "return 5;", token: created.As<CreatedCanvas>().Token);
         Assert.Equal(
             1,
-            (await cluster.JsonAsync(HttpMethod.Post, redrive, cluster.AdminToken))!["redriven"]!.GetValue<int>());
+            (await cluster.JsonAsync(HttpMethod.Post, redrive, cluster.AdminToken)).As<RedriveAnswer>().Redriven);
         await cluster.TraceOfAsync(gone, "w", id, Within);
         Assert.Equal("completed", await cluster.EventuallyAsync(
             () => StatusAsync(gone, id),
             s => s == "completed",
             Within,
             "the redriven event completed"));
-        Assert.DoesNotContain(await QuarantineAsync(), x => x!["id"]!.GetValue<long>() == item["id"]!.GetValue<long>());
+        Assert.DoesNotContain(await QuarantineAsync(), x => x.Id == item.Id);
     }
 
     [Fact]
-    public async Task A_cron_and_a_parked_event_whose_canvas_lost_its_exchange_and_a_cron_that_cannot_be_fired_are_quarantined_once_each()
+    public async Task Crons_and_a_parked_event_whose_canvas_lost_its_exchange_or_that_cannot_fire_are_quarantined_once()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("crn");
         await cluster.DeployAsync(canvas, "w", "return 6;", token: token);
@@ -483,8 +494,8 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
                 """, new { canvas, orphan, broken });
             // Parked while w did not exist; w exists now, so the replayer publishes it.
             await db.ExecuteAsync("""
-                insert into unhandled_events (canvas, worker, event_id, enqueued_at, depth, body) values (@canvas, 'w', @parked, now(), 0,
-                    '{"parked": 1}'::bytea)
+                insert into unhandled_events (canvas, worker, event_id, enqueued_at, depth, body)
+                values (@canvas, 'w', @parked, now(), 0, '{"parked": 1}'::bytea)
                 """, new { canvas, parked });
         }
 
@@ -493,20 +504,16 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
             i => i.Count == 2,
             Within,
             "both crons quarantined");
-        Assert.Contains(items, i => i!["queue"]!.GetValue<string>() == orphan
-            && i["error"]!.GetValue<string>().Contains("does not exist",
-                StringComparison.Ordinal));
-        Assert.Contains(items, i => i!["queue"]!.GetValue<string>() == broken
-            && i["error"]!.GetValue<string>().Contains("every full moon",
-                StringComparison.Ordinal));
+        Assert.Contains(items, i => i.Queue == orphan && i.Error.Contains("does not exist", StringComparison.Ordinal));
+        Assert.Contains(items, i => i.Queue == broken && i.Error.Contains("every full moon", StringComparison.Ordinal));
         await AssertDispatcherIdleAsync();
         var item = (await cluster.EventuallyAsync(
             () => QuarantineAsync($"&source=workq.unhandled&canvas={canvas}"),
             i => i.Count == 1,
             Within,
-            "the parked event quarantined")).Single()!;
-        Assert.Equal((parked, "emit"), (item["eventId"]!.GetValue<Guid>(), item["redrive"]!.GetValue<string>()));
-        Assert.Contains("does not exist", item["error"]!.GetValue<string>());
+            "the parked event quarantined")).Single();
+        Assert.Equal((parked, "emit"), (item.EventId, item.Redrive));
+        Assert.Contains("does not exist", item.Error);
         Assert.Equal("quarantined", await cluster.EventuallyAsync(
             () => StatusAsync(canvas, parked),
             s => s == "quarantined",
@@ -518,10 +525,9 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
         var crons = (await cluster.JsonAsync(
             HttpMethod.Get,
             cluster.ControlUrl($"/v1/canvases/{canvas}/crons"),
-            token))!.AsArray();
-        Assert.True(crons.Single(c => c!["name"]!.GetValue<string>() == broken)!["nextRun"]!.GetValue<DateTimeOffset>()
-            .Year == 9999);
-        Assert.NotNull(crons.Single(c => c!["name"]!.GetValue<string>() == orphan)!["lastRun"]);
+            token)).As<List<Cron>>();
+        Assert.True(crons.Single(c => c.Name == broken).NextRun!.Value.Year == 9999);
+        Assert.NotNull(crons.Single(c => c.Name == orphan).LastRun);
     }
 
     [Fact]
@@ -537,12 +543,8 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
 
         // Kept as a dead letter (where a store keeps such text) or quarantined, and its status says which: never lost.
         var (quarantined, listed) = await cluster.EventuallyAsync(async () =>
-            (Quarantined: (await QuarantineAsync($"&canvas={canvas}")).Any(i => i!["eventId"]?.GetValue<Guid>() == id),
-             Listed: (await cluster.JsonAsync(
-                 HttpMethod.Get,
-                 cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters"),
-                 token))!.AsArray()
-                .Any(d => d!["id"]!.GetValue<Guid>() == id)),
+            (Quarantined: (await QuarantineAsync($"&canvas={canvas}")).Any(i => i.EventId == id),
+             Listed: (await DeadLettersAsync(canvas, token)).Any(d => d.Id == id)),
             seen => seen.Quarantined || seen.Listed, Within, "the event kept or quarantined");
         Assert.True(quarantined ^ listed);
         var expected = quarantined ? "quarantined" : "deadLettered";
@@ -579,40 +581,35 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
             HttpMethod.Get,
             cluster.ControlUrl($"/v1/quarantine?canvas={canvas}&limit=2"),
             cluster.AdminToken);
-        var page = JsonNode.Parse(await first.Content.ReadAsStringAsync())!.AsArray();
+        var page = (await first.Content.ReadAsStringAsync()).As<List<QuarantineItem>>();
         Assert.Equal(2, page.Count);
-        Assert.True(page[0]!["id"]!.GetValue<long>() > page[1]!["id"]!.GetValue<long>());
+        Assert.True(page[0].Id > page[1].Id);
         var cursor = Assert.Single(first.Headers.GetValues("X-Next-Cursor"));
         Assert.Contains($"cursor={cursor}", first.Headers.GetValues("Link").Single());
         var rest = (await cluster.JsonAsync(
             HttpMethod.Get,
             cluster.ControlUrl($"/v1/quarantine?canvas={canvas}&limit=2&cursor={cursor}"),
-            cluster.AdminToken))!.AsArray();
-        var oldest = Assert.Single(rest)!;
-        Assert.Equal(poisons[0].Marker, oldest["properties"]!["headers"]![Marker]!.GetValue<string>());
+            cluster.AdminToken)).As<List<QuarantineItem>>();
+        var oldest = Assert.Single(rest);
+        Assert.Equal(poisons[0].Marker, oldest.Header(Marker));
 
         // One in full: the body as it was, its properties, where a redrive puts it.
         var one = (await cluster.JsonAsync(
             HttpMethod.Get,
-            cluster.ControlUrl($"/v1/quarantine/{oldest["id"]}"),
-            cluster.AdminToken))!;
-        Assert.Equal(("{\"n\": 0,", "utf-8", false), (one["body"]!.GetValue<string>(), one["bodyEncoding"]!
-            .GetValue<string>(),
-            one["bodyTruncated"]!.GetValue<bool>()));
-        Assert.Equal(("", Topology.UnhandledQueue, "workq.unhandled"), (one["exchange"]!
-            .GetValue<string>(), one["routingKey"]!.GetValue<string>(),
-            one["source"]!.GetValue<string>()));
+            cluster.ControlUrl($"/v1/quarantine/{oldest.Id}"),
+            cluster.AdminToken)).As<QuarantineItem>();
+        Assert.Equal(("{\"n\": 0,", "utf-8", false), (one.Body, one.BodyEncoding, one.BodyTruncated));
+        Assert.Equal(("", Topology.UnhandledQueue, "workq.unhandled"), (one.Exchange, one.RoutingKey, one.Source));
 
         // A redrive puts it back where it came from; still poison, it comes back to the quarantine (once), under a new
         // id.
         Assert.Equal(1, (await cluster.JsonAsync(
             HttpMethod.Post,
-            cluster.ControlUrl($"/v1/quarantine/{oldest["id"]}/redrive"),
-            cluster.AdminToken))!["redriven"]!.GetValue<int>());
+            cluster.ControlUrl($"/v1/quarantine/{oldest.Id}/redrive"),
+            cluster.AdminToken)).As<RedriveAnswer>().Redriven);
         var again = await cluster.EventuallyAsync(
             () => QuarantineAsync($"&canvas={canvas}"),
-            i => i.Count == 3 && i.All(x =>
-                x!["id"]!.GetValue<long>() != oldest["id"]!.GetValue<long>()),
+            i => i.Count == 3 && i.All(x => x.Id != oldest.Id),
             Within,
             "the redriven message back in the quarantine");
         Assert.NotNull(Find(again, poisons[0]));
@@ -644,7 +641,7 @@ public sealed class PoisonTests(WorkqCluster cluster, ITestOutputHelper output) 
         Assert.Equal(3, (await cluster.JsonAsync(
             HttpMethod.Delete,
             cluster.ControlUrl($"/v1/quarantine?canvas={canvas}"),
-            cluster.AdminToken))!["discarded"]!.GetValue<int>());
+            cluster.AdminToken)).As<DiscardAnswer>().Discarded);
         Assert.Empty(await QuarantineAsync($"&canvas={canvas}"));
 
         // Admins only, and bad input is a 4xx problem, never a 500.

@@ -1,11 +1,5 @@
 namespace Workq.Tests.Reliability;
 
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ReliabilityCollection : ICollectionFixture<WorkqCluster>
-{
-    public const string Name = "Reliability (faults; runs alone)";
-}
-
 /// <summary>
 /// "Nothing lost", proven under faults: worker processes killed mid-flight, a poison event that
 /// crashes its worker every time, PostgreSQL stopped, RabbitMQ restarted under load. Every event
@@ -126,7 +120,7 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
     }
 
     [Fact]
-    public async Task A_worker_instance_whose_broker_connection_drops_while_its_workers_change_comes_back_with_one_consumer_per_queue()
+    public async Task An_instance_whose_broker_connection_drops_as_workers_change_returns_with_one_consumer_per_queue()
     {
         await EnsureWorkersAsync(1);
         var instances = cluster.Workers.Count(w => !w.HasExited);
@@ -191,7 +185,7 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
     }
 
     [Fact]
-    public async Task Delayed_emits_survive_kill_9_of_the_emitter_dispatcher_and_workers_and_run_no_earlier_than_their_time()
+    public async Task Delayed_emits_survive_kill_9_of_the_emitter_dispatcher_and_workers_and_run_no_earlier_than_due()
     {
         await EnsureWorkersAsync(1);
         await using var sink = await CallbackSink.StartAsync();
@@ -240,7 +234,7 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
         """;
 
     [Fact]
-    public async Task A_poison_event_that_crashes_its_runner_every_time_is_dead_lettered_after_two_crashes_and_no_instance_exits()
+    public async Task A_poison_event_that_crashes_its_runner_each_time_dead_letters_after_two_crashes_none_exits()
     {
         await EnsureWorkersAsync(2);
         var instances = cluster.Workers.Where(w => !w.HasExited).ToList();
@@ -273,7 +267,7 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
     }
 
     [Fact]
-    public async Task In_process_a_poison_event_that_crashes_its_worker_every_time_is_dead_lettered_and_others_keep_flowing()
+    public async Task In_process_a_poison_event_crashing_its_worker_each_time_is_dead_lettered_and_others_keep_flowing()
     {
         // WORKQ_ISOLATION=none: the stack overflow takes the worker service down, and the broker's delivery limit ends
         // it.
@@ -472,38 +466,5 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
             0,
             $"{unavailable} emits answered 503 + Retry-After during the outage");
         Assert.Equal(0, row.Lost);
-    }
-}
-
-/// <summary>Stops and starts the real servers the suite runs on (root, as in CI).</summary>
-public static class Servers
-{
-    public static async Task RabbitMqAsync(string command) => await RunAsync("rabbitmqctl", command);
-
-    public static async Task PostgresAsync(string command)
-    {
-        var cluster = (await RunAsync("pg_lsclusters", "-h")).Split('\n', StringSplitOptions.RemoveEmptyEntries)[0]
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        await RunAsync("pg_ctlcluster", $"{cluster[0]} {cluster[1]} {command}");
-        if (command == "start")
-        {
-            for (
-                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-                DateTime.UtcNow < deadline;
-                await Task.Delay(200))
-                if ((await RunAsync("pg_isready", "-h 127.0.0.1", check: false)).Contains("accepting")) return;
-        }
-    }
-
-    private static async Task<string> RunAsync(string file, string arguments, bool check = true)
-    {
-        using var process = Process.Start(
-            new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var stdout = await process.StandardOutput.ReadToEndAsync();
-        var stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (check && process.ExitCode != 0) throw new InvalidOperationException(
-            $"{file} {arguments} failed ({process.ExitCode}): {stderr}");
-        return stdout + stderr;
     }
 }

@@ -23,7 +23,8 @@ public sealed class ResurrectionTests(WorkqCluster cluster, ITestOutputHelper ou
     // tenant knew.
     private static string SlowCode(CallbackSink sink) => $$"""
         if (Event?["fail"] is not null) throw new InvalidOperationException("old failure");
-        using (var started = await Http.PostAsync("{{sink.Url}}", new StringContent("start:" + Meta.Id), CancellationToken)) { }
+        using (var started = await Http.PostAsync(
+            "{{sink.Url}}", new StringContent("start:" + Meta.Id), CancellationToken)) { }
         await Task.Delay(1500, CancellationToken);
         if (Event?["child"] is null) await Emit(Meta.Worker, new { child = true });
         return new { secret = "old-tenant-secret" };
@@ -31,7 +32,8 @@ public sealed class ResurrectionTests(WorkqCluster cluster, ITestOutputHelper ou
 
     // The new incarnation's: any run at all is something of the old reaching it.
     private static string NewCode(CallbackSink sink) => $$"""
-        using (var ran = await Http.PostAsync("{{sink.Url}}", new StringContent("new:" + Meta.Worker + ":" + Meta.Id), CancellationToken)) { }
+        using (var ran = await Http.PostAsync(
+            "{{sink.Url}}", new StringContent("new:" + Meta.Worker + ":" + Meta.Id), CancellationToken)) { }
         return 1;
         """;
 
@@ -154,8 +156,13 @@ public sealed class ResurrectionTests(WorkqCluster cluster, ITestOutputHelper ou
         await BarrierAsync(sink);
         await AssertNothingOfTheOldAsync(canvas, token, ["slow", "flaky", "fail"], old, sink);
         await ReportAsync("canvas deleted and created again at once",
-            $"8 slow runs, each emitting a child ({started} runs started), 3 retries in their delay queue, 10 delayed events due, 3 crons ticking, a redrive of 40 (answered {redriveStatus})",
-            canvas, worker: null, logFrom, $"DELETE answered in {deleted.TotalMilliseconds:0} ms; everything old finished {clock.Elapsed.TotalSeconds:0.0} s after it; the old token answered 401");
+            $"8 slow runs, each emitting a child ({started} runs started), 3 retries in their delay queue, "
+            + $"10 delayed events due, 3 crons ticking, a redrive of 40 (answered {redriveStatus})",
+            canvas,
+            worker: null,
+            logFrom,
+            $"DELETE answered in {deleted.TotalMilliseconds:0} ms; everything old finished "
+            + $"{clock.Elapsed.TotalSeconds:0.0} s after it; the old token answered 401");
         // The old idempotency key is not the new canvas's: the same key enqueues a new event.
         Assert.NotEqual(keyed, await EmitAsync(canvas, token, "slow", "{}", idempotencyKey: "k1"));
     }
@@ -243,8 +250,13 @@ public sealed class ResurrectionTests(WorkqCluster cluster, ITestOutputHelper ou
         await BarrierAsync(sink);
         await AssertNothingOfTheOldWorkerAsync(canvas, token, old, sink);
         await ReportAsync("worker deleted and deployed again at once",
-            $"8 slow runs, each emitting a child ({started} runs started), 3 retries in their delay queue, 10 delayed events due, a redrive of 30 (answered {redriveStatus})",
-            canvas, "w", logFrom, $"DELETE answered in {deleted.TotalMilliseconds:0} ms; everything old finished {clock.Elapsed.TotalSeconds:0.0} s after it; its sibling untouched");
+            $"8 slow runs, each emitting a child ({started} runs started), 3 retries in their delay queue, "
+            + $"10 delayed events due, a redrive of 30 (answered {redriveStatus})",
+            canvas,
+            "w",
+            logFrom,
+            $"DELETE answered in {deleted.TotalMilliseconds:0} ms; everything old finished "
+            + $"{clock.Elapsed.TotalSeconds:0.0} s after it; its sibling untouched");
         // Its sibling kept what it had.
         Assert.Contains(
             (await cluster.TracesAsync(canvas, "keep")),
@@ -372,7 +384,10 @@ public sealed class ResurrectionTests(WorkqCluster cluster, ITestOutputHelper ou
             HttpMethod.Get,
             cluster.ControlUrl($"/v1/canvases/{canvas}/events/{id}"),
             token);
-        Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"event {id} of the old canvas answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.True(
+            response.StatusCode == HttpStatusCode.NotFound,
+            $"event {id} of the old canvas answered {(int)response.StatusCode}: "
+            + await response.Content.ReadAsStringAsync());
     }
 
     /// <summary>
@@ -507,9 +522,11 @@ public sealed class ResurrectionTests(WorkqCluster cluster, ITestOutputHelper ou
         await using var db = Connect();
         var tables = await db.QueryAsync<(string Table, bool HasWorker)>("""
             select c.table_name, exists (select 1 from information_schema.columns w
-                                          where w.table_schema = c.table_schema and w.table_name = c.table_name and w.column_name = 'worker')
+                                          where w.table_schema = c.table_schema and w.table_name = c.table_name
+                                               and w.column_name = 'worker')
               from information_schema.columns c
-             where c.table_schema = current_schema() and c.column_name = 'canvas' and c.table_name not in ('workers', 'worker_assemblies', 'applied_changes')
+             where c.table_schema = current_schema() and c.column_name = 'canvas'
+                  and c.table_name not in ('workers', 'worker_assemblies', 'applied_changes')
             """);
         var rows = new Dictionary<string, long>();
         foreach (var (table, hasWorker) in tables)

@@ -217,7 +217,7 @@ public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<T
             CancellationToken.None);
 
     [Fact]
-    public async Task A_tick_the_broker_refuses_for_its_own_reasons_is_quarantined_on_the_third_pass_and_the_cron_moves_on()
+    public async Task A_tick_the_broker_refuses_for_its_own_reasons_is_quarantined_on_the_third_pass_the_cron_goes_on()
     {
         await PutAsync("refused", "0 * * * *", worker: "report", eventJson: """{"big": true}""");
         var firer = Firer(Refuse);
@@ -248,7 +248,7 @@ public sealed class CronFirerTests(ThrowawayDatabase database) : IClassFixture<T
     }
 
     [Fact]
-    public async Task A_cron_whose_schedule_no_longer_parses_is_quarantined_once_and_stops_firing_until_it_is_put_again()
+    public async Task A_cron_whose_schedule_no_longer_parses_is_quarantined_once_and_stops_until_it_is_put_again()
     {
         await PutAsync("broken", "0 * * * *", eventJson: "7");
         await using (var connection = await database.Db.OpenConnectionAsync())

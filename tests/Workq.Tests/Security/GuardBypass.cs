@@ -85,9 +85,10 @@ public sealed class GuardBypass : IAsyncLifetime
     {
         string[] assemblies =
         [
-            "System.Private.CoreLib", "System.Runtime", "System.Collections", "System.Linq", "System.Console", "System.Text.Json", "System.Memory",
-            "System.Threading", "System.Net.Primitives", "System.Net.Sockets", "System.Net.NameResolution", "System.Net.Http",
-            "System.Diagnostics.Process", "System.ComponentModel.Primitives", "System.Runtime.InteropServices", "System.Security.Cryptography",
+            "System.Private.CoreLib", "System.Runtime", "System.Collections", "System.Linq", "System.Console",
+            "System.Text.Json", "System.Memory", "System.Threading", "System.Net.Primitives", "System.Net.Sockets",
+            "System.Net.NameResolution", "System.Net.Http", "System.Diagnostics.Process",
+            "System.ComponentModel.Primitives", "System.Runtime.InteropServices", "System.Security.Cryptography",
         ];
         var options = ScriptOptions.Default
             .WithReferences(assemblies.Select(name => MetadataReference.CreateFromFile(Assembly.Load(name).Location))
@@ -152,10 +153,4 @@ public sealed class GuardBypass : IAsyncLifetime
         if (stream is not null) await stream.DisposeAsync();
         await Cluster.DisposeAsync();
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class GuardBypassCollection : ICollectionFixture<GuardBypass>
-{
-    public const string Name = "Guard bypass";
 }

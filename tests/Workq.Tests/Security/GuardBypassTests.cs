@@ -100,7 +100,7 @@ public sealed class GuardBypassTests(GuardBypass bypass, ITestOutputHelper outpu
     }
 
     [Fact]
-    public async Task Tcp_to_the_broker_the_database_every_workq_port_the_machines_addresses_and_a_loopback_listener_fails()
+    public async Task Tcp_to_the_broker_the_database_every_workq_port_the_machines_addresses_and_a_loopback_fails()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -224,7 +224,8 @@ public sealed class GuardBypassTests(GuardBypass bypass, ITestOutputHelper outpu
     public async Task A_forged_frame_on_stdout_ends_the_runner_naming_the_protocol_break()
     {
         var trace = await bypass.AttackAsync("forge");
-        output.WriteLine($"forged Done frames on stdout: {trace["status"]} {trace["result"]?.ToJsonString()} {trace["error"]?["type"]}: {trace["error"]?["message"]}");
+        output.WriteLine($"forged Done frames on stdout: {trace["status"]} {trace["result"]?.ToJsonString()} "
+            + $"{trace["error"]?["type"]}: {trace["error"]?["message"]}");
         Assert.Equal("failed", trace["status"]!.GetValue<string>());
         Assert.Equal(
             "runner broke the protocol: a Done frame about run 1000000, which this runner was never given",

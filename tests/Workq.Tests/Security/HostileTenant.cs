@@ -104,9 +104,3 @@ public sealed class HostileTenant : IAsyncLifetime
         await Cluster.DisposeAsync();
     }
 }
-
-[CollectionDefinition(Name)]
-public sealed class HostileTenantCollection : ICollectionFixture<HostileTenant>
-{
-    public const string Name = "Hostile tenant";
-}

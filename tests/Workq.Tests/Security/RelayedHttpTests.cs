@@ -33,7 +33,8 @@ public sealed class RelayedHttpTests(HostileTenant tenants)
             var get = new HttpRequestMessage(HttpMethod.Get, "{{url}}echo");
             get.Headers.Add("X-Tag", "blue");
             var got = await Http.SendAsync(get, CancellationToken);
-            var posted = await Http.PostAsync("{{url}}echo", new StringContent("hello relay", System.Text.Encoding.UTF8, "text/x-test"), CancellationToken);
+            var hello = new StringContent("hello relay", System.Text.Encoding.UTF8, "text/x-test");
+            var posted = await Http.PostAsync("{{url}}echo", hello, CancellationToken);
             var missing = await Http.GetAsync("{{url}}nothing-here", CancellationToken);
             return new
             {
@@ -67,7 +68,11 @@ public sealed class RelayedHttpTests(HostileTenant tenants)
 
         var trace = await tenants.RunAttackAsync("http-redirect", $$"""
             var response = await Http.GetAsync("{{url}}from", CancellationToken);
-            return new { body = await response.Content.ReadAsStringAsync(CancellationToken), at = response.RequestMessage!.RequestUri!.AbsolutePath };
+            return new
+            {
+                body = await response.Content.ReadAsStringAsync(CancellationToken),
+                at = response.RequestMessage!.RequestUri!.AbsolutePath,
+            };
             """);
 
         Assert.Equal("arrived", trace["result"]!["body"]!.GetValue<string>());
@@ -99,7 +104,11 @@ public sealed class RelayedHttpTests(HostileTenant tenants)
             var outcomes = new List<string>();
             try { outcomes.Add($"read {(await Http.GetByteArrayAsync("{{url}}big", CancellationToken)).Length}"); }
             catch (HttpRequestException e) { outcomes.Add(e.Message); }
-            try { await Http.PostAsync("{{url}}big", new ByteArrayContent(new byte[11 * 1024 * 1024]), CancellationToken); outcomes.Add("posted"); }
+            try
+            {
+                await Http.PostAsync("{{url}}big", new ByteArrayContent(new byte[11 * 1024 * 1024]), CancellationToken);
+                outcomes.Add("posted");
+            }
             catch (HttpRequestException e) { outcomes.Add(e.Message); }
             return outcomes;
             """);

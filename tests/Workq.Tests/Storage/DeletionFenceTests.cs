@@ -26,7 +26,11 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
     private readonly UnhandledStore unhandled = new(database.Db);
     private readonly MetricsStore metrics = new(database.Db);
 
-    private IEnumerable<ICanvasData> Stores => [statuses, idempotency, scheduled, cancelled, crons, deadLetters, unhandled, metrics, new PostgresTraceStore(database.Db)];
+    private IEnumerable<ICanvasData> Stores =>
+    [
+        statuses, idempotency, scheduled, cancelled, crons, deadLetters, unhandled, metrics,
+        new PostgresTraceStore(database.Db),
+    ];
 
     /// <summary>A canvas with one worker "w", as control creates them: their incarnations.</summary>
     private async Task<(long Canvas, long Worker)> CreateAsync(string canvas)
@@ -34,7 +38,9 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
         var canvasIncarnation = await database.CreateCanvasAsync(canvas);
         await using var connection = await database.Db.OpenConnectionAsync();
         var workerIncarnation = await connection.ExecuteScalarAsync<long>(
-            "insert into workers (canvas, name, version, code, concurrency) values (@canvas, 'w', 1, '', 1) returning incarnation", new { canvas });
+            "insert into workers (canvas, name, version, code, concurrency) values (@canvas, 'w', 1, '', 1) "
+            + "returning incarnation",
+            new { canvas });
         return (canvasIncarnation, workerIncarnation);
     }
 
@@ -52,7 +58,8 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
         await using var connection = await database.Db.OpenConnectionAsync();
         var tables = await connection.QueryAsync<string>("""
             select table_name from information_schema.columns
-             where table_schema = current_schema() and column_name = 'canvas' and table_name not in ('workers', 'worker_assemblies', 'applied_changes')
+             where table_schema = current_schema() and column_name = 'canvas'
+                  and table_name not in ('workers', 'worker_assemblies', 'applied_changes')
             """);
         var rows = new Dictionary<string, long>();
         foreach (var table in tables) rows[table] = await connection.ExecuteScalarAsync<long>(
@@ -190,7 +197,7 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
     }
 
     [Fact]
-    public async Task A_flush_holding_the_canvas_delays_its_deletion_which_then_removes_what_it_wrote_and_a_flush_after_the_mark_writes_nothing()
+    public async Task A_flush_holding_the_canvas_delays_its_deletion_that_removes_its_rows_a_later_one_writes_nothing()
     {
         var canvas = "flush-" + Guid.NewGuid().ToString("N")[..8];
         var (incarnation, _) = await CreateAsync(canvas);
@@ -204,7 +211,8 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
         await WaitForLockAsync("with locked as (select name from canvases");
         Assert.False(marking.IsCompleted, "the mark did not wait for the flush");
         await flush.Connection.ExecuteAsync("""
-            insert into event_status (canvas, id, worker, status, rank, attempts, enqueued_at) values (@canvas, @id, 'w', 'queued', 10, 1, now())
+            insert into event_status (canvas, id, worker, status, rank, attempts, enqueued_at)
+                 values (@canvas, @id, 'w', 'queued', 10, 1, now())
             """, new { canvas, id = inFlight.Id }, flush.Transaction);
         await flush.CommitAsync(CancellationToken.None);
         await flush.DisposeAsync();
@@ -255,7 +263,8 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
         await connection.OpenAsync();
         var deadline = DateTime.UtcNow + Patience;
         while (await connection.ExecuteScalarAsync<long>("""
-                   select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like @statement || '%'
+                   select count(*) from pg_stat_activity where datname = current_database()
+                        and wait_event_type = 'Lock' and query like @statement || '%'
                    """, new { statement }) == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, $"nothing waited on '{statement}'");

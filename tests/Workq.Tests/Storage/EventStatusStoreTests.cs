@@ -37,7 +37,8 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
         // Both old events were last written two days ago; then one of them runs now (a delayed event, say).
         await using (var connection = await database.Db.OpenConnectionAsync())
             await connection.ExecuteAsync(
-                "update event_status set updated_at = now() - interval '2 days' where canvas = @canvas and id <> @fresh",
+                "update event_status set updated_at = now() - interval '2 days' "
+                + "where canvas = @canvas and id <> @fresh",
                 new { canvas, fresh });
         await store.UpsertAsync([new EventStatusUpdate(
             canvas,
@@ -139,7 +140,7 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
     }
 
     [Fact]
-    public async Task Cancelling_an_event_known_only_from_its_emit_request_gives_it_a_cancelled_row_and_a_run_already_started_keeps_its_status()
+    public async Task Cancelling_an_event_known_from_its_emit_only_gives_a_cancelled_row_a_started_run_keeps_status()
     {
         var canvas = await CanvasAsync("cancel-");
         var enqueued = DateTimeOffset.UtcNow;
@@ -203,7 +204,7 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
     }
 
     [Fact]
-    public async Task An_un_enqueue_that_removed_a_delayed_event_cancels_it_for_good_whenever_its_emits_scheduled_lands()
+    public async Task An_un_enqueue_that_removed_a_delayed_event_cancels_it_for_good_whenever_its_scheduled_lands()
     {
         var canvas = await CanvasAsync("cancel-delayed-");
         var enqueued = DateTimeOffset.UtcNow;

@@ -29,7 +29,10 @@ public sealed class CliContractTests
     {
         var id = Guid.NewGuid();
         var list = await RunAsync((_, _) => ScriptedHandler.Json(HttpStatusCode.OK,
-            $$"""[{"id":"{{id}}","event":{"to":"ada"},"reason":"delivery limit","attempts":5,"deadLetteredAt":"2026-11-23T10:00:00Z"}]"""),
+            $$"""
+            [{"id":"{{id}}","event":{"to":"ada"},"reason":"delivery limit","attempts":5,
+              "deadLetteredAt":"2026-11-23T10:00:00Z"}]
+            """),
             "dead-letters", "shop/mail");
         Assert.Equal(0, list.Code);
         var lines = list.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -83,7 +86,8 @@ public sealed class CliContractTests
     public async Task Crons_are_set_listed_and_deleted()
     {
         var set = await RunAsync((_, _) => ScriptedHandler.Json(HttpStatusCode.Created, "{}"),
-            "crons", "set", "shop/nightly", "--schedule", "0 3 * * *", "--worker", "report", "--event", """{"full":true}""");
+            "crons", "set", "shop/nightly", "--schedule", "0 3 * * *", "--worker", "report",
+            "--event", """{"full":true}""");
         Assert.Equal((0, "cron shop/nightly: \"0 3 * * *\" -> report"), (set.Code, set.Out.Trim()));
         var put = set.Handler.Requests[0];
         Assert.Equal((HttpMethod.Put, "/v1/canvases/shop/crons/nightly"), (put.Method, put.Path));
@@ -92,7 +96,10 @@ public sealed class CliContractTests
             JsonNode.Parse(put.Body)), put.Body);
 
         var list = await RunAsync((_, _) => ScriptedHandler.Json(HttpStatusCode.OK,
-            """[{"name":"nightly","schedule":"0 3 * * *","worker":"report","event":null,"lastRun":null,"nextRun":"2026-11-24T03:00:00Z"}]"""), "crons", "list", "shop");
+            """
+            [{"name":"nightly","schedule":"0 3 * * *","worker":"report","event":null,
+              "lastRun":null,"nextRun":"2026-11-24T03:00:00Z"}]
+            """), "crons", "list", "shop");
         var lines = list.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches(@"^NAME\s+SCHEDULE\s+WORKER\s+NEXT-RUN\s+LAST-RUN\s+EVENT$", lines[0]);
         Assert.Equal("nightly  0 3 * * *  report  2026-11-24 03:00:00Z  -         null", lines[1]);

@@ -43,7 +43,10 @@ public sealed class ControlClientContractTests
         var (client, handler) = Client((request, _) => (request.Method.Method, request.RequestUri!.AbsolutePath) switch
         {
             ("GET", _) => ScriptedHandler.Json(HttpStatusCode.OK,
-                $$"""[{"id":"{{Id}}","event":{"to":"ada"},"reason":"delivery-limit","attempts":5,"deadLetteredAt":"2026-11-23T10:00:00Z"}]"""),
+                $$"""
+                [{"id":"{{Id}}","event":{"to":"ada"},"reason":"delivery-limit","attempts":5,
+                  "deadLetteredAt":"2026-11-23T10:00:00Z"}]
+                """),
             ("POST", _) => ScriptedHandler.Json(HttpStatusCode.OK, """{"redriven":3}"""),
             _ => ScriptedHandler.Json(HttpStatusCode.OK, """{"discarded":2}"""),
         });
@@ -68,7 +71,10 @@ public sealed class ControlClientContractTests
     public async Task Crons_put_list_and_delete()
     {
         var (client, handler) = Client((request, _) => request.Method == HttpMethod.Get
-            ? ScriptedHandler.Json(HttpStatusCode.OK, """[{"name":"nightly","schedule":"0 3 * * *","worker":"report","event":{"full":true},"lastRun":null,"nextRun":"2026-11-24T03:00:00Z"}]""")
+            ? ScriptedHandler.Json(HttpStatusCode.OK, """
+                [{"name":"nightly","schedule":"0 3 * * *","worker":"report","event":{"full":true},
+                  "lastRun":null,"nextRun":"2026-11-24T03:00:00Z"}]
+                """)
             : request.Method == HttpMethod.Put
                 ? ScriptedHandler.Json(HttpStatusCode.Created, "{}")
                 : new HttpResponseMessage(HttpStatusCode.NoContent));

@@ -10,7 +10,10 @@ namespace Workq.UnitTests.Client;
 public sealed class DeadLetterSearchContractTests
 {
     private static readonly Guid Id = Guid.Parse("0b8e2d1c-7a55-4c7e-9d0a-6f1f3c2b4a11");
-    private static readonly string Page = $$"""[{"id":"{{Id}}","event":{"to":"ada"},"reason":"retries exhausted","attempts":3,"deadLetteredAt":"2026-11-23T10:00:00Z"}]""";
+    private static readonly string Page = $$"""
+        [{"id":"{{Id}}","event":{"to":"ada"},"reason":"retries exhausted","attempts":3,
+          "deadLetteredAt":"2026-11-23T10:00:00Z"}]
+        """;
 
     private static ScriptedHandler Recording(List<string> urls, string? nextCursor = null) => new((request, _) =>
     {
@@ -49,7 +52,8 @@ public sealed class DeadLetterSearchContractTests
             FastRetry.Options);
         Assert.Null((await plain.SearchDeadLettersAsync("shop", "mail")).NextCursor);
 
-        const string filters = "q=100%25%20off%20%26%20more&reason=retries%20exhausted&from=2026-01-31T12%3A00%3A00.0000000Z&to=2026-02-01T00%3A00%3A00.0000000Z";
+        const string filters = "q=100%25%20off%20%26%20more&reason=retries%20exhausted"
+            + "&from=2026-01-31T12%3A00%3A00.0000000Z&to=2026-02-01T00%3A00%3A00.0000000Z";
         Assert.Equal(
         [
             $"GET /base/v1/canvases/shop/workers/mail/dead-letters?{filters}&limit=1000&cursor=prev",
@@ -99,7 +103,8 @@ public sealed class DeadLetterSearchContractTests
         Assert.Equal("discarded 2 dead letter(s) of shop/mail", discard.Out.Trim());
         Assert.Equal(
         [
-            "GET /v1/canvases/shop/workers/mail/dead-letters?q=timeout&reason=delivery%20limit&from=2026-01-31T00%3A00%3A00.0000000Z&limit=50",
+            "GET /v1/canvases/shop/workers/mail/dead-letters?q=timeout&reason=delivery%20limit"
+            + "&from=2026-01-31T00%3A00%3A00.0000000Z&limit=50",
             "GET /v1/canvases/shop/workers/mail/dead-letters?cursor=next1",
             "POST /v1/canvases/shop/workers/mail/dead-letters/redrive?to=2026-02-01T00%3A00%3A00.0000000Z",
             "DELETE /v1/canvases/shop/workers/mail/dead-letters?q=x",

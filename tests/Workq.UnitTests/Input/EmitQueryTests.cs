@@ -83,7 +83,10 @@ public sealed class EmitQueryTests
     [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", true)]
     [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0", false)]
     [InlineData("00-00000000000000000000000000000000-b7ad6b7169203331-01", false)]
-    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01,00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", false)]
+    [InlineData(
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01,"
+        + "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        false)]
     [InlineData(null, false)]
     public void Only_a_valid_w3c_traceparent_is_kept(string? header, bool kept) =>
         Assert.Equal(kept ? header : null, new EmitTrace(header).Parent);

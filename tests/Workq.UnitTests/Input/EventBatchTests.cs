@@ -20,7 +20,8 @@ public sealed class EventBatchTests
     {
         const string body = """
             [{"worker": "a", "event": {"n": 1}},
-             {"event": [1, 2], "worker": "b", "idempotencyKey": "k", "delaySeconds": 30, "orderingKey": "cart-9", "unknown": {"x": 1}},
+             {"event": [1, 2], "worker": "b", "idempotencyKey": "k", "delaySeconds": 30, "orderingKey": "cart-9",
+              "unknown": {"x": 1}},
              {"worker": "b", "event": null, "runAt": "2026-12-01T13:00:00Z", "idempotencyKey": null}]
             """;
         var items = Parse(body).Items!;

@@ -113,7 +113,8 @@ public sealed partial class DeploymentTests
             var service = services[name];
             var dockerfile = (string)At(service, "build", "dockerfile")!;
             Assert.True(File.Exists(Repo(dockerfile)), dockerfile);
-            var project = $"services/{At(service, "build", "args", "SERVICE")}/{At(service, "build", "args", "ASSEMBLY")}.csproj";
+            var (folder, dll) = (At(service, "build", "args", "SERVICE"), At(service, "build", "args", "ASSEMBLY"));
+            var project = $"services/{folder}/{dll}.csproj";
             Assert.True(File.Exists(Repo(project)), $"{name}: {project}");
 
             var environment = Map(At(service, "environment"), $"{name} environment").ToDictionary(

@@ -97,8 +97,11 @@ public sealed class ApiGuardClassTests
         "var a = new int[1]; return System.Numerics.Vector.LoadUnsafe(ref a[0], 100);",
         "System.Numerics.Vector.LoadUnsafe",
         51)]
-    [InlineData("var a = new int[1]; System.Numerics.Vector.StoreUnsafe(System.Numerics.Vector<int>.Zero, ref a[0], 100); return 1;",
-        "System.Numerics.Vector.StoreUnsafe", 44)]
+    [InlineData(
+        "var a = new int[1]; System.Numerics.Vector.StoreUnsafe(System.Numerics.Vector<int>.Zero, ref a[0], 100); "
+        + "return 1;",
+        "System.Numerics.Vector.StoreUnsafe",
+        44)]
     [InlineData(
         "var a = new float[1]; return System.Numerics.Vector2.LoadUnsafe(ref a[0], 10);",
         "System.Numerics.Vector2.LoadUnsafe",
@@ -177,10 +180,18 @@ public sealed class ApiGuardClassTests
         "System.Text.Json.JsonSerializer.Deserialize",
         57,
         "System.Net.Http.HttpClient is not one")]
-    [InlineData("class Holder { public List<System.IO.Stream>? Streams { get; set; } } return JsonSerializer.Deserialize<Holder>(\"{}\");",
-        "System.Text.Json.JsonSerializer.Deserialize", 93, "System.IO.Stream is not one")]
-    [InlineData("class Holder { [System.Text.Json.Serialization.JsonInclude] private HttpClient? c; } return Event!.Deserialize<Holder>();",
-        "System.Text.Json.JsonSerializer.Deserialize", 100, "System.Net.Http.HttpClient is not one")]
+    [InlineData(
+        "class Holder { public List<System.IO.Stream>? Streams { get; set; } } "
+        + "return JsonSerializer.Deserialize<Holder>(\"{}\");",
+        "System.Text.Json.JsonSerializer.Deserialize",
+        93,
+        "System.IO.Stream is not one")]
+    [InlineData(
+        "class Holder { [System.Text.Json.Serialization.JsonInclude] private HttpClient? c; } "
+        + "return Event!.Deserialize<Holder>();",
+        "System.Text.Json.JsonSerializer.Deserialize",
+        100,
+        "System.Net.Http.HttpClient is not one")]
     [InlineData(
         "T Read<T>(string json) => JsonSerializer.Deserialize<T>(json)!; return Read<int>(\"1\");",
         "System.Text.Json.JsonSerializer.Deserialize",
@@ -201,9 +212,14 @@ public sealed class ApiGuardClassTests
         "new System.Lazy<System.Net.Http.HttpClient>",
         8,
         "through reflection")]
-    [InlineData("[System.Text.Json.Serialization.JsonConverter(typeof(Up))] record R(int N); class Up : System.Text.Json.Serialization.JsonConverter<R> { "
-        + "public override R Read(ref Utf8JsonReader r, Type t, JsonSerializerOptions o) => new(1); public override void Write(Utf8JsonWriter w, R v, "
-        + "JsonSerializerOptions o) { } }", "new System.Text.Json.Serialization.JsonConverterAttribute", 33, "takes a System.Type")]
+    [InlineData(
+        "[System.Text.Json.Serialization.JsonConverter(typeof(Up))] record R(int N); "
+        + "class Up : System.Text.Json.Serialization.JsonConverter<R> { public override R Read(ref Utf8JsonReader r, "
+        + "Type t, JsonSerializerOptions o) => new(1); public override void Write(Utf8JsonWriter w, R v, "
+        + "JsonSerializerOptions o) { } }",
+        "new System.Text.Json.Serialization.JsonConverterAttribute",
+        33,
+        "takes a System.Type")]
     // A Type is for its name.
     [InlineData("var type = Event!.GetType(); return type.Name;", "GetType()", 12, "only for its name")]
     [InlineData("Type type = typeof(HttpClient); return 1;", "typeof", 13, "only for its name")]
@@ -238,20 +254,32 @@ public sealed class ApiGuardClassTests
         "return (await Http.GetAsync(\"http://example.invalid\", CancellationToken)).RequestMessage!.Properties;",
         "System.Net.Http.HttpRequestMessage.Properties",
         91)]
-    [InlineData("try { await Http.GetAsync(\"http://example.invalid\"); } catch (HttpRequestException e) { return e.Data; } return null;",
-        "System.Exception.Data", 98)]
-    [InlineData("try { await Task.Delay(1, CancellationToken); } catch (TaskCanceledException e) { return e.Task!.AsyncState; } return null;",
-        "System.Threading.Tasks.Task.AsyncState", 98)]
-    [InlineData("try { throw new ArgumentOutOfRangeException(); } catch (ArgumentOutOfRangeException e) { return e.ActualValue; }",
-        "System.ArgumentOutOfRangeException.ActualValue", 99)]
+    [InlineData(
+        "try { await Http.GetAsync(\"http://example.invalid\"); } catch (HttpRequestException e) { return e.Data; } "
+        + "return null;",
+        "System.Exception.Data",
+        98)]
+    [InlineData(
+        "try { await Task.Delay(1, CancellationToken); } catch (TaskCanceledException e) { "
+        + "return e.Task!.AsyncState; } return null;",
+        "System.Threading.Tasks.Task.AsyncState",
+        98)]
+    [InlineData(
+        "try { throw new ArgumentOutOfRangeException(); } catch (ArgumentOutOfRangeException e) { "
+        + "return e.ActualValue; }",
+        "System.ArgumentOutOfRangeException.ActualValue",
+        99)]
     [InlineData("return CancellationToken.WaitHandle;", "System.Threading.CancellationToken.WaitHandle", 26)]
     [InlineData(
         "return ((System.Runtime.CompilerServices.ITuple)(Meta.Canvas, Http))[1];",
         "System.Runtime.CompilerServices.ITuple.this[]",
         8)]
     // The shared array pool through a copy of the handler an interpolated string rents from it.
-    [InlineData("string Twice(ref System.Runtime.CompilerServices.DefaultInterpolatedStringHandler h) { var copy = h; string.Create(null, ref h); "
-        + "return string.Create(null, ref copy); } return Twice($\"{Meta.Canvas}\");", "System.Runtime.CompilerServices.DefaultInterpolatedStringHandler", 99)]
+    [InlineData(
+        "string Twice(ref System.Runtime.CompilerServices.DefaultInterpolatedStringHandler h) { var copy = h; "
+        + "string.Create(null, ref h); return string.Create(null, ref copy); } return Twice($\"{Meta.Canvas}\");",
+        "System.Runtime.CompilerServices.DefaultInterpolatedStringHandler",
+        99)]
     public void Object_graph_walks_from_the_globals_are_refused(string code, string api, int column)
         => AssertRefusedAt(code, api, column);
 
@@ -269,9 +297,12 @@ public sealed class ApiGuardClassTests
         "a type's name",
         "return typeof(List<int>).Name + \" \" + Meta.GetType().FullName;",
         "List`1 Workq.Shared.Scripting.HandlerMeta")]
-    [InlineData("deserializing the script's data types",
-        "enum Size { S, L } record Line(string Sku, int Qty, decimal? Price, Size Size, DateTimeOffset At, string[] Tags, Dictionary<string, JsonNode> Extra); "
-        + "return JsonSerializer.Deserialize<List<Line>>(\"[{\\\"Sku\\\":\\\"a\\\",\\\"Qty\\\":2}]\")![0].Qty;", 2)]
+    [InlineData(
+        "deserializing the script's data types",
+        "enum Size { S, L } record Line(string Sku, int Qty, decimal? Price, Size Size, DateTimeOffset At, string[] "
+        + "Tags, Dictionary<string, JsonNode> Extra); return "
+        + "JsonSerializer.Deserialize<List<Line>>(\"[{\\\"Sku\\\":\\\"a\\\",\\\"Qty\\\":2}]\")![0].Qty;",
+        2)]
     [InlineData(
         "formatting an interpolated string with a culture",
         "return string.Create(System.Globalization.CultureInfo.InvariantCulture, $\"{1.5}\");",
@@ -315,7 +346,8 @@ public sealed class ApiGuardClassTests
 
     private static void CollectNested(INamedTypeSymbol type, List<INamedTypeSymbol> types)
     {
-        if (type.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Protected or Accessibility.ProtectedOrInternal)) return;
+        if (type.DeclaredAccessibility
+            is not (Accessibility.Public or Accessibility.Protected or Accessibility.ProtectedOrInternal)) return;
         types.Add(type);
         foreach (var nested in type.GetTypeMembers()) CollectNested(nested, types);
     }

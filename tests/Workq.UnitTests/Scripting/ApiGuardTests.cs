@@ -192,19 +192,36 @@ public sealed class ApiGuardTests
         "int Deep() { Span<byte> b = stackalloc byte[1024]; return b.Length; } return Deep();",
         "stackalloc",
         "stackalloc")]
-    [InlineData("System.Globalization.CultureInfo.DefaultThreadCurrentCulture = new System.Globalization.CultureInfo(\"fr-FR\");", "System.Globalization.CultureInfo.DefaultThreadCurrentCulture", "process-wide")]
+    [InlineData(
+        "System.Globalization.CultureInfo.DefaultThreadCurrentCulture = new "
+        + "System.Globalization.CultureInfo(\"fr-FR\");",
+        "System.Globalization.CultureInfo.DefaultThreadCurrentCulture",
+        "process-wide")]
     [InlineData(
         "System.Text.RegularExpressions.Regex.CacheSize = 0;",
         "System.Text.RegularExpressions.Regex.CacheSize",
         "process-wide")]
     [InlineData("TimeZoneInfo.ClearCachedData();", "System.TimeZoneInfo.ClearCachedData", "process-wide")]
     [InlineData("return string.IsInterned(\"wq_secret\");", "System.String.IsInterned", "shared process state")]
-    [InlineData("class Leak : System.IO.Stream { public override bool CanRead => true; public override bool CanSeek => false; public override bool CanWrite => false; public override long Length => 0; public override long Position { get; set; } public override void Flush() { } public override int Read(byte[] b, int o, int c) => 0; public override long Seek(long o, System.IO.SeekOrigin s) => 0; public override void SetLength(long v) { } public override void Write(byte[] b, int o, int c) { } }", "System.IO.Stream", "deriving from this type")]
+    [InlineData(
+        "class Leak : System.IO.Stream { public override bool CanRead => true; "
+        + "public override bool CanSeek => false; public override bool CanWrite => false; "
+        + "public override long Length => 0; public override long Position { get; set; } "
+        + "public override void Flush() { } public override int Read(byte[] b, int o, int c) => 0; "
+        + "public override long Seek(long o, System.IO.SeekOrigin s) => 0; public override void SetLength(long v) { } "
+        + "public override void Write(byte[] b, int o, int c) { } }",
+        "System.IO.Stream",
+        "deriving from this type")]
     [InlineData(
         "class Leak : System.IO.TextWriter { public override Encoding Encoding => Encoding.UTF8; }",
         "System.IO.TextWriter",
         "deriving from this type")]
-    [InlineData("struct Peek : ISpanFormattable { public string ToString(string? f, IFormatProvider? p) => \"\"; public bool TryFormat(Span<char> d, out int n, ReadOnlySpan<char> f, IFormatProvider? p) { n = 0; return true; } }", "System.ISpanFormattable", "implementing this interface")]
+    [InlineData(
+        "struct Peek : ISpanFormattable { public string ToString(string? f, IFormatProvider? p) => \"\"; "
+        + "public bool TryFormat(Span<char> d, out int n, ReadOnlySpan<char> f, IFormatProvider? p) { n = 0; "
+        + "return true; } }",
+        "System.ISpanFormattable",
+        "implementing this interface")]
     public void Escape_hatches_and_shared_state_are_refused(string code, string api, string reason)
         => Forbidden_api_is_refused_and_named(code, api, reason);
 
@@ -213,7 +230,9 @@ public sealed class ApiGuardTests
     /// for it.
     /// </summary>
     [Theory]
-    [InlineData("var s = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);")]
+    [InlineData(
+        "var s = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, "
+        + "System.Net.Sockets.ProtocolType.Tcp);")]
     [InlineData("var c = new System.Net.Sockets.TcpClient(\"127.0.0.1\", 5672);")]
     [InlineData("System.Net.ServicePointManager.DefaultConnectionLimit = 1;")]
     [InlineData("return new System.Net.WebProxy(\"http://evil\");")]
@@ -232,10 +251,29 @@ public sealed class ApiGuardTests
     }
 
     [Theory]
-    [InlineData("private pool", "var pool = System.Buffers.ArrayPool<byte>.Create(); var b = pool.Rent(8); pool.Return(b); return b.Length >= 8;", true)]
-    [InlineData("own exception type", "class Oops(string m) : InvalidOperationException(m); try { throw new Oops(\"x\"); } catch (Oops e) { return e.Message; }", "x")]
-    [InlineData("own converter", "class Up : System.Text.Json.Serialization.JsonConverter<string> { public override string Read(ref Utf8JsonReader r, Type t, JsonSerializerOptions o) => r.GetString()!.ToUpperInvariant(); public override void Write(Utf8JsonWriter w, string v, JsonSerializerOptions o) => w.WriteStringValue(v); } var o = new JsonSerializerOptions(); o.Converters.Add(new Up()); return JsonSerializer.Deserialize<string>(\"\\\"a\\\"\", o);", "A")]
-    [InlineData("a linked time-out", "using (var cts = CancellationTokenSource.CreateLinkedTokenSource(CancellationToken)) { cts.CancelAfter(TimeSpan.FromSeconds(5)); await Task.Delay(1, cts.Token); } return 1;", 1)]
+    [InlineData(
+        "private pool",
+        "var pool = System.Buffers.ArrayPool<byte>.Create(); var b = pool.Rent(8); pool.Return(b); "
+        + "return b.Length >= 8;",
+        true)]
+    [InlineData(
+        "own exception type",
+        "class Oops(string m) : InvalidOperationException(m); try { throw new Oops(\"x\"); } catch (Oops e) { "
+        + "return e.Message; }",
+        "x")]
+    [InlineData(
+        "own converter",
+        "class Up : System.Text.Json.Serialization.JsonConverter<string> { "
+        + "public override string Read(ref Utf8JsonReader r, Type t, JsonSerializerOptions o) => "
+        + "r.GetString()!.ToUpperInvariant(); public override void Write(Utf8JsonWriter w, string v, "
+        + "JsonSerializerOptions o) => w.WriteStringValue(v); } var o = new JsonSerializerOptions(); "
+        + "o.Converters.Add(new Up()); return JsonSerializer.Deserialize<string>(\"\\\"a\\\"\", o);",
+        "A")]
+    [InlineData(
+        "a linked time-out",
+        "using (var cts = CancellationTokenSource.CreateLinkedTokenSource(CancellationToken)) { "
+        + "cts.CancelAfter(TimeSpan.FromSeconds(5)); await Task.Delay(1, cts.Token); } return 1;",
+        1)]
     [InlineData(
         "async lambdas that return a Task",
         "var n = 0; Func<Task> f = async () => { await Task.Yield(); n++; }; await f(); return n;",
@@ -343,35 +381,76 @@ public sealed class ApiGuardTests
     [InlineData("LINQ", "return new[] { 3, 1, 2 }.Where(x => x > 1).OrderBy(x => x).Select(x => x * 10).Sum();", 50)]
     [InlineData("query syntax", "var q = from x in new[] { 1, 2, 3 } where x > 1 select x * 2; return q.Sum();", 10)]
     [InlineData("Regex", "return System.Text.RegularExpressions.Regex.Matches(\"a1b22c333\", \"[0-9]+\").Count;", 3)]
-    [InlineData("StringBuilder", "var sb = new StringBuilder(); foreach (var i in Enumerable.Range(0, 3)) sb.Append(i); var n = sb.Length; sb.Append($\"-{n}\"); return sb.ToString();", "012-3")]
+    [InlineData(
+        "StringBuilder",
+        "var sb = new StringBuilder(); foreach (var i in Enumerable.Range(0, 3)) sb.Append(i); var n = sb.Length; "
+        + "sb.Append($\"-{n}\"); return sb.ToString();",
+        "012-3")]
     [InlineData(
         "Dictionary",
         "var d = new Dictionary<string, int> { [\"a\"] = 1 }; d[\"b\"] = 2; return d.Values.Sum();",
         3)]
-    [InlineData("JsonNode", "var o = new JsonObject { [\"x\"] = 1 }; o[\"y\"] = new JsonArray(1, 2); o[\"x\"] = o[\"x\"]!.GetValue<int>() + 1; return o.ToJsonString();", "{\"x\":2,\"y\":[1,2]}")]
-    [InlineData("JsonSerializer", "record Item(string Name, int Qty); var item = JsonSerializer.Deserialize<Item>(\"{\\\"Name\\\":\\\"a\\\",\\\"Qty\\\":2}\")!; return item.Qty;", 2)]
+    [InlineData(
+        "JsonNode",
+        "var o = new JsonObject { [\"x\"] = 1 }; o[\"y\"] = new JsonArray(1, 2); "
+        + "o[\"x\"] = o[\"x\"]!.GetValue<int>() + 1; return o.ToJsonString();",
+        "{\"x\":2,\"y\":[1,2]}")]
+    [InlineData(
+        "JsonSerializer",
+        "record Item(string Name, int Qty); var item = "
+        + "JsonSerializer.Deserialize<Item>(\"{\\\"Name\\\":\\\"a\\\",\\\"Qty\\\":2}\")!; return item.Qty;",
+        2)]
     [InlineData(
         "Task.Delay with CancellationToken",
         "await Task.Delay(1, CancellationToken); await Task.Yield(); return 1;",
         1)]
     [InlineData("ConfigureAwait", "await Task.Delay(1).ConfigureAwait(false); return 1;", 1)]
-    [InlineData("HttpClient via Http", "Func<Task<string>> get = () => Http.GetStringAsync(\"http://localhost:1/\", CancellationToken); return Http.Timeout > TimeSpan.Zero;", true)]
-    [InlineData("HttpRequestMessage", "using (var req = new HttpRequestMessage(HttpMethod.Post, \"http://example.invalid\") { Content = new StringContent(\"x\") }) { return req.Method.Method + req.RequestUri!.Host; }", "POSTexample.invalid")]
-    [InlineData("MemoryStream and StreamReader", "using (var r = new System.IO.StreamReader(new System.IO.MemoryStream(Encoding.UTF8.GetBytes(\"hi\")))) { return await r.ReadToEndAsync(); }", "hi")]
-    [InlineData("SemaphoreSlim and Interlocked", "var gate = new SemaphoreSlim(2); var n = 0; await Task.WhenAll(Enumerable.Range(0, 5).Select(async _ => { await gate.WaitAsync(CancellationToken); try { Interlocked.Increment(ref n); } finally { gate.Release(); } })); return n;", 5)]
+    [InlineData(
+        "HttpClient via Http",
+        "Func<Task<string>> get = () => Http.GetStringAsync(\"http://localhost:1/\", CancellationToken); "
+        + "return Http.Timeout > TimeSpan.Zero;",
+        true)]
+    [InlineData(
+        "HttpRequestMessage",
+        "using (var req = new HttpRequestMessage(HttpMethod.Post, \"http://example.invalid\") { "
+        + "Content = new StringContent(\"x\") }) { return req.Method.Method + req.RequestUri!.Host; }",
+        "POSTexample.invalid")]
+    [InlineData(
+        "MemoryStream and StreamReader",
+        "using (var r = new System.IO.StreamReader(new System.IO.MemoryStream(Encoding.UTF8.GetBytes(\"hi\")))) { "
+        + "return await r.ReadToEndAsync(); }",
+        "hi")]
+    [InlineData(
+        "SemaphoreSlim and Interlocked",
+        "var gate = new SemaphoreSlim(2); var n = 0; await Task.WhenAll(Enumerable.Range(0, 5).Select(async _ => { "
+        + "await gate.WaitAsync(CancellationToken); try { Interlocked.Increment(ref n); } finally { gate.Release(); } "
+        + "})); return n;",
+        5)]
     [InlineData("lock", "var gate = new object(); var n = 0; lock (gate) { n++; } return n;", 1)]
     [InlineData(
         "Stopwatch",
         "var sw = System.Diagnostics.Stopwatch.StartNew(); return sw.Elapsed >= TimeSpan.Zero;",
         true)]
     [InlineData("Type name only", "return Event!.GetType().Name;", "JsonObject")]
-    [InlineData("Guid, DateTime, Math, Convert", "return $\"{Guid.Empty:N}\".Length + (int)Math.Sqrt(16) + Convert.ToInt32(\"1\") + DateTimeOffset.UnixEpoch.Year;", 32 + 4 + 1 + 1970)]
+    [InlineData(
+        "Guid, DateTime, Math, Convert",
+        "return $\"{Guid.Empty:N}\".Length + (int)Math.Sqrt(16) + Convert.ToInt32(\"1\") + "
+        + "DateTimeOffset.UnixEpoch.Year;",
+        32 + 4 + 1 + 1970)]
     [InlineData(
         "local function, tuple and pattern",
         "(int A, string B) Pair(int x) => (x, x.ToString()); var p = Pair(7); return p is { A: > 5 } ? p.B : \"no\";",
         "7")]
-    [InlineData("class and record in the script", "class Counter { public int N { get; private set; } public void Add() => N++; } var c = new Counter(); c.Add(); return c.N;", 1)]
-    [InlineData("foreach over a ConcurrentDictionary", "var d = new System.Collections.Concurrent.ConcurrentDictionary<int, int>(); d[1] = 2; var s = 0; foreach (var kv in d) s += kv.Value; return s;", 2)]
+    [InlineData(
+        "class and record in the script",
+        "class Counter { public int N { get; private set; } public void Add() => N++; } var c = new Counter(); "
+        + "c.Add(); return c.N;",
+        1)]
+    [InlineData(
+        "foreach over a ConcurrentDictionary",
+        "var d = new System.Collections.Concurrent.ConcurrentDictionary<int, int>(); d[1] = 2; var s = 0; "
+        + "foreach (var kv in d) s += kv.Value; return s;",
+        2)]
     [InlineData("BigInteger", "return (System.Numerics.BigInteger.Pow(2, 70) % 1000).ToString();", "424")]
     [InlineData(
         "Meta record members",

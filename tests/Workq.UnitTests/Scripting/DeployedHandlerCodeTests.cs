@@ -61,9 +61,11 @@ public sealed partial class DeployedHandlerCodeTests
     [InlineData("""
         var k = (string)Event!["k"]!;
         var n = (int)Event["n"]!;
-        using (var r = await Http.PostAsync("http://sink.invalid/", new StringContent($"start|{k}|{n}|{Meta.Attempt}"), CancellationToken)) { }
+        using (var r = await Http.PostAsync(
+            "http://sink.invalid/", new StringContent($"start|{k}|{n}|{Meta.Attempt}"), CancellationToken)) { }
         await Task.Delay(0, CancellationToken);
-        using (var r = await Http.PostAsync("http://sink.invalid/", new StringContent($"end|{k}|{n}|{Meta.Attempt}"), CancellationToken)) { }
+        using (var r = await Http.PostAsync(
+            "http://sink.invalid/", new StringContent($"end|{k}|{n}|{Meta.Attempt}"), CancellationToken)) { }
         return n;
         """)]
     // Integration/OrderingKeyTests.cs: refused ordering keys.
@@ -71,7 +73,11 @@ public sealed partial class DeployedHandlerCodeTests
         foreach (var key in new[] { new string('k', 10_000), "", "a\u0001b", "a\nb" })
         {
             try { await Emit("t", "never", orderingKey: key); }
-            catch (ArgumentException e) { using (var r = await Http.PostAsync("http://sink.invalid/", new StringContent($"refused|{e.Message}"), CancellationToken)) { } }
+            catch (ArgumentException e)
+            {
+                var refusal = new StringContent($"refused|{e.Message}");
+                using (var r = await Http.PostAsync("http://sink.invalid/", refusal, CancellationToken)) { }
+            }
         }
         for (var n = 0; n < 10; n++) await Emit("t", n, orderingKey: "../0/t");
         return null;
@@ -79,16 +85,21 @@ public sealed partial class DeployedHandlerCodeTests
     // Integration/CoreEventPathTests.cs: fan-out.
     [InlineData("""
         var n = Event!["n"]!.GetValue<int>();
-        await Task.WhenAll(n < 2 ? Emit("fan", new { n = n + 1 }) : Task.FromResult(Guid.Empty), Emit("sink", new { from = n }));
+        await Task.WhenAll(
+            n < 2 ? Emit("fan", new { n = n + 1 }) : Task.FromResult(Guid.Empty),
+            Emit("sink", new { from = n }));
         return n;
         """)]
     // Integration/CoreEventPathTests.cs: Meta.
-    [InlineData("return new { id = Meta.Id, canvas = Meta.Canvas, worker = Meta.Worker, attempt = Meta.Attempt, depth = Meta.Depth, enqueuedAt = Meta.EnqueuedAt, isNull = Event is null };")]
+    [InlineData(
+        "return new { id = Meta.Id, canvas = Meta.Canvas, worker = Meta.Worker, attempt = Meta.Attempt, depth = "
+        + "Meta.Depth, enqueuedAt = Meta.EnqueuedAt, isNull = Event is null };")]
     // Integration/DelayedEmitTests.cs, Integration/QueueControlTests.cs.
     [InlineData("await Emit(\"sink\", Event, delay: TimeSpan.FromSeconds(2)); return null;")]
     [InlineData("""
         await Task.Delay(1000, CancellationToken);
-        using (var r = await Http.PostAsync("http://sink.invalid/", new StringContent($"{Meta.Id} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}"), CancellationToken)) { }
+        var ran = new StringContent($"{Meta.Id} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}");
+        using (var r = await Http.PostAsync("http://sink.invalid/", ran, CancellationToken)) { }
         return null;
         """)]
     // Integration/DeadLetterSearchTests.cs, Integration/FailureTests.cs.
@@ -96,8 +107,10 @@ public sealed partial class DeployedHandlerCodeTests
     [InlineData("await Emit(\"chain\", Meta.Depth + 1);\nreturn Meta.Depth;")]
     // Integration/LiveStatsTests.cs.
     [InlineData("""
-        while (await Http.GetStringAsync("http://sink.invalid/gate", CancellationToken) != "open") await Task.Delay(20, CancellationToken);
-        using (var response = await Http.PostAsync("http://sink.invalid/", new StringContent(Meta.Id.ToString()), CancellationToken)) { }
+        while (await Http.GetStringAsync("http://sink.invalid/gate", CancellationToken) != "open")
+            await Task.Delay(20, CancellationToken);
+        var id = new StringContent(Meta.Id.ToString());
+        using (var response = await Http.PostAsync("http://sink.invalid/", id, CancellationToken)) { }
         return null;
         """)]
     // Security/HostileTenant.cs and HostileTenantTests.cs: refused at run time (egress policy, regex time-out), not at
@@ -111,15 +124,19 @@ public sealed partial class DeployedHandlerCodeTests
     [InlineData("return System.Text.RegularExpressions.Regex.IsMatch(new string('a', 40) + \"!\", \"^(a+)+$\");")]
     [InlineData("""
         var ids = new List<string> { (await Emit("0", new { secret = "forged", n = -1 })).ToString() };
-        try { await Emit("workq.canvas.0", new { secret = "forged" }); } catch (ArgumentException e) { ids.Add(e.Message); }
+        try { await Emit("workq.canvas.0", new { secret = "forged" }); }
+        catch (ArgumentException e) { ids.Add(e.Message); }
         return ids;
         """)]
     // Isolation/NoisyNeighbourTests.cs and RunnerSemanticsTests.cs: crashes, spins and hogs the runner contains.
     [InlineData("int Down(int n) => n == 0 ? 0 : 1 + Down(n - 1); return Down(100_000_000);")]
     [InlineData("async Task Later() { await Task.Delay(100); throw new Exception(\"late\"); } _ = Later(); return 1;")]
     [InlineData(
-        "var held = new List<byte[]>(); for (var i = 0; i < 4096; i++) held.Add(new byte[1 << 20]); return held.Count;")]
-    [InlineData("var until = DateTime.UtcNow.AddSeconds(1); long spins = 0; while (DateTime.UtcNow < until) spins++; return spins;")]
+        "var held = new List<byte[]>(); for (var i = 0; i < 4096; i++) held.Add(new byte[1 << 20]); "
+        + "return held.Count;")]
+    [InlineData(
+        "var until = DateTime.UtcNow.AddSeconds(1); long spins = 0; while (DateTime.UtcNow < until) spins++; "
+        + "return spins;")]
     [InlineData("string? missing = null; ArgumentNullException.ThrowIfNull(missing); return 1;")]
     [InlineData("""
         var child = await Emit("leaf", new { from = Meta.Id });
@@ -127,11 +144,14 @@ public sealed partial class DeployedHandlerCodeTests
         return child;
         """)]
     // Quotas/QuotaTests.cs.
-    [InlineData("for (var i = 0; i < 100; i++) { try { await Emit(\"child\", new { i }); } catch (InvalidOperationException) { } }\nreturn \"got away with it\";")]
+    [InlineData(
+        "for (var i = 0; i < 100; i++) { try { await Emit(\"child\", new { i }); } "
+        + "catch (InvalidOperationException) { } }\nreturn \"got away with it\";")]
     // bench/Workq.Bench: Scenarios/RunnerScenario.cs and Scenarios/WorkqScenarios.cs.
     [InlineData("""
         var waitMs = (DateTimeOffset.UtcNow - Meta.EnqueuedAt).TotalMilliseconds;
-        (await Http.PostAsync("http://sink.invalid/", new StringContent(waitMs.ToString(System.Globalization.CultureInfo.InvariantCulture)), CancellationToken)).Dispose();
+        var wait = new StringContent(waitMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        (await Http.PostAsync("http://sink.invalid/", wait, CancellationToken)).Dispose();
         return null;
         """)]
     [InlineData("""

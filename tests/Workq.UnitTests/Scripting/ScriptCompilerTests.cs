@@ -222,6 +222,8 @@ public sealed class ScriptCompilerTests(ITestOutputHelper output)
 
         var hundred = clock.Elapsed;
         output.WriteLine($"warmup (first compile of this compiler): {warmup.TotalMilliseconds:F0} ms");
-        output.WriteLine($"100 different small scripts: {hundred.TotalMilliseconds:F0} ms total, {hundred.TotalMilliseconds / 100:F1} ms each");
+        output.WriteLine(
+            $"100 different small scripts: {hundred.TotalMilliseconds:F0} ms total, "
+            + $"{hundred.TotalMilliseconds / 100:F1} ms each");
     }
 }

@@ -90,7 +90,8 @@ public sealed class ApiFuzzTests(WorkqCluster cluster, ITestOutputHelper output)
             }
         })));
 
-        output.WriteLine($"{cases} cases over {operations.Count} operations in {clock.Elapsed.TotalSeconds:0.0} s ({unsendable} not sendable by HttpClient); " +
+        output.WriteLine($"{cases} cases over {operations.Count} operations in {clock.Elapsed.TotalSeconds:0.0} s "
+            + $"({unsendable} not sendable by HttpClient); " +
             $"slowest answer {slowest.TotalMilliseconds:0} ms");
         // A slow answer is sent again, alone: this machine is shared, and six requests at once beside other work can
         // stall any process for a moment. A request that is slow by itself is slow again, and is a finding.
@@ -100,7 +101,10 @@ public sealed class ApiFuzzTests(WorkqCluster cluster, ITestOutputHelper output)
             output.WriteLine(
                 $"slow #{request.Case} {request.Operation.Name}: again alone in {took.TotalMilliseconds:0} ms");
             if (took > request.Budget)
-                findings.Add(new Finding(request, $"took {took.TotalMilliseconds:0} ms, over {request.Budget.TotalSeconds:0.#} s (also sent again alone)"));
+                findings.Add(new Finding(
+                    request,
+                    $"took {took.TotalMilliseconds:0} ms, over {request.Budget.TotalSeconds:0.#} s "
+                    + "(also sent again alone)"));
         }
         foreach (var operation in operations)
             output.WriteLine($"  {operation.Service,-7} {operation.Name,-70} " +
@@ -109,11 +113,13 @@ public sealed class ApiFuzzTests(WorkqCluster cluster, ITestOutputHelper output)
         var ready = await NotReadyAsync(http);
         var report = findings.GroupBy(f => (f.Request.Operation.Name, Kind: f.What.Split('\n')[0]))
             .Select(g => (Count: g.Count(), g.Key, First: g.OrderBy(f => f.Request.Case).First()))
-            .Select(g => $"{g.Count}× {g.Key.Name}: {g.Key.Kind}\n  first: {g.First.Request}\n  answer: {g.First.What}")
+            .Select(g =>
+                $"{g.Count}× {g.Key.Name}: {g.Key.Kind}\n  first: {g.First.Request}\n  answer: {g.First.What}")
             .ToList();
         foreach (var line in report) output.WriteLine(line);
         Assert.True(report.Count == 0 && ready.Count == 0,
-            $"seed {seed}: {findings.Count} bad answers in {report.Count} kinds; not ready afterwards: {string.Join(", ", ready)}\n" +
+            $"seed {seed}: {findings.Count} bad answers in {report.Count} kinds; "
+            + $"not ready afterwards: {string.Join(", ", ready)}\n" +
             $"{string.Join("\n", report)}\n{cluster.Logs()}");
     }
 
@@ -242,7 +248,10 @@ public sealed class ApiFuzzTests(WorkqCluster cluster, ITestOutputHelper output)
             expect: 201);
         var ids = new List<Guid>();
         string[] payloads =
-            [@"{""fail"": ""nul \u0000 here""}", @"{""fail"": ""lone \ud800 here""}", @"{""ok"": ""nul \u0000""}", @"{""ok"": ""lone \udc00""}", "[1, 2]"];
+            [
+                @"{""fail"": ""nul \u0000 here""}", @"{""fail"": ""lone \ud800 here""}", @"{""ok"": ""nul \u0000""}",
+                @"{""ok"": ""lone \udc00""}", "[1, 2]",
+            ];
         foreach (var payload in payloads)
             ids.Add(await cluster.EmitAsync(canvas, worker, payload));
         ids.Add(await cluster.EmitAsync(canvas, "ghost", @"{""parked"": ""\u0000\ud800""}"));

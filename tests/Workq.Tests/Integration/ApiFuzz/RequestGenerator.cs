@@ -4,46 +4,6 @@ using CsCheck;
 namespace Workq.Tests.Integration.ApiFuzz;
 
 /// <summary>
-/// What the generated requests aim at: a canvas with a worker and a cron, so that their paths resolve, and event ids
-/// known there.
-/// </summary>
-public sealed record FuzzTargets(
-    string AdminToken,
-    string Canvas,
-    string CanvasToken,
-    string Worker,
-    string Cron,
-    IReadOnlyList<Guid> EventIds);
-
-/// <summary>One generated request, ready to send; <see cref="Budget"/> is how long its answer may take.</summary>
-public sealed record FuzzRequest(
-    int Case,
-    ApiOperation Operation,
-    string PathAndQuery,
-    IReadOnlyList<(string Name, string Value)> Headers,
-    byte[]? Body,
-    string? ContentType,
-    TimeSpan Budget)
-{
-    /// <summary>
-    /// The request as a failure report shows it: long values cut, control characters and lone surrogates escaped.
-    /// </summary>
-    public override string ToString()
-    {
-        var text = new StringBuilder($"#{Case} {Operation.Method} {Operation.Service}{Cut(PathAndQuery, 300)}");
-        foreach (var (name, value) in Headers) text.Append(
-            $"\n  {name}: {RequestGenerator.Printable(Cut(value, 120))}");
-        if (ContentType is not null) text.Append($"\n  Content-Type: {ContentType}");
-        if (Body is not null) text.Append(
-            $"\n  body ({Body.Length} bytes): {RequestGenerator.Printable(Cut(Encoding.UTF8.GetString(Body), 300))}");
-        return text.ToString();
-    }
-
-    private static string Cut(string value, int length)
-        => value.Length <= length ? value : value[..length] + $"…(+{value.Length - length})";
-}
-
-/// <summary>
 /// Generates requests for the operations of the OpenAPI documents with CsCheck's generators, drawn from one seeded PCG
 /// so that a seed names the same requests again: valid values (from the schemas and the names the API takes) and
 /// invalid ones, NUL and other control characters, lone surrogates, huge and empty strings, deep JSON, numbers at the

@@ -1,8 +1,5 @@
 namespace Workq.Tests.Integration.ApiFuzz;
 
-/// <summary>A parameter of an operation: in the path, the query or a header, with its JSON schema.</summary>
-public sealed record ApiParameter(string Name, string In, JsonNode? Schema);
-
 /// <summary>One operation of an OpenAPI document, its schemas resolved against the document's components.</summary>
 public sealed record ApiOperation(
     string Service,

@@ -2,20 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using Workq.Client;
 
 namespace Workq.Testing;
-
-/// <summary>Retries fast in tests: the delays under test are the server's Retry-After, not the backoff.</summary>
-public static class FastRetry
-{
-    public static WorkqRetryOptions Options => new()
-    {
-        MaxRetryAttempts = 3,
-        BaseDelay = TimeSpan.FromMilliseconds(10),
-        MaxDelay = TimeSpan.FromMilliseconds(50)
-    };
-}
 
 /// <summary>
 /// Answers from a script instead of a server, recording each request: for the client and the CLI against the shapes

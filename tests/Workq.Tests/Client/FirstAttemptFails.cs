@@ -1,21 +1,4 @@
-using Workq.Client;
-
 namespace Workq.Tests.Client;
-
-/// <summary>Clients of a test cluster's services that retry fast (<see cref="FastRetry"/>).</summary>
-public static class FastClients
-{
-    public static WorkqClient Emitter(WorkqCluster cluster, string token, HttpMessageHandler? handler = null) =>
-        new(cluster.Emitter.Url, token, handler is null ? null : new HttpClient(handler), FastRetry.Options);
-
-    public static WorkqControlClient Control(WorkqCluster cluster, string? token = null) =>
-        new(cluster.Control.Url, token ?? cluster.AdminToken, retry: FastRetry.Options);
-}
-
-/// <summary>
-/// Where a simulated 503 strikes: before the emitter sees the request, or after it answered (the answer is lost).
-/// </summary>
-public enum FailurePoint { BeforeForwarding, AfterForwarding }
 
 /// <summary>
 /// Fails the first request with 503 + Retry-After: 0, the way an emitter whose broker did not confirm

@@ -1,14 +1,5 @@
 namespace Workq.Tests.Reliability;
 
-public sealed record ReliabilityRow(
-    string Scenario,
-    int Accepted,
-    int Processed,
-    int Duplicated,
-    int DeadLettered,
-    int Lost,
-    string Notes);
-
 /// <summary>
 /// A table a fault suite prints, one row per scenario: every accepted event and where it ended. Kept in .run/, which
 /// ./test.sh prints after the run.
@@ -47,7 +38,9 @@ public sealed class FaultReport(string file, params string[] columns)
     public string Add(params string[] cells)
     {
         rows.Enqueue(cells);
-        var table = $"| {string.Join(" | ", columns)} |\n|{string.Concat(columns.Select((_, i) => i is 0 || i == columns.Length - 1 ? " --- |" : " ---: |"))}\n"
+        // The first and last columns are text (left-aligned), the others numbers (right-aligned).
+        var rule = string.Concat(columns.Select((_, i) => i is 0 || i == columns.Length - 1 ? " --- |" : " ---: |"));
+        var table = $"| {string.Join(" | ", columns)} |\n|{rule}\n"
             + string.Concat(rows.Select(r => $"| {string.Join(" | ", r)} |\n"));
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
         File.WriteAllText(Path, table);

@@ -1,0 +1,7 @@
+namespace Workq.Tests.Integration;
+
+[CollectionDefinition(Name)]
+public sealed class CompileSandboxCollection : ICollectionFixture<CompileSandboxCluster>
+{
+    public const string Name = "Compile sandbox cluster";
+}
