@@ -84,7 +84,12 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
         Assert.True(StartedAt(traces, batch[0]) >= before.AddSeconds(4.5), "the batch's delaySeconds ran early");
         Assert.True(StartedAt(traces, batch[1]) >= runAt, "the batch's runAt ran early");
         Assert.True(StartedAt(traces, batch[2]) < runAt, "the batch's immediate item waited");
-        Assert.Equal(0, (await cluster.GetWorkerDetailAsync(canvas, "d")).Stats.Scheduled);
+        // The dispatcher deletes a row once its publish is confirmed, which may be after the event has run.
+        await cluster.EventuallyAsync(
+            () => cluster.GetWorkerDetailAsync(canvas, "d"),
+            w => w.Stats.Scheduled == 0,
+            Patience,
+            "no scheduled row left");
     }
 
     [Fact]
@@ -237,7 +242,12 @@ public sealed class DelayedEmitTests(WorkqCluster cluster, ITestOutputHelper out
             await cluster.EmitAsync(canvas, "far", "1", token),
             Patience);
         Assert.Contains("30 days", far.ToJsonString());
-        Assert.Equal(0, (await cluster.GetWorkerDetailAsync(canvas, "sink")).Stats.Scheduled);
+        // The dispatcher deletes a row once its publish is confirmed, which may be after the event has run.
+        await cluster.EventuallyAsync(
+            () => cluster.GetWorkerDetailAsync(canvas, "sink"),
+            w => w.Stats.Scheduled == 0,
+            Patience,
+            "no scheduled row left");
     }
 
     [Fact]
