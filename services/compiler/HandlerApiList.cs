@@ -1,5 +1,7 @@
 using System.Collections.Frozen;
 using Microsoft.CodeAnalysis;
+using Workq.Shared.Messaging;
+using Workq.Shared.Scripting;
 
 namespace Workq.Compiler;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
-using Workq.Shared.Scripting;
+using Workq.Shared.Handlers.Scripting;
 
 namespace Workq.Compiler;
 

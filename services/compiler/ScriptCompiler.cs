@@ -4,6 +4,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Scripting;
+using Workq.Shared.Handlers.Scripting;
 using Workq.Shared.Scripting;
 
 namespace Workq.Compiler;

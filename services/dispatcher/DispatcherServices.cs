@@ -1,6 +1,6 @@
 using Workq.Dispatcher.Crons;
 using Workq.Dispatcher.Metrics;
-using Workq.Dispatcher.Parking;
+using Workq.Dispatcher.UnhandledAndDeadLetters;
 using Workq.Dispatcher.Reconciling;
 using Workq.Dispatcher.Scheduling;
 using Workq.Dispatcher.Statuses;
@@ -28,7 +28,7 @@ public static class DispatcherServices
         services.AddSingleton<ScheduledEventStore>();
         services.AddSingleton<ExchangeCheck>();
         services.AddHostedService<TopologyReconciler>();
-        services.AddHostedService<ParkingConsumer>();
+        services.AddHostedService<UnhandledAndDeadLetterConsumer>();
         services.AddHostedSingleton<UnhandledReplayer>();
         services.AddEventStatus();
         services.AddHostedService<EventStatusPruner>();

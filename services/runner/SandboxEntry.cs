@@ -1,5 +1,5 @@
 using System.Globalization;
-using Workq.Shared.Isolation;
+using Workq.Shared.Handlers.Isolation;
 
 namespace Workq.Runner;
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Workq.Shared;
 using Workq.Shared.Configuration;
+using Workq.Shared.Handlers;
 using Workq.Shared.Http;
 using Workq.Shared.Scheduling;
 using Workq.Shared.Storage;

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Workq.Shared;
+using Workq.Shared.Handlers;
 using Workq.Shared.Http;
 using Workq.Shared.Storage;
 

@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
-using Workq.Shared;
 using Workq.Shared.Configuration;
 using Workq.Shared.Http;
 using Workq.Shared.Messaging;

@@ -5,12 +5,11 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Workq.Control.Canvases;
 using Workq.Control.Compiling;
 using Workq.Control.Deploying;
-using Workq.Shared;
 using Workq.Shared.Configuration;
 using Workq.Shared.ControlPlane;
+using Workq.Shared.Handlers;
 using Workq.Shared.Http;
 using Workq.Shared.Messaging;
-using Workq.Shared.Scripting;
 using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
@@ -184,7 +183,7 @@ public static class WorkersApi
 public sealed class WorkerCommands(
     WorkerStore store,
     WorkerViews views,
-    Convergence convergence,
+    AppliedChangeWaiter appliedChange,
     IBus controlPlane,
     ILogger<WorkerCommands> logger)
 {
@@ -234,7 +233,7 @@ public sealed class WorkerCommands(
         var record = await change();
         if (record is null) return null;
         await controlPlane.Publish(new WorkerChanged(route.Canvas, route.Worker), cancellationToken);
-        await convergence.WaitAsync(record, cancellationToken);
+        await appliedChange.WaitAsync(record, cancellationToken);
         return record;
     }
 

@@ -2,8 +2,8 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Workq.Shared.Configuration;
-using Workq.Shared.Isolation;
-using Workq.Shared.Scripting;
+using Workq.Shared.Handlers.Isolation;
+using Workq.Shared.Handlers.Scripting;
 
 namespace Workq.Control.Compiling;
 

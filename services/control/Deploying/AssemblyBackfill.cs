@@ -1,7 +1,6 @@
 using MassTransit;
 using Workq.Control.Compiling;
 using Workq.Shared.ControlPlane;
-using Workq.Shared.Scripting;
 using Workq.Shared.Storage;
 
 namespace Workq.Control.Deploying;

@@ -3,7 +3,6 @@ using Workq.Control.Apis;
 using Workq.Control.Compiling;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Messaging;
-using Workq.Shared.Scripting;
 using Workq.Shared.Storage;
 
 namespace Workq.Control.Deploying;
@@ -29,7 +28,7 @@ public sealed record DeployOutcome(
 /// its canvas), tell every instance, and wait until they run the new version.
 /// </summary>
 public sealed class WorkerDeployment(CompilerPool compilers, Topology topology, WorkerStore store, IBus controlPlane,
-    Convergence convergence, WorkerViews views, ILogger<WorkerDeployment> logger)
+    AppliedChangeWaiter appliedChange, WorkerViews views, ILogger<WorkerDeployment> logger)
 {
     public const int DefaultConcurrency = 10;
 
@@ -64,7 +63,7 @@ public sealed class WorkerDeployment(CompilerPool compilers, Topology topology, 
         if (stored is not { } result) return new DeployOutcome(compilation, Deleting: true);
         var (record, created) = result;
         await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
-        await convergence.WaitAsync(record, cancellationToken);
+        await appliedChange.WaitAsync(record, cancellationToken);
         logger.LogInformation("{Canvas}/{Worker} deployed as version {Version}", canvas, worker, record.Version);
         return new DeployOutcome(
             compilation,

@@ -5,8 +5,8 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.OpenApi;
-using Workq.Shared;
 using Workq.Shared.Configuration;
+using Workq.Shared.Handlers;
 using Workq.Shared.Http;
 using Workq.Shared.Storage;
 

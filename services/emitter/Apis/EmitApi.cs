@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Workq.Emitter.Emitting;
-using Workq.Shared;
 using Workq.Shared.Configuration;
 using Workq.Shared.Http;
 using Workq.Shared.Messaging;

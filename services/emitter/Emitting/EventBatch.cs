@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Workq.Shared;
+using Workq.Shared.Handlers;
 using Workq.Shared.Messaging;
 
 namespace Workq.Emitter.Emitting;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Workq.Shared;
 using Workq.Shared.Configuration;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;

@@ -11,7 +11,7 @@ namespace Workq.Worker.Consuming;
 /// The worker's ordering lanes (docs/DESIGN.md "Ordering keys"). One channel consumes every lane, each with a prefetch
 /// of the worker's concurrency; a lane has a single active consumer across all instances, and this channel's callbacks
 /// run one at a time in delivery order, so each key's events arrive here in queue order. A callback only chains the
-/// delivery after its key's previous one (<see cref="KeyChains"/>); the chain runs it once that one settled, a slot and
+/// delivery after its key's previous one (<see cref="KeyedSerialExecutor"/>); the chain runs it once that one settled, a slot and
 /// a rate token are free. Nothing here puts an event behind its successors: retries, crash suspects and requeues run
 /// again in place, and an event that must go back is never given back alone: the channel is closed, and the broker
 /// returns all its unacked events, in order, to the lanes, whose next consumer (on this instance or another) takes them
@@ -19,13 +19,13 @@ namespace Workq.Worker.Consuming;
 /// </summary>
 public sealed partial class WorkerConsumer
 {
-    private readonly KeyChains chains = new();
+    private readonly KeyedSerialExecutor chains = new();
     private readonly SemaphoreSlim? slots = lanes > 0 ? new SemaphoreSlim(concurrency) : null;
     private IChannel? laneChannel;
     private readonly List<(AsyncEventingBasicConsumer Consumer, string Tag)> laneConsumers = [];
     private int keyedRunning;
     // Set once the lanes' unacked events are to go back: nothing more starts or is acked on the channel, and the
-    // consumer reports itself unhealthy, so the supervisor replaces it (closing the channel once what runs has
+    // consumer reports itself unhealthy, so the reconciler replaces it (closing the channel once what runs has
     // finished).
     private volatile bool lanesBroken;
 

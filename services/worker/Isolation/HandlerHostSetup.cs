@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Workq.Shared.Configuration;
+using Workq.Shared.Handlers.Scripting;
 using Workq.Shared.Hosting;
-using Workq.Shared.Scripting;
 using Workq.Worker.Runs;
 
 namespace Workq.Worker.Isolation;

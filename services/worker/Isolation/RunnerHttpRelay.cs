@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using Workq.Shared.Isolation;
-using Workq.Shared.Scripting;
+using Workq.Shared.Handlers.Isolation;
+using Workq.Shared.Handlers.Scripting;
 
 namespace Workq.Worker.Isolation;
 

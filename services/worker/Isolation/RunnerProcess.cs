@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Workq.Shared.Isolation;
+using Workq.Shared.Handlers.Isolation;
 using Workq.Worker.Runs;
 
 namespace Workq.Worker.Isolation;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Workq.Shared.Handlers.Scripting;
 using Workq.Worker.Runs;
 
 namespace Workq.Worker.Recording;
@@ -84,7 +85,7 @@ public static class TraceBudget
             return ReferenceEquals(result, TraceResult.Null)
                 ? (null, true)
                 : (Encoding.UTF8.GetString(json), IsJson(json));
-        return (result is null ? null : Shared.Scripting.JsonResult.ToTraceJson(result, options), true);
+        return (result is null ? null : JsonResult.ToTraceJson(result, options), true);
     }
 
     private static bool IsJson(ReadOnlySpan<byte> json)

@@ -2,8 +2,9 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
+using Workq.Shared.Handlers.Messaging;
 
-namespace Workq.Shared.Isolation;
+namespace Workq.Shared.Handlers.Isolation;
 
 /// <summary>
 /// Length-prefixed binary frames between the worker service and its runner processes: a 4-byte little-endian

@@ -1,6 +1,8 @@
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Messaging;
+using Workq.Shared.Scripting;
 
-namespace Workq.Shared.Isolation;
+namespace Workq.Shared.Handlers.Isolation;
 
 // The frames of the runner channel (RunnerProtocol), one record each: its type byte, its one write and its one read. A
 // read checks every field and that nothing is left over, so a runner that sends anything else breaks the protocol.
@@ -252,7 +254,7 @@ public readonly record struct DoneFrame(
         var result = reader.Bytes(out var noResult);
         var frameResult = noResult ? (ReadOnlyMemory<byte>?)null : result.ToArray();
         var (errorType, errorMessage) = (reader.String(), reader.String());
-        var count = reader.Count(Scripting.HandlerGlobals.MaxLogLines, "log lines");
+        var count = reader.Count(HandlerGlobals.MaxLogLines, "log lines");
         var logs = count == 0 ? [] : new string[count];
         for (var i = 0; i < count; i++) logs[i] = reader.Text("log line");
         reader.End();

@@ -1,4 +1,4 @@
-namespace Workq.Shared.Isolation;
+namespace Workq.Shared.Handlers.Isolation;
 
 // A handler's Http, relayed: the runner has no network, so it sends each request to the supervisor, which makes it with
 // the canvas's connection pool and the egress policy and streams the answer back: a head, body chunks, then an end.

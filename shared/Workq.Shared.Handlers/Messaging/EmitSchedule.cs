@@ -1,4 +1,4 @@
-namespace Workq.Shared.Messaging;
+namespace Workq.Shared.Handlers.Messaging;
 
 /// <summary>
 /// When a handler's emit is to run: after <c>Delay</c>, or at <c>RunAt</c>, or (neither) now; and, with an

@@ -1,6 +1,8 @@
 namespace Workq.Shared.Messaging;
 
-// Here rather than beside the publisher: a runner process throws it into handler code too.
+// Here rather than beside the publisher: a runner process throws it into handler code too. Handler code catches it by
+// its full name (docs/API.md) and compiled handlers stored in PostgreSQL reference it: its namespace is the contract's,
+// older than the Workq.Shared.Handlers.* namespaces.
 /// <summary>
 /// A worker's queue holds <c>WORKQ_MAX_QUEUED_PER_WORKER</c> events and the broker refused (nacked) one more.
 /// </summary>

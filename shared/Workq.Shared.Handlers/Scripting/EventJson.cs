@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 
-namespace Workq.Shared.Scripting;
+namespace Workq.Shared.Handlers.Scripting;
 
 /// <summary>
 /// A handler's emitted value as JSON, held to WORKQ_MAX_EVENT_BYTES as the emit API holds a request: refused with an

@@ -87,7 +87,7 @@ public sealed class WorkqOptions
     /// <summary>
     /// Where handler code's <c>Http</c> may connect beyond the public internet (WORKQ_HANDLER_HTTP_ALLOW).
     /// </summary>
-    public Scripting.EgressPolicy HandlerEgress { get; init; } = Scripting.EgressPolicy.Default;
+    public Handlers.Scripting.EgressPolicy HandlerEgress { get; init; } = Handlers.Scripting.EgressPolicy.Default;
 
     /// <summary>
     /// Worker only: <c>canvas</c> runs each canvas's handlers in a runner process of its own; <c>none</c> runs them in
@@ -171,7 +171,7 @@ public sealed class WorkqOptions
             MaxConcurrentCompiles = Int(config, "WORKQ_MAX_CONCURRENT_COMPILES", defaults.MaxConcurrentCompiles),
             CompilerHeapMegabytes = Int(config, "WORKQ_COMPILER_HEAP_MB", defaults.CompilerHeapMegabytes),
             Canvases = CanvasFilter.Parse(config["WORKQ_CANVASES"]),
-            HandlerEgress = Scripting.EgressPolicy.Parse(config[Scripting.EgressPolicy.AllowVariable]),
+            HandlerEgress = Handlers.Scripting.EgressPolicy.Parse(config[Handlers.Scripting.EgressPolicy.AllowVariable]),
             Isolation = config["WORKQ_ISOLATION"] switch
             {
                 null or "" or "canvas" => HandlerIsolation.Canvas,

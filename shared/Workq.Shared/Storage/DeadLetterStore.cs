@@ -1,6 +1,7 @@
 using System.Text;
 using Dapper;
 using Npgsql;
+using Workq.Shared.Handlers;
 using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Storage;

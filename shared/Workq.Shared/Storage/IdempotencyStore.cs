@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using Workq.Shared.Handlers;
 
 namespace Workq.Shared.Storage;
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Dapper;
 using Npgsql;
 using NpgsqlTypes;
+using Workq.Shared.Handlers;
 using Workq.Shared.Poison;
 
 namespace Workq.Shared.Storage;

@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Storage;

@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
 using Dapper;
 using Npgsql;
+using Workq.Shared.Handlers;
 using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Storage;

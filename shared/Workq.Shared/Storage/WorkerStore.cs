@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using Npgsql;
+using Workq.Shared.Handlers;
 
 namespace Workq.Shared.Storage;
 

@@ -1,3 +1,5 @@
+using Workq.Shared.Messaging;
+
 namespace Workq.Tests.Quotas;
 
 /// <summary>

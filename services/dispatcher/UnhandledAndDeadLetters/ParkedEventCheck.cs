@@ -4,7 +4,7 @@ using Workq.Shared;
 using Workq.Shared.Messaging;
 using Workq.Shared.Poison;
 
-namespace Workq.Dispatcher.Parking;
+namespace Workq.Dispatcher.UnhandledAndDeadLetters;
 
 /// <summary>
 /// What an event on the unhandled or dead-letter queue must be before it is kept: what Workq publishes there. Anything

@@ -13,7 +13,7 @@ namespace Workq.Worker.Consuming;
 /// and concurrency. Converges on control-plane events within milliseconds, and re-reads the whole
 /// registry periodically as a safety net for anything missed while disconnected.
 /// </summary>
-public sealed class WorkerSupervisor(
+public sealed class WorkerReconciler(
     WorkerStore store,
     InstanceStore instances,
     InstanceHeartbeat instance,
@@ -22,7 +22,7 @@ public sealed class WorkerSupervisor(
     WorkqOptions options,
     ILoggerFactory loggers) : BackgroundService
 {
-    private readonly ILogger logger = loggers.CreateLogger<WorkerSupervisor>();
+    private readonly ILogger logger = loggers.CreateLogger<WorkerReconciler>();
     private readonly SemaphoreSlim gate = new(1, 1);
     private readonly Dictionary<(string Canvas, string Worker), HandlerVersion> handlers = [];
     // The worker incarnation each handler is of.
@@ -231,7 +231,7 @@ public sealed class WorkerSupervisor(
 }
 
 /// <summary>Hears the control plane and reconciles the one worker it names.</summary>
-public sealed class WorkerChangedConsumer(WorkerSupervisor supervisor) : IConsumer<WorkerChanged>
+public sealed class WorkerChangedConsumer(WorkerReconciler supervisor) : IConsumer<WorkerChanged>
 {
     public Task Consume(ConsumeContext<WorkerChanged> context) =>
         supervisor.ReconcileAsync(context.Message.Canvas, context.Message.Worker, context.CancellationToken);

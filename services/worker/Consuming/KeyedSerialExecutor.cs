@@ -4,7 +4,7 @@ namespace Workq.Worker.Consuming;
 /// Runs work one at a time per key, in the order it was added; different keys run side by side. Each key holds only the
 /// tail of its chain, dropped once the chain is empty, so memory follows the keys in flight, not the keys ever seen.
 /// </summary>
-public sealed class KeyChains
+public sealed class KeyedSerialExecutor
 {
     private readonly Lock gate = new();
     private readonly Dictionary<string, Task> tails = new(StringComparer.Ordinal);

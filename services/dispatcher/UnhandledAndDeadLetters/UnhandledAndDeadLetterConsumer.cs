@@ -5,7 +5,7 @@ using Workq.Shared.Messaging;
 using Workq.Shared.Poison;
 using Workq.Shared.Storage;
 
-namespace Workq.Dispatcher.Parking;
+namespace Workq.Dispatcher.UnhandledAndDeadLetters;
 
 /// <summary>
 /// Takes events off the two shared queues that hold what no worker queue would: the unhandled
@@ -14,14 +14,14 @@ namespace Workq.Dispatcher.Parking;
 /// to its queue to come round again: <see cref="PoisonGuard"/> holds it while PostgreSQL is away, and
 /// moves it whole to the quarantine when it fails on its own (docs/DESIGN.md "Quarantine").
 /// </summary>
-public sealed class ParkingConsumer(
+public sealed class UnhandledAndDeadLetterConsumer(
     BrokerConnection broker,
     UnhandledStore unhandled,
     DeadLetterStore deadLetters,
     QuarantineStore quarantine,
     EventStatusRecorder statuses,
     WorkqOptions options,
-    ILogger<ParkingConsumer> logger) : BackgroundService
+    ILogger<UnhandledAndDeadLetterConsumer> logger) : BackgroundService
 {
     private readonly PoisonGuard guard = new(new OutageLog(logger, "Keeping parked and dead-lettered events"));
     private IChannel? channel;

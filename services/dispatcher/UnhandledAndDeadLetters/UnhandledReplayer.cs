@@ -6,7 +6,7 @@ using Workq.Shared.Messaging;
 using Workq.Shared.Poison;
 using Workq.Shared.Storage;
 
-namespace Workq.Dispatcher.Parking;
+namespace Workq.Dispatcher.UnhandledAndDeadLetters;
 
 /// <summary>
 /// Replays parked events into a worker's queue as soon as the worker exists (told by the control

@@ -1,13 +1,13 @@
 using Workq.Shared.Storage;
 
-namespace Workq.Control.Apis;
+namespace Workq.Control.Deploying;
 
 /// <summary>
 /// A deploy, a settings change or a state change answers once every live worker instance has applied
 /// it: after a pause nothing new starts, after a deploy new events run the new code. Bounded, so an
 /// instance that died without saying so (it stays "live" for a few seconds) cannot hold an answer up.
 /// </summary>
-public sealed class Convergence(InstanceStore instances, ILogger<Convergence> logger)
+public sealed class AppliedChangeWaiter(InstanceStore instances, ILogger<AppliedChangeWaiter> logger)
 {
     public static readonly TimeSpan WaitAtMost = TimeSpan.FromSeconds(3);
 
