@@ -10,9 +10,6 @@ using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
 
-public sealed record CreateCanvasRequest(string? Name);
-public sealed record CreatedCanvas(string Name, string Token);
-
 /// <summary>Canvases (admin only): create returns the canvas's token once; only its hash is kept.</summary>
 public static class CanvasesApi
 {

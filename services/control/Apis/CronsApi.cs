@@ -1,27 +1,11 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Workq.Shared;
 using Workq.Shared.Configuration;
-using Workq.Shared.Handlers;
 using Workq.Shared.Http;
 using Workq.Shared.Scheduling;
 using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
-
-public sealed record PutCronRequest(string? Schedule, string? Worker, JsonElement? Event);
-public sealed record CronView(
-    string Name,
-    string Schedule,
-    string Worker,
-    JsonNode? Event,
-    DateTimeOffset? LastRun,
-    DateTimeOffset NextRun)
-{
-    public static CronView From(CronRecord cron)
-        => new(cron.Name, cron.Schedule, cron.Worker, JsonText.ParseOrString(cron.Event), cron.LastRun, cron.NextRun);
-}
 
 /// <summary>
 /// Crons: a five-field UTC schedule that emits a fixed event to a worker on every tick (the

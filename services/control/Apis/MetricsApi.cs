@@ -6,8 +6,6 @@ using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
 
-public sealed record MetricsAnswer(int Step, IReadOnlyList<MetricsPoint> Points);
-
 /// <summary>Per-minute and per-hour aggregates of a worker, or of a whole canvas (docs/API.md, "Metrics").</summary>
 public static class MetricsApi
 {

@@ -7,10 +7,6 @@ using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
 
-public sealed record PurgedResponse(long Purged);
-public sealed record RedrivenResponse(int Redriven);
-public sealed record DiscardedResponse(int Discarded);
-
 /// <summary>What is in a worker's queue and beside it: un-enqueue, purge, and the dead letters.</summary>
 public static class QueueApi
 {

@@ -2,14 +2,6 @@ using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
 
-public sealed record UnhandledView(
-    string Worker,
-    long Count,
-    DateTimeOffset FirstSeen,
-    DateTimeOffset LastSeen,
-    string Sample,
-    long Dropped);
-
 /// <summary>
 /// The unhandled ("404") list: names that were emitted to but have no worker, with their parked events.
 /// </summary>

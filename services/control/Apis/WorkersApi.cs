@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -7,14 +6,10 @@ using Workq.Control.Compiling;
 using Workq.Control.Deploying;
 using Workq.Shared.Configuration;
 using Workq.Shared.ControlPlane;
-using Workq.Shared.Handlers;
 using Workq.Shared.Http;
-using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
-
-public sealed record BlockRequest(string? Reason);
 
 /// <summary>
 /// Workers: deploy code, read, change settings, delete, and steer their state. The canvas group has checked access and
@@ -175,96 +170,4 @@ public static class WorkersApi
             CompileStatus.Busy => Problems.Unavailable($"Every compiler is busy ({options.MaxConcurrentCompiles} compiles at once, WORKQ_MAX_CONCURRENT_COMPILES); try again shortly.", RetryAfterSeconds),
             _ => Problems.Unavailable("The compiler could not be started; try again shortly.", RetryAfterSeconds),
         };
-}
-
-/// <summary>
-/// What the worker routes share: finding the worker, and the changes that every instance must apply before the answer.
-/// </summary>
-public sealed class WorkerCommands(
-    WorkerStore store,
-    WorkerViews views,
-    AppliedChangeWaiter appliedChange,
-    IBus controlPlane,
-    ILogger<WorkerCommands> logger)
-{
-    public Task<WorkerRecord?> FindAsync(WorkerRoute route, CancellationToken cancellationToken)
-        => store.GetAsync(route.Canvas, route.Worker, cancellationToken);
-
-    /// <summary>The 404 when there is no such worker, else null.</summary>
-    public async Task<ProblemHttpResult?> MissingAsync(WorkerRoute route, CancellationToken cancellationToken) =>
-        await FindAsync(route, cancellationToken) is null ? NoSuchWorker(route) : null;
-
-    public static ProblemHttpResult NoSuchWorker(WorkerRoute route)
-        => Problems.NotFound($"There is no worker '{route.Worker}' on canvas '{route.Canvas}'.");
-
-    /// <summary>
-    /// Applies a change of the worker's record (settings), tells every instance and answers the worker once they
-    /// applied it.
-    /// </summary>
-    public async Task<Results<Ok<WorkerView>, ProblemHttpResult>> ChangeAsync(
-        WorkerRoute route,
-        Func<Task<WorkerRecord?>> change,
-        CancellationToken cancellationToken) =>
-        await ApplyAsync(route, change, cancellationToken) is { } record
-            ? await ViewAsync(record, cancellationToken)
-            : NoSuchWorker(route);
-
-    /// <summary>
-    /// Applies one of <see cref="WorkerStore"/>'s state transitions, tells every instance, and answers the worker.
-    /// </summary>
-    public async Task<Results<Ok<WorkerView>, ProblemHttpResult>> SetStateAsync(
-        WorkerRoute route,
-        Func<Task<WorkerRecord?>> transition,
-        CancellationToken cancellationToken,
-        string? conflictIfBlocked = null)
-    {
-        if (await ApplyAsync(route, transition, cancellationToken) is not { } record) return NoSuchWorker(route);
-        logger.LogInformation("{Canvas}/{Worker} is now {State}", route.Canvas, route.Worker, record.State);
-        if (conflictIfBlocked is not null && record.State == WorkerStates.Blocked)
-            return Problems.Conflict($"Worker '{route.Worker}' {conflictIfBlocked} (reason: {record.BlockedReason}).");
-        return await ViewAsync(record, cancellationToken);
-    }
-
-    private async Task<WorkerRecord?> ApplyAsync(
-        WorkerRoute route,
-        Func<Task<WorkerRecord?>> change,
-        CancellationToken cancellationToken)
-    {
-        var record = await change();
-        if (record is null) return null;
-        await controlPlane.Publish(new WorkerChanged(route.Canvas, route.Worker), cancellationToken);
-        await appliedChange.WaitAsync(record, cancellationToken);
-        return record;
-    }
-
-    private async Task<Ok<WorkerView>> ViewAsync(WorkerRecord record, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await views.CreateAsync(record, withCode: false, cancellationToken));
-}
-
-/// <summary>Validation of the opt-in retry policy <c>{"maxAttempts": 3, "backoffSeconds": [5, 30]}</c>.</summary>
-public static class RetryPolicies
-{
-    public const int MaxAttempts = 100;
-    public const int MaxBackoffSeconds = 86_400;
-
-    public static (RetryPolicy? Policy, string? Error) Parse(JsonNode node)
-    {
-        RetryPolicy? policy;
-        try
-        {
-            policy = node.Deserialize<RetryPolicy>(JsonDefaults.Web);
-        }
-        catch (JsonException)
-        {
-            policy = null;
-        }
-        const string shape = "\"retry\" must be null or {\"maxAttempts\": 1-100, \"backoffSeconds\": [seconds, ...]}";
-        if (policy is null || node is not JsonObject) return (null, shape);
-        if (policy
-            .MaxAttempts is < 1 or > MaxAttempts) return (null, $"{shape}; maxAttempts was {policy.MaxAttempts}.");
-        var backoff = policy.BackoffSeconds ?? [];
-        if (backoff.Length > 20 || backoff.Any(s => s is < 0 or > MaxBackoffSeconds))
-            return (null, $"{shape}; each backoff is 0 to {MaxBackoffSeconds} seconds, at most 20 of them.");
-        return (policy with { BackoffSeconds = backoff }, null);
-    }
 }

@@ -8,21 +8,6 @@ using Workq.Shared.Storage;
 namespace Workq.Control.Deploying;
 
 /// <summary>
-/// A deploy as PUT asks for it: the code, already within WORKQ_MAX_CODE_BYTES, and the settings it sets.
-/// </summary>
-public sealed record WorkerDeploy(string Code, WorkerSettings Settings);
-
-/// <summary>
-/// What a deploy did: <c>Worker</c> is null when the compile refused it (see <c>Compilation</c>) or when an earlier
-/// deletion of the worker has not finished (<c>Deleting</c>).
-/// </summary>
-public sealed record DeployOutcome(
-    CompileOutcome Compilation,
-    WorkerView? Worker = null,
-    bool Created = false,
-    bool Deleting = false);
-
-/// <summary>
 /// The deploy sequence of a worker: compile (refusing bad code before it reaches any worker instance), store code,
 /// assembly and settings and declare its queue while holding its name (so neither outlives a deletion of the worker or
 /// its canvas), tell every instance, and wait until they run the new version.

@@ -1,40 +1,10 @@
-using System.ComponentModel;
-using System.ComponentModel.DataAnnotations;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.OpenApi;
 using Workq.Shared.Configuration;
-using Workq.Shared.Handlers;
 using Workq.Shared.Http;
 using Workq.Shared.Storage;
 
 namespace Workq.Control.Events;
-
-/// <summary>An event's status (API.md, "Event status"); the last five are null until known.</summary>
-public sealed record EventStatusView(
-    Guid Id,
-    string Worker,
-    string Status,
-    int Attempts,
-    DateTimeOffset EnqueuedAt,
-    DateTimeOffset? RunAt,
-    DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt,
-    JsonNode? Result,
-    string? Error)
-{
-    public static EventStatusView From(
-        EventStatusRow row) => new(row.Id, row.Worker, row.Status, row.Attempts, row.EnqueuedAt, row.RunAt,
-        row.StartedAt, row.FinishedAt, row.Result is null ? null : JsonText.ParseOrString(row.Result), row.Error);
-}
-
-/// <summary>The route values and query of the event status route.</summary>
-public sealed record EventStatusRoute(string Canvas, string Id,
-    [property: FromQuery(Name = "wait"), ParsedAs(JsonSchemaType.Integer), Range(0, EventsApi.MaxWaitSeconds)]
-    [property: Description("Seconds to wait for the event to finish, 0 to 60.")]
-    string? Wait);
 
 /// <summary>
 /// <c>GET /v1/canvases/{canvas}/events/{id}</c>, and <c>?wait=N</c>: the answer once the event finished or N seconds

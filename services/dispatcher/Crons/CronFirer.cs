@@ -1,22 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
-using Microsoft.Extensions.Logging;
 using Workq.Shared.Messaging;
 using Workq.Shared.Poison;
 using Workq.Shared.Scheduling;
 using Workq.Shared.Storage;
 
 namespace Workq.Dispatcher.Crons;
-
-/// <summary>
-/// Puts one event on the broker and returns once it is durable; in production <see
-/// cref="EventPublisher.PublishAsync"/>.
-/// </summary>
-public delegate Task PublishEvent(
-    EventEnvelope envelope,
-    ReadOnlyMemory<byte> body,
-    CancellationToken cancellationToken);
 
 /// <summary>
 /// Fires the crons that are due: for each, the latest tick at or before now (so after downtime a

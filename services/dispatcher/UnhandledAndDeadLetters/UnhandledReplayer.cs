@@ -1,7 +1,5 @@
-using MassTransit;
 using Workq.Dispatcher.Scheduling;
 using Workq.Shared.Configuration;
-using Workq.Shared.ControlPlane;
 using Workq.Shared.Messaging;
 using Workq.Shared.Poison;
 using Workq.Shared.Storage;
@@ -115,15 +113,5 @@ public sealed class UnhandledReplayer(
             entry.Error));
         logger.LogWarning("Parked event {EventId} of {Canvas}/{Worker} was quarantined as item {QuarantineId} after {Attempts} refusals: {Error}",
             entry.EventId, entry.Canvas, entry.Worker, id, entry.Attempts, entry.Error);
-    }
-}
-
-/// <summary>A worker was created or changed: its parked events may be waiting.</summary>
-public sealed class ReplayOnWorkerChanged(UnhandledReplayer replayer) : IConsumer<WorkerChanged>
-{
-    public Task Consume(ConsumeContext<WorkerChanged> context)
-    {
-        replayer.Wake();
-        return Task.CompletedTask;
     }
 }

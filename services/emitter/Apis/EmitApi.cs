@@ -3,26 +3,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Workq.Emitter.Emitting;
 using Workq.Shared.Configuration;
 using Workq.Shared.Http;
-using Workq.Shared.Messaging;
 
 namespace Workq.Emitter.Apis;
-
-public sealed record EmitResponse(Guid Id, DateTimeOffset EnqueuedAt);
-public sealed record BatchEmitResponse(IReadOnlyList<Guid> Ids);
-
-/// <summary>
-/// One item of a batch emit, as the OpenAPI document describes it; <see cref="EventBatch"/> reads it.
-/// </summary>
-public sealed record BatchItemBody(
-    string Worker,
-    JsonNode? Event,
-    string? IdempotencyKey,
-    double? DelaySeconds,
-    string? RunAt,
-    string? OrderingKey);
-
-/// <summary>The route values of a single emit, bound with <c>[AsParameters]</c>.</summary>
-public sealed record EmitTarget(string Canvas, string Worker);
 
 public static class EmitApi
 {

@@ -5,8 +5,6 @@ using Workq.Shared.Storage;
 
 namespace Workq.Emitter.Emitting;
 
-public readonly record struct Emitted(Guid Id, DateTimeOffset EnqueuedAt);
-
 /// <summary>
 /// Enqueues events for the emit API as its <see cref="EmitPlan"/> says: claims idempotency keys (one round trip for a
 /// whole batch, and only when keys were given), stores the delayed ones (one round trip, only when there are any), then

@@ -9,16 +9,6 @@ using Workq.Worker.Settling;
 
 namespace Workq.Worker.Consuming;
 
-/// <summary>What a consumer needs besides its queue: shared per instance.</summary>
-public sealed record ConsumerServices(
-    BrokerConnection Broker,
-    EventRunner Runner,
-    RetryScheduler Retries,
-    CancelledEvents Cancelled,
-    ConsumerLoads Loads,
-    RateBuckets RateBuckets,
-    EventStatusRecorder Statuses);
-
 /// <summary>
 /// Consumes one worker's queue on a channel of its own whose prefetch is the worker's concurrency,
 /// and acks each event after its handler finished (in batches: <see cref="DeliverySettler"/>). Stopping cancels the

@@ -1,7 +1,4 @@
-using MassTransit;
 using Workq.Shared.Configuration;
-using Workq.Shared.ControlPlane;
-using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 using Workq.Worker.Instance;
 using Workq.Worker.Runs;
@@ -228,11 +225,4 @@ public sealed class WorkerReconciler(
             gate.Release();
         }
     }
-}
-
-/// <summary>Hears the control plane and reconciles the one worker it names.</summary>
-public sealed class WorkerChangedConsumer(WorkerReconciler supervisor) : IConsumer<WorkerChanged>
-{
-    public Task Consume(ConsumeContext<WorkerChanged> context) =>
-        supervisor.ReconcileAsync(context.Message.Canvas, context.Message.Worker, context.CancellationToken);
 }

@@ -6,14 +6,6 @@ using Workq.Shared.Handlers.Scripting;
 namespace Workq.Worker.Isolation;
 
 /// <summary>
-/// The bounds of a handler's relayed <c>Http</c>: told to the runner at start, enforced here whatever the runner does.
-/// </summary>
-public sealed record HandlerHttpLimits(int MaxBytes, int Concurrency)
-{
-    public const string MaxBytesVariable = "WORKQ_HANDLER_HTTP_MAX_BYTES";
-}
-
-/// <summary>
 /// The supervisor's half of a handler's <c>Http</c>: a runner has no network, so it relays each request here, and this
 /// makes it over the canvas's connection pool (<see cref="HandlerHttp"/>: no proxy, no cookies, the egress policy on
 /// every address, redirects included) and streams the answer back, a chunk at a time, stopping at <see

@@ -280,6 +280,3 @@ public sealed class RunnerSandbox : IDisposable
         }
     }
 }
-
-/// <summary>Why the runner sandbox cannot start on this machine, in one line.</summary>
-public sealed class SandboxUnavailableException(string message) : Exception(message);

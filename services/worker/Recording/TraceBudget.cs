@@ -7,21 +7,6 @@ using Workq.Worker.Runs;
 namespace Workq.Worker.Recording;
 
 /// <summary>
-/// What a run leaves for its trace and status once held to <c>WORKQ_MAX_TRACE_BYTES</c>; <see cref="Truncated"/> names
-/// the fields cut.
-/// </summary>
-public sealed record KeptRun(
-    string? ResultJson,
-    string? ErrorType,
-    string? ErrorMessage,
-    IReadOnlyList<string> Logs,
-    IReadOnlyList<string> Truncated)
-{
-    /// <summary>The error as the event's status keeps it: <c>"Type: message"</c>.</summary>
-    public string? Error => ErrorType is null ? null : $"{ErrorType}: {ErrorMessage}";
-}
-
-/// <summary>
 /// <c>WORKQ_MAX_TRACE_BYTES</c> over what one run leaves: its result, its error and its logs together, counted in UTF-8
 /// bytes. Applied in the worker service to what the handler host gave back, whichever it is (a runner cannot send past
 /// it), before the trace is kept or the status written, so that neither, nor this service's memory, grows with a

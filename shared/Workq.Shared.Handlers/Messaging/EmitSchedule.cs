@@ -1,14 +1,5 @@
 namespace Workq.Shared.Handlers.Messaging;
 
-/// <summary>
-/// When a handler's emit is to run: after <c>Delay</c>, or at <c>RunAt</c>, or (neither) now; and, with an
-/// <c>OrderingKey</c>, after the events emitted earlier with the same key (API.md "Ordering keys").
-/// </summary>
-public readonly record struct EmitWhen(TimeSpan? Delay, DateTimeOffset? RunAt, string? OrderingKey = null)
-{
-    public static readonly EmitWhen Now = default;
-}
-
 /// <summary>The rules of a delayed emit, the same for the emit API and for handlers' <c>Emit</c>.</summary>
 public static class EmitSchedule
 {
@@ -40,12 +31,4 @@ public static class EmitSchedule
         if (at - now > MaxAhead) return (null, $"\"{runAtField}\" is more than {MaxAhead.TotalDays:0} days ahead; schedule at most {MaxAhead.TotalDays:0} days ahead.");
         return (at > now ? at : null, null);
     }
-}
-
-/// <summary>A worker already has its limit of events waiting for their time; the event was not scheduled.</summary>
-public sealed class ScheduledFullException(string canvas, string worker, int limit) : InvalidOperationException(
-    $"Too many scheduled events: worker {canvas}/{worker} already has its limit of {limit} delayed events waiting (WORKQ_MAX_SCHEDULED_PER_WORKER); nothing was scheduled. Retry once some have run.")
-{
-    public string Canvas { get; } = canvas;
-    public string Worker { get; } = worker;
 }

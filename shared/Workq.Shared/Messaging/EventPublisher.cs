@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
@@ -322,5 +321,3 @@ internal sealed class ConfirmDeadline(TimeSpan timeout)
         }
     }
 }
-
-public sealed class BrokerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -3,11 +3,6 @@ using Npgsql;
 
 namespace Workq.Shared.Storage;
 
-public sealed record CanvasSummary(string Name, int Workers);
-
-/// <summary>A canvas as the caches that authorize requests know it: its token's hash and its incarnation.</summary>
-public sealed record CanvasEntry(string TokenHash, long Incarnation);
-
 /// <summary>Canvases and their token hashes (the token itself is never stored).</summary>
 public sealed class CanvasStore(NpgsqlDataSource db)
 {

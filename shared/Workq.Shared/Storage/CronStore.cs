@@ -3,25 +3,6 @@ using Npgsql;
 
 namespace Workq.Shared.Storage;
 
-/// <summary>A cron as stored: <see cref="Event"/> is the JSON text emitted on every tick.</summary>
-public sealed record CronRecord(
-    string Canvas,
-    string Name,
-    string Schedule,
-    string Worker,
-    string Event,
-    DateTimeOffset? LastRun,
-    DateTimeOffset NextRun);
-
-/// <summary>A cron whose next tick is due.</summary>
-public sealed record DueCron(string Canvas, string Name, string Schedule, DateTimeOffset NextRun);
-
-/// <summary>
-/// A claimed tick: what to emit, read under the claim so it is the cron's latest worker and event, and its canvas's
-/// incarnation.
-/// </summary>
-public sealed record CronClaim(string Worker, string Event, long CanvasIncarnation);
-
 /// <summary>
 /// Crons and their ticks. A tick is claimed by inserting (cron, tick time) into <c>cron_ticks</c>:
 /// the primary key lets exactly one dispatcher win it, however many run.

@@ -6,59 +6,6 @@ using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Storage;
 
-public sealed record DeadLetter(
-    Guid Id,
-    System.Text.Json.Nodes.JsonNode? Event,
-    string Reason,
-    int Attempts,
-    DateTimeOffset DeadLetteredAt);
-
-/// <summary>
-/// Which dead letters a search, redrive or discard means; every part is optional and they all apply.
-/// <paramref name="Q"/> is a case-insensitive substring of the reason (which holds the error) or the payload text,
-/// <paramref name="Reason"/> a case-insensitive start of the reason, <paramref name="From"/> inclusive, <paramref
-/// name="To"/> exclusive.
-/// </summary>
-public sealed record DeadLetterFilter(
-    string? Q = null,
-    string? Reason = null,
-    DateTimeOffset? From = null,
-    DateTimeOffset? To = null);
-
-/// <summary>Where a page starts: after the dead letter at this position in the newest-first order.</summary>
-public sealed record DeadLetterCursor(DateTimeOffset DeadLetteredAt, Guid Id)
-{
-    public string Encode() => Convert.ToBase64String(Encoding.ASCII.GetBytes($"{DeadLetteredAt.UtcTicks}.{Id:N}"))
-        .TrimEnd('=')
-        .Replace('+', '-')
-        .Replace('/', '_');
-
-    public static DeadLetterCursor? TryDecode(string value)
-    {
-        try
-        {
-            var padded = value.Replace('-', '+').Replace('_', '/');
-            var text = Encoding.ASCII
-                .GetString(Convert.FromBase64String(padded + new string('=', (4 - padded.Length % 4) % 4)));
-            var parts = text.Split('.');
-            return parts.Length == 2 && long.TryParse(
-                parts[0],
-                System.Globalization.NumberStyles.None,
-                System.Globalization.CultureInfo.InvariantCulture,
-                out var ticks)
-                   && ticks <= DateTimeOffset.MaxValue.UtcTicks && Guid.TryParseExact(parts[1], "N", out var id)
-                ? new DeadLetterCursor(new DateTimeOffset(ticks, TimeSpan.Zero), id)
-                : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
-}
-
-public sealed record DeadLetterPage(IReadOnlyList<DeadLetter> Items, DeadLetterCursor? Next);
-
 /// <summary>
 /// Events the broker gave up on (delivery limit) or that exhausted a retry policy, kept per worker, one row per event.
 /// </summary>

@@ -4,14 +4,6 @@ using Npgsql;
 namespace Workq.Shared.Storage;
 
 /// <summary>
-/// The canvas (of that incarnation) is deleted or being deleted: what was to be written for it is not.
-/// </summary>
-public sealed class CanvasGoneException(string canvas) : Exception($"There is no canvas '{canvas}'.")
-{
-    public string Canvas => canvas;
-}
-
-/// <summary>
 /// The fence between batch writes and deletion (docs/DESIGN.md "Deleting a canvas or a worker"). A batch opens a
 /// transaction and takes the canvas (or worker) rows it writes for FOR SHARE, in one statement; it then writes only
 /// what belongs to an incarnation that is alive. A deletion first marks the rows deleting, which waits for every such

@@ -4,34 +4,6 @@ using Npgsql;
 namespace Workq.Shared.Storage;
 
 /// <summary>
-/// What one worker instance adds to one worker's minute in one flush; the histograms are <see cref="LatencyHistogram"/>
-/// buckets.
-/// </summary>
-public sealed record MinuteDelta(
-    string Canvas,
-    string Worker,
-    DateTime At,
-    long Processed,
-    long Failed,
-    long TimedOut,
-    long Emitted,
-    long[] QueueWait,
-    long[] Duration);
-
-public sealed record Percentiles(double? P50, double? P95, double? P99);
-
-/// <summary>One point of the metrics API: the step starting at <c>At</c>.</summary>
-public sealed record MetricsPoint(
-    DateTimeOffset At,
-    long Processed,
-    long Failed,
-    long TimedOut,
-    long DeadLettered,
-    long Emitted,
-    Percentiles QueueWaitMs,
-    Percentiles DurationMs);
-
-/// <summary>
 /// Per-minute aggregates per worker (metrics_minute), rolled up into hours (metrics_hour) for the longer
 /// retention. Writers only add: counts add and histograms add bucket by bucket, so any number of worker
 /// instances and dispatchers may write the same minute.

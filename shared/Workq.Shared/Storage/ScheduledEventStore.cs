@@ -5,18 +5,6 @@ using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Storage;
 
-/// <summary>A delayed emit waiting for its time: what the publisher needs to enqueue it then.</summary>
-public sealed record ScheduledEvent(EventEnvelope Envelope, DateTimeOffset RunAt, ReadOnlyMemory<byte> Body);
-
-/// <summary>
-/// What a pump made of the events it claimed: those the broker confirmed, those to try again at a later time, those it
-/// gave up on.
-/// </summary>
-public sealed record PumpOutcome(
-    IReadOnlyList<Guid> Published,
-    IReadOnlyList<(Guid Id, DateTimeOffset At)> Later,
-    IReadOnlyList<QuarantineEntry> Quarantined);
-
 /// <summary>
 /// Delayed emits, from the emitter's 202 until a dispatcher's pump publishes them (docs/DESIGN.md, "Delayed emits").
 /// The row is the event's only copy until then: it is deleted only after the broker confirmed the publish.

@@ -6,24 +6,6 @@ using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Storage;
 
-/// <summary>An event kept outside any queue: parked because its worker did not exist, or dead-lettered.</summary>
-public sealed record ParkedEvent(long Seq, EventEnvelope Envelope, byte[] Body);
-
-/// <summary>One parked event of the unhandled list, as the event lookup shows it.</summary>
-public sealed record UnhandledEvent(
-    string Worker,
-    System.Text.Json.Nodes.JsonNode? Event,
-    DateTimeOffset EnqueuedAt,
-    DateTimeOffset ReceivedAt);
-
-public sealed record UnhandledSummary(
-    string Worker,
-    long Count,
-    DateTimeOffset FirstSeen,
-    DateTimeOffset LastSeen,
-    string Sample,
-    long Dropped);
-
 /// <summary>
 /// The unhandled ("404") list: events emitted to workers that do not exist, kept until the worker is created.
 /// </summary>

@@ -5,25 +5,6 @@ using Workq.Shared.Handlers;
 
 namespace Workq.Shared.Storage;
 
-public sealed record WorkerCounts(string Canvas, string Worker, long Processed, long Failed);
-
-/// <summary>
-/// The settings a deploy (PUT) or a settings change (PATCH) carries. A null setting is left as it is (on a new worker:
-/// its default); <paramref name="ClearRetry"/> removes the retry policy.
-/// </summary>
-public sealed record WorkerSettings(
-    int? Concurrency,
-    RetryPolicy? Retry,
-    bool ClearRetry,
-    RateLimit? RateLimit = null,
-    bool ClearRateLimit = false)
-{
-    public static readonly WorkerSettings Unchanged = new(null, null, false);
-
-    internal string? RetryJson => Retry is null ? null : JsonSerializer.Serialize(Retry, JsonDefaults.Web);
-    internal string? RateLimitJson => RateLimit is null ? null : JsonSerializer.Serialize(RateLimit, JsonDefaults.Web);
-}
-
 /// <summary>The worker registry: code, version, state, settings and the counters since creation.</summary>
 public sealed class WorkerStore(NpgsqlDataSource db)
 {
