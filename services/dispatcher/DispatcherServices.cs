@@ -1,9 +1,9 @@
 using Workq.Dispatcher.Crons;
 using Workq.Dispatcher.Metrics;
-using Workq.Dispatcher.UnhandledAndDeadLetters;
 using Workq.Dispatcher.Reconciling;
 using Workq.Dispatcher.Scheduling;
 using Workq.Dispatcher.Statuses;
+using Workq.Dispatcher.UnhandledAndDeadLetters;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Hosting;
 using Workq.Shared.Messaging;

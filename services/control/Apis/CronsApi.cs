@@ -50,7 +50,8 @@ public static class CronsApi
         var (request, problem) = await RequestJson.ReadAsync<PutCronRequest>(http, cancellationToken);
         if (problem is not null) return problem;
         if (request!.Schedule is null)
-            return Problems.BadRequest("\"schedule\" is required: a five-field cron expression in UTC (minute hour day-of-month month day-of-week), e.g. \"*/5 * * * *\".");
+            return Problems.BadRequest("\"schedule\" is required: a five-field cron expression in UTC (minute hour " +
+                "day-of-month month day-of-week), e.g. \"*/5 * * * *\".");
         if (!CronSchedule.TryParse(request.Schedule, out var schedule, out var error)) return Problems.BadRequest(
             error);
         if (request.Worker is null) return Problems.BadRequest(

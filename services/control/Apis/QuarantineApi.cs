@@ -118,7 +118,8 @@ public static class QuarantineApi
     /// stay redriven).
     /// </summary>
     private static async Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAllAsync(
-        [AsParameters] QuarantineQuery query, QuarantineStore store, QuarantineRedrive redrive, CancellationToken cancellationToken)
+        [AsParameters] QuarantineQuery query, QuarantineStore store, QuarantineRedrive redrive,
+            CancellationToken cancellationToken)
     {
         if (query.Parse(out var filter) is { } bad) return bad;
         try

@@ -36,14 +36,16 @@ public sealed class QuarantineRedrive(
                     .InnerException is OperationInterruptedException { ShutdownReason.ReplyCode: NotFound })
                 {
                     throw new NotRedrivableException(
-                        $"Quarantined message {message.Id} cannot be redriven: canvas '{canvas}' has no exchange (is it deleted?).");
+                        $"Quarantined message {message.Id} cannot be redriven: canvas '{canvas}' has no exchange (is " +
+                            $"it deleted?).");
                 }
                 break;
             case { Redrive: RedriveKind.Publish, Exchange: { } exchange }:
                 await PublishAsync(message, exchange, properties, cancellationToken);
                 break;
             default:
-                throw new NotRedrivableException($"Quarantined message {message.Id} ({message.Source}) is a record of what happened, " +
+                throw new NotRedrivableException(
+                    $"Quarantined message {message.Id} ({message.Source}) is a record of what happened, " +
                     "not a message to deliver: it is kept to be read, and can only be discarded.");
         }
         if (message is { EventId: { } id, Canvas: { } eventCanvas, Worker: { } eventWorker })
@@ -77,7 +79,8 @@ public sealed class QuarantineRedrive(
         }
         catch (PublishException e) when (e.IsReturn)
         {
-            throw new NotRedrivableException($"Quarantined message {message.Id} cannot be redriven: no queue takes it at exchange '{exchange}' " +
+            throw new NotRedrivableException(
+                $"Quarantined message {message.Id} cannot be redriven: no queue takes it at exchange '{exchange}' " +
                 $"with routing key '{message.RoutingKey}' any more (the queue it came from is gone).");
         }
         catch (PublishException)

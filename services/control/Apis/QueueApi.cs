@@ -67,7 +67,8 @@ public static class QueueApi
     /// <c>X-Next-Cursor</c> headers, so clients that ignore paging keep working.
     /// </summary>
     private static async Task<Results<Ok<IReadOnlyList<DeadLetter>>, ProblemHttpResult>> ListDeadLettersAsync(
-        [AsParameters] WorkerRoute route, [AsParameters] DeadLetterQuery query, [AsParameters] PageQuery paging, HttpContext http,
+        [AsParameters] WorkerRoute route, [AsParameters] DeadLetterQuery query, [AsParameters] PageQuery paging,
+            HttpContext http,
         WorkerCommands commands, DeadLetterStore deadLetters, CancellationToken cancellationToken)
     {
         if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
@@ -83,7 +84,8 @@ public static class QueueApi
     }
 
     private static async Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAsync(
-        [AsParameters] WorkerRoute route, [AsParameters] DeadLetterQuery query, WorkerCommands commands, DeadLetterStore deadLetters,
+        [AsParameters] WorkerRoute route, [AsParameters] DeadLetterQuery query, WorkerCommands commands,
+            DeadLetterStore deadLetters,
         EventPublisher publisher, EventStatusRecorder statuses, CancellationToken cancellationToken)
     {
         if (await commands.FindAsync(route, cancellationToken) is not { } worker) return WorkerCommands.NoSuchWorker(
@@ -99,7 +101,8 @@ public static class QueueApi
     }
 
     private static async Task<Results<Ok<DiscardedResponse>, ProblemHttpResult>> DiscardAsync(
-        [AsParameters] WorkerRoute route, [AsParameters] DeadLetterQuery query, WorkerCommands commands, DeadLetterStore deadLetters,
+        [AsParameters] WorkerRoute route, [AsParameters] DeadLetterQuery query, WorkerCommands commands,
+            DeadLetterStore deadLetters,
         CancellationToken cancellationToken)
     {
         if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;

@@ -12,7 +12,8 @@ public static class UnhandledApi
         canvas.MapGet("/unhandled", async (string canvas, UnhandledStore store, CancellationToken cancellationToken) =>
             TypedResults.Ok((await store.ListAsync(canvas, cancellationToken)).Select(
                 u => new UnhandledView(u.Worker, u.Count, u.FirstSeen, u.LastSeen, u.Sample, u.Dropped))));
-        canvas.MapDelete("/unhandled/{worker}", async (string canvas, string worker, UnhandledStore store, CancellationToken cancellationToken) =>
+        canvas.MapDelete("/unhandled/{worker}", async (string canvas, string worker, UnhandledStore store,
+            CancellationToken cancellationToken) =>
         {
             await store.DropAsync(canvas, worker, cancellationToken);
             return TypedResults.NoContent();

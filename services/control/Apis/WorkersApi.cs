@@ -42,8 +42,10 @@ public static class WorkersApi
     }
 
     private static RouteHandlerBuilder MapTransition(RouteGroupBuilder workers, string action,
-        Func<WorkerStore, WorkerRoute, CancellationToken, Task<WorkerRecord?>> transition, string? conflictIfBlocked = null) =>
-        workers.MapPost($"/{{worker}}/{action}", ([AsParameters] WorkerRoute route, WorkerCommands commands, WorkerStore store, CancellationToken ct) =>
+        Func<WorkerStore, WorkerRoute, CancellationToken, Task<WorkerRecord?>> transition,
+            string? conflictIfBlocked = null) =>
+        workers.MapPost($"/{{worker}}/{action}", ([AsParameters] WorkerRoute route, WorkerCommands commands,
+            WorkerStore store, CancellationToken ct) =>
             commands.SetStateAsync(route, () => transition(store, route, ct), ct, conflictIfBlocked));
 
     private static async Task<Ok<IReadOnlyList<WorkerView>>> ListAsync(
@@ -65,7 +67,8 @@ public static class WorkersApi
             ? TypedResults.Ok(await views.CreateAsync(record, withCode: true, cancellationToken))
             : WorkerCommands.NoSuchWorker(route);
 
-    private static async Task<Results<Created<WorkerView>, Ok<WorkerView>, ProblemHttpResult, Problems.RetryAfterResult>> PutAsync([AsParameters] WorkerRoute route,
+    private static async Task<Results<Created<WorkerView>, Ok<WorkerView>, ProblemHttpResult,
+        Problems.RetryAfterResult>> PutAsync([AsParameters] WorkerRoute route,
         HttpRequest request, WorkerDeployment deployment, WorkqOptions options, CancellationToken cancellationToken)
     {
         var (deploy, problem) = await WorkerRequests.ReadPutAsync(request, options, cancellationToken);
@@ -76,7 +79,8 @@ public static class WorkersApi
             deploy!,
             cancellationToken);
         if (outcome.Deleting)
-            return Problems.Conflict($"Worker '{route.Worker}' is still being deleted (a DELETE of it failed part-way): repeat the DELETE, then deploy it.");
+            return Problems.Conflict($"Worker '{route.Worker}' is still being deleted (a DELETE of it failed " +
+                $"part-way): repeat the DELETE, then deploy it.");
         if (outcome.Worker is not { } view) return CompileProblem(outcome.Compilation, options);
         return outcome.Created
             ? TypedResults.Created($"/v1/canvases/{route.Canvas}/workers/{route.Worker}", view)
@@ -152,7 +156,8 @@ public static class WorkersApi
     }
 
     /// <summary>Why this compile refused the deploy.</summary>
-    private static Results<Created<WorkerView>, Ok<WorkerView>, ProblemHttpResult, Problems.RetryAfterResult> CompileProblem(CompileOutcome compilation, WorkqOptions options) =>
+    private static Results<Created<WorkerView>, Ok<WorkerView>, ProblemHttpResult,
+        Problems.RetryAfterResult> CompileProblem(CompileOutcome compilation, WorkqOptions options) =>
         compilation.Status switch
         {
             CompileStatus.Compiled => Problems
@@ -164,10 +169,15 @@ public static class WorkersApi
                     .ToList()
                     }),
             CompileStatus.TimedOut => Problems.BadRequest(
-                $"The compile took too long: it was stopped at the limit of {options.CompileTimeout.TotalSeconds:0.###} s (WORKQ_COMPILE_TIMEOUT_SECONDS). Simplify the code (deeply nested lambdas over overloaded methods are the usual cause)."),
+                $"The compile took too long: it was stopped at the limit of " +
+                    $"{options.CompileTimeout.TotalSeconds:0.###} s (WORKQ_COMPILE_TIMEOUT_SECONDS). Simplify the " +
+                        $"code (deeply nested lambdas over overloaded methods are the usual cause)."),
             CompileStatus.Crashed => Problems.BadRequest(
-                $"The compiler failed on this code: it passed the compiler's memory limit of {options.CompilerHeapMegabytes} MB (WORKQ_COMPILER_HEAP_MB) or nested too deeply. Simplify the code."),
-            CompileStatus.Busy => Problems.Unavailable($"Every compiler is busy ({options.MaxConcurrentCompiles} compiles at once, WORKQ_MAX_CONCURRENT_COMPILES); try again shortly.", RetryAfterSeconds),
+                $"The compiler failed on this code: it passed the compiler's memory limit of " +
+                    $"{options.CompilerHeapMegabytes} MB (WORKQ_COMPILER_HEAP_MB) or nested too deeply. Simplify the " +
+                        $"code."),
+            CompileStatus.Busy => Problems.Unavailable($"Every compiler is busy ({options.MaxConcurrentCompiles} " +
+                $"compiles at once, WORKQ_MAX_CONCURRENT_COMPILES); try again shortly.", RetryAfterSeconds),
             _ => Problems.Unavailable("The compiler could not be started; try again shortly.", RetryAfterSeconds),
         };
 }

@@ -19,7 +19,8 @@ public sealed class CompilerPool(CompilerPoolOptions options, ILogger<CompilerPo
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (!File.Exists(options.CompilerDll))
-            throw new FileNotFoundException($"The compiler {options.CompilerDll} is missing: build or publish services/control, which references services/compiler.");
+            throw new FileNotFoundException($"The compiler {options.CompilerDll} is missing: build or publish " +
+                $"services/control, which references services/compiler.");
         for (var i = 0; i < options.Processes; i++) _idle.Writer.TryWrite(TryStart());
         return Task.CompletedTask;
     }

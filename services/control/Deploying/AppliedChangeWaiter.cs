@@ -23,7 +23,8 @@ public sealed class AppliedChangeWaiter(InstanceStore instances, ILogger<Applied
         {
             if (DateTimeOffset.UtcNow > deadline)
             {
-                logger.LogWarning("{Lagging} worker instance(s) had not applied change {Change} of {Canvas}/{Worker} after {Seconds} s",
+                logger.LogWarning("{Lagging} worker instance(s) had not applied change {Change} of {Canvas}/{Worker} " +
+                    "after {Seconds} s",
                     lagging, worker.Change, worker.Canvas, worker.Name, WaitAtMost.TotalSeconds);
                 return;
             }

@@ -24,7 +24,8 @@ public sealed class AssemblyBackfill(
                 var compiled = await compilers.CompileAsync(worker.Code, stoppingToken);
                 if (!compiled.Succeeded)
                 {
-                    logger.LogError("{Canvas}/{Worker} v{Version} does not compile ({Status}, {Errors} error(s)); it is not run until it is deployed again",
+                    logger.LogError("{Canvas}/{Worker} v{Version} does not compile ({Status}, {Errors} error(s)); it " +
+                        "is not run until it is deployed again",
                         worker.Canvas, worker.Name, worker.Version, compiled.Status, compiled.Errors.Count);
                     continue;
                 }

@@ -112,7 +112,9 @@ public sealed class WorkerDeployment(CompilerPool compilers, Topology topology, 
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "The queue of {Canvas}/{Worker}, declared by a deploy that failed, could not be deleted; it stays on the broker until the worker is deployed (which adopts it) and deleted", canvas, worker);
+            logger.LogWarning(e, "The queue of {Canvas}/{Worker}, declared by a deploy that failed, could not be " +
+                "deleted; it stays on the broker until the worker is deployed (which adopts it) and deleted", canvas,
+                    worker);
         }
     }
 }

@@ -38,7 +38,8 @@ public static class EventsApi
             return Problems.BadRequest($"\"wait\" must be a whole number of seconds from 0 to {MaxWaitSeconds}.");
         if (wait == 0) return Answer(route, id, await statuses.FindAsync(route.Canvas, id, cancellationToken));
         if (!waiters.TryEnter())
-            return Problems.TooManyRequests($"{options.MaxEventWaits} requests already wait on this control instance (WORKQ_MAX_EVENT_WAITS); " +
+            return Problems.TooManyRequests($"{options.MaxEventWaits} requests already wait on this control instance " +
+                $"(WORKQ_MAX_EVENT_WAITS); " +
                 "retry after the seconds in Retry-After, or ask without wait.", TimeSpan.FromSeconds(1));
         try
         {

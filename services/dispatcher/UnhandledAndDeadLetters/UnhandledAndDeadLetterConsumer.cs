@@ -96,7 +96,8 @@ public sealed class UnhandledAndDeadLetterConsumer(
             ?? EventHeaders.String(headers, "x-first-death-reason") switch
             {
                 "delivery_limit" =>
-                    $"delivery limit: delivered {Topology.DeliveryLimit} times without completing (a worker process died or lost its connection each time)",
+                    $"delivery limit: delivered {Topology.DeliveryLimit} times without completing (a worker process " +
+                        $"died or lost its connection each time)",
                 { } other => other,
                 null => "dead-lettered by the broker",
             };

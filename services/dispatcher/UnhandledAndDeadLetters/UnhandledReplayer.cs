@@ -111,7 +111,8 @@ public sealed class UnhandledReplayer(
             id,
             entry.Source,
             entry.Error));
-        logger.LogWarning("Parked event {EventId} of {Canvas}/{Worker} was quarantined as item {QuarantineId} after {Attempts} refusals: {Error}",
+        logger.LogWarning("Parked event {EventId} of {Canvas}/{Worker} was quarantined as item {QuarantineId} after " +
+            "{Attempts} refusals: {Error}",
             entry.EventId, entry.Canvas, entry.Worker, id, entry.Attempts, entry.Error);
     }
 }

@@ -111,7 +111,8 @@ public sealed class WorkerReconciler(
             var assembly = await store.GetAssemblyAsync(worker.Canvas, worker.Name, worker.Version, cancellationToken);
             if (assembly is null)
             {
-                logger.LogWarning("{Canvas}/{Worker} v{Version} has no compiled assembly yet (control compiles it when it starts); not consuming it",
+                logger.LogWarning("{Canvas}/{Worker} v{Version} has no compiled assembly yet (control compiles it " +
+                    "when it starts); not consuming it",
                     worker.Canvas, worker.Name, worker.Version);
                 await RemoveAsync(key, deleted: false);
                 return;
@@ -141,7 +142,8 @@ public sealed class WorkerReconciler(
         }
         if (wanted && consumer is null && consumerServices.Broker.IsRecovering)
         {
-            logger.LogInformation("Not consuming {Canvas}/{Worker} until the broker connection has recovered; retrying on the next reconcile", worker.Canvas, worker.Name);
+            logger.LogInformation("Not consuming {Canvas}/{Worker} until the broker connection has recovered; " +
+                "retrying on the next reconcile", worker.Canvas, worker.Name);
             return;
         }
         if (wanted && consumer is null)

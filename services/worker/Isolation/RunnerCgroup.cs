@@ -63,7 +63,8 @@ public sealed class RunnerCgroup(
                 }
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException
+            or InvalidOperationException)
         {
             // Gone already, or not ours.
         }

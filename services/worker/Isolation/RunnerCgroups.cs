@@ -30,7 +30,8 @@ public sealed class RunnerCgroups : IDisposable
     }
 
     /// <summary>For the log: the version and the controllers in force, e.g. "cgroup v1 (cpu, memory, pids)".</summary>
-    public string Kind => $"cgroup {(hierarchies[0].V2 ? "v2" : "v1")} ({string.Join(", ", hierarchies.SelectMany(h => h.Controllers))})";
+    public string Kind => $"cgroup {(hierarchies[0].V2 ? "v2" : "v1")} ({string.Join(", ", hierarchies.SelectMany(h
+        => h.Controllers))})";
 
     /// <summary>Whether a runner's memory is capped by its cgroup (then the GC heap limit is a share of it).</summary>
     public bool LimitsMemory => hierarchies.Any(h => h.Controllers.Contains("memory"));

@@ -45,8 +45,10 @@ public static class RunnerExits
     {
         if (end.ProtocolBreak is { } broke) return $"{RunnerProtocol.BrokeProtocol}: {broke}";
         if (end.StackOverflow) return "stack overflow";
-        if (end.MemoryCgroupKill) return $"out of memory: its memory cgroup's limit is {end.MemoryMegabytes} MB, WORKQ_RUNNER_MEMORY_MB";
-        if (end.OutOfMemory) return $"out of memory (the runner's limit is {end.MemoryMegabytes} MB, WORKQ_RUNNER_MEMORY_MB)";
+        if (end.MemoryCgroupKill) return $"out of memory: its memory cgroup's limit is {end.MemoryMegabytes} MB, " +
+            $"WORKQ_RUNNER_MEMORY_MB";
+        if (end.OutOfMemory) return $"out of memory (the runner's limit is {end.MemoryMegabytes} MB, " +
+            $"WORKQ_RUNNER_MEMORY_MB)";
         if (end.Stderr
             .FirstOrDefault(l => l.StartsWith("Unhandled exception.", StringComparison.Ordinal)) is { } unhandled)
             return $"unhandled exception in background code: {unhandled["Unhandled exception.".Length..].Trim()}";

@@ -102,7 +102,8 @@ public sealed class RunnerHttpRelay(
         {
             end = end with { Failure = HttpFailure.Request, Message = e.Message, Error = e.HttpRequestError };
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or NotSupportedException or IOException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException
+            or NotSupportedException or IOException)
         {
             // A request the handler built that HttpClient refuses (a bad method or header), or a connection that broke
             // mid-body.
@@ -130,7 +131,8 @@ public sealed class RunnerHttpRelay(
     }
 
     private HttpRequestException TooLarge() =>
-        new(HttpRequestError.Unknown, $"The response is larger than {limits.MaxBytes} bytes ({HandlerHttpLimits.MaxBytesVariable}): not read further.");
+        new(HttpRequestError.Unknown, $"The response is larger than {limits.MaxBytes} bytes " +
+            $"({HandlerHttpLimits.MaxBytesVariable}): not read further.");
 
     /// <summary>
     /// The request as the handler built it; a method, URI or header that HttpClient would refuse throws as it would.

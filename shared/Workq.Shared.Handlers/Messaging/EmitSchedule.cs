@@ -24,11 +24,13 @@ public static class EmitSchedule
         if (delay is { } wait)
         {
             if (wait < TimeSpan.Zero) return (null, $"\"{delayField}\" must not be negative.");
-            if (wait > MaxAhead) return (null, $"\"{delayField}\" is more than {MaxAhead.TotalDays:0} days ({MaxAhead.TotalSeconds:0} seconds); schedule at most {MaxAhead.TotalDays:0} days ahead.");
+            if (wait > MaxAhead) return (null, $"\"{delayField}\" is more than {MaxAhead.TotalDays:0} days " +
+                $"({MaxAhead.TotalSeconds:0} seconds); schedule at most {MaxAhead.TotalDays:0} days ahead.");
             return (wait > TimeSpan.Zero ? now + wait : null, null);
         }
         if (runAt is not { } at) return (null, null);
-        if (at - now > MaxAhead) return (null, $"\"{runAtField}\" is more than {MaxAhead.TotalDays:0} days ahead; schedule at most {MaxAhead.TotalDays:0} days ahead.");
+        if (at - now > MaxAhead) return (null, $"\"{runAtField}\" is more than {MaxAhead.TotalDays:0} days ahead; " +
+            $"schedule at most {MaxAhead.TotalDays:0} days ahead.");
         return (at > now ? at : null, null);
     }
 }

@@ -9,7 +9,9 @@ namespace Workq.Shared.Messaging;
 public sealed class QueueFullException : Exception
 {
     public QueueFullException(string canvas, string worker, int limit)
-        : this($"Queue full: worker {canvas}/{worker} already holds its limit of {limit} queued events (WORKQ_MAX_QUEUED_PER_WORKER); the event was not enqueued. Retry once the worker has drained its queue.", canvas, worker)
+        : this($"Queue full: worker {canvas}/{worker} already holds its limit of {limit} queued events " +
+            $"(WORKQ_MAX_QUEUED_PER_WORKER); the event was not enqueued. Retry once the worker has drained its queue.",
+                canvas, worker)
     {
     }
 

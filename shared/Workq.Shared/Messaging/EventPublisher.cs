@@ -191,7 +191,8 @@ public sealed class EventPublisher(
         CancellationToken cancellationToken) =>
         Blips.ExecuteAsync(static async (state, token) => await state.Self
             .PublishOnceAsync(state.Exchange, state.RoutingKey, state.Envelope, state.Properties, state.Body, token),
-            (Self: this, Exchange: exchange, RoutingKey: routingKey, Envelope: envelope, Properties: properties, Body: body), cancellationToken).AsTask();
+            (Self: this, Exchange: exchange, RoutingKey: routingKey, Envelope: envelope, Properties: properties,
+                Body: body), cancellationToken).AsTask();
 
     private async Task PublishOnceAsync(
         string exchange,

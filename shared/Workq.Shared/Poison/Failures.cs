@@ -31,7 +31,8 @@ public static class Failures
         OperationInterruptedException interrupted => interrupted
             .ShutdownReason is not { Initiator: RabbitMQ.Client.ShutdownInitiator.Peer } reason
             || !Refusals.Contains(reason.ReplyCode),
-        QueueFullException or BrokerUnreachableException or TimeoutException or IOException or SocketException or OperationCanceledException => true,
+        QueueFullException or BrokerUnreachableException or TimeoutException or IOException or SocketException
+            or OperationCanceledException => true,
         AggregateException { InnerExceptions.Count: 1 } single => IsTransient(single.InnerExceptions[0]),
         _ => IsMongoOutage(e),
     };

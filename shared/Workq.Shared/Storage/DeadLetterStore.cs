@@ -38,14 +38,18 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
             with alive as (
                 select 1 from workers w join canvases c on c.name = w.canvas
                  where w.canvas = @Canvas and w.name = @Worker and not w.deleting
-                   and (@WorkerIncarnation = 0 or w.incarnation = @WorkerIncarnation) and (@CanvasIncarnation = 0 or c.incarnation = @CanvasIncarnation)
+                   and (@WorkerIncarnation = 0 or w.incarnation = @WorkerIncarnation) and (@CanvasIncarnation = 0 or
+                       c.incarnation = @CanvasIncarnation)
                    for key share of w),
             kept as (
-                insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, trace_parent, body, body_text, reason, attempts, ordering_key)
-                select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @bodyText, @reason, @attempts, @OrderingKey
+                insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, trace_parent, body, body_text,
+                    reason, attempts, ordering_key)
+                select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @bodyText, @reason, @attempts,
+                    @OrderingKey
                  where exists (select 1 from alive)
                     on conflict (canvas, worker, event_id) do update
-                   set reason = excluded.reason, attempts = excluded.attempts, body = excluded.body, body_text = excluded.body_text, dead_lettered_at = now()
+                   set reason = excluded.reason, attempts = excluded.attempts, body = excluded.body, body_text =
+                       excluded.body_text, dead_lettered_at = now()
                 returning (xmax = 0) as inserted),
             -- Counted once per event: a second copy of the same dead letter only refreshes the row.
             counted as (
@@ -93,7 +97,12 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
         // One row more than asked says whether there is a next page without counting.
         args.Add("take", limit + 1);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var rows = (await connection.QueryAsync<(Guid EventId, byte[] Body, string Reason, int Attempts, DateTime DeadLetteredAt)>(new CommandDefinition($"""
+        var rows = (await connection.QueryAsync<(
+            Guid EventId,
+            byte[] Body,
+            string Reason,
+            int Attempts,
+            DateTime DeadLetteredAt)>(new CommandDefinition($"""
             select event_id, body, reason, attempts, dead_lettered_at from dead_letters
              where {where} order by dead_lettered_at desc, event_id desc limit @take
             """, args, cancellationToken: cancellationToken))).ToList();
@@ -115,7 +124,12 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
         CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(string Worker, byte[] Body, string Reason, int Attempts, DateTime DeadLetteredAt)>(new CommandDefinition("""
+        var rows = await connection.QueryAsync<(
+            string Worker,
+            byte[] Body,
+            string Reason,
+            int Attempts,
+            DateTime DeadLetteredAt)>(new CommandDefinition("""
             select worker, body, reason, attempts, dead_lettered_at from dead_letters
              where event_id = @eventId and canvas = @canvas order by seq desc
             """, new { canvas, eventId }, cancellationToken: cancellationToken));
@@ -168,7 +182,8 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
                 select seq, canvas, worker, event_id, enqueued_at, depth, trace_parent, body, ordering_key,
                        @canvasIncarnation as canvas_incarnation, @workerIncarnation as worker_incarnation
                   from dead_letters
-                 where {where} and exists (select 1 from workers w where w.canvas = @canvas and w.name = @worker and w.incarnation = @workerIncarnation and not w.deleting)
+                 where {where} and exists (select 1 from workers w where w.canvas = @canvas and w.name = @worker and
+                     w.incarnation = @workerIncarnation and not w.deleting)
                  order by seq limit 1000 for update skip locked
                 """, args, transaction, cancellationToken: cancellationToken))).ToList();
             if (rows.Count == 0) return total;

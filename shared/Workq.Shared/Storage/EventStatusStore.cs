@@ -61,16 +61,23 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         // An emit request's events in one row: their ids and workers are sent flat, each request its slice.
         var emitted = emits.Count == 0 ? "" : """
             insert into event_emits (canvas, enqueued_at, ids, workers)
-            select e.canvas, e.enqueued_at, @emitIds[e.first:e.first + e.count - 1], @emitWorkers[e.first:e.first + e.count - 1]
-              from unnest(@emitCanvases, @emitEnqueued, @emitFirsts, @emitCounts) as e(canvas, enqueued_at, first, count);
+            select e.canvas, e.enqueued_at, @emitIds[e.first:e.first + e.count - 1], @emitWorkers[e.first:e.first +
+                e.count - 1]
+              from unnest(@emitCanvases, @emitEnqueued, @emitFirsts, @emitCounts) as e(canvas, enqueued_at, first,
+                  count);
             """;
         await using var command = new NpgsqlCommand("set local synchronous_commit = off;" + restarts + emitted + """
-            insert into event_status as s (canvas, id, worker, status, rank, attempts, enqueued_at, run_at, started_at, finished_at, result, error, updated_at)
-            select u.canvas, u.id, u.worker, u.status, u.rank, u.attempts, u.enqueued_at, u.run_at, u.started_at, u.finished_at, u.result::json, u.error, now()
-              from unnest(@canvases, @ids, @workers, @statuses, @ranks, @attempts, @enqueued, @runAt, @started, @finished, @results, @errors)
-                   as u(canvas, id, worker, status, rank, attempts, enqueued_at, run_at, started_at, finished_at, result, error)
+            insert into event_status as s (canvas, id, worker, status, rank, attempts, enqueued_at, run_at, started_at,
+                finished_at, result, error, updated_at)
+            select u.canvas, u.id, u.worker, u.status, u.rank, u.attempts, u.enqueued_at, u.run_at, u.started_at,
+                u.finished_at, u.result::json, u.error, now()
+              from unnest(@canvases, @ids, @workers, @statuses, @ranks, @attempts, @enqueued, @runAt, @started,
+                  @finished, @results, @errors)
+                   as u(canvas, id, worker, status, rank, attempts, enqueued_at, run_at, started_at, finished_at,
+                       result, error)
                 on conflict (canvas, id) do update
-               set worker = excluded.worker, status = excluded.status, rank = excluded.rank, attempts = excluded.attempts,
+               set worker = excluded.worker, status = excluded.status, rank = excluded.rank, attempts =
+                   excluded.attempts,
                    run_at = coalesce(excluded.run_at, s.run_at),
                    started_at = coalesce(excluded.started_at, s.started_at), finished_at = excluded.finished_at,
                    result = excluded.result, error = excluded.error, updated_at = now()
@@ -148,9 +155,11 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
              limit 1
                 on conflict (canvas, id) do nothing;
             """ : """
-            insert into event_status as s (canvas, id, worker, status, rank, attempts, enqueued_at, finished_at, updated_at)
+            insert into event_status as s (canvas, id, worker, status, rank, attempts, enqueued_at, finished_at,
+                updated_at)
             values (@canvas, @id, @worker, @status, @final, 1, @removedEnqueuedAt, now(), now())
-                on conflict (canvas, id) do update set status = excluded.status, rank = excluded.rank, finished_at = excluded.finished_at, updated_at = now()
+                on conflict (canvas, id) do update set status = excluded.status, rank = excluded.rank, finished_at =
+                    excluded.finished_at, updated_at = now()
              where s.rank < @final;
             """;
         await batch.Connection.ExecuteAsync(new CommandDefinition(cancel + "select pg_notify(@channel, @canvas);", new
@@ -192,10 +201,12 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var (from, to) = EmittedWithin(id);
         // The event's own row outranks its emit request's queued.
-        var row = await connection.QueryFirstOrDefaultAsync<(Guid Id, string Worker, string Status, int Attempts, DateTime EnqueuedAt, DateTime? RunAt,
+        var row = await connection.QueryFirstOrDefaultAsync<(Guid Id, string Worker, string Status, int Attempts,
+            DateTime EnqueuedAt, DateTime? RunAt,
             DateTime? StartedAt, DateTime? FinishedAt, string? Result, string? Error)?>(new CommandDefinition("""
             select id, worker, status, attempts, enqueued_at, run_at, started_at, finished_at, result, error from (
-                select 0 as source, id, worker, status, attempts, enqueued_at, run_at, started_at, finished_at, result::text as result, error
+                select 0 as source, id, worker, status, attempts, enqueued_at, run_at, started_at, finished_at,
+                    result::text as result, error
                   from event_status where canvas = @canvas and id = @id
                 union all
                 select 1, e.id, e.worker, @queued, 1, b.enqueued_at, null, null, null, null, null
@@ -216,7 +227,8 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         // enqueued_at is never later than updated_at: its BRIN index narrows the scan to the old rows.
         return await connection.ExecuteAsync(new CommandDefinition("""
             delete from event_status
-             where enqueued_at < now() - make_interval(secs => @seconds) and updated_at < now() - make_interval(secs => @seconds);
+             where enqueued_at < now() - make_interval(secs => @seconds) and updated_at < now() - make_interval(secs =>
+                 @seconds);
             delete from event_emits where enqueued_at < now() - make_interval(secs => @seconds);
             """,
             new { seconds = keepFor.TotalSeconds }, cancellationToken: cancellationToken));

@@ -84,7 +84,8 @@ public sealed record EventStatusUpdate(
         new(canvas, id, worker, EventStatuses.Quarantined, EventStatuses
             .QuarantinedRank, attempts, enqueuedAt, FinishedAt: DateTimeOffset.UtcNow,
             Error: Poison.MessageCodec.Clean(
-                $"quarantined as item {quarantineId} (GET /v1/quarantine/{quarantineId}), taken from {source}: {error}"));
+                $"quarantined as item {quarantineId} (GET /v1/quarantine/{quarantineId}), taken from {source}: " +
+                    $"{error}"));
 
     /// <summary>
     /// The same rule as the store's upsert, so that whatever order writes land in, an event ends in the same status and

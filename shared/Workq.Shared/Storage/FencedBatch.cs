@@ -34,7 +34,8 @@ public sealed class FencedBatch : IAsyncDisposable
     /// (0: in any), none otherwise.
     /// </summary>
     public static string AliveCanvas(string canvas, string incarnation) =>
-        $"alive as (select 1 from canvases where name = @{canvas} and not deleting and (@{incarnation} = 0 or incarnation = @{incarnation}) for share)";
+        $"alive as (select 1 from canvases where name = @{canvas} and not deleting and (@{incarnation} = 0 or " +
+            $"incarnation = @{incarnation}) for share)";
 
     /// <summary>Opens a batch that holds these canvases, those alive, until it commits or is disposed.</summary>
     public static async Task<FencedBatch> CanvasesAsync(
@@ -84,7 +85,8 @@ public sealed class FencedBatch : IAsyncDisposable
             // A canvas being deleted marks its workers too: the worker rows are all a worker's batch needs to hold.
             var alive = await connection
                 .QueryAsync<(string Canvas, string Name, long Incarnation)>(new CommandDefinition("""
-                select w.canvas, w.name, w.incarnation from workers w join unnest(@canvases, @workers) as k(canvas, name) on w.canvas = k.canvas and w.name = k.name
+                select w.canvas, w.name, w.incarnation from workers w join unnest(@canvases, @workers) as k(canvas,
+                    name) on w.canvas = k.canvas and w.name = k.name
                  where not w.deleting order by w.canvas, w.name for key share of w
                 """, new
                 {

@@ -16,7 +16,8 @@ namespace Workq.Shared.Storage;
 public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
 {
     private const string Columns = """
-        id, source, redrive, queue, exchange, routing_key, canvas, worker, event_id, error, attempts, first_failed_at, quarantined_at,
+        id, source, redrive, queue, exchange, routing_key, canvas, worker, event_id, error, attempts, first_failed_at,
+            quarantined_at,
         length(body) as body_bytes, properties::text as properties
         """;
     private const int MaxNameLength = 255, MaxErrorLength = 8_000;
@@ -40,8 +41,10 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
         CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            insert into quarantine (source, redrive, queue, exchange, routing_key, canvas, worker, event_id, body, properties, error, attempts, first_failed_at)
-            values (@source, @redrive, @queue, @exchange, @routingKey, @canvas, @worker, @eventId, @body, @properties, @error, @attempts, @firstFailedAt)
+            insert into quarantine (source, redrive, queue, exchange, routing_key, canvas, worker, event_id, body,
+                properties, error, attempts, first_failed_at)
+            values (@source, @redrive, @queue, @exchange, @routingKey, @canvas, @worker, @eventId, @body, @properties,
+                @error, @attempts, @firstFailedAt)
             returning id
             """, connection, transaction);
         command.Parameters.AddWithValue("source", Name(entry.Source)!);
@@ -85,7 +88,8 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
         args.Add("bodyBytes", bodyBytes);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<Row>(new CommandDefinition(
-            $"select {Columns}, substring(body from 1 for @bodyBytes) as body from quarantine where {where} order by id desc limit @limit",
+            $"select {Columns}, substring(body from 1 for @bodyBytes) as body from quarantine where {where} order by " +
+                $"id desc limit @limit",
             args, cancellationToken: cancellationToken));
         return rows.Select(r => r.ToMessage()).ToList();
     }
@@ -94,7 +98,8 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            $"select {Columns}, body from quarantine where id = @id", new { id }, cancellationToken: cancellationToken));
+            $"select {Columns}, body from quarantine where id = @id", new { id },
+                cancellationToken: cancellationToken));
         return row?.ToMessage();
     }
 
@@ -126,7 +131,8 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            $"select {Columns}, body from quarantine where id = @id for update", new { id }, transaction, cancellationToken: cancellationToken));
+            $"select {Columns}, body from quarantine where id = @id for update", new { id }, transaction,
+                cancellationToken: cancellationToken));
         if (row is null) return false;
         await redrive(row.ToMessage());
         await connection
@@ -156,7 +162,8 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             var rows = (await connection.QueryAsync<Row>(new CommandDefinition($"""
-                select {Columns}, body from quarantine where {where} and redrive <> 'none' and id <= @last order by id limit 100 for update skip locked
+                select {Columns}, body from quarantine where {where} and redrive <> 'none' and id <= @last order by id
+                    limit 100 for update skip locked
                 """, args, transaction, cancellationToken: cancellationToken))).ToList();
             if (rows.Count == 0) return total;
             var done = new List<long>(rows.Count);
