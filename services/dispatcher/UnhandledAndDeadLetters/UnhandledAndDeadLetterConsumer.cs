@@ -160,7 +160,8 @@ public sealed class UnhandledAndDeadLetterConsumer(
                 EventStatusUpdate.Quarantined(canvas, eventId, worker, attempts, enqueuedAt, id, queue, entry.Error));
         }
         logger.LogWarning(
-            "A message from {Queue} ({Canvas}/{Worker}, event {EventId}) was quarantined as item {QuarantineId} after {Attempts} attempts: {Error}",
+            "A message from {Queue} ({Canvas}/{Worker}, event {EventId}) was quarantined as item {QuarantineId} " +
+            "after {Attempts} attempts: {Error}",
             queue, entry.Canvas, entry.Worker, entry.EventId, id, failure.Attempts, entry.Error);
     }
 

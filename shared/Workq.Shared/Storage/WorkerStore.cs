@@ -9,7 +9,9 @@ namespace Workq.Shared.Storage;
 public sealed class WorkerStore(NpgsqlDataSource db)
 {
     private const string Columns = "canvas, name, version, code, state, blocked_reason, state_under_block, " +
-        "concurrency, retry::text as retry, processed, failed, dead_lettered, change, rate_limit::text as rate_limit, ordering_lanes, incarnation, (select c.incarnation from canvases c where c.name = canvas) as canvas_incarnation";
+        "concurrency, retry::text as retry, processed, failed, dead_lettered, change, " +
+        "rate_limit::text as rate_limit, ordering_lanes, incarnation, " +
+        "(select c.incarnation from canvases c where c.name = canvas) as canvas_incarnation";
     // A new or removed limit starts from a full bucket: slots granted under the old one must not hold up the new one.
     private const string ResetRateBucket = "reset as (delete from worker_rate_buckets where canvas = @canvas and " +
         "worker = @name and (@rateLimit::jsonb is not null or @clearRateLimit))";
@@ -239,7 +241,8 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         string reason,
         CancellationToken cancellationToken,
         long incarnation = 0) => TransitionAsync(canvas, name,
-        $"state_under_block = case when state = '{WorkerStates.Blocked}' then state_under_block else state end, state = '{WorkerStates.Blocked}', blocked_reason = @reason",
+        $"state_under_block = case when state = '{WorkerStates.Blocked}' then state_under_block else state end, " +
+        $"state = '{WorkerStates.Blocked}', blocked_reason = @reason",
         new { reason = TenantText.Store(reason) }, cancellationToken, incarnation);
 
     /// <summary>blocked → the state it was blocked in (running when unknown).</summary>
