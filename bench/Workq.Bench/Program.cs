@@ -243,8 +243,10 @@ async Task StatusCostAsync(WorkqScenarios workq, BatchResult on)
     // share of capacity.
     static double Cpu(BatchResult run) => run.Cpu.Sum(c => c.MicrosPerEvent);
     var cpuOn = (Cpu(on) + Cpu(again)) / 2;
-    var line = $"event status: batch {on.Run.PerSecond:F0} events/s on, {off.Run.PerSecond:F0} off (emitter, worker), {again.Run.PerSecond:F0} on again; " +
-        $"on/off = {mean / off.Run.PerSecond:P1}; CPU per event {Cpu(on):F0} / {Cpu(off):F0} / {Cpu(again):F0} µs, off/on = {Cpu(off) / cpuOn:P1}";
+    var line = $"event status: batch {on.Run.PerSecond:F0} events/s on, {off.Run.PerSecond:F0} off " +
+        $"(emitter, worker), {again.Run.PerSecond:F0} on again; " +
+        $"on/off = {mean / off.Run.PerSecond:P1}; CPU per event {Cpu(on):F0} / {Cpu(off):F0} / {Cpu(again):F0} µs, " +
+            $"off/on = {Cpu(off) / cpuOn:P1}";
     Console.Error.WriteLine($"[bench] {line}");
     Directory.CreateDirectory(options.Results);
     await File.WriteAllTextAsync(Path.Combine(options.Results, "event-status.txt"), line + Environment.NewLine, ct);
@@ -254,9 +256,11 @@ async Task<RabbitNodes> StartNodesAsync(CancellationToken cancellationToken)
 {
     if (RabbitNodes
         .Unavailable is { } why) throw new InvalidOperationException($"--broker {BenchOptions.ClusterBroker}: {why}");
-    Console.Error.WriteLine($"[bench] {total.Elapsed:mm\\:ss} starting a {BenchOptions.ClusterNodes}-node RabbitMQ cluster in containers ...");
+    Console.Error.WriteLine($"[bench] {total.Elapsed:mm\\:ss} starting a {BenchOptions.ClusterNodes}-node RabbitMQ " +
+        $"cluster in containers ...");
     var started = await RabbitNodes.StartAsync(BenchOptions.ClusterNodes, cancellationToken);
-    Console.Error.WriteLine($"[bench] {total.Elapsed:mm\\:ss} cluster up: {string.Join(", ", started.Nodes.Select(n => $"{n.Name} {n.Address}"))} (network {started.NetworkName})");
+    Console.Error.WriteLine($"[bench] {total.Elapsed:mm\\:ss} cluster up: {string.Join(", ", started.Nodes.Select(n
+        => $"{n.Name} {n.Address}"))} (network {started.NetworkName})");
     return started;
 }
 

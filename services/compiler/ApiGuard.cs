@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
-using Workq.Shared.Scripting;
+using Workq.Shared.Handlers.Scripting;
 
 namespace Workq.Compiler;
 
@@ -16,7 +16,8 @@ namespace Workq.Compiler;
 internal static class ApiGuard
 {
     private const string AsyncVoid = "async void is not allowed: its exceptions would crash the worker (return a Task)";
-    private const string Subclass = "deriving from this type is not allowed: the framework can hand a subclass buffers shared with other canvases";
+    private const string Subclass = "deriving from this type is not allowed: the framework can hand a subclass " +
+        "buffers shared with other canvases";
     private const string TypeForName
         = "a Type may be used only for its name (.Name, .FullName, .Namespace) or compared with == and !=";
 
@@ -108,7 +109,8 @@ internal static class ApiGuard
                     Add(node, "async void", AsyncVoid, isMember: false);
                     break;
                 case DestructorDeclarationSyntax:
-                    Add(node, "finalizer", "finalizers are not allowed: they run on the runtime's finalizer thread after the run, where an exception ends the whole process", isMember: false);
+                    Add(node, "finalizer", "finalizers are not allowed: they run on the runtime's finalizer thread " +
+                        "after the run, where an exception ends the whole process", isMember: false);
                     break;
                 case AssignmentExpressionSyntax assignment:
                     CheckStaticWrite(assignment.Left);
@@ -195,7 +197,8 @@ internal static class ApiGuard
             {
                 if (DeniedInterfaces.Contains(HandlerApi.MetadataName(implemented.OriginalDefinition)))
                     Add(node, HandlerApi.Display(
-                        implemented.OriginalDefinition), "implementing this interface is not allowed: the framework formats into buffers shared with other canvases", isMember: false);
+                        implemented.OriginalDefinition), "implementing this interface is not allowed: the framework " +
+                            "formats into buffers shared with other canvases", isMember: false);
             }
         }
 

@@ -34,7 +34,8 @@ internal static partial class HandlerApi
     public const string TakesMethod = "it takes a delegate or a method and binds or calls through it";
     public const string ObjectGraph = "it hands out an object the framework holds, which may be the host's";
     public const string ExpressionTrees = "expression trees are not allowed";
-    public const string CompilerHeld = "only the compiler may hold one: it rents from the shared array pool, and a copy could return its array twice";
+    public const string CompilerHeld = "only the compiler may hold one: it rents from the shared array pool, and a " +
+        "copy could return its array twice";
     public const string Unlisted = "not on the list of APIs handler code may use (docs/handler-api-surface.md)";
     public const string SerializerCreates = "its type argument is created by the serializer: it must be a data type";
 
@@ -120,7 +121,8 @@ internal static partial class HandlerApi
 
     /// <summary>String parameters the framework documents as a type's or an assembly's name that it resolves.</summary>
     private static readonly FrozenSet<string> TypeNameParameters = FrozenSet.ToFrozenSet(
-        ["typeName", "assemblyName", "assemblyString", "assemblyFile", "assemblyQualifiedName", "className"], StringComparer.OrdinalIgnoreCase);
+        ["typeName", "assemblyName", "assemblyString", "assemblyFile", "assemblyQualifiedName", "className"],
+            StringComparer.OrdinalIgnoreCase);
 
     private static readonly SymbolDisplayFormat ApiFormat = new(
         typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces,

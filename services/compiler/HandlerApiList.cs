@@ -1,5 +1,7 @@
 using System.Collections.Frozen;
 using Microsoft.CodeAnalysis;
+using Workq.Shared.Messaging;
+using Workq.Shared.Scripting;
 
 namespace Workq.Compiler;
 
@@ -484,21 +486,34 @@ internal static partial class HandlerApi
     /// </summary>
     private static readonly FrozenSet<string> SerializerData = FrozenSet.ToFrozenSet(
     [
-        "System.Object", "System.String", "System.Boolean", "System.Char", "System.Byte", "System.SByte", "System.Int16", "System.UInt16",
-        "System.Int32", "System.UInt32", "System.Int64", "System.UInt64", "System.Int128", "System.UInt128", "System.Single", "System.Double",
-        "System.Half", "System.Decimal", "System.DateTime", "System.DateTimeOffset", "System.DateOnly", "System.TimeOnly", "System.TimeSpan",
-        "System.Guid", "System.Uri", "System.Version", "System.Nullable`1", "System.Memory`1", "System.ReadOnlyMemory`1",
-        "System.ValueTuple`1", "System.ValueTuple`2", "System.ValueTuple`3", "System.ValueTuple`4", "System.ValueTuple`5", "System.ValueTuple`6",
+        "System.Object", "System.String", "System.Boolean", "System.Char", "System.Byte", "System.SByte",
+            "System.Int16", "System.UInt16",
+        "System.Int32", "System.UInt32", "System.Int64", "System.UInt64", "System.Int128", "System.UInt128",
+            "System.Single", "System.Double",
+        "System.Half", "System.Decimal", "System.DateTime", "System.DateTimeOffset", "System.DateOnly",
+            "System.TimeOnly", "System.TimeSpan",
+        "System.Guid", "System.Uri", "System.Version", "System.Nullable`1", "System.Memory`1",
+            "System.ReadOnlyMemory`1",
+        "System.ValueTuple`1", "System.ValueTuple`2", "System.ValueTuple`3", "System.ValueTuple`4",
+            "System.ValueTuple`5", "System.ValueTuple`6",
         "System.ValueTuple`7", "System.ValueTuple`8",
-        "System.Text.Json.JsonElement", "System.Text.Json.JsonDocument", "System.Text.Json.Nodes.JsonNode", "System.Text.Json.Nodes.JsonObject",
+        "System.Text.Json.JsonElement", "System.Text.Json.JsonDocument", "System.Text.Json.Nodes.JsonNode",
+            "System.Text.Json.Nodes.JsonObject",
         "System.Text.Json.Nodes.JsonArray", "System.Text.Json.Nodes.JsonValue",
-        "System.Collections.Generic.IEnumerable`1", "System.Collections.Generic.ICollection`1", "System.Collections.Generic.IList`1",
-        "System.Collections.Generic.IReadOnlyCollection`1", "System.Collections.Generic.IReadOnlyList`1", "System.Collections.Generic.ISet`1",
-        "System.Collections.Generic.IReadOnlySet`1", "System.Collections.Generic.IDictionary`2", "System.Collections.Generic.IReadOnlyDictionary`2",
-        "System.Collections.Generic.KeyValuePair`2", "System.Collections.Generic.List`1", "System.Collections.Generic.Dictionary`2",
-        "System.Collections.Generic.HashSet`1", "System.Collections.Generic.SortedSet`1", "System.Collections.Generic.SortedDictionary`2",
-        "System.Collections.Generic.SortedList`2", "System.Collections.Generic.OrderedDictionary`2", "System.Collections.Generic.Queue`1",
-        "System.Collections.Generic.Stack`1", "System.Collections.Generic.LinkedList`1", "System.Collections.Concurrent.ConcurrentDictionary`2",
+        "System.Collections.Generic.IEnumerable`1", "System.Collections.Generic.ICollection`1",
+            "System.Collections.Generic.IList`1",
+        "System.Collections.Generic.IReadOnlyCollection`1", "System.Collections.Generic.IReadOnlyList`1",
+            "System.Collections.Generic.ISet`1",
+        "System.Collections.Generic.IReadOnlySet`1", "System.Collections.Generic.IDictionary`2",
+            "System.Collections.Generic.IReadOnlyDictionary`2",
+        "System.Collections.Generic.KeyValuePair`2", "System.Collections.Generic.List`1",
+            "System.Collections.Generic.Dictionary`2",
+        "System.Collections.Generic.HashSet`1", "System.Collections.Generic.SortedSet`1",
+            "System.Collections.Generic.SortedDictionary`2",
+        "System.Collections.Generic.SortedList`2", "System.Collections.Generic.OrderedDictionary`2",
+            "System.Collections.Generic.Queue`1",
+        "System.Collections.Generic.Stack`1", "System.Collections.Generic.LinkedList`1",
+            "System.Collections.Concurrent.ConcurrentDictionary`2",
         "System.Collections.Concurrent.ConcurrentQueue`1", "System.Collections.Concurrent.ConcurrentStack`1",
     ]);
 

@@ -26,7 +26,8 @@ internal static class HandlerApiSurface
 
     private static readonly MethodKind[] UnlistedKinds =
     [
-        MethodKind.PropertyGet, MethodKind.PropertySet, MethodKind.EventAdd, MethodKind.EventRemove, MethodKind.EventRaise, MethodKind.StaticConstructor,
+        MethodKind.PropertyGet, MethodKind.PropertySet, MethodKind.EventAdd, MethodKind.EventRemove,
+            MethodKind.EventRaise, MethodKind.StaticConstructor,
     ];
 
     public static string Generate(Compilation compilation)
@@ -48,7 +49,8 @@ internal static class HandlerApiSurface
             var mode = HandlerApi.IsPartlyAllowed(type)
                 ? "only the members marked allowed"
                 : "all members but those refused";
-            body.Append($"\n## {HandlerApi.Display(type)}: {mode}{(derivable ? "; a script's types may derive from it" : "")}\n\n");
+            body.Append($"\n## {HandlerApi.Display(type)}: {mode}{(derivable ? "; a script's types may derive from it"
+                : "")}\n\n");
             // One line per name and verdict: overloads side by side, an enum's values together.
             var lines = type.GetMembers()
                 .Where(m => IsListed(m, derivable))

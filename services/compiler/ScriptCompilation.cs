@@ -1,5 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
-using Workq.Shared.Scripting;
+using Workq.Shared.Handlers.Scripting;
 
 namespace Workq.Compiler;
 
@@ -15,9 +15,3 @@ public sealed record ScriptCompilation(CompiledHandler? Handler, IReadOnlyList<S
 
     internal static ScriptCompilation Compiled(CompiledHandler handler) => new(handler, []);
 }
-
-/// <summary>
-/// The outcome of <see cref="ScriptCompiler.Emit"/>: the compiled assembly's bytes, or the errors that refused the
-/// code.
-/// </summary>
-public sealed record HandlerAssembly(byte[]? Assembly, IReadOnlyList<ScriptError> Errors);

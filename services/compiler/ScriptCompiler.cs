@@ -4,6 +4,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Scripting;
+using Workq.Shared.Handlers.Scripting;
 using Workq.Shared.Scripting;
 
 namespace Workq.Compiler;
@@ -24,9 +25,11 @@ public sealed class ScriptCompiler
     // Only what handlers need: the guard decides what is allowed, and these decide what even exists.
     private static readonly string[] ReferencedAssemblies =
     [
-        "System.Private.CoreLib", "System.Private.Uri", "System.Runtime", "System.Collections", "System.Collections.Concurrent", "System.Linq",
+        "System.Private.CoreLib", "System.Private.Uri", "System.Runtime", "System.Collections",
+            "System.Collections.Concurrent", "System.Linq",
         "System.Memory", "System.Runtime.Numerics", "System.Text.RegularExpressions", "System.Text.Json",
-        "System.Text.Encodings.Web", "System.Threading", "System.Net.Http", "System.Net.Primitives", "System.Web.HttpUtility",
+        "System.Text.Encodings.Web", "System.Threading", "System.Net.Http", "System.Net.Primitives",
+            "System.Web.HttpUtility",
     ];
 
     private readonly ScriptOptions _options;

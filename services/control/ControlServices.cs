@@ -8,7 +8,6 @@ using Workq.Shared.Configuration;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Hosting;
 using Workq.Shared.Http;
-using Workq.Shared.Scripting;
 using Workq.Shared.Storage;
 using Workq.Traces.MongoDb;
 
@@ -33,7 +32,7 @@ public static class ControlServices
         services.AddSingleton<QuarantineRedrive>();
         services.AddHostedService<QuarantineGauge>();
         services.AddOpenApi();
-        services.AddSingleton<Convergence>();
+        services.AddSingleton<AppliedChangeWaiter>();
         services.AddControlPlane(options.Broker, bus =>
         {
             bus.AddConsumer<CanvasChangedConsumer>();

@@ -7,7 +7,8 @@ public static class Dashboard
 {
     // Only this machine's files: the page may not load fonts, scripts or anything else from elsewhere.
     private const string ContentSecurityPolicy =
-        "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+        "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
     public static WebApplication UseDashboard(this WebApplication app)
     {

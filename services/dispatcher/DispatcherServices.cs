@@ -1,9 +1,9 @@
 using Workq.Dispatcher.Crons;
 using Workq.Dispatcher.Metrics;
-using Workq.Dispatcher.Parking;
 using Workq.Dispatcher.Reconciling;
 using Workq.Dispatcher.Scheduling;
 using Workq.Dispatcher.Statuses;
+using Workq.Dispatcher.UnhandledAndDeadLetters;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Hosting;
 using Workq.Shared.Messaging;
@@ -28,7 +28,7 @@ public static class DispatcherServices
         services.AddSingleton<ScheduledEventStore>();
         services.AddSingleton<ExchangeCheck>();
         services.AddHostedService<TopologyReconciler>();
-        services.AddHostedService<ParkingConsumer>();
+        services.AddHostedService<UnhandledAndDeadLetterConsumer>();
         services.AddHostedSingleton<UnhandledReplayer>();
         services.AddEventStatus();
         services.AddHostedService<EventStatusPruner>();

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
-using Workq.Shared.Isolation;
+using Workq.Shared.Handlers.Isolation;
+using Workq.Shared.Handlers.Messaging;
+using Workq.Shared.Handlers.Scripting;
 using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;
 

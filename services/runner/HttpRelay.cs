@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
-using Workq.Shared.Isolation;
+using Workq.Shared.Handlers.Isolation;
 
 namespace Workq.Runner;
 
@@ -111,7 +111,8 @@ public sealed class HttpRelay(FrameOutput output, int concurrency, int maxBodyBy
     }
 
     private HttpRequestException TooLarge(long? length) =>
-        new(HttpRequestError.Unknown, $"The request body{(length is null ? "" : $" of {length} bytes")} is larger than {maxBodyBytes} bytes ({MaxBytesVariable}).");
+        new(HttpRequestError.Unknown, $"The request body{(length is null ? "" : $" of {length} bytes")} is larger " +
+            $"than {maxBodyBytes} bytes ({MaxBytesVariable}).");
 
     private static List<KeyValuePair<string, string>> Headers(HttpRequestMessage request)
     {

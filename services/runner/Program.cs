@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Workq.Runner;
-using Workq.Shared.Isolation;
+using Workq.Shared.Handlers.Isolation;
 
 // A runner process: the worker service starts one per canvas and hands it that canvas's events over stdin; results,
 // logs and emits go back over stdout. It holds no credentials (its environment is SandboxEnvironment's), loads

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Workq.Shared.Isolation;
+using Workq.Shared.Handlers.Isolation;
 
 namespace Workq.Runner;
 
@@ -64,7 +64,8 @@ internal static class SandboxEntry
             null;
         if (problem is not null) return ($"the sandbox is not as asked: {problem}", "");
         var report = string.Create(CultureInfo.InvariantCulture,
-            $"uid {uid}, pid 1 alone, no capabilities, no_new_privs, {filters} seccomp filters, network: lo only, root: {root}");
+            $"uid {uid}, pid 1 alone, no capabilities, no_new_privs, {filters} seccomp filters, network: lo only, " +
+                $"root: {root}");
         return (null, report);
     }
 }

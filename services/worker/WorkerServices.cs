@@ -18,7 +18,7 @@ public static class WorkerServices
 {
     /// <summary>
     /// Hosted services stop in the reverse order of their registration, and here that order matters: the control
-    /// plane's bus stops first, then the consumers (<see cref="WorkerSupervisor"/>), then what they used: the
+    /// plane's bus stops first, then the consumers (<see cref="WorkerReconciler"/>), then what they used: the
     /// recorders, which write what the consumers finished, and last the runner processes.
     /// </summary>
     public static async Task<WebApplicationBuilder> AddWorkerServicesAsync(this WebApplicationBuilder builder)
@@ -44,7 +44,7 @@ public static class WorkerServices
         services.AddHostedSingleton<RunRecorder>();
         services.AddHostedSingleton<InstanceHeartbeat>();
         services.AddHostedService<LoadReporter>();
-        services.AddHostedSingleton<WorkerSupervisor>();
+        services.AddHostedSingleton<WorkerReconciler>();
         services.AddControlPlane(options.Broker, bus =>
         {
             bus.AddConsumer<WorkerChangedConsumer>();

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Workq.Shared;
+namespace Workq.Shared.Handlers;
 
 public static class JsonDefaults
 {

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Workq.Shared;
+namespace Workq.Shared.Handlers;
 
 public static class JsonText
 {

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 
-namespace Workq.Shared;
+namespace Workq.Shared.Handlers;
 
 /// <summary>
 /// The one rule for text a tenant gives (docs/DESIGN.md, "Tenant text"). PostgreSQL text cannot hold U+0000 and UTF-8

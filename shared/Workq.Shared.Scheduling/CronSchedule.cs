@@ -70,7 +70,8 @@ public sealed class CronSchedule
         var expression = text?.Trim() ?? "";
         if (expression.Length == 0)
         {
-            error = "The schedule is empty: write five fields (minute hour day-of-month month day-of-week), e.g. \"*/5 * * * *\".";
+            error = "The schedule is empty: write five fields (minute hour day-of-month month day-of-week), e.g. " +
+                "\"*/5 * * * *\".";
             return false;
         }
         if (expression.Length > MaxLength)
@@ -83,7 +84,8 @@ public sealed class CronSchedule
         {
             if (!Macros.TryGetValue(expression, out var expanded))
             {
-                error = $"Unknown macro '{expression}': use @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly, or five fields.";
+                error = $"Unknown macro '{expression}': use @yearly, @annually, @monthly, @weekly, @daily, @midnight " +
+                    $"or @hourly, or five fields.";
                 return false;
             }
             fiveFields = expanded;
@@ -92,7 +94,8 @@ public sealed class CronSchedule
         var parts = fiveFields.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length != 5)
         {
-            error = $"A schedule has exactly five fields (minute hour day-of-month month day-of-week), in UTC, e.g. \"*/5 * * * *\"; " +
+            error = $"A schedule has exactly five fields (minute hour day-of-month month day-of-week), in UTC, e.g. " +
+                $"\"*/5 * * * *\"; " +
                     $"'{expression}' has {parts.Length}. Seconds and years are not supported.";
             return false;
         }
@@ -184,7 +187,8 @@ public sealed class CronSchedule
             if (!TryParseItem(field, item, set, out error))
             {
                 var names = field.Names is null ? "" : $" or names ({string.Join(',', field.Names)})";
-                error = $"The {field.Name} field '{text}' is not valid: {error} Use numbers {field.Min}-{field.Max}{names}, '*', ranges a-b, lists a,b and steps /n.";
+                error = $"The {field.Name} field '{text}' is not valid: {error} Use numbers " +
+                    $"{field.Min}-{field.Max}{names}, '*', ranges a-b, lists a,b and steps /n.";
                 return false;
             }
         }
@@ -237,7 +241,8 @@ public sealed class CronSchedule
                 if (!TryValue(field, dash[1], out high, out error)) return false;
                 if (high < low)
                 {
-                    error = $"the range '{range}' runs backwards; write it as two ranges, e.g. '{dash[0]}-{field.Max},{field.Min}-{dash[1]}'.";
+                    error = $"the range '{range}' runs backwards; write it as two ranges, e.g. " +
+                        $"'{dash[0]}-{field.Max},{field.Min}-{dash[1]}'.";
                     return false;
                 }
             }

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using MongoDB.Driver;
 using Workq.Shared.Configuration;
@@ -41,24 +40,6 @@ public static class TraceStoreSetup
         catch (MongoConfigurationException e)
         {
             throw new InvalidOperationException($"WORKQ_TRACES_MONGODB is not a usable MongoDB URL: {e.Message}", e);
-        }
-    }
-}
-
-public sealed class MongoHealthCheck(MongoTraceStore traces) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(
-        HealthCheckContext context,
-        CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await traces.PingAsync(cancellationToken);
-            return HealthCheckResult.Healthy();
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            return HealthCheckResult.Unhealthy($"MongoDB (WORKQ_TRACES_MONGODB) does not answer: {e.Message}");
         }
     }
 }

@@ -1,4 +1,5 @@
-using Workq.Shared.Isolation;
+using Workq.Shared.Handlers.Isolation;
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Messaging;
 
 namespace Workq.UnitTests;

@@ -41,7 +41,7 @@ public sealed class OrderingKeyTests
     [Fact]
     public async Task Chains_run_each_keys_work_in_order_one_at_a_time_and_keys_side_by_side()
     {
-        var chains = new KeyChains();
+        var chains = new KeyedSerialExecutor();
         var log = new ConcurrentQueue<(string Key, int N, bool Start)>();
         var running = 0;
         var mostAtOnce = 0;
@@ -78,7 +78,7 @@ public sealed class OrderingKeyTests
     [Fact]
     public async Task A_faulted_run_ends_only_itself_and_its_successor_still_runs()
     {
-        var chains = new KeyChains();
+        var chains = new KeyedSerialExecutor();
         var failed = chains.Add("k", () => throw new InvalidOperationException("boom"));
         var ran = false;
         await chains.Add("k", () =>

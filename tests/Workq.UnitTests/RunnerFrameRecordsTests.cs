@@ -1,5 +1,6 @@
 using System.Net;
-using Workq.Shared.Isolation;
+using Workq.Shared.Handlers.Isolation;
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Messaging;
 
 namespace Workq.UnitTests;

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using Workq.Shared.Isolation;
+using Workq.Shared.Handlers.Isolation;
 
 namespace Workq.UnitTests;
 

@@ -1,6 +1,6 @@
 using System.IO.Pipelines;
 using Microsoft.Extensions.Logging.Abstractions;
-using Workq.Shared.Isolation;
+using Workq.Shared.Handlers.Isolation;
 using Workq.Worker.Isolation;
 
 namespace Workq.UnitTests;

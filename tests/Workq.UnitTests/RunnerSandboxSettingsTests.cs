@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Workq.Shared.Configuration;
-using Workq.Shared.Isolation;
+using Workq.Shared.Handlers.Isolation;
 using Workq.Worker.Isolation;
 
 namespace Workq.UnitTests;

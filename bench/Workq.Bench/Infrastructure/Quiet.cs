@@ -21,7 +21,8 @@ public static class Quiet
             if (total1 > total0 && (double)(busy1 - busy0) / (total1 - total0) <= BusyAtMost) return;
         }
         Console.Error.WriteLine(
-            $"[bench] the machine did not settle below {BusyAtMost:P0} CPU within {Patience.TotalSeconds:0} s; going on");
+            $"[bench] the machine did not settle below {BusyAtMost:P0} CPU within {Patience.TotalSeconds:0} s; going " +
+                $"on");
     }
 
     /// <summary>Busy and total jiffies over all cores (idle and iowait count as not busy).</summary>

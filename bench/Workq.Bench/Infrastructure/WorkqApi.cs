@@ -109,7 +109,8 @@ public sealed class WorkqApi(HttpClient http, Uri control, Uri emitter, string a
     {
         if (response.StatusCode == expect) return;
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        throw new HttpRequestException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri} answered {(int)response.StatusCode}, expected {(int)expect}: {body}");
+        throw new HttpRequestException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri} " +
+            $"answered {(int)response.StatusCode}, expected {(int)expect}: {body}");
     }
 
     /// <summary>

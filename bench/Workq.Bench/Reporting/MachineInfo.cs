@@ -24,8 +24,10 @@ public static class MachineInfo
             RuntimeInformation.FrameworkDescription,
             load.Length == 3 ? string.Join(' ', load) : "n/a",
             shared
-                ? "the machine was busy with other work when the run started (five-minute load above 1.5 per core): rerun ./bench.sh on a quiet machine for clean figures"
-                : "the machine was otherwise quiet; the broker, the database, the four services and the bench all share its cores");
+                ? "the machine was busy with other work when the run started (five-minute load above 1.5 per core): " +
+                    "rerun ./bench.sh on a quiet machine for clean figures"
+                : "the machine was otherwise quiet; the broker, the database, the four services and the bench all " +
+                    "share its cores");
     }
 
     private static long MemoryMb() =>

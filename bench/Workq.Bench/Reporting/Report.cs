@@ -68,7 +68,8 @@ public static class Report
                     : "not run",
                 c is { Cold.Count: > 0 } cold ? cold.Cold.P50 <= 300 : null),
             new("warm runner RSS, one small handler (7)", "<= 60 MB",
-                c is not null ? $"{N(c.RunnerRssMaxMb)} MB at most (median {N(c.RunnerRssMedianMb)}; worker service {N(c.WorkerRssMb)} MB)" : "not run",
+                c is not null ? $"{N(c.RunnerRssMaxMb)} MB at most (median {N(c.RunnerRssMedianMb)}; worker service " +
+                    $"{N(c.WorkerRssMb)} MB)" : "not run",
                 c is not null ? c.RunnerRssMaxMb <= 60 : null),
         ];
     }
@@ -100,7 +101,8 @@ public static class Report
                 $"{N(on.Batch.Run.PerSecond)} vs {N(off.Batch.Run.PerSecond)}: {Percent(ratio)}",
                 ratio >= 0.95),
             new("Http p50 per request (9), relayed by the supervisor vs in process", "<= +1 ms",
-                $"{N(on.Http.P50)} vs {N(walls.InProcessHttp.P50)} ms: {(overhead >= 0 ? "+" : "")}{N(overhead)} ms (p99 {N(on.Http.P99)} vs {N(walls.InProcessHttp.P99)}; sandbox off {N(off.Http.P50)})",
+                $"{N(on.Http.P50)} vs {N(walls.InProcessHttp.P50)} ms: {(overhead >= 0 ? "+" : "")}{N(overhead)} ms " +
+                    $"(p99 {N(on.Http.P99)} vs {N(walls.InProcessHttp.P99)}; sandbox off {N(off.Http.P50)})",
                 overhead <= 1),
         ];
     }
@@ -111,31 +113,58 @@ public static class Report
         var onCluster = r.Options.Broker == BenchOptions.ClusterBroker
             ? $" Broker: a {BenchOptions.ClusterNodes}-node RabbitMQ cluster in containers."
             : "";
-        md.AppendLine(CultureInfo.InvariantCulture, $"Run of {r.StartedAt:yyyy-MM-dd HH:mm} UTC, {N(r.TotalSeconds)} s; {r.Options.EventBytes}-byte JSON events, prefetch/concurrency {r.Options.Prefetch}.{onCluster}");
+        md.AppendLine(CultureInfo.InvariantCulture, $"Run of {r.StartedAt:yyyy-MM-dd HH:mm} UTC, {N(r.TotalSeconds)} " +
+            $"s; {r.Options.EventBytes}-byte JSON events, prefetch/concurrency {r.Options.Prefetch}.{onCluster}");
         md.AppendLine();
         md.AppendLine("| # | scenario | result | detail |");
         md.AppendLine("| --- | --- | --- | --- |");
         if (r.Raw is { } raw)
-            md.AppendLine(CultureInfo.InvariantCulture, $"| 1 | raw RabbitMQ.Client {VersionOf(typeof(RabbitMQ.Client.IConnection))}: quorum queue, persistent, pipelined confirms, manual acks | **{N(raw.PerSecond)} msg/s** | {N(raw.Messages)} messages in {N(raw.Seconds)} s (all confirmed at {N(raw.PublishSeconds)} s) |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 1 | raw RabbitMQ.Client " +
+                $"{VersionOf(typeof(RabbitMQ.Client.IConnection))}: quorum queue, persistent, pipelined confirms, " +
+                    $"manual acks | **{N(raw.PerSecond)} msg/s** | {N(raw.Messages)} messages in {N(raw.Seconds)} s " +
+                        $"(all confirmed at {N(raw.PublishSeconds)} s) |");
         if (r.MassTransit is { } mt)
-            md.AppendLine(CultureInfo.InvariantCulture, $"| 2 | MassTransit {VersionOf(typeof(MassTransit.IBus))}: Publish with confirms, quorum receive endpoint | **{N(mt.PerSecond)} msg/s** | {N(mt.Messages)} messages in {N(mt.Seconds)} s (all confirmed at {N(mt.PublishSeconds)} s) |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 2 | MassTransit {VersionOf(typeof(MassTransit.IBus))}: " +
+                $"Publish with confirms, quorum receive endpoint | **{N(mt.PerSecond)} msg/s** | {N(mt.Messages)} " +
+                    $"messages in {N(mt.Seconds)} s (all confirmed at {N(mt.PublishSeconds)} s) |");
         if (r.Batch is { } batch)
-            md.AppendLine(CultureInfo.InvariantCulture, $"| 3 | Workq end to end: batch emit ({r.Options.BatchSize}/request, {r.Options.ParallelBatches} in parallel) → `return null;` → ack | **{N(batch.Run.PerSecond)} events/s** | {N(batch.Run.Messages)} events in {N(batch.Run.Seconds)} s; all 202s at {N(batch.Run.PublishSeconds)} s ({N(batch.EmitPerSecond)} events/s emitted); Workq/raw {Percent(r.WorkqOverRaw)}, Workq/MassTransit {Times(r.WorkqOverMassTransit)} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 3 | Workq end to end: batch emit " +
+                $"({r.Options.BatchSize}/request, {r.Options.ParallelBatches} in parallel) → `return null;` → ack | " +
+                    $"**{N(batch.Run.PerSecond)} events/s** | {N(batch.Run.Messages)} events in " +
+                        $"{N(batch.Run.Seconds)} s; all 202s at {N(batch.Run.PublishSeconds)} s " +
+                            $"({N(batch.EmitPerSecond)} events/s emitted); Workq/raw {Percent(r.WorkqOverRaw)}, " +
+                                $"Workq/MassTransit {Times(r.WorkqOverMassTransit)} |");
         if (r.Single is { } single)
-            md.AppendLine(CultureInfo.InvariantCulture, $"| 4 | Workq single emits, {r.Options.SingleClients} concurrent clients | **{N(single.PerSecond)} req/s** | 202 latency p50 {N(single.Latency.P50)} / p95 {N(single.Latency.P95)} / p99 {N(single.Latency.P99)} ms (max {N(single.Latency.Max)}); {N(single.Requests)} requests in {N(single.Seconds)} s, {single.Errors} errors |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 4 | Workq single emits, {r.Options.SingleClients} " +
+                $"concurrent clients | **{N(single.PerSecond)} req/s** | 202 latency p50 {N(single.Latency.P50)} / " +
+                    $"p95 {N(single.Latency.P95)} / p99 {N(single.Latency.P99)} ms (max {N(single.Latency.Max)}); " +
+                        $"{N(single.Requests)} requests in {N(single.Seconds)} s, {single.Errors} errors |");
         if (r.Wait is { } wait)
-            md.AppendLine(CultureInfo.InvariantCulture, $"| 5 | queue wait (enqueue → handler start) at {N(wait.AchievedPerSecond)} events/s ({(r.Options.WaitRate > 0 ? "--wait-rate" : "50 % of 3")}; the machine {Percent(wait.MachineBusy)} busy) | **p50 {N(wait.Reported.P50)} / p95 {N(wait.Reported.P95)} / p99 {N(wait.Reported.P99)} ms** | every event, as its handler reported it ({N(wait.Reported.Count)} events, max {N(wait.Reported.Max)} ms); runner's queueWaitMs from {N(wait.Traced.Count)} sampled traces: p50 {N(wait.Traced.P50)} / p95 {N(wait.Traced.P95)} / p99 {N(wait.Traced.P99)} ms |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 5 | queue wait (enqueue → handler start) at " +
+                $"{N(wait.AchievedPerSecond)} events/s ({(r.Options.WaitRate > 0 ? "--wait-rate" : "50 % of 3")}; the machine {Percent(wait.MachineBusy)} busy) | **p50 {N(wait.Reported.P50)} / p95 {N(wait.Reported.P95)} / p99 {N(wait.Reported.P99)} ms** | every event, as its handler reported it ({N(wait.Reported.Count)} events, max {N(wait.Reported.Max)} ms); runner's queueWaitMs from {N(wait.Traced.Count)} sampled traces: p50 {N(wait.Traced.P50)} / p95 {N(wait.Traced.P95)} / p99 {N(wait.Traced.P99)} ms |");
         if (r.LightWait is { } light)
-            md.AppendLine(CultureInfo.InvariantCulture, $"| 5b | queue wait as in 5, at {N(light.AchievedPerSecond)} events/s (25 % of 3; the machine {Percent(light.MachineBusy)} busy) | **p50 {N(light.Reported.P50)} / p95 {N(light.Reported.P95)} / p99 {N(light.Reported.P99)} ms** | {N(light.Reported.Count)} events, max {N(light.Reported.Max)} ms |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 5b | queue wait as in 5, at {N(light.AchievedPerSecond)} " +
+                $"events/s (25 % of 3; the machine {Percent(light.MachineBusy)} busy) | **p50 {N(light.Reported.P50)} / p95 {N(light.Reported.P95)} / p99 {N(light.Reported.P99)} ms** | {N(light.Reported.Count)} events, max {N(light.Reported.Max)} ms |");
         if (r.Wait is { Raw: { } rawWait } w5)
-            md.AppendLine(CultureInfo.InvariantCulture, $"| 5r | the floor: raw RabbitMQ.Client publish → consume on the same kind of queue at {N(w5.TargetPerSecond)} msg/s | **p50 {N(rawWait.P50)} / p95 {N(rawWait.P95)} / p99 {N(rawWait.P99)} ms** | {N(rawWait.Count)} messages, max {N(rawWait.Max)} ms, with the idle Workq services running beside it |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 5r | the floor: raw RabbitMQ.Client publish → consume on " +
+                $"the same kind of queue at {N(w5.TargetPerSecond)} msg/s | **p50 {N(rawWait.P50)} / p95 " +
+                    $"{N(rawWait.P95)} / p99 {N(rawWait.P99)} ms** | {N(rawWait.Count)} messages, max " +
+                        $"{N(rawWait.Max)} ms, with the idle Workq services running beside it |");
         if (r.Scale is { } scale)
         {
-            md.AppendLine(CultureInfo.InvariantCulture, $"| 6a | deploy {N(scale.Workers)} workers on {N(scale.Canvases)} canvases ({r.Options.DeployParallelism} PUTs at a time) | **{N(scale.AllConsumingSeconds)} s** | all PUTs answered at {N(scale.DeploySeconds)} s; all consumed by the worker instance at {N(scale.AllConsumingSeconds)} s |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 6a | deploy {N(scale.Workers)} workers on " +
+                $"{N(scale.Canvases)} canvases ({r.Options.DeployParallelism} PUTs at a time) | " +
+                    $"**{N(scale.AllConsumingSeconds)} s** | all PUTs answered at {N(scale.DeploySeconds)} s; all " +
+                        $"consumed by the worker instance at {N(scale.AllConsumingSeconds)} s |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| 6b | worker instance RSS, {N(scale.Workers)} idle workers | **{N(scale.WorkerRssAfterMb)} MB** | {N(scale.WorkerRssBeforeMb)} MB before the deploy (2 workers) |");
-            md.AppendLine(CultureInfo.InvariantCulture, $"| 6c | control `GET /v1/canvases/{{c}}/workers`, {scale.ListWorkers}-worker canvas | **p50 {N(scale.List.P50)} / p95 {N(scale.List.P95)} / p99 {N(scale.List.P99)} ms** | {scale.List.Count} sequential requests |");
-            md.AppendLine(CultureInfo.InvariantCulture, $"| 6d | throughput spread over {scale.ListWorkers} workers (batch emit as in 3) | **{N(scale.Spread.PerSecond)} events/s** | {N(scale.Spread.Messages)} events in {N(scale.Spread.Seconds)} s (all 202s at {N(scale.Spread.PublishSeconds)} s) |");
-            md.AppendLine(CultureInfo.InvariantCulture, $"| 6e | delete the {N(scale.Canvases)} canvases with their workers and queues ({r.Options.DeployParallelism} at a time) | **{N(scale.DeleteSeconds)} s** | `DELETE /v1/canvases/{{c}}`, answered once the queues are gone |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 6c | control `GET /v1/canvases/{{c}}/workers`, " +
+                $"{scale.ListWorkers}-worker canvas | **p50 {N(scale.List.P50)} / p95 {N(scale.List.P95)} / p99 " +
+                    $"{N(scale.List.P99)} ms** | {scale.List.Count} sequential requests |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 6d | throughput spread over {scale.ListWorkers} workers " +
+                $"(batch emit as in 3) | **{N(scale.Spread.PerSecond)} events/s** | {N(scale.Spread.Messages)} events in {N(scale.Spread.Seconds)} s (all 202s at {N(scale.Spread.PublishSeconds)} s) |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 6e | delete the {N(scale.Canvases)} canvases with their " +
+                $"workers and queues ({r.Options.DeployParallelism} at a time) | **{N(scale.DeleteSeconds)} s** | " +
+                    $"`DELETE /v1/canvases/{{c}}`, answered once the queues are gone |");
         }
         md.AppendLine();
         md.AppendLine("| target | goal | measured | met |");
@@ -159,7 +188,8 @@ public static class Report
         {
             var processes = cpuRows[0].Cpu.Select(c => c.Process).ToList();
             md.AppendLine();
-            md.AppendLine("CPU per event (µs of CPU time per event, by process; runners are the worker's child processes, live or exited; postgres counts every backend on the server):");
+            md.AppendLine("CPU per event (µs of CPU time per event, by process; runners are the worker's child " +
+                "processes, live or exited; postgres counts every backend on the server):");
             md.AppendLine();
             md.AppendLine("| scenario | " + string.Join(" | ", processes) + " | total |");
             md.AppendLine("| --- |" + string.Concat(Enumerable.Repeat(" ---: |", processes.Count + 1)));
@@ -172,7 +202,9 @@ public static class Report
             CultureInfo.InvariantCulture,
             $"\n**{scenario} failed:** {failure}");
         md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Machine: {r.Machine.Cores} cores, {N(r.Machine.MemoryMb)} MB, {r.Machine.Os} ({r.Machine.Kernel}), {r.Machine.DotNet}; load average at start {r.Machine.LoadAverageAtStart}. {r.Machine.Note}.");
+        md.AppendLine(CultureInfo.InvariantCulture, $"Machine: {r.Machine.Cores} cores, {N(r.Machine.MemoryMb)} MB, " +
+            $"{r.Machine.Os} ({r.Machine.Kernel}), {r.Machine.DotNet}; load average at start " +
+                $"{r.Machine.LoadAverageAtStart}. {r.Machine.Note}.");
         return md.ToString();
     }
 
@@ -183,7 +215,8 @@ public static class Report
     {
         if (r.Isolation is null && r.ColdStart is null) return;
         md.AppendLine();
-        md.AppendLine("Runner processes (issue 13): isolation on (`WORKQ_ISOLATION=canvas`, a runner process per canvas) and off (`none`, handlers in the worker service):");
+        md.AppendLine("Runner processes (issue 13): isolation on (`WORKQ_ISOLATION=canvas`, a runner process per " +
+            "canvas) and off (`none`, handlers in the worker service):");
         if (r.Isolation is { Passes.Count: > 0 } isolation)
         {
             md.AppendLine();
@@ -192,9 +225,12 @@ public static class Report
             md.AppendLine("| --- | --- | ---: | ---: | --- | ---: | ---: |");
             foreach (var (pass, n) in isolation.Passes.Select((p, n) => (p, n + 1)))
                 md.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {n} | {pass.Isolation} | {(pass.Batch is { } b ? $"{N(b.Run.PerSecond)} events/s" : "failed")} | {Percent(pass.BatchOverRaw)} | {(pass.QuarterWait is { } w ? $"p50 {N(w.Reported.P50)} / p95 {N(w.Reported.P95)} / p99 {N(w.Reported.P99)} ms (max {N(w.Reported.Max)})" : "failed")} | {(pass.QuarterWait is { } a ? $"{N(a.AchievedPerSecond)}/s" : "")} | {(pass.QuarterWait is { } m ? Percent(m.MachineBusy) : "")} |");
+                    $"| {n} | {pass.Isolation} | {(pass.Batch is { } b ? $"{N(b.Run.PerSecond)} events/s"
+                        : "failed")} | {Percent(pass.BatchOverRaw)} | {(pass.QuarterWait is { } w ? $"p50 {N(w.Reported.P50)} / p95 {N(w.Reported.P95)} / p99 {N(w.Reported.P99)} ms (max {N(w.Reported.Max)})" : "failed")} | {(pass.QuarterWait is { } a ? $"{N(a.AchievedPerSecond)}/s" : "")} | {(pass.QuarterWait is { } m ? Percent(m.MachineBusy) : "")} |");
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| mean | canvas | {Opt(isolation.CanvasBatchPerSecond, " events/s")} | {Percent(isolation.CanvasOverRaw)} | p50 {Opt(isolation.CanvasWaitP50)} / p99 {Opt(isolation.CanvasWaitP99)} ms | | |");
+                $"| mean | canvas | {Opt(isolation.CanvasBatchPerSecond, " events/s")} | " +
+                    $"{Percent(isolation.CanvasOverRaw)} | p50 {Opt(isolation.CanvasWaitP50)} / p99 " +
+                        $"{Opt(isolation.CanvasWaitP99)} ms | | |");
             md.AppendLine(CultureInfo.InvariantCulture,
                 $"| mean | none | {Opt(isolation.NoneBatchPerSecond, " events/s")} | {Percent(isolation.NoneOverRaw)} | p50 {Opt(isolation.NoneWaitP50)} / p99 {Opt(isolation.NoneWaitP99)} ms | | |");
         }
@@ -205,10 +241,13 @@ public static class Report
             md.AppendLine();
             md.AppendLine("| event | n | p50 | p90 | max |");
             md.AppendLine("| --- | ---: | ---: | ---: | ---: |");
-            md.AppendLine(CultureInfo.InvariantCulture, $"| first after idle (cold) | {cold.Cold.Count} | {N(cold.Cold.P50)} ms | {N(cold.Cold.P90)} ms | {N(cold.Cold.Max)} ms |");
-            md.AppendLine(CultureInfo.InvariantCulture, $"| warm, same canvas right after | {cold.Warm.Count} | {N(cold.Warm.P50)} ms | {N(cold.Warm.P90)} ms | {N(cold.Warm.Max)} ms |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| first after idle (cold) | {cold.Cold.Count} | " +
+                $"{N(cold.Cold.P50)} ms | {N(cold.Cold.P90)} ms | {N(cold.Cold.Max)} ms |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| warm, same canvas right after | {cold.Warm.Count} | " +
+                $"{N(cold.Warm.P50)} ms | {N(cold.Warm.P90)} ms | {N(cold.Warm.Max)} ms |");
             md.AppendLine();
-            md.AppendLine(CultureInfo.InvariantCulture, $"Warm runner VmRSS after {cold.WarmEventsPerCanvas + 1} events of one small handler: median {N(cold.RunnerRssMedianMb)} MB, max {N(cold.RunnerRssMaxMb)} MB over {cold.RunnerRssMb.Count} runners; the worker service itself: {N(cold.WorkerRssMb)} MB.");
+            md.AppendLine(CultureInfo.InvariantCulture, $"Warm runner VmRSS after {cold.WarmEventsPerCanvas + 1} " +
+                $"events of one small handler: median {N(cold.RunnerRssMedianMb)} MB, max {N(cold.RunnerRssMaxMb)} MB over {cold.RunnerRssMb.Count} runners; the worker service itself: {N(cold.WorkerRssMb)} MB.");
         }
         md.AppendLine();
         md.AppendLine("| budget (issue 13) | budget | measured | pass |");
@@ -230,7 +269,8 @@ public static class Report
         md.AppendLine("| --- | ---: | ---: | ---: | ---: |");
         foreach (var p in walls.Passes)
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {p.Sandbox} | {N(p.Batch.Run.PerSecond)} | {N(p.ColdStart.Cold.P50)} / {N(p.ColdStart.Cold.P90)} ms | {N(p.ColdStart.RunnerRssMaxMb)} MB | {N(p.Http.P50)} / {N(p.Http.P99)} ms |");
+                $"| {p.Sandbox} | {N(p.Batch.Run.PerSecond)} | {N(p.ColdStart.Cold.P50)} / {N(p.ColdStart.Cold.P90)} " +
+                    $"ms | {N(p.ColdStart.RunnerRssMaxMb)} MB | {N(p.Http.P50)} / {N(p.Http.P99)} ms |");
         md.AppendLine(
             CultureInfo.InvariantCulture,
             $"| (in process) | | | | {N(walls.InProcessHttp.P50)} / {N(walls.InProcessHttp.P99)} ms |");
@@ -247,7 +287,8 @@ public static class Report
     {
         if (r.Instances is not { } instances) return;
         var broker = instances.Broker == BenchOptions.ClusterBroker
-            ? $"a {instances.BrokerNodes}-node RabbitMQ cluster in containers on this machine (`--broker {BenchOptions.ClusterBroker}`)"
+            ? $"a {instances.BrokerNodes}-node RabbitMQ cluster in containers on this machine (`--broker " +
+                $"{BenchOptions.ClusterBroker}`)"
             : instances.BrokerNodes == 1
                 ? "this machine's RabbitMQ, a single node"
                 : $"the {instances.BrokerNodes} RabbitMQ nodes in WORKQ_BENCH_RABBITMQ_URL";
@@ -255,14 +296,17 @@ public static class Report
         md.AppendLine("Worker instances (issue 14): batch throughput by instance count");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture,
-            $"Scenario 3 ({N(r.Options.WorkqEvents)} events, {r.Options.BatchSize}/request, {r.Options.ParallelBatches} in parallel) with 1 to {r.Options.MaxInstances} worker instances consuming the same queues. Broker: {broker}; nproc {r.Machine.Cores}, shared by the broker, the database, every service and the bench.");
+            $"Scenario 3 ({N(r.Options.WorkqEvents)} events, {r.Options.BatchSize}/request, " +
+                $"{r.Options.ParallelBatches} in parallel) with 1 to {r.Options.MaxInstances} worker instances " +
+                    $"consuming the same queues. Broker: {broker}; nproc {r.Machine.Cores}, shared by the broker, the database, every service and the bench.");
         md.AppendLine();
         md.AppendLine("| instances | batch events/s | vs 1 instance | machine busy |");
         md.AppendLine("| ---: | ---: | ---: | ---: |");
         var one = instances.Passes.FirstOrDefault(p => p.Instances == 1)?.Batch.Run.PerSecond;
         foreach (var pass in instances.Passes)
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {pass.Instances} | **{N(pass.Batch.Run.PerSecond)}** | {Percent(one is > 0 ? pass.Batch.Run.PerSecond / one : null)} | {(pass.MachineBusy is { } busy ? Percent(busy) : "n/a (broker not visible)")} |");
+                $"| {pass.Instances} | **{N(pass.Batch.Run.PerSecond)}** | {Percent(one is > 0
+                    ? pass.Batch.Run.PerSecond / one : null)} | {(pass.MachineBusy is { } busy ? Percent(busy) : "n/a (broker not visible)")} |");
         for (
             var n = instances.Passes.Count + 1;
             n <= r.Options.MaxInstances;
@@ -271,7 +315,9 @@ public static class Report
         // Columns of the run with the most instances: the others lack its extra workers' columns.
         var processes = widest.Batch.Cpu.Select(c => c.Process).ToList();
         md.AppendLine();
-        md.AppendLine("CPU per event by instance count (µs of CPU time per event, by process; worker-2 and runners-2 are the second instance and its runner processes; rabbitmq is every beam.smp on the machine, or the cluster's nodes; postgres counts every backend on the server):");
+        md.AppendLine("CPU per event by instance count (µs of CPU time per event, by process; worker-2 and runners-2 " +
+            "are the second instance and its runner processes; rabbitmq is every beam.smp on the machine, or the " +
+                "cluster's nodes; postgres counts every backend on the server):");
         md.AppendLine();
         md.AppendLine("| instances | " + string.Join(" | ", processes) + " | total |");
         md.AppendLine("| ---: |" + string.Concat(Enumerable.Repeat(" ---: |", processes.Count + 1)));

@@ -4,11 +4,6 @@ using Workq.Shared.Configuration;
 namespace Workq.Bench.Scenarios;
 
 /// <summary>
-/// The event as a MassTransit message: the same fields as the raw payload (MassTransit wraps it in its envelope).
-/// </summary>
-public sealed record BenchOrder(int Order, string Customer, decimal Amount, string Currency, string Note);
-
-/// <summary>
 /// MassTransit 8.4 on the same broker: Publish with publisher confirms into a quorum receive endpoint
 /// (declared by MassTransit as quorum, see PACKAGES.md), a handler that does nothing, its automatic ack.
 /// </summary>

@@ -21,7 +21,10 @@ public sealed class RunnerScenario(WorkqApi api, BenchCluster cluster, BenchOpti
         // back.
         var code = $$"""
             var waitMs = (DateTimeOffset.UtcNow - Meta.EnqueuedAt).TotalMilliseconds;
-            (await Http.PostAsync("{{sink.Url}}", new StringContent(waitMs.ToString(System.Globalization.CultureInfo.InvariantCulture)), CancellationToken)).Dispose();
+            (await Http.PostAsync(
+                "{{sink.Url}}",
+                new StringContent(waitMs.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                CancellationToken)).Dispose();
             return null;
             """;
         var cold = new List<double>();
@@ -47,7 +50,8 @@ public sealed class RunnerScenario(WorkqApi api, BenchCluster cluster, BenchOpti
             // Exactly one new runner proves the first event was a cold start, and names the process whose memory to
             // read.
             if (started.Count != 1)
-                throw new InvalidOperationException($"The first event of canvas {canvas} should have started one runner process; {started.Count} appeared.");
+                throw new InvalidOperationException($"The first event of canvas {canvas} should have started one " +
+                    $"runner process; {started.Count} appeared.");
             if (i == 0) continue;
             cold.Add(first);
             warm.AddRange(warmWaits);

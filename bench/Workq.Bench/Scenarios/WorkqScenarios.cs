@@ -296,7 +296,8 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
             if (missing == 0) return;
             if (deadline.Elapsed > TimeSpan.FromMinutes(10))
                 throw new TimeoutException(
-                    $"{missing} of {queues.Count} queues still have fewer than {consumers} consumers after 10 minutes.");
+                    $"{missing} of {queues.Count} queues still have fewer than {consumers} consumers after 10 " +
+                        $"minutes.");
             await Task.Delay(250, cancellationToken);
         }
     }

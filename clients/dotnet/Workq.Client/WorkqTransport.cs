@@ -123,7 +123,9 @@ internal sealed class WorkqTransport : IDisposable
                     .Handle<TimeoutRejectedException>()
                     // HttpClient.Timeout: a TaskCanceledException that the caller did not ask for.
                     .Handle<TaskCanceledException>(e => e.InnerException is TimeoutException)
-                    .HandleResult(r => r.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout
+                    .HandleResult(r
+                        => r.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway
+                            or HttpStatusCode.GatewayTimeout
                         // Over the canvas's emit rate: nothing was enqueued, and Retry-After says when the bucket has
                         // room. A 429 without it (a full queue) waits for the worker to drain, which is no client
                         // retry's business.

@@ -10,9 +10,6 @@ using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
 
-public sealed record CreateCanvasRequest(string? Name);
-public sealed record CreatedCanvas(string Name, string Token);
-
 /// <summary>Canvases (admin only): create returns the canvas's token once; only its hash is kept.</summary>
 public static class CanvasesApi
 {
@@ -59,7 +56,8 @@ public static class CanvasesApi
 
     /// <summary>The admin group's filter has checked the name.</summary>
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string canvas, CanvasDeletion deletion,
-        CanvasDirectory directory, IPublishEndpoint controlPlane, ILoggerFactory loggers, CancellationToken cancellationToken)
+        CanvasDirectory directory, IPublishEndpoint controlPlane, ILoggerFactory loggers,
+            CancellationToken cancellationToken)
     {
         var workers = await deletion.DeleteAsync(canvas, cancellationToken);
         if (workers is null) return Problems.NotFound($"There is no canvas '{canvas}'.");

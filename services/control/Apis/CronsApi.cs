@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Workq.Shared;
 using Workq.Shared.Configuration;
@@ -8,19 +6,6 @@ using Workq.Shared.Scheduling;
 using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
-
-public sealed record PutCronRequest(string? Schedule, string? Worker, JsonElement? Event);
-public sealed record CronView(
-    string Name,
-    string Schedule,
-    string Worker,
-    JsonNode? Event,
-    DateTimeOffset? LastRun,
-    DateTimeOffset NextRun)
-{
-    public static CronView From(CronRecord cron)
-        => new(cron.Name, cron.Schedule, cron.Worker, JsonText.ParseOrString(cron.Event), cron.LastRun, cron.NextRun);
-}
 
 /// <summary>
 /// Crons: a five-field UTC schedule that emits a fixed event to a worker on every tick (the
@@ -65,7 +50,8 @@ public static class CronsApi
         var (request, problem) = await RequestJson.ReadAsync<PutCronRequest>(http, cancellationToken);
         if (problem is not null) return problem;
         if (request!.Schedule is null)
-            return Problems.BadRequest("\"schedule\" is required: a five-field cron expression in UTC (minute hour day-of-month month day-of-week), e.g. \"*/5 * * * *\".");
+            return Problems.BadRequest("\"schedule\" is required: a five-field cron expression in UTC (minute hour " +
+                "day-of-month month day-of-week), e.g. \"*/5 * * * *\".");
         if (!CronSchedule.TryParse(request.Schedule, out var schedule, out var error)) return Problems.BadRequest(
             error);
         if (request.Worker is null) return Problems.BadRequest(

@@ -1,27 +1,9 @@
-using System.Text.Json.Nodes;
-using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Workq.Shared;
+using Workq.Shared.Handlers;
 using Workq.Shared.Http;
 using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
-
-/// <summary>
-/// One place an event was found: <c>where</c> is trace, deadLetter, unhandled or cancelled, with that place's details.
-/// </summary>
-public sealed record LookupHit(
-    string Where,
-    string Worker,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonNode? Trace = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DeadLetter? DeadLetter = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ParkedView? Unhandled = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? CancelledAt = null);
-
-/// <summary>A parked copy of the event in the unhandled list.</summary>
-public sealed record ParkedView(JsonNode? Event, DateTimeOffset EnqueuedAt, DateTimeOffset ReceivedAt);
-
-public sealed record LookupResponse(Guid Id, IReadOnlyList<LookupHit> Found, string Note);
 
 /// <summary>
 /// Event lookup: where an event id is known on a canvas. It asks the stores that keep events by id (traces, dead

@@ -6,8 +6,6 @@ using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
 
-public sealed record MetricsAnswer(int Step, IReadOnlyList<MetricsPoint> Points);
-
 /// <summary>Per-minute and per-hour aggregates of a worker, or of a whole canvas (docs/API.md, "Metrics").</summary>
 public static class MetricsApi
 {
@@ -79,7 +77,8 @@ public static class MetricsApi
         if (from > to) return (default, $"\"from\" ({from:O}) is after \"to\" ({to:O}).");
         var longest = step == MetricsStore.Minute ? options.MetricsMinuteRetention : options.MetricsHourRetention;
         if (to - from > longest)
-            return (default, $"The range is longer than {longest.TotalHours:0.##} hours, all that is kept at a step of {step} s (WORKQ_METRICS_*_RETENTION_*); use step=3600 or a shorter range.");
+            return (default, $"The range is longer than {longest.TotalHours:0.##} hours, all that is kept at a step " +
+                $"of {step} s (WORKQ_METRICS_*_RETENTION_*); use step=3600 or a shorter range.");
         return (new Range(from, to, step), null);
     }
 

@@ -7,10 +7,6 @@ using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
 
-public sealed record PurgedResponse(long Purged);
-public sealed record RedrivenResponse(int Redriven);
-public sealed record DiscardedResponse(int Discarded);
-
 /// <summary>What is in a worker's queue and beside it: un-enqueue, purge, and the dead letters.</summary>
 public static class QueueApi
 {
@@ -71,7 +67,8 @@ public static class QueueApi
     /// <c>X-Next-Cursor</c> headers, so clients that ignore paging keep working.
     /// </summary>
     private static async Task<Results<Ok<IReadOnlyList<DeadLetter>>, ProblemHttpResult>> ListDeadLettersAsync(
-        [AsParameters] WorkerRoute route, [AsParameters] DeadLetterQuery query, [AsParameters] PageQuery paging, HttpContext http,
+        [AsParameters] WorkerRoute route, [AsParameters] DeadLetterQuery query, [AsParameters] PageQuery paging,
+            HttpContext http,
         WorkerCommands commands, DeadLetterStore deadLetters, CancellationToken cancellationToken)
     {
         if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
@@ -87,7 +84,8 @@ public static class QueueApi
     }
 
     private static async Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAsync(
-        [AsParameters] WorkerRoute route, [AsParameters] DeadLetterQuery query, WorkerCommands commands, DeadLetterStore deadLetters,
+        [AsParameters] WorkerRoute route, [AsParameters] DeadLetterQuery query, WorkerCommands commands,
+            DeadLetterStore deadLetters,
         EventPublisher publisher, EventStatusRecorder statuses, CancellationToken cancellationToken)
     {
         if (await commands.FindAsync(route, cancellationToken) is not { } worker) return WorkerCommands.NoSuchWorker(
@@ -103,7 +101,8 @@ public static class QueueApi
     }
 
     private static async Task<Results<Ok<DiscardedResponse>, ProblemHttpResult>> DiscardAsync(
-        [AsParameters] WorkerRoute route, [AsParameters] DeadLetterQuery query, WorkerCommands commands, DeadLetterStore deadLetters,
+        [AsParameters] WorkerRoute route, [AsParameters] DeadLetterQuery query, WorkerCommands commands,
+            DeadLetterStore deadLetters,
         CancellationToken cancellationToken)
     {
         if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;

@@ -1,8 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
-
-using Workq.Shared;
+using Workq.Shared.Handlers;
 using Workq.Shared.Http;
 
 namespace Workq.Control.Apis;

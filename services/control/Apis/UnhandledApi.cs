@@ -2,14 +2,6 @@ using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
 
-public sealed record UnhandledView(
-    string Worker,
-    long Count,
-    DateTimeOffset FirstSeen,
-    DateTimeOffset LastSeen,
-    string Sample,
-    long Dropped);
-
 /// <summary>
 /// The unhandled ("404") list: names that were emitted to but have no worker, with their parked events.
 /// </summary>
@@ -20,7 +12,8 @@ public static class UnhandledApi
         canvas.MapGet("/unhandled", async (string canvas, UnhandledStore store, CancellationToken cancellationToken) =>
             TypedResults.Ok((await store.ListAsync(canvas, cancellationToken)).Select(
                 u => new UnhandledView(u.Worker, u.Count, u.FirstSeen, u.LastSeen, u.Sample, u.Dropped))));
-        canvas.MapDelete("/unhandled/{worker}", async (string canvas, string worker, UnhandledStore store, CancellationToken cancellationToken) =>
+        canvas.MapDelete("/unhandled/{worker}", async (string canvas, string worker, UnhandledStore store,
+            CancellationToken cancellationToken) =>
         {
             await store.DropAsync(canvas, worker, cancellationToken);
             return TypedResults.NoContent();

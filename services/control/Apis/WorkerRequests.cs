@@ -8,14 +8,6 @@ using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
 
-/// <summary>
-/// The body of a deploy (PUT), as the OpenAPI document describes it; <see cref="WorkerRequests"/> reads it.
-/// </summary>
-public sealed record WorkerDeployBody(string Code, int? Concurrency, RetryPolicy? Retry, RateLimit? RateLimit);
-
-/// <summary>The body of a settings change (PATCH), as the OpenAPI document describes it.</summary>
-public sealed record WorkerSettingsBody(int? Concurrency, RetryPolicy? Retry, RateLimit? RateLimit);
-
 /// <summary>Reads the bodies of PUT and PATCH on a worker, and explains what is wrong with them.</summary>
 public static class WorkerRequests
 {

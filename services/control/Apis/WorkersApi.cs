@@ -1,21 +1,15 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Workq.Control.Canvases;
 using Workq.Control.Compiling;
 using Workq.Control.Deploying;
-using Workq.Shared;
 using Workq.Shared.Configuration;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Http;
-using Workq.Shared.Messaging;
-using Workq.Shared.Scripting;
 using Workq.Shared.Storage;
 
 namespace Workq.Control.Apis;
-
-public sealed record BlockRequest(string? Reason);
 
 /// <summary>
 /// Workers: deploy code, read, change settings, delete, and steer their state. The canvas group has checked access and
@@ -48,8 +42,10 @@ public static class WorkersApi
     }
 
     private static RouteHandlerBuilder MapTransition(RouteGroupBuilder workers, string action,
-        Func<WorkerStore, WorkerRoute, CancellationToken, Task<WorkerRecord?>> transition, string? conflictIfBlocked = null) =>
-        workers.MapPost($"/{{worker}}/{action}", ([AsParameters] WorkerRoute route, WorkerCommands commands, WorkerStore store, CancellationToken ct) =>
+        Func<WorkerStore, WorkerRoute, CancellationToken, Task<WorkerRecord?>> transition,
+            string? conflictIfBlocked = null) =>
+        workers.MapPost($"/{{worker}}/{action}", ([AsParameters] WorkerRoute route, WorkerCommands commands,
+            WorkerStore store, CancellationToken ct) =>
             commands.SetStateAsync(route, () => transition(store, route, ct), ct, conflictIfBlocked));
 
     private static async Task<Ok<IReadOnlyList<WorkerView>>> ListAsync(
@@ -71,7 +67,8 @@ public static class WorkersApi
             ? TypedResults.Ok(await views.CreateAsync(record, withCode: true, cancellationToken))
             : WorkerCommands.NoSuchWorker(route);
 
-    private static async Task<Results<Created<WorkerView>, Ok<WorkerView>, ProblemHttpResult, Problems.RetryAfterResult>> PutAsync([AsParameters] WorkerRoute route,
+    private static async Task<Results<Created<WorkerView>, Ok<WorkerView>, ProblemHttpResult,
+        Problems.RetryAfterResult>> PutAsync([AsParameters] WorkerRoute route,
         HttpRequest request, WorkerDeployment deployment, CompilerOptions options, CancellationToken cancellationToken)
     {
         var (deploy, problem) = await WorkerRequests.ReadPutAsync(request, options, cancellationToken);
@@ -82,7 +79,8 @@ public static class WorkersApi
             deploy!,
             cancellationToken);
         if (outcome.Deleting)
-            return Problems.Conflict($"Worker '{route.Worker}' is still being deleted (a DELETE of it failed part-way): repeat the DELETE, then deploy it.");
+            return Problems.Conflict($"Worker '{route.Worker}' is still being deleted (a DELETE of it failed " +
+                $"part-way): repeat the DELETE, then deploy it.");
         if (outcome.Worker is not { } view) return CompileProblem(outcome.Compilation, options);
         return outcome.Created
             ? TypedResults.Created($"/v1/canvases/{route.Canvas}/workers/{route.Worker}", view)
@@ -158,7 +156,8 @@ public static class WorkersApi
     }
 
     /// <summary>Why this compile refused the deploy.</summary>
-    private static Results<Created<WorkerView>, Ok<WorkerView>, ProblemHttpResult, Problems.RetryAfterResult> CompileProblem(CompileOutcome compilation, CompilerOptions options) =>
+    private static Results<Created<WorkerView>, Ok<WorkerView>, ProblemHttpResult,
+        Problems.RetryAfterResult> CompileProblem(CompileOutcome compilation, CompilerOptions options) =>
         compilation.Status switch
         {
             CompileStatus.Compiled => Problems
@@ -170,102 +169,15 @@ public static class WorkersApi
                     .ToList()
                     }),
             CompileStatus.TimedOut => Problems.BadRequest(
-                $"The compile took too long: it was stopped at the limit of {options.CompileTimeout.TotalSeconds:0.###} s (WORKQ_COMPILE_TIMEOUT_SECONDS). Simplify the code (deeply nested lambdas over overloaded methods are the usual cause)."),
+                $"The compile took too long: it was stopped at the limit of " +
+                    $"{options.CompileTimeout.TotalSeconds:0.###} s (WORKQ_COMPILE_TIMEOUT_SECONDS). Simplify the " +
+                        $"code (deeply nested lambdas over overloaded methods are the usual cause)."),
             CompileStatus.Crashed => Problems.BadRequest(
-                $"The compiler failed on this code: it passed the compiler's memory limit of {options.CompilerHeapMegabytes} MB (WORKQ_COMPILER_HEAP_MB) or nested too deeply. Simplify the code."),
-            CompileStatus.Busy => Problems.Unavailable($"Every compiler is busy ({options.MaxConcurrentCompiles} compiles at once, WORKQ_MAX_CONCURRENT_COMPILES); try again shortly.", RetryAfterSeconds),
+                $"The compiler failed on this code: it passed the compiler's memory limit of " +
+                    $"{options.CompilerHeapMegabytes} MB (WORKQ_COMPILER_HEAP_MB) or nested too deeply. Simplify the " +
+                        $"code."),
+            CompileStatus.Busy => Problems.Unavailable($"Every compiler is busy ({options.MaxConcurrentCompiles} " +
+                $"compiles at once, WORKQ_MAX_CONCURRENT_COMPILES); try again shortly.", RetryAfterSeconds),
             _ => Problems.Unavailable("The compiler could not be started; try again shortly.", RetryAfterSeconds),
         };
-}
-
-/// <summary>
-/// What the worker routes share: finding the worker, and the changes that every instance must apply before the answer.
-/// </summary>
-public sealed class WorkerCommands(
-    WorkerStore store,
-    WorkerViews views,
-    Convergence convergence,
-    IBus controlPlane,
-    ILogger<WorkerCommands> logger)
-{
-    public Task<WorkerRecord?> FindAsync(WorkerRoute route, CancellationToken cancellationToken)
-        => store.GetAsync(route.Canvas, route.Worker, cancellationToken);
-
-    /// <summary>The 404 when there is no such worker, else null.</summary>
-    public async Task<ProblemHttpResult?> MissingAsync(WorkerRoute route, CancellationToken cancellationToken) =>
-        await FindAsync(route, cancellationToken) is null ? NoSuchWorker(route) : null;
-
-    public static ProblemHttpResult NoSuchWorker(WorkerRoute route)
-        => Problems.NotFound($"There is no worker '{route.Worker}' on canvas '{route.Canvas}'.");
-
-    /// <summary>
-    /// Applies a change of the worker's record (settings), tells every instance and answers the worker once they
-    /// applied it.
-    /// </summary>
-    public async Task<Results<Ok<WorkerView>, ProblemHttpResult>> ChangeAsync(
-        WorkerRoute route,
-        Func<Task<WorkerRecord?>> change,
-        CancellationToken cancellationToken) =>
-        await ApplyAsync(route, change, cancellationToken) is { } record
-            ? await ViewAsync(record, cancellationToken)
-            : NoSuchWorker(route);
-
-    /// <summary>
-    /// Applies one of <see cref="WorkerStore"/>'s state transitions, tells every instance, and answers the worker.
-    /// </summary>
-    public async Task<Results<Ok<WorkerView>, ProblemHttpResult>> SetStateAsync(
-        WorkerRoute route,
-        Func<Task<WorkerRecord?>> transition,
-        CancellationToken cancellationToken,
-        string? conflictIfBlocked = null)
-    {
-        if (await ApplyAsync(route, transition, cancellationToken) is not { } record) return NoSuchWorker(route);
-        logger.LogInformation("{Canvas}/{Worker} is now {State}", route.Canvas, route.Worker, record.State);
-        if (conflictIfBlocked is not null && record.State == WorkerStates.Blocked)
-            return Problems.Conflict($"Worker '{route.Worker}' {conflictIfBlocked} (reason: {record.BlockedReason}).");
-        return await ViewAsync(record, cancellationToken);
-    }
-
-    private async Task<WorkerRecord?> ApplyAsync(
-        WorkerRoute route,
-        Func<Task<WorkerRecord?>> change,
-        CancellationToken cancellationToken)
-    {
-        var record = await change();
-        if (record is null) return null;
-        await controlPlane.Publish(new WorkerChanged(route.Canvas, route.Worker), cancellationToken);
-        await convergence.WaitAsync(record, cancellationToken);
-        return record;
-    }
-
-    private async Task<Ok<WorkerView>> ViewAsync(WorkerRecord record, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await views.CreateAsync(record, withCode: false, cancellationToken));
-}
-
-/// <summary>Validation of the opt-in retry policy <c>{"maxAttempts": 3, "backoffSeconds": [5, 30]}</c>.</summary>
-public static class RetryPolicies
-{
-    public const int MaxAttempts = 100;
-    public const int MaxBackoffSeconds = 86_400;
-
-    public static (RetryPolicy? Policy, string? Error) Parse(JsonNode node)
-    {
-        RetryPolicy? policy;
-        try
-        {
-            policy = node.Deserialize<RetryPolicy>(JsonDefaults.Web);
-        }
-        catch (JsonException)
-        {
-            policy = null;
-        }
-        const string shape = "\"retry\" must be null or {\"maxAttempts\": 1-100, \"backoffSeconds\": [seconds, ...]}";
-        if (policy is null || node is not JsonObject) return (null, shape);
-        if (policy
-            .MaxAttempts is < 1 or > MaxAttempts) return (null, $"{shape}; maxAttempts was {policy.MaxAttempts}.");
-        var backoff = policy.BackoffSeconds ?? [];
-        if (backoff.Length > 20 || backoff.Any(s => s is < 0 or > MaxBackoffSeconds))
-            return (null, $"{shape}; each backoff is 0 to {MaxBackoffSeconds} seconds, at most 20 of them.");
-        return (policy with { BackoffSeconds = backoff }, null);
-    }
 }

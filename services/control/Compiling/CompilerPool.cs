@@ -1,58 +1,7 @@
 using System.Threading.Channels;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Workq.Shared.Configuration;
-using Workq.Shared.Isolation;
-using Workq.Shared.Scripting;
+using Workq.Shared.Handlers.Isolation;
 
 namespace Workq.Control.Compiling;
-
-public enum CompileStatus
-{
-    /// <summary>The compiler answered: <see cref="CompileOutcome.Errors"/> is empty when the code compiled.</summary>
-    Compiled,
-    /// <summary>The compile ran past the timeout and its process was killed.</summary>
-    TimedOut,
-    /// <summary>Every compiler process was busy for the whole wait.</summary>
-    Busy,
-    /// <summary>The compiler process died on this code (its heap limit, a stack overflow).</summary>
-    Crashed,
-    /// <summary>No compiler process could be started or warmed up.</summary>
-    Unavailable,
-}
-
-/// <summary>A compile's outcome; <see cref="Assembly"/> holds the compiled handler when it succeeded.</summary>
-public sealed record CompileOutcome(CompileStatus Status, IReadOnlyList<ScriptError> Errors, byte[]? Assembly = null)
-{
-    [System.Diagnostics.CodeAnalysis.MemberNotNullWhen(true, nameof(Assembly))]
-    public bool Succeeded => Status == CompileStatus.Compiled && Errors.Count == 0 && Assembly is not null;
-
-    internal static CompileOutcome Of(CompileStatus status) => new(status, []);
-}
-
-public sealed record CompilerPoolOptions(string CompilerDll, int Processes, TimeSpan Timeout, int HeapMegabytes)
-{
-    /// <summary>
-    /// How long a compile waits for a free process before it is refused as busy: a burst of ordinary deploys fits in
-    /// it.
-    /// </summary>
-    public TimeSpan SlotWait { get; init; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>
-    /// How long a compile waits for a new process to warm up (about a second when the cores are free).
-    /// </summary>
-    public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>
-    /// The compiler built next to this service (control references Workq.Compiler, so its output is copied here).
-    /// </summary>
-    public static CompilerPoolOptions From(CompilerOptions options) =>
-        new(
-            Path.Combine(AppContext.BaseDirectory, "Workq.Compiler.dll"),
-            options.MaxConcurrentCompiles,
-            options.CompileTimeout,
-            options.CompilerHeapMegabytes);
-}
 
 /// <summary>
 /// Compiles handler code in a few warm Workq.Compiler processes, one compile per process at a time.
@@ -70,7 +19,8 @@ public sealed class CompilerPool(CompilerPoolOptions options, ILogger<CompilerPo
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (!File.Exists(options.CompilerDll))
-            throw new FileNotFoundException($"The compiler {options.CompilerDll} is missing: build or publish services/control, which references services/compiler.");
+            throw new FileNotFoundException($"The compiler {options.CompilerDll} is missing: build or publish " +
+                $"services/control, which references services/compiler.");
         for (var i = 0; i < options.Processes; i++) _idle.Writer.TryWrite(TryStart());
         return Task.CompletedTask;
     }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using Workq.Shared.Isolation;
-using Workq.Shared.Scripting;
+using Workq.Shared.Handlers.Isolation;
+using Workq.Shared.Handlers.Scripting;
 
 namespace Workq.Control.Compiling;
 

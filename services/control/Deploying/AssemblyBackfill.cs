@@ -1,7 +1,6 @@
 using MassTransit;
 using Workq.Control.Compiling;
 using Workq.Shared.ControlPlane;
-using Workq.Shared.Scripting;
 using Workq.Shared.Storage;
 
 namespace Workq.Control.Deploying;
@@ -25,7 +24,8 @@ public sealed class AssemblyBackfill(
                 var compiled = await compilers.CompileAsync(worker.Code, stoppingToken);
                 if (!compiled.Succeeded)
                 {
-                    logger.LogError("{Canvas}/{Worker} v{Version} does not compile ({Status}, {Errors} error(s)); it is not run until it is deployed again",
+                    logger.LogError("{Canvas}/{Worker} v{Version} does not compile ({Status}, {Errors} error(s)); it " +
+                        "is not run until it is deployed again",
                         worker.Canvas, worker.Name, worker.Version, compiled.Status, compiled.Errors.Count);
                     continue;
                 }

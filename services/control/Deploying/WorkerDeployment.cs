@@ -3,25 +3,9 @@ using Workq.Control.Apis;
 using Workq.Control.Compiling;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Messaging;
-using Workq.Shared.Scripting;
 using Workq.Shared.Storage;
 
 namespace Workq.Control.Deploying;
-
-/// <summary>
-/// A deploy as PUT asks for it: the code, already within WORKQ_MAX_CODE_BYTES, and the settings it sets.
-/// </summary>
-public sealed record WorkerDeploy(string Code, WorkerSettings Settings);
-
-/// <summary>
-/// What a deploy did: <c>Worker</c> is null when the compile refused it (see <c>Compilation</c>) or when an earlier
-/// deletion of the worker has not finished (<c>Deleting</c>).
-/// </summary>
-public sealed record DeployOutcome(
-    CompileOutcome Compilation,
-    WorkerView? Worker = null,
-    bool Created = false,
-    bool Deleting = false);
 
 /// <summary>
 /// The deploy sequence of a worker: compile (refusing bad code before it reaches any worker instance), store code,
@@ -29,7 +13,7 @@ public sealed record DeployOutcome(
 /// its canvas), tell every instance, and wait until they run the new version.
 /// </summary>
 public sealed class WorkerDeployment(CompilerPool compilers, Topology topology, WorkerStore store, IBus controlPlane,
-    Convergence convergence, WorkerViews views, ILogger<WorkerDeployment> logger)
+    AppliedChangeWaiter appliedChange, WorkerViews views, ILogger<WorkerDeployment> logger)
 {
     public const int DefaultConcurrency = 10;
 
@@ -64,7 +48,7 @@ public sealed class WorkerDeployment(CompilerPool compilers, Topology topology, 
         if (stored is not { } result) return new DeployOutcome(compilation, Deleting: true);
         var (record, created) = result;
         await controlPlane.Publish(new WorkerChanged(canvas, worker), cancellationToken);
-        await convergence.WaitAsync(record, cancellationToken);
+        await appliedChange.WaitAsync(record, cancellationToken);
         logger.LogInformation("{Canvas}/{Worker} deployed as version {Version}", canvas, worker, record.Version);
         return new DeployOutcome(
             compilation,
@@ -128,7 +112,9 @@ public sealed class WorkerDeployment(CompilerPool compilers, Topology topology, 
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "The queue of {Canvas}/{Worker}, declared by a deploy that failed, could not be deleted; it stays on the broker until the worker is deployed (which adopts it) and deleted", canvas, worker);
+            logger.LogWarning(e, "The queue of {Canvas}/{Worker}, declared by a deploy that failed, could not be " +
+                "deleted; it stays on the broker until the worker is deployed (which adopts it) and deleted", canvas,
+                    worker);
         }
     }
 }

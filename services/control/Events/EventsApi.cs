@@ -1,40 +1,10 @@
-using System.ComponentModel;
-using System.ComponentModel.DataAnnotations;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.OpenApi;
-using Workq.Shared;
 using Workq.Shared.Configuration;
 using Workq.Shared.Http;
 using Workq.Shared.Storage;
 
 namespace Workq.Control.Events;
-
-/// <summary>An event's status (API.md, "Event status"); the last five are null until known.</summary>
-public sealed record EventStatusView(
-    Guid Id,
-    string Worker,
-    string Status,
-    int Attempts,
-    DateTimeOffset EnqueuedAt,
-    DateTimeOffset? RunAt,
-    DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt,
-    JsonNode? Result,
-    string? Error)
-{
-    public static EventStatusView From(
-        EventStatusRow row) => new(row.Id, row.Worker, row.Status, row.Attempts, row.EnqueuedAt, row.RunAt,
-        row.StartedAt, row.FinishedAt, row.Result is null ? null : JsonText.ParseOrString(row.Result), row.Error);
-}
-
-/// <summary>The route values and query of the event status route.</summary>
-public sealed record EventStatusRoute(string Canvas, string Id,
-    [property: FromQuery(Name = "wait"), ParsedAs(JsonSchemaType.Integer), Range(0, EventsApi.MaxWaitSeconds)]
-    [property: Description("Seconds to wait for the event to finish, 0 to 60.")]
-    string? Wait);
 
 /// <summary>
 /// <c>GET /v1/canvases/{canvas}/events/{id}</c>, and <c>?wait=N</c>: the answer once the event finished or N seconds
@@ -68,7 +38,8 @@ public static class EventsApi
             return Problems.BadRequest($"\"wait\" must be a whole number of seconds from 0 to {MaxWaitSeconds}.");
         if (wait == 0) return Answer(route, id, await statuses.FindAsync(route.Canvas, id, cancellationToken));
         if (!waiters.TryEnter())
-            return Problems.TooManyRequests($"{options.MaxWaits} requests already wait on this control instance (WORKQ_MAX_EVENT_WAITS); " +
+            return Problems.TooManyRequests($"{options.MaxWaits} requests already wait on this control instance " +
+                $"(WORKQ_MAX_EVENT_WAITS); " +
                 "retry after the seconds in Retry-After, or ask without wait.", TimeSpan.FromSeconds(1));
         try
         {

@@ -5,11 +5,6 @@ using Workq.Shared.ControlPlane;
 namespace Workq.Control.Stats;
 
 /// <summary>
-/// What the worker instances run of one worker: events in flight, and cancelled consumers still finishing theirs.
-/// </summary>
-public readonly record struct RunningLoad(long InFlight, int Draining);
-
-/// <summary>
 /// The last load report of every worker instance (<see cref="WorkerInstanceLoad"/>): a worker's load is the sum over
 /// the instances heard from within <see cref="AliveFor"/>, so a killed instance stops counting two seconds later.
 /// </summary>
@@ -99,15 +94,5 @@ public sealed class InstanceLoads
         InstanceDescription? Description)
     {
         public bool IsAlive(long now) => now - HeardAt < AliveFor.TotalMilliseconds;
-    }
-}
-
-/// <summary>Hears the worker instances' load reports.</summary>
-public sealed class WorkerInstanceLoadConsumer(InstanceLoads loads) : IConsumer<WorkerInstanceLoad>
-{
-    public Task Consume(ConsumeContext<WorkerInstanceLoad> context)
-    {
-        loads.Record(context.Message);
-        return Task.CompletedTask;
     }
 }

@@ -6,11 +6,6 @@ using Workq.Shared.Messaging;
 namespace Workq.Control.Stats;
 
 /// <summary>
-/// A queue's ready and consumer counts as its leader has them now (not the management API's lagging copy).
-/// </summary>
-public readonly record struct QueueReading(long Queued, long Consumers);
-
-/// <summary>
 /// Passive queue declarations on a few long-lived channels, one declaration per channel at a time, so reading a
 /// thousand queues opens no channel per call and asks the broker at most <see cref="Parallelism"/> things at once.
 /// </summary>

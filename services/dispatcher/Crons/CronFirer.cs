@@ -1,22 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
-using Microsoft.Extensions.Logging;
 using Workq.Shared.Messaging;
 using Workq.Shared.Poison;
 using Workq.Shared.Scheduling;
 using Workq.Shared.Storage;
 
 namespace Workq.Dispatcher.Crons;
-
-/// <summary>
-/// Puts one event on the broker and returns once it is durable; in production <see
-/// cref="EventPublisher.PublishAsync"/>.
-/// </summary>
-public delegate Task PublishEvent(
-    EventEnvelope envelope,
-    ReadOnlyMemory<byte> body,
-    CancellationToken cancellationToken);
 
 /// <summary>
 /// Fires the crons that are due: for each, the latest tick at or before now (so after downtime a
@@ -202,7 +192,8 @@ public sealed class CronFirer(
                 now,
                 CancellationToken.None);
             logger.LogWarning(
-                "Cron {Canvas}/{Cron} tick {Tick:O} (event {EventId} to {Worker}) was quarantined as item {QuarantineId} after {Attempts} attempts: {Error}",
+                "Cron {Canvas}/{Cron} tick {Tick:O} (event {EventId} to {Worker}) was quarantined as item " +
+                    "{QuarantineId} after {Attempts} attempts: {Error}",
                 cron.Canvas, cron.Name, tick.Tick, envelope.Id, envelope.Worker, id, count, entry.Error);
             return false;
         }
@@ -291,7 +282,8 @@ public sealed class CronFirer(
         var entry = quarantined with { Queue = cron.Name, EventId = null };
         var id = await quarantine.AddAsync(entry, cancellationToken);
         await store.SuspendAsync(cron.Canvas, cron.Name, cancellationToken);
-        logger.LogWarning("Cron {Canvas}/{Cron} stops firing until it is put again, and its event was quarantined as item {QuarantineId}: {Why}",
+        logger.LogWarning("Cron {Canvas}/{Cron} stops firing until it is put again, and its event was quarantined as " +
+            "item {QuarantineId}: {Why}",
             cron.Canvas, cron.Name, id, why);
     }
 

@@ -100,7 +100,8 @@ public sealed class ScheduledPump(
                 id,
                 entry.Source,
                 entry.Error));
-            logger.LogWarning("Scheduled event {EventId} of {Canvas}/{Worker} was quarantined as item {QuarantineId} after {Attempts} attempts: {Error}",
+            logger.LogWarning("Scheduled event {EventId} of {Canvas}/{Worker} was quarantined as item {QuarantineId} " +
+                "after {Attempts} attempts: {Error}",
                 entry.EventId, entry.Canvas, entry.Worker, id, entry.Attempts, entry.Error);
         }
         return claimed;

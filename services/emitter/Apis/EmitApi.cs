@@ -1,29 +1,10 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Workq.Emitter.Emitting;
-using Workq.Shared;
 using Workq.Shared.Configuration;
 using Workq.Shared.Http;
-using Workq.Shared.Messaging;
 
 namespace Workq.Emitter.Apis;
-
-public sealed record EmitResponse(Guid Id, DateTimeOffset EnqueuedAt);
-public sealed record BatchEmitResponse(IReadOnlyList<Guid> Ids);
-
-/// <summary>
-/// One item of a batch emit, as the OpenAPI document describes it; <see cref="EventBatch"/> reads it.
-/// </summary>
-public sealed record BatchItemBody(
-    string Worker,
-    JsonNode? Event,
-    string? IdempotencyKey,
-    double? DelaySeconds,
-    string? RunAt,
-    string? OrderingKey);
-
-/// <summary>The route values of a single emit, bound with <c>[AsParameters]</c>.</summary>
-public sealed record EmitTarget(string Canvas, string Worker);
 
 public static class EmitApi
 {
@@ -46,9 +27,16 @@ public static class EmitApi
         return canvas;
     }
 
-    private static async Task<Results<Accepted<EmitResponse>, ProblemHttpResult, Problems.RetryAfterResult>> EmitOneAsync(
-        [AsParameters] EmitTarget target, [AsParameters] EmitQuery query, [AsParameters] EmitTrace trace, HttpRequest request,
-        EventEmitter emitter, CanvasEmitRate rate, EmitLimits options, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<EmitResponse>, ProblemHttpResult, Problems.RetryAfterResult>>
+        EmitOneAsync(
+            [AsParameters] EmitTarget target,
+            [AsParameters] EmitQuery query,
+            [AsParameters] EmitTrace trace,
+            HttpRequest request,
+            EventEmitter emitter,
+            CanvasEmitRate rate,
+            EmitLimits options,
+            CancellationToken cancellationToken)
     {
         var (key, keyProblem) = query.ParseIdempotencyKey();
         if (keyProblem is not null) return Problems.BadRequest(keyProblem);
@@ -66,9 +54,15 @@ public static class EmitApi
         return TypedResults.Accepted((string?)null, new EmitResponse(emitted[0].Id, emitted[0].EnqueuedAt));
     }
 
-    private static async Task<Results<Accepted<BatchEmitResponse>, ProblemHttpResult, Problems.RetryAfterResult>> EmitBatchAsync(
-        string canvas, [AsParameters] EmitTrace trace, HttpRequest request, EventEmitter emitter, CanvasEmitRate rate, EmitLimits options,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<BatchEmitResponse>, ProblemHttpResult, Problems.RetryAfterResult>>
+        EmitBatchAsync(
+            string canvas,
+            [AsParameters] EmitTrace trace,
+            HttpRequest request,
+            EventEmitter emitter,
+            CanvasEmitRate rate,
+            EmitLimits options,
+            CancellationToken cancellationToken)
     {
         using var body = await BodyBuffer.ReadAsync(request, MaxBatchBytes, cancellationToken);
         if (body is null) return Problems.TooLarge(MaxBatchBytes, "the limit of a batch request, 32 MiB");
@@ -98,8 +92,10 @@ public static class EmitApi
         {
             { Refused: EmitRateDecision.Refusal.None } => null,
             { Refused: EmitRateDecision.Refusal.LargerThanBurst } => Problems.BadRequest(
-                $"A batch of {events} events is larger than the burst of canvas '{canvas}' (WORKQ_CANVAS_EMIT_RATE = {options.CanvasEmitRate}): send at most {options.CanvasEmitRate!.Burst} events per request."),
+                $"A batch of {events} events is larger than the burst of canvas '{canvas}' (WORKQ_CANVAS_EMIT_RATE = " +
+                    $"{options.CanvasEmitRate}): send at most {options.CanvasEmitRate!.Burst} events per request."),
             var over => Problems.TooManyRequests(
-                $"Canvas '{canvas}' is over its emit rate of {options.CanvasEmitRate} (WORKQ_CANVAS_EMIT_RATE); nothing was enqueued. Retry after the seconds in Retry-After.", over.RetryAfter),
+                $"Canvas '{canvas}' is over its emit rate of {options.CanvasEmitRate} (WORKQ_CANVAS_EMIT_RATE); " +
+                    $"nothing was enqueued. Retry after the seconds in Retry-After.", over.RetryAfter),
         };
 }

@@ -4,15 +4,6 @@ using Workq.Shared.Configuration;
 namespace Workq.Emitter.Emitting;
 
 /// <summary>
-/// Whether a canvas may emit now: <see cref="Refusal.None"/>, over its rate (retry after a while), or a batch larger
-/// than its burst.
-/// </summary>
-public readonly record struct EmitRateDecision(EmitRateDecision.Refusal Refused, TimeSpan RetryAfter = default)
-{
-    public enum Refusal { None, OverRate, LargerThanBurst }
-}
-
-/// <summary>
 /// <c>WORKQ_CANVAS_EMIT_RATE</c>: a token bucket per canvas, one token per event. Off (the default), it is one null
 /// check; on, one dictionary lookup and a lock per request. The buckets refill continuously (no timer per canvas:
 /// the partitioned limiter's one timer tops them all up) and an idle canvas's bucket is let go.

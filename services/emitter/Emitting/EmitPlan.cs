@@ -1,4 +1,4 @@
-using Workq.Shared;
+using Workq.Shared.Handlers;
 
 namespace Workq.Emitter.Emitting;
 

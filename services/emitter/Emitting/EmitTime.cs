@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Messaging;
 
 namespace Workq.Emitter.Emitting;
@@ -21,7 +22,8 @@ public static partial class EmitTime
         if (delaySeconds is { } seconds)
         {
             if (!double.IsFinite(
-                seconds)) return (null, $"\"{Delay}\" must be a number of seconds from 0 to {EmitSchedule.MaxAhead.TotalSeconds:0}.");
+                seconds)) return (null, $"\"{Delay}\" must be a number of seconds from 0 to " +
+                    $"{EmitSchedule.MaxAhead.TotalSeconds:0}.");
             // Clamped first: TimeSpan cannot hold every double, and anything past the bound is refused alike.
             delay = TimeSpan.FromSeconds(Math.Clamp(seconds, -1, EmitSchedule.MaxAhead.TotalSeconds + 1));
         }
@@ -30,7 +32,8 @@ public static partial class EmitTime
         {
             if (!IsoWithOffset().IsMatch(runAt)
                 || !DateTimeOffset.TryParse(runAt, CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
-                return (null, $"\"{RunAt}\" must be an ISO 8601 date and time with an offset, such as 2026-01-31T12:00:00Z or 2026-01-31T13:00:00+01:00.");
+                return (null, $"\"{RunAt}\" must be an ISO 8601 date and time with an offset, such as " +
+                    $"2026-01-31T12:00:00Z or 2026-01-31T13:00:00+01:00.");
             at = parsed;
         }
         return EmitSchedule.Resolve(delay, at, now, Delay, RunAt);

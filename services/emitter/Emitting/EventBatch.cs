@@ -1,24 +1,9 @@
 using System.Text.Json;
 using Workq.Shared;
+using Workq.Shared.Handlers;
 using Workq.Shared.Messaging;
 
 namespace Workq.Emitter.Emitting;
-
-/// <summary>
-/// One item of a batch emit: the event is a slice of the request body, never copied or re-serialized. <c>RunAt</c> null
-/// runs it now; <c>OrderingKey</c> null runs it in no particular order.
-/// </summary>
-public readonly record struct BatchItem(
-    string Worker,
-    ReadOnlyMemory<byte> Event,
-    string? IdempotencyKey,
-    DateTimeOffset? RunAt = null,
-    string? OrderingKey = null);
-
-public readonly record struct BatchParse(List<BatchItem>? Items, string? Error, bool EventTooLarge = false)
-{
-    public static BatchParse Invalid(string error) => new(null, error);
-}
 
 /// <summary>
 /// Parses <c>[{"worker", "event", "idempotencyKey"?, "delaySeconds"?, "runAt"?, "orderingKey"?}]</c> with a
@@ -178,18 +163,4 @@ public static class EventBatch
             return $"The body is not valid JSON: {e.Message}";
         }
     }
-}
-
-public static class IdempotencyKeys
-{
-    public const string Header = "Idempotency-Key";
-    public const int MaxLength = 256;
-
-    public static string? Problem(string? key) => key switch
-    {
-        null => null,
-        { Length: 0 } => "the idempotency key is empty.",
-        { Length: > MaxLength } => $"the idempotency key is longer than {MaxLength} characters.",
-        _ => null,
-    };
 }

@@ -1,12 +1,9 @@
 using System.Diagnostics;
-using Workq.Shared;
 using Workq.Shared.Configuration;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 
 namespace Workq.Emitter.Emitting;
-
-public readonly record struct Emitted(Guid Id, DateTimeOffset EnqueuedAt);
 
 /// <summary>
 /// Enqueues events for the emit API as its <see cref="EmitPlan"/> says: claims idempotency keys (one round trip for a

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using MassTransit;
-using Workq.Shared.ControlPlane;
 using Workq.Shared.Storage;
 
 namespace Workq.Worker.Consuming;
@@ -25,14 +23,5 @@ public sealed class CancelledEvents(CancelledEventStore store)
     public async Task ReloadAsync(CancellationToken cancellationToken)
     {
         foreach (var cancelled in await store.RecentAsync(cancellationToken)) ids.TryAdd(cancelled, 0);
-    }
-}
-
-public sealed class EventCancelledConsumer(CancelledEvents cancelled) : IConsumer<EventCancelled>
-{
-    public Task Consume(ConsumeContext<EventCancelled> context)
-    {
-        cancelled.Add(context.Message.Canvas, context.Message.Worker, context.Message.EventId);
-        return Task.CompletedTask;
     }
 }

@@ -5,12 +5,6 @@ using Workq.Shared.Storage;
 namespace Workq.Worker.Consuming;
 
 /// <summary>
-/// Tokens granted from a worker's bucket: token <c>i</c> (0-based, <c>i &lt; Tokens</c>) may be used at <c>First + i ×
-/// interval</c>, in the database's clock (<c>Now</c>, epoch seconds). No tokens: the next one is at <c>First</c>.
-/// </summary>
-public readonly record struct RateGrant(double First, double Now, int Tokens);
-
-/// <summary>
 /// One token bucket per rate-limited worker, in PostgreSQL, shared by every worker instance. The bucket is a schedule
 /// of token slots <c>interval</c> apart (GCRA): a grant takes the next slots that fall within <c>horizon</c> seconds
 /// from now, in one statement, so instances never take the same slot and the slots never come faster than the limit. An

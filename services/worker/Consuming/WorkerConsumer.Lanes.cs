@@ -11,21 +11,21 @@ namespace Workq.Worker.Consuming;
 /// The worker's ordering lanes (docs/DESIGN.md "Ordering keys"). One channel consumes every lane, each with a prefetch
 /// of the worker's concurrency; a lane has a single active consumer across all instances, and this channel's callbacks
 /// run one at a time in delivery order, so each key's events arrive here in queue order. A callback only chains the
-/// delivery after its key's previous one (<see cref="KeyChains"/>); the chain runs it once that one settled, a slot and
-/// a rate token are free. Nothing here puts an event behind its successors: retries, crash suspects and requeues run
-/// again in place, and an event that must go back is never given back alone: the channel is closed, and the broker
-/// returns all its unacked events, in order, to the lanes, whose next consumer (on this instance or another) takes them
-/// up.
+/// delivery after its key's previous one (<see cref="KeyedSerialExecutor"/>); the chain runs it once that one settled,
+/// a slot and a rate token are free. Nothing here puts an event behind its successors: retries, crash suspects and
+/// requeues run again in place, and an event that must go back is never given back alone: the channel is closed, and
+/// the broker returns all its unacked events, in order, to the lanes, whose next consumer (on this instance or another)
+/// takes them up.
 /// </summary>
 public sealed partial class WorkerConsumer
 {
-    private readonly KeyChains chains = new();
+    private readonly KeyedSerialExecutor chains = new();
     private readonly SemaphoreSlim? slots = lanes > 0 ? new SemaphoreSlim(concurrency) : null;
     private IChannel? laneChannel;
     private readonly List<(AsyncEventingBasicConsumer Consumer, string Tag)> laneConsumers = [];
     private int keyedRunning;
     // Set once the lanes' unacked events are to go back: nothing more starts or is acked on the channel, and the
-    // consumer reports itself unhealthy, so the supervisor replaces it (closing the channel once what runs has
+    // consumer reports itself unhealthy, so the reconciler replaces it (closing the channel once what runs has
     // finished).
     private volatile bool lanesBroken;
 
@@ -34,7 +34,8 @@ public sealed partial class WorkerConsumer
     private async Task StartLanesAsync(IConnection connection, CancellationToken cancellationToken)
     {
         laneChannel = await connection.CreateChannelAsync(new CreateChannelOptions(
-            publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false, consumerDispatchConcurrency: 1), cancellationToken);
+            publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
+                consumerDispatchConcurrency: 1), cancellationToken);
         // A recovered channel numbers its deliveries afresh: what the chains hold could no longer be acked.
         laneChannel.ChannelShutdownAsync += (_, _) =>
         {
@@ -96,7 +97,8 @@ public sealed partial class WorkerConsumer
         catch (Exception e)
         {
             if (e is not OperationCanceledException || !stopping.IsCancellationRequested)
-                logger.LogWarning(e, "Keyed event delivery on {Canvas}/{Worker} failed before it completed; its lanes' events go back to their queues", canvas, worker);
+                logger.LogWarning(e, "Keyed event delivery on {Canvas}/{Worker} failed before it completed; its " +
+                    "lanes' events go back to their queues", canvas, worker);
             Note(RunStatus.Again(delivery.Envelope, delivery.Attempt, null));
             BreakLanes();
         }

@@ -9,17 +9,6 @@ using Workq.Worker.Settling;
 
 namespace Workq.Worker.Consuming;
 
-/// <summary>What a consumer needs besides its queue: shared per instance.</summary>
-public sealed record ConsumerServices(
-    BrokerConnection Broker,
-    EventRunner Runner,
-    RetryScheduler Retries,
-    CancelledEvents Cancelled,
-    ConsumerLoads Loads,
-    IRateBuckets RateBuckets,
-    EventStatusRecorder Statuses,
-    TimeProvider Time);
-
 /// <summary>
 /// Consumes one worker's queue on a channel of its own whose prefetch is the worker's concurrency,
 /// and acks each event after its handler finished (in batches: <see cref="DeliverySettler"/>). Stopping cancels the
@@ -254,7 +243,8 @@ public sealed partial class WorkerConsumer(
         if (envelope.BelongsTo(incarnation.Canvas, incarnation.Worker)) return false;
         Workq.Shared.Telemetry.WorkqDiagnostics.Dropped
             .Add(1, Workq.Shared.Telemetry.WorkqDiagnostics.Tags(canvas, worker));
-        logger.LogInformation("Dropped event {EventId} of {Canvas}/{Worker}: it belongs to a deleted incarnation ({CanvasIncarnation}/{WorkerIncarnation}, now {Current})",
+        logger.LogInformation("Dropped event {EventId} of {Canvas}/{Worker}: it belongs to a deleted incarnation " +
+            "({CanvasIncarnation}/{WorkerIncarnation}, now {Current})",
             delivery.BasicProperties.MessageId, canvas, worker, envelope.CanvasIncarnation, envelope
                 .WorkerIncarnation, incarnation);
         return true;
@@ -307,7 +297,8 @@ public sealed partial class WorkerConsumer(
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "An event of {Canvas}/{Worker} waiting for a rate-limit token could not be put back as a copy; it goes back to the queue", canvas, worker);
+            logger.LogWarning(e, "An event of {Canvas}/{Worker} waiting for a rate-limit token could not be put back " +
+                "as a copy; it goes back to the queue", canvas, worker);
         }
         finally
         {

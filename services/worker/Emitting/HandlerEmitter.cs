@@ -1,5 +1,6 @@
+using Workq.Shared.Handlers.Messaging;
+using Workq.Shared.Handlers.Scripting;
 using Workq.Shared.Messaging;
-using Workq.Shared.Scripting;
 using Workq.Shared.Storage;
 
 namespace Workq.Worker.Emitting;
@@ -55,7 +56,8 @@ public sealed class HandlerEmitter(
         lock (gate)
         {
             if (finished) throw new InvalidOperationException(
-                $"Emit refused: the run of event {parent.Id} has finished; await every Emit before the handler returns.");
+                $"Emit refused: the run of event {parent.Id} has finished; await every Emit before the handler " +
+                    $"returns.");
         }
         // Checked here whoever serialized it: a runner holds hostile code, and the API holds every emit to the same
         // limit.
@@ -71,11 +73,15 @@ public sealed class HandlerEmitter(
             .OrderingKey) is { } keyProblem) throw new ArgumentException($"Emit refused: orderingKey: {keyProblem}");
         var depth = parent.Depth + 1;
         if (depth > maxDepth)
-            throw new InvalidOperationException($"Emit refused: the emit chain is {depth} events deep, over the limit of {maxDepth} (WORKQ_MAX_EMIT_DEPTH).");
+            throw new InvalidOperationException(
+                $"Emit refused: the emit chain is {depth} events deep, over the limit of {maxDepth} " +
+                "(WORKQ_MAX_EMIT_DEPTH).");
         // Counted before publishing, so concurrent emits cannot overshoot the limit together.
         if (Interlocked.Increment(ref emits) > maxEmits)
         {
-            var refused = new InvalidOperationException($"Emit refused: this event already emitted {maxEmits} events, the limit per event (WORKQ_MAX_EMITS_PER_EVENT = {maxEmits}).");
+            var refused = new InvalidOperationException(
+                $"Emit refused: this event already emitted {maxEmits} events, the limit per event " +
+                $"(WORKQ_MAX_EMITS_PER_EVENT = {maxEmits}).");
             OverLimit ??= refused;
             throw refused;
         }

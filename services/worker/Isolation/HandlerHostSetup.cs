@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Workq.Shared.Configuration;
+using Workq.Shared.Handlers.Scripting;
 using Workq.Shared.Hosting;
-using Workq.Shared.Scripting;
 using Workq.Worker.Runs;
 
 namespace Workq.Worker.Isolation;
@@ -29,7 +29,8 @@ public static class HandlerHostSetup
         }
         var runner = RunnerOptions.From(handlers, options.Emit, options.Traces);
         if (!File.Exists(runner.RunnerDll))
-            throw new FileNotFoundException($"The runner {runner.RunnerDll} is missing: build or publish services/worker, which references services/runner.");
+            throw new FileNotFoundException($"The runner {runner.RunnerDll} is missing: build or publish " +
+                $"services/worker, which references services/runner.");
         var cgroups = RunnerCgroups.TryCreate(
             new RunnerLimits(handlers.RunnerCpus, handlers.RunnerMemoryMegabytes, handlers.RunnerPids),
             NullLogger.Instance);
@@ -46,7 +47,8 @@ public static class HandlerHostSetup
             {
                 runner.Sandbox?.Dispose();
                 cgroups?.Dispose();
-                builder.RefuseToStart($"runner processes cannot start in their sandbox here: {e.Message.TrimEnd('.')}. WORKQ_SANDBOX=off runs them without it " +
+                builder.RefuseToStart($"runner processes cannot start in their sandbox here: " +
+                    $"{e.Message.TrimEnd('.')}. WORKQ_SANDBOX=off runs them without it " +
                     "(docs/security.md, \"The OS wall\").");
             }
         }
@@ -54,7 +56,8 @@ public static class HandlerHostSetup
         builder.Services.AddSingleton(services =>
         {
             var logger = services.GetRequiredService<ILogger<RunnerPool>>();
-            logger.LogInformation("Handler code runs in a runner process per canvas: {Memory} MB, {Threads} threads, limits {Limits}, sandbox {Sandbox}{Probe}",
+            logger.LogInformation("Handler code runs in a runner process per canvas: {Memory} MB, {Threads} threads, " +
+                "limits {Limits}, sandbox {Sandbox}{Probe}",
                 runner.MemoryMegabytes, runner.Threads, cgroups?.Kind
                     ?? "none (no writable cgroup: a lower CPU priority only)", runner.SandboxName,
                 runner.Sandbox is null ? "" : $" as {runner.Sandbox.User}; the probe runner saw: {probe}");

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Workq.Shared.Handlers.Scripting;
 using Workq.Shared.Scripting;
 using Workq.Worker.Runs;
 

@@ -1,4 +1,4 @@
-using Workq.Shared.Isolation;
+using Workq.Shared.Handlers.Isolation;
 using Workq.Shared.Messaging;
 
 namespace Workq.Worker.Isolation;

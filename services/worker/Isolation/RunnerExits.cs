@@ -1,30 +1,7 @@
-using Workq.Shared.Isolation;
+using Workq.Shared.Handlers.Isolation;
 using Workq.Worker.Runs;
 
 namespace Workq.Worker.Isolation;
-
-/// <summary>
-/// What is known when a runner process has ended: why we killed it (null: we did not), what it sent that broke the
-/// protocol, what its stderr said, its exit code, and whether its memory cgroup's OOM killer ended it.
-/// </summary>
-public sealed record RunnerEnd(
-    string KillReason,
-    string? ProtocolBreak,
-    bool StackOverflow,
-    bool OutOfMemory,
-    IReadOnlyList<string> Stderr,
-    int ExitCode,
-    int MemoryMegabytes,
-    bool MemoryCgroupKill = false);
-
-/// <summary>How a runner ended: <see cref="Crash"/> is set when it died of its own accord, naming the cause.</summary>
-public sealed record RunnerExit(string Reason, string? Crash, int ExitCode, TimeSpan Lifetime)
-{
-    /// <summary>The error its runs in flight end with when it crashed.</summary>
-    public string? RunError => Crash is null
-        ? null
-        : Crash.StartsWith(RunnerProtocol.BrokeProtocol, StringComparison.Ordinal) ? Crash : $"runner crashed: {Crash}";
-}
 
 /// <summary>
 /// Why a runner ended, as a pure function of what was seen: a kill of ours (a time-out, idle, shutdown) is no crash.
@@ -68,8 +45,10 @@ public static class RunnerExits
     {
         if (end.ProtocolBreak is { } broke) return $"{RunnerProtocol.BrokeProtocol}: {broke}";
         if (end.StackOverflow) return "stack overflow";
-        if (end.MemoryCgroupKill) return $"out of memory: its memory cgroup's limit is {end.MemoryMegabytes} MB, WORKQ_RUNNER_MEMORY_MB";
-        if (end.OutOfMemory) return $"out of memory (the runner's limit is {end.MemoryMegabytes} MB, WORKQ_RUNNER_MEMORY_MB)";
+        if (end.MemoryCgroupKill) return $"out of memory: its memory cgroup's limit is {end.MemoryMegabytes} MB, " +
+            $"WORKQ_RUNNER_MEMORY_MB";
+        if (end.OutOfMemory) return $"out of memory (the runner's limit is {end.MemoryMegabytes} MB, " +
+            $"WORKQ_RUNNER_MEMORY_MB)";
         if (end.Stderr
             .FirstOrDefault(l => l.StartsWith("Unhandled exception.", StringComparison.Ordinal)) is { } unhandled)
             return $"unhandled exception in background code: {unhandled["Unhandled exception.".Length..].Trim()}";

@@ -1,17 +1,9 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using Workq.Shared.Isolation;
-using Workq.Shared.Scripting;
+using Workq.Shared.Handlers.Isolation;
+using Workq.Shared.Handlers.Scripting;
 
 namespace Workq.Worker.Isolation;
-
-/// <summary>
-/// The bounds of a handler's relayed <c>Http</c>: told to the runner at start, enforced here whatever the runner does.
-/// </summary>
-public sealed record HandlerHttpLimits(int MaxBytes, int Concurrency)
-{
-    public const string MaxBytesVariable = "WORKQ_HANDLER_HTTP_MAX_BYTES";
-}
 
 /// <summary>
 /// The supervisor's half of a handler's <c>Http</c>: a runner has no network, so it relays each request here, and this
@@ -110,7 +102,8 @@ public sealed class RunnerHttpRelay(
         {
             end = end with { Failure = HttpFailure.Request, Message = e.Message, Error = e.HttpRequestError };
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or NotSupportedException or IOException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException
+            or NotSupportedException or IOException)
         {
             // A request the handler built that HttpClient refuses (a bad method or header), or a connection that broke
             // mid-body.
@@ -138,7 +131,8 @@ public sealed class RunnerHttpRelay(
     }
 
     private HttpRequestException TooLarge() =>
-        new(HttpRequestError.Unknown, $"The response is larger than {limits.MaxBytes} bytes ({HandlerHttpLimits.MaxBytesVariable}): not read further.");
+        new(HttpRequestError.Unknown, $"The response is larger than {limits.MaxBytes} bytes " +
+            $"({HandlerHttpLimits.MaxBytesVariable}): not read further.");
 
     /// <summary>
     /// The request as the handler built it; a method, URI or header that HttpClient would refuse throws as it would.

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Workq.Shared.Isolation;
+using Workq.Shared.Handlers.Isolation;
 
 namespace Workq.Worker.Isolation;
 

@@ -1,4 +1,4 @@
-using Workq.Shared.Scripting;
+using Workq.Shared.Handlers.Scripting;
 
 namespace Workq.Worker.Isolation;
 

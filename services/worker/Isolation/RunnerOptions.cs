@@ -1,5 +1,5 @@
 using Workq.Shared.Configuration;
-using Workq.Shared.Isolation;
+using Workq.Shared.Handlers.Isolation;
 
 namespace Workq.Worker.Isolation;
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Workq.Shared.ControlPlane;
+using Workq.Shared.Handlers.Scripting;
 using Workq.Shared.Telemetry;
 using Workq.Worker.Runs;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Workq.Shared.Isolation;
+using Workq.Shared.Handlers.Isolation;
 using Workq.Worker.Runs;
 
 namespace Workq.Worker.Isolation;
@@ -176,7 +176,9 @@ public sealed class RunnerProcess : IRunner
     public void KillOverdue(long now)
     {
         if (runs.Overdue(now) is not { } late) return;
-        Kill($"{late.Ids.Count} run(s) passed WORKQ_HANDLER_TIMEOUT_SECONDS ({late.Timeout.TotalSeconds:0.###} s) and did not stop",
+        Kill(
+            $"{late.Ids.Count} run(s) passed WORKQ_HANDLER_TIMEOUT_SECONDS ({late.Timeout.TotalSeconds:0.###} s) " +
+            "and did not stop",
             late.Ids);
     }
 

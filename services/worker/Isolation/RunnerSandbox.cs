@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.Versioning;
 using System.Text.Json;
-using Workq.Shared.Isolation;
+using Workq.Shared.Handlers.Isolation;
 
 namespace Workq.Worker.Isolation;
 
@@ -36,17 +36,23 @@ public sealed class RunnerSandbox : IDisposable
     /// </summary>
     public static readonly IReadOnlyList<(string Why, string[] Calls)> Refused =
     [
-        ("other processes' memory and handles", ["ptrace", "process_vm_readv", "process_vm_writev", "process_madvise", "pidfd_getfd", "kcmp"]),
+        ("other processes' memory and handles", ["ptrace", "process_vm_readv", "process_vm_writev", "process_madvise",
+            "pidfd_getfd", "kcmp"]),
         ("new processes (clone is refused too unless it makes a thread)", ["fork", "vfork"]),
-        ("namespaces and mounts", ["unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree", "fsopen",
+        ("namespaces and mounts", ["unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "move_mount",
+            "open_tree", "fsopen",
             "fsconfig", "fsmount", "fspick", "mount_setattr"]),
         ("the kernel's keyrings", ["keyctl", "add_key", "request_key"]),
-        ("kernel programs, tracing and modules", ["bpf", "perf_event_open", "init_module", "finit_module", "delete_module", "kexec_load",
+        ("kernel programs, tracing and modules", ["bpf", "perf_event_open", "init_module", "finit_module",
+            "delete_module", "kexec_load",
             "kexec_file_load"]),
-        ("kernel features exploits lean on", ["userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register", "personality"]),
+        ("kernel features exploits lean on", ["userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
+            "personality"]),
         ("files by handle, past the mount namespace", ["open_by_handle_at", "name_to_handle_at"]),
-        ("the machine's settings (capabilities the runner lacks anyway)", ["reboot", "swapon", "swapoff", "acct", "syslog", "settimeofday",
-            "clock_settime", "clock_adjtime", "sethostname", "setdomainname", "iopl", "ioperm", "quotactl", "quotactl_fd", "vhangup"]),
+        ("the machine's settings (capabilities the runner lacks anyway)", ["reboot", "swapon", "swapoff", "acct",
+            "syslog", "settimeofday",
+            "clock_settime", "clock_adjtime", "sethostname", "setdomainname", "iopl", "ioperm", "quotactl",
+                "quotactl_fd", "vhangup"]),
     ];
 
     private readonly string directory;
@@ -280,6 +286,3 @@ public sealed class RunnerSandbox : IDisposable
         }
     }
 }
-
-/// <summary>Why the runner sandbox cannot start on this machine, in one line.</summary>
-public sealed class SandboxUnavailableException(string message) : Exception(message);

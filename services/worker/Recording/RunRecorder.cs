@@ -138,7 +138,8 @@ public sealed class RunRecorder(
             cancellationToken);
         var kept = rows.Where(r => fence.Admits(r.Key.Canvas, r.Key.Worker, r.Key.Incarnation)).ToList();
         if (kept.Count < rows.Count)
-            logger.LogInformation("Dropped {Count} trace, counter and metric rows of deleted worker incarnations: nothing of theirs is written", rows.Count - kept.Count);
+            logger.LogInformation("Dropped {Count} trace, counter and metric rows of deleted worker incarnations: " +
+                "nothing of theirs is written", rows.Count - kept.Count);
         // While the fence holds the workers (the trace store may be another database): a deletion waits for it too.
         await traces.AppendAsync(
             kept.OfType<TraceRow>().Select(t => t.Trace.ToEntry()).ToList(),
@@ -171,7 +172,8 @@ public sealed class RunRecorder(
         var id = await quarantine.AddAsync(
             QuarantineEntry.Row(source, value, error, row.Key.Canvas, row.Key.Worker, eventId),
             cancellationToken);
-        logger.LogWarning("A row of {Source} for {Canvas}/{Worker} that the store refuses was quarantined as item {QuarantineId}: {Error}",
+        logger.LogWarning("A row of {Source} for {Canvas}/{Worker} that the store refuses was quarantined as item " +
+            "{QuarantineId}: {Error}",
             source, row.Key.Canvas, row.Key.Worker, id, Failures.Describe(error));
     }
 

@@ -1,3 +1,4 @@
+using Workq.Shared.Handlers;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 using Workq.Worker.Runs;

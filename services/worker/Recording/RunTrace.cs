@@ -2,9 +2,9 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Workq.Shared;
+using Workq.Shared.Handlers;
+using Workq.Shared.Handlers.Scripting;
 using Workq.Shared.Messaging;
-using Workq.Shared.Scripting;
 using Workq.Shared.Storage;
 using Workq.Worker.Runs;
 

@@ -1,24 +1,10 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Workq.Shared.Handlers.Scripting;
 using Workq.Worker.Runs;
 
 namespace Workq.Worker.Recording;
-
-/// <summary>
-/// What a run leaves for its trace and status once held to <c>WORKQ_MAX_TRACE_BYTES</c>; <see cref="Truncated"/> names
-/// the fields cut.
-/// </summary>
-public sealed record KeptRun(
-    string? ResultJson,
-    string? ErrorType,
-    string? ErrorMessage,
-    IReadOnlyList<string> Logs,
-    IReadOnlyList<string> Truncated)
-{
-    /// <summary>The error as the event's status keeps it: <c>"Type: message"</c>.</summary>
-    public string? Error => ErrorType is null ? null : $"{ErrorType}: {ErrorMessage}";
-}
 
 /// <summary>
 /// <c>WORKQ_MAX_TRACE_BYTES</c> over what one run leaves: its result, its error and its logs together, counted in UTF-8
@@ -84,7 +70,7 @@ public static class TraceBudget
             return ReferenceEquals(result, TraceResult.Null)
                 ? (null, true)
                 : (Encoding.UTF8.GetString(json), IsJson(json));
-        return (result is null ? null : Shared.Scripting.JsonResult.ToTraceJson(result, options), true);
+        return (result is null ? null : JsonResult.ToTraceJson(result, options), true);
     }
 
     private static bool IsJson(ReadOnlySpan<byte> json)

@@ -1,5 +1,5 @@
+using Workq.Shared.Handlers.Scripting;
 using Workq.Shared.Messaging;
-using Workq.Shared.Scripting;
 
 namespace Workq.Worker.Runs;
 

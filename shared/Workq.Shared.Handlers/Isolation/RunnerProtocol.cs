@@ -1,11 +1,8 @@
-namespace Workq.Shared.Isolation;
-
-/// <summary>How a run ended inside a runner, as the runner tells it.</summary>
-public enum RunnerOutcome : byte { Completed, Failed, TimedOut }
+namespace Workq.Shared.Handlers.Isolation;
 
 /// <summary>
 /// The messages between a worker instance (the supervisor) and one runner process, over the runner's stdin and stdout
-/// (<see cref="FrameOutput"/>); each is a record of its own in RunnerFrames.cs and RunnerHttpFrames.cs. The supervisor
+/// (<see cref="FrameOutput"/>); each is a record of its own file, named after the frame. The supervisor
 /// holds every credential and decides everything; a runner only loads compiled handlers, runs them, and asks the
 /// supervisor to publish what they emit and to make their Http requests, naming nothing but its own run ids.
 /// Supervisor to runner: <see cref="InitFrame"/>, <see cref="LoadFrame"/>, <see cref="UnloadFrame"/>, <see

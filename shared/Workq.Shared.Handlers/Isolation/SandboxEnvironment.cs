@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Workq.Shared.Isolation;
+namespace Workq.Shared.Handlers.Isolation;
 
 /// <summary>
 /// The whole environment of a process that holds hostile code (a compiler or a runner): none of the parent's, so no

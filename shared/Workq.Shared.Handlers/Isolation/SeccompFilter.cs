@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Workq.Shared.Isolation;
+namespace Workq.Shared.Handlers.Isolation;
 
 /// <summary>
 /// A seccomp filter built with libseccomp (Debian's <c>libseccomp2</c>): every system call is allowed but those

@@ -1,13 +1,4 @@
-namespace Workq.Shared.Messaging;
-
-/// <summary>
-/// When a handler's emit is to run: after <c>Delay</c>, or at <c>RunAt</c>, or (neither) now; and, with an
-/// <c>OrderingKey</c>, after the events emitted earlier with the same key (API.md "Ordering keys").
-/// </summary>
-public readonly record struct EmitWhen(TimeSpan? Delay, DateTimeOffset? RunAt, string? OrderingKey = null)
-{
-    public static readonly EmitWhen Now = default;
-}
+namespace Workq.Shared.Handlers.Messaging;
 
 /// <summary>The rules of a delayed emit, the same for the emit API and for handlers' <c>Emit</c>.</summary>
 public static class EmitSchedule
@@ -33,19 +24,13 @@ public static class EmitSchedule
         if (delay is { } wait)
         {
             if (wait < TimeSpan.Zero) return (null, $"\"{delayField}\" must not be negative.");
-            if (wait > MaxAhead) return (null, $"\"{delayField}\" is more than {MaxAhead.TotalDays:0} days ({MaxAhead.TotalSeconds:0} seconds); schedule at most {MaxAhead.TotalDays:0} days ahead.");
+            if (wait > MaxAhead) return (null, $"\"{delayField}\" is more than {MaxAhead.TotalDays:0} days " +
+                $"({MaxAhead.TotalSeconds:0} seconds); schedule at most {MaxAhead.TotalDays:0} days ahead.");
             return (wait > TimeSpan.Zero ? now + wait : null, null);
         }
         if (runAt is not { } at) return (null, null);
-        if (at - now > MaxAhead) return (null, $"\"{runAtField}\" is more than {MaxAhead.TotalDays:0} days ahead; schedule at most {MaxAhead.TotalDays:0} days ahead.");
+        if (at - now > MaxAhead) return (null, $"\"{runAtField}\" is more than {MaxAhead.TotalDays:0} days ahead; " +
+            $"schedule at most {MaxAhead.TotalDays:0} days ahead.");
         return (at > now ? at : null, null);
     }
-}
-
-/// <summary>A worker already has its limit of events waiting for their time; the event was not scheduled.</summary>
-public sealed class ScheduledFullException(string canvas, string worker, int limit) : InvalidOperationException(
-    $"Too many scheduled events: worker {canvas}/{worker} already has its limit of {limit} delayed events waiting (WORKQ_MAX_SCHEDULED_PER_WORKER); nothing was scheduled. Retry once some have run.")
-{
-    public string Canvas { get; } = canvas;
-    public string Worker { get; } = worker;
 }

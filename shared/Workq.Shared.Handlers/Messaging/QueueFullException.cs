@@ -1,13 +1,17 @@
 namespace Workq.Shared.Messaging;
 
-// Here rather than beside the publisher: a runner process throws it into handler code too.
+// Here rather than beside the publisher: a runner process throws it into handler code too. Handler code catches it by
+// its full name (docs/API.md) and compiled handlers stored in PostgreSQL reference it: its namespace is the contract's,
+// older than the Workq.Shared.Handlers.* namespaces.
 /// <summary>
 /// A worker's queue holds <c>WORKQ_MAX_QUEUED_PER_WORKER</c> events and the broker refused (nacked) one more.
 /// </summary>
 public sealed class QueueFullException : Exception
 {
     public QueueFullException(string canvas, string worker, int limit)
-        : this($"Queue full: worker {canvas}/{worker} already holds its limit of {limit} queued events (WORKQ_MAX_QUEUED_PER_WORKER); the event was not enqueued. Retry once the worker has drained its queue.", canvas, worker)
+        : this($"Queue full: worker {canvas}/{worker} already holds its limit of {limit} queued events " +
+            $"(WORKQ_MAX_QUEUED_PER_WORKER); the event was not enqueued. Retry once the worker has drained its queue.",
+                canvas, worker)
     {
     }
 

@@ -1,19 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 
-namespace Workq.Shared.Scripting;
-
-/// <summary>A compile asked of a compiler process: the code, and how long control will wait for it.</summary>
-public sealed record CompileRequest(string Code, int TimeoutMilliseconds);
-
-/// <summary>
-/// A compiler process's answer: <see cref="Ready"/> once, when it has warmed up, then one reply per
-/// request with the compiled assembly, or the errors that refused the code.
-/// </summary>
-public sealed record CompileReply(bool Ready, IReadOnlyList<ScriptError> Errors, byte[]? Assembly = null)
-{
-    public static readonly CompileReply Warm = new(true, []);
-}
+namespace Workq.Shared.Handlers.Scripting;
 
 /// <summary>
 /// Frames between control and its compiler processes (stdin and stdout): a 4-byte little-endian length,
@@ -52,6 +40,3 @@ public static class CompilerProtocol
             ?? throw new InvalidDataException("a compiler message was JSON null");
     }
 }
-
-/// <summary>A problem in handler code, at a 1-based position in the user's code.</summary>
-public sealed record ScriptError(int Line, int Column, string Message);

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 
-namespace Workq.Shared.Scripting;
+namespace Workq.Shared.Handlers.Scripting;
 
 /// <summary>
 /// Where a handler's <c>Http</c> may connect. Every address a connection is about to use is checked after
@@ -77,7 +77,8 @@ public sealed class EgressPolicy
             else if (entry.StartsWith("*.", StringComparison.Ordinal)
                 && Uri.CheckHostName(entry[2..]) == UriHostNameType.Dns) suffixes.Add(entry[1..].ToLowerInvariant());
             else if (Uri.CheckHostName(entry) == UriHostNameType.Dns) hosts.Add(entry.ToLowerInvariant());
-            else throw new InvalidOperationException($"{AllowVariable}: '{entry}' is not a CIDR (10.1.0.0/16), an address or a host name (api.internal, *.internal).");
+            else throw new InvalidOperationException($"{AllowVariable}: '{entry}' is not a CIDR (10.1.0.0/16), an " +
+                $"address or a host name (api.internal, *.internal).");
         }
         return new EgressPolicy([.. networks], [.. hosts], [.. suffixes]);
     }

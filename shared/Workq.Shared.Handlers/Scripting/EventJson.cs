@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 
-namespace Workq.Shared.Scripting;
+namespace Workq.Shared.Handlers.Scripting;
 
 /// <summary>
 /// A handler's emitted value as JSON, held to WORKQ_MAX_EVENT_BYTES as the emit API holds a request: refused with an
@@ -19,7 +19,8 @@ public static class EventJson
     }
 
     public static ArgumentException TooLarge(int maxBytes, long? bytes = null) => new(
-        $"Emit refused: the event is {(bytes is { } n ? $"{n} bytes" : "more than that")} of JSON, over the limit of {maxBytes} bytes (WORKQ_MAX_EVENT_BYTES).",
+        $"Emit refused: the event is {(bytes is { } n ? $"{n} bytes" : "more than that")} of JSON, over the limit of " +
+            $"{maxBytes} bytes (WORKQ_MAX_EVENT_BYTES).",
         "value");
 
     /// <summary>

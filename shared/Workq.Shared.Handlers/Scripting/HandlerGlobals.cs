@@ -1,40 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Workq.Shared;
+using Workq.Shared.Handlers;
+using Workq.Shared.Handlers.Messaging;
+using Workq.Shared.Handlers.Scripting;
 using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Scripting;
 
-/// <summary>What a handler script knows about the event it runs for.</summary>
-public sealed record HandlerMeta(
-    Guid Id,
-    string Canvas,
-    string Worker,
-    DateTimeOffset EnqueuedAt,
-    int Attempt,
-    int Depth);
-
-/// <summary>An event a handler emitted, for its trace.</summary>
-public sealed record EmittedEvent(string Worker, Guid Id);
-
-/// <summary>Publishes a handler's emits; the worker service publishes to the same canvas with depth + 1.</summary>
-public interface IHandlerEmitter
-{
-    /// <summary>
-    /// WORKQ_MAX_EVENT_BYTES: the largest event's JSON, in bytes, as for the emit API. The worker service checks it
-    /// again.
-    /// </summary>
-    int MaxEventBytes { get; }
-
-    /// <param name="when">Now, or later: the trusted side checks it (at most 30 days ahead, not both a delay and a
-    /// time).</param>
-    Task<Guid> EmitAsync(
-        string worker,
-        ReadOnlyMemory<byte> eventJson,
-        EmitWhen when,
-        CancellationToken cancellationToken);
-}
-
+// Handler code sees this type, and every compiled handler stored in PostgreSQL references it by its full name:
+// its namespace is part of the contract (docs/API.md), older than the Workq.Shared.Handlers.* namespaces.
 /// <summary>
 /// The globals of a handler script: one instance per run. Scripts may touch only
 /// <see cref="Event"/>, <see cref="Meta"/>, <see cref="Emit"/>, <see cref="Log"/>,

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Workq.Shared.Scripting;
+namespace Workq.Shared.Handlers.Scripting;
 
 /// <summary>
 /// The <c>Http</c> that handlers get: a client of its own per run (a script may change or dispose it) over
@@ -106,6 +106,7 @@ public sealed class HandlerHttp(EgressPolicy policy) : IDisposable
             lastError);
         throw new HttpRequestException(HttpRequestError.ConnectionError, refusal is null
             ? $"Http to {host} refused: the name resolved to no address."
-            : $"Http to {host}:{endpoint.Port} refused by the egress policy: {refusal}, which handler code may not reach ({EgressPolicy.AllowVariable} opens chosen destinations).");
+            : $"Http to {host}:{endpoint.Port} refused by the egress policy: {refusal}, which handler code may not " +
+                $"reach ({EgressPolicy.AllowVariable} opens chosen destinations).");
     }
 }

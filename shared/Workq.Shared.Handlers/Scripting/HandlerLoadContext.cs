@@ -1,7 +1,8 @@
 using System.Reflection;
 using System.Runtime.Loader;
+using Workq.Shared.Scripting;
 
-namespace Workq.Shared.Scripting;
+namespace Workq.Shared.Handlers.Scripting;
 
 /// <summary>
 /// Holds one compiled handler version so that it can be unloaded. Everything the script

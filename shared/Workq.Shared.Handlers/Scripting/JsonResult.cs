@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Workq.Shared.Scripting;
+namespace Workq.Shared.Handlers.Scripting;
 
 /// <summary>
 /// Turns a handler's return value into the JSON stored in its trace (the worker service holds it to

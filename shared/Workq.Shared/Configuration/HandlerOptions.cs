@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using Workq.Shared.Scripting;
+using Workq.Shared.Handlers.Scripting;
 
 namespace Workq.Shared.Configuration;
 

@@ -4,8 +4,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Npgsql;
-using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Hosting;
 
@@ -66,48 +64,5 @@ public static class HealthChecks
                 ?? e.Value.Exception?.Message ?? $"{e.Key} did not answer within {Timeout.TotalSeconds:0} s"));
         return Results.Problem(detail: missing, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not ready")
             .ExecuteAsync(http);
-    }
-}
-
-/// <summary>
-/// Ready when the service's broker connection is open (it is opened on first use, to any node that answers).
-/// </summary>
-public sealed class BrokerHealthCheck(BrokerConnection broker) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(
-        HealthCheckContext context,
-        CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            var connection = await broker.GetAsync(cancellationToken);
-            return connection.IsOpen
-                ? HealthCheckResult.Healthy()
-                : HealthCheckResult.Unhealthy("RabbitMQ connection is closed");
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            return HealthCheckResult.Unhealthy($"RabbitMQ unreachable: {e.Message}");
-        }
-    }
-}
-
-/// <summary>Ready when PostgreSQL answers a query.</summary>
-public sealed class DatabaseHealthCheck(NpgsqlDataSource db) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(
-        HealthCheckContext context,
-        CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await using var command = db.CreateCommand("select 1");
-            await command.ExecuteScalarAsync(cancellationToken);
-            return HealthCheckResult.Healthy();
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            return HealthCheckResult.Unhealthy($"PostgreSQL unreachable: {e.Message}");
-        }
     }
 }

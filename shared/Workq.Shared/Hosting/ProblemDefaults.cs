@@ -43,7 +43,8 @@ public static class ProblemDefaults
         {
             StatusCodes.Status404NotFound when http
                 .GetEndpoint() is null => $"There is no route {http.Request.Method} {http.Request.Path}.",
-            StatusCodes.Status405MethodNotAllowed => $"{http.Request.Path} does not take {http.Request.Method}; it takes {http.Response.Headers.Allow}.",
+            StatusCodes.Status405MethodNotAllowed => $"{http.Request.Path} does not take {http.Request.Method}; it " +
+                $"takes {http.Response.Headers.Allow}.",
             _ => null,
         };
     }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Workq.Shared.Auth;
 using Workq.Shared.Configuration;
+using Workq.Shared.Handlers;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 using Workq.Shared.Telemetry;

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Hosting;
@@ -37,16 +38,22 @@ public sealed class WorkqExceptionHandler(
             BrokerUnavailableException broker => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", broker
                 .Message),
             PostgresException { SqlState: ['2', '2', ..] or ['5', '4', ..] } data =>
-                (StatusCodes.Status400BadRequest, "Bad request", $"A value of the request cannot be stored: {data.MessageText}."),
+                (StatusCodes.Status400BadRequest, "Bad request", $"A value of the request cannot be stored: " +
+                    $"{data.MessageText}."),
             PostgresException { SqlState: ['2', '3', ..] } conflict =>
-                (StatusCodes.Status409Conflict, "Conflict", $"The request conflicts with what is stored: {conflict.MessageText}."),
+                (StatusCodes.Status409Conflict, "Conflict", $"The request conflicts with what is stored: " +
+                    $"{conflict.MessageText}."),
             // Npgsql encodes text as strict UTF-8: a lone surrogate in a value is the request's.
             EncoderFallbackException =>
-                (StatusCodes.Status400BadRequest, "Bad request", "The request holds text that is not valid Unicode (a lone surrogate)."),
+                (
+                    StatusCodes.Status400BadRequest,
+                    "Bad request",
+                    "The request holds text that is not valid Unicode (a lone surrogate)."),
             // Deleted (or re-created) while the request ran: for the caller, the canvas it was authorized for is no
             // more.
             Storage.CanvasGoneException gone => (StatusCodes.Status404NotFound, "Not found", gone.Message),
-            NpgsqlException or TimeoutException => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "The registry database cannot be reached; try again shortly."),
+            NpgsqlException or TimeoutException => (StatusCodes.Status503ServiceUnavailable, "Service unavailable",
+                "The registry database cannot be reached; try again shortly."),
             OperationCanceledException when httpContext.RequestAborted
                 .IsCancellationRequested => (499, "Client closed request", "The request was cancelled."),
             _ => (StatusCodes

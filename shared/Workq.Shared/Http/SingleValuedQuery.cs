@@ -14,7 +14,8 @@ public sealed class SingleValuedQuery : IEndpointFilter
         {
             if (values.Count > 1)
                 return ValueTask.FromResult<object?>(
-                    Problems.BadRequest($"The query parameter \"{Problems.Truncate(name)}\" is given {values.Count} times; it takes one value."));
+                    Problems.BadRequest($"The query parameter \"{Problems.Truncate(name)}\" is given {values.Count} " +
+                        $"times; it takes one value."));
         }
         return next(context);
     }

@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
@@ -193,7 +192,8 @@ public sealed class EventPublisher(
         CancellationToken cancellationToken) =>
         Blips.ExecuteAsync(static async (state, token) => await state.Self
             .PublishOnceAsync(state.Exchange, state.RoutingKey, state.Envelope, state.Properties, state.Body, token),
-            (Self: this, Exchange: exchange, RoutingKey: routingKey, Envelope: envelope, Properties: properties, Body: body), cancellationToken).AsTask();
+            (Self: this, Exchange: exchange, RoutingKey: routingKey, Envelope: envelope, Properties: properties,
+                Body: body), cancellationToken).AsTask();
 
     private async Task PublishOnceAsync(
         string exchange,
@@ -323,5 +323,3 @@ internal sealed class ConfirmDeadline(TimeSpan timeout)
         }
     }
 }
-
-public sealed class BrokerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -95,14 +95,15 @@ public sealed class Topology(BrokerConnection broker, EmitLimits options, ILogge
             ExchangeType.Fanout,
             durable: true,
             cancellationToken: cancellationToken);
-        await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, new Dictionary<string, object?>
-        {
-            ["x-queue-type"] = "quorum",
-            ["x-message-ttl"] = seconds * 1000,
-            ["x-dead-letter-exchange"] = RetryExchange,
-            ["x-dead-letter-strategy"] = "at-least-once",
-            ["x-overflow"] = "reject-publish",
-        }, cancellationToken: cancellationToken);
+        await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
+            new Dictionary<string, object?>
+            {
+                ["x-queue-type"] = "quorum",
+                ["x-message-ttl"] = seconds * 1000,
+                ["x-dead-letter-exchange"] = RetryExchange,
+                ["x-dead-letter-strategy"] = "at-least-once",
+                ["x-overflow"] = "reject-publish",
+            }, cancellationToken: cancellationToken);
         await channel.QueueBindAsync(queue, queue, "", cancellationToken: cancellationToken);
     }, cancellationToken);
 
@@ -159,7 +160,9 @@ public sealed class Topology(BrokerConnection broker, EmitLimits options, ILogge
         }
         catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 406)
         {
-            logger.LogWarning("The queue {Queue} of {Canvas}/{Worker} exists with other arguments and is kept as it is ({Reason}); to apply WORKQ_MAX_QUEUED_PER_WORKER = {Limit}, drain and delete the queue, then deploy the worker again",
+            logger.LogWarning("The queue {Queue} of {Canvas}/{Worker} exists with other arguments and is kept as it " +
+                "is ({Reason}); to apply WORKQ_MAX_QUEUED_PER_WORKER = {Limit}, drain and delete the queue, then " +
+                    "deploy the worker again",
                 queue, canvas, worker, e.ShutdownReason.ReplyText, options.MaxQueuedPerWorker);
             await WithChannelAsync(bind, cancellationToken);
         }

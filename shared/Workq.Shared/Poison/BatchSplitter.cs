@@ -1,14 +1,6 @@
 namespace Workq.Shared.Poison;
 
 /// <summary>
-/// What a split write left: the rows not written because the database went away meanwhile, and that failure.
-/// </summary>
-public sealed record SplitResult<T>(IReadOnlyList<T> Unwritten, Exception? Outage)
-{
-    public static readonly SplitResult<T> Done = new([], null);
-}
-
-/// <summary>
 /// Writes a batch of rows (statuses, traces, counters, metrics) so that one bad row never blocks the others: in one
 /// write, and when that fails for a row's own reasons (<see cref="Failures.IsTransient"/> false), in halves, down to
 /// single rows. The good rows land; each bad one goes to quarantine. An outage stops the split: the rows not written

@@ -6,11 +6,6 @@ using Workq.Shared.Messaging;
 namespace Workq.Shared.Poison;
 
 /// <summary>
-/// A message that cannot be processed however often it is tried: its headers or body are not what its queue carries.
-/// </summary>
-public sealed class PoisonMessageException(string message) : Exception(message);
-
-/// <summary>
 /// Tells an outage from poison. A failure of the database or the broker themselves (unreachable, a connection lost, a
 /// time-out, a queue full) is transient: the same message will go through once they are back. Anything else (data
 /// PostgreSQL refuses, a message that does not parse, an exchange that does not exist, a message larger than the broker
@@ -36,7 +31,8 @@ public static class Failures
         OperationInterruptedException interrupted => interrupted
             .ShutdownReason is not { Initiator: RabbitMQ.Client.ShutdownInitiator.Peer } reason
             || !Refusals.Contains(reason.ReplyCode),
-        QueueFullException or BrokerUnreachableException or TimeoutException or IOException or SocketException or OperationCanceledException => true,
+        QueueFullException or BrokerUnreachableException or TimeoutException or IOException or SocketException
+            or OperationCanceledException => true,
         AggregateException { InnerExceptions.Count: 1 } single => IsTransient(single.InnerExceptions[0]),
         _ => IsMongoOutage(e),
     };

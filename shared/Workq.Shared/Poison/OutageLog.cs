@@ -35,7 +35,9 @@ public sealed class OutageLog(ILogger logger, string what, TimeProvider? clock =
             if (since is not { } start)
             {
                 since = lastSummary = now;
-                logger.LogWarning("{What} failed ({Error}); retrying with backoff, and logging a summary every minute until it works again",
+                logger.LogWarning(
+                    "{What} failed ({Error}); retrying with backoff, and logging a summary every minute until it " +
+                    "works again",
                     what, Failures.Describe(e));
                 return;
             }

@@ -1,8 +1,5 @@
 namespace Workq.Shared.Poison;
 
-/// <summary>How a message failed for good: its last error, how often it was tried, and when it first failed.</summary>
-public sealed record PoisonFailure(Exception Error, int Attempts, DateTimeOffset FirstFailedAt);
-
 /// <summary>
 /// Processes one message held by its consumer until it succeeds or proves to be poison, never in a hot loop. A failure
 /// of the message's own (<see cref="Failures.IsTransient"/> false) is tried again after <see cref="Backoff"/>, at most

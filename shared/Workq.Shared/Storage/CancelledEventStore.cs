@@ -28,7 +28,8 @@ public sealed class CancelledEventStore(NpgsqlDataSource db) : ICanvasData
         if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition($"""
                 with {FencedBatch.AliveCanvas("canvas", "canvasIncarnation")},
                 marked as (
-                    insert into cancelled_events (canvas, worker, event_id) select @canvas, @worker, @eventId from alive on conflict do nothing)
+                    insert into cancelled_events (canvas, worker, event_id) select @canvas, @worker, @eventId from alive
+                        on conflict do nothing)
                 select exists (select 1 from alive)
                 """, new { canvas, canvasIncarnation, worker, eventId }, cancellationToken: cancellationToken)))
             throw new CanvasGoneException(canvas);

@@ -3,11 +3,6 @@ using Npgsql;
 
 namespace Workq.Shared.Storage;
 
-public sealed record CanvasSummary(string Name, int Workers);
-
-/// <summary>A canvas as the caches that authorize requests know it: its token's hash and its incarnation.</summary>
-public sealed record CanvasEntry(string TokenHash, long Incarnation);
-
 /// <summary>Canvases and their token hashes (the token itself is never stored).</summary>
 public sealed class CanvasStore(NpgsqlDataSource db)
 {
@@ -38,7 +33,8 @@ public sealed class CanvasStore(NpgsqlDataSource db)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<(string Name, long Workers)>(new CommandDefinition(
-            "select c.name, count(w.name) from canvases c left join workers w on w.canvas = c.name where not c.deleting group by c.name order by c.name",
+            "select c.name, count(w.name) from canvases c left join workers w on w.canvas = c.name where not " +
+                "c.deleting group by c.name order by c.name",
             cancellationToken: cancellationToken));
         return rows.Select(r => new CanvasSummary(r.Name, (int)r.Workers)).ToList();
     }
@@ -50,7 +46,8 @@ public sealed class CanvasStore(NpgsqlDataSource db)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<(string Name, string TokenHash, long Incarnation)>(new CommandDefinition(
-            "select name, token_hash, incarnation from canvases where not deleting", cancellationToken: cancellationToken));
+            "select name, token_hash, incarnation from canvases where not deleting",
+                cancellationToken: cancellationToken));
         return rows.ToDictionary(r => r.Name, r => new CanvasEntry(r.TokenHash, r.Incarnation), StringComparer.Ordinal);
     }
 
@@ -66,7 +63,8 @@ public sealed class CanvasStore(NpgsqlDataSource db)
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                "select exists (select 1 from canvases where name = @name and not deleting for share)", new { name }, transaction, cancellationToken: cancellationToken)))
+                "select exists (select 1 from canvases where name = @name and not deleting for share)", new { name },
+                    transaction, cancellationToken: cancellationToken)))
             return false;
         await action(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -93,7 +91,8 @@ public sealed class CanvasStore(NpgsqlDataSource db)
             return null;
         var workers = await connection.QueryAsync<(string Worker, int Lanes)>(new CommandDefinition("""
             with locked as (select canvas, name from workers where canvas = @name order by name for update)
-            update workers w set deleting = true from locked l where w.canvas = l.canvas and w.name = l.name returning w.name, w.ordering_lanes
+            update workers w set deleting = true from locked l where w.canvas = l.canvas and w.name = l.name returning
+                w.name, w.ordering_lanes
             """, new { name }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         return workers.AsList();
@@ -108,6 +107,7 @@ public sealed class CanvasStore(NpgsqlDataSource db)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         return await connection.ExecuteAsync(new CommandDefinition(
-            "delete from canvases where name = @name and deleting", new { name }, cancellationToken: cancellationToken)) > 0;
+            "delete from canvases where name = @name and deleting", new { name },
+                cancellationToken: cancellationToken)) > 0;
     }
 }

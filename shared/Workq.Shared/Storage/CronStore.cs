@@ -3,25 +3,6 @@ using Npgsql;
 
 namespace Workq.Shared.Storage;
 
-/// <summary>A cron as stored: <see cref="Event"/> is the JSON text emitted on every tick.</summary>
-public sealed record CronRecord(
-    string Canvas,
-    string Name,
-    string Schedule,
-    string Worker,
-    string Event,
-    DateTimeOffset? LastRun,
-    DateTimeOffset NextRun);
-
-/// <summary>A cron whose next tick is due.</summary>
-public sealed record DueCron(string Canvas, string Name, string Schedule, DateTimeOffset NextRun);
-
-/// <summary>
-/// A claimed tick: what to emit, read under the claim so it is the cron's latest worker and event, and its canvas's
-/// incarnation.
-/// </summary>
-public sealed record CronClaim(string Worker, string Event, long CanvasIncarnation);
-
 /// <summary>
 /// Crons and their ticks. A tick is claimed by inserting (cron, tick time) into <c>cron_ticks</c>:
 /// the primary key lets exactly one dispatcher win it, however many run.
@@ -79,7 +60,8 @@ public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            $"select {Columns} from crons where canvas = @canvas and name = @name", new { canvas, name }, cancellationToken: cancellationToken));
+            $"select {Columns} from crons where canvas = @canvas and name = @name", new { canvas, name },
+                cancellationToken: cancellationToken));
         return row?.ToRecord();
     }
 
@@ -87,7 +69,8 @@ public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<Row>(new CommandDefinition(
-            $"select {Columns} from crons where canvas = @canvas order by name", new { canvas }, cancellationToken: cancellationToken));
+            $"select {Columns} from crons where canvas = @canvas order by name", new { canvas },
+                cancellationToken: cancellationToken));
         return rows.Select(r => r.ToRecord()).ToList();
     }
 
@@ -110,7 +93,8 @@ public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var rows = await connection
             .QueryAsync<(string Canvas, string Name, string Schedule, DateTime NextRun)>(new CommandDefinition(
-                "select canvas, name, schedule, next_run from crons where next_run <= @now order by next_run limit @limit",
+                "select canvas, name, schedule, next_run from crons where next_run <= @now order by next_run limit " +
+                    "@limit",
                 new { now = now.UtcDateTime, limit }, cancellationToken: cancellationToken));
         return rows.Select(r => new DueCron(r.Canvas, r.Name, r.Schedule, UnhandledStore.Utc(r.NextRun))).ToList();
     }
@@ -146,8 +130,10 @@ public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
         // The cron row locked: a deletion of the canvas waits for the claim to commit, and the event carries the
         // canvas's incarnation.
         var cron = await connection.QuerySingleOrDefaultAsync<CronClaim>(new CommandDefinition("""
-            select r.worker, r.event::text as event, c.incarnation as canvasincarnation from crons r join canvases c on c.name = r.canvas and not c.deleting
-             where r.canvas = @canvas and r.name = @name and r.next_run <= @tick and (r.last_run is null or r.last_run < @tick)
+            select r.worker, r.event::text as event, c.incarnation as canvasincarnation from crons r join canvases c on
+                c.name = r.canvas and not c.deleting
+             where r.canvas = @canvas and r.name = @name and r.next_run <= @tick and (r.last_run is null or r.last_run <
+                 @tick)
                for update of r
             """, args, transaction, cancellationToken: cancellationToken));
         if (cron is null) return null;
@@ -155,8 +141,10 @@ public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
             with claimed as (
                 insert into cron_ticks as t (canvas, name, tick_time, event_id, claimed_at)
                 select @canvas, @name, @tick, @eventId, @now
-                 where not exists (select 1 from cron_ticks l where l.canvas = @canvas and l.name = @name and l.tick_time > @tick)
-                on conflict (canvas, name, tick_time) do update set event_id = excluded.event_id, claimed_at = excluded.claimed_at
+                 where not exists (select 1 from cron_ticks l where l.canvas = @canvas and l.name = @name and
+                     l.tick_time > @tick)
+                on conflict (canvas, name, tick_time) do update set event_id = excluded.event_id, claimed_at =
+                    excluded.claimed_at
                  where t.published_at is null and t.claimed_at < @staleBefore
                 returning 1)
             select exists (select 1 from claimed)
@@ -185,8 +173,10 @@ public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
         await connection.ExecuteAsync(new CommandDefinition("""
             update crons set last_run = greatest(last_run, @tick),
                    next_run = case when next_run <= @tick then @nextRun else next_run end
-             where canvas = @canvas and name = @name and exists (select 1 from canvases where name = @canvas and incarnation = @canvasIncarnation);
-            update cron_ticks set published_at = @now where canvas = @canvas and name = @name and tick_time = @tick and event_id = @eventId;
+             where canvas = @canvas and name = @name and exists (select 1 from canvases where name = @canvas and
+                 incarnation = @canvasIncarnation);
+            update cron_ticks set published_at = @now where canvas = @canvas and name = @name and tick_time = @tick and
+                event_id = @eventId;
             """, new
         {
             canvas,
@@ -223,7 +213,8 @@ public sealed class CronStore(NpgsqlDataSource db) : ICanvasData
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
-            "delete from cron_ticks where canvas = @canvas and name = @name and tick_time = @tick and event_id = @eventId and published_at is null",
+            "delete from cron_ticks where canvas = @canvas and name = @name and tick_time = @tick and event_id = " +
+                "@eventId and published_at is null",
             new { canvas, name, tick = tick.UtcDateTime, eventId }, cancellationToken: cancellationToken));
     }
 

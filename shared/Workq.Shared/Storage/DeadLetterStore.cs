@@ -1,62 +1,10 @@
 using System.Text;
 using Dapper;
 using Npgsql;
+using Workq.Shared.Handlers;
 using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Storage;
-
-public sealed record DeadLetter(
-    Guid Id,
-    System.Text.Json.Nodes.JsonNode? Event,
-    string Reason,
-    int Attempts,
-    DateTimeOffset DeadLetteredAt);
-
-/// <summary>
-/// Which dead letters a search, redrive or discard means; every part is optional and they all apply.
-/// <paramref name="Q"/> is a case-insensitive substring of the reason (which holds the error) or the payload text,
-/// <paramref name="Reason"/> a case-insensitive start of the reason, <paramref name="From"/> inclusive, <paramref
-/// name="To"/> exclusive.
-/// </summary>
-public sealed record DeadLetterFilter(
-    string? Q = null,
-    string? Reason = null,
-    DateTimeOffset? From = null,
-    DateTimeOffset? To = null);
-
-/// <summary>Where a page starts: after the dead letter at this position in the newest-first order.</summary>
-public sealed record DeadLetterCursor(DateTimeOffset DeadLetteredAt, Guid Id)
-{
-    public string Encode() => Convert.ToBase64String(Encoding.ASCII.GetBytes($"{DeadLetteredAt.UtcTicks}.{Id:N}"))
-        .TrimEnd('=')
-        .Replace('+', '-')
-        .Replace('/', '_');
-
-    public static DeadLetterCursor? TryDecode(string value)
-    {
-        try
-        {
-            var padded = value.Replace('-', '+').Replace('_', '/');
-            var text = Encoding.ASCII
-                .GetString(Convert.FromBase64String(padded + new string('=', (4 - padded.Length % 4) % 4)));
-            var parts = text.Split('.');
-            return parts.Length == 2 && long.TryParse(
-                parts[0],
-                System.Globalization.NumberStyles.None,
-                System.Globalization.CultureInfo.InvariantCulture,
-                out var ticks)
-                   && ticks <= DateTimeOffset.MaxValue.UtcTicks && Guid.TryParseExact(parts[1], "N", out var id)
-                ? new DeadLetterCursor(new DateTimeOffset(ticks, TimeSpan.Zero), id)
-                : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
-}
-
-public sealed record DeadLetterPage(IReadOnlyList<DeadLetter> Items, DeadLetterCursor? Next);
 
 /// <summary>
 /// Events the broker gave up on (delivery limit) or that exhausted a retry policy, kept per worker, one row per event.
@@ -90,14 +38,18 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
             with alive as (
                 select 1 from workers w join canvases c on c.name = w.canvas
                  where w.canvas = @Canvas and w.name = @Worker and not w.deleting
-                   and (@WorkerIncarnation = 0 or w.incarnation = @WorkerIncarnation) and (@CanvasIncarnation = 0 or c.incarnation = @CanvasIncarnation)
+                   and (@WorkerIncarnation = 0 or w.incarnation = @WorkerIncarnation) and (@CanvasIncarnation = 0 or
+                       c.incarnation = @CanvasIncarnation)
                    for key share of w),
             kept as (
-                insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, trace_parent, body, body_text, reason, attempts, ordering_key)
-                select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @bodyText, @reason, @attempts, @OrderingKey
+                insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, trace_parent, body, body_text,
+                    reason, attempts, ordering_key)
+                select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @bodyText, @reason, @attempts,
+                    @OrderingKey
                  where exists (select 1 from alive)
                     on conflict (canvas, worker, event_id) do update
-                   set reason = excluded.reason, attempts = excluded.attempts, body = excluded.body, body_text = excluded.body_text, dead_lettered_at = now()
+                   set reason = excluded.reason, attempts = excluded.attempts, body = excluded.body, body_text =
+                       excluded.body_text, dead_lettered_at = now()
                 returning (xmax = 0) as inserted),
             -- Counted once per event: a second copy of the same dead letter only refreshes the row.
             counted as (
@@ -145,7 +97,12 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
         // One row more than asked says whether there is a next page without counting.
         args.Add("take", limit + 1);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var rows = (await connection.QueryAsync<(Guid EventId, byte[] Body, string Reason, int Attempts, DateTime DeadLetteredAt)>(new CommandDefinition($"""
+        var rows = (await connection.QueryAsync<(
+            Guid EventId,
+            byte[] Body,
+            string Reason,
+            int Attempts,
+            DateTime DeadLetteredAt)>(new CommandDefinition($"""
             select event_id, body, reason, attempts, dead_lettered_at from dead_letters
              where {where} order by dead_lettered_at desc, event_id desc limit @take
             """, args, cancellationToken: cancellationToken))).ToList();
@@ -167,7 +124,12 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
         CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(string Worker, byte[] Body, string Reason, int Attempts, DateTime DeadLetteredAt)>(new CommandDefinition("""
+        var rows = await connection.QueryAsync<(
+            string Worker,
+            byte[] Body,
+            string Reason,
+            int Attempts,
+            DateTime DeadLetteredAt)>(new CommandDefinition("""
             select worker, body, reason, attempts, dead_lettered_at from dead_letters
              where event_id = @eventId and canvas = @canvas order by seq desc
             """, new { canvas, eventId }, cancellationToken: cancellationToken));
@@ -220,7 +182,8 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
                 select seq, canvas, worker, event_id, enqueued_at, depth, trace_parent, body, ordering_key,
                        @canvasIncarnation as canvas_incarnation, @workerIncarnation as worker_incarnation
                   from dead_letters
-                 where {where} and exists (select 1 from workers w where w.canvas = @canvas and w.name = @worker and w.incarnation = @workerIncarnation and not w.deleting)
+                 where {where} and exists (select 1 from workers w where w.canvas = @canvas and w.name = @worker and
+                     w.incarnation = @workerIncarnation and not w.deleting)
                  order by seq limit 1000 for update skip locked
                 """, args, transaction, cancellationToken: cancellationToken))).ToList();
             if (rows.Count == 0) return total;

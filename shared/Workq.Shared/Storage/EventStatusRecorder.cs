@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Workq.Shared.Configuration;
 using Workq.Shared.Hosting;
@@ -175,15 +174,5 @@ public sealed class EventStatusRecorder(
         }
         outage.Failed(e);
         (unwritten, unwrittenEmits) = (batch, emits);
-    }
-}
-
-public static class EventStatusSetup
-{
-    public static IServiceCollection AddEventStatus(this IServiceCollection services)
-    {
-        services.AddSingleton<EventStatusStore>();
-        services.AddHostedSingleton<EventStatusRecorder>();
-        return services;
     }
 }

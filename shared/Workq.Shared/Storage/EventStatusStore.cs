@@ -1,171 +1,13 @@
 using Dapper;
 using Npgsql;
 using NpgsqlTypes;
-using Workq.Shared.Messaging;
+using Workq.Shared.Handlers;
 
 namespace Workq.Shared.Storage;
 
 /// <summary>
-/// The states of API.md's event status, with the order a write must follow to replace another (see <see
-/// cref="EventStatusUpdate.Supersedes"/>).
-/// </summary>
-public static class EventStatuses
-{
-    public const string Scheduled = "scheduled", Queued = "queued", Running = "running", Completed = "completed", Failed
-        = "failed",
-        TimedOut = "timedOut", Cancelled = "cancelled", DeadLettered = "deadLettered", Quarantined = "quarantined";
-
-    /// <summary>
-    /// Ranks: scheduled 5, queued 10, cancelled by control 15 (a run that had already started still wins), running 20,
-    /// finished 30, dead-lettered 40, quarantined 45 (the dispatcher could not keep the dead letter the worker
-    /// reported). From 40 on, the event is parked outside any queue, and only its redrive moves it on.
-    /// </summary>
-    public const short ScheduledRank = 5, QueuedRank = 10, CancelRequestRank = 15, RunningRank = 20, FinishedRank
-        = 30, DeadLetteredRank = 40,
-        QuarantinedRank = 45;
-
-    public static bool IsFinal(string status) => status is not (Scheduled or Queued or Running);
-}
-
-/// <summary>
-/// One write of an event's status. <c>RestartedAt</c> (a redrive, then) replaces a dead letter made before it;
-/// otherwise a write replaces the stored one only if it is further along, so writes that arrive out of order never move
-/// an event backwards. <c>CanvasIncarnation</c> is the canvas the write is for (0: the one alive): none lands in a
-/// canvas deleted or re-created since.
-/// </summary>
-public sealed record EventStatusUpdate(
-    string Canvas,
-    Guid Id,
-    string Worker,
-    string Status,
-    short Rank,
-    int Attempts,
-    DateTimeOffset EnqueuedAt,
-    DateTimeOffset? RunAt = null,
-    DateTimeOffset? StartedAt = null,
-    DateTimeOffset? FinishedAt = null,
-    string? Result = null,
-    string? Error = null,
-    DateTimeOffset? RestartedAt = null,
-    long CanvasIncarnation = 0)
-{
-    /// <param name="restartedAt">When a redrive put the event back: it starts again, at attempt 1, whatever dead letter
-    /// was made before.</param>
-    public static EventStatusUpdate Queued(
-        in EventEnvelope envelope,
-        int attempts = 1,
-        DateTimeOffset? restartedAt = null,
-        string? error = null) =>
-        new(
-            envelope.Canvas,
-            envelope.Id,
-            envelope.Worker,
-            EventStatuses.Queued,
-            EventStatuses.QueuedRank,
-            attempts,
-            envelope.EnqueuedAt,
-            Error: error,
-            RestartedAt: restartedAt,
-            CanvasIncarnation: envelope.CanvasIncarnation);
-
-    public static EventStatusUpdate Scheduled(in EventEnvelope envelope, DateTimeOffset runAt) =>
-        new(
-            envelope.Canvas,
-            envelope.Id,
-            envelope.Worker,
-            EventStatuses.Scheduled,
-            EventStatuses.ScheduledRank,
-            1,
-            envelope.EnqueuedAt,
-            RunAt: runAt,
-            CanvasIncarnation: envelope.CanvasIncarnation);
-
-    public static EventStatusUpdate DeadLettered(in EventEnvelope envelope, int attempts, string reason) =>
-        new(
-            envelope.Canvas,
-            envelope.Id,
-            envelope.Worker,
-            EventStatuses.DeadLettered,
-            EventStatuses.DeadLetteredRank,
-            attempts,
-            envelope.EnqueuedAt,
-            FinishedAt: DateTimeOffset.UtcNow,
-            Error: reason,
-            CanvasIncarnation: envelope.CanvasIncarnation);
-
-    /// <summary>
-    /// The event's message is in the quarantine, as item <paramref name="quarantineId"/>: <c>error</c> says so, and
-    /// why.
-    /// </summary>
-    public static EventStatusUpdate Quarantined(
-        string canvas,
-        Guid id,
-        string worker,
-        int attempts,
-        DateTimeOffset enqueuedAt,
-        long quarantineId,
-        string source,
-        string error) =>
-        new(canvas, id, worker, EventStatuses.Quarantined, EventStatuses
-            .QuarantinedRank, attempts, enqueuedAt, FinishedAt: DateTimeOffset.UtcNow,
-            Error: Poison.MessageCodec.Clean(
-                $"quarantined as item {quarantineId} (GET /v1/quarantine/{quarantineId}), taken from {source}: {error}"));
-
-    /// <summary>
-    /// The same rule as the store's upsert, so that whatever order writes land in, an event ends in the same status and
-    /// a final one (completed, failed, timed out, cancelled, dead-lettered, quarantined) never shows an earlier one:
-    /// a dead letter or a quarantined event is replaced only by its redrive (the restart, made after it, or a run that
-    /// started after it was parked, whichever lands first), and a quarantined event also replaces its dead letter;
-    /// either replaces anything else that did not start after it was parked (a late copy of one that was redriven since
-    /// does not); another final state replaces any state that is not final, whatever its attempt, and is replaced by
-    /// nothing else; among the states that are not final, the later attempt wins and, within an attempt, the higher
-    /// rank.
-    /// </summary>
-    public bool Supersedes(EventStatusUpdate old) =>
-        old.Rank >= EventStatuses.DeadLetteredRank
-            ? RestartedAt >= old.FinishedAt || StartedAt > old.FinishedAt || Rank > old.Rank
-            : Rank >= EventStatuses.DeadLetteredRank ? !(FinishedAt < old.StartedAt)
-        : old.Rank < EventStatuses.FinishedRank
-          && (Rank == EventStatuses.FinishedRank || Attempts > old.Attempts
-              || (Attempts == old.Attempts && Rank > old.Rank));
-
-    /// <summary>
-    /// What a later write leaves of an earlier one it replaced: the start time, when it does not know it.
-    /// </summary>
-    public EventStatusUpdate After(EventStatusUpdate old) =>
-        StartedAt is null && old.StartedAt is not null && RestartedAt is null
-            ? this with { StartedAt = old.StartedAt }
-            : this;
-}
-
-/// <summary>
-/// The events one emit request enqueued, all queued at <paramref name="EnqueuedAt"/> (their version-7 ids carry that
-/// millisecond): stored as one row, which any status written for one of them later outranks.
-/// </summary>
-public sealed record EmittedEvents(
-    string Canvas,
-    DateTimeOffset EnqueuedAt,
-    Guid[] Ids,
-    string[] Workers,
-    long CanvasIncarnation = 0);
-
-/// <summary>The event status of API.md, as stored.</summary>
-public sealed record EventStatusRow(
-    Guid Id,
-    string Worker,
-    string Status,
-    int Attempts,
-    DateTimeOffset EnqueuedAt,
-    DateTimeOffset? RunAt,
-    DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt,
-    string? Result,
-    string? Error);
-
-/// <summary>
-/// Each event's latest status (<c>event_status</c>), kept <c>WORKQ_EVENT_STATUS_RETENTION_HOURS</c>, and the
-/// emitter's <c>queued</c> of whole emit requests (<c>event_emits</c>), which a row of the event in
-/// <c>event_status</c> outranks.
+/// Each event's latest status (<c>event_status</c>), kept <c>WORKQ_EVENT_STATUS_RETENTION_HOURS</c>, and the emitter's
+/// <c>queued</c> of whole emit requests (<c>event_emits</c>), which a row of the event in <c>event_status</c> outranks.
 /// Written only in batches (<see cref="EventStatusRecorder"/>), one transaction per flush, which also notifies
 /// control's waiters of the canvases it touched.
 /// </summary>
@@ -219,16 +61,23 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         // An emit request's events in one row: their ids and workers are sent flat, each request its slice.
         var emitted = emits.Count == 0 ? "" : """
             insert into event_emits (canvas, enqueued_at, ids, workers)
-            select e.canvas, e.enqueued_at, @emitIds[e.first:e.first + e.count - 1], @emitWorkers[e.first:e.first + e.count - 1]
-              from unnest(@emitCanvases, @emitEnqueued, @emitFirsts, @emitCounts) as e(canvas, enqueued_at, first, count);
+            select e.canvas, e.enqueued_at, @emitIds[e.first:e.first + e.count - 1], @emitWorkers[e.first:e.first +
+                e.count - 1]
+              from unnest(@emitCanvases, @emitEnqueued, @emitFirsts, @emitCounts) as e(canvas, enqueued_at, first,
+                  count);
             """;
         await using var command = new NpgsqlCommand("set local synchronous_commit = off;" + restarts + emitted + """
-            insert into event_status as s (canvas, id, worker, status, rank, attempts, enqueued_at, run_at, started_at, finished_at, result, error, updated_at)
-            select u.canvas, u.id, u.worker, u.status, u.rank, u.attempts, u.enqueued_at, u.run_at, u.started_at, u.finished_at, u.result::json, u.error, now()
-              from unnest(@canvases, @ids, @workers, @statuses, @ranks, @attempts, @enqueued, @runAt, @started, @finished, @results, @errors)
-                   as u(canvas, id, worker, status, rank, attempts, enqueued_at, run_at, started_at, finished_at, result, error)
+            insert into event_status as s (canvas, id, worker, status, rank, attempts, enqueued_at, run_at, started_at,
+                finished_at, result, error, updated_at)
+            select u.canvas, u.id, u.worker, u.status, u.rank, u.attempts, u.enqueued_at, u.run_at, u.started_at,
+                u.finished_at, u.result::json, u.error, now()
+              from unnest(@canvases, @ids, @workers, @statuses, @ranks, @attempts, @enqueued, @runAt, @started,
+                  @finished, @results, @errors)
+                   as u(canvas, id, worker, status, rank, attempts, enqueued_at, run_at, started_at, finished_at,
+                       result, error)
                 on conflict (canvas, id) do update
-               set worker = excluded.worker, status = excluded.status, rank = excluded.rank, attempts = excluded.attempts,
+               set worker = excluded.worker, status = excluded.status, rank = excluded.rank, attempts =
+                   excluded.attempts,
                    run_at = coalesce(excluded.run_at, s.run_at),
                    started_at = coalesce(excluded.started_at, s.started_at), finished_at = excluded.finished_at,
                    result = excluded.result, error = excluded.error, updated_at = now()
@@ -306,9 +155,11 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
              limit 1
                 on conflict (canvas, id) do nothing;
             """ : """
-            insert into event_status as s (canvas, id, worker, status, rank, attempts, enqueued_at, finished_at, updated_at)
+            insert into event_status as s (canvas, id, worker, status, rank, attempts, enqueued_at, finished_at,
+                updated_at)
             values (@canvas, @id, @worker, @status, @final, 1, @removedEnqueuedAt, now(), now())
-                on conflict (canvas, id) do update set status = excluded.status, rank = excluded.rank, finished_at = excluded.finished_at, updated_at = now()
+                on conflict (canvas, id) do update set status = excluded.status, rank = excluded.rank, finished_at =
+                    excluded.finished_at, updated_at = now()
              where s.rank < @final;
             """;
         await batch.Connection.ExecuteAsync(new CommandDefinition(cancel + "select pg_notify(@channel, @canvas);", new
@@ -350,10 +201,12 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var (from, to) = EmittedWithin(id);
         // The event's own row outranks its emit request's queued.
-        var row = await connection.QueryFirstOrDefaultAsync<(Guid Id, string Worker, string Status, int Attempts, DateTime EnqueuedAt, DateTime? RunAt,
+        var row = await connection.QueryFirstOrDefaultAsync<(Guid Id, string Worker, string Status, int Attempts,
+            DateTime EnqueuedAt, DateTime? RunAt,
             DateTime? StartedAt, DateTime? FinishedAt, string? Result, string? Error)?>(new CommandDefinition("""
             select id, worker, status, attempts, enqueued_at, run_at, started_at, finished_at, result, error from (
-                select 0 as source, id, worker, status, attempts, enqueued_at, run_at, started_at, finished_at, result::text as result, error
+                select 0 as source, id, worker, status, attempts, enqueued_at, run_at, started_at, finished_at,
+                    result::text as result, error
                   from event_status where canvas = @canvas and id = @id
                 union all
                 select 1, e.id, e.worker, @queued, 1, b.enqueued_at, null, null, null, null, null
@@ -374,7 +227,8 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         // enqueued_at is never later than updated_at: its BRIN index narrows the scan to the old rows.
         return await connection.ExecuteAsync(new CommandDefinition("""
             delete from event_status
-             where enqueued_at < now() - make_interval(secs => @seconds) and updated_at < now() - make_interval(secs => @seconds);
+             where enqueued_at < now() - make_interval(secs => @seconds) and updated_at < now() - make_interval(secs =>
+                 @seconds);
             delete from event_emits where enqueued_at < now() - make_interval(secs => @seconds);
             """,
             new { seconds = keepFor.TotalSeconds }, cancellationToken: cancellationToken));

@@ -4,14 +4,6 @@ using Npgsql;
 namespace Workq.Shared.Storage;
 
 /// <summary>
-/// The canvas (of that incarnation) is deleted or being deleted: what was to be written for it is not.
-/// </summary>
-public sealed class CanvasGoneException(string canvas) : Exception($"There is no canvas '{canvas}'.")
-{
-    public string Canvas => canvas;
-}
-
-/// <summary>
 /// The fence between batch writes and deletion (docs/DESIGN.md "Deleting a canvas or a worker"). A batch opens a
 /// transaction and takes the canvas (or worker) rows it writes for FOR SHARE, in one statement; it then writes only
 /// what belongs to an incarnation that is alive. A deletion first marks the rows deleting, which waits for every such
@@ -42,7 +34,8 @@ public sealed class FencedBatch : IAsyncDisposable
     /// (0: in any), none otherwise.
     /// </summary>
     public static string AliveCanvas(string canvas, string incarnation) =>
-        $"alive as (select 1 from canvases where name = @{canvas} and not deleting and (@{incarnation} = 0 or incarnation = @{incarnation}) for share)";
+        $"alive as (select 1 from canvases where name = @{canvas} and not deleting and (@{incarnation} = 0 or " +
+            $"incarnation = @{incarnation}) for share)";
 
     /// <summary>Opens a batch that holds these canvases, those alive, until it commits or is disposed.</summary>
     public static async Task<FencedBatch> CanvasesAsync(
@@ -92,7 +85,8 @@ public sealed class FencedBatch : IAsyncDisposable
             // A canvas being deleted marks its workers too: the worker rows are all a worker's batch needs to hold.
             var alive = await connection
                 .QueryAsync<(string Canvas, string Name, long Incarnation)>(new CommandDefinition("""
-                select w.canvas, w.name, w.incarnation from workers w join unnest(@canvases, @workers) as k(canvas, name) on w.canvas = k.canvas and w.name = k.name
+                select w.canvas, w.name, w.incarnation from workers w join unnest(@canvases, @workers) as k(canvas,
+                    name) on w.canvas = k.canvas and w.name = k.name
                  where not w.deleting order by w.canvas, w.name for key share of w
                 """, new
                 {

@@ -1,8 +1,5 @@
 namespace Workq.Shared.Storage;
 
-/// <summary>A finished event's trace, already serialized as the JSON that API.md's Trace describes.</summary>
-public sealed record TraceEntry(string Canvas, string Worker, Guid EventId, DateTimeOffset FinishedAt, string Json);
-
 /// <summary>
 /// The last N traces of each worker, kept as the JSON they were written as, so every store answers the API with the
 /// same bytes. Written in batches by the worker instances, never per event. PostgreSQL is the default

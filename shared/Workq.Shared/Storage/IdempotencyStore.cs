@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using Workq.Shared.Handlers;
 
 namespace Workq.Shared.Storage;
 
@@ -34,7 +35,8 @@ public sealed class IdempotencyStore(NpgsqlDataSource db) : ICanvasData
             with {FencedBatch.AliveCanvas("canvas", "canvasIncarnation")},
             claimed as (
                 insert into idempotency_keys as k (canvas, key, event_id, enqueued_at)
-                select @canvas, key, id, @enqueuedAt from unnest(@keys, @ids) as c(key, id) where exists (select 1 from alive)
+                select @canvas, key, id, @enqueuedAt from unnest(@keys, @ids) as c(key, id) where exists (select 1 from
+                    alive)
                 on conflict (canvas, key) do update set event_id = excluded.event_id, enqueued_at = excluded.enqueued_at
                  where k.enqueued_at < now() - make_interval(secs => @windowSeconds))
             select exists (select 1 from alive);
@@ -69,7 +71,8 @@ public sealed class IdempotencyStore(NpgsqlDataSource db) : ICanvasData
         if (claims.Count == 0) return;
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
-            "delete from idempotency_keys k using unnest(@keys, @ids) as c(key, id) where k.canvas = @canvas and k.key = c.key and k.event_id = c.id",
+            "delete from idempotency_keys k using unnest(@keys, @ids) as c(key, id) where k.canvas = @canvas and " +
+                "k.key = c.key and k.event_id = c.id",
             new
             {
                 canvas,

@@ -26,7 +26,8 @@ public sealed class InstanceStore(NpgsqlDataSource db)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
-            "delete from applied_changes where instance = @instance; delete from instances where id = @instance;", new { instance }, cancellationToken: cancellationToken));
+            "delete from applied_changes where instance = @instance; delete from instances where id = @instance;",
+                new { instance }, cancellationToken: cancellationToken));
     }
 
     public async Task MarkAppliedAsync(
@@ -39,7 +40,8 @@ public sealed class InstanceStore(NpgsqlDataSource db)
         await connection.ExecuteAsync(new CommandDefinition("""
             insert into applied_changes (instance, canvas, worker, change)
             select @instance, * from unnest(@canvases, @workers, @changes)
-            on conflict (instance, canvas, worker) do update set change = greatest(applied_changes.change, excluded.change)
+            on conflict (instance, canvas, worker) do update set change = greatest(applied_changes.change,
+                excluded.change)
             """, new
         {
             instance,
@@ -57,7 +59,8 @@ public sealed class InstanceStore(NpgsqlDataSource db)
             select count(*) from instances i
              where i.kind = 'worker' and i.last_seen > now() - make_interval(secs => @aliveSeconds)
                and not exists (select 1 from applied_changes a
-                                where a.instance = i.id and a.canvas = @canvas and a.worker = @worker and a.change >= @change)
+                                where a.instance = i.id and a.canvas = @canvas and a.worker = @worker and a.change >=
+                                    @change)
             """, new
         {
             canvas,

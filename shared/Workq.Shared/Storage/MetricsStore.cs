@@ -4,34 +4,6 @@ using Npgsql;
 namespace Workq.Shared.Storage;
 
 /// <summary>
-/// What one worker instance adds to one worker's minute in one flush; the histograms are <see cref="LatencyHistogram"/>
-/// buckets.
-/// </summary>
-public sealed record MinuteDelta(
-    string Canvas,
-    string Worker,
-    DateTime At,
-    long Processed,
-    long Failed,
-    long TimedOut,
-    long Emitted,
-    long[] QueueWait,
-    long[] Duration);
-
-public sealed record Percentiles(double? P50, double? P95, double? P99);
-
-/// <summary>One point of the metrics API: the step starting at <c>At</c>.</summary>
-public sealed record MetricsPoint(
-    DateTimeOffset At,
-    long Processed,
-    long Failed,
-    long TimedOut,
-    long DeadLettered,
-    long Emitted,
-    Percentiles QueueWaitMs,
-    Percentiles DurationMs);
-
-/// <summary>
 /// Per-minute aggregates per worker (metrics_minute), rolled up into hours (metrics_hour) for the longer
 /// retention. Writers only add: counts add and histograms add bucket by bucket, so any number of worker
 /// instances and dispatchers may write the same minute.
@@ -73,7 +45,8 @@ public sealed class MetricsStore(NpgsqlDataSource db) : ICanvasData, IWorkerData
     {
         if (deltas.Count == 0) return;
         await batch.Connection.ExecuteAsync(new CommandDefinition("""
-            insert into metrics_minute as m (canvas, worker, at, processed, failed, timed_out, emitted, queue_wait, duration)
+            insert into metrics_minute as m (canvas, worker, at, processed, failed, timed_out, emitted, queue_wait,
+                duration)
             select d.canvas, d.worker, d.at, d.processed, d.failed, d.timed_out, d.emitted,
                    (@waits)[(d.n - 1) * @width + 1 : d.n * @width], (@durations)[(d.n - 1) * @width + 1 : d.n * @width]
               from unnest(@canvases, @workers, @ats, @processed, @failed, @timedOut, @emitted)
@@ -118,19 +91,25 @@ public sealed class MetricsStore(NpgsqlDataSource db) : ICanvasData, IWorkerData
         var minutesFrom = stepSeconds == Minute ? first : Floor(DateTime.UtcNow - minuteRetention, Hour).AddHours(1);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var rows = (await connection.QueryAsync<Row>(new CommandDefinition("""
-            select date_bin(make_interval(secs => @step), at, timestamptz '1970-01-01Z') as At, sum(processed)::bigint as Processed,
-                   sum(failed)::bigint as Failed, sum(timed_out)::bigint as TimedOut, sum(dead_lettered)::bigint as DeadLettered,
-                   sum(emitted)::bigint as Emitted, workq_sum_buckets(queue_wait) as QueueWait, workq_sum_buckets(duration) as Duration
+            select date_bin(make_interval(secs => @step), at, timestamptz '1970-01-01Z') as At, sum(processed)::bigint
+                as Processed,
+                   sum(failed)::bigint as Failed, sum(timed_out)::bigint as TimedOut, sum(dead_lettered)::bigint as
+                       DeadLettered,
+                   sum(emitted)::bigint as Emitted, workq_sum_buckets(queue_wait) as QueueWait,
+                       workq_sum_buckets(duration) as Duration
               from metrics_minute
-             where canvas = @canvas and (@worker::text is null or worker = @worker) and at >= greatest(@first, @minutesFrom) and at < @end
+             where canvas = @canvas and (@worker::text is null or worker = @worker) and at >= greatest(@first,
+                 @minutesFrom) and at < @end
              group by 1
             union all
             select at, sum(processed)::bigint, sum(failed)::bigint, sum(timed_out)::bigint, sum(dead_lettered)::bigint,
                    sum(emitted)::bigint, workq_sum_buckets(queue_wait), workq_sum_buckets(duration)
               from metrics_hour
-             where @step = 3600 and canvas = @canvas and (@worker::text is null or worker = @worker) and at >= @first and at < least(@end, @minutesFrom)
+             where @step = 3600 and canvas = @canvas and (@worker::text is null or worker = @worker) and at >= @first
+                 and at < least(@end, @minutesFrom)
              group by at
-            """, new { step = stepSeconds, canvas, worker, first, end, minutesFrom }, cancellationToken: cancellationToken)))
+            """, new { step = stepSeconds, canvas, worker, first, end, minutesFrom }, cancellationToken:
+                cancellationToken)))
             .ToDictionary(r => DateTime.SpecifyKind(r.At, DateTimeKind.Utc));
 
         var points = new List<MetricsPoint>();
@@ -168,8 +147,10 @@ public sealed class MetricsStore(NpgsqlDataSource db) : ICanvasData, IWorkerData
         var now = DateTime.UtcNow;
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
-            insert into metrics_hour (canvas, worker, at, processed, failed, timed_out, dead_lettered, emitted, queue_wait, duration)
-            select canvas, worker, date_bin('1 hour', at, timestamptz '1970-01-01Z'), sum(processed), sum(failed), sum(timed_out),
+            insert into metrics_hour (canvas, worker, at, processed, failed, timed_out, dead_lettered, emitted,
+                queue_wait, duration)
+            select canvas, worker, date_bin('1 hour', at, timestamptz '1970-01-01Z'), sum(processed), sum(failed),
+                sum(timed_out),
                    sum(dead_lettered), sum(emitted), workq_sum_buckets(queue_wait), workq_sum_buckets(duration)
               from metrics_minute where at >= @since
              group by 1, 2, 3

@@ -7,161 +7,6 @@ using Workq.Shared.Poison;
 namespace Workq.Shared.Storage;
 
 /// <summary>
-/// Where the components that quarantine messages take them from (API.md "Quarantine", the <c>source</c> of an item).
-/// </summary>
-public static class QuarantineSources
-{
-    public const string DeadLetters = Messaging.Topology.DeadLetterQueue, Unhandled = Messaging.Topology
-        .UnhandledQueue, ControlPlane = "control-plane",
-        Scheduled = "scheduled-events", Crons = "crons", EventStatus = "event-status", Traces = "traces", WorkerCounters
-            = "worker-counters",
-        Metrics = "metrics";
-}
-
-/// <summary>
-/// How a quarantined message is redriven: <c>Publish</c> puts it back on the broker as it was, where it was published
-/// to (<c>Exchange</c>, <c>RoutingKey</c>); <c>Emit</c> publishes the event it holds to its worker (a delayed emit, a
-/// cron's tick); <c>None</c>: a row of a flush (a status, a trace), kept to be read, is not redriven.
-/// </summary>
-public enum RedriveKind
-{
-    None,
-    Publish,
-    Emit,
-}
-
-/// <summary>A message to quarantine: the whole message (body and properties) and why it was given up on.</summary>
-public sealed record QuarantineEntry(
-    string Source,
-    RedriveKind Redrive,
-    ReadOnlyMemory<byte> Body,
-    JsonObject Properties,
-    string Error,
-    int Attempts,
-    DateTimeOffset FirstFailedAt)
-{
-    public string? Queue { get; init; }
-    public string? Exchange { get; init; }
-    public string? RoutingKey { get; init; }
-    public string? Canvas { get; init; }
-    public string? Worker { get; init; }
-    public Guid? EventId { get; init; }
-
-    /// <summary>
-    /// A broker message, to be published again where it was (<paramref name="exchange"/>, <paramref
-    /// name="routingKey"/>). The canvas, worker and event id are taken from its headers where they are valid, so an
-    /// operator can find it by them.
-    /// </summary>
-    public static QuarantineEntry Delivery(
-        string source,
-        string queue,
-        string exchange,
-        string routingKey,
-        RabbitMQ.Client.IReadOnlyBasicProperties properties,
-        ReadOnlyMemory<byte> body,
-        PoisonFailure failure)
-    {
-        var canvas = Messaging.EventHeaders.String(properties.Headers, Messaging.EventHeaders.Canvas);
-        var worker = Messaging.EventHeaders.String(properties.Headers, Messaging.EventHeaders.Worker);
-        return new(
-            source,
-            RedriveKind.Publish,
-            body,
-            MessageCodec.Encode(properties),
-            Failures.Describe(failure.Error),
-            failure.Attempts,
-            failure.FirstFailedAt)
-        {
-            Queue = queue,
-            Exchange = exchange,
-            RoutingKey = routingKey,
-            Canvas = Names.IsValid(canvas) ? canvas : null,
-            Worker = Names.IsValid(worker) ? worker : null,
-            EventId = Guid.TryParse(properties.MessageId, out var id) ? id : null,
-        };
-    }
-
-    /// <summary>
-    /// An event that could not be published (a delayed emit, a cron's tick): a redrive publishes it to its worker.
-    /// </summary>
-    public static QuarantineEntry Event(
-        string source,
-        Messaging.EventEnvelope envelope,
-        ReadOnlyMemory<byte> body,
-        PoisonFailure failure) =>
-        new(
-            source,
-            RedriveKind.Emit,
-            body,
-            MessageCodec.Encode(Messaging.EventHeaders.Create(envelope)),
-            Failures.Describe(failure.Error),
-            failure.Attempts,
-            failure.FirstFailedAt)
-        {
-            Exchange = Messaging.Topology.CanvasExchange(envelope.Canvas),
-            RoutingKey = envelope.Worker,
-            Canvas = envelope.Canvas,
-            Worker = envelope.Worker,
-            EventId = envelope.Id,
-        };
-
-    /// <summary>A row of a flush that PostgreSQL refused, kept as its JSON.</summary>
-    public static QuarantineEntry Row<T>(
-        string source,
-        T row,
-        Exception error,
-        string? canvas,
-        string? worker,
-        Guid? eventId) =>
-        new(source, RedriveKind.None, RowJson(row), [], Failures.Describe(error), 1, DateTimeOffset.UtcNow)
-        {
-            Canvas = canvas,
-            Worker = worker,
-            EventId = eventId,
-        };
-
-    private static byte[] RowJson<T>(T row)
-    {
-        try
-        {
-            return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(row, JsonDefaults.Web);
-        }
-        catch (ArgumentException)
-        {
-            // Text that is not UTF-16 (a lone surrogate) has no JSON: the row as text, cleaned, rather than nothing.
-            return System.Text.Encoding.UTF8.GetBytes(MessageCodec.Clean(row?.ToString() ?? ""));
-        }
-    }
-}
-
-/// <summary>
-/// A quarantined message as stored; <c>Body</c> is the whole body, or its first bytes in a list (<c>BodyBytes</c> is
-/// its size).
-/// </summary>
-public sealed record QuarantinedMessage(
-    long Id,
-    string Source,
-    RedriveKind Redrive,
-    string? Queue,
-    string? Exchange,
-    string? RoutingKey,
-    string? Canvas,
-    string? Worker,
-    Guid? EventId,
-    string Error,
-    int Attempts,
-    DateTimeOffset FirstFailedAt,
-    DateTimeOffset QuarantinedAt,
-    int BodyBytes,
-    byte[] Body,
-    JsonObject Properties);
-
-/// <summary>
-/// Which quarantined messages a list, redrive or discard means; every part is optional and they all apply.
-/// </summary>
-public sealed record QuarantineFilter(string? Source = null, string? Canvas = null);
-
-/// <summary>
 /// The quarantine (table <c>quarantine</c>): messages an internal consumer gave up on after a bounded number of
 /// attempts, whole, until an operator redrives or discards them (docs/DESIGN.md "Quarantine"). Never trimmed: nothing
 /// in it is dropped but by an operator, or with its canvas (a canvas's messages go when it is deleted). Everything it
@@ -171,7 +16,8 @@ public sealed record QuarantineFilter(string? Source = null, string? Canvas = nu
 public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
 {
     private const string Columns = """
-        id, source, redrive, queue, exchange, routing_key, canvas, worker, event_id, error, attempts, first_failed_at, quarantined_at,
+        id, source, redrive, queue, exchange, routing_key, canvas, worker, event_id, error, attempts, first_failed_at,
+            quarantined_at,
         length(body) as body_bytes, properties::text as properties
         """;
     private const int MaxNameLength = 255, MaxErrorLength = 8_000;
@@ -195,8 +41,10 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
         CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            insert into quarantine (source, redrive, queue, exchange, routing_key, canvas, worker, event_id, body, properties, error, attempts, first_failed_at)
-            values (@source, @redrive, @queue, @exchange, @routingKey, @canvas, @worker, @eventId, @body, @properties, @error, @attempts, @firstFailedAt)
+            insert into quarantine (source, redrive, queue, exchange, routing_key, canvas, worker, event_id, body,
+                properties, error, attempts, first_failed_at)
+            values (@source, @redrive, @queue, @exchange, @routingKey, @canvas, @worker, @eventId, @body, @properties,
+                @error, @attempts, @firstFailedAt)
             returning id
             """, connection, transaction);
         command.Parameters.AddWithValue("source", Name(entry.Source)!);
@@ -240,7 +88,8 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
         args.Add("bodyBytes", bodyBytes);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<Row>(new CommandDefinition(
-            $"select {Columns}, substring(body from 1 for @bodyBytes) as body from quarantine where {where} order by id desc limit @limit",
+            $"select {Columns}, substring(body from 1 for @bodyBytes) as body from quarantine where {where} order by " +
+                $"id desc limit @limit",
             args, cancellationToken: cancellationToken));
         return rows.Select(r => r.ToMessage()).ToList();
     }
@@ -249,7 +98,8 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            $"select {Columns}, body from quarantine where id = @id", new { id }, cancellationToken: cancellationToken));
+            $"select {Columns}, body from quarantine where id = @id", new { id },
+                cancellationToken: cancellationToken));
         return row?.ToMessage();
     }
 
@@ -281,7 +131,8 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            $"select {Columns}, body from quarantine where id = @id for update", new { id }, transaction, cancellationToken: cancellationToken));
+            $"select {Columns}, body from quarantine where id = @id for update", new { id }, transaction,
+                cancellationToken: cancellationToken));
         if (row is null) return false;
         await redrive(row.ToMessage());
         await connection
@@ -311,7 +162,8 @@ public sealed class QuarantineStore(NpgsqlDataSource db) : ICanvasData
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             var rows = (await connection.QueryAsync<Row>(new CommandDefinition($"""
-                select {Columns}, body from quarantine where {where} and redrive <> 'none' and id <= @last order by id limit 100 for update skip locked
+                select {Columns}, body from quarantine where {where} and redrive <> 'none' and id <= @last order by id
+                    limit 100 for update skip locked
                 """, args, transaction, cancellationToken: cancellationToken))).ToList();
             if (rows.Count == 0) return total;
             var done = new List<long>(rows.Count);

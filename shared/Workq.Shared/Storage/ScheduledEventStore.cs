@@ -1,20 +1,9 @@
 using Dapper;
 using Npgsql;
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Storage;
-
-/// <summary>A delayed emit waiting for its time: what the publisher needs to enqueue it then.</summary>
-public sealed record ScheduledEvent(EventEnvelope Envelope, DateTimeOffset RunAt, ReadOnlyMemory<byte> Body);
-
-/// <summary>
-/// What a pump made of the events it claimed: those the broker confirmed, those to try again at a later time, those it
-/// gave up on.
-/// </summary>
-public sealed record PumpOutcome(
-    IReadOnlyList<Guid> Published,
-    IReadOnlyList<(Guid Id, DateTimeOffset At)> Later,
-    IReadOnlyList<QuarantineEntry> Quarantined);
 
 /// <summary>
 /// Delayed emits, from the emitter's 202 until a dispatcher's pump publishes them (docs/DESIGN.md, "Delayed emits").
@@ -53,14 +42,17 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
         var (over, alive) = await connection.QuerySingleAsync<(string? Over, bool Alive)>(new CommandDefinition($"""
             with {FencedBatch.AliveCanvas("canvas", "canvasIncarnation")},
             new as (
-                select * from unnest(@ids, @workers, @enqueuedAts, @runAts, @depths, @traceParents, @bodies, @orderingKeys)
+                select * from unnest(@ids, @workers, @enqueuedAts, @runAts, @depths, @traceParents, @bodies,
+                    @orderingKeys)
                     as n(event_id, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key)),
             over as (
                 select n.worker from (select worker, count(*) as adding from new group by worker) n
-                 where n.adding + (select count(*) from scheduled_events s where s.canvas = @canvas and s.worker = n.worker) > @maxPerWorker
+                 where n.adding + (select count(*) from scheduled_events s where s.canvas = @canvas and s.worker =
+                     n.worker) > @maxPerWorker
                  limit 1),
             inserted as (
-                insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key)
+                insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body,
+                    ordering_key)
                 select event_id, @canvas, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key from new
                  where not exists (select 1 from over) and exists (select 1 from alive)
                 on conflict (event_id) do nothing
@@ -106,11 +98,14 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
         // (an insert holds the canvas alive, and the deletion removes them all), so the canvas's incarnation now is the
         // events'. A row whose canvas does not exist at all (none but a hand in the database makes one) is taken: its
         // publish fails, and it is quarantined.
-        var rows = (await connection.QueryAsync<(Guid EventId, string Canvas, string Worker, DateTime EnqueuedAt, DateTime RunAt, int Depth, string? TraceParent, byte[] Body,
+        var rows = (await connection.QueryAsync<(Guid EventId, string Canvas, string Worker, DateTime EnqueuedAt,
+            DateTime RunAt, int Depth, string? TraceParent, byte[] Body,
             string? OrderingKey, long Incarnation)>(new CommandDefinition("""
-                select s.event_id, s.canvas, s.worker, s.enqueued_at, s.run_at, s.depth, s.trace_parent, s.body, s.ordering_key, coalesce(c.incarnation, 0)
+                select s.event_id, s.canvas, s.worker, s.enqueued_at, s.run_at, s.depth, s.trace_parent, s.body,
+                    s.ordering_key, coalesce(c.incarnation, 0)
                   from scheduled_events s left join canvases c on c.name = s.canvas
-                 where s.run_at <= @now and not coalesce(c.deleting, false) order by s.run_at, s.seq limit @limit for update of s skip locked
+                 where s.run_at <= @now and not coalesce(c.deleting, false) order by s.run_at, s.seq limit @limit for
+                     update of s skip locked
                 """, new
             {
                 now = now
@@ -132,7 +127,8 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
         var outcome = await publish(due);
         await connection.ExecuteAsync(new CommandDefinition("""
             delete from scheduled_events where event_id = any(@published);
-            update scheduled_events s set run_at = l.run_at from unnest(@later, @laterAt) as l(event_id, run_at) where s.event_id = l.event_id;
+            update scheduled_events s set run_at = l.run_at from unnest(@later, @laterAt) as l(event_id, run_at) where
+                s.event_id = l.event_id;
             """, new
         {
             published = outcome.Published.ToArray(),
@@ -161,7 +157,8 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var next = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition(
-            "select min(s.run_at) from scheduled_events s join canvases c on c.name = s.canvas and not c.deleting", cancellationToken: cancellationToken));
+            "select min(s.run_at) from scheduled_events s join canvases c on c.name = s.canvas and not c.deleting",
+                cancellationToken: cancellationToken));
         return next is { } at ? UnhandledStore.Utc(at) : null;
     }
 
@@ -177,7 +174,8 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var enqueuedAt = await connection.QuerySingleOrDefaultAsync<DateTime?>(new CommandDefinition(
-            "delete from scheduled_events where event_id = @eventId and canvas = @canvas and worker = @worker returning enqueued_at",
+            "delete from scheduled_events where event_id = @eventId and canvas = @canvas and worker = @worker " +
+                "returning enqueued_at",
             new { canvas, worker, eventId }, cancellationToken: cancellationToken));
         return enqueuedAt is { } at ? UnhandledStore.Utc(at) : null;
     }
@@ -187,7 +185,8 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         return await connection.ExecuteAsync(new CommandDefinition(
-            "delete from scheduled_events where canvas = @canvas and worker = @worker", new { canvas, worker }, cancellationToken: cancellationToken));
+            "delete from scheduled_events where canvas = @canvas and worker = @worker", new { canvas, worker },
+                cancellationToken: cancellationToken));
     }
 
     /// <summary>The events waiting per worker of these, in one query; a worker with none is absent.</summary>

@@ -89,8 +89,8 @@ public static class Schema
          where a.canvas = b.canvas and a.worker = b.worker and a.event_id = b.event_id and a.seq < b.seq;
         create unique index if not exists dead_letters_one_per_event on dead_letters (canvas, worker, event_id);
         create index if not exists dead_letters_by_event on dead_letters (event_id);
-        -- Search: keyset pages newest first, and substring matches on the reason (which holds the error) or the payload.
-        -- The payload is kept as text beside the bytes because converting bytea in an index is not immutable.
+        -- Search: keyset pages newest first, and substring matches on the reason (which holds the error) or the
+        -- payload. The payload is kept as text beside the bytes because converting bytea in an index is not immutable.
         alter table dead_letters add column if not exists body_text text;
         do $$
         declare r record;
@@ -104,7 +104,8 @@ public static class Schema
                 end;
             end loop;
         end $$;
-        create index if not exists dead_letters_by_time on dead_letters (canvas, worker, dead_lettered_at desc, event_id desc);
+        create index if not exists dead_letters_by_time on dead_letters (canvas, worker, dead_lettered_at desc, event_id
+            desc);
         -- Trigram indexes make q fast beyond one worker's 10,000 rows; without pg_trgm (not installed, or a role
         -- that may not create it) search still works, scanning the worker's rows by time.
         do $$
@@ -193,10 +194,12 @@ public static class Schema
 
         -- Per-minute aggregates (MetricsStore): counts add, and each histogram is a fixed log-scale
         -- bucket array (LatencyHistogram) added element-wise, so rows merge across instances and flushes.
-        create or replace function workq_add_buckets(a bigint[], b bigint[]) returns bigint[] language sql immutable as $$
+        create or replace function workq_add_buckets(a bigint[], b bigint[]) returns bigint[] language sql immutable as
+            $$
             select coalesce(array_agg(coalesce(x, 0) + coalesce(y, 0) order by i), '{}')
               from unnest(a, b) with ordinality as t(x, y, i) $$;
-        create or replace aggregate workq_sum_buckets(bigint[]) (sfunc = workq_add_buckets, stype = bigint[], initcond = '{}');
+        create or replace aggregate workq_sum_buckets(bigint[]) (sfunc = workq_add_buckets, stype = bigint[], initcond =
+            '{}');
         create table if not exists metrics_minute (
             canvas text not null,
             worker text not null,
@@ -235,7 +238,8 @@ public static class Schema
             primary key (canvas, worker),
             foreign key (canvas, worker) references workers(canvas, name) on delete cascade);
 
-        -- Each event's latest status (EventStatusStore): rank orders the states so that late writes never move one backwards.
+        -- Each event's latest status (EventStatusStore): rank orders the states so that late writes never move one
+        -- backwards.
         create table if not exists event_status (
             canvas text collate "C" not null,
             id uuid not null,
@@ -251,10 +255,10 @@ public static class Schema
             error text,
             updated_at timestamptz not null default now(),
             primary key (canvas, id));
-        -- Cheap to write: a run's later status replaces its row in place (a HOT update: room left on each page, and no index on a
-        -- column that changes), and pruning finds old rows through a BRIN index on enqueued_at, which the rows arrive in.
-        -- Canvas names are ASCII: compared byte by byte, not through the database's collation, on every step of every
-        -- primary-key lookup (two or three per event). Tables made before this are converted once.
+        -- Cheap to write: a run's later status replaces its row in place (a HOT update: room left on each page, and no
+        -- index on a column that changes), and pruning finds old rows through a BRIN index on enqueued_at, which the
+        -- rows arrive in. Canvas names are ASCII: compared byte by byte, not through the database's collation, on every
+        -- step of every primary-key lookup (two or three per event). Tables made before this are converted once.
         do $$ begin
           if exists (select 1 from pg_attribute a join pg_collation c on c.oid = a.attcollation
                       where a.attrelid = 'event_status'::regclass and a.attname = 'canvas' and c.collname <> 'C') then
@@ -263,11 +267,13 @@ public static class Schema
         end $$;
         drop index if exists event_status_by_time;
         create index if not exists event_status_by_enqueued on event_status using brin (enqueued_at);
-        -- Most rows are written once (the emitter's queued lives in event_emits); room is kept for the runs written twice.
+        -- Most rows are written once (the emitter's queued lives in event_emits); room is kept for the runs written
+        -- twice.
         alter table event_status set (fillfactor = 70);
 
-        -- The emitter's queued (EventStatusStore): one row per emit request, not per event. The events of a request share their
-        -- enqueued time, which their version-7 ids carry, so a lookup by id reads only its canvas's rows of that millisecond.
+        -- The emitter's queued (EventStatusStore): one row per emit request, not per event. The events of a request
+        -- share their enqueued time, which their version-7 ids carry, so a lookup by id reads only its canvas's rows of
+        -- that millisecond.
         create table if not exists event_emits (
             canvas text collate "C" not null,
             enqueued_at timestamptz not null,
@@ -276,8 +282,8 @@ public static class Schema
         create index if not exists event_emits_by_canvas on event_emits (canvas, enqueued_at);
         create index if not exists event_emits_by_enqueued on event_emits using brin (enqueued_at);
 
-        -- Ordering keys (docs/DESIGN.md): a worker's lane queues (0 until its first keyed event), and the key of a delayed,
-        -- parked or dead-lettered event, so it goes back to its lane.
+        -- Ordering keys (docs/DESIGN.md): a worker's lane queues (0 until its first keyed event), and the key of a
+        -- delayed, parked or dead-lettered event, so it goes back to its lane.
         alter table workers add column if not exists ordering_lanes int not null default 0;
         alter table scheduled_events add column if not exists ordering_key text;
         -- Insert order: delayed events due at the same time are published in the order they were emitted.
@@ -285,8 +291,9 @@ public static class Schema
         alter table unhandled_events add column if not exists ordering_key text;
         alter table dead_letters add column if not exists ordering_key text;
 
-        -- The quarantine (QuarantineStore, docs/DESIGN.md "Quarantine"): messages an internal consumer gave up on, whole (the body's
-        -- bytes, the properties and headers as binary-safe JSON), with where they came from and where a redrive puts them.
+        -- The quarantine (QuarantineStore, docs/DESIGN.md "Quarantine"): messages an internal consumer gave up on,
+        -- whole (the body's bytes, the properties and headers as binary-safe JSON), with where they came from and where
+        -- a redrive puts them.
         create table if not exists quarantine (
             id bigserial primary key,
             source text not null,
@@ -305,9 +312,10 @@ public static class Schema
             quarantined_at timestamptz not null default now());
         create index if not exists quarantine_by_source on quarantine (source, id);
         create index if not exists quarantine_by_canvas on quarantine (canvas, id);
-        -- Incarnations (docs/DESIGN.md "Deleting a canvas or a worker"): a canvas or worker row gets a new one on every create
-        -- (existing rows are numbered here once), and events, runs and batch writes carry it. Deletion first marks the row
-        -- deleting, which waits for every write holding the row FOR SHARE; a write that comes later sees the mark and writes nothing.
+        -- Incarnations (docs/DESIGN.md "Deleting a canvas or a worker"): a canvas or worker row gets a new one on every
+        -- create (existing rows are numbered here once), and events, runs and batch writes carry it. Deletion first
+        -- marks the row deleting, which waits for every write holding the row FOR SHARE; a write that comes later sees
+        -- the mark and writes nothing.
         create sequence if not exists workq_incarnations;
         alter table canvases add column if not exists incarnation bigint not null default nextval('workq_incarnations');
         alter table canvases add column if not exists deleting boolean not null default false;

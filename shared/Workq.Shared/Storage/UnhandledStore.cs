@@ -1,27 +1,10 @@
 using System.Runtime.ExceptionServices;
 using Dapper;
 using Npgsql;
+using Workq.Shared.Handlers;
 using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Storage;
-
-/// <summary>An event kept outside any queue: parked because its worker did not exist, or dead-lettered.</summary>
-public sealed record ParkedEvent(long Seq, EventEnvelope Envelope, byte[] Body);
-
-/// <summary>One parked event of the unhandled list, as the event lookup shows it.</summary>
-public sealed record UnhandledEvent(
-    string Worker,
-    System.Text.Json.Nodes.JsonNode? Event,
-    DateTimeOffset EnqueuedAt,
-    DateTimeOffset ReceivedAt);
-
-public sealed record UnhandledSummary(
-    string Worker,
-    long Count,
-    DateTimeOffset FirstSeen,
-    DateTimeOffset LastSeen,
-    string Sample,
-    long Dropped);
 
 /// <summary>
 /// The unhandled ("404") list: events emitted to workers that do not exist, kept until the worker is created.
@@ -44,10 +27,12 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition($"""
             with {FencedBatch.AliveCanvas("Canvas", "CanvasIncarnation")}
-            insert into unhandled_events (canvas, worker, event_id, enqueued_at, depth, trace_parent, body, ordering_key)
+            insert into unhandled_events (canvas, worker, event_id, enqueued_at, depth, trace_parent, body,
+                ordering_key)
             select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @OrderingKey
              where exists (select 1 from alive)
-               and (@WorkerIncarnation = 0 or exists (select 1 from workers w where w.canvas = @Canvas and w.name = @Worker and w.incarnation = @WorkerIncarnation and not w.deleting))
+               and (@WorkerIncarnation = 0 or exists (select 1 from workers w where w.canvas = @Canvas and w.name =
+                   @Worker and w.incarnation = @WorkerIncarnation and not w.deleting))
             """, DataSourceCommands.EventParameters(envelope, body),
             cancellationToken: cancellationToken));
     }
@@ -60,9 +45,11 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
             with ranked as (
-                select seq, canvas, worker, row_number() over (partition by canvas, worker order by enqueued_at desc, seq desc) as n from unhandled_events),
+                select seq, canvas, worker, row_number() over (partition by canvas, worker order by enqueued_at desc,
+                    seq desc) as n from unhandled_events),
             dropped as (
-                delete from unhandled_events u using ranked r where u.seq = r.seq and r.n > @maxPerWorker returning u.canvas, u.worker)
+                delete from unhandled_events u using ranked r where u.seq = r.seq and r.n > @maxPerWorker returning
+                    u.canvas, u.worker)
             insert into unhandled_dropped (canvas, worker, dropped)
             select canvas, worker, count(*) from dropped group by canvas, worker
             on conflict (canvas, worker) do update set dropped = unhandled_dropped.dropped + excluded.dropped
@@ -72,9 +59,16 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
     public async Task<IReadOnlyList<UnhandledSummary>> ListAsync(string canvas, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(string Worker, long Count, DateTime FirstSeen, DateTime LastSeen, byte[] Sample, long? Dropped)>(new CommandDefinition("""
+        var rows = await connection.QueryAsync<(
+            string Worker,
+            long Count,
+            DateTime FirstSeen,
+            DateTime LastSeen,
+            byte[] Sample,
+            long? Dropped)>(new CommandDefinition("""
             select u.worker, u.count, u.first_seen, u.last_seen,
-                   (select body from unhandled_events s where s.canvas = @canvas and s.worker = u.worker order by enqueued_at desc, seq desc limit 1),
+                   (select body from unhandled_events s where s.canvas = @canvas and s.worker = u.worker order by
+                       enqueued_at desc, seq desc limit 1),
                    d.dropped
               from (select worker, count(*) as count, min(received_at) as first_seen, max(received_at) as last_seen
                       from unhandled_events where canvas = @canvas group by worker) u
@@ -99,7 +93,11 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
         CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(string Worker, byte[] Body, DateTime EnqueuedAt, DateTime ReceivedAt)>(new CommandDefinition("""
+        var rows = await connection.QueryAsync<(
+            string Worker,
+            byte[] Body,
+            DateTime EnqueuedAt,
+            DateTime ReceivedAt)>(new CommandDefinition("""
             select worker, body, enqueued_at, received_at from unhandled_events
              where event_id = @eventId and canvas = @canvas order by seq desc
             """, new { canvas, eventId }, cancellationToken: cancellationToken));
@@ -140,7 +138,8 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
         // Stamped with the incarnations they go to (a parked row is never another canvas incarnation's: parking holds
         // the canvas alive, and its deletion removes them all); a worker being deleted gets none.
         var rows = (await connection.QueryAsync<Row>(new CommandDefinition("""
-            select u.seq, u.canvas, u.worker, u.event_id, u.enqueued_at, u.depth, u.trace_parent, u.body, u.ordering_key,
+            select u.seq, u.canvas, u.worker, u.event_id, u.enqueued_at, u.depth, u.trace_parent, u.body,
+                u.ordering_key,
                    c.incarnation as canvas_incarnation, w.incarnation as worker_incarnation
               from unhandled_events u
               join workers w on w.canvas = u.canvas and w.name = u.worker and not w.deleting
@@ -164,7 +163,8 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
         await connection.ExecuteAsync(new CommandDefinition("delete from unhandled_events where seq = any(@seqs)",
             new { seqs = published }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition("""
-            delete from unhandled_dropped d where not exists (select 1 from unhandled_events u where u.canvas = d.canvas and u.worker = d.worker)
+            delete from unhandled_dropped d where not exists (select 1 from unhandled_events u where u.canvas = d.canvas
+                and u.worker = d.worker)
                and exists (select 1 from workers w where w.canvas = d.canvas and w.name = d.worker)
             """, transaction: transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);

@@ -2,25 +2,6 @@ using System.Text.Json.Serialization;
 
 namespace Workq.Shared.Storage;
 
-public static class WorkerStates
-{
-    public const string Running = "running";
-    public const string Paused = "paused";
-    public const string Blocked = "blocked";
-}
-
-/// <summary>Opt-in retry after a thrown exception (API.md <c>retry</c>).</summary>
-public sealed record RetryPolicy(int MaxAttempts, int[] BackoffSeconds);
-
-/// <summary>
-/// At most <c>Events</c> handler runs per <c>PerSeconds</c>, over every worker instance (API.md <c>rateLimit</c>).
-/// </summary>
-public sealed record RateLimit(int Events, double PerSeconds)
-{
-    /// <summary>Seconds between two tokens.</summary>
-    [JsonIgnore] public double Interval => PerSeconds / Events;
-}
-
 /// <summary>
 /// A worker's row in the registry. <c>Change</c> grows with every change of code, settings or state.
 /// <c>OrderingLanes</c> is 0 until its first keyed event (docs/DESIGN.md "Ordering keys"), then the number of its lane

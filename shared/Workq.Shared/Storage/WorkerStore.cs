@@ -1,34 +1,20 @@
 using System.Text.Json;
 using Dapper;
 using Npgsql;
+using Workq.Shared.Handlers;
 
 namespace Workq.Shared.Storage;
-
-public sealed record WorkerCounts(string Canvas, string Worker, long Processed, long Failed);
-
-/// <summary>
-/// The settings a deploy (PUT) or a settings change (PATCH) carries. A null setting is left as it is (on a new worker:
-/// its default); <paramref name="ClearRetry"/> removes the retry policy.
-/// </summary>
-public sealed record WorkerSettings(
-    int? Concurrency,
-    RetryPolicy? Retry,
-    bool ClearRetry,
-    RateLimit? RateLimit = null,
-    bool ClearRateLimit = false)
-{
-    public static readonly WorkerSettings Unchanged = new(null, null, false);
-
-    internal string? RetryJson => Retry is null ? null : JsonSerializer.Serialize(Retry, JsonDefaults.Web);
-    internal string? RateLimitJson => RateLimit is null ? null : JsonSerializer.Serialize(RateLimit, JsonDefaults.Web);
-}
 
 /// <summary>The worker registry: code, version, state, settings and the counters since creation.</summary>
 public sealed class WorkerStore(NpgsqlDataSource db)
 {
-    private const string Columns = "canvas, name, version, code, state, blocked_reason, state_under_block, concurrency, retry::text as retry, processed, failed, dead_lettered, change, rate_limit::text as rate_limit, ordering_lanes, incarnation, (select c.incarnation from canvases c where c.name = canvas) as canvas_incarnation";
+    private const string Columns = "canvas, name, version, code, state, blocked_reason, state_under_block, " +
+        "concurrency, retry::text as retry, processed, failed, dead_lettered, change, " +
+        "rate_limit::text as rate_limit, ordering_lanes, incarnation, " +
+        "(select c.incarnation from canvases c where c.name = canvas) as canvas_incarnation";
     // A new or removed limit starts from a full bucket: slots granted under the old one must not hold up the new one.
-    private const string ResetRateBucket = "reset as (delete from worker_rate_buckets where canvas = @canvas and worker = @name and (@rateLimit::jsonb is not null or @clearRateLimit))";
+    private const string ResetRateBucket = "reset as (delete from worker_rate_buckets where canvas = @canvas and " +
+        "worker = @name and (@rateLimit::jsonb is not null or @clearRateLimit))";
     private const string SetRateLimit
         = "case when @clearRateLimit then null else coalesce(@rateLimit::jsonb, {0}rate_limit) end";
     private const string NextChange = "change = nextval('worker_changes')";
@@ -53,7 +39,8 @@ public sealed class WorkerStore(NpgsqlDataSource db)
             transaction = await connection.BeginTransactionAsync(cancellationToken);
             using var reads = await connection.QueryMultipleAsync(new CommandDefinition($"""
                 select pg_advisory_xact_lock(hashtextextended('workq.worker/' || @canvas || '/' || @name, 0));
-                select incarnation from canvases where name = @canvas and not deleting and (@canvasIncarnation = 0 or incarnation = @canvasIncarnation) for share;
+                select incarnation from canvases where name = @canvas and not deleting and (@canvasIncarnation = 0 or
+                    incarnation = @canvasIncarnation) for share;
                 select {Columns}, deleting from workers where canvas = @canvas and name = @name;
                 """, new { canvas, name, canvasIncarnation }, transaction, cancellationToken: cancellationToken));
             await reads.ReadAsync();
@@ -100,7 +87,8 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<Row>(new CommandDefinition($"""
             select {Columns} from workers w
-             where not w.deleting and not exists (select 1 from worker_assemblies a where a.canvas = w.canvas and a.name = w.name and a.version = w.version)
+             where not w.deleting and not exists (select 1 from worker_assemblies a where a.canvas = w.canvas and a.name
+                 = w.name and a.version = w.version)
             """, cancellationToken: cancellationToken));
         return rows.Select(r => r.ToRecord()).ToList();
     }
@@ -118,7 +106,8 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var current = await connection.ExecuteScalarAsync<int?>(new CommandDefinition(
-            "select version from workers where canvas = @canvas and name = @name and not deleting for update", new { canvas, name }, transaction, cancellationToken: cancellationToken));
+            "select version from workers where canvas = @canvas and name = @name and not deleting for update",
+                new { canvas, name }, transaction, cancellationToken: cancellationToken));
         if (current != version) return false;
         await SaveAssemblyAsync(connection, transaction, canvas, name, version, assembly, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -144,7 +133,9 @@ public sealed class WorkerStore(NpgsqlDataSource db)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            $"select {Columns} from workers where canvas = @canvas and name = @name and not deleting", new { canvas, name }, cancellationToken: cancellationToken));
+            $"select {Columns} from workers where canvas = @canvas and name = @name and not deleting",
+            new { canvas, name },
+            cancellationToken: cancellationToken));
         return row?.ToRecord();
     }
 
@@ -152,7 +143,8 @@ public sealed class WorkerStore(NpgsqlDataSource db)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<Row>(new CommandDefinition(
-            $"select {Columns} from workers where (@canvas::text is null or canvas = @canvas) and not deleting order by canvas, name",
+            $"select {Columns} from workers where (@canvas::text is null or canvas = @canvas) and not deleting order " +
+                $"by canvas, name",
             new { canvas }, cancellationToken: cancellationToken));
         return rows.Select(r => r.ToRecord()).ToList();
     }
@@ -170,7 +162,8 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         // FencedBatch.WorkersAsync).
         return await connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition("""
             with locked as (select canvas, name from workers where canvas = @canvas and name = @name for update)
-            update workers w set deleting = true from locked l where w.canvas = l.canvas and w.name = l.name returning w.ordering_lanes
+            update workers w set deleting = true from locked l where w.canvas = l.canvas and w.name = l.name returning
+                w.ordering_lanes
             """, new { canvas, name }, cancellationToken: cancellationToken));
     }
 
@@ -183,7 +176,8 @@ public sealed class WorkerStore(NpgsqlDataSource db)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         return await connection.ExecuteAsync(new CommandDefinition(
-            "delete from workers where canvas = @canvas and name = @name and deleting", new { canvas, name }, cancellationToken: cancellationToken)) > 0;
+            "delete from workers where canvas = @canvas and name = @name and deleting", new { canvas, name },
+                cancellationToken: cancellationToken)) > 0;
     }
 
     /// <summary>Changes settings only; a null argument leaves that setting as it is.</summary>
@@ -226,14 +220,16 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         string name,
         CancellationToken cancellationToken) => TransitionAsync(canvas, name,
         $"state = case when state = '{WorkerStates.Blocked}' then state else '{WorkerStates.Paused}' end, " +
-        $"state_under_block = case when state = '{WorkerStates.Blocked}' then '{WorkerStates.Paused}' else state_under_block end", null, cancellationToken);
+        $"state_under_block = case when state = '{WorkerStates.Blocked}' then '{WorkerStates.Paused}' else " +
+            $"state_under_block end", null, cancellationToken);
 
     /// <summary>paused → running; a blocked worker stays blocked.</summary>
     public Task<WorkerRecord?> ResumeAsync(
         string canvas,
         string name,
         CancellationToken cancellationToken) => TransitionAsync(canvas, name,
-        $"state = case when state = '{WorkerStates.Blocked}' then state else '{WorkerStates.Running}' end", null, cancellationToken);
+        $"state = case when state = '{WorkerStates.Blocked}' then state else '{WorkerStates.Running}' end", null,
+            cancellationToken);
 
     /// <summary>
     /// any → blocked, with a reason; the state it was in is kept for the unblock. Only that incarnation of the worker
@@ -245,7 +241,8 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         string reason,
         CancellationToken cancellationToken,
         long incarnation = 0) => TransitionAsync(canvas, name,
-        $"state_under_block = case when state = '{WorkerStates.Blocked}' then state_under_block else state end, state = '{WorkerStates.Blocked}', blocked_reason = @reason",
+        $"state_under_block = case when state = '{WorkerStates.Blocked}' then state_under_block else state end, " +
+        $"state = '{WorkerStates.Blocked}', blocked_reason = @reason",
         new { reason = TenantText.Store(reason) }, cancellationToken, incarnation);
 
     /// <summary>blocked → the state it was blocked in (running when unknown).</summary>
@@ -253,7 +250,8 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         string canvas,
         string name,
         CancellationToken cancellationToken) => TransitionAsync(canvas, name,
-        $"state = case when state = '{WorkerStates.Blocked}' then coalesce(state_under_block, '{WorkerStates.Running}') else state end, " +
+        $"state = case when state = '{WorkerStates.Blocked}' then coalesce(state_under_block, " +
+            $"'{WorkerStates.Running}') else state end, " +
         "blocked_reason = null, state_under_block = null", null, cancellationToken);
 
     private async Task<WorkerRecord?> TransitionAsync(
@@ -271,7 +269,8 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         args.Add("incarnation", incarnation);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"""
             update workers set {setSql}, updated_at = now(), {NextChange}
-             where canvas = @canvas and name = @name and not deleting and (@incarnation = 0 or incarnation = @incarnation)
+             where canvas = @canvas and name = @name and not deleting and (@incarnation = 0 or incarnation =
+                 @incarnation)
             returning {Columns}
             """, args, cancellationToken: cancellationToken));
         return row?.ToRecord();
@@ -376,7 +375,8 @@ public sealed class WorkerStore(NpgsqlDataSource db)
             var row = await connection.QuerySingleAsync<Row>(new CommandDefinition($"""
                 with {ResetRateBucket}
                 insert into workers as w (canvas, name, version, code, concurrency, retry, rate_limit)
-                values (@canvas, @name, 1, @code, coalesce(@concurrency, @defaultConcurrency), @retry::jsonb, @rateLimit::jsonb)
+                values (@canvas, @name, 1, @code, coalesce(@concurrency, @defaultConcurrency), @retry::jsonb,
+                    @rateLimit::jsonb)
                 on conflict (canvas, name) do update
                    set version = w.version + 1, code = excluded.code,
                        concurrency = coalesce(@concurrency, w.concurrency),

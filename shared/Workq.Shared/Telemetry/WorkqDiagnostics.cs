@@ -74,7 +74,8 @@ public static class WorkqDiagnostics
         "{request}",
         "Emit API requests answered with an error status.");
 
-    private static readonly ConcurrentDictionary<object, (string Canvas, string Worker, Func<long> Read)> InFlightSources = new();
+    private static readonly ConcurrentDictionary<object, (string Canvas, string Worker,
+        Func<long> Read)> InFlightSources = new();
 
     static WorkqDiagnostics()
     {

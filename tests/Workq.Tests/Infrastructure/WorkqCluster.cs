@@ -1,4 +1,5 @@
 using Npgsql;
+using Workq.Shared.Handlers.Scripting;
 
 namespace Workq.Tests.Infrastructure;
 

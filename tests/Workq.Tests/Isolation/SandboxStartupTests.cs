@@ -1,4 +1,4 @@
-using Workq.Shared.Isolation;
+using Workq.Shared.Handlers.Isolation;
 
 namespace Workq.Tests.Isolation;
 

@@ -1,4 +1,5 @@
 using Workq.Client;
+using Workq.Shared.Messaging;
 
 namespace Workq.Tests.Quotas;
 

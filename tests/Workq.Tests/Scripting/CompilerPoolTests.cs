@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Workq.Control.Compiling;
-using Workq.Shared.Scripting;
+using Workq.Shared.Handlers.Scripting;
 
 namespace Workq.Tests.Scripting;
 

@@ -1,5 +1,5 @@
 using Workq.Control.Compiling;
-using Workq.Shared.Scripting;
+using Workq.Shared.Handlers.Scripting;
 
 namespace Workq.Tests.Scripting;
 

@@ -30,7 +30,7 @@ public sealed class WorkerStopOrderTests
 
         Assert.Equal(
             [
-                typeof(WorkerSupervisor), typeof(LoadReporter), typeof(InstanceHeartbeat),
+                typeof(WorkerReconciler), typeof(LoadReporter), typeof(InstanceHeartbeat),
                 typeof(RunRecorder), typeof(EventStatusRecorder), typeof(SchemaInitializer),
             ],
             stopOrder);

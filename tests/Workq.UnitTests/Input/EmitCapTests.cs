@@ -1,6 +1,6 @@
 using System.Text;
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Messaging;
-using Workq.Shared.Scripting;
 using Workq.UnitTests.Scripting;
 using Workq.Worker.Emitting;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Workq.Shared;
+using Workq.Shared.Handlers;
 
 namespace Workq.UnitTests.Input;
 

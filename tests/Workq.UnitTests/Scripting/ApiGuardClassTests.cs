@@ -1,5 +1,7 @@
 using Microsoft.CodeAnalysis;
 using Workq.Compiler;
+using Workq.Shared.Messaging;
+using Workq.Shared.Scripting;
 
 namespace Workq.UnitTests.Scripting;
 

@@ -1,3 +1,4 @@
+using Workq.Shared.Handlers.Scripting;
 using Workq.Shared.Scripting;
 
 namespace Workq.UnitTests.Scripting;
@@ -62,8 +63,8 @@ public sealed class ApiGuardTests
     [InlineData("var m = new Mutex(false, \"x\"); m.Dispose();", "System.Threading.Mutex", "threads")]
     [InlineData("return Logs.Count;", "Workq.Shared.Scripting.HandlerGlobals.Logs", "host internals")]
     [InlineData(
-        "return new Workq.Shared.Scripting.EmittedEvent(\"w\", Guid.Empty);",
-        "Workq.Shared.Scripting.EmittedEvent",
+        "return new Workq.Shared.Handlers.Scripting.EmittedEvent(\"w\", Guid.Empty);",
+        "Workq.Shared.Handlers.Scripting.EmittedEvent",
         "host internals")]
     [InlineData("return Emitted.Count;", "Workq.Shared.Scripting.HandlerGlobals.Emitted", "host internals")]
     [InlineData(

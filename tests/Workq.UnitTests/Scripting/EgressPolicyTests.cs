@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Workq.Shared.Scripting;
+using Workq.Shared.Handlers.Scripting;
 
 namespace Workq.UnitTests.Scripting;
 

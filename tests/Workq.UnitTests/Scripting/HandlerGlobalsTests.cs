@@ -1,3 +1,5 @@
+using Workq.Shared.Handlers.Messaging;
+using Workq.Shared.Handlers.Scripting;
 using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;
 

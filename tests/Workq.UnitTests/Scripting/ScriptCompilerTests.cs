@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Workq.Compiler;
-using Workq.Shared.Scripting;
+using Workq.Shared.Handlers.Scripting;
 
 namespace Workq.UnitTests.Scripting;
 

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Workq.Compiler;
+using Workq.Shared.Handlers.Messaging;
+using Workq.Shared.Handlers.Scripting;
 using Workq.Shared.Messaging;
 using Workq.Shared.Scripting;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Workq.Shared.Handlers.Scripting;
 
 namespace Workq.UnitTests.Scripting;
 
@@ -23,7 +24,7 @@ public sealed class UnloadTests(ITestOutputHelper output)
     {
         var handler = Scripts.CompileOrFail(code);
         var result = await handler.RunAsync(Scripts.Globals(new JsonObject { ["n"] = 1 }));
-        Assert.NotNull(Workq.Shared.Scripting.JsonResult.ToJson(result, handler.SerializerOptions));
+        Assert.NotNull(Workq.Shared.Handlers.Scripting.JsonResult.ToJson(result, handler.SerializerOptions));
         var context = new WeakReference(handler.LoadContext);
         handler.Dispose();
         return context;

@@ -68,7 +68,8 @@ internal static class EventCommands
     // Checked here as well as by the emitter: a number past TimeSpan's range (1e300, say) would not even reach it.
     private static TimeSpan DelayOf(double seconds) => seconds is >= 0 and <= MaxDelaySeconds
         ? TimeSpan.FromSeconds(seconds)
-        : throw new UsageException($"--delay takes 0 to {MaxDelaySeconds:0} seconds (30 days), not {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        : throw new UsageException($"--delay takes 0 to {MaxDelaySeconds:0} seconds (30 days), not " +
+            $"{seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
 
     private const int DefaultWaitSeconds = 30;
 
@@ -231,11 +232,15 @@ internal static class EventCommands
                 Time(cli.Get(to), "--to"));
             if ((cli.Get(redrive) || cli.Get(discard)) && (cli.Get(limit) is not null || cli.Get(cursor) is not null))
                 throw new UsageException(
-                    "--limit and --cursor page a listing; --redrive and --discard act on everything the filters select");
+                    "--limit and --cursor page a listing; --redrive and --discard act on everything the filters " +
+                        "select");
             if (cli.Get(redrive))
-                cli.Out.WriteLine($"redrove {await cli.Control.RedriveDeadLettersAsync(canvas, worker, filter, ct)} dead letter(s) into {canvas}/{worker}");
+                cli.Out.WriteLine($"redrove {await cli.Control.RedriveDeadLettersAsync(canvas, worker, filter, ct)} " +
+                    $"dead letter(s) into {canvas}/{worker}");
             else if (cli.Get(discard))
-                cli.Out.WriteLine($"discarded {await cli.Control.DiscardDeadLettersAsync(canvas, worker, filter, ct)} dead letter(s) of {canvas}/{worker}");
+                cli.Out.WriteLine(
+                    $"discarded {await cli.Control.DiscardDeadLettersAsync(canvas, worker, filter, ct)} " +
+                    $"dead letter(s) of {canvas}/{worker}");
             else
             {
                 var page = await cli.Control

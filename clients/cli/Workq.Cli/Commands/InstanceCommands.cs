@@ -19,7 +19,8 @@ internal static class InstanceCommands
                 return;
             }
             // An instance consuming nothing still gets its line.
-            TextTable.Write(cli.Out, ["INSTANCE", "HOST", "PID", "CANVASES", "CONSUMER", "PREFETCH", "IN-FLIGHT", "STATE"], instances.SelectMany(i =>
+            TextTable.Write(cli.Out, ["INSTANCE", "HOST", "PID", "CANVASES", "CONSUMER", "PREFETCH", "IN-FLIGHT",
+                "STATE"], instances.SelectMany(i =>
             {
                 string[] who = [i.Id.ToString(), i.Host, i.Pid.ToString(), i.Canvases.Count == 0
                     ? "*"

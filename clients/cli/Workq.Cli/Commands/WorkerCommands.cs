@@ -80,7 +80,8 @@ internal static class WorkerCommands
                     .WriteLine($"{path}:{error.Line}:{error.Column}: {WorkqCli.OneLine(error.Message)}");
                 throw;
             }
-            cli.Out.WriteLine($"deployed {canvas}/{worker} version {deployed.Version} ({deployed.State}, concurrency {deployed.Concurrency})");
+            cli.Out.WriteLine($"deployed {canvas}/{worker} version {deployed.Version} ({deployed.State}, concurrency " +
+                $"{deployed.Concurrency})");
         });
     }
 
@@ -93,7 +94,8 @@ internal static class WorkerCommands
             json }, async (cli, ct) =>
         {
             cli.WriteList(await cli.Control.ListWorkersAsync(cli.Get(canvas), ct), json,
-                ["NAME", "STATE", "VERSION", "CONCURRENCY", "QUEUED", "IN-FLIGHT", "PROCESSED", "FAILED", "DEAD-LETTERED", "CONSUMERS"], w =>
+                ["NAME", "STATE", "VERSION", "CONCURRENCY", "QUEUED", "IN-FLIGHT", "PROCESSED", "FAILED",
+                    "DEAD-LETTERED", "CONSUMERS"], w =>
                 [
                     w.Name, w.State, w.Version.ToString(), w.Concurrency.ToString(), w.Stats.Queued.ToString(), w.Stats
                         .InFlight
@@ -134,7 +136,8 @@ internal static class WorkerCommands
         if (worker.BlockedReason is { } reason) yield return ("blocked reason", reason);
         yield return ("concurrency", worker.Concurrency.ToString());
         yield return ("retry", worker.Retry is { } retry
-            ? $"{retry.MaxAttempts} attempts, backoff {string.Join(", ", (retry.BackoffSeconds ?? []).Select(s => $"{s}s"))}".TrimEnd(' ', ',')
+            ? $"{retry.MaxAttempts} attempts, backoff {string.Join(", ", (retry.BackoffSeconds ?? []).Select(s
+                => $"{s}s"))}".TrimEnd(' ', ',')
             : "none");
         yield return ("rate limit", RateLimitText(worker.RateLimit));
         yield return ("queued", worker.Stats.Queued.ToString());
@@ -202,7 +205,8 @@ internal static class WorkerCommands
     }
 
     private static Command State(CliApp app, string name, string description,
-        Func<WorkqControlClient, string, string, string?, CancellationToken, Task<Worker>> change, bool withReason = false)
+        Func<WorkqControlClient, string, string, string?, CancellationToken, Task<Worker>> change,
+            bool withReason = false)
     {
         var target = new Argument<string>("CANVAS/WORKER");
         var reason = new Option<string>("--reason") { Description = "Why, shown to the worker's owner" };

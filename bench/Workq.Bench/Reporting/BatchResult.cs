@@ -1,0 +1,3 @@
+namespace Workq.Bench.Reporting;
+
+public sealed record BatchResult(Throughput Run, double EmitPerSecond, IReadOnlyList<CpuShare> Cpu);

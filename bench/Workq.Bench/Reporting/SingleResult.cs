@@ -1,0 +1,6 @@
+namespace Workq.Bench.Reporting;
+
+public sealed record SingleResult(long Requests, double Seconds, int Errors, Latencies Latency)
+{
+    public double PerSecond => Math.Round(Requests / Seconds, 1);
+}

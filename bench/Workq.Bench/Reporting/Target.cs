@@ -1,0 +1,3 @@
+namespace Workq.Bench.Reporting;
+
+public sealed record Target(string What, string Goal, string Measured, bool? Met);

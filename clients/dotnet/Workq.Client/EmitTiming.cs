@@ -1,0 +1,8 @@
+namespace Workq.Client;
+
+/// <summary>
+/// When an emitted event runs: after <c>Delay</c> or at <c>RunAt</c> (one of the two, up to 30 days ahead); neither
+/// runs it now. With an <c>OrderingKey</c> (1 to 128 characters) it runs after the worker's earlier events with that
+/// key, one at a time.
+/// </summary>
+public sealed record EmitTiming(TimeSpan? Delay = null, DateTimeOffset? RunAt = null, string? OrderingKey = null);

@@ -1,0 +1,3 @@
+namespace Workq.Client;
+
+public sealed record TraceError(string Type, string Message);

@@ -1,0 +1,3 @@
+namespace Workq.Control.Apis;
+
+public sealed record RedrivenResponse(int Redriven);

@@ -1,0 +1,12 @@
+namespace Workq.Emitter.Emitting;
+
+/// <summary>
+/// One item of a batch emit: the event is a slice of the request body, never copied or re-serialized. <c>RunAt</c> null
+/// runs it now; <c>OrderingKey</c> null runs it in no particular order.
+/// </summary>
+public readonly record struct BatchItem(
+    string Worker,
+    ReadOnlyMemory<byte> Event,
+    string? IdempotencyKey,
+    DateTimeOffset? RunAt = null,
+    string? OrderingKey = null);

@@ -1,0 +1,3 @@
+namespace Workq.Emitter.Emitting;
+
+public readonly record struct Emitted(Guid Id, DateTimeOffset EnqueuedAt);

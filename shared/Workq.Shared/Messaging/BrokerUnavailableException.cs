@@ -1,0 +1,3 @@
+namespace Workq.Shared.Messaging;
+
+public sealed class BrokerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,26 @@
+namespace Workq.Shared.Messaging;
+
+/// <summary>
+/// An event's identity and routing; <c>OrderingKey</c> null for an event without one. The incarnations are those of its
+/// canvas and worker, 0 where not known (an emit names its worker, not an incarnation of it; an event from before
+/// incarnations names neither).
+/// </summary>
+public readonly record struct EventEnvelope(
+    Guid Id,
+    string Canvas,
+    string Worker,
+    DateTimeOffset EnqueuedAt,
+    int Depth,
+    string? TraceParent,
+    string? OrderingKey = null,
+    long CanvasIncarnation = 0,
+    long WorkerIncarnation = 0)
+{
+    /// <summary>
+    /// False for an event of another incarnation of its canvas or worker than these: one deleted since, whose events
+    /// are dropped. An event without incarnations counts as current.
+    /// </summary>
+    public bool BelongsTo(long canvasIncarnation, long workerIncarnation) =>
+        (CanvasIncarnation == 0 || CanvasIncarnation == canvasIncarnation)
+            && (WorkerIncarnation == 0 || WorkerIncarnation == workerIncarnation);
+}

@@ -1,0 +1,3 @@
+namespace Workq.Shared.Storage;
+
+public sealed record CanvasSummary(string Name, int Workers);

@@ -1,0 +1,35 @@
+using System.Text;
+
+namespace Workq.Shared.Storage;
+
+/// <summary>Where a page starts: after the dead letter at this position in the newest-first order.</summary>
+public sealed record DeadLetterCursor(DateTimeOffset DeadLetteredAt, Guid Id)
+{
+    public string Encode() => Convert.ToBase64String(Encoding.ASCII.GetBytes($"{DeadLetteredAt.UtcTicks}.{Id:N}"))
+        .TrimEnd('=')
+        .Replace('+', '-')
+        .Replace('/', '_');
+
+    public static DeadLetterCursor? TryDecode(string value)
+    {
+        try
+        {
+            var padded = value.Replace('-', '+').Replace('_', '/');
+            var text = Encoding.ASCII
+                .GetString(Convert.FromBase64String(padded + new string('=', (4 - padded.Length % 4) % 4)));
+            var parts = text.Split('.');
+            return parts.Length == 2 && long.TryParse(
+                parts[0],
+                System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture,
+                out var ticks)
+                   && ticks <= DateTimeOffset.MaxValue.UtcTicks && Guid.TryParseExact(parts[1], "N", out var id)
+                ? new DeadLetterCursor(new DateTimeOffset(ticks, TimeSpan.Zero), id)
+                : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}

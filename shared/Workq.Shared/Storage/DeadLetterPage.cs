@@ -1,0 +1,3 @@
+namespace Workq.Shared.Storage;
+
+public sealed record DeadLetterPage(IReadOnlyList<DeadLetter> Items, DeadLetterCursor? Next);

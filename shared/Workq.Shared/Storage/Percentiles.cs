@@ -1,0 +1,3 @@
+namespace Workq.Shared.Storage;
+
+public sealed record Percentiles(double? P50, double? P95, double? P99);

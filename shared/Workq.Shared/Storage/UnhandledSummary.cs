@@ -1,0 +1,9 @@
+namespace Workq.Shared.Storage;
+
+public sealed record UnhandledSummary(
+    string Worker,
+    long Count,
+    DateTimeOffset FirstSeen,
+    DateTimeOffset LastSeen,
+    string Sample,
+    long Dropped);
