@@ -108,12 +108,15 @@ public sealed class RabbitManagement : IDisposable
             .ToDictionary(
                 c => c!["name"]!.GetValue<string>(),
                 c => c!["client_properties"]?["connection_name"]?.GetValue<string>() ?? "");
+        // A consumer whose channel is closing has "channel_details": [] (no connection left): it holds nothing.
         return consumers.Where(c => c!["queue"]!["name"]!.GetValue<string>()
             .StartsWith(queuePrefix, StringComparison.Ordinal) && c["active"]?.GetValue<bool>() == true)
-            .Select(
-                c => connections.GetValueOrDefault(
-                    c!["channel_details"]!["connection_name"]!.GetValue<string>(),
-                    "")).ToHashSet();
+            .Select(c => c!["channel_details"] is JsonObject { } channel
+                ? channel["connection_name"]?.GetValue<string>()
+                : null)
+            .OfType<string>()
+            .Select(connection => connections.GetValueOrDefault(connection, ""))
+            .ToHashSet();
     }
 
     /// <summary>
