@@ -38,7 +38,11 @@ public static class GuardBypassAttacks
             """,
         ["list"] = """
             var path = Args("paths").Single();
-            try { return new[] { $"{path}: SUCCEEDED, {string.Join(' ', Directory.GetFileSystemEntries(path).Select(Path.GetFileName).Order())}" }; }
+            try
+            {
+                var entries = string.Join(' ', Directory.GetFileSystemEntries(path).Select(Path.GetFileName).Order());
+                return new[] { $"{path}: SUCCEEDED, {entries}" };
+            }
             catch (Exception e) { return new[] { $"{path}: {Refusal(e)}" }; }
             """,
         ["look"] = """
@@ -102,7 +106,11 @@ public static class GuardBypassAttacks
             }
             foreach (var name in Args("names"))
             {
-                try { outcomes.Add($"dns {name}: SUCCEEDED, {string.Join(' ', await Dns.GetHostAddressesAsync(name, CancellationToken))}"); }
+                try
+                {
+                    var addresses = await Dns.GetHostAddressesAsync(name, CancellationToken);
+                    outcomes.Add($"dns {name}: SUCCEEDED, {string.Join(' ', addresses)}");
+                }
                 catch (Exception e) { outcomes.Add($"dns {name}: {Refusal(e)}"); }
             }
             return outcomes;
@@ -115,7 +123,8 @@ public static class GuardBypassAttacks
                 outcomes.Add($"Process.Start /bin/sh: SUCCEEDED, pid {shell!.Id}");
             }
             catch (Exception e) { outcomes.Add($"Process.Start /bin/sh: {Refusal(e)}"); }
-            outcomes.Add($"execve /bin/sh: {Answer(execve("/bin/sh", new[] { "/bin/sh", "-c", "true", null }, new string?[] { null }))}");
+            var answer = Answer(execve("/bin/sh", new[] { "/bin/sh", "-c", "true", null }, new string?[] { null }));
+            outcomes.Add($"execve /bin/sh: {answer}");
             // The dotnet host is in the sandbox: only the runner's own seccomp filter stands in the way.
             var dotnet = Environment.ProcessPath!;
             outcomes.Add(
