@@ -22,8 +22,18 @@ public static class BrokerFaults
     /// </summary>
     private static readonly TimeSpan Disrupted = TimeSpan.FromSeconds(1);
 
-    public static readonly FaultReport Report = new("cluster.md",
-        "scenario", "accepted (202)", "processed", "duplicated", "dead-lettered", "lost", "503s answered", "longest queue wait", "recovered in", "notes");
+    public static readonly FaultReport Report = new(
+        "cluster.md",
+        "scenario",
+        "accepted (202)",
+        "processed",
+        "duplicated",
+        "dead-lettered",
+        "lost",
+        "503s answered",
+        "longest queue wait",
+        "recovered in",
+        "notes");
 
     private const string RecordCode = """
         using (var r = await Http.PostAsync("{0}", new StringContent(Meta.Id.ToString()), CancellationToken)) {{ }}

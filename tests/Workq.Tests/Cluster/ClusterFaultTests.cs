@@ -57,19 +57,24 @@ public sealed class ClusterFaultTests(BrokerClusterFixture fixture, ITestOutputH
     public async Task Partitioning_one_node_away_for_thirty_seconds_loses_no_event()
     {
         await TwoWorkerInstancesAsync();
-        var row = await BrokerFaults.RunAsync(Workq, "one node partitioned from the other two (and from clients) for 30 s, then healed", async _ =>
-        {
-            // The emitter's node: its connection must find the majority (the minority node pauses itself:
-            // pause_minority).
-            var emitterNode = (await BrokerFaults.ConnectionNodesAsync(Nodes, Nodes.Nodes[0], Workq.Emitter))
-                .FirstOrDefault();
-            var victim = Nodes.Nodes.FirstOrDefault(n => n.NodeName == emitterNode) ?? Nodes.Nodes[^1];
-            var leadership = await LeadershipAsync(victim);
-            await victim.DisconnectAsync();
-            await Task.Delay(TimeSpan.FromSeconds(30));   // the partition's length
-            await victim.ReconnectAsync();
-            return new FaultNotes($"partitioned {victim.Name}, the emitter's node ({leadership})");
-        }, HealedAsync, output.WriteLine);
+        var row = await BrokerFaults.RunAsync(
+            Workq,
+            "one node partitioned from the other two (and from clients) for 30 s, then healed",
+            async _ =>
+            {
+                // The emitter's node: its connection must find the majority (the minority node pauses itself:
+                // pause_minority).
+                var emitterNode = (await BrokerFaults.ConnectionNodesAsync(Nodes, Nodes.Nodes[0], Workq.Emitter))
+                    .FirstOrDefault();
+                var victim = Nodes.Nodes.FirstOrDefault(n => n.NodeName == emitterNode) ?? Nodes.Nodes[^1];
+                var leadership = await LeadershipAsync(victim);
+                await victim.DisconnectAsync();
+                await Task.Delay(TimeSpan.FromSeconds(30));   // the partition's length
+                await victim.ReconnectAsync();
+                return new FaultNotes($"partitioned {victim.Name}, the emitter's node ({leadership})");
+            },
+            HealedAsync,
+            output.WriteLine);
         Assert.Equal(0, row.Lost);
     }
 
@@ -96,15 +101,20 @@ public sealed class ClusterFaultTests(BrokerClusterFixture fixture, ITestOutputH
     public async Task A_frozen_node_for_twenty_seconds_loses_no_event()
     {
         await TwoWorkerInstancesAsync();
-        var row = await BrokerFaults.RunAsync(Workq, "grey failure: the node leading the most worker queues frozen (docker pause) for 20 s", async _ =>
-        {
-            var victim = await BusiestLeaderAsync();
-            var leadership = await LeadershipAsync(victim);
-            await victim.PauseAsync();
-            await Task.Delay(TimeSpan.FromSeconds(20));   // the freeze's length
-            await victim.UnpauseAsync();
-            return new FaultNotes($"froze {victim.Name} ({leadership})");
-        }, HealedAsync, output.WriteLine);
+        var row = await BrokerFaults.RunAsync(
+            Workq,
+            "grey failure: the node leading the most worker queues frozen (docker pause) for 20 s",
+            async _ =>
+            {
+                var victim = await BusiestLeaderAsync();
+                var leadership = await LeadershipAsync(victim);
+                await victim.PauseAsync();
+                await Task.Delay(TimeSpan.FromSeconds(20));   // the freeze's length
+                await victim.UnpauseAsync();
+                return new FaultNotes($"froze {victim.Name} ({leadership})");
+            },
+            HealedAsync,
+            output.WriteLine);
         Assert.Equal(0, row.Lost);
     }
 
@@ -140,7 +150,8 @@ public sealed class ClusterFaultTests(BrokerClusterFixture fixture, ITestOutputH
                         q => q!["name"]!.GetValue<string>().StartsWith("workq.worker.fault-", StringComparison.Ordinal))
                                 .All(q => q!["consumers"]?.GetValue<int>() == 2),
                             TimeSpan.FromSeconds(60), "two consumers on every worker queue");
-                        moved = $"{instance.Name} moved from {victim.Name} to {now![0]["rabbit@".Length..]} and consumed again after {clock.Elapsed.TotalSeconds:0.0} s";
+                        moved = $"{instance.Name} moved from {victim.Name} to {now![0]["rabbit@".Length..]} "
+                            + $"and consumed again after {clock.Elapsed.TotalSeconds:0.0} s";
                     }
                     finally
                     {

@@ -22,17 +22,22 @@ public sealed class SingleNodeBrokerTests(ITestOutputHelper output)
         await using var workq = new WorkqCluster { Broker = node };
         await workq.InitializeAsync();
 
-        var row = await BrokerFaults.RunAsync(workq, "single node (RabbitMQ module): the broker killed with SIGKILL, started again after 10 s", async _ =>
-        {
-            await DockerCli.RunAsync("kill", "--signal", "KILL", broker.Id);
-            await Task.Delay(TimeSpan.FromSeconds(10));   // the outage's length
-            await DockerCli.RunAsync("start", broker.Id);
-            return new FaultNotes("no node left to take emits: 503 + Retry-After until the broker was back");
-        }, () => workq.EventuallyAsync(
-            () => Task.FromResult(IsListening(amqp)),
-            up => up,
-            TimeSpan.FromSeconds(90),
-            "the broker listening again"), output.WriteLine);
+        var row = await BrokerFaults.RunAsync(
+            workq,
+            "single node (RabbitMQ module): the broker killed with SIGKILL, started again after 10 s",
+            async _ =>
+            {
+                await DockerCli.RunAsync("kill", "--signal", "KILL", broker.Id);
+                await Task.Delay(TimeSpan.FromSeconds(10));   // the outage's length
+                await DockerCli.RunAsync("start", broker.Id);
+                return new FaultNotes("no node left to take emits: 503 + Retry-After until the broker was back");
+            },
+            () => workq.EventuallyAsync(
+                () => Task.FromResult(IsListening(amqp)),
+                up => up,
+                TimeSpan.FromSeconds(90),
+                "the broker listening again"),
+            output.WriteLine);
         Assert.Equal(0, row.Lost);
     }
 
@@ -74,7 +79,9 @@ public sealed class SingleNodeBrokerTests(ITestOutputHelper output)
             seen => accepted.All(seen.Contains),
             TimeSpan.FromMinutes(2),
             "every delayed event run after the broker restart");
-        output.WriteLine($"{accepted.Count} events scheduled 5 s ahead, broker container restarted: all {accepted.Count} ran ({sink.Calls.Count} runs)");
+        output.WriteLine(
+            $"{accepted.Count} events scheduled 5 s ahead, broker container restarted: "
+            + $"all {accepted.Count} ran ({sink.Calls.Count} runs)");
     }
 
     /// <summary>

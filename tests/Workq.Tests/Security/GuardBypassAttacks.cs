@@ -11,12 +11,15 @@ public static class GuardBypassAttacks
     public const string Prelude = """
         [DllImport("libc", SetLastError = true)] static extern int fork();
         [DllImport("libc")] static extern void _exit(int status);
-        [DllImport("libc", SetLastError = true)] static extern long ptrace(long request, int pid, IntPtr address, IntPtr data);
+        [DllImport("libc", SetLastError = true)]
+        static extern long ptrace(long request, int pid, IntPtr address, IntPtr data);
         [DllImport("libc", SetLastError = true)] static extern int kill(int pid, int signal);
         [DllImport("libc", SetLastError = true)] static extern int setuid(uint uid);
         [DllImport("libc", SetLastError = true)] static extern int setgid(uint gid);
         [DllImport("libc", SetLastError = true)] static extern int execve(string path, string?[] argv, string?[] envp);
-        static string Answer(long rc) => rc == -1 ? new System.ComponentModel.Win32Exception(Marshal.GetLastPInvokeError()).Message : $"SUCCEEDED ({rc})";
+        static string Answer(long rc) => rc == -1
+            ? new System.ComponentModel.Win32Exception(Marshal.GetLastPInvokeError()).Message
+            : $"SUCCEEDED ({rc})";
         static string Refusal(Exception e) => $"{e.GetType().Name}: {e.Message}";
         IEnumerable<string> Args(string name) => Event![name]!.AsArray().Select(a => a!.GetValue<string>());
 
@@ -35,7 +38,11 @@ public static class GuardBypassAttacks
             """,
         ["list"] = """
             var path = Args("paths").Single();
-            try { return new[] { $"{path}: SUCCEEDED, {string.Join(' ', Directory.GetFileSystemEntries(path).Select(Path.GetFileName).Order())}" }; }
+            try
+            {
+                var entries = string.Join(' ', Directory.GetFileSystemEntries(path).Select(Path.GetFileName).Order());
+                return new[] { $"{path}: SUCCEEDED, {entries}" };
+            }
             catch (Exception e) { return new[] { $"{path}: {Refusal(e)}" }; }
             """,
         ["look"] = """
@@ -43,11 +50,20 @@ public static class GuardBypassAttacks
             {
                 ["hostname"] = Environment.MachineName,
                 ["root"] = string.Join(' ', Directory.GetFileSystemEntries("/").Order()),
-                ["proc"] = string.Join(' ', Directory.GetDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsDigit)).Order()),
+                ["proc"] = string.Join(
+                    ' ',
+                    Directory.GetDirectories("/proc")
+                        .Select(Path.GetFileName).Where(n => n!.All(char.IsDigit)).Order()),
                 ["proc1"] = File.ReadAllText("/proc/1/cmdline").Replace('\0', ' ').Trim(),
-                ["interfaces"] = string.Join(' ', File.ReadLines("/proc/net/dev").Skip(2).Select(l => l.Split(':')[0].Trim())),
+                ["interfaces"] = string.Join(
+                    ' ',
+                    File.ReadLines("/proc/net/dev").Skip(2).Select(l => l.Split(':')[0].Trim())),
                 ["environment"] = string.Join(' ', Environment.GetEnvironmentVariables().Keys.Cast<string>().Order()),
-                ["status"] = string.Join("; ", File.ReadLines("/proc/self/status").Where(l => l.StartsWith("Uid") || l.StartsWith("Cap") || l.StartsWith("NoNewPrivs") || l.StartsWith("Seccomp"))),
+                ["status"] = string.Join(
+                    "; ",
+                    File.ReadLines("/proc/self/status")
+                        .Where(l => l.StartsWith("Uid") || l.StartsWith("Cap")
+                            || l.StartsWith("NoNewPrivs") || l.StartsWith("Seccomp"))),
             };
             """,
         ["write"] = """
@@ -90,7 +106,11 @@ public static class GuardBypassAttacks
             }
             foreach (var name in Args("names"))
             {
-                try { outcomes.Add($"dns {name}: SUCCEEDED, {string.Join(' ', await Dns.GetHostAddressesAsync(name, CancellationToken))}"); }
+                try
+                {
+                    var addresses = await Dns.GetHostAddressesAsync(name, CancellationToken);
+                    outcomes.Add($"dns {name}: SUCCEEDED, {string.Join(' ', addresses)}");
+                }
                 catch (Exception e) { outcomes.Add($"dns {name}: {Refusal(e)}"); }
             }
             return outcomes;
@@ -103,10 +123,12 @@ public static class GuardBypassAttacks
                 outcomes.Add($"Process.Start /bin/sh: SUCCEEDED, pid {shell!.Id}");
             }
             catch (Exception e) { outcomes.Add($"Process.Start /bin/sh: {Refusal(e)}"); }
-            outcomes.Add($"execve /bin/sh: {Answer(execve("/bin/sh", new[] { "/bin/sh", "-c", "true", null }, new string?[] { null }))}");
+            var answer = Answer(execve("/bin/sh", new[] { "/bin/sh", "-c", "true", null }, new string?[] { null }));
+            outcomes.Add($"execve /bin/sh: {answer}");
             // The dotnet host is in the sandbox: only the runner's own seccomp filter stands in the way.
             var dotnet = Environment.ProcessPath!;
-            outcomes.Add($"execve {dotnet}: {Answer(execve(dotnet, new[] { dotnet, "--info", null }, new string?[] { null }))}");
+            outcomes.Add(
+                $"execve {dotnet}: {Answer(execve(dotnet, new[] { dotnet, "--info", null }, new string?[] { null }))}");
             return outcomes;
             """,
         ["fork"] = """
@@ -119,7 +141,10 @@ public static class GuardBypassAttacks
                 if (pid < 0) { answer = Answer(pid); break; }
                 forks++;
             }
-            return new[] { $"fork until refused: {forks} forks, then {(answer.Length > 0 ? answer : "never refused")}" };
+            return new[]
+            {
+                $"fork until refused: {forks} forks, then {(answer.Length > 0 ? answer : "never refused")}",
+            };
             """,
         ["ptrace"] = """
             var supervisor = int.Parse(Args("pids").Single());

@@ -22,7 +22,8 @@ public sealed class HostileTenantTests(HostileTenant tenants)
             try
             {
                 using var response = await Http.GetAsync(url, CancellationToken);
-                outcomes.Add($"{url} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                outcomes.Add(
+                    $"{url} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
             }
             catch (HttpRequestException e)
             {
@@ -113,8 +114,18 @@ public sealed class HostileTenantTests(HostileTenant tenants)
             "shared pool",
             "var b = System.Buffers.ArrayPool<byte>.Shared.Rent(4096); return Convert.ToBase64String(b);",
             "System.Buffers.ArrayPool<System.Byte>.Shared" },
-        { "pooled buffer through a stream", "class Peek : System.IO.MemoryStream { public override void Write(byte[] b, int o, int c) => base.Write(b, 0, b.Length); } var p = new Peek(); new System.IO.MemoryStream(new byte[1]).CopyTo(p); return p.Length;", "System.IO.MemoryStream" },
-        { "pooled buffer through formatting", "struct Peek : ISpanFormattable { public string ToString(string? f, IFormatProvider? p) => \"\"; public bool TryFormat(Span<char> d, out int n, ReadOnlySpan<char> f, IFormatProvider? p) { n = 0; return true; } } return $\"{new Peek()}\";", "System.ISpanFormattable" },
+        {
+            "pooled buffer through a stream",
+            "class Peek : System.IO.MemoryStream { public override void Write(byte[] b, int o, int c) => "
+                + "base.Write(b, 0, b.Length); } var p = new Peek(); "
+                + "new System.IO.MemoryStream(new byte[1]).CopyTo(p); return p.Length;",
+            "System.IO.MemoryStream" },
+        {
+            "pooled buffer through formatting",
+            "struct Peek : ISpanFormattable { public string ToString(string? f, IFormatProvider? p) => \"\"; "
+                + "public bool TryFormat(Span<char> d, out int n, ReadOnlySpan<char> f, IFormatProvider? p) "
+                + "{ n = 0; return true; } } return $\"{new Peek()}\";",
+            "System.ISpanFormattable" },
         {
             "serializer metadata",
             "return JsonSerializerOptions.Default.GetTypeInfo(typeof(string)).Properties.Count;",
@@ -147,7 +158,11 @@ public sealed class HostileTenantTests(HostileTenant tenants)
             "stackalloc",
             "int Deep() { Span<byte> b = stackalloc byte[1 << 20]; return b.Length; } return Deep();",
             "stackalloc" },
-        { "process-wide culture", "System.Globalization.CultureInfo.DefaultThreadCurrentCulture = new System.Globalization.CultureInfo(\"ar-SA\"); return 1;", "DefaultThreadCurrentCulture" },
+        {
+            "process-wide culture",
+            "System.Globalization.CultureInfo.DefaultThreadCurrentCulture = "
+                + "new System.Globalization.CultureInfo(\"ar-SA\"); return 1;",
+            "DefaultThreadCurrentCulture" },
         {
             "environment",
             "return Environment.GetEnvironmentVariable(\"WORKQ_POSTGRES\");",
@@ -232,8 +247,12 @@ public sealed class HostileTenantTests(HostileTenant tenants)
         // Emit is same-canvas by construction: a worker name cannot carry a canvas, and the victim's name is only a
         // worker name here.
         var trace = await tenants.RunAttackAsync("forge", $$"""
-            var ids = new List<string> { (await Emit("{{HostileTenant.VictimWorker}}", new { secret = "forged", n = -1 })).ToString() };
-            try { await Emit("workq.canvas.{{tenants.Victim}}", new { secret = "forged" }); } catch (ArgumentException e) { ids.Add(e.Message); }
+            var ids = new List<string>
+            {
+                (await Emit("{{HostileTenant.VictimWorker}}", new { secret = "forged", n = -1 })).ToString(),
+            };
+            try { await Emit("workq.canvas.{{tenants.Victim}}", new { secret = "forged" }); }
+            catch (ArgumentException e) { ids.Add(e.Message); }
             return ids;
             """);
 
@@ -256,8 +275,13 @@ public sealed class HostileTenantTests(HostileTenant tenants)
     [Fact]
     public async Task The_attackers_token_reads_and_steers_nothing_of_the_victim()
     {
-        string[] routes = [$"/v1/canvases/{tenants.Victim}/workers", $"/v1/canvases/{tenants.Victim}/workers/{HostileTenant.VictimWorker}/traces",
-            $"/v1/canvases/{tenants.Victim}/workers/{HostileTenant.VictimWorker}/dead-letters", $"/v1/canvases/{tenants.Victim}/unhandled"];
+        string[] routes =
+        [
+            $"/v1/canvases/{tenants.Victim}/workers",
+            $"/v1/canvases/{tenants.Victim}/workers/{HostileTenant.VictimWorker}/traces",
+            $"/v1/canvases/{tenants.Victim}/workers/{HostileTenant.VictimWorker}/dead-letters",
+            $"/v1/canvases/{tenants.Victim}/unhandled",
+        ];
         foreach (var route in routes)
         {
             using var read = await Cluster.SendAsync(HttpMethod.Get, Cluster.ControlUrl(route), tenants.AttackerToken);

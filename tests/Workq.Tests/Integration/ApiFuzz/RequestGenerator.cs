@@ -15,9 +15,10 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
 
     private static readonly string[] Fragments =
     [
-        "\0", "\u0001", "\u0008", "\u001b", "\u007f", "\u0085", "\ud800", "\udbff", "\udc00", "\udfff", "\udc00\ud800", "\ud83d\ude00",
-        "\ufeff", "\ufffe", "\uffff", "\u2028", "\u202e", "\u200b", "e\u0301", "ｆｕｌｌ", "%", "_", "%00", "%25", "\\", "\\u0000", "\"", "'",
-        "`", "<script>", "${x}", "../", "/", "?", "#", "&", "=", "+", " ", "\t", "\r\n", "\n", "null", "-1", "1e309", "NaN", "中文", "𝕏", "a",
+        "\0", "\u0001", "\u0008", "\u001b", "\u007f", "\u0085", "\ud800", "\udbff", "\udc00", "\udfff",
+        "\udc00\ud800", "\ud83d\ude00", "\ufeff", "\ufffe", "\uffff", "\u2028", "\u202e", "\u200b", "e\u0301",
+        "ｆｕｌｌ", "%", "_", "%00", "%25", "\\", "\\u0000", "\"", "'", "`", "<script>", "${x}", "../",
+        "/", "?", "#", "&", "=", "+", " ", "\t", "\r\n", "\n", "null", "-1", "1e309", "NaN", "中文", "𝕏", "a",
     ];
 
     /// <summary>
@@ -28,36 +29,51 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
 
     private static readonly string[] Numbers =
     [
-        "0", "-0", "1", "-1", "0.5", "1e-320", "2147483647", "2147483648", "-2147483649", "9223372036854775807", "9223372036854775808",
-        "1e308", "-1e308", "1.8e308", "99999999999999999999999999999", "1E400", "1.0000000000000000000001", "60", "3600", "1000", "1001",
+        "0", "-0", "1", "-1", "0.5", "1e-320", "2147483647", "2147483648", "-2147483649", "9223372036854775807",
+        "9223372036854775808", "1e308", "-1e308", "1.8e308", "99999999999999999999999999999", "1E400",
+        "1.0000000000000000000001", "60", "3600", "1000", "1001",
     ];
 
     private static readonly string[] Codes =
     [
-        "return 1;", "Log(\"hi\"); return Event;", "throw new Exception(\"boom \\0 \\ud800\");", "Log(new string('x', 3000)); return null;",
-        "await Emit(Meta.Worker, new { n = 1 }, delay: TimeSpan.FromDays(1)); return 0;", "return System.IO.File.ReadAllText(\"/etc/passwd\");",
-        "var x = ;", "",
+        "return 1;",
+        "Log(\"hi\"); return Event;",
+        "throw new Exception(\"boom \\0 \\ud800\");",
+        "Log(new string('x', 3000)); return null;",
+        "await Emit(Meta.Worker, new { n = 1 }, delay: TimeSpan.FromDays(1)); return 0;",
+        "return System.IO.File.ReadAllText(\"/etc/passwd\");",
+        "var x = ;",
+        "",
     ];
 
     private static readonly string[] Times =
     [
-        "2026-01-31", "2026-01-31T12:00:00Z", "2026-01-31T12:00:00+01:00", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00+14:00",
-        "9999-12-31T23:59:59Z", "9999-12-31T23:59:59-14:00", "1970-01-01T00:00:00Z", "2026-13-45T25:61:61Z", "2026-01-31T12:00:00",
-        "1/2/2026", "now", "20260131T120000Z",
+        "2026-01-31", "2026-01-31T12:00:00Z", "2026-01-31T12:00:00+01:00", "0001-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59Z", "9999-12-31T23:59:59-14:00", "1970-01-01T00:00:00Z",
+        "2026-13-45T25:61:61Z", "2026-01-31T12:00:00", "1/2/2026", "now", "20260131T120000Z",
     ];
 
     private static readonly string[] Schedules
         = ["*/5 * * * *", "0 3 * * *", "@daily", "61 * * * *", "* * * *", "0 0 31 2 *", "L W # ? H", "* * * * * *"];
 
     private static readonly string[] ContentTypes =
-        ["application/x-www-form-urlencoded", "text/plain", "application/xml", "application/json; charset=utf-16", "multipart/form-data; boundary=x"];
+    [
+        "application/x-www-form-urlencoded", "text/plain", "application/xml", "application/json; charset=utf-16",
+        "multipart/form-data; boundary=x",
+    ];
 
     private static readonly string[] Malformed =
-        ["{", "[1,", "{\"a\":}", "nul", "\"unterminated", "{\"a\":1} trailing", "/* c */ {}", "{'a':1}", "\ufeff{}", "{\"a\":1,\"a\":2}", "[]]", "1 2"];
+    [
+        "{", "[1,", "{\"a\":}", "nul", "\"unterminated", "{\"a\":1} trailing", "/* c */ {}", "{'a':1}", "\ufeff{}",
+        "{\"a\":1,\"a\":2}", "[]]", "1 2",
+    ];
 
     private static readonly byte[][] BadUtf8 =
     [
-        [0x22, 0xff, 0xfe, 0x22], [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d], [0x22, 0xed, 0xa0, 0x80, 0x22], [0x00, 0x00],
+        [0x22, 0xff, 0xfe, 0x22],
+        [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d],
+        [0x22, 0xed, 0xa0, 0x80, 0x22],
+        [0x00, 0x00],
     ];
 
     private static readonly Gen<string> Token = Gen.Char['a', 'z'].Array[1, 20].Select(chars => new string(chars));
@@ -218,7 +234,8 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
             <= 72 => Deep(),
             <= 78 => Pick(Malformed),
             <= 82 => "",
-            <= 88 => $"{{\"{Pick<string>(["code", "event", "reason", "name", "schedule"])}\":\"{new string('x', Pick<int>([70_000, 300_000, 1_100_000]))}\"}}",
+            <= 88 => $"{{\"{Pick<string>(["code", "event", "reason", "name", "schedule"])}\":\""
+                + $"{new string('x', Pick<int>([70_000, 300_000, 1_100_000]))}\"}}",
             <= 92 => null,
             _ => AnyJson(0),
         };
