@@ -115,10 +115,16 @@ internal static class ApiGuard
                 case AssignmentExpressionSyntax assignment:
                     CheckStaticWrite(assignment.Left);
                     break;
-                case PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PreIncrementExpression or (int)SyntaxKind.PreDecrementExpression } prefix:
+                case PrefixUnaryExpressionSyntax
+                {
+                    RawKind: (int)SyntaxKind.PreIncrementExpression or (int)SyntaxKind.PreDecrementExpression
+                } prefix:
                     CheckStaticWrite(prefix.Operand);
                     break;
-                case PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PostIncrementExpression or (int)SyntaxKind.PostDecrementExpression } postfix:
+                case PostfixUnaryExpressionSyntax
+                {
+                    RawKind: (int)SyntaxKind.PostIncrementExpression or (int)SyntaxKind.PostDecrementExpression
+                } postfix:
                     CheckStaticWrite(postfix.Operand);
                     break;
                 case ArgumentSyntax
@@ -172,9 +178,9 @@ internal static class ApiGuard
 
             var declared = node switch
             {
-                VariableDeclaratorSyntax or ParameterSyntax or SingleVariableDesignationSyntax or LocalFunctionStatementSyntax
-                    or BaseTypeDeclarationSyntax or MethodDeclarationSyntax or PropertyDeclarationSyntax => model
-                        .GetDeclaredSymbol(node, cancellationToken),
+                VariableDeclaratorSyntax or ParameterSyntax or SingleVariableDesignationSyntax
+                    or LocalFunctionStatementSyntax or BaseTypeDeclarationSyntax or MethodDeclarationSyntax
+                    or PropertyDeclarationSyntax => model.GetDeclaredSymbol(node, cancellationToken),
                 _ => null,
             };
             CheckSymbol(node, declared);
@@ -248,13 +254,19 @@ internal static class ApiGuard
                     CheckSymbol(expression, awaiter.IsCompletedProperty);
                     CheckSymbol(expression, awaiter.GetResultMethod);
                     break;
-                case InitializerExpressionSyntax { RawKind: (int)SyntaxKind.CollectionInitializerExpression } initializer:
+                case InitializerExpressionSyntax
+                {
+                    RawKind: (int)SyntaxKind.CollectionInitializerExpression
+                } initializer:
                     foreach (var element in initializer.Expressions)
                         CheckSymbol(
                             element,
                             model.GetCollectionInitializerSymbolInfo(element, cancellationToken).Symbol);
                     break;
-                case AssignmentExpressionSyntax { Left: TupleExpressionSyntax or DeclarationExpressionSyntax } deconstruction:
+                case AssignmentExpressionSyntax
+                {
+                    Left: TupleExpressionSyntax or DeclarationExpressionSyntax
+                } deconstruction:
                     CheckSymbol(expression, model.GetDeconstructionInfo(deconstruction).Method);
                     break;
             }
@@ -275,13 +287,17 @@ internal static class ApiGuard
                 && whenNotNull == expression) return;
 
             SyntaxNode used = expression;
-            while (used.Parent is ParenthesizedExpressionSyntax or PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.SuppressNullableWarningExpression })
+            while (used.Parent is ParenthesizedExpressionSyntax
+                or PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.SuppressNullableWarningExpression })
                 used = used.Parent;
             switch (used.Parent)
             {
                 case MemberAccessExpressionSyntax access when access.Expression == used:
                 case ConditionalAccessExpressionSyntax conditional when conditional.Expression == used:
-                case BinaryExpressionSyntax { RawKind: (int)SyntaxKind.EqualsExpression or (int)SyntaxKind.NotEqualsExpression }:
+                case BinaryExpressionSyntax
+                {
+                    RawKind: (int)SyntaxKind.EqualsExpression or (int)SyntaxKind.NotEqualsExpression
+                }:
                     return;
             }
 
@@ -420,7 +436,10 @@ internal static class ApiGuard
                             .FirstOrDefault(d => d is not null) is { } inner) return inner;
                     }
 
-                    return named.BaseType is { SpecialType: SpecialType.System_Object or SpecialType.System_ValueType } or null ? null : NotData(named.BaseType, seen);
+                    return named.BaseType
+                        is { SpecialType: SpecialType.System_Object or SpecialType.System_ValueType } or null
+                        ? null
+                        : NotData(named.BaseType, seen);
                 case INamedTypeSymbol named when HandlerApi.IsSerializerData(named):
                     return named.TypeArguments.Select(a => NotData(a, seen)).FirstOrDefault(d => d is not null);
                 default:

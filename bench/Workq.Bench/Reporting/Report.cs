@@ -141,10 +141,17 @@ public static class Report
                         $"{N(single.Requests)} requests in {N(single.Seconds)} s, {single.Errors} errors |");
         if (r.Wait is { } wait)
             md.AppendLine(CultureInfo.InvariantCulture, $"| 5 | queue wait (enqueue → handler start) at " +
-                $"{N(wait.AchievedPerSecond)} events/s ({(r.Options.WaitRate > 0 ? "--wait-rate" : "50 % of 3")}; the machine {Percent(wait.MachineBusy)} busy) | **p50 {N(wait.Reported.P50)} / p95 {N(wait.Reported.P95)} / p99 {N(wait.Reported.P99)} ms** | every event, as its handler reported it ({N(wait.Reported.Count)} events, max {N(wait.Reported.Max)} ms); runner's queueWaitMs from {N(wait.Traced.Count)} sampled traces: p50 {N(wait.Traced.P50)} / p95 {N(wait.Traced.P95)} / p99 {N(wait.Traced.P99)} ms |");
+                $"{N(wait.AchievedPerSecond)} events/s ({(r.Options.WaitRate > 0 ? "--wait-rate" : "50 % of 3")}; " +
+                $"the machine {Percent(wait.MachineBusy)} busy) | **p50 {N(wait.Reported.P50)} / p95 " +
+                $"{N(wait.Reported.P95)} / p99 {N(wait.Reported.P99)} ms** | every event, as its handler reported it " +
+                $"({N(wait.Reported.Count)} events, max {N(wait.Reported.Max)} ms); runner's queueWaitMs from " +
+                $"{N(wait.Traced.Count)} sampled traces: p50 {N(wait.Traced.P50)} / p95 {N(wait.Traced.P95)} / p99 " +
+                $"{N(wait.Traced.P99)} ms |");
         if (r.LightWait is { } light)
             md.AppendLine(CultureInfo.InvariantCulture, $"| 5b | queue wait as in 5, at {N(light.AchievedPerSecond)} " +
-                $"events/s (25 % of 3; the machine {Percent(light.MachineBusy)} busy) | **p50 {N(light.Reported.P50)} / p95 {N(light.Reported.P95)} / p99 {N(light.Reported.P99)} ms** | {N(light.Reported.Count)} events, max {N(light.Reported.Max)} ms |");
+                $"events/s (25 % of 3; the machine {Percent(light.MachineBusy)} busy) | **p50 " +
+                $"{N(light.Reported.P50)} / p95 {N(light.Reported.P95)} / p99 {N(light.Reported.P99)} ms** | " +
+                $"{N(light.Reported.Count)} events, max {N(light.Reported.Max)} ms |");
         if (r.Wait is { Raw: { } rawWait } w5)
             md.AppendLine(CultureInfo.InvariantCulture, $"| 5r | the floor: raw RabbitMQ.Client publish → consume on " +
                 $"the same kind of queue at {N(w5.TargetPerSecond)} msg/s | **p50 {N(rawWait.P50)} / p95 " +
@@ -156,12 +163,15 @@ public static class Report
                 $"{N(scale.Canvases)} canvases ({r.Options.DeployParallelism} PUTs at a time) | " +
                     $"**{N(scale.AllConsumingSeconds)} s** | all PUTs answered at {N(scale.DeploySeconds)} s; all " +
                         $"consumed by the worker instance at {N(scale.AllConsumingSeconds)} s |");
-            md.AppendLine(CultureInfo.InvariantCulture, $"| 6b | worker instance RSS, {N(scale.Workers)} idle workers | **{N(scale.WorkerRssAfterMb)} MB** | {N(scale.WorkerRssBeforeMb)} MB before the deploy (2 workers) |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 6b | worker instance RSS, {N(scale.Workers)} idle " +
+                $"workers | **{N(scale.WorkerRssAfterMb)} MB** | {N(scale.WorkerRssBeforeMb)} MB before the deploy " +
+                $"(2 workers) |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| 6c | control `GET /v1/canvases/{{c}}/workers`, " +
                 $"{scale.ListWorkers}-worker canvas | **p50 {N(scale.List.P50)} / p95 {N(scale.List.P95)} / p99 " +
                     $"{N(scale.List.P99)} ms** | {scale.List.Count} sequential requests |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| 6d | throughput spread over {scale.ListWorkers} workers " +
-                $"(batch emit as in 3) | **{N(scale.Spread.PerSecond)} events/s** | {N(scale.Spread.Messages)} events in {N(scale.Spread.Seconds)} s (all 202s at {N(scale.Spread.PublishSeconds)} s) |");
+                $"(batch emit as in 3) | **{N(scale.Spread.PerSecond)} events/s** | {N(scale.Spread.Messages)} " +
+                $"events in {N(scale.Spread.Seconds)} s (all 202s at {N(scale.Spread.PublishSeconds)} s) |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| 6e | delete the {N(scale.Canvases)} canvases with their " +
                 $"workers and queues ({r.Options.DeployParallelism} at a time) | **{N(scale.DeleteSeconds)} s** | " +
                     $"`DELETE /v1/canvases/{{c}}`, answered once the queues are gone |");
@@ -225,19 +235,30 @@ public static class Report
             md.AppendLine("| --- | --- | ---: | ---: | --- | ---: | ---: |");
             foreach (var (pass, n) in isolation.Passes.Select((p, n) => (p, n + 1)))
                 md.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {n} | {pass.Isolation} | {(pass.Batch is { } b ? $"{N(b.Run.PerSecond)} events/s"
-                        : "failed")} | {Percent(pass.BatchOverRaw)} | {(pass.QuarterWait is { } w ? $"p50 {N(w.Reported.P50)} / p95 {N(w.Reported.P95)} / p99 {N(w.Reported.P99)} ms (max {N(w.Reported.Max)})" : "failed")} | {(pass.QuarterWait is { } a ? $"{N(a.AchievedPerSecond)}/s" : "")} | {(pass.QuarterWait is { } m ? Percent(m.MachineBusy) : "")} |");
+                    $"| {n} | {pass.Isolation} | " +
+                    $"{(pass.Batch is { } b ? $"{N(b.Run.PerSecond)} events/s" : "failed")} | " +
+                    $"{Percent(pass.BatchOverRaw)} | " +
+                    $"{(pass.QuarterWait is { } w
+                        ? $"p50 {N(w.Reported.P50)} / p95 {N(w.Reported.P95)} / p99 {N(w.Reported.P99)} ms " +
+                            $"(max {N(w.Reported.Max)})"
+                        : "failed")} | " +
+                    $"{(pass.QuarterWait is { } a ? $"{N(a.AchievedPerSecond)}/s" : "")} | " +
+                    $"{(pass.QuarterWait is { } m ? Percent(m.MachineBusy) : "")} |");
             md.AppendLine(CultureInfo.InvariantCulture,
                 $"| mean | canvas | {Opt(isolation.CanvasBatchPerSecond, " events/s")} | " +
                     $"{Percent(isolation.CanvasOverRaw)} | p50 {Opt(isolation.CanvasWaitP50)} / p99 " +
                         $"{Opt(isolation.CanvasWaitP99)} ms | | |");
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| mean | none | {Opt(isolation.NoneBatchPerSecond, " events/s")} | {Percent(isolation.NoneOverRaw)} | p50 {Opt(isolation.NoneWaitP50)} / p99 {Opt(isolation.NoneWaitP99)} ms | | |");
+                $"| mean | none | {Opt(isolation.NoneBatchPerSecond, " events/s")} | " +
+                $"{Percent(isolation.NoneOverRaw)} | p50 {Opt(isolation.NoneWaitP50)} / p99 " +
+                $"{Opt(isolation.NoneWaitP99)} ms | | |");
         }
         if (r.ColdStart is { } cold)
         {
             md.AppendLine();
-            md.AppendLine(CultureInfo.InvariantCulture, $"Cold start (7): {cold.Cold.Count} fresh canvases, each with no runner until its first event, then {cold.WarmEventsPerCanvas} warm events one after another (queue wait: enqueue → the handler's first line):");
+            md.AppendLine(CultureInfo.InvariantCulture, $"Cold start (7): {cold.Cold.Count} fresh canvases, " +
+                $"each with no runner until its first event, then {cold.WarmEventsPerCanvas} warm events one after " +
+                $"another (queue wait: enqueue → the handler's first line):");
             md.AppendLine();
             md.AppendLine("| event | n | p50 | p90 | max |");
             md.AppendLine("| --- | ---: | ---: | ---: | ---: |");
@@ -247,7 +268,9 @@ public static class Report
                 $"{N(cold.Warm.P50)} ms | {N(cold.Warm.P90)} ms | {N(cold.Warm.Max)} ms |");
             md.AppendLine();
             md.AppendLine(CultureInfo.InvariantCulture, $"Warm runner VmRSS after {cold.WarmEventsPerCanvas + 1} " +
-                $"events of one small handler: median {N(cold.RunnerRssMedianMb)} MB, max {N(cold.RunnerRssMaxMb)} MB over {cold.RunnerRssMb.Count} runners; the worker service itself: {N(cold.WorkerRssMb)} MB.");
+                $"events of one small handler: median {N(cold.RunnerRssMedianMb)} MB, max " +
+                $"{N(cold.RunnerRssMaxMb)} MB over {cold.RunnerRssMb.Count} runners; the worker service itself: " +
+                $"{N(cold.WorkerRssMb)} MB.");
         }
         md.AppendLine();
         md.AppendLine("| budget (issue 13) | budget | measured | pass |");
@@ -263,7 +286,11 @@ public static class Report
         if (r.Walls is not { } walls || r.WallsBudget is not { Count: > 0 } budget) return;
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture,
-            $"The two walls (issue 24, scenario 9): the worker service restarted with runner processes outside the OS sandbox (`WORKQ_SANDBOX=off`), then inside it (the default); each pass runs scenario 3, the cold starts of scenario 7 and the Http probe (200 sequential GETs of a local server, timed in the handler), which runs once more with `WORKQ_ISOLATION=none` (an ordinary client in the worker service, nothing relayed).");
+            $"The two walls (issue 24, scenario 9): the worker service restarted with runner processes outside the " +
+            $"OS sandbox (`WORKQ_SANDBOX=off`), then inside it (the default); each pass runs scenario 3, the cold " +
+            $"starts of scenario 7 and the Http probe (200 sequential GETs of a local server, timed in the handler), " +
+            $"which runs once more with `WORKQ_ISOLATION=none` (an ordinary client in the worker service, nothing " +
+            $"relayed).");
         md.AppendLine();
         md.AppendLine("| sandbox | batch events/s | cold start p50 / p90 | runner RSS max | Http p50 / p99 |");
         md.AppendLine("| --- | ---: | ---: | ---: | ---: |");
@@ -298,15 +325,17 @@ public static class Report
         md.AppendLine(CultureInfo.InvariantCulture,
             $"Scenario 3 ({N(r.Options.WorkqEvents)} events, {r.Options.BatchSize}/request, " +
                 $"{r.Options.ParallelBatches} in parallel) with 1 to {r.Options.MaxInstances} worker instances " +
-                    $"consuming the same queues. Broker: {broker}; nproc {r.Machine.Cores}, shared by the broker, the database, every service and the bench.");
+                $"consuming the same queues. Broker: {broker}; nproc {r.Machine.Cores}, shared by the broker, " +
+                $"the database, every service and the bench.");
         md.AppendLine();
         md.AppendLine("| instances | batch events/s | vs 1 instance | machine busy |");
         md.AppendLine("| ---: | ---: | ---: | ---: |");
         var one = instances.Passes.FirstOrDefault(p => p.Instances == 1)?.Batch.Run.PerSecond;
         foreach (var pass in instances.Passes)
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {pass.Instances} | **{N(pass.Batch.Run.PerSecond)}** | {Percent(one is > 0
-                    ? pass.Batch.Run.PerSecond / one : null)} | {(pass.MachineBusy is { } busy ? Percent(busy) : "n/a (broker not visible)")} |");
+                $"| {pass.Instances} | **{N(pass.Batch.Run.PerSecond)}** | " +
+                $"{Percent(one is > 0 ? pass.Batch.Run.PerSecond / one : null)} | " +
+                $"{(pass.MachineBusy is { } busy ? Percent(busy) : "n/a (broker not visible)")} |");
         for (
             var n = instances.Passes.Count + 1;
             n <= r.Options.MaxInstances;
@@ -362,6 +391,8 @@ public static class Report
 
     /// <summary>The package version an assembly was built as (its informational version, without the commit).</summary>
     private static string VersionOf(Type type) =>
-        (System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(type.Assembly)?.InformationalVersion
+        (System.Reflection.CustomAttributeExtensions
+                .GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(type.Assembly)
+                ?.InformationalVersion
             ?? type.Assembly.GetName().Version?.ToString() ?? "?").Split('+')[0];
 }

@@ -40,7 +40,8 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
                     lock (Gate)
                     {
                         Pending.Append(waitMs.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
-                        if (++count < 200 && DateTimeOffset.UtcNow - sentAt < TimeSpan.FromMilliseconds(100)) return null;
+                        if (++count < 200 && DateTimeOffset.UtcNow - sentAt < TimeSpan.FromMilliseconds(100))
+                            return null;
                         var batch = Pending.ToString();
                         Pending.Clear();
                         count = 0;

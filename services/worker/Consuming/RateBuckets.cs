@@ -22,7 +22,8 @@ public sealed class RateBuckets(NpgsqlDataSource db) : IRateBuckets
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         return await connection.QuerySingleAsync<RateGrant>(new CommandDefinition("""
-            insert into worker_rate_buckets (canvas, worker, next_slot) values (@canvas, @worker, 0) on conflict do nothing;
+            insert into worker_rate_buckets (canvas, worker, next_slot) values (@canvas, @worker, 0)
+                on conflict do nothing;
             with clock as (select extract(epoch from clock_timestamp())::float8 as now),
             bucket as (
                 select greatest(b.next_slot, clock.now - @burst) as first, clock.now
@@ -30,7 +31,9 @@ public sealed class RateBuckets(NpgsqlDataSource db) : IRateBuckets
                  where b.canvas = @canvas and b.worker = @worker
                    for update of b),
             granted as (
-                select first, now, least(@want, greatest(0, floor((now + @horizon - first) / @interval) + 1))::int as tokens from bucket)
+                select first, now,
+                       least(@want, greatest(0, floor((now + @horizon - first) / @interval) + 1))::int as tokens
+                  from bucket)
             update worker_rate_buckets b set next_slot = g.first + g.tokens * @interval
               from granted g
              where b.canvas = @canvas and b.worker = @worker
@@ -42,8 +45,7 @@ public sealed class RateBuckets(NpgsqlDataSource db) : IRateBuckets
             want,
             horizon,
             interval = limit.Interval,
-            burst = limit.PerSeconds
-            - limit.Interval
+            burst = limit.PerSeconds - limit.Interval
         },
             cancellationToken: cancellationToken));
     }

@@ -51,7 +51,8 @@ public sealed class LoopGuard(IWorkerBlocker blocker, TimeProvider time, ILogger
 
     private async Task BlockAsync(string canvas, string worker, long incarnation, int runs, int emits, Counter counter)
     {
-        var reason = $"Runaway self-emit loop: {emits} events emitted to '{worker}' by {runs} of its own runs within {Window.TotalSeconds:0} s. Blocked automatically; fix the code, then ask the admin to unblock.";
+        var reason = $"Runaway self-emit loop: {emits} events emitted to '{worker}' by {runs} of its own runs " +
+            $"within {Window.TotalSeconds:0} s. Blocked automatically; fix the code, then ask the admin to unblock.";
         try
         {
             await blocker.BlockAsync(canvas, worker, incarnation, reason, CancellationToken.None);
