@@ -84,9 +84,9 @@ internal static class HandlerApiSurface
             is refused, with every member of it. Refused by construction, on whatever type: members named `*Unsafe*`,
             the `Vector*` and `System.Runtime.Intrinsics` load and store forms and pointers; members that take a
             `System.Type`, a reflection type, a `Delegate` or a type's name; static members named `Shared`; members that
-            hand out a plain `object` (an object graph that may lead to host objects); expression trees; and members whose
-            signature uses a type that is not listed (`DefaultInterpolatedStringHandler` may appear in a signature, as what
-            an interpolated string converts to, but a script may not hold one).
+            hand out a plain `object` (an object graph that may lead to host objects); expression trees; and members
+            whose signature uses a type that is not listed (`DefaultInterpolatedStringHandler` may appear in a
+            signature, as what an interpolated string converts to, but a script may not hold one).
 
             The guard also refuses, from the code's syntax: `unsafe`, pointers, `stackalloc`, `extern`, `__arglist`,
             `dynamic`, `async void`, finalizers, assignments to static members of framework types, script types deriving

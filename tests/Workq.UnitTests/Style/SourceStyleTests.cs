@@ -5,23 +5,41 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace Workq.UnitTests.Style;
 
 /// <summary>
-/// One public top-level type per file, so a type is found by its file's name. Nested types and a file's non-public
-/// helpers may stay beside it; the parts of one partial type count once. Roslyn comes with the compiler project.
+/// The style the build holds every C# file to, beyond .editorconfig: one public top-level type per file, so a type is
+/// found by its file's name (nested types and a file's non-public helpers may stay beside it; the parts of one partial
+/// type count once; Roslyn comes with the compiler project), and lines of at most 120 characters, comments and strings
+/// included (Roslynator's RCS0056 fails the build on long code lines but passes long comments).
 /// </summary>
-public class OnePublicTypePerFileTests
+public class SourceStyleTests
 {
-    // The trees held to the rule; tests/ joins them once its files are split too.
-    private static readonly string[] Trees = ["services", "shared", "clients", "bench"];
+    private const int MaxLineLength = 120;
+    private static readonly string[] Trees = ["services", "shared", "clients", "bench", "tests"];
+
+    private static IEnumerable<string> SourceFiles() => Trees
+        .SelectMany(tree => Directory.EnumerateFiles(
+            Path.Combine(RepoPaths.Root, tree),
+            "*.cs",
+            SearchOption.AllDirectories))
+        .Where(path => !IsBuildOutput(path));
+
+    [Fact]
+    public void No_line_is_longer_than_120_characters()
+    {
+        var offenders = SourceFiles()
+            .SelectMany(path => File.ReadLines(path)
+                .Select((line, index) => (Line: index + 1, line.Length))
+                .Where(line => line.Length > MaxLineLength)
+                .Select(line => $"{Path.GetRelativePath(RepoPaths.Root, path)}:{line.Line} ({line.Length} characters)"))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+        Assert.True(offenders.Count == 0, "Lines over 120 characters:\n" + string.Join('\n', offenders));
+    }
 
     [Fact]
     public void No_file_declares_two_public_top_level_types()
     {
-        var offenders = Trees
-            .SelectMany(tree => Directory.EnumerateFiles(
-                Path.Combine(RepoPaths.Root, tree),
-                "*.cs",
-                SearchOption.AllDirectories))
-            .Where(path => !IsBuildOutput(path))
+        var offenders = SourceFiles()
             .Select(path => (Path: Path.GetRelativePath(RepoPaths.Root, path), Types: PublicTopLevelTypes(path)))
             .Where(file => file.Types.Count > 1)
             .Select(file => $"{file.Path}: {string.Join(", ", file.Types)}")
