@@ -5,6 +5,7 @@ using Workq.Shared.Handlers.Scripting;
 namespace Workq.Tests.Scripting;
 
 /// <summary>The pool against the real Workq.Compiler from the build output.</summary>
+[Collection(CompilerTimingCollection.Name)]
 public sealed class CompilerPoolTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
