@@ -1,12 +1,12 @@
 namespace Workq.Tests.Cluster;
 
 /// <summary>
-/// The container tests, one at a time on their own brokers. They run beside the other collections: their faults touch
-/// only their containers, and most of their time is a fault's length, not work. (The reliability collection, which
-/// stops this machine's RabbitMQ and PostgreSQL, still runs alone, after every other.)
+/// The container tests, one at a time on their own brokers, alone after every other collection: beside other tests,
+/// a partitioned node's events were not all processed within three minutes of the heal (seen once; see issue 26's
+/// note), and a fault's timing is what these tests are about.
 /// </summary>
-[CollectionDefinition(Name)]
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class BrokerClusterCollection : ICollectionFixture<BrokerClusterFixture>
 {
-    public const string Name = "RabbitMQ cluster (containers)";
+    public const string Name = "RabbitMQ cluster (containers; runs alone)";
 }

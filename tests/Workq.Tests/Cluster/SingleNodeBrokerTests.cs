@@ -6,9 +6,9 @@ namespace Workq.Tests.Cluster;
 /// <summary>
 /// One RabbitMQ node in a container (Testcontainers' RabbitMQ module), for the fault this machine's own broker cannot
 /// be put through without taking the other suites with it: the broker killed with SIGKILL under load. Workq gets the
-/// single URI it has always taken. A collection of its own (its own container, not the cluster's three): it runs beside
-/// the cluster's tests.
+/// single URI it has always taken.
 /// </summary>
+[Collection(BrokerClusterCollection.Name)]
 [Trait("Category", "Cluster")]
 public sealed class SingleNodeBrokerTests(ITestOutputHelper output)
 {
