@@ -2,12 +2,15 @@
 # Builds Workq and runs its tests: first the unit tests (tests/Workq.UnitTests: no server, seconds; a
 # failure there stops the run), then the integration tests (tests/Workq.Tests) against real RabbitMQ and
 # PostgreSQL (installed and started by scripts/servers.sh), and the cluster collection against RabbitMQ
-# nodes in containers (Docker and the images from scripts/images.sh). Extra arguments go to both
-# `dotnet test` runs, e.g. ./test.sh --filter "FullyQualifiedName~Emit"; a filter that matches nothing
-# in one project is not a failure.
+# nodes in containers (Docker and the images from scripts/images.sh).
+# The integration tests run in two phases, by each class's Phase trait (tests/Workq.Tests/Infrastructure/
+# TestPhase.cs): first the container tests, in a process of their own, beside every test that shares the
+# machine; then the tests that must run alone (they stop this machine's servers or measure time).
+# Extra arguments go to one plain `dotnet test` run of each project instead, e.g.
+# ./test.sh --filter "FullyQualifiedName~Emit"; a filter that matches nothing in one project is not a failure.
 # WORKQ_TEST_CLUSTER=0 skips the container tests (reported as skipped) and
 # their set-up, for a quicker local run; CI runs them.
-# Exit code: non-zero if either run failed. The last line is "N passed, N failed, N skipped" (both runs
+# Exit code: non-zero if any run failed. The last line is "N passed, N failed, N skipped" (all runs
 # summed) for CI to read.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,7 +20,9 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 mkdir -p .run
 UNIT_OUT=.run/test-unit-output.log
 OUT=.run/test-output.log
-rm -f "$UNIT_OUT" "$OUT"
+CONTAINERS_OUT=.run/test-containers-output.log
+ALONE_OUT=.run/test-alone-output.log
+rm -f "$UNIT_OUT" "$OUT" "$CONTAINERS_OUT" "$ALONE_OUT"
 
 echo "[test] building (Release)"
 dotnet build Workq.sln -c Release -nologo
@@ -67,17 +72,31 @@ else
   export WORKQ_TEST_RABBITMQ_URL="${WORKQ_TEST_RABBITMQ_URL:-$WORKQ_RABBITMQ_URL}"
   export WORKQ_TEST_RABBITMQ_MANAGEMENT_URL="${WORKQ_TEST_RABBITMQ_MANAGEMENT_URL:-$WORKQ_RABBITMQ_MANAGEMENT_URL}"
 
-  echo "[test] integration tests"
   rm -f .run/reliability.md .run/cluster.md .run/resurrection.md
-  run_tests "$OUT" tests/Workq.Tests/Workq.Tests.csproj "$@" || rc=$?
-  logs+=("$OUT")
+  if (($# > 0)); then
+    echo "[test] integration tests"
+    run_tests "$OUT" tests/Workq.Tests/Workq.Tests.csproj "$@" || rc=$?
+    logs+=("$OUT")
+  else
+    # The container tests mostly wait through their faults' lengths: beside the shared tests they cost no time.
+    echo "[test] integration tests, phase 1: the shared tests, and beside them the container tests ($CONTAINERS_OUT)"
+    run_tests "$CONTAINERS_OUT" tests/Workq.Tests/Workq.Tests.csproj --filter "Phase=Containers" >/dev/null &
+    containers=$!
+    run_tests "$OUT" tests/Workq.Tests/Workq.Tests.csproj --filter "Phase!=Containers&Phase!=Alone" || rc=$?
+    wait "$containers" || rc=$?
+    echo "[test] the container tests' output:"
+    cat "$CONTAINERS_OUT"
+    echo "[test] integration tests, phase 2: the tests that run alone"
+    run_tests "$ALONE_OUT" tests/Workq.Tests/Workq.Tests.csproj --filter "Phase=Alone" || rc=$?
+    logs+=("$OUT" "$CONTAINERS_OUT" "$ALONE_OUT")
+  fi
 fi
 
 # Counts from VSTest's summary. With the "normal" console logger it is a block
 #   Total tests: 14 /  Passed: 11 /  Failed: 1 /  Skipped: 2 / Total time: ...
 # (one line each); at "minimal" verbosity one line per test assembly:
 #   Failed!  - Failed:     1, Passed:    11, Skipped:     2, Total:    14, ...
-# Either is summed over all occurrences in both runs' output; the block wins when both appear.
+# Either is summed over all occurrences in every run's output; the block wins when both appear.
 summary="$(awk '
   /^Total tests: +[0-9]+/ { inblock = 1; found_b = 1; next }
   inblock && /^ *Total time:/ { inblock = 0; next }
@@ -96,7 +115,7 @@ summary="$(awk '
   }
 ' "${logs[@]}")"
 
-# The ten slowest tests of both runs, from the console logger's per-test times: "  Passed Name [1 m 2 s]"
+# The ten slowest tests of all runs, from the console logger's per-test times: "  Passed Name [1 m 2 s]"
 # (also "[< 1 ms]", "[450 ms]", "[6 s]", "[1 h 2 m]"). Fixture start-up is in no test's time.
 slowest="$(awk '
   /^  (Passed|Failed|Skipped) / && match($0, / \[(< )?[0-9]+ ms\]$| \[[0-9]+ s\]$| \[[0-9]+ m [0-9]+ s\]$| \[[0-9]+ h [0-9]+ m\]$/) {
@@ -123,7 +142,7 @@ if [[ -f .run/resurrection.md ]]; then
 fi
 
 if [[ -n "$slowest" ]]; then
-  echo; echo "Ten slowest tests (both runs):"; echo "$slowest"
+  echo; echo "Ten slowest tests (all runs):"; echo "$slowest"
 fi
 
 echo

@@ -9,7 +9,7 @@ namespace Workq.Tests.Cluster;
 /// single URI it has always taken.
 /// </summary>
 [Collection(BrokerClusterCollection.Name)]
-[Trait("Category", "Cluster")]
+[Trait(TestPhase.Trait, TestPhase.Containers)]
 public sealed class SingleNodeBrokerTests(ITestOutputHelper output)
 {
     private const string Password = "single-node-test-password";

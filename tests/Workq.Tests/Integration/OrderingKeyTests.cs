@@ -6,6 +6,7 @@ namespace Workq.Tests.Integration;
 /// a key; the operators' paths (un-enqueue, purge, counts, delete) over the lanes; validation.
 /// </summary>
 [Collection(OrderingCollection.Name)]
+[Trait(TestPhase.Trait, TestPhase.Alone)]
 public sealed class OrderingKeyTests(WorkqCluster cluster, ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);

@@ -10,6 +10,7 @@ namespace Workq.Tests.Integration;
 /// queue.
 /// </summary>
 [Collection(RateLimitCollection.Name)]
+[Trait(TestPhase.Trait, TestPhase.Alone)]
 public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper output)
 {
     private static string RecordCode(CallbackSink sink) => $$"""
@@ -264,15 +265,15 @@ public sealed class RateLimitTests(WorkqCluster cluster, ITestOutputHelper outpu
             c => c == 1,
             TimeSpan.FromSeconds(30),
             "the one run the bucket allows");
-        // Up to concurrency per consumer wait delivered but unstarted; the rest are still queued. The consumers are the
-        // queue's own count: a worker instance another test of this collection started may be consuming too.
+        // At least a prefetch (the concurrency) waits delivered but unstarted. How many more depends on how many worker
+        // instances consume the queue, which another test of this collection may change, so only that bound is held.
         var waiting = await cluster.EventuallyAsync(() => cluster.GetWorkerAsync(canvas, "w"),
             // inFlight comes from the instances' load reports (every second), so it is awaited too: waiting deliveries
             // counted as in flight would keep it above 0 and fail here.
             w => w.Stats is { Processed: 1, Queued: <= 19, InFlight: 0 },
             TimeSpan.FromSeconds(10), "one processed, none in flight, the waiting ones delivered");
         Assert.Equal(0, waiting.Stats.InFlight);
-        Assert.InRange(waiting.Stats.Queued, Math.Max(0, 29 - 10 * waiting.Stats.Consumers), 19);
+        Assert.InRange(waiting.Stats.Queued, 0, 19);
         Assert.Single(sink.Calls);
 
         await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/pause"), token);

@@ -8,6 +8,7 @@ namespace Workq.Tests.Isolation;
 /// the cause named, and the neighbour sees nothing (<see cref="NoisyNeighbours.AssertNeighbourUnharmedAsync"/>).
 /// </summary>
 [Collection(NoisyNeighbourCollection.Name)]
+[Trait(TestPhase.Trait, TestPhase.Alone)]
 public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelper output)
 {
     [Fact]

@@ -2,6 +2,7 @@ namespace Workq.Tests.Reliability;
 
 /// <summary>The per-minute metrics across a worker kill -9: no flushed delta is written twice.</summary>
 [Collection(ReliabilityCollection.Name)]
+[Trait(TestPhase.Trait, TestPhase.Alone)]
 [Trait("Category", "Reliability")]
 public sealed class MetricsReliabilityTests(WorkqCluster cluster, ITestOutputHelper output)
 {

@@ -6,6 +6,7 @@ namespace Workq.Tests.Reliability;
 /// that got a 202 must end processed or dead-lettered. Runs alone: it stops shared servers.
 /// </summary>
 [Collection(ReliabilityCollection.Name)]
+[Trait(TestPhase.Trait, TestPhase.Alone)]
 [Trait("Category", "Reliability")]
 public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper output)
 {

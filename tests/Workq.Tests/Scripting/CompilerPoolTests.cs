@@ -6,6 +6,7 @@ namespace Workq.Tests.Scripting;
 
 /// <summary>The pool against the real Workq.Compiler from the build output.</summary>
 [Collection(CompilerTimingCollection.Name)]
+[Trait(TestPhase.Trait, TestPhase.Alone)]
 public sealed class CompilerPoolTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
