@@ -10,7 +10,30 @@ namespace Workq.Testing;
 /// </summary>
 public static class EventStatusHistories
 {
-    private static readonly DateTimeOffset At = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+    /// <summary>When the event was emitted.</summary>
+    public static readonly DateTimeOffset At = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+
+    /// <summary>One status write of the event ("c"/"w", id 0) emitted <see cref="At"/>.</summary>
+    public static EventStatusUpdate Update(
+        string status,
+        short rank,
+        int attempts,
+        DateTimeOffset? startedAt = null,
+        DateTimeOffset? finishedAt = null,
+        DateTimeOffset? restartedAt = null,
+        DateTimeOffset? runAt = null) =>
+        new(
+            "c",
+            Guid.Empty,
+            "w",
+            status,
+            rank,
+            attempts,
+            At,
+            RunAt: runAt,
+            StartedAt: startedAt,
+            FinishedAt: finishedAt,
+            RestartedAt: restartedAt);
 
     private static EventStatusUpdate Write(
         string status,
@@ -20,18 +43,7 @@ public static class EventStatusHistories
         int? finishedAt = null,
         int? restartedAt = null,
         int? runAt = null) =>
-        new(
-            "c",
-            Guid.Empty,
-            "w",
-            status,
-            rank,
-            attempts,
-            At,
-            RunAt: runAt is { } r ? At.AddSeconds(r) : null,
-            StartedAt: Seconds(startedAt),
-            FinishedAt: Seconds(finishedAt),
-            RestartedAt: Seconds(restartedAt));
+        Update(status, rank, attempts, Seconds(startedAt), Seconds(finishedAt), Seconds(restartedAt), Seconds(runAt));
 
     private static DateTimeOffset? Seconds(int? seconds) => seconds is { } s ? At.AddSeconds(s) : null;
 

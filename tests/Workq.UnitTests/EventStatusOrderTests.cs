@@ -1,4 +1,5 @@
 using Workq.Shared.Storage;
+using static Workq.Testing.EventStatusHistories;
 
 namespace Workq.UnitTests;
 
@@ -7,45 +8,24 @@ namespace Workq.UnitTests;
 /// </summary>
 public sealed class EventStatusOrderTests
 {
-    private static readonly DateTimeOffset At = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
-
-    private static EventStatusUpdate Write(
-        string status,
-        short rank,
-        int attempts,
-        DateTimeOffset? startedAt = null,
-        DateTimeOffset? finishedAt = null,
-        DateTimeOffset? restartedAt = null) =>
-        new(
-            "c",
-            Guid.Empty,
-            "w",
-            status,
-            rank,
-            attempts,
-            At,
-            StartedAt: startedAt,
-            FinishedAt: finishedAt,
-            RestartedAt: restartedAt);
-
-    private static readonly EventStatusUpdate Queued = Write(EventStatuses.Queued, EventStatuses.QueuedRank, 1);
-    private static readonly EventStatusUpdate Running = Write(
+    private static readonly EventStatusUpdate Queued = Update(EventStatuses.Queued, EventStatuses.QueuedRank, 1);
+    private static readonly EventStatusUpdate Running = Update(
         EventStatuses.Running,
         EventStatuses.RunningRank,
         1,
         At.AddSeconds(1));
-    private static readonly EventStatusUpdate Completed = Write(
+    private static readonly EventStatusUpdate Completed = Update(
         EventStatuses.Completed,
         EventStatuses.FinishedRank,
         1,
         At.AddSeconds(1),
         At.AddSeconds(2));
-    private static readonly EventStatusUpdate CancelRequest = Write(
+    private static readonly EventStatusUpdate CancelRequest = Update(
         EventStatuses.Cancelled,
         EventStatuses.CancelRequestRank,
         1);
-    private static readonly EventStatusUpdate Retry = Write(EventStatuses.Queued, EventStatuses.QueuedRank, 2);
-    private static readonly EventStatusUpdate Dead = Write(
+    private static readonly EventStatusUpdate Retry = Update(EventStatuses.Queued, EventStatuses.QueuedRank, 2);
+    private static readonly EventStatusUpdate Dead = Update(
         EventStatuses.DeadLettered,
         EventStatuses.DeadLetteredRank,
         2,
@@ -64,7 +44,7 @@ public sealed class EventStatusOrderTests
     [Fact]
     public void A_retry_goes_back_to_queued_with_the_next_attempt_but_a_finished_state_is_final()
     {
-        var failedRun = Write(EventStatuses.Running, EventStatuses.RunningRank, 1, At);
+        var failedRun = Update(EventStatuses.Running, EventStatuses.RunningRank, 1, At);
         Assert.True(Retry.Supersedes(failedRun));
         Assert.False(failedRun.Supersedes(Retry));
         Assert.False(Retry.Supersedes(Completed));
@@ -85,13 +65,13 @@ public sealed class EventStatusOrderTests
         Assert.True(Dead.Supersedes(Completed));
         Assert.True(Dead.Supersedes(Running));
         Assert.False(Completed.Supersedes(Dead));
-        Assert.False(Write(EventStatuses.Running, EventStatuses.RunningRank, 2, At.AddSeconds(4)).Supersedes(Dead));
+        Assert.False(Update(EventStatuses.Running, EventStatuses.RunningRank, 2, At.AddSeconds(4)).Supersedes(Dead));
         Assert.True(
-            Write(EventStatuses.Queued, EventStatuses.QueuedRank, 1, restartedAt: At.AddSeconds(6)).Supersedes(Dead));
+            Update(EventStatuses.Queued, EventStatuses.QueuedRank, 1, restartedAt: At.AddSeconds(6)).Supersedes(Dead));
         // A late restart does not undo a dead letter the redriven run made after it.
         Assert.False(
-            Write(EventStatuses.Queued, EventStatuses.QueuedRank, 1, restartedAt: At.AddSeconds(4)).Supersedes(Dead));
-        Assert.True(Write(EventStatuses.Running, EventStatuses.RunningRank, 1, At.AddSeconds(6)).Supersedes(Dead));
+            Update(EventStatuses.Queued, EventStatuses.QueuedRank, 1, restartedAt: At.AddSeconds(4)).Supersedes(Dead));
+        Assert.True(Update(EventStatuses.Running, EventStatuses.RunningRank, 1, At.AddSeconds(6)).Supersedes(Dead));
     }
 
     [Fact]
@@ -110,7 +90,7 @@ public sealed class EventStatusOrderTests
         Assert.True(quarantined.Supersedes(Completed));
         Assert.False(Dead.Supersedes(quarantined));
         Assert.False(Completed.Supersedes(quarantined));
-        Assert.True(Write(
+        Assert.True(Update(
             EventStatuses.Queued,
             EventStatuses.QueuedRank,
             1,
@@ -139,15 +119,15 @@ public sealed class EventStatusOrderTests
     [Fact]
     public void A_final_state_beats_any_not_final_whatever_its_attempt_and_a_dead_letter_older_than_the_run_loses()
     {
-        var duplicate = Write(EventStatuses.Running, EventStatuses.RunningRank, 2, At.AddSeconds(3));
+        var duplicate = Update(EventStatuses.Running, EventStatuses.RunningRank, 2, At.AddSeconds(3));
         Assert.True(Completed.Supersedes(duplicate));
         Assert.False(duplicate.Supersedes(Completed));
-        var cancelledForGood = Write(EventStatuses.Cancelled, EventStatuses.FinishedRank, 1, finishedAt: At);
-        Assert.True(cancelledForGood.Supersedes(Write(EventStatuses.Scheduled, EventStatuses.ScheduledRank, 1)));
-        Assert.False(Write(EventStatuses.Scheduled, EventStatuses.ScheduledRank, 1).Supersedes(cancelledForGood));
-        var redrivenRun = Write(EventStatuses.Running, EventStatuses.RunningRank, 1, At.AddSeconds(9));
+        var cancelledForGood = Update(EventStatuses.Cancelled, EventStatuses.FinishedRank, 1, finishedAt: At);
+        Assert.True(cancelledForGood.Supersedes(Update(EventStatuses.Scheduled, EventStatuses.ScheduledRank, 1)));
+        Assert.False(Update(EventStatuses.Scheduled, EventStatuses.ScheduledRank, 1).Supersedes(cancelledForGood));
+        var redrivenRun = Update(EventStatuses.Running, EventStatuses.RunningRank, 1, At.AddSeconds(9));
         Assert.False(Dead.Supersedes(redrivenRun));
-        Assert.True(Write(
+        Assert.True(Update(
             EventStatuses.DeadLettered,
             EventStatuses.DeadLetteredRank,
             1,
@@ -185,7 +165,7 @@ public sealed class EventStatusOrderTests
     [Fact]
     public void A_finish_that_replaces_a_pending_start_keeps_its_start_time()
     {
-        var finished = Write(EventStatuses.Completed, EventStatuses.FinishedRank, 1, finishedAt: At.AddSeconds(2));
+        var finished = Update(EventStatuses.Completed, EventStatuses.FinishedRank, 1, finishedAt: At.AddSeconds(2));
         Assert.Equal(Running.StartedAt, finished.After(Running).StartedAt);
     }
 }

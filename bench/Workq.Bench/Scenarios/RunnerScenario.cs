@@ -17,16 +17,7 @@ public sealed class RunnerScenario(WorkqApi api, BenchCluster cluster, BenchOpti
         var worker = cluster.Worker ?? throw new InvalidOperationException("The services are not running.");
         if (cluster.Isolation != "canvas") throw new InvalidOperationException(
             $"Cold starts need WORKQ_ISOLATION=canvas, not {cluster.Isolation}.");
-        // One report per event, sent at once: the batching of the queue-wait handler would hold a lone first event
-        // back.
-        var code = $$"""
-            var waitMs = (DateTimeOffset.UtcNow - Meta.EnqueuedAt).TotalMilliseconds;
-            (await Http.PostAsync(
-                "{{sink.Url}}",
-                new StringContent(waitMs.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                CancellationToken)).Dispose();
-            return null;
-            """;
+        var code = QueueWaitHandlers.EachEvent(sink.Url.ToString());
         var cold = new List<double>();
         var warm = new List<double>();
         var rss = new List<double>();

@@ -20,38 +20,12 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
     {
         await api.CreateCanvasAsync(Canvas, cancellationToken);
         await api.DeployAsync(Canvas, Noop, "return null;", options.Prefetch, cancellationToken);
-        // Measured at the handler's first line, on the worker's clock, which is also the emitter's: one machine.
-        // Reported in batches (every 200 runs or 100 ms), so that measuring costs the worker next to nothing.
-        var timed = $$"""
-            var waitMs = (DateTimeOffset.UtcNow - Meta.EnqueuedAt).TotalMilliseconds;
-            if (Waits.Add(waitMs) is { } batch)
-                (await Http.PostAsync("{{sink}}", new StringContent(batch), CancellationToken)).Dispose();
-            return null;
-
-            static class Waits
-            {
-                private static readonly object Gate = new();
-                private static readonly System.Text.StringBuilder Pending = new();
-                private static int count;
-                private static DateTimeOffset sentAt = DateTimeOffset.UtcNow;
-
-                public static string? Add(double waitMs)
-                {
-                    lock (Gate)
-                    {
-                        Pending.Append(waitMs.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
-                        if (++count < 200 && DateTimeOffset.UtcNow - sentAt < TimeSpan.FromMilliseconds(100))
-                            return null;
-                        var batch = Pending.ToString();
-                        Pending.Clear();
-                        count = 0;
-                        sentAt = DateTimeOffset.UtcNow;
-                        return batch;
-                    }
-                }
-            }
-            """;
-        await api.DeployAsync(Canvas, Timed, timed, options.Prefetch, cancellationToken);
+        await api.DeployAsync(
+            Canvas,
+            Timed,
+            QueueWaitHandlers.Batched(sink.ToString()),
+            options.Prefetch,
+            cancellationToken);
         await WaitConsumingAsync(cancellationToken);
     }
 

@@ -91,15 +91,7 @@ public sealed class ScheduledPump(
         outage.Succeeded();
         foreach (var (entry, id) in quarantined)
         {
-            statuses.Record(EventStatusUpdate.Quarantined(
-                entry.Canvas!,
-                entry.EventId!.Value,
-                entry.Worker!,
-                1,
-                DateTimeOffset.UtcNow,
-                id,
-                entry.Source,
-                entry.Error));
+            statuses.Record(EventStatusUpdate.Quarantined(entry, id));
             logger.LogWarning("Scheduled event {EventId} of {Canvas}/{Worker} was quarantined as item {QuarantineId} " +
                 "after {Attempts} attempts: {Error}",
                 entry.EventId, entry.Canvas, entry.Worker, id, entry.Attempts, entry.Error);

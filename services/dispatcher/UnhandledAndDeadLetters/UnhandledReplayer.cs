@@ -102,15 +102,7 @@ public sealed class UnhandledReplayer(
 
     private void Quarantined(QuarantineEntry entry, long id)
     {
-        statuses.Record(EventStatusUpdate.Quarantined(
-            entry.Canvas!,
-            entry.EventId!.Value,
-            entry.Worker!,
-            1,
-            DateTimeOffset.UtcNow,
-            id,
-            entry.Source,
-            entry.Error));
+        statuses.Record(EventStatusUpdate.Quarantined(entry, id));
         logger.LogWarning("Parked event {EventId} of {Canvas}/{Worker} was quarantined as item {QuarantineId} after " +
             "{Attempts} refusals: {Error}",
             entry.EventId, entry.Canvas, entry.Worker, id, entry.Attempts, entry.Error);

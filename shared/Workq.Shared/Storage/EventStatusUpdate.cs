@@ -88,6 +88,20 @@ public sealed record EventStatusUpdate(
                     $"{error}"));
 
     /// <summary>
+    /// An event the dispatcher took off its own path (a scheduled event it could not publish, a parked one it could not
+    /// replay) is in the quarantine, as item <paramref name="quarantineId"/>.
+    /// </summary>
+    public static EventStatusUpdate Quarantined(QuarantineEntry entry, long quarantineId) => Quarantined(
+        entry.Canvas!,
+        entry.EventId!.Value,
+        entry.Worker!,
+        1,
+        DateTimeOffset.UtcNow,
+        quarantineId,
+        entry.Source,
+        entry.Error);
+
+    /// <summary>
     /// The same rule as the store's upsert, so that whatever order writes land in, an event ends in the same status and
     /// a final one (completed, failed, timed out, cancelled, dead-lettered, quarantined) never shows an earlier one:
     /// a dead letter or a quarantined event is replaced only by its redrive (the restart, made after it, or a run that

@@ -3,7 +3,7 @@ using Workq.Cli;
 namespace Workq.Tests.Client;
 
 /// <summary>The workq CLI end to end against the real services: output, exit codes, one-line errors.</summary>
-[Collection(ClusterCollection.Name)]
+[Collection(ClientsCollection.Name)]
 public sealed class CliTests(WorkqCluster cluster)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);

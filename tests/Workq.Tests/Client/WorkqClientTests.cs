@@ -7,7 +7,7 @@ namespace Workq.Tests.Client;
 /// <summary>
 /// WorkqClient against the real services: emits, batches, retries that never enqueue twice, and error mapping.
 /// </summary>
-[Collection(ClusterCollection.Name)]
+[Collection(ClientsCollection.Name)]
 public sealed class WorkqClientTests(WorkqCluster cluster)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);

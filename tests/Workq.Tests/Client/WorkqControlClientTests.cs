@@ -3,7 +3,7 @@ using Workq.Client;
 namespace Workq.Tests.Client;
 
 /// <summary>WorkqControlClient against the routes the control service has today.</summary>
-[Collection(ClusterCollection.Name)]
+[Collection(ClientsCollection.Name)]
 public sealed class WorkqControlClientTests(WorkqCluster cluster)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);

@@ -8,7 +8,7 @@ namespace Workq.Tests.Cluster;
 /// be put through without taking the other suites with it: the broker killed with SIGKILL under load. Workq gets the
 /// single URI it has always taken.
 /// </summary>
-[Collection(BrokerClusterCollection.Name)]
+[Collection(SingleNodeBrokerCollection.Name)]
 [Trait(TestPhase.Trait, TestPhase.Containers)]
 public sealed class SingleNodeBrokerTests(ITestOutputHelper output)
 {

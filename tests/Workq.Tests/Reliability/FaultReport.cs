@@ -33,18 +33,24 @@ public sealed class FaultReport(string file, params string[] columns)
 
     private readonly ConcurrentQueue<string[]> rows = new();
 
+    // Tests of two collections may add rows at once: one at a time, so the file always has every row.
+    private readonly Lock writing = new();
+
     public string Path => System.IO.Path.Combine(RepoPaths.Root, ".run", file);
 
     public string Add(params string[] cells)
     {
-        rows.Enqueue(cells);
         // The first and last columns are text (left-aligned), the others numbers (right-aligned).
         var rule = string.Concat(columns.Select((_, i) => i is 0 || i == columns.Length - 1 ? " --- |" : " ---: |"));
-        var table = $"| {string.Join(" | ", columns)} |\n|{rule}\n"
-            + string.Concat(rows.Select(r => $"| {string.Join(" | ", r)} |\n"));
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        File.WriteAllText(Path, table);
-        return table;
+        lock (writing)
+        {
+            rows.Enqueue(cells);
+            var table = $"| {string.Join(" | ", columns)} |\n|{rule}\n"
+                + string.Concat(rows.Select(r => $"| {string.Join(" | ", r)} |\n"));
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            File.WriteAllText(Path, table);
+            return table;
+        }
     }
 
     public string Add(ReliabilityRow r) =>

@@ -147,41 +147,6 @@ public sealed partial class DeployedHandlerCodeTests
     [InlineData(
         "for (var i = 0; i < 100; i++) { try { await Emit(\"child\", new { i }); } "
         + "catch (InvalidOperationException) { } }\nreturn \"got away with it\";")]
-    // bench/Workq.Bench: Scenarios/RunnerScenario.cs and Scenarios/WorkqScenarios.cs.
-    [InlineData("""
-        var waitMs = (DateTimeOffset.UtcNow - Meta.EnqueuedAt).TotalMilliseconds;
-        var wait = new StringContent(waitMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        (await Http.PostAsync("http://sink.invalid/", wait, CancellationToken)).Dispose();
-        return null;
-        """)]
-    [InlineData("""
-        var waitMs = (DateTimeOffset.UtcNow - Meta.EnqueuedAt).TotalMilliseconds;
-        if (Waits.Add(waitMs) is { } batch)
-            (await Http.PostAsync("http://sink.invalid/", new StringContent(batch), CancellationToken)).Dispose();
-        return null;
-
-        static class Waits
-        {
-            private static readonly object Gate = new();
-            private static readonly System.Text.StringBuilder Pending = new();
-            private static int count;
-            private static DateTimeOffset sentAt = DateTimeOffset.UtcNow;
-
-            public static string? Add(double waitMs)
-            {
-                lock (Gate)
-                {
-                    Pending.Append(waitMs.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
-                    if (++count < 200 && DateTimeOffset.UtcNow - sentAt < TimeSpan.FromMilliseconds(100)) return null;
-                    var batch = Pending.ToString();
-                    Pending.Clear();
-                    count = 0;
-                    sentAt = DateTimeOffset.UtcNow;
-                    return batch;
-                }
-            }
-        }
-        """)]
     // tests/Workq.UnitTests: HandlerGlobalsTests.cs (work left running after the run) and UnloadTests.cs.
     [InlineData("""
         var started = new TaskCompletionSource();
@@ -203,6 +168,14 @@ public sealed partial class DeployedHandlerCodeTests
 
         Assert.True(result.Succeeded, $"{code}\n{string.Join("\n", result.Errors)}");
     }
+
+    /// <summary>The queue-wait handlers bench/Workq.Bench deploys (Scenarios/WorkqScenarios.cs, RunnerScenario.cs).</summary>
+    public static TheoryData<string> BenchHandlers() =>
+        [QueueWaitHandlers.EachEvent("http://sink.invalid/"), QueueWaitHandlers.Batched("http://sink.invalid/")];
+
+    [Theory]
+    [MemberData(nameof(BenchHandlers))]
+    public void The_bench_handlers_compile(string code) => Code_the_repository_deploys_compiles(code);
 
     private static string Read(string path) => File.ReadAllText(Path.Combine(RepoPaths.Root, path));
 

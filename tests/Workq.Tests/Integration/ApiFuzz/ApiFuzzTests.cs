@@ -9,7 +9,7 @@ namespace Workq.Tests.Integration.ApiFuzz;
 /// ready at the end. <c>WORKQ_FUZZ_CASES</c> runs more cases than CI's, <c>WORKQ_FUZZ_SEED</c> another seed (a CsCheck
 /// seed, printed by every run).
 /// </summary>
-[Collection(ClusterCollection.Name)]
+[Collection(ApiFuzzCollection.Name)]
 public sealed class ApiFuzzTests(WorkqCluster cluster, ITestOutputHelper output)
 {
     private const string DefaultSeed = "0000000000J1";
