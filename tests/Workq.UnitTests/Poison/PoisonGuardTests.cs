@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -61,8 +62,8 @@ public sealed class PoisonGuardTests
     {
         var tries = 0;
         var quarantined = new List<PoisonFailure>();
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        var processed = await Guard().RunAsync(_ =>
+        var delays = new RecordedDelays();
+        var processed = await new PoisonGuard(new OutageLog(log, "Testing"), delays).RunAsync(_ =>
         {
             tries++;
             throw Postgres("22021");
@@ -78,7 +79,8 @@ public sealed class PoisonGuardTests
         Assert.Equal(3, failure.Attempts);
         Assert.IsType<PostgresException>(failure.Error);
         // 100 ms, then 400 ms between the tries: backoff, not a hot loop.
-        Assert.True(watch.Elapsed >= PoisonGuard.Backoff(1) + PoisonGuard.Backoff(2), $"{watch.Elapsed}");
+        Assert.Equal([PoisonGuard.Backoff(1), PoisonGuard.Backoff(2)], delays.Waits);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), PoisonGuard.Backoff(1) + PoisonGuard.Backoff(2));
         Assert.Empty(log.Lines);
     }
 
@@ -186,6 +188,20 @@ public sealed class PoisonGuardTests
         // Full: the counts start over rather than grow without bound.
         Assert.Equal(1, attempts.Fail(4, at).Count);
         Assert.Equal(1, attempts.Fail(1, at).Count);
+    }
+
+    /// <summary>Each delay asked for, recorded, then over at once.</summary>
+    private sealed class RecordedDelays : TimeProvider
+    {
+        private readonly ConcurrentQueue<TimeSpan> waits = new();
+
+        public IReadOnlyList<TimeSpan> Waits => [.. waits];
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            waits.Enqueue(dueTime);
+            return TimeProvider.System.CreateTimer(callback, state, TimeSpan.Zero, period);
+        }
     }
 
     private sealed class ManualClock : TimeProvider

@@ -169,7 +169,9 @@ public sealed partial class DeployedHandlerCodeTests
         Assert.True(result.Succeeded, $"{code}\n{string.Join("\n", result.Errors)}");
     }
 
-    /// <summary>The queue-wait handlers bench/Workq.Bench deploys (Scenarios/WorkqScenarios.cs, RunnerScenario.cs).</summary>
+    /// <summary>
+    /// The queue-wait handlers bench/Workq.Bench deploys (Scenarios/WorkqScenarios.cs, RunnerScenario.cs).
+    /// </summary>
     public static TheoryData<string> BenchHandlers() =>
         [QueueWaitHandlers.EachEvent("http://sink.invalid/"), QueueWaitHandlers.Batched("http://sink.invalid/")];
 
