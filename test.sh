@@ -82,9 +82,7 @@ else
     echo "[test] integration tests, phase 1: the shared tests, and beside them the container tests ($CONTAINERS_OUT)"
     run_tests "$CONTAINERS_OUT" tests/Workq.Tests/Workq.Tests.csproj --filter "Phase=Containers" >/dev/null &
     containers=$!
-    # Four tests at once, not xunit's one per core: these mostly wait on the services they started.
-    run_tests "$OUT" tests/Workq.Tests/Workq.Tests.csproj --filter "Phase!=Containers&Phase!=Alone" \
-      -- xUnit.MaxParallelThreads=4 || rc=$?
+    run_tests "$OUT" tests/Workq.Tests/Workq.Tests.csproj --filter "Phase!=Containers&Phase!=Alone" || rc=$?
     wait "$containers" || rc=$?
     echo "[test] the container tests' output:"
     cat "$CONTAINERS_OUT"
