@@ -6,7 +6,7 @@ namespace Workq.Tests.Cluster;
 /// runs under a steady emit load and ends with every accepted event accounted for (<see cref="BrokerFaults"/>).
 /// </summary>
 [Collection(BrokerClusterCollection.Name)]
-[Trait(TestPhase.Trait, TestPhase.Containers)]
+[Trait(TestPhase.Trait, TestPhase.Background)]
 public sealed class ClusterFaultTests(BrokerClusterFixture fixture, ITestOutputHelper output)
 {
     private WorkqCluster Workq => fixture.Workq;

@@ -9,7 +9,7 @@ namespace Workq.Tests.Cluster;
 /// single URI it has always taken.
 /// </summary>
 [Collection(SingleNodeBrokerCollection.Name)]
-[Trait(TestPhase.Trait, TestPhase.Containers)]
+[Trait(TestPhase.Trait, TestPhase.Background)]
 public sealed class SingleNodeBrokerTests(ITestOutputHelper output)
 {
     private const string Password = "single-node-test-password";

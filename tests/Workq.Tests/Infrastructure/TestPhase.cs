@@ -1,16 +1,19 @@
 namespace Workq.Tests.Infrastructure;
 
 /// <summary>
-/// When ./test.sh runs a test class (the trait <see cref="Trait"/>). First, side by side: the container tests in a
-/// process of their own and every other test that may share the machine. Then the tests that must run alone, one
+/// When ./test.sh runs a test class (the trait <see cref="Trait"/>). First, side by side: the tests that mostly wait,
+/// in a process of their own, and every other test that may share the machine. Then the tests that must run alone, one
 /// collection at a time: they stop this machine's servers or measure time. A class with no phase runs in the first.
 /// </summary>
 public static class TestPhase
 {
     public const string Trait = "Phase";
 
-    /// <summary>RabbitMQ nodes in containers: mostly waiting through faults, so beside the shared tests.</summary>
-    public const string Containers = "Containers";
+    /// <summary>
+    /// Beside the shared tests, in a process of their own: tests that spend their time waiting (RabbitMQ nodes in
+    /// containers through their faults' lengths, crons for real minute boundaries), so they cost the others little.
+    /// </summary>
+    public const string Background = "Background";
 
     /// <summary>After everything else, one collection at a time.</summary>
     public const string Alone = "Alone";

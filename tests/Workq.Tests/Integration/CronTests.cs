@@ -8,6 +8,7 @@ namespace Workq.Tests.Integration;
 /// Crons through the real services: the routes, their 400s, canvas delete, and real ticks with two dispatchers.
 /// </summary>
 [Collection(CronCollection.Name)]
+[Trait(TestPhase.Trait, TestPhase.Background)]
 public sealed class CronTests(WorkqCluster cluster)
 {
     private Uri CronsUrl(string canvas, string? cron = null)
