@@ -194,8 +194,9 @@ public sealed class NoisyNeighbourTests(NoisyNeighbours tenants, ITestOutputHelp
     {
         await tenants.AttackAsync("env", "return 1;");
         var supervisor = tenants.Cluster.Workers.Single(w => !w.HasExited);
+        // By command line: a runner an earlier attack killed may linger unreaped, a zombie with no environment left.
         var runners = await tenants.Cluster.EventuallyAsync(
-            () => Task.FromResult(ProcessSample.Children(supervisor.Id)),
+            () => Task.FromResult(ProcessSample.Children(supervisor.Id, "Workq.Runner.dll")),
             r => r.Count >= 2,
             NoisyNeighbours.Patience,
             "the neighbour's and the noisy canvas's runners");
