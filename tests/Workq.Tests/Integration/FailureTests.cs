@@ -88,7 +88,7 @@ public sealed class FailureTests(WorkqCluster cluster)
             HttpMethod.Post,
             cluster.ControlUrl($"/v1/canvases/{canvas}/workers/flaky/dead-letters/redrive"),
             token);
-        Assert.Equal(1, redriven!["redriven"]!.GetValue<int>());
+        Assert.Equal(1, redriven.As<RedriveAnswer>().Redriven);
         var done = await cluster.EventuallyAsync(() => cluster.GetTracesAsync(canvas, "flaky"),
             t => t.Any(x => x.EventId == id && x.Status == "completed"), Patience, "the redriven event completed");
         var completed = done.First(x => x.EventId == id && x.Status == "completed");
@@ -133,11 +133,11 @@ public sealed class FailureTests(WorkqCluster cluster)
                     cluster.ControlUrl($"/v1/canvases/{canvas}/events/{id}"),
                     token);
                 return response.IsSuccessStatusCode
-                    ? JsonNode.Parse(await response.Content.ReadAsStringAsync())!["status"]?.GetValue<string>()
+                    ? (await response.Content.ReadAsStringAsync()).As<EventStatus>().Status
                     : null;
             }, s => s is "completed" or "deadLettered", Patience, $"event {id} ended");
         var discarded = await cluster.JsonAsync(HttpMethod.Delete, listUrl, token);
-        Assert.True(discarded!["discarded"]!.GetValue<int>() >= 1);
+        Assert.True(discarded.As<DiscardAnswer>().Discarded >= 1);
         Assert.Empty((await cluster.JsonAsync(HttpMethod.Get, listUrl, token))!.AsArray());
     }
 

@@ -244,7 +244,7 @@ public sealed class QueueControlTests(WorkqCluster cluster, Xunit.Abstractions.I
             HttpMethod.Delete,
             cluster.ControlUrl($"/v1/canvases/{canvas}/workers/full/events"),
             token);
-        Assert.Equal(7, purged!["purged"]!.GetValue<long>());
+        Assert.Equal(7, purged.As<PurgeAnswer>().Purged);
         await cluster.EventuallyAsync(
             () => cluster.GetWorkerAsync(canvas, "full"),
             w => w.Stats.Queued == 0,

@@ -34,7 +34,7 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
             new JsonObject { ["code"] = code, ["retry"] = new JsonObject { ["maxAttempts"] = 1 } }
                 .ToJsonString(),
             expect: 201);
-        Assert.Equal(1, deployed!["version"]!.GetValue<int>());
+        Assert.Equal(1, deployed.As<Workq.Client.Worker>().Version);
         Assert.EndsWith("// a \u2400 b", (await cluster.WorkerAsync(canvas, "fails"))["code"]!.GetValue<string>());
 
         var id = await cluster.EmitAsync(canvas, "fails", """{"payload": "p\u0000q\ud800"}""", token);
@@ -111,7 +111,7 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
             Assert.True(
                 response.StatusCode == HttpStatusCode.BadRequest,
                 $"{method} {url}: {(int)response.StatusCode} {refusal}");
-            Assert.Contains(says, JsonNode.Parse(refusal)!["detail"]!.GetValue<string>());
+            Assert.Contains(says, refusal.As<Problem>().Detail);
         }
 
         foreach (var (url, name) in new[]
@@ -133,7 +133,7 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
                 response.StatusCode == HttpStatusCode.BadRequest,
                 $"{method} {url}: {(int)response.StatusCode} {body}");
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-            Assert.Contains($"\"{name}\" is given 2 times", JsonNode.Parse(body)!["detail"]!.GetValue<string>());
+            Assert.Contains($"\"{name}\" is given 2 times", body.As<Problem>().Detail);
         }
 
         // Two header lines (HttpClient would join them into one value): by hand.
@@ -212,9 +212,10 @@ public sealed class TenantInputTests(WorkqCluster cluster, ITestOutputHelper out
 
         var (error, errorStatus) = await RunAsync("throw", 2_000_000);
         Assert.Equal(["error"], error["truncated"]!.AsArray().Select(f => f!.GetValue<string>()));
-        Assert.Equal("Exception", error["error"]!["type"]!.GetValue<string>());
-        Assert.EndsWith("bytes)]", error["error"]!["message"]!.GetValue<string>());
-        Assert.InRange(error["error"]!["message"]!.GetValue<string>().Length, MaxTraceBytes - 200, MaxTraceBytes);
+        var thrown = error.As<Workq.Client.Trace>().Error!;
+        Assert.Equal("Exception", thrown.Type);
+        Assert.EndsWith("bytes)]", thrown.Message);
+        Assert.InRange(thrown.Message.Length, MaxTraceBytes - 200, MaxTraceBytes);
         var statusError = errorStatus["error"]!.GetValue<string>();
         Assert.Equal(2_000, statusError.Length);
         Assert.EndsWith("… [truncated at 2000 characters]", statusError);

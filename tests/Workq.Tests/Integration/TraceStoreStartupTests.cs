@@ -62,7 +62,7 @@ public sealed class TraceStoreStartupTests(WorkqCluster cluster)
         using var ready = await cluster.Http.GetAsync(new Uri(process.Url, "/readyz"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         Assert.Equal("application/problem+json", ready.Content.Headers.ContentType?.MediaType);
-        var detail = JsonNode.Parse(await ready.Content.ReadAsStringAsync())!["detail"]!.GetValue<string>();
+        var detail = (await ready.Content.ReadAsStringAsync()).As<Problem>().Detail;
         Assert.Contains("mongodb", detail, StringComparison.OrdinalIgnoreCase);
     }
 }
