@@ -2,6 +2,7 @@ using Dapper;
 using Npgsql;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
+using Workq.Client;
 
 namespace Workq.Tests.Reliability;
 
@@ -122,7 +123,7 @@ public sealed class ResurrectionTests(WorkqCluster cluster, ITestOutputHelper ou
             cluster.AdminToken,
             $$"""{"name":"{{canvas}}"}""",
             expect: 201);
-        var token = created!["token"]!.GetValue<string>();
+        var token = created.As<CreatedCanvas>().Token;
         Assert.NotEqual(oldToken, token);
         int redriveStatus;
         using (var redriven = await redrive) redriveStatus = (int)redriven.StatusCode;
@@ -259,8 +260,8 @@ public sealed class ResurrectionTests(WorkqCluster cluster, ITestOutputHelper ou
             + $"{clock.Elapsed.TotalSeconds:0.0} s after it; its sibling untouched");
         // Its sibling kept what it had.
         Assert.Contains(
-            (await cluster.TracesAsync(canvas, "keep")),
-            t => t!["eventId"]!.GetValue<string>() == kept.ToString());
+            await cluster.GetTracesAsync(canvas, "keep"),
+            t => t.EventId == kept);
     }
 
     private static string Delay => $"workq.delay.{RetryBackoffSeconds}s";
@@ -314,13 +315,9 @@ public sealed class ResurrectionTests(WorkqCluster cluster, ITestOutputHelper ou
             HttpMethod.Get,
             cluster.ControlUrl($"/v1/canvases/{canvas}/crons"),
             token))!.AsArray());
-        var points = (await cluster.JsonAsync(
-            HttpMethod.Get,
-            cluster.ControlUrl($"/v1/canvases/{canvas}/metrics"),
-            token))!["points"]!.AsArray();
-        Assert.All(points, p => Assert.Equal(
-            (0, 0, 0),
-            (p!["processed"]!.GetValue<int>(), p["deadLettered"]!.GetValue<int>(), p["emitted"]!.GetValue<int>())));
+        Assert.All(
+            await MetricsAsync($"/v1/canvases/{canvas}/metrics", token),
+            p => Assert.Equal((0L, 0L, 0L), (p.Processed, p.DeadLettered, p.Emitted)));
         foreach (var id in old) await AssertUnknownAsync(canvas, token, id);
 
         var left = await RowsAsync(canvas, worker: null);
@@ -345,13 +342,9 @@ public sealed class ResurrectionTests(WorkqCluster cluster, ITestOutputHelper ou
         Assert.Equal(
             (0, 0, 0, 0),
             (Stat(view, "processed"), Stat(view, "failed"), Stat(view, "deadLettered"), Stat(view, "scheduled")));
-        var points = (await cluster.JsonAsync(
-            HttpMethod.Get,
-            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/metrics"),
-            token))!["points"]!.AsArray();
         Assert.All(
-            points,
-            p => Assert.Equal((0, 0), (p!["processed"]!.GetValue<int>(), p["deadLettered"]!.GetValue<int>())));
+            await MetricsAsync($"/v1/canvases/{canvas}/workers/w/metrics", token),
+            p => Assert.Equal((0L, 0L), (p.Processed, p.DeadLettered)));
         // Event statuses are the canvas's (kept, by id, until they expire); a lookup finds no trace or dead letter of
         // the old worker.
         foreach (var id in old.Take(5))
@@ -359,8 +352,8 @@ public sealed class ResurrectionTests(WorkqCluster cluster, ITestOutputHelper ou
             var found = (await cluster.JsonAsync(
                 HttpMethod.Get,
                 cluster.ControlUrl($"/v1/canvases/{canvas}/lookup/{id}"),
-                token))!["found"]!.AsArray();
-            Assert.DoesNotContain(found, f => f!["where"]!.GetValue<string>() is "trace" or "deadLetter");
+                token)).As<EventLookup>().Found;
+            Assert.DoesNotContain(found, f => f.Where is "trace" or "deadLetter");
         }
 
         var left = await RowsAsync(canvas, "w");
@@ -417,7 +410,7 @@ public sealed class ResurrectionTests(WorkqCluster cluster, ITestOutputHelper ou
                 HttpMethod.Get,
                 cluster.ControlUrl($"/v1/canvases/{canvas}/events/{marker}"),
                 token),
-            s => s!["status"]!.GetValue<string>() == "deadLettered",
+            s => s.As<EventStatus>().Status == "deadLettered",
             Patience,
             "the marker's status");
         await cluster.EventuallyAsync(
@@ -475,7 +468,7 @@ public sealed class ResurrectionTests(WorkqCluster cluster, ITestOutputHelper ou
             idempotencyKey);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, text);
-        return Guid.Parse(JsonNode.Parse(text)!["id"]!.GetValue<string>());
+        return text.As<EmitAccepted>().Id;
     }
 
     /// <summary>
@@ -491,8 +484,12 @@ public sealed class ResurrectionTests(WorkqCluster cluster, ITestOutputHelper ou
             token,
             body,
             expect: 202);
-        return accepted!["ids"]!.AsArray().Select(id => Guid.Parse(id!.GetValue<string>())).ToList();
+        return accepted.As<AcceptedIds>().Ids.ToList();
     }
+
+    private async Task<IReadOnlyList<Workq.Shared.Storage.MetricsPoint>> MetricsAsync(string path, string token) =>
+        (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl(path), token))
+            .As<Workq.Control.Apis.MetricsAnswer>().Points;
 
     private async Task<IReadOnlyList<JsonNode?>> DeadLettersAsync(string canvas, string worker, string? token = null) =>
         (await cluster.JsonAsync(
