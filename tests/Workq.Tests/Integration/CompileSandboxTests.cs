@@ -1,3 +1,4 @@
+using Workq.Client;
 using Workq.Tests.Scripting;
 
 namespace Workq.Tests.Integration;
@@ -64,12 +65,12 @@ public sealed class CompileSandboxTests(CompileSandboxCluster fixture)
         var after = Stopwatch.StartNew();
         Assert.Equal(
             2,
-            (await cluster.DeployAsync(canvas, "steady", "return 2;", expect: 200))!["version"]!.GetValue<int>());
+            (await cluster.DeployAsync(canvas, "steady", "return 2;", expect: 200)).As<Worker>().Version);
         Assert.True(after.Elapsed < TimeSpan.FromSeconds(5), $"the deploy after the bomb took {after.Elapsed}");
         using var broken = await PutAsync(canvas, "broken", "return nope;");
-        var error = Assert.Single((await ProblemAsync(broken, HttpStatusCode.BadRequest))["errors"]!.AsArray());
-        Assert.Equal(8, error!["column"]!.GetValue<int>());
-        Assert.StartsWith("CS0103", error["message"]!.GetValue<string>());
+        var error = Assert.Single((await ProblemAsync(broken, HttpStatusCode.BadRequest)).As<Problem>().Errors!);
+        Assert.Equal(8, error.Column);
+        Assert.StartsWith("CS0103", error.Message);
     }
 
     [Fact]

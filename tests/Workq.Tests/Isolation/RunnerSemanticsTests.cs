@@ -20,13 +20,13 @@ public sealed class RunnerSemanticsTests(WorkqCluster cluster)
         await cluster.EmitAsync(canvas, "throw", "null", token);
 
         var thrown = (await cluster.EventuallyAsync(
-            () => cluster.TracesAsync(canvas, "throw"),
+            () => cluster.GetTracesAsync(canvas, "throw"),
             t => t.Count == 1,
             Patience,
-            "throw traced"))[0]!;
-        Assert.Equal("failed", thrown["status"]!.GetValue<string>());
-        Assert.Equal("ArgumentNullException", thrown["error"]!["type"]!.GetValue<string>());
-        Assert.Equal("Value cannot be null. (Parameter 'missing')", thrown["error"]!["message"]!.GetValue<string>());
+            "throw traced"))[0];
+        Assert.Equal("failed", thrown.Status);
+        Assert.Equal("ArgumentNullException", thrown.Error!.Type);
+        Assert.Equal("Value cannot be null. (Parameter 'missing')", thrown.Error.Message);
     }
 
     [Fact]

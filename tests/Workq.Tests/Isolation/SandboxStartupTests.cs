@@ -35,16 +35,14 @@ public sealed class SandboxStartupTests(WorkqCluster cluster)
         var instances = (await cluster.JsonAsync(
             HttpMethod.Get,
             cluster.ControlUrl("/v1/instances"),
-            cluster.AdminToken))!.AsArray();
-        Assert.Equal(
-            "namespaces+seccomp",
-            instances.Single(i => i!["pid"]!.GetValue<int>() == worker.Id)!["sandbox"]!.GetValue<string>());
+            cluster.AdminToken)).As<List<InstanceDetail>>();
+        Assert.Equal("namespaces+seccomp", instances.Single(i => i.Pid == worker.Id).Sandbox);
         var view = await cluster.EventuallyAsync(
-            () => cluster.WorkerAsync(canvas, "w"),
-            w => w["runner"]?["sandbox"] is not null,
+            () => cluster.GetWorkerDetailAsync(canvas, "w"),
+            w => w.Runner?.Sandbox is not null,
             TimeSpan.FromSeconds(10),
             "the worker object's runner to name its sandbox");
-        Assert.Equal("namespaces+seccomp", view["runner"]!["sandbox"]!.GetValue<string>());
+        Assert.Equal("namespaces+seccomp", view.Runner!.Sandbox);
     }
 
     [Fact]

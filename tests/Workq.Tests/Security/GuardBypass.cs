@@ -56,8 +56,8 @@ public sealed class GuardBypass : IAsyncLifetime
             StreamInterval,
             n => $$"""{"n":{{n}}}""");
         await Cluster.EventuallyAsync(
-            () => Cluster.WorkerAsync(Neighbour, NeighbourWorker),
-            w => w["stats"]!["processed"]!.GetValue<long>() > 10,
+            () => Cluster.GetWorkerAsync(Neighbour, NeighbourWorker),
+            w => w.Stats.Processed > 10,
             Patience,
             "the neighbour's stream to flow");
     }
@@ -133,18 +133,20 @@ public sealed class GuardBypass : IAsyncLifetime
         Assert.Equal(SupervisorPid, Cluster.Workers.Single(w => !w.HasExited).Id);
         Assert.Equal(0, stream!.Errors);
         var accepted = stream.Count;
-        var worker = await Cluster.EventuallyAsync(() => Cluster.WorkerAsync(Neighbour, NeighbourWorker),
-            w => w["stats"]!["processed"]!
-                .GetValue<long>() >= accepted, Patience, $"the neighbour's {accepted} accepted events to run");
+        var worker = await Cluster.EventuallyAsync(
+            () => Cluster.GetWorkerDetailAsync(Neighbour, NeighbourWorker),
+            w => w.Stats.Processed >= accepted,
+            Patience,
+            $"the neighbour's {accepted} accepted events to run");
         Assert.True(
-            worker["stats"]!["processed"]!.GetValue<long>() <= stream.Count,
+            worker.Stats.Processed <= stream.Count,
             "the neighbour's worker ran more events than the neighbour emitted");
-        Assert.Equal(0, worker["stats"]!["failed"]!.GetValue<long>());
-        Assert.Equal(0, worker["runner"]!["crashes"]!.GetValue<int>());
-        Assert.Equal(0, worker["runner"]!["restarts"]!.GetValue<int>());
-        foreach (var trace in await Cluster.TracesAsync(Neighbour, NeighbourWorker))
+        Assert.Equal(0, worker.Stats.Failed);
+        Assert.Equal(0, worker.Runner!.Crashes);
+        Assert.Equal(0, worker.Runner.Restarts);
+        foreach (var trace in await Cluster.GetTracesAsync(Neighbour, NeighbourWorker))
             Assert.True(
-                stream.Accepted(Guid.Parse(trace!["eventId"]!.GetValue<string>())),
+                stream.Accepted(trace.EventId),
                 $"a neighbour trace is not one of its events: {trace}");
     }
 

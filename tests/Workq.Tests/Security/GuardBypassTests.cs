@@ -1,6 +1,7 @@
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using Npgsql;
+using Trace = Workq.Client.Trace;
 
 namespace Workq.Tests.Security;
 
@@ -208,14 +209,13 @@ public sealed class GuardBypassTests(GuardBypass bypass, ITestOutputHelper outpu
     [Fact]
     public async Task Raw_garbage_on_stdout_ends_the_runner()
     {
-        var trace = await bypass.AttackAsync("garbage");
-        output.WriteLine(
-            $"garbage on stdout: {trace["status"]} {trace["error"]?["type"]}: {trace["error"]?["message"]}");
-        Assert.Equal("failed", trace["status"]!.GetValue<string>());
-        Assert.Equal("RunnerCrashed", trace["error"]!["type"]!.GetValue<string>());
+        var trace = (await bypass.AttackAsync("garbage")).As<Trace>();
+        output.WriteLine($"garbage on stdout: {trace.Status} {trace.Error?.Type}: {trace.Error?.Message}");
+        Assert.Equal("failed", trace.Status);
+        Assert.Equal("RunnerCrashed", trace.Error!.Type);
         Assert.StartsWith(
             "runner broke the protocol: a frame of 2147483647 bytes",
-            trace["error"]!["message"]!.GetValue<string>(),
+            trace.Error.Message,
             StringComparison.Ordinal);
         await bypass.AssertNeighbourUnharmedAsync();
     }
@@ -223,13 +223,13 @@ public sealed class GuardBypassTests(GuardBypass bypass, ITestOutputHelper outpu
     [Fact]
     public async Task A_forged_frame_on_stdout_ends_the_runner_naming_the_protocol_break()
     {
-        var trace = await bypass.AttackAsync("forge");
-        output.WriteLine($"forged Done frames on stdout: {trace["status"]} {trace["result"]?.ToJsonString()} "
-            + $"{trace["error"]?["type"]}: {trace["error"]?["message"]}");
-        Assert.Equal("failed", trace["status"]!.GetValue<string>());
+        var trace = (await bypass.AttackAsync("forge")).As<Trace>();
+        output.WriteLine($"forged Done frames on stdout: {trace.Status} {trace.Result?.ToJsonString()} "
+            + $"{trace.Error?.Type}: {trace.Error?.Message}");
+        Assert.Equal("failed", trace.Status);
         Assert.Equal(
             "runner broke the protocol: a Done frame about run 1000000, which this runner was never given",
-            trace["error"]!["message"]!.GetValue<string>());
+            trace.Error!.Message);
         await bypass.AssertNeighbourUnharmedAsync();
     }
 

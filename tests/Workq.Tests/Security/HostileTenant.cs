@@ -1,3 +1,5 @@
+using Workq.Client;
+
 namespace Workq.Tests.Security;
 
 /// <summary>
@@ -55,32 +57,34 @@ public sealed class HostileTenant : IAsyncLifetime
         Assert.Equal(0, stream!.Errors);
         var accepted = stream.Count;
         Assert.True(accepted > 0, "the victim's stream has not started");
-        var worker = await Cluster.EventuallyAsync(() => Cluster.WorkerAsync(Victim, VictimWorker),
-            w => w["stats"]!["processed"]!
-                .GetValue<long>() >= accepted, Patience, $"the victim's {accepted} accepted events to be processed");
-        Assert.Equal(0, worker["stats"]!["failed"]!.GetValue<long>());
-        Assert.Equal(0, worker["stats"]!["deadLettered"]!.GetValue<long>());
-        Assert.Equal("running", worker["state"]!.GetValue<string>());
+        var worker = await Cluster.EventuallyAsync(
+            () => Cluster.GetWorkerAsync(Victim, VictimWorker),
+            w => w.Stats.Processed >= accepted,
+            Patience,
+            $"the victim's {accepted} accepted events to be processed");
+        Assert.Equal(0, worker.Stats.Failed);
+        Assert.Equal(0, worker.Stats.DeadLettered);
+        Assert.Equal("running", worker.State);
 
         // Nothing forged: every run on the victim's worker is an event the victim emitted, with its own secret.
         Assert.True(
-            worker["stats"]!["processed"]!.GetValue<long>() <= stream.Count,
+            worker.Stats.Processed <= stream.Count,
             "the victim's worker ran more events than the victim emitted");
-        foreach (var trace in await Cluster.TracesAsync(Victim, VictimWorker))
+        foreach (var trace in await Cluster.GetTracesAsync(Victim, VictimWorker))
         {
             Assert.True(
-                stream.Accepted(Guid.Parse(trace!["eventId"]!.GetValue<string>())),
+                stream.Accepted(trace.EventId),
                 $"a trace on the victim's worker is not one of its events: {trace}");
-            Assert.Equal("completed", trace["status"]!.GetValue<string>());
-            Assert.Equal(Secret, trace["result"]!["secret"]!.GetValue<string>());
+            Assert.Equal("completed", trace.Status);
+            Assert.Equal(Secret, trace.Result.As<SecretResult>().Secret);
         }
 
         foreach (var attackerWorker in (await Cluster.JsonAsync(
             HttpMethod.Get,
             Cluster.ControlUrl($"/v1/canvases/{Attacker}/workers"),
-            AttackerToken))!.AsArray())
+            AttackerToken)).As<List<Worker>>())
         {
-            var traces = await Cluster.TracesAsync(Attacker, attackerWorker!["name"]!.GetValue<string>());
+            var traces = await Cluster.TracesAsync(Attacker, attackerWorker.Name);
             Assert.DoesNotContain(Secret, traces.ToJsonString(), StringComparison.Ordinal);
         }
         var unhandled = await Cluster.JsonAsync(

@@ -2,6 +2,8 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Workq.Client;
+using Trace = Workq.Client.Trace;
 
 namespace Workq.Tests.Security;
 
@@ -73,15 +75,15 @@ public sealed class HostileTenantTests(HostileTenant tenants)
     [Fact]
     public async Task A_refused_call_that_is_not_caught_fails_the_run_with_the_rule_in_its_trace()
     {
-        var trace = await tenants.RunAttackAsync("metadata", """
+        var trace = (await tenants.RunAttackAsync("metadata", """
             return await Http.GetStringAsync("http://127.0.0.1:15672/api/queues", CancellationToken);
-            """);
+            """)).As<Trace>();
 
-        Assert.Equal("failed", trace["status"]!.GetValue<string>());
-        Assert.Equal("HttpRequestException", trace["error"]!["type"]!.GetValue<string>());
+        Assert.Equal("failed", trace.Status);
+        Assert.Equal("HttpRequestException", trace.Error!.Type);
         Assert.Contains(
             "127.0.0.1 is a loopback address",
-            trace["error"]!["message"]!.GetValue<string>(),
+            trace.Error.Message,
             StringComparison.Ordinal);
         await tenants.AssertVictimUnharmedAsync();
     }
@@ -184,9 +186,8 @@ public sealed class HostileTenantTests(HostileTenant tenants)
             new JsonObject { ["code"] = code }.ToJsonString(),
             expect: 400);
 
-        var errors = refused!["errors"]!.AsArray();
-        Assert.Contains(errors, e => e!["message"]!.GetValue<string>().Contains(api, StringComparison.Ordinal)
-            && e["line"]!.GetValue<int>() == 1 && e["column"]!.GetValue<int>() >= 1);
+        var errors = refused.As<Problem>().Errors!;
+        Assert.Contains(errors, e => e.Message.Contains(api, StringComparison.Ordinal) && e.Line == 1 && e.Column >= 1);
         await tenants.AssertVictimUnharmedAsync();
     }
 
@@ -201,7 +202,7 @@ public sealed class HostileTenantTests(HostileTenant tenants)
             new JsonObject { ["code"] = Scripting.CompileBomb.Code() }.ToJsonString(),
             expect: 400);
 
-        Assert.Contains("compile took too long", refused!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("compile took too long", refused.As<Problem>().Detail, StringComparison.Ordinal);
         Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(30));
         await tenants.AssertVictimUnharmedAsync();
         // The victim can still deploy right after.
@@ -217,14 +218,10 @@ public sealed class HostileTenantTests(HostileTenant tenants)
             return "all emitted";
             """);
 
-        Assert.True(
-            trace["status"]!.GetValue<string>() == "failed",
-            trace.ToJsonString()[..Math.Min(2000, trace.ToJsonString().Length)]);
-        Assert.Contains(
-            "WORKQ_MAX_EMITS_PER_EVENT",
-            trace["error"]!["message"]!.GetValue<string>(),
-            StringComparison.Ordinal);
-        Assert.Equal(1_000, trace["emitted"]!.AsArray().Count);
+        var run = trace.As<Trace>();
+        Assert.True(run.Status == "failed", trace.ToJsonString()[..Math.Min(2000, trace.ToJsonString().Length)]);
+        Assert.Contains("WORKQ_MAX_EMITS_PER_EVENT", run.Error!.Message, StringComparison.Ordinal);
+        Assert.Equal(1_000, run.Emitted.Count);
         await tenants.AssertVictimUnharmedAsync();
     }
 
@@ -235,9 +232,10 @@ public sealed class HostileTenantTests(HostileTenant tenants)
             return System.Text.RegularExpressions.Regex.IsMatch(new string('a', 40) + "!", "^(a+)+$");
             """);
 
-        Assert.True(trace["status"]!.GetValue<string>() == "failed", trace.ToJsonString());
-        Assert.Equal("RegexMatchTimeoutException", trace["error"]!["type"]!.GetValue<string>());
-        Assert.InRange(trace["durationMs"]!.GetValue<double>(), 900, 10_000);
+        var run = trace.As<Trace>();
+        Assert.True(run.Status == "failed", trace.ToJsonString());
+        Assert.Equal("RegexMatchTimeoutException", run.Error!.Type);
+        Assert.InRange(run.DurationMs, 900, 10_000);
         await tenants.AssertVictimUnharmedAsync();
     }
 
@@ -264,12 +262,17 @@ public sealed class HostileTenantTests(HostileTenant tenants)
                 HttpMethod.Get,
                 Cluster.ControlUrl($"/v1/canvases/{tenants.Attacker}/unhandled"),
                 tenants.AttackerToken),
-            u => u!.AsArray().Any(x => x!["worker"]!.GetValue<string>() == HostileTenant.VictimWorker), TimeSpan
-                .FromSeconds(30), "the forged event in the attacker's unhandled list");
+            u => u.As<List<Unhandled>>().Any(x => x.Worker == HostileTenant.VictimWorker),
+            TimeSpan.FromSeconds(30),
+            "the forged event in the attacker's unhandled list");
         Assert.Contains("forged", unhandled!.ToJsonString(), StringComparison.Ordinal);
         await tenants.AssertVictimUnharmedAsync();
-        foreach (var victimTrace in await Cluster.TracesAsync(tenants.Victim, HostileTenant.VictimWorker))
-            Assert.NotEqual("forged", victimTrace!["result"]!["secret"]!.GetValue<string>());
+        foreach (var victimTrace in await Cluster.GetTracesAsync(tenants.Victim, HostileTenant.VictimWorker))
+        {
+            var secret = victimTrace.Result.As<SecretResult>().Secret;
+            Assert.NotNull(secret);
+            Assert.NotEqual("forged", secret);
+        }
     }
 
     [Fact]

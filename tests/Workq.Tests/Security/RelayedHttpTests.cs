@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Trace = Workq.Client.Trace;
 
 namespace Workq.Tests.Security;
 
@@ -75,8 +76,9 @@ public sealed class RelayedHttpTests(HostileTenant tenants)
             };
             """);
 
-        Assert.Equal("arrived", trace["result"]!["body"]!.GetValue<string>());
-        Assert.Equal("/to", trace["result"]!["at"]!.GetValue<string>());
+        var landed = trace.As<Trace>().Result.As<RedirectLanding>();
+        Assert.Equal("arrived", landed.Body);
+        Assert.Equal("/to", landed.At);
     }
 
     [Fact]
