@@ -85,8 +85,8 @@ public sealed class DashboardTests(WorkqCluster cluster, DashboardBrowser browse
         await Expect(row.Locator(".badge")).ToHaveTextAsync("paused");
         // Paused means the consumers are gone; only then can no event slip through before the count is read.
         await cluster.EventuallyAsync(
-            () => cluster.WorkerAsync(canvas, "p"),
-            w => w["stats"]!["consumers"]!.GetValue<long>() == 0,
+            () => cluster.GetWorkerAsync(canvas, "p"),
+            w => w.Stats.Consumers == 0,
             Patience,
             "no consumers while paused");
 
@@ -197,12 +197,13 @@ public sealed class DashboardTests(WorkqCluster cluster, DashboardBrowser browse
             token: token);
         await cluster.EmitAsync(canvas, "parent", """{"n":7}""", token);
         var traces = await cluster.EventuallyAsync(
-            () => cluster.TracesAsync(canvas, "parent"),
+            () => cluster.GetTracesAsync(canvas, "parent"),
             t => t.Count == 1,
             Patience,
             "the parent's trace");
-        var traceId = traces[0]!["traceId"]!.GetValue<string>();
-        var childId = traces[0]!["emitted"]![0]!["id"]!.GetValue<string>();
+        var traceId = traces[0].TraceId;
+        Assert.NotNull(traceId);
+        var childId = traces[0].Emitted[0].Id.ToString();
 
         await using var dashboard = await OpenAsync(canvas, "/w/parent");
         var page = dashboard.Page;

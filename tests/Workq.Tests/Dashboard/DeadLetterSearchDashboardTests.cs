@@ -64,9 +64,9 @@ public sealed class DeadLetterSearchDashboardTests(
         var left = (await cluster.JsonAsync(
             HttpMethod.Get,
             cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters?limit=1000"),
-            token))!.AsArray();
+            token)).As<List<Workq.Client.DeadLetter>>();
         Assert.Equal(147, left.Count);
-        Assert.DoesNotContain(left, d => d!["event"]!["sku"]!.GetValue<string>() == "needle");
+        Assert.DoesNotContain(left, d => d.Event!["sku"]!.GetValue<string>() == "needle");
         dashboard.AssertNoErrors();
     }
 }

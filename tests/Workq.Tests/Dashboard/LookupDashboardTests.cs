@@ -79,10 +79,8 @@ public sealed class LookupDashboardTests(WorkqCluster cluster, DashboardBrowser 
         await cluster.EventuallyAsync(async () => (await cluster.JsonAsync(
             HttpMethod.Get,
             cluster.ControlUrl("/v1/instances"),
-            cluster.AdminToken))!.AsArray(),
-            l => l.Any(
-                i => i!["consumers"]!.AsArray().Any(
-                    c => c!["canvas"]!.GetValue<string>() == canvas)), Patience, "a consumer of the canvas reported");
+            cluster.AdminToken)).As<List<Workq.Client.WorkerInstance>>(),
+            l => l.Any(i => i.Consumers.Any(c => c.Canvas == canvas)), Patience, "a consumer of the canvas reported");
 
         await using var dashboard = await browser.OpenAsync(cluster);
         await dashboard.SignInAsAdminAsync("");
@@ -116,12 +114,12 @@ public sealed class LookupDashboardTests(WorkqCluster cluster, DashboardBrowser 
             "calc",
             "return new { twice = Event![\"n\"]!.GetValue<int>() * 2 };",
             token: token);
-        var id = Guid.Parse((await cluster.JsonAsync(
+        var id = (await cluster.JsonAsync(
             HttpMethod.Post,
             cluster.EmitUrl($"/v1/canvases/{canvas}/workers/calc/events?delaySeconds=15"),
             token,
             """{"n":21}""",
-            expect: 202))!["id"]!.GetValue<string>());
+            expect: 202)).As<Workq.Client.EmitAccepted>().Id;
 
         await using var dashboard = await browser.OpenAsync(cluster);
         await dashboard.SignInAsAdminAsync($"#/c/{canvas}/w/calc");

@@ -27,11 +27,9 @@ public sealed class MetricsDashboardTests(WorkqCluster cluster, DashboardBrowser
         return dashboard;
     }
 
-    private async Task<JsonArray> ApiPointsAsync(string path, string query) =>
-        (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"{path}?{query}"), cluster.AdminToken))!["points"]!
-            .AsArray();
-
-    private static long Sum(JsonArray points, string field) => points.Sum(p => p![field]!.GetValue<long>());
+    private async Task<IReadOnlyList<MetricsPoint>> ApiPointsAsync(string path, string query) =>
+        (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"{path}?{query}"), cluster.AdminToken))
+            .As<MetricsAnswer>().Points;
 
     private static async Task<JsonObject?> PlottedAsync(IPage page, string chart) =>
         await page.Locator($"[data-chart='{chart}']").GetAttributeAsync("data-plotted") is { } json
@@ -51,25 +49,33 @@ public sealed class MetricsDashboardTests(WorkqCluster cluster, DashboardBrowser
         var x = plotted!["x"]!.AsArray().Select(v => v!.GetValue<long>()).ToList();
         string Iso(long seconds) => Uri.EscapeDataString(DateTimeOffset.FromUnixTimeSeconds(seconds).ToString("O"));
         var points = await ApiPointsAsync(path, $"step={step}&from={Iso(x[0])}&to={Iso(x[^1])}");
-        Assert.Equal(x, points.Select(p => DateTimeOffset.Parse(p!["at"]!.GetValue<string>()).ToUnixTimeSeconds()));
+        Assert.Equal(x, points.Select(p => p.At.ToUnixTimeSeconds()));
 
-        foreach (var (chart, fields) in new[]
+        // Each chart's series, named as the chart names them, beside the API point's field it must plot.
+        foreach (var (chart, fields) in new (string, (string, Func<MetricsPoint, double?>)[])[]
         {
-            ("throughput", new[] { "processed", "emitted" }),
-            ("failures", new[] { "failed", "timedOut", "deadLettered" }),
-            ("queueWait", new[] { "queueWaitMs.p50", "queueWaitMs.p95", "queueWaitMs.p99" }),
-            ("duration", new[] { "durationMs.p50", "durationMs.p95", "durationMs.p99" }),
+            ("throughput", [("processed", p => p.Processed), ("emitted", p => p.Emitted)]),
+            ("failures", [
+                ("failed", p => p.Failed), ("timedOut", p => p.TimedOut), ("deadLettered", p => p.DeadLettered)]),
+            ("queueWait", [
+                ("queueWaitMs.p50", p => p.QueueWaitMs.P50),
+                ("queueWaitMs.p95", p => p.QueueWaitMs.P95),
+                ("queueWaitMs.p99", p => p.QueueWaitMs.P99)]),
+            ("duration", [
+                ("durationMs.p50", p => p.DurationMs.P50),
+                ("durationMs.p95", p => p.DurationMs.P95),
+                ("durationMs.p99", p => p.DurationMs.P99)]),
         })
         {
             var series = (await PlottedAsync(page, chart))!["series"]!;
-            foreach (var field in fields)
+            foreach (var (field, value) in fields)
             {
                 var drawn = series[field]!.AsArray();
                 for (var i = 0; i < points.Count; i++)
                 {
-                    var expected = field.Split('.').Aggregate<string, JsonNode?>(points[i], (node, key) => node?[key]);
+                    var expected = value(points[i]);
                     if (expected is null) Assert.Null(drawn[i]);
-                    else Assert.Equal(expected.GetValue<double>(), drawn[i]!.GetValue<double>(), 3);
+                    else Assert.Equal(expected.Value, drawn[i]!.GetValue<double>(), 3);
                 }
             }
         }
@@ -95,7 +101,7 @@ public sealed class MetricsDashboardTests(WorkqCluster cluster, DashboardBrowser
             token);
         await cluster.EventuallyAsync(
             () => ApiPointsAsync(canvasPath, range),
-            p => Sum(p, "processed") == 14,
+            p => p.Sum(point => point.Processed) == 14,
             Patience,
             "the first load");
         var firstMinute = DateTime.UtcNow.Minute;
@@ -110,10 +116,10 @@ public sealed class MetricsDashboardTests(WorkqCluster cluster, DashboardBrowser
             token);
         var all = await cluster.EventuallyAsync(
             () => ApiPointsAsync(canvasPath, range),
-            p => Sum(p, "processed") == 33,
+            p => p.Sum(point => point.Processed) == 33,
             Patience,
             "the second load");
-        Assert.True(all.Count(p => p!["processed"]!.GetValue<long>() > 0) >= 2, "the two loads fell in two minutes");
+        Assert.True(all.Count(p => p.Processed > 0) >= 2, "the two loads fell in two minutes");
 
         await using var dashboard = await OpenAsync($"#/c/{canvas}/w/steady");
         var page = dashboard.Page;

@@ -1,4 +1,5 @@
 using Workq.Shared.Storage;
+using MetricsPoint = Workq.Tests.Models.MetricsPoint;
 
 namespace Workq.Tests.Integration;
 
@@ -18,13 +19,17 @@ public sealed class MetricsApiTests(WorkqCluster cluster)
             + $"&to={Uri.EscapeDataString(now.AddMinutes(1).ToString("O"))}";
     }
 
-    private async Task<JsonArray> PointsAsync(string path, string? token = null) =>
-        (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl(path), token ?? cluster.AdminToken))!["points"]!
-            .AsArray();
+    private async Task<IReadOnlyList<MetricsPoint>> PointsAsync(string path, string? token = null) =>
+        (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl(path), token ?? cluster.AdminToken))
+            .As<MetricsAnswer>().Points;
 
-    private static long Sum(JsonArray points, string field) => points.Sum(p => p![field]!.GetValue<long>());
+    private static long Sum(IReadOnlyList<MetricsPoint> points, Func<MetricsPoint, long> field) => points.Sum(field);
 
-    private Task<JsonArray> SettledAsync(string path, string field, long expected, string what) =>
+    private Task<IReadOnlyList<MetricsPoint>> SettledAsync(
+        string path,
+        Func<MetricsPoint, long> field,
+        long expected,
+        string what) =>
         cluster.EventuallyAsync(() => PointsAsync(path), points => Sum(points, field) == expected, Patience, what);
 
     [Fact]
@@ -55,27 +60,28 @@ public sealed class MetricsApiTests(WorkqCluster cluster)
 
         var recent = RecentRange();
         string Worker(string name) => $"/v1/canvases/{canvas}/workers/{name}/metrics?{recent}";
-        var fan = await SettledAsync(Worker("fan"), "processed", 7, "7 runs of fan");
-        Assert.Equal(14, Sum(fan, "emitted"));
-        Assert.Equal(0, Sum(fan, "failed"));
-        var leaf = await SettledAsync(Worker("leaf"), "processed", 14, "14 runs of leaf");
-        var bad = await SettledAsync(Worker("bad"), "deadLettered", 4, "4 dead letters of bad");
-        Assert.Equal(4, Sum(bad, "processed"));
-        Assert.Equal(4, Sum(bad, "failed"));
-        var slow = await SettledAsync(Worker("slow"), "timedOut", 1, "the time-out of slow");
-        Assert.Equal(1, Sum(slow, "failed"));
+        var fan = await SettledAsync(Worker("fan"), p => p.Processed, 7, "7 runs of fan");
+        Assert.Equal(14, Sum(fan, p => p.Emitted));
+        Assert.Equal(0, Sum(fan, p => p.Failed));
+        var leaf = await SettledAsync(Worker("leaf"), p => p.Processed, 14, "14 runs of leaf");
+        var bad = await SettledAsync(Worker("bad"), p => p.DeadLettered, 4, "4 dead letters of bad");
+        Assert.Equal(4, Sum(bad, p => p.Processed));
+        Assert.Equal(4, Sum(bad, p => p.Failed));
+        var slow = await SettledAsync(Worker("slow"), p => p.TimedOut, 1, "the time-out of slow");
+        Assert.Equal(1, Sum(slow, p => p.Failed));
 
         var whole = await PointsAsync($"/v1/canvases/{canvas}/metrics?{recent}", token);
         Assert.Equal(12, whole.Count);
         var workers = new[] { fan, leaf, bad, slow };
-        foreach (var field in new[] { "processed", "failed", "timedOut", "deadLettered", "emitted" })
+        foreach (var field in new Func<MetricsPoint, long>[]
+        {
+            p => p.Processed, p => p.Failed, p => p.TimedOut, p => p.DeadLettered, p => p.Emitted,
+        })
             for (var i = 0; i < whole.Count; i++)
-                Assert.Equal(workers.Sum(w => w[i]![field]!.GetValue<long>()), whole[i]![field]!.GetValue<long>());
+                Assert.Equal(workers.Sum(w => field(w[i])), field(whole[i]));
         // Every point is a minute, oldest first; a minute without runs has no percentiles.
-        Assert.All(whole.Zip(whole.Skip(1)), pair => Assert.Equal(
-            DateTimeOffset.Parse(pair.First!["at"]!.GetValue<string>()).AddMinutes(1), DateTimeOffset.Parse(
-                pair.Second!["at"]!.GetValue<string>())));
-        Assert.Contains(whole, p => p!["processed"]!.GetValue<long>() == 0 && p["durationMs"]!["p50"] is null);
+        Assert.All(whole.Zip(whole.Skip(1)), pair => Assert.Equal(pair.First.At.AddMinutes(1), pair.Second.At));
+        Assert.Contains(whole, p => p.Processed == 0 && p.DurationMs.P50 is null);
     }
 
     [Fact]
@@ -86,28 +92,28 @@ public sealed class MetricsApiTests(WorkqCluster cluster)
         await cluster.EmitAsync(canvas, "nap", "1", token);
         var points = await SettledAsync(
             $"/v1/canvases/{canvas}/workers/nap/metrics?{RecentRange()}",
-            "processed",
+            p => p.Processed,
             1,
             "one run of nap");
         // A flush writes the minute's counts before the traces, so the trace may land a moment after the count.
         var trace = (await cluster.EventuallyAsync(
-            () => cluster.TracesAsync(canvas, "nap"),
+            () => cluster.GetTracesAsync(canvas, "nap"),
             t => t.Count == 1,
             TimeSpan.FromSeconds(10),
-            "the trace of nap's run")).Single()!;
+            "the trace of nap's run")).Single();
 
-        var point = points.Single(p => p!["processed"]!.GetValue<long>() == 1)!;
-        foreach (var (field, measured) in new[] {
-            ("durationMs", trace["durationMs"]!.GetValue<double>()),
-            ("queueWaitMs", trace["queueWaitMs"]!.GetValue<double>()) })
-            foreach (var p in new[] { "p50", "p95", "p99" })
+        var point = points.Single(p => p.Processed == 1);
+        foreach (var (percentiles, measured) in new[] {
+            (point.DurationMs, trace.DurationMs),
+            (point.QueueWaitMs, trace.QueueWaitMs) })
+            foreach (var value in new[] { percentiles.P50, percentiles.P95, percentiles.P99 })
             {
                 // One sample: every percentile is the middle of the bucket that sample fell in.
-                var value = point[field]![p]!.GetValue<double>();
-                Assert.Equal(LatencyHistogram.Bucket(measured), LatencyHistogram.Bucket(value));
+                Assert.NotNull(value);
+                Assert.Equal(LatencyHistogram.Bucket(measured), LatencyHistogram.Bucket(value.Value));
             }
         Assert.True(
-            point["durationMs"]!["p50"]!.GetValue<double>() >= 20 / 1.34,
+            point.DurationMs.P50 >= 20 / 1.34,
             "a 20 ms nap is at least the bucket below 20 ms");
     }
 
@@ -117,18 +123,18 @@ public sealed class MetricsApiTests(WorkqCluster cluster)
         var (canvas, token) = await cluster.CreateCanvasAsync("hour");
         await cluster.DeployAsync(canvas, "h", "return null;", token: token);
         await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 5).Select(i => ("h", i.ToString())), token);
-        await SettledAsync($"/v1/canvases/{canvas}/workers/h/metrics?{RecentRange()}", "processed", 5, "5 runs");
+        await SettledAsync($"/v1/canvases/{canvas}/workers/h/metrics?{RecentRange()}", p => p.Processed, 5, "5 runs");
 
         var weekAgo = Uri.EscapeDataString(DateTime.UtcNow.AddDays(-7).ToString("O"));
-        var week = await cluster.JsonAsync(
+        var week = (await cluster.JsonAsync(
             HttpMethod.Get,
             cluster.ControlUrl($"/v1/canvases/{canvas}/workers/h/metrics?step=3600&from={weekAgo}"),
-            token);
-        Assert.Equal(3600, week!["step"]!.GetValue<int>());
-        var points = week["points"]!.AsArray();
+            token)).As<MetricsAnswer>();
+        Assert.Equal(3600, week.Step);
+        var points = week.Points;
         Assert.InRange(points.Count, 168, 169);
-        Assert.Equal(5, Sum(points, "processed"));
-        Assert.All(points, p => Assert.Equal(0, DateTimeOffset.Parse(p!["at"]!.GetValue<string>()).Minute));
+        Assert.Equal(5, Sum(points, p => p.Processed));
+        Assert.All(points, p => Assert.Equal(0, p.At.Minute));
     }
 
     [Theory]
@@ -150,9 +156,7 @@ public sealed class MetricsApiTests(WorkqCluster cluster)
             using var response = await cluster.SendAsync(HttpMethod.Get, cluster.ControlUrl(path), token);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-            Assert.Contains(
-                detail,
-                JsonNode.Parse(await response.Content.ReadAsStringAsync())!["detail"]!.GetValue<string>());
+            Assert.Contains(detail, (await response.Content.ReadAsStringAsync()).As<Problem>().Detail);
         }
     }
 

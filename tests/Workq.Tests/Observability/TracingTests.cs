@@ -28,23 +28,22 @@ public sealed class TracingTests(ObservedCluster observed)
         request.Headers.Add("traceparent", $"00-{traceId}-{callerSpan}-01");
         using var response = await Cluster.Http.SendAsync(request);
         Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
-        var parentId = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!
-            .GetValue<string>();
+        var parentId = (await response.Content.ReadAsStringAsync()).As<Workq.Client.EmitAccepted>().Id.ToString();
 
         var childTraces = await Cluster.EventuallyAsync(
-            () => Cluster.TracesAsync(canvas, "child"),
+            () => Cluster.GetTracesAsync(canvas, "child"),
             t => t.Count > 0,
             Wait,
             "the child's trace");
         // The child can finish (and be flushed) before the parent's own run is recorded.
         var parentTrace = (await Cluster.EventuallyAsync(
-            () => Cluster.TracesAsync(canvas, "parent"),
+            () => Cluster.GetTracesAsync(canvas, "parent"),
             t => t.Count > 0,
             Wait,
-            "the parent's trace")).Single()!;
-        Assert.Equal(traceId, parentTrace["traceId"]!.GetValue<string>());
-        Assert.Equal(traceId, childTraces[0]!["traceId"]!.GetValue<string>());
-        var childId = childTraces[0]!["eventId"]!.GetValue<string>();
+            "the parent's trace")).Single();
+        Assert.Equal(traceId, parentTrace.TraceId);
+        Assert.Equal(traceId, childTraces[0].TraceId);
+        var childId = childTraces[0].EventId.ToString();
 
         // Each service exports its spans in its own batches, on its own schedule: wait for every one the assertions
         // use.
