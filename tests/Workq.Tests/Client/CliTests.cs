@@ -1,4 +1,6 @@
 using Workq.Cli;
+using Workq.Client;
+using Trace = Workq.Client.Trace;
 
 namespace Workq.Tests.Client;
 
@@ -88,7 +90,7 @@ public sealed class CliTests(WorkqCluster cluster)
         Assert.Matches(@"^NAME\s+WORKERS$", list.Lines[0]);
         Assert.Contains(list.Lines, l => l.StartsWith(canvas + " ") && l.EndsWith(" 0"));
         var json = await WorkqAsync(cluster.AdminToken, "canvases", "list", "--json");
-        Assert.Contains(JsonNode.Parse(json.Out)!.AsArray(), c => c!["name"]!.GetValue<string>() == canvas);
+        Assert.Contains(json.Out.As<List<Canvas>>(), c => c.Name == canvas);
 
         AssertFails(await WorkqAsync(token, "canvases", "list"), 1, "403");
         var deleted = await WorkqAsync(cluster.AdminToken, "canvases", "delete", canvas);
@@ -119,8 +121,7 @@ public sealed class CliTests(WorkqCluster cluster)
         Assert.Matches(@"^double\s+running\s+1\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+$", workers.Lines[1]);
         Assert.Equal(
             "double",
-            JsonNode.Parse((await WorkqAsync(token, "workers", canvas, "--json")).Out)![0]!["name"]!
-                .GetValue<string>());
+            (await WorkqAsync(token, "workers", canvas, "--json")).Out.As<List<Worker>>()[0].Name);
 
         var worker = await WorkqAsync(token, "worker", $"{canvas}/double");
         AssertOk(worker);
@@ -145,18 +146,19 @@ public sealed class CliTests(WorkqCluster cluster)
             "one trace row");
         Assert.Matches(@"^FINISHED\s+EVENT\s+STATUS\s+ATTEMPT\s+MS\s+RESULT$", traces.Lines[0]);
         Assert.Matches($@"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+{id}\s+completed\s+1\s+[\d.]+\s+42$", traces.Lines[1]);
-        var trace = JsonNode.Parse((await WorkqAsync(token, "traces", $"{canvas}/double", "--json")).Out)![0]!;
-        Assert.Equal(["hi"], trace["logs"]!.AsArray().Select(l => l!.GetValue<string>()));
+        var trace = (await WorkqAsync(token, "traces", $"{canvas}/double", "--json")).Out.As<List<Trace>>()[0];
+        Assert.Equal(["hi"], trace.Logs);
 
         var keyed = await WorkqAsync(token, "emit", $"{canvas}/double", """{"n":1}""", "--ordering-key", "order-7");
         AssertOk(keyed);
         var keyedId = Guid.Parse(keyed.Out.Trim());
-        var keyedTrace = await cluster.EventuallyAsync(async () => JsonNode.Parse(
-            (await WorkqAsync(token, "traces", $"{canvas}/double", "--json")).Out)!.AsArray()
-            .FirstOrDefault(
-                t => t!["eventId"]!
-                    .GetValue<Guid>() == keyedId), t => t is not null, Patience, "the keyed event's trace");
-        Assert.Equal("order-7", keyedTrace!["orderingKey"]!.GetValue<string>());
+        var keyedTrace = await cluster.EventuallyAsync(
+            async () => (await WorkqAsync(token, "traces", $"{canvas}/double", "--json")).Out.As<List<Trace>>()
+                .FirstOrDefault(t => t.EventId == keyedId),
+            t => t is not null,
+            Patience,
+            "the keyed event's trace");
+        Assert.Equal("order-7", keyedTrace!.OrderingKey);
     }
 
     [Fact]
@@ -207,8 +209,9 @@ public sealed class CliTests(WorkqCluster cluster)
             "ghost parked");
         Assert.Matches(@"^WORKER\s+COUNT\s+FIRST-SEEN\s+LAST-SEEN\s+SAMPLE$", unhandled.Lines[0]);
         Assert.Matches(@"^ghost\s+1\s+\S+ \S+\s+\S+ \S+\s+\{""x"":1\}$", unhandled.Lines[1]);
-        Assert.Equal("ghost", JsonNode.Parse((await WorkqAsync(token, "unhandled", canvas, "--json"))
-            .Out)![0]!["worker"]!.GetValue<string>());
+        Assert.Equal(
+            "ghost",
+            (await WorkqAsync(token, "unhandled", canvas, "--json")).Out.As<List<Unhandled>>()[0].Worker);
     }
 
     [Fact]
@@ -352,7 +355,7 @@ public sealed class CliTests(WorkqCluster cluster)
         // The dead letter shows in the table and as JSON, then goes back to the queue on --redrive.
         var listed = await cluster.EventuallyAsync(() => WorkqAsync(token, "dead-letters", $"{canvas}/bad", "--json"),
             r => r.Code == 0 && JsonNode.Parse(r.Out)!.AsArray().Count == 1, Patience, "one dead letter");
-        Assert.Contains("nope", JsonNode.Parse(listed.Out)![0]!["reason"]!.GetValue<string>());
+        Assert.Contains("nope", listed.Out.As<List<DeadLetter>>()[0].Reason);
         // Delivery is at least once, so a dead letter may be kept twice; at least the one listed goes back.
         var redriven = await WorkqAsync(token, "dead-letters", $"{canvas}/bad", "--redrive");
         AssertOk(redriven);
@@ -386,9 +389,9 @@ public sealed class CliTests(WorkqCluster cluster)
             """{"n":1}"""));
         var crons = await WorkqAsync(token, "crons", "list", canvas, "--json");
         AssertOk(crons);
-        var cron = Assert.Single(JsonNode.Parse(crons.Out)!.AsArray())!;
-        Assert.Equal("0 3 * * *", cron["schedule"]!.GetValue<string>());
-        Assert.Equal("bad", cron["worker"]!.GetValue<string>());
+        var cron = Assert.Single(crons.Out.As<List<Cron>>());
+        Assert.Equal("0 3 * * *", cron.Schedule);
+        Assert.Equal("bad", cron.Worker);
         AssertOk(await WorkqAsync(token, "crons", "delete", $"{canvas}/nightly"));
         Assert.Empty(JsonNode.Parse((await WorkqAsync(token, "crons", "list", canvas, "--json")).Out)!.AsArray());
         AssertFails(
@@ -420,8 +423,8 @@ public sealed class CliTests(WorkqCluster cluster)
         Assert.Matches(@"^WHERE\s+WORKER\s+WHEN\s+DETAIL$", found.Lines[0]);
         Assert.Matches(@"^trace\s+look\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+completed, attempt 1: 7$", found.Lines[1]);
         Assert.StartsWith("note: Queued and running events are not searched", found.Lines[^1]);
-        var json = JsonNode.Parse((await WorkqAsync(token, "find", canvas, id, "--json")).Out)!;
-        Assert.Equal("completed", json["found"]![0]!["trace"]!["status"]!.GetValue<string>());
+        var json = (await WorkqAsync(token, "find", canvas, id, "--json")).Out.As<EventLookup>();
+        Assert.Equal("completed", json.Found[0].Trace!.Status);
 
         var unknown = await WorkqAsync(token, "find", canvas, Guid.NewGuid().ToString());
         AssertOk(unknown);
@@ -458,9 +461,9 @@ public sealed class CliTests(WorkqCluster cluster)
             @"^EVENT\s+WORKER\s+STATUS\s+ATTEMPTS\s+ENQUEUED\s+STARTED\s+FINISHED\s+RESULT$",
             waited.Lines[0]);
         Assert.Matches($@"^{id}\s+st\s+completed\s+1\s+.*\s7$", waited.Lines[1]);
-        var json = JsonNode.Parse((await WorkqAsync(token, "event", canvas, id, "--wait", "5", "--json")).Out)!;
-        Assert.Equal("completed", json["status"]!.GetValue<string>());
-        Assert.Equal(7, json["result"]!.GetValue<int>());
+        var json = (await WorkqAsync(token, "event", canvas, id, "--wait", "5", "--json")).Out.As<EventStatus>();
+        Assert.Equal("completed", json.Status);
+        Assert.Equal(7, json.Result!.GetValue<int>());
 
         AssertFails(await WorkqAsync(token, "event", canvas, Guid.NewGuid().ToString()), 1, "404");
         AssertFails(await WorkqAsync(token, "event", canvas, "nope"), 2, "not an event id");

@@ -153,7 +153,7 @@ public sealed class WorkqClientTests(WorkqCluster cluster)
         Assert.NotNull(keys[0]);
         Assert.Equal(keys[0], keys[1]);
         if (point == FailurePoint.AfterForwarding)
-            Assert.Equal(id, Guid.Parse(JsonNode.Parse(flaky.LostAnswer!)!["id"]!.GetValue<string>()));
+            Assert.Equal(id, flaky.LostAnswer!.As<EmitAccepted>().Id);
         var trace = Assert.Single(await ProcessedExactlyAsync(canvas, "once", 1));
         Assert.Equal(id, trace.EventId);
     }
@@ -176,7 +176,7 @@ public sealed class WorkqClientTests(WorkqCluster cluster)
             .ToList();
         Assert.Equal(6, sentKeys.Distinct().Count());
         Assert.Equal("mine", sentKeys[5]);
-        var lost = JsonNode.Parse(flaky.LostAnswer!)!["ids"]!.AsArray().Select(i => Guid.Parse(i!.GetValue<string>()));
+        var lost = flaky.LostAnswer!.As<EmitBatchAnswer>().Ids;
         Assert.Equal(lost, ids);
         var traces = await ProcessedExactlyAsync(canvas, "once", 6);
         Assert.Equal(ids.Order(), traces.Select(t => t.EventId).Order());

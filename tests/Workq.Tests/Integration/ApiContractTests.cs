@@ -1,3 +1,5 @@
+using Workq.Client;
+
 namespace Workq.Tests.Integration;
 
 /// <summary>API.md as written: auth, names, bad input always problem+json 4xx, compile errors, canvases.</summary>
@@ -239,9 +241,9 @@ public sealed class ApiContractTests(WorkqCluster cluster)
         await cluster.DeployAsync(canvas, "a", "return 1;", token: token);
         await cluster.DeployAsync(canvas, "b", "return 1;", token: token);
 
-        var listed = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl("/v1/canvases"), cluster.AdminToken))!
-            .AsArray();
-        Assert.Equal(2, listed.Single(c => c!["name"]!.GetValue<string>() == canvas)!["workers"]!.GetValue<int>());
+        var listed = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl("/v1/canvases"), cluster.AdminToken))
+            .As<List<Canvas>>();
+        Assert.Equal(2, listed.Single(c => c.Name == canvas).Workers);
         Assert.Contains($"workq.worker.{canvas}.a", await cluster.Rabbit.QueuesAsync(cluster.VirtualHost));
 
         await cluster.JsonAsync(
@@ -261,9 +263,9 @@ public sealed class ApiContractTests(WorkqCluster cluster)
         var queues = await cluster.Rabbit.QueuesAsync(cluster.VirtualHost);
         Assert.DoesNotContain(queues, q => q.Contains(canvas));
         Assert.DoesNotContain(await cluster.Rabbit.ExchangesAsync(cluster.VirtualHost), e => e.Contains(canvas));
-        listed = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl("/v1/canvases"), cluster.AdminToken))!
-            .AsArray();
-        Assert.DoesNotContain(listed, c => c!["name"]!.GetValue<string>() == canvas);
+        listed = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl("/v1/canvases"), cluster.AdminToken))
+            .As<List<Canvas>>();
+        Assert.DoesNotContain(listed, c => c.Name == canvas);
     }
 
     [Fact]

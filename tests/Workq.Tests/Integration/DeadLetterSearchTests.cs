@@ -92,14 +92,14 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
         using (var first = await cluster.SendAsync(HttpMethod.Get, Url(canvas, ""), token))
         {
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-            var array = JsonNode.Parse(await first.Content.ReadAsStringAsync())!.AsArray();
+            var array = (await first.Content.ReadAsStringAsync()).As<List<DeadLetter>>();
             Assert.Equal(100, array.Count);
-            Assert.Equal(Ordered(rows).Take(100).Select(r => r.Id), array.Select(d => d!["id"]!.GetValue<Guid>()));
-            var newest = array[0]!;
-            Assert.StartsWith("retries exhausted after 1 attempts; last error:", newest["reason"]!.GetValue<string>());
-            Assert.Contains("card declined for real-", newest["reason"]!.GetValue<string>());
-            Assert.Equal(1, newest["attempts"]!.GetValue<int>());
-            Assert.StartsWith("real-", newest["event"]!["customer"]!.GetValue<string>());
+            Assert.Equal(Ordered(rows).Take(100).Select(r => r.Id), array.Select(d => d.Id));
+            var newest = array[0];
+            Assert.StartsWith("retries exhausted after 1 attempts; last error:", newest.Reason);
+            Assert.Contains("card declined for real-", newest.Reason);
+            Assert.Equal(1, newest.Attempts);
+            Assert.StartsWith("real-", newest.Event!["customer"]!.GetValue<string>());
             Assert.True(first.Headers.Contains("X-Next-Cursor"));
             Assert.Contains("rel=\"next\"", first.Headers.GetValues("Link").Single());
         }
@@ -172,7 +172,7 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
             HttpMethod.Post,
             cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters/redrive?{redriveQuery}"),
             token);
-        Assert.Equal(redrive.Count, redriven!["redriven"]!.GetValue<int>());
+        Assert.Equal(redrive.Count, redriven.As<RedriveAnswer>().Redriven);
         Assert.Equal(
             rows.Select(r => r.Id).Where(id => !redrive.Contains(id)).Order(),
             (await IdsAsync(canvas)).Order());
@@ -192,7 +192,7 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
             HttpMethod.Delete,
             Url(canvas, $"reason=delivery%20limit&from={Iso(from)}&to={Iso(to)}"),
             token);
-        Assert.Equal(discard.Count, discarded!["discarded"]!.GetValue<int>());
+        Assert.Equal(discard.Count, discarded.As<DiscardAnswer>().Discarded);
         Assert.Equal(
             rows.Select(r => r.Id).Where(id => !redrive.Contains(id) && !discard.Contains(id)).Order(),
             (await IdsAsync(canvas)).Order());
@@ -235,7 +235,7 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
                 using var response = await cluster.SendAsync(method, url, token);
                 Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
                 Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-                var detail = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["detail"]!.GetValue<string>();
+                var detail = (await response.Content.ReadAsStringAsync()).As<Problem>().Detail;
                 Assert.Contains($"\"{parameter}\"", detail);
             }
         Assert.Equal(1, await CountAsync(canvas));
@@ -278,9 +278,9 @@ public sealed class DeadLetterSearchTests(WorkqCluster cluster, Xunit.Abstractio
         {
             using var response = await cluster.SendAsync(HttpMethod.Get, url, token);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            var page = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray();
+            var page = (await response.Content.ReadAsStringAsync()).As<List<DeadLetter>>();
             Assert.InRange(page.Count, 0, limit);
-            ids.AddRange(page.Select(d => d!["id"]!.GetValue<Guid>()));
+            ids.AddRange(page.Select(d => d.Id));
             url = null;
             if (response.Headers.TryGetValues("Link", out var links))
             {

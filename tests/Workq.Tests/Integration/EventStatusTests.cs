@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Workq.Client;
 
 namespace Workq.Tests.Integration;
 
@@ -103,7 +104,7 @@ public sealed class EventStatusTests(WorkqCluster cluster)
             token,
             "1");
         Assert.Equal(HttpStatusCode.Accepted, emitted.StatusCode);
-        var id = JsonNode.Parse(await emitted.Content.ReadAsStringAsync())!["id"]!.GetValue<Guid>();
+        var id = (await emitted.Content.ReadAsStringAsync()).As<EmitAccepted>().Id;
 
         var scheduled = await StatusEventuallyAsync(canvas, id, token, "scheduled");
         var runAt = scheduled["runAt"]!.GetValue<DateTimeOffset>();
@@ -211,7 +212,7 @@ public sealed class EventStatusTests(WorkqCluster cluster)
                 token,
                 "{}",
                 expect: 202);
-            var id = Guid.Parse(accepted!["id"]!.GetValue<string>());
+            var id = accepted.As<EmitAccepted>().Id;
             await cluster.JsonAsync(
                 HttpMethod.Delete,
                 cluster.ControlUrl($"/v1/canvases/{canvas}/workers/later/events/{id}"),
@@ -227,7 +228,7 @@ public sealed class EventStatusTests(WorkqCluster cluster)
             token,
             "{}",
             expect: 202);
-        await StatusEventuallyAsync(canvas, Guid.Parse(marker!["id"]!.GetValue<string>()), token, "scheduled");
+        await StatusEventuallyAsync(canvas, marker.As<EmitAccepted>().Id, token, "scheduled");
 
         foreach (var id in ids)
         {
@@ -236,7 +237,7 @@ public sealed class EventStatusTests(WorkqCluster cluster)
             Assert.NotNull(status["finishedAt"]);
         }
         // Only the marker still waits.
-        Assert.Equal(1, (await cluster.WorkerAsync(canvas, "later"))["stats"]!["scheduled"]!.GetValue<int>());
+        Assert.Equal(1, (await cluster.GetWorkerDetailAsync(canvas, "later")).Stats.Scheduled);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Workq.Client;
 
 namespace Workq.Tests.Integration;
 
@@ -79,7 +80,7 @@ public sealed class LiveStatsTests(WorkqCluster cluster, Xunit.Abstractions.ITes
             HttpMethod.Delete,
             cluster.ControlUrl($"/v1/canvases/{canvas}/workers/held/events"),
             token);
-        Assert.Equal(26, purged!["purged"]!.GetValue<long>());
+        Assert.Equal(26, purged.As<PurgeAnswer>().Purged);
         var stats = await FollowsAsync(
             canvas,
             "held",
@@ -168,9 +169,10 @@ public sealed class LiveStatsTests(WorkqCluster cluster, Xunit.Abstractions.ITes
 
         var listUrl = cluster.ControlUrl($"/v1/canvases/{canvas}/workers");
         var cold = Stopwatch.StartNew();
-        var list = (await cluster.JsonAsync(HttpMethod.Get, listUrl, token))!.AsArray();
+        var first = await cluster.JsonAsync(HttpMethod.Get, listUrl, token);
         output.WriteLine($"first list of {Workers} (reads every queue): {cold.Elapsed.TotalMilliseconds:0} ms");
-        Assert.Equal(names, list.Select(w => w!["name"]!.GetValue<string>()).Order());
+        var list = first.As<List<Worker>>();
+        Assert.Equal(names, list.Select(w => w.Name).Order());
 
         // The paused ones get 1, 2 and 3 events: each worker's own figure, not a neighbour's.
         var since = Stopwatch.GetTimestamp();
@@ -178,16 +180,14 @@ public sealed class LiveStatsTests(WorkqCluster cluster, Xunit.Abstractions.ITes
             canvas,
             names.Take(3).SelectMany((name, i) => Enumerable.Repeat((name, "{}"), i + 1)),
             token);
-        list = await cluster.EventuallyAsync(async () => (await cluster.JsonAsync(HttpMethod.Get, listUrl, token))!
-            .AsArray(),
-            l => l.All(w => w!["stats"]!["queued"]!.GetValue<long>() == names.IndexOf(
-                w["name"]!.GetValue<string>()) switch
-            { var i and < 3 => i + 1, _ => 0 }),
+        list = await cluster.EventuallyAsync(
+            async () => (await cluster.JsonAsync(HttpMethod.Get, listUrl, token)).As<List<Worker>>(),
+            l => l.All(w => w.Stats.Queued == names.IndexOf(w.Name) switch { var i and < 3 => i + 1, _ => 0 }),
             Deadline, "queued 1, 2, 3 on the paused workers and 0 elsewhere");
         output.WriteLine($"list followed the emits after {Stopwatch.GetElapsedTime(since).TotalMilliseconds:0} ms");
         Assert.All(list, w => Assert.Equal(
-            names.IndexOf(w!["name"]!.GetValue<string>()) < 3 ? 0 : 1,
-            w["stats"]!["consumers"]!.GetValue<long>()));
+            names.IndexOf(w.Name) < 3 ? 0 : 1,
+            w.Stats.Consumers));
 
         var timings = new List<double>();
         for (var i = 0; i < 50; i++)

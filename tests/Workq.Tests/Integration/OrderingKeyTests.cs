@@ -1,3 +1,5 @@
+using Workq.Client;
+
 namespace Workq.Tests.Integration;
 
 /// <summary>
@@ -38,7 +40,7 @@ public sealed class OrderingKeyTests(WorkqCluster cluster, ITestOutputHelper out
             $$"""{"k":"{{key}}","n":{{n}}}""");
         var text = await response.Content.ReadAsStringAsync();
         Assert.True((int)response.StatusCode == 202, $"keyed emit answered {(int)response.StatusCode}: {text}");
-        return JsonNode.Parse(text)!["id"]!.GetValue<Guid>();
+        return text.As<EmitAccepted>().Id;
     }
 
     private async Task<IReadOnlyList<Guid>> EmitKeyedBatchAsync(
@@ -57,7 +59,7 @@ public sealed class OrderingKeyTests(WorkqCluster cluster, ITestOutputHelper out
             token,
             body.ToJsonString(),
             expect: 202);
-        return [.. answer!["ids"]!.AsArray().Select(i => i!.GetValue<Guid>())];
+        return answer.As<EmitBatchAnswer>().Ids;
     }
 
     private async Task EnsureWorkersAsync(int count)
@@ -129,8 +131,8 @@ public sealed class OrderingKeyTests(WorkqCluster cluster, ITestOutputHelper out
         output.WriteLine($"at most {most} keys ran at once");
         Assert.True(most > 1, "keys never ran side by side");
         // A worker's lanes count among its queues, and its first keyed event gave it its lanes.
-        var view = await cluster.WorkerAsync(canvas, "w");
-        Assert.Equal(0, view["stats"]!["queued"]!.GetValue<long>());
+        var view = await cluster.GetWorkerAsync(canvas, "w");
+        Assert.Equal(0, view.Stats.Queued);
         var queues = await cluster.Rabbit.QueuesAsync(cluster.VirtualHost);
         Assert.Equal(8, queues.Count(q => q.StartsWith($"workq.worker.{canvas}.w.lane", StringComparison.Ordinal)));
     }
@@ -143,8 +145,8 @@ public sealed class OrderingKeyTests(WorkqCluster cluster, ITestOutputHelper out
         var (canvas, token) = await cluster.CreateCanvasAsync("orderkill");
         await cluster.DeployAsync(canvas, "w", RecordCode(sink, 150), concurrency: 4, token: token);
         await cluster.EventuallyAsync(
-            () => cluster.WorkerAsync(canvas, "w"),
-            w => w["stats"]!["consumers"]!.GetValue<long>() == 2,
+            () => cluster.GetWorkerAsync(canvas, "w"),
+            w => w.Stats.Consumers == 2,
             Patience,
             "two consumers");
         string[] keys = ["k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7"];
@@ -286,7 +288,7 @@ public sealed class OrderingKeyTests(WorkqCluster cluster, ITestOutputHelper out
             Enumerable.Range(0, 10).Select(n => $"hostile|{n}"),
             sink.Calls.Where(c => c.StartsWith("hostile|")));
         Assert.DoesNotContain(sink.Calls, c => c.StartsWith("victim|") || c.Contains("never"));
-        Assert.Equal(0, (await cluster.WorkerAsync(victim, "t"))["stats"]!["queued"]!.GetValue<long>());
+        Assert.Equal(0, (await cluster.GetWorkerAsync(victim, "t")).Stats.Queued);
         var queues = await cluster.Rabbit.QueuesAsync(cluster.VirtualHost);
         Assert.DoesNotContain(queues, q => q.StartsWith($"workq.worker.{victim}.t.lane", StringComparison.Ordinal));
     }
@@ -302,8 +304,8 @@ public sealed class OrderingKeyTests(WorkqCluster cluster, ITestOutputHelper out
         var ids = new List<Guid>();
         for (var n = 0; n < 6; n++) ids.Add(await EmitKeyedAsync(canvas, "w", n % 2 == 0 ? "x" : "y", n, token));
         await cluster.EventuallyAsync(
-            () => cluster.WorkerAsync(canvas, "w"),
-            w => w["stats"]!["queued"]!.GetValue<long>() == 6,
+            () => cluster.GetWorkerAsync(canvas, "w"),
+            w => w.Stats.Queued == 6,
             Patience,
             "six keyed events queued");
 
@@ -324,15 +326,15 @@ public sealed class OrderingKeyTests(WorkqCluster cluster, ITestOutputHelper out
         await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/pause"), token);
         for (var n = 0; n < 4; n++) await EmitKeyedAsync(canvas, "w", $"p{n}", n, token);
         await cluster.EventuallyAsync(
-            () => cluster.WorkerAsync(canvas, "w"),
-            w => w["stats"]!["queued"]!.GetValue<long>() == 4,
+            () => cluster.GetWorkerAsync(canvas, "w"),
+            w => w.Stats.Queued == 4,
             Patience,
             "four queued");
         var purged = await cluster.JsonAsync(
             HttpMethod.Delete,
             cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/events"),
             token);
-        Assert.Equal(4, purged!["purged"]!.GetValue<long>());
+        Assert.Equal(4, purged.As<PurgeAnswer>().Purged);
 
         using (var delete = await cluster.SendAsync(HttpMethod.Delete, worker, token)) Assert.Equal(
             204,

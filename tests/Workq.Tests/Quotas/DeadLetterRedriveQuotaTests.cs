@@ -1,4 +1,5 @@
 using Npgsql;
+using Workq.Client;
 
 namespace Workq.Tests.Quotas;
 
@@ -18,8 +19,8 @@ public sealed class DeadLetterRedriveQuotaTests(QuotaCluster fixture) : IClassFi
         await cluster.DeployAsync(canvas, "w", "return null;", token: token);
         await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/pause"), token);
         await cluster.EventuallyAsync(
-            () => cluster.WorkerAsync(canvas, "w"),
-            w => w["stats"]!["consumers"]!.GetValue<long>() == 0,
+            () => cluster.GetWorkerAsync(canvas, "w"),
+            w => w.Stats.Consumers == 0,
             Patience,
             "no consumers while paused");
         // 40 dead letters, oldest first: odd orders are "pick" (20 + 10 more than the queue holds once the evens are
@@ -52,17 +53,14 @@ public sealed class DeadLetterRedriveQuotaTests(QuotaCluster fixture) : IClassFi
             token))
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, full.StatusCode);
-            Assert.Equal(
-                "Queue full",
-                JsonNode.Parse(await full.Content.ReadAsStringAsync())!["title"]!.GetValue<string>());
+            Assert.Equal("Queue full", (await full.Content.ReadAsStringAsync()).As<Problem>().Title);
         }
         var left = (await cluster.JsonAsync(
             HttpMethod.Get,
             cluster.ControlUrl($"/v1/canvases/{canvas}/workers/w/dead-letters?limit=1000"),
-            token))!.AsArray()
-            .Select(
-                d => (Order: d!["event"]!["order"]!.GetValue<int>(), Tag: d["event"]!["tag"]!
-                    .GetValue<string>())).ToList();
+            token)).As<List<DeadLetter>>()
+            .Select(d => (Order: d.Event!["order"]!.GetValue<int>(), Tag: d.Event["tag"]!.GetValue<string>()))
+            .ToList();
         Assert.Equal(selected, left.Count(l => l.Tag == "keep"));
         var picked = left.Where(l => l.Tag == "pick").Select(l => l.Order).Order().ToList();
         // A quorum queue takes the one that reaches past its limit, then refuses.
@@ -70,8 +68,8 @@ public sealed class DeadLetterRedriveQuotaTests(QuotaCluster fixture) : IClassFi
         Assert.InRange(redriven, QuotaCluster.MaxQueued, QuotaCluster.MaxQueued + 1);
         Assert.Equal(Enumerable.Range(0, selected).Select(n => 2 * n + 1).Skip(redriven), picked);
         await cluster.EventuallyAsync(
-            () => cluster.WorkerAsync(canvas, "w"),
-            w => w["stats"]!["queued"]!.GetValue<long>() == redriven,
+            () => cluster.GetWorkerAsync(canvas, "w"),
+            w => w.Stats.Queued == redriven,
             Patience,
             "the redriven events queued");
     }
