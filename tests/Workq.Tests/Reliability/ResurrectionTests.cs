@@ -487,9 +487,8 @@ public sealed class ResurrectionTests(WorkqCluster cluster, ITestOutputHelper ou
         return accepted.As<AcceptedIds>().Ids.ToList();
     }
 
-    private async Task<IReadOnlyList<Workq.Shared.Storage.MetricsPoint>> MetricsAsync(string path, string token) =>
-        (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl(path), token))
-            .As<Workq.Control.Apis.MetricsAnswer>().Points;
+    private async Task<IReadOnlyList<MetricsPoint>> MetricsAsync(string path, string token) =>
+        (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl(path), token)).As<MetricsAnswer>().Points;
 
     private async Task<IReadOnlyList<JsonNode?>> DeadLettersAsync(string canvas, string worker, string? token = null) =>
         (await cluster.JsonAsync(
