@@ -38,8 +38,9 @@ public sealed record BenchOptions
     /// </summary>
     public string Broker { get; init; } = "local";
     /// <summary>
-    /// Scenario 8 (<c>instances</c>) and the event-status pass (<c>status</c>, after <c>batch</c>) are not in the
-    /// default list: opt in with <c>--only</c>.
+    /// Scenario 8 (<c>instances</c>), the event-status pass (<c>status</c>, after <c>batch</c>) and the raw client's
+    /// queue wait alone (<c>rawwait</c>: at --wait-rate for --wait-seconds, to watch the broker's own stalls over a
+    /// long run) are not in the default list: opt in with <c>--only</c>.
     /// </summary>
     public string Only { get; init; } = "raw,masstransit,batch,single,wait,scale,coldstart,isolation,walls";
     public string Results { get; init; } = "bench/results";

@@ -3,6 +3,7 @@ using Workq.Bench.Scenarios;
 
 // Progress goes to stderr; stdout carries only the markdown table. Whatever else writes to the console (Testcontainers'
 // logger, with --broker cluster) goes to stderr with the progress.
+if (args is [Pacer.Mode, ..]) return await Pacer.RunAsync(args, CancellationToken.None);
 var table = Console.Out;
 Console.SetOut(Console.Error);
 var machine = MachineInfo.Read();
@@ -79,7 +80,15 @@ var massTransit = options.Runs("masstransit")
     })
     : null;
 
+// The floor alone, at --wait-rate for --wait-seconds: to see the broker's own stalls over a long run.
+if (options.Runs("rawwait") && await RawWaitAsync(options.WaitRate > 0 ? options.WaitRate : 1_000) is { } alone)
+    Console.Error.WriteLine($"[bench] raw queue wait alone: p50 {alone.Waits.P50} / p99 {alone.Waits.P99} / max " +
+        $"{alone.Waits.Max} ms over {alone.Waits.Count} messages");
+
 BatchResult? batch = null;
+BatchResult? coldBatch = null;
+WaitResult? heavyWait = null;
+WaitResult? externalWait = null;
 SingleResult? single = null;
 WaitResult? wait = null;
 WaitResult? lightWait = null;
@@ -102,7 +111,12 @@ if (new[] { "batch", "single", "wait", "scale", "coldstart", "isolation", "walls
     });
     if (workq is not null)
     {
-        if (options.Runs("batch")) batch = await Run("batch", () => workq.BatchAsync(ct));
+        if (options.Runs("batch"))
+        {
+            // Twice: on services started seconds before (their JIT still busy), then warm. The warm pass is scenario 3.
+            coldBatch = await Run("batch, cold services", () => workq.BatchAsync(ct));
+            batch = await Run("batch", () => workq.BatchAsync(ct));
+        }
         if (options.Runs("status") && batch is not null) await StatusCostAsync(workq, batch);
         if (options.Runs("single")) single = await Run("single", () => workq.SingleAsync(ct));
         if (options.Runs("wait"))
@@ -112,20 +126,19 @@ if (new[] { "batch", "single", "wait", "scale", "coldstart", "isolation", "walls
                 ? options.WaitRate
                 : 0.5 * (batch?.Run.PerSecond ?? single?.PerSecond ?? 1_000);
             wait = await Run("wait", () => workq.QueueWaitAsync(rate, sink, ct));
-            // And at a quarter: where the tail stands when the machine is not near its limit.
-            if (options.WaitRate == 0) lightWait = await Run(
-                "wait at a quarter",
-                () => workq.QueueWaitAsync(rate / 2, sink, ct));
-            if (wait is not null && options.Runs("raw"))
+            // And at three quarters, where the machine nears its limit, and a quarter, where it is far from it.
+            heavyWait = await Run("wait at three quarters", () => workq.QueueWaitAsync(rate * 1.5, sink, ct));
+            lightWait = await Run("wait at a quarter", () => workq.QueueWaitAsync(rate / 2, sink, ct));
+            externalWait = await Run(
+                "wait, emitted from a second process",
+                () => workq.QueueWaitAsync(rate, sink, ct, external: true));
+            if (options.Runs("raw"))
             {
-                var rawWait = await Run("raw wait", () => RawRabbitScenario.QueueWaitAsync(
-                    cluster.AmqpUrl,
-                    wait.TargetPerSecond,
-                    options.WaitSeconds,
-                    options.Prefetch,
-                    payload,
-                    ct));
-                wait = wait with { Raw = rawWait };
+                // The floor at each rate: what the broker alone gives a publisher and a consumer.
+                if (wait is not null && await RawWaitAsync(wait.TargetPerSecond) is { } floor)
+                    wait = wait with { Raw = floor.Waits, RawTimeline = floor.Timeline };
+                if (heavyWait is not null && await RawWaitAsync(heavyWait.TargetPerSecond) is { } heavy)
+                    heavyWait = heavyWait with { Raw = heavy.Waits, RawTimeline = heavy.Timeline };
             }
         }
         if (options.Runs("scale")) scale = await Run(
@@ -205,12 +218,17 @@ var report = new BenchReport(
     [],
     failures,
     instances,
-    walls);
+    walls)
+{
+    ColdBatch = coldBatch,
+    HeavyWait = heavyWait,
+    ExternalWait = externalWait,
+};
 report = report with
 {
     Targets = Report.Targets(report),
-    RunnerBudget = Report.RunnerBudget(
-    report),
+    RunnerBudget = Report.RunnerBudget(report),
+    Goals = Report.Goals(report),
     WallsBudget = Report.WallsBudget(report)
 };
 var markdown = Report.Markdown(report);
@@ -263,6 +281,16 @@ async Task<RabbitNodes> StartNodesAsync(CancellationToken cancellationToken)
         => $"{n.Name} {n.Address}"))} (network {started.NetworkName})");
     return started;
 }
+
+// The floor at a rate: the raw client's queue wait, and where in time its slow stretches were.
+Task<FloorResult?> RawWaitAsync(double rate) => Run($"raw wait at {rate:F0}/s", () => RawRabbitScenario.QueueWaitAsync(
+    cluster.AmqpUrl,
+    rate,
+    options.WaitSeconds,
+    options.Prefetch,
+    payload,
+    Path.Combine(options.Results, $"raw-queue-wait-{rate:F0}.tsv"),
+    ct));
 
 static double? Ratio(double? over, double? under)
     => over is { } o && under is { } u && u > 0 ? Math.Round(o / u, 3) : null;

@@ -19,10 +19,12 @@ public static class QueueWaitHandlers
 
     /// <summary>
     /// Reports in batches (every 200 runs or 100 ms), so that measuring costs the worker next to nothing under load.
+    /// Each line also gives the event's enqueue time (Unix milliseconds), so that a slow stretch can be placed in
+    /// time.
     /// </summary>
     public static string Batched(string sinkUrl) => $$"""
         var waitMs = (DateTimeOffset.UtcNow - Meta.EnqueuedAt).TotalMilliseconds;
-        if (Waits.Add(waitMs) is { } batch)
+        if (Waits.Add(waitMs, Meta.EnqueuedAt.ToUnixTimeMilliseconds()) is { } batch)
             (await Http.PostAsync("{{sinkUrl}}", new StringContent(batch), CancellationToken)).Dispose();
         return null;
 
@@ -33,11 +35,12 @@ public static class QueueWaitHandlers
             private static int count;
             private static DateTimeOffset sentAt = DateTimeOffset.UtcNow;
 
-            public static string? Add(double waitMs)
+            public static string? Add(double waitMs, long enqueuedAt)
             {
                 lock (Gate)
                 {
-                    Pending.Append(waitMs.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+                    Pending.Append(waitMs.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                        .Append(' ').Append(enqueuedAt).Append('\n');
                     if (++count < 200 && DateTimeOffset.UtcNow - sentAt < TimeSpan.FromMilliseconds(100))
                         return null;
                     var batch = Pending.ToString();

@@ -21,4 +21,16 @@ public sealed record BenchReport(
     IReadOnlyDictionary<string, string> Failures,
     InstancesResult? Instances,
     WallsResult? Walls = null,
-    IReadOnlyList<Target>? WallsBudget = null);
+    IReadOnlyList<Target>? WallsBudget = null)
+{
+    /// <summary>
+    /// Scenario 3's first pass, on services started seconds before; <see cref="Batch"/> is the warm one.
+    /// </summary>
+    public BatchResult? ColdBatch { get; init; }
+    /// <summary>Scenario 5 at three quarters of scenario 3's rate (5c).</summary>
+    public WaitResult? HeavyWait { get; init; }
+    /// <summary>Scenario 5 at half load, the events emitted from a second process (5e).</summary>
+    public WaitResult? ExternalWait { get; init; }
+    /// <summary>Issue 27's goals, each against its figure.</summary>
+    public IReadOnlyList<Target> Goals { get; init; } = [];
+}

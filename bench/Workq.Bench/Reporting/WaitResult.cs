@@ -11,4 +11,6 @@ public sealed record WaitResult(
     Latencies Traced,
     double MachineBusy,
     IReadOnlyList<CpuShare> Cpu,
-    Latencies? Raw = null);
+    Latencies? Raw = null,
+    WaitTimeline? Timeline = null,
+    WaitTimeline? RawTimeline = null);

@@ -89,15 +89,36 @@ public static class RawRabbitScenario
     /// The floor under scenario 5: the same broker, queue and rate with nothing in between. Each message
     /// carries its publish time in its first 8 bytes; the consumer notes how long it waited.
     /// </summary>
-    public static async Task<Latencies> QueueWaitAsync(
+    public static async Task<FloorResult> QueueWaitAsync(
         string amqpUrl,
         double rate,
         int seconds,
         int prefetch,
         byte[] body,
+        string seriesFile,
         CancellationToken cancellationToken)
     {
-        const string canvas = "bench-raw-wait";
+        var waits = await PaceAsync(amqpUrl, "bench-raw-wait", rate, TimeSpan.FromSeconds(seconds), prefetch, body,
+            cancellationToken);
+        var timeline = WaitTimeline.Of(waits, 50, seriesFile);
+        Console.Error.WriteLine($"[bench] raw queue wait at {rate:F0}/s: {timeline.SlowEvents} messages past 50 " +
+            $"ms, in {timeline.SlowSteps} of {timeline.Steps} 100 ms steps; slowest steps {timeline.Worst}");
+        return new FloorResult(Latencies.Of(waits.Select(w => w.Milliseconds)), timeline);
+    }
+
+    /// <summary>
+    /// Publishes to a queue of its own at <paramref name="rate"/> for <paramref name="duration"/>, consumes, and
+    /// returns each message's wait with its publish time (Unix milliseconds), as Workq's handlers report theirs.
+    /// </summary>
+    private static async Task<List<QueueWait>> PaceAsync(
+        string amqpUrl,
+        string canvas,
+        double rate,
+        TimeSpan duration,
+        int prefetch,
+        byte[] body,
+        CancellationToken cancellationToken)
+    {
         var (broker, topology) = await DeclareAsync(amqpUrl, canvas, cancellationToken);
         await using var _ = broker;
 
@@ -105,13 +126,14 @@ public static class RawRabbitScenario
         await using var connection = await factory.CreateConnectionAsync(cancellationToken);
         await using var consuming = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
         await consuming.BasicQosAsync(0, (ushort)prefetch, global: false, cancellationToken);
-        var waits = new List<double>();
+        var waits = new List<QueueWait>();
         var consumer = new AsyncEventingBasicConsumer(consuming);
         consumer.ReceivedAsync += async (_, delivery) =>
         {
             var waited = Stopwatch.GetElapsedTime(BinaryPrimitives.ReadInt64LittleEndian(delivery.Body.Span))
                 .TotalMilliseconds;
-            lock (waits) waits.Add(waited);
+            var publishedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (long)waited;
+            lock (waits) waits.Add(new QueueWait(waited, publishedAt));
             await consuming.BasicAckAsync(delivery.DeliveryTag, multiple: false);
         };
         await consuming.BasicConsumeAsync(
@@ -135,7 +157,7 @@ public static class RawRabbitScenario
         var clock = Stopwatch.StartNew();
         using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(5)))
         {
-            while (clock.Elapsed < TimeSpan.FromSeconds(seconds) && await timer.WaitForNextTickAsync(cancellationToken))
+            while (clock.Elapsed < duration && await timer.WaitForNextTickAsync(cancellationToken))
             {
                 for (var due = (long)(rate * clock.Elapsed.TotalSeconds) - sent; due > 0; due--, sent++)
                 {
@@ -159,7 +181,7 @@ public static class RawRabbitScenario
             await Task.Delay(20, cancellationToken);
         }
         await topology.DeleteCanvasAsync(canvas, [(Worker, 0)], cancellationToken);
-        lock (waits) return Latencies.Of(waits);
+        lock (waits) return [.. waits];
     }
 
     /// <summary>

@@ -75,7 +75,7 @@ public sealed class RunnerScenario(WorkqApi api, BenchCluster cluster, BenchOpti
                 $"No queue wait reported from canvas {canvas} within {Patience.TotalSeconds:0} s.");
             await Task.Delay(5, cancellationToken);
         }
-        return sink.Drain().Single();
+        return sink.Drain().Single().Milliseconds;
     }
 
     private static double Megabytes(long bytes) => Math.Round(bytes / 1024.0 / 1024.0, 1);

@@ -9,6 +9,11 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
     private const string Noop = "noop";
     private const string Timed = "timed";
     private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan WaitWarmup = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// A queue wait past this is slow: its 100 ms step counts in the run's <see cref="WaitTimeline"/>.
+    /// </summary>
+    private const double SlowWaitMs = 50;
     private static readonly string[] Queues = [$"workq.worker.{Canvas}.{Noop}", $"workq.worker.{Canvas}.{Timed}"];
 
     public WorkqApi Api => api;
@@ -108,31 +113,40 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
 
         await Task.WhenAll(Enumerable.Range(0, options.SingleClients).Select(_ => ClientAsync(Warmup)));
         errors = 0;
+        var cpu = new CpuMeter(cluster);
+        cpu.Start();
         var measured = Stopwatch.StartNew();
         var perClient = await Task.WhenAll(Enumerable.Range(0, options.SingleClients)
             .Select(_ => ClientAsync(TimeSpan.FromSeconds(options.SingleSeconds))));
         var seconds = measured.Elapsed.TotalSeconds;
+        var requests = perClient.Sum(l => l.Count);
+        var cpuShares = cpu.PerEvent(Math.Max(1, requests));
         // Let the worker drain, so the next scenario starts on an empty queue.
         await WaitProcessedAsync(
             () => api.ProcessedAsync(Canvas, Noop, cancellationToken),
             before + Interlocked.Read(ref accepted),
             cancellationToken);
         var all = perClient.SelectMany(l => l).ToList();
-        return new SingleResult(all.Count, seconds, errors, Latencies.Of(all));
+        return new SingleResult(all.Count, seconds, errors, Latencies.Of(all), cpuShares);
     }
 
     /// <summary>
     /// Scenario 5: events emitted at a steady <paramref name="rate"/> (small batches every 5 ms), each handler
-    /// reporting its queue wait to the sink; the runner's own queueWaitMs is sampled from the traces alongside.
+    /// reporting its queue wait to the sink; the runner's own queueWaitMs is sampled from the traces alongside. The
+    /// services are warmed first at the same rate for <see cref="WaitWarmup"/>: a service's first seconds under a new
+    /// load are the JIT's (BENCHMARKS.md, "The half-load tail"). <paramref name="external"/>: the events come from a
+    /// second process (<see cref="Pacer.Mode"/>), whose CPU is not counted, so the figure does not depend on the
+    /// bench's own load.
     /// </summary>
-    public async Task<WaitResult> QueueWaitAsync(double rate, WaitSink sink, CancellationToken cancellationToken)
+    public async Task<WaitResult> QueueWaitAsync(
+        double rate,
+        WaitSink sink,
+        CancellationToken cancellationToken,
+        bool external = false)
     {
         var url = api.BatchUrl(Canvas);
-        var bodies = new Dictionary<int, byte[]>();
-        byte[] BodyOf(int count)
-            => bodies.TryGetValue(count, out var body) ? body : bodies[count] = Payloads.Batch(payload, count, [Timed]);
-
-        await PaceAsync(Warmup, cancellationToken);
+        var pacer = new Pacer(api, url, payload, Timed, rate);
+        await PaceAsync(WaitWarmup);
         await SendHeldAsync();
         await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
         sink.Drain();
@@ -141,7 +155,7 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
         var cpu = new CpuMeter(cluster);
         cpu.Start();
         var clock = Stopwatch.StartNew();
-        var sent = await PaceAsync(TimeSpan.FromSeconds(options.WaitSeconds), cancellationToken);
+        var sent = await PaceAsync(TimeSpan.FromSeconds(options.WaitSeconds));
         var achieved = sent / clock.Elapsed.TotalSeconds;
         var cpuShares = cpu.PerEvent(sent);
         var busy = cpuShares.Sum(c => c.MicrosPerEvent) * achieved / 1e6 / Environment.ProcessorCount;
@@ -153,38 +167,63 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
         await Task.Delay(TimeSpan.FromMilliseconds(600), cancellationToken);
         await sampling.CancelAsync();
         var traces = await traced;
+        var reported = sink.Drain();
+        var timeline = WaitTimeline.Of(
+            reported,
+            SlowWaitMs,
+            Path.Combine(options.Results, $"queue-wait-{rate:F0}{(external ? "-external" : "")}.tsv"));
+        Console.Error.WriteLine(
+            $"[bench] queue wait at {rate:F0}/s: {timeline.SlowEvents} events past {SlowWaitMs} ms, in " +
+            $"{timeline.SlowSteps} of {timeline.Steps} 100 ms steps; slowest steps {timeline.Worst}");
         return new WaitResult(
             Math.Round(rate, 1),
             Math.Round(achieved, 1),
-            Latencies.Of(sink.Drain()),
+            Latencies.Of(reported.Select(w => w.Milliseconds)),
             Latencies.Of(traces.Values),
             Math.Round(busy, 2),
-            cpuShares);
+            cpuShares,
+            Timeline: timeline);
 
         // One more event, later than the handler's batching interval, makes it send what it still holds.
         async Task SendHeldAsync()
         {
             await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
-            await api.EmitAsync(url, BodyOf(1), cancellationToken);
+            await pacer.EmitOneAsync(cancellationToken);
         }
 
-        async Task<long> PaceAsync(TimeSpan duration, CancellationToken token)
+        Task<long> PaceAsync(TimeSpan duration) => external
+            ? PaceOutsideAsync(url, rate, duration, cancellationToken)
+            : pacer.PaceAsync(duration, cancellationToken);
+    }
+
+    /// <summary>Paces from a second process: this program in <see cref="Pacer.Mode"/> mode.</summary>
+    private async Task<long> PaceOutsideAsync(
+        Uri url,
+        double rate,
+        TimeSpan duration,
+        CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo("dotnet")
         {
-            var pending = new List<Task>();
-            var clock = Stopwatch.StartNew();
-            long count = 0;
-            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(5));
-            while (clock.Elapsed < duration && await timer.WaitForNextTickAsync(token))
-            {
-                var due = (long)(rate * clock.Elapsed.TotalSeconds) - count;
-                if (due <= 0) continue;
-                var batch = (int)Math.Min(due, 1_000);
-                count += batch;
-                pending.Add(api.EmitAsync(url, BodyOf(batch), token));
-            }
-            await Task.WhenAll(pending);
-            return count;
-        }
+            RedirectStandardOutput = true,
+            Environment = { [Pacer.TokenVariable] = cluster.AdminToken },
+        };
+        foreach (var arg in new[]
+        {
+            typeof(Pacer).Assembly.Location,
+            Pacer.Mode,
+            url.ToString(),
+            Timed,
+            rate.ToString(CultureInfo.InvariantCulture),
+            duration.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+            options.EventBytes.ToString(CultureInfo.InvariantCulture),
+        }) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        return process.ExitCode == 0 && long.TryParse(output.Trim(), CultureInfo.InvariantCulture, out var sent)
+            ? sent
+            : throw new InvalidOperationException($"The pacing process exited with {process.ExitCode}: {output}");
     }
 
     /// <summary>The traces keep the last ten runs; read them often and keep every distinct one seen.</summary>

@@ -6,10 +6,12 @@ using Workq.Shared.Handlers;
 namespace Workq.Shared.Storage;
 
 /// <summary>
-/// Each event's latest status (<c>event_status</c>), kept <c>WORKQ_EVENT_STATUS_RETENTION_HOURS</c>, and the emitter's
-/// <c>queued</c> of whole emit requests (<c>event_emits</c>), which a row of the event in <c>event_status</c> outranks.
-/// Written only in batches (<see cref="EventStatusRecorder"/>), one transaction per flush, which also notifies
-/// control's waiters of the canvases it touched.
+/// Each event's latest status (<c>event_status</c>), kept <c>WORKQ_EVENT_STATUS_RETENTION_HOURS</c>; the emitter's
+/// <c>queued</c> of whole emit requests (<c>event_emits</c>); and the worker's finished runs
+/// (<c>event_finishes</c>), one row per canvas, flush and second their ids were made in rather than one per event. A
+/// read folds the three by <see cref="EventStatusUpdate.Supersedes"/>, the rule the upsert follows. Written only in
+/// batches (<see cref="EventStatusRecorder"/>), one transaction per flush, which also notifies control's waiters of the
+/// canvases it touched.
 /// </summary>
 public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
 {
@@ -23,7 +25,8 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
 
     public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
         db.ExecuteAsync(
-            "delete from event_status where canvas = @canvas; delete from event_emits where canvas = @canvas",
+            "delete from event_status where canvas = @canvas; delete from event_emits where canvas = @canvas; " +
+                "delete from event_finishes where canvas = @canvas",
             new { canvas },
             cancellationToken);
 
@@ -44,12 +47,16 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
             db,
             updates.Select(u => u.Canvas).Concat(emits.Select(e => e.Canvas)),
             cancellationToken);
-        var rows = updates.Where(u => batch.Admits(u.Canvas, u.CanvasIncarnation)).ToList();
+        var admitted = updates.Where(u => batch.Admits(u.Canvas, u.CanvasIncarnation)).ToList();
         emits = emits.Where(e => batch.Admits(e.Canvas, e.CanvasIncarnation)).ToList();
-        if (rows.Count == 0 && emits.Count == 0) return;
+        if (admitted.Count == 0 && emits.Count == 0) return;
         var canvases = string.Join(
             ',',
-            rows.Select(u => u.Canvas).Concat(emits.Select(e => e.Canvas)).Distinct(StringComparer.Ordinal));
+            admitted.Select(u => u.Canvas).Concat(emits.Select(e => e.Canvas)).Distinct(StringComparer.Ordinal));
+        // Most statuses a worker writes are finished runs (no restart): many events to a row. The others need the
+        // upsert's rule against what is stored.
+        var finished = admitted.Where(IsFinishedRun).ToList();
+        var rows = admitted.Where(u => !IsFinishedRun(u)).ToList();
         var (connection, transaction) = (batch.Connection, batch.Transaction);
         // A restart (a redrive) drops the dead letter (or quarantined) first, so the insert below takes its place. Only
         // one made before it: the redriven run may already have written its own status, or been dead-lettered again,
@@ -66,42 +73,51 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
               from unnest(@emitCanvases, @emitEnqueued, @emitFirsts, @emitCounts) as e(canvas, enqueued_at, first,
                   count);
             """;
-        await using var command = new NpgsqlCommand("set local synchronous_commit = off;" + restarts + emitted + """
+        // Finished runs the same way, a row per canvas and second of their ids.
+        var finishes = finished.Count == 0 ? "" : """
+            insert into event_finishes (canvas, id_second, ids, workers, statuses, attempts, enqueued_at, started_at,
+                finished_at, results, errors)
+            select f.canvas, f.id_second, @fids[f.first:f.last], @fworkers[f.first:f.last], @fstatuses[f.first:f.last],
+                @fattempts[f.first:f.last], @fenqueued[f.first:f.last], @fstarted[f.first:f.last],
+                @ffinished[f.first:f.last], @fresults[f.first:f.last], @ferrors[f.first:f.last]
+              from unnest(@fcanvases, @fseconds, @ffirsts, @flasts) as f(canvas, id_second, first, last);
+            """;
+        var upsert = rows.Count == 0 ? "" : """
             insert into event_status as s (canvas, id, worker, status, rank, attempts, enqueued_at, run_at, started_at,
-                finished_at, result, error, updated_at)
+                finished_at, result, error, restarted_at, updated_at)
             select u.canvas, u.id, u.worker, u.status, u.rank, u.attempts, u.enqueued_at, u.run_at, u.started_at,
-                u.finished_at, u.result::json, u.error, now()
+                u.finished_at, u.result::json, u.error, u.restarted_at, now()
               from unnest(@canvases, @ids, @workers, @statuses, @ranks, @attempts, @enqueued, @runAt, @started,
-                  @finished, @results, @errors)
+                  @finished, @results, @errors, @restarts)
                    as u(canvas, id, worker, status, rank, attempts, enqueued_at, run_at, started_at, finished_at,
-                       result, error)
+                       result, error, restarted_at)
                 on conflict (canvas, id) do update
                set worker = excluded.worker, status = excluded.status, rank = excluded.rank, attempts =
                    excluded.attempts,
                    run_at = coalesce(excluded.run_at, s.run_at),
                    started_at = coalesce(excluded.started_at, s.started_at), finished_at = excluded.finished_at,
-                   result = excluded.result, error = excluded.error, updated_at = now()
+                   result = excluded.result, error = excluded.error,
+                   restarted_at = coalesce(excluded.restarted_at, s.restarted_at), updated_at = now()
              where (s.rank >= 40 and (excluded.started_at > s.finished_at or excluded.rank > s.rank))
                 or (excluded.rank >= 40 and s.rank < 40 and coalesce(excluded.finished_at >= s.started_at, true))
                 or (s.rank < 30 and excluded.rank = 30)
                 or (s.rank < 30 and excluded.rank < 30 and (excluded.attempts, excluded.rank) > (s.attempts, s.rank));
-            select pg_notify(@channel, @payload);
-            """, connection, transaction);
-        command.Parameters.Add(Array("canvases", NpgsqlDbType.Text, rows.Select(u => u.Canvas)));
-        command.Parameters.Add(Array("ids", NpgsqlDbType.Uuid, rows.Select(u => u.Id)));
-        command.Parameters.Add(Array("workers", NpgsqlDbType.Text, rows.Select(u => u.Worker)));
-        command.Parameters.Add(Array("statuses", NpgsqlDbType.Text, rows.Select(u => u.Status)));
-        command.Parameters.Add(Array("ranks", NpgsqlDbType.Smallint, rows.Select(u => u.Rank)));
-        command.Parameters.Add(Array("attempts", NpgsqlDbType.Integer, rows.Select(u => u.Attempts)));
-        command.Parameters.Add(Array("enqueued", NpgsqlDbType.TimestampTz, rows.Select(u => u.EnqueuedAt.UtcDateTime)));
-        command.Parameters.Add(Array("runAt", NpgsqlDbType.TimestampTz, rows.Select(u => u.RunAt?.UtcDateTime)));
-        command.Parameters.Add(Array("started", NpgsqlDbType.TimestampTz, rows.Select(u => u.StartedAt?.UtcDateTime)));
-        command.Parameters
-            .Add(Array("finished", NpgsqlDbType.TimestampTz, rows.Select(u => u.FinishedAt?.UtcDateTime)));
-        command.Parameters.Add(Array("results", NpgsqlDbType.Text, rows.Select(u => TenantText.Store(u.Result))));
-        command.Parameters.Add(Array("errors", NpgsqlDbType.Text, rows.Select(u => TenantText.Store(u.Error))));
-        command.Parameters
-            .Add(Array("restarts", NpgsqlDbType.TimestampTz, rows.Select(u => u.RestartedAt?.UtcDateTime)));
+            """;
+        await using var command = new NpgsqlCommand(
+            "set local synchronous_commit = off;" + restarts + emitted + finishes + upsert +
+                "select pg_notify(@channel, @payload);",
+            connection,
+            transaction);
+        if (rows.Count > 0)
+        {
+            AddRuns(command, "", rows);
+            command.Parameters.Add(Array("canvases", NpgsqlDbType.Text, rows.Select(u => u.Canvas)));
+            command.Parameters.Add(Array("ranks", NpgsqlDbType.Smallint, rows.Select(u => u.Rank)));
+            command.Parameters.Add(Array("runAt", NpgsqlDbType.TimestampTz, rows.Select(u => u.RunAt?.UtcDateTime)));
+            command.Parameters
+                .Add(Array("restarts", NpgsqlDbType.TimestampTz, rows.Select(u => u.RestartedAt?.UtcDateTime)));
+        }
+        if (finished.Count > 0) AddFinishes(command, finished);
         if (emits.Count > 0)
         {
             var firsts = new int[emits.Count];
@@ -124,6 +140,59 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         command.Parameters.AddWithValue("payload", canvases.Length > MaxPayload ? "" : canvases);
         await command.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A run's end as the worker writes it: final, and no restart. Stored in <c>event_finishes</c>, where nothing
+    /// replaces it; a read sets it against the event's row by the upsert's rule.
+    /// </summary>
+    private static bool IsFinishedRun(EventStatusUpdate update)
+        => update.Rank == EventStatuses.FinishedRank && update.RestartedAt is null;
+
+    /// <summary>
+    /// The finished runs, flat, each canvas and second of their ids a slice (<c>first</c> to <c>last</c>, 1-based).
+    /// </summary>
+    private static void AddFinishes(NpgsqlCommand command, List<EventStatusUpdate> finished)
+    {
+        var groups = finished.GroupBy(u => (u.Canvas, Second: IdSecond(u.Id))).ToList();
+        var ordered = groups.SelectMany(g => g).ToList();
+        var (firsts, lasts) = (new int[groups.Count], new int[groups.Count]);
+        for (int g = 0, next = 1; g < groups.Count; next += groups[g].Count(), g++)
+            (firsts[g], lasts[g]) = (next, next + groups[g].Count() - 1);
+        command.Parameters.Add(Array("fcanvases", NpgsqlDbType.Text, groups.Select(g => g.Key.Canvas)));
+        command.Parameters.Add(Array("fseconds", NpgsqlDbType.TimestampTz, groups.Select(g => g.Key.Second)));
+        command.Parameters.Add(Array("ffirsts", NpgsqlDbType.Integer, firsts));
+        command.Parameters.Add(Array("flasts", NpgsqlDbType.Integer, lasts));
+        AddRuns(command, "f", ordered);
+    }
+
+    /// <summary>
+    /// The columns an event's row and a finished run share, one array each, named <paramref name="prefix"/> + column.
+    /// </summary>
+    private static void AddRuns(NpgsqlCommand command, string prefix, List<EventStatusUpdate> updates)
+    {
+        void Add<T>(string name, NpgsqlDbType type, Func<EventStatusUpdate, T> value)
+            => command.Parameters.Add(Array(prefix + name, type, updates.Select(value)));
+        Add("ids", NpgsqlDbType.Uuid, u => u.Id);
+        Add("workers", NpgsqlDbType.Text, u => u.Worker);
+        Add("statuses", NpgsqlDbType.Text, u => u.Status);
+        Add("attempts", NpgsqlDbType.Integer, u => u.Attempts);
+        Add("enqueued", NpgsqlDbType.TimestampTz, u => u.EnqueuedAt.UtcDateTime);
+        Add("started", NpgsqlDbType.TimestampTz, u => u.StartedAt?.UtcDateTime);
+        Add("finished", NpgsqlDbType.TimestampTz, u => u.FinishedAt?.UtcDateTime);
+        // Handler output, stored by the tenant-text rule; a result is one JSON value already (RunStatus).
+        Add("results", NpgsqlDbType.Text, u => TenantText.Store(u.Result));
+        Add("errors", NpgsqlDbType.Text, u => TenantText.Store(u.Error));
+    }
+
+    /// <summary>
+    /// The second an event's id was made in (its version-7 millisecond; any other id, some second all the same): where
+    /// its finished runs are filed, and found.
+    /// </summary>
+    private static DateTime IdSecond(Guid id)
+    {
+        var from = EmittedWithin(id).From;
+        return from.AddTicks(-(from.Ticks % TimeSpan.TicksPerSecond));
     }
 
     /// <summary>
@@ -200,24 +269,76 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var (from, to) = EmittedWithin(id);
-        // The event's own row outranks its emit request's queued.
-        var row = await connection.QueryFirstOrDefaultAsync<(Guid Id, string Worker, string Status, int Attempts,
-            DateTime EnqueuedAt, DateTime? RunAt,
-            DateTime? StartedAt, DateTime? FinishedAt, string? Result, string? Error)?>(new CommandDefinition("""
-            select id, worker, status, attempts, enqueued_at, run_at, started_at, finished_at, result, error from (
-                select 0 as source, id, worker, status, attempts, enqueued_at, run_at, started_at, finished_at,
-                    result::text as result, error
-                  from event_status where canvas = @canvas and id = @id
-                union all
-                select 1, e.id, e.worker, @queued, 1, b.enqueued_at, null, null, null, null, null
-                  from event_emits b cross join lateral unnest(b.ids, b.workers) as e(id, worker)
-                 where b.canvas = @canvas and b.enqueued_at >= @from and b.enqueued_at < @to and e.id = @id) found
-             order by source limit 1
-            """, new { canvas, id, from, to, queued = EventStatuses.Queued }, cancellationToken: cancellationToken));
-        return row is not { } r
-            ? null
-            : new EventStatusRow(r.Id, r.Worker, r.Status, r.Attempts, UnhandledStore.Utc(r.EnqueuedAt), Utc(r.RunAt),
-            Utc(r.StartedAt), Utc(r.FinishedAt), r.Result, r.Error);
+        // The event's own row and its finished runs, or else its emit request's queued.
+        var found = (await connection.QueryAsync<StoredStatus>(new CommandDefinition("""
+            select 0 as Source, worker, status, rank, attempts, enqueued_at as EnqueuedAt, run_at as RunAt,
+                started_at as StartedAt, finished_at as FinishedAt, result::text as Result, error,
+                restarted_at as RestartedAt
+              from event_status where canvas = @canvas and id = @id
+            union all
+            select 1, e.worker, e.status, @finishedRank, e.attempts, e.enqueued_at, null, e.started_at, e.finished_at,
+                e.result, e.error, null
+              from event_finishes f cross join lateral unnest(f.ids, f.workers, f.statuses, f.attempts, f.enqueued_at,
+                  f.started_at, f.finished_at, f.results, f.errors)
+                   as e(id, worker, status, attempts, enqueued_at, started_at, finished_at, result, error)
+             where f.canvas = @canvas and f.id_second = @second and @id = any(f.ids) and e.id = @id
+            union all
+            select 2, e.worker, @queued, @queuedRank, 1, b.enqueued_at, null, null, null, null, null, null
+              from event_emits b cross join lateral unnest(b.ids, b.workers) as e(id, worker)
+             where b.canvas = @canvas and b.enqueued_at >= @from and b.enqueued_at < @to and e.id = @id
+            """, new
+        {
+            canvas,
+            id,
+            from,
+            to,
+            second = IdSecond(id),
+            queued = EventStatuses.Queued,
+            queuedRank = EventStatuses.QueuedRank,
+            finishedRank = EventStatuses.FinishedRank,
+        }, cancellationToken: cancellationToken))).ToList();
+        if (Latest(canvas, id, found) is not { } latest) return null;
+        return new EventStatusRow(id, latest.Worker, latest.Status, latest.Attempts, latest.EnqueuedAt, latest.RunAt,
+            latest.StartedAt, latest.FinishedAt, latest.Result, latest.Error);
+    }
+
+    /// <summary>
+    /// One stored status of an event, as a read finds it (Source: 0 its row, 1 a finished run, 2 its emit).
+    /// </summary>
+    private sealed record StoredStatus(
+        int Source,
+        string Worker,
+        string Status,
+        short Rank,
+        int Attempts,
+        DateTime EnqueuedAt,
+        DateTime? RunAt,
+        DateTime? StartedAt,
+        DateTime? FinishedAt,
+        string? Result,
+        string? Error,
+        DateTime? RestartedAt);
+
+    /// <summary>
+    /// The status the upsert would have left, had every write gone to one row: the row, and each finished run that
+    /// supersedes it (the earliest first, as the first to land wins among finished ones); finished runs from before the
+    /// row's restart are a dead letter's past. The emit's queued only when nothing else is known.
+    /// </summary>
+    private static EventStatusUpdate? Latest(string canvas, Guid id, List<StoredStatus> found)
+    {
+        EventStatusUpdate Update(StoredStatus s) => new(canvas, id, s.Worker, s.Status, s.Rank, s.Attempts,
+            UnhandledStore.Utc(s.EnqueuedAt), Utc(s.RunAt), Utc(s.StartedAt), Utc(s.FinishedAt), s.Result, s.Error,
+            Utc(s.RestartedAt));
+        var row = found.Find(s => s.Source == 0);
+        var latest = row is null ? null : Update(row);
+        foreach (var run in found.Where(s => s.Source == 1 && !(s.FinishedAt < row?.RestartedAt))
+            .OrderBy(s => s.FinishedAt))
+        {
+            var finished = Update(run);
+            if (latest is null) latest = finished;
+            else if (finished.Supersedes(latest)) latest = finished.After(latest);
+        }
+        return latest ?? (found.Find(s => s.Source == 2) is { } emitted ? Update(emitted) : null);
     }
 
     /// <summary>Drops the statuses not written for <paramref name="keepFor"/>; returns how many.</summary>
@@ -230,6 +351,7 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
              where enqueued_at < now() - make_interval(secs => @seconds) and updated_at < now() - make_interval(secs =>
                  @seconds);
             delete from event_emits where enqueued_at < now() - make_interval(secs => @seconds);
+            delete from event_finishes where written_at < now() - make_interval(secs => @seconds);
             """,
             new { seconds = keepFor.TotalSeconds }, cancellationToken: cancellationToken));
     }

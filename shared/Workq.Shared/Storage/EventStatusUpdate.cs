@@ -120,10 +120,10 @@ public sealed record EventStatusUpdate(
               || (Attempts == old.Attempts && Rank > old.Rank));
 
     /// <summary>
-    /// What a later write leaves of an earlier one it replaced: the start time, when it does not know it.
+    /// What a later write leaves of an earlier one it replaced, as the upsert does: the start time and a delayed
+    /// event's run time, when it does not know them. A restart keeps nothing: the event starts again.
     /// </summary>
-    public EventStatusUpdate After(EventStatusUpdate old) =>
-        StartedAt is null && old.StartedAt is not null && RestartedAt is null
-            ? this with { StartedAt = old.StartedAt }
-            : this;
+    public EventStatusUpdate After(EventStatusUpdate old) => RestartedAt is not null
+        ? this
+        : this with { StartedAt = StartedAt ?? old.StartedAt, RunAt = RunAt ?? old.RunAt };
 }

@@ -282,6 +282,27 @@ public static class Schema
         create index if not exists event_emits_by_canvas on event_emits (canvas, enqueued_at);
         create index if not exists event_emits_by_enqueued on event_emits using brin (enqueued_at);
 
+        -- The worker's finished runs (EventStatusStore): one row per canvas, flush and second their ids were made in,
+        -- not per event; a read finds an event's in its id's second and sets them against its event_status row. Pruned
+        -- by when they were written. restarted_at: the redrive an event_status row is from, so that finished runs from
+        -- before it are not taken for its end.
+        create table if not exists event_finishes (
+            canvas text collate "C" not null,
+            id_second timestamptz not null,
+            written_at timestamptz not null default now(),
+            ids uuid[] not null,
+            workers text[] not null,
+            statuses text[] not null,
+            attempts int[] not null,
+            enqueued_at timestamptz[] not null,
+            started_at timestamptz[] not null,
+            finished_at timestamptz[] not null,
+            results text[] not null,
+            errors text[] not null);
+        create index if not exists event_finishes_by_canvas on event_finishes (canvas, id_second);
+        create index if not exists event_finishes_by_written on event_finishes using brin (written_at);
+        alter table event_status add column if not exists restarted_at timestamptz;
+
         -- Ordering keys (docs/DESIGN.md): a worker's lane queues (0 until its first keyed event), and the key of a
         -- delayed, parked or dead-lettered event, so it goes back to its lane.
         alter table workers add column if not exists ordering_lanes int not null default 0;

@@ -6,7 +6,8 @@ namespace Workq.Tests.Storage;
 
 /// <summary>
 /// The event status store on PostgreSQL: one row per event that later writes replace in place, the emitter's queued of
-/// a whole request in one row that the event's own row outranks, and pruning by last change.
+/// a whole request in one row that the event's own row outranks, the worker's finished runs many to a row, and pruning
+/// by last change.
 /// </summary>
 public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFixture<ThrowawayDatabase>
 {
@@ -192,11 +193,10 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
                 = (ends, $"{name}: {string.Join(" → ", order.Select(w => $"{w.Status}/{w.Attempts}"))}");
         }
 
-        await using var connection = await database.Db.OpenConnectionAsync();
-        var stored = (await connection.QueryAsync<(Guid Id, string Status)>(
-            "select id, status from event_status where canvas = @canvas",
-            new { canvas }))
-            .ToDictionary(r => r.Id, r => r.Status);
+        // Read as the API reads them: the event's row folded with its finished runs, which are stored apart.
+        var stored = new Dictionary<Guid, string>();
+        foreach (var id in expected.Keys)
+            if (await store.FindAsync(canvas, id, CancellationToken.None) is { } row) stored[id] = row.Status;
         var wrong = expected.Where(e => stored.GetValueOrDefault(e.Key) != e.Value.Ends)
             .Select(e => $"{e.Value.Order} ends {stored.GetValueOrDefault(e.Key)}, not {e.Value.Ends}").ToList();
         Assert.True(expected.Count > 300, $"only {expected.Count} orders");
@@ -242,5 +242,107 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
         Assert.Null(await store.FindAsync(old, stale.Ids[0], CancellationToken.None));
         Assert.Equal(EventStatuses.Queued, (await store.FindAsync(old, fresh.Ids[0], CancellationToken.None))!.Status);
         Assert.Null(await store.FindAsync(deleted, doomed.Ids[0], CancellationToken.None));
+    }
+
+    private static EventStatusUpdate Finished(
+        string canvas,
+        Guid id,
+        DateTimeOffset startedAt,
+        string status = EventStatuses.Completed,
+        string? result = null) =>
+        new(
+            canvas,
+            id,
+            "w",
+            status,
+            EventStatuses.FinishedRank,
+            1,
+            startedAt,
+            StartedAt: startedAt,
+            FinishedAt: startedAt.AddMilliseconds(2),
+            Result: result);
+
+    [Fact]
+    public async Task A_flushs_finished_runs_are_one_row_per_second_of_their_ids_and_each_reads_as_its_own()
+    {
+        var canvas = await CanvasAsync("finishes-");
+        var at = DateTimeOffset.UtcNow;
+        var ids = Enumerable.Range(0, 50).Select(_ => Guid.CreateVersion7(at)).ToList();
+        var later = Guid.CreateVersion7(at.AddSeconds(2));
+        await store.UpsertAsync(
+            [.. ids.Select((id, i) => Finished(canvas, id, at, i % 2 == 0 ? EventStatuses.Completed : EventStatuses
+                .Failed, result: $"{{\"n\":{i}}}")), Finished(canvas, later, at)],
+            CancellationToken.None);
+
+        await using (var connection = await database.Db.OpenConnectionAsync())
+        {
+            Assert.Equal(2, await connection.ExecuteScalarAsync<int>(
+                "select count(*) from event_finishes where canvas = @canvas",
+                new { canvas }));
+            Assert.Equal(0, await connection.ExecuteScalarAsync<int>(
+                "select count(*) from event_status where canvas = @canvas",
+                new { canvas }));
+        }
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var row = await store.FindAsync(canvas, ids[i], CancellationToken.None);
+            Assert.Equal(
+                (ids[i], i % 2 == 0 ? EventStatuses.Completed : EventStatuses.Failed, $"{{\"n\":{i}}}"),
+                (row!.Id, row.Status, row.Result));
+            Assert.NotNull(row.FinishedAt);
+        }
+        Assert.Equal(EventStatuses.Completed, (await store.FindAsync(canvas, later, CancellationToken.None))!.Status);
+        // Another canvas asking for them finds nothing.
+        Assert.Null(await store.FindAsync(await CanvasAsync("finishes-other-"), ids[0], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_redriven_event_reads_as_its_redrive_not_as_a_run_that_finished_before_it_was_dead_lettered()
+    {
+        var canvas = await CanvasAsync("redrive-");
+        var at = DateTimeOffset.UtcNow.AddSeconds(-10);
+        var envelope = new EventEnvelope(Guid.CreateVersion7(at), canvas, "w", at, 0, null);
+        // A run finished (its ack lost), a redelivery crashed and was dead-lettered, then an operator redrove it.
+        await store.UpsertAsync([Finished(canvas, envelope.Id, at)], CancellationToken.None);
+        await store.UpsertAsync(
+            [EventStatusUpdate.DeadLettered(envelope, 2, "runner crashed") with { StartedAt = at.AddSeconds(1) }],
+            CancellationToken.None);
+        Assert.Equal(
+            EventStatuses.DeadLettered,
+            (await store.FindAsync(canvas, envelope.Id, CancellationToken.None))!.Status);
+        await store.UpsertAsync(
+            [EventStatusUpdate.Queued(envelope, restartedAt: DateTimeOffset.UtcNow)],
+            CancellationToken.None);
+        Assert.Equal(
+            EventStatuses.Queued,
+            (await store.FindAsync(canvas, envelope.Id, CancellationToken.None))!.Status);
+
+        // The redriven run's end is the event's.
+        await store.UpsertAsync(
+            [Finished(canvas, envelope.Id, DateTimeOffset.UtcNow, result: "2")],
+            CancellationToken.None);
+        var row = await store.FindAsync(canvas, envelope.Id, CancellationToken.None);
+        Assert.Equal((EventStatuses.Completed, "2"), (row!.Status, row.Result));
+    }
+
+    [Fact]
+    public async Task Finished_runs_are_pruned_by_when_they_were_written_and_go_with_their_canvas()
+    {
+        var (kept, deleted) = (await CanvasAsync("prune-finishes-"), await CanvasAsync("gone-finishes-"));
+        var at = DateTimeOffset.UtcNow;
+        var (stale, fresh, doomed) = (Guid.CreateVersion7(at), Guid.CreateVersion7(at), Guid.CreateVersion7(at));
+        await store.UpsertAsync([Finished(kept, stale, at)], CancellationToken.None);
+        await using (var connection = await database.Db.OpenConnectionAsync())
+            await connection.ExecuteAsync(
+                "update event_finishes set written_at = now() - interval '2 days' where canvas = @kept",
+                new { kept });
+        await store.UpsertAsync([Finished(kept, fresh, at), Finished(deleted, doomed, at)], CancellationToken.None);
+
+        Assert.True(await store.PruneAsync(TimeSpan.FromHours(24), CancellationToken.None) >= 1);
+        await store.DeleteCanvasAsync(deleted, CancellationToken.None);
+
+        Assert.Null(await store.FindAsync(kept, stale, CancellationToken.None));
+        Assert.Equal(EventStatuses.Completed, (await store.FindAsync(kept, fresh, CancellationToken.None))!.Status);
+        Assert.Null(await store.FindAsync(deleted, doomed, CancellationToken.None));
     }
 }
