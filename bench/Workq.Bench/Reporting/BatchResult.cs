@@ -1,3 +1,8 @@
 namespace Workq.Bench.Reporting;
 
-public sealed record BatchResult(Throughput Run, double EmitPerSecond, IReadOnlyList<CpuShare> Cpu);
+/// <summary>Scenario 3: throughput, and the CPU and allocations per event of each process.</summary>
+public sealed record BatchResult(
+    Throughput Run,
+    double EmitPerSecond,
+    IReadOnlyList<CpuShare> Cpu,
+    IReadOnlyList<AllocationShare>? Allocated = null);

@@ -36,6 +36,17 @@ public static class Report
 
     public const double WorkqMicrosGoal = 35;
     public const double PostgresMicrosGoal = 5;
+    /// <summary>
+    /// What each service may allocate per event in scenario 3 (the others: 1 KiB): a budget at the figures of
+    /// 2026-12-07 (emitter 4.4 KB, worker 6.0 KB) with some room, so that a regression shows in the next run.
+    /// </summary>
+    private static readonly Dictionary<string, double> AllocatedBytesBudget = new()
+    {
+        ["emitter"] = 5_120,
+        ["worker"] = 7_168,
+    };
+
+    private static double AllocationBudget(string process) => AllocatedBytesBudget.GetValueOrDefault(process, 1_024);
 
     /// <summary>Issue 27's goals: CPU per event, the tail under load against the broker's floor, throughput.</summary>
     public static IReadOnlyList<Target> Goals(BenchReport r)
@@ -64,10 +75,23 @@ public static class Report
                         $"{Percent(Ratio(r.ColdBatch?.Run.PerSecond, r.Raw?.PerSecond))})"
                     : "not run",
                 r.WorkqOverRaw is { } ratio ? ratio >= 0.95 : null),
+            Allocations(r.Batch),
             new($"single emits (4), {r.Options.SingleClients} clients", ">= 9,000 req/s, p99 <= 30 ms",
                 r.Single is { } s ? $"{N(s.PerSecond)} req/s, p99 {N(s.Latency.P99)} ms" : "not run",
                 r.Single is { } single ? single.PerSecond >= 9_000 && single.Latency.P99 <= 30 : null),
         ];
+
+        static Target Allocations(BatchResult? batch)
+        {
+            var shares = batch?.Allocated ?? [];
+            return new("allocations per event, batch (3), each service (bytes)",
+                $"emitter <= {N(AllocationBudget("emitter"))}, worker <= {N(AllocationBudget("worker"))}, others <= " +
+                    $"{N(AllocationBudget(""))}",
+                shares.Count > 0
+                    ? string.Join(", ", shares.Select(a => $"{a.Process} {N(a.BytesPerEvent)}"))
+                    : "not run",
+                shares.Count > 0 ? shares.All(a => a.BytesPerEvent <= AllocationBudget(a.Process)) : null);
+        }
 
         static Target Tail(string what, WaitResult? wait, Latencies? floor)
         {

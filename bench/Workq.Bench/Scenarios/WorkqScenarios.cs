@@ -58,6 +58,8 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
             before + (long)warmup * options.BatchSize,
             cancellationToken);
         before = await api.ProcessedAsync(Canvas, Noop, cancellationToken);
+        var allocated = new AllocationMeter(cluster, api.Http);
+        await allocated.StartAsync(cancellationToken);
         var cpu = new CpuMeter(cluster);
         cpu.Start();
         var clock = Stopwatch.StartNew();
@@ -68,7 +70,12 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
             before + events,
             cancellationToken);
         var run = new Throughput(events, clock.Elapsed.TotalSeconds, emitted.TotalSeconds);
-        return new BatchResult(run, Math.Round(events / emitted.TotalSeconds, 1), cpu.PerEvent(events));
+        var cpuShares = cpu.PerEvent(events);
+        return new BatchResult(
+            run,
+            Math.Round(events / emitted.TotalSeconds, 1),
+            cpuShares,
+            await allocated.PerEventAsync(events, cancellationToken));
     }
 
     /// <summary>

@@ -73,13 +73,14 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
               from unnest(@emitCanvases, @emitEnqueued, @emitFirsts, @emitCounts) as e(canvas, enqueued_at, first,
                   count);
             """;
-        // Finished runs the same way, a row per canvas and second of their ids.
+        // Finished runs the same way, a row per canvas and second of their ids; each result checked to be JSON, as the
+        // row's json column checks its own.
         var finishes = finished.Count == 0 ? "" : """
             insert into event_finishes (canvas, id_second, ids, workers, statuses, attempts, enqueued_at, started_at,
                 finished_at, results, errors)
             select f.canvas, f.id_second, @fids[f.first:f.last], @fworkers[f.first:f.last], @fstatuses[f.first:f.last],
                 @fattempts[f.first:f.last], @fenqueued[f.first:f.last], @fstarted[f.first:f.last],
-                @ffinished[f.first:f.last], @fresults[f.first:f.last], @ferrors[f.first:f.last]
+                @ffinished[f.first:f.last], @fresults[f.first:f.last]::json[]::text[], @ferrors[f.first:f.last]
               from unnest(@fcanvases, @fseconds, @ffirsts, @flasts) as f(canvas, id_second, first, last);
             """;
         var upsert = rows.Count == 0 ? "" : """
