@@ -153,6 +153,16 @@ if [[ -n "$slowest" ]]; then
   echo; echo "Ten slowest tests (all runs):"; echo "$slowest"
 fi
 
+# Each failed test with its message and first frames, last, where a reader of the output's tail finds them.
+failures="$(awk '
+  /^  Failed / { shown = 0; block = 1; print; next }
+  block && /^  (Passed|Skipped) |^Results File|^Test Run|^Total tests/ { block = 0 }
+  block && shown < 12 { print; shown++ }
+' "${logs[@]}" | awk 'NR <= 60')"
+if [[ -n "$failures" ]]; then
+  echo; echo "Failed tests (message and first frames):"; echo "$failures"
+fi
+
 echo
 if [[ -n "$summary" ]]; then
   echo "$summary"

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Workq.Shared.Messaging;
 
 namespace Workq.UnitTests;
@@ -8,23 +9,25 @@ namespace Workq.UnitTests;
 public sealed class ConfirmDeadlineTests
 {
     [Fact]
-    public async Task Publishes_of_one_second_share_a_token_firing_after_the_timeout_and_the_next_second_gets_another()
+    public void Publishes_of_one_second_share_a_token_firing_after_the_timeout_and_the_next_second_gets_another()
     {
-        var deadline = new ConfirmDeadline(TimeSpan.FromMilliseconds(100));
-        // Taken at the start of a second, so the two reads fall in the same one.
-        while (Environment.TickCount64 % 1000 > 500) await Task.Delay(10);
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero));
+        var deadline = new ConfirmDeadline(TimeSpan.FromMilliseconds(100), clock);
         var first = deadline.Token;
+        clock.Advance(TimeSpan.FromMilliseconds(900));
         Assert.Equal(first, deadline.Token);
         Assert.False(first.IsCancellationRequested);
 
-        var fired = new TaskCompletionSource();
-        using var registration = first.Register(fired.SetResult);
-        // Timeout + up to one second: it fires well within 5 s.
-        await fired.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        var second = deadline.Token;
+        Assert.NotEqual(first, second);
+        Assert.False(first.IsCancellationRequested);
 
-        var second = Environment.TickCount64 / 1000;
-        while (Environment.TickCount64 / 1000 == second) await Task.Delay(10);
-        Assert.NotEqual(first, deadline.Token);
-        Assert.False(deadline.Token.IsCancellationRequested);
+        // Timeout + one second after its window opened: the first fires, the second's later.
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.True(first.IsCancellationRequested);
+        Assert.False(second.IsCancellationRequested);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(second.IsCancellationRequested);
     }
 }

@@ -302,8 +302,10 @@ public sealed class EventPublisher(
 /// The deadline for a publish's confirm, shared by every publish started in the same second: one token source a second
 /// instead of one per event. A publish so gets between <c>timeout</c> and <c>timeout</c> + 1 s.
 /// </summary>
-internal sealed class ConfirmDeadline(TimeSpan timeout)
+internal sealed class ConfirmDeadline(TimeSpan timeout, TimeProvider? time = null)
 {
+    private readonly TimeProvider time = time ?? TimeProvider.System;
+
     private sealed record Window(long Second, CancellationTokenSource Source);
 
     private Window? current;
@@ -312,12 +314,12 @@ internal sealed class ConfirmDeadline(TimeSpan timeout)
     {
         get
         {
-            var second = Environment.TickCount64 / 1000;
+            var second = time.GetTimestamp() / time.TimestampFrequency;
             var window = Volatile.Read(ref current);
             if (window is not null && window.Second == second) return window.Source.Token;
             // Two threads may both open the second's window; either one serves. The old source is left to its timer:
             // publishes still hold its token, and it cancels itself at its deadline.
-            var opened = new Window(second, new CancellationTokenSource(timeout + TimeSpan.FromSeconds(1)));
+            var opened = new Window(second, new CancellationTokenSource(timeout + TimeSpan.FromSeconds(1), time));
             Volatile.Write(ref current, opened);
             return opened.Source.Token;
         }

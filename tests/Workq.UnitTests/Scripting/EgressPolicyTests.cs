@@ -103,18 +103,38 @@ public sealed class EgressPolicyTests
     }
 
     [Fact]
-    public async Task The_machines_own_name_resolving_to_loopback_is_refused_after_resolution()
+    public async Task A_name_resolving_to_loopback_is_refused_after_resolution()
     {
+        using var http = new HandlerHttp(EgressPolicy.Default);
+        using var client = http.For("attacker")();
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(
+            () => client.GetAsync("http://localhost:15672/api/overview"));
+
+        Assert.Contains("refused by the egress policy", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_machines_own_name_is_refused_whatever_it_resolves_to()
+    {
+        // Loopback where /etc/hosts says so, an interface's address in a container: both are the machine itself.
         var name = Dns.GetHostName();
-        var addresses = await Dns.GetHostAddressesAsync(name);
-        Assert.Contains(addresses, IPAddress.IsLoopback);
+        bool resolves;
+        try
+        {
+            resolves = (await Dns.GetHostAddressesAsync(name)).Length > 0;
+        }
+        catch (SocketException)
+        {
+            resolves = false;
+        }
         using var http = new HandlerHttp(EgressPolicy.Default);
         using var client = http.For("attacker")();
 
         var error = await Assert.ThrowsAsync<HttpRequestException>(
             () => client.GetAsync($"http://{name}:15672/api/overview"));
 
-        Assert.Contains("refused by the egress policy", error.Message, StringComparison.Ordinal);
+        if (resolves) Assert.Contains("refused by the egress policy", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
