@@ -172,13 +172,14 @@ WORKQ_SERVERS_POSTGRES_PASSWORD=$_SRV_PG_PASSWORD
 WORKQ_SERVERS_ADMIN_USER=$_SRV_ADMIN
 WORKQ_SERVERS_ADMIN_RABBITMQ_PASSWORD=$_SRV_ADMIN_RABBIT_PASSWORD
 WORKQ_SERVERS_ADMIN_POSTGRES_PASSWORD=$_SRV_ADMIN_PG_PASSWORD
-# The services' settings (scripts/credentials.sh):
+# The services' settings (scripts/credentials.sh). PostgreSQL is on this machine's loopback, so without TLS (which
+# was a sixth of the server's CPU under load, and the services' too): a remote database keeps Npgsql's default.
 WORKQ_RABBITMQ_URL='amqp://$_SRV_USER:$_SRV_RABBIT_PASSWORD@127.0.0.1:5672/'
 WORKQ_RABBITMQ_MANAGEMENT_URL='http://$_SRV_USER:$_SRV_RABBIT_PASSWORD@127.0.0.1:15672/'
-WORKQ_POSTGRES='Host=127.0.0.1;Port=5432;Username=$_SRV_USER;Password=$_SRV_PG_PASSWORD;Database=$_SRV_USER'
+WORKQ_POSTGRES='Host=127.0.0.1;Port=5432;Username=$_SRV_USER;Password=$_SRV_PG_PASSWORD;Database=$_SRV_USER;SSL Mode=Disable'
 # The servers' administrator, for the tests and the bench only (never the services'):
 WORKQ_SERVERS_ADMIN_RABBITMQ_MANAGEMENT_URL='http://$_SRV_ADMIN:$_SRV_ADMIN_RABBIT_PASSWORD@127.0.0.1:15672/'
-WORKQ_SERVERS_ADMIN_POSTGRES='Host=127.0.0.1;Port=5432;Username=$_SRV_ADMIN;Password=$_SRV_ADMIN_PG_PASSWORD;Database=postgres'
+WORKQ_SERVERS_ADMIN_POSTGRES='Host=127.0.0.1;Port=5432;Username=$_SRV_ADMIN;Password=$_SRV_ADMIN_PG_PASSWORD;Database=postgres;SSL Mode=Disable'
 EOF
   )
 }

@@ -297,6 +297,27 @@ public sealed class EventStatusStoreTests(ThrowawayDatabase database) : IClassFi
     }
 
     [Fact]
+    public async Task A_large_flush_of_finished_runs_is_compressed_with_lz4_and_reads_back_whole()
+    {
+        var canvas = await CanvasAsync("finishes-lz4-");
+        var at = DateTimeOffset.UtcNow;
+        var ids = Enumerable.Range(0, 2_000).Select(_ => Guid.CreateVersion7(at)).ToList();
+        await store.UpsertAsync(
+            [.. ids.Select((id, i) => Finished(canvas, id, at, result: $"{{\"n\":{i}}}"))],
+            CancellationToken.None);
+
+        await using (var connection = await database.Db.OpenConnectionAsync())
+        {
+            var compressions = (await connection.QueryAsync<string?>(
+                "select pg_column_compression(enqueued_at) from event_finishes where canvas = @canvas",
+                new { canvas })).ToList();
+            Assert.Equal("lz4", Assert.Single(compressions));
+        }
+        foreach (var i in new[] { 0, 999, 1_999 })
+            Assert.Equal($"{{\"n\":{i}}}", (await store.FindAsync(canvas, ids[i], CancellationToken.None))!.Result);
+    }
+
+    [Fact]
     public async Task A_redriven_event_reads_as_its_redrive_not_as_a_run_that_finished_before_it_was_dead_lettered()
     {
         var canvas = await CanvasAsync("redrive-");
