@@ -1,5 +1,6 @@
 using Scalar.AspNetCore;
 using Workq.Control.Apis;
+using Workq.Control.Batches;
 using Workq.Control.Events;
 using Workq.Shared.Http;
 
@@ -17,7 +18,7 @@ public static class ControlApi
         app.MapAdminGroup().MapCanvasesApi().MapInstancesApi().MapQuarantineApi();
         app.MapCanvasGroup()
             .MapWorkersApi().MapUnhandledApi().MapQueueApi().MapCronsApi()
-            .MapLookupApi().MapMetricsApi().MapEventsApi();
+            .MapLookupApi().MapMetricsApi().MapEventsApi().MapBatchesApi();
         return app;
     }
 }

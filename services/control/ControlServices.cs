@@ -50,6 +50,7 @@ public static class ControlServices
         services.AddSingleton<InstanceStore>();
         services.AddSingleton<CronStore>();
         services.AddSingleton<ScheduledEventStore>();
+        services.AddSingleton<BatchStore>();
         services.AddEventStatus();
         services.AddHostedSingleton<EventStatusWaiters>();
         services.AddTraceStore(traces);

@@ -26,6 +26,7 @@ public static class DispatcherServices
         services.AddSingleton<MetricsStore>();
         services.AddSingleton<CronStore>();
         services.AddSingleton<ScheduledEventStore>();
+        services.AddSingleton<BatchStore>();
         services.AddSingleton<ExchangeCheck>();
         services.AddHostedService<TopologyReconciler>();
         services.AddHostedService<UnhandledAndDeadLetterConsumer>();

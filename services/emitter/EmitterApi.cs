@@ -13,7 +13,7 @@ public static class EmitterApi
         // canvas.
         app.MapOpenApi();
         app.MapScalarApiReference(scalar => scalar.WithTitle("Workq emit API").DisableDefaultFonts());
-        app.MapCanvasGroup().MapEmitApi();
+        app.MapCanvasGroup().MapEmitApi().MapBatchesApi();
         return app;
     }
 }

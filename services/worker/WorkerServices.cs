@@ -27,6 +27,7 @@ public static class WorkerServices
         var services = builder.Services;
         services.AddSingleton<CancelledEventStore>();
         services.AddSingleton<ScheduledEventStore>();
+        services.AddSingleton<BatchStore>();
         services.AddSingleton<InstanceStore>();
         services.AddTraceStore(options.Traces);
         await builder.AddHandlerHostAsync(options);
@@ -38,6 +39,7 @@ public static class WorkerServices
         services.AddSingleton<LoopGuard>();
         services.AddSingleton<ConsumerLoads>();
         services.AddSingleton<IRateBuckets, RateBuckets>();
+        services.AddSingleton<BatchFinishes>();
         services.AddSingleton<ConsumerServices>();
         // The recorders before the consumers: they stop after them.
         services.AddEventStatus();

@@ -28,6 +28,7 @@ public static class QueueApi
         CancelledEventStore cancelled,
         ScheduledEventStore scheduled,
         EventStatusStore statuses,
+        BatchStore batches,
         IPublishEndpoint controlPlane,
         CancellationToken cancellationToken)
     {
@@ -38,8 +39,14 @@ public static class QueueApi
         await cancelled.AddAsync(route.Canvas, incarnation, route.Worker, eventId, cancellationToken);
         // A delayed event not yet due is deleted; the mark above still catches one a pump is publishing right now.
         var removed = await scheduled.DeleteAsync(route.Canvas, route.Worker, eventId, cancellationToken);
+        // A delayed member taken out before it was due never reaches a worker: it ends in its batch here.
+        if (removed is { BatchId: { } batchId })
+            await batches.RecordFinishesAsync(
+                [new BatchFinish(route.Canvas, batchId, eventId, EventStatuses.Cancelled)],
+                cancellationToken);
         await controlPlane.Publish(new EventCancelled(route.Canvas, route.Worker, eventId), cancellationToken);
-        await statuses.CancelAsync(route.Canvas, incarnation, route.Worker, eventId, removed, cancellationToken);
+        await statuses.CancelAsync(route.Canvas, incarnation, route.Worker, eventId, removed?.EnqueuedAt,
+            cancellationToken);
         return TypedResults.Accepted((string?)null);
     }
 
@@ -74,8 +81,8 @@ public static class QueueApi
         if (await commands.MissingAsync(route, cancellationToken) is { } missing) return missing;
         if (query.Parse(out var filter) is { } badFilter) return badFilter;
         if (paging.ParseLimit(out var limit) is { } badLimit) return badLimit;
-        DeadLetterCursor? after = null;
-        if (paging.Cursor is { } cursorText && (after = DeadLetterCursor.TryDecode(cursorText)) is null)
+        PageCursor? after = null;
+        if (paging.Cursor is { } cursorText && (after = PageCursor.TryDecode(cursorText)) is null)
             return PageQuery.BadCursor;
 
         var page = await deadLetters.SearchAsync(route.Canvas, route.Worker, filter, after, limit, cancellationToken);

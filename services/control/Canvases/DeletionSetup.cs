@@ -20,7 +20,8 @@ public static class DeletionSetup
             .Owns<CronStore>(perWorker: false)
             .Owns<ScheduledEventStore>(perWorker: true)
             .Owns<EventStatusStore>(perWorker: false)
-            .Owns<QuarantineStore>(perWorker: false);
+            .Owns<QuarantineStore>(perWorker: false)
+            .Owns<BatchStore>(perWorker: false);
         services.AddSingleton<CanvasDeletion>();
         services.AddSingleton<WorkerDeletion>();
         return services;

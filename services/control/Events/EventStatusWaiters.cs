@@ -23,6 +23,8 @@ public sealed class EventStatusWaiters(
     public const int ConcurrentReads = 8;
 
     private static readonly TimeSpan Reconnect = TimeSpan.FromSeconds(1);
+    // Notifications wake waiters; this bounds how late one is when a notification was lost.
+    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> changes = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim reads = new(ConcurrentReads, ConcurrentReads);
     private int waiting;
@@ -51,6 +53,31 @@ public sealed class EventStatusWaiters(
         finally
         {
             reads.Release();
+        }
+    }
+
+    /// <summary>
+    /// Reads (among the waiters' few reads at once) until <paramref name="done"/> says so or <paramref name="wait"/>
+    /// passed, reading again at each flush that touched the canvas, and at least every second in case a notification
+    /// was lost; answers the last read.
+    /// </summary>
+    public async Task<T> WaitAsync<T>(
+        string canvas,
+        Func<Task<T>> read,
+        Func<T, bool> done,
+        TimeSpan wait,
+        TimeProvider clock,
+        CancellationToken cancellationToken)
+    {
+        var deadline = clock.GetUtcNow() + wait;
+        while (true)
+        {
+            var changed = NextChange(canvas);
+            var value = await ReadAsync(read, cancellationToken);
+            var left = deadline - clock.GetUtcNow();
+            if (done(value) || left <= TimeSpan.Zero) return value;
+            await Task.WhenAny(changed, Task.Delay(left < Poll ? left : Poll, clock, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 

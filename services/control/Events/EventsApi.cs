@@ -13,8 +13,6 @@ namespace Workq.Control.Events;
 public static class EventsApi
 {
     public const int MaxWaitSeconds = 60;
-    // Notifications wake waiters; this bounds how late one is when a notification was lost.
-    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
 
     public static RouteGroupBuilder MapEventsApi(this RouteGroupBuilder canvas)
     {
@@ -32,15 +30,9 @@ public static class EventsApi
     {
         if (!Guid.TryParse(route.Id, out var id)) return Problems.BadRequest(
             $"'{route.Id}' is not an event id (a GUID).");
-        var wait = 0;
-        if (route.Wait is { } text && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out wait)
-            || wait > MaxWaitSeconds))
-            return Problems.BadRequest($"\"wait\" must be a whole number of seconds from 0 to {MaxWaitSeconds}.");
+        if (ParseWait(route.Wait, out var wait) is { } badWait) return badWait;
         if (wait == 0) return Answer(route, id, await statuses.FindAsync(route.Canvas, id, cancellationToken));
-        if (!waiters.TryEnter())
-            return Problems.TooManyRequests($"{options.MaxWaits} requests already wait on this control instance " +
-                $"(WORKQ_MAX_EVENT_WAITS); " +
-                "retry after the seconds in Retry-After, or ask without wait.", TimeSpan.FromSeconds(1));
+        if (!waiters.TryEnter()) return TooManyWaits(options);
         try
         {
             return await WaitAsync(route, id, wait, statuses, waiters, clock, cancellationToken);
@@ -51,6 +43,21 @@ public static class EventsApi
         }
     }
 
+    /// <summary>The seconds of <c>?wait</c> (0 when not given), or the problem with it.</summary>
+    public static ProblemHttpResult? ParseWait(string? text, out int wait)
+    {
+        wait = 0;
+        return text is null || (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out wait)
+            && wait <= MaxWaitSeconds)
+            ? null
+            : Problems.BadRequest($"\"wait\" must be a whole number of seconds from 0 to {MaxWaitSeconds}.");
+    }
+
+    /// <summary>The answer to a wait past <c>WORKQ_MAX_EVENT_WAITS</c>.</summary>
+    public static Problems.RetryAfterResult TooManyWaits(EventStatusOptions options) => Problems.TooManyRequests(
+        $"{options.MaxWaits} requests already wait on this control instance (WORKQ_MAX_EVENT_WAITS); " +
+        "retry after the seconds in Retry-After, or ask without wait.", TimeSpan.FromSeconds(1));
+
     private static async Task<Results<Ok<EventStatusView>, ProblemHttpResult, Problems.RetryAfterResult>> WaitAsync(
         EventStatusRoute route,
         Guid id,
@@ -58,24 +65,15 @@ public static class EventsApi
         EventStatusStore statuses,
         EventStatusWaiters waiters,
         TimeProvider clock,
-        CancellationToken cancellationToken)
-    {
-        var deadline = clock.GetUtcNow().AddSeconds(wait);
-        while (true)
-        {
-            var changed = waiters.NextChange(route.Canvas);
-            var row = await waiters.ReadAsync(
-                () => statuses.FindAsync(route.Canvas, id, cancellationToken),
-                cancellationToken);
-            var left = deadline - clock.GetUtcNow();
-            // An id not written yet may be a 202 whose status is still in the emitter's next flush: a wait waits for it
-            // too.
-            if ((row is not null && EventStatuses.IsFinal(row.Status))
-                || left <= TimeSpan.Zero) return Answer(route, id, row);
-            await Task.WhenAny(changed, Task.Delay(left < Poll ? left : Poll, clock, cancellationToken));
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-    }
+        CancellationToken cancellationToken) => Answer(route, id, await waiters.WaitAsync(
+            route.Canvas,
+            () => statuses.FindAsync(route.Canvas, id, cancellationToken),
+            // An id not written yet may be a 202 whose status is still in the emitter's next flush: a wait waits for
+            // it too.
+            row => row is not null && EventStatuses.IsFinal(row.Status),
+            TimeSpan.FromSeconds(wait),
+            clock,
+            cancellationToken));
 
     private static Results<Ok<EventStatusView>, ProblemHttpResult, Problems.RetryAfterResult> Answer(
         EventStatusRoute route,

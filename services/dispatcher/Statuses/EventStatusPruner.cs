@@ -4,11 +4,12 @@ using Workq.Shared.Storage;
 namespace Workq.Dispatcher.Statuses;
 
 /// <summary>
-/// Drops event statuses past <c>WORKQ_EVENT_STATUS_RETENTION_HOURS</c>. Idempotent, so any number of dispatchers may
-/// run it.
+/// Drops event statuses past <c>WORKQ_EVENT_STATUS_RETENTION_HOURS</c>, and finished batches past
+/// <c>WORKQ_BATCH_RETENTION_HOURS</c>. Idempotent, so any number of dispatchers may run it.
 /// </summary>
 public sealed class EventStatusPruner(
     EventStatusStore statuses,
+    BatchStore batches,
     EventStatusOptions options,
     ILogger<EventStatusPruner> logger) : BackgroundService
 {
@@ -28,6 +29,13 @@ public sealed class EventStatusPruner(
                         "Pruned {Count} event statuses older than {Hours} hours",
                         pruned,
                         options.Retention.TotalHours);
+                    var batchesPruned = await batches.PruneAsync(
+                        DateTimeOffset.UtcNow - options.BatchRetention,
+                        stoppingToken);
+                    if (batchesPruned > 0) logger.LogInformation(
+                        "Pruned {Count} batches finished over {Hours} hours ago",
+                        batchesPruned,
+                        options.BatchRetention.TotalHours);
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {

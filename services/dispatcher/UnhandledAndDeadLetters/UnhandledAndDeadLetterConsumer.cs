@@ -20,6 +20,7 @@ public sealed class UnhandledAndDeadLetterConsumer(
     DeadLetterStore deadLetters,
     QuarantineStore quarantine,
     EventStatusRecorder statuses,
+    BatchStore batches,
     EmitLimits options,
     ILogger<UnhandledAndDeadLetterConsumer> logger) : BackgroundService
 {
@@ -103,6 +104,10 @@ public sealed class UnhandledAndDeadLetterConsumer(
             };
         // The broker counts every failed delivery in x-delivery-count and gives up when it reaches the limit.
         var attempts = AttemptsOf(headers);
+        // Before the dead letter is kept: a failure here brings the message back, and a second finish of the same
+        // event counts once. Recorded even when its worker is gone, so its batch does not wait for it.
+        await RecordInBatchAsync(envelope.Canvas, envelope.BatchId, envelope.Id, EventStatuses.DeadLettered,
+            cancellationToken);
         if (!await deadLetters.AddAsync(envelope, delivery.Body, reason, attempts, cancellationToken))
         {
             // Its worker or canvas was deleted (and perhaps created again) since: the dead letter went with it.
@@ -123,6 +128,16 @@ public sealed class UnhandledAndDeadLetterConsumer(
             envelope.Worker,
             reason);
     }
+
+    /// <summary>A batch member that ended here ends in its batch (API.md "Batches").</summary>
+    private Task RecordInBatchAsync(
+        string canvas,
+        Guid? batchId,
+        Guid eventId,
+        string status,
+        CancellationToken cancellationToken) => batchId is { } batch
+        ? batches.RecordFinishesAsync([new BatchFinish(canvas, batch, eventId, status)], cancellationToken)
+        : Task.CompletedTask;
 
     /// <summary>The worker an event is for: its header, or the routing key it was published with.</summary>
     private static string? WorkerOf(BasicDeliverEventArgs delivery) =>
@@ -153,6 +168,8 @@ public sealed class UnhandledAndDeadLetterConsumer(
         var id = await quarantine.AddAsync(entry, cancellationToken);
         if (entry is { Canvas: { } canvas, Worker: { } worker, EventId: { } eventId })
         {
+            await RecordInBatchAsync(canvas, EventHeaders.Id(delivery.BasicProperties.Headers, EventHeaders.Batch),
+                eventId, EventStatuses.Quarantined, cancellationToken);
             var enqueuedAt = EventHeaders.Read(delivery.BasicProperties, canvas, worker).EnqueuedAt;
             // A dead letter's attempts are its runs'; a parked event never ran.
             var attempts = queue == Topology.DeadLetterQueue ? AttemptsOf(delivery.BasicProperties.Headers) : 1;

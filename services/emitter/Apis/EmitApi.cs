@@ -11,7 +11,7 @@ public static class EmitApi
     /// <summary>
     /// A batch may carry up to 1,000 events, each up to WORKQ_MAX_EVENT_BYTES; this bounds the request as a whole.
     /// </summary>
-    private const int MaxBatchBytes = 32 * 1024 * 1024;
+    internal const int MaxBatchBytes = 32 * 1024 * 1024;
 
     /// <summary>
     /// The emit routes, on the canvas group (its filter has checked access and the worker's name); 503 with Retry-After
@@ -67,13 +67,7 @@ public static class EmitApi
         using var body = await BodyBuffer.ReadAsync(request, MaxBatchBytes, cancellationToken);
         if (body is null) return Problems.TooLarge(MaxBatchBytes, "the limit of a batch request, 32 MiB");
         var batch = EventBatch.Parse(body.Memory, options.MaxEventBytes, DateTimeOffset.UtcNow);
-        if (batch.Items is not { } items)
-            return batch.EventTooLarge
-                ? TypedResults.Problem(
-                    detail: batch.Error,
-                    statusCode: StatusCodes.Status413PayloadTooLarge,
-                    title: "Payload too large")
-                : Problems.BadRequest(batch.Error!);
+        if (batch.Items is not { } items) return Refused(batch);
         if (OverRate<BatchEmitResponse>(rate, canvas, items.Count, options) is { } refused) return refused;
 
         var incarnation = request.HttpContext.CanvasIncarnation();
@@ -81,10 +75,18 @@ public static class EmitApi
         return TypedResults.Accepted((string?)null, new BatchEmitResponse(Array.ConvertAll(emitted, e => e.Id)));
     }
 
+    /// <summary>Why a batch's body was refused: 413 for an event over the limit, else 400.</summary>
+    internal static ProblemHttpResult Refused(BatchParse parse) => parse.EventTooLarge
+        ? TypedResults.Problem(
+            detail: parse.Error,
+            statusCode: StatusCodes.Status413PayloadTooLarge,
+            title: "Payload too large")
+        : Problems.BadRequest(parse.Error!);
+
     /// <summary>
     /// Null when the canvas may emit these events now (one token each); else why not, as the route's answer.
     /// </summary>
-    private static Results<Accepted<TResponse>, ProblemHttpResult, Problems.RetryAfterResult>? OverRate<TResponse>(
+    internal static Results<Accepted<TResponse>, ProblemHttpResult, Problems.RetryAfterResult>? OverRate<TResponse>(
         CanvasEmitRate rate,
         string canvas,
         int events,

@@ -8,7 +8,8 @@ public sealed class EmitEdges(
     EventPublisher publisher,
     IdempotencyStore idempotency,
     ScheduledEventStore scheduled,
-    EventStatusRecorder statuses) : IEmitEdges
+    EventStatusRecorder statuses,
+    BatchStore batches) : IEmitEdges
 {
     public Task<IReadOnlyDictionary<string, (Guid Id, DateTimeOffset EnqueuedAt)>> ClaimAsync(
         string canvas,
@@ -38,6 +39,14 @@ public sealed class EmitEdges(
         publisher.PublishInOrder(events, cancellationToken);
 
     public void RecordStatus(EventStatusUpdate update) => statuses.Record(update);
+
+    public Task<BatchChange> AddToBatchAsync(
+        string canvas,
+        Guid batchId,
+        IReadOnlyList<(Guid Id, string Worker)> events,
+        bool close,
+        CancellationToken cancellationToken) =>
+        batches.AddAsync(canvas, batchId, events, close, whileOpen: false, cancellationToken);
 
     public void RecordEmitted(EmittedEvents events) => statuses.RecordEmitted(events);
 }

@@ -14,7 +14,9 @@ public static class EventBatch
     public const int MaxItems = 1_000;
 
     /// <param name="now">What <c>delaySeconds</c> counts from and <c>runAt</c> is checked against.</param>
-    public static BatchParse Parse(ReadOnlyMemory<byte> body, int maxEventBytes, DateTimeOffset now)
+    /// <param name="allowEmpty">An empty array is a batch of none (a batch's events), not a 400.</param>
+    public static BatchParse Parse(ReadOnlyMemory<byte> body, int maxEventBytes, DateTimeOffset now,
+        bool allowEmpty = false)
     {
         var reader = new Utf8JsonReader(
             body.Span,
@@ -121,7 +123,7 @@ public static class EventBatch
                 previousWorker = worker;
             }
             reader.Read();
-            if (items.Count == 0) return BatchParse.Invalid("The batch is empty.");
+            if (items.Count == 0 && !allowEmpty) return BatchParse.Invalid("The batch is empty.");
             return new BatchParse(items, null);
         }
         catch (JsonException e)

@@ -18,7 +18,8 @@ public sealed class EventEmitter(IEmitEdges edges, TimeProvider time, EmitLimits
         long incarnation,
         IReadOnlyList<BatchItem> items,
         string? traceParent,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        BatchTarget? batch = null)
     {
         var plan = EmitPlan.Create(items, time.GetUtcNow());
         var (results, publish, claims, enqueuedAt) = (plan.Results, plan.Publish, plan.Claims, plan.EnqueuedAt);
@@ -34,7 +35,7 @@ public sealed class EventEmitter(IEmitEdges edges, TimeProvider time, EmitLimits
         {
             if (!publish[i] || items[i].RunAt is not { } runAt) continue;
             delayed.Add(new ScheduledEvent(
-                Envelope(canvas, incarnation, items[i], results[i].Id, enqueuedAt, traceParent),
+                Envelope(canvas, incarnation, items[i], results[i].Id, enqueuedAt, traceParent, batch),
                 runAt,
                 items[i].Event));
             publish[i] = false;
@@ -60,7 +61,8 @@ public sealed class EventEmitter(IEmitEdges edges, TimeProvider time, EmitLimits
         var events = new List<(EventEnvelope, ReadOnlyMemory<byte>)>(items.Count);
         for (var i = 0; i < items.Count; i++)
             if (publish[i]) events.Add(
-                (Envelope(canvas, incarnation, items[i], results[i].Id, enqueuedAt, traceParent), items[i].Event));
+                (Envelope(canvas, incarnation, items[i], results[i].Id, enqueuedAt, traceParent, batch),
+                    items[i].Event));
         // Not the request's token: a publish on the wire may be enqueued whether or not we wait for its confirm, so a
         // client that hangs up must not leave a claimed key without its event. Each publish ends at its confirm or its
         // deadline.
@@ -71,7 +73,8 @@ public sealed class EventEmitter(IEmitEdges edges, TimeProvider time, EmitLimits
         }
         catch (Exception e) when (e is BrokerUnavailableException or QueueFullException)
         {
-            RecordQueued(canvas, incarnation, enqueuedAt, items, results, publish, pending);
+            var confirmed = RecordQueued(canvas, incarnation, enqueuedAt, items, results, publish, pending);
+            if (batch is { } target) await AddToBatchAsync(canvas, target, delayed, confirmed);
             // The keys of events that may not have been enqueued are given back, so the client's retry enqueues them;
             // the keys of confirmed ones stay, so that retry does not enqueue those twice. pending follows the
             // published items' order.
@@ -81,15 +84,35 @@ public sealed class EventEmitter(IEmitEdges edges, TimeProvider time, EmitLimits
             await edges.ReleaseAsync(canvas, claims.FindAll(c => failed.Contains(c.Id)), CancellationToken.None);
             throw;
         }
-        RecordQueued(canvas, incarnation, enqueuedAt, items, results, publish, pending);
+        var enqueued = RecordQueued(canvas, incarnation, enqueuedAt, items, results, publish, pending);
+        if (batch is { } into) await AddToBatchAsync(canvas, into, delayed, enqueued);
         return results;
+    }
+
+    /// <summary>
+    /// The events this request enqueued (stored delayed or confirmed) join the batch, after the fact and before the
+    /// answer: the batch is open until then (or a member's own emit holds it), so it cannot finish without them.
+    /// </summary>
+    private async Task AddToBatchAsync(
+        string canvas,
+        BatchTarget batch,
+        List<ScheduledEvent> delayed,
+        (List<Guid> Ids, List<string> Workers) confirmed)
+    {
+        var members = new List<(Guid, string)>(delayed.Count + confirmed.Ids.Count);
+        foreach (var due in delayed) members.Add((due.Envelope.Id, due.Envelope.Worker));
+        for (var i = 0; i < confirmed.Ids.Count; i++) members.Add((confirmed.Ids[i], confirmed.Workers[i]));
+        if (await edges.AddToBatchAsync(canvas, batch.Id, members, batch.Close, CancellationToken.None) ==
+            BatchChange.Finished)
+            throw new BatchConflictException(
+                $"Batch '{batch.Id}' finished while these events were added to it: they were enqueued outside it.");
     }
 
     /// <summary>
     /// Each confirmed event is queued: noted, all of the request's at once, for the status store's next flush, which
     /// the answer does not wait for. They share <paramref name="enqueuedAt"/>, which their ids were made from.
     /// </summary>
-    private void RecordQueued(
+    private (List<Guid> Ids, List<string> Workers) RecordQueued(
         string canvas,
         long incarnation,
         DateTimeOffset enqueuedAt,
@@ -107,6 +130,7 @@ public sealed class EventEmitter(IEmitEdges edges, TimeProvider time, EmitLimits
             workers.Add(items[i].Worker);
         }
         edges.RecordEmitted(new EmittedEvents(canvas, enqueuedAt, [.. ids], [.. workers], incarnation));
+        return (ids, workers);
     }
 
     private static EventEnvelope Envelope(
@@ -115,8 +139,10 @@ public sealed class EventEmitter(IEmitEdges edges, TimeProvider time, EmitLimits
         BatchItem item,
         Guid id,
         DateTimeOffset enqueuedAt,
-        string traceParent) =>
-        new(id, canvas, item.Worker, enqueuedAt, Depth: 0, traceParent, item.OrderingKey, incarnation);
+        string traceParent,
+        BatchTarget? batch) =>
+        new(id, canvas, item.Worker, enqueuedAt, Depth: 0, traceParent, item.OrderingKey, incarnation,
+            BatchId: batch?.Id);
 
     private static string NewTraceParent() => $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";
 }

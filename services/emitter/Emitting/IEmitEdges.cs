@@ -37,5 +37,13 @@ public interface IEmitEdges
 
     void RecordStatus(EventStatusUpdate update);
 
+    /// <summary>Adds enqueued events to a batch (closing it when asked), unless it finished.</summary>
+    Task<BatchChange> AddToBatchAsync(
+        string canvas,
+        Guid batchId,
+        IReadOnlyList<(Guid Id, string Worker)> events,
+        bool close,
+        CancellationToken cancellationToken);
+
     void RecordEmitted(EmittedEvents events);
 }

@@ -14,4 +14,5 @@ public sealed record ConsumerServices(
     ConsumerLoads Loads,
     IRateBuckets RateBuckets,
     EventStatusRecorder Statuses,
+    BatchFinishes BatchFinishes,
     TimeProvider Time);

@@ -126,7 +126,9 @@ public sealed partial class WorkerConsumer
             if (services.Cancelled.IsCancelled(canvas, worker, envelope.Id))
             {
                 services.Runner.RecordCancelled(current.Version, envelope, attempt, delivery.Body);
-                Note(RunStatus.Cancelled(envelope, attempt));
+                var cancelled = RunStatus.Cancelled(envelope, attempt);
+                await services.BatchFinishes.RecordAsync(envelope, cancelled);
+                Note(cancelled);
                 services.Cancelled.Forget(canvas, worker, envelope.Id);
                 return true;
             }
@@ -135,7 +137,8 @@ public sealed partial class WorkerConsumer
             var result = await services.Runner
                 .RunAsync(current, envelope, attempt, suspect, delivery.Body, stopping.Token);
             var retry = Retry;
-            Note(RunStatus.Settled(envelope, attempt, startedAt, result, retry));
+            var settled = RunStatus.Settled(envelope, attempt, startedAt, result, retry);
+            Note(settled);
             var settlement = Settlement.Decide(
                 result,
                 new DeliveryState(attempt, retry, InLane: true, suspect, requeues));
@@ -156,6 +159,7 @@ public sealed partial class WorkerConsumer
                             stopping.Token);
                     return true;
                 default:
+                    await services.BatchFinishes.RecordAsync(envelope, settled);
                     return true;
             }
         }

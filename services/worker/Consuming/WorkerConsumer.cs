@@ -177,7 +177,9 @@ public sealed partial class WorkerConsumer(
             if (services.Cancelled.IsCancelled(canvas, worker, envelope.Id))
             {
                 services.Runner.RecordCancelled(current.Version, envelope, attempt, delivery.Body);
-                Note(RunStatus.Cancelled(envelope, attempt));
+                var cancelled = RunStatus.Cancelled(envelope, attempt);
+                await services.BatchFinishes.RecordAsync(envelope, cancelled);
+                Note(cancelled);
                 requeue = false;
                 services.Cancelled.Forget(canvas, worker, envelope.Id);
                 return;
@@ -195,9 +197,11 @@ public sealed partial class WorkerConsumer(
                 Note(RunStatus.Settled(envelope, attempt, startedAt, result, retry));
                 return;
             }
+            var settled = RunStatus.Settled(envelope, attempt, startedAt, result, retry);
+            await services.BatchFinishes.RecordAsync(envelope, settled);
             await services.Retries.PublishAsync(settlement, envelope, delivery.Body, stopping.Token);
             requeue = false;
-            Note(RunStatus.Settled(envelope, attempt, startedAt, result, retry));
+            Note(settled);
         }
         catch (Exception e)
         {

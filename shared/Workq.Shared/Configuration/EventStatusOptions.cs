@@ -21,6 +21,8 @@ public sealed class EventStatusOptions
     /// 429.
     /// </summary>
     public int MaxWaits { get; init; } = 1_000;
+    /// <summary>How long a batch is kept after it finished (<c>WORKQ_BATCH_RETENTION_HOURS</c>).</summary>
+    public TimeSpan BatchRetention { get; init; } = TimeSpan.FromHours(168);
 
     public static EventStatusOptions From(IConfiguration config)
     {
@@ -36,6 +38,7 @@ public sealed class EventStatusOptions
             },
             Retention = Setting.Hours(config, "WORKQ_EVENT_STATUS_RETENTION_HOURS", defaults.Retention),
             MaxWaits = Setting.Int(config, "WORKQ_MAX_EVENT_WAITS", defaults.MaxWaits),
+            BatchRetention = Setting.Hours(config, "WORKQ_BATCH_RETENTION_HOURS", defaults.BatchRetention),
         };
     }
 }

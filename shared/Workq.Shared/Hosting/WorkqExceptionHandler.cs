@@ -51,6 +51,7 @@ public sealed class WorkqExceptionHandler(
                     "The request holds text that is not valid Unicode (a lone surrogate)."),
             // Deleted (or re-created) while the request ran: for the caller, the canvas it was authorized for is no
             // more.
+            Storage.BatchConflictException conflict => (StatusCodes.Status409Conflict, "Conflict", conflict.Message),
             Storage.CanvasGoneException gone => (StatusCodes.Status404NotFound, "Not found", gone.Message),
             NpgsqlException or TimeoutException => (StatusCodes.Status503ServiceUnavailable, "Service unavailable",
                 "The registry database cannot be reached; try again shortly."),

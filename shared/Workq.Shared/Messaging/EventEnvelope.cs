@@ -3,7 +3,8 @@ namespace Workq.Shared.Messaging;
 /// <summary>
 /// An event's identity and routing; <c>OrderingKey</c> null for an event without one. The incarnations are those of its
 /// canvas and worker, 0 where not known (an emit names its worker, not an incarnation of it; an event from before
-/// incarnations names neither).
+/// incarnations names neither). <c>BatchId</c> is the batch the event belongs to (API.md "Batches"), <c>CallbackOf</c>
+/// the batch whose callback it is; null for an event outside batches.
 /// </summary>
 public readonly record struct EventEnvelope(
     Guid Id,
@@ -14,7 +15,9 @@ public readonly record struct EventEnvelope(
     string? TraceParent,
     string? OrderingKey = null,
     long CanvasIncarnation = 0,
-    long WorkerIncarnation = 0)
+    long WorkerIncarnation = 0,
+    Guid? BatchId = null,
+    Guid? CallbackOf = null)
 {
     /// <summary>
     /// False for an event of another incarnation of its canvas or worker than these: one deleted since, whose events

@@ -37,6 +37,10 @@ public static class EventHeaders
     /// </summary>
     public const string CanvasIncarnation = "workq-canvas-incarnation";
     public const string WorkerIncarnation = "workq-worker-incarnation";
+    /// <summary>The batch the event belongs to (API.md "Batches"): its final status counts there.</summary>
+    public const string Batch = "workq-batch";
+    /// <summary>The batch whose <c>onComplete</c> or <c>onSuccess</c> callback the event is.</summary>
+    public const string BatchCallback = "workq-batch-callback";
 
     /// <summary>The message properties of an event, with a header table of its own (callers may add to it).</summary>
     public static BasicProperties Create(in EventEnvelope envelope, int attempt = 1)
@@ -68,6 +72,8 @@ public static class EventHeaders
         if (envelope.OrderingKey is not null) headers[OrderingKey] = envelope.OrderingKey;
         if (envelope.CanvasIncarnation != 0) headers[CanvasIncarnation] = envelope.CanvasIncarnation;
         if (envelope.WorkerIncarnation != 0) headers[WorkerIncarnation] = envelope.WorkerIncarnation;
+        if (envelope.BatchId is { } batch) headers[Batch] = batch.ToString();
+        if (envelope.CallbackOf is { } callbackOf) headers[BatchCallback] = callbackOf.ToString();
         return headers;
     }
 
@@ -94,8 +100,14 @@ public static class EventHeaders
             String(headers, TraceParent),
             String(headers, OrderingKey),
             Long(headers, CanvasIncarnation) ?? 0,
-            Long(headers, WorkerIncarnation) ?? 0);
+            Long(headers, WorkerIncarnation) ?? 0,
+            Id(headers, Batch),
+            Id(headers, BatchCallback));
     }
+
+    /// <summary>A header holding an id; null when absent or not one.</summary>
+    public static Guid? Id(IDictionary<string, object?>? headers, string key) =>
+        headers is not null && headers.ContainsKey(key) && Guid.TryParse(String(headers, key), out var id) ? id : null;
 
     /// <summary>
     /// 1 on first delivery; retries start where the last run left off, and quorum queues count redeliveries in

@@ -74,7 +74,9 @@ public sealed class EventPublisher(
                 envelope.TraceParent,
                 StringComparison.Ordinal)
                 && Of.CanvasIncarnation == envelope.CanvasIncarnation
-                && Of.WorkerIncarnation == envelope.WorkerIncarnation;
+                && Of.WorkerIncarnation == envelope.WorkerIncarnation
+                && Of.BatchId == envelope.BatchId
+                && Of.CallbackOf == envelope.CallbackOf;
     }
 
     [ThreadStatic] private static SharedHeaders? lastHeaders;

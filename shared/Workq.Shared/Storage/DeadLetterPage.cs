@@ -1,3 +1,3 @@
 namespace Workq.Shared.Storage;
 
-public sealed record DeadLetterPage(IReadOnlyList<DeadLetter> Items, DeadLetterCursor? Next);
+public sealed record DeadLetterPage(IReadOnlyList<DeadLetter> Items, PageCursor? Next);

@@ -83,7 +83,7 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
         string canvas,
         string worker,
         DeadLetterFilter filter,
-        DeadLetterCursor? after,
+        PageCursor? after,
         int limit,
         CancellationToken cancellationToken)
     {
@@ -91,7 +91,7 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
         if (after is not null)
         {
             where += " and (dead_lettered_at, event_id) < (@afterAt, @afterId)";
-            args.Add("afterAt", after.DeadLetteredAt.UtcDateTime);
+            args.Add("afterAt", after.At.UtcDateTime);
             args.Add("afterId", after.Id);
         }
         // One row more than asked says whether there is a next page without counting.
@@ -114,7 +114,7 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
             UnhandledStore.Utc(r.DeadLetteredAt))).ToList();
         return new DeadLetterPage(
             items,
-            rows.Count > limit ? new DeadLetterCursor(items[^1].DeadLetteredAt, items[^1].Id) : null);
+            rows.Count > limit ? new PageCursor(items[^1].DeadLetteredAt, items[^1].Id) : null);
     }
 
     /// <summary>The dead letters of one event on a canvas, with the worker each belongs to.</summary>

@@ -43,8 +43,8 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
             with {FencedBatch.AliveCanvas("canvas", "canvasIncarnation")},
             new as (
                 select * from unnest(@ids, @workers, @enqueuedAts, @runAts, @depths, @traceParents, @bodies,
-                    @orderingKeys)
-                    as n(event_id, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key)),
+                    @orderingKeys, @batchIds)
+                    as n(event_id, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key, batch_id)),
             over as (
                 select n.worker from (select worker, count(*) as adding from new group by worker) n
                  where n.adding + (select count(*) from scheduled_events s where s.canvas = @canvas and s.worker =
@@ -52,8 +52,9 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
                  limit 1),
             inserted as (
                 insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body,
-                    ordering_key)
-                select event_id, @canvas, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key from new
+                    ordering_key, batch_id)
+                select event_id, @canvas, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key,
+                    batch_id from new
                  where not exists (select 1 from over) and exists (select 1 from alive)
                 on conflict (event_id) do nothing
                 returning 1)
@@ -72,6 +73,7 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
             traceParents = events.Select(e => e.Envelope.TraceParent).ToArray(),
             bodies = events.Select(e => e.Body.ToArray()).ToArray(),
             orderingKeys = events.Select(e => e.Envelope.OrderingKey).ToArray(),
+            batchIds = events.Select(e => e.Envelope.BatchId).ToArray(),
             maxPerWorker,
         }, cancellationToken: cancellationToken));
         if (!alive) throw new CanvasGoneException(canvas);
@@ -100,9 +102,9 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
         // publish fails, and it is quarantined.
         var rows = (await connection.QueryAsync<(Guid EventId, string Canvas, string Worker, DateTime EnqueuedAt,
             DateTime RunAt, int Depth, string? TraceParent, byte[] Body,
-            string? OrderingKey, long Incarnation)>(new CommandDefinition("""
+            string? OrderingKey, long Incarnation, Guid? BatchId, Guid? CallbackOf)>(new CommandDefinition("""
                 select s.event_id, s.canvas, s.worker, s.enqueued_at, s.run_at, s.depth, s.trace_parent, s.body,
-                    s.ordering_key, coalesce(c.incarnation, 0)
+                    s.ordering_key, coalesce(c.incarnation, 0), s.batch_id, s.callback_of
                   from scheduled_events s left join canvases c on c.name = s.canvas
                  where s.run_at <= @now and not coalesce(c.deleting, false) order by s.run_at, s.seq limit @limit for
                      update of s skip locked
@@ -122,7 +124,9 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
                 r.Depth,
                 r.TraceParent,
                 r.OrderingKey,
-                r.Incarnation),
+                r.Incarnation,
+                BatchId: r.BatchId,
+                CallbackOf: r.CallbackOf),
             UnhandledStore.Utc(r.RunAt), r.Body));
         var outcome = await publish(due);
         await connection.ExecuteAsync(new CommandDefinition("""
@@ -163,21 +167,22 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
     }
 
     /// <summary>
-    /// Un-enqueues a scheduled event: the removed event's enqueued time, or null when the worker has none with that id
-    /// (maybe already published: a pump publishing it holds its row, so this waits and then finds nothing).
+    /// Un-enqueues a scheduled event: the removed event's enqueued time and batch, or null when the worker has none with
+    /// that id (maybe already published: a pump publishing it holds its row, so this waits and then finds nothing).
     /// </summary>
-    public async Task<DateTimeOffset?> DeleteAsync(
+    public async Task<(DateTimeOffset EnqueuedAt, Guid? BatchId)?> DeleteAsync(
         string canvas,
         string worker,
         Guid eventId,
         CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var enqueuedAt = await connection.QuerySingleOrDefaultAsync<DateTime?>(new CommandDefinition(
-            "delete from scheduled_events where event_id = @eventId and canvas = @canvas and worker = @worker " +
-                "returning enqueued_at",
-            new { canvas, worker, eventId }, cancellationToken: cancellationToken));
-        return enqueuedAt is { } at ? UnhandledStore.Utc(at) : null;
+        var deleted = await connection.QuerySingleOrDefaultAsync<(DateTime EnqueuedAt, Guid? BatchId)?>(
+            new CommandDefinition(
+                "delete from scheduled_events where event_id = @eventId and canvas = @canvas and worker = @worker " +
+                    "returning enqueued_at, batch_id",
+                new { canvas, worker, eventId }, cancellationToken: cancellationToken));
+        return deleted is { } row ? (UnhandledStore.Utc(row.EnqueuedAt), row.BatchId) : null;
     }
 
     /// <summary>Purges a worker's scheduled events; returns how many there were.</summary>

@@ -357,6 +357,55 @@ public static class Schema
         alter table canvases add column if not exists deleting boolean not null default false;
         alter table workers add column if not exists incarnation bigint not null default nextval('workq_incarnations');
         alter table workers add column if not exists deleting boolean not null default false;
+
+        -- Batches (BatchStore, docs/DESIGN.md "Batches"): the batch row counts its members (total, from batch_members)
+        -- and the final statuses reported for them (seen and the per-status counts, duplicates included, from
+        -- batch_finishes); when a closed batch has seen as many as it holds, the exact count is taken from the two
+        -- tables, and the row is finished, its callbacks stored as due scheduled events, in one transaction.
+        create table if not exists batches (
+            canvas text collate "C" not null,
+            id uuid not null,
+            depth int not null default 0,
+            idempotency_key text,
+            trace_parent text,
+            total int not null default 0,
+            seen int not null default 0,
+            completed int not null default 0,
+            failed int not null default 0,
+            timed_out int not null default 0,
+            cancelled int not null default 0,
+            dead_lettered int not null default 0,
+            on_complete_worker text,
+            on_complete_event bytea,
+            on_success_worker text,
+            on_success_event bytea,
+            created_at timestamptz not null default now(),
+            closed_at timestamptz,
+            cancelled_at timestamptz,
+            finished_at timestamptz,
+            primary key (canvas, id));
+        create unique index if not exists batches_by_key on batches (canvas, idempotency_key)
+            where idempotency_key is not null;
+        create index if not exists batches_by_created on batches (canvas, created_at desc, id desc);
+        create index if not exists batches_by_finished on batches (finished_at) where finished_at is not null;
+        -- One row per request (or handler emit) that added events: the ids and their workers.
+        create table if not exists batch_members (
+            seq bigserial primary key,
+            canvas text collate "C" not null,
+            batch_id uuid not null,
+            ids uuid[] not null,
+            workers text[] not null);
+        create index if not exists batch_members_by_batch on batch_members (batch_id);
+        -- One row per batch and flush of final statuses: the first one recorded for an id is the one that counts.
+        create table if not exists batch_finishes (
+            seq bigserial primary key,
+            canvas text collate "C" not null,
+            batch_id uuid not null,
+            ids uuid[] not null,
+            statuses text[] not null);
+        create index if not exists batch_finishes_by_batch on batch_finishes (batch_id);
+        alter table scheduled_events add column if not exists batch_id uuid;
+        alter table scheduled_events add column if not exists callback_of uuid;
         """;
 
     public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

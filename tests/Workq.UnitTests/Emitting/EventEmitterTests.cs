@@ -211,6 +211,13 @@ public sealed class EventEmitterTests
 
         public void RecordStatus(EventStatusUpdate update) => Statuses.Add(update);
 
+        public Task<BatchChange> AddToBatchAsync(
+            string canvas,
+            Guid batchId,
+            IReadOnlyList<(Guid Id, string Worker)> events,
+            bool close,
+            CancellationToken cancellationToken) => Task.FromResult(BatchChange.Done);
+
         public void RecordEmitted(EmittedEvents events) => Emitted.Add(events);
     }
 }

@@ -2,15 +2,17 @@ using System.Text;
 
 namespace Workq.Shared.Storage;
 
-/// <summary>Where a page starts: after the dead letter at this position in the newest-first order.</summary>
-public sealed record DeadLetterCursor(DateTimeOffset DeadLetteredAt, Guid Id)
+/// <summary>
+/// Where a page of a newest-first list (dead letters, batches) starts: after the item at this time and id.
+/// </summary>
+public sealed record PageCursor(DateTimeOffset At, Guid Id)
 {
-    public string Encode() => Convert.ToBase64String(Encoding.ASCII.GetBytes($"{DeadLetteredAt.UtcTicks}.{Id:N}"))
+    public string Encode() => Convert.ToBase64String(Encoding.ASCII.GetBytes($"{At.UtcTicks}.{Id:N}"))
         .TrimEnd('=')
         .Replace('+', '-')
         .Replace('/', '_');
 
-    public static DeadLetterCursor? TryDecode(string value)
+    public static PageCursor? TryDecode(string value)
     {
         try
         {
@@ -24,7 +26,7 @@ public sealed record DeadLetterCursor(DateTimeOffset DeadLetteredAt, Guid Id)
                 System.Globalization.CultureInfo.InvariantCulture,
                 out var ticks)
                    && ticks <= DateTimeOffset.MaxValue.UtcTicks && Guid.TryParseExact(parts[1], "N", out var id)
-                ? new DeadLetterCursor(new DateTimeOffset(ticks, TimeSpan.Zero), id)
+                ? new PageCursor(new DateTimeOffset(ticks, TimeSpan.Zero), id)
                 : null;
         }
         catch (FormatException)

@@ -1,0 +1,14 @@
+using System.Text.Json.Nodes;
+
+namespace Workq.Emitter.Apis;
+
+/// <summary>A batch's creation, as the OpenAPI document describes it; <c>BatchRequest</c> reads it.</summary>
+public sealed record BatchBody(
+    BatchItemBody[] Events,
+    BatchCallbackBody? OnComplete,
+    BatchCallbackBody? OnSuccess,
+    bool? Open,
+    string? IdempotencyKey);
+
+/// <summary>A batch's callback: the worker it is emitted to and its event.</summary>
+public sealed record BatchCallbackBody(string Worker, JsonNode? Event);

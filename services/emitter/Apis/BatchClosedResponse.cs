@@ -1,0 +1,3 @@
+namespace Workq.Emitter.Apis;
+
+public sealed record BatchClosedResponse(Guid BatchId);

@@ -1,0 +1,361 @@
+using Dapper;
+using Npgsql;
+using Workq.Shared.Messaging;
+
+namespace Workq.Shared.Storage;
+
+/// <summary>
+/// Batches (API.md "Batches", docs/DESIGN.md "Batches"): a row per batch, the ids it holds (a row per request that added
+/// some), and the final statuses reported for them (a row per batch and flush). Nothing is updated per event: a flush of
+/// finishes updates each batch it touches once. A closed batch that has seen as many finishes as it holds is counted
+/// exactly (the first final status of each of its ids) and, when every id has one, finished: its callbacks become due
+/// scheduled events in the same transaction, so each is stored once and published by the pump with its derived id.
+/// </summary>
+public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
+{
+    /// <summary>Events a request adds to a batch at most (API.md).</summary>
+    public const int MaxEventsPerRequest = 1000;
+
+    public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) => db.ExecuteAsync("""
+        delete from batch_members where canvas = @canvas;
+        delete from batch_finishes where canvas = @canvas;
+        delete from batches where canvas = @canvas;
+        """, new { canvas }, cancellationToken);
+
+    /// <summary>
+    /// Creates an open batch (<paramref name="id"/>), or finds the one an earlier request made with the same
+    /// idempotency key: <c>Created</c> says which. <see cref="CanvasGoneException"/> when the canvas was deleted or
+    /// re-created since <paramref name="canvasIncarnation"/>.
+    /// </summary>
+    public async Task<(Guid Id, bool Created)> CreateAsync(
+        NewBatch batch,
+        long canvasIncarnation,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QuerySingleAsync<(bool Alive, Guid? Id, bool Created)>(new CommandDefinition($"""
+            with {FencedBatch.AliveCanvas("canvas", "canvasIncarnation")},
+            inserted as (
+                insert into batches (canvas, id, depth, idempotency_key, trace_parent, on_complete_worker,
+                    on_complete_event, on_success_worker, on_success_event)
+                select @canvas, @id, @depth, @key, @traceParent, @onCompleteWorker, @onCompleteEvent, @onSuccessWorker,
+                    @onSuccessEvent from alive
+                on conflict (canvas, idempotency_key) where idempotency_key is not null do nothing
+                returning id)
+            select exists (select 1 from alive),
+                coalesce((select id from inserted),
+                    (select id from batches where canvas = @canvas and idempotency_key = @key)),
+                exists (select 1 from inserted)
+            """, new
+        {
+            canvas = batch.Canvas,
+            canvasIncarnation,
+            id = batch.Id,
+            depth = batch.Depth,
+            key = batch.IdempotencyKey,
+            traceParent = batch.TraceParent,
+            onCompleteWorker = batch.OnComplete?.Worker,
+            onCompleteEvent = batch.OnComplete?.Event,
+            onSuccessWorker = batch.OnSuccess?.Worker,
+            onSuccessEvent = batch.OnSuccess?.Event,
+        }, cancellationToken: cancellationToken));
+        if (!row.Alive) throw new CanvasGoneException(batch.Canvas);
+        // A key whose batch is being created by another request right now: its row is not visible yet.
+        return row.Id is { } found ? (found, row.Created) : throw new BatchConflictException(
+            $"Batch with idempotency key '{batch.IdempotencyKey}' is being created by another request; retry.");
+    }
+
+    /// <summary>
+    /// Adds enqueued events to the batch, and closes it when <paramref name="close"/>. <paramref name="whileOpen"/>: only
+    /// to an open batch (the API's adds); else to any that has not finished (a member's own emit, which the batch
+    /// waits for as it waits for the member). Added before the batch can finish, so it never finishes without them.
+    /// </summary>
+    public async Task<BatchChange> AddAsync(
+        string canvas,
+        Guid batchId,
+        IReadOnlyList<(Guid Id, string Worker)> events,
+        bool close,
+        bool whileOpen,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var state = await LockAsync(connection, transaction, canvas, batchId, cancellationToken);
+        if (state is not { } row) return BatchChange.NotFound;
+        if (row.Finished) return BatchChange.Finished;
+        if (whileOpen && row.Closed) return BatchChange.Closed;
+        if (events.Count > 0)
+            await connection.ExecuteAsync(new CommandDefinition("""
+                insert into batch_members (canvas, batch_id, ids, workers) values (@canvas, @batchId, @ids, @workers);
+                update batches set total = total + @count where canvas = @canvas and id = @batchId;
+                """, new
+            {
+                canvas,
+                batchId,
+                ids = events.Select(e => e.Id).ToArray(),
+                workers = events.Select(e => e.Worker).ToArray(),
+                count = events.Count,
+            }, transaction, cancellationToken: cancellationToken));
+        if (close && !row.Closed) await CloseLockedAsync(connection, transaction, canvas, batchId, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return BatchChange.Done;
+    }
+
+    /// <summary>Gives back what <see cref="AddAsync"/> added for events that were then not enqueued.</summary>
+    public async Task RemoveAsync(
+        string canvas,
+        Guid batchId,
+        IReadOnlyList<Guid> ids,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            with removed as (
+                delete from batch_members where canvas = @canvas and batch_id = @batchId and ids = @ids returning 1)
+            update batches set total = total - @count where canvas = @canvas and id = @batchId and exists (select 1 from
+                removed)
+            """, new { canvas, batchId, ids = ids.ToArray(), count = ids.Count },
+            cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Gives back the batch's idempotency key: a later create with it makes a new batch.</summary>
+    public Task ForgetKeyAsync(string canvas, Guid batchId, CancellationToken cancellationToken) => db.ExecuteAsync(
+        "update batches set idempotency_key = null where canvas = @canvas and id = @batchId",
+        new { canvas, batchId },
+        cancellationToken);
+
+    /// <summary>Closes an open batch; a closed one stays as it is.</summary>
+    public async Task<BatchChange> CloseAsync(string canvas, Guid batchId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (await LockAsync(connection, transaction, canvas, batchId, cancellationToken) is not { } row)
+            return BatchChange.NotFound;
+        if (!row.Closed) await CloseLockedAsync(connection, transaction, canvas, batchId, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return BatchChange.Done;
+    }
+
+    /// <summary>The batch, or null when the canvas has none with that id.</summary>
+    public async Task<BatchRow?> FindAsync(string canvas, Guid batchId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<BatchRow>(new CommandDefinition(
+            $"select {Columns} from batches where canvas = @canvas and id = @batchId",
+            new { canvas, batchId },
+            cancellationToken: cancellationToken));
+    }
+
+    /// <summary>The ids the request that created the batch added (what a repeated create answers).</summary>
+    public async Task<Guid[]> FirstIdsAsync(string canvas, Guid batchId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<Guid[]>(new CommandDefinition(
+            "select ids from batch_members where canvas = @canvas and batch_id = @batchId order by seq limit 1",
+            new { canvas, batchId },
+            cancellationToken: cancellationToken)) ?? [];
+    }
+
+    /// <summary>
+    /// A canvas's batches, newest first, <paramref name="limit"/> of them after <paramref name="after"/>, in one state
+    /// or all.
+    /// </summary>
+    public async Task<List<BatchRow>> ListAsync(
+        string canvas,
+        string? state,
+        PageCursor? after,
+        int limit,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<BatchRow>(new CommandDefinition($"""
+            select {Columns} from batches
+             where canvas = @canvas
+               and (@afterAt::timestamptz is null or (created_at, id) < (@afterAt, @afterId))
+               and (@state::text is null
+                    or (@state = '{BatchStates.Open}' and closed_at is null and finished_at is null)
+                    or (@state = '{BatchStates.Running}' and closed_at is not null and finished_at is null)
+                    or (@state = '{BatchStates.Completed}' and finished_at is not null))
+             order by created_at desc, id desc limit @limit
+            """, new
+        {
+            canvas,
+            state,
+            afterAt = after?.At.UtcDateTime,
+            afterId = after?.Id ?? Guid.Empty,
+            limit,
+        }, cancellationToken: cancellationToken))).AsList();
+    }
+
+    /// <summary>
+    /// Records final statuses of batch members, in one transaction: a row of finishes per batch, each batch's counts
+    /// updated once, and the batches that may be complete now counted exactly and finished. Durable when it returns
+    /// (the caller acks the deliveries after it). Finishes of a canvas deleted meanwhile are dropped with it.
+    /// </summary>
+    public async Task RecordFinishesAsync(IReadOnlyList<BatchFinish> finishes, CancellationToken cancellationToken)
+    {
+        if (finishes.Count == 0) return;
+        await using var batch = await FencedBatch.CanvasesAsync(
+            db,
+            finishes.Select(f => f.Canvas),
+            cancellationToken);
+        var alive = finishes.Where(f => batch.Admits(f.Canvas, 0)).ToList();
+        if (alive.Count == 0) return;
+        var due = (await batch.Connection.QueryAsync<(string Canvas, Guid Id)>(new CommandDefinition("""
+            with f as (
+                select * from unnest(@canvases, @batchIds, @ids, @statuses) with ordinality
+                    as f(canvas, batch_id, id, status, ord)),
+            stored as (
+                insert into batch_finishes (canvas, batch_id, ids, statuses)
+                select canvas, batch_id, array_agg(id order by ord), array_agg(status order by ord) from f
+                 group by canvas, batch_id),
+            g as (
+                select canvas, batch_id, count(*) as n,
+                    count(*) filter (where status = 'completed') as completed,
+                    count(*) filter (where status = 'failed') as failed,
+                    count(*) filter (where status = 'timedOut') as timed_out,
+                    count(*) filter (where status = 'cancelled') as cancelled,
+                    count(*) filter (where status in ('deadLettered', 'quarantined')) as dead_lettered
+                  from f group by canvas, batch_id),
+            locked as (
+                select b.canvas, b.id from batches b join g on g.canvas = b.canvas and g.batch_id = b.id
+                 where b.finished_at is null order by b.canvas, b.id for update of b),
+            updated as (
+                update batches b set seen = b.seen + g.n, completed = b.completed + g.completed,
+                    failed = b.failed + g.failed, timed_out = b.timed_out + g.timed_out,
+                    cancelled = b.cancelled + g.cancelled, dead_lettered = b.dead_lettered + g.dead_lettered
+                  from g, locked l
+                 where l.canvas = b.canvas and l.id = b.id and g.canvas = b.canvas and g.batch_id = b.id
+                returning b.canvas, b.id, b.closed_at is not null and b.seen >= b.total as due)
+            select canvas, id from updated where due order by canvas, id
+            """, new
+        {
+            canvases = alive.Select(f => f.Canvas).ToArray(),
+            batchIds = alive.Select(f => f.BatchId).ToArray(),
+            ids = alive.Select(f => f.EventId).ToArray(),
+            statuses = alive.Select(f => f.Status).ToArray(),
+        }, batch.Transaction, cancellationToken: cancellationToken))).AsList();
+        foreach (var (canvas, id) in due)
+            await TryFinishAsync(batch.Connection, batch.Transaction, canvas, id, cancellationToken);
+        await batch.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Deletes batches finished before <paramref name="cutoff"/>, with their ids and finishes.</summary>
+    public async Task<int> PruneAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<int>(new CommandDefinition("""
+            with gone as (delete from batches where finished_at < @cutoff returning canvas, id),
+            members as (delete from batch_members m using gone where m.canvas = gone.canvas and m.batch_id = gone.id),
+            finishes as (delete from batch_finishes f using gone where f.canvas = gone.canvas and f.batch_id = gone.id)
+            select count(*) from gone
+            """, new { cutoff = cutoff.UtcDateTime }, cancellationToken: cancellationToken));
+    }
+
+    private const string Columns = """
+        id, canvas, depth, total, seen, completed, failed, timed_out as TimedOut, cancelled,
+        dead_lettered as DeadLettered, on_complete_worker as OnCompleteWorker, on_success_worker as OnSuccessWorker,
+        created_at as CreatedAt, closed_at as ClosedAt, cancelled_at as CancelledAt, finished_at as FinishedAt
+        """;
+
+    private static async Task<(bool Closed, bool Finished)?> LockAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        string canvas,
+        Guid batchId,
+        CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync<(bool Closed, bool Finished)>(new CommandDefinition(
+            "select closed_at is not null, finished_at is not null from batches where canvas = @canvas and id = " +
+                "@batchId for update",
+            new { canvas, batchId },
+            transaction,
+            cancellationToken: cancellationToken));
+        return rows.Select(r => ((bool, bool)?)r).FirstOrDefault();
+    }
+
+    private static async Task CloseLockedAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        string canvas,
+        Guid batchId,
+        CancellationToken cancellationToken)
+    {
+        var due = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "update batches set closed_at = now() where canvas = @canvas and id = @batchId returning seen >= total",
+            new { canvas, batchId },
+            transaction,
+            cancellationToken: cancellationToken));
+        if (due) await TryFinishAsync(connection, transaction, canvas, batchId, cancellationToken);
+    }
+
+    /// <summary>
+    /// With the batch's row locked: counts its ids' first final statuses; when every id has one, the batch is
+    /// finished with those counts, and its callbacks stored as due events (their ids derived from the batch's, so a
+    /// second store of one is a no-op). Otherwise its counts are set to the exact ones, so duplicates seen so far do not
+    /// bring it back here before new finishes do.
+    /// </summary>
+    private static async Task TryFinishAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        string canvas,
+        Guid batchId,
+        CancellationToken cancellationToken)
+    {
+        var count = await connection.QuerySingleAsync<BatchCount>(new CommandDefinition("""
+            with m as (select distinct unnest(ids) as id from batch_members where canvas = @canvas and batch_id = @batchId),
+            f as (
+                select distinct on (e.id) e.id, e.status
+                  from batch_finishes bf cross join lateral unnest(bf.ids, bf.statuses) with ordinality as e(id, status, ord)
+                 where bf.canvas = @canvas and bf.batch_id = @batchId
+                 order by e.id, bf.seq, e.ord)
+            select count(*)::int as members, count(f.id)::int as finished,
+                count(*) filter (where f.status = 'completed')::int as completed,
+                count(*) filter (where f.status = 'failed')::int as failed,
+                count(*) filter (where f.status = 'timedOut')::int as timedout,
+                count(*) filter (where f.status = 'cancelled')::int as cancelled,
+                count(*) filter (where f.status in ('deadLettered', 'quarantined'))::int as deadlettered
+              from m left join f on f.id = m.id
+            """, new { canvas, batchId }, transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition($"""
+            update batches set seen = @Finished, completed = @Completed, failed = @Failed, timed_out = @TimedOut,
+                cancelled = @Cancelled, dead_lettered = @DeadLettered,
+                finished_at = case when @done then now() end
+             where canvas = @canvas and id = @batchId;
+            insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body,
+                callback_of)
+            select c.event_id, b.canvas, c.worker, now(), now(), b.depth, b.trace_parent, c.body, b.id
+              from batches b cross join lateral (values
+                    (@onCompleteId, b.on_complete_worker, b.on_complete_event, true),
+                    (@onSuccessId, b.on_success_worker, b.on_success_event, @Completed = @Members))
+                    as c(event_id, worker, body, fires)
+             where @done and b.canvas = @canvas and b.id = @batchId and c.worker is not null and c.fires
+            on conflict (event_id) do nothing;
+            select pg_notify('{ScheduledEventStore.Channel}', '') where @done;
+            select pg_notify('{EventStatusStore.Channel}', @canvas) where @done;
+            """, new
+        {
+            count.Finished,
+            count.Members,
+            count.Completed,
+            count.Failed,
+            count.TimedOut,
+            count.Cancelled,
+            count.DeadLettered,
+            done = count.Finished == count.Members,
+            canvas,
+            batchId,
+            onCompleteId = DerivedIds.Callback(batchId, BatchCallbacks.OnComplete),
+            onSuccessId = DerivedIds.Callback(batchId, BatchCallbacks.OnSuccess),
+        }, transaction, cancellationToken: cancellationToken));
+    }
+
+    private sealed record BatchCount(
+        int Members,
+        int Finished,
+        int Completed,
+        int Failed,
+        int TimedOut,
+        int Cancelled,
+        int DeadLettered);
+}

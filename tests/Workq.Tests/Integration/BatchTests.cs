@@ -1,0 +1,327 @@
+using System.Globalization;
+
+namespace Workq.Tests.Integration;
+
+/// <summary>
+/// Batches (API.md "Batches") on the real services, broker and database: create, add, close, the counts, the callbacks
+/// (once, onSuccess only when every member completed), the list, and what another canvas cannot do to them.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class BatchTests(WorkqCluster cluster)
+{
+    private const string Square = """
+        var n = Event!["n"]!.GetValue<int>();
+        if (n < 0) throw new InvalidOperationException($"negative: {n}");
+        return n * n;
+        """;
+
+    private Uri Batches(string canvas, string path = "") => cluster.EmitUrl($"/v1/canvases/{canvas}/batches{path}");
+
+    private Uri Batch(string canvas, Guid id, int? wait = null) => cluster.ControlUrl(
+        $"/v1/canvases/{canvas}/batches/{id}" +
+            (wait is null ? "" : "?wait=" + wait.Value.ToString(CultureInfo.InvariantCulture)));
+
+    private async Task<(string Canvas, string Token)> CanvasWithWorkersAsync()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync("batch");
+        await cluster.DeployAsync(canvas, "square", Square, token: token);
+        await cluster.DeployAsync(canvas, "report", "return Event;", token: token);
+        await cluster.DeployAsync(canvas, "publish", "return Event;", token: token);
+        return (canvas, token);
+    }
+
+    private static string Items(params int[] numbers) =>
+        "[" + string.Join(",", numbers.Select(n => $$$"""{"worker":"square","event":{"n":{{{n}}}}}""")) + "]";
+
+    private async Task<(Guid Batch, Guid[] Ids)> CreateAsync(string canvas, string token, string body)
+    {
+        var created = await cluster.JsonAsync(HttpMethod.Post, Batches(canvas), token, body, expect: 202);
+        return (created!["batchId"]!.GetValue<Guid>(),
+            created["ids"]!.AsArray().Select(id => id!.GetValue<Guid>()).ToArray());
+    }
+
+    private async Task<JsonNode> FinishedAsync(string canvas, Guid batch, string token)
+    {
+        var answer = (await cluster.JsonAsync(HttpMethod.Get, Batch(canvas, batch, wait: 30), token))!;
+        Assert.True(answer["state"]!.GetValue<string>() == "completed", $"not finished within the wait: {answer}");
+        return answer;
+    }
+
+    private async Task<HttpStatusCode> EventStatusCodeAsync(string canvas, Guid id, string token)
+    {
+        using var response = await cluster.SendAsync(
+            HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/events/{id}"),
+            token);
+        return response.StatusCode;
+    }
+
+    private async Task<JsonNode> EventFinishedAsync(string canvas, Guid id, string token) =>
+        (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/events/{id}?wait=30"),
+            token))!;
+
+    private static int Count(JsonNode batch, string name) => batch[name]!.GetValue<int>();
+
+    [Fact]
+    public async Task OnComplete_fires_once_with_the_counts_and_onSuccess_not_when_a_member_failed()
+    {
+        var (canvas, token) = await CanvasWithWorkersAsync();
+        var (batch, ids) = await CreateAsync(canvas, token, $$$"""
+            {"events": {{{Items(1, 2, 3, 4, -1)}}},
+             "onComplete": {"worker": "report", "event": {"job": 7}},
+             "onSuccess": {"worker": "publish", "event": {"job": 7}}
+            }
+            """);
+        Assert.Equal(5, ids.Distinct().Count());
+
+        var done = await FinishedAsync(canvas, batch, token);
+        Assert.Equal(batch, done["id"]!.GetValue<Guid>());
+        Assert.Equal(5, Count(done, "total"));
+        Assert.Equal(0, Count(done, "pending"));
+        Assert.Equal(4, Count(done, "completed"));
+        Assert.Equal(1, Count(done, "failed"));
+        Assert.Equal(0, Count(done, "timedOut") + Count(done, "cancelled") + Count(done, "deadLettered"));
+        Assert.NotNull(done["closedAt"]);
+        Assert.NotNull(done["finishedAt"]);
+        Assert.Equal("report", done["onComplete"]!["worker"]!.GetValue<string>());
+        var onComplete = done["onComplete"]!["eventId"]!.GetValue<Guid>();
+        var onSuccess = done["onSuccess"]!["eventId"]!.GetValue<Guid>();
+
+        // Every member had ended (a final status) before the callback was emitted.
+        foreach (var id in ids)
+            Assert.Contains(
+                (await EventFinishedAsync(canvas, id, token))["status"]!.GetValue<string>(),
+                new[] { "completed", "failed" });
+        var callback = await EventFinishedAsync(canvas, onComplete, token);
+        Assert.Equal("completed", callback["status"]!.GetValue<string>());
+        Assert.Equal(7, callback["result"]!["job"]!.GetValue<int>());
+        // Both callbacks are stored in the same transaction: with onComplete run, onSuccess would be there too.
+        Assert.Equal(HttpStatusCode.NotFound, await EventStatusCodeAsync(canvas, onSuccess, token));
+        Assert.Empty(await cluster.TracesAsync(canvas, "publish"));
+        var reports = await cluster.TracesAsync(canvas, "report");
+        Assert.Equal(onComplete, Assert.Single(reports)!["eventId"]!.GetValue<Guid>());
+    }
+
+    [Fact]
+    public async Task OnSuccess_fires_when_every_member_completed()
+    {
+        var (canvas, token) = await CanvasWithWorkersAsync();
+        var (batch, _) = await CreateAsync(canvas, token, $$$"""
+            {"events": {{{Items(5, 6)}}}, "onSuccess": {"worker": "publish", "event": "all good"}}
+            """);
+        var done = await FinishedAsync(canvas, batch, token);
+        Assert.Equal(2, Count(done, "completed"));
+        Assert.Null(done["onComplete"]);
+        var callback = await EventFinishedAsync(canvas, done["onSuccess"]!["eventId"]!.GetValue<Guid>(), token);
+        Assert.Equal("completed", callback["status"]!.GetValue<string>());
+        Assert.Equal("all good", callback["result"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task An_open_batch_waits_for_its_close_then_counts_what_was_added()
+    {
+        var (canvas, token) = await CanvasWithWorkersAsync();
+        var (batch, first) = await CreateAsync(canvas, token, $$$"""
+            {"events": {{{Items(1, 2)}}}, "open": true, "onComplete": {"worker": "report", "event": null}}
+            """);
+        foreach (var id in first) await EventFinishedAsync(canvas, id, token);
+        var open = (await cluster.JsonAsync(HttpMethod.Get, Batch(canvas, batch), token))!;
+        Assert.Equal("open", open["state"]!.GetValue<string>());
+        Assert.Null(open["closedAt"]);
+        var onComplete = open["onComplete"]!["eventId"]!.GetValue<Guid>();
+        // Its members all ended, but an open batch never fires.
+        Assert.Equal(HttpStatusCode.NotFound, await EventStatusCodeAsync(canvas, onComplete, token));
+
+        var added = await cluster.JsonAsync(HttpMethod.Post, Batches(canvas, $"/{batch}/events"), token, Items(3, -4),
+            expect: 202);
+        Assert.Equal(2, added!["ids"]!.AsArray().Count);
+        var closed = await cluster.JsonAsync(HttpMethod.Post, Batches(canvas, $"/{batch}/close"), token, expect: 202);
+        Assert.Equal(batch, closed!["batchId"]!.GetValue<Guid>());
+        // Closing twice changes nothing.
+        await cluster.JsonAsync(HttpMethod.Post, Batches(canvas, $"/{batch}/close"), token, expect: 202);
+
+        var done = await FinishedAsync(canvas, batch, token);
+        Assert.Equal(4, Count(done, "total"));
+        Assert.Equal(3, Count(done, "completed"));
+        Assert.Equal(1, Count(done, "failed"));
+        Assert.Equal("completed", (await EventFinishedAsync(canvas, onComplete, token))["status"]!.GetValue<string>());
+
+        // A closed batch takes no more events.
+        using var late = await cluster.SendAsync(HttpMethod.Post, Batches(canvas, $"/{batch}/events"), token,
+            Items(9));
+        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+        Assert.Equal("application/problem+json", late.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task A_repeated_idempotency_key_answers_with_the_first_batch()
+    {
+        var (canvas, token) = await CanvasWithWorkersAsync();
+        var body = $$$"""{"events": {{{Items(1, 2, 3)}}}, "idempotencyKey": "job-7"}""";
+        var first = await CreateAsync(canvas, token, body);
+        var again = await CreateAsync(canvas, token, body);
+        Assert.Equal(first.Batch, again.Batch);
+        Assert.Equal(first.Ids, again.Ids);
+        var done = await FinishedAsync(canvas, first.Batch, token);
+        Assert.Equal(3, Count(done, "total"));
+        Assert.Equal(3, Count(done, "completed"));
+    }
+
+    [Fact]
+    public async Task An_empty_closed_batch_finishes_at_once_and_both_callbacks_fire()
+    {
+        var (canvas, token) = await CanvasWithWorkersAsync();
+        var (batch, ids) = await CreateAsync(canvas, token, """
+            {"events": [], "onComplete": {"worker": "report", "event": 1},
+             "onSuccess": {"worker": "publish", "event": 2}}
+            """);
+        Assert.Empty(ids);
+        var done = await FinishedAsync(canvas, batch, token);
+        Assert.Equal(0, Count(done, "total"));
+        Assert.Equal(1, (await EventFinishedAsync(canvas, done["onComplete"]!["eventId"]!.GetValue<Guid>(), token))
+            ["result"]!.GetValue<int>());
+        Assert.Equal(2, (await EventFinishedAsync(canvas, done["onSuccess"]!["eventId"]!.GetValue<Guid>(), token))
+            ["result"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task A_dead_lettered_member_and_an_un_enqueued_delayed_one_end_in_their_batch()
+    {
+        var (canvas, token) = await CanvasWithWorkersAsync();
+        await cluster.DeployAsync(canvas, "fragile", "throw new InvalidOperationException(\"no\");", token: token);
+        await cluster.JsonAsync(HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/fragile"), token,
+            """{"retry":{"maxAttempts":1,"backoffSeconds":[]}}""");
+        // The policy reaches the worker instances through the control plane; a run before it would simply fail.
+        await cluster.EventuallyAsync(
+            () => cluster.WorkerAsync(canvas, "fragile"),
+            w => w["retry"] is not null,
+            TimeSpan.FromSeconds(10),
+            "the retry policy");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var (batch, ids) = await CreateAsync(canvas, token, """
+            {"events": [{"worker": "fragile", "event": 1},
+                        {"worker": "square", "event": {"n": 2}, "delaySeconds": 600},
+                        {"worker": "square", "event": {"n": 3}}],
+             "onComplete": {"worker": "report", "event": "done"}}
+            """);
+        await EventFinishedAsync(canvas, ids[2], token);
+        await cluster.JsonAsync(HttpMethod.Delete,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/workers/square/events/{ids[1]}"), token, expect: 202);
+
+        var done = await FinishedAsync(canvas, batch, token);
+        Assert.Equal(3, Count(done, "total"));
+        Assert.Equal(1, Count(done, "completed"));
+        Assert.Equal(1, Count(done, "cancelled"));
+        Assert.Equal(1, Count(done, "deadLettered") + Count(done, "failed"));
+        Assert.Equal("completed", (await EventFinishedAsync(canvas, done["onComplete"]!["eventId"]!.GetValue<Guid>(),
+            token))["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task The_list_pages_newest_first_and_filters_by_state()
+    {
+        var (canvas, token) = await CanvasWithWorkersAsync();
+        var open = (await CreateAsync(canvas, token, """{"events": [], "open": true}""")).Batch;
+        var first = (await CreateAsync(canvas, token, $$$"""{"events": {{{Items(1)}}}}""")).Batch;
+        var second = (await CreateAsync(canvas, token, $$$"""{"events": {{{Items(2)}}}}""")).Batch;
+        await FinishedAsync(canvas, first, token);
+        await FinishedAsync(canvas, second, token);
+
+        using var page = await cluster.SendAsync(HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/batches?limit=2"), token);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var items = JsonNode.Parse(await page.Content.ReadAsStringAsync())!.AsArray();
+        Assert.Equal([second, first], items.Select(b => b!["id"]!.GetValue<Guid>()));
+        var cursor = page.Headers.GetValues("X-Next-Cursor").Single();
+        var rest = (await cluster.JsonAsync(HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/batches?limit=2&cursor={cursor}"), token))!.AsArray();
+        Assert.Equal(open, Assert.Single(rest)!["id"]!.GetValue<Guid>());
+
+        var opened = (await cluster.JsonAsync(HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/batches?state=open"), token))!.AsArray();
+        Assert.Equal(open, Assert.Single(opened)!["id"]!.GetValue<Guid>());
+        var completed = (await cluster.JsonAsync(HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{canvas}/batches?state=completed"), token))!.AsArray();
+        Assert.Equal(2, completed.Count);
+    }
+
+    [Fact]
+    public async Task Bad_requests_are_problems_naming_what_is_wrong()
+    {
+        var (canvas, token) = await CanvasWithWorkersAsync();
+        var big = new string('x', 262_145);
+        var cases = new (HttpMethod Method, Uri Url, string? Body, HttpStatusCode Status, string Names)[]
+        {
+            (HttpMethod.Post, Batches(canvas), "[]", HttpStatusCode.BadRequest, "JSON object"),
+            (HttpMethod.Post, Batches(canvas), "{}", HttpStatusCode.BadRequest, "is missing"),
+            (HttpMethod.Post, Batches(canvas), """{"events": 3}""", HttpStatusCode.BadRequest, "must be an array"),
+            (HttpMethod.Post, Batches(canvas), """{"events": [], "onComplete": {"worker": "no such!"}}""",
+                HttpStatusCode.BadRequest, "onComplete"),
+            (HttpMethod.Post, Batches(canvas), """{"events": [], "open": "yes"}""", HttpStatusCode.BadRequest,
+                "must be true or false"),
+            (HttpMethod.Post, Batches(canvas), "{\"events\": " + Items(Enumerable.Range(0, 1001).ToArray()) + "}",
+                HttpStatusCode.BadRequest, "at most 1000"),
+            (HttpMethod.Post, Batches(canvas),
+                $$$"""{"events": [], "onSuccess": {"worker": "report", "event": "{{{big}}}"}}""",
+                HttpStatusCode.RequestEntityTooLarge, "onSuccess"),
+            (HttpMethod.Post, Batches(canvas), "{\"events\": [\0]}", HttpStatusCode.BadRequest, "not valid JSON"),
+            (HttpMethod.Post, Batches(canvas, "/not-an-id/events"), Items(1), HttpStatusCode.BadRequest, "batch id"),
+            (HttpMethod.Post, Batches(canvas, $"/{Guid.NewGuid()}/events"), Items(1), HttpStatusCode.NotFound,
+                "No batch"),
+            (HttpMethod.Post, Batches(canvas, $"/{Guid.NewGuid()}/close"), null, HttpStatusCode.NotFound, "No batch"),
+            (HttpMethod.Get, Batch(canvas, Guid.NewGuid()), null, HttpStatusCode.NotFound, "No batch"),
+            (HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/batches/x"), null, HttpStatusCode.BadRequest,
+                "batch id"),
+            (HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/batches/{Guid.NewGuid()}?wait=61"), null,
+                HttpStatusCode.BadRequest, "whole number of seconds"),
+            (HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/batches?state=done"), null,
+                HttpStatusCode.BadRequest, "open, running or completed"),
+        };
+        foreach (var (method, url, body, status, names) in cases)
+        {
+            using var response = await cluster.SendAsync(method, url, token, body);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == status, $"{method} {url}: {(int)response.StatusCode} {text}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.True(text.Contains(names, StringComparison.Ordinal), $"{method} {url}: {text}");
+        }
+    }
+
+    [Fact]
+    public async Task Another_canvas_cannot_read_add_to_or_close_a_batch()
+    {
+        var (canvas, token) = await CanvasWithWorkersAsync();
+        var (other, otherToken) = await CanvasWithWorkersAsync();
+        var (batch, _) = await CreateAsync(canvas, token, """{"events": [], "open": true}""");
+
+        // Its token on this canvas's routes: refused as every canvas route is.
+        foreach (var (method, url, body) in new (HttpMethod, Uri, string?)[]
+        {
+            (HttpMethod.Get, Batch(canvas, batch), null),
+            (HttpMethod.Post, Batches(canvas, $"/{batch}/events"), Items(1)),
+            (HttpMethod.Post, Batches(canvas, $"/{batch}/close"), null),
+            (HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/batches"), null),
+        })
+        {
+            using var response = await cluster.SendAsync(method, url, otherToken, body);
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        }
+        // The id on its own canvas's routes: no such batch there.
+        foreach (var (method, url, body) in new (HttpMethod, Uri, string?)[]
+        {
+            (HttpMethod.Get, Batch(other, batch), null),
+            (HttpMethod.Post, Batches(other, $"/{batch}/events"), Items(1)),
+            (HttpMethod.Post, Batches(other, $"/{batch}/close"), null),
+        })
+        {
+            using var response = await cluster.SendAsync(method, url, otherToken, body);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
+        Assert.Empty((await cluster.JsonAsync(HttpMethod.Get,
+            cluster.ControlUrl($"/v1/canvases/{other}/batches"), otherToken))!.AsArray());
+        // Still open and empty: nothing the other canvas did reached it.
+        var mine = (await cluster.JsonAsync(HttpMethod.Get, Batch(canvas, batch), token))!;
+        Assert.Equal("open", mine["state"]!.GetValue<string>());
+        Assert.Equal(0, Count(mine, "total"));
+    }
+}
