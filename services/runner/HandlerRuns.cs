@@ -21,6 +21,8 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
     private readonly ConcurrentDictionary<int, CompiledHandler> versions = new();
     private readonly ConcurrentDictionary<int, string> unloadable = new();
     private readonly ConcurrentDictionary<(long Run, int Emit), PendingEmit> emits = new();
+    private readonly ConcurrentDictionary<(long Run, int Request), TaskCompletionSource<BatchResultsPage>> pages =
+        new();
     private readonly HttpRelay http = new(output, settings.HttpConcurrency, settings.HttpMaxBytes);
 
     /// <summary>One frame from the supervisor; a type it does not send is a broken channel.</summary>
@@ -42,6 +44,9 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
                 break;
             case EmitReplyFrame.Type:
                 Reply(EmitReplyFrame.Read(payload));
+                break;
+            case BatchResultsReplyFrame.Type:
+                Reply(BatchResultsReplyFrame.Read(payload));
                 break;
             case HttpResponseFrame.Type:
                 http.OnResponse(HttpResponseFrame.Read(payload));
@@ -73,6 +78,13 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
         });
     }
 
+    private void Reply(BatchResultsReplyFrame reply)
+    {
+        if (!pages.TryRemove((reply.RunId, reply.Number), out var waiting)) return;
+        if (reply.Page is { } page) waiting.TrySetResult(page);
+        else waiting.TrySetException(new InvalidOperationException(reply.Refusal));
+    }
+
     private void Load(LoadFrame load)
     {
         var (key, assembly) = (load.Key, load.Assembly.ToArray());
@@ -95,6 +107,7 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
     private sealed class Run(HandlerRuns runs, RunFrame frame) : IHandlerEmitter
     {
         private int emitted;
+        private int requests;
 
         public int MaxEventBytes => runs.settings.MaxEventBytes;
 
@@ -108,13 +121,16 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
                 frame.Worker,
                 frame.EnqueuedAt,
                 frame.Attempt,
-                frame.Depth);
+                frame.Depth) { BatchId = frame.BatchId };
             var globals = new HandlerGlobals(
                 frame.Body,
                 meta,
                 this,
                 () => runs.http.ClientFor(frame.RunId),
-                deadline.Token);
+                deadline.Token,
+                frame.Callback is { } batch
+                    ? new HandlerBatch(batch.Id, batch.Total, batch.Completed, batch.Failed, batch.Cancelled, this)
+                    : null);
             RunnerOutcome outcome;
             byte[]? result = null;
             string? errorType = null, errorMessage = null;
@@ -162,13 +178,35 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
         public Task<Guid> EmitAsync(
             string worker,
             ReadOnlyMemory<byte> eventJson,
-            EmitWhen when,
+            EmitOptions options,
             CancellationToken cancellationToken)
         {
             var number = Interlocked.Increment(ref emitted);
             var reply = new PendingEmit(worker);
             runs.emits[(frame.RunId, number)] = reply;
-            new EmitFrame(frame.RunId, number, worker, eventJson, when).Write(runs.output);
+            new EmitFrame(frame.RunId, number, worker, eventJson, options).Write(runs.output);
+            return reply.Task.WaitAsync(cancellationToken);
+        }
+
+        public Task<Guid> EmitBatchAsync(
+            IReadOnlyList<BatchEmitItem> events,
+            BatchEmitItem? onComplete,
+            BatchEmitItem? onSuccess,
+            CancellationToken cancellationToken)
+        {
+            var number = Interlocked.Increment(ref emitted);
+            var reply = new PendingEmit(events.Count > 0 ? events[0].Worker : "");
+            runs.emits[(frame.RunId, number)] = reply;
+            new EmitBatchFrame(frame.RunId, number, events, onComplete, onSuccess).Write(runs.output);
+            return reply.Task.WaitAsync(cancellationToken);
+        }
+
+        public Task<BatchResultsPage> BatchResultsAsync(long after, CancellationToken cancellationToken)
+        {
+            var number = Interlocked.Increment(ref requests);
+            var reply = new TaskCompletionSource<BatchResultsPage>(TaskCreationOptions.RunContinuationsAsynchronously);
+            runs.pages[(frame.RunId, number)] = reply;
+            new BatchResultsFrame(frame.RunId, number, after).Write(runs.output);
             return reply.Task.WaitAsync(cancellationToken);
         }
 

@@ -28,6 +28,8 @@ public static class WorkerServices
         services.AddSingleton<CancelledEventStore>();
         services.AddSingleton<ScheduledEventStore>();
         services.AddSingleton<BatchStore>();
+        services.AddSingleton<IdempotencyStore>();
+        services.AddSingleton<HandlerEmitEdges>();
         services.AddSingleton<InstanceStore>();
         services.AddTraceStore(options.Traces);
         await builder.AddHandlerHostAsync(options);

@@ -49,7 +49,7 @@ public sealed class EmitScheduleTests
     {
         var written = new MemoryStream();
         var output = new FrameOutput(written);
-        EmitWhen[] sent = [EmitWhen.Now, new(TimeSpan.FromSeconds(2.5), null), new(null, Now
+        EmitOptions[] sent = [EmitOptions.Now, new(TimeSpan.FromSeconds(2.5), null), new(null, Now
             .AddHours(1)), new(null, null, "cart-9")];
         foreach (var when in sent) new EmitFrame(1, 1, "w", "{}"u8.ToArray(), when).Write(output);
         using (var hostile = output.Begin(EmitFrame.Type))
@@ -62,6 +62,7 @@ public sealed class EmitScheduleTests
             hostile.Long(0);
             hostile.Long(long.MaxValue);
             hostile.String(null);
+            hostile.String(null);
         }
         await output.DisposeAsync();
 
@@ -69,7 +70,7 @@ public sealed class EmitScheduleTests
         foreach (var when in sent)
         {
             var frame = (await input.ReadAsync(CancellationToken.None))!.Value;
-            Assert.Equal(when, EmitFrame.Read(frame.Payload.Span).When);
+            Assert.Equal(when, EmitFrame.Read(frame.Payload.Span).Options);
         }
         var bad = (await input.ReadAsync(CancellationToken.None))!.Value;
         var refused = Assert.Throws<InvalidDataException>(() => EmitFrame.Read(bad.Payload.Span));

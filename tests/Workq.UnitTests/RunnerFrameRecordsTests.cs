@@ -58,12 +58,12 @@ public sealed class RunnerFrameRecordsTests
                 1,
                 "next",
                 "[1]"u8.ToArray(),
-                new EmitWhen(TimeSpan.FromSeconds(3), null, "k")).Write(o), p =>
+                new EmitOptions(TimeSpan.FromSeconds(3), null, "k")).Write(o), p =>
             {
                 var emit = EmitFrame.Read(p);
                 Assert.Equal(
-                    (5L, 1, "next", new EmitWhen(TimeSpan.FromSeconds(3), null, "k")),
-                    (emit.RunId, emit.Number, emit.Worker, emit.When));
+                    (5L, 1, "next", new EmitOptions(TimeSpan.FromSeconds(3), null, "k")),
+                    (emit.RunId, emit.Number, emit.Worker, emit.Options));
                 Assert.Equal("[1]", System.Text.Encoding.UTF8.GetString(emit.Json.Span));
             }
             ),

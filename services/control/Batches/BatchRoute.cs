@@ -12,9 +12,3 @@ public sealed record BatchRoute(string Canvas, string Id,
     [property: FromQuery(Name = "wait"), ParsedAs(JsonSchemaType.Integer), Range(0, EventsApi.MaxWaitSeconds)]
     [property: Description("Seconds to wait for the batch to finish, 0 to 60.")]
     string? Wait);
-
-/// <summary>The filter of the batch list.</summary>
-public sealed record BatchListQuery(
-    [property: FromQuery(Name = "state")]
-    [property: Description("open, running or completed; all when not given.")]
-    string? State);

@@ -41,9 +41,3 @@ public sealed record BatchView(
     private static BatchCallbackView? Callback(string? worker, Guid batchId, string name) =>
         worker is null ? null : new BatchCallbackView(worker, DerivedIds.Callback(batchId, name));
 }
-
-/// <summary>
-/// A callback: its worker and its event's id, made from the batch's, known before it is emitted (the event has a status
-/// once the batch finished).
-/// </summary>
-public sealed record BatchCallbackView(string Worker, Guid EventId);

@@ -108,7 +108,7 @@ public static class BatchesApi
         return TypedResults.Ok(BatchView.From((await batches.FindAsync(canvas, batchId, cancellationToken))!));
     }
 
-    /// <summary>Ids per control-plane message: a 100,000-event batch is a hundred messages, none of them huge.</summary>
+    /// <summary>Ids per control-plane message: a 100,000-event batch is a hundred messages, none huge.</summary>
     private const int CancelledPerMessage = 1_000;
 
     private static ProblemHttpResult NoSuchBatch(string canvas, Guid id) =>

@@ -106,7 +106,7 @@ public sealed class UnhandledAndDeadLetterConsumer(
         var attempts = AttemptsOf(headers);
         // Before the dead letter is kept: a failure here brings the message back, and a second finish of the same
         // event counts once. Recorded even when its worker is gone, so its batch does not wait for it.
-        await RecordInBatchAsync(envelope.Canvas, envelope.BatchId, envelope.Id, EventStatuses.DeadLettered,
+        await RecordInBatchAsync(envelope.Canvas, envelope.BatchId, envelope.Id, EventStatuses.DeadLettered, reason,
             cancellationToken);
         if (!await deadLetters.AddAsync(envelope, delivery.Body, reason, attempts, cancellationToken))
         {
@@ -135,8 +135,10 @@ public sealed class UnhandledAndDeadLetterConsumer(
         Guid? batchId,
         Guid eventId,
         string status,
+        string? error,
         CancellationToken cancellationToken) => batchId is { } batch
-        ? batches.RecordFinishesAsync([new BatchFinish(canvas, batch, eventId, status)], cancellationToken)
+        ? batches.RecordFinishesAsync([new BatchFinish(canvas, batch, eventId, status, Error: error)],
+            cancellationToken)
         : Task.CompletedTask;
 
     /// <summary>The worker an event is for: its header, or the routing key it was published with.</summary>
@@ -169,7 +171,7 @@ public sealed class UnhandledAndDeadLetterConsumer(
         if (entry is { Canvas: { } canvas, Worker: { } worker, EventId: { } eventId })
         {
             await RecordInBatchAsync(canvas, EventHeaders.Id(delivery.BasicProperties.Headers, EventHeaders.Batch),
-                eventId, EventStatuses.Quarantined, cancellationToken);
+                eventId, EventStatuses.Quarantined, entry.Error, cancellationToken);
             var enqueuedAt = EventHeaders.Read(delivery.BasicProperties, canvas, worker).EnqueuedAt;
             // A dead letter's attempts are its runs'; a parked event never ran.
             var attempts = queue == Topology.DeadLetterQueue ? AttemptsOf(delivery.BasicProperties.Headers) : 1;

@@ -9,6 +9,3 @@ public sealed record BatchBody(
     BatchCallbackBody? OnSuccess,
     bool? Open,
     string? IdempotencyKey);
-
-/// <summary>A batch's callback: the worker it is emitted to and its event.</summary>
-public sealed record BatchCallbackBody(string Worker, JsonNode? Event);

@@ -59,7 +59,7 @@ public static class BatchesApi
         try
         {
             var emitted = await emitter.EmitAsync(canvas, incarnation, batch.Events, trace.Parent, cancellationToken,
-                new BatchTarget(id, Close: !batch.Open));
+                new BatchTarget(id, Close: !batch.Open, Creating: true));
             return TypedResults.Accepted((string?)null,
                 new BatchCreatedResponse(id, Array.ConvertAll(emitted, e => e.Id)));
         }

@@ -1,14 +1,15 @@
 using System.Text.Json;
 using Workq.Shared;
 using Workq.Shared.Handlers;
+using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 
 namespace Workq.Emitter.Emitting;
 
 /// <summary>
 /// A batch's creation (API.md "Batches"): <c>{"events": [...], "onComplete"?, "onSuccess"?, "open"?,
-/// "idempotencyKey"?}</c>. The events are a batch emit's items, read by <see cref="EventBatch"/> from their slice of the
-/// body; each callback is <c>{"worker", "event"}</c>, its event kept as bytes.
+/// "idempotencyKey"?}</c>. The events are a batch emit's items, read by <see cref="EventBatch"/> from their slice of
+/// the body; each callback is <c>{"worker", "event"}</c>, its event kept as bytes.
 /// </summary>
 public sealed record BatchRequest(
     List<BatchItem> Events,

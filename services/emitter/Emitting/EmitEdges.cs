@@ -42,11 +42,11 @@ public sealed class EmitEdges(
 
     public Task<BatchChange> AddToBatchAsync(
         string canvas,
-        Guid batchId,
+        BatchTarget batch,
         IReadOnlyList<(Guid Id, string Worker)> events,
-        bool close,
         CancellationToken cancellationToken) =>
-        batches.AddAsync(canvas, batchId, events, close, whileOpen: false, cancellationToken);
+        batches.AddAsync(canvas, batch.Id, events, batch.Close, whileOpen: false, cancellationToken,
+            byCreate: batch.Creating);
 
     public void RecordEmitted(EmittedEvents events) => statuses.RecordEmitted(events);
 }

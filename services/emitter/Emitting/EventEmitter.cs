@@ -102,7 +102,7 @@ public sealed class EventEmitter(IEmitEdges edges, TimeProvider time, EmitLimits
         var members = new List<(Guid, string)>(delayed.Count + confirmed.Ids.Count);
         foreach (var due in delayed) members.Add((due.Envelope.Id, due.Envelope.Worker));
         for (var i = 0; i < confirmed.Ids.Count; i++) members.Add((confirmed.Ids[i], confirmed.Workers[i]));
-        if (await edges.AddToBatchAsync(canvas, batch.Id, members, batch.Close, CancellationToken.None) ==
+        if (await edges.AddToBatchAsync(canvas, batch, members, CancellationToken.None) ==
             BatchChange.Finished)
             throw new BatchConflictException(
                 $"Batch '{batch.Id}' finished while these events were added to it: they were enqueued outside it.");

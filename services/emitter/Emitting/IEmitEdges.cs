@@ -40,9 +40,8 @@ public interface IEmitEdges
     /// <summary>Adds enqueued events to a batch (closing it when asked), unless it finished.</summary>
     Task<BatchChange> AddToBatchAsync(
         string canvas,
-        Guid batchId,
+        BatchTarget batch,
         IReadOnlyList<(Guid Id, string Worker)> events,
-        bool close,
         CancellationToken cancellationToken);
 
     void RecordEmitted(EmittedEvents events);

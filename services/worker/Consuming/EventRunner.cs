@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Workq.Shared.Configuration;
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 using Workq.Worker.Emitting;
@@ -16,14 +17,13 @@ namespace Workq.Worker.Consuming;
 /// </summary>
 public sealed class EventRunner(
     IHandlerHost host,
-    EventPublisher publisher,
-    ScheduledEventStore scheduled,
+    HandlerEmitEdges edges,
     RunRecorder recorder,
-    EventStatusRecorder statuses,
     LoopGuard loopGuard,
     EmitLimits options,
     TraceStoreOptions traces,
-    HandlerOptions handlers)
+    HandlerOptions handlers,
+    ILogger<EventRunner> logger)
 {
     public async Task<RunResult> RunAsync(
         HandlerVersion handler,
@@ -40,21 +40,13 @@ public sealed class EventRunner(
         if (activity is not null) envelope = envelope with { TraceParent = activity.Id };
         // One copy of the body: the delivery's buffer is reused once the callback returns, and the trace keeps it.
         var eventJson = body.ToArray();
-        var emitter = new HandlerEmitter(
-            publisher,
-            scheduled,
-            statuses,
-            envelope,
-            options.MaxEmitDepth,
-            options.MaxEmitsPerEvent,
-            options.MaxScheduledPerWorker,
-            options.MaxEventBytes);
-
+        var emitter = new HandlerEmitter(edges, envelope, attempt, options);
         var ran = await host.RunAsync(
             handler,
-            new HandlerRun(envelope, attempt, eventJson, emitter, handlers.HandlerTimeout, suspect),
+            new HandlerRun(envelope, attempt, eventJson, emitter, handlers.HandlerTimeout, suspect,
+                await CallbackOfAsync(envelope, stopping)),
             stopping);
-        emitter.Finish();
+        await emitter.FinishAsync(logger);
         if (ran.Outcome is RunOutcome.ShuttingDown or RunOutcome.Requeue or RunOutcome.Suspect) return new RunResult(
             ran.Outcome,
             ran.ErrorMessage);
@@ -99,6 +91,18 @@ public sealed class EventRunner(
         foreach (var child in emitted) if (child.Worker == envelope.Worker) selfEmits++;
         loopGuard.Observe(envelope.Canvas, envelope.Worker, envelope.WorkerIncarnation, selfEmits);
         return new RunResult(ran.Outcome, kept.Error, ran.Outcome == RunOutcome.Completed ? kept.ResultJson : null);
+    }
+
+    /// <summary>
+    /// The batch a callback runs for, as it finished (its handler's <c>Batch</c>); null for any other event, and for a
+    /// callback whose batch is gone (pruned, or its canvas deleted).
+    /// </summary>
+    private async Task<BatchSummary?> CallbackOfAsync(EventEnvelope envelope, CancellationToken cancellationToken)
+    {
+        if (envelope.CallbackOf is not { } batchId
+            || await edges.Batches.FindAsync(envelope.Canvas, batchId, cancellationToken) is not { } batch) return null;
+        return new BatchSummary(batch.Id, batch.Total, batch.Completed,
+            batch.Failed + batch.TimedOut + batch.DeadLettered, batch.Cancelled);
     }
 
     /// <summary>An un-enqueued event reached its worker: it is traced as cancelled and not run.</summary>

@@ -1,3 +1,5 @@
+using Workq.Shared.Configuration;
+using Workq.Shared.Handlers;
 using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Handlers.Scripting;
 using Workq.Shared.Messaging;
@@ -6,26 +8,29 @@ using Workq.Shared.Storage;
 namespace Workq.Worker.Emitting;
 
 /// <summary>
-/// A handler's <c>Emit</c>: same canvas, one level deeper, same trace, confirmed like any emit; at most
-/// <c>maxEmits</c> per run, so one event cannot fan out without bound. A delayed one is stored for the dispatchers'
-/// pump instead, under the worker's <c>maxScheduled</c>.
+/// A handler's <c>Emit</c> and <c>EmitBatch</c>: same canvas, one level deeper, same trace, confirmed like any emit; at
+/// most <see cref="EmitLimits.MaxEmitsPerEvent"/> events per run, so one event cannot fan out without bound. A delayed
+/// one is stored for the dispatchers' pump instead, under the worker's <see cref="EmitLimits.MaxScheduledPerWorker"/>.
 /// </summary>
-public sealed class HandlerEmitter(
-    EventPublisher publisher,
-    ScheduledEventStore scheduled,
-    EventStatusRecorder statuses,
-    EventEnvelope parent,
-    int maxDepth,
-    int maxEmits,
-    int maxScheduled,
-    int maxEventBytes) : IHandlerEmitter
+/// <remarks>
+/// Exactly-once fan-out (API.md): the n-th emit of a run gets an id made from the event's id and n, the same in every
+/// run of the event. Each is kept as an idempotency key once published (the run's keys in one write as it ends, a
+/// batch's at once), and a run after the first (<paramref name="attempt"/> past 1: a retry or a redelivery) publishes
+/// only the ids no key holds. A worker instance that dies between a publish and that write emits the event again when
+/// the event runs again: at least once, as everywhere.
+/// </remarks>
+public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent, int attempt, EmitLimits limits)
+    : IHandlerEmitter
 {
-    public int MaxEventBytes => maxEventBytes;
+    public int MaxEventBytes => limits.MaxEventBytes;
 
     private readonly Lock gate = new();
     private List<EmittedEvent>? emitted;
+    private List<(string Key, Guid Id)>? published;
     private bool finished;
-    private int emits;
+    // The place of each emit or batch in the run, and the events counted against the limit.
+    private int places;
+    private int events;
 
     /// <summary>
     /// Set once an emit went past the limit: the run fails with it even if the handler caught the exception.
@@ -41,17 +46,204 @@ public sealed class HandlerEmitter(
         }
     }
 
-    /// <summary>After the run: whatever the handler left running cannot emit on the event's behalf.</summary>
-    public void Finish()
+    /// <summary>
+    /// After the run: whatever the handler left running cannot emit on the event's behalf, and the ids this run
+    /// published are kept, so a run again of the event does not publish them twice. Never throws: at worst they are
+    /// published again (logged).
+    /// </summary>
+    public async Task FinishAsync(ILogger logger)
     {
-        lock (gate) finished = true;
+        List<(string Key, Guid Id)>? keep;
+        lock (gate)
+        {
+            finished = true;
+            keep = published;
+            published = null;
+        }
+        if (keep is null) return;
+        try
+        {
+            await edges.Idempotency.ClaimAsync(parent.Canvas, parent.CanvasIncarnation, keep, DateTimeOffset.UtcNow,
+                CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Could not keep the ids event {EventId} of {Canvas}/{Worker} emitted; a run again " +
+                "of it may emit them again", parent.Id, parent.Canvas, parent.Worker);
+        }
     }
 
     public async Task<Guid> EmitAsync(
         string worker,
         ReadOnlyMemory<byte> eventJson,
-        EmitWhen when,
+        EmitOptions options,
         CancellationToken cancellationToken)
+    {
+        ThrowIfFinished();
+        // Checked here whoever serialized it: a runner holds hostile code, and the API holds every emit to the same
+        // limit.
+        if (eventJson.Length > limits.MaxEventBytes) throw EventJson.TooLarge(limits.MaxEventBytes, eventJson.Length);
+        CheckWorker(worker);
+        var now = DateTimeOffset.UtcNow;
+        var (runAt, timeProblem) = EmitSchedule.Resolve(options.Delay, options.RunAt, now, "delay", "runAt");
+        if (timeProblem is not null) throw new ArgumentException($"Emit refused: {timeProblem}");
+        if (OrderingKeys.Problem(options.OrderingKey) is { } keyProblem)
+            throw new ArgumentException($"Emit refused: orderingKey: {keyProblem}");
+        if (options.IdempotencyKey is { } given && IdempotencyKeys.Problem(given) is { } idempotencyProblem)
+            throw new ArgumentException($"Emit refused: idempotencyKey: {idempotencyProblem}");
+        var batchId = options.InBatch
+            ? parent.BatchId ?? throw new ArgumentException(
+                $"Emit refused: inBatch: event {parent.Id} belongs to no batch (Meta.BatchId is null).")
+            : (Guid?)null;
+        var place = Count(1);
+        // Microseconds: what PostgreSQL and the message headers keep.
+        now = now.AddTicks(-(now.Ticks % 10));
+        var envelope = Child(worker, DerivedIds.Emit(parent.Id, place), now, options.OrderingKey) with
+        {
+            BatchId = batchId,
+        };
+        var key = options.IdempotencyKey is { } explicitKey ? TenantText.Store(explicitKey)! : KeyOf(envelope.Id);
+        if (options.IdempotencyKey is not null)
+        {
+            // The handler's own key: claimed first, as the emit API claims one, and given back if the emit fails.
+            var owner = (await edges.Idempotency.ClaimAsync(parent.Canvas, parent.CanvasIncarnation,
+                [(key, envelope.Id)], now, cancellationToken))[key];
+            if (owner.Id != envelope.Id) return Record(worker, owner.Id);
+        }
+        else if (attempt > 1 && (await edges.Idempotency.HeldAsync(parent.Canvas, [key], cancellationToken)).Count > 0)
+            return Record(worker, envelope.Id);
+        try
+        {
+            // The batch waits for the event before it exists: the batch cannot finish without it (its parent, a
+            // member, has not finished either).
+            if (batchId is { } batch) await JoinAsync(batch, [(envelope.Id, worker)], close: false, cancellationToken);
+            try
+            {
+                await PublishOrScheduleAsync(envelope, eventJson, runAt, cancellationToken);
+            }
+            catch when (batchId is { } joined)
+            {
+                await edges.Batches.RemoveAsync(parent.Canvas, joined, [envelope.Id], CancellationToken.None);
+                throw;
+            }
+        }
+        catch when (options.IdempotencyKey is not null)
+        {
+            await edges.Idempotency.ReleaseAsync(parent.Canvas, [(key, envelope.Id)], CancellationToken.None);
+            throw;
+        }
+        if (options.IdempotencyKey is null)
+            lock (gate) (published ??= []).Add((key, envelope.Id));
+        return Record(worker, envelope.Id);
+    }
+
+    public async Task<Guid> EmitBatchAsync(
+        IReadOnlyList<BatchEmitItem> items,
+        BatchEmitItem? onComplete,
+        BatchEmitItem? onSuccess,
+        CancellationToken cancellationToken)
+    {
+        ThrowIfFinished();
+        if (items.Count > BatchLimits.MaxEvents)
+            throw new ArgumentException($"EmitBatch refused: a batch holds at most {BatchLimits.MaxEvents} events.");
+        long bytes = 0;
+        foreach (var item in items.Concat(onComplete is { } c ? [c] : []).Concat(onSuccess is { } s ? [s] : []))
+        {
+            if (item.Json.Length > limits.MaxEventBytes)
+                throw EventJson.TooLarge(limits.MaxEventBytes, item.Json.Length);
+            CheckWorker(item.Worker);
+            bytes += item.Json.Length;
+        }
+        if (bytes > BatchLimits.MaxBytes)
+            throw new ArgumentException(
+                $"EmitBatch refused: its events and callbacks are over {BatchLimits.MaxBytes} bytes of JSON together.");
+        var place = Count(items.Count);
+        var now = DateTimeOffset.UtcNow;
+        now = now.AddTicks(-(now.Ticks % 10));
+        var batchId = DerivedIds.Emit(parent.Id, place);
+        // Made again by a run again of the event: found, not made twice; its callbacks run one level deeper still.
+        await edges.Batches.CreateAsync(
+            new NewBatch(parent.Canvas, batchId, parent.Depth + 1, null, parent.TraceParent,
+                Callback(onComplete), Callback(onSuccess)),
+            parent.CanvasIncarnation,
+            cancellationToken);
+        var children = new List<(EventEnvelope Envelope, ReadOnlyMemory<byte> Body)>(items.Count);
+        for (var i = 0; i < items.Count; i++)
+            children.Add((Child(items[i].Worker, DerivedIds.Member(batchId, i), now, null) with { BatchId = batchId },
+                items[i].Json));
+        var keys = children.ConvertAll(c => KeyOf(c.Envelope.Id));
+        var held = attempt > 1 ? await edges.Idempotency.HeldAsync(parent.Canvas, keys, cancellationToken) : [];
+        var publishing = Enumerable.Range(0, children.Count).Where(i => !held.Contains(keys[i])).ToList();
+        var pending = edges.Publisher.PublishInOrder(publishing.ConvertAll(i => children[i]), cancellationToken);
+        try
+        {
+            await Task.WhenAll(pending);
+        }
+        finally
+        {
+            // What was enqueued joins the batch (and is kept), whatever failed: a run again of the event publishes the
+            // rest and closes it.
+            var enqueued = new List<int>(children.Count);
+            for (int i = 0, p = 0; i < children.Count; i++)
+            {
+                if (p == publishing.Count || publishing[p] != i)
+                {
+                    enqueued.Add(i);
+                    continue;
+                }
+                if (pending[p++].IsCompletedSuccessfully)
+                {
+                    enqueued.Add(i);
+                    edges.Statuses.Record(EventStatusUpdate.Queued(children[i].Envelope));
+                }
+            }
+            await JoinAsync(batchId, enqueued.ConvertAll(i => (children[i].Envelope.Id, children[i].Envelope.Worker)),
+                close: enqueued.Count == children.Count, CancellationToken.None);
+            await edges.Idempotency.ClaimAsync(parent.Canvas, parent.CanvasIncarnation,
+                enqueued.ConvertAll(i => (keys[i], children[i].Envelope.Id)), now, CancellationToken.None);
+        }
+        return Record(items.Count > 0 ? items[0].Worker : parent.Worker, batchId);
+    }
+
+    public async Task<BatchResultsPage> BatchResultsAsync(long after, CancellationToken cancellationToken)
+    {
+        var batchId = parent.CallbackOf ?? throw new InvalidOperationException(
+            $"Batch.Results(): event {parent.Id} is not a batch's callback.");
+        // Its members, once per run: a finish of an id that is not one (an event whose publish was not confirmed, so
+        // never added, that ran all the same) is not the batch's, and a member's later finishes are not read again.
+        members ??= (await edges.Batches.MembersAsync(parent.Canvas, batchId, 0, int.MaxValue, cancellationToken))
+            .ToDictionary(m => m.Id, m => m.Worker);
+        var (seq, skip) = (Math.Max(0, after) >> SkipBits, (int)(Math.Max(0, after) & ((1 << SkipBits) - 1)));
+        var rows = await edges.Batches.FinishesAsync(parent.Canvas, batchId, seq - 1, FinishRowsPerPage,
+            cancellationToken);
+        var items = new List<BatchResult>();
+        var chars = 0L;
+        foreach (var row in rows)
+        {
+            for (var i = row.Seq == seq ? skip : 0; i < row.Ids.Length; i++)
+            {
+                // Full: the next page starts here.
+                if (items.Count == BatchLimits.ResultsPerPage || chars > MaxPageChars)
+                    return new BatchResultsPage(items, (row.Seq << SkipBits) | (long)i);
+                var id = row.Ids[i];
+                if (!members.TryGetValue(id, out var worker) || !returned.Add(id)) continue;
+                items.Add(new BatchResult(id, worker, row.Statuses[i], row.Results[i], row.Errors[i]));
+                chars += (row.Results[i]?.Length ?? 0) + (row.Errors[i]?.Length ?? 0);
+            }
+        }
+        return new BatchResultsPage(items,
+            rows.Count < FinishRowsPerPage ? -1 : (rows[^1].Seq + 1) << SkipBits);
+    }
+
+    // A page's place: the finishes row (its number) and how far into it, in one number.
+    private const int SkipBits = 20;
+    private const int FinishRowsPerPage = 20;
+    // About a megabyte of results and errors per page, whatever their count.
+    private const int MaxPageChars = 1 << 19;
+    private Dictionary<Guid, string>? members;
+    private readonly HashSet<Guid> returned = [];
+
+    private void ThrowIfFinished()
     {
         lock (gate)
         {
@@ -59,64 +251,100 @@ public sealed class HandlerEmitter(
                 $"Emit refused: the run of event {parent.Id} has finished; await every Emit before the handler " +
                     $"returns.");
         }
-        // Checked here whoever serialized it: a runner holds hostile code, and the API holds every emit to the same
-        // limit.
-        if (eventJson.Length > maxEventBytes) throw EventJson.TooLarge(maxEventBytes, eventJson.Length);
+    }
+
+    private static void CheckWorker(string worker)
+    {
         if (!Workq.Shared.Names.IsValid(worker))
             throw new ArgumentException(
                 $"Invalid worker name '{worker}': use {Workq.Shared.Names.Rule}.",
                 nameof(worker));
-        var now = DateTimeOffset.UtcNow;
-        var (runAt, timeProblem) = EmitSchedule.Resolve(when.Delay, when.RunAt, now, "delay", "runAt");
-        if (timeProblem is not null) throw new ArgumentException($"Emit refused: {timeProblem}");
-        if (OrderingKeys.Problem(when
-            .OrderingKey) is { } keyProblem) throw new ArgumentException($"Emit refused: orderingKey: {keyProblem}");
+    }
+
+    /// <summary>
+    /// Takes the next place in the run for <paramref name="count"/> events, within the depth and the emits-per-event
+    /// limits (counted before publishing, so concurrent emits cannot overshoot them together).
+    /// </summary>
+    private int Count(int count)
+    {
         var depth = parent.Depth + 1;
-        if (depth > maxDepth)
+        if (depth > limits.MaxEmitDepth)
             throw new InvalidOperationException(
-                $"Emit refused: the emit chain is {depth} events deep, over the limit of {maxDepth} " +
+                $"Emit refused: the emit chain is {depth} events deep, over the limit of {limits.MaxEmitDepth} " +
                 "(WORKQ_MAX_EMIT_DEPTH).");
-        // Counted before publishing, so concurrent emits cannot overshoot the limit together.
-        if (Interlocked.Increment(ref emits) > maxEmits)
+        if (Interlocked.Add(ref events, count) > limits.MaxEmitsPerEvent)
         {
             var refused = new InvalidOperationException(
-                $"Emit refused: this event already emitted {maxEmits} events, the limit per event " +
-                $"(WORKQ_MAX_EMITS_PER_EVENT = {maxEmits}).");
+                $"Emit refused: this event already emitted {limits.MaxEmitsPerEvent} events, the limit per event " +
+                $"(WORKQ_MAX_EMITS_PER_EVENT = {limits.MaxEmitsPerEvent}).");
             OverLimit ??= refused;
             throw refused;
         }
-        // Microseconds: what PostgreSQL and the message headers keep.
-        now = now.AddTicks(-(now.Ticks % 10));
-        // The parent's canvas, never one the handler names: a delayed emit lands in its own canvas like any other.
-        // The key orders events of this canvas's worker only: it names no queue, and picks one of that worker's lanes.
-        // Of the parent's canvas incarnation, and of its worker's when it emits to itself: an event that outlives
-        // either (its run went on as they were deleted) is dropped by a canvas or worker re-created under the name.
-        var envelope = new EventEnvelope(
-            Guid.CreateVersion7(now),
-            parent.Canvas,
-            worker,
-            now,
-            depth,
-            parent.TraceParent,
-            when.OrderingKey,
-            parent.CanvasIncarnation,
-            worker == parent.Worker ? parent.WorkerIncarnation : 0);
+        return Interlocked.Increment(ref places);
+    }
+
+    /// <summary>
+    /// An event of the parent's canvas, never one the handler names: a delayed emit lands in its own canvas like any
+    /// other. The key orders events of this canvas's worker only: it names no queue, and picks one of that worker's
+    /// lanes. Of the parent's canvas incarnation, and of its worker's when it emits to itself: an event that outlives
+    /// either (its run went on as they were deleted) is dropped by a canvas or worker re-created under the name.
+    /// </summary>
+    private EventEnvelope Child(string worker, Guid id, DateTimeOffset now, string? orderingKey) => new(
+        id,
+        parent.Canvas,
+        worker,
+        now,
+        parent.Depth + 1,
+        parent.TraceParent,
+        orderingKey,
+        parent.CanvasIncarnation,
+        worker == parent.Worker ? parent.WorkerIncarnation : 0);
+
+    private async Task PublishOrScheduleAsync(
+        EventEnvelope envelope,
+        ReadOnlyMemory<byte> eventJson,
+        DateTimeOffset? runAt,
+        CancellationToken cancellationToken)
+    {
         if (runAt is { } at)
         {
-            await scheduled.ScheduleAsync(
+            await edges.Scheduled.ScheduleAsync(
                 parent.Canvas,
                 parent.CanvasIncarnation,
                 [new ScheduledEvent(envelope, at, eventJson)],
-                maxScheduled,
+                limits.MaxScheduledPerWorker,
                 cancellationToken);
-            statuses.Record(EventStatusUpdate.Scheduled(envelope, at));
+            edges.Statuses.Record(EventStatusUpdate.Scheduled(envelope, at));
         }
         else
         {
-            await publisher.PublishAsync(envelope, eventJson, cancellationToken);
-            statuses.Record(EventStatusUpdate.Queued(envelope));
+            await edges.Publisher.PublishAsync(envelope, eventJson, cancellationToken);
+            edges.Statuses.Record(EventStatusUpdate.Queued(envelope));
         }
-        lock (gate) (emitted ??= []).Add(new EmittedEvent(worker, envelope.Id));
-        return envelope.Id;
+    }
+
+    private async Task JoinAsync(
+        Guid batchId,
+        IReadOnlyList<(Guid Id, string Worker)> members,
+        bool close,
+        CancellationToken cancellationToken)
+    {
+        var change = await edges.Batches.AddAsync(parent.Canvas, batchId, members, close, whileOpen: false,
+            cancellationToken, dedupe: true);
+        if (change is BatchChange.NotFound or BatchChange.Finished)
+            throw new InvalidOperationException(
+                $"Emit refused: batch {batchId} has {(change == BatchChange.Finished ? "finished" : "gone")}.");
+    }
+
+    private static BatchCallback? Callback(BatchEmitItem? item) =>
+        item is { } given ? new BatchCallback(given.Worker, given.Json.ToArray()) : null;
+
+    /// <summary>The idempotency key that holds an emitted id for the runs of its event after the first.</summary>
+    private static string KeyOf(Guid id) => "workq:emit:" + id.ToString("N");
+
+    private Guid Record(string worker, Guid id)
+    {
+        lock (gate) (emitted ??= []).Add(new EmittedEvent(worker, id));
+        return id;
     }
 }

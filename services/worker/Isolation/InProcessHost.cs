@@ -29,8 +29,11 @@ public sealed class InProcessHost(HandlerHttp http, ILogger<InProcessHost> logge
             envelope.Worker,
             envelope.EnqueuedAt,
             run.Attempt,
-            envelope.Depth);
-        var globals = new HandlerGlobals(run.Body, meta, run.Emitter, http.For(envelope.Canvas), timeout.Token);
+            envelope.Depth) { BatchId = envelope.BatchId };
+        var globals = new HandlerGlobals(run.Body, meta, run.Emitter, http.For(envelope.Canvas), timeout.Token,
+            run.Callback is { } batch
+                ? new HandlerBatch(batch.Id, batch.Total, batch.Completed, batch.Failed, batch.Cancelled, run.Emitter)
+                : null);
         try
         {
             // WaitAsync: code that ignores its token still cannot hold the slot past the time-out.

@@ -10,12 +10,31 @@ namespace Workq.Worker.Isolation;
 public sealed class RunnerEmitRelay(FrameOutput output)
 {
     /// <summary>Publishes the emit for <paramref name="run"/> (null: the run has finished) and replies.</summary>
-    public async Task RelayAsync(EmitFrame emit, RunnerRuns.Held? run)
+    public async Task RelayAsync(EmitFrame emit, RunnerRuns.Held? run) =>
+        Reply(run is null ? Finished(emit.RunId, emit.Number) : await EmitAsync(emit, run));
+
+    /// <summary>Creates the batch for <paramref name="run"/> (null: it has finished) and replies with its id.</summary>
+    public async Task RelayAsync(EmitBatchFrame batch, RunnerRuns.Held? run) => Reply(run is null
+        ? Finished(batch.RunId, batch.Number)
+        : await ReplyAsync(batch.RunId, batch.Number, () => run.Run.Emitter.EmitBatchAsync(batch.Events,
+            batch.OnComplete, batch.OnSuccess, run.Stopping)));
+
+    /// <summary>Reads a page of the batch <paramref name="run"/> is a callback of, and replies with it.</summary>
+    public async Task RelayAsync(BatchResultsFrame request, RunnerRuns.Held? run)
     {
-        var reply = run is null
-            ? EmitReplyFrame.Refused(emit.RunId, emit.Number, RunnerProtocol.EmitRefused,
-                "Emit refused: the run has finished; await every Emit before the handler returns.")
-            : await EmitAsync(emit, run);
+        BatchResultsReplyFrame reply;
+        try
+        {
+            reply = run is null
+                ? new BatchResultsReplyFrame(request.RunId, request.Number, null, "the run has finished")
+                : new BatchResultsReplyFrame(request.RunId, request.Number,
+                    await run.Run.Emitter.BatchResultsAsync(request.After, run.Stopping), null);
+        }
+        catch (Exception e)
+        {
+            reply = new BatchResultsReplyFrame(request.RunId, request.Number, null,
+                e is InvalidOperationException ? e.Message : $"{e.GetType().Name}: {e.Message}");
+        }
         try
         {
             reply.Write(output);
@@ -26,24 +45,41 @@ public sealed class RunnerEmitRelay(FrameOutput output)
         }
     }
 
-    private static async Task<EmitReplyFrame> EmitAsync(EmitFrame emit, RunnerRuns.Held run)
+    private void Reply(EmitReplyFrame reply)
     {
         try
         {
-            var id = await run.Run.Emitter.EmitAsync(emit.Worker, emit.Json, emit.When, run.Stopping);
-            return EmitReplyFrame.Emitted(emit.RunId, emit.Number, id);
+            reply.Write(output);
+        }
+        catch (IOException)
+        {
+            // The runner is gone.
+        }
+    }
+
+    private static EmitReplyFrame Finished(long runId, int number) => EmitReplyFrame.Refused(runId, number,
+        RunnerProtocol.EmitRefused, "Emit refused: the run has finished; await every Emit before the handler returns.");
+
+    private static Task<EmitReplyFrame> EmitAsync(EmitFrame emit, RunnerRuns.Held run) => ReplyAsync(emit.RunId,
+        emit.Number, () => run.Run.Emitter.EmitAsync(emit.Worker, emit.Json, emit.Options, run.Stopping));
+
+    private static async Task<EmitReplyFrame> ReplyAsync(long runId, int number, Func<Task<Guid>> emit)
+    {
+        try
+        {
+            return EmitReplyFrame.Emitted(runId, number, await emit());
         }
         catch (ArgumentException e)
         {
-            return EmitReplyFrame.Refused(emit.RunId, emit.Number, RunnerProtocol.EmitInvalidArgument, e.Message);
+            return EmitReplyFrame.Refused(runId, number, RunnerProtocol.EmitInvalidArgument, e.Message);
         }
         catch (QueueFullException e)
         {
-            return EmitReplyFrame.Refused(emit.RunId, emit.Number, RunnerProtocol.EmitQueueFull, e.Message);
+            return EmitReplyFrame.Refused(runId, number, RunnerProtocol.EmitQueueFull, e.Message);
         }
         catch (Exception e)
         {
-            return EmitReplyFrame.Refused(emit.RunId, emit.Number, RunnerProtocol.EmitRefused,
+            return EmitReplyFrame.Refused(runId, number, RunnerProtocol.EmitRefused,
                 e is InvalidOperationException ? e.Message : $"{e.GetType().Name}: {e.Message}");
         }
     }

@@ -18,9 +18,11 @@ public sealed record RunnerOptions(
     public RunnerCgroups? Cgroups { get; init; }
     public HandlerHttpLimits Http { get; init; } = new(10 * 1024 * 1024, 8);
     /// <summary>
-    /// The largest frame a runner may send: an emit or a relayed request body, with room for their fields.
+    /// The largest frame a runner may send: an emit, an EmitBatch or a relayed request body, with room for their
+    /// fields.
     /// </summary>
-    public int MaxFrameBytes => Math.Max(Http.MaxBytes, MaxEventBytes) + 64 * 1024;
+    public int MaxFrameBytes =>
+        Math.Max(Math.Max(Http.MaxBytes, MaxEventBytes), Shared.Handlers.Messaging.BatchLimits.MaxBytes) + 64 * 1024;
     public int MaxEventBytes { get; init; } = 256 * 1024;
     /// <summary>The OS sandbox every runner starts in; null with <c>WORKQ_SANDBOX=off</c>.</summary>
     public RunnerSandbox? Sandbox { get; init; }

@@ -132,7 +132,9 @@ public sealed class RunnerProcess : IRunner
                 run.Attempt,
                 envelope.Depth,
                 run.Timeout,
-                run.Body).Write(output);
+                run.Body,
+                envelope.BatchId,
+                run.Callback).Write(output);
         }
         catch (IOException)
         {
@@ -238,6 +240,14 @@ public sealed class RunnerProcess : IRunner
                 break;
             case EmitFrame.Type:
                 OnEmit(EmitFrame.Read(payload));
+                break;
+            case EmitBatchFrame.Type:
+                var batch = EmitBatchFrame.Read(payload);
+                _ = emits.RelayAsync(batch, runs.Named(batch.RunId, "EmitBatch"));
+                break;
+            case BatchResultsFrame.Type:
+                var results = BatchResultsFrame.Read(payload);
+                _ = emits.RelayAsync(results, runs.Named(results.RunId, "BatchResults"));
                 break;
             case HttpRequestFrame.Type:
                 OnHttpRequest(HttpRequestFrame.Read(payload));

@@ -33,7 +33,8 @@ public sealed class BatchFinishes(BatchStore batches, ILogger<BatchFinishes> log
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (gate)
         {
-            pending.Add((new BatchFinish(envelope.Canvas, batchId, envelope.Id, settled.Status), done));
+            pending.Add((new BatchFinish(envelope.Canvas, batchId, envelope.Id, settled.Status, settled.Result,
+                settled.Error), done));
             if (writing) return done.Task;
             writing = true;
         }

@@ -6,7 +6,12 @@ namespace Workq.Shared.Handlers.Isolation;
 /// Runner to supervisor: a run's <c>Emit</c>, numbered within the run, for the supervisor to publish in the run's
 /// canvas.
 /// </summary>
-public readonly record struct EmitFrame(long RunId, int Number, string Worker, ReadOnlyMemory<byte> Json, EmitWhen When)
+public readonly record struct EmitFrame(
+    long RunId,
+    int Number,
+    string Worker,
+    ReadOnlyMemory<byte> Json,
+    EmitOptions Options)
 {
     public const byte Type = 102;
 
@@ -17,7 +22,7 @@ public readonly record struct EmitFrame(long RunId, int Number, string Worker, R
         frame.Int(Number);
         frame.String(Worker);
         frame.Bytes(Json.Span);
-        frame.When(When);
+        frame.Options(Options);
     }
 
     public static EmitFrame Read(ReadOnlySpan<byte> payload)
@@ -28,7 +33,7 @@ public readonly record struct EmitFrame(long RunId, int Number, string Worker, R
             reader.Int(),
             reader.Text("worker"),
             reader.Bytes().ToArray(),
-            reader.When());
+            reader.Options());
         reader.End();
         return frame;
     }

@@ -219,15 +219,16 @@ public sealed class FrameOutput(Stream stream, bool synchronous = false) : IAsyn
         }
 
         /// <summary>
-        /// An emit's time: a flag byte (1 delay, 2 run-at), then the delay's ticks and the run-at's UTC ticks; then its
-        /// ordering key.
+        /// An emit's options: a flag byte (1 delay, 2 run-at, 4 in the batch), then the delay's ticks and the run-at's
+        /// UTC ticks; then its ordering key and its idempotency key.
         /// </summary>
-        public readonly void When(Messaging.EmitWhen when)
+        public readonly void Options(Messaging.EmitOptions options)
         {
-            Byte((byte)((when.Delay is null ? 0 : 1) | (when.RunAt is null ? 0 : 2)));
-            Long(when.Delay?.Ticks ?? 0);
-            Long(when.RunAt?.UtcTicks ?? 0);
-            String(when.OrderingKey);
+            Byte((byte)((options.Delay is null ? 0 : 1) | (options.RunAt is null ? 0 : 2) | (options.InBatch ? 4 : 0)));
+            Long(options.Delay?.Ticks ?? 0);
+            Long(options.RunAt?.UtcTicks ?? 0);
+            String(options.OrderingKey);
+            String(options.IdempotencyKey);
         }
 
         public void Dispose()

@@ -57,19 +57,22 @@ public ref struct FrameReader(ReadOnlySpan<byte> payload, string frame)
     /// <summary>A string the frame must have.</summary>
     public string Text(string what) => String() ?? throw Broken($"no {what}");
 
-    /// <summary>Reads <see cref="FrameOutput.Frame.When"/>.</summary>
-    public Messaging.EmitWhen When()
+    /// <summary>Reads <see cref="FrameOutput.Frame.Options"/>.</summary>
+    public Messaging.EmitOptions Options()
     {
         var flags = Byte();
         var delay = Long();
         var runAt = Long();
         var orderingKey = String();
-        if (flags > 3) throw Broken($"time flags {flags}");
+        var idempotencyKey = String();
+        if (flags > 7) throw Broken($"emit flags {flags}");
         if ((flags & 2) != 0 && runAt is < 0 or > 3_155_378_975_999_999_999) throw Broken($"a run-at of {runAt} ticks");
-        return new Messaging.EmitWhen(
+        return new Messaging.EmitOptions(
             (flags & 1) != 0 ? TimeSpan.FromTicks(delay) : null,
             (flags & 2) != 0 ? new DateTimeOffset(runAt, TimeSpan.Zero) : null,
-            orderingKey);
+            orderingKey,
+            (flags & 4) != 0,
+            idempotencyKey);
     }
 
     /// <summary>Every field has been read: bytes left over mean the two sides do not agree on the frame.</summary>

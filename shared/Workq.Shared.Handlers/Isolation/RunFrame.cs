@@ -13,7 +13,9 @@ public readonly record struct RunFrame(
     int Attempt,
     int Depth,
     TimeSpan Timeout,
-    ReadOnlyMemory<byte> Body)
+    ReadOnlyMemory<byte> Body,
+    Guid? BatchId = null,
+    Messaging.BatchSummary? Callback = null)
 {
     public const byte Type = 4;
 
@@ -29,6 +31,15 @@ public readonly record struct RunFrame(
         frame.Int(Depth);
         frame.Int((int)Math.Min(int.MaxValue, Timeout.TotalMilliseconds));
         frame.Bytes(Body.Span);
+        frame.Bool(BatchId is not null);
+        frame.Guid(BatchId ?? default);
+        var callback = Callback ?? default;
+        frame.Bool(Callback is not null);
+        frame.Guid(callback.Id);
+        frame.Int(callback.Total);
+        frame.Int(callback.Completed);
+        frame.Int(callback.Failed);
+        frame.Int(callback.Cancelled);
     }
 
     public static RunFrame Read(ReadOnlySpan<byte> payload)
@@ -44,6 +55,10 @@ public readonly record struct RunFrame(
             reader.Int(),
             TimeSpan.FromMilliseconds(reader.Int()),
             reader.Bytes().ToArray());
+        var (inBatch, batchId) = (reader.Bool(), reader.Guid());
+        var (isCallback, callback) = (reader.Bool(),
+            new Messaging.BatchSummary(reader.Guid(), reader.Int(), reader.Int(), reader.Int(), reader.Int()));
+        frame = frame with { BatchId = inBatch ? batchId : null, Callback = isCallback ? callback : null };
         reader.End();
         return frame;
     }

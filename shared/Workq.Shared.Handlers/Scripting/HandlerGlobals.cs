@@ -11,8 +11,8 @@ namespace Workq.Shared.Scripting;
 // its namespace is part of the contract (docs/API.md), older than the Workq.Shared.Handlers.* namespaces.
 /// <summary>
 /// The globals of a handler script: one instance per run. Scripts may touch only
-/// <see cref="Event"/>, <see cref="Meta"/>, <see cref="Emit"/>, <see cref="Log"/>,
-/// <see cref="Http"/> and <see cref="CancellationToken"/>; the API guard refuses the rest.
+/// <see cref="Event"/>, <see cref="Meta"/>, <see cref="Emit"/>, <see cref="EmitBatch"/>, <see cref="Batch"/>,
+/// <see cref="Log"/>, <see cref="Http"/> and <see cref="CancellationToken"/>; the API guard refuses the rest.
 /// </summary>
 /// <remarks>
 /// <see cref="Event"/> is parsed and <see cref="Http"/> created on first use: most handlers need one or
@@ -23,7 +23,8 @@ public class HandlerGlobals(
     HandlerMeta meta,
     IHandlerEmitter emitter,
     Func<HttpClient> createHttp,
-    CancellationToken cancellationToken)
+    CancellationToken cancellationToken,
+    HandlerBatch? batch = null)
 {
     public const int MaxLogLines = 100;
     public const int MaxLogLineLength = 2_000;
@@ -55,6 +56,9 @@ public class HandlerGlobals(
     }
 
     public HandlerMeta Meta { get; } = meta;
+
+    /// <summary>In a batch's callback, the batch (its counts and its members' results); else null.</summary>
+    public HandlerBatch? Batch { get; } = batch;
 
     public HttpClient Http
     {
@@ -116,31 +120,87 @@ public class HandlerGlobals(
     /// <summary>
     /// Emits to a worker of this canvas: now, after <paramref name="delay"/>, or at <paramref name="runAt"/> (one of
     /// the two, up to 30 days ahead); with an <paramref name="orderingKey"/>, it runs after the events emitted to that
-    /// worker earlier with the same key, one at a time.
+    /// worker earlier with the same key, one at a time. <paramref name="inBatch"/> adds it to this event's batch, which
+    /// then waits for it too. Its id is made from this event's id and the emit's place in the run, so a run again (a
+    /// retry, a redelivery) emits it once; an <paramref name="idempotencyKey"/> takes that place.
     /// </summary>
     public async Task<Guid> Emit(
         string worker,
         object? value,
         TimeSpan? delay = null,
         DateTimeOffset? runAt = null,
-        string? orderingKey = null)
+        string? orderingKey = null,
+        bool inBatch = false,
+        string? idempotencyKey = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(worker);
+        ThrowIfFinished("Emit");
+        var json = EventJson.Serialize(value, SerializerOptions, emitter.MaxEventBytes);
+        var id = await emitter.EmitAsync(
+                worker,
+                json,
+                new EmitOptions(delay, runAt, orderingKey, inBatch, idempotencyKey),
+                CancellationToken)
+            .ConfigureAwait(false);
+        Record(worker, id);
+        return id;
+    }
+
+    /// <summary>
+    /// Creates a batch of these events (API.md "Batches"), closed: <paramref name="onComplete"/> is emitted once when
+    /// every one has a final status, <paramref name="onSuccess"/> too when every one completed. At most 1,000 events,
+    /// 8 MiB of JSON with the callbacks; each counts as an emit of this run. Its id is made from this event's id and
+    /// the emit's place in the run, as an <see cref="Emit"/>'s: a run again creates it once.
+    /// </summary>
+    public async Task<Guid> EmitBatch(
+        IEnumerable<(string worker, object? value)> events,
+        (string worker, object? value)? onComplete = null,
+        (string worker, object? value)? onSuccess = null)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        ThrowIfFinished("EmitBatch");
+        var items = new List<BatchEmitItem>();
+        var bytes = 0L;
+        foreach (var (worker, value) in events)
+        {
+            if (items.Count == BatchLimits.MaxEvents)
+                throw new ArgumentException(
+                    $"EmitBatch refused: a batch holds at most {BatchLimits.MaxEvents} events.");
+            items.Add(Item(worker, value, ref bytes));
+        }
+        var complete = onComplete is { } c ? Item(c.worker, c.value, ref bytes) : (BatchEmitItem?)null;
+        var success = onSuccess is { } s ? Item(s.worker, s.value, ref bytes) : (BatchEmitItem?)null;
+        var id = await emitter.EmitBatchAsync(items, complete, success, CancellationToken).ConfigureAwait(false);
+        return id;
+    }
+
+    private BatchEmitItem Item(string worker, object? value, ref long bytes)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(worker);
+        var json = EventJson.Serialize(value, SerializerOptions, emitter.MaxEventBytes);
+        if ((bytes += json.Length) > BatchLimits.MaxBytes)
+            throw new ArgumentException(
+                $"EmitBatch refused: its events and callbacks are over {BatchLimits.MaxBytes} bytes of JSON together.");
+        return new BatchEmitItem(worker, json);
+    }
+
+    private void ThrowIfFinished(string what)
+    {
         lock (_gate)
         {
             // Work the handler left running (a task it never awaited) cannot emit on the event's behalf.
             if (_finished) throw new InvalidOperationException(
-                $"Emit refused: the run of event {Meta.Id} has finished; await every Emit before the handler returns.");
+                $"{what} refused: the run of event {Meta.Id} has finished; await every {what} before the handler " +
+                    "returns.");
         }
-        var json = EventJson.Serialize(value, SerializerOptions, emitter.MaxEventBytes);
-        var id = await emitter.EmitAsync(worker, json, new EmitWhen(delay, runAt, orderingKey), CancellationToken)
-            .ConfigureAwait(false);
+    }
+
+    private void Record(string worker, Guid id)
+    {
         lock (_gate)
         {
             _emitted.Add(new EmittedEvent(worker, id));
         }
-
-        return id;
     }
 
     public void Log(string text)

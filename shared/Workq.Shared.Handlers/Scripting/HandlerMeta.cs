@@ -9,4 +9,9 @@ public sealed record HandlerMeta(
     string Worker,
     DateTimeOffset EnqueuedAt,
     int Attempt,
-    int Depth);
+    int Depth)
+{
+    // Not a constructor parameter: compiled handlers stored before it call the record's Deconstruct as it was.
+    /// <summary>The batch the event belongs to (API.md "Batches"); null outside batches.</summary>
+    public Guid? BatchId { get; init; }
+}

@@ -11,11 +11,24 @@ public interface IHandlerEmitter
     /// </summary>
     int MaxEventBytes { get; }
 
-    /// <param name="when">Now, or later: the trusted side checks it (at most 30 days ahead, not both a delay and a
-    /// time).</param>
+    /// <param name="options">When, in which key, batch and idempotency: the trusted side checks them (at most 30 days
+    /// ahead, not both a delay and a time, a batch only for an event that has one).</param>
     Task<Guid> EmitAsync(
         string worker,
         ReadOnlyMemory<byte> eventJson,
-        EmitWhen when,
+        EmitOptions options,
         CancellationToken cancellationToken);
+
+    /// <summary>Creates a closed batch of these events with these callbacks; answers its id.</summary>
+    Task<Guid> EmitBatchAsync(
+        IReadOnlyList<BatchEmitItem> events,
+        BatchEmitItem? onComplete,
+        BatchEmitItem? onSuccess,
+        CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A page of the members of the batch whose callback this run is, from <paramref name="after"/> (0 first, then the
+    /// last page's <c>Next</c>) on.
+    /// </summary>
+    Task<BatchResultsPage> BatchResultsAsync(long after, CancellationToken cancellationToken);
 }

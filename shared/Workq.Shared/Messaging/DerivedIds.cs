@@ -4,13 +4,22 @@ using System.Text;
 namespace Workq.Shared.Messaging;
 
 /// <summary>
-/// Event ids made from another id and a name, the same every time: a batch's callbacks (API.md "Batches"). A second
-/// publish or store of such an id is the first one's event, not a new one. Version 8 UUIDs (RFC 9562: custom), from
+/// Event ids made from another id and a name, the same every time: a batch's callbacks, a handler's emits (the n-th of
+/// a run, API.md "Exactly-once fan-out") and the events of its batch. A second publish or store of such an id is the
+/// first one's event, not a new one. Version 8 UUIDs (RFC 9562: custom), from
 /// SHA-256, so they never collide with the version 7 ids of emits.
 /// </summary>
 public static class DerivedIds
 {
     public static Guid Callback(Guid batchId, string name) => Derive(batchId, name);
+
+    /// <summary>The <paramref name="number"/>-th emit (or batch) of a run of the event, from 1.</summary>
+    public static Guid Emit(Guid eventId, int number) =>
+        Derive(eventId, "emit:" + number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>The event at <paramref name="index"/> of a handler's batch, from 0.</summary>
+    public static Guid Member(Guid batchId, int index) =>
+        Derive(batchId, "member:" + index.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     private static Guid Derive(Guid from, string name)
     {

@@ -5,11 +5,12 @@ using Workq.Shared.Messaging;
 namespace Workq.Shared.Storage;
 
 /// <summary>
-/// Batches (API.md "Batches", docs/DESIGN.md "Batches"): a row per batch, the ids it holds (a row per request that added
-/// some), and the final statuses reported for them (a row per batch and flush). Nothing is updated per event: a flush of
-/// finishes updates each batch it touches once. A closed batch that has seen as many finishes as it holds is counted
-/// exactly (the first final status of each of its ids) and, when every id has one, finished: its callbacks become due
-/// scheduled events in the same transaction, so each is stored once and published by the pump with its derived id.
+/// Batches (API.md "Batches", docs/DESIGN.md "Batches"): a row per batch, the ids it holds (a row per request that
+/// added some), and the final statuses reported for them (a row per batch and flush). Nothing is updated per event: a
+/// flush of finishes updates each batch it touches once. A closed batch that has seen as many finishes as it holds is
+/// counted exactly (the first final status of each of its ids) and, when every id has one, finished: its callbacks
+/// become due scheduled events in the same transaction, so each is stored once and published by the pump with its
+/// derived id.
 /// </summary>
 public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
 {
@@ -23,9 +24,9 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
         """, new { canvas }, cancellationToken);
 
     /// <summary>
-    /// Creates an open batch (<paramref name="id"/>), or finds the one an earlier request made with the same
-    /// idempotency key: <c>Created</c> says which. <see cref="CanvasGoneException"/> when the canvas was deleted or
-    /// re-created since <paramref name="canvasIncarnation"/>.
+    /// Creates an open batch, or finds the one an earlier request made with the same idempotency key or id (a handler's
+    /// batch, whose id is made from its event's): <c>Created</c> says which. <see cref="CanvasGoneException"/> when the
+    /// canvas was deleted or re-created since <paramref name="canvasIncarnation"/>.
     /// </summary>
     public async Task<(Guid Id, bool Created)> CreateAsync(
         NewBatch batch,
@@ -40,11 +41,11 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
                     on_complete_event, on_success_worker, on_success_event)
                 select @canvas, @id, @depth, @key, @traceParent, @onCompleteWorker, @onCompleteEvent, @onSuccessWorker,
                     @onSuccessEvent from alive
-                on conflict (canvas, idempotency_key) where idempotency_key is not null do nothing
+                on conflict do nothing
                 returning id)
             select exists (select 1 from alive),
                 coalesce((select id from inserted),
-                    (select id from batches where canvas = @canvas and idempotency_key = @key)),
+                    (select id from batches where canvas = @canvas and (idempotency_key = @key or id = @id) limit 1)),
                 exists (select 1 from inserted)
             """, new
         {
@@ -66,8 +67,8 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
     }
 
     /// <summary>
-    /// Adds enqueued events to the batch, and closes it when <paramref name="close"/>. <paramref name="whileOpen"/>: only
-    /// to an open batch (the API's adds); else to any that has not finished (a member's own emit, which the batch
+    /// Adds enqueued events to the batch, and closes it when <paramref name="close"/>. <paramref name="whileOpen"/>:
+    /// only to an open batch (the API's adds); else to any that has not finished (a member's own emit, which the batch
     /// waits for as it waits for the member). Added before the batch can finish, so it never finishes without them.
     /// </summary>
     public async Task<BatchChange> AddAsync(
@@ -76,7 +77,9 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
         IReadOnlyList<(Guid Id, string Worker)> events,
         bool close,
         bool whileOpen,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool dedupe = false,
+        bool byCreate = false)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -84,17 +87,31 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
         if (state is not { } row) return BatchChange.NotFound;
         if (row.Finished) return BatchChange.Finished;
         if (whileOpen && row.Closed) return BatchChange.Closed;
+        // A handler's emits may come again (a retry, a redelivery), with the same ids: those already in are left out.
+        var insert = dedupe ? """
+            with e as (select * from unnest(@ids, @workers) as e(id, worker)
+                        where e.id not in (select unnest(ids) from batch_members
+                                            where canvas = @canvas and batch_id = @batchId)),
+            added as (
+                insert into batch_members (canvas, batch_id, ids, workers)
+                select @canvas, @batchId, array_agg(id), array_agg(worker) from e having count(*) > 0
+                returning cardinality(ids) as count)
+            update batches set total = total + (select coalesce(sum(count), 0) from added)
+             where canvas = @canvas and id = @batchId;
+            """ : """
+            insert into batch_members (canvas, batch_id, ids, workers, by_create)
+            values (@canvas, @batchId, @ids, @workers, @byCreate);
+            update batches set total = total + @count where canvas = @canvas and id = @batchId;
+            """;
         if (events.Count > 0)
-            await connection.ExecuteAsync(new CommandDefinition("""
-                insert into batch_members (canvas, batch_id, ids, workers) values (@canvas, @batchId, @ids, @workers);
-                update batches set total = total + @count where canvas = @canvas and id = @batchId;
-                """, new
+            await connection.ExecuteAsync(new CommandDefinition(insert, new
             {
                 canvas,
                 batchId,
                 ids = events.Select(e => e.Id).ToArray(),
                 workers = events.Select(e => e.Worker).ToArray(),
                 count = events.Count,
+                byCreate,
             }, transaction, cancellationToken: cancellationToken));
         if (close && !row.Closed) await CloseLockedAsync(connection, transaction, canvas, batchId, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -146,12 +163,65 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
             cancellationToken: cancellationToken));
     }
 
+    /// <summary>
+    /// Up to <paramref name="limit"/> of the batch's members from position <paramref name="after"/> on, in the order
+    /// they were added.
+    /// </summary>
+    public async Task<List<(Guid Id, string Worker)>> MembersAsync(
+        string canvas,
+        Guid batchId,
+        int after,
+        int limit,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<(Guid Id, string Worker)>(new CommandDefinition("""
+            select e.id, e.worker from batch_members bm
+             cross join lateral unnest(bm.ids, bm.workers) with ordinality as e(id, worker, ord)
+             where bm.canvas = @canvas and bm.batch_id = @batchId
+             order by bm.seq, e.ord offset @after limit @limit
+            """, new { canvas, batchId, after, limit }, cancellationToken: cancellationToken))).AsList();
+    }
+
+    /// <summary>
+    /// Up to <paramref name="rows"/> rows of the batch's finishes after the one numbered <paramref name="afterSeq"/>, in
+    /// the order they were written: each row's ids with their statuses, results and errors.
+    /// </summary>
+    public async Task<List<FinishRow>> FinishesAsync(
+        string canvas,
+        Guid batchId,
+        long afterSeq,
+        int rows,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<FinishRow>(new CommandDefinition("""
+            select seq, ids, statuses, coalesce(results, array_fill(null::text, array[cardinality(ids)])) as results,
+                coalesce(errors, array_fill(null::text, array[cardinality(ids)])) as errors
+              from batch_finishes where canvas = @canvas and batch_id = @batchId and seq > @afterSeq
+             order by seq limit @rows
+            """, new { canvas, batchId, afterSeq, rows }, cancellationToken: cancellationToken))).AsList();
+    }
+
+    /// <summary>
+    /// One row of a batch's finishes: its number and, element by element, ids, statuses, results, errors (properties:
+    /// Dapper reads arrays into them, not into a constructor's parameters).
+    /// </summary>
+    public sealed class FinishRow
+    {
+        public long Seq { get; init; }
+        public Guid[] Ids { get; init; } = [];
+        public string[] Statuses { get; init; } = [];
+        public string?[] Results { get; init; } = [];
+        public string?[] Errors { get; init; } = [];
+    }
+
     /// <summary>The ids the request that created the batch added (what a repeated create answers).</summary>
     public async Task<Guid[]> FirstIdsAsync(string canvas, Guid batchId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         return await connection.QuerySingleOrDefaultAsync<Guid[]>(new CommandDefinition(
-            "select ids from batch_members where canvas = @canvas and batch_id = @batchId order by seq limit 1",
+            "select ids from batch_members where canvas = @canvas and batch_id = @batchId and by_create",
             new { canvas, batchId },
             cancellationToken: cancellationToken)) ?? [];
     }
@@ -203,11 +273,12 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
         if (alive.Count == 0) return;
         var due = (await batch.Connection.QueryAsync<(string Canvas, Guid Id)>(new CommandDefinition("""
             with f as (
-                select * from unnest(@canvases, @batchIds, @ids, @statuses) with ordinality
-                    as f(canvas, batch_id, id, status, ord)),
+                select * from unnest(@canvases, @batchIds, @ids, @statuses, @results, @errors) with ordinality
+                    as f(canvas, batch_id, id, status, result, error, ord)),
             stored as (
-                insert into batch_finishes (canvas, batch_id, ids, statuses)
-                select canvas, batch_id, array_agg(id order by ord), array_agg(status order by ord) from f
+                insert into batch_finishes (canvas, batch_id, ids, statuses, results, errors)
+                select canvas, batch_id, array_agg(id order by ord), array_agg(status order by ord),
+                    array_agg(result order by ord), array_agg(error order by ord) from f
                  group by canvas, batch_id),
             g as (
                 select canvas, batch_id, count(*) as n,
@@ -234,6 +305,8 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
             batchIds = alive.Select(f => f.BatchId).ToArray(),
             ids = alive.Select(f => f.EventId).ToArray(),
             statuses = alive.Select(f => f.Status).ToArray(),
+            results = alive.Select(f => f.Result).ToArray(),
+            errors = alive.Select(f => f.Error).ToArray(),
         }, batch.Transaction, cancellationToken: cancellationToken))).AsList();
         foreach (var (canvas, id) in due)
             await TryFinishAsync(batch.Connection, batch.Transaction, canvas, id, cancellationToken);
@@ -276,8 +349,10 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
             """, new { canvas, ids, workers = pending.ConvertAll(p => p.Worker).ToArray() }, transaction,
             cancellationToken: cancellationToken))).AsList();
         var due = await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
-            insert into batch_finishes (canvas, batch_id, ids, statuses)
-            select @canvas, @batchId, @ids, array_fill(@status::text, array[cardinality(@ids)]) where cardinality(@ids) > 0;
+            insert into batch_finishes (canvas, batch_id, ids, statuses, results, errors)
+            select @canvas, @batchId, @ids, array_fill(@status::text, array[cardinality(@ids)]),
+                array_fill(null::text, array[cardinality(@ids)]), array_fill(null::text, array[cardinality(@ids)])
+             where cardinality(@ids) > 0;
             update batches set seen = seen + cardinality(@ids), cancelled = cancelled + cardinality(@ids)
              where canvas = @canvas and id = @batchId returning seen >= total
             """, new { canvas, batchId, ids, status = EventStatuses.Cancelled }, transaction,
@@ -340,10 +415,10 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
     }
 
     /// <summary>
-    /// With the batch's row locked: counts its ids' first final statuses; when every id has one, the batch is
-    /// finished with those counts, and its callbacks stored as due events (their ids derived from the batch's, so a
-    /// second store of one is a no-op). Otherwise its counts are set to the exact ones, so duplicates seen so far do not
-    /// bring it back here before new finishes do.
+    /// With the batch's row locked: counts its ids' first final statuses; when every id has one, the batch is finished
+    /// with those counts, and its callbacks stored as due events (their ids derived from the batch's, so a second store
+    /// of one is a no-op). Otherwise its counts are set to the exact ones, so duplicates seen so far do not bring it
+    /// back here before new finishes do.
     /// </summary>
     private static async Task TryFinishAsync(
         NpgsqlConnection connection,
@@ -353,10 +428,12 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
         CancellationToken cancellationToken)
     {
         var count = await connection.QuerySingleAsync<BatchCount>(new CommandDefinition("""
-            with m as (select distinct unnest(ids) as id from batch_members where canvas = @canvas and batch_id = @batchId),
+            with m as (
+                select distinct unnest(ids) as id from batch_members where canvas = @canvas and batch_id = @batchId),
             f as (
                 select distinct on (e.id) e.id, e.status
-                  from batch_finishes bf cross join lateral unnest(bf.ids, bf.statuses) with ordinality as e(id, status, ord)
+                  from batch_finishes bf
+                 cross join lateral unnest(bf.ids, bf.statuses) with ordinality as e(id, status, ord)
                  where bf.canvas = @canvas and bf.batch_id = @batchId
                  order by e.id, bf.seq, e.ord)
             select count(*)::int as members, count(f.id)::int as finished,

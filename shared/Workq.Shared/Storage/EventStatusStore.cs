@@ -212,7 +212,9 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         CancellationToken cancellationToken) =>
         CancelManyAsync(canvas, canvasIncarnation, [(id, worker, removedEnqueuedAt)], cancellationToken);
 
-    /// <summary>Un-enqueues many events of one canvas at once (a cancelled batch's), each as <see cref="CancelAsync"/>.</summary>
+    /// <summary>
+    /// Un-enqueues many events of one canvas at once (a cancelled batch's), each as <see cref="CancelAsync"/>.
+    /// </summary>
     public async Task CancelManyAsync(
         string canvas,
         long canvasIncarnation,
@@ -279,47 +281,65 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         return (from, from.AddMilliseconds(1));
     }
 
-    public async Task<EventStatusRow?> FindAsync(string canvas, Guid id, CancellationToken cancellationToken)
+    public async Task<EventStatusRow?> FindAsync(string canvas, Guid id, CancellationToken cancellationToken) =>
+        (await FindManyAsync(canvas, [id], cancellationToken)).GetValueOrDefault(id);
+
+    /// <summary>
+    /// The statuses of these events of the canvas, each read as <see cref="FindAsync"/> reads one; an unknown id is
+    /// absent.
+    /// </summary>
+    public async Task<Dictionary<Guid, EventStatusRow>> FindManyAsync(
+        string canvas,
+        IReadOnlyList<Guid> ids,
+        CancellationToken cancellationToken)
     {
+        if (ids.Count == 0) return [];
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var (from, to) = EmittedWithin(id);
-        // The event's own row and its finished runs, or else its emit request's queued.
+        // Each event's own row and its finished runs, or else its emit request's queued.
         var found = (await connection.QueryAsync<StoredStatus>(new CommandDefinition("""
-            select 0 as Source, worker, status, rank, attempts, enqueued_at as EnqueuedAt, run_at as RunAt,
-                started_at as StartedAt, finished_at as FinishedAt, result::text as Result, error,
-                restarted_at as RestartedAt
-              from event_status where canvas = @canvas and id = @id
+            select q.id, 0 as Source, s.worker, s.status, s.rank, s.attempts, s.enqueued_at as EnqueuedAt,
+                s.run_at as RunAt, s.started_at as StartedAt, s.finished_at as FinishedAt, s.result::text as Result,
+                s.error, s.restarted_at as RestartedAt
+              from unnest(@ids) as q(id) join event_status s on s.canvas = @canvas and s.id = q.id
             union all
-            select 1, e.worker, e.status, @finishedRank, e.attempts, e.enqueued_at, null, e.started_at, e.finished_at,
-                e.result, e.error, null
-              from event_finishes f cross join lateral unnest(f.ids, f.workers, f.statuses, f.attempts, f.enqueued_at,
-                  f.started_at, f.finished_at, f.results, f.errors)
+            select q.id, 1, e.worker, e.status, @finishedRank, e.attempts, e.enqueued_at, null, e.started_at,
+                e.finished_at, e.result, e.error, null
+              from unnest(@ids, @seconds) as q(id, second)
+              join event_finishes f on f.canvas = @canvas and f.id_second = q.second and q.id = any(f.ids)
+              cross join lateral unnest(f.ids, f.workers, f.statuses, f.attempts, f.enqueued_at, f.started_at,
+                  f.finished_at, f.results, f.errors)
                    as e(id, worker, status, attempts, enqueued_at, started_at, finished_at, result, error)
-             where f.canvas = @canvas and f.id_second = @second and @id = any(f.ids) and e.id = @id
+             where e.id = q.id
             union all
-            select 2, e.worker, @queued, @queuedRank, 1, b.enqueued_at, null, null, null, null, null, null
-              from event_emits b cross join lateral unnest(b.ids, b.workers) as e(id, worker)
-             where b.canvas = @canvas and b.enqueued_at >= @from and b.enqueued_at < @to and e.id = @id
+            select q.id, 2, e.worker, @queued, @queuedRank, 1, b.enqueued_at, null, null, null, null, null, null
+              from unnest(@ids, @froms, @tos) as q(id, from_at, to_at)
+              join event_emits b on b.canvas = @canvas and b.enqueued_at >= q.from_at and b.enqueued_at < q.to_at
+              cross join lateral unnest(b.ids, b.workers) as e(id, worker)
+             where e.id = q.id
             """, new
         {
             canvas,
-            id,
-            from,
-            to,
-            second = IdSecond(id),
+            ids = ids.ToArray(),
+            seconds = ids.Select(IdSecond).ToArray(),
+            froms = ids.Select(id => EmittedWithin(id).From).ToArray(),
+            tos = ids.Select(id => EmittedWithin(id).To).ToArray(),
             queued = EventStatuses.Queued,
             queuedRank = EventStatuses.QueuedRank,
             finishedRank = EventStatuses.FinishedRank,
         }, cancellationToken: cancellationToken))).ToList();
-        if (Latest(canvas, id, found) is not { } latest) return null;
-        return new EventStatusRow(id, latest.Worker, latest.Status, latest.Attempts, latest.EnqueuedAt, latest.RunAt,
-            latest.StartedAt, latest.FinishedAt, latest.Result, latest.Error);
+        var rows = new Dictionary<Guid, EventStatusRow>();
+        foreach (var stored in found.GroupBy(s => s.Id))
+            if (Latest(canvas, stored.Key, stored.ToList()) is { } latest)
+                rows[stored.Key] = new EventStatusRow(stored.Key, latest.Worker, latest.Status, latest.Attempts,
+                    latest.EnqueuedAt, latest.RunAt, latest.StartedAt, latest.FinishedAt, latest.Result, latest.Error);
+        return rows;
     }
 
     /// <summary>
     /// One stored status of an event, as a read finds it (Source: 0 its row, 1 a finished run, 2 its emit).
     /// </summary>
     private sealed record StoredStatus(
+        Guid Id,
         int Source,
         string Worker,
         string Status,

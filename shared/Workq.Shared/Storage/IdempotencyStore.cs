@@ -59,6 +59,21 @@ public sealed class IdempotencyStore(NpgsqlDataSource db) : ICanvasData
             StringComparer.Ordinal);
     }
 
+    /// <summary>The keys of these that an emit holds (within the window); keys as stored.</summary>
+    public async Task<HashSet<string>> HeldAsync(
+        string canvas,
+        IReadOnlyList<string> keys,
+        CancellationToken cancellationToken)
+    {
+        if (keys.Count == 0) return [];
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<string>(new CommandDefinition(
+            "select key from idempotency_keys where canvas = @canvas and key = any(@keys) and enqueued_at >= now() - " +
+                "make_interval(secs => @windowSeconds)",
+            new { canvas, keys = keys.ToArray(), windowSeconds = Window.TotalSeconds },
+            cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);
+    }
+
     /// <summary>
     /// Gives keys back when their events could not be enqueued, so a retry with the same key is not answered with a
     /// lost id.

@@ -12,6 +12,3 @@ public sealed record NewBatch(
     string? TraceParent,
     BatchCallback? OnComplete,
     BatchCallback? OnSuccess);
-
-/// <summary>A callback: the worker it is emitted to and its event, as JSON.</summary>
-public sealed record BatchCallback(string Worker, byte[] Event);

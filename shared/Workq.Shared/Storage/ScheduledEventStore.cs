@@ -167,8 +167,9 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
     }
 
     /// <summary>
-    /// Un-enqueues a scheduled event: the removed event's enqueued time and batch, or null when the worker has none with
-    /// that id (maybe already published: a pump publishing it holds its row, so this waits and then finds nothing).
+    /// Un-enqueues a scheduled event: the removed event's enqueued time and batch, or null when the worker has none
+    /// with that id (maybe already published: a pump publishing it holds its row, so this waits and then finds
+    /// nothing).
     /// </summary>
     public async Task<(DateTimeOffset EnqueuedAt, Guid? BatchId)?> DeleteAsync(
         string canvas,

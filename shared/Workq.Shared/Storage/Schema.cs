@@ -396,14 +396,19 @@ public static class Schema
             ids uuid[] not null,
             workers text[] not null);
         create index if not exists batch_members_by_batch on batch_members (batch_id);
-        -- One row per batch and flush of final statuses: the first one recorded for an id is the one that counts.
+        -- One row per batch and flush of final statuses, with the results and errors a callback reads: the first one
+        -- recorded for an id is the one that counts.
         create table if not exists batch_finishes (
             seq bigserial primary key,
             canvas text collate "C" not null,
             batch_id uuid not null,
             ids uuid[] not null,
             statuses text[] not null);
-        create index if not exists batch_finishes_by_batch on batch_finishes (batch_id);
+        create index if not exists batch_finishes_by_batch on batch_finishes (batch_id, seq);
+        alter table batch_finishes add column if not exists results text[];
+        -- The ids the request that created the batch added: what a create repeated with its key answers.
+        alter table batch_members add column if not exists by_create boolean not null default false;
+        alter table batch_finishes add column if not exists errors text[];
         alter table scheduled_events add column if not exists batch_id uuid;
         alter table scheduled_events add column if not exists callback_of uuid;
         """;

@@ -98,7 +98,9 @@ public sealed class BatchTests(WorkqCluster cluster)
         // Both callbacks are stored in the same transaction: with onComplete run, onSuccess would be there too.
         Assert.Equal(HttpStatusCode.NotFound, await EventStatusCodeAsync(canvas, onSuccess, token));
         Assert.Empty(await cluster.TracesAsync(canvas, "publish"));
-        var reports = await cluster.TracesAsync(canvas, "report");
+        // Traces are written in batches, a moment after the run.
+        var reports = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "report"), t => t.Count > 0,
+            TimeSpan.FromSeconds(30), "the callback's trace");
         Assert.Equal(onComplete, Assert.Single(reports)!["eventId"]!.GetValue<Guid>());
     }
 
@@ -286,6 +288,121 @@ public sealed class BatchTests(WorkqCluster cluster)
         var completed = (await cluster.JsonAsync(HttpMethod.Get,
             cluster.ControlUrl($"/v1/canvases/{canvas}/batches?state=completed"), token))!.AsArray();
         Assert.Equal(2, completed.Count);
+    }
+
+    [Fact]
+    public async Task A_handler_fans_out_with_EmitBatch_and_the_callback_reduces_its_results()
+    {
+        var (canvas, token) = await CanvasWithWorkersAsync();
+        await cluster.DeployAsync(canvas, "split", """
+            var n = Event!["n"]!.GetValue<int>();
+            return await EmitBatch(
+                Enumerable.Range(1, n).Select(i => ("square", (object?)new { n = i })),
+                onComplete: ("sum", new { job = "squares" }));
+            """, token: token);
+        await cluster.DeployAsync(canvas, "sum", """
+            var sum = 0;
+            var statuses = new List<string>();
+            await foreach (var r in Batch!.Results()) { sum += r.Result!.GetValue<int>(); statuses.Add(r.Status); }
+            return new { total = Batch.Total, completed = Batch.Completed, failed = Batch.Failed, sum,
+                allCompleted = statuses.All(s => s == "completed"), job = Event!["job"]!.GetValue<string>(),
+                meta = Meta.BatchId };
+            """, token: token);
+        var split = await cluster.EmitAsync(canvas, "split", """{"n": 450}""", token);
+        var splitRun = await EventFinishedAsync(canvas, split, token);
+        Assert.True(splitRun["status"]!.GetValue<string>() == "completed", splitRun.ToJsonString());
+        var batch = splitRun["result"]!.GetValue<Guid>();
+
+        var done = await FinishedAsync(canvas, batch, token);
+        Assert.Equal(450, Count(done, "total"));
+        Assert.Equal(450, Count(done, "completed"));
+        var callback = await EventFinishedAsync(canvas, done["onComplete"]!["eventId"]!.GetValue<Guid>(), token);
+        Assert.True(callback["status"]!.GetValue<string>() == "completed", callback.ToJsonString());
+        var reduced = callback["result"]!;
+        // 1² + 2² + ... + 450², read through three pages of results.
+        Assert.Equal(450 * 451 * 901 / 6, reduced["sum"]!.GetValue<int>());
+        Assert.Equal(450, reduced["total"]!.GetValue<int>());
+        Assert.Equal(450, reduced["completed"]!.GetValue<int>());
+        Assert.Equal(0, reduced["failed"]!.GetValue<int>());
+        Assert.True(reduced["allCompleted"]!.GetValue<bool>());
+        Assert.Equal("squares", reduced["job"]!.GetValue<string>());
+        // The callback is not a member of the batch it reports on.
+        Assert.Null(reduced["meta"]);
+    }
+
+    [Fact]
+    public async Task A_member_adds_to_its_batch_and_the_batch_waits_for_the_leaves()
+    {
+        var (canvas, token) = await CanvasWithWorkersAsync();
+        await cluster.DeployAsync(canvas, "tree", """
+            var level = Event!["level"]!.GetValue<int>();
+            if (level < 2)
+            {
+                await Emit("tree", new { level = level + 1 }, inBatch: true);
+                await Emit("tree", new { level = level + 1 }, inBatch: true);
+            }
+            else await Task.Delay(300, CancellationToken);
+            return Meta.BatchId;
+            """, token: token);
+        var (batch, ids) = await CreateAsync(canvas, token, """
+            {"events": [{"worker": "tree", "event": {"level": 0}}], "onComplete": {"worker": "report", "event": 1}}
+            """);
+        Assert.Equal(batch, (await EventFinishedAsync(canvas, ids[0], token))["result"]!.GetValue<Guid>());
+
+        var done = await FinishedAsync(canvas, batch, token);
+        // 1 + 2 + 4: the root, its children and their children, each counted once it ended.
+        Assert.True(Count(done, "total") == 7, $"{done}\n{await cluster.TracesAsync(canvas, "tree")}");
+        Assert.Equal(7, Count(done, "completed"));
+        // Traces are written in batches, a moment after the runs.
+        var traces = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "tree"), t => t.Count == 7,
+            TimeSpan.FromSeconds(30), "the seven runs' traces");
+        // The callback came after the last leaf finished.
+        var lastLeaf = traces.Max(t => t!["finishedAt"]!.GetValue<DateTimeOffset>());
+        var callback = await EventFinishedAsync(canvas, done["onComplete"]!["eventId"]!.GetValue<Guid>(), token);
+        Assert.True(callback["startedAt"]!.GetValue<DateTimeOffset>() >= lastLeaf,
+            $"the callback started at {callback["startedAt"]}, before the last leaf ended at {lastLeaf}");
+
+        // Outside a batch, inBatch is refused, naming why.
+        await cluster.DeployAsync(canvas, "loner", """
+            try { await Emit("report", 1, inBatch: true); return "emitted"; }
+            catch (ArgumentException e) { return e.Message; }
+            """, token: token);
+        var loner = await EventFinishedAsync(canvas, await cluster.EmitAsync(canvas, "loner", "1", token), token);
+        Assert.Contains("belongs to no batch", loner["result"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_handler_that_emits_then_throws_under_retries_emits_each_child_once()
+    {
+        var (canvas, token) = await CanvasWithWorkersAsync();
+        await cluster.DeployAsync(canvas, "fanout", """
+            var ids = new List<Guid>();
+            for (var i = 0; i < 3; i++) ids.Add(await Emit("report", new { i }));
+            Log(string.Join(",", ids));
+            throw new InvalidOperationException($"attempt {Meta.Attempt} fails after its emits");
+            """, token: token);
+        await cluster.JsonAsync(HttpMethod.Patch, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/fanout"), token,
+            """{"retry":{"maxAttempts":3,"backoffSeconds":[1,1]}}""");
+        await cluster.EventuallyAsync(
+            () => cluster.WorkerAsync(canvas, "fanout"),
+            w => w["retry"] is not null,
+            TimeSpan.FromSeconds(10),
+            "the retry policy");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var parent = await cluster.EmitAsync(canvas, "fanout", "1", token);
+
+        var final = await EventFinishedAsync(canvas, parent, token);
+        Assert.Equal("deadLettered", final["status"]!.GetValue<string>());
+        Assert.Equal(3, final["attempts"]!.GetValue<int>());
+        // Every attempt emitted the same three ids, and three runs came of them, not nine.
+        var attempts = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "fanout"), t => t.Count == 3,
+            TimeSpan.FromSeconds(30), "three attempts' traces");
+        var emitted = attempts.Select(t => t!["logs"]![0]!.GetValue<string>()).Distinct().ToList();
+        Assert.Single(emitted);
+        var reports = await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "report"), t => t.Count >= 3,
+            TimeSpan.FromSeconds(30), "the children's runs");
+        Assert.Equal(emitted[0].Split(',').Order(),
+            reports.Select(t => t!["eventId"]!.GetValue<string>()).Order());
     }
 
     [Fact]

@@ -213,9 +213,8 @@ public sealed class EventEmitterTests
 
         public Task<BatchChange> AddToBatchAsync(
             string canvas,
-            Guid batchId,
+            BatchTarget batch,
             IReadOnlyList<(Guid Id, string Worker)> events,
-            bool close,
             CancellationToken cancellationToken) => Task.FromResult(BatchChange.Done);
 
         public void RecordEmitted(EmittedEvents events) => Emitted.Add(events);

@@ -34,6 +34,7 @@ public sealed partial class OptionsComponentsTests
         ["WORKQ_TRACES_MONGODB"] = o => o.Traces.MongoDb,
         ["WORKQ_EVENT_STATUS"] = o => o.EventStatus.Enabled,
         ["WORKQ_EVENT_STATUS_RETENTION_HOURS"] = o => o.EventStatus.Retention,
+        ["WORKQ_BATCH_RETENTION_HOURS"] = o => o.EventStatus.BatchRetention,
         ["WORKQ_MAX_EVENT_WAITS"] = o => o.EventStatus.MaxWaits,
         ["WORKQ_MAX_UNHANDLED_PER_WORKER"] = o => o.Retention.MaxUnhandledPerWorker,
         ["WORKQ_MAX_DEAD_LETTERS_PER_WORKER"] = o => o.Retention.MaxDeadLettersPerWorker,
@@ -80,6 +81,7 @@ public sealed partial class OptionsComponentsTests
     [InlineData("WORKQ_TRACES_MONGODB", "", "mongodb://m:27017/workq", "mongodb://m:27017/workq")]
     [InlineData("WORKQ_EVENT_STATUS", "True", "off", "False")]
     [InlineData("WORKQ_EVENT_STATUS_RETENTION_HOURS", "1.00:00:00", "2", "02:00:00")]
+    [InlineData("WORKQ_BATCH_RETENTION_HOURS", "7.00:00:00", "48", "2.00:00:00")]
     [InlineData("WORKQ_MAX_EVENT_WAITS", "1000", "9", "9")]
     [InlineData("WORKQ_MAX_UNHANDLED_PER_WORKER", "10000", "3", "3")]
     [InlineData("WORKQ_MAX_DEAD_LETTERS_PER_WORKER", "10000", "4", "4")]

@@ -1,4 +1,5 @@
 using System.Text;
+using Workq.Shared.Configuration;
 using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Messaging;
 using Workq.UnitTests.Scripting;
@@ -59,15 +60,12 @@ public sealed class EmitCapTests
         var parent = new EventEnvelope(Guid.CreateVersion7(), "shop", "count", DateTimeOffset.UtcNow, 0, null);
         var emitter = new HandlerEmitter(
             null!,
-            null!,
-            null!,
             parent,
-            maxDepth: 10,
-            maxEmits: 10,
-            maxScheduled: 10,
-            maxEventBytes: Limit);
+            attempt: 1,
+            new EmitLimits { MaxEmitDepth = 10, MaxEmitsPerEvent = 10, MaxScheduledPerWorker = 10, MaxEventBytes = Limit
+            });
         var refused = await Assert.ThrowsAsync<ArgumentException>(
-            () => emitter.EmitAsync("w", new byte[Limit + 1], new EmitWhen(null, null), CancellationToken.None));
+            () => emitter.EmitAsync("w", new byte[Limit + 1], new EmitOptions(null, null), CancellationToken.None));
         Assert.Contains("WORKQ_MAX_EVENT_BYTES", refused.Message);
         Assert.Contains($"{Limit + 1} bytes", refused.Message);
         Assert.Empty(emitter.Emitted);

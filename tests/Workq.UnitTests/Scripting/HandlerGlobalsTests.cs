@@ -131,12 +131,21 @@ public sealed class HandlerGlobalsTests
         public Task<Guid> EmitAsync(
             string worker,
             ReadOnlyMemory<byte> eventJson,
-            EmitWhen when,
+            EmitOptions when,
             CancellationToken cancellationToken)
         {
             Json.Add(System.Text.Encoding.UTF8.GetString(eventJson.Span));
             Tokens.Add(cancellationToken);
             return Task.FromResult(Guid.NewGuid());
         }
+
+        public Task<Guid> EmitBatchAsync(
+            IReadOnlyList<BatchEmitItem> events,
+            BatchEmitItem? onComplete,
+            BatchEmitItem? onSuccess,
+            CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<BatchResultsPage> BatchResultsAsync(long after, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
     }
 }

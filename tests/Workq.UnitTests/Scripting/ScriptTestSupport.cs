@@ -17,7 +17,7 @@ internal sealed class FakeEmitter : IHandlerEmitter
     public async Task<Guid> EmitAsync(
         string worker,
         ReadOnlyMemory<byte> eventJson,
-        EmitWhen when,
+        EmitOptions when,
         CancellationToken cancellationToken)
     {
         // Yield so concurrent emits really interleave.
@@ -25,6 +25,33 @@ internal sealed class FakeEmitter : IHandlerEmitter
         var id = Guid.NewGuid();
         Emits.Enqueue((worker, Encoding.UTF8.GetString(eventJson.Span), id));
         return id;
+    }
+
+    public ConcurrentQueue<(IReadOnlyList<BatchEmitItem> Events, BatchEmitItem? OnComplete, BatchEmitItem? OnSuccess)>
+        Batches { get; } = new();
+
+    public Task<Guid> EmitBatchAsync(
+        IReadOnlyList<BatchEmitItem> events,
+        BatchEmitItem? onComplete,
+        BatchEmitItem? onSuccess,
+        CancellationToken cancellationToken)
+    {
+        Batches.Enqueue((events, onComplete, onSuccess));
+        return Task.FromResult(Guid.NewGuid());
+    }
+
+    /// <summary>What a callback's Batch.Results() reads, served <see cref="PageSize"/> at a time.</summary>
+    public List<BatchResult> Results { get; } = [];
+
+    public int PageSize { get; init; } = 2;
+
+    public List<long> PagesAsked { get; } = [];
+
+    public Task<BatchResultsPage> BatchResultsAsync(long after, CancellationToken cancellationToken)
+    {
+        PagesAsked.Add(after);
+        var page = Results.Skip((int)after).Take(PageSize).ToList();
+        return Task.FromResult(new BatchResultsPage(page, page.Count < PageSize ? -1 : after + page.Count));
     }
 }
 

@@ -1,5 +1,6 @@
-namespace Workq.Emitter.Emitting;
+namespace Workq.Shared.Messaging;
 
+/// <summary>The rule an idempotency key follows, for the emit API and handlers alike.</summary>
 public static class IdempotencyKeys
 {
     public const string Header = "Idempotency-Key";

@@ -1,0 +1,15 @@
+using Workq.Shared.Messaging;
+using Workq.Shared.Storage;
+
+namespace Workq.Worker.Emitting;
+
+/// <summary>
+/// What a handler's emits go out on: the broker, the delayed events, statuses, batches and idempotency keys.
+/// </summary>
+public sealed record HandlerEmitEdges(
+    EventPublisher Publisher,
+    ScheduledEventStore Scheduled,
+    EventStatusRecorder Statuses,
+    EventStatusStore StatusStore,
+    BatchStore Batches,
+    IdempotencyStore Idempotency);
