@@ -255,14 +255,25 @@ public sealed class WorkqControlClient(
         string? cursor = null,
         CancellationToken ct = default)
     {
-        var (items, next) = await transport.SendReadingHeaderAsync<IReadOnlyList<DeadLetter>>(HttpMethod.Get,
-            WorkerPath(canvas, worker, "dead-letters") + Query(
-                filter,
-                ("limit", limit?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                ("cursor", cursor)),
-            null, retry: true, "X-Next-Cursor", idempotencyKey: null, ct);
+        var (items, next) = await PageAsync<DeadLetter>(
+            WorkerPath(canvas, worker, "dead-letters") + Query(filter, Paging(limit, cursor)),
+            ct);
         return new DeadLetterPage(items, next);
     }
+
+    /// <summary>A page of a list whose next page's cursor is in <c>X-Next-Cursor</c> (null on the last page).</summary>
+    private Task<(IReadOnlyList<T> Items, string? NextCursor)> PageAsync<T>(string path, CancellationToken ct) =>
+        transport.SendReadingHeaderAsync<IReadOnlyList<T>>(
+            HttpMethod.Get,
+            path,
+            null,
+            retry: true,
+            "X-Next-Cursor",
+            idempotencyKey: null,
+            ct);
+
+    private static (string Name, string? Value)[] Paging(int? limit, string? cursor) =>
+        [("limit", limit?.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("cursor", cursor)];
 
     /// <summary>Puts every dead letter back into the worker's queue; returns how many.</summary>
     public Task<long> RedriveDeadLettersAsync(string canvas, string worker, CancellationToken ct = default)
@@ -348,12 +359,11 @@ public sealed class WorkqControlClient(
         string? cursor = null,
         CancellationToken ct = default)
     {
-        var (items, next) = await transport.SendReadingHeaderAsync<IReadOnlyList<Batch>>(HttpMethod.Get,
-            WorkqTransport.Path("v1", "canvases", canvas, "batches") + QueryString(
+        var (items, next) = await PageAsync<Batch>(
+            WorkqTransport.Path("v1", "canvases", canvas, "batches") + QueryString([
                 ("state", state),
-                ("limit", limit?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                ("cursor", cursor)),
-            null, retry: true, "X-Next-Cursor", idempotencyKey: null, ct);
+                .. Paging(limit, cursor)]),
+            ct);
         return new BatchPage(items, next);
     }
 
