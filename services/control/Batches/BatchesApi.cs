@@ -1,7 +1,9 @@
+using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Workq.Control.Apis;
 using Workq.Control.Events;
 using Workq.Shared.Configuration;
+using Workq.Shared.ControlPlane;
 using Workq.Shared.Http;
 using Workq.Shared.Storage;
 
@@ -17,6 +19,7 @@ public static class BatchesApi
     {
         canvas.MapGet("/batches/{id}", GetAsync).ProducesProblem(StatusCodes.Status429TooManyRequests);
         canvas.MapGet("/batches", ListAsync);
+        canvas.MapDelete("/batches/{id}", CancelAsync);
         return canvas;
     }
 
@@ -72,13 +75,50 @@ public static class BatchesApi
         return TypedResults.Ok(rows.ConvertAll(BatchView.From));
     }
 
+    /// <summary>
+    /// Cancels the batch, then tells the worker instances to skip its queued members and the status store that they are
+    /// cancelled (a status written late by a flush, never the batch's count, which the cancel's transaction holds).
+    /// </summary>
+    private static async Task<Results<Ok<BatchView>, ProblemHttpResult>> CancelAsync(
+        string canvas,
+        string id,
+        HttpContext http,
+        BatchStore batches,
+        EventStatusStore statuses,
+        IPublishEndpoint controlPlane,
+        CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var batchId)) return NotABatchId(id);
+        var cancel = await batches.CancelAsync(canvas, batchId, cancellationToken);
+        if (cancel.Change == BatchChange.NotFound) return NoSuchBatch(canvas, batchId);
+        if (cancel.Change == BatchChange.Finished)
+            return Problems.Conflict($"Batch '{batchId}' has already completed; there is nothing to cancel.");
+        foreach (var chunk in cancel.Cancelled.Chunk(CancelledPerMessage))
+            await controlPlane.Publish(
+                new EventsCancelled(canvas, Array.ConvertAll(chunk, c => c.Worker), Array.ConvertAll(chunk, c => c.Id)),
+                cancellationToken);
+        var delayed = cancel.Delayed.ToDictionary(d => d.Id, d => d.EnqueuedAt);
+        await statuses.CancelManyAsync(
+            canvas,
+            http.CanvasIncarnation(),
+            cancel.Cancelled
+                .Select(c => (c.Id, c.Worker, delayed.TryGetValue(c.Id, out var at) ? at : (DateTimeOffset?)null))
+                .ToList(),
+            cancellationToken);
+        return TypedResults.Ok(BatchView.From((await batches.FindAsync(canvas, batchId, cancellationToken))!));
+    }
+
+    /// <summary>Ids per control-plane message: a 100,000-event batch is a hundred messages, none of them huge.</summary>
+    private const int CancelledPerMessage = 1_000;
+
+    private static ProblemHttpResult NoSuchBatch(string canvas, Guid id) =>
+        Problems.NotFound($"No batch '{id}' on canvas '{canvas}' (finished batches are kept for " +
+            "WORKQ_BATCH_RETENTION_HOURS).");
+
     private static Results<Ok<BatchView>, ProblemHttpResult, Problems.RetryAfterResult> Answer(
         BatchRoute route,
         Guid id,
-        BatchRow? row) => row is null
-        ? Problems.NotFound($"No batch '{id}' on canvas '{route.Canvas}' (finished batches are kept for " +
-            "WORKQ_BATCH_RETENTION_HOURS).")
-        : TypedResults.Ok(BatchView.From(row));
+        BatchRow? row) => row is null ? NoSuchBatch(route.Canvas, id) : TypedResults.Ok(BatchView.From(row));
 
     private static ProblemHttpResult NotABatchId(string id) =>
         Problems.BadRequest($"'{id}' is not a batch id (a GUID).");

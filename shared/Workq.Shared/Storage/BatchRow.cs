@@ -68,3 +68,12 @@ public readonly record struct BatchFinish(string Canvas, Guid BatchId, Guid Even
 
 /// <summary>Another request holds what this one needs (a batch being created with the same key): retry.</summary>
 public sealed class BatchConflictException(string message) : Exception(message);
+
+/// <summary>
+/// What a batch's cancel did: done, or why not; the members it un-enqueued (with their workers), and the delayed ones
+/// among them whose rows it deleted (with their enqueue times).
+/// </summary>
+public sealed record BatchCancel(
+    BatchChange Change,
+    IReadOnlyList<(Guid Id, string Worker)> Cancelled,
+    IReadOnlyList<(Guid Id, DateTimeOffset EnqueuedAt)> Delayed);

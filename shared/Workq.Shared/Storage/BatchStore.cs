@@ -240,6 +240,56 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
         await batch.CommitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Cancels a batch that has not finished: it is closed, and each member without a final status that is not running
+    /// now is un-enqueued (its cancel mark stored, its delayed row deleted) and ends in the batch as cancelled, all in
+    /// one transaction; a member running now finishes as it runs and counts as it ends. The batch finishes here when
+    /// nothing runs. Answers the members it cancelled and the delayed ones among them (with their enqueue times), for
+    /// the caller to tell the worker instances and the status store.
+    /// </summary>
+    public async Task<BatchCancel> CancelAsync(string canvas, Guid batchId, CancellationToken cancellationToken)
+    {
+        await using var batch = await FencedBatch.CanvasesAsync(db, [canvas], cancellationToken);
+        if (!batch.Admits(canvas, 0)) return new BatchCancel(BatchChange.NotFound, [], []);
+        var (connection, transaction) = (batch.Connection, batch.Transaction);
+        if (await LockAsync(connection, transaction, canvas, batchId, cancellationToken) is not { } row)
+            return new BatchCancel(BatchChange.NotFound, [], []);
+        if (row.Finished) return new BatchCancel(BatchChange.Finished, [], []);
+        var pending = (await connection.QueryAsync<(Guid Id, string Worker)>(new CommandDefinition($$"""
+            update batches set cancelled_at = coalesce(cancelled_at, now()), closed_at = coalesce(closed_at, now())
+             where canvas = @canvas and id = @batchId;
+            with m as (
+                select distinct on (e.id) e.id, e.worker
+                  from batch_members bm cross join lateral unnest(bm.ids, bm.workers) as e(id, worker)
+                 where bm.canvas = @canvas and bm.batch_id = @batchId),
+            f as (select unnest(ids) as id from batch_finishes where canvas = @canvas and batch_id = @batchId)
+            select m.id, m.worker from m
+             where not exists (select 1 from f where f.id = m.id)
+               and not exists (select 1 from event_status s where s.canvas = @canvas and s.id = m.id and
+                       s.status = '{{EventStatuses.Running}}')
+            """, new { canvas, batchId }, transaction, cancellationToken: cancellationToken))).AsList();
+        var ids = pending.ConvertAll(p => p.Id).ToArray();
+        var delayed = (await connection.QueryAsync<(Guid Id, DateTime EnqueuedAt)>(new CommandDefinition("""
+            insert into cancelled_events (canvas, worker, event_id) select @canvas, w, i from unnest(@workers, @ids) as
+                p(w, i) on conflict do nothing;
+            delete from scheduled_events where canvas = @canvas and event_id = any(@ids) returning event_id, enqueued_at
+            """, new { canvas, ids, workers = pending.ConvertAll(p => p.Worker).ToArray() }, transaction,
+            cancellationToken: cancellationToken))).AsList();
+        var due = await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
+            insert into batch_finishes (canvas, batch_id, ids, statuses)
+            select @canvas, @batchId, @ids, array_fill(@status::text, array[cardinality(@ids)]) where cardinality(@ids) > 0;
+            update batches set seen = seen + cardinality(@ids), cancelled = cancelled + cardinality(@ids)
+             where canvas = @canvas and id = @batchId returning seen >= total
+            """, new { canvas, batchId, ids, status = EventStatuses.Cancelled }, transaction,
+            cancellationToken: cancellationToken));
+        if (due) await TryFinishAsync(connection, transaction, canvas, batchId, cancellationToken);
+        await batch.CommitAsync(cancellationToken);
+        return new BatchCancel(
+            BatchChange.Done,
+            pending,
+            delayed.ConvertAll(d => (d.Id, new DateTimeOffset(DateTime.SpecifyKind(d.EnqueuedAt, DateTimeKind.Utc)))));
+    }
+
     /// <summary>Deletes batches finished before <paramref name="cutoff"/>, with their ids and finishes.</summary>
     public async Task<int> PruneAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {

@@ -203,43 +203,56 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
     /// already started wins, and one not written yet becomes cancelled when its worker reaches it. Nothing is written
     /// for a canvas deleted or re-created since (<paramref name="canvasIncarnation"/>).
     /// </summary>
-    public async Task CancelAsync(
+    public Task CancelAsync(
         string canvas,
         long canvasIncarnation,
         string worker,
         Guid id,
         DateTimeOffset? removedEnqueuedAt,
+        CancellationToken cancellationToken) =>
+        CancelManyAsync(canvas, canvasIncarnation, [(id, worker, removedEnqueuedAt)], cancellationToken);
+
+    /// <summary>Un-enqueues many events of one canvas at once (a cancelled batch's), each as <see cref="CancelAsync"/>.</summary>
+    public async Task CancelManyAsync(
+        string canvas,
+        long canvasIncarnation,
+        IReadOnlyList<(Guid Id, string Worker, DateTimeOffset? RemovedEnqueuedAt)> events,
         CancellationToken cancellationToken)
     {
+        if (events.Count == 0) return;
         await using var batch = await FencedBatch.CanvasesAsync(db, [canvas], cancellationToken);
         if (!batch.Admits(canvas, canvasIncarnation)) return;
-        var (from, to) = EmittedWithin(id);
-        // An event known only from its emit request gets its own row, cancelled.
-        var cancel = removedEnqueuedAt is null ? """
+        var queued = events.Where(e => e.RemovedEnqueuedAt is null).ToList();
+        var removed = events.Where(e => e.RemovedEnqueuedAt is not null).ToList();
+        // An event known only from its emit request gets its own row, cancelled: found in the requests of its id's
+        // millisecond.
+        await batch.Connection.ExecuteAsync(new CommandDefinition("""
             update event_status set status = @status, rank = @rank, finished_at = now(), updated_at = now()
-             where canvas = @canvas and id = @id and rank < @rank;
+             where canvas = @canvas and id = any(@queued) and rank < @rank;
             insert into event_status (canvas, id, worker, status, rank, attempts, enqueued_at, finished_at, updated_at)
-            select b.canvas, e.id, e.worker, @status, @rank, 1, b.enqueued_at, now(), now()
-              from event_emits b cross join lateral unnest(b.ids, b.workers) as e(id, worker)
-             where b.canvas = @canvas and b.enqueued_at >= @from and b.enqueued_at < @to and e.id = @id
-             limit 1
+            select distinct on (e.id) b.canvas, e.id, e.worker, @status, @rank, 1, b.enqueued_at, now(), now()
+              from unnest(@queued, @froms, @tos) as q(id, from_at, to_at)
+              join event_emits b on b.canvas = @canvas and b.enqueued_at >= q.from_at and b.enqueued_at < q.to_at
+              cross join lateral unnest(b.ids, b.workers) as e(id, worker)
+             where e.id = q.id
                 on conflict (canvas, id) do nothing;
-            """ : """
             insert into event_status as s (canvas, id, worker, status, rank, attempts, enqueued_at, finished_at,
                 updated_at)
-            values (@canvas, @id, @worker, @status, @final, 1, @removedEnqueuedAt, now(), now())
+            select @canvas, r.id, r.worker, @status, @final, 1, r.enqueued_at, now(), now()
+              from unnest(@removed, @removedWorkers, @removedAts) as r(id, worker, enqueued_at)
                 on conflict (canvas, id) do update set status = excluded.status, rank = excluded.rank, finished_at =
                     excluded.finished_at, updated_at = now()
              where s.rank < @final;
-            """;
-        await batch.Connection.ExecuteAsync(new CommandDefinition(cancel + "select pg_notify(@channel, @canvas);", new
+            select pg_notify(@channel, @canvas);
+            """, new
         {
             canvas,
-            id,
-            worker,
-            from,
-            to,
-            removedEnqueuedAt = removedEnqueuedAt?.UtcDateTime,
+            queued = queued.ConvertAll(e => e.Id).ToArray(),
+            froms = queued.ConvertAll(e => EmittedWithin(e.Id).From).ToArray(),
+            tos = queued.ConvertAll(e => EmittedWithin(e.Id).To).ToArray(),
+            removed = removed.ConvertAll(e => e.Id).ToArray(),
+            removedWorkers = removed.ConvertAll(e => e.Worker).ToArray(),
+            removedAts = removed.ConvertAll(e => e.RemovedEnqueuedAt!.Value.UtcDateTime).ToArray(),
             status = EventStatuses.Cancelled,
             rank = EventStatuses.CancelRequestRank,
             final = EventStatuses.FinishedRank,

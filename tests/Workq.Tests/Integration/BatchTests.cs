@@ -218,6 +218,49 @@ public sealed class BatchTests(WorkqCluster cluster)
     }
 
     [Fact]
+    public async Task A_cancel_ends_queued_and_delayed_members_and_fires_onComplete_with_the_counts()
+    {
+        var (canvas, token) = await CanvasWithWorkersAsync();
+        await cluster.DeployAsync(canvas, "held", "return 1;", token: token);
+        await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/held/pause"),
+            token);
+        var (batch, ids) = await CreateAsync(canvas, token, """
+            {"events": [{"worker": "square", "event": {"n": 1}},
+                        {"worker": "held", "event": 1}, {"worker": "held", "event": 2},
+                        {"worker": "square", "event": {"n": 2}, "delaySeconds": 600}],
+             "onComplete": {"worker": "report", "event": "after cancel"},
+             "onSuccess": {"worker": "publish", "event": "never"}}
+            """);
+        await EventFinishedAsync(canvas, ids[0], token);
+
+        var cancelled = (await cluster.JsonAsync(HttpMethod.Delete, Batch(canvas, batch), token))!;
+        // Nothing was running: the batch completes with the cancel.
+        Assert.Equal("completed", cancelled["state"]!.GetValue<string>());
+        Assert.NotNull(cancelled["cancelledAt"]);
+        Assert.Equal(4, Count(cancelled, "total"));
+        Assert.Equal(1, Count(cancelled, "completed"));
+        Assert.Equal(3, Count(cancelled, "cancelled"));
+        Assert.Equal(0, Count(cancelled, "pending"));
+        foreach (var id in ids[1..])
+            Assert.Equal("cancelled", (await EventFinishedAsync(canvas, id, token))["status"]!.GetValue<string>());
+        var onComplete = await EventFinishedAsync(canvas, cancelled["onComplete"]!["eventId"]!.GetValue<Guid>(), token);
+        Assert.Equal("after cancel", onComplete["result"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NotFound,
+            await EventStatusCodeAsync(canvas, cancelled["onSuccess"]!["eventId"]!.GetValue<Guid>(), token));
+
+        // Resumed, the worker skips the cancelled events; the batch's counts do not move.
+        await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/held/resume"),
+            token);
+        await cluster.EventuallyAsync(() => cluster.TracesAsync(canvas, "held"), t => t.Count == 2,
+            TimeSpan.FromSeconds(30), "the skipped events' traces");
+        var after = (await cluster.JsonAsync(HttpMethod.Get, Batch(canvas, batch), token))!;
+        Assert.Equal(3, Count(after, "cancelled"));
+        Assert.Equal(1, Count(after, "completed"));
+        using var again = await cluster.SendAsync(HttpMethod.Delete, Batch(canvas, batch), token);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+    }
+
+    [Fact]
     public async Task The_list_pages_newest_first_and_filters_by_state()
     {
         var (canvas, token) = await CanvasWithWorkersAsync();
@@ -270,6 +313,7 @@ public sealed class BatchTests(WorkqCluster cluster)
                 "No batch"),
             (HttpMethod.Post, Batches(canvas, $"/{Guid.NewGuid()}/close"), null, HttpStatusCode.NotFound, "No batch"),
             (HttpMethod.Get, Batch(canvas, Guid.NewGuid()), null, HttpStatusCode.NotFound, "No batch"),
+            (HttpMethod.Delete, Batch(canvas, Guid.NewGuid()), null, HttpStatusCode.NotFound, "No batch"),
             (HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/batches/x"), null, HttpStatusCode.BadRequest,
                 "batch id"),
             (HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/batches/{Guid.NewGuid()}?wait=61"), null,
@@ -301,6 +345,7 @@ public sealed class BatchTests(WorkqCluster cluster)
             (HttpMethod.Post, Batches(canvas, $"/{batch}/events"), Items(1)),
             (HttpMethod.Post, Batches(canvas, $"/{batch}/close"), null),
             (HttpMethod.Get, cluster.ControlUrl($"/v1/canvases/{canvas}/batches"), null),
+            (HttpMethod.Delete, Batch(canvas, batch), null),
         })
         {
             using var response = await cluster.SendAsync(method, url, otherToken, body);
@@ -312,6 +357,7 @@ public sealed class BatchTests(WorkqCluster cluster)
             (HttpMethod.Get, Batch(other, batch), null),
             (HttpMethod.Post, Batches(other, $"/{batch}/events"), Items(1)),
             (HttpMethod.Post, Batches(other, $"/{batch}/close"), null),
+            (HttpMethod.Delete, Batch(other, batch), null),
         })
         {
             using var response = await cluster.SendAsync(method, url, otherToken, body);
