@@ -174,7 +174,7 @@ function batchView(root, [canvas, id], signal) {
   /** The batch's own fields: state, bar, counts, times and whether it may still be cancelled. */
   function render(batch) {
     pending = batch.pending;
-    badges.replaceChildren(stateBadge(batch), batch.cancelledAt ? [' ', h('span', { class: 'badge cancelled' }, 'cancelled')] : []);
+    badges.replaceChildren(stateBadge(batch), ...(batch.cancelledAt ? [' ', h('span', { class: 'badge cancelled' }, 'cancelled')] : []));
     bar.replaceChildren(progress(batch));
     const { done, failed } = tally(batch);
     for (const key of Object.keys(stats)) stats[key].textContent = number(key === 'done' ? done : batch[key]);

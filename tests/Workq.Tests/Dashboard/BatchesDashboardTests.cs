@@ -85,7 +85,7 @@ public sealed class BatchesDashboardTests(WorkqCluster cluster, DashboardBrowser
         await row.GetByRole(AriaRole.Link, new() { Name = batch.ToString()[..8] }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex($"#/batch/{canvas}/{batch}$"));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Batch {batch.ToString()[..8]}" }))
-            .ToContainTextAsync("completed");
+            .ToHaveTextAsync($"Batch {batch.ToString()[..8]} completed");
         foreach (var (stat, value) in new[]
         {
             ("total", "4"), ("pending", "0"), ("done", "4"), ("completed", "3"), ("failed", "1"), ("timedOut", "0"),
@@ -152,6 +152,10 @@ public sealed class BatchesDashboardTests(WorkqCluster cluster, DashboardBrowser
         await page.GetByLabel("Batch state").SelectOptionAsync("open");
         await Expect(page.GetByText("Page 1: 20 batch(es)")).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Next page" })).ToBeDisabledAsync();
+
+        // An unknown batch's page says so in place of the page.
+        await page.GotoAsync($"/#/batch/{canvas}/{Guid.NewGuid()}");
+        await Expect(page.Locator("main")).ToContainTextAsync("No batch");
         dashboard.AssertNoErrors();
     }
 
@@ -172,7 +176,7 @@ public sealed class BatchesDashboardTests(WorkqCluster cluster, DashboardBrowser
         await Expect(page.Locator(".stats [data-stat='completed']")).ToHaveTextAsync("1");
         await Expect(page.Locator(".stats [data-stat='pending']")).ToHaveTextAsync("1");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Batch {batch.ToString()[..8]}" }))
-            .ToContainTextAsync("running");
+            .ToHaveTextAsync($"Batch {batch.ToString()[..8]} running");
         await Expect(page.Locator("tr[data-callback='onComplete']")).ToContainTextAsync("when the batch completes");
 
         // Dismissed, the question cancels nothing.
@@ -190,7 +194,7 @@ public sealed class BatchesDashboardTests(WorkqCluster cluster, DashboardBrowser
         await Expect(page.Locator(".stats [data-stat='pending']")).ToHaveTextAsync("0");
         await Expect(page.Locator("[data-time='cancelledAt']")).Not.ToHaveTextAsync("—");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Batch {batch.ToString()[..8]}" }))
-            .ToContainTextAsync("completed");
+            .ToHaveTextAsync($"Batch {batch.ToString()[..8]} completed cancelled");
         await Expect(cancel).ToBeHiddenAsync();
         await Expect(page.GetByRole(AriaRole.Progressbar).Locator("[data-part='cancelled']"))
             .ToHaveAttributeAsync("data-count", "1");
