@@ -67,6 +67,19 @@ internal sealed class CliContext(
         }
     }
 
+    /// <summary>A file the command line names; one that cannot be read is a usage error, not a stack trace.</summary>
+    public static async Task<string> ReadFileAsync(string path, CancellationToken ct)
+    {
+        try
+        {
+            return await File.ReadAllTextAsync(path, ct);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot read {path}: {e.Message}");
+        }
+    }
+
     private string Token() => token is { Length: > 0 } value
         ? value
         : throw new UsageException("no token: pass --token or set WORKQ_TOKEN");

@@ -7,14 +7,15 @@ using Workq.Client;
 namespace Workq.Cli;
 
 /// <summary>
-/// The <c>workq</c> command line. Exit codes: 0 done, 1 the API (or the network) refused, 2 usage.
-/// Errors are one line on stderr, never a stack trace.
+/// The <c>workq</c> command line. Exit codes: 0 done, 1 the API (or the network) refused, 2 usage, 3 a wait ran out
+/// before what it waited for finished. Errors are one line on stderr, never a stack trace.
 /// </summary>
 public static class WorkqCli
 {
     public const int Ok = 0;
     public const int ApiError = 1;
     public const int UsageError = 2;
+    public const int NotFinished = 3;
 
     /// <summary>Runs one command line. Tests pass their own writers, environment and HTTP handler.</summary>
     public static async Task<int> RunAsync(
@@ -45,6 +46,11 @@ public static class WorkqCli
 
 /// <summary>A mistake in how the command was called (exit 2), as opposed to a refusal by the API (exit 1).</summary>
 internal sealed class UsageException(string message) : Exception(message);
+
+/// <summary>
+/// A wait that ran out (exit 3): what it waited for is still going, which a script tells apart from a refusal.
+/// </summary>
+internal sealed class NotFinishedException(string message) : Exception(message);
 
 /// <summary>
 /// Builds the command tree and runs each command's action inside the one place that turns failures into exit codes.
@@ -81,6 +87,7 @@ internal sealed class CliApp(
             token };
         foreach (var command in CanvasCommands.Build(this).Concat(WorkerCommands.Build(this))
             .Concat(EventCommands.Build(this))
+            .Concat(BatchCommands.Build(this))
             .Concat(CronCommands.Build(this))
             .Concat(InstanceCommands.Build(this)))
             root.Subcommands.Add(command);
@@ -105,6 +112,10 @@ internal sealed class CliApp(
             catch (UsageException e)
             {
                 return Fail(WorkqCli.UsageError, e.Message);
+            }
+            catch (NotFinishedException e)
+            {
+                return Fail(WorkqCli.NotFinished, e.Message);
             }
             catch (WorkqException e)
             {

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Workq.Client;
 
 /// <summary>
@@ -63,33 +65,95 @@ public sealed class WorkqClient(
         IEnumerable<EmitItem> items,
         CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(items);
-        // A 503 on a batch may follow a partial enqueue: a key on every item makes the retry exactly-once.
-        var body = items.Select(i => new BatchItemBody(
-            i.Worker,
-            i.Event,
-            i.IdempotencyKey ?? NewKey(),
-            i.Delay?.TotalSeconds,
-            i.RunAt,
-            i.OrderingKey)).ToList();
         var accepted = await transport.SendAsync<BatchAccepted>(
             HttpMethod.Post,
             WorkqTransport.Path("v1", "canvases", canvas, "events"),
-            WorkqTransport.Serialize(body),
+            WorkqTransport.Serialize(ItemBodies(items, keyEach: true)),
             retry: true,
             ct);
         return accepted.Ids;
+    }
+
+    /// <summary>
+    /// Creates a batch of up to 1000 events (none is fine) whose callbacks are emitted once every member ended: <paramref
+    /// name="onComplete"/> always, <paramref name="onSuccess"/> only when every member completed. An <paramref
+    /// name="open"/> batch takes more events (<see cref="AddToBatchAsync"/>) until <see cref="CloseBatchAsync"/>; it
+    /// never completes before. The batch's key (generated when none is given) makes a retry after a lost answer return
+    /// the first batch. Items get no generated keys: after a 503 the emitter forgets the batch's key, so the retry
+    /// creates the batch again with every event, rather than one that leaves out those the first attempt enqueued.
+    /// </summary>
+    public Task<BatchCreated> CreateBatchAsync(
+        string canvas,
+        IEnumerable<EmitItem> events,
+        BatchCallback? onComplete = null,
+        BatchCallback? onSuccess = null,
+        bool open = false,
+        string? idempotencyKey = null,
+        CancellationToken ct = default) =>
+        transport.SendAsync<BatchCreated>(
+            HttpMethod.Post,
+            BatchesPath(canvas),
+            WorkqTransport.Serialize(new CreateBatchBody(
+                ItemBodies(events, keyEach: false),
+                onComplete,
+                onSuccess,
+                open,
+                idempotencyKey ?? NewKey())),
+            retry: true,
+            ct);
+
+    /// <summary>
+    /// Adds up to 1000 events to an open batch; returns their ids in order. A closed or completed batch is a 409, an
+    /// unknown one a 404. Keys on every item make a retry exactly-once, as for <see cref="EmitBatchAsync"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<Guid>> AddToBatchAsync(
+        string canvas,
+        Guid batchId,
+        IEnumerable<EmitItem> events,
+        CancellationToken ct = default) =>
+        (await transport.SendAsync<BatchAccepted>(
+            HttpMethod.Post,
+            BatchesPath(canvas, batchId.ToString(), "events"),
+            WorkqTransport.Serialize(ItemBodies(events, keyEach: true)),
+            retry: true,
+            ct)).Ids;
+
+    /// <summary>
+    /// Closes an open batch: it completes once its members ended. Closing again changes nothing, so it is retried.
+    /// </summary>
+    public Task CloseBatchAsync(string canvas, Guid batchId, CancellationToken ct = default) =>
+        transport.SendAsync(HttpMethod.Post, BatchesPath(canvas, batchId.ToString(), "close"), null, retry: true, ct);
+
+    private static string BatchesPath(string canvas, params string[] rest) =>
+        WorkqTransport.Path(["v1", "canvases", canvas, "batches", .. rest]);
+
+    // A 503 on a batch may follow a partial enqueue: a key on every item makes the retry exactly-once.
+    private static List<BatchItemBody> ItemBodies(IEnumerable<EmitItem> items, bool keyEach)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        return items.Select(i => new BatchItemBody(
+            i.Worker,
+            i.Event,
+            i.IdempotencyKey ?? (keyEach ? NewKey() : null),
+            i.Delay?.TotalSeconds,
+            i.RunAt,
+            i.OrderingKey)).ToList();
     }
 
     private static string NewKey() => Guid.NewGuid().ToString("N");
 
     public void Dispose() => transport.Dispose();
 
-    private sealed record BatchItemBody(string Worker, object? Event, string IdempotencyKey,
-        [property: System.Text.Json.Serialization.JsonIgnore(
-            Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] double? DelaySeconds,
-        [property: System.Text.Json.Serialization.JsonIgnore(
-            Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? RunAt,
-        [property: System.Text.Json.Serialization.JsonIgnore(
-            Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? OrderingKey);
+    private sealed record BatchItemBody(string Worker, object? Event,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? IdempotencyKey,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? DelaySeconds,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? RunAt,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? OrderingKey);
+
+    private sealed record CreateBatchBody(
+        List<BatchItemBody> Events,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] BatchCallback? OnComplete,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] BatchCallback? OnSuccess,
+        bool Open,
+        string IdempotencyKey);
 }

@@ -4,7 +4,7 @@ namespace Workq.Client;
 
 /// <summary>
 /// The control API of docs/API.md: canvases (admin token), workers, their state, traces, queued
-/// events, dead letters, unhandled events and crons. Reads are retried on transient failures;
+/// events, dead letters, unhandled events, batches and crons. Reads are retried on transient failures;
 /// writes are not, since only emits carry idempotency keys.
 /// </summary>
 /// <param name="controlUrl">The control service, e.g. http://127.0.0.1:8080.</param>
@@ -175,11 +175,18 @@ public sealed class WorkqControlClient(
     /// waitUntilFinished). Long-polls control (<c>?wait=N</c>) in steps that fit one attempt's time-out, so any timeout
     /// works.
     /// </summary>
-    public async Task<EventStatus> WaitForEventAsync(
+    public Task<EventStatus> WaitForEventAsync(
         string canvas,
         Guid id,
         TimeSpan timeout,
-        CancellationToken ct = default)
+        CancellationToken ct = default) =>
+        LongPollAsync<EventStatus>(EventPath(canvas, id), s => s.IsFinished, timeout, ct);
+
+    /// <summary>
+    /// Long-polls <paramref name="path"/> (<c>?wait=N</c>, answered early once it is done) in steps that fit one
+    /// attempt's time-out, until <paramref name="done"/> or the deadline; returns the last answer.
+    /// </summary>
+    private async Task<T> LongPollAsync<T>(string path, Func<T, bool> done, TimeSpan timeout, CancellationToken ct)
     {
         var deadline = DateTimeOffset.UtcNow + timeout;
         while (true)
@@ -188,13 +195,8 @@ public sealed class WorkqControlClient(
                 Math.Ceiling((deadline - DateTimeOffset.UtcNow).TotalSeconds),
                 0,
                 longestWaitSeconds);
-            var status = await transport.SendAsync<EventStatus>(
-                HttpMethod.Get,
-                EventPath(canvas, id) + $"?wait={seconds}",
-                null,
-                retry: true,
-                ct);
-            if (status.IsFinished || DateTimeOffset.UtcNow >= deadline) return status;
+            var answer = await transport.SendAsync<T>(HttpMethod.Get, path + $"?wait={seconds}", null, retry: true, ct);
+            if (done(answer) || DateTimeOffset.UtcNow >= deadline) return answer;
         }
     }
 
@@ -253,14 +255,25 @@ public sealed class WorkqControlClient(
         string? cursor = null,
         CancellationToken ct = default)
     {
-        var (items, next) = await transport.SendReadingHeaderAsync<IReadOnlyList<DeadLetter>>(HttpMethod.Get,
-            WorkerPath(canvas, worker, "dead-letters") + Query(
-                filter,
-                ("limit", limit?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                ("cursor", cursor)),
-            null, retry: true, "X-Next-Cursor", idempotencyKey: null, ct);
+        var (items, next) = await PageAsync<DeadLetter>(
+            WorkerPath(canvas, worker, "dead-letters") + Query(filter, Paging(limit, cursor)),
+            ct);
         return new DeadLetterPage(items, next);
     }
+
+    /// <summary>A page of a list whose next page's cursor is in <c>X-Next-Cursor</c> (null on the last page).</summary>
+    private Task<(IReadOnlyList<T> Items, string? NextCursor)> PageAsync<T>(string path, CancellationToken ct) =>
+        transport.SendReadingHeaderAsync<IReadOnlyList<T>>(
+            HttpMethod.Get,
+            path,
+            null,
+            retry: true,
+            "X-Next-Cursor",
+            idempotencyKey: null,
+            ct);
+
+    private static (string Name, string? Value)[] Paging(int? limit, string? cursor) =>
+        [("limit", limit?.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("cursor", cursor)];
 
     /// <summary>Puts every dead letter back into the worker's queue; returns how many.</summary>
     public Task<long> RedriveDeadLettersAsync(string canvas, string worker, CancellationToken ct = default)
@@ -303,15 +316,66 @@ public sealed class WorkqControlClient(
     {
         static string? Time(DateTimeOffset? at)
             => at?.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
-        var parts = new (string Name, string? Value)[] {
+        return QueryString([
             ("q", filter?.Q),
             ("reason", filter?.Reason),
             ("from", Time(filter?.From)),
-            ("to", Time(filter?.To)) }
-            .Concat(more).Where(p => p
-                .Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
-        return parts.Count == 0 ? "" : "?" + string.Join('&', parts);
+            ("to", Time(filter?.To)),
+            .. more]);
     }
+
+    /// <summary>A query string of the parts that have a value ("" when none has).</summary>
+    private static string QueryString(params (string Name, string? Value)[] parts)
+    {
+        var given = parts.Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}")
+            .ToList();
+        return given.Count == 0 ? "" : "?" + string.Join('&', given);
+    }
+
+    // ---- Batches ----
+
+    /// <summary>
+    /// The batch's state and counts now; a <see cref="WorkqException"/> with 404 when the canvas has no such batch (or
+    /// it completed longer ago than the retention).
+    /// </summary>
+    public Task<Batch> GetBatchAsync(string canvas, Guid id, CancellationToken ct = default) =>
+        transport.SendAsync<Batch>(HttpMethod.Get, BatchPath(canvas, id), null, retry: true, ct);
+
+    /// <summary>
+    /// The batch once it completed, or as it is when <paramref name="timeout"/> ran out (check <see
+    /// cref="Batch.IsCompleted"/>). Long-polls like <see cref="WaitForEventAsync"/>, so any timeout works.
+    /// </summary>
+    public Task<Batch> WaitForBatchAsync(string canvas, Guid id, TimeSpan timeout, CancellationToken ct = default) =>
+        LongPollAsync<Batch>(BatchPath(canvas, id), b => b.IsCompleted, timeout, ct);
+
+    /// <summary>
+    /// A page of the canvas's batches, newest first, optionally in one <paramref name="state"/> (open, running or
+    /// completed): <paramref name="limit"/> 1-1000 (100 by default), <paramref name="cursor"/> from the previous page.
+    /// </summary>
+    public async Task<BatchPage> ListBatchesAsync(
+        string canvas,
+        string? state = null,
+        int? limit = null,
+        string? cursor = null,
+        CancellationToken ct = default)
+    {
+        var (items, next) = await PageAsync<Batch>(
+            WorkqTransport.Path("v1", "canvases", canvas, "batches") + QueryString([
+                ("state", state),
+                .. Paging(limit, cursor)]),
+            ct);
+        return new BatchPage(items, next);
+    }
+
+    /// <summary>
+    /// Cancels the batch: its queued and scheduled events are cancelled, running ones finish; then onComplete fires with
+    /// the counts and onSuccess does not. Returns the batch after the cancel; a completed batch is a 409.
+    /// </summary>
+    public Task<Batch> CancelBatchAsync(string canvas, Guid id, CancellationToken ct = default) =>
+        transport.SendAsync<Batch>(HttpMethod.Delete, BatchPath(canvas, id), null, retry: false, ct);
+
+    private static string BatchPath(string canvas, Guid id)
+        => WorkqTransport.Path("v1", "canvases", canvas, "batches", id.ToString());
 
     // ---- Unhandled events ----
 

@@ -648,13 +648,13 @@ function route() {
   return canvasView(root, canvas, signal);
 }
 
-// ---- extensions: modules index.html loads after this one (lookup.js, instances.js) add views and panels ----
+// ---- extensions: modules index.html loads after this one (lookup.js, instances.js, batches.js) add views and panels ----
 
 /** Views by the hash's first part (#/kind/a/b): view(root, [a, b, ...], signal). */
 export const views = {};
 /** Sections appended to a page: canvas panels get (canvas, signal), home panels (signal). */
 export const panels = { canvas: [], home: [] };
-export { h, api, act, report, go, crumbs, section, table, number, clock, enc, canvasPath, json, preview, every, traceItem, session };
+export { h, api, act, ask, notify, report, go, crumbs, section, table, number, clock, enc, canvasPath, json, preview, every, optional, traceItem, session };
 
 $('#sign-out').addEventListener('click', () => signOut());
 window.addEventListener('hashchange', () => { clearAlert(); route(); });

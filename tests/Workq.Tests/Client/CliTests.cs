@@ -469,4 +469,108 @@ public sealed class CliTests(WorkqCluster cluster)
         AssertFails(await WorkqAsync(token, "event", canvas, "nope"), 2, "not an event id");
         AssertFails(await WorkqAsync(token, "event", canvas, id, "--wait", "soon"), 2, "whole seconds");
     }
+
+    private async Task<(string Canvas, string Token)> CanvasWithBatchWorkersAsync()
+    {
+        var (canvas, token) = await CanvasAsync();
+        AssertOk(await WorkqAsync(token, "deploy", $"{canvas}/square", await CodeFileAsync(
+            "var n = Event![\"n\"]!.GetValue<int>();\nif (n < 0) throw new InvalidOperationException(\"negative\");" +
+                "\nreturn n * n;")));
+        AssertOk(await WorkqAsync(token, "deploy", $"{canvas}/report", await CodeFileAsync("return Event;")));
+        return (canvas, token);
+    }
+
+    [Fact]
+    public async Task Batches_create_wait_status_and_list()
+    {
+        var (canvas, token) = await CanvasWithBatchWorkersAsync();
+        var items = Path.Combine(Path.GetTempPath(), $"workq-cli-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(items, """
+            [{"worker": "square", "event": {"n": 3}}, {"worker": "square", "event": {"n": -1}}]
+            """);
+
+        var created = await WorkqAsync(token, "batches", "create", canvas, "--event", """square={"n":2}""", "--file",
+            items, "--on-complete", """report={"job":7}""");
+        AssertOk(created);
+        Assert.Equal(4, created.Lines.Length);
+        var batch = Guid.Parse(created.Lines[0]);
+        Assert.Equal(3, created.Lines[1..].Select(Guid.Parse).Distinct().Count());
+
+        var waited = await WorkqAsync(token, "batches", "wait", canvas, batch.ToString(), "--timeout", "30");
+        AssertOk(waited);
+        Assert.Equal($"batch:          {batch}", waited.Lines[0]);
+        foreach (var line in new[] { "state:          completed", "done:           3/3", "completed:      2",
+            "failed:         1", "cancelled:      0", "on success:     none" })
+            Assert.Contains(line, waited.Lines);
+        Assert.Contains(waited.Lines, l => System.Text.RegularExpressions.Regex.IsMatch(
+            l,
+            @"^on complete:    report, event [0-9a-f-]{36}$"));
+        Assert.Contains(waited.Lines, l => System.Text.RegularExpressions.Regex.IsMatch(
+            l,
+            @"^finished:       \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$"));
+
+        var status = await WorkqAsync(token, "batch", "status", canvas, batch.ToString(), "--json");
+        AssertOk(status);
+        var json = status.Out.As<Batch>();
+        Assert.Equal((batch, "completed", 3, 2, 1), (json.Id, json.State, json.Total, json.Completed, json.Failed));
+
+        var list = await WorkqAsync(token, "batches", "list", canvas);
+        AssertOk(list);
+        Assert.Matches(@"^ID\s+STATE\s+DONE\s+FAILED\s+CREATED$", list.Lines[0]);
+        Assert.Matches($@"^{batch}\s+completed\s+3/3\s+1\s+\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\dZ$", Assert.Single(
+            list.Lines[1..]));
+        Assert.Equal(["ID  STATE  DONE  FAILED  CREATED"], (await WorkqAsync(token, "batches", "list", canvas,
+            "--state", "open")).Lines);
+    }
+
+    [Fact]
+    public async Task Batches_open_add_close_and_a_wait_that_runs_out_exits_3()
+    {
+        var (canvas, token) = await CanvasWithBatchWorkersAsync();
+        var created = await WorkqAsync(token, "batches", "create", canvas, "--open", "--key", "job-1");
+        AssertOk(created);
+        var batch = Assert.Single(created.Lines);
+
+        var open = await WorkqAsync(token, "batches", "wait", canvas, batch, "--timeout", "1");
+        Assert.True(open.Code == 3, open.ToString());
+        Assert.Contains("state:          open", open.Lines);
+        Assert.Equal($"workq: batch {batch} did not complete within 1s: open, 0/0 done", open.Err.Trim());
+
+        var added = await WorkqAsync(token, "batches", "add", canvas, batch, "--event", """square={"n":4}""",
+            "--event", """square={"n":5}""");
+        AssertOk(added);
+        Assert.Equal(2, added.Lines.Select(Guid.Parse).Count());
+        var repeated = await WorkqAsync(token, "batches", "create", canvas, "--open", "--key", "job-1");
+        Assert.True(repeated.Lines[0] == batch, repeated.ToString());
+        var closed = await WorkqAsync(token, "batches", "close", canvas, batch);
+        AssertOk(closed);
+        Assert.Equal($"closed batch {batch}", closed.Out.Trim());
+
+        var done = (await WorkqAsync(token, "batches", "wait", canvas, batch, "--json")).Out.As<Batch>();
+        Assert.Equal(("completed", 2, 2), (done.State, done.Total, done.Completed));
+        AssertFails(
+            await WorkqAsync(token, "batches", "add", canvas, batch, "--event", "square=1"),
+            1,
+            "409 Conflict");
+        AssertFails(await WorkqAsync(token, "batches", "cancel", canvas, batch), 1, "409 Conflict");
+    }
+
+    [Fact]
+    public async Task Batches_refuse_an_unknown_batch_and_bad_arguments_with_one_line()
+    {
+        var (canvas, token) = await CanvasAsync();
+        var unknown = Guid.NewGuid().ToString();
+
+        AssertFails(
+            await WorkqAsync(token, "batches", "status", canvas, unknown),
+            1,
+            $"404 Not found: No batch '{unknown}'");
+        AssertFails(await WorkqAsync(token, "batches", "cancel", canvas, unknown), 1, "404 Not found");
+        AssertFails(await WorkqAsync(token, "batches", "close", canvas, unknown), 1, "404 Not found");
+        AssertFails(await WorkqAsync(token, "batches", "status", canvas, "nope"), 2, "'nope' is not a batch id");
+        AssertFails(await WorkqAsync(token, "batches", "create", canvas, "--event", "square"), 2, "WORKER=JSON");
+        AssertFails(await WorkqAsync(token, "batches", "create", canvas, "--event", "square={"), 2, "not valid JSON");
+        AssertFails(await WorkqAsync(token, "batches", "add", canvas, unknown), 2, "nothing to add");
+        AssertFails(await WorkqAsync(token, "batches", "list", canvas, "--state", "done"), 2, "'done'");
+    }
 }

@@ -66,9 +66,9 @@ internal static class EventCommands
     private const double MaxDelaySeconds = 30 * 24 * 3600;
 
     // Checked here as well as by the emitter: a number past TimeSpan's range (1e300, say) would not even reach it.
-    private static TimeSpan DelayOf(double seconds) => seconds is >= 0 and <= MaxDelaySeconds
+    internal static TimeSpan DelayOf(double seconds, string what = "--delay") => seconds is >= 0 and <= MaxDelaySeconds
         ? TimeSpan.FromSeconds(seconds)
-        : throw new UsageException($"--delay takes 0 to {MaxDelaySeconds:0} seconds (30 days), not " +
+        : throw new UsageException($"{what} takes 0 to {MaxDelaySeconds:0} seconds (30 days), not " +
             $"{seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
 
     private const int DefaultWaitSeconds = 30;

@@ -54,15 +54,7 @@ internal static class WorkerCommands
         {
             var (canvas, worker) = CliContext.Target(cli.Get(target));
             var path = cli.Get(file);
-            string code;
-            try
-            {
-                code = await File.ReadAllTextAsync(path, ct);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new UsageException($"cannot read {path}: {e.Message}");
-            }
+            var code = await CliContext.ReadFileAsync(path, ct);
             Worker deployed;
             try
             {
