@@ -121,7 +121,8 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
                 frame.Worker,
                 frame.EnqueuedAt,
                 frame.Attempt,
-                frame.Depth) { BatchId = frame.BatchId };
+                frame.Depth)
+            { BatchId = frame.BatchId };
             var globals = new HandlerGlobals(
                 frame.Body,
                 meta,

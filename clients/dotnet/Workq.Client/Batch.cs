@@ -2,8 +2,8 @@ namespace Workq.Client;
 
 /// <summary>
 /// A batch (<see cref="WorkqControlClient.GetBatchAsync"/>): <c>State</c> is open (events may still be added), running
-/// (closed, members pending) or completed. Each member counts once, in <c>Pending</c> until its final status; the counts
-/// are exact once the batch completed.
+/// (closed, members pending) or completed. Each member counts once, in <c>Pending</c> until its final status; the
+/// counts are exact once the batch completed.
 /// </summary>
 public sealed record Batch(
     Guid Id,

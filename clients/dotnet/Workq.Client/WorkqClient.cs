@@ -75,12 +75,13 @@ public sealed class WorkqClient(
     }
 
     /// <summary>
-    /// Creates a batch of up to 1000 events (none is fine) whose callbacks are emitted once every member ended: <paramref
-    /// name="onComplete"/> always, <paramref name="onSuccess"/> only when every member completed. An <paramref
-    /// name="open"/> batch takes more events (<see cref="AddToBatchAsync"/>) until <see cref="CloseBatchAsync"/>; it
-    /// never completes before. The batch's key (generated when none is given) makes a retry after a lost answer return
-    /// the first batch. Items get no generated keys: after a 503 the emitter forgets the batch's key, so the retry
-    /// creates the batch again with every event, rather than one that leaves out those the first attempt enqueued.
+    /// Creates a batch of up to 1000 events (none is fine) whose callbacks are emitted once every member ended:
+    /// <paramref name="onComplete"/> always, <paramref name="onSuccess"/> only when every member completed. An
+    /// <paramref name="open"/> batch takes more events (<see cref="AddToBatchAsync"/>) until <see
+    /// cref="CloseBatchAsync"/>; it never completes before. The batch's key (generated when none is given) makes a
+    /// retry after a lost answer return the first batch. Items get no generated keys: after a 503 the emitter forgets
+    /// the batch's key, so the retry creates the batch again with every event, rather than one that leaves out those
+    /// the first attempt enqueued.
     /// </summary>
     public Task<BatchCreated> CreateBatchAsync(
         string canvas,

@@ -368,8 +368,8 @@ public sealed class WorkqControlClient(
     }
 
     /// <summary>
-    /// Cancels the batch: its queued and scheduled events are cancelled, running ones finish; then onComplete fires with
-    /// the counts and onSuccess does not. Returns the batch after the cancel; a completed batch is a 409.
+    /// Cancels the batch: its queued and scheduled events are cancelled, running ones finish; then onComplete fires
+    /// with the counts and onSuccess does not. Returns the batch after the cancel; a completed batch is a 409.
     /// </summary>
     public Task<Batch> CancelBatchAsync(string canvas, Guid id, CancellationToken ct = default) =>
         transport.SendAsync<Batch>(HttpMethod.Delete, BatchPath(canvas, id), null, retry: false, ct);

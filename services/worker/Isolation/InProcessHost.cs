@@ -29,7 +29,8 @@ public sealed class InProcessHost(HandlerHttp http, ILogger<InProcessHost> logge
             envelope.Worker,
             envelope.EnqueuedAt,
             run.Attempt,
-            envelope.Depth) { BatchId = envelope.BatchId };
+            envelope.Depth)
+        { BatchId = envelope.BatchId };
         var globals = new HandlerGlobals(run.Body, meta, run.Emitter, http.For(envelope.Canvas), timeout.Token,
             run.Callback is { } batch
                 ? new HandlerBatch(batch.Id, batch.Total, batch.Completed, batch.Failed, batch.Cancelled, run.Emitter)

@@ -184,8 +184,8 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
     }
 
     /// <summary>
-    /// Up to <paramref name="rows"/> rows of the batch's finishes after the one numbered <paramref name="afterSeq"/>, in
-    /// the order they were written: each row's ids with their statuses, results and errors.
+    /// Up to <paramref name="rows"/> rows of the batch's finishes after the one numbered <paramref name="afterSeq"/>,
+    /// in the order they were written: each row's ids with their statuses, results and errors.
     /// </summary>
     public async Task<List<FinishRow>> FinishesAsync(
         string canvas,

@@ -27,7 +27,7 @@ public sealed class WorkqClientBatchTests(WorkqCluster cluster)
         }
     }
 
-    /// <summary>A fresh canvas with "square" (fails on a negative n) and the callbacks' "report" and "publish".</summary>
+    /// <summary>A fresh canvas with "square" (fails on a negative n) and the callbacks' "report", "publish".</summary>
     private async Task<Setup> CanvasAsync()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("cb");

@@ -62,7 +62,12 @@ public sealed class EmitCapTests
             null!,
             parent,
             attempt: 1,
-            new EmitLimits { MaxEmitDepth = 10, MaxEmitsPerEvent = 10, MaxScheduledPerWorker = 10, MaxEventBytes = Limit
+            new EmitLimits
+            {
+                MaxEmitDepth = 10,
+                MaxEmitsPerEvent = 10,
+                MaxScheduledPerWorker = 10,
+                MaxEventBytes = Limit
             });
         var refused = await Assert.ThrowsAsync<ArgumentException>(
             () => emitter.EmitAsync("w", new byte[Limit + 1], new EmitOptions(null, null), CancellationToken.None));

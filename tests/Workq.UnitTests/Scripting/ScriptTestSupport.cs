@@ -28,7 +28,8 @@ internal sealed class FakeEmitter : IHandlerEmitter
     }
 
     public ConcurrentQueue<(IReadOnlyList<BatchEmitItem> Events, BatchEmitItem? OnComplete, BatchEmitItem? OnSuccess)>
-        Batches { get; } = new();
+        Batches
+    { get; } = new();
 
     public Task<Guid> EmitBatchAsync(
         IReadOnlyList<BatchEmitItem> events,
