@@ -19,7 +19,7 @@ public static class BatchesApi
     {
         canvas.MapGet("/batches/{id}", GetAsync).ProducesProblem(StatusCodes.Status429TooManyRequests);
         canvas.MapGet("/batches", ListAsync);
-        canvas.MapDelete("/batches/{id}", CancelAsync);
+        canvas.MapDelete("/batches/{id}", CancelAsync).ProducesProblem(StatusCodes.Status409Conflict);
         return canvas;
     }
 

@@ -17,7 +17,8 @@ public static class BatchesApi
     public static RouteGroupBuilder MapBatchesApi(this RouteGroupBuilder canvas)
     {
         canvas.MapPost("/batches", CreateAsync).WithJsonBody<BatchBody>();
-        canvas.MapPost("/batches/{id}/events", AddAsync).WithJsonBody<BatchItemBody[]>();
+        canvas.MapPost("/batches/{id}/events", AddAsync).WithJsonBody<BatchItemBody[]>()
+            .ProducesProblem(StatusCodes.Status409Conflict);
         canvas.MapPost("/batches/{id}/close", CloseAsync);
         return canvas;
     }

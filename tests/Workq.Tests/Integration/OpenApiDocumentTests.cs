@@ -152,7 +152,8 @@ public sealed partial class OpenApiDocumentTests(WorkqCluster cluster)
     /// <summary>
     /// The rows of API.md's route tables: a first cell with backticked <c>METHOD /path</c> (several, joined by ·, in
     /// one row), <c>...</c> standing for <c>/v1/canvases/{c}</c>; the statuses are the three-digit codes of the other
-    /// cells. The routes of the "Emit" section are the emitter's.
+    /// cells. The routes of the "Emit" section are the emitter's, and so is a row of a table with a service column
+    /// whose cell says <c>emitter</c> (the "Batches" table).
     /// </summary>
     private static List<DocumentedRoute> DocumentedRoutes(IEnumerable<string> lines)
     {
@@ -175,7 +176,7 @@ public sealed partial class OpenApiDocumentTests(WorkqCluster cluster)
                 routes.Add(new DocumentedRoute(
                     route.Groups["method"].Value,
                     Normalise(path),
-                    section == "Emit",
+                    section == "Emit" || line.Split('|').Any(cell => cell.Trim() == "emitter"),
                     statuses,
                     query,
                     line.Trim()));

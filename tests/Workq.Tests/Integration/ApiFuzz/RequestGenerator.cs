@@ -161,7 +161,8 @@ public sealed class RequestGenerator(FuzzTargets targets, PCG pcg)
     {
         if (operation is { Method: "PUT", Path: "/v1/canvases/{canvas}/workers/{worker}" }) return Budget
             + CompileAllowance;
-        return operation.Path.EndsWith("/events/{id}", StringComparison.Ordinal) && operation.Method == "GET"
+        return (operation.Path.EndsWith("/events/{id}", StringComparison.Ordinal)
+                || operation.Path.EndsWith("/batches/{id}", StringComparison.Ordinal)) && operation.Method == "GET"
                && query.Count(q => q.Name == "wait") == 1
                && int.TryParse(
                    query.Single(q => q.Name == "wait").Value,
