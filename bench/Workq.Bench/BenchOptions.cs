@@ -9,6 +9,8 @@ public sealed record BenchOptions
     public int RawMessages { get; init; } = 200_000;
     public int MassTransitMessages { get; init; } = 60_000;
     public int WorkqEvents { get; init; } = 150_000;
+    /// <summary>Scenario 9's batch: this many events, added 1,000 at a time.</summary>
+    public int BigBatchEvents { get; init; } = 100_000;
     public int BatchSize { get; init; } = 500;
     public int ParallelBatches { get; init; } = 4;
     /// <summary>
@@ -42,7 +44,8 @@ public sealed record BenchOptions
     /// queue wait alone (<c>rawwait</c>: at --wait-rate for --wait-seconds, to watch the broker's own stalls over a
     /// long run) are not in the default list: opt in with <c>--only</c>.
     /// </summary>
-    public string Only { get; init; } = "raw,masstransit,batch,single,wait,scale,coldstart,isolation,walls";
+    public string Only { get; init; } =
+        "raw,masstransit,batch,batches,single,wait,scale,coldstart,isolation,walls";
     public string Results { get; init; } = "bench/results";
 
     public const string ClusterBroker = "cluster";
@@ -57,6 +60,7 @@ public sealed record BenchOptions
         ["raw-messages"] = (o, v) => o with { RawMessages = Int(v) },
         ["masstransit-messages"] = (o, v) => o with { MassTransitMessages = Int(v) },
         ["workq-events"] = (o, v) => o with { WorkqEvents = Int(v) },
+        ["big-batch-events"] = (o, v) => o with { BigBatchEvents = Int(v) },
         ["batch-size"] = (o, v) => o with { BatchSize = Math.Min(Int(v), 1_000) },
         ["parallel-batches"] = (o, v) => o with { ParallelBatches = Int(v) },
         ["prefetch"] = (o, v) => o with { Prefetch = Int(v) },

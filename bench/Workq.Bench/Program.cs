@@ -87,6 +87,8 @@ if (options.Runs("rawwait") && await RawWaitAsync(options.WaitRate > 0 ? options
 
 BatchResult? batch = null;
 BatchResult? coldBatch = null;
+BatchResult? inBatches = null;
+BigBatchResult? bigBatch = null;
 WaitResult? heavyWait = null;
 WaitResult? externalWait = null;
 SingleResult? single = null;
@@ -97,7 +99,8 @@ ColdStartResult? coldStart = null;
 IsolationResult? isolation = null;
 InstancesResult? instances = null;
 WallsResult? walls = null;
-if (new[] { "batch", "single", "wait", "scale", "coldstart", "isolation", "walls", "instances" }.Any(options.Runs))
+if (new[] { "batch", "batches", "single", "wait", "scale", "coldstart", "isolation", "walls", "instances" }
+    .Any(options.Runs))
 {
     using var http = WorkqApi.CreateLoadClient(Math.Max(256, options.SingleClients * 2));
     await using var sink = await WaitSink.StartAsync(ct);
@@ -116,6 +119,14 @@ if (new[] { "batch", "single", "wait", "scale", "coldstart", "isolation", "walls
             // Twice: on services started seconds before (their JIT still busy), then warm. The warm pass is scenario 3.
             coldBatch = await Run("batch, cold services", () => workq.BatchAsync(ct));
             batch = await Run("batch", () => workq.BatchAsync(ct));
+        }
+        if (options.Runs("batches"))
+        {
+            // Right after the warm pass, on the same warm services: its ratio to it is the cost of batches.
+            inBatches = await Run("batch, every event in a batch", () => workq.BatchAsync(ct, inBatches: true));
+            bigBatch = await Run(
+                $"a {options.BigBatchEvents:N0}-event batch and its callback",
+                () => new BigBatchScenario(workq.Api, options).RunAsync(ct));
         }
         if (options.Runs("status") && batch is not null) await StatusCostAsync(workq, batch);
         if (options.Runs("single")) single = await Run("single", () => workq.SingleAsync(ct));
@@ -221,6 +232,8 @@ var report = new BenchReport(
     walls)
 {
     ColdBatch = coldBatch,
+    InBatches = inBatches,
+    BigBatch = bigBatch,
     HeavyWait = heavyWait,
     ExternalWait = externalWait,
 };

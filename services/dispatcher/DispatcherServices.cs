@@ -1,3 +1,4 @@
+using Workq.Dispatcher.Batches;
 using Workq.Dispatcher.Crons;
 using Workq.Dispatcher.Metrics;
 using Workq.Dispatcher.Reconciling;
@@ -33,6 +34,7 @@ public static class DispatcherServices
         services.AddHostedSingleton<UnhandledReplayer>();
         services.AddEventStatus();
         services.AddHostedService<EventStatusPruner>();
+        services.AddHostedService<BatchSettler>();
         services.AddSingleton<PublishEvent>(provider => CronPublishing.RecordingQueued(
             provider.GetRequiredService<EventPublisher>(), provider.GetRequiredService<EventStatusRecorder>()));
         services.AddSingleton<CronFirer>();

@@ -57,6 +57,26 @@ public sealed class WorkqApi(HttpClient http, Uri control, Uri emitter, string a
 
     public Uri BatchUrl(string canvas) => new(emitter, $"v1/canvases/{canvas}/events");
 
+    public Uri BatchesUrl(string canvas) => new(emitter, $"v1/canvases/{canvas}/batches");
+
+    public Uri BatchUrlOf(string canvas, Guid id, int wait) =>
+        new(control, $"v1/canvases/{canvas}/batches/{id}?wait={wait}");
+
+    public Uri EventUrl(string canvas, Guid id, int wait) =>
+        new(control, $"v1/canvases/{canvas}/events/{id}?wait={wait}");
+
+    /// <summary>POSTs JSON with the admin token; the answer must be 202, and is returned.</summary>
+    public async Task<JsonDocument> PostJsonAsync(Uri url, string json, CancellationToken cancellationToken)
+    {
+        using var request = Request(HttpMethod.Post, url);
+        request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureAsync(response, HttpStatusCode.Accepted, cancellationToken);
+        return await JsonDocument.ParseAsync(
+            await response.Content.ReadAsStreamAsync(cancellationToken),
+            cancellationToken: cancellationToken);
+    }
+
     public Uri SingleUrl(string canvas, string worker) => new(emitter, $"v1/canvases/{canvas}/workers/{worker}/events");
 
     /// <summary>POSTs prepared JSON bytes with the admin token; the answer must be 202.</summary>

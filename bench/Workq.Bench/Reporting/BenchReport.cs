@@ -27,6 +27,10 @@ public sealed record BenchReport(
     /// Scenario 3's first pass, on services started seconds before; <see cref="Batch"/> is the warm one.
     /// </summary>
     public BatchResult? ColdBatch { get; init; }
+    /// <summary>Scenario 3 with every event in a batch (3b, issue 28), run right after the warm pass.</summary>
+    public BatchResult? InBatches { get; init; }
+    /// <summary>Scenario 9 (issue 28): a 100,000-event batch and its callback.</summary>
+    public BigBatchResult? BigBatch { get; init; }
     /// <summary>Scenario 5 at three quarters of scenario 3's rate (5c).</summary>
     public WaitResult? HeavyWait { get; init; }
     /// <summary>Scenario 5 at half load, the events emitted from a second process (5e).</summary>

@@ -76,6 +76,15 @@ public static class Report
                     : "not run",
                 r.WorkqOverRaw is { } ratio ? ratio >= 0.95 : null),
             Allocations(r.Batch),
+            new("Workq batch with every event in a batch (3b) vs without (3), issue 28", ">= 90 %",
+                Ratio(r.InBatches?.Run.PerSecond, r.Batch?.Run.PerSecond) is { } batched
+                    ? $"{Percent(batched)} ({N(r.InBatches!.Run.PerSecond)} vs {N(r.Batch!.Run.PerSecond)} events/s)"
+                    : "not run",
+                Ratio(r.InBatches?.Run.PerSecond, r.Batch?.Run.PerSecond) is { } b ? b >= 0.9 : null),
+            new($"a {N(r.Options.BigBatchEvents)}-event batch (9): its callback after its last member's end, issue 28",
+                "<= 2 s",
+                r.BigBatch is { } big ? $"{N(big.CallbackLagMs / 1000)} s" : "not run",
+                r.BigBatch is { } lag ? lag.CallbackLagMs <= 2_000 : null),
             new($"single emits (4), {r.Options.SingleClients} clients", ">= 9,000 req/s, p99 <= 30 ms",
                 r.Single is { } s ? $"{N(s.PerSecond)} req/s, p99 {N(s.Latency.P99)} ms" : "not run",
                 r.Single is { } single ? single.PerSecond >= 9_000 && single.Latency.P99 <= 30 : null),
@@ -209,6 +218,17 @@ public static class Report
                 $"seconds before (their JIT still busy) | **{N(cold.Run.PerSecond)} events/s** | " +
                     $"{N(cold.Run.Messages)} events in {N(cold.Run.Seconds)} s; Workq/raw " +
                         $"{Percent(Ratio(cold.Run.PerSecond, r.Raw?.PerSecond))} |");
+        if (r.InBatches is { } inBatches)
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 3b | scenario 3 with every event in a batch " +
+                $"(`POST .../batches`, {r.Options.BatchSize} events each, closed) | **{N(inBatches.Run.PerSecond)} " +
+                    $"events/s** | {N(inBatches.Run.Messages)} events in {N(inBatches.Run.Seconds)} s; " +
+                        $"{Percent(Ratio(inBatches.Run.PerSecond, r.Batch?.Run.PerSecond))} of scenario 3 |");
+        if (r.BigBatch is { } big)
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 9 | one batch of {N(big.Events)} events (open, " +
+                $"{N(big.Events / 1000)} adds of 1,000, close) → `onComplete` reads every result | " +
+                    $"**callback {N(big.CallbackLagMs)} ms after the last member ended** | filled in " +
+                        $"{N(big.AddedSeconds)} s, callback done at {N(big.TotalSeconds)} s; it read {N(big.Read)} " +
+                            $"results ({N(big.Completed)} completed) in {N(big.ReadMs)} ms |");
         if (r.Single is { } single)
             md.AppendLine(CultureInfo.InvariantCulture, $"| 4 | Workq single emits, {r.Options.SingleClients} " +
                 $"concurrent clients | **{N(single.PerSecond)} req/s** | 202 latency p50 {N(single.Latency.P50)} / " +
@@ -259,6 +279,7 @@ public static class Report
         var cpuRows = new List<(string Scenario, IReadOnlyList<CpuShare> Cpu)>();
         if (r.Batch is { } b) cpuRows.Add(("3 batch", b.Cpu));
         if (r.ColdBatch is { } cb) cpuRows.Add(("3c batch, cold services", cb.Cpu));
+        if (r.InBatches is { } ib) cpuRows.Add(("3b batch, every event in a batch", ib.Cpu));
         if (r.Single is { } se) cpuRows.Add(("4 single emits (per request)", se.Cpu));
         if (r.Wait is { } w) cpuRows.Add(("5 queue wait", w.Cpu));
         if (r.HeavyWait is { } hw) cpuRows.Add(("5c queue wait, 75 %", hw.Cpu));

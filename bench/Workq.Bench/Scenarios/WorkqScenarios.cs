@@ -42,17 +42,20 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
 
     /// <summary>
     /// Scenario 3: batches over HTTP, several at once; from the first emit until the worker's processed counter has
-    /// them all.
+    /// them all. <paramref name="inBatches"/> (3b): each request creates a batch of its events (API.md "Batches"),
+    /// closed, so every event is a batch's member and every end is counted in its batch before its ack.
     /// </summary>
-    public async Task<BatchResult> BatchAsync(CancellationToken cancellationToken)
+    public async Task<BatchResult> BatchAsync(CancellationToken cancellationToken, bool inBatches = false)
     {
-        var body = Payloads.Batch(payload, options.BatchSize, [Noop]);
+        var items = Payloads.Batch(payload, options.BatchSize, [Noop]);
+        var body = inBatches ? [.. "{\"events\": "u8, .. items, .. "}"u8] : items;
+        var url = inBatches ? api.BatchesUrl(Canvas) : api.BatchUrl(Canvas);
         var batches = Math.Max(1, options.WorkqEvents / options.BatchSize);
         var events = (long)batches * options.BatchSize;
         // Unmeasured: a tenth of the work first, as the baselines do, so the services' JIT tiering is done.
         var warmup = Math.Max(1, batches / 10);
         var before = await api.ProcessedAsync(Canvas, Noop, cancellationToken);
-        await EmitBatchesAsync(api, api.BatchUrl(Canvas), body, warmup, options.ParallelBatches, cancellationToken);
+        await EmitBatchesAsync(api, url, body, warmup, options.ParallelBatches, cancellationToken);
         await WaitProcessedAsync(
             () => api.ProcessedAsync(Canvas, Noop, cancellationToken),
             before + (long)warmup * options.BatchSize,
@@ -63,7 +66,7 @@ public sealed class WorkqScenarios(WorkqApi api, BenchCluster cluster, BenchOpti
         var cpu = new CpuMeter(cluster);
         cpu.Start();
         var clock = Stopwatch.StartNew();
-        await EmitBatchesAsync(api, api.BatchUrl(Canvas), body, batches, options.ParallelBatches, cancellationToken);
+        await EmitBatchesAsync(api, url, body, batches, options.ParallelBatches, cancellationToken);
         var emitted = clock.Elapsed;
         await WaitProcessedAsync(
             () => api.ProcessedAsync(Canvas, Noop, cancellationToken),

@@ -6,14 +6,15 @@ namespace Workq.Worker.Settling;
 /// <summary>
 /// Makes a batch member's final status durable before its delivery is acked (API.md "Batches"): a status flush may lag
 /// or die with the instance, and a batch must never wait for a member that ended. The finishes of every consumer of the
-/// instance are written together, one transaction at a time (a group commit: what arrives during a write goes in the
-/// next), so the wait is one write, not one per event. A database that is down is retried with backoff while the
-/// deliveries wait, unacked (they hold their slots, which slows the worker rather than spinning); after
-/// <see cref="GiveUpAfter"/> the deliveries go back to their queues.
+/// instance are written together, one insert at a time (a group commit: what arrives during a write goes in the next),
+/// so the wait is one write, not one per event; a dispatcher's settler counts them into their batches. A database that
+/// is down is retried with backoff while the deliveries wait, unacked (they hold their slots, which slows the worker
+/// rather than spinning); after <see cref="GiveUpAfter"/> the deliveries go back to their queues.
 /// </summary>
 public sealed class BatchFinishes(BatchStore batches, ILogger<BatchFinishes> logger)
 {
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(2);
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
 
@@ -46,6 +47,9 @@ public sealed class BatchFinishes(BatchStore batches, ILogger<BatchFinishes> log
     {
         while (true)
         {
+            // A moment for the finishes of the runs ending with this one: fewer, larger writes, each a commit the
+            // database flushes to disk.
+            await Task.Delay(Linger);
             List<(BatchFinish Finish, TaskCompletionSource Done)> taken;
             lock (gate)
             {

@@ -7,10 +7,10 @@ namespace Workq.Shared.Storage;
 /// <summary>
 /// Batches (API.md "Batches", docs/DESIGN.md "Batches"): a row per batch, the ids it holds (a row per request that
 /// added some), and the final statuses reported for them (a row per batch and flush). Nothing is updated per event: a
-/// flush of finishes updates each batch it touches once. A closed batch that has seen as many finishes as it holds is
-/// counted exactly (the first final status of each of its ids) and, when every id has one, finished: its callbacks
-/// become due scheduled events in the same transaction, so each is stored once and published by the pump with its
-/// derived id.
+/// flush of finishes is one insert, and the settler (<see cref="SettleAsync"/>) updates each batch's counts once per
+/// pass. A closed batch that has seen as many finishes as it holds is counted exactly (the first final status of each
+/// of its ids) and, when every id has one, finished: its callbacks become due scheduled events in the same
+/// transaction, so each is stored once and published by the pump with its derived id.
 /// </summary>
 public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
 {
@@ -258,59 +258,87 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
     }
 
     /// <summary>
-    /// Records final statuses of batch members, in one transaction: a row of finishes per batch, each batch's counts
-    /// updated once, and the batches that may be complete now counted exactly and finished. Durable when it returns
-    /// (the caller acks the deliveries after it). Finishes of a canvas deleted meanwhile are dropped with it.
+    /// Records final statuses of batch members: a row of finishes per batch, in one statement (durable when it returns:
+    /// the caller acks the deliveries after it). Nothing else is written here: a dispatcher's <c>BatchSettler</c> folds
+    /// the rows into their batches' counts and finishes the batches (<see cref="SettleAsync"/>). Finishes of a batch
+    /// that does not exist (its canvas deleted meanwhile) are not stored.
     /// </summary>
     public async Task RecordFinishesAsync(IReadOnlyList<BatchFinish> finishes, CancellationToken cancellationToken)
     {
         if (finishes.Count == 0) return;
-        await using var batch = await FencedBatch.CanvasesAsync(
-            db,
-            finishes.Select(f => f.Canvas),
-            cancellationToken);
-        var alive = finishes.Where(f => batch.Admits(f.Canvas, 0)).ToList();
-        if (alive.Count == 0) return;
-        var due = (await batch.Connection.QueryAsync<(string Canvas, Guid Id)>(new CommandDefinition("""
-            with f as (
-                select * from unnest(@canvases, @batchIds, @ids, @statuses, @results, @errors) with ordinality
-                    as f(canvas, batch_id, id, status, result, error, ord)),
-            stored as (
-                insert into batch_finishes (canvas, batch_id, ids, statuses, results, errors)
-                select canvas, batch_id, array_agg(id order by ord), array_agg(status order by ord),
-                    array_agg(result order by ord), array_agg(error order by ord) from f
-                 group by canvas, batch_id),
-            g as (
-                select canvas, batch_id, count(*) as n,
-                    count(*) filter (where status = 'completed') as completed,
-                    count(*) filter (where status = 'failed') as failed,
-                    count(*) filter (where status = 'timedOut') as timed_out,
-                    count(*) filter (where status = 'cancelled') as cancelled,
-                    count(*) filter (where status in ('deadLettered', 'quarantined')) as dead_lettered
-                  from f group by canvas, batch_id),
-            locked as (
-                select b.canvas, b.id from batches b join g on g.canvas = b.canvas and g.batch_id = b.id
-                 where b.finished_at is null order by b.canvas, b.id for update of b),
-            updated as (
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into batch_finishes (canvas, batch_id, ids, statuses, results, errors)
+            select f.canvas, f.batch_id, array_agg(f.id order by f.ord), array_agg(f.status order by f.ord),
+                array_agg(f.result order by f.ord), array_agg(f.error order by f.ord)
+              from unnest(@canvases, @batchIds, @ids, @statuses, @results, @errors) with ordinality
+                   as f(canvas, batch_id, id, status, result, error, ord)
+             where exists (select 1 from batches b where b.canvas = f.canvas and b.id = f.batch_id)
+             group by f.canvas, f.batch_id
+            """, new
+        {
+            canvases = finishes.Select(f => f.Canvas).ToArray(),
+            batchIds = finishes.Select(f => f.BatchId).ToArray(),
+            ids = finishes.Select(f => f.EventId).ToArray(),
+            statuses = finishes.Select(f => f.Status).ToArray(),
+            results = finishes.Select(f => f.Result).ToArray(),
+            errors = finishes.Select(f => f.Error).ToArray(),
+        }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// One pass of the settler: up to <paramref name="limit"/> batches with finishes not yet counted, each locked
+    /// (those another dispatcher holds are skipped), its new finishes added to its counts, and, closed and having seen
+    /// as many as it holds, counted exactly and finished (its callbacks stored). New finishes of a finished batch, or
+    /// of none, are set aside. Answers how many batches it settled.
+    /// </summary>
+    public async Task<int> SettleAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var pending = (await connection.QueryAsync<(string Canvas, Guid Id, bool Finished)>(new CommandDefinition("""
+            with waiting as (select distinct canvas, batch_id from batch_finishes where not folded limit @limit)
+            select b.canvas, b.id, b.finished_at is not null from batches b
+              join waiting w on w.canvas = b.canvas and w.batch_id = b.id
+             order by b.canvas, b.id for update of b skip locked
+            """, new { limit }, transaction, cancellationToken: cancellationToken))).AsList();
+        foreach (var (canvas, id, finished) in pending)
+        {
+            if (finished)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "update batch_finishes set folded = true where canvas = @canvas and batch_id = @id and not folded",
+                    new { canvas, id }, transaction, cancellationToken: cancellationToken));
+                continue;
+            }
+            var due = await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
+                with f as (
+                    update batch_finishes set folded = true where canvas = @canvas and batch_id = @id and not folded
+                    returning statuses),
+                g as (
+                    select count(*) as n,
+                        count(*) filter (where status = 'completed') as completed,
+                        count(*) filter (where status = 'failed') as failed,
+                        count(*) filter (where status = 'timedOut') as timed_out,
+                        count(*) filter (where status = 'cancelled') as cancelled,
+                        count(*) filter (where status in ('deadLettered', 'quarantined')) as dead_lettered
+                      from f cross join lateral unnest(f.statuses) as s(status))
                 update batches b set seen = b.seen + g.n, completed = b.completed + g.completed,
                     failed = b.failed + g.failed, timed_out = b.timed_out + g.timed_out,
                     cancelled = b.cancelled + g.cancelled, dead_lettered = b.dead_lettered + g.dead_lettered
-                  from g, locked l
-                 where l.canvas = b.canvas and l.id = b.id and g.canvas = b.canvas and g.batch_id = b.id
-                returning b.canvas, b.id, b.closed_at is not null and b.seen >= b.total as due)
-            select canvas, id from updated where due order by canvas, id
-            """, new
-        {
-            canvases = alive.Select(f => f.Canvas).ToArray(),
-            batchIds = alive.Select(f => f.BatchId).ToArray(),
-            ids = alive.Select(f => f.EventId).ToArray(),
-            statuses = alive.Select(f => f.Status).ToArray(),
-            results = alive.Select(f => f.Result).ToArray(),
-            errors = alive.Select(f => f.Error).ToArray(),
-        }, batch.Transaction, cancellationToken: cancellationToken))).AsList();
-        foreach (var (canvas, id) in due)
-            await TryFinishAsync(batch.Connection, batch.Transaction, canvas, id, cancellationToken);
-        await batch.CommitAsync(cancellationToken);
+                  from g
+                 where b.canvas = @canvas and b.id = @id
+                returning b.closed_at is not null and b.seen >= b.total
+                """, new { canvas, id }, transaction, cancellationToken: cancellationToken));
+            if (due) await TryFinishAsync(connection, transaction, canvas, id, cancellationToken);
+        }
+        // Finishes whose batch is gone (its canvas was deleted as they were written): nothing will count them.
+        await connection.ExecuteAsync(new CommandDefinition("""
+            delete from batch_finishes f where not folded
+               and not exists (select 1 from batches b where b.canvas = f.canvas and b.id = f.batch_id)
+            """, transaction: transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return pending.Count;
     }
 
     /// <summary>
@@ -349,9 +377,10 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
             """, new { canvas, ids, workers = pending.ConvertAll(p => p.Worker).ToArray() }, transaction,
             cancellationToken: cancellationToken))).AsList();
         var due = await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
-            insert into batch_finishes (canvas, batch_id, ids, statuses, results, errors)
+            insert into batch_finishes (canvas, batch_id, ids, statuses, results, errors, folded)
             select @canvas, @batchId, @ids, array_fill(@status::text, array[cardinality(@ids)]),
-                array_fill(null::text, array[cardinality(@ids)]), array_fill(null::text, array[cardinality(@ids)])
+                array_fill(null::text, array[cardinality(@ids)]), array_fill(null::text, array[cardinality(@ids)]),
+                true
              where cardinality(@ids) > 0;
             update batches set seen = seen + cardinality(@ids), cancelled = cancelled + cardinality(@ids)
              where canvas = @canvas and id = @batchId returning seen >= total
@@ -445,6 +474,7 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
               from m left join f on f.id = m.id
             """, new { canvas, batchId }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition($"""
+            update batch_finishes set folded = true where canvas = @canvas and batch_id = @batchId and not folded;
             update batches set seen = @Finished, completed = @Completed, failed = @Failed, timed_out = @TimedOut,
                 cancelled = @Cancelled, dead_lettered = @DeadLettered,
                 finished_at = case when @done then now() end

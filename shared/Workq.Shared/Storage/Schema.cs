@@ -406,6 +406,9 @@ public static class Schema
             statuses text[] not null);
         create index if not exists batch_finishes_by_batch on batch_finishes (batch_id, seq);
         alter table batch_finishes add column if not exists results text[];
+        -- Counted into its batch by a dispatcher's settler (BatchStore.SettleAsync); the unfolded rows are its queue.
+        alter table batch_finishes add column if not exists folded boolean not null default false;
+        create index if not exists batch_finishes_unfolded on batch_finishes (canvas, batch_id) where not folded;
         -- The ids the request that created the batch added: what a create repeated with its key answers.
         alter table batch_members add column if not exists by_create boolean not null default false;
         alter table batch_finishes add column if not exists errors text[];
