@@ -9,7 +9,7 @@ public sealed record BenchOptions
     public int RawMessages { get; init; } = 200_000;
     public int MassTransitMessages { get; init; } = 60_000;
     public int WorkqEvents { get; init; } = 150_000;
-    /// <summary>Scenario 9's batch: this many events, added 1,000 at a time.</summary>
+    /// <summary>Scenario 10's batch: this many events, added 1,000 at a time.</summary>
     public int BigBatchEvents { get; init; } = 100_000;
     public int BatchSize { get; init; } = 500;
     public int ParallelBatches { get; init; } = 4;

@@ -29,7 +29,7 @@ public sealed record BenchReport(
     public BatchResult? ColdBatch { get; init; }
     /// <summary>Scenario 3 with every event in a batch (3b, issue 28), run right after the warm pass.</summary>
     public BatchResult? InBatches { get; init; }
-    /// <summary>Scenario 9 (issue 28): a 100,000-event batch and its callback.</summary>
+    /// <summary>Scenario 10 (issue 28): a 100,000-event batch and its callback.</summary>
     public BigBatchResult? BigBatch { get; init; }
     /// <summary>Scenario 5 at three quarters of scenario 3's rate (5c).</summary>
     public WaitResult? HeavyWait { get; init; }

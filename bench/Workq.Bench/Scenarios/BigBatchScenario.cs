@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Workq.Bench.Scenarios;
 
 /// <summary>
-/// Scenario 9 (issue 28): a batch of <see cref="BenchOptions.BigBatchEvents"/> events, created open, filled by adds of
+/// Scenario 10 (issue 28): a batch of <see cref="BenchOptions.BigBatchEvents"/> events, created open, filled by adds of
 /// 1,000 (four at once) and closed; each event's handler returns the time it ended, and the batch's onComplete reads
 /// every result (<c>Batch.Results()</c>) and reports how long after the last end it started. That lag is the figure:
 /// the last member's end made durable, the batch counted exactly and finished, its callback published by the pump and

@@ -85,6 +85,11 @@ public sealed record BatchRequest(
         {
             return Invalid($"The body is not valid JSON: {e.Message}");
         }
+        // A property name holding a lone surrogate (an escape the reader cannot compare as text).
+        catch (InvalidOperationException e)
+        {
+            return Invalid($"The body holds text that is not valid Unicode: {e.Message}");
+        }
         if (events is null) return Invalid("\"events\" is missing: give an array of {\"worker\", \"event\"} items " +
             "(it may be empty for an open batch).");
         return (new BatchRequest(events.Value.Items!, onComplete, onSuccess, open, key), default);

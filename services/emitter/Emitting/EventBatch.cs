@@ -130,6 +130,11 @@ public static class EventBatch
         {
             return BatchParse.Invalid($"The body is not valid JSON: {e.Message}");
         }
+        // A property name holding a lone surrogate (an escape the reader cannot compare as text).
+        catch (InvalidOperationException e)
+        {
+            return BatchParse.Invalid($"The body holds text that is not valid Unicode: {e.Message}");
+        }
     }
 
     /// <summary>

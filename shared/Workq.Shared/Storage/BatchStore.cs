@@ -311,26 +311,7 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
                     new { canvas, id }, transaction, cancellationToken: cancellationToken));
                 continue;
             }
-            var due = await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
-                with f as (
-                    update batch_finishes set folded = true where canvas = @canvas and batch_id = @id and not folded
-                    returning statuses),
-                g as (
-                    select count(*) as n,
-                        count(*) filter (where status = 'completed') as completed,
-                        count(*) filter (where status = 'failed') as failed,
-                        count(*) filter (where status = 'timedOut') as timed_out,
-                        count(*) filter (where status = 'cancelled') as cancelled,
-                        count(*) filter (where status in ('deadLettered', 'quarantined')) as dead_lettered
-                      from f cross join lateral unnest(f.statuses) as s(status))
-                update batches b set seen = b.seen + g.n, completed = b.completed + g.completed,
-                    failed = b.failed + g.failed, timed_out = b.timed_out + g.timed_out,
-                    cancelled = b.cancelled + g.cancelled, dead_lettered = b.dead_lettered + g.dead_lettered
-                  from g
-                 where b.canvas = @canvas and b.id = @id
-                returning b.closed_at is not null and b.seen >= b.total
-                """, new { canvas, id }, transaction, cancellationToken: cancellationToken));
-            if (due) await TryFinishAsync(connection, transaction, canvas, id, cancellationToken);
+            await SettleLockedAsync(connection, transaction, canvas, id, cancellationToken);
         }
         // Finishes whose batch is gone (its canvas was deleted as they were written): nothing will count them.
         await connection.ExecuteAsync(new CommandDefinition("""
@@ -376,17 +357,18 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
             delete from scheduled_events where canvas = @canvas and event_id = any(@ids) returning event_id, enqueued_at
             """, new { canvas, ids, workers = pending.ConvertAll(p => p.Worker).ToArray() }, transaction,
             cancellationToken: cancellationToken))).AsList();
-        var due = await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
+        await connection.ExecuteAsync(new CommandDefinition("""
             insert into batch_finishes (canvas, batch_id, ids, statuses, results, errors, folded)
             select @canvas, @batchId, @ids, array_fill(@status::text, array[cardinality(@ids)]),
                 array_fill(null::text, array[cardinality(@ids)]), array_fill(null::text, array[cardinality(@ids)]),
                 true
              where cardinality(@ids) > 0;
             update batches set seen = seen + cardinality(@ids), cancelled = cancelled + cardinality(@ids)
-             where canvas = @canvas and id = @batchId returning seen >= total
+             where canvas = @canvas and id = @batchId
             """, new { canvas, batchId, ids, status = EventStatuses.Cancelled }, transaction,
             cancellationToken: cancellationToken));
-        if (due) await TryFinishAsync(connection, transaction, canvas, batchId, cancellationToken);
+        // With the finishes the settler has not counted yet: a member that ended a moment ago counts as it ended.
+        await SettleLockedAsync(connection, transaction, canvas, batchId, cancellationToken);
         await batch.CommitAsync(cancellationToken);
         return new BatchCancel(
             BatchChange.Done,
@@ -435,12 +417,46 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
         Guid batchId,
         CancellationToken cancellationToken)
     {
-        var due = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "update batches set closed_at = now() where canvas = @canvas and id = @batchId returning seen >= total",
+        await connection.ExecuteAsync(new CommandDefinition(
+            "update batches set closed_at = now() where canvas = @canvas and id = @batchId",
             new { canvas, batchId },
             transaction,
             cancellationToken: cancellationToken));
-        if (due) await TryFinishAsync(connection, transaction, canvas, batchId, cancellationToken);
+        await SettleLockedAsync(connection, transaction, canvas, batchId, cancellationToken);
+    }
+
+    /// <summary>
+    /// With the batch's row locked: adds its finishes not counted yet to its counts and, closed and having seen as many
+    /// as it holds, counts it exactly and finishes it (<see cref="TryFinishAsync"/>). The settler's step for one batch,
+    /// and a close's and a cancel's last.
+    /// </summary>
+    private static async Task SettleLockedAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        string canvas,
+        Guid id,
+        CancellationToken cancellationToken)
+    {
+        var due = await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
+            with f as (
+                update batch_finishes set folded = true where canvas = @canvas and batch_id = @id and not folded
+                returning statuses),
+            g as (
+                select count(*) as n,
+                    count(*) filter (where status = 'completed') as completed,
+                    count(*) filter (where status = 'failed') as failed,
+                    count(*) filter (where status = 'timedOut') as timed_out,
+                    count(*) filter (where status = 'cancelled') as cancelled,
+                    count(*) filter (where status in ('deadLettered', 'quarantined')) as dead_lettered
+                  from f cross join lateral unnest(f.statuses) as s(status))
+            update batches b set seen = b.seen + g.n, completed = b.completed + g.completed,
+                failed = b.failed + g.failed, timed_out = b.timed_out + g.timed_out,
+                cancelled = b.cancelled + g.cancelled, dead_lettered = b.dead_lettered + g.dead_lettered
+              from g
+             where b.canvas = @canvas and b.id = @id
+            returning b.closed_at is not null and b.seen >= b.total
+            """, new { canvas, id }, transaction, cancellationToken: cancellationToken));
+        if (due) await TryFinishAsync(connection, transaction, canvas, id, cancellationToken);
     }
 
     /// <summary>

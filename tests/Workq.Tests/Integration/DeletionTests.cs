@@ -51,6 +51,12 @@ public sealed class DeletionTests(WorkqCluster cluster)
                  array['completed'], array[1], array[now()], array[now()], array[now()], array['1'], array[null]);
         insert into quarantine (source, redrive, canvas, worker, body, properties, error, attempts, first_failed_at)
              values ('workq.dead-letters', 'publish', @canvas, @worker, '\x31', '{}', 'seeded', 3, now());
+        -- A batch with a member and its end (a dispatcher's settler sets aside the ends of batches that do not exist).
+        with b as (insert into batches (canvas, id) values (@canvas, gen_random_uuid()) returning id),
+             m as (insert into batch_members (canvas, batch_id, ids, workers)
+                   select @canvas, id, array[gen_random_uuid()], array[@worker] from b)
+        insert into batch_finishes (canvas, batch_id, ids, statuses)
+             select @canvas, id, array[gen_random_uuid()], array['completed'] from b;
         """, new { canvas, worker });
 
     /// <summary>

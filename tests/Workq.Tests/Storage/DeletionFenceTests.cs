@@ -25,6 +25,7 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
     private readonly DeadLetterStore deadLetters = new(database.Db);
     private readonly UnhandledStore unhandled = new(database.Db);
     private readonly MetricsStore metrics = new(database.Db);
+    private readonly BatchStore batches = new(database.Db);
 
     private IEnumerable<ICanvasData> Stores =>
     [
@@ -111,6 +112,16 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
         await Refused(
             "cancelled",
             () => cancelled.AddAsync(canvas, canvasIncarnation, "w", envelope.Id, CancellationToken.None));
+        // A batch, its members and a member's end: the create holds the canvas; the rest need the batch to exist.
+        var batchId = Guid.CreateVersion7(now);
+        await Refused("batches", () => batches.CreateAsync(
+            new NewBatch(canvas, batchId, 0, null, null, null, null),
+            canvasIncarnation,
+            CancellationToken.None));
+        await batches.AddAsync(canvas, batchId, [(envelope.Id, "w")], close: false, whileOpen: true,
+            CancellationToken.None);
+        await batches.RecordFinishesAsync([new BatchFinish(canvas, batchId, envelope.Id, EventStatuses.Completed)],
+            CancellationToken.None);
         if (await crons.PutAsync(
             canvas,
             canvasIncarnation,
@@ -177,7 +188,9 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
 
         // A run, a flush, an emit of the old canvas, landing now: every writer refuses it, and no row appears.
         var refused = await WriteEverythingAsync(canvas, oldCanvas, oldWorker);
-        Assert.Equal(new[] { "idempotency", "scheduled", "cancelled", "crons", "dead letters", "runs" }, refused);
+        Assert.Equal(
+            new[] { "idempotency", "scheduled", "cancelled", "batches", "crons", "dead letters", "runs" },
+            refused);
         Assert.All(
             await RowsAsync(canvas),
             table => Assert.True(table.Value == 0, $"{table.Value} row(s) of the old canvas in {table.Key}"));
