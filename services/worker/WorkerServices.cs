@@ -29,6 +29,7 @@ public static class WorkerServices
         services.AddSingleton<ScheduledEventStore>();
         services.AddSingleton<BatchStore>();
         services.AddSingleton<IdempotencyStore>();
+        services.AddSingleton<EmittedIds>();
         services.AddSingleton<HandlerEmitEdges>();
         services.AddSingleton<InstanceStore>();
         services.AddTraceStore(options.Traces);

@@ -22,8 +22,7 @@ public sealed class EventRunner(
     LoopGuard loopGuard,
     EmitLimits options,
     TraceStoreOptions traces,
-    HandlerOptions handlers,
-    ILogger<EventRunner> logger)
+    HandlerOptions handlers)
 {
     public async Task<RunResult> RunAsync(
         HandlerVersion handler,
@@ -46,7 +45,7 @@ public sealed class EventRunner(
             new HandlerRun(envelope, attempt, eventJson, emitter, handlers.HandlerTimeout, suspect,
                 await CallbackOfAsync(envelope, stopping)),
             stopping);
-        await emitter.FinishAsync(logger);
+        await emitter.FinishAsync();
         if (ran.Outcome is RunOutcome.ShuttingDown or RunOutcome.Requeue or RunOutcome.Suspect) return new RunResult(
             ran.Outcome,
             ran.ErrorMessage);
@@ -97,7 +96,7 @@ public sealed class EventRunner(
     /// The batch a callback runs for, as it finished (its handler's <c>Batch</c>); null for any other event, and for a
     /// callback whose batch is gone (pruned, or its canvas deleted).
     /// </summary>
-    private async Task<BatchSummary?> CallbackOfAsync(EventEnvelope envelope, CancellationToken cancellationToken)
+    private async ValueTask<BatchSummary?> CallbackOfAsync(EventEnvelope envelope, CancellationToken cancellationToken)
     {
         if (envelope.CallbackOf is not { } batchId
             || await edges.Batches.FindAsync(envelope.Canvas, batchId, cancellationToken) is not { } batch) return null;

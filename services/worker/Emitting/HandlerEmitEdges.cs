@@ -12,4 +12,5 @@ public sealed record HandlerEmitEdges(
     EventStatusRecorder Statuses,
     EventStatusStore StatusStore,
     BatchStore Batches,
-    IdempotencyStore Idempotency);
+    IdempotencyStore Idempotency,
+    EmittedIds Kept);

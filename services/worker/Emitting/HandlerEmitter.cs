@@ -49,9 +49,9 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
     /// <summary>
     /// After the run: whatever the handler left running cannot emit on the event's behalf, and the ids this run
     /// published are kept, so a run again of the event does not publish them twice. Never throws: at worst they are
-    /// published again (logged).
+    /// published again (<see cref="EmittedIds"/> logs it).
     /// </summary>
-    public async Task FinishAsync(ILogger logger)
+    public Task FinishAsync()
     {
         List<(string Key, Guid Id)>? keep;
         lock (gate)
@@ -60,17 +60,7 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
             keep = published;
             published = null;
         }
-        if (keep is null) return;
-        try
-        {
-            await edges.Idempotency.ClaimAsync(parent.Canvas, parent.CanvasIncarnation, keep, DateTimeOffset.UtcNow,
-                CancellationToken.None);
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning(e, "Could not keep the ids event {EventId} of {Canvas}/{Worker} emitted; a run again " +
-                "of it may emit them again", parent.Id, parent.Canvas, parent.Worker);
-        }
+        return keep is null ? Task.CompletedTask : edges.Kept.KeepAsync(parent.Canvas, parent.CanvasIncarnation, keep);
     }
 
     public async Task<Guid> EmitAsync(
@@ -213,6 +203,7 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
         // never added, that ran all the same) is not the batch's, and a member's later finishes are not read again.
         members ??= (await edges.Batches.MembersAsync(parent.Canvas, batchId, 0, int.MaxValue, cancellationToken))
             .ToDictionary(m => m.Id, m => m.Worker);
+        returned ??= [];
         var (seq, skip) = (Math.Max(0, after) >> SkipBits, (int)(Math.Max(0, after) & ((1 << SkipBits) - 1)));
         var rows = await edges.Batches.FinishesAsync(parent.Canvas, batchId, seq - 1, FinishRowsPerPage,
             cancellationToken);
@@ -241,7 +232,7 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
     // About a megabyte of results and errors per page, whatever their count.
     private const int MaxPageChars = 1 << 19;
     private Dictionary<Guid, string>? members;
-    private readonly HashSet<Guid> returned = [];
+    private HashSet<Guid>? returned;
 
     private void ThrowIfFinished()
     {

@@ -18,56 +18,26 @@ public sealed class BatchFinishes(BatchStore batches, ILogger<BatchFinishes> log
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
 
-    private readonly Lock gate = new();
-    private List<(BatchFinish Finish, TaskCompletionSource Done)> pending = [];
-    private bool writing;
+    private readonly GroupCommit<BatchFinish> writes = new(
+        finishes => WriteWithRetriesAsync(batches, logger, finishes),
+        Linger);
 
     /// <summary>
     /// Completes once the status an event ends its delivery with is stored for its batch; nothing to do (completed at
     /// once) for an event outside batches or for a status that is not final. A dead letter is not recorded here: the
     /// dispatcher records it where it keeps it, as it does the broker's own.
     /// </summary>
-    public Task RecordAsync(EventEnvelope envelope, EventStatusUpdate settled)
-    {
-        if (envelope.BatchId is not { } batchId || !EventStatuses.IsFinal(settled.Status)
-            || settled.Status is EventStatuses.DeadLettered or EventStatuses.Quarantined) return Task.CompletedTask;
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (gate)
-        {
-            pending.Add((new BatchFinish(envelope.Canvas, batchId, envelope.Id, settled.Status, settled.Result,
-                settled.Error), done));
-            if (writing) return done.Task;
-            writing = true;
-        }
-        _ = WriteAsync();
-        return done.Task;
-    }
+    public Task RecordAsync(EventEnvelope envelope, EventStatusUpdate settled) =>
+        envelope.BatchId is not { } batchId || !EventStatuses.IsFinal(settled.Status)
+            || settled.Status is EventStatuses.DeadLettered or EventStatuses.Quarantined
+            ? Task.CompletedTask
+            : writes.AddAsync(new BatchFinish(envelope.Canvas, batchId, envelope.Id, settled.Status, settled.Result,
+                settled.Error));
 
-    private async Task WriteAsync()
-    {
-        while (true)
-        {
-            // A moment for the finishes of the runs ending with this one: fewer, larger writes, each a commit the
-            // database flushes to disk.
-            await Task.Delay(Linger);
-            List<(BatchFinish Finish, TaskCompletionSource Done)> taken;
-            lock (gate)
-            {
-                if (pending.Count == 0)
-                {
-                    writing = false;
-                    return;
-                }
-                (taken, pending) = (pending, []);
-            }
-            var error = await WriteWithRetriesAsync(taken.ConvertAll(t => t.Finish));
-            foreach (var (_, done) in taken)
-                if (error is null) done.TrySetResult();
-                else done.TrySetException(error);
-        }
-    }
-
-    private async Task<Exception?> WriteWithRetriesAsync(List<BatchFinish> finishes)
+    private static async Task WriteWithRetriesAsync(
+        BatchStore batches,
+        ILogger logger,
+        List<BatchFinish> finishes)
     {
         var giveUpAt = DateTimeOffset.UtcNow + GiveUpAfter;
         var backoff = FirstBackoff;
@@ -76,7 +46,7 @@ public sealed class BatchFinishes(BatchStore batches, ILogger<BatchFinishes> log
             try
             {
                 await batches.RecordFinishesAsync(finishes, CancellationToken.None);
-                return null;
+                return;
             }
             catch (Exception e)
             {
@@ -84,7 +54,7 @@ public sealed class BatchFinishes(BatchStore batches, ILogger<BatchFinishes> log
                 {
                     logger.LogError(e, "Could not record {Count} batch members' final statuses; their deliveries go " +
                         "back to their queues", finishes.Count);
-                    return e;
+                    throw;
                 }
                 logger.LogWarning(e, "Recording {Count} batch members' final statuses failed; retrying in {Backoff}",
                     finishes.Count, backoff);
