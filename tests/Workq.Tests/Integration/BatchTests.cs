@@ -406,6 +406,56 @@ public sealed class BatchTests(WorkqCluster cluster)
     }
 
     [Fact]
+    public async Task Handler_code_of_another_canvas_reaches_neither_a_batch_nor_an_emit_key_of_this_one()
+    {
+        var (canvas, token) = await CanvasWithWorkersAsync();
+        var (other, otherToken) = await CanvasWithWorkersAsync();
+        // The same code on both canvases: an emit under a fixed idempotency key, and a batch whose callback lists
+        // every result it can read.
+        const string Keyed = """
+            var id = await Emit("report", Meta.Canvas, idempotencyKey: "shared-key");
+            return await EmitBatch(new[] { ("square", (object?)new { n = 2 }), ("square", (object?)new { n = 3 }) },
+                onComplete: ("list", id.ToString()));
+            """;
+        const string List = """
+            var ids = new List<string>();
+            await foreach (var r in Batch!.Results()) ids.Add(r.Id.ToString());
+            return new { keyed = Event!.GetValue<string>(), ids };
+            """;
+        foreach (var (c, t) in new[] { (canvas, token), (other, otherToken) })
+        {
+            await cluster.DeployAsync(c, "keyed", Keyed, token: t);
+            await cluster.DeployAsync(c, "list", List, token: t);
+        }
+        var mine = await EventFinishedAsync(canvas, await cluster.EmitAsync(canvas, "keyed", "1", token), token);
+        var theirs = await EventFinishedAsync(other, await cluster.EmitAsync(other, "keyed", "1", otherToken),
+            otherToken);
+        var (myBatch, theirBatch) = (mine["result"]!.GetValue<Guid>(), theirs["result"]!.GetValue<Guid>());
+        Assert.NotEqual(myBatch, theirBatch);
+
+        var myList = (await EventFinishedAsync(canvas,
+            (await FinishedAsync(canvas, myBatch, token))["onComplete"]!["eventId"]!.GetValue<Guid>(), token))
+            ["result"]!;
+        var theirList = (await EventFinishedAsync(other,
+            (await FinishedAsync(other, theirBatch, otherToken))["onComplete"]!["eventId"]!.GetValue<Guid>(),
+            otherToken))["result"]!;
+        // Each canvas's key is its own: two events, each run in its canvas with its canvas's value.
+        var (myKeyed, theirKeyed) = (myList["keyed"]!.GetValue<Guid>(), theirList["keyed"]!.GetValue<Guid>());
+        Assert.NotEqual(myKeyed, theirKeyed);
+        Assert.Equal(canvas, (await EventFinishedAsync(canvas, myKeyed, token))["result"]!.GetValue<string>());
+        Assert.Equal(other, (await EventFinishedAsync(other, theirKeyed, otherToken))["result"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NotFound, await EventStatusCodeAsync(other, myKeyed, otherToken));
+        // Each callback read its own batch's two members, and nothing of the other's.
+        var myIds = myList["ids"]!.AsArray().Select(i => i!.GetValue<string>()).ToList();
+        var theirIds = theirList["ids"]!.AsArray().Select(i => i!.GetValue<string>()).ToList();
+        Assert.Equal(2, myIds.Count);
+        Assert.Equal(2, theirIds.Count);
+        Assert.Empty(myIds.Intersect(theirIds));
+        foreach (var id in theirIds)
+            Assert.Equal(HttpStatusCode.NotFound, await EventStatusCodeAsync(canvas, Guid.Parse(id), token));
+    }
+
+    [Fact]
     public async Task Bad_requests_are_problems_naming_what_is_wrong()
     {
         var (canvas, token) = await CanvasWithWorkersAsync();
