@@ -3,10 +3,11 @@ namespace Workq.Tests.Reliability;
 /// <summary>
 /// Batches under faults (API.md "Batches", guarantees): a worker instance killed in the middle of a three-stage
 /// pipeline, and the whole data path killed during a batch, with several worker and dispatcher instances. The answers
-/// are exact, the counts count each member once, and no callback runs twice. Runs alone: it kills services.
+/// are exact, the counts count each member once, and no callback runs twice. It kills only its own cluster's services,
+/// so it runs in the background beside the shared tests.
 /// </summary>
-[Collection(ReliabilityCollection.Name)]
-[Trait(TestPhase.Trait, TestPhase.Alone)]
+[Collection(BatchFaultsCollection.Name)]
+[Trait(TestPhase.Trait, TestPhase.Background)]
 [Trait("Category", "Reliability")]
 public sealed class BatchReliabilityTests(WorkqCluster cluster, ITestOutputHelper output)
 {
