@@ -14,13 +14,16 @@ public sealed class BatchSettler(BatchStore batches, ILogger<BatchSettler> logge
     private static readonly TimeSpan AfterFailure = TimeSpan.FromSeconds(1);
     private const int PerPass = 200;
 
+    private void Failed(string canvas, Guid batch, Exception e) => logger.LogWarning(e,
+        "Could not settle batch {Batch} of {Canvas}; its finishes wait for the next pass", batch, canvas);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                if (await batches.SettleAsync(PerPass, stoppingToken) == PerPass) continue;
+                if (await batches.SettleAsync(PerPass, Failed, stoppingToken) == PerPass) continue;
                 await Task.Delay(Every, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -292,7 +292,14 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
     /// as many as it holds, counted exactly and finished (its callbacks stored). New finishes of a finished batch, or
     /// of none, are set aside. Answers how many batches it settled.
     /// </summary>
-    public async Task<int> SettleAsync(int limit, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Each batch is settled under a savepoint of its own: one that fails (reported to <paramref name="failed"/>) keeps
+    /// its finishes uncounted for the next pass, and costs the others nothing.
+    /// </remarks>
+    public async Task<int> SettleAsync(
+        int limit,
+        Action<string, Guid, Exception> failed,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -304,14 +311,21 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
             """, new { limit }, transaction, cancellationToken: cancellationToken))).AsList();
         foreach (var (canvas, id, finished) in pending)
         {
-            if (finished)
+            await transaction.SaveAsync("batch", cancellationToken);
+            try
             {
-                await connection.ExecuteAsync(new CommandDefinition(
-                    "update batch_finishes set folded = true where canvas = @canvas and batch_id = @id and not folded",
-                    new { canvas, id }, transaction, cancellationToken: cancellationToken));
-                continue;
+                if (finished)
+                    await connection.ExecuteAsync(new CommandDefinition(
+                        "update batch_finishes set folded = true where canvas = @canvas and batch_id = @id and not " +
+                            "folded",
+                        new { canvas, id }, transaction, cancellationToken: cancellationToken));
+                else await SettleLockedAsync(connection, transaction, canvas, id, cancellationToken);
             }
-            await SettleLockedAsync(connection, transaction, canvas, id, cancellationToken);
+            catch (PostgresException e)
+            {
+                await transaction.RollbackAsync("batch", cancellationToken);
+                failed(canvas, id, e);
+            }
         }
         // Finishes whose batch is gone (its canvas was deleted as they were written): nothing will count them.
         await connection.ExecuteAsync(new CommandDefinition("""
