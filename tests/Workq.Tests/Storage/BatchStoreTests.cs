@@ -3,7 +3,7 @@ using Workq.Shared.Storage;
 
 namespace Workq.Tests.Storage;
 
-/// <summary>The batch store's settler on PostgreSQL: what one batch does to a pass, and a finish counted once.</summary>
+/// <summary>The batch store's settler on PostgreSQL: what one batch does to a pass.</summary>
 public sealed class BatchStoreTests(ThrowawayDatabase database) : IClassFixture<ThrowawayDatabase>
 {
     private readonly BatchStore batches = new(database.Db);
