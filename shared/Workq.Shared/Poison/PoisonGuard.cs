@@ -73,6 +73,11 @@ public sealed class PoisonGuard(OutageLog outage, TimeProvider? clock = null)
                 }
                 await Task.Delay(Backoff(attempts), time, cancellationToken);
             }
+            // Stopping as it failed: the failure is not the message's, and stopping ends as stopping does.
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw new OperationCanceledException("stopping", e, cancellationToken);
+            }
         }
     }
 
