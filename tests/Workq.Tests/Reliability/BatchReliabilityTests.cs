@@ -40,7 +40,7 @@ public sealed class BatchReliabilityTests(WorkqCluster cluster, ITestOutputHelpe
     private async Task<JsonNode> FinishedAsync(string canvas, Guid batch, string token) =>
         await cluster.EventuallyAsync(
             async () => (await cluster.JsonAsync(HttpMethod.Get,
-                cluster.ControlUrl($"/v1/canvases/{canvas}/batches/{batch}?wait=30"), token))!,
+                cluster.ControlUrl($"/v1/canvases/{canvas}/batches/{batch}?wait=20"), token))!,
             b => b["state"]!.GetValue<string>() == "completed",
             TimeSpan.FromMinutes(3),
             $"batch {batch} completed");
