@@ -18,7 +18,7 @@ public static class ControlApi
         app.MapAdminGroup().MapCanvasesApi().MapInstancesApi().MapQuarantineApi();
         app.MapCanvasGroup()
             .MapWorkersApi().MapUnhandledApi().MapQueueApi().MapCronsApi()
-            .MapLookupApi().MapMetricsApi().MapEventsApi().MapBatchesApi();
+            .MapLookupApi().MapMetricsApi().MapEventsApi().MapEventControlApi().MapBatchesApi();
         return app;
     }
 }

@@ -51,6 +51,8 @@ public static class ControlServices
         services.AddSingleton<CronStore>();
         services.AddSingleton<ScheduledEventStore>();
         services.AddSingleton<BatchStore>();
+        services.AddSingleton<StepStore>();
+        services.AddScoped<Events.EventCancels>();
         services.AddEventStatus();
         services.AddHostedSingleton<EventStatusWaiters>();
         services.AddTraceStore(traces);

@@ -28,6 +28,7 @@ public static class DispatcherServices
         services.AddSingleton<CronStore>();
         services.AddSingleton<ScheduledEventStore>();
         services.AddSingleton<BatchStore>();
+        services.AddSingleton<StepStore>();
         services.AddSingleton<ExchangeCheck>();
         services.AddHostedService<TopologyReconciler>();
         services.AddHostedService<UnhandledAndDeadLetterConsumer>();

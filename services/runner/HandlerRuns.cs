@@ -23,6 +23,9 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
     private readonly ConcurrentDictionary<(long Run, int Emit), PendingEmit> emits = new();
     private readonly ConcurrentDictionary<(long Run, int Request), TaskCompletionSource<BatchResultsPage>> pages =
         new();
+    private readonly ConcurrentDictionary<(long Run, int Request), TaskCompletionSource<StepReplyFrame>> steps = new();
+    // The runs under way, for a Cancel frame to find.
+    private readonly ConcurrentDictionary<long, Run> running = new();
     private readonly HttpRelay http = new(output, settings.HttpConcurrency, settings.HttpMaxBytes);
 
     /// <summary>One frame from the supervisor; a type it does not send is a broken channel.</summary>
@@ -47,6 +50,13 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
                 break;
             case BatchResultsReplyFrame.Type:
                 Reply(BatchResultsReplyFrame.Read(payload));
+                break;
+            case StepReplyFrame.Type:
+                var step = StepReplyFrame.Read(payload);
+                if (steps.TryRemove((step.RunId, step.Number), out var waitingStep)) waitingStep.TrySetResult(step);
+                break;
+            case CancelFrame.Type:
+                if (running.TryGetValue(CancelFrame.Read(payload).RunId, out var cancelled)) cancelled.Cancel();
                 break;
             case HttpResponseFrame.Type:
                 http.OnResponse(HttpResponseFrame.Read(payload));
@@ -106,15 +116,46 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
 
     private sealed class Run(HandlerRuns runs, RunFrame frame) : IHandlerEmitter
     {
+        private readonly CancellationTokenSource deadline = new(frame.Timeout);
         private int emitted;
         private int requests;
+        private volatile bool cancelled;
 
         public int MaxEventBytes => runs.settings.MaxEventBytes;
 
+        public int MaxStepBytes => runs.settings.MaxStepBytes;
+
+        /// <summary>Its event was cancelled: the handler's token is cancelled, and the run ends cancelled.</summary>
+        public void Cancel()
+        {
+            cancelled = true;
+            try
+            {
+                deadline.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It has just ended.
+            }
+        }
+
         public async Task ExecuteAsync()
         {
+            runs.running[frame.RunId] = this;
+            try
+            {
+                await RunAsync();
+            }
+            finally
+            {
+                runs.running.TryRemove(frame.RunId, out _);
+                deadline.Dispose();
+            }
+        }
+
+        private async Task RunAsync()
+        {
             var clock = Stopwatch.StartNew();
-            using var deadline = new CancellationTokenSource(frame.Timeout);
             var meta = new HandlerMeta(
                 frame.EventId,
                 runs.settings.Canvas,
@@ -122,7 +163,7 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
                 frame.EnqueuedAt,
                 frame.Attempt,
                 frame.Depth)
-            { BatchId = frame.BatchId };
+            { BatchId = frame.BatchId, Resume = frame.Resume };
             var globals = new HandlerGlobals(
                 frame.Body,
                 meta,
@@ -159,6 +200,11 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
             }
             var duration = clock.Elapsed;
             globals.Finish();
+            // A cancel wins however the handler ended; then a Sleep or WaitFor, even one whose exception it caught.
+            var suspended = globals.Suspended;
+            if (cancelled) (outcome, result, suspended) = (RunnerOutcome.Cancelled, null, null);
+            else if (suspended is not null) (outcome, result, errorType, errorMessage) =
+                (RunnerOutcome.Suspended, null, null, null);
             try
             {
                 new DoneFrame(
@@ -168,7 +214,9 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
                     result is { } json ? (ReadOnlyMemory<byte>?)json : null,
                     errorType,
                     errorMessage,
-                    globals.Logs).Write(runs.output);
+                    globals.Logs,
+                    suspended,
+                    globals.StepTraces).Write(runs.output);
             }
             catch (IOException)
             {
@@ -193,13 +241,36 @@ public sealed class HandlerRuns(InitFrame settings, FrameOutput output)
             IReadOnlyList<BatchEmitItem> events,
             BatchEmitItem? onComplete,
             BatchEmitItem? onSuccess,
+            string? step,
             CancellationToken cancellationToken)
         {
             var number = Interlocked.Increment(ref emitted);
             var reply = new PendingEmit(events.Count > 0 ? events[0].Worker : "");
             runs.emits[(frame.RunId, number)] = reply;
-            new EmitBatchFrame(frame.RunId, number, events, onComplete, onSuccess).Write(runs.output);
+            new EmitBatchFrame(frame.RunId, number, events, onComplete, onSuccess, step).Write(runs.output);
             return reply.Task.WaitAsync(cancellationToken);
+        }
+
+        public async Task<StepState> LoadStepsAsync(CancellationToken cancellationToken) =>
+            (await AskAsync(number => StepFrame.Load(frame.RunId, number), cancellationToken)).State
+            ?? throw new InvalidOperationException("the worker service answered a load without the state");
+
+        public async Task<ReadOnlyMemory<byte>?> SaveStepAsync(
+            string key,
+            ReadOnlyMemory<byte> json,
+            string? signal,
+            CancellationToken cancellationToken) =>
+            (await AskAsync(number => new StepFrame(frame.RunId, number, true, key, json, signal), cancellationToken))
+            .Won;
+
+        private async Task<StepReplyFrame> AskAsync(Func<int, StepFrame> request, CancellationToken cancellationToken)
+        {
+            var number = Interlocked.Increment(ref requests);
+            var reply = new TaskCompletionSource<StepReplyFrame>(TaskCreationOptions.RunContinuationsAsynchronously);
+            runs.steps[(frame.RunId, number)] = reply;
+            request(number).Write(runs.output);
+            var answer = await reply.Task.WaitAsync(cancellationToken);
+            return answer.Refusal is { } refusal ? throw new InvalidOperationException(refusal) : answer;
         }
 
         public Task<BatchResultsPage> BatchResultsAsync(long after, CancellationToken cancellationToken)

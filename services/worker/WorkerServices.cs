@@ -28,6 +28,7 @@ public static class WorkerServices
         services.AddSingleton<CancelledEventStore>();
         services.AddSingleton<ScheduledEventStore>();
         services.AddSingleton<BatchStore>();
+        services.AddSingleton<StepStore>();
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<EmittedIds>();
         services.AddSingleton<HandlerEmitEdges>();

@@ -63,6 +63,7 @@ public sealed class EmitScheduleTests
             hostile.Long(long.MaxValue);
             hostile.String(null);
             hostile.String(null);
+            hostile.String(null);
         }
         await output.DisposeAsync();
 

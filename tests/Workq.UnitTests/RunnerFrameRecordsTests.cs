@@ -22,9 +22,8 @@ public sealed class RunnerFrameRecordsTests
     private static readonly Dictionary<string, (byte Type, Action<FrameOutput> Write, Action<byte[]> ReadBack)> Samples
         = new()
         {
-            ["Init"] = (InitFrame.Type, o => new InitFrame("shop", 64, 8, 1024, 256, 512).Write(o), p => Assert.Equal(
-                new InitFrame("shop", 64, 8, 1024, 256, 512),
-                InitFrame.Read(p))),
+            ["Init"] = (InitFrame.Type, o => new InitFrame("shop", 64, 8, 1024, 256, 512, 128).Write(o),
+                p => Assert.Equal(new InitFrame("shop", 64, 8, 1024, 256, 512, 128), InitFrame.Read(p))),
             ["Load"] = (LoadFrame.Type, o => new LoadFrame(7, new byte[] { 1, 2, 3 }).Write(o), p =>
             {
                 var load = LoadFrame.Read(p);
@@ -133,6 +132,48 @@ public sealed class RunnerFrameRecordsTests
             ["HttpBody"] = (HttpBodyFrame.Type, o => new HttpBodyFrame(3, new byte[] {
             9,
             8 }).Write(o), p => Assert.Equal([9, 8], HttpBodyFrame.Read(p).Chunk.ToArray())),
+            ["Step (load)"] = (StepFrame.Type, o => StepFrame.Load(4, 1).Write(o), p =>
+            {
+                var step = StepFrame.Read(p);
+                Assert.Equal((4L, 1, false, null, null), (step.RunId, step.Number, step.Save, step.Key, step.Signal));
+            }
+            ),
+            ["Step (save)"] = (StepFrame.Type, o => new StepFrame(4, 2, true, "wait:go#1", "{}"u8.ToArray(), "go")
+                .Write(o), p =>
+            {
+                var step = StepFrame.Read(p);
+                Assert.Equal((4L, 2, true, "wait:go#1", "go"), (step.RunId, step.Number, step.Save, step.Key,
+                    step.Signal));
+                Assert.Equal("{}", System.Text.Encoding.UTF8.GetString(step.Json.Span));
+            }
+            ),
+            ["StepReply (state)"] = (StepReplyFrame.Type, o => new StepReplyFrame(4, 1, new StepState(
+                new Dictionary<string, byte[]> { ["step:a#1"] = "1"u8.ToArray() },
+                new Dictionary<string, byte[]> { ["go"] = "true"u8.ToArray() }), null, null).Write(o), p =>
+            {
+                var reply = StepReplyFrame.Read(p);
+                Assert.Equal("1", System.Text.Encoding.UTF8.GetString(reply.State!.Steps["step:a#1"]));
+                Assert.Equal("true", System.Text.Encoding.UTF8.GetString(reply.State.Signals["go"]));
+                Assert.Null(reply.Won);
+            }
+            ),
+            ["StepReply (won)"] = (StepReplyFrame.Type,
+                o => new StepReplyFrame(4, 2, null, "7"u8.ToArray(), null).Write(o),
+                p => Assert.Equal("7", System.Text.Encoding.UTF8.GetString(StepReplyFrame.Read(p).Won!.Value.Span))),
+            ["StepReply (refused)"] = (StepReplyFrame.Type,
+                o => new StepReplyFrame(4, 3, null, null, "over the limit").Write(o),
+                p => Assert.Equal("over the limit", StepReplyFrame.Read(p).Refusal)),
+            ["Cancel"] = (CancelFrame.Type, o => new CancelFrame(12).Write(o),
+                p => Assert.Equal(new CancelFrame(12), CancelFrame.Read(p))),
+            ["Done (suspended)"] = (DoneFrame.Type, o => new DoneFrame(6, RunnerOutcome.Suspended, TimeSpan.Zero, null,
+                null, null, [], new Suspension(SuspensionKind.Wait, "wait:go#1", When, "go"),
+                [new StepTrace("charge", true, TimeSpan.FromMilliseconds(3))]).Write(o), p =>
+            {
+                var done = DoneFrame.Read(p);
+                Assert.Equal(new Suspension(SuspensionKind.Wait, "wait:go#1", When, "go"), done.Suspension);
+                Assert.Equal([new StepTrace("charge", true, TimeSpan.FromMilliseconds(3))], done.Steps);
+            }
+            ),
             ["HttpEnd"] = (HttpEndFrame
             .Type, o => new HttpEndFrame(3, HttpFailure.Request, "refused", HttpRequestError.ConnectionError).Write(o),
             p => Assert.Equal(
@@ -141,6 +182,8 @@ public sealed class RunnerFrameRecordsTests
         };
 
     private static readonly Guid Id = Guid.Parse("0193a7c2-0000-7000-8000-000000000001");
+
+    private static readonly DateTimeOffset When = new(2026, 12, 8, 9, 0, 0, TimeSpan.Zero);
 
     private static readonly RunFrame SampleRun = new(
         11,
@@ -151,7 +194,8 @@ public sealed class RunnerFrameRecordsTests
         2,
         1,
         TimeSpan.FromSeconds(30),
-        "{\"n\":1}"u8.ToArray());
+        "{\"n\":1}"u8.ToArray(),
+        Resume: 3);
 
     [Theory]
     [MemberData(nameof(Frames))]

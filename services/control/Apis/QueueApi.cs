@@ -25,27 +25,14 @@ public static class QueueApi
         [AsParameters] EventRoute route,
         HttpContext http,
         WorkerCommands commands,
-        CancelledEventStore cancelled,
-        ScheduledEventStore scheduled,
-        EventStatusStore statuses,
-        BatchStore batches,
-        IPublishEndpoint controlPlane,
+        Events.EventCancels cancels,
         CancellationToken cancellationToken)
     {
         if (await commands.MissingAsync(route.WorkerRoute, cancellationToken) is { } missing) return missing;
         if (!Guid.TryParse(route.Id, out var eventId)) return Problems.BadRequest(
             $"'{route.Id}' is not an event id (a GUID).");
-        var incarnation = http.CanvasIncarnation();
-        await cancelled.AddAsync(route.Canvas, incarnation, route.Worker, eventId, cancellationToken);
-        // A delayed event not yet due is deleted; the mark above still catches one a pump is publishing right now.
-        var removed = await scheduled.DeleteAsync(route.Canvas, route.Worker, eventId, cancellationToken);
-        // A delayed member taken out before it was due never reaches a worker: it ends in its batch here.
-        if (removed is { BatchId: { } batchId })
-            await batches.RecordFinishesAsync(
-                [new BatchFinish(route.Canvas, batchId, eventId, EventStatuses.Cancelled)],
-                cancellationToken);
-        await controlPlane.Publish(new EventCancelled(route.Canvas, route.Worker, eventId), cancellationToken);
-        await statuses.CancelAsync(route.Canvas, incarnation, route.Worker, eventId, removed?.EnqueuedAt,
+        // A run under way finishes (by: null): stopping it is what POST .../events/{id}/cancel does.
+        await cancels.CancelAsync(route.Canvas, http.CanvasIncarnation(), route.Worker, eventId, by: null,
             cancellationToken);
         return TypedResults.Accepted((string?)null);
     }

@@ -20,18 +20,9 @@ public static class RequestJson
         HttpRequest request,
         CancellationToken cancellationToken) where T : class
     {
-        if (request.ContentLength > MaxControlBodyBytes)
-            return (null, TooLarge);
-        using var body = new MemoryStream();
-        try
-        {
-            await new LimitedStream(request.Body, MaxControlBodyBytes).CopyToAsync(body, cancellationToken);
-        }
-        catch (BodyTooLargeException)
-        {
-            return (null, TooLarge);
-        }
-        if (body.Length == 0) return (null, Problems.BadRequest("The body is empty; a JSON object is required."));
+        var (body, tooLarge) = await ReadBodyAsync(request, MaxControlBodyBytes, cancellationToken);
+        if (tooLarge is not null) return (null, tooLarge);
+        if (body!.Length == 0) return (null, Problems.BadRequest("The body is empty; a JSON object is required."));
         try
         {
             // Read by the tenant-text rule (a lone surrogate in a string is U+FFFD, not a value System.Text.Json cannot
@@ -50,6 +41,52 @@ public static class RequestJson
             return (null, Problems.BadRequest(
                 $"The body is not valid JSON for this route{where}: {FirstSentence(e.Message)}"));
         }
+    }
+
+    /// <summary>
+    /// Any JSON value, as a body of at most <paramref name="maxBytes"/> (an empty body is <c>null</c>), read by the
+    /// tenant-text rule; or the problem with it.
+    /// </summary>
+    public static async Task<(byte[]? Json, ProblemHttpResult? Problem)> ReadValueAsync(
+        HttpRequest request,
+        int maxBytes,
+        string limitName,
+        CancellationToken cancellationToken)
+    {
+        var (body, tooLarge) = await ReadBodyAsync(request, maxBytes, cancellationToken);
+        if (tooLarge is not null) return (null, TypedResults.Problem(
+            detail: $"The body is larger than the limit of {maxBytes} bytes ({limitName}).",
+            statusCode: StatusCodes.Status413PayloadTooLarge,
+            title: "Payload too large"));
+        if (body!.Length == 0) return ("null"u8.ToArray(), null);
+        var json = TenantText.Json(body.GetBuffer().AsSpan(0, (int)body.Length)).ToArray();
+        try
+        {
+            using var document = JsonDocument.Parse(json, Strict);
+        }
+        catch (JsonException e)
+        {
+            return (null, Problems.BadRequest($"The body is not valid JSON: {FirstSentence(e.Message)}"));
+        }
+        return (json, null);
+    }
+
+    private static async Task<(MemoryStream? Body, ProblemHttpResult? TooLarge)> ReadBodyAsync(
+        HttpRequest request,
+        int maxBytes,
+        CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > maxBytes) return (null, TooLarge);
+        var body = new MemoryStream();
+        try
+        {
+            await new LimitedStream(request.Body, maxBytes).CopyToAsync(body, cancellationToken);
+        }
+        catch (BodyTooLargeException)
+        {
+            return (null, TooLarge);
+        }
+        return (body, null);
     }
 
     private static ProblemHttpResult TooLarge => TypedResults.Problem(

@@ -45,6 +45,7 @@ public sealed class WorkerViews(
             // A quorum queue counts a cancelled consumer until its deliveries settle: a paused worker finishing its
             // events has none.
             var consumers = Math.Max(0, counts[first].Consumers - load.Draining);
+            var waiting = delayed.GetValueOrDefault((worker.Canvas, worker.Name));
             views[i] = new WorkerView(worker.Canvas, worker.Name, worker.Version, worker.State, worker
                 .BlockedReason, worker.Concurrency, worker.Retry, worker.RateLimit,
                 new WorkerStatsView(
@@ -54,7 +55,9 @@ public sealed class WorkerViews(
                     worker.Failed,
                     worker.DeadLettered,
                     consumers,
-                    delayed.GetValueOrDefault((worker.Canvas, worker.Name))),
+                    waiting.Delayed,
+                    waiting.Sleeping,
+                    waiting.Waiting),
                 limits, loads.RunnerOf(worker.Canvas), withCode ? worker.Code : null);
         }
         return views;

@@ -95,7 +95,8 @@ public static class BatchesApi
             return Problems.Conflict($"Batch '{batchId}' has already completed; there is nothing to cancel.");
         foreach (var chunk in cancel.Cancelled.Chunk(CancelledPerMessage))
             await controlPlane.Publish(
-                new EventsCancelled(canvas, Array.ConvertAll(chunk, c => c.Worker), Array.ConvertAll(chunk, c => c.Id)),
+                new EventsCancelled(canvas, Array.ConvertAll(chunk, c => c.Worker), Array.ConvertAll(chunk, c => c.Id),
+                    http.Caller()),
                 cancellationToken);
         var delayed = cancel.Delayed.ToDictionary(d => d.Id, d => d.EnqueuedAt);
         await statuses.CancelManyAsync(

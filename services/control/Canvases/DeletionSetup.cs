@@ -21,7 +21,8 @@ public static class DeletionSetup
             .Owns<ScheduledEventStore>(perWorker: true)
             .Owns<EventStatusStore>(perWorker: false)
             .Owns<QuarantineStore>(perWorker: false)
-            .Owns<BatchStore>(perWorker: false);
+            .Owns<BatchStore>(perWorker: false)
+            .Owns<StepStore>(perWorker: false);
         services.AddSingleton<CanvasDeletion>();
         services.AddSingleton<WorkerDeletion>();
         return services;

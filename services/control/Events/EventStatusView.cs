@@ -4,7 +4,10 @@ using Workq.Shared.Storage;
 
 namespace Workq.Control.Events;
 
-/// <summary>An event's status (API.md, "Event status"); the last five are null until known.</summary>
+/// <summary>
+/// An event's status (API.md, "Event status"); the last five are null until known, and <c>WaitingFor</c> is the signal
+/// a waiting event waits for.
+/// </summary>
 public sealed record EventStatusView(
     Guid Id,
     string Worker,
@@ -15,9 +18,11 @@ public sealed record EventStatusView(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
     JsonNode? Result,
-    string? Error)
+    string? Error,
+    string? WaitingFor)
 {
     public static EventStatusView From(
         EventStatusRow row) => new(row.Id, row.Worker, row.Status, row.Attempts, row.EnqueuedAt, row.RunAt,
-        row.StartedAt, row.FinishedAt, row.Result is null ? null : JsonText.ParseOrString(row.Result), row.Error);
+        row.StartedAt, row.FinishedAt, row.Result is null ? null : JsonText.ParseOrString(row.Result), row.Error,
+        row.WaitingFor);
 }

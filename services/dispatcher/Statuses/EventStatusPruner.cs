@@ -4,12 +4,14 @@ using Workq.Shared.Storage;
 namespace Workq.Dispatcher.Statuses;
 
 /// <summary>
-/// Drops event statuses past <c>WORKQ_EVENT_STATUS_RETENTION_HOURS</c>, and finished batches past
-/// <c>WORKQ_BATCH_RETENTION_HOURS</c>. Idempotent, so any number of dispatchers may run it.
+/// Drops event statuses past <c>WORKQ_EVENT_STATUS_RETENTION_HOURS</c>; finished batches, and the durable steps of
+/// events not written to since and not sleeping or waiting, past <c>WORKQ_BATCH_RETENTION_HOURS</c>. Idempotent, so any
+/// number of dispatchers may run it.
 /// </summary>
 public sealed class EventStatusPruner(
     EventStatusStore statuses,
     BatchStore batches,
+    StepStore steps,
     EventStatusOptions options,
     ILogger<EventStatusPruner> logger) : BackgroundService
 {
@@ -36,6 +38,8 @@ public sealed class EventStatusPruner(
                         "Pruned {Count} batches finished over {Hours} hours ago",
                         batchesPruned,
                         options.BatchRetention.TotalHours);
+                    var stepsPruned = await steps.PruneAsync(options.BatchRetention, stoppingToken);
+                    if (stepsPruned > 0) logger.LogInformation("Pruned {Count} durable steps and signals", stepsPruned);
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {

@@ -15,4 +15,5 @@ public sealed record ConsumerServices(
     IRateBuckets RateBuckets,
     EventStatusRecorder Statuses,
     BatchFinishes BatchFinishes,
+    StepStore Steps,
     TimeProvider Time);

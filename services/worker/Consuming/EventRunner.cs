@@ -85,11 +85,14 @@ public sealed class EventRunner(
             emitted,
             startedAt,
             finishedAt,
-            duration));
+            duration,
+            ran.Steps,
+            ran.Suspension));
         var selfEmits = 0;
         foreach (var child in emitted) if (child.Worker == envelope.Worker) selfEmits++;
         loopGuard.Observe(envelope.Canvas, envelope.Worker, envelope.WorkerIncarnation, selfEmits);
-        return new RunResult(ran.Outcome, kept.Error, ran.Outcome == RunOutcome.Completed ? kept.ResultJson : null);
+        return new RunResult(ran.Outcome, kept.Error, ran.Outcome == RunOutcome.Completed ? kept.ResultJson : null,
+            ran.Suspension);
     }
 
     /// <summary>

@@ -159,6 +159,7 @@ public sealed partial class WorkerConsumer
                             stopping.Token);
                     return true;
                 default:
+                    await SuspendAsync(envelope, result, delivery.Body);
                     await services.BatchFinishes.RecordAsync(envelope, settled);
                     return true;
             }

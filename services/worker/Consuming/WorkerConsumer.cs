@@ -198,6 +198,7 @@ public sealed partial class WorkerConsumer(
                 return;
             }
             var settled = RunStatus.Settled(envelope, attempt, startedAt, result, retry);
+            await SuspendAsync(envelope, result, delivery.Body);
             await services.BatchFinishes.RecordAsync(envelope, settled);
             await services.Retries.PublishAsync(settlement, envelope, delivery.Body, stopping.Token);
             requeue = false;
@@ -217,6 +218,18 @@ public sealed partial class WorkerConsumer(
         {
             await settler.FinishAsync(delivery.DeliveryTag, requeue);
         }
+    }
+
+    /// <summary>
+    /// A run that ended in a Sleep or a WaitFor: its resume is stored before its delivery is acked (a failure here
+    /// gives the delivery back, and the event runs again, its steps replayed).
+    /// </summary>
+    private async Task SuspendAsync(EventEnvelope envelope, RunResult result, ReadOnlyMemory<byte> body)
+    {
+        if (result.Suspension is not { } suspension) return;
+        var runAt = await services.Steps.SuspendAsync(envelope, body, suspension, stopping.Token);
+        logger.LogDebug("Event {EventId} of {Canvas}/{Worker} is {Status} until {RunAt}", envelope.Id, canvas, worker,
+            suspension.Status, runAt);
     }
 
     /// <summary>

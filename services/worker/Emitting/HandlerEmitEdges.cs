@@ -4,7 +4,8 @@ using Workq.Shared.Storage;
 namespace Workq.Worker.Emitting;
 
 /// <summary>
-/// What a handler's emits go out on: the broker, the delayed events, statuses, batches and idempotency keys.
+/// What a handler's emits go out on: the broker, the delayed events, statuses, batches and idempotency keys; and where
+/// its durable steps are kept.
 /// </summary>
 public sealed record HandlerEmitEdges(
     EventPublisher Publisher,
@@ -13,4 +14,5 @@ public sealed record HandlerEmitEdges(
     EventStatusStore StatusStore,
     BatchStore Batches,
     IdempotencyStore Idempotency,
-    EmittedIds Kept);
+    EmittedIds Kept,
+    StepStore Steps);

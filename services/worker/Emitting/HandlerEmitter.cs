@@ -15,14 +15,22 @@ namespace Workq.Worker.Emitting;
 /// <remarks>
 /// Exactly-once fan-out (API.md): the n-th emit of a run gets an id made from the event's id and n, the same in every
 /// run of the event. Each is kept as an idempotency key once published (the run's keys in one write as it ends, a
-/// batch's at once), and a run after the first (<paramref name="attempt"/> past 1: a retry or a redelivery) publishes
-/// only the ids no key holds. A worker instance that dies between a publish and that write emits the event again when
-/// the event runs again: at least once, as everywhere.
+/// batch's at once), and a run after the first (<paramref name="attempt"/> past 1: a retry or a redelivery; or a
+/// resume) publishes only the ids no key holds. An emit within a durable step is numbered within the step, its id made
+/// from the step's key: a step replayed emits nothing, and the places of the run's other emits do not move. A worker
+/// instance that dies between a publish and that write emits the event again when the event runs again: at least once,
+/// as everywhere.
 /// </remarks>
 public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent, int attempt, EmitLimits limits)
     : IHandlerEmitter
 {
     public int MaxEventBytes => limits.MaxEventBytes;
+
+    public int MaxStepBytes => limits.MaxStepBytes;
+
+    // A run that is not the event's first: what an earlier one published is not published again.
+    private readonly bool again = attempt > 1 || parent.Resume > 0;
+    private Dictionary<string, int>? stepPlaces;
 
     private readonly Lock gate = new();
     private List<EmittedEvent>? emitted;
@@ -85,10 +93,10 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
             ? parent.BatchId ?? throw new ArgumentException(
                 $"Emit refused: inBatch: event {parent.Id} belongs to no batch (Meta.BatchId is null).")
             : (Guid?)null;
-        var place = Count(1);
+        var id = Place(1, options.Step);
         // Microseconds: what PostgreSQL and the message headers keep.
         now = now.AddTicks(-(now.Ticks % 10));
-        var envelope = Child(worker, DerivedIds.Emit(parent.Id, place), now, options.OrderingKey) with
+        var envelope = Child(worker, id, now, options.OrderingKey) with
         {
             BatchId = batchId,
         };
@@ -100,7 +108,7 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
                 [(key, envelope.Id)], now, cancellationToken))[key];
             if (owner.Id != envelope.Id) return Record(worker, owner.Id);
         }
-        else if (attempt > 1 && (await edges.Idempotency.HeldAsync(parent.Canvas, [key], cancellationToken)).Count > 0)
+        else if (again && (await edges.Idempotency.HeldAsync(parent.Canvas, [key], cancellationToken)).Count > 0)
             return Record(worker, envelope.Id);
         try
         {
@@ -131,6 +139,7 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
         IReadOnlyList<BatchEmitItem> items,
         BatchEmitItem? onComplete,
         BatchEmitItem? onSuccess,
+        string? step,
         CancellationToken cancellationToken)
     {
         ThrowIfFinished();
@@ -147,10 +156,9 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
         if (bytes > BatchLimits.MaxBytes)
             throw new ArgumentException(
                 $"EmitBatch refused: its events and callbacks are over {BatchLimits.MaxBytes} bytes of JSON together.");
-        var place = Count(items.Count);
+        var batchId = Place(items.Count, step);
         var now = DateTimeOffset.UtcNow;
         now = now.AddTicks(-(now.Ticks % 10));
-        var batchId = DerivedIds.Emit(parent.Id, place);
         // Made again by a run again of the event: found, not made twice; its callbacks run one level deeper still.
         await edges.Batches.CreateAsync(
             new NewBatch(parent.Canvas, batchId, parent.Depth + 1, null, parent.TraceParent,
@@ -162,7 +170,7 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
             children.Add((Child(items[i].Worker, DerivedIds.Member(batchId, i), now, null) with { BatchId = batchId },
                 items[i].Json));
         var keys = children.ConvertAll(c => KeyOf(c.Envelope.Id));
-        var held = attempt > 1 ? await edges.Idempotency.HeldAsync(parent.Canvas, keys, cancellationToken) : [];
+        var held = again ? await edges.Idempotency.HeldAsync(parent.Canvas, keys, cancellationToken) : [];
         var publishing = Enumerable.Range(0, children.Count).Where(i => !held.Contains(keys[i])).ToList();
         var pending = edges.Publisher.PublishInOrder(publishing.ConvertAll(i => children[i]), cancellationToken);
         try
@@ -252,11 +260,59 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
                 nameof(worker));
     }
 
+    public Task<StepState> LoadStepsAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfFinished();
+        return edges.Steps.LoadAsync(parent.Canvas, parent.Id, cancellationToken);
+    }
+
+    public async Task<ReadOnlyMemory<byte>?> SaveStepAsync(
+        string key,
+        ReadOnlyMemory<byte> json,
+        string? signal,
+        CancellationToken cancellationToken)
+    {
+        ThrowIfFinished();
+        // Checked here whoever sent them: a runner holds hostile code. Only a step's or a wait's own key is kept from a
+        // run; the ends of sleeps and waits are kept by the worker as the run suspends.
+        if (json.Length > limits.MaxStepBytes)
+            throw new InvalidOperationException(
+                $"Step refused: its result is {json.Length} bytes of JSON, over the limit of {limits.MaxStepBytes} " +
+                "bytes (WORKQ_MAX_STEP_BYTES); nothing was kept.");
+        if (key.Length > 2 * StepLimits.MaxNameLength || !(key.StartsWith("step:", StringComparison.Ordinal)
+            || key.StartsWith("wait:", StringComparison.Ordinal)) || !key.Contains('#', StringComparison.Ordinal))
+            throw new ArgumentException($"Step refused: '{key}' is not a step's key.");
+        if (signal is not null && StepLimits.NameProblem(signal) is { } problem)
+            throw new ArgumentException($"Step refused: signal: {problem}.");
+        // Not the byte array's own conversion: a null array would become an empty memory, not "kept".
+        return await edges.Steps.SaveAsync(parent.Canvas, parent.CanvasIncarnation, parent.Id, key, json, signal,
+            cancellationToken) is { } won ? (ReadOnlyMemory<byte>?)won : null;
+    }
+
     /// <summary>
-    /// Takes the next place in the run for <paramref name="count"/> events, within the depth and the emits-per-event
-    /// limits (counted before publishing, so concurrent emits cannot overshoot them together).
+    /// The id of the next emit (or batch) of <paramref name="count"/> events: made from its place in the run, or in the
+    /// durable <paramref name="step"/> it is made in.
     /// </summary>
-    private int Count(int count)
+    private Guid Place(int count, string? step)
+    {
+        Count(count);
+        if (step is null) return DerivedIds.Emit(parent.Id, Interlocked.Increment(ref places));
+        if (step.Length > 2 * StepLimits.MaxNameLength || !step.StartsWith("step:", StringComparison.Ordinal))
+            throw new ArgumentException($"Emit refused: '{step}' is not a step's key.");
+        int inStep;
+        lock (gate)
+        {
+            stepPlaces ??= [];
+            stepPlaces[step] = inStep = stepPlaces.GetValueOrDefault(step) + 1;
+        }
+        return DerivedIds.StepEmit(parent.Id, step, inStep);
+    }
+
+    /// <summary>
+    /// Counts <paramref name="count"/> events, within the depth and the emits-per-event limits (counted before
+    /// publishing, so concurrent emits cannot overshoot them together).
+    /// </summary>
+    private void Count(int count)
     {
         var depth = parent.Depth + 1;
         if (depth > limits.MaxEmitDepth)
@@ -271,7 +327,6 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
             OverLimit ??= refused;
             throw refused;
         }
-        return Interlocked.Increment(ref places);
     }
 
     /// <summary>

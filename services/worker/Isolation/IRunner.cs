@@ -29,6 +29,12 @@ public interface IRunner
     /// <summary>Forgets a retired version of a worker's code.</summary>
     void Unload(int key);
 
+    /// <summary>
+    /// Cancels the run of the event if this runner holds it: it ends cancelled, and is overdue past
+    /// <paramref name="deadline"/>. False when it holds no such run.
+    /// </summary>
+    bool Cancel(Guid eventId, string by, long deadline);
+
     /// <summary>Kills the runner if a run is past its time-out and grace at <paramref name="now"/>.</summary>
     void KillOverdue(long now);
 

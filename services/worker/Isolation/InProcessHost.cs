@@ -13,6 +13,38 @@ namespace Workq.Worker.Isolation;
 public sealed class InProcessHost(HandlerHttp http, ILogger<InProcessHost> logger) : IHandlerHost
 {
     private readonly ConcurrentDictionary<int, Lazy<CompiledHandler>> loaded = new();
+    private readonly ConcurrentDictionary<(string Canvas, Guid Id), Running> running = new();
+
+    /// <summary>
+    /// A run under way, for a cancel to find. This host can only cancel its token: code that ignores it runs on to its
+    /// time-out (no runner to kill).
+    /// </summary>
+    private sealed class Running(CancellationTokenSource token)
+    {
+        private string? by;
+
+        public string? By => Volatile.Read(ref by);
+
+        public void Cancel(string who)
+        {
+            if (Interlocked.CompareExchange(ref by, who, null) is not null) return;
+            try
+            {
+                token.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It has just ended.
+            }
+        }
+    }
+
+    public bool Cancel(string canvas, Guid eventId, string by)
+    {
+        if (!running.TryGetValue((canvas, eventId), out var run)) return false;
+        run.Cancel(by);
+        return true;
+    }
 
     public async Task<HandlerOutcome> RunAsync(HandlerVersion version, HandlerRun run, CancellationToken stopping)
     {
@@ -30,25 +62,35 @@ public sealed class InProcessHost(HandlerHttp http, ILogger<InProcessHost> logge
             envelope.EnqueuedAt,
             run.Attempt,
             envelope.Depth)
-        { BatchId = envelope.BatchId };
+        { BatchId = envelope.BatchId, Resume = envelope.Resume };
         var globals = new HandlerGlobals(run.Body, meta, run.Emitter, http.For(envelope.Canvas), timeout.Token,
             run.Callback is { } batch
                 ? new HandlerBatch(batch.Id, batch.Total, batch.Completed, batch.Failed, batch.Cancelled, run.Emitter)
                 : null);
+        var cancel = new Running(timeout);
+        running[(envelope.Canvas, envelope.Id)] = cancel;
         try
         {
             // WaitAsync: code that ignores its token still cannot hold the slot past the time-out.
             var result = await handler.RunAsync(globals).WaitAsync(run.Timeout, stopping);
-            return new HandlerOutcome(
+            return Ended(new HandlerOutcome(
                 RunOutcome.Completed,
                 clock.Elapsed,
                 result,
                 handler.SerializerOptions,
-                Logs: globals.Logs);
+                Logs: globals.Logs), globals, cancel);
         }
         catch (Exception) when (stopping.IsCancellationRequested)
         {
             return HandlerOutcome.ShuttingDown;
+        }
+        catch (Exception) when (cancel.By is { } by)
+        {
+            return HandlerOutcome.Cancelled(by, clock.Elapsed, globals.Logs, globals.StepTraces);
+        }
+        catch (HandlerSuspendedException) when (globals.Suspended is not null)
+        {
+            return Ended(new HandlerOutcome(RunOutcome.Failed, clock.Elapsed, Logs: globals.Logs), globals, cancel);
         }
         // The run's own deadline passed. A TimeoutException of the handler's own (a regular expression's, say) is a
         // failure.
@@ -65,17 +107,33 @@ public sealed class InProcessHost(HandlerHttp http, ILogger<InProcessHost> logge
                 envelope.Canvas,
                 envelope.Worker,
                 envelope.Id);
-            return new HandlerOutcome(
+            return Ended(new HandlerOutcome(
                 RunOutcome.Failed,
                 clock.Elapsed,
                 ErrorType: e.GetType().Name,
                 ErrorMessage: e.Message,
-                Logs: globals.Logs);
+                Logs: globals.Logs), globals, cancel);
         }
         finally
         {
+            running.TryRemove(new KeyValuePair<(string, Guid), Running>((envelope.Canvas, envelope.Id), cancel));
             globals.Finish();
         }
+    }
+
+    /// <summary>
+    /// As the runner ends a run: a cancel wins however the handler ended; then a Sleep or WaitFor, even one whose
+    /// exception the handler caught.
+    /// </summary>
+    private static HandlerOutcome Ended(HandlerOutcome outcome, HandlerGlobals globals, Running cancel)
+    {
+        if (cancel.By is { } by)
+            return HandlerOutcome.Cancelled(by, outcome.Duration, outcome.Logs, globals.StepTraces);
+        if (globals.Suspended is { } suspension)
+            return new HandlerOutcome(RunOutcome.Suspended, outcome.Duration, Logs: outcome.Logs,
+                Suspension: suspension, Steps: globals.StepTraces);
+        var steps = globals.StepTraces;
+        return steps.Count == 0 ? outcome : outcome with { Steps = steps };
     }
 
     public void Retire(HandlerVersion version)

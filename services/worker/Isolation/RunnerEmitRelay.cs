@@ -17,7 +17,29 @@ public sealed class RunnerEmitRelay(FrameOutput output)
     public async Task RelayAsync(EmitBatchFrame batch, RunnerRuns.Held? run) => Reply(run is null
         ? Finished(batch.RunId, batch.Number)
         : await ReplyAsync(batch.RunId, batch.Number, () => run.Run.Emitter.EmitBatchAsync(batch.Events,
-            batch.OnComplete, batch.OnSuccess, run.Stopping)));
+            batch.OnComplete, batch.OnSuccess, batch.Step, run.Stopping)));
+
+    /// <summary>Loads or keeps the durable state of <paramref name="run"/>'s event, and replies.</summary>
+    public async Task RelayAsync(StepFrame step, RunnerRuns.Held? run)
+    {
+        StepReplyFrame reply;
+        try
+        {
+            if (run is null) reply = new StepReplyFrame(step.RunId, step.Number, null, null, "the run has finished");
+            else if (!step.Save)
+                reply = new StepReplyFrame(step.RunId, step.Number,
+                    await run.Run.Emitter.LoadStepsAsync(run.Stopping), null, null);
+            else
+                reply = new StepReplyFrame(step.RunId, step.Number, null,
+                    await run.Run.Emitter.SaveStepAsync(step.Key!, step.Json, step.Signal, run.Stopping), null);
+        }
+        catch (Exception e)
+        {
+            reply = new StepReplyFrame(step.RunId, step.Number, null, null,
+                e is InvalidOperationException or ArgumentException ? e.Message : $"{e.GetType().Name}: {e.Message}");
+        }
+        Write(reply.Write);
+    }
 
     /// <summary>Reads a page of the batch <paramref name="run"/> is a callback of, and replies with it.</summary>
     public async Task RelayAsync(BatchResultsFrame request, RunnerRuns.Held? run)
@@ -35,21 +57,16 @@ public sealed class RunnerEmitRelay(FrameOutput output)
             reply = new BatchResultsReplyFrame(request.RunId, request.Number, null,
                 e is InvalidOperationException ? e.Message : $"{e.GetType().Name}: {e.Message}");
         }
-        try
-        {
-            reply.Write(output);
-        }
-        catch (IOException)
-        {
-            // The runner is gone.
-        }
+        Write(reply.Write);
     }
 
-    private void Reply(EmitReplyFrame reply)
+    private void Reply(EmitReplyFrame reply) => Write(reply.Write);
+
+    private void Write(Action<FrameOutput> reply)
     {
         try
         {
-            reply.Write(output);
+            reply(output);
         }
         catch (IOException)
         {

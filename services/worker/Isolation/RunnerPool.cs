@@ -85,6 +85,16 @@ public sealed class RunnerPool(
             .Unload(version.Key);
     }
 
+    public bool Cancel(string canvas, Guid eventId, string by)
+    {
+        var deadline = Environment.TickCount64 + (long)options.CancelGrace.TotalMilliseconds;
+        var found = false;
+        foreach (var key in (ReadOnlySpan<string>)[canvas, canvas + QuarantineSuffix])
+            if (slots.TryGetValue(key, out var slot) && slot.Current is { } runner)
+                found |= runner.Cancel(eventId, by, deadline);
+        return found;
+    }
+
     /// <summary>Every canvas's runner as the instances view and worker stats show it.</summary>
     public List<RunnerDescription> Describe() =>
         slots.Values.Select(s => s.Describe()).OrderBy(r => r.Canvas, StringComparer.Ordinal).ToList();

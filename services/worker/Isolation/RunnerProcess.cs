@@ -54,7 +54,8 @@ public sealed class RunnerProcess : IRunner
             options.Http.Concurrency,
             options.Http.MaxBytes,
             options.MaxEventBytes,
-            options.MaxTraceBytes).Write(output);
+            options.MaxTraceBytes,
+            options.MaxStepBytes).Write(output);
         Ended = ReadAsync();
     }
 
@@ -134,7 +135,8 @@ public sealed class RunnerProcess : IRunner
                 run.Timeout,
                 run.Body,
                 envelope.BatchId,
-                run.Callback).Write(output);
+                run.Callback,
+                envelope.Resume).Write(output);
         }
         catch (IOException)
         {
@@ -179,9 +181,26 @@ public sealed class RunnerProcess : IRunner
     {
         if (runs.Overdue(now) is not { } late) return;
         Kill(
-            $"{late.Ids.Count} run(s) passed WORKQ_HANDLER_TIMEOUT_SECONDS ({late.Timeout.TotalSeconds:0.###} s) " +
-            "and did not stop",
+            late.Cancelled
+                ? $"{late.Ids.Count} cancelled run(s) did not stop within WORKQ_CANCEL_GRACE_SECONDS"
+                : $"{late.Ids.Count} run(s) passed WORKQ_HANDLER_TIMEOUT_SECONDS " +
+                $"({late.Timeout.TotalSeconds:0.###} s) and did not stop",
             late.Ids);
+    }
+
+    public bool Cancel(Guid eventId, string by, long deadline)
+    {
+        if (runs.OfEvent(eventId) is not { } held) return false;
+        if (!held.TryCancel(by, deadline)) return true;
+        try
+        {
+            new CancelFrame(held.Id).Write(output);
+        }
+        catch (IOException)
+        {
+            // The runner is going: its end settles the run, cancelled.
+        }
+        return true;
     }
 
     void IRunner.Kill(string reason) => Kill(reason);
@@ -249,6 +268,10 @@ public sealed class RunnerProcess : IRunner
                 var results = BatchResultsFrame.Read(payload);
                 _ = emits.RelayAsync(results, runs.Named(results.RunId, "BatchResults"));
                 break;
+            case StepFrame.Type:
+                var step = StepFrame.Read(payload);
+                _ = emits.RelayAsync(step, runs.Named(step.RunId, "Step"));
+                break;
             case HttpRequestFrame.Type:
                 OnHttpRequest(HttpRequestFrame.Read(payload));
                 break;
@@ -265,17 +288,29 @@ public sealed class RunnerProcess : IRunner
         if (runs.Named(done.RunId, "Done") is null || !runs.TryTake(done.RunId, out var run)) return;
         http.EndRun(done.RunId);
         var result = TraceResult.From(done.Result is { } json ? json.Span : "null"u8);
-        run.Outcome.TrySetResult(done.Outcome switch
-        {
-            RunnerOutcome.Completed => new HandlerOutcome(RunOutcome.Completed, done.Duration, result, Logs: done.Logs),
-            RunnerOutcome.TimedOut => HandlerOutcome.TimedOut(run.Run.Timeout, done.Duration, done.Logs),
-            _ => new HandlerOutcome(
-                RunOutcome.Failed,
-                done.Duration,
-                ErrorType: done.ErrorType,
-                ErrorMessage: done.ErrorMessage,
-                Logs: done.Logs),
-        });
+        var steps = done.Steps;
+        // However the handler ended, a run whose event was cancelled ends cancelled.
+        run.Outcome.TrySetResult(run.CancelledBy is { } by
+            ? HandlerOutcome.Cancelled(by, done.Duration, done.Logs, steps)
+            : done.Outcome switch
+            {
+                RunnerOutcome.Completed => new HandlerOutcome(RunOutcome.Completed, done.Duration, result,
+                    Logs: done.Logs, Steps: steps),
+                RunnerOutcome.TimedOut => HandlerOutcome.TimedOut(run.Run.Timeout, done.Duration, done.Logs) with
+                {
+                    Steps = steps,
+                },
+                RunnerOutcome.Suspended when done.Suspension is { } suspension => new HandlerOutcome(
+                    RunOutcome.Suspended, done.Duration, Logs: done.Logs, Suspension: suspension, Steps: steps),
+                _ => new HandlerOutcome(
+                    RunOutcome.Failed,
+                    done.Duration,
+                    ErrorType: done.ErrorType ?? (done.Outcome == RunnerOutcome.Failed ? null : "InvalidDataException"),
+                    ErrorMessage: done.ErrorMessage
+                        ?? (done.Outcome == RunnerOutcome.Failed ? null : $"the runner said {done.Outcome} unasked"),
+                    Logs: done.Logs,
+                    Steps: steps),
+            });
     }
 
     private void OnEmit(EmitFrame emit) => _ = emits.RelayAsync(emit, runs.Named(emit.RunId, "Emit"));
@@ -314,7 +349,13 @@ public sealed class RunnerProcess : IRunner
             options.MemoryMegabytes, cpu?.OutOfMemoryKilled == true);
         var exit = RunnerExits.Describe(end, sinceStart.Elapsed);
         foreach (var run in runs.TakeAll())
-            run.Outcome.TrySetResult(RunnerExits.HeldRunOutcome(exit, overdue.Contains(run.Id), run.Run.Timeout));
+            run.Outcome.TrySetResult(run.CancelledBy is { } by
+                ? HandlerOutcome.Cancelled(by, TimeSpan.Zero,
+                    after: overdue.Contains(run.Id)
+                        ? "; its handler did not stop within WORKQ_CANCEL_GRACE_SECONDS and its canvas's runner was " +
+                            "killed"
+                        : "; its canvas's runner ended as it stopped")
+                : RunnerExits.HeldRunOutcome(exit, overdue.Contains(run.Id), run.Run.Timeout));
         process.Dispose();
         return exit;
     }

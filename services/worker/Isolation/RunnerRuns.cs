@@ -19,8 +19,27 @@ public sealed class RunnerRuns
     /// </summary>
     public sealed record Held(long Id, HandlerRun Run, long Deadline, CancellationToken Stopping)
     {
+        private string? cancelledBy;
+        private long cancelDeadline = long.MaxValue;
+
         public TaskCompletionSource<HandlerOutcome> Outcome { get; } =
             new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Who cancelled its event while it ran; null when nobody did.</summary>
+        public string? CancelledBy => Volatile.Read(ref cancelledBy);
+
+        /// <summary>Its time-out's deadline, or a cancel's, whichever comes first.</summary>
+        public long Due => Math.Min(Deadline, Interlocked.Read(ref cancelDeadline));
+
+        /// <summary>
+        /// Marks it cancelled by <paramref name="by"/>, due by <paramref name="deadline"/>: true for the first cancel.
+        /// </summary>
+        public bool TryCancel(string by, long deadline)
+        {
+            if (Interlocked.CompareExchange(ref cancelledBy, by, null) is not null) return false;
+            Interlocked.Exchange(ref cancelDeadline, deadline);
+            return true;
+        }
     }
 
     public int Count => runs.Count;
@@ -54,20 +73,33 @@ public sealed class RunnerRuns
         return runs.TryGetValue(id, out var held) ? held : null;
     }
 
+    /// <summary>The run of the event, if held.</summary>
+    public Held? OfEvent(Guid eventId)
+    {
+        foreach (var held in runs.Values)
+            if (held.Run.Envelope.Id == eventId) return held;
+        return null;
+    }
+
     /// <summary>Takes the run out, once: true for the one caller that settles it.</summary>
     public bool TryTake(long id, out Held held) => runs.TryRemove(id, out held!);
 
     /// <summary>
     /// The runs past their deadline at <paramref name="now"/>, and the time-out of one of them; null when none.
     /// </summary>
-    public (HashSet<long> Ids, TimeSpan Timeout)? Overdue(long now)
+    public (HashSet<long> Ids, TimeSpan Timeout, bool Cancelled)? Overdue(long now)
     {
         HashSet<long>? late = null;
+        var cancelled = true;
         foreach (var (id, held) in runs)
-            if (now >= held.Deadline) (late ??= []).Add(id);
+        {
+            if (now < held.Due) continue;
+            (late ??= []).Add(id);
+            cancelled &= held.CancelledBy is not null;
+        }
         if (late is null) return null;
         var timeout = runs.TryGetValue(late.First(), out var first) ? first.Run.Timeout : TimeSpan.Zero;
-        return (late, timeout);
+        return (late, timeout, cancelled);
     }
 
     public void Close()

@@ -72,16 +72,20 @@ public sealed class RunRecorder(
             // A cancelled event never ran: traced, but not counted.
             if (outcome == RunOutcome.Cancelled) return;
             entry.Processed++;
-            if (outcome != RunOutcome.Completed) entry.Failed++;
+            // A run that ended in a Sleep or a WaitFor did what it should.
+            var failed = outcome is not (RunOutcome.Completed or RunOutcome.Suspended);
+            if (failed) entry.Failed++;
             var key = (trace.Envelope.Canvas, trace.Envelope.Worker, trace.Envelope.WorkerIncarnation, MetricsStore
                 .Floor(trace.FinishedAt.UtcDateTime, MetricsStore.Minute));
             if (!minutes.TryGetValue(key, out var minute)) minutes[key] = minute = new MinuteTally();
             minute.Processed++;
-            if (outcome != RunOutcome.Completed) minute.Failed++;
+            if (failed) minute.Failed++;
             if (outcome == RunOutcome.TimedOut) minute.TimedOut++;
             minute.Emitted += trace.Emitted.Count;
-            minute.QueueWait[
-                LatencyHistogram.Bucket((trace.StartedAt - trace.Envelope.EnqueuedAt).TotalMilliseconds)]++;
+            // A resumed event was enqueued before it slept: its wait since then is not a queue's.
+            if (trace.Envelope.Resume == 0)
+                minute.QueueWait[
+                    LatencyHistogram.Bucket((trace.StartedAt - trace.Envelope.EnqueuedAt).TotalMilliseconds)]++;
             minute.Duration[LatencyHistogram.Bucket(trace.Duration.TotalMilliseconds)]++;
         }
     }

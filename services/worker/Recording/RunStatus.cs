@@ -58,6 +58,9 @@ public static class RunStatus
         {
             case RunOutcome.ShuttingDown or RunOutcome.Requeue or RunOutcome.Suspect:
                 return Again(envelope, attempt, error);
+            // Sleeping or waiting is read from its resume (EventStatuses): its row stays the run's.
+            case RunOutcome.Suspended:
+                return Running(envelope, attempt, startedAt);
             case RunOutcome.Crashed:
                 return EventStatusUpdate.DeadLettered(
                     envelope,

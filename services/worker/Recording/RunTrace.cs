@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Workq.Shared.Handlers;
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Handlers.Scripting;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
@@ -24,7 +25,9 @@ public sealed record RunTrace(
     IReadOnlyList<EmittedEvent> Emitted,
     DateTimeOffset StartedAt,
     DateTimeOffset FinishedAt,
-    TimeSpan Duration)
+    TimeSpan Duration,
+    IReadOnlyList<StepTrace>? Steps = null,
+    Suspension? Suspension = null)
 {
     public TraceEntry ToEntry() => new(Envelope.Canvas, Envelope.Worker, Envelope.Id, FinishedAt, Write());
 
@@ -41,6 +44,7 @@ public sealed record RunTrace(
                 RunOutcome.Completed => "completed",
                 RunOutcome.TimedOut => "timedOut",
                 RunOutcome.Cancelled => "cancelled",
+                RunOutcome.Suspended when Suspension is { } suspension => suspension.Status,
                 _ => "failed",
             });
             writer.WriteString("canvas", Envelope.Canvas);
@@ -63,6 +67,12 @@ public sealed record RunTrace(
                 writer.WriteEndObject();
             }
             writer.WriteNumber("attempt", Attempt);
+            writer.WriteNumber("resume", Envelope.Resume);
+            if (Suspension is { } until)
+            {
+                writer.WriteString("runAt", until.Until);
+                if (until.WaitName is not null) writer.WriteString("waitingFor", until.WaitName);
+            }
             writer.WriteNumber("depth", Envelope.Depth);
             if (Envelope.OrderingKey is not null) writer.WriteString("orderingKey", Envelope.OrderingKey);
             writer.WriteString("enqueuedAt", Envelope.EnqueuedAt);
@@ -81,6 +91,19 @@ public sealed record RunTrace(
                 writer.WriteEndObject();
             }
             writer.WriteEndArray();
+            if (Steps is { Count: > 0 })
+            {
+                writer.WriteStartArray("steps");
+                foreach (var step in Steps)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("name", step.Name);
+                    writer.WriteBoolean("replayed", step.Replayed);
+                    writer.WriteNumber("durationMs", Math.Round(step.Duration.TotalMilliseconds, 3));
+                    writer.WriteEndObject();
+                }
+                writer.WriteEndArray();
+            }
             writer.WriteStartArray("logs");
             foreach (var line in Kept.Logs) writer.WriteStringValue(line);
             writer.WriteEndArray();

@@ -11,7 +11,8 @@ public readonly record struct EmitBatchFrame(
     int Number,
     IReadOnlyList<BatchEmitItem> Events,
     BatchEmitItem? OnComplete,
-    BatchEmitItem? OnSuccess)
+    BatchEmitItem? OnSuccess,
+    string? Step = null)
 {
     public const byte Type = 106;
 
@@ -24,6 +25,7 @@ public readonly record struct EmitBatchFrame(
         foreach (var item in Events) Item(frame, item);
         Optional(frame, OnComplete);
         Optional(frame, OnSuccess);
+        frame.String(Step);
     }
 
     public static EmitBatchFrame Read(ReadOnlySpan<byte> payload)
@@ -35,8 +37,9 @@ public readonly record struct EmitBatchFrame(
         for (var i = 0; i < count; i++) events[i] = Item(ref reader);
         var onComplete = reader.Bool() ? Item(ref reader) : (BatchEmitItem?)null;
         var onSuccess = reader.Bool() ? Item(ref reader) : (BatchEmitItem?)null;
+        var step = reader.String();
         reader.End();
-        return new EmitBatchFrame(runId, number, events, onComplete, onSuccess);
+        return new EmitBatchFrame(runId, number, events, onComplete, onSuccess, step);
     }
 
     private static void Item(FrameOutput.Frame frame, BatchEmitItem item)

@@ -220,7 +220,7 @@ public sealed class FrameOutput(Stream stream, bool synchronous = false) : IAsyn
 
         /// <summary>
         /// An emit's options: a flag byte (1 delay, 2 run-at, 4 in the batch), then the delay's ticks and the run-at's
-        /// UTC ticks; then its ordering key and its idempotency key.
+        /// UTC ticks; then its ordering key, its idempotency key and its step.
         /// </summary>
         public readonly void Options(Messaging.EmitOptions options)
         {
@@ -229,6 +229,7 @@ public sealed class FrameOutput(Stream stream, bool synchronous = false) : IAsyn
             Long(options.RunAt?.UtcTicks ?? 0);
             String(options.OrderingKey);
             String(options.IdempotencyKey);
+            String(options.Step);
         }
 
         public void Dispose()

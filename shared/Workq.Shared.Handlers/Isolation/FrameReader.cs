@@ -65,6 +65,7 @@ public ref struct FrameReader(ReadOnlySpan<byte> payload, string frame)
         var runAt = Long();
         var orderingKey = String();
         var idempotencyKey = String();
+        var step = String();
         if (flags > 7) throw Broken($"emit flags {flags}");
         if ((flags & 2) != 0 && runAt is < 0 or > 3_155_378_975_999_999_999) throw Broken($"a run-at of {runAt} ticks");
         return new Messaging.EmitOptions(
@@ -72,7 +73,8 @@ public ref struct FrameReader(ReadOnlySpan<byte> payload, string frame)
             (flags & 2) != 0 ? new DateTimeOffset(runAt, TimeSpan.Zero) : null,
             orderingKey,
             (flags & 4) != 0,
-            idempotencyKey);
+            idempotencyKey,
+            step);
     }
 
     /// <summary>Every field has been read: bytes left over mean the two sides do not agree on the frame.</summary>

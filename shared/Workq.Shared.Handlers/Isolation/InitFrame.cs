@@ -2,7 +2,7 @@ namespace Workq.Shared.Handlers.Isolation;
 
 /// <summary>
 /// Supervisor to runner, first: the canvas, the thread cap, how many Http requests may be in flight and how large a
-/// request body may be.
+/// request body may be, and the largest event, trace and step result.
 /// </summary>
 public readonly record struct InitFrame(
     string Canvas,
@@ -10,7 +10,8 @@ public readonly record struct InitFrame(
     int HttpConcurrency,
     int HttpMaxBytes,
     int MaxEventBytes,
-    int MaxTraceBytes)
+    int MaxTraceBytes,
+    int MaxStepBytes)
 {
     public const byte Type = 1;
 
@@ -23,6 +24,7 @@ public readonly record struct InitFrame(
         frame.Int(HttpMaxBytes);
         frame.Int(MaxEventBytes);
         frame.Int(MaxTraceBytes);
+        frame.Int(MaxStepBytes);
     }
 
     public static InitFrame Read(ReadOnlySpan<byte> payload)
@@ -30,6 +32,7 @@ public readonly record struct InitFrame(
         var reader = new FrameReader(payload, "Init");
         var frame = new InitFrame(
             reader.Text("canvas"),
+            reader.Int(),
             reader.Int(),
             reader.Int(),
             reader.Int(),

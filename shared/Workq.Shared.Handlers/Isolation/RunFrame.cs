@@ -15,7 +15,8 @@ public readonly record struct RunFrame(
     TimeSpan Timeout,
     ReadOnlyMemory<byte> Body,
     Guid? BatchId = null,
-    Messaging.BatchSummary? Callback = null)
+    Messaging.BatchSummary? Callback = null,
+    int Resume = 0)
 {
     public const byte Type = 4;
 
@@ -40,6 +41,7 @@ public readonly record struct RunFrame(
         frame.Int(callback.Completed);
         frame.Int(callback.Failed);
         frame.Int(callback.Cancelled);
+        frame.Int(Resume);
     }
 
     public static RunFrame Read(ReadOnlySpan<byte> payload)
@@ -58,7 +60,12 @@ public readonly record struct RunFrame(
         var (inBatch, batchId) = (reader.Bool(), reader.Guid());
         var (isCallback, callback) = (reader.Bool(),
             new Messaging.BatchSummary(reader.Guid(), reader.Int(), reader.Int(), reader.Int(), reader.Int()));
-        frame = frame with { BatchId = inBatch ? batchId : null, Callback = isCallback ? callback : null };
+        frame = frame with
+        {
+            BatchId = inBatch ? batchId : null,
+            Callback = isCallback ? callback : null,
+            Resume = reader.Int(),
+        };
         reader.End();
         return frame;
     }

@@ -12,7 +12,8 @@ namespace Workq.Shared.Scripting;
 /// <summary>
 /// The globals of a handler script: one instance per run. Scripts may touch only
 /// <see cref="Event"/>, <see cref="Meta"/>, <see cref="Emit"/>, <see cref="EmitBatch"/>, <see cref="Batch"/>,
-/// <see cref="Log"/>, <see cref="Http"/> and <see cref="CancellationToken"/>; the API guard refuses the rest.
+/// <see cref="Log"/>, <see cref="Http"/>, <see cref="CancellationToken"/> and the durable <see cref="Step"/>,
+/// <see cref="Sleep"/>, <see cref="SleepUntil"/> and <see cref="WaitFor"/>; the API guard refuses the rest.
 /// </summary>
 /// <remarks>
 /// <see cref="Event"/> is parsed and <see cref="Http"/> created on first use: most handlers need one or
@@ -37,6 +38,7 @@ public class HandlerGlobals(
     private JsonNode? _event;
     private bool _eventParsed;
     private HttpClient? _http;
+    private HandlerSteps? _steps;
 
     public JsonNode? Event
     {
@@ -69,6 +71,7 @@ public class HandlerGlobals(
                 ObjectDisposedException.ThrowIf(
                     _finished,
                     "Http: the run has finished; requests must complete before the handler returns");
+                if (_steps?.Suspended is { } suspended) throw new HandlerSuspendedException(suspended);
                 return _http ??= createHttp();
             }
         }
@@ -139,7 +142,7 @@ public class HandlerGlobals(
         var id = await emitter.EmitAsync(
                 worker,
                 json,
-                new EmitOptions(delay, runAt, orderingKey, inBatch, idempotencyKey),
+                new EmitOptions(delay, runAt, orderingKey, inBatch, idempotencyKey, HandlerSteps.Current),
                 CancellationToken)
             .ConfigureAwait(false);
         Record(worker, id);
@@ -170,8 +173,86 @@ public class HandlerGlobals(
         }
         var complete = onComplete is { } c ? Item(c.worker, c.value, ref bytes) : (BatchEmitItem?)null;
         var success = onSuccess is { } s ? Item(s.worker, s.value, ref bytes) : (BatchEmitItem?)null;
-        var id = await emitter.EmitBatchAsync(items, complete, success, CancellationToken).ConfigureAwait(false);
+        var id = await emitter.EmitBatchAsync(items, complete, success, HandlerSteps.Current, CancellationToken)
+            .ConfigureAwait(false);
         return id;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="run"/> once per event (API.md "Durable handlers"): its result is kept when it finishes, and
+    /// every later run of the event (a retry, a redelivery, a resume) gets it back without running it. Keyed by
+    /// <paramref name="name"/> and its occurrence in the run. Its emits happen once per finished step.
+    /// </summary>
+    public Task<T> Step<T>(string name, Func<Task<T>> run)
+    {
+        ThrowIfFinished("Step");
+        return Steps.StepAsync(name, run, SerializerOptions);
+    }
+
+    /// <summary>A step without a result: it runs once per event, as <see cref="Step{T}"/>.</summary>
+    public Task Step(string name, Func<Task> run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ThrowIfFinished("Step");
+        return Steps.StepAsync<object?>(name, async () =>
+        {
+            await run().ConfigureAwait(false);
+            return null;
+        }, SerializerOptions);
+    }
+
+    /// <summary>
+    /// Ends the run here and runs the event again from the top after <paramref name="duration"/> (at most 30 days),
+    /// holding no slot meanwhile; there, this <c>Sleep</c> returns at once.
+    /// </summary>
+    public Task Sleep(TimeSpan duration)
+    {
+        ThrowIfFinished("Sleep");
+        return Steps.SleepUntilAsync(DateTimeOffset.UtcNow + duration);
+    }
+
+    /// <summary>As <see cref="Sleep"/>, until <paramref name="until"/>.</summary>
+    public Task SleepUntil(DateTimeOffset until)
+    {
+        ThrowIfFinished("SleepUntil");
+        return Steps.SleepUntilAsync(until);
+    }
+
+    /// <summary>
+    /// Ends the run here until the signal <paramref name="name"/> is sent to this event (or was sent before), then runs
+    /// it again from the top, where this <c>WaitFor</c> returns the signal's value; null after
+    /// <paramref name="timeout"/>.
+    /// </summary>
+    public Task<JsonNode?> WaitFor(string name, TimeSpan timeout)
+    {
+        ThrowIfFinished("WaitFor");
+        return Steps.WaitForAsync(name, timeout);
+    }
+
+    /// <summary>Host side: where the run suspended (a Sleep or WaitFor), null if it did not.</summary>
+    public Suspension? Suspended
+    {
+        get
+        {
+            lock (_gate) return _steps?.Suspended;
+        }
+    }
+
+    /// <summary>Host side: the run's steps for its trace; empty when it used none.</summary>
+    public IReadOnlyList<StepTrace> StepTraces
+    {
+        get
+        {
+            lock (_gate) return _steps?.Traces ?? [];
+        }
+    }
+
+    private HandlerSteps Steps
+    {
+        get
+        {
+            lock (_gate) return _steps ??= new HandlerSteps(emitter, CancellationToken);
+        }
     }
 
     private BatchEmitItem Item(string worker, object? value, ref long bytes)
@@ -192,6 +273,7 @@ public class HandlerGlobals(
             if (_finished) throw new InvalidOperationException(
                 $"{what} refused: the run of event {Meta.Id} has finished; await every {what} before the handler " +
                     "returns.");
+            if (_steps?.Suspended is { } suspended) throw new HandlerSuspendedException(suspended);
         }
     }
 

@@ -14,4 +14,10 @@ public sealed record HandlerMeta(
     // Not a constructor parameter: compiled handlers stored before it call the record's Deconstruct as it was.
     /// <summary>The batch the event belongs to (API.md "Batches"); null outside batches.</summary>
     public Guid? BatchId { get; init; }
+
+    /// <summary>
+    /// How many times the event has resumed from a <c>Sleep</c> or <c>WaitFor</c> (API.md "Durable handlers"); 0 on its
+    /// first run.
+    /// </summary>
+    public int Resume { get; init; }
 }

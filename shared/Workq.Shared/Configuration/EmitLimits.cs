@@ -17,6 +17,11 @@ public sealed class EmitLimits
     /// Delayed emits a worker may have waiting for their time (rows in PostgreSQL); one past it is refused with 429.
     /// </summary>
     public int MaxScheduledPerWorker { get; init; } = 100_000;
+    /// <summary>
+    /// WORKQ_MAX_STEP_BYTES: a durable step's result JSON, and a signal's value (API.md "Durable handlers"); at most
+    /// an event's whole step state.
+    /// </summary>
+    public int MaxStepBytes { get; init; } = Handlers.Messaging.StepLimits.DefaultMaxStepBytes;
     /// <summary>Events per canvas the emitter accepts (a token bucket per canvas); null = no limit.</summary>
     public EmitRate? CanvasEmitRate { get; init; }
 
@@ -33,6 +38,8 @@ public sealed class EmitLimits
                 config,
                 "WORKQ_MAX_SCHEDULED_PER_WORKER",
                 defaults.MaxScheduledPerWorker),
+            MaxStepBytes = Math.Clamp(Setting.Int(config, "WORKQ_MAX_STEP_BYTES", defaults.MaxStepBytes), 1,
+                Handlers.Messaging.StepLimits.MaxStateBytes),
             CanvasEmitRate = EmitRate.Parse(config["WORKQ_CANVAS_EMIT_RATE"]),
         };
     }

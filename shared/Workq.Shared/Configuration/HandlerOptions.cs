@@ -19,6 +19,10 @@ public sealed class HandlerOptions
     public TimeSpan HandlerTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>A runner with no runs for this long is stopped.</summary>
     public TimeSpan RunnerIdle { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// WORKQ_CANCEL_GRACE_SECONDS: how long a cancelled run may take to end by itself before its runner is killed.
+    /// </summary>
+    public TimeSpan CancelGrace { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>Each runner's GC heap limit.</summary>
     public int RunnerMemoryMegabytes { get; init; } = 256;
     /// <summary>Each runner's thread-pool cap.</summary>
@@ -62,6 +66,7 @@ public sealed class HandlerOptions
             },
             HandlerTimeout = Setting.Seconds(config, "WORKQ_HANDLER_TIMEOUT_SECONDS", defaults.HandlerTimeout),
             RunnerIdle = Setting.Seconds(config, "WORKQ_RUNNER_IDLE_SECONDS", defaults.RunnerIdle),
+            CancelGrace = Setting.Seconds(config, "WORKQ_CANCEL_GRACE_SECONDS", defaults.CancelGrace),
             RunnerMemoryMegabytes = Setting.Int(config, "WORKQ_RUNNER_MEMORY_MB", defaults.RunnerMemoryMegabytes),
             RunnerThreads = Setting.Int(config, "WORKQ_RUNNER_THREADS", defaults.RunnerThreads),
             RunnerCpus = Setting.Double(config, "WORKQ_RUNNER_CPUS", defaults.RunnerCpus, "cores"),

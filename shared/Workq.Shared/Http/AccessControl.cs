@@ -11,6 +11,7 @@ namespace Workq.Shared.Http;
 public sealed class AccessControl(ServiceOptions options, CanvasDirectory directory)
 {
     private static readonly object IncarnationKey = new();
+    private static readonly object AdminKey = new();
 
     private abstract record Caller;
     private sealed record Admin : Caller;
@@ -31,12 +32,17 @@ public sealed class AccessControl(ServiceOptions options, CanvasDirectory direct
         if (await directory.IncarnationAsync(canvas, http.RequestAborted) is not { } incarnation) return Problems
             .NotFound($"There is no canvas '{canvas}'.");
         http.Items[IncarnationKey] = caller is CanvasOwner own ? own.Incarnation : incarnation;
+        if (caller is Admin) http.Items[AdminKey] = true;
         return null;
     }
 
     /// <summary>The incarnation of the canvas the request was authorized for (0 outside a canvas route).</summary>
     public static long CanvasIncarnation(HttpContext http)
         => http.Items.TryGetValue(IncarnationKey, out var incarnation) && incarnation is long known ? known : 0;
+
+    /// <summary>Who made a canvas route's request, as a trace names them: the admin, or the canvas's token.</summary>
+    public static string CallerName(HttpContext http) =>
+        http.Items.ContainsKey(AdminKey) ? "admin" : "the canvas's token";
 
     /// <returns>null for the admin, else the problem to answer.</returns>
     public async ValueTask<IResult?> AuthorizeAdminAsync(HttpContext http) => await IdentifyAsync(http) switch

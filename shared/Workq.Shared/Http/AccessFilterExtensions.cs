@@ -35,6 +35,9 @@ public static class AccessFilterExtensions
     /// </summary>
     public static long CanvasIncarnation(this HttpContext http) => AccessControl.CanvasIncarnation(http);
 
+    /// <summary>Who made a canvas route's request: "admin" or "the canvas's token".</summary>
+    public static string Caller(this HttpContext http) => AccessControl.CallerName(http);
+
     /// <summary>
     /// Only the admin token may use this route of a canvas group (a canvas token gets 403, even on its own canvas).
     /// </summary>

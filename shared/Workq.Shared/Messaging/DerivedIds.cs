@@ -17,6 +17,13 @@ public static class DerivedIds
     public static Guid Emit(Guid eventId, int number) =>
         Derive(eventId, "emit:" + number.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
+    /// <summary>
+    /// The <paramref name="number"/>-th emit (or batch) made within the durable step <paramref name="step"/> (its key)
+    /// of the event, from 1.
+    /// </summary>
+    public static Guid StepEmit(Guid eventId, string step, int number) =>
+        Derive(eventId, step + "/emit:" + number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     /// <summary>The event at <paramref name="index"/> of a handler's batch, from 0.</summary>
     public static Guid Member(Guid batchId, int index) =>
         Derive(batchId, "member:" + index.ToString(System.Globalization.CultureInfo.InvariantCulture));

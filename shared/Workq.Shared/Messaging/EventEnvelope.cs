@@ -4,7 +4,8 @@ namespace Workq.Shared.Messaging;
 /// An event's identity and routing; <c>OrderingKey</c> null for an event without one. The incarnations are those of its
 /// canvas and worker, 0 where not known (an emit names its worker, not an incarnation of it; an event from before
 /// incarnations names neither). <c>BatchId</c> is the batch the event belongs to (API.md "Batches"), <c>CallbackOf</c>
-/// the batch whose callback it is; null for an event outside batches.
+/// the batch whose callback it is; null for an event outside batches. <c>Resume</c> counts the times a durable event
+/// has resumed from a sleep or a wait (API.md "Durable handlers"), 0 on its first run.
 /// </summary>
 public readonly record struct EventEnvelope(
     Guid Id,
@@ -17,7 +18,8 @@ public readonly record struct EventEnvelope(
     long CanvasIncarnation = 0,
     long WorkerIncarnation = 0,
     Guid? BatchId = null,
-    Guid? CallbackOf = null)
+    Guid? CallbackOf = null,
+    int Resume = 0)
 {
     /// <summary>
     /// False for an event of another incarnation of its canvas or worker than these: one deleted since, whose events

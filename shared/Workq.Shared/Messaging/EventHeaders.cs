@@ -41,6 +41,8 @@ public static class EventHeaders
     public const string Batch = "workq-batch";
     /// <summary>The batch whose <c>onComplete</c> or <c>onSuccess</c> callback the event is.</summary>
     public const string BatchCallback = "workq-batch-callback";
+    /// <summary>How many times a durable event has resumed from a sleep or a wait (absent: none).</summary>
+    public const string Resume = "workq-resume";
 
     /// <summary>The message properties of an event, with a header table of its own (callers may add to it).</summary>
     public static BasicProperties Create(in EventEnvelope envelope, int attempt = 1)
@@ -74,6 +76,7 @@ public static class EventHeaders
         if (envelope.WorkerIncarnation != 0) headers[WorkerIncarnation] = envelope.WorkerIncarnation;
         if (envelope.BatchId is { } batch) headers[Batch] = batch.ToString();
         if (envelope.CallbackOf is { } callbackOf) headers[BatchCallback] = callbackOf.ToString();
+        if (envelope.Resume > 0) headers[Resume] = envelope.Resume;
         return headers;
     }
 
@@ -102,7 +105,8 @@ public static class EventHeaders
             Long(headers, CanvasIncarnation) ?? 0,
             Long(headers, WorkerIncarnation) ?? 0,
             Id(headers, Batch),
-            Id(headers, BatchCallback));
+            Id(headers, BatchCallback),
+            (int)Math.Clamp(Long(headers, Resume) ?? 0, 0, int.MaxValue));
     }
 
     /// <summary>A header holding an id; null when absent or not one.</summary>

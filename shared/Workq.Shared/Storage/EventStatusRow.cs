@@ -1,6 +1,6 @@
 namespace Workq.Shared.Storage;
 
-/// <summary>The event status of API.md, as stored.</summary>
+/// <summary>The event status of API.md, as stored; <c>WaitingFor</c>, the signal a waiting event waits for.</summary>
 public sealed record EventStatusRow(
     Guid Id,
     string Worker,
@@ -11,4 +11,5 @@ public sealed record EventStatusRow(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
     string? Result,
-    string? Error);
+    string? Error,
+    string? WaitingFor = null);

@@ -295,15 +295,15 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
     {
         if (ids.Count == 0) return [];
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        // Each event's own row and its finished runs, or else its emit request's queued.
+        // Each event's own row and its finished runs, or else its emit request's queued; and a durable event's resume.
         var found = (await connection.QueryAsync<StoredStatus>(new CommandDefinition("""
             select q.id, 0 as Source, s.worker, s.status, s.rank, s.attempts, s.enqueued_at as EnqueuedAt,
                 s.run_at as RunAt, s.started_at as StartedAt, s.finished_at as FinishedAt, s.result::text as Result,
-                s.error, s.restarted_at as RestartedAt
+                s.error, s.restarted_at as RestartedAt, null as WaitingFor
               from unnest(@ids) as q(id) join event_status s on s.canvas = @canvas and s.id = q.id
             union all
             select q.id, 1, e.worker, e.status, @finishedRank, e.attempts, e.enqueued_at, null, e.started_at,
-                e.finished_at, e.result, e.error, null
+                e.finished_at, e.result, e.error, null, null
               from unnest(@ids, @seconds) as q(id, second)
               join event_finishes f on f.canvas = @canvas and f.id_second = q.second and q.id = any(f.ids)
               cross join lateral unnest(f.ids, f.workers, f.statuses, f.attempts, f.enqueued_at, f.started_at,
@@ -311,11 +311,16 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
                    as e(id, worker, status, attempts, enqueued_at, started_at, finished_at, result, error)
              where e.id = q.id
             union all
-            select q.id, 2, e.worker, @queued, @queuedRank, 1, b.enqueued_at, null, null, null, null, null, null
+            select q.id, 2, e.worker, @queued, @queuedRank, 1, b.enqueued_at, null, null, null, null, null, null, null
               from unnest(@ids, @froms, @tos) as q(id, from_at, to_at)
               join event_emits b on b.canvas = @canvas and b.enqueued_at >= q.from_at and b.enqueued_at < q.to_at
               cross join lateral unnest(b.ids, b.workers) as e(id, worker)
              where e.id = q.id
+            union all
+            select q.id, 3, r.worker, r.suspended, @runningRank, 1, r.enqueued_at, r.run_at, null, null, null, null,
+                null, r.wait_name
+              from unnest(@ids) as q(id) join scheduled_events r on r.event_id = q.id and r.canvas = @canvas
+             where r.suspended is not null
             """, new
         {
             canvas,
@@ -326,17 +331,38 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
             queued = EventStatuses.Queued,
             queuedRank = EventStatuses.QueuedRank,
             finishedRank = EventStatuses.FinishedRank,
+            runningRank = EventStatuses.RunningRank,
         }, cancellationToken: cancellationToken))).ToList();
         var rows = new Dictionary<Guid, EventStatusRow>();
         foreach (var stored in found.GroupBy(s => s.Id))
+        {
+            var resume = stored.FirstOrDefault(s => s.Source == 3);
             if (Latest(canvas, stored.Key, stored.ToList()) is { } latest)
-                rows[stored.Key] = new EventStatusRow(stored.Key, latest.Worker, latest.Status, latest.Attempts,
-                    latest.EnqueuedAt, latest.RunAt, latest.StartedAt, latest.FinishedAt, latest.Result, latest.Error);
+                rows[stored.Key] = Suspended(latest, resume) ?? new EventStatusRow(stored.Key, latest.Worker,
+                    latest.Status, latest.Attempts, latest.EnqueuedAt, latest.RunAt, latest.StartedAt,
+                    latest.FinishedAt, latest.Result, latest.Error);
+            // Asleep for longer than statuses are kept: its resume still says what it is.
+            else if (resume is not null)
+                rows[stored.Key] = new EventStatusRow(stored.Key, resume.Worker, resume.Status, 1,
+                    UnhandledStore.Utc(resume.EnqueuedAt), Utc(resume.RunAt), null, null, null, null,
+                    resume.WaitingFor);
+        }
         return rows;
     }
 
     /// <summary>
-    /// One stored status of an event, as a read finds it (Source: 0 its row, 1 a finished run, 2 its emit).
+    /// A durable event whose run ended in a Sleep or a WaitFor (its resume is stored, not yet published): sleeping or
+    /// waiting until the resume's time, over its row's running. A final status (a cancel made as it suspended) wins.
+    /// </summary>
+    private static EventStatusRow? Suspended(EventStatusUpdate latest, StoredStatus? resume) =>
+        resume is null || latest.Rank >= EventStatuses.FinishedRank
+            ? null
+            : new EventStatusRow(resume.Id, resume.Worker, resume.Status, latest.Attempts, latest.EnqueuedAt,
+                UnhandledStore.Utc(resume.RunAt!.Value), latest.StartedAt, null, null, null, resume.WaitingFor);
+
+    /// <summary>
+    /// One stored status of an event, as a read finds it (Source: 0 its row, 1 a finished run, 2 its emit, 3 the
+    /// resume of a durable event that sleeps or waits).
     /// </summary>
     private sealed record StoredStatus(
         Guid Id,
@@ -351,7 +377,8 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         DateTime? FinishedAt,
         string? Result,
         string? Error,
-        DateTime? RestartedAt);
+        DateTime? RestartedAt,
+        string? WaitingFor);
 
     /// <summary>
     /// The status the upsert would have left, had every write gone to one row: the row, and each finished run that
@@ -363,6 +390,7 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
         EventStatusUpdate Update(StoredStatus s) => new(canvas, id, s.Worker, s.Status, s.Rank, s.Attempts,
             UnhandledStore.Utc(s.EnqueuedAt), Utc(s.RunAt), Utc(s.StartedAt), Utc(s.FinishedAt), s.Result, s.Error,
             Utc(s.RestartedAt));
+        found = found.FindAll(s => s.Source != 3);
         var row = found.Find(s => s.Source == 0);
         var latest = row is null ? null : Update(row);
         foreach (var run in found.Where(s => s.Source == 1 && !(s.FinishedAt < row?.RestartedAt))

@@ -8,7 +8,8 @@ public static class EventStatuses
 {
     public const string Scheduled = "scheduled", Queued = "queued", Running = "running", Completed = "completed", Failed
         = "failed",
-        TimedOut = "timedOut", Cancelled = "cancelled", DeadLettered = "deadLettered", Quarantined = "quarantined";
+        TimedOut = "timedOut", Cancelled = "cancelled", DeadLettered = "deadLettered", Quarantined = "quarantined",
+        Sleeping = "sleeping", Waiting = "waiting";
 
     /// <summary>
     /// Ranks: scheduled 5, queued 10, cancelled by control 15 (a run that had already started still wins), running 20,
@@ -19,5 +20,9 @@ public static class EventStatuses
         = 30, DeadLetteredRank = 40,
         QuarantinedRank = 45;
 
-    public static bool IsFinal(string status) => status is not (Scheduled or Queued or Running);
+    /// <summary>
+    /// Sleeping and waiting are not stored as ranks: they are read from the event's resume, in <c>scheduled_events</c>,
+    /// over the row of its run (API.md "Durable handlers").
+    /// </summary>
+    public static bool IsFinal(string status) => status is not (Scheduled or Queued or Running or Sleeping or Waiting);
 }

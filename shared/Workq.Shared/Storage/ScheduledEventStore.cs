@@ -102,9 +102,10 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
         // publish fails, and it is quarantined.
         var rows = (await connection.QueryAsync<(Guid EventId, string Canvas, string Worker, DateTime EnqueuedAt,
             DateTime RunAt, int Depth, string? TraceParent, byte[] Body,
-            string? OrderingKey, long Incarnation, Guid? BatchId, Guid? CallbackOf)>(new CommandDefinition("""
+            string? OrderingKey, long Incarnation, Guid? BatchId, Guid? CallbackOf, int Resume)>(
+            new CommandDefinition("""
                 select s.event_id, s.canvas, s.worker, s.enqueued_at, s.run_at, s.depth, s.trace_parent, s.body,
-                    s.ordering_key, coalesce(c.incarnation, 0), s.batch_id, s.callback_of
+                    s.ordering_key, coalesce(c.incarnation, 0), s.batch_id, s.callback_of, s.resume
                   from scheduled_events s left join canvases c on c.name = s.canvas
                  where s.run_at <= @now and not coalesce(c.deleting, false) order by s.run_at, s.seq limit @limit for
                      update of s skip locked
@@ -126,7 +127,8 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
                 r.OrderingKey,
                 r.Incarnation,
                 BatchId: r.BatchId,
-                CallbackOf: r.CallbackOf),
+                CallbackOf: r.CallbackOf,
+                Resume: r.Resume),
             UnhandledStore.Utc(r.RunAt), r.Body));
         var outcome = await publish(due);
         await connection.ExecuteAsync(new CommandDefinition("""
@@ -186,24 +188,33 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
         return deleted is { } row ? (UnhandledStore.Utc(row.EnqueuedAt), row.BatchId) : null;
     }
 
-    /// <summary>Purges a worker's scheduled events; returns how many there were.</summary>
+    /// <summary>
+    /// Purges a worker's delayed events; returns how many there were. Sleeping and waiting events are not queued: they
+    /// stay (a cancel ends one).
+    /// </summary>
     public async Task<int> PurgeAsync(string canvas, string worker, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         return await connection.ExecuteAsync(new CommandDefinition(
-            "delete from scheduled_events where canvas = @canvas and worker = @worker", new { canvas, worker },
-                cancellationToken: cancellationToken));
+            "delete from scheduled_events where canvas = @canvas and worker = @worker and suspended is null",
+            new { canvas, worker }, cancellationToken: cancellationToken));
     }
 
-    /// <summary>The events waiting per worker of these, in one query; a worker with none is absent.</summary>
-    public async Task<IReadOnlyDictionary<(string Canvas, string Worker), long>> CountAsync(
+    /// <summary>
+    /// The events waiting per worker of these, in one query: delayed, sleeping and waiting (API.md "Durable handlers");
+    /// a worker with none is absent.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<(string Canvas, string Worker), ScheduledCounts>> CountAsync(
         IReadOnlyList<(string Canvas, string Worker)> workers,
         CancellationToken cancellationToken)
     {
-        if (workers.Count == 0) return new Dictionary<(string, string), long>();
+        if (workers.Count == 0) return new Dictionary<(string, string), ScheduledCounts>();
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(string Canvas, string Worker, long Count)>(new CommandDefinition("""
-            select s.canvas, s.worker, count(*) from scheduled_events s
+        var rows = await connection.QueryAsync<(string Canvas, string Worker, long Delayed, long Sleeping,
+            long Waiting)>(new CommandDefinition("""
+            select s.canvas, s.worker, count(*) filter (where s.suspended is null),
+                   count(*) filter (where s.suspended = 'sleeping'), count(*) filter (where s.suspended = 'waiting')
+              from scheduled_events s
               join unnest(@canvases, @workers) as w(canvas, worker) on s.canvas = w.canvas and s.worker = w.worker
              group by s.canvas, s.worker
             """, new
@@ -212,6 +223,6 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
             workers = workers.Select(w => w.Worker)
             .ToArray()
         }, cancellationToken: cancellationToken));
-        return rows.ToDictionary(r => (r.Canvas, r.Worker), r => r.Count);
+        return rows.ToDictionary(r => (r.Canvas, r.Worker), r => new ScheduledCounts(r.Delayed, r.Sleeping, r.Waiting));
     }
 }

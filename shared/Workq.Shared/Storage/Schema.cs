@@ -327,6 +327,29 @@ public static class Schema
         alter table unhandled_events add column if not exists ordering_key text;
         alter table dead_letters add column if not exists ordering_key text;
 
+        -- Durable handlers (StepStore, docs/DESIGN.md "Durable handlers"): each event's finished steps and the ends of
+        -- its sleeps and waits, a row per key (the first write wins); signals sent before their wait began; and a
+        -- suspended event's resume, a scheduled_events row marked sleeping or waiting.
+        create table if not exists event_steps (
+            canvas text collate "C" not null,
+            event_id uuid not null,
+            key text not null,
+            value bytea not null,
+            written_at timestamptz not null default now(),
+            primary key (canvas, event_id, key));
+        create index if not exists event_steps_by_written on event_steps using brin (written_at);
+        create table if not exists event_signals (
+            canvas text collate "C" not null,
+            event_id uuid not null,
+            name text not null,
+            value bytea not null,
+            sent_at timestamptz not null default now(),
+            primary key (canvas, event_id, name));
+        alter table scheduled_events add column if not exists resume int not null default 0;
+        alter table scheduled_events add column if not exists suspended text;
+        alter table scheduled_events add column if not exists wait_name text;
+        alter table scheduled_events add column if not exists wait_key text;
+
         -- The quarantine (QuarantineStore, docs/DESIGN.md "Quarantine"): messages an internal consumer gave up on,
         -- whole (the body's bytes, the properties and headers as binary-safe JSON), with where they came from and where
         -- a redrive puts them.

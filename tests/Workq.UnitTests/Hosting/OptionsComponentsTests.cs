@@ -24,6 +24,7 @@ public sealed partial class OptionsComponentsTests
         ["WORKQ_RABBITMQ_MANAGEMENT_URL"] = o => o.Broker.Management,
         ["WORKQ_PUBLISH_TIMEOUT_SECONDS"] = o => o.Broker.PublishTimeout,
         ["WORKQ_MAX_EVENT_BYTES"] = o => o.Emit.MaxEventBytes,
+        ["WORKQ_MAX_STEP_BYTES"] = o => o.Emit.MaxStepBytes,
         ["WORKQ_MAX_EMIT_DEPTH"] = o => o.Emit.MaxEmitDepth,
         ["WORKQ_MAX_EMITS_PER_EVENT"] = o => o.Emit.MaxEmitsPerEvent,
         ["WORKQ_MAX_QUEUED_PER_WORKER"] = o => o.Emit.MaxQueuedPerWorker,
@@ -48,6 +49,7 @@ public sealed partial class OptionsComponentsTests
         ["WORKQ_SANDBOX"] = o => o.Handlers.Sandbox,
         ["WORKQ_HANDLER_TIMEOUT_SECONDS"] = o => o.Handlers.HandlerTimeout,
         ["WORKQ_RUNNER_IDLE_SECONDS"] = o => o.Handlers.RunnerIdle,
+        ["WORKQ_CANCEL_GRACE_SECONDS"] = o => o.Handlers.CancelGrace,
         ["WORKQ_RUNNER_MEMORY_MB"] = o => o.Handlers.RunnerMemoryMegabytes,
         ["WORKQ_RUNNER_THREADS"] = o => o.Handlers.RunnerThreads,
         ["WORKQ_RUNNER_CPUS"] = o => o.Handlers.RunnerCpus,
@@ -71,6 +73,7 @@ public sealed partial class OptionsComponentsTests
     [InlineData("WORKQ_RABBITMQ_MANAGEMENT_URL", "127.0.0.1:15672", "http://u:p@rmq:15673/", "rmq:15673")]
     [InlineData("WORKQ_PUBLISH_TIMEOUT_SECONDS", "00:00:05", "2.5", "00:00:02.5000000")]
     [InlineData("WORKQ_MAX_EVENT_BYTES", "262144", "1000", "1000")]
+    [InlineData("WORKQ_MAX_STEP_BYTES", "262144", "1000", "1000")]
     [InlineData("WORKQ_MAX_EMIT_DEPTH", "1000", "5", "5")]
     [InlineData("WORKQ_MAX_EMITS_PER_EVENT", "1000", "6", "6")]
     [InlineData("WORKQ_MAX_QUEUED_PER_WORKER", "1000000", "7", "7")]
@@ -95,6 +98,7 @@ public sealed partial class OptionsComponentsTests
     [InlineData("WORKQ_SANDBOX", "Namespaces", "off", "Off")]
     [InlineData("WORKQ_HANDLER_TIMEOUT_SECONDS", "00:01:00", "3", "00:00:03")]
     [InlineData("WORKQ_RUNNER_IDLE_SECONDS", "00:01:00", "0.5", "00:00:00.5000000")]
+    [InlineData("WORKQ_CANCEL_GRACE_SECONDS", "00:00:05", "2", "00:00:02")]
     [InlineData("WORKQ_RUNNER_MEMORY_MB", "256", "64", "64")]
     [InlineData("WORKQ_RUNNER_THREADS", "64", "16", "16")]
     [InlineData("WORKQ_RUNNER_CPUS", "1", "0.5", "0.5")]

@@ -143,6 +143,15 @@ public sealed class HandlerGlobalsTests
             IReadOnlyList<BatchEmitItem> events,
             BatchEmitItem? onComplete,
             BatchEmitItem? onSuccess,
+            string? step,
+            CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public int MaxStepBytes => 1024;
+
+        public Task<StepState> LoadStepsAsync(CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+
+        public Task<ReadOnlyMemory<byte>?> SaveStepAsync(string key, ReadOnlyMemory<byte> json, string? signal,
             CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<BatchResultsPage> BatchResultsAsync(long after, CancellationToken cancellationToken) =>

@@ -14,6 +14,36 @@ internal sealed class FakeEmitter : IHandlerEmitter
 
     public int MaxEventBytes { get; init; } = 262_144;
 
+    public int MaxStepBytes { get; init; } = StepLimits.DefaultMaxStepBytes;
+
+    /// <summary>The event's kept steps, as the worker's store keeps them (the first write of a key wins).</summary>
+    public ConcurrentDictionary<string, byte[]> Steps { get; } = new();
+
+    /// <summary>Signals sent ahead of their wait.</summary>
+    public ConcurrentDictionary<string, byte[]> Signals { get; } = new();
+
+    public int Loads;
+
+    public List<EmitOptions> Options { get; } = [];
+
+    public Task<StepState> LoadStepsAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref Loads);
+        return Task.FromResult(new StepState(new Dictionary<string, byte[]>(Steps),
+            new Dictionary<string, byte[]>(Signals)));
+    }
+
+    public Task<ReadOnlyMemory<byte>?> SaveStepAsync(
+        string key,
+        ReadOnlyMemory<byte> json,
+        string? signal,
+        CancellationToken cancellationToken)
+    {
+        if (signal is not null) Signals.TryRemove(signal, out _);
+        var kept = Steps.GetOrAdd(key, json.ToArray());
+        return Task.FromResult(kept.AsSpan().SequenceEqual(json.Span) ? null : (ReadOnlyMemory<byte>?)kept);
+    }
+
     public async Task<Guid> EmitAsync(
         string worker,
         ReadOnlyMemory<byte> eventJson,
@@ -22,6 +52,7 @@ internal sealed class FakeEmitter : IHandlerEmitter
     {
         // Yield so concurrent emits really interleave.
         await Task.Yield();
+        lock (Options) Options.Add(when);
         var id = Guid.NewGuid();
         Emits.Enqueue((worker, Encoding.UTF8.GetString(eventJson.Span), id));
         return id;
@@ -35,6 +66,7 @@ internal sealed class FakeEmitter : IHandlerEmitter
         IReadOnlyList<BatchEmitItem> events,
         BatchEmitItem? onComplete,
         BatchEmitItem? onSuccess,
+        string? step,
         CancellationToken cancellationToken)
     {
         Batches.Enqueue((events, onComplete, onSuccess));

@@ -320,6 +320,8 @@ public sealed class RunnerPoolTests : IAsyncLifetime
 
         public void KillOverdue(long now) => Interlocked.Increment(ref overdueChecks);
 
+        public bool Cancel(Guid eventId, string by, long deadline) => false;
+
         public void Kill(string reason)
         {
             lock (kills) kills.Add(reason);

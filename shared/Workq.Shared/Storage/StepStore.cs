@@ -1,0 +1,249 @@
+using Dapper;
+using Npgsql;
+using Workq.Shared.Handlers.Messaging;
+using Workq.Shared.Handlers.Scripting;
+using Workq.Shared.Messaging;
+
+namespace Workq.Shared.Storage;
+
+/// <summary>
+/// Durable handlers' state (API.md "Durable handlers", docs/DESIGN.md): each event's finished steps and its sleeps' and
+/// waits' ends (<c>event_steps</c>, a row per key, the first write of a key wins), the signals sent before a wait began
+/// (<c>event_signals</c>, kept 24 h), and a suspended event's resume: a row of <c>scheduled_events</c> marked
+/// <c>sleeping</c> or <c>waiting</c>, which the dispatchers' pump publishes at its time as it publishes a delayed emit.
+/// </summary>
+public sealed class StepStore(NpgsqlDataSource db) : ICanvasData
+{
+    /// <summary>How long a signal sent ahead of its wait is kept.</summary>
+    public static readonly TimeSpan EarlySignalLife = TimeSpan.FromHours(24);
+
+    /// <summary>Signals kept ahead per event: a run reads them all at once, in one frame.</summary>
+    public const int MaxEarlySignals = 16;
+
+    public async Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken)
+    {
+        await db.ExecuteAsync("delete from event_steps where canvas = @canvas", new { canvas }, cancellationToken);
+        await db.ExecuteAsync("delete from event_signals where canvas = @canvas", new { canvas }, cancellationToken);
+    }
+
+    /// <summary>What the event's earlier runs kept, and the signals sent ahead of a wait: one round trip.</summary>
+    public async Task<StepState> LoadAsync(string canvas, Guid eventId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var read = await connection.QueryMultipleAsync(new CommandDefinition("""
+            select key, value from event_steps where canvas = @canvas and event_id = @eventId;
+            select name, value from event_signals where canvas = @canvas and event_id = @eventId and sent_at > @since
+             order by sent_at limit @maxSignals;
+            """, new { canvas, eventId, since = DateTime.UtcNow - EarlySignalLife, maxSignals = MaxEarlySignals },
+            cancellationToken: cancellationToken));
+        var steps = (await read.ReadAsync<(string Key, byte[] Value)>()).ToDictionary(r => r.Key, r => r.Value);
+        var signals = (await read.ReadAsync<(string Name, byte[] Value)>()).ToDictionary(r => r.Name, r => r.Value);
+        return steps.Count == 0 && signals.Count == 0 ? StepState.Empty : new StepState(steps, signals);
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="json"/> under <paramref name="key"/> unless a value is kept there already, consuming the
+    /// early <paramref name="signal"/> it came from. Null when it was kept; the value kept first otherwise. Past the
+    /// limits (<see cref="StepLimits"/>) it throws <see cref="InvalidOperationException"/> naming the limit; a canvas
+    /// deleted since keeps nothing.
+    /// </summary>
+    public async Task<byte[]?> SaveAsync(
+        string canvas,
+        long canvasIncarnation,
+        Guid eventId,
+        string key,
+        ReadOnlyMemory<byte> json,
+        string? signal,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var value = json.ToArray();
+        var row = await connection.QuerySingleAsync<(bool Inserted, byte[]? Existing, long Steps, long Bytes,
+            bool Alive)>(new CommandDefinition($"""
+            with {FencedBatch.AliveCanvas("canvas", "canvasIncarnation")},
+            consumed as (
+                delete from event_signals
+                 where @signal::text is not null and canvas = @canvas and event_id = @eventId and name = @signal
+                returning 1),
+            totals as (
+                select count(*) as steps, coalesce(sum(length(value)), 0) as bytes
+                  from event_steps where canvas = @canvas and event_id = @eventId),
+            inserted as (
+                insert into event_steps (canvas, event_id, key, value)
+                select @canvas, @eventId, @key, @value
+                 where exists (select 1 from alive)
+                   and (select steps from totals) < @maxSteps
+                   and (select bytes from totals) + length(@value) <= @maxBytes
+                on conflict do nothing
+                returning 1)
+            select exists (select 1 from inserted),
+                   (select value from event_steps where canvas = @canvas and event_id = @eventId and key = @key),
+                   (select steps from totals), (select bytes from totals), exists (select 1 from alive)
+              from (select count(*) from consumed) c
+            """, new
+        {
+            canvas,
+            canvasIncarnation,
+            eventId,
+            key,
+            value,
+            signal,
+            maxSteps = StepLimits.MaxSteps,
+            maxBytes = (long)StepLimits.MaxStateBytes,
+        }, cancellationToken: cancellationToken));
+        if (row.Inserted || !row.Alive) return null;
+        if (row.Existing is { } first) return first;
+        if (row.Steps >= StepLimits.MaxSteps)
+            throw new InvalidOperationException(
+                $"Step refused: event {eventId} already keeps {StepLimits.MaxSteps} steps, sleeps and waits, the " +
+                "limit.");
+        if (row.Bytes + value.Length > StepLimits.MaxStateBytes)
+            throw new InvalidOperationException(
+                $"Step refused: event {eventId} would keep more than {StepLimits.MaxStateBytes} bytes of step " +
+                "results, the limit.");
+        // Another run kept the key as this one tried (its row was not in this statement's snapshot): read it.
+        return await connection.QuerySingleAsync<byte[]>(new CommandDefinition(
+            "select value from event_steps where canvas = @canvas and event_id = @eventId and key = @key",
+            new { canvas, eventId, key }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// Ends a run in its <paramref name="suspension"/>, in one transaction, before its delivery is acked: the sleep's
+    /// end (or the wait's time-out) is kept under its key, where a run again of the event finds it (the first one kept
+    /// stays), and the event's resume is stored for the dispatchers' pump, due then. A wait whose signal was sent ahead
+    /// takes it now and is due at once. Answers when the event runs again; nothing is stored for a canvas deleted
+    /// since.
+    /// </summary>
+    public async Task<DateTimeOffset> SuspendAsync(
+        EventEnvelope envelope,
+        ReadOnlyMemory<byte> body,
+        Suspension suspension,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var (canvas, eventId) = (envelope.Canvas, envelope.Id);
+        byte[]? signalled = null;
+        if (suspension.Kind == SuspensionKind.Wait)
+            signalled = await connection.QuerySingleOrDefaultAsync<byte[]>(new CommandDefinition("""
+                delete from event_signals
+                 where canvas = @canvas and event_id = @eventId and name = @name and sent_at > @since
+                returning value
+                """, new { canvas, eventId, name = suspension.WaitName, since = DateTime.UtcNow - EarlySignalLife },
+                transaction, cancellationToken: cancellationToken));
+        var (key, value) = signalled is not null
+            ? (suspension.Key, signalled)
+            : (suspension.Kind == SuspensionKind.Wait ? HandlerSteps.DeadlineKey(suspension.Key) : suspension.Key,
+                HandlerSteps.TimeJson(suspension.Until));
+        var kept = await connection.QuerySingleAsync<byte[]>(new CommandDefinition("""
+            insert into event_steps (canvas, event_id, key, value) values (@canvas, @eventId, @key, @value)
+                on conflict (canvas, event_id, key) do update set value = event_steps.value
+            returning value
+            """, new { canvas, eventId, key, value }, transaction, cancellationToken: cancellationToken));
+        var runAt = signalled is not null ? DateTimeOffset.UtcNow : HandlerSteps.ReadTime(kept);
+        await connection.ExecuteAsync(new CommandDefinition($"""
+            with {FencedBatch.AliveCanvas("canvas", "canvasIncarnation")}
+            insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body,
+                ordering_key, batch_id, callback_of, resume, suspended, wait_name, wait_key)
+            select @eventId, @canvas, @worker, @enqueuedAt, @runAt, @depth, @traceParent, @body, @orderingKey,
+                @batchId, @callbackOf, @resume, @suspended, @waitName, @waitKey
+             where exists (select 1 from alive)
+            -- Not "do nothing": the resume this run came from may still be there, its pump about to delete it as it
+            -- commits the publish. An update waits for that commit, then inserts; nothing would have been lost quietly.
+            on conflict (event_id) do update
+                set run_at = excluded.run_at, resume = excluded.resume, suspended = excluded.suspended,
+                    wait_name = excluded.wait_name, wait_key = excluded.wait_key
+              where scheduled_events.resume < excluded.resume;
+            select pg_notify('{ScheduledEventStore.Channel}', '');
+            """, new
+        {
+            eventId,
+            canvas,
+            canvasIncarnation = envelope.CanvasIncarnation,
+            worker = envelope.Worker,
+            enqueuedAt = envelope.EnqueuedAt.UtcDateTime,
+            runAt = runAt.UtcDateTime,
+            depth = envelope.Depth,
+            traceParent = envelope.TraceParent,
+            body = body.ToArray(),
+            orderingKey = envelope.OrderingKey,
+            batchId = envelope.BatchId,
+            callbackOf = envelope.CallbackOf,
+            resume = envelope.Resume + 1,
+            suspended = suspension.Status,
+            waitName = suspension.WaitName,
+            waitKey = suspension.Kind == SuspensionKind.Wait ? suspension.Key : null,
+        }, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return runAt;
+    }
+
+    /// <summary>
+    /// Sends the signal <paramref name="name"/> to an event of the canvas (API.md "Waits for a signal"): a wait for it
+    /// takes it and the event is due at once; an event not waiting yet keeps it for its next wait of that name, unless
+    /// <paramref name="final"/>. Waiting for another name, or final: not delivered.
+    /// </summary>
+    public async Task<SignalOutcome> SignalAsync(
+        string canvas,
+        Guid eventId,
+        string name,
+        ReadOnlyMemory<byte> json,
+        bool final,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var value = json.ToArray();
+        // The pump publishing the resume holds its row: this waits, then finds the event no longer waiting.
+        var waiting = await connection.QuerySingleOrDefaultAsync<(string? Suspended, string? WaitName,
+            string? WaitKey)?>(new CommandDefinition("""
+            select suspended, wait_name, wait_key from scheduled_events
+             where event_id = @eventId and canvas = @canvas for update
+            """, new { canvas, eventId }, transaction, cancellationToken: cancellationToken));
+        SignalOutcome outcome;
+        if (waiting is { Suspended: "waiting" } wait)
+        {
+            if (wait.WaitName != name) return new SignalOutcome(SignalState.NotWaiting, wait.WaitName);
+            var taken = await connection.ExecuteAsync(new CommandDefinition($"""
+                insert into event_steps (canvas, event_id, key, value) values (@canvas, @eventId, @key, @value)
+                    on conflict do nothing;
+                """, new { canvas, eventId, key = wait.WaitKey, value }, transaction,
+                cancellationToken: cancellationToken));
+            if (taken == 0) return new SignalOutcome(SignalState.AlreadySignalled, name);
+            await connection.ExecuteAsync(new CommandDefinition($"""
+                update scheduled_events set run_at = now() where event_id = @eventId;
+                select pg_notify('{ScheduledEventStore.Channel}', '');
+                """, new { eventId }, transaction, cancellationToken: cancellationToken));
+            outcome = new SignalOutcome(SignalState.Resumed, name);
+        }
+        else if (final) return new SignalOutcome(SignalState.NotWaiting, null);
+        else
+        {
+            var kept = await connection.ExecuteAsync(new CommandDefinition("""
+                insert into event_signals (canvas, event_id, name, value) values (@canvas, @eventId, @name, @value)
+                    on conflict (canvas, event_id, name) do update set value = excluded.value, sent_at = now()
+                 where event_signals.sent_at <= @expired
+                """, new { canvas, eventId, name, value, expired = DateTime.UtcNow - EarlySignalLife }, transaction,
+                cancellationToken: cancellationToken));
+            outcome = new SignalOutcome(kept == 0 ? SignalState.AlreadySignalled : SignalState.Kept, name);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return outcome;
+    }
+
+    /// <summary>
+    /// The state of events not written for <paramref name="retention"/> and not sleeping or waiting, and the signals
+    /// kept past their life; how many rows went.
+    /// </summary>
+    public async Task<int> PruneAsync(TimeSpan retention, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            delete from event_steps t
+             where t.written_at < @before
+               and not exists (select 1 from scheduled_events s where s.event_id = t.event_id);
+            delete from event_signals where sent_at < @expired;
+            """, new { before = DateTime.UtcNow - retention, expired = DateTime.UtcNow - EarlySignalLife },
+            cancellationToken: cancellationToken));
+    }
+}
