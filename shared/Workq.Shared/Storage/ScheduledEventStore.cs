@@ -218,11 +218,11 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
               join unnest(@canvases, @workers) as w(canvas, worker) on s.canvas = w.canvas and s.worker = w.worker
              group by s.canvas, s.worker
             """, new
-        {
-            canvases = workers.Select(w => w.Canvas).ToArray(),
-            workers = workers.Select(w => w.Worker)
+            {
+                canvases = workers.Select(w => w.Canvas).ToArray(),
+                workers = workers.Select(w => w.Worker)
             .ToArray()
-        }, cancellationToken: cancellationToken));
+            }, cancellationToken: cancellationToken));
         return rows.ToDictionary(r => (r.Canvas, r.Worker), r => new ScheduledCounts(r.Delayed, r.Sleeping, r.Waiting));
     }
 }

@@ -81,16 +81,16 @@ public sealed class StepStore(NpgsqlDataSource db) : ICanvasData
                    (select steps from totals), (select bytes from totals), exists (select 1 from alive)
               from (select count(*) from consumed) c
             """, new
-        {
-            canvas,
-            canvasIncarnation,
-            eventId,
-            key,
-            value,
-            signal,
-            maxSteps = StepLimits.MaxSteps,
-            maxBytes = (long)StepLimits.MaxStateBytes,
-        }, cancellationToken: cancellationToken));
+            {
+                canvas,
+                canvasIncarnation,
+                eventId,
+                key,
+                value,
+                signal,
+                maxSteps = StepLimits.MaxSteps,
+                maxBytes = (long)StepLimits.MaxStateBytes,
+            }, cancellationToken: cancellationToken));
         if (row.Inserted || !row.Alive) return null;
         if (row.Existing is { } first) return first;
         if (row.Steps >= StepLimits.MaxSteps)
