@@ -15,7 +15,8 @@ internal sealed class CliContext(
     string controlUrl,
     string emitUrl,
     string? token,
-    HttpMessageHandler? handler) : IDisposable
+    HttpMessageHandler? handler,
+    TextReader input) : IDisposable
 {
     private static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -25,6 +26,8 @@ internal sealed class CliContext(
 
     public ParseResult Parse => parse;
     public TextWriter Out => output;
+    /// <summary>Standard input, for an argument given as <c>-</c>.</summary>
+    public TextReader In => input;
 
     public WorkqControlClient Control
         => control ??= new WorkqControlClient(Address(controlUrl, "--url"), Token(), Http());

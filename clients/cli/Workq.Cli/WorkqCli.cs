@@ -17,16 +17,25 @@ public static class WorkqCli
     public const int UsageError = 2;
     public const int NotFinished = 3;
 
-    /// <summary>Runs one command line. Tests pass their own writers, environment and HTTP handler.</summary>
+    /// <summary>
+    /// Runs one command line. Tests pass their own writers, environment, HTTP handler and standard input (read by the
+    /// arguments given as <c>-</c>; <see cref="Console.In"/> when none is given).
+    /// </summary>
     public static async Task<int> RunAsync(
         string[] args,
         TextWriter output,
         TextWriter error,
         Func<string, string?>? environment = null,
         HttpMessageHandler? handler = null,
+        TextReader? input = null,
         CancellationToken cancellationToken = default)
     {
-        var app = new CliApp(output, error, environment ?? Environment.GetEnvironmentVariable, handler);
+        var app = new CliApp(
+            output,
+            error,
+            environment ?? Environment.GetEnvironmentVariable,
+            handler,
+            input ?? Console.In);
         var parse = app.BuildRoot().Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -59,7 +68,8 @@ internal sealed class CliApp(
     TextWriter output,
     TextWriter error,
     Func<string, string?> environment,
-    HttpMessageHandler? handler)
+    HttpMessageHandler? handler,
+    TextReader input)
 {
     private readonly Option<string> url = new("--url")
     {
@@ -87,6 +97,7 @@ internal sealed class CliApp(
             token };
         foreach (var command in CanvasCommands.Build(this).Concat(WorkerCommands.Build(this))
             .Concat(EventCommands.Build(this))
+            .Concat(EventControlCommands.Build(this))
             .Concat(BatchCommands.Build(this))
             .Concat(CronCommands.Build(this))
             .Concat(InstanceCommands.Build(this)))
@@ -103,7 +114,7 @@ internal sealed class CliApp(
         {
             using var context = new CliContext(parse, output, Setting(parse, url, "WORKQ_URL", "http://127.0.0.1:8080"),
                 Setting(parse, emitUrl, "WORKQ_EMIT_URL", "http://127.0.0.1:8081"), parse.GetValue(token)
-                    ?? environment("WORKQ_TOKEN"), handler);
+                    ?? environment("WORKQ_TOKEN"), handler, input);
             try
             {
                 await action(context, cancellationToken);

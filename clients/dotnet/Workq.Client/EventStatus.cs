@@ -4,7 +4,9 @@ namespace Workq.Client;
 
 /// <summary>
 /// An event's status (<see cref="WorkqControlClient.GetEventAsync"/>): <c>Status</c> is scheduled, queued, running,
-/// completed, failed, timedOut, cancelled or deadLettered; the last five are null until known.
+/// sleeping, waiting, completed, failed, timedOut, cancelled, deadLettered or quarantined; the last five fields are
+/// null until known. <c>RunAt</c> is when a scheduled event is due, when a sleeping one wakes, and when a waiting one
+/// times out; <c>WaitingFor</c> names the signal a waiting event waits for (null in every other status).
 /// </summary>
 public sealed record EventStatus(
     Guid Id,
@@ -16,10 +18,12 @@ public sealed record EventStatus(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
     JsonNode? Result,
-    string? Error)
+    string? Error,
+    string? WaitingFor = null)
 {
     /// <summary>
-    /// Completed, failed, timed out, cancelled or dead-lettered: it will not change again (unless redriven).
+    /// Completed, failed, timed out, cancelled, dead-lettered or quarantined: it will not change again (unless
+    /// redriven). Scheduled, queued, running, sleeping and waiting events are not finished.
     /// </summary>
-    public bool IsFinished => Status is not ("scheduled" or "queued" or "running");
+    public bool IsFinished => Status is not ("scheduled" or "queued" or "running" or "sleeping" or "waiting");
 }

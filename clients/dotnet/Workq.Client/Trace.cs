@@ -2,7 +2,11 @@ using System.Text.Json.Nodes;
 
 namespace Workq.Client;
 
-/// <summary>One processed event: the last runs of a worker, newest first.</summary>
+/// <summary>
+/// One run of an event: the last runs of a worker, newest first. <c>Status</c> is completed, failed, cancelled,
+/// timedOut, or sleeping or waiting for a durable run that ended in a <c>Sleep</c> or <c>WaitFor</c>. Each resume of a
+/// sleeping or waiting event is a trace of its own: <c>Resume</c> is 0 for an event's first run, then 1, 2, ...
+/// </summary>
 public sealed record Trace(
     Guid EventId,
     string Status,
@@ -22,4 +26,9 @@ public sealed record Trace(
     string? Worker = null,
     int? Version = null,
     int Depth = 0,
-    string? OrderingKey = null);
+    string? OrderingKey = null,
+    int Resume = 0)
+{
+    /// <summary>The run's durable steps in the order they ended, replayed or run; empty when it used none.</summary>
+    public IReadOnlyList<TraceStep> Steps { get; init; } = [];
+}

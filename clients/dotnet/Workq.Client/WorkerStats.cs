@@ -1,8 +1,9 @@
 namespace Workq.Client;
 
 /// <summary>
-/// <c>Queued</c>, <c>InFlight</c> and <c>Consumers</c> come from the broker; the rest are totals since the worker was
-/// created.
+/// <c>Queued</c>, <c>InFlight</c> and <c>Consumers</c> come from the broker; <c>Sleeping</c> and <c>Waiting</c> count
+/// the events whose run ended in a <c>Sleep</c> or a <c>WaitFor</c> and are not due yet (0 from a server older than
+/// them); the rest are totals since the worker was created.
 /// </summary>
 public sealed record WorkerStats(
     long Queued,
@@ -10,4 +11,6 @@ public sealed record WorkerStats(
     long Processed,
     long Failed,
     long DeadLettered,
-    long Consumers);
+    long Consumers,
+    long Sleeping = 0,
+    long Waiting = 0);

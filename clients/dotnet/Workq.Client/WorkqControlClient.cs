@@ -3,8 +3,8 @@ using System.Text.Json.Nodes;
 namespace Workq.Client;
 
 /// <summary>
-/// The control API of docs/API.md: canvases (admin token), workers, their state, traces, queued
-/// events, dead letters, unhandled events, batches and crons. Reads are retried on transient failures;
+/// The control API of docs/API.md: canvases (admin token), workers, their state, traces, events (status, cancel,
+/// signals), queued events, dead letters, unhandled events, batches and crons. Reads are retried on transient failures;
 /// writes are not, since only emits carry idempotency keys.
 /// </summary>
 /// <param name="controlUrl">The control service, e.g. http://127.0.0.1:8080.</param>
@@ -200,8 +200,55 @@ public sealed class WorkqControlClient(
         }
     }
 
-    private static string EventPath(string canvas, Guid id)
-        => WorkqTransport.Path("v1", "canvases", canvas, "events", id.ToString());
+    /// <summary>
+    /// Cancels the event (canvas or admin token). A queued, scheduled, sleeping or waiting event is cancelled at once
+    /// (<c>Status</c> cancelled); a running one answers running: its handler's <c>CancellationToken</c> is cancelled
+    /// and the event ends cancelled when the handler returns (<see cref="WaitForEventAsync"/> sees it). An event that
+    /// had already finished is a <see cref="WorkqException"/> with 409, an unknown one 404. Not retried: a cancel whose
+    /// answer was lost would be a 409 the second time.
+    /// </summary>
+    public Task<CancelAccepted> CancelEventAsync(string canvas, Guid id, CancellationToken ct = default) =>
+        transport.SendAsync<CancelAccepted>(
+            HttpMethod.Post,
+            EventPath(canvas, id, "cancel"),
+            null,
+            retry: false,
+            ct);
+
+    /// <summary>
+    /// Sends the signal <paramref name="name"/> with <paramref name="value"/> (any value, sent as its JSON; null is
+    /// JSON null) to the event. A handler waiting in <c>WaitFor(name)</c> runs again and gets the value (<c>State</c>
+    /// resumed); an event that is not waiting yet keeps it 24 hours for its next <c>WaitFor(name)</c> (kept). A
+    /// <see cref="WorkqException"/> with 404 when the event is unknown, finished or waiting for another name; 409 when
+    /// the same name is already pending for it; 400 for a bad name (1-100 letters, digits, <c>-</c>, <c>_</c>,
+    /// <c>.</c>, <c>:</c>); 413 over 1 MiB. Not retried, since a second delivery of the same signal is a 409.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="name"/> is empty, <c>.</c> or <c>..</c>: a URL path cannot carry these as a segment (they are
+    /// removed when the address is normalized), so the request would reach another route.
+    /// </exception>
+    public Task<SignalAccepted> SignalAsync(
+        string canvas,
+        Guid id,
+        string name,
+        object? value = null,
+        CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (name is "." or "..") throw new ArgumentException(
+            $"A signal named '{name}' cannot be sent: a URL path segment '{name}' is removed when the address is "
+                + "normalized.",
+            nameof(name));
+        return transport.SendAsync<SignalAccepted>(
+            HttpMethod.Post,
+            EventPath(canvas, id, "signals", name),
+            WorkqTransport.Serialize(value),
+            retry: false,
+            ct);
+    }
+
+    private static string EventPath(string canvas, Guid id, params string[] rest)
+        => WorkqTransport.Path(["v1", "canvases", canvas, "events", id.ToString(), .. rest]);
 
     /// <summary>The live worker instances with their consumers (admin token).</summary>
     public Task<IReadOnlyList<WorkerInstance>> ListInstancesAsync(CancellationToken ct = default) =>

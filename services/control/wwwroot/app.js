@@ -313,26 +313,27 @@ function canvasView(root, canvas, signal) {
     }
     for (const [name, row] of rows) if (!list.some((w) => w.name === name)) { row.tr.remove(); rows.delete(name); }
     workers.replaceChildren(...[...rows.keys()].sort().map((name) => rows.get(name).tr));
-    if (!rows.size) workers.append(h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No workers yet.')));
+    if (!rows.size) workers.append(h('tr', {}, h('td', { colspan: 11, class: 'empty' }, 'No workers yet.')));
   }
 
   function workerRow(name) {
     const controls = workerControls(canvas, name, refresh);
     const count = (key) => h('td', { class: 'num', 'data-stat': key });
     const cells = {
-      state: h('td'), queued: count('queued'), inFlight: count('inFlight'), processed: count('processed'), failed: count('failed'),
-      deadLettered: count('deadLettered'), concurrency: h('span'),
+      state: h('td'), queued: count('queued'), inFlight: count('inFlight'), sleeping: count('sleeping'), waiting: count('waiting'),
+      processed: count('processed'), failed: count('failed'), deadLettered: count('deadLettered'), concurrency: h('span'),
     };
     const tr = h('tr', { 'data-worker': name },
       h('th', { scope: 'row' }, h('a', { href: `#/c/${enc(canvas)}/w/${enc(name)}` }, name)),
-      cells.state, cells.queued, cells.inFlight, cells.processed, cells.failed, cells.deadLettered,
+      cells.state, cells.queued, cells.inFlight, cells.sleeping, cells.waiting, cells.processed, cells.failed, cells.deadLettered,
       h('td', { class: 'num' }, cells.concurrency, ' ', controls.concurrency),
       h('td', { class: 'actions' }, controls.toggle, controls.block));
     return {
       tr,
       update(worker) {
         cells.state.replaceChildren(badge(worker));
-        for (const key of ['queued', 'inFlight', 'processed', 'failed', 'deadLettered']) cells[key].textContent = number(worker.stats[key]);
+        // sleeping and waiting: events of durable handlers between runs (absent from an older control service: 0).
+        for (const key of ['queued', 'inFlight', 'sleeping', 'waiting', 'processed', 'failed', 'deadLettered']) cells[key].textContent = number(worker.stats[key]);
         cells.failed.classList.toggle('bad', worker.stats.failed > 0);
         cells.concurrency.textContent = worker.concurrency;
         controls.update(worker);
@@ -352,7 +353,7 @@ function canvasView(root, canvas, signal) {
   const crons = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
   root.append(
     h('div', { class: 'heading' }, h('h1', {}, canvas), newForm),
-    section('Workers', table('Workers', ['Worker', 'State', 'Queued#', 'In flight#', 'Processed#', 'Failed#', 'Dead-lettered#', 'Concurrency#', 'Actions'], workers)),
+    section('Workers', table('Workers', ['Worker', 'State', 'Queued#', 'In flight#', 'Sleeping#', 'Waiting#', 'Processed#', 'Failed#', 'Dead-lettered#', 'Concurrency#', 'Actions'], workers)),
     metricsPanel(api, canvasPath(canvas, '/metrics'), signal),
     section('Unhandled events',
       h('p', { class: 'hint' }, 'Emits to workers that do not exist yet. They are parked, and run once the worker is created.'),
@@ -544,7 +545,8 @@ function workerView(root, canvas, name, traceToOpen, signal) {
       h('h1', {}, name, ' ', state, ' ', version),
       h('div', { class: 'actions' }, controls.toggle, controls.block, purge, remove)),
     h('div', { class: 'stats' },
-      stat('queued', 'Queued'), stat('scheduled', 'Scheduled'), stat('inFlight', 'In flight'), stat('processed', 'Processed'), stat('failed', 'Failed'),
+      stat('queued', 'Queued'), stat('scheduled', 'Scheduled'), stat('inFlight', 'In flight'), stat('sleeping', 'Sleeping'), stat('waiting', 'Waiting'),
+      stat('processed', 'Processed'), stat('failed', 'Failed'),
       stat('deadLettered', 'Dead-lettered'), stat('consumers', 'Consumers'),
       h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Concurrency'), h('span', {}, concurrency, ' ', controls.concurrency)),
       h('div', { class: 'stat', title: 'At most this many runs over every worker instance; events over it wait in the queue' },
@@ -585,7 +587,8 @@ function workerView(root, canvas, name, traceToOpen, signal) {
   let shown = null;
   every(1500, async () => {
     const list = await api('GET', workerPath(canvas, name, '/traces'), { signal });
-    const key = list.map((t) => t.eventId).join();
+    // A sleeping or waiting event's resumes are traces of their own: the same event id, another resume.
+    const key = list.map((t) => `${t.eventId}:${t.resume ?? 0}:${t.status}`).join();
     if (key === shown) return;
     shown = key;
     const open = new Set([...traces.querySelectorAll('details[open]')].map((d) => d.dataset.eventId));
@@ -599,21 +602,34 @@ function workerView(root, canvas, name, traceToOpen, signal) {
   }, signal);
 }
 
+/** A durable run's steps in the order they ended: name (handler text), replayed or run, and how long it took. */
+function stepList(steps) {
+  return h('div', { class: 'block' }, h('h4', {}, 'Steps'), h('ol', { class: 'steps', 'aria-label': 'Steps' }, steps.map((step) => h('li', { 'data-replayed': String(step.replayed) },
+    h('code', { class: 'step-name' }, step.name),
+    h('span', { class: `badge ${step.replayed ? 'replayed' : 'ran'}` }, step.replayed ? 'replayed' : 'run'),
+    h('span', { class: 'muted' }, millis(step.durationMs))))));
+}
+
 function traceItem(canvas, trace, open) {
   const fact = (label, value) => [h('dt', {}, label), h('dd', {}, value)];
   const block = (label, text, cls) => h('div', { class: 'block' }, h('h4', {}, label), h('pre', { class: cls }, text));
-  return h('details', { class: 'trace', 'data-event-id': trace.eventId, open },
+  const steps = trace.steps ?? [];
+  // A durable handler's run (docs/API.md "Durable handlers"): resume 0 is the event's first run, 1, 2, ... its resumes.
+  const durable = trace.resume > 0 || steps.length > 0 || trace.status === 'sleeping' || trace.status === 'waiting';
+  return h('details', { class: 'trace', 'data-event-id': trace.eventId, 'data-resume': trace.resume ?? 0, open },
     h('summary', {},
       h('span', { class: `badge ${trace.status}` }, trace.status),
       h('time', { datetime: trace.startedAt }, clock(trace.startedAt)),
       h('span', { class: 'muted' }, millis(trace.durationMs)),
+      trace.resume > 0 ? h('span', { class: 'muted' }, `resume ${trace.resume}`) : null,
       h('code', { class: 'preview' }, preview(trace.event, 48))),
     h('dl', { class: 'facts' },
       fact('Event id', h('code', {}, trace.eventId)), fact('Trace id', h('code', {}, trace.traceId ?? '—')),
-      fact('Attempt', String(trace.attempt)), fact('Enqueued', clock(trace.enqueuedAt)),
+      fact('Attempt', String(trace.attempt)), durable ? fact('Resume', String(trace.resume ?? 0)) : null, fact('Enqueued', clock(trace.enqueuedAt)),
       fact('Queue wait', millis(trace.queueWaitMs)), fact('Duration', millis(trace.durationMs))),
     block('Event', json(trace.event)),
     trace.error ? block('Error', `${trace.error.type}: ${trace.error.message}`, 'error') : block('Result', json(trace.result)),
+    steps.length ? stepList(steps) : null,
     block('Logs', trace.logs?.length ? trace.logs.join('\n') : '(no logs)'),
     trace.emitted?.length
       ? h('div', { class: 'block' }, h('h4', {}, 'Emitted'), h('ul', { class: 'emitted' }, trace.emitted.map((child) => h('li', {},

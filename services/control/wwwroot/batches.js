@@ -6,7 +6,7 @@ const STATES = ['open', 'running', 'completed'];
 // Rows a page of the canvas page's list shows; the rest are behind "Next page".
 const PAGE_SIZE = 20;
 // An event status that may still change (lookup.js follows the same ones).
-const unfinished = ['scheduled', 'queued', 'running'];
+const unfinished = ['scheduled', 'queued', 'running', 'sleeping', 'waiting'];
 
 const batchHash = (canvas, id) => `#/batch/${enc(canvas)}/${enc(id)}`;
 const batchPath = (canvas, rest = '') => canvasPath(canvas, `/batches${rest}`);

@@ -116,9 +116,11 @@ public sealed class CliTests(WorkqCluster cluster)
         AssertOk(workers);
         Assert.Matches(
             @"^NAME\s+STATE\s+VERSION\s+CONCURRENCY\s+QUEUED\s+IN-FLIGHT"
-            + @"\s+PROCESSED\s+FAILED\s+DEAD-LETTERED\s+CONSUMERS$",
+            + @"\s+PROCESSED\s+FAILED\s+DEAD-LETTERED\s+CONSUMERS\s+SLEEPING\s+WAITING$",
             workers.Lines[0]);
-        Assert.Matches(@"^double\s+running\s+1\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+$", workers.Lines[1]);
+        Assert.Matches(
+            @"^double\s+running\s+1\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+0\s+0$",
+            workers.Lines[1]);
         Assert.Equal(
             "double",
             (await WorkqAsync(token, "workers", canvas, "--json")).Out.As<List<Worker>>()[0].Name);
@@ -144,8 +146,10 @@ public sealed class CliTests(WorkqCluster cluster)
             r => r.Lines.Length == 2,
             Patience,
             "one trace row");
-        Assert.Matches(@"^FINISHED\s+EVENT\s+STATUS\s+ATTEMPT\s+MS\s+RESULT$", traces.Lines[0]);
-        Assert.Matches($@"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+{id}\s+completed\s+1\s+[\d.]+\s+42$", traces.Lines[1]);
+        Assert.Matches(@"^FINISHED\s+EVENT\s+STATUS\s+ATTEMPT\s+RESUME\s+STEPS\s+MS\s+RESULT$", traces.Lines[0]);
+        Assert.Matches(
+            $@"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+{id}\s+completed\s+1\s+0\s+-\s+[\d.]+\s+42$",
+            traces.Lines[1]);
         var trace = (await WorkqAsync(token, "traces", $"{canvas}/double", "--json")).Out.As<List<Trace>>()[0];
         Assert.Equal(["hi"], trace.Logs);
 
@@ -468,6 +472,92 @@ public sealed class CliTests(WorkqCluster cluster)
         AssertFails(await WorkqAsync(token, "event", canvas, Guid.NewGuid().ToString()), 1, "404");
         AssertFails(await WorkqAsync(token, "event", canvas, "nope"), 2, "not an event id");
         AssertFails(await WorkqAsync(token, "event", canvas, id, "--wait", "soon"), 2, "whole seconds");
+    }
+
+    /// <summary>
+    /// The event's status as <c>workq event --json</c> prints it, once it is <paramref name="status"/>.
+    /// </summary>
+    private Task<Run> StatusAsync(string token, string canvas, string id, string status) =>
+        cluster.EventuallyAsync(
+            () => WorkqAsync(token, "event", canvas, id, "--json"),
+            r => r.Code == 0 && r.Out.As<EventStatus>().Status == status,
+            Patience,
+            $"event {id} {status}");
+
+    [Fact]
+    public async Task Events_signal_resumes_a_waiting_event_and_event_shows_what_it_waits_for()
+    {
+        var (canvas, token) = await CanvasAsync();
+        AssertOk(await WorkqAsync(token, "deploy", $"{canvas}/approve", await CodeFileAsync(
+            """var v = await WaitFor("go", TimeSpan.FromMinutes(5)); return v;""")));
+        var id = Assert.Single((await WorkqAsync(token, "emit", $"{canvas}/approve", "1")).Lines);
+
+        Assert.Equal("go", (await StatusAsync(token, canvas, id, "waiting")).Out.As<EventStatus>().WaitingFor);
+        var shown = await WorkqAsync(token, "event", canvas, id);
+        AssertOk(shown);
+        Assert.Matches($@"^{id}\s+approve\s+waiting\s+1\s", shown.Lines[1]);
+        Assert.Matches(
+            @"^waiting for signal go until \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(then its WaitFor times out\)$",
+            shown.Lines[2]);
+        var worker = await cluster.EventuallyAsync(
+            () => WorkqAsync(token, "worker", $"{canvas}/approve"),
+            r => r.Lines.Contains("waiting:        1"),
+            Patience,
+            "the worker counting one waiting event");
+        Assert.Contains("sleeping:       0", worker.Lines);
+
+        AssertFails(await WorkqAsync(token, "events", "signal", canvas, id, "other", "1"), 1, "404");
+        var signalled = await WorkqAsync(token, "events", "signal", canvas, id, "go", """{"ok":true}""");
+        AssertOk(signalled);
+        Assert.Equal($"event {id}: signal go resumed it", Assert.Single(signalled.Lines));
+
+        var done = (await WorkqAsync(token, "event", canvas, id, "--wait", "30", "--json")).Out.As<EventStatus>();
+        Assert.Equal("completed", done.Status);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"ok":true}"""), done.Result), done.Result?.ToJsonString());
+        AssertFails(await WorkqAsync(token, "events", "signal", canvas, id, "go"), 1, "404");
+        AssertFails(await WorkqAsync(token, "events", "signal", canvas, id, "..", "1"), 2, "cannot be a signal's name");
+
+        var traces = await cluster.EventuallyAsync(
+            () => WorkqAsync(token, "traces", $"{canvas}/approve"),
+            r => r.Lines.Length == 3,
+            Patience,
+            "both runs traced");
+        Assert.Matches($@"\s{id}\s+completed\s+\d+\s+1\s", traces.Lines[1]);
+        Assert.Matches($@"\s{id}\s+waiting\s+\d+\s+0\s", traces.Lines[2]);
+    }
+
+    [Fact]
+    public async Task Events_cancel_cancels_a_queued_event_and_stops_a_running_one()
+    {
+        var (canvas, token) = await CanvasAsync();
+        AssertOk(await WorkqAsync(token, "deploy", $"{canvas}/forever", await CodeFileAsync(
+            "await Task.Delay(Timeout.Infinite, CancellationToken); return 1;")));
+
+        // Running: the handler is asked to stop (the cluster's 3 s handler time-out bounds the window).
+        var running = Assert.Single((await WorkqAsync(token, "emit", $"{canvas}/forever", "1")).Lines);
+        await StatusAsync(token, canvas, running, "running");
+        var stopping = await WorkqAsync(token, "events", "cancel", canvas, running);
+        AssertOk(stopping);
+        Assert.Equal(
+            $"event {running}: running; its handler was asked to stop, and it ends cancelled when it returns",
+            Assert.Single(stopping.Lines));
+        var stopped = (await WorkqAsync(token, "event", canvas, running, "--wait", "30", "--json")).Out
+            .As<EventStatus>();
+        Assert.Equal("cancelled", stopped.Status);
+        AssertFails(await WorkqAsync(token, "events", "cancel", canvas, running), 1, "409 Conflict");
+
+        // Queued behind a pause: cancelled at once.
+        AssertOk(await WorkqAsync(token, "pause", $"{canvas}/forever"));
+        var queued = Assert.Single((await WorkqAsync(token, "emit", $"{canvas}/forever", "2")).Lines);
+        await StatusAsync(token, canvas, queued, "queued");
+        var cancelled = await WorkqAsync(token, "events", "cancel", canvas, queued, "--json");
+        AssertOk(cancelled);
+        Assert.Equal("cancelled", JsonNode.Parse(cancelled.Out)!["status"]!.GetValue<string>());
+        Assert.Equal("cancelled", (await WorkqAsync(token, "event", canvas, queued, "--json")).Out
+            .As<EventStatus>().Status);
+
+        AssertFails(await WorkqAsync(token, "events", "cancel", canvas, Guid.NewGuid().ToString()), 1, "404");
+        AssertFails(await WorkqAsync(token, "events", "cancel", canvas, "nope"), 2, "not an event id");
     }
 
     private async Task<(string Canvas, string Token)> CanvasWithBatchWorkersAsync()

@@ -161,6 +161,8 @@ public sealed partial class DeployedHandlerCodeTests
         return later;
         """)]
     [InlineData("record R(int N); return new R(1);")]
+    // Client/WorkqClientDurableTests.cs, Client/CliTests.cs, Dashboard/DurableDashboardTests.cs: runs until cancelled.
+    [InlineData("await Task.Delay(Timeout.Infinite, CancellationToken); return 1;")]
     public void Code_the_repository_deploys_compiles(string code)
     {
         var result = Scripts.Compiler.Compile(code);

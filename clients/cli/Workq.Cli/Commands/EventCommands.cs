@@ -123,8 +123,19 @@ internal static class EventCommands
                     ? WorkqCli.OneLine(error)
                     : TextTable.Json(status.Result),
             ]]);
+            if (Until(status) is { } until) cli.Out.WriteLine(until);
         });
     }
+
+    /// <summary>When an event that is not running will run: its line under the status table, or null.</summary>
+    internal static string? Until(EventStatus status) => status.Status switch
+    {
+        "scheduled" => $"scheduled: runs at {TextTable.Time(status.RunAt)}",
+        "sleeping" => $"sleeping: wakes at {TextTable.Time(status.RunAt)}",
+        "waiting" => $"waiting for signal {status.WaitingFor ?? "?"} until {TextTable.Time(status.RunAt)} " +
+            "(then its WaitFor times out)",
+        _ => null,
+    };
 
     private static Command Traces(CliApp app)
     {
@@ -138,16 +149,21 @@ internal static class EventCommands
             cli.WriteList(await cli.Control.GetTracesAsync(
                 canvas,
                 worker,
-                ct), json, ["FINISHED", "EVENT", "STATUS", "ATTEMPT", "MS", "RESULT"], t =>
+                ct), json, ["FINISHED", "EVENT", "STATUS", "ATTEMPT", "RESUME", "STEPS", "MS", "RESULT"], t =>
             [
-                TextTable.Time(t.FinishedAt), t.EventId.ToString(), t.Status, t.Attempt.ToString(), TextTable.Number(
-                    t.DurationMs),
+                TextTable.Time(t.FinishedAt), t.EventId.ToString(), t.Status, t.Attempt.ToString(), t.Resume
+                    .ToString(), Steps(t), TextTable.Number(t.DurationMs),
                 t.Error is { } error
                     ? TextTable.Json(System.Text.Json.Nodes.JsonValue.Create($"{error.Type}: {error.Message}"))
                     : TextTable.Json(t.Result),
             ]);
         });
     }
+
+    /// <summary>A trace's durable steps: how many, and how many of them were replayed ("-" when none).</summary>
+    private static string Steps(Workq.Client.Trace trace) => trace.Steps.Count == 0
+        ? "-"
+        : $"{trace.Steps.Count} ({trace.Steps.Count(s => s.Replayed)} replayed)";
 
     private static Command Find(CliApp app)
     {
@@ -172,7 +188,8 @@ internal static class EventCommands
                     .Select(f => (IReadOnlyList<string>)(f switch
                     {
                         { Trace: { } t } => [f.Where, f.Worker, TextTable.Time(t.FinishedAt),
-                                $"{t.Status}, attempt {t.Attempt}: " + (t.Error is { } e
+                                $"{t.Status}, attempt {t.Attempt}{(t.Resume > 0 ? $", resume {t.Resume}" : "")}: "
+                                    + (t.Error is { } e
                             ? WorkqCli.OneLine($"{e.Type}: {e.Message}")
                             : TextTable.Json(t.Result))],
                         { DeadLetter: { } d } => [f.Where, f.Worker, TextTable.Time(

@@ -87,7 +87,7 @@ internal static class WorkerCommands
         {
             cli.WriteList(await cli.Control.ListWorkersAsync(cli.Get(canvas), ct), json,
                 ["NAME", "STATE", "VERSION", "CONCURRENCY", "QUEUED", "IN-FLIGHT", "PROCESSED", "FAILED",
-                    "DEAD-LETTERED", "CONSUMERS"], w =>
+                    "DEAD-LETTERED", "CONSUMERS", "SLEEPING", "WAITING"], w =>
                 [
                     w.Name, w.State, w.Version.ToString(), w.Concurrency.ToString(), w.Stats.Queued.ToString(), w.Stats
                         .InFlight
@@ -95,6 +95,8 @@ internal static class WorkerCommands
                     w.Stats.Processed.ToString(), w.Stats.Failed.ToString(), w.Stats.DeadLettered.ToString(), w.Stats
                         .Consumers
                         .ToString(),
+                    // Last, so the columns scripts read by position keep their places.
+                    w.Stats.Sleeping.ToString(), w.Stats.Waiting.ToString(),
                 ]);
         });
     }
@@ -134,6 +136,8 @@ internal static class WorkerCommands
         yield return ("rate limit", RateLimitText(worker.RateLimit));
         yield return ("queued", worker.Stats.Queued.ToString());
         yield return ("in flight", worker.Stats.InFlight.ToString());
+        yield return ("sleeping", worker.Stats.Sleeping.ToString());
+        yield return ("waiting", worker.Stats.Waiting.ToString());
         yield return ("processed", worker.Stats.Processed.ToString());
         yield return ("failed", worker.Stats.Failed.ToString());
         yield return ("dead-lettered", worker.Stats.DeadLettered.ToString());
