@@ -79,7 +79,7 @@ else
   export WORKQ_TEST_RABBITMQ_URL="${WORKQ_TEST_RABBITMQ_URL:-$WORKQ_RABBITMQ_URL}"
   export WORKQ_TEST_RABBITMQ_MANAGEMENT_URL="${WORKQ_TEST_RABBITMQ_MANAGEMENT_URL:-$WORKQ_RABBITMQ_MANAGEMENT_URL}"
 
-  rm -f .run/reliability.md .run/cluster.md .run/resurrection.md
+  rm -f .run/reliability.md .run/cluster.md .run/resurrection.md .run/durable.md
   if (($# > 0)); then
     echo "[test] integration tests"
     run_tests "$OUT" tests/Workq.Tests/Workq.Tests.csproj "$@" || rc=$?
@@ -144,6 +144,9 @@ if [[ -f .run/reliability.md ]]; then
 fi
 if [[ -f .run/cluster.md ]]; then
   echo; echo "RabbitMQ cluster faults (events with a 202, and where they ended):"; cat .run/cluster.md
+fi
+if [[ -f .run/durable.md ]]; then
+  echo; echo "Durable handlers (each step's effect, counted at an HTTP sink):"; cat .run/durable.md
 fi
 if [[ -f .run/resurrection.md ]]; then
   echo; echo "Deleted and created again (what reached the new one):"; cat .run/resurrection.md

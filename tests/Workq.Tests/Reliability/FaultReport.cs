@@ -31,6 +31,17 @@ public sealed class FaultReport(string file, params string[] columns)
         "old deliveries dropped",
         "notes");
 
+    /// <summary>
+    /// The durable handlers' table: how many times a step's effect happened, counted at an HTTP sink, under each fault.
+    /// </summary>
+    public static readonly FaultReport Durable = new(
+        "durable.md",
+        "scenario",
+        "events",
+        "effects expected",
+        "effects counted",
+        "notes");
+
     private readonly ConcurrentQueue<string[]> rows = new();
 
     // Tests of two collections may add rows at once: one at a time, so the file always has every row.
