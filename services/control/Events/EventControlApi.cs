@@ -63,7 +63,7 @@ public static class EventControlApi
         string canvas,
         string id,
         string name,
-        HttpRequest request,
+        HttpContext http,
         EventStatusStore statuses,
         EventStatusWaiters waiters,
         TimeProvider clock,
@@ -74,13 +74,13 @@ public static class EventControlApi
         if (!Guid.TryParse(id, out var eventId)) return NotAnEventId(id);
         if (StepLimits.NameProblem(name) is { } badName)
             return Problems.BadRequest($"'{name}' is not a signal name: {badName}.");
-        var (json, problem) = await RequestJson.ReadValueAsync(request, limits.MaxStepBytes, "WORKQ_MAX_STEP_BYTES",
-            cancellationToken);
+        var (json, problem) = await RequestJson.ReadValueAsync(http.Request, limits.MaxStepBytes,
+            "WORKQ_MAX_STEP_BYTES", cancellationToken);
         if (problem is not null) return problem;
         if (await FindAsync(canvas, eventId, statuses, waiters, clock, cancellationToken) is not { } status)
             return NoSuchEvent(canvas, eventId);
-        var outcome = await steps.SignalAsync(canvas, eventId, name, json!, EventStatuses.IsFinal(status.Status),
-            cancellationToken);
+        var outcome = await steps.SignalAsync(canvas, http.CanvasIncarnation(), eventId, name, json!,
+            EventStatuses.IsFinal(status.Status), cancellationToken);
         return outcome.State switch
         {
             SignalState.Resumed => TypedResults.Accepted((string?)null, new SignalAnswer(eventId, name, "resumed")),

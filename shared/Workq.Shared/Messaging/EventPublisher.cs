@@ -64,19 +64,9 @@ public sealed class EventPublisher(
     /// </summary>
     private sealed record SharedHeaders(EventEnvelope Of, string Exchange, Dictionary<string, object?> Table)
     {
-        public bool Fits(in EventEnvelope envelope) =>
-            string.Equals(Of.Canvas, envelope.Canvas, StringComparison.Ordinal)
-                && string.Equals(Of.Worker, envelope.Worker, StringComparison.Ordinal)
-                && Of.EnqueuedAt == envelope.EnqueuedAt
-                && Of.Depth == envelope.Depth
-                && string.Equals(
-                Of.TraceParent,
-                envelope.TraceParent,
-                StringComparison.Ordinal)
-                && Of.CanvasIncarnation == envelope.CanvasIncarnation
-                && Of.WorkerIncarnation == envelope.WorkerIncarnation
-                && Of.BatchId == envelope.BatchId
-                && Of.CallbackOf == envelope.CallbackOf;
+        // Every field but the id, whatever fields the envelope grows: one left out (a resume's number, say) would
+        // carry the last event's value to the next.
+        public bool Fits(in EventEnvelope envelope) => (Of with { Id = envelope.Id }).Equals(envelope);
     }
 
     [ThreadStatic] private static SharedHeaders? lastHeaders;

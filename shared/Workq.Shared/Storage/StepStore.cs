@@ -123,6 +123,8 @@ public sealed class StepStore(NpgsqlDataSource db) : ICanvasData
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var (canvas, eventId) = (envelope.Canvas, envelope.Id);
+        if (!await AliveAsync(connection, transaction, canvas, envelope.CanvasIncarnation, cancellationToken))
+            return suspension.Until;
         byte[]? signalled = null;
         if (suspension.Kind == SuspensionKind.Wait)
             signalled = await connection.QuerySingleOrDefaultAsync<byte[]>(new CommandDefinition("""
@@ -142,12 +144,10 @@ public sealed class StepStore(NpgsqlDataSource db) : ICanvasData
             """, new { canvas, eventId, key, value }, transaction, cancellationToken: cancellationToken));
         var runAt = signalled is not null ? DateTimeOffset.UtcNow : HandlerSteps.ReadTime(kept);
         await connection.ExecuteAsync(new CommandDefinition($"""
-            with {FencedBatch.AliveCanvas("canvas", "canvasIncarnation")}
             insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body,
                 ordering_key, batch_id, callback_of, resume, suspended, wait_name, wait_key)
             select @eventId, @canvas, @worker, @enqueuedAt, @runAt, @depth, @traceParent, @body, @orderingKey,
                 @batchId, @callbackOf, @resume, @suspended, @waitName, @waitKey
-             where exists (select 1 from alive)
             -- Not "do nothing": the resume this run came from may still be there, its pump about to delete it as it
             -- commits the publish. An update waits for that commit, then inserts; nothing would have been lost quietly.
             on conflict (event_id) do update
@@ -159,7 +159,6 @@ public sealed class StepStore(NpgsqlDataSource db) : ICanvasData
         {
             eventId,
             canvas,
-            canvasIncarnation = envelope.CanvasIncarnation,
             worker = envelope.Worker,
             enqueuedAt = envelope.EnqueuedAt.UtcDateTime,
             runAt = runAt.UtcDateTime,
@@ -185,6 +184,7 @@ public sealed class StepStore(NpgsqlDataSource db) : ICanvasData
     /// </summary>
     public async Task<SignalOutcome> SignalAsync(
         string canvas,
+        long canvasIncarnation,
         Guid eventId,
         string name,
         ReadOnlyMemory<byte> json,
@@ -193,6 +193,8 @@ public sealed class StepStore(NpgsqlDataSource db) : ICanvasData
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (!await AliveAsync(connection, transaction, canvas, canvasIncarnation, cancellationToken))
+            return new SignalOutcome(SignalState.NotWaiting, null);
         var value = json.ToArray();
         // The pump publishing the resume holds its row: this waits, then finds the event no longer waiting.
         var waiting = await connection.QuerySingleOrDefaultAsync<(string? Suspended, string? WaitName,
@@ -230,6 +232,16 @@ public sealed class StepStore(NpgsqlDataSource db) : ICanvasData
         await transaction.CommitAsync(cancellationToken);
         return outcome;
     }
+
+    /// <summary>
+    /// Holds the canvas for the transaction when it is alive in <paramref name="incarnation"/> (0: in any), as
+    /// <see cref="FencedBatch"/> does: a deletion waits for it, and a canvas deleted or re-created since writes nothing.
+    /// </summary>
+    private static async Task<bool> AliveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        string canvas, long incarnation, CancellationToken cancellationToken) =>
+        await connection.ExecuteScalarAsync<int?>(new CommandDefinition($"""
+            with {FencedBatch.AliveCanvas("canvas", "incarnation")} select 1 from alive
+            """, new { canvas, incarnation }, transaction, cancellationToken: cancellationToken)) is not null;
 
     /// <summary>
     /// The state of events not written for <paramref name="retention"/> and not sleeping or waiting, and the signals

@@ -57,6 +57,9 @@ public sealed class DeletionTests(WorkqCluster cluster)
                    select @canvas, id, array[gen_random_uuid()], array[@worker] from b)
         insert into batch_finishes (canvas, batch_id, ids, statuses)
              select @canvas, id, array[gen_random_uuid()], array['completed'] from b;
+        -- A durable event's kept step, and a signal sent ahead of its wait.
+        insert into event_steps (canvas, event_id, key, value) values (@canvas, gen_random_uuid(), 'step:a#1', '\x31');
+        insert into event_signals (canvas, event_id, name, value) values (@canvas, gen_random_uuid(), 'go', '\x31');
         """, new { canvas, worker });
 
     /// <summary>

@@ -25,7 +25,7 @@ public sealed class DurableReliabilityTests(WorkqCluster cluster, ITestOutputHel
 
     private static int Count(CallbackSink sink, string what, Guid id) => sink.Calls.Count(c => c == $"{what} {id}");
 
-    /// <summary>Exactly <paramref name="count"/> live worker instances, each started with <paramref name="env"/>.</summary>
+    /// <summary>Exactly <paramref name="count"/> live worker instances, started with <paramref name="env"/>.</summary>
     private async Task WorkersAsync(int count, Dictionary<string, string>? env = null)
     {
         foreach (var live in cluster.Workers.Where(w => !w.HasExited).ToList()) live.Kill();
@@ -137,7 +137,8 @@ public sealed class DurableReliabilityTests(WorkqCluster cluster, ITestOutputHel
         var (canvas, token) = await cluster.CreateCanvasAsync("dt");
         // Each sleeps until the time in its event, then tells the sink how late it woke, in milliseconds.
         await cluster.DeployAsync(canvas, "nap", $$"""
-            var at = DateTimeOffset.Parse(Event!["at"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+            var at = DateTimeOffset.Parse(Event!["at"]!.GetValue<string>(),
+                System.Globalization.CultureInfo.InvariantCulture);
             await SleepUntil(at);
             var late = (DateTimeOffset.UtcNow - at).TotalMilliseconds;
             using (var r = await Http.PostAsync("{{sink.Url}}", new System.Net.Http.StringContent(

@@ -22,6 +22,7 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
     private readonly ScheduledEventStore scheduled = new(database.Db);
     private readonly CancelledEventStore cancelled = new(database.Db);
     private readonly CronStore crons = new(database.Db);
+    private readonly StepStore steps = new(database.Db);
     private readonly DeadLetterStore deadLetters = new(database.Db);
     private readonly UnhandledStore unhandled = new(database.Db);
     private readonly MetricsStore metrics = new(database.Db);
@@ -121,6 +122,14 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
         await batches.AddAsync(canvas, batchId, [(envelope.Id, "w")], close: false, whileOpen: true,
             CancellationToken.None);
         await batches.RecordFinishesAsync([new BatchFinish(canvas, batchId, envelope.Id, EventStatuses.Completed)],
+            CancellationToken.None);
+        // A durable event's step, its sleep (and its resume), and a signal sent to another of its events.
+        await steps.SaveAsync(canvas, canvasIncarnation, envelope.Id, "step:a#1", "1"u8.ToArray(), null,
+            CancellationToken.None);
+        await steps.SuspendAsync(envelope with { Id = Guid.CreateVersion7(now) }, Body,
+            new Shared.Handlers.Messaging.Suspension(Shared.Handlers.Messaging.SuspensionKind.Sleep, "sleep#1",
+                now.AddHours(1)), CancellationToken.None);
+        await steps.SignalAsync(canvas, canvasIncarnation, Guid.CreateVersion7(now), "go", "1"u8.ToArray(), false,
             CancellationToken.None);
         if (await crons.PutAsync(
             canvas,

@@ -82,6 +82,30 @@ public sealed partial class DeployedHandlerCodeTests
         for (var n = 0; n < 10; n++) await Emit("t", n, orderingKey: "../0/t");
         return null;
         """)]
+    // README.md, "Durable handlers": the order workflow.
+    [InlineData("""
+        var order = Event!["order"]!.GetValue<string>();
+        var charge = await Step("charge", async () =>
+        {
+            var body = System.Text.Json.JsonSerializer.Serialize(new { order, idempotencyKey = $"charge-{Meta.Id}" });
+            using var paid = await Http.PostAsync("https://pay.example.com/charges", new StringContent(body),
+                CancellationToken);
+            return JsonNode.Parse(await paid.Content.ReadAsStringAsync(CancellationToken))!["id"]!.GetValue<string>();
+        });
+        await Sleep(TimeSpan.FromMinutes(10));
+        var shipment = await WaitFor("shipped", TimeSpan.FromDays(1));
+        if (shipment is null) return new { order, charge, status = "not shipped in a day" };
+        await Step("notify", async () => await Emit("email", new { order, tracking = shipment["tracking"] }));
+        return new { order, charge, tracking = shipment["tracking"] };
+        """)]
+    // Integration/DurableTests.cs and Client/WorkqClientDurableTests.cs: a wait, and steps with and without a result.
+    [InlineData("""
+        var v = await WaitFor("go", TimeSpan.FromMinutes(5));
+        await Step("a", async () => { await Task.Delay(1, CancellationToken); });
+        var n = await Step("b", async () => 42);
+        await SleepUntil(DateTimeOffset.UtcNow.AddSeconds(1));
+        return new { v, n, Meta.Resume };
+        """)]
     // Integration/CoreEventPathTests.cs: fan-out.
     [InlineData("""
         var n = Event!["n"]!.GetValue<int>();
