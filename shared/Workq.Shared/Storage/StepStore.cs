@@ -235,7 +235,8 @@ public sealed class StepStore(NpgsqlDataSource db) : ICanvasData
 
     /// <summary>
     /// Holds the canvas for the transaction when it is alive in <paramref name="incarnation"/> (0: in any), as
-    /// <see cref="FencedBatch"/> does: a deletion waits for it, and a canvas deleted or re-created since writes nothing.
+    /// <see cref="FencedBatch"/> does: a deletion waits for it, and a canvas deleted or re-created since writes
+    /// nothing.
     /// </summary>
     private static async Task<bool> AliveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
         string canvas, long incarnation, CancellationToken cancellationToken) =>

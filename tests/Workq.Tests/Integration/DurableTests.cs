@@ -86,8 +86,8 @@ public sealed class DurableTests(WorkqCluster cluster)
         Assert.Equal(42, done["result"]!["charge"]!.GetValue<int>());
         Assert.Equal("ups", done["result"]!["carrier"]!.GetValue<string>());
         Assert.True(done["result"]!["resume"]!.GetValue<int>() == 2,
-            $"ended in resume {done["result"]!["resume"]}: {(await cluster.TracesAsync(canvas, "order")).ToJsonString()}"
-            + cluster.Logs());
+            $"ended in resume {done["result"]!["resume"]}: "
+            + $"{(await cluster.TracesAsync(canvas, "order")).ToJsonString()}{cluster.Logs()}");
         Assert.Equal((1, 1), (Count(sink, "charge", id), Count(sink, "notify", id)));
         await SignalAsync(canvas, id, "shipped", token, "{}", expect: 404);
     }
