@@ -89,6 +89,7 @@ BatchResult? batch = null;
 BatchResult? coldBatch = null;
 BatchResult? inBatches = null;
 BigBatchResult? bigBatch = null;
+DurableResult? durable = null;
 WaitResult? heavyWait = null;
 WaitResult? externalWait = null;
 SingleResult? single = null;
@@ -99,7 +100,7 @@ ColdStartResult? coldStart = null;
 IsolationResult? isolation = null;
 InstancesResult? instances = null;
 WallsResult? walls = null;
-if (new[] { "batch", "batches", "single", "wait", "scale", "coldstart", "isolation", "walls", "instances" }
+if (new[] { "batch", "batches", "durable", "single", "wait", "scale", "coldstart", "isolation", "walls", "instances" }
     .Any(options.Runs))
 {
     using var http = WorkqApi.CreateLoadClient(Math.Max(256, options.SingleClients * 2));
@@ -128,6 +129,9 @@ if (new[] { "batch", "batches", "single", "wait", "scale", "coldstart", "isolati
                 $"a {options.BigBatchEvents:N0}-event batch and its callback",
                 () => new BigBatchScenario(workq.Api, options).RunAsync(ct));
         }
+        if (options.Runs("durable"))
+            durable = await Run("100 durable steps, run and replayed",
+                () => new DurableScenario(workq.Api).RunAsync(ct));
         if (options.Runs("status") && batch is not null) await StatusCostAsync(workq, batch);
         if (options.Runs("single")) single = await Run("single", () => workq.SingleAsync(ct));
         if (options.Runs("wait"))
@@ -234,6 +238,7 @@ var report = new BenchReport(
     ColdBatch = coldBatch,
     InBatches = inBatches,
     BigBatch = bigBatch,
+    Durable = durable,
     HeavyWait = heavyWait,
     ExternalWait = externalWait,
 };

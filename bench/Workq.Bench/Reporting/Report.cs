@@ -229,6 +229,10 @@ public static class Report
                     $"**callback {N(big.CallbackLagMs)} ms after the last member ended** | filled in " +
                         $"{N(big.AddedSeconds)} s, callback done at {N(big.TotalSeconds)} s; it read {N(big.Read)} " +
                             $"results ({N(big.Completed)} completed) in {N(big.ReadMs)} ms |");
+        if (r.Durable is { } durable)
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 11 | {durable.Events} durable events of 100 `Step`s, " +
+                $"then a 3 s `Sleep` | **replay of the 100 steps: {N(durable.ReplayMs)} ms a run** (median) | the " +
+                    $"first run, each step run and kept: {N(durable.FirstRunMs)} ms |");
         if (r.Single is { } single)
             md.AppendLine(CultureInfo.InvariantCulture, $"| 4 | Workq single emits, {r.Options.SingleClients} " +
                 $"concurrent clients | **{N(single.PerSecond)} req/s** | 202 latency p50 {N(single.Latency.P50)} / " +
