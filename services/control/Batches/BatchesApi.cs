@@ -93,7 +93,8 @@ public static class BatchesApi
         if (cancel.Change == BatchChange.NotFound) return NoSuchBatch(canvas, batchId);
         if (cancel.Change == BatchChange.Finished)
             return Problems.Conflict($"Batch '{batchId}' has already completed; there is nothing to cancel.");
-        foreach (var chunk in cancel.Cancelled.Chunk(CancelledPerMessage))
+        // The running members too: each is stopped where it runs (API.md "Cancel"), and counts as it ends.
+        foreach (var chunk in cancel.Cancelled.Concat(cancel.Running).Chunk(CancelledPerMessage))
             await controlPlane.Publish(
                 new EventsCancelled(canvas, Array.ConvertAll(chunk, c => c.Worker), Array.ConvertAll(chunk, c => c.Id),
                     http.Caller()),

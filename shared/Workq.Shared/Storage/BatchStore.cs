@@ -338,20 +338,22 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
 
     /// <summary>
     /// Cancels a batch that has not finished: it is closed, and each member without a final status that is not running
-    /// now is un-enqueued (its cancel mark stored, its delayed row deleted) and ends in the batch as cancelled, all in
-    /// one transaction; a member running now finishes as it runs and counts as it ends. The batch finishes here when
-    /// nothing runs. Answers the members it cancelled and the delayed ones among them (with their enqueue times), for
-    /// the caller to tell the worker instances and the status store.
+    /// now is un-enqueued (its cancel mark stored, its delayed row or its resume, asleep or waiting, deleted) and ends
+    /// in the batch as cancelled, all in one transaction; a member running now counts as it ends (its caller stops it,
+    /// API.md "Cancel"). The batch finishes here when nothing runs. Answers the members it cancelled, the delayed ones
+    /// among them (with their enqueue times) and the running ones, for the caller to tell the worker instances and the
+    /// status store.
     /// </summary>
     public async Task<BatchCancel> CancelAsync(string canvas, Guid batchId, CancellationToken cancellationToken)
     {
         await using var batch = await FencedBatch.CanvasesAsync(db, [canvas], cancellationToken);
-        if (!batch.Admits(canvas, 0)) return new BatchCancel(BatchChange.NotFound, [], []);
+        if (!batch.Admits(canvas, 0)) return new BatchCancel(BatchChange.NotFound, [], [], []);
         var (connection, transaction) = (batch.Connection, batch.Transaction);
         if (await LockAsync(connection, transaction, canvas, batchId, cancellationToken) is not { } row)
-            return new BatchCancel(BatchChange.NotFound, [], []);
-        if (row.Finished) return new BatchCancel(BatchChange.Finished, [], []);
-        var pending = (await connection.QueryAsync<(Guid Id, string Worker)>(new CommandDefinition($$"""
+            return new BatchCancel(BatchChange.NotFound, [], [], []);
+        if (row.Finished) return new BatchCancel(BatchChange.Finished, [], [], []);
+        // Running: its status says so and it is not asleep or waiting (a resume stored for it).
+        var members = (await connection.QueryAsync<(Guid Id, string Worker, bool Running)>(new CommandDefinition($$"""
             update batches set cancelled_at = coalesce(cancelled_at, now()), closed_at = coalesce(closed_at, now())
              where canvas = @canvas and id = @batchId;
             with m as (
@@ -359,11 +361,15 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
                   from batch_members bm cross join lateral unnest(bm.ids, bm.workers) as e(id, worker)
                  where bm.canvas = @canvas and bm.batch_id = @batchId),
             f as (select unnest(ids) as id from batch_finishes where canvas = @canvas and batch_id = @batchId)
-            select m.id, m.worker from m
-             where not exists (select 1 from f where f.id = m.id)
-               and not exists (select 1 from event_status s where s.canvas = @canvas and s.id = m.id and
+            select m.id, m.worker,
+                   exists (select 1 from event_status s where s.canvas = @canvas and s.id = m.id and
                        s.status = '{{EventStatuses.Running}}')
+                   and not exists (select 1 from scheduled_events r where r.event_id = m.id and r.suspended is not null)
+              from m
+             where not exists (select 1 from f where f.id = m.id)
             """, new { canvas, batchId }, transaction, cancellationToken: cancellationToken))).AsList();
+        var pending = members.Where(m => !m.Running).Select(m => (m.Id, m.Worker)).ToList();
+        var running = members.Where(m => m.Running).Select(m => (m.Id, m.Worker)).ToList();
         var ids = pending.ConvertAll(p => p.Id).ToArray();
         var delayed = (await connection.QueryAsync<(Guid Id, DateTime EnqueuedAt)>(new CommandDefinition("""
             insert into cancelled_events (canvas, worker, event_id) select @canvas, w, i from unnest(@workers, @ids) as
@@ -387,7 +393,8 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
         return new BatchCancel(
             BatchChange.Done,
             pending,
-            delayed.ConvertAll(d => (d.Id, new DateTimeOffset(DateTime.SpecifyKind(d.EnqueuedAt, DateTimeKind.Utc)))));
+            delayed.ConvertAll(d => (d.Id, new DateTimeOffset(DateTime.SpecifyKind(d.EnqueuedAt, DateTimeKind.Utc)))),
+            running);
     }
 
     /// <summary>Deletes batches finished before <paramref name="cutoff"/>, with their ids and finishes.</summary>
