@@ -300,7 +300,8 @@ public sealed class RunnerProcess : IRunner
                 {
                     Steps = steps,
                 },
-                RunnerOutcome.Suspended when done.Suspension is { } suspension => new HandlerOutcome(
+                RunnerOutcome.Suspended when done.Suspension is { } suspension
+                    && suspension.Problem(DateTimeOffset.UtcNow) is null => new HandlerOutcome(
                     RunOutcome.Suspended, done.Duration, Logs: done.Logs, Suspension: suspension, Steps: steps),
                 _ => new HandlerOutcome(
                     RunOutcome.Failed,

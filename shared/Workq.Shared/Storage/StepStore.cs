@@ -14,6 +14,15 @@ namespace Workq.Shared.Storage;
 /// </summary>
 public sealed class StepStore(NpgsqlDataSource db) : ICanvasData
 {
+    /// <summary>
+    /// Durable operations of one process at once. A burst (10,000 events falling asleep) otherwise opens a connection
+    /// per run in flight, which the pool keeps for minutes: PostgreSQL's connection slots, shared with every other
+    /// service, run out.
+    /// </summary>
+    private const int MaxConcurrent = 8;
+
+    private readonly SemaphoreSlim slots = new(MaxConcurrent, MaxConcurrent);
+
     /// <summary>How long a signal sent ahead of its wait is kept.</summary>
     public static readonly TimeSpan EarlySignalLife = TimeSpan.FromHours(24);
 
@@ -29,6 +38,8 @@ public sealed class StepStore(NpgsqlDataSource db) : ICanvasData
     /// <summary>What the event's earlier runs kept, and the signals sent ahead of a wait: one round trip.</summary>
     public async Task<StepState> LoadAsync(string canvas, Guid eventId, CancellationToken cancellationToken)
     {
+        await slots.WaitAsync(cancellationToken);
+        using var slot = new Slot(slots);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var read = await connection.QueryMultipleAsync(new CommandDefinition("""
             select key, value from event_steps where canvas = @canvas and event_id = @eventId;
@@ -56,6 +67,8 @@ public sealed class StepStore(NpgsqlDataSource db) : ICanvasData
         string? signal,
         CancellationToken cancellationToken)
     {
+        await slots.WaitAsync(cancellationToken);
+        using var slot = new Slot(slots);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var value = json.ToArray();
         var row = await connection.QuerySingleAsync<(bool Inserted, byte[]? Existing, long Steps, long Bytes,
@@ -120,6 +133,8 @@ public sealed class StepStore(NpgsqlDataSource db) : ICanvasData
         Suspension suspension,
         CancellationToken cancellationToken)
     {
+        await slots.WaitAsync(cancellationToken);
+        using var slot = new Slot(slots);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var (canvas, eventId) = (envelope.Canvas, envelope.Id);
@@ -191,6 +206,8 @@ public sealed class StepStore(NpgsqlDataSource db) : ICanvasData
         bool final,
         CancellationToken cancellationToken)
     {
+        await slots.WaitAsync(cancellationToken);
+        using var slot = new Slot(slots);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (!await AliveAsync(connection, transaction, canvas, canvasIncarnation, cancellationToken))
@@ -258,5 +275,11 @@ public sealed class StepStore(NpgsqlDataSource db) : ICanvasData
             delete from event_signals where sent_at < @expired;
             """, new { before = DateTime.UtcNow - retention, expired = DateTime.UtcNow - EarlySignalLife },
             cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Gives the slot back when the operation's scope ends.</summary>
+    private readonly struct Slot(SemaphoreSlim slots) : IDisposable
+    {
+        public void Dispose() => slots.Release();
     }
 }

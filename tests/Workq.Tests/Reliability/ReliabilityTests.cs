@@ -401,6 +401,20 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
         await EnsureWorkersAsync(2);
         await using var sink = await CallbackSink.StartAsync();
         var (canvas, token) = await RecordingWorkerAsync(sink, "rb", concurrency: 20);
+        // Durable events asleep through the outage (API.md "Durable handlers"): a step before, one after, told to a
+        // sink of their own.
+        await using var naps = await CallbackSink.StartAsync();
+        await cluster.DeployAsync(canvas, "nap", $$"""
+            await Step("before", async () => { using (await Http.PostAsync("{{naps.Url}}",
+                new StringContent("before " + Meta.Id))) { } });
+            await Sleep(TimeSpan.FromSeconds(8));
+            await Step("after", async () => { using (await Http.PostAsync("{{naps.Url}}",
+                new StringContent("after " + Meta.Id))) { } });
+            return Meta.Resume;
+            """, token: token);
+        var sleepers = await cluster.EmitBatchAsync(canvas, Enumerable.Range(0, 10).Select(_ => ("nap", "{}")), token);
+        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "nap"),
+            w => w["stats"]!["sleeping"]!.GetValue<int>() == sleepers.Count, TimeSpan.FromSeconds(30), "all asleep");
 
         var accepted = new ConcurrentBag<Guid>();
         var unavailable = 0;
@@ -467,5 +481,14 @@ public sealed class ReliabilityTests(WorkqCluster cluster, ITestOutputHelper out
             0,
             $"{unavailable} emits answered 503 + Retry-After during the outage");
         Assert.Equal(0, row.Lost);
+
+        var woke = await cluster.EventuallyAsync(() => Task.FromResult(naps.Calls.ToList()),
+            calls => sleepers.All(id => calls.Contains($"after {id}")), TimeSpan.FromMinutes(1),
+            "every sleeper awake and past its second step");
+        var effects = sleepers.Sum(id => woke.Count(c => c == $"before {id}" || c == $"after {id}"));
+        output.WriteLine(FaultReport.Durable.Add(
+            "RabbitMQ stopped and started while 10 events sleep (a step before, one after)", "10", "20 (once each)",
+            $"{effects}", "asleep in PostgreSQL through the outage; woke once it was back"));
+        Assert.Equal(2 * sleepers.Count, effects);
     }
 }

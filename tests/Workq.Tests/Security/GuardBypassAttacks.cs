@@ -178,8 +178,9 @@ public static class GuardBypassAttacks
             return new[] { "garbage on stdout: SUCCEEDED, the supervisor let it pass" };
             """,
         ["forge"] = """
-            // Done frames (type 103: run id, outcome Completed, duration, result JSON, no error, no logs) for runs this
-            // runner was never given: its own runs' results are its to give, another's are not.
+            // Done frames (type 103: run id, outcome Completed, duration, result JSON, no error, no logs, no
+            // suspension, no steps) for runs this runner was never given: its own runs' results are its to give,
+            // another's are not.
             var frames = new List<byte>();
             var result = "\"forged\""u8.ToArray();
             for (long run = 1_000_000; run < 1_001_000; run++)
@@ -191,6 +192,11 @@ public static class GuardBypassAttacks
                 payload.AddRange(BitConverter.GetBytes(result.Length));
                 payload.AddRange(result);
                 payload.AddRange(BitConverter.GetBytes(-1));
+                payload.AddRange(BitConverter.GetBytes(-1));
+                payload.AddRange(BitConverter.GetBytes(0));
+                payload.Add(0);
+                payload.AddRange(BitConverter.GetBytes(-1));
+                payload.AddRange(BitConverter.GetBytes(0L));
                 payload.AddRange(BitConverter.GetBytes(-1));
                 payload.AddRange(BitConverter.GetBytes(0));
                 frames.AddRange(BitConverter.GetBytes(payload.Count));

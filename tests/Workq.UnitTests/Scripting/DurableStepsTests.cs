@@ -169,4 +169,21 @@ public sealed class DurableStepsTests
         Assert.Null(globals.Suspended);
         Assert.Empty(state.Steps);
     }
+
+    [Theory]
+    [InlineData(SuspensionKind.Sleep, "sleep#2", null, 60, null)]
+    [InlineData(SuspensionKind.Wait, "wait:go#1", "go", 60, null)]
+    [InlineData(SuspensionKind.Sleep, "step:x#1", null, 60, "sleep key 'step:x#1'")]
+    [InlineData(SuspensionKind.Sleep, "sleep#1", "go", 60, "sleep key 'sleep#1'")]
+    [InlineData(SuspensionKind.Wait, "wait:go#1", "other", 60, "wait key 'wait:go#1'")]
+    [InlineData(SuspensionKind.Wait, "wait:a b#1", "a b", 60, "signal name: ' ' is not allowed")]
+    [InlineData(SuspensionKind.Sleep, "sleep#1", null, 60 * 24 * 40, "past 30 days")]
+    public void A_suspension_a_runner_sends_is_checked_as_a_handler_could_have_made_it(
+        SuspensionKind kind, string key, string? name, int minutesAhead, string? problem)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var found = new Suspension(kind, key, now.AddMinutes(minutesAhead), name).Problem(now);
+        if (problem is null) Assert.Null(found);
+        else Assert.Contains(problem, found, StringComparison.Ordinal);
+    }
 }
