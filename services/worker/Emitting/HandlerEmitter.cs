@@ -263,7 +263,11 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
     public Task<StepState> LoadStepsAsync(CancellationToken cancellationToken)
     {
         ThrowIfFinished();
-        return edges.Steps.LoadAsync(parent.Canvas, parent.Id, cancellationToken);
+        // An event's first run (not a retry, a redelivery or a resume) finds nothing kept: it reads nothing. A signal
+        // sent ahead of its wait is taken as the run suspends (StepStore.SuspendAsync), and the wait resumes at once.
+        return again
+            ? edges.Steps.LoadAsync(parent.Canvas, parent.Id, cancellationToken)
+            : Task.FromResult(StepState.Empty);
     }
 
     public async Task<ReadOnlyMemory<byte>?> SaveStepAsync(

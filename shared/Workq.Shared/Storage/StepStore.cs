@@ -19,7 +19,7 @@ public sealed class StepStore(NpgsqlDataSource db) : ICanvasData
     /// per run in flight, which the pool keeps for minutes: PostgreSQL's connection slots, shared with every other
     /// service, run out.
     /// </summary>
-    private const int MaxConcurrent = 8;
+    private const int MaxConcurrent = 12;
 
     private readonly SemaphoreSlim slots = new(MaxConcurrent, MaxConcurrent);
 

@@ -145,8 +145,9 @@ public sealed class DurableReliabilityTests(WorkqCluster cluster, ITestOutputHel
                 Meta.Id + " " + late.ToString(System.Globalization.CultureInfo.InvariantCulture)))) { }
             return late;
             """, concurrency: 50, token: token);
-        // Wake times spread over ten seconds, from 25 s on: enough to put them all to sleep first.
-        var first = DateTimeOffset.UtcNow.AddSeconds(25);
+        // Wake times spread over ten seconds, from 50 s on: enough to put them all to sleep first, on a machine busy
+        // with the other tests.
+        var first = DateTimeOffset.UtcNow.AddSeconds(50);
         for (var chunk = 0; chunk < events / 1000; chunk++)
             await cluster.EmitBatchAsync(canvas, Enumerable.Range(chunk * 1000, 1000).Select(i =>
                 ("nap", $$"""{"at":"{{first.AddMilliseconds(i % 10_000).ToString("O",
@@ -155,7 +156,7 @@ public sealed class DurableReliabilityTests(WorkqCluster cluster, ITestOutputHel
         // Asleep, they hold no slot (in flight as the instance last reported it).
         var asleep = await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "nap"),
             w => w["stats"]!["sleeping"]!.GetValue<int>() == events && w["stats"]!["inFlight"]!.GetValue<int>() == 0,
-            TimeSpan.FromSeconds(25), "all asleep, none in flight");
+            TimeSpan.FromSeconds(50), "all asleep, none in flight");
         Assert.True(DateTimeOffset.UtcNow < first, "they fell asleep too slowly for the test to mean anything");
         var runners = (await cluster.JsonAsync(HttpMethod.Get, cluster.ControlUrl("/v1/instances"),
             cluster.AdminToken))!.ToJsonString();
