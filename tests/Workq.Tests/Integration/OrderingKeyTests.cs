@@ -143,7 +143,9 @@ public sealed class OrderingKeyTests(WorkqCluster cluster, ITestOutputHelper out
         await EnsureWorkersAsync(2);
         await using var sink = await CallbackSink.StartAsync();
         var (canvas, token) = await cluster.CreateCanvasAsync("orderkill");
-        await cluster.DeployAsync(canvas, "w", RecordCode(sink, 150), concurrency: 4, token: token);
+        // Long enough runs (8 keys of 20, 300 ms each, 4 at once: 12 s) that the kill, after the search for the lanes'
+        // instance, still cuts keys that are running.
+        await cluster.DeployAsync(canvas, "w", RecordCode(sink, 300), concurrency: 4, token: token);
         await cluster.EventuallyAsync(
             () => cluster.GetWorkerAsync(canvas, "w"),
             w => w.Stats.Consumers == 2,

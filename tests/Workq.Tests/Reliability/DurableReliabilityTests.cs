@@ -135,14 +135,17 @@ public sealed class DurableReliabilityTests(WorkqCluster cluster, ITestOutputHel
         await WorkersAsync(1);
         await using var sink = await CallbackSink.StartAsync();
         var (canvas, token) = await cluster.CreateCanvasAsync("dt");
-        // Each sleeps until the time in its event, then tells the sink how late it woke, in milliseconds.
+        // Each sleeps until the time in its event, then tells the sink how late it woke, in milliseconds: every one that
+        // woke early, and a sample of a tenth of the others (10,000 requests would load the machine more than the
+        // wakes do).
         await cluster.DeployAsync(canvas, "nap", $$"""
             var at = DateTimeOffset.Parse(Event!["at"]!.GetValue<string>(),
                 System.Globalization.CultureInfo.InvariantCulture);
             await SleepUntil(at);
             var late = (DateTimeOffset.UtcNow - at).TotalMilliseconds;
-            using (var r = await Http.PostAsync("{{sink.Url}}", new System.Net.Http.StringContent(
-                Meta.Id + " " + late.ToString(System.Globalization.CultureInfo.InvariantCulture)))) { }
+            if (late < 0 || Event!["i"]!.GetValue<int>() % 10 == 0)
+                using (var r = await Http.PostAsync("{{sink.Url}}", new System.Net.Http.StringContent(
+                    Meta.Id + " " + late.ToString(System.Globalization.CultureInfo.InvariantCulture)))) { }
             return late;
             """, concurrency: 50, token: token);
         // Wake times spread over ten seconds, from 50 s on: enough to put them all to sleep first, on a machine busy
@@ -150,7 +153,7 @@ public sealed class DurableReliabilityTests(WorkqCluster cluster, ITestOutputHel
         var first = DateTimeOffset.UtcNow.AddSeconds(50);
         for (var chunk = 0; chunk < events / 1000; chunk++)
             await cluster.EmitBatchAsync(canvas, Enumerable.Range(chunk * 1000, 1000).Select(i =>
-                ("nap", $$"""{"at":"{{first.AddMilliseconds(i % 10_000).ToString("O",
+                ("nap", $$"""{"i":{{i}},"at":"{{first.AddMilliseconds(i % 10_000).ToString("O",
                     CultureInfo.InvariantCulture)}}"}""")), token);
 
         // Asleep, they hold no slot (in flight as the instance last reported it).
@@ -162,16 +165,21 @@ public sealed class DurableReliabilityTests(WorkqCluster cluster, ITestOutputHel
             cluster.AdminToken))!.ToJsonString();
         output.WriteLine($"asleep: {asleep["stats"]!.ToJsonString()}; instances: {runners}");
 
+        // Every one ran twice (asleep, then awake), and none is asleep any more.
+        await cluster.EventuallyAsync(() => cluster.WorkerAsync(canvas, "nap"),
+            w => w["stats"]!["processed"]!.GetValue<int>() >= 2 * events
+                && w["stats"]!["sleeping"]!.GetValue<int>() == 0,
+            TimeSpan.FromSeconds(90), "all awake");
         var woke = await cluster.EventuallyAsync(() => Task.FromResult(sink.Calls.ToList()),
-            calls => calls.Count >= events, TimeSpan.FromSeconds(90), "all awake");
+            calls => calls.Count >= events / 10, TimeSpan.FromSeconds(30), "the sample told");
         var lateness = woke.Select(c => double.Parse(c.Split(' ')[1], CultureInfo.InvariantCulture)).Order().ToList();
         double At(double q) => lateness[(int)Math.Min(lateness.Count - 1, q * lateness.Count)];
         output.WriteLine(FaultReport.Durable.Add("10,000 events asleep at once (waking over 10 s), none in flight",
             $"{events}", "-", "-",
-            $"woke late by p50 {At(0.5):0} ms, p99 {At(0.99):0} ms, max {lateness[^1]:0} ms; earliest " +
-            $"{lateness[0]:0} ms"));
-        Assert.Equal(events, woke.Select(c => c.Split(' ')[0]).Distinct().Count());
+            $"woke late by p50 {At(0.5):0} ms, p99 {At(0.99):0} ms, max {lateness[^1]:0} ms (a sample of " +
+            $"{lateness.Count}); earliest {lateness[0]:0} ms"));
         Assert.True(lateness[0] >= 0, $"one woke {lateness[0]} ms early");
+        Assert.Equal(events / 10, woke.Select(c => c.Split(' ')[0]).Distinct().Count());
         Assert.True(At(0.99) <= 5_000, $"p99 lateness {At(0.99)} ms");
     }
 
