@@ -135,9 +135,9 @@ public sealed class DurableReliabilityTests(WorkqCluster cluster, ITestOutputHel
         await WorkersAsync(1);
         await using var sink = await CallbackSink.StartAsync();
         var (canvas, token) = await cluster.CreateCanvasAsync("dt");
-        // Each sleeps until the time in its event, then tells the sink how late it woke, in milliseconds: every one that
-        // woke early, and a sample of a tenth of the others (10,000 requests would load the machine more than the
-        // wakes do).
+        // Each sleeps until the time in its event, then tells the sink how late it woke, in milliseconds: every one
+        // that woke early, and a sample of a tenth of the others (10,000 requests would load the machine more than
+        // the wakes do).
         await cluster.DeployAsync(canvas, "nap", $$"""
             var at = DateTimeOffset.Parse(Event!["at"]!.GetValue<string>(),
                 System.Globalization.CultureInfo.InvariantCulture);
