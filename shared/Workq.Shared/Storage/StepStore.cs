@@ -1,8 +1,6 @@
 using Dapper;
 using Npgsql;
 using Workq.Shared.Handlers.Messaging;
-using Workq.Shared.Handlers.Scripting;
-using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Storage;
 
@@ -12,7 +10,7 @@ namespace Workq.Shared.Storage;
 /// (<c>event_signals</c>, kept 24 h), and a suspended event's resume: a row of <c>scheduled_events</c> marked
 /// <c>sleeping</c> or <c>waiting</c>, which the dispatchers' pump publishes at its time as it publishes a delayed emit.
 /// </summary>
-public sealed class StepStore(NpgsqlDataSource db) : ICanvasData
+public sealed partial class StepStore(NpgsqlDataSource db) : ICanvasData
 {
     /// <summary>
     /// Durable operations of one process at once. A burst (10,000 events falling asleep) otherwise opens a connection
@@ -118,78 +116,6 @@ public sealed class StepStore(NpgsqlDataSource db) : ICanvasData
         return await connection.QuerySingleAsync<byte[]>(new CommandDefinition(
             "select value from event_steps where canvas = @canvas and event_id = @eventId and key = @key",
             new { canvas, eventId, key }, cancellationToken: cancellationToken));
-    }
-
-    /// <summary>
-    /// Ends a run in its <paramref name="suspension"/>, in one transaction, before its delivery is acked: the sleep's
-    /// end (or the wait's time-out) is kept under its key, where a run again of the event finds it (the first one kept
-    /// stays), and the event's resume is stored for the dispatchers' pump, due then. A wait whose signal was sent ahead
-    /// takes it now and is due at once. Answers when the event runs again; nothing is stored for a canvas deleted
-    /// since.
-    /// </summary>
-    public async Task<DateTimeOffset> SuspendAsync(
-        EventEnvelope envelope,
-        ReadOnlyMemory<byte> body,
-        Suspension suspension,
-        CancellationToken cancellationToken)
-    {
-        await slots.WaitAsync(cancellationToken);
-        using var slot = new Slot(slots);
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var (canvas, eventId) = (envelope.Canvas, envelope.Id);
-        if (!await AliveAsync(connection, transaction, canvas, envelope.CanvasIncarnation, cancellationToken))
-            return suspension.Until;
-        byte[]? signalled = null;
-        if (suspension.Kind == SuspensionKind.Wait)
-            signalled = await connection.QuerySingleOrDefaultAsync<byte[]>(new CommandDefinition("""
-                delete from event_signals
-                 where canvas = @canvas and event_id = @eventId and name = @name and sent_at > @since
-                returning value
-                """, new { canvas, eventId, name = suspension.WaitName, since = DateTime.UtcNow - EarlySignalLife },
-                transaction, cancellationToken: cancellationToken));
-        var (key, value) = signalled is not null
-            ? (suspension.Key, signalled)
-            : (suspension.Kind == SuspensionKind.Wait ? HandlerSteps.DeadlineKey(suspension.Key) : suspension.Key,
-                HandlerSteps.TimeJson(suspension.Until));
-        var kept = await connection.QuerySingleAsync<byte[]>(new CommandDefinition("""
-            insert into event_steps (canvas, event_id, key, value) values (@canvas, @eventId, @key, @value)
-                on conflict (canvas, event_id, key) do update set value = event_steps.value
-            returning value
-            """, new { canvas, eventId, key, value }, transaction, cancellationToken: cancellationToken));
-        var runAt = signalled is not null ? DateTimeOffset.UtcNow : HandlerSteps.ReadTime(kept);
-        await connection.ExecuteAsync(new CommandDefinition($"""
-            insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body,
-                ordering_key, batch_id, callback_of, resume, suspended, wait_name, wait_key)
-            select @eventId, @canvas, @worker, @enqueuedAt, @runAt, @depth, @traceParent, @body, @orderingKey,
-                @batchId, @callbackOf, @resume, @suspended, @waitName, @waitKey
-            -- Not "do nothing": the resume this run came from may still be there, its pump about to delete it as it
-            -- commits the publish. An update waits for that commit, then inserts; nothing would have been lost quietly.
-            on conflict (event_id) do update
-                set run_at = excluded.run_at, resume = excluded.resume, suspended = excluded.suspended,
-                    wait_name = excluded.wait_name, wait_key = excluded.wait_key
-              where scheduled_events.resume < excluded.resume;
-            select pg_notify('{ScheduledEventStore.Channel}', '');
-            """, new
-        {
-            eventId,
-            canvas,
-            worker = envelope.Worker,
-            enqueuedAt = envelope.EnqueuedAt.UtcDateTime,
-            runAt = runAt.UtcDateTime,
-            depth = envelope.Depth,
-            traceParent = envelope.TraceParent,
-            body = body.ToArray(),
-            orderingKey = envelope.OrderingKey,
-            batchId = envelope.BatchId,
-            callbackOf = envelope.CallbackOf,
-            resume = envelope.Resume + 1,
-            suspended = suspension.Status,
-            waitName = suspension.WaitName,
-            waitKey = suspension.Kind == SuspensionKind.Wait ? suspension.Key : null,
-        }, transaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
-        return runAt;
     }
 
     /// <summary>
