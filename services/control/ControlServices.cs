@@ -52,6 +52,7 @@ public static class ControlServices
         services.AddSingleton<ScheduledEventStore>();
         services.AddSingleton<BatchStore>();
         services.AddSingleton<StepStore>();
+        services.AddSingleton<DebounceStore>();
         services.AddScoped<Events.EventCancels>();
         services.AddEventStatus();
         services.AddHostedSingleton<EventStatusWaiters>();

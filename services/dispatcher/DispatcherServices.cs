@@ -29,6 +29,7 @@ public static class DispatcherServices
         services.AddSingleton<ScheduledEventStore>();
         services.AddSingleton<BatchStore>();
         services.AddSingleton<StepStore>();
+        services.AddSingleton<DebounceStore>();
         services.AddSingleton<ExchangeCheck>();
         services.AddHostedService<TopologyReconciler>();
         services.AddHostedService<UnhandledAndDeadLetterConsumer>();

@@ -15,6 +15,7 @@ public static class EmitterServices
         var services = builder.Services;
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<ScheduledEventStore>();
+        services.AddSingleton<DebounceStore>();
         services.AddSingleton<BatchStore>();
         services.AddEventStatus();
         services.AddSingleton<IEmitEdges, EmitEdges>();

@@ -29,6 +29,7 @@ public static class WorkerServices
         services.AddSingleton<ScheduledEventStore>();
         services.AddSingleton<BatchStore>();
         services.AddSingleton<StepStore>();
+        services.AddSingleton<DebounceStore>();
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<EmittedIds>();
         services.AddSingleton<HandlerEmitEdges>();

@@ -66,6 +66,12 @@ public sealed class RunnerFrameRecordsTests
                 Assert.Equal("[1]", System.Text.Encoding.UTF8.GetString(emit.Json.Span));
             }
             ),
+            ["Emit (debounced)"] = (EmitFrame.Type, o => new EmitFrame(5, 2, "index", "1"u8.ToArray(),
+                new EmitOptions(null, null, Debounce: new Debounce("doc", TimeSpan.FromSeconds(2), false,
+                    TimeSpan.FromSeconds(9)))).Write(o), p => Assert.Equal(
+                new EmitOptions(null, null, Debounce: new Debounce("doc", TimeSpan.FromSeconds(2), false,
+                    TimeSpan.FromSeconds(9))),
+                EmitFrame.Read(p).Options)),
             ["Done"] = (DoneFrame.Type, o => new DoneFrame(
                 6,
                 RunnerOutcome.Failed,

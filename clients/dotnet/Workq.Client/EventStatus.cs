@@ -6,7 +6,8 @@ namespace Workq.Client;
 /// An event's status (<see cref="WorkqControlClient.GetEventAsync"/>): <c>Status</c> is scheduled, queued, running,
 /// sleeping, waiting, completed, failed, timedOut, cancelled, deadLettered or quarantined; the last five fields are
 /// null until known. <c>RunAt</c> is when a scheduled event is due, when a sleeping one wakes, and when a waiting one
-/// times out; <c>WaitingFor</c> names the signal a waiting event waits for (null in every other status).
+/// times out; <c>WaitingFor</c> names the signal a waiting event waits for (null in every other status); a debounced
+/// run has its <c>Debounce</c>.
 /// </summary>
 public sealed record EventStatus(
     Guid Id,
@@ -19,7 +20,8 @@ public sealed record EventStatus(
     DateTimeOffset? FinishedAt,
     JsonNode? Result,
     string? Error,
-    string? WaitingFor = null)
+    string? WaitingFor = null,
+    EventDebounce? Debounce = null)
 {
     /// <summary>
     /// Completed, failed, timed out, cancelled, dead-lettered or quarantined: it will not change again (unless

@@ -6,6 +6,7 @@ namespace Workq.Client;
 /// One run of an event: the last runs of a worker, newest first. <c>Status</c> is completed, failed, cancelled,
 /// timedOut, or sleeping or waiting for a durable run that ended in a <c>Sleep</c> or <c>WaitFor</c>. Each resume of a
 /// sleeping or waiting event is a trace of its own: <c>Resume</c> is 0 for an event's first run, then 1, 2, ...
+/// A debounced run has its <c>Debounce</c> (its key and the emits it absorbed when it was published).
 /// </summary>
 public sealed record Trace(
     Guid EventId,
@@ -27,7 +28,8 @@ public sealed record Trace(
     int? Version = null,
     int Depth = 0,
     string? OrderingKey = null,
-    int Resume = 0)
+    int Resume = 0,
+    EventDebounce? Debounce = null)
 {
     /// <summary>The run's durable steps in the order they ended, replayed or run; empty when it used none.</summary>
     public IReadOnlyList<TraceStep> Steps { get; init; } = [];

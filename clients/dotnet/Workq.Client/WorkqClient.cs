@@ -40,12 +40,18 @@ public sealed class WorkqClient(
         string? idempotencyKey = null,
         CancellationToken ct = default)
     {
-        var query = new List<string>(2);
-        if (timing?.Delay is { } delay) query.Add(
-            "delaySeconds=" + delay.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        var query = new List<string>(6);
+        if (timing?.Delay is { } delay) query.Add("delaySeconds=" + Seconds(delay));
         else if (timing?.RunAt is { } runAt) query.Add(
             "runAt=" + Uri.EscapeDataString(runAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture)));
         if (timing?.OrderingKey is { } orderingKey) query.Add("orderingKey=" + Uri.EscapeDataString(orderingKey));
+        if (timing?.Debounce is { } debounce)
+        {
+            query.Add("debounceKey=" + Uri.EscapeDataString(debounce.Key));
+            query.Add("debounceSeconds=" + Seconds(debounce.Period));
+            if (debounce.Leading) query.Add("debounceMode=leading");
+            if (debounce.Max is { } max) query.Add("debounceMaxSeconds=" + Seconds(max));
+        }
         var path = WorkqTransport.Path("v1", "canvases", canvas, "workers", worker, "events") + (query.Count == 0
             ? ""
             : "?" + string.Join('&', query));
@@ -140,6 +146,10 @@ public sealed class WorkqClient(
             i.RunAt,
             i.OrderingKey)).ToList();
     }
+
+    /// <summary>A span in seconds as the API reads it: the shortest text that round-trips.</summary>
+    private static string Seconds(TimeSpan span) =>
+        span.TotalSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string NewKey() => Guid.NewGuid().ToString("N");
 

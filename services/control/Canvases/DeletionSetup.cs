@@ -22,7 +22,8 @@ public static class DeletionSetup
             .Owns<EventStatusStore>(perWorker: false)
             .Owns<QuarantineStore>(perWorker: false)
             .Owns<BatchStore>(perWorker: false)
-            .Owns<StepStore>(perWorker: false);
+            .Owns<StepStore>(perWorker: false)
+            .Owns<DebounceStore>(perWorker: true);
         services.AddSingleton<CanvasDeletion>();
         services.AddSingleton<WorkerDeletion>();
         return services;

@@ -5,8 +5,8 @@ using Workq.Shared.Storage;
 namespace Workq.Control.Events;
 
 /// <summary>
-/// An event's status (API.md, "Event status"); the last five are null until known, and <c>WaitingFor</c> is the signal
-/// a waiting event waits for.
+/// An event's status (API.md, "Event status"); the last five are null until known, <c>WaitingFor</c> is the signal
+/// a waiting event waits for, and <c>Debounce</c> a debounced run's key, mode and absorbed emits.
 /// </summary>
 public sealed record EventStatusView(
     Guid Id,
@@ -19,10 +19,11 @@ public sealed record EventStatusView(
     DateTimeOffset? FinishedAt,
     JsonNode? Result,
     string? Error,
-    string? WaitingFor)
+    string? WaitingFor,
+    EventDebounce? Debounce)
 {
     public static EventStatusView From(
         EventStatusRow row) => new(row.Id, row.Worker, row.Status, row.Attempts, row.EnqueuedAt, row.RunAt,
         row.StartedAt, row.FinishedAt, row.Result is null ? null : JsonText.ParseOrString(row.Result), row.Error,
-        row.WaitingFor);
+        row.WaitingFor, row.Debounce);
 }

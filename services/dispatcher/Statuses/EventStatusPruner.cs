@@ -6,12 +6,13 @@ namespace Workq.Dispatcher.Statuses;
 /// <summary>
 /// Drops event statuses past <c>WORKQ_EVENT_STATUS_RETENTION_HOURS</c>; finished batches, and the durable steps of
 /// events not written to since and not sleeping or waiting, past <c>WORKQ_BATCH_RETENTION_HOURS</c>. Idempotent, so any
-/// number of dispatchers may run it.
+/// number of dispatchers may run it. Debounce keys a day past their period, their run no longer waiting.
 /// </summary>
 public sealed class EventStatusPruner(
     EventStatusStore statuses,
     BatchStore batches,
     StepStore steps,
+    DebounceStore debounces,
     EventStatusOptions options,
     ILogger<EventStatusPruner> logger) : BackgroundService
 {
@@ -40,6 +41,8 @@ public sealed class EventStatusPruner(
                         options.BatchRetention.TotalHours);
                     var stepsPruned = await steps.PruneAsync(options.BatchRetention, stoppingToken);
                     if (stepsPruned > 0) logger.LogInformation("Pruned {Count} durable steps and signals", stepsPruned);
+                    var keysPruned = await debounces.PruneAsync(stoppingToken);
+                    if (keysPruned > 0) logger.LogInformation("Pruned {Count} debounce keys", keysPruned);
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {

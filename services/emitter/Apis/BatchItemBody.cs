@@ -12,4 +12,8 @@ public sealed record BatchItemBody(
     string? IdempotencyKey,
     double? DelaySeconds,
     string? RunAt,
-    string? OrderingKey);
+    string? OrderingKey,
+    string? DebounceKey,
+    double? DebounceSeconds,
+    string? DebounceMode,
+    double? DebounceMaxSeconds);

@@ -88,7 +88,7 @@ public static class BatchesApi
         if (!Guid.TryParse(id, out var batchId)) return NotABatchId(id);
         using var body = await BodyBuffer.ReadAsync(request, EmitApi.MaxBatchBytes, cancellationToken);
         if (body is null) return Problems.TooLarge(EmitApi.MaxBatchBytes, "the limit of a batch request, 32 MiB");
-        var parsed = EventBatch.Parse(body.Memory, options.MaxEventBytes, DateTimeOffset.UtcNow);
+        var parsed = EventBatch.Parse(body.Memory, options.MaxEventBytes, DateTimeOffset.UtcNow, members: true);
         if (parsed.Items is not { } items) return EmitApi.Refused(parsed);
         // Checked before anything is enqueued; the events join it after, while it has not finished.
         var found = await batches.FindAsync(canvas, batchId, cancellationToken);

@@ -1,9 +1,11 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Primitives;
 using Microsoft.OpenApi;
 using Workq.Emitter.Emitting;
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Http;
 using Workq.Shared.Messaging;
 
@@ -12,7 +14,8 @@ namespace Workq.Emitter.Apis;
 /// <summary>
 /// The query parameters and the <c>Idempotency-Key</c> header of a single emit, bound with <c>[AsParameters]</c> as
 /// text:
-/// <see cref="ParseIdempotencyKey"/> and <see cref="ParseSchedule"/> read them and names the one that is bad.
+/// <see cref="ParseIdempotencyKey"/>, <see cref="ParseSchedule"/> and <see cref="ParseDebounce"/> read them and
+/// name the one that is bad.
 /// </summary>
 public sealed record EmitQuery(
     [property: FromQuery(Name = EmitTime.Delay), ParsedAs(JsonSchemaType.Number), Range(0, 2_592_000)]
@@ -28,7 +31,21 @@ public sealed record EmitQuery(
     [property: FromHeader(Name = IdempotencyKeys.Header), ParsedAs(JsonSchemaType.String)]
     [property: MaxLength(IdempotencyKeys.MaxLength)]
     [property: Description("The same key on the canvas within 24 hours returns the first id.")]
-    StringValues? IdempotencyKey)
+    StringValues? IdempotencyKey,
+    [property: FromQuery(Name = "debounceKey"), MaxLength(OrderingKeys.MaxLength)]
+    [property: Description("Collapse the emits to the worker with this key within debounceSeconds into one run.")]
+    string? DebounceKey = null,
+    [property: FromQuery(Name = "debounceSeconds"), ParsedAs(JsonSchemaType.Number), Range(0, 86_400)]
+    [property: Description("The debounce period, over 0 and at most a day.")]
+    string? DebounceSeconds = null,
+    [property: FromQuery(Name = "debounceMode")]
+    [property: Description("trailing (the default: the last emit runs, a period after it) or leading (the first " +
+        "runs at once, the rest of the period is dropped).")]
+    string? DebounceMode = null,
+    [property: FromQuery(Name = "debounceMaxSeconds"), ParsedAs(JsonSchemaType.Number), Range(0, 2_592_000)]
+    [property: Description("How long trailing may hold the run back at most, from the first emit (default: ten " +
+        "periods).")]
+    string? DebounceMaxSeconds = null)
 {
     /// <summary>The one key of the <c>Idempotency-Key</c> header (null: none), or the problem with it.</summary>
     public (string? Key, string? Problem) ParseIdempotencyKey()
@@ -39,6 +56,31 @@ public sealed record EmitQuery(
         return IdempotencyKeys.Problem(key) is { } problem
             ? (null, $"{IdempotencyKeys.Header}: {problem}")
             : (key, null);
+    }
+
+    /// <summary>
+    /// The emit's debounce (null: none), or the problem naming its parameter; a debounce does not take a time of its
+    /// own.
+    /// </summary>
+    public (Debounce? Debounce, string? Problem) ParseDebounce()
+    {
+        double? seconds = null, maxSeconds = null;
+        if (DebounceSeconds is not null)
+        {
+            if (!double.TryParse(DebounceSeconds, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed))
+                return (null, "debounceSeconds must be a number of seconds.");
+            seconds = parsed;
+        }
+        if (DebounceMaxSeconds is not null)
+        {
+            if (!double.TryParse(DebounceMaxSeconds, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed))
+                return (null, "debounceMaxSeconds must be a number of seconds.");
+            maxSeconds = parsed;
+        }
+        var (debounce, problem) = Debounces.Parse(DebounceKey, seconds, DebounceMode, maxSeconds);
+        if (debounce is not null && (DelaySeconds is not null || RunAt is not null))
+            return (null, Debounces.NoTime);
+        return (debounce, problem);
     }
 
     /// <summary>

@@ -43,7 +43,7 @@ public sealed record BatchRequest(
                     var start = (int)reader.TokenStartIndex;
                     reader.Skip();
                     events = EventBatch.Parse(body[start..(int)reader.BytesConsumed], maxEventBytes, now,
-                        allowEmpty: true);
+                        allowEmpty: true, members: true);
                     if (events.Value.Items is null) return (null, events.Value);
                 }
                 else if (reader.ValueTextEquals("onComplete"u8) || reader.ValueTextEquals("onSuccess"u8))

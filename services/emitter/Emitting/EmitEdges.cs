@@ -1,3 +1,4 @@
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 
@@ -8,6 +9,7 @@ public sealed class EmitEdges(
     EventPublisher publisher,
     IdempotencyStore idempotency,
     ScheduledEventStore scheduled,
+    DebounceStore debounces,
     EventStatusRecorder statuses,
     BatchStore batches) : IEmitEdges
 {
@@ -32,6 +34,19 @@ public sealed class EmitEdges(
         int maxPerWorker,
         CancellationToken cancellationToken) =>
         scheduled.ScheduleAsync(canvas, canvasIncarnation, events, maxPerWorker, cancellationToken);
+
+    public Task<DebounceOutcome> DebounceAsync(
+        EventEnvelope envelope,
+        ReadOnlyMemory<byte> body,
+        Debounce debounce,
+        string? idempotencyKey,
+        int maxScheduled,
+        CancellationToken cancellationToken) =>
+        debounces.EmitAsync(envelope, body, debounce, idempotencyKey, maxScheduled, cancellationToken);
+
+    public Task ReleaseDebounceAsync(string canvas, string worker, string key, Guid id,
+        CancellationToken cancellationToken) =>
+        debounces.ReleaseAsync(canvas, worker, key, id, cancellationToken);
 
     public IReadOnlyList<Task> PublishInOrder(
         IReadOnlyList<(EventEnvelope Envelope, ReadOnlyMemory<byte> Body)> events,

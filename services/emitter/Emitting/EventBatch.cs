@@ -6,7 +6,8 @@ using Workq.Shared.Messaging;
 namespace Workq.Emitter.Emitting;
 
 /// <summary>
-/// Parses <c>[{"worker", "event", "idempotencyKey"?, "delaySeconds"?, "runAt"?, "orderingKey"?}]</c> with a
+/// Parses <c>[{"worker", "event", "idempotencyKey"?, "delaySeconds"?, "runAt"?, "orderingKey"?, "debounceKey"?,
+/// "debounceSeconds"?, "debounceMode"?, "debounceMaxSeconds"?}]</c> with a
 /// forward-only reader, rejecting the whole batch on the first bad item.
 /// </summary>
 public static class EventBatch
@@ -15,8 +16,9 @@ public static class EventBatch
 
     /// <param name="now">What <c>delaySeconds</c> counts from and <c>runAt</c> is checked against.</param>
     /// <param name="allowEmpty">An empty array is a batch of none (a batch's events), not a 400.</param>
+    /// <param name="members">The items join a batch: a debounced one is refused (it may be another emit's run).</param>
     public static BatchParse Parse(ReadOnlyMemory<byte> body, int maxEventBytes, DateTimeOffset now,
-        bool allowEmpty = false)
+        bool allowEmpty = false, bool members = false)
     {
         var reader = new Utf8JsonReader(
             body.Span,
@@ -35,8 +37,9 @@ public static class EventBatch
                 if (index == MaxItems) return BatchParse.Invalid($"A batch holds at most {MaxItems} items.");
                 if (reader.TokenType != JsonTokenType.StartObject) return BatchParse.Invalid(
                     $"Item {index} must be an object with \"worker\" and \"event\".");
-                string? worker = null, key = null, runAt = null, orderingKey = null;
-                double? delaySeconds = null;
+                string? worker = null, key = null, runAt = null, orderingKey = null, debounceKey = null,
+                    debounceMode = null;
+                double? delaySeconds = null, debounceSeconds = null, debounceMaxSeconds = null;
                 ReadOnlyMemory<byte>? evt = null;
                 var seen = 0;
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
@@ -105,6 +108,25 @@ public static class EventBatch
                         if (OrderingKeys.Problem(orderingKey) is { } orderingProblem) return BatchParse.Invalid(
                             $"Item {index}: \"orderingKey\": {orderingProblem}");
                     }
+                    else if (field is 7 or 9)
+                    {
+                        reader.Read();
+                        if (reader.TokenType == JsonTokenType.Null) continue;
+                        if (reader.TokenType != JsonTokenType.String) return BatchParse.Invalid(
+                            $"Item {index}: \"{Fields[field]}\" must be a string.");
+                        if (field == 7) debounceKey = TenantText.GetString(ref reader);
+                        else debounceMode = TenantText.GetString(ref reader);
+                    }
+                    else if (field is 8 or 10)
+                    {
+                        reader.Read();
+                        if (reader.TokenType == JsonTokenType.Null) continue;
+                        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var seconds))
+                            return BatchParse.Invalid(
+                                $"Item {index}: \"{Fields[field]}\" must be a number of seconds.");
+                        if (field == 8) debounceSeconds = seconds;
+                        else debounceMaxSeconds = seconds;
+                    }
                     else
                     {
                         reader.Read();
@@ -119,7 +141,15 @@ public static class EventBatch
                     ? (null, null)
                     : EmitTime.Resolve(delaySeconds, runAt, now);
                 if (timeProblem is not null) return BatchParse.Invalid($"Item {index}: {timeProblem}");
-                items.Add(new BatchItem(worker!, evt.Value, key, at, orderingKey));
+                var (debounce, debounceProblem) =
+                    Debounces.Parse(debounceKey, debounceSeconds, debounceMode, debounceMaxSeconds);
+                if (debounceProblem is not null) return BatchParse.Invalid($"Item {index}: {debounceProblem}");
+                if (debounce is not null && at is not null)
+                    return BatchParse.Invalid($"Item {index}: {Debounces.NoTime}");
+                if (debounce is not null && members) return BatchParse.Invalid(
+                    $"Item {index}: a batch's events cannot be debounced: a debounced emit may become another emit's " +
+                    "run, which the batch would then wait for.");
+                items.Add(new BatchItem(worker!, evt.Value, key, at, orderingKey, debounce));
                 previousWorker = worker;
             }
             reader.Read();
@@ -141,7 +171,7 @@ public static class EventBatch
     /// The fields of an item, by the number <see cref="Field"/> gives them (0: one it does not take).
     /// </summary>
     private static readonly string[] Fields = ["", "worker", "event", "idempotencyKey", EmitTime.Delay, EmitTime
-        .RunAt, "orderingKey"];
+        .RunAt, "orderingKey", "debounceKey", "debounceSeconds", "debounceMode", "debounceMaxSeconds"];
 
     private static int Field(ref Utf8JsonReader reader) =>
         reader.ValueTextEquals("worker"u8) ? 1
@@ -150,6 +180,10 @@ public static class EventBatch
         : reader.ValueTextEquals("delaySeconds"u8) ? 4
         : reader.ValueTextEquals("runAt"u8) ? 5
         : reader.ValueTextEquals("orderingKey"u8) ? 6
+        : reader.ValueTextEquals("debounceKey"u8) ? 7
+        : reader.ValueTextEquals("debounceSeconds"u8) ? 8
+        : reader.ValueTextEquals("debounceMode"u8) ? 9
+        : reader.ValueTextEquals("debounceMaxSeconds"u8) ? 10
         : 0;
 
     /// <summary>Checks that the body is exactly one well-formed JSON value, without building a document.</summary>

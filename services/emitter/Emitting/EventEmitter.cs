@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Workq.Shared.Configuration;
+using Workq.Shared.Handlers;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 
@@ -7,7 +8,8 @@ namespace Workq.Emitter.Emitting;
 
 /// <summary>
 /// Enqueues events for the emit API as its <see cref="EmitPlan"/> says: claims idempotency keys (one round trip for a
-/// whole batch, and only when keys were given), stores the delayed ones (one round trip, only when there are any), then
+/// whole batch, and only when keys were given), collapses the debounced ones into their keys' runs (a transaction
+/// each), stores the delayed ones (one round trip, only when there are any), then
 /// publishes every new immediate event at once and waits for all confirms. Everything is for the canvas
 /// incarnation the caller was authorized for: its events carry it, and nothing is stored for it once it is deleted.
 /// </summary>
@@ -31,6 +33,30 @@ public sealed class EventEmitter(IEmitEdges edges, TimeProvider time, EmitLimits
             ? request.Id!
             : traceParent ?? NewTraceParent();
         var delayed = new List<ScheduledEvent>();
+        List<(string Worker, string Key, Guid Id)>? leading = null;
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (!publish[i] || items[i].Debounce is not { } debounce) continue;
+            var envelope = Envelope(canvas, incarnation, items[i], results[i].Id, enqueuedAt, traceParent, batch);
+            DebounceOutcome outcome;
+            try
+            {
+                outcome = await edges.DebounceAsync(envelope, items[i].Event, debounce,
+                    TenantText.Store(items[i].IdempotencyKey), options.MaxScheduledPerWorker, CancellationToken.None);
+            }
+            catch
+            {
+                await edges.ReleaseAsync(canvas, claims, CancellationToken.None);
+                throw;
+            }
+            results[i] = new Emitted(outcome.Id, outcome.EnqueuedAt);
+            if (outcome.RunAt is { } due)
+                edges.RecordStatus(EventStatusUpdate.Scheduled(
+                    envelope with { Id = outcome.Id, EnqueuedAt = outcome.EnqueuedAt }, due));
+            // A leading run starts now: published below with the others, its key given back if that fails.
+            publish[i] = outcome.Started && !debounce.Trailing;
+            if (publish[i]) (leading ??= []).Add((items[i].Worker, debounce.Key, outcome.Id));
+        }
         for (var i = 0; i < items.Count; i++)
         {
             if (!publish[i] || items[i].RunAt is not { } runAt) continue;
@@ -82,6 +108,9 @@ public sealed class EventEmitter(IEmitEdges edges, TimeProvider time, EmitLimits
             for (int i = 0, p = 0; i < items.Count; i++)
                 if (publish[i] && !pending[p++].IsCompletedSuccessfully) failed.Add(results[i].Id);
             await edges.ReleaseAsync(canvas, claims.FindAll(c => failed.Contains(c.Id)), CancellationToken.None);
+            foreach (var run in leading ?? [])
+                if (failed.Contains(run.Id))
+                    await edges.ReleaseDebounceAsync(canvas, run.Worker, run.Key, run.Id, CancellationToken.None);
             throw;
         }
         var enqueued = RecordQueued(canvas, incarnation, enqueuedAt, items, results, publish, pending);
@@ -142,7 +171,7 @@ public sealed class EventEmitter(IEmitEdges edges, TimeProvider time, EmitLimits
         string traceParent,
         BatchTarget? batch) =>
         new(id, canvas, item.Worker, enqueuedAt, Depth: 0, traceParent, item.OrderingKey, incarnation,
-            BatchId: batch?.Id);
+            BatchId: batch?.Id, DebounceKey: item.Debounce?.Key, Absorbed: item.Debounce is null ? 0 : 1);
 
     private static string NewTraceParent() => $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";
 }

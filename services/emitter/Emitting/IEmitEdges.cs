@@ -1,3 +1,4 @@
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 
@@ -27,6 +28,18 @@ public interface IEmitEdges
         IReadOnlyList<ScheduledEvent> events,
         int maxPerWorker,
         CancellationToken cancellationToken);
+
+    /// <summary>Collapses a debounced emit into its key's run, or starts one (API.md "Debounce").</summary>
+    Task<DebounceOutcome> DebounceAsync(
+        EventEnvelope envelope,
+        ReadOnlyMemory<byte> body,
+        Debounce debounce,
+        string? idempotencyKey,
+        int maxScheduled,
+        CancellationToken cancellationToken);
+
+    /// <summary>Gives back the key of a leading run that could not be published.</summary>
+    Task ReleaseDebounceAsync(string canvas, string worker, string key, Guid id, CancellationToken cancellationToken);
 
     /// <summary>
     /// Publishes the events, those of one worker and ordering key one after another; the tasks follow their order.

@@ -119,6 +119,7 @@ public sealed partial class WorkerConsumer
         var attempt = delivery.Attempt;
         var suspect = delivery.Suspect;
         var requeues = 0;
+        if (await SupersededAsync(envelope, attempt)) return true;
         while (true)
         {
             if (lanesBroken) return false;

@@ -184,6 +184,11 @@ public sealed partial class WorkerConsumer(
                 services.Cancelled.Forget(canvas, worker, envelope.Id);
                 return;
             }
+            if (await SupersededAsync(envelope, attempt))
+            {
+                requeue = false;
+                return;
+            }
             // The body is only valid until this callback returns, and everything below completes before it does.
             var suspect = EventHeaders.String(delivery.BasicProperties.Headers, EventHeaders.CrashSuspect) is not null;
             var startedAt = DateTimeOffset.UtcNow;
@@ -218,6 +223,18 @@ public sealed partial class WorkerConsumer(
         {
             await settler.FinishAsync(delivery.DeliveryTag, requeue);
         }
+    }
+
+    /// <summary>
+    /// A redelivery (only those: a query each) of a run that suspended before its ack was lost: stale, acked unrun,
+    /// since the event goes on from its stored resume (run twice at once, a step not yet kept would run twice).
+    /// </summary>
+    private async Task<bool> SupersededAsync(EventEnvelope envelope, int attempt)
+    {
+        if (attempt == 1 || !await services.Steps.SupersededAsync(envelope, stopping.Token)) return false;
+        logger.LogInformation("Event {EventId} of {Canvas}/{Worker} was redelivered after it suspended; it goes on " +
+            "from its resume", envelope.Id, canvas, worker);
+        return true;
     }
 
     /// <summary>

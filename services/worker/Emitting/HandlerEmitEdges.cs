@@ -15,4 +15,5 @@ public sealed record HandlerEmitEdges(
     BatchStore Batches,
     IdempotencyStore Idempotency,
     EmittedIds Kept,
-    StepStore Steps);
+    StepStore Steps,
+    DebounceStore Debounces);

@@ -89,6 +89,15 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
             throw new ArgumentException($"Emit refused: orderingKey: {keyProblem}");
         if (options.IdempotencyKey is { } given && IdempotencyKeys.Problem(given) is { } idempotencyProblem)
             throw new ArgumentException($"Emit refused: idempotencyKey: {idempotencyProblem}");
+        if (options.Debounce is { } debounced)
+        {
+            if (Debounces.Problem(debounced) is { } debounceProblem)
+                throw new ArgumentException($"Emit refused: debounce: {debounceProblem}");
+            if (runAt is not null) throw new ArgumentException(
+                "Emit refused: a debounced emit takes no delay or runAt: its period says when it runs.");
+            if (options.InBatch) throw new ArgumentException(
+                "Emit refused: a debounced emit cannot join the batch (inBatch): it may become another emit's run.");
+        }
         var batchId = options.InBatch
             ? parent.BatchId ?? throw new ArgumentException(
                 $"Emit refused: inBatch: event {parent.Id} belongs to no batch (Meta.BatchId is null).")
@@ -99,6 +108,8 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
         var envelope = Child(worker, id, now, options.OrderingKey) with
         {
             BatchId = batchId,
+            DebounceKey = options.Debounce?.Key,
+            Absorbed = options.Debounce is null ? 0 : 1,
         };
         var key = options.IdempotencyKey is { } explicitKey ? TenantText.Store(explicitKey)! : KeyOf(envelope.Id);
         if (options.IdempotencyKey is not null)
@@ -110,6 +121,7 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
         }
         else if (again && (await edges.Idempotency.HeldAsync(parent.Canvas, [key], cancellationToken)).Count > 0)
             return Record(worker, envelope.Id);
+        Guid runId;
         try
         {
             // The batch waits for the event before it exists: the batch cannot finish without it (its parent, a
@@ -117,7 +129,10 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
             if (batchId is { } batch) await JoinAsync(batch, [(envelope.Id, worker)], close: false, cancellationToken);
             try
             {
-                await PublishOrScheduleAsync(envelope, eventJson, runAt, cancellationToken);
+                runId = options.Debounce is { } debounce
+                    ? await DebounceAsync(envelope, eventJson, debounce,
+                        options.IdempotencyKey is null ? null : key, cancellationToken)
+                    : await PublishOrScheduleAsync(envelope, eventJson, runAt, cancellationToken);
             }
             catch when (batchId is { } joined)
             {
@@ -131,8 +146,8 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
             throw;
         }
         if (options.IdempotencyKey is null)
-            lock (gate) (published ??= []).Add((key, envelope.Id));
-        return Record(worker, envelope.Id);
+            lock (gate) (published ??= []).Add((key, runId));
+        return Record(worker, runId);
     }
 
     public async Task<Guid> EmitBatchAsync(
@@ -350,7 +365,7 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
         parent.CanvasIncarnation,
         worker == parent.Worker ? parent.WorkerIncarnation : 0);
 
-    private async Task PublishOrScheduleAsync(
+    private async Task<Guid> PublishOrScheduleAsync(
         EventEnvelope envelope,
         ReadOnlyMemory<byte> eventJson,
         DateTimeOffset? runAt,
@@ -370,6 +385,36 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
         {
             await edges.Publisher.PublishAsync(envelope, eventJson, cancellationToken);
             edges.Statuses.Record(EventStatusUpdate.Queued(envelope));
+        }
+        return envelope.Id;
+    }
+
+    /// <summary>
+    /// A debounced emit (API.md "Debounce"): collapsed into its key's run, whose id it answers, or the start of one (a
+    /// leading run published now, its key given back if that fails).
+    /// </summary>
+    private async Task<Guid> DebounceAsync(
+        EventEnvelope envelope,
+        ReadOnlyMemory<byte> eventJson,
+        Debounce debounce,
+        string? idempotencyKey,
+        CancellationToken cancellationToken)
+    {
+        var outcome = await edges.Debounces.EmitAsync(envelope, eventJson, debounce, idempotencyKey,
+            limits.MaxScheduledPerWorker, cancellationToken);
+        if (outcome.RunAt is { } due)
+            edges.Statuses.Record(EventStatusUpdate.Scheduled(
+                envelope with { Id = outcome.Id, EnqueuedAt = outcome.EnqueuedAt }, due));
+        if (!outcome.Started || debounce.Trailing) return outcome.Id;
+        try
+        {
+            return await PublishOrScheduleAsync(envelope, eventJson, null, cancellationToken);
+        }
+        catch
+        {
+            await edges.Debounces.ReleaseAsync(envelope.Canvas, envelope.Worker, debounce.Key, envelope.Id,
+                CancellationToken.None);
+            throw;
         }
     }
 

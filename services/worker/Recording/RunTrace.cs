@@ -75,6 +75,13 @@ public sealed record RunTrace(
             }
             writer.WriteNumber("depth", Envelope.Depth);
             if (Envelope.OrderingKey is not null) writer.WriteString("orderingKey", Envelope.OrderingKey);
+            if (Envelope.DebounceKey is not null)
+            {
+                writer.WriteStartObject("debounce");
+                writer.WriteString("key", Envelope.DebounceKey);
+                writer.WriteNumber("absorbed", Envelope.Absorbed);
+                writer.WriteEndObject();
+            }
             writer.WriteString("enqueuedAt", Envelope.EnqueuedAt);
             writer.WriteString("startedAt", StartedAt);
             writer.WriteString("finishedAt", FinishedAt);

@@ -219,17 +219,24 @@ public sealed class FrameOutput(Stream stream, bool synchronous = false) : IAsyn
         }
 
         /// <summary>
-        /// An emit's options: a flag byte (1 delay, 2 run-at, 4 in the batch), then the delay's ticks and the run-at's
-        /// UTC ticks; then its ordering key, its idempotency key and its step.
+        /// An emit's options: a flag byte (1 delay, 2 run-at, 4 in the batch, 8 debounced), then the delay's ticks and
+        /// the run-at's UTC ticks; then its ordering key, its idempotency key and its step; then, debounced, its key,
+        /// its period's ticks, 1 for trailing (0 leading) and its cap's ticks.
         /// </summary>
         public readonly void Options(Messaging.EmitOptions options)
         {
-            Byte((byte)((options.Delay is null ? 0 : 1) | (options.RunAt is null ? 0 : 2) | (options.InBatch ? 4 : 0)));
+            Byte((byte)((options.Delay is null ? 0 : 1) | (options.RunAt is null ? 0 : 2) | (options.InBatch ? 4 : 0)
+                | (options.Debounce is null ? 0 : 8)));
             Long(options.Delay?.Ticks ?? 0);
             Long(options.RunAt?.UtcTicks ?? 0);
             String(options.OrderingKey);
             String(options.IdempotencyKey);
             String(options.Step);
+            if (options.Debounce is not { } debounce) return;
+            String(debounce.Key ?? "");
+            Long(debounce.Period.Ticks);
+            Bool(debounce.Trailing);
+            Long(debounce.Max.Ticks);
         }
 
         public void Dispose()

@@ -66,15 +66,24 @@ public ref struct FrameReader(ReadOnlySpan<byte> payload, string frame)
         var orderingKey = String();
         var idempotencyKey = String();
         var step = String();
-        if (flags > 7) throw Broken($"emit flags {flags}");
+        if (flags > 15) throw Broken($"emit flags {flags}");
         if ((flags & 2) != 0 && runAt is < 0 or > 3_155_378_975_999_999_999) throw Broken($"a run-at of {runAt} ticks");
+        Messaging.Debounce? debounce = null;
+        if ((flags & 8) != 0)
+        {
+            var (key, period, trailing, max) = (Text("debounce key"), Long(), Bool(), Long());
+            // The worker checks the debounce's bounds; a negative span is no debounce at all.
+            if (period < 0 || max < 0) throw Broken($"a debounce of {period}/{max} ticks");
+            debounce = new Messaging.Debounce(key, TimeSpan.FromTicks(period), trailing, TimeSpan.FromTicks(max));
+        }
         return new Messaging.EmitOptions(
             (flags & 1) != 0 ? TimeSpan.FromTicks(delay) : null,
             (flags & 2) != 0 ? new DateTimeOffset(runAt, TimeSpan.Zero) : null,
             orderingKey,
             (flags & 4) != 0,
             idempotencyKey,
-            step);
+            step,
+            debounce);
     }
 
     /// <summary>Every field has been read: bytes left over mean the two sides do not agree on the frame.</summary>

@@ -125,7 +125,9 @@ public class HandlerGlobals(
     /// the two, up to 30 days ahead); with an <paramref name="orderingKey"/>, it runs after the events emitted to that
     /// worker earlier with the same key, one at a time. <paramref name="inBatch"/> adds it to this event's batch, which
     /// then waits for it too. Its id is made from this event's id and the emit's place in the run, so a run again (a
-    /// retry, a redelivery) emits it once; an <paramref name="idempotencyKey"/> takes that place.
+    /// retry, a redelivery) emits it once; an <paramref name="idempotencyKey"/> takes that place. With a
+    /// <paramref name="debounce"/> (a key and a period), the emits of that key within the period collapse into one run,
+    /// of the last, a period after the last emit (at most ten periods after the first): the id is that run's.
     /// </summary>
     public async Task<Guid> Emit(
         string worker,
@@ -134,7 +136,8 @@ public class HandlerGlobals(
         DateTimeOffset? runAt = null,
         string? orderingKey = null,
         bool inBatch = false,
-        string? idempotencyKey = null)
+        string? idempotencyKey = null,
+        (string key, TimeSpan period)? debounce = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(worker);
         ThrowIfFinished("Emit");
@@ -142,7 +145,8 @@ public class HandlerGlobals(
         var id = await emitter.EmitAsync(
                 worker,
                 json,
-                new EmitOptions(delay, runAt, orderingKey, inBatch, idempotencyKey, HandlerSteps.Current),
+                new EmitOptions(delay, runAt, orderingKey, inBatch, idempotencyKey, HandlerSteps.Current,
+                    debounce is { } d ? Debounce.Of(d.key, d.period) : null),
                 CancellationToken)
             .ConfigureAwait(false);
         Record(worker, id);

@@ -5,7 +5,8 @@ namespace Workq.Shared.Messaging;
 /// canvas and worker, 0 where not known (an emit names its worker, not an incarnation of it; an event from before
 /// incarnations names neither). <c>BatchId</c> is the batch the event belongs to (API.md "Batches"), <c>CallbackOf</c>
 /// the batch whose callback it is; null for an event outside batches. <c>Resume</c> counts the times a durable event
-/// has resumed from a sleep or a wait (API.md "Durable handlers"), 0 on its first run.
+/// has resumed from a sleep or a wait (API.md "Durable handlers"), 0 on its first run. A debounced event carries its
+/// <c>DebounceKey</c> and how many emits it <c>Absorbed</c> when it was published (API.md "Debounce").
 /// </summary>
 public readonly record struct EventEnvelope(
     Guid Id,
@@ -19,7 +20,9 @@ public readonly record struct EventEnvelope(
     long WorkerIncarnation = 0,
     Guid? BatchId = null,
     Guid? CallbackOf = null,
-    int Resume = 0)
+    int Resume = 0,
+    string? DebounceKey = null,
+    int Absorbed = 0)
 {
     /// <summary>
     /// False for an event of another incarnation of its canvas or worker than these: one deleted since, whose events

@@ -43,6 +43,9 @@ public static class EventHeaders
     public const string BatchCallback = "workq-batch-callback";
     /// <summary>How many times a durable event has resumed from a sleep or a wait (absent: none).</summary>
     public const string Resume = "workq-resume";
+    /// <summary>A debounced event's key, and the emits it absorbed when it was published (API.md "Debounce").</summary>
+    public const string DebounceKey = "workq-debounce-key";
+    public const string Absorbed = "workq-debounce-absorbed";
 
     /// <summary>The message properties of an event, with a header table of its own (callers may add to it).</summary>
     public static BasicProperties Create(in EventEnvelope envelope, int attempt = 1)
@@ -77,6 +80,11 @@ public static class EventHeaders
         if (envelope.BatchId is { } batch) headers[Batch] = batch.ToString();
         if (envelope.CallbackOf is { } callbackOf) headers[BatchCallback] = callbackOf.ToString();
         if (envelope.Resume > 0) headers[Resume] = envelope.Resume;
+        if (envelope.DebounceKey is not null)
+        {
+            headers[DebounceKey] = envelope.DebounceKey;
+            headers[Absorbed] = envelope.Absorbed;
+        }
         return headers;
     }
 
@@ -106,7 +114,9 @@ public static class EventHeaders
             Long(headers, WorkerIncarnation) ?? 0,
             Id(headers, Batch),
             Id(headers, BatchCallback),
-            (int)Math.Clamp(Long(headers, Resume) ?? 0, 0, int.MaxValue));
+            (int)Math.Clamp(Long(headers, Resume) ?? 0, 0, int.MaxValue),
+            String(headers, DebounceKey),
+            (int)Math.Clamp(Long(headers, Absorbed) ?? 0, 0, int.MaxValue));
     }
 
     /// <summary>A header holding an id; null when absent or not one.</summary>

@@ -1,6 +1,9 @@
 namespace Workq.Shared.Storage;
 
-/// <summary>The event status of API.md, as stored; <c>WaitingFor</c>, the signal a waiting event waits for.</summary>
+/// <summary>
+/// The event status of API.md, as stored; <c>WaitingFor</c>, the signal a waiting event waits for; <c>Debounce</c>, a
+/// debounced run's key, mode and absorbed emits.
+/// </summary>
 public sealed record EventStatusRow(
     Guid Id,
     string Worker,
@@ -12,4 +15,5 @@ public sealed record EventStatusRow(
     DateTimeOffset? FinishedAt,
     string? Result,
     string? Error,
-    string? WaitingFor = null);
+    string? WaitingFor = null,
+    EventDebounce? Debounce = null);

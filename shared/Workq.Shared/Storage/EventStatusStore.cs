@@ -2,6 +2,7 @@ using Dapper;
 using Npgsql;
 using NpgsqlTypes;
 using Workq.Shared.Handlers;
+using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Storage;
 
@@ -347,7 +348,35 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
                     UnhandledStore.Utc(resume.EnqueuedAt), Utc(resume.RunAt), null, null, null, null,
                     resume.WaitingFor);
         }
+        if (rows.Count > 0) await DebouncedAsync(connection, canvas, rows, cancellationToken);
         return rows;
+    }
+
+    /// <summary>
+    /// A debounced run's key, mode and the emits it absorbed (API.md "Debounce"), while its key's row is kept; a
+    /// trailing one still scheduled is due when its row says, which each emit of its period moves.
+    /// </summary>
+    private static async Task DebouncedAsync(
+        NpgsqlConnection connection,
+        string canvas,
+        Dictionary<Guid, EventStatusRow> rows,
+        CancellationToken cancellationToken)
+    {
+        var debounced = await connection.QueryAsync<(Guid EventId, string Key, bool Trailing, int Absorbed,
+            DateTime? RunAt)>(new CommandDefinition("""
+            select d.event_id, d.debounce_key, d.is_trailing, d.absorbed, r.run_at
+              from debounces d left join scheduled_events r on r.event_id = d.event_id and r.canvas = d.canvas
+             where d.canvas = @canvas and d.event_id = any(@ids)
+            """, new { canvas, ids = rows.Keys.ToArray() }, cancellationToken: cancellationToken));
+        foreach (var d in debounced)
+        {
+            var row = rows[d.EventId];
+            rows[d.EventId] = row with
+            {
+                RunAt = row.Status == EventStatuses.Scheduled && d.RunAt is { } due ? Utc(due) : row.RunAt,
+                Debounce = new EventDebounce(d.Key, d.Trailing ? Debounces.Trailing : Debounces.Leading, d.Absorbed),
+            };
+        }
     }
 
     /// <summary>

@@ -102,10 +102,12 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
         // publish fails, and it is quarantined.
         var rows = (await connection.QueryAsync<(Guid EventId, string Canvas, string Worker, DateTime EnqueuedAt,
             DateTime RunAt, int Depth, string? TraceParent, byte[] Body,
-            string? OrderingKey, long Incarnation, Guid? BatchId, Guid? CallbackOf, int Resume)>(
+            string? OrderingKey, long Incarnation, Guid? BatchId, Guid? CallbackOf, int Resume, string? DebounceKey,
+            int Absorbed)>(
             new CommandDefinition("""
                 select s.event_id, s.canvas, s.worker, s.enqueued_at, s.run_at, s.depth, s.trace_parent, s.body,
-                    s.ordering_key, coalesce(c.incarnation, 0), s.batch_id, s.callback_of, s.resume
+                    s.ordering_key, coalesce(c.incarnation, 0), s.batch_id, s.callback_of, s.resume, s.debounce_key,
+                    s.absorbed
                   from scheduled_events s left join canvases c on c.name = s.canvas
                  where s.run_at <= @now and not coalesce(c.deleting, false) order by s.run_at, s.seq limit @limit for
                      update of s skip locked
@@ -128,7 +130,9 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
                 r.Incarnation,
                 BatchId: r.BatchId,
                 CallbackOf: r.CallbackOf,
-                Resume: r.Resume),
+                Resume: r.Resume,
+                DebounceKey: r.DebounceKey,
+                Absorbed: r.Absorbed),
             UnhandledStore.Utc(r.RunAt), r.Body));
         var outcome = await publish(due);
         await connection.ExecuteAsync(new CommandDefinition("""

@@ -437,6 +437,25 @@ public static class Schema
         alter table batch_finishes add column if not exists errors text[];
         alter table scheduled_events add column if not exists batch_id uuid;
         alter table scheduled_events add column if not exists callback_of uuid;
+
+        -- Debounce (DebounceStore, docs/DESIGN.md "Debounce"): a key's current run (a trailing one is a
+        -- scheduled_events row that each emit of the period moves and refills), its mode, the end of its period and the
+        -- latest a trailing run may be held to, and the emits it absorbed.
+        create table if not exists debounces (
+            canvas text collate "C" not null,
+            worker text collate "C" not null,
+            debounce_key text collate "C" not null,
+            event_id uuid not null,
+            enqueued_at timestamptz not null,
+            is_trailing boolean not null,
+            until_at timestamptz not null,
+            max_at timestamptz not null,
+            absorbed int not null,
+            primary key (canvas, worker, debounce_key));
+        create index if not exists debounces_by_event on debounces (event_id);
+        create index if not exists debounces_by_until on debounces using brin (until_at);
+        alter table scheduled_events add column if not exists debounce_key text;
+        alter table scheduled_events add column if not exists absorbed int not null default 0;
         """;
 
     public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

@@ -138,7 +138,10 @@ public sealed partial class StepStore
             on conflict (event_id) do update
                 set run_at = excluded.run_at, resume = excluded.resume, suspended = excluded.suspended,
                     wait_name = excluded.wait_name, wait_key = excluded.wait_key
-              where scheduled_events.resume < excluded.resume
+              where scheduled_events.resume < excluded.resume;
+            -- The suspension's mark: a redelivery of this run, its ack lost, is stale (SupersededAsync).
+            insert into event_steps (canvas, event_id, key, value) values (@canvas, @eventId, @mark, '\x31')
+                on conflict do nothing;
             """, new
         {
             eventId,
@@ -156,6 +159,7 @@ public sealed partial class StepStore
             suspended = suspension.Status,
             waitName = suspension.WaitName,
             waitKey = suspension.Kind == SuspensionKind.Wait ? suspension.Key : null,
+            mark = ResumeMark(envelope.Resume + 1),
         }, transaction, cancellationToken: cancellationToken));
         return runAt;
     }

@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using Workq.Shared.Handlers.Messaging;
+using Workq.Shared.Messaging;
 
 namespace Workq.Shared.Storage;
 
@@ -40,7 +41,8 @@ public sealed partial class StepStore(NpgsqlDataSource db) : ICanvasData
         using var slot = new Slot(slots);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var read = await connection.QueryMultipleAsync(new CommandDefinition("""
-            select key, value from event_steps where canvas = @canvas and event_id = @eventId;
+            select key, value from event_steps
+             where canvas = @canvas and event_id = @eventId and key not like 'resume#%';
             select name, value from event_signals where canvas = @canvas and event_id = @eventId and sent_at > @since
              order by sent_at limit @maxSignals;
             """, new { canvas, eventId, since = DateTime.UtcNow - EarlySignalLife, maxSignals = MaxEarlySignals },
@@ -49,6 +51,28 @@ public sealed partial class StepStore(NpgsqlDataSource db) : ICanvasData
         var signals = (await read.ReadAsync<(string Name, byte[] Value)>()).ToDictionary(r => r.Name, r => r.Value);
         return steps.Count == 0 && signals.Count == 0 ? StepState.Empty : new StepState(steps, signals);
     }
+
+    /// <summary>
+    /// True when the run <paramref name="envelope"/> carries has suspended (its suspension's mark is kept): a
+    /// redelivery of that run (its ack lost to a kill after the suspension was stored) is stale, and the event goes on
+    /// from its resume, whether or not that was published yet, rather than twice at once.
+    /// </summary>
+    public async Task<bool> SupersededAsync(EventEnvelope envelope, CancellationToken cancellationToken)
+    {
+        await slots.WaitAsync(cancellationToken);
+        using var slot = new Slot(slots);
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
+            select exists (select 1 from event_steps where canvas = @canvas and event_id = @eventId and key = @mark)
+            """, new { eventId = envelope.Id, canvas = envelope.Canvas, mark = ResumeMark(envelope.Resume + 1) },
+            cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// The key marking that a run suspended towards resume <paramref name="resume"/>: kept with its steps, but neither
+    /// counted in their limits nor read into a run (the queries leave out <c>resume#%</c>; no step's key starts so).
+    /// </summary>
+    private static string ResumeMark(int resume) => $"resume#{resume}";
 
     /// <summary>
     /// Keeps <paramref name="json"/> under <paramref name="key"/> unless a value is kept there already, consuming the
@@ -78,7 +102,7 @@ public sealed partial class StepStore(NpgsqlDataSource db) : ICanvasData
                 returning 1),
             totals as (
                 select count(*) as steps, coalesce(sum(length(value)), 0) as bytes
-                  from event_steps where canvas = @canvas and event_id = @eventId),
+                  from event_steps where canvas = @canvas and event_id = @eventId and key not like 'resume#%'),
             inserted as (
                 insert into event_steps (canvas, event_id, key, value)
                 select @canvas, @eventId, @key, @value

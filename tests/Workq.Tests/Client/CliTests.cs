@@ -163,6 +163,19 @@ public sealed class CliTests(WorkqCluster cluster)
             Patience,
             "the keyed event's trace");
         Assert.Equal("order-7", keyedTrace!.OrderingKey);
+
+        // Two debounced emits of one key within the period: one run, whose id both print.
+        var debounced = new List<Guid>();
+        foreach (var n in new[] { 1, 2 })
+        {
+            var once = await WorkqAsync(token, "emit", $"{canvas}/double", $$"""{"n":{{n}}}""", "--debounce-key",
+                "doc", "--debounce-seconds", "0.5");
+            AssertOk(once);
+            debounced.Add(Guid.Parse(once.Out.Trim()));
+        }
+        Assert.Single(debounced.Distinct());
+        var alone = await WorkqAsync(token, "emit", $"{canvas}/double", "1", "--debounce-key", "doc");
+        Assert.Contains("give --debounce-key and --debounce-seconds together", alone.Err);
     }
 
     [Fact]

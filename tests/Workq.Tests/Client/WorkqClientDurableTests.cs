@@ -54,6 +54,32 @@ public sealed class WorkqClientDurableTests(WorkqCluster cluster)
             $"event {id} {status}");
 
     [Fact]
+    public async Task EmitTiming_debounces_and_the_status_and_trace_read_back_what_the_run_absorbed()
+    {
+        using var setup = await CanvasAsync("index", "return Event;");
+        var (canvas, emitter, control) = setup;
+        var trailing = new EmitTiming(Debounce: new EmitDebounce("doc-17", TimeSpan.FromSeconds(0.5)));
+        var ids = new List<Guid>();
+        for (var n = 0; n < 3; n++) ids.Add(await emitter.EmitAsync(canvas, "index", new { n }, trailing));
+        Assert.Single(ids.Distinct());
+
+        var done = (await StatusAsync(control, canvas, ids[0], "completed"))!;
+        Assert.Equal(new EventDebounce("doc-17", "trailing", 3), done.Debounce);
+        Assert.Equal(2, done.Result!["n"]!.GetValue<int>());
+        var trace = await cluster.EventuallyAsync(() => control.GetTracesAsync(canvas, "index"),
+            t => t.Any(x => x.EventId == ids[0]), Patience, "its trace");
+        Assert.Equal(new EventDebounce("doc-17", null, 3), trace.Single(x => x.EventId == ids[0]).Debounce);
+
+        // Leading, with a cap: the first runs at once, and the second of its period answers the same id.
+        var leading = new EmitTiming(
+            Debounce: new EmitDebounce("doc-18", TimeSpan.FromMinutes(1), Leading: true, Max: TimeSpan.FromMinutes(5)));
+        var first = await emitter.EmitAsync(canvas, "index", new { n = 10 }, leading);
+        Assert.Equal(first, await emitter.EmitAsync(canvas, "index", new { n = 11 }, leading));
+        var ran = (await StatusAsync(control, canvas, first, "completed"))!;
+        Assert.Equal(10, ran.Result!["n"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task A_waiting_event_is_resumed_by_SignalAsync_and_returns_the_signals_value()
     {
         using var setup = await CanvasAsync("approve", WaitForGo);

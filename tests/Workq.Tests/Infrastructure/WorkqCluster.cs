@@ -113,9 +113,10 @@ public sealed class WorkqCluster : IAsyncLifetime
 
     /// <summary>
     /// SIGKILL of the emitter, the dispatcher and every worker instance at once, then all started again (new ports, the
-    /// same database and broker): what an event that got its 202 must survive.
+    /// same database and broker; the workers with <paramref name="workerEnvironment"/>): what an event that got its 202
+    /// must survive.
     /// </summary>
-    public async Task KillAndRestartDataPathAsync()
+    public async Task KillAndRestartDataPathAsync(IReadOnlyDictionary<string, string>? workerEnvironment = null)
     {
         foreach (var service in Workers.Where(w => !w.HasExited).Append(Dispatcher).Append(Emitter)) service.Kill();
         var instances = Workers.Count;
@@ -131,7 +132,7 @@ public sealed class WorkqCluster : IAsyncLifetime
         await Task.WhenAll(
             Emitter.WaitReadyAsync(Http, TimeSpan.FromSeconds(90)),
             Dispatcher.WaitReadyAsync(Http, TimeSpan.FromSeconds(90)));
-        for (var i = 0; i < Math.Max(1, instances); i++) await StartWorkerAsync();
+        for (var i = 0; i < Math.Max(1, instances); i++) await StartWorkerAsync(workerEnvironment);
     }
 
     /// <summary>Another dispatcher instance, as a scaled-out deployment runs them.</summary>

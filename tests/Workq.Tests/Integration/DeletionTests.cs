@@ -60,6 +60,10 @@ public sealed class DeletionTests(WorkqCluster cluster)
         -- A durable event's kept step, and a signal sent ahead of its wait.
         insert into event_steps (canvas, event_id, key, value) values (@canvas, gen_random_uuid(), 'step:a#1', '\x31');
         insert into event_signals (canvas, event_id, name, value) values (@canvas, gen_random_uuid(), 'go', '\x31');
+        -- A debounce key's row.
+        insert into debounces (canvas, worker, debounce_key, event_id, enqueued_at, is_trailing, until_at, max_at,
+                absorbed)
+             values (@canvas, @worker, 'd', gen_random_uuid(), now(), true, now(), now(), 1);
         """, new { canvas, worker });
 
     /// <summary>

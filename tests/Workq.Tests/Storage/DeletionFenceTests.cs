@@ -23,6 +23,7 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
     private readonly CancelledEventStore cancelled = new(database.Db);
     private readonly CronStore crons = new(database.Db);
     private readonly StepStore steps = new(database.Db);
+    private readonly DebounceStore debounces = new(database.Db);
     private readonly DeadLetterStore deadLetters = new(database.Db);
     private readonly UnhandledStore unhandled = new(database.Db);
     private readonly MetricsStore metrics = new(database.Db);
@@ -123,6 +124,9 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
             CancellationToken.None);
         await batches.RecordFinishesAsync([new BatchFinish(canvas, batchId, envelope.Id, EventStatuses.Completed)],
             CancellationToken.None);
+        // A debounced emit: its key's row, and its run waiting in scheduled_events.
+        await Refused("debounces", () => debounces.EmitAsync(envelope with { Id = Guid.CreateVersion7(now) }, Body,
+            Shared.Handlers.Messaging.Debounce.Of("d", TimeSpan.FromMinutes(1)), null, 10, CancellationToken.None));
         // A durable event's step, its sleep (and its resume), and a signal sent to another of its events.
         await steps.SaveAsync(canvas, canvasIncarnation, envelope.Id, "step:a#1", "1"u8.ToArray(), null,
             CancellationToken.None);
@@ -198,7 +202,7 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
         // A run, a flush, an emit of the old canvas, landing now: every writer refuses it, and no row appears.
         var refused = await WriteEverythingAsync(canvas, oldCanvas, oldWorker);
         Assert.Equal(
-            new[] { "idempotency", "scheduled", "cancelled", "batches", "crons", "dead letters", "runs" },
+            new[] { "idempotency", "scheduled", "cancelled", "batches", "debounces", "crons", "dead letters", "runs" },
             refused);
         Assert.All(
             await RowsAsync(canvas),

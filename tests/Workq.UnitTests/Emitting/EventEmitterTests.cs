@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using Workq.Emitter.Emitting;
 using Workq.Shared.Configuration;
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 
@@ -141,6 +142,38 @@ public sealed class EventEmitterTests
         Assert.NotEqual(TraceParent, parents[2]);
     }
 
+    [Fact]
+    public async Task Debounced_emits_answer_their_keys_run_a_trailing_one_is_scheduled_and_nothing_is_published()
+    {
+        var trailing = Debounce.Of("doc-17", TimeSpan.FromSeconds(5));
+        var results = await Emit(
+            [Item("index") with { Debounce = trailing }, Item("index") with { Debounce = trailing }, Item("orders")]);
+
+        Assert.Equal(results[0], results[1]);
+        Assert.Equal(results[2].Id, Assert.Single(edges.Published).Envelope.Id);
+        Assert.Equal(2, edges.Statuses.Count);
+        Assert.All(edges.Statuses, s => Assert.Equal((results[0].Id, EventStatuses.Scheduled), (s.Id, s.Status)));
+        Assert.Equal(results[0].EnqueuedAt.AddSeconds(5), edges.Statuses[^1].RunAt);
+    }
+
+    [Fact]
+    public async Task A_leading_run_is_published_with_its_key_and_gives_the_key_back_when_the_broker_refuses_it()
+    {
+        var leading = new Debounce("doc-3", TimeSpan.FromSeconds(5), Trailing: false, TimeSpan.FromSeconds(50));
+        var first = await Emit([Item("index") with { Debounce = leading }]);
+        var published = Assert.Single(edges.Published).Envelope;
+        Assert.Equal((first[0].Id, "doc-3", 1), (published.Id, published.DebounceKey, published.Absorbed));
+        var absorbed = await Emit([Item("index") with { Debounce = leading }]);
+        Assert.Equal(first[0], absorbed[0]);
+        Assert.Single(edges.Published);
+
+        edges.Runs.Clear();
+        edges.Refuse = _ => new BrokerUnavailableException("the broker is away");
+        await Assert.ThrowsAsync<BrokerUnavailableException>(() => Emit([Item("index") with { Debounce = leading }]));
+        Assert.Equal(("index", "doc-3"), (edges.DebouncesReleased.Single().Worker, edges.DebouncesReleased[0].Key));
+        Assert.Equal(edges.Published[^1].Envelope.Id, edges.DebouncesReleased[0].Id);
+    }
+
     private Task<Emitted[]> Emit(BatchItem[] items, string? traceParent = null) =>
         emitter.EmitAsync("shop", 9, items, traceParent, CancellationToken.None);
 
@@ -218,5 +251,32 @@ public sealed class EventEmitterTests
             CancellationToken cancellationToken) => Task.FromResult(BatchChange.Done);
 
         public void RecordEmitted(EmittedEvents events) => Emitted.Add(events);
+
+        /// <summary>Each key's run, as the store keeps it: every later emit of the key is absorbed.</summary>
+        public Dictionary<string, DebounceOutcome> Runs { get; } = [];
+        public List<(string Worker, string Key, Guid Id)> DebouncesReleased { get; } = [];
+
+        public Task<DebounceOutcome> DebounceAsync(
+            EventEnvelope envelope,
+            ReadOnlyMemory<byte> body,
+            Debounce debounce,
+            string? idempotencyKey,
+            int maxScheduled,
+            CancellationToken cancellationToken)
+        {
+            var runAt = debounce.Trailing ? envelope.EnqueuedAt + debounce.Period : (DateTimeOffset?)null;
+            var outcome = Runs.TryGetValue(debounce.Key, out var run)
+                ? run with { Started = false, RunAt = runAt, Absorbed = run.Absorbed + 1 }
+                : new DebounceOutcome(envelope.Id, envelope.EnqueuedAt, true, runAt, 1);
+            Runs[debounce.Key] = outcome;
+            return Task.FromResult(outcome);
+        }
+
+        public Task ReleaseDebounceAsync(string canvas, string worker, string key, Guid id,
+            CancellationToken cancellationToken)
+        {
+            DebouncesReleased.Add((worker, key, id));
+            return Task.CompletedTask;
+        }
     }
 }

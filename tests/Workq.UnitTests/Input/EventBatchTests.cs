@@ -1,12 +1,14 @@
 using System.Text;
 using Workq.Emitter.Emitting;
+using Workq.Shared.Handlers.Messaging;
+using Workq.Shared.Messaging;
 
 namespace Workq.UnitTests.Input;
 
 /// <summary>
 /// What a batch emit accepts (API.md "Emit"): a JSON array of 1 to 1,000 items, each a valid worker name and an event
-/// of at most WORKQ_MAX_EVENT_BYTES, with an optional key, delay or time, and ordering key; the first bad item refuses
-/// the whole batch.
+/// of at most WORKQ_MAX_EVENT_BYTES, with an optional key, delay or time, ordering key and debounce; the first bad item
+/// refuses the whole batch.
 /// </summary>
 public sealed class EventBatchTests
 {
@@ -81,6 +83,63 @@ public sealed class EventBatchTests
         string Batch(int n) => "[" + string.Join(",", Enumerable.Repeat("""{"worker": "a", "event": 1}""", n)) + "]";
         Assert.Equal(EventBatch.MaxItems, Parse(Batch(EventBatch.MaxItems)).Items!.Count);
         Assert.Equal("A batch holds at most 1000 items.", Parse(Batch(EventBatch.MaxItems + 1)).Error);
+    }
+
+    [Fact]
+    public void Debounce_fields_make_an_items_debounce_and_a_bad_one_names_its_item()
+    {
+        var items = Parse("""
+            [{"worker": "a", "event": 1, "debounceKey": "doc", "debounceSeconds": 1.5},
+             {"worker": "a", "event": 2, "debounceKey": "doc", "debounceSeconds": 2, "debounceMode": "leading",
+              "debounceMaxSeconds": 60},
+             {"worker": "a", "event": 3, "debounceKey": null}]
+            """).Items!;
+        Assert.Equal(Debounce.Of("doc", TimeSpan.FromSeconds(1.5)), items[0].Debounce);
+        Assert.Equal(new Debounce("doc", TimeSpan.FromSeconds(2), false, TimeSpan.FromSeconds(60)), items[1].Debounce);
+        Assert.Null(items[2].Debounce);
+        Assert.Equal("Item 0: debounceSeconds is missing: a debounceKey needs a period.",
+            Parse("""[{"worker": "a", "event": 1, "debounceKey": "doc"}]""").Error);
+        Assert.Equal("Item 0: \"debounceMode\" must be a string.",
+            Parse("""[{"worker": "a", "event": 1, "debounceKey": "d", "debounceSeconds": 1, "debounceMode": 1}]""")
+                .Error);
+        Assert.StartsWith("Item 0: A debounced emit takes no delaySeconds",
+            Parse("""[{"worker": "a", "event": 1, "debounceKey": "d", "debounceSeconds": 1, "delaySeconds": 1}]""")
+                .Error);
+        Assert.StartsWith("Item 0: a batch's events cannot be debounced", EventBatch.Parse(
+            Encoding.UTF8.GetBytes("""[{"worker": "a", "event": 1, "debounceKey": "d", "debounceSeconds": 1}]"""),
+            MaxEventBytes, Now, members: true).Error);
+    }
+
+    [Theory]
+    [InlineData(null, 1.0, null, null, "debounceKey is missing")]
+    [InlineData("", 1.0, null, null, "debounceKey: the debounce key must be")]
+    [InlineData("k", null, null, null, "debounceSeconds is missing")]
+    [InlineData("k", 0.0, null, null, "debounceSeconds must be over 0")]
+    [InlineData("k", 86_400.5, null, null, "debounceSeconds must be over 0")]
+    [InlineData("k", double.NaN, null, null, "debounceSeconds must be over 0")]
+    [InlineData("k", 5.0, "Leading", null, "debounceMode must be")]
+    [InlineData("k", 5.0, null, 4.0, "debounceMaxSeconds must be at least debounceSeconds")]
+    [InlineData("k", 5.0, null, 2_592_001.0, "debounceMaxSeconds must be at least debounceSeconds")]
+    public void A_debounce_out_of_its_rules_is_a_problem_naming_the_field(
+        string? key,
+        double? seconds,
+        string? mode,
+        double? maxSeconds,
+        string problem)
+    {
+        var (debounce, error) = Debounces.Parse(key, seconds, mode, maxSeconds);
+        Assert.Null(debounce);
+        Assert.StartsWith(problem, error);
+    }
+
+    [Fact]
+    public void A_debounce_caps_trailing_at_ten_periods_unless_told_and_none_given_is_none()
+    {
+        Assert.Equal((null, null), Debounces.Parse(null, null, null, null));
+        Assert.Equal(TimeSpan.FromSeconds(30), Debounces.Parse("k", 3, null, null).Debounce!.Value.Max);
+        Assert.Equal(TimeSpan.FromDays(10), Debounces.Parse("k", 86_400, "trailing", null).Debounce!.Value.Max);
+        Assert.Null(Debounces.Problem(Debounce.Of("k", TimeSpan.FromSeconds(1))));
+        Assert.NotNull(Debounces.Problem(Debounce.Of("k", TimeSpan.Zero)));
     }
 
     [Theory]

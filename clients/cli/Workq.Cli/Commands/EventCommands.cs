@@ -42,21 +42,42 @@ internal static class EventCommands
             Description
                 = "Run it after the worker's earlier events with this key, one at a time (1 to 128 characters)"
         };
+        var debounceKey = new Option<string>("--debounce-key")
+        {
+            Description = "Collapse the worker's emits with this key within --debounce-seconds into one run (its id)"
+        };
+        var debounceSeconds = new Option<double?>("--debounce-seconds")
+        {
+            Description = "The debounce period: the last emit runs this many seconds after it (over 0, up to a day)"
+        };
+        var leading = new Option<bool>("--debounce-leading")
+        {
+            Description = "Run the first emit of the period at once and drop the rest"
+        };
         return app.Action(new Command("emit", "Emit an event, now or later; prints its id") {
             target,
             value,
             key,
             delay,
             runAt,
-            orderingKey }, async (cli, ct) =>
+            orderingKey,
+            debounceKey,
+            debounceSeconds,
+            leading }, async (cli, ct) =>
         {
             var (canvas, worker) = CliContext.Target(cli.Get(target));
             if (cli.Get(delay) is not null
                 && cli.Get(runAt) is not null) throw new UsageException("give --delay or --run-at, not both");
+            if ((cli.Get(debounceKey) is null) != (cli.Get(debounceSeconds) is null))
+                throw new UsageException("give --debounce-key and --debounce-seconds together");
             var timing = new EmitTiming(
                 cli.Get(delay) is { } seconds ? DelayOf(seconds) : null,
                 cli.Get(runAt),
-                cli.Get(orderingKey));
+                cli.Get(orderingKey),
+                cli.Get(debounceKey) is { } debounced
+                    ? new EmitDebounce(debounced, DelayOf(cli.Get(debounceSeconds)!.Value, "--debounce-seconds"),
+                        cli.Get(leading))
+                    : null);
             var id = await cli.Emitter
                 .EmitAsync(canvas, worker, CliContext.ParseJson(cli.Get(value), "JSON"), timing, cli.Get(key), ct);
             cli.Out.WriteLine(id);
