@@ -5,7 +5,7 @@ namespace Workq.Shared.Handlers.Messaging;
 /// collapse into one run. <c>Trailing</c> runs the last one, <c>Period</c> after the last emit but no later than
 /// <c>Max</c> after the first; leading runs the first at once and drops the rest of the period.
 /// </summary>
-public readonly record struct Debounce(string Key, TimeSpan Period, bool Trailing, TimeSpan Max)
+public sealed record Debounce(string Key, TimeSpan Period, bool Trailing, TimeSpan Max)
 {
     /// <summary>A trailing debounce, held back at most ten periods (the default).</summary>
     public static Debounce Of(string key, TimeSpan period) => new(key, period, Trailing: true, period * 10);

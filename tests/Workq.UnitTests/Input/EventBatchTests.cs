@@ -136,8 +136,8 @@ public sealed class EventBatchTests
     public void A_debounce_caps_trailing_at_ten_periods_unless_told_and_none_given_is_none()
     {
         Assert.Equal((null, null), Debounces.Parse(null, null, null, null));
-        Assert.Equal(TimeSpan.FromSeconds(30), Debounces.Parse("k", 3, null, null).Debounce!.Value.Max);
-        Assert.Equal(TimeSpan.FromDays(10), Debounces.Parse("k", 86_400, "trailing", null).Debounce!.Value.Max);
+        Assert.Equal(TimeSpan.FromSeconds(30), Debounces.Parse("k", 3, null, null).Debounce!.Max);
+        Assert.Equal(TimeSpan.FromDays(10), Debounces.Parse("k", 86_400, "trailing", null).Debounce!.Max);
         Assert.Null(Debounces.Problem(Debounce.Of("k", TimeSpan.FromSeconds(1))));
         Assert.NotNull(Debounces.Problem(Debounce.Of("k", TimeSpan.Zero)));
     }
