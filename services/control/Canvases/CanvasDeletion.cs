@@ -23,7 +23,8 @@ public sealed class CanvasDeletion(
         var workers = await canvases.MarkDeletingAsync(canvas, cancellationToken);
         if (workers is null) return null;
         // The stores are independent of one another: side by side, each on a pooled connection of its own.
-        await Task.WhenAll(stores.Select(store => store.DeleteCanvasAsync(canvas, cancellationToken)));
+        await Task.WhenAll(stores.Select(store => DeletionRetry.Conflicts
+            .ExecuteAsync(async token => await store.DeleteCanvasAsync(canvas, token), cancellationToken).AsTask()));
         // Nothing declares a queue of a canvas marked deleting, so none comes back after this.
         await topology.DeleteCanvasAsync(canvas, workers, cancellationToken);
         // The canvas row takes its token and (the schema's cascade) its workers with it, at once.

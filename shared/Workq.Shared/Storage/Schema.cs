@@ -458,17 +458,45 @@ public static class Schema
         alter table scheduled_events add column if not exists absorbed int not null default 0;
         """;
 
+    /// <summary>The schema this build makes: what <c>workq_schema</c> records once it is in place.</summary>
+    private static readonly string Version = Convert.ToHexString(
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Ddl)));
+
+    /// <remarks>
+    /// Only when the database's schema is not this build's: an <c>alter table ... if not exists</c> takes its table's
+    /// exclusive lock even when it changes nothing, so running it at every start (each worker instance of a scale-out,
+    /// each restart) queued behind live traffic and deadlocked with it (a pump's delete, a settler's update).
+    /// </remarks>
     public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        if (await CurrentAsync(connection, null, cancellationToken)) return;
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "select pg_advisory_xact_lock(@MigrationLock)",
             new { MigrationLock },
             transaction,
             cancellationToken: cancellationToken));
+        // Another service may have made it while this one waited for the lock.
+        if (await CurrentAsync(connection, transaction, cancellationToken)) return;
         await connection.ExecuteAsync(
             new CommandDefinition(Ddl, transaction: transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition("""
+            create table if not exists workq_schema (version text not null);
+            delete from workq_schema;
+            insert into workq_schema (version) values (@Version);
+            """, new { Version }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
     }
+
+    private static async Task<bool> CurrentAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction? transaction,
+        CancellationToken cancellationToken) =>
+        await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select to_regclass('workq_schema') is not null", transaction: transaction,
+            cancellationToken: cancellationToken))
+        && await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "select max(version) from workq_schema", transaction: transaction,
+            cancellationToken: cancellationToken)) == Version;
 }

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Dapper;
 using Npgsql;
 using Workq.Shared.Handlers.Messaging;
@@ -12,10 +11,7 @@ public sealed partial class StepStore
     /// <summary>Suspensions written in one transaction at most.</summary>
     private const int MaxSuspensionsPerCommit = 256;
 
-    private readonly Channel<PendingSuspension> suspensions = Channel.CreateUnbounded<PendingSuspension>(
-        new UnboundedChannelOptions { SingleReader = true });
-
-    private int suspending;
+    private GroupCommit<PendingSuspension, DateTimeOffset>? suspensions;
 
     /// <summary>
     /// Ends a run in its <paramref name="suspension"/> before its delivery is acked: the sleep's end (or the wait's
@@ -27,58 +23,25 @@ public sealed partial class StepStore
     /// Group commit: the suspensions of the runs ending meanwhile share one transaction (one commit, one wake of the
     /// pump). A burst of 10,000 events falling asleep otherwise waits on a commit each, through the 12 slots.
     /// </remarks>
-    public async Task<DateTimeOffset> SuspendAsync(
+    public Task<DateTimeOffset> SuspendAsync(
         EventEnvelope envelope,
         ReadOnlyMemory<byte> body,
         Suspension suspension,
         CancellationToken cancellationToken)
     {
+        var group = LazyInitializer.EnsureInitialized(ref suspensions,
+            () => new GroupCommit<PendingSuspension, DateTimeOffset>(db, slots, MaxSuspensionsPerCommit,
+                WriteSuspensionsAsync));
         // A copy: the delivery's body is the broker client's buffer, which it may reuse once its caller stops waiting.
-        var pending = new PendingSuspension(envelope, body.ToArray(), suspension);
-        suspensions.Writer.TryWrite(pending);
-        if (Interlocked.CompareExchange(ref suspending, 1, 0) == 0)
-            _ = Task.Run(WriteSuspensionsAsync, CancellationToken.None);
-        return await pending.Written.Task.WaitAsync(cancellationToken);
+        return group.AddAsync(new PendingSuspension(envelope, body.ToArray(), suspension), cancellationToken);
     }
 
-    /// <summary>
-    /// Writes what is pending, a transaction at a time, until nothing is; the next suspension starts it again. The
-    /// transactions run to their end whoever stops waiting for them: a resume stored for a delivery given back
-    /// meanwhile is one more run of the event, as a redelivery is.
-    /// </summary>
-    private async Task WriteSuspensionsAsync()
-    {
-        while (true)
-        {
-            var batch = new List<PendingSuspension>();
-            while (batch.Count < MaxSuspensionsPerCommit && suspensions.Reader.TryRead(out var next)) batch.Add(next);
-            if (batch.Count == 0)
-            {
-                Volatile.Write(ref suspending, 0);
-                // One written between the read and the release found the loop running: take it up again.
-                if (!suspensions.Reader.TryPeek(out _) || Interlocked.CompareExchange(ref suspending, 1, 0) != 0)
-                    return;
-                continue;
-            }
-            try
-            {
-                var runAts = await WriteSuspensionsAsync(batch);
-                for (var i = 0; i < batch.Count; i++) batch[i].Written.TrySetResult(runAts[i]);
-            }
-            catch (Exception e)
-            {
-                foreach (var pending in batch) pending.Written.TrySetException(e);
-            }
-        }
-    }
-
-    private async Task<DateTimeOffset[]> WriteSuspensionsAsync(List<PendingSuspension> batch)
+    private static async Task<DateTimeOffset[]> WriteSuspensionsAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        IReadOnlyList<PendingSuspension> batch)
     {
         var cancellationToken = CancellationToken.None;
-        await slots.WaitAsync(cancellationToken);
-        using var slot = new Slot(slots);
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var alive = new Dictionary<(string, long), bool>();
         var runAts = new DateTimeOffset[batch.Count];
         // In the events' order, so that two instances' transactions lock the rows they share in the same order.
@@ -97,7 +60,6 @@ public sealed partial class StepStore
             await connection.ExecuteAsync(new CommandDefinition(
                 $"select pg_notify('{ScheduledEventStore.Channel}', '')", transaction: transaction,
                 cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
         return runAts;
     }
 
@@ -165,9 +127,5 @@ public sealed partial class StepStore
     }
 
     /// <summary>A run's suspension waiting for its transaction.</summary>
-    private sealed record PendingSuspension(EventEnvelope Envelope, byte[] Body, Suspension Suspension)
-    {
-        public TaskCompletionSource<DateTimeOffset> Written { get; } =
-            new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
+    private sealed record PendingSuspension(EventEnvelope Envelope, byte[] Body, Suspension Suspension);
 }

@@ -113,9 +113,11 @@ public sealed class DurableReliabilityTests(WorkqCluster cluster, ITestOutputHel
         await WorkersAsync(2, LongTimeout);
         await using var sink = await CallbackSink.StartAsync();
         var (canvas, token) = await cluster.CreateCanvasAsync("ds");
+        // Asleep long enough that none is due before the kill: a pump killed as it publishes a resume publishes it
+        // again (at least once), which is another test's subject.
         await cluster.DeployAsync(canvas, "nap", $$"""
             await Step("before", async () => { {{Effect(sink, "before")}} });
-            await Sleep(TimeSpan.FromSeconds(4));
+            await Sleep(TimeSpan.FromSeconds(10));
             await Step("after", async () => { {{Effect(sink, "after")}} });
             return Meta.Resume;
             """, concurrency: 20, token: token);
