@@ -11,6 +11,8 @@
 # since a sourced script sees the caller's arguments).
 #
 # Tunables (env): WORKQ_SERVERS_TIMEOUT (seconds per wait, default 120);
+# WORKQ_SERVERS_PG_MAX_CONNECTIONS (PostgreSQL's connection slots, default 300; a
+# running server with fewer is restarted);
 # WORKQ_SERVERS_USER and WORKQ_SERVERS_ADMIN, the two users' names below
 # (default workq and workq_admin; kept in .run/servers.env once chosen), for a
 # checkout whose services must stay apart from another's on the same servers.
@@ -42,6 +44,8 @@ _srv_log() { echo "[servers] $*"; }
 _srv_die() { echo "[servers] ERROR: $*" >&2; exit 1; }
 
 _SRV_TIMEOUT="${WORKQ_SERVERS_TIMEOUT:-120}"
+# PostgreSQL connection slots (the suite runs several clusters of services, each service with its pool).
+_SRV_PG_MAX_CONNECTIONS="${WORKQ_SERVERS_PG_MAX_CONNECTIONS:-300}"
 _SRV_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 _SRV_ENV_FILE="$_SRV_ROOT/.run/servers.env"
 # The services' user (broker user, database role and database) and the admin's
@@ -415,10 +419,24 @@ _srv_pg_start() {
     pg_createcluster "$ver" main >/dev/null
   fi
 
+  # Connection slots: every service keeps a pool, and the test suite runs several clusters of services at once; the
+  # default 100 ran out under the full suite. A running server with fewer is restarted to take the setting.
+  local conf="/etc/postgresql/$ver/main/conf.d/workq.conf"
+  local wanted="max_connections = $_SRV_PG_MAX_CONNECTIONS"
+  if [[ "$(cat "$conf" 2>/dev/null)" != "$wanted" ]]; then
+    mkdir -p "$(dirname "$conf")"
+    echo "$wanted" >"$conf"
+  fi
+
   # pg_lsclusters -h: no header; column 4 is the status (online/down).
   local status
   status="$(pg_lsclusters -h "$ver" main | awk '{print $4}')"
-  if [[ "$status" == online* ]]; then
+  if [[ "$status" == online* ]] \
+    && (("$(_srv_psql_admin "show max_connections")" < _SRV_PG_MAX_CONNECTIONS)); then
+    _srv_log "restarting postgresql $ver/main for max_connections = $_SRV_PG_MAX_CONNECTIONS"
+    pg_ctlcluster "$ver" main restart
+    status=online
+  elif [[ "$status" == online* ]]; then
     _srv_log "postgresql $ver/main already running"
   else
     _srv_log "starting postgresql $ver/main"
