@@ -252,17 +252,18 @@ public sealed class DurableReliabilityTests(WorkqCluster cluster, ITestOutputHel
                 ticks.Add(await cluster.EmitAsync(neighbour, "tick", "{}", neighbourToken));
                 return await StatusAsync(canvas, spinning, token);
             },
-            s => s == "cancelled", TimeSpan.FromSeconds(10), "the spin cancelled");
+            s => s == "cancelled", TimeSpan.FromSeconds(25), "the spin cancelled");
         var trace = await cluster.TraceOfAsync(canvas, "spin", spinning, Patience);
         // When its run ended, as the worker traced it: the status's flush and this poll come after.
         var stoppedIn = trace["finishedAt"]!.GetValue<DateTimeOffset>() - cancelledAt;
         Assert.Equal("cancelled", done);
         Assert.Contains("did not stop within WORKQ_CANCEL_GRACE_SECONDS",
             trace["error"]!["message"]!.GetValue<string>());
-        // The grace (1 s) plus 1 s alone; beside the whole suite on two cores the cancel's way to the worker (control,
-        // the broker, the worker's control-plane consumer) took up to 2.8 s more. Without the kill after the grace the
-        // spin would run to the 30 s time-out.
-        Assert.InRange(stoppedIn, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        // Alone, within the grace (1 s) plus 1 s (1.1 s measured). Beside the whole suite on two cores, with the cluster
+        // tests' brokers in containers, the cancel's way to the worker (control, the broker, the worker's control-plane
+        // consumer) took from 1 to over 10 s: the bound says only that the kill after the grace stopped it, long before
+        // the 30 s time-out would have (the error above says which of the two ended it).
+        Assert.InRange(stoppedIn, TimeSpan.Zero, TimeSpan.FromSeconds(20));
         foreach (var id in ticks)
             Assert.Equal("completed",
                 (await FinishedAsync(neighbour, id, neighbourToken))["status"]!.GetValue<string>());
