@@ -259,10 +259,10 @@ public sealed class DurableReliabilityTests(WorkqCluster cluster, ITestOutputHel
         Assert.Equal("cancelled", done);
         Assert.Contains("did not stop within WORKQ_CANCEL_GRACE_SECONDS",
             trace["error"]!["message"]!.GetValue<string>());
-        // Alone, within the grace (1 s) plus 1 s (1.1 s measured). Beside the whole suite on two cores, with the cluster
-        // tests' brokers in containers, the cancel's way to the worker (control, the broker, the worker's control-plane
-        // consumer) took from 1 to over 10 s: the bound says only that the kill after the grace stopped it, long before
-        // the 30 s time-out would have (the error above says which of the two ended it).
+        // Alone, within the grace (1 s) plus 1 s (1.1 s measured). Beside the whole suite on two cores, with the
+        // cluster tests' brokers in containers, the cancel's way to the worker (control, the broker, the worker's
+        // control-plane consumer) took from 1 to over 10 s: the bound says only that the kill after the grace
+        // stopped it, long before the 30 s time-out would have (the error above says which of the two ended it).
         Assert.InRange(stoppedIn, TimeSpan.Zero, TimeSpan.FromSeconds(20));
         foreach (var id in ticks)
             Assert.Equal("completed",
