@@ -6,6 +6,9 @@
 #   scripts/servers.sh [start]   # default: install/configure/start + checks
 #   scripts/servers.sh stop      # stop both (to simulate a fresh CI machine)
 #   scripts/servers.sh status    # report what is up
+#   scripts/servers.sh forget-test-leftovers
+#                                # drop the virtual hosts and databases that
+#                                # killed test runs left (./test.sh does this)
 # May also be sourced; then it runs in a subshell so it does not change the
 # caller's shell options (it only honours start/stop/status as first arg,
 # since a sourced script sees the caller's arguments).
@@ -275,10 +278,29 @@ _srv_rabbit_stats_interval() {
     | tr -d ' \n'
 }
 
+# RabbitMQ sizes its file handle cache from the open-files limit it boots with. Started through su, it gets PAM's
+# default soft limit, 1024 here: with a few hundred quorum queues (a machine's test runs) every handle is taken
+# during recovery and the node hangs in "booting" for ever. Debian's systemd unit sets 65536; without systemd,
+# limits.d does the same for the rabbitmq user, capped at what this machine allows (pam_limits drops a value
+# above the hard limit, leaving 1024).
+_srv_rabbit_file_limit() {
+  [[ $(id -u) -eq 0 ]] || return 0
+  local want=65536 hard file=/etc/security/limits.d/workq-rabbitmq.conf
+  hard="$(ulimit -Hn)"
+  if [[ "$hard" != unlimited ]] && ((hard < want)); then want=$hard; fi
+  local line="rabbitmq - nofile $want"
+  if [[ "$(cat "$file" 2>/dev/null)" != "$line" ]]; then
+    _srv_log "open files for rabbitmq: $want ($file)"
+    mkdir -p "$(dirname "$file")"
+    echo "$line" >"$file"
+  fi
+}
+
 _srv_rabbit_start() {
   command -v rabbitmq-server >/dev/null 2>&1 || _srv_apt_install rabbitmq-server
   command -v curl >/dev/null 2>&1 || _srv_apt_install curl ca-certificates
   _srv_ensure_hostname_resolves
+  _srv_rabbit_file_limit
 
   # Management UI/API stats every 1 s instead of the default 5 s, so the
   # dashboard and tests see queue rates quickly. rabbitmq.conf (sysctl
@@ -320,7 +342,12 @@ _srv_rabbit_start() {
     # await_startup fails at once if the node is not up yet; retry it.
     if ! _srv_wait_for_quiet "$_SRV_TIMEOUT" _srv_rabbitmqctl 20 -q -t 10 await_startup; then
       tail -n 30 /var/log/rabbitmq/startup_log /var/log/rabbitmq/startup_err 2>/dev/null >&2 || true
-      _srv_die "rabbitmq did not start within ${_SRV_TIMEOUT}s"
+      tail -n 5 /var/log/rabbitmq/rabbit@*.log 2>/dev/null | cut -c1-300 >&2 || true
+      local pid
+      pid="$(pgrep -u rabbitmq -f beam.smp | head -n 1)"
+      [[ -z "$pid" ]] || grep -s "open files" "/proc/$pid/limits" >&2 || true
+      _srv_die "rabbitmq did not start within ${_SRV_TIMEOUT}s (boot state: $(_srv_rabbitmqctl 20 -q -t 10 eval \
+        'rabbit_boot_state:get().' 2>&1 | head -n 1))"
     fi
   fi
 
@@ -497,6 +524,24 @@ _srv_sandbox_tools() {
   command -v bwrap >/dev/null 2>&1 || _srv_apt_install bubblewrap
 }
 
+# The tests make a virtual host workq-test-<id> and a database workq_test_<id> each, and drop them when they end;
+# a run that was killed leaves them, and their queues slow every later boot of the broker. Not for a machine where
+# another test run is under way.
+_srv_forget_test_leftovers() {
+  local name count=0
+  while read -r name; do
+    [[ "$name" =~ ^workq-test-[0-9a-f]+$ ]] || continue
+    _srv_rabbitmqctl 120 -q -t 110 delete_vhost "$name" >/dev/null
+    count=$((count + 1))
+  done < <(_srv_rabbitmqctl 30 -q -t 20 list_vhosts name 2>/dev/null)
+  while read -r name; do
+    [[ "$name" =~ ^workq_test_[0-9a-f]+$ ]] || continue
+    _srv_psql_admin "drop database if exists $name with (force)"
+    count=$((count + 1))
+  done < <(_srv_psql_admin "select datname from pg_database where datname like 'workq\\_test\\_%'")
+  _srv_log "test leftovers dropped: $count"
+}
+
 _srv_main() {
   case "${1:-start}" in
     start)
@@ -514,7 +559,8 @@ _srv_main() {
       _srv_pg_stop
       ;;
     status) _srv_status ;;
-    *) _srv_die "usage: $0 [start|stop|status]" ;;
+    forget-test-leftovers) _srv_forget_test_leftovers ;;
+    *) _srv_die "usage: $0 [start|stop|status|forget-test-leftovers]" ;;
   esac
 }
 
@@ -523,7 +569,7 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
 else
   # Sourced: strict mode and exits stay inside the subshell.
   case "${1:-}" in
-    start | stop | status) (set -euo pipefail; _srv_main "$1") ;;
+    start | stop | status | forget-test-leftovers) (set -euo pipefail; _srv_main "$1") ;;
     *) (set -euo pipefail; _srv_main start) ;;
   esac
 fi
