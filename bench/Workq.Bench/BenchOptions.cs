@@ -45,7 +45,7 @@ public sealed record BenchOptions
     /// long run) are not in the default list: opt in with <c>--only</c>.
     /// </summary>
     public string Only { get; init; } =
-        "raw,masstransit,batch,batches,durable,single,wait,scale,coldstart,isolation,walls";
+        "raw,masstransit,batch,batches,durable,priorities,single,wait,scale,coldstart,isolation,walls";
     public string Results { get; init; } = "bench/results";
 
     public const string ClusterBroker = "cluster";

@@ -95,12 +95,17 @@ WaitResult? externalWait = null;
 SingleResult? single = null;
 WaitResult? wait = null;
 WaitResult? lightWait = null;
+PriorityResult? priorities = null;
 ScaleResult? scale = null;
 ColdStartResult? coldStart = null;
 IsolationResult? isolation = null;
 InstancesResult? instances = null;
 WallsResult? walls = null;
-if (new[] { "batch", "batches", "durable", "single", "wait", "scale", "coldstart", "isolation", "walls", "instances" }
+if (new[]
+    {
+        "batch", "batches", "durable", "priorities", "single", "wait", "scale", "coldstart", "isolation", "walls",
+        "instances",
+    }
     .Any(options.Runs))
 {
     using var http = WorkqApi.CreateLoadClient(Math.Max(256, options.SingleClients * 2));
@@ -132,6 +137,9 @@ if (new[] { "batch", "batches", "durable", "single", "wait", "scale", "coldstart
         if (options.Runs("durable"))
             durable = await Run("100 durable steps, run and replayed",
                 () => new DurableScenario(workq.Api).RunAsync(ct));
+        if (options.Runs("priorities"))
+            priorities = await Run("10 high events behind 1,000 normal ones",
+                () => new PriorityScenario(workq.Api).RunAsync(ct));
         if (options.Runs("status") && batch is not null) await StatusCostAsync(workq, batch);
         if (options.Runs("single")) single = await Run("single", () => workq.SingleAsync(ct));
         if (options.Runs("wait"))
@@ -239,6 +247,7 @@ var report = new BenchReport(
     InBatches = inBatches,
     BigBatch = bigBatch,
     Durable = durable,
+    Priorities = priorities,
     HeavyWait = heavyWait,
     ExternalWait = externalWait,
 };

@@ -72,6 +72,9 @@ public sealed class RunnerFrameRecordsTests
                 new EmitOptions(null, null, Debounce: new Debounce("doc", TimeSpan.FromSeconds(2), false,
                     TimeSpan.FromSeconds(9))),
                 EmitFrame.Read(p).Options)),
+            ["Emit (high, low)"] = (EmitFrame.Type, o => new EmitFrame(5, 3, "index", "1"u8.ToArray(),
+                new EmitOptions(null, null, Priority: Priority.High)).Write(o), p => Assert.Equal(
+                new EmitOptions(null, null, Priority: Priority.High), EmitFrame.Read(p).Options)),
             ["Done"] = (DoneFrame.Type, o => new DoneFrame(
                 6,
                 RunnerOutcome.Failed,

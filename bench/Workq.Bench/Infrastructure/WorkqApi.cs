@@ -93,6 +93,10 @@ public sealed class WorkqApi(HttpClient http, Uri control, Uri emitter, string a
             cancellationToken: cancellationToken);
     }
 
+    /// <summary>A POST without a body (pause, resume) with the admin token; the answer must be 200.</summary>
+    public Task PostAsync(Uri url, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, url, "{}", HttpStatusCode.OK, cancellationToken);
+
     private Task SendAsync(
         HttpMethod method,
         Uri url,

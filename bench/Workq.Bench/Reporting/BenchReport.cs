@@ -32,6 +32,7 @@ public sealed record BenchReport(
     /// <summary>Scenario 10 (issue 28): a 100,000-event batch and its callback.</summary>
     public BigBatchResult? BigBatch { get; init; }
     public DurableResult? Durable { get; init; }
+    public PriorityResult? Priorities { get; init; }
     /// <summary>Scenario 5 at three quarters of scenario 3's rate (5c).</summary>
     public WaitResult? HeavyWait { get; init; }
     /// <summary>Scenario 5 at half load, the events emitted from a second process (5e).</summary>

@@ -233,6 +233,12 @@ public static class Report
             md.AppendLine(CultureInfo.InvariantCulture, $"| 11 | {durable.Events} durable events of 100 `Step`s, " +
                 $"then a 3 s `Sleep` | **replay of the 100 steps: {N(durable.ReplayMs)} ms a run** (median) | the " +
                     $"first run, each step run and kept: {N(durable.FirstRunMs)} ms |");
+        if (r.Priorities is { } priority)
+            md.AppendLine(CultureInfo.InvariantCulture, $"| 12 | {N(priority.High)} `high` events emitted behind " +
+                $"{N(priority.Normal)} queued `normal` ones, concurrency 1, then resumed | **the last `high` started " +
+                    $"{Ordinal(priority.LastHighPosition)} (goal: by the 11th)**, {N(priority.LastHighStartMs)} ms " +
+                        $"after the resume | the `normal` ones: median {N(priority.NormalMedianStartMs)} ms, last " +
+                            $"{N(priority.LastNormalStartMs)} ms after it |");
         if (r.Single is { } single)
             md.AppendLine(CultureInfo.InvariantCulture, $"| 4 | Workq single emits, {r.Options.SingleClients} " +
                 $"concurrent clients | **{N(single.PerSecond)} req/s** | 202 latency p50 {N(single.Latency.P50)} / " +
@@ -503,6 +509,16 @@ public static class Report
         await File.WriteAllTextAsync(stem + ".md", markdown, cancellationToken);
         return stem + ".json";
     }
+
+    // 0-based position as the run it was: 0 is the 1st.
+    private static string Ordinal(int position) => (position + 1) switch
+    {
+        var n when n % 100 is 11 or 12 or 13 => $"{n}th",
+        var n when n % 10 == 1 => $"{n}st",
+        var n when n % 10 == 2 => $"{n}nd",
+        var n when n % 10 == 3 => $"{n}rd",
+        var n => $"{n}th",
+    };
 
     private static string N(double value) =>
         double.IsNaN(value)

@@ -60,7 +60,7 @@ public static class RawRabbitScenario
         await done.Task.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken);
         var elapsed = clock.Elapsed;
 
-        await topology.DeleteCanvasAsync(Canvas, [(Worker, 0)], cancellationToken);
+        await topology.DeleteCanvasAsync(Canvas, [(Worker, 0, false)], cancellationToken);
         return new Throughput(messages, elapsed.TotalSeconds, published.TotalSeconds);
     }
 
@@ -180,7 +180,7 @@ public static class RawRabbitScenario
             lock (waits) if (waits.Count >= sent) break;
             await Task.Delay(20, cancellationToken);
         }
-        await topology.DeleteCanvasAsync(canvas, [(Worker, 0)], cancellationToken);
+        await topology.DeleteCanvasAsync(canvas, [(Worker, 0, false)], cancellationToken);
         lock (waits) return [.. waits];
     }
 

@@ -52,6 +52,7 @@ public sealed class WorkqClient(
             if (debounce.Leading) query.Add("debounceMode=leading");
             if (debounce.Max is { } max) query.Add("debounceMaxSeconds=" + Seconds(max));
         }
+        if (PriorityName(timing?.Priority ?? EmitPriority.Normal) is { } priority) query.Add("priority=" + priority);
         var path = WorkqTransport.Path("v1", "canvases", canvas, "workers", worker, "events") + (query.Count == 0
             ? ""
             : "?" + string.Join('&', query));
@@ -144,8 +145,17 @@ public sealed class WorkqClient(
             i.IdempotencyKey ?? (keyEach ? NewKey() : null),
             i.Delay?.TotalSeconds,
             i.RunAt,
-            i.OrderingKey)).ToList();
+            i.OrderingKey,
+            PriorityName(i.Priority))).ToList();
     }
+
+    // Normal is the default: not sent, so a server older than priorities takes the emit.
+    private static string? PriorityName(EmitPriority priority) => priority switch
+    {
+        EmitPriority.High => "high",
+        EmitPriority.Low => "low",
+        _ => null,
+    };
 
     /// <summary>A span in seconds as the API reads it: the shortest text that round-trips.</summary>
     private static string Seconds(TimeSpan span) =>
@@ -159,7 +169,8 @@ public sealed class WorkqClient(
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? IdempotencyKey,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? DelaySeconds,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? RunAt,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? OrderingKey);
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? OrderingKey,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Priority);
 
     private sealed record CreateBatchBody(
         List<BatchItemBody> Events,

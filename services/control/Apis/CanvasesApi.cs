@@ -63,7 +63,7 @@ public static class CanvasesApi
         if (workers is null) return Problems.NotFound($"There is no canvas '{canvas}'.");
         directory.Invalidate();
         await controlPlane.Publish(new CanvasChanged(canvas, Deleted: true), cancellationToken);
-        foreach (var (worker, _) in workers) await controlPlane.Publish(
+        foreach (var (worker, _, _) in workers) await controlPlane.Publish(
             new WorkerChanged(canvas, worker),
             cancellationToken);
         loggers.CreateLogger(typeof(CanvasesApi))

@@ -52,6 +52,7 @@ public static class QueueApi
             route.Canvas,
             route.Worker,
             worker.OrderingLanes,
+            worker.PriorityQueues,
             cancellationToken);
         return TypedResults.Ok(new PurgedResponse(delayed + queued));
     }

@@ -14,4 +14,6 @@ public sealed record WorkerStatsView(
     long Consumers,
     long Scheduled,
     long Sleeping = 0,
-    long Waiting = 0);
+    long Waiting = 0,
+    QueuedByPriority? QueuedByPriority = null);
+

@@ -29,18 +29,23 @@ public sealed class WorkerViews(
         bool withCode,
         CancellationToken cancellationToken)
     {
-        // Each worker's queue, then its ordering lanes: queued counts them all.
+        // Each worker's queue, then its ordering lanes, then its high and low queues: queued counts them all.
         var queueCounts = queues.GetAsync(
-            workers.SelectMany(w => Topology.WorkerQueues(w.Canvas, w.Name, w.OrderingLanes)).ToList(),
+            workers.SelectMany(w => Topology.WorkerQueues(w.Canvas, w.Name, w.OrderingLanes, w.PriorityQueues))
+                .ToList(),
             cancellationToken);
         var delayed = await scheduled.CountAsync(workers.Select(w => (w.Canvas, w.Name)).ToList(), cancellationToken);
         var counts = await queueCounts;
         var views = new WorkerView[workers.Count];
-        for (int i = 0, first = 0; i < workers.Count; first += 1 + workers[i].OrderingLanes, i++)
+        for (int i = 0, first = 0; i < workers.Count; first += QueueCount(workers[i]), i++)
         {
             var worker = workers[i];
-            var queued = 0L;
-            for (var q = first; q <= first + worker.OrderingLanes; q++) queued += counts[q].Queued;
+            var normal = 0L;
+            for (var q = first; q <= first + worker.OrderingLanes; q++) normal += counts[q].Queued;
+            var (high, low) = worker.PriorityQueues
+                ? (counts[first + worker.OrderingLanes + 1].Queued, counts[first + worker.OrderingLanes + 2].Queued)
+                : (0L, 0L);
+            var queued = high + normal + low;
             var load = loads.Of(worker.Canvas, worker.Name);
             // A quorum queue counts a cancelled consumer until its deliveries settle: a paused worker finishing its
             // events has none.
@@ -57,9 +62,13 @@ public sealed class WorkerViews(
                     consumers,
                     waiting.Delayed,
                     waiting.Sleeping,
-                    waiting.Waiting),
+                    waiting.Waiting,
+                    new QueuedByPriority(high, normal, low)),
                 limits, loads.RunnerOf(worker.Canvas), withCode ? worker.Code : null);
         }
         return views;
     }
+
+    private static int QueueCount(WorkerRecord worker) =>
+        1 + worker.OrderingLanes + (worker.PriorityQueues ? Priorities.Queued.Length : 0);
 }

@@ -15,8 +15,10 @@ public sealed class CanvasDeletion(
     IEnumerable<ICanvasData> stores,
     ILogger<CanvasDeletion> logger)
 {
-    /// <returns>The canvas's workers and their ordering lanes, or null when there is no such canvas.</returns>
-    public async Task<IReadOnlyList<(string Worker, int Lanes)>?> DeleteAsync(
+    /// <returns>
+    /// The canvas's workers, their ordering lanes and priority queues, or null when there is no such canvas.
+    /// </returns>
+    public async Task<IReadOnlyList<(string Worker, int Lanes, bool Priorities)>?> DeleteAsync(
         string canvas,
         CancellationToken cancellationToken)
     {

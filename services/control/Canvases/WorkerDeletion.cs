@@ -16,11 +16,11 @@ public sealed class WorkerDeletion(WorkerStore workers, Topology topology, IEnum
     {
         await using var hold = await workers.HoldAsync(canvas, canvasIncarnation: 0, worker, cancellationToken);
         if (hold.Worker is null && !hold.Deleting) return false;
-        var lanes = await workers.MarkDeletingAsync(canvas, worker, cancellationToken) ?? 0;
+        var (lanes, priorities) = await workers.MarkDeletingAsync(canvas, worker, cancellationToken) ?? (0, false);
         await Task.WhenAll(stores.Select(store => DeletionRetry.Conflicts
             .ExecuteAsync(async token => await store.DeleteWorkerAsync(canvas, worker, token), cancellationToken)
             .AsTask()));
-        await topology.DeleteWorkerAsync(canvas, worker, lanes, cancellationToken);
+        await topology.DeleteWorkerAsync(canvas, worker, lanes, priorities, cancellationToken);
         await workers.DeleteAsync(canvas, worker, cancellationToken);
         await hold.CommitAsync(cancellationToken);
         return true;

@@ -108,7 +108,8 @@ public sealed class WorkerDeployment(CompilerPool compilers, Topology topology, 
         try
         {
             await using var hold = await store.HoldAsync(canvas, canvasIncarnation: 0, worker, CancellationToken.None);
-            if (hold.Worker is null) await topology.DeleteWorkerAsync(canvas, worker, lanes: 0, CancellationToken.None);
+            if (hold.Worker is null) await topology.DeleteWorkerAsync(canvas, worker, lanes: 0, priorities: false,
+                CancellationToken.None);
         }
         catch (Exception e)
         {

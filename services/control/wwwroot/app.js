@@ -540,6 +540,9 @@ function workerView(root, canvas, name, traceToOpen, signal) {
   const traces = h('div', { class: 'traces' }, h('p', { class: 'muted' }, 'Loading…'));
   const deadLetters = deadLetterPanel({ h, api, act, ask, notify, table, clock, preview, number, every, path: (rest) => workerPath(canvas, name, rest), name, signal });
 
+  // Queued by priority (docs/API.md "Priorities"): shown once the worker has high or low events.
+  const byPriority = h('div', { class: 'stat', title: 'Queued events by priority: high ones start before normal ones, normal before low', hidden: true },
+    h('span', { class: 'label' }, 'Queued high / normal / low'), h('span', { class: 'value', 'data-stat': 'queuedByPriority' }, '—'));
   root.append(
     h('div', { class: 'heading' },
       h('h1', {}, name, ' ', state, ' ', version),
@@ -551,6 +554,7 @@ function workerView(root, canvas, name, traceToOpen, signal) {
       h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Concurrency'), h('span', {}, concurrency, ' ', controls.concurrency)),
       h('div', { class: 'stat', title: 'At most this many runs over every worker instance; events over it wait in the queue' },
         h('span', { class: 'label' }, 'Rate limit'), rateLimit),
+      byPriority,
       runnerStat),
     h('div', { class: 'columns' },
       section('Code', editor.element, h('div', { class: 'actions' }, saved, save)),
@@ -572,6 +576,9 @@ function workerView(root, canvas, name, traceToOpen, signal) {
     version.textContent = `version ${worker.version}`;
     for (const key of Object.keys(stats)) stats[key].textContent = number(worker.stats[key]);
     stats.failed.classList.toggle('bad', worker.stats.failed > 0);
+    const queued = worker.stats.queuedByPriority;
+    byPriority.hidden = !queued || (queued.high === 0 && queued.low === 0);
+    if (queued) byPriority.lastChild.textContent = [queued.high, queued.normal, queued.low].map(number).join(' / ');
     concurrency.textContent = worker.concurrency;
     rateLimit.textContent = worker.rateLimit ? `${number(worker.rateLimit.events)} per ${worker.rateLimit.perSeconds} s` : 'none';
     controls.update(worker);
@@ -625,7 +632,9 @@ function traceItem(canvas, trace, open) {
       h('code', { class: 'preview' }, preview(trace.event, 48))),
     h('dl', { class: 'facts' },
       fact('Event id', h('code', {}, trace.eventId)), fact('Trace id', h('code', {}, trace.traceId ?? '—')),
-      fact('Attempt', String(trace.attempt)), durable ? fact('Resume', String(trace.resume ?? 0)) : null, fact('Enqueued', clock(trace.enqueuedAt)),
+      fact('Attempt', String(trace.attempt)), durable ? fact('Resume', String(trace.resume ?? 0)) : null,
+      trace.priority && trace.priority !== 'normal' ? fact('Priority', h('span', { 'data-priority': trace.priority }, trace.priority)) : null,
+      fact('Enqueued', clock(trace.enqueuedAt)),
       fact('Queue wait', millis(trace.queueWaitMs)), fact('Duration', millis(trace.durationMs))),
     block('Event', json(trace.event)),
     trace.error ? block('Error', `${trace.error.type}: ${trace.error.message}`, 'error') : block('Result', json(trace.result)),

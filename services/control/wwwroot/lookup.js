@@ -55,10 +55,12 @@ function statusView(canvas, status) {
   const when = (value) => (value ? clock(value) : '—');
   const outcome = status.error != null ? [['Error', status.error]] : status.result !== null ? [['Result', h('pre', {}, json(status.result))]] : [];
   const waiting = status.status === 'waiting' ? [['Waiting for', h('code', { 'data-waiting-for': '' }, status.waitingFor ?? '—')]] : [];
+  // Shown for high and low events only (docs/API.md "Priorities").
+  const priority = status.priority && status.priority !== 'normal' ? [['Priority', h('span', { 'data-priority': status.priority }, status.priority)]] : [];
   return h('div', { class: 'event-status', 'data-status': status.status },
     h('p', {}, h('span', { class: `badge ${status.status}` }, status.status), ' on ', workerLink(canvas, status.worker),
       unfinished.includes(status.status) ? h('span', { class: 'muted' }, ' (following)') : ''),
-    facts(['Attempts', String(status.attempts)], ['Enqueued', when(status.enqueuedAt)], [runAtLabel(status.status), when(status.runAt)],
+    facts(['Attempts', String(status.attempts)], ...priority, ['Enqueued', when(status.enqueuedAt)], [runAtLabel(status.status), when(status.runAt)],
       ...waiting, ['Started', when(status.startedAt)], ['Finished', when(status.finishedAt)], ...outcome));
 }
 

@@ -58,6 +58,8 @@ public sealed class TopologyReconciler(
                     alive.Name,
                     alive.OrderingLanes,
                     stoppingToken);
+                if (alive.PriorityQueues)
+                    await topology.DeclarePriorityQueuesAsync(alive.Canvas, alive.Name, stoppingToken);
                 await hold.CommitAsync(stoppingToken);
             }
             catch (CanvasGoneException)

@@ -16,4 +16,5 @@ public sealed record BatchItemBody(
     string? DebounceKey,
     double? DebounceSeconds,
     string? DebounceMode,
-    double? DebounceMaxSeconds);
+    double? DebounceMaxSeconds,
+    string? Priority);

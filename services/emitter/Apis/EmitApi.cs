@@ -48,9 +48,11 @@ public static class EmitApi
         if (scheduleProblem is not null) return Problems.BadRequest(scheduleProblem);
         var (debounce, debounceProblem) = query.ParseDebounce();
         if (debounceProblem is not null) return Problems.BadRequest(debounceProblem);
+        var (priority, priorityProblem) = query.ParsePriority();
+        if (priorityProblem is not null) return Problems.BadRequest(priorityProblem);
         if (OverRate<EmitResponse>(rate, target.Canvas, 1, options) is { } refused) return refused;
 
-        var item = new BatchItem(target.Worker, body.Memory, key, runAt, query.OrderingKey, debounce);
+        var item = new BatchItem(target.Worker, body.Memory, key, runAt, query.OrderingKey, debounce, priority);
         var incarnation = request.HttpContext.CanvasIncarnation();
         var emitted = await emitter.EmitAsync(target.Canvas, incarnation, [item], trace.Parent, cancellationToken);
         return TypedResults.Accepted((string?)null, new EmitResponse(emitted[0].Id, emitted[0].EnqueuedAt));

@@ -14,8 +14,8 @@ namespace Workq.Emitter.Apis;
 /// <summary>
 /// The query parameters and the <c>Idempotency-Key</c> header of a single emit, bound with <c>[AsParameters]</c> as
 /// text:
-/// <see cref="ParseIdempotencyKey"/>, <see cref="ParseSchedule"/> and <see cref="ParseDebounce"/> read them and
-/// name the one that is bad.
+/// <see cref="ParseIdempotencyKey"/>, <see cref="ParseSchedule"/>, <see cref="ParseDebounce"/> and
+/// <see cref="ParsePriority"/> read them and name the one that is bad.
 /// </summary>
 public sealed record EmitQuery(
     [property: FromQuery(Name = EmitTime.Delay), ParsedAs(JsonSchemaType.Number), Range(0, 2_592_000)]
@@ -45,8 +45,18 @@ public sealed record EmitQuery(
     [property: FromQuery(Name = "debounceMaxSeconds"), ParsedAs(JsonSchemaType.Number), Range(0, 2_592_000)]
     [property: Description("How long trailing may hold the run back at most, from the first emit (default: ten " +
         "periods).")]
-    string? DebounceMaxSeconds = null)
+    string? DebounceMaxSeconds = null,
+    [property: FromQuery(Name = "priority")]
+    [property: Description("high, normal (the default) or low: a waiting high event of the worker starts before any " +
+        "waiting normal one, and normal before low.")]
+    string? Priority = null)
 {
+    /// <summary>The emit's priority, or the problem naming the parameter.</summary>
+    public (Priority Priority, string? Problem) ParsePriority() =>
+        Priorities.Parse(Priority) is { } priority
+            ? (priority, null)
+            : (default, $"priority must be {Priorities.Rule}.");
+
     /// <summary>The one key of the <c>Idempotency-Key</c> header (null: none), or the problem with it.</summary>
     public (string? Key, string? Problem) ParseIdempotencyKey()
     {

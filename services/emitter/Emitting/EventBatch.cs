@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Workq.Shared;
 using Workq.Shared.Handlers;
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Messaging;
 
 namespace Workq.Emitter.Emitting;
@@ -39,6 +40,7 @@ public static class EventBatch
                     $"Item {index} must be an object with \"worker\" and \"event\".");
                 string? worker = null, key = null, runAt = null, orderingKey = null, debounceKey = null,
                     debounceMode = null;
+                var priority = Priority.Normal;
                 double? delaySeconds = null, debounceSeconds = null, debounceMaxSeconds = null;
                 ReadOnlyMemory<byte>? evt = null;
                 var seen = 0;
@@ -127,6 +129,15 @@ public static class EventBatch
                         if (field == 8) debounceSeconds = seconds;
                         else debounceMaxSeconds = seconds;
                     }
+                    else if (field == 11)
+                    {
+                        reader.Read();
+                        if (reader.TokenType == JsonTokenType.Null) continue;
+                        if (reader.TokenType != JsonTokenType.String
+                            || Priorities.Parse(TenantText.GetString(ref reader)) is not { } given)
+                            return BatchParse.Invalid($"Item {index}: \"priority\" must be {Priorities.Rule}.");
+                        priority = given;
+                    }
                     else
                     {
                         reader.Read();
@@ -149,7 +160,7 @@ public static class EventBatch
                 if (debounce is not null && members) return BatchParse.Invalid(
                     $"Item {index}: a batch's events cannot be debounced: a debounced emit may become another emit's " +
                     "run, which the batch would then wait for.");
-                items.Add(new BatchItem(worker!, evt.Value, key, at, orderingKey, debounce));
+                items.Add(new BatchItem(worker!, evt.Value, key, at, orderingKey, debounce, priority));
                 previousWorker = worker;
             }
             reader.Read();
@@ -171,7 +182,7 @@ public static class EventBatch
     /// The fields of an item, by the number <see cref="Field"/> gives them (0: one it does not take).
     /// </summary>
     private static readonly string[] Fields = ["", "worker", "event", "idempotencyKey", EmitTime.Delay, EmitTime
-        .RunAt, "orderingKey", "debounceKey", "debounceSeconds", "debounceMode", "debounceMaxSeconds"];
+        .RunAt, "orderingKey", "debounceKey", "debounceSeconds", "debounceMode", "debounceMaxSeconds", "priority"];
 
     private static int Field(ref Utf8JsonReader reader) =>
         reader.ValueTextEquals("worker"u8) ? 1
@@ -184,6 +195,7 @@ public static class EventBatch
         : reader.ValueTextEquals("debounceSeconds"u8) ? 8
         : reader.ValueTextEquals("debounceMode"u8) ? 9
         : reader.ValueTextEquals("debounceMaxSeconds"u8) ? 10
+        : reader.ValueTextEquals("priority"u8) ? 11
         : 0;
 
     /// <summary>Checks that the body is exactly one well-formed JSON value, without building a document.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Workq.Shared.Configuration;
 using Workq.Shared.Handlers;
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 
@@ -152,13 +153,16 @@ public sealed class EventEmitter(IEmitEdges edges, TimeProvider time, EmitLimits
     {
         var ids = new List<Guid>(pending.Count);
         var workers = new List<string>(pending.Count);
+        List<(Guid, Priority)>? prioritized = null;
         for (int i = 0, p = 0; i < items.Count; i++)
         {
             if (!publish[i] || !pending[p++].IsCompletedSuccessfully) continue;
             ids.Add(results[i].Id);
             workers.Add(items[i].Worker);
+            if (items[i].Priority != Priority.Normal) (prioritized ??= []).Add((results[i].Id, items[i].Priority));
         }
-        edges.RecordEmitted(new EmittedEvents(canvas, enqueuedAt, [.. ids], [.. workers], incarnation));
+        edges.RecordEmitted(new EmittedEvents(canvas, enqueuedAt, [.. ids], [.. workers], incarnation,
+            prioritized?.ToArray()));
         return (ids, workers);
     }
 
@@ -171,7 +175,8 @@ public sealed class EventEmitter(IEmitEdges edges, TimeProvider time, EmitLimits
         string traceParent,
         BatchTarget? batch) =>
         new(id, canvas, item.Worker, enqueuedAt, Depth: 0, traceParent, item.OrderingKey, incarnation,
-            BatchId: batch?.Id, DebounceKey: item.Debounce?.Key, Absorbed: item.Debounce is null ? 0 : 1);
+            BatchId: batch?.Id, DebounceKey: item.Debounce?.Key, Absorbed: item.Debounce is null ? 0 : 1,
+            Priority: item.Priority);
 
     private static string NewTraceParent() => $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";
 }

@@ -1,3 +1,4 @@
+using Workq.Shared.Configuration;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 using Workq.Worker.Instance;
@@ -16,4 +17,5 @@ public sealed record ConsumerServices(
     EventStatusRecorder Statuses,
     BatchFinishes BatchFinishes,
     StepStore Steps,
+    PriorityOptions Priorities,
     TimeProvider Time);

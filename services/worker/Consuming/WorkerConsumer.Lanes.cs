@@ -20,7 +20,6 @@ namespace Workq.Worker.Consuming;
 public sealed partial class WorkerConsumer
 {
     private readonly KeyedSerialExecutor chains = new();
-    private readonly SemaphoreSlim? slots = lanes > 0 ? new SemaphoreSlim(concurrency) : null;
     private IChannel? laneChannel;
     private readonly List<(AsyncEventingBasicConsumer Consumer, string Tag)> laneConsumers = [];
     private int keyedRunning;
@@ -79,7 +78,7 @@ public sealed partial class WorkerConsumer
         try
         {
             // Only shutdown stops these waits: pausing lets what was delivered finish, as for unkeyed events.
-            await slots!.WaitAsync(stopping.Token);
+            await slots!.WaitAsync(delivery.Envelope.Priority, delivery.Envelope.EnqueuedAt, stopping.Token);
         }
         catch (OperationCanceledException)
         {

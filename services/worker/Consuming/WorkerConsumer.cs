@@ -1,5 +1,6 @@
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 using Workq.Worker.Instance;
@@ -14,9 +15,10 @@ namespace Workq.Worker.Consuming;
 /// and acks each event after its handler finished (in batches: <see cref="DeliverySettler"/>). Stopping cancels the
 /// consumer and lets the events in flight finish, so pausing or changing concurrency never runs an event twice. A
 /// rate-limited worker's deliveries first wait for a token (<see cref="RateGate"/>), unstarted. A worker with ordering
-/// lanes is also consumed on its lanes (WorkerConsumer.Lanes.cs), and then its keyed and unkeyed runs share its
-/// concurrency. It consumes for one incarnation of the worker and its canvas (<paramref name="incarnation"/>): a
-/// delivery of another (deleted) one is acked unrun, and what it publishes and writes carries this one.
+/// lanes is also consumed on its lanes (WorkerConsumer.Lanes.cs), and one with priority queues on its high and low
+/// queues; then all its runs share its concurrency, through <see cref="PrioritySlots"/>. It consumes for one
+/// incarnation of the worker and its canvas (<paramref name="incarnation"/>): a delivery of another (deleted) one is
+/// acked unrun, and what it publishes and writes carries this one.
 /// </summary>
 public sealed partial class WorkerConsumer(
     string canvas,
@@ -24,12 +26,25 @@ public sealed partial class WorkerConsumer(
     (long Canvas, long Worker) incarnation,
     int concurrency,
     int lanes,
+    bool priorities,
     HandlerVersion handler,
     RetryPolicy? retry,
     ConsumerServices services,
     ILogger logger) : IConsumerLoad
 {
     private static readonly TimeSpan UnrunRequeueTimeout = TimeSpan.FromSeconds(5);
+    // The broker closes a channel with a delivery unacked for 30 minutes (its consumer_timeout), and every delivery of
+    // the channel goes back, the running ones too: one that waited this long for a slot goes back first, as a copy.
+    private static readonly TimeSpan MaxSlotWait = TimeSpan.FromMinutes(15);
+    // With priority queues, each queue's prefetch is twice the concurrency and 8 more: when a slot comes free, the next
+    // high event is already here, not on its way after the last one's ack (a normal one would take the slot meanwhile),
+    // even when runs end faster than an ack goes round.
+    private readonly int prefetch = priorities ? 2 * concurrency + 8 : concurrency;
+    // Shared by every run of a worker with lanes or priority queues; other workers' runs take no slot.
+    private readonly PrioritySlots? slots = lanes > 0 || priorities
+        ? new PrioritySlots(concurrency, services.Priorities.Aging, services.Time)
+        : null;
+    private readonly List<(AsyncEventingBasicConsumer Consumer, string Tag)> priorityConsumers = [];
     private readonly CancellationTokenSource stopping = new();
     // Cancelled with the consumer: deliveries still waiting for a rate-limit token stop waiting and go back to the
     // queue unrun.
@@ -45,6 +60,7 @@ public sealed partial class WorkerConsumer(
     public (long Canvas, long Worker) Incarnation => incarnation;
     public int Concurrency => concurrency;
     public int Lanes => lanes;
+    public bool Priorities => priorities;
     /// <summary>Deliveries handed to the handler and not finished yet.</summary>
     public int InFlight => (settler?.Running ?? 0) + keyedRunning;
     /// <summary>True once cancelled: nothing new starts, what runs finishes.</summary>
@@ -65,20 +81,23 @@ public sealed partial class WorkerConsumer(
     /// would be consumed twice.
     /// </summary>
     public bool IsHealthy
-        => (consumer is { IsRunning: true } && LanesHealthy) || !services.Broker.IsOpen || services.Broker.IsRecovering;
+        => (consumer is { IsRunning: true } && LanesHealthy && priorityConsumers.TrueForAll(c => c.Consumer.IsRunning))
+            || !services.Broker.IsOpen || services.Broker.IsRecovering;
 
     private AsyncEventingBasicConsumer? consumer;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var connection = await services.Broker.GetAsync(cancellationToken);
+        // The worker's queue, and its high and low queues if it has them, each with a prefetch of its own.
+        var unacked = prefetch * (priorities ? 1 + Workq.Shared.Messaging.Priorities.Queued.Length : 1);
         channel = await connection.CreateChannelAsync(new CreateChannelOptions(
             publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
-            consumerDispatchConcurrency: (ushort)concurrency), cancellationToken);
+            consumerDispatchConcurrency: (ushort)unacked), cancellationToken);
         try
         {
-            await channel.BasicQosAsync(0, (ushort)concurrency, global: false, cancellationToken);
-            settler = new DeliverySettler(channel, concurrency);
+            await channel.BasicQosAsync(0, (ushort)prefetch, global: false, cancellationToken);
+            settler = new DeliverySettler(channel, unacked);
             consumer = new AsyncEventingBasicConsumer(channel);
             consumer.ReceivedAsync += OnReceivedAsync;
             consumerTag = await channel.BasicConsumeAsync(
@@ -86,6 +105,7 @@ public sealed partial class WorkerConsumer(
                 autoAck: false,
                 consumer,
                 cancellationToken);
+            if (priorities) await StartPriorityQueuesAsync(channel, cancellationToken);
             if (lanes > 0) await StartLanesAsync(connection, cancellationToken);
         }
         catch
@@ -102,25 +122,51 @@ public sealed partial class WorkerConsumer(
         inFlightGauge = Workq.Shared.Telemetry.WorkqDiagnostics.TrackInFlight(canvas, worker, () => InFlight);
         services.Loads.Add(this);
         logger.LogInformation(
-            "Consuming {Canvas}/{Worker} v{Version} with concurrency {Concurrency} and {Lanes} ordering lanes",
+            "Consuming {Canvas}/{Worker} v{Version} with concurrency {Concurrency}, {Lanes} ordering lanes and " +
+                "priority queues {Priorities}",
             canvas,
             worker,
             Handler.Version,
             concurrency,
-            lanes);
+            lanes,
+            priorities);
+    }
+
+    private async Task StartPriorityQueuesAsync(IChannel on, CancellationToken cancellationToken)
+    {
+        foreach (var priority in Workq.Shared.Messaging.Priorities.Queued)
+        {
+            var priorityConsumer = new AsyncEventingBasicConsumer(on);
+            priorityConsumer.ReceivedAsync += OnReceivedAsync;
+            var tag = await on.BasicConsumeAsync(
+                Topology.PriorityQueue(canvas, worker, priority),
+                autoAck: false,
+                priorityConsumer,
+                cancellationToken);
+            priorityConsumers.Add((priorityConsumer, tag));
+        }
     }
 
     private Task OnReceivedAsync(object sender, BasicDeliverEventArgs delivery)
         => slots is null ? ReceiveAsync(delivery) : ReceiveInSlotAsync(delivery);
 
     /// <summary>
-    /// A worker with lanes: an unkeyed run takes one of the instance's slots, which its keyed runs share.
+    /// A worker with lanes or priority queues: an unkeyed run takes one of the instance's slots, which its keyed runs
+    /// share, by its priority. One that waited too long, or whose consumer stopped meanwhile, goes back unrun.
     /// </summary>
     private async Task ReceiveInSlotAsync(BasicDeliverEventArgs delivery)
     {
+        var headers = delivery.BasicProperties.Headers;
+        var priority = Workq.Shared.Messaging.Priorities.Parse(EventHeaders.String(headers, EventHeaders.Priority))
+            ?? Priority.Normal;
+        var enqueuedAt = EventHeaders.Long(headers, EventHeaders.EnqueuedAt) is { } micros
+            ? DateTimeOffset.UnixEpoch.AddTicks(micros * 10)
+            : services.Time.GetUtcNow();
         try
         {
-            await slots!.WaitAsync(holding.Token);
+            using var waited = CancellationTokenSource.CreateLinkedTokenSource(holding.Token);
+            waited.CancelAfter(MaxSlotWait);
+            await slots!.WaitAsync(priority, enqueuedAt, waited.Token);
         }
         catch (OperationCanceledException)
         {
@@ -349,6 +395,7 @@ public sealed partial class WorkerConsumer(
         try
         {
             await open.BasicCancelAsync(consumerTag);
+            foreach (var (_, tag) in priorityConsumers) await open.BasicCancelAsync(tag);
         }
         catch (Exception e) when (BrokerErrors.IsChannelGone(e))
         {

@@ -135,6 +135,7 @@ public sealed class WorkerReconciler(
         var wanted = worker.IsRunning;
         if (consumer is not null && (!wanted || consumer.Concurrency != worker.Concurrency
             || consumer.Lanes != worker.OrderingLanes
+            || consumer.Priorities != worker.PriorityQueues
             || !consumer.IsHealthy))
         {
             consumers.Remove(key);
@@ -155,6 +156,7 @@ public sealed class WorkerReconciler(
                 (worker.CanvasIncarnation, worker.Incarnation),
                 worker.Concurrency,
                 worker.OrderingLanes,
+                worker.PriorityQueues,
                 handler,
                 worker.Retry,
                 consumerServices,

@@ -110,6 +110,7 @@ public sealed class HandlerEmitter(HandlerEmitEdges edges, EventEnvelope parent,
             BatchId = batchId,
             DebounceKey = options.Debounce?.Key,
             Absorbed = options.Debounce is null ? 0 : 1,
+            Priority = options.Priority,
         };
         var key = options.IdempotencyKey is { } explicitKey ? TenantText.Store(explicitKey)! : KeyOf(envelope.Id);
         if (options.IdempotencyKey is not null)

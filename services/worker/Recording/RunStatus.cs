@@ -20,7 +20,8 @@ public static class RunStatus
             attempt,
             envelope.EnqueuedAt,
             StartedAt: startedAt,
-            CanvasIncarnation: envelope.CanvasIncarnation);
+            CanvasIncarnation: envelope.CanvasIncarnation,
+            Priority: envelope.Priority);
 
     /// <summary>
     /// An event that goes back to its queue (requeued, a retry, a crash suspect) is queued again, one attempt on.
@@ -40,7 +41,8 @@ public static class RunStatus
             attempt,
             envelope.EnqueuedAt,
             FinishedAt: now,
-            CanvasIncarnation: envelope.CanvasIncarnation);
+            CanvasIncarnation: envelope.CanvasIncarnation,
+            Priority: envelope.Priority);
     }
 
     /// <summary>
@@ -96,7 +98,8 @@ public static class RunStatus
             Result: result
                 .Result,
             Error: error,
-            CanvasIncarnation: envelope.CanvasIncarnation);
+            CanvasIncarnation: envelope.CanvasIncarnation,
+            Priority: envelope.Priority);
     }
 
     /// <summary>

@@ -74,6 +74,7 @@ public sealed record RunTrace(
                 if (until.WaitName is not null) writer.WriteString("waitingFor", until.WaitName);
             }
             writer.WriteNumber("depth", Envelope.Depth);
+            writer.WriteString("priority", Priorities.Name(Envelope.Priority));
             if (Envelope.OrderingKey is not null) writer.WriteString("orderingKey", Envelope.OrderingKey);
             if (Envelope.DebounceKey is not null)
             {

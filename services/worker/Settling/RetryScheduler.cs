@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 
@@ -41,7 +42,8 @@ public sealed class RetryScheduler(IRetryBroker broker)
         PublishAgainAsync(envelope, attempt, TimeSpan.Zero, suspect, body, cancellationToken);
 
     /// <summary>
-    /// A copy of the event, as <paramref name="attempt"/>, to its worker's queue: straight through the retry exchange,
+    /// A copy of the event, as <paramref name="attempt"/>, to its worker's queue (for a high or low one, the worker's
+    /// queue for its priority): straight through the retry exchange,
     /// or through the delay queue whose TTL is <paramref name="delay"/> (no timer in memory holds it, so it survives
     /// any restart).
     /// </summary>
@@ -50,7 +52,9 @@ public sealed class RetryScheduler(IRetryBroker broker)
     {
         var properties = EventHeaders.Create(envelope, attempt);
         if (suspect is not null) properties.Headers![EventHeaders.CrashSuspect] = suspect;
-        var queue = Topology.WorkerQueue(envelope.Canvas, envelope.Worker);
+        var queue = envelope.Priority == Priority.Normal
+            ? Topology.WorkerQueue(envelope.Canvas, envelope.Worker)
+            : Topology.PriorityQueue(envelope.Canvas, envelope.Worker, envelope.Priority);
         var seconds = (int)delay.TotalSeconds;
         if (seconds == 0)
         {

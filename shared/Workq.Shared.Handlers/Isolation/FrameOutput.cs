@@ -219,14 +219,15 @@ public sealed class FrameOutput(Stream stream, bool synchronous = false) : IAsyn
         }
 
         /// <summary>
-        /// An emit's options: a flag byte (1 delay, 2 run-at, 4 in the batch, 8 debounced), then the delay's ticks and
-        /// the run-at's UTC ticks; then its ordering key, its idempotency key and its step; then, debounced, its key,
-        /// its period's ticks, 1 for trailing (0 leading) and its cap's ticks.
+        /// An emit's options: a flag byte (1 delay, 2 run-at, 4 in the batch, 8 debounced, 16 high, 32 low), then the
+        /// delay's ticks and the run-at's UTC ticks; then its ordering key, its idempotency key and its step; then,
+        /// debounced, its key, its period's ticks, 1 for trailing (0 leading) and its cap's ticks.
         /// </summary>
         public readonly void Options(Messaging.EmitOptions options)
         {
             Byte((byte)((options.Delay is null ? 0 : 1) | (options.RunAt is null ? 0 : 2) | (options.InBatch ? 4 : 0)
-                | (options.Debounce is null ? 0 : 8)));
+                | (options.Debounce is null ? 0 : 8)
+                | (options.Priority switch { Messaging.Priority.High => 16, Messaging.Priority.Low => 32, _ => 0 })));
             Long(options.Delay?.Ticks ?? 0);
             Long(options.RunAt?.UtcTicks ?? 0);
             String(options.OrderingKey);

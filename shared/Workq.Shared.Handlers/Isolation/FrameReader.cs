@@ -66,7 +66,7 @@ public ref struct FrameReader(ReadOnlySpan<byte> payload, string frame)
         var orderingKey = String();
         var idempotencyKey = String();
         var step = String();
-        if (flags > 15) throw Broken($"emit flags {flags}");
+        if (flags > 63 || (flags & 48) == 48) throw Broken($"emit flags {flags}");
         if ((flags & 2) != 0 && runAt is < 0 or > 3_155_378_975_999_999_999) throw Broken($"a run-at of {runAt} ticks");
         Messaging.Debounce? debounce = null;
         if ((flags & 8) != 0)
@@ -83,7 +83,10 @@ public ref struct FrameReader(ReadOnlySpan<byte> payload, string frame)
             (flags & 4) != 0,
             idempotencyKey,
             step,
-            debounce);
+            debounce,
+            (flags & 16) != 0 ? Messaging.Priority.High
+                : (flags & 32) != 0 ? Messaging.Priority.Low
+                : Messaging.Priority.Normal);
     }
 
     /// <summary>Every field has been read: bytes left over mean the two sides do not agree on the frame.</summary>

@@ -127,7 +127,8 @@ public class HandlerGlobals(
     /// then waits for it too. Its id is made from this event's id and the emit's place in the run, so a run again (a
     /// retry, a redelivery) emits it once; an <paramref name="idempotencyKey"/> takes that place. With a
     /// <paramref name="debounce"/> (a key and a period), the emits of that key within the period collapse into one run,
-    /// of the last, a period after the last emit (at most ten periods after the first): the id is that run's.
+    /// of the last, a period after the last emit (at most ten periods after the first): the id is that run's. A
+    /// <paramref name="priority"/> of "high" starts it before the worker's waiting normal events, "low" after them.
     /// </summary>
     public async Task<Guid> Emit(
         string worker,
@@ -137,16 +138,25 @@ public class HandlerGlobals(
         string? orderingKey = null,
         bool inBatch = false,
         string? idempotencyKey = null,
-        (string key, TimeSpan period)? debounce = null)
+        (string key, TimeSpan period)? debounce = null,
+        string? priority = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(worker);
         ThrowIfFinished("Emit");
+        var rank = priority switch
+        {
+            null or "normal" => Priority.Normal,
+            "high" => Priority.High,
+            "low" => Priority.Low,
+            _ => throw new ArgumentException(
+                "Emit refused: priority must be 'high', 'normal' (the default) or 'low'.", nameof(priority)),
+        };
         var json = EventJson.Serialize(value, SerializerOptions, emitter.MaxEventBytes);
         var id = await emitter.EmitAsync(
                 worker,
                 json,
                 new EmitOptions(delay, runAt, orderingKey, inBatch, idempotencyKey, HandlerSteps.Current,
-                    debounce is { } d ? Debounce.Of(d.key, d.period) : null),
+                    debounce is { } d ? Debounce.Of(d.key, d.period) : null, rank),
                 CancellationToken)
             .ConfigureAwait(false);
         Record(worker, id);

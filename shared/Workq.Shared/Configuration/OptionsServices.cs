@@ -24,6 +24,7 @@ public static class OptionsServices
         services.AddSingleton(options.Compiler);
         services.AddSingleton(options.Handlers);
         services.AddSingleton(options.Pool);
+        services.AddSingleton(options.Priorities);
         return options;
     }
 }

@@ -17,6 +17,7 @@ public sealed class WorkqOptions
     public CompilerOptions Compiler { get; init; } = new();
     public HandlerOptions Handlers { get; init; } = new();
     public PoolOptions Pool { get; init; } = new();
+    public PriorityOptions Priorities { get; init; } = new();
 
     /// <summary>Reads every component; the first bad value throws, naming its variable.</summary>
     public static WorkqOptions From(IConfiguration config, int defaultPort) => new()
@@ -30,5 +31,6 @@ public sealed class WorkqOptions
         Compiler = CompilerOptions.From(config),
         Handlers = HandlerOptions.From(config),
         Pool = PoolOptions.From(config),
+        Priorities = PriorityOptions.From(config),
     };
 }

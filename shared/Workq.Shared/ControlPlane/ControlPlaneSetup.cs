@@ -32,7 +32,7 @@ public static class ControlPlaneSetup
             addConsumers?.Invoke(bus);
             // Every service publishes keyed events (emits, handler emits, the pump, redrives): each forgets a changed
             // worker's lanes.
-            bus.AddConsumer<Messaging.ForgetLanesOnWorkerChanged>();
+            bus.AddConsumer<Messaging.ForgetQueuesOnWorkerChanged>();
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(options.Amqp.First, host =>

@@ -60,8 +60,8 @@ public static class WorkqDefaults
         services.AddSingleton<BrokerConnection>();
         services.AddSingleton<Topology>();
         services.AddSingleton<EventPublisher>();
-        // Keyed events need their worker's lanes (OrderingLanes), whichever service publishes them.
-        services.AddSingleton<OrderingLanes>();
+        // Keyed, high and low events need their worker's on-demand queues, whichever service publishes them.
+        services.AddSingleton<OnDemandQueues>();
         services.AddSingleton<WorkerStore>();
         // The canvases' tokens, for every route that authenticates (/metrics on every service); each service
         // registers the other stores it uses in its Program.cs.

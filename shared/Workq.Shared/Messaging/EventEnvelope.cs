@@ -1,3 +1,5 @@
+using Workq.Shared.Handlers.Messaging;
+
 namespace Workq.Shared.Messaging;
 
 /// <summary>
@@ -6,7 +8,8 @@ namespace Workq.Shared.Messaging;
 /// incarnations names neither). <c>BatchId</c> is the batch the event belongs to (API.md "Batches"), <c>CallbackOf</c>
 /// the batch whose callback it is; null for an event outside batches. <c>Resume</c> counts the times a durable event
 /// has resumed from a sleep or a wait (API.md "Durable handlers"), 0 on its first run. A debounced event carries its
-/// <c>DebounceKey</c> and how many emits it <c>Absorbed</c> when it was published (API.md "Debounce").
+/// <c>DebounceKey</c> and how many emits it <c>Absorbed</c> when it was published (API.md "Debounce"). <c>Priority</c>
+/// says which of its worker's queues it waits in (API.md "Priorities").
 /// </summary>
 public readonly record struct EventEnvelope(
     Guid Id,
@@ -22,7 +25,8 @@ public readonly record struct EventEnvelope(
     Guid? CallbackOf = null,
     int Resume = 0,
     string? DebounceKey = null,
-    int Absorbed = 0)
+    int Absorbed = 0,
+    Priority Priority = Priority.Normal)
 {
     /// <summary>
     /// False for an event of another incarnation of its canvas or worker than these: one deleted since, whose events

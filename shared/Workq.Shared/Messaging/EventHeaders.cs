@@ -46,6 +46,8 @@ public static class EventHeaders
     /// <summary>A debounced event's key, and the emits it absorbed when it was published (API.md "Debounce").</summary>
     public const string DebounceKey = "workq-debounce-key";
     public const string Absorbed = "workq-debounce-absorbed";
+    /// <summary>"high" or "low"; a normal event has none.</summary>
+    public const string Priority = "workq-priority";
 
     /// <summary>The message properties of an event, with a header table of its own (callers may add to it).</summary>
     public static BasicProperties Create(in EventEnvelope envelope, int attempt = 1)
@@ -85,6 +87,8 @@ public static class EventHeaders
             headers[DebounceKey] = envelope.DebounceKey;
             headers[Absorbed] = envelope.Absorbed;
         }
+        if (envelope.Priority != Handlers.Messaging.Priority.Normal)
+            headers[Priority] = Priorities.Name(envelope.Priority);
         return headers;
     }
 
@@ -116,7 +120,8 @@ public static class EventHeaders
             Id(headers, BatchCallback),
             (int)Math.Clamp(Long(headers, Resume) ?? 0, 0, int.MaxValue),
             String(headers, DebounceKey),
-            (int)Math.Clamp(Long(headers, Absorbed) ?? 0, 0, int.MaxValue));
+            (int)Math.Clamp(Long(headers, Absorbed) ?? 0, 0, int.MaxValue),
+            Priorities.Parse(String(headers, Priority)) ?? Handlers.Messaging.Priority.Normal);
     }
 
     /// <summary>A header holding an id; null when absent or not one.</summary>

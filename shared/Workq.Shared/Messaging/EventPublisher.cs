@@ -4,6 +4,7 @@ using Polly.Retry;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 using Workq.Shared.Configuration;
+using Workq.Shared.Handlers.Messaging;
 using Workq.Shared.Telemetry;
 
 namespace Workq.Shared.Messaging;
@@ -15,7 +16,7 @@ namespace Workq.Shared.Messaging;
 /// </summary>
 public sealed class EventPublisher(
     BrokerConnection broker,
-    OrderingLanes lanes,
+    OnDemandQueues onDemand,
     BrokerOptions options,
     EmitLimits limits,
     ILogger<EventPublisher> logger) : IAsyncDisposable
@@ -77,10 +78,12 @@ public sealed class EventPublisher(
     /// not confirm it.
     /// </summary>
     /// <remarks>An event with an ordering key goes to its worker's lane for the key (docs/DESIGN.md "Ordering keys"),
-    /// declared first if need be.</remarks>
+    /// a high or low one without a key to the worker's queue for its priority (docs/DESIGN.md "Priorities"), declared
+    /// first if need be.</remarks>
     public Task PublishAsync(EventEnvelope envelope, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
-        if (envelope.OrderingKey is not null) return PublishKeyedAsync(envelope, body, cancellationToken);
+        if (envelope.OrderingKey is not null || envelope.Priority != Priority.Normal)
+            return PublishRoutedAsync(envelope, body, cancellationToken);
         // Traced publishes carry a span of their own in each event's headers, so nothing is shared.
         if (WorkqDiagnostics.Source.HasListeners()) return PublishTracedAsync(
             Topology.CanvasExchange(envelope.Canvas),
@@ -103,16 +106,15 @@ public sealed class EventPublisher(
             cancellationToken);
     }
 
-    private async Task PublishKeyedAsync(
+    private async Task PublishRoutedAsync(
         EventEnvelope envelope,
         ReadOnlyMemory<byte> body,
         CancellationToken cancellationToken)
     {
-        var routingKey = await lanes.RoutingKeyAsync(
-            envelope.Canvas,
-            envelope.Worker,
-            envelope.OrderingKey!,
-            cancellationToken);
+        var routingKey = envelope.OrderingKey is { } key
+            ? await onDemand.LaneRoutingKeyAsync(envelope.Canvas, envelope.Worker, key, cancellationToken)
+            : await onDemand.PriorityRoutingKeyAsync(envelope.Canvas, envelope.Worker, envelope.Priority,
+                cancellationToken);
         await PublishTracedAsync(
             Topology.CanvasExchange(envelope.Canvas),
             routingKey,

@@ -30,11 +30,17 @@ public sealed class Topology(BrokerConnection broker, EmitLimits options, ILogge
     public static string LaneQueue(string canvas, string worker, int lane)
         => $"{WorkerQueue(canvas, worker)}.lane{lane}";
 
+    public static string PriorityQueue(string canvas, string worker, Handlers.Messaging.Priority priority)
+        => $"{WorkerQueue(canvas, worker)}.{Priorities.Name(priority)}";
+
     /// <summary>
-    /// The worker's queue and then its ordering lanes, if it has any: what counts, purges and deletes cover.
+    /// The worker's queue, then its ordering lanes and then its high and low queues, if it has them: what counts,
+    /// purges and deletes cover.
     /// </summary>
-    public static IEnumerable<string> WorkerQueues(string canvas, string worker, int lanes) =>
-        Enumerable.Range(0, lanes).Select(lane => LaneQueue(canvas, worker, lane)).Prepend(WorkerQueue(canvas, worker));
+    public static IEnumerable<string> WorkerQueues(string canvas, string worker, int lanes, bool priorities) =>
+        Enumerable.Range(0, lanes).Select(lane => LaneQueue(canvas, worker, lane))
+            .Prepend(WorkerQueue(canvas, worker))
+            .Concat(priorities ? Priorities.Queued.Select(p => PriorityQueue(canvas, worker, p)) : []);
 
     private static readonly Dictionary<string, object?> QuorumArguments = new() { ["x-queue-type"] = "quorum" };
 
@@ -191,6 +197,33 @@ public sealed class Topology(BrokerConnection broker, EmitLimits options, ILogge
         }
     }
 
+    /// <summary>
+    /// The worker's high and low queues (docs/DESIGN.md "Priorities"): quorum queues like its own, bound to the canvas
+    /// exchange under <c>{worker}.high</c> and <c>{worker}.low</c> and to the retry exchange under their names.
+    /// </summary>
+    public async Task DeclarePriorityQueuesAsync(string canvas, string worker, CancellationToken cancellationToken)
+    {
+        foreach (var priority in Priorities.Queued)
+        {
+            var queue = PriorityQueue(canvas, worker, priority);
+            var routingKey = Priorities.RoutingKey(worker, priority);
+            await DeclareQueueAsync(canvas, worker, queue, workerQueueArguments, async channel =>
+            {
+                await channel.QueueBindAsync(queue, CanvasExchange(canvas), routingKey,
+                    cancellationToken: cancellationToken);
+                await channel.QueueBindAsync(queue, RetryExchange, queue, cancellationToken: cancellationToken);
+            }, cancellationToken);
+        }
+    }
+
+    public Task DeletePriorityQueuesAsync(string canvas, string worker, CancellationToken cancellationToken) =>
+        WithChannelAsync(async channel =>
+        {
+            foreach (var priority in Priorities.Queued)
+                await channel.QueueDeleteAsync(PriorityQueue(canvas, worker, priority),
+                    cancellationToken: cancellationToken);
+        }, cancellationToken);
+
     public Task DeleteLanesAsync(
         string canvas,
         string worker,
@@ -217,41 +250,49 @@ public sealed class Topology(BrokerConnection broker, EmitLimits options, ILogge
     }
 
     /// <summary>
-    /// Empties the worker's queue and its ordering lanes of ready events; returns how many were dropped.
+    /// Empties the worker's queue, its ordering lanes and its high and low queues of ready events; returns how many
+    /// were dropped.
     /// </summary>
     public async Task<uint> PurgeWorkerAsync(
         string canvas,
         string worker,
         int lanes,
+        bool priorities,
         CancellationToken cancellationToken)
     {
         uint purged = 0;
         await WithChannelAsync(async channel =>
         {
-            foreach (var queue in WorkerQueues(canvas, worker, lanes)) purged += await channel.QueuePurgeAsync(
-                queue,
-                cancellationToken);
+            foreach (var queue in WorkerQueues(canvas, worker, lanes, priorities))
+                purged += await channel.QueuePurgeAsync(queue, cancellationToken);
         }, cancellationToken);
         return purged;
     }
 
     /// <summary>
-    /// Deletes the worker's queue and its ordering lanes; the events still in them are dropped (API.md DELETE worker).
+    /// Deletes the worker's queue, its ordering lanes and its high and low queues; the events still in them are dropped
+    /// (API.md DELETE worker).
     /// </summary>
-    public Task DeleteWorkerAsync(string canvas, string worker, int lanes, CancellationToken cancellationToken) =>
+    public Task DeleteWorkerAsync(
+        string canvas,
+        string worker,
+        int lanes,
+        bool priorities,
+        CancellationToken cancellationToken) =>
         WithChannelAsync(async channel =>
         {
-            foreach (var queue in WorkerQueues(canvas, worker, lanes)) await channel.QueueDeleteAsync(
+            foreach (var queue in WorkerQueues(canvas, worker, lanes, priorities)) await channel.QueueDeleteAsync(
                 queue,
                 cancellationToken: cancellationToken);
         }, cancellationToken);
 
     public async Task DeleteCanvasAsync(
         string canvas,
-        IEnumerable<(string Worker, int Lanes)> workers,
+        IEnumerable<(string Worker, int Lanes, bool Priorities)> workers,
         CancellationToken cancellationToken)
     {
-        foreach (var (worker, lanes) in workers) await DeleteWorkerAsync(canvas, worker, lanes, cancellationToken);
+        foreach (var (worker, lanes, priorities) in workers)
+            await DeleteWorkerAsync(canvas, worker, lanes, priorities, cancellationToken);
         await WithChannelAsync(
             channel => channel.ExchangeDeleteAsync(CanvasExchange(canvas), cancellationToken: cancellationToken),
             cancellationToken);

@@ -75,9 +75,9 @@ public sealed class CanvasStore(NpgsqlDataSource db)
     /// The first step of a deletion: marks the canvas and its workers deleting (a mark already there is kept, so a
     /// repeated DELETE finishes what a failed one began). Waits for the batches holding them (<see
     /// cref="FencedBatch"/>); from here on nothing is written or declared for them. Returns the canvas's workers and
-    /// their ordering lanes, or null when there is no such canvas.
+    /// their ordering lanes and priority queues, or null when there is no such canvas.
     /// </summary>
-    public async Task<IReadOnlyList<(string Worker, int Lanes)>?> MarkDeletingAsync(
+    public async Task<IReadOnlyList<(string Worker, int Lanes, bool Priorities)>?> MarkDeletingAsync(
         string name,
         CancellationToken cancellationToken)
     {
@@ -89,10 +89,10 @@ public sealed class CanvasStore(NpgsqlDataSource db)
                 update canvases c set deleting = true from locked where c.name = locked.name
                 """, new { name }, transaction, cancellationToken: cancellationToken)) == 0)
             return null;
-        var workers = await connection.QueryAsync<(string Worker, int Lanes)>(new CommandDefinition("""
+        var workers = await connection.QueryAsync<(string Worker, int Lanes, bool Priorities)>(new CommandDefinition("""
             with locked as (select canvas, name from workers where canvas = @name order by name for update)
             update workers w set deleting = true from locked l where w.canvas = l.canvas and w.name = l.name returning
-                w.name, w.ordering_lanes
+                w.name, w.ordering_lanes, w.priority_queues
             """, new { name }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         return workers.AsList();

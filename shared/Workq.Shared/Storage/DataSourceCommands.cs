@@ -8,7 +8,7 @@ internal static class DataSourceCommands
 {
     /// <summary>
     /// An event as the parameters of a statement that keeps it (a dead letter, a parked event): @Canvas, @Worker, @Id,
-    /// @EnqueuedAt, @Depth, @TraceParent, @body, @OrderingKey, and the incarnations its fence checks,
+    /// @EnqueuedAt, @Depth, @TraceParent, @body, @OrderingKey, @Priority, and the incarnations its fence checks,
     /// @CanvasIncarnation and @WorkerIncarnation.
     /// </summary>
     public static DynamicParameters EventParameters(in EventEnvelope envelope, ReadOnlyMemory<byte> body)
@@ -22,6 +22,7 @@ internal static class DataSourceCommands
         parameters.Add("TraceParent", envelope.TraceParent);
         parameters.Add("body", body.ToArray());
         parameters.Add("OrderingKey", envelope.OrderingKey);
+        parameters.Add("Priority", (short)envelope.Priority);
         parameters.Add("CanvasIncarnation", envelope.CanvasIncarnation);
         parameters.Add("WorkerIncarnation", envelope.WorkerIncarnation);
         return parameters;

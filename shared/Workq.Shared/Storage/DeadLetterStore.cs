@@ -43,9 +43,9 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
                    for key share of w),
             kept as (
                 insert into dead_letters (canvas, worker, event_id, enqueued_at, depth, trace_parent, body, body_text,
-                    reason, attempts, ordering_key)
+                    reason, attempts, ordering_key, priority)
                 select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @bodyText, @reason, @attempts,
-                    @OrderingKey
+                    @OrderingKey, @Priority
                  where exists (select 1 from alive)
                     on conflict (canvas, worker, event_id) do update
                    set reason = excluded.reason, attempts = excluded.attempts, body = excluded.body, body_text =
@@ -179,7 +179,7 @@ public sealed class DeadLetterStore(NpgsqlDataSource db) : ICanvasData, IWorkerD
             // rows, and a redriven event that outlives it anyway (a retry in a delay queue) is dropped by a worker
             // deployed again under its name.
             var rows = (await connection.QueryAsync<UnhandledStore.Row>(new CommandDefinition($"""
-                select seq, canvas, worker, event_id, enqueued_at, depth, trace_parent, body, ordering_key,
+                select seq, canvas, worker, event_id, enqueued_at, depth, trace_parent, body, ordering_key, priority,
                        @canvasIncarnation as canvas_incarnation, @workerIncarnation as worker_incarnation
                   from dead_letters
                  where {where} and exists (select 1 from workers w where w.canvas = @canvas and w.name = @worker and

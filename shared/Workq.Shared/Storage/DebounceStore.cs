@@ -135,8 +135,9 @@ public sealed class DebounceStore(NpgsqlDataSource db) : ICanvasData, IWorkerDat
         {
             var stored = await connection.ExecuteScalarAsync<int?>(new CommandDefinition("""
                 insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body,
-                    ordering_key, debounce_key, absorbed)
-                select @id, @canvas, @worker, @now, @runAt, @depth, @traceParent, @body, @orderingKey, @key, 1
+                    ordering_key, debounce_key, absorbed, priority)
+                select @id, @canvas, @worker, @now, @runAt, @depth, @traceParent, @body, @orderingKey, @key, 1,
+                    @priority
                  where (select count(*) from scheduled_events where canvas = @canvas and worker = @worker)
                      < @maxScheduled
                 returning 1
@@ -152,6 +153,7 @@ public sealed class DebounceStore(NpgsqlDataSource db) : ICanvasData, IWorkerDat
                 body = body.ToArray(),
                 orderingKey = envelope.OrderingKey,
                 key,
+                priority = (short)envelope.Priority,
                 maxScheduled,
             }, transaction, cancellationToken: cancellationToken));
             if (stored is null) throw new ScheduledFullException(canvas, worker, maxScheduled);

@@ -57,7 +57,8 @@ public sealed class EventStatusRecorder(
         else if (update.Supersedes(old)) pending[key] = update.After(old) with
         {
             RestartedAt = update.RestartedAt
-            ?? old.RestartedAt
+            ?? old.RestartedAt,
+            Priority = update.Priority == Handlers.Messaging.Priority.Normal ? old.Priority : update.Priority,
         };
     }
 

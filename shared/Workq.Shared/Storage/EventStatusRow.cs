@@ -2,7 +2,7 @@ namespace Workq.Shared.Storage;
 
 /// <summary>
 /// The event status of API.md, as stored; <c>WaitingFor</c>, the signal a waiting event waits for; <c>Debounce</c>, a
-/// debounced run's key, mode and absorbed emits.
+/// debounced run's key, mode and absorbed emits; <c>Priority</c>, its priority (API.md "Priorities").
 /// </summary>
 public sealed record EventStatusRow(
     Guid Id,
@@ -16,4 +16,5 @@ public sealed record EventStatusRow(
     string? Result,
     string? Error,
     string? WaitingFor = null,
-    EventDebounce? Debounce = null);
+    EventDebounce? Debounce = null,
+    Handlers.Messaging.Priority Priority = Handlers.Messaging.Priority.Normal);

@@ -27,7 +27,8 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
     public Task DeleteCanvasAsync(string canvas, CancellationToken cancellationToken) =>
         db.ExecuteAsync(
             "delete from event_status where canvas = @canvas; delete from event_emits where canvas = @canvas; " +
-                "delete from event_finishes where canvas = @canvas",
+                "delete from event_finishes where canvas = @canvas; " +
+                "delete from event_priorities where canvas = @canvas",
             new { canvas },
             cancellationToken);
 
@@ -105,11 +106,26 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
                 or (s.rank < 30 and excluded.rank = 30)
                 or (s.rank < 30 and excluded.rank < 30 and (excluded.attempts, excluded.rank) > (s.attempts, s.rank));
             """;
+        var prioritized = admitted.Where(u => u.Priority != Handlers.Messaging.Priority.Normal)
+            .Select(u => (u.Canvas, u.Id, u.Priority))
+            .Concat(emits.SelectMany(e => (e.Prioritized ?? []).Select(p => (e.Canvas, p.Id, p.Priority))))
+            .ToList();
+        var priorities = prioritized.Count == 0 ? "" : """
+            insert into event_priorities (canvas, id, priority)
+            select * from unnest(@pcanvases, @pids, @ppriorities) on conflict do nothing;
+            """;
         await using var command = new NpgsqlCommand(
-            "set local synchronous_commit = off;" + restarts + emitted + finishes + upsert +
+            "set local synchronous_commit = off;" + restarts + emitted + finishes + upsert + priorities +
                 "select pg_notify(@channel, @payload);",
             connection,
             transaction);
+        if (prioritized.Count > 0)
+        {
+            command.Parameters.Add(Array("pcanvases", NpgsqlDbType.Text, prioritized.Select(p => p.Canvas)));
+            command.Parameters.Add(Array("pids", NpgsqlDbType.Uuid, prioritized.Select(p => p.Id)));
+            command.Parameters.Add(Array("ppriorities", NpgsqlDbType.Smallint,
+                prioritized.Select(p => (short)p.Priority)));
+        }
         if (rows.Count > 0)
         {
             AddRuns(command, "", rows);
@@ -349,7 +365,22 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
                     resume.WaitingFor);
         }
         if (rows.Count > 0) await DebouncedAsync(connection, canvas, rows, cancellationToken);
+        if (rows.Count > 0) await PrioritizedAsync(connection, canvas, rows, cancellationToken);
         return rows;
+    }
+
+    /// <summary>The priority of the high and low ones (API.md "Priorities"); the others stay normal.</summary>
+    private static async Task PrioritizedAsync(
+        NpgsqlConnection connection,
+        string canvas,
+        Dictionary<Guid, EventStatusRow> rows,
+        CancellationToken cancellationToken)
+    {
+        var prioritized = await connection.QueryAsync<(Guid Id, short Priority)>(new CommandDefinition(
+            "select id, priority from event_priorities where canvas = @canvas and id = any(@ids)",
+            new { canvas, ids = rows.Keys.ToArray() }, cancellationToken: cancellationToken));
+        foreach (var (id, priority) in prioritized)
+            rows[id] = rows[id] with { Priority = (Handlers.Messaging.Priority)priority };
     }
 
     /// <summary>
@@ -443,6 +474,7 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
                  @seconds);
             delete from event_emits where enqueued_at < now() - make_interval(secs => @seconds);
             delete from event_finishes where written_at < now() - make_interval(secs => @seconds);
+            delete from event_priorities where written_at < now() - make_interval(secs => @seconds);
             """,
             new { seconds = keepFor.TotalSeconds }, cancellationToken: cancellationToken));
     }

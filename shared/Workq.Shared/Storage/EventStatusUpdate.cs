@@ -6,7 +6,8 @@ namespace Workq.Shared.Storage;
 /// One write of an event's status. <c>RestartedAt</c> (a redrive, then) replaces a dead letter made before it;
 /// otherwise a write replaces the stored one only if it is further along, so writes that arrive out of order never move
 /// an event backwards. <c>CanvasIncarnation</c> is the canvas the write is for (0: the one alive): none lands in a
-/// canvas deleted or re-created since.
+/// canvas deleted or re-created since. A high or low <c>Priority</c> is kept beside the status, once (API.md
+/// "Priorities").
 /// </summary>
 public sealed record EventStatusUpdate(
     string Canvas,
@@ -22,7 +23,8 @@ public sealed record EventStatusUpdate(
     string? Result = null,
     string? Error = null,
     DateTimeOffset? RestartedAt = null,
-    long CanvasIncarnation = 0)
+    long CanvasIncarnation = 0,
+    Handlers.Messaging.Priority Priority = Handlers.Messaging.Priority.Normal)
 {
     /// <param name="restartedAt">When a redrive put the event back: it starts again, at attempt 1, whatever dead letter
     /// was made before.</param>
@@ -41,7 +43,8 @@ public sealed record EventStatusUpdate(
             envelope.EnqueuedAt,
             Error: error,
             RestartedAt: restartedAt,
-            CanvasIncarnation: envelope.CanvasIncarnation);
+            CanvasIncarnation: envelope.CanvasIncarnation,
+            Priority: envelope.Priority);
 
     public static EventStatusUpdate Scheduled(in EventEnvelope envelope, DateTimeOffset runAt) =>
         new(
@@ -53,7 +56,8 @@ public sealed record EventStatusUpdate(
             1,
             envelope.EnqueuedAt,
             RunAt: runAt,
-            CanvasIncarnation: envelope.CanvasIncarnation);
+            CanvasIncarnation: envelope.CanvasIncarnation,
+            Priority: envelope.Priority);
 
     public static EventStatusUpdate DeadLettered(in EventEnvelope envelope, int attempts, string reason) =>
         new(
@@ -66,7 +70,8 @@ public sealed record EventStatusUpdate(
             envelope.EnqueuedAt,
             FinishedAt: DateTimeOffset.UtcNow,
             Error: reason,
-            CanvasIncarnation: envelope.CanvasIncarnation);
+            CanvasIncarnation: envelope.CanvasIncarnation,
+            Priority: envelope.Priority);
 
     /// <summary>
     /// The event's message is in the quarantine, as item <paramref name="quarantineId"/>: <c>error</c> says so, and

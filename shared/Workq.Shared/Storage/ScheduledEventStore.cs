@@ -43,8 +43,9 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
             with {FencedBatch.AliveCanvas("canvas", "canvasIncarnation")},
             new as (
                 select * from unnest(@ids, @workers, @enqueuedAts, @runAts, @depths, @traceParents, @bodies,
-                    @orderingKeys, @batchIds)
-                    as n(event_id, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key, batch_id)),
+                    @orderingKeys, @batchIds, @priorities)
+                    as n(event_id, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key, batch_id,
+                        priority)),
             over as (
                 select n.worker from (select worker, count(*) as adding from new group by worker) n
                  where n.adding + (select count(*) from scheduled_events s where s.canvas = @canvas and s.worker =
@@ -52,9 +53,9 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
                  limit 1),
             inserted as (
                 insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body,
-                    ordering_key, batch_id)
+                    ordering_key, batch_id, priority)
                 select event_id, @canvas, worker, enqueued_at, run_at, depth, trace_parent, body, ordering_key,
-                    batch_id from new
+                    batch_id, priority from new
                  where not exists (select 1 from over) and exists (select 1 from alive)
                 on conflict (event_id) do nothing
                 returning 1)
@@ -74,6 +75,7 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
             bodies = events.Select(e => e.Body.ToArray()).ToArray(),
             orderingKeys = events.Select(e => e.Envelope.OrderingKey).ToArray(),
             batchIds = events.Select(e => e.Envelope.BatchId).ToArray(),
+            priorities = events.Select(e => (short)e.Envelope.Priority).ToArray(),
             maxPerWorker,
         }, cancellationToken: cancellationToken));
         if (!alive) throw new CanvasGoneException(canvas);
@@ -103,11 +105,11 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
         var rows = (await connection.QueryAsync<(Guid EventId, string Canvas, string Worker, DateTime EnqueuedAt,
             DateTime RunAt, int Depth, string? TraceParent, byte[] Body,
             string? OrderingKey, long Incarnation, Guid? BatchId, Guid? CallbackOf, int Resume, string? DebounceKey,
-            int Absorbed)>(
+            int Absorbed, short Priority)>(
             new CommandDefinition("""
                 select s.event_id, s.canvas, s.worker, s.enqueued_at, s.run_at, s.depth, s.trace_parent, s.body,
                     s.ordering_key, coalesce(c.incarnation, 0), s.batch_id, s.callback_of, s.resume, s.debounce_key,
-                    s.absorbed
+                    s.absorbed, s.priority
                   from scheduled_events s left join canvases c on c.name = s.canvas
                  where s.run_at <= @now and not coalesce(c.deleting, false) order by s.run_at, s.seq limit @limit for
                      update of s skip locked
@@ -132,7 +134,8 @@ public sealed class ScheduledEventStore(NpgsqlDataSource db) : ICanvasData, IWor
                 CallbackOf: r.CallbackOf,
                 Resume: r.Resume,
                 DebounceKey: r.DebounceKey,
-                Absorbed: r.Absorbed),
+                Absorbed: r.Absorbed,
+                Priority: (Handlers.Messaging.Priority)r.Priority),
             UnhandledStore.Utc(r.RunAt), r.Body));
         var outcome = await publish(due);
         await connection.ExecuteAsync(new CommandDefinition("""

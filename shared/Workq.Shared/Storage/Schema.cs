@@ -321,6 +321,18 @@ public static class Schema
         -- Ordering keys (docs/DESIGN.md): a worker's lane queues (0 until its first keyed event), and the key of a
         -- delayed, parked or dead-lettered event, so it goes back to its lane.
         alter table workers add column if not exists ordering_lanes int not null default 0;
+        alter table workers add column if not exists priority_queues boolean not null default false;
+        alter table scheduled_events add column if not exists priority smallint not null default 0;
+        alter table dead_letters add column if not exists priority smallint not null default 0;
+        alter table unhandled_events add column if not exists priority smallint not null default 0;
+        -- The priority of each high or low event (a normal one has no row), for its status: written with its first
+        -- status, pruned with them.
+        create table if not exists event_priorities (
+            canvas text collate "C" not null,
+            id uuid not null,
+            priority smallint not null,
+            written_at timestamptz not null default now(),
+            primary key (canvas, id));
         alter table scheduled_events add column if not exists ordering_key text;
         -- Insert order: delayed events due at the same time are published in the order they were emitted.
         alter table scheduled_events add column if not exists seq bigserial;

@@ -92,9 +92,9 @@ public sealed partial class StepStore
         var runAt = signalled is not null ? DateTimeOffset.UtcNow : HandlerSteps.ReadTime(kept);
         await connection.ExecuteAsync(new CommandDefinition("""
             insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body,
-                ordering_key, batch_id, callback_of, resume, suspended, wait_name, wait_key)
+                ordering_key, batch_id, callback_of, resume, suspended, wait_name, wait_key, priority)
             select @eventId, @canvas, @worker, @enqueuedAt, @runAt, @depth, @traceParent, @body, @orderingKey,
-                @batchId, @callbackOf, @resume, @suspended, @waitName, @waitKey
+                @batchId, @callbackOf, @resume, @suspended, @waitName, @waitKey, @priority
             -- Not "do nothing": the resume this run came from may still be there, its pump about to delete it as it
             -- commits the publish. An update waits for that commit, then inserts; nothing would have been lost quietly.
             on conflict (event_id) do update
@@ -121,6 +121,7 @@ public sealed partial class StepStore
             suspended = suspension.Status,
             waitName = suspension.WaitName,
             waitKey = suspension.Kind == SuspensionKind.Wait ? suspension.Key : null,
+            priority = (short)envelope.Priority,
             mark = ResumeMark(envelope.Resume + 1),
         }, transaction, cancellationToken: cancellationToken));
         return runAt;

@@ -28,8 +28,8 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
         await connection.ExecuteAsync(new CommandDefinition($"""
             with {FencedBatch.AliveCanvas("Canvas", "CanvasIncarnation")}
             insert into unhandled_events (canvas, worker, event_id, enqueued_at, depth, trace_parent, body,
-                ordering_key)
-            select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @OrderingKey
+                ordering_key, priority)
+            select @Canvas, @Worker, @Id, @EnqueuedAt, @Depth, @TraceParent, @body, @OrderingKey, @Priority
              where exists (select 1 from alive)
                and (@WorkerIncarnation = 0 or exists (select 1 from workers w where w.canvas = @Canvas and w.name =
                    @Worker and w.incarnation = @WorkerIncarnation and not w.deleting))
@@ -139,7 +139,7 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
         // the canvas alive, and its deletion removes them all); a worker being deleted gets none.
         var rows = (await connection.QueryAsync<Row>(new CommandDefinition("""
             select u.seq, u.canvas, u.worker, u.event_id, u.enqueued_at, u.depth, u.trace_parent, u.body,
-                u.ordering_key,
+                u.ordering_key, u.priority,
                    c.incarnation as canvas_incarnation, w.incarnation as worker_incarnation
               from unhandled_events u
               join workers w on w.canvas = u.canvas and w.name = u.worker and not w.deleting
@@ -185,6 +185,7 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
         public string? Trace_Parent { get; set; }
         public byte[] Body { get; set; } = [];
         public string? Ordering_Key { get; set; }
+        public short Priority { get; set; }
         public long Canvas_Incarnation { get; set; }
         public long Worker_Incarnation { get; set; }
 
@@ -198,7 +199,8 @@ public sealed class UnhandledStore(NpgsqlDataSource db) : ICanvasData
                 Trace_Parent,
                 Ordering_Key,
                 Canvas_Incarnation,
-                Worker_Incarnation), Body);
+                Worker_Incarnation,
+                Priority: (Handlers.Messaging.Priority)Priority), Body);
 
         /// <summary>
         /// Publishes the rows oldest first, each confirmed before the next (replays and redrives promise that order).

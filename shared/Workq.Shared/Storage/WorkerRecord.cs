@@ -5,7 +5,8 @@ namespace Workq.Shared.Storage;
 /// <summary>
 /// A worker's row in the registry. <c>Change</c> grows with every change of code, settings or state.
 /// <c>OrderingLanes</c> is 0 until its first keyed event (docs/DESIGN.md "Ordering keys"), then the number of its lane
-/// queues, for good. <c>Incarnation</c> is new with every create of the name, <c>CanvasIncarnation</c> its canvas's
+/// queues, for good. <c>PriorityQueues</c> is false until its first high or low event (docs/DESIGN.md "Priorities"),
+/// then true, for good. <c>Incarnation</c> is new with every create of the name, <c>CanvasIncarnation</c> its canvas's
 /// (docs/DESIGN.md "Deleting a canvas or a worker").
 /// </summary>
 public sealed record WorkerRecord(
@@ -25,7 +26,8 @@ public sealed record WorkerRecord(
     RateLimit? RateLimit = null,
     int OrderingLanes = 0,
     long Incarnation = 0,
-    long CanvasIncarnation = 0)
+    long CanvasIncarnation = 0,
+    bool PriorityQueues = false)
 {
     [JsonIgnore] public bool IsRunning => State == WorkerStates.Running;
 }

@@ -10,7 +10,7 @@ public sealed class WorkerStore(NpgsqlDataSource db)
 {
     private const string Columns = "canvas, name, version, code, state, blocked_reason, state_under_block, " +
         "concurrency, retry::text as retry, processed, failed, dead_lettered, change, " +
-        "rate_limit::text as rate_limit, ordering_lanes, incarnation, " +
+        "rate_limit::text as rate_limit, ordering_lanes, priority_queues, incarnation, " +
         "(select c.incarnation from canvases c where c.name = canvas) as canvas_incarnation";
     // A new or removed limit starts from a full bucket: slots granted under the old one must not hold up the new one.
     private const string ResetRateBucket = "reset as (delete from worker_rate_buckets where canvas = @canvas and " +
@@ -152,18 +152,21 @@ public sealed class WorkerStore(NpgsqlDataSource db)
     /// <summary>
     /// The first step of a worker's deletion (control's WorkerDeletion, which holds the name): marks the worker
     /// deleting (a mark already there is kept, so a repeated DELETE finishes a failed one). Waits for the batches
-    /// holding it (<see cref="FencedBatch"/>); from here on nothing is written for it. Returns its ordering lanes, or
-    /// null when there is no such worker.
+    /// holding it (<see cref="FencedBatch"/>); from here on nothing is written for it. Returns its ordering lanes and
+    /// whether it has priority queues, or null when there is no such worker.
     /// </summary>
-    public async Task<int?> MarkDeletingAsync(string canvas, string name, CancellationToken cancellationToken)
+    public async Task<(int Lanes, bool Priorities)?> MarkDeletingAsync(
+        string canvas,
+        string name,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         // FOR UPDATE first: the one lock that a run flush's FOR KEY SHARE waits for and makes wait (see
         // FencedBatch.WorkersAsync).
-        return await connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition("""
+        return await connection.QuerySingleOrDefaultAsync<(int Lanes, bool Priorities)?>(new CommandDefinition("""
             with locked as (select canvas, name from workers where canvas = @canvas and name = @name for update)
             update workers w set deleting = true from locked l where w.canvas = l.canvas and w.name = l.name returning
-                w.ordering_lanes
+                w.ordering_lanes, w.priority_queues
             """, new { canvas, name }, cancellationToken: cancellationToken));
     }
 
@@ -317,6 +320,7 @@ public sealed class WorkerStore(NpgsqlDataSource db)
         public long Change { get; set; }
         public string? Rate_Limit { get; set; }
         public int Ordering_Lanes { get; set; }
+        public bool Priority_Queues { get; set; }
         public long Incarnation { get; set; }
         public long Canvas_Incarnation { get; set; }
         public bool Created { get; set; }
@@ -341,7 +345,8 @@ public sealed class WorkerStore(NpgsqlDataSource db)
                 JsonDefaults.Web),
             Ordering_Lanes,
             Incarnation,
-            Canvas_Incarnation);
+            Canvas_Incarnation,
+            Priority_Queues);
     }
 
     /// <summary>
@@ -412,6 +417,16 @@ public sealed class WorkerStore(NpgsqlDataSource db)
                  where canvas = @canvas and name = @name
                 returning ordering_lanes
                 """, new { canvas, name, lanes }, transaction, cancellationToken: cancellationToken)) ?? 0;
+
+        /// <summary>
+        /// Records that the worker has its high and low queues (for good, like lanes); not a change of its settings.
+        /// Returns false when the worker is gone.
+        /// </summary>
+        public async Task<bool> EnablePriorityQueuesAsync(CancellationToken cancellationToken) =>
+            await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition("""
+                update workers set priority_queues = true where canvas = @canvas and name = @name
+                returning priority_queues
+                """, new { canvas, name }, transaction, cancellationToken: cancellationToken)) ?? false;
 
         public Task CommitAsync(CancellationToken cancellationToken) => transaction.CommitAsync(cancellationToken);
 

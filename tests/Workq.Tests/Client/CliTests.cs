@@ -176,6 +176,14 @@ public sealed class CliTests(WorkqCluster cluster)
         Assert.Single(debounced.Distinct());
         var alone = await WorkqAsync(token, "emit", $"{canvas}/double", "1", "--debounce-key", "doc");
         Assert.Contains("give --debounce-key and --debounce-seconds together", alone.Err);
+
+        // A priority: the status says it.
+        var urgent = await WorkqAsync(token, "emit", $"{canvas}/double", """{"n":3}""", "--priority", "high");
+        AssertOk(urgent);
+        var urgentStatus = await StatusAsync(token, canvas, urgent.Out.Trim(), "completed");
+        Assert.Equal("high", urgentStatus.Out.As<EventStatus>().Priority);
+        var unknown = await WorkqAsync(token, "emit", $"{canvas}/double", "1", "--priority", "urgent");
+        Assert.NotEqual(0, unknown.Code);
     }
 
     [Fact]

@@ -80,6 +80,25 @@ public sealed class WorkqClientDurableTests(WorkqCluster cluster)
     }
 
     [Fact]
+    public async Task EmitTiming_and_EmitItem_set_a_priority_and_the_status_trace_and_stats_read_it_back()
+    {
+        using var setup = await CanvasAsync("rank", "return Event;");
+        var (canvas, emitter, control) = setup;
+        var high = await emitter.EmitAsync(canvas, "rank", new { n = 1 }, new EmitTiming(Priority: EmitPriority.High));
+        var batch = await emitter.EmitBatchAsync(canvas,
+            [new EmitItem("rank", new { n = 2 }, Priority: EmitPriority.Low), new EmitItem("rank", new { n = 3 })]);
+
+        Assert.Equal("high", (await StatusAsync(control, canvas, high, "completed"))!.Priority);
+        Assert.Equal("low", (await StatusAsync(control, canvas, batch[0], "completed"))!.Priority);
+        Assert.Equal("normal", (await StatusAsync(control, canvas, batch[1], "completed"))!.Priority);
+        var traces = await cluster.EventuallyAsync(() => control.GetTracesAsync(canvas, "rank"),
+            t => t.Count >= 3, Patience, "the three traces");
+        Assert.Equal("high", traces.Single(t => t.EventId == high).Priority);
+        var stats = (await control.GetWorkerAsync(canvas, "rank")).Stats;
+        Assert.Equal(new QueuedByPriority(0, 0, 0), stats.QueuedByPriority);
+    }
+
+    [Fact]
     public async Task A_waiting_event_is_resumed_by_SignalAsync_and_returns_the_signals_value()
     {
         using var setup = await CanvasAsync("approve", WaitForGo);

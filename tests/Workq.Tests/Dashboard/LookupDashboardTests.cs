@@ -106,6 +106,35 @@ public sealed class LookupDashboardTests(WorkqCluster cluster, DashboardBrowser 
     }
 
     [Fact]
+    public async Task A_high_event_shows_its_priority_and_the_worker_page_counts_queued_events_by_priority()
+    {
+        var (canvas, token) = await cluster.CreateCanvasAsync("prio");
+        await cluster.DeployAsync(canvas, "calc", "return 1;", token: token);
+        await cluster.JsonAsync(HttpMethod.Post, cluster.ControlUrl($"/v1/canvases/{canvas}/workers/calc/pause"),
+            token);
+        var ids = new List<Guid>();
+        foreach (var priority in new[] { "high", "high", "normal" })
+            ids.Add((await cluster.JsonAsync(HttpMethod.Post,
+                cluster.EmitUrl($"/v1/canvases/{canvas}/workers/calc/events?priority={priority}"), token, "1",
+                expect: 202)).As<Workq.Client.EmitAccepted>().Id);
+
+        await using var dashboard = await browser.OpenAsync(cluster);
+        await dashboard.SignInAsAdminAsync($"#/c/{canvas}/w/calc");
+        var page = dashboard.Page;
+        await Expect(page.Locator(".stats [data-stat='queuedByPriority']")).ToHaveTextAsync("2 / 1 / 0",
+            new() { Timeout = 15_000 });
+
+        await page.GotoAsync($"/#/find/{canvas}/{ids[0]}");
+        await Expect(page.Locator(".event-status [data-priority='high']")).ToHaveTextAsync("high",
+            new() { Timeout = 10_000 });
+        await page.GotoAsync($"/#/find/{canvas}/{ids[2]}");
+        await Expect(page.Locator(".event-status")).ToHaveAttributeAsync("data-status", "queued",
+            new() { Timeout = 10_000 });
+        await Expect(page.Locator(".event-status [data-priority]")).ToHaveCountAsync(0);
+        dashboard.AssertNoErrors();
+    }
+
+    [Fact]
     public async Task A_looked_up_event_shows_its_status_and_follows_it_from_scheduled_to_completed()
     {
         var (canvas, token) = await cluster.CreateCanvasAsync("status");

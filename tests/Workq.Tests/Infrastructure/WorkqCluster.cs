@@ -53,6 +53,7 @@ public sealed class WorkqCluster : IAsyncLifetime
 
     /// <summary>Short enough that time-out tests finish quickly.</summary>
     public static readonly TimeSpan HandlerTimeout = TimeSpan.FromSeconds(3);
+    public static readonly TimeSpan PriorityAging = TimeSpan.FromSeconds(3);
 
     /// <summary>Set by fixtures that need more than the defaults in every service (telemetry export, say).</summary>
     public IReadOnlyDictionary<string, string> ExtraEnvironment { get; init; } = new Dictionary<string, string>();
@@ -68,6 +69,9 @@ public sealed class WorkqCluster : IAsyncLifetime
         ["WORKQ_HANDLER_TIMEOUT_SECONDS"] = HandlerTimeout.TotalSeconds
             .ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["WORKQ_RECONCILE_INTERVAL_SECONDS"] = "5",
+        // Low enough for the aging test to see a low event age (PriorityTests); only low events are affected.
+        ["WORKQ_PRIORITY_AGING_SECONDS"] = PriorityAging.TotalSeconds
+            .ToString(System.Globalization.CultureInfo.InvariantCulture),
         // The tests' own sinks listen here (LocalServer); the rest of loopback stays refused to handlers.
         ["WORKQ_HANDLER_HTTP_ALLOW"] = TestSinkAddress + "/32",
         ["Logging__LogLevel__Default"] = "Information",

@@ -274,7 +274,7 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
         await WorkerStore.AddCountsAsync(flush, [new WorkerCounts(canvas, "w", 1, 0)], CancellationToken.None);
         await flush.CommitAsync(CancellationToken.None);
         await flush.DisposeAsync();
-        Assert.Equal(0, await marking);
+        Assert.Equal((0, false), await marking);
 
         await using var after = await FencedBatch.WorkersAsync(database.Db, [(canvas, "w")], CancellationToken.None);
         Assert.False(after.Admits(canvas, "w", incarnation));

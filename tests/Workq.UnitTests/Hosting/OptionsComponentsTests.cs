@@ -59,6 +59,7 @@ public sealed partial class OptionsComponentsTests
         ["WORKQ_HANDLER_HTTP_ALLOW"] = o => o.Handlers.HandlerEgress.AllowsHost("billing.internal"),
         ["WORKQ_CANVASES"] = o => string.Join(",", o.Pool.Canvases.Patterns),
         ["WORKQ_RECONCILE_INTERVAL_SECONDS"] = o => o.Pool.ReconcileInterval,
+        ["WORKQ_PRIORITY_AGING_SECONDS"] = o => o.Priorities.Aging,
     };
 
     private static string Text(object? value) => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
@@ -108,6 +109,7 @@ public sealed partial class OptionsComponentsTests
     [InlineData("WORKQ_HANDLER_HTTP_ALLOW", "False", "billing.internal", "True")]
     [InlineData("WORKQ_CANVASES", "", "a, !big*", "a,!big*")]
     [InlineData("WORKQ_RECONCILE_INTERVAL_SECONDS", "00:00:10", "5", "00:00:05")]
+    [InlineData("WORKQ_PRIORITY_AGING_SECONDS", "00:05:00", "2", "00:00:02")]
     public void Each_variable_has_its_default_and_lands_in_its_component(
         string variable,
         string defaultValue,
@@ -204,7 +206,7 @@ public sealed partial class OptionsComponentsTests
         object[] components =
         [
             options.Service, options.Broker, options.Emit, options.Traces, options.EventStatus, options.Retention,
-            options.Compiler, options.Handlers, options.Pool,
+            options.Compiler, options.Handlers, options.Pool, options.Priorities,
         ];
         foreach (var component in components)
             Assert.Same(component, provider.GetRequiredService(component.GetType()));

@@ -110,6 +110,21 @@ public sealed class EventBatchTests
             MaxEventBytes, Now, members: true).Error);
     }
 
+    [Fact]
+    public void A_priority_field_sets_an_items_priority_and_anything_but_the_three_names_is_refused()
+    {
+        var items = Parse("""
+            [{"worker": "a", "event": 1, "priority": "high"}, {"worker": "a", "event": 2, "priority": "low"},
+             {"worker": "a", "event": 3, "priority": "normal"}, {"worker": "a", "event": 4, "priority": null},
+             {"worker": "a", "event": 5}]
+            """).Items!;
+        Assert.Equal([Priority.High, Priority.Low, Priority.Normal, Priority.Normal, Priority.Normal],
+            items.Select(i => i.Priority));
+        foreach (var bad in new[] { "\"HIGH\"", "\"urgent\"", "1", "\"\"", "\"high\\u0000\"" })
+            Assert.Equal("Item 0: \"priority\" must be 'high', 'normal' (the default) or 'low'.",
+                Parse($$"""[{"worker": "a", "event": 1, "priority": {{bad}}}]""").Error);
+    }
+
     [Theory]
     [InlineData(null, 1.0, null, null, "debounceKey is missing")]
     [InlineData("", 1.0, null, null, "debounceKey: the debounce key must be")]

@@ -54,6 +54,11 @@ internal static class EventCommands
         {
             Description = "Run the first emit of the period at once and drop the rest"
         };
+        var priority = new Option<EmitPriority>("--priority")
+        {
+            Description = "high, normal (the default) or low: high starts before the worker's waiting normal events, " +
+                "low after them"
+        };
         return app.Action(new Command("emit", "Emit an event, now or later; prints its id") {
             target,
             value,
@@ -63,7 +68,8 @@ internal static class EventCommands
             orderingKey,
             debounceKey,
             debounceSeconds,
-            leading }, async (cli, ct) =>
+            leading,
+            priority }, async (cli, ct) =>
         {
             var (canvas, worker) = CliContext.Target(cli.Get(target));
             if (cli.Get(delay) is not null
@@ -77,7 +83,8 @@ internal static class EventCommands
                 cli.Get(debounceKey) is { } debounced
                     ? new EmitDebounce(debounced, DelayOf(cli.Get(debounceSeconds)!.Value, "--debounce-seconds"),
                         cli.Get(leading))
-                    : null);
+                    : null,
+                cli.Get(priority));
             var id = await cli.Emitter
                 .EmitAsync(canvas, worker, CliContext.ParseJson(cli.Get(value), "JSON"), timing, cli.Get(key), ct);
             cli.Out.WriteLine(id);
