@@ -41,8 +41,8 @@ public sealed class QueueDepthGauge(QueueStats stats, ILogger<QueueDepthGauge> l
         var depths = new Dictionary<(string Canvas, string Worker), long>();
         foreach (var (queue, ready) in queues)
         {
-            // workq.worker.{canvas}.{worker}[.lane{i}]: names cannot hold dots, so the first one after the prefix
-            // splits them, and an ordering lane's depth counts for its worker.
+            // workq.worker.{canvas}.{worker}[.lane{i}|.high|.low]: names cannot hold dots, so the first one after the
+            // prefix splits them, and an ordering lane's or a priority queue's depth counts for its worker.
             if (!queue.StartsWith(Prefix, StringComparison.Ordinal)) continue;
             var dot = queue.IndexOf('.', Prefix.Length);
             if (dot < 0) continue;

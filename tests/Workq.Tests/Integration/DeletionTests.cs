@@ -45,6 +45,7 @@ public sealed class DeletionTests(WorkqCluster cluster)
         insert into worker_rate_buckets (canvas, worker, next_slot) values (@canvas, @worker, 0);
         insert into event_emits (canvas, enqueued_at, ids, workers)
              values (@canvas, now(), array[gen_random_uuid()], array[@worker]);
+        insert into event_priorities (canvas, id, priority) values (@canvas, gen_random_uuid(), 1);
         insert into event_finishes (canvas, id_second, ids, workers, statuses, attempts, enqueued_at, started_at,
                 finished_at, results, errors)
              values (@canvas, date_trunc('second', now()), array[gen_random_uuid()], array[@worker],

@@ -88,11 +88,13 @@ public sealed class DeletionFenceTests(ThrowawayDatabase database) : IClassFixtu
             null,
             canvasIncarnation,
             workerIncarnation);
-        // A queued row, a finished run (stored apart, many to a row) and an emit request's queued.
+        // A queued row (of a high event: its priority is a row apart), a finished run (stored apart, many to a row) and
+        // an emit request's queued.
         await statuses.WriteAsync(
-            [EventStatusUpdate.Queued(envelope), new EventStatusUpdate(canvas, Guid.CreateVersion7(now), "w",
-                EventStatuses.Completed, EventStatuses.FinishedRank, 1, now, StartedAt: now, FinishedAt: now,
-                CanvasIncarnation: canvasIncarnation)],
+            [EventStatusUpdate.Queued(envelope with { Priority = Shared.Handlers.Messaging.Priority.High }),
+                new EventStatusUpdate(canvas, Guid.CreateVersion7(now), "w", EventStatuses.Completed,
+                    EventStatuses.FinishedRank, 1, now, StartedAt: now, FinishedAt: now,
+                    CanvasIncarnation: canvasIncarnation)],
             [new EmittedEvents(canvas, now, [Guid.CreateVersion7(now)], ["w"], canvasIncarnation)],
             CancellationToken.None);
         await statuses.CancelAsync(
