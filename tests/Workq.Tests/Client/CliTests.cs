@@ -182,8 +182,19 @@ public sealed class CliTests(WorkqCluster cluster)
         AssertOk(urgent);
         var urgentStatus = await StatusAsync(token, canvas, urgent.Out.Trim(), "completed");
         Assert.Equal("high", urgentStatus.Out.As<EventStatus>().Priority);
+        var shown = await WorkqAsync(token, "event", canvas, urgent.Out.Trim());
+        AssertOk(shown);
+        Assert.Equal("priority: high", shown.Lines[^1]);
         var unknown = await WorkqAsync(token, "emit", $"{canvas}/double", "1", "--priority", "urgent");
         Assert.NotEqual(0, unknown.Code);
+        // Held: the worker shows its queued events by priority (the debounced run above may be a normal one there).
+        AssertOk(await WorkqAsync(token, "pause", $"{canvas}/double"));
+        foreach (var priority in new[] { "high", "low", "low" })
+            AssertOk(await WorkqAsync(token, "emit", $"{canvas}/double", """{"n":4}""", "--priority", priority));
+        await cluster.EventuallyAsync(() => WorkqAsync(token, "worker", $"{canvas}/double"),
+            r => r.Lines.Any(l => System.Text.RegularExpressions.Regex.IsMatch(
+                l, @"^queued high / normal / low:\s+1 / \d+ / 2$")),
+            Patience, "the worker's queued events by priority");
     }
 
     [Fact]

@@ -152,6 +152,7 @@ internal static class EventCommands
                     : TextTable.Json(status.Result),
             ]]);
             if (Until(status) is { } until) cli.Out.WriteLine(until);
+            if (status.Priority != "normal") cli.Out.WriteLine($"priority: {status.Priority}");
         });
     }
 

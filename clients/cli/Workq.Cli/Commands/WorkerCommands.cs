@@ -135,6 +135,9 @@ internal static class WorkerCommands
             : "none");
         yield return ("rate limit", RateLimitText(worker.RateLimit));
         yield return ("queued", worker.Stats.Queued.ToString());
+        // By priority once the worker has had high or low events (API.md "Priorities").
+        if (worker.Stats.QueuedByPriority is { } by && (by.High > 0 || by.Low > 0))
+            yield return ("queued high / normal / low", $"{by.High} / {by.Normal} / {by.Low}");
         yield return ("in flight", worker.Stats.InFlight.ToString());
         yield return ("sleeping", worker.Stats.Sleeping.ToString());
         yield return ("waiting", worker.Stats.Waiting.ToString());
