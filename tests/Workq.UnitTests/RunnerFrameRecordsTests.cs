@@ -258,6 +258,21 @@ public sealed class RunnerFrameRecordsTests
         Assert.Contains("log lines", Assert.Throws<InvalidDataException>(() => DoneFrame.Read(logs)).Message);
     }
 
+    [Theory]
+    [InlineData(16 | 32)]
+    [InlineData(64)]
+    [InlineData(255)]
+    public async Task An_emit_frame_both_high_and_low_or_with_a_flag_no_runner_writes_is_refused(int flags)
+    {
+        var (_, payload) = await WriteAsync(o =>
+            new EmitFrame(1, 1, "w", "1"u8.ToArray(), new EmitOptions(null, null, Priority: Priority.High)).Write(o));
+        // The flag byte follows the run id (8), the number (4), the worker (4 + 1) and the event (4 + 1).
+        Assert.Equal(16, payload[22]);
+        payload[22] = (byte)flags;
+        Assert.Contains($"emit flags {flags}", Assert.Throws<InvalidDataException>(() => EmitFrame.Read(payload))
+            .Message);
+    }
+
     [Fact]
     public async Task A_runner_frame_larger_than_the_supervisor_allows_is_refused_before_it_is_read()
     {
