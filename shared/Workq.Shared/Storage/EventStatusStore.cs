@@ -364,42 +364,29 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
                     UnhandledStore.Utc(resume.EnqueuedAt), Utc(resume.RunAt), null, null, null, null,
                     resume.WaitingFor);
         }
-        if (rows.Count > 0) await DebouncedAsync(connection, canvas, rows, cancellationToken);
-        if (rows.Count > 0) await PrioritizedAsync(connection, canvas, rows, cancellationToken);
+        if (rows.Count > 0) await AnnotateAsync(connection, canvas, rows, cancellationToken);
         return rows;
     }
 
-    /// <summary>The priority of the high and low ones (API.md "Priorities"); the others stay normal.</summary>
-    private static async Task PrioritizedAsync(
-        NpgsqlConnection connection,
-        string canvas,
-        Dictionary<Guid, EventStatusRow> rows,
-        CancellationToken cancellationToken)
-    {
-        var prioritized = await connection.QueryAsync<(Guid Id, short Priority)>(new CommandDefinition(
-            "select id, priority from event_priorities where canvas = @canvas and id = any(@ids)",
-            new { canvas, ids = rows.Keys.ToArray() }, cancellationToken: cancellationToken));
-        foreach (var (id, priority) in prioritized)
-            rows[id] = rows[id] with { Priority = (Handlers.Messaging.Priority)priority };
-    }
-
     /// <summary>
-    /// A debounced run's key, mode and the emits it absorbed (API.md "Debounce"), while its key's row is kept; a
-    /// trailing one still scheduled is due when its row says, which each emit of its period moves.
+    /// In one round trip: a debounced run's key, mode and the emits it absorbed (API.md "Debounce"), while its key's
+    /// row is kept, a trailing one still scheduled being due when its row says, which each emit of its period moves;
+    /// and the priority of the high and low ones (API.md "Priorities"), the others staying normal.
     /// </summary>
-    private static async Task DebouncedAsync(
+    private static async Task AnnotateAsync(
         NpgsqlConnection connection,
         string canvas,
         Dictionary<Guid, EventStatusRow> rows,
         CancellationToken cancellationToken)
     {
-        var debounced = await connection.QueryAsync<(Guid EventId, string Key, bool Trailing, int Absorbed,
-            DateTime? RunAt)>(new CommandDefinition("""
+        await using var found = await connection.QueryMultipleAsync(new CommandDefinition("""
             select d.event_id, d.debounce_key, d.is_trailing, d.absorbed, r.run_at
               from debounces d left join scheduled_events r on r.event_id = d.event_id and r.canvas = d.canvas
-             where d.canvas = @canvas and d.event_id = any(@ids)
+             where d.canvas = @canvas and d.event_id = any(@ids);
+            select id, priority from event_priorities where canvas = @canvas and id = any(@ids);
             """, new { canvas, ids = rows.Keys.ToArray() }, cancellationToken: cancellationToken));
-        foreach (var d in debounced)
+        foreach (var d in await found.ReadAsync<(Guid EventId, string Key, bool Trailing, int Absorbed,
+            DateTime? RunAt)>())
         {
             var row = rows[d.EventId];
             rows[d.EventId] = row with
@@ -408,6 +395,8 @@ public sealed class EventStatusStore(NpgsqlDataSource db) : ICanvasData
                 Debounce = new EventDebounce(d.Key, d.Trailing ? Debounces.Trailing : Debounces.Leading, d.Absorbed),
             };
         }
+        foreach (var (id, priority) in await found.ReadAsync<(Guid Id, short Priority)>())
+            rows[id] = rows[id] with { Priority = (Handlers.Messaging.Priority)priority };
     }
 
     /// <summary>
