@@ -9,9 +9,19 @@ namespace Workq.Worker.Consuming;
 /// in the order they came within one. A low run waiting since longer than <paramref name="aging"/> after it was
 /// enqueued is served as normal, before the normal runs enqueued after it, so a stream of normal events cannot starve
 /// the low ones.
+/// <para>
+/// With priority queues, each consumed with a prefetch of <paramref name="window"/>, the gate also knows what is on its
+/// way: a delivery of a queue that left while the instance held a full window of that queue's deliveries is replaced
+/// by the broker if the queue has more. Until that one comes (or <see cref="RefillWait"/> passed: the queue was empty),
+/// a free slot does not go to a run of a lower priority: runs faster than the refill do not let lower ones through.
+/// </para>
 /// </summary>
-public sealed class PrioritySlots(int slots, TimeSpan aging, TimeProvider time)
+public sealed class PrioritySlots(int slots, TimeSpan aging, TimeProvider time, int window = 0)
 {
+    /// <summary>Longer than a refill takes on a loaded broker; waited once at most each time a full queue empties.
+    /// </summary>
+    public static readonly TimeSpan RefillWait = TimeSpan.FromMilliseconds(500);
+
     private sealed record Waiter(DateTimeOffset EnqueuedAt)
     {
         public TaskCompletionSource Granted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -20,6 +30,11 @@ public sealed class PrioritySlots(int slots, TimeSpan aging, TimeProvider time)
     private readonly Lock gate = new();
     // By rank: high, normal, low.
     private readonly Queue<Waiter>[] waiting = [new(), new(), new()];
+    private readonly int[] held = new int[3];
+    private readonly int[] refills = new int[3];
+    private readonly DateTimeOffset[] refillsUntil = new DateTimeOffset[3];
+    // Offers a slot held for a refill again once the wait is over; one-shot, so nothing holds it afterwards.
+    private ITimer? regrant;
     private int free = slots;
 
     /// <summary>Completes once the run holds a slot, which it gives back with <see cref="Release"/>.</summary>
@@ -29,13 +44,15 @@ public sealed class PrioritySlots(int slots, TimeSpan aging, TimeProvider time)
         Waiter waiter;
         lock (gate)
         {
-            if (free > 0)
+            var rank = Priorities.Rank(priority);
+            if (free > 0 && !Waiting() && !Held(Effective(rank, enqueuedAt)))
             {
                 free--;
                 return Task.CompletedTask;
             }
             waiter = new Waiter(enqueuedAt);
-            waiting[Priorities.Rank(priority)].Enqueue(waiter);
+            waiting[rank].Enqueue(waiter);
+            Grant();
         }
         if (cancellationToken.CanBeCanceled)
         {
@@ -53,21 +70,87 @@ public sealed class PrioritySlots(int slots, TimeSpan aging, TimeProvider time)
     {
         lock (gate)
         {
-            while (Next() is { } next)
-                if (next.Granted.TrySetResult()) return;
             free++;
+            Grant();
         }
+    }
+
+    /// <summary>A delivery came from the worker's queue of <paramref name="queue"/>'s priority.</summary>
+    public void Delivered(Priority queue)
+    {
+        if (window <= 0) return;
+        lock (gate)
+        {
+            var rank = Priorities.Rank(queue);
+            held[rank]++;
+            if (refills[rank] > 0) refills[rank]--;
+        }
+    }
+
+    /// <summary>
+    /// A delivery of that queue was acked or given back: if the window was full, the broker sends the next one it has.
+    /// Before <see cref="Release"/>, so the slot it frees waits for that one.
+    /// </summary>
+    public void Settled(Priority queue)
+    {
+        if (window <= 0) return;
+        lock (gate)
+        {
+            var rank = Priorities.Rank(queue);
+            if (held[rank]-- < window) return;
+            refills[rank]++;
+            refillsUntil[rank] = time.GetUtcNow() + RefillWait;
+        }
+    }
+
+    private void Grant()
+    {
+        while (free > 0 && Next() is { } next)
+            if (next.Granted.TrySetResult()) free--;
     }
 
     private Waiter? Next()
     {
         var (high, normal, low) = (Head(0), Head(1), Head(2));
-        if (high is not null) return waiting[0].Dequeue();
-        var aged = low is not null && time.GetUtcNow() - low.EnqueuedAt >= aging;
-        if (aged && (normal is null || low!.EnqueuedAt <= normal.EnqueuedAt)) return waiting[2].Dequeue();
-        if (normal is not null) return waiting[1].Dequeue();
-        return low is not null ? waiting[2].Dequeue() : null;
+        int rank;
+        if (high is not null) rank = 0;
+        else if (low is not null && Effective(2, low.EnqueuedAt) == 1
+            && (normal is null || low.EnqueuedAt <= normal.EnqueuedAt)) return Held(1) ? null : waiting[2].Dequeue();
+        else if (normal is not null) rank = 1;
+        else if (low is not null) rank = 2;
+        else return null;
+        return Held(rank) ? null : waiting[rank].Dequeue();
     }
+
+    // A low run waiting past the aging time competes as a normal one.
+    private int Effective(int rank, DateTimeOffset enqueuedAt)
+        => rank == 2 && time.GetUtcNow() - enqueuedAt >= aging ? 1 : rank;
+
+    /// <summary>
+    /// Whether a run of that rank must leave a free slot to a delivery of a higher one on its way; if so, the slot is
+    /// offered again once that wait is over.
+    /// </summary>
+    private bool Held(int rank)
+    {
+        var now = time.GetUtcNow();
+        for (var higher = 0; higher < rank; higher++)
+        {
+            if (refills[higher] == 0) continue;
+            if (now < refillsUntil[higher])
+            {
+                regrant ??= time.CreateTimer(_ =>
+                {
+                    lock (gate) Grant();
+                }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                regrant.Change(refillsUntil[higher] - now, Timeout.InfiniteTimeSpan);
+                return true;
+            }
+            refills[higher] = 0;
+        }
+        return false;
+    }
+
+    private bool Waiting() => Head(0) is not null || Head(1) is not null || Head(2) is not null;
 
     // The first waiter of the rank still waiting; the cancelled ones before it are dropped.
     private Waiter? Head(int rank)

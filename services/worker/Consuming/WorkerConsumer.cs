@@ -36,13 +36,11 @@ public sealed partial class WorkerConsumer(
     // The broker closes a channel with a delivery unacked for 30 minutes (its consumer_timeout), and every delivery of
     // the channel goes back, the running ones too: one that waited this long for a slot goes back first, as a copy.
     private static readonly TimeSpan MaxSlotWait = TimeSpan.FromMinutes(15);
-    // With priority queues, each queue's prefetch is twice the concurrency and 8 more: when a slot comes free, the next
-    // high event is already here, not on its way after the last one's ack (a normal one would take the slot meanwhile),
-    // even when runs end faster than an ack goes round.
-    private readonly int prefetch = priorities ? 2 * concurrency + 8 : concurrency;
+    private readonly int prefetch = Prefetch(concurrency, priorities);
     // Shared by every run of a worker with lanes or priority queues; other workers' runs take no slot.
     private readonly PrioritySlots? slots = lanes > 0 || priorities
-        ? new PrioritySlots(concurrency, services.Priorities.Aging, services.Time)
+        ? new PrioritySlots(concurrency, services.Priorities.Aging, services.Time,
+            priorities ? Prefetch(concurrency, priorities) : 0)
         : null;
     private readonly List<(AsyncEventingBasicConsumer Consumer, string Tag)> priorityConsumers = [];
     private readonly CancellationTokenSource stopping = new();
@@ -85,6 +83,10 @@ public sealed partial class WorkerConsumer(
             || !services.Broker.IsOpen || services.Broker.IsRecovering;
 
     private AsyncEventingBasicConsumer? consumer;
+
+    // With priority queues, each queue's prefetch is twice the concurrency and 8 more: when a slot comes free, the next
+    // high event is already here, not on its way after the last one's ack, mostly; the slots wait for one on its way.
+    private static int Prefetch(int concurrency, bool priorities) => priorities ? 2 * concurrency + 8 : concurrency;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -137,7 +139,7 @@ public sealed partial class WorkerConsumer(
         foreach (var priority in Workq.Shared.Messaging.Priorities.Queued)
         {
             var priorityConsumer = new AsyncEventingBasicConsumer(on);
-            priorityConsumer.ReceivedAsync += OnReceivedAsync;
+            priorityConsumer.ReceivedAsync += (_, delivery) => ReceiveInSlotAsync(delivery, priority);
             var tag = await on.BasicConsumeAsync(
                 Topology.PriorityQueue(canvas, worker, priority),
                 autoAck: false,
@@ -148,14 +150,16 @@ public sealed partial class WorkerConsumer(
     }
 
     private Task OnReceivedAsync(object sender, BasicDeliverEventArgs delivery)
-        => slots is null ? ReceiveAsync(delivery) : ReceiveInSlotAsync(delivery);
+        => slots is null ? ReceiveAsync(delivery) : ReceiveInSlotAsync(delivery, Priority.Normal);
 
     /// <summary>
     /// A worker with lanes or priority queues: an unkeyed run takes one of the instance's slots, which its keyed runs
     /// share, by its priority. One that waited too long, or whose consumer stopped meanwhile, goes back unrun.
+    /// <paramref name="queue"/> is the priority of the queue it came from.
     /// </summary>
-    private async Task ReceiveInSlotAsync(BasicDeliverEventArgs delivery)
+    private async Task ReceiveInSlotAsync(BasicDeliverEventArgs delivery, Priority queue)
     {
+        slots!.Delivered(queue);
         var headers = delivery.BasicProperties.Headers;
         var priority = Workq.Shared.Messaging.Priorities.Parse(EventHeaders.String(headers, EventHeaders.Priority))
             ?? Priority.Normal;
@@ -166,11 +170,12 @@ public sealed partial class WorkerConsumer(
         {
             using var waited = CancellationTokenSource.CreateLinkedTokenSource(holding.Token);
             waited.CancelAfter(MaxSlotWait);
-            await slots!.WaitAsync(priority, enqueuedAt, waited.Token);
+            await slots.WaitAsync(priority, enqueuedAt, waited.Token);
         }
         catch (OperationCanceledException)
         {
             await RequeueUnrunAsync(delivery);
+            slots.Settled(queue);
             return;
         }
         try
@@ -179,6 +184,7 @@ public sealed partial class WorkerConsumer(
         }
         finally
         {
+            slots.Settled(queue);
             slots.Release();
         }
     }

@@ -24,6 +24,7 @@ public interface IRunner
     /// <summary>Completes when the runner takes runs; faults if it died first or did not start in time.</summary>
     Task WaitReadyAsync(CancellationToken cancellationToken);
 
+    /// <summary>The run is held (a <see cref="Cancel"/> finds it) by the time this returns its task.</summary>
     Task<HandlerOutcome> RunAsync(HandlerVersion version, HandlerRun run, CancellationToken stopping);
 
     /// <summary>Forgets a retired version of a worker's code.</summary>

@@ -14,6 +14,7 @@ public sealed class InProcessHost(HandlerHttp http, ILogger<InProcessHost> logge
 {
     private readonly ConcurrentDictionary<int, Lazy<CompiledHandler>> loaded = new();
     private readonly ConcurrentDictionary<(string Canvas, Guid Id), Running> running = new();
+    private readonly EarlyCancels early = new(TimeProvider.System);
 
     /// <summary>
     /// A run under way, for a cancel to find. This host can only cancel its token: code that ignores it runs on to its
@@ -41,6 +42,7 @@ public sealed class InProcessHost(HandlerHttp http, ILogger<InProcessHost> logge
 
     public bool Cancel(string canvas, Guid eventId, string by)
     {
+        early.Add(canvas, eventId, by);
         if (!running.TryGetValue((canvas, eventId), out var run)) return false;
         run.Cancel(by);
         return true;
@@ -69,6 +71,7 @@ public sealed class InProcessHost(HandlerHttp http, ILogger<InProcessHost> logge
                 : null);
         var cancel = new Running(timeout);
         running[(envelope.Canvas, envelope.Id)] = cancel;
+        if (early.By(envelope.Canvas, envelope.Id) is { } earlyBy) cancel.Cancel(earlyBy);
         try
         {
             // WaitAsync: code that ignores its token still cannot hold the slot past the time-out.
@@ -117,6 +120,7 @@ public sealed class InProcessHost(HandlerHttp http, ILogger<InProcessHost> logge
         finally
         {
             running.TryRemove(new KeyValuePair<(string, Guid), Running>((envelope.Canvas, envelope.Id), cancel));
+            early.Forget(envelope.Canvas, envelope.Id);
             globals.Finish();
         }
     }

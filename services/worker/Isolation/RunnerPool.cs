@@ -25,6 +25,7 @@ public sealed class RunnerPool(
     private static readonly TimeSpan SweepEvery = TimeSpan.FromMilliseconds(100);
 
     private readonly ConcurrentDictionary<string, RunnerSlot> slots = new(StringComparer.Ordinal);
+    private readonly EarlyCancels early = new(time);
 
     public async Task<HandlerOutcome> RunAsync(HandlerVersion version, HandlerRun run, CancellationToken stopping)
     {
@@ -66,7 +67,12 @@ public sealed class RunnerPool(
             {
                 return HandlerOutcome.ShuttingDown;
             }
-            var outcome = await runner.RunAsync(version, run, stopping);
+            var running = runner.RunAsync(version, run, stopping);
+            // The runner holds the run now: a cancel that came while it waited for the runner (or a quarantine slot)
+            // found nothing to cancel, and is applied here.
+            if (early.By(version.Canvas, run.Envelope.Id) is { } by)
+                runner.Cancel(run.Envelope.Id, by, CancelDeadline());
+            var outcome = await running;
             // In the canvas's runner any of the runs in flight may have caused the crash: each goes back as a suspect.
             return outcome.Outcome == RunOutcome.Crashed && !run.Suspect
                 ? outcome with { Outcome = RunOutcome.Suspect }
@@ -75,6 +81,7 @@ public sealed class RunnerPool(
         finally
         {
             slot.Quarantine?.Release();
+            early.Forget(version.Canvas, run.Envelope.Id);
         }
     }
 
@@ -87,13 +94,16 @@ public sealed class RunnerPool(
 
     public bool Cancel(string canvas, Guid eventId, string by)
     {
-        var deadline = Environment.TickCount64 + (long)options.CancelGrace.TotalMilliseconds;
+        early.Add(canvas, eventId, by);
+        var deadline = CancelDeadline();
         var found = false;
         foreach (var key in (ReadOnlySpan<string>)[canvas, canvas + QuarantineSuffix])
             if (slots.TryGetValue(key, out var slot) && slot.Current is { } runner)
                 found |= runner.Cancel(eventId, by, deadline);
         return found;
     }
+
+    private long CancelDeadline() => Environment.TickCount64 + (long)options.CancelGrace.TotalMilliseconds;
 
     /// <summary>Every canvas's runner as the instances view and worker stats show it.</summary>
     public List<RunnerDescription> Describe() =>

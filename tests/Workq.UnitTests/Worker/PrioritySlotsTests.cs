@@ -109,5 +109,69 @@ public sealed class PrioritySlotsTests
         Assert.True(slots.WaitAsync(Priority.Normal, Now, CancellationToken.None).IsCompletedSuccessfully);
     }
 
+    [Fact]
+    public async Task A_slot_freed_by_a_full_window_of_normal_runs_waits_for_the_refill_not_the_low_run()
+    {
+        var slots = new PrioritySlots(1, Aging, time, window: 2);
+        slots.Delivered(Priority.Normal);
+        slots.Delivered(Priority.Normal);
+        await slots.WaitAsync(Priority.Normal, Now, CancellationToken.None);
+        var second = slots.WaitAsync(Priority.Normal, Now, CancellationToken.None);
+        slots.Delivered(Priority.Low);
+        var low = slots.WaitAsync(Priority.Low, Now, CancellationToken.None);
+
+        // The first normal run ends with the window full: the broker sends the next normal event, if it has one.
+        slots.Settled(Priority.Normal);
+        slots.Release();
+        await second.WaitAsync(Eventually.Deadline);
+        // The second ends with the window no longer full: no refill is due from it, but the first one's still is.
+        slots.Settled(Priority.Normal);
+        slots.Release();
+        Assert.False(low.IsCompleted, "a normal event was on its way");
+
+        slots.Delivered(Priority.Normal);
+        var refill = slots.WaitAsync(Priority.Normal, Now, CancellationToken.None);
+        await refill.WaitAsync(Eventually.Deadline);
+        Assert.False(low.IsCompleted);
+        slots.Settled(Priority.Normal);
+        slots.Release();
+        await low.WaitAsync(Eventually.Deadline);
+    }
+
+    [Fact]
+    public async Task A_refill_that_does_not_come_holds_the_slot_only_for_the_refill_wait()
+    {
+        var (slots, normal) = AfterOneHighRun(window: 1, waiting: Priority.Normal);
+
+        time.Advance(PrioritySlots.RefillWait - TimeSpan.FromMilliseconds(1));
+        Assert.False(normal.IsCompleted, "a high event may be on its way");
+        // A normal run that comes meanwhile waits too, rather than taking the free slot.
+        Assert.False(slots.WaitAsync(Priority.Normal, Now, CancellationToken.None).IsCompleted);
+
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await normal.WaitAsync(Eventually.Deadline);
+    }
+
+    [Fact]
+    public async Task Runs_of_a_queue_whose_window_never_filled_expect_no_refill()
+    {
+        var (_, low) = AfterOneHighRun(window: 10, waiting: Priority.Low);
+
+        await low.WaitAsync(Eventually.Deadline);
+    }
+
+    /// <summary>A high run ends, delivered with the window given, while a run of <paramref name="waiting"/> waits.
+    /// </summary>
+    private (PrioritySlots Slots, Task Waiting) AfterOneHighRun(int window, Priority waiting)
+    {
+        var slots = new PrioritySlots(1, Aging, time, window);
+        slots.Delivered(Priority.High);
+        Assert.True(slots.WaitAsync(Priority.High, Now, CancellationToken.None).IsCompletedSuccessfully);
+        var next = slots.WaitAsync(waiting, Now, CancellationToken.None);
+        slots.Settled(Priority.High);
+        slots.Release();
+        return (slots, next);
+    }
+
     private DateTimeOffset Now => time.GetUtcNow();
 }

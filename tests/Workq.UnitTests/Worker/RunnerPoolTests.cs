@@ -66,6 +66,26 @@ public sealed class RunnerPoolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_cancel_that_comes_while_the_runner_starts_cancels_the_run_once_the_runner_holds_it()
+    {
+        launcher.StartReady = false;
+        var shop = new HandlerVersion("shop", "orders", 1, []);
+        var id = Guid.NewGuid();
+
+        var run = Run(shop, id: id);
+        await Eventually.Until(() => launcher.Started.Count == 1, "the runner's start");
+        Assert.False(pool.Cancel("shop", id, "ops"), "no runner holds the run yet");
+        Assert.False(pool.Cancel("mall", Guid.NewGuid(), "ops"));
+        launcher.Started[0].BecomeReady();
+        await run.WaitAsync(Deadline);
+
+        Assert.Equal([(id, "ops")], launcher.Started[0].Cancels);
+        // Its run ended: the next run of another event is not cancelled by it.
+        await Run(shop);
+        Assert.Single(launcher.Started[0].Cancels);
+    }
+
+    [Fact]
     public async Task A_runner_idle_past_the_idle_time_is_stopped_and_a_busy_or_recent_one_is_not()
     {
         await Run(new HandlerVersion("idle", "w", 1, []));
@@ -209,10 +229,10 @@ public sealed class RunnerPoolTests : IAsyncLifetime
         await Eventually.Until(() => pool.Describe().All(d => d.State == "stopped"), "every runner's end");
     }
 
-    private Task<HandlerOutcome> Run(HandlerVersion version, bool suspect = false)
+    private Task<HandlerOutcome> Run(HandlerVersion version, bool suspect = false, Guid? id = null)
     {
-        var envelope = new EventEnvelope(Guid.NewGuid(), version.Canvas, version.Worker, DateTimeOffset.UnixEpoch, 0,
-            TraceParent: null);
+        var envelope = new EventEnvelope(id ?? Guid.NewGuid(), version.Canvas, version.Worker, DateTimeOffset.UnixEpoch,
+            0, TraceParent: null);
         return pool.RunAsync(version, new HandlerRun(envelope, 1, [], null!, TimeSpan.FromSeconds(5), suspect),
             CancellationToken.None);
     }
@@ -266,6 +286,7 @@ public sealed class RunnerPoolTests : IAsyncLifetime
             new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly List<HandlerRun> ran = [];
         private readonly List<string> kills = [];
+        private readonly List<(Guid EventId, string By)> cancels = [];
         private TaskCompletionSource held = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int overdueChecks;
 
@@ -320,7 +341,23 @@ public sealed class RunnerPoolTests : IAsyncLifetime
 
         public void KillOverdue(long now) => Interlocked.Increment(ref overdueChecks);
 
-        public bool Cancel(Guid eventId, string by, long deadline) => false;
+        public IReadOnlyList<(Guid EventId, string By)> Cancels
+        {
+            get
+            {
+                lock (ran) return [.. cancels];
+            }
+        }
+
+        public bool Cancel(Guid eventId, string by, long deadline)
+        {
+            lock (ran)
+            {
+                if (!ran.Exists(r => r.Envelope.Id == eventId)) return false;
+                cancels.Add((eventId, by));
+                return true;
+            }
+        }
 
         public void Kill(string reason)
         {
