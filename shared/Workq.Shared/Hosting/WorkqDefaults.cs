@@ -56,7 +56,7 @@ public static class WorkqDefaults
             json.SerializerOptions.MaxDepth = JsonText.MaxDepth;
         });
 
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(options.Service.Postgres).Build());
+        services.AddSingleton(_ => Postgres(options.Service.Postgres));
         services.AddSingleton<BrokerConnection>();
         services.AddSingleton<Topology>();
         services.AddSingleton<EventPublisher>();
@@ -80,6 +80,19 @@ public static class WorkqDefaults
     /// For the services that authenticate requests: outside Development, no admin token, the development
     /// token or a short one stops the service before it listens, with the reason on one line.
     /// </summary>
+    /// <summary>
+    /// The services' PostgreSQL. The statements of the hot paths (status and finish flushes, group commits) are the
+    /// same few texts over and over: each connection prepares the ones it ran twice, so PostgreSQL stops parsing and
+    /// planning them per execution (docs/DESIGN.md "Prepared statements"). A connection string that sets Max Auto
+    /// Prepare keeps its own.
+    /// </summary>
+    private static NpgsqlDataSource Postgres(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0) builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+        return builder.Build();
+    }
+
     public static void RequireAdminToken(this WebApplicationBuilder builder, ServiceOptions options)
     {
         if (!builder.Environment.IsDevelopment()
