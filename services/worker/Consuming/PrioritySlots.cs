@@ -20,7 +20,7 @@ public sealed class PrioritySlots(int slots, TimeSpan aging, TimeProvider time, 
 {
     /// <summary>Longer than a refill takes on a loaded broker; waited once at most each time a full queue empties.
     /// </summary>
-    public static readonly TimeSpan RefillWait = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan RefillWait = TimeSpan.FromSeconds(2);
 
     private sealed record Waiter(DateTimeOffset EnqueuedAt)
     {

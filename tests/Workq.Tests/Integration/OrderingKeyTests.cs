@@ -8,7 +8,7 @@ namespace Workq.Tests.Integration;
 /// a key; the operators' paths (un-enqueue, purge, counts, delete) over the lanes; validation.
 /// </summary>
 [Collection(OrderingCollection.Name)]
-[Trait(TestPhase.Trait, TestPhase.Alone)]
+[Trait(TestPhase.Trait, TestPhase.Background)]
 public sealed class OrderingKeyTests(WorkqCluster cluster, ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
