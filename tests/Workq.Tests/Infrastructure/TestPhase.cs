@@ -12,6 +12,7 @@ public static class TestPhase
     /// <summary>
     /// Beside the shared tests, in a process of their own: tests that spend their time waiting (RabbitMQ nodes in
     /// containers through their faults' lengths, crons for real minute boundaries), so they cost the others little.
+    /// A collection here that disables parallelization runs last in that process, after the others ended.
     /// </summary>
     public const string Background = "Background";
 
