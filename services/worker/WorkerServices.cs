@@ -26,6 +26,7 @@ public static class WorkerServices
         var options = builder.AddWorkqDefaults(defaultPort: 8083);
         var services = builder.Services;
         services.AddSingleton<CancelledEventStore>();
+        services.AddSingleton<ICancelledMarks>(sp => sp.GetRequiredService<CancelledEventStore>());
         services.AddSingleton<ScheduledEventStore>();
         services.AddSingleton<BatchStore>();
         services.AddSingleton<StepStore>();

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Workq.Shared.Storage;
 
 namespace Workq.Worker.Consuming;
@@ -8,20 +9,33 @@ namespace Workq.Worker.Consuming;
 /// lookup per event), filled by control-plane messages and reloaded with each registry reconcile.
 /// Keyed by canvas and worker with the id: a canvas that names another's event id on its own route marks only its own.
 /// </summary>
-public sealed class CancelledEvents(CancelledEventStore store)
+public sealed class CancelledEvents(ICancelledMarks store)
 {
-    private readonly ConcurrentDictionary<(string Canvas, string Worker, Guid Id), byte> ids = new();
+    // When each id was added (Stopwatch ticks): a reload forgets only the ids it could have read.
+    private readonly ConcurrentDictionary<(string Canvas, string Worker, Guid Id), long> ids = new();
 
     public bool IsCancelled(string canvas, string worker, Guid id)
         => !ids.IsEmpty && ids.ContainsKey((canvas, worker, id));
 
-    public void Add(string canvas, string worker, Guid id) => ids.TryAdd((canvas, worker, id), 0);
+    public void Add(string canvas, string worker, Guid id)
+        => ids.TryAdd((canvas, worker, id), Stopwatch.GetTimestamp());
 
     /// <summary>Once skipped and acked, an id will not come again.</summary>
     public void Forget(string canvas, string worker, Guid id) => ids.TryRemove((canvas, worker, id), out _);
 
+    /// <summary>
+    /// The store's marks, which it keeps a day, are the truth: an id it no longer holds (older, or of a deleted
+    /// canvas) is forgotten here too, or the marks of runs cancelled while they ran, which no delivery skips, would
+    /// pile up for the life of the process. An id added after the read began stays: its mark is in the store (control
+    /// writes it before it tells the instances) but maybe not in this read.
+    /// </summary>
     public async Task ReloadAsync(CancellationToken cancellationToken)
     {
-        foreach (var cancelled in await store.RecentAsync(cancellationToken)) ids.TryAdd(cancelled, 0);
+        var readFrom = Stopwatch.GetTimestamp();
+        var recent = (await store.RecentAsync(cancellationToken)).ToHashSet();
+        foreach (var cancelled in recent) ids.TryAdd(cancelled, readFrom);
+        foreach (var (cancelled, added) in ids)
+            if (added < readFrom && !recent.Contains(cancelled))
+                ids.TryRemove(new KeyValuePair<(string, string, Guid), long>(cancelled, added));
     }
 }

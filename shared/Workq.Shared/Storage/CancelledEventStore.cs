@@ -6,7 +6,7 @@ namespace Workq.Shared.Storage;
 /// <summary>
 /// Un-enqueued event ids. Worker instances hold them in memory; this is what a starting instance loads.
 /// </summary>
-public sealed class CancelledEventStore(NpgsqlDataSource db) : ICanvasData
+public sealed class CancelledEventStore(NpgsqlDataSource db) : ICanvasData, ICancelledMarks
 {
     public static readonly TimeSpan KeepFor = TimeSpan.FromDays(1);
 
@@ -35,7 +35,6 @@ public sealed class CancelledEventStore(NpgsqlDataSource db) : ICanvasData
             throw new CanvasGoneException(canvas);
     }
 
-    /// <summary>The ids cancelled within <see cref="KeepFor"/>; older ones are forgotten.</summary>
     public async Task<IReadOnlyList<(string Canvas, string Worker, Guid Id)>> RecentAsync(
         CancellationToken cancellationToken)
     {
