@@ -174,8 +174,14 @@ public sealed partial class WorkerConsumer(
         }
         catch (OperationCanceledException)
         {
-            await RequeueUnrunAsync(delivery);
-            slots.Settled(queue);
+            try
+            {
+                await RequeueUnrunAsync(delivery);
+            }
+            finally
+            {
+                slots.Settled(queue);
+            }
             return;
         }
         try
@@ -184,6 +190,7 @@ public sealed partial class WorkerConsumer(
         }
         finally
         {
+            // Settled first: the slot it frees then waits for the refill the broker owes, if it owes one.
             slots.Settled(queue);
             slots.Release();
         }
