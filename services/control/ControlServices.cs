@@ -8,6 +8,7 @@ using Workq.Shared.Configuration;
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Hosting;
 using Workq.Shared.Http;
+using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 using Workq.Traces.MongoDb;
 

@@ -1,5 +1,6 @@
 using Workq.Shared.ControlPlane;
 using Workq.Shared.Hosting;
+using Workq.Shared.Messaging;
 using Workq.Shared.Storage;
 using Workq.Traces.MongoDb;
 using Workq.Worker.Consuming;
@@ -46,6 +47,8 @@ public static class WorkerServices
         services.AddSingleton<ConsumerLoads>();
         services.AddSingleton<IRateBuckets, RateBuckets>();
         services.AddSingleton<BatchFinishes>();
+        // Priority slots ask whether a higher priority's queue has events ready (PrioritySlots).
+        services.AddSingleton<QueueProbe>();
         services.AddSingleton<ConsumerServices>();
         // The recorders before the consumers: they stop after them.
         services.AddEventStatus();

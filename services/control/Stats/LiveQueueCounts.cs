@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Workq.Shared.Messaging;
 
 namespace Workq.Control.Stats;
 

@@ -18,4 +18,5 @@ public sealed record ConsumerServices(
     BatchFinishes BatchFinishes,
     StepStore Steps,
     PriorityOptions Priorities,
+    QueueProbe Queues,
     TimeProvider Time);

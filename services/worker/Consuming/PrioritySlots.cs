@@ -12,15 +12,25 @@ namespace Workq.Worker.Consuming;
 /// <para>
 /// With priority queues, each consumed with a prefetch of <paramref name="window"/>, the gate also knows what is on its
 /// way: a delivery of a queue that left while the instance held a full window of that queue's deliveries is replaced
-/// by the broker if the queue has more. Until that one comes (or <see cref="RefillWait"/> passed: the queue was empty),
-/// a free slot does not go to a run of a lower priority: runs faster than the refill do not let lower ones through.
+/// by the broker if the queue has more. Until that one comes, a free slot does not go to a run of a lower priority:
+/// runs faster than the refill do not let lower ones through. Whether the queue has more, <paramref name="queued"/>
+/// asks the broker (its ready count; null when it cannot tell): none, and the slot goes at once; else the wait lasts
+/// until the refill comes, or <see cref="RefillWait"/> at most.
 /// </para>
 /// </summary>
-public sealed class PrioritySlots(int slots, TimeSpan aging, TimeProvider time, int window = 0)
+public sealed class PrioritySlots(
+    int slots,
+    TimeSpan aging,
+    TimeProvider time,
+    int window = 0,
+    Func<Priority, Task<long?>>? queued = null)
 {
-    /// <summary>Longer than a refill takes on a loaded broker; waited once at most each time a full queue empties.
-    /// </summary>
+    /// <summary>Longer than a refill takes on a loaded broker: the wait when the broker says the queue has more, or
+    /// cannot say.</summary>
     public static readonly TimeSpan RefillWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>Between two questions to the broker about one queue.</summary>
+    public static readonly TimeSpan AskEvery = TimeSpan.FromMilliseconds(100);
 
     private sealed record Waiter(DateTimeOffset EnqueuedAt)
     {
@@ -33,6 +43,8 @@ public sealed class PrioritySlots(int slots, TimeSpan aging, TimeProvider time, 
     private readonly int[] held = new int[3];
     private readonly int[] refills = new int[3];
     private readonly DateTimeOffset[] refillsUntil = new DateTimeOffset[3];
+    private readonly DateTimeOffset[] askedAt = new DateTimeOffset[3];
+    private readonly bool[] asking = new bool[3];
     // Offers a slot held for a refill again once the wait is over; one-shot, so nothing holds it afterwards.
     private ITimer? regrant;
     private int free = slots;
@@ -138,17 +150,62 @@ public sealed class PrioritySlots(int slots, TimeSpan aging, TimeProvider time, 
             if (refills[higher] == 0) continue;
             if (now < refillsUntil[higher])
             {
+                var offerAgainAt = refillsUntil[higher];
+                if (queued is not null && !asking[higher])
+                {
+                    if (now - askedAt[higher] >= AskEvery) Ask(higher, now);
+                    else if (askedAt[higher] + AskEvery < offerAgainAt) offerAgainAt = askedAt[higher] + AskEvery;
+                }
                 regrant ??= time.CreateTimer(_ =>
                 {
                     lock (gate) Grant();
                 }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-                regrant.Change(refillsUntil[higher] - now, Timeout.InfiniteTimeSpan);
+                regrant.Change(offerAgainAt - now, Timeout.InfiniteTimeSpan);
                 return true;
             }
             refills[higher] = 0;
         }
         return false;
     }
+
+    /// <summary>
+    /// Asks the broker whether the queue of that rank has events ready: if not, no refill is owed (one the broker sent
+    /// already is not ready any more, and is taken as it comes), and the held slot is offered again.
+    /// </summary>
+    private void Ask(int rank, DateTimeOffset now)
+    {
+        asking[rank] = true;
+        askedAt[rank] = now;
+        // Off this thread: the answer takes the gate, which the caller holds.
+        _ = Task.Run(AnswerAsync);
+
+        async Task AnswerAsync()
+        {
+            long? ready = null;
+            try
+            {
+                ready = await queued!(PriorityOf(rank));
+            }
+            catch (Exception)
+            {
+                // Cannot tell: the refill is waited for, as without asking.
+            }
+            lock (gate)
+            {
+                asking[rank] = false;
+                if (ready != 0) return;
+                refills[rank] = 0;
+                Grant();
+            }
+        }
+    }
+
+    private static Priority PriorityOf(int rank) => rank switch
+    {
+        0 => Priority.High,
+        1 => Priority.Normal,
+        _ => Priority.Low,
+    };
 
     private bool Waiting() => Head(0) is not null || Head(1) is not null || Head(2) is not null;
 

@@ -40,7 +40,8 @@ public sealed partial class WorkerConsumer(
     // Shared by every run of a worker with lanes or priority queues; other workers' runs take no slot.
     private readonly PrioritySlots? slots = lanes > 0 || priorities
         ? new PrioritySlots(concurrency, services.Priorities.Aging, services.Time,
-            priorities ? Prefetch(concurrency, priorities) : 0)
+            priorities ? Prefetch(concurrency, priorities) : 0,
+            priorities ? queue => ReadyAsync(services.Queues, canvas, worker, queue) : null)
         : null;
     private readonly List<(AsyncEventingBasicConsumer Consumer, string Tag)> priorityConsumers = [];
     private readonly CancellationTokenSource stopping = new();
@@ -87,6 +88,15 @@ public sealed partial class WorkerConsumer(
     // With priority queues, each queue's prefetch is twice the concurrency and 8 more: when a slot comes free, the next
     // high event is already here, not on its way after the last one's ack, mostly; the slots wait for one on its way.
     private static int Prefetch(int concurrency, bool priorities) => priorities ? 2 * concurrency + 8 : concurrency;
+
+    /// <summary>The events ready in the worker's queue of that priority; null when it is gone.</summary>
+    private static async Task<long?> ReadyAsync(QueueProbe queues, string canvas, string worker, Priority priority)
+    {
+        var queue = priority == Priority.Normal
+            ? Topology.WorkerQueue(canvas, worker)
+            : Topology.PriorityQueue(canvas, worker, priority);
+        return (await queues.ReadAsync(queue, CancellationToken.None))?.Queued;
+    }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

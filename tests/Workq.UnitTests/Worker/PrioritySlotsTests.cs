@@ -160,11 +160,59 @@ public sealed class PrioritySlotsTests
         await low.WaitAsync(Eventually.Deadline);
     }
 
+    [Fact]
+    public async Task When_the_broker_says_the_queue_is_empty_the_slot_goes_at_once()
+    {
+        var asked = new List<Priority>();
+        var (_, normal) = AfterOneHighRun(window: 1, waiting: Priority.Normal, queued: priority =>
+        {
+            lock (asked) asked.Add(priority);
+            return Task.FromResult<long?>(0);
+        });
+
+        await normal.WaitAsync(Eventually.Deadline);
+        lock (asked) Assert.Equal([Priority.High], asked);
+    }
+
+    [Fact]
+    public async Task When_the_broker_says_the_queue_has_more_the_slot_waits_for_the_refill()
+    {
+        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (slots, normal) = AfterOneHighRun(window: 1, waiting: Priority.Normal, queued: _ =>
+        {
+            answered.TrySetResult();
+            return Task.FromResult<long?>(3);
+        });
+        await answered.Task.WaitAsync(Eventually.Deadline);
+
+        time.Advance(PrioritySlots.AskEvery);
+        Assert.False(normal.IsCompleted, "a high event is on its way");
+        slots.Delivered(Priority.High);
+        var refill = slots.WaitAsync(Priority.High, Now, CancellationToken.None);
+        await refill.WaitAsync(Eventually.Deadline);
+        Assert.False(normal.IsCompleted);
+    }
+
+    [Fact]
+    public async Task When_the_broker_cannot_say_the_slot_waits_the_refill_wait()
+    {
+        var (_, normal) = AfterOneHighRun(window: 1, waiting: Priority.Normal,
+            queued: _ => Task.FromException<long?>(new InvalidOperationException("no broker")));
+
+        time.Advance(PrioritySlots.RefillWait - TimeSpan.FromMilliseconds(1));
+        Assert.False(normal.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await normal.WaitAsync(Eventually.Deadline);
+    }
+
     /// <summary>A high run ends, delivered with the window given, while a run of <paramref name="waiting"/> waits.
     /// </summary>
-    private (PrioritySlots Slots, Task Waiting) AfterOneHighRun(int window, Priority waiting)
+    private (PrioritySlots Slots, Task Waiting) AfterOneHighRun(
+        int window,
+        Priority waiting,
+        Func<Priority, Task<long?>>? queued = null)
     {
-        var slots = new PrioritySlots(1, Aging, time, window);
+        var slots = new PrioritySlots(1, Aging, time, window, queued);
         slots.Delivered(Priority.High);
         Assert.True(slots.WaitAsync(Priority.High, Now, CancellationToken.None).IsCompletedSuccessfully);
         var next = slots.WaitAsync(waiting, Now, CancellationToken.None);

@@ -1,4 +1,4 @@
-namespace Workq.Control.Stats;
+namespace Workq.Shared.Messaging;
 
 /// <summary>
 /// A queue's ready and consumer counts as its leader has them now (not the management API's lagging copy).

@@ -1,9 +1,8 @@
 using System.Threading.Channels;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
-using Workq.Shared.Messaging;
 
-namespace Workq.Control.Stats;
+namespace Workq.Shared.Messaging;
 
 /// <summary>
 /// Passive queue declarations on a few long-lived channels, one declaration per channel at a time, so reading a
