@@ -50,12 +50,12 @@ public sealed class DurableReliabilityTests(WorkqCluster cluster, ITestOutputHel
             : JsonNode.Parse(await response.Content.ReadAsStringAsync())!["status"]!.GetValue<string>();
     }
 
-    private async Task<JsonNode> FinishedAsync(string canvas, Guid id, string token) =>
+    private async Task<JsonNode> FinishedAsync(string canvas, Guid id, string token, TimeSpan? within = null) =>
         await cluster.EventuallyAsync(
             async () => (await cluster.JsonAsync(HttpMethod.Get,
                 cluster.ControlUrl($"/v1/canvases/{canvas}/events/{id}?wait=20"), token))!,
             s => s["status"]!.GetValue<string>() is "completed" or "failed" or "timedOut" or "cancelled",
-            Patience,
+            within ?? Patience,
             $"event {id} finished");
 
     [Fact]
@@ -147,18 +147,27 @@ public sealed class DurableReliabilityTests(WorkqCluster cluster, ITestOutputHel
             {{Effect(sink, "run")}}
             return Event;
             """, token: token);
-        // A period longer than the restart takes: the emits after it still fall in it. The emitter's address is read at
-        // each emit: the restarted one listens elsewhere.
+        // A period longer than the restart takes: the emits after it still fall in it. 20 s was not: beside the
+        // background lane's containers the restart took 25 s, the run came due in the middle of it (as it should), and
+        // the later emits started a debounce of their own. The emitter's address is read at each emit: the restarted
+        // one listens elsewhere.
+        var period = TimeSpan.FromSeconds(60);
         async Task<Guid> EmitAsync(int n) => Guid.Parse((await cluster.JsonAsync(HttpMethod.Post,
-            cluster.EmitUrl($"/v1/canvases/{canvas}/workers/index/events?debounceKey=doc&debounceSeconds=20"), token,
-            $$"""{"n":{{n}}}""", expect: 202))!["id"]!.GetValue<string>());
+            cluster.EmitUrl(
+                $"/v1/canvases/{canvas}/workers/index/events?debounceKey=doc&debounceSeconds={period.TotalSeconds}"),
+            token, $$"""{"n":{{n}}}""", expect: 202))!["id"]!.GetValue<string>());
         var ids = new List<Guid>();
         for (var n = 0; n < 5; n++) ids.Add(await EmitAsync(n));
 
+        var killedAt = Stopwatch.GetTimestamp();
         await cluster.KillAndRestartDataPathAsync();
+        var restart = Stopwatch.GetElapsedTime(killedAt);
+        Assert.True(restart < period - TimeSpan.FromSeconds(5),
+            $"the restart took {restart}: longer than the debounce period less 5 s, so this run cannot show the " +
+            "emits after it joining the period");
         for (var n = 5; n < 10; n++) ids.Add(await EmitAsync(n));
 
-        var done = await FinishedAsync(canvas, ids[0], token);
+        var done = await FinishedAsync(canvas, ids[0], token, period + Patience);
         output.WriteLine(FaultReport.Durable.Add(
             "kill -9 of emitter, dispatcher and worker in the middle of a debounce period (5 emits before, 5 after)",
             "10 emits", "1 run", $"{Count(sink, "run", ids[0])}", $"its event n = {done["result"]!["n"]}"));
