@@ -25,15 +25,13 @@ public sealed class EarlyCancels(TimeProvider time)
             if (now - cancel.At >= Keep) cancels.TryRemove(key, out _);
     }
 
-    // Asked once or twice per run: lookups only, which take no lock (IsEmpty on an empty dictionary takes them all,
-    // and TryRemove its bucket's).
     /// <summary>Who cancelled the event's run, if anyone did lately.</summary>
     public string? By(string canvas, Guid eventId)
-        => cancels.TryGetValue((canvas, eventId), out var cancel) ? cancel.By : null;
+        => !cancels.IsEmpty && cancels.TryGetValue((canvas, eventId), out var cancel) ? cancel.By : null;
 
     /// <summary>Its run ended: a later attempt is the consumer's to skip (it knows the event is cancelled).</summary>
     public void Forget(string canvas, Guid eventId)
     {
-        if (cancels.ContainsKey((canvas, eventId))) cancels.TryRemove((canvas, eventId), out _);
+        if (!cancels.IsEmpty) cancels.TryRemove((canvas, eventId), out _);
     }
 }
