@@ -80,8 +80,8 @@ public sealed class RabbitManagement : IDisposable
 
     /// <summary>The arguments a queue was declared with.</summary>
     public async Task<JsonObject> QueueArgumentsAsync(string vhost, string queue) =>
-        JsonNode.Parse(await http.GetStringAsync(
-            $"api/queues/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(queue)}?columns=arguments"))![
+        ManagementJson.Parse(await http.GetStringAsync(
+            $"api/queues/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(queue)}?columns=arguments"))[
                 "arguments"]!.AsObject();
 
     /// <summary>How many consumers each queue has, by queue name.</summary>
@@ -89,9 +89,9 @@ public sealed class RabbitManagement : IDisposable
         string vhost,
         CancellationToken cancellationToken = default)
     {
-        var array = JsonNode.Parse(await http.GetStringAsync(
+        var array = ManagementJson.Parse(await http.GetStringAsync(
             $"api/queues/{Uri.EscapeDataString(vhost)}?columns=name,consumers",
-            cancellationToken))!.AsArray();
+            cancellationToken)).AsArray();
         return array.ToDictionary(q => q!["name"]!.GetValue<string>(), q => q!["consumers"]?.GetValue<int>() ?? 0);
     }
 
@@ -101,10 +101,10 @@ public sealed class RabbitManagement : IDisposable
     /// </summary>
     public async Task<IReadOnlySet<string>> ActiveConsumerConnectionsAsync(string vhost, string queuePrefix)
     {
-        var consumers = JsonNode.Parse(await http.GetStringAsync($"api/consumers/{Uri.EscapeDataString(vhost)}"))!
-            .AsArray();
-        var connections = JsonNode.Parse(
-            await http.GetStringAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}/connections"))!.AsArray()
+        var consumers = ManagementJson.Parse(
+            await http.GetStringAsync($"api/consumers/{Uri.EscapeDataString(vhost)}")).AsArray();
+        var connections = ManagementJson.Parse(
+            await http.GetStringAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}/connections")).AsArray()
             .ToDictionary(
                 c => c!["name"]!.GetValue<string>(),
                 c => c!["client_properties"]?["connection_name"]?.GetValue<string>() ?? "");
@@ -124,8 +124,8 @@ public sealed class RabbitManagement : IDisposable
     /// </summary>
     public async Task<int> CloseConnectionsAsync(string vhost, string nameSuffix)
     {
-        var connections = JsonNode.Parse(
-            await http.GetStringAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}/connections"))!.AsArray()
+        var connections = ManagementJson.Parse(
+            await http.GetStringAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}/connections")).AsArray()
             .Where(c => c!["client_properties"]?["connection_name"]?.GetValue<string>()?
                 .EndsWith(nameSuffix, StringComparison.Ordinal) == true)
             .Select(c => c!["name"]!.GetValue<string>()).ToList();
@@ -136,7 +136,7 @@ public sealed class RabbitManagement : IDisposable
 
     private async Task<IReadOnlyList<string>> NamesAsync(string path)
     {
-        var array = JsonNode.Parse(await http.GetStringAsync(path))!.AsArray();
+        var array = ManagementJson.Parse(await http.GetStringAsync(path)).AsArray();
         return array.Select(q => q!["name"]!.GetValue<string>()).ToList();
     }
 

@@ -120,9 +120,9 @@ public sealed class RabbitNodes : IAsyncDisposable
             {
                 try
                 {
-                    var view = JsonNode.Parse(await http.GetStringAsync(
+                    var view = ManagementJson.Parse(await http.GetStringAsync(
                         $"http://{node.Address}:15672/api/nodes?columns=name,running,partitions",
-                        cancellationToken))!.AsArray();
+                        cancellationToken)).AsArray();
                     if (view.Count == Nodes.Count && view.All(
                         n => n!["running"]?.GetValue<bool>() == true
                             && (n["partitions"]?.AsArray().Count ?? 0) == 0)) healthy++;
@@ -143,8 +143,8 @@ public sealed class RabbitNodes : IAsyncDisposable
 
     /// <summary>The node's management API's answer to a GET (any node sees the whole cluster).</summary>
     public async Task<JsonNode> GetAsync(RabbitNode via, string path, CancellationToken cancellationToken = default) =>
-        JsonNode.Parse(
-            await http.GetStringAsync($"http://{via.Address}:15672/{path.TrimStart('/')}", cancellationToken))!;
+        ManagementJson.Parse(
+            await http.GetStringAsync($"http://{via.Address}:15672/{path.TrimStart('/')}", cancellationToken));
 
     public async ValueTask DisposeAsync()
     {

@@ -14,8 +14,9 @@ public sealed class CancelledEvents(ICancelledMarks store)
     // When each id was added (Stopwatch ticks): a reload forgets only the ids it could have read.
     private readonly ConcurrentDictionary<(string Canvas, string Worker, Guid Id), long> ids = new();
 
-    public bool IsCancelled(string canvas, string worker, Guid id)
-        => !ids.IsEmpty && ids.ContainsKey((canvas, worker, id));
+    /// <summary>A lookup, which takes no lock (IsEmpty on an empty dictionary would take them all, per event).
+    /// </summary>
+    public bool IsCancelled(string canvas, string worker, Guid id) => ids.ContainsKey((canvas, worker, id));
 
     public void Add(string canvas, string worker, Guid id)
         => ids.TryAdd((canvas, worker, id), Stopwatch.GetTimestamp());

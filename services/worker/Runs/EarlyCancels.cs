@@ -25,13 +25,16 @@ public sealed class EarlyCancels(TimeProvider time)
             if (now - cancel.At >= Keep) cancels.TryRemove(key, out _);
     }
 
-    /// <summary>Who cancelled the event's run, if anyone did lately.</summary>
+    /// <summary>
+    /// Who cancelled the event's run, if anyone did lately. Asked once or twice per run: lookups only, which take no
+    /// lock (IsEmpty on an empty dictionary takes them all, and TryRemove its bucket's).
+    /// </summary>
     public string? By(string canvas, Guid eventId)
-        => !cancels.IsEmpty && cancels.TryGetValue((canvas, eventId), out var cancel) ? cancel.By : null;
+        => cancels.TryGetValue((canvas, eventId), out var cancel) ? cancel.By : null;
 
     /// <summary>Its run ended: a later attempt is the consumer's to skip (it knows the event is cancelled).</summary>
     public void Forget(string canvas, Guid eventId)
     {
-        if (!cancels.IsEmpty) cancels.TryRemove((canvas, eventId), out _);
+        if (cancels.ContainsKey((canvas, eventId))) cancels.TryRemove((canvas, eventId), out _);
     }
 }

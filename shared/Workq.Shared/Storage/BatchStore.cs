@@ -493,8 +493,12 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
         Guid batchId,
         CancellationToken cancellationToken)
     {
+        // The finishes it counts are the ones it marks folded, in one statement (one snapshot): a finish committed
+        // between a count and a later fold would be marked and never counted, and the batch would wait for it forever.
         var count = await connection.QuerySingleAsync<BatchCount>(new CommandDefinition("""
-            with m as (
+            with folded as (
+                update batch_finishes set folded = true where canvas = @canvas and batch_id = @batchId and not folded),
+            m as (
                 select distinct unnest(ids) as id from batch_members where canvas = @canvas and batch_id = @batchId),
             f as (
                 select distinct on (e.id) e.id, e.status
@@ -511,7 +515,6 @@ public sealed class BatchStore(NpgsqlDataSource db) : ICanvasData
               from m left join f on f.id = m.id
             """, new { canvas, batchId }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition($"""
-            update batch_finishes set folded = true where canvas = @canvas and batch_id = @batchId and not folded;
             update batches set seen = @Finished, completed = @Completed, failed = @Failed, timed_out = @TimedOut,
                 cancelled = @Cancelled, dead_lettered = @DeadLettered,
                 finished_at = case when @done then now() end
