@@ -22,6 +22,6 @@ public static class ManagementJson
             .Select(g => KeyValuePair.Create(g.Key, From(g.Last().Value)))),
         JsonValueKind.Array => new JsonArray(element.EnumerateArray().Select(From).ToArray()),
         JsonValueKind.Null => null,
-        _ => JsonValue.Create(element),
+        _ => JsonValue.Create(element.Clone()),
     };
 }
