@@ -36,95 +36,140 @@ public sealed partial class StepStore
         return group.AddAsync(new PendingSuspension(envelope, body.ToArray(), suspension), cancellationToken);
     }
 
+    /// <summary>
+    /// A group's suspensions: a fence read per canvas, then three statements whatever the group's size (a statement per
+    /// suspension kept a burst waiting on round trips, each slower on a busy machine): the early signals the waits
+    /// take, the ends kept, then the resumes and their marks.
+    /// </summary>
     private static async Task<DateTimeOffset[]> WriteSuspensionsAsync(
         NpgsqlConnection connection,
         NpgsqlTransaction transaction,
         IReadOnlyList<PendingSuspension> batch)
     {
         var cancellationToken = CancellationToken.None;
-        var alive = new Dictionary<(string, long), bool>();
-        var runAts = new DateTimeOffset[batch.Count];
+        var alive = new Dictionary<(string Canvas, long Incarnation), bool>();
+        foreach (var canvasOf in batch.Select(p => (p.Envelope.Canvas, p.Envelope.CanvasIncarnation)).Distinct()
+            .OrderBy(c => c.Canvas, StringComparer.Ordinal))
+            alive[canvasOf] = await AliveAsync(connection, transaction, canvasOf.Canvas, canvasOf.CanvasIncarnation,
+                cancellationToken);
+        var runAts = batch.Select(p => p.Suspension.Until).ToArray();
         // In the events' order, so that two instances' transactions lock the rows they share in the same order.
-        foreach (var i in Enumerable.Range(0, batch.Count).OrderBy(i => batch[i].Envelope.Id))
-        {
-            var (envelope, body, suspension) = (batch[i].Envelope, batch[i].Body, batch[i].Suspension);
-            var canvasOf = (envelope.Canvas, envelope.CanvasIncarnation);
-            if (!alive.TryGetValue(canvasOf, out var isAlive))
-                alive[canvasOf] = isAlive = await AliveAsync(connection, transaction, envelope.Canvas,
-                    envelope.CanvasIncarnation, cancellationToken);
-            runAts[i] = isAlive
-                ? await SuspendOneAsync(connection, transaction, envelope, body, suspension, cancellationToken)
-                : suspension.Until;
-        }
-        if (alive.ContainsValue(true))
-            await connection.ExecuteAsync(new CommandDefinition(
-                $"select pg_notify('{ScheduledEventStore.Channel}', '')", transaction: transaction,
-                cancellationToken: cancellationToken));
-        return runAts;
-    }
+        var suspending = Enumerable.Range(0, batch.Count)
+            .Where(i => alive[(batch[i].Envelope.Canvas, batch[i].Envelope.CanvasIncarnation)])
+            .OrderBy(i => batch[i].Envelope.Id)
+            .ToList();
+        if (suspending.Count == 0) return runAts;
 
-    private static async Task<DateTimeOffset> SuspendOneAsync(
-        NpgsqlConnection connection,
-        NpgsqlTransaction transaction,
-        EventEnvelope envelope,
-        byte[] body,
-        Suspension suspension,
-        CancellationToken cancellationToken)
-    {
-        var (canvas, eventId) = (envelope.Canvas, envelope.Id);
-        byte[]? signalled = null;
-        if (suspension.Kind == SuspensionKind.Wait)
-            signalled = await connection.QuerySingleOrDefaultAsync<byte[]>(new CommandDefinition("""
-                delete from event_signals
-                 where canvas = @canvas and event_id = @eventId and name = @name and sent_at > @since
-                returning value
-                """, new { canvas, eventId, name = suspension.WaitName, since = DateTime.UtcNow - EarlySignalLife },
-                transaction, cancellationToken: cancellationToken));
-        var (key, value) = signalled is not null
-            ? (suspension.Key, signalled)
-            : (suspension.Kind == SuspensionKind.Wait ? HandlerSteps.DeadlineKey(suspension.Key) : suspension.Key,
-                HandlerSteps.TimeJson(suspension.Until));
-        var kept = await connection.QuerySingleAsync<byte[]>(new CommandDefinition("""
-            insert into event_steps (canvas, event_id, key, value) values (@canvas, @eventId, @key, @value)
-                on conflict (canvas, event_id, key) do update set value = event_steps.value
-            returning value
-            """, new { canvas, eventId, key, value }, transaction, cancellationToken: cancellationToken));
-        var runAt = signalled is not null ? DateTimeOffset.UtcNow : HandlerSteps.ReadTime(kept);
-        await connection.ExecuteAsync(new CommandDefinition("""
+        var signals = await TakeEarlySignalsAsync(connection, transaction, batch, suspending);
+        // Each event's end under its key, unless one is kept there already (the first kept stays). One row per key in
+        // the statement: an insert may not touch a row twice.
+        var ends = suspending.Select(i =>
+            {
+                var (envelope, _, suspension) = batch[i];
+                return signals.TryGetValue((envelope.Canvas, envelope.Id), out var signalled)
+                    ? (envelope.Canvas, envelope.Id, Key: suspension.Key, Value: signalled)
+                    : (envelope.Canvas, envelope.Id,
+                        Key: suspension.Kind == SuspensionKind.Wait
+                            ? HandlerSteps.DeadlineKey(suspension.Key)
+                            : suspension.Key,
+                        Value: HandlerSteps.TimeJson(suspension.Until));
+            })
+            .DistinctBy(e => (e.Canvas, e.Id, e.Key))
+            .ToList();
+        var stored = (await connection.QueryAsync<(string Canvas, Guid EventId, string Key, byte[] Value)>(
+            new CommandDefinition("""
+                insert into event_steps (canvas, event_id, key, value)
+                select * from unnest(@canvases, @eventIds, @keys, @values) as e(canvas, event_id, key, value)
+                 order by event_id
+                    on conflict (canvas, event_id, key) do update set value = event_steps.value
+                returning canvas, event_id, key, value
+                """, new
+            {
+                canvases = ends.ConvertAll(e => e.Canvas).ToArray(),
+                eventIds = ends.ConvertAll(e => e.Id).ToArray(),
+                keys = ends.ConvertAll(e => e.Key).ToArray(),
+                values = ends.ConvertAll(e => e.Value).ToArray(),
+            }, transaction, cancellationToken: cancellationToken)))
+            .ToDictionary(e => (e.Canvas, e.EventId, e.Key), e => e.Value);
+        foreach (var i in suspending)
+        {
+            var (envelope, _, suspension) = batch[i];
+            runAts[i] = signals.ContainsKey((envelope.Canvas, envelope.Id))
+                ? DateTimeOffset.UtcNow
+                : HandlerSteps.ReadTime(stored[(envelope.Canvas, envelope.Id, suspension.Kind == SuspensionKind.Wait
+                    ? HandlerSteps.DeadlineKey(suspension.Key)
+                    : suspension.Key)]);
+        }
+        // One resume per event (the latest): an insert may not touch a row twice.
+        var resumes = suspending.GroupBy(i => batch[i].Envelope.Id).Select(g => g.MaxBy(i => batch[i].Envelope.Resume))
+            .ToList();
+        PendingSuspension At(int i) => batch[i];
+        await connection.ExecuteAsync(new CommandDefinition($"""
             insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body,
                 ordering_key, batch_id, callback_of, resume, suspended, wait_name, wait_key, priority)
-            select @eventId, @canvas, @worker, @enqueuedAt, @runAt, @depth, @traceParent, @body, @orderingKey,
-                @batchId, @callbackOf, @resume, @suspended, @waitName, @waitKey, @priority
-            -- Not "do nothing": the resume this run came from may still be there, its pump about to delete it as it
+            select * from unnest(@eventIds, @canvases, @workers, @enqueuedAts, @runAts, @depths, @traceParents, @bodies,
+                    @orderingKeys, @batchIds, @callbackOfs, @resumes, @suspendeds, @waitNames, @waitKeys, @priorities)
+             order by 1
+            -- Not "do nothing": the resume a run came from may still be there, its pump about to delete it as it
             -- commits the publish. An update waits for that commit, then inserts; nothing would have been lost quietly.
             on conflict (event_id) do update
                 set run_at = excluded.run_at, resume = excluded.resume, suspended = excluded.suspended,
                     wait_name = excluded.wait_name, wait_key = excluded.wait_key
               where scheduled_events.resume < excluded.resume;
-            -- The suspension's mark: a redelivery of this run, its ack lost, is stale (SupersededAsync).
-            insert into event_steps (canvas, event_id, key, value) values (@canvas, @eventId, @mark, '\x31')
+            -- The suspensions' marks: a redelivery of a run that suspended, its ack lost, is stale (SupersededAsync).
+            insert into event_steps (canvas, event_id, key, value)
+            select canvas, event_id, key, '\x31' from unnest(@canvases, @eventIds, @marks) as m(canvas, event_id, key)
                 on conflict do nothing;
+            select pg_notify('{ScheduledEventStore.Channel}', '');
             """, new
         {
-            eventId,
-            canvas,
-            worker = envelope.Worker,
-            enqueuedAt = envelope.EnqueuedAt.UtcDateTime,
-            runAt = runAt.UtcDateTime,
-            depth = envelope.Depth,
-            traceParent = envelope.TraceParent,
-            body,
-            orderingKey = envelope.OrderingKey,
-            batchId = envelope.BatchId,
-            callbackOf = envelope.CallbackOf,
-            resume = envelope.Resume + 1,
-            suspended = suspension.Status,
-            waitName = suspension.WaitName,
-            waitKey = suspension.Kind == SuspensionKind.Wait ? suspension.Key : null,
-            priority = (short)envelope.Priority,
-            mark = ResumeMark(envelope.Resume + 1),
+            eventIds = resumes.ConvertAll(i => At(i).Envelope.Id).ToArray(),
+            canvases = resumes.ConvertAll(i => At(i).Envelope.Canvas).ToArray(),
+            workers = resumes.ConvertAll(i => At(i).Envelope.Worker).ToArray(),
+            enqueuedAts = resumes.ConvertAll(i => At(i).Envelope.EnqueuedAt.UtcDateTime).ToArray(),
+            runAts = resumes.ConvertAll(i => runAts[i].UtcDateTime).ToArray(),
+            depths = resumes.ConvertAll(i => At(i).Envelope.Depth).ToArray(),
+            traceParents = resumes.ConvertAll(i => At(i).Envelope.TraceParent).ToArray(),
+            bodies = resumes.ConvertAll(i => At(i).Body).ToArray(),
+            orderingKeys = resumes.ConvertAll(i => At(i).Envelope.OrderingKey).ToArray(),
+            batchIds = resumes.ConvertAll(i => At(i).Envelope.BatchId).ToArray(),
+            callbackOfs = resumes.ConvertAll(i => At(i).Envelope.CallbackOf).ToArray(),
+            resumes = resumes.ConvertAll(i => At(i).Envelope.Resume + 1).ToArray(),
+            suspendeds = resumes.ConvertAll(i => At(i).Suspension.Status).ToArray(),
+            waitNames = resumes.ConvertAll(i => At(i).Suspension.WaitName).ToArray(),
+            waitKeys = resumes.ConvertAll(i =>
+                At(i).Suspension.Kind == SuspensionKind.Wait ? At(i).Suspension.Key : null).ToArray(),
+            priorities = resumes.ConvertAll(i => (short)At(i).Envelope.Priority).ToArray(),
+            marks = resumes.ConvertAll(i => ResumeMark(At(i).Envelope.Resume + 1)).ToArray(),
         }, transaction, cancellationToken: cancellationToken));
-        return runAt;
+        return runAts;
+    }
+
+    /// <summary>
+    /// The signals sent ahead of the group's waits, taken (deleted) as their waits begin: by canvas and event, the
+    /// value of the one its wait names.
+    /// </summary>
+    private static async Task<Dictionary<(string Canvas, Guid EventId), byte[]>> TakeEarlySignalsAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        IReadOnlyList<PendingSuspension> batch,
+        List<int> suspending)
+    {
+        var waits = suspending.Where(i => batch[i].Suspension.Kind == SuspensionKind.Wait).ToList();
+        if (waits.Count == 0) return [];
+        return (await connection.QueryAsync<(string Canvas, Guid EventId, byte[] Value)>(new CommandDefinition("""
+            delete from event_signals s using unnest(@canvases, @eventIds, @names) as w(canvas, event_id, name)
+             where s.canvas = w.canvas and s.event_id = w.event_id and s.name = w.name and s.sent_at > @since
+            returning s.canvas, s.event_id, s.value
+            """, new
+        {
+            canvases = waits.ConvertAll(i => batch[i].Envelope.Canvas).ToArray(),
+            eventIds = waits.ConvertAll(i => batch[i].Envelope.Id).ToArray(),
+            names = waits.ConvertAll(i => batch[i].Suspension.WaitName).ToArray(),
+            since = DateTime.UtcNow - EarlySignalLife,
+        }, transaction, cancellationToken: CancellationToken.None)))
+            .DistinctBy(s => (s.Canvas, s.EventId))
+            .ToDictionary(s => (s.Canvas, s.EventId), s => s.Value);
     }
 
     /// <summary>A run's suspension waiting for its transaction.</summary>

@@ -199,7 +199,7 @@ public sealed class DurableReliabilityTests(WorkqCluster cluster, ITestOutputHel
             return late;
             """, concurrency: 50, token: token);
         // Wake times spread over thirty seconds, from 75 s on: enough to put them all to sleep first, on a machine busy
-        // with the other tests (alone they fall asleep in 9 s; beside the whole suite in CI, 9,124 did in 55 s).
+        // with the other tests (alone they fall asleep in 5 s; beside the whole suite in CI, 9,124 once did in 55 s).
         var first = DateTimeOffset.UtcNow.AddSeconds(75);
         var falling = Stopwatch.StartNew();
         for (var chunk = 0; chunk < events / 1000; chunk++)
