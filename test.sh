@@ -88,12 +88,9 @@ else
     logs+=("$OUT")
   else
     # The background tests mostly wait (through faults' lengths, for minute boundaries): beside the shared tests
-    # they cost little time. xUnit starts as many tests at once as the machine has cores (two in CI), each waiting
-    # test holding its place: four collections at once keep the longest (the three-node cluster's) from waiting for
-    # two others to end before it starts, or after.
+    # they cost little time.
     echo "[test] integration tests, phase 1: the shared tests, and beside them the background ones ($BACKGROUND_OUT)"
-    run_tests "$BACKGROUND_OUT" tests/Workq.Tests/Workq.Tests.csproj --filter "Phase=Background" \
-      -- xUnit.MaxParallelThreads=4 >/dev/null &
+    run_tests "$BACKGROUND_OUT" tests/Workq.Tests/Workq.Tests.csproj --filter "Phase=Background" >/dev/null &
     background=$!
     run_tests "$OUT" tests/Workq.Tests/Workq.Tests.csproj --filter "Phase!=Background&Phase!=Alone" || rc=$?
     wait "$background" || rc=$?
