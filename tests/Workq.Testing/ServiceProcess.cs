@@ -104,9 +104,10 @@ public sealed class ServiceProcess : IAsyncDisposable
                 using var response = await http.GetAsync(new Uri(Url, "readyz"), cancellationToken);
                 if (response.IsSuccessStatusCode) return;
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or System.Net.Sockets.SocketException)
             {
-                // Not listening yet.
+                // Not listening yet, or gone as the connection opened (a socket error HttpClient does not wrap): the
+                // next pass says which.
             }
             await Task.Delay(100, cancellationToken);
         }

@@ -35,14 +35,22 @@ public sealed class CancelledEventStore(NpgsqlDataSource db) : ICanvasData, ICan
             throw new CanvasGoneException(canvas);
     }
 
-    public async Task<IReadOnlyList<(string Canvas, string Worker, Guid Id)>> RecentAsync(
-        CancellationToken cancellationToken)
+    public async Task<CancelledMarks> ReadAsync(DateTimeOffset? since, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<(string Canvas, string Worker, Guid Id)>(new CommandDefinition("""
-            delete from cancelled_events where cancelled_at < now() - make_interval(secs => @seconds);
-            select canvas, worker, event_id from cancelled_events;
-            """, new { seconds = KeepFor.TotalSeconds }, cancellationToken: cancellationToken))).AsList();
+        await using var read = await connection.QueryMultipleAsync(new CommandDefinition(since is null
+            ? """
+              delete from cancelled_events where cancelled_at < now() - make_interval(secs => @seconds);
+              select canvas, worker, event_id from cancelled_events;
+              select now();
+              """
+            : """
+              select canvas, worker, event_id from cancelled_events where cancelled_at >= @since;
+              select now();
+              """, new { seconds = KeepFor.TotalSeconds, since = since?.UtcDateTime }, cancellationToken:
+            cancellationToken));
+        var ids = (await read.ReadAsync<(string Canvas, string Worker, Guid Id)>()).AsList();
+        return new CancelledMarks(ids, UnhandledStore.Utc(await read.ReadSingleAsync<DateTime>()));
     }
 
     /// <summary>

@@ -156,6 +156,8 @@ public static class Schema
         alter table cancelled_events drop constraint if exists cancelled_events_pkey;
         create unique index if not exists cancelled_events_by_worker on cancelled_events (canvas, worker, event_id);
         create index if not exists cancelled_events_by_event on cancelled_events (event_id);
+        -- The worker instances' reloads read the marks made since their last (CancelledEvents).
+        create index if not exists cancelled_events_by_time on cancelled_events (cancelled_at);
 
         -- Delayed emits until they are due (ScheduledEventStore); the dispatchers' pump publishes and deletes them.
         create table if not exists scheduled_events (
