@@ -68,10 +68,7 @@ public sealed partial class StepStore
                 var (envelope, _, suspension) = batch[i];
                 return signals.TryGetValue((envelope.Canvas, envelope.Id), out var signalled)
                     ? (envelope.Canvas, envelope.Id, Key: suspension.Key, Value: signalled)
-                    : (envelope.Canvas, envelope.Id,
-                        Key: suspension.Kind == SuspensionKind.Wait
-                            ? HandlerSteps.DeadlineKey(suspension.Key)
-                            : suspension.Key,
+                    : (envelope.Canvas, envelope.Id, Key: TimeKey(suspension),
                         Value: HandlerSteps.TimeJson(suspension.Until));
             })
             .DistinctBy(e => (e.Canvas, e.Id, e.Key))
@@ -96,14 +93,12 @@ public sealed partial class StepStore
             var (envelope, _, suspension) = batch[i];
             runAts[i] = signals.ContainsKey((envelope.Canvas, envelope.Id))
                 ? DateTimeOffset.UtcNow
-                : HandlerSteps.ReadTime(stored[(envelope.Canvas, envelope.Id, suspension.Kind == SuspensionKind.Wait
-                    ? HandlerSteps.DeadlineKey(suspension.Key)
-                    : suspension.Key)]);
+                : HandlerSteps.ReadTime(stored[(envelope.Canvas, envelope.Id, TimeKey(suspension))]);
         }
         // One resume per event (the latest): an insert may not touch a row twice.
         var resumes = suspending.GroupBy(i => batch[i].Envelope.Id).Select(g => g.MaxBy(i => batch[i].Envelope.Resume))
+            .Select(i => (Pending: batch[i], RunAt: runAts[i]))
             .ToList();
-        PendingSuspension At(int i) => batch[i];
         await connection.ExecuteAsync(new CommandDefinition($"""
             insert into scheduled_events (event_id, canvas, worker, enqueued_at, run_at, depth, trace_parent, body,
                 ordering_key, batch_id, callback_of, resume, suspended, wait_name, wait_key, priority)
@@ -123,27 +118,31 @@ public sealed partial class StepStore
             select pg_notify('{ScheduledEventStore.Channel}', '');
             """, new
         {
-            eventIds = resumes.ConvertAll(i => At(i).Envelope.Id).ToArray(),
-            canvases = resumes.ConvertAll(i => At(i).Envelope.Canvas).ToArray(),
-            workers = resumes.ConvertAll(i => At(i).Envelope.Worker).ToArray(),
-            enqueuedAts = resumes.ConvertAll(i => At(i).Envelope.EnqueuedAt.UtcDateTime).ToArray(),
-            runAts = resumes.ConvertAll(i => runAts[i].UtcDateTime).ToArray(),
-            depths = resumes.ConvertAll(i => At(i).Envelope.Depth).ToArray(),
-            traceParents = resumes.ConvertAll(i => At(i).Envelope.TraceParent).ToArray(),
-            bodies = resumes.ConvertAll(i => At(i).Body).ToArray(),
-            orderingKeys = resumes.ConvertAll(i => At(i).Envelope.OrderingKey).ToArray(),
-            batchIds = resumes.ConvertAll(i => At(i).Envelope.BatchId).ToArray(),
-            callbackOfs = resumes.ConvertAll(i => At(i).Envelope.CallbackOf).ToArray(),
-            resumes = resumes.ConvertAll(i => At(i).Envelope.Resume + 1).ToArray(),
-            suspendeds = resumes.ConvertAll(i => At(i).Suspension.Status).ToArray(),
-            waitNames = resumes.ConvertAll(i => At(i).Suspension.WaitName).ToArray(),
-            waitKeys = resumes.ConvertAll(i =>
-                At(i).Suspension.Kind == SuspensionKind.Wait ? At(i).Suspension.Key : null).ToArray(),
-            priorities = resumes.ConvertAll(i => (short)At(i).Envelope.Priority).ToArray(),
-            marks = resumes.ConvertAll(i => ResumeMark(At(i).Envelope.Resume + 1)).ToArray(),
+            eventIds = resumes.ConvertAll(r => r.Pending.Envelope.Id).ToArray(),
+            canvases = resumes.ConvertAll(r => r.Pending.Envelope.Canvas).ToArray(),
+            workers = resumes.ConvertAll(r => r.Pending.Envelope.Worker).ToArray(),
+            enqueuedAts = resumes.ConvertAll(r => r.Pending.Envelope.EnqueuedAt.UtcDateTime).ToArray(),
+            runAts = resumes.ConvertAll(r => r.RunAt.UtcDateTime).ToArray(),
+            depths = resumes.ConvertAll(r => r.Pending.Envelope.Depth).ToArray(),
+            traceParents = resumes.ConvertAll(r => r.Pending.Envelope.TraceParent).ToArray(),
+            bodies = resumes.ConvertAll(r => r.Pending.Body).ToArray(),
+            orderingKeys = resumes.ConvertAll(r => r.Pending.Envelope.OrderingKey).ToArray(),
+            batchIds = resumes.ConvertAll(r => r.Pending.Envelope.BatchId).ToArray(),
+            callbackOfs = resumes.ConvertAll(r => r.Pending.Envelope.CallbackOf).ToArray(),
+            resumes = resumes.ConvertAll(r => r.Pending.Envelope.Resume + 1).ToArray(),
+            suspendeds = resumes.ConvertAll(r => r.Pending.Suspension.Status).ToArray(),
+            waitNames = resumes.ConvertAll(r => r.Pending.Suspension.WaitName).ToArray(),
+            waitKeys = resumes.ConvertAll(r =>
+                r.Pending.Suspension.Kind == SuspensionKind.Wait ? r.Pending.Suspension.Key : null).ToArray(),
+            priorities = resumes.ConvertAll(r => (short)r.Pending.Envelope.Priority).ToArray(),
+            marks = resumes.ConvertAll(r => ResumeMark(r.Pending.Envelope.Resume + 1)).ToArray(),
         }, transaction, cancellationToken: cancellationToken));
         return runAts;
     }
+
+    /// <summary>The key a suspension's end is kept under: a sleep's own, a wait's deadline.</summary>
+    private static string TimeKey(Suspension suspension) =>
+        suspension.Kind == SuspensionKind.Wait ? HandlerSteps.DeadlineKey(suspension.Key) : suspension.Key;
 
     /// <summary>
     /// The signals sent ahead of the group's waits, taken (deleted) as their waits begin: by canvas and event, the
